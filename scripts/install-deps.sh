@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, and nothing that is already there.
+# Idempotent and quiet when everything is present. Usage: scripts/install-deps.sh [build|test|bench]
+set -euo pipefail
+what="${1:-test}"
+
+pkgs=(build-essential cmake ninja-build ccache pkg-config git curl jq
+      libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
+      libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+      libgtest-dev libgmock-dev bubblewrap util-linux procps)
+case "$what" in
+  bench) pkgs+=(libbenchmark-dev wrk hyperfine) ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq >/dev/null
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,184 @@
+#include "config/options.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <set>
+
+namespace outpost {
+namespace {
+
+// Integer settings with their allowed ranges; shared by the file and the environment.
+struct IntKey {
+  std::string_view key;
+  int Options::*field;
+  int min, max;
+};
+
+constexpr IntKey kIntKeys[] = {
+    {"max_concurrent_runs", &Options::max_concurrent_runs, 1, 10000},
+    {"cancel_grace_seconds", &Options::cancel_grace_seconds, 0, 3600},
+    {"default_timeout_seconds", &Options::default_timeout_seconds, 1, 86400},
+    {"max_body_bytes", &Options::max_body_bytes, 1024, 64 << 20},
+    {"shutdown_grace_seconds", &Options::shutdown_grace_seconds, 0, 600},
+};
+
+struct StringKey {
+  std::string_view key;
+  std::string Options::*field;
+};
+
+constexpr StringKey kStringKeys[] = {
+    {"listen", &Options::listen},   {"data_dir", &Options::data_dir},
+    {"store", &Options::store},     {"runner", &Options::runner},
+    {"log_level", &Options::log_level}, {"replica_id", &Options::replica_id},
+};
+
+Status Bad(std::string_view key, std::string_view why) {
+  return InvalidArgument("config: " + std::string(key) + ": " + std::string(why));
+}
+
+Status CheckValues(const Options& o) {
+  static const std::set<std::string> kRunners = {"process"};
+  if (!kRunners.count(o.runner)) return Bad("runner", "unknown runner '" + o.runner + "' (process)");
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (!kLevels.count(o.log_level)) return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
+  if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
+  if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
+  return Status::Ok();
+}
+
+Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
+  AgentOptions a;
+  if (auto it = opts.agents.find(std::string(name)); it != opts.agents.end()) a = it->second;
+  a.name = std::string(name);
+  std::string prefix = "agents." + a.name + ".";
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "enabled") {
+      if (!v.is_boolean()) return Bad(prefix + key, "must be a boolean");
+      a.enabled = v.as_boolean()->get();
+    } else if (key == "max_concurrent") {
+      if (!v.is_integer() || v.as_integer()->get() < 1 || v.as_integer()->get() > 10000) {
+        return Bad(prefix + key, "must be an integer from 1 to 10000");
+      }
+      a.max_concurrent = static_cast<int>(v.as_integer()->get());
+    } else if (key == "command" || key == "models") {
+      const auto* arr = v.as_array();
+      if (!arr || arr->empty()) return Bad(prefix + key, "must be a non-empty array of strings");
+      std::vector<std::string> out;
+      for (const auto& e : *arr) {
+        if (!e.is_string()) return Bad(prefix + key, "must be a non-empty array of strings");
+        out.push_back(e.as_string()->get());
+      }
+      (key == "command" ? a.command : a.models) = std::move(out);
+    } else if (key == "env") {
+      const auto* tbl = v.as_table();
+      if (!tbl) return Bad(prefix + key, "must be a table of strings");
+      for (const auto& [ek, ev] : *tbl) {
+        if (!ev.is_string()) return Bad(prefix + key + "." + std::string(ek.str()), "must be a string");
+        a.env[std::string(ek.str())] = ev.as_string()->get();
+      }
+    } else {
+      return Bad(prefix + key, "unknown key");
+    }
+  }
+  if (a.command.empty()) return Bad(prefix + "command", "is required for a new agent");
+  if (a.models.empty()) return Bad(prefix + "models", "is required for a new agent");
+  opts.agents[a.name] = std::move(a);
+  return Status::Ok();
+}
+
+Status ApplyServer(const toml::table& t, Options& opts) {
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    bool known = false;
+    for (const auto& sk : kStringKeys) {
+      if (sk.key != key) continue;
+      if (!v.is_string()) return Bad("server." + key, "must be a string");
+      opts.*sk.field = v.as_string()->get();
+      known = true;
+    }
+    for (const auto& ik : kIntKeys) {
+      if (ik.key != key) continue;
+      if (!v.is_integer() || v.as_integer()->get() < ik.min || v.as_integer()->get() > ik.max) {
+        return Bad("server." + key, "must be an integer from " + std::to_string(ik.min) + " to " +
+                                        std::to_string(ik.max));
+      }
+      opts.*ik.field = static_cast<int>(v.as_integer()->get());
+      known = true;
+    }
+    if (!known) return Bad("server." + key, "unknown key");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string Options::StoreUrl() const {
+  return store.empty() ? "sqlite://" + data_dir + "/outpost.db" : store;
+}
+
+Options DefaultOptions() {
+  Options o;
+  AgentOptions shell;
+  shell.name = "shell";
+  shell.command = {"/bin/sh", "-c", "{task}"};
+  shell.models = {"shell"};
+  shell.max_concurrent = 16;
+  o.agents["shell"] = shell;
+  return o;
+}
+
+Status ApplyConfigFile(const std::string& path, Options& opts) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& src = e.source();
+    return InvalidArgument("config: " + path + ":" + std::to_string(src.begin.line) + ":" +
+                           std::to_string(src.begin.column) + ": " + std::string(e.description()));
+  }
+  for (const auto& [k, v] : root) {
+    std::string key(k.str());
+    if (key == "server") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyServer(*v.as_table(), opts));
+    } else if (key == "agents") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      for (const auto& [name, agent] : *v.as_table()) {
+        if (!agent.is_table()) return Bad("agents." + std::string(name.str()), "must be a table");
+        OUTPOST_RETURN_IF_ERROR(ApplyAgent(name.str(), *agent.as_table(), opts));
+      }
+    } else {
+      return Bad(key, "unknown key");
+    }
+  }
+  return CheckValues(opts);
+}
+
+Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& opts) {
+  auto upper = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return "OUTPOST_" + out;
+  };
+  for (const auto& sk : kStringKeys) {
+    if (auto it = env.find(upper(sk.key)); it != env.end()) opts.*sk.field = it->second;
+  }
+  for (const auto& ik : kIntKeys) {
+    auto it = env.find(upper(ik.key));
+    if (it == env.end()) continue;
+    int value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < ik.min || value > ik.max) {
+      return InvalidArgument(it->first + ": must be an integer from " + std::to_string(ik.min) +
+                             " to " + std::to_string(ik.max));
+    }
+    opts.*ik.field = value;
+  }
+  return CheckValues(opts);
+}
+
+}  // namespace outpost

@@ -1,0 +1,53 @@
+// Options: the whole configuration of a process, built once by config/ from (lowest to highest
+// precedence) embedded defaults, outpost.toml, OUTPOST_* environment variables and flags.
+// Every other component takes the part it needs by const reference.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace outpost {
+
+struct AgentOptions {
+  std::string name;
+  bool enabled = true;
+  std::vector<std::string> command;  // argv template; "{task}" and "{model}" are substituted
+  std::vector<std::string> models;   // first is the default
+  int max_concurrent = 5;
+  std::map<std::string, std::string> env;
+};
+
+struct Options {
+  // serve
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./.outpost";
+  std::string store;       // default: sqlite://<data_dir>/outpost.db
+  std::string runner = "process";
+  int max_concurrent_runs = 16;     // global admission limit
+  int cancel_grace_seconds = 10;    // SIGTERM -> SIGKILL
+  int default_timeout_seconds = 600;
+  int max_body_bytes = 1 << 20;
+  int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
+  std::string log_level = "info";
+  std::string replica_id;           // default: hostname
+  std::map<std::string, AgentOptions> agents;
+
+  std::string StoreUrl() const;
+  std::string RunsDir() const { return data_dir + "/runs"; }
+};
+
+// The embedded defaults (the `shell` agent, and the coding agents disabled until configured).
+Options DefaultOptions();
+
+// Overlays outpost.toml at `path` onto `opts`. Unknown keys and wrong types are
+// kInvalidArgument naming the key.
+Status ApplyConfigFile(const std::string& path, Options& opts);
+
+// Overlays OUTPOST_* variables from `environ`-style entries.
+Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& opts);
+
+}  // namespace outpost

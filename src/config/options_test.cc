@@ -1,0 +1,89 @@
+#include "config/options.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace outpost {
+namespace {
+
+std::string WriteTemp(const std::string& content) {
+  char path[] = "/tmp/outpost-config-XXXXXX";
+  int fd = mkstemp(path);
+  close(fd);
+  std::ofstream(path) << content;
+  return path;
+}
+
+TEST(Options, DefaultsListenOnLoopbackWithTheShellAgent) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.listen, "127.0.0.1:8080");
+  EXPECT_EQ(o.data_dir, "./.outpost");
+  EXPECT_EQ(o.StoreUrl(), "sqlite://./.outpost/outpost.db");
+  ASSERT_TRUE(o.agents.count("shell"));
+  EXPECT_EQ(o.agents["shell"].command.front(), "/bin/sh");
+}
+
+TEST(Options, ConfigFileOverlaysDefaults) {
+  Options o = DefaultOptions();
+  std::string path = WriteTemp(R"(
+[server]
+listen = "127.0.0.1:0"
+max_concurrent_runs = 3
+[agents.shell]
+max_concurrent = 2
+)");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.listen, "127.0.0.1:0");
+  EXPECT_EQ(o.max_concurrent_runs, 3);
+  EXPECT_EQ(o.agents["shell"].max_concurrent, 2);
+  std::remove(path.c_str());
+}
+
+TEST(Options, UnknownKeysAreRejectedByName) {
+  Options o = DefaultOptions();
+  std::string path = WriteTemp("[server]\nlisten_port = 3\n");
+  Status st = ApplyConfigFile(path, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("server.listen_port"), std::string::npos) << st.message();
+  std::remove(path.c_str());
+}
+
+TEST(Options, WrongTypesAndRangesNameTheKey) {
+  Options o = DefaultOptions();
+  std::string path = WriteTemp("[server]\nmax_concurrent_runs = \"many\"\n");
+  Status st = ApplyConfigFile(path, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("server.max_concurrent_runs"), std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST(Options, MalformedTomlReportsTheLine) {
+  Options o = DefaultOptions();
+  std::string path = WriteTemp("[server\n");
+  Status st = ApplyConfigFile(path, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find(":1:"), std::string::npos) << st.message();
+  std::remove(path.c_str());
+}
+
+TEST(Options, EnvironmentOverridesAndIsValidated) {
+  Options o = DefaultOptions();
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_LISTEN", "0.0.0.0:9"}, {"OUTPOST_DATA_DIR", "/x"}}, o).ok());
+  EXPECT_EQ(o.listen, "0.0.0.0:9");
+  EXPECT_EQ(o.data_dir, "/x");
+  Status st = ApplyEnvironment({{"OUTPOST_MAX_CONCURRENT_RUNS", "0"}}, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_MAX_CONCURRENT_RUNS"), std::string::npos);
+}
+
+TEST(Options, UnknownRunnerIsRejected) {
+  Options o = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_RUNNER", "magic"}}, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("runner"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace outpost
