@@ -1,0 +1,114 @@
+// The run record: everything Outpost knows about one dispatch, as stored and as served.
+//
+// Status vocabulary is the runbook's: PENDING -> RUNNING -> COMPLETED | FAILED | TIMEOUT |
+// CANCELLED; PENDING may also go straight to CANCELLED or FAILED. A terminal status is written
+// once (the store enforces it) and never changes.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ids.h"
+
+namespace outpost {
+
+enum class RunStatus { kPending, kRunning, kCompleted, kFailed, kTimeout, kCancelled };
+
+std::string_view ToString(RunStatus s);
+std::optional<RunStatus> ParseRunStatus(std::string_view s);
+bool IsTerminal(RunStatus s);
+
+// Phases within a status, for people watching a run: queued (PENDING), preparing (checkout),
+// running (agent alive), collecting (output/diff), done (terminal).
+inline constexpr std::string_view kPhaseQueued = "queued";
+inline constexpr std::string_view kPhasePreparing = "preparing";
+inline constexpr std::string_view kPhaseRunning = "running";
+inline constexpr std::string_view kPhaseCollecting = "collecting";
+inline constexpr std::string_view kPhaseDone = "done";
+
+// Typed terminal reasons.
+namespace reason {
+inline constexpr std::string_view kSucceeded = "succeeded";
+inline constexpr std::string_view kExitNonzero = "exit_nonzero";
+inline constexpr std::string_view kSignaled = "signaled";
+inline constexpr std::string_view kAgentError = "agent_error";
+inline constexpr std::string_view kTimeoutTotal = "timeout_total";
+inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
+inline constexpr std::string_view kOom = "oom";
+inline constexpr std::string_view kCancelled = "cancelled";
+inline constexpr std::string_view kInfraError = "infra_error";
+inline constexpr std::string_view kRepoError = "repo_error";
+inline constexpr std::string_view kSupervisorLost = "supervisor_lost";
+inline constexpr std::string_view kNodeLost = "node_lost";
+}  // namespace reason
+
+struct ResourceConstraints {
+  std::optional<int> max_memory_mb;
+  std::optional<int> max_cpu_units;
+  std::optional<int> max_disk_gb;
+  bool operator==(const ResourceConstraints&) const = default;
+};
+
+struct Changes {
+  std::string kind = "none";  // none | committed | uncommitted
+  std::optional<std::string> before_sha;
+  std::optional<std::string> after_sha;
+  std::vector<std::string> files_changed;
+  bool operator==(const Changes&) const = default;
+};
+
+struct Usage {
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  double cost_usd = 0;
+  bool operator==(const Usage&) const = default;
+};
+
+struct Run {
+  RunId id;
+  std::string tenant = "default";
+  RunStatus status = RunStatus::kPending;
+  std::string phase = std::string(kPhaseQueued);
+  std::optional<std::string> reason;
+
+  // What was asked (immutable after creation).
+  std::string agent;
+  std::string model_id;
+  std::string task;
+  std::optional<std::string> repo;
+  std::optional<std::string> branch;
+  std::string context = "standard";
+  int timeout_seconds = 600;
+  std::optional<int> inactivity_timeout_seconds;
+  std::string workspace_mode = "ephemeral";
+  std::string network = "none";
+  ResourceConstraints resources;
+  std::vector<std::string> additional_secrets;
+  std::map<std::string, std::string> tags;
+  std::optional<std::string> idempotency_key;
+  std::string request_hash;  // fingerprint of the normalized request, for idempotency
+  std::optional<std::string> group_id;
+
+  // What happened.
+  WallTime created_at;
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> ended_at;
+  std::optional<int> exit_code;
+  std::optional<std::string> error_message;
+  std::optional<std::string> cancel_reason;
+  std::optional<WallTime> cancel_requested_at;
+  std::optional<Changes> changes;
+  std::optional<Usage> usage;
+  int progress = 0;
+  std::string owner;  // id of the control-plane replica that supervises it
+
+  // Optimistic-concurrency version: bumped by every successful store update.
+  std::int64_t version = 0;
+
+  bool operator==(const Run&) const = default;
+};
+
+}  // namespace outpost

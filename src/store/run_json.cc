@@ -1,0 +1,179 @@
+#include "store/run_json.h"
+
+#include <boost/json.hpp>
+
+#include "common/json_util.h"
+#include "common/time_util.h"
+
+namespace outpost {
+namespace json = boost::json;
+namespace {
+
+template <typename T>
+json::value Opt(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return json::value_from(*v);
+}
+
+json::value OptTime(const std::optional<WallTime>& t) {
+  if (!t) return nullptr;
+  return json::value(FormatTime(*t));
+}
+
+std::optional<WallTime> ReadTime(const json::object& o, std::string_view key) {
+  auto s = GetString(o, key);
+  if (!s) return std::nullopt;
+  return ParseTime(*s);
+}
+
+std::optional<int> ReadInt(const json::object& o, std::string_view key) {
+  auto v = GetInt(o, key);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
+}  // namespace
+
+json::object RunToJson(const Run& r, bool internal) {
+  json::object o;
+  o["runId"] = r.id.str();
+  o["dispatchId"] = r.id.str();
+  o["status"] = ToString(r.status);
+  o["phase"] = r.phase;
+  o["reason"] = Opt(r.reason);
+  o["agent"] = r.agent;
+  o["modelId"] = r.model_id;
+  o["task"] = r.task;
+  o["repo"] = Opt(r.repo);
+  o["branch"] = Opt(r.branch);
+  o["context"] = r.context;
+  o["timeoutSeconds"] = r.timeout_seconds;
+  o["inactivityTimeoutSeconds"] = Opt(r.inactivity_timeout_seconds);
+  o["workspaceMode"] = r.workspace_mode;
+  o["network"] = r.network;
+  json::object rc;
+  if (r.resources.max_memory_mb) rc["maxMemoryMb"] = *r.resources.max_memory_mb;
+  if (r.resources.max_cpu_units) rc["maxCpuUnits"] = *r.resources.max_cpu_units;
+  if (r.resources.max_disk_gb) rc["maxDiskGb"] = *r.resources.max_disk_gb;
+  o["resourceConstraints"] = std::move(rc);
+  o["additionalSecrets"] = json::value_from(r.additional_secrets);
+  json::object tags;
+  for (const auto& [k, v] : r.tags) tags[k] = v;
+  o["tags"] = std::move(tags);
+  o["idempotencyKey"] = Opt(r.idempotency_key);
+  o["groupId"] = Opt(r.group_id);
+  o["createdAt"] = FormatTime(r.created_at);
+  o["startedAt"] = OptTime(r.started_at);
+  o["endedAt"] = OptTime(r.ended_at);
+  if (r.started_at && r.ended_at) {
+    o["durationMs"] = ToMillis(*r.ended_at) - ToMillis(*r.started_at);
+  } else {
+    o["durationMs"] = nullptr;
+  }
+  o["exitCode"] = Opt(r.exit_code);
+  o["errorMessage"] = Opt(r.error_message);
+  o["cancelReason"] = Opt(r.cancel_reason);
+  o["cancelRequestedAt"] = OptTime(r.cancel_requested_at);
+  if (r.changes) {
+    o["changes"] = {{"kind", r.changes->kind},
+                    {"beforeSha", Opt(r.changes->before_sha)},
+                    {"afterSha", Opt(r.changes->after_sha)},
+                    {"filesChanged", json::value_from(r.changes->files_changed)}};
+  } else {
+    o["changes"] = nullptr;
+  }
+  if (r.usage) {
+    o["usage"] = {{"inputTokens", r.usage->input_tokens},
+                  {"outputTokens", r.usage->output_tokens},
+                  {"costUsd", r.usage->cost_usd}};
+  } else {
+    o["usage"] = nullptr;
+  }
+  o["progress"] = r.progress;
+  if (internal) {
+    o["tenant"] = r.tenant;
+    o["requestHash"] = r.request_hash;
+    o["owner"] = r.owner;
+    o["version"] = r.version;
+  }
+  return o;
+}
+
+Result<Run> RunFromJson(const json::object& o) {
+  Run r;
+  auto id = GetString(o, "runId");
+  auto status = GetString(o, "status");
+  if (!id || !status || !ParseRunStatus(*status)) return Internal("corrupt run record");
+  r.id = RunId(*id);
+  r.status = *ParseRunStatus(*status);
+  r.phase = GetString(o, "phase").value_or(std::string(kPhaseQueued));
+  r.reason = GetString(o, "reason");
+  r.agent = GetString(o, "agent").value_or("");
+  r.model_id = GetString(o, "modelId").value_or("");
+  r.task = GetString(o, "task").value_or("");
+  r.repo = GetString(o, "repo");
+  r.branch = GetString(o, "branch");
+  r.context = GetString(o, "context").value_or("standard");
+  r.timeout_seconds = ReadInt(o, "timeoutSeconds").value_or(600);
+  r.inactivity_timeout_seconds = ReadInt(o, "inactivityTimeoutSeconds");
+  r.workspace_mode = GetString(o, "workspaceMode").value_or("ephemeral");
+  r.network = GetString(o, "network").value_or("none");
+  if (auto it = o.find("resourceConstraints"); it != o.end() && it->value().is_object()) {
+    const auto& rc = it->value().get_object();
+    r.resources.max_memory_mb = ReadInt(rc, "maxMemoryMb");
+    r.resources.max_cpu_units = ReadInt(rc, "maxCpuUnits");
+    r.resources.max_disk_gb = ReadInt(rc, "maxDiskGb");
+  }
+  if (auto it = o.find("additionalSecrets"); it != o.end() && it->value().is_array()) {
+    for (const auto& v : it->value().get_array()) {
+      if (v.is_string()) r.additional_secrets.emplace_back(v.get_string());
+    }
+  }
+  if (auto it = o.find("tags"); it != o.end() && it->value().is_object()) {
+    for (const auto& kv : it->value().get_object()) {
+      if (kv.value().is_string()) r.tags[std::string(kv.key())] = kv.value().get_string();
+    }
+  }
+  r.idempotency_key = GetString(o, "idempotencyKey");
+  r.group_id = GetString(o, "groupId");
+  auto created = ReadTime(o, "createdAt");
+  if (!created) return Internal("corrupt run record: createdAt");
+  r.created_at = *created;
+  r.started_at = ReadTime(o, "startedAt");
+  r.ended_at = ReadTime(o, "endedAt");
+  r.exit_code = ReadInt(o, "exitCode");
+  r.error_message = GetString(o, "errorMessage");
+  r.cancel_reason = GetString(o, "cancelReason");
+  r.cancel_requested_at = ReadTime(o, "cancelRequestedAt");
+  if (auto it = o.find("changes"); it != o.end() && it->value().is_object()) {
+    const auto& c = it->value().get_object();
+    Changes ch;
+    ch.kind = GetString(c, "kind").value_or("none");
+    ch.before_sha = GetString(c, "beforeSha");
+    ch.after_sha = GetString(c, "afterSha");
+    if (auto f = c.find("filesChanged"); f != c.end() && f->value().is_array()) {
+      for (const auto& v : f->value().get_array()) {
+        if (v.is_string()) ch.files_changed.emplace_back(v.get_string());
+      }
+    }
+    r.changes = std::move(ch);
+  }
+  if (auto it = o.find("usage"); it != o.end() && it->value().is_object()) {
+    const auto& u = it->value().get_object();
+    Usage us;
+    us.input_tokens = GetInt(u, "inputTokens").value_or(0);
+    us.output_tokens = GetInt(u, "outputTokens").value_or(0);
+    if (auto c = u.find("costUsd"); c != u.end() && c->value().is_number()) {
+      us.cost_usd = c->value().to_number<double>();
+    }
+    r.usage = us;
+  }
+  r.progress = ReadInt(o, "progress").value_or(0);
+  r.tenant = GetString(o, "tenant").value_or("default");
+  r.request_hash = GetString(o, "requestHash").value_or("");
+  r.owner = GetString(o, "owner").value_or("");
+  r.version = GetInt(o, "version").value_or(0);
+  return r;
+}
+
+}  // namespace outpost

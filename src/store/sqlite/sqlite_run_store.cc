@@ -1,0 +1,257 @@
+#include "store/sqlite/sqlite_run_store.h"
+
+#include "common/json_util.h"
+#include "common/time_util.h"
+#include "store/run_json.h"
+#include "store/sqlite/sqlite_list_query.h"
+#include "store/sqlite/sqlite_schema.h"
+
+namespace outpost {
+namespace {
+
+using sqlite::Param;
+
+// Column order shared by INSERT and UPDATE: ?1 id ... ?12 doc, ?13 version (the stored version
+// for INSERT, the expected one for UPDATE).
+constexpr const char* kInsert =
+    "INSERT INTO runs (id, tenant, status, agent, repo, group_id, created_ms, idempotency_key, "
+    "request_hash, started_ms, ended_ms, doc, version) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+// The status condition makes "a terminal status is written once" part of the conditional write
+// itself, not a separate read that a racing writer could slip past.
+constexpr const char* kUpdate =
+    "UPDATE runs SET tenant = ?2, status = ?3, agent = ?4, repo = ?5, group_id = ?6, "
+    "created_ms = ?7, idempotency_key = ?8, request_hash = ?9, started_ms = ?10, ended_ms = ?11, "
+    "doc = ?12, version = version + 1 "
+    "WHERE id = ?1 AND version = ?13 "
+    "AND (status IN ('PENDING', 'RUNNING') OR status = ?3)";
+
+constexpr const char* kSelectById = "SELECT version, doc FROM runs WHERE id = ?1";
+constexpr const char* kSelectByKey =
+    "SELECT version, doc FROM runs WHERE tenant = ?1 AND idempotency_key = ?2";
+constexpr const char* kSelectActive =
+    "SELECT version, doc FROM runs WHERE status IN ('PENDING', 'RUNNING') ORDER BY id ASC";
+constexpr const char* kStats =
+    "SELECT agent, status, COUNT(*), "
+    "COALESCE(SUM(CASE WHEN started_ms IS NOT NULL AND ended_ms IS NOT NULL "
+    "THEN ended_ms - started_ms END), 0), "
+    "COUNT(CASE WHEN started_ms IS NOT NULL AND ended_ms IS NOT NULL THEN 1 END) "
+    "FROM runs WHERE created_ms >= ?1 GROUP BY agent, status";
+
+Param OptMillis(const std::optional<WallTime>& t) {
+  return t ? Param(ToMillis(*t)) : Param(std::monostate{});
+}
+
+// `stored` is the run as it will be stored (its version included in doc); `version_param` binds
+// ?13.
+std::vector<Param> RowParams(const Run& stored, std::int64_t version_param) {
+  return {stored.id.str(),
+          stored.tenant,
+          std::string(ToString(stored.status)),
+          stored.agent,
+          sqlite::OptParam(stored.repo),
+          sqlite::OptParam(stored.group_id),
+          ToMillis(stored.created_at),
+          sqlite::OptParam(stored.idempotency_key),
+          stored.request_hash,
+          OptMillis(stored.started_at),
+          OptMillis(stored.ended_at),
+          ToJson(RunToJson(stored, /*internal=*/true)),
+          version_param};
+}
+
+// Runs one statement that returns no rows.
+Status RunStmt(sqlite::Db& db, const std::string& sql, const std::vector<Param>& params,
+               std::string_view what) {
+  auto stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
+  return stmt->Run(what);
+}
+
+// A row of (version, doc). The version column is authoritative.
+Result<Run> ReadRun(const sqlite::Stmt& stmt) {
+  auto doc = ParseJson(stmt.Text(1));
+  if (!doc.ok() || !doc->is_object()) return Internal("corrupt run record in run store");
+  auto run = RunFromJson(doc->get_object());
+  if (!run.ok()) return run.status();
+  run->version = stmt.Int(0);
+  return run;
+}
+
+Status TerminalConflict(const Run& current) {
+  const std::string status(ToString(current.status));
+  return Conflict("run " + current.id.str() + " is already " + status +
+                  "; a terminal status never changes")
+      .WithDetail("currentStatus", status.c_str());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Open(const std::string& path,
+                                                             const SqliteRunStoreOptions& options) {
+  auto db = sqlite::Db::Open(path, options.busy_timeout);
+  if (!db.ok()) return db.status();
+  // WAL: readers see a snapshot and never block the single writer. NORMAL loses at most the
+  // last commits on power loss (never corrupts); FULL fsyncs every commit.
+  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL", "enable WAL"));
+  OUTPOST_RETURN_IF_ERROR((*db)->Exec(
+      options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+      "set synchronous"));
+  OUTPOST_RETURN_IF_ERROR(sqlite::Migrate(**db));
+  return std::unique_ptr<SqliteRunStore>(new SqliteRunStore(std::move(*db)));
+}
+
+int SqliteRunStore::LatestSchemaVersion() { return sqlite::LatestSchemaVersion(); }
+
+SqliteRunStore::SqliteRunStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+
+SqliteRunStore::~SqliteRunStore() = default;
+
+Result<CreateResult> SqliteRunStore::Create(const Run& run) {
+  std::lock_guard lock(mu_);
+  return CreateLocked(run);
+}
+
+Result<CreateResult> SqliteRunStore::CreateLocked(const Run& run) {
+  auto txn = sqlite::Txn::Begin(*db_);
+  if (!txn.ok()) return txn.status();
+  if (run.idempotency_key) {
+    auto prior = QueryRuns(kSelectByKey, {run.tenant, *run.idempotency_key});
+    if (!prior.ok()) return prior.status();
+    if (!prior->empty()) {
+      if (prior->front().request_hash != run.request_hash) {
+        return Conflict("idempotency key '" + *run.idempotency_key +
+                        "' was already used with a different request")
+            .WithDetail("idempotencyKey", run.idempotency_key->c_str());
+      }
+      return CreateResult{std::move(prior->front()), false};
+    }
+  }
+  Status st = RunStmt(*db_, kInsert, RowParams(run, run.version), "insert run");
+  if (st.code() == Code::kConflict) return Conflict("run " + run.id.str() + " already exists");
+  OUTPOST_RETURN_IF_ERROR(st);
+  OUTPOST_RETURN_IF_ERROR(WriteTags(run));
+  OUTPOST_RETURN_IF_ERROR(txn->Commit());
+  return CreateResult{run, true};
+}
+
+Result<Run> SqliteRunStore::Get(const RunId& id) {
+  std::lock_guard lock(mu_);
+  auto runs = QueryRuns(kSelectById, {id.str()});
+  if (!runs.ok()) return runs.status();
+  if (runs->empty()) return NotFound("run " + id.str() + " not found");
+  return std::move(runs->front());
+}
+
+Result<RunPage> SqliteRunStore::List(const ListQuery& query) {
+  auto sql = sqlite::BuildListQuery(query);
+  if (!sql.ok()) return sql.status();
+  std::lock_guard lock(mu_);
+  auto runs = QueryRuns(sql->sql, sql->params);
+  if (!runs.ok()) return runs.status();
+  RunPage page;
+  page.runs = std::move(*runs);
+  // One row past the limit was fetched only to learn whether another page exists.
+  if (page.runs.size() > static_cast<std::size_t>(query.limit)) {
+    page.runs.resize(static_cast<std::size_t>(query.limit));
+    page.next_cursor = sqlite::EncodeCursor(page.runs.back().id.str());
+  }
+  return page;
+}
+
+Result<Run> SqliteRunStore::Update(const Run& run) {
+  std::lock_guard lock(mu_);
+  return UpdateLocked(run);
+}
+
+Result<Run> SqliteRunStore::UpdateLocked(const Run& run) {
+  auto txn = sqlite::Txn::Begin(*db_);
+  if (!txn.ok()) return txn.status();
+  Run stored = run;
+  stored.version = run.version + 1;
+  Status st = RunStmt(*db_, kUpdate, RowParams(stored, run.version), "update run");
+  if (st.code() == Code::kConflict) return Conflict("update of run " + run.id.str() + " conflicts");
+  OUTPOST_RETURN_IF_ERROR(st);
+  if (db_->Changes() == 0) return ExplainFailedUpdate(run);
+  OUTPOST_RETURN_IF_ERROR(
+      RunStmt(*db_, "DELETE FROM run_tags WHERE run_id = ?1", {run.id.str()}, "replace tags"));
+  OUTPOST_RETURN_IF_ERROR(WriteTags(run));
+  OUTPOST_RETURN_IF_ERROR(txn->Commit());
+  return stored;
+}
+
+// The conditional UPDATE changed nothing; the row, read in the same transaction, says why.
+Status SqliteRunStore::ExplainFailedUpdate(const Run& run) {
+  auto rows = QueryRuns(kSelectById, {run.id.str()});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("run " + run.id.str() + " not found");
+  const Run& current = rows->front();
+  if (IsTerminal(current.status) && current.status != run.status) return TerminalConflict(current);
+  return Conflict("run " + run.id.str() + " was changed concurrently (stored version " +
+                  std::to_string(current.version) + ", expected " + std::to_string(run.version) +
+                  ")")
+      .WithDetail("currentStatus", ToString(current.status).data());
+}
+
+Result<std::vector<Run>> SqliteRunStore::ListActive() {
+  std::lock_guard lock(mu_);
+  return QueryRuns(kSelectActive, {});
+}
+
+Result<RunStats> SqliteRunStore::Stats(WallTime since) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_->Prepare(kStats);
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(since)}));
+  RunStats stats;
+  for (;;) {
+    auto row = stmt->Step("read run stats");
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto status = ParseRunStatus(stmt->Text(1));
+    if (!status) return Internal("corrupt run status in run store");
+    AgentStats& agent = stats.by_agent[stmt->Text(0)];
+    agent.by_status[*status] = static_cast<int>(stmt->Int(2));
+    if (*status == RunStatus::kCompleted) {
+      agent.completed_duration_ms_total = stmt->Int(3);
+      agent.completed_count = static_cast<int>(stmt->Int(4));
+    }
+  }
+  return stats;
+}
+
+Status SqliteRunStore::Ping() {
+  std::lock_guard lock(mu_);
+  auto stmt = db_->Prepare("SELECT 1");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Run("ping");
+}
+
+Status SqliteRunStore::WriteTags(const Run& run) {
+  for (const auto& [key, value] : run.tags) {
+    OUTPOST_RETURN_IF_ERROR(RunStmt(*db_,
+                                    "INSERT INTO run_tags (run_id, key, value) VALUES (?1, ?2, ?3)",
+                                    {run.id.str(), key, value}, "insert tag"));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<Run>> SqliteRunStore::QueryRuns(const std::string& sql,
+                                                   const std::vector<Param>& params) {
+  auto stmt = db_->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
+  std::vector<Run> runs;
+  for (;;) {
+    auto row = stmt->Step("read runs");
+    if (!row.ok()) return row.status();
+    if (!*row) return runs;
+    auto run = ReadRun(*stmt);
+    if (!run.ok()) return run.status();
+    runs.push_back(std::move(*run));
+  }
+}
+
+}  // namespace outpost

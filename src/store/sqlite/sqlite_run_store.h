@@ -1,0 +1,63 @@
+// SqliteRunStore: the embedded, default RunStore (see store/run_store.h for the contract).
+//
+// One SQLite file in WAL mode (readers never block the writer), synchronous=NORMAL by default.
+// Several processes may open the same file: every write is a BEGIN IMMEDIATE transaction and
+// waits up to `busy_timeout` for another connection's write lock, then fails with kUnavailable
+// (retry with backoff).
+//
+// Thread-safety: all methods may be called from any thread. One connection is shared under a
+// mutex, so calls on one instance are serialized; that is ample for a control plane writing a
+// few rows per run, and keeps SQLite's connection-level state (transactions, cached statements)
+// simple.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "store/run_store.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace outpost {
+
+struct SqliteRunStoreOptions {
+  Millis busy_timeout{5000};      // how long to wait for another connection's lock
+  bool synchronous_full = false;  // FULL: durable even on power loss, slower commits
+};
+
+class SqliteRunStore final : public RunStore {
+ public:
+  // Opens (creating when absent) the database at `path` and migrates its schema.
+  // kFailedPrecondition: not a database, read-only, or written by a newer binary;
+  // kUnavailable: busy or an I/O error.
+  static Result<std::unique_ptr<SqliteRunStore>> Open(const std::string& path,
+                                                      const SqliteRunStoreOptions& options = {});
+  // The schema version (PRAGMA user_version) this binary migrates files to.
+  static int LatestSchemaVersion();
+
+  ~SqliteRunStore() override;
+
+  Result<CreateResult> Create(const Run& run) override;
+  Result<Run> Get(const RunId& id) override;
+  Result<RunPage> List(const ListQuery& query) override;
+  Result<Run> Update(const Run& run) override;
+  Result<std::vector<Run>> ListActive() override;
+  Result<RunStats> Stats(WallTime since) override;
+  Status Ping() override;
+
+ private:
+  explicit SqliteRunStore(std::unique_ptr<sqlite::Db> db);
+
+  Result<CreateResult> CreateLocked(const Run& run);
+  Result<Run> UpdateLocked(const Run& run);
+  Status ExplainFailedUpdate(const Run& run);
+  Status WriteTags(const Run& run);
+  Result<std::vector<Run>> QueryRuns(const std::string& sql,
+                                     const std::vector<sqlite::Param>& params);
+
+  std::mutex mu_;
+  std::unique_ptr<sqlite::Db> db_;  // guarded by mu_, as are statements made from it
+};
+
+}  // namespace outpost

@@ -1,0 +1,80 @@
+#include "store/sqlite/sqlite_schema.h"
+
+#include <array>
+#include <string>
+
+namespace outpost::sqlite {
+namespace {
+
+// Append-only: a step, once released, is never edited (files in the field have applied it).
+// `doc` holds RunToJson(run, internal=true); the other columns exist to be filtered, indexed or
+// aggregated and are written from the same Run in the same statement.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE runs (
+  id              TEXT PRIMARY KEY NOT NULL,
+  tenant          TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  agent           TEXT NOT NULL,
+  repo            TEXT,
+  group_id        TEXT,
+  created_ms      INTEGER NOT NULL,
+  idempotency_key TEXT,
+  request_hash    TEXT NOT NULL,
+  started_ms      INTEGER,
+  ended_ms        INTEGER,
+  version         INTEGER NOT NULL,
+  doc             TEXT NOT NULL
+);
+CREATE UNIQUE INDEX runs_idempotency ON runs (tenant, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX runs_status ON runs (status, id);
+CREATE INDEX runs_agent ON runs (agent, id);
+CREATE INDEX runs_tenant ON runs (tenant, id);
+CREATE INDEX runs_created ON runs (created_ms);
+CREATE TABLE run_tags (
+  run_id TEXT NOT NULL,
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX run_tags_kv ON run_tags (key, value, run_id);
+)sql",
+};
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+Result<int> SchemaVersion(Db& db) {
+  auto stmt = db.Prepare("PRAGMA user_version");
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step("read schema version");
+  if (!row.ok()) return row.status();
+  return *row ? static_cast<int>(stmt->Int(0)) : 0;
+}
+
+Status Migrate(Db& db) {
+  // Fast path without the write lock: the usual open of an up-to-date file.
+  auto current = SchemaVersion(db);
+  if (!current.ok()) return current.status();
+  if (*current == LatestSchemaVersion()) return Status::Ok();
+
+  auto txn = Txn::Begin(db);
+  if (!txn.ok()) return txn.status();
+  current = SchemaVersion(db);  // re-read under the lock: another process may have migrated
+  if (!current.ok()) return current.status();
+  if (*current > LatestSchemaVersion()) {
+    return FailedPrecondition("run store schema version " + std::to_string(*current) +
+                              " is newer than this binary supports (" +
+                              std::to_string(LatestSchemaVersion()) + ")");
+  }
+  for (int v = *current; v < LatestSchemaVersion(); ++v) {
+    OUTPOST_RETURN_IF_ERROR(db.Exec(kMigrations[v], "schema migration " + std::to_string(v + 1)));
+  }
+  OUTPOST_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(LatestSchemaVersion()),
+                                  "set schema version"));
+  return txn->Commit();
+}
+
+}  // namespace outpost::sqlite
