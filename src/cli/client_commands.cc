@@ -1,0 +1,296 @@
+#include "cli/client_commands.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "cli/api_client.h"
+#include "cli/format.h"
+#include "cli/wait.h"
+#include "common/json_util.h"
+
+namespace outpost::cli {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kDefaultEndpoint = "http://127.0.0.1:8080";
+
+struct CommonFlags {
+  std::string endpoint = kDefaultEndpoint;
+  std::string api_key;
+  bool json = false;
+};
+
+struct DispatchFlags {
+  CommonFlags common;
+  std::string agent, task, model, repo, branch, context, idempotency_key;
+  int timeout = 0;
+  CLI::Option* timeout_opt = nullptr;
+  std::vector<std::string> tags;
+  bool wait = false;
+};
+
+struct RunFlags {  // status, cancel
+  CommonFlags common;
+  std::string id, reason;
+  bool wait = false;
+};
+
+struct RunsFlags {
+  CommonFlags common;
+  int limit = 0;
+  CLI::Option* limit_opt = nullptr;
+  std::string status, agent, cursor;
+};
+
+struct HealthFlags {
+  CommonFlags common;
+  bool fleet = false;
+};
+
+void AddCommon(CLI::App* sub, CommonFlags* f) {
+  sub->add_option("--endpoint", f->endpoint, "URL of `outpost serve`")
+      ->envname("OUTPOST_ENDPOINT")
+      ->capture_default_str();
+  sub->add_option("--api-key", f->api_key, "API key, sent as a Bearer token")
+      ->envname("OUTPOST_API_KEY");
+  sub->add_flag("--json", f->json, "Print the server's JSON (the envelope's data) for scripts");
+  sub->footer(std::string(ExitCodeHelp()));
+}
+
+// nullopt (after printing why) when the endpoint is malformed: a usage error.
+std::optional<ApiClient> MakeClient(const CommonFlags& f, const ClientIo& io) {
+  auto ep = ParseEndpoint(f.endpoint);
+  if (!ep.ok()) {
+    *io.err << "outpost: " << ep.status().message() << "\n";
+    return std::nullopt;
+  }
+  RequestOptions base;
+  base.read_timeout = io.request_timeout;
+  base.clock = io.clock;
+  base.sleep = io.sleep;
+  return ApiClient(std::move(*ep), f.api_key, base);
+}
+
+int Fail(const Status& status, const ClientIo& io) {
+  *io.err << FormatError(status);
+  return ExitCodeForError(status);
+}
+
+void PrintJson(const json::value& v, const ClientIo& io) { *io.out << json::serialize(v) << "\n"; }
+
+std::optional<json::object> DispatchBody(const DispatchFlags& f, const ClientIo& io) {
+  json::object body{{"agent", f.agent}, {"task", f.task}};
+  if (f.timeout_opt->count() > 0) body["timeoutSeconds"] = f.timeout;
+  auto set = [&](std::string_view key, const std::string& v) {
+    if (!v.empty()) body[key] = v;
+  };
+  set("modelId", f.model);
+  set("repo", f.repo);
+  set("branch", f.branch);
+  set("context", f.context);
+  set("idempotencyKey", f.idempotency_key);
+  if (f.tags.empty()) return body;
+  json::object tags;
+  for (const auto& tag : f.tags) {
+    auto eq = tag.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *io.err << "outpost: --tag expects key=value, got '" << tag << "'\n";
+      return std::nullopt;
+    }
+    tags[tag.substr(0, eq)] = tag.substr(eq + 1);
+  }
+  body["tags"] = std::move(tags);
+  return body;
+}
+
+int RunDispatch(const DispatchFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  auto body = DispatchBody(f, io);
+  if (!client || !body) return kExitUsage;
+  auto data = client->Dispatch(*body);
+  if (!data.ok()) return Fail(data.status(), io);
+  std::string run_id = data->is_object() ? GetString(data->as_object(), "runId").value_or("") : "";
+  if (run_id.empty()) return Fail(Internal("the server's dispatch answer has no runId"), io);
+  if (!f.wait) {
+    if (f.common.json) {
+      PrintJson(*data, io);
+    } else {
+      *io.out << run_id << "\n";
+    }
+    return kExitOk;
+  }
+  if (!f.common.json) *io.out << run_id << "\n" << std::flush;
+  return WaitForRun(*client, run_id, f.common.json, io);
+}
+
+int RunStatus(const RunFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  if (!client) return kExitUsage;
+  if (f.wait) return WaitForRun(*client, f.id, f.common.json, io);
+  auto run = client->GetRun(f.id);
+  if (!run.ok()) return Fail(run.status(), io);
+  if (f.common.json || !run->is_object()) {
+    PrintJson(*run, io);
+  } else {
+    *io.out << FormatRunDetails(run->as_object());
+  }
+  return kExitOk;
+}
+
+int RunList(const RunsFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  if (!client) return kExitUsage;
+  ListRunsQuery q{.limit = std::nullopt, .status = f.status, .agent = f.agent, .cursor = f.cursor};
+  if (f.limit_opt->count() > 0) q.limit = f.limit;
+  auto page = client->ListRuns(q);
+  if (!page.ok()) return Fail(page.status(), io);
+  const auto* obj = page->if_object();
+  const auto* items = obj ? obj->if_contains("items") : nullptr;
+  if (f.common.json || items == nullptr || !items->is_array()) {
+    PrintJson(*page, io);
+    return kExitOk;
+  }
+  if (items->as_array().empty()) {
+    *io.out << "no runs\n";
+    return kExitOk;
+  }
+  const Clock& clock = io.clock ? *io.clock : RealClock::Instance();
+  *io.out << FormatRunsTable(items->as_array(), clock.Now());
+  auto next = GetString(*obj, "nextCursor");
+  if (GetBool(*obj, "hasMore") == true && next) *io.out << "more: --cursor " << *next << "\n";
+  return kExitOk;
+}
+
+int RunCancel(const RunFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  if (!client) return kExitUsage;
+  auto run = client->Cancel(f.id, f.reason);
+  if (!run.ok()) return Fail(run.status(), io);
+  if (f.common.json || !run->is_object()) {
+    PrintJson(*run, io);
+    return kExitOk;
+  }
+  std::string status = GetString(run->as_object(), "status").value_or("?");
+  *io.out << GetString(run->as_object(), "runId").value_or(f.id) << " " << status
+          << (IsTerminalStatus(status) ? "" : " (cancel requested)") << "\n";
+  return kExitOk;
+}
+
+int RunHealth(const HealthFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  if (!client) return kExitUsage;
+  auto reply = client->Health(f.fleet);
+  if (!reply.ok()) return Fail(reply.status(), io);
+  if (f.common.json) {
+    PrintJson(reply->body, io);
+  } else {
+    *io.out << FormatHealth(reply->body.as_object(), f.fleet);
+  }
+  if (reply->http_status >= 500) {
+    *io.err << "outpost: the server reports itself unhealthy (HTTP " << reply->http_status << ")\n";
+    return kExitUnavailable;
+  }
+  return kExitOk;
+}
+
+// Registers `sub` to run `fn(*flags, io)` into *exit_code.
+template <typename Flags, typename Fn>
+void OnRun(CLI::App* sub, std::shared_ptr<Flags> flags, Fn fn, int* exit_code,
+           std::shared_ptr<const ClientIo> io) {
+  sub->callback([=] { *exit_code = fn(*flags, *io); });
+}
+
+void AddDispatch(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<DispatchFlags>();
+  auto* sub = app.add_subcommand("dispatch", "Start a run of an agent on a task");
+  sub->add_option("--agent", f->agent, "claude, codex, gemini, aider, grok or shell")->required();
+  sub->add_option("--task", f->task, "What the agent should do")->required();
+  f->timeout_opt = sub->add_option("--timeout", f->timeout, "Run time limit in seconds");
+  sub->add_option("--model", f->model, "Model id (default: the agent's)");
+  sub->add_option("--repo", f->repo, "owner/repo or a git URL to check out");
+  sub->add_option("--branch", f->branch, "Branch to check out");
+  sub->add_option("--context", f->context, "minimal, standard or full");
+  sub->add_option("--tag", f->tags, "Tag key=value (repeatable)");
+  sub->add_option("--idempotency-key", f->idempotency_key, "Same key and body: the same run");
+  sub->add_flag("--wait", f->wait, "Wait for the run to finish; exit code by its final status");
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunDispatch, exit_code, io);
+}
+
+void AddStatus(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<RunFlags>();
+  auto* sub = app.add_subcommand("status", "Show a run");
+  sub->add_option("id", f->id, "Run id")->required();
+  sub->add_flag("--wait", f->wait, "Wait for the run to finish; exit code by its final status");
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunStatus, exit_code, io);
+}
+
+void AddRuns(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<RunsFlags>();
+  auto* sub = app.add_subcommand("runs", "List runs, newest first");
+  f->limit_opt = sub->add_option("--limit", f->limit, "At most this many runs (1-100)");
+  sub->add_option("--status", f->status, "PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, CANCELLED");
+  sub->add_option("--agent", f->agent, "Only this agent's runs");
+  sub->add_option("--cursor", f->cursor, "Continue after a previous page");
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunList, exit_code, io);
+}
+
+void AddCancel(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<RunFlags>();
+  auto* sub = app.add_subcommand("cancel", "Cancel a run (stops its whole process tree)");
+  sub->add_option("id", f->id, "Run id")->required();
+  sub->add_option("--reason", f->reason, "Why, recorded as the run's cancelReason");
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunCancel, exit_code, io);
+}
+
+void AddHealth(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<HealthFlags>();
+  auto* sub = app.add_subcommand("health", "Show the server's health");
+  sub->add_flag("--fleet", f->fleet, "Per-agent capacity and recent dispatches");
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunHealth, exit_code, io);
+}
+
+}  // namespace
+
+void AddClientCommands(CLI::App& app, int* exit_code) {
+  ClientIo io;
+  io.tty = ::isatty(STDOUT_FILENO) == 1;
+  AddClientCommands(app, exit_code, std::move(io));
+}
+
+void AddClientCommands(CLI::App& app, int* exit_code, ClientIo io) {
+  if (io.out == nullptr) io.out = &std::cout;
+  if (io.err == nullptr) io.err = &std::cerr;
+  auto shared = std::make_shared<const ClientIo>(std::move(io));
+  AddDispatch(app, exit_code, shared);
+  AddStatus(app, exit_code, shared);
+  AddRuns(app, exit_code, shared);
+  AddCancel(app, exit_code, shared);
+  AddHealth(app, exit_code, shared);
+  std::string footer = app.get_footer();
+  if (footer.find("Exit codes:") == std::string::npos) {
+    app.footer(footer.empty() ? std::string(ExitCodeHelp())
+                              : footer + "\n\n" + std::string(ExitCodeHelp()));
+  }
+}
+
+int UsageExitCode() { return kExitUsage; }
+
+int ExitForParseError(const CLI::App& app, const CLI::ParseError& error, std::ostream* err) {
+  if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+  if (error.get_name() == "RuntimeError") return error.get_exit_code();
+  (err ? *err : std::cerr) << "outpost: " << error.what() << " (see --help)\n";
+  return kExitUsage;
+}
+
+}  // namespace outpost::cli

@@ -1,0 +1,78 @@
+// A small blocking HTTP/1.1 client for the CLI, talking to `outpost serve`.
+//
+// One connection per request (`Connection: close`): the CLI makes a handful of calls a second at
+// most, so keep-alive would only add state. Boost.Beast stays inside http_client.cc so that only
+// one translation unit pays for it. Plain http only: https endpoints are refused with a clear
+// message until the server grows TLS.
+//
+// Thread-safety: Request() is reentrant; it owns its io_context and socket.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace outpost::cli {
+
+// Where the API lives: http://host:port[/prefix]. `prefix` has no trailing slash ("" or "/api").
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 80;
+  std::string prefix;
+
+  // "http://host:port" + prefix; used in messages ("cannot reach …").
+  std::string ToString() const;
+};
+
+// Parses "http://host[:port][/prefix]" (also "[::1]:8080" and a bare "host:port", read as
+// http). kInvalidArgument naming the problem: https, another scheme, a bad port, a query.
+Result<Endpoint> ParseEndpoint(std::string_view url);
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResult {
+  int status = 0;  // e.g. 200, 404, 503
+  std::string body;
+  std::string content_type;
+  std::string retry_after;  // the Retry-After header, when any
+  std::string request_id;   // the X-Request-ID header, when any
+};
+
+struct RequestOptions {
+  Millis connect_timeout{5'000};
+  Millis read_timeout{30'000};  // the whole exchange after connecting
+
+  // Retrying is opt-in and covers only what is safe to repeat: a connection that could not be
+  // established (nothing was sent) and, with `retry_on_5xx`, a 5xx answer to an idempotent
+  // request. Retries continue while less than `retry_for` has passed since the first attempt.
+  Millis retry_for{0};
+  Millis retry_backoff{1'000};
+  bool retry_on_5xx = false;
+  // Called before each retry with why the last attempt failed (progress display).
+  std::function<void(const Status&)> on_retry;
+
+  // Injected for tests; defaults are the real clock and std::this_thread::sleep_for.
+  const Clock* clock = nullptr;
+  std::function<void(Millis)> sleep;
+};
+
+// Sends one request and reads the whole response. `target` is the path and query below the
+// endpoint's prefix ("/runs?limit=5"). An HTTP answer of any status is a success here; the error
+// is for not getting one: kUnavailable "cannot reach http://h:p: Connection refused" (also
+// timeouts and resets), kInternal for a response that is not HTTP.
+Result<HttpResult> Request(const Endpoint& endpoint, std::string_view method,
+                           std::string_view target, std::string_view body = {},
+                           const Headers& headers = {}, const RequestOptions& options = {});
+
+// Percent-encodes everything but RFC 3986 unreserved characters (for path segments and query
+// values).
+std::string UrlEncode(std::string_view s);
+
+}  // namespace outpost::cli

@@ -1,0 +1,130 @@
+#include "cli/http_client.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "cli/fake_http_server.h"
+
+namespace outpost::cli {
+namespace {
+
+using testing::FakeHttpServer;
+using testing::FakeRequest;
+using testing::FakeResponse;
+
+TEST(ParseEndpoint, HostPortAndPrefix) {
+  auto ep = ParseEndpoint("http://127.0.0.1:8080");
+  ASSERT_TRUE(ep.ok()) << ep.status().ToString();
+  EXPECT_EQ(ep->host, "127.0.0.1");
+  EXPECT_EQ(ep->port, 8080);
+  EXPECT_EQ(ep->prefix, "");
+
+  ep = ParseEndpoint("http://outpost.internal/api/v2/");
+  ASSERT_TRUE(ep.ok());
+  EXPECT_EQ(ep->host, "outpost.internal");
+  EXPECT_EQ(ep->port, 80);
+  EXPECT_EQ(ep->prefix, "/api/v2");
+  EXPECT_EQ(ep->ToString(), "http://outpost.internal/api/v2");
+
+  ep = ParseEndpoint("localhost:9000");
+  ASSERT_TRUE(ep.ok());
+  EXPECT_EQ(ep->host, "localhost");
+  EXPECT_EQ(ep->port, 9000);
+
+  ep = ParseEndpoint("http://[::1]:8080");
+  ASSERT_TRUE(ep.ok());
+  EXPECT_EQ(ep->host, "::1");
+  EXPECT_EQ(ep->ToString(), "http://[::1]:8080");
+}
+
+TEST(ParseEndpoint, RejectsWhatItCannotServe) {
+  auto https = ParseEndpoint("https://outpost.example.com");
+  EXPECT_EQ(https.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(https.status().message().find("https is not supported"), std::string::npos);
+  for (const char* bad :
+       {"ftp://h", "http://", "http://h:0", "http://h:70000", "http://h:80x",
+        "http://h:", "http://h/?q=1", "http://u@h", "http://::1:80", "http://[::1"}) {
+    EXPECT_EQ(ParseEndpoint(bad).status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+TEST(UrlEncode, KeepsUnreservedOnly) {
+  EXPECT_EQ(UrlEncode("01J-abc_~.x"), "01J-abc_~.x");
+  EXPECT_EQ(UrlEncode("a/b c?&"), "a%2Fb%20c%3F%26");
+}
+
+TEST(Request, SendsMethodPrefixedTargetBodyAndHeaders) {
+  FakeHttpServer server([](const FakeRequest&) {
+    return FakeResponse{201, R"({"ok":1})", {{"X-Request-ID", "req-9"}}};
+  });
+  auto ep = ParseEndpoint(server.endpoint() + "/v2");
+  ASSERT_TRUE(ep.ok());
+  auto r = Request(*ep, "POST", "/dispatch", R"({"a":1})", {{"Authorization", "Bearer k"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body, R"({"ok":1})");
+  EXPECT_EQ(r->request_id, "req-9");
+  auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].target, "/v2/dispatch");
+  EXPECT_EQ(seen[0].body, R"({"a":1})");
+  EXPECT_EQ(seen[0].headers["authorization"], "Bearer k");
+  EXPECT_EQ(seen[0].headers["content-type"], "application/json");
+}
+
+TEST(Request, ConnectionRefusedIsUnavailableNamingTheEndpoint) {
+  auto ep = ParseEndpoint("http://127.0.0.1:" + std::to_string(testing::UnusedPort()));
+  ASSERT_TRUE(ep.ok());
+  auto r = Request(*ep, "GET", "/health");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().message(), "cannot reach " + ep->ToString() + ": Connection refused");
+}
+
+TEST(Request, RetriesRefusedConnectionsOnlyWithinTheBudget) {
+  auto ep = ParseEndpoint("http://127.0.0.1:" + std::to_string(testing::UnusedPort()));
+  ASSERT_TRUE(ep.ok());
+  SimulatedClock clock;
+  RequestOptions opts;
+  opts.clock = &clock;
+  opts.retry_for = Millis(5'000);
+  opts.retry_backoff = Millis(1'000);
+  opts.sleep = [&](Millis d) { clock.Advance(d); };
+  int retries = 0;
+  opts.on_retry = [&](const Status& why) {
+    EXPECT_EQ(why.code(), Code::kUnavailable);
+    ++retries;
+  };
+  auto r = Request(*ep, "GET", "/runs/x", {}, {}, opts);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(retries, 5);  // attempts at 0,1,2,3,4,5 s; the next would start past 5 s
+
+  opts.retry_for = Millis(0);
+  retries = 0;
+  EXPECT_EQ(Request(*ep, "GET", "/runs/x", {}, {}, opts).status().code(), Code::kUnavailable);
+  EXPECT_EQ(retries, 0);
+}
+
+TEST(Request, Retries5xxOnlyWhenTheCallerSaysItIsIdempotent) {
+  std::atomic<int> calls = 0;
+  FakeHttpServer server([&](const FakeRequest&) {
+    return ++calls < 3 ? FakeResponse{503, "{}", {}} : FakeResponse{200, "{}", {}};
+  });
+  auto ep = ParseEndpoint(server.endpoint());
+  ASSERT_TRUE(ep.ok());
+  RequestOptions opts;
+  opts.retry_for = Millis(10'000);
+  opts.retry_backoff = Millis(1);
+  auto first = Request(*ep, "GET", "/x", {}, {}, opts);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->status, 503);  // not idempotent: the 5xx is the answer
+  opts.retry_on_5xx = true;
+  auto second = Request(*ep, "GET", "/x", {}, {}, opts);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(calls, 3);
+}
+
+}  // namespace
+}  // namespace outpost::cli

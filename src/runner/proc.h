@@ -1,0 +1,66 @@
+// Process utilities over /proc (Linux only): identity that survives pid reuse, process trees,
+// leftover discovery by an environment marker, and a kill that verifies nothing is left.
+//
+// All functions are thread-safe (they hold no state) and never throw. A process that vanishes
+// while it is being inspected is simply treated as gone. Zombies are never listed: they are
+// dead already, and only their parent can remove them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "runner/run_dir.h"
+
+namespace outpost::proc {
+
+// The fields of /proc/<pid>/stat that we use.
+struct StatInfo {
+  char state = '?';  // R, S, D, Z, T, ...
+  int ppid = 0;
+  std::uint64_t start_time = 0;  // field 22: clock ticks since boot
+};
+
+// Parses the content of /proc/<pid>/stat. The command name (field 2) may contain spaces and
+// parentheses, so fields are counted after the last ')'. nullopt when malformed.
+std::optional<StatInfo> ParseStat(std::string_view stat);
+
+// nullopt when the process does not exist (or /proc cannot be read).
+std::optional<StatInfo> ReadStat(int pid);
+std::optional<std::uint64_t> StartTime(int pid);
+std::optional<int> ParentOf(int pid);
+
+// Every live (non-zombie) transitive descendant of root_pid, from one scan of /proc.
+std::vector<int> Descendants(int root_pid);
+
+// Every live process whose initial environment contains exactly the entry `marker`
+// (e.g. "OUTPOST_RUN_ID=01J..."). Only processes we may read (same uid) are seen.
+std::vector<int> FindByEnvMarker(std::string_view marker);
+
+// True when info.pid exists, is not a zombie and has the recorded start time (so a recycled
+// pid is not mistaken for the shim).
+bool IsAlive(const ShimInfo& info);
+
+struct KillHooks {
+  // Called for every listed process that turned out to be our child and was reaped here.
+  std::function<void(int pid, int wait_status)> on_reap;
+  // Waits between scans; defaults to sleeping. The shim uses it to keep pumping output.
+  std::function<void(Millis)> wait;
+};
+
+// Stops every process `list` returns: SIGTERM to each, then up to grace_ms for them to go
+// (re-listing, SIGTERM to newcomers, reaping our own children), then SIGKILL in a loop —
+// re-list and kill until the list is empty — so a process that forks between a scan and the
+// kill is still caught. Returns how many distinct processes were signalled. Gives up after
+// kHardLimit of SIGKILL rounds (an unkillable process, e.g. stuck in D state); callers that
+// need certainty re-check the list. Blocks the calling thread. `clock` only measures the
+// grace and the limit, so it must advance on its own (RealClock) or through hooks.wait.
+int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, Clock& clock,
+                  const KillHooks& hooks = {});
+
+inline constexpr Millis kHardLimit{30'000};
+
+}  // namespace outpost::proc

@@ -1,0 +1,145 @@
+#include "runner/process_runner.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+
+#include "common/files.h"
+#include "runner/proc.h"
+
+namespace outpost {
+namespace {
+
+constexpr int kLeftoverGraceMs = 2000;
+
+// The grandchild: becomes the shim. Only async-signal-safe calls (the server is threaded).
+[[noreturn]] void ExecShim(char* const argv[]) {
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+  }
+  // Nothing of the server (listening sockets, the database) may leak into the run.
+  ::close_range(3, ~0U, 0);
+  (void)!::chdir("/");
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execv(argv[0], argv);
+  ::_exit(127);
+}
+
+// The intermediate child: a new session, then the shim is forked off and orphaned, so it is
+// re-parented away from the server at once.
+[[noreturn]] void Detach(char* const argv[]) {
+  ::setsid();
+  pid_t pid = ::fork();
+  if (pid == 0) ExecShim(argv);
+  ::_exit(pid < 0 ? 1 : 0);
+}
+
+// mtime of a file as wall time; nullopt when it is missing.
+std::optional<WallTime> ModTime(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  auto since_epoch =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
+}
+
+}  // namespace
+
+ProcessRunner::ProcessRunner(std::string runs_dir, std::string shim_exe, Clock& clock,
+                             Millis start_grace)
+    : runs_dir_(std::filesystem::absolute(runs_dir).string()),
+      shim_exe_(std::move(shim_exe)),
+      clock_(clock),
+      start_grace_(start_grace) {}
+
+RunDir ProcessRunner::Dir(const std::string& run_id) const {
+  return RunDir(runs_dir_ + "/" + run_id);
+}
+
+Status ProcessRunner::Start(const LaunchSpec& spec) {
+  if (spec.run_id.empty() || spec.run_id.find('/') != std::string::npos || spec.run_id == "." ||
+      spec.run_id == "..") {
+    return InvalidArgument("bad run id: " + spec.run_id);
+  }
+  // A shim that cannot exec would only show up as kLost after the start grace.
+  if (::access(shim_exe_.c_str(), X_OK) != 0) {
+    return Internal("shim executable " + shim_exe_ + ": " + std::strerror(errno));
+  }
+  RunDir dir = Dir(spec.run_id);
+  OUTPOST_RETURN_IF_ERROR(MakeDirs(dir.path(), 0700));
+  if (FileExists(dir.File("spec.json"))) return Conflict("run already started: " + spec.run_id);
+  LaunchSpec full = spec;
+  if (full.workspace.empty()) full.workspace = dir.workspace();
+  OUTPOST_RETURN_IF_ERROR(dir.WriteSpec(full));
+  return Launch(dir.path());
+}
+
+// Double fork: the caller waits only for the intermediate child, which exits at once.
+Status ProcessRunner::Launch(const std::string& run_dir) const {
+  std::string exe = shim_exe_, verb = "shim", path = run_dir;  // built before fork
+  char* const argv[] = {exe.data(), verb.data(), path.data(), nullptr};
+  pid_t pid = ::fork();
+  if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) Detach(argv);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return Internal(std::string("waitpid: ") + std::strerror(errno));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Internal("could not launch the shim for " + run_dir);
+  }
+  return Status::Ok();
+}
+
+Status ProcessRunner::RequestCancel(const std::string& run_id, const std::string& reason) {
+  RunDir dir = Dir(run_id);
+  if (!FileExists(dir.path())) return NotFound("no run directory for " + run_id);
+  // Idempotent: a repeated cancel keeps the first reason and only re-signals.
+  if (!dir.ReadCancel()) OUTPOST_RETURN_IF_ERROR(dir.WriteCancel({reason, clock_.Now()}));
+  // Without shim.json the shim has not started yet; it reads cancel.json before the agent.
+  Result<ShimInfo> shim = dir.ReadShimInfo();
+  if (shim.ok() && proc::IsAlive(*shim)) ::kill(shim->pid, SIGUSR1);
+  return Status::Ok();
+}
+
+ShimProbe ProcessRunner::Probe(const std::string& run_id) {
+  RunDir dir = Dir(run_id);
+  auto exited = [&dir]() -> std::optional<ShimProbe> {
+    Result<ExitRecord> rec = dir.ReadExit();
+    if (!rec.ok()) return std::nullopt;
+    return ShimProbe{ShimState::kExited, std::move(rec).value()};
+  };
+  if (auto p = exited()) return *p;
+  Result<ShimInfo> shim = dir.ReadShimInfo();
+  if (shim.ok()) {
+    if (proc::IsAlive(*shim)) return {ShimState::kRunning, std::nullopt};
+    // The shim may have written exit.json between our two reads, then exited.
+    if (auto p = exited()) return *p;
+    return {ShimState::kLost, std::nullopt};
+  }
+  std::optional<WallTime> spec_time = ModTime(dir.File("spec.json"));
+  if (spec_time && clock_.Now() - *spec_time < start_grace_) {
+    return {ShimState::kRunning, std::nullopt};
+  }
+  if (auto p = exited()) return *p;  // a shim that failed before writing shim.json
+  return {ShimState::kLost, std::nullopt};
+}
+
+int ProcessRunner::KillLeftovers(const std::string& run_id) {
+  const std::string marker = "OUTPOST_RUN_ID=" + run_id;
+  return proc::KillAndVerify([&marker] { return proc::FindByEnvMarker(marker); }, kLeftoverGraceMs,
+                             clock_);
+}
+
+}  // namespace outpost

@@ -1,0 +1,328 @@
+// End-to-end tests of ProcessRunner + the real shim (outpost_test_shim) with /bin/sh agents.
+// Nothing sleeps and hopes: every wait polls for a condition with a deadline.
+#include "runner/process_runner.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+
+#include "common/files.h"
+#include "runner/notify.h"
+#include "runner/runner_test_util.h"
+
+namespace outpost {
+namespace {
+
+using testing::Gone;
+using testing::Slurp;
+using testing::TempDir;
+using testing::WaitFor;
+using testing::WaitPidFile;
+
+class ProcessRunnerTest : public ::testing::Test {
+ protected:
+  LaunchSpec Spec(const std::string& id, const std::string& script) {
+    LaunchSpec spec;
+    spec.run_id = id;
+    spec.argv = {"sh", "-c", script};
+    spec.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"T", tmp_.path()}};
+    spec.timeout_seconds = 30;
+    spec.grace_seconds = 1;
+    return spec;
+  }
+
+  std::optional<ExitRecord> WaitExit(const std::string& id,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::optional<ExitRecord> rec;
+    WaitFor(
+        [&] {
+          ShimProbe p = runner_.Probe(id);
+          if (p.state == ShimState::kExited) rec = p.exit;
+          return p.state != ShimState::kRunning;
+        },
+        timeout);
+    return rec;
+  }
+
+  ExitRecord Run(const LaunchSpec& spec) {
+    Status st = runner_.Start(spec);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    std::optional<ExitRecord> rec = WaitExit(spec.run_id);
+    EXPECT_TRUE(rec.has_value()) << "no exit record for " << spec.run_id;
+    return rec.value_or(ExitRecord{});
+  }
+
+  std::string Log(const std::string& id, const std::string& name) {
+    return Slurp(runner_.Dir(id).File(name));
+  }
+  std::string T(const std::string& name) { return tmp_.path() + "/" + name; }
+
+  TempDir tmp_;
+  ProcessRunner runner_{tmp_.path() + "/runs", OUTPOST_TEST_SHIM, RealClock::Instance(),
+                        Millis(10'000)};
+};
+
+// Writes the pid of the current shell (or of what it execs next) to $T/<name>, atomically.
+std::string SavePid(const std::string& name) {
+  return "echo $$ > $T/" + name + ".tmp && mv $T/" + name + ".tmp $T/" + name + "; ";
+}
+
+TEST_F(ProcessRunnerTest, ExitZeroIsExitedWithCodeZero) {
+  ExitRecord rec = Run(Spec("ok", "echo hello"));
+  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(rec.exit_code, 0);
+  EXPECT_EQ(rec.signal, std::nullopt);
+  EXPECT_TRUE(rec.started_at.has_value());
+  EXPECT_EQ(rec.stdout_bytes, 6);
+  EXPECT_EQ(Log("ok", "stdout.log"), "hello\n");
+  EXPECT_EQ(runner_.Dir("ok").ReadStarted(), rec.started_at);
+}
+
+TEST_F(ProcessRunnerTest, NonZeroExitCodeIsKept) {
+  ExitRecord rec = Run(Spec("three", "exit 3"));
+  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(rec.exit_code, 3);
+}
+
+TEST_F(ProcessRunnerTest, AgentRunsInTheWorkspaceWithExactlyTheSpecEnvironmentPlusMarker) {
+  LaunchSpec spec = Spec("env", "pwd; env | sort");
+  ExitRecord rec = Run(spec);
+  ASSERT_EQ(rec.exit_code, 0);
+  std::string out = Log("env", "stdout.log");
+  std::string ws = runner_.Dir("env").workspace();
+  EXPECT_EQ(out.substr(0, ws.size() + 1), ws + "\n");
+  EXPECT_NE(out.find("OUTPOST_RUN_ID=env\n"), std::string::npos);
+  EXPECT_NE(out.find("T=" + tmp_.path() + "\n"), std::string::npos);
+  EXPECT_EQ(out.find("HOME="), std::string::npos);  // nothing of the test's environment
+}
+
+TEST_F(ProcessRunnerTest, StdoutAndStderrAreKeptApartAndComplete) {
+  // 5 MB of a known pattern on stdout, interleaved with lines on stderr.
+  ExitRecord rec = Run(
+      Spec("big", "echo e1 >&2; yes 0123456789abcdef | head -c 5000000; echo e2 >&2; printf end"));
+  ASSERT_EQ(rec.exit_code, 0);
+  std::string expected;
+  while (expected.size() < 5'000'000) expected += "0123456789abcdef\n";
+  expected.resize(5'000'000);
+  expected += "end";
+  std::string out = Log("big", "stdout.log");
+  EXPECT_EQ(out.size(), expected.size());
+  EXPECT_TRUE(out == expected) << "stdout differs from the pattern";
+  EXPECT_EQ(Log("big", "stderr.log"), "e1\ne2\n");
+  EXPECT_EQ(rec.stdout_bytes, static_cast<std::int64_t>(expected.size()));
+  EXPECT_EQ(rec.stderr_bytes, 6);
+}
+
+TEST_F(ProcessRunnerTest, StartReturnsAtOnceAndTotalTimeoutStopsTheAgent) {
+  LaunchSpec spec = Spec("slow", SavePid("sleep") + "exec sleep 30");
+  spec.timeout_seconds = 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(runner_.Start(spec).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+  EXPECT_EQ(runner_.Probe("slow").state, ShimState::kRunning);
+  std::optional<int> sleep_pid = WaitPidFile(T("sleep"));
+  ASSERT_TRUE(sleep_pid.has_value());
+  std::optional<ExitRecord> rec = WaitExit("slow");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->outcome, "timeout_total");
+  EXPECT_EQ(rec->signal, SIGTERM);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_TRUE(Gone(*sleep_pid));
+}
+
+TEST_F(ProcessRunnerTest, InactivityTimeoutStopsASilentAgent) {
+  LaunchSpec spec = Spec("quiet", "echo hi; exec sleep 30");
+  spec.inactivity_timeout_seconds = 1;
+  ExitRecord rec = Run(spec);
+  EXPECT_EQ(rec.outcome, "timeout_inactive");
+  EXPECT_EQ(Log("quiet", "stdout.log"), "hi\n");
+}
+
+TEST_F(ProcessRunnerTest, CancelKillsAnAgentThatIgnoresSigtermAfterTheGrace) {
+  LaunchSpec spec = Spec("stubborn", "trap '' TERM; " + SavePid("agent") + "exec sleep 100");
+  ASSERT_TRUE(runner_.Start(spec).ok());
+  std::optional<int> agent = WaitPidFile(T("agent"));
+  ASSERT_TRUE(agent.has_value());
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(runner_.RequestCancel("stubborn", "user changed their mind").ok());
+  std::optional<ExitRecord> rec = WaitExit("stubborn");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(rec->cancel_reason, "user changed their mind");
+  EXPECT_EQ(rec->signal, SIGKILL);
+  EXPECT_TRUE(Gone(*agent));
+}
+
+TEST_F(ProcessRunnerTest, CancelKillsADoubleForkedDaemonThatIgnoresSigterm) {
+  std::string daemon = "trap \"\" TERM; " + SavePid("daemon") + "exec sleep 100";
+  LaunchSpec spec = Spec("daemon", "(setsid sh -c '" + daemon + "' &); exec sleep 100");
+  ASSERT_TRUE(runner_.Start(spec).ok());
+  std::optional<int> pid = WaitPidFile(T("daemon"));
+  ASSERT_TRUE(pid.has_value());
+  ASSERT_TRUE(runner_.RequestCancel("daemon", "stop").ok());
+  std::optional<ExitRecord> rec = WaitExit("daemon");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(rec->leftover_processes_killed, 1);
+  errno = 0;
+  EXPECT_EQ(::kill(*pid, 0), -1);
+  EXPECT_EQ(errno, ESRCH);  // killed and reaped by the shim, its subreaper
+}
+
+TEST_F(ProcessRunnerTest, DaemonLeftAfterANormalExitIsKilledAndCounted) {
+  std::string daemon = "trap \"\" TERM; " + SavePid("daemon") + "exec sleep 100";
+  LaunchSpec spec = Spec(
+      "leaver", "(setsid sh -c '" + daemon + "' &); while [ ! -s $T/daemon ]; do sleep 0.02; done");
+  ExitRecord rec = Run(spec);
+  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(rec.exit_code, 0);
+  EXPECT_EQ(rec.leftover_processes_killed, 1);
+  std::optional<int> pid = WaitPidFile(T("daemon"));
+  ASSERT_TRUE(pid.has_value());
+  errno = 0;
+  EXPECT_EQ(::kill(*pid, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(ProcessRunnerTest, CancelBeforeTheShimStartsMeansTheAgentNeverRuns) {
+  RunDir dir = runner_.Dir("early");
+  ASSERT_TRUE(MakeDirs(dir.path(), 0700).ok());
+  ASSERT_TRUE(dir.WriteCancel({"too late", RealClock::Instance().Now()}).ok());
+  ExitRecord rec = Run(Spec("early", "touch $T/ran"));
+  EXPECT_EQ(rec.outcome, "cancelled");
+  EXPECT_EQ(rec.cancel_reason, "too late");
+  EXPECT_FALSE(rec.started_at.has_value());
+  EXPECT_FALSE(FileExists(T("ran")));
+  EXPECT_FALSE(dir.ReadStarted().has_value());
+}
+
+TEST_F(ProcessRunnerTest, SigtermToTheShimCancelsTheRunAsShimTerminated) {
+  ASSERT_TRUE(runner_.Start(Spec("term", SavePid("agent") + "exec sleep 100")).ok());
+  std::optional<int> agent = WaitPidFile(T("agent"));
+  ASSERT_TRUE(agent.has_value());
+  Result<ShimInfo> shim = runner_.Dir("term").ReadShimInfo();
+  ASSERT_TRUE(shim.ok());
+  ASSERT_EQ(::kill(shim->pid, SIGTERM), 0);
+  std::optional<ExitRecord> rec = WaitExit("term");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(rec->cancel_reason, "shim terminated");
+  EXPECT_TRUE(Gone(*agent));
+}
+
+TEST_F(ProcessRunnerTest, StartWithAMissingShimExecutableIsInternal) {
+  ProcessRunner broken(tmp_.path() + "/runs", T("no-such-shim"), RealClock::Instance());
+  EXPECT_EQ(broken.Start(Spec("noshim", "true")).code(), Code::kInternal);
+}
+
+TEST_F(ProcessRunnerTest, ShimKilledMidRunIsLostAndLeftoversAreKilled) {
+  // Unique: KillLeftovers finds processes machine-wide by run id.
+  const std::string id = "orphan-" + std::to_string(::getpid());
+  LaunchSpec spec =
+      Spec(id, "sleep 100 & echo $! > $T/c.tmp && mv $T/c.tmp $T/child; exec sleep 100");
+  ASSERT_TRUE(runner_.Start(spec).ok());
+  std::optional<int> child = WaitPidFile(T("child"));
+  ASSERT_TRUE(child.has_value());
+  ASSERT_TRUE(WaitFor([&] { return runner_.Dir(id).ReadStartedPid().has_value(); }));
+  int agent = *runner_.Dir(id).ReadStartedPid();
+  Result<ShimInfo> shim = runner_.Dir(id).ReadShimInfo();
+  ASSERT_TRUE(shim.ok());
+  ASSERT_EQ(::kill(shim->pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return runner_.Probe(id).state == ShimState::kLost; }));
+  EXPECT_FALSE(Gone(agent));
+  EXPECT_EQ(runner_.KillLeftovers(id), 2);
+  EXPECT_TRUE(Gone(agent));
+  EXPECT_TRUE(Gone(*child));
+  EXPECT_EQ(runner_.KillLeftovers(id), 0);
+}
+
+TEST_F(ProcessRunnerTest, MissingExecutableIsStartFailed) {
+  LaunchSpec spec = Spec("missing", "");
+  spec.argv = {"no-such-agent-binary", "--help"};
+  ExitRecord rec = Run(spec);
+  EXPECT_EQ(rec.outcome, "start_failed");
+  EXPECT_NE(rec.message.find("No such file or directory"), std::string::npos) << rec.message;
+  EXPECT_FALSE(rec.started_at.has_value());
+}
+
+TEST_F(ProcessRunnerTest, RepoIsClonedIntoTheWorkspaceAtTheBranch) {
+  std::string repo = T("repo");
+  std::string setup = "set -e; git init -q " + repo + " && cd " + repo +
+                      " && git checkout -q -b feature && echo content > file.txt && git add "
+                      "file.txt && git -c user.name=t -c user.email=t@t commit -q -m init";
+  ASSERT_EQ(std::system(setup.c_str()), 0);
+  LaunchSpec spec = Spec("clone", "cat file.txt; git rev-parse --abbrev-ref HEAD");
+  spec.repo_url = repo;
+  spec.branch = "feature";
+  ExitRecord rec = Run(spec);
+  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(Slurp(runner_.Dir("clone").workspace() + "/file.txt"), "content\n");
+  EXPECT_EQ(Log("clone", "stdout.log"), "content\nfeature\n");
+}
+
+TEST_F(ProcessRunnerTest, BadRepoUrlIsRepoErrorWithGitsMessage) {
+  LaunchSpec spec = Spec("badrepo", "touch $T/ran");
+  spec.repo_url = T("does-not-exist");
+  ExitRecord rec = Run(spec);
+  EXPECT_EQ(rec.outcome, "repo_error");
+  EXPECT_NE(rec.message.find("does-not-exist"), std::string::npos) << rec.message;
+  EXPECT_EQ(rec.exit_code, std::nullopt);
+  EXPECT_FALSE(FileExists(T("ran")));
+}
+
+TEST_F(ProcessRunnerTest, NotifyDatagramArrivesOnTheSocket) {
+  Result<NotifySocket> sock = NotifySocket::Bind(T("n.sock"));
+  ASSERT_TRUE(sock.ok()) << sock.status().ToString();
+  LaunchSpec spec = Spec("notified", "true");
+  spec.notify_socket = sock->path();
+  ExitRecord rec = Run(spec);
+  ASSERT_EQ(rec.outcome, "exited");
+  std::vector<std::string> got;
+  ASSERT_TRUE(WaitFor([&] {
+    for (std::string& id : sock->Drain()) got.push_back(id);
+    return got.size() >= 2;  // started, exited
+  }));
+  EXPECT_EQ(got, (std::vector<std::string>{"notified", "notified"}));
+}
+
+TEST(NotifySocket, BindReplacesAStaleSocketFile) {
+  TempDir tmp;
+  const std::string path = tmp.path() + "/s.sock";
+  ASSERT_TRUE(WriteFileAtomic(path, "stale").ok());
+  Result<NotifySocket> sock = NotifySocket::Bind(path);
+  ASSERT_TRUE(sock.ok()) << sock.status().ToString();
+  EXPECT_TRUE(sock->Drain().empty());
+  Notify(path, "01JABC");
+  pollfd pfd{sock->fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 5000), 1);
+  EXPECT_EQ(sock->Drain(), std::vector<std::string>{"01JABC"});
+  Notify(tmp.path() + "/nobody.sock", "x");  // no server: silently nothing
+}
+
+TEST_F(ProcessRunnerTest, StartingARunTwiceIsConflict) {
+  ASSERT_TRUE(runner_.Start(Spec("twice", "true")).ok());
+  EXPECT_EQ(runner_.Start(Spec("twice", "true")).code(), Code::kConflict);
+  EXPECT_TRUE(WaitExit("twice").has_value());
+}
+
+TEST_F(ProcessRunnerTest, CancelOfAnUnknownRunIsNotFound) {
+  EXPECT_EQ(runner_.RequestCancel("nope", "x").code(), Code::kNotFound);
+}
+
+TEST_F(ProcessRunnerTest, RunWhoseShimNeverCameIsRunningDuringGraceThenLost) {
+  RunDir dir = runner_.Dir("ghost");
+  ASSERT_TRUE(MakeDirs(dir.path(), 0700).ok());
+  ASSERT_TRUE(dir.WriteSpec(Spec("ghost", "true")).ok());
+  EXPECT_EQ(runner_.Probe("ghost").state, ShimState::kRunning);
+  ProcessRunner impatient(tmp_.path() + "/runs", OUTPOST_TEST_SHIM, RealClock::Instance(),
+                          Millis(0));
+  EXPECT_EQ(impatient.Probe("ghost").state, ShimState::kLost);
+}
+
+}  // namespace
+}  // namespace outpost

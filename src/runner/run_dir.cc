@@ -1,0 +1,184 @@
+#include "runner/run_dir.h"
+
+#include <boost/json.hpp>
+
+#include "common/files.h"
+#include "common/json_util.h"
+#include "common/time_util.h"
+
+// Every file is one JSON object with snake_case keys; times are RFC 3339 strings (ms
+// precision) so that an operator can read a run directory with `cat`. Readers tolerate
+// unknown keys (a newer shim may add some) but reject a file missing a required key.
+namespace outpost {
+namespace {
+
+namespace json = boost::json;
+
+Result<json::object> ReadObject(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  Result<json::value> v = ParseJson(*text);
+  if (!v.ok()) return Internal(path + ": " + v.status().message());
+  if (!v->is_object()) return Internal(path + ": not a JSON object");
+  return std::move(v->as_object());
+}
+
+Status WriteObject(const std::string& path, const json::object& o) {
+  return WriteFileAtomic(path, ToJson(o) + "\n", 0600);
+}
+
+std::optional<WallTime> GetTime(const json::object& o, std::string_view key) {
+  std::optional<std::string> s = GetString(o, key);
+  if (!s) return std::nullopt;
+  return ParseTime(*s);
+}
+
+std::optional<int> GetInt32(const json::object& o, std::string_view key) {
+  std::optional<std::int64_t> v = GetInt(o, key);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
+json::array ToArray(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+Status Missing(const std::string& path, std::string_view key) {
+  return Internal(path + ": missing or malformed \"" + std::string(key) + "\"");
+}
+
+}  // namespace
+
+Status RunDir::WriteSpec(const LaunchSpec& spec) const {
+  json::object env;
+  for (const auto& [k, v] : spec.env) env[k] = v;
+  json::object o{{"run_id", spec.run_id},
+                 {"argv", ToArray(spec.argv)},
+                 {"env", std::move(env)},
+                 {"workspace", spec.workspace},
+                 {"timeout_seconds", spec.timeout_seconds},
+                 {"grace_seconds", spec.grace_seconds},
+                 {"notify_socket", spec.notify_socket}};
+  if (spec.inactivity_timeout_seconds) {
+    o["inactivity_timeout_seconds"] = *spec.inactivity_timeout_seconds;
+  }
+  if (spec.repo_url) o["repo_url"] = *spec.repo_url;
+  if (spec.branch) o["branch"] = *spec.branch;
+  return WriteObject(File("spec.json"), o);
+}
+
+Result<LaunchSpec> RunDir::ReadSpec() const {
+  const std::string path = File("spec.json");
+  Result<json::object> r = ReadObject(path);
+  if (!r.ok()) return r.status();
+  const json::object& o = *r;
+  LaunchSpec spec;
+  std::optional<std::string> run_id = GetString(o, "run_id");
+  if (!run_id) return Missing(path, "run_id");
+  spec.run_id = *run_id;
+  const json::value* argv = o.if_contains("argv");
+  if (argv == nullptr || !argv->is_array()) return Missing(path, "argv");
+  for (const auto& a : argv->as_array()) {
+    if (!a.is_string()) return Missing(path, "argv");
+    spec.argv.emplace_back(a.as_string());
+  }
+  if (const json::value* env = o.if_contains("env"); env != nullptr && env->is_object()) {
+    for (const auto& [k, v] : env->as_object()) {
+      if (v.is_string()) spec.env[std::string(k)] = std::string(v.as_string());
+    }
+  }
+  spec.workspace = GetString(o, "workspace").value_or("");
+  spec.timeout_seconds = GetInt32(o, "timeout_seconds").value_or(spec.timeout_seconds);
+  spec.inactivity_timeout_seconds = GetInt32(o, "inactivity_timeout_seconds");
+  spec.grace_seconds = GetInt32(o, "grace_seconds").value_or(spec.grace_seconds);
+  spec.repo_url = GetString(o, "repo_url");
+  spec.branch = GetString(o, "branch");
+  spec.notify_socket = GetString(o, "notify_socket").value_or("");
+  return spec;
+}
+
+Status RunDir::WriteShimInfo(const ShimInfo& info) const {
+  return WriteObject(File("shim.json"), {{"pid", info.pid}, {"start_time", info.start_time}});
+}
+
+Result<ShimInfo> RunDir::ReadShimInfo() const {
+  const std::string path = File("shim.json");
+  Result<json::object> r = ReadObject(path);
+  if (!r.ok()) return r.status();
+  std::optional<std::int64_t> pid = GetInt(*r, "pid");
+  std::optional<std::int64_t> start = GetInt(*r, "start_time");
+  if (!pid || *pid <= 0) return Missing(path, "pid");
+  if (!start || *start < 0) return Missing(path, "start_time");
+  return ShimInfo{static_cast<int>(*pid), static_cast<std::uint64_t>(*start)};
+}
+
+Status RunDir::WriteStarted(WallTime at, int agent_pid) const {
+  return WriteObject(File("started.json"), {{"started_at", FormatTime(at)}, {"pid", agent_pid}});
+}
+
+std::optional<WallTime> RunDir::ReadStarted() const {
+  Result<json::object> r = ReadObject(File("started.json"));
+  if (!r.ok()) return std::nullopt;
+  return GetTime(*r, "started_at");
+}
+
+std::optional<int> RunDir::ReadStartedPid() const {
+  Result<json::object> r = ReadObject(File("started.json"));
+  if (!r.ok()) return std::nullopt;
+  return GetInt32(*r, "pid");
+}
+
+Status RunDir::WriteCancel(const CancelRequest& req) const {
+  return WriteObject(File("cancel.json"),
+                     {{"reason", req.reason}, {"requested_at", FormatTime(req.requested_at)}});
+}
+
+std::optional<CancelRequest> RunDir::ReadCancel() const {
+  Result<json::object> r = ReadObject(File("cancel.json"));
+  if (!r.ok()) return std::nullopt;
+  CancelRequest req;
+  req.reason = GetString(*r, "reason").value_or("");
+  req.requested_at = GetTime(*r, "requested_at").value_or(WallTime{});
+  return req;
+}
+
+Status RunDir::WriteExit(const ExitRecord& rec) const {
+  json::object o{{"outcome", rec.outcome},
+                 {"ended_at", FormatTime(rec.ended_at)},
+                 {"message", rec.message},
+                 {"leftover_processes_killed", rec.leftover_processes_killed},
+                 {"stdout_bytes", rec.stdout_bytes},
+                 {"stderr_bytes", rec.stderr_bytes}};
+  if (rec.exit_code) o["exit_code"] = *rec.exit_code;
+  if (rec.signal) o["signal"] = *rec.signal;
+  if (rec.started_at) o["started_at"] = FormatTime(*rec.started_at);
+  if (rec.cancel_reason) o["cancel_reason"] = *rec.cancel_reason;
+  return WriteObject(File("exit.json"), o);
+}
+
+Result<ExitRecord> RunDir::ReadExit() const {
+  const std::string path = File("exit.json");
+  Result<json::object> r = ReadObject(path);
+  if (!r.ok()) return r.status();
+  const json::object& o = *r;
+  ExitRecord rec;
+  std::optional<std::string> outcome = GetString(o, "outcome");
+  std::optional<WallTime> ended = GetTime(o, "ended_at");
+  if (!outcome) return Missing(path, "outcome");
+  if (!ended) return Missing(path, "ended_at");
+  rec.outcome = *outcome;
+  rec.ended_at = *ended;
+  rec.exit_code = GetInt32(o, "exit_code");
+  rec.signal = GetInt32(o, "signal");
+  rec.started_at = GetTime(o, "started_at");
+  rec.message = GetString(o, "message").value_or("");
+  rec.cancel_reason = GetString(o, "cancel_reason");
+  rec.leftover_processes_killed = GetInt32(o, "leftover_processes_killed").value_or(0);
+  rec.stdout_bytes = GetInt(o, "stdout_bytes").value_or(0);
+  rec.stderr_bytes = GetInt(o, "stderr_bytes").value_or(0);
+  return rec;
+}
+
+}  // namespace outpost

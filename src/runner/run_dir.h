@@ -1,0 +1,110 @@
+// The run directory: the only channel between `outpost serve` and a run's shim, so that either
+// side can die and the other (or its successor) can pick up from the files alone.
+//
+//   <data>/runs/<runId>/
+//     spec.json     written by the server before the shim starts (LaunchSpec)
+//     shim.json     written by the shim when it starts: pid + kernel start time (pid reuse safe)
+//     started.json  written by the shim when the agent process is running
+//     cancel.json   written by the server to request a cancel (the shim is also sent SIGUSR1)
+//     stdout.log    the agent's stdout, appended as it comes
+//     stderr.log    the agent's stderr, appended as it comes
+//     shim.log      the shim's own diagnostics
+//     exit.json     written last, atomically, by the shim: how the run ended (ExitRecord)
+//     workspace/    the agent's working directory
+//
+// Every JSON file is written with WriteFileAtomic, so a reader sees all of it or none.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace outpost {
+
+struct LaunchSpec {
+  std::string run_id;
+  std::vector<std::string> argv;                  // argv[0] resolved through PATH
+  std::map<std::string, std::string> env;         // the agent's whole environment
+  std::string workspace;                          // absolute; created by the shim
+  int timeout_seconds = 600;                      // total deadline, from shim start
+  std::optional<int> inactivity_timeout_seconds;  // no output for this long
+  int grace_seconds = 10;                         // SIGTERM -> SIGKILL on cancel/timeout
+  std::optional<std::string> repo_url;            // cloned into the workspace before the agent runs
+  std::optional<std::string> branch;
+  std::string notify_socket;  // unix datagram socket of the server ("" = none)
+};
+
+// The values of ExitRecord::outcome.
+namespace outcome {
+inline constexpr std::string_view kExited = "exited";
+inline constexpr std::string_view kTimeoutTotal = "timeout_total";
+inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
+inline constexpr std::string_view kCancelled = "cancelled";
+inline constexpr std::string_view kStartFailed = "start_failed";
+inline constexpr std::string_view kRepoError = "repo_error";
+}  // namespace outcome
+
+// How a run ended, as seen by its shim.
+struct ExitRecord {
+  // exited | timeout_total | timeout_inactive | cancelled | start_failed | repo_error
+  std::string outcome;
+  std::optional<int> exit_code;        // when the agent exited by itself
+  std::optional<int> signal;           // when the agent was killed by a signal
+  std::optional<WallTime> started_at;  // the agent process started
+  WallTime ended_at;
+  std::string message;  // human-readable detail (errors, git's message)
+  std::optional<std::string> cancel_reason;
+  // Processes other than the agent itself that were still alive when the agent exited (or
+  // when the run was stopped) and that the shim had to kill.
+  int leftover_processes_killed = 0;
+  std::int64_t stdout_bytes = 0;
+  std::int64_t stderr_bytes = 0;
+};
+
+struct ShimInfo {
+  int pid = 0;
+  std::uint64_t start_time = 0;  // field 22 of /proc/<pid>/stat
+};
+
+struct CancelRequest {
+  std::string reason;
+  WallTime requested_at;
+};
+
+// Reads and writes the files of one run directory. Stateless apart from the path, so any
+// number of RunDir values for the same directory may be used from any thread or process;
+// writers are atomic (write + rename), readers see a whole file or kNotFound/nullopt.
+// Errors: kNotFound when the file is absent, kInternal when it is unreadable or malformed.
+class RunDir {
+ public:
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+  std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
+  std::string workspace() const { return File("workspace"); }
+
+  Status WriteSpec(const LaunchSpec& spec) const;
+  Result<LaunchSpec> ReadSpec() const;
+  Status WriteShimInfo(const ShimInfo& info) const;
+  Result<ShimInfo> ReadShimInfo() const;
+  Status WriteStarted(WallTime at, int agent_pid) const;
+  // nullopt while the agent has not started (or never will).
+  std::optional<WallTime> ReadStarted() const;
+  std::optional<int> ReadStartedPid() const;
+  Status WriteCancel(const CancelRequest& req) const;
+  // nullopt when no cancel was requested.
+  std::optional<CancelRequest> ReadCancel() const;
+  Status WriteExit(const ExitRecord& rec) const;
+  // kNotFound while the shim has not finished.
+  Result<ExitRecord> ReadExit() const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace outpost

@@ -1,0 +1,98 @@
+#include "runner/run_dir.h"
+
+#include <gtest/gtest.h>
+
+#include "common/files.h"
+#include "common/time_util.h"
+#include "runner/runner_test_util.h"
+
+namespace outpost {
+namespace {
+
+using testing::TempDir;
+
+TEST(RunDir, SpecRoundTripsEveryField) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  LaunchSpec spec;
+  spec.run_id = "01JRUN";
+  spec.argv = {"claude", "-p", "fix it"};
+  spec.env = {{"PATH", "/bin"}, {"HOME", "/home/x"}};
+  spec.workspace = "/w";
+  spec.timeout_seconds = 42;
+  spec.inactivity_timeout_seconds = 7;
+  spec.grace_seconds = 3;
+  spec.repo_url = "https://example.com/r.git";
+  spec.branch = "dev";
+  spec.notify_socket = "/tmp/n.sock";
+  ASSERT_TRUE(dir.WriteSpec(spec).ok());
+  Result<LaunchSpec> got = dir.ReadSpec();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->run_id, spec.run_id);
+  EXPECT_EQ(got->argv, spec.argv);
+  EXPECT_EQ(got->env, spec.env);
+  EXPECT_EQ(got->workspace, "/w");
+  EXPECT_EQ(got->timeout_seconds, 42);
+  EXPECT_EQ(got->inactivity_timeout_seconds, 7);
+  EXPECT_EQ(got->grace_seconds, 3);
+  EXPECT_EQ(got->repo_url, spec.repo_url);
+  EXPECT_EQ(got->branch, spec.branch);
+  EXPECT_EQ(got->notify_socket, spec.notify_socket);
+}
+
+TEST(RunDir, ExitRecordRoundTrips) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  ExitRecord rec;
+  rec.outcome = "cancelled";
+  rec.signal = 9;
+  rec.started_at = FromMillis(1'700'000'000'123);
+  rec.ended_at = FromMillis(1'700'000'005'456);
+  rec.message = "cancelled: user";
+  rec.cancel_reason = "user";
+  rec.leftover_processes_killed = 2;
+  rec.stdout_bytes = 5'000'000'000;
+  rec.stderr_bytes = 4;
+  ASSERT_TRUE(dir.WriteExit(rec).ok());
+  Result<ExitRecord> got = dir.ReadExit();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->outcome, "cancelled");
+  EXPECT_EQ(got->exit_code, std::nullopt);
+  EXPECT_EQ(got->signal, 9);
+  EXPECT_EQ(got->started_at, rec.started_at);
+  EXPECT_EQ(got->ended_at, rec.ended_at);
+  EXPECT_EQ(got->cancel_reason, "user");
+  EXPECT_EQ(got->leftover_processes_killed, 2);
+  EXPECT_EQ(got->stdout_bytes, 5'000'000'000);
+  EXPECT_EQ(got->stderr_bytes, 4);
+}
+
+TEST(RunDir, MissingExitIsNotFoundAndMalformedIsInternal) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  EXPECT_EQ(dir.ReadExit().status().code(), Code::kNotFound);
+  ASSERT_TRUE(WriteFileAtomic(dir.File("exit.json"), "{\"outcome\":").ok());
+  EXPECT_EQ(dir.ReadExit().status().code(), Code::kInternal);
+  ASSERT_TRUE(WriteFileAtomic(dir.File("exit.json"), "{\"message\":\"x\"}").ok());
+  EXPECT_EQ(dir.ReadExit().status().code(), Code::kInternal);
+}
+
+TEST(RunDir, ShimInfoStartedAndCancelRoundTrip) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  EXPECT_EQ(dir.ReadShimInfo().status().code(), Code::kNotFound);
+  EXPECT_FALSE(dir.ReadStarted().has_value());
+  EXPECT_FALSE(dir.ReadCancel().has_value());
+  ASSERT_TRUE(dir.WriteShimInfo({1234, 987654321012ULL}).ok());
+  ASSERT_TRUE(dir.WriteStarted(FromMillis(1'700'000'000'000), 4321).ok());
+  ASSERT_TRUE(dir.WriteCancel({"no longer needed", FromMillis(1'700'000'001'000)}).ok());
+  EXPECT_EQ(dir.ReadShimInfo()->pid, 1234);
+  EXPECT_EQ(dir.ReadShimInfo()->start_time, 987654321012ULL);
+  EXPECT_EQ(dir.ReadStarted(), FromMillis(1'700'000'000'000));
+  EXPECT_EQ(dir.ReadStartedPid(), 4321);
+  EXPECT_EQ(dir.ReadCancel()->reason, "no longer needed");
+  EXPECT_EQ(dir.ReadCancel()->requested_at, FromMillis(1'700'000'001'000));
+}
+
+}  // namespace
+}  // namespace outpost

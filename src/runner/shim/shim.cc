@@ -1,0 +1,456 @@
+#include "runner/shim/shim.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <set>
+
+#include "common/files.h"
+#include "common/time_util.h"
+#include "runner/notify.h"
+#include "runner/proc.h"
+#include "runner/run_dir.h"
+#include "runner/shim/deadlines.h"
+#include "runner/shim/spawn.h"
+
+// One process, one thread, one poll loop: the agent's two pipes plus a signalfd. Signals are
+// blocked and read from the signalfd so that SIGCHLD/SIGUSR1/SIGTERM are ordinary events of
+// the loop (no handlers, no races with the loop's state). The shim is a child subreaper, so
+// whatever the agent daemonizes is re-parented to it: Descendants(getpid()) is the whole tree
+// and waitpid(-1) reaps it all.
+namespace outpost {
+namespace {
+
+constexpr int kLeftoverGraceMs = 2000;    // after a normal exit, daemons get this much
+constexpr Millis kDrainLimit{5000};       // pipes left open by a process outside the tree
+constexpr std::size_t kTailBytes = 4096;  // of git's stderr, for the repo_error message
+constexpr std::size_t kReadChunk = 65536;
+
+// One pipe from a child: its data goes to `sink` as it comes.
+struct Stream {
+  int fd = -1;    // read end, non-blocking; -1 once at EOF
+  int sink = -1;  // an O_APPEND file
+  std::int64_t bytes = 0;
+  std::string* tail = nullptr;  // keeps the last kTailBytes when set
+};
+
+// The last n non-empty lines of text, joined by "; " (git's "fatal: ..." is the last one).
+std::string LastLines(std::string_view text, std::size_t n) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (!line.empty()) lines.push_back(line);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  std::string out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) {
+    if (!out.empty()) out += "; ";
+    out += lines[i];
+  }
+  return out;
+}
+
+std::string DescribeStatus(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           sigabbrev_np(WTERMSIG(status)) + ")";
+  }
+  return "ended with status " + std::to_string(status);
+}
+
+int OpenAppend(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+// A pipe whose read end is non-blocking and close-on-exec; the write end goes to a child.
+bool MakePipe(int fds[2]) {
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  return true;
+}
+
+class Shim {
+ public:
+  Shim(const std::string& run_dir, Clock& clock) : dir_(run_dir), clock_(clock) {}
+  ~Shim();
+  int Run();
+
+ private:
+  // Setup, in the order the protocol needs.
+  Status Setup();
+  bool CancelledBeforeStart();
+  bool Clone();
+  bool StartAgent(Stream& out, Stream& err);
+
+  // The event loop.
+  // Runs the loop until the watched child is reaped or a stop is decided.
+  void Watch(std::vector<Stream*>& streams, bool inactivity);
+  void Pump(std::vector<Stream*>& streams, int timeout_ms);
+  void ReadStream(Stream& s);
+  void HandleSignals();
+  void ReapAll();
+  void RequestStop(std::string_view outcome, std::string message);
+  void OnCancelSignal(bool terminate);
+
+  // Ending.
+  int KillTree(int grace_ms, std::vector<Stream*>& streams);
+  void EndChild(int pid, std::vector<Stream*>& streams);
+  void Drain(std::vector<Stream*>& streams);
+  int Finish();
+  int StartFailed(std::string message);
+  void Log(std::string_view line);
+
+  RunDir dir_;
+  Clock& clock_;
+  LaunchSpec spec_;
+  shim::Deadlines deadlines_{};
+  MonoTime last_output_{};
+  int sigfd_ = -1;
+  int log_fd_ = -1;
+  int watched_pid_ = -1;               // git, then the agent
+  std::optional<int> watched_status_;  // its wait status once reaped
+  std::optional<std::string> stop_;    // the stop outcome once decided
+  ExitRecord rec_;
+};
+
+Shim::~Shim() {
+  if (sigfd_ >= 0) ::close(sigfd_);
+  if (log_fd_ >= 0) ::close(log_fd_);
+}
+
+void Shim::Log(std::string_view line) {
+  if (log_fd_ < 0) return;
+  (void)WriteAll(log_fd_, FormatTime(clock_.Now()) + " " + std::string(line) + "\n");
+}
+
+int Shim::Run() {
+  const MonoTime start = clock_.Mono();
+  log_fd_ = OpenAppend(dir_.File("shim.log"));
+  Result<LaunchSpec> spec = dir_.ReadSpec();
+  if (!spec.ok()) return StartFailed("cannot read spec: " + spec.status().message());
+  spec_ = std::move(spec).value();
+  deadlines_ = shim::MakeDeadlines(start, spec_.timeout_seconds, spec_.inactivity_timeout_seconds);
+  if (Status st = Setup(); !st.ok()) return StartFailed(st.message());
+  if (CancelledBeforeStart()) return Finish();
+  if (Status st = MakeDirs(spec_.workspace, 0755); !st.ok()) return StartFailed(st.message());
+  if (spec_.repo_url && !Clone()) return Finish();
+  Stream out, err;
+  if (!StartAgent(out, err)) return Finish();
+  std::vector<Stream*> streams{&out, &err};
+  Watch(streams, /*inactivity=*/true);
+  EndChild(watched_pid_, streams);
+  rec_.stdout_bytes = out.bytes;
+  rec_.stderr_bytes = err.bytes;
+  ::close(out.sink);
+  ::close(err.sink);
+  return Finish();
+}
+
+// Signals are blocked before shim.json exists: the server sends SIGUSR1 only once it can read
+// shim.json, and by then the signal lands in the signalfd instead of killing us.
+Status Shim::Setup() {
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    return Internal(std::string("prctl(PR_SET_CHILD_SUBREAPER): ") + std::strerror(errno));
+  }
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGCHLD, SIGUSR1, SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    return Internal(std::string("sigprocmask: ") + std::strerror(errno));
+  }
+  sigfd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sigfd_ < 0) return Internal(std::string("signalfd: ") + std::strerror(errno));
+  std::optional<std::uint64_t> start_time = proc::StartTime(::getpid());
+  if (!start_time) return Internal("cannot read own /proc/self/stat");
+  return dir_.WriteShimInfo({::getpid(), *start_time});
+}
+
+// A cancel that arrived before shim.json existed was not signalled: look for the file. Also
+// consumes any signal already queued (a cancel during the clone is handled by the loop).
+bool Shim::CancelledBeforeStart() {
+  if (std::optional<CancelRequest> c = dir_.ReadCancel()) {
+    rec_.cancel_reason = c->reason;
+    RequestStop(outcome::kCancelled, "cancelled before the agent started");
+  }
+  HandleSignals();
+  if (!stop_) return false;
+  rec_.outcome = *stop_;
+  return true;
+}
+
+bool Shim::Clone() {
+  std::vector<std::string> argv{"git", "clone"};
+  if (spec_.branch) argv.insert(argv.end(), {"--branch", *spec_.branch});
+  argv.insert(argv.end(), {"--", *spec_.repo_url, spec_.workspace});
+  int fds[2];
+  if (!MakePipe(fds)) {
+    rec_.outcome = outcome::kRepoError;
+    rec_.message = std::string("pipe: ") + std::strerror(errno);
+    return false;
+  }
+  Log("cloning " + *spec_.repo_url);
+  Result<int> pid = shim::Spawn({argv, shim::EnvironWith("GIT_TERMINAL_PROMPT", "0"), "", log_fd_,
+                                 fds[1], /*new_session=*/false});
+  ::close(fds[1]);
+  std::string tail;
+  Stream err{fds[0], log_fd_, 0, &tail};
+  std::vector<Stream*> streams{&err};
+  if (pid.ok()) {
+    watched_pid_ = *pid;
+    Watch(streams, /*inactivity=*/false);
+    EndChild(*pid, streams);
+  }
+  if (err.fd >= 0) ::close(err.fd);
+  // git's status is not the agent's: keep it out of the exit record.
+  const std::optional<int> status = watched_status_;
+  watched_pid_ = -1;
+  watched_status_.reset();
+  if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
+  if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return true;
+  rec_.outcome = outcome::kRepoError;
+  rec_.message =
+      !pid.ok() ? "git clone: " + pid.status().message()
+                : "git clone " + DescribeStatus(status.value_or(0)) + ": " + LastLines(tail, 3);
+  return false;
+}
+
+bool Shim::StartAgent(Stream& out, Stream& err) {
+  int ofd[2], efd[2];
+  out.sink = OpenAppend(dir_.File("stdout.log"));
+  err.sink = OpenAppend(dir_.File("stderr.log"));
+  if (out.sink < 0 || err.sink < 0 || !MakePipe(ofd) || !MakePipe(efd)) {
+    rec_.outcome = outcome::kStartFailed;
+    rec_.message = std::string("cannot set up output: ") + std::strerror(errno);
+    return false;
+  }
+  std::vector<std::string> env;
+  for (const auto& [k, v] : spec_.env) env.push_back(k + "=" + v);
+  env.push_back("OUTPOST_RUN_ID=" + spec_.run_id);  // how KillLeftovers finds strays
+  Result<int> pid =
+      shim::Spawn({spec_.argv, env, spec_.workspace, ofd[1], efd[1], /*new_session=*/true});
+  ::close(ofd[1]);
+  ::close(efd[1]);
+  out.fd = ofd[0];
+  err.fd = efd[0];
+  if (!pid.ok()) {
+    rec_.outcome = outcome::kStartFailed;
+    rec_.message = pid.status().message();
+    Log("agent did not start: " + rec_.message);
+    return false;
+  }
+  watched_pid_ = *pid;
+  rec_.started_at = clock_.Now();
+  last_output_ = clock_.Mono();
+  Log("agent started, pid " + std::to_string(*pid));
+  if (Status st = dir_.WriteStarted(*rec_.started_at, *pid); !st.ok()) Log(st.message());
+  Notify(spec_.notify_socket, spec_.run_id);
+  return true;
+}
+
+void Shim::Watch(std::vector<Stream*>& streams, bool inactivity) {
+  while (!watched_status_ && !stop_) {
+    const MonoTime now = clock_.Mono();
+    switch (shim::CheckDeadlines(deadlines_, now, last_output_, inactivity)) {
+      case shim::Expired::kTotal:
+        RequestStop(outcome::kTimeoutTotal,
+                    "total timeout of " + std::to_string(spec_.timeout_seconds) + " s exceeded");
+        break;
+      case shim::Expired::kInactive:
+        RequestStop(outcome::kTimeoutInactive,
+                    "no output for " + std::to_string(*spec_.inactivity_timeout_seconds) + " s");
+        break;
+      case shim::Expired::kNone:
+        Pump(streams, shim::PollTimeoutMs(deadlines_, now, last_output_, inactivity));
+        break;
+    }
+  }
+}
+
+void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
+  std::vector<pollfd> fds{{sigfd_, POLLIN, 0}};
+  std::vector<Stream*> polled;
+  for (Stream* s : streams) {
+    if (s->fd < 0) continue;
+    fds.push_back({s->fd, POLLIN, 0});
+    polled.push_back(s);
+  }
+  int n = ::poll(fds.data(), fds.size(), timeout_ms);
+  if (n <= 0) return;  // timeout or EINTR: the caller re-checks its deadlines
+  for (std::size_t i = 0; i < polled.size(); ++i) {
+    if (fds[i + 1].revents != 0) ReadStream(*polled[i]);
+  }
+  if (fds[0].revents != 0) HandleSignals();
+}
+
+// One read per wake-up keeps both pipes and the signalfd served fairly.
+void Shim::ReadStream(Stream& s) {
+  char buf[kReadChunk];
+  ssize_t n = ::read(s.fd, buf, sizeof buf);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return;
+    n = 0;  // a broken pipe reads as EOF
+  }
+  if (n == 0) {
+    ::close(s.fd);
+    s.fd = -1;
+    return;
+  }
+  std::string_view data(buf, static_cast<std::size_t>(n));
+  if (Status st = WriteAll(s.sink, data); !st.ok()) Log("cannot write output: " + st.message());
+  s.bytes += n;
+  last_output_ = clock_.Mono();
+  if (s.tail != nullptr) {
+    s.tail->append(data);
+    if (s.tail->size() > kTailBytes) s.tail->erase(0, s.tail->size() - kTailBytes);
+  }
+}
+
+void Shim::HandleSignals() {
+  signalfd_siginfo si;
+  while (::read(sigfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+    switch (si.ssi_signo) {
+      case SIGCHLD:
+        ReapAll();
+        break;
+      case SIGUSR1:
+        OnCancelSignal(/*terminate=*/false);
+        break;
+      default:  // SIGTERM, SIGINT, SIGHUP
+        OnCancelSignal(/*terminate=*/true);
+        break;
+    }
+  }
+}
+
+// Reaps every exited child (the agent, git, and orphans re-parented to us); remembers only
+// the status of the one being watched.
+void Shim::ReapAll() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    if (pid == watched_pid_) watched_status_ = status;
+  }
+}
+
+// SIGUSR1 without cancel.json is spurious; SIGTERM without it is the operator (or the OS)
+// telling the shim itself to go, which still has to take the agent down first.
+void Shim::OnCancelSignal(bool terminate) {
+  std::optional<CancelRequest> c = dir_.ReadCancel();
+  if (!c && !terminate) return;
+  if (stop_ || watched_status_) return;  // already stopping, or the agent is gone anyway
+  rec_.cancel_reason = c ? c->reason : "shim terminated";
+  Log("cancel requested: " + *rec_.cancel_reason);
+  RequestStop(outcome::kCancelled, "cancelled: " + *rec_.cancel_reason);
+}
+
+void Shim::RequestStop(std::string_view outcome, std::string message) {
+  if (stop_) return;
+  stop_ = std::string(outcome);
+  rec_.message = std::move(message);
+  Log("stopping: " + rec_.message);
+}
+
+// Kills everything below the shim; returns how many processes other than the watched one
+// had to be signalled. While waiting, output keeps flowing to the logs (a dying agent may
+// still write), and children are reaped as they go.
+int Shim::KillTree(int grace_ms, std::vector<Stream*>& streams) {
+  std::set<int> listed;
+  auto list = [&listed] {
+    std::vector<int> pids = proc::Descendants(::getpid());
+    listed.insert(pids.begin(), pids.end());
+    return pids;
+  };
+  proc::KillHooks hooks;
+  hooks.on_reap = [this](int pid, int status) {
+    if (pid == watched_pid_) watched_status_ = status;
+  };
+  hooks.wait = [this, &streams](Millis d) { Pump(streams, static_cast<int>(d.count())); };
+  proc::KillAndVerify(list, grace_ms, clock_, hooks);
+  ReapAll();
+  return static_cast<int>(listed.size() - listed.count(watched_pid_));
+}
+
+// The child is done (exited, or a stop was decided): nothing may outlive it. A stop starts
+// with SIGTERM to its process group, then every descendant gets the full grace period; after
+// a normal exit, daemons it left get a short one.
+void Shim::EndChild(int pid, std::vector<Stream*>& streams) {
+  int grace_ms = std::min(spec_.grace_seconds * 1000, kLeftoverGraceMs);
+  if (stop_) {
+    grace_ms = spec_.grace_seconds * 1000;
+    if (!watched_status_) ::kill(-pid, SIGTERM);
+  }
+  int killed = KillTree(grace_ms, streams);
+  rec_.leftover_processes_killed += killed;
+  if (killed > 0) Log("killed " + std::to_string(killed) + " leftover processes");
+  if (!proc::Descendants(::getpid()).empty()) Log("WARNING: processes survived SIGKILL");
+  Drain(streams);
+}
+
+// Every writer is dead now, so the pipes reach EOF; the limit only guards against a pipe fd
+// smuggled to a process outside the tree.
+void Shim::Drain(std::vector<Stream*>& streams) {
+  const MonoTime limit = clock_.Mono() + kDrainLimit;
+  auto open = [&] {
+    return std::any_of(streams.begin(), streams.end(), [](Stream* s) { return s->fd >= 0; });
+  };
+  while (open() && clock_.Mono() < limit) Pump(streams, 100);
+  for (Stream* s : streams) {
+    if (s->fd >= 0) ::close(s->fd);
+    s->fd = -1;
+  }
+}
+
+int Shim::Finish() {
+  if (stop_) {
+    rec_.outcome = *stop_;
+  } else if (rec_.outcome.empty()) {
+    rec_.outcome = outcome::kExited;
+    rec_.message = "agent " + DescribeStatus(watched_status_.value_or(0));
+  }
+  if (watched_status_ && WIFEXITED(*watched_status_))
+    rec_.exit_code = WEXITSTATUS(*watched_status_);
+  if (watched_status_ && WIFSIGNALED(*watched_status_)) rec_.signal = WTERMSIG(*watched_status_);
+  rec_.ended_at = clock_.Now();
+  Status st = dir_.WriteExit(rec_);
+  Log("exit record: " + rec_.outcome + " " + rec_.message +
+      (st.ok() ? "" : " NOT WRITTEN: " + st.message()));
+  Notify(spec_.notify_socket, spec_.run_id);
+  return st.ok() ? 0 : 1;
+}
+
+int Shim::StartFailed(std::string message) {
+  rec_.outcome = outcome::kStartFailed;
+  rec_.message = std::move(message);
+  return Finish();
+}
+
+// fds 0-2 must be taken before any pipe is made, or a pipe could land on them.
+void EnsureStdFds() {
+  for (;;) {
+    int fd = ::open("/dev/null", O_RDWR);
+    if (fd < 0 || fd > 2) {
+      if (fd > 2) ::close(fd);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+int RunShim(const std::string& run_dir) {
+  EnsureStdFds();
+  Shim shim(run_dir, RealClock::Instance());
+  return shim.Run();
+}
+
+}  // namespace outpost
