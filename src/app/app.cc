@@ -1,0 +1,94 @@
+#include "app/app.h"
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <map>
+
+#include "app/serve.h"
+#include "cli/client_commands.h"
+#include "common/log.h"
+#include "config/options.h"
+#include "runner/shim/shim.h"
+
+extern char** environ;
+
+namespace outpost::app {
+namespace {
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+struct ServeFlags {
+  std::string config, listen, data_dir, store, log_level;
+  int max_concurrent_runs = 0;
+};
+
+// defaults < outpost.toml < OUTPOST_* environment < flags.
+Result<Options> BuildOptions(const ServeFlags& f) {
+  Options opts = DefaultOptions();
+  auto env = Environment();
+  std::string config = f.config;
+  if (config.empty() && env.count("OUTPOST_CONFIG")) config = env["OUTPOST_CONFIG"];
+  if (!config.empty()) OUTPOST_RETURN_IF_ERROR(ApplyConfigFile(config, opts));
+  OUTPOST_RETURN_IF_ERROR(ApplyEnvironment(env, opts));
+  if (!f.listen.empty()) opts.listen = f.listen;
+  if (!f.data_dir.empty()) opts.data_dir = f.data_dir;
+  if (!f.store.empty()) opts.store = f.store;
+  if (!f.log_level.empty()) opts.log_level = f.log_level;
+  if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
+  return opts;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"Outpost: dispatch coding agents into supervised, isolated runs"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+
+  ServeFlags flags;
+  auto* serve = app.add_subcommand("serve", "Run the control plane (HTTP API, scheduler, supervisor)");
+  serve->add_option("--config", flags.config, "outpost.toml (env OUTPOST_CONFIG)");
+  serve->add_option("--listen", flags.listen, "HOST:PORT, port 0 picks one (env OUTPOST_LISTEN, default 127.0.0.1:8080)");
+  serve->add_option("--data-dir", flags.data_dir, "data directory (env OUTPOST_DATA_DIR, default ./.outpost)");
+  serve->add_option("--store", flags.store, "run store URL, e.g. sqlite:///path/outpost.db (env OUTPOST_STORE)");
+  serve->add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (env OUTPOST_LOG_LEVEL)");
+  serve->add_option("--max-concurrent-runs", flags.max_concurrent_runs, "global admission limit")
+      ->check(CLI::Range(1, 10000));
+  serve->callback([&] {
+    auto opts = BuildOptions(flags);
+    if (!opts.ok()) {
+      std::fprintf(stderr, "outpost serve: %s\n", opts.status().message().c_str());
+      exit_code = 64;
+      return;
+    }
+    SetupLogging(opts->log_level);
+    exit_code = Serve(*opts);
+  });
+
+  std::string run_dir;
+  auto* shim = app.add_subcommand("shim", "internal: the per-run supervisor");
+  shim->group("");  // hidden from --help
+  shim->add_option("run_dir", run_dir)->required();
+  shim->callback([&] { exit_code = RunShim(run_dir); });
+
+  AddClientCommands(app, &exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return ExitForParseError(app, e);
+  }
+  return exit_code;
+}
+
+}  // namespace outpost::app

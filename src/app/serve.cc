@@ -1,0 +1,129 @@
+#include "app/serve.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "agents/agent.h"
+#include "api/http_server.h"
+#include "api/router.h"
+#include "api/routes.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "core/run_service.h"
+#include "core/supervisor.h"
+#include "runner/process_runner.h"
+#include "store/sqlite/sqlite_run_store.h"
+
+namespace outpost::app {
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "outpost serve: %s\n", message.c_str());
+  return 1;
+}
+
+Result<std::unique_ptr<RunStore>> OpenStore(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite://";
+  if (url.starts_with(kSqlite)) {
+    auto store = SqliteRunStore::Open(url.substr(kSqlite.size()));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<RunStore>(std::move(*store));
+  }
+  return InvalidArgument("unsupported store URL '" + url + "' (sqlite://PATH)");
+}
+
+// One server per data dir: two supervisors of the same runs would race each other.
+Result<int> LockDataDir(const std::string& dir) {
+  std::string path = dir + "/serve.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot open " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return FailedPrecondition("another outpost serve is using data dir " + dir);
+  }
+  return fd;
+}
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "outpost";
+}
+
+bool SplitHostPort(const std::string& listen, std::string& host, int& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    return used == listen.size() - colon - 1 && port >= 0 && port <= 65535 && !host.empty();
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+int Serve(const Options& opts_in) {
+  Options opts = opts_in;
+  if (opts.replica_id.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    opts.replica_id = host;
+  }
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(opts.listen, host, port)) return Fail("--listen must be HOST:PORT");
+  if (Status st = MakeDirs(opts.RunsDir(), 0700); !st.ok()) return Fail(st.message());
+  ::chmod(opts.data_dir.c_str(), 0700);
+  auto lock = LockDataDir(opts.data_dir);
+  if (!lock.ok()) return Fail(lock.status().message());
+
+  auto store = OpenStore(opts.StoreUrl());
+  if (!store.ok()) return Fail(store.status().message());
+  RealClock& clock = RealClock::Instance();
+  AgentRegistry agents(opts);
+  ProcessRunner runner(opts.RunsDir(), SelfExe(), clock);
+  Supervisor supervisor(**store, runner, agents, clock, opts);
+  if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
+  RunService service(**store, agents, clock, opts, &supervisor);
+
+  Router router;
+  RegisterRoutes(router, service, clock);
+  HttpServerOptions hopts;
+  hopts.host = host;
+  hopts.port = port;
+  hopts.max_body_bytes = static_cast<std::size_t>(opts.max_body_bytes);
+  hopts.shutdown_grace = std::chrono::seconds(opts.shutdown_grace_seconds);
+  HttpServer server(router, hopts);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before threads start: they inherit the mask
+
+  if (Status st = server.Start(); !st.ok()) return Fail(st.message());
+  std::printf("listening on http://%s\n", server.BoundAddress().c_str());
+  std::fflush(stdout);
+  spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {})",
+               OUTPOST_VERSION, server.BoundAddress(), opts.data_dir, opts.StoreUrl(),
+               runner.name());
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("signal {}: stopping (runs continue under their shims)", sig);
+  server.Stop();
+  supervisor.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace outpost::app

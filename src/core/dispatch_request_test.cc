@@ -1,0 +1,178 @@
+#include "core/dispatch_request.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "common/json_util.h"
+#include "store/run_store.h"
+
+namespace outpost {
+namespace {
+
+class DispatchRequestTest : public ::testing::Test {
+ protected:
+  using Run = ::outpost::Run;  // gtest's Test::Run() would hide it
+  Result<Run> Parse(std::string_view body, std::optional<std::string> header = std::nullopt) {
+    auto v = ParseJson(body);
+    EXPECT_TRUE(v.ok()) << body;
+    return ParseDispatchRequest(*v, header, agents_, opts_);
+  }
+  // The paths listed in details.errors[].
+  static std::vector<std::string> Paths(const Status& st) {
+    std::vector<std::string> out;
+    if (!st.details().contains("errors")) return out;
+    for (const auto& e : st.details().at("errors").as_array()) {
+      out.emplace_back(e.as_object().at("path").as_string());
+    }
+    return out;
+  }
+  Options opts_ = DefaultOptions();
+  AgentRegistry agents_{opts_};
+};
+
+TEST_F(DispatchRequestTest, MinimalShellDispatchGetsDefaults) {
+  auto r = Parse(R"({"agent":"shell","task":"echo hi"})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->agent, "shell");
+  EXPECT_EQ(r->task, "echo hi");
+  EXPECT_EQ(r->model_id, "shell");
+  EXPECT_EQ(r->timeout_seconds, 600);
+  EXPECT_EQ(r->context, "standard");
+  EXPECT_EQ(r->request_hash.size(), 64u);
+}
+
+TEST_F(DispatchRequestTest, EveryFieldIsAcceptedWhenValid) {
+  auto r = Parse(R"({"agent":"shell","task":"t","modelId":"shell","repo":"rgsuarez/outpost",
+    "branch":"main","context":"minimal","timeoutSeconds":120,"inactivityTimeoutSeconds":30,
+    "workspaceMode":"ephemeral","idempotencyKey":"k1","tags":{"team":"a"},
+    "resourceConstraints":{"maxMemoryMb":512,"maxCpuUnits":1024,"maxDiskGb":2},"network":"none",
+    "additionalSecrets":[]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->repo, "rgsuarez/outpost");
+  EXPECT_EQ(r->branch, "main");
+  EXPECT_EQ(r->timeout_seconds, 120);
+  EXPECT_EQ(r->inactivity_timeout_seconds, 30);
+  EXPECT_EQ(r->tags.at("team"), "a");
+  EXPECT_EQ(r->resources.max_memory_mb, 512);
+  EXPECT_EQ(r->idempotency_key, "k1");
+}
+
+TEST_F(DispatchRequestTest, UnknownFieldsAreRejectedByName) {
+  auto r = Parse(R"({"agent":"shell","task":"t","userId":"x","contextLevel":"full"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Paths(r.status()), (std::vector<std::string>{"userId", "contextLevel"}));  // body order
+}
+
+TEST_F(DispatchRequestTest, EveryBadFieldIsListed) {
+  auto r = Parse(R"({"agent":7,"task":"","timeoutSeconds":0,"context":"huge","branch":"a..b",
+    "repo":"not a repo","tags":{"k":1},"resourceConstraints":{"maxMemoryMb":"lots","gpu":1},
+    "inactivityTimeoutSeconds":1.5})");
+  ASSERT_FALSE(r.ok());
+  auto paths = Paths(r.status());
+  for (const char* p : {"agent", "task", "timeoutSeconds", "context", "branch", "repo", "tags.k",
+                        "resourceConstraints.maxMemoryMb", "resourceConstraints.gpu",
+                        "inactivityTimeoutSeconds"}) {
+    EXPECT_NE(std::find(paths.begin(), paths.end(), p), paths.end()) << p;
+  }
+}
+
+TEST_F(DispatchRequestTest, MissingRequiredFieldsAreNamed) {
+  auto r = Parse("{}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Paths(r.status()), (std::vector<std::string>{"agent", "task"}));
+}
+
+TEST_F(DispatchRequestTest, UnknownAgentNamesTheAvailableOnes) {
+  auto r = Parse(R"({"agent":"claude","task":"t"})");
+  ASSERT_FALSE(r.ok());
+  const auto& e = r.status().details().at("errors").as_array()[0].as_object();
+  EXPECT_EQ(e.at("path").as_string(), "agent");
+  EXPECT_NE(std::string(e.at("message").as_string()).find("available agents: shell"),
+            std::string::npos);
+}
+
+TEST_F(DispatchRequestTest, TaskLengthLimitsAreInclusive) {
+  std::string ok(kMaxTaskChars, 'x');
+  EXPECT_TRUE(Parse(R"({"agent":"shell","task":")" + ok + "\"}").ok());
+  auto r = Parse(R"({"agent":"shell","task":")" + ok + "x\"}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Paths(r.status()), std::vector<std::string>{"task"});
+}
+
+TEST_F(DispatchRequestTest, TaskLengthCountsCharactersNotBytes) {
+  std::string task;
+  for (std::size_t i = 0; i < kMaxTaskChars; ++i) task += "\xc3\xa9";  // é, two bytes
+  EXPECT_TRUE(Parse(R"({"agent":"shell","task":")" + task + "\"}").ok());
+}
+
+TEST_F(DispatchRequestTest, TimeoutRangeIsOneSecondToOneDay) {
+  EXPECT_TRUE(Parse(R"({"agent":"shell","task":"t","timeoutSeconds":1})").ok());
+  EXPECT_TRUE(Parse(R"({"agent":"shell","task":"t","timeoutSeconds":86400})").ok());
+  EXPECT_FALSE(Parse(R"({"agent":"shell","task":"t","timeoutSeconds":86401})").ok());
+  EXPECT_FALSE(Parse(R"({"agent":"shell","task":"t","timeoutSeconds":"60"})").ok());
+}
+
+TEST_F(DispatchRequestTest, InvalidModelListsTheValidOnes) {
+  auto r = Parse(R"({"agent":"shell","task":"t","modelId":"gpt-9"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Paths(r.status()), std::vector<std::string>{"modelId"});
+  std::string msg(r.status().details().at("errors").as_array()[0].as_object().at("message").as_string());
+  EXPECT_NE(msg.find("valid: shell"), std::string::npos) << msg;
+}
+
+TEST_F(DispatchRequestTest, NonObjectBodyIsRejected) {
+  for (const char* body : {"[]", "\"x\"", "3", "null"}) {
+    auto r = Parse(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  }
+}
+
+TEST_F(DispatchRequestTest, IdempotencyHeaderMustAgreeWithBody) {
+  auto r = Parse(R"({"agent":"shell","task":"t","idempotencyKey":"a"})", "b");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Paths(r.status()), std::vector<std::string>{"idempotencyKey"});
+  auto h = Parse(R"({"agent":"shell","task":"t"})", "b");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->idempotency_key, "b");
+}
+
+TEST_F(DispatchRequestTest, RequestHashIgnoresKeyOrderButNotContent) {
+  auto a = Parse(R"({"agent":"shell","task":"t","tags":{"a":"1","b":"2"}})");
+  auto b = Parse(R"({"tags":{"b":"2","a":"1"},"task":"t","agent":"shell"})");
+  auto c = Parse(R"({"agent":"shell","task":"u","tags":{"a":"1","b":"2"}})");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->request_hash, b->request_hash);
+  EXPECT_NE(a->request_hash, c->request_hash);
+}
+
+TEST_F(DispatchRequestTest, SecretsThatAreNotConfiguredAreRefused) {
+  auto r = Parse(R"({"agent":"shell","task":"t","additionalSecrets":["NPM_TOKEN","bad-name"]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Paths(r.status()),
+            (std::vector<std::string>{"additionalSecrets[0]", "additionalSecrets[1]"}));
+}
+
+TEST(ListParams, AcceptsEveryFilter) {
+  auto q = ParseListParams({{"limit", "10"}, {"status", "running"}, {"agent", "shell"},
+                            {"since", "2026-01-13T00:00:00Z"}, {"tag", "team:a"}, {"tag", "x:y:z"}});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->limit, 10);
+  EXPECT_EQ(q->status, RunStatus::kRunning);
+  EXPECT_EQ(q->tags.size(), 2u);
+  EXPECT_EQ(q->tags[1].second, "y:z");
+}
+
+TEST(ListParams, RejectsEachBadParameter) {
+  auto q = ParseListParams({{"limit", "0"}, {"status", "DONE"}, {"since", "now"}, {"tag", "novalue"},
+                            {"colour", "red"}});
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().details().at("errors").as_array().size(), 5u);
+  EXPECT_FALSE(ParseListParams({{"limit", "101"}}).ok());
+  EXPECT_FALSE(ParseListParams({{"limit", "5x"}}).ok());
+}
+
+}  // namespace
+}  // namespace outpost

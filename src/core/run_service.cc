@@ -1,0 +1,246 @@
+#include "core/run_service.h"
+
+#include <sys/statvfs.h>
+
+#include <cmath>
+
+#include <boost/json.hpp>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/time_util.h"
+#include "core/dispatch_request.h"
+#include "core/supervisor.h"
+
+namespace outpost {
+namespace json = boost::json;
+namespace {
+
+constexpr std::size_t kMaxCancelReason = 500;
+constexpr const char* kDefaultCancelReason = "Cancelled by user";
+
+json::object Check(std::string_view status, std::string message = {}) {
+  json::object c{{"status", status}};
+  if (!message.empty()) c["message"] = message;
+  return c;
+}
+
+}  // namespace
+
+RunService::RunService(RunStore& store, const AgentRegistry& agents, Clock& clock,
+                       const Options& opts, Supervisor* supervisor)
+    : store_(store),
+      agents_(agents),
+      clock_(clock),
+      opts_(opts),
+      supervisor_(supervisor),
+      started_at_(clock.Now()) {}
+
+Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
+                                             const std::optional<std::string>& idempotency_header,
+                                             const RequestContext& ctx) {
+  auto parsed = ParseDispatchRequest(body, idempotency_header, agents_, opts_);
+  if (!parsed.ok()) return parsed.status();
+  Run run = std::move(*parsed);
+  run.created_at = clock_.Now();
+  run.id = RunId(NewUlid(run.created_at));
+  run.tenant = ctx.tenant;
+  run.status = RunStatus::kPending;
+  run.phase = std::string(kPhaseQueued);
+  auto created = store_.Create(run);
+  if (!created.ok()) return created.status();
+  if (created->created) {
+    spdlog::info("run {} dispatched: agent={} model={} request={}", run.id.str(), run.agent,
+                 run.model_id, ctx.request_id);
+    if (supervisor_) supervisor_->Wake();
+  }
+  return DispatchOutcome{std::move(created->run), created->created};
+}
+
+Result<Run> RunService::Load(std::string_view id, const RequestContext& ctx) {
+  if (!IsUlid(id)) {
+    return Status::Invalid({{"runId", "run ids are 26-character ULIDs"}}, "Invalid run id");
+  }
+  auto run = store_.Get(RunId(std::string(id)));
+  if (!run.ok()) {
+    if (run.status().code() == Code::kNotFound) return NotFound("Run not found: " + std::string(id));
+    return run.status();
+  }
+  // Another tenant's run is indistinguishable from a missing one.
+  if (run->tenant != ctx.tenant) return NotFound("Run not found: " + std::string(id));
+  return run;
+}
+
+Result<Run> RunService::Get(std::string_view id, const RequestContext& ctx) {
+  return Load(id, ctx);
+}
+
+Result<RunPage> RunService::List(const std::multimap<std::string, std::string>& params,
+                                 const RequestContext& ctx) {
+  auto q = ParseListParams(params);
+  if (!q.ok()) return q.status();
+  q->tenant = ctx.tenant;
+  return store_.List(*q);
+}
+
+Result<CancelOutcome> RunService::Cancel(std::string_view id,
+                                         const std::optional<std::string>& reason_in,
+                                         const RequestContext& ctx) {
+  if (reason_in && Utf8Length(*reason_in) > kMaxCancelReason) {
+    return Status::Invalid({{"reason", "reason must be at most 500 characters"}});
+  }
+  std::string why = reason_in && !reason_in->empty() ? *reason_in : kDefaultCancelReason;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto loaded = Load(id, ctx);
+    if (!loaded.ok()) return loaded.status();
+    Run run = std::move(*loaded);
+    if (run.status == RunStatus::kCancelled) return CancelOutcome{run, false};
+    if (IsTerminal(run.status)) {
+      Status st = Conflict("Run " + run.id.str() + " already ended with status " +
+                           std::string(ToString(run.status)));
+      st.WithDetail("runId", json::value(run.id.str()))
+          .WithDetail("currentStatus", json::value(ToString(run.status)));
+      return st;
+    }
+    WallTime now = clock_.Now();
+    bool running = run.status == RunStatus::kRunning;
+    if (running && run.cancel_requested_at) {
+      // Already being cancelled: nudge the shim again (idempotent) and report progress.
+      Status st = supervisor_ ? supervisor_->RequestCancel(run) : Status::Ok();
+      if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", run.id.str(), st.ToString());
+      return CancelOutcome{run, true};
+    }
+    run.cancel_reason = why;
+    run.cancel_requested_at = now;
+    if (!running) {  // PENDING: it never starts
+      run.status = RunStatus::kCancelled;
+      run.reason = std::string(reason::kCancelled);
+      run.phase = std::string(kPhaseDone);
+      run.ended_at = now;
+      run.progress = 100;
+    }
+    auto updated = store_.Update(run);
+    if (!updated.ok()) {
+      if (updated.status().code() == Code::kConflict) continue;  // raced: look again
+      return updated.status();
+    }
+    spdlog::info("run {} cancel requested ({}): {}", run.id.str(), ToString(run.status), why);
+    if (!running) return CancelOutcome{*updated, false};
+    if (supervisor_) {
+      Status st = supervisor_->RequestCancel(*updated);
+      if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", run.id.str(), st.ToString());
+    }
+    return CancelOutcome{*updated, true};
+  }
+  return Unavailable("the run kept changing; try again");
+}
+
+HealthReport RunService::Health() {
+  json::object checks;
+  bool fail = false, warn = false;
+  Status ping = store_.Ping();
+  checks["store"] = ping.ok() ? Check("pass", opts_.StoreUrl().substr(0, opts_.StoreUrl().find(':')))
+                              : Check("fail", ping.message());
+  fail |= !ping.ok();
+  if (supervisor_) {
+    SupervisorSnapshot s = supervisor_->Snapshot();
+    checks["supervisor"] = s.loop_alive ? Check("pass", std::to_string(s.running) + " running, " +
+                                                            std::to_string(s.queued) + " queued")
+                                        : Check("fail", "the supervisor loop is not running");
+    fail |= !s.loop_alive;
+  }
+  checks["runner"] = Check("pass", opts_.runner);
+  struct statvfs vfs;
+  if (::statvfs(opts_.data_dir.c_str(), &vfs) == 0) {
+    double free_gb = static_cast<double>(vfs.f_bavail) * vfs.f_frsize / (1024.0 * 1024 * 1024);
+    bool low = free_gb < 1.0;
+    warn |= low;
+    json::object disk = Check(low ? "warn" : "pass");
+    disk["freeGb"] = std::round(free_gb * 10) / 10;
+    checks["disk"] = std::move(disk);
+  }
+  std::string status = fail ? "unhealthy" : warn ? "degraded" : "healthy";
+  json::object body{{"status", status},
+                    {"version", OUTPOST_VERSION},
+                    {"uptimeSeconds", std::chrono::duration_cast<std::chrono::seconds>(
+                                          clock_.Now() - started_at_)
+                                          .count()},
+                    {"timestamp", FormatTime(clock_.Now())},
+                    {"checks", std::move(checks)}};
+  return {std::move(body), fail};
+}
+
+HealthReport RunService::Ready() {
+  json::array reasons;
+  if (Status ping = store_.Ping(); !ping.ok()) reasons.emplace_back("store: " + ping.message());
+  if (supervisor_ && !supervisor_->Snapshot().loop_alive) {
+    reasons.emplace_back("supervisor: not running");
+  }
+  if (reasons.empty()) return {json::object{{"status", "ready"}}, false};
+  return {json::object{{"status", "not_ready"}, {"reasons", std::move(reasons)}}, true};
+}
+
+HealthReport RunService::Fleet() {
+  WallTime now = clock_.Now();
+  auto stats = store_.Stats(now - std::chrono::hours(1));
+  SupervisorSnapshot snap = supervisor_ ? supervisor_->Snapshot() : SupervisorSnapshot{};
+  json::array agents;
+  json::object by_status{{"pending", 0}, {"running", 0}, {"completed", 0},
+                         {"failed", 0},  {"timeout", 0}, {"cancelled", 0}};
+  std::int64_t last_hour = 0;
+  int available = 0;
+  for (const auto& name : agents_.Available()) {
+    const AgentOptions* a = agents_.Find(name);
+    AgentStats st;
+    if (stats.ok()) {
+      if (auto it = stats->by_agent.find(name); it != stats->by_agent.end()) st = it->second;
+    }
+    int completed = st.by_status[RunStatus::kCompleted];
+    int failed = st.by_status[RunStatus::kFailed] + st.by_status[RunStatus::kTimeout];
+    int success_rate = completed + failed > 0 ? (completed * 100 + (completed + failed) / 2) /
+                                                    (completed + failed)
+                                              : 100;
+    int active = snap.running_by_agent[name];
+    bool is_available = active < a->max_concurrent;
+    available += is_available;
+    agents.push_back(json::object{
+        {"agent", name},
+        {"available", is_available},
+        {"modelId", a->models.front()},
+        {"active", active},
+        {"queued", snap.queued_by_agent[name]},
+        {"maxConcurrent", a->max_concurrent},
+        {"successRate", success_rate},
+        {"avgDurationMs", st.completed_count ? st.completed_duration_ms_total / st.completed_count
+                                             : 0}});
+    for (const auto& [status, n] : st.by_status) {
+      std::string key(ToString(status));
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      by_status[key] = by_status[key].as_int64() + n;
+      last_hour += n;
+    }
+  }
+  bool store_ok = stats.ok();
+  std::string status = !store_ok || available == 0 || !snap.loop_alive ? "unhealthy" : "healthy";
+  json::object body{
+      {"status", status},
+      {"healthy", status == "healthy"},
+      {"agents", std::move(agents)},
+      {"capacity",
+       {{"maxConcurrent", opts_.max_concurrent_runs},
+        {"running", snap.running},
+        {"queued", snap.queued},
+        {"available", std::max(0, opts_.max_concurrent_runs - snap.running)}}},
+      {"dispatches", {{"lastHourTotal", last_hour}, {"byStatus", std::move(by_status)}}},
+      {"reaper",
+       {{"supervisorLost", snap.reaper.supervisor_lost},
+        {"leftoverProcessesKilled", snap.reaper.leftovers_killed},
+        {"recoveredOnStart", snap.reaper.recovered_on_start},
+        {"adoptedOnStart", snap.reaper.adopted_on_start}}},
+      {"replica", opts_.replica_id},
+      {"timestamp", FormatTime(now)}};
+  if (!store_ok) body["error"] = stats.status().message();
+  return {std::move(body), status == "unhealthy"};
+}
+
+}  // namespace outpost

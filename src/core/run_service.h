@@ -1,0 +1,91 @@
+// RunService: every operation on runs, independent of protocol. The HTTP handlers, the MCP tools
+// and the CLI's embedded mode parse their input, call one method here, and format the result.
+//
+// Thread-safe: methods may be called concurrently from any thread.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "agents/agent.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "config/options.h"
+#include "store/run_store.h"
+
+namespace outpost {
+
+class Supervisor;
+
+// Who is asking, for tenancy and the audit trail.
+struct RequestContext {
+  std::string request_id;
+  std::string tenant = "default";
+  std::string client_address;
+};
+
+struct DispatchOutcome {
+  Run run;
+  bool created = true;  // false: the idempotency key matched an earlier dispatch
+};
+
+struct CancelOutcome {
+  Run run;
+  // true: the run is RUNNING and its processes are being stopped; it becomes CANCELLED once
+  // none is left. false: the run is already CANCELLED.
+  bool in_progress = false;
+};
+
+// A health report and whether it counts as failing (HTTP 503).
+struct HealthReport {
+  boost::json::object body;
+  bool failing = false;
+};
+
+class RunService {
+ public:
+  RunService(RunStore& store, const AgentRegistry& agents, Clock& clock, const Options& opts,
+             Supervisor* supervisor);
+
+  // Validates a dispatch body (every field; unknown fields rejected; all errors listed) and
+  // records a PENDING run. `idempotency_header` is the Idempotency-Key header, if any.
+  // Errors: kInvalidArgument (details.errors[]), kConflict (idempotency key reused with another
+  // body), kUnavailable (store).
+  Result<DispatchOutcome> Dispatch(const boost::json::value& body,
+                                   const std::optional<std::string>& idempotency_header,
+                                   const RequestContext& ctx);
+
+  // kInvalidArgument for a malformed id, kNotFound when absent or another tenant's.
+  Result<Run> Get(std::string_view id, const RequestContext& ctx);
+
+  // Parses list parameters (limit, cursor, status, agent, repo, since, tag=k:v, group) as they
+  // come in a query string. kInvalidArgument lists every bad parameter.
+  Result<RunPage> List(const std::multimap<std::string, std::string>& params,
+                       const RequestContext& ctx);
+
+  // Cancels a run (idempotent). A PENDING run is CANCELLED at once; a RUNNING one is stopped
+  // by its supervisor. kConflict (details.currentStatus) when it already ended otherwise.
+  Result<CancelOutcome> Cancel(std::string_view id, const std::optional<std::string>& reason,
+                               const RequestContext& ctx);
+
+  HealthReport Health();
+  HealthReport Ready();
+  HealthReport Fleet();
+
+  const AgentRegistry& agents() const { return agents_; }
+
+ private:
+  Result<Run> Load(std::string_view id, const RequestContext& ctx);
+
+  RunStore& store_;
+  const AgentRegistry& agents_;
+  Clock& clock_;
+  const Options& opts_;
+  Supervisor* supervisor_;
+  WallTime started_at_;
+};
+
+}  // namespace outpost

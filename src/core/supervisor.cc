@@ -1,0 +1,299 @@
+#include "core/supervisor.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "common/log.h"
+#include "runner/notify.h"
+
+namespace outpost {
+namespace {
+
+// The loop wakes at least this often to notice shims that died without notifying.
+constexpr int kTickMs = 500;
+
+struct Outcome {
+  RunStatus status;
+  std::string_view reason;
+  std::optional<std::string> message;
+};
+
+Outcome Classify(const ExitRecord& rec) {
+  if (rec.outcome == "exited") {
+    if (rec.exit_code && *rec.exit_code == 0) return {RunStatus::kCompleted, reason::kSucceeded, {}};
+    if (rec.exit_code) {
+      return {RunStatus::kFailed, reason::kExitNonzero,
+              "exited with code " + std::to_string(*rec.exit_code)};
+    }
+    std::string sig = rec.signal ? std::to_string(*rec.signal) : "?";
+    return {RunStatus::kFailed, reason::kSignaled, "killed by signal " + sig};
+  }
+  if (rec.outcome == "timeout_total") {
+    return {RunStatus::kTimeout, reason::kTimeoutTotal, "the run exceeded timeoutSeconds"};
+  }
+  if (rec.outcome == "timeout_inactive") {
+    return {RunStatus::kTimeout, reason::kTimeoutInactive,
+            "no output for inactivityTimeoutSeconds"};
+  }
+  if (rec.outcome == "cancelled") return {RunStatus::kCancelled, reason::kCancelled, {}};
+  if (rec.outcome == "repo_error") return {RunStatus::kFailed, reason::kRepoError, rec.message};
+  return {RunStatus::kFailed, reason::kInfraError,
+          rec.message.empty() ? "the run could not start (" + rec.outcome + ")" : rec.message};
+}
+
+}  // namespace
+
+Supervisor::Supervisor(RunStore& store, Runner& runner, const AgentRegistry& agents, Clock& clock,
+                       const Options& opts)
+    : store_(store), runner_(runner), agents_(agents), clock_(clock), opts_(opts) {}
+
+Supervisor::~Supervisor() {
+  Stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+Status Supervisor::Start() {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return Internal("eventfd failed");
+  auto sock = NotifySocket::Bind(opts_.data_dir + "/notify.sock");
+  if (!sock.ok()) return sock.status();
+  notify_ = std::make_unique<NotifySocket>(std::move(*sock));
+
+  // Recovery: whatever ran while we were away is settled before new work is admitted.
+  auto active = store_.ListActive();
+  if (!active.ok()) return active.status();
+  int running = 0;
+  for (const Run& r : *active) running += r.status == RunStatus::kRunning;
+  Reconcile(*active);
+  {
+    std::lock_guard lock(mu_);
+    snapshot_.reaper.adopted_on_start = running - snapshot_.reaper.recovered_on_start -
+                                        snapshot_.reaper.supervisor_lost;
+  }
+  if (running > 0) spdlog::info("recovery: {} running run(s) found at start", running);
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void Supervisor::Stop() {
+  if (!thread_.joinable()) return;
+  stop_ = true;
+  Wake();
+  thread_.join();
+}
+
+void Supervisor::Wake() {
+  if (wake_fd_ < 0) return;
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+Status Supervisor::RequestCancel(const Run& run) {
+  Status st = runner_.RequestCancel(run.id.str(), run.cancel_reason.value_or("Cancelled by user"));
+  Wake();
+  return st;
+}
+
+SupervisorSnapshot Supervisor::Snapshot() const {
+  std::lock_guard lock(mu_);
+  SupervisorSnapshot s = snapshot_;
+  s.loop_alive = loop_alive_;
+  return s;
+}
+
+void Supervisor::Loop() {
+  loop_alive_ = true;
+  while (!stop_) {
+    Tick();
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {notify_->fd(), POLLIN, 0}};
+    int n = ::poll(fds, 2, kTickMs);
+    if (n > 0) {
+      std::uint64_t v;
+      while (::read(wake_fd_, &v, sizeof v) > 0) {
+      }
+      notify_->Drain();  // which run does not matter: Tick looks at all of them
+    }
+  }
+  loop_alive_ = false;
+}
+
+void Supervisor::Tick() {
+  auto active = store_.ListActive();
+  if (!active.ok()) {
+    spdlog::warn("supervisor: cannot list active runs: {}", active.status().ToString());
+    return;
+  }
+  Reconcile(*active);
+  // Re-read: reconciling may have finished runs and freed capacity.
+  active = store_.ListActive();
+  if (active.ok()) Admit(*active);
+}
+
+void Supervisor::Reconcile(const std::vector<Run>& active) {
+  for (const Run& run : active) {
+    if (run.status != RunStatus::kRunning) continue;
+    ShimProbe probe = runner_.Probe(run.id.str());
+    if (probe.state == ShimState::kExited) {
+      if (!loop_alive_) {
+        std::lock_guard lock(mu_);
+        ++snapshot_.reaper.recovered_on_start;
+      }
+      Finalize(run, *probe.exit);
+    } else if (probe.state == ShimState::kLost) {
+      FailLost(run);
+    } else if (!run.started_at || run.phase != kPhaseRunning) {
+      if (auto at = runner_.Dir(run.id.str()).ReadStarted()) MarkStarted(run, *at);
+    }
+  }
+}
+
+void Supervisor::Admit(const std::vector<Run>& active) {
+  std::map<std::string, int> running, queued;
+  int total_running = 0;
+  for (const Run& r : active) {
+    if (r.status == RunStatus::kRunning) {
+      ++running[r.agent];
+      ++total_running;
+    }
+  }
+  for (const Run& run : active) {  // oldest first: FIFO
+    if (run.status != RunStatus::kPending) continue;
+    const AgentOptions* agent = agents_.Find(run.agent);
+    int limit = agent ? agent->max_concurrent : 0;
+    if (total_running >= opts_.max_concurrent_runs || running[run.agent] >= limit) {
+      ++queued[run.agent];
+      continue;
+    }
+    WallTime now = clock_.Now();
+    bool admitted = UpdateRun(run.id, [&](Run& r) {
+      if (r.status != RunStatus::kPending) return false;
+      r.status = RunStatus::kRunning;
+      r.phase = std::string(kPhasePreparing);
+      r.started_at = now;
+      r.owner = opts_.replica_id;
+      r.progress = 2;
+      return true;
+    });
+    if (!admitted) continue;  // cancelled meanwhile
+    ++running[run.agent];
+    ++total_running;
+    Status st = runner_.Start(SpecFor(run));
+    if (!st.ok()) {
+      spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
+      UpdateRun(run.id, [&](Run& r) {
+        r.status = RunStatus::kFailed;
+        r.reason = std::string(reason::kInfraError);
+        r.error_message = "the run could not be started: " + st.message();
+        r.ended_at = clock_.Now();
+        r.phase = std::string(kPhaseDone);
+        r.progress = 100;
+        return true;
+      });
+    }
+  }
+  std::lock_guard lock(mu_);
+  snapshot_.running_by_agent = running;
+  snapshot_.queued_by_agent = queued;
+  snapshot_.running = total_running;
+  snapshot_.queued = 0;
+  for (const auto& [_, n] : queued) snapshot_.queued += n;
+}
+
+LaunchSpec Supervisor::SpecFor(const Run& run) const {
+  AgentCommand cmd = agents_.CommandFor(run);
+  LaunchSpec spec;
+  spec.run_id = run.id.str();
+  spec.argv = std::move(cmd.argv);
+  spec.env = std::move(cmd.env);
+  RunDir dir = runner_.Dir(run.id.str());
+  spec.workspace = dir.workspace();
+  spec.env["HOME"] = spec.workspace;
+  spec.timeout_seconds = run.timeout_seconds;
+  spec.inactivity_timeout_seconds = run.inactivity_timeout_seconds;
+  spec.grace_seconds = opts_.cancel_grace_seconds;
+  if (run.repo) {
+    bool owner_repo = run.repo->find("://") == std::string::npos &&
+                      run.repo->find('@') == std::string::npos;
+    spec.repo_url = owner_repo ? "https://github.com/" + *run.repo + ".git" : *run.repo;
+  }
+  spec.branch = run.branch;
+  spec.notify_socket = opts_.data_dir + "/notify.sock";
+  return spec;
+}
+
+void Supervisor::MarkStarted(Run run, WallTime at) {
+  UpdateRun(run.id, [&](Run& r) {
+    if (r.status != RunStatus::kRunning || r.phase == kPhaseRunning) return false;
+    r.phase = std::string(kPhaseRunning);
+    r.started_at = at;
+    r.progress = std::max(r.progress, 5);
+    return true;
+  });
+}
+
+void Supervisor::Finalize(Run run, const ExitRecord& rec) {
+  Outcome out = Classify(rec);
+  UpdateRun(run.id, [&](Run& r) {
+    if (IsTerminal(r.status)) return false;
+    r.status = out.status;
+    r.reason = std::string(out.reason);
+    r.phase = std::string(kPhaseDone);
+    r.progress = 100;
+    r.exit_code = rec.exit_code;
+    if (out.message) r.error_message = out.message;
+    if (rec.started_at) r.started_at = rec.started_at;
+    if (!r.started_at) r.started_at = rec.ended_at;
+    r.ended_at = rec.ended_at;
+    if (out.status == RunStatus::kCancelled) {
+      r.cancel_reason = rec.cancel_reason ? rec.cancel_reason : r.cancel_reason;
+    }
+    return true;
+  });
+  spdlog::info("run {} {} ({})", run.id.str(), ToString(out.status), out.reason);
+}
+
+void Supervisor::FailLost(Run run) {
+  int killed = runner_.KillLeftovers(run.id.str());
+  bool failed = UpdateRun(run.id, [&](Run& r) {
+    if (IsTerminal(r.status)) return false;
+    r.status = RunStatus::kFailed;
+    r.reason = std::string(reason::kSupervisorLost);
+    r.error_message = "the run's supervisor (shim) died without an exit record; " +
+                      std::to_string(killed) + " leftover process(es) killed";
+    r.ended_at = clock_.Now();
+    r.phase = std::string(kPhaseDone);
+    r.progress = 100;
+    return true;
+  });
+  std::lock_guard lock(mu_);
+  snapshot_.reaper.leftovers_killed += killed;
+  if (failed) ++snapshot_.reaper.supervisor_lost;
+  spdlog::warn("run {} FAILED (supervisor_lost), {} leftover process(es) killed", run.id.str(),
+               killed);
+}
+
+bool Supervisor::UpdateRun(const RunId& id, const std::function<bool(Run&)>& mutate) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto cur = store_.Get(id);
+    if (!cur.ok()) {
+      spdlog::error("run {}: cannot read: {}", id.str(), cur.status().ToString());
+      return false;
+    }
+    Run r = *cur;
+    if (!mutate(r)) return false;
+    auto st = store_.Update(r);
+    if (st.ok()) return true;
+    if (st.status().code() != Code::kConflict && st.status().code() != Code::kUnavailable) {
+      spdlog::error("run {}: cannot update: {}", id.str(), st.status().ToString());
+      return false;
+    }
+  }
+  spdlog::error("run {}: gave up updating after repeated conflicts", id.str());
+  return false;
+}
+
+}  // namespace outpost

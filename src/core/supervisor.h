@@ -1,0 +1,96 @@
+// Supervisor: the control plane's side of running runs. It admits PENDING runs FIFO under the
+// global and per-agent limits, starts each through the Runner (a detached shim per run), watches
+// the run directories for exit records, and writes each run's single terminal status with a
+// conditional store update.
+//
+// It holds no state that matters across restarts: on Start it re-reads the store, re-adopts
+// live shims, finishes runs whose exit record appeared while the server was down, and fails
+// runs whose shim died without one (supervisor_lost), killing what they left behind.
+//
+// Thread-safety: Wake/RequestCancel/Snapshot may be called from any thread; the loop runs on
+// its own thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "agents/agent.h"
+#include "common/clock.h"
+#include "config/options.h"
+#include "runner/runner.h"
+#include "store/run_store.h"
+
+namespace outpost {
+
+class NotifySocket;
+
+struct ReaperStats {
+  std::int64_t supervisor_lost = 0;      // runs failed because their shim vanished
+  std::int64_t leftovers_killed = 0;     // processes killed for such runs
+  std::int64_t recovered_on_start = 0;   // runs finished from exit records found at start
+  std::int64_t adopted_on_start = 0;     // live shims re-adopted at start
+};
+
+struct SupervisorSnapshot {
+  std::map<std::string, int> running_by_agent;
+  std::map<std::string, int> queued_by_agent;
+  int running = 0;
+  int queued = 0;
+  ReaperStats reaper;
+  bool loop_alive = false;
+};
+
+class Supervisor {
+ public:
+  Supervisor(RunStore& store, Runner& runner, const AgentRegistry& agents, Clock& clock,
+             const Options& opts);
+  ~Supervisor();
+
+  // Recovers what the store and the run directories say, then starts the loop thread.
+  Status Start();
+  // Stops the loop thread. Shims (and so runs) keep going.
+  void Stop();
+  // Something changed (a dispatch, a cancel): look now rather than at the next tick.
+  void Wake();
+  // Forwards a cancel request to the run's shim (idempotent).
+  Status RequestCancel(const Run& run);
+  SupervisorSnapshot Snapshot() const;
+
+  // One pass of the loop: reconcile running runs, then admit pending ones. Public for tests.
+  void Tick();
+
+ private:
+  void Loop();
+  void Reconcile(const std::vector<Run>& active);
+  void Admit(const std::vector<Run>& active);
+  void Finalize(Run run, const ExitRecord& rec);
+  void FailLost(Run run);
+  void MarkStarted(Run run, WallTime at);
+  LaunchSpec SpecFor(const Run& run) const;
+  // Applies `mutate` to the latest stored copy until the conditional update wins or the run is
+  // terminal. Returns false when the run was already terminal.
+  bool UpdateRun(const RunId& id, const std::function<bool(Run&)>& mutate);
+
+  RunStore& store_;
+  Runner& runner_;
+  const AgentRegistry& agents_;
+  Clock& clock_;
+  const Options& opts_;
+  std::unique_ptr<NotifySocket> notify_;
+  int wake_fd_ = -1;
+
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> loop_alive_{false};
+
+  mutable std::mutex mu_;
+  SupervisorSnapshot snapshot_;  // guarded by mu_
+  std::set<std::string> started_seen_;  // guarded by mu_: runs whose started.json was applied
+};
+
+}  // namespace outpost
