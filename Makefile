@@ -1,0 +1,44 @@
+# The two commands: `make run` and `make test`. Everything else is a step of those.
+BUILD_TEST    ?= build/test
+BUILD_RELEASE ?= build/release
+JOBS          ?= $(shell nproc)
+CMAKE_COMMON  := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+
+.PHONY: all deps deps-bench release test-build test run bench format clean
+
+all: release
+
+deps:
+	@scripts/install-deps.sh test
+
+deps-bench:
+	@scripts/install-deps.sh bench
+
+# Release build of the outpost binary only (no tests).
+release: deps
+	@cmake -S . -B $(BUILD_RELEASE) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD_RELEASE) --target outpost -j $(JOBS)
+
+# Starts the control plane on 127.0.0.1:8080 with data in ./.outpost (embedded defaults).
+run: release
+	exec $(BUILD_RELEASE)/src/app/outpost serve
+
+# Debug + ASan/UBSan build of everything, then every test through CTest.
+test-build: deps
+	@cmake -S . -B $(BUILD_TEST) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_TEST) -j $(JOBS)
+
+test: test-build
+	cd $(BUILD_TEST) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Benchmarks (not part of CI): figures go to docs/BENCHMARKS.md.
+bench: deps-bench
+	@cmake -S . -B $(BUILD_RELEASE) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF -DOUTPOST_BENCH=ON >/dev/null
+	@cmake --build $(BUILD_RELEASE) --target outpost minimal_beast_server dispatch_latency -j $(JOBS)
+	@bench/run.sh $(BUILD_RELEASE)
+
+format:
+	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build

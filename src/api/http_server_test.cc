@@ -1,0 +1,345 @@
+#include "api/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "api/test_client.h"
+#include "common/ids.h"
+
+namespace outpost::api {
+namespace {
+
+namespace json = boost::json;
+using testing::RawClient;
+using namespace std::chrono_literals;
+
+// A test router: /echo answers with the query, method and peer; /slow waits for the test.
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("GET", "/echo", [](const Request& req, const PathParams&) {
+      Response r;
+      r.content_type = "text/plain";
+      r.body = req.Query("n").value_or("") + "|" + req.client_address;
+      return r;
+    });
+    router_.Add("POST", "/echo", [](const Request& req, const PathParams&) {
+      Response r;
+      r.content_type = "text/plain";
+      r.body = req.body;
+      return r;
+    });
+    router_.Add("GET", "/slow", [this](const Request&, const PathParams&) {
+      slow_entered_.set_value();
+      std::this_thread::sleep_for(slow_for_);
+      Response r;
+      r.content_type = "text/plain";
+      r.body = std::string(100'000, 's');
+      return r;
+    });
+    router_.Add("GET", "/throw", [](const Request&, const PathParams&) -> Response {
+      throw std::runtime_error("boom");
+    });
+  }
+
+  void StartServer(HttpServerOptions opts = {}) {
+    opts.host = "127.0.0.1";
+    opts.port = 0;
+    server_ = std::make_unique<HttpServer>(router_, opts);
+    ASSERT_TRUE(server_->Start().ok());
+    address_ = server_->BoundAddress();
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  Router router_;
+  std::promise<void> slow_entered_;
+  std::chrono::milliseconds slow_for_ = 600ms;
+  std::unique_ptr<HttpServer> server_;
+  std::string address_;
+};
+
+TEST_F(HttpServerTest, BoundAddressHasTheChosenPort) {
+  StartServer();
+  EXPECT_EQ(address_.rfind("127.0.0.1:", 0), 0u);
+  EXPECT_NE(address_, "127.0.0.1:0");
+}
+
+TEST_F(HttpServerTest, StartTwiceIsFailedPrecondition) {
+  StartServer();
+  EXPECT_EQ(server_->Start().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(HttpServerTest, PortInUseIsUnavailable) {
+  StartServer();
+  HttpServerOptions opts;
+  opts.port = static_cast<std::uint16_t>(std::stoi(address_.substr(address_.rfind(':') + 1)));
+  HttpServer other(router_, opts);
+  EXPECT_EQ(other.Start().code(), Code::kUnavailable);
+}
+
+TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  StartServer();
+  RawClient client(address_);
+  ASSERT_TRUE(client.connected());
+  std::string peer;
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Request("GET", "/echo?n=" + std::to_string(i));
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+    std::string body = r->body;
+    EXPECT_EQ(body.substr(0, 2), std::to_string(i) + "|");
+    if (i == 0) peer = body.substr(2);
+    EXPECT_EQ(body.substr(2), peer);  // the same connection every time
+    EXPECT_NE(r->headers.Get("Connection"), "close");
+  }
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  RawClient client(address_);
+  ASSERT_TRUE(
+      client.Send("GET /echo?n=first HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nsecond"
+                  "GET /echo?n=third HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto a = client.Read();
+  auto b = client.Read();
+  auto c = client.Read();
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->body.substr(0, 6), "first|");
+  EXPECT_EQ(b->body, "second");
+  EXPECT_EQ(c->body.substr(0, 6), "third|");
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimitIs413EnvelopeAndCloses) {
+  HttpServerOptions opts;
+  opts.max_body_bytes = 1024;
+  StartServer(opts);
+  RawClient client(address_);
+  auto r = client.Request("POST", "/echo", "X-Request-ID: big-1\r\n", std::string(4096, 'x'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->headers.Get("X-Request-ID"), "big-1");
+  EXPECT_EQ(r->headers.Get("Connection"), "close");
+  json::value body = r->Json();
+  EXPECT_EQ(body.at("success"), false);
+  EXPECT_EQ(body.at("error").at("code"), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(body.at("meta").at("requestId"), "big-1");
+  EXPECT_TRUE(client.PeerClosed());
+}
+
+TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIs413) {
+  HttpServerOptions opts;
+  opts.max_body_bytes = 1024;
+  StartServer(opts);
+  RawClient client(address_);
+  std::string chunk(800, 'x');
+  ASSERT_TRUE(
+      client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "320\r\n" +
+                  chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(IsUlid(r->headers.Get("X-Request-ID").value_or("")));
+}
+
+TEST_F(HttpServerTest, BodyAtTheLimitIsAccepted) {
+  HttpServerOptions opts;
+  opts.max_body_bytes = 1024;
+  StartServer(opts);
+  RawClient client(address_);
+  auto r = client.Request("POST", "/echo", "", std::string(1024, 'y'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), 1024u);
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
+  StartServer();
+  RawClient client(address_);
+  ASSERT_TRUE(
+      client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(client.Send("hello"));
+  auto r = client.Read();  // skips the 100
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+}
+
+TEST_F(HttpServerTest, MalformedRequestLineIs400AndCloses) {
+  StartServer();
+  RawClient client(address_);
+  ASSERT_TRUE(client.Send("THIS IS NOT HTTP\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->Json().at("error").at("code"), "VALIDATION_ERROR");
+  EXPECT_TRUE(r->headers.Has("X-Request-ID"));
+  EXPECT_TRUE(client.PeerClosed());
+}
+
+TEST_F(HttpServerTest, HeaderBlockOverTheLimitIs431) {
+  HttpServerOptions opts;
+  opts.max_header_bytes = 4096;
+  StartServer(opts);
+  RawClient client(address_);
+  auto r = client.Request("GET", "/echo", "X-Big: " + std::string(8192, 'h') + "\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_EQ(r->Json().at("error").at("code"), "REQUEST_HEADERS_TOO_LARGE");
+  EXPECT_TRUE(client.PeerClosed());
+}
+
+TEST_F(HttpServerTest, UnknownRouteIs404Envelope) {
+  StartServer();
+  RawClient client(address_);
+  auto r = client.Request("GET", "/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->headers.Get("Content-Type"), "application/json");
+  json::value body = r->Json();
+  EXPECT_EQ(body.at("error").at("code"), "NOT_FOUND");
+  EXPECT_EQ(body.at("meta").at("requestId"), json::value(*r->headers.Get("X-Request-ID")));
+  // The connection stays usable after an error the router answered.
+  EXPECT_EQ(client.Request("GET", "/echo")->status, 200);
+}
+
+TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
+  StartServer();
+  RawClient client(address_);
+  auto r = client.Request("DELETE", "/echo");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->headers.Get("Allow"), "GET, HEAD, POST");
+  EXPECT_EQ(r->Json().at("error").at("code"), "METHOD_NOT_ALLOWED");
+}
+
+TEST_F(HttpServerTest, HeadSendsHeadersWithoutBody) {
+  StartServer();
+  RawClient client(address_);
+  auto r = client.Request("HEAD", "/echo?n=x");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body.empty());
+  EXPECT_NE(r->headers.Get("Content-Length"), "0");
+  auto next = client.Request("GET", "/echo?n=after");  // nothing stray was left in the stream
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body.substr(0, 6), "after|");
+}
+
+TEST_F(HttpServerTest, ValidClientRequestIdIsEchoed) {
+  StartServer();
+  RawClient client(address_);
+  auto r = client.Request("GET", "/echo", "X-Request-ID: trace-42:a.b_c\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->headers.Get("X-Request-ID"), "trace-42:a.b_c");
+}
+
+TEST_F(HttpServerTest, InvalidOrMissingRequestIdIsReplacedByUlid) {
+  StartServer();
+  RawClient client(address_);
+  auto missing = client.Request("GET", "/echo");
+  auto invalid = client.Request("GET", "/echo", "X-Request-ID: has space\r\n");
+  ASSERT_TRUE(missing && invalid);
+  EXPECT_TRUE(IsUlid(missing->headers.Get("X-Request-ID").value_or("")));
+  EXPECT_TRUE(IsUlid(invalid->headers.Get("X-Request-ID").value_or("")));
+  EXPECT_NE(missing->headers.Get("X-Request-ID"), invalid->headers.Get("X-Request-ID"));
+}
+
+TEST_F(HttpServerTest, HandlerExceptionIs500Envelope) {
+  StartServer();
+  RawClient client(address_);
+  auto r = client.Request("GET", "/throw");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->Json().at("error").at("code"), "INTERNAL_ERROR");
+}
+
+TEST_F(HttpServerTest, IdleConnectionIsClosedAfterTheTimeout) {
+  HttpServerOptions opts;
+  opts.idle_timeout = 200ms;
+  StartServer(opts);
+  RawClient client(address_);
+  ASSERT_TRUE(client.Request("GET", "/echo"));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.PeerClosed());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST_F(HttpServerTest, ConnectionCloseRequestIsHonoured) {
+  StartServer();
+  RawClient client(address_);
+  auto r = client.Request("GET", "/echo", "Connection: close\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->headers.Get("Connection"), "close");
+  EXPECT_TRUE(client.PeerClosed());
+}
+
+// Polls until a new connection is refused (the listener is closed).
+bool NewConnectionsRefused(const std::string& address) {
+  for (int i = 0; i < 200; ++i) {
+    RawClient probe(address, 200ms);
+    if (!probe.connected()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+TEST_F(HttpServerTest, StopLetsTheInFlightRequestFinishAndRefusesNewConnections) {
+  StartServer();
+  RawClient busy(address_);
+  RawClient idle(address_);
+  ASSERT_TRUE(idle.Request("GET", "/echo"));  // an idle keep-alive connection
+  ASSERT_TRUE(busy.Send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_EQ(slow_entered_.get_future().wait_for(5s), std::future_status::ready);
+
+  auto start = std::chrono::steady_clock::now();
+  std::thread stopper([&] { server_->Stop(); });
+  EXPECT_TRUE(NewConnectionsRefused(address_));
+  EXPECT_TRUE(idle.PeerClosed());  // closed at once, not after the slow request
+
+  auto r = busy.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), 100'000u);
+  EXPECT_EQ(r->headers.Get("Connection"), "close");
+  EXPECT_TRUE(busy.PeerClosed());
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  server_->Wait();  // returns: stopped
+}
+
+TEST_F(HttpServerTest, StopWithoutConnectionsIsQuickAndIdempotent) {
+  StartServer();
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  server_->Stop();
+  server_->Wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  RawClient client(address_, 200ms);
+  EXPECT_FALSE(client.connected());
+}
+
+TEST_F(HttpServerTest, StopClosesAStalledRequestAfterTheGrace) {
+  HttpServerOptions opts;
+  opts.shutdown_grace = 300ms;
+  StartServer(opts);
+  RawClient client(address_);
+  // Half a request: the connection is busy (not idle) but never completes.
+  ASSERT_TRUE(client.Send("GET /echo HTTP/1.1\r\nHost: t\r\n"));
+  std::this_thread::sleep_for(50ms);
+  auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_TRUE(client.PeerClosed());
+}
+
+}  // namespace
+}  // namespace outpost::api

@@ -1,0 +1,57 @@
+// Plain HTTP request and response values, independent of the transport (no Beast types), so that
+// routes, the router and the envelope can be built and tested without sockets.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace outpost::api {
+
+// HTTP header fields in arrival order. Names compare case-insensitively (RFC 9110 §5.1).
+class Headers {
+ public:
+  // The first value of `name`, or nullopt when absent.
+  std::optional<std::string> Get(std::string_view name) const;
+  bool Has(std::string_view name) const { return Get(name).has_value(); }
+  // Replaces every field named `name` by one with `value`.
+  void Set(std::string_view name, std::string value);
+  // Appends a field (for repeated headers).
+  void Add(std::string_view name, std::string value);
+  void Remove(std::string_view name);
+
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+using QueryParams = std::multimap<std::string, std::string>;
+
+struct Request {
+  std::string method;  // upper case, as sent: "GET", "POST", ...
+  std::string target;  // the raw request target, "/runs?limit=5"
+  std::string path;    // percent-decoded, normalised path (set by HandleRequest)
+  QueryParams query;   // decoded query parameters (set by HandleRequest)
+  Headers headers;
+  std::string body;
+  std::string client_address;  // "IP:PORT" of the peer
+  std::string request_id;      // the X-Request-ID this request is answered with
+
+  // The first value of query parameter `name`, or nullopt.
+  std::optional<std::string> Query(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;  // besides Content-Type, which is `content_type`
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+}  // namespace outpost::api

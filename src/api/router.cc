@@ -1,0 +1,157 @@
+#include "api/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/array.hpp>
+#include <boost/url/parse.hpp>
+#include <exception>
+
+#include "api/envelope.h"
+
+namespace outpost::api {
+namespace {
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  if (path.empty() || path == "/") return out;
+  std::size_t start = 1;  // skip the leading '/'
+  while (true) {
+    std::size_t slash = path.find('/', start);
+    out.emplace_back(path.substr(start, slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool IsParam(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string_view pattern, Handler handler) {
+  routes_.push_back({std::move(method), SplitPath(pattern), std::move(handler)});
+}
+
+bool Router::MatchPath(const Route& route, const std::vector<std::string>& segments,
+                       PathParams* params) {
+  if (route.segments.size() != segments.size()) return false;
+  PathParams found;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& want = route.segments[i];
+    if (IsParam(want)) {
+      if (segments[i].empty()) return false;
+      found[want.substr(1, want.size() - 2)] = segments[i];
+    } else if (want != segments[i]) {
+      return false;
+    }
+  }
+  *params = std::move(found);
+  return true;
+}
+
+Router::Match Router::Find(std::string_view method, std::string_view path) const {
+  const std::vector<std::string> segments = SplitPath(path);
+  Match m;
+  for (const Route& route : routes_) {
+    PathParams params;
+    if (!MatchPath(route, segments, &params)) continue;
+    if (route.method == method || (method == "HEAD" && route.method == "GET")) {
+      m.kind = Match::Kind::kFound;
+      m.handler = &route.handler;
+      m.params = std::move(params);
+      m.allowed.clear();
+      return m;
+    }
+    m.kind = Match::Kind::kMethodNotAllowed;
+    m.allowed.push_back(route.method);
+    if (route.method == "GET") m.allowed.push_back("HEAD");
+  }
+  return m;
+}
+
+Status ParseTarget(std::string_view target, std::string* path, QueryParams* query) {
+  if (target.empty() || target.front() != '/') {
+    return InvalidArgument("request target must be an absolute path");
+  }
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return InvalidArgument("malformed request target: " + url.error().message());
+
+  std::string out;
+  for (auto segment : url->encoded_segments()) {
+    std::string_view raw(segment.data(), segment.size());
+    // An encoded '/' would make "/runs/a%2Fb" reach a handler as one id containing a slash.
+    if (raw.find("%2F") != raw.npos || raw.find("%2f") != raw.npos) {
+      return InvalidArgument("request path must not contain an encoded '/'");
+    }
+    std::string decoded = segment.decode();
+    if (decoded.find('\0') != std::string::npos) {
+      return InvalidArgument("request path must not contain NUL");
+    }
+    if (decoded == "." || decoded == "..") {
+      return InvalidArgument("request path must not contain '.' or '..' segments");
+    }
+    out += '/';
+    out += decoded;
+  }
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  if (out.empty()) out = "/";
+  *path = std::move(out);
+
+  query->clear();
+  for (auto param : url->params(boost::urls::encoding_opts(/*space_as_plus=*/true))) {
+    query->emplace(param.key, param.value);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Response RouteRequest(const Router& router, const Request& req, const Meta& meta) {
+  Router::Match m = router.Find(req.method, req.path);
+  switch (m.kind) {
+    case Router::Match::Kind::kNotFound:
+      return ErrorWithCode(404, "NOT_FOUND", "Endpoint not found: " + req.method + " " + req.path,
+                           meta);
+    case Router::Match::Kind::kMethodNotAllowed: {
+      std::string allow;
+      boost::json::array allowed;
+      for (const std::string& method : m.allowed) {
+        allow += (allow.empty() ? "" : ", ") + method;
+        allowed.emplace_back(method);
+      }
+      Response r = ErrorWithCode(405, kMethodNotAllowed,
+                                 "Method " + req.method + " not allowed on " + req.path, meta,
+                                 {{"allowed", std::move(allowed)}});
+      r.headers.Set("Allow", allow);
+      return r;
+    }
+    case Router::Match::Kind::kFound:
+      break;
+  }
+  try {
+    return (*m.handler)(req, m.params);
+  } catch (const std::exception& e) {
+    return Error(Internal(std::string("handler threw: ") + e.what()), meta);
+  } catch (...) {
+    return Error(Internal("handler threw a non-standard exception"), meta);
+  }
+}
+
+}  // namespace
+
+Response HandleRequest(const Router& router, Request& req, const Clock& clock) {
+  Response r;
+  Status parsed = ParseTarget(req.target, &req.path, &req.query);
+  if (!parsed.ok()) {
+    req.path = req.target.substr(0, req.target.find('?'));
+    r = Error(parsed, Meta{req.request_id, clock.Now()});
+  } else {
+    r = RouteRequest(router, req, Meta{req.request_id, clock.Now()});
+  }
+  r.headers.Set("X-Request-ID", req.request_id);
+  return r;
+}
+
+}  // namespace outpost::api

@@ -1,0 +1,219 @@
+#include "api/routes.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <memory>
+
+#include "api/envelope.h"
+#include "api/media_type.h"
+#include "common/json_util.h"
+#include "common/time_util.h"
+#include "core/run_service.h"
+#include "store/run_json.h"
+
+namespace outpost::api {
+namespace json = boost::json;
+namespace {
+
+// Deep enough for any dispatch body; shallow enough that hostile nesting cannot hurt.
+constexpr int kMaxJsonDepth = 32;
+constexpr std::size_t kMaxCancelReason = 500;
+
+class Routes {
+ public:
+  Routes(RunService& service, Clock& clock) : service_(service), clock_(clock) {}
+
+  // Every handler shares ownership of `self`, so it lives as long as the router's handlers.
+  static void Register(Router& router, const std::shared_ptr<Routes>& self) {
+    auto bind = [&self](Response (Routes::*method)(const Request&, const PathParams&)) {
+      return [self, method](const Request& req, const PathParams& params) {
+        return ((*self).*method)(req, params);
+      };
+    };
+    router.Add("GET", "/", bind(&Routes::Banner));
+    router.Add("POST", "/dispatch", bind(&Routes::Dispatch));
+    router.Add("GET", "/dispatch/{id}", bind(&Routes::GetDispatch));
+    router.Add("DELETE", "/dispatch/{id}", bind(&Routes::Cancel));
+    router.Add("GET", "/runs", bind(&Routes::List));
+    router.Add("GET", "/runs/{id}", bind(&Routes::GetRun));
+    router.Add("POST", "/runs/{id}/cancel", bind(&Routes::Cancel));
+    router.Add("GET", "/health", bind(&Routes::Health));
+    router.Add("GET", "/health/live", bind(&Routes::Live));
+    router.Add("GET", "/health/ready", bind(&Routes::Ready));
+    router.Add("GET", "/health/fleet", bind(&Routes::Fleet));
+  }
+
+ private:
+  Meta MetaOf(const Request& req) const { return {req.request_id, clock_.Now()}; }
+  static RequestContext ContextOf(const Request& req) {
+    RequestContext ctx;
+    ctx.request_id = req.request_id;
+    ctx.client_address = req.client_address;
+    return ctx;
+  }
+
+  // Parses a JSON object body. An Error response when it is not one; nullopt (and no error)
+  // for an empty body when `optional`.
+  struct Body {
+    std::optional<json::object> object;
+    std::optional<Response> error;
+  };
+  Body ParseObjectBody(const Request& req, bool optional) const;
+
+  Response Banner(const Request& req, const PathParams&);
+  Response Dispatch(const Request& req, const PathParams&);
+  Response GetRun(const Request& req, const PathParams& params);
+  Response GetDispatch(const Request& req, const PathParams& params);
+  Response List(const Request& req, const PathParams&);
+  Response Cancel(const Request& req, const PathParams& params);
+  Response Health(const Request&, const PathParams&) { return Report(service_.Health()); }
+  Response Ready(const Request&, const PathParams&) { return Report(service_.Ready()); }
+  Response Fleet(const Request&, const PathParams&) { return Report(service_.Fleet()); }
+  Response Live(const Request&, const PathParams&) {
+    return JsonResponse(200, json::object{{"status", "ok"}});
+  }
+  static Response Report(const HealthReport& r) {
+    return JsonResponse(r.failing ? 503 : 200, r.body);
+  }
+
+  RunService& service_;
+  Clock& clock_;
+};
+
+Routes::Body Routes::ParseObjectBody(const Request& req, bool optional) const {
+  Body out;
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    if (!optional) {
+      out.error = Error(Status::Invalid({{"", "a JSON object is required"}}), MetaOf(req));
+    }
+    return out;
+  }
+  std::string content_type = req.headers.Get("Content-Type").value_or("");
+  if (!IsJsonContentType(content_type)) {
+    out.error = ErrorWithCode(415, kUnsupportedMediaType, "Content-Type must be application/json",
+                              MetaOf(req), {{"contentType", content_type}});
+    return out;
+  }
+  Result<json::value> parsed = ParseJson(req.body, kMaxJsonDepth);
+  if (!parsed.ok()) {
+    out.error = Error(Status::Invalid({{"", parsed.status().message()}}, "Malformed JSON body"),
+                      MetaOf(req));
+  } else if (!parsed->is_object()) {
+    out.error = Error(Status::Invalid({{"", "must be a JSON object"}}), MetaOf(req));
+  } else {
+    out.object = std::move(parsed->as_object());
+  }
+  return out;
+}
+
+Response Routes::Banner(const Request& req, const PathParams&) {
+  if (PrefersHtml(req.headers.Get("Accept"))) {
+    Response r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body =
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Outpost</title></head>"
+        "<body><h1>Outpost control plane</h1><p>Version " OUTPOST_VERSION
+        " &mdash; operational.</p><p>API: <a href=\"/runs\">/runs</a>, "
+        "<a href=\"/health\">/health</a>, <a href=\"/health/fleet\">/health/fleet</a>.</p>"
+        "</body></html>\n";
+    return r;
+  }
+  return JsonResponse(200, json::object{{"service", "outpost-control-plane"},
+                                        {"version", OUTPOST_VERSION},
+                                        {"status", "operational"}});
+}
+
+Response Routes::Dispatch(const Request& req, const PathParams&) {
+  Body body = ParseObjectBody(req, /*optional=*/false);
+  if (body.error) return std::move(*body.error);
+  Result<DispatchOutcome> out = service_.Dispatch(
+      json::value(std::move(*body.object)), req.headers.Get("Idempotency-Key"), ContextOf(req));
+  if (!out.ok()) return Error(out.status(), MetaOf(req));
+  const Run& run = out->run;
+  json::object data{{"runId", run.id.str()},          {"dispatchId", run.id.str()},
+                    {"status", ToString(run.status)}, {"agent", run.agent},
+                    {"modelId", run.model_id},        {"createdAt", FormatTime(run.created_at)},
+                    {"idempotent", !out->created}};
+  Response r = Success(out->created ? 201 : 200, std::move(data), MetaOf(req));
+  r.headers.Set("Location", "/runs/" + run.id.str());
+  return r;
+}
+
+Response Routes::GetRun(const Request& req, const PathParams& params) {
+  Result<Run> run = service_.Get(params.at("id"), ContextOf(req));
+  if (!run.ok()) return Error(run.status(), MetaOf(req));
+  return Success(200, RunToJson(*run), MetaOf(req));
+}
+
+// The original's GET /dispatch/{id} query: logOffset (opaque), logLimit 1-1000, skipLogs
+// true|false. They are validated now; the logs they select are served by a later route.
+Response Routes::GetDispatch(const Request& req, const PathParams& params) {
+  std::vector<FieldError> errors;
+  if (auto limit = req.Query("logLimit")) {
+    int v = 0;
+    auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), v);
+    if (ec != std::errc() || end != limit->data() + limit->size() || v < 1 || v > 1000) {
+      errors.push_back({"logLimit", "must be an integer from 1 to 1000"});
+    }
+  }
+  if (auto skip = req.Query("skipLogs"); skip && *skip != "true" && *skip != "false") {
+    errors.push_back({"skipLogs", "must be true or false"});
+  }
+  if (auto offset = req.Query("logOffset"); offset && offset->empty()) {
+    errors.push_back({"logOffset", "must not be empty"});
+  }
+  if (!errors.empty()) return Error(Status::Invalid(errors), MetaOf(req));
+  return GetRun(req, params);
+}
+
+Response Routes::List(const Request& req, const PathParams&) {
+  Result<RunPage> page = service_.List(req.query, ContextOf(req));
+  if (!page.ok()) return Error(page.status(), MetaOf(req));
+  json::array items;
+  for (const Run& run : page->runs) items.push_back(RunToJson(run));
+  const bool has_more = page->next_cursor.has_value();
+  json::value cursor = nullptr;
+  if (page->next_cursor) cursor = *page->next_cursor;
+  Pagination pagination{page->next_cursor, has_more, 20};
+  if (auto limit = req.Query("limit")) {  // List accepted it, so it is a valid number
+    std::from_chars(limit->data(), limit->data() + limit->size(), pagination.limit);
+  }
+  json::object data{{"items", std::move(items)}, {"nextCursor", cursor}, {"hasMore", has_more}};
+  return SuccessPage(std::move(data), pagination, MetaOf(req));
+}
+
+Response Routes::Cancel(const Request& req, const PathParams& params) {
+  Body body = ParseObjectBody(req, /*optional=*/true);
+  if (body.error) return std::move(*body.error);
+  std::optional<std::string> reason;
+  if (body.object) {
+    std::vector<FieldError> errors;
+    for (const auto& [key, value] : *body.object) {
+      if (key != "reason") {
+        errors.push_back({std::string(key), "unknown field"});
+      } else if (!value.is_string() && !value.is_null()) {
+        errors.push_back({"reason", "must be a string"});
+      } else if (value.is_string() && value.get_string().size() > kMaxCancelReason) {
+        errors.push_back({"reason", "must be at most 500 characters"});
+      } else if (value.is_string()) {
+        reason = std::string(value.get_string());
+      }
+    }
+    if (!errors.empty()) return Error(Status::Invalid(errors), MetaOf(req));
+  }
+  Result<CancelOutcome> out = service_.Cancel(params.at("id"), reason, ContextOf(req));
+  if (!out.ok()) return Error(out.status(), MetaOf(req));
+  json::object data = RunToJson(out->run);
+  data["cancelRequested"] = true;
+  return Success(out->in_progress ? 202 : 200, std::move(data), MetaOf(req));
+}
+
+}  // namespace
+
+void RegisterRoutes(Router& router, RunService& service, Clock& clock) {
+  Routes::Register(router, std::make_shared<Routes>(service, clock));
+}
+
+}  // namespace outpost::api

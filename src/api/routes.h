@@ -1,0 +1,18 @@
+// The REST routes of ARCHITECTURE §3: each parses the request, calls one RunService method and
+// formats the result in the envelope. No logic of their own beyond HTTP concerns (content types,
+// JSON syntax, query syntax of the compatibility aliases, status codes).
+#pragma once
+
+#include "api/router.h"
+#include "common/clock.h"
+
+namespace outpost {
+class RunService;
+}
+
+namespace outpost::api {
+
+// Registers every route on `router`. `service` and `clock` must outlive the router.
+void RegisterRoutes(Router& router, RunService& service, Clock& clock);
+
+}  // namespace outpost::api

@@ -1,0 +1,296 @@
+// End to end through a real `outpost serve`: dispatch, statuses, deadlines, cancel, FIFO
+// admission, and runs that outlive the server (kill -9 and restart).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+namespace json = boost::json;
+using std::chrono::seconds;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+// Processes that still carry the run's marker in their environment.
+int ProcessesOf(const std::string& run_id) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string env = ReadAll(e.path().string() + "/environ");
+    if (env.find("OUTPOST_RUN_ID=" + run_id) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+std::string ShellBody(const std::string& task, int timeout = 60) {
+  return json::serialize(json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}});
+}
+
+class RunLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+  }
+  void StartServer(std::map<std::string, std::string> env = {}) {
+    env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
+    server_ = ServerProcess::Start(dir_, env);
+  }
+  std::string RunFile(const std::string& id, const std::string& name) {
+    return dir_ + "/runs/" + id + "/" + name;
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(RunLifecycleTest, ShellRunCompletesWithItsOutputKeptApart) {
+  StartServer();
+  std::string id = server_->Dispatch(ShellBody("echo hello; echo oops >&2"));
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_EQ(Str(run, "reason"), "succeeded");
+  EXPECT_EQ(run.at("exitCode").as_int64(), 0);
+  EXPECT_EQ(Str(run, "phase"), "done");
+  EXPECT_FALSE(run.at("startedAt").is_null());
+  EXPECT_GE(run.at("durationMs").as_int64(), 0);
+  EXPECT_EQ(ReadAll(RunFile(id, "stdout.log")), "hello\n");
+  EXPECT_EQ(ReadAll(RunFile(id, "stderr.log")), "oops\n");
+}
+
+TEST_F(RunLifecycleTest, NonZeroExitIsFailedWithTheExitCode) {
+  StartServer();
+  std::string id = server_->Dispatch(ShellBody("exit 3"));
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(Str(run, "reason"), "exit_nonzero");
+  EXPECT_EQ(run.at("exitCode").as_int64(), 3);
+}
+
+TEST_F(RunLifecycleTest, DeadlineIsTimeoutNeverCompletedAndLeavesNothing) {
+  StartServer();
+  std::string id = server_->Dispatch(ShellBody("sleep 30 & sleep 30; exit 0", 1));
+  json::object run = server_->WaitTerminal(id, seconds(20));
+  EXPECT_EQ(Str(run, "status"), "TIMEOUT");
+  EXPECT_EQ(Str(run, "reason"), "timeout_total");
+  EXPECT_EQ(ProcessesOf(id), 0);
+}
+
+TEST_F(RunLifecycleTest, CancelledPendingRunNeverStarts) {
+  StartServer({{"OUTPOST_MAX_CONCURRENT_RUNS", "1"}});
+  std::string blocker = server_->Dispatch(ShellBody("sleep 30"));
+  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(blocker), "status") == "RUNNING"; }, seconds(10)));
+  std::string queued = server_->Dispatch(ShellBody("touch " + dir_ + "/must-not-exist"));
+  EXPECT_EQ(Str(server_->Run(queued), "status"), "PENDING");
+
+  HttpResponse r = server_->Post("/runs/" + queued + "/cancel", R"({"reason":"not needed"})");
+  EXPECT_EQ(r.status, 200);
+  json::object data = r.Json().at("data").as_object();
+  EXPECT_EQ(Str(data, "status"), "CANCELLED");
+  EXPECT_EQ(Str(data, "cancelReason"), "not needed");
+
+  server_->Post("/runs/" + blocker + "/cancel", "{}");
+  EXPECT_EQ(Str(server_->WaitTerminal(blocker), "status"), "CANCELLED");
+  // The queue is now empty and capacity free: a wrongly admitted run would start now.
+  std::string probe = server_->Dispatch(ShellBody("true"));
+  EXPECT_EQ(Str(server_->WaitTerminal(probe), "status"), "COMPLETED");
+  json::object q = server_->Run(queued);
+  EXPECT_TRUE(q.at("startedAt").is_null());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/runs/" + queued));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/must-not-exist"));
+}
+
+TEST_F(RunLifecycleTest, CancelKillsStubbornAndDetachedProcessesBeforeCancelled) {
+  StartServer();
+  // Ignores SIGTERM, and leaves a setsid'd double-forked daemon that ignores it too.
+  std::string task =
+      "trap '' TERM; (setsid sh -c 'trap \"\" TERM; echo $$ > " + dir_ +
+      "/daemon.pid; sleep 300' &) ; echo started; sleep 300";
+  std::string id = server_->Dispatch(ShellBody(task));
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(dir_ + "/daemon.pid"); }, seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return ProcessesOf(id) >= 2; }, seconds(10)));
+
+  HttpResponse r = server_->Post("/runs/" + id + "/cancel", R"({"reason":"Migration validation test"})");
+  EXPECT_EQ(r.status, 202);
+  json::object run = server_->WaitTerminal(id, seconds(30));
+  EXPECT_EQ(Str(run, "status"), "CANCELLED");
+  EXPECT_EQ(Str(run, "cancelReason"), "Migration validation test");
+  // CANCELLED is written only once nothing of the run is left.
+  EXPECT_EQ(ProcessesOf(id), 0);
+  int daemon = std::stoi(ReadAll(dir_ + "/daemon.pid"));
+  EXPECT_NE(kill(daemon, 0), 0);
+}
+
+TEST_F(RunLifecycleTest, CancelIsIdempotentAndRefusedAfterCompletion) {
+  StartServer();
+  std::string done = server_->Dispatch(ShellBody("true"));
+  EXPECT_EQ(Str(server_->WaitTerminal(done), "status"), "COMPLETED");
+  HttpResponse r = server_->Post("/runs/" + done + "/cancel", "{}");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.Json().at("error").at("code").as_string(), "CONFLICT");
+  EXPECT_EQ(r.Json().at("error").at("details").at("currentStatus").as_string(), "COMPLETED");
+
+  std::string id = server_->Dispatch(ShellBody("sleep 30"));
+  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(id), "status") == "RUNNING"; }, seconds(10)));
+  EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", "{}").status, 202);
+  EXPECT_EQ(Http(server_->address(), "DELETE", "/dispatch/" + id).status / 100, 2);
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "CANCELLED");
+  EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", "{}").status, 200);
+}
+
+// Intervals [startedAt, endedAt] of the runs; the largest number that overlap at any instant.
+int MaxOverlap(const std::vector<json::object>& runs) {
+  std::vector<std::pair<std::string, int>> edges;
+  for (const auto& r : runs) {
+    edges.emplace_back(Str(r, "startedAt"), +1);
+    edges.emplace_back(Str(r, "endedAt"), -1);
+  }
+  std::sort(edges.begin(), edges.end(), [](auto& a, auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second < b.second;
+  });
+  int cur = 0, best = 0;
+  for (auto& [_, d] : edges) best = std::max(best, cur += d);
+  return best;
+}
+
+TEST_F(RunLifecycleTest, AdmissionIsFifoUnderTheGlobalLimit) {
+  StartServer({{"OUTPOST_MAX_CONCURRENT_RUNS", "1"}});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(server_->Dispatch(ShellBody("sleep 0.2")));
+  std::vector<json::object> runs;
+  for (auto& id : ids) runs.push_back(server_->WaitTerminal(id));
+  for (size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(Str(runs[i], "status"), "COMPLETED");
+    if (i > 0) {
+      EXPECT_LE(Str(runs[i - 1], "startedAt"), Str(runs[i], "startedAt"));
+    }
+  }
+  EXPECT_EQ(MaxOverlap(runs), 1);
+}
+
+TEST_F(RunLifecycleTest, PerAgentLimitCapsConcurrency) {
+  std::string cfg = dir_ + "/outpost.toml";
+  std::ofstream(cfg) << "[agents.shell]\nmax_concurrent = 2\n";
+  StartServer({{"OUTPOST_CONFIG", cfg}});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(server_->Dispatch(ShellBody("sleep 0.3")));
+  std::vector<json::object> runs;
+  for (auto& id : ids) runs.push_back(server_->WaitTerminal(id));
+  EXPECT_EQ(MaxOverlap(runs), 2);
+  json::value fleet = server_->Get("/health/fleet").Json();
+  EXPECT_EQ(fleet.at("agents").as_array()[0].at("maxConcurrent").as_int64(), 2);
+}
+
+TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
+  std::string cfg = dir_ + "/outpost.toml";
+  std::ofstream(cfg) << "[server]\nmax_concurrent_runs = 32\n[agents.shell]\nmax_concurrent = 32\n";
+  StartServer({{"OUTPOST_CONFIG", cfg}});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    std::string task = "for n in 1 2 3; do echo line-$n-" + std::to_string(i) +
+                       "; sleep 0.5; done; exit " + std::to_string(i % 3);
+    ids.push_back(server_->Dispatch(ShellBody(task)));
+    ASSERT_FALSE(ids.back().empty());
+  }
+  // One more whose shim will die too: it must end supervisor_lost with nothing left behind.
+  std::string lost = server_->Dispatch(ShellBody("sleep 300"));
+  ASSERT_TRUE(WaitFor([&] {
+    for (auto& id : ids) {
+      if (Str(server_->Run(id), "status") != "RUNNING") return false;
+    }
+    return std::filesystem::exists(RunFile(lost, "shim.json"));
+  }, seconds(20)));
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  json::value shim = json::parse(ReadAll(RunFile(lost, "shim.json")));
+  kill(static_cast<pid_t>(shim.at("pid").as_int64()), SIGKILL);
+
+  server_ = ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}, {"OUTPOST_CONFIG", cfg}});
+  for (int i = 0; i < 20; ++i) {
+    json::object run = server_->WaitTerminal(ids[i], seconds(30));
+    int code = i % 3;
+    EXPECT_EQ(Str(run, "status"), code == 0 ? "COMPLETED" : "FAILED") << i;
+    EXPECT_EQ(run.at("exitCode").as_int64(), code) << i;
+    std::string want;
+    for (int n = 1; n <= 3; ++n) want += "line-" + std::to_string(n) + "-" + std::to_string(i) + "\n";
+    EXPECT_EQ(ReadAll(RunFile(ids[i], "stdout.log")), want) << i;
+  }
+  json::object run = server_->WaitTerminal(lost, seconds(30));
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(Str(run, "reason"), "supervisor_lost");
+  EXPECT_EQ(ProcessesOf(lost), 0);
+  json::value fleet = server_->Get("/health/fleet").Json();
+  EXPECT_EQ(fleet.at("reaper").at("supervisorLost").as_int64(), 1);
+}
+
+TEST_F(RunLifecycleTest, GracefulShutdownLeavesRunsToTheirShims) {
+  StartServer();
+  std::string id = server_->Dispatch(ShellBody("sleep 3; echo finished"));
+  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(id), "phase") == "running"; }, seconds(10)));
+  ASSERT_GT(ProcessesOf(id), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->Wait(seconds(15)), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(2));  // nothing in flight: prompt
+  EXPECT_GT(ProcessesOf(id), 0);  // the run goes on without the server
+  EXPECT_FALSE(std::filesystem::exists(RunFile(id, "exit.json")));
+  server_ = ServerProcess::Start(dir_);
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_EQ(ReadAll(RunFile(id, "stdout.log")), "finished\n");
+}
+
+TEST_F(RunLifecycleTest, BadRequestsAreRefusedAndWriteNothing) {
+  StartServer();
+  const std::string addr = server_->address();
+  const std::map<std::string, std::string> json_ct = {{"Content-Type", "application/json"}};
+  struct Case {
+    std::string method, path, body;
+    std::map<std::string, std::string> headers;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {"POST", "/dispatch", "{not json", json_ct, 400},
+      {"POST", "/dispatch", "[1,2]", json_ct, 400},
+      {"POST", "/dispatch", R"({"agent":"shell","task":"t","bogus":1})", json_ct, 400},
+      {"POST", "/dispatch", R"({"agent":"nope","task":"t"})", json_ct, 400},
+      {"POST", "/dispatch", R"({"agent":"shell","task":"t"})", {{"Content-Type", "text/plain"}}, 415},
+      {"POST", "/dispatch", std::string(1100000, ' '), json_ct, 413},
+      {"GET", "/runs/not-a-ulid", "", {}, 400},
+      {"GET", "/runs/01KF14T55EQC18M4B3R8ARPMHT", "", {}, 404},
+      {"POST", "/runs/01KF14T55EQC18M4B3R8ARPMHT/cancel", "{}", json_ct, 404},
+      {"GET", "/nowhere", "", {}, 404},
+      {"PUT", "/dispatch", "{}", json_ct, 405},
+      {"GET", "/runs?limit=1000", "", {}, 400},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r = Http(addr, c.method, c.path, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.path << " " << c.body.substr(0, 60);
+    json::value v = r.Json();
+    ASSERT_TRUE(v.is_object()) << c.path;
+    EXPECT_EQ(v.at("success").as_bool(), false);
+    EXPECT_FALSE(r.headers["x-request-id"].empty());
+  }
+  json::value list = server_->Get("/runs").Json();
+  EXPECT_EQ(list.at("data").at("items").as_array().size(), 0u);
+}
+
+}  // namespace
+}  // namespace outpost::testing

@@ -1,0 +1,230 @@
+#include "tests/integration/server_fixture.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace outpost::testing {
+namespace json = boost::json;
+
+json::value HttpResponse::Json() const {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  return ec ? json::value(nullptr) : v;
+}
+
+namespace {
+
+int Connect(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
+  inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+HttpResponse ParseResponse(const std::string& raw) {
+  HttpResponse r;
+  auto end = raw.find("\r\n\r\n");
+  if (raw.size() < 12 || end == std::string::npos) return r;
+  r.status = std::stoi(raw.substr(9, 3));
+  std::istringstream head(raw.substr(0, end));
+  std::string line;
+  std::getline(head, line);
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    r.headers[name] = value;
+  }
+  r.body = raw.substr(end + 4);
+  return r;
+}
+
+}  // namespace
+
+std::string SendRaw(const std::string& host_port, const std::string& bytes) {
+  int fd = Connect(host_port);
+  if (fd < 0) return "";
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+HttpResponse Http(const std::string& host_port, const std::string& method, const std::string& path,
+                  const std::string& body, const std::map<std::string, std::string>& headers) {
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + host_port +
+                    "\r\nConnection: close\r\n";
+  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (!body.empty() || method == "POST" || method == "DELETE") {
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  return ParseResponse(SendRaw(host_port, req));
+}
+
+bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+std::string MakeTempDir() {
+  char tmpl[] = "/tmp/outpost-test-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+  return tmpl;
+}
+
+std::string OutpostBin() {
+  const char* bin = std::getenv("OUTPOST_BIN");
+  if (!bin) throw std::runtime_error("OUTPOST_BIN is not set (run through ctest)");
+  return bin;
+}
+
+void KillRunsUnder(const std::string& data_dir) {
+  DIR* proc = opendir("/proc");
+  if (!proc) return;
+  std::vector<pid_t> victims;
+  while (dirent* e = readdir(proc)) {
+    pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 1 || pid == getpid()) continue;
+    std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(cmd)), {});
+    std::ifstream env("/proc/" + std::to_string(pid) + "/environ");
+    std::string environ((std::istreambuf_iterator<char>(env)), {});
+    bool shim = cmdline.find("shim") != std::string::npos &&
+                cmdline.find(data_dir) != std::string::npos;
+    bool agent = environ.find("OUTPOST_RUN_ID=") != std::string::npos &&
+                 (environ.find(data_dir) != std::string::npos);
+    if (shim || agent) victims.push_back(pid);
+  }
+  closedir(proc);
+  for (pid_t p : victims) kill(p, SIGKILL);
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,
+                                                    const std::map<std::string, std::string>& env,
+                                                    const std::vector<std::string>& extra_args) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe");
+  std::string bin = OutpostBin();
+  std::vector<std::string> args = {bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    if (!std::getenv("OUTPOST_LOG_LEVEL")) setenv("OUTPOST_LOG_LEVEL", "warn", 1);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  auto server = std::unique_ptr<ServerProcess>(new ServerProcess);
+  server->pid_ = pid;
+  std::string line;
+  char c;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out[0]);
+  const std::string prefix = "listening on http://";
+  if (line.rfind(prefix, 0) != 0) {
+    server->Wait(std::chrono::seconds(5));
+    throw std::runtime_error("outpost serve did not start: '" + line + "'");
+  }
+  server->address_ = line.substr(prefix.size());
+  return server;
+}
+
+ServerProcess::~ServerProcess() {
+  if (!exited_ && pid_ > 0) {
+    Signal(SIGTERM);
+    if (Wait(std::chrono::seconds(15)) < 0) {
+      Signal(SIGKILL);
+      Wait(std::chrono::seconds(5));
+    }
+  }
+}
+
+void ServerProcess::Signal(int sig) {
+  if (!exited_) kill(pid_, sig);
+}
+
+int ServerProcess::Wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int st = 0;
+    pid_t r = waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+std::string ServerProcess::Dispatch(const std::string& body) const {
+  HttpResponse r = Post("/dispatch", body);
+  json::value v = r.Json();
+  if ((r.status != 201 && r.status != 200) || !v.is_object()) return "";
+  return std::string(v.at("data").at("runId").as_string());
+}
+
+json::object ServerProcess::Run(const std::string& id) const {
+  json::value v = Get("/runs/" + id).Json();
+  if (!v.is_object() || !v.as_object().contains("data")) return {};
+  return v.at("data").as_object();
+}
+
+json::object ServerProcess::WaitTerminal(const std::string& id,
+                                         std::chrono::milliseconds timeout) const {
+  json::object run;
+  WaitFor(
+      [&] {
+        run = Run(id);
+        if (!run.contains("status")) return false;
+        std::string s(run.at("status").as_string());
+        return s != "PENDING" && s != "RUNNING";
+      },
+      timeout);
+  return run;
+}
+
+}  // namespace outpost::testing

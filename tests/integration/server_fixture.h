@@ -1,0 +1,69 @@
+// Test fixture: a real `outpost serve` process on 127.0.0.1:0 with its own temp data dir, and a
+// minimal blocking HTTP client. The binary comes from $OUTPOST_BIN (set by CTest).
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace outpost::testing {
+
+struct HttpResponse {
+  int status = 0;  // 0: no response (connection failed)
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  boost::json::value Json() const;
+};
+
+// One request on a fresh connection. `raw` requests are sent verbatim (for malformed input).
+HttpResponse Http(const std::string& host_port, const std::string& method, const std::string& path,
+                  const std::string& body = "",
+                  const std::map<std::string, std::string>& headers = {});
+std::string SendRaw(const std::string& host_port, const std::string& bytes);
+
+// Polls `pred` every 10 ms until it is true or `timeout` passes; returns its last value.
+bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+std::string MakeTempDir();
+std::string OutpostBin();
+// Kills every shim under `data_dir` and every process that carries a run's marker.
+void KillRunsUnder(const std::string& data_dir);
+
+class ServerProcess {
+ public:
+  // Starts `outpost serve --listen 127.0.0.1:0 --data-dir DIR` with extra environment and
+  // waits for its "listening on" line.
+  static std::unique_ptr<ServerProcess> Start(const std::string& data_dir,
+                                              const std::map<std::string, std::string>& env = {},
+                                              const std::vector<std::string>& extra_args = {});
+  ~ServerProcess();
+
+  const std::string& address() const { return address_; }  // HOST:PORT
+  pid_t pid() const { return pid_; }
+  void Signal(int sig);
+  // Waits for exit; returns the exit status (or 128+signal).
+  int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  HttpResponse Get(const std::string& path) const { return Http(address_, "GET", path); }
+  HttpResponse Post(const std::string& path, const std::string& json) const {
+    return Http(address_, "POST", path, json, {{"Content-Type", "application/json"}});
+  }
+  // POST /dispatch; returns the run id ("" on failure).
+  std::string Dispatch(const std::string& json) const;
+  // Polls GET /runs/{id} until the status is terminal; returns the run object.
+  boost::json::object WaitTerminal(const std::string& id,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  boost::json::object Run(const std::string& id) const;
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string address_;
+};
+
+}  // namespace outpost::testing
