@@ -81,12 +81,12 @@ int Main(int argc, char** argv) {
   shim->add_option("run_dir", run_dir)->required();
   shim->callback([&] { exit_code = RunShim(run_dir); });
 
-  AddClientCommands(app, &exit_code);
+  cli::AddClientCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return ExitForParseError(app, e);
+    return cli::ExitForParseError(app, e);
   }
   return exit_code;
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -95,14 +96,14 @@ int Serve(const Options& opts_in) {
   if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
   RunService service(**store, agents, clock, opts, &supervisor);
 
-  Router router;
-  RegisterRoutes(router, service, clock);
-  HttpServerOptions hopts;
+  api::Router router;
+  api::RegisterRoutes(router, service, clock);
+  api::HttpServerOptions hopts;
   hopts.host = host;
-  hopts.port = port;
+  hopts.port = static_cast<std::uint16_t>(port);
   hopts.max_body_bytes = static_cast<std::size_t>(opts.max_body_bytes);
   hopts.shutdown_grace = std::chrono::seconds(opts.shutdown_grace_seconds);
-  HttpServer server(router, hopts);
+  api::HttpServer server(router, hopts);
 
   sigset_t set;
   sigemptyset(&set);

@@ -236,7 +236,9 @@ HealthReport RunService::Fleet() {
        {{"supervisorLost", snap.reaper.supervisor_lost},
         {"leftoverProcessesKilled", snap.reaper.leftovers_killed},
         {"recoveredOnStart", snap.reaper.recovered_on_start},
-        {"adoptedOnStart", snap.reaper.adopted_on_start}}},
+        {"adoptedOnStart", snap.reaper.adopted_on_start},
+        {"orphanRunsReaped", snap.reaper.orphan_runs_reaped},
+        {"orphanProcessesKilled", snap.reaper.orphan_processes_killed}}},
       {"replica", opts_.replica_id},
       {"timestamp", FormatTime(now)}};
   if (!store_ok) body["error"] = stats.status().message();

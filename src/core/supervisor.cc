@@ -14,6 +14,7 @@ namespace {
 
 // The loop wakes at least this often to notice shims that died without notifying.
 constexpr int kTickMs = 500;
+constexpr auto kSweepInterval = std::chrono::seconds(5);
 
 struct Outcome {
   RunStatus status;
@@ -131,6 +132,30 @@ void Supervisor::Tick() {
   // Re-read: reconciling may have finished runs and freed capacity.
   active = store_.ListActive();
   if (active.ok()) Admit(*active);
+  if (clock_.Mono() >= next_sweep_) {
+    next_sweep_ = clock_.Mono() + kSweepInterval;
+    Sweep();
+  }
+}
+
+void Supervisor::Sweep() {
+  std::set<std::string> suspects;
+  for (const std::string& id : runner_.LiveRuns()) {
+    auto run = store_.Get(RunId(id));
+    bool over = run.ok() ? IsTerminal(run->status) : run.status().code() == Code::kNotFound;
+    if (!over) continue;
+    if (!orphan_suspects_.count(id)) {
+      suspects.insert(id);
+      continue;
+    }
+    int killed = runner_.Reap(id);
+    spdlog::warn("reaper: run {} is over in the store but had {} live process(es): killed", id,
+                 killed);
+    std::lock_guard lock(mu_);
+    ++snapshot_.reaper.orphan_runs_reaped;
+    snapshot_.reaper.orphan_processes_killed += killed;
+  }
+  orphan_suspects_ = std::move(suspects);
 }
 
 void Supervisor::Reconcile(const std::vector<Run>& active) {

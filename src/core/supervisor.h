@@ -34,6 +34,8 @@ struct ReaperStats {
   std::int64_t leftovers_killed = 0;     // processes killed for such runs
   std::int64_t recovered_on_start = 0;   // runs finished from exit records found at start
   std::int64_t adopted_on_start = 0;     // live shims re-adopted at start
+  std::int64_t orphan_runs_reaped = 0;   // live processes of runs the store says are over
+  std::int64_t orphan_processes_killed = 0;
 };
 
 struct SupervisorSnapshot {
@@ -70,6 +72,10 @@ class Supervisor {
   void Admit(const std::vector<Run>& active);
   void Finalize(Run run, const ExitRecord& rec);
   void FailLost(Run run);
+  // The other direction of reconciliation: processes on the machine whose run is over (or
+  // unknown) in the store. A run is reaped only when seen so on two sweeps in a row, so a shim
+  // that is exiting after writing its record is left alone.
+  void Sweep();
   void MarkStarted(Run run, WallTime at);
   LaunchSpec SpecFor(const Run& run) const;
   // Applies `mutate` to the latest stored copy until the conditional update wins or the run is
@@ -90,7 +96,8 @@ class Supervisor {
 
   mutable std::mutex mu_;
   SupervisorSnapshot snapshot_;  // guarded by mu_
-  std::set<std::string> started_seen_;  // guarded by mu_: runs whose started.json was applied
+  std::set<std::string> orphan_suspects_;  // loop thread only
+  MonoTime next_sweep_{};                  // loop thread only
 };
 
 }  // namespace outpost

@@ -175,4 +175,44 @@ int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, C
   return static_cast<int>(seen.size());
 }
 
+std::map<std::string, std::vector<int>> RunProcesses(std::string_view runs_dir) {
+  std::map<std::string, std::vector<int>> out;
+  const std::string prefix = std::string(runs_dir) + "/";
+  constexpr std::string_view kMarker = "OUTPOST_RUN_ID=";
+  for (int pid : AllPids()) {
+    std::optional<StatInfo> s = ReadStat(pid);
+    if (!s || s->state == 'Z') continue;
+    // A shim: argv = {exe, "shim", "<runs_dir>/<id>"}.
+    Result<std::string> cmd = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+    if (cmd.ok()) {
+      std::vector<std::string_view> argv;
+      std::string_view rest = *cmd;
+      while (!rest.empty()) {
+        size_t nul = rest.find('\0');
+        argv.push_back(rest.substr(0, nul));
+        if (nul == std::string_view::npos) break;
+        rest.remove_prefix(nul + 1);
+      }
+      if (argv.size() == 3 && argv[1] == "shim" && argv[2].starts_with(prefix)) {
+        out[std::string(argv[2].substr(prefix.size()))].push_back(pid);
+        continue;
+      }
+    }
+    Result<std::string> env = ReadFile("/proc/" + std::to_string(pid) + "/environ");
+    if (!env.ok()) continue;
+    std::string_view rest = *env;
+    while (!rest.empty()) {
+      size_t nul = rest.find('\0');
+      std::string_view entry = rest.substr(0, nul);
+      if (entry.starts_with(kMarker)) {
+        out[std::string(entry.substr(kMarker.size()))].push_back(pid);
+        break;
+      }
+      if (nul == std::string_view::npos) break;
+      rest.remove_prefix(nul + 1);
+    }
+  }
+  return out;
+}
+
 }  // namespace outpost::proc

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -62,5 +64,10 @@ int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, C
                   const KillHooks& hooks = {});
 
 inline constexpr Millis kHardLimit{30'000};
+
+// Live processes that belong to runs, by run id, from one scan of /proc: shims of run dirs
+// under `runs_dir` (argv `<exe> shim <runs_dir>/<id>`), and every process carrying an
+// OUTPOST_RUN_ID marker (any runs dir: callers check the id is theirs).
+std::map<std::string, std::vector<int>> RunProcesses(std::string_view runs_dir);
 
 }  // namespace outpost::proc

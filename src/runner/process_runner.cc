@@ -142,4 +142,22 @@ int ProcessRunner::KillLeftovers(const std::string& run_id) {
                              clock_);
 }
 
+std::vector<std::string> ProcessRunner::LiveRuns() {
+  std::vector<std::string> out;
+  for (const auto& [id, pids] : proc::RunProcesses(runs_dir_)) {
+    if (FileExists(runs_dir_ + "/" + id + "/spec.json")) out.push_back(id);
+  }
+  return out;
+}
+
+int ProcessRunner::Reap(const std::string& run_id) {
+  return proc::KillAndVerify(
+      [&] {
+        auto all = proc::RunProcesses(runs_dir_);
+        auto it = all.find(run_id);
+        return it == all.end() ? std::vector<int>{} : it->second;
+      },
+      kLeftoverGraceMs, clock_);
+}
+
 }  // namespace outpost

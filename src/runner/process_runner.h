@@ -32,6 +32,8 @@ class ProcessRunner final : public Runner {
   // Finds the run's processes by their OUTPOST_RUN_ID environment marker and kills them
   // (SIGTERM, 2 s grace, SIGKILL until none is left). Blocks up to a few seconds.
   int KillLeftovers(const std::string& run_id) override;
+  std::vector<std::string> LiveRuns() override;
+  int Reap(const std::string& run_id) override;
   RunDir Dir(const std::string& run_id) const override;
 
  private:

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "runner/run_dir.h"
@@ -38,6 +39,12 @@ class Runner {
   virtual ShimProbe Probe(const std::string& run_id) = 0;
   // Kills every process left by a run whose shim is gone; returns how many it killed.
   virtual int KillLeftovers(const std::string& run_id) = 0;
+  // Run ids (of this runner's runs) that have live processes on this machine: shims or agent
+  // processes. The reaper compares them with the store.
+  virtual std::vector<std::string> LiveRuns() = 0;
+  // Kills the run's shim and every process of the run (for orphans the store says are over).
+  // Returns how many processes were killed.
+  virtual int Reap(const std::string& run_id) = 0;
   // The run directory of a run.
   virtual RunDir Dir(const std::string& run_id) const = 0;
 };

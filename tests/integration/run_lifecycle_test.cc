@@ -240,6 +240,27 @@ TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
   EXPECT_EQ(fleet.at("reaper").at("supervisorLost").as_int64(), 1);
 }
 
+TEST_F(RunLifecycleTest, ReaperKillsProcessesOfRunsTheStoreDoesNotHave) {
+  StartServer();
+  std::string id = server_->Dispatch(ShellBody("sleep 300"));
+  ASSERT_TRUE(WaitFor([&] { return ProcessesOf(id) > 0; }, seconds(10)));
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  // The store loses the run (restored from an old backup, say): its processes are orphans.
+  std::filesystem::remove(dir_ + "/outpost.db");
+  std::filesystem::remove(dir_ + "/outpost.db-wal");
+  std::filesystem::remove(dir_ + "/outpost.db-shm");
+  StartServer();
+  EXPECT_EQ(server_->Get("/runs/" + id).status, 404);
+  json::value fleet;
+  ASSERT_TRUE(WaitFor([&] {
+    fleet = server_->Get("/health/fleet").Json();
+    return fleet.at("reaper").at("orphanRunsReaped").as_int64() == 1;
+  }, seconds(30)));
+  EXPECT_EQ(ProcessesOf(id), 0);
+  EXPECT_GE(fleet.at("reaper").at("orphanProcessesKilled").as_int64(), 2);  // shim + sleep
+}
+
 TEST_F(RunLifecycleTest, GracefulShutdownLeavesRunsToTheirShims) {
   StartServer();
   std::string id = server_->Dispatch(ShellBody("sleep 3; echo finished"));
