@@ -9,6 +9,7 @@
 #include "cli/client_commands.h"
 #include "common/log.h"
 #include "config/options.h"
+#include "runner/netproxy/forwarder.h"
 #include "runner/shim/shim.h"
 
 extern char** environ;
@@ -27,7 +28,7 @@ std::map<std::string, std::string> Environment() {
 }
 
 struct ServeFlags {
-  std::string config, listen, data_dir, store, log_level;
+  std::string config, listen, data_dir, store, log_level, runner;
   int max_concurrent_runs = 0;
 };
 
@@ -43,6 +44,7 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (!f.data_dir.empty()) opts.data_dir = f.data_dir;
   if (!f.store.empty()) opts.store = f.store;
   if (!f.log_level.empty()) opts.log_level = f.log_level;
+  if (!f.runner.empty()) opts.runner = f.runner;
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
   return opts;
 }
@@ -50,6 +52,11 @@ Result<Options> BuildOptions(const ServeFlags& f) {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // Runs inside a sandbox before the agent; its arguments end with the agent's argv after
+  // "--", which no option parser should touch.
+  if (argc > 1 && std::string_view(argv[1]) == "sandbox-forward") {
+    return netproxy::RunSandboxForward(argc - 1, argv + 1);
+  }
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Outpost: dispatch coding agents into supervised, isolated runs"};
   app.require_subcommand(1);
@@ -62,6 +69,9 @@ int Main(int argc, char** argv) {
   serve->add_option("--data-dir", flags.data_dir, "data directory (env OUTPOST_DATA_DIR, default ./.outpost)");
   serve->add_option("--store", flags.store, "run store URL, e.g. sqlite:///path/outpost.db (env OUTPOST_STORE)");
   serve->add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (env OUTPOST_LOG_LEVEL)");
+  serve->add_option("--runner", flags.runner,
+                    "sandbox (default: bubblewrap + cgroups) | process (NOT isolated) (env OUTPOST_RUNNER)")
+      ->check(CLI::IsMember({"sandbox", "process"}));
   serve->add_option("--max-concurrent-runs", flags.max_concurrent_runs, "global admission limit")
       ->check(CLI::Range(1, 10000));
   serve->callback([&] {

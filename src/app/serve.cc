@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 
@@ -18,6 +19,8 @@
 #include "core/run_service.h"
 #include "core/supervisor.h"
 #include "runner/process_runner.h"
+#include "runner/sandbox/cgroup.h"
+#include "runner/sandbox/probe.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost::app {
@@ -36,6 +39,25 @@ Result<std::unique_ptr<RunStore>> OpenStore(const std::string& url) {
     return std::unique_ptr<RunStore>(std::move(*store));
   }
   return InvalidArgument("unsupported store URL '" + url + "' (sqlite://PATH)");
+}
+
+// bwrap binds a run's workspace as the sandbox's own uid, so it must be able to traverse every
+// directory above it (it can list none of them).
+Status CheckTraversable(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::canonical(dir, ec);
+  if (ec) return Internal("cannot resolve " + dir + ": " + ec.message());
+  for (; !p.empty(); p = p.parent_path()) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH)) {
+      return FailedPrecondition(p.string() + " is not traversable by other users (mode " +
+                                fmt::format("{:o}", st.st_mode & 07777) +
+                                "): the sandbox uids cannot reach their workspaces below it; "
+                                "chmod o+x it or choose another --data-dir");
+    }
+    if (p == p.root_path()) break;
+  }
+  return Status::Ok();
 }
 
 // One server per data dir: two supervisors of the same runs would race each other.
@@ -82,8 +104,23 @@ int Serve(const Options& opts_in) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(opts.listen, host, port)) return Fail("--listen must be HOST:PORT");
-  if (Status st = MakeDirs(opts.RunsDir(), 0700); !st.ok()) return Fail(st.message());
-  ::chmod(opts.data_dir.c_str(), 0700);
+  // 0711: a sandbox's uid must traverse to its own workspace (bwrap binds it as that uid) but
+  // may list nothing; every file in here is 0600.
+  if (Status st = MakeDirs(opts.RunsDir(), 0711); !st.ok()) return Fail(st.message());
+  ::chmod(opts.data_dir.c_str(), 0711);
+  opts.self_exe = SelfExe();
+  if (opts.runner == "sandbox") {
+    if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
+      return Fail("the sandbox runner cannot work here: " + st.message() +
+                  " (install bubblewrap, or choose the unisolated runner with --runner process)");
+    }
+    if (Status st = CheckTraversable(opts.RunsDir()); !st.ok()) return Fail(st.message());
+    opts.cgroup_version = sandbox::DetectCgroupVersion();
+    if (opts.cgroup_version.empty()) {
+      return Fail("the sandbox runner needs cgroups (v1 memory/pids/cpu/freezer or v2) under "
+                  "/sys/fs/cgroup (or choose --runner process)");
+    }
+  }
   auto lock = LockDataDir(opts.data_dir);
   if (!lock.ok()) return Fail(lock.status().message());
 
@@ -91,7 +128,9 @@ int Serve(const Options& opts_in) {
   if (!store.ok()) return Fail(store.status().message());
   RealClock& clock = RealClock::Instance();
   AgentRegistry agents(opts);
-  ProcessRunner runner(opts.RunsDir(), SelfExe(), clock);
+  ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
+                       opts.runner == "sandbox" ? ProcessRunner::Mode::kSandbox
+                                                : ProcessRunner::Mode::kProcess);
   Supervisor supervisor(**store, runner, agents, clock, opts);
   if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
   RunService service(**store, agents, clock, opts, &supervisor);
@@ -114,9 +153,12 @@ int Serve(const Options& opts_in) {
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
   std::printf("listening on http://%s\n", server.BoundAddress().c_str());
   std::fflush(stdout);
-  spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {})",
+  spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {}{})",
                OUTPOST_VERSION, server.BoundAddress(), opts.data_dir, opts.StoreUrl(),
-               runner.name());
+               runner.name(), opts.cgroup_version.empty() ? "" : ", cgroup " + opts.cgroup_version);
+  if (opts.runner == "process") {
+    spdlog::warn("runner 'process': runs are NOT isolated from this machine");
+  }
 
   int sig = 0;
   sigwait(&set, &sig);

@@ -39,12 +39,60 @@ Status Bad(std::string_view key, std::string_view why) {
 }
 
 Status CheckValues(const Options& o) {
-  static const std::set<std::string> kRunners = {"process"};
-  if (!kRunners.count(o.runner)) return Bad("runner", "unknown runner '" + o.runner + "' (process)");
+  static const std::set<std::string> kRunners = {"sandbox", "process"};
+  if (!kRunners.count(o.runner)) {
+    return Bad("runner", "unknown runner '" + o.runner + "' (sandbox | process)");
+  }
+  if (o.sandbox.uid_min < 1000 || o.sandbox.uid_max < o.sandbox.uid_min ||
+      o.sandbox.uid_max > 2'000'000'000) {
+    return Bad("sandbox.uid_min/uid_max", "must be a range of unprivileged ids (>= 1000)");
+  }
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!kLevels.count(o.log_level)) return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Strings(const toml::node& v, const std::string& key,
+                                         bool allow_empty) {
+  const auto* arr = v.as_array();
+  if (!arr || (!allow_empty && arr->empty())) return Bad(key, "must be an array of strings");
+  std::vector<std::string> out;
+  for (const auto& e : *arr) {
+    if (!e.is_string()) return Bad(key, "must be an array of strings");
+    out.push_back(e.as_string()->get());
+  }
+  return out;
+}
+
+Result<int> IntIn(const toml::node& v, const std::string& key, int min, int max) {
+  if (!v.is_integer() || v.as_integer()->get() < min || v.as_integer()->get() > max) {
+    return Bad(key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<int>(v.as_integer()->get());
+}
+
+Status ApplySandbox(const toml::table& t, Options& opts) {
+  auto& sb = opts.sandbox;
+  for (const auto& [k, v] : t) {
+    std::string key(k.str()), path = "sandbox." + key;
+    if (key == "uid_min" || key == "uid_max" || key == "pids_max") {
+      auto n = IntIn(v, path, key == "pids_max" ? 16 : 1000,
+                     key == "pids_max" ? 1'000'000 : 2'000'000'000);
+      if (!n.ok()) return n.status();
+      (key == "uid_min" ? sb.uid_min : key == "uid_max" ? sb.uid_max : sb.pids_max) = *n;
+    } else if (key == "ro_binds" || key == "network_allow") {
+      auto list = Strings(v, path, true);
+      if (!list.ok()) return list.status();
+      (key == "ro_binds" ? sb.ro_binds : sb.network_allow) = std::move(*list);
+    } else if (key == "allow_host_network") {
+      if (!v.is_boolean()) return Bad(path, "must be a boolean");
+      sb.allow_host_network = v.as_boolean()->get();
+    } else {
+      return Bad(path, "unknown key");
+    }
+  }
   return Status::Ok();
 }
 
@@ -72,6 +120,17 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
         out.push_back(e.as_string()->get());
       }
       (key == "command" ? a.command : a.models) = std::move(out);
+    } else if (key == "install_dirs" || key == "network_allow") {
+      auto list = Strings(v, prefix + key, true);
+      if (!list.ok()) return list.status();
+      (key == "install_dirs" ? a.install_dirs : a.network_allow) = std::move(*list);
+    } else if (key == "max_memory_mb" || key == "max_cpu_units" || key == "max_disk_gb") {
+      auto n = key == "max_memory_mb" ? IntIn(v, prefix + key, 32, 262144)
+               : key == "max_cpu_units" ? IntIn(v, prefix + key, 64, 65536)
+                                         : IntIn(v, prefix + key, 1, 2048);
+      if (!n.ok()) return n.status();
+      (key == "max_memory_mb" ? a.max_memory_mb : key == "max_cpu_units" ? a.max_cpu_units
+                                                                          : a.max_disk_gb) = *n;
     } else if (key == "env") {
       const auto* tbl = v.as_table();
       if (!tbl) return Bad(prefix + key, "must be a table of strings");
@@ -144,6 +203,9 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     if (key == "server") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyServer(*v.as_table(), opts));
+    } else if (key == "sandbox") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplySandbox(*v.as_table(), opts));
     } else if (key == "agents") {
       if (!v.is_table()) return Bad(key, "must be a table");
       for (const auto& [name, agent] : *v.as_table()) {

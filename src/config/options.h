@@ -19,6 +19,21 @@ struct AgentOptions {
   std::vector<std::string> models;   // first is the default
   int max_concurrent = 5;
   std::map<std::string, std::string> env;
+  std::vector<std::string> install_dirs;   // bound read-only into its sandbox
+  std::vector<std::string> network_allow;  // "host:port" patterns its runs may reach (allowlist)
+  // Defaults for resourceConstraints when a dispatch gives none.
+  std::optional<int> max_memory_mb;
+  std::optional<int> max_cpu_units;
+  std::optional<int> max_disk_gb;
+};
+
+struct SandboxOptions {
+  int uid_min = 200000;  // each concurrent run gets its own uid/gid from [uid_min, uid_max]
+  int uid_max = 200999;
+  int pids_max = 512;
+  std::vector<std::string> ro_binds;       // extra host dirs bound read-only into every sandbox
+  std::vector<std::string> network_allow;  // the operator's allowlist, added to the agent's
+  bool allow_host_network = false;         // lets dispatches ask for network "host"
 };
 
 struct Options {
@@ -26,7 +41,7 @@ struct Options {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./.outpost";
   std::string store;       // default: sqlite://<data_dir>/outpost.db
-  std::string runner = "process";
+  std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
   int max_concurrent_runs = 16;     // global admission limit
   int cancel_grace_seconds = 10;    // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
@@ -34,7 +49,10 @@ struct Options {
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
   std::string log_level = "info";
   std::string replica_id;           // default: hostname
+  std::string self_exe;             // this binary (set by app/): shims and sandbox forwarders
+  std::string cgroup_version;       // detected at start by app/: "v1" | "v2" | 
   std::map<std::string, AgentOptions> agents;
+  SandboxOptions sandbox;
 
   std::string StoreUrl() const;
   std::string RunsDir() const { return data_dir + "/runs"; }

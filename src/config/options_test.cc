@@ -85,5 +85,44 @@ TEST(Options, UnknownRunnerIsRejected) {
   EXPECT_NE(st.message().find("runner"), std::string::npos);
 }
 
+TEST(Options, SandboxIsTheDefaultRunnerAndItsKeysAreRead) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.runner, "sandbox");
+  std::string path = WriteTemp(R"(
+[sandbox]
+uid_min = 300000
+uid_max = 300010
+pids_max = 128
+ro_binds = ["/opt/agents"]
+network_allow = ["api.example.com:443"]
+allow_host_network = true
+[agents.shell]
+max_memory_mb = 256
+network_allow = ["*.example.org:443"]
+)");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.sandbox.uid_min, 300000);
+  EXPECT_EQ(o.sandbox.uid_max, 300010);
+  EXPECT_EQ(o.sandbox.pids_max, 128);
+  EXPECT_EQ(o.sandbox.ro_binds, std::vector<std::string>{"/opt/agents"});
+  EXPECT_TRUE(o.sandbox.allow_host_network);
+  EXPECT_EQ(o.agents["shell"].max_memory_mb, 256);
+  EXPECT_EQ(o.agents["shell"].network_allow, std::vector<std::string>{"*.example.org:443"});
+  std::remove(path.c_str());
+}
+
+TEST(Options, PrivilegedOrInvertedUidRangesAreRefused) {
+  Options o = DefaultOptions();
+  std::string path = WriteTemp("[sandbox]\nuid_min = 0\n");
+  Status st = ApplyConfigFile(path, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("sandbox.uid_min"), std::string::npos) << st.message();
+  std::remove(path.c_str());
+  o = DefaultOptions();
+  path = WriteTemp("[sandbox]\nuid_min = 5000\nuid_max = 4000\n");
+  EXPECT_EQ(ApplyConfigFile(path, o).code(), Code::kInvalidArgument);
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace outpost

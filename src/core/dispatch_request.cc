@@ -294,7 +294,14 @@ Result<Run> ParseDispatchRequest(const json::value& body,
     }
   }
   if (auto net = c.Enum("network", {"none", "allowlist", "host"})) {
-    if (*net != "none") c.Fail("network", "network policy '" + *net + "' is not enabled on this server");
+    if (*net == "allowlist" && opts.runner != "sandbox") {
+      c.Fail("network", "network policy 'allowlist' needs the sandbox runner");
+    } else if (*net == "host" && !(opts.runner == "sandbox" && opts.sandbox.allow_host_network)) {
+      c.Fail("network", "network policy 'host' is not enabled on this server "
+                        "(sandbox.allow_host_network)");
+    } else {
+      run.network = *net;
+    }
   }
   auto key = c.String("idempotencyKey", 1, 128);
   if (idempotency_header) {
@@ -309,6 +316,12 @@ Result<Run> ParseDispatchRequest(const json::value& body,
   run.idempotency_key = key;
   CheckTags(o, c, run);
   CheckResources(o, c, run);
+  if (agent) {  // the agent's configured defaults fill what the dispatch left out
+    auto& rc = run.resources;
+    if (!rc.max_memory_mb) rc.max_memory_mb = agent->max_memory_mb;
+    if (!rc.max_cpu_units) rc.max_cpu_units = agent->max_cpu_units;
+    if (!rc.max_disk_gb) rc.max_disk_gb = agent->max_disk_gb;
+  }
   CheckSecrets(o, c, run);
   if (!c.errors().empty()) return Status::Invalid(c.errors());
   run.request_hash = RequestHash(run);

@@ -155,6 +155,30 @@ TEST_F(DispatchRequestTest, SecretsThatAreNotConfiguredAreRefused) {
             (std::vector<std::string>{"additionalSecrets[0]", "additionalSecrets[1]"}));
 }
 
+TEST_F(DispatchRequestTest, NetworkPoliciesFollowTheOperatorsSettings) {
+  auto allow = Parse(R"({"agent":"shell","task":"t","network":"allowlist"})");
+  ASSERT_TRUE(allow.ok()) << allow.status().ToString();
+  EXPECT_EQ(allow->network, "allowlist");
+  auto host = Parse(R"({"agent":"shell","task":"t","network":"host"})");
+  ASSERT_FALSE(host.ok());
+  EXPECT_EQ(Paths(host.status()), std::vector<std::string>{"network"});
+  opts_.sandbox.allow_host_network = true;
+  EXPECT_TRUE(Parse(R"({"agent":"shell","task":"t","network":"host"})").ok());
+  opts_.runner = "process";
+  EXPECT_FALSE(Parse(R"({"agent":"shell","task":"t","network":"allowlist"})").ok());
+}
+
+TEST_F(DispatchRequestTest, AgentDefaultsFillMissingResourceConstraints) {
+  opts_.agents["shell"].max_memory_mb = 256;
+  opts_.agents["shell"].max_disk_gb = 4;
+  AgentRegistry agents(opts_);
+  auto v = ParseJson(R"({"agent":"shell","task":"t","resourceConstraints":{"maxDiskGb":2}})");
+  auto r = ParseDispatchRequest(*v, std::nullopt, agents, opts_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->resources.max_memory_mb, 256);
+  EXPECT_EQ(r->resources.max_disk_gb, 2);  // the dispatch's own value wins
+}
+
 TEST(ListParams, AcceptsEveryFilter) {
   auto q = ParseListParams({{"limit", "10"}, {"status", "running"}, {"agent", "shell"},
                             {"since", "2026-01-13T00:00:00Z"}, {"tag", "team:a"}, {"tag", "x:y:z"}});

@@ -149,7 +149,17 @@ HealthReport RunService::Health() {
                                         : Check("fail", "the supervisor loop is not running");
     fail |= !s.loop_alive;
   }
-  checks["runner"] = Check("pass", opts_.runner);
+  if (opts_.runner == "sandbox") {
+    json::object r = Check("pass", "bubblewrap sandbox, unprivileged uid, cgroup limits");
+    r["runner"] = "sandbox";
+    r["cgroup"] = opts_.cgroup_version.empty() ? "none" : opts_.cgroup_version;
+    checks["runner"] = std::move(r);
+  } else {
+    json::object r = Check("warn", "runs are NOT isolated: the process runner was chosen");
+    r["runner"] = opts_.runner;
+    checks["runner"] = std::move(r);
+    warn = true;
+  }
   struct statvfs vfs;
   if (::statvfs(opts_.data_dir.c_str(), &vfs) == 0) {
     double free_gb = static_cast<double>(vfs.f_bavail) * vfs.f_frsize / (1024.0 * 1024 * 1024);

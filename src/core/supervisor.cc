@@ -41,6 +41,14 @@ Outcome Classify(const ExitRecord& rec) {
   }
   if (rec.outcome == "cancelled") return {RunStatus::kCancelled, reason::kCancelled, {}};
   if (rec.outcome == "repo_error") return {RunStatus::kFailed, reason::kRepoError, rec.message};
+  if (rec.outcome == "oom") {
+    return {RunStatus::kFailed, reason::kOom,
+            rec.message.empty() ? "killed by the out-of-memory killer (maxMemoryMb)" : rec.message};
+  }
+  if (rec.outcome == "disk_quota") {
+    return {RunStatus::kFailed, reason::kDiskQuota,
+            rec.message.empty() ? "the workspace exceeded maxDiskGb" : rec.message};
+  }
   return {RunStatus::kFailed, reason::kInfraError,
           rec.message.empty() ? "the run could not start (" + rec.outcome + ")" : rec.message};
 }
@@ -67,7 +75,12 @@ Status Supervisor::Start() {
   auto active = store_.ListActive();
   if (!active.ok()) return active.status();
   int running = 0;
-  for (const Run& r : *active) running += r.status == RunStatus::kRunning;
+  for (const Run& r : *active) {
+    if (r.status != RunStatus::kRunning) continue;
+    ++running;
+    auto spec = runner_.Dir(r.id.str()).ReadSpec();
+    if (spec.ok() && spec->sandbox.enabled) uid_by_run_[r.id.str()] = spec->sandbox.uid;
+  }
   Reconcile(*active);
   {
     std::lock_guard lock(mu_);
@@ -170,8 +183,11 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       Finalize(run, *probe.exit);
     } else if (probe.state == ShimState::kLost) {
       FailLost(run);
-    } else if (!run.started_at || run.phase != kPhaseRunning) {
-      if (auto at = runner_.Dir(run.id.str()).ReadStarted()) MarkStarted(run, *at);
+    } else {
+      if (run.phase != kPhaseRunning) {
+        if (auto at = runner_.Dir(run.id.str()).ReadStarted()) MarkStarted(run, *at);
+      }
+      RefreshBlocked(run);
     }
   }
 }
@@ -206,7 +222,18 @@ void Supervisor::Admit(const std::vector<Run>& active) {
     if (!admitted) continue;  // cancelled meanwhile
     ++running[run.agent];
     ++total_running;
-    Status st = runner_.Start(SpecFor(run));
+    LaunchSpec spec = SpecFor(run);
+    Status st = Status::Ok();
+    if (spec.sandbox.enabled) {
+      auto uid = AllocateUid(run.id.str());
+      if (uid) {
+        spec.sandbox.uid = spec.sandbox.gid = *uid;
+      } else {
+        st = Unavailable("no free sandbox uid in [" + std::to_string(opts_.sandbox.uid_min) +
+                         ", " + std::to_string(opts_.sandbox.uid_max) + "]");
+      }
+    }
+    if (st.ok()) st = runner_.Start(spec);
     if (!st.ok()) {
       spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
       UpdateRun(run.id, [&](Run& r) {
@@ -247,7 +274,55 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
   }
   spec.branch = run.branch;
   spec.notify_socket = opts_.data_dir + "/notify.sock";
+  if (opts_.runner != "sandbox") return spec;
+
+  SandboxSpec& sb = spec.sandbox;
+  sb.enabled = true;
+  sb.home = dir.File("home");
+  sb.ro_binds = opts_.sandbox.ro_binds;
+  sb.network = run.network;
+  if (const AgentOptions* agent = agents_.Find(run.agent)) {
+    sb.ro_binds.insert(sb.ro_binds.end(), agent->install_dirs.begin(), agent->install_dirs.end());
+    sb.allow = agent->network_allow;
+  }
+  sb.allow.insert(sb.allow.end(), opts_.sandbox.network_allow.begin(),
+                  opts_.sandbox.network_allow.end());
+  sb.outpost_exe = opts_.self_exe;
+  if (run.resources.max_memory_mb) sb.memory_bytes = std::int64_t{*run.resources.max_memory_mb} << 20;
+  if (run.resources.max_cpu_units) sb.cpu_millicores = *run.resources.max_cpu_units * 1000 / 1024;
+  if (run.resources.max_disk_gb) sb.disk_bytes = std::int64_t{*run.resources.max_disk_gb} << 30;
+  sb.pids_max = opts_.sandbox.pids_max;
+  sb.cgroup_name = "outpost/" + run.id.str();
+  spec.env["HOME"] = "/home/agent";
   return spec;
+}
+
+std::optional<int> Supervisor::AllocateUid(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  std::set<int> used;
+  for (const auto& [_, uid] : uid_by_run_) used.insert(uid);
+  for (int uid = opts_.sandbox.uid_min; uid <= opts_.sandbox.uid_max; ++uid) {
+    if (!used.count(uid)) {
+      uid_by_run_[run_id] = uid;
+      return uid;
+    }
+  }
+  return std::nullopt;
+}
+
+void Supervisor::ReleaseUid(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  uid_by_run_.erase(run_id);
+}
+
+void Supervisor::RefreshBlocked(const Run& run) {
+  auto blocked = runner_.Blocked(run.id.str());
+  if (blocked.size() == run.network_blocked.size()) return;
+  UpdateRun(run.id, [&](Run& r) {
+    if (r.network_blocked.size() == blocked.size()) return false;
+    r.network_blocked = blocked;
+    return true;
+  });
 }
 
 void Supervisor::MarkStarted(Run run, WallTime at) {
@@ -262,7 +337,9 @@ void Supervisor::MarkStarted(Run run, WallTime at) {
 
 void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   Outcome out = Classify(rec);
+  auto blocked = runner_.Blocked(run.id.str());
   UpdateRun(run.id, [&](Run& r) {
+    r.network_blocked = blocked;
     if (IsTerminal(r.status)) return false;
     r.status = out.status;
     r.reason = std::string(out.reason);
@@ -278,11 +355,13 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     }
     return true;
   });
+  ReleaseUid(run.id.str());
   spdlog::info("run {} {} ({})", run.id.str(), ToString(out.status), out.reason);
 }
 
 void Supervisor::FailLost(Run run) {
   int killed = runner_.KillLeftovers(run.id.str());
+  ReleaseUid(run.id.str());
   bool failed = UpdateRun(run.id, [&](Run& r) {
     if (IsTerminal(r.status)) return false;
     r.status = RunStatus::kFailed;

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -96,6 +97,12 @@ class Supervisor {
 
   mutable std::mutex mu_;
   SupervisorSnapshot snapshot_;  // guarded by mu_
+  // Sandbox uid of each run this supervisor started or adopted (two runs never share one).
+  // Guarded by mu_.
+  std::map<std::string, int> uid_by_run_;
+  std::optional<int> AllocateUid(const std::string& run_id);
+  void ReleaseUid(const std::string& run_id);
+  void RefreshBlocked(const Run& run);
   std::set<std::string> orphan_suspects_;  // loop thread only
   MonoTime next_sweep_{};                  // loop thread only
 };

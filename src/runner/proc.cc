@@ -119,6 +119,18 @@ std::optional<int> ParentOf(int pid) {
   return s->ppid;
 }
 
+std::optional<int> InnermostNsPid(int pid) {
+  Result<std::string> status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  if (!status.ok()) return std::nullopt;
+  size_t at = status->find("\nNSpid:");
+  if (at == std::string::npos) return std::nullopt;
+  size_t eol = status->find('\n', at + 1);
+  std::string line = status->substr(at + 1, eol == std::string::npos ? eol : eol - at - 1);
+  size_t last = line.find_last_of(" \t");
+  if (last == std::string::npos) return std::nullopt;
+  return std::atoi(line.c_str() + last + 1);
+}
+
 std::vector<int> Descendants(int root_pid) {
   std::multimap<int, int> children;  // ppid -> pid, live processes only
   for (int pid : AllPids()) {

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +34,11 @@ std::optional<StatInfo> ParseStat(std::string_view stat);
 std::optional<StatInfo> ReadStat(int pid);
 std::optional<std::uint64_t> StartTime(int pid);
 std::optional<int> ParentOf(int pid);
+
+// The pid of `pid` in the innermost pid namespace it belongs to (the last NSpid field of
+// /proc/<pid>/status): 1 for a sandbox's init, 2 for the command bwrap started. nullopt when
+// the process is gone.
+std::optional<int> InnermostNsPid(int pid);
 
 // Every live (non-zombie) transitive descendant of root_pid, from one scan of /proc.
 std::vector<int> Descendants(int root_pid);

@@ -11,7 +11,9 @@
 #include <filesystem>
 
 #include "common/files.h"
+#include "runner/netproxy/blocked_log.h"
 #include "runner/proc.h"
+#include "runner/sandbox/cgroup.h"
 
 namespace outpost {
 namespace {
@@ -57,11 +59,12 @@ std::optional<WallTime> ModTime(const std::string& path) {
 }  // namespace
 
 ProcessRunner::ProcessRunner(std::string runs_dir, std::string shim_exe, Clock& clock,
-                             Millis start_grace)
+                             Millis start_grace, Mode mode)
     : runs_dir_(std::filesystem::absolute(runs_dir).string()),
       shim_exe_(std::move(shim_exe)),
       clock_(clock),
-      start_grace_(start_grace) {}
+      start_grace_(start_grace),
+      mode_(mode) {}
 
 RunDir ProcessRunner::Dir(const std::string& run_id) const {
   return RunDir(runs_dir_ + "/" + run_id);
@@ -76,8 +79,13 @@ Status ProcessRunner::Start(const LaunchSpec& spec) {
   if (::access(shim_exe_.c_str(), X_OK) != 0) {
     return Internal("shim executable " + shim_exe_ + ": " + std::strerror(errno));
   }
+  const bool sandbox = mode_ == Mode::kSandbox;
+  if (spec.sandbox.enabled != sandbox) {
+    return InvalidArgument(sandbox ? "the sandbox runner needs a spec with sandbox.enabled"
+                                   : "the process runner cannot run a sandboxed spec");
+  }
   RunDir dir = Dir(spec.run_id);
-  OUTPOST_RETURN_IF_ERROR(MakeDirs(dir.path(), 0700));
+  OUTPOST_RETURN_IF_ERROR(MakeDirs(dir.path(), sandbox ? 0711 : 0700));
   if (FileExists(dir.File("spec.json"))) return Conflict("run already started: " + spec.run_id);
   LaunchSpec full = spec;
   if (full.workspace.empty()) full.workspace = dir.workspace();
@@ -138,8 +146,31 @@ ShimProbe ProcessRunner::Probe(const std::string& run_id) {
 
 int ProcessRunner::KillLeftovers(const std::string& run_id) {
   const std::string marker = "OUTPOST_RUN_ID=" + run_id;
-  return proc::KillAndVerify([&marker] { return proc::FindByEnvMarker(marker); }, kLeftoverGraceMs,
-                             clock_);
+  int killed = proc::KillAndVerify([&marker] { return proc::FindByEnvMarker(marker); },
+                                   kLeftoverGraceMs, clock_);
+  if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
+  return killed;
+}
+
+// The cgroup a dead shim left (its name is in spec.json); kills its members, removes it.
+int ProcessRunner::KillCgroup(const std::string& run_id) {
+  Result<LaunchSpec> spec = Dir(run_id).ReadSpec();
+  if (!spec.ok()) return 0;
+  const std::string name =
+      spec->sandbox.cgroup_name.empty() ? "outpost/" + run_id : spec->sandbox.cgroup_name;
+  Result<sandbox::Cgroup> cg = sandbox::Cgroup::Open(name);
+  if (!cg.ok()) return 0;
+  int killed = cg->KillAll(kLeftoverGraceMs, clock_);
+  (void)cg->Remove(clock_);
+  return killed;
+}
+
+std::vector<BlockedConnection> ProcessRunner::Blocked(const std::string& run_id) {
+  std::vector<BlockedConnection> out;
+  auto attempts = netproxy::ReadBlocked(runs_dir_ + "/" + run_id + "/network-blocked.jsonl");
+  if (!attempts.ok()) return out;
+  for (const auto& a : *attempts) out.push_back({a.host, a.port, a.at});
+  return out;
 }
 
 std::vector<std::string> ProcessRunner::LiveRuns() {
@@ -151,13 +182,15 @@ std::vector<std::string> ProcessRunner::LiveRuns() {
 }
 
 int ProcessRunner::Reap(const std::string& run_id) {
-  return proc::KillAndVerify(
+  int killed = proc::KillAndVerify(
       [&] {
         auto all = proc::RunProcesses(runs_dir_);
         auto it = all.find(run_id);
         return it == all.end() ? std::vector<int>{} : it->second;
       },
       kLeftoverGraceMs, clock_);
+  if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
+  return killed;
 }
 
 }  // namespace outpost

@@ -49,6 +49,55 @@ Status Missing(const std::string& path, std::string_view key) {
   return Internal(path + ": missing or malformed \"" + std::string(key) + "\"");
 }
 
+json::object SandboxToJson(const SandboxSpec& s) {
+  json::object o{{"enabled", s.enabled},
+                 {"uid", s.uid},
+                 {"gid", s.gid},
+                 {"home", s.home},
+                 {"ro_binds", ToArray(s.ro_binds)},
+                 {"network", s.network},
+                 {"allow", ToArray(s.allow)},
+                 {"outpost_exe", s.outpost_exe},
+                 {"pids_max", s.pids_max},
+                 {"cgroup_name", s.cgroup_name}};
+  if (s.memory_bytes) o["memory_bytes"] = *s.memory_bytes;
+  if (s.cpu_millicores) o["cpu_millicores"] = *s.cpu_millicores;
+  if (s.disk_bytes) o["disk_bytes"] = *s.disk_bytes;
+  return o;
+}
+
+std::vector<std::string> StringArray(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_array()) return out;
+  for (const auto& e : v->as_array()) {
+    if (e.is_string()) out.emplace_back(e.as_string());
+  }
+  return out;
+}
+
+// Absent (a spec from before sandboxing existed) reads as a disabled sandbox.
+SandboxSpec SandboxFromJson(const json::object& spec) {
+  SandboxSpec s;
+  const json::value* v = spec.if_contains("sandbox");
+  if (v == nullptr || !v->is_object()) return s;
+  const json::object& o = v->as_object();
+  s.enabled = GetBool(o, "enabled").value_or(false);
+  s.uid = GetInt32(o, "uid").value_or(0);
+  s.gid = GetInt32(o, "gid").value_or(0);
+  s.home = GetString(o, "home").value_or("");
+  s.ro_binds = StringArray(o, "ro_binds");
+  s.network = GetString(o, "network").value_or(s.network);
+  s.allow = StringArray(o, "allow");
+  s.outpost_exe = GetString(o, "outpost_exe").value_or("");
+  s.memory_bytes = GetInt(o, "memory_bytes");
+  s.pids_max = GetInt32(o, "pids_max").value_or(s.pids_max);
+  s.cpu_millicores = GetInt32(o, "cpu_millicores");
+  s.disk_bytes = GetInt(o, "disk_bytes");
+  s.cgroup_name = GetString(o, "cgroup_name").value_or("");
+  return s;
+}
+
 }  // namespace
 
 Status RunDir::WriteSpec(const LaunchSpec& spec) const {
@@ -60,7 +109,8 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
                  {"workspace", spec.workspace},
                  {"timeout_seconds", spec.timeout_seconds},
                  {"grace_seconds", spec.grace_seconds},
-                 {"notify_socket", spec.notify_socket}};
+                 {"notify_socket", spec.notify_socket},
+                 {"sandbox", SandboxToJson(spec.sandbox)}};
   if (spec.inactivity_timeout_seconds) {
     o["inactivity_timeout_seconds"] = *spec.inactivity_timeout_seconds;
   }
@@ -96,6 +146,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.repo_url = GetString(o, "repo_url");
   spec.branch = GetString(o, "branch");
   spec.notify_socket = GetString(o, "notify_socket").value_or("");
+  spec.sandbox = SandboxFromJson(o);
   return spec;
 }
 
@@ -155,6 +206,8 @@ Status RunDir::WriteExit(const ExitRecord& rec) const {
   if (rec.signal) o["signal"] = *rec.signal;
   if (rec.started_at) o["started_at"] = FormatTime(*rec.started_at);
   if (rec.cancel_reason) o["cancel_reason"] = *rec.cancel_reason;
+  if (!rec.cgroup_version.empty()) o["cgroup_version"] = rec.cgroup_version;
+  if (rec.peak_memory_bytes) o["peak_memory_bytes"] = *rec.peak_memory_bytes;
   return WriteObject(File("exit.json"), o);
 }
 
@@ -178,6 +231,8 @@ Result<ExitRecord> RunDir::ReadExit() const {
   rec.leftover_processes_killed = GetInt32(o, "leftover_processes_killed").value_or(0);
   rec.stdout_bytes = GetInt(o, "stdout_bytes").value_or(0);
   rec.stderr_bytes = GetInt(o, "stderr_bytes").value_or(0);
+  rec.cgroup_version = GetString(o, "cgroup_version").value_or("");
+  rec.peak_memory_bytes = GetInt(o, "peak_memory_bytes");
   return rec;
 }
 

@@ -27,6 +27,25 @@
 
 namespace outpost {
 
+// How the shim isolates the agent. With enabled=false the agent is a plain child in its own
+// session (the unisolated `process` runner).
+struct SandboxSpec {
+  bool enabled = false;
+  int uid = 0;  // unprivileged uid/gid the sandbox runs as (unique per concurrent run)
+  int gid = 0;
+  std::string home;                     // host dir bound at /home/agent (created, chowned)
+  std::vector<std::string> ro_binds;    // extra host dirs bound read-only at the same path
+  std::string network = "none";         // none (loopback only) | allowlist | host
+  std::vector<std::string> allow;       // allowlist: "host:port" patterns ("*.example.com:443")
+  std::string outpost_exe;              // bound into the sandbox to run the proxy forwarder
+  // Limits (cgroups). nullopt: no limit of that kind.
+  std::optional<std::int64_t> memory_bytes;
+  int pids_max = 512;
+  std::optional<int> cpu_millicores;    // CFS quota: maxCpuUnits/1024 cores = units*1000/1024
+  std::optional<std::int64_t> disk_bytes;  // workspace + home, enforced by a watchdog
+  std::string cgroup_name;              // e.g. "outpost/<runId>" under each hierarchy
+};
+
 struct LaunchSpec {
   std::string run_id;
   std::vector<std::string> argv;                  // argv[0] resolved through PATH
@@ -38,6 +57,7 @@ struct LaunchSpec {
   std::optional<std::string> repo_url;            // cloned into the workspace before the agent runs
   std::optional<std::string> branch;
   std::string notify_socket;  // unix datagram socket of the server ("" = none)
+  SandboxSpec sandbox;
 };
 
 // The values of ExitRecord::outcome.
@@ -48,6 +68,8 @@ inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
 inline constexpr std::string_view kCancelled = "cancelled";
 inline constexpr std::string_view kStartFailed = "start_failed";
 inline constexpr std::string_view kRepoError = "repo_error";
+inline constexpr std::string_view kOom = "oom";                // the memory cgroup OOM-killed it
+inline constexpr std::string_view kDiskQuota = "disk_quota";   // workspace over disk_bytes
 }  // namespace outcome
 
 // How a run ended, as seen by its shim.
@@ -65,6 +87,8 @@ struct ExitRecord {
   int leftover_processes_killed = 0;
   std::int64_t stdout_bytes = 0;
   std::int64_t stderr_bytes = 0;
+  std::string cgroup_version;  // "v1" | "v2" | "" (no cgroup)
+  std::optional<std::int64_t> peak_memory_bytes;
 };
 
 struct ShimInfo {

@@ -65,6 +65,75 @@ TEST(RunDir, ExitRecordRoundTrips) {
   EXPECT_EQ(got->leftover_processes_killed, 2);
   EXPECT_EQ(got->stdout_bytes, 5'000'000'000);
   EXPECT_EQ(got->stderr_bytes, 4);
+  EXPECT_EQ(got->cgroup_version, "");
+  EXPECT_EQ(got->peak_memory_bytes, std::nullopt);
+}
+
+TEST(RunDir, SandboxSpecRoundTripsEveryField) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  LaunchSpec spec;
+  spec.run_id = "01JSBX";
+  spec.argv = {"true"};
+  SandboxSpec& s = spec.sandbox;
+  s.enabled = true;
+  s.uid = 200001;
+  s.gid = 200002;
+  s.home = "/data/runs/x/home";
+  s.ro_binds = {"/opt/agent", "/opt/node"};
+  s.network = "allowlist";
+  s.allow = {"api.anthropic.com:443", "*.example.com:443"};
+  s.outpost_exe = "/usr/local/bin/outpost";
+  s.memory_bytes = 1LL << 32;
+  s.pids_max = 64;
+  s.cpu_millicores = 1500;
+  s.disk_bytes = 5'000'000'000;
+  s.cgroup_name = "outpost/01JSBX";
+  ASSERT_TRUE(dir.WriteSpec(spec).ok());
+  Result<LaunchSpec> got = dir.ReadSpec();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const SandboxSpec& g = got->sandbox;
+  EXPECT_TRUE(g.enabled);
+  EXPECT_EQ(g.uid, 200001);
+  EXPECT_EQ(g.gid, 200002);
+  EXPECT_EQ(g.home, s.home);
+  EXPECT_EQ(g.ro_binds, s.ro_binds);
+  EXPECT_EQ(g.network, "allowlist");
+  EXPECT_EQ(g.allow, s.allow);
+  EXPECT_EQ(g.outpost_exe, s.outpost_exe);
+  EXPECT_EQ(g.memory_bytes, 1LL << 32);
+  EXPECT_EQ(g.pids_max, 64);
+  EXPECT_EQ(g.cpu_millicores, 1500);
+  EXPECT_EQ(g.disk_bytes, 5'000'000'000);
+  EXPECT_EQ(g.cgroup_name, "outpost/01JSBX");
+}
+
+TEST(RunDir, SpecWithoutSandboxReadsAsDisabled) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  ASSERT_TRUE(WriteFileAtomic(dir.File("spec.json"), R"({"run_id":"r","argv":["true"]})").ok());
+  Result<LaunchSpec> got = dir.ReadSpec();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_FALSE(got->sandbox.enabled);
+  EXPECT_EQ(got->sandbox.network, "none");
+  EXPECT_EQ(got->sandbox.pids_max, 512);
+  EXPECT_EQ(got->sandbox.memory_bytes, std::nullopt);
+}
+
+TEST(RunDir, ExitRecordKeepsCgroupFigures) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  ExitRecord rec;
+  rec.outcome = "oom";
+  rec.ended_at = FromMillis(1'700'000'005'456);
+  rec.cgroup_version = "v1";
+  rec.peak_memory_bytes = 67'108'864;
+  ASSERT_TRUE(dir.WriteExit(rec).ok());
+  Result<ExitRecord> got = dir.ReadExit();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->outcome, "oom");
+  EXPECT_EQ(got->cgroup_version, "v1");
+  EXPECT_EQ(got->peak_memory_bytes, 67'108'864);
 }
 
 TEST(RunDir, MissingExitIsNotFoundAndMalformedIsInternal) {

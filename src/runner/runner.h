@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "runner/run_dir.h"
+#include "store/run.h"
 
 namespace outpost {
 
@@ -45,6 +46,11 @@ class Runner {
   // Kills the run's shim and every process of the run (for orphans the store says are over).
   // Returns how many processes were killed.
   virtual int Reap(const std::string& run_id) = 0;
+  // Egress attempts the run's allowlist proxy refused so far (empty without a proxy).
+  virtual std::vector<BlockedConnection> Blocked(const std::string& run_id) {
+    (void)run_id;
+    return {};
+  }
   // The run directory of a run.
   virtual RunDir Dir(const std::string& run_id) const = 0;
 };

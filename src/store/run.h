@@ -38,6 +38,7 @@ inline constexpr std::string_view kAgentError = "agent_error";
 inline constexpr std::string_view kTimeoutTotal = "timeout_total";
 inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
 inline constexpr std::string_view kOom = "oom";
+inline constexpr std::string_view kDiskQuota = "disk_quota";
 inline constexpr std::string_view kCancelled = "cancelled";
 inline constexpr std::string_view kInfraError = "infra_error";
 inline constexpr std::string_view kRepoError = "repo_error";
@@ -65,6 +66,14 @@ struct Usage {
   std::int64_t output_tokens = 0;
   double cost_usd = 0;
   bool operator==(const Usage&) const = default;
+};
+
+// An egress attempt the run's allowlist proxy refused.
+struct BlockedConnection {
+  std::string host;
+  int port = 0;
+  WallTime at;
+  bool operator==(const BlockedConnection&) const = default;
 };
 
 struct Run {
@@ -102,6 +111,7 @@ struct Run {
   std::optional<WallTime> cancel_requested_at;
   std::optional<Changes> changes;
   std::optional<Usage> usage;
+  std::vector<BlockedConnection> network_blocked;
   int progress = 0;
   std::string owner;  // id of the control-plane replica that supervises it
 

@@ -50,7 +50,11 @@ json::object RunToJson(const Run& r, bool internal) {
   o["timeoutSeconds"] = r.timeout_seconds;
   o["inactivityTimeoutSeconds"] = Opt(r.inactivity_timeout_seconds);
   o["workspaceMode"] = r.workspace_mode;
-  o["network"] = r.network;
+  json::array blocked;
+  for (const auto& b : r.network_blocked) {
+    blocked.push_back({{"host", b.host}, {"port", b.port}, {"time", FormatTime(b.at)}});
+  }
+  o["network"] = {{"policy", r.network}, {"blocked", std::move(blocked)}};
   json::object rc;
   if (r.resources.max_memory_mb) rc["maxMemoryMb"] = *r.resources.max_memory_mb;
   if (r.resources.max_cpu_units) rc["maxCpuUnits"] = *r.resources.max_cpu_units;
@@ -117,7 +121,22 @@ Result<Run> RunFromJson(const json::object& o) {
   r.timeout_seconds = ReadInt(o, "timeoutSeconds").value_or(600);
   r.inactivity_timeout_seconds = ReadInt(o, "inactivityTimeoutSeconds");
   r.workspace_mode = GetString(o, "workspaceMode").value_or("ephemeral");
-  r.network = GetString(o, "network").value_or("none");
+  if (auto it = o.find("network"); it != o.end() && it->value().is_object()) {
+    const auto& n = it->value().get_object();
+    r.network = GetString(n, "policy").value_or("none");
+    if (auto b = n.find("blocked"); b != n.end() && b->value().is_array()) {
+      for (const auto& e : b->value().get_array()) {
+        if (!e.is_object()) continue;
+        BlockedConnection c;
+        c.host = GetString(e.get_object(), "host").value_or("");
+        c.port = ReadInt(e.get_object(), "port").value_or(0);
+        c.at = ReadTime(e.get_object(), "time").value_or(WallTime{});
+        r.network_blocked.push_back(std::move(c));
+      }
+    }
+  } else {
+    r.network = GetString(o, "network").value_or("none");
+  }
   if (auto it = o.find("resourceConstraints"); it != o.end() && it->value().is_object()) {
     const auto& rc = it->value().get_object();
     r.resources.max_memory_mb = ReadInt(rc, "maxMemoryMb");

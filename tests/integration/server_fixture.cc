@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,6 +106,7 @@ bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/outpost-test-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+  chmod(tmpl, 0711);  // sandboxes (their own uid) must traverse to their workspace
   return tmpl;
 }
 

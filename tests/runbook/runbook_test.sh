@@ -8,6 +8,7 @@
 set -uo pipefail
 OUTPOST_BIN=${1:?usage: runbook_test.sh OUTPOST_BIN}
 WORK=$(mktemp -d /tmp/outpost-runbook-XXXXXX)
+chmod 711 "$WORK"  # the sandboxes' own uids traverse it to reach their workspaces
 passed=0 failed=0
 SERVER_PID=
 

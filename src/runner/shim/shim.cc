@@ -18,7 +18,11 @@
 #include "runner/notify.h"
 #include "runner/proc.h"
 #include "runner/run_dir.h"
+#include "runner/sandbox/bwrap.h"
+#include "runner/sandbox/cgroup.h"
+#include "runner/sandbox/probe.h"
 #include "runner/shim/deadlines.h"
+#include "runner/shim/sandbox_prep.h"
 #include "runner/shim/spawn.h"
 
 // One process, one thread, one poll loop: the agent's two pipes plus a signalfd. Signals are
@@ -26,6 +30,12 @@
 // the loop (no handlers, no races with the loop's state). The shim is a child subreaper, so
 // whatever the agent daemonizes is re-parented to it: Descendants(getpid()) is the whole tree
 // and waitpid(-1) reaps it all.
+//
+// Sandboxed (spec.sandbox.enabled), the agent is bwrap running as the sandbox uid inside the
+// run's cgroup, which it joins before exec: the cgroup, not the process tree, is then what has
+// to be empty before exit.json is written (Cgroup::KillAll freezes it around every signal
+// round, so nothing forks its way out). The pid namespace does the rest: when bwrap's init
+// goes, the kernel kills everything left inside.
 namespace outpost {
 namespace {
 
@@ -33,6 +43,7 @@ constexpr int kLeftoverGraceMs = 2000;    // after a normal exit, daemons get th
 constexpr Millis kDrainLimit{5000};       // pipes left open by a process outside the tree
 constexpr std::size_t kTailBytes = 4096;  // of git's stderr, for the repo_error message
 constexpr std::size_t kReadChunk = 65536;
+constexpr Millis kDiskCheckInterval{2000};
 
 // One pipe from a child: its data goes to `sink` as it comes.
 struct Stream {
@@ -90,11 +101,15 @@ class Shim {
   Status Setup();
   bool CancelledBeforeStart();
   bool Clone();
+  Status PrepareSandbox();
+  Status StartSandbox();
   bool StartAgent(Stream& out, Stream& err);
+  shim::SpawnRequest AgentRequest(int out_fd, int err_fd) const;
 
   // The event loop.
   // Runs the loop until the watched child is reaped or a stop is decided.
   void Watch(std::vector<Stream*>& streams, bool inactivity);
+  void CheckDisk(MonoTime now);
   void Pump(std::vector<Stream*>& streams, int timeout_ms);
   void ReadStream(Stream& s);
   void HandleSignals();
@@ -104,6 +119,8 @@ class Shim {
 
   // Ending.
   int KillTree(int grace_ms, std::vector<Stream*>& streams);
+  int KillCgroup(int grace_ms, std::vector<Stream*>& streams);
+  void FinishCgroup();
   void EndChild(int pid, std::vector<Stream*>& streams);
   void Drain(std::vector<Stream*>& streams);
   int Finish();
@@ -121,6 +138,12 @@ class Shim {
   std::optional<int> watched_status_;  // its wait status once reaped
   std::optional<std::string> stop_;    // the stop outcome once decided
   ExitRecord rec_;
+  // Sandbox only.
+  std::string bwrap_;                      // absolute, resolved at start
+  std::optional<sandbox::Cgroup> cgroup_;  // once created
+  std::unique_ptr<netproxy::EgressProxy> proxy_;  // allowlist runs: alive until the shim ends
+  bool agent_in_cgroup_ = false;           // the watched child is the sandboxed agent
+  MonoTime next_disk_check_{};
 };
 
 Shim::~Shim() {
@@ -142,8 +165,12 @@ int Shim::Run() {
   deadlines_ = shim::MakeDeadlines(start, spec_.timeout_seconds, spec_.inactivity_timeout_seconds);
   if (Status st = Setup(); !st.ok()) return StartFailed(st.message());
   if (CancelledBeforeStart()) return Finish();
-  if (Status st = MakeDirs(spec_.workspace, 0755); !st.ok()) return StartFailed(st.message());
+  Status dirs = spec_.sandbox.enabled ? PrepareSandbox() : MakeDirs(spec_.workspace, 0755);
+  if (!dirs.ok()) return StartFailed(dirs.message());
   if (spec_.repo_url && !Clone()) return Finish();
+  if (spec_.sandbox.enabled) {
+    if (Status st = StartSandbox(); !st.ok()) return StartFailed(st.message());
+  }
   Stream out, err;
   if (!StartAgent(out, err)) return Finish();
   std::vector<Stream*> streams{&out, &err};
@@ -224,6 +251,54 @@ bool Shim::Clone() {
   return false;
 }
 
+Status Shim::PrepareSandbox() {
+  shim::DefaultSandboxPaths(spec_, dir_);
+  Result<std::string> bwrap = sandbox::FindExecutable("bwrap");
+  if (!bwrap.ok()) return FailedPrecondition("bubblewrap is not installed (no bwrap on PATH)");
+  bwrap_ = *bwrap;
+  return shim::PrepareSandboxDirs(spec_, dir_);
+}
+
+// After the clone (which ran as root): hand the workspace over, make the cgroup, start the
+// proxy. The cgroup exists from here on, so Finish removes it whatever happens next.
+Status Shim::StartSandbox() {
+  if (spec_.repo_url) {
+    OUTPOST_RETURN_IF_ERROR(shim::ChownTree(spec_.workspace, spec_.sandbox.uid, spec_.sandbox.gid));
+  }
+  Result<sandbox::Cgroup> cg =
+      sandbox::Cgroup::Create(spec_.sandbox.cgroup_name, shim::LimitsOf(spec_.sandbox));
+  if (!cg.ok()) return cg.status();
+  cgroup_ = *cg;
+  Log("cgroup " + cgroup_->version() + " " + spec_.sandbox.cgroup_name);
+  if (spec_.sandbox.network == "allowlist") {
+    auto proxy = shim::StartNetworkProxy(spec_, dir_);
+    if (!proxy.ok()) return proxy.status();
+    proxy_ = std::move(*proxy);
+    Log("egress proxy on " + proxy_->socket_path());
+  }
+  next_disk_check_ = clock_.Mono();
+  return Status::Ok();
+}
+
+// The environment goes through envp, never argv: bwrap hands it on to the agent.
+shim::SpawnRequest Shim::AgentRequest(int out_fd, int err_fd) const {
+  if (!cgroup_) {
+    std::vector<std::string> env;
+    for (const auto& [k, v] : spec_.env) env.push_back(k + "=" + v);
+    env.push_back("OUTPOST_RUN_ID=" + spec_.run_id);  // how KillLeftovers finds strays
+    return {spec_.argv, env, spec_.workspace, out_fd, err_fd, /*new_session=*/true};
+  }
+  shim::SpawnRequest req{sandbox::BwrapArgv(spec_, {bwrap_, dir_.path(), {}}),
+                         sandbox::SandboxEnv(spec_),
+                         "",
+                         out_fd,
+                         err_fd,
+                         /*new_session=*/true};
+  req.cgroup = &*cgroup_;
+  req.user = shim::Credentials{spec_.sandbox.uid, spec_.sandbox.gid};
+  return req;
+}
+
 bool Shim::StartAgent(Stream& out, Stream& err) {
   int ofd[2], efd[2];
   out.sink = OpenAppend(dir_.File("stdout.log"));
@@ -233,11 +308,7 @@ bool Shim::StartAgent(Stream& out, Stream& err) {
     rec_.message = std::string("cannot set up output: ") + std::strerror(errno);
     return false;
   }
-  std::vector<std::string> env;
-  for (const auto& [k, v] : spec_.env) env.push_back(k + "=" + v);
-  env.push_back("OUTPOST_RUN_ID=" + spec_.run_id);  // how KillLeftovers finds strays
-  Result<int> pid =
-      shim::Spawn({spec_.argv, env, spec_.workspace, ofd[1], efd[1], /*new_session=*/true});
+  Result<int> pid = shim::Spawn(AgentRequest(ofd[1], efd[1]));
   ::close(ofd[1]);
   ::close(efd[1]);
   out.fd = ofd[0];
@@ -249,6 +320,7 @@ bool Shim::StartAgent(Stream& out, Stream& err) {
     return false;
   }
   watched_pid_ = *pid;
+  agent_in_cgroup_ = cgroup_.has_value();
   rec_.started_at = clock_.Now();
   last_output_ = clock_.Mono();
   Log("agent started, pid " + std::to_string(*pid));
@@ -270,10 +342,20 @@ void Shim::Watch(std::vector<Stream*>& streams, bool inactivity) {
                     "no output for " + std::to_string(*spec_.inactivity_timeout_seconds) + " s");
         break;
       case shim::Expired::kNone:
-        Pump(streams, shim::PollTimeoutMs(deadlines_, now, last_output_, inactivity));
+        if (inactivity) CheckDisk(now);
+        if (!stop_) Pump(streams, shim::PollTimeoutMs(deadlines_, now, last_output_, inactivity));
         break;
     }
   }
+}
+
+// The disk watchdog: a sandboxed agent over spec.sandbox.disk_bytes is stopped. The poll
+// timeout is capped at 1 s, so a check is at most that late.
+void Shim::CheckDisk(MonoTime now) {
+  if (!cgroup_ || !spec_.sandbox.disk_bytes || now < next_disk_check_) return;
+  next_disk_check_ = now + kDiskCheckInterval;
+  if (std::optional<std::string> over = shim::DiskOverQuota(spec_))
+    RequestStop(outcome::kDiskQuota, *over);
 }
 
 void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
@@ -387,13 +469,34 @@ void Shim::EndChild(int pid, std::vector<Stream*>& streams) {
   int grace_ms = std::min(spec_.grace_seconds * 1000, kLeftoverGraceMs);
   if (stop_) {
     grace_ms = spec_.grace_seconds * 1000;
-    if (!watched_status_) ::kill(-pid, SIGTERM);
+    // Sandboxed, KillCgroup sends the SIGTERMs (bwrap itself must not get one).
+    if (!watched_status_ && !agent_in_cgroup_) ::kill(-pid, SIGTERM);
   }
-  int killed = KillTree(grace_ms, streams);
+  int killed = agent_in_cgroup_ ? KillCgroup(grace_ms, streams) : KillTree(grace_ms, streams);
   rec_.leftover_processes_killed += killed;
   if (killed > 0) Log("killed " + std::to_string(killed) + " leftover processes");
   if (!proc::Descendants(::getpid()).empty()) Log("WARNING: processes survived SIGKILL");
   Drain(streams);
+}
+
+// The cgroup version of KillTree. Not counted as leftovers: bwrap (the watched child), the
+// sandbox's init (namespace pid 1) and the agent (namespace pid 2, bwrap's first child).
+// SIGTERM skips bwrap, whose death would SIGKILL the sandbox at once (--die-with-parent).
+int Shim::KillCgroup(int grace_ms, std::vector<Stream*>& streams) {
+  std::set<int> core{watched_pid_};
+  for (int pid : cgroup_->Pids()) {
+    std::optional<int> ns_pid = proc::InnermostNsPid(pid);
+    if (ns_pid == 1 || ns_pid == 2) core.insert(pid);
+  }
+  std::set<int> signalled;
+  sandbox::KillOptions opts;
+  opts.wait = [this, &streams](Millis d) { Pump(streams, static_cast<int>(d.count())); };
+  opts.no_sigterm = {watched_pid_};
+  opts.signalled = &signalled;
+  cgroup_->KillAll(grace_ms, clock_, opts);
+  ReapAll();
+  return static_cast<int>(std::count_if(signalled.begin(), signalled.end(),
+                                        [&core](int pid) { return !core.contains(pid); }));
 }
 
 // Every writer is dead now, so the pipes reach EOF; the limit only guards against a pipe fd
@@ -420,12 +523,33 @@ int Shim::Finish() {
   if (watched_status_ && WIFEXITED(*watched_status_))
     rec_.exit_code = WEXITSTATUS(*watched_status_);
   if (watched_status_ && WIFSIGNALED(*watched_status_)) rec_.signal = WTERMSIG(*watched_status_);
+  if (cgroup_) FinishCgroup();
   rec_.ended_at = clock_.Now();
   Status st = dir_.WriteExit(rec_);
   Log("exit record: " + rec_.outcome + " " + rec_.message +
       (st.ok() ? "" : " NOT WRITTEN: " + st.message()));
   Notify(spec_.notify_socket, spec_.run_id);
   return st.ok() ? 0 : 1;
+}
+
+// An agent SIGKILLed (bwrap reports it as exit 137) while the cgroup counted an OOM kill ran
+// out of memory. Then the group must be empty (it is, unless the agent never started: then
+// it never had members) before its figures are read and it is removed.
+void Shim::FinishCgroup() {
+  const bool killed = rec_.signal == SIGKILL || rec_.exit_code == 128 + SIGKILL;
+  if (rec_.outcome == outcome::kExited && killed && cgroup_->OomKilled()) {
+    rec_.outcome = outcome::kOom;
+    rec_.message = "out of memory: the agent was OOM-killed at the limit of " +
+                   std::to_string(spec_.sandbox.memory_bytes.value_or(0)) + " bytes";
+  }
+  if (!cgroup_->Pids().empty()) {
+    Log("WARNING: cgroup not empty at the end; killing what is left");
+    cgroup_->KillAll(0, clock_);
+    ReapAll();
+  }
+  rec_.cgroup_version = cgroup_->version();
+  rec_.peak_memory_bytes = cgroup_->PeakMemory();
+  if (Status st = cgroup_->Remove(clock_); !st.ok()) Log("cgroup not removed: " + st.message());
 }
 
 int Shim::StartFailed(std::string message) {

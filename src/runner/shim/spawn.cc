@@ -1,6 +1,8 @@
 #include "runner/shim/spawn.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +20,22 @@ struct ChildError {
   int step;  // index into kSteps
   int err;   // errno
 };
-constexpr const char* kSteps[] = {"setsid", "open /dev/null", "dup2", "chdir", "exec"};
+constexpr const char* kSteps[] = {"setsid",    "open /dev/null", "dup2",        "chdir",
+                                  "exec",      "join cgroup",    "setgroups",   "setresgid",
+                                  "setresuid", "uid check",      "no_new_privs"};
+enum Step {
+  kSetsid,
+  kDevNull,
+  kDup2,
+  kChdir,
+  kExec,
+  kCgroup,
+  kSetgroups,
+  kSetgid,
+  kSetuid,
+  kUidCheck,
+  kNoNewPrivs
+};
 
 std::vector<char*> CStrings(const std::vector<std::string>& v) {
   std::vector<char*> out;
@@ -40,25 +57,41 @@ bool MoveFd(int from, int to) {
   return ::dup2(from, to) == to;
 }
 
-// Runs in the forked child: only async-signal-safe calls from here on.
+// Drops root for good: groups, then gid (needs root), then uid; verified afterwards.
+void BecomeUser(const Credentials& u, int errfd) {
+  if (::setgroups(0, nullptr) != 0) Fail(errfd, kSetgroups);
+  if (::setresgid(u.gid, u.gid, u.gid) != 0) Fail(errfd, kSetgid);
+  if (::setresuid(u.uid, u.uid, u.uid) != 0) Fail(errfd, kSetuid);
+  if (::getuid() != static_cast<uid_t>(u.uid) || ::geteuid() != static_cast<uid_t>(u.uid) ||
+      ::getegid() != static_cast<gid_t>(u.gid)) {
+    errno = EPERM;
+    Fail(errfd, kUidCheck);
+  }
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(errfd, kNoNewPrivs);
+}
+
+// Runs in the forked child: only async-signal-safe calls from here on (Cgroup::AddPid
+// allocates only when it fails, and the shim is single-threaded).
 [[noreturn]] void ChildMain(const SpawnRequest& req, char** argv, char** envp, int errfd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  if ((req.new_session ? ::setsid() : ::setpgid(0, 0)) < 0) Fail(errfd, 0);
+  if ((req.new_session ? ::setsid() : ::setpgid(0, 0)) < 0) Fail(errfd, kSetsid);
+  if (req.cgroup != nullptr && !req.cgroup->AddPid(0).ok()) Fail(errfd, kCgroup);
   int devnull = ::open("/dev/null", O_RDWR);
-  if (devnull < 0) Fail(errfd, 1);
+  if (devnull < 0) Fail(errfd, kDevNull);
   int out = req.stdout_fd >= 0 ? req.stdout_fd : devnull;
   int err = req.stderr_fd >= 0 ? req.stderr_fd : devnull;
   // fds 0-2 of the shim are /dev/null already, so sources are never clobbered by earlier dups.
-  if (!MoveFd(devnull, 0) || !MoveFd(out, 1) || !MoveFd(err, 2)) Fail(errfd, 2);
+  if (!MoveFd(devnull, 0) || !MoveFd(out, 1) || !MoveFd(err, 2)) Fail(errfd, kDup2);
   if (errfd > 3) ::close_range(3, static_cast<unsigned>(errfd) - 1, 0);
   ::close_range(static_cast<unsigned>(errfd) + 1, ~0U, 0);
-  if (!req.cwd.empty() && ::chdir(req.cwd.c_str()) != 0) Fail(errfd, 3);
+  if (!req.cwd.empty() && ::chdir(req.cwd.c_str()) != 0) Fail(errfd, kChdir);
+  if (req.user) BecomeUser(*req.user, errfd);
   // execvp searches the PATH of `environ`, so the agent's own PATH decides.
   environ = envp;
   ::execvp(argv[0], argv);
-  Fail(errfd, 4);
+  Fail(errfd, kExec);
 }
 
 // Reads the child's report: nullopt when the pipe closed empty (exec succeeded).
@@ -96,8 +129,8 @@ Result<int> Spawn(const SpawnRequest& req) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
   std::string msg = kSteps[e->step];
-  if (e->step == 3) msg += " " + req.cwd;
-  if (e->step == 4) msg += " " + req.argv[0];
+  if (e->step == kChdir) msg += " " + req.cwd;
+  if (e->step == kExec) msg += " " + req.argv[0];
   msg += ": " + std::string(std::strerror(e->err));
   return Status(e->err == ENOENT ? Code::kNotFound : Code::kInternal, msg);
 }

@@ -2,12 +2,20 @@
 // directory and output fds, reporting exec failures synchronously.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "runner/sandbox/cgroup.h"
 
 namespace outpost::shim {
+
+// An unprivileged identity for the child (the sandbox uid).
+struct Credentials {
+  int uid = 0;
+  int gid = 0;
+};
 
 struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is looked up in the PATH of `env`
@@ -18,6 +26,12 @@ struct SpawnRequest {
   // true: setsid() (own session and process group, no controlling terminal);
   // false: setpgid(0, 0) (own process group only). Either way the child's pgid is its pid.
   bool new_session = false;
+  // Sandbox only. `cgroup`: the child joins it first (while still root), so nothing it ever
+  // forks is outside. `user`: then supplementary groups are dropped and the real, effective and
+  // saved ids set to user (verified: a child still privileged fails), and no_new_privs is set
+  // (no setuid binary can regain anything). Not owned; must outlive the call.
+  const sandbox::Cgroup* cgroup = nullptr;
+  std::optional<Credentials> user = std::nullopt;
 };
 
 // Forks and execs `req`; stdin is /dev/null, every fd other than 0-2 is closed, the signal

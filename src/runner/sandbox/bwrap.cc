@@ -1,0 +1,73 @@
+#include "runner/sandbox/bwrap.h"
+
+#include <map>
+
+#include "common/files.h"
+
+// Order matters to bwrap: mounts are made in argument order, so the tmpfs /run comes before
+// the socket bound below it, and nothing is bound under /tmp (a later --tmpfs /tmp would hide
+// it). The uid is not mapped to 0: the agent is the same unprivileged uid inside as outside,
+// so files it creates in the workspace belong to that uid on the host too.
+namespace outpost::sandbox {
+namespace {
+
+void Add(std::vector<std::string>& v, std::initializer_list<std::string> args) {
+  v.insert(v.end(), args);
+}
+
+void AddFilesystem(std::vector<std::string>& a, const LaunchSpec& spec, const BwrapInput& in) {
+  Add(a, {"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"});
+  Add(a, {"--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib"});
+  Add(a, {"--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"});
+  for (const std::string& p : spec.sandbox.ro_binds) {
+    bool exists = in.exists ? in.exists(p) : FileExists(p);
+    if (exists) Add(a, {"--ro-bind", p, p});
+  }
+  Add(a, {"--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"});
+  Add(a, {"--bind", spec.workspace, kWorkDir, "--bind", spec.sandbox.home, kHomeDir});
+  if (spec.sandbox.network == "allowlist") {
+    Add(a, {"--ro-bind", spec.sandbox.outpost_exe, kOutpostExe});
+    Add(a, {"--tmpfs", "/run", "--ro-bind", ProxySocketPath(in.run_dir), kProxySocket});
+  }
+  // Last: bwrap's own root tmpfs (where the mount points live) becomes read-only too, so a
+  // write anywhere but /work, /home/agent, /tmp and /dev fails instead of vanishing silently.
+  Add(a, {"--remount-ro", "/"});
+}
+
+}  // namespace
+
+std::string ProxySocketPath(const std::string& run_dir) { return run_dir + "/proxy.sock"; }
+
+std::vector<std::string> BwrapArgv(const LaunchSpec& spec, const BwrapInput& in) {
+  std::vector<std::string> a{in.bwrap,         "--die-with-parent",   "--new-session",
+                             "--unshare-user", "--unshare-pid",       "--unshare-ipc",
+                             "--unshare-uts",  "--unshare-cgroup-try"};
+  a.push_back(spec.sandbox.network == "host" ? "--share-net" : "--unshare-net");
+  AddFilesystem(a, spec, in);
+  Add(a, {"--chdir", kWorkDir, "--cap-drop", "ALL", "--"});
+  if (spec.sandbox.network == "allowlist") {
+    Add(a,
+        {kOutpostExe, "sandbox-forward", "--listen", kProxyListen, "--socket", kProxySocket, "--"});
+  }
+  a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+  return a;
+}
+
+std::vector<std::string> SandboxEnv(const LaunchSpec& spec) {
+  std::map<std::string, std::string> env = spec.env;
+  env["HOME"] = kHomeDir;
+  env["PWD"] = kWorkDir;
+  env["OUTPOST_RUN_ID"] = spec.run_id;
+  if (spec.sandbox.network == "allowlist") {
+    for (const char* k : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}) {
+      env[k] = kProxyUrl;
+    }
+    env["NO_PROXY"] = env["no_proxy"] = "localhost,127.0.0.1";
+  }
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+}  // namespace outpost::sandbox

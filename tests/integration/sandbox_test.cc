@@ -1,0 +1,278 @@
+// The escape suite: an agent running with every permission flag on, inside the default
+// `sandbox` runner, tries to get out. Each test asserts what the agent saw, how the run ended,
+// and that the host is untouched.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+namespace json = boost::json;
+using std::chrono::seconds;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+int ProcessesOf(const std::string& run_id) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (ReadAll(e.path().string() + "/environ").find("OUTPOST_RUN_ID=" + run_id) !=
+        std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+bool CgroupGone(const std::string& run_id) {
+  for (const char* c : {"memory", "pids", "cpu", "freezer", "unified"}) {
+    if (std::filesystem::exists(std::string("/sys/fs/cgroup/") + c + "/outpost/" + run_id)) {
+      return false;
+    }
+  }
+  return !std::filesystem::exists("/sys/fs/cgroup/outpost/" + run_id);
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+  }
+  // Dispatches `task` (with extra body fields) and waits for its terminal state.
+  json::object RunTask(const std::string& task, json::object extra = {}, int timeout = 60) {
+    json::object body{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}};
+    for (auto& kv : extra) body[kv.key()] = kv.value();
+    id_ = server_->Dispatch(json::serialize(body));
+    EXPECT_FALSE(id_.empty());
+    return server_->WaitTerminal(id_, seconds(timeout + 30));
+  }
+  std::string Out() { return ReadAll(dir_ + "/runs/" + id_ + "/stdout.log"); }
+  std::string Err() { return ReadAll(dir_ + "/runs/" + id_ + "/stderr.log"); }
+
+  std::string dir_, id_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(SandboxTest, HealthReportsTheSandboxRunnerAndCgroupLayout) {
+  json::value h = server_->Get("/health").Json();
+  EXPECT_EQ(h.at("status").as_string(), "healthy");
+  EXPECT_EQ(h.at("checks").at("runner").at("runner").as_string(), "sandbox");
+  std::string cg(h.at("checks").at("runner").at("cgroup").as_string());
+  EXPECT_TRUE(cg == "v1" || cg == "v2") << cg;
+}
+
+TEST_F(SandboxTest, AgentRunsAsAnUnprivilegedUidAndCannotReadShadow) {
+  json::object run = RunTask("id -u; cat /etc/shadow");
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(run.at("exitCode").as_int64(), 1);
+  EXPECT_GE(std::stoi(Out()), 200000);
+  EXPECT_NE(Err().find("/etc/shadow: Permission denied"), std::string::npos) << Err();
+}
+
+TEST_F(SandboxTest, DataDirDatabaseAndOtherRunsAreInvisible) {
+  json::object a = RunTask("echo top-secret > /work/secret.txt; echo secret-output");
+  ASSERT_EQ(Str(a, "status"), "COMPLETED");
+  std::string other = id_;
+  std::string task = "for f in " + dir_ + "/outpost.db " + dir_ + "/runs/" + other +
+                     "/workspace/secret.txt " + dir_ + "/runs/" + other + "/stdout.log " + dir_ +
+                     "; do cat $f || ls $f; done; exit 0";
+  json::object b = RunTask(task);
+  EXPECT_EQ(Str(b, "status"), "COMPLETED");
+  EXPECT_EQ(Out(), "");  // nothing readable
+  EXPECT_EQ(Err().find("top-secret"), std::string::npos);
+  size_t missing = 0;
+  for (size_t p = 0; (p = Err().find("No such file or directory", p)) != std::string::npos; ++p) {
+    ++missing;
+  }
+  EXPECT_GE(missing, 4u) << Err();
+}
+
+TEST_F(SandboxTest, HostProcessesCannotBeSeenOrSignalled) {
+  json::object run = RunTask("ps ax -o pid=,comm=; kill -0 " + std::to_string(server_->pid()) +
+                             " && echo SIGNALLED; kill -0 1 && echo INIT-IS-OURS; exit 0");
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  std::string out = Out();
+  EXPECT_EQ(out.find("SIGNALLED"), std::string::npos) << out;
+  EXPECT_EQ(out.find("outpost"), std::string::npos) << out;  // no shim, no server
+  EXPECT_NE(Err().find("No such process"), std::string::npos) << Err();
+}
+
+TEST_F(SandboxTest, HostLoopbackAndTheApiPortAreUnreachable) {
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(lfd, 8), 0);
+  socklen_t len = sizeof addr;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string port = std::to_string(ntohs(addr.sin_port));
+  std::string api_port = server_->address().substr(server_->address().rfind(':') + 1);
+  json::object run = RunTask("bash -c 'echo x > /dev/tcp/127.0.0.1/" + port +
+                             "' && echo REACHED; curl -s -m 3 http://127.0.0.1:" + api_port +
+                             "/health && echo REACHED-API; exit 0");
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_EQ(Out().find("REACHED"), std::string::npos) << Out();
+  EXPECT_NE(Err().find("Connection refused"), std::string::npos) << Err();
+  EXPECT_LT(::accept(lfd, nullptr, nullptr), 0);  // nobody knocked
+  ::close(lfd);
+}
+
+TEST_F(SandboxTest, WritesOutsideWorkAndHomeNeverReachTheHost) {
+  std::string marker = "outpost-escape-" + std::to_string(getpid());
+  json::object run = RunTask("touch /usr/" + marker + "; touch /etc/" + marker + "; touch " +
+                             dir_ + "/" + marker + "; echo w > /work/in-work; echo h > ~/in-home;" +
+                             " echo t > /tmp/in-tmp; exit 0");
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_FALSE(std::filesystem::exists("/usr/" + marker));
+  EXPECT_FALSE(std::filesystem::exists("/etc/" + marker));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/" + marker));
+  EXPECT_FALSE(std::filesystem::exists("/tmp/in-tmp"));
+  EXPECT_NE(Err().find("Read-only file system"), std::string::npos) << Err();
+  EXPECT_EQ(ReadAll(dir_ + "/runs/" + id_ + "/workspace/in-work"), "w\n");
+}
+
+TEST_F(SandboxTest, NoProcessOutlivesTheRun) {
+  json::object run = RunTask(
+      "(setsid sh -c 'trap \"\" TERM; while :; do sleep 1; done' &) ; "
+      "(sh -c 'trap \"\" TERM HUP; sleep 300' &) ; echo spawned; exit 0");
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_EQ(ProcessesOf(id_), 0);
+  EXPECT_TRUE(CgroupGone(id_));
+}
+
+TEST_F(SandboxTest, ForkBombIsContainedAndTheHostStaysResponsive) {
+  json::object run = RunTask("bomb() { bomb | bomb & }; bomb; sleep 60", {}, 5);
+  EXPECT_EQ(Str(run, "status"), "TIMEOUT");
+  EXPECT_EQ(Str(run, "reason"), "timeout_total");
+  EXPECT_EQ(server_->Get("/health/live").status, 200);
+  EXPECT_EQ(ProcessesOf(id_), 0);
+  EXPECT_TRUE(CgroupGone(id_));
+}
+
+TEST_F(SandboxTest, AllocatingPastTheMemoryLimitIsOom) {
+  json::object run = RunTask("head -c 400M /dev/zero | tail",
+                             {{"resourceConstraints", {{"maxMemoryMb", 64}}}});
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(Str(run, "reason"), "oom") << json::serialize(run);
+  EXPECT_TRUE(CgroupGone(id_));
+}
+
+TEST_F(SandboxTest, FillingTheWorkspacePastItsQuotaFails) {
+  json::object run = RunTask("dd if=/dev/zero of=/work/big bs=1M count=1400 status=none; sleep 30",
+                             {{"resourceConstraints", {{"maxDiskGb", 1}}}});
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(Str(run, "reason"), "disk_quota") << json::serialize(run);
+  EXPECT_EQ(ProcessesOf(id_), 0);
+  std::filesystem::remove(dir_ + "/runs/" + id_ + "/workspace/big");
+}
+
+// A loopback HTTP server answering "hello" to every request, counting connections.
+class TinyHttpServer {
+ public:
+  TinyHttpServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        ++accepted_;
+        char buf[4096];
+        [[maybe_unused]] ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        const char kReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+        ::send(c, kReply, sizeof kReply - 1, MSG_NOSIGNAL);
+        ::close(c);
+      }
+    });
+  }
+  ~TinyHttpServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_ = -1, port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+TEST(SandboxNetwork, AllowlistAdmitsOnlyListedHostsThroughTheProxyAndRecordsRefusals) {
+  TinyHttpServer allowed, refused;
+  std::string dir = MakeTempDir();
+  std::ofstream(dir + "/outpost.toml")
+      << "[sandbox]\nnetwork_allow = [\"127.0.0.1:" << allowed.port() << "\"]\n";
+  auto server = ServerProcess::Start(dir, {{"OUTPOST_CONFIG", dir + "/outpost.toml"}});
+  std::string a = std::to_string(allowed.port()), r = std::to_string(refused.port());
+  // --noproxy '': use the proxy even for 127.0.0.1 (NO_PROXY lists it for the sandbox's own lo).
+  std::string task = "curl -s --noproxy '' http://127.0.0.1:" + a + "/; echo; " +
+                     "curl -s -o /dev/null -w '%{http_code}\\n' --noproxy '' http://127.0.0.1:" + r +
+                     "/; curl -s -m 3 --noproxy '*' http://127.0.0.1:" + a +
+                     "/ || echo DIRECT-FAILED";
+  std::string id = server->Dispatch(json::serialize(json::object{
+      {"agent", "shell"}, {"task", task}, {"network", "allowlist"}, {"timeoutSeconds", 60}}));
+  ASSERT_FALSE(id.empty());
+  json::object run = server->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_EQ(ReadAll(dir + "/runs/" + id + "/stdout.log"), "hello\n403\nDIRECT-FAILED\n");
+  EXPECT_EQ(allowed.accepted(), 1);  // through the proxy; the direct attempt never arrived
+  EXPECT_EQ(refused.accepted(), 0);
+  const auto& blocked = run.at("network").at("blocked").as_array();
+  ASSERT_EQ(blocked.size(), 1u) << json::serialize(run.at("network"));
+  EXPECT_EQ(blocked[0].at("host").as_string(), "127.0.0.1");
+  EXPECT_EQ(blocked[0].at("port").as_int64(), refused.port());
+  EXPECT_FALSE(blocked[0].at("time").as_string().empty());
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProcessRunner, IsOnlyUsedWhenChosenAndThenHealthIsDegraded) {
+  std::string dir = MakeTempDir();
+  {
+    auto server = ServerProcess::Start(dir, {{"OUTPOST_RUNNER", "process"}});
+    json::value h = server->Get("/health").Json();
+    EXPECT_EQ(h.at("status").as_string(), "degraded");
+    EXPECT_EQ(h.at("checks").at("runner").at("status").as_string(), "warn");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace outpost::testing
