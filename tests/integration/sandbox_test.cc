@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -260,6 +261,31 @@ TEST(SandboxNetwork, AllowlistAdmitsOnlyListedHostsThroughTheProxyAndRecordsRefu
   EXPECT_FALSE(blocked[0].at("time").as_string().empty());
   server.reset();
   KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(SandboxTest, SilenceLongerThanTheInactivityDeadlineIsTimeoutInactive) {
+  json::object run = RunTask("echo working; sleep 30", {{"inactivityTimeoutSeconds", 1}});
+  EXPECT_EQ(Str(run, "status"), "TIMEOUT");
+  EXPECT_EQ(Str(run, "reason"), "timeout_inactive");
+  EXPECT_EQ(Out(), "working\n");
+  EXPECT_EQ(ProcessesOf(id_), 0);
+}
+
+TEST(SandboxStartup, ServeRefusesToStartWithoutBubblewrap) {
+  std::string dir = MakeTempDir();
+  std::string cmd = "PATH=/var/empty OUTPOST_LOG_LEVEL=warn " + OutpostBin() +
+                    " serve --listen 127.0.0.1:0 --data-dir " + dir + "/data 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;  // one line
+  EXPECT_NE(out.find("bubblewrap is not installed"), std::string::npos) << out;
+  EXPECT_NE(out.find("--runner process"), std::string::npos) << out;
   std::filesystem::remove_all(dir);
 }
 
