@@ -54,9 +54,18 @@ Response JsonResponse(int status, const json::value& body) {
   return r;
 }
 
+// Built field by field: an initializer list would deep-copy `data` (value_ref copies).
+json::object SuccessEnvelope(json::value&& data, json::object&& meta) {
+  json::object o;
+  o.reserve(3);
+  o.emplace("success", true);
+  o.emplace("data", std::move(data));
+  o.emplace("meta", std::move(meta));
+  return o;
+}
+
 Response Success(int status, json::value data, const Meta& meta) {
-  return JsonResponse(
-      status, json::object{{"success", true}, {"data", std::move(data)}, {"meta", MetaJson(meta)}});
+  return JsonResponse(status, SuccessEnvelope(std::move(data), MetaJson(meta)));
 }
 
 Response SuccessPage(json::value data, const Pagination& page, const Meta& meta) {
@@ -64,7 +73,7 @@ Response SuccessPage(json::value data, const Pagination& page, const Meta& meta)
   json::value cursor = nullptr;
   if (page.cursor) cursor = *page.cursor;
   m["pagination"] = {{"cursor", cursor}, {"hasMore", page.has_more}, {"limit", page.limit}};
-  return JsonResponse(200, json::object{{"success", true}, {"data", std::move(data)}, {"meta", m}});
+  return JsonResponse(200, SuccessEnvelope(std::move(data), std::move(m)));
 }
 
 Response ErrorWithCode(int http_status, std::string_view code, std::string_view message,

@@ -174,13 +174,15 @@ class HttpServer::Impl::Connection {
   beast::flat_buffer buffer_;  // may hold the start of the next (pipelined) request
   std::string peer_;
   bool idle_ = false;  // waiting for the first byte of a request
+  bool idle_armed_ = false;  // WaitForRequest set the deadline that the request read uses
 };
 
 asio::awaitable<bool> HttpServer::Impl::Connection::WaitForRequest() {
   if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
   if (server_.stopping()) co_return false;
   idle_ = true;
-  stream_.expires_after(server_.opts().idle_timeout);
+  stream_.expires_after(server_.opts().idle_timeout);  // also covers reading this request
+  idle_armed_ = true;
   ErrorCode ec;
   std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096),
                                                    asio::redirect_error(asio::use_awaitable, ec));
@@ -196,7 +198,9 @@ asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
     parser.body_limit(opts.max_body_bytes);
-    stream_.expires_after(opts.idle_timeout);
+    // A pipelined request did not go through WaitForRequest: give it its own deadline.
+    if (!idle_armed_) stream_.expires_after(opts.idle_timeout);
+    idle_armed_ = false;
     ErrorCode ec;
     auto token = asio::redirect_error(asio::use_awaitable, ec);
     co_await http::async_read_header(stream_, buffer_, parser, token);

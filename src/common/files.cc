@@ -29,12 +29,13 @@ Status WriteAll(int fd, std::string_view data) {
   return Status::Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view content, int mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view content, int mode,
+                       bool durable) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Errno("open", tmp);
   Status st = WriteAll(fd, content);
-  if (st.ok() && ::fsync(fd) != 0) st = Errno("fsync", tmp);
+  if (st.ok() && durable && ::fsync(fd) != 0) st = Errno("fsync", tmp);
   ::close(fd);
   if (!st.ok()) {
     ::unlink(tmp.c_str());
@@ -45,6 +46,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view content, int mo
     ::unlink(tmp.c_str());
     return err;
   }
+  if (!durable) return Status::Ok();
   std::string dir = std::filesystem::path(path).parent_path().string();
   int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

@@ -8,7 +8,10 @@
 
 namespace outpost {
 
-Status WriteFileAtomic(const std::string& path, std::string_view content, int mode = 0644);
+// With durable=false the fsyncs are skipped: the rename is still atomic for readers, but a
+// machine crash may lose the file (for files whose loss a restart handles anyway).
+Status WriteFileAtomic(const std::string& path, std::string_view content, int mode = 0644,
+                       bool durable = true);
 Result<std::string> ReadFile(const std::string& path);
 bool FileExists(const std::string& path);
 Status MakeDirs(const std::string& path, int mode = 0755);

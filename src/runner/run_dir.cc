@@ -23,8 +23,10 @@ Result<json::object> ReadObject(const std::string& path) {
   return std::move(v->as_object());
 }
 
-Status WriteObject(const std::string& path, const json::object& o) {
-  return WriteFileAtomic(path, ToJson(o) + "\n", 0600);
+// Only the exit record must survive a machine crash: after a reboot every shim is gone and a
+// run without a record is failed (supervisor_lost) whatever its other files say.
+Status WriteObject(const std::string& path, const json::object& o, bool durable = false) {
+  return WriteFileAtomic(path, ToJson(o) + "\n", 0600, durable);
 }
 
 std::optional<WallTime> GetTime(const json::object& o, std::string_view key) {
@@ -208,7 +210,7 @@ Status RunDir::WriteExit(const ExitRecord& rec) const {
   if (rec.cancel_reason) o["cancel_reason"] = *rec.cancel_reason;
   if (!rec.cgroup_version.empty()) o["cgroup_version"] = rec.cgroup_version;
   if (rec.peak_memory_bytes) o["peak_memory_bytes"] = *rec.peak_memory_bytes;
-  return WriteObject(File("exit.json"), o);
+  return WriteObject(File("exit.json"), o, /*durable=*/true);
 }
 
 Result<ExitRecord> RunDir::ReadExit() const {

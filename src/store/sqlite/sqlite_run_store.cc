@@ -139,10 +139,34 @@ Result<CreateResult> SqliteRunStore::CreateLocked(const Run& run) {
 
 Result<Run> SqliteRunStore::Get(const RunId& id) {
   std::lock_guard lock(mu_);
+  if (CacheValidLocked()) {
+    if (auto it = cache_.find(id.str()); it != cache_.end()) return it->second;
+  }
   auto runs = QueryRuns(kSelectById, {id.str()});
   if (!runs.ok()) return runs.status();
   if (runs->empty()) return NotFound("run " + id.str() + " not found");
+  CacheLocked(runs->front());
   return std::move(runs->front());
+}
+
+bool SqliteRunStore::CacheValidLocked() {
+  auto stmt = db_->Prepare("PRAGMA data_version");
+  if (!stmt.ok()) return false;
+  auto row = stmt->Step("data_version");
+  if (!row.ok() || !*row) return false;
+  std::int64_t v = stmt->Int(0);
+  if (v != data_version_) {  // another connection committed: anything cached may be stale
+    cache_.clear();
+    data_version_ = v;
+    return false;
+  }
+  return true;
+}
+
+void SqliteRunStore::CacheLocked(const Run& run) {
+  constexpr std::size_t kMaxCached = 4096;
+  if (cache_.size() >= kMaxCached) cache_.clear();
+  cache_.insert_or_assign(run.id.str(), run);
 }
 
 Result<RunPage> SqliteRunStore::List(const ListQuery& query) {
@@ -179,6 +203,7 @@ Result<Run> SqliteRunStore::UpdateLocked(const Run& run) {
       RunStmt(*db_, "DELETE FROM run_tags WHERE run_id = ?1", {run.id.str()}, "replace tags"));
   OUTPOST_RETURN_IF_ERROR(WriteTags(run));
   OUTPOST_RETURN_IF_ERROR(txn->Commit());
+  CacheLocked(stored);
   return stored;
 }
 

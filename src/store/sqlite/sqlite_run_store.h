@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <string>
 
 #include "common/clock.h"
@@ -56,8 +57,16 @@ class SqliteRunStore final : public RunStore {
   Result<std::vector<Run>> QueryRuns(const std::string& sql,
                                      const std::vector<sqlite::Param>& params);
 
+  // Read cache for Get (the hot path of GET /runs/{id}): parsed runs by id, valid while no
+  // other connection has committed (PRAGMA data_version unchanged). Our own writes keep it
+  // current. Bounded; cleared wholesale when full.
+  bool CacheValidLocked();
+  void CacheLocked(const Run& run);
+
   std::mutex mu_;
   std::unique_ptr<sqlite::Db> db_;  // guarded by mu_, as are statements made from it
+  std::unordered_map<std::string, Run> cache_;  // guarded by mu_
+  std::int64_t data_version_ = -1;              // guarded by mu_
 };
 
 }  // namespace outpost
