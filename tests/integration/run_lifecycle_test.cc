@@ -14,28 +14,6 @@ namespace {
 namespace json = boost::json;
 using std::chrono::seconds;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-std::string Str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-}
-
-// Processes that still carry the run's marker in their environment.
-int ProcessesOf(const std::string& run_id) {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string env = ReadAll(e.path().string() + "/environ");
-    if (env.find("OUTPOST_RUN_ID=" + run_id) != std::string::npos) ++n;
-  }
-  return n;
-}
-
 std::string ShellBody(const std::string& task, int timeout = 60) {
   return json::serialize(json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}});
 }

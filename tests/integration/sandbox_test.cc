@@ -22,29 +22,6 @@ namespace {
 namespace json = boost::json;
 using std::chrono::seconds;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-std::string Str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-}
-
-int ProcessesOf(const std::string& run_id) {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (ReadAll(e.path().string() + "/environ").find("OUTPOST_RUN_ID=" + run_id) !=
-        std::string::npos) {
-      ++n;
-    }
-  }
-  return n;
-}
-
 bool CgroupGone(const std::string& run_id) {
   for (const char* c : {"memory", "pids", "cpu", "freezer", "unified"}) {
     if (std::filesystem::exists(std::string("/sys/fs/cgroup/") + c + "/outpost/" + run_id)) {

@@ -110,6 +110,30 @@ std::string MakeTempDir() {
   return tmpl;
 }
 
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+int ProcessesOf(const std::string& run_id) {
+  const std::string marker = "OUTPOST_RUN_ID=" + run_id;
+  int n = 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  while (dirent* e = readdir(proc)) {
+    if (std::atoi(e->d_name) <= 0) continue;
+    std::string env = ReadAll(std::string("/proc/") + e->d_name + "/environ");
+    if (env.find(marker + '\0') != std::string::npos || env.ends_with(marker)) ++n;
+  }
+  closedir(proc);
+  return n;
+}
+
 std::string OutpostBin() {
   const char* bin = std::getenv("OUTPOST_BIN");
   if (!bin) throw std::runtime_error("OUTPOST_BIN is not set (run through ctest)");

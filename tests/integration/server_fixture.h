@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <functional>
@@ -30,6 +31,11 @@ std::string SendRaw(const std::string& host_port, const std::string& bytes);
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
 std::string MakeTempDir();
+std::string ReadAll(const std::string& path);
+// A string field of a JSON object, "" when absent or not a string.
+std::string Str(const boost::json::object& o, std::string_view key);
+// Live processes that carry the run's OUTPOST_RUN_ID marker in their environment.
+int ProcessesOf(const std::string& run_id);
 std::string OutpostBin();
 // Kills every shim under `data_dir` and every process that carries a run's marker.
 void KillRunsUnder(const std::string& data_dir);
