@@ -25,3 +25,16 @@ if ((${#missing[@]})); then
   $sudo_cmd apt-get update -qq >/dev/null
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The real coding-agent CLIs (claude, codex, gemini) for tests/agents, pinned in package.json and
+# package-lock.json at the repo root. Reinstalled only when node_modules is missing or older
+# than the lock file; `npm ci` recreates it from the lock (no audit, no funding banner).
+if [ "$what" = test ] && command -v npm >/dev/null 2>&1; then
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  if [ -f "$root/package-lock.json" ] &&
+     { [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_modules" ]; }; then
+    echo "installing the agent CLIs (npm ci) in $root"
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$root/node_modules"
+  fi
+fi

@@ -1,24 +1,76 @@
-#include "agents/agent.h"
+#include <unistd.h>
 
 #include <boost/json/array.hpp>
 
-namespace outpost {
+#include "agents/agent.h"
 
-AgentRegistry::AgentRegistry(const Options& opts) {
+namespace outpost {
+namespace {
+
+constexpr std::string_view kOutpostPlaceholder = "{outpost}";
+
+bool IsExecutableFile(const std::string& path) {
+  return ::access(path.c_str(), X_OK) == 0 && ::access((path + "/.").c_str(), F_OK) != 0;
+}
+
+}  // namespace
+
+AgentRegistry::AgentRegistry(const Options& opts) : self_exe_(opts.self_exe) {
   for (const auto& [name, agent] : opts.agents) {
     if (agent.enabled) agents_[name] = agent;
   }
 }
 
-std::vector<std::string> AgentRegistry::Available() const {
+std::vector<std::string> AgentRegistry::Names() const {
   std::vector<std::string> out;
   for (const auto& [name, _] : agents_) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> AgentRegistry::Available() const {
+  std::vector<std::string> out;
+  for (const auto& [name, agent] : agents_) {
+    if (Availability(agent).available) out.push_back(name);
+  }
+  return out;
+}
+
+std::vector<std::string> AgentRegistry::AvailableCodingAgents() const {
+  std::vector<std::string> out;
+  for (auto& name : Available()) {
+    if (name != "shell") out.push_back(std::move(name));
+  }
   return out;
 }
 
 const AgentOptions* AgentRegistry::Find(std::string_view name) const {
   auto it = agents_.find(std::string(name));
   return it == agents_.end() ? nullptr : &it->second;
+}
+
+AgentAvailability AgentRegistry::Availability(const AgentOptions& agent) const {
+  if (agent.command.empty()) return {false, "no command is configured"};
+  const std::string& prog = agent.command.front();
+  if (prog == kOutpostPlaceholder) {
+    if (self_exe_.empty()) return {false, "built-in agent, but this binary's path is unknown"};
+    return {};
+  }
+  if (prog.find('/') != std::string::npos) {
+    if (prog.front() != '/') return {false, "command " + prog + " is not an absolute path"};
+    if (IsExecutableFile(prog)) return {};
+    return {false, prog + " is not installed (no such executable file)"};
+  }
+  auto env_path = agent.env.find("PATH");
+  std::string path = env_path != agent.env.end() ? env_path->second : kDefaultAgentPath;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty() && IsExecutableFile(dir + "/" + prog)) return {};
+    start = end + 1;
+  }
+  return {false, prog + " is not installed (not found on PATH " + path + ")"};
 }
 
 Result<std::string> AgentRegistry::ResolveModel(const AgentOptions& agent,
@@ -29,9 +81,9 @@ Result<std::string> AgentRegistry::ResolveModel(const AgentOptions& agent,
   }
   boost::json::array valid;
   for (const auto& m : agent.models) valid.emplace_back(m);
-  Status st = Status::Invalid({{"modelId", "Invalid model for agent " + agent.name + ": " +
-                                               *requested}},
-                              "Invalid model for agent " + agent.name + ": " + *requested);
+  Status st =
+      Status::Invalid({{"modelId", "Invalid model for agent " + agent.name + ": " + *requested}},
+                      "Invalid model for agent " + agent.name + ": " + *requested);
   st.WithDetail("agent", boost::json::value(agent.name))
       .WithDetail("modelId", boost::json::value(*requested))
       .WithDetail("validModels", std::move(valid));
@@ -48,11 +100,14 @@ AgentCommand AgentRegistry::CommandFor(const Run& run) const {
       cmd.argv.push_back(run.task);
     } else if (arg == "{model}") {
       cmd.argv.push_back(run.model_id);
+    } else if (arg == kOutpostPlaceholder) {
+      cmd.argv.push_back(self_exe_);
+      if (!self_exe_.empty()) cmd.ro_binds.push_back(self_exe_);
     } else {
       cmd.argv.push_back(arg);
     }
   }
-  cmd.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
+  cmd.env = {{"PATH", kDefaultAgentPath},
              {"HOME", "/tmp"},
              {"LANG", "C.UTF-8"},
              {"OUTPOST_AGENT", run.agent},

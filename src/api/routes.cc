@@ -131,6 +131,23 @@ Response Routes::Dispatch(const Request& req, const PathParams&) {
   Result<DispatchOutcome> out = service_.Dispatch(
       json::value(std::move(*body.object)), req.headers.Get("Idempotency-Key"), ContextOf(req));
   if (!out.ok()) return Error(out.status(), MetaOf(req));
+  if (out->group_id) {  // a fan-out: one run per agent
+    json::array runs, ids;
+    for (const Run& r : out->group) {
+      runs.push_back(json::object{{"runId", r.id.str()},
+                                  {"agent", r.agent},
+                                  {"modelId", r.model_id},
+                                  {"status", ToString(r.status)}});
+      ids.emplace_back(r.id.str());
+    }
+    json::object data{{"groupId", *out->group_id},
+                      {"runs", std::move(runs)},
+                      {"runIds", std::move(ids)},
+                      {"idempotent", !out->created}};
+    Response r = Success(out->created ? 201 : 200, std::move(data), MetaOf(req));
+    r.headers.Set("Location", "/runs?group=" + *out->group_id);
+    return r;
+  }
   const Run& run = out->run;
   json::object data{{"runId", run.id.str()},          {"dispatchId", run.id.str()},
                     {"status", ToString(run.status)}, {"agent", run.agent},

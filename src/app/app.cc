@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "agents/grok/grok_agent.h"
 #include "app/serve.h"
 #include "cli/client_commands.h"
 #include "common/log.h"
@@ -30,6 +31,7 @@ std::map<std::string, std::string> Environment() {
 struct ServeFlags {
   std::string config, listen, data_dir, store, log_level, runner;
   int max_concurrent_runs = 0;
+  bool allow_local_repos = false;
 };
 
 // defaults < outpost.toml < OUTPOST_* environment < flags.
@@ -46,6 +48,7 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (!f.log_level.empty()) opts.log_level = f.log_level;
   if (!f.runner.empty()) opts.runner = f.runner;
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
+  if (f.allow_local_repos) opts.allow_local_repos = true;
   return opts;
 }
 
@@ -56,6 +59,10 @@ int Main(int argc, char** argv) {
   // "--", which no option parser should touch.
   if (argc > 1 && std::string_view(argv[1]) == "sandbox-forward") {
     return netproxy::RunSandboxForward(argc - 1, argv + 1);
+  }
+  // The built-in grok agent, run inside the sandbox; its TASK is one argv element.
+  if (argc > 1 && std::string_view(argv[1]) == "grok-agent") {
+    return agents::grok::RunGrokAgent(argc - 1, argv + 1);
   }
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Outpost: dispatch coding agents into supervised, isolated runs"};
@@ -72,6 +79,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--runner", flags.runner,
                     "sandbox (default: bubblewrap + cgroups) | process (NOT isolated) (env OUTPOST_RUNNER)")
       ->check(CLI::IsMember({"sandbox", "process"}));
+  serve->add_flag("--allow-local-repos", flags.allow_local_repos,
+                  "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
   serve->add_option("--max-concurrent-runs", flags.max_concurrent_runs, "global admission limit")
       ->check(CLI::Range(1, 10000));
   serve->callback([&] {

@@ -21,6 +21,7 @@
 #include "runner/process_runner.h"
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/probe.h"
+#include "secrets/secret_store.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost::app {
@@ -92,6 +93,19 @@ bool SplitHostPort(const std::string& listen, std::string& host, int& port) {
   }
 }
 
+// The process environment, for OUTPOST_SECRET_* (values stay in the store, never logged).
+std::map<std::string, std::string> SecretEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (kv.starts_with("OUTPOST_SECRET_") && eq != std::string_view::npos) {
+      env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  }
+  return env;
+}
+
 }  // namespace
 
 int Serve(const Options& opts_in) {
@@ -127,13 +141,17 @@ int Serve(const Options& opts_in) {
   auto store = OpenStore(opts.StoreUrl());
   if (!store.ok()) return Fail(store.status().message());
   RealClock& clock = RealClock::Instance();
+  if (opts.secrets_dir.empty() && std::filesystem::is_directory(opts.data_dir + "/secrets")) {
+    opts.secrets_dir = opts.data_dir + "/secrets";
+  }
+  std::unique_ptr<SecretStore> secrets = MakeSecretStore(SecretEnvironment(), opts.secrets_dir);
   AgentRegistry agents(opts);
   ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
                        opts.runner == "sandbox" ? ProcessRunner::Mode::kSandbox
                                                 : ProcessRunner::Mode::kProcess);
-  Supervisor supervisor(**store, runner, agents, clock, opts);
+  Supervisor supervisor(**store, runner, agents, clock, opts, secrets.get());
   if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
-  RunService service(**store, agents, clock, opts, &supervisor);
+  RunService service(**store, agents, clock, opts, &supervisor, secrets.get());
 
   api::Router router;
   api::RegisterRoutes(router, service, clock);

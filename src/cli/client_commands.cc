@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <iostream>
 #include <memory>
@@ -86,6 +87,15 @@ void PrintJson(const json::value& v, const ClientIo& io) { *io.out << json::seri
 
 std::optional<json::object> DispatchBody(const DispatchFlags& f, const ClientIo& io) {
   json::object body{{"agent", f.agent}, {"task", f.task}};
+  if (f.agent.find(',') != std::string::npos) {  // --agent claude,codex: a fan-out
+    json::array names;
+    for (std::size_t start = 0; start <= f.agent.size();) {
+      std::size_t comma = std::min(f.agent.find(',', start), f.agent.size());
+      if (comma > start) names.emplace_back(f.agent.substr(start, comma - start));
+      start = comma + 1;
+    }
+    body["agent"] = std::move(names);
+  }
   if (f.timeout_opt->count() > 0) body["timeoutSeconds"] = f.timeout;
   auto set = [&](std::string_view key, const std::string& v) {
     if (!v.empty()) body[key] = v;
@@ -115,6 +125,18 @@ int RunDispatch(const DispatchFlags& f, const ClientIo& io) {
   if (!client || !body) return kExitUsage;
   auto data = client->Dispatch(*body);
   if (!data.ok()) return Fail(data.status(), io);
+  if (data->is_object() && data->as_object().contains("groupId")) {  // a fan-out
+    const json::value* ids = data->as_object().if_contains("runIds");
+    if (f.common.json && !f.wait) PrintJson(*data, io);
+    int worst = kExitOk;
+    for (const auto& id : ids && ids->is_array() ? ids->as_array() : json::array{}) {
+      if (!id.is_string()) continue;
+      if (!f.common.json) *io.out << id.as_string().c_str() << "\n" << std::flush;
+      if (f.wait) worst = std::max(worst, WaitForRun(*client, std::string(id.as_string()),
+                                                     f.common.json, io));
+    }
+    return worst;
+  }
   std::string run_id = data->is_object() ? GetString(data->as_object(), "runId").value_or("") : "";
   if (run_id.empty()) return Fail(Internal("the server's dispatch answer has no runId"), io);
   if (!f.wait) {
@@ -209,7 +231,9 @@ void OnRun(CLI::App* sub, std::shared_ptr<Flags> flags, Fn fn, int* exit_code,
 void AddDispatch(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
   auto f = std::make_shared<DispatchFlags>();
   auto* sub = app.add_subcommand("dispatch", "Start a run of an agent on a task");
-  sub->add_option("--agent", f->agent, "claude, codex, gemini, aider, grok or shell")->required();
+  sub->add_option("--agent", f->agent,
+                  "claude, codex, gemini, aider, grok or shell; a,b or all fan out")
+      ->required();
   sub->add_option("--task", f->task, "What the agent should do")->required();
   f->timeout_opt = sub->add_option("--timeout", f->timeout, "Run time limit in seconds");
   sub->add_option("--model", f->model, "Model id (default: the agent's)");

@@ -32,6 +32,7 @@ constexpr StringKey kStringKeys[] = {
     {"listen", &Options::listen},   {"data_dir", &Options::data_dir},
     {"store", &Options::store},     {"runner", &Options::runner},
     {"log_level", &Options::log_level}, {"replica_id", &Options::replica_id},
+    {"secrets_dir", &Options::secrets_dir},
 };
 
 Status Bad(std::string_view key, std::string_view why) {
@@ -131,6 +132,25 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
       if (!n.ok()) return n.status();
       (key == "max_memory_mb" ? a.max_memory_mb : key == "max_cpu_units" ? a.max_cpu_units
                                                                           : a.max_disk_gb) = *n;
+    } else if (key == "parser") {
+      static const std::set<std::string> kParsers = {"claude-stream-json", "codex-json",
+                                                     "gemini-stream-json", "aider-text",
+                                                     "grok", "plain"};
+      if (!v.is_string() || !kParsers.count(v.as_string()->get())) {
+        return Bad(prefix + key, "must be one of claude-stream-json | codex-json | "
+                                 "gemini-stream-json | aider-text | grok | plain");
+      }
+      a.parser = v.as_string()->get();
+    } else if (key == "required_secrets") {
+      auto list = Strings(v, prefix + key, true);
+      if (!list.ok()) return list.status();
+      a.required_secrets = std::move(*list);
+    } else if (key == "cost_input_per_mtok" || key == "cost_output_per_mtok") {
+      if (!v.is_number() || v.value<double>().value_or(-1) < 0) {
+        return Bad(prefix + key, "must be a non-negative number (USD per million tokens)");
+      }
+      (key == "cost_input_per_mtok" ? a.cost_input_per_mtok : a.cost_output_per_mtok) =
+          *v.value<double>();
     } else if (key == "env") {
       const auto* tbl = v.as_table();
       if (!tbl) return Bad(prefix + key, "must be a table of strings");
@@ -167,9 +187,70 @@ Status ApplyServer(const toml::table& t, Options& opts) {
       opts.*ik.field = static_cast<int>(v.as_integer()->get());
       known = true;
     }
+    if (key == "allow_local_repos") {
+      if (!v.is_boolean()) return Bad("server." + key, "must be a boolean");
+      opts.allow_local_repos = v.as_boolean()->get();
+      known = true;
+    }
     if (!known) return Bad("server." + key, "unknown key");
   }
   return Status::Ok();
+}
+
+// The coding agents as ARCHITECTURE §6 runs them headless. Models: the runbook's default first,
+// then the original's registry (outpost-original-spec §3.1). Rates: the original's per-token
+// rates (§5.7) x 1e6.
+std::vector<AgentOptions> DefaultCodingAgents() {
+  auto make = [](std::string name, std::vector<std::string> command,
+                 std::vector<std::string> models, std::string parser, std::string secret,
+                 std::string host, double in, double out) {
+    AgentOptions a;
+    a.name = std::move(name);
+    a.command = std::move(command);
+    a.models = std::move(models);
+    a.parser = std::move(parser);
+    a.required_secrets = {std::move(secret)};
+    a.network_allow = {std::move(host)};
+    a.cost_input_per_mtok = in;
+    a.cost_output_per_mtok = out;
+    return a;
+  };
+  std::vector<AgentOptions> out;
+  // --dangerously-skip-permissions: the sandbox is the boundary (IS_SANDBOX=1 lets it run as
+  // root too); without a permission flag claude refuses writes yet reports success.
+  out.push_back(make("claude",
+                     {"claude", "-p", "{task}", "--output-format", "stream-json", "--verbose",
+                      "--model", "{model}", "--dangerously-skip-permissions"},
+                     {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929",
+                      "claude-haiku-4-5-20250801"},
+                     "claude-stream-json", "ANTHROPIC_API_KEY", "api.anthropic.com:443", 15, 75));
+  out.back().env = {{"IS_SANDBOX", "1"},
+                    {"DISABLE_AUTOUPDATER", "1"},
+                    {"DISABLE_TELEMETRY", "1"},
+                    {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"}};
+  out.push_back(make("codex",
+                     {"codex", "exec", "--json", "--skip-git-repo-check", "-m", "{model}",
+                      "--dangerously-bypass-approvals-and-sandbox", "{task}"},
+                     {"gpt-5.2-codex", "gpt-5.1-codex-max", "gpt-4o-codex"}, "codex-json",
+                     "OPENAI_API_KEY", "api.openai.com:443", 10, 30));
+  out.push_back(make("gemini",
+                     {"gemini", "-p", "{task}", "-o", "stream-json", "--approval-mode", "yolo",
+                      "-m", "{model}"},
+                     {"gemini-3-pro-preview", "gemini-3-flash-preview", "gemini-3-flash"},
+                     "gemini-stream-json", "GEMINI_API_KEY",
+                     "generativelanguage.googleapis.com:443", 10, 20));
+  out.back().env = {{"GEMINI_CLI_TRUST_WORKSPACE", "true"}};
+  out.push_back(make("aider",
+                     {"aider", "--message", "{task}", "--yes-always", "--no-auto-commits",
+                      "--no-check-update", "--model", "{model}"},
+                     {"deepseek/deepseek-coder", "deepseek/deepseek-chat"}, "aider-text",
+                     "DEEPSEEK_API_KEY", "api.deepseek.com:443", 1.4, 2.8));
+  out.back().max_concurrent = 3;
+  // Built in: "{outpost}" is this binary (AgentRegistry::CommandFor).
+  out.push_back(make("grok", {"{outpost}", "grok-agent", "--model", "{model}", "--", "{task}"},
+                     {"grok-4.1", "grok-4-1-fast-reasoning", "grok-4-fast-reasoning"}, "grok",
+                     "XAI_API_KEY", "api.x.ai:443", 5, 15));
+  return out;
 }
 
 }  // namespace
@@ -186,6 +267,7 @@ Options DefaultOptions() {
   shell.models = {"shell"};
   shell.max_concurrent = 16;
   o.agents["shell"] = shell;
+  for (AgentOptions& a : DefaultCodingAgents()) o.agents[a.name] = std::move(a);
   return o;
 }
 
@@ -239,6 +321,12 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
                              " to " + std::to_string(ik.max));
     }
     opts.*ik.field = value;
+  }
+  if (auto it = env.find("OUTPOST_ALLOW_LOCAL_REPOS"); it != env.end()) {
+    if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
+      return InvalidArgument("OUTPOST_ALLOW_LOCAL_REPOS: must be 1, 0, true or false");
+    }
+    opts.allow_local_repos = it->second == "1" || it->second == "true";
   }
   return CheckValues(opts);
 }

@@ -21,6 +21,12 @@ struct AgentOptions {
   std::map<std::string, std::string> env;
   std::vector<std::string> install_dirs;   // bound read-only into its sandbox
   std::vector<std::string> network_allow;  // "host:port" patterns its runs may reach (allowlist)
+  // How its stdout is read (agents/parsers/parser.h): claude-stream-json | codex-json |
+  // gemini-stream-json | aider-text | grok | plain.
+  std::string parser = "plain";
+  std::vector<std::string> required_secrets;  // secret names every run of it needs (its API key)
+  double cost_input_per_mtok = 0;   // USD per million input tokens
+  double cost_output_per_mtok = 0;  // USD per million output tokens
   // Defaults for resourceConstraints when a dispatch gives none.
   std::optional<int> max_memory_mb;
   std::optional<int> max_cpu_units;
@@ -41,12 +47,14 @@ struct Options {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./.outpost";
   std::string store;       // default: sqlite://<data_dir>/outpost.db
+  std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
   std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
   int max_concurrent_runs = 16;     // global admission limit
   int cancel_grace_seconds = 10;    // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
   int max_body_bytes = 1 << 20;
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
+  bool allow_local_repos = false;   // dispatches may name a repository by absolute path
   std::string log_level = "info";
   std::string replica_id;           // default: hostname
   std::string self_exe;             // this binary (set by app/): shims and sandbox forwarders
@@ -58,7 +66,9 @@ struct Options {
   std::string RunsDir() const { return data_dir + "/runs"; }
 };
 
-// The embedded defaults (the `shell` agent, and the coding agents disabled until configured).
+// The embedded defaults: the `shell` agent and the coding agents (claude, codex, gemini, aider,
+// grok) with their headless commands, models, secrets, API hosts and cost rates. A coding agent
+// whose CLI is not installed is reported unavailable by AgentRegistry, not removed here.
 Options DefaultOptions();
 
 // Overlays outpost.toml at `path` onto `opts`. Unknown keys and wrong types are

@@ -124,5 +124,63 @@ TEST(Options, PrivilegedOrInvertedUidRangesAreRefused) {
   std::remove(path.c_str());
 }
 
+TEST(Options, AgentKeysForAdaptersAreParsed) {
+  Options o = DefaultOptions();
+  std::string path = WriteTemp(R"(
+[agents.mycli]
+command = ["/usr/bin/mycli", "--model", "{model}", "{task}"]
+models = ["m-large", "m-small"]
+parser = "codex-json"
+required_secrets = ["MYCLI_KEY"]
+cost_input_per_mtok = 2.5
+cost_output_per_mtok = 10
+env = { MYCLI_TELEMETRY = "0" }
+network_allow = ["api.mycli.dev:443"]
+install_dirs = ["/opt/mycli"]
+max_concurrent = 2
+[agents.claude]
+models = ["claude-sonnet-4-5-20250929"]
+)");
+  Status st = ApplyConfigFile(path, o);
+  ASSERT_TRUE(st.ok()) << st.message();
+  const AgentOptions& a = o.agents["mycli"];
+  EXPECT_EQ(a.parser, "codex-json");
+  EXPECT_EQ(a.required_secrets, std::vector<std::string>{"MYCLI_KEY"});
+  EXPECT_DOUBLE_EQ(a.cost_input_per_mtok, 2.5);
+  EXPECT_DOUBLE_EQ(a.cost_output_per_mtok, 10);
+  EXPECT_EQ(a.env.at("MYCLI_TELEMETRY"), "0");
+  EXPECT_EQ(a.network_allow, std::vector<std::string>{"api.mycli.dev:443"});
+  EXPECT_EQ(a.install_dirs, std::vector<std::string>{"/opt/mycli"});
+  EXPECT_EQ(a.models.front(), "m-large");
+  EXPECT_EQ(a.max_concurrent, 2);
+  // Overriding one key of a default agent keeps the rest of it.
+  EXPECT_EQ(o.agents["claude"].models, std::vector<std::string>{"claude-sonnet-4-5-20250929"});
+  EXPECT_EQ(o.agents["claude"].parser, "claude-stream-json");
+  EXPECT_EQ(o.agents["claude"].required_secrets, std::vector<std::string>{"ANTHROPIC_API_KEY"});
+  std::remove(path.c_str());
+}
+
+TEST(Options, BadAdapterKeysAreRejectedByName) {
+  struct Case {
+    const char* toml;
+    const char* key;
+  } cases[] = {
+      {"[agents.claude]\nparser = \"claude-json\"\n", "agents.claude.parser"},
+      {"[agents.claude]\ncost_input_per_mtok = -1\n", "agents.claude.cost_input_per_mtok"},
+      {"[agents.claude]\ncost_output_per_mtok = \"cheap\"\n",
+       "agents.claude.cost_output_per_mtok"},
+      {"[agents.claude]\nrequired_secrets = \"KEY\"\n", "agents.claude.required_secrets"},
+      {"[agents.claude]\nsecrets = [\"KEY\"]\n", "agents.claude.secrets"},
+  };
+  for (const auto& c : cases) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(c.toml);
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << c.toml;
+    EXPECT_NE(st.message().find(c.key), std::string::npos) << st.message();
+    std::remove(path.c_str());
+  }
+}
+
 }  // namespace
 }  // namespace outpost

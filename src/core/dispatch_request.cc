@@ -2,13 +2,16 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <regex>
 #include <set>
 
 #include "common/time_util.h"
+#include "core/agent_secrets.h"
 #include "store/run_store.h"
+#include "workspace/repo_spec.h"
 
 namespace outpost {
 namespace json = boost::json;
@@ -92,15 +95,6 @@ class Checker {
   std::vector<FieldError> errors_;
 };
 
-bool ValidRepo(const std::string& repo) {
-  static const std::regex kOwnerRepo(R"(^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$)");
-  static const std::regex kUrl(R"(^(https?|ssh|git)://[^\s]+$)");
-  static const std::regex kScp(R"(^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s]+$)");
-  if (repo.find("..") != std::string::npos && std::regex_match(repo, kOwnerRepo)) return false;
-  return std::regex_match(repo, kOwnerRepo) || std::regex_match(repo, kUrl) ||
-         std::regex_match(repo, kScp);
-}
-
 bool ValidBranch(const std::string& b) {
   // git check-ref-format, in brief.
   static const std::regex kRef(R"(^[A-Za-z0-9._/-]+$)");
@@ -161,7 +155,7 @@ void CheckResources(const json::object& body, Checker& c, Run& run) {
   run.resources.max_disk_gb = c.Int(rc, "maxDiskGb", "resourceConstraints.maxDiskGb", 1, 2048);
 }
 
-void CheckSecrets(const json::object& body, Checker& c, Run& run) {
+void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretStore* secrets) {
   auto it = body.find("additionalSecrets");
   if (it == body.end() || it->value().is_null()) return;
   if (!it->value().is_array()) {
@@ -177,10 +171,17 @@ void CheckSecrets(const json::object& body, Checker& c, Run& run) {
       c.Fail(path, "secret names match ^[A-Z][A-Z0-9_]*$ (at most 128 characters)");
       continue;
     }
-    // No secret store exists on this server yet: a named secret cannot be delivered.
-    c.Fail(path, "secret " + std::string(arr[i].get_string()) + " is not configured on this server");
+    std::string name(arr[i].get_string());
+    if (IsProtectedSecretName(name)) {
+      c.Fail(path, "secret " + name + " is protected: cloud credentials and agent API keys are "
+                                      "not delivered through additionalSecrets");
+    } else if (!secrets || !secrets->Has(name)) {
+      c.Fail(path, "secret " + name + " is not configured on this server");
+    } else if (std::find(run.additional_secrets.begin(), run.additional_secrets.end(), name) ==
+               run.additional_secrets.end()) {
+      run.additional_secrets.push_back(std::move(name));
+    }
   }
-  (void)run;
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -232,7 +233,8 @@ std::size_t Utf8Length(std::string_view s) {
 
 Result<Run> ParseDispatchRequest(const json::value& body,
                                  const std::optional<std::string>& idempotency_header,
-                                 const AgentRegistry& agents, const Options& opts) {
+                                 const AgentRegistry& agents, const Options& opts,
+                                 const SecretStore* secrets) {
   if (!body.is_object()) {
     return Status::Invalid({{"", "the request body must be a JSON object"}});
   }
@@ -251,6 +253,8 @@ Result<Run> ParseDispatchRequest(const json::value& body,
       std::string list;
       for (const auto& a : agents.Available()) list += (list.empty() ? "" : ", ") + a;
       c.Fail("agent", "unknown agent '" + *name + "'; available agents: " + list);
+    } else if (AgentAvailability av = agents.Availability(*agent); !av.available) {
+      c.Fail("agent", "agent '" + *name + "' is not available on this server: " + av.reason);
     } else {
       run.agent = *name;
     }
@@ -270,10 +274,10 @@ Result<Run> ParseDispatchRequest(const json::value& body,
     }
   }
   if (auto repo = c.String("repo", 1, 500)) {
-    if (ValidRepo(*repo)) {
+    if (auto spec = workspace::ParseRepoSpec(*repo, opts.allow_local_repos); spec.ok()) {
       run.repo = repo;
     } else {
-      c.Fail("repo", "repo must be owner/repo or a git URL (https://, ssh://, git@host:path)");
+      c.Fail("repo", spec.status().message());
     }
   }
   if (auto branch = c.String("branch", 1, 255)) {
@@ -322,10 +326,107 @@ Result<Run> ParseDispatchRequest(const json::value& body,
     if (!rc.max_cpu_units) rc.max_cpu_units = agent->max_cpu_units;
     if (!rc.max_disk_gb) rc.max_disk_gb = agent->max_disk_gb;
   }
-  CheckSecrets(o, c, run);
+  CheckSecrets(o, c, run, secrets);
+  if (agent && !run.agent.empty()) {  // an installed agent may still lack its API key
+    if (auto why = MissingSecretReason(*agent, secrets, opts.secrets_dir)) c.Fail("agent", *why);
+  }
   if (!c.errors().empty()) return Status::Invalid(c.errors());
   run.request_hash = RequestHash(run);
   return run;
+}
+
+namespace {
+
+constexpr std::size_t kMaxFanOut = 16;
+
+// The agents of a fan-out ("all" or a list); nullopt when `agent` names a single agent.
+std::optional<std::vector<std::string>> FanOutAgents(const json::object& o,
+                                                     const AgentRegistry& agents,
+                                                     const Options& opts,
+                                                     const SecretStore* secrets,
+                                                     std::vector<FieldError>& errors) {
+  auto it = o.find("agent");
+  if (it == o.end()) return std::nullopt;
+  const json::value& v = it->value();
+  if (v.is_string() && v.get_string() == "all") {
+    // Installed and with their secrets: "all" means the agents that can run here.
+    std::vector<std::string> names;
+    for (auto& n : agents.AvailableCodingAgents()) {
+      if (!MissingSecretReason(*agents.Find(n), secrets, opts.secrets_dir)) {
+        names.push_back(std::move(n));
+      }
+    }
+    if (names.empty()) errors.push_back({"agent", "no coding agent is available on this server"});
+    return names;
+  }
+  if (!v.is_array()) return std::nullopt;
+  std::vector<std::string> names;
+  const auto& arr = v.get_array();
+  if (arr.empty() || arr.size() > kMaxFanOut) {
+    errors.push_back({"agent", "a list of agents has 1 to " + std::to_string(kMaxFanOut) + " names"});
+  }
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    std::string path = "agent[" + std::to_string(i) + "]";
+    if (!arr[i].is_string()) {
+      errors.push_back({path, "agent names are strings"});
+      continue;
+    }
+    std::string name(arr[i].get_string());
+    const AgentOptions* a = agents.Find(name);
+    if (!a) {
+      errors.push_back({path, "unknown agent '" + name + "'"});
+    } else if (AgentAvailability av = agents.Availability(*a); !av.available) {
+      errors.push_back({path, "agent '" + name + "' is not available on this server: " + av.reason});
+    } else if (std::find(names.begin(), names.end(), name) != names.end()) {
+      errors.push_back({path, "agent '" + name + "' is listed twice"});
+    } else {
+      names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+Result<ParsedDispatch> ParseDispatchRequests(const json::value& body,
+                                             const std::optional<std::string>& idempotency_header,
+                                             const AgentRegistry& agents, const Options& opts,
+                                             const SecretStore* secrets) {
+  std::vector<FieldError> errors;
+  std::optional<std::vector<std::string>> names;
+  if (body.is_object()) names = FanOutAgents(body.get_object(), agents, opts, secrets, errors);
+  if (!names) {
+    auto run = ParseDispatchRequest(body, idempotency_header, agents, opts, secrets);
+    if (!run.ok()) return run.status();
+    return ParsedDispatch{{std::move(*run)}, false};
+  }
+  const auto& o = body.get_object();
+  if (auto m = o.find("modelId"); m != o.end() && m->value().is_string() && names->size() > 1) {
+    std::string model(m->value().get_string()), lacking;
+    for (const auto& n : *names) {
+      const auto& models = agents.Find(n)->models;
+      if (std::find(models.begin(), models.end(), model) == models.end()) {
+        lacking += (lacking.empty() ? "" : ", ") + n;
+      }
+    }
+    if (!lacking.empty()) {
+      errors.push_back({"modelId", "modelId '" + model + "' is ambiguous with several agents: " +
+                                       lacking + " do(es) not have it; leave it out to use each "
+                                                 "agent's default"});
+    }
+  }
+  if (!errors.empty()) return Status::Invalid(errors);
+  ParsedDispatch out{{}, true};
+  for (const auto& name : *names) {
+    json::object one = o;
+    one["agent"] = name;
+    auto run = ParseDispatchRequest(one, idempotency_header, agents, opts, secrets);
+    if (!run.ok()) return run.status();
+    // One idempotency key covers the group: each run's own key is derived from it.
+    if (run->idempotency_key) *run->idempotency_key += "#" + name;
+    out.runs.push_back(std::move(*run));
+  }
+  return out;
 }
 
 Result<ListQuery> ParseListParams(const std::multimap<std::string, std::string>& params) {

@@ -85,11 +85,23 @@ TEST_F(DispatchRequestTest, MissingRequiredFieldsAreNamed) {
 }
 
 TEST_F(DispatchRequestTest, UnknownAgentNamesTheAvailableOnes) {
-  auto r = Parse(R"({"agent":"claude","task":"t"})");
+  auto r = Parse(R"({"agent":"nope","task":"t"})");
   ASSERT_FALSE(r.ok());
   const auto& e = r.status().details().at("errors").as_array()[0].as_object();
   EXPECT_EQ(e.at("path").as_string(), "agent");
   EXPECT_NE(std::string(e.at("message").as_string()).find("available agents: shell"),
+            std::string::npos);
+}
+
+TEST_F(DispatchRequestTest, ConfiguredAgentWhoseCliIsMissingIsRefusedByName) {
+  opts_.agents["claude"].command = {"outpost-no-such-claude", "{task}"};
+  AgentRegistry agents(opts_);
+  auto v = boost::json::parse(R"({"agent":"claude","task":"t"})");
+  auto r = ParseDispatchRequest(v, std::nullopt, agents, opts_);
+  ASSERT_FALSE(r.ok());
+  const auto& e = r.status().details().at("errors").as_array()[0].as_object();
+  EXPECT_EQ(e.at("path").as_string(), "agent");
+  EXPECT_NE(std::string(e.at("message").as_string()).find("agent 'claude' is not available"),
             std::string::npos);
 }
 

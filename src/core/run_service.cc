@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "core/agent_secrets.h"
 #include "core/dispatch_request.h"
 #include "core/supervisor.h"
 
@@ -28,20 +29,22 @@ json::object Check(std::string_view status, std::string message = {}) {
 }  // namespace
 
 RunService::RunService(RunStore& store, const AgentRegistry& agents, Clock& clock,
-                       const Options& opts, Supervisor* supervisor)
+                       const Options& opts, Supervisor* supervisor, const SecretStore* secrets)
     : store_(store),
       agents_(agents),
       clock_(clock),
       opts_(opts),
       supervisor_(supervisor),
+      secrets_(secrets),
       started_at_(clock.Now()) {}
 
 Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
                                              const std::optional<std::string>& idempotency_header,
                                              const RequestContext& ctx) {
-  auto parsed = ParseDispatchRequest(body, idempotency_header, agents_, opts_);
+  auto parsed = ParseDispatchRequests(body, idempotency_header, agents_, opts_, secrets_);
   if (!parsed.ok()) return parsed.status();
-  Run run = std::move(*parsed);
+  if (parsed->fan_out) return DispatchGroup(std::move(parsed->runs), ctx);
+  Run run = std::move(parsed->runs.front());
   run.created_at = clock_.Now();
   run.id = RunId(NewUlid(run.created_at));
   run.tenant = ctx.tenant;
@@ -54,7 +57,37 @@ Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
                  run.model_id, ctx.request_id);
     if (supervisor_) supervisor_->Wake();
   }
-  return DispatchOutcome{std::move(created->run), created->created};
+  return DispatchOutcome{std::move(created->run), created->created, std::nullopt, {}};
+}
+
+// Each run of a fan-out is created on its own; a store failure midway leaves the runs created
+// so far (they run; the caller sees the error and can list the group).
+Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs,
+                                                  const RequestContext& ctx) {
+  WallTime now = clock_.Now();
+  std::string group = NewUlid(now);
+  DispatchOutcome out;
+  out.created = false;
+  for (Run& run : runs) {
+    run.created_at = now;
+    run.id = RunId(NewUlid(now));
+    run.tenant = ctx.tenant;
+    run.status = RunStatus::kPending;
+    run.phase = std::string(kPhaseQueued);
+    run.group_id = group;
+    auto created = store_.Create(run);
+    if (!created.ok()) return created.status();
+    if (created->created) {
+      spdlog::info("run {} dispatched: agent={} model={} group={} request={}", run.id.str(),
+                   run.agent, run.model_id, group, ctx.request_id);
+    }
+    out.created |= created->created;
+    if (!out.group_id) out.group_id = created->run.group_id.value_or(group);
+    out.group.push_back(std::move(created->run));
+  }
+  out.run = out.group.front();
+  if (supervisor_) supervisor_->Wake();
+  return out;
 }
 
 Result<Run> RunService::Load(std::string_view id, const RequestContext& ctx) {
@@ -199,7 +232,7 @@ HealthReport RunService::Fleet() {
                          {"failed", 0},  {"timeout", 0}, {"cancelled", 0}};
   std::int64_t last_hour = 0;
   int available = 0;
-  for (const auto& name : agents_.Available()) {
+  for (const auto& name : agents_.Names()) {  // installed or not: say why not
     const AgentOptions* a = agents_.Find(name);
     AgentStats st;
     if (stats.ok()) {
@@ -212,6 +245,12 @@ HealthReport RunService::Fleet() {
                                               : 100;
     int active = snap.running_by_agent[name];
     bool is_available = active < a->max_concurrent;
+    std::optional<std::string> no_secret = MissingSecretReason(*a, secrets_, opts_.secrets_dir);
+    if (no_secret) is_available = false;
+    if (AgentAvailability inst = agents_.Availability(*a); !inst.available) {
+      is_available = false;
+      no_secret = inst.reason;  // not installed: that comes first
+    }
     available += is_available;
     agents.push_back(json::object{
         {"agent", name},
@@ -223,6 +262,7 @@ HealthReport RunService::Fleet() {
         {"successRate", success_rate},
         {"avgDurationMs", st.completed_count ? st.completed_duration_ms_total / st.completed_count
                                              : 0}});
+    if (no_secret) agents.back().as_object()["reason"] = *no_secret;
     for (const auto& [status, n] : st.by_status) {
       std::string key(ToString(status));
       for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

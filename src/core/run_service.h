@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agents/agent.h"
 #include "common/clock.h"
@@ -19,6 +20,7 @@
 namespace outpost {
 
 class Supervisor;
+class SecretStore;
 
 // Who is asking, for tenancy and the audit trail.
 struct RequestContext {
@@ -30,6 +32,10 @@ struct RequestContext {
 struct DispatchOutcome {
   Run run;
   bool created = true;  // false: the idempotency key matched an earlier dispatch
+  // A fan-out ("agent" a list or "all"): the group's id and every run, in agent order (`run`
+  // is the first).
+  std::optional<std::string> group_id;
+  std::vector<Run> group;
 };
 
 struct CancelOutcome {
@@ -47,8 +53,10 @@ struct HealthReport {
 
 class RunService {
  public:
+  // `secrets` (may be null: none configured) decides which secrets dispatches may name and
+  // whether an agent's required secrets exist.
   RunService(RunStore& store, const AgentRegistry& agents, Clock& clock, const Options& opts,
-             Supervisor* supervisor);
+             Supervisor* supervisor, const SecretStore* secrets = nullptr);
 
   // Validates a dispatch body (every field; unknown fields rejected; all errors listed) and
   // records a PENDING run. `idempotency_header` is the Idempotency-Key header, if any.
@@ -79,12 +87,14 @@ class RunService {
 
  private:
   Result<Run> Load(std::string_view id, const RequestContext& ctx);
+  Result<DispatchOutcome> DispatchGroup(std::vector<Run> runs, const RequestContext& ctx);
 
   RunStore& store_;
   const AgentRegistry& agents_;
   Clock& clock_;
   const Options& opts_;
   Supervisor* supervisor_;
+  const SecretStore* secrets_;
   WallTime started_at_;
 };
 

@@ -4,10 +4,16 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
 
+#include "agents/outcome.h"
 #include "common/log.h"
+#include "core/agent_secrets.h"
 #include "runner/notify.h"
+#include "workspace/collect.h"
+#include "workspace/repo_spec.h"
 
 namespace outpost {
 namespace {
@@ -56,8 +62,13 @@ Outcome Classify(const ExitRecord& rec) {
 }  // namespace
 
 Supervisor::Supervisor(RunStore& store, Runner& runner, const AgentRegistry& agents, Clock& clock,
-                       const Options& opts)
-    : store_(store), runner_(runner), agents_(agents), clock_(clock), opts_(opts) {}
+                       const Options& opts, const SecretStore* secrets)
+    : store_(store),
+      runner_(runner),
+      agents_(agents),
+      clock_(clock),
+      opts_(opts),
+      secrets_(secrets) {}
 
 Supervisor::~Supervisor() {
   Stop();
@@ -261,6 +272,7 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
   spec.run_id = run.id.str();
   spec.argv = std::move(cmd.argv);
   spec.env = std::move(cmd.env);
+  std::vector<std::string> command_binds = std::move(cmd.ro_binds);
   RunDir dir = runner_.Dir(run.id.str());
   spec.workspace = dir.workspace();
   spec.env["HOME"] = spec.workspace;
@@ -268,18 +280,34 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
   spec.inactivity_timeout_seconds = run.inactivity_timeout_seconds;
   spec.grace_seconds = opts_.cancel_grace_seconds;
   if (run.repo) {
-    bool owner_repo = run.repo->find("://") == std::string::npos &&
-                      run.repo->find('@') == std::string::npos;
-    spec.repo_url = owner_repo ? "https://github.com/" + *run.repo + ".git" : *run.repo;
+    // Validated at dispatch; a repo that no longer parses (the operator turned local repos
+    // off since) is left to the shim's clone to fail as repo_error.
+    auto repo = workspace::ParseRepoSpec(*run.repo, opts_.allow_local_repos);
+    spec.repo_url = repo.ok() ? repo->url : *run.repo;
+    spec.repo_cache_dir = std::filesystem::absolute(opts_.data_dir + "/repos").string();
+    // A shell task is a command line, not a prompt: context would be run as shell code.
+    if (run.agent != "shell") spec.context_level = run.context;
+    // The task is one whole argv element (agents/): the shim prepends the context there.
+    auto task = std::find(spec.argv.begin(), spec.argv.end(), run.task);
+    if (task != spec.argv.end()) spec.task_arg_index = static_cast<int>(task - spec.argv.begin());
+    if (secrets_ != nullptr) {
+      if (auto token = secrets_->Get("GITHUB_TOKEN"); token.ok()) spec.git_token = *token;
+    }
   }
   spec.branch = run.branch;
   spec.notify_socket = opts_.data_dir + "/notify.sock";
+  // Values go to env and spec.redact only; names, never values, are logged.
+  for (const auto& name : InjectSecrets(agents_.Find(run.agent), run, secrets_, spec)) {
+    spdlog::warn("run {}: secret {} is no longer configured; the agent starts without it",
+                 run.id.str(), name);
+  }
   if (opts_.runner != "sandbox") return spec;
 
   SandboxSpec& sb = spec.sandbox;
   sb.enabled = true;
   sb.home = dir.File("home");
   sb.ro_binds = opts_.sandbox.ro_binds;
+  sb.ro_binds.insert(sb.ro_binds.end(), command_binds.begin(), command_binds.end());
   sb.network = run.network;
   if (const AgentOptions* agent = agents_.Find(run.agent)) {
     sb.ro_binds.insert(sb.ro_binds.end(), agent->install_dirs.begin(), agent->install_dirs.end());
@@ -337,16 +365,34 @@ void Supervisor::MarkStarted(Run run, WallTime at) {
 
 void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   Outcome out = Classify(rec);
+  std::optional<AgentResult> result;
+  std::optional<Usage> usage;
+  if (const AgentOptions* agent = agents_.Find(run.agent)) {
+    result = ReadAgentResult(*agent, runner_.Dir(run.id.str()).File("stdout.log"));
+    if (result->has_usage) usage = PricedUsage(*agent, result->usage);
+    // Exit code 0 is not success when the agent itself reported a failure or a refused
+    // permission: the job was not done.
+    if (out.status == RunStatus::kCompleted && result->error) {
+      out = {RunStatus::kFailed, reason::kAgentError, *result->error};
+    }
+  }
   auto blocked = runner_.Blocked(run.id.str());
+  std::optional<Changes> changes;
+  if (auto cs = workspace::ReadChanges(runner_.Dir(run.id.str()).File("changes.json")); cs.ok()) {
+    changes = Changes{cs->kind, cs->before_sha, cs->after_sha, cs->files_changed};
+  }
   UpdateRun(run.id, [&](Run& r) {
     r.network_blocked = blocked;
     if (IsTerminal(r.status)) return false;
+    if (changes) r.changes = changes;
     r.status = out.status;
     r.reason = std::string(out.reason);
     r.phase = std::string(kPhaseDone);
     r.progress = 100;
     r.exit_code = rec.exit_code;
     if (out.message) r.error_message = out.message;
+    if (usage) r.usage = usage;
+    if (result && !result->final_message.empty()) r.final_message = result->final_message;
     if (rec.started_at) r.started_at = rec.started_at;
     if (!r.started_at) r.started_at = rec.ended_at;
     r.ended_at = rec.ended_at;

@@ -29,6 +29,7 @@
 namespace outpost {
 
 class NotifySocket;
+class SecretStore;
 
 struct ReaperStats {
   std::int64_t supervisor_lost = 0;      // runs failed because their shim vanished
@@ -50,8 +51,9 @@ struct SupervisorSnapshot {
 
 class Supervisor {
  public:
+  // `secrets` (may be null) supplies the values of a run's secrets at launch.
   Supervisor(RunStore& store, Runner& runner, const AgentRegistry& agents, Clock& clock,
-             const Options& opts);
+             const Options& opts, const SecretStore* secrets = nullptr);
   ~Supervisor();
 
   // Recovers what the store and the run directories say, then starts the loop thread.
@@ -88,6 +90,7 @@ class Supervisor {
   const AgentRegistry& agents_;
   Clock& clock_;
   const Options& opts_;
+  const SecretStore* secrets_;
   std::unique_ptr<NotifySocket> notify_;
   int wake_fd_ = -1;
 

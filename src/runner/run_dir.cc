@@ -113,11 +113,16 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
                  {"grace_seconds", spec.grace_seconds},
                  {"notify_socket", spec.notify_socket},
                  {"sandbox", SandboxToJson(spec.sandbox)}};
+  if (!spec.redact.empty()) o["redact"] = ToArray(spec.redact);
   if (spec.inactivity_timeout_seconds) {
     o["inactivity_timeout_seconds"] = *spec.inactivity_timeout_seconds;
   }
   if (spec.repo_url) o["repo_url"] = *spec.repo_url;
   if (spec.branch) o["branch"] = *spec.branch;
+  if (!spec.repo_cache_dir.empty()) o["repo_cache_dir"] = spec.repo_cache_dir;
+  if (spec.git_token) o["git_token"] = *spec.git_token;
+  if (!spec.context_level.empty()) o["context_level"] = spec.context_level;
+  if (spec.task_arg_index) o["task_arg_index"] = *spec.task_arg_index;
   return WriteObject(File("spec.json"), o);
 }
 
@@ -147,8 +152,17 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.grace_seconds = GetInt32(o, "grace_seconds").value_or(spec.grace_seconds);
   spec.repo_url = GetString(o, "repo_url");
   spec.branch = GetString(o, "branch");
+  spec.repo_cache_dir = GetString(o, "repo_cache_dir").value_or("");
+  spec.git_token = GetString(o, "git_token");
+  spec.context_level = GetString(o, "context_level").value_or("");
+  spec.task_arg_index = GetInt32(o, "task_arg_index");
   spec.notify_socket = GetString(o, "notify_socket").value_or("");
   spec.sandbox = SandboxFromJson(o);
+  if (const json::value* r = o.if_contains("redact"); r != nullptr && r->is_array()) {
+    for (const auto& v : r->as_array()) {
+      if (v.is_string()) spec.redact.emplace_back(v.as_string());
+    }
+  }
   return spec;
 }
 

@@ -10,6 +10,8 @@
 //     stderr.log    the agent's stderr, appended as it comes
 //     shim.log      the shim's own diagnostics
 //     exit.json     written last, atomically, by the shim: how the run ended (ExitRecord)
+//     context.md    the context prepended to the task (runs with a repo)
+//     changes.json  what the agent changed, with diff.patch and changes.bundle (workspace/)
 //     workspace/    the agent's working directory
 //
 // Every JSON file is written with WriteFileAtomic, so a reader sees all of it or none.
@@ -56,7 +58,18 @@ struct LaunchSpec {
   int grace_seconds = 10;                         // SIGTERM -> SIGKILL on cancel/timeout
   std::optional<std::string> repo_url;            // cloned into the workspace before the agent runs
   std::optional<std::string> branch;
+  // Repository checkout (workspace/): the mirror cache root (<data_dir>/repos), the HTTPS token
+  // git gets through its environment only (spec.json is 0600; never in the agent's env), the
+  // context level ("" = no context) and which argv element holds the task (it is replaced by
+  // the task with the context prepended).
+  std::string repo_cache_dir;
+  std::optional<std::string> git_token;
+  std::string context_level;
+  std::optional<int> task_arg_index;
   std::string notify_socket;  // unix datagram socket of the server ("" = none)
+  // Secret values in env: replaced by [REDACTED] in stdout.log/stderr.log (secrets/redactor.h).
+  // Never logged; spec.json is 0600.
+  std::vector<std::string> redact;
   SandboxSpec sandbox;
 };
 

@@ -111,6 +111,7 @@ struct Run {
   std::optional<WallTime> cancel_requested_at;
   std::optional<Changes> changes;
   std::optional<Usage> usage;
+  std::optional<std::string> final_message;  // the agent's last message (agents/parsers)
   std::vector<BlockedConnection> network_blocked;
   int progress = 0;
   std::string owner;  // id of the control-plane replica that supervises it

@@ -76,6 +76,7 @@ json::object RunToJson(const Run& r, bool internal) {
   }
   o["exitCode"] = Opt(r.exit_code);
   o["errorMessage"] = Opt(r.error_message);
+  o["finalMessage"] = Opt(r.final_message);
   o["cancelReason"] = Opt(r.cancel_reason);
   o["cancelRequestedAt"] = OptTime(r.cancel_requested_at);
   if (r.changes) {
@@ -162,6 +163,7 @@ Result<Run> RunFromJson(const json::object& o) {
   r.ended_at = ReadTime(o, "endedAt");
   r.exit_code = ReadInt(o, "exitCode");
   r.error_message = GetString(o, "errorMessage");
+  r.final_message = GetString(o, "finalMessage");
   r.cancel_reason = GetString(o, "cancelReason");
   r.cancel_requested_at = ReadTime(o, "cancelRequestedAt");
   if (auto it = o.find("changes"); it != o.end() && it->value().is_object()) {

@@ -24,6 +24,11 @@
 #include "runner/shim/deadlines.h"
 #include "runner/shim/sandbox_prep.h"
 #include "runner/shim/spawn.h"
+#include "secrets/redactor.h"
+#include "workspace/collect.h"
+#include "workspace/context.h"
+#include "workspace/prepare.h"
+#include "workspace/repo_spec.h"
 
 // One process, one thread, one poll loop: the agent's two pipes plus a signalfd. Signals are
 // blocked and read from the signalfd so that SIGCHLD/SIGUSR1/SIGTERM are ordinary events of
@@ -41,7 +46,7 @@ namespace {
 
 constexpr int kLeftoverGraceMs = 2000;    // after a normal exit, daemons get this much
 constexpr Millis kDrainLimit{5000};       // pipes left open by a process outside the tree
-constexpr std::size_t kTailBytes = 4096;  // of git's stderr, for the repo_error message
+constexpr std::size_t kTailBytes = 4096;  // of git's stdout/stderr (workspace::Prepare)
 constexpr std::size_t kReadChunk = 65536;
 constexpr Millis kDiskCheckInterval{2000};
 
@@ -51,24 +56,8 @@ struct Stream {
   int sink = -1;  // an O_APPEND file
   std::int64_t bytes = 0;
   std::string* tail = nullptr;  // keeps the last kTailBytes when set
+  Redactor* redactor = nullptr;  // when set, what reaches `sink` is redacted (bytes counts it)
 };
-
-// The last n non-empty lines of text, joined by "; " (git's "fatal: ..." is the last one).
-std::string LastLines(std::string_view text, std::size_t n) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    if (!line.empty()) lines.push_back(line);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-  }
-  std::string out;
-  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) {
-    if (!out.empty()) out += "; ";
-    out += lines[i];
-  }
-  return out;
-}
 
 std::string DescribeStatus(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -101,6 +90,9 @@ class Shim {
   Status Setup();
   bool CancelledBeforeStart();
   bool Clone();
+  Result<workspace::GitOutput> RunGit(const workspace::GitCommand& cmd);
+  void AddContext();
+  void CollectChanges();
   Status PrepareSandbox();
   Status StartSandbox();
   bool StartAgent(Stream& out, Stream& err);
@@ -112,6 +104,7 @@ class Shim {
   void CheckDisk(MonoTime now);
   void Pump(std::vector<Stream*>& streams, int timeout_ms);
   void ReadStream(Stream& s);
+  void Emit(Stream& s, std::string_view data);
   void HandleSignals();
   void ReapAll();
   void RequestStop(std::string_view outcome, std::string message);
@@ -138,6 +131,7 @@ class Shim {
   std::optional<int> watched_status_;  // its wait status once reaped
   std::optional<std::string> stop_;    // the stop outcome once decided
   ExitRecord rec_;
+  std::optional<workspace::Prepared> prepared_;  // once the checkout is made
   // Sandbox only.
   std::string bwrap_;                      // absolute, resolved at start
   std::optional<sandbox::Cgroup> cgroup_;  // once created
@@ -168,18 +162,25 @@ int Shim::Run() {
   Status dirs = spec_.sandbox.enabled ? PrepareSandbox() : MakeDirs(spec_.workspace, 0755);
   if (!dirs.ok()) return StartFailed(dirs.message());
   if (spec_.repo_url && !Clone()) return Finish();
+  AddContext();
   if (spec_.sandbox.enabled) {
     if (Status st = StartSandbox(); !st.ok()) return StartFailed(st.message());
   }
   Stream out, err;
+  // One per stream: a secret split between two reads of the same pipe is still caught.
+  Redactor out_redactor(spec_.redact), err_redactor(spec_.redact);
+  out.redactor = &out_redactor;
+  err.redactor = &err_redactor;
   if (!StartAgent(out, err)) return Finish();
   std::vector<Stream*> streams{&out, &err};
   Watch(streams, /*inactivity=*/true);
   EndChild(watched_pid_, streams);
+  for (Stream* s : streams) Emit(*s, s->redactor->Flush());
   rec_.stdout_bytes = out.bytes;
   rec_.stderr_bytes = err.bytes;
   ::close(out.sink);
   ::close(err.sink);
+  CollectChanges();
   return Finish();
 }
 
@@ -215,40 +216,104 @@ bool Shim::CancelledBeforeStart() {
   return true;
 }
 
+// The checkout (workspace::Prepare) runs every git through RunGit, i.e. through this loop, so
+// a cancel or the total deadline stops a long clone. It runs as root, outside the sandbox:
+// the token never enters it.
 bool Shim::Clone() {
-  std::vector<std::string> argv{"git", "clone"};
-  if (spec_.branch) argv.insert(argv.end(), {"--branch", *spec_.branch});
-  argv.insert(argv.end(), {"--", *spec_.repo_url, spec_.workspace});
-  int fds[2];
-  if (!MakePipe(fds)) {
+  struct LoopGit : workspace::GitExec {
+    explicit LoopGit(Shim& s) : shim(s) {}
+    Result<workspace::GitOutput> Run(const workspace::GitCommand& c) override {
+      return shim.RunGit(c);
+    }
+    Shim& shim;
+  } git(*this);
+  const std::string cache =
+      spec_.repo_cache_dir.empty() ? dir_.File("repo-cache") : spec_.repo_cache_dir;
+  Log("preparing " + workspace::WithoutCredentials(*spec_.repo_url));
+  Result<workspace::Prepared> p = workspace::Prepare(
+      git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, spec_.git_token});
+  if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
+  if (!p.ok()) {
     rec_.outcome = outcome::kRepoError;
-    rec_.message = std::string("pipe: ") + std::strerror(errno);
+    rec_.message = p.status().message();
     return false;
   }
-  Log("cloning " + *spec_.repo_url);
-  Result<int> pid = shim::Spawn({argv, shim::EnvironWith("GIT_TERMINAL_PROMPT", "0"), "", log_fd_,
-                                 fds[1], /*new_session=*/false});
-  ::close(fds[1]);
-  std::string tail;
-  Stream err{fds[0], log_fd_, 0, &tail};
-  std::vector<Stream*> streams{&err};
+  prepared_ = *p;
+  Log("checked out " + p->branch + " at " + p->before_sha +
+      (p->cache_created ? " (new mirror)" : " (mirror fetched)"));
+  return true;
+}
+
+// git's status is not the agent's: it is kept out of the exit record.
+Result<workspace::GitOutput> Shim::RunGit(const workspace::GitCommand& cmd) {
+  int ofd[2], efd[2];
+  if (!MakePipe(ofd)) return Internal(std::string("pipe: ") + std::strerror(errno));
+  if (!MakePipe(efd)) {
+    ::close(ofd[0]);
+    ::close(ofd[1]);
+    return Internal(std::string("pipe: ") + std::strerror(errno));
+  }
+  Result<int> pid =
+      shim::Spawn({cmd.argv, cmd.env, cmd.cwd, ofd[1], efd[1], /*new_session=*/false});
+  ::close(ofd[1]);
+  ::close(efd[1]);
+  workspace::GitOutput result;
+  Stream out{ofd[0], log_fd_, 0, &result.out};
+  Stream err{efd[0], log_fd_, 0, &result.err};
+  std::vector<Stream*> streams{&out, &err};
   if (pid.ok()) {
     watched_pid_ = *pid;
     Watch(streams, /*inactivity=*/false);
     EndChild(*pid, streams);
   }
-  if (err.fd >= 0) ::close(err.fd);
-  // git's status is not the agent's: keep it out of the exit record.
+  for (Stream* s : streams) {
+    if (s->fd >= 0) ::close(s->fd);
+  }
   const std::optional<int> status = watched_status_;
   watched_pid_ = -1;
   watched_status_.reset();
-  if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
-  if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return true;
-  rec_.outcome = outcome::kRepoError;
-  rec_.message =
-      !pid.ok() ? "git clone: " + pid.status().message()
-                : "git clone " + DescribeStatus(status.value_or(0)) + ": " + LastLines(tail, 3);
-  return false;
+  if (!pid.ok()) return pid.status();
+  if (stop_) return Unavailable("stopped: " + rec_.message);
+  result.exit_code = status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  return result;
+}
+
+// The original's v1 context injection: sections of the checked-out repository, prepended to
+// the task in the argv element that holds it, and kept as context.md.
+void Shim::AddContext() {
+  if (!prepared_ || spec_.context_level.empty() || !spec_.task_arg_index) return;
+  const auto index = static_cast<std::size_t>(*spec_.task_arg_index);
+  if (index >= spec_.argv.size()) return;
+  auto repo = workspace::ParseRepoSpec(*spec_.repo_url, /*allow_local=*/true);
+  workspace::Context c = workspace::AssembleContext(
+      spec_.workspace, repo.ok() ? repo->name : "repo", spec_.context_level, clock_.Now(),
+      spec_.run_id);
+  if (Status st = WriteFileAtomic(dir_.File("context.md"), c.text, 0600); !st.ok()) {
+    Log("context.md not written: " + st.message());
+  }
+  spec_.argv[index] = workspace::EnrichTask(c.text, spec_.argv[index]);
+  Log("context " + spec_.context_level + ": " + std::to_string(c.tokens) + "/" +
+      std::to_string(c.budget) + " tokens, " + std::to_string(c.sections.size()) + " sections, " +
+      std::to_string(c.redactions) + " redactions");
+}
+
+// After the agent (and everything it started) is gone, also after a timeout or cancel: the
+// partial work is kept. The workspace is the agent's now; workspace::Collect never runs
+// anything from it.
+void Shim::CollectChanges() {
+  if (!prepared_) return;
+  workspace::SpawnGitExec git(std::chrono::seconds(300));
+  Result<workspace::ChangeSet> c = workspace::Collect(
+      git, {spec_.workspace, prepared_->before_sha, dir_.path(), prepared_->cache_dir});
+  if (!c.ok()) {
+    Log("changes not collected: " + c.status().message());
+    return;
+  }
+  if (Status st = workspace::WriteChanges(dir_.File("changes.json"), *c); !st.ok()) {
+    Log("changes.json not written: " + st.message());
+    return;
+  }
+  Log("changes: " + c->kind + ", " + std::to_string(c->files_changed.size()) + " files");
 }
 
 Status Shim::PrepareSandbox() {
@@ -388,13 +453,22 @@ void Shim::ReadStream(Stream& s) {
     return;
   }
   std::string_view data(buf, static_cast<std::size_t>(n));
-  if (Status st = WriteAll(s.sink, data); !st.ok()) Log("cannot write output: " + st.message());
-  s.bytes += n;
+  if (s.redactor != nullptr) {
+    Emit(s, s.redactor->Feed(data));
+  } else {
+    Emit(s, data);
+  }
   last_output_ = clock_.Mono();
   if (s.tail != nullptr) {
     s.tail->append(data);
     if (s.tail->size() > kTailBytes) s.tail->erase(0, s.tail->size() - kTailBytes);
   }
+}
+
+void Shim::Emit(Stream& s, std::string_view data) {
+  if (data.empty()) return;
+  if (Status st = WriteAll(s.sink, data); !st.ok()) Log("cannot write output: " + st.message());
+  s.bytes += static_cast<std::int64_t>(data.size());
 }
 
 void Shim::HandleSignals() {

@@ -1,0 +1,77 @@
+// The parser of each output format; each .cc documents its format. Use MakeParser (parser.h).
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include "agents/parsers/parser.h"
+
+namespace outpost::parsers {
+
+class ClaudeParser : public OutputParser {  // claude-stream-json
+ public:
+  void Line(std::string_view line) override;
+  AgentResult Finish() override;
+
+ private:
+  void Message(const boost::json::object& o, bool assistant);
+  void Result(const boost::json::object& o);
+
+  std::string last_text_;
+  std::string last_message_id_;
+  TokenUsage message_usage_;
+  bool saw_result_ = false;
+};
+
+class CodexParser : public OutputParser {  // codex-json
+ public:
+  void Line(std::string_view line) override;
+  AgentResult Finish() override;
+
+ private:
+  void Item(const boost::json::object& item, bool completed);
+
+  std::string last_message_;
+  std::optional<std::string> pending_error_;  // an `error` event not (yet) followed by success
+};
+
+class GeminiParser : public OutputParser {  // gemini-stream-json
+ public:
+  void Line(std::string_view line) override;
+  AgentResult Finish() override;
+
+ private:
+  void Result(const boost::json::object& o);
+  void EndMessage();
+
+  std::string current_;       // assistant deltas since the last non-assistant event
+  std::string last_message_;  // the last complete assistant message
+};
+
+class AiderParser : public OutputParser {  // aider-text
+ public:
+  void Line(std::string_view line) override;
+  AgentResult Finish() override;
+
+ private:
+  std::string text_;  // everything but the token lines, for the final message
+};
+
+class GrokParser : public OutputParser {  // grok (agents/grok_events.h)
+ public:
+  void Line(std::string_view line) override;
+  AgentResult Finish() override;
+
+ private:
+  std::string last_message_;
+};
+
+class PlainParser : public OutputParser {  // plain: the output's tail is the final message
+ public:
+  void Line(std::string_view line) override;
+  AgentResult Finish() override;
+
+ private:
+  std::string tail_;
+};
+
+}  // namespace outpost::parsers

@@ -1,0 +1,35 @@
+// Which secrets a run gets, and whether an agent can run for want of one. The server-side half
+// of secret handling: values are read from the SecretStore only when a run is launched, put in
+// the agent's environment and in LaunchSpec::redact (so the shim redacts them from the logs),
+// and never logged.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/options.h"
+#include "runner/run_dir.h"
+#include "secrets/secret_store.h"
+#include "store/run.h"
+
+namespace outpost {
+
+// Names a dispatch may not request in additionalSecrets: cloud credentials and the agents' own
+// API keys (outpost-original-spec §5.3), which only an agent's required_secrets deliver.
+bool IsProtectedSecretName(std::string_view name);
+
+// Why `agent` cannot run for want of a secret ("agent claude needs secret ANTHROPIC_API_KEY,
+// which is not configured (...)"), or nullopt when every required secret is in `secrets` (or
+// set in the agent's configured env). A null store has no secrets.
+std::optional<std::string> MissingSecretReason(const AgentOptions& agent,
+                                               const SecretStore* secrets,
+                                               const std::string& secrets_dir);
+
+// Adds the agent's required secrets and the run's additional secrets to spec.env and their
+// values to spec.redact. Returns the names it could not read (the caller logs names only).
+std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run,
+                                       const SecretStore* secrets, LaunchSpec& spec);
+
+}  // namespace outpost

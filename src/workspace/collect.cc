@@ -1,0 +1,193 @@
+#include "workspace/collect.h"
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "common/files.h"
+#include "common/json_util.h"
+
+// The workspace's .git belongs to the agent: its config may name an fsmonitor, hooks, clean
+// filters or textconv drivers, and `git add`/`git diff` would run them as root. So the
+// working tree is only ever read with GIT_DIR pointing at a scratch repository of ours whose
+// objects/info/alternates lists the workspace's object store: the agent's objects are data,
+// its configuration is never read. Only `rev-parse HEAD` runs in the agent's repository, with
+// the dangerous settings overridden on the command line (which wins over any file).
+namespace outpost::workspace {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+const std::vector<std::string> kHardened{
+    "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+    "-c", "safe.directory=*",     "-c", "protocol.allow=never",
+    "-c", "diff.external="};
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+class Scratch {
+ public:
+  Scratch(GitExec& git, const CollectRequest& req) : git_(git), req_(req) {
+    dir_ = req.run_dir + "/.collect";
+    home_ = dir_ + "/home";
+    shadow_ = dir_ + "/shadow.git";
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Status Init() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    OUTPOST_RETURN_IF_ERROR(MakeDirs(home_, 0700));
+    OUTPOST_RETURN_IF_ERROR(
+        Git({"init", "--quiet", "--bare", "--template=", shadow_}, false).status());
+    std::string alternates = req_.workspace + "/.git/objects\n";
+    if (!req_.cache_dir.empty()) alternates += req_.cache_dir + "/objects\n";
+    OUTPOST_RETURN_IF_ERROR(MakeDirs(shadow_ + "/objects/info", 0700));
+    return WriteFileAtomic(shadow_ + "/objects/info/alternates", alternates, 0600);
+  }
+
+  // In the agent's repository: HEAD only.
+  std::optional<std::string> AgentHead() {
+    std::vector<std::string> args = kHardened;
+    args.insert(args.end(),
+                {"-C", req_.workspace, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"});
+    auto out = Run(std::move(args), {});
+    if (!out.ok() || out->empty()) return std::nullopt;
+    return Trim(*out);
+  }
+
+  // In our scratch repository, against the workspace as work tree, with our own index.
+  Result<std::string> Git(std::vector<std::string> args, bool with_tree = true) {
+    std::vector<std::string> full = kHardened;
+    full.insert(full.end(), args.begin(), args.end());
+    std::vector<std::string> extra{"GIT_DIR=" + shadow_, "GIT_INDEX_FILE=" + dir_ + "/index"};
+    if (with_tree) extra.push_back("GIT_WORK_TREE=" + req_.workspace);
+    return Run(std::move(full), extra);
+  }
+
+ private:
+  Result<std::string> Run(std::vector<std::string> args, const std::vector<std::string>& extra) {
+    args.insert(args.begin(), "git");
+    std::vector<std::string> env = GitEnv(home_, std::nullopt);
+    env.insert(env.end(), extra.begin(), extra.end());
+    GitCommand cmd{std::move(args), std::move(env), req_.workspace};
+    Result<GitOutput> out = git_.Run(cmd);
+    if (!out.ok()) return out.status();
+    if (out->exit_code != 0) return FailedPrecondition(Describe(cmd, *out));
+    return std::move(out->out);
+  }
+
+  GitExec& git_;
+  const CollectRequest& req_;
+  std::string dir_, home_, shadow_;
+};
+
+std::vector<std::string> SplitNul(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    std::size_t end = s.find('\0', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The working tree as a tree object: the base commit's index, then `add -A` (so files that
+// are tracked but match .gitignore stay, new untracked files come in).
+Result<std::string> WorkTree(Scratch& s, const std::string& base) {
+  OUTPOST_RETURN_IF_ERROR(s.Git({"read-tree", base}).status());
+  OUTPOST_RETURN_IF_ERROR(s.Git({"add", "-A", "--", "."}).status());
+  auto tree = s.Git({"write-tree"});
+  if (!tree.ok()) return tree.status();
+  return Trim(*tree);
+}
+
+}  // namespace
+
+Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req) {
+  ChangeSet c;
+  c.before_sha = req.before_sha;
+  Scratch s(git, req);
+  OUTPOST_RETURN_IF_ERROR(s.Init());
+  c.after_sha = s.AgentHead();
+  // The agent's HEAD may name something we cannot read (a broken .git): diff from `before`.
+  const std::string after = c.after_sha.value_or(req.before_sha);
+  if (after != req.before_sha && !s.Git({"cat-file", "-e", after + "^{commit}"}).ok()) {
+    return FailedPrecondition("the workspace's HEAD " + after + " cannot be read");
+  }
+  Result<std::string> tree = WorkTree(s, after);
+  if (!tree.ok()) return tree.status();
+  auto before_tree = s.Git({"rev-parse", req.before_sha + "^{tree}"});
+  if (!before_tree.ok()) return before_tree.status();
+  if (after != req.before_sha) {
+    c.kind = change_kind::kCommitted;
+  } else if (*tree != Trim(*before_tree)) {
+    c.kind = change_kind::kUncommitted;
+  } else {
+    return c;
+  }
+  auto names = s.Git({"diff", "--name-only", "-z", "--no-renames", req.before_sha, *tree});
+  if (!names.ok()) return names.status();
+  c.files_changed = SplitNul(*names);
+  const std::string patch = req.run_dir + "/diff.patch";
+  OUTPOST_RETURN_IF_ERROR(s.Git({"diff", "--binary", "--full-index", "--no-ext-diff",
+                                 "--no-textconv", "--output=" + patch, req.before_sha, *tree})
+                              .status());
+  c.patch = true;
+  if (c.kind == change_kind::kCommitted) {
+    auto count = s.Git({"rev-list", "--count", req.before_sha + ".." + after});
+    if (count.ok() && Trim(*count) != "0") {
+      OUTPOST_RETURN_IF_ERROR(s.Git({"update-ref", "--no-deref", "HEAD", after}, false).status());
+      OUTPOST_RETURN_IF_ERROR(s.Git({"bundle", "create", "--quiet", req.run_dir + "/changes.bundle",
+                                     req.before_sha + "..HEAD"},
+                                    false)
+                                  .status());
+      c.bundle = true;
+    }
+  }
+  return c;
+}
+
+Status WriteChanges(const std::string& path, const ChangeSet& c) {
+  json::array files;
+  for (const auto& f : c.files_changed) files.emplace_back(f);
+  json::object o{{"kind", c.kind},
+                 {"before_sha", c.before_sha ? json::value(*c.before_sha) : nullptr},
+                 {"after_sha", c.after_sha ? json::value(*c.after_sha) : nullptr},
+                 {"files_changed", std::move(files)},
+                 {"patch", c.patch},
+                 {"bundle", c.bundle}};
+  return WriteFileAtomic(path, ToJson(o) + "\n", 0600);
+}
+
+Result<ChangeSet> ReadChanges(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  Result<json::value> v = ParseJson(*text);
+  if (!v.ok() || !v->is_object()) return Internal(path + ": not a JSON object");
+  const json::object& o = v->as_object();
+  ChangeSet c;
+  std::optional<std::string> kind = GetString(o, "kind");
+  if (!kind) return Internal(path + ": missing \"kind\"");
+  c.kind = *kind;
+  c.before_sha = GetString(o, "before_sha");
+  c.after_sha = GetString(o, "after_sha");
+  if (const json::value* f = o.if_contains("files_changed"); f != nullptr && f->is_array()) {
+    for (const auto& e : f->as_array()) {
+      if (e.is_string()) c.files_changed.emplace_back(e.as_string());
+    }
+  }
+  c.patch = GetBool(o, "patch").value_or(false);
+  c.bundle = GetBool(o, "bundle").value_or(false);
+  return c;
+}
+
+}  // namespace outpost::workspace

@@ -1,0 +1,51 @@
+// What the agent changed, computed after it ended (also after a timeout or cancel, so that
+// partial work is kept), and written beside the run's other files:
+//
+//   <run-dir>/changes.json    ChangeSet
+//   <run-dir>/diff.patch      `git diff --binary` from the before commit to the working tree
+//                             (commits and uncommitted work, new files included); absent: none
+//   <run-dir>/changes.bundle  the new commits (before..HEAD) when there are any
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "workspace/git.h"
+
+namespace outpost::workspace {
+
+namespace change_kind {
+inline constexpr std::string_view kNone = "none";
+inline constexpr std::string_view kCommitted = "committed";      // HEAD moved
+inline constexpr std::string_view kUncommitted = "uncommitted";  // only the working tree differs
+}  // namespace change_kind
+
+struct ChangeSet {
+  std::string kind = std::string(change_kind::kNone);
+  std::optional<std::string> before_sha;
+  std::optional<std::string> after_sha;    // nullopt: the agent left no readable HEAD
+  std::vector<std::string> files_changed;  // paths relative to the repository root
+  bool patch = false;                      // diff.patch written
+  bool bundle = false;                     // changes.bundle written
+};
+
+struct CollectRequest {
+  std::string workspace;   // the agent's checkout
+  std::string before_sha;  // Prepared::before_sha
+  std::string run_dir;     // where the files go; a scratch dir is made and removed in it
+  std::string cache_dir;  // the mirror (objects of `before` if the agent broke its .git); may be ""
+};
+
+// Never executes anything the agent wrote: the working tree is read through a private git
+// directory of ours (objects borrowed from the workspace by alternates, no config, hooks or
+// attributes drivers of the agent's), and every git runs with GitEnv and protocol.allow=never.
+// Errors: kFailedPrecondition with git's message, or a status of `git`.
+Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req);
+
+Status WriteChanges(const std::string& path, const ChangeSet& c);
+// kNotFound when the file is absent, kInternal when it is malformed.
+Result<ChangeSet> ReadChanges(const std::string& path);
+
+}  // namespace outpost::workspace

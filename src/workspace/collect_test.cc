@@ -1,0 +1,145 @@
+#include "workspace/collect.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "workspace/prepare.h"
+#include "workspace/test_git.h"
+
+namespace outpost::workspace {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::MakeRepo;
+using testing::Read;
+using testing::Sh;
+using ::testing::UnorderedElementsAre;
+using testing::Write;
+
+class CollectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::TempDir();
+    origin_ = root_ + "/origin";
+    MakeRepo(origin_);
+    Sh("cd " + origin_ +
+       " && printf 'build/\\n' > .gitignore && mkdir -p build && "
+       "echo tracked > build/kept.txt && git add .gitignore && git add -f build/kept.txt && "
+       "git commit -q -m ignore");
+    ws_ = root_ + "/ws";
+    run_dir_ = root_ + "/run";
+    std::filesystem::create_directories(run_dir_);
+    auto p = Prepare(git_, {origin_, std::nullopt, root_ + "/repos", ws_, std::nullopt});
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    prepared_ = *p;
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  ChangeSet CollectOk() {
+    auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/.collect"));
+    return c.ok() ? *c : ChangeSet{};
+  }
+  // A fresh clone of the origin at the before commit, to apply results to.
+  std::string CheckoutBefore() {
+    const std::string dir = root_ + "/verify";
+    Sh("git clone -q " + origin_ + " " + dir + " && git -C " + dir + " checkout -q " +
+       prepared_.before_sha);
+    return dir;
+  }
+
+  SpawnGitExec git_;
+  std::string root_, origin_, ws_, run_dir_;
+  Prepared prepared_;
+};
+
+TEST_F(CollectTest, UntouchedWorkspaceIsNone) {
+  ChangeSet c = CollectOk();
+  EXPECT_EQ(c.kind, "none");
+  EXPECT_EQ(c.after_sha, prepared_.before_sha);
+  EXPECT_TRUE(c.files_changed.empty());
+  EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/diff.patch"));
+  EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/changes.bundle"));
+}
+
+TEST_F(CollectTest, EditedAndNewFilesAreUncommittedAndThePatchApplies) {
+  Write(ws_ + "/README.md", "hello\nworld\n");
+  Write(ws_ + "/src/new.txt", "brand new\n");
+  Write(ws_ + "/build/ignored.o", "not wanted\n");
+  ChangeSet c = CollectOk();
+  EXPECT_EQ(c.kind, "uncommitted");
+  EXPECT_EQ(c.after_sha, prepared_.before_sha);
+  EXPECT_THAT(c.files_changed, UnorderedElementsAre("README.md", "src/new.txt"));
+  EXPECT_TRUE(c.patch);
+  EXPECT_FALSE(c.bundle);
+  const std::string dir = CheckoutBefore();
+  Sh("git -C " + dir + " apply " + run_dir_ + "/diff.patch");
+  EXPECT_EQ(Read(dir + "/README.md"), "hello\nworld\n");
+  EXPECT_EQ(Read(dir + "/src/new.txt"), "brand new\n");
+  // The agent's own index was not touched: the new file is still untracked there.
+  EXPECT_EQ(Sh("git -C " + ws_ + " status --porcelain -- src"), "?? src/");
+}
+
+TEST_F(CollectTest, DeletedTrackedFileUnderAnIgnoredDirIsAChange) {
+  std::filesystem::remove(ws_ + "/build/kept.txt");
+  ChangeSet c = CollectOk();
+  EXPECT_EQ(c.kind, "uncommitted");
+  EXPECT_THAT(c.files_changed, ElementsAre("build/kept.txt"));
+}
+
+TEST_F(CollectTest, CommitsAreCommittedWithABundleAndUncommittedWorkOnTop) {
+  Sh("cd " + ws_ +
+     " && echo feature > feature.txt && git add feature.txt && "
+     "git commit -q -m feature");
+  const std::string head = Sh("git -C " + ws_ + " rev-parse HEAD");
+  Write(ws_ + "/README.md", "hello\nafter the commit\n");
+  ChangeSet c = CollectOk();
+  EXPECT_EQ(c.kind, "committed");
+  EXPECT_EQ(c.before_sha, prepared_.before_sha);
+  EXPECT_EQ(c.after_sha, head);
+  EXPECT_THAT(c.files_changed, UnorderedElementsAre("README.md", "feature.txt"));
+  ASSERT_TRUE(c.bundle);
+  const std::string dir = CheckoutBefore();
+  Sh("git -C " + dir + " bundle verify -q " + run_dir_ + "/changes.bundle");
+  Sh("git -C " + dir + " fetch -q " + run_dir_ + "/changes.bundle HEAD");
+  EXPECT_EQ(Sh("git -C " + dir + " rev-parse FETCH_HEAD"), head);
+  Sh("git -C " + dir + " apply " + run_dir_ + "/diff.patch");
+  EXPECT_EQ(Read(dir + "/feature.txt"), "feature\n");
+  EXPECT_EQ(Read(dir + "/README.md"), "hello\nafter the commit\n");
+}
+
+TEST_F(CollectTest, NothingTheAgentConfiguredIsExecuted) {
+  const std::string marker = root_ + "/pwned";
+  const std::string evil = "touch " + marker;
+  Sh("cd " + ws_ + " && git config core.fsmonitor '" + evil + "' && git config filter.x.clean '" +
+     evil + "' && git config diff.x.textconv '" + evil + "' && git config diff.external '" + evil +
+     "' && printf '* filter=x diff=x\\n' > .gitattributes && printf '#!/bin/sh\\n" + evil +
+     "\\n' > .git/hooks/post-index-change && chmod +x .git/hooks/post-index-change");
+  Write(ws_ + "/README.md", "changed\n");
+  ChangeSet c = CollectOk();
+  EXPECT_EQ(c.kind, "uncommitted");
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_F(CollectTest, ChangesJsonRoundTrips) {
+  ChangeSet c;
+  c.kind = "committed";
+  c.before_sha = "a";
+  c.after_sha = "b";
+  c.files_changed = {"x", "y z"};
+  c.patch = c.bundle = true;
+  ASSERT_TRUE(WriteChanges(run_dir_ + "/changes.json", c).ok());
+  auto back = ReadChanges(run_dir_ + "/changes.json");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->kind, "committed");
+  EXPECT_EQ(back->after_sha, "b");
+  EXPECT_THAT(back->files_changed, ElementsAre("x", "y z"));
+  EXPECT_TRUE(back->bundle);
+  EXPECT_EQ(ReadChanges(run_dir_ + "/absent.json").status().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace outpost::workspace

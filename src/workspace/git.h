@@ -1,0 +1,58 @@
+// Running git: the seam between the workspace logic and whoever starts processes. The shim
+// runs the checkout through its own event loop (so a cancel or deadline interrupts a clone);
+// tests and the post-run collection use SpawnGitExec.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace outpost::workspace {
+
+struct GitCommand {
+  std::vector<std::string> argv;  // argv[0] is "git", looked up in the PATH of `env`
+  std::vector<std::string> env;   // "KEY=VALUE": the whole environment
+  std::string cwd;                // "" = inherit
+};
+
+struct GitOutput {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string out;     // stdout
+  std::string err;     // the tail of stderr (git's "fatal: ..." is in it)
+};
+
+class GitExec {
+ public:
+  virtual ~GitExec() = default;
+  // Runs `cmd` to its end. A non-OK status means it could not run or was stopped (the shim:
+  // cancel or deadline); a git that ran and failed is OK with a nonzero exit_code.
+  virtual Result<GitOutput> Run(const GitCommand& cmd) = 0;
+};
+
+// posix_spawn + poll; a command running longer than `limit` is SIGKILLed (kUnavailable).
+// Thread-safe (no shared state); the caller must not reap children it did not start.
+class SpawnGitExec : public GitExec {
+ public:
+  explicit SpawnGitExec(std::chrono::seconds limit = std::chrono::seconds(600)) : limit_(limit) {}
+  Result<GitOutput> Run(const GitCommand& cmd) override;
+
+ private:
+  std::chrono::seconds limit_;
+};
+
+// The environment every git of ours runs with: PATH and locale only from the caller, HOME an
+// empty directory of ours, no system or global config, never a prompt, no credential helper
+// other than `token`'s (given to git through the environment: never argv, never a file).
+std::vector<std::string> GitEnv(const std::string& home, const std::optional<std::string>& token,
+                                const std::vector<std::string>& config = {});
+
+// The last `n` non-empty lines of git's stderr, joined by "; ".
+std::string LastLines(std::string_view text, std::size_t n = 3);
+
+// "git <args> exited with code 128: fatal: ..." for an error message.
+std::string Describe(const GitCommand& cmd, const GitOutput& out);
+
+}  // namespace outpost::workspace

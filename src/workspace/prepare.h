@@ -1,0 +1,41 @@
+// Preparing a run's checkout, outside the sandbox and before the agent starts: a bare mirror
+// per repository under the cache root (cloned once, fetched by later runs), then a private
+// copy of it as the workspace.
+//
+//   <cache_root>/<sha256 of url>/        bare mirror (`git clone --mirror`, then `fetch --prune`)
+//   <cache_root>/<sha256 of url>.lock    flock: one run at a time updates or copies the mirror
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "workspace/git.h"
+
+namespace outpost::workspace {
+
+struct PrepareRequest {
+  std::string url;                    // RepoSpec::url
+  std::optional<std::string> branch;  // nullopt: the remote's default branch
+  std::string cache_root;             // absolute; created when missing
+  std::string workspace;              // absolute; absent or an empty directory
+  std::optional<std::string> token;   // HTTPS token: given to git through the environment only
+};
+
+struct Prepared {
+  std::string cache_dir;       // the mirror
+  std::string branch;          // checked out
+  std::string before_sha;      // HEAD of the workspace
+  bool cache_created = false;  // false: an existing mirror was fetched
+};
+
+// The mirror directory for `url` under `cache_root`.
+std::string CacheDirFor(const std::string& cache_root, const std::string& url);
+
+// Blocks while another process prepares from the same mirror. The workspace's origin is `url`
+// without credentials, and no credential is written into it. Errors: what `git` reports
+// (kFailedPrecondition with git's last stderr lines: a repo_error), a status of `git`'s
+// (a stopped shim), or kInternal (the cache directory or lock cannot be made).
+Result<Prepared> Prepare(GitExec& git, const PrepareRequest& req);
+
+}  // namespace outpost::workspace

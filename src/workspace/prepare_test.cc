@@ -1,0 +1,174 @@
+#include "workspace/prepare.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "workspace/test_git.h"
+
+namespace outpost::workspace {
+namespace {
+
+using testing::MakeRepo;
+using testing::Read;
+using testing::Sh;
+
+// Records every command it runs, so tests can check what reached argv.
+class RecordingExec : public GitExec {
+ public:
+  Result<GitOutput> Run(const GitCommand& cmd) override {
+    for (const auto& a : cmd.argv) argv_ += a + " ";
+    return inner_.Run(cmd);
+  }
+  const std::string& argv() const { return argv_; }
+
+ private:
+  SpawnGitExec inner_;
+  std::string argv_;
+};
+
+class PrepareTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::TempDir();
+    origin_ = root_ + "/origin";
+    first_sha_ = MakeRepo(origin_, "trunk");
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  PrepareRequest Req(const std::string& ws, std::optional<std::string> branch = std::nullopt) {
+    return {origin_, std::move(branch), root_ + "/repos", root_ + "/" + ws, std::nullopt};
+  }
+
+  SpawnGitExec git_;
+  std::string root_, origin_, first_sha_;
+};
+
+TEST_F(PrepareTest, DetectsTheDefaultBranchAndRecordsTheBeforeSha) {
+  auto p = Prepare(git_, Req("ws"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->branch, "trunk");
+  EXPECT_EQ(p->before_sha, first_sha_);
+  EXPECT_TRUE(p->cache_created);
+  EXPECT_EQ(p->cache_dir, CacheDirFor(root_ + "/repos", origin_));
+  EXPECT_EQ(Sh("git -C " + root_ + "/ws rev-parse --abbrev-ref HEAD"), "trunk");
+  EXPECT_EQ(Read(root_ + "/ws/README.md"), "hello\n");
+}
+
+TEST_F(PrepareTest, CacheIsCreatedOnceThenFetched) {
+  ASSERT_TRUE(Prepare(git_, Req("ws1")).ok());
+  Sh("cd " + origin_ + " && echo two > two.txt && git add two.txt && git commit -q -m two");
+  const std::string second = Sh("git -C " + origin_ + " rev-parse HEAD");
+  auto p = Prepare(git_, Req("ws2"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_FALSE(p->cache_created);
+  EXPECT_EQ(p->before_sha, second);
+  EXPECT_EQ(Sh("git -C " + p->cache_dir + " rev-parse refs/heads/trunk"), second);
+  // The workspace is a copy: no object file is shared with the mirror.
+  EXPECT_EQ(Sh("git -C " + root_ + "/ws2 config --get-all remote.origin.url"), origin_);
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/ws2/.git/objects/info/alternates"));
+}
+
+TEST_F(PrepareTest, ChecksOutTheRequestedBranch) {
+  Sh("cd " + origin_ +
+     " && git checkout -q -b feature && echo f > f.txt && git add f.txt && "
+     "git commit -q -m f && git checkout -q trunk");
+  const std::string feature = Sh("git -C " + origin_ + " rev-parse feature");
+  auto p = Prepare(git_, Req("ws", "feature"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->branch, "feature");
+  EXPECT_EQ(p->before_sha, feature);
+  EXPECT_TRUE(std::filesystem::exists(root_ + "/ws/f.txt"));
+}
+
+TEST_F(PrepareTest, MissingBranchIsAGitError) {
+  auto p = Prepare(git_, Req("ws", "nope"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(p.status().message().find("nope"), std::string::npos) << p.status().message();
+}
+
+TEST_F(PrepareTest, NonexistentRepoFailsWithGitsMessageAndLeavesNoCache) {
+  PrepareRequest req = Req("ws");
+  req.url = root_ + "/does-not-exist";
+  auto p = Prepare(git_, req);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(p.status().message().find("git clone exited with code 128"), std::string::npos)
+      << p.status().message();
+  EXPECT_NE(p.status().message().find("does not exist"), std::string::npos) << p.status().message();
+  EXPECT_FALSE(std::filesystem::exists(CacheDirFor(req.cache_root, req.url)));
+  EXPECT_FALSE(std::filesystem::exists(CacheDirFor(req.cache_root, req.url) + ".tmp"));
+}
+
+TEST_F(PrepareTest, TokenNeverReachesArgvOrAnyGitConfig) {
+  const std::string token = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
+  PrepareRequest req = Req("ws");
+  req.token = token;
+  RecordingExec rec;
+  auto p = Prepare(rec, req);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(rec.argv().find(token), std::string::npos);
+  EXPECT_EQ(Read(root_ + "/ws/.git/config").find(token), std::string::npos);
+  EXPECT_EQ(Read(p->cache_dir + "/config").find(token), std::string::npos);
+  EXPECT_EQ(Sh("grep -rl " + token + " " + root_ + " || true"), "");
+}
+
+TEST_F(PrepareTest, CredentialHelperHandsTheTokenToGitFromTheEnvironment) {
+  const std::string home = root_ + "/home";
+  std::filesystem::create_directories(home);
+  std::string env;
+  for (const auto& kv : GitEnv(home, "tok123")) env += "'" + kv + "' ";
+  std::string out = Sh("printf 'protocol=https\\nhost=github.com\\n\\n' | env -i " + env +
+                       " git credential fill");
+  EXPECT_NE(out.find("username=x-access-token"), std::string::npos) << out;
+  EXPECT_NE(out.find("password=tok123"), std::string::npos) << out;
+}
+
+TEST_F(PrepareTest, ConcurrentPreparesOfOneRepoDoNotRace) {
+  constexpr int kRuns = 4;
+  std::vector<Result<Prepared>> results(kRuns, Internal("not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRuns; ++i) {
+    threads.emplace_back([&, i] {
+      SpawnGitExec git;
+      results[i] = Prepare(git, Req("ws" + std::to_string(i)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int created = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->before_sha, first_sha_);
+    created += r->cache_created ? 1 : 0;
+  }
+  EXPECT_EQ(created, 1);
+}
+
+TEST_F(PrepareTest, ConcurrentPreparesFromSeveralProcessesDoNotRace) {
+  constexpr int kRuns = 3;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kRuns; ++i) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      SpawnGitExec git;
+      auto r = Prepare(git, Req("p" + std::to_string(i)));
+      ::_exit(r.ok() && r->before_sha == first_sha_ ? (r->cache_created ? 10 : 11) : 1);
+    }
+    pids.push_back(pid);
+  }
+  int created = 0;
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_TRUE(WEXITSTATUS(status) == 10 || WEXITSTATUS(status) == 11) << WEXITSTATUS(status);
+    created += WEXITSTATUS(status) == 10 ? 1 : 0;
+  }
+  EXPECT_EQ(created, 1);
+}
+
+}  // namespace
+}  // namespace outpost::workspace

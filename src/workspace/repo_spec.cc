@@ -1,0 +1,83 @@
+#include "workspace/repo_spec.h"
+
+#include <regex>
+
+// The original built `github.com/<operator>/<repo>` from `owner/repo` and lost the owner (its
+// "namespace bug"); here the owner is part of the URL, always.
+namespace outpost::workspace {
+namespace {
+
+const char kShapes[] = "repo must be owner/repo or a git URL (https://, ssh://, git@host:path)";
+const char kShapesLocal[] =
+    "repo must be owner/repo, a git URL (https://, ssh://, git@host:path) or an absolute path";
+
+std::string NameOf(std::string_view path) {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  std::size_t slash = path.find_last_of("/:");
+  std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (name.ends_with(".git")) name.remove_suffix(4);
+  return std::string(name);
+}
+
+bool HasDotDotComponent(std::string_view path) {
+  std::size_t pos = 0;
+  while ((pos = path.find("..", pos)) != std::string_view::npos) {
+    bool starts = pos == 0 || path[pos - 1] == '/';
+    bool ends = pos + 2 == path.size() || path[pos + 2] == '/';
+    if (starts && ends) return true;
+    pos += 2;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<RepoSpec> ParseRepoSpec(std::string_view repo, bool allow_local) {
+  static const std::regex kOwnerRepo(
+      R"(^[A-Za-z0-9_][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*$)");
+  static const std::regex kUrl(R"(^(https?|ssh|git)://[A-Za-z0-9_.@:\[\]%+~-]+(/[^\s]*)?$)");
+  static const std::regex kScp(R"(^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s/-][^\s]*$)");
+  static const std::regex kLocal(R"(^(file://)?/[^\s]*$)");
+  const std::string s(repo);
+  const char* shapes = allow_local ? kShapesLocal : kShapes;
+  if (std::regex_match(s, kOwnerRepo)) {
+    if (s.find("..") != std::string::npos) return InvalidArgument(shapes);
+    std::string path = s.ends_with(".git") ? s.substr(0, s.size() - 4) : s;
+    return RepoSpec{"https://github.com/" + path + ".git", NameOf(path), false};
+  }
+  if (std::regex_match(s, kUrl) || std::regex_match(s, kScp)) {
+    return RepoSpec{s, NameOf(s), false};
+  }
+  if (std::regex_match(s, kLocal)) {
+    if (!allow_local) {
+      return InvalidArgument(
+          "local repositories are not allowed on this server (the operator enables them with "
+          "--allow-local-repos); " +
+          std::string(kShapes));
+    }
+    std::string path = s.starts_with("file://") ? s.substr(7) : s;
+    if (HasDotDotComponent(path)) return InvalidArgument("repo path must not contain '..'");
+    return RepoSpec{path, NameOf(path), true};
+  }
+  return InvalidArgument(shapes);
+}
+
+std::string WithoutCredentials(std::string_view url) {
+  std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  std::size_t host = scheme + 3;
+  std::size_t end = url.find('/', host);
+  std::size_t at = url.rfind('@', end == std::string_view::npos ? url.size() : end);
+  if (at == std::string_view::npos || at < host) return std::string(url);
+  // ssh://git@host/... keeps its user name (it is not a secret); a password never stays.
+  std::string_view userinfo = url.substr(host, at - host);
+  std::string out(url.substr(0, host));
+  if (url.starts_with("ssh://") && userinfo.find(':') == std::string_view::npos) {
+    out += userinfo;
+    out += '@';
+  }
+  out += url.substr(at + 1);
+  return out;
+}
+
+}  // namespace outpost::workspace

@@ -1,0 +1,27 @@
+// What a dispatch's `repo` names, and the URL the shim clones it from.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace outpost::workspace {
+
+struct RepoSpec {
+  std::string url;   // what git clones: an https/ssh/git URL, scp-like host:path, or a local path
+  std::string name;  // the repository's short name (last path component without .git)
+  bool local = false;
+};
+
+// Parses a dispatch's `repo`:
+//   owner/repo                   -> https://github.com/owner/repo.git (the owner is kept)
+//   https://, http://, ssh://, git:// URLs and user@host:path (scp-like) as given
+//   /absolute/path or file:///path -> a repository on this machine, only when allow_local
+// kInvalidArgument (a message fit for the `repo` field error) for anything else.
+Result<RepoSpec> ParseRepoSpec(std::string_view repo, bool allow_local);
+
+// `url` without user:password@ (what a workspace's origin is set to).
+std::string WithoutCredentials(std::string_view url);
+
+}  // namespace outpost::workspace

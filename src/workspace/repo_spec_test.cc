@@ -1,0 +1,61 @@
+#include "workspace/repo_spec.h"
+
+#include <gtest/gtest.h>
+
+namespace outpost::workspace {
+namespace {
+
+TEST(RepoSpec, OwnerRepoKeepsTheOwner) {
+  auto r = ParseRepoSpec("acme/widgets", false);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->url, "https://github.com/acme/widgets.git");
+  EXPECT_EQ(r->name, "widgets");
+  EXPECT_FALSE(r->local);
+  EXPECT_EQ(ParseRepoSpec("acme/widgets.git", false)->url, "https://github.com/acme/widgets.git");
+}
+
+TEST(RepoSpec, GitUrlsAreTakenAsGiven) {
+  for (const char* url : {"https://github.com/acme/widgets.git", "ssh://git@host:2222/a/b.git",
+                          "git@github.com:acme/widgets.git", "git://example.com/x/y"}) {
+    auto r = ParseRepoSpec(url, false);
+    ASSERT_TRUE(r.ok()) << url;
+    EXPECT_EQ(r->url, url);
+  }
+  EXPECT_EQ(ParseRepoSpec("git@github.com:acme/widgets.git", false)->name, "widgets");
+}
+
+TEST(RepoSpec, LocalPathIsRefusedUnlessAllowed) {
+  auto refused = ParseRepoSpec("/srv/git/widgets", false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("--allow-local-repos"), std::string::npos);
+
+  auto allowed = ParseRepoSpec("/srv/git/widgets", true);
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_TRUE(allowed->local);
+  EXPECT_EQ(allowed->url, "/srv/git/widgets");
+  EXPECT_EQ(ParseRepoSpec("file:///srv/git/w.git", true)->url, "/srv/git/w.git");
+}
+
+TEST(RepoSpec, RejectsWhatIsNeitherOwnerRepoNorUrlNorPath) {
+  for (const char* bad : {"widgets", "acme/../x", "../acme/x", "ext::sh -c touch% /tmp/x", "-u/x",
+                          "acme/widgets/extra", "relative/path/x", "https://",
+                          "git@host:-oProxyCommand=x", "/srv/../etc"}) {
+    auto r = ParseRepoSpec(bad, true);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
+    }
+  }
+}
+
+TEST(RepoSpec, CredentialsAreStrippedFromOrigin) {
+  EXPECT_EQ(WithoutCredentials("https://x-access-token:ghp_abc@github.com/a/b.git"),
+            "https://github.com/a/b.git");
+  EXPECT_EQ(WithoutCredentials("ssh://git@host/a/b.git"), "ssh://git@host/a/b.git");
+  EXPECT_EQ(WithoutCredentials("git@github.com:a/b.git"), "git@github.com:a/b.git");
+  EXPECT_EQ(WithoutCredentials("/srv/a"), "/srv/a");
+}
+
+}  // namespace
+}  // namespace outpost::workspace

@@ -1,0 +1,118 @@
+// Runs on a repository through a real `outpost serve` (local repositories allowed): the shim
+// checks the repo out from its mirror, the agent changes it, and the run records the changes
+// with diff.patch and, for commits, changes.bundle.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+namespace json = boost::json;
+
+std::string Sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(("set -e; " + cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << cmd << "\n" << out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::vector<std::string> Files(const json::object& changes) {
+  std::vector<std::string> out;
+  for (const auto& f : changes.at("filesChanged").as_array()) out.emplace_back(f.as_string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class RepoRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    origin_ = MakeTempDir() + "/origin";
+    before_ = Sh("git init -q -b trunk " + origin_ + " && cd " + origin_ +
+                 " && echo hello > README.md && git add README.md && "
+                 "git -c user.name=t -c user.email=t@e commit -q -m init && git rev-parse HEAD");
+    server_ = ServerProcess::Start(
+        dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::remove_all(std::filesystem::path(origin_).parent_path());
+  }
+  std::string Dispatch(const std::string& task) {
+    return server_->Dispatch(json::serialize(json::object{
+        {"agent", "shell"}, {"task", task}, {"repo", origin_}, {"timeoutSeconds", 60}}));
+  }
+  std::string RunFile(const std::string& id, const std::string& name) {
+    return dir_ + "/runs/" + id + "/" + name;
+  }
+
+  std::string dir_, origin_, before_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(RepoRunTest, EditAndNewFileAreUncommittedChangesWithAPatch) {
+  std::string id = Dispatch("echo more >> README.md && echo new > added.txt");
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id);
+  ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  const json::object& changes = run.at("changes").as_object();
+  EXPECT_EQ(Str(changes, "kind"), "uncommitted");
+  EXPECT_EQ(Str(changes, "beforeSha"), before_);
+  EXPECT_EQ(Files(changes), (std::vector<std::string>{"README.md", "added.txt"}));
+  const std::string patch = RunFile(id, "diff.patch");
+  ASSERT_TRUE(std::filesystem::exists(patch));
+  const std::string check = std::filesystem::path(origin_).parent_path().string() + "/check";
+  Sh("git clone -q " + origin_ + " " + check + " && git -C " + check + " apply " + patch);
+  EXPECT_EQ(ReadAll(check + "/added.txt"), "new\n");
+}
+
+TEST_F(RepoRunTest, CommitIsRecordedWithAfterShaAndABundle) {
+  std::string id = Dispatch(
+      "echo feature > f.txt && git add f.txt && "
+      "git -c user.name=a -c user.email=a@e commit -q -m feature && git rev-parse HEAD");
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id);
+  ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  const json::object& changes = run.at("changes").as_object();
+  EXPECT_EQ(Str(changes, "kind"), "committed");
+  const std::string after = Str(changes, "afterSha");
+  EXPECT_EQ(after + "\n", ReadAll(RunFile(id, "stdout.log")));
+  EXPECT_NE(after, before_);
+  EXPECT_EQ(Files(changes), std::vector<std::string>{"f.txt"});
+  Sh("git -C " + origin_ + " bundle verify -q " + RunFile(id, "changes.bundle"));
+}
+
+TEST_F(RepoRunTest, MissingRepositoryFailsWithGitsMessage) {
+  const std::string id = server_->Dispatch(json::serialize(
+      json::object{{"agent", "shell"}, {"task", "true"}, {"repo", origin_ + "-missing"}}));
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(Str(run, "reason"), "repo_error");
+  EXPECT_NE(json::serialize(run).find("does not exist"), std::string::npos) << json::serialize(run);
+}
+
+TEST(RepoRunPolicy, LocalRepositoryIsRefusedUnlessTheOperatorAllowsIt) {
+  const std::string dir = MakeTempDir();
+  auto server = ServerProcess::Start(dir);
+  HttpResponse r =
+      server->Post("/dispatch", R"({"agent":"shell","task":"true","repo":"/srv/git/widgets"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("\"repo\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("--allow-local-repos"), std::string::npos) << r.body;
+  server.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace outpost::testing

@@ -1,0 +1,185 @@
+// Secrets end to end: a real `outpost serve` with OUTPOST_SECRET_* and a secrets dir, runs that
+// print their secrets and credential-shaped strings, and checks that the logs hold
+// [REDACTED], that no process's argv carries a value, and that the server never logs one.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+
+namespace json = boost::json;
+
+constexpr char kToken[] = "tok-9f8e7d6c5b4a-value";
+constexpr char kKeyedKey[] = "keyed-0123456789-key";
+
+// Every process's argv, NULs turned into spaces.
+std::string AllCommandLines() {
+  std::string all;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = readdir(proc)) {
+    if (std::atoi(e->d_name) <= 0) continue;
+    std::string cmd = ReadAll(std::string("/proc/") + e->d_name + "/cmdline");
+    for (char& c : cmd) c = c == '\0' ? ' ' : c;
+    all += cmd + "\n";
+  }
+  closedir(proc);
+  return all;
+}
+
+class SecretsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    log_ = dir_ + "-server.log";
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::remove(log_);
+  }
+  // Starts the server with its stderr going to log_ (the fixture lets it inherit ours).
+  void StartServer(std::map<std::string, std::string> env) {
+    env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
+    env.emplace("OUTPOST_LOG_LEVEL", "debug");
+    int saved = ::dup(2);
+    int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::dup2(fd, 2);
+    ::close(fd);
+    try {
+      server_ = ServerProcess::Start(dir_, env);
+    } catch (...) {
+      ::dup2(saved, 2);
+      ::close(saved);
+      throw;
+    }
+    ::dup2(saved, 2);
+    ::close(saved);
+  }
+  void WriteConfig(const std::string& text) { std::ofstream(dir_ + "/outpost.toml") << text; }
+  std::string RunFile(const std::string& id, const std::string& name) {
+    return dir_ + "/runs/" + id + "/" + name;
+  }
+  static std::vector<json::object> Errors(const HttpResponse& r) {
+    std::vector<json::object> out;
+    const json::value body = r.Json();  // the range below must not outlive it
+    for (const auto& e : body.at("error").at("details").at("errors").as_array()) {
+      out.push_back(e.as_object());
+    }
+    return out;
+  }
+
+  std::string dir_, log_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {
+  StartServer({{"OUTPOST_SECRET_MY_TOKEN", kToken}});
+  json::object body{{"agent", "shell"},
+                    {"task",
+                     "echo $MY_TOKEN; echo ghp_0123456789abcdefghijklmnopqrstuvwxyzAB; "
+                     "printf 'sk-ant-api03-secret\\n' >&2; sleep 5"},
+                    {"additionalSecrets", json::array{"MY_TOKEN"}}};
+  std::string id = server_->Dispatch(json::serialize(body));
+  ASSERT_FALSE(id.empty());
+
+  // While the run is running (its output is there, the sleep is not over).
+  ASSERT_TRUE(WaitFor([&] { return ReadAll(RunFile(id, "stderr.log")).size() > 0; },
+                      std::chrono::seconds(30)));
+  std::string cmdlines = AllCommandLines();
+  EXPECT_EQ(Str(server_->Run(id), "status"), "RUNNING");
+  EXPECT_EQ(cmdlines.find(kToken), std::string::npos);
+
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_EQ(ReadAll(RunFile(id, "stdout.log")), "[REDACTED]\n[REDACTED]\n");
+  EXPECT_EQ(ReadAll(RunFile(id, "stderr.log")), "[REDACTED]\n");
+  EXPECT_EQ(json::serialize(run).find(kToken), std::string::npos);
+
+  struct stat st;
+  ASSERT_EQ(::stat(RunFile(id, "spec.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(ReadAll(RunFile(id, "spec.json")).find("\"redact\""), std::string::npos);
+  // exit.json counts what was written, not what the agent printed.
+  json::value exit = json::parse(ReadAll(RunFile(id, "exit.json")));
+  EXPECT_EQ(exit.at("stdout_bytes").as_int64(), 22);
+  EXPECT_EQ(exit.at("stderr_bytes").as_int64(), 11);
+
+  server_->Signal(SIGTERM);
+  server_->Wait();
+  std::string log = ReadAll(log_);
+  EXPECT_EQ(log.find(kToken), std::string::npos);
+}
+
+TEST_F(SecretsTest, AgentWithoutItsRequiredSecretIsRefusedAndReportedUnavailable) {
+  WriteConfig(R"([agents.keyed]
+command = ["/bin/sh", "-c", "{task}"]
+models = ["m1"]
+required_secrets = ["KEYED_API_KEY"]
+)");
+  StartServer({{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
+  HttpResponse r = server_->Post("/dispatch", R"({"agent":"keyed","task":"true"})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  auto errors = Errors(r);
+  ASSERT_EQ(errors.size(), 1u) << r.body;
+  EXPECT_EQ(Str(errors[0], "path"), "agent");
+  EXPECT_EQ(Str(errors[0], "message"),
+            "agent keyed needs secret KEYED_API_KEY, which is not configured "
+            "(OUTPOST_SECRET_KEYED_API_KEY or <secrets_dir>/KEYED_API_KEY)");
+
+  HttpResponse fleet = server_->Get("/health/fleet");
+  bool seen = false;
+  const json::value fleet_body = fleet.Json();
+  for (const auto& a : fleet_body.at("agents").as_array()) {
+    if (Str(a.as_object(), "agent") != "keyed") continue;
+    seen = true;
+    EXPECT_FALSE(a.at("available").as_bool());
+    EXPECT_NE(Str(a.as_object(), "reason").find("KEYED_API_KEY"), std::string::npos);
+  }
+  EXPECT_TRUE(seen) << fleet.body;
+}
+
+TEST_F(SecretsTest, RequiredSecretFromTheDefaultSecretsDirIsInjectedAndRedacted) {
+  WriteConfig(R"([agents.keyed]
+command = ["/bin/sh", "-c", "{task}"]
+models = ["m1"]
+required_secrets = ["KEYED_API_KEY"]
+)");
+  ASSERT_EQ(::mkdir((dir_ + "/secrets").c_str(), 0700), 0);
+  std::string key_file = dir_ + "/secrets/KEYED_API_KEY";
+  std::ofstream(key_file) << kKeyedKey << "\n";
+  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  StartServer({{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
+  std::string id = server_->Dispatch(
+      R"({"agent":"keyed","task":"echo \"key=$KEYED_API_KEY\"; test -n \"$KEYED_API_KEY\""})");
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  EXPECT_EQ(ReadAll(RunFile(id, "stdout.log")), "key=[REDACTED]\n");
+}
+
+TEST_F(SecretsTest, ProtectedAndUnknownAdditionalSecretsAreRefused) {
+  StartServer({{"OUTPOST_SECRET_GITHUB_TOKEN", "ghtoken-value"}});
+  HttpResponse r = server_->Post(
+      "/dispatch",
+      R"({"agent":"shell","task":"true","additionalSecrets":["GITHUB_TOKEN","NOPE"]})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  auto errors = Errors(r);
+  ASSERT_EQ(errors.size(), 2u) << r.body;
+  EXPECT_EQ(Str(errors[0], "path"), "additionalSecrets[0]");
+  EXPECT_NE(Str(errors[0], "message").find("protected"), std::string::npos);
+  EXPECT_EQ(Str(errors[1], "path"), "additionalSecrets[1]");
+  EXPECT_EQ(Str(errors[1], "message"), "secret NOPE is not configured on this server");
+}
+
+}  // namespace
+}  // namespace outpost::testing
