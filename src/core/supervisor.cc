@@ -375,6 +375,11 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     if (out.status == RunStatus::kCompleted && result->error) {
       out = {RunStatus::kFailed, reason::kAgentError, *result->error};
     }
+    // A non-zero exit that the agent explained (an API error, say): keep its words.
+    if (out.reason == reason::kExitNonzero && result->error) {
+      out = {RunStatus::kFailed, reason::kAgentError,
+             *result->error + " (" + out.message.value_or("exited non-zero") + ")"};
+    }
   }
   auto blocked = runner_.Blocked(run.id.str());
   std::optional<Changes> changes;
