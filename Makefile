@@ -3,6 +3,9 @@ BUILD_TEST    ?= build/test
 BUILD_RELEASE ?= build/release
 JOBS          ?= $(shell nproc)
 CMAKE_COMMON  := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+# ccache keys relative to the checkout, so another clone of the repo (CI's) reuses the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps deps-bench release test-build test run bench format clean
 
