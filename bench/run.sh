@@ -155,4 +155,6 @@ so 100 runs need about 2 s of CPU on 2 cores, shared here with the benchmark cli
 itself is quick (all 100 accepted in the time shown above). A smaller shim executable and
 batching the cgroup set-up are the next steps if this target matters.
 MD
+echo "== (e) output capture rate and write -> SSE latency"
+bench/events.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "wrote docs/BENCHMARKS.md"

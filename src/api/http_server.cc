@@ -36,6 +36,9 @@ using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 using BeastResponse = http::response<http::string_body>;
 
+// The most a streamed body (BodyStream) sends in one write.
+constexpr std::size_t kStreamChunk = 64 * 1024;
+
 // How long a closing connection keeps reading what the client still sends (the rest of a
 // rejected body) so that the close does not become a reset that destroys our response.
 constexpr std::chrono::milliseconds kLingerTime{500};
@@ -146,9 +149,14 @@ class HttpServer::Impl::Connection {
     co_await self->Close(answered_error);
   }
 
-  // Shutdown began: an idle connection is closed now, a busy one after its response.
+  // Shutdown began: an idle connection is closed now, a busy one after its response, a
+  // streaming one at once (its client reconnects elsewhere and resumes).
   void OnStop() {
     if (idle_) stream_.cancel();
+    if (stream_timer_ != nullptr) {
+      stream_timer_->cancel();
+      stream_.cancel();
+    }
   }
 
   void ForceClose() {
@@ -165,6 +173,7 @@ class HttpServer::Impl::Connection {
   asio::awaitable<void> AnswerReadError(const ErrorCode& ec,
                                         const http::request_parser<http::string_body>& parser);
   asio::awaitable<ErrorCode> Write(Response r, unsigned version, bool keep_alive, bool head);
+  asio::awaitable<void> WriteStream(Response r, unsigned version, bool head);
   asio::awaitable<void> Close(bool linger);
   Request ToRequest(http::request<http::string_body>&& req) const;
 
@@ -173,8 +182,35 @@ class HttpServer::Impl::Connection {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;  // may hold the start of the next (pipelined) request
   std::string peer_;
-  bool idle_ = false;  // waiting for the first byte of a request
+  bool idle_ = false;        // waiting for the first byte of a request
   bool idle_armed_ = false;  // WaitForRequest set the deadline that the request read uses
+  asio::steady_timer* stream_timer_ = nullptr;  // while a BodyStream waits for data
+};
+
+// How a BodyStream's wake-up (from any thread) reaches the connection's strand: one post at a
+// time, however often it is called. Once the stream is over it does nothing: the stream (and
+// its wake function) may outlive the connection and even the server.
+struct StreamWaker {
+  static void Wake(const std::shared_ptr<StreamWaker>& self) {
+    if (self->posted.exchange(true)) return;
+    std::lock_guard lock(self->mu);
+    if (!self->strand) return;
+    asio::post(*self->strand, [self] {
+      self->posted = false;
+      self->woken = true;
+      if (self->timer != nullptr) self->timer->cancel();
+    });
+  }
+  void Detach() {
+    std::lock_guard lock(mu);
+    strand.reset();
+    timer = nullptr;
+  }
+  std::mutex mu;
+  std::optional<asio::any_io_executor> strand;  // guarded by mu; empty once detached
+  std::atomic<bool> posted{false};
+  bool woken = false;                   // on the strand only
+  asio::steady_timer* timer = nullptr;  // on the strand only
 };
 
 asio::awaitable<bool> HttpServer::Impl::Connection::WaitForRequest() {
@@ -226,6 +262,12 @@ asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
     bool keep_alive = raw.keep_alive();
     Request req = ToRequest(std::move(raw));
     Response res = HandleRequest(server_.router(), req, server_.clock());
+    if (res.stream) {  // the connection ends with the stream
+      spdlog::debug("{} {} {} stream {}", req.method, req.target.substr(0, req.target.find('?')),
+                    res.status, req.request_id);
+      co_await WriteStream(std::move(res), version, head);
+      co_return false;
+    }
     // Read after the handler ran: a shutdown that began meanwhile closes this connection.
     keep_alive = keep_alive && !server_.stopping();
     const int status = res.status;
@@ -287,6 +329,57 @@ asio::awaitable<ErrorCode> HttpServer::Impl::Connection::Write(Response r, unsig
   ErrorCode ec;
   co_await http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
   co_return ec;
+}
+
+// The header, then whatever the stream has, one write at a time: a client that does not read
+// stalls only this coroutine, and is dropped once a write has waited idle_timeout.
+asio::awaitable<void> HttpServer::Impl::Connection::WriteStream(Response r, unsigned version,
+                                                                bool head) {
+  std::shared_ptr<BodyStream> body = std::move(r.stream);
+  http::response<http::empty_body> res{static_cast<http::status>(r.status), version};
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (auto& [name, value] : r.headers.fields()) res.insert(name, value);
+  res.keep_alive(false);  // the body ends when the connection does
+  http::response_serializer<http::empty_body> sr{res};
+  ErrorCode ec;
+  auto token = asio::redirect_error(asio::use_awaitable, ec);
+  stream_.expires_after(server_.opts().idle_timeout);
+  co_await http::async_write_header(stream_, sr, token);
+  if (ec || head) co_return;
+
+  asio::steady_timer timer(stream_.get_executor());
+  auto waker = std::make_shared<StreamWaker>();
+  waker->strand = stream_.get_executor();
+  waker->timer = stream_timer_ = &timer;
+  struct Detach {
+    Connection& c;
+    std::shared_ptr<StreamWaker> w;
+    ~Detach() {
+      c.stream_timer_ = nullptr;
+      w->Detach();
+    }
+  } detach{*this, waker};
+  body->Start([waker] { StreamWaker::Wake(waker); });
+  std::string out;
+  while (!server_.stopping()) {
+    out.clear();
+    const BodyStream::State state = body->Pull(out, kStreamChunk);
+    if (!out.empty()) {
+      stream_.expires_after(server_.opts().idle_timeout);
+      co_await asio::async_write(stream_, asio::buffer(out), token);
+      if (ec) break;
+    }
+    if (state == BodyStream::State::kEnd) break;
+    if (state == BodyStream::State::kMore) continue;
+    if (waker->woken) {  // woken while pulling or writing
+      waker->woken = false;
+      continue;
+    }
+    stream_.expires_never();
+    timer.expires_after(body->WaitLimit());
+    co_await timer.async_wait(token);  // cancelled by a wake or by Stop
+    waker->woken = false;
+  }
 }
 
 asio::awaitable<void> HttpServer::Impl::Connection::Close(bool linger) {

@@ -2,7 +2,10 @@
 // routes, the router and the envelope can be built and tested without sockets.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,11 +50,33 @@ struct Request {
   std::optional<std::string> Query(std::string_view name) const;
 };
 
+// A response body produced over time (Server-Sent Events). The server pulls from it on its io
+// thread, one write at a time: a client that reads slowly only slows its own stream, and memory
+// per stream stays at one chunk. It must never block.
+class BodyStream {
+ public:
+  enum class State {
+    kMore,  // pull again now
+    kWait,  // nothing now: pull again after a wake, or after WaitLimit() at the latest
+    kEnd,   // complete (the last bytes may be in `out`)
+  };
+  virtual ~BodyStream() = default;
+  // Called once, before the first Pull, with the function that makes the server pull again.
+  // `wake` may be called from any thread, any number of times, while the stream exists.
+  virtual void Start(std::function<void()> wake) = 0;
+  // Appends what is ready now to `out`, about `max_bytes` at most.
+  virtual State Pull(std::string& out, std::size_t max_bytes) = 0;
+  virtual std::chrono::milliseconds WaitLimit() const = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;  // besides Content-Type, which is `content_type`
   std::string body;
   std::string content_type = "application/json";
+  // When set, the body (`body` is ignored): sent as it is produced, without Content-Length, on
+  // a connection that closes at its end. A server shutdown ends it early.
+  std::shared_ptr<BodyStream> stream;
 };
 
 }  // namespace outpost::api

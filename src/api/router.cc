@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 #include <boost/url/parse.hpp>
 #include <exception>
+#include <stdexcept>
 
 #include "api/envelope.h"
 
@@ -28,21 +29,46 @@ bool IsParam(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// "{name...}": the rest of the path.
+bool IsTail(std::string_view segment) {
+  return IsParam(segment) && segment.size() > 5 && segment.ends_with("...}");
+}
+
+std::string ParamName(std::string_view segment) {
+  return std::string(segment.substr(1, segment.size() - (IsTail(segment) ? 5 : 2)));
+}
+
 }  // namespace
 
 void Router::Add(std::string method, std::string_view pattern, Handler handler) {
-  routes_.push_back({std::move(method), SplitPath(pattern), std::move(handler)});
+  std::vector<std::string> segments = SplitPath(pattern);
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    if (IsTail(segments[i])) {
+      throw std::invalid_argument("a {name...} segment must be last: " + std::string(pattern));
+    }
+  }
+  routes_.push_back({std::move(method), std::move(segments), std::move(handler)});
 }
 
 bool Router::MatchPath(const Route& route, const std::vector<std::string>& segments,
                        PathParams* params) {
-  if (route.segments.size() != segments.size()) return false;
+  const bool tail = !route.segments.empty() && IsTail(route.segments.back());
+  if (tail ? segments.size() < route.segments.size() : route.segments.size() != segments.size()) {
+    return false;
+  }
   PathParams found;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
+  for (std::size_t i = 0; i < route.segments.size(); ++i) {
     const std::string& want = route.segments[i];
-    if (IsParam(want)) {
+    if (IsTail(want)) {
+      std::string rest;
+      for (std::size_t j = i; j < segments.size(); ++j) {
+        if (segments[j].empty()) return false;
+        rest += (j == i ? "" : "/") + segments[j];
+      }
+      found[ParamName(want)] = std::move(rest);
+    } else if (IsParam(want)) {
       if (segments[i].empty()) return false;
-      found[want.substr(1, want.size() - 2)] = segments[i];
+      found[ParamName(want)] = segments[i];
     } else if (want != segments[i]) {
       return false;
     }

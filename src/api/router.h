@@ -30,8 +30,10 @@ class Router {
   };
 
   // Registers `handler` for `method` on `pattern`, e.g. "/runs/{id}/cancel": literal segments
-  // match exactly, {name} matches one non-empty segment. Registration happens before the server
-  // starts; Find is then safe from any thread. A GET route also answers HEAD.
+  // match exactly, {name} matches one non-empty segment, and a last segment {name...} matches
+  // the rest of the path, one or more non-empty segments, given joined by '/' ("/files/{key...}"
+  // gives key "a/b/c" for "/files/a/b/c"). Registration happens before the server starts; Find
+  // is then safe from any thread. A GET route also answers HEAD.
   void Add(std::string method, std::string_view pattern, Handler handler);
 
   // Matches a normalised, decoded path (see ParseTarget). Routes are tried in registration order.

@@ -79,6 +79,53 @@ TEST(Router, HeadIsServedByTheGetRoute) {
   EXPECT_EQ(Call(m), "get");
 }
 
+TEST(Router, TailParameterTakesTheRestOfThePath) {
+  Router router;
+  router.Add("GET", "/files/{key...}", Named("file"));
+  router.Add("GET", "/runs/{id}/files/{path...}", Named("run-file"));
+  Router::Match m = router.Find("GET", "/files/dispatches/01ABC/output.log");
+  ASSERT_EQ(m.kind, Kind::kFound);
+  EXPECT_EQ(Call(m), "file");
+  EXPECT_EQ(m.params.at("key"), "dispatches/01ABC/output.log");
+
+  m = router.Find("GET", "/files/one");
+  ASSERT_EQ(m.kind, Kind::kFound);
+  EXPECT_EQ(m.params.at("key"), "one");
+
+  m = router.Find("HEAD", "/runs/r1/files/a/b");
+  ASSERT_EQ(m.kind, Kind::kFound);
+  EXPECT_EQ(m.params.at("id"), "r1");
+  EXPECT_EQ(m.params.at("path"), "a/b");
+}
+
+TEST(Router, TailParameterNeedsOneOrMoreNonEmptySegments) {
+  Router router;
+  router.Add("GET", "/files/{key...}", Named("file"));
+  EXPECT_EQ(router.Find("GET", "/files").kind, Kind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/files/a//b").kind, Kind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/files//a").kind, Kind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/other/a").kind, Kind::kNotFound);
+  Router::Match m = router.Find("DELETE", "/files/a/b");
+  EXPECT_EQ(m.kind, Kind::kMethodNotAllowed);
+}
+
+TEST(Router, TailParameterMustBeLast) {
+  Router router;
+  EXPECT_THROW(router.Add("GET", "/files/{key...}/meta", Named("x")), std::invalid_argument);
+}
+
+TEST(Router, TraversalNeverReachesATailRoute) {
+  Router router;
+  router.Add("GET", "/files/{key...}", Named("file"));
+  for (const char* target : {"/files/../etc/passwd", "/files/a/%2e%2e/b", "/files/%2E%2E/x",
+                             "/files/a%2Fb", "/files/./a"}) {
+    Request req = MakeRequest("GET", target, "rid");
+    Response r = HandleRequest(router, req, RealClock::Instance());
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_NE(r.body, "file") << target;
+  }
+}
+
 TEST(ParseTarget, DecodesPathAndQuery) {
   std::string path;
   QueryParams query;

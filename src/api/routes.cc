@@ -8,6 +8,7 @@
 
 #include "api/envelope.h"
 #include "api/media_type.h"
+#include "api/routes_events.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
 #include "core/run_service.h"
@@ -39,6 +40,12 @@ class Routes {
     router.Add("GET", "/runs", bind(&Routes::List));
     router.Add("GET", "/runs/{id}", bind(&Routes::GetRun));
     router.Add("POST", "/runs/{id}/cancel", bind(&Routes::Cancel));
+    router.Add("GET", "/runs/{id}/logs", [self](const Request& req, const PathParams& p) {
+      return RunLogsRoute(self->service_, self->clock_, req, p);
+    });
+    router.Add("GET", "/runs/{id}/events", [self](const Request& req, const PathParams& p) {
+      return RunEventsRoute(self->service_, self->clock_, req, p);
+    });
     router.Add("GET", "/health", bind(&Routes::Health));
     router.Add("GET", "/health/live", bind(&Routes::Live));
     router.Add("GET", "/health/ready", bind(&Routes::Ready));
@@ -164,8 +171,9 @@ Response Routes::GetRun(const Request& req, const PathParams& params) {
   return Success(200, RunToJson(*run), MetaOf(req));
 }
 
-// The original's GET /dispatch/{id} query: logOffset (opaque), logLimit 1-1000, skipLogs
-// true|false. They are validated now; the logs they select are served by a later route.
+// The original's GET /dispatch/{id} query: logOffset (the logOffset of an earlier answer),
+// logLimit 1-1000, skipLogs true|false — where "false" means false (the original read any
+// non-empty string as true).
 Response Routes::GetDispatch(const Request& req, const PathParams& params) {
   std::vector<FieldError> errors;
   if (auto limit = req.Query("logLimit")) {
@@ -178,11 +186,17 @@ Response Routes::GetDispatch(const Request& req, const PathParams& params) {
   if (auto skip = req.Query("skipLogs"); skip && *skip != "true" && *skip != "false") {
     errors.push_back({"skipLogs", "must be true or false"});
   }
-  if (auto offset = req.Query("logOffset"); offset && offset->empty()) {
-    errors.push_back({"logOffset", "must not be empty"});
+  if (auto offset = req.Query("logOffset");
+      offset && (offset->empty() || offset->find_first_not_of("0123456789") != std::string::npos ||
+                 offset->size() > 15)) {
+    errors.push_back({"logOffset", "must be the logOffset of an earlier answer (a number)"});
   }
   if (!errors.empty()) return Error(Status::Invalid(errors), MetaOf(req));
-  return GetRun(req, params);
+  Result<Run> run = service_.Get(params.at("id"), ContextOf(req));
+  if (!run.ok()) return Error(run.status(), MetaOf(req));
+  json::object data = RunToJson(*run);
+  AddDispatchLogs(service_, req, run->id.str(), data);
+  return Success(200, std::move(data), MetaOf(req));
 }
 
 Response Routes::List(const Request& req, const PathParams&) {

@@ -308,9 +308,16 @@ TEST_F(RoutesTest, DispatchAliasValidatesItsQuery) {
   EXPECT_EQ(bad.status, 400);
   std::vector<std::string> paths = ErrorPaths(bad);
   EXPECT_EQ(paths, (std::vector<std::string>{"logLimit", "skipLogs"}));
-  RawResponse ok = Call("GET", "/dispatch/" + id + "?logLimit=1000&skipLogs=false&logOffset=t");
+  RawResponse token = Call("GET", "/dispatch/" + id + "?logOffset=t");
+  EXPECT_EQ(ErrorPaths(token), std::vector<std::string>{"logOffset"});
+  RawResponse ok = Call("GET", "/dispatch/" + id + "?logLimit=1000&skipLogs=false&logOffset=0");
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(ok.Json().at("data").at("runId"), json::value(id));
+  // skipLogs=false means false: the logs are there (none yet), with the offset to go on from.
+  EXPECT_TRUE(ok.Json().at("data").at("logs").as_array().empty());
+  EXPECT_EQ(ok.Json().at("data").at("logOffset"), "0");
+  RawResponse skip = Call("GET", "/dispatch/" + id + "?skipLogs=true");
+  EXPECT_FALSE(skip.Json().at("data").as_object().contains("logs"));
 }
 
 TEST_F(RoutesTest, HealthEndpointsAreNotEnveloped) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "api/http_types.h"
 
@@ -49,6 +50,7 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
 
   bool Send(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -113,6 +115,22 @@ class RawClient {
     head_request_ = false;
     return r;
   }
+
+  // For a streamed body: what is buffered plus everything until the server closes (or the
+  // receive timeout passes).
+  std::string ReadToClose() {
+    while (Fill()) {
+    }
+    return std::exchange(buf_, {});
+  }
+  // For a streamed body: reads until the buffer holds `needle`; false on EOF or timeout.
+  bool ReadUntil(std::string_view needle) {
+    while (buf_.find(needle) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    return true;
+  }
+  const std::string& buffered() const { return buf_; }
 
   // True when the server closed the connection (EOF or reset) within the receive timeout.
   bool PeerClosed() {

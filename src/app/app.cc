@@ -31,6 +31,7 @@ std::map<std::string, std::string> Environment() {
 struct ServeFlags {
   std::string config, listen, data_dir, store, log_level, runner;
   int max_concurrent_runs = 0;
+  std::int64_t max_output_bytes = 0;
   bool allow_local_repos = false;
 };
 
@@ -49,6 +50,7 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (!f.runner.empty()) opts.runner = f.runner;
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
   if (f.allow_local_repos) opts.allow_local_repos = true;
+  if (f.max_output_bytes > 0) opts.max_output_bytes = f.max_output_bytes;
   return opts;
 }
 
@@ -83,6 +85,11 @@ int Main(int argc, char** argv) {
                   "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
   serve->add_option("--max-concurrent-runs", flags.max_concurrent_runs, "global admission limit")
       ->check(CLI::Range(1, 10000));
+  serve
+      ->add_option("--max-output-bytes", flags.max_output_bytes,
+                   "output kept per run: head and tail, the middle dropped with a `truncated` "
+                   "event (env OUTPOST_MAX_OUTPUT_BYTES, default 100 MiB)")
+      ->check(CLI::Range(std::int64_t{64} << 10, std::int64_t{1} << 40));
   serve->callback([&] {
     auto opts = BuildOptions(flags);
     if (!opts.ok()) {

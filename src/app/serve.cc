@@ -6,19 +6,28 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <mutex>
 
 #include "agents/agent.h"
+#include "api/artifact_routes.h"
+#include "api/file_routes.h"
 #include "api/http_server.h"
 #include "api/router.h"
 #include "api/routes.h"
+#include "artifacts/local/local_artifact_store.h"
+#include "artifacts/s3/s3_artifact_store.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "core/artifact_uploader.h"
+#include "core/retention.h"
+#include "core/run_artifacts.h"
 #include "core/run_service.h"
 #include "core/supervisor.h"
 #include "runner/process_runner.h"
+#include "runner/sandbox/bwrap.h"
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/probe.h"
 #include "secrets/secret_store.h"
@@ -83,7 +92,8 @@ bool SplitHostPort(const std::string& listen, std::string& host, int& port) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
   host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   try {
     size_t used = 0;
     port = std::stoi(listen.substr(colon + 1), &used);
@@ -91,6 +101,46 @@ bool SplitHostPort(const std::string& listen, std::string& host, int& port) {
   } catch (...) {
     return false;
   }
+}
+
+// The server's own "http://HOST:PORT", for the artifact URLs it signs: known only once the
+// listening port is bound (port 0), after the store that signs them was made.
+class SelfUrl {
+ public:
+  void Set(std::string url) {
+    std::lock_guard lock(mu_);
+    url_ = std::move(url);
+  }
+  std::string Get() const {
+    std::lock_guard lock(mu_);
+    return url_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string url_;  // guarded by mu_
+};
+
+// The local artifact store (file:// or a directory; the default <data_dir>/artifacts) with its
+// URL signing key <data_dir>/artifact-url.key, created on first start.
+Result<std::unique_ptr<artifacts::LocalArtifactStore>> OpenLocalArtifacts(const Options& opts,
+                                                                          const SelfUrl& self) {
+  auto signer = artifacts::UrlSigner::LoadOrCreate(opts.data_dir);
+  if (!signer.ok()) return signer.status();
+  const std::string url =
+      opts.ArtifactsUrl().starts_with("s3://") ? opts.data_dir + "/artifacts" : opts.ArtifactsUrl();
+  return artifacts::LocalArtifactStore::Open(url, *signer, [&self] { return self.Get(); });
+}
+
+// The whole process environment (AWS credentials chain, proxies).
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
 }
 
 // The process environment, for OUTPOST_SECRET_* (values stay in the store, never logged).
@@ -129,10 +179,23 @@ int Serve(const Options& opts_in) {
                   " (install bubblewrap, or choose the unisolated runner with --runner process)");
     }
     if (Status st = CheckTraversable(opts.RunsDir()); !st.ok()) return Fail(st.message());
+    for (const std::string& dir : opts.sandbox.ro_binds) {
+      if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
+        return Fail("sandbox.ro_binds: " + why);
+      }
+    }
+    for (const auto& [name, agent] : opts.agents) {
+      for (const std::string& dir : agent.install_dirs) {
+        if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
+          return Fail("agents." + name + ".install_dirs: " + why);
+        }
+      }
+    }
     opts.cgroup_version = sandbox::DetectCgroupVersion();
     if (opts.cgroup_version.empty()) {
-      return Fail("the sandbox runner needs cgroups (v1 memory/pids/cpu/freezer or v2) under "
-                  "/sys/fs/cgroup (or choose --runner process)");
+      return Fail(
+          "the sandbox runner needs cgroups (v1 memory/pids/cpu/freezer or v2) under "
+          "/sys/fs/cgroup (or choose --runner process)");
     }
   }
   auto lock = LockDataDir(opts.data_dir);
@@ -141,20 +204,50 @@ int Serve(const Options& opts_in) {
   auto store = OpenStore(opts.StoreUrl());
   if (!store.ok()) return Fail(store.status().message());
   RealClock& clock = RealClock::Instance();
+  // The local store always exists: it serves /files/ (and is the default artifact store).
+  SelfUrl self_url;
+  auto local_artifacts = OpenLocalArtifacts(opts, self_url);
+  if (!local_artifacts.ok()) return Fail("artifacts: " + local_artifacts.status().message());
+  artifacts::ArtifactStore* artifact_store = local_artifacts->get();
+  std::unique_ptr<artifacts::ArtifactStore> s3_artifacts;
+  if (opts.ArtifactsUrl().starts_with("s3://")) {
+    auto s3 = artifacts::OpenS3ArtifactStore(opts.ArtifactsUrl(), ProcessEnvironment(), clock);
+    if (!s3.ok()) return Fail("artifacts: " + s3.status().message());
+    s3_artifacts = std::move(*s3);
+    artifact_store = s3_artifacts.get();
+  }
   if (opts.secrets_dir.empty() && std::filesystem::is_directory(opts.data_dir + "/secrets")) {
     opts.secrets_dir = opts.data_dir + "/secrets";
   }
   std::unique_ptr<SecretStore> secrets = MakeSecretStore(SecretEnvironment(), opts.secrets_dir);
   AgentRegistry agents(opts);
-  ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
-                       opts.runner == "sandbox" ? ProcessRunner::Mode::kSandbox
-                                                : ProcessRunner::Mode::kProcess);
+  ProcessRunner runner(
+      opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
+      opts.runner == "sandbox" ? ProcessRunner::Mode::kSandbox : ProcessRunner::Mode::kProcess);
+  // Finished runs' files go to the artifact store; runs that ended while the server was away
+  // (or whose upload it did not finish) are found again and uploaded.
+  ArtifactUploader uploader(**store, *artifact_store, opts.RunsDir(), clock);
   Supervisor supervisor(**store, runner, agents, clock, opts, secrets.get());
+  supervisor.SetArtifactUploader(&uploader);
+  DiskGuard disk(opts.data_dir, std::int64_t{opts.min_free_disk_mb} << 20, clock);
+  supervisor.SetDiskGuard(&disk);
+  uploader.Start();
   if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
+  if (auto n = uploader.Recover(); !n.ok()) {
+    spdlog::error("artifacts: cannot list runs still to upload: {}", n.status().ToString());
+  }
   RunService service(**store, agents, clock, opts, &supervisor, secrets.get());
+  RunArtifacts run_artifacts(service, *artifact_store, clock);
+  service.SetDiskGuard(&disk);
+  // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
+  RetentionSweeper sweeper(**store, s3_artifacts ? nullptr : artifact_store, opts.RunsDir(), clock,
+                           std::chrono::hours(24 * opts.retention_days));
+  sweeper.Start();
 
   api::Router router;
   api::RegisterRoutes(router, service, clock);
+  api::RegisterFileRoutes(router, **local_artifacts, clock);
+  api::RegisterArtifactRoutes(router, run_artifacts, clock);
   api::HttpServerOptions hopts;
   hopts.host = host;
   hopts.port = static_cast<std::uint16_t>(port);
@@ -169,6 +262,7 @@ int Serve(const Options& opts_in) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before threads start: they inherit the mask
 
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
+  self_url.Set("http://" + server.BoundAddress());
   std::printf("listening on http://%s\n", server.BoundAddress().c_str());
   std::fflush(stdout);
   spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {}{})",
@@ -183,6 +277,8 @@ int Serve(const Options& opts_in) {
   spdlog::info("signal {}: stopping (runs continue under their shims)", sig);
   server.Stop();
   supervisor.Stop();
+  uploader.Stop();
+  sweeper.Stop();
   spdlog::info("stopped");
   return 0;
 }

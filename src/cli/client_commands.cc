@@ -10,7 +10,10 @@
 #include <optional>
 
 #include "cli/api_client.h"
+#include "cli/artifacts_command.h"
+#include "cli/follow.h"
 #include "cli/format.h"
+#include "cli/logs_command.h"
 #include "cli/wait.h"
 #include "common/json_util.h"
 
@@ -34,6 +37,7 @@ struct DispatchFlags {
   CLI::Option* timeout_opt = nullptr;
   std::vector<std::string> tags;
   bool wait = false;
+  bool follow = false;
 };
 
 struct RunFlags {  // status, cancel
@@ -132,13 +136,23 @@ int RunDispatch(const DispatchFlags& f, const ClientIo& io) {
     for (const auto& id : ids && ids->is_array() ? ids->as_array() : json::array{}) {
       if (!id.is_string()) continue;
       if (!f.common.json) *io.out << id.as_string().c_str() << "\n" << std::flush;
-      if (f.wait) worst = std::max(worst, WaitForRun(*client, std::string(id.as_string()),
-                                                     f.common.json, io));
+      if (f.follow) {
+        worst = std::max(
+            worst, FollowRun({client->endpoint(), f.common.api_key, std::string(id.as_string())},
+                             f.common.json, io));
+      } else if (f.wait) {
+        worst =
+            std::max(worst, WaitForRun(*client, std::string(id.as_string()), f.common.json, io));
+      }
     }
     return worst;
   }
   std::string run_id = data->is_object() ? GetString(data->as_object(), "runId").value_or("") : "";
   if (run_id.empty()) return Fail(Internal("the server's dispatch answer has no runId"), io);
+  if (f.follow) {  // stdout is the agent's output: the id goes to stderr
+    *io.err << "outpost: run " << run_id << " dispatched\n" << std::flush;
+    return FollowRun({client->endpoint(), f.common.api_key, run_id}, f.common.json, io);
+  }
   if (!f.wait) {
     if (f.common.json) {
       PrintJson(*data, io);
@@ -243,6 +257,9 @@ void AddDispatch(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> 
   sub->add_option("--tag", f->tags, "Tag key=value (repeatable)");
   sub->add_option("--idempotency-key", f->idempotency_key, "Same key and body: the same run");
   sub->add_flag("--wait", f->wait, "Wait for the run to finish; exit code by its final status");
+  sub->add_flag("--follow", f->follow,
+                "Stream the run's output live until it ends (resumes after a dropped "
+                "connection); exit code by its final status");
   AddCommon(sub, &f->common);
   OnRun(sub, f, RunDispatch, exit_code, io);
 }
@@ -301,6 +318,8 @@ void AddClientCommands(CLI::App& app, int* exit_code, ClientIo io) {
   AddRuns(app, exit_code, shared);
   AddCancel(app, exit_code, shared);
   AddHealth(app, exit_code, shared);
+  AddLogsCommand(app, exit_code, shared);
+  AddArtifactsCommand(app, exit_code, shared);
   std::string footer = app.get_footer();
   if (footer.find("Exit codes:") == std::string::npos) {
     app.footer(footer.empty() ? std::string(ExitCodeHelp())

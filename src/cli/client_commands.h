@@ -1,4 +1,4 @@
-// The client commands of the `outpost` executable: dispatch, status, runs, cancel, health.
+// The client commands of the `outpost` executable: dispatch, status, runs, cancel, health, logs.
 // Each is a thin adapter: parse flags, make one or a few API calls (ApiClient), format
 // (format.h), and set the process exit code.
 //

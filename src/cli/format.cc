@@ -265,7 +265,72 @@ std::string FormatFinalSummary(const json::object& run) {
   line += "\n";
   if (std::string e = Text(run, "errorMessage"); !e.empty()) line += "error: " + e + "\n";
   if (std::string c = Text(run, "cancelReason"); !c.empty()) line += "cancel reason: " + c + "\n";
-  return line;
+  return line + FormatChanges(run);
+}
+
+std::string FormatChanges(const json::object& run) {
+  const auto* changes = run.if_contains("changes");
+  if (changes == nullptr || !changes->is_object()) return "";
+  const auto& c = changes->as_object();
+  std::string out = "changes: " + Text(c, "kind");
+  std::string before = Text(c, "beforeSha"), after = Text(c, "afterSha");
+  if (!before.empty() && !after.empty() && before != after) {
+    out += " (" + before.substr(0, 10) + ".." + after.substr(0, 10) + ")";
+  }
+  if (c.contains("redacted") && c.at("redacted").is_bool() && c.at("redacted").as_bool()) {
+    out += ", secrets redacted from diff.patch";
+  }
+  out += "\n";
+  const auto* stat = c.if_contains("diffStat");
+  if (stat == nullptr || !stat->is_array() || stat->as_array().empty()) return out;
+  // git diff --stat: " path | N +++--", bars scaled so the longest fits in 40 columns.
+  struct Row {
+    std::string path, count, bar;
+    std::int64_t ins = 0, del = 0;
+    bool binary = false;
+  };
+  std::vector<Row> rows;
+  std::size_t path_w = 0, count_w = 0;
+  std::int64_t max_lines = 0, total_ins = 0, total_del = 0;
+  for (const auto& v : stat->as_array()) {
+    if (!v.is_object()) continue;
+    const auto& f = v.as_object();
+    Row r;
+    r.path = Text(f, "path");
+    auto ins = Number(f, "insertions"), del = Number(f, "deletions");
+    r.binary = !ins || !del;
+    r.ins = ins ? static_cast<std::int64_t>(*ins) : 0;
+    r.del = del ? static_cast<std::int64_t>(*del) : 0;
+    r.count = r.binary ? "Bin" : std::to_string(r.ins + r.del);
+    total_ins += r.ins;
+    total_del += r.del;
+    max_lines = std::max(max_lines, r.ins + r.del);
+    path_w = std::max(path_w, r.path.size());
+    count_w = std::max(count_w, r.count.size());
+    rows.push_back(std::move(r));
+  }
+  constexpr std::int64_t kBarWidth = 40;
+  for (Row& r : rows) {
+    std::int64_t ins = r.ins, del = r.del;
+    if (max_lines > kBarWidth) {
+      ins = r.ins ? std::max<std::int64_t>(1, r.ins * kBarWidth / max_lines) : 0;
+      del = r.del ? std::max<std::int64_t>(1, r.del * kBarWidth / max_lines) : 0;
+    }
+    out += " " + r.path + std::string(path_w - r.path.size(), ' ') + " | " +
+           std::string(count_w - r.count.size(), ' ') + r.count;
+    if (!r.binary && r.ins + r.del > 0) {
+      out += " " + std::string(static_cast<std::size_t>(ins), '+') +
+             std::string(static_cast<std::size_t>(del), '-');
+    }
+    out += "\n";
+  }
+  auto plural = [](std::int64_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  out += " " + plural(static_cast<std::int64_t>(rows.size()), "file changed", "files changed");
+  if (total_ins > 0) out += ", " + plural(total_ins, "insertion(+)", "insertions(+)");
+  if (total_del > 0) out += ", " + plural(total_del, "deletion(-)", "deletions(-)");
+  return out + "\n";
 }
 
 std::string FormatProgress(std::string_view run_id, std::string_view status, std::string_view phase,

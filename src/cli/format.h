@@ -47,6 +47,9 @@ std::string FormatRunsTable(const boost::json::array& runs, WallTime now);
 // The one-line outcome after --wait: "01J… COMPLETED (succeeded), exit code 0, duration 1.2s",
 // followed by "error: …" / "cancel reason: …" lines when the run has them.
 std::string FormatFinalSummary(const boost::json::object& run);
+// "changes: KIND (before..after)" and a `git diff --stat`-like table of run.changes.diffStat;
+// "" when the run has no changes object.
+std::string FormatChanges(const boost::json::object& run);
 
 // The --wait progress line: "01J… RUNNING (running) 12s" [+ " - " note].
 std::string FormatProgress(std::string_view run_id, std::string_view status, std::string_view phase,

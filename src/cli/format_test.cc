@@ -160,6 +160,34 @@ TEST(FormatFinalSummary, StatusReasonExitCodeDuration) {
             "error: deadline of 60s exceeded\n");
 }
 
+TEST(FormatFinalSummary, EndsWithTheChangesAndADiffStat) {
+  auto run = Obj(R"({"runId":"R1","status":"COMPLETED","reason":"succeeded","exitCode":0,
+      "changes":{"kind":"committed","beforeSha":"aaaaaaaaaaaaaaaa","afterSha":"bbbbbbbbbbbbbbbb",
+      "filesChanged":["hello.txt","src/main.cc","logo.png"],"insertions":13,"deletions":2,
+      "diffStat":[{"path":"hello.txt","insertions":1,"deletions":0},
+                  {"path":"src/main.cc","insertions":12,"deletions":2},
+                  {"path":"logo.png","insertions":null,"deletions":null}]}})");
+  EXPECT_EQ(FormatFinalSummary(run),
+            "R1 COMPLETED (succeeded), exit code 0\n"
+            "changes: committed (aaaaaaaaaa..bbbbbbbbbb)\n"
+            " hello.txt   |   1 +\n"
+            " src/main.cc |  14 ++++++++++++--\n"
+            " logo.png    | Bin\n"
+            " 3 files changed, 13 insertions(+), 2 deletions(-)\n");
+}
+
+TEST(FormatChanges, LongDiffsAreScaledAndNoChangesIsOneLine) {
+  auto big = Obj(R"({"changes":{"kind":"uncommitted","diffStat":[
+      {"path":"a","insertions":400,"deletions":0},{"path":"b","insertions":1,"deletions":1}]}})");
+  EXPECT_EQ(FormatChanges(big),
+            "changes: uncommitted\n"
+            " a | 400 ++++++++++++++++++++++++++++++++++++++++\n"
+            " b |   2 +-\n"
+            " 2 files changed, 401 insertions(+), 1 deletion(-)\n");
+  EXPECT_EQ(FormatChanges(Obj(R"({"changes":{"kind":"none","diffStat":[]}})")), "changes: none\n");
+  EXPECT_EQ(FormatChanges(Obj(R"({"changes":null})")), "");
+}
+
 TEST(FormatProgress, IncludesPhaseElapsedAndNote) {
   EXPECT_EQ(FormatProgress("R1", "RUNNING", "running", Millis(12'400)), "R1 RUNNING (running) 12s");
   EXPECT_EQ(FormatProgress("R1", "RUNNING", "", Millis(0), "server unreachable, retrying"),

@@ -8,6 +8,20 @@
 namespace outpost {
 namespace {
 
+// "a/b.json": no leading '/', no empty, "." or ".." segment, at most 256 bytes.
+bool IsPlainRelativePath(std::string_view p) {
+  if (p.empty() || p.size() > 256 || p.front() == '/' || p.back() == '/') return false;
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t end = p.find('/', start);
+    if (end == std::string_view::npos) end = p.size();
+    std::string_view seg = p.substr(start, end - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 // Integer settings with their allowed ranges; shared by the file and the environment.
 struct IntKey {
   std::string_view key;
@@ -21,6 +35,9 @@ constexpr IntKey kIntKeys[] = {
     {"default_timeout_seconds", &Options::default_timeout_seconds, 1, 86400},
     {"max_body_bytes", &Options::max_body_bytes, 1024, 64 << 20},
     {"shutdown_grace_seconds", &Options::shutdown_grace_seconds, 0, 600},
+    {"events_heartbeat_ms", &Options::events_heartbeat_ms, 50, 3'600'000},
+    {"retention_days", &Options::retention_days, 0, 36500},
+    {"min_free_disk_mb", &Options::min_free_disk_mb, 0, 1 << 30},
 };
 
 struct StringKey {
@@ -29,10 +46,14 @@ struct StringKey {
 };
 
 constexpr StringKey kStringKeys[] = {
-    {"listen", &Options::listen},   {"data_dir", &Options::data_dir},
-    {"store", &Options::store},     {"runner", &Options::runner},
-    {"log_level", &Options::log_level}, {"replica_id", &Options::replica_id},
+    {"listen", &Options::listen},
+    {"data_dir", &Options::data_dir},
+    {"store", &Options::store},
+    {"runner", &Options::runner},
+    {"log_level", &Options::log_level},
+    {"replica_id", &Options::replica_id},
     {"secrets_dir", &Options::secrets_dir},
+    {"artifacts", &Options::artifacts_url},
 };
 
 Status Bad(std::string_view key, std::string_view why) {
@@ -49,7 +70,8 @@ Status CheckValues(const Options& o) {
     return Bad("sandbox.uid_min/uid_max", "must be a range of unprivileged ids (>= 1000)");
   }
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
-  if (!kLevels.count(o.log_level)) return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
+  if (!kLevels.count(o.log_level))
+    return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
   return Status::Ok();
@@ -69,7 +91,8 @@ Result<std::vector<std::string>> Strings(const toml::node& v, const std::string&
 
 Result<int> IntIn(const toml::node& v, const std::string& key, int min, int max) {
   if (!v.is_integer() || v.as_integer()->get() < min || v.as_integer()->get() > max) {
-    return Bad(key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    return Bad(key,
+               "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
   }
   return static_cast<int>(v.as_integer()->get());
 }
@@ -126,19 +149,20 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
       if (!list.ok()) return list.status();
       (key == "install_dirs" ? a.install_dirs : a.network_allow) = std::move(*list);
     } else if (key == "max_memory_mb" || key == "max_cpu_units" || key == "max_disk_gb") {
-      auto n = key == "max_memory_mb" ? IntIn(v, prefix + key, 32, 262144)
+      auto n = key == "max_memory_mb"   ? IntIn(v, prefix + key, 32, 262144)
                : key == "max_cpu_units" ? IntIn(v, prefix + key, 64, 65536)
-                                         : IntIn(v, prefix + key, 1, 2048);
+                                        : IntIn(v, prefix + key, 1, 2048);
       if (!n.ok()) return n.status();
-      (key == "max_memory_mb" ? a.max_memory_mb : key == "max_cpu_units" ? a.max_cpu_units
-                                                                          : a.max_disk_gb) = *n;
+      (key == "max_memory_mb"   ? a.max_memory_mb
+       : key == "max_cpu_units" ? a.max_cpu_units
+                                : a.max_disk_gb) = *n;
     } else if (key == "parser") {
-      static const std::set<std::string> kParsers = {"claude-stream-json", "codex-json",
-                                                     "gemini-stream-json", "aider-text",
-                                                     "grok", "plain"};
+      static const std::set<std::string> kParsers = {
+          "claude-stream-json", "codex-json", "gemini-stream-json", "aider-text", "grok", "plain"};
       if (!v.is_string() || !kParsers.count(v.as_string()->get())) {
-        return Bad(prefix + key, "must be one of claude-stream-json | codex-json | "
-                                 "gemini-stream-json | aider-text | grok | plain");
+        return Bad(prefix + key,
+                   "must be one of claude-stream-json | codex-json | "
+                   "gemini-stream-json | aider-text | grok | plain");
       }
       a.parser = v.as_string()->get();
     } else if (key == "required_secrets") {
@@ -155,8 +179,22 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
       const auto* tbl = v.as_table();
       if (!tbl) return Bad(prefix + key, "must be a table of strings");
       for (const auto& [ek, ev] : *tbl) {
-        if (!ev.is_string()) return Bad(prefix + key + "." + std::string(ek.str()), "must be a string");
+        if (!ev.is_string())
+          return Bad(prefix + key + "." + std::string(ek.str()), "must be a string");
         a.env[std::string(ek.str())] = ev.as_string()->get();
+      }
+    } else if (key == "home_files") {
+      const auto* tbl = v.as_table();
+      if (!tbl) return Bad(prefix + key, "must be a table of path = \"content\"");
+      for (const auto& [fk, fv] : *tbl) {
+        const std::string path(fk.str());
+        const std::string field = prefix + key + "." + path;
+        if (!fv.is_string()) return Bad(field, "must be a string (the file's content)");
+        if (!IsPlainRelativePath(path)) {
+          return Bad(field, "must be a relative path below the agent's home, without '..'");
+        }
+        if (fv.as_string()->get().size() > 64 * 1024) return Bad(field, "is longer than 64 KiB");
+        a.home_files[path] = fv.as_string()->get();
       }
     } else {
       return Bad(prefix + key, "unknown key");
@@ -165,6 +203,23 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
   if (a.command.empty()) return Bad(prefix + "command", "is required for a new agent");
   if (a.models.empty()) return Bad(prefix + "models", "is required for a new agent");
   opts.agents[a.name] = std::move(a);
+  return Status::Ok();
+}
+
+// Output below 64 KiB would not even hold an agent's result; above 1 TiB is no limit.
+constexpr std::int64_t kMinOutputBytes = 64 << 10;
+constexpr std::int64_t kMaxOutputBytes = std::int64_t{1} << 40;
+
+Status ApplyLimits(const toml::table& t, Options& opts) {
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    if (key != "max_output_bytes") return Bad("limits." + key, "unknown key");
+    if (!v.is_integer() || v.as_integer()->get() < kMinOutputBytes ||
+        v.as_integer()->get() > kMaxOutputBytes) {
+      return Bad("limits." + key, "must be an integer from 65536 to 1099511627776");
+    }
+    opts.max_output_bytes = v.as_integer()->get();
+  }
   return Status::Ok();
 }
 
@@ -218,13 +273,16 @@ std::vector<AgentOptions> DefaultCodingAgents() {
   std::vector<AgentOptions> out;
   // --dangerously-skip-permissions: the sandbox is the boundary (IS_SANDBOX=1 lets it run as
   // root too); without a permission flag claude refuses writes yet reports success.
-  out.push_back(make("claude",
-                     {"claude", "-p", "{task}", "--output-format", "stream-json", "--verbose",
-                      "--model", "{model}", "--dangerously-skip-permissions"},
-                     {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929",
-                      "claude-haiku-4-5-20250801"},
-                     "claude-stream-json", "ANTHROPIC_API_KEY", "api.anthropic.com:443", 15, 75));
+  out.push_back(
+      make("claude",
+           {"claude", "-p", "{task}", "--output-format", "stream-json", "--verbose", "--model",
+            "{model}", "--dangerously-skip-permissions"},
+           {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20250801"},
+           "claude-stream-json", "ANTHROPIC_API_KEY", "api.anthropic.com:443", 15, 75));
+  // CLAUDE_CODE_MAX_RETRIES: claude retries even a 401 ten times with backoff (minutes of a
+  // run spent failing); two retries still ride out a transient 529/5xx.
   out.back().env = {{"IS_SANDBOX", "1"},
+                    {"CLAUDE_CODE_MAX_RETRIES", "2"},
                     {"DISABLE_AUTOUPDATER", "1"},
                     {"DISABLE_TELEMETRY", "1"},
                     {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"}};
@@ -234,12 +292,18 @@ std::vector<AgentOptions> DefaultCodingAgents() {
                      {"gpt-5.2-codex", "gpt-5.1-codex-max", "gpt-4o-codex"}, "codex-json",
                      "OPENAI_API_KEY", "api.openai.com:443", 10, 30));
   out.push_back(make("gemini",
-                     {"gemini", "-p", "{task}", "-o", "stream-json", "--approval-mode", "yolo",
-                      "-m", "{model}"},
+                     {"gemini", "-p", "{task}", "-o", "stream-json", "--skip-trust",
+                      "--approval-mode", "yolo", "-m", "{model}"},
                      {"gemini-3-pro-preview", "gemini-3-flash-preview", "gemini-3-flash"},
                      "gemini-stream-json", "GEMINI_API_KEY",
                      "generativelanguage.googleapis.com:443", 10, 20));
   out.back().env = {{"GEMINI_CLI_TRUST_WORKSPACE", "true"}};
+  // gemini takes its auth type only from a settings file (no flag, no variable): API-key auth,
+  // and nothing sent home.
+  out.back().home_files = {
+      {".gemini/settings.json",
+       R"({"security":{"auth":{"selectedType":"gemini-api-key"}},)"
+       R"("telemetry":{"enabled":false},"privacy":{"usageStatisticsEnabled":false}})"}};
   out.push_back(make("aider",
                      {"aider", "--message", "{task}", "--yes-always", "--no-auto-commits",
                       "--no-check-update", "--model", "{model}"},
@@ -257,6 +321,10 @@ std::vector<AgentOptions> DefaultCodingAgents() {
 
 std::string Options::StoreUrl() const {
   return store.empty() ? "sqlite://" + data_dir + "/outpost.db" : store;
+}
+
+std::string Options::ArtifactsUrl() const {
+  return artifacts_url.empty() ? data_dir + "/artifacts" : artifacts_url;
 }
 
 Options DefaultOptions() {
@@ -288,6 +356,9 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "sandbox") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplySandbox(*v.as_table(), opts));
+    } else if (key == "limits") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyLimits(*v.as_table(), opts));
     } else if (key == "agents") {
       if (!v.is_table()) return Bad(key, "must be a table");
       for (const auto& [name, agent] : *v.as_table()) {
@@ -321,6 +392,17 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
                              " to " + std::to_string(ik.max));
     }
     opts.*ik.field = value;
+  }
+  if (auto it = env.find("OUTPOST_MAX_OUTPUT_BYTES"); it != env.end()) {
+    std::int64_t value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < kMinOutputBytes ||
+        value > kMaxOutputBytes) {
+      return InvalidArgument(
+          "OUTPOST_MAX_OUTPUT_BYTES: must be an integer from 65536 to 1099511627776");
+    }
+    opts.max_output_bytes = value;
   }
   if (auto it = env.find("OUTPOST_ALLOW_LOCAL_REPOS"); it != env.end()) {
     if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {

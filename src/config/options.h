@@ -3,6 +3,7 @@
 // Every other component takes the part it needs by const reference.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ struct AgentOptions {
   std::vector<std::string> models;   // first is the default
   int max_concurrent = 5;
   std::map<std::string, std::string> env;
+  // Files written into the agent's home before each run (relative path -> content), e.g.
+  // ".gemini/settings.json". Replaced whole by the config's `home_files` table.
+  std::map<std::string, std::string> home_files;
   std::vector<std::string> install_dirs;   // bound read-only into its sandbox
   std::vector<std::string> network_allow;  // "host:port" patterns its runs may reach (allowlist)
   // How its stdout is read (agents/parsers/parser.h): claude-stream-json | codex-json |
@@ -47,6 +51,7 @@ struct Options {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./.outpost";
   std::string store;       // default: sqlite://<data_dir>/outpost.db
+  std::string artifacts_url;  // file:///abs/dir | plain dir | s3://…; default <data_dir>/artifacts
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
   std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
   int max_concurrent_runs = 16;     // global admission limit
@@ -54,6 +59,15 @@ struct Options {
   int default_timeout_seconds = 600;
   int max_body_bytes = 1 << 20;
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
+  // Finished runs' directories and local artifacts older than this are deleted (0: never).
+  int retention_days = 30;
+  // Below this much free space in the data dir, /health is degraded and no run is admitted
+  // (dispatch answers 503; queued runs wait) rather than failing for lack of space. 0: off.
+  int min_free_disk_mb = 1024;
+  int events_heartbeat_ms = 15'000;  // SSE comment when a run's event stream is quiet
+  // Output kept per run ([limits] max_output_bytes, OUTPOST_MAX_OUTPUT_BYTES): head and tail,
+  // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
+  std::int64_t max_output_bytes = std::int64_t{100} << 20;
   bool allow_local_repos = false;   // dispatches may name a repository by absolute path
   std::string log_level = "info";
   std::string replica_id;           // default: hostname
@@ -63,6 +77,8 @@ struct Options {
   SandboxOptions sandbox;
 
   std::string StoreUrl() const;
+  // artifacts_url, or the directory <data_dir>/artifacts when unset.
+  std::string ArtifactsUrl() const;
   std::string RunsDir() const { return data_dir + "/runs"; }
 };
 

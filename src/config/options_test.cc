@@ -171,6 +171,12 @@ TEST(Options, BadAdapterKeysAreRejectedByName) {
        "agents.claude.cost_output_per_mtok"},
       {"[agents.claude]\nrequired_secrets = \"KEY\"\n", "agents.claude.required_secrets"},
       {"[agents.claude]\nsecrets = [\"KEY\"]\n", "agents.claude.secrets"},
+      {"[agents.gemini]\nhome_files = { \"../escape\" = \"x\" }\n",
+       "agents.gemini.home_files.../escape"},
+      {"[agents.gemini]\nhome_files = { \"/etc/x\" = \"x\" }\n",
+       "agents.gemini.home_files./etc/x"},
+      {"[agents.gemini]\nhome_files = { \"a.json\" = 1 }\n", "agents.gemini.home_files.a.json"},
+      {"[agents.gemini]\nhome_files = \"x\"\n", "agents.gemini.home_files"},
   };
   for (const auto& c : cases) {
     Options o = DefaultOptions();
@@ -180,6 +186,46 @@ TEST(Options, BadAdapterKeysAreRejectedByName) {
     EXPECT_NE(st.message().find(c.key), std::string::npos) << st.message();
     std::remove(path.c_str());
   }
+}
+
+TEST(Options, GeminiWritesItsSettingsFileAndHomeFilesAreConfigurable) {
+  Options o = DefaultOptions();
+  ASSERT_TRUE(o.agents["gemini"].home_files.count(".gemini/settings.json"));
+  EXPECT_NE(o.agents["gemini"].home_files[".gemini/settings.json"].find("gemini-api-key"),
+            std::string::npos);
+  std::string path =
+      WriteTemp("[agents.gemini]\nhome_files = { \".gemini/settings.json\" = \"{}\" }\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.agents["gemini"].home_files,
+            (std::map<std::string, std::string>{{".gemini/settings.json", "{}"}}));
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace outpost
+
+namespace outpost {
+namespace {
+
+TEST(Options, OutputLimitAndHeartbeatComeFromFileAndEnvironment) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.max_output_bytes, 100 << 20);
+  EXPECT_EQ(o.events_heartbeat_ms, 15000);
+  std::string path =
+      WriteTemp("[server]\nevents_heartbeat_ms = 200\n[limits]\nmax_output_bytes = 5000000000\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.max_output_bytes, 5'000'000'000);
+  EXPECT_EQ(o.events_heartbeat_ms, 200);
+  std::remove(path.c_str());
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_MAX_OUTPUT_BYTES", "65536"}}, o).ok());
+  EXPECT_EQ(o.max_output_bytes, 65536);
+  Status st = ApplyEnvironment({{"OUTPOST_MAX_OUTPUT_BYTES", "100"}}, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_MAX_OUTPUT_BYTES"), std::string::npos);
+  path = WriteTemp("[limits]\nmax_output = 1\n");
+  st = ApplyConfigFile(path, o);
+  EXPECT_NE(st.message().find("limits.max_output"), std::string::npos) << st.message();
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "core/run_service.h"
 
+#include "core/retention.h"
+
 #include <sys/statvfs.h>
 
 #include <cmath>
@@ -43,6 +45,12 @@ Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
                                              const RequestContext& ctx) {
   auto parsed = ParseDispatchRequests(body, idempotency_header, agents_, opts_, secrets_);
   if (!parsed.ok()) return parsed.status();
+  // Refused, not queued: a run admitted now could only fail for lack of space.
+  if (disk_ && disk_->Low()) {
+    return Unavailable("free disk space in the data dir is below " +
+                       std::to_string(opts_.min_free_disk_mb) +
+                       " MB; no runs are admitted until space is freed");
+  }
   if (parsed->fan_out) return DispatchGroup(std::move(parsed->runs), ctx);
   Run run = std::move(parsed->runs.front());
   run.created_at = clock_.Now();
@@ -151,6 +159,7 @@ Result<CancelOutcome> RunService::Cancel(std::string_view id,
       run.phase = std::string(kPhaseDone);
       run.ended_at = now;
       run.progress = 100;
+      if (supervisor_) run.artifacts_state = supervisor_->EndedArtifactsState();
     }
     auto updated = store_.Update(run);
     if (!updated.ok()) {
@@ -158,7 +167,10 @@ Result<CancelOutcome> RunService::Cancel(std::string_view id,
       return updated.status();
     }
     spdlog::info("run {} cancel requested ({}): {}", run.id.str(), ToString(run.status), why);
-    if (!running) return CancelOutcome{*updated, false};
+    if (!running) {
+      if (supervisor_) supervisor_->OnRunEnded(run.id);
+      return CancelOutcome{*updated, false};
+    }
     if (supervisor_) {
       Status st = supervisor_->RequestCancel(*updated);
       if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", run.id.str(), st.ToString());
@@ -193,13 +205,14 @@ HealthReport RunService::Health() {
     checks["runner"] = std::move(r);
     warn = true;
   }
-  struct statvfs vfs;
-  if (::statvfs(opts_.data_dir.c_str(), &vfs) == 0) {
-    double free_gb = static_cast<double>(vfs.f_bavail) * vfs.f_frsize / (1024.0 * 1024 * 1024);
-    bool low = free_gb < 1.0;
+  if (disk_) {
+    std::optional<std::int64_t> free = disk_->free_bytes();
+    const bool low = disk_->Low();
     warn |= low;
     json::object disk = Check(low ? "warn" : "pass");
-    disk["freeGb"] = std::round(free_gb * 10) / 10;
+    if (free) disk["freeGb"] = std::round(static_cast<double>(*free) / (1 << 30) * 10) / 10;
+    disk["minFreeMb"] = opts_.min_free_disk_mb;
+    if (low) disk["message"] = "free space below the threshold: new runs are refused (503)";
     checks["disk"] = std::move(disk);
   }
   std::string status = fail ? "unhealthy" : warn ? "degraded" : "healthy";

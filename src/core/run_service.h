@@ -7,6 +7,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,12 +17,17 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "config/options.h"
+#include "core/log_lines.h"
+#include "runner/dir_watch.h"
 #include "store/run_store.h"
 
 namespace outpost {
 
+class DiskGuard;
+
 class Supervisor;
 class SecretStore;
+class EventFollower;
 
 // Who is asking, for tenancy and the audit trail.
 struct RequestContext {
@@ -57,6 +64,7 @@ class RunService {
   // whether an agent's required secrets exist.
   RunService(RunStore& store, const AgentRegistry& agents, Clock& clock, const Options& opts,
              Supervisor* supervisor, const SecretStore* secrets = nullptr);
+  ~RunService();
 
   // Validates a dispatch body (every field; unknown fields rejected; all errors listed) and
   // records a PENDING run. `idempotency_header` is the Idempotency-Key header, if any.
@@ -79,11 +87,24 @@ class RunService {
   Result<CancelOutcome> Cancel(std::string_view id, const std::optional<std::string>& reason,
                                const RequestContext& ctx);
 
+  // A page of the run's output lines (core/log_lines.h): offset >= 0, limit 1-1000;
+  // kInvalidArgument naming the field otherwise, kNotFound as Get. (run_service_events.cc)
+  Result<LogPage> Logs(std::string_view id, std::int64_t offset, int limit,
+                       const RequestContext& ctx);
+  // Follows the run's events after seq `after` (core/event_follower.h); kNotFound as Get.
+  Result<std::unique_ptr<EventFollower>> Follow(std::string_view id, std::int64_t after,
+                                                const RequestContext& ctx);
+
   HealthReport Health();
   HealthReport Ready();
   HealthReport Fleet();
 
+  // Free-space guard of the data dir (core/retention.h): while it is low, Dispatch answers
+  // kUnavailable and /health is degraded. Optional; set before serving.
+  void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
+
   const AgentRegistry& agents() const { return agents_; }
+  const Options& options() const { return opts_; }
 
  private:
   Result<Run> Load(std::string_view id, const RequestContext& ctx);
@@ -95,7 +116,17 @@ class RunService {
   const Options& opts_;
   Supervisor* supervisor_;
   const SecretStore* secrets_;
+  DiskGuard* disk_ = nullptr;
   WallTime started_at_;
+
+  // Events and logs (run_service_events.cc).
+  DirWatcher* Watcher();
+  std::mutex events_mu_;
+  std::unique_ptr<DirWatcher> watcher_;  // guarded by events_mu_; created on first follow
+  bool watcher_failed_ = false;          // guarded by events_mu_
+  // The reader of the page a client will likely ask for next, per run (LogLines keeps its
+  // position). Guarded by events_mu_; a reader in use is taken out of the map.
+  std::map<std::string, std::unique_ptr<LogLines>> log_readers_;
 };
 
 }  // namespace outpost

@@ -11,7 +11,10 @@
 #include "agents/outcome.h"
 #include "common/log.h"
 #include "core/agent_secrets.h"
+#include "core/artifact_uploader.h"
+#include "core/retention.h"
 #include "runner/notify.h"
+#include "runner/sandbox/bwrap.h"
 #include "workspace/collect.h"
 #include "workspace/repo_spec.h"
 
@@ -30,7 +33,8 @@ struct Outcome {
 
 Outcome Classify(const ExitRecord& rec) {
   if (rec.outcome == "exited") {
-    if (rec.exit_code && *rec.exit_code == 0) return {RunStatus::kCompleted, reason::kSucceeded, {}};
+    if (rec.exit_code && *rec.exit_code == 0)
+      return {RunStatus::kCompleted, reason::kSucceeded, {}};
     if (rec.exit_code) {
       return {RunStatus::kFailed, reason::kExitNonzero,
               "exited with code " + std::to_string(*rec.exit_code)};
@@ -95,8 +99,8 @@ Status Supervisor::Start() {
   Reconcile(*active);
   {
     std::lock_guard lock(mu_);
-    snapshot_.reaper.adopted_on_start = running - snapshot_.reaper.recovered_on_start -
-                                        snapshot_.reaper.supervisor_lost;
+    snapshot_.reaper.adopted_on_start =
+        running - snapshot_.reaper.recovered_on_start - snapshot_.reaper.supervisor_lost;
   }
   if (running > 0) spdlog::info("recovery: {} running run(s) found at start", running);
   stop_ = false;
@@ -121,6 +125,15 @@ Status Supervisor::RequestCancel(const Run& run) {
   Status st = runner_.RequestCancel(run.id.str(), run.cancel_reason.value_or("Cancelled by user"));
   Wake();
   return st;
+}
+
+std::string Supervisor::EndedArtifactsState() const {
+  return uploader_ ? std::string(artifacts_state::kPending) : "";
+}
+
+void Supervisor::OnRunEnded(const RunId& id) {
+  RecordEnd(id);  // events.jsonl gets its end before anything is uploaded
+  if (uploader_) uploader_->Enqueue(id);
 }
 
 SupervisorSnapshot Supervisor::Snapshot() const {
@@ -199,6 +212,7 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
         if (auto at = runner_.Dir(run.id.str()).ReadStarted()) MarkStarted(run, *at);
       }
       RefreshBlocked(run);
+      RefreshProgress(run);
     }
   }
 }
@@ -212,8 +226,13 @@ void Supervisor::Admit(const std::vector<Run>& active) {
       ++total_running;
     }
   }
+  const bool disk_low = disk_ && disk_->Low();
   for (const Run& run : active) {  // oldest first: FIFO
     if (run.status != RunStatus::kPending) continue;
+    if (disk_low) {  // they wait; they do not fail
+      ++queued[run.agent];
+      continue;
+    }
     const AgentOptions* agent = agents_.Find(run.agent);
     int limit = agent ? agent->max_concurrent : 0;
     if (total_running >= opts_.max_concurrent_runs || running[run.agent] >= limit) {
@@ -240,22 +259,25 @@ void Supervisor::Admit(const std::vector<Run>& active) {
       if (uid) {
         spec.sandbox.uid = spec.sandbox.gid = *uid;
       } else {
-        st = Unavailable("no free sandbox uid in [" + std::to_string(opts_.sandbox.uid_min) +
-                         ", " + std::to_string(opts_.sandbox.uid_max) + "]");
+        st = Unavailable("no free sandbox uid in [" + std::to_string(opts_.sandbox.uid_min) + ", " +
+                         std::to_string(opts_.sandbox.uid_max) + "]");
       }
     }
     if (st.ok()) st = runner_.Start(spec);
     if (!st.ok()) {
       spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
-      UpdateRun(run.id, [&](Run& r) {
+      bool failed = UpdateRun(run.id, [&](Run& r) {
+        if (IsTerminal(r.status)) return false;
         r.status = RunStatus::kFailed;
         r.reason = std::string(reason::kInfraError);
         r.error_message = "the run could not be started: " + st.message();
         r.ended_at = clock_.Now();
         r.phase = std::string(kPhaseDone);
         r.progress = 100;
+        r.artifacts_state = EndedArtifactsState();
         return true;
       });
+      if (failed) OnRunEnded(run.id);
     }
   }
   std::lock_guard lock(mu_);
@@ -275,7 +297,8 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
   std::vector<std::string> command_binds = std::move(cmd.ro_binds);
   RunDir dir = runner_.Dir(run.id.str());
   spec.workspace = dir.workspace();
-  spec.env["HOME"] = spec.workspace;
+  // The agent's own home, outside the workspace: its config and caches never show in the diff.
+  spec.env["HOME"] = std::filesystem::absolute(dir.File("home")).string();
   spec.timeout_seconds = run.timeout_seconds;
   spec.inactivity_timeout_seconds = run.inactivity_timeout_seconds;
   spec.grace_seconds = opts_.cancel_grace_seconds;
@@ -295,6 +318,9 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
     }
   }
   spec.branch = run.branch;
+  spec.max_output_bytes = opts_.max_output_bytes;
+  if (const AgentOptions* agent = agents_.Find(run.agent)) spec.parser = agent->parser;
+  if (const AgentOptions* agent = agents_.Find(run.agent)) spec.home_files = agent->home_files;
   spec.notify_socket = opts_.data_dir + "/notify.sock";
   // Values go to env and spec.redact only; names, never values, are logged.
   for (const auto& name : InjectSecrets(agents_.Find(run.agent), run, secrets_, spec)) {
@@ -316,7 +342,14 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
   sb.allow.insert(sb.allow.end(), opts_.sandbox.network_allow.begin(),
                   opts_.sandbox.network_allow.end());
   sb.outpost_exe = opts_.self_exe;
-  if (run.resources.max_memory_mb) sb.memory_bytes = std::int64_t{*run.resources.max_memory_mb} << 20;
+  // "{outpost}" (a built-in agent) runs this binary at its fixed path inside the sandbox: its
+  // host path may lie under a directory the sandbox mounts over (/work, /tmp).
+  if (!opts_.self_exe.empty()) {
+    std::replace(spec.argv.begin(), spec.argv.end(), opts_.self_exe,
+                 std::string(sandbox::kOutpostExe));
+  }
+  if (run.resources.max_memory_mb)
+    sb.memory_bytes = std::int64_t{*run.resources.max_memory_mb} << 20;
   if (run.resources.max_cpu_units) sb.cpu_millicores = *run.resources.max_cpu_units * 1000 / 1024;
   if (run.resources.max_disk_gb) sb.disk_bytes = std::int64_t{*run.resources.max_disk_gb} << 30;
   sb.pids_max = opts_.sandbox.pids_max;
@@ -385,11 +418,14 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   auto blocked = runner_.Blocked(run.id.str());
   std::optional<Changes> changes;
   if (auto cs = workspace::ReadChanges(runner_.Dir(run.id.str()).File("changes.json")); cs.ok()) {
-    changes = Changes{cs->kind, cs->before_sha, cs->after_sha, cs->files_changed};
+    changes = Changes{cs->kind, cs->before_sha, cs->after_sha, cs->files_changed, {}, cs->redacted};
+    for (const auto& f : cs->stats)
+      changes->diff_stat.push_back({f.path, f.insertions, f.deletions});
   }
-  UpdateRun(run.id, [&](Run& r) {
+  bool ended = UpdateRun(run.id, [&](Run& r) {
     r.network_blocked = blocked;
     if (IsTerminal(r.status)) return false;
+    r.artifacts_state = EndedArtifactsState();
     if (changes) r.changes = changes;
     r.status = out.status;
     r.reason = std::string(out.reason);
@@ -408,6 +444,7 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     return true;
   });
   ReleaseUid(run.id.str());
+  if (ended) OnRunEnded(run.id);
   spdlog::info("run {} {} ({})", run.id.str(), ToString(out.status), out.reason);
 }
 
@@ -423,8 +460,10 @@ void Supervisor::FailLost(Run run) {
     r.ended_at = clock_.Now();
     r.phase = std::string(kPhaseDone);
     r.progress = 100;
+    r.artifacts_state = EndedArtifactsState();
     return true;
   });
+  if (failed) OnRunEnded(run.id);
   std::lock_guard lock(mu_);
   snapshot_.reaper.leftovers_killed += killed;
   if (failed) ++snapshot_.reaper.supervisor_lost;

@@ -28,15 +28,17 @@
 
 namespace outpost {
 
+class ArtifactUploader;
+class DiskGuard;
 class NotifySocket;
 class SecretStore;
 
 struct ReaperStats {
-  std::int64_t supervisor_lost = 0;      // runs failed because their shim vanished
-  std::int64_t leftovers_killed = 0;     // processes killed for such runs
-  std::int64_t recovered_on_start = 0;   // runs finished from exit records found at start
-  std::int64_t adopted_on_start = 0;     // live shims re-adopted at start
-  std::int64_t orphan_runs_reaped = 0;   // live processes of runs the store says are over
+  std::int64_t supervisor_lost = 0;     // runs failed because their shim vanished
+  std::int64_t leftovers_killed = 0;    // processes killed for such runs
+  std::int64_t recovered_on_start = 0;  // runs finished from exit records found at start
+  std::int64_t adopted_on_start = 0;    // live shims re-adopted at start
+  std::int64_t orphan_runs_reaped = 0;  // live processes of runs the store says are over
   std::int64_t orphan_processes_killed = 0;
 };
 
@@ -65,6 +67,15 @@ class Supervisor {
   // Forwards a cancel request to the run's shim (idempotent).
   Status RequestCancel(const Run& run);
   SupervisorSnapshot Snapshot() const;
+  // Where finished runs' artifacts go (may stay unset: then nothing is uploaded). Set before
+  // Start. Every terminal write then also marks the run's artifacts "pending".
+  void SetArtifactUploader(ArtifactUploader* uploader) { uploader_ = uploader; }
+  // While the data dir's free space is low, queued runs wait instead of starting.
+  void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
+  // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
+  // artifacts_state the write should carry, and the hand-over once it is written.
+  std::string EndedArtifactsState() const;
+  void OnRunEnded(const RunId& id);
 
   // One pass of the loop: reconcile running runs, then admit pending ones. Public for tests.
   void Tick();
@@ -91,6 +102,8 @@ class Supervisor {
   Clock& clock_;
   const Options& opts_;
   const SecretStore* secrets_;
+  ArtifactUploader* uploader_ = nullptr;
+  DiskGuard* disk_ = nullptr;
   std::unique_ptr<NotifySocket> notify_;
   int wake_fd_ = -1;
 
@@ -108,6 +121,18 @@ class Supervisor {
   void RefreshBlocked(const Run& run);
   std::set<std::string> orphan_suspects_;  // loop thread only
   MonoTime next_sweep_{};                  // loop thread only
+
+  // The run's event stream and progress (supervisor_events.cc). RecordEnd: appends the
+  // terminal status and end event once the store has them (any thread). RefreshProgress:
+  // raises `progress` from the run's events (loop thread).
+  void RecordEnd(const RunId& id);
+  void RefreshProgress(const Run& run);
+  struct ProgressState {
+    MonoTime next{};
+    int turns = 0;
+    bool collecting = false;
+  };
+  std::map<std::string, ProgressState> progress_;  // loop thread only
 };
 
 }  // namespace outpost

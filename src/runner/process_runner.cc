@@ -9,6 +9,8 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
+#include <vector>
 
 #include "common/files.h"
 #include "runner/netproxy/blocked_log.h"
@@ -21,7 +23,7 @@ namespace {
 constexpr int kLeftoverGraceMs = 2000;
 
 // The grandchild: becomes the shim. Only async-signal-safe calls (the server is threaded).
-[[noreturn]] void ExecShim(char* const argv[]) {
+[[noreturn]] void ExecShim(char* const argv[], char* const envp[]) {
   int devnull = ::open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     ::dup2(devnull, 0);
@@ -34,16 +36,16 @@ constexpr int kLeftoverGraceMs = 2000;
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execv(argv[0], argv);
+  ::execve(argv[0], argv, envp);
   ::_exit(127);
 }
 
 // The intermediate child: a new session, then the shim is forked off and orphaned, so it is
 // re-parented away from the server at once.
-[[noreturn]] void Detach(char* const argv[]) {
+[[noreturn]] void Detach(char* const argv[], char* const envp[]) {
   ::setsid();
   pid_t pid = ::fork();
-  if (pid == 0) ExecShim(argv);
+  if (pid == 0) ExecShim(argv, envp);
   ::_exit(pid < 0 ? 1 : 0);
 }
 
@@ -97,9 +99,19 @@ Status ProcessRunner::Start(const LaunchSpec& spec) {
 Status ProcessRunner::Launch(const std::string& run_dir) const {
   std::string exe = shim_exe_, verb = "shim", path = run_dir;  // built before fork
   char* const argv[] = {exe.data(), verb.data(), path.data(), nullptr};
+  // The server's environment minus its secrets (OUTPOST_SECRET_*): the shim gets the values a
+  // run needs through spec.json (0600) and would otherwise carry every secret in its environ.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (std::string_view(*e).starts_with("OUTPOST_SECRET_")) continue;
+    env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) Detach(argv);
+  if (pid == 0) Detach(argv, envp.data());
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return Internal(std::string("waitpid: ") + std::strerror(errno));

@@ -114,6 +114,13 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
                  {"notify_socket", spec.notify_socket},
                  {"sandbox", SandboxToJson(spec.sandbox)}};
   if (!spec.redact.empty()) o["redact"] = ToArray(spec.redact);
+  o["max_output_bytes"] = spec.max_output_bytes;
+  o["parser"] = spec.parser;
+  if (!spec.home_files.empty()) {
+    json::object files;
+    for (const auto& [k, v] : spec.home_files) files[k] = v;
+    o["home_files"] = std::move(files);
+  }
   if (spec.inactivity_timeout_seconds) {
     o["inactivity_timeout_seconds"] = *spec.inactivity_timeout_seconds;
   }
@@ -158,6 +165,13 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.task_arg_index = GetInt32(o, "task_arg_index");
   spec.notify_socket = GetString(o, "notify_socket").value_or("");
   spec.sandbox = SandboxFromJson(o);
+  spec.max_output_bytes = GetInt(o, "max_output_bytes").value_or(spec.max_output_bytes);
+  spec.parser = GetString(o, "parser").value_or(spec.parser);
+  if (const json::value* f = o.if_contains("home_files"); f != nullptr && f->is_object()) {
+    for (const auto& [k, v] : f->as_object()) {
+      if (v.is_string()) spec.home_files[std::string(k)] = std::string(v.as_string());
+    }
+  }
   if (const json::value* r = o.if_contains("redact"); r != nullptr && r->is_array()) {
     for (const auto& v : r->as_array()) {
       if (v.is_string()) spec.redact.emplace_back(v.as_string());
@@ -218,6 +232,8 @@ Status RunDir::WriteExit(const ExitRecord& rec) const {
                  {"leftover_processes_killed", rec.leftover_processes_killed},
                  {"stdout_bytes", rec.stdout_bytes},
                  {"stderr_bytes", rec.stderr_bytes}};
+  if (rec.stdout_dropped_bytes > 0) o["stdout_dropped_bytes"] = rec.stdout_dropped_bytes;
+  if (rec.stderr_dropped_bytes > 0) o["stderr_dropped_bytes"] = rec.stderr_dropped_bytes;
   if (rec.exit_code) o["exit_code"] = *rec.exit_code;
   if (rec.signal) o["signal"] = *rec.signal;
   if (rec.started_at) o["started_at"] = FormatTime(*rec.started_at);
@@ -247,6 +263,8 @@ Result<ExitRecord> RunDir::ReadExit() const {
   rec.leftover_processes_killed = GetInt32(o, "leftover_processes_killed").value_or(0);
   rec.stdout_bytes = GetInt(o, "stdout_bytes").value_or(0);
   rec.stderr_bytes = GetInt(o, "stderr_bytes").value_or(0);
+  rec.stdout_dropped_bytes = GetInt(o, "stdout_dropped_bytes").value_or(0);
+  rec.stderr_dropped_bytes = GetInt(o, "stderr_dropped_bytes").value_or(0);
   rec.cgroup_version = GetString(o, "cgroup_version").value_or("");
   rec.peak_memory_bytes = GetInt(o, "peak_memory_bytes");
   return rec;

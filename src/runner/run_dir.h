@@ -8,6 +8,8 @@
 //     cancel.json   written by the server to request a cancel (the shim is also sent SIGUSR1)
 //     stdout.log    the agent's stdout, appended as it comes
 //     stderr.log    the agent's stderr, appended as it comes
+//     events.jsonl  the run's event stream: output, phases, agent events, status, end
+//                   (runner/event_log.h); stdout.tail/stderr.tail: output tails while over the cap
 //     shim.log      the shim's own diagnostics
 //     exit.json     written last, atomically, by the shim: how the run ended (ExitRecord)
 //     context.md    the context prepended to the task (runs with a repo)
@@ -70,6 +72,13 @@ struct LaunchSpec {
   // Secret values in env: replaced by [REDACTED] in stdout.log/stderr.log (secrets/redactor.h).
   // Never logged; spec.json is 0600.
   std::vector<std::string> redact;
+  // Files written into the agent's home before it starts (path relative to $HOME -> content),
+  // e.g. a CLI's settings file. Owned by the sandbox uid, mode 0600.
+  std::map<std::string, std::string> home_files;
+  // Output cap (runner/shim/output_capture.h) and how stdout is parsed into agent events
+  // (AgentOptions::parser; "plain": none).
+  std::int64_t max_output_bytes = 100 << 20;
+  std::string parser = "plain";
   SandboxSpec sandbox;
 };
 
@@ -98,8 +107,10 @@ struct ExitRecord {
   // Processes other than the agent itself that were still alive when the agent exited (or
   // when the run was stopped) and that the shim had to kill.
   int leftover_processes_killed = 0;
-  std::int64_t stdout_bytes = 0;
+  std::int64_t stdout_bytes = 0;  // what the agent wrote (after redaction)
   std::int64_t stderr_bytes = 0;
+  std::int64_t stdout_dropped_bytes = 0;  // of those, dropped by the output cap
+  std::int64_t stderr_dropped_bytes = 0;
   std::string cgroup_version;  // "v1" | "v2" | "" (no cgroup)
   std::optional<std::int64_t> peak_memory_bytes;
 };

@@ -25,6 +25,7 @@ TEST(RunDir, SpecRoundTripsEveryField) {
   spec.repo_url = "https://example.com/r.git";
   spec.branch = "dev";
   spec.notify_socket = "/tmp/n.sock";
+  spec.home_files = {{".gemini/settings.json", "{\"a\":1}"}};
   ASSERT_TRUE(dir.WriteSpec(spec).ok());
   Result<LaunchSpec> got = dir.ReadSpec();
   ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -38,6 +39,7 @@ TEST(RunDir, SpecRoundTripsEveryField) {
   EXPECT_EQ(got->repo_url, spec.repo_url);
   EXPECT_EQ(got->branch, spec.branch);
   EXPECT_EQ(got->notify_socket, spec.notify_socket);
+  EXPECT_EQ(got->home_files, spec.home_files);
 }
 
 TEST(RunDir, ExitRecordRoundTrips) {

@@ -53,13 +53,42 @@ struct ResourceConstraints {
   bool operator==(const ResourceConstraints&) const = default;
 };
 
+// One changed file's line counts; nullopt counts: a binary file.
+struct FileChangeStat {
+  std::string path;
+  std::optional<std::int64_t> insertions;
+  std::optional<std::int64_t> deletions;
+  bool operator==(const FileChangeStat&) const = default;
+};
+
 struct Changes {
   std::string kind = "none";  // none | committed | uncommitted
   std::optional<std::string> before_sha;
   std::optional<std::string> after_sha;
   std::vector<std::string> files_changed;
+  std::vector<FileChangeStat> diff_stat;
+  bool redacted = false;  // secrets were replaced in diff.patch; no bundle was kept
   bool operator==(const Changes&) const = default;
 };
+
+// One stored artifact of a finished run (artifacts/): under dispatches/<runId>/<name>.
+struct ArtifactRef {
+  std::string name;  // output.log, summary.json, diff.patch, changes.bundle, ...
+  std::string type;  // output | logs | metadata | patch | bundle
+  std::string content_type;
+  std::int64_t size_bytes = 0;
+  std::string sha256;
+  bool operator==(const ArtifactRef&) const = default;
+};
+
+// Where a finished run's artifacts stand. kPending until the upload after the terminal status
+// is done; kPartial when some could not be stored after every retry (artifacts_missing).
+namespace artifacts_state {
+inline constexpr std::string_view kNone = "";  // not terminal yet
+inline constexpr std::string_view kPending = "pending";
+inline constexpr std::string_view kStored = "stored";
+inline constexpr std::string_view kPartial = "partial";
+}  // namespace artifacts_state
 
 struct Usage {
   std::int64_t input_tokens = 0;
@@ -113,6 +142,9 @@ struct Run {
   std::optional<Usage> usage;
   std::optional<std::string> final_message;  // the agent's last message (agents/parsers)
   std::vector<BlockedConnection> network_blocked;
+  std::string artifacts_state;                 // artifacts_state::k*
+  std::vector<ArtifactRef> artifacts;          // stored ones
+  std::vector<std::string> artifacts_missing;  // names that could not be stored
   int progress = 0;
   std::string owner;  // id of the control-plane replica that supervises it
 

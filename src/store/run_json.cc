@@ -84,6 +84,19 @@ json::object RunToJson(const Run& r, bool internal) {
                     {"beforeSha", Opt(r.changes->before_sha)},
                     {"afterSha", Opt(r.changes->after_sha)},
                     {"filesChanged", json::value_from(r.changes->files_changed)}};
+    json::array stat;
+    std::int64_t ins = 0, del = 0;
+    for (const FileChangeStat& f : r.changes->diff_stat) {
+      stat.push_back(json::object{
+          {"path", f.path}, {"insertions", Opt(f.insertions)}, {"deletions", Opt(f.deletions)}});
+      ins += f.insertions.value_or(0);
+      del += f.deletions.value_or(0);
+    }
+    json::object& c = o["changes"].as_object();
+    c["insertions"] = ins;
+    c["deletions"] = del;
+    c["diffStat"] = std::move(stat);
+    c["redacted"] = r.changes->redacted;
   } else {
     o["changes"] = nullptr;
   }
@@ -95,7 +108,20 @@ json::object RunToJson(const Run& r, bool internal) {
     o["usage"] = nullptr;
   }
   o["progress"] = r.progress;
+  if (!r.artifacts_state.empty()) {
+    o["artifactsStatus"] = r.artifacts_state;
+    o["artifactsMissing"] = json::value_from(r.artifacts_missing);
+  }
   if (internal) {
+    json::array arts;
+    for (const ArtifactRef& a : r.artifacts) {
+      arts.push_back(json::object{{"name", a.name},
+                                  {"type", a.type},
+                                  {"contentType", a.content_type},
+                                  {"sizeBytes", a.size_bytes},
+                                  {"sha256", a.sha256}});
+    }
+    o["artifacts"] = std::move(arts);
     o["tenant"] = r.tenant;
     o["requestHash"] = r.request_hash;
     o["owner"] = r.owner;
@@ -177,6 +203,15 @@ Result<Run> RunFromJson(const json::object& o) {
         if (v.is_string()) ch.files_changed.emplace_back(v.get_string());
       }
     }
+    if (auto f = c.find("diffStat"); f != c.end() && f->value().is_array()) {
+      for (const auto& v : f->value().get_array()) {
+        if (!v.is_object()) continue;
+        const auto& e = v.get_object();
+        ch.diff_stat.push_back(
+            {GetString(e, "path").value_or(""), GetInt(e, "insertions"), GetInt(e, "deletions")});
+      }
+    }
+    ch.redacted = GetBool(c, "redacted").value_or(false);
     r.changes = std::move(ch);
   }
   if (auto it = o.find("usage"); it != o.end() && it->value().is_object()) {
@@ -190,6 +225,22 @@ Result<Run> RunFromJson(const json::object& o) {
     r.usage = us;
   }
   r.progress = ReadInt(o, "progress").value_or(0);
+  r.artifacts_state = GetString(o, "artifactsStatus").value_or("");
+  if (auto it = o.find("artifactsMissing"); it != o.end() && it->value().is_array()) {
+    for (const auto& v : it->value().get_array()) {
+      if (v.is_string()) r.artifacts_missing.emplace_back(v.get_string());
+    }
+  }
+  if (auto it = o.find("artifacts"); it != o.end() && it->value().is_array()) {
+    for (const auto& v : it->value().get_array()) {
+      if (!v.is_object()) continue;
+      const auto& e = v.get_object();
+      r.artifacts.push_back({GetString(e, "name").value_or(""), GetString(e, "type").value_or(""),
+                             GetString(e, "contentType").value_or(""),
+                             GetInt(e, "sizeBytes").value_or(0),
+                             GetString(e, "sha256").value_or("")});
+    }
+  }
   r.tenant = GetString(o, "tenant").value_or("default");
   r.request_hash = GetString(o, "requestHash").value_or("");
   r.owner = GetString(o, "owner").value_or("");

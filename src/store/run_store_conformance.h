@@ -79,7 +79,10 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     r.error_message = "none really";
     r.cancel_reason = "operator";
     r.cancel_requested_at = r.created_at + Millis(60'000);
-    r.changes = Changes{"committed", "abc123", "def456", {"src/a.cc", "README.md"}};
+    r.changes = Changes{"committed", "abc123", "def456", {"src/a.cc", "README.md"},
+                        {{"src/a.cc", 10, 2}, {"README.md", 1, 0}}, false};
+    r.artifacts_state = "stored";
+    r.artifacts = {{"summary.json", "metadata", "application/json", 345, "ff00"}};
     r.usage = Usage{1200, 3400, 0.125};
     r.progress = 42;
     r.owner = "replica-7";
@@ -382,6 +385,31 @@ TEST_P(RunStoreConformance, ListFiltersByEachField) {
   EXPECT_EQ(ListAllIds(q), (V{C}));
   q.repo = "o/r2";
   EXPECT_EQ(ListAllIds(q), V{});
+}
+
+TEST_P(RunStoreConformance, ListFiltersByArtifactsStateIncludingAfterTerminalUpdates) {
+  Run a = MustCreate(NewRun("shell"));
+  Run b = MustCreate(NewRun("shell"));
+  MustCreate(NewRun("shell"));
+  for (outpost::Run* r : {&a, &b}) {
+    r->status = RunStatus::kCompleted;
+    r->artifacts_state = "pending";
+    *r = MustUpdate(*r);
+  }
+  ListQuery q;
+  q.artifacts_state = "pending";
+  q.limit = 1;  // across pages
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ListAllIds(q), (V{b.id.str(), a.id.str()}));
+  // The terminal run's record still takes the upload's result.
+  b.artifacts_state = "stored";
+  b.artifacts = {{"output.log", "output", "text/plain", 3, "abc"}};
+  b = MustUpdate(b);
+  EXPECT_EQ(ListAllIds(q), (V{a.id.str()}));
+  auto got = store_->Get(b.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->artifacts, b.artifacts);
+  EXPECT_EQ(got->status, RunStatus::kCompleted);
 }
 
 TEST_P(RunStoreConformance, ListTagFiltersCombineWithAnd) {

@@ -1,10 +1,12 @@
 #include "workspace/collect.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <filesystem>
 
 #include "common/files.h"
 #include "common/json_util.h"
+#include "secrets/redactor.h"
 
 // The workspace's .git belongs to the agent: its config may name an fsmonitor, hooks, clean
 // filters or textconv drivers, and `git add`/`git diff` would run them as root. So the
@@ -110,7 +112,45 @@ Result<std::string> WorkTree(Scratch& s, const std::string& base) {
   return Trim(*tree);
 }
 
+// `git diff --numstat -z` without renames: "ADDED\tDELETED\tPATH\0" per file, "-" for binary.
+std::vector<FileStat> ParseNumstat(const std::string& out) {
+  std::vector<FileStat> stats;
+  for (const std::string& rec : SplitNul(out)) {
+    std::size_t t1 = rec.find('\t');
+    std::size_t t2 = t1 == std::string::npos ? t1 : rec.find('\t', t1 + 1);
+    if (t2 == std::string::npos) continue;
+    auto count = [](std::string_view v) -> std::optional<std::int64_t> {
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+      return n;
+    };
+    std::string_view r(rec);
+    stats.push_back(
+        {rec.substr(t2 + 1), count(r.substr(0, t1)), count(r.substr(t1 + 1, t2 - t1 - 1))});
+  }
+  return stats;
+}
+
 }  // namespace
+
+Status RedactPatch(const std::string& run_dir, const std::vector<std::string>& secrets,
+                   ChangeSet& c) {
+  if (!c.patch) return Status::Ok();
+  const std::string path = run_dir + "/diff.patch";
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  std::string clean = Redactor::RedactAll(*text, secrets);
+  if (clean == *text) return Status::Ok();
+  OUTPOST_RETURN_IF_ERROR(WriteFileAtomic(path, clean, 0600));
+  c.redacted = true;
+  if (c.bundle) {
+    std::error_code ec;
+    std::filesystem::remove(run_dir + "/changes.bundle", ec);
+    c.bundle = false;
+  }
+  return Status::Ok();
+}
 
 Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req) {
   ChangeSet c;
@@ -137,6 +177,9 @@ Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req) {
   auto names = s.Git({"diff", "--name-only", "-z", "--no-renames", req.before_sha, *tree});
   if (!names.ok()) return names.status();
   c.files_changed = SplitNul(*names);
+  auto numstat = s.Git({"diff", "--numstat", "-z", "--no-renames", req.before_sha, *tree});
+  if (!numstat.ok()) return numstat.status();
+  c.stats = ParseNumstat(*numstat);
   const std::string patch = req.run_dir + "/diff.patch";
   OUTPOST_RETURN_IF_ERROR(s.Git({"diff", "--binary", "--full-index", "--no-ext-diff",
                                  "--no-textconv", "--output=" + patch, req.before_sha, *tree})
@@ -164,7 +207,16 @@ Status WriteChanges(const std::string& path, const ChangeSet& c) {
                  {"after_sha", c.after_sha ? json::value(*c.after_sha) : nullptr},
                  {"files_changed", std::move(files)},
                  {"patch", c.patch},
-                 {"bundle", c.bundle}};
+                 {"bundle", c.bundle},
+                 {"redacted", c.redacted}};
+  json::array stats;
+  for (const FileStat& f : c.stats) {
+    stats.push_back(
+        json::object{{"path", f.path},
+                     {"insertions", f.insertions ? json::value(*f.insertions) : nullptr},
+                     {"deletions", f.deletions ? json::value(*f.deletions) : nullptr}});
+  }
+  o["stats"] = std::move(stats);
   return WriteFileAtomic(path, ToJson(o) + "\n", 0600);
 }
 
@@ -187,6 +239,22 @@ Result<ChangeSet> ReadChanges(const std::string& path) {
   }
   c.patch = GetBool(o, "patch").value_or(false);
   c.bundle = GetBool(o, "bundle").value_or(false);
+  c.redacted = GetBool(o, "redacted").value_or(false);
+  if (const json::value* st = o.if_contains("stats"); st != nullptr && st->is_array()) {
+    for (const auto& e : st->as_array()) {
+      if (!e.is_object()) continue;
+      const json::object& f = e.as_object();
+      FileStat fs;
+      fs.path = GetString(f, "path").value_or("");
+      if (const json::value* n = f.if_contains("insertions"); n && n->is_int64()) {
+        fs.insertions = n->as_int64();
+      }
+      if (const json::value* n = f.if_contains("deletions"); n && n->is_int64()) {
+        fs.deletions = n->as_int64();
+      }
+      c.stats.push_back(std::move(fs));
+    }
+  }
   return c;
 }
 

@@ -7,6 +7,7 @@
 //   <run-dir>/changes.bundle  the new commits (before..HEAD) when there are any
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,14 +23,31 @@ inline constexpr std::string_view kCommitted = "committed";      // HEAD moved
 inline constexpr std::string_view kUncommitted = "uncommitted";  // only the working tree differs
 }  // namespace change_kind
 
+// One file's line counts (`git diff --numstat`); nullopt counts: a binary file.
+struct FileStat {
+  std::string path;
+  std::optional<std::int64_t> insertions;
+  std::optional<std::int64_t> deletions;
+  bool operator==(const FileStat&) const = default;
+};
+
 struct ChangeSet {
   std::string kind = std::string(change_kind::kNone);
   std::optional<std::string> before_sha;
   std::optional<std::string> after_sha;    // nullopt: the agent left no readable HEAD
   std::vector<std::string> files_changed;  // paths relative to the repository root
+  std::vector<FileStat> stats;             // per file, same order as files_changed
   bool patch = false;                      // diff.patch written
   bool bundle = false;                     // changes.bundle written
+  // Secret values or credential shapes were replaced in diff.patch ([REDACTED]): the patch no
+  // longer applies as is, and the bundle (which would carry them) is withheld.
+  bool redacted = false;
 };
+
+// Redacts diff.patch in `run_dir` in place (secrets/redactor.h) and, when anything was
+// replaced, deletes changes.bundle. Updates `c` (redacted, bundle).
+Status RedactPatch(const std::string& run_dir, const std::vector<std::string>& secrets,
+                   ChangeSet& c);
 
 struct CollectRequest {
   std::string workspace;   // the agent's checkout

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "workspace/prepare.h"
 #include "workspace/test_git.h"
@@ -111,6 +112,44 @@ TEST_F(CollectTest, CommitsAreCommittedWithABundleAndUncommittedWorkOnTop) {
   EXPECT_EQ(Read(dir + "/README.md"), "hello\nafter the commit\n");
 }
 
+TEST_F(CollectTest, DiffStatCountsLinesPerFileAndBinaryFilesHaveNone) {
+  Write(ws_ + "/README.md", "one\ntwo\nthree\n");
+  Write(ws_ + "/blob.bin", std::string("\0\1\2\3", 4));
+  ChangeSet c = CollectOk();
+  std::map<std::string, FileStat> by_path;
+  for (const FileStat& f : c.stats) by_path[f.path] = f;
+  ASSERT_EQ(by_path.size(), 2u);
+  const std::string readme_before = Sh("git -C " + origin_ + " show HEAD:README.md | wc -l");
+  EXPECT_EQ(by_path["README.md"].insertions, 3);
+  EXPECT_EQ(by_path["README.md"].deletions, std::stoll(readme_before));
+  EXPECT_EQ(by_path["blob.bin"].insertions, std::nullopt);
+  EXPECT_EQ(by_path["blob.bin"].deletions, std::nullopt);
+}
+
+TEST_F(CollectTest, SecretsInThePatchAreRedactedAndTheBundleIsWithheld) {
+  Sh("cd " + ws_ +
+     " && echo 'token=sk-live-value-123456' > leak.txt && git add leak.txt && "
+     "git commit -q -m leak");
+  ChangeSet c = CollectOk();
+  ASSERT_TRUE(c.bundle);
+  ASSERT_TRUE(RedactPatch(run_dir_, {"sk-live-value-123456"}, c).ok());
+  EXPECT_TRUE(c.redacted);
+  EXPECT_FALSE(c.bundle);
+  EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/changes.bundle"));
+  const std::string patch = Read(run_dir_ + "/diff.patch");
+  EXPECT_EQ(patch.find("sk-live-value-123456"), std::string::npos) << patch;
+  EXPECT_NE(patch.find("+token=[REDACTED]"), std::string::npos) << patch;
+}
+
+TEST_F(CollectTest, APatchWithoutSecretsIsLeftAlone) {
+  Write(ws_ + "/README.md", "plain\n");
+  ChangeSet c = CollectOk();
+  const std::string before = Read(run_dir_ + "/diff.patch");
+  ASSERT_TRUE(RedactPatch(run_dir_, {"not-in-there-xyz"}, c).ok());
+  EXPECT_FALSE(c.redacted);
+  EXPECT_EQ(Read(run_dir_ + "/diff.patch"), before);
+}
+
 TEST_F(CollectTest, NothingTheAgentConfiguredIsExecuted) {
   const std::string marker = root_ + "/pwned";
   const std::string evil = "touch " + marker;
@@ -131,6 +170,8 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   c.after_sha = "b";
   c.files_changed = {"x", "y z"};
   c.patch = c.bundle = true;
+  c.redacted = true;
+  c.stats = {{"x", 1, 2}, {"y z", std::nullopt, std::nullopt}};
   ASSERT_TRUE(WriteChanges(run_dir_ + "/changes.json", c).ok());
   auto back = ReadChanges(run_dir_ + "/changes.json");
   ASSERT_TRUE(back.ok());
@@ -138,6 +179,8 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   EXPECT_EQ(back->after_sha, "b");
   EXPECT_THAT(back->files_changed, ElementsAre("x", "y z"));
   EXPECT_TRUE(back->bundle);
+  EXPECT_TRUE(back->redacted);
+  EXPECT_EQ(back->stats, c.stats);
   EXPECT_EQ(ReadChanges(run_dir_ + "/absent.json").status().code(), Code::kNotFound);
 }
 

@@ -31,9 +31,10 @@ const std::string kSource = OUTPOST_SOURCE_DIR;
 // One CLI under test: what to dispatch and what its errors look like in errorMessage.
 struct Cli {
   std::string name;
-  std::string secret;       // the OUTPOST_SECRET_* name its API key comes from
-  std::string error_401;    // a substring of errorMessage after a 401
-  std::string error_500;    // ... after a 500
+  std::string secret;         // the OUTPOST_SECRET_* name its API key comes from
+  std::string error_401;      // a substring of errorMessage after a 401
+  std::string error_500;      // ... after a 500
+  bool fenced_write = false;  // writes files from fenced ```lang:path blocks (grok), no tools
 };
 
 void PrintTo(const Cli& c, std::ostream* os) { *os << c.name; }
@@ -43,6 +44,8 @@ const Cli kClis[] = {
     // codex reports any 5xx as "We're currently experiencing high demand…", never the body.
     {"codex", "OPENAI_API_KEY", "401", "high demand"},
     {"gemini", "GEMINI_API_KEY", "API key not valid", "Internal error encountered"},
+    // Built in (`outpost grok-agent`), against the fake chat-completions endpoint.
+    {"grok", "XAI_API_KEY", "API key rejected (HTTP 401", "server error (HTTP 500", true},
 };
 
 std::string Quoted(const std::string& s) { return json::serialize(json::value(s)); }
@@ -80,9 +83,10 @@ std::string ConfigToml(const std::string& mirror, const FakeModelServer& fake) {
   const std::string dirs = "install_dirs = [" + Quoted(mirror) + "]\n";
   std::string t;
   t += "[agents.claude]\n" + dirs + allow;
-  t += "command = " + TomlList({bin + "claude", "-p", "{task}", "--output-format", "stream-json",
-                                "--verbose", "--model", "{model}",
-                                "--dangerously-skip-permissions"}) + "\n";
+  t += "command = " +
+       TomlList({bin + "claude", "-p", "{task}", "--output-format", "stream-json", "--verbose",
+                 "--model", "{model}", "--dangerously-skip-permissions"}) +
+       "\n";
   t += "env = { ANTHROPIC_BASE_URL = " + Quoted(fake.url()) +
        ", CLAUDE_CODE_MAX_RETRIES = \"0\", IS_SANDBOX = \"1\", DISABLE_AUTOUPDATER = \"1\", "
        "DISABLE_TELEMETRY = \"1\", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\" }\n\n";
@@ -92,33 +96,47 @@ std::string ConfigToml(const std::string& mirror, const FakeModelServer& fake) {
       "/v1\",env_key=\"OPENAI_API_KEY\",wire_api=\"responses\",request_max_retries=0,"
       "stream_max_retries=0}";
   t += "[agents.codex]\n" + dirs + allow;
-  t += "command = " + TomlList({bin + "codex", "exec", "--json", "--skip-git-repo-check", "-c",
-                                "model_provider=fake", "-c", provider, "-m", "{model}",
-                                "--dangerously-bypass-approvals-and-sandbox", "{task}"}) + "\n\n";
+  t += "command = " +
+       TomlList({bin + "codex", "exec", "--json", "--skip-git-repo-check", "-c",
+                 "model_provider=fake", "-c", provider, "-m", "{model}",
+                 "--dangerously-bypass-approvals-and-sandbox", "{task}"}) +
+       "\n\n";
 
-  // gemini reads its auth type (and retry count) only from a settings file: the user's
-  // ($HOME/.gemini/settings.json) or a system one in a directory nobody else may write.
-  // The wrapper writes the user's into the sandbox's private home; task and model stay argv
-  // elements of their own ($1, $2), never spliced into the script.
+  // gemini: the default adapter (its settings file comes from the adapter's home_files), with
+  // retries off so the 500 case ends at once; task and model are argv elements of their own.
   const std::string settings =
       R"({"security":{"auth":{"selectedType":"gemini-api-key"}},"general":{"maxAttempts":1},)"
       R"("telemetry":{"enabled":false},"privacy":{"usageStatisticsEnabled":false}})";
-  const std::string script = "mkdir -p \"$HOME/.gemini\" && printf '%s' '" + settings +
-                             "' > \"$HOME/.gemini/settings.json\" && exec " + bin +
-                             "gemini -p \"$1\" -o stream-json --skip-trust --approval-mode yolo "
-                             "-m \"$2\" </dev/null";
   t += "[agents.gemini]\n" + dirs + allow;
-  t += "command = " + TomlList({"/bin/sh", "-c", script, "gemini", "{task}", "{model}"}) + "\n";
+  t += "command = " +
+       TomlList({bin + "gemini", "-p", "{task}", "-o", "stream-json", "--skip-trust",
+                 "--approval-mode", "yolo", "-m", "{model}"}) +
+       "\n";
   t += "env = { GOOGLE_GEMINI_BASE_URL = " + Quoted(fake.url()) +
        ", GEMINI_CLI_TRUST_WORKSPACE = \"true\" }\n";
+  t += "home_files = { \".gemini/settings.json\" = " + Quoted(settings) + " }\n\n";
+
+  // grok: the built-in default command ("{outpost} grok-agent"), only its base URL moved.
+  t += "[agents.grok]\n" + allow;
+  t += "env = { XAI_BASE_URL = " + Quoted(fake.url() + "/v1") + " }\n";
   return t;
 }
 
-json::array WriteScript() {
-  return {json::object{{"type", "write_file"}, {"path", "hello.txt"},
+// The model writes hello.txt, then says so: a tool call for the tool-using CLIs; for grok one
+// reply with a fenced `text:hello.txt` block. Usage adds up to 244 in / 29 out either way.
+json::array WriteScript(const Cli& cli) {
+  if (cli.fenced_write) {
+    return {
+        json::object{{"type", "text"},
+                     {"text", "Here it is.\n\n```text:hello.txt\nhello from the fake model\n```\n"},
+                     {"usage", {{"input_tokens", 244}, {"output_tokens", 29}}}}};
+  }
+  return {json::object{{"type", "write_file"},
+                       {"path", "hello.txt"},
                        {"content", "hello from the fake model\n"},
                        {"usage", {{"input_tokens", 111}, {"output_tokens", 22}}}},
-          json::object{{"type", "text"}, {"text", "Wrote hello.txt."},
+          json::object{{"type", "text"},
+                       {"text", "Wrote hello.txt."},
                        {"usage", {{"input_tokens", 133}, {"output_tokens", 7}}}}};
 }
 
@@ -167,10 +185,10 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
   void SetUp() override {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
     const json::object agent = AgentHealth(GetParam().name);
-    if (agent.empty()) GTEST_SKIP() << "outpost has no agent " << GetParam().name;
-    if (agent.contains("available") && !agent.at("available").as_bool()) {
-      GTEST_SKIP() << GetParam().name << " is reported unavailable by /health/fleet";
-    }
+    ASSERT_FALSE(agent.empty()) << "outpost has no agent " << GetParam().name;
+    ASSERT_TRUE(agent.at("available").as_bool())
+        << GetParam().name
+        << " is reported unavailable by /health/fleet: " << json::serialize(agent);
   }
 
   static json::object AgentHealth(const std::string& name) {
@@ -211,14 +229,10 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
     return "\n--- stdout.log (tail) ---\n" + Tail(ReadAll(RunDir() + "/stdout.log")) +
            "\n--- stderr.log (tail) ---\n" + Tail(ReadAll(RunDir() + "/stderr.log"));
   }
-  // errorMessage carries the CLI's own error; the generic exit-code message means the
-  // adapter does not extract it yet (a skip, not a failure: the run did end FAILED).
-  void ExpectProviderMessage(const std::string& msg, const std::string& want) const {
-    if (msg.empty() || msg.rfind("exited with code", 0) == 0) {
-      GTEST_SKIP() << "the " << GetParam().name << " adapter does not put the agent's error "
-                   << "into errorMessage yet (errorMessage: '" << msg << "', wanted '" << want
-                   << "')";
-    }
+  // errorMessage carries the CLI's own error (reason agent_error), not "exited with code N".
+  void ExpectProviderMessage(const json::object& run, const std::string& want) const {
+    EXPECT_EQ(Str(run, "reason"), "agent_error") << json::serialize(run) << Logs();
+    const std::string msg = Str(run, "errorMessage");
     EXPECT_NE(msg.find(want), std::string::npos) << msg << Logs();
   }
   static std::string Tail(const std::string& s) {
@@ -233,11 +247,11 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
 };
 
 TEST_P(AgentCliTest, WritesTheScriptedFileThroughItsOwnTool) {
-  json::object run = Run(WriteScript());
+  json::object run = Run(WriteScript(GetParam()));
   ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run) << Logs();
   EXPECT_EQ(ReadAll(RunDir() + "/workspace/hello.txt"), "hello from the fake model\n") << Logs();
 
-  // Both model turns reached the fake server (through the sandbox's proxy), with the key.
+  // Every model turn reached the fake server (through the sandbox's proxy), with the key.
   json::array reqs = fake_->Requests();
   int model_calls = 0;
   for (const auto& r : reqs) {
@@ -246,16 +260,11 @@ TEST_P(AgentCliTest, WritesTheScriptedFileThroughItsOwnTool) {
       ++model_calls;
     }
   }
-  EXPECT_GE(model_calls, 2) << json::serialize(reqs);
+  EXPECT_GE(model_calls, GetParam().fenced_write ? 1 : 2) << json::serialize(reqs);
 
   const json::value* usage = run.if_contains("usage");
-  if (!usage || !usage->is_object() || !usage->as_object().contains("inputTokens")) {
-    GTEST_SKIP() << "run.usage is not reported yet";
-  }
+  ASSERT_TRUE(usage && usage->is_object()) << json::serialize(run);
   const json::object& u = usage->as_object();
-  if (u.at("inputTokens").to_number<double>() == 0) {
-    GTEST_SKIP() << "run.usage is zero: the " << GetParam().name << " usage parser is not wired";
-  }
   EXPECT_EQ(u.at("inputTokens").to_number<double>(), 244) << json::serialize(u);
   EXPECT_EQ(u.at("outputTokens").to_number<double>(), 29) << json::serialize(u);
 }
@@ -265,40 +274,38 @@ TEST_P(AgentCliTest, TheScriptedWriteShowsUpInDiffPatchOfALocalRepo) {
   fs::create_directories(repo);
   std::ofstream(repo + "/README.md") << "seed\n";
   const std::string git = "git -C " + repo + " -c user.name=t -c user.email=t@example.com ";
-  ASSERT_EQ(system((git + "init -q -b main && " + git + "add -A && " + git +
-                    "commit -q -m seed").c_str()),
-            0);
-  // Asked first with a shell run, so that a missing feature skips instead of failing.
-  HttpResponse probe = server_->Post(
-      "/dispatch", json::serialize(json::object{{"agent", "shell"}, {"task", "true"},
-                                                {"repo", repo}, {"timeoutSeconds", 30}}));
-  if (probe.status != 201 && probe.status != 200) {
-    GTEST_SKIP() << "local repositories are not supported yet: " << probe.body;
-  }
-  json::object run = Run(WriteScript(), 120, {{"repo", repo}});
+  ASSERT_EQ(
+      system(
+          (git + "init -q -b main && " + git + "add -A && " + git + "commit -q -m seed").c_str()),
+      0);
+  json::object run = Run(WriteScript(GetParam()), 120, {{"repo", repo}});
   ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run) << Logs();
-  const std::string patch_path = RunDir() + "/diff.patch";
-  if (!fs::exists(patch_path)) GTEST_SKIP() << "no diff.patch is collected yet";
-  const std::string patch = ReadAll(patch_path);
+  const std::string patch = ReadAll(RunDir() + "/diff.patch");
   EXPECT_NE(patch.find("hello.txt"), std::string::npos) << patch;
   EXPECT_NE(patch.find("+hello from the fake model"), std::string::npos) << patch;
+  const json::object& changes = run.at("changes").as_object();
+  EXPECT_EQ(Str(changes, "kind"), "uncommitted");
+  EXPECT_EQ(changes.at("insertions").to_number<int>(), 1) << json::serialize(changes);
+  const json::array& stat = changes.at("diffStat").as_array();
+  ASSERT_EQ(stat.size(), 1u) << json::serialize(changes);
+  EXPECT_EQ(Str(stat[0].as_object(), "path"), "hello.txt");
 }
 
 TEST_P(AgentCliTest, ModelServer401EndsFailedWithTheProviderMessage) {
   json::object run = Run({json::object{{"type", "error"}, {"status", 401}}}, 90);
   ASSERT_EQ(Str(run, "status"), "FAILED") << json::serialize(run) << Logs();
-  ExpectProviderMessage(Str(run, "errorMessage"), GetParam().error_401);
+  ExpectProviderMessage(run, GetParam().error_401);
 }
 
 TEST_P(AgentCliTest, ModelServer500EndsFailedWithTheProviderMessage) {
   json::object run = Run({json::object{{"type", "error"}, {"status", 500}}}, 90);
   ASSERT_EQ(Str(run, "status"), "FAILED") << json::serialize(run) << Logs();
-  ExpectProviderMessage(Str(run, "errorMessage"), GetParam().error_500);
+  ExpectProviderMessage(run, GetParam().error_500);
 }
 
 TEST_P(AgentCliTest, AModelThatNeverAnswersEndsTimeout) {
   // Long enough for the slowest CLI (gemini starts in ~3 s) to reach the server.
-  json::object run = Run({json::object{{"type", "hang"}}}, 15);
+  json::object run = Run({json::object{{"type", "hang"}}}, 10);
   EXPECT_EQ(Str(run, "status"), "TIMEOUT") << json::serialize(run) << Logs();
   EXPECT_FALSE(fake_->Requests().empty()) << "the CLI never reached the model server" << Logs();
 }

@@ -98,6 +98,14 @@ TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {
   std::string cmdlines = AllCommandLines();
   EXPECT_EQ(Str(server_->Run(id), "status"), "RUNNING");
   EXPECT_EQ(cmdlines.find(kToken), std::string::npos);
+  // The shim gets what the run needs through spec.json (0600), not the server's secrets in its
+  // environment.
+  json::value shim = json::parse(ReadAll(RunFile(id, "shim.json")));
+  const std::string shim_env =
+      ReadAll("/proc/" + std::to_string(shim.at("pid").to_number<int>()) + "/environ");
+  EXPECT_FALSE(shim_env.empty());
+  EXPECT_EQ(shim_env.find("OUTPOST_SECRET_"), std::string::npos);
+  EXPECT_EQ(shim_env.find(kToken), std::string::npos);
 
   json::object run = server_->WaitTerminal(id);
   EXPECT_EQ(Str(run, "status"), "COMPLETED");

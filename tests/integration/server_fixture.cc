@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -167,7 +168,11 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe");
   std::string bin = OutpostBin();
-  std::vector<std::string> args = {bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir};
+  std::vector<std::string> args = {bin, "serve", "--data-dir", data_dir};
+  // A test that restarts a server on the same port passes its own --listen.
+  if (std::find(extra_args.begin(), extra_args.end(), "--listen") == extra_args.end()) {
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_t pid = fork();
   if (pid == 0) {

@@ -43,7 +43,7 @@ void KillRunsUnder(const std::string& data_dir);
 class ServerProcess {
  public:
   // Starts `outpost serve --listen 127.0.0.1:0 --data-dir DIR` with extra environment and
-  // waits for its "listening on" line.
+  // waits for its "listening on" line. A --listen in extra_args replaces the default one.
   static std::unique_ptr<ServerProcess> Start(const std::string& data_dir,
                                               const std::map<std::string, std::string>& env = {},
                                               const std::vector<std::string>& extra_args = {});

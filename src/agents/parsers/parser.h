@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace outpost {
@@ -66,6 +67,8 @@ class OutputParser {
   // After the last line: the result. Call once.
   virtual AgentResult Finish() { return result_; }
   const std::vector<AgentEvent>& events() const { return events_; }
+  // The events emitted since the last call, for a caller that streams them (the shim).
+  std::vector<AgentEvent> TakeEvents() { return std::exchange(events_, {}); }
 
  protected:
   void Emit(AgentEvent e) { events_.push_back(std::move(e)); }

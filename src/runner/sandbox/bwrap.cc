@@ -19,14 +19,22 @@ void AddFilesystem(std::vector<std::string>& a, const LaunchSpec& spec, const Bw
   Add(a, {"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"});
   Add(a, {"--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib"});
   Add(a, {"--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"});
-  for (const std::string& p : spec.sandbox.ro_binds) {
-    bool exists = in.exists ? in.exists(p) : FileExists(p);
-    if (exists) Add(a, {"--ro-bind", p, p});
-  }
+  auto bind_ro = [&](bool under_tmp) {
+    for (const std::string& p : spec.sandbox.ro_binds) {
+      if (IsUnder(p, "/tmp") != under_tmp) continue;
+      bool exists = in.exists ? in.exists(p) : FileExists(p);
+      if (exists) Add(a, {"--ro-bind", p, p});
+    }
+  };
+  bind_ro(false);
   Add(a, {"--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"});
+  bind_ro(true);  // after the private /tmp, which would hide them (mount points in the tmpfs)
   Add(a, {"--bind", spec.workspace, kWorkDir, "--bind", spec.sandbox.home, kHomeDir});
-  if (spec.sandbox.network == "allowlist") {
+  // This binary at a fixed path: the allowlist forwarder and the built-in agents ("{outpost}").
+  if (!spec.sandbox.outpost_exe.empty()) {
     Add(a, {"--ro-bind", spec.sandbox.outpost_exe, kOutpostExe});
+  }
+  if (spec.sandbox.network == "allowlist") {
     Add(a, {"--tmpfs", "/run", "--ro-bind", ProxySocketPath(in.run_dir), kProxySocket});
   }
   // Last: bwrap's own root tmpfs (where the mount points live) becomes read-only too, so a
@@ -35,6 +43,23 @@ void AddFilesystem(std::vector<std::string>& a, const LaunchSpec& spec, const Bw
 }
 
 }  // namespace
+
+bool IsUnder(std::string_view path, std::string_view dir) {
+  return path == dir ||
+         (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
+}
+
+std::string ShadowedBindReason(std::string_view path) {
+  for (std::string_view dir :
+       {std::string_view(kWorkDir), std::string_view(kHomeDir), std::string_view("/proc"),
+        std::string_view("/dev"), std::string_view("/run"), std::string_view("/opt/outpost")}) {
+    if (IsUnder(path, dir)) {
+      return std::string(path) + " is under " + std::string(dir) +
+             ", which the sandbox mounts over: install it elsewhere (e.g. /opt or /var/lib)";
+    }
+  }
+  return "";
+}
 
 std::string ProxySocketPath(const std::string& run_dir) { return run_dir + "/proxy.sock"; }
 

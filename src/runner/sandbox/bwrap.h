@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runner/run_dir.h"
@@ -31,6 +32,13 @@ inline constexpr char kProxyUrl[] = "http://127.0.0.1:3128";
 
 // Where the shim creates the allowlist proxy's unix socket, in the run directory.
 std::string ProxySocketPath(const std::string& run_dir);
+
+// `path` is `dir` or below it ("/tmp/x" is under "/tmp"; "/tmpx" is not).
+bool IsUnder(std::string_view path, std::string_view dir);
+
+// Why a host path cannot be bound read-only into a sandbox at the same path ("" when it can):
+// the workspace (/work), the agent's home and /proc, /dev, /run are mounted over it.
+std::string ShadowedBindReason(std::string_view path);
 
 struct BwrapInput {
   std::string bwrap = "bwrap";  // argv[0]; the shim passes the absolute path it resolved

@@ -64,7 +64,8 @@ TEST(BwrapArgv, NetworkNoneUnsharesEverythingAndBindsOnlyWhatTheAgentNeeds) {
   EXPECT_TRUE(HasOption(a, {"--cap-drop", "ALL"}));
   EXPECT_FALSE(HasOption(a, {"--clearenv"}));
   EXPECT_FALSE(HasOption(a, {"--setenv"}));
-  EXPECT_FALSE(HasOption(a, {"/opt/outpost/outpost"}));
+  // This binary is always at its fixed path (built-in agents), but runs nothing by itself here.
+  EXPECT_TRUE(HasOption(a, {"--ro-bind", "/usr/local/bin/outpost", "/opt/outpost/outpost"}));
   EXPECT_EQ(Command(a), (std::vector<std::string>{"claude", "-p", "fix the bug"}));
 }
 
@@ -95,6 +96,30 @@ TEST(BwrapArgv, ExtraReadOnlyBindsThatExistAreBoundAtTheSamePath) {
   std::vector<std::string> a = BwrapArgv(spec, in);
   EXPECT_TRUE(HasOption(a, {"--ro-bind", "/opt/agent", "/opt/agent"}));
   EXPECT_FALSE(HasOption(a, {"/opt/missing"}));
+}
+
+TEST(BwrapArgv, BindsUnderTmpComeAfterThePrivateTmpSoTheyStayVisible) {
+  LaunchSpec spec = Spec("none");
+  spec.sandbox.ro_binds = {"/tmp/clis", "/opt/agent", "/tmpx"};
+  std::vector<std::string> a = BwrapArgv(spec, Input());
+  auto at = [&](std::initializer_list<std::string> seq) {
+    std::vector<std::string> want(seq);
+    auto it = std::search(a.begin(), a.end(), want.begin(), want.end());
+    EXPECT_NE(it, a.end());
+    return it - a.begin();
+  };
+  EXPECT_GT(at({"--ro-bind", "/tmp/clis", "/tmp/clis"}), at({"--tmpfs", "/tmp"}));
+  EXPECT_LT(at({"--ro-bind", "/opt/agent", "/opt/agent"}), at({"--tmpfs", "/tmp"}));
+  EXPECT_LT(at({"--ro-bind", "/tmpx", "/tmpx"}), at({"--tmpfs", "/tmp"}));
+}
+
+TEST(ShadowedBindReason, PathsTheSandboxMountsOverAreNamed) {
+  EXPECT_NE(ShadowedBindReason("/work/main/node_modules").find("/work"), std::string::npos);
+  EXPECT_NE(ShadowedBindReason("/home/agent/x"), "");
+  EXPECT_NE(ShadowedBindReason("/proc"), "");
+  EXPECT_EQ(ShadowedBindReason("/workspace-clis"), "");
+  EXPECT_EQ(ShadowedBindReason("/tmp/clis"), "");
+  EXPECT_EQ(ShadowedBindReason("/var/lib/outpost/clis"), "");
 }
 
 TEST(BwrapArgv, NoEnvironmentValueIsOnTheCommandLine) {

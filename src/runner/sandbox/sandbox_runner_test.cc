@@ -113,6 +113,17 @@ class SandboxRunnerTest : public ::testing::Test {
                         Millis(10'000), ProcessRunner::Mode::kSandbox};
 };
 
+TEST_F(SandboxRunnerTest, HomeFilesAreInTheAgentsHomeOwnedByItAndNotInTheWorkspace) {
+  LaunchSpec spec = Spec("homefiles",
+                         "cat $HOME/.cli/settings.json; stat -c '%u %a' $HOME/.cli/settings.json; "
+                         "ls -A /work | wc -l");
+  spec.home_files = {{".cli/settings.json", "{\"auth\":\"key\"}"}};
+  const int uid = spec.sandbox.uid;
+  ExitRecord rec = Run(spec);
+  EXPECT_EQ(rec.exit_code, 0) << rec.message << Err("homefiles");
+  EXPECT_EQ(Out("homefiles"), "{\"auth\":\"key\"}" + std::to_string(uid) + " 600\n0\n");
+}
+
 TEST_F(SandboxRunnerTest, AgentRunsAsTheSandboxUidInWorkWithAPrivateHome) {
   LaunchSpec spec =
       Spec("whoami", "id -u; id -g; pwd; echo $HOME; touch /work/f /home/agent/g && echo ok");

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "common/files.h"
@@ -22,7 +23,9 @@
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/probe.h"
 #include "runner/shim/deadlines.h"
+#include "runner/shim/output_capture.h"
 #include "runner/shim/sandbox_prep.h"
+#include "runner/shim/shim_events.h"
 #include "runner/shim/spawn.h"
 #include "secrets/redactor.h"
 #include "workspace/collect.h"
@@ -55,8 +58,11 @@ struct Stream {
   int fd = -1;    // read end, non-blocking; -1 once at EOF
   int sink = -1;  // an O_APPEND file
   std::int64_t bytes = 0;
-  std::string* tail = nullptr;  // keeps the last kTailBytes when set
+  std::string* tail = nullptr;   // keeps the last kTailBytes when set
   Redactor* redactor = nullptr;  // when set, what reaches `sink` is redacted (bytes counts it)
+  // The agent's streams: everything goes to `capture` (logs, events, cap) instead of `sink`.
+  shim::OutputCapture* capture = nullptr;
+  shim::OutStream which = shim::OutStream::kStdout;
 };
 
 std::string DescribeStatus(int status) {
@@ -89,6 +95,7 @@ class Shim {
   // Setup, in the order the protocol needs.
   Status Setup();
   bool CancelledBeforeStart();
+  Status WriteHomeFiles();
   bool Clone();
   Result<workspace::GitOutput> RunGit(const workspace::GitCommand& cmd);
   void AddContext();
@@ -133,10 +140,12 @@ class Shim {
   ExitRecord rec_;
   std::optional<workspace::Prepared> prepared_;  // once the checkout is made
   // Sandbox only.
-  std::string bwrap_;                      // absolute, resolved at start
-  std::optional<sandbox::Cgroup> cgroup_;  // once created
+  std::string bwrap_;                             // absolute, resolved at start
+  std::optional<sandbox::Cgroup> cgroup_;         // once created
   std::unique_ptr<netproxy::EgressProxy> proxy_;  // allowlist runs: alive until the shim ends
-  bool agent_in_cgroup_ = false;           // the watched child is the sandboxed agent
+  bool agent_in_cgroup_ = false;                  // the watched child is the sandboxed agent
+  shim::ShimEvents events_;                       // events.jsonl, until just before exit.json
+  std::unique_ptr<shim::OutputCapture> capture_;  // the agent's output, once it starts
   MonoTime next_disk_check_{};
 };
 
@@ -156,10 +165,13 @@ int Shim::Run() {
   Result<LaunchSpec> spec = dir_.ReadSpec();
   if (!spec.ok()) return StartFailed("cannot read spec: " + spec.status().message());
   spec_ = std::move(spec).value();
+  events_.Open(dir_, clock_, [this](std::string_view line) { Log(line); });
   deadlines_ = shim::MakeDeadlines(start, spec_.timeout_seconds, spec_.inactivity_timeout_seconds);
   if (Status st = Setup(); !st.ok()) return StartFailed(st.message());
   if (CancelledBeforeStart()) return Finish();
   Status dirs = spec_.sandbox.enabled ? PrepareSandbox() : MakeDirs(spec_.workspace, 0755);
+  if (dirs.ok() && !spec_.sandbox.enabled) dirs = MakeDirs(dir_.File("home"), 0700);
+  if (dirs.ok()) dirs = WriteHomeFiles();
   if (!dirs.ok()) return StartFailed(dirs.message());
   if (spec_.repo_url && !Clone()) return Finish();
   AddContext();
@@ -176,12 +188,40 @@ int Shim::Run() {
   Watch(streams, /*inactivity=*/true);
   EndChild(watched_pid_, streams);
   for (Stream* s : streams) Emit(*s, s->redactor->Flush());
-  rec_.stdout_bytes = out.bytes;
-  rec_.stderr_bytes = err.bytes;
-  ::close(out.sink);
-  ::close(err.sink);
+  capture_->Finish();
+  rec_.stdout_bytes = capture_->totals(shim::OutStream::kStdout).bytes;
+  rec_.stderr_bytes = capture_->totals(shim::OutStream::kStderr).bytes;
+  rec_.stdout_dropped_bytes = capture_->totals(shim::OutStream::kStdout).dropped;
+  rec_.stderr_dropped_bytes = capture_->totals(shim::OutStream::kStderr).dropped;
+  events_.Phase("collecting");
   CollectChanges();
+  events_.Artifacts(dir_);
   return Finish();
+}
+
+// The agent's configuration files (AgentOptions::home_files) in its home: the sandbox's private
+// home, or $HOME for the unisolated runner. Paths were validated with the config (relative, no
+// "..").
+Status Shim::WriteHomeFiles() {
+  if (spec_.home_files.empty()) return Status::Ok();
+  auto home_env = spec_.env.find("HOME");
+  const std::string home = spec_.sandbox.enabled ? spec_.sandbox.home
+                           : home_env != spec_.env.end() ? home_env->second
+                                                         : "";
+  if (home.empty() || home.front() != '/') return Internal("the agent has no home directory");
+  for (const auto& [rel, content] : spec_.home_files) {
+    if (rel.empty() || rel.front() == '/' || rel.find("..") != std::string::npos) {
+      return InvalidArgument("home file " + rel + " is not a plain relative path");
+    }
+    const std::string path = home + "/" + rel;
+    const std::string parent = path.substr(0, path.rfind('/'));
+    OUTPOST_RETURN_IF_ERROR(MakeDirs(parent, 0700));
+    OUTPOST_RETURN_IF_ERROR(WriteFileAtomic(path, content, 0600));
+    if (spec_.sandbox.enabled) {
+      OUTPOST_RETURN_IF_ERROR(shim::ChownTree(home, spec_.sandbox.uid, spec_.sandbox.gid));
+    }
+  }
+  return Status::Ok();
 }
 
 // Signals are blocked before shim.json exists: the server sends SIGUSR1 only once it can read
@@ -309,6 +349,16 @@ void Shim::CollectChanges() {
     Log("changes not collected: " + c.status().message());
     return;
   }
+  // The patch is served and kept like the logs: secrets the agent wrote into files are
+  // replaced there too, and the bundle that would carry them is withheld.
+  if (Status st = workspace::RedactPatch(dir_.path(), spec_.redact, *c); !st.ok()) {
+    Log("diff.patch not redacted, removed: " + st.message());
+    std::error_code ec;
+    std::filesystem::remove(dir_.File("diff.patch"), ec);
+    std::filesystem::remove(dir_.File("changes.bundle"), ec);
+    c->patch = c->bundle = false;
+  }
+  if (c->redacted) Log("diff.patch redacted; changes.bundle withheld");
   if (Status st = workspace::WriteChanges(dir_.File("changes.json"), *c); !st.ok()) {
     Log("changes.json not written: " + st.message());
     return;
@@ -366,9 +416,12 @@ shim::SpawnRequest Shim::AgentRequest(int out_fd, int err_fd) const {
 
 bool Shim::StartAgent(Stream& out, Stream& err) {
   int ofd[2], efd[2];
-  out.sink = OpenAppend(dir_.File("stdout.log"));
-  err.sink = OpenAppend(dir_.File("stderr.log"));
-  if (out.sink < 0 || err.sink < 0 || !MakePipe(ofd) || !MakePipe(efd)) {
+  capture_ = std::make_unique<shim::OutputCapture>(
+      dir_, events_.writer(), spec_.parser == "plain" ? nullptr : MakeParser(spec_.parser),
+      spec_.max_output_bytes, [this](std::string_view line) { Log(line); });
+  out.capture = err.capture = capture_.get();
+  err.which = shim::OutStream::kStderr;
+  if (!capture_->Open().ok() || !MakePipe(ofd) || !MakePipe(efd)) {
     rec_.outcome = outcome::kStartFailed;
     rec_.message = std::string("cannot set up output: ") + std::strerror(errno);
     return false;
@@ -389,6 +442,7 @@ bool Shim::StartAgent(Stream& out, Stream& err) {
   rec_.started_at = clock_.Now();
   last_output_ = clock_.Mono();
   Log("agent started, pid " + std::to_string(*pid));
+  events_.Phase("running");
   if (Status st = dir_.WriteStarted(*rec_.started_at, *pid); !st.ok()) Log(st.message());
   Notify(spec_.notify_socket, spec_.run_id);
   return true;
@@ -467,6 +521,10 @@ void Shim::ReadStream(Stream& s) {
 
 void Shim::Emit(Stream& s, std::string_view data) {
   if (data.empty()) return;
+  if (s.capture != nullptr) {
+    s.capture->Write(s.which, data);
+    return;
+  }
   if (Status st = WriteAll(s.sink, data); !st.ok()) Log("cannot write output: " + st.message());
   s.bytes += static_cast<std::int64_t>(data.size());
 }
@@ -599,6 +657,10 @@ int Shim::Finish() {
   if (watched_status_ && WIFSIGNALED(*watched_status_)) rec_.signal = WTERMSIG(*watched_status_);
   if (cgroup_) FinishCgroup();
   rec_.ended_at = clock_.Now();
+  if (rec_.outcome == outcome::kStartFailed || rec_.outcome == outcome::kRepoError) {
+    events_.Error(rec_.message);
+  }
+  events_.Close();  // the server appends the terminal status once it has read exit.json
   Status st = dir_.WriteExit(rec_);
   Log("exit record: " + rec_.outcome + " " + rec_.message +
       (st.ok() ? "" : " NOT WRITTEN: " + st.message()));

@@ -84,6 +84,10 @@ Result<SqlQuery> BuildListQuery(const ListQuery& q) {
   if (q.repo) AddFilter(out, "repo = ?", *q.repo);
   if (q.group_id) AddFilter(out, "group_id = ?", *q.group_id);
   if (q.since) AddFilter(out, "created_ms >= ?", ToMillis(*q.since));
+  // Rare (the artifact uploader's recovery at start): a scan of the documents is fine.
+  if (q.artifacts_state) {
+    AddFilter(out, "json_extract(doc, '$.artifactsStatus') = ?", *q.artifacts_state);
+  }
   for (const auto& [key, value] : q.tags) {
     out.params.emplace_back(key);
     const std::string key_param = "?" + std::to_string(out.params.size());

@@ -1,0 +1,126 @@
+#include "api/routes_events.h"
+
+#include <boost/json/array.hpp>
+#include <charconv>
+
+#include "api/envelope.h"
+#include "api/sse_stream.h"
+#include "core/event_follower.h"
+#include "core/run_service.h"
+
+namespace outpost::api {
+namespace json = boost::json;
+namespace {
+
+RequestContext ContextOf(const Request& req) {
+  RequestContext ctx;
+  ctx.request_id = req.request_id;
+  ctx.client_address = req.client_address;
+  return ctx;
+}
+
+// A non-negative decimal integer; nullopt for anything else (signs, spaces, overflow).
+std::optional<std::int64_t> ParseCount(std::string_view s) {
+  std::int64_t v = 0;
+  if (s.empty() || s.front() == '-' || s.front() == '+') return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// The original's level rules for a log message (outpost-original-spec §1.4.3).
+std::string_view LevelOf(const LogEntry& e) {
+  std::string lower = e.message;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto has = [&](std::string_view s) { return lower.find(s) != std::string::npos; };
+  if (has("[error]") || has("error:") || has("exception")) return "error";
+  if (has("[warn]") || has("warning:")) return "warn";
+  if (has("[debug]") || has("debug:")) return "debug";
+  return "info";
+}
+
+}  // namespace
+
+Response RunLogsRoute(RunService& service, const Clock& clock, const Request& req,
+                      const PathParams& params) {
+  const Meta meta{req.request_id, clock.Now()};
+  std::vector<FieldError> errors;
+  std::int64_t offset = 0, limit = 100;
+  if (auto v = req.Query("offset")) {
+    auto n = ParseCount(*v);
+    if (!n) errors.push_back({"offset", "must be a non-negative integer"});
+    offset = n.value_or(0);
+  }
+  if (auto v = req.Query("limit")) {
+    auto n = ParseCount(*v);
+    if (!n || *n < 1 || *n > 1000) errors.push_back({"limit", "must be an integer from 1 to 1000"});
+    limit = n.value_or(100);
+  }
+  if (!errors.empty()) return Error(Status::Invalid(errors), meta);
+  Result<LogPage> page =
+      service.Logs(params.at("id"), offset, static_cast<int>(limit), ContextOf(req));
+  if (!page.ok()) return Error(page.status(), meta);
+  json::array entries;
+  for (const LogEntry& e : page->entries) {
+    entries.push_back(json::object{{"offset", e.offset},
+                                   {"timestamp", e.timestamp},
+                                   {"stream", e.stream},
+                                   {"message", e.message}});
+  }
+  return Success(200,
+                 json::object{{"runId", params.at("id")},
+                              {"entries", std::move(entries)},
+                              {"nextOffset", page->next_offset},
+                              {"hasMore", page->has_more}},
+                 meta);
+}
+
+Response RunEventsRoute(RunService& service, const Clock& clock, const Request& req,
+                        const PathParams& params) {
+  const Meta meta{req.request_id, clock.Now()};
+  std::int64_t after = 0;
+  if (auto v = req.Query("after")) {
+    auto n = ParseCount(*v);
+    if (!n) return Error(Status::Invalid({{"after", "must be a non-negative integer"}}), meta);
+    after = *n;
+  }
+  if (auto v = req.headers.Get("Last-Event-ID"); v && !v->empty()) {
+    auto n = ParseCount(*v);
+    if (!n) {
+      return Error(Status::Invalid({{"Last-Event-ID", "must be an event id (a sequence number)"}}),
+                   meta);
+    }
+    after = *n;
+  }
+  Result<std::unique_ptr<EventFollower>> follower =
+      service.Follow(params.at("id"), after, ContextOf(req));
+  if (!follower.ok()) return Error(follower.status(), meta);
+  Response r;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.headers.Set("Cache-Control", "no-cache");
+  r.headers.Set("X-Accel-Buffering", "no");  // proxies: do not buffer the stream
+  r.stream = std::make_shared<SseStream>(std::move(*follower), clock,
+                                         Millis(service.options().events_heartbeat_ms));
+  return r;
+}
+
+void AddDispatchLogs(RunService& service, const Request& req, const std::string& run_id,
+                     json::object& data) {
+  if (req.Query("skipLogs") == "true") return;
+  const std::int64_t offset = ParseCount(req.Query("logOffset").value_or("0")).value_or(0);
+  const std::int64_t limit = ParseCount(req.Query("logLimit").value_or("100")).value_or(100);
+  Result<LogPage> page = service.Logs(run_id, offset, static_cast<int>(limit), ContextOf(req));
+  if (!page.ok()) return;  // the run itself was found: serve it without logs
+  json::array logs;
+  for (const LogEntry& e : page->entries) {
+    logs.push_back(json::object{{"offset", e.offset},
+                                {"timestamp", e.timestamp},
+                                {"message", e.message},
+                                {"level", LevelOf(e)},
+                                {"stream", e.stream}});
+  }
+  data["logs"] = std::move(logs);
+  data["logOffset"] = std::to_string(page->next_offset);
+}
+
+}  // namespace outpost::api

@@ -1,0 +1,186 @@
+// Uploads: one PUT up to the multipart threshold, else CreateMultipartUpload + UploadPart* +
+// CompleteMultipartUpload. A file is read twice (hashed, then sent part by part) so that the
+// sha256 metadata, which S3 only accepts when the upload is created, is known up front without
+// holding the file in memory. A failed multipart upload is aborted (best effort) so S3 does not
+// keep billing for orphaned parts; the bucket's AbortIncompleteMultipartUpload lifecycle rule
+// covers a crash. CompleteMultipartUpload may answer 200 and still fail (an <Error> body): that
+// is checked and retried like any error.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <memory>
+
+#include "aws/s3_client.h"
+#include "aws/s3_errors.h"
+#include "aws/xml.h"
+
+namespace outpost::aws {
+namespace {
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// sha256 (hex) and size of a file, read in 1 MiB blocks.
+Result<std::pair<std::string, std::int64_t>> HashFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open " + path);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::string block(1 << 20, '\0');
+  std::int64_t size = 0;
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    auto n = static_cast<std::size_t>(in.gcount());
+    EVP_DigestUpdate(ctx.get(), block.data(), n);
+    size += static_cast<std::int64_t>(n);
+  }
+  if (in.bad()) return Internal("cannot read " + path);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  return std::pair{Hex(std::string_view(reinterpret_cast<const char*>(digest), len)), size};
+}
+
+Params PutHeaders(const S3PutOptions& options, const std::string& sha256) {
+  Params h{{"Content-Type", options.content_type}, {"x-amz-meta-sha256", sha256}};
+  for (const auto& [k, v] : options.metadata) {
+    if (Lower(k) != "sha256") h.emplace_back("x-amz-meta-" + Lower(k), v);
+  }
+  return h;
+}
+
+}  // namespace
+
+Status S3Client::PutObject(std::string_view bucket, std::string_view key, std::string_view content,
+                           const S3PutOptions& options) const {
+  std::string sha256 = Sha256Hex(content);
+  if (content.size() > options_.multipart_threshold) {
+    std::size_t offset = 0;
+    PartReader read = [&](std::size_t max) -> Result<std::string> {
+      std::string part(content.substr(offset, max));
+      offset += part.size();
+      return part;
+    };
+    return PutMultipart(bucket, key, static_cast<std::int64_t>(content.size()), sha256, read,
+                        options);
+  }
+  return Send({"PutObject",
+               "PUT",
+               std::string(bucket),
+               std::string(key),
+               {},
+               PutHeaders(options, sha256),
+               std::string(content)})
+      .status();
+}
+
+Status S3Client::PutObjectFromFile(std::string_view bucket, std::string_view key,
+                                   const std::string& path, const S3PutOptions& options) const {
+  auto hashed = HashFile(path);
+  if (!hashed.ok()) return hashed.status();
+  auto [sha256, size] = *hashed;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open " + path);
+  PartReader read = [&](std::size_t max) -> Result<std::string> {
+    std::string part(max, '\0');
+    in.read(part.data(), static_cast<std::streamsize>(max));
+    if (in.bad()) return Internal("cannot read " + path);
+    part.resize(static_cast<std::size_t>(in.gcount()));
+    return part;
+  };
+  if (static_cast<std::size_t>(size) > options_.multipart_threshold) {
+    return PutMultipart(bucket, key, size, sha256, read, options);
+  }
+  auto content = read(static_cast<std::size_t>(size));
+  if (!content.ok()) return content.status();
+  if (static_cast<std::int64_t>(content->size()) != size || Sha256Hex(*content) != sha256) {
+    return Internal(path + " changed while it was being uploaded");
+  }
+  return Send({"PutObject",
+               "PUT",
+               std::string(bucket),
+               std::string(key),
+               {},
+               PutHeaders(options, sha256),
+               std::move(*content)})
+      .status();
+}
+
+Status S3Client::PutMultipart(std::string_view bucket, std::string_view key, std::int64_t size,
+                              const std::string& sha256, const PartReader& read,
+                              const S3PutOptions& options) const {
+  auto created = Send({"CreateMultipartUpload",
+                       "POST",
+                       std::string(bucket),
+                       std::string(key),
+                       {{"uploads", ""}},
+                       PutHeaders(options, sha256),
+                       ""});
+  if (!created.ok()) return created.status();
+  auto xml = ParseXml(created->body);
+  std::string upload_id = xml.ok() ? xml->ChildText("UploadId") : "";
+  if (upload_id.empty()) {
+    return Internal("S3 CreateMultipartUpload " + S3Uri(bucket, key) + ": no UploadId in " +
+                    created->body.substr(0, 200));
+  }
+  auto completion = UploadParts(bucket, key, upload_id, size, read);
+  Status st = completion.status();
+  if (st.ok()) {
+    st = Send({"CompleteMultipartUpload",
+               "POST",
+               std::string(bucket),
+               std::string(key),
+               {{"uploadId", upload_id}},
+               {{"Content-Type", "application/xml"}},
+               std::move(*completion),
+               /*error_in_ok_body=*/true})
+             .status();
+  }
+  if (!st.ok()) {
+    // Best effort: the original failure is what the caller needs to see.
+    (void)Send({"AbortMultipartUpload",
+                "DELETE",
+                std::string(bucket),
+                std::string(key),
+                {{"uploadId", upload_id}},
+                {},
+                ""});
+  }
+  return st;
+}
+
+// Uploads every part; returns the CompleteMultipartUpload document listing them.
+Result<std::string> S3Client::UploadParts(std::string_view bucket, std::string_view key,
+                                          const std::string& upload_id, std::int64_t size,
+                                          const PartReader& read) const {
+  // At most 10,000 parts: grow the part size for very large objects.
+  auto part_size = std::max<std::int64_t>(static_cast<std::int64_t>(options_.part_size),
+                                          (size + 9'999) / 10'000);
+  std::string doc = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+  std::int64_t sent = 0;
+  for (int number = 1; sent < size; ++number) {
+    auto part = read(static_cast<std::size_t>(std::min(part_size, size - sent)));
+    if (!part.ok()) return part.status();
+    if (part->empty()) return Internal(S3Uri(bucket, key) + ": the source shrank while uploading");
+    sent += static_cast<std::int64_t>(part->size());
+    auto r = Send({"UploadPart",
+                   "PUT",
+                   std::string(bucket),
+                   std::string(key),
+                   {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
+                   {},
+                   std::move(*part)});
+    if (!r.ok()) return r.status();
+    std::string etag = r->Header("ETag");
+    if (etag.empty()) return Internal("S3 UploadPart " + S3Uri(bucket, key) + ": no ETag");
+    doc += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + XmlEscape(etag) +
+           "</ETag></Part>";
+  }
+  return doc + "</CompleteMultipartUpload>";
+}
+
+}  // namespace outpost::aws

@@ -1,0 +1,239 @@
+#include "core/artifact_uploader.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "artifacts/sha256.h"
+#include "common/json_util.h"
+#include "common/log.h"
+#include "store/run_json.h"
+
+namespace outpost {
+namespace {
+
+struct Source {
+  std::string name;
+  std::string type;
+  std::string content_type;
+  bool required;  // stored (empty if need be) even when the run left no such file
+};
+
+// In upload order; summary.json is built from the record, not a file.
+const Source kSources[] = {
+    {"output.log", "output", "text/plain; charset=utf-8", true},
+    {"stderr.log", "logs", "text/plain; charset=utf-8", false},
+    {"events.jsonl", "logs", "application/x-ndjson", false},
+    {"context.md", "metadata", "text/markdown; charset=utf-8", false},
+    {"diff.patch", "patch", "text/x-diff; charset=utf-8", false},
+    {"changes.bundle", "bundle", "application/x-git-bundle", false},
+};
+
+// The run-directory file an artifact comes from.
+std::string FileOf(const std::string& name) { return name == "output.log" ? "stdout.log" : name; }
+
+bool NonEmptyFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+// sha256 and size of a file, streamed.
+Result<std::pair<std::string, std::int64_t>> Digest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open " + path);
+  artifacts::Sha256 h;
+  std::int64_t size = 0;
+  std::string buf(1 << 16, '\0');
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    h.Update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    size += n;
+  }
+  if (in.bad()) return Internal("cannot read " + path);
+  return std::make_pair(h.HexDigest(), size);
+}
+
+}  // namespace
+
+ArtifactUploader::ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts,
+                                   std::string runs_dir, Clock& clock,
+                                   ArtifactUploaderOptions options, Sleeper sleep)
+    : store_(store),
+      artifacts_(artifacts),
+      runs_dir_(std::move(runs_dir)),
+      clock_(clock),
+      options_(options),
+      sleep_(sleep ? std::move(sleep) : [](Millis d) { std::this_thread::sleep_for(d); }) {}
+
+ArtifactUploader::~ArtifactUploader() { Stop(); }
+
+void ArtifactUploader::Start() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ArtifactUploader::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ArtifactUploader::Enqueue(const RunId& id) {
+  {
+    std::lock_guard lock(mu_);
+    if (!queued_.insert(id.str()).second) return;
+    queue_.push_back(id);
+  }
+  cv_.notify_one();
+}
+
+Result<int> ArtifactUploader::Recover() {
+  int n = 0;
+  ListQuery q;
+  q.limit = 200;
+  q.artifacts_state = std::string(artifacts_state::kPending);
+  for (;;) {
+    auto page = store_.List(q);
+    if (!page.ok()) return page.status();
+    // Oldest first: List is newest first, so collect and reverse per page.
+    for (auto it = page->runs.rbegin(); it != page->runs.rend(); ++it) {
+      Enqueue(it->id);
+      ++n;
+    }
+    if (!page->next_cursor) break;
+    q.cursor = page->next_cursor;
+  }
+  if (n > 0) spdlog::info("artifacts: {} finished run(s) still to upload", n);
+  return n;
+}
+
+ArtifactUploader::Stats ArtifactUploader::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s = stats_;
+  s.queued = queue_.size();
+  return s;
+}
+
+std::string ArtifactUploader::Key(const RunId& id, std::string_view name) {
+  return "dispatches/" + id.str() + "/" + std::string(name);
+}
+
+void ArtifactUploader::Loop() {
+  for (;;) {
+    RunId id;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      id = queue_.front();
+      queue_.pop_front();
+      queued_.erase(id.str());
+    }
+    if (Status st = UploadRun(id); !st.ok()) {
+      spdlog::error("artifacts of run {}: {}", id.str(), st.ToString());
+    }
+  }
+}
+
+Status ArtifactUploader::PutWithRetry(const std::string& key, const std::function<Status()>& put) {
+  Millis backoff = options_.first_backoff;
+  Status last = Status::Ok();
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    last = put();
+    if (last.ok()) return last;
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.object_failures;
+    }
+    // A bad key or missing bucket will not get better by waiting.
+    if (last.code() == Code::kInvalidArgument || last.code() == Code::kFailedPrecondition) break;
+    if (attempt < options_.max_attempts) {
+      spdlog::warn("artifact {}: {} (attempt {}/{}, retrying in {} ms)", key, last.ToString(),
+                   attempt, options_.max_attempts, backoff.count());
+      sleep_(backoff);
+      backoff = std::min(backoff * 2, options_.max_backoff);
+    }
+  }
+  return last;
+}
+
+Status ArtifactUploader::UploadRun(const RunId& id) {
+  auto cur = store_.Get(id);
+  if (!cur.ok()) return cur.status();
+  if (cur->artifacts_state != artifacts_state::kPending) return Status::Ok();
+  const Run run = *cur;
+  const std::string dir = runs_dir_ + "/" + id.str();
+
+  std::vector<ArtifactRef> stored;
+  std::vector<std::string> missing;
+  auto record = [&](const Source& src, const Status& st, const std::string& sha256,
+                    std::int64_t size) {
+    if (!st.ok()) {
+      spdlog::error("run {}: artifact {} not stored: {}", id.str(), src.name, st.ToString());
+      missing.push_back(src.name);
+      return;
+    }
+    stored.push_back({src.name, src.type, src.content_type, size, sha256});
+  };
+  // From a file of the run, streamed.
+  auto put_file = [&](const Source& src, const std::string& path) {
+    const std::string key = Key(id, src.name);
+    auto digest = Digest(path);
+    Status st =
+        digest.ok()
+            ? PutWithRetry(key, [&] { return artifacts_.PutFile(key, path, src.content_type); })
+            : digest.status();
+    record(src, st, digest.ok() ? digest->first : "", digest.ok() ? digest->second : 0);
+  };
+  // From memory (summary.json, the empty output of a run that never ran).
+  auto put_content = [&](const Source& src, const std::string& content) {
+    const std::string key = Key(id, src.name);
+    Status st = PutWithRetry(key, [&] { return artifacts_.Put(key, content, src.content_type); });
+    record(src, st, artifacts::Sha256Hex(content), static_cast<std::int64_t>(content.size()));
+  };
+
+  for (const Source& src : kSources) {
+    const std::string path = dir + "/" + FileOf(src.name);
+    if (NonEmptyFile(path)) {
+      put_file(src, path);
+    } else if (src.required) {
+      put_content(src, "");
+    }
+  }
+  put_content({"summary.json", "metadata", "application/json", true},
+              ToJson(RunToJson(run)) + "\n");
+
+  {
+    std::lock_guard lock(mu_);
+    stats_.objects_stored += static_cast<std::int64_t>(stored.size());
+    ++(missing.empty() ? stats_.runs_stored : stats_.runs_partial);
+  }
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto latest = store_.Get(id);
+    if (!latest.ok()) return latest.status();
+    Run r = *latest;
+    if (r.artifacts_state != artifacts_state::kPending) return Status::Ok();
+    r.artifacts = stored;
+    r.artifacts_missing = missing;
+    r.artifacts_state =
+        std::string(missing.empty() ? artifacts_state::kStored : artifacts_state::kPartial);
+    auto st = store_.Update(r);
+    if (st.ok()) return Status::Ok();
+    if (st.status().code() != Code::kConflict && st.status().code() != Code::kUnavailable) {
+      return st.status();
+    }
+  }
+  return Unavailable("gave up recording the artifacts after repeated conflicts");
+}
+
+}  // namespace outpost

@@ -1,0 +1,99 @@
+// ArtifactUploader: after a run's terminal status is written, stores what it left behind in the
+// ArtifactStore under dispatches/<runId>/ and records the result on the run:
+//
+//   output.log      (output)   the agent's stdout, redacted as captured (empty when it never ran)
+//   stderr.log      (logs)     the agent's stderr, when there is any
+//   events.jsonl    (logs)     the run's events, when there are any
+//   summary.json    (metadata) the run as served (status, reason, exit code, times, duration,
+//                              SHAs, changes, usage, agent, model, ...)
+//   context.md      (metadata) the context prepended to the task, when any was
+//   diff.patch      (patch)    when the agent changed something
+//   changes.bundle  (bundle)   its new commits, when it made any
+//
+// Every terminal path marks the run artifacts_state "pending" in the same conditional write
+// that makes it terminal (Supervisor, RunService::Cancel), and enqueues it here. Upload happens
+// on this class's own thread, so it never delays the terminal status. Each object is retried
+// with exponential backoff (the backend also retries transient errors inside); what still
+// fails is listed in Run::artifacts_missing and the state becomes "partial". A server killed
+// in between finds its pending runs again with Recover().
+//
+// Thread-safety: Enqueue/Recover from any thread; the worker is the only uploader.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "artifacts/artifact_store.h"
+#include "common/clock.h"
+#include "store/run_store.h"
+
+namespace outpost {
+
+struct ArtifactUploaderOptions {
+  int max_attempts = 5;       // per object
+  Millis first_backoff{500};  // doubled after each failed attempt
+  Millis max_backoff{10'000};
+};
+
+class ArtifactUploader {
+ public:
+  using Sleeper = std::function<void(Millis)>;
+
+  // `runs_dir`: <data>/runs (a run's files are in runs_dir/<runId>/).
+  ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts, std::string runs_dir,
+                   Clock& clock, ArtifactUploaderOptions options = {}, Sleeper sleep = nullptr);
+  ~ArtifactUploader();
+
+  void Start();
+  // Finishes the upload in progress (not the queue: Recover picks the rest up next start).
+  void Stop();
+
+  // Queues a run whose terminal status says artifacts_state "pending".
+  void Enqueue(const RunId& id);
+  // Queues every run the store lists as pending (after a restart). Returns how many.
+  Result<int> Recover();
+
+  // Uploads one run now, on the calling thread (the worker's body; public for tests).
+  // Ok when the run's record was updated (stored or partial) or needed nothing.
+  Status UploadRun(const RunId& id);
+
+  // Totals since start, for /health and metrics.
+  struct Stats {
+    std::int64_t runs_stored = 0;
+    std::int64_t runs_partial = 0;
+    std::int64_t objects_stored = 0;
+    std::int64_t object_failures = 0;  // attempts that failed (retried or not)
+    std::size_t queued = 0;
+  };
+  Stats stats() const;
+
+  // The key of an artifact of a run.
+  static std::string Key(const RunId& id, std::string_view name);
+
+ private:
+  void Loop();
+  // Runs `put` until it succeeds, a permanent error, or max_attempts.
+  Status PutWithRetry(const std::string& key, const std::function<Status()>& put);
+
+  RunStore& store_;
+  artifacts::ArtifactStore& artifacts_;
+  const std::string runs_dir_;
+  Clock& clock_;
+  const ArtifactUploaderOptions options_;
+  Sleeper sleep_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<RunId> queue_;       // guarded by mu_
+  std::set<std::string> queued_;  // guarded by mu_: ids in queue_, to enqueue once
+  bool stop_ = false;             // guarded by mu_
+  Stats stats_;                   // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace outpost

@@ -1,0 +1,235 @@
+#include "core/artifact_uploader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "artifacts/sha256.h"
+#include "common/files.h"
+#include "common/ids.h"
+#include "common/json_util.h"
+#include "store/sqlite/sqlite_run_store.h"
+
+namespace outpost {
+namespace {
+
+namespace fs = std::filesystem;
+
+// An in-memory ArtifactStore that fails on demand: `fail[name]` attempts of PutFile for keys
+// ending in /name fail with `failure` before one succeeds.
+class FlakyStore final : public artifacts::ArtifactStore {
+ public:
+  std::map<std::string, std::string> objects;
+  std::map<std::string, std::string> types;
+  std::map<std::string, int> fail;
+  std::map<std::string, int> attempts;
+  Status failure = Unavailable("503 SlowDown");
+
+  std::string Describe() const override { return "flaky://"; }
+  Status Put(std::string_view key, std::string_view content, std::string_view type) override {
+    const std::string name = std::string(key.substr(key.rfind('/') + 1));
+    ++attempts[name];
+    if (fail[name] > 0) {
+      --fail[name];
+      return failure;
+    }
+    objects[std::string(key)] = std::string(content);
+    types[std::string(key)] = std::string(type);
+    return Status::Ok();
+  }
+  Status PutFile(std::string_view key, const std::string& path, std::string_view type) override {
+    auto content = ReadFile(path);
+    if (!content.ok()) return content.status();
+    return Put(key, *content, type);
+  }
+  Result<std::string> Get(std::string_view key) override {
+    auto it = objects.find(std::string(key));
+    if (it == objects.end()) return NotFound("no such object");
+    return it->second;
+  }
+  Result<artifacts::ObjectInfo> Head(std::string_view) override { return NotFound("unused"); }
+  Result<std::vector<artifacts::ObjectInfo>> List(std::string_view) override {
+    return std::vector<artifacts::ObjectInfo>{};
+  }
+  Status Delete(std::string_view) override { return Status::Ok(); }
+  Result<std::string> PresignGet(std::string_view, std::chrono::seconds, WallTime) override {
+    return std::string("flaky://url");
+  }
+};
+
+class ArtifactUploaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("uploader-" + NewUlid(RealClock::Instance().Now()));
+    fs::create_directories(root_ + "/runs");
+    auto s = SqliteRunStore::Open(root_ + "/runs.db");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  // A terminal run with artifacts pending, and its run directory holding `files`.
+  outpost::Run EndedRun(const std::map<std::string, std::string>& files) {
+    outpost::Run r;
+    r.id = RunId(NewUlid(clock_.Now()));
+    clock_.Advance(std::chrono::milliseconds(1));
+    r.agent = "shell";
+    r.model_id = "shell";
+    r.task = "echo hi";
+    r.created_at = clock_.Now();
+    EXPECT_TRUE(store_->Create(r).ok());
+    r.status = RunStatus::kCompleted;
+    r.reason = "succeeded";
+    r.exit_code = 0;
+    r.ended_at = clock_.Now();
+    r.artifacts_state = "pending";
+    auto u = store_->Update(r);
+    EXPECT_TRUE(u.ok());
+    const std::string dir = root_ + "/runs/" + r.id.str();
+    fs::create_directories(dir);
+    for (const auto& [name, content] : files) EXPECT_TRUE(WriteFileAtomic(dir + "/" + name, content).ok());
+    return *u;
+  }
+
+  ArtifactUploader Uploader(ArtifactUploaderOptions o = {}) {
+    return ArtifactUploader(*store_, flaky_, root_ + "/runs", clock_, o,
+                            [this](Millis d) { slept_.push_back(d); });
+  }
+
+  outpost::Run Stored(const RunId& id) { return *store_->Get(id); }
+
+  std::string root_;
+  SimulatedClock clock_;
+  std::unique_ptr<SqliteRunStore> store_;
+  FlakyStore flaky_;
+  std::vector<Millis> slept_;
+};
+
+TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) {
+  outpost::Run r = EndedRun({{"stdout.log", "hello\n"},
+                    {"stderr.log", "warn\n"},
+                    {"diff.patch", "diff --git a/x b/x\n"},
+                    {"changes.bundle", std::string("PACK\0\1", 6)},
+                    {"context.md", "# ctx\n"},
+                    {"shim.log", "internal, not an artifact\n"}});
+  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  const std::string p = "dispatches/" + r.id.str() + "/";
+  EXPECT_EQ(flaky_.objects[p + "output.log"], "hello\n");
+  EXPECT_EQ(flaky_.objects[p + "stderr.log"], "warn\n");
+  EXPECT_EQ(flaky_.objects[p + "diff.patch"], "diff --git a/x b/x\n");
+  EXPECT_EQ(flaky_.objects[p + "changes.bundle"], std::string("PACK\0\1", 6));
+  EXPECT_EQ(flaky_.objects[p + "context.md"], "# ctx\n");
+  EXPECT_FALSE(flaky_.objects.count(p + "shim.log"));
+  EXPECT_FALSE(flaky_.objects.count(p + "events.jsonl"));  // the run had none
+
+  auto summary = ParseJson(flaky_.objects[p + "summary.json"]);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->at("status").as_string(), "COMPLETED");
+  EXPECT_EQ(summary->at("reason").as_string(), "succeeded");
+  EXPECT_EQ(summary->at("exitCode").as_int64(), 0);
+  EXPECT_EQ(summary->at("agent").as_string(), "shell");
+  EXPECT_EQ(flaky_.types[p + "summary.json"], "application/json");
+
+  outpost::Run got = Stored(r.id);
+  EXPECT_EQ(got.artifacts_state, "stored");
+  EXPECT_TRUE(got.artifacts_missing.empty());
+  std::map<std::string, ArtifactRef> by_name;
+  for (const auto& a : got.artifacts) by_name[a.name] = a;
+  ASSERT_EQ(by_name.size(), 6u);
+  EXPECT_EQ(by_name["output.log"].type, "output");
+  EXPECT_EQ(by_name["output.log"].size_bytes, 6);
+  EXPECT_EQ(by_name["output.log"].sha256, artifacts::Sha256Hex("hello\n"));
+  EXPECT_EQ(by_name["stderr.log"].type, "logs");
+  EXPECT_EQ(by_name["summary.json"].type, "metadata");
+  EXPECT_EQ(by_name["diff.patch"].type, "patch");
+  EXPECT_EQ(by_name["changes.bundle"].type, "bundle");
+  EXPECT_EQ(by_name["summary.json"].sha256, artifacts::Sha256Hex(flaky_.objects[p + "summary.json"]));
+  EXPECT_EQ(got.status, RunStatus::kCompleted);  // untouched
+  EXPECT_FALSE(fs::exists(root_ + "/runs/" + r.id.str() + "/.artifacts"));
+}
+
+TEST_F(ArtifactUploaderTest, TheSummaryIsRetriedLikeEveryOtherObject) {
+  outpost::Run r = EndedRun({{"stdout.log", "x"}});
+  flaky_.fail["summary.json"] = 2;
+  ASSERT_TRUE(Uploader({5, Millis(1), Millis(1)}).UploadRun(r.id).ok());
+  EXPECT_EQ(flaky_.attempts["summary.json"], 3);
+  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+}
+
+TEST_F(ArtifactUploaderTest, ARunThatNeverStartedStillGetsAnEmptyOutputAndASummary) {
+  outpost::Run r = EndedRun({});
+  fs::remove_all(root_ + "/runs/" + r.id.str());
+  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  EXPECT_FALSE(fs::exists(root_ + "/runs/" + r.id.str()));  // nothing made on the way
+  const std::string p = "dispatches/" + r.id.str() + "/";
+  EXPECT_EQ(flaky_.objects.at(p + "output.log"), "");
+  EXPECT_TRUE(flaky_.objects.count(p + "summary.json"));
+  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+  EXPECT_EQ(Stored(r.id).artifacts.size(), 2u);
+}
+
+TEST_F(ArtifactUploaderTest, TransientFailuresAreRetriedWithGrowingBackoff) {
+  outpost::Run r = EndedRun({{"stdout.log", "x"}});
+  flaky_.fail["output.log"] = 3;
+  ASSERT_TRUE(Uploader({5, Millis(100), Millis(250)}).UploadRun(r.id).ok());
+  EXPECT_EQ(flaky_.attempts["output.log"], 4);
+  EXPECT_EQ(slept_, (std::vector<Millis>{Millis(100), Millis(200), Millis(250)}));
+  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+}
+
+TEST_F(ArtifactUploaderTest, WhatStillFailsIsRecordedAsMissingAndTheRestIsStored) {
+  outpost::Run r = EndedRun({{"stdout.log", "x"}, {"diff.patch", "d"}});
+  flaky_.fail["diff.patch"] = 100;
+  ArtifactUploader up = Uploader({3, Millis(1), Millis(1)});
+  ASSERT_TRUE(up.UploadRun(r.id).ok());
+  EXPECT_EQ(flaky_.attempts["diff.patch"], 3);
+  outpost::Run got = Stored(r.id);
+  EXPECT_EQ(got.artifacts_state, "partial");
+  EXPECT_EQ(got.artifacts_missing, std::vector<std::string>{"diff.patch"});
+  EXPECT_EQ(got.artifacts.size(), 2u);  // output.log + summary.json
+  EXPECT_EQ(got.status, RunStatus::kCompleted);
+  EXPECT_EQ(up.stats().runs_partial, 1);
+}
+
+TEST_F(ArtifactUploaderTest, PermanentErrorsAreNotRetried) {
+  outpost::Run r = EndedRun({{"stdout.log", "x"}});
+  flaky_.fail["output.log"] = 100;
+  flaky_.failure = FailedPrecondition("NoSuchBucket");
+  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  EXPECT_EQ(flaky_.attempts["output.log"], 1);
+  EXPECT_TRUE(slept_.empty());
+  EXPECT_EQ(Stored(r.id).artifacts_missing, std::vector<std::string>{"output.log"});
+}
+
+TEST_F(ArtifactUploaderTest, RecoverFindsEveryPendingRunAfterARestartAndTheWorkerUploadsThem) {
+  std::vector<RunId> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(EndedRun({{"stdout.log", std::to_string(i)}}).id);
+  ArtifactUploader up = Uploader();
+  auto n = up.Recover();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 5);
+  up.Start();
+  for (const RunId& id : ids) {
+    for (int i = 0; i < 500 && Stored(id).artifacts_state != "stored"; ++i) {
+      std::this_thread::sleep_for(Millis(10));
+    }
+    EXPECT_EQ(Stored(id).artifacts_state, "stored") << id.str();
+  }
+  up.Stop();
+  // Nothing is pending any more: a second restart finds nothing.
+  auto again = Uploader().Recover();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+}
+
+TEST_F(ArtifactUploaderTest, ARunNotPendingIsLeftAlone) {
+  outpost::Run r = EndedRun({{"stdout.log", "x"}});
+  r.artifacts_state = "stored";
+  ASSERT_TRUE(store_->Update(r).ok());
+  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  EXPECT_TRUE(flaky_.objects.empty());
+}
+
+}  // namespace
+}  // namespace outpost
