@@ -276,6 +276,32 @@ TEST_P(ArtifactsTest, ARunOnARepositoryKeepsItsPatchAndBundle) {
             0);
 }
 
+TEST_P(ArtifactsTest, AnArtifactStoreThatFailsNeverHoldsUpTheTerminalStatus) {
+  if (GetParam() == Backend::kLocal) {
+    GTEST_SKIP() << "a failing local store is covered by core/artifact_uploader_test";
+  }
+  // The same s3rver, a bucket that does not exist: every upload fails (NoSuchBucket).
+  server_.reset();
+  std::string config = ReadAll(dir_ + "/outpost.toml");
+  config.replace(config.find("s3://outpost-artifacts/"), 23, "s3://no-such-bucket-xyz/");
+  std::ofstream(dir_ + "/outpost.toml") << config;
+  Start();
+  const std::string id = Dispatch({{"task", "echo done"}});
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(id), "artifactsStatus") == "partial"; },
+                      seconds(60)))
+      << json::serialize(server_->Run(id));
+  json::object data =
+      server_->Get("/runs/" + id + "/artifacts").Json().at("data").as_object();
+  EXPECT_EQ(Str(data, "artifactsStatus"), "partial");
+  std::set<std::string> missing;
+  for (const auto& m : data.at("missing").as_array()) missing.insert(std::string(m.as_string()));
+  EXPECT_TRUE(missing.count("output.log")) << json::serialize(data);
+  EXPECT_TRUE(missing.count("summary.json")) << json::serialize(data);
+  EXPECT_TRUE(data.at("artifacts").as_array().empty());
+}
+
 // Below the free-space threshold nothing is admitted: dispatch answers 503 with the reason,
 // /health is degraded and names the disk, and nothing is written.
 TEST(DiskGuardIntegration, LowFreeSpaceRefusesDispatchesAndDegradesHealth) {
