@@ -262,7 +262,7 @@ int Serve(const Options& opts_in) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before threads start: they inherit the mask
 
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
-  self_url.Set("http://" + server.BoundAddress());
+  self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
   std::printf("listening on http://%s\n", server.BoundAddress().c_str());
   std::fflush(stdout);
   spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {}{})",

@@ -54,6 +54,7 @@ constexpr StringKey kStringKeys[] = {
     {"replica_id", &Options::replica_id},
     {"secrets_dir", &Options::secrets_dir},
     {"artifacts", &Options::artifacts_url},
+    {"public_url", &Options::public_url},
 };
 
 Status Bad(std::string_view key, std::string_view why) {
@@ -61,6 +62,11 @@ Status Bad(std::string_view key, std::string_view why) {
 }
 
 Status CheckValues(const Options& o) {
+  if (!o.public_url.empty() &&
+      ((!o.public_url.starts_with("http://") && !o.public_url.starts_with("https://")) ||
+       o.public_url.find_first_of("?# ") != std::string::npos || o.public_url.back() == '/')) {
+    return Bad("public_url", "must be http(s)://host[:port][/path] without a trailing '/'");
+  }
   static const std::set<std::string> kRunners = {"sandbox", "process"};
   if (!kRunners.count(o.runner)) {
     return Bad("runner", "unknown runner '" + o.runner + "' (sandbox | process)");

@@ -52,6 +52,9 @@ struct Options {
   std::string data_dir = "./.outpost";
   std::string store;       // default: sqlite://<data_dir>/outpost.db
   std::string artifacts_url;  // file:///abs/dir | plain dir | s3://…; default <data_dir>/artifacts
+  // How clients reach this server ("https://outpost.example.com"), for the artifact URLs it
+  // signs; default http://<bound address> (wrong behind a proxy or on 0.0.0.0).
+  std::string public_url;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
   std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
   int max_concurrent_runs = 16;     // global admission limit

@@ -70,7 +70,8 @@ TEST(Options, MalformedTomlReportsTheLine) {
 
 TEST(Options, EnvironmentOverridesAndIsValidated) {
   Options o = DefaultOptions();
-  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_LISTEN", "0.0.0.0:9"}, {"OUTPOST_DATA_DIR", "/x"}}, o).ok());
+  ASSERT_TRUE(
+      ApplyEnvironment({{"OUTPOST_LISTEN", "0.0.0.0:9"}, {"OUTPOST_DATA_DIR", "/x"}}, o).ok());
   EXPECT_EQ(o.listen, "0.0.0.0:9");
   EXPECT_EQ(o.data_dir, "/x");
   Status st = ApplyEnvironment({{"OUTPOST_MAX_CONCURRENT_RUNS", "0"}}, o);
@@ -167,14 +168,12 @@ TEST(Options, BadAdapterKeysAreRejectedByName) {
   } cases[] = {
       {"[agents.claude]\nparser = \"claude-json\"\n", "agents.claude.parser"},
       {"[agents.claude]\ncost_input_per_mtok = -1\n", "agents.claude.cost_input_per_mtok"},
-      {"[agents.claude]\ncost_output_per_mtok = \"cheap\"\n",
-       "agents.claude.cost_output_per_mtok"},
+      {"[agents.claude]\ncost_output_per_mtok = \"cheap\"\n", "agents.claude.cost_output_per_mtok"},
       {"[agents.claude]\nrequired_secrets = \"KEY\"\n", "agents.claude.required_secrets"},
       {"[agents.claude]\nsecrets = [\"KEY\"]\n", "agents.claude.secrets"},
       {"[agents.gemini]\nhome_files = { \"../escape\" = \"x\" }\n",
        "agents.gemini.home_files.../escape"},
-      {"[agents.gemini]\nhome_files = { \"/etc/x\" = \"x\" }\n",
-       "agents.gemini.home_files./etc/x"},
+      {"[agents.gemini]\nhome_files = { \"/etc/x\" = \"x\" }\n", "agents.gemini.home_files./etc/x"},
       {"[agents.gemini]\nhome_files = { \"a.json\" = 1 }\n", "agents.gemini.home_files.a.json"},
       {"[agents.gemini]\nhome_files = \"x\"\n", "agents.gemini.home_files"},
   };
@@ -198,6 +197,22 @@ TEST(Options, GeminiWritesItsSettingsFileAndHomeFilesAreConfigurable) {
   ASSERT_TRUE(ApplyConfigFile(path, o).ok());
   EXPECT_EQ(o.agents["gemini"].home_files,
             (std::map<std::string, std::string>{{".gemini/settings.json", "{}"}}));
+  std::remove(path.c_str());
+}
+
+TEST(Options, PublicUrlMustBeAnHttpBaseWithoutQueryOrTrailingSlash) {
+  for (const char* bad : {"ftp://x", "http://x/", "http://x?a=1", "outpost.example.com"}) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(std::string("[server]\npublic_url = \"") + bad + "\"\n");
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("public_url"), std::string::npos) << st.message();
+    std::remove(path.c_str());
+  }
+  Options o = DefaultOptions();
+  std::string path = WriteTemp("[server]\npublic_url = \"https://outpost.example.com/api\"\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.public_url, "https://outpost.example.com/api");
   std::remove(path.c_str());
 }
 

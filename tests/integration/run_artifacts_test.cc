@@ -289,11 +289,10 @@ TEST_P(ArtifactsTest, AnArtifactStoreThatFailsNeverHoldsUpTheTerminalStatus) {
   const std::string id = Dispatch({{"task", "echo done"}});
   json::object run = server_->WaitTerminal(id);
   EXPECT_EQ(Str(run, "status"), "COMPLETED");
-  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(id), "artifactsStatus") == "partial"; },
-                      seconds(60)))
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server_->Run(id), "artifactsStatus") == "partial"; }, seconds(60)))
       << json::serialize(server_->Run(id));
-  json::object data =
-      server_->Get("/runs/" + id + "/artifacts").Json().at("data").as_object();
+  json::object data = server_->Get("/runs/" + id + "/artifacts").Json().at("data").as_object();
   EXPECT_EQ(Str(data, "artifactsStatus"), "partial");
   std::set<std::string> missing;
   for (const auto& m : data.at("missing").as_array()) missing.insert(std::string(m.as_string()));
@@ -317,6 +316,29 @@ TEST(DiskGuardIntegration, LowFreeSpaceRefusesDispatchesAndDegradesHealth) {
   HttpResponse health = server->Get("/health");
   EXPECT_EQ(Str(health.Json().as_object(), "status"), "degraded") << health.body;
   EXPECT_EQ(health.Json().at("checks").at("disk").at("status").as_string(), "warn") << health.body;
+  server.reset();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// Behind a proxy the server cannot know its own address: public_url sets the URLs' base.
+TEST(PublicUrl, LocalArtifactUrlsUseTheConfiguredPublicBase) {
+  const std::string dir = MakeTempDir();
+  auto server = ServerProcess::Start(
+      dir,
+      {{"OUTPOST_RUNNER", "process"}, {"OUTPOST_PUBLIC_URL", "https://outpost.example.com/x"}});
+  const std::string id = server->Dispatch(R"({"agent":"shell","task":"echo hi"})");
+  server->WaitTerminal(id);
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server->Run(id), "artifactsStatus") == "stored"; }, seconds(60)));
+  json::value data = server->Get("/runs/" + id + "/artifacts").Json().at("data");
+  const json::array& list = data.at("artifacts").as_array();
+  ASSERT_FALSE(list.empty());
+  for (const auto& a : list) {
+    EXPECT_EQ(Str(a.as_object(), "url").rfind("https://outpost.example.com/x/files/dispatches/", 0),
+              0u)
+        << Str(a.as_object(), "url");
+  }
   server.reset();
   std::error_code ec;
   fs::remove_all(dir, ec);
