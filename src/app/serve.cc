@@ -26,11 +26,13 @@
 #include "core/run_artifacts.h"
 #include "core/run_service.h"
 #include "core/supervisor.h"
+#include "mcp/http_route.h"
 #include "runner/process_runner.h"
 #include "runner/sandbox/bwrap.h"
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/probe.h"
 #include "secrets/secret_store.h"
+#include "store/dynamodb/dynamodb_run_store.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost::app {
@@ -41,14 +43,27 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-Result<std::unique_ptr<RunStore>> OpenStore(const std::string& url) {
+std::map<std::string, std::string> ProcessEnvironment();
+
+Result<std::unique_ptr<RunStore>> OpenStore(const Options& opts) {
+  const std::string url = opts.StoreUrl();
   constexpr std::string_view kSqlite = "sqlite://";
   if (url.starts_with(kSqlite)) {
     auto store = SqliteRunStore::Open(url.substr(kSqlite.size()));
     if (!store.ok()) return store.status();
     return std::unique_ptr<RunStore>(std::move(*store));
   }
-  return InvalidArgument("unsupported store URL '" + url + "' (sqlite://PATH)");
+  if (url.starts_with("dynamodb://")) {
+    dynamodb::DynamoDbRunStoreOptions o;
+    o.create_tables = opts.create_tables;
+    o.retention = std::chrono::hours(24) * opts.retention_days;
+    auto store =
+        dynamodb::DynamoDbRunStore::Open(url, ProcessEnvironment(), RealClock::Instance(), o);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<RunStore>(std::move(*store));
+  }
+  return InvalidArgument("unsupported store URL '" + url +
+                         "' (sqlite://PATH or dynamodb://TABLE_PREFIX?region=...)");
 }
 
 // bwrap binds a run's workspace as the sandbox's own uid, so it must be able to traverse every
@@ -201,7 +216,7 @@ int Serve(const Options& opts_in) {
   auto lock = LockDataDir(opts.data_dir);
   if (!lock.ok()) return Fail(lock.status().message());
 
-  auto store = OpenStore(opts.StoreUrl());
+  auto store = OpenStore(opts);
   if (!store.ok()) return Fail(store.status().message());
   RealClock& clock = RealClock::Instance();
   // The local store always exists: it serves /files/ (and is the default artifact store).
@@ -248,6 +263,8 @@ int Serve(const Options& opts_in) {
   api::RegisterRoutes(router, service, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
+  mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
+  mcp::RegisterMcpRoute(router, mcp_tools, clock);
   api::HttpServerOptions hopts;
   hopts.host = host;
   hopts.port = static_cast<std::uint16_t>(port);
@@ -263,6 +280,7 @@ int Serve(const Options& opts_in) {
 
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
   self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
+  supervisor.SetAddress("http://" + server.BoundAddress());
   std::printf("listening on http://%s\n", server.BoundAddress().c_str());
   std::fflush(stdout);
   spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {}{})",

@@ -37,6 +37,7 @@ constexpr IntKey kIntKeys[] = {
     {"shutdown_grace_seconds", &Options::shutdown_grace_seconds, 0, 600},
     {"events_heartbeat_ms", &Options::events_heartbeat_ms, 50, 3'600'000},
     {"retention_days", &Options::retention_days, 0, 36500},
+    {"lease_seconds", &Options::lease_seconds, 3, 3600},
     {"min_free_disk_mb", &Options::min_free_disk_mb, 0, 1 << 30},
 };
 
@@ -253,6 +254,11 @@ Status ApplyServer(const toml::table& t, Options& opts) {
       opts.allow_local_repos = v.as_boolean()->get();
       known = true;
     }
+    if (key == "create_tables") {
+      if (!v.is_boolean()) return Bad("server." + key, "must be a boolean");
+      opts.create_tables = v.as_boolean()->get();
+      known = true;
+    }
     if (!known) return Bad("server." + key, "unknown key");
   }
   return Status::Ok();
@@ -415,6 +421,12 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
       return InvalidArgument("OUTPOST_ALLOW_LOCAL_REPOS: must be 1, 0, true or false");
     }
     opts.allow_local_repos = it->second == "1" || it->second == "true";
+  }
+  if (auto it = env.find("OUTPOST_CREATE_TABLES"); it != env.end()) {
+    if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
+      return InvalidArgument("OUTPOST_CREATE_TABLES: must be 1, 0, true or false");
+    }
+    opts.create_tables = it->second == "1" || it->second == "true";
   }
   return CheckValues(opts);
 }

@@ -72,8 +72,12 @@ struct Options {
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
   bool allow_local_repos = false;   // dispatches may name a repository by absolute path
+  bool create_tables = false;       // dynamodb:// store: create missing tables and indexes
   std::string log_level = "info";
   std::string replica_id;           // default: hostname
+  // Replicas sharing a store: a replica whose heartbeat is older than this is lost; its queued
+  // runs are taken over, its running ones end FAILED node_lost.
+  int lease_seconds = 15;
   std::string self_exe;             // this binary (set by app/): shims and sandbox forwarders
   std::string cgroup_version;       // detected at start by app/: "v1" | "v2" | 
   std::map<std::string, AgentOptions> agents;

@@ -14,6 +14,7 @@
 #include "core/agent_secrets.h"
 #include "core/dispatch_request.h"
 #include "core/supervisor.h"
+#include "store/run_json.h"
 
 namespace outpost {
 namespace json = boost::json;
@@ -58,6 +59,7 @@ Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
   run.tenant = ctx.tenant;
   run.status = RunStatus::kPending;
   run.phase = std::string(kPhaseQueued);
+  run.owner = opts_.replica_id;  // admitted here while this replica lives (Supervisor)
   auto created = store_.Create(run);
   if (!created.ok()) return created.status();
   if (created->created) {
@@ -82,6 +84,7 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs,
     run.tenant = ctx.tenant;
     run.status = RunStatus::kPending;
     run.phase = std::string(kPhaseQueued);
+    run.owner = opts_.replica_id;
     run.group_id = group;
     auto created = store_.Create(run);
     if (!created.ok()) return created.status();
@@ -304,6 +307,27 @@ HealthReport RunService::Fleet() {
         {"orphanProcessesKilled", snap.reaper.orphan_processes_killed}}},
       {"replica", opts_.replica_id},
       {"timestamp", FormatTime(now)}};
+  // Every replica sharing the store: capacity and activity summed over the live ones.
+  json::array live, lost;
+  int live_capacity = 0, live_running = 0;
+  for (const ReplicaView& v : snap.replicas) {
+    json::object r = ReplicaToJson(v.info);
+    r["self"] = v.self;
+    if (v.live) {
+      live_capacity += v.info.capacity;
+      live_running += v.info.running;
+      live.push_back(std::move(r));
+    } else {
+      lost.push_back(std::move(r));
+    }
+  }
+  body["replicas"] = {{"live", std::move(live)},
+                      {"lost", std::move(lost)},
+                      {"leaseSeconds", opts_.lease_seconds},
+                      {"capacity", live_capacity},
+                      {"running", live_running},
+                      {"nodeLostRuns", snap.node_lost},
+                      {"takenOver", snap.taken_over}};
   if (!store_ok) body["error"] = stats.status().message();
   return {std::move(body), status == "unhealthy"};
 }

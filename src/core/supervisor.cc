@@ -86,12 +86,15 @@ Status Supervisor::Start() {
   if (!sock.ok()) return sock.status();
   notify_ = std::make_unique<NotifySocket>(std::move(*sock));
 
+  started_at_ = clock_.Now();
+  // Announce ourselves first: other replicas must not judge us lost while we recover.
+  HeartbeatIfDue(0);
   // Recovery: whatever ran while we were away is settled before new work is admitted.
   auto active = store_.ListActive();
   if (!active.ok()) return active.status();
   int running = 0;
   for (const Run& r : *active) {
-    if (r.status != RunStatus::kRunning) continue;
+    if (r.status != RunStatus::kRunning || !Mine(r)) continue;
     ++running;
     auto spec = runner_.Dir(r.id.str()).ReadSpec();
     if (spec.ok() && spec->sandbox.enabled) uid_by_run_[r.id.str()] = spec->sandbox.uid;
@@ -165,6 +168,9 @@ void Supervisor::Tick() {
     spdlog::warn("supervisor: cannot list active runs: {}", active.status().ToString());
     return;
   }
+  int mine_running = 0;
+  for (const Run& r : *active) mine_running += r.status == RunStatus::kRunning && Mine(r);
+  HeartbeatIfDue(mine_running);
   Reconcile(*active);
   // Re-read: reconciling may have finished runs and freed capacity.
   active = store_.ListActive();
@@ -198,6 +204,12 @@ void Supervisor::Sweep() {
 void Supervisor::Reconcile(const std::vector<Run>& active) {
   for (const Run& run : active) {
     if (run.status != RunStatus::kRunning) continue;
+    if (!Mine(run)) {
+      // Another replica's run: its business while that replica lives; its supervisor (and the
+      // shim's files) are out of reach once it is lost.
+      if (!OwnedByLiveOther(run.owner)) FailNodeLost(run);
+      continue;
+    }
     ShimProbe probe = runner_.Probe(run.id.str());
     if (probe.state == ShimState::kExited) {
       if (!loop_alive_) {
@@ -220,8 +232,9 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
 void Supervisor::Admit(const std::vector<Run>& active) {
   std::map<std::string, int> running, queued;
   int total_running = 0;
+  // Limits are per replica: each counts the runs it supervises.
   for (const Run& r : active) {
-    if (r.status == RunStatus::kRunning) {
+    if (r.status == RunStatus::kRunning && Mine(r)) {
       ++running[r.agent];
       ++total_running;
     }
@@ -229,6 +242,8 @@ void Supervisor::Admit(const std::vector<Run>& active) {
   const bool disk_low = disk_ && disk_->Low();
   for (const Run& run : active) {  // oldest first: FIFO
     if (run.status != RunStatus::kPending) continue;
+    if (!Mine(run) && OwnedByLiveOther(run.owner)) continue;  // queued at a live replica
+    const bool takeover = !Mine(run);
     if (disk_low) {  // they wait; they do not fail
       ++queued[run.agent];
       continue;
@@ -240,8 +255,10 @@ void Supervisor::Admit(const std::vector<Run>& active) {
       continue;
     }
     WallTime now = clock_.Now();
+    const std::string expected_owner = run.owner;
     bool admitted = UpdateRun(run.id, [&](Run& r) {
-      if (r.status != RunStatus::kPending) return false;
+      // Conditional on the owner too: of replicas taking over a lost one's queue, one wins.
+      if (r.status != RunStatus::kPending || r.owner != expected_owner) return false;
       r.status = RunStatus::kRunning;
       r.phase = std::string(kPhasePreparing);
       r.started_at = now;
@@ -249,7 +266,12 @@ void Supervisor::Admit(const std::vector<Run>& active) {
       r.progress = 2;
       return true;
     });
-    if (!admitted) continue;  // cancelled meanwhile
+    if (!admitted) continue;  // cancelled or taken meanwhile
+    if (takeover) {
+      spdlog::warn("run {}: taken over from lost replica {}", run.id.str(), run.owner);
+      std::lock_guard lock(mu_);
+      ++snapshot_.taken_over;
+    }
     ++running[run.agent];
     ++total_running;
     LaunchSpec spec = SpecFor(run);
@@ -446,6 +468,80 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   ReleaseUid(run.id.str());
   if (ended) OnRunEnded(run.id);
   spdlog::info("run {} {} ({})", run.id.str(), ToString(out.status), out.reason);
+}
+
+void Supervisor::SetAddress(std::string address) {
+  std::lock_guard lock(mu_);
+  address_ = std::move(address);
+}
+
+void Supervisor::HeartbeatIfDue(int running) {
+  const MonoTime now = clock_.Mono();
+  if (now < next_heartbeat_) return;
+  next_heartbeat_ = now + std::chrono::milliseconds(opts_.lease_seconds * 1000 / 3);
+  ReplicaInfo me;
+  me.id = opts_.replica_id;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  me.host = host;
+  {
+    std::lock_guard lock(mu_);
+    me.address = address_;
+  }
+  me.version = OUTPOST_VERSION;
+  me.started_at = started_at_;
+  me.heartbeat_at = clock_.Now();
+  me.running = running;
+  me.capacity = opts_.max_concurrent_runs;
+  if (Status st = store_.Heartbeat(me); !st.ok()) {
+    spdlog::warn("replica heartbeat not written: {}", st.ToString());
+  }
+  auto all = store_.ListReplicas();
+  if (!all.ok()) {
+    spdlog::warn("replicas not listed: {}", all.status().ToString());
+    return;
+  }
+  others_.clear();
+  std::vector<ReplicaView> views;
+  const WallTime cutoff = clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
+  for (ReplicaInfo& r : *all) {
+    const bool self = r.id == opts_.replica_id;
+    if (self) r = me;
+    views.push_back({r, self || r.heartbeat_at >= cutoff, self});
+    if (!self) others_[r.id] = r;
+  }
+  std::lock_guard lock(mu_);
+  snapshot_.replicas = std::move(views);
+}
+
+bool Supervisor::OwnedByLiveOther(const std::string& owner) const {
+  if (owner.empty() || owner == opts_.replica_id) return false;
+  auto it = others_.find(owner);
+  // No record: it never announced itself (or its record is gone): nobody supervises the run.
+  if (it == others_.end()) return false;
+  return it->second.heartbeat_at >= clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
+}
+
+void Supervisor::FailNodeLost(const Run& run) {
+  const std::string owner = run.owner;
+  bool failed = UpdateRun(run.id, [&](Run& r) {
+    if (IsTerminal(r.status) || r.owner != owner) return false;
+    r.status = RunStatus::kFailed;
+    r.reason = std::string(reason::kNodeLost);
+    r.error_message = "replica " + owner + " that supervised this run stopped heartbeating for " +
+                      "more than " + std::to_string(opts_.lease_seconds) +
+                      " s; its shim is out of reach (if it comes back, it stops the run)";
+    r.ended_at = clock_.Now();
+    r.phase = std::string(kPhaseDone);
+    r.progress = 100;
+    r.artifacts_state = EndedArtifactsState();
+    return true;
+  });
+  if (!failed) return;
+  OnRunEnded(run.id);
+  std::lock_guard lock(mu_);
+  ++snapshot_.node_lost;
+  spdlog::warn("run {} FAILED (node_lost): replica {} is lost", run.id.str(), owner);
 }
 
 void Supervisor::FailLost(Run run) {

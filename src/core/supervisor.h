@@ -42,6 +42,13 @@ struct ReaperStats {
   std::int64_t orphan_processes_killed = 0;
 };
 
+// A replica as this one last saw it in the store, with its judged liveness.
+struct ReplicaView {
+  ReplicaInfo info;
+  bool live = false;
+  bool self = false;
+};
+
 struct SupervisorSnapshot {
   std::map<std::string, int> running_by_agent;
   std::map<std::string, int> queued_by_agent;
@@ -49,6 +56,9 @@ struct SupervisorSnapshot {
   int queued = 0;
   ReaperStats reaper;
   bool loop_alive = false;
+  std::vector<ReplicaView> replicas;  // every replica record in the store
+  std::int64_t node_lost = 0;         // runs failed because their replica was lost
+  std::int64_t taken_over = 0;        // queued runs of a lost replica started here
 };
 
 class Supervisor {
@@ -72,6 +82,8 @@ class Supervisor {
   void SetArtifactUploader(ArtifactUploader* uploader) { uploader_ = uploader; }
   // While the data dir's free space is low, queued runs wait instead of starting.
   void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
+  // This replica's API address, announced with its heartbeat (set once the port is bound).
+  void SetAddress(std::string address);
   // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
   // artifacts_state the write should carry, and the hand-over once it is written.
   std::string EndedArtifactsState() const;
@@ -86,6 +98,13 @@ class Supervisor {
   void Admit(const std::vector<Run>& active);
   void Finalize(Run run, const ExitRecord& rec);
   void FailLost(Run run);
+  // Replicas: announces this one and refreshes the view of the others (every lease/3).
+  void HeartbeatIfDue(int running);
+  // Whether runs owned by `owner` are someone else's live business (false: ours, or a lost
+  // replica's).
+  bool OwnedByLiveOther(const std::string& owner) const;
+  bool Mine(const Run& run) const { return run.owner.empty() || run.owner == opts_.replica_id; }
+  void FailNodeLost(const Run& run);
   // The other direction of reconciliation: processes on the machine whose run is over (or
   // unknown) in the store. A run is reaped only when seen so on two sweeps in a row, so a shim
   // that is exiting after writing its record is left alone.
@@ -121,6 +140,10 @@ class Supervisor {
   void RefreshBlocked(const Run& run);
   std::set<std::string> orphan_suspects_;  // loop thread only
   MonoTime next_sweep_{};                  // loop thread only
+  MonoTime next_heartbeat_{};              // loop thread only
+  WallTime started_at_{};
+  std::string address_;                        // guarded by mu_
+  std::map<std::string, ReplicaInfo> others_;  // loop thread only: other replicas' records
 
   // The run's event stream and progress (supervisor_events.cc). RecordEnd: appends the
   // terminal status and end event once the store has them (any thread). RefreshProgress:

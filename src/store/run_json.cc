@@ -248,4 +248,31 @@ Result<Run> RunFromJson(const json::object& o) {
   return r;
 }
 
+json::object ReplicaToJson(const ReplicaInfo& r) {
+  return {{"replicaId", r.id},
+          {"host", r.host},
+          {"address", r.address},
+          {"version", r.version},
+          {"startedAt", FormatTime(r.started_at)},
+          {"heartbeatAt", FormatTime(r.heartbeat_at)},
+          {"running", r.running},
+          {"capacity", r.capacity}};
+}
+
+Result<ReplicaInfo> ReplicaFromJson(const json::object& o) {
+  ReplicaInfo r;
+  auto id = GetString(o, "replicaId");
+  auto beat = ReadTime(o, "heartbeatAt");
+  if (!id || !beat) return Internal("corrupt replica record");
+  r.id = *id;
+  r.host = GetString(o, "host").value_or("");
+  r.address = GetString(o, "address").value_or("");
+  r.version = GetString(o, "version").value_or("");
+  r.started_at = ReadTime(o, "startedAt").value_or(*beat);
+  r.heartbeat_at = *beat;
+  r.running = static_cast<int>(GetInt(o, "running").value_or(0));
+  r.capacity = static_cast<int>(GetInt(o, "capacity").value_or(0));
+  return r;
+}
+
 }  // namespace outpost

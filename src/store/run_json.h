@@ -7,10 +7,15 @@
 
 #include "common/status.h"
 #include "store/run.h"
+#include "store/run_store.h"
 
 namespace outpost {
 
 boost::json::object RunToJson(const Run& run, bool internal = false);
+
+// A replica record, as stored and as served by /health/fleet.
+boost::json::object ReplicaToJson(const ReplicaInfo& replica);
+Result<ReplicaInfo> ReplicaFromJson(const boost::json::object& o);
 Result<Run> RunFromJson(const boost::json::object& o);
 
 }  // namespace outpost

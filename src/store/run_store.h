@@ -34,9 +34,9 @@ struct ListQuery {
   std::optional<std::string> agent;
   std::optional<std::string> repo;
   std::optional<std::string> group_id;
-  std::optional<WallTime> since;  // created_at >= since
+  std::optional<WallTime> since;                          // created_at >= since
   std::vector<std::pair<std::string, std::string>> tags;  // all must match
-  std::optional<std::string> artifacts_state;  // Run::artifacts_state (e.g. "pending")
+  std::optional<std::string> artifacts_state;             // Run::artifacts_state (e.g. "pending")
 };
 
 struct RunPage {
@@ -60,6 +60,21 @@ struct RunStats {
   std::map<std::string, AgentStats> by_agent;
 };
 
+// One control-plane replica as it announces itself (several `outpost serve` sharing a store).
+// A replica is live while its heartbeat is younger than the lease; its runs are owned through
+// Run::owner == id.
+struct ReplicaInfo {
+  std::string id;       // --replica-id (default: the host name)
+  std::string host;     // host name
+  std::string address;  // the API's http://host:port
+  std::string version;
+  WallTime started_at;
+  WallTime heartbeat_at;
+  int running = 0;   // runs it supervises now
+  int capacity = 0;  // its max_concurrent_runs
+  bool operator==(const ReplicaInfo&) const = default;
+};
+
 class RunStore {
  public:
   virtual ~RunStore() = default;
@@ -73,6 +88,11 @@ class RunStore {
   virtual Result<RunStats> Stats(WallTime since) = 0;
   // A cheap check that the store answers (for /health/ready).
   virtual Status Ping() = 0;
+
+  // Replica records: Heartbeat inserts or replaces the record of info.id; ListReplicas returns
+  // every record (live or not; the caller judges by heartbeat_at), sorted by id.
+  virtual Status Heartbeat(const ReplicaInfo& info) = 0;
+  virtual Result<std::vector<ReplicaInfo>> ListReplicas() = 0;
 };
 
 }  // namespace outpost

@@ -79,8 +79,12 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     r.error_message = "none really";
     r.cancel_reason = "operator";
     r.cancel_requested_at = r.created_at + Millis(60'000);
-    r.changes = Changes{"committed", "abc123", "def456", {"src/a.cc", "README.md"},
-                        {{"src/a.cc", 10, 2}, {"README.md", 1, 0}}, false};
+    r.changes = Changes{"committed",
+                        "abc123",
+                        "def456",
+                        {"src/a.cc", "README.md"},
+                        {{"src/a.cc", 10, 2}, {"README.md", 1, 0}},
+                        false};
     r.artifacts_state = "stored";
     r.artifacts = {{"summary.json", "metadata", "application/json", 345, "ff00"}};
     r.usage = Usage{1200, 3400, 0.125};
@@ -508,6 +512,28 @@ TEST_P(RunStoreConformance, StatsCountRunsCreatedSinceByAgentAndStatus) {
   EXPECT_EQ(stats->by_agent.at("a").completed_duration_ms_total, 4000);
   EXPECT_EQ(stats->by_agent.at("b").completed_count, 0);
   EXPECT_EQ(stats->by_agent.count("c"), 0u);
+}
+
+TEST_P(RunStoreConformance, ReplicaHeartbeatsInsertThenReplaceAndListSortedById) {
+  auto list = store_->ListReplicas();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_TRUE(list->empty());
+  ReplicaInfo b{"replica-b", "host-b", "http://127.0.0.1:2", "0.1.0", clock_.Now(), clock_.Now(),
+                3,           16};
+  ReplicaInfo a = b;
+  a.id = "replica-a";
+  a.host = "host-a";
+  ASSERT_TRUE(store_->Heartbeat(b).ok());
+  ASSERT_TRUE(store_->Heartbeat(a).ok());
+  clock_.Advance(std::chrono::seconds(5));
+  b.heartbeat_at = clock_.Now();
+  b.running = 4;
+  ASSERT_TRUE(store_->Heartbeat(b).ok());
+  list = store_->ListReplicas();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0], a);
+  EXPECT_EQ((*list)[1], b);
 }
 
 TEST_P(RunStoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping().ok()); }

@@ -254,6 +254,33 @@ Status SqliteRunStore::Ping() {
   return stmt->Run("ping");
 }
 
+Status SqliteRunStore::Heartbeat(const ReplicaInfo& info) {
+  std::lock_guard lock(mu_);
+  return RunStmt(*db_,
+                 "INSERT INTO replicas (id, heartbeat_ms, doc) VALUES (?1, ?2, ?3) "
+                 "ON CONFLICT (id) DO UPDATE SET heartbeat_ms = ?2, doc = ?3",
+                 {info.id, ToMillis(info.heartbeat_at), ToJson(ReplicaToJson(info))},
+                 "write replica heartbeat");
+}
+
+Result<std::vector<ReplicaInfo>> SqliteRunStore::ListReplicas() {
+  std::lock_guard lock(mu_);
+  auto stmt = db_->Prepare("SELECT doc FROM replicas ORDER BY id");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<ReplicaInfo> out;
+  for (;;) {
+    auto row = stmt->Step("list replicas");
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto doc = ParseJson(stmt->Text(0));
+    if (!doc.ok() || !doc->is_object()) return Internal("corrupt replica record in run store");
+    auto r = ReplicaFromJson(doc->get_object());
+    if (!r.ok()) return r.status();
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
 Status SqliteRunStore::WriteTags(const Run& run) {
   for (const auto& [key, value] : run.tags) {
     OUTPOST_RETURN_IF_ERROR(RunStmt(*db_,

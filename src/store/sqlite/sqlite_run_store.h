@@ -46,6 +46,8 @@ class SqliteRunStore final : public RunStore {
   Result<std::vector<Run>> ListActive() override;
   Result<RunStats> Stats(WallTime since) override;
   Status Ping() override;
+  Status Heartbeat(const ReplicaInfo& info) override;
+  Result<std::vector<ReplicaInfo>> ListReplicas() override;
 
  private:
   explicit SqliteRunStore(std::unique_ptr<sqlite::Db> db);

@@ -9,7 +9,7 @@ namespace {
 // Append-only: a step, once released, is never edited (files in the field have applied it).
 // `doc` holds RunToJson(run, internal=true); the other columns exist to be filtered, indexed or
 // aggregated and are written from the same Run in the same statement.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE runs (
   id              TEXT PRIMARY KEY NOT NULL,
@@ -39,6 +39,13 @@ CREATE TABLE run_tags (
   PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX run_tags_kv ON run_tags (key, value, run_id);
+)sql",
+    R"sql(
+CREATE TABLE replicas (
+  id           TEXT PRIMARY KEY NOT NULL,
+  heartbeat_ms INTEGER NOT NULL,
+  doc          TEXT NOT NULL
+);
 )sql",
 };
 

@@ -1,0 +1,99 @@
+// The DynamoDB tables of the dynamodb:// RunStore, and creating / checking them at start.
+//
+// <prefix>-runs — one item per run (on-demand billing):
+//   id (S, partition key)  the run id (a ULID: sorting by id is sorting by creation time)
+//   doc (S)                the whole run as JSON (RunToJson(run, internal=true))
+//   version (N)            optimistic-concurrency version; authoritative over doc's copy
+//   kind (S)               always "run": the partition of the all-newest index
+//   tenant, status, agent (S), created_ms (N)        always present
+//   repo, group_id, owner, artifacts_state, idempotency_key (S), started_ms, ended_ms (N):
+//                          present only when set (sparse)
+//   expires_at (N)         epoch seconds: ended_at + retention, for a DynamoDB TTL on the table
+//                          (set even where TTL is not enabled, e.g. dynalite); absent while the
+//                          run is active or when retention is 0
+//   GSIs (projection ALL, sort key id, queried descending for newest first):
+//     all-newest    (kind, id)      every run: unfiltered listing, since-bounded stats
+//     tenant-newest (tenant, id)    one tenant's runs
+//     status-newest (status, id)    ListActive (PENDING, RUNNING ascending) and status filters
+//     group-newest  (group_id, id)  the runs of one dispatch group (sparse)
+//
+// <prefix>-idempotency — one item per (tenant, idempotency key):
+//   key (S, partition key) "<url-encoded tenant>#<key>";  run_id, request_hash (S);
+//   reserved_ms (N) when the key was claimed;  expires_at (N) reserved + retention + 1 day.
+//
+// <prefix>-replicas — one item per control-plane replica:
+//   id (S, partition key);  doc (S) ReplicaToJson;  heartbeat_ms (N).
+//
+// Thread-safety: pure functions over a thread-safe client.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+
+#include "aws/dynamodb_client.h"
+#include "aws/retry.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace outpost::dynamodb {
+
+namespace attr {
+inline constexpr std::string_view kId = "id";
+inline constexpr std::string_view kDoc = "doc";
+inline constexpr std::string_view kVersion = "version";
+inline constexpr std::string_view kKind = "kind";
+inline constexpr std::string_view kTenant = "tenant";
+inline constexpr std::string_view kStatus = "status";
+inline constexpr std::string_view kAgent = "agent";
+inline constexpr std::string_view kCreatedMs = "created_ms";
+inline constexpr std::string_view kRepo = "repo";
+inline constexpr std::string_view kGroupId = "group_id";
+inline constexpr std::string_view kOwner = "owner";
+inline constexpr std::string_view kArtifactsState = "artifacts_state";
+inline constexpr std::string_view kIdempotencyKey = "idempotency_key";
+inline constexpr std::string_view kStartedMs = "started_ms";
+inline constexpr std::string_view kEndedMs = "ended_ms";
+inline constexpr std::string_view kExpiresAt = "expires_at";
+// idempotency table
+inline constexpr std::string_view kKey = "key";
+inline constexpr std::string_view kRunId = "run_id";
+inline constexpr std::string_view kRequestHash = "request_hash";
+inline constexpr std::string_view kReservedMs = "reserved_ms";
+// replicas table
+inline constexpr std::string_view kHeartbeatMs = "heartbeat_ms";
+}  // namespace attr
+
+inline constexpr std::string_view kRunKind = "run";
+inline constexpr std::string_view kIndexAll = "all-newest";
+inline constexpr std::string_view kIndexTenant = "tenant-newest";
+inline constexpr std::string_view kIndexStatus = "status-newest";
+inline constexpr std::string_view kIndexGroup = "group-newest";
+
+struct TableNames {
+  std::string runs;
+  std::string idempotency;
+  std::string replicas;
+  static TableNames For(std::string_view prefix);
+};
+
+// CreateTable bodies.
+boost::json::object RunsTableSpec(const std::string& name);
+boost::json::object IdempotencyTableSpec(const std::string& name);
+boost::json::object ReplicasTableSpec(const std::string& name);
+
+struct EnsureOptions {
+  bool create = false;         // create the table (and its GSIs) when missing
+  Millis wait{5 * 60 * 1000};  // for CREATING tables/indexes to become ACTIVE
+  Millis poll{250};
+};
+
+// Checks that the table of `spec` exists with every GSI of `spec` and waits until the table and
+// its indexes are ACTIVE; with options.create, creates it first when missing (a concurrent
+// creation by another replica is fine). kFailedPrecondition naming the table (and the flag that
+// would create it) when missing, or naming a missing index; kUnavailable when it does not become
+// ACTIVE in time. `sleep` waits between polls.
+Status EnsureTable(const aws::DynamoDbClient& client, const boost::json::object& spec,
+                   const EnsureOptions& options, const Clock& clock, const aws::Sleeper& sleep);
+
+}  // namespace outpost::dynamodb

@@ -1,0 +1,107 @@
+// Several `outpost serve` replicas sharing one run store (here one SQLite file on this machine;
+// the DynamoDB store gives the same across machines). Each announces itself with a heartbeat;
+// a run belongs to the replica it was dispatched to. When a replica is killed: its queued runs
+// are taken over by another replica and run exactly once, its started runs end FAILED
+// node_lost, and when it comes back it stops the shims of those runs.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using std::chrono::seconds;
+
+class ReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = MakeTempDir();
+    std::ofstream(root_ + "/outpost.toml") << "[server]\nrunner = \"process\"\n"
+                                           << "lease_seconds = 3\n"
+                                           << "cancel_grace_seconds = 1\n"
+                                           << "[agents.shell]\nmax_concurrent = 1\n";
+  }
+  void TearDown() override {
+    for (auto& r : replicas_) r.reset();
+    for (const char* name : {"a", "b"}) KillRunsUnder(root_ + "/" + name);
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+  std::unique_ptr<ServerProcess> StartReplica(const std::string& name) {
+    fs::create_directories(root_ + "/" + name);
+    return ServerProcess::Start(root_ + "/" + name,
+                                {{"OUTPOST_CONFIG", root_ + "/outpost.toml"},
+                                 {"OUTPOST_STORE", "sqlite://" + root_ + "/shared.db"},
+                                 {"OUTPOST_REPLICA_ID", "replica-" + name}});
+  }
+  static json::object Fleet(const ServerProcess& s) {
+    return s.Get("/health/fleet").Json().as_object();
+  }
+  static std::vector<std::string> ReplicaIds(const json::object& fleet, const char* which) {
+    std::vector<std::string> ids;
+    for (const auto& r : fleet.at("replicas").at(which).as_array()) {
+      ids.push_back(Str(r.as_object(), "replicaId"));
+    }
+    return ids;
+  }
+
+  std::string root_;
+  std::unique_ptr<ServerProcess> replicas_[2];
+};
+
+TEST_F(ReplicasTest, ALostReplicasQueuedRunsAreTakenOverOnceAndItsStartedRunsEndNodeLost) {
+  auto& a = replicas_[0];
+  auto& b = replicas_[1];
+  a = StartReplica("a");
+  b = StartReplica("b");
+  ASSERT_TRUE(WaitFor([&] { return ReplicaIds(Fleet(*b), "live").size() == 2; }, seconds(10)))
+      << json::serialize(Fleet(*b));
+
+  // A run dispatched to B stays B's: A never starts it while B lives.
+  const std::string on_b = b->Dispatch(R"({"agent":"shell","task":"echo on-b"})");
+  json::object done_b = b->WaitTerminal(on_b);
+  EXPECT_EQ(Str(done_b, "status"), "COMPLETED");
+  EXPECT_TRUE(fs::exists(root_ + "/b/runs/" + on_b));
+  EXPECT_FALSE(fs::exists(root_ + "/a/runs/" + on_b));
+
+  // On A: one run started (shell admits one at a time per replica), one queued behind it.
+  const std::string started = a->Dispatch(R"({"agent":"shell","task":"echo started; sleep 120"})");
+  ASSERT_TRUE(WaitFor([&] { return Str(a->Run(started), "phase") == "running"; }, seconds(30)));
+  const std::string queued = a->Dispatch(R"({"agent":"shell","task":"echo taken-over"})");
+  EXPECT_EQ(Str(a->Run(queued), "status"), "PENDING");
+
+  a->Signal(SIGKILL);
+  a->Wait();
+  a.reset();
+
+  // Within a few leases: B fails the started run (node_lost) and runs the queued one itself.
+  json::object lost = b->WaitTerminal(started, seconds(30));
+  EXPECT_EQ(Str(lost, "status"), "FAILED");
+  EXPECT_EQ(Str(lost, "reason"), "node_lost") << json::serialize(lost);
+  json::object taken = b->WaitTerminal(queued, seconds(30));
+  EXPECT_EQ(Str(taken, "status"), "COMPLETED") << json::serialize(taken);
+  EXPECT_EQ(ReadAll(root_ + "/b/runs/" + queued + "/stdout.log"), "taken-over\n");
+  EXPECT_FALSE(fs::exists(root_ + "/a/runs/" + queued));  // exactly once: only B ran it
+  json::object fleet = Fleet(*b);
+  EXPECT_EQ(ReplicaIds(fleet, "lost"), std::vector<std::string>{"replica-a"});
+  EXPECT_EQ(ReplicaIds(fleet, "live"), std::vector<std::string>{"replica-b"});
+  EXPECT_EQ(fleet.at("replicas").at("nodeLostRuns").as_int64(), 1);
+  EXPECT_EQ(fleet.at("replicas").at("takenOver").as_int64(), 1);
+
+  // A's shim of the started run is still alive on this machine: when A comes back, the run's
+  // status can no longer change, so A stops it.
+  EXPECT_GT(ProcessesOf(started), 0);
+  a = StartReplica("a");
+  EXPECT_TRUE(WaitFor([&] { return ProcessesOf(started) == 0; }, seconds(30)));
+  EXPECT_EQ(Str(a->Run(started), "reason"), "node_lost");  // unchanged
+  EXPECT_TRUE(WaitFor([&] { return ReplicaIds(Fleet(*b), "live").size() == 2; }, seconds(10)));
+}
+
+}  // namespace
+}  // namespace outpost::testing
