@@ -70,31 +70,75 @@ Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
   return DispatchOutcome{std::move(created->run), created->created, std::nullopt, {}};
 }
 
-// Each run of a fan-out is created on its own; a store failure midway leaves the runs created
-// so far (they run; the caller sees the error and can list the group).
+// All of a fan-out or none: the runs are created "held" (the supervisor does not admit them),
+// then released together. A store failure midway cancels the ones already created — they never
+// start — and the caller gets the error.
 Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs,
                                                   const RequestContext& ctx) {
   WallTime now = clock_.Now();
   std::string group = NewUlid(now);
   DispatchOutcome out;
   out.created = false;
+  std::vector<RunId> held;
+  auto abandon = [&](const Status& why) {
+    for (const RunId& id : held) {
+      for (int attempt = 0; attempt < 20; ++attempt) {
+        auto cur = store_.Get(id);
+        if (!cur.ok() || IsTerminal(cur->status)) break;
+        Run r = *cur;
+        r.status = RunStatus::kCancelled;
+        r.reason = std::string(reason::kCancelled);
+        r.phase = std::string(kPhaseDone);
+        r.cancel_reason = "the fan-out it belonged to could not be created: " + why.message();
+        r.ended_at = clock_.Now();
+        r.progress = 100;
+        if (supervisor_) r.artifacts_state = supervisor_->EndedArtifactsState();
+        auto u = store_.Update(r);
+        if (u.ok()) {
+          if (supervisor_) supervisor_->OnRunEnded(id);
+          break;
+        }
+        if (u.status().code() != Code::kConflict) break;
+      }
+    }
+    return why;
+  };
   for (Run& run : runs) {
     run.created_at = now;
     run.id = RunId(NewUlid(now));
     run.tenant = ctx.tenant;
     run.status = RunStatus::kPending;
-    run.phase = std::string(kPhaseQueued);
+    run.phase = std::string(kPhaseHeld);
     run.owner = opts_.replica_id;
     run.group_id = group;
     auto created = store_.Create(run);
-    if (!created.ok()) return created.status();
+    if (!created.ok()) return abandon(created.status());
     if (created->created) {
+      held.push_back(created->run.id);
       spdlog::info("run {} dispatched: agent={} model={} group={} request={}", run.id.str(),
                    run.agent, run.model_id, group, ctx.request_id);
     }
     out.created |= created->created;
     if (!out.group_id) out.group_id = created->run.group_id.value_or(group);
     out.group.push_back(std::move(created->run));
+  }
+  // Release: every run of the group exists now.
+  for (Run& r : out.group) {
+    if (r.phase != kPhaseHeld) continue;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      Run next = r;
+      next.phase = std::string(kPhaseQueued);
+      auto u = store_.Update(next);
+      if (u.ok()) {
+        r = *u;
+        break;
+      }
+      if (u.status().code() != Code::kConflict) return abandon(u.status());
+      auto cur = store_.Get(r.id);  // cancelled meanwhile, say
+      if (!cur.ok()) return abandon(cur.status());
+      r = *cur;
+      if (r.phase != kPhaseHeld) break;
+    }
   }
   out.run = out.group.front();
   if (supervisor_) supervisor_->Wake();

@@ -242,6 +242,24 @@ void Supervisor::Admit(const std::vector<Run>& active) {
   const bool disk_low = disk_ && disk_->Low();
   for (const Run& run : active) {  // oldest first: FIFO
     if (run.status != RunStatus::kPending) continue;
+    if (run.phase == kPhaseHeld) {  // its fan-out is still being created...
+      // ...unless the server that was creating it died meanwhile: it never starts.
+      if (Mine(run) && clock_.Now() - run.created_at > std::chrono::seconds(60)) {
+        bool cancelled = UpdateRun(run.id, [&](Run& r) {
+          if (r.status != RunStatus::kPending || r.phase != kPhaseHeld) return false;
+          r.status = RunStatus::kCancelled;
+          r.reason = std::string(reason::kCancelled);
+          r.phase = std::string(kPhaseDone);
+          r.cancel_reason = "the fan-out dispatch that created it was interrupted";
+          r.ended_at = clock_.Now();
+          r.progress = 100;
+          r.artifacts_state = EndedArtifactsState();
+          return true;
+        });
+        if (cancelled) OnRunEnded(run.id);
+      }
+      continue;
+    }
     if (!Mine(run) && OwnedByLiveOther(run.owner)) continue;  // queued at a live replica
     const bool takeover = !Mine(run);
     if (disk_low) {  // they wait; they do not fail

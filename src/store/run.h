@@ -24,6 +24,8 @@ bool IsTerminal(RunStatus s);
 // Phases within a status, for people watching a run: queued (PENDING), preparing (checkout),
 // running (agent alive), collecting (output/diff), done (terminal).
 inline constexpr std::string_view kPhaseQueued = "queued";
+// A fan-out run whose siblings are still being created: not admitted until all exist.
+inline constexpr std::string_view kPhaseHeld = "held";
 inline constexpr std::string_view kPhasePreparing = "preparing";
 inline constexpr std::string_view kPhaseRunning = "running";
 inline constexpr std::string_view kPhaseCollecting = "collecting";
