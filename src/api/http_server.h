@@ -6,9 +6,14 @@
 // 400; each of these is answered with an error envelope and the connection is closed. A
 // connection idle (or a request slower) than `idle_timeout` is closed.
 //
+// A response with a BodyStream (Server-Sent Events) is written as the stream produces it, one
+// write at a time on the connection's strand, without Content-Length; the connection closes at
+// its end. A client that stops reading stalls only its own coroutine and is dropped once a write
+// has waited `idle_timeout`.
+//
 // Graceful Stop(): the listening socket is closed at once (new connections are refused), idle
-// keep-alive connections are closed, and every request being handled is finished and answered
-// with `Connection: close`. After `shutdown_grace` the remaining connections are closed by force
+// keep-alive connections and streams are closed, and every request being handled is finished
+// and answered with `Connection: close`. After `shutdown_grace` the remaining connections are closed by force
 // (a handler that is running synchronously still runs to its end).
 //
 // Beast and Asio stay in http_server.cc (pimpl): they are slow to compile.

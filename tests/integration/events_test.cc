@@ -339,14 +339,14 @@ TEST_F(EventsTest, LogsArePagedAndTheQueryIsValidated) {
   EXPECT_FALSE(skipped.contains("logs"));
 }
 
-// Cap 64 KiB: head 32 KiB, then 8 KiB more live per stream, then the last 8 KiB per stream.
+// Cap 64 KiB: a head of 48 KiB, then the last 16 KiB (all stdout's: stderr is empty).
 TEST_F(EventsTest, OutputOverTheCapKeepsHeadAndTailWithExactDroppedCounts) {
   StartServer({{"OUTPOST_MAX_OUTPUT_BYTES", "65536"}});
   std::string id =
       server_->Dispatch(ShellBody("head -c 200000 /dev/zero | tr '\\0' a; echo; echo RESULT-LINE"));
   ASSERT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
   const std::int64_t total = 200000 + 1 + 12;
-  const std::int64_t kept = 32768 + 8192 + 8192;
+  const std::int64_t kept = 49152 + 16384;
   const std::string log = ReadAll(RunFile(id, "stdout.log"));
   EXPECT_EQ(static_cast<std::int64_t>(log.size()), kept);
   EXPECT_TRUE(log.ends_with("a\nRESULT-LINE\n"));  // the tail, where results are
@@ -361,7 +361,7 @@ TEST_F(EventsTest, OutputOverTheCapKeepsHeadAndTailWithExactDroppedCounts) {
   EXPECT_EQ(truncated[0].at("limit").as_int64(), 65536);
   EXPECT_EQ(truncated[1].at("stream"), "stdout");
   EXPECT_EQ(truncated[1].at("droppedBytes").as_int64(), total - kept);
-  EXPECT_EQ(truncated[1].at("tailBytes").as_int64(), 8192);
+  EXPECT_EQ(truncated[1].at("tailBytes").as_int64(), 16384);
   json::object exit = json::parse(ReadAll(RunFile(id, "exit.json"))).as_object();
   EXPECT_EQ(exit.at("stdout_bytes").as_int64(), total);
   EXPECT_EQ(exit.at("stdout_dropped_bytes").as_int64(), total - kept);
@@ -388,8 +388,8 @@ TEST_F(EventsTest, AgentEventsAreStreamedAndDriveProgress) {
       "\"text\",\"text\":\"step '$i'\"}]}}'; done; sleep 4";
   std::string id = server_->Dispatch(ShellBody(task, 100));
   // 4 turns: 5 + 90 * (1 - 0.85^4) = 48, against 5-9 from the time alone.
-  ASSERT_TRUE(WaitFor([&] { return server_->Run(id).at("progress").as_int64() >= 45; },
-                      seconds(15)));
+  ASSERT_TRUE(
+      WaitFor([&] { return server_->Run(id).at("progress").as_int64() >= 45; }, seconds(15)));
   EXPECT_EQ(Str(server_->Run(id), "status"), "RUNNING");
   json::object done = server_->WaitTerminal(id);
   EXPECT_EQ(done.at("progress").as_int64(), 100);
@@ -432,6 +432,32 @@ TEST_F(EventsTest, CliLogsFollowResumesAcrossAServerRestart) {
   std::string expected;
   for (int i = 1; i <= 40; ++i) expected += "line-" + std::to_string(i) + "\n";
   EXPECT_EQ(ReadAll(out_path), expected);
+}
+
+// `outpost dispatch … --follow`: the agent's stdout on stdout, its stderr on stderr, the exit code
+// by the run's status.
+TEST_F(EventsTest, CliDispatchFollowStreamsTheRunAndExitsWithItsStatus) {
+  StartServer();
+  const std::string out_path = dir_ + "/out", err_path = dir_ + "/err";
+  pid_t cli = fork();
+  if (cli == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::string bin = OutpostBin(), endpoint = "http://" + server_->address();
+    execl(bin.c_str(), bin.c_str(), "dispatch", "--agent", "shell", "--task",
+          "echo to-out; echo to-err >&2; exit 3", "--follow", "--endpoint", endpoint.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  ASSERT_TRUE(WaitFor([&] { return waitpid(cli, &status, WNOHANG) == cli; }, seconds(60)));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;  // FAILED
+  EXPECT_EQ(ReadAll(out_path), "to-out\n");
+  const std::string err = ReadAll(err_path);
+  EXPECT_NE(err.find("to-err\n"), std::string::npos) << err;
+  EXPECT_NE(err.find(" FAILED\n"), std::string::npos) << err;
 }
 
 }  // namespace

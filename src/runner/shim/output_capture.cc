@@ -66,15 +66,15 @@ OutputCapture::OutputCapture(const RunDir& dir, EventLogWriter* events,
     : events_(events),
       parser_(std::move(parser)),
       limit_(std::max<std::int64_t>(max_output_bytes, 8)),
-      live_per_stream_(limit_ / 8),
-      head_left_(limit_ - 4 * (limit_ / 8)),
+      tail_budget_(limit_ / 4),
+      head_left_(limit_ - tail_budget_),
       agent_budget_(limit_ / 4),
       log_(std::move(log)),
       dir_(dir.path()) {
   streams_[0].name = "stdout";
   streams_[1].name = "stderr";
   for (StreamState& s : streams_) {
-    s.ring = std::make_unique<TailRing>(dir.File(s.name + ".tail"), live_per_stream_);
+    s.ring = std::make_unique<TailRing>(dir.File(s.name + ".tail"), tail_budget_);
   }
 }
 
@@ -102,25 +102,17 @@ void OutputCapture::Write(OutStream which, std::string_view data) {
   if (!data.empty()) Overflow(s, data);
 }
 
-// Past the head: the stream's next live_per_stream_ bytes are still kept as they come, then its
-// ring takes over.
+// Past the head: the stream's ring keeps its last bytes; the end decides how many of them.
 void OutputCapture::Overflow(StreamState& s, std::string_view data) {
-  const std::int64_t live_left = std::max<std::int64_t>(live_per_stream_ - s.overflow, 0);
-  const std::size_t live = static_cast<std::size_t>(
-      std::min<std::int64_t>(live_left, static_cast<std::int64_t>(data.size())));
-  s.overflow += static_cast<std::int64_t>(data.size());
-  if (live > 0) Keep(s, data.substr(0, live));
-  data.remove_prefix(live);
-  if (data.empty()) return;
   if (s.ring->written() == 0) {
     EmitOutput(s, {}, /*flush=*/true);  // the kept part ends here: no character waits for more
-    Append(
-        event::kTruncated,
-        {{"stream", s.name},
-         {"limit", limit_},
-         {"message", "output over the run's limit of " + std::to_string(limit_) +
-                         " bytes: from here on only the last " + std::to_string(live_per_stream_) +
-                         " bytes of " + s.name + " are kept, the rest is dropped"}});
+    Append(event::kTruncated,
+           {{"stream", s.name},
+            {"limit", limit_},
+            {"message", "output over the run's limit of " + std::to_string(limit_) +
+                            " bytes: from here on only the last bytes of " + s.name +
+                            " are kept (at most " + std::to_string(tail_budget_) +
+                            "), the rest is dropped"}});
   }
   if (Status st = s.ring->Write(data); !st.ok()) log_("output tail: " + st.message());
 }
@@ -194,14 +186,20 @@ void OutputCapture::EmitAgentEvents() {
   }
 }
 
-void OutputCapture::FinishTail(StreamState& s) {
+std::array<std::int64_t, 2> OutputCapture::TailShares(std::int64_t budget,
+                                                      std::array<std::int64_t, 2> written) {
+  const std::int64_t out = std::min(written[0], budget - std::min(written[1], budget / 2));
+  return {out, std::min(written[1], budget - out)};
+}
+
+void OutputCapture::FinishTail(StreamState& s, std::int64_t keep) {
   EmitOutput(s, {}, /*flush=*/true);
   if (s.ring->written() == 0) return;
-  const std::int64_t kept = s.ring->kept();
-  s.totals.dropped = s.ring->written() - kept;
+  s.totals.dropped = s.ring->written() - keep;
   Append(event::kTruncated,
-         {{"stream", s.name}, {"droppedBytes", s.totals.dropped}, {"tailBytes", kept}});
-  Status st = s.ring->ReadKept([&](std::string_view piece) { Keep(s, piece); }, kTailPiece);
+         {{"stream", s.name}, {"droppedBytes", s.totals.dropped}, {"tailBytes", keep}});
+  Status st = s.ring->ReadLast(
+      keep, [&](std::string_view piece) { Keep(s, piece); }, kTailPiece);
   if (!st.ok()) log_("output tail of " + s.name + " lost: " + st.message());
   EmitOutput(s, {}, /*flush=*/true);
   s.ring->Remove();
@@ -209,7 +207,9 @@ void OutputCapture::FinishTail(StreamState& s) {
 
 void OutputCapture::Finish() {
   if (parser_ && !line_.empty()) ParseLine(std::exchange(line_, {}));
-  for (StreamState& s : streams_) FinishTail(s);
+  const std::array<std::int64_t, 2> keep =
+      TailShares(tail_budget_, {streams_[0].ring->written(), streams_[1].ring->written()});
+  for (std::size_t i = 0; i < streams_.size(); ++i) FinishTail(streams_[i], keep[i]);
   if (agent_events_dropped_ > 0) {
     Append(event::kTruncated, {{"agentEventsDropped", agent_events_dropped_},
                                {"message", "agent events over the run's budget were dropped"}});

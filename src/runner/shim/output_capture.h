@@ -3,18 +3,19 @@
 // per-run output cap (LaunchSpec::max_output_bytes, C; default 100 MiB).
 //
 // The cap keeps a head and a tail and drops the middle, never silently:
-//   head   the first C/2 bytes of output, both streams together in arrival order;
-//   then   each stream keeps the next C/8 bytes live as well (so output a little over the head
-//          still streams as it comes), after which its bytes go to a ring file of C/8 bytes
-//          (stdout.tail / stderr.tail) that holds its last C/8 bytes.
-// When a stream's bytes first go to its ring:
+//   head   the first 3C/4 bytes of output, both streams together in arrival order, kept (and
+//          streamed) as they come;
+//   tail   after that each stream's bytes go to a ring file (stdout.tail / stderr.tail) that
+//          holds its last C/4 bytes; at the end the two tails share C/4: each gets at least
+//          half of it, or all it has, and the other one the rest.
+// Output of up to C bytes is thus kept whole (also when it is all one stream); at most C bytes
+// are ever kept. When a stream's bytes first go to its ring:
 //   {"type":"truncated","stream":"stdout","limit":C,"message":"…"}
 // and at the end, for each such stream, before its tail is appended to the log and sent as
 // `output` events:
 //   {"type":"truncated","stream":"stdout","droppedBytes":D,"tailBytes":K}
 // So for each stream: bytes written by the agent = bytes in its output events (and its log)
-// + droppedBytes, exactly; the log keeps its tail, where agents print their result. At most C
-// bytes of output are kept.
+// + droppedBytes, exactly; the log keeps its tail, where agents print their result.
 //
 // Agent events (agents/parsers: messages, tool calls, usage, errors) come from every stdout line,
 // dropped or not. Each carries at most 4 KiB of text, and they share a budget of C/4 bytes;
@@ -65,13 +66,15 @@ class OutputCapture {
 
   CaptureTotals totals(OutStream s) const { return st(s).totals; }
   std::int64_t limit() const { return limit_; }
+  // The tail each stream keeps when the streams' tails hold `written` bytes (stdout, stderr).
+  static std::array<std::int64_t, 2> TailShares(std::int64_t budget,
+                                                std::array<std::int64_t, 2> written);
 
  private:
   struct StreamState {
     std::string name;  // "stdout" | "stderr"
     int log_fd = -1;
-    std::int64_t overflow = 0;  // bytes after the head
-    std::string utf8_carry;     // an unfinished character, held for the next chunk
+    std::string utf8_carry;  // an unfinished character, held for the next chunk
     std::unique_ptr<TailRing> ring;
     CaptureTotals totals;
   };
@@ -81,7 +84,7 @@ class OutputCapture {
   void Keep(StreamState& s, std::string_view data);  // to the log and as events
   void EmitOutput(StreamState& s, std::string_view data, bool flush);
   void Overflow(StreamState& s, std::string_view data);
-  void FinishTail(StreamState& s);
+  void FinishTail(StreamState& s, std::int64_t keep);
   void ParseStdout(std::string_view data);
   void ParseLine(std::string_view line);
   void EmitAgentEvents();
@@ -90,7 +93,7 @@ class OutputCapture {
   EventLogWriter* events_;
   std::unique_ptr<OutputParser> parser_;
   const std::int64_t limit_;
-  const std::int64_t live_per_stream_;  // C/8: live after the head, and the ring's size
+  const std::int64_t tail_budget_;  // C/4: both tails together, and each ring's size
   std::int64_t head_left_;
   std::int64_t agent_budget_;
   std::int64_t agent_events_dropped_ = 0;

@@ -93,7 +93,7 @@ TEST_F(OutputCaptureTest, BelowTheCapLogsAndEventsHoldTheSameBytesPerStream) {
   EXPECT_FALSE(std::filesystem::exists(tmp_.path() + "/stdout.tail"));
 }
 
-// limit 800: head 400 (shared), then 100 live per stream, then a 100-byte ring per stream.
+// limit 800: a head of 600 bytes (both streams), then tails sharing 200 bytes.
 TEST_F(OutputCaptureTest, OverTheCapKeepsHeadAndTailAndCountsTheDroppedBytesExactly) {
   Start(800);
   std::string out;
@@ -101,34 +101,62 @@ TEST_F(OutputCaptureTest, OverTheCapKeepsHeadAndTailAndCountsTheDroppedBytesExac
   out.resize(5000);
   std::string err(150, 'e');
   capture_->Write(OutStream::kStderr, err.substr(0, 50));  // 50 of the head go to stderr
-  Feed(OutStream::kStdout, out, 333);
-  capture_->Write(OutStream::kStderr, err.substr(50));  // 100 more: all live, none dropped
+  Feed(OutStream::kStdout, out, 333);                      // 550 head, 4450 to the tail
+  capture_->Write(OutStream::kStderr, err.substr(50));     // 100 to stderr's tail
   capture_->Finish();
 
-  const std::size_t head_out = 350, live = 100, tail = 100;
-  EXPECT_EQ(Log("stdout.log"), out.substr(0, head_out + live) + out.substr(out.size() - tail));
+  // The tails share 200: stderr has only 100, stdout gets the other 100.
+  EXPECT_EQ(Log("stdout.log"), out.substr(0, 550) + out.substr(out.size() - 100));
   EXPECT_EQ(Log("stderr.log"), err);
   Captured c = Events();
   EXPECT_EQ(c.Output("stdout"), Log("stdout.log"));
   EXPECT_EQ(c.Output("stderr"), err);
   std::vector<json::object> t = c.OfType("truncated");
-  ASSERT_EQ(t.size(), 2u);  // stdout: the start of dropping, then the count
-  EXPECT_EQ(t[0].at("stream"), "stdout");
+  ASSERT_EQ(t.size(), 4u);  // where each stream started to go to its tail, then the counts
+  EXPECT_EQ(t[0].at("stream").as_string(), "stdout");
   EXPECT_EQ(t[0].at("limit").as_int64(), 800);
-  const std::int64_t dropped = 5000 - static_cast<std::int64_t>(head_out + live + tail);
-  EXPECT_EQ(t[1].at("droppedBytes").as_int64(), dropped);
-  EXPECT_EQ(t[1].at("tailBytes").as_int64(), 100);
+  EXPECT_EQ(t[1].at("stream").as_string(), "stderr");
+  EXPECT_EQ(t[2].at("stream").as_string(), "stdout");
+  EXPECT_EQ(t[2].at("droppedBytes").as_int64(), 5000 - 550 - 100);
+  EXPECT_EQ(t[2].at("tailBytes").as_int64(), 100);
+  EXPECT_EQ(t[3].at("droppedBytes").as_int64(), 0);
+  EXPECT_EQ(t[3].at("tailBytes").as_int64(), 100);
   EXPECT_EQ(capture_->totals(OutStream::kStdout).bytes, 5000);
-  EXPECT_EQ(capture_->totals(OutStream::kStdout).dropped, dropped);
+  EXPECT_EQ(capture_->totals(OutStream::kStdout).dropped, 4350);
   EXPECT_EQ(capture_->totals(OutStream::kStderr).dropped, 0);
   // The tail comes after the count, so a follower sees the gap where it is.
-  std::int64_t count_seq = t[1].at("seq").as_int64();
+  std::int64_t count_seq = t[2].at("seq").as_int64();
   std::string after;
   for (const auto& e : c.OfType("output")) {
-    if (e.at("seq").as_int64() > count_seq) after += e.at("data").as_string();
+    if (e.at("seq").as_int64() > count_seq && e.at("stream").as_string() == "stdout") {
+      after += e.at("data").as_string();
+    }
   }
-  EXPECT_EQ(after, out.substr(out.size() - tail));
+  EXPECT_EQ(after, out.substr(out.size() - 100));
   EXPECT_FALSE(std::filesystem::exists(tmp_.path() + "/stdout.tail"));
+}
+
+// Output of up to the limit is kept whole, even when it is all one stream.
+TEST_F(OutputCaptureTest, OneStreamUpToTheLimitIsKeptWhole) {
+  Start(800);
+  std::string out(800, 'x');
+  Feed(OutStream::kStdout, out, 64);
+  capture_->Finish();
+  EXPECT_EQ(Log("stdout.log"), out);
+  EXPECT_EQ(capture_->totals(OutStream::kStdout).dropped, 0);
+  Captured c = Events();
+  EXPECT_EQ(c.Output("stdout"), out);
+}
+
+TEST(OutputCaptureTails, EachTailGetsHalfOrWhatItHasAndTheOtherTheRest) {
+  using A = std::array<std::int64_t, 2>;
+  EXPECT_EQ(OutputCapture::TailShares(200, {0, 0}), (A{0, 0}));
+  EXPECT_EQ(OutputCapture::TailShares(200, {5000, 0}), (A{200, 0}));
+  EXPECT_EQ(OutputCapture::TailShares(200, {0, 5000}), (A{0, 200}));
+  EXPECT_EQ(OutputCapture::TailShares(200, {5000, 5000}), (A{100, 100}));
+  EXPECT_EQ(OutputCapture::TailShares(200, {30, 5000}), (A{30, 170}));
+  EXPECT_EQ(OutputCapture::TailShares(200, {5000, 30}), (A{170, 30}));
+  EXPECT_EQ(OutputCapture::TailShares(201, {5000, 5000}), (A{101, 100}));
 }
 
 TEST_F(OutputCaptureTest, AgentEventsFromStdoutLinesCountTurns) {

@@ -51,12 +51,12 @@ Status TailRing::Write(std::string_view data) {
   return Status::Ok();
 }
 
-Status TailRing::ReadKept(const std::function<void(std::string_view)>& fn,
+Status TailRing::ReadLast(std::int64_t last, const std::function<void(std::string_view)>& fn,
                           std::size_t piece) const {
-  if (written_ == 0 || fd_ < 0) return Status::Ok();
-  // The oldest kept byte sits where the next write would go once the ring has wrapped.
-  std::int64_t at = written_ > cap_ ? written_ % cap_ : 0;
-  std::int64_t left = kept();
+  std::int64_t left = std::min(kept(), last);
+  if (left <= 0 || fd_ < 0) return Status::Ok();
+  // Byte number k of the stream sits at k % cap_: start `left` bytes before the end.
+  std::int64_t at = (written_ - left) % cap_;
   std::string buf(std::min<std::int64_t>(static_cast<std::int64_t>(piece), left), '\0');
   while (left > 0) {
     std::size_t n = static_cast<std::size_t>(

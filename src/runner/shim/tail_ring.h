@@ -23,8 +23,10 @@ class TailRing {
   Status Write(std::string_view data);
   std::int64_t written() const { return written_; }
   std::int64_t kept() const { return written_ < cap_ ? written_ : cap_; }
-  // Calls `fn` with the kept bytes in order, in pieces of at most `piece` bytes.
-  Status ReadKept(const std::function<void(std::string_view)>& fn, std::size_t piece) const;
+  // Calls `fn` with the last min(kept(), last) kept bytes in order, in pieces of at most
+  // `piece` bytes.
+  Status ReadLast(std::int64_t last, const std::function<void(std::string_view)>& fn,
+                  std::size_t piece) const;
   // Closes and deletes the file.
   void Remove();
 
