@@ -62,8 +62,8 @@ struct QueryRequest {
   std::string table;
   std::string index;  // "" = the table itself
   Expression key_condition;
-  bool forward = true;  // ScanIndexForward: false = descending sort key
-  int limit = 0;        // items evaluated per page; 0 = DynamoDB's 1 MB page
+  bool forward = true;                 // ScanIndexForward: false = descending sort key
+  int limit = 0;                       // items evaluated per page; 0 = DynamoDB's 1 MB page
   std::optional<ddb::Item> start_key;  // ExclusiveStartKey
   std::string projection;              // ProjectionExpression; "" = every attribute
   bool consistent = false;             // only on the table, not on a GSI
@@ -83,7 +83,7 @@ struct ItemPage {
 };
 
 struct TableInfo {
-  std::string status;                   // CREATING | ACTIVE | UPDATING | DELETING
+  std::string status;                    // CREATING | ACTIVE | UPDATING | DELETING
   std::vector<std::string> index_names;  // its GSIs
   std::vector<std::string> index_statuses;
 };

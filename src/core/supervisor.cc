@@ -88,7 +88,8 @@ Status Supervisor::Start() {
 
   started_at_ = clock_.Now();
   // Announce ourselves first: other replicas must not judge us lost while we recover.
-  HeartbeatIfDue(0);
+  WriteHeartbeat();
+  RefreshReplicas(/*force=*/true);
   // Recovery: whatever ran while we were away is settled before new work is admitted.
   auto active = store_.ListActive();
   if (!active.ok()) return active.status();
@@ -108,10 +109,20 @@ Status Supervisor::Start() {
   if (running > 0) spdlog::info("recovery: {} running run(s) found at start", running);
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
+  hb_stop_ = false;
+  heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   return Status::Ok();
 }
 
 void Supervisor::Stop() {
+  if (heartbeat_thread_.joinable()) {
+    {
+      std::lock_guard lock(hb_mu_);
+      hb_stop_ = true;
+    }
+    hb_cv_.notify_all();
+    heartbeat_thread_.join();
+  }
   if (!thread_.joinable()) return;
   stop_ = true;
   Wake();
@@ -168,9 +179,7 @@ void Supervisor::Tick() {
     spdlog::warn("supervisor: cannot list active runs: {}", active.status().ToString());
     return;
   }
-  int mine_running = 0;
-  for (const Run& r : *active) mine_running += r.status == RunStatus::kRunning && Mine(r);
-  HeartbeatIfDue(mine_running);
+  RefreshReplicas(/*force=*/false);
   Reconcile(*active);
   // Re-read: reconciling may have finished runs and freed capacity.
   active = store_.ListActive();
@@ -493,10 +502,7 @@ void Supervisor::SetAddress(std::string address) {
   address_ = std::move(address);
 }
 
-void Supervisor::HeartbeatIfDue(int running) {
-  const MonoTime now = clock_.Mono();
-  if (now < next_heartbeat_) return;
-  next_heartbeat_ = now + std::chrono::milliseconds(opts_.lease_seconds * 1000 / 3);
+void Supervisor::WriteHeartbeat() {
   ReplicaInfo me;
   me.id = opts_.replica_id;
   char host[256] = {};
@@ -505,15 +511,34 @@ void Supervisor::HeartbeatIfDue(int running) {
   {
     std::lock_guard lock(mu_);
     me.address = address_;
+    me.running = snapshot_.running;
   }
   me.version = OUTPOST_VERSION;
   me.started_at = started_at_;
   me.heartbeat_at = clock_.Now();
-  me.running = running;
   me.capacity = opts_.max_concurrent_runs;
   if (Status st = store_.Heartbeat(me); !st.ok()) {
     spdlog::warn("replica heartbeat not written: {}", st.ToString());
   }
+}
+
+// Its own thread, so that a slow supervisor pass (a large backlog, a slow store) never makes
+// this replica look lost to the others.
+void Supervisor::HeartbeatLoop() {
+  const auto interval = std::chrono::milliseconds(opts_.lease_seconds * 1000 / 3);
+  std::unique_lock lock(hb_mu_);
+  while (!hb_stop_) {
+    lock.unlock();
+    WriteHeartbeat();
+    lock.lock();
+    hb_cv_.wait_for(lock, interval, [&] { return hb_stop_; });
+  }
+}
+
+void Supervisor::RefreshReplicas(bool force) {
+  const MonoTime now = clock_.Mono();
+  if (!force && now < next_replicas_refresh_) return;
+  next_replicas_refresh_ = now + std::chrono::milliseconds(opts_.lease_seconds * 1000 / 3);
   auto all = store_.ListReplicas();
   if (!all.ok()) {
     spdlog::warn("replicas not listed: {}", all.status().ToString());
@@ -524,7 +549,6 @@ void Supervisor::HeartbeatIfDue(int running) {
   const WallTime cutoff = clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
   for (ReplicaInfo& r : *all) {
     const bool self = r.id == opts_.replica_id;
-    if (self) r = me;
     views.push_back({r, self || r.heartbeat_at >= cutoff, self});
     if (!self) others_[r.id] = r;
   }
@@ -532,12 +556,18 @@ void Supervisor::HeartbeatIfDue(int running) {
   snapshot_.replicas = std::move(views);
 }
 
-bool Supervisor::OwnedByLiveOther(const std::string& owner) const {
+bool Supervisor::OwnedByLiveOther(const std::string& owner) {
   if (owner.empty() || owner == opts_.replica_id) return false;
-  auto it = others_.find(owner);
-  // No record: it never announced itself (or its record is gone): nobody supervises the run.
-  if (it == others_.end()) return false;
-  return it->second.heartbeat_at >= clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
+  auto live = [&] {
+    auto it = others_.find(owner);
+    // No record: it never announced itself (or its record is gone): nobody supervises it.
+    return it != others_.end() &&
+           it->second.heartbeat_at >= clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
+  };
+  if (live()) return true;
+  // Judged lost on what we read earlier: read again before anything irreversible is done.
+  RefreshReplicas(/*force=*/true);
+  return live();
 }
 
 void Supervisor::FailNodeLost(const Run& run) {

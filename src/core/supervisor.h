@@ -98,11 +98,14 @@ class Supervisor {
   void Admit(const std::vector<Run>& active);
   void Finalize(Run run, const ExitRecord& rec);
   void FailLost(Run run);
-  // Replicas: announces this one and refreshes the view of the others (every lease/3).
-  void HeartbeatIfDue(int running);
+  // Replicas: this one's record (written every lease/3 by its own thread), and the view of
+  // the others (re-read every lease/3, and right before one is judged lost).
+  void WriteHeartbeat();
+  void HeartbeatLoop();
+  void RefreshReplicas(bool force);
   // Whether runs owned by `owner` are someone else's live business (false: ours, or a lost
-  // replica's).
-  bool OwnedByLiveOther(const std::string& owner) const;
+  // replica's — confirmed by a fresh read).
+  bool OwnedByLiveOther(const std::string& owner);
   bool Mine(const Run& run) const { return run.owner.empty() || run.owner == opts_.replica_id; }
   void FailNodeLost(const Run& run);
   // The other direction of reconciliation: processes on the machine whose run is over (or
@@ -140,7 +143,11 @@ class Supervisor {
   void RefreshBlocked(const Run& run);
   std::set<std::string> orphan_suspects_;  // loop thread only
   MonoTime next_sweep_{};                  // loop thread only
-  MonoTime next_heartbeat_{};              // loop thread only
+  MonoTime next_replicas_refresh_{};       // loop thread only
+  std::thread heartbeat_thread_;
+  std::mutex hb_mu_;
+  std::condition_variable hb_cv_;
+  bool hb_stop_ = false;  // guarded by hb_mu_
   WallTime started_at_{};
   std::string address_;                        // guarded by mu_
   std::map<std::string, ReplicaInfo> others_;  // loop thread only: other replicas' records
