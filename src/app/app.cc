@@ -10,6 +10,7 @@
 #include "cli/client_commands.h"
 #include "common/log.h"
 #include "config/options.h"
+#include "mcp/mcp_command.h"
 #include "runner/netproxy/forwarder.h"
 #include "runner/shim/shim.h"
 
@@ -33,6 +34,7 @@ struct ServeFlags {
   int max_concurrent_runs = 0;
   std::int64_t max_output_bytes = 0;
   bool allow_local_repos = false;
+  bool create_tables = false;
 };
 
 // defaults < outpost.toml < OUTPOST_* environment < flags.
@@ -50,6 +52,7 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (!f.runner.empty()) opts.runner = f.runner;
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
   if (f.allow_local_repos) opts.allow_local_repos = true;
+  if (f.create_tables) opts.create_tables = true;
   if (f.max_output_bytes > 0) opts.max_output_bytes = f.max_output_bytes;
   return opts;
 }
@@ -83,6 +86,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"sandbox", "process"}));
   serve->add_flag("--allow-local-repos", flags.allow_local_repos,
                   "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
+  serve->add_flag("--create-tables", flags.create_tables,
+                  "dynamodb:// store: create missing tables (env OUTPOST_CREATE_TABLES=1)");
   serve->add_option("--max-concurrent-runs", flags.max_concurrent_runs, "global admission limit")
       ->check(CLI::Range(1, 10000));
   serve
@@ -108,6 +113,7 @@ int Main(int argc, char** argv) {
   shim->callback([&] { exit_code = RunShim(run_dir); });
 
   cli::AddClientCommands(app, &exit_code);
+  mcp::AddMcpCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -36,14 +36,14 @@ TEST(ExitCodes, RefusedRequestsAre4AndServerTroubleIs5) {
 }
 
 TEST(Envelope, UnwrapsDataOfASuccess) {
-  HttpResult r{201, R"({"success":true,"data":{"runId":"R1"},"meta":{}})", "", "", ""};
+  HttpResult r{201, R"({"success":true,"data":{"runId":"R1"},"meta":{}})", "", "", "", ""};
   auto data = UnwrapEnvelope(r);
   ASSERT_TRUE(data.ok()) << data.status().ToString();
   EXPECT_EQ(data->as_object().at("runId").as_string(), "R1");
 }
 
 TEST(Envelope, A2xxWithoutEnvelopeIsInternal) {
-  auto data = UnwrapEnvelope(HttpResult{200, "<html>", "", "", ""});
+  auto data = UnwrapEnvelope(HttpResult{200, "<html>", "", "", "", ""});
   EXPECT_EQ(data.status().code(), Code::kInternal);
 }
 
@@ -51,7 +51,7 @@ TEST(Envelope, ErrorEnvelopeBecomesStatusWithCodeAndDetails) {
   auto data = UnwrapEnvelope(HttpResult{404,
                                         R"({"success":false,"error":{"code":"NOT_FOUND",
                                         "message":"Run not found"}})",
-                                        "", "", ""});
+                                        "", "", "", ""});
   EXPECT_EQ(data.status().code(), Code::kNotFound);
   EXPECT_EQ(data.status().message(), "Run not found");
   EXPECT_EQ(FormatError(data.status()), "outpost: NOT_FOUND (HTTP 404): Run not found\n");

@@ -76,6 +76,7 @@ HttpResult ToResult(const http::response<http::string_body>& res) {
   out.content_type = std::string(res[http::field::content_type]);
   out.retry_after = std::string(res[http::field::retry_after]);
   out.request_id = std::string(res["X-Request-ID"]);
+  out.mcp_session_id = std::string(res["Mcp-Session-Id"]);
   return out;
 }
 

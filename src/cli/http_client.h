@@ -43,6 +43,7 @@ struct HttpResult {
   std::string content_type;
   std::string retry_after;  // the Retry-After header, when any
   std::string request_id;   // the X-Request-ID header, when any
+  std::string mcp_session_id;  // the Mcp-Session-Id header (POST /mcp initialize), when any
 };
 
 struct RequestOptions {

@@ -29,6 +29,9 @@
 //       tool: claude tool_use Write{file_path,content}; codex function_call exec_command{cmd}
 //       (or shell{command}); gemini functionCall write_file{file_path,content}; chat completions
 //       tool_call write_file{path,content}
+//   {"type":"tool_use", "name":"mcp__outpost__dispatch", "input":{...}}   Anthropic only: a call
+//       of any tool the client offers (else a text reply); "${runId}" in an input string is the
+//       last "runId":"<ULID>" seen in the conversation's tool results
 //   {"type":"error", "status":401|500|..., "message":"..."}     the provider's error JSON
 //   {"type":"hang"}                                             accept, never answer
 // Every step may carry "usage": {"input_tokens":N, "output_tokens":M} (defaults 120 / 30).
@@ -136,13 +139,27 @@ function commonStep(provider, step, req, res) {
 }
 
 // ---------------------------------------------------------------- Anthropic Messages
+// The last "runId":"<ULID>" in the tool results of a conversation ("" when none).
+function lastRunId(msgs) {
+  let id = '';
+  for (const m of msgs) {
+    for (const part of Array.isArray(m.content) ? m.content : []) {
+      if (part.type !== 'tool_result') continue;
+      const text = typeof part.content === 'string' ? part.content : JSON.stringify(part.content);
+      for (const match of text.matchAll(/\\?"runId\\?":\s*\\?"([0-9A-HJKMNP-TV-Z]{26})/g)) id = match[1];
+    }
+  }
+  return id;
+}
+
 function anthropic(body, req, res) {
   const msgs = Array.isArray(body.messages) ? body.messages : [];
   const turns = msgs.filter((m) => m.role === 'assistant').length;
   let step = pickStep(turns);
   if (commonStep('anthropic', step, req, res)) return;
-  const hasTools = Array.isArray(body.tools) && body.tools.some((t) => t.name === 'Write');
-  if (step.type === 'write_file' && !hasTools) step = { type: 'text', text: 'ok', usage: step.usage };
+  const offers = (name) => Array.isArray(body.tools) && body.tools.some((t) => t.name === name);
+  if (step.type === 'write_file' && !offers('Write')) step = { type: 'text', text: 'ok', usage: step.usage };
+  if (step.type === 'tool_use' && !offers(step.name)) step = { type: 'text', text: 'ok', usage: step.usage };
   const u = usageOf(step);
   const id = newId('msg');
   const model = body.model || 'fake-model';
@@ -152,6 +169,11 @@ function anthropic(body, req, res) {
   if (step.type === 'write_file') {
     block = { type: 'tool_use', id: newId('toolu'), name: 'Write',
               input: { file_path: step.path, content: step.content } };
+    stopReason = 'tool_use';
+  } else if (step.type === 'tool_use') {
+    const runId = lastRunId(msgs);
+    block = { type: 'tool_use', id: newId('toolu'), name: step.name,
+              input: JSON.parse(JSON.stringify(step.input || {}).split('${runId}').join(runId)) };
     stopReason = 'tool_use';
   } else {
     block = { type: 'text', text: step.text ?? '' };

@@ -1,0 +1,156 @@
+// RemoteTools (the stdio server's way to the server) against a scripted HTTP server: what is
+// retried and what is not, and the answers when the server cannot be asked.
+#include "mcp/remote_tools.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "cli/fake_http_server.h"
+#include "mcp/mcp_command.h"
+#include "mcp/tool_result.h"
+
+namespace outpost::mcp {
+namespace {
+namespace json = boost::json;
+using cli::testing::FakeHttpServer;
+using cli::testing::FakeRequest;
+using cli::testing::FakeResponse;
+
+std::string ToolReply(const json::object& result) {
+  return json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"result", result}});
+}
+
+class RemoteToolsTest : public ::testing::Test {
+ protected:
+  // Answers initialize; every tools/call gets the next of `calls` (the last one repeats).
+  void Serve(std::vector<FakeResponse> calls) {
+    server_ = std::make_unique<FakeHttpServer>([this, calls](const FakeRequest& r) {
+      if (r.body.find("\"initialize\"") != std::string::npos) {
+        return FakeResponse{
+            200,
+            R"({"jsonrpc":"2.0","id":"i","result":{"protocolVersion":"2025-06-18"}})",
+            {{"Mcp-Session-Id", "S1"}}};
+      }
+      if (r.body.find("\"tools/call\"") == std::string::npos) return FakeResponse{202, "", {}};
+      std::lock_guard lock(mu_);
+      seen_.push_back(r);
+      return calls[std::min(seen_.size() - 1, calls.size() - 1)];
+    });
+  }
+  RemoteTools Make(std::optional<std::string> endpoint) {
+    RemoteOptions o;
+    if (endpoint) o.endpoint = *cli::ParseEndpoint(*endpoint);
+    o.unconfigured_help = UnconfiguredHelp();
+    o.retry_for = Millis(10'000);
+    o.sleep = [this](Millis d) {
+      sleeps_.push_back(d);
+      clock_.Advance(d);
+    };
+    o.clock = &clock_;
+    return RemoteTools(std::move(o));
+  }
+  std::size_t Calls() {
+    std::lock_guard lock(mu_);
+    return seen_.size();
+  }
+
+  SimulatedClock clock_;
+  std::unique_ptr<FakeHttpServer> server_;
+  std::mutex mu_;
+  std::vector<FakeRequest> seen_;
+  std::vector<Millis> sleeps_;
+};
+
+const std::string kOk =
+    ToolReply(ToolSuccess(json::object{{"healthy", true}, {"agents", json::array{}}}, "ok"));
+
+TEST_F(RemoteToolsTest, FiveHundredsAreRetriedWithGrowingBackoff) {
+  Serve({{503, "busy", {}}, {502, "bad gateway", {}}, {200, kOk, {}}});
+  auto reply = Make(server_->endpoint()).Call(1, {"fleet_status", {}});
+  EXPECT_FALSE(reply.at("result").at("isError").as_bool()) << json::serialize(reply);
+  EXPECT_EQ(Calls(), 3u);
+  EXPECT_EQ(sleeps_, (std::vector<Millis>{Millis(250), Millis(500)}));
+  // The session from initialize and the negotiated version go with each call.
+  EXPECT_EQ(seen_.back().headers.at("mcp-session-id"), "S1");
+  EXPECT_EQ(seen_.back().headers.at("mcp-protocol-version"), "2025-06-18");
+}
+
+TEST_F(RemoteToolsTest, AToolErrorWith503IsRetriedButA4xxNever) {
+  Serve({{200, ToolReply(ToolError(Unavailable("store down"))), {}}, {200, kOk, {}}});
+  auto reply = Make(server_->endpoint()).Call(1, {"get_run", {{"runId", "x"}}});
+  EXPECT_FALSE(reply.at("result").at("isError").as_bool());
+  EXPECT_EQ(Calls(), 2u);
+
+  seen_.clear();
+  Serve({{200, ToolReply(ToolError(NotFound("run x not found"))), {}}, {200, kOk, {}}});
+  reply = Make(server_->endpoint()).Call(1, {"get_run", {{"runId", "x"}}});
+  EXPECT_TRUE(reply.at("result").at("isError").as_bool());
+  EXPECT_EQ(Calls(), 1u);
+
+  seen_.clear();
+  Serve({{400, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"bad"}})", {}},
+         {200, kOk, {}}});
+  reply = Make(server_->endpoint()).Call(1, {"get_run", {{"runId", "x"}}});
+  EXPECT_EQ(reply.at("error").at("code"), -32600);
+  EXPECT_EQ(Calls(), 1u);
+}
+
+TEST_F(RemoteToolsTest, DispatchWithoutIdempotencyKeyIsNotRepeatedAfterA5xx) {
+  Serve({{503, "busy", {}}, {200, kOk, {}}});
+  auto reply = Make(server_->endpoint()).Call(1, {"dispatch", {{"agent", "shell"}, {"task", "t"}}});
+  EXPECT_TRUE(reply.at("result").at("isError").as_bool());
+  EXPECT_EQ(Calls(), 1u);
+  seen_.clear();
+  Serve({{503, "busy", {}}, {200, kOk, {}}});
+  reply = Make(server_->endpoint())
+              .Call(1, {"dispatch", {{"agent", "shell"}, {"task", "t"}, {"idempotencyKey", "k"}}});
+  EXPECT_FALSE(reply.at("result").at("isError").as_bool());
+  EXPECT_EQ(Calls(), 2u);
+}
+
+TEST_F(RemoteToolsTest, AnUnreachableServerIsRetriedThenExplained) {
+  auto reply = Make("http://127.0.0.1:" + std::to_string(cli::testing::UnusedPort()))
+                   .Call(1, {"fleet_status", {}});
+  EXPECT_TRUE(reply.at("result").at("isError").as_bool());
+  EXPECT_NE(json::serialize(reply).find("cannot reach"), std::string::npos);
+  EXPECT_GE(sleeps_.size(), 4u);  // 250+500+1000+2000+4000 ... within 10 s
+  EXPECT_EQ(sleeps_.back(), Millis(4'000));
+}
+
+TEST_F(RemoteToolsTest, WithoutEndpointEveryCallSaysHowToConfigureOne) {
+  auto reply = Make(std::nullopt).Call(1, {"get_run", {{"runId", "x"}}});
+  EXPECT_TRUE(reply.at("result").at("isError").as_bool());
+  const std::string text(reply.at("result").at("content").at(0).at("text").as_string());
+  EXPECT_NE(text.find("--endpoint"), std::string::npos);
+  EXPECT_NE(text.find("OUTPOST_API_URL"), std::string::npos);
+}
+
+TEST(McpTarget, FlagsThenConfigThenEnvironment) {
+  char path[] = "/tmp/outpost-mcp-config-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string body = R"({"endpoint":"http://10.0.0.1:9000","provider":"http","version":"2.0.0"})";
+  ASSERT_EQ(write(fd, body.data(), body.size()), static_cast<ssize_t>(body.size()));
+  close(fd);
+  std::map<std::string, std::string> env{{"OUTPOST_API_URL", "http://a:1"},
+                                         {"OUTPOST_ENDPOINT", "http://b:2"},
+                                         {"OUTPOST_MCP_CONFIG", path},
+                                         {"OUTPOST_API_KEY", "k"}};
+  EXPECT_EQ(ResolveMcpTarget({"http://f:3", "", ""}, env)->endpoint, "http://f:3");
+  EXPECT_EQ(ResolveMcpTarget({"", path, ""}, env)->endpoint, "http://10.0.0.1:9000");
+  EXPECT_EQ(ResolveMcpTarget({}, env)->endpoint, "http://a:1");
+  EXPECT_EQ(ResolveMcpTarget({}, env)->api_key, "k");
+  env.erase("OUTPOST_API_URL");
+  EXPECT_EQ(ResolveMcpTarget({}, env)->endpoint, "http://b:2");
+  env.erase("OUTPOST_ENDPOINT");
+  EXPECT_EQ(ResolveMcpTarget({}, env)->endpoint, "http://10.0.0.1:9000");
+  env.erase("OUTPOST_MCP_CONFIG");
+  EXPECT_EQ(ResolveMcpTarget({}, env)->endpoint, std::nullopt);
+  auto bad = ResolveMcpTarget({"", "/nonexistent.json", ""}, env);
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  unlink(path);
+}
+
+}  // namespace
+}  // namespace outpost::mcp

@@ -1,0 +1,247 @@
+#include "mcp/service_tools.h"
+
+#include <boost/json.hpp>
+#include <deque>
+
+#include "common/json_util.h"
+#include "common/time_util.h"
+#include "mcp/json_schema.h"
+#include "mcp/tool_result.h"
+#include "mcp/tools.h"
+#include "store/run_json.h"
+
+namespace outpost::mcp {
+namespace json = boost::json;
+namespace {
+
+// Reading a whole log for its tail is bounded: beyond this many pages the tail is of what was
+// read and says so.
+constexpr int kMaxTailPages = 200;
+constexpr int kTailPage = 1000;
+
+std::string RunLine(const json::object& run) {
+  std::string line = std::string(run.at("runId").as_string()) + " " +
+                     std::string(run.at("status").as_string()) + " (" +
+                     std::string(run.at("agent").as_string()) + ")";
+  if (const json::value* r = run.if_contains("reason"); r && r->is_string()) {
+    line += " reason=" + std::string(r->get_string());
+  }
+  if (const json::value* e = run.if_contains("exitCode"); e && e->is_int64()) {
+    line += " exitCode=" + std::to_string(e->get_int64());
+  }
+  return line;
+}
+
+// Structured result, with the JSON as the text content (what a model without structured
+// output support reads), after a one-line summary.
+json::object Success(json::object data, const std::string& summary) {
+  std::string text = summary + "\n" + json::serialize(data);
+  return ToolSuccess(std::move(data), std::move(text));
+}
+
+std::optional<std::int64_t> IntArg(const json::object& args, std::string_view key) {
+  const json::value* v = args.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  return std::nullopt;
+}
+
+std::string StrArg(const json::object& args, std::string_view key) {
+  return GetString(args, key).value_or("");
+}
+
+}  // namespace
+
+ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestContext& ctx) {
+  const ToolDef* tool = FindTool(call.name);
+  if (call.name == "dispatch") return {Dispatch(call.arguments, ctx), std::nullopt};
+  std::vector<FieldError> errors = ValidateSchema(tool->input_schema, call.arguments);
+  if (!errors.empty())
+    return {ToolError(Status::Invalid(errors, "Invalid arguments")), std::nullopt};
+  if (call.name == "get_run") return GetRun(call.arguments, ctx);
+  if (call.name == "list_runs") return {ListRuns(call.arguments, ctx), std::nullopt};
+  if (call.name == "cancel") return {Cancel(call.arguments, ctx), std::nullopt};
+  if (call.name == "fleet_status") return {Fleet(), std::nullopt};
+  if (call.name == "get_logs") return {Logs(call.arguments, ctx), std::nullopt};
+  return {Artifacts(call.arguments, ctx), std::nullopt};
+}
+
+json::object ServiceTools::Dispatch(const json::object& args, const RequestContext& ctx) {
+  Result<DispatchOutcome> out = runs_.Dispatch(json::value(args), std::nullopt, ctx);
+  if (!out.ok()) return ToolError(out.status());
+  if (out->group_id) {
+    json::array runs, ids;
+    for (const Run& r : out->group) {
+      runs.push_back(json::object{{"runId", r.id.str()},
+                                  {"agent", r.agent},
+                                  {"modelId", r.model_id},
+                                  {"status", ToString(r.status)}});
+      ids.emplace_back(r.id.str());
+    }
+    const std::string summary =
+        "Dispatched " + std::to_string(ids.size()) + " runs (group " + *out->group_id + ").";
+    return Success(json::object{{"groupId", *out->group_id},
+                                {"runs", std::move(runs)},
+                                {"runIds", std::move(ids)},
+                                {"idempotent", !out->created}},
+                   summary);
+  }
+  const Run& run = out->run;
+  const std::string summary =
+      (out->created ? "Dispatched run " : "Existing run (same idempotencyKey) ") + run.id.str() +
+      ": " + std::string(ToString(run.status)) + ". Use get_run with waitSeconds to wait for it.";
+  return Success(json::object{{"runId", run.id.str()},
+                              {"dispatchId", run.id.str()},
+                              {"status", ToString(run.status)},
+                              {"agent", run.agent},
+                              {"modelId", run.model_id},
+                              {"createdAt", FormatTime(run.created_at)},
+                              {"idempotent", !out->created}},
+                 summary);
+}
+
+ServiceTools::Outcome ServiceTools::GetRun(const json::object& args, const RequestContext& ctx) {
+  GetRunWait w;
+  w.run_id = StrArg(args, "runId");
+  w.include_output = GetBool(args, "includeOutput").value_or(false);
+  w.output_lines = static_cast<int>(IntArg(args, "outputLines").value_or(kDefaultOutputLines));
+  w.ctx = ctx;
+  const std::int64_t wait_seconds = IntArg(args, "waitSeconds").value_or(0);
+  w.deadline = clock_.Mono() + std::chrono::seconds(wait_seconds);
+  if (auto r = Resume(w, wait_seconds == 0)) return {std::move(*r), std::nullopt};
+  return {json::object{}, std::move(w)};
+}
+
+std::optional<json::object> ServiceTools::Resume(const GetRunWait& w, bool final) {
+  Result<Run> run = runs_.Get(w.run_id, w.ctx);
+  if (!run.ok()) return ToolError(run.status());
+  if (!IsTerminal(run->status) && !final && clock_.Mono() < w.deadline) return std::nullopt;
+  return RunResult(*run, w);
+}
+
+json::object ServiceTools::RunResult(const Run& run, const GetRunWait& w) {
+  json::object data = RunToJson(run);
+  const bool terminal = IsTerminal(run.status);
+  data["terminal"] = terminal;
+  std::string summary = RunLine(data);
+  if (!terminal) summary += "; still going: call get_run again (waitSeconds) to wait more";
+  if (w.include_output) {
+    std::deque<json::object> tail;
+    std::int64_t offset = 0;
+    bool more = true;
+    for (int page = 0; more && page < kMaxTailPages; ++page) {
+      Result<LogPage> p = runs_.Logs(w.run_id, offset, kTailPage, w.ctx);
+      if (!p.ok()) return ToolError(p.status());
+      for (const LogEntry& e : p->entries) {
+        tail.push_back(
+            json::object{{"offset", e.offset}, {"stream", e.stream}, {"message", e.message}});
+        if (tail.size() > static_cast<std::size_t>(w.output_lines)) tail.pop_front();
+      }
+      offset = p->next_offset;
+      more = p->has_more;
+    }
+    json::array lines;
+    std::string text;
+    for (auto& l : tail) {
+      text += std::string(l.at("message").as_string()) + "\n";
+      lines.push_back(std::move(l));
+    }
+    data["output"] = json::object{{"lines", std::move(lines)}, {"totalLines", offset}};
+    summary += "\nLast " + std::to_string(tail.size()) + " of " + std::to_string(offset) +
+               " output lines:\n" + text;
+  }
+  return Success(std::move(data), summary);
+}
+
+json::object ServiceTools::ListRuns(const json::object& args, const RequestContext& ctx) {
+  std::multimap<std::string, std::string> params;
+  for (const auto& kv : args) {
+    if (kv.key() == "tags") {
+      for (const auto& tag : kv.value().as_object()) {
+        params.emplace("tag", std::string(tag.key()) + ":" + std::string(tag.value().as_string()));
+      }
+    } else if (kv.value().is_string()) {
+      params.emplace(kv.key(), kv.value().as_string());
+    } else {
+      params.emplace(kv.key(), json::serialize(kv.value()));
+    }
+  }
+  Result<RunPage> page = runs_.List(params, ctx);
+  if (!page.ok()) return ToolError(page.status());
+  json::array items;
+  std::string summary = std::to_string(page->runs.size()) + " runs";
+  for (const Run& r : page->runs) {
+    json::object o = RunToJson(r);
+    summary += "\n" + RunLine(o);
+    items.push_back(std::move(o));
+  }
+  if (page->next_cursor) summary += "\nMore: pass cursor " + *page->next_cursor;
+  json::value cursor = page->next_cursor ? json::value(*page->next_cursor) : json::value(nullptr);
+  return ToolSuccess(json::object{{"items", std::move(items)},
+                                  {"nextCursor", cursor},
+                                  {"hasMore", page->next_cursor.has_value()}},
+                     summary);
+}
+
+json::object ServiceTools::Cancel(const json::object& args, const RequestContext& ctx) {
+  Result<CancelOutcome> out = runs_.Cancel(StrArg(args, "runId"), GetString(args, "reason"), ctx);
+  if (!out.ok()) return ToolError(out.status());
+  json::object data = RunToJson(out->run);
+  data["cancelRequested"] = true;
+  data["inProgress"] = out->in_progress;
+  std::string summary = RunLine(data);
+  if (out->in_progress) summary += "; stopping its processes (get_run shows when it is CANCELLED)";
+  return Success(std::move(data), summary);
+}
+
+json::object ServiceTools::Fleet() {
+  HealthReport report = runs_.Fleet();
+  std::string summary = "fleet status: ";
+  if (const json::value* s = report.body.if_contains("status"); s && s->is_string()) {
+    summary += std::string(s->get_string());
+  }
+  return Success(std::move(report.body), summary);
+}
+
+json::object ServiceTools::Logs(const json::object& args, const RequestContext& ctx) {
+  const std::string id = StrArg(args, "runId");
+  Result<LogPage> page = runs_.Logs(id, IntArg(args, "offset").value_or(0),
+                                    static_cast<int>(IntArg(args, "limit").value_or(100)), ctx);
+  if (!page.ok()) return ToolError(page.status());
+  json::array entries;
+  std::string text;
+  for (const LogEntry& e : page->entries) {
+    text += e.message + "\n";
+    entries.push_back(json::object{{"offset", e.offset},
+                                   {"timestamp", e.timestamp},
+                                   {"stream", e.stream},
+                                   {"message", e.message}});
+  }
+  text += "(nextOffset " + std::to_string(page->next_offset) +
+          (page->has_more ? ", more available)" : ", no more lines now)");
+  return ToolSuccess(json::object{{"runId", id},
+                                  {"entries", std::move(entries)},
+                                  {"nextOffset", page->next_offset},
+                                  {"hasMore", page->has_more}},
+                     text);
+}
+
+json::object ServiceTools::Artifacts(const json::object& args, const RequestContext& ctx) {
+  if (!artifacts_) return ToolError(Unavailable("artifacts are not configured on this server"));
+  const int expires = static_cast<int>(IntArg(args, "expiresIn").value_or(kDefaultArtifactExpiry));
+  Result<json::object> list = artifacts_->List(StrArg(args, "runId"), expires, ctx);
+  if (!list.ok()) return ToolError(list.status());
+  std::string summary;
+  if (const json::value* a = list->if_contains("artifacts"); a && a->is_array()) {
+    summary = std::to_string(a->get_array().size()) + " artifacts";
+    for (const json::value& x : a->get_array()) {
+      summary += "\n" + std::string(x.at("name").as_string()) + ": " +
+                 std::string(x.at("url").as_string());
+    }
+  }
+  return ToolSuccess(*list, summary + "\n" + json::serialize(*list));
+}
+
+}  // namespace outpost::mcp

@@ -1,0 +1,314 @@
+// MCP end to end: a real `outpost serve`, its POST /mcp spoken raw, `outpost mcp` (stdio)
+// spoken raw, and the MCP inspector CLI (npm, package.json) calling every tool through both.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "tests/integration/server_fixture.h"
+#include "tests/mcp/mcp_child.h"
+
+namespace outpost::testing {
+namespace {
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+const std::string kSource = OUTPOST_SOURCE_DIR;
+const std::string kInspector =
+    kSource + "/node_modules/@modelcontextprotocol/inspector-cli/build/index.js";
+
+std::string Rpc(int id, std::string_view method, std::string_view params = "{}") {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":")" + std::string(method) +
+         R"(","params":)" + std::string(params) + "}";
+}
+std::string Call(int id, std::string_view tool, std::string_view args) {
+  return Rpc(id, "tools/call",
+             R"({"name":")" + std::string(tool) + R"(","arguments":)" + std::string(args) + "}");
+}
+std::string Text(const json::value& reply) {
+  return std::string(reply.at("result").at("content").at(0).at("text").as_string());
+}
+bool IsError(const json::value& reply) { return reply.at("result").at("isError").as_bool(); }
+
+class McpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
+    endpoint_ = "http://" + server_->address();
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+  }
+
+  HttpResponse PostMcp(const std::string& body, std::map<std::string, std::string> headers = {}) {
+    headers.emplace("Content-Type", "application/json");
+    headers.emplace("Accept", "application/json, text/event-stream");
+    return Http(server_->address(), "POST", "/mcp", body, headers);
+  }
+  json::value PostRpc(const std::string& body, std::map<std::string, std::string> headers = {}) {
+    HttpResponse r = PostMcp(body, std::move(headers));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+  std::string DispatchOverMcp(const std::string& task) {
+    json::value r = PostRpc(
+        Call(1, "dispatch", json::serialize(json::object{{"agent", "shell"}, {"task", task}})));
+    EXPECT_FALSE(IsError(r)) << json::serialize(r);
+    return std::string(r.at("result").at("structuredContent").at("runId").as_string());
+  }
+  std::unique_ptr<Child> StartStdio() {
+    return std::make_unique<Child>(
+        std::vector<std::string>{OutpostBin(), "mcp", "--endpoint", endpoint_});
+  }
+  // The next stdout line of `c` that is a reply to `id`.
+  static json::value ReplyTo(Child& c, int id, std::chrono::milliseconds timeout = 60s) {
+    while (auto line = c.ReadLine(timeout)) {
+      json::value v = json::parse(*line);
+      if (v.as_object().contains("id") && v.at("id") == json::value(id)) return v;
+    }
+    ADD_FAILURE() << "no reply to " << id << "; stderr: " << c.Stderr();
+    return json::object{};
+  }
+
+  std::string dir_, endpoint_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(McpTest, HttpNegotiatesVersionsAndGivesASession) {
+  HttpResponse r = PostMcp(Rpc(
+      1, "initialize",
+      R"({"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}})"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("result").at("protocolVersion"), "2025-06-18");
+  EXPECT_FALSE(r.headers["mcp-session-id"].empty());
+  json::value latest =
+      PostRpc(Rpc(2, "initialize", R"({"protocolVersion":"1999-01-01","capabilities":{}})"));
+  EXPECT_EQ(latest.at("result").at("protocolVersion"), "2025-11-25");
+  EXPECT_EQ(PostMcp(Rpc(3, "ping"), {{"MCP-Protocol-Version", "1999-01-01"}}).status, 400);
+  EXPECT_EQ(PostMcp(Rpc(3, "ping"), {{"MCP-Protocol-Version", "2025-11-25"}}).status, 200);
+  EXPECT_EQ(PostMcp(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").status, 202);
+  EXPECT_EQ(server_->Get("/mcp").status, 405);
+  EXPECT_EQ(PostMcp(Rpc(4, "ping"), {{"Origin", "http://evil.example"}}).status, 403);
+  EXPECT_EQ(PostMcp(Rpc(4, "ping"), {{"Origin", "http://localhost:3000"}}).status, 200);
+  // A client that takes only SSE gets one `message` event.
+  HttpResponse sse = Http(server_->address(), "POST", "/mcp", Rpc(5, "tools/list"),
+                          {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}});
+  EXPECT_EQ(sse.headers["content-type"].rfind("text/event-stream", 0), 0u);
+  EXPECT_EQ(sse.body.rfind("event: message\ndata: {", 0), 0u) << sse.body;
+}
+
+TEST_F(McpTest, HttpProtocolErrorsAndToolErrors) {
+  HttpResponse bad = PostMcp("{not json");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body).at("error").at("code"), -32700);
+  EXPECT_EQ(PostRpc(Rpc(1, "resources/list")).at("error").at("code"), -32601);
+  json::value unknown = PostRpc(Call(2, "launch_rocket", "{}"));
+  EXPECT_EQ(unknown.at("error").at("code"), -32602);
+  // Bad arguments are tool errors that name the field, exactly as the REST API names it.
+  json::value no_task = PostRpc(Call(3, "dispatch", R"({"agent":"shell","timeoutSeconds":0})"));
+  EXPECT_TRUE(IsError(no_task));
+  EXPECT_NE(Text(no_task).find("- task: task is required"), std::string::npos) << Text(no_task);
+  EXPECT_NE(Text(no_task).find("- timeoutSeconds:"), std::string::npos);
+  json::value wait = PostRpc(Call(4, "get_run", R"({"runId":"x","waitSeconds":301})"));
+  EXPECT_TRUE(IsError(wait));
+  EXPECT_NE(Text(wait).find("waitSeconds"), std::string::npos);
+  json::value missing = PostRpc(Call(5, "get_run", R"({"runId":"01J00000000000000000000000"})"));
+  EXPECT_TRUE(IsError(missing));
+  EXPECT_NE(Text(missing).find("NOT_FOUND"), std::string::npos) << Text(missing);
+}
+
+TEST_F(McpTest, HttpGetRunWaitsWithoutHoldingTheServerAndEndsOnCancelled) {
+  const std::string id = DispatchOverMcp("sleep 60");
+  // Three waits (the server has two io threads), then a ping is still answered at once.
+  std::vector<std::future<HttpResponse>> waits;
+  for (int i = 0; i < 3; ++i) {
+    waits.push_back(std::async(std::launch::async, [&, i] {
+      return PostMcp(Call(100 + i, "get_run", R"({"runId":")" + id + R"(","waitSeconds":120})"),
+                     {{"Mcp-Session-Id", "S1"}});
+    }));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(PostMcp(Rpc(9, "ping")).status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  // Cancel each wait: its response ends without an answer.
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse c;
+    // The cancel may overtake the wait's registration: repeat it until the wait ended.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          PostMcp(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":)" +
+                      std::to_string(100 + i) + "}}",
+                  {{"Mcp-Session-Id", "S1"}});
+          return waits[i].wait_for(200ms) == std::future_status::ready;
+        },
+        20s));
+    HttpResponse r = waits[i].get();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.find("\"result\""), std::string::npos) << r.body;
+  }
+  // A short wait answers with the running run and terminal false.
+  json::value still = PostRpc(Call(10, "get_run", R"({"runId":")" + id + R"(","waitSeconds":1})"));
+  EXPECT_FALSE(still.at("result").at("structuredContent").at("terminal").as_bool());
+  // cancel, then a wait sees CANCELLED.
+  json::value cancel = PostRpc(Call(11, "cancel", R"({"runId":")" + id + R"(","reason":"test"})"));
+  EXPECT_FALSE(IsError(cancel)) << json::serialize(cancel);
+  json::value done = PostRpc(Call(12, "get_run", R"({"runId":")" + id + R"(","waitSeconds":60})"));
+  EXPECT_EQ(done.at("result").at("structuredContent").at("status"), "CANCELLED");
+}
+
+TEST_F(McpTest, StdioRawJsonRpc) {
+  auto c = StartStdio();
+  c->Send(Rpc(
+      1, "initialize",
+      R"({"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}})"));
+  EXPECT_EQ(ReplyTo(*c, 1).at("result").at("protocolVersion"), "2025-06-18");
+  c->Send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  c->Send(Rpc(2, "tools/list"));
+  EXPECT_EQ(ReplyTo(*c, 2).at("result").at("tools").as_array().size(), 7u);
+  c->Send("{oops");
+  json::value parse_error = json::parse(*c->ReadLine(30s));
+  EXPECT_EQ(parse_error.at("error").at("code"), -32700);
+  EXPECT_TRUE(parse_error.at("id").is_null());
+  c->Send(Rpc(3, "prompts/list"));
+  EXPECT_EQ(ReplyTo(*c, 3).at("error").at("code"), -32601);
+  c->Send(Call(4, "nope", "{}"));
+  EXPECT_EQ(ReplyTo(*c, 4).at("error").at("code"), -32602);
+  c->Send(
+      Call(5, "dispatch", R"({"agent":"shell","task":"echo stdio-ok","timeoutSeconds":"soon"})"));
+  json::value invalid = ReplyTo(*c, 5);
+  EXPECT_TRUE(IsError(invalid));
+  EXPECT_NE(Text(invalid).find("- timeoutSeconds: timeoutSeconds must be an integer"),
+            std::string::npos)
+      << Text(invalid);
+  // A run made through stdio, waited for through stdio.
+  c->Send(Call(6, "dispatch", R"({"agent":"shell","task":"echo stdio-ok"})"));
+  json::value dispatched = ReplyTo(*c, 6);
+  const std::string id(dispatched.at("result").at("structuredContent").at("runId").as_string());
+  c->Send(Call(7, "get_run", R"({"runId":")" + id + R"(","waitSeconds":60,"includeOutput":true})"));
+  json::value done = ReplyTo(*c, 7);
+  EXPECT_EQ(done.at("result").at("structuredContent").at("status"), "COMPLETED");
+  EXPECT_NE(Text(done).find("stdio-ok"), std::string::npos);
+  EXPECT_EQ(server_->Run(id).at("status"), "COMPLETED");
+}
+
+TEST_F(McpTest, StdioCancelledCallIsDroppedAndItsServerWaitEnds) {
+  const std::string id = DispatchOverMcp("sleep 120");
+  auto c = StartStdio();
+  c->Send(Rpc(1, "initialize", R"({"protocolVersion":"2025-11-25","capabilities":{}})"));
+  ReplyTo(*c, 1);
+  c->Send(Call(50, "get_run", R"({"runId":")" + id + R"(","waitSeconds":300})"));
+  c->Send(
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":50,"reason":"user"}})");
+  c->Send(Rpc(51, "ping"));
+  // The ping is answered while call 50 is (or was) in flight.
+  std::string seen;
+  for (;;) {
+    auto line = c->ReadLine(30s);
+    ASSERT_TRUE(line) << "seen: " << seen << "; stderr: " << c->Stderr();
+    seen += *line + "\n";
+    if (json::parse(*line).at("id") == 51) break;
+  }
+  // End of input: the stdio server stops its calls; the forwarded cancellation ended the
+  // server's wait, so this takes far less than the 300 s asked for.
+  c->CloseStdin();
+  seen += c->ReadRest(30s);
+  auto status = c->Wait(30s);
+  ASSERT_TRUE(status) << "outpost mcp did not exit: the cancelled wait still runs";
+  EXPECT_EQ(*status, 0);
+  EXPECT_EQ(seen.find("\"id\":50"), std::string::npos) << seen;
+}
+
+TEST_F(McpTest, StdioWithoutEndpointExplainsHowToConnect) {
+  Child c({OutpostBin(), "mcp"}, {{"PATH", "/usr/bin:/bin"}, {"HOME", dir_}}, /*clear_env=*/true);
+  c.Send(Rpc(1, "tools/list"));
+  EXPECT_EQ(ReplyTo(c, 1).at("result").at("tools").as_array().size(), 7u);
+  c.Send(Call(2, "fleet_status", "{}"));
+  json::value r = ReplyTo(c, 2);
+  EXPECT_TRUE(IsError(r));
+  EXPECT_NE(Text(r).find("outpost mcp --endpoint http://127.0.0.1:8080"), std::string::npos);
+  c.CloseStdin();
+  EXPECT_EQ(c.Wait(30s), 0);
+  EXPECT_NE(c.Stderr().find("OUTPOST_API_URL"), std::string::npos) << c.Stderr();
+}
+
+// ---------------------------------------------------------------- the MCP inspector CLI
+
+class McpInspectorTest : public McpTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kInspector)) GTEST_SKIP() << "npm ci first: no " << kInspector;
+    McpTest::SetUp();
+  }
+  // The inspector's target: `outpost mcp --endpoint …` (stdio) or the server's /mcp (http).
+  std::vector<std::string> Target() const {
+    if (GetParam() == "stdio") return {OutpostBin(), "mcp", "--endpoint", endpoint_};
+    return {endpoint_ + "/mcp", "--transport", "http"};
+  }
+  // The inspector exits 0 even when a call fails: the JSON it prints is what counts.
+  json::value Inspect(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"node", kInspector};
+    for (auto& a : Target()) argv.push_back(a);
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string out = RunToEnd(argv, 120s);
+    boost::system::error_code ec;
+    json::value v = json::parse(out, ec);
+    EXPECT_FALSE(ec) << "inspector printed: " << out;
+    return v;
+  }
+  json::object CallTool(const std::string& tool, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {"--method", "tools/call", "--tool-name", tool};
+    if (!args.empty()) argv.push_back("--tool-arg");
+    argv.insert(argv.end(), args.begin(), args.end());
+    json::value v = Inspect(argv);
+    if (!v.is_object() || !v.as_object().contains("structuredContent")) {
+      ADD_FAILURE() << tool << ": " << json::serialize(v);
+      return {};
+    }
+    EXPECT_FALSE(v.at("isError").as_bool()) << json::serialize(v);
+    return v.at("structuredContent").as_object();
+  }
+};
+
+TEST_P(McpInspectorTest, ListsAndCallsEveryTool) {
+  json::value list = Inspect({"--method", "tools/list"});
+  std::set<std::string> names;
+  for (const auto& t : list.at("tools").as_array()) names.emplace(t.at("name").as_string());
+  EXPECT_EQ(names, (std::set<std::string>{"dispatch", "get_run", "list_runs", "cancel",
+                                          "fleet_status", "get_logs", "get_artifacts"}));
+  json::object d = CallTool("dispatch", {"agent=shell", "task=echo inspected-" + GetParam()});
+  ASSERT_TRUE(d.contains("runId"));
+  const std::string id(d.at("runId").as_string());
+  json::object run = CallTool("get_run", {"runId=" + id, "waitSeconds=60", "includeOutput=true"});
+  EXPECT_EQ(run["status"], "COMPLETED");
+  EXPECT_EQ(run["output"].at("lines").at(0).at("message"), json::value("inspected-" + GetParam()));
+  json::object runs = CallTool("list_runs", {"limit=5", "status=COMPLETED"});
+  EXPECT_EQ(runs["items"].at(0).at("runId"), json::value(id));
+  json::object logs = CallTool("get_logs", {"runId=" + id, "offset=0", "limit=10"});
+  EXPECT_EQ(logs["entries"].at(0).at("message"), json::value("inspected-" + GetParam()));
+  json::object fleet = CallTool("fleet_status");
+  EXPECT_TRUE(fleet.contains("agents"));
+  json::object arts;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        arts = CallTool("get_artifacts", {"runId=" + id, "expiresIn=600"});
+        return arts.contains("artifacts") && !arts["artifacts"].as_array().empty();
+      },
+      30s));
+  EXPECT_FALSE(arts["artifacts"].at(0).at("url").as_string().empty());
+  EXPECT_FALSE(arts["artifacts"].at(0).at("expiresAt").as_string().empty());
+  const std::string sleeper = DispatchOverMcp("sleep 60");
+  json::object cancelled = CallTool("cancel", {"runId=" + sleeper, "reason=inspector"});
+  EXPECT_EQ(cancelled["cancelRequested"], true);
+  EXPECT_EQ(server_->WaitTerminal(sleeper).at("status"), "CANCELLED");
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, McpInspectorTest, ::testing::Values("stdio", "http"));
+
+}  // namespace
+}  // namespace outpost::testing
