@@ -5,6 +5,7 @@
 #include <map>
 
 #include "artifacts/s3/s3_artifact_store.h"
+#include "aws/service_url.h"
 #include "aws/sigv4.h"
 
 namespace outpost::artifacts {
@@ -38,25 +39,9 @@ std::string BucketProblem(std::string_view b) {
 
 Result<std::map<std::string, std::string>> ParseQuery(std::string_view url,
                                                       std::string_view query) {
-  static const char* kKnown[] = {"region", "endpoint", "pathStyle"};
-  std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    std::size_t amp = query.find('&', start);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view kv = query.substr(start, amp - start);
-    start = amp + 1;
-    if (kv.empty()) continue;
-    std::size_t eq = kv.find('=');
-    std::string name = aws::UriDecode(kv.substr(0, eq));
-    std::string value = eq == std::string_view::npos ? "" : aws::UriDecode(kv.substr(eq + 1));
-    if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
-      return Bad(url, "unknown parameter '" + name + "' (known: region, endpoint, pathStyle)");
-    }
-    if (!out.emplace(name, value).second) return Bad(url, "parameter '" + name + "' repeated");
-    if (value.empty()) return Bad(url, "parameter '" + name + "' is empty");
-  }
-  return out;
+  auto params = aws::ParseServiceUrlQuery(query, {"region", "endpoint", "pathStyle"});
+  if (!params.ok()) return Bad(url, params.status().message());
+  return params;
 }
 
 Status CheckPrefix(std::string_view url, std::string_view prefix) {
