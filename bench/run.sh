@@ -157,4 +157,6 @@ batching the cgroup set-up are the next steps if this target matters.
 MD
 echo "== (e) output capture rate and write -> SSE latency"
 bench/events.sh "$BUILD" >> docs/BENCHMARKS.md
+echo "== (f) run store: SQLite vs DynamoDB (dynalite)"
+bench/store.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "wrote docs/BENCHMARKS.md"
