@@ -304,8 +304,9 @@ TEST_P(AgentCliTest, ModelServer500EndsFailedWithTheProviderMessage) {
 }
 
 TEST_P(AgentCliTest, AModelThatNeverAnswersEndsTimeout) {
-  // Long enough for the slowest CLI (gemini starts in ~3 s) to reach the server.
-  json::object run = Run({json::object{{"type", "hang"}}}, 10);
+  // Long enough for the slowest CLI to reach the server even on a loaded machine (gemini starts
+  // in ~3 s idle, and took over 10 s under a parallel CI run).
+  json::object run = Run({json::object{{"type", "hang"}}}, 20);
   EXPECT_EQ(Str(run, "status"), "TIMEOUT") << json::serialize(run) << Logs();
   EXPECT_FALSE(fake_->Requests().empty()) << "the CLI never reached the model server" << Logs();
 }
