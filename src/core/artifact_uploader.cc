@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 
 #include "artifacts/sha256.h"
@@ -105,7 +104,7 @@ Result<int> ArtifactUploader::Recover() {
   for (;;) {
     auto page = store_.List(q);
     if (!page.ok()) return page.status();
-    // Oldest first: List is newest first, so collect and reverse per page.
+    // List is newest first; within a page the older runs are queued first.
     for (auto it = page->runs.rbegin(); it != page->runs.rend(); ++it) {
       Enqueue(it->id);
       ++n;
