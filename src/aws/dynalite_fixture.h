@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include "aws/tool_process.h"
+
 namespace outpost::aws::testing {
 
 class Dynalite {
@@ -28,16 +30,14 @@ class Dynalite {
   const std::string& skip_reason() const { return skip_; }
   const std::string& error() const { return error_; }
   std::uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   static constexpr const char* kAccessKey = "AKIDDYNALITE";
   static constexpr const char* kSecretKey = "dynalite-secret";
 
  private:
-  bool StartOn(std::uint16_t port);
-
-  pid_t pid_ = -1;
+  ToolProcess process_;
   std::uint16_t port_ = 0;
   std::string dir_;
   std::string skip_;

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include "aws/tool_process.h"
+
 namespace outpost::aws::testing {
 
 class S3rver {
@@ -34,7 +36,7 @@ class S3rver {
   static constexpr const char* kSecretKey = "S3RVER";
 
  private:
-  pid_t pid_ = -1;
+  ToolProcess process_;
   std::uint16_t port_ = 0;
   std::string dir_;
   std::string skip_;
