@@ -535,14 +535,20 @@ void Supervisor::HeartbeatLoop() {
   }
 }
 
-void Supervisor::RefreshReplicas(bool force) {
+bool Supervisor::RefreshReplicas(bool force) {
   const MonoTime now = clock_.Mono();
-  if (!force && now < next_replicas_refresh_) return;
+  if (!force && now < next_replicas_refresh_) return false;
+  // A forced re-read (before judging a replica lost) happens at most every 500 ms: a lost
+  // replica's many queued runs must not cost one store scan each.
+  if (force && last_replicas_read_ && now - *last_replicas_read_ < std::chrono::milliseconds(500)) {
+    return false;
+  }
+  last_replicas_read_ = now;
   next_replicas_refresh_ = now + std::chrono::milliseconds(opts_.lease_seconds * 1000 / 3);
   auto all = store_.ListReplicas();
   if (!all.ok()) {
     spdlog::warn("replicas not listed: {}", all.status().ToString());
-    return;
+    return false;
   }
   others_.clear();
   std::vector<ReplicaView> views;
@@ -554,6 +560,7 @@ void Supervisor::RefreshReplicas(bool force) {
   }
   std::lock_guard lock(mu_);
   snapshot_.replicas = std::move(views);
+  return true;
 }
 
 bool Supervisor::OwnedByLiveOther(const std::string& owner) {
@@ -565,8 +572,9 @@ bool Supervisor::OwnedByLiveOther(const std::string& owner) {
            it->second.heartbeat_at >= clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
   };
   if (live()) return true;
-  // Judged lost on what we read earlier: read again before anything irreversible is done.
-  RefreshReplicas(/*force=*/true);
+  // Judged lost on what we read earlier: read again before anything irreversible is done, and
+  // without a fresh read, leave it for a later pass.
+  if (!RefreshReplicas(/*force=*/true)) return true;
   return live();
 }
 

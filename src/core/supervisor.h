@@ -102,7 +102,8 @@ class Supervisor {
   // the others (re-read every lease/3, and right before one is judged lost).
   void WriteHeartbeat();
   void HeartbeatLoop();
-  void RefreshReplicas(bool force);
+  // True when the records were read now.
+  bool RefreshReplicas(bool force);
   // Whether runs owned by `owner` are someone else's live business (false: ours, or a lost
   // replica's — confirmed by a fresh read).
   bool OwnedByLiveOther(const std::string& owner);
@@ -141,9 +142,10 @@ class Supervisor {
   std::optional<int> AllocateUid(const std::string& run_id);
   void ReleaseUid(const std::string& run_id);
   void RefreshBlocked(const Run& run);
-  std::set<std::string> orphan_suspects_;  // loop thread only
-  MonoTime next_sweep_{};                  // loop thread only
-  MonoTime next_replicas_refresh_{};       // loop thread only
+  std::set<std::string> orphan_suspects_;       // loop thread only
+  MonoTime next_sweep_{};                       // loop thread only
+  MonoTime next_replicas_refresh_{};            // loop thread only
+  std::optional<MonoTime> last_replicas_read_;  // loop thread only
   std::thread heartbeat_thread_;
   std::mutex hb_mu_;
   std::condition_variable hb_cv_;
