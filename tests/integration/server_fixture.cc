@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -111,9 +113,22 @@ std::string MakeTempDir() {
   return tmpl;
 }
 
+// POSIX reads, not an ifstream: libstdc++'s filebuf throws when read() fails, and a read of
+// /proc/<pid>/environ fails with ESRCH when the process exits meanwhile. What was read so far
+// is returned; a file that cannot be opened reads as "".
 std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
+  std::string out;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 std::string Str(const json::object& o, std::string_view key) {
@@ -148,10 +163,8 @@ void KillRunsUnder(const std::string& data_dir) {
   while (dirent* e = readdir(proc)) {
     pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
     if (pid <= 1 || pid == getpid()) continue;
-    std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(cmd)), {});
-    std::ifstream env("/proc/" + std::to_string(pid) + "/environ");
-    std::string environ((std::istreambuf_iterator<char>(env)), {});
+    std::string cmdline = ReadAll("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string environ = ReadAll("/proc/" + std::to_string(pid) + "/environ");
     bool shim = cmdline.find("shim") != std::string::npos &&
                 cmdline.find(data_dir) != std::string::npos;
     bool agent = environ.find("OUTPOST_RUN_ID=") != std::string::npos &&
