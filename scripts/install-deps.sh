@@ -9,6 +9,8 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git curl jq
       libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
       libgtest-dev libgmock-dev bubblewrap util-linux procps)
 case "$what" in
+  # Debian's chromium for the dashboard's headless test (tests/web, driven by playwright-core).
+  test) pkgs+=(chromium) ;;
   bench) pkgs+=(libbenchmark-dev wrk hyperfine) ;;
 esac
 

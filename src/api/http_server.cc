@@ -69,6 +69,8 @@ BeastResponse ToBeast(Response r, unsigned version, bool keep_alive, bool head) 
     res.body().clear();
     res.content_length(size);
   }
+  // A 304 must not claim a length other than the 200's (RFC 9110 §8.6): it sends none.
+  if (r.status == 304) res.erase(http::field::content_length);
   return res;
 }
 

@@ -13,6 +13,7 @@
 #include "common/time_util.h"
 #include "core/run_service.h"
 #include "store/run_json.h"
+#include "web/web_routes.h"
 
 namespace outpost::api {
 namespace json = boost::json;
@@ -115,21 +116,14 @@ Routes::Body Routes::ParseObjectBody(const Request& req, bool optional) const {
   return out;
 }
 
+// Browsers get the dashboard (web/), every other client the JSON banner.
 Response Routes::Banner(const Request& req, const PathParams&) {
-  if (PrefersHtml(req.headers.Get("Accept"))) {
-    Response r;
-    r.content_type = "text/html; charset=utf-8";
-    r.body =
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Outpost</title></head>"
-        "<body><h1>Outpost control plane</h1><p>Version " OUTPOST_VERSION
-        " &mdash; operational.</p><p>API: <a href=\"/runs\">/runs</a>, "
-        "<a href=\"/health\">/health</a>, <a href=\"/health/fleet\">/health/fleet</a>.</p>"
-        "</body></html>\n";
-    return r;
-  }
-  return JsonResponse(200, json::object{{"service", "outpost-control-plane"},
-                                        {"version", OUTPOST_VERSION},
-                                        {"status", "operational"}});
+  if (PrefersHtml(req.headers.Get("Accept"))) return web::AppShell(req);
+  Response r = JsonResponse(200, json::object{{"service", "outpost-control-plane"},
+                                              {"version", OUTPOST_VERSION},
+                                              {"status", "operational"}});
+  r.headers.Set("Vary", "Accept");
+  return r;
 }
 
 Response Routes::Dispatch(const Request& req, const PathParams&) {

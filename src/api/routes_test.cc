@@ -342,7 +342,17 @@ TEST_F(RoutesTest, RootIsJsonBannerOrHtmlForBrowsers) {
   RawResponse html = Call("GET", "/", "Accept: text/html,application/xhtml+xml,*/*;q=0.8\r\n");
   EXPECT_EQ(html.status, 200);
   EXPECT_EQ(html.headers.Get("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_NE(html.body.find("<html"), std::string::npos);
+  // The dashboard's shell (web/), with its security headers; one URL, two representations.
+  EXPECT_NE(html.body.find("<script type=\"module\" src=\"/ui/js/app.js\"></script>"),
+            std::string::npos);
+  EXPECT_EQ(html.headers.Get("X-Content-Type-Options"), "nosniff");
+  EXPECT_NE(html.headers.Get("Content-Security-Policy").value_or("").find("default-src 'self'"),
+            std::string::npos);
+  EXPECT_EQ(html.headers.Get("Vary"), "Accept");
+  EXPECT_EQ(json_banner.headers.Get("Vary"), "Accept");
+  RawResponse explicit_json = Call("GET", "/", "Accept: application/json\r\n");
+  EXPECT_EQ(explicit_json.headers.Get("Content-Type"), "application/json");
+  EXPECT_EQ(explicit_json.Json().at("service"), "outpost-control-plane");
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 #include "secrets/secret_store.h"
 #include "store/dynamodb/dynamodb_run_store.h"
 #include "store/sqlite/sqlite_run_store.h"
+#include "web/web_routes.h"
 
 namespace outpost::app {
 namespace {
@@ -261,6 +262,7 @@ int Serve(const Options& opts_in) {
 
   api::Router router;
   api::RegisterRoutes(router, service, clock);
+  web::RegisterWebRoutes(router, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);

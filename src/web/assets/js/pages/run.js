@@ -1,0 +1,258 @@
+// #/runs/<id> — one run: status, phase and reason; the phase timeline; the live output from
+// GET /runs/{id}/events (resumed with Last-Event-ID after a drop); changes and the diff; usage
+// and cost; the artifacts with their expiring links; a cancel button.
+
+import { api } from '../api.js';
+import { confirmDialog } from '../confirm.js';
+import { h, replace, safeUrl } from '../dom.js';
+import { fmtBytes, fmtCost, fmtDuration, fmtInt, fmtTime, TERMINAL } from '../format.js';
+import { OutputView } from '../output.js';
+import { every } from '../poll.js';
+import { followEvents } from '../sse.js';
+import { phaseSegments, renderTimeline } from '../timeline.js';
+import { dl, errorBox, section, statusBadge } from '../widgets.js';
+import { artifactsView, changesView, downloadFullLog } from './run_results.js';
+
+const MAX_DOM_LINES = 5000;
+
+function decodeOutput(ev) {
+  if (ev.encoding !== 'base64') return ev.data || '';
+  const bytes = Uint8Array.from(atob(ev.data || ''), (c) => c.charCodeAt(0));
+  return new TextDecoder('utf-8').decode(bytes);  // invalid sequences become U+FFFD
+}
+
+function truncatedText(ev) {
+  if (ev.agentEventsDropped !== undefined) return `${fmtInt(ev.agentEventsDropped)} agent events were dropped (over the event budget).`;
+  if (ev.droppedBytes === 0) return `${ev.stream}: nothing dropped; its last ${fmtBytes(ev.tailBytes)} (after the cap) follow.`;
+  if (ev.droppedBytes !== undefined) return `${ev.stream}: ${fmtBytes(ev.droppedBytes)} of output dropped here; the last ${fmtBytes(ev.tailBytes)} follow.`;
+  return `${ev.stream || 'output'} reached the output cap (${fmtBytes(ev.limit)}): ${ev.message || 'the middle is dropped, the tail is kept'}.`;
+}
+
+class RunPage {
+  constructor(root, id, signal) {
+    this.root = root;
+    this.id = id;
+    this.signal = signal;
+    this.run = null;
+    this.marks = [];
+    this.artifacts = null;
+    this.diffLoaded = false;
+    this.liveUsage = null;
+    this.els = {
+      head: h('div', { class: 'run-head' }),
+      error: h('div'),
+      meta: h('div'),
+      task: h('pre', { class: 'task-text', id: 'run-task' }),
+      timeline: h('div'),
+      state: h('span', { class: 'stream-state', id: 'stream-state' }, 'connecting'),
+      hiddenNote: h('div', { class: 'hidden-note', id: 'output-hidden', hidden: true }),
+      // The truncation notices stay here too: in the log they may scroll out of the kept lines.
+      truncation: h('ul', { class: 'truncation', id: 'output-truncated', hidden: true }),
+      changes: h('div', { id: 'changes' }, h('p', { class: 'muted' }, 'Known when the run ends.')),
+      usage: h('div', { id: 'usage' }),
+      artifacts: h('div', { id: 'artifacts' }, h('p', { class: 'muted' }, 'Stored when the run ends.')),
+    };
+    this.output = new OutputView({ maxLines: MAX_DOM_LINES, onTrim: (n) => this.showHidden(n) });
+    this.output.el.id = 'run-output';
+  }
+
+  layout() {
+    const toggles = ['stdout', 'stderr', 'notice'].map((k) => {
+      const box = h('input', { type: 'checkbox', checked: true, id: `show-${k}` });
+      box.addEventListener('change', () => this.output.el.classList.toggle(`hide-${k}`, !box.checked));
+      return h('label', { class: `toggle ${k}` }, box, k === 'notice' ? 'events' : k);
+    });
+    const download = h('button', { type: 'button', id: 'download-log' }, 'Download full log');
+    download.addEventListener('click', () => downloadFullLog(this.id, download).catch((e) => replace(this.els.error, errorBox(e))));
+    replace(this.root,
+      h('p', h('a', { href: '#/runs' }, '← Runs')),
+      this.els.head, this.els.error,
+      h('div', { class: 'grid2' }, section('Run', this.els.meta), section('Task', this.els.task)),
+      section('Timeline', this.els.timeline),
+      h('section', { class: 'panel' },
+        h('div', { class: 'panel-head' }, h('h2', 'Output'), this.els.state, h('span', { class: 'spacer' }), ...toggles, download),
+        this.els.truncation, this.els.hiddenNote, this.output.el),
+      h('div', { class: 'grid2' }, section('Usage and cost', this.els.usage), section('Artifacts', this.els.artifacts)),
+      section('Changes', this.els.changes));
+  }
+
+  async start() {
+    this.layout();
+    await this.refresh();
+    if (!this.run) return;
+    this.follow();
+    every(5000, async () => { if (!this.terminal()) await this.refresh(); }, this.signal);
+  }
+
+  terminal() {
+    return this.run && TERMINAL.has(this.run.status);
+  }
+
+  async refresh() {
+    try {
+      const { data } = await api(`/runs/${encodeURIComponent(this.id)}`, { signal: this.signal });
+      this.run = data;
+      replace(this.els.error);
+      this.render();
+      if (this.terminal()) this.loadResults();
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      replace(this.els.error, errorBox(e));
+    }
+  }
+
+  scheduleRefresh() {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => this.refresh(), 200);
+  }
+
+  render() {
+    const r = this.run;
+    const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-button', disabled: this.terminal() || !!r.cancelRequestedAt }, r.cancelRequestedAt && !this.terminal() ? 'Cancelling…' : 'Cancel run');
+    cancel.addEventListener('click', () => this.cancel(cancel));
+    replace(this.els.head,
+      h('h1', 'Run ', h('span', { class: 'mono' }, r.runId)),
+      h('div', { class: 'run-status' },
+        h('span', { id: 'run-status' }, statusBadge(r.status)),
+        h('span', { class: 'phase', id: 'run-phase' }, `phase: ${r.phase}`),
+        r.reason ? h('span', { class: 'reason', id: 'run-reason' }, `reason: ${r.reason}`) : null,
+        h('progress', { max: 100, value: r.progress ?? 0, title: `${r.progress ?? 0}%` }),
+        this.terminal() ? null : cancel));
+    replace(this.els.meta, dl([
+      ['Agent', r.agent], ['Model', r.modelId], ['Repo', r.repo], ['Branch', r.branch],
+      ['Created', fmtTime(r.createdAt)], ['Started', fmtTime(r.startedAt)], ['Ended', fmtTime(r.endedAt)],
+      ['Duration', fmtDuration(r.durationMs)], ['Exit code', r.exitCode ?? null],
+      ['Timeout', `${r.timeoutSeconds} s${r.inactivityTimeoutSeconds ? `, ${r.inactivityTimeoutSeconds} s idle` : ''}`],
+      ['Network', r.network?.policy], ['Tags', Object.entries(r.tags || {}).map(([k, v]) => `${k}=${v}`).join(', ') || null],
+      ['Error', r.errorMessage ?? undefined], ['Cancel reason', r.cancelReason ?? undefined],
+      ['Final message', r.finalMessage ?? undefined],
+    ]));
+    this.els.task.textContent = r.task;
+    this.renderTimeline();
+    this.renderUsage();
+  }
+
+  renderTimeline() {
+    if (!this.run) return;
+    const marks = [...this.marks];
+    if (this.terminal() && !marks.some((m) => m.phase === 'done') && this.run.endedAt) {
+      marks.push({ phase: 'done', t: new Date(this.run.endedAt).getTime(), status: this.run.status });
+    }
+    replace(this.els.timeline, renderTimeline(phaseSegments(this.run.createdAt, marks, Date.now())));
+  }
+
+  renderUsage() {
+    const u = this.run.usage || this.liveUsage;
+    if (!u) { replace(this.els.usage, h('p', { class: 'muted' }, 'No usage reported (yet).')); return; }
+    replace(this.els.usage, dl([['Input tokens', fmtInt(u.inputTokens)], ['Output tokens', fmtInt(u.outputTokens)],
+      ['Cost', u.costUsd === undefined ? '—' : fmtCost(u.costUsd)]]));
+  }
+
+  showHidden(n) {
+    const links = (this.artifacts || []).filter((a) => a.name === 'output.log' || a.name === 'stderr.log')
+      .map((a) => [' ', h('a', { href: safeUrl(a.url), target: '_blank', rel: 'noopener noreferrer' }, a.name)]);
+    replace(this.els.hiddenNote, `${fmtInt(n)} earlier lines are not shown (the page keeps the last ${fmtInt(MAX_DOM_LINES)}). The whole output: “Download full log”`,
+      links.length ? [' or', ...links] : '', '.');
+    this.els.hiddenNote.hidden = false;
+  }
+
+  follow() {
+    const stateText = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', ended: 'ended', error: 'stream error' };
+    followEvents(`/runs/${encodeURIComponent(this.id)}/events`, {
+      signal: this.signal,
+      onState: (st, d) => {
+        this.els.state.textContent = stateText[st] + (d.message && st !== 'live' ? ` (${d.message})` : '');
+        this.els.state.dataset.state = st;
+        this.els.state.dataset.lastId = d.lastId || '';
+      },
+      onEvent: (ev) => this.onEvent(ev),
+    });
+    every(1000, async () => { if (!this.terminal()) this.renderTimeline(); }, this.signal);
+  }
+
+  onEvent({ event, json }) {
+    const ev = json || {};
+    const ts = new Date(ev.ts).getTime();
+    switch (event) {
+      case 'output': this.output.append(ev.stream, decodeOutput(ev)); break;
+      case 'truncated':
+        this.output.notice('truncated', truncatedText(ev));
+        this.els.truncation.append(h('li', truncatedText(ev)));
+        this.els.truncation.hidden = false;
+        break;
+      case 'agent_message': this.output.notice('agent', `agent: ${ev.text}`); break;
+      case 'tool_call': this.output.notice('tool', `tool call: ${ev.text}`); break;
+      case 'tool_result': this.output.notice(ev.isError ? 'tool error' : 'tool', `tool result: ${ev.text}`); break;
+      case 'error': this.output.notice('error', `error: ${ev.message}`); break;
+      case 'usage':
+        this.liveUsage = { inputTokens: ev.inputTokens, outputTokens: ev.outputTokens };
+        if (this.run && !this.run.usage) this.renderUsage();
+        break;
+      case 'artifact': this.output.notice('artifact', `artifact: ${ev.name} (${fmtBytes(ev.sizeBytes)})`); break;
+      case 'status':
+      case 'phase':
+        if (ev.phase) this.marks.push({ phase: ev.phase, t: ts, status: ev.status });
+        if (event === 'status' && TERMINAL.has(ev.status)) {
+          this.output.notice('status', `${ev.status}${ev.reason ? ` (${ev.reason})` : ''}${ev.exitCode !== undefined && ev.exitCode !== null ? `, exit code ${ev.exitCode}` : ''}${ev.message ? `: ${ev.message}` : ''}`);
+        }
+        this.renderTimeline();
+        this.scheduleRefresh();
+        break;
+      case 'end':
+        this.output.flush();
+        this.scheduleRefresh();
+        break;
+      default: break;
+    }
+  }
+
+  async cancel(button) {
+    const { ok, reason } = await confirmDialog({
+      title: 'Cancel this run?',
+      message: `Run ${this.id} (${this.run.agent}) will be stopped: its whole process tree is killed and it ends as CANCELLED.`,
+      ok: 'Cancel run', cancel: 'Keep running', reason: true,
+    });
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      await api(`/runs/${encodeURIComponent(this.id)}/cancel`, { method: 'POST', body: reason ? { reason } : {} });
+      button.textContent = 'Cancelling…';
+      this.scheduleRefresh();
+    } catch (e) {
+      button.disabled = false;
+      replace(this.els.error, errorBox(e));
+    }
+  }
+
+  // After the end: artifacts (their upload may lag the terminal status a little) and changes.
+  async loadResults() {
+    if (this.resultsLoading) return;
+    this.resultsLoading = true;
+    for (let attempt = 0; attempt < 15 && !this.signal.aborted; attempt++) {
+      try {
+        const { data } = await api(`/runs/${encodeURIComponent(this.id)}/artifacts`, { signal: this.signal });
+        this.artifacts = data.artifacts || [];
+        this.renderArtifacts(data);
+        if (data.artifactsStatus !== 'pending') break;
+      } catch (e) {
+        if (e.name === 'AbortError') return;
+        replace(this.els.artifacts, errorBox(e));
+      }
+      await new Promise((r) => setTimeout(r, 1000 + attempt * 500));
+    }
+    this.renderChanges();
+    if (this.output.hidden) this.showHidden(this.output.hidden);
+  }
+
+  renderArtifacts(data) {
+    replace(this.els.artifacts, artifactsView(data, () => { this.resultsLoading = false; this.loadResults(); }));
+  }
+
+  renderChanges() {
+    replace(this.els.changes, changesView(this.run?.changes, this.artifacts || [], this.signal));
+  }
+}
+
+export async function renderRun(root, { params, signal }) {
+  await new RunPage(root, params.id, signal).start();
+}

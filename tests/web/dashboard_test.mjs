@@ -1,0 +1,543 @@
+// The dashboard end to end: a real `outpost serve` (port 0, temp data dir, process runner) and
+// Debian's chromium, headless, driven by playwright-core (pinned in package.json; it downloads no
+// browser). Every step waits for a condition with a deadline; nothing sleeps and hopes.
+//
+//   dispatch form   a bad field shows the server's own message beside it and creates nothing;
+//                   a shell task printing lines over seconds is dispatched from the form
+//   run page        its lines (stdout and stderr apart) appear while the run is still RUNNING,
+//                   then COMPLETED, the timeline and the artifacts; a long run is cancelled with
+//                   the button (after a "keep running" that changes nothing) and shows CANCELLED
+//   repository      changes, diff stat and the diff.patch artifact rendered (as text), usage
+//   resume          the server is stopped and restarted mid-run: the page reconnects with
+//                   Last-Event-ID and shows every line exactly once
+//   100k lines      rendered with the DOM capped, the rest counted; output over the server's
+//                   cap shows its `truncated` notice
+//   escaping        task text and output with markup stay text
+//   runs list       newest first, filters, a server error for a bad filter, cursor paging, a run
+//                   dispatched elsewhere appears by the live refresh
+//   fleet           per-agent capacity; /health/slo drawn from a contract-shaped fixture and
+//                   "SLO history unavailable" on a 404 (the page never depends on the route)
+//   auth            a stand-in answers 401 until the right key is entered in the prompt; the key
+//                   goes only into the Authorization header; "sign out" clears it
+// Screenshots go to OUT_DIR (runs list, run page, fleet, dispatch form, key prompt).
+//
+// Usage: node dashboard_test.mjs OUTPOST_BIN OUT_DIR. Exit 0 pass, 1 fail, 77 skipped (no
+// chromium or no node_modules — loudly: install-deps.sh installs both).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { LONG, OutpostServer, processesOf, waitFor } from './harness.mjs';
+
+const [OUTPOST_BIN, OUT_DIR] = process.argv.slice(2);
+if (!OUTPOST_BIN || !OUT_DIR) {
+  console.error('usage: node dashboard_test.mjs OUTPOST_BIN OUT_DIR');
+  process.exit(2);
+}
+const CHROMIUM = process.env.OUTPOST_CHROMIUM || '/usr/bin/chromium';
+const SKIP = 77;
+
+function skip(why) {
+  console.error(`\n*** SKIPPED: dashboard_test: ${why}\n*** run scripts/install-deps.sh test\n`);
+  process.exit(SKIP);
+}
+if (!fs.existsSync(CHROMIUM)) skip(`no chromium at ${CHROMIUM}`);
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  skip(`playwright-core is not installed (${e.message.split('\n')[0]})`);
+}
+
+fs.mkdirSync(OUT_DIR, { recursive: true });
+for (const f of fs.readdirSync(OUT_DIR)) if (f.endsWith('.png')) fs.rmSync(path.join(OUT_DIR, f));
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-dashboard-'));
+const OUTPUT_CAP = 1 << 20;  // the server's output cap: the 100k-line run (589 kB) stays under it
+const t0 = Date.now();
+const timings = [];
+const server = new OutpostServer({
+  bin: OUTPOST_BIN,
+  dataDir: path.join(WORK, 'data'),
+  logFd: fs.openSync(path.join(OUT_DIR, 'server.log'), 'w'),
+  env: { OUTPOST_LOG_LEVEL: 'info', OUTPOST_ALLOW_LOCAL_REPOS: '1', OUTPOST_CANCEL_GRACE_SECONDS: '1',
+    OUTPOST_MAX_OUTPUT_BYTES: String(OUTPUT_CAP) },
+});
+const runIds = server.runIds;
+const call = (...args) => server.call(...args);
+const dispatchApi = (body) => server.dispatch(body);
+const runOf = (id) => server.run(id);
+
+// ---- the browser ---------------------------------------------------------------------------
+
+const problems = [];  // uncaught errors and CSP violations in the page
+let context;
+let page;
+
+async function launch() {
+  context = await chromium.launchPersistentContext(path.join(WORK, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--no-first-run', '--disable-sync'],
+    viewport: { width: 1280, height: 860 },
+    locale: 'en-US',
+    timeout: LONG,
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(LONG);
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // A 4xx answer the page handles (e.g. the 404 of /health/slo) is logged by Chromium too.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+}
+
+async function shot(name, fullPage = false) {
+  await page.screenshot({ path: path.join(OUT_DIR, `${name}.png`), fullPage });
+}
+
+const lineTexts = (cls) => page.$$eval(`#run-output .line.${cls}`, (els) => els.map((e) => e.textContent));
+const statusShown = () => page.getAttribute('#run-status .badge', 'data-status');
+
+async function waitStatus(status, timeout = LONG) {
+  await page.waitForSelector(`#run-status .badge[data-status="${status}"]`, { timeout });
+}
+
+function runIdFromUrl() {
+  const m = /#\/runs\/([0-9A-Z]{26})$/.exec(page.url());
+  assert.ok(m, `not on a run page: ${page.url()}`);
+  runIds.add(m[1]);
+  return m[1];
+}
+
+// ---- the steps -----------------------------------------------------------------------------
+
+async function step(name, fn) {
+  const start = Date.now();
+  process.stdout.write(`[ RUN  ] ${name}\n`);
+  await fn();
+  const ms = Date.now() - start;
+  timings.push([name, ms]);
+  process.stdout.write(`[  OK  ] ${name} (${ms} ms)\n`);
+}
+
+async function dispatchFormRejectsBadInput() {
+  await page.goto(`${server.base}/#/dispatch`);
+  await page.waitForSelector('#f-agent option[value="shell"]', { state: 'attached' });
+  await page.selectOption('#f-agent', 'shell');
+  await page.fill('#f-task', 'echo never');
+  await page.fill('#f-timeoutSeconds', '999999');
+  await page.fill('#f-inactivityTimeoutSeconds', 'soon');
+  await page.click('#dispatch-submit');
+  await page.waitForSelector('#err-timeoutSeconds:not(:empty)');
+  // What the page shows is the server's own message for the same body.
+  const direct = await call('POST', '/dispatch', { agent: 'shell', task: 'echo never', timeoutSeconds: 999999, inactivityTimeoutSeconds: 'soon' });
+  assert.equal(direct.status, 400);
+  assert.equal(direct.json.error.code, 'VALIDATION_ERROR');
+  const msg = (p) => direct.json.error.details.errors.filter((e) => e.path === p).map((e) => e.message).join('; ');
+  assert.ok(msg('timeoutSeconds') && msg('inactivityTimeoutSeconds'), JSON.stringify(direct.json));
+  assert.equal(await page.textContent('#err-timeoutSeconds'), msg('timeoutSeconds'));
+  assert.equal(await page.textContent('#err-inactivityTimeoutSeconds'), msg('inactivityTimeoutSeconds'));
+  assert.equal(await page.getAttribute('[data-field="timeoutSeconds"]', 'class'), 'field invalid');
+  assert.equal(await page.textContent('#err-task'), '');
+  assert.match(await page.textContent('#dispatch-error'), /VALIDATION_ERROR/);
+  assert.ok(page.url().endsWith('#/dispatch'), 'stayed on the form');
+  const runs = await call('GET', '/runs');
+  assert.equal(runs.json.data.items.length, 0, 'a rejected dispatch created nothing');
+  await shot('dispatch-form');
+}
+
+async function dispatchFromFormAndWatchLive() {
+  await page.fill('#f-timeoutSeconds', '');
+  await page.fill('#f-inactivityTimeoutSeconds', '');
+  await page.fill('#f-task', 'for i in $(seq 1 15); do echo "line-$i"; echo "err-$i" >&2; sleep 0.4; done');
+  await page.click('#dispatch-submit');
+  await page.waitForURL(/#\/runs\/[0-9A-Z]{26}$/);
+  const id = runIdFromUrl();
+  // The second line is on the page while the run is still going: it came live.
+  await page.locator('#run-output .line.stdout', { hasText: /^line-2$/ }).waitFor();
+  const during = await runOf(id);
+  assert.equal(during.status, 'RUNNING', 'line-2 was shown before the run ended');
+  assert.equal(await page.textContent('#stream-state'), 'live');
+  await waitStatus('COMPLETED');
+  await page.waitForSelector('#stream-state[data-state="ended"]');
+  const want = (p) => Array.from({ length: 15 }, (_, i) => `${p}-${i + 1}`);
+  assert.deepEqual(await lineTexts('stdout'), want('line'));
+  assert.deepEqual(await lineTexts('stderr'), want('err'));
+  assert.equal((await runOf(id)).status, 'COMPLETED');
+  // The timeline went through the phases; the artifacts have expiring links.
+  for (const phase of ['queued', 'preparing', 'running', 'done']) {
+    await page.waitForSelector(`#timeline li[data-phase="${phase}"]`);
+  }
+  await page.waitForSelector('#artifacts-body tr[data-artifact="output.log"] a[href*="/files/"]');
+  const href = await page.getAttribute('#artifacts-body tr[data-artifact="output.log"] a', 'href');
+  const log = await (await fetch(href)).text();
+  assert.ok(log.startsWith('line-1\nline-2\n'), 'the output.log link serves the log');
+  assert.match(await page.textContent('#artifacts-body tr[data-artifact="output.log"]'), /expires in (1h 0m|59m)$/);
+  await page.waitForSelector('#no-changes');
+  await shot('run-page', true);
+}
+
+async function cancelWithTheButton() {
+  await page.goto(`${server.base}/#/dispatch`);
+  await page.waitForSelector('#f-agent option[value="shell"]', { state: 'attached' });
+  await page.fill('#f-task', 'echo started; sleep 300');
+  await page.click('#dispatch-submit');
+  await page.waitForURL(/#\/runs\/[0-9A-Z]{26}$/);
+  const id = runIdFromUrl();
+  await page.locator('#run-output .line.stdout', { hasText: /^started$/ }).waitFor();
+  await waitStatus('RUNNING');
+  // "Keep running" cancels nothing.
+  await page.click('#cancel-button');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.click('#confirm-cancel');
+  await page.waitForSelector('#confirm-dialog:not([open])', { state: 'attached' });
+  assert.equal((await runOf(id)).status, 'RUNNING');
+  assert.equal((await runOf(id)).cancelRequestedAt, null);
+  // Confirmed, with a reason: CANCELLED once the process tree is gone.
+  await page.click('#cancel-button');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.fill('#confirm-reason', 'dashboard test');
+  await page.click('#confirm-ok');
+  await waitStatus('CANCELLED');
+  const run = await runOf(id);
+  assert.equal(run.status, 'CANCELLED');
+  assert.equal(run.cancelReason, 'dashboard test');
+  assert.deepEqual(processesOf(id), []);
+  assert.equal(await page.locator('#cancel-button').count(), 0, 'no cancel button on a finished run');
+  await page.waitForSelector('#run-output .notice.status');
+  assert.match(await page.textContent('#run-output .notice.status'), /^CANCELLED/);
+}
+
+// A local repository (the server allows them here): the run's changes, diff stat and diff.
+async function changesAndDiff() {
+  const repo = path.join(WORK, 'origin');
+  const git = (...args) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  fs.mkdirSync(repo);
+  git('init', '-q', '-b', 'trunk');
+  fs.writeFileSync(path.join(repo, 'README.md'), 'hello\n');
+  git('add', 'README.md');
+  git('-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-q', '-m', 'init');
+  const before = git('rev-parse', 'HEAD');
+  await page.goto(`${server.base}/#/dispatch`);
+  await page.waitForSelector('#f-agent option[value="shell"]', { state: 'attached' });
+  await page.fill('#f-task', "echo more >> README.md && printf '%s\\n' '<b id=diff-xss>x</b>' > added.txt");
+  await page.fill('#f-repo', repo);
+  await page.click('#dispatch-submit');
+  await page.waitForURL(/#\/runs\/[0-9A-Z]{26}$/);
+  const id = runIdFromUrl();
+  // Usage as an agent with a model would report it (the shell agent reports none): the real
+  // run object with a usage block, to check how the page shows it.
+  await page.route(`**/runs/${id}`, async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    if (body.data) body.data.usage = { inputTokens: 12345, outputTokens: 678, costUsd: 0.0421 };
+    await route.fulfill({ response: res, json: body });
+  });
+  await waitStatus('COMPLETED');
+  await page.waitForSelector('#diff .dl.add');
+  const run = await runOf(id);
+  assert.equal(run.changes.kind, 'uncommitted');
+  assert.equal(run.changes.beforeSha, before);
+  const changes = await page.textContent('#changes');
+  for (const want of ['uncommitted', before, 'README.md', 'added.txt', '+2 −0']) assert.ok(changes.includes(want), `${want} in ${changes}`);
+  const added = await page.$$eval('#diff .dl.add', (els) => els.map((e) => e.textContent));
+  assert.ok(added.includes('+more'), added.join('|'));
+  assert.ok(added.includes('+<b id=diff-xss>x</b>'), added.join('|'));
+  assert.equal(await page.locator('#diff-xss').count(), 0);
+  assert.ok((await page.$$eval('#diff .dl.file', (els) => els.map((e) => e.textContent))).includes('+++ b/added.txt'));
+  await page.waitForSelector('#artifacts-body tr[data-artifact="diff.patch"]');
+  const usage = await page.textContent('#usage');
+  for (const want of ['12,345', '678', '$0.04']) assert.ok(usage.includes(want), `${want} in ${usage}`);
+  await page.unroute(`**/runs/${id}`);
+}
+
+async function resumeAfterTheServerRestarts(events) {
+  const id = await dispatchApi({ agent: 'shell', task: 'for i in $(seq 1 40); do echo "n-$i"; sleep 0.15; done' });
+  await page.goto(`${server.base}/#/runs/${id}`);
+  await page.locator('#run-output .line.stdout', { hasText: /^n-5$/ }).waitFor();
+  const before = events.length;
+  const address = server.hostPort;
+  await server.stop();
+  await page.waitForSelector('#stream-state[data-state="reconnecting"]');
+  await server.start(address);
+  await waitStatus('COMPLETED');
+  await page.waitForSelector('#stream-state[data-state="ended"]');
+  const want = Array.from({ length: 40 }, (_, i) => `n-${i + 1}`);
+  assert.deepEqual(await lineTexts('stdout'), want, 'every line once, in order, across the drop');
+  const resumed = events.slice(before).filter((r) => r.url.includes(`/runs/${id}/events`) && r.lastEventId);
+  assert.ok(resumed.length >= 1, 'the reconnect sent Last-Event-ID');
+  assert.ok(Number(resumed[resumed.length - 1].lastEventId) >= 5);
+}
+
+async function hundredThousandLines() {
+  // One echo per line: the output arrives as many small events, not a few big chunks.
+  const id = await dispatchApi({ agent: 'shell', task: 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo $i; done', tags: { suite: 'big' } });
+  // Followed live from the start, then replayed whole on a reload.
+  let start = Date.now();
+  await page.goto(`${server.base}/#/runs/${id}`);
+  await page.locator('#run-output .line.stdout', { hasText: /^100000$/ }).waitFor();
+  const liveMs = Date.now() - start;
+  await page.reload();
+  start = Date.now();
+  await page.locator('#run-output .line.stdout', { hasText: /^100000$/ }).waitFor();
+  const renderMs = Date.now() - start;
+  await page.waitForSelector('#stream-state[data-state="ended"]');
+  const events = Number(await page.getAttribute('#stream-state', 'data-last-id'));
+  const lines = await page.locator('#run-output .line').count();
+  assert.ok(lines <= 5000, `the DOM keeps at most 5000 lines, has ${lines}`);
+  assert.ok(lines >= 4000, `and shows the last ones, has ${lines}`);
+  assert.equal(await page.textContent('#run-output .line.stdout >> nth=0'), String(100000 - (await lineTexts('stdout')).length + 1));
+  await page.waitForSelector('#output-hidden:not([hidden])');
+  assert.match(await page.textContent('#output-hidden'), /9\d,\d{3} earlier lines are not shown/);
+  // The page still answers at once.
+  const t = Date.now();
+  await page.evaluate(() => 1);
+  const idleMs = Date.now() - t;
+  timings.push(['  100k lines live: dispatch to last line shown', liveMs], ['  100k lines replayed: reload to last line shown', renderMs],
+    ['  100k lines: evaluate round trip after', idleMs]);
+  console.log(`         100000 lines in ${events} events: live ${liveMs} ms to the last line, replayed ${renderMs} ms, ${lines} DOM lines`);
+}
+
+async function outputOverTheCap() {
+  const id = await dispatchApi({ agent: 'shell', task: 'yes 0123456789012345678901234567890123456789 | head -n 50000; echo last-line' });
+  await page.goto(`${server.base}/#/runs/${id}`);
+  await waitStatus('COMPLETED');
+  await page.locator('#run-output .line.stdout', { hasText: /^last-line$/ }).waitFor();
+  // Listed above the log (in the log itself the 6,000-line tail pushes it out of the kept lines).
+  const stdoutNotice = page.locator('#output-truncated li', { hasText: /^stdout: / });
+  await stdoutNotice.waitFor();
+  const notice = await stdoutNotice.textContent();
+  assert.match(notice, /^stdout: \d+(\.\d)? KiB of output dropped here; the last 256 KiB follow\.$/);
+}
+
+async function markupStaysText() {
+  const task = '<img src=x id=xss-task onerror="window.__xss=1"> & "quotes"';
+  const id = await dispatchApi({ agent: 'shell', task: `printf '%s\\n' '<script>window.__xss=2</script><b id=xss-out>bold</b>' # ${task}` });
+  await page.goto(`${server.base}/#/runs/${id}`);
+  await page.locator('#run-output .line.stdout', { hasText: '<b id=xss-out>' }).waitFor();
+  assert.equal(await page.textContent('#run-output .line.stdout'), '<script>window.__xss=2</script><b id=xss-out>bold</b>');
+  assert.ok((await page.textContent('#run-task')).includes(task));
+  await page.goto(`${server.base}/#/runs`);
+  await page.waitForSelector(`#runs-body tr[data-run-id="${id}"]`);
+  assert.equal(await page.locator('#xss-task, #xss-out, #run-output script').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await waitFor('the markup run to end', async () => (await runOf(id)).status === 'COMPLETED');
+}
+
+async function runsList() {
+  await page.goto(`${server.base}/#/runs`);
+  await page.waitForSelector('#runs-body tr[data-run-id]');
+  const api = await call('GET', '/runs?limit=25');
+  const shown = await page.$$eval('#runs-body tr[data-run-id]', (rows) => rows.map((r) => r.dataset.runId));
+  assert.deepEqual(shown, api.json.data.items.map((r) => r.runId), 'the server\'s order: newest first');
+  assert.equal(shown.length, runIds.size);
+  // Filters go to the server; a bad one shows its error.
+  await page.selectOption('#filter-status', 'CANCELLED');
+  await page.click('#run-filters button[type="submit"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#runs-body tr[data-run-id] .badge')].every((b) => b.dataset.status === 'CANCELLED') && document.querySelectorAll('#runs-body tr[data-run-id]').length === 1);
+  await page.goto(`${server.base}/#/runs?tag=suite:big`);
+  await page.waitForFunction(() => document.querySelectorAll('#runs-body tr[data-run-id]').length === 1);
+  await page.goto(`${server.base}/#/runs?tag=nocolon`);
+  await page.waitForSelector('.error');
+  assert.match(await page.textContent('.error'), /VALIDATION_ERROR.*tag/s);
+  // Cursor paging, two at a time.
+  await page.goto(`${server.base}/#/runs?limit=2`);
+  await page.waitForFunction(() => document.querySelectorAll('#runs-body tr[data-run-id]').length === 2);
+  const page1 = await page.$$eval('#runs-body tr[data-run-id]', (rows) => rows.map((r) => r.dataset.runId));
+  assert.deepEqual(page1, shown.slice(0, 2));
+  await page.click('#page-older');
+  await page.waitForFunction((first) => document.querySelector('#runs-body tr[data-run-id]')?.dataset.runId !== first, page1[0]);
+  assert.deepEqual(await page.$$eval('#runs-body tr[data-run-id]', (rows) => rows.map((r) => r.dataset.runId)), shown.slice(2, 4));
+  await page.click('#page-newer');
+  await page.waitForFunction((first) => document.querySelector('#runs-body tr[data-run-id]')?.dataset.runId === first, page1[0]);
+  // A run dispatched elsewhere shows up by the live refresh, and its status follows.
+  await page.goto(`${server.base}/#/runs`);
+  await page.waitForSelector('#runs-body tr[data-run-id]');
+  const id = await dispatchApi({ agent: 'shell', task: 'sleep 1; echo refreshed', tags: { via: 'api' } });
+  await page.waitForSelector(`#runs-body tr[data-run-id="${id}"]:first-child`, { timeout: LONG });
+  await page.waitForSelector(`#runs-body tr[data-run-id="${id}"] .badge[data-status="COMPLETED"]`, { timeout: LONG });
+  await shot('runs-list');
+}
+
+const SLO_FIXTURE = (() => {
+  const now = Date.now() - (Date.now() % 60000);
+  const series = Array.from({ length: 90 }, (_, i) => {
+    const requests = 40 + Math.round(25 * Math.sin(i / 9)) + (i % 7);
+    const errors = i % 23 === 0 ? 3 : i % 11 === 0 ? 1 : 0;
+    return { t: new Date(now - (89 - i) * 60000).toISOString(), requests, errors, p95LatencyMs: i % 31 === 0 ? null : 120 + 80 * Math.abs(Math.sin(i / 13)) + (i === 60 ? 480 : 0), runsFinished: i % 3, runsSucceeded: i % 3 === 2 ? 1 : i % 3 };
+  });
+  const w = (requests, availability, errorRate, p95, dispatches, rate) => ({ requests, availability, errorRate, p95LatencyMs: p95, dispatches, dispatchSuccessRate: rate });
+  return {
+    success: true,
+    data: {
+      windows: { '1h': w(2600, 99.85, 0.15, 210, 60, 96.7), '6h': w(4100, 99.93, 0.07, 190, 90, 94.4), '12h': w(4100, 99.93, 0.07, 190, 90, 94.4), '24h': w(4100, 99.93, 0.07, 190, 90, 94.4) },
+      series, bucketSeconds: 60,
+      targets: { availability: 99.9, dispatchSuccessRate: 95, p95LatencyMs: 500, errorRate: 5 },
+    },
+    meta: { requestId: 'fixture', timestamp: new Date().toISOString() },
+  };
+})();
+
+async function fleet() {
+  await page.goto(`${server.base}/#/fleet`);
+  await page.waitForSelector('#fleet-agents tr[data-agent="shell"]');
+  const fleetApi = await (await fetch(`${server.base}/health/fleet`)).json();
+  const shell = fleetApi.agents.find((a) => a.agent === 'shell');
+  const row = await page.textContent('#fleet-agents tr[data-agent="shell"]');
+  assert.ok(row.includes(`${shell.active}/${shell.maxConcurrent}`), row);
+  assert.ok(row.includes(`${shell.successRate}%`), row);
+  // Whatever the server has (the route is another area's), the page renders something sane.
+  await page.waitForSelector('#slo-unavailable, #slo-table');
+  // The contract's shape, drawn: the four windows against the targets and four charts.
+  await page.route('**/health/slo', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(SLO_FIXTURE) }));
+  await page.reload();
+  await page.waitForSelector('#slo-table');
+  assert.deepEqual(await page.$$eval('#slo-table tbody tr', (rows) => rows.map((r) => r.dataset.window)), ['1h', '6h', '12h', '24h']);
+  assert.equal(await page.getAttribute('#slo-table tr[data-window="1h"] td:nth-of-type(2)', 'class'), 'bad', '99.85% is under the 99.9% target');
+  assert.equal(await page.getAttribute('#slo-table tr[data-window="6h"] td:nth-of-type(2)', 'class'), 'ok');
+  assert.equal(await page.locator('#slo-charts svg.chart').count(), 4);
+  assert.ok(await page.locator('#chart-latency line.target').count() === 1);
+  assert.ok(await page.locator('#chart-requests polyline.series').count() >= 2);
+  // p95 has null buckets: its line is broken there, not drawn through zero.
+  assert.ok(await page.locator('#chart-latency polyline.series').count() >= 3);
+  await shot('fleet', true);
+  await page.unroute('**/health/slo');
+  await page.route('**/health/slo', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'no route', details: {} }, meta: {} }) }));
+  await page.reload();
+  await page.waitForSelector('#slo-unavailable');
+  assert.match(await page.textContent('#slo-unavailable'), /SLO history unavailable/);
+  await page.waitForSelector('#fleet-agents tr[data-agent="shell"]');
+  await page.unroute('**/health/slo');
+}
+
+async function authPrompt(requests) {
+  const KEY = 'test-key-0123456789';
+  const isApi = (url) => /^\/(runs|dispatch|health|artifacts)(\/|$)/.test(new URL(url).pathname);
+  // A stand-in for the server's authentication (another area builds the real one): 401 in the
+  // contract's envelope unless the right key comes as a bearer token.
+  await page.route((url) => isApi(url.href), async (route, req) => {
+    if ((await req.allHeaders()).authorization === `Bearer ${KEY}`) return route.continue();
+    return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'AUTHENTICATION_ERROR', message: 'a valid API key is required', details: {} }, meta: {} }) });
+  });
+  const before = requests.length;
+  await page.goto(`${server.base}/#/runs`);
+  await page.waitForSelector('#key-dialog[open]');
+  assert.match(await page.textContent('#key-message'), /needs an API key/);
+  await page.fill('#key-input', 'wrong-key');
+  await page.click('#key-ok');
+  await page.waitForFunction(() => document.querySelector('#key-dialog').open && /refused/.test(document.querySelector('#key-message').textContent));
+  await shot('key-prompt');
+  await page.fill('#key-input', KEY);
+  await page.click('#key-ok');
+  await page.waitForSelector('#runs-body tr[data-run-id]');
+  assert.equal(await page.evaluate(() => localStorage.getItem('outpost.apiKey')), KEY);
+  await page.waitForSelector('#sign-out');
+  const sent = requests.slice(before).filter((r) => isApi(r.url));
+  assert.ok(sent.some((r) => r.authorization === `Bearer ${KEY}`), 'the key goes as a bearer token');
+  assert.ok(requests.every((r) => !r.url.includes(KEY) && !r.url.includes('wrong-key')), 'never in a URL');
+  // A run page's event stream carries the key too.
+  const id = [...runIds][0];
+  await page.goto(`${server.base}/#/runs/${id}`);
+  await page.waitForSelector('#stream-state[data-state="ended"]');
+  assert.ok(requests.slice(before).some((r) => r.url.endsWith(`/runs/${id}/events`) && r.authorization === `Bearer ${KEY}`));
+  // Sign out: the key is gone and the next call asks again; dismissing shows the error.
+  await page.click('#sign-out');
+  assert.equal(await page.evaluate(() => localStorage.getItem('outpost.apiKey')), null);
+  await page.waitForSelector('#key-dialog[open]');
+  await page.click('#key-cancel');
+  await page.waitForSelector('.error');
+  assert.match(await page.textContent('.error'), /AUTHENTICATION_ERROR/);
+  await page.unrouteAll({ behavior: 'wait' });
+}
+
+// The page's own modules in the page, on inputs the server rarely produces: SSE split at every
+// awkward place (CR LF across chunks, comments, retry, no space after the colon), and output
+// lines continued across chunks and streams, capped.
+async function moduleEdgeCases() {
+  await page.goto(`${server.base}/#/runs`);
+  const r = await page.evaluate(async () => {
+    const { SseParser } = await import('/ui/js/sse.js');
+    const { OutputView } = await import('/ui/js/output.js');
+    const got = [];
+    const p = new SseParser((e) => got.push(e));
+    for (const chunk of ['retry: 250\r', '\nid: 1\r', '\ndata: a\r\n', 'data: b\r\n\r', '\n: heartbeat\n\n',
+      'id: 2\nevent: output\ndata:{"x":1}\n\n', 'id: 3\nevent: end\nda', 'ta: {}\r\r', 'data: orphan']) p.push(chunk);
+    const v = new OutputView({ maxLines: 3 });
+    v.append('stdout', 'par');
+    v.append('stdout', 'tial\nnext');
+    v.append('stderr', 'e1\n');
+    v.flush();
+    const first = [...v.el.children].map((e) => `${e.className}|${e.textContent}`);
+    v.append('stdout', ' more\n');
+    v.append('stdout', 'x\ny\n');
+    v.flush();
+    const second = [...v.el.children].map((e) => `${e.className}|${e.textContent}`);
+    return { got, retry: p.retry, first, second, hidden: v.hidden, total: v.total };
+  });
+  assert.deepEqual(r.got, [
+    { id: '1', event: 'message', data: 'a\nb' },
+    { id: '2', event: 'output', data: '{"x":1}' },
+    { id: '3', event: 'end', data: '{}' },
+  ]);
+  assert.equal(r.retry, 250);
+  assert.deepEqual(r.first, ['line stdout|partial', 'line stdout|next', 'line stderr|e1']);
+  assert.deepEqual(r.second, ['line stderr|e1', 'line stdout|x', 'line stdout|y']);
+  assert.equal(r.hidden, 2);  // "partial" and "next more" left the DOM, counted
+  assert.equal(r.total, 5);
+}
+
+async function staticAssets() {
+  // The shell for browsers, the banner for JSON clients, the assets with their validators.
+  const html = await fetch(`${server.base}/`, { headers: { Accept: 'text/html' } });
+  assert.equal(html.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.match(html.headers.get('content-security-policy'), /^default-src 'self'/);
+  const banner = await (await fetch(`${server.base}/`, { headers: { Accept: 'application/json' } })).json();
+  assert.equal(banner.service, 'outpost-control-plane');
+  const js = await fetch(`${server.base}/ui/js/app.js`);
+  assert.equal(js.status, 200);
+  assert.equal(js.headers.get('x-content-type-options'), 'nosniff');
+  const again = await fetch(`${server.base}/ui/js/app.js`, { headers: { 'If-None-Match': js.headers.get('etag') } });
+  assert.equal(again.status, 304);
+}
+
+// ---- main ----------------------------------------------------------------------------------
+
+let failed = false;
+try {
+  await server.start();
+  await launch();
+  const requests = [];
+  page.on('request', (r) => {
+    const hd = r.headers();
+    requests.push({ url: r.url(), authorization: hd.authorization, lastEventId: hd['last-event-id'] });
+  });
+  await step('static assets and the banner', staticAssets);
+  await step('the SSE parser and the output view on edge cases', moduleEdgeCases);
+  await step('dispatch form shows the server\'s field errors', dispatchFormRejectsBadInput);
+  await step('dispatch from the form, output arrives live, COMPLETED', dispatchFromFormAndWatchLive);
+  await step('cancel with the button: CANCELLED', cancelWithTheButton);
+  await step('changes, diff and usage of a run on a repository', changesAndDiff);
+  await step('a server restart mid-run: resumed with Last-Event-ID', () => resumeAfterTheServerRestarts(requests));
+  await step('100k lines of output', hundredThousandLines);
+  await step('output over the cap: the truncated notice', outputOverTheCap);
+  await step('markup in task and output stays text', markupStaysText);
+  await step('runs list: order, filters, paging, live refresh', runsList);
+  await step('fleet and SLOs', fleet);
+  await step('API key prompt, retry and sign out (stand-in 401)', () => authPrompt(requests));
+  assert.deepEqual(problems, [], 'no page errors or CSP violations');
+} catch (e) {
+  failed = true;
+  console.error(`[ FAIL ] ${e.stack || e}`);
+  if (problems.length) console.error(`page problems:\n  ${problems.join('\n  ')}`);
+  if (page) await page.screenshot({ path: path.join(OUT_DIR, 'failure.png') }).catch(() => {});
+} finally {
+  if (context) await context.close().catch(() => {});
+  await server.cleanUp();
+  fs.rmSync(WORK, { recursive: true, force: true });
+}
+console.log(`\ndashboard_test: ${failed ? 'FAILED' : 'passed'} in ${Date.now() - t0} ms; screenshots in ${OUT_DIR}`);
+for (const [name, ms] of timings) console.log(`  ${String(ms).padStart(6)} ms  ${name}`);
+process.exit(failed ? 1 : 0);
