@@ -433,6 +433,10 @@ std::vector<RollbackFinding> Monitor::Record(MonitorSample sample, std::ostream&
   }
   std::vector<Interval> intervals = Intervals(samples_, opts_.interval);
   out << FormatMonitoringTable(intervals, now);
+  if (samples_.size() == 1) {
+    out << "(first sample: the server's counters start here; the table fills from the next "
+           "sample on)\n";
+  }
   std::vector<RollbackFinding> findings = EvaluateRollback(intervals);
   for (const RollbackFinding& f : findings) {
     out << f.message << "\n";

@@ -57,6 +57,15 @@ std::string ErrorOf(const ProbeResult& p) {
   if (auto* m = e->as_object().if_contains("message"); m && m->is_string()) {
     out += (out.empty() ? "" : ": ") + std::string(m->get_string());
   }
+  // The first bad field says most ("agent: claude is not available: …").
+  const json::value* details = e->as_object().if_contains("details");
+  const json::value* errors =
+      details && details->is_object() ? details->as_object().if_contains("errors") : nullptr;
+  if (errors && errors->is_array() && !errors->as_array().empty() &&
+      errors->as_array()[0].is_object()) {
+    const json::object& first = errors->as_array()[0].as_object();
+    out += " - " + StringField(first, "path") + ": " + StringField(first, "message");
+  }
   return out;
 }
 
@@ -333,7 +342,7 @@ json::object ValidateReportToJson(const ValidateReport& r) {
       checks.push_back(json::object{{"check", c.name},
                                     {"passed", c.passed},
                                     {"observed", c.observed},
-                                    {"ms", std::round(c.ms)}});
+                                    {"ms", std::llround(c.ms)}});
     }
     steps.push_back(
         json::object{{"step", s.id}, {"title", s.title}, {"checks", std::move(checks)}});
@@ -344,7 +353,7 @@ json::object ValidateReportToJson(const ValidateReport& r) {
           {"agent", r.agent},
           {"passed", r.passed},
           {"reachable", r.reachable},
-          {"totalMs", std::round(r.total_ms)},
+          {"totalMs", std::llround(r.total_ms)},
           {"steps", std::move(steps)},
           {"runs", std::move(runs)}};
 }
