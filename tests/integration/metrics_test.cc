@@ -72,6 +72,12 @@ class MetricsTest : public ::testing::Test {
 TEST_F(MetricsTest, SeriesMoveAsRunsHappen) {
   server_ = ServerProcess::Start(
       dir_, {{"OUTPOST_RUNNER", "process"}, {"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
+  // Without --enable-fault-injection the switch does not exist.
+  EXPECT_EQ(Http(server_->address(), "PUT", "/admin/faults", R"({"errorRate":1})",
+                 {{"Content-Type", "application/json"}})
+                .status,
+            404);
+  EXPECT_EQ(server_->Get("/admin/faults").status, 404);
   ParsedText before = Scrape(*server_);
 
   std::string ok1 = server_->Dispatch(Shell("true"));
