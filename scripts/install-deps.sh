@@ -40,3 +40,20 @@ if [ "$what" = test ] && command -v npm >/dev/null 2>&1; then
     touch "$root/node_modules"
   fi
 fi
+
+# promtool (from Debian's prometheus package) checks the /metrics exposition in
+# tests/integration/metrics_test.cc. Only the one binary is unpacked into build/tools: installing
+# the package would also install and start a Prometheus server.
+if [ "$what" = test ]; then
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  if [ ! -x "$root/build/tools/promtool" ]; then
+    echo "unpacking promtool into $root/build/tools"
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 ||
+                    { apt-get update -qq >/dev/null && apt-get download prometheus >/dev/null; }; } &&
+     dpkg-deb -x prometheus_*.deb unpacked &&
+     mkdir -p "$root/build/tools" && cp unpacked/usr/bin/promtool "$root/build/tools/promtool") ||
+      echo "promtool unavailable: the metrics format check will be skipped"
+    rm -rf "$tmp"
+  fi
+fi

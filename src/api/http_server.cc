@@ -264,6 +264,7 @@ asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
     bool keep_alive = raw.keep_alive();
     Request req = ToRequest(std::move(raw));
     Response res = HandleRequest(server_.router(), req, server_.clock());
+    if (res.drop_connection) co_return false;  // an injected fault: no answer at all
     if (res.stream) {  // the connection ends with the stream
       spdlog::debug("{} {} {} stream {}", req.method, req.target.substr(0, req.target.find('?')),
                     res.status, req.request_id);

@@ -77,6 +77,8 @@ struct Response {
   // When set, the body (`body` is ignored): sent as it is produced, without Content-Length, on
   // a connection that closes at its end. A server shutdown ends it early.
   std::shared_ptr<BodyStream> stream;
+  // Fault injection only (api/fault_injection.h): close the connection without answering.
+  bool drop_connection = false;
 };
 
 }  // namespace outpost::api

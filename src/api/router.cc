@@ -47,7 +47,8 @@ void Router::Add(std::string method, std::string_view pattern, Handler handler) 
       throw std::invalid_argument("a {name...} segment must be last: " + std::string(pattern));
     }
   }
-  routes_.push_back({std::move(method), std::move(segments), std::move(handler)});
+  routes_.push_back(
+      {std::move(method), std::string(pattern), std::move(segments), std::move(handler)});
 }
 
 bool Router::MatchPath(const Route& route, const std::vector<std::string>& segments,
@@ -86,10 +87,12 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
     if (route.method == method || (method == "HEAD" && route.method == "GET")) {
       m.kind = Match::Kind::kFound;
       m.handler = &route.handler;
+      m.pattern = route.pattern;
       m.params = std::move(params);
       m.allowed.clear();
       return m;
     }
+    if (m.kind != Match::Kind::kMethodNotAllowed) m.pattern = route.pattern;
     m.kind = Match::Kind::kMethodNotAllowed;
     m.allowed.push_back(route.method);
     if (route.method == "GET") m.allowed.push_back("HEAD");
@@ -134,8 +137,7 @@ Status ParseTarget(std::string_view target, std::string* path, QueryParams* quer
 
 namespace {
 
-Response RouteRequest(const Router& router, const Request& req, const Meta& meta) {
-  Router::Match m = router.Find(req.method, req.path);
+Response RouteRequest(const Router::Match& m, const Request& req, const Meta& meta) {
   switch (m.kind) {
     case Router::Match::Kind::kNotFound:
       return ErrorWithCode(404, "NOT_FOUND", "Endpoint not found: " + req.method + " " + req.path,
@@ -167,16 +169,38 @@ Response RouteRequest(const Router& router, const Request& req, const Meta& meta
 
 }  // namespace
 
+std::optional<Response> RequestHook::Before(const Request&, std::string_view) {
+  return std::nullopt;
+}
+
+void RequestHook::After(const Request&, std::string_view, const Response&,
+                        std::chrono::nanoseconds) {}
+
 Response HandleRequest(const Router& router, Request& req, const Clock& clock) {
+  const MonoTime start = clock.Mono();
   Response r;
+  std::string_view route = kUnmatchedRoute;
   Status parsed = ParseTarget(req.target, &req.path, &req.query);
-  if (!parsed.ok()) {
-    req.path = req.target.substr(0, req.target.find('?'));
+  if (!parsed.ok()) req.path = req.target.substr(0, req.target.find('?'));
+  Router::Match m;
+  if (parsed.ok()) {
+    m = router.Find(req.method, req.path);
+    route = m.pattern;
+  }
+  std::optional<Response> hooked;
+  for (const auto& hook : router.hooks()) {
+    if ((hooked = hook->Before(req, route))) break;
+  }
+  if (hooked) {
+    r = std::move(*hooked);
+  } else if (!parsed.ok()) {
     r = Error(parsed, Meta{req.request_id, clock.Now()});
   } else {
-    r = RouteRequest(router, req, Meta{req.request_id, clock.Now()});
+    r = RouteRequest(m, req, Meta{req.request_id, clock.Now()});
   }
   r.headers.Set("X-Request-ID", req.request_id);
+  const auto elapsed = clock.Mono() - start;
+  for (const auto& hook : router.hooks()) hook->After(req, route, r, elapsed);
   return r;
 }
 

@@ -3,8 +3,11 @@
 // HTTP server calls for every request. No Beast here: tests drive it without sockets.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,12 +22,33 @@ namespace outpost::api {
 using PathParams = std::map<std::string, std::string, std::less<>>;
 using Handler = std::function<Response(const Request&, const PathParams&)>;
 
+// The route label of requests that match no route (or whose target does not parse): one label
+// for every unknown path, so that a scan of random paths cannot grow the metrics without bound.
+inline constexpr std::string_view kUnmatchedRoute = "unmatched";
+
+// Sees every request HandleRequest serves, exactly once (metrics, fault injection). `route` is
+// the matched pattern ("/runs/{id}", never the raw path), or kUnmatchedRoute. Hooks are called
+// on the io thread that serves the request: they must be thread-safe and quick.
+class RequestHook {
+ public:
+  virtual ~RequestHook() = default;
+  // Before the handler runs: a response to answer with instead of the handler's, or nullopt.
+  virtual std::optional<Response> Before(const Request& req, std::string_view route);
+  // After the response is made (a hook's or the handler's), with the time since the request
+  // reached HandleRequest.
+  virtual void After(const Request& req, std::string_view route, const Response& res,
+                     std::chrono::nanoseconds elapsed);
+};
+
 class Router {
  public:
   struct Match {
     enum class Kind { kFound, kNotFound, kMethodNotAllowed };
     Kind kind = Kind::kNotFound;
     const Handler* handler = nullptr;  // kFound: owned by the router
+    // kFound and kMethodNotAllowed: the pattern of the (first) route whose path matched, owned
+    // by the router; kUnmatchedRoute otherwise.
+    std::string_view pattern = kUnmatchedRoute;
     PathParams params;
     std::vector<std::string> allowed;  // kMethodNotAllowed: the methods the path accepts
   };
@@ -39,9 +63,14 @@ class Router {
   // Matches a normalised, decoded path (see ParseTarget). Routes are tried in registration order.
   Match Find(std::string_view method, std::string_view path) const;
 
+  // Adds a hook (see RequestHook); hooks run in the order added. Before the server starts.
+  void AddHook(std::shared_ptr<RequestHook> hook) { hooks_.push_back(std::move(hook)); }
+  const std::vector<std::shared_ptr<RequestHook>>& hooks() const { return hooks_; }
+
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;  // "{name}" for a parameter
     Handler handler;
   };
@@ -49,6 +78,7 @@ class Router {
                         PathParams* params);
 
   std::vector<Route> routes_;
+  std::vector<std::shared_ptr<RequestHook>> hooks_;
 };
 
 // Splits a raw origin-form request target into its percent-decoded path and decoded query
@@ -59,7 +89,8 @@ Status ParseTarget(std::string_view target, std::string* path, QueryParams* quer
 
 // Serves one request: parses req.target into req.path/req.query, matches it and runs the
 // handler. Unknown path -> 404 envelope, wrong method -> 405 with Allow, bad target -> 400, a
-// handler exception -> 500. Sets X-Request-ID (req.request_id) on the response.
+// handler exception -> 500. Sets X-Request-ID (req.request_id) on the response. The router's
+// hooks see the request before the handler and the response after it.
 Response HandleRequest(const Router& router, Request& req, const Clock& clock);
 
 }  // namespace outpost::api

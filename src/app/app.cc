@@ -35,6 +35,7 @@ struct ServeFlags {
   std::int64_t max_output_bytes = 0;
   bool allow_local_repos = false;
   bool create_tables = false;
+  bool enable_fault_injection = false;
 };
 
 // defaults < outpost.toml < OUTPOST_* environment < flags.
@@ -53,6 +54,7 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
   if (f.allow_local_repos) opts.allow_local_repos = true;
   if (f.create_tables) opts.create_tables = true;
+  if (f.enable_fault_injection) opts.enable_fault_injection = true;
   if (f.max_output_bytes > 0) opts.max_output_bytes = f.max_output_bytes;
   return opts;
 }
@@ -88,6 +90,8 @@ int Main(int argc, char** argv) {
                   "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
   serve->add_flag("--create-tables", flags.create_tables,
                   "dynamodb:// store: create missing tables (env OUTPOST_CREATE_TABLES=1)");
+  // Hidden (tests only): PUT /admin/faults, api/fault_injection.h.
+  serve->add_flag("--enable-fault-injection", flags.enable_fault_injection)->group("");
   serve->add_option("--max-concurrent-runs", flags.max_concurrent_runs, "global admission limit")
       ->check(CLI::Range(1, 10000));
   serve

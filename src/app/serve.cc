@@ -13,6 +13,7 @@
 
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
+#include "api/fault_injection.h"
 #include "api/file_routes.h"
 #include "api/http_server.h"
 #include "api/router.h"
@@ -35,6 +36,9 @@
 #include "store/dynamodb/dynamodb_run_store.h"
 #include "store/sqlite/sqlite_run_store.h"
 #include "web/web_routes.h"
+#include "telemetry/instrumented_stores.h"
+#include "telemetry/routes.h"
+#include "telemetry/server_metrics.h"
 
 namespace outpost::app {
 namespace {
@@ -237,13 +241,21 @@ int Serve(const Options& opts_in) {
   }
   std::unique_ptr<SecretStore> secrets = MakeSecretStore(SecretEnvironment(), opts.secrets_dir);
   AgentRegistry agents(opts);
+  // Metrics (/metrics, /health/slo): every store call below goes through the counting
+  // decorators.
+  auto metrics = std::make_shared<telemetry::ServerMetrics>(
+      clock, telemetry::ServerMetricsOptions{agents.Names(), opts.runner == "sandbox"});
+  telemetry::InstrumentedRunStore run_store(**store, *metrics);
+  telemetry::InstrumentedArtifactStore counted_artifacts(*artifact_store, *metrics);
   ProcessRunner runner(
       opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
       opts.runner == "sandbox" ? ProcessRunner::Mode::kSandbox : ProcessRunner::Mode::kProcess);
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
-  ArtifactUploader uploader(**store, *artifact_store, opts.RunsDir(), clock);
-  Supervisor supervisor(**store, runner, agents, clock, opts, secrets.get());
+  ArtifactUploader uploader(run_store, counted_artifacts, opts.RunsDir(), clock);
+  Supervisor supervisor(run_store, runner, agents, clock, opts, secrets.get());
+  supervisor.SetRunObserver(metrics.get());
+  metrics->WatchSupervisor(supervisor);
   supervisor.SetArtifactUploader(&uploader);
   DiskGuard disk(opts.data_dir, std::int64_t{opts.min_free_disk_mb} << 20, clock);
   supervisor.SetDiskGuard(&disk);
@@ -252,12 +264,13 @@ int Serve(const Options& opts_in) {
   if (auto n = uploader.Recover(); !n.ok()) {
     spdlog::error("artifacts: cannot list runs still to upload: {}", n.status().ToString());
   }
-  RunService service(**store, agents, clock, opts, &supervisor, secrets.get());
-  RunArtifacts run_artifacts(service, *artifact_store, clock);
+  RunService service(run_store, agents, clock, opts, &supervisor, secrets.get());
+  RunArtifacts run_artifacts(service, counted_artifacts, clock);
   service.SetDiskGuard(&disk);
+  service.SetRunObserver(metrics.get());
   // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
-  RetentionSweeper sweeper(**store, s3_artifacts ? nullptr : artifact_store, opts.RunsDir(), clock,
-                           std::chrono::hours(24 * opts.retention_days));
+  RetentionSweeper sweeper(run_store, s3_artifacts ? nullptr : &counted_artifacts, opts.RunsDir(),
+                           clock, std::chrono::hours(24 * opts.retention_days));
   sweeper.Start();
 
   api::Router router;
@@ -267,6 +280,9 @@ int Serve(const Options& opts_in) {
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
   mcp::RegisterMcpRoute(router, mcp_tools, clock);
+  telemetry::RegisterTelemetryRoutes(router, *metrics, clock);
+  if (opts.enable_fault_injection) api::EnableFaultInjection(router, clock);
+  router.AddHook(metrics);  // after the fault switch: injected answers are counted too
   api::HttpServerOptions hopts;
   hopts.host = host;
   hopts.port = static_cast<std::uint16_t>(port);

@@ -14,6 +14,7 @@
 #include "cli/follow.h"
 #include "cli/format.h"
 #include "cli/logs_command.h"
+#include "cli/ops_commands.h"
 #include "cli/wait.h"
 #include "common/json_util.h"
 
@@ -320,6 +321,8 @@ void AddClientCommands(CLI::App& app, int* exit_code, ClientIo io) {
   AddHealth(app, exit_code, shared);
   AddLogsCommand(app, exit_code, shared);
   AddArtifactsCommand(app, exit_code, shared);
+  AddValidateCommand(app, exit_code, shared);
+  AddMonitorCommand(app, exit_code, shared);
   std::string footer = app.get_footer();
   if (footer.find("Exit codes:") == std::string::npos) {
     app.footer(footer.empty() ? std::string(ExitCodeHelp())

@@ -422,6 +422,12 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
     }
     opts.allow_local_repos = it->second == "1" || it->second == "true";
   }
+  if (auto it = env.find("OUTPOST_ENABLE_FAULT_INJECTION"); it != env.end()) {
+    if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
+      return InvalidArgument("OUTPOST_ENABLE_FAULT_INJECTION: must be 1, 0, true or false");
+    }
+    opts.enable_fault_injection = it->second == "1" || it->second == "true";
+  }
   if (auto it = env.find("OUTPOST_CREATE_TABLES"); it != env.end()) {
     if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
       return InvalidArgument("OUTPOST_CREATE_TABLES: must be 1, 0, true or false");

@@ -73,6 +73,9 @@ struct Options {
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
   bool allow_local_repos = false;   // dispatches may name a repository by absolute path
   bool create_tables = false;       // dynamodb:// store: create missing tables and indexes
+  // Tests only: the /admin/faults switch (api/fault_injection.h). Flag or env only, never the
+  // config file, so a production config cannot turn it on by accident.
+  bool enable_fault_injection = false;
   std::string log_level = "info";
   std::string replica_id;           // default: hostname
   // Replicas sharing a store: a replica whose heartbeat is older than this is lost; its queued

@@ -245,3 +245,27 @@ TEST(Options, OutputLimitAndHeartbeatComeFromFileAndEnvironment) {
 
 }  // namespace
 }  // namespace outpost
+
+namespace outpost {
+namespace {
+
+// Tests only: from the environment (or the hidden flag), never from the config file.
+TEST(Options, FaultInjectionIsOffByDefaultAndOnlyFromTheEnvironment) {
+  Options o = DefaultOptions();
+  EXPECT_FALSE(o.enable_fault_injection);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_ENABLE_FAULT_INJECTION", "1"}}, o).ok());
+  EXPECT_TRUE(o.enable_fault_injection);
+  Options bad = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_ENABLE_FAULT_INJECTION", "yes"}}, bad);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(st.message(), "OUTPOST_ENABLE_FAULT_INJECTION: must be 1, 0, true or false");
+  EXPECT_FALSE(bad.enable_fault_injection);
+  std::string path = WriteTemp("[server]\nenable_fault_injection = true\n");
+  Options file = DefaultOptions();
+  EXPECT_EQ(ApplyConfigFile(path, file).code(), Code::kInvalidArgument);
+  EXPECT_FALSE(file.enable_fault_injection);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace outpost

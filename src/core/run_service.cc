@@ -13,6 +13,7 @@
 #include "common/time_util.h"
 #include "core/agent_secrets.h"
 #include "core/dispatch_request.h"
+#include "core/run_observer.h"
 #include "core/supervisor.h"
 #include "store/run_json.h"
 
@@ -44,6 +45,23 @@ RunService::RunService(RunStore& store, const AgentRegistry& agents, Clock& cloc
 Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
                                              const std::optional<std::string>& idempotency_header,
                                              const RequestContext& ctx) {
+  Result<DispatchOutcome> out = DispatchRuns(body, idempotency_header, ctx);
+  if (observer_ == nullptr) return out;
+  if (!out.ok()) {
+    const json::value* agent = body.is_object() ? body.as_object().if_contains("agent") : nullptr;
+    observer_->OnDispatch(agent && agent->is_string() ? std::string_view(agent->get_string()) : "",
+                          nullptr, false, out.status());
+  } else if (out->group_id) {
+    for (const Run& r : out->group) observer_->OnDispatch(r.agent, &r, out->created, Status::Ok());
+  } else {
+    observer_->OnDispatch(out->run.agent, &out->run, out->created, Status::Ok());
+  }
+  return out;
+}
+
+Result<DispatchOutcome> RunService::DispatchRuns(
+    const json::value& body, const std::optional<std::string>& idempotency_header,
+    const RequestContext& ctx) {
   auto parsed = ParseDispatchRequests(body, idempotency_header, agents_, opts_, secrets_);
   if (!parsed.ok()) return parsed.status();
   // Refused, not queued: a run admitted now could only fail for lack of space.

@@ -24,6 +24,7 @@
 namespace outpost {
 
 class DiskGuard;
+class RunObserver;
 
 class Supervisor;
 class SecretStore;
@@ -102,11 +103,16 @@ class RunService {
   // Free-space guard of the data dir (core/retention.h): while it is low, Dispatch answers
   // kUnavailable and /health is degraded. Optional; set before serving.
   void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
+  // Told of every dispatch's outcome (metrics). Optional; set before serving.
+  void SetRunObserver(RunObserver* observer) { observer_ = observer; }
 
   const AgentRegistry& agents() const { return agents_; }
   const Options& options() const { return opts_; }
 
  private:
+  Result<DispatchOutcome> DispatchRuns(const boost::json::value& body,
+                                       const std::optional<std::string>& idempotency_header,
+                                       const RequestContext& ctx);
   Result<Run> Load(std::string_view id, const RequestContext& ctx);
   Result<DispatchOutcome> DispatchGroup(std::vector<Run> runs, const RequestContext& ctx);
 
@@ -117,6 +123,7 @@ class RunService {
   Supervisor* supervisor_;
   const SecretStore* secrets_;
   DiskGuard* disk_ = nullptr;
+  RunObserver* observer_ = nullptr;
   WallTime started_at_;
 
   // Events and logs (run_service_events.cc).

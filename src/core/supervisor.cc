@@ -13,6 +13,7 @@
 #include "core/agent_secrets.h"
 #include "core/artifact_uploader.h"
 #include "core/retention.h"
+#include "core/run_observer.h"
 #include "runner/notify.h"
 #include "runner/sandbox/bwrap.h"
 #include "workspace/collect.h"
@@ -148,6 +149,9 @@ std::string Supervisor::EndedArtifactsState() const {
 void Supervisor::OnRunEnded(const RunId& id) {
   RecordEnd(id);  // events.jsonl gets its end before anything is uploaded
   if (uploader_) uploader_->Enqueue(id);
+  if (observer_) {
+    if (auto run = store_.Get(id); run.ok()) observer_->OnEnded(*run);
+  }
 }
 
 SupervisorSnapshot Supervisor::Snapshot() const {
@@ -437,13 +441,16 @@ void Supervisor::RefreshBlocked(const Run& run) {
 }
 
 void Supervisor::MarkStarted(Run run, WallTime at) {
-  UpdateRun(run.id, [&](Run& r) {
+  // Until now started_at is the admission time (Admit).
+  const std::optional<WallTime> admitted = run.started_at;
+  bool marked = UpdateRun(run.id, [&](Run& r) {
     if (r.status != RunStatus::kRunning || r.phase == kPhaseRunning) return false;
     r.phase = std::string(kPhaseRunning);
     r.started_at = at;
     r.progress = std::max(r.progress, 5);
     return true;
   });
+  if (marked && observer_ && admitted) observer_->OnStarted(run, *admitted, at);
 }
 
 void Supervisor::Finalize(Run run, const ExitRecord& rec) {
@@ -493,6 +500,10 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     return true;
   });
   ReleaseUid(run.id.str());
+  // A run that ended before the loop saw it start: its start is observed now, once.
+  if (ended && observer_ && run.phase != kPhaseRunning && run.started_at && rec.started_at) {
+    observer_->OnStarted(run, *run.started_at, *rec.started_at);
+  }
   if (ended) OnRunEnded(run.id);
   spdlog::info("run {} {} ({})", run.id.str(), ToString(out.status), out.reason);
 }

@@ -31,6 +31,7 @@ namespace outpost {
 class ArtifactUploader;
 class DiskGuard;
 class NotifySocket;
+class RunObserver;
 class SecretStore;
 
 struct ReaperStats {
@@ -82,6 +83,8 @@ class Supervisor {
   void SetArtifactUploader(ArtifactUploader* uploader) { uploader_ = uploader; }
   // While the data dir's free space is low, queued runs wait instead of starting.
   void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
+  // Told of runs starting and ending (metrics). Optional; set before Start.
+  void SetRunObserver(RunObserver* observer) { observer_ = observer; }
   // This replica's API address, announced with its heartbeat (set once the port is bound).
   void SetAddress(std::string address);
   // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
@@ -127,6 +130,7 @@ class Supervisor {
   const SecretStore* secrets_;
   ArtifactUploader* uploader_ = nullptr;
   DiskGuard* disk_ = nullptr;
+  RunObserver* observer_ = nullptr;
   std::unique_ptr<NotifySocket> notify_;
   int wake_fd_ = -1;
 

@@ -1,0 +1,116 @@
+// `outpost monitor`: the runbook's Step 6 (24-hour monitoring) and §4.1 (when to roll back) as
+// a command. Every sample probes GET /health/live, /health and /health/fleet and scrapes
+// GET /metrics (the server's cumulative request, latency and run counters); consecutive
+// samples give an interval's counts (metrics/slo.h has the definitions). The monitoring table
+// sums the intervals of the last 1, 6, 12 and 24 hours, and the Level 1 rollback criteria are
+// judged over sustained stretches of intervals:
+//
+//   availability   every interval below 95 % for at least 15 minutes
+//   dispatch       every interval in which runs finished below 80 % success, for at least
+//                  30 minutes (an interval in which no run finished neither breaks the stretch
+//                  nor starts it: no evidence of recovery)
+//   unresponsive   no probe answered, in every sample for more than 5 minutes (from the first
+//                  sample that got no answer)
+//
+// A stretch starts where its first interval starts (the sample before it); an interval spans
+// at most two sampling intervals, so a gap in sampling (the monitor was down) is not taken as
+// observed time.
+//
+// Every sample is appended as one JSON line to the log file, which is the monitor's memory: a
+// restarted monitor reads it back (a torn last line is skipped) and loses nothing. Rollback
+// recommendations are printed and logged as lines starting
+// "ROLLBACK LEVEL 1 RECOMMENDED: <criterion, observed values>".
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/http_client.h"
+#include "cli/probe.h"
+#include "common/clock.h"
+#include "metrics/slo.h"
+
+namespace outpost::cli {
+
+// The server's cumulative counters from one /metrics scrape.
+struct ServerCounters {
+  double start_time = 0;  // process_start_time_seconds: a change means the counters restarted
+  double requests = 0;
+  double errors = 0;            // answered 5xx
+  std::vector<double> latency;  // answered requests per metrics::LatencyBuckets() bucket, +Inf
+  double runs_completed = 0, runs_failed = 0, runs_timeout = 0, runs_cancelled = 0;
+};
+
+// Parses a /metrics text into the counters above; kInvalidArgument when it is not the format.
+Result<ServerCounters> CountersFromMetrics(std::string_view text);
+
+struct MonitorSample {
+  WallTime t;
+  ProbeResult live, health, fleet, scrape;  // bodies are not kept
+  std::string health_status;                // /health .status, "" when none
+  std::optional<bool> fleet_healthy;        // /health/fleet .healthy
+  std::optional<ServerCounters> counters;   // when the scrape succeeded
+};
+
+boost::json::object SampleToJson(const MonitorSample& s);
+Result<MonitorSample> SampleFromJson(const boost::json::value& v);
+
+// The counts of the interval that ends at samples[i] (see above).
+struct Interval {
+  WallTime start, end;
+  metrics::SloCounts counts;
+  bool unresponsive = false;  // no probe of samples[i] got an answer
+};
+std::vector<Interval> Intervals(const std::vector<MonitorSample>& samples, Millis sample_interval);
+
+struct RollbackFinding {
+  std::string criterion;  // "availability", "dispatch_success", "unresponsive"
+  std::string message;    // "ROLLBACK LEVEL 1 RECOMMENDED: …"
+};
+// The Level 1 criteria that hold at the last interval.
+std::vector<RollbackFinding> EvaluateRollback(const std::vector<Interval>& intervals,
+                                              const metrics::RollbackThresholds& t = {});
+
+// The runbook's monitoring table for the intervals ending within 1, 6, 12 and 24 hours of `now`.
+std::string FormatMonitoringTable(const std::vector<Interval>& intervals, WallTime now,
+                                  const metrics::SloTargets& targets = {});
+
+struct MonitorOptions {
+  Millis interval{300'000};
+  std::string log_path;  // empty: no log (and no memory across restarts)
+  Millis request_timeout{10'000};
+};
+
+class Monitor {
+ public:
+  // `clock` gives the samples' times (a simulated one in tests: samples are then taken at
+  // simulated times, with real HTTP).
+  Monitor(Endpoint endpoint, std::string api_key, MonitorOptions options, const Clock& clock);
+
+  // Reads the log back (absent: nothing yet). Lines that do not parse are skipped and counted;
+  // kInternal when the file cannot be read.
+  Result<int> Load();
+  // Probes and scrapes now.
+  MonitorSample TakeSample() const;
+  // Appends the sample (memory and log), prints the sample line, the table and any rollback
+  // recommendation (also logged); returns the criteria that hold.
+  std::vector<RollbackFinding> Record(MonitorSample sample, std::ostream& out);
+  // TakeSample + Record.
+  std::vector<RollbackFinding> Step(std::ostream& out) { return Record(TakeSample(), out); }
+
+  const std::vector<MonitorSample>& samples() const { return samples_; }
+
+ private:
+  void AppendLog(const boost::json::object& line);
+
+  Endpoint endpoint_;
+  std::string api_key_;
+  MonitorOptions opts_;
+  const Clock& clock_;
+  std::vector<MonitorSample> samples_;  // oldest first, the last 25 hours
+};
+
+}  // namespace outpost::cli

@@ -1,0 +1,165 @@
+// `outpost validate` against a real `outpost serve`: every runbook check passes on a healthy
+// server (exit 0), and an injected fault or an unavailable agent crosses exactly the rows it
+// should (exit 1); an endpoint that does not answer is exit 5.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/ids.h"
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+
+namespace json = boost::json;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+CliResult Outpost(const std::string& args) {
+  FILE* p = ::popen((OutpostBin() + " " + args + " 2>/dev/null").c_str(), "r");
+  CliResult r;
+  char buf[4096];
+  while (p && std::fgets(buf, sizeof buf, p)) r.out += buf;
+  int rc = p ? ::pclose(p) : -1;
+  r.exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return r;
+}
+
+int Count(const std::string& s, const std::string& what) {
+  int n = 0;
+  for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The table row of `check` (its whole line).
+std::string Row(const std::string& out, const std::string& check) {
+  auto at = out.find("| " + check);
+  if (at == std::string::npos) return "";
+  return out.substr(at, out.find('\n', at) - at);
+}
+
+class ValidateTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+  }
+  void Start(std::map<std::string, std::string> env = {}) {
+    env.emplace("OUTPOST_RUNNER", "process");
+    env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
+    env.emplace("OUTPOST_ENABLE_FAULT_INJECTION", "1");
+    server_ = ServerProcess::Start(dir_, env);
+  }
+  std::string Validate(const std::string& extra = "") {
+    return "validate --endpoint http://" + server_->address() + " --poll-interval 100ms " + extra;
+  }
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(ValidateTest, EveryCheckPassesOnAHealthyServer) {
+  Start();
+  CliResult r = Outpost(Validate());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Count(r.out, "| [x]"), 10) << r.out;
+  EXPECT_EQ(Count(r.out, "| [ ]"), 0) << r.out;
+  // The runbook's order: Step 1, 2, 3, and inside Step 3 dispatch, status, completion, cancel.
+  const std::size_t s1 = r.out.find("### Step 1"), s2 = r.out.find("### Step 2"),
+                    s3 = r.out.find("### Step 3"), cancel = r.out.find("Cancel terminates run");
+  EXPECT_TRUE(s1 < s2 && s2 < s3 && s3 < cancel) << r.out;
+  EXPECT_NE(Row(r.out, "Task completes/fails appropriately").find("COMPLETED"), std::string::npos);
+  EXPECT_NE(Row(r.out, "Cancel terminates run").find("then CANCELLED"), std::string::npos);
+  EXPECT_NE(r.out.find("Total time: "), std::string::npos);
+  EXPECT_NE(r.out.find("10 of 10 checks passed"), std::string::npos);
+}
+
+TEST_F(ValidateTest, JsonDocumentHasEveryStepCheckAndRun) {
+  Start();
+  CliResult r = Outpost(Validate("--json"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  json::value doc = json::parse(r.out);
+  EXPECT_TRUE(doc.at("passed").as_bool());
+  EXPECT_TRUE(doc.at("reachable").as_bool());
+  EXPECT_EQ(doc.at("agent").as_string(), "shell");
+  EXPECT_GE(doc.at("totalMs").to_number<double>(), 0);
+  const json::array& steps = doc.at("steps").as_array();
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0].at("checks").as_array().size(), 2u);
+  EXPECT_EQ(steps[1].at("checks").as_array().size(), 4u);
+  EXPECT_EQ(steps[2].at("checks").as_array().size(), 4u);
+  for (const auto& step : steps) {
+    for (const auto& c : step.at("checks").as_array()) {
+      EXPECT_TRUE(c.at("passed").as_bool()) << json::serialize(c);
+      EXPECT_FALSE(c.at("observed").as_string().empty());
+    }
+  }
+  // The runs it made are real, and the server agrees on how they ended.
+  const json::object& runs = doc.at("runs").as_object();
+  for (const char* k : {"test", "validation", "cancel"}) {
+    ASSERT_TRUE(runs.contains(k)) << k;
+    EXPECT_TRUE(IsUlid(runs.at(k).as_string()));
+  }
+  EXPECT_EQ(Str(server_->Run(std::string(runs.at("cancel").as_string())), "status"), "CANCELLED");
+  EXPECT_EQ(Str(server_->Run(std::string(runs.at("validation").as_string())), "status"),
+            "COMPLETED");
+}
+
+TEST_F(ValidateTest, InjectedFaultCrossesItsRowAndFails) {
+  Start();
+  ASSERT_EQ(Http(server_->address(), "PUT", "/admin/faults",
+                 R"({"errorRate":1,"statusCode":503,"routes":["/health/ready"]})",
+                 {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  CliResult r = Outpost(Validate());
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(Count(r.out, "| [ ]"), 1) << r.out;
+  const std::string row = Row(r.out, "v2 endpoint ready (GET /health/ready)");
+  EXPECT_NE(row.find("| [ ]"), std::string::npos) << row;
+  EXPECT_NE(row.find("HTTP 503"), std::string::npos) << row;
+  EXPECT_NE(r.out.find("9 of 10 checks passed - VALIDATION FAILED"), std::string::npos);
+}
+
+TEST_F(ValidateTest, UnavailableAgentCrossesFleetAndDispatchRows) {
+  std::ofstream(dir_ + "/outpost.toml")
+      << "[agents.shell]\ncommand = [\"/nonexistent/bin/sh\", \"-c\", \"{task}\"]\n";
+  Start({{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
+  CliResult r = Outpost(Validate());
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(Row(r.out, "v2 endpoint responding").find("[x]"), std::string::npos) << r.out;
+  const std::string fleet = Row(r.out, "Fleet status returned");
+  EXPECT_NE(fleet.find("| [ ]"), std::string::npos) << r.out;
+  EXPECT_NE(fleet.find("shell unavailable"), std::string::npos) << fleet;
+  const std::string dispatch = Row(r.out, "Test dispatch created");
+  EXPECT_NE(dispatch.find("| [ ]"), std::string::npos) << r.out;
+  EXPECT_NE(dispatch.find("VALIDATION_ERROR"), std::string::npos) << dispatch;
+  EXPECT_NE(Row(r.out, "Cancel terminates run").find("no run"), std::string::npos) << r.out;
+}
+
+TEST(ValidateCli, UnreachableEndpointIsExitFiveAndBadFlagsSixtyFour) {
+  // A port nothing listens on: bind one, learn it, close it.
+  std::string dir = MakeTempDir();
+  std::string addr;
+  {
+    auto s = ServerProcess::Start(dir, {{"OUTPOST_RUNNER", "process"}});
+    addr = s->address();
+  }
+  CliResult r = Outpost("validate --endpoint http://" + addr + " --timeout 2s");
+  EXPECT_EQ(r.exit_code, 5) << r.out;
+  EXPECT_NE(Row(r.out, "v2 endpoint responding").find("no answer"), std::string::npos) << r.out;
+  EXPECT_EQ(Outpost("validate --endpoint http://" + addr + " --timeout soon").exit_code, 64);
+  EXPECT_EQ(Outpost("monitor --endpoint http://" + addr + " --interval 0s --once").exit_code, 64);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace outpost::testing
