@@ -39,7 +39,8 @@ Status AuthenticationRequired() {
 
 Status RequestAuthenticator::Refuse(const api::Request& req, std::string_view why,
                                     std::string_view key) const {
-  spdlog::warn("auth: 401 {} {} from {} (request {}): {}{}", req.method, req.path,
+  // info, not warn: a flood of bad keys must not turn into a flood of warnings.
+  spdlog::info("auth: 401 {} {} from {} (request {}): {}{}", req.method, req.path,
                req.client_address, req.request_id, why,
                IsWellFormedApiKey(key) ? " (key " + DisplayPrefix(key) + "…)" : "");
   return AuthenticationRequired();
