@@ -22,17 +22,20 @@ struct AdminFlags {
   bool json = false;
   std::string arg;  // NAME, ID or KEYID
   std::string tenant, scopes, name, expires_in, expires_at;
+  const CLI::Option* scopes_opt = nullptr;  // given at all (an empty --scopes is an error)
 };
 
 using Action = std::function<int(auth::AdminService&, const AdminFlags&)>;
 
-// The flag a service field comes from, for messages that name what to fix.
+// The flag (or positional argument) a service field comes from, for messages that name what
+// to fix. `arg_name` is the command's positional argument: NAME, ID or KEYID.
 std::string FlagFor(std::string_view path, std::string_view arg_name) {
-  if (path == "tenant") return "--tenant";
-  if (path == "scopes") return "--scopes";
+  if ((path == "name" && arg_name == "NAME") || (path == "tenant" && arg_name == "ID") ||
+      path == "keyId") {
+    return std::string(arg_name);
+  }
+  if (path == "tenant" || path == "scopes" || path == "name") return "--" + std::string(path);
   if (path == "expiresAt") return "--expires-at/--expires-in";
-  if (path == "name" && arg_name != "NAME") return "--name";
-  if (path == "name" || path == "keyId") return std::string(arg_name);
   return std::string(path);
 }
 
@@ -134,7 +137,7 @@ Action TenantSetStatus(bool suspend) {
 // --scopes / --expires-in / --expires-at into a KeyRequest; nullopt after reporting a bad flag.
 std::optional<auth::KeyRequest> ParseKeyRequest(const AdminFlags& f) {
   auth::KeyRequest r{f.tenant, std::nullopt, f.name, std::nullopt};
-  if (!f.scopes.empty()) {
+  if (f.scopes_opt != nullptr && f.scopes_opt->count() > 0) {
     auto scopes = auth::ParseScopes(f.scopes);
     if (!scopes.ok()) {
       std::cerr << "outpost admin: --scopes: " << scopes.status().message() << "\n";
@@ -279,9 +282,9 @@ void AddAdminCommands(CLI::App& app, int* exit_code, OptionsBuilder build) {
   CLI::App* create =
       Leaf(key, "create", "Create an API key; prints it once", f, exit_code, build, KeyCreate);
   create->add_option("--tenant", f->tenant, "the tenant's id")->required();
-  create->add_option("--scopes", f->scopes,
-                     "comma-separated: dispatch,status,list,cancel,admin "
-                     "(default dispatch,status,list,cancel)");
+  f->scopes_opt = create->add_option("--scopes", f->scopes,
+                                     "comma-separated: dispatch,status,list,cancel,admin "
+                                     "(default dispatch,status,list,cancel)");
   create->add_option("--name", f->name, "a label for humans");
   auto* in = create->add_option("--expires-in", f->expires_in, "lifetime: 90m, 12h, 30d, ...");
   create->add_option("--expires-at", f->expires_at, "expiry, RFC 3339")->excludes(in);

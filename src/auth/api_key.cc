@@ -69,6 +69,7 @@ std::string DisplayPrefix(std::string_view key) {
 }
 
 Result<std::vector<std::string>> ParseScopes(std::string_view csv) {
+  if (csv.empty()) return InvalidArgument("at least one scope is required");
   std::vector<std::string> out;
   std::string_view rest = csv;
   while (true) {

@@ -422,6 +422,51 @@ TEST_F(AuthMatrixTest, TheCliSendsItsKeyAsABearerToken) {
   EXPECT_NE(other.err.find("NOT_FOUND"), std::string::npos) << other.err;
 }
 
+TEST(AdminCli, EveryBadFlagExits64NamingItAndChangesNothing) {
+  const std::string dir = MakeTempDir();
+  const std::string tenant = Admin(dir, {"tenant", "create", "acme"});
+  struct Case {
+    std::vector<std::string> args;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {{"tenant", "create", ""}, "NAME"},
+      {{"tenant", "create", std::string(101, 'x')}, "NAME"},
+      {{"tenant", "suspend", "not-an-id"}, "ID"},
+      {{"key", "create"}, "--tenant"},
+      {{"key", "create", "--tenant", "acme"}, "--tenant"},
+      {{"key", "create", "--tenant", tenant, "--scopes", "status,promote"}, "--scopes"},
+      {{"key", "create", "--tenant", tenant, "--scopes", ""}, "--scopes"},
+      {{"key", "create", "--tenant", tenant, "--expires-in", "30"}, "--expires-in"},
+      {{"key", "create", "--tenant", tenant, "--expires-at", "tomorrow"}, "--expires-at"},
+      {{"key", "create", "--tenant", tenant, "--expires-at", "2001-01-01T00:00:00Z"},
+       "--expires-at"},
+      {{"key", "create", "--tenant", tenant, "--expires-in", "1d", "--expires-at",
+        "2099-01-01T00:00:00Z"},
+       "--expires-in"},
+      {{"key", "create", "--tenant", tenant, "--name", std::string(101, 'n')}, "--name"},
+      {{"key", "revoke", "nope"}, "KEYID"},
+      {{"key", "list", "--bogus"}, "--bogus"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"admin"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--data-dir", dir});
+    CliResult r = RunOutpost(args);
+    EXPECT_EQ(r.exit_code, 64) << c.args.back() << ": " << r.err;
+    EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_EQ(Admin(dir, {"key", "list", "--json"}), "[]");
+  EXPECT_EQ(json::parse(Admin(dir, {"tenant", "list", "--json"})).as_array().size(), 1u);
+  // Refusals of a well-formed request are 4: an unknown key, a name in use.
+  EXPECT_EQ(RunOutpost({"admin", "key", "revoke", "01J00000000000000000000000", "--data-dir", dir})
+                .exit_code,
+            4);
+  EXPECT_EQ(RunOutpost({"admin", "tenant", "create", "acme", "--data-dir", dir}).exit_code, 4);
+  std::filesystem::remove_all(dir);
+}
+
 // --- the loopback rule, open mode and its end -------------------------------------------------
 
 class AuthModeTest : public ::testing::Test {
