@@ -159,7 +159,7 @@ Result<std::unique_ptr<DynamoDbAuthStore>> DynamoDbAuthStore::Open(
   o.credentials = *credentials;
   o.retry = options.retry;
   net::HttpSender sender = options.sender;
-  if (!sender) sender = aws::MakeHttpSender(env, {std::chrono::seconds(20), 1u << 20});
+  if (!sender) sender = aws::MakeHttpSender(env, {std::chrono::seconds(20), 16u << 20});
   auto client = aws::DynamoDbClient::Create(o, std::move(sender), clock, options.sleep);
   if (!client.ok()) return client.status();
   AuthTableNames tables = AuthTableNames::For(location->table_prefix);
