@@ -20,6 +20,18 @@ Status MissingScope(std::string_view scope) {
   return st;
 }
 
+// After the caller is known: the route's scope (admin for /metrics; admin holds every scope).
+Status CheckScope(const api::Access& access, const api::Identity& identity) {
+  using Kind = api::Access::Kind;
+  if (access.kind == Kind::kKey && !access.scope.empty() && !identity.HasScope(access.scope)) {
+    return MissingScope(access.scope);
+  }
+  if (access.kind == Kind::kMetrics && !identity.HasScope(api::scope::kAdmin)) {
+    return MissingScope(api::scope::kAdmin);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string PresentedCredential(const api::Request& req) {
@@ -83,13 +95,7 @@ Status RequestAuthenticator::Authenticate(const api::Request& req, const api::Ac
       return Refuse(req, ToString(verdict->check), key);
     }
   }
-  if (access.kind == Kind::kKey && !access.scope.empty() && !identity->HasScope(access.scope)) {
-    return MissingScope(access.scope);
-  }
-  if (access.kind == Kind::kMetrics && !identity->HasScope(api::scope::kAdmin)) {
-    return MissingScope(api::scope::kAdmin);
-  }
-  return Status::Ok();
+  return CheckScope(access, *identity);
 }
 
 }  // namespace outpost::auth
