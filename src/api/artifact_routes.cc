@@ -1,6 +1,7 @@
 #include "api/artifact_routes.h"
 
 #include "api/envelope.h"
+#include "api/request_context.h"
 
 namespace outpost::api {
 
@@ -9,15 +10,12 @@ void RegisterArtifactRoutes(Router& router, RunArtifacts& artifacts, Clock& cloc
     const Meta meta{req.request_id, clock.Now()};
     Result<int> expires = RunArtifacts::ParseExpiresIn(req.Query("expiresIn"));
     if (!expires.ok()) return Error(expires.status(), meta);
-    RequestContext ctx;
-    ctx.request_id = req.request_id;
-    ctx.client_address = req.client_address;
-    auto list = artifacts.List(params.at("id"), *expires, ctx);
+    auto list = artifacts.List(params.at("id"), *expires, ContextOf(req));
     if (!list.ok()) return Error(list.status(), meta);
     return Success(200, std::move(*list), meta);
   };
-  router.Add("GET", "/runs/{id}/artifacts", handler);
-  router.Add("GET", "/artifacts/{id}", handler);
+  router.Add("GET", "/runs/{id}/artifacts", Access::Scope(scope::kStatus), handler);
+  router.Add("GET", "/artifacts/{id}", Access::Scope(scope::kStatus), handler);
 }
 
 }  // namespace outpost::api

@@ -101,7 +101,8 @@ class FileRoute {
 
 void RegisterFileRoutes(Router& router, const artifacts::LocalArtifactStore& store,
                         const Clock& clock, FileRouteOptions options) {
-  router.Add("GET", "/files/{key...}", FileRoute(store, clock, options));
+  // No key: the signature is the capability (url_signer.h).
+  router.Add("GET", "/files/{key...}", Access::Public(), FileRoute(store, clock, options));
 }
 
 }  // namespace outpost::api

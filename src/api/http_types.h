@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "api/access.h"
+
 namespace outpost::api {
 
 // HTTP header fields in arrival order. Names compare case-insensitively (RFC 9110 §5.1).
@@ -45,6 +47,7 @@ struct Request {
   std::string body;
   std::string client_address;  // "IP:PORT" of the peer
   std::string request_id;      // the X-Request-ID this request is answered with
+  Identity identity;           // the caller (set by HandleRequest before the handler runs)
 
   // The first value of query parameter `name`, or nullopt.
   std::optional<std::string> Query(std::string_view name) const;

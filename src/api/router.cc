@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 #include <boost/url/parse.hpp>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 
 #include "api/envelope.h"
@@ -40,15 +41,15 @@ std::string ParamName(std::string_view segment) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string_view pattern, Handler handler) {
+void Router::Add(std::string method, std::string_view pattern, Access access, Handler handler) {
   std::vector<std::string> segments = SplitPath(pattern);
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
     if (IsTail(segments[i])) {
       throw std::invalid_argument("a {name...} segment must be last: " + std::string(pattern));
     }
   }
-  routes_.push_back(
-      {std::move(method), std::string(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back({std::move(method), std::string(pattern), std::move(segments),
+                     std::move(access), std::move(handler)});
 }
 
 bool Router::MatchPath(const Route& route, const std::vector<std::string>& segments,
@@ -88,6 +89,7 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
       m.kind = Match::Kind::kFound;
       m.handler = &route.handler;
       m.pattern = route.pattern;
+      m.access = &route.access;
       m.params = std::move(params);
       m.allowed.clear();
       return m;
@@ -137,7 +139,28 @@ Status ParseTarget(std::string_view target, std::string* path, QueryParams* quer
 
 namespace {
 
-Response RouteRequest(const Router::Match& m, const Request& req, const Meta& meta) {
+// The authentication step: nullopt to go on to the handler (req.identity set), else the answer.
+std::optional<Response> Authenticate(const Router& router, const Access& access, Request& req,
+                                     const Meta& meta) {
+  Authenticator* auth = router.authenticator();
+  if (auth == nullptr) {
+    req.identity = Identity::Open();
+    return std::nullopt;
+  }
+  Identity identity;
+  Status st = auth->Authenticate(req, access, &identity);
+  if (st.ok()) {
+    req.identity = std::move(identity);
+    return std::nullopt;
+  }
+  Response r = Error(st, meta);
+  if (st.code() == Code::kUnauthenticated)
+    r.headers.Set("WWW-Authenticate", "Bearer realm=\"outpost\"");
+  return r;
+}
+
+Response RouteRequest(const Router& router, const Router::Match& m, Request& req,
+                      const Meta& meta) {
   switch (m.kind) {
     case Router::Match::Kind::kNotFound:
       return ErrorWithCode(404, "NOT_FOUND", "Endpoint not found: " + req.method + " " + req.path,
@@ -159,6 +182,7 @@ Response RouteRequest(const Router::Match& m, const Request& req, const Meta& me
       break;
   }
   try {
+    if (auto refused = Authenticate(router, *m.access, req, meta)) return std::move(*refused);
     return (*m.handler)(req, m.params);
   } catch (const std::exception& e) {
     return Error(Internal(std::string("handler threw: ") + e.what()), meta);
@@ -196,7 +220,7 @@ Response HandleRequest(const Router& router, Request& req, const Clock& clock) {
   } else if (!parsed.ok()) {
     r = Error(parsed, Meta{req.request_id, clock.Now()});
   } else {
-    r = RouteRequest(m, req, Meta{req.request_id, clock.Now()});
+    r = RouteRequest(router, m, req, Meta{req.request_id, clock.Now()});
   }
   r.headers.Set("X-Request-ID", req.request_id);
   const auto elapsed = clock.Mono() - start;

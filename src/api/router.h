@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/access.h"
 #include "api/http_types.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -49,6 +50,7 @@ class Router {
     // kFound and kMethodNotAllowed: the pattern of the (first) route whose path matched, owned
     // by the router; kUnmatchedRoute otherwise.
     std::string_view pattern = kUnmatchedRoute;
+    const Access* access = nullptr;  // kFound: the route's access rule
     PathParams params;
     std::vector<std::string> allowed;  // kMethodNotAllowed: the methods the path accepts
   };
@@ -57,8 +59,19 @@ class Router {
   // match exactly, {name} matches one non-empty segment, and a last segment {name...} matches
   // the rest of the path, one or more non-empty segments, given joined by '/' ("/files/{key...}"
   // gives key "a/b/c" for "/files/a/b/c"). Registration happens before the server starts; Find
-  // is then safe from any thread. A GET route also answers HEAD.
-  void Add(std::string method, std::string_view pattern, Handler handler);
+  // is then safe from any thread. A GET route also answers HEAD, under the same access rule.
+  // `access` says who may call it (api/access.h); a route registered without one needs the
+  // admin scope, so a route nobody classified is closed rather than open.
+  void Add(std::string method, std::string_view pattern, Access access, Handler handler);
+  void Add(std::string method, std::string_view pattern, Handler handler) {
+    Add(std::move(method), pattern, Access::Scope(scope::kAdmin), std::move(handler));
+  }
+
+  // The one authentication step of the pipeline, consulted for every matched route. Null (the
+  // default, for tests of routes alone): every request acts in open mode (Identity::Open()).
+  // Set before the server starts; `authenticator` must outlive the router.
+  void SetAuthenticator(Authenticator* authenticator) { authenticator_ = authenticator; }
+  Authenticator* authenticator() const { return authenticator_; }
 
   // Matches a normalised, decoded path (see ParseTarget). Routes are tried in registration order.
   Match Find(std::string_view method, std::string_view path) const;
@@ -72,6 +85,7 @@ class Router {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;  // "{name}" for a parameter
+    Access access;
     Handler handler;
   };
   static bool MatchPath(const Route& route, const std::vector<std::string>& segments,
@@ -79,6 +93,7 @@ class Router {
 
   std::vector<Route> routes_;
   std::vector<std::shared_ptr<RequestHook>> hooks_;
+  Authenticator* authenticator_ = nullptr;
 };
 
 // Splits a raw origin-form request target into its percent-decoded path and decoded query
@@ -87,10 +102,12 @@ class Router {
 // origin-form, bad percent-encoding, an encoded '/' or NUL in a segment, or "." / ".." segments.
 Status ParseTarget(std::string_view target, std::string* path, QueryParams* query);
 
-// Serves one request: parses req.target into req.path/req.query, matches it and runs the
-// handler. Unknown path -> 404 envelope, wrong method -> 405 with Allow, bad target -> 400, a
-// handler exception -> 500. Sets X-Request-ID (req.request_id) on the response. The router's
-// hooks see the request before the handler and the response after it.
+// Serves one request: parses req.target into req.path/req.query, matches it, authenticates it
+// for the route's access rule (setting req.identity) and runs the handler. Unknown path -> 404
+// envelope, wrong method -> 405 with Allow, bad target -> 400, refused by the authenticator ->
+// its 401 (with WWW-Authenticate) / 403 / 503, a handler exception -> 500. Sets X-Request-ID
+// (req.request_id) on the response. The router's hooks see the request before authentication
+// and the handler, and the response after it.
 Response HandleRequest(const Router& router, Request& req, const Clock& clock);
 
 }  // namespace outpost::api

@@ -8,6 +8,7 @@
 
 #include "api/envelope.h"
 #include "api/media_type.h"
+#include "api/request_context.h"
 #include "api/routes_events.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
@@ -34,33 +35,32 @@ class Routes {
         return ((*self).*method)(req, params);
       };
     };
-    router.Add("GET", "/", bind(&Routes::Banner));
-    router.Add("POST", "/dispatch", bind(&Routes::Dispatch));
-    router.Add("GET", "/dispatch/{id}", bind(&Routes::GetDispatch));
-    router.Add("DELETE", "/dispatch/{id}", bind(&Routes::Cancel));
-    router.Add("GET", "/runs", bind(&Routes::List));
-    router.Add("GET", "/runs/{id}", bind(&Routes::GetRun));
-    router.Add("POST", "/runs/{id}/cancel", bind(&Routes::Cancel));
-    router.Add("GET", "/runs/{id}/logs", [self](const Request& req, const PathParams& p) {
+    // Who may call what (ARCHITECTURE §3; README "Authentication and tenants"): the access
+    // rule is part of each route.
+    const Access status = Access::Scope(scope::kStatus), cancel = Access::Scope(scope::kCancel);
+    router.Add("GET", "/", Access::Public(), bind(&Routes::Banner));
+    router.Add("POST", "/dispatch", Access::Scope(scope::kDispatch), bind(&Routes::Dispatch));
+    router.Add("GET", "/dispatch/{id}", status, bind(&Routes::GetDispatch));
+    router.Add("DELETE", "/dispatch/{id}", cancel, bind(&Routes::Cancel));
+    router.Add("GET", "/runs", Access::Scope(scope::kList), bind(&Routes::List));
+    router.Add("GET", "/runs/{id}", status, bind(&Routes::GetRun));
+    router.Add("POST", "/runs/{id}/cancel", cancel, bind(&Routes::Cancel));
+    router.Add("GET", "/runs/{id}/logs", status, [self](const Request& req, const PathParams& p) {
       return RunLogsRoute(self->service_, self->clock_, req, p);
     });
-    router.Add("GET", "/runs/{id}/events", [self](const Request& req, const PathParams& p) {
+    router.Add("GET", "/runs/{id}/events", status, [self](const Request& req, const PathParams& p) {
       return RunEventsRoute(self->service_, self->clock_, req, p);
     });
-    router.Add("GET", "/health", bind(&Routes::Health));
-    router.Add("GET", "/health/live", bind(&Routes::Live));
-    router.Add("GET", "/health/ready", bind(&Routes::Ready));
-    router.Add("GET", "/health/fleet", bind(&Routes::Fleet));
+    // Probes answer without credentials; a key on /health/fleet narrows its per-run counts to
+    // the key's tenant (anonymous callers get capacity only).
+    router.Add("GET", "/health", Access::Public(), bind(&Routes::Health));
+    router.Add("GET", "/health/live", Access::Public(), bind(&Routes::Live));
+    router.Add("GET", "/health/ready", Access::Public(), bind(&Routes::Ready));
+    router.Add("GET", "/health/fleet", Access::Optional(), bind(&Routes::Fleet));
   }
 
  private:
   Meta MetaOf(const Request& req) const { return {req.request_id, clock_.Now()}; }
-  static RequestContext ContextOf(const Request& req) {
-    RequestContext ctx;
-    ctx.request_id = req.request_id;
-    ctx.client_address = req.client_address;
-    return ctx;
-  }
 
   // Parses a JSON object body. An Error response when it is not one; nullopt (and no error)
   // for an empty body when `optional`.
@@ -78,7 +78,9 @@ class Routes {
   Response Cancel(const Request& req, const PathParams& params);
   Response Health(const Request&, const PathParams&) { return Report(service_.Health()); }
   Response Ready(const Request&, const PathParams&) { return Report(service_.Ready()); }
-  Response Fleet(const Request&, const PathParams&) { return Report(service_.Fleet()); }
+  Response Fleet(const Request& req, const PathParams&) {
+    return Report(service_.Fleet(ContextOf(req)));
+  }
   Response Live(const Request&, const PathParams&) {
     return JsonResponse(200, json::object{{"status", "ok"}});
   }

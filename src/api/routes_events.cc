@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "api/envelope.h"
+#include "api/request_context.h"
 #include "api/sse_stream.h"
 #include "core/event_follower.h"
 #include "core/run_service.h"
@@ -11,13 +12,6 @@
 namespace outpost::api {
 namespace json = boost::json;
 namespace {
-
-RequestContext ContextOf(const Request& req) {
-  RequestContext ctx;
-  ctx.request_id = req.request_id;
-  ctx.client_address = req.client_address;
-  return ctx;
-}
 
 // A non-negative decimal integer; nullopt for anything else (signs, spaces, overflow).
 std::optional<std::int64_t> ParseCount(std::string_view s) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "agents/grok/grok_agent.h"
+#include "app/admin_command.h"
 #include "app/serve.h"
 #include "cli/client_commands.h"
 #include "common/log.h"
@@ -36,6 +37,7 @@ struct ServeFlags {
   bool allow_local_repos = false;
   bool create_tables = false;
   bool enable_fault_injection = false;
+  bool insecure = false;
 };
 
 // defaults < outpost.toml < OUTPOST_* environment < flags.
@@ -55,6 +57,7 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (f.allow_local_repos) opts.allow_local_repos = true;
   if (f.create_tables) opts.create_tables = true;
   if (f.enable_fault_injection) opts.enable_fault_injection = true;
+  if (f.insecure) opts.insecure = true;
   if (f.max_output_bytes > 0) opts.max_output_bytes = f.max_output_bytes;
   return opts;
 }
@@ -92,6 +95,9 @@ int Main(int argc, char** argv) {
                   "dynamodb:// store: create missing tables (env OUTPOST_CREATE_TABLES=1)");
   // Hidden (tests only): PUT /admin/faults, api/fault_injection.h.
   serve->add_flag("--enable-fault-injection", flags.enable_fault_injection)->group("");
+  serve->add_flag("--insecure", flags.insecure,
+                  "with no API keys, accept unauthenticated requests on a non-loopback address "
+                  "(env OUTPOST_INSECURE=1)");
   serve->add_option("--max-concurrent-runs", flags.max_concurrent_runs, "global admission limit")
       ->check(CLI::Range(1, 10000));
   serve
@@ -117,6 +123,14 @@ int Main(int argc, char** argv) {
   shim->callback([&] { exit_code = RunShim(run_dir); });
 
   cli::AddClientCommands(app, &exit_code);
+  AddAdminCommands(app, &exit_code, [](const StoreFlags& s) {
+    ServeFlags f;
+    f.config = s.config;
+    f.data_dir = s.data_dir;
+    f.store = s.store;
+    f.create_tables = s.create_tables;
+    return BuildOptions(f);
+  });
   mcp::AddMcpCommand(app, &exit_code);
 
   try {

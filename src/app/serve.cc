@@ -17,6 +17,10 @@
 #include "api/file_routes.h"
 #include "api/http_server.h"
 #include "api/router.h"
+#include "app/auth_store_open.h"
+#include "auth/auth_mode.h"
+#include "auth/key_verifier.h"
+#include "auth/request_authenticator.h"
 #include "api/routes.h"
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/s3/s3_artifact_store.h"
@@ -224,6 +228,22 @@ int Serve(const Options& opts_in) {
   auto store = OpenStore(opts);
   if (!store.ok()) return Fail(store.status().message());
   RealClock& clock = RealClock::Instance();
+  // Authentication (README "Authentication and tenants"): keys on the same store; without any,
+  // open mode, which only a loopback listener (or --insecure) may serve.
+  auto auth_store = OpenAuthStore(opts);
+  if (!auth_store.ok()) return Fail("API keys: " + auth_store.status().message());
+  auth::KeyVerifier key_verifier(**auth_store, clock);
+  const bool loopback = auth::IsLoopbackHost(host);
+  auto keys_exist = key_verifier.KeysExist();
+  if (!keys_exist.ok()) return Fail("API keys: " + keys_exist.status().message());
+  if (!*keys_exist && !loopback && !opts.insecure) {
+    return Fail("refusing to listen on " + opts.listen +
+                " without authentication: no API keys exist and the address is not loopback; "
+                "create one with `outpost admin key create`, or pass --insecure "
+                "(OUTPOST_INSECURE=1) to serve unauthenticated requests");
+  }
+  auth::RequestAuthenticator authenticator(
+      key_verifier, {/*allow_open=*/loopback || opts.insecure, opts.metrics_token});
   // The local store always exists: it serves /files/ (and is the default artifact store).
   SelfUrl self_url;
   auto local_artifacts = OpenLocalArtifacts(opts, self_url);
@@ -268,12 +288,17 @@ int Serve(const Options& opts_in) {
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   service.SetDiskGuard(&disk);
   service.SetRunObserver(metrics.get());
+  service.AddHealthSource([&key_verifier, loopback] {
+    auth::AuthModeReport mode = auth::DescribeAuthMode(key_verifier, loopback);
+    return HealthContribution{"auth", std::move(mode.check), {{"insecure", mode.insecure}}};
+  });
   // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
   RetentionSweeper sweeper(run_store, s3_artifacts ? nullptr : &counted_artifacts, opts.RunsDir(),
                            clock, std::chrono::hours(24 * opts.retention_days));
   sweeper.Start();
 
   api::Router router;
+  router.SetAuthenticator(&authenticator);
   api::RegisterRoutes(router, service, clock);
   web::RegisterWebRoutes(router, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
@@ -307,11 +332,17 @@ int Serve(const Options& opts_in) {
   if (opts.runner == "process") {
     spdlog::warn("runner 'process': runs are NOT isolated from this machine");
   }
+  if (!*keys_exist) {
+    spdlog::warn("no API keys exist: serving unauthenticated requests{} until one is created",
+                 loopback ? " (loopback only)" : " on a NON-LOOPBACK address (--insecure)");
+  }
+  key_verifier.Start();
 
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("signal {}: stopping (runs continue under their shims)", sig);
   server.Stop();
+  key_verifier.Stop();  // flushes the keys' last usage
   supervisor.Stop();
   uploader.Stop();
   sweeper.Stop();

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -81,6 +82,29 @@ Status CheckValues(const Options& o) {
     return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
+  if (!o.metrics_token.empty() &&
+      (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
+       !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
+                    [](char c) { return c > 0x20 && c < 0x7f; }))) {
+    return Bad("auth.metrics_token", "must be 16-256 printable characters without spaces");
+  }
+  return Status::Ok();
+}
+
+// [auth] (auth/request_authenticator.h).
+Status ApplyAuth(const toml::table& t, Options& opts) {
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    if (key == "insecure") {
+      if (!v.is_boolean()) return Bad("auth." + key, "must be a boolean");
+      opts.insecure = v.as_boolean()->get();
+    } else if (key == "metrics_token") {
+      if (!v.is_string()) return Bad("auth." + key, "must be a string");
+      opts.metrics_token = v.as_string()->get();
+    } else {
+      return Bad("auth." + key, "unknown key");
+    }
+  }
   return Status::Ok();
 }
 
@@ -371,6 +395,9 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "limits") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyLimits(*v.as_table(), opts));
+    } else if (key == "auth") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyAuth(*v.as_table(), opts));
     } else if (key == "agents") {
       if (!v.is_table()) return Bad(key, "must be a table");
       for (const auto& [name, agent] : *v.as_table()) {
@@ -433,6 +460,15 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
       return InvalidArgument("OUTPOST_CREATE_TABLES: must be 1, 0, true or false");
     }
     opts.create_tables = it->second == "1" || it->second == "true";
+  }
+  if (auto it = env.find("OUTPOST_INSECURE"); it != env.end()) {
+    if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
+      return InvalidArgument("OUTPOST_INSECURE: must be 1, 0, true or false");
+    }
+    opts.insecure = it->second == "1" || it->second == "true";
+  }
+  if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
+    opts.metrics_token = it->second;
   }
   return CheckValues(opts);
 }

@@ -85,6 +85,11 @@ struct Options {
   std::string cgroup_version;       // detected at start by app/: "v1" | "v2" | 
   std::map<std::string, AgentOptions> agents;
   SandboxOptions sandbox;
+  // [auth]: with no API keys in the store, serve unauthenticated requests even on a
+  // non-loopback address (--insecure, OUTPOST_INSECURE=1), and the bearer token that may read
+  // GET /metrics besides an admin key (OUTPOST_METRICS_TOKEN; 16-256 printable characters).
+  bool insecure = false;
+  std::string metrics_token;
 
   std::string StoreUrl() const;
   // artifacts_url, or the directory <data_dir>/artifacts when unset.

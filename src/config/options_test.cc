@@ -243,6 +243,42 @@ TEST(Options, OutputLimitAndHeartbeatComeFromFileAndEnvironment) {
   std::remove(path.c_str());
 }
 
+TEST(Options, AuthTableAndEnvironmentSetInsecureAndTheMetricsToken) {
+  Options o = DefaultOptions();
+  EXPECT_FALSE(o.insecure);
+  EXPECT_EQ(o.metrics_token, "");
+  std::string path = WriteTemp("[auth]\ninsecure = true\nmetrics_token = \"0123456789abcdef\"\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_TRUE(o.insecure);
+  EXPECT_EQ(o.metrics_token, "0123456789abcdef");
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_INSECURE", "0"},
+                                {"OUTPOST_METRICS_TOKEN", "prometheus-scrape-token"}},
+                               o)
+                  .ok());
+  EXPECT_FALSE(o.insecure);
+  EXPECT_EQ(o.metrics_token, "prometheus-scrape-token");
+}
+
+TEST(Options, BadAuthSettingsNameTheKey) {
+  auto file_error = [](const std::string& toml) {
+    Options o = DefaultOptions();
+    return ApplyConfigFile(WriteTemp(toml), o).message();
+  };
+  EXPECT_NE(file_error("[auth]\ninsecure = \"yes\"\n").find("auth.insecure"), std::string::npos);
+  EXPECT_NE(file_error("[auth]\nmetrics_token = 5\n").find("auth.metrics_token"),
+            std::string::npos);
+  EXPECT_NE(file_error("[auth]\nmetrics_token = \"short\"\n").find("auth.metrics_token"),
+            std::string::npos);
+  EXPECT_NE(file_error("[auth]\ntoken = \"x\"\n").find("auth.token"), std::string::npos);
+  Options o = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_INSECURE", "yes"}}, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_INSECURE"), std::string::npos);
+  st = ApplyEnvironment({{"OUTPOST_METRICS_TOKEN", "has spaces in it, sixteen+"}}, o);
+  EXPECT_NE(st.message().find("metrics_token"), std::string::npos);
+  EXPECT_FALSE(o.insecure);
+}
+
 }  // namespace
 }  // namespace outpost
 

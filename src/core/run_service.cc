@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "common/ids.h"
+#include "common/json_util.h"
 #include "common/log.h"
 #include "common/time_util.h"
 #include "core/agent_secrets.h"
@@ -280,6 +281,15 @@ HealthReport RunService::Health() {
     if (low) disk["message"] = "free space below the threshold: new runs are refused (503)";
     checks["disk"] = std::move(disk);
   }
+  json::object top_level;
+  for (const HealthSource& source : health_sources_) {
+    HealthContribution c = source();
+    const std::string st = GetString(c.check, "status").value_or("pass");
+    fail |= st == "fail";
+    warn |= st == "warn";
+    checks[c.name] = std::move(c.check);
+    for (auto& kv : c.top_level) top_level[kv.key()] = std::move(kv.value());
+  }
   std::string status = fail ? "unhealthy" : warn ? "degraded" : "healthy";
   json::object body{{"status", status},
                     {"version", OUTPOST_VERSION},
@@ -288,6 +298,7 @@ HealthReport RunService::Health() {
                                           .count()},
                     {"timestamp", FormatTime(clock_.Now())},
                     {"checks", std::move(checks)}};
+  for (auto& kv : top_level) body[kv.key()] = std::move(kv.value());
   return {std::move(body), fail};
 }
 
@@ -301,9 +312,13 @@ HealthReport RunService::Ready() {
   return {json::object{{"status", "not_ready"}, {"reasons", std::move(reasons)}}, true};
 }
 
-HealthReport RunService::Fleet() {
+HealthReport RunService::Fleet(const RequestContext& ctx) {
   WallTime now = clock_.Now();
-  auto stats = store_.Stats(now - std::chrono::hours(1));
+  // An anonymous caller sees capacity only: per-run counts would tell it about tenants' runs.
+  const bool per_run = !ctx.tenant.empty();
+  Result<RunStats> stats = per_run ? store_.Stats(now - std::chrono::hours(1), ctx.tenant)
+                                   : Result<RunStats>(RunStats{});
+  Status store_status = per_run ? stats.status() : store_.Ping();
   SupervisorSnapshot snap = supervisor_ ? supervisor_->Snapshot() : SupervisorSnapshot{};
   json::array agents;
   json::object by_status{{"pending", 0}, {"running", 0}, {"completed", 0},
@@ -318,9 +333,9 @@ HealthReport RunService::Fleet() {
     }
     int completed = st.by_status[RunStatus::kCompleted];
     int failed = st.by_status[RunStatus::kFailed] + st.by_status[RunStatus::kTimeout];
-    int success_rate = completed + failed > 0 ? (completed * 100 + (completed + failed) / 2) /
-                                                    (completed + failed)
-                                              : 100;
+    int success_rate = completed + failed > 0
+                           ? (completed * 100 + (completed + failed) / 2) / (completed + failed)
+                           : 100;
     int active = snap.running_by_agent[name];
     bool is_available = active < a->max_concurrent;
     std::optional<std::string> no_secret = MissingSecretReason(*a, secrets_, opts_.secrets_dir);
@@ -330,17 +345,19 @@ HealthReport RunService::Fleet() {
       no_secret = inst.reason;  // not installed: that comes first
     }
     available += is_available;
-    agents.push_back(json::object{
-        {"agent", name},
-        {"available", is_available},
-        {"modelId", a->models.front()},
-        {"active", active},
-        {"queued", snap.queued_by_agent[name]},
-        {"maxConcurrent", a->max_concurrent},
-        {"successRate", success_rate},
-        {"avgDurationMs", st.completed_count ? st.completed_duration_ms_total / st.completed_count
-                                             : 0}});
-    if (no_secret) agents.back().as_object()["reason"] = *no_secret;
+    json::object agent{{"agent", name},
+                       {"available", is_available},
+                       {"modelId", a->models.front()},
+                       {"active", active},
+                       {"queued", snap.queued_by_agent[name]},
+                       {"maxConcurrent", a->max_concurrent}};
+    if (per_run) {
+      agent["successRate"] = success_rate;
+      agent["avgDurationMs"] =
+          st.completed_count ? st.completed_duration_ms_total / st.completed_count : 0;
+    }
+    if (no_secret) agent["reason"] = *no_secret;
+    agents.push_back(std::move(agent));
     for (const auto& [status, n] : st.by_status) {
       std::string key(ToString(status));
       for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -348,7 +365,7 @@ HealthReport RunService::Fleet() {
       last_hour += n;
     }
   }
-  bool store_ok = stats.ok();
+  bool store_ok = store_status.ok();
   std::string status = !store_ok || available == 0 || !snap.loop_alive ? "unhealthy" : "healthy";
   json::object body{
       {"status", status},
@@ -369,6 +386,7 @@ HealthReport RunService::Fleet() {
         {"orphanProcessesKilled", snap.reaper.orphan_processes_killed}}},
       {"replica", opts_.replica_id},
       {"timestamp", FormatTime(now)}};
+  if (!per_run) body.erase("dispatches");
   // Every replica sharing the store: capacity and activity summed over the live ones.
   json::array live, lost;
   int live_capacity = 0, live_running = 0;
@@ -390,7 +408,7 @@ HealthReport RunService::Fleet() {
                       {"running", live_running},
                       {"nodeLostRuns", snap.node_lost},
                       {"takenOver", snap.taken_over}};
-  if (!store_ok) body["error"] = stats.status().message();
+  if (!store_ok) body["error"] = store_status.message();
   return {std::move(body), status == "unhealthy"};
 }
 

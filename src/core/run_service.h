@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,11 +31,15 @@ class Supervisor;
 class SecretStore;
 class EventFollower;
 
-// Who is asking, for tenancy and the audit trail.
+// Who is asking, for tenancy and the audit trail. Over HTTP it is built from the identity the
+// request pipeline established (api/request_context.h); tenant "" is an anonymous caller, who
+// sees no tenant's runs.
 struct RequestContext {
   std::string request_id;
   std::string tenant = "default";
   std::string client_address;
+  std::string key_id;               // the API key's id; empty when unauthenticated
+  std::vector<std::string> scopes;  // the key's scopes (every scope in open mode)
 };
 
 struct DispatchOutcome {
@@ -58,6 +63,16 @@ struct HealthReport {
   boost::json::object body;
   bool failing = false;
 };
+
+// What another component adds to GET /health: one entry of `checks` (status pass|warn|fail,
+// warn making the report degraded and fail unhealthy) and fields at the top level of the body
+// (e.g. auth's "insecure": true).
+struct HealthContribution {
+  std::string name;
+  boost::json::object check;
+  boost::json::object top_level;
+};
+using HealthSource = std::function<HealthContribution()>;
 
 class RunService {
  public:
@@ -98,7 +113,12 @@ class RunService {
 
   HealthReport Health();
   HealthReport Ready();
-  HealthReport Fleet();
+  // Capacity is the whole fleet's; the per-run counts (dispatches, success rates, durations) are
+  // the caller's tenant's only, and are left out for an anonymous caller (ctx.tenant "").
+  HealthReport Fleet(const RequestContext& ctx);
+
+  // Adds a check to every /health report. Set before serving.
+  void AddHealthSource(HealthSource source) { health_sources_.push_back(std::move(source)); }
 
   // Free-space guard of the data dir (core/retention.h): while it is low, Dispatch answers
   // kUnavailable and /health is degraded. Optional; set before serving.
@@ -124,6 +144,7 @@ class RunService {
   const SecretStore* secrets_;
   DiskGuard* disk_ = nullptr;
   RunObserver* observer_ = nullptr;
+  std::vector<HealthSource> health_sources_;
   WallTime started_at_;
 
   // Events and logs (run_service_events.cc).

@@ -31,7 +31,9 @@ class FailingStore final : public RunStore {
   Result<RunPage> List(const ListQuery& q) override { return inner_.List(q); }
   Result<Run> Update(const Run& run) override { return inner_.Update(run); }
   Result<std::vector<Run>> ListActive() override { return inner_.ListActive(); }
-  Result<RunStats> Stats(WallTime since) override { return inner_.Stats(since); }
+  Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override {
+    return inner_.Stats(since, tenant);
+  }
   Status Ping() override { return inner_.Ping(); }
   Status Heartbeat(const ReplicaInfo& i) override { return inner_.Heartbeat(i); }
   Result<std::vector<ReplicaInfo>> ListReplicas() override { return inner_.ListReplicas(); }

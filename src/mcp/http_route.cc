@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "api/media_type.h"
+#include "api/request_context.h"
 #include "common/ids.h"
 #include "mcp/protocol.h"
 
@@ -177,10 +178,7 @@ class McpHttp {
       }
       return r;
     }
-    RequestContext ctx;
-    ctx.request_id = req.request_id;
-    ctx.client_address = req.client_address;
-    ServiceTools::Outcome out = tools_.Call(*step.call, ctx);
+    ServiceTools::Outcome out = tools_.Call(*step.call, api::ContextOf(req));
     if (!out.wait) return Answer(Reply(m.id, std::move(out.result)), sse);
     return Waiting(std::move(*out.wait), m.id, session, sse);
   }
@@ -230,7 +228,8 @@ class McpHttp {
 
 void RegisterMcpRoute(api::Router& router, ServiceTools& tools, const Clock& clock) {
   auto mcp = std::make_shared<McpHttp>(tools, clock);
-  router.Add("POST", "/mcp",
+  // Any valid key (or open mode) reaches the endpoint; each tool then needs its own scope.
+  router.Add("POST", "/mcp", api::Access::AnyKey(),
              [mcp](const api::Request& req, const api::PathParams&) { return mcp->Post(req); });
 }
 

@@ -1,5 +1,6 @@
 #include "mcp/service_tools.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <deque>
 
@@ -52,10 +53,23 @@ std::string StrArg(const json::object& args, std::string_view key) {
   return GetString(args, key).value_or("");
 }
 
+// As the REST routes: `admin` holds every scope; the error names the one that is missing.
+Status CheckScope(const ToolDef& tool, const RequestContext& ctx) {
+  if (tool.scope.empty()) return Status::Ok();
+  auto has = [&](std::string_view s) {
+    return std::find(ctx.scopes.begin(), ctx.scopes.end(), s) != ctx.scopes.end();
+  };
+  if (has(tool.scope) || has("admin")) return Status::Ok();
+  Status st(Code::kPermissionDenied, "API key lacks the required scope: " + tool.scope);
+  st.WithDetail("requiredScope", json::value(tool.scope));
+  return st;
+}
+
 }  // namespace
 
 ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestContext& ctx) {
   const ToolDef* tool = FindTool(call.name);
+  if (Status st = CheckScope(*tool, ctx); !st.ok()) return {ToolError(st), std::nullopt};
   if (call.name == "dispatch") return {Dispatch(call.arguments, ctx), std::nullopt};
   std::vector<FieldError> errors = ValidateSchema(tool->input_schema, call.arguments);
   if (!errors.empty())
@@ -63,7 +77,7 @@ ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestCont
   if (call.name == "get_run") return GetRun(call.arguments, ctx);
   if (call.name == "list_runs") return {ListRuns(call.arguments, ctx), std::nullopt};
   if (call.name == "cancel") return {Cancel(call.arguments, ctx), std::nullopt};
-  if (call.name == "fleet_status") return {Fleet(), std::nullopt};
+  if (call.name == "fleet_status") return {Fleet(ctx), std::nullopt};
   if (call.name == "get_logs") return {Logs(call.arguments, ctx), std::nullopt};
   return {Artifacts(call.arguments, ctx), std::nullopt};
 }
@@ -196,8 +210,8 @@ json::object ServiceTools::Cancel(const json::object& args, const RequestContext
   return Success(std::move(data), summary);
 }
 
-json::object ServiceTools::Fleet() {
-  HealthReport report = runs_.Fleet();
+json::object ServiceTools::Fleet(const RequestContext& ctx) {
+  HealthReport report = runs_.Fleet(ctx);
   std::string summary = "fleet status: ";
   if (const json::value* s = report.body.if_contains("status"); s && s->is_string()) {
     summary += std::string(s->get_string());

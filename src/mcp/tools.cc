@@ -47,6 +47,7 @@ json::object RunSchema(std::string_view extra_properties = "{}") {
 ToolDef DispatchTool() {
   ToolDef t;
   t.name = "dispatch";
+  t.scope = "dispatch";
   t.title = "Dispatch a coding agent";
   t.description =
       "Start a run: an AI coding agent (or `shell`, a plain /bin/sh command) works on `task` in an "
@@ -78,6 +79,7 @@ ToolDef DispatchTool() {
 ToolDef GetRunTool() {
   ToolDef t;
   t.name = "get_run";
+  t.scope = "status";
   t.title = "Get a run";
   t.description =
       "The state of one run: status (PENDING, RUNNING, then exactly one of COMPLETED, FAILED, "
@@ -108,6 +110,7 @@ ToolDef GetRunTool() {
 ToolDef ListRunsTool() {
   ToolDef t;
   t.name = "list_runs";
+  t.scope = "list";
   t.title = "List runs";
   t.description =
       "Runs newest first, optionally filtered by status, agent, repo, creation time (since) and "
@@ -139,6 +142,7 @@ ToolDef ListRunsTool() {
 ToolDef CancelTool() {
   ToolDef t;
   t.name = "cancel";
+  t.scope = "cancel";
   t.title = "Cancel a run";
   t.description =
       "Cancel a run. A PENDING run is CANCELLED at once; a RUNNING one has its whole process tree "
@@ -185,6 +189,7 @@ ToolDef FleetTool() {
 ToolDef LogsTool() {
   ToolDef t;
   t.name = "get_logs";
+  t.scope = "status";
   t.title = "Read a run's output";
   t.description =
       "A page of a run's output, one entry per line {offset, timestamp, stream (stdout, stderr, "
@@ -215,6 +220,7 @@ ToolDef LogsTool() {
 ToolDef ArtifactsTool() {
   ToolDef t;
   t.name = "get_artifacts";
+  t.scope = "status";
   t.title = "Get a run's artifacts";
   t.description =
       "Download URLs of a finished run's artifacts (output log, diff.patch, summary.json, git "

@@ -25,6 +25,9 @@ struct ToolDef {
   std::string description;  // written for a model choosing and calling the tool
   boost::json::object input_schema;
   boost::json::object output_schema;
+  // The API key scope a call needs (the REST route's: ARCHITECTURE §3); "" for none
+  // (fleet_status). Checked by ServiceTools::Call against the caller's RequestContext.
+  std::string scope;
   bool read_only = true;
   bool idempotent = true;
   bool destructive = false;

@@ -85,7 +85,8 @@ class RunStore {
   virtual Result<Run> Update(const Run& run) = 0;
   // PENDING and RUNNING runs, oldest first (the scheduler's FIFO).
   virtual Result<std::vector<Run>> ListActive() = 0;
-  virtual Result<RunStats> Stats(WallTime since) = 0;
+  // Runs created since `since`; only `tenant`'s when set (a tenant's /health/fleet counts).
+  virtual Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) = 0;
   // A cheap check that the store answers (for /health/ready).
   virtual Status Ping() = 0;
 

@@ -501,7 +501,7 @@ TEST_P(RunStoreConformance, StatsCountRunsCreatedSinceByAgentAndStatus) {
   add("a", RunStatus::kPending, std::nullopt);
   add("b", RunStatus::kRunning, std::nullopt);
 
-  auto stats = store_->Stats(since);
+  auto stats = store_->Stats(since, std::nullopt);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(Count(*stats, "a", RunStatus::kCompleted), 2);
   EXPECT_EQ(Count(*stats, "a", RunStatus::kFailed), 1);
@@ -512,6 +512,31 @@ TEST_P(RunStoreConformance, StatsCountRunsCreatedSinceByAgentAndStatus) {
   EXPECT_EQ(stats->by_agent.at("a").completed_duration_ms_total, 4000);
   EXPECT_EQ(stats->by_agent.at("b").completed_count, 0);
   EXPECT_EQ(stats->by_agent.count("c"), 0u);
+}
+
+TEST_P(RunStoreConformance, StatsOfOneTenantCountOnlyItsRuns) {
+  const WallTime since = clock_.Now();
+  auto add = [&](const std::string& tenant, RunStatus s) {
+    Run r = NewRun("a");
+    r.tenant = tenant;
+    r.status = s;
+    return MustCreate(r);
+  };
+  add("acme", RunStatus::kCompleted);
+  add("acme", RunStatus::kFailed);
+  add("other", RunStatus::kCompleted);
+  add("other", RunStatus::kCompleted);
+
+  auto acme = store_->Stats(since, std::string("acme"));
+  ASSERT_TRUE(acme.ok()) << acme.status().ToString();
+  EXPECT_EQ(Count(*acme, "a", RunStatus::kCompleted), 1);
+  EXPECT_EQ(Count(*acme, "a", RunStatus::kFailed), 1);
+  auto all = store_->Stats(since, std::nullopt);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(Count(*all, "a", RunStatus::kCompleted), 3);
+  auto nobody = store_->Stats(since, std::string("nobody"));
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_TRUE(nobody->by_agent.empty());
 }
 
 TEST_P(RunStoreConformance, ReplicaHeartbeatsInsertThenReplaceAndListSortedById) {

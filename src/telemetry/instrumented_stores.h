@@ -22,7 +22,9 @@ class InstrumentedRunStore final : public RunStore {
   Result<std::vector<Run>> ListActive() override {
     return Count("list_active", inner_.ListActive());
   }
-  Result<RunStats> Stats(WallTime since) override { return Count("stats", inner_.Stats(since)); }
+  Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override {
+    return Count("stats", inner_.Stats(since, tenant));
+  }
   Status Ping() override { return Count("ping", inner_.Ping()); }
   Status Heartbeat(const ReplicaInfo& info) override {
     return Count("heartbeat", inner_.Heartbeat(info));

@@ -147,7 +147,9 @@ class FailingStore final : public RunStore {
   Result<RunPage> List(const ListQuery&) override { return Internal("broken"); }
   Result<Run> Update(const Run&) override { return Conflict("raced"); }
   Result<std::vector<Run>> ListActive() override { return std::vector<Run>{}; }
-  Result<RunStats> Stats(WallTime) override { return RunStats{}; }
+  Result<RunStats> Stats(WallTime, const std::optional<std::string>&) override {
+    return RunStats{};
+  }
   Status Ping() override { return Unavailable("down"); }
   Status Heartbeat(const ReplicaInfo&) override { return Status::Ok(); }
   Result<std::vector<ReplicaInfo>> ListReplicas() override { return std::vector<ReplicaInfo>{}; }

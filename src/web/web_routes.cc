@@ -67,11 +67,12 @@ api::Response AppShell(const api::Request& req) {
 }
 
 void RegisterWebRoutes(api::Router& router, const Clock& clock) {
-  router.Add("GET", "/ui/{path...}", [&clock](const api::Request& req, const api::PathParams& p) {
-    if (const Asset* asset = FindAsset(p.at("path"))) return ServeAsset(*asset, req);
-    return api::Error(NotFound("no such dashboard file: /ui/" + p.at("path")),
-                      {req.request_id, clock.Now()});
-  });
+  router.Add("GET", "/ui/{path...}", api::Access::Public(),
+             [&clock](const api::Request& req, const api::PathParams& p) {
+               if (const Asset* asset = FindAsset(p.at("path"))) return ServeAsset(*asset, req);
+               return api::Error(NotFound("no such dashboard file: /ui/" + p.at("path")),
+                                 {req.request_id, clock.Now()});
+             });
 }
 
 }  // namespace outpost::web

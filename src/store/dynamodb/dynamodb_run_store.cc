@@ -284,20 +284,20 @@ Result<std::vector<Run>> DynamoDbRunStore::ListActive() {
   return active;
 }
 
-Result<RunStats> DynamoDbRunStore::Stats(WallTime since) {
+Result<RunStats> DynamoDbRunStore::Stats(WallTime since, const std::optional<std::string>& tenant) {
   aws::QueryRequest request;
   request.table = tables_.runs;
-  request.index = std::string(kIndexAll);
-  request.key_condition = {
-      "#h = :h AND #id >= :lo",
-      {{"#h", attr::kKind},
-       {"#id", attr::kId},
-       {"#a", attr::kAgent},
-       {"#s", attr::kStatus},
-       {"#c", attr::kCreatedMs},
-       {"#b", attr::kStartedMs},
-       {"#e", attr::kEndedMs}},
-      {{":h", ddb::S(kRunKind)}, {":lo", ddb::S(MinUlidAt(since - kIdClockSlack))}}};
+  request.index = std::string(tenant ? kIndexTenant : kIndexAll);
+  request.key_condition = {"#h = :h AND #id >= :lo",
+                           {{"#h", tenant ? attr::kTenant : attr::kKind},
+                            {"#id", attr::kId},
+                            {"#a", attr::kAgent},
+                            {"#s", attr::kStatus},
+                            {"#c", attr::kCreatedMs},
+                            {"#b", attr::kStartedMs},
+                            {"#e", attr::kEndedMs}},
+                           {{":h", ddb::S(tenant ? std::string_view(*tenant) : kRunKind)},
+                            {":lo", ddb::S(MinUlidAt(since - kIdClockSlack))}}};
   request.projection = "#a, #s, #c, #b, #e";
   const std::int64_t since_ms = ToMillis(since);
   RunStats stats;

@@ -18,7 +18,8 @@
 //    or the index is exhausted. `since` also bounds the id range (ids are minted from created_at:
 //    a run's id time is taken to be within kIdClockSlack of it). Cursors are opaque, "d1:"+id.
 //  - ListActive: the status index, PENDING and RUNNING, oldest first.
-//  - Stats(since): a Query of all-newest from since (not a Scan): cost grows with the runs
+//  - Stats(since, tenant): a Query of all-newest (tenant-newest for one tenant) from since (not
+//    a Scan): cost grows with the runs
 //    created since then, not with the table.
 //  - Ping: DescribeTable of the runs table.
 //  - Replicas: one item each in <prefix>-replicas, replaced by every heartbeat; listed by Scan.
@@ -76,7 +77,7 @@ class DynamoDbRunStore final : public RunStore {
   Result<RunPage> List(const ListQuery& query) override;
   Result<Run> Update(const Run& run) override;
   Result<std::vector<Run>> ListActive() override;
-  Result<RunStats> Stats(WallTime since) override;
+  Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override;
   Status Ping() override;
   // Replicas: PutItem of the record; ListReplicas scans the (small) replicas table.
   Status Heartbeat(const ReplicaInfo& info) override;

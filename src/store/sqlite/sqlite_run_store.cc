@@ -37,7 +37,7 @@ constexpr const char* kStats =
     "COALESCE(SUM(CASE WHEN started_ms IS NOT NULL AND ended_ms IS NOT NULL "
     "THEN ended_ms - started_ms END), 0), "
     "COUNT(CASE WHEN started_ms IS NOT NULL AND ended_ms IS NOT NULL THEN 1 END) "
-    "FROM runs WHERE created_ms >= ?1 GROUP BY agent, status";
+    "FROM runs WHERE created_ms >= ?1 AND (?2 IS NULL OR tenant = ?2) GROUP BY agent, status";
 
 Param OptMillis(const std::optional<WallTime>& t) {
   return t ? Param(ToMillis(*t)) : Param(std::monostate{});
@@ -225,11 +225,11 @@ Result<std::vector<Run>> SqliteRunStore::ListActive() {
   return QueryRuns(kSelectActive, {});
 }
 
-Result<RunStats> SqliteRunStore::Stats(WallTime since) {
+Result<RunStats> SqliteRunStore::Stats(WallTime since, const std::optional<std::string>& tenant) {
   std::lock_guard lock(mu_);
   auto stmt = db_->Prepare(kStats);
   if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(since)}));
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(since), sqlite::OptParam(tenant)}));
   RunStats stats;
   for (;;) {
     auto row = stmt->Step("read run stats");

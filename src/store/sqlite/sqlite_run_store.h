@@ -13,8 +13,8 @@
 
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 
 #include "common/clock.h"
 #include "store/run_store.h"
@@ -44,7 +44,7 @@ class SqliteRunStore final : public RunStore {
   Result<RunPage> List(const ListQuery& query) override;
   Result<Run> Update(const Run& run) override;
   Result<std::vector<Run>> ListActive() override;
-  Result<RunStats> Stats(WallTime since) override;
+  Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override;
   Status Ping() override;
   Status Heartbeat(const ReplicaInfo& info) override;
   Result<std::vector<ReplicaInfo>> ListReplicas() override;
@@ -66,7 +66,7 @@ class SqliteRunStore final : public RunStore {
   void CacheLocked(const Run& run);
 
   std::mutex mu_;
-  std::unique_ptr<sqlite::Db> db_;  // guarded by mu_, as are statements made from it
+  std::unique_ptr<sqlite::Db> db_;              // guarded by mu_, as are statements made from it
   std::unordered_map<std::string, Run> cache_;  // guarded by mu_
   std::int64_t data_version_ = -1;              // guarded by mu_
 };

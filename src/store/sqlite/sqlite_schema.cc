@@ -9,7 +9,7 @@ namespace {
 // Append-only: a step, once released, is never edited (files in the field have applied it).
 // `doc` holds RunToJson(run, internal=true); the other columns exist to be filtered, indexed or
 // aggregated and are written from the same Run in the same statement.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE runs (
   id              TEXT PRIMARY KEY NOT NULL,
@@ -46,6 +46,31 @@ CREATE TABLE replicas (
   heartbeat_ms INTEGER NOT NULL,
   doc          TEXT NOT NULL
 );
+)sql",
+    // auth: tenants and API keys (store/auth_store.h). Only a key's SHA-256 is stored.
+    R"sql(
+CREATE TABLE tenants (
+  id         TEXT PRIMARY KEY NOT NULL,
+  name       TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+  key_id       TEXT PRIMARY KEY NOT NULL,
+  tenant       TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  prefix       TEXT NOT NULL,
+  hash         TEXT NOT NULL,
+  scopes       TEXT NOT NULL,
+  status       TEXT NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  expires_ms   INTEGER,
+  revoked_ms   INTEGER,
+  last_used_ms INTEGER,
+  use_count    INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX api_keys_hash ON api_keys (hash);
+CREATE INDEX api_keys_tenant ON api_keys (tenant, key_id);
 )sql",
 };
 
