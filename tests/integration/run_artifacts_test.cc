@@ -193,8 +193,10 @@ TEST_P(ArtifactsTest, TimedOutRunKeepsWhatItPrinted) {
 TEST_P(ArtifactsTest, CancelledRunsKeepArtifactsWhetherRunningOrStillQueued) {
   // shell has max_concurrent 1: the second run waits in the queue.
   const std::string running = Dispatch({{"task", "echo working; sleep 60"}});
+  // Cancelled only once it has printed (phase "running" comes before the shell's first write).
   ASSERT_TRUE(
-      WaitFor([&] { return Str(server_->Run(running), "phase") == "running"; }, seconds(30)));
+      WaitFor([&] { return ReadAll(dir_ + "/runs/" + running + "/stdout.log") == "working\n"; },
+              seconds(30)));
   const std::string queued = Dispatch({{"task", "echo never"}});
   ASSERT_EQ(Str(server_->Run(queued), "status"), "PENDING");
   EXPECT_EQ(server_->Post("/runs/" + queued + "/cancel", "{}").status, 200);
