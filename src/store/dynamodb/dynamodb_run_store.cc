@@ -7,11 +7,14 @@
 //    was written means the write happened.
 #include "store/dynamodb/dynamodb_run_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "aws/http.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
+#include "store/admission.h"
 #include "store/dynamodb/dynamodb_items.h"
 #include "store/dynamodb/dynamodb_list.h"
 #include "store/run_json.h"
@@ -77,7 +80,7 @@ Result<std::unique_ptr<DynamoDbRunStore>> DynamoDbRunStore::Open(std::string_vie
   ensure.create = options.create_tables || location->create_tables;
   const aws::Sleeper sleep = options.sleep ? options.sleep : aws::RealSleeper();
   for (const auto& spec : {RunsTableSpec(tables.runs), IdempotencyTableSpec(tables.idempotency),
-                           ReplicasTableSpec(tables.replicas)}) {
+                           ReplicasTableSpec(tables.replicas), QuotasTableSpec(tables.quotas)}) {
     OUTPOST_RETURN_IF_ERROR(EnsureTable(**client, spec, ensure, clock, sleep));
   }
   return std::unique_ptr<DynamoDbRunStore>(new DynamoDbRunStore(
@@ -91,7 +94,8 @@ DynamoDbRunStore::DynamoDbRunStore(DynamoDbLocation location,
       tables_(TableNames::For(location_.table_prefix)),
       client_(std::move(client)),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      quotas_(*client_, tables_.quotas, clock_, options_.idempotency_grace) {}
 
 Result<std::optional<Run>> DynamoDbRunStore::Load(const std::string& id) const {
   auto item = client_->GetItem(tables_.runs, RunKey(id), /*consistent=*/true);
@@ -117,6 +121,10 @@ Result<Run> DynamoDbRunStore::PutNewRun(const Run& run) const {
   auto existing = Load(run.id.str());
   if (existing.ok() && *existing && **existing == run) return run;  // our own retried put
   return Conflict("run " + run.id.str() + " already exists");
+}
+
+Result<int> DynamoDbRunStore::ReleaseStaleQuota() {
+  return quotas_.Sweep([this](const std::string& id) { return Load(id); });
 }
 
 Result<CreateResult> DynamoDbRunStore::Create(const Run& run) {
@@ -195,14 +203,25 @@ Result<CreateResult> DynamoDbRunStore::FinishClaimedCreate(const Run& run, const
   return CreateResult{run, true};
 }
 
+// A terminal write stops naming the run's slot, then frees it: a crash in between leaves a slot
+// whose run is terminal, which ReleaseStaleQuota frees.
 Result<Run> DynamoDbRunStore::Update(const Run& run) {
   Run stored = run;
   stored.version = run.version + 1;
+  const bool frees_slot = IsTerminal(run.status) && !run.quota_slot.empty();
+  if (frees_slot) stored.quota_slot.clear();
   Status st =
       client_->PutItem(tables_.runs, RunToItem(stored, options_.retention), UpdateCondition(run));
-  if (st.ok()) return stored;
-  if (st.code() != Code::kConflict) return st;
-  OUTPOST_RETURN_IF_ERROR(ExplainFailedUpdate(run, stored));
+  if (!st.ok()) {
+    if (st.code() != Code::kConflict) return st;
+    OUTPOST_RETURN_IF_ERROR(ExplainFailedUpdate(run, stored));
+  }
+  if (frees_slot) {
+    if (Status r = quotas_.ReleaseSlot(run.quota_slot, run.id.str()); !r.ok()) {
+      spdlog::warn("run {}: quota slot not freed yet ({}); the sweeper will", run.id.str(),
+                   r.ToString());
+    }
+  }
   return stored;
 }
 

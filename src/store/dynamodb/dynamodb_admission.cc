@@ -1,0 +1,136 @@
+// DynamoDbRunStore::CreateAll: admission of one run or a fan-out (the contract is in
+// store/run_store.h, the design in dynamodb_run_store.h and dynamodb_quota.h).
+#include <spdlog/spdlog.h>
+
+#include "store/admission.h"
+#include "store/dynamodb/dynamodb_items.h"
+#include "store/dynamodb/dynamodb_run_store.h"
+
+namespace outpost::dynamodb {
+namespace ddb = aws::ddb;
+namespace {
+
+// Day counters outlive their day by two (a TTL only tidies: a counter is read for its day only).
+std::int64_t DayExpiresAt(const Run& run) {
+  return (UtcDayStartMs(run.created_at) + 3 * kDayMs) / 1000;
+}
+
+}  // namespace
+
+Result<std::optional<Run>> DynamoDbRunStore::FindReplay(const Run& run) const {
+  if (!run.idempotency_key) return std::optional<Run>();
+  const std::string key = IdempotencyKey(run.tenant, *run.idempotency_key);
+  auto claim = client_->GetItem(tables_.idempotency, {{attr::kKey, ddb::S(key)}});
+  if (!claim.ok()) return claim.status();
+  if (!*claim) return std::optional<Run>();
+  const std::string prior = ddb::GetS(**claim, attr::kRunId).value_or("");
+  if (prior == run.id.str()) return std::optional<Run>();
+  if (ddb::GetS(**claim, attr::kRequestHash) != run.request_hash) {
+    return Conflict("idempotency key '" + *run.idempotency_key +
+                    "' was already used with a different request")
+        .WithDetail("idempotencyKey", run.idempotency_key->c_str());
+  }
+  // Absent: the crash window of an earlier request; Create's own claim logic decides.
+  return Load(prior);
+}
+
+Status DynamoDbRunStore::Admit(std::vector<Run>& runs, const Admission& admission) const {
+  const Run& first = runs.front();
+  const int n = static_cast<int>(runs.size());
+  std::vector<std::string> slots;
+  if (admission.concurrent) {
+    std::vector<std::string> ids;
+    for (const Run& r : runs) ids.push_back(r.id.str());
+    auto claimed = quotas_.ClaimSlots(QuotaTable::ScopeKey(first, admission.concurrent->scope),
+                                      admission.concurrent->max, ids);
+    if (!claimed.ok()) return claimed.status();
+    slots = std::move(*claimed);
+  }
+  if (admission.per_day) {
+    Status st =
+        quotas_.AddToDay(QuotaTable::ScopeKey(first, admission.per_day->scope),
+                         UtcDate(first.created_at), n, admission.per_day->max, DayExpiresAt(first));
+    if (!st.ok()) {
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        (void)quotas_.ReleaseSlot(slots[i], runs[i].id.str());
+      }
+      return st;
+    }
+  }
+  for (std::size_t i = 0; i < slots.size(); ++i) runs[i].quota_slot = slots[i];
+  return Status::Ok();
+}
+
+void DynamoDbRunStore::Unadmit(const Run& run, const Admission& admission) const {
+  if (!run.quota_slot.empty()) {
+    if (Status st = quotas_.ReleaseSlot(run.quota_slot, run.id.str()); !st.ok()) {
+      spdlog::warn("run {}: quota slot not freed ({}); the sweeper will", run.id.str(),
+                   st.ToString());
+    }
+  }
+  if (admission.per_day) {
+    Status st = quotas_.SubtractFromDay(QuotaTable::ScopeKey(run, admission.per_day->scope),
+                                        UtcDate(run.created_at), 1);
+    if (!st.ok()) {
+      spdlog::warn("run {}: the day's run count stays one too high: {}", run.id.str(),
+                   st.ToString());
+    }
+  }
+}
+
+void DynamoDbRunStore::Withdraw(const Run& run, const Admission& admission) const {
+  const aws::Expression untouched{
+      "#v = :v", {{"#v", attr::kVersion}}, {{":v", ddb::N(run.version)}}};
+  Status st = client_->DeleteItem(tables_.runs, {{attr::kId, ddb::S(run.id.str())}}, untouched);
+  if (!st.ok()) {  // changed meanwhile: it stays (held) and is cancelled by its supervisor
+    spdlog::warn("run {}: not withdrawn ({})", run.id.str(), st.ToString());
+    return;
+  }
+  if (run.idempotency_key) {
+    const aws::Expression ours{"#r = :r", {{"#r", attr::kRunId}}, {{":r", ddb::S(run.id.str())}}};
+    (void)client_->DeleteItem(
+        tables_.idempotency,
+        {{attr::kKey, ddb::S(IdempotencyKey(run.tenant, *run.idempotency_key))}}, ours);
+  }
+  Unadmit(run, admission);
+}
+
+Result<std::vector<CreateResult>> DynamoDbRunStore::CreateAll(const std::vector<Run>& runs,
+                                                              const Admission& admission) {
+  OUTPOST_RETURN_IF_ERROR(ValidateBatch(runs, admission));
+  std::vector<CreateResult> out(runs.size());
+  std::vector<std::size_t> fresh;  // indexes of the runs to create
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    auto replay = FindReplay(runs[i]);
+    if (!replay.ok()) return replay.status();
+    if (*replay) {
+      out[i] = CreateResult{std::move(**replay), false};
+    } else {
+      fresh.push_back(i);
+    }
+  }
+  if (fresh.empty()) return out;
+  std::vector<Run> todo;
+  for (std::size_t i : fresh) todo.push_back(runs[i]);
+  if (!admission.empty()) OUTPOST_RETURN_IF_ERROR(Admit(todo, admission));
+  std::vector<const Run*> made;
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    auto created = Create(todo[k]);
+    if (!created.ok()) {
+      for (const Run* r : made) Withdraw(*r, admission);
+      // An uncertain failure may have created it: its room stays for the sweeper to judge.
+      const std::size_t from = created.status().code() == Code::kUnavailable ? k + 1 : k;
+      for (std::size_t j = from; j < todo.size(); ++j) Unadmit(todo[j], admission);
+      return created.status();
+    }
+    if (created->created) {
+      made.push_back(&todo[k]);
+    } else {
+      Unadmit(todo[k], admission);  // a racing identical request created it first
+    }
+    out[fresh[k]] = std::move(*created);
+  }
+  return out;
+}
+
+}  // namespace outpost::dynamodb
