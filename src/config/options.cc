@@ -5,6 +5,8 @@
 #include <charconv>
 #include <set>
 
+#include "config/quota_config.h"
+
 namespace outpost {
 namespace {
 
@@ -371,6 +373,10 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "limits") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyLimits(*v.as_table(), opts));
+    } else if (key == "quotas" || key == "audit") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(key == "quotas" ? config::ApplyQuotas(*v.as_table(), opts.quotas)
+                                              : config::ApplyAudit(*v.as_table(), opts.audit));
     } else if (key == "agents") {
       if (!v.is_table()) return Bad(key, "must be a table");
       for (const auto& [name, agent] : *v.as_table()) {
@@ -428,6 +434,7 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
     }
     opts.create_tables = it->second == "1" || it->second == "true";
   }
+  OUTPOST_RETURN_IF_ERROR(config::ApplyQuotaEnvironment(env, opts.quotas, opts.audit));
   return CheckValues(opts);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/quota_options.h"
 
 namespace outpost {
 
@@ -82,6 +83,8 @@ struct Options {
   std::string cgroup_version;       // detected at start by app/: "v1" | "v2" | 
   std::map<std::string, AgentOptions> agents;
   SandboxOptions sandbox;
+  QuotaOptions quotas;  // [quotas] (config/quota_options.h)
+  AuditOptions audit;   // [audit]
 
   std::string StoreUrl() const;
   // artifacts_url, or the directory <data_dir>/artifacts when unset.

@@ -29,6 +29,7 @@
 namespace outpost {
 
 class ArtifactUploader;
+class Auditor;
 class DiskGuard;
 class NotifySocket;
 class SecretStore;
@@ -82,6 +83,9 @@ class Supervisor {
   void SetArtifactUploader(ArtifactUploader* uploader) { uploader_ = uploader; }
   // While the data dir's free space is low, queued runs wait instead of starting.
   void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
+  // Where every status transition written here is recorded (core/auditor.h; UpdateRun is the
+  // one place). Optional; set before Start.
+  void SetAuditor(Auditor* auditor) { auditor_ = auditor; }
   // This replica's API address, announced with its heartbeat (set once the port is bound).
   void SetAddress(std::string address);
   // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
@@ -116,7 +120,8 @@ class Supervisor {
   void MarkStarted(Run run, WallTime at);
   LaunchSpec SpecFor(const Run& run) const;
   // Applies `mutate` to the latest stored copy until the conditional update wins or the run is
-  // terminal. Returns false when the run was already terminal.
+  // terminal. Returns false when the run was already terminal. Every supervisor write of a run
+  // goes through here, so a won write that changes the status is audited here.
   bool UpdateRun(const RunId& id, const std::function<bool(Run&)>& mutate);
 
   RunStore& store_;
@@ -127,6 +132,7 @@ class Supervisor {
   const SecretStore* secrets_;
   ArtifactUploader* uploader_ = nullptr;
   DiskGuard* disk_ = nullptr;
+  Auditor* auditor_ = nullptr;
   std::unique_ptr<NotifySocket> notify_;
   int wake_fd_ = -1;
 
