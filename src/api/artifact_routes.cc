@@ -12,6 +12,8 @@ void RegisterArtifactRoutes(Router& router, RunArtifacts& artifacts, Clock& cloc
     RequestContext ctx;
     ctx.request_id = req.request_id;
     ctx.client_address = req.client_address;
+    ctx.tenant = req.tenant;
+    ctx.key_id = req.key_id;
     auto list = artifacts.List(params.at("id"), *expires, ctx);
     if (!list.ok()) return Error(list.status(), meta);
     return Success(200, std::move(*list), meta);

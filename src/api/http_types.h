@@ -45,6 +45,10 @@ struct Request {
   std::string body;
   std::string client_address;  // "IP:PORT" of the peer
   std::string request_id;      // the X-Request-ID this request is answered with
+  // Who is asking, as authentication (a middleware) established it: the tenant, and the id of
+  // the API key used ("" without one).
+  std::string tenant = "default";
+  std::string key_id;
 
   // The first value of query parameter `name`, or nullopt.
   std::optional<std::string> Query(std::string_view name) const;

@@ -134,7 +134,13 @@ Status ParseTarget(std::string_view target, std::string* path, QueryParams* quer
 
 namespace {
 
-Response RouteRequest(const Router& router, const Request& req, const Meta& meta) {
+Response RunChain(const std::vector<Middleware>& chain, std::size_t i, Request& req,
+                  const Handler& handler, const PathParams& params) {
+  if (i == chain.size()) return handler(req, params);
+  return chain[i](req, [&](Request& r) { return RunChain(chain, i + 1, r, handler, params); });
+}
+
+Response RouteRequest(const Router& router, Request& req, const Meta& meta) {
   Router::Match m = router.Find(req.method, req.path);
   switch (m.kind) {
     case Router::Match::Kind::kNotFound:
@@ -157,7 +163,7 @@ Response RouteRequest(const Router& router, const Request& req, const Meta& meta
       break;
   }
   try {
-    return (*m.handler)(req, m.params);
+    return RunChain(router.middlewares(), 0, req, *m.handler, m.params);
   } catch (const std::exception& e) {
     return Error(Internal(std::string("handler threw: ") + e.what()), meta);
   } catch (...) {

@@ -19,6 +19,13 @@ namespace outpost::api {
 using PathParams = std::map<std::string, std::string, std::less<>>;
 using Handler = std::function<Response(const Request&, const PathParams&)>;
 
+// A step around the handler of every matched route, for what applies to all of them
+// (authentication, rate limits). It answers itself, or calls `next` — the later middlewares and
+// the handler — and may amend that response. It may fill in the request's identity (tenant,
+// key_id) for those after it. The first registered runs outermost.
+using Next = std::function<Response(Request&)>;
+using Middleware = std::function<Response(Request&, const Next& next)>;
+
 class Router {
  public:
   struct Match {
@@ -35,6 +42,9 @@ class Router {
   // gives key "a/b/c" for "/files/a/b/c"). Registration happens before the server starts; Find
   // is then safe from any thread. A GET route also answers HEAD.
   void Add(std::string method, std::string_view pattern, Handler handler);
+  // Registers a middleware (before the server starts, like Add).
+  void Use(Middleware middleware) { middlewares_.push_back(std::move(middleware)); }
+  const std::vector<Middleware>& middlewares() const { return middlewares_; }
 
   // Matches a normalised, decoded path (see ParseTarget). Routes are tried in registration order.
   Match Find(std::string_view method, std::string_view path) const;
@@ -49,6 +59,7 @@ class Router {
                         PathParams* params);
 
   std::vector<Route> routes_;
+  std::vector<Middleware> middlewares_;
 };
 
 // Splits a raw origin-form request target into its percent-decoded path and decoded query
@@ -58,8 +69,8 @@ class Router {
 Status ParseTarget(std::string_view target, std::string* path, QueryParams* query);
 
 // Serves one request: parses req.target into req.path/req.query, matches it and runs the
-// handler. Unknown path -> 404 envelope, wrong method -> 405 with Allow, bad target -> 400, a
-// handler exception -> 500. Sets X-Request-ID (req.request_id) on the response.
+// middlewares and the handler. Unknown path -> 404 envelope, wrong method -> 405 with Allow, bad
+// target -> 400, a handler exception -> 500. Sets X-Request-ID (req.request_id) on the response.
 Response HandleRequest(const Router& router, Request& req, const Clock& clock);
 
 }  // namespace outpost::api

@@ -58,6 +58,8 @@ class Routes {
     RequestContext ctx;
     ctx.request_id = req.request_id;
     ctx.client_address = req.client_address;
+    ctx.tenant = req.tenant;
+    ctx.key_id = req.key_id;
     return ctx;
   }
 

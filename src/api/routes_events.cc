@@ -16,6 +16,8 @@ RequestContext ContextOf(const Request& req) {
   RequestContext ctx;
   ctx.request_id = req.request_id;
   ctx.client_address = req.client_address;
+  ctx.tenant = req.tenant;
+  ctx.key_id = req.key_id;
   return ctx;
 }
 

@@ -180,6 +180,8 @@ class McpHttp {
     RequestContext ctx;
     ctx.request_id = req.request_id;
     ctx.client_address = req.client_address;
+    ctx.tenant = req.tenant;
+    ctx.key_id = req.key_id;
     ServiceTools::Outcome out = tools_.Call(*step.call, ctx);
     if (!out.wait) return Answer(Reply(m.id, std::move(out.result)), sse);
     return Waiting(std::move(*out.wait), m.id, session, sse);
