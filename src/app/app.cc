@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <iostream>
 #include <map>
 
 #include "agents/grok/grok_agent.h"
+#include "app/audit_log_open.h"
 #include "app/serve.h"
 #include "cli/client_commands.h"
 #include "common/log.h"
@@ -111,6 +113,29 @@ int Main(int argc, char** argv) {
   shim->group("");  // hidden from --help
   shim->add_option("run_dir", run_dir)->required();
   shim->callback([&] { exit_code = RunShim(run_dir); });
+
+  // `outpost audit export`: the audit log as JSONL, read from the store (like `outpost admin`).
+  ServeFlags audit_flags;
+  std::string audit_since, audit_tenant;
+  auto* audit = app.add_subcommand("audit", "The audit log of the configured store");
+  audit->require_subcommand(1);
+  auto* audit_export =
+      audit->add_subcommand("export", "Write audit records as JSON lines to stdout, oldest first");
+  audit_export->add_option("--since", audit_since, "only records at or after (RFC 3339 or YYYY-MM-DD)");
+  audit_export->add_option("--tenant", audit_tenant, "only this tenant's records (default: every tenant)");
+  audit_export->add_option("--config", audit_flags.config, "outpost.toml (env OUTPOST_CONFIG)");
+  audit_export->add_option("--data-dir", audit_flags.data_dir, "data directory (env OUTPOST_DATA_DIR)");
+  audit_export->add_option("--store", audit_flags.store, "store URL (env OUTPOST_STORE)");
+  audit_export->callback([&] {
+    auto opts = BuildOptions(audit_flags);
+    if (!opts.ok()) {
+      std::fprintf(stderr, "outpost audit export: %s\n", opts.status().message().c_str());
+      exit_code = 64;
+      return;
+    }
+    SetupLogging("warn");
+    exit_code = ExportAudit(*opts, audit_since, audit_tenant, std::cout, std::cerr);
+  });
 
   cli::AddClientCommands(app, &exit_code);
   mcp::AddMcpCommand(app, &exit_code);

@@ -13,20 +13,26 @@
 
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
+#include "api/audit_routes.h"
 #include "api/file_routes.h"
 #include "api/http_server.h"
+#include "api/rate_limit.h"
 #include "api/router.h"
 #include "api/routes.h"
+#include "app/audit_log_open.h"
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/s3/s3_artifact_store.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "core/artifact_uploader.h"
+#include "core/auditor.h"
+#include "core/quota_sweeper.h"
 #include "core/retention.h"
 #include "core/run_artifacts.h"
 #include "core/run_service.h"
 #include "core/supervisor.h"
 #include "mcp/http_route.h"
+#include "quota/rate_limiter.h"
 #include "runner/process_runner.h"
 #include "runner/sandbox/bwrap.h"
 #include "runner/sandbox/cgroup.h"
@@ -242,8 +248,16 @@ int Serve(const Options& opts_in) {
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
   ArtifactUploader uploader(**store, *artifact_store, opts.RunsDir(), clock);
+  // Quotas and the audit log (README "Quotas and rate limits", "Audit log").
+  auto audit_log = OpenAuditLog(opts, **store, clock);
+  if (!audit_log.ok()) return Fail("audit log: " + audit_log.status().message());
+  Auditor auditor(**audit_log, clock);
+  QuotaSweeper quota_sweeper(**store, audit_log->get(), clock,
+                             std::chrono::hours(24 * opts.audit.retention_days));
+  RateLimiter rate_limiter(clock);
   Supervisor supervisor(**store, runner, agents, clock, opts, secrets.get());
   supervisor.SetArtifactUploader(&uploader);
+  supervisor.SetAuditor(&auditor);
   DiskGuard disk(opts.data_dir, std::int64_t{opts.min_free_disk_mb} << 20, clock);
   supervisor.SetDiskGuard(&disk);
   uploader.Start();
@@ -254,13 +268,19 @@ int Serve(const Options& opts_in) {
   RunService service(**store, agents, clock, opts, &supervisor, secrets.get());
   RunArtifacts run_artifacts(service, *artifact_store, clock);
   service.SetDiskGuard(&disk);
+  service.SetAuditor(&auditor);
+  quota_sweeper.Start();
   // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
   RetentionSweeper sweeper(**store, s3_artifacts ? nullptr : artifact_store, opts.RunsDir(), clock,
                            std::chrono::hours(24 * opts.retention_days));
   sweeper.Start();
 
   api::Router router;
+  // After authentication's middleware (it sets the request's tenant and key, which the rate
+  // limit counts by): register that one first.
+  router.Use(api::RateLimitMiddleware(rate_limiter, opts.quotas, clock));
   api::RegisterRoutes(router, service, clock);
+  api::RegisterAuditRoutes(router, auditor, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
@@ -297,6 +317,7 @@ int Serve(const Options& opts_in) {
   supervisor.Stop();
   uploader.Stop();
   sweeper.Stop();
+  quota_sweeper.Stop();
   spdlog::info("stopped");
   return 0;
 }
