@@ -95,6 +95,19 @@ void DynamoDbRunStore::Withdraw(const Run& run, const Admission& admission) cons
   Unadmit(run, admission);
 }
 
+// After a failed Create the run may exist all the same (a lost answer of a put that landed):
+// look. Unknown (the read fails too): its room stays for the sweeper and the key's claim for
+// the crash-window logic.
+void DynamoDbRunStore::GiveBack(const Run& run, const Admission& admission) const {
+  auto there = Load(run.id.str());
+  if (!there.ok()) return;
+  if (*there) {
+    Withdraw(run, admission);
+  } else {
+    Unadmit(run, admission);
+  }
+}
+
 Result<std::vector<CreateResult>> DynamoDbRunStore::CreateAll(const std::vector<Run>& runs,
                                                               const Admission& admission) {
   OUTPOST_RETURN_IF_ERROR(ValidateBatch(runs, admission));
@@ -118,9 +131,8 @@ Result<std::vector<CreateResult>> DynamoDbRunStore::CreateAll(const std::vector<
     auto created = Create(todo[k]);
     if (!created.ok()) {
       for (const Run* r : made) Withdraw(*r, admission);
-      // An uncertain failure may have created it: its room stays for the sweeper to judge.
-      const std::size_t from = created.status().code() == Code::kUnavailable ? k + 1 : k;
-      for (std::size_t j = from; j < todo.size(); ++j) Unadmit(todo[j], admission);
+      GiveBack(todo[k], admission);
+      for (std::size_t j = k + 1; j < todo.size(); ++j) Unadmit(todo[j], admission);
       return created.status();
     }
     if (created->created) {

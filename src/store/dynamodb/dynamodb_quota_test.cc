@@ -155,6 +155,42 @@ TEST_F(DynamoDbQuotaTest, TheDayCounterCountsEachRunAndExpires) {
   EXPECT_EQ(ddb::GetN(items[0], "expires_at"), (UtcDayStartMs(a.created_at) + 3 * kDayMs) / 1000);
 }
 
+// Clients retrying one request (same key, same body) at once: one run, and no room left held by
+// the ones that lost (a replay, or "retry shortly" while the winner is still being written).
+TEST_F(DynamoDbQuotaTest, RacingIdenticalKeyedRequestsHoldOneSlot) {
+  auto store = OpenStore(prefix_, RealClock::Instance());
+  ASSERT_TRUE(store);
+  constexpr int kRacers = 6;
+  std::vector<Run> runs;
+  for (int i = 0; i < kRacers; ++i) {
+    Run r = NewRun();
+    r.idempotency_key = "same";
+    r.request_hash = "same-body";
+    runs.push_back(r);
+  }
+  for (Run& r : runs) r.created_at = runs.front().created_at;
+  std::atomic<int> created{0};
+  std::latch start(kRacers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto c = store->CreateAll({runs[static_cast<std::size_t>(i)]}, Concurrent(5));
+      if (c.ok() && c->front().created) ++created;
+      if (!c.ok()) {
+        EXPECT_EQ(c.status().code(), Code::kUnavailable) << c.status().ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  auto slots = Partition(*store, "slots#tenant#default");
+  ASSERT_EQ(slots.size(), 1u);
+  auto winner = store->Get(RunId(*ddb::GetS(slots[0], "run_id")));
+  ASSERT_TRUE(winner.ok()) << "the slot is the created run's";
+  EXPECT_EQ(winner->idempotency_key, "same");
+}
+
 // A crash between a terminal write and the slot's release, here: every DeleteItem on the quotas
 // table fails. The run ends anyway; the sweeper frees the slot.
 TEST_F(DynamoDbQuotaTest, TheSweeperFreesSlotsACrashLeftBehind) {

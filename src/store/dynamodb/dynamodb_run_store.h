@@ -115,6 +115,8 @@ class DynamoDbRunStore final : public RunStore {
   void Unadmit(const Run& run, const Admission& admission) const;
   // Deletes a run this call created (and its key's claim) when a later one of its batch failed.
   void Withdraw(const Run& run, const Admission& admission) const;
+  // Withdraw or Unadmit a run whose Create failed, by whether it exists after all.
+  void GiveBack(const Run& run, const Admission& admission) const;
   Result<CreateResult> FinishClaimedCreate(const Run& run, const std::string& key,
                                            std::int64_t reserved_ms) const;
   Status ExplainFailedUpdate(const Run& attempted, const Run& stored) const;
