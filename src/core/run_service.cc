@@ -46,6 +46,9 @@ Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
                                              const RequestContext& ctx) {
   auto out = DispatchUnaudited(body, idempotency_header, ctx);
   if (auditor_) AuditDispatch(out, ctx);
+  // After the record: the supervisor's first transition of the run usually comes after it
+  // (its periodic pass may still admit the run a moment before).
+  if (out.ok() && out->created && supervisor_) supervisor_->Wake();
   return out;
 }
 
@@ -97,7 +100,6 @@ Result<DispatchOutcome> RunService::DispatchUnaudited(
   if (c.created) {
     spdlog::info("run {} dispatched: agent={} model={} request={}", run.id.str(), run.agent,
                  run.model_id, ctx.request_id);
-    if (supervisor_) supervisor_->Wake();
   }
   return DispatchOutcome{std::move(c.run), c.created, std::nullopt, {}};
 }
@@ -187,7 +189,6 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const A
     }
   }
   out.run = out.group.front();
-  if (supervisor_) supervisor_->Wake();
   return out;
 }
 

@@ -100,14 +100,19 @@ TEST_F(AuditTest, ARunsDispatchTransitionsAndACancelAreRecordedWithTheirRequestI
   ASSERT_EQ(Str(server_->WaitTerminal(done), "status"), "COMPLETED");
   json::array recs = AwaitRecords("resource=run:" + done, 3);
   ASSERT_EQ(recs.size(), 3u) << json::serialize(recs);
-  // Newest first: RUNNING -> COMPLETED, PENDING -> RUNNING, the dispatch.
+  // Newest first: RUNNING -> COMPLETED, then the dispatch and PENDING -> RUNNING (these two in
+  // either order: the supervisor may admit the run before the dispatch record is written).
   const json::object& completed = recs[0].as_object();
   EXPECT_EQ(Str(completed, "action"), "run.status_changed");
   EXPECT_EQ(completed.at("details"), json::parse(R"({"from":"RUNNING","to":"COMPLETED",)"
                                                  R"("agent":"shell","reason":"succeeded"})"));
   EXPECT_TRUE(completed.at("requestId").is_null()) << "the supervisor's, not a request's";
-  EXPECT_EQ(recs[1].at("details").at("to"), "RUNNING");
-  const json::object& dispatch = recs[2].as_object();
+  const bool dispatch_last = Str(recs[2].as_object(), "action") == "run.dispatch";
+  const json::object& running = recs[dispatch_last ? 1 : 2].as_object();
+  EXPECT_EQ(Str(running, "action"), "run.status_changed");
+  EXPECT_EQ(running.at("details").at("from"), "PENDING");
+  EXPECT_EQ(running.at("details").at("to"), "RUNNING");
+  const json::object& dispatch = recs[dispatch_last ? 2 : 1].as_object();
   EXPECT_EQ(Str(dispatch, "action"), "run.dispatch");
   EXPECT_EQ(Str(dispatch, "requestId"), "req-dispatch-1");
   EXPECT_EQ(Str(dispatch, "tenant"), "default");
@@ -131,6 +136,7 @@ TEST_F(AuditTest, ARunsDispatchTransitionsAndACancelAreRecordedWithTheirRequestI
   EXPECT_EQ(cancels[0].at("details").at("inProgress"), true);
   json::array ended = AwaitRecords("resource=run:" + sleeper + "&action=run.status_changed", 2);
   ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].at("details").at("from"), "RUNNING");
   EXPECT_EQ(ended[0].at("details").at("to"), "CANCELLED");
 
   // No task body in any record (the raw answer, not the parsed one).
