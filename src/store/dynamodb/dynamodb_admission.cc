@@ -17,23 +17,6 @@ std::int64_t DayExpiresAt(const Run& run) {
 
 }  // namespace
 
-Result<std::optional<Run>> DynamoDbRunStore::FindReplay(const Run& run) const {
-  if (!run.idempotency_key) return std::optional<Run>();
-  const std::string key = IdempotencyKey(run.tenant, *run.idempotency_key);
-  auto claim = client_->GetItem(tables_.idempotency, {{attr::kKey, ddb::S(key)}});
-  if (!claim.ok()) return claim.status();
-  if (!*claim) return std::optional<Run>();
-  const std::string prior = ddb::GetS(**claim, attr::kRunId).value_or("");
-  if (prior == run.id.str()) return std::optional<Run>();
-  if (ddb::GetS(**claim, attr::kRequestHash) != run.request_hash) {
-    return Conflict("idempotency key '" + *run.idempotency_key +
-                    "' was already used with a different request")
-        .WithDetail("idempotencyKey", run.idempotency_key->c_str());
-  }
-  // Absent: the crash window of an earlier request; Create's own claim logic decides.
-  return Load(prior);
-}
-
 Status DynamoDbRunStore::Admit(std::vector<Run>& runs, const Admission& admission) const {
   const Run& first = runs.front();
   const int n = static_cast<int>(runs.size());
@@ -86,12 +69,7 @@ void DynamoDbRunStore::Withdraw(const Run& run, const Admission& admission) cons
     spdlog::warn("run {}: not withdrawn ({})", run.id.str(), st.ToString());
     return;
   }
-  if (run.idempotency_key) {
-    const aws::Expression ours{"#r = :r", {{"#r", attr::kRunId}}, {{":r", ddb::S(run.id.str())}}};
-    (void)client_->DeleteItem(
-        tables_.idempotency,
-        {{attr::kKey, ddb::S(IdempotencyKey(run.tenant, *run.idempotency_key))}}, ours);
-  }
+  ReleaseKeyClaim(run);
   Unadmit(run, admission);
 }
 
@@ -104,41 +82,60 @@ void DynamoDbRunStore::GiveBack(const Run& run, const Admission& admission) cons
   if (*there) {
     Withdraw(run, admission);
   } else {
+    ReleaseKeyClaim(run);
     Unadmit(run, admission);
   }
 }
 
+// Keys first, then room, then the runs: a replay (even one racing its original) never takes
+// room, and a refusal or failure gives back what this call took.
 Result<std::vector<CreateResult>> DynamoDbRunStore::CreateAll(const std::vector<Run>& runs,
                                                               const Admission& admission) {
   OUTPOST_RETURN_IF_ERROR(ValidateBatch(runs, admission));
   std::vector<CreateResult> out(runs.size());
   std::vector<std::size_t> fresh;  // indexes of the runs to create
+  std::vector<std::int64_t> reserved;
+  std::vector<Run> todo;
+  auto release_keys = [&](std::size_t from) {
+    for (std::size_t j = from; j < todo.size(); ++j) ReleaseKeyClaim(todo[j]);
+  };
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    auto replay = FindReplay(runs[i]);
-    if (!replay.ok()) return replay.status();
-    if (*replay) {
-      out[i] = CreateResult{std::move(**replay), false};
-    } else {
-      fresh.push_back(i);
+    std::int64_t at = 0;
+    if (runs[i].idempotency_key) {
+      auto claim = ClaimIdempotencyKey(runs[i]);
+      if (!claim.ok()) {
+        release_keys(0);
+        return claim.status();
+      }
+      if (claim->replay) {
+        out[i] = CreateResult{std::move(*claim->replay), false};
+        continue;
+      }
+      at = claim->reserved_ms;
+    }
+    fresh.push_back(i);
+    reserved.push_back(at);
+    todo.push_back(runs[i]);
+  }
+  if (todo.empty()) return out;
+  if (!admission.empty()) {
+    if (Status st = Admit(todo, admission); !st.ok()) {
+      release_keys(0);
+      return st;
     }
   }
-  if (fresh.empty()) return out;
-  std::vector<Run> todo;
-  for (std::size_t i : fresh) todo.push_back(runs[i]);
-  if (!admission.empty()) OUTPOST_RETURN_IF_ERROR(Admit(todo, admission));
-  std::vector<const Run*> made;
   for (std::size_t k = 0; k < todo.size(); ++k) {
-    auto created = Create(todo[k]);
+    const Run& run = todo[k];
+    auto created = run.idempotency_key
+                       ? FinishClaimedCreate(run, IdempotencyKey(run.tenant, *run.idempotency_key),
+                                             reserved[k])
+                       : Create(run);
     if (!created.ok()) {
-      for (const Run* r : made) Withdraw(*r, admission);
-      GiveBack(todo[k], admission);
+      for (std::size_t j = 0; j < k; ++j) Withdraw(todo[j], admission);
+      GiveBack(run, admission);
       for (std::size_t j = k + 1; j < todo.size(); ++j) Unadmit(todo[j], admission);
+      release_keys(k + 1);
       return created.status();
-    }
-    if (created->created) {
-      made.push_back(&todo[k]);
-    } else {
-      Unadmit(todo[k], admission);  // a racing identical request created it first
     }
     out[fresh[k]] = std::move(*created);
   }

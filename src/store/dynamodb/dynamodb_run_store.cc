@@ -135,8 +135,17 @@ Result<CreateResult> DynamoDbRunStore::Create(const Run& run) {
 }
 
 Result<CreateResult> DynamoDbRunStore::CreateIdempotent(const Run& run) const {
+  auto claim = ClaimIdempotencyKey(run);
+  if (!claim.ok()) return claim.status();
+  if (claim->replay) return CreateResult{std::move(*claim->replay), false};
+  return FinishClaimedCreate(run, IdempotencyKey(run.tenant, *run.idempotency_key),
+                             claim->reserved_ms);
+}
+
+Result<DynamoDbRunStore::KeyClaim> DynamoDbRunStore::ClaimIdempotencyKey(const Run& run) const {
   const std::string key = IdempotencyKey(run.tenant, *run.idempotency_key);
   const std::int64_t now_ms = ToMillis(clock_.Now());
+  const KeyClaim ours{std::nullopt, now_ms};
   ddb::Item claim{{attr::kKey, ddb::S(key)},
                   {attr::kRunId, ddb::S(run.id.str())},
                   {attr::kRequestHash, ddb::S(run.request_hash)},
@@ -147,20 +156,20 @@ Result<CreateResult> DynamoDbRunStore::CreateIdempotent(const Run& run) const {
   const aws::Expression unclaimed{"attribute_not_exists(#k)", {{"#k", attr::kKey}}, {}};
   for (int attempt = 0; attempt < 4; ++attempt) {
     Status st = client_->PutItem(tables_.idempotency, claim, unclaimed);
-    if (st.ok()) return FinishClaimedCreate(run, key, now_ms);
+    if (st.ok()) return ours;
     if (st.code() != Code::kConflict) return st;
     auto found = client_->GetItem(tables_.idempotency, ClaimKey(key));
     if (!found.ok()) return found.status();
     if (!*found) continue;  // released meanwhile: claim again
     const ddb::Item& prior = **found;
     const std::string prior_run = ddb::GetS(prior, attr::kRunId).value_or("");
-    if (prior_run == run.id.str()) return FinishClaimedCreate(run, key, now_ms);  // our retry
+    if (prior_run == run.id.str()) return ours;  // our retry
     if (ddb::GetS(prior, attr::kRequestHash) != run.request_hash) {
       return KeyReusedConflict(*run.idempotency_key);
     }
     auto stored = Load(prior_run);
     if (!stored.ok()) return stored.status();
-    if (*stored) return CreateResult{std::move(**stored), false};
+    if (*stored) return KeyClaim{std::move(**stored), 0};
     // The crash window: the key is claimed, its run is not there.
     const std::int64_t prior_ms = ddb::GetN(prior, attr::kReservedMs).value_or(0);
     if (now_ms - prior_ms < options_.idempotency_grace.count()) {
@@ -171,10 +180,17 @@ Result<CreateResult> DynamoDbRunStore::CreateIdempotent(const Run& run) const {
                               {{"#r", attr::kRunId}, {"#t", attr::kReservedMs}},
                               {{":run", ddb::S(prior_run)}, {":ms", ddb::N(prior_ms)}}};
     st = client_->PutItem(tables_.idempotency, claim, unchanged);
-    if (st.ok()) return FinishClaimedCreate(run, key, now_ms);
+    if (st.ok()) return ours;
     if (st.code() != Code::kConflict) return st;
   }
   return Unavailable("idempotency key '" + *run.idempotency_key + "' is contended; retry");
+}
+
+void DynamoDbRunStore::ReleaseKeyClaim(const Run& run) const {
+  if (!run.idempotency_key) return;
+  const aws::Expression ours{"#r = :r", {{"#r", attr::kRunId}}, {{":r", ddb::S(run.id.str())}}};
+  (void)client_->DeleteItem(tables_.idempotency,
+                            ClaimKey(IdempotencyKey(run.tenant, *run.idempotency_key)), ours);
 }
 
 // The key names our run; now the run itself. A definite failure releases the claim at once; an

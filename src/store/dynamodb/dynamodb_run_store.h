@@ -22,10 +22,11 @@
 //    created since then, not with the table.
 //  - Ping: DescribeTable of the runs table.
 //  - Replicas: one item each in <prefix>-replicas, replaced by every heartbeat; listed by Scan.
-//  - CreateAll (admission): runs already created under their idempotency key are replays and
-//    count for nothing; the others claim concurrency slots and raise the day's counter in
-//    <prefix>-quotas (dynamodb_quota.h), then are created one by one. A run that turns out to be
-//    a replay after all (a racing identical request) gives its room back; a failure midway
+//  - CreateAll (admission): each keyed run first claims its idempotency key (a run already
+//    created under it is a replay and counts for nothing; a racing identical request sees the
+//    claim); then the new runs claim concurrency slots and raise the day's counter in
+//    <prefix>-quotas (dynamodb_quota.h) — a refusal releases their keys — and are put one by
+//    one; a failure midway
 //    deletes the runs this call created (with their keys' claims) and gives their room back, so
 //    a fan-out is created whole or not at all — except for a crash midway, which leaves runs
 //    the caller holds back (RunService's "held" phase) and cancels later. A terminal Update
@@ -107,15 +108,23 @@ class DynamoDbRunStore final : public RunStore {
   Result<std::optional<Run>> Load(const std::string& id) const;
   Result<Run> PutNewRun(const Run& run) const;
   Result<CreateResult> CreateIdempotent(const Run& run) const;
-  // The run created earlier under run's idempotency key, when that is certain now.
-  Result<std::optional<Run>> FindReplay(const Run& run) const;
+  // Claims run's idempotency key for run (the first step of a keyed create): `replay` when an
+  // earlier request's run holds it, else the claim is ours, made at reserved_ms.
+  struct KeyClaim {
+    std::optional<Run> replay;
+    std::int64_t reserved_ms = 0;
+  };
+  Result<KeyClaim> ClaimIdempotencyKey(const Run& run) const;
+  // Deletes run's claim of its key, if it still names run.
+  void ReleaseKeyClaim(const Run& run) const;
   // Claims the room of `runs` (setting their quota_slot); kResourceExhausted when it is not there.
   Status Admit(std::vector<Run>& runs, const Admission& admission) const;
   // Gives back the room Admit took for `run`.
   void Unadmit(const Run& run, const Admission& admission) const;
   // Deletes a run this call created (and its key's claim) when a later one of its batch failed.
   void Withdraw(const Run& run, const Admission& admission) const;
-  // Withdraw or Unadmit a run whose Create failed, by whether it exists after all.
+  // Withdraw, or Unadmit and release its key, a run whose create failed, by whether it exists
+  // after all.
   void GiveBack(const Run& run, const Admission& admission) const;
   Result<CreateResult> FinishClaimedCreate(const Run& run, const std::string& key,
                                            std::int64_t reserved_ms) const;
