@@ -159,6 +159,12 @@ std::optional<Response> Authenticate(const Router& router, const Access& access,
   return r;
 }
 
+Response RunChain(const std::vector<Middleware>& chain, std::size_t i, Request& req,
+                  const Handler& handler, const PathParams& params) {
+  if (i == chain.size()) return handler(req, params);
+  return chain[i](req, [&](Request& r) { return RunChain(chain, i + 1, r, handler, params); });
+}
+
 Response RouteRequest(const Router& router, const Router::Match& m, Request& req,
                       const Meta& meta) {
   switch (m.kind) {
@@ -183,7 +189,7 @@ Response RouteRequest(const Router& router, const Router::Match& m, Request& req
   }
   try {
     if (auto refused = Authenticate(router, *m.access, req, meta)) return std::move(*refused);
-    return (*m.handler)(req, m.params);
+    return RunChain(router.middlewares(), 0, req, *m.handler, m.params);
   } catch (const std::exception& e) {
     return Error(Internal(std::string("handler threw: ") + e.what()), meta);
   } catch (...) {

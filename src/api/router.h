@@ -40,6 +40,12 @@ class RequestHook {
   virtual void After(const Request& req, std::string_view route, const Response& res,
                      std::chrono::nanoseconds elapsed);
 };
+// A step around the handler of every matched route, for what applies to all of them (rate
+// limits), run after authentication: req.identity is set. It answers itself, or calls `next` —
+// the later middlewares and the handler — and may amend that response. The first registered
+// runs outermost.
+using Next = std::function<Response(Request&)>;
+using Middleware = std::function<Response(Request&, const Next& next)>;
 
 class Router {
  public:
@@ -73,6 +79,11 @@ class Router {
   void SetAuthenticator(Authenticator* authenticator) { authenticator_ = authenticator; }
   Authenticator* authenticator() const { return authenticator_; }
 
+  // Registers a middleware, run after authentication (req.identity is set) around the handler
+  // (before the server starts, like Add).
+  void Use(Middleware middleware) { middlewares_.push_back(std::move(middleware)); }
+  const std::vector<Middleware>& middlewares() const { return middlewares_; }
+
   // Matches a normalised, decoded path (see ParseTarget). Routes are tried in registration order.
   Match Find(std::string_view method, std::string_view path) const;
 
@@ -94,6 +105,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<std::shared_ptr<RequestHook>> hooks_;
   Authenticator* authenticator_ = nullptr;
+  std::vector<Middleware> middlewares_;
 };
 
 // Splits a raw origin-form request target into its percent-decoded path and decoded query
@@ -103,11 +115,11 @@ class Router {
 Status ParseTarget(std::string_view target, std::string* path, QueryParams* query);
 
 // Serves one request: parses req.target into req.path/req.query, matches it, authenticates it
-// for the route's access rule (setting req.identity) and runs the handler. Unknown path -> 404
-// envelope, wrong method -> 405 with Allow, bad target -> 400, refused by the authenticator ->
-// its 401 (with WWW-Authenticate) / 403 / 503, a handler exception -> 500. Sets X-Request-ID
-// (req.request_id) on the response. The router's hooks see the request before authentication
-// and the handler, and the response after it.
+// for the route's access rule (setting req.identity), then runs the middlewares and the handler.
+// Unknown path -> 404 envelope, wrong method -> 405 with Allow, bad target -> 400, refused by the
+// authenticator -> its 401 (with WWW-Authenticate) / 403 / 503, a handler exception -> 500. Sets
+// X-Request-ID (req.request_id) on the response. The router's hooks see the request before
+// authentication and the handler, and the response after it.
 Response HandleRequest(const Router& router, Request& req, const Clock& clock);
 
 }  // namespace outpost::api

@@ -5,6 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <stdexcept>
 
+#include "api/envelope.h"
+
 namespace outpost::api {
 namespace {
 
@@ -228,6 +230,43 @@ TEST(HandleRequest, HandlerExceptionIs500WithoutItsMessage) {
   json::value body = json::parse(r.body);
   EXPECT_EQ(body.at("error").at("code"), "INTERNAL_ERROR");
   EXPECT_EQ(body.at("error").at("message"), "An unexpected error occurred");
+}
+
+TEST(HandleRequest, MiddlewaresRunInOrderAroundMatchedRoutesOnly) {
+  Router router;
+  router.Add("GET", "/who", [](const Request& req, const PathParams&) {
+    Response r;
+    r.body = req.identity.tenant + "/" + req.identity.key_id;
+    return r;
+  });
+  std::vector<std::string> trace;
+  router.Use([&](Request& req, const Next& next) {
+    trace.push_back("outer");
+    req.identity.tenant = "acme";  // a middleware sees (and may amend) the identity
+    Response r = next(req);
+    r.headers.Set("X-Outer", "1");
+    return r;
+  });
+  router.Use([&](Request& req, const Next& next) {
+    trace.push_back("inner:" + req.identity.tenant);
+    if (req.Query("deny")) return ErrorWithCode(429, "RATE_LIMIT_EXCEEDED", "no", {"r", {}});
+    req.identity.key_id = "k1";
+    return next(req);
+  });
+  SimulatedClock clock;
+  Request req = MakeRequest("GET", "/who");
+  Response r = HandleRequest(router, req, clock);
+  EXPECT_EQ(r.body, "acme/k1");
+  EXPECT_EQ(r.headers.Get("X-Outer"), "1");
+  EXPECT_EQ(trace, (std::vector<std::string>{"outer", "inner:acme"}));
+  Request denied = MakeRequest("GET", "/who?deny=1");
+  r = HandleRequest(router, denied, clock);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers.Get("X-Outer"), "1");
+  trace.clear();
+  Request missing = MakeRequest("GET", "/nope");
+  EXPECT_EQ(HandleRequest(router, missing, clock).status, 404);
+  EXPECT_TRUE(trace.empty()) << "no middleware for an unknown route";
 }
 
 }  // namespace

@@ -5,13 +5,15 @@
 #include <iostream>
 #include <memory>
 
-#include "app/auth_store_open.h"
+#include "app/stores.h"
 #include "auth/admin_service.h"
 #include "auth/api_key.h"
 #include "cli/exit_codes.h"
 #include "common/files.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "core/auditor.h"
 
 namespace outpost::app {
 namespace json = boost::json;
@@ -235,7 +237,21 @@ int RunAction(const AdminFlags& f, const OptionsBuilder& build, const Action& ac
   }
   auto store = OpenAuthStore(*opts);
   if (!store.ok()) return Report(store.status(), "");
+  // Every change goes to the audit log of the same store, as the server's own calls do.
+  auto runs = OpenRunStore(*opts);
+  if (!runs.ok()) return Report(runs.status(), "");
+  auto log = OpenAuditLog(*opts, **runs, RealClock::Instance());
+  if (!log.ok()) return Report(log.status(), "");
+  Auditor auditor(**log, RealClock::Instance());
   auth::AdminService admin(**store, RealClock::Instance());
+  admin.SetAudit([&auditor](std::string_view action, const std::string& tenant,
+                            const std::string& resource, const Status& outcome) {
+    RequestContext ctx;
+    ctx.tenant = tenant;
+    ctx.request_id = "cli-" + NewUlid(RealClock::Instance().Now());
+    ctx.client_address = "outpost admin";
+    auditor.Call(ctx, action, resource, outcome);
+  });
   return action(admin, f);
 }
 

@@ -3,10 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <iostream>
 #include <map>
 
 #include "agents/grok/grok_agent.h"
 #include "app/admin_command.h"
+#include "app/audit_export.h"
+#include "app/stores.h"
 #include "app/serve.h"
 #include "cli/client_commands.h"
 #include "common/log.h"
@@ -15,20 +18,9 @@
 #include "runner/netproxy/forwarder.h"
 #include "runner/shim/shim.h"
 
-extern char** environ;
 
 namespace outpost::app {
 namespace {
-
-std::map<std::string, std::string> Environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
-}
 
 struct ServeFlags {
   std::string config, listen, data_dir, store, log_level, runner;
@@ -43,7 +35,7 @@ struct ServeFlags {
 // defaults < outpost.toml < OUTPOST_* environment < flags.
 Result<Options> BuildOptions(const ServeFlags& f) {
   Options opts = DefaultOptions();
-  auto env = Environment();
+  auto env = ProcessEnvironment();
   std::string config = f.config;
   if (config.empty() && env.count("OUTPOST_CONFIG")) config = env["OUTPOST_CONFIG"];
   if (!config.empty()) OUTPOST_RETURN_IF_ERROR(ApplyConfigFile(config, opts));
@@ -121,6 +113,29 @@ int Main(int argc, char** argv) {
   shim->group("");  // hidden from --help
   shim->add_option("run_dir", run_dir)->required();
   shim->callback([&] { exit_code = RunShim(run_dir); });
+
+  // `outpost audit export`: the audit log as JSONL, read from the store (like `outpost admin`).
+  ServeFlags audit_flags;
+  std::string audit_since, audit_tenant;
+  auto* audit = app.add_subcommand("audit", "The audit log of the configured store");
+  audit->require_subcommand(1);
+  auto* audit_export =
+      audit->add_subcommand("export", "Write audit records as JSON lines to stdout, oldest first");
+  audit_export->add_option("--since", audit_since, "only records at or after (RFC 3339 or YYYY-MM-DD)");
+  audit_export->add_option("--tenant", audit_tenant, "only this tenant's records (default: every tenant)");
+  audit_export->add_option("--config", audit_flags.config, "outpost.toml (env OUTPOST_CONFIG)");
+  audit_export->add_option("--data-dir", audit_flags.data_dir, "data directory (env OUTPOST_DATA_DIR)");
+  audit_export->add_option("--store", audit_flags.store, "store URL (env OUTPOST_STORE)");
+  audit_export->callback([&] {
+    auto opts = BuildOptions(audit_flags);
+    if (!opts.ok()) {
+      std::fprintf(stderr, "outpost audit export: %s\n", opts.status().message().c_str());
+      exit_code = 64;
+      return;
+    }
+    SetupLogging("warn");
+    exit_code = ExportAudit(*opts, audit_since, audit_tenant, std::cout, std::cerr);
+  });
 
   cli::AddClientCommands(app, &exit_code);
   AddAdminCommands(app, &exit_code, [](const StoreFlags& s) {

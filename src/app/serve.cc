@@ -14,31 +14,34 @@
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
 #include "api/fault_injection.h"
+#include "api/audit_routes.h"
 #include "api/file_routes.h"
 #include "api/http_server.h"
+#include "api/rate_limit.h"
 #include "api/router.h"
-#include "app/auth_store_open.h"
 #include "auth/auth_mode.h"
 #include "auth/key_verifier.h"
 #include "auth/request_authenticator.h"
 #include "api/routes.h"
+#include "app/stores.h"
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/s3/s3_artifact_store.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "core/artifact_uploader.h"
+#include "core/auditor.h"
+#include "core/quota_sweeper.h"
 #include "core/retention.h"
 #include "core/run_artifacts.h"
 #include "core/run_service.h"
 #include "core/supervisor.h"
 #include "mcp/http_route.h"
+#include "quota/rate_limiter.h"
 #include "runner/process_runner.h"
 #include "runner/sandbox/bwrap.h"
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/probe.h"
 #include "secrets/secret_store.h"
-#include "store/dynamodb/dynamodb_run_store.h"
-#include "store/sqlite/sqlite_run_store.h"
 #include "web/web_routes.h"
 #include "telemetry/instrumented_stores.h"
 #include "telemetry/routes.h"
@@ -50,29 +53,6 @@ namespace {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "outpost serve: %s\n", message.c_str());
   return 1;
-}
-
-std::map<std::string, std::string> ProcessEnvironment();
-
-Result<std::unique_ptr<RunStore>> OpenStore(const Options& opts) {
-  const std::string url = opts.StoreUrl();
-  constexpr std::string_view kSqlite = "sqlite://";
-  if (url.starts_with(kSqlite)) {
-    auto store = SqliteRunStore::Open(url.substr(kSqlite.size()));
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<RunStore>(std::move(*store));
-  }
-  if (url.starts_with("dynamodb://")) {
-    dynamodb::DynamoDbRunStoreOptions o;
-    o.create_tables = opts.create_tables;
-    o.retention = std::chrono::hours(24) * opts.retention_days;
-    auto store =
-        dynamodb::DynamoDbRunStore::Open(url, ProcessEnvironment(), RealClock::Instance(), o);
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<RunStore>(std::move(*store));
-  }
-  return InvalidArgument("unsupported store URL '" + url +
-                         "' (sqlite://PATH or dynamodb://TABLE_PREFIX?region=...)");
 }
 
 // bwrap binds a run's workspace as the sandbox's own uid, so it must be able to traverse every
@@ -156,17 +136,6 @@ Result<std::unique_ptr<artifacts::LocalArtifactStore>> OpenLocalArtifacts(const 
   return artifacts::LocalArtifactStore::Open(url, *signer, [&self] { return self.Get(); });
 }
 
-// The whole process environment (AWS credentials chain, proxies).
-std::map<std::string, std::string> ProcessEnvironment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
-}
-
 // The process environment, for OUTPOST_SECRET_* (values stay in the store, never logged).
 std::map<std::string, std::string> SecretEnvironment() {
   std::map<std::string, std::string> env;
@@ -225,7 +194,7 @@ int Serve(const Options& opts_in) {
   auto lock = LockDataDir(opts.data_dir);
   if (!lock.ok()) return Fail(lock.status().message());
 
-  auto store = OpenStore(opts);
+  auto store = OpenRunStore(opts);
   if (!store.ok()) return Fail(store.status().message());
   RealClock& clock = RealClock::Instance();
   // Authentication (README "Authentication and tenants"): keys on the same store; without any,
@@ -273,10 +242,18 @@ int Serve(const Options& opts_in) {
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
   ArtifactUploader uploader(run_store, counted_artifacts, opts.RunsDir(), clock);
+  // Quotas and the audit log (README "Quotas and rate limits", "Audit log").
+  auto audit_log = OpenAuditLog(opts, **store, clock);
+  if (!audit_log.ok()) return Fail("audit log: " + audit_log.status().message());
+  Auditor auditor(**audit_log, clock);
+  QuotaSweeper quota_sweeper(run_store, audit_log->get(), clock,
+                             std::chrono::hours(24 * opts.audit.retention_days));
+  RateLimiter rate_limiter(clock);
   Supervisor supervisor(run_store, runner, agents, clock, opts, secrets.get());
   supervisor.SetRunObserver(metrics.get());
   metrics->WatchSupervisor(supervisor);
   supervisor.SetArtifactUploader(&uploader);
+  supervisor.SetAuditor(&auditor);
   DiskGuard disk(opts.data_dir, std::int64_t{opts.min_free_disk_mb} << 20, clock);
   supervisor.SetDiskGuard(&disk);
   uploader.Start();
@@ -292,6 +269,8 @@ int Serve(const Options& opts_in) {
     auth::AuthModeReport mode = auth::DescribeAuthMode(key_verifier, loopback);
     return HealthContribution{"auth", std::move(mode.check), {{"insecure", mode.insecure}}};
   });
+  service.SetAuditor(&auditor);
+  quota_sweeper.Start();
   // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
   RetentionSweeper sweeper(run_store, s3_artifacts ? nullptr : &counted_artifacts, opts.RunsDir(),
                            clock, std::chrono::hours(24 * opts.retention_days));
@@ -299,7 +278,10 @@ int Serve(const Options& opts_in) {
 
   api::Router router;
   router.SetAuthenticator(&authenticator);
+  // After authentication (it sets the request's tenant and key, which the rate limit counts by).
+  router.Use(api::RateLimitMiddleware(rate_limiter, opts.quotas, clock));
   api::RegisterRoutes(router, service, clock);
+  api::RegisterAuditRoutes(router, auditor, clock);
   web::RegisterWebRoutes(router, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
@@ -346,6 +328,7 @@ int Serve(const Options& opts_in) {
   supervisor.Stop();
   uploader.Stop();
   sweeper.Stop();
+  quota_sweeper.Stop();
   spdlog::info("stopped");
   return 0;
 }

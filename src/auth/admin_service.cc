@@ -49,6 +49,12 @@ const std::vector<std::string>& DefaultKeyScopes() {
 }
 
 Result<Tenant> AdminService::CreateTenant(const std::string& name) {
+  Result<Tenant> t = DoCreateTenant(name);
+  Audit("tenant.create", t.ok() ? t->id : "", t.ok() ? "tenant:" + t->id : "tenants", t.status());
+  return t;
+}
+
+Result<Tenant> AdminService::DoCreateTenant(const std::string& name) {
   OUTPOST_RETURN_IF_ERROR(CheckLabel("name", name, /*allow_empty=*/false));
   // Names are labels for humans; two alike would be confused, so one is refused. (A check, not
   // a constraint: two admins creating the same name at the same instant could both succeed.)
@@ -70,16 +76,30 @@ Result<Tenant> AdminService::CreateTenant(const std::string& name) {
 Result<std::vector<Tenant>> AdminService::ListTenants() { return store_.ListTenants(); }
 
 Result<Tenant> AdminService::SuspendTenant(const std::string& id) {
-  OUTPOST_RETURN_IF_ERROR(TenantIdSyntax(id));
-  return store_.SetTenantStatus(id, TenantStatus::kSuspended);
+  return SetStatus("tenant.suspend", id, TenantStatus::kSuspended);
 }
 
 Result<Tenant> AdminService::ActivateTenant(const std::string& id) {
-  OUTPOST_RETURN_IF_ERROR(TenantIdSyntax(id));
-  return store_.SetTenantStatus(id, TenantStatus::kActive);
+  return SetStatus("tenant.activate", id, TenantStatus::kActive);
+}
+
+Result<Tenant> AdminService::SetStatus(std::string_view action, const std::string& id,
+                                       TenantStatus status) {
+  Status valid = TenantIdSyntax(id);
+  Result<Tenant> t = valid.ok() ? store_.SetTenantStatus(id, status) : Result<Tenant>(valid);
+  Audit(action, valid.ok() ? id : "", "tenant:" + id, t.status());
+  return t;
 }
 
 Result<CreatedKey> AdminService::CreateKey(const KeyRequest& request) {
+  Result<CreatedKey> k = DoCreateKey(request);
+  const bool known = k.ok() || TenantIdSyntax(request.tenant).ok();
+  Audit("key.create", known ? request.tenant : "", k.ok() ? "key:" + k->record.key_id : "keys",
+        k.status());
+  return k;
+}
+
+Result<CreatedKey> AdminService::DoCreateKey(const KeyRequest& request) {
   OUTPOST_RETURN_IF_ERROR(TenantIdSyntax(request.tenant));
   OUTPOST_RETURN_IF_ERROR(CheckLabel("name", request.name, /*allow_empty=*/true));
   const WallTime now = clock_.Now();
@@ -128,6 +148,7 @@ Result<ApiKeyRecord> AdminService::RevokeKey(const std::string& key_id) {
   if (!IsUlid(key_id)) return Status::Invalid({{"keyId", "key ids are 26-character ULIDs"}});
   auto k = store_.RevokeKey(key_id, WholeMillis(clock_.Now()));
   if (k.ok()) spdlog::info("admin: API key {} revoked", key_id);
+  Audit("key.revoke", k.ok() ? k->tenant : "", "key:" + key_id, k.status());
   return k;
 }
 

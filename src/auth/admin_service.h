@@ -7,8 +7,10 @@
 // key for a suspended tenant), and the store's own (kUnavailable).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -48,9 +50,25 @@ class AdminService {
   Result<std::vector<ApiKeyRecord>> ListKeys(const std::optional<std::string>& tenant);
   Result<ApiKeyRecord> RevokeKey(const std::string& key_id);
 
+  // Told of every mutating call (tenant.create|suspend|activate, key.create|revoke) and its
+  // outcome, for the audit log (core/auditor.h); `tenant` is the tenant acted on, or "system"
+  // when none is known (a refused tenant.create). Optional; set before the first call.
+  using AuditFn = std::function<void(std::string_view action, const std::string& tenant,
+                                     const std::string& resource, const Status& outcome)>;
+  void SetAudit(AuditFn audit) { audit_ = std::move(audit); }
+
  private:
+  Result<Tenant> DoCreateTenant(const std::string& name);
+  Result<Tenant> SetStatus(std::string_view action, const std::string& id, TenantStatus status);
+  Result<CreatedKey> DoCreateKey(const KeyRequest& request);
+  void Audit(std::string_view action, const std::string& tenant, const std::string& resource,
+             const Status& outcome) const {
+    if (audit_) audit_(action, tenant.empty() ? "system" : tenant, resource, outcome);
+  }
+
   AuthStore& store_;
   const Clock& clock_;
+  AuditFn audit_;
 };
 
 // "30d", "12h", "90m", "3600s" (a positive whole number and one unit; at most 10 years).

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <set>
 
+#include "config/quota_config.h"
+
 namespace outpost {
 namespace {
 
@@ -398,6 +400,10 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "auth") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyAuth(*v.as_table(), opts));
+    } else if (key == "quotas" || key == "audit") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(key == "quotas" ? config::ApplyQuotas(*v.as_table(), opts.quotas)
+                                              : config::ApplyAudit(*v.as_table(), opts.audit));
     } else if (key == "agents") {
       if (!v.is_table()) return Bad(key, "must be a table");
       for (const auto& [name, agent] : *v.as_table()) {
@@ -470,6 +476,7 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;
   }
+  OUTPOST_RETURN_IF_ERROR(config::ApplyQuotaEnvironment(env, opts.quotas, opts.audit));
   return CheckValues(opts);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/quota_options.h"
 
 namespace outpost {
 
@@ -90,6 +91,8 @@ struct Options {
   // GET /metrics besides an admin key (OUTPOST_METRICS_TOKEN; 16-256 printable characters).
   bool insecure = false;
   std::string metrics_token;
+  QuotaOptions quotas;  // [quotas] (config/quota_options.h)
+  AuditOptions audit;   // [audit]
 
   std::string StoreUrl() const;
   // artifacts_url, or the directory <data_dir>/artifacts when unset.

@@ -1,19 +1,19 @@
 #include "core/run_service.h"
 
-#include "core/retention.h"
-
 #include <sys/statvfs.h>
 
-#include <cmath>
-
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/time_util.h"
 #include "core/agent_secrets.h"
+#include "core/auditor.h"
+#include "core/dispatch_quotas.h"
 #include "core/dispatch_request.h"
+#include "core/retention.h"
 #include "core/run_observer.h"
 #include "core/supervisor.h"
 #include "store/run_json.h"
@@ -46,8 +46,16 @@ RunService::RunService(RunStore& store, const AgentRegistry& agents, Clock& cloc
 Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
                                              const std::optional<std::string>& idempotency_header,
                                              const RequestContext& ctx) {
-  Result<DispatchOutcome> out = DispatchRuns(body, idempotency_header, ctx);
-  if (observer_ == nullptr) return out;
+  auto out = DispatchUnaudited(body, idempotency_header, ctx);
+  if (auditor_) AuditDispatch(out, ctx);
+  if (observer_) ObserveDispatch(body, out);
+  // After the record: the supervisor's first transition of the run usually comes after it
+  // (its periodic pass may still admit the run a moment before).
+  if (out.ok() && out->created && supervisor_) supervisor_->Wake();
+  return out;
+}
+
+void RunService::ObserveDispatch(const json::value& body, const Result<DispatchOutcome>& out) {
   if (!out.ok()) {
     const json::value* agent = body.is_object() ? body.as_object().if_contains("agent") : nullptr;
     observer_->OnDispatch(agent && agent->is_string() ? std::string_view(agent->get_string()) : "",
@@ -57,42 +65,65 @@ Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
   } else {
     observer_->OnDispatch(out->run.agent, &out->run, out->created, Status::Ok());
   }
-  return out;
 }
 
-Result<DispatchOutcome> RunService::DispatchRuns(
+// One record per run (a fan-out: each of its runs), or one for a refused dispatch.
+void RunService::AuditDispatch(const Result<DispatchOutcome>& out, const RequestContext& ctx) {
+  if (!out.ok()) {
+    auditor_->Call(ctx, audit_action::kDispatch, "runs", out.status());
+    return;
+  }
+  const std::vector<Run>& runs = out->group_id ? out->group : std::vector<Run>{out->run};
+  for (const Run& r : runs) {
+    json::object details{{"agent", r.agent}, {"modelId", r.model_id}};
+    if (r.group_id) details["groupId"] = *r.group_id;
+    if (!r.additional_secrets.empty()) {  // names only: values never leave the secret store
+      details["additionalSecrets"] = json::value_from(r.additional_secrets);
+    }
+    if (!out->created) details["idempotentReplay"] = true;
+    auditor_->Call(ctx, audit_action::kDispatch, "run:" + r.id.str(), Status::Ok(),
+                   std::move(details));
+  }
+}
+
+Result<DispatchOutcome> RunService::DispatchUnaudited(
     const json::value& body, const std::optional<std::string>& idempotency_header,
     const RequestContext& ctx) {
   auto parsed = ParseDispatchRequests(body, idempotency_header, agents_, opts_, secrets_);
   if (!parsed.ok()) return parsed.status();
+  const EffectiveQuotas quotas = ResolveQuotas(opts_.quotas, ctx.tenant, ctx.key_id);
+  OUTPOST_RETURN_IF_ERROR(ApplyTimeoutQuota(body, quotas.timeout_seconds, parsed->runs));
   // Refused, not queued: a run admitted now could only fail for lack of space.
   if (disk_ && disk_->Low()) {
     return Unavailable("free disk space in the data dir is below " +
                        std::to_string(opts_.min_free_disk_mb) +
                        " MB; no runs are admitted until space is freed");
   }
-  if (parsed->fan_out) return DispatchGroup(std::move(parsed->runs), ctx);
+  const Admission admission = AdmissionFor(quotas);
+  if (parsed->fan_out) return DispatchGroup(std::move(parsed->runs), admission, ctx);
   Run run = std::move(parsed->runs.front());
   run.created_at = clock_.Now();
   run.id = RunId(NewUlid(run.created_at));
   run.tenant = ctx.tenant;
+  run.key_id = ctx.key_id;
   run.status = RunStatus::kPending;
   run.phase = std::string(kPhaseQueued);
   run.owner = opts_.replica_id;  // admitted here while this replica lives (Supervisor)
-  auto created = store_.Create(run);
-  if (!created.ok()) return created.status();
-  if (created->created) {
+  auto created = store_.CreateAll({run}, admission);
+  if (!created.ok()) return WithRetryAfter(created.status(), run.created_at);
+  CreateResult& c = created->front();
+  if (c.created) {
     spdlog::info("run {} dispatched: agent={} model={} request={}", run.id.str(), run.agent,
                  run.model_id, ctx.request_id);
-    if (supervisor_) supervisor_->Wake();
   }
-  return DispatchOutcome{std::move(created->run), created->created, std::nullopt, {}};
+  return DispatchOutcome{std::move(c.run), c.created, std::nullopt, {}};
 }
 
-// All of a fan-out or none: the runs are created "held" (the supervisor does not admit them),
-// then released together. A store failure midway cancels the ones already created — they never
-// start — and the caller gets the error.
-Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs,
+// All of a fan-out or none: the store admits and creates the runs together (CreateAll), "held"
+// (the supervisor does not admit them), then they are released together. Should a store leave
+// some created after a failure (one without transactions, interrupted), those are cancelled
+// here — they never start — and the caller gets the error.
+Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const Admission& admission,
                                                   const RequestContext& ctx) {
   WallTime now = clock_.Now();
   std::string group = NewUlid(now);
@@ -114,6 +145,7 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs,
         if (supervisor_) r.artifacts_state = supervisor_->EndedArtifactsState();
         auto u = store_.Update(r);
         if (u.ok()) {
+          if (auditor_) auditor_->Transition(*cur, *u, &ctx);
           if (supervisor_) supervisor_->OnRunEnded(id);
           break;
         }
@@ -126,20 +158,32 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs,
     run.created_at = now;
     run.id = RunId(NewUlid(now));
     run.tenant = ctx.tenant;
+    run.key_id = ctx.key_id;
     run.status = RunStatus::kPending;
     run.phase = std::string(kPhaseHeld);
     run.owner = opts_.replica_id;
     run.group_id = group;
-    auto created = store_.Create(run);
-    if (!created.ok()) return abandon(created.status());
-    if (created->created) {
-      held.push_back(created->run.id);
-      spdlog::info("run {} dispatched: agent={} model={} group={} request={}", run.id.str(),
-                   run.agent, run.model_id, group, ctx.request_id);
+  }
+  auto created = store_.CreateAll(runs, admission);
+  if (!created.ok()) {
+    const Code code = created.status().code();
+    // Refusals create nothing; anything else may have left some of the runs behind.
+    if (code != Code::kResourceExhausted && code != Code::kConflict &&
+        code != Code::kInvalidArgument) {
+      for (const Run& r : runs) held.push_back(r.id);
+      return abandon(created.status());
     }
-    out.created |= created->created;
-    if (!out.group_id) out.group_id = created->run.group_id.value_or(group);
-    out.group.push_back(std::move(created->run));
+    return WithRetryAfter(created.status(), now);
+  }
+  for (CreateResult& c : *created) {
+    if (c.created) {
+      held.push_back(c.run.id);
+      spdlog::info("run {} dispatched: agent={} model={} group={} request={}", c.run.id.str(),
+                   c.run.agent, c.run.model_id, group, ctx.request_id);
+    }
+    out.created |= c.created;
+    if (!out.group_id) out.group_id = c.run.group_id.value_or(group);
+    out.group.push_back(std::move(c.run));
   }
   // Release: every run of the group exists now.
   for (Run& r : out.group) {
@@ -160,7 +204,6 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs,
     }
   }
   out.run = out.group.front();
-  if (supervisor_) supervisor_->Wake();
   return out;
 }
 
@@ -170,7 +213,8 @@ Result<Run> RunService::Load(std::string_view id, const RequestContext& ctx) {
   }
   auto run = store_.Get(RunId(std::string(id)));
   if (!run.ok()) {
-    if (run.status().code() == Code::kNotFound) return NotFound("Run not found: " + std::string(id));
+    if (run.status().code() == Code::kNotFound)
+      return NotFound("Run not found: " + std::string(id));
     return run.status();
   }
   // Another tenant's run is indistinguishable from a missing one.
@@ -191,8 +235,25 @@ Result<RunPage> RunService::List(const std::multimap<std::string, std::string>& 
 }
 
 Result<CancelOutcome> RunService::Cancel(std::string_view id,
-                                         const std::optional<std::string>& reason_in,
+                                         const std::optional<std::string>& reason,
                                          const RequestContext& ctx) {
+  auto out = CancelUnaudited(id, reason, ctx);
+  if (auditor_) {
+    json::object details;
+    if (out.ok()) {
+      details = {{"status", ToString(out->run.status)}, {"inProgress", out->in_progress}};
+    } else if (const json::value* cur = out.status().details().if_contains("currentStatus")) {
+      details["currentStatus"] = *cur;
+    }
+    auditor_->Call(ctx, audit_action::kCancel, "run:" + std::string(IsUlid(id) ? id : "-"),
+                   out.status(), std::move(details));
+  }
+  return out;
+}
+
+Result<CancelOutcome> RunService::CancelUnaudited(std::string_view id,
+                                                  const std::optional<std::string>& reason_in,
+                                                  const RequestContext& ctx) {
   if (reason_in && Utf8Length(*reason_in) > kMaxCancelReason) {
     return Status::Invalid({{"reason", "reason must be at most 500 characters"}});
   }
@@ -200,7 +261,7 @@ Result<CancelOutcome> RunService::Cancel(std::string_view id,
   for (int attempt = 0; attempt < 20; ++attempt) {
     auto loaded = Load(id, ctx);
     if (!loaded.ok()) return loaded.status();
-    Run run = std::move(*loaded);
+    Run run = *loaded;
     if (run.status == RunStatus::kCancelled) return CancelOutcome{run, false};
     if (IsTerminal(run.status)) {
       Status st = Conflict("Run " + run.id.str() + " already ended with status " +
@@ -233,6 +294,7 @@ Result<CancelOutcome> RunService::Cancel(std::string_view id,
       return updated.status();
     }
     spdlog::info("run {} cancel requested ({}): {}", run.id.str(), ToString(run.status), why);
+    if (!running && auditor_) auditor_->Transition(*loaded, *updated, &ctx);
     if (!running) {
       if (supervisor_) supervisor_->OnRunEnded(run.id);
       return CancelOutcome{*updated, false};
@@ -250,8 +312,9 @@ HealthReport RunService::Health() {
   json::object checks;
   bool fail = false, warn = false;
   Status ping = store_.Ping();
-  checks["store"] = ping.ok() ? Check("pass", opts_.StoreUrl().substr(0, opts_.StoreUrl().find(':')))
-                              : Check("fail", ping.message());
+  checks["store"] = ping.ok()
+                        ? Check("pass", opts_.StoreUrl().substr(0, opts_.StoreUrl().find(':')))
+                        : Check("fail", ping.message());
   fail |= !ping.ok();
   if (supervisor_) {
     SupervisorSnapshot s = supervisor_->Snapshot();
@@ -270,6 +333,14 @@ HealthReport RunService::Health() {
     r["runner"] = opts_.runner;
     checks["runner"] = std::move(r);
     warn = true;
+  }
+  if (auditor_) {  // a failed audit write never fails the operation: it is counted here
+    const std::int64_t failures = auditor_->write_failures();
+    json::object audit = Check(failures > 0 ? "warn" : "pass");
+    audit["writeFailures"] = failures;
+    if (failures > 0) audit["message"] = "audit records could not be written (see the log)";
+    warn |= failures > 0;
+    checks["audit"] = std::move(audit);
   }
   if (disk_) {
     std::optional<std::int64_t> free = disk_->free_bytes();
@@ -291,13 +362,13 @@ HealthReport RunService::Health() {
     for (auto& kv : c.top_level) top_level[kv.key()] = std::move(kv.value());
   }
   std::string status = fail ? "unhealthy" : warn ? "degraded" : "healthy";
-  json::object body{{"status", status},
-                    {"version", OUTPOST_VERSION},
-                    {"uptimeSeconds", std::chrono::duration_cast<std::chrono::seconds>(
-                                          clock_.Now() - started_at_)
-                                          .count()},
-                    {"timestamp", FormatTime(clock_.Now())},
-                    {"checks", std::move(checks)}};
+  json::object body{
+      {"status", status},
+      {"version", OUTPOST_VERSION},
+      {"uptimeSeconds",
+       std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - started_at_).count()},
+      {"timestamp", FormatTime(clock_.Now())},
+      {"checks", std::move(checks)}};
   for (auto& kv : top_level) body[kv.key()] = std::move(kv.value());
   return {std::move(body), fail};
 }

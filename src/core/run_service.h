@@ -24,6 +24,7 @@
 
 namespace outpost {
 
+class Auditor;
 class DiskGuard;
 class RunObserver;
 
@@ -84,8 +85,12 @@ class RunService {
 
   // Validates a dispatch body (every field; unknown fields rejected; all errors listed) and
   // records a PENDING run. `idempotency_header` is the Idempotency-Key header, if any.
+  // Quotas of the caller (ctx.tenant, ctx.key_id; quota/quota_policy.h): a timeoutSeconds above
+  // max_timeout_seconds is a validation error (an absent one defaults to at most the maximum);
+  // concurrent runs and runs per day are enforced by the store with the run's creation.
   // Errors: kInvalidArgument (details.errors[]), kConflict (idempotency key reused with another
-  // body), kUnavailable (store).
+  // body), kResourceExhausted (a quota: details {quota, limit, current, retryAfterSeconds}),
+  // kUnavailable (store). Every call, refused or not, is audited (SetAuditor).
   Result<DispatchOutcome> Dispatch(const boost::json::value& body,
                                    const std::optional<std::string>& idempotency_header,
                                    const RequestContext& ctx);
@@ -125,16 +130,25 @@ class RunService {
   void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
   // Told of every dispatch's outcome (metrics). Optional; set before serving.
   void SetRunObserver(RunObserver* observer) { observer_ = observer; }
+  // Where dispatches, cancels and the transitions made here are recorded (core/auditor.h).
+  // Optional; set before serving.
+  void SetAuditor(Auditor* auditor) { auditor_ = auditor; }
 
   const AgentRegistry& agents() const { return agents_; }
   const Options& options() const { return opts_; }
 
  private:
-  Result<DispatchOutcome> DispatchRuns(const boost::json::value& body,
-                                       const std::optional<std::string>& idempotency_header,
-                                       const RequestContext& ctx);
   Result<Run> Load(std::string_view id, const RequestContext& ctx);
-  Result<DispatchOutcome> DispatchGroup(std::vector<Run> runs, const RequestContext& ctx);
+  Result<DispatchOutcome> DispatchUnaudited(const boost::json::value& body,
+                                            const std::optional<std::string>& idempotency_header,
+                                            const RequestContext& ctx);
+  Result<DispatchOutcome> DispatchGroup(std::vector<Run> runs, const Admission& admission,
+                                        const RequestContext& ctx);
+  Result<CancelOutcome> CancelUnaudited(std::string_view id,
+                                        const std::optional<std::string>& reason,
+                                        const RequestContext& ctx);
+  void AuditDispatch(const Result<DispatchOutcome>& out, const RequestContext& ctx);
+  void ObserveDispatch(const boost::json::value& body, const Result<DispatchOutcome>& out);
 
   RunStore& store_;
   const AgentRegistry& agents_;
@@ -145,6 +159,7 @@ class RunService {
   DiskGuard* disk_ = nullptr;
   RunObserver* observer_ = nullptr;
   std::vector<HealthSource> health_sources_;
+  Auditor* auditor_ = nullptr;
   WallTime started_at_;
 
   // Events and logs (run_service_events.cc).

@@ -27,6 +27,19 @@ class FailingStore final : public RunStore {
     seen_at_create.push_back(run);
     return inner_.Create(run);
   }
+  // Run by run, as a store without transactions would, so that a failure midway leaves the
+  // earlier runs behind (the service must cancel them).
+  Result<std::vector<CreateResult>> CreateAll(const std::vector<outpost::Run>& runs,
+                                              const Admission& admission) override {
+    if (!admission.empty()) return inner_.CreateAll(runs, admission);
+    std::vector<CreateResult> out;
+    for (const outpost::Run& r : runs) {
+      auto c = Create(r);
+      if (!c.ok()) return c.status();
+      out.push_back(std::move(*c));
+    }
+    return out;
+  }
   Result<Run> Get(const RunId& id) override { return inner_.Get(id); }
   Result<RunPage> List(const ListQuery& q) override { return inner_.List(q); }
   Result<Run> Update(const Run& run) override { return inner_.Update(run); }

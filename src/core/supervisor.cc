@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "core/agent_secrets.h"
 #include "core/artifact_uploader.h"
+#include "core/auditor.h"
 #include "core/retention.h"
 #include "core/run_observer.h"
 #include "runner/notify.h"
@@ -644,7 +645,10 @@ bool Supervisor::UpdateRun(const RunId& id, const std::function<bool(Run&)>& mut
     Run r = *cur;
     if (!mutate(r)) return false;
     auto st = store_.Update(r);
-    if (st.ok()) return true;
+    if (st.ok()) {
+      if (auditor_ && st->status != cur->status) auditor_->Transition(*cur, *st);
+      return true;
+    }
     if (st.status().code() != Code::kConflict && st.status().code() != Code::kUnavailable) {
       spdlog::error("run {}: cannot update: {}", id.str(), st.status().ToString());
       return false;

@@ -29,6 +29,7 @@
 namespace outpost {
 
 class ArtifactUploader;
+class Auditor;
 class DiskGuard;
 class NotifySocket;
 class RunObserver;
@@ -85,6 +86,9 @@ class Supervisor {
   void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
   // Told of runs starting and ending (metrics). Optional; set before Start.
   void SetRunObserver(RunObserver* observer) { observer_ = observer; }
+  // Where every status transition written here is recorded (core/auditor.h; UpdateRun is the
+  // one place). Optional; set before Start.
+  void SetAuditor(Auditor* auditor) { auditor_ = auditor; }
   // This replica's API address, announced with its heartbeat (set once the port is bound).
   void SetAddress(std::string address);
   // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
@@ -119,7 +123,8 @@ class Supervisor {
   void MarkStarted(Run run, WallTime at);
   LaunchSpec SpecFor(const Run& run) const;
   // Applies `mutate` to the latest stored copy until the conditional update wins or the run is
-  // terminal. Returns false when the run was already terminal.
+  // terminal. Returns false when the run was already terminal. Every supervisor write of a run
+  // goes through here, so a won write that changes the status is audited here.
   bool UpdateRun(const RunId& id, const std::function<bool(Run&)>& mutate);
 
   RunStore& store_;
@@ -131,6 +136,7 @@ class Supervisor {
   ArtifactUploader* uploader_ = nullptr;
   DiskGuard* disk_ = nullptr;
   RunObserver* observer_ = nullptr;
+  Auditor* auditor_ = nullptr;
   std::unique_ptr<NotifySocket> notify_;
   int wake_fd_ = -1;
 

@@ -97,5 +97,17 @@ TEST(McpToolResult, StatusMapsToAToolErrorNamingEachField) {
   EXPECT_EQ(ToolErrorHttpStatus(ToolSuccess({}, "ok")), std::nullopt);
 }
 
+TEST(McpToolResult, AQuotaRefusalIsARateLimitToolErrorWithItsDetails) {
+  Status quota(Code::kResourceExhausted, "quota exceeded: concurrent runs (2 of 2 in use)");
+  quota.WithDetail("quota", "concurrent_runs").WithDetail("retryAfterSeconds", 10);
+  json::object r = ToolError(quota);
+  EXPECT_TRUE(r.at("isError").as_bool());
+  EXPECT_EQ(ToolErrorHttpStatus(r), 429);
+  const std::string text(r.at("content").at(0).at("text").as_string());
+  EXPECT_EQ(text.rfind("RATE_LIMIT_EXCEEDED: quota exceeded", 0), 0u) << text;
+  EXPECT_NE(text.find("retryAfterSeconds: 10"), std::string::npos) << text;
+  EXPECT_EQ(r.at("_meta").at("outpost/error").at("code"), "RATE_LIMIT_EXCEEDED");
+}
+
 }  // namespace
 }  // namespace outpost::mcp

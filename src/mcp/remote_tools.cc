@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "cli/api_client.h"
 #include "common/json_util.h"
 #include "mcp/tool_result.h"
 #include "mcp/tools.h"
@@ -23,7 +24,8 @@ json::object LocalError(const json::value& id, const Status& st) {
 std::optional<json::object> ReplyFromBody(std::string_view body, std::string_view content_type) {
   if (content_type.find("text/event-stream") == std::string_view::npos) {
     auto v = ParseJson(body, 64);
-    if (v.ok() && v->is_object()) return v->get_object();
+    // A JSON-RPC message; anything else (the REST error envelope of a 429, say) is not one.
+    if (v.ok() && v->is_object() && v->get_object().contains("jsonrpc")) return v->get_object();
     return std::nullopt;
   }
   std::optional<json::object> last;
@@ -82,12 +84,14 @@ RemoteTools::Exchange RemoteTools::Post(const json::object& message, Millis time
   ex.reply = ReplyFromBody(r->body, r->content_type);
   if (!ex.reply) {
     if (r->status == 202) return ex;  // a notification was accepted
-    ex.error = r->status == 404
-                   ? NotFound("the server has no /mcp (is " + opts_.endpoint->ToString() +
-                              " an outpost serve?)")
-                   : Status(r->status >= 400 ? Code::kInvalidArgument : Code::kInternal,
-                            "the server answered HTTP " + std::to_string(r->status) + ": " +
-                                r->body.substr(0, 300));
+    ex.error = r->status == 404 ? NotFound("the server has no /mcp (is " +
+                                           opts_.endpoint->ToString() + " an outpost serve?)")
+               // The REST error envelope of a refusal before the MCP layer (429 of the rate
+               // limit, 401/403 of authentication): its code, message and details.
+               : r->status >= 400 ? cli::StatusFromHttpError(r->status, r->body)
+                                  : Status(Code::kInternal, "the server answered HTTP " +
+                                                                std::to_string(r->status) + ": " +
+                                                                r->body.substr(0, 300));
   }
   return ex;
 }

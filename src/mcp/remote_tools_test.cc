@@ -96,6 +96,23 @@ TEST_F(RemoteToolsTest, AToolErrorWith503IsRetriedButA4xxNever) {
   EXPECT_EQ(Calls(), 1u);
 }
 
+// The HTTP layer's rate limit answers before MCP, in the REST envelope: a tool error naming it.
+TEST_F(RemoteToolsTest, ARateLimitedPostIsAToolErrorWithTheApisCode) {
+  Serve({{429,
+          R"({"success":false,"error":{"code":"RATE_LIMIT_EXCEEDED","message":"rate limit )"
+          R"(exceeded: 2 requests per minute","details":{"quota":"requests_per_minute",)"
+          R"("limit":2,"current":2,"retryAfterSeconds":30}},"meta":{}})",
+          {{"Retry-After", "30"}}},
+         {200, kOk, {}}});
+  auto reply = Make(server_->endpoint()).Call(1, {"get_run", {{"runId", "x"}}});
+  ASSERT_TRUE(reply.at("result").at("isError").as_bool()) << json::serialize(reply);
+  EXPECT_EQ(ToolErrorHttpStatus(reply.at("result").as_object()), 429);
+  const std::string text(reply.at("result").at("content").at(0).at("text").as_string());
+  EXPECT_EQ(text.rfind("RATE_LIMIT_EXCEEDED: rate limit exceeded", 0), 0u) << text;
+  EXPECT_NE(text.find("retryAfterSeconds"), std::string::npos) << text;
+  EXPECT_EQ(Calls(), 1u) << "a 429 is not retried at once";
+}
+
 TEST_F(RemoteToolsTest, DispatchWithoutIdempotencyKeyIsNotRepeatedAfterA5xx) {
   Serve({{503, "busy", {}}, {200, kOk, {}}});
   auto reply = Make(server_->endpoint()).Call(1, {"dispatch", {{"agent", "shell"}, {"task", "t"}}});

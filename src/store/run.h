@@ -149,6 +149,12 @@ struct Run {
   std::vector<std::string> artifacts_missing;  // names that could not be stored
   int progress = 0;
   std::string owner;  // id of the control-plane replica that supervises it
+  // The API key that dispatched it ("" when the server runs without keys): quotas set on a key
+  // count the key's runs (store/run_store.h, Admission).
+  std::string key_id;
+  // Store-internal: the concurrency slot this run holds while PENDING or RUNNING, on backends
+  // that admit through slot items (DynamoDB; "" elsewhere). Released by its terminal write.
+  std::string quota_slot;
 
   // Optimistic-concurrency version: bumped by every successful store update.
   std::int64_t version = 0;

@@ -125,6 +125,8 @@ json::object RunToJson(const Run& r, bool internal) {
     o["tenant"] = r.tenant;
     o["requestHash"] = r.request_hash;
     o["owner"] = r.owner;
+    if (!r.key_id.empty()) o["keyId"] = r.key_id;
+    if (!r.quota_slot.empty()) o["quotaSlot"] = r.quota_slot;
     o["version"] = r.version;
   }
   return o;
@@ -244,6 +246,8 @@ Result<Run> RunFromJson(const json::object& o) {
   r.tenant = GetString(o, "tenant").value_or("default");
   r.request_hash = GetString(o, "requestHash").value_or("");
   r.owner = GetString(o, "owner").value_or("");
+  r.key_id = GetString(o, "keyId").value_or("");
+  r.quota_slot = GetString(o, "quotaSlot").value_or("");
   r.version = GetInt(o, "version").value_or(0);
   return r;
 }

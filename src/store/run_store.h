@@ -12,8 +12,16 @@
 //    would change it is kConflict, with details.currentStatus). Two racing writers: one wins.
 //  - List is newest first (by id, ULIDs are time-ordered) across the whole table, with an opaque
 //    cursor; filters combine with AND.
-//  - Errors: kNotFound, kConflict, kInvalidArgument (bad cursor), kUnavailable (busy/transient),
-//    kInternal. Thread-safe.
+//  - Admission (CreateAll): the runs are created only if they fit the quotas given, checked
+//    atomically with their creation, so that a burst of creates (from any number of threads or
+//    replicas sharing the store) never overshoots: of N racing creates against room for K, exactly
+//    K succeed. "Concurrent" runs are the PENDING and RUNNING ones (queued runs occupy quota);
+//    a terminal Update frees their room. "Per day" counts the runs created on the UTC day of the
+//    runs' created_at. Idempotent replays (created=false) count for nothing. Several runs (a
+//    fan-out) are admitted all together or not at all: kResourceExhausted with
+//    details {quota: "concurrent_runs"|"runs_per_day", limit, current} and nothing created.
+//  - Errors: kNotFound, kConflict, kInvalidArgument (bad cursor), kResourceExhausted (a quota),
+//    kUnavailable (busy/transient), kInternal. Thread-safe.
 #pragma once
 
 #include <map>
@@ -49,6 +57,24 @@ struct CreateResult {
   bool created = true;  // false: an idempotent replay of an earlier Create
 };
 
+// A limit on the runs of one scope: the runs of the run's tenant, or those dispatched with its
+// API key (Run::key_id).
+struct RunQuota {
+  enum class Scope { kTenant, kKey };
+  Scope scope = Scope::kTenant;
+  int max = 0;  // >= 1
+};
+
+// What CreateAll must fit (unset: unlimited).
+struct Admission {
+  std::optional<RunQuota> concurrent;  // PENDING + RUNNING runs of the scope
+  std::optional<RunQuota> per_day;     // runs of the scope created on the same UTC day
+  bool empty() const { return !concurrent && !per_day; }
+};
+
+inline constexpr std::string_view kQuotaConcurrentRuns = "concurrent_runs";
+inline constexpr std::string_view kQuotaRunsPerDay = "runs_per_day";
+
 // Per-agent counts and durations for /health/fleet.
 struct AgentStats {
   std::map<RunStatus, int> by_status;  // runs created since `since`
@@ -80,6 +106,15 @@ class RunStore {
   virtual ~RunStore() = default;
 
   virtual Result<CreateResult> Create(const Run& run) = 0;
+  // Creates every run of `runs` (one tenant, one key_id, one created_at day) under `admission`
+  // (see the contract above); results in the order of `runs`. kInvalidArgument for an empty
+  // list or runs of several tenants/keys/days.
+  virtual Result<std::vector<CreateResult>> CreateAll(const std::vector<Run>& runs,
+                                                      const Admission& admission) = 0;
+  // Frees the admission room held for runs that ended (or never came to exist) without
+  // freeing it: a crash between a terminal write and its release. Backends whose room is the
+  // runs themselves (SQLite) have nothing to do. Returns how many were freed.
+  virtual Result<int> ReleaseStaleQuota() { return 0; }
   virtual Result<Run> Get(const RunId& id) = 0;
   virtual Result<RunPage> List(const ListQuery& query) = 0;
   virtual Result<Run> Update(const Run& run) = 0;

@@ -90,6 +90,7 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     r.usage = Usage{1200, 3400, 0.125};
     r.progress = 42;
     r.owner = "replica-7";
+    r.key_id = "key-7";
     return r;
   }
 
@@ -564,3 +565,6 @@ TEST_P(RunStoreConformance, ReplicaHeartbeatsInsertThenReplaceAndListSortedById)
 TEST_P(RunStoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping().ok()); }
 
 }  // namespace outpost
+
+// Admission (CreateAll under quotas): part of the same suite.
+#include "store/run_store_admission_tests.h"  // IWYU pragma: keep

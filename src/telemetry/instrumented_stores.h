@@ -16,6 +16,13 @@ class InstrumentedRunStore final : public RunStore {
   Result<CreateResult> Create(const Run& run) override {
     return Count("create", inner_.Create(run));
   }
+  Result<std::vector<CreateResult>> CreateAll(const std::vector<Run>& runs,
+                                              const Admission& admission) override {
+    return Count("create_all", inner_.CreateAll(runs, admission));
+  }
+  Result<int> ReleaseStaleQuota() override {
+    return Count("release_stale_quota", inner_.ReleaseStaleQuota());
+  }
   Result<Run> Get(const RunId& id) override { return Count("get", inner_.Get(id)); }
   Result<RunPage> List(const ListQuery& q) override { return Count("list", inner_.List(q)); }
   Result<Run> Update(const Run& run) override { return Count("update", inner_.Update(run)); }

@@ -143,6 +143,9 @@ TEST(ServerMetrics, RunStartAndEndTimes) {
 class FailingStore final : public RunStore {
  public:
   Result<CreateResult> Create(const Run&) override { return Unavailable("busy"); }
+  Result<std::vector<CreateResult>> CreateAll(const std::vector<Run>&, const Admission&) override {
+    return Unavailable("busy");
+  }
   Result<Run> Get(const RunId&) override { return NotFound("no"); }
   Result<RunPage> List(const ListQuery&) override { return Internal("broken"); }
   Result<Run> Update(const Run&) override { return Conflict("raced"); }

@@ -7,11 +7,14 @@
 //    was written means the write happened.
 #include "store/dynamodb/dynamodb_run_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "aws/http.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
+#include "store/admission.h"
 #include "store/dynamodb/dynamodb_items.h"
 #include "store/dynamodb/dynamodb_list.h"
 #include "store/run_json.h"
@@ -77,7 +80,7 @@ Result<std::unique_ptr<DynamoDbRunStore>> DynamoDbRunStore::Open(std::string_vie
   ensure.create = options.create_tables || location->create_tables;
   const aws::Sleeper sleep = options.sleep ? options.sleep : aws::RealSleeper();
   for (const auto& spec : {RunsTableSpec(tables.runs), IdempotencyTableSpec(tables.idempotency),
-                           ReplicasTableSpec(tables.replicas)}) {
+                           ReplicasTableSpec(tables.replicas), QuotasTableSpec(tables.quotas)}) {
     OUTPOST_RETURN_IF_ERROR(EnsureTable(**client, spec, ensure, clock, sleep));
   }
   return std::unique_ptr<DynamoDbRunStore>(new DynamoDbRunStore(
@@ -91,7 +94,8 @@ DynamoDbRunStore::DynamoDbRunStore(DynamoDbLocation location,
       tables_(TableNames::For(location_.table_prefix)),
       client_(std::move(client)),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      quotas_(*client_, tables_.quotas, clock_, options_.idempotency_grace) {}
 
 Result<std::optional<Run>> DynamoDbRunStore::Load(const std::string& id) const {
   auto item = client_->GetItem(tables_.runs, RunKey(id), /*consistent=*/true);
@@ -119,6 +123,10 @@ Result<Run> DynamoDbRunStore::PutNewRun(const Run& run) const {
   return Conflict("run " + run.id.str() + " already exists");
 }
 
+Result<int> DynamoDbRunStore::ReleaseStaleQuota() {
+  return quotas_.Sweep([this](const std::string& id) { return Load(id); });
+}
+
 Result<CreateResult> DynamoDbRunStore::Create(const Run& run) {
   if (run.idempotency_key) return CreateIdempotent(run);
   auto created = PutNewRun(run);
@@ -127,8 +135,17 @@ Result<CreateResult> DynamoDbRunStore::Create(const Run& run) {
 }
 
 Result<CreateResult> DynamoDbRunStore::CreateIdempotent(const Run& run) const {
+  auto claim = ClaimIdempotencyKey(run);
+  if (!claim.ok()) return claim.status();
+  if (claim->replay) return CreateResult{std::move(*claim->replay), false};
+  return FinishClaimedCreate(run, IdempotencyKey(run.tenant, *run.idempotency_key),
+                             claim->reserved_ms);
+}
+
+Result<DynamoDbRunStore::KeyClaim> DynamoDbRunStore::ClaimIdempotencyKey(const Run& run) const {
   const std::string key = IdempotencyKey(run.tenant, *run.idempotency_key);
   const std::int64_t now_ms = ToMillis(clock_.Now());
+  const KeyClaim ours{std::nullopt, now_ms};
   ddb::Item claim{{attr::kKey, ddb::S(key)},
                   {attr::kRunId, ddb::S(run.id.str())},
                   {attr::kRequestHash, ddb::S(run.request_hash)},
@@ -139,20 +156,20 @@ Result<CreateResult> DynamoDbRunStore::CreateIdempotent(const Run& run) const {
   const aws::Expression unclaimed{"attribute_not_exists(#k)", {{"#k", attr::kKey}}, {}};
   for (int attempt = 0; attempt < 4; ++attempt) {
     Status st = client_->PutItem(tables_.idempotency, claim, unclaimed);
-    if (st.ok()) return FinishClaimedCreate(run, key, now_ms);
+    if (st.ok()) return ours;
     if (st.code() != Code::kConflict) return st;
     auto found = client_->GetItem(tables_.idempotency, ClaimKey(key));
     if (!found.ok()) return found.status();
     if (!*found) continue;  // released meanwhile: claim again
     const ddb::Item& prior = **found;
     const std::string prior_run = ddb::GetS(prior, attr::kRunId).value_or("");
-    if (prior_run == run.id.str()) return FinishClaimedCreate(run, key, now_ms);  // our retry
+    if (prior_run == run.id.str()) return ours;  // our retry
     if (ddb::GetS(prior, attr::kRequestHash) != run.request_hash) {
       return KeyReusedConflict(*run.idempotency_key);
     }
     auto stored = Load(prior_run);
     if (!stored.ok()) return stored.status();
-    if (*stored) return CreateResult{std::move(**stored), false};
+    if (*stored) return KeyClaim{std::move(**stored), 0};
     // The crash window: the key is claimed, its run is not there.
     const std::int64_t prior_ms = ddb::GetN(prior, attr::kReservedMs).value_or(0);
     if (now_ms - prior_ms < options_.idempotency_grace.count()) {
@@ -163,10 +180,17 @@ Result<CreateResult> DynamoDbRunStore::CreateIdempotent(const Run& run) const {
                               {{"#r", attr::kRunId}, {"#t", attr::kReservedMs}},
                               {{":run", ddb::S(prior_run)}, {":ms", ddb::N(prior_ms)}}};
     st = client_->PutItem(tables_.idempotency, claim, unchanged);
-    if (st.ok()) return FinishClaimedCreate(run, key, now_ms);
+    if (st.ok()) return ours;
     if (st.code() != Code::kConflict) return st;
   }
   return Unavailable("idempotency key '" + *run.idempotency_key + "' is contended; retry");
+}
+
+void DynamoDbRunStore::ReleaseKeyClaim(const Run& run) const {
+  if (!run.idempotency_key) return;
+  const aws::Expression ours{"#r = :r", {{"#r", attr::kRunId}}, {{":r", ddb::S(run.id.str())}}};
+  (void)client_->DeleteItem(tables_.idempotency,
+                            ClaimKey(IdempotencyKey(run.tenant, *run.idempotency_key)), ours);
 }
 
 // The key names our run; now the run itself. A definite failure releases the claim at once; an
@@ -195,14 +219,25 @@ Result<CreateResult> DynamoDbRunStore::FinishClaimedCreate(const Run& run, const
   return CreateResult{run, true};
 }
 
+// A terminal write stops naming the run's slot, then frees it: a crash in between leaves a slot
+// whose run is terminal, which ReleaseStaleQuota frees.
 Result<Run> DynamoDbRunStore::Update(const Run& run) {
   Run stored = run;
   stored.version = run.version + 1;
+  const bool frees_slot = IsTerminal(run.status) && !run.quota_slot.empty();
+  if (frees_slot) stored.quota_slot.clear();
   Status st =
       client_->PutItem(tables_.runs, RunToItem(stored, options_.retention), UpdateCondition(run));
-  if (st.ok()) return stored;
-  if (st.code() != Code::kConflict) return st;
-  OUTPOST_RETURN_IF_ERROR(ExplainFailedUpdate(run, stored));
+  if (!st.ok()) {
+    if (st.code() != Code::kConflict) return st;
+    OUTPOST_RETURN_IF_ERROR(ExplainFailedUpdate(run, stored));
+  }
+  if (frees_slot) {
+    if (Status r = quotas_.ReleaseSlot(run.quota_slot, run.id.str()); !r.ok()) {
+      spdlog::warn("run {}: quota slot not freed yet ({}); the sweeper will", run.id.str(),
+                   r.ToString());
+    }
+  }
   return stored;
 }
 

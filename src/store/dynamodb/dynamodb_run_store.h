@@ -23,6 +23,16 @@
 //    created since then, not with the table.
 //  - Ping: DescribeTable of the runs table.
 //  - Replicas: one item each in <prefix>-replicas, replaced by every heartbeat; listed by Scan.
+//  - CreateAll (admission): each keyed run first claims its idempotency key (a run already
+//    created under it is a replay and counts for nothing; a racing identical request sees the
+//    claim); then the new runs claim concurrency slots and raise the day's counter in
+//    <prefix>-quotas (dynamodb_quota.h) — a refusal releases their keys — and are put one by
+//    one; a failure midway
+//    deletes the runs this call created (with their keys' claims) and gives their room back, so
+//    a fan-out is created whole or not at all — except for a crash midway, which leaves runs
+//    the caller holds back (RunService's "held" phase) and cancels later. A terminal Update
+//    frees the run's slot (the item stops naming it first); ReleaseStaleQuota frees slots that a
+//    crash left held.
 // GSIs are eventually consistent on AWS (not on dynalite): a run may show in List/ListActive a
 // moment after Create returns, and with its previous status a moment after Update. Get is
 // strongly consistent, and every write is conditional on the table itself, so no decision taken
@@ -43,6 +53,7 @@
 #include "aws/retry.h"
 #include "common/clock.h"
 #include "net/http_transport.h"
+#include "store/dynamodb/dynamodb_quota.h"
 #include "store/dynamodb/dynamodb_schema.h"
 #include "store/dynamodb/dynamodb_url.h"
 #include "store/run_store.h"
@@ -73,6 +84,9 @@ class DynamoDbRunStore final : public RunStore {
                                                         DynamoDbRunStoreOptions options = {});
 
   Result<CreateResult> Create(const Run& run) override;
+  Result<std::vector<CreateResult>> CreateAll(const std::vector<Run>& runs,
+                                              const Admission& admission) override;
+  Result<int> ReleaseStaleQuota() override;
   Result<Run> Get(const RunId& id) override;
   Result<RunPage> List(const ListQuery& query) override;
   Result<Run> Update(const Run& run) override;
@@ -95,6 +109,24 @@ class DynamoDbRunStore final : public RunStore {
   Result<std::optional<Run>> Load(const std::string& id) const;
   Result<Run> PutNewRun(const Run& run) const;
   Result<CreateResult> CreateIdempotent(const Run& run) const;
+  // Claims run's idempotency key for run (the first step of a keyed create): `replay` when an
+  // earlier request's run holds it, else the claim is ours, made at reserved_ms.
+  struct KeyClaim {
+    std::optional<Run> replay;
+    std::int64_t reserved_ms = 0;
+  };
+  Result<KeyClaim> ClaimIdempotencyKey(const Run& run) const;
+  // Deletes run's claim of its key, if it still names run.
+  void ReleaseKeyClaim(const Run& run) const;
+  // Claims the room of `runs` (setting their quota_slot); kResourceExhausted when it is not there.
+  Status Admit(std::vector<Run>& runs, const Admission& admission) const;
+  // Gives back the room Admit took for `run`.
+  void Unadmit(const Run& run, const Admission& admission) const;
+  // Deletes a run this call created (and its key's claim) when a later one of its batch failed.
+  void Withdraw(const Run& run, const Admission& admission) const;
+  // Withdraw, or Unadmit and release its key, a run whose create failed, by whether it exists
+  // after all.
+  void GiveBack(const Run& run, const Admission& admission) const;
   Result<CreateResult> FinishClaimedCreate(const Run& run, const std::string& key,
                                            std::int64_t reserved_ms) const;
   Status ExplainFailedUpdate(const Run& attempted, const Run& stored) const;
@@ -107,6 +139,7 @@ class DynamoDbRunStore final : public RunStore {
   const std::unique_ptr<aws::DynamoDbClient> client_;
   const Clock& clock_;
   const DynamoDbRunStoreOptions options_;
+  const QuotaTable quotas_;
 };
 
 }  // namespace outpost::dynamodb

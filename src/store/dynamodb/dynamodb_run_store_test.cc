@@ -12,6 +12,7 @@
 #include "aws/http.h"
 #include "common/time_util.h"
 #include "store/dynamodb/dynamodb_items.h"
+#include "store/dynamodb/dynamodb_test_env.h"
 #include "store/run_store_conformance.h"
 
 namespace outpost::dynamodb {
@@ -19,47 +20,7 @@ namespace {
 
 namespace ddb = aws::ddb;
 using aws::testing::Dynalite;
-
-Dynalite& Server() {
-  static Dynalite server;  // stopped (by pid) at exit
-  return server;
-}
-
-aws::EnvMap Env() {
-  return {{"AWS_ACCESS_KEY_ID", Dynalite::kAccessKey},
-          {"AWS_SECRET_ACCESS_KEY", Dynalite::kSecretKey},
-          {"HOME", "/nonexistent"}};
-}
-
-std::string UniquePrefix() {
-  static std::atomic<int> n{0};
-  return "t" + std::to_string(::getpid()) + "-" + std::to_string(++n);
-}
-
-std::string UrlFor(const std::string& prefix) {
-  return "dynamodb://" + prefix + "?region=us-east-1&endpoint=" + Server().endpoint();
-}
-
-DynamoDbRunStoreOptions TestOptions(bool create = true) {
-  DynamoDbRunStoreOptions o;
-  o.create_tables = create;
-  o.sleep = [](Millis) {};  // throttling is not expected from dynalite; never wait for real
-  return o;
-}
-
-std::unique_ptr<DynamoDbRunStore> OpenStore(const std::string& prefix, const Clock& clock,
-                                            DynamoDbRunStoreOptions options = TestOptions()) {
-  if (!Server().ok()) {
-    ADD_FAILURE() << "dynalite: " << Server().error();
-    return nullptr;
-  }
-  auto store = DynamoDbRunStore::Open(UrlFor(prefix), Env(), clock, std::move(options));
-  if (!store.ok()) {
-    ADD_FAILURE() << store.status().ToString();
-    return nullptr;
-  }
-  return std::move(*store);
-}
+using namespace testing_env;  // NOLINT: test support
 
 std::unique_ptr<RunStore> NewDynaliteStore() {
   return OpenStore(UniquePrefix(), RealClock::Instance());

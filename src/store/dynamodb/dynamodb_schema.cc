@@ -47,7 +47,7 @@ bool AllActive(const aws::TableInfo& info) {
 
 TableNames TableNames::For(std::string_view prefix) {
   const std::string p(prefix);
-  return {p + "-runs", p + "-idempotency", p + "-replicas"};
+  return {p + "-runs", p + "-idempotency", p + "-replicas", p + "-quotas", p + "-audit"};
 }
 
 json::object RunsTableSpec(const std::string& name) {
@@ -76,6 +76,24 @@ json::object ReplicasTableSpec(const std::string& name) {
   spec["TableName"] = name;
   spec["BillingMode"] = "PAY_PER_REQUEST";
   spec["AttributeDefinitions"] = json::array{AttributeDef(attr::kId)};
+  return spec;
+}
+
+json::object QuotasTableSpec(const std::string& name) {
+  json::object spec = KeySchema(attr::kPk, attr::kSk);
+  spec["TableName"] = name;
+  spec["BillingMode"] = "PAY_PER_REQUEST";
+  spec["AttributeDefinitions"] = json::array{AttributeDef(attr::kPk), AttributeDef(attr::kSk)};
+  return spec;
+}
+
+json::object AuditTableSpec(const std::string& name) {
+  json::object spec = KeySchema(attr::kTenant, attr::kId);
+  spec["TableName"] = name;
+  spec["BillingMode"] = "PAY_PER_REQUEST";
+  spec["AttributeDefinitions"] =
+      json::array{AttributeDef(attr::kTenant), AttributeDef(attr::kId), AttributeDef(attr::kKind)};
+  spec["GlobalSecondaryIndexes"] = json::array{Gsi(kIndexAll, attr::kKind, attr::kId)};
   return spec;
 }
 

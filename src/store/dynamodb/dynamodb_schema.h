@@ -24,6 +24,16 @@
 // <prefix>-replicas — one item per control-plane replica:
 //   id (S, partition key);  doc (S) ReplicaToJson;  heartbeat_ms (N).
 //
+// <prefix>-quotas — admission (dynamodb_quota.h); pk (S, partition key), sk (S, sort key):
+//   concurrency slots:  pk "slots#<scope>", sk the slot number "000000".."max-1";
+//                       run_id (S) the run holding it, claimed_ms (N)
+//   day counters:       pk "day#<scope>", sk "YYYY-MM-DD" (UTC); count (N), expires_at (N)
+//   <scope> is "tenant#<url-encoded tenant>" or "key#<url-encoded key id>".
+//
+// <prefix>-audit — the audit log (dynamodb_audit_log.h): tenant (S, partition key), id (S, sort
+//   key, a ULID: time-ordered); doc (S) the record as JSON; kind (S) "audit", action, resource
+//   (S), at_ms (N), expires_at (N) at + retention (a TTL attribute). GSI all-newest (kind, id).
+//
 // Thread-safety: pure functions over a thread-safe client.
 #pragma once
 
@@ -62,6 +72,15 @@ inline constexpr std::string_view kRequestHash = "request_hash";
 inline constexpr std::string_view kReservedMs = "reserved_ms";
 // replicas table
 inline constexpr std::string_view kHeartbeatMs = "heartbeat_ms";
+// quotas table
+inline constexpr std::string_view kPk = "pk";
+inline constexpr std::string_view kSk = "sk";
+inline constexpr std::string_view kClaimedMs = "claimed_ms";
+inline constexpr std::string_view kCount = "count";
+// audit table
+inline constexpr std::string_view kAction = "action";
+inline constexpr std::string_view kResource = "resource";
+inline constexpr std::string_view kAtMs = "at_ms";
 }  // namespace attr
 
 inline constexpr std::string_view kRunKind = "run";
@@ -69,11 +88,14 @@ inline constexpr std::string_view kIndexAll = "all-newest";
 inline constexpr std::string_view kIndexTenant = "tenant-newest";
 inline constexpr std::string_view kIndexStatus = "status-newest";
 inline constexpr std::string_view kIndexGroup = "group-newest";
+inline constexpr std::string_view kAuditKind = "audit";
 
 struct TableNames {
   std::string runs;
   std::string idempotency;
   std::string replicas;
+  std::string quotas;
+  std::string audit;
   static TableNames For(std::string_view prefix);
 };
 
@@ -81,6 +103,8 @@ struct TableNames {
 boost::json::object RunsTableSpec(const std::string& name);
 boost::json::object IdempotencyTableSpec(const std::string& name);
 boost::json::object ReplicasTableSpec(const std::string& name);
+boost::json::object QuotasTableSpec(const std::string& name);
+boost::json::object AuditTableSpec(const std::string& name);
 
 struct EnsureOptions {
   bool create = false;         // create the table (and its GSIs) when missing

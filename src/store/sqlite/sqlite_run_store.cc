@@ -2,6 +2,7 @@
 
 #include "common/json_util.h"
 #include "common/time_util.h"
+#include "store/admission.h"
 #include "store/run_json.h"
 #include "store/sqlite/sqlite_list_query.h"
 #include "store/sqlite/sqlite_schema.h"
@@ -12,18 +13,18 @@ namespace {
 using sqlite::Param;
 
 // Column order shared by INSERT and UPDATE: ?1 id ... ?12 doc, ?13 version (the stored version
-// for INSERT, the expected one for UPDATE).
+// for INSERT, the expected one for UPDATE), ?14 key_id.
 constexpr const char* kInsert =
     "INSERT INTO runs (id, tenant, status, agent, repo, group_id, created_ms, idempotency_key, "
-    "request_hash, started_ms, ended_ms, doc, version) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "request_hash, started_ms, ended_ms, doc, version, key_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 // The status condition makes "a terminal status is written once" part of the conditional write
 // itself, not a separate read that a racing writer could slip past.
 constexpr const char* kUpdate =
     "UPDATE runs SET tenant = ?2, status = ?3, agent = ?4, repo = ?5, group_id = ?6, "
     "created_ms = ?7, idempotency_key = ?8, request_hash = ?9, started_ms = ?10, ended_ms = ?11, "
-    "doc = ?12, version = version + 1 "
+    "doc = ?12, version = version + 1, key_id = ?14 "
     "WHERE id = ?1 AND version = ?13 "
     "AND (status IN ('PENDING', 'RUNNING') OR status = ?3)";
 
@@ -58,7 +59,8 @@ std::vector<Param> RowParams(const Run& stored, std::int64_t version_param) {
           OptMillis(stored.started_at),
           OptMillis(stored.ended_at),
           ToJson(RunToJson(stored, /*internal=*/true)),
-          version_param};
+          version_param,
+          stored.key_id.empty() ? Param(std::monostate{}) : Param(stored.key_id)};
 }
 
 // Runs one statement that returns no rows.
@@ -117,24 +119,90 @@ Result<CreateResult> SqliteRunStore::Create(const Run& run) {
 Result<CreateResult> SqliteRunStore::CreateLocked(const Run& run) {
   auto txn = sqlite::Txn::Begin(*db_);
   if (!txn.ok()) return txn.status();
-  if (run.idempotency_key) {
-    auto prior = QueryRuns(kSelectByKey, {run.tenant, *run.idempotency_key});
-    if (!prior.ok()) return prior.status();
-    if (!prior->empty()) {
-      if (prior->front().request_hash != run.request_hash) {
-        return Conflict("idempotency key '" + *run.idempotency_key +
-                        "' was already used with a different request")
-            .WithDetail("idempotencyKey", run.idempotency_key->c_str());
-      }
-      return CreateResult{std::move(prior->front()), false};
-    }
+  auto replay = FindReplayLocked(run);
+  if (!replay.ok()) return replay.status();
+  if (*replay) return CreateResult{std::move(**replay), false};
+  OUTPOST_RETURN_IF_ERROR(InsertLocked(run));
+  OUTPOST_RETURN_IF_ERROR(txn->Commit());
+  return CreateResult{run, true};
+}
+
+// The run an earlier Create made with run's idempotency key (nullopt: none, or no key);
+// kConflict when the key was used for another request.
+Result<std::optional<Run>> SqliteRunStore::FindReplayLocked(const Run& run) {
+  if (!run.idempotency_key) return std::optional<Run>();
+  auto prior = QueryRuns(kSelectByKey, {run.tenant, *run.idempotency_key});
+  if (!prior.ok()) return prior.status();
+  if (prior->empty()) return std::optional<Run>();
+  if (prior->front().request_hash != run.request_hash) {
+    return Conflict("idempotency key '" + *run.idempotency_key +
+                    "' was already used with a different request")
+        .WithDetail("idempotencyKey", run.idempotency_key->c_str());
   }
+  return std::optional<Run>(std::move(prior->front()));
+}
+
+Status SqliteRunStore::InsertLocked(const Run& run) {
   Status st = RunStmt(*db_, kInsert, RowParams(run, run.version), "insert run");
   if (st.code() == Code::kConflict) return Conflict("run " + run.id.str() + " already exists");
   OUTPOST_RETURN_IF_ERROR(st);
-  OUTPOST_RETURN_IF_ERROR(WriteTags(run));
+  return WriteTags(run);
+}
+
+// Count, check and insert in one IMMEDIATE transaction: the write lock is held from the count
+// to the commit, so no other writer (thread, process or replica on this file) can slip a run in
+// between.
+Result<std::vector<CreateResult>> SqliteRunStore::CreateAll(const std::vector<Run>& runs,
+                                                            const Admission& admission) {
+  OUTPOST_RETURN_IF_ERROR(ValidateBatch(runs, admission));
+  std::lock_guard lock(mu_);
+  auto txn = sqlite::Txn::Begin(*db_);
+  if (!txn.ok()) return txn.status();
+  std::vector<CreateResult> out;
+  int fresh = 0;
+  for (const Run& run : runs) {
+    auto replay = FindReplayLocked(run);
+    if (!replay.ok()) return replay.status();
+    out.push_back(*replay ? CreateResult{std::move(**replay), false} : CreateResult{run, true});
+    fresh += out.back().created;
+  }
+  if (fresh > 0) {
+    if (admission.concurrent) {
+      OUTPOST_RETURN_IF_ERROR(CheckQuotaLocked(runs.front(), *admission.concurrent, false, fresh));
+    }
+    if (admission.per_day) {
+      OUTPOST_RETURN_IF_ERROR(CheckQuotaLocked(runs.front(), *admission.per_day, true, fresh));
+    }
+  }
+  for (const CreateResult& r : out) {
+    if (r.created) OUTPOST_RETURN_IF_ERROR(InsertLocked(r.run));
+  }
   OUTPOST_RETURN_IF_ERROR(txn->Commit());
-  return CreateResult{run, true};
+  return out;
+}
+
+Status SqliteRunStore::CheckQuotaLocked(const Run& run, const RunQuota& quota, bool per_day,
+                                        int adding) {
+  std::string sql = quota.scope == RunQuota::Scope::kKey
+                        ? "SELECT COUNT(*) FROM runs WHERE key_id = ?1"
+                        : "SELECT COUNT(*) FROM runs WHERE tenant = ?1";
+  std::vector<Param> params{ScopeId(run, quota.scope)};
+  if (per_day) {
+    sql += " AND created_ms >= ?2 AND created_ms < ?3";
+    const std::int64_t day = UtcDayStartMs(run.created_at);
+    params.emplace_back(day);
+    params.emplace_back(day + kDayMs);
+  } else {
+    sql += " AND status IN ('PENDING', 'RUNNING')";
+  }
+  auto stmt = db_->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
+  auto row = stmt->Step("count runs for a quota");
+  if (!row.ok()) return row.status();
+  const std::int64_t current = *row ? stmt->Int(0) : 0;
+  if (current + adding <= quota.max) return Status::Ok();
+  return QuotaExceeded(per_day ? kQuotaRunsPerDay : kQuotaConcurrentRuns, quota.max, current);
 }
 
 Result<Run> SqliteRunStore::Get(const RunId& id) {

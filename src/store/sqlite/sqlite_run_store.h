@@ -5,6 +5,11 @@
 // waits up to `busy_timeout` for another connection's write lock, then fails with kUnavailable
 // (retry with backoff).
 //
+// Admission (CreateAll): the quota counts (a tenant's or a key's PENDING+RUNNING runs, its runs
+// of the UTC day) and the inserts share one IMMEDIATE transaction, so they are exact across
+// threads and processes; the room a run takes is the run row itself, freed by its terminal
+// status (ReleaseStaleQuota has nothing to do).
+//
 // Thread-safety: all methods may be called from any thread. One connection is shared under a
 // mutex, so calls on one instance are serialized; that is ample for a control plane writing a
 // few rows per run, and keeps SQLite's connection-level state (transactions, cached statements)
@@ -13,8 +18,10 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "store/run_store.h"
@@ -40,6 +47,8 @@ class SqliteRunStore final : public RunStore {
   ~SqliteRunStore() override;
 
   Result<CreateResult> Create(const Run& run) override;
+  Result<std::vector<CreateResult>> CreateAll(const std::vector<Run>& runs,
+                                              const Admission& admission) override;
   Result<Run> Get(const RunId& id) override;
   Result<RunPage> List(const ListQuery& query) override;
   Result<Run> Update(const Run& run) override;
@@ -53,6 +62,11 @@ class SqliteRunStore final : public RunStore {
   explicit SqliteRunStore(std::unique_ptr<sqlite::Db> db);
 
   Result<CreateResult> CreateLocked(const Run& run);
+  Result<std::optional<Run>> FindReplayLocked(const Run& run);
+  Status InsertLocked(const Run& run);
+  // kResourceExhausted when `adding` more runs would not fit `quota` (counted now, inside the
+  // caller's transaction).
+  Status CheckQuotaLocked(const Run& run, const RunQuota& quota, bool per_day, int adding);
   Result<Run> UpdateLocked(const Run& run);
   Status ExplainFailedUpdate(const Run& run);
   Status WriteTags(const Run& run);

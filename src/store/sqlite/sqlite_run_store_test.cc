@@ -188,6 +188,58 @@ TEST_F(SqliteRunStoreTest, TwoInstancesRacingConditionalUpdatesOneWins) {
   EXPECT_EQ(b->Get(r.id)->exit_code, winner);
 }
 
+// Two processes (here: connections) sharing one file are two replicas: the admission count and
+// insert share one IMMEDIATE transaction, so together they cannot overshoot either.
+TEST_F(SqliteRunStoreTest, TwoInstancesBurstingAgainstOneQuotaAdmitExactlyTheLimit) {
+  auto a = MustOpen();
+  auto b = MustOpen();
+  ASSERT_TRUE(a && b);
+  constexpr int kBurst = 10, kLimit = 4;
+  Admission admission;
+  admission.concurrent = RunQuota{RunQuota::Scope::kTenant, kLimit};
+  std::vector<Run> runs;
+  for (int i = 0; i < kBurst; ++i) runs.push_back(NewRun());
+  std::atomic<int> created{0}, refused{0};
+  std::latch start(kBurst);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kBurst; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto c = (i % 2 == 0 ? a : b)->CreateAll({runs[static_cast<std::size_t>(i)]}, admission);
+      if (c.ok()) ++created;
+      if (c.status().code() == Code::kResourceExhausted) ++refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), kLimit);
+  EXPECT_EQ(refused.load(), kBurst - kLimit);
+  EXPECT_EQ(RawConnection(path_).QueryText("SELECT COUNT(*) FROM runs"), std::to_string(kLimit));
+}
+
+// A file written before the quotas migration keeps its runs; they have no key.
+TEST_F(SqliteRunStoreTest, MigratingAVersion2FileKeepsItsRuns) {
+  Run r = NewRun();
+  {
+    auto store = MustOpen();
+    ASSERT_TRUE(store && store->Create(r).ok());
+  }
+  RawConnection raw(path_);
+  ASSERT_EQ(raw.Exec("DROP TABLE audit; DROP INDEX runs_key_status; DROP INDEX runs_key_created; "
+                     "DROP INDEX runs_tenant_status; DROP INDEX runs_tenant_created; "
+                     "ALTER TABLE runs DROP COLUMN key_id; PRAGMA user_version = 2"),
+            SQLITE_OK);
+  auto store = MustOpen();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"),
+            std::to_string(SqliteRunStore::LatestSchemaVersion()));
+  auto got = store->Get(r.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->key_id, "");
+  Admission admission;
+  admission.concurrent = RunQuota{RunQuota::Scope::kTenant, 1};
+  EXPECT_EQ(store->CreateAll({NewRun()}, admission).status().code(), Code::kResourceExhausted);
+}
+
 TEST_F(SqliteRunStoreTest, WriteLockHeldPastBusyTimeoutIsUnavailable) {
   SqliteRunStoreOptions options;
   options.busy_timeout = Millis(100);

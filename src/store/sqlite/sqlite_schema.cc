@@ -9,7 +9,7 @@ namespace {
 // Append-only: a step, once released, is never edited (files in the field have applied it).
 // `doc` holds RunToJson(run, internal=true); the other columns exist to be filtered, indexed or
 // aggregated and are written from the same Run in the same statement.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     R"sql(
 CREATE TABLE runs (
   id              TEXT PRIMARY KEY NOT NULL,
@@ -71,6 +71,28 @@ CREATE TABLE api_keys (
 );
 CREATE UNIQUE INDEX api_keys_hash ON api_keys (hash);
 CREATE INDEX api_keys_tenant ON api_keys (tenant, key_id);
+)sql",
+    // quotas: the API key of a run, and the indexes that count a tenant's or a key's active
+    // runs and runs of a day inside the admission transaction (SqliteRunStore::CreateAll).
+    R"sql(
+ALTER TABLE runs ADD COLUMN key_id TEXT;
+CREATE INDEX runs_tenant_status ON runs (tenant, status);
+CREATE INDEX runs_tenant_created ON runs (tenant, created_ms);
+CREATE INDEX runs_key_status ON runs (key_id, status) WHERE key_id IS NOT NULL;
+CREATE INDEX runs_key_created ON runs (key_id, created_ms) WHERE key_id IS NOT NULL;
+)sql",
+    // quotas: the audit log (SqliteAuditLog). `doc` is AuditRecordToJson.
+    R"sql(
+CREATE TABLE audit (
+  id       TEXT PRIMARY KEY NOT NULL,
+  tenant   TEXT NOT NULL,
+  at_ms    INTEGER NOT NULL,
+  action   TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  doc      TEXT NOT NULL
+);
+CREATE INDEX audit_tenant ON audit (tenant, id);
+CREATE INDEX audit_at ON audit (at_ms);
 )sql",
 };
 

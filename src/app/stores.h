@@ -1,0 +1,32 @@
+// The stores of the configured store URL (`--store`, Options::StoreUrl()): the run store, the
+// tenants-and-keys store and the audit log all live on it — the one SQLite file, or tables
+// under one DynamoDB prefix (created when missing with --create-tables). Shared by
+// `outpost serve`, `outpost admin` and `outpost audit export`, so each opens them one way.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "config/options.h"
+#include "store/audit_log.h"
+#include "store/auth_store.h"
+#include "store/run_store.h"
+
+namespace outpost::app {
+
+// The whole process environment (AWS credentials chain, proxies).
+std::map<std::string, std::string> ProcessEnvironment();
+
+// kInvalidArgument for an unsupported URL; otherwise the backend's errors (a missing DynamoDB
+// table without --create-tables: kFailedPrecondition naming it).
+Result<std::unique_ptr<RunStore>> OpenRunStore(const Options& opts);
+Result<std::unique_ptr<AuthStore>> OpenAuthStore(const Options& opts);
+// `store` is the run store opened from the same options: the DynamoDB log borrows its client,
+// so it must outlive the log. Retention from [audit] retention_days (the TTL attribute).
+Result<std::unique_ptr<AuditLog>> OpenAuditLog(const Options& opts, RunStore& store,
+                                               const Clock& clock);
+
+}  // namespace outpost::app

@@ -1,0 +1,39 @@
+#include "core/dispatch_quotas.h"
+
+#include <boost/json.hpp>
+
+#include "common/time_util.h"
+#include "store/admission.h"
+#include "store/run_store.h"
+
+namespace outpost {
+namespace json = boost::json;
+
+Status ApplyTimeoutQuota(const json::value& body, const EffectiveLimit& limit,
+                         std::vector<Run>& runs) {
+  if (!limit.limited() || runs.empty()) return Status::Ok();
+  const bool explicit_value = body.is_object() && body.as_object().contains("timeoutSeconds");
+  if (explicit_value && runs.front().timeout_seconds > limit.value) {
+    Status st = Status::Invalid(
+        {{"timeoutSeconds", "must be at most " + std::to_string(limit.value) +
+                                " (the max_timeout_seconds quota of " + limit.source + ")"}});
+    st.WithDetail("limit", limit.value);
+    return st;
+  }
+  for (Run& r : runs) r.timeout_seconds = std::min(r.timeout_seconds, limit.value);
+  return Status::Ok();
+}
+
+Status WithRetryAfter(Status st, WallTime now) {
+  if (st.code() != Code::kResourceExhausted) return st;
+  const json::value* quota = st.details().if_contains("quota");
+  int seconds = kConcurrentRetryAfterSeconds;
+  if (quota && quota->is_string() && quota->get_string() == kQuotaRunsPerDay) {
+    const std::int64_t ms_left = UtcDayStartMs(now) + kDayMs - ToMillis(now);
+    seconds = static_cast<int>((ms_left + 999) / 1000);
+  }
+  st.WithDetail("retryAfterSeconds", seconds);
+  return st;
+}
+
+}  // namespace outpost

@@ -1,0 +1,101 @@
+#include "store/sqlite/sqlite_audit_log.h"
+
+#include "common/json_util.h"
+#include "common/time_util.h"
+#include "store/sqlite/sqlite_schema.h"
+
+namespace outpost {
+namespace {
+
+using sqlite::Param;
+
+struct Sql {
+  std::string text;
+  std::vector<Param> params;
+  void And(const std::string& cond, Param p) {
+    params.push_back(std::move(p));
+    text +=
+        (params.size() == 1 ? " WHERE " : " AND ") + cond + " ?" + std::to_string(params.size());
+  }
+};
+
+Result<Sql> BuildQuery(const AuditQuery& q) {
+  if (q.limit < 1 || q.limit > 1000) {
+    return Status::Invalid({{"limit", "must be an integer from 1 to 1000"}});
+  }
+  Sql sql{"SELECT doc FROM audit", {}};
+  if (q.tenant) sql.And("tenant =", *q.tenant);
+  if (q.since) sql.And("at_ms >=", ToMillis(*q.since));
+  if (q.action) sql.And("action =", *q.action);
+  if (q.resource) sql.And("resource =", *q.resource);
+  if (q.cursor) {
+    auto after = DecodeAuditCursor(*q.cursor);
+    if (!after.ok()) return after.status();
+    sql.And(q.oldest_first ? "id >" : "id <", *after);
+  }
+  sql.text += q.oldest_first ? " ORDER BY id ASC" : " ORDER BY id DESC";
+  sql.params.emplace_back(std::int64_t{q.limit} + 1);  // one more: is there another page?
+  sql.text += " LIMIT ?" + std::to_string(sql.params.size());
+  return sql;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteAuditLog>> SqliteAuditLog::Open(const std::string& path,
+                                                             Millis busy_timeout) {
+  auto db = sqlite::Db::Open(path, busy_timeout);
+  if (!db.ok()) return db.status();
+  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL", "enable WAL"));
+  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA synchronous = NORMAL", "set synchronous"));
+  OUTPOST_RETURN_IF_ERROR(sqlite::Migrate(**db));
+  return std::unique_ptr<SqliteAuditLog>(new SqliteAuditLog(std::move(*db)));
+}
+
+Status SqliteAuditLog::Append(const AuditRecord& r) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_->Prepare(
+      "INSERT INTO audit (id, tenant, at_ms, action, resource, doc) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind(
+      {r.id, r.tenant, ToMillis(r.at), r.action, r.resource, ToJson(AuditRecordToJson(r))}));
+  Status st = stmt->Run("append audit record");
+  if (st.code() == Code::kConflict) return Conflict("audit record " + r.id + " already exists");
+  return st;
+}
+
+Result<AuditPage> SqliteAuditLog::List(const AuditQuery& query) {
+  auto sql = BuildQuery(query);
+  if (!sql.ok()) return sql.status();
+  std::lock_guard lock(mu_);
+  auto stmt = db_->Prepare(sql->text);
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind(sql->params));
+  AuditPage page;
+  for (;;) {
+    auto row = stmt->Step("list audit records");
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto doc = ParseJson(stmt->Text(0));
+    if (!doc.ok() || !doc->is_object()) return Internal("corrupt audit record in the store");
+    auto rec = AuditRecordFromJson(doc->get_object());
+    if (!rec.ok()) return rec.status();
+    page.records.push_back(std::move(*rec));
+  }
+  if (page.records.size() > static_cast<std::size_t>(query.limit)) {
+    page.records.resize(static_cast<std::size_t>(query.limit));
+    page.next_cursor = EncodeAuditCursor(page.records.back().id);
+  }
+  return page;
+}
+
+Result<int> SqliteAuditLog::Prune(WallTime before) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_->Prepare("DELETE FROM audit WHERE at_ms < ?1");
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(before)}));
+  OUTPOST_RETURN_IF_ERROR(stmt->Run("prune audit records"));
+  return db_->Changes();
+}
+
+}  // namespace outpost

@@ -1,0 +1,81 @@
+// The audit log on SQLite: the shared AuditLogConformance suite, and what is particular to it
+// (pruning, sharing the run store's file).
+#include "store/sqlite/sqlite_audit_log.h"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "store/audit_log_conformance.h"
+#include "store/sqlite/sqlite_run_store.h"
+
+namespace outpost {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string NewDbPath() {
+  static const std::string dir = [] {
+    std::string tmpl = (fs::temp_directory_path() / "outpost-audit-test-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    return tmpl;
+  }();
+  static std::atomic<int> n{0};
+  return dir + "/audit-" + std::to_string(++n) + ".db";
+}
+
+std::unique_ptr<AuditLog> NewTempSqliteAuditLog() {
+  auto log = SqliteAuditLog::Open(NewDbPath());
+  if (!log.ok()) {
+    ADD_FAILURE() << log.status().ToString();
+    return nullptr;
+  }
+  return std::move(*log);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, AuditLogConformance,
+                         ::testing::Values(AuditLogFactory(&NewTempSqliteAuditLog)));
+
+AuditRecord RecordAt(WallTime at) {
+  AuditRecord r;
+  r.id = NewUlid(at);
+  r.at = at;
+  r.action = "run.dispatch";
+  r.resource = "run:x";
+  return r;
+}
+
+TEST(SqliteAuditLog, PruneDeletesOnlyRecordsOlderThanTheCutoff) {
+  auto log = SqliteAuditLog::Open(NewDbPath());
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  const WallTime t0 = WallTime(std::chrono::seconds(1'700'000'000));
+  ASSERT_TRUE((*log)->Append(RecordAt(t0)).ok());
+  ASSERT_TRUE((*log)->Append(RecordAt(t0 + Millis(1000))).ok());
+  ASSERT_TRUE((*log)->Append(RecordAt(t0 + Millis(2000))).ok());
+  auto pruned = (*log)->Prune(t0 + Millis(1000));
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(*pruned, 1);
+  AuditQuery q;
+  auto page = (*log)->List(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->records.size(), 2u);
+  EXPECT_EQ(page->records.back().at, t0 + Millis(1000));
+}
+
+TEST(SqliteAuditLog, SharesTheRunStoresFile) {
+  const std::string path = NewDbPath();
+  auto store = SqliteRunStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto log = SqliteAuditLog::Open(path);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE((*log)->Append(RecordAt(WallTime(std::chrono::seconds(1'700'000'000)))).ok());
+  auto again = SqliteAuditLog::Open(path);  // a later process, e.g. `outpost audit export`
+  ASSERT_TRUE(again.ok());
+  auto page = (*again)->List(AuditQuery{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->records.size(), 1u);
+}
+
+}  // namespace
+}  // namespace outpost
