@@ -233,6 +233,13 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       Finalize(run, *probe.exit);
     } else if (probe.state == ShimState::kLost) {
       FailLost(run);
+    } else if (probe.state == ShimState::kNotStarted) {
+      // Admitted, then the control plane died before it launched the shim: nothing ran, so
+      // it is started now rather than failed.
+      spdlog::warn(
+          "run {}: admitted but never started (the server stopped in between): starting it",
+          run.id.str());
+      Launch(run);
     } else {
       if (run.phase != kPhaseRunning) {
         if (auto at = runner_.Dir(run.id.str()).ReadStarted()) MarkStarted(run, *at);
@@ -306,33 +313,7 @@ void Supervisor::Admit(const std::vector<Run>& active) {
     }
     ++running[run.agent];
     ++total_running;
-    LaunchSpec spec = SpecFor(run);
-    Status st = Status::Ok();
-    if (spec.sandbox.enabled) {
-      auto uid = AllocateUid(run.id.str());
-      if (uid) {
-        spec.sandbox.uid = spec.sandbox.gid = *uid;
-      } else {
-        st = Unavailable("no free sandbox uid in [" + std::to_string(opts_.sandbox.uid_min) + ", " +
-                         std::to_string(opts_.sandbox.uid_max) + "]");
-      }
-    }
-    if (st.ok()) st = runner_.Start(spec);
-    if (!st.ok()) {
-      spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
-      bool failed = UpdateRun(run.id, [&](Run& r) {
-        if (IsTerminal(r.status)) return false;
-        r.status = RunStatus::kFailed;
-        r.reason = std::string(reason::kInfraError);
-        r.error_message = "the run could not be started: " + st.message();
-        r.ended_at = clock_.Now();
-        r.phase = std::string(kPhaseDone);
-        r.progress = 100;
-        r.artifacts_state = EndedArtifactsState();
-        return true;
-      });
-      if (failed) OnRunEnded(run.id);
-    }
+    Launch(run);
   }
   std::lock_guard lock(mu_);
   snapshot_.running_by_agent = running;
@@ -340,6 +321,36 @@ void Supervisor::Admit(const std::vector<Run>& active) {
   snapshot_.running = total_running;
   snapshot_.queued = 0;
   for (const auto& [_, n] : queued) snapshot_.queued += n;
+}
+
+void Supervisor::Launch(const Run& run) {
+  LaunchSpec spec = SpecFor(run);
+  Status st = Status::Ok();
+  if (spec.sandbox.enabled) {
+    auto uid = AllocateUid(run.id.str());
+    if (uid) {
+      spec.sandbox.uid = spec.sandbox.gid = *uid;
+    } else {
+      st = Unavailable("no free sandbox uid in [" + std::to_string(opts_.sandbox.uid_min) + ", " +
+                       std::to_string(opts_.sandbox.uid_max) + "]");
+    }
+  }
+  if (st.ok()) st = runner_.Start(spec);
+  if (!st.ok()) {
+    spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
+    bool failed = UpdateRun(run.id, [&](Run& r) {
+      if (IsTerminal(r.status)) return false;
+      r.status = RunStatus::kFailed;
+      r.reason = std::string(reason::kInfraError);
+      r.error_message = "the run could not be started: " + st.message();
+      r.ended_at = clock_.Now();
+      r.phase = std::string(kPhaseDone);
+      r.progress = 100;
+      r.artifacts_state = EndedArtifactsState();
+      return true;
+    });
+    if (failed) OnRunEnded(run.id);
+  }
 }
 
 LaunchSpec Supervisor::SpecFor(const Run& run) const {

@@ -103,6 +103,9 @@ class Supervisor {
   void Loop();
   void Reconcile(const std::vector<Run>& active);
   void Admit(const std::vector<Run>& active);
+  // Starts the shim of a run already marked RUNNING (just admitted, or found never launched
+  // after a restart); a run that cannot be started ends FAILED infra_error.
+  void Launch(const Run& run);
   void Finalize(Run run, const ExitRecord& rec);
   void FailLost(Run run);
   // Replicas: this one's record (written every lease/3 by its own thread), and the view of

@@ -149,7 +149,9 @@ ShimProbe ProcessRunner::Probe(const std::string& run_id) {
     return {ShimState::kLost, std::nullopt};
   }
   std::optional<WallTime> spec_time = ModTime(dir.File("spec.json"));
-  if (spec_time && clock_.Now() - *spec_time < start_grace_) {
+  // Start writes spec.json before it launches the shim: without one, no shim ever came.
+  if (!spec_time) return {ShimState::kNotStarted, std::nullopt};
+  if (clock_.Now() - *spec_time < start_grace_) {
     return {ShimState::kRunning, std::nullopt};
   }
   if (auto p = exited()) return *p;  // a shim that failed before writing shim.json

@@ -310,6 +310,12 @@ TEST_F(ProcessRunnerTest, StartingARunTwiceIsConflict) {
   EXPECT_TRUE(WaitExit("twice").has_value());
 }
 
+TEST_F(ProcessRunnerTest, RunWithoutASpecWasNeverStarted) {
+  EXPECT_EQ(runner_.Probe("unlaunched").state, ShimState::kNotStarted);
+  ASSERT_TRUE(MakeDirs(runner_.Dir("unlaunched").path(), 0700).ok());  // a dir alone: still none
+  EXPECT_EQ(runner_.Probe("unlaunched").state, ShimState::kNotStarted);
+}
+
 TEST_F(ProcessRunnerTest, CancelOfAnUnknownRunIsNotFound) {
   EXPECT_EQ(runner_.RequestCancel("nope", "x").code(), Code::kNotFound);
 }

@@ -19,6 +19,9 @@ enum class ShimState {
   kRunning,  // the shim is alive (or still starting)
   kExited,   // exit.json is there
   kLost,     // the shim is gone and left no exit record
+  // Nothing of the run exists: no spec.json, so the runner never launched a shim for it and
+  // nothing of it ran (a control plane that died between admitting a run and starting it).
+  kNotStarted,
 };
 
 struct ShimProbe {

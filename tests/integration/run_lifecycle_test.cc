@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "store/sqlite/sqlite_run_store.h"
 #include "tests/integration/server_fixture.h"
 
 namespace outpost::testing {
@@ -219,6 +220,41 @@ TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
   EXPECT_EQ(ProcessesOf(lost), 0);
   json::value fleet = server_->Get("/health/fleet").Json();
   EXPECT_EQ(fleet.at("reaper").at("supervisorLost").as_int64(), 1);
+}
+
+// The control plane records a run RUNNING, then launches its shim: a server killed in between
+// leaves a RUNNING run of which nothing exists. The restarted server starts it (nothing of it
+// ran), rather than failing it supervisor_lost. The window is made exact here by writing that
+// state into the store while the server is down.
+TEST_F(RunLifecycleTest, ARunAdmittedButNeverLaunchedIsStartedAfterARestart) {
+  StartServer();
+  const std::string busy = server_->Dispatch(ShellBody("sleep 300"));  // shell: 1 at a time
+  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(busy), "status") == "RUNNING"; }, seconds(20)));
+  const std::string next = server_->Dispatch(ShellBody("echo launched after all"));
+  ASSERT_EQ(Str(server_->Run(next), "status"), "PENDING");
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  {
+    auto store = SqliteRunStore::Open(dir_ + "/outpost.db");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto owner = (*store)->Get(RunId(busy));
+    auto run = (*store)->Get(RunId(next));
+    ASSERT_TRUE(owner.ok() && run.ok());
+    run->status = RunStatus::kRunning;  // as Supervisor::Admit writes it, before runner Start
+    run->phase = std::string(kPhasePreparing);
+    run->started_at = owner->started_at;
+    run->owner = owner->owner;
+    ASSERT_TRUE((*store)->Update(*run).ok());
+  }
+  ASSERT_FALSE(std::filesystem::exists(RunFile(next, "spec.json")));
+  StartServer();
+  EXPECT_EQ(Str(server_->Post("/runs/" + busy + "/cancel", "{}").Json().at("data").as_object(),
+                "runId"),
+            busy);
+  json::object run = server_->WaitTerminal(next, seconds(60));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(ReadAll(RunFile(next, "stdout.log")), "launched after all\n");
+  EXPECT_EQ(Str(server_->WaitTerminal(busy, seconds(60)), "status"), "CANCELLED");
 }
 
 TEST_F(RunLifecycleTest, ReaperKillsProcessesOfRunsTheStoreDoesNotHave) {

@@ -216,8 +216,9 @@ TEST_F(SqliteRunStoreTest, TwoInstancesBurstingAgainstOneQuotaAdmitExactlyTheLim
   EXPECT_EQ(RawConnection(path_).QueryText("SELECT COUNT(*) FROM runs"), std::to_string(kLimit));
 }
 
-// A file written before the quotas migration keeps its runs; they have no key.
-TEST_F(SqliteRunStoreTest, MigratingAVersion2FileKeepsItsRuns) {
+// A file written before the quotas migrations (version 3: runs, replicas, auth) keeps its runs;
+// they have no key.
+TEST_F(SqliteRunStoreTest, MigratingAVersion3FileKeepsItsRuns) {
   Run r = NewRun();
   {
     auto store = MustOpen();
@@ -226,7 +227,7 @@ TEST_F(SqliteRunStoreTest, MigratingAVersion2FileKeepsItsRuns) {
   RawConnection raw(path_);
   ASSERT_EQ(raw.Exec("DROP TABLE audit; DROP INDEX runs_key_status; DROP INDEX runs_key_created; "
                      "DROP INDEX runs_tenant_status; DROP INDEX runs_tenant_created; "
-                     "ALTER TABLE runs DROP COLUMN key_id; PRAGMA user_version = 2"),
+                     "ALTER TABLE runs DROP COLUMN key_id; PRAGMA user_version = 3"),
             SQLITE_OK);
   auto store = MustOpen();
   ASSERT_TRUE(store);
