@@ -23,6 +23,23 @@ namespace {
 
 using std::chrono::minutes;
 
+// "HTTP 403 AUTHORIZATION_ERROR: API key lacks the required scope: admin" (the envelope's error,
+// when there is one), "HTTP 404", "no answer: …".
+std::string ProbeError(const ProbeResult& p) {
+  if (!p.answered) return "no answer: " + p.error;
+  std::string out = fmt::format("HTTP {}", p.status);
+  auto v = ParseJson(p.body);
+  const json::value* e = v.ok() && v->is_object() ? v->as_object().if_contains("error") : nullptr;
+  if (e && e->is_object()) {
+    if (auto code = GetString(e->as_object(), "code")) out += " " + *code;
+    if (auto message = GetString(e->as_object(), "message")) out += ": " + *message;
+  }
+  return out;
+}
+
+// The key was not good enough for the route (none, invalid, or without its scope).
+bool Refused(const ProbeResult& p) { return p.answered && (p.status == 401 || p.status == 403); }
+
 std::string JsonStatus(const ProbeResult& p) {
   auto v = ParseJson(p.body);
   if (!v.ok() || !v->is_object()) return "";
@@ -161,6 +178,10 @@ json::object SampleToJson(const MonitorSample& s) {
                  {"health", s.health_status}};
   o["fleetHealthy"] = s.fleet_healthy ? json::value(*s.fleet_healthy) : json::value(nullptr);
   o["counters"] = s.counters ? json::value(CountersToJson(*s.counters)) : json::value(nullptr);
+  if (s.slo_probe) o["probes"].as_object()["slo"] = ProbeToJson(*s.slo_probe);
+  if (s.slo) o["slo"] = SloReadingToJson(*s.slo);
+  if (!s.metrics_error.empty()) o["metricsError"] = s.metrics_error;
+  if (!s.slo_error.empty()) o["sloError"] = s.slo_error;
   return o;
 }
 
@@ -180,12 +201,16 @@ Result<MonitorSample> SampleFromJson(const json::value& v) {
     s.health = ProbeFromJson(p->if_contains("health"));
     s.fleet = ProbeFromJson(p->if_contains("fleet"));
     s.scrape = ProbeFromJson(p->if_contains("metrics"));
+    if (p->contains("slo")) s.slo_probe = ProbeFromJson(p->if_contains("slo"));
   }
   s.health_status = GetString(o, "health").value_or("");
   s.fleet_healthy = GetBool(o, "fleetHealthy");
   if (const json::value* c = o.if_contains("counters"); c && c->is_object()) {
     s.counters = CountersFromJson(c->as_object());
   }
+  s.slo = SloReadingFromJson(o.if_contains("slo"));
+  s.metrics_error = GetString(o, "metricsError").value_or("");
+  s.slo_error = GetString(o, "sloError").value_or("");
   return s;
 }
 
@@ -197,19 +222,24 @@ std::vector<Interval> Intervals(const std::vector<MonitorSample>& samples, Milli
     Interval in;
     in.end = s.t;
     in.start = i == 0 ? s.t : std::max(samples[i - 1].t, s.t - 2 * sample_interval);
-    const ProbeResult* probes[] = {&s.live, &s.health, &s.fleet, &s.scrape};
+    std::vector<const ProbeResult*> probes = {&s.live, &s.health, &s.fleet, &s.scrape};
+    if (s.slo_probe) probes.push_back(&*s.slo_probe);
     std::uint64_t unanswered = 0, answered_5xx = 0;
     for (const ProbeResult* p : probes) {
       unanswered += !p->answered;
       answered_5xx += p->answered && p->status >= 500;
     }
-    in.unresponsive = unanswered == std::size(probes);
+    in.unresponsive = unanswered == probes.size();
+    // The first sample with the server's figures is where they start: its interval is empty.
+    const bool first_figures = i == 0 && (s.counters || s.slo);
     if (s.counters && base && Delta(*s.counters, *base)) {
       in.counts = *Delta(*s.counters, *base);
     } else if (s.counters && base) {  // the server restarted: what it counted since
       in.counts = Since(*s.counters);
-    } else if (!s.counters || i > 0) {  // only the probes tell
-      in.counts.requests = std::size(probes) - unanswered;
+    } else if (!s.counters && s.slo && s.slo->since_previous) {  // /health/slo's buckets
+      in.counts = *s.slo->since_previous;
+    } else if (!first_figures) {  // only the probes tell
+      in.counts.requests = probes.size() - unanswered;
       in.counts.errors = answered_5xx;
     }
     // Probes that got no answer were never counted by the server.
@@ -284,11 +314,13 @@ std::vector<RollbackFinding> EvaluateRollback(const std::vector<Interval>& in,
 }
 
 std::string FormatMonitoringTable(const std::vector<Interval>& intervals, WallTime now,
-                                  const metrics::SloTargets& t) {
+                                  const metrics::SloTargets& t,
+                                  const std::map<int, std::optional<double>>* server_p95) {
   struct Column {
     std::string name;
     metrics::SloValues v;
     std::uint64_t runs = 0;
+    bool server_p95 = false;  // v.p95_latency_ms is the server's window figure
   };
   std::vector<Column> cols;
   for (int hours : {1, 6, 12, 24}) {
@@ -296,7 +328,12 @@ std::string FormatMonitoringTable(const std::vector<Interval>& intervals, WallTi
     for (const Interval& in : intervals) {
       if (in.end > now - std::chrono::hours(hours) && in.end <= now) c.Add(in.counts);
     }
-    cols.push_back({"Hour " + std::to_string(hours), metrics::Evaluate(c), c.runs_finished});
+    Column col{"Hour " + std::to_string(hours), metrics::Evaluate(c), c.runs_finished};
+    if (!col.v.p95_latency_ms && server_p95 && server_p95->count(hours)) {
+      col.v.p95_latency_ms = server_p95->at(hours);
+      col.server_p95 = col.v.p95_latency_ms.has_value();
+    }
+    cols.push_back(std::move(col));
   }
   auto cell = [](bool ok, const std::optional<double>& v, const std::string& text) {
     return v ? std::string(ok ? "✓ " : "✗ ") + text : std::string("- no data");
@@ -319,7 +356,9 @@ std::string FormatMonitoringTable(const std::vector<Interval>& intervals, WallTi
       {"P95 Latency", fmt::format("<{}ms", t.p95_latency_ms),
        [&](const Column& c) {
          return cell(metrics::MeetsP95(c.v, t), c.v.p95_latency_ms,
-                     c.v.p95_latency_ms ? fmt::format("{:.0f} ms", *c.v.p95_latency_ms) : "");
+                     c.v.p95_latency_ms ? fmt::format("{:.0f} ms{}", *c.v.p95_latency_ms,
+                                                      c.server_p95 ? " (server)" : "")
+                                        : "");
        }},
       {"Error Rate", fmt::format("<{}%", t.error_rate_pct),
        [&](const Column& c) {
@@ -343,6 +382,29 @@ std::string FormatMonitoringTable(const std::vector<Interval>& intervals, WallTi
     out += "\n";
   }
   return out;
+}
+
+std::string FiguresNote(const MonitorSample& s) {
+  if (s.counters) return "";
+  auto said = [](std::string_view route, const ProbeResult& p, const std::string& error,
+                 std::string_view needs) {
+    return fmt::format("GET {} {} {}{}", route, p.answered ? "answered" : "got", error,
+                       Refused(p) ? fmt::format(" (it needs {})", needs) : "");
+  };
+  const std::string metrics =
+      said("/metrics", s.scrape, s.metrics_error, "the admin scope or the metrics token");
+  if (s.slo) {
+    return "figures: " + metrics +
+           ", so requests, errors and finished runs are read from GET /health/slo; P95 latency is "
+           "the server's own (marked \"server\")";
+  }
+  if (s.slo_probe) {
+    return "figures missing: " + metrics + " and " +
+           said("/health/slo", *s.slo_probe, s.slo_error, "the status scope") +
+           ": only the monitor's own probes are counted; P95 latency and dispatch success have "
+           "no data";
+  }
+  return "figures missing: " + metrics + ": only the monitor's own probes are counted";
 }
 
 Monitor::Monitor(Endpoint endpoint, std::string api_key, MonitorOptions options, const Clock& clock)
@@ -395,13 +457,37 @@ MonitorSample Monitor::TakeSample() const {
   }
   s.scrape = Probe(endpoint_, api_key_, "GET", "/metrics", {}, req, clock_);
   if (s.scrape.answered && s.scrape.status == 200) {
-    if (auto c = CountersFromMetrics(s.scrape.body); c.ok()) s.counters = std::move(*c);
+    if (auto c = CountersFromMetrics(s.scrape.body); c.ok()) {
+      s.counters = std::move(*c);
+    } else {
+      s.metrics_error = "HTTP 200, not the metrics text format: " + c.status().message();
+    }
+  } else {
+    s.metrics_error = ProbeError(s.scrape);
   }
+  if (Refused(s.scrape)) ReadHealthSlo(req, s);
   s.live.body.clear();
   s.health.body.clear();
   s.fleet.body.clear();
   s.scrape.body.clear();
   return s;
+}
+
+void Monitor::ReadHealthSlo(const RequestOptions& req, MonitorSample& s) const {
+  std::optional<SloCursor> cursor;
+  if (!samples_.empty() && samples_.back().slo) cursor = samples_.back().slo->newest;
+  ProbeResult p = Probe(endpoint_, api_key_, "GET", "/health/slo", {}, req, clock_);
+  if (p.answered && p.status == 200) {
+    if (auto r = ReadSlo(p.body, cursor); r.ok()) {
+      s.slo = std::move(*r);
+    } else {
+      s.slo_error = "HTTP 200, " + r.status().message();
+    }
+  } else {
+    s.slo_error = ProbeError(p);
+  }
+  p.body.clear();
+  s.slo_probe = std::move(p);
 }
 
 void Monitor::AppendLog(const json::object& line) {
@@ -426,14 +512,16 @@ std::vector<RollbackFinding> Monitor::Record(MonitorSample sample, std::ostream&
       << " | Fleet Healthy: "
       << (sample.fleet_healthy ? (*sample.fleet_healthy ? "true" : "false") : "false")
       << " | live: " << Describe(sample.live) << "\n";
+  if (std::string note = FiguresNote(sample); !note.empty()) out << note << "\n";
   samples_.push_back(std::move(sample));
   // Keep 25 hours: the table's 24 and a stretch reaching back past them.
   while (!samples_.empty() && samples_.front().t < now - std::chrono::hours(25)) {
     samples_.erase(samples_.begin());
   }
   std::vector<Interval> intervals = Intervals(samples_, opts_.interval);
-  out << FormatMonitoringTable(intervals, now);
-  if (samples_.size() == 1) {
+  const MonitorSample& last = samples_.back();
+  out << FormatMonitoringTable(intervals, now, {}, last.slo ? &last.slo->p95_ms : nullptr);
+  if (samples_.size() == 1 && (last.counters || last.slo)) {
     out << "(first sample: the server's counters start here; the table fills from the next "
            "sample on)\n";
   }

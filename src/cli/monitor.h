@@ -1,8 +1,11 @@
 // `outpost monitor`: the runbook's Step 6 (24-hour monitoring) and §4.1 (when to roll back) as
 // a command. Every sample probes GET /health/live, /health and /health/fleet and scrapes
 // GET /metrics (the server's cumulative request, latency and run counters); consecutive
-// samples give an interval's counts (metrics/slo.h has the definitions). The monitoring table
-// sums the intervals of the last 1, 6, 12 and 24 hours, and the Level 1 rollback criteria are
+// samples give an interval's counts (metrics/slo.h has the definitions). When /metrics refuses
+// the key (401/403: it needs the `admin` scope or the metrics token) the counts come from
+// GET /health/slo instead (the `status` scope; monitor_slo.h), and when that is refused too only
+// the probes are counted; each such sample prints which figures are missing and why. The monitoring
+// table sums the intervals of the last 1, 6, 12 and 24 hours, and the Level 1 rollback criteria are
 // judged over sustained stretches of intervals:
 //
 //   availability   every interval below 95 % for at least 15 minutes
@@ -23,12 +26,14 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "cli/http_client.h"
+#include "cli/monitor_slo.h"
 #include "cli/probe.h"
 #include "common/clock.h"
 #include "metrics/slo.h"
@@ -53,7 +58,17 @@ struct MonitorSample {
   std::string health_status;                // /health .status, "" when none
   std::optional<bool> fleet_healthy;        // /health/fleet .healthy
   std::optional<ServerCounters> counters;   // when the scrape succeeded
+  // Only when /metrics refused the key (401/403): GET /health/slo, and what it gave.
+  std::optional<ProbeResult> slo_probe;
+  std::optional<SloReading> slo;
+  // Why /metrics (and /health/slo) gave no figures: "HTTP 403 AUTHORIZATION_ERROR: API key
+  // lacks the required scope: admin", "no answer: …"; "" when it gave them or was not asked.
+  std::string metrics_error, slo_error;
 };
+
+// The line saying which figures of `s` are missing or read from /health/slo, and why; "" when
+// /metrics served them.
+std::string FiguresNote(const MonitorSample& s);
 
 boost::json::object SampleToJson(const MonitorSample& s);
 Result<MonitorSample> SampleFromJson(const boost::json::value& v);
@@ -75,8 +90,11 @@ std::vector<RollbackFinding> EvaluateRollback(const std::vector<Interval>& inter
                                               const metrics::RollbackThresholds& t = {});
 
 // The runbook's monitoring table for the intervals ending within 1, 6, 12 and 24 hours of `now`.
+// `server_p95` (hours -> ms, from /health/slo) fills the P95 cell of a column whose intervals
+// carry no latency, marked "server".
 std::string FormatMonitoringTable(const std::vector<Interval>& intervals, WallTime now,
-                                  const metrics::SloTargets& targets = {});
+                                  const metrics::SloTargets& targets = {},
+                                  const std::map<int, std::optional<double>>* server_p95 = nullptr);
 
 struct MonitorOptions {
   Millis interval{300'000};
@@ -93,7 +111,7 @@ class Monitor {
   // Reads the log back (absent: nothing yet). Lines that do not parse are skipped and counted;
   // kInternal when the file cannot be read.
   Result<int> Load();
-  // Probes and scrapes now.
+  // Probes and scrapes now (/health/slo's count starts where the last sample's reading ended).
   MonitorSample TakeSample() const;
   // Appends the sample (memory and log), prints the sample line, the table and any rollback
   // recommendation (also logged); returns the criteria that hold.
@@ -104,6 +122,8 @@ class Monitor {
   const std::vector<MonitorSample>& samples() const { return samples_; }
 
  private:
+  // GET /health/slo into s.slo (or s.slo_error), counted from the last sample's reading.
+  void ReadHealthSlo(const RequestOptions& req, MonitorSample& s) const;
   void AppendLog(const boost::json::object& line);
 
   Endpoint endpoint_;

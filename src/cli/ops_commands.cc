@@ -126,7 +126,8 @@ void AddValidateCommand(CLI::App& app, int* exit_code, std::shared_ptr<const Cli
   sub->add_flag("--json", f->json, "Print the report as one JSON document");
   sub->footer(
       "Exit codes: 0 every check passed, 1 a check failed, 5 the endpoint did not answer, 64 "
-      "usage error.");
+      "usage error.\nA server with API keys: the key needs the dispatch, status and cancel scopes "
+      "(or admin).");
   sub->callback([f, exit_code, io] { *exit_code = RunValidate(*f, *io); });
 }
 
@@ -142,7 +143,9 @@ void AddMonitorCommand(CLI::App& app, int* exit_code, std::shared_ptr<const Clie
   sub->add_flag("--once", f->once, "Take one sample and exit");
   sub->footer(
       "Exit codes (--once): 0 no rollback criterion holds, 1 a Level 1 rollback is recommended, "
-      "64 usage error.");
+      "64 usage error.\nA server with API keys: /metrics needs a key with the admin scope (or the "
+      "metrics token); with only the status scope the figures come from /health/slo (no P95 per "
+      "interval); the probes need no key.");
   sub->callback([f, exit_code, io] { *exit_code = RunMonitor(*f, *io); });
 }
 

@@ -1,13 +1,17 @@
 // `outpost monitor` against a real `outpost serve` with injected faults: the sample loop runs
 // on a simulated clock (samples are taken at simulated times, with real HTTP, without
 // sleeping), so each Level 1 rollback criterion is checked on both sides of its boundary; the
-// log file carries the monitor across a restart; --once gives the exit code.
+// log file carries the monitor across a restart; --once gives the exit code. Against a server
+// with API keys: an admin key (or the metrics token) reads /metrics, a key with only `status`
+// reads /health/slo instead (and the criteria still hold), a key with neither says which
+// figures are missing and why.
 #include "cli/monitor.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,13 +45,14 @@ class MonitorTest : public ::testing::Test {
     KillRunsUnder(dir_);
     std::filesystem::remove_all(dir_);
   }
-  std::unique_ptr<cli::Monitor> NewMonitor(Millis interval = Millis(60'000)) {
+  std::unique_ptr<cli::Monitor> NewMonitor(Millis interval = Millis(60'000),
+                                           const std::string& api_key = "") {
     cli::MonitorOptions o;
     o.interval = interval;
     o.log_path = log_;
     auto ep = cli::ParseEndpoint("http://" + server_->address());
     EXPECT_TRUE(ep.ok());
-    auto m = std::make_unique<cli::Monitor>(*ep, "", o, clock_);
+    auto m = std::make_unique<cli::Monitor>(*ep, api_key, o, clock_);
     EXPECT_TRUE(m->Load().ok());
     return m;
   }
@@ -188,6 +193,168 @@ TEST_F(MonitorTest, OnceExitsOneWhenARollbackCriterionHolds) {
   EXPECT_EQ(run(), 1);
   EXPECT_NE(ReadAll(log_).find("ROLLBACK LEVEL 1 RECOMMENDED: control plane unresponsive"),
             std::string::npos);
+}
+
+// A server whose store has keys before it starts (no open mode).
+class MonitorWithKeysTest : public MonitorTest {
+ protected:
+  static constexpr const char* kMetricsToken = "monitor-test-metrics-token";
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    const std::string tenant = OutpostAdmin(dir_, {"tenant", "create", "ops"});
+    auto key = [&](const char* scopes) {
+      return OutpostAdmin(dir_, {"key", "create", "--tenant", tenant, "--scopes", scopes});
+    };
+    admin_ = key("admin");
+    status_ = key("status");
+    list_ = key("list");
+    dispatch_ = key("dispatch,status");
+    server_ = ServerProcess::Start(
+        dir_, {{"OUTPOST_RUNNER", "process"}, {"OUTPOST_METRICS_TOKEN", kMetricsToken}});
+    log_ = dir_ + "/monitor.log";
+  }
+  HttpResponse Keyed(const std::string& method, const std::string& path,
+                     const std::string& body = "") {
+    return Http(server_->address(), method, path, body,
+                {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + dispatch_}});
+  }
+  // Dispatches `task` with the dispatch key and waits for its terminal status.
+  std::string RunToEnd(const std::string& task) {
+    HttpResponse r = Keyed("POST", "/dispatch", R"({"agent":"shell","task":")" + task + "\"}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return "";
+    const std::string id = Str(r.Json().at("data").as_object(), "runId");
+    std::string status;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          HttpResponse g = Keyed("GET", "/runs/" + id);
+          status = g.status == 200 ? Str(g.Json().at("data").as_object(), "status") : "";
+          return status == "COMPLETED" || status == "FAILED";
+        },
+        std::chrono::seconds(60)));
+    return status;
+  }
+  // `outpost monitor --once` with `args`: exit code and stdout.
+  std::pair<int, std::string> Once(const std::string& args) {
+    const std::string cmd = OutpostBin() + " monitor --once --endpoint http://" +
+                            server_->address() + " " + args + " 2>/dev/null";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
+    int rc = p ? ::pclose(p) : -1;
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+  }
+  std::string admin_, status_, list_, dispatch_;
+};
+
+TEST_F(MonitorWithKeysTest, AnAdminKeyReadsMetrics) {
+  auto m = NewMonitor(Millis(60'000), admin_);
+  SampleAt(*m, minutes(0));
+  SampleAt(*m, minutes(1));
+  const cli::MonitorSample& s = m->samples().back();
+  EXPECT_EQ(s.scrape.status, 200);
+  ASSERT_TRUE(s.counters.has_value());
+  EXPECT_FALSE(s.slo_probe.has_value());
+  EXPECT_EQ(s.metrics_error, "");
+  EXPECT_EQ(cli::Intervals(m->samples(), Millis(60'000)).back().counts.requests, 4u);
+  EXPECT_EQ(out_.str().find("figures"), std::string::npos) << out_.str();
+}
+
+// The dispatch-success criterion of DispatchSuccessCriterionFiresAtThirtyMinutes, with a key
+// that may not read /metrics: the runs are counted from /health/slo's buckets.
+TEST_F(MonitorWithKeysTest, AStatusKeyReadsHealthSloAndTheCriteriaStillHold) {
+  auto m = NewMonitor(Millis(600'000), status_);
+  SampleAt(*m, minutes(0));
+  {
+    const cli::MonitorSample& s = m->samples().back();
+    EXPECT_EQ(s.scrape.status, 403);
+    EXPECT_FALSE(s.counters.has_value());
+    EXPECT_EQ(s.metrics_error,
+              "HTTP 403 AUTHORIZATION_ERROR: API key lacks the required scope: admin");
+    ASSERT_TRUE(s.slo_probe.has_value());
+    EXPECT_EQ(s.slo_probe->status, 200);
+    ASSERT_TRUE(s.slo.has_value());
+    EXPECT_FALSE(s.slo->since_previous.has_value());  // where the count starts
+  }
+  EXPECT_NE(out_.str().find("figures: GET /metrics answered HTTP 403 AUTHORIZATION_ERROR: API key "
+                            "lacks the required scope: admin (it needs the admin scope or the "
+                            "metrics token), so requests, errors and finished runs are read from "
+                            "GET /health/slo"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(RunToEnd("exit 1"), "FAILED");
+  EXPECT_TRUE(SampleAt(*m, minutes(10)).empty());
+  auto intervals = cli::Intervals(m->samples(), Millis(600'000));
+  EXPECT_EQ(intervals.back().counts.runs_finished, 1u);
+  EXPECT_EQ(intervals.back().counts.runs_succeeded, 0u);
+  // Nobody but the monitor between these two: the last /health/slo, and 4 probes of this one.
+  SampleAt(*m, minutes(20));
+  intervals = cli::Intervals(m->samples(), Millis(600'000));
+  EXPECT_EQ(intervals.back().counts.requests, 5u);
+  EXPECT_EQ(intervals.back().counts.errors, 0u);
+  EXPECT_EQ(intervals.back().counts.runs_finished, 0u);
+  EXPECT_EQ(RunToEnd("exit 1"), "FAILED");
+  EXPECT_TRUE(SampleAt(*m, minutes(29)).empty()) << out_.str();
+  auto f = SampleAt(*m, minutes(30));
+  ASSERT_EQ(Names(f), std::vector<std::string>{"dispatch_success"}) << out_.str();
+  EXPECT_NE(f[0].message.find("(observed 0.00% over the last 30.0 min since 08:00:00: 0 of 2 "
+                              "finished runs COMPLETED)"),
+            std::string::npos)
+      << f[0].message;
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("| Dispatch Success Rate | >95%    | ✗ 0.00% of 2"), std::string::npos) << out;
+  EXPECT_NE(out.find("| P95 Latency           | <500ms  | ✓ "), std::string::npos) << out;
+  EXPECT_NE(out.find(" ms (server)"), std::string::npos) << out;
+  EXPECT_NE(ReadAll(log_).find(R"("metricsError":"HTTP 403 AUTHORIZATION_ERROR)"),
+            std::string::npos);
+  EXPECT_EQ(RunToEnd("true"), "COMPLETED");
+  EXPECT_TRUE(SampleAt(*m, minutes(40)).empty()) << out_.str();
+}
+
+TEST_F(MonitorWithKeysTest, AKeyWithNeitherScopeSaysWhichFiguresAreMissing) {
+  auto m = NewMonitor(Millis(60'000), list_);
+  SampleAt(*m, minutes(0));
+  SampleAt(*m, minutes(1));
+  const cli::MonitorSample& s = m->samples().back();
+  EXPECT_FALSE(s.counters.has_value());
+  EXPECT_FALSE(s.slo.has_value());
+  EXPECT_EQ(s.slo_error, "HTTP 403 AUTHORIZATION_ERROR: API key lacks the required scope: status");
+  // The five probes, all answered (4xx is no server error).
+  auto in = cli::Intervals(m->samples(), Millis(60'000)).back();
+  EXPECT_EQ(in.counts.requests, 5u);
+  EXPECT_EQ(in.counts.errors, 0u);
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("figures missing: GET /metrics answered HTTP 403 AUTHORIZATION_ERROR: API key "
+                     "lacks the required scope: admin (it needs the admin scope or the metrics "
+                     "token) and GET /health/slo answered HTTP 403 AUTHORIZATION_ERROR: API key "
+                     "lacks the required scope: status (it needs the status scope): only the "
+                     "monitor's own probes are counted; P95 latency and dispatch success have no "
+                     "data"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("| P95 Latency           | <500ms  | - no data"), std::string::npos) << out;
+}
+
+TEST_F(MonitorWithKeysTest, OnceWithEachKind) {
+  auto [rc, out] = Once("--api-key " + admin_);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.find("figures"), std::string::npos) << out;
+  std::tie(rc, out) = Once("--api-key " + std::string(kMetricsToken));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.find("figures"), std::string::npos) << out;
+  std::tie(rc, out) = Once("--api-key " + status_);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("figures: GET /metrics answered HTTP 403"), std::string::npos) << out;
+  EXPECT_NE(out.find(" ms (server)"), std::string::npos) << out;
+  std::tie(rc, out) = Once("");  // no key at all
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("figures missing: GET /metrics answered HTTP 401 AUTHENTICATION_ERROR: "
+                     "missing or invalid API key (it needs the admin scope or the metrics token) "
+                     "and GET /health/slo answered HTTP 401"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Health: "), std::string::npos) << out;  // the probes need no key
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace outpost::testing {
 
@@ -37,6 +38,9 @@ std::string Str(const boost::json::object& o, std::string_view key);
 // Live processes that carry the run's OUTPOST_RUN_ID marker in their environment.
 int ProcessesOf(const std::string& run_id);
 std::string OutpostBin();
+// `outpost admin ARGS... --data-dir DATA_DIR` (no shell); its stdout, trimmed (a tenant id, a
+// new key). Throws std::runtime_error when it exits non-zero.
+std::string OutpostAdmin(const std::string& data_dir, const std::vector<std::string>& args);
 // Kills every shim under `data_dir` and every process that carries a run's marker.
 void KillRunsUnder(const std::string& data_dir);
 

@@ -1,6 +1,7 @@
 // `outpost validate` against a real `outpost serve`: every runbook check passes on a healthy
 // server (exit 0), and an injected fault or an unavailable agent crosses exactly the rows it
-// should (exit 1); an endpoint that does not answer is exit 5.
+// should (exit 1); an endpoint that does not answer is exit 5. On a server with API keys an
+// admin key passes everything, and a key without a scope crosses the rows that need it.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -143,6 +144,43 @@ TEST_F(ValidateTest, UnavailableAgentCrossesFleetAndDispatchRows) {
   EXPECT_NE(dispatch.find("| [ ]"), std::string::npos) << r.out;
   EXPECT_NE(dispatch.find("VALIDATION_ERROR"), std::string::npos) << dispatch;
   EXPECT_NE(Row(r.out, "Cancel terminates run").find("no run"), std::string::npos) << r.out;
+}
+
+TEST_F(ValidateTest, WithApiKeysTheKeyNeedsDispatchStatusAndCancel) {
+  const std::string tenant = OutpostAdmin(dir_, {"tenant", "create", "ops"});
+  auto key = [&](const char* scopes) {
+    return OutpostAdmin(dir_, {"key", "create", "--tenant", tenant, "--scopes", scopes});
+  };
+  const std::string admin = key("admin"), no_cancel = key("dispatch,status");
+  Start();
+  CliResult r = Outpost(Validate("--api-key " + admin));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("10 of 10 checks passed"), std::string::npos) << r.out;
+  // Without `cancel`: only the cancel row is crossed, with the server's reason.
+  r = Outpost(Validate("--api-key " + no_cancel));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(Count(r.out, "| [ ]"), 1) << r.out;
+  const std::string cancel = Row(r.out, "Cancel terminates run");
+  EXPECT_NE(cancel.find("| [ ]"), std::string::npos) << cancel;
+  EXPECT_NE(cancel.find("cancel AUTHORIZATION_ERROR: API key lacks the required scope: cancel "
+                        "(HTTP 403 in "),
+            std::string::npos)
+      << cancel;
+  // A refused cancel is not waited on (that would take --timeout): the run goes on.
+  EXPECT_NE(cancel.find("the run was left as it is"), std::string::npos) << cancel;
+  // Without a key: the probes pass (they need none), every call that needs one is refused.
+  r = Outpost(Validate("--json"));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  json::value doc = json::parse(r.out);
+  EXPECT_TRUE(doc.at("reachable").as_bool());
+  int passed = 0;
+  for (const auto& step : doc.at("steps").as_array()) {
+    for (const auto& c : step.at("checks").as_array()) passed += c.at("passed").as_bool();
+  }
+  EXPECT_EQ(passed, 4) << r.out;  // live, ready, health, fleet
+  EXPECT_NE(r.out.find("AUTHENTICATION_ERROR: missing or invalid API key (HTTP 401"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(ValidateCli, UnreachableEndpointIsExitFiveAndBadFlagsSixtyFour) {

@@ -15,11 +15,18 @@
 //   escaping        task text and output with markup stay text
 //   runs list       newest first, filters, a server error for a bad filter, cursor paging, a run
 //                   dispatched elsewhere appears by the live refresh
-//   fleet           per-agent capacity; /health/slo drawn from a contract-shaped fixture and
-//                   "SLO history unavailable" on a 404 (the page never depends on the route)
-//   auth            a stand-in answers 401 until the right key is entered in the prompt; the key
-//                   goes only into the Authorization header; "sign out" clears it
-// Screenshots go to OUT_DIR (runs list, run page, fleet, dispatch form, key prompt).
+//   fleet           per-agent capacity; /health/slo drawn from a fixture (90 minutes of buckets,
+//                   a window under its target, buckets without latency: what a fresh server
+//                   cannot show) and "SLO history unavailable" on a 404 (an older server)
+//   API keys        (the part after open mode) tenants and keys made with `outpost admin` on the
+//                   running server's store end open mode; the key prompt comes from the server's
+//                   401, a wrong key is refused and the prompt stays, the right one lists its
+//                   tenant's runs only; a dispatch from the form streams live with the key in the
+//                   Authorization header; the fleet page draws the real /health/slo; a key
+//                   without the `cancel` scope gets the server's 403 shown (and kept) while the
+//                   run goes on; sign out returns to the prompt; no key in any requested URL
+// Screenshots go to OUT_DIR (runs list, run page, fleet, fleet fixture, dispatch form, key
+// prompt, refused cancel).
 //
 // Usage: node dashboard_test.mjs OUTPOST_BIN OUT_DIR. Exit 0 pass, 1 fail, 77 skipped (no
 // chromium or no node_modules — loudly: install-deps.sh installs both).
@@ -66,8 +73,8 @@ const server = new OutpostServer({
 });
 const runIds = server.runIds;
 const call = (...args) => server.call(...args);
-const dispatchApi = (body) => server.dispatch(body);
-const runOf = (id) => server.run(id);
+const dispatchApi = (...args) => server.dispatch(...args);
+const runOf = (...args) => server.run(...args);
 
 // ---- the browser ---------------------------------------------------------------------------
 
@@ -389,9 +396,10 @@ async function fleet() {
   const row = await page.textContent('#fleet-agents tr[data-agent="shell"]');
   assert.ok(row.includes(`${shell.active}/${shell.maxConcurrent}`), row);
   assert.ok(row.includes(`${shell.successRate}%`), row);
-  // Whatever the server has (the route is another area's), the page renders something sane.
-  await page.waitForSelector('#slo-unavailable, #slo-table');
-  // The contract's shape, drawn: the four windows against the targets and four charts.
+  // The real /health/slo is drawn again, with a key, in the API-key part below. Here a fixture
+  // gives what a fresh server cannot: 90 minutes of buckets, a window under its target, buckets
+  // without latency.
+  await page.waitForSelector('#slo-table');
   await page.route('**/health/slo', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(SLO_FIXTURE) }));
   await page.reload();
   await page.waitForSelector('#slo-table');
@@ -403,8 +411,9 @@ async function fleet() {
   assert.ok(await page.locator('#chart-requests polyline.series').count() >= 2);
   // p95 has null buckets: its line is broken there, not drawn through zero.
   assert.ok(await page.locator('#chart-latency polyline.series').count() >= 3);
-  await shot('fleet', true);
+  await shot('fleet-fixture', true);
   await page.unroute('**/health/slo');
+  // A server without the route (an older one): the rest of the page does not depend on it.
   await page.route('**/health/slo', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'no route', details: {} }, meta: {} }) }));
   await page.reload();
   await page.waitForSelector('#slo-unavailable');
@@ -413,44 +422,175 @@ async function fleet() {
   await page.unroute('**/health/slo');
 }
 
-async function authPrompt(requests) {
-  const KEY = 'test-key-0123456789';
-  const isApi = (url) => /^\/(runs|dispatch|health|artifacts)(\/|$)/.test(new URL(url).pathname);
-  // A stand-in for the server's authentication (another area builds the real one): 401 in the
-  // contract's envelope unless the right key comes as a bearer token.
-  await page.route((url) => isApi(url.href), async (route, req) => {
-    if ((await req.allHeaders()).authorization === `Bearer ${KEY}`) return route.continue();
-    return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ success: false, error: { code: 'AUTHENTICATION_ERROR', message: 'a valid API key is required', details: {} }, meta: {} }) });
-  });
-  const before = requests.length;
+// ---- against the real authentication -------------------------------------------------------
+// Everything above ran in open mode (no key in the store). Here keys are made with the real
+// `outpost admin` on the running server's store, and from then on every call needs one.
+
+const auth = {};  // tenants, keys, runs and the server's refusal message
+
+// Every request URL the page made, checked at the end: no key in any of them.
+const keysIn = (requests) => requests.filter((r) => Object.values(auth.keys).some((k) => r.url.includes(k)));
+
+async function keysEndOpenMode() {
+  const a = server.admin('tenant', 'create', 'dash-a');
+  const b = server.admin('tenant', 'create', 'dash-b');
+  const key = (tenant, scopes, name) => server.admin('key', 'create', '--tenant', tenant, '--scopes', scopes, '--name', name);
+  auth.keys = {
+    full: key(a, 'dispatch,status,list,cancel', 'dash-full'),
+    noCancel: key(a, 'status,list', 'dash-no-cancel'),
+    other: key(b, 'dispatch,status,list', 'dash-other'),
+    wrong: `otp_${'0'.repeat(64)}`,  // well-formed, in no store
+  };
+  for (const k of Object.values(auth.keys)) assert.match(k, /^otp_[0-9a-f]{64}$/);
+  // The server looks at the store at most every second while it has no keys.
+  await waitFor('the server to leave open mode', async () => (await call('GET', '/runs', undefined, { key: '' })).status === 401);
+  const refused = await call('GET', '/runs', undefined, { key: '' });
+  assert.equal(refused.json.error.code, 'AUTHENTICATION_ERROR');
+  auth.refusal = refused.json.error.message;
+  assert.ok(auth.refusal, JSON.stringify(refused.json));
+  server.key = auth.keys.full;  // call() and the clean-up from here on
+  // One run of each tenant, by HTTP: the page must show tenant a's only.
+  auth.otherRun = await dispatchApi({ agent: 'shell', task: 'echo other-tenant' }, { key: auth.keys.other });
+  auth.ownRun = await dispatchApi({ agent: 'shell', task: 'echo own-tenant' });
+}
+
+async function keyPromptFromTheServer(responses) {
+  const before = responses.length;
+  auth.responsesBefore = before;  // from here on the page's requests all reach this server
   await page.goto(`${server.base}/#/runs`);
   await page.waitForSelector('#key-dialog[open]');
-  assert.match(await page.textContent('#key-message'), /needs an API key/);
-  await page.fill('#key-input', 'wrong-key');
+  // The prompt is the server's own 401 (no stand-in: its X-Request-ID, its message).
+  const r401 = responses.slice(before).find((r) => r.path === '/runs' && r.status === 401);
+  assert.ok(r401 && r401.requestId, 'GET /runs was answered 401 by the server');
+  assert.equal(await page.textContent('#key-message'), `This server needs an API key (${auth.refusal}).`);
+  // A wrong key is refused: the prompt stays, nothing is listed.
+  await page.fill('#key-input', auth.keys.wrong);
   await page.click('#key-ok');
   await page.waitForFunction(() => document.querySelector('#key-dialog').open && /refused/.test(document.querySelector('#key-message').textContent));
+  assert.equal(await page.textContent('#key-message'), `The key was refused (${auth.refusal}).`);
+  assert.equal(await page.locator('#runs-body tr[data-run-id]').count(), 0);
+  // A refused key is not kept (nor sent again).
+  assert.equal(await page.evaluate(() => localStorage.getItem('outpost.apiKey')), null);
+  await page.waitForSelector('#set-key', { state: 'attached' });
   await shot('key-prompt');
-  await page.fill('#key-input', KEY);
+  // The right key: tenant a's runs, and only those (not b's, not the open-mode runs of
+  // tenant "default").
+  await page.fill('#key-input', auth.keys.full);
   await page.click('#key-ok');
-  await page.waitForSelector('#runs-body tr[data-run-id]');
-  assert.equal(await page.evaluate(() => localStorage.getItem('outpost.apiKey')), KEY);
+  await page.waitForSelector(`#runs-body tr[data-run-id="${auth.ownRun}"]`);
+  assert.equal(await page.evaluate(() => localStorage.getItem('outpost.apiKey')), auth.keys.full);
   await page.waitForSelector('#sign-out');
-  const sent = requests.slice(before).filter((r) => isApi(r.url));
-  assert.ok(sent.some((r) => r.authorization === `Bearer ${KEY}`), 'the key goes as a bearer token');
-  assert.ok(requests.every((r) => !r.url.includes(KEY) && !r.url.includes('wrong-key')), 'never in a URL');
-  // A run page's event stream carries the key too.
-  const id = [...runIds][0];
-  await page.goto(`${server.base}/#/runs/${id}`);
+  const shown = await page.$$eval('#runs-body tr[data-run-id]', (rows) => rows.map((r) => r.dataset.runId));
+  assert.deepEqual(shown, [auth.ownRun]);
+  assert.ok(!shown.includes(auth.otherRun));
+  const api = await call('GET', '/runs');
+  assert.deepEqual(api.json.data.items.map((x) => x.runId), [auth.ownRun], 'the server agrees');
+  assert.equal((await call('GET', `/runs/${auth.ownRun}`, undefined, { key: auth.keys.other })).status, 404);
+}
+
+async function dispatchWithTheKeyAndWatchLive(requests) {
+  await page.goto(`${server.base}/#/dispatch`);
+  await page.waitForSelector('#f-agent option[value="shell"]', { state: 'attached' });
+  await page.selectOption('#f-agent', 'shell');
+  await page.fill('#f-task', 'for i in $(seq 1 8); do echo "keyed-$i"; sleep 0.4; done');
+  await page.click('#dispatch-submit');
+  await page.waitForURL(/#\/runs\/[0-9A-Z]{26}$/);
+  const id = runIdFromUrl();
+  await page.locator('#run-output .line.stdout', { hasText: /^keyed-2$/ }).waitFor();
+  assert.equal((await runOf(id)).status, 'RUNNING', 'keyed-2 was shown before the run ended');
+  await waitStatus('COMPLETED');
   await page.waitForSelector('#stream-state[data-state="ended"]');
-  assert.ok(requests.slice(before).some((r) => r.url.endsWith(`/runs/${id}/events`) && r.authorization === `Bearer ${KEY}`));
-  // Sign out: the key is gone and the next call asks again; dismissing shows the error.
+  assert.deepEqual(await lineTexts('stdout'), Array.from({ length: 8 }, (_, i) => `keyed-${i + 1}`));
+  // The stream came through fetch with the key in its header; the run is tenant a's.
+  const streams = requests.filter((r) => new URL(r.url).pathname === `/runs/${id}/events`);
+  assert.ok(streams.length >= 1 && streams.every((r) => r.authorization === `Bearer ${auth.keys.full}`), JSON.stringify(streams));
+  assert.equal((await call('GET', `/runs/${id}`, undefined, { key: auth.keys.other })).status, 404);
+  // Its artifact links are signed URLs: they work without a key (the signature is the key).
+  await page.waitForSelector('#artifacts-body tr[data-artifact="output.log"] a[href*="/files/"]');
+  const href = await page.getAttribute('#artifacts-body tr[data-artifact="output.log"] a', 'href');
+  const log = await fetch(href);
+  assert.equal(log.status, 200);
+  assert.ok((await log.text()).startsWith('keyed-1\nkeyed-2\n'));
+}
+
+async function fleetDrawsTheRealSlo(responses) {
+  const before = responses.length;
+  await page.goto(`${server.base}/#/fleet`);
+  await page.waitForSelector('#slo-table');
+  assert.ok(responses.slice(before).some((r) => r.path === '/health/slo' && r.status === 200));
+  const slo = (await call('GET', '/health/slo')).json.data;
+  assert.deepEqual(await page.$$eval('#slo-table tbody tr', (rows) => rows.map((r) => r.dataset.window)), ['1h', '6h', '12h', '24h']);
+  // The figures of a server that has served this whole test: requests, availability, latency.
+  const cell = (n) => page.textContent(`#slo-table tr[data-window="1h"] td:nth-of-type(${n})`);
+  // At least what the page itself had answered in this part before it opened the fleet page.
+  const floor = before - auth.responsesBefore;
+  const requestsShown = Number((await cell(1)).replace(/\D/g, ''));
+  assert.ok(floor >= 5 && requestsShown >= floor && requestsShown <= slo.windows['1h'].requests,
+    `${floor} <= ${requestsShown} <= ${slo.windows['1h'].requests}`);
+  assert.match(await cell(2), /^\d+(\.\d+)?\s?%$/);
+  assert.match(await cell(4), /^\d+ ms$/);
+  assert.match(await cell(6), /^\d+(\.\d+)?\s?%$/, 'runs finished: a dispatch success rate');
+  // Four charts, each with something drawn (a line, or a dot while there is one bucket).
+  assert.equal(await page.locator('#slo-charts svg.chart').count(), 4);
+  for (const chart of ['requests', 'availability', 'latency', 'runs']) {
+    assert.ok(await page.locator(`#chart-${chart} polyline.series, #chart-${chart} circle.dot`).count() >= 1, chart);
+  }
+  assert.ok(slo.series.length >= 1 && slo.series.some((p) => p.requests > 0));
+  await shot('fleet', true);
+}
+
+async function cancelWithoutTheScope(responses) {
+  const id = await dispatchApi({ agent: 'shell', task: 'echo started; sleep 300' });
+  // Sign out: back to the prompt; sign in with a key that may look but not cancel.
   await page.click('#sign-out');
   assert.equal(await page.evaluate(() => localStorage.getItem('outpost.apiKey')), null);
   await page.waitForSelector('#key-dialog[open]');
+  await page.fill('#key-input', auth.keys.noCancel);
+  await page.click('#key-ok');
+  await page.waitForSelector('#key-dialog:not([open])', { state: 'attached' });
+  await page.goto(`${server.base}/#/runs/${id}`);
+  await page.locator('#run-output .line.stdout', { hasText: /^started$/ }).waitFor();
+  await waitStatus('RUNNING');
+  const before = responses.length;
+  await page.click('#cancel-button');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.click('#confirm-ok');
+  const refusal = page.locator('#app .error', { hasText: 'AUTHORIZATION_ERROR' });
+  await refusal.waitFor();
+  assert.ok(responses.slice(before).some((r) => r.path === `/runs/${id}/cancel` && r.status === 403));
+  const direct = await call('POST', `/runs/${id}/cancel`, {}, { key: auth.keys.noCancel });
+  assert.equal(direct.status, 403);
+  assert.equal(direct.json.error.code, 'AUTHORIZATION_ERROR');
+  assert.equal(direct.json.error.details.requiredScope, 'cancel');
+  const shownError = async () => refusal.textContent({ timeout: 1000 });
+  assert.ok((await shownError()).startsWith(`AUTHORIZATION_ERROR: ${direct.json.error.message}`), await shownError());
+  assert.match(await shownError(), /This key lacks the "cancel" scope\./);
+  // The message outlives the page's next refresh of the run (which re-draws the head).
+  await page.evaluate(() => { document.querySelector('#cancel-button').dataset.old = '1'; });
+  await page.waitForSelector('#cancel-button:not([data-old])', { state: 'attached', timeout: LONG });
+  assert.match(await shownError(), /AUTHORIZATION_ERROR/);
+  assert.equal(await page.getAttribute('#run-status .badge', 'data-status'), 'RUNNING');
+  const run = await runOf(id);
+  assert.equal(run.status, 'RUNNING');
+  assert.equal(run.cancelRequestedAt, null);
+  assert.equal(processesOf(id).length > 0, true, 'its process still runs');
+  await shot('cancel-forbidden');
+  auth.longRun = id;
+}
+
+async function signOutReturnsToThePrompt() {
+  await page.click('#sign-out');
+  assert.equal(await page.evaluate(() => localStorage.getItem('outpost.apiKey')), null);
+  await page.waitForSelector('#key-dialog[open]');
+  assert.equal(await page.textContent('#key-message'), `This server needs an API key (${auth.refusal}).`);
+  await page.waitForSelector('#set-key');  // the header offers to sign in again
+  // Dismissed: the page shows the server's error instead of data.
   await page.click('#key-cancel');
   await page.waitForSelector('.error');
   assert.match(await page.textContent('.error'), /AUTHENTICATION_ERROR/);
-  await page.unrouteAll({ behavior: 'wait' });
+  // The long run ends by a key that may cancel it.
+  assert.equal((await call('POST', `/runs/${auth.longRun}/cancel`, {})).status, 202);
+  await waitFor('the long run to be CANCELLED', async () => (await runOf(auth.longRun)).status === 'CANCELLED');
 }
 
 // The page's own modules in the page, on inputs the server rarely produces: SSE split at every
@@ -514,6 +654,10 @@ try {
     const hd = r.headers();
     requests.push({ url: r.url(), authorization: hd.authorization, lastEventId: hd['last-event-id'] });
   });
+  const responses = [];  // what came back: only the server answers (no stand-ins but the SLO fixture)
+  page.on('response', (r) => {
+    responses.push({ path: new URL(r.url()).pathname, status: r.status(), requestId: r.headers()['x-request-id'] });
+  });
   await step('static assets and the banner', staticAssets);
   await step('the SSE parser and the output view on edge cases', moduleEdgeCases);
   await step('dispatch form shows the server\'s field errors', dispatchFormRejectsBadInput);
@@ -526,7 +670,14 @@ try {
   await step('markup in task and output stays text', markupStaysText);
   await step('runs list: order, filters, paging, live refresh', runsList);
   await step('fleet and SLOs', fleet);
-  await step('API key prompt, retry and sign out (stand-in 401)', () => authPrompt(requests));
+  await step('keys made with outpost admin end open mode', keysEndOpenMode);
+  await step('the key prompt from the server\'s 401: a wrong key refused, the right one lists its tenant\'s runs only', () => keyPromptFromTheServer(responses));
+  await step('dispatch with the key, output live through fetch with Authorization', () => dispatchWithTheKeyAndWatchLive(requests));
+  await step('fleet draws the real /health/slo', () => fleetDrawsTheRealSlo(responses));
+  await step('cancel without the cancel scope: the server\'s 403 shown, the run goes on', () => cancelWithoutTheScope(responses));
+  await step('sign out returns to the prompt', signOutReturnsToThePrompt);
+  assert.deepEqual(keysIn(requests), [], 'no key in any requested URL');
+  assert.ok(requests.length > 100, `${requests.length} requests looked at`);
   assert.deepEqual(problems, [], 'no page errors or CSP violations');
 } catch (e) {
   failed = true;
@@ -535,7 +686,7 @@ try {
   if (page) await page.screenshot({ path: path.join(OUT_DIR, 'failure.png') }).catch(() => {});
 } finally {
   if (context) await context.close().catch(() => {});
-  await server.cleanUp();
+  await server.cleanUp([auth.keys?.full || '', auth.keys?.other || '']);
   fs.rmSync(WORK, { recursive: true, force: true });
 }
 console.log(`\ndashboard_test: ${failed ? 'FAILED' : 'passed'} in ${Date.now() - t0} ms; screenshots in ${OUT_DIR}`);

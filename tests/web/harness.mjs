@@ -1,7 +1,7 @@
 // Helpers of the dashboard test: a real `outpost serve` child process, waiting for conditions
 // with deadlines, and the processes of a run (by the OUTPOST_RUN_ID marker in their environment).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
 
@@ -36,6 +36,15 @@ export class OutpostServer {
   constructor({ bin, dataDir, env = {}, logFd }) {
     Object.assign(this, { bin, dataDir, env, logFd, child: null, base: '' });
     this.runIds = new Set();  // every run dispatched through dispatch() or recorded by the test
+    this.key = '';  // sent by call() unless a call names its own; '' = none (open mode)
+  }
+
+  // `outpost admin ARGS --data-dir DIR` on this server's store (the server may be running):
+  // its stdout, trimmed (the tenant id, or the new key).
+  admin(...args) {
+    return execFileSync(this.bin, ['admin', ...args, '--data-dir', this.dataDir], {
+      env: { ...process.env, ...this.env }, encoding: 'utf8', stdio: ['ignore', 'pipe', this.logFd],
+    }).trim();
   }
 
   async start(listen = '127.0.0.1:0') {
@@ -71,29 +80,34 @@ export class OutpostServer {
     clearTimeout(timer);
   }
 
-  async call(method, p, body) {
+  // One API call with `key` (default: this.key) as the bearer token; {status, json}.
+  async call(method, p, body, { key = this.key } = {}) {
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (key) headers.Authorization = `Bearer ${key}`;
     const res = await fetch(this.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, json: await res.json() };
   }
 
-  async dispatch(body) {
-    const r = await this.call('POST', '/dispatch', body);
+  async dispatch(body, opts) {
+    const r = await this.call('POST', '/dispatch', body, opts);
     assert.equal(r.status, 201, JSON.stringify(r.json));
     this.runIds.add(r.json.data.runId);
     return r.json.data.runId;
   }
 
-  async run(id) {
-    const r = await this.call('GET', `/runs/${id}`);
+  async run(id, opts) {
+    const r = await this.call('GET', `/runs/${id}`, undefined, opts);
     assert.equal(r.status, 200, JSON.stringify(r.json));
     return r.json.data;
   }
 
-  // Cancels every recorded run still going, stops the server, kills whatever a run left.
-  async cleanUp() {
-    if (this.child) for (const id of this.runIds) await this.call('POST', `/runs/${id}/cancel`, {}).catch(() => {});
+  // Cancels every recorded run still going (with each of `keys`: runs of several tenants),
+  // stops the server, kills whatever a run left.
+  async cleanUp(keys = [this.key]) {
+    for (const key of keys) {
+      if (this.child) for (const id of this.runIds) await this.call('POST', `/runs/${id}/cancel`, {}, { key }).catch(() => {});
+    }
     await this.stop().catch(() => {});
     for (const id of this.runIds) {
       for (const pid of processesOf(id)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }

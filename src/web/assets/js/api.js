@@ -2,7 +2,7 @@
 // and retries; an error envelope becomes an ApiError carrying the server's code, message and
 // details (details.errors[] {path, message} for validation errors).
 
-import { getKey, promptForKey } from './auth.js';
+import { getKey, promptForKey, signOut } from './auth.js';
 
 export class ApiError extends Error {
   constructor(status, code, message, details = {}) {
@@ -18,9 +18,9 @@ export class ApiError extends Error {
 
 const MAX_KEY_PROMPTS = 3;
 
-export function authHeaders(extra = {}) {
+// `extra` plus the key (the stored one unless given) as a bearer token.
+export function authHeaders(extra = {}, key = getKey()) {
   const headers = new Headers(extra);
-  const key = getKey();
   if (key) headers.set('Authorization', `Bearer ${key}`);
   return headers;
 }
@@ -39,20 +39,27 @@ function errorFrom(res, body) {
   return new ApiError(res.status, `HTTP_${res.status}`, `${res.status} ${res.statusText}`.trim());
 }
 
-// Asks for a key after a 401; true when one was entered (the caller retries).
-export async function handleUnauthorized(err) {
-  const had = getKey();
-  const message = had ? `The stored key was refused: ${err.message}` : 'This server needs an API key.';
+// After a 401 to a request sent with `sentKey` ('' for none); true when the caller should
+// retry. A key entered meanwhile (for another request) is simply tried. Otherwise a refused
+// key is forgotten — not kept and sent again — and the prompt asks for one, quoting the
+// server's message; true when one was entered.
+export async function handleUnauthorized(err, sentKey) {
+  const current = getKey();
+  if (current && current !== sentKey) return true;
+  if (current) signOut();
+  const said = err.message ? ` (${err.message})` : '';
+  const message = sentKey ? `The key was refused${said}.` : `This server needs an API key${said}.`;
   return (await promptForKey(message)) !== null;
 }
 
 // fetch() with the key and the 401 prompt; resolves with the Response of the last attempt.
 export async function fetchWithAuth(path, init = {}) {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(path, { ...init, headers: authHeaders(init.headers), cache: 'no-store' });
+    const key = getKey();
+    const res = await fetch(path, { ...init, headers: authHeaders(init.headers, key), cache: 'no-store' });
     if (res.status !== 401 || attempt >= MAX_KEY_PROMPTS) return res;
     const err = errorFrom(res, await readJson(res));
-    if (!(await handleUnauthorized(err))) return new Response(JSON.stringify({ success: false, error: { code: err.code, message: err.message, details: err.details } }), { status: 401 });
+    if (!(await handleUnauthorized(err, key))) return new Response(JSON.stringify({ success: false, error: { code: err.code, message: err.message, details: err.details } }), { status: 401 });
   }
 }
 

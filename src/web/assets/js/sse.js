@@ -5,6 +5,7 @@
 // the last event received), so nothing is lost or repeated; it stops after the `end` event.
 
 import { authHeaders, handleUnauthorized, ApiError } from './api.js';
+import { getKey } from './auth.js';
 
 export class SseParser {
   constructor(onEvent) {
@@ -76,13 +77,14 @@ export async function followEvents(url, { onEvent, onState = () => {}, signal, l
   while (!ended && !signal?.aborted) {
     onState(failures ? 'reconnecting' : 'connecting', { lastId });
     try {
-      const headers = authHeaders({ Accept: 'text/event-stream' });
+      const key = getKey();
+      const headers = authHeaders({ Accept: 'text/event-stream' }, key);
       if (lastId) headers.set('Last-Event-ID', lastId);
       const res = await fetch(url, { headers, signal, cache: 'no-store' });
       if (res.status === 401) {
         const body = await res.json().catch(() => null);
         const err = new ApiError(401, body?.error?.code || 'AUTHENTICATION_ERROR', body?.error?.message || 'unauthorized');
-        if (!(await handleUnauthorized(err))) { onState('error', { message: err.message }); return; }
+        if (!(await handleUnauthorized(err, key))) { onState('error', { message: err.message }); return; }
         continue;
       }
       if (!res.ok) {

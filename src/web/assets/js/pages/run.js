@@ -40,7 +40,10 @@ class RunPage {
     this.liveUsage = null;
     this.els = {
       head: h('div', { class: 'run-head' }),
-      error: h('div'),
+      error: h('div'),  // loading the run failed; cleared by the next successful refresh
+      // what the user's own action (cancel) got back: kept until the next action, so the
+      // periodic refresh does not wipe e.g. a 403 the moment after it is shown
+      actionError: h('div', { id: 'run-action-error' }),
       meta: h('div'),
       task: h('pre', { class: 'task-text', id: 'run-task' }),
       timeline: h('div'),
@@ -63,10 +66,10 @@ class RunPage {
       return h('label', { class: `toggle ${k}` }, box, k === 'notice' ? 'events' : k);
     });
     const download = h('button', { type: 'button', id: 'download-log' }, 'Download full log');
-    download.addEventListener('click', () => downloadFullLog(this.id, download).catch((e) => replace(this.els.error, errorBox(e))));
+    download.addEventListener('click', () => downloadFullLog(this.id, download).catch((e) => replace(this.els.actionError, errorBox(e))));
     replace(this.root,
       h('p', h('a', { href: '#/runs' }, '← Runs')),
-      this.els.head, this.els.error,
+      this.els.head, this.els.actionError, this.els.error,
       h('div', { class: 'grid2' }, section('Run', this.els.meta), section('Task', this.els.task)),
       section('Timeline', this.els.timeline),
       h('section', { class: 'panel' },
@@ -214,13 +217,14 @@ class RunPage {
     });
     if (!ok) return;
     button.disabled = true;
+    replace(this.els.actionError);
     try {
       await api(`/runs/${encodeURIComponent(this.id)}/cancel`, { method: 'POST', body: reason ? { reason } : {} });
       button.textContent = 'Cancelling…';
       this.scheduleRefresh();
     } catch (e) {
       button.disabled = false;
-      replace(this.els.error, errorBox(e));
+      replace(this.els.actionError, errorBox(e));
     }
   }
 
