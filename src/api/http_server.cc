@@ -199,7 +199,7 @@ class HttpServer::Impl::Connection {
   // error answer, or by a shutdown), so closing should linger.
   asio::awaitable<bool> ServeRequests();
   asio::awaitable<bool> WaitForRequest();
-  asio::awaitable<void> ReadRequest(RequestParser& parser, ErrorCode& ec);
+  asio::awaitable<std::optional<Response>> ReadRequest(RequestParser& parser, ErrorCode& ec);
   asio::awaitable<void> ReadBody(RequestParser& parser, ErrorCode& ec);
   asio::awaitable<void> AnswerError(Response r);
   asio::awaitable<ErrorCode> Write(Response r, unsigned version, bool keep_alive, bool head);
@@ -270,21 +270,25 @@ asio::awaitable<bool> HttpServer::Impl::Connection::WaitForRequest() {
   co_return true;
 }
 
-// Reads a request into `parser`: the header block by its deadline, its checks, then the body.
-asio::awaitable<void> HttpServer::Impl::Connection::ReadRequest(RequestParser& parser,
-                                                                ErrorCode& ec) {
+// Reads a request into `parser`: the header block by its deadline, its checks (a rejection is
+// returned before any body is read or 100 Continue promised), then the body.
+asio::awaitable<std::optional<Response>> HttpServer::Impl::Connection::ReadRequest(
+    RequestParser& parser, ErrorCode& ec) {
   auto token = asio::redirect_error(asio::use_awaitable, ec);
   stream_.expires_at(header_deadline_);
   co_await http::async_read_header(stream_, buffer_, parser, token);
-  if (ec || parser.is_done()) co_return;
+  if (ec) co_return std::nullopt;
+  if (auto rejected = CheckHeader(parser, server_.limits(), server_.clock())) co_return rejected;
+  if (parser.is_done()) co_return std::nullopt;
   // curl waits a second for this before sending a large body.
   if (EqualsIgnoreCase(parser.get()[http::field::expect], "100-continue")) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     stream_.expires_after(server_.times().write_timeout);
     co_await asio::async_write(stream_, asio::buffer(kContinue), token);
-    if (ec) co_return;
+    if (ec) co_return std::nullopt;
   }
   co_await ReadBody(parser, ec);
+  co_return std::nullopt;
 }
 
 // The body's deadline moves with every byte received (BodyDeadline): a slow but steady body
@@ -305,17 +309,17 @@ asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
     RequestParser parser;
     ConfigureParser(parser, server_.limits());
     ErrorCode ec;
-    co_await ReadRequest(parser, ec);
+    std::optional<Response> rejected = co_await ReadRequest(parser, ec);
+    if (rejected) {
+      co_await AnswerError(std::move(*rejected));
+      co_return true;
+    }
     if (ec) {
       if (IsSilentError(ec)) co_return false;
       const std::string_view unparsed(static_cast<const char*>(buffer_.data().data()),
                                       buffer_.size());
       co_await AnswerError(
           ReadErrorResponse(ec, parser, unparsed, server_.limits(), server_.clock()));
-      co_return true;
-    }
-    if (auto rejected = CheckHeader(parser, server_.limits(), server_.clock())) {
-      co_await AnswerError(std::move(*rejected));
       co_return true;
     }
 

@@ -491,6 +491,30 @@ TEST_F(HttpServerTest, ContentLengthShorterThanTheBodyMakesTheRestAMalformedRequ
   EXPECT_TRUE(client.PeerClosed());
 }
 
+TEST_F(HttpServerTest, HeaderOverItsLimitsIsRefusedBeforeTheBodyOrA100Continue) {
+  HttpServerOptions opts;
+  opts.max_header_fields = 5;
+  StartServer(opts);
+  RawClient client(address_);
+  std::string req = "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n";
+  for (int i = 0; i < 5; ++i) req += "X-F: 1\r\n";
+  ASSERT_TRUE(client.Send(req + "Content-Length: 100000\r\n\r\n"));  // and no body
+  ASSERT_TRUE(client.ReadUntil("\r\n\r\n"));
+  EXPECT_TRUE(client.buffered().starts_with("HTTP/1.1 431 ")) << client.buffered();
+}
+
+TEST_F(HttpServerTest, LongTargetIs414) {
+  HttpServerOptions opts;
+  opts.max_target_bytes = 300;
+  StartServer(opts);
+  RawClient client(address_);
+  auto r = client.Request("GET", "/echo?n=" + std::string(300, 'n'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 414);
+  EXPECT_EQ(r->Json().at("error").at("code"), "URI_TOO_LONG");
+  EXPECT_TRUE(client.PeerClosed());
+}
+
 TEST_F(HttpServerTest, ConnectionsOverTheLimitAre503UntilOneEnds) {
   HttpServerOptions opts;
   opts.max_connections = 2;
