@@ -1,13 +1,15 @@
 # The two commands: `make run` and `make test`. Everything else is a step of those.
 BUILD_TEST    ?= build/test
 BUILD_RELEASE ?= build/release
+BUILD_FUZZ    ?= build/fuzz
+FUZZ_SECONDS  ?= 15
 JOBS          ?= $(shell nproc)
 CMAKE_COMMON  := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 # ccache keys relative to the checkout, so another clone of the repo (CI's) reuses the cache.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps deps-bench release test-build test run bench format clean
+.PHONY: all deps deps-bench release test-build test run bench format clean fuzz-build fuzz
 
 all: release
 
@@ -31,8 +33,20 @@ test-build: deps
 	@cmake -S . -B $(BUILD_TEST) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 
-test: test-build
+test: test-build fuzz-build
 	cd $(BUILD_TEST) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+# The libFuzzer targets of fuzz/ (clang, ASan + UBSan), only they and the libraries they link.
+fuzz-build: deps
+	@cmake -S . -B $(BUILD_FUZZ) $(CMAKE_COMMON) -DCMAKE_CXX_COMPILER=/usr/bin/clang++ \
+	  -DCMAKE_BUILD_TYPE= "-DCMAKE_CXX_FLAGS=-O1 -gline-tables-only" -DOUTPOST_FUZZ=ON \
+	  -DOUTPOST_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD_FUZZ) --target fuzzers -j $(JOBS)
+
+# Every target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600 for a longer run).
+fuzz: fuzz-build
+	@fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 # Benchmarks (not part of CI): figures go to docs/BENCHMARKS.md.
 bench: deps-bench

@@ -7,7 +7,8 @@ what="${1:-test}"
 pkgs=(build-essential cmake ninja-build ccache pkg-config git curl jq
       libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
       libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-      libgtest-dev libgmock-dev bubblewrap util-linux procps)
+      libgtest-dev libgmock-dev bubblewrap util-linux procps
+      clang-14 libclang-rt-14-dev)  # fuzz/: libFuzzer targets
 case "$what" in
   # Debian's chromium for the dashboard's headless test (tests/web, driven by playwright-core).
   test) pkgs+=(chromium) ;;

@@ -28,6 +28,7 @@ HttpError HttpErrorFor(Code code);
 inline constexpr std::string_view kMethodNotAllowed = "METHOD_NOT_ALLOWED";
 inline constexpr std::string_view kUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
 inline constexpr std::string_view kHeadersTooLarge = "REQUEST_HEADERS_TOO_LARGE";
+inline constexpr std::string_view kUriTooLong = "URI_TOO_LONG";
 
 struct Meta {
   std::string request_id;
@@ -52,7 +53,7 @@ Response SuccessPage(boost::json::value data, const Pagination& page, const Meta
 Response Error(const Status& status, const Meta& meta);
 
 // An error envelope with an explicit HTTP status and code, for transport-level failures (405,
-// 415, 431, malformed HTTP).
+// 414, 415, 431, malformed HTTP).
 Response ErrorWithCode(int http_status, std::string_view code, std::string_view message,
                        const Meta& meta, boost::json::object details = {});
 

@@ -171,7 +171,7 @@ std::shared_ptr<FaultSwitch> EnableFaultInjection(Router& router, const Clock& c
       return ErrorWithCode(415, kUnsupportedMediaType, "Content-Type must be application/json",
                            meta(req));
     }
-    Result<json::value> body = ParseJson(req.body);
+    Result<json::value> body = ParseJsonBounded(req.body, /*max_depth=*/8, /*max_values=*/1000);
     if (!body.ok()) {
       return Error(Status::Invalid({{"", body.status().message()}}, "Malformed JSON body"),
                    meta(req));

@@ -134,6 +134,12 @@ TEST(FaultSwitch, BadBodiesChangeNothing) {
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("\"path\":\"errorRate\""), std::string::npos);
   EXPECT_EQ(Call(router, clock, "PUT", "/admin/faults", "{not json").status, 400);
+  // Nested deeper than the switch's 8 levels: refused before its fields are looked at.
+  std::string deep =
+      R"({"errorRate":1,"routes":)" + std::string(8, '[') + std::string(8, ']') + "}";
+  r = Call(router, clock, "PUT", "/admin/faults", deep);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("nested deeper than 8"), std::string::npos) << r.body;
   Request plain;
   plain.method = "PUT";
   plain.target = "/admin/faults";

@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "api/envelope.h"
+#include "api/http_parse.h"
 
 namespace outpost::api {
 namespace {
@@ -35,6 +37,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 using BeastResponse = http::response<http::string_body>;
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 // The most a streamed body (BodyStream) sends in one write.
 constexpr std::size_t kStreamChunk = 64 * 1024;
@@ -43,6 +46,11 @@ constexpr std::size_t kStreamChunk = 64 * 1024;
 // rejected body) so that the close does not become a reset that destroys our response.
 constexpr std::chrono::milliseconds kLingerTime{500};
 constexpr std::size_t kLingerBytes = 4 << 20;
+
+// Connections over the limit that are being answered 503 at the same time; beyond this they
+// are closed without an answer (each answer takes a descriptor for up to a second).
+constexpr int kMaxRejecting = 64;
+constexpr std::chrono::milliseconds kRejectTime{1000};
 
 std::string FormatEndpoint(const tcp::endpoint& ep) {
   std::string host = ep.address().to_string();
@@ -81,6 +89,10 @@ class HttpServer::Impl {
   Impl(const Router& router, HttpServerOptions options)
       : router_(router),
         opts_(std::move(options)),
+        limits_{opts_.max_header_bytes, opts_.max_header_fields, opts_.max_header_line_bytes,
+                opts_.max_target_bytes, opts_.max_body_bytes},
+        times_{opts_.header_timeout, opts_.body_timeout, opts_.body_min_rate, opts_.idle_timeout,
+               opts_.write_timeout},
         clock_(opts_.clock ? *opts_.clock : RealClock::Instance()),
         ioc_(std::max(1, opts_.threads)),
         accept_strand_(asio::make_strand(ioc_)),
@@ -98,6 +110,12 @@ class HttpServer::Impl {
 
   const Router& router() const { return router_; }
   const HttpServerOptions& opts() const { return opts_; }
+  const RequestLimits& limits() const { return limits_; }
+  const TimeLimits& times() const { return times_; }
+  std::size_t max_connections() const {
+    std::lock_guard lock(mu_);
+    return max_connections_;
+  }
   const Clock& clock() const { return clock_; }
   bool stopping() const { return stopping_.load(); }
   void Remove(std::uint64_t id);
@@ -107,13 +125,20 @@ class HttpServer::Impl {
   enum class State { kNew, kRunning, kStopping, kStopped };
 
   asio::awaitable<void> AcceptLoop();
+  // Answers a connection over the limit with 503 and closes it (see the header).
+  void RejectBusy(tcp::socket socket);
+  asio::awaitable<void> AnswerBusy(tcp::socket socket);
+  void ApplyFdLimit();  // with mu_ held
   void CloseConnections(bool force);
   static void LogException(std::exception_ptr e);
 
   const Router& router_;
   const HttpServerOptions opts_;
+  const RequestLimits limits_;
+  const TimeLimits times_;
   const Clock& clock_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> rejecting_{0};  // AnswerBusy coroutines running
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -121,6 +146,7 @@ class HttpServer::Impl {
   std::string bound_;                                           // guarded by mu_
   std::map<std::uint64_t, std::shared_ptr<Connection>> conns_;  // guarded by mu_
   std::uint64_t next_id_ = 0;                                   // guarded by mu_
+  std::size_t max_connections_ = 0;                             // guarded by mu_; set by Start
 
   // Declared after everything a pending coroutine may touch while ioc_ destroys it.
   asio::io_context ioc_;
@@ -134,7 +160,10 @@ class HttpServer::Impl {
 class HttpServer::Impl::Connection {
  public:
   Connection(HttpServer::Impl& server, tcp::socket socket, std::uint64_t id)
-      : server_(server), id_(id), stream_(std::move(socket)) {
+      : server_(server),
+        id_(id),
+        stream_(std::move(socket)),
+        header_deadline_(std::chrono::steady_clock::now() + server.times().header_timeout) {
     ErrorCode ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ = FormatEndpoint(ep);
@@ -172,20 +201,21 @@ class HttpServer::Impl::Connection {
   // error answer, or by a shutdown), so closing should linger.
   asio::awaitable<bool> ServeRequests();
   asio::awaitable<bool> WaitForRequest();
-  asio::awaitable<void> AnswerReadError(const ErrorCode& ec,
-                                        const http::request_parser<http::string_body>& parser);
+  asio::awaitable<std::optional<Response>> ReadRequest(RequestParser& parser, ErrorCode& ec);
+  asio::awaitable<void> ReadBody(RequestParser& parser, ErrorCode& ec);
+  asio::awaitable<void> AnswerError(Response r);
   asio::awaitable<ErrorCode> Write(Response r, unsigned version, bool keep_alive, bool head);
   asio::awaitable<void> WriteStream(Response r, unsigned version, bool head);
   asio::awaitable<void> Close(bool linger);
-  Request ToRequest(http::request<http::string_body>&& req) const;
 
   HttpServer::Impl& server_;
   const std::uint64_t id_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;  // may hold the start of the next (pipelined) request
   std::string peer_;
-  bool idle_ = false;        // waiting for the first byte of a request
-  bool idle_armed_ = false;  // WaitForRequest set the deadline that the request read uses
+  bool idle_ = false;                           // waiting for the first byte of a request
+  bool first_request_ = true;                   // its header deadline runs from the accept
+  SteadyTime header_deadline_;                  // of the request being read
   asio::steady_timer* stream_timer_ = nullptr;  // while a BodyStream waits for data
 };
 
@@ -216,53 +246,90 @@ struct StreamWaker {
 };
 
 asio::awaitable<bool> HttpServer::Impl::Connection::WaitForRequest() {
-  if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+  const TimeLimits& t = server_.times();
+  if (buffer_.size() > 0) {  // a pipelined request is already here
+    header_deadline_ = std::chrono::steady_clock::now() + t.header_timeout;
+    first_request_ = false;
+    co_return true;
+  }
   if (server_.stopping()) co_return false;
   idle_ = true;
-  stream_.expires_after(server_.opts().idle_timeout);  // also covers reading this request
-  idle_armed_ = true;
+  // A new connection has header_timeout for its whole first header (set at the accept); a
+  // kept-alive one may wait idle_timeout for the next request to begin.
+  if (first_request_) {
+    stream_.expires_at(header_deadline_);
+  } else {
+    stream_.expires_after(t.idle_timeout);
+  }
   ErrorCode ec;
   std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096),
                                                    asio::redirect_error(asio::use_awaitable, ec));
   idle_ = false;
   if (ec) co_return false;
   buffer_.commit(n);
+  if (!first_request_) header_deadline_ = std::chrono::steady_clock::now() + t.header_timeout;
+  first_request_ = false;
   co_return true;
 }
 
+// Reads a request into `parser`: the header block by its deadline, its checks (a rejection is
+// returned before any body is read or 100 Continue promised), then the body.
+asio::awaitable<std::optional<Response>> HttpServer::Impl::Connection::ReadRequest(
+    RequestParser& parser, ErrorCode& ec) {
+  auto token = asio::redirect_error(asio::use_awaitable, ec);
+  stream_.expires_at(header_deadline_);
+  co_await http::async_read_header(stream_, buffer_, parser, token);
+  if (ec) co_return std::nullopt;
+  if (auto rejected = CheckHeader(parser, server_.limits(), server_.clock())) co_return rejected;
+  if (parser.is_done()) co_return std::nullopt;
+  // curl waits a second for this before sending a large body.
+  if (EqualsIgnoreCase(parser.get()[http::field::expect], "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(server_.times().write_timeout);
+    co_await asio::async_write(stream_, asio::buffer(kContinue), token);
+    if (ec) co_return std::nullopt;
+  }
+  co_await ReadBody(parser, ec);
+  co_return std::nullopt;
+}
+
+// The body's deadline moves with every byte received (BodyDeadline): a slow but steady body
+// completes, a trickle does not.
+asio::awaitable<void> HttpServer::Impl::Connection::ReadBody(RequestParser& parser, ErrorCode& ec) {
+  const SteadyTime start = std::chrono::steady_clock::now();
+  std::uint64_t received = 0;
+  while (!parser.is_done()) {
+    stream_.expires_at(BodyDeadline(start, received, server_.times()));
+    received += co_await http::async_read_some(stream_, buffer_, parser,
+                                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
+}
+
 asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
-  const HttpServerOptions& opts = server_.opts();
   while (co_await WaitForRequest()) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-    parser.body_limit(opts.max_body_bytes);
-    // A pipelined request did not go through WaitForRequest: give it its own deadline.
-    if (!idle_armed_) stream_.expires_after(opts.idle_timeout);
-    idle_armed_ = false;
+    RequestParser parser;
+    ConfigureParser(parser, server_.limits());
     ErrorCode ec;
-    auto token = asio::redirect_error(asio::use_awaitable, ec);
-    co_await http::async_read_header(stream_, buffer_, parser, token);
-    if (!ec && !parser.is_done()) {
-      // curl waits a second for this before sending a large body.
-      auto expect = parser.get()[http::field::expect];
-      if (EqualsIgnoreCase(expect, "100-continue")) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        co_await asio::async_write(stream_, asio::buffer(kContinue), token);
-      }
-      if (!ec) co_await http::async_read(stream_, buffer_, parser, token);
+    std::optional<Response> rejected = co_await ReadRequest(parser, ec);
+    if (rejected) {
+      co_await AnswerError(std::move(*rejected));
+      co_return true;
     }
     if (ec) {
       if (IsSilentError(ec)) co_return false;
-      co_await AnswerReadError(ec, parser);
+      const std::string_view unparsed(static_cast<const char*>(buffer_.data().data()),
+                                      buffer_.size());
+      co_await AnswerError(
+          ReadErrorResponse(ec, parser, unparsed, server_.limits(), server_.clock()));
       co_return true;
     }
 
     const auto start = server_.clock().Mono();
-    http::request<http::string_body> raw = parser.release();
-    const unsigned version = raw.version();
-    const bool head = raw.method() == http::verb::head;
-    bool keep_alive = raw.keep_alive();
-    Request req = ToRequest(std::move(raw));
+    const unsigned version = parser.get().version();
+    const bool head = parser.get().method() == http::verb::head;
+    bool keep_alive = parser.get().keep_alive();
+    Request req = ToRequest(parser, peer_, server_.clock());
     Response res = HandleRequest(server_.router(), req, server_.clock());
     if (res.drop_connection) co_return false;  // an injected fault: no answer at all
     if (res.stream) {  // the connection ends with the stream
@@ -285,57 +352,22 @@ asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
   co_return false;
 }
 
-Request HttpServer::Impl::Connection::ToRequest(http::request<http::string_body>&& raw) const {
-  Request req;
-  req.method = std::string(raw.method_string());
-  req.target = std::string(raw.target());
-  for (const auto& field : raw) {
-    req.headers.Add(std::string(field.name_string()), std::string(field.value()));
-  }
-  req.body = std::move(raw.body());
-  req.client_address = peer_;
-  req.request_id = ChooseRequestId(req.headers.Get("X-Request-ID"), server_.clock().Now());
-  return req;
-}
-
-asio::awaitable<void> HttpServer::Impl::Connection::AnswerReadError(
-    const ErrorCode& ec, const http::request_parser<http::string_body>& parser) {
-  // The fields parsed before the error are in the message (all of them for a Content-Length
-  // over the limit, which is detected when the header block ends).
-  std::optional<std::string> client_id;
-  auto it = parser.get().find("X-Request-ID");
-  if (it != parser.get().end()) client_id = std::string(it->value());
-  Meta meta{ChooseRequestId(client_id, server_.clock().Now()), server_.clock().Now()};
-  Response r;
-  if (ec == http::error::body_limit) {
-    r = Error(
-        Status(Code::kPayloadTooLarge,
-               "Request body exceeds " + std::to_string(server_.opts().max_body_bytes) + " bytes"),
-        meta);
-  } else if (ec == http::error::header_limit) {
-    r = ErrorWithCode(431, kHeadersTooLarge,
-                      "Request header block exceeds " +
-                          std::to_string(server_.opts().max_header_bytes) + " bytes",
-                      meta);
-  } else {
-    r = Error(InvalidArgument("Malformed HTTP request: " + ec.message()), meta);
-  }
-  r.headers.Set("X-Request-ID", meta.request_id);
-  spdlog::debug("- - {} ({}) {}", r.status, ec.message(), meta.request_id);
+asio::awaitable<void> HttpServer::Impl::Connection::AnswerError(Response r) {
+  spdlog::debug("- - {} {}", r.status, r.headers.Get("X-Request-ID").value_or(""));
   co_await Write(std::move(r), 11, /*keep_alive=*/false, /*head=*/false);
 }
 
 asio::awaitable<ErrorCode> HttpServer::Impl::Connection::Write(Response r, unsigned version,
                                                                bool keep_alive, bool head) {
   BeastResponse res = ToBeast(std::move(r), version, keep_alive, head);
-  stream_.expires_after(server_.opts().idle_timeout);
+  stream_.expires_after(server_.times().write_timeout);
   ErrorCode ec;
   co_await http::async_write(stream_, res, asio::redirect_error(asio::use_awaitable, ec));
   co_return ec;
 }
 
 // The header, then whatever the stream has, one write at a time: a client that does not read
-// stalls only this coroutine, and is dropped once a write has waited idle_timeout.
+// stalls only this coroutine, and is dropped once a write has waited write_timeout.
 asio::awaitable<void> HttpServer::Impl::Connection::WriteStream(Response r, unsigned version,
                                                                 bool head) {
   std::shared_ptr<BodyStream> body = std::move(r.stream);
@@ -346,7 +378,7 @@ asio::awaitable<void> HttpServer::Impl::Connection::WriteStream(Response r, unsi
   http::response_serializer<http::empty_body> sr{res};
   ErrorCode ec;
   auto token = asio::redirect_error(asio::use_awaitable, ec);
-  stream_.expires_after(server_.opts().idle_timeout);
+  stream_.expires_after(server_.times().write_timeout);
   co_await http::async_write_header(stream_, sr, token);
   if (ec || head) co_return;
 
@@ -368,7 +400,7 @@ asio::awaitable<void> HttpServer::Impl::Connection::WriteStream(Response r, unsi
     out.clear();
     const BodyStream::State state = body->Pull(out, kStreamChunk);
     if (!out.empty()) {
-      stream_.expires_after(server_.opts().idle_timeout);
+      stream_.expires_after(server_.times().write_timeout);
       co_await asio::async_write(stream_, asio::buffer(out), token);
       if (ec) break;
     }
@@ -429,6 +461,7 @@ Status HttpServer::Impl::Start() {
     return Unavailable("cannot listen on " + where + ": " + ec.message());
   }
   bound_ = FormatEndpoint(acceptor_.local_endpoint());
+  ApplyFdLimit();
   work_.emplace(ioc_.get_executor());
   asio::co_spawn(accept_strand_, AcceptLoop(), &LogException);
   for (int i = 0; i < std::max(1, opts_.threads); ++i) {
@@ -436,6 +469,29 @@ Status HttpServer::Impl::Start() {
   }
   state_ = State::kRunning;
   return Status::Ok();
+}
+
+// Raises the soft RLIMIT_NOFILE toward the hard one when the connection limit needs more, and
+// lowers the connection limit when even the hard limit is too low.
+void HttpServer::Impl::ApplyFdLimit() {
+  const std::uint64_t configured = std::max<std::size_t>(1, opts_.max_connections);
+  max_connections_ = configured;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  const std::uint64_t needed = FdsNeededFor(configured);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < needed) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? needed : std::min<rlim_t>(rl.rlim_max, needed);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return;
+  max_connections_ = ConnectionLimitFor(configured, rl.rlim_cur);
+  if (max_connections_ < configured) {
+    spdlog::warn(
+        "http server: the open file limit ({}, hard {}) holds only {} of the {} connections "
+        "configured (max_connections); serving at most {} (raise `ulimit -n`)",
+        rl.rlim_cur, rl.rlim_max, max_connections_, configured, max_connections_);
+  }
 }
 
 void HttpServer::Impl::LogException(std::exception_ptr e) {
@@ -464,11 +520,53 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
     {
       std::lock_guard lock(mu_);
       if (stopping_) continue;  // the socket closes as it goes out of scope
-      conn = std::make_shared<Connection>(*this, std::move(socket), next_id_);
-      conns_.emplace(next_id_++, conn);
+      if (conns_.size() < max_connections_) {
+        conn = std::make_shared<Connection>(*this, std::move(socket), next_id_);
+        conns_.emplace(next_id_++, conn);
+      }
+    }
+    if (!conn) {
+      RejectBusy(std::move(socket));
+      continue;
     }
     asio::co_spawn(conn->executor(), Connection::Run(conn), &LogException);
   }
+}
+
+void HttpServer::Impl::RejectBusy(tcp::socket socket) {
+  if (rejecting_.fetch_add(1) >= kMaxRejecting) {
+    rejecting_.fetch_sub(1);
+    ErrorCode ignored;
+    socket.close(ignored);
+    return;
+  }
+  auto executor = socket.get_executor();
+  asio::co_spawn(executor, AnswerBusy(std::move(socket)), &LogException);
+}
+
+// Writes the 503 without reading the request (a response may precede it), then lingers
+// briefly so that the close does not become a reset that destroys the answer.
+asio::awaitable<void> HttpServer::Impl::AnswerBusy(tcp::socket socket) {
+  struct Done {
+    std::atomic<int>& n;
+    ~Done() { n.fetch_sub(1); }
+  } done{rejecting_};
+  beast::tcp_stream stream(std::move(socket));
+  const Meta meta{ChooseRequestId(std::nullopt, clock_.Now()), clock_.Now()};
+  Response r = Error(Unavailable("Too many connections (the server's limit is " +
+                                 std::to_string(max_connections()) + "); retry shortly"),
+                     meta);
+  r.headers.Set("Retry-After", "1");
+  r.headers.Set("X-Request-ID", meta.request_id);
+  BeastResponse res = ToBeast(std::move(r), 11, /*keep_alive=*/false, /*head=*/false);
+  ErrorCode ec;
+  auto token = asio::redirect_error(asio::use_awaitable, ec);
+  stream.expires_after(kRejectTime);
+  co_await http::async_write(stream, res, token);
+  if (!ec) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  while (!ec) co_await stream.async_read_some(asio::buffer(sink), token);
+  stream.close();
 }
 
 void HttpServer::Impl::Remove(std::uint64_t id) {
@@ -479,7 +577,9 @@ void HttpServer::Impl::Remove(std::uint64_t id) {
 
 void HttpServer::Impl::CloseConnections(bool force) {
   // Called with mu_ held; the work runs on each connection's strand.
-  for (auto& [id, conn] : conns_) {
+  for (auto& entry : conns_) {
+    // A named copy, not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    std::shared_ptr<Connection> conn = entry.second;
     asio::post(conn->executor(), [conn, force] { force ? conn->ForceClose() : conn->OnStop(); });
   }
 }
@@ -534,6 +634,7 @@ HttpServer::HttpServer(const Router& router, HttpServerOptions options)
 HttpServer::~HttpServer() = default;
 Status HttpServer::Start() { return impl_->Start(); }
 std::string HttpServer::BoundAddress() const { return impl_->bound(); }
+std::size_t HttpServer::MaxConnections() const { return impl_->max_connections(); }
 void HttpServer::Stop() { impl_->Stop(); }
 void HttpServer::Wait() { impl_->Wait(); }
 

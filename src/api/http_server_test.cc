@@ -1,11 +1,15 @@
 #include "api/http_server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <future>
 #include <thread>
 
+#include "api/http_limits.h"
 #include "api/test_client.h"
 #include "common/ids.h"
 
@@ -339,6 +343,237 @@ TEST_F(HttpServerTest, StopClosesAStalledRequestAfterTheGrace) {
   server_->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
   EXPECT_TRUE(client.PeerClosed());
+}
+
+// Polls `pred` every 20 ms until it holds or `timeout` passes; its last value.
+bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// Sends `bytes` one at a time, one every `every`, until the server closes the connection (EOF
+// or reset) or `limit` passes. How long the connection lived after `start`; nullopt: still open.
+std::optional<std::chrono::milliseconds> TrickleUntilClosed(
+    RawClient& c, std::string_view bytes, std::chrono::milliseconds every,
+    std::chrono::milliseconds limit, std::chrono::steady_clock::time_point start) {
+  auto lived = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+  };
+  std::size_t sent = 0;
+  while (lived() < limit) {
+    if (sent < bytes.size() && !c.Send(bytes.substr(sent++, 1))) return lived();
+    pollfd p{c.fd(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(every.count())) > 0) {
+      char buf[4096];
+      ssize_t n = ::recv(c.fd(), buf, sizeof buf, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return lived();
+    }
+  }
+  return std::nullopt;
+}
+
+TEST_F(HttpServerTest, SlowlorisHeaderIsCutOffAtTheHeaderDeadlineDespiteProgress) {
+  HttpServerOptions opts;
+  opts.header_timeout = 500ms;
+  StartServer(opts);
+  const auto start = std::chrono::steady_clock::now();
+  RawClient slow(address_);
+  ASSERT_TRUE(slow.connected());
+  std::optional<std::chrono::milliseconds> lived;
+  std::thread trickle([&] {
+    lived = TrickleUntilClosed(slow, "GET /echo HTTP/1.1\r\nX-Slow: " + std::string(500, 'a'), 20ms,
+                               10s, start);
+  });
+  // Meanwhile other clients are served.
+  RawClient other(address_);
+  auto r = other.Request("GET", "/echo?n=1");
+  trickle.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(lived) << "a trickling header was never cut off";
+  EXPECT_GE(*lived, 450ms);
+  EXPECT_LT(*lived, 5s);
+}
+
+TEST_F(HttpServerTest, SilentNewConnectionIsClosedAtTheHeaderDeadlineNotTheIdleTimeout) {
+  HttpServerOptions opts;
+  opts.header_timeout = 400ms;
+  opts.idle_timeout = 60s;
+  StartServer(opts);
+  const auto start = std::chrono::steady_clock::now();
+  RawClient silent(address_);
+  auto lived = TrickleUntilClosed(silent, "", 20ms, 10s, start);
+  ASSERT_TRUE(lived);
+  EXPECT_GE(*lived, 350ms);
+  EXPECT_LT(*lived, 5s);
+}
+
+TEST_F(HttpServerTest, KeptAliveConnectionsNextHeaderHasItsOwnDeadline) {
+  HttpServerOptions opts;
+  opts.header_timeout = 500ms;
+  opts.idle_timeout = 60s;
+  StartServer(opts);
+  RawClient client(address_);
+  ASSERT_TRUE(client.Request("GET", "/echo"));
+  std::this_thread::sleep_for(700ms);  // idle longer than a header may take: still open
+  const auto start = std::chrono::steady_clock::now();
+  auto lived = TrickleUntilClosed(client,
+                                  "GET /echo HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa"
+                                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                  20ms, 10s, start);
+  ASSERT_TRUE(lived);
+  EXPECT_GE(*lived, 450ms);
+  EXPECT_LT(*lived, 5s);
+}
+
+TEST_F(HttpServerTest, BodyBelowTheMinimumRateIsCutOff) {
+  HttpServerOptions opts;
+  opts.body_timeout = 300ms;
+  opts.body_min_rate = 1000;  // bytes/s; the client sends 50
+  StartServer(opts);
+  RawClient client(address_);
+  ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n"));
+  const auto start = std::chrono::steady_clock::now();
+  auto lived = TrickleUntilClosed(client, std::string(1000, 'b'), 20ms, 10s, start);
+  ASSERT_TRUE(lived);
+  EXPECT_GE(*lived, 250ms);
+  EXPECT_LT(*lived, 5s);
+}
+
+TEST_F(HttpServerTest, BodyAboveTheMinimumRateCompletesPastTheGrace) {
+  HttpServerOptions opts;
+  opts.body_timeout = 300ms;
+  opts.body_min_rate = 1000;  // bytes/s; the client sends about 20 000
+  StartServer(opts);
+  RawClient client(address_);
+  ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 20000\r\n\r\n"));
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(client.Send(std::string(500, 'a' + i % 26)));
+    std::this_thread::sleep_for(25ms);
+  }
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), 20000u);
+}
+
+TEST_F(HttpServerTest, ContentLengthLongerThanTheBodyEndsAtTheBodyDeadline) {
+  HttpServerOptions opts;
+  opts.body_timeout = 300ms;
+  StartServer(opts);
+  RawClient client(address_);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nshort"));
+  auto lived = TrickleUntilClosed(client, "", 20ms, 10s, start);
+  ASSERT_TRUE(lived);
+  EXPECT_GE(*lived, 250ms);
+  EXPECT_LT(*lived, 5s);
+}
+
+TEST_F(HttpServerTest, ContentLengthShorterThanTheBodyMakesTheRestAMalformedRequest) {
+  StartServer();
+  RawClient client(address_);
+  ASSERT_TRUE(client.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabcSMUGGLED /x\r\n\r\n"));
+  auto first = client.Read();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body, "abc");
+  auto second = client.Read();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 400);
+  EXPECT_EQ(second->Json().at("error").at("code"), "VALIDATION_ERROR");
+  EXPECT_TRUE(client.PeerClosed());
+}
+
+TEST_F(HttpServerTest, HeaderOverItsLimitsIsRefusedBeforeTheBodyOrA100Continue) {
+  HttpServerOptions opts;
+  opts.max_header_fields = 5;
+  StartServer(opts);
+  RawClient client(address_);
+  std::string req = "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n";
+  for (int i = 0; i < 5; ++i) req += "X-F: 1\r\n";
+  ASSERT_TRUE(client.Send(req + "Content-Length: 100000\r\n\r\n"));  // and no body
+  ASSERT_TRUE(client.ReadUntil("\r\n\r\n"));
+  EXPECT_TRUE(client.buffered().starts_with("HTTP/1.1 431 ")) << client.buffered();
+}
+
+TEST_F(HttpServerTest, LongTargetIs414) {
+  HttpServerOptions opts;
+  opts.max_target_bytes = 300;
+  StartServer(opts);
+  RawClient client(address_);
+  auto r = client.Request("GET", "/echo?n=" + std::string(300, 'n'));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 414);
+  EXPECT_EQ(r->Json().at("error").at("code"), "URI_TOO_LONG");
+  EXPECT_TRUE(client.PeerClosed());
+}
+
+TEST_F(HttpServerTest, ConnectionsOverTheLimitAre503UntilOneEnds) {
+  HttpServerOptions opts;
+  opts.max_connections = 2;
+  StartServer(opts);
+  EXPECT_EQ(server_->MaxConnections(), 2u);
+  auto held1 = std::make_unique<RawClient>(address_);
+  RawClient held2(address_);
+  ASSERT_TRUE(held1->Request("GET", "/echo"));  // both registered and kept alive
+  ASSERT_TRUE(held2.Request("GET", "/echo"));
+  // Many more at once: each is answered 503 (or, past the answering limit, closed), and the
+  // accept loop keeps up.
+  std::vector<std::unique_ptr<RawClient>> extra;
+  for (int i = 0; i < 100; ++i) extra.push_back(std::make_unique<RawClient>(address_));
+  int answered = 0;
+  for (auto& c : extra) {
+    auto r = c->Request("GET", "/echo");
+    if (r) {
+      ++answered;
+      EXPECT_EQ(r->status, 503);
+      EXPECT_EQ(r->headers.Get("Retry-After"), "1");
+      EXPECT_EQ(r->Json().at("error").at("code"), "SERVICE_UNAVAILABLE");
+    }
+    EXPECT_TRUE(c->PeerClosed());
+  }
+  EXPECT_GT(answered, 0);
+  extra.clear();
+  ASSERT_TRUE(held2.Request("GET", "/echo"));  // the held ones are still served
+  held1.reset();
+  // Below the limit again: served (once the server has seen held1 go).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        RawClient c(address_);
+        auto r = c.Request("GET", "/echo");
+        return r && r->status == 200;
+      },
+      5s));
+}
+
+TEST(HttpServerFdLimit, ConnectionLimitIsLoweredToFitTheOpenFileLimit) {
+  // In a child: the limit is process-wide and cannot be raised again once lowered.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    rlimit rl{300, 300};
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(2);
+    Router router;
+    HttpServerOptions opts;
+    opts.port = 0;
+    opts.max_connections = 1024;
+    HttpServer server(router, opts);
+    if (!server.Start().ok()) ::_exit(3);
+    const bool lowered = server.MaxConnections() == (300 - kFdReserve) / kFdsPerConnection;
+    server.Stop();
+    ::_exit(lowered ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

@@ -20,8 +20,10 @@ namespace outpost::api {
 namespace json = boost::json;
 namespace {
 
-// Deep enough for any dispatch body; shallow enough that hostile nesting cannot hurt.
+// Deep and wide enough for any dispatch body; shallow and narrow enough that a hostile one
+// (within the body size limit) cannot hurt.
 constexpr int kMaxJsonDepth = 32;
+constexpr std::size_t kMaxJsonValues = 10'000;
 constexpr std::size_t kMaxCancelReason = 500;
 
 class Routes {
@@ -106,7 +108,7 @@ Routes::Body Routes::ParseObjectBody(const Request& req, bool optional) const {
                               MetaOf(req), {{"contentType", content_type}});
     return out;
   }
-  Result<json::value> parsed = ParseJson(req.body, kMaxJsonDepth);
+  Result<json::value> parsed = ParseJsonBounded(req.body, kMaxJsonDepth, kMaxJsonValues);
   if (!parsed.ok()) {
     out.error = Error(Status::Invalid({{"", parsed.status().message()}}, "Malformed JSON body"),
                       MetaOf(req));

@@ -1,9 +1,9 @@
 #include "api/routes_events.h"
 
 #include <boost/json/array.hpp>
-#include <charconv>
 
 #include "api/envelope.h"
+#include "api/event_resume.h"
 #include "api/request_context.h"
 #include "api/sse_stream.h"
 #include "core/event_follower.h"
@@ -12,15 +12,6 @@
 namespace outpost::api {
 namespace json = boost::json;
 namespace {
-
-// A non-negative decimal integer; nullopt for anything else (signs, spaces, overflow).
-std::optional<std::int64_t> ParseCount(std::string_view s) {
-  std::int64_t v = 0;
-  if (s.empty() || s.front() == '-' || s.front() == '+') return std::nullopt;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 // The original's level rules for a log message (outpost-original-spec §1.4.3).
 std::string_view LevelOf(const LogEntry& e) {
@@ -72,22 +63,10 @@ Response RunLogsRoute(RunService& service, const Clock& clock, const Request& re
 Response RunEventsRoute(RunService& service, const Clock& clock, const Request& req,
                         const PathParams& params) {
   const Meta meta{req.request_id, clock.Now()};
-  std::int64_t after = 0;
-  if (auto v = req.Query("after")) {
-    auto n = ParseCount(*v);
-    if (!n) return Error(Status::Invalid({{"after", "must be a non-negative integer"}}), meta);
-    after = *n;
-  }
-  if (auto v = req.headers.Get("Last-Event-ID"); v && !v->empty()) {
-    auto n = ParseCount(*v);
-    if (!n) {
-      return Error(Status::Invalid({{"Last-Event-ID", "must be an event id (a sequence number)"}}),
-                   meta);
-    }
-    after = *n;
-  }
+  Result<std::int64_t> after = ResumeAfter(req);
+  if (!after.ok()) return Error(after.status(), meta);
   Result<std::unique_ptr<EventFollower>> follower =
-      service.Follow(params.at("id"), after, ContextOf(req));
+      service.Follow(params.at("id"), *after, ContextOf(req));
   if (!follower.ok()) return Error(follower.status(), meta);
   Response r;
   r.content_type = "text/event-stream; charset=utf-8";

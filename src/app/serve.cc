@@ -149,6 +149,21 @@ std::map<std::string, std::string> SecretEnvironment() {
   return env;
 }
 
+// The [server] limits on hostile input (config/options.h) for the HTTP server.
+void SetHostileInputLimits(const Options& o, api::HttpServerOptions& h) {
+  using std::chrono::milliseconds;
+  h.max_header_bytes = static_cast<std::size_t>(o.max_header_bytes);
+  h.max_header_fields = static_cast<std::size_t>(o.max_header_fields);
+  h.max_header_line_bytes = static_cast<std::size_t>(o.max_header_line_bytes);
+  h.max_target_bytes = static_cast<std::size_t>(o.max_target_bytes);
+  h.header_timeout = milliseconds(o.header_timeout_ms);
+  h.body_timeout = milliseconds(o.body_timeout_ms);
+  h.body_min_rate = static_cast<std::size_t>(o.body_min_bytes_per_second);
+  h.idle_timeout = milliseconds(o.idle_timeout_ms);
+  h.write_timeout = milliseconds(o.write_timeout_ms);
+  h.max_connections = static_cast<std::size_t>(o.max_connections);
+}
+
 }  // namespace
 
 int Serve(const Options& opts_in) {
@@ -294,6 +309,7 @@ int Serve(const Options& opts_in) {
   hopts.host = host;
   hopts.port = static_cast<std::uint16_t>(port);
   hopts.max_body_bytes = static_cast<std::size_t>(opts.max_body_bytes);
+  SetHostileInputLimits(opts, hopts);
   hopts.shutdown_grace = std::chrono::seconds(opts.shutdown_grace_seconds);
   api::HttpServer server(router, hopts);
 

@@ -1,7 +1,9 @@
 #include "common/json_util.h"
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <vector>
 
 namespace outpost {
 
@@ -10,7 +12,36 @@ Result<boost::json::value> ParseJson(std::string_view text, int max_depth) {
   opts.max_depth = static_cast<std::size_t>(max_depth);
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec, {}, opts);
+  if (ec == boost::json::error::too_deep) {
+    return InvalidArgument("JSON nested deeper than " + std::to_string(max_depth) + " levels");
+  }
   if (ec) return InvalidArgument("malformed JSON: " + ec.message());
+  return v;
+}
+
+std::size_t CountJsonValues(const boost::json::value& root, std::size_t stop_after) {
+  // Iterative: a document is as deep as its parser allowed, but this must not rely on it.
+  std::vector<const boost::json::value*> todo{&root};
+  std::size_t n = 0;
+  while (!todo.empty() && n <= stop_after) {
+    const boost::json::value* v = todo.back();
+    todo.pop_back();
+    ++n;
+    if (const auto* o = v->if_object()) {
+      for (const auto& member : *o) todo.push_back(&member.value());
+    } else if (const auto* a = v->if_array()) {
+      for (const auto& element : *a) todo.push_back(&element);
+    }
+  }
+  return n;
+}
+
+Result<boost::json::value> ParseJsonBounded(std::string_view text, int max_depth,
+                                            std::size_t max_values) {
+  Result<boost::json::value> v = ParseJson(text, max_depth);
+  if (v.ok() && CountJsonValues(*v, max_values) > max_values) {
+    return InvalidArgument("JSON document has more than " + std::to_string(max_values) + " values");
+  }
   return v;
 }
 

@@ -13,6 +13,16 @@ namespace outpost {
 // bounds nesting so hostile input cannot exhaust the stack.
 Result<boost::json::value> ParseJson(std::string_view text, int max_depth = 32);
 
+// ParseJson that also refuses a document of more than `max_values` values (each member, element
+// and scalar counts one), so that a body within the size limit still cannot make a handler
+// walk, validate or answer hundreds of thousands of entries. kInvalidArgument saying which
+// limit it broke.
+Result<boost::json::value> ParseJsonBounded(std::string_view text, int max_depth,
+                                            std::size_t max_values);
+
+// The number of values in `v` (itself included), counting stops past `stop_after`.
+std::size_t CountJsonValues(const boost::json::value& v, std::size_t stop_after);
+
 // Serializes compactly.
 std::string ToJson(const boost::json::value& v);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 namespace outpost {
 namespace {
 
@@ -28,6 +30,27 @@ TEST(Json, NestingBeyondTheLimitIsRejected) {
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), Code::kInvalidArgument);
   EXPECT_TRUE(ParseJson(deep, 200).ok());
+}
+
+TEST(Json, DeepNestingIsRejectedWithoutExhaustingTheStack) {
+  std::string deep(1'000'000, '[');
+  auto v = ParseJson(deep, 32);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message(), "JSON nested deeper than 32 levels");
+}
+
+TEST(Json, BoundedParseCountsEveryMemberElementAndScalar) {
+  EXPECT_EQ(CountJsonValues(boost::json::parse(R"({"a":[1,2,{"b":null}],"c":"x"})"), 100), 7u);
+  EXPECT_TRUE(ParseJsonBounded(R"([1,2,3])", 32, 4).ok());
+  auto over = ParseJsonBounded(R"([1,2,3,4])", 32, 4);
+  ASSERT_EQ(over.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(over.status().message().find("more than 4 values"), std::string::npos);
+  EXPECT_EQ(ParseJsonBounded("[[[[1]]]]", 3, 100).status().code(), Code::kInvalidArgument);
+  // Counting stops early: a huge document costs no more than the limit.
+  std::string wide = "[0";
+  for (int i = 0; i < 100'000; ++i) wide += ",0";
+  wide += "]";
+  EXPECT_LE(CountJsonValues(boost::json::parse(wide), 10), 11u);
 }
 
 TEST(Status, InvalidListsEveryField) {

@@ -42,6 +42,17 @@ constexpr IntKey kIntKeys[] = {
     {"retention_days", &Options::retention_days, 0, 36500},
     {"lease_seconds", &Options::lease_seconds, 3, 3600},
     {"min_free_disk_mb", &Options::min_free_disk_mb, 0, 1 << 30},
+    // Hostile-input limits. A field or target over max_header_bytes meets that limit first.
+    {"max_header_bytes", &Options::max_header_bytes, 1024, 1 << 20},
+    {"max_header_fields", &Options::max_header_fields, 8, 10'000},
+    {"max_header_line_bytes", &Options::max_header_line_bytes, 256, 1 << 20},
+    {"max_target_bytes", &Options::max_target_bytes, 256, 1 << 20},
+    {"header_timeout_ms", &Options::header_timeout_ms, 100, 600'000},
+    {"body_timeout_ms", &Options::body_timeout_ms, 100, 3'600'000},
+    {"body_min_bytes_per_second", &Options::body_min_bytes_per_second, 0, 1 << 30},
+    {"idle_timeout_ms", &Options::idle_timeout_ms, 100, 3'600'000},
+    {"write_timeout_ms", &Options::write_timeout_ms, 100, 3'600'000},
+    {"max_connections", &Options::max_connections, 1, 1'000'000},
 };
 
 struct StringKey {

@@ -62,6 +62,17 @@ struct Options {
   int cancel_grace_seconds = 10;    // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
   int max_body_bytes = 1 << 20;
+  // Hostile-input limits of the HTTP server (api/http_limits.h, README "Hostile input").
+  int max_header_bytes = 16 << 10;      // request line + header fields -> 431
+  int max_header_fields = 100;          // -> 431
+  int max_header_line_bytes = 8 << 10;  // one header field -> 431
+  int max_target_bytes = 8 << 10;       // the request-target -> 414
+  int header_timeout_ms = 10'000;       // accept / first byte -> end of the header block
+  int body_timeout_ms = 10'000;         // the body's grace, then body_min_bytes_per_second
+  int body_min_bytes_per_second = 16 << 10;
+  int idle_timeout_ms = 60'000;         // keep-alive wait for the next request
+  int write_timeout_ms = 60'000;        // one write to a client that does not read
+  int max_connections = 1024;           // beyond: 503 and close
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
   // Finished runs' directories and local artifacts older than this are deleted (0: never).
   int retention_days = 30;

@@ -305,3 +305,61 @@ TEST(Options, FaultInjectionIsOffByDefaultAndOnlyFromTheEnvironment) {
 
 }  // namespace
 }  // namespace outpost
+
+namespace outpost {
+namespace {
+
+TEST(Options, HostileInputLimitsComeFromFileAndEnvironment) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.header_timeout_ms, 10'000);
+  EXPECT_EQ(o.max_connections, 1024);
+  std::string path = WriteTemp(
+      "[server]\nheader_timeout_ms = 1500\nbody_timeout_ms = 2000\n"
+      "body_min_bytes_per_second = 0\nidle_timeout_ms = 5000\nwrite_timeout_ms = 7000\n"
+      "max_connections = 8\nmax_header_bytes = 4096\nmax_header_fields = 20\n"
+      "max_header_line_bytes = 1024\nmax_target_bytes = 2048\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.header_timeout_ms, 1500);
+  EXPECT_EQ(o.body_timeout_ms, 2000);
+  EXPECT_EQ(o.body_min_bytes_per_second, 0);
+  EXPECT_EQ(o.idle_timeout_ms, 5000);
+  EXPECT_EQ(o.write_timeout_ms, 7000);
+  EXPECT_EQ(o.max_connections, 8);
+  EXPECT_EQ(o.max_header_bytes, 4096);
+  EXPECT_EQ(o.max_header_fields, 20);
+  EXPECT_EQ(o.max_header_line_bytes, 1024);
+  EXPECT_EQ(o.max_target_bytes, 2048);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_MAX_CONNECTIONS", "16"}}, o).ok());
+  EXPECT_EQ(o.max_connections, 16);
+}
+
+TEST(Options, HostileInputLimitsAreValidatedByName) {
+  struct Case {
+    const char* toml;
+    const char* names;
+  };
+  for (const Case& c : {
+           Case{"header_timeout_ms = 0", "server.header_timeout_ms"},
+           Case{"max_connections = 0", "server.max_connections"},
+           Case{"max_connections = \"many\"", "server.max_connections"},
+           Case{"body_min_bytes_per_second = -1", "server.body_min_bytes_per_second"},
+           Case{"max_header_fields = 1", "server.max_header_fields"},
+           Case{"max_target_bytes = 100", "server.max_target_bytes"},
+           Case{"write_timeout_ms = 3600001", "server.write_timeout_ms"},
+       }) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(std::string("[server]\n") + c.toml + "\n");
+    Status st = ApplyConfigFile(path, o);
+    std::remove(path.c_str());
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << c.toml;
+    EXPECT_NE(st.message().find(c.names), std::string::npos) << st.message();
+  }
+  Options o = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_HEADER_TIMEOUT_MS", "10s"}}, o);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_HEADER_TIMEOUT_MS"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace outpost

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
 #include <regex>
 #include <set>
 
@@ -21,6 +22,12 @@ const std::set<std::string> kKnownFields = {
     "agent",   "task",           "modelId",       "repo",         "branch",
     "context", "timeoutSeconds", "inactivityTimeoutSeconds",      "workspaceMode",
     "idempotencyKey", "tags",    "resourceConstraints", "network", "additionalSecrets"};
+
+// A double that is a whole number within int64 ("60.0", "1e2"). Checked before any cast: casting
+// one outside the range (1e300, found by fuzz/dispatch_request_fuzzer) is undefined behaviour.
+bool IsWholeInt64(double d) {
+  return d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d;
+}
 
 // Collects field errors so that one response lists them all.
 class Checker {
@@ -76,8 +83,7 @@ class Checker {
       n = v.get_int64();
     } else if (v.is_uint64()) {
       n = v.get_uint64() > INT64_MAX ? INT64_MAX : static_cast<std::int64_t>(v.get_uint64());
-    } else if (v.is_double() && v.get_double() == static_cast<double>(static_cast<std::int64_t>(
-                                                      v.get_double()))) {
+    } else if (v.is_double() && IsWholeInt64(v.get_double())) {
       n = static_cast<std::int64_t>(v.get_double());
     } else {
       Fail(path, path + " must be an integer");

@@ -126,6 +126,21 @@ TEST_F(DispatchRequestTest, TimeoutRangeIsOneSecondToOneDay) {
   EXPECT_FALSE(Parse(R"({"agent":"shell","task":"t","timeoutSeconds":"60"})").ok());
 }
 
+// fuzz/dispatch_request_fuzzer found 1.2e57 cast to int64 (undefined behaviour).
+TEST_F(DispatchRequestTest, HugeOrFractionalNumbersAreNotIntegers) {
+  for (const char* n : {"1e300", "-1e300", "1.2e57", "9223372036854775808.0", "1.5"}) {
+    auto r = Parse(std::string(R"({"agent":"shell","task":"t","timeoutSeconds":)") + n +
+                   R"(,"resourceConstraints":{"maxMemoryMb":)" + n + "}}");
+    ASSERT_FALSE(r.ok()) << n;
+    EXPECT_EQ(Paths(r.status()),
+              (std::vector<std::string>{"timeoutSeconds", "resourceConstraints.maxMemoryMb"}))
+        << n;
+  }
+  auto whole = Parse(R"({"agent":"shell","task":"t","timeoutSeconds":6e1})");
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->timeout_seconds, 60);
+}
+
 TEST_F(DispatchRequestTest, InvalidModelListsTheValidOnes) {
   auto r = Parse(R"({"agent":"shell","task":"t","modelId":"gpt-9"})");
   ASSERT_FALSE(r.ok());

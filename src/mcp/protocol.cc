@@ -57,7 +57,8 @@ json::object ErrorReply(const json::value& id, int code, std::string_view messag
 
 Parsed ParseMessage(std::string_view text) {
   Parsed out;
-  Result<json::value> v = ParseJson(text, 64);
+  // The limits of the REST bodies, deeper for tool arguments' schemas.
+  Result<json::value> v = ParseJsonBounded(text, 64, 10'000);
   if (!v.ok()) {
     out.error_reply = ErrorReply(nullptr, kParseError, "Parse error: " + v.status().message());
     return out;

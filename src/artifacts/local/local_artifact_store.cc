@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "artifacts/local/beneath.h"
 #include "artifacts/local/object_meta.h"
 #include "artifacts/sha256.h"
 #include "common/files.h"
@@ -21,6 +22,8 @@ namespace {
 
 constexpr std::string_view kOctetStream = "application/octet-stream";
 constexpr std::size_t kCopyChunk = 1 << 20;
+// A sidecar is a few lines; anything longer is no sidecar of ours.
+constexpr std::size_t kMaxMetaBytes = 4096;
 
 // errno -> the code the caller acts on (artifact_store.h).
 Status FsError(std::string_view what, const std::string& path, int err) {
@@ -31,6 +34,10 @@ Status FsError(std::string_view what, const std::string& path, int err) {
       return Unavailable(message);  // the retention sweeper may free space: worth a retry
     case ENAMETOOLONG:
       return InvalidArgument(message + " (a key segment is at most 255 bytes here)");
+    case ELOOP:
+      return FailedPrecondition(message +
+                                " (a symbolic link below the artifacts root; links are never "
+                                "followed there)");
     case ENOTDIR:
     case EISDIR:
     case EEXIST:
@@ -50,6 +57,40 @@ Status EnsureDir(const std::string& dir) {
 }
 
 std::string DirOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+// The directory part of a key or store-relative name ("" for a top-level one).
+std::string_view KeyDir(std::string_view rel) {
+  const std::size_t slash = rel.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
+}
+
+// Creates root/<KeyDir(rel)> without following links (beneath.h).
+Status EnsureDirBeneath(const std::string& root, std::string_view rel) {
+  if (int err = MakeDirsBeneath(root, KeyDir(rel)); err != 0) {
+    return FsError("mkdir", root + "/" + std::string(KeyDir(rel)), err);
+  }
+  return Status::Ok();
+}
+
+// The sidecar's text: a regular file reached without links, at most kMaxMetaBytes; nullopt
+// for anything else (absent, a link, a FIFO, too long), which readers treat as stale.
+std::optional<std::string> ReadMetaBeneath(const std::string& root, const std::string& rel) {
+  const int fd = OpenBeneath(root, rel, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  struct stat st;
+  std::optional<std::string> out;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      st.st_size <= static_cast<off_t>(kMaxMetaBytes)) {
+    std::string text(kMaxMetaBytes + 1, '\0');
+    const ssize_t n = ::read(fd, text.data(), text.size());
+    if (n >= 0 && static_cast<std::size_t>(n) <= kMaxMetaBytes) {
+      text.resize(static_cast<std::size_t>(n));
+      out = std::move(text);
+    }
+  }
+  ::close(fd);
+  return out;
+}
 
 void SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -269,7 +310,7 @@ Status LocalArtifactStore::Publish(std::string_view key, Writer& writer,
   const std::string meta_path = root_ + "/@meta/" + std::string(key);
   Result<ObjectMeta> meta = writer.Finish(options_.durable, std::string(content_type));
   if (!meta.ok()) return meta.status();
-  OUTPOST_RETURN_IF_ERROR(EnsureDir(DirOf(meta_path)));
+  OUTPOST_RETURN_IF_ERROR(EnsureDirBeneath(root_, "@meta/" + std::string(key)));
   Writer meta_writer;
   OUTPOST_RETURN_IF_ERROR(meta_writer.Open(DirOf(meta_path)));
   OUTPOST_RETURN_IF_ERROR(meta_writer.Write(EncodeObjectMeta(*meta)));
@@ -301,7 +342,7 @@ Status LocalArtifactStore::Put(std::string_view key, std::string_view content,
   Result<std::string> type = NormalizeContentType(content_type);
   if (!type.ok()) return type.status();
   const std::string data_path = root_ + "/" + std::string(key);
-  OUTPOST_RETURN_IF_ERROR(EnsureDir(DirOf(data_path)));
+  OUTPOST_RETURN_IF_ERROR(EnsureDirBeneath(root_, key));
   Writer writer;
   OUTPOST_RETURN_IF_ERROR(writer.Open(DirOf(data_path)));
   OUTPOST_RETURN_IF_ERROR(writer.Write(content));
@@ -322,7 +363,7 @@ Status LocalArtifactStore::PutFile(std::string_view key, const std::string& path
   }
   const std::string data_path = root_ + "/" + std::string(key);
   Writer writer;
-  Status st = EnsureDir(DirOf(data_path));
+  Status st = EnsureDirBeneath(root_, key);
   if (st.ok()) st = writer.Open(DirOf(data_path));
   std::string buf(kCopyChunk, '\0');
   while (st.ok()) {
@@ -341,19 +382,20 @@ Result<LocalObject> LocalArtifactStore::OpenObject(std::string_view key) const {
   OUTPOST_RETURN_IF_ERROR(ValidateKey(key));
   const std::string data_path = root_ + "/" + std::string(key);
   int fd = -1;
-  Result<std::string> meta_text = NotFound("");
+  std::optional<std::string> meta_text;
   {
     RootLock lock(root_, /*exclusive=*/false);
     OUTPOST_RETURN_IF_ERROR(lock.status());
-    // O_NONBLOCK: a FIFO dropped into the root must not hang the reader.
-    fd = ::open(data_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    // No link is followed anywhere below the root (beneath.h). O_NONBLOCK: a FIFO dropped
+    // into the root must not hang the reader.
+    fd = OpenBeneath(root_, key, O_RDONLY | O_NONBLOCK);
     if (fd < 0) {
       if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
         return NotFound("no artifact " + std::string(key));
       }
       return FsError("open", data_path, errno);
     }
-    meta_text = ReadFile(root_ + "/@meta/" + std::string(key));
+    meta_text = ReadMetaBeneath(root_, "@meta/" + std::string(key));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -366,7 +408,7 @@ Result<LocalObject> LocalArtifactStore::OpenObject(std::string_view key) const {
   info.modified = WallTime(std::chrono::duration_cast<WallTime::duration>(
       std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
   std::optional<ObjectMeta> meta;
-  if (meta_text.ok()) meta = DecodeObjectMeta(*meta_text);
+  if (meta_text) meta = DecodeObjectMeta(*meta_text);
   if (meta && meta->inode == static_cast<std::uint64_t>(st.st_ino) && meta->size == st.st_size) {
     info.sha256 = std::move(meta->sha256);
     info.content_type = std::move(meta->content_type);
@@ -434,10 +476,19 @@ Status LocalArtifactStore::Delete(std::string_view key) {
   OUTPOST_RETURN_IF_ERROR(ValidateKey(key));
   RootLock lock(root_, /*exclusive=*/true);
   OUTPOST_RETURN_IF_ERROR(lock.status());
-  for (const std::string& path :
-       {root_ + "/" + std::string(key), root_ + "/@meta/" + std::string(key)}) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR && errno != EISDIR) {
-      return FsError("unlink", path, errno);
+  for (const std::string& rel : {std::string(key), "@meta/" + std::string(key)}) {
+    // Through the real directories only: a planted link never makes us unlink outside.
+    std::string name;
+    const int dir = OpenParentBeneath(root_, rel, &name);
+    if (dir < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
+      return FsError("open the directory of", root_ + "/" + rel, errno);
+    }
+    const int rc = ::unlinkat(dir, name.c_str(), 0);
+    const int err = errno;
+    ::close(dir);
+    if (rc != 0 && err != ENOENT && err != ENOTDIR && err != EISDIR) {
+      return FsError("unlink", root_ + "/" + rel, err);
     }
   }
   return Status::Ok();

@@ -146,6 +146,52 @@ TEST_F(LocalArtifactStoreTest, TempFilesOddNamesAndSymlinksAreNeitherListedNorFo
   EXPECT_EQ(listed->front().key, "d/real");
 }
 
+// A directory link planted below the root (by hand, or by anything that could write there) is
+// no way out of it: not for reading, writing, deleting or the sidecar.
+TEST_F(LocalArtifactStoreTest, PlantedDirectoryLinksAreNeverFollowed) {
+  const std::string outside = dir_ + "/outside";
+  ASSERT_TRUE(MakeDirs(outside, 0700).ok());
+  ASSERT_TRUE(WriteFileAtomic(outside + "/secret", "top secret", 0600).ok());
+  ASSERT_EQ(::symlink(outside.c_str(), (root_ + "/dispatches").c_str()), 0);
+
+  EXPECT_EQ(store_->Get("dispatches/secret").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->Head("dispatches/secret").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->Put("dispatches/r1/output.log", "x", "text/plain").code(),
+            Code::kFailedPrecondition);
+  EXPECT_FALSE(FileExists(outside + "/r1"));
+  EXPECT_TRUE(store_->Delete("dispatches/secret").ok());  // nothing of ours there
+  EXPECT_EQ(ReadFile(outside + "/secret").value(), "top secret");
+  auto listed = store_->List("");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+
+  // A link in the sidecar tree: the sidecar is ignored, never read through it.
+  ASSERT_TRUE(store_->Put("k/v", "value", "text/plain").ok());
+  fs::remove_all(root_ + "/@meta/k");
+  ASSERT_EQ(::symlink(outside.c_str(), (root_ + "/@meta/k").c_str()), 0);
+  ASSERT_TRUE(WriteFileAtomic(outside + "/v", "not a sidecar", 0600).ok());
+  auto head = store_->Head("k/v");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->content_type, "application/octet-stream");
+  EXPECT_EQ(head->sha256, Sha256Hex("value"));
+  EXPECT_EQ(store_->Put("k/w", "w", "text/plain").code(), Code::kFailedPrecondition);
+  EXPECT_FALSE(FileExists(outside + "/w"));
+}
+
+TEST_F(LocalArtifactStoreTest, OversizedOrSpecialSidecarsAreIgnored) {
+  ASSERT_TRUE(store_->Put("big", "data", "text/plain").ok());
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/@meta/big", std::string(1 << 20, '{'), 0600).ok());
+  auto head = store_->Head("big");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->sha256, Sha256Hex("data"));
+  ASSERT_TRUE(store_->Put("fifo", "data", "text/plain").ok());
+  ASSERT_EQ(::unlink((root_ + "/@meta/fifo").c_str()), 0);
+  ASSERT_EQ(::mkfifo((root_ + "/@meta/fifo").c_str(), 0600), 0);
+  auto fifo = store_->Head("fifo");  // returns: a FIFO is not waited on
+  ASSERT_TRUE(fifo.ok()) << fifo.status().ToString();
+  EXPECT_EQ(fifo->content_type, "application/octet-stream");
+}
+
 TEST_F(LocalArtifactStoreTest, AKeyCannotBeBothAnObjectAndAPrefix) {
   ASSERT_TRUE(store_->Put("a/b", "x", "text/plain").ok());
   EXPECT_EQ(store_->Put("a", "y", "text/plain").code(), Code::kFailedPrecondition);
