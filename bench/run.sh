@@ -159,4 +159,6 @@ echo "== (e) output capture rate and write -> SSE latency"
 bench/events.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "== (f) run store: SQLite vs DynamoDB (dynalite)"
 bench/store.sh "$BUILD" >> docs/BENCHMARKS.md
+echo "== (g) the request pipeline with access control, rate limits and metrics"
+bench/access.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "wrote docs/BENCHMARKS.md"

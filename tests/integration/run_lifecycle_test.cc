@@ -16,7 +16,8 @@ namespace json = boost::json;
 using std::chrono::seconds;
 
 std::string ShellBody(const std::string& task, int timeout = 60) {
-  return json::serialize(json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}});
+  return json::serialize(
+      json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}});
 }
 
 class RunLifecycleTest : public ::testing::Test {
@@ -75,7 +76,8 @@ TEST_F(RunLifecycleTest, DeadlineIsTimeoutNeverCompletedAndLeavesNothing) {
 TEST_F(RunLifecycleTest, CancelledPendingRunNeverStarts) {
   StartServer({{"OUTPOST_MAX_CONCURRENT_RUNS", "1"}});
   std::string blocker = server_->Dispatch(ShellBody("sleep 30"));
-  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(blocker), "status") == "RUNNING"; }, seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server_->Run(blocker), "status") == "RUNNING"; }, seconds(10)));
   std::string queued = server_->Dispatch(ShellBody("echo must-not-run"));
   EXPECT_EQ(Str(server_->Run(queued), "status"), "PENDING");
 
@@ -106,7 +108,8 @@ TEST_F(RunLifecycleTest, CancelKillsStubbornAndDetachedProcessesBeforeCancelled)
                       seconds(10)));
   ASSERT_TRUE(WaitFor([&] { return ProcessesOf(id) >= 3; }, seconds(10)));
 
-  HttpResponse r = server_->Post("/runs/" + id + "/cancel", R"({"reason":"Migration validation test"})");
+  HttpResponse r =
+      server_->Post("/runs/" + id + "/cancel", R"({"reason":"Migration validation test"})");
   EXPECT_EQ(r.status, 202);
   json::object run = server_->WaitTerminal(id, seconds(30));
   EXPECT_EQ(Str(run, "status"), "CANCELLED");
@@ -193,25 +196,29 @@ TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
   }
   // One more whose shim will die too: it must end supervisor_lost with nothing left behind.
   std::string lost = server_->Dispatch(ShellBody("sleep 300"));
-  ASSERT_TRUE(WaitFor([&] {
-    for (auto& id : ids) {
-      if (Str(server_->Run(id), "phase") != "running") return false;
-    }
-    return std::filesystem::exists(RunFile(lost, "shim.json"));
-  }, seconds(20)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (auto& id : ids) {
+          if (Str(server_->Run(id), "phase") != "running") return false;
+        }
+        return std::filesystem::exists(RunFile(lost, "shim.json"));
+      },
+      seconds(20)));
   server_->Signal(SIGKILL);
   server_->Wait();
   json::value shim = json::parse(ReadAll(RunFile(lost, "shim.json")));
   kill(static_cast<pid_t>(shim.at("pid").as_int64()), SIGKILL);
 
-  server_ = ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}, {"OUTPOST_CONFIG", cfg}});
+  server_ =
+      ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}, {"OUTPOST_CONFIG", cfg}});
   for (int i = 0; i < 20; ++i) {
     json::object run = server_->WaitTerminal(ids[i], seconds(30));
     int code = i % 3;
     EXPECT_EQ(Str(run, "status"), code == 0 ? "COMPLETED" : "FAILED") << i;
     EXPECT_EQ(run.at("exitCode").as_int64(), code) << i;
     std::string want;
-    for (int n = 1; n <= 3; ++n) want += "line-" + std::to_string(n) + "-" + std::to_string(i) + "\n";
+    for (int n = 1; n <= 3; ++n)
+      want += "line-" + std::to_string(n) + "-" + std::to_string(i) + "\n";
     EXPECT_EQ(ReadAll(RunFile(ids[i], "stdout.log")), want) << i;
   }
   json::object run = server_->WaitTerminal(lost, seconds(30));
@@ -227,8 +234,10 @@ TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
 // ran), rather than failing it supervisor_lost. The window is made exact here by writing that
 // state into the store while the server is down.
 TEST_F(RunLifecycleTest, ARunAdmittedButNeverLaunchedIsStartedAfterARestart) {
-  StartServer();
-  const std::string busy = server_->Dispatch(ShellBody("sleep 300"));  // shell: 1 at a time
+  const std::string cfg = dir_ + "/outpost.toml";
+  std::ofstream(cfg) << "[agents.shell]\nmax_concurrent = 1\n";  // the second run waits
+  StartServer({{"OUTPOST_CONFIG", cfg}});
+  const std::string busy = server_->Dispatch(ShellBody("sleep 300"));
   ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(busy), "status") == "RUNNING"; }, seconds(20)));
   const std::string next = server_->Dispatch(ShellBody("echo launched after all"));
   ASSERT_EQ(Str(server_->Run(next), "status"), "PENDING");
@@ -247,10 +256,10 @@ TEST_F(RunLifecycleTest, ARunAdmittedButNeverLaunchedIsStartedAfterARestart) {
     ASSERT_TRUE((*store)->Update(*run).ok());
   }
   ASSERT_FALSE(std::filesystem::exists(RunFile(next, "spec.json")));
-  StartServer();
-  EXPECT_EQ(Str(server_->Post("/runs/" + busy + "/cancel", "{}").Json().at("data").as_object(),
-                "runId"),
-            busy);
+  StartServer({{"OUTPOST_CONFIG", cfg}});
+  EXPECT_EQ(
+      Str(server_->Post("/runs/" + busy + "/cancel", "{}").Json().at("data").as_object(), "runId"),
+      busy);
   json::object run = server_->WaitTerminal(next, seconds(60));
   EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
   EXPECT_EQ(ReadAll(RunFile(next, "stdout.log")), "launched after all\n");
@@ -270,10 +279,12 @@ TEST_F(RunLifecycleTest, ReaperKillsProcessesOfRunsTheStoreDoesNotHave) {
   StartServer();
   EXPECT_EQ(server_->Get("/runs/" + id).status, 404);
   json::value fleet;
-  ASSERT_TRUE(WaitFor([&] {
-    fleet = server_->Get("/health/fleet").Json();
-    return fleet.at("reaper").at("orphanRunsReaped").as_int64() == 1;
-  }, seconds(30)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        fleet = server_->Get("/health/fleet").Json();
+        return fleet.at("reaper").at("orphanRunsReaped").as_int64() == 1;
+      },
+      seconds(30)));
   EXPECT_EQ(ProcessesOf(id), 0);
   EXPECT_GE(fleet.at("reaper").at("orphanProcessesKilled").as_int64(), 2);  // shim + sleep
 }
@@ -309,7 +320,11 @@ TEST_F(RunLifecycleTest, BadRequestsAreRefusedAndWriteNothing) {
       {"POST", "/dispatch", "[1,2]", json_ct, 400},
       {"POST", "/dispatch", R"({"agent":"shell","task":"t","bogus":1})", json_ct, 400},
       {"POST", "/dispatch", R"({"agent":"nope","task":"t"})", json_ct, 400},
-      {"POST", "/dispatch", R"({"agent":"shell","task":"t"})", {{"Content-Type", "text/plain"}}, 415},
+      {"POST",
+       "/dispatch",
+       R"({"agent":"shell","task":"t"})",
+       {{"Content-Type", "text/plain"}},
+       415},
       {"POST", "/dispatch", std::string(1100000, ' '), json_ct, 413},
       {"GET", "/runs/not-a-ulid", "", {}, 400},
       {"GET", "/runs/01KF14T55EQC18M4B3R8ARPMHT", "", {}, 404},
