@@ -146,31 +146,17 @@ json::object ApiKeysTableSpec(const std::string& name) {
 Result<std::unique_ptr<DynamoDbAuthStore>> DynamoDbAuthStore::Open(
     std::string_view url, const aws::EnvMap& env, const Clock& clock,
     DynamoDbAuthStoreOptions options) {
-  auto location = ParseDynamoDbUrl(url, env);
-  if (!location.ok()) return location.status();
-  auto credentials = aws::ResolveCredentials(env);
-  if (!credentials.ok()) {
-    return Status(credentials.status().code(),
-                  "store " + location->ToUrl() + ": " + credentials.status().message());
-  }
-  aws::DynamoDbClientOptions o;
-  o.region = location->region;
-  o.endpoint = location->endpoint;
-  o.credentials = *credentials;
-  o.retry = options.retry;
-  net::HttpSender sender = options.sender;
-  if (!sender) sender = aws::MakeHttpSender(env, {std::chrono::seconds(20), 16u << 20});
-  auto client = aws::DynamoDbClient::Create(o, std::move(sender), clock, options.sleep);
-  if (!client.ok()) return client.status();
-  AuthTableNames tables = AuthTableNames::For(location->table_prefix);
+  auto connected = ConnectDynamoDb(url, env, clock, {options.retry, options.sender, options.sleep});
+  if (!connected.ok()) return connected.status();
+  AuthTableNames tables = AuthTableNames::For(connected->location.table_prefix);
   EnsureOptions ensure = options.tables;
-  ensure.create = options.create_tables || location->create_tables;
+  ensure.create = options.create_tables || connected->location.create_tables;
   const aws::Sleeper sleep = options.sleep ? options.sleep : aws::RealSleeper();
   for (const auto& spec : {TenantsTableSpec(tables.tenants), ApiKeysTableSpec(tables.api_keys)}) {
-    OUTPOST_RETURN_IF_ERROR(EnsureTable(**client, spec, ensure, clock, sleep));
+    OUTPOST_RETURN_IF_ERROR(EnsureTable(*connected->client, spec, ensure, clock, sleep));
   }
   return std::unique_ptr<DynamoDbAuthStore>(
-      new DynamoDbAuthStore(std::move(tables), std::move(client).value()));
+      new DynamoDbAuthStore(std::move(tables), std::move(connected->client)));
 }
 
 Result<ddb::Item> DynamoDbAuthStore::Update(const std::string& table, const ddb::Item& key,

@@ -59,32 +59,18 @@ Result<std::unique_ptr<DynamoDbRunStore>> DynamoDbRunStore::Open(std::string_vie
                                                                  const aws::EnvMap& env,
                                                                  const Clock& clock,
                                                                  DynamoDbRunStoreOptions options) {
-  auto location = ParseDynamoDbUrl(url, env);
-  if (!location.ok()) return location.status();
-  auto credentials = aws::ResolveCredentials(env);
-  if (!credentials.ok()) {
-    return Status(credentials.status().code(),
-                  "store " + location->ToUrl() + ": " + credentials.status().message());
-  }
-  aws::DynamoDbClientOptions o;
-  o.region = location->region;
-  o.endpoint = location->endpoint;
-  o.credentials = *credentials;
-  o.retry = options.retry;
-  net::HttpSender sender = options.sender;
-  if (!sender) sender = aws::MakeHttpSender(env, {std::chrono::seconds(20), 16u << 20});
-  auto client = aws::DynamoDbClient::Create(o, std::move(sender), clock, options.sleep);
-  if (!client.ok()) return client.status();
-  const TableNames tables = TableNames::For(location->table_prefix);
+  auto connected = ConnectDynamoDb(url, env, clock, {options.retry, options.sender, options.sleep});
+  if (!connected.ok()) return connected.status();
+  const TableNames tables = TableNames::For(connected->location.table_prefix);
   EnsureOptions ensure = options.tables;
-  ensure.create = options.create_tables || location->create_tables;
+  ensure.create = options.create_tables || connected->location.create_tables;
   const aws::Sleeper sleep = options.sleep ? options.sleep : aws::RealSleeper();
   for (const auto& spec : {RunsTableSpec(tables.runs), IdempotencyTableSpec(tables.idempotency),
                            ReplicasTableSpec(tables.replicas), QuotasTableSpec(tables.quotas)}) {
-    OUTPOST_RETURN_IF_ERROR(EnsureTable(**client, spec, ensure, clock, sleep));
+    OUTPOST_RETURN_IF_ERROR(EnsureTable(*connected->client, spec, ensure, clock, sleep));
   }
   return std::unique_ptr<DynamoDbRunStore>(new DynamoDbRunStore(
-      std::move(*location), std::move(client).value(), clock, std::move(options)));
+      std::move(connected->location), std::move(connected->client), clock, std::move(options)));
 }
 
 DynamoDbRunStore::DynamoDbRunStore(DynamoDbLocation location,

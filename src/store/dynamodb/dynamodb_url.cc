@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "aws/http.h"
 #include "aws/service_url.h"
 #include "aws/sigv4.h"
 
@@ -81,6 +82,27 @@ Result<DynamoDbLocation> ParseDynamoDbUrl(std::string_view url, const aws::EnvMa
     }
   }
   return loc;
+}
+
+Result<ConnectedStore> ConnectDynamoDb(std::string_view url, const aws::EnvMap& env,
+                                       const Clock& clock, const DynamoDbConnection& connection) {
+  auto location = ParseDynamoDbUrl(url, env);
+  if (!location.ok()) return location.status();
+  auto credentials = aws::ResolveCredentials(env);
+  if (!credentials.ok()) {
+    return Status(credentials.status().code(),
+                  "store " + location->ToUrl() + ": " + credentials.status().message());
+  }
+  aws::DynamoDbClientOptions o;
+  o.region = location->region;
+  o.endpoint = location->endpoint;
+  o.credentials = *credentials;
+  o.retry = connection.retry;
+  net::HttpSender sender = connection.sender;
+  if (!sender) sender = aws::MakeHttpSender(env, {std::chrono::seconds(20), 16u << 20});
+  auto client = aws::DynamoDbClient::Create(o, std::move(sender), clock, connection.sleep);
+  if (!client.ok()) return client.status();
+  return ConnectedStore{std::move(*location), std::move(client).value()};
 }
 
 }  // namespace outpost::dynamodb

@@ -12,10 +12,13 @@
 // from the standard chain, never from the URL.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "aws/credentials.h"
+#include "aws/dynamodb_client.h"
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace outpost::dynamodb {
@@ -34,5 +37,23 @@ struct DynamoDbLocation {
 // endpoint or createTables, credentials in the URL); kFailedPrecondition when no region can be
 // found for AWS.
 Result<DynamoDbLocation> ParseDynamoDbUrl(std::string_view url, const aws::EnvMap& env);
+
+// How a store reaches DynamoDB: the retry policy, and seams for tests (null: the real
+// transport with the environment's proxies, and really sleeping).
+struct DynamoDbConnection {
+  aws::RetryPolicy retry;
+  net::HttpSender sender;
+  aws::Sleeper sleep;
+};
+
+// The client of `url`'s location, with credentials from `env` (the standard chain); every
+// store on the URL (runs, tenants and keys, the audit log) opens its client so. Errors as
+// ParseDynamoDbUrl, and kFailedPrecondition (naming the store) without credentials.
+struct ConnectedStore {
+  DynamoDbLocation location;
+  std::unique_ptr<aws::DynamoDbClient> client;
+};
+Result<ConnectedStore> ConnectDynamoDb(std::string_view url, const aws::EnvMap& env,
+                                       const Clock& clock, const DynamoDbConnection& connection);
 
 }  // namespace outpost::dynamodb
