@@ -13,19 +13,19 @@
 
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
-#include "api/fault_injection.h"
 #include "api/audit_routes.h"
+#include "api/fault_injection.h"
 #include "api/file_routes.h"
 #include "api/http_server.h"
 #include "api/rate_limit.h"
 #include "api/router.h"
-#include "auth/auth_mode.h"
-#include "auth/key_verifier.h"
-#include "auth/request_authenticator.h"
 #include "api/routes.h"
 #include "app/stores.h"
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/s3/s3_artifact_store.h"
+#include "auth/auth_mode.h"
+#include "auth/key_verifier.h"
+#include "auth/request_authenticator.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "core/artifact_uploader.h"
@@ -42,10 +42,10 @@
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/probe.h"
 #include "secrets/secret_store.h"
-#include "web/web_routes.h"
 #include "telemetry/instrumented_stores.h"
 #include "telemetry/routes.h"
 #include "telemetry/server_metrics.h"
+#include "web/web_routes.h"
 
 namespace outpost::app {
 namespace {
@@ -214,7 +214,7 @@ int Serve(const Options& opts_in) {
   RealClock& clock = RealClock::Instance();
   // Authentication (README "Authentication and tenants"): keys on the same store; without any,
   // open mode, which only a loopback listener (or --insecure) may serve.
-  auto auth_store = OpenAuthStore(opts);
+  auto auth_store = OpenAuthStore(opts, store->get());
   if (!auth_store.ok()) return Fail("API keys: " + auth_store.status().message());
   auth::KeyVerifier key_verifier(**auth_store, clock);
   const bool loopback = auth::IsLoopbackHost(host);

@@ -51,8 +51,11 @@ Result<std::unique_ptr<RunStore>> OpenRunStore(const Options& opts) {
   return Unsupported(url);
 }
 
-Result<std::unique_ptr<AuthStore>> OpenAuthStore(const Options& opts) {
+Result<std::unique_ptr<AuthStore>> OpenAuthStore(const Options& opts, RunStore* runs) {
   const std::string url = opts.StoreUrl();
+  if (auto* sqlite = dynamic_cast<SqliteRunStore*>(runs)) {
+    return std::unique_ptr<AuthStore>(std::make_unique<SqliteAuthStore>(sqlite->connection()));
+  }
   if (url.starts_with(kSqlite)) {
     auto store = SqliteAuthStore::Open(url.substr(kSqlite.size()));
     if (!store.ok()) return store.status();
@@ -72,6 +75,9 @@ Result<std::unique_ptr<AuthStore>> OpenAuthStore(const Options& opts) {
 Result<std::unique_ptr<AuditLog>> OpenAuditLog(const Options& opts, RunStore& store,
                                                const Clock& clock) {
   const std::string url = opts.StoreUrl();
+  if (auto* sqlite = dynamic_cast<SqliteRunStore*>(&store)) {
+    return std::unique_ptr<AuditLog>(std::make_unique<SqliteAuditLog>(sqlite->connection()));
+  }
   if (url.starts_with(kSqlite)) {
     auto log = SqliteAuditLog::Open(url.substr(kSqlite.size()));
     if (!log.ok()) return log.status();

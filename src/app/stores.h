@@ -23,9 +23,12 @@ std::map<std::string, std::string> ProcessEnvironment();
 // kInvalidArgument for an unsupported URL; otherwise the backend's errors (a missing DynamoDB
 // table without --create-tables: kFailedPrecondition naming it).
 Result<std::unique_ptr<RunStore>> OpenRunStore(const Options& opts);
-Result<std::unique_ptr<AuthStore>> OpenAuthStore(const Options& opts);
-// `store` is the run store opened from the same options: the DynamoDB log borrows its client,
-// so it must outlive the log. Retention from [audit] retention_days (the TTL attribute).
+// With `runs` (the run store opened from the same options) a SQLite auth store shares its
+// connection (sqlite_connection.h).
+Result<std::unique_ptr<AuthStore>> OpenAuthStore(const Options& opts, RunStore* runs = nullptr);
+// `store` is the run store opened from the same options: the SQLite log shares its connection;
+// the DynamoDB log borrows its client, so there it must outlive the log. Retention from [audit]
+// retention_days (the TTL attribute).
 Result<std::unique_ptr<AuditLog>> OpenAuditLog(const Options& opts, RunStore& store,
                                                const Clock& clock);
 

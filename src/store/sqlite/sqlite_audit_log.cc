@@ -1,8 +1,9 @@
 #include "store/sqlite/sqlite_audit_log.h"
 
+#include <mutex>
+
 #include "common/json_util.h"
 #include "common/time_util.h"
-#include "store/sqlite/sqlite_schema.h"
 
 namespace outpost {
 namespace {
@@ -43,16 +44,13 @@ Result<Sql> BuildQuery(const AuditQuery& q) {
 
 Result<std::unique_ptr<SqliteAuditLog>> SqliteAuditLog::Open(const std::string& path,
                                                              Millis busy_timeout) {
-  auto db = sqlite::Db::Open(path, busy_timeout);
-  if (!db.ok()) return db.status();
-  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL", "enable WAL"));
-  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA synchronous = NORMAL", "set synchronous"));
-  OUTPOST_RETURN_IF_ERROR(sqlite::Migrate(**db));
-  return std::unique_ptr<SqliteAuditLog>(new SqliteAuditLog(std::move(*db)));
+  auto conn = sqlite::OpenConnection(path, {busy_timeout, false});
+  if (!conn.ok()) return conn.status();
+  return std::make_unique<SqliteAuditLog>(std::move(*conn));
 }
 
 Status SqliteAuditLog::Append(const AuditRecord& r) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare(
       "INSERT INTO audit (id, tenant, at_ms, action, resource, doc) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -67,7 +65,7 @@ Status SqliteAuditLog::Append(const AuditRecord& r) {
 Result<AuditPage> SqliteAuditLog::List(const AuditQuery& query) {
   auto sql = BuildQuery(query);
   if (!sql.ok()) return sql.status();
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare(sql->text);
   if (!stmt.ok()) return stmt.status();
   OUTPOST_RETURN_IF_ERROR(stmt->Bind(sql->params));
@@ -90,7 +88,7 @@ Result<AuditPage> SqliteAuditLog::List(const AuditQuery& query) {
 }
 
 Result<int> SqliteAuditLog::Prune(WallTime before) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare("DELETE FROM audit WHERE at_ms < ?1");
   if (!stmt.ok()) return stmt.status();
   OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(before)}));

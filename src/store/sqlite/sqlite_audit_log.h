@@ -1,19 +1,19 @@
 // SqliteAuditLog: the audit log (store/audit_log.h) as the `audit` table of the SQLite run store's
-// file (schema in sqlite_schema.cc), on a connection of its own.
+// file (schema in sqlite_schema.cc).
 //
-// A second connection to the same WAL file: appends wait for the run store's write lock (and it
-// for theirs) up to the busy timeout, so an audit write never interleaves with half a run
-// write; reads never block. List uses the (tenant, id) index for one tenant's records.
+// In `outpost serve` it shares the run store's connection (sqlite_connection.h), so an append
+// queues behind a run write for microseconds instead of sleeping in SQLite's busy handler; opened
+// on its own (`outpost audit export`) it waits up to the busy timeout for another process's
+// write lock. List uses the (tenant, id) index for one tenant's records.
 //
 // Thread-safety: all methods may be called from any thread (one connection under a mutex).
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "store/audit_log.h"
-#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_connection.h"
 
 namespace outpost {
 
@@ -23,16 +23,17 @@ class SqliteAuditLog final : public AuditLog {
   // SqliteRunStore::Open does. Errors as there.
   static Result<std::unique_ptr<SqliteAuditLog>> Open(const std::string& path,
                                                       Millis busy_timeout = Millis(5000));
+  // On an open connection, shared with the file\'s other stores (sqlite_connection.h).
+  explicit SqliteAuditLog(std::shared_ptr<sqlite::Connection> conn)
+      : conn_(std::move(conn)), db_(conn_->db.get()) {}
 
   Status Append(const AuditRecord& record) override;
   Result<AuditPage> List(const AuditQuery& query) override;
   Result<int> Prune(WallTime before) override;
 
  private:
-  explicit SqliteAuditLog(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
-
-  std::mutex mu_;
-  std::unique_ptr<sqlite::Db> db_;  // guarded by mu_
+  std::shared_ptr<sqlite::Connection> conn_;
+  sqlite::Db* db_;  // conn_->db, guarded by conn_->mu
 };
 
 }  // namespace outpost

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "store/audit_log_conformance.h"
 #include "store/sqlite/sqlite_run_store.h"
@@ -75,6 +76,51 @@ TEST(SqliteAuditLog, SharesTheRunStoresFile) {
   auto page = (*again)->List(AuditQuery{});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->records.size(), 1u);
+}
+
+// `outpost serve` runs the log on the run store's connection: with no busy timeout at all
+// (another connection's lock would fail a write at once), run writes on one thread and appends
+// on another never refuse each other, and both are all there afterwards.
+TEST(SqliteAuditLog, OnTheRunStoresConnectionWritesQueueInsteadOfFailingBusy) {
+  auto store = SqliteRunStore::Open(NewDbPath(), {Millis(0), false});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  SqliteAuditLog log((*store)->connection());
+  constexpr int kEach = 200;
+  const WallTime t0 = WallTime(std::chrono::seconds(1'700'000'000));
+  std::atomic<int> failures{0};
+  std::thread runs([&] {
+    for (int i = 0; i < kEach; ++i) {
+      outpost::Run r;
+      r.created_at = t0 + Millis(i);
+      r.id = RunId(NewUlid(r.created_at));
+      r.agent = "shell";
+      r.task = "t";
+      r.request_hash = "h";
+      auto created = (*store)->Create(r);
+      if (!created.ok()) {
+        ++failures;
+        continue;
+      }
+      outpost::Run next = created->run;
+      next.status = RunStatus::kRunning;
+      if (!(*store)->Update(next).ok()) ++failures;
+    }
+  });
+  for (int i = 0; i < kEach; ++i) {
+    if (!log.Append(RecordAt(t0 + Millis(i))).ok()) ++failures;
+  }
+  runs.join();
+  EXPECT_EQ(failures.load(), 0);
+  AuditQuery q;
+  q.limit = 1000;
+  auto page = log.List(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->records.size(), static_cast<std::size_t>(kEach));
+  ListQuery all;
+  all.limit = 1000;
+  auto listed = (*store)->List(all);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(listed->runs.size(), static_cast<std::size_t>(kEach));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #include "store/sqlite/sqlite_auth_store.h"
 
+#include <mutex>
+
 #include "common/time_util.h"
-#include "store/sqlite/sqlite_schema.h"
 
 namespace outpost {
 namespace {
@@ -44,12 +45,9 @@ std::vector<std::string> SplitScopes(std::string_view joined) {
 
 Result<std::unique_ptr<SqliteAuthStore>> SqliteAuthStore::Open(const std::string& path,
                                                                Millis busy_timeout) {
-  auto db = sqlite::Db::Open(path, busy_timeout);
-  if (!db.ok()) return db.status();
-  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL", "enable WAL"));
-  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA synchronous = NORMAL", "set synchronous"));
-  OUTPOST_RETURN_IF_ERROR(sqlite::Migrate(**db));
-  return std::unique_ptr<SqliteAuthStore>(new SqliteAuthStore(std::move(*db)));
+  auto conn = sqlite::OpenConnection(path, {busy_timeout, false});
+  if (!conn.ok()) return conn.status();
+  return std::make_unique<SqliteAuthStore>(std::move(*conn));
 }
 
 Status SqliteAuthStore::Exec(const std::string& sql, const std::vector<Param>& params,
@@ -106,7 +104,7 @@ Result<std::vector<ApiKeyRecord>> SqliteAuthStore::QueryKeys(const std::string& 
 }
 
 Status SqliteAuthStore::CreateTenant(const Tenant& t) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   Status st = Exec("INSERT INTO tenants (id, name, status, created_ms) VALUES (?1, ?2, ?3, ?4)",
                    {t.id, t.name, std::string(ToString(t.status)), ToMillis(t.created_at)},
                    "insert tenant");
@@ -115,7 +113,7 @@ Status SqliteAuthStore::CreateTenant(const Tenant& t) {
 }
 
 Result<Tenant> SqliteAuthStore::GetTenant(const std::string& id) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto rows = QueryTenants(std::string(kTenantColumns) + " WHERE id = ?1", {id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no tenant " + id);
@@ -123,12 +121,12 @@ Result<Tenant> SqliteAuthStore::GetTenant(const std::string& id) {
 }
 
 Result<std::vector<Tenant>> SqliteAuthStore::ListTenants() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   return QueryTenants(std::string(kTenantColumns) + " ORDER BY id", {});
 }
 
 Result<Tenant> SqliteAuthStore::SetTenantStatus(const std::string& id, TenantStatus status) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   OUTPOST_RETURN_IF_ERROR(Exec("UPDATE tenants SET status = ?2 WHERE id = ?1",
                                {id, std::string(ToString(status))}, "update tenant"));
   if (db_->Changes() == 0) return NotFound("no tenant " + id);
@@ -139,7 +137,7 @@ Result<Tenant> SqliteAuthStore::SetTenantStatus(const std::string& id, TenantSta
 }
 
 Status SqliteAuthStore::CreateKey(const ApiKeyRecord& k) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   Status st = Exec(
       "INSERT INTO api_keys (key_id, tenant, name, prefix, hash, scopes, status, created_ms, "
       "expires_ms, revoked_ms, last_used_ms, use_count) "
@@ -154,7 +152,7 @@ Status SqliteAuthStore::CreateKey(const ApiKeyRecord& k) {
 }
 
 Result<ApiKeyRecord> SqliteAuthStore::GetKey(const std::string& key_id) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto rows = QueryKeys(std::string(kKeyColumns) + " WHERE key_id = ?1", {key_id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return NotFound("no API key " + key_id);
@@ -162,7 +160,7 @@ Result<ApiKeyRecord> SqliteAuthStore::GetKey(const std::string& key_id) {
 }
 
 Result<std::optional<ApiKeyRecord>> SqliteAuthStore::FindKeyByHash(const std::string& hash) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto rows = QueryKeys(std::string(kKeyColumns) + " WHERE hash = ?1", {hash});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<ApiKeyRecord>();
@@ -171,14 +169,14 @@ Result<std::optional<ApiKeyRecord>> SqliteAuthStore::FindKeyByHash(const std::st
 
 Result<std::vector<ApiKeyRecord>> SqliteAuthStore::ListKeys(
     const std::optional<std::string>& tenant) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   if (tenant)
     return QueryKeys(std::string(kKeyColumns) + " WHERE tenant = ?1 ORDER BY key_id", {*tenant});
   return QueryKeys(std::string(kKeyColumns) + " ORDER BY key_id", {});
 }
 
 Result<ApiKeyRecord> SqliteAuthStore::RevokeKey(const std::string& key_id, WallTime at) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   OUTPOST_RETURN_IF_ERROR(
       Exec("UPDATE api_keys SET status = 'revoked', revoked_ms = COALESCE(revoked_ms, ?2) "
            "WHERE key_id = ?1",
@@ -191,7 +189,7 @@ Result<ApiKeyRecord> SqliteAuthStore::RevokeKey(const std::string& key_id, WallT
 
 Status SqliteAuthStore::RecordUsage(const std::string& key_id, WallTime last_used,
                                     std::int64_t uses) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   OUTPOST_RETURN_IF_ERROR(
       Exec("UPDATE api_keys SET use_count = use_count + ?2, "
            "last_used_ms = MAX(COALESCE(last_used_ms, ?3), ?3) WHERE key_id = ?1",
@@ -201,7 +199,7 @@ Status SqliteAuthStore::RecordUsage(const std::string& key_id, WallTime last_use
 }
 
 Result<bool> SqliteAuthStore::AnyKeys() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare("SELECT EXISTS (SELECT 1 FROM api_keys)");
   if (!stmt.ok()) return stmt.status();
   auto row = stmt->Step("look for API keys");

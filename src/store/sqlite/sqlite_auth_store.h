@@ -1,21 +1,21 @@
 // SqliteAuthStore: tenants and API keys in the SQLite file of the run store (store/auth_store.h
 // for the contract; the tables are a migration step of sqlite_schema.cc).
 //
-// It opens a connection of its own to the file (WAL: it never blocks the run store's readers),
-// so `outpost admin` can change keys while `outpost serve` runs on the same file; every write is
-// one statement (its own transaction) and waits up to `busy_timeout` for another writer.
+// `outpost serve` runs it on the run store's connection (sqlite_connection.h); `outpost admin`
+// opens a connection of its own to the file (WAL: it never blocks the server's readers), so keys
+// can change while the server runs; every write is one statement (its own transaction) and waits
+// up to `busy_timeout` for another process's writer.
 //
 // Thread-safety: every method may be called from any thread; calls are serialized on one
 // connection under a mutex.
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/clock.h"
 #include "store/auth_store.h"
-#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_connection.h"
 
 namespace outpost {
 
@@ -25,6 +25,9 @@ class SqliteAuthStore final : public AuthStore {
   // SqliteRunStore::Open.
   static Result<std::unique_ptr<SqliteAuthStore>> Open(const std::string& path,
                                                        Millis busy_timeout = Millis(5000));
+  // On an open connection, shared with the file\'s other stores (sqlite_connection.h).
+  explicit SqliteAuthStore(std::shared_ptr<sqlite::Connection> conn)
+      : conn_(std::move(conn)), db_(conn_->db.get()) {}
 
   Status CreateTenant(const Tenant& tenant) override;
   Result<Tenant> GetTenant(const std::string& id) override;
@@ -40,8 +43,6 @@ class SqliteAuthStore final : public AuthStore {
   Result<bool> AnyKeys() override;
 
  private:
-  explicit SqliteAuthStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
-
   Result<std::vector<Tenant>> QueryTenants(const std::string& sql,
                                            const std::vector<sqlite::Param>& params);
   Result<std::vector<ApiKeyRecord>> QueryKeys(const std::string& sql,
@@ -49,8 +50,8 @@ class SqliteAuthStore final : public AuthStore {
   Status Exec(const std::string& sql, const std::vector<sqlite::Param>& params,
               std::string_view what);
 
-  std::mutex mu_;
-  std::unique_ptr<sqlite::Db> db_;  // guarded by mu_
+  std::shared_ptr<sqlite::Connection> conn_;
+  sqlite::Db* db_;  // conn_->db, guarded by conn_->mu
 };
 
 }  // namespace outpost

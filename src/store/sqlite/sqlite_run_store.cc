@@ -93,26 +93,20 @@ Status TerminalConflict(const Run& current) {
 
 Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Open(const std::string& path,
                                                              const SqliteRunStoreOptions& options) {
-  auto db = sqlite::Db::Open(path, options.busy_timeout);
-  if (!db.ok()) return db.status();
-  // WAL: readers see a snapshot and never block the single writer. NORMAL loses at most the
-  // last commits on power loss (never corrupts); FULL fsyncs every commit.
-  OUTPOST_RETURN_IF_ERROR((*db)->Exec("PRAGMA journal_mode = WAL", "enable WAL"));
-  OUTPOST_RETURN_IF_ERROR((*db)->Exec(
-      options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-      "set synchronous"));
-  OUTPOST_RETURN_IF_ERROR(sqlite::Migrate(**db));
-  return std::unique_ptr<SqliteRunStore>(new SqliteRunStore(std::move(*db)));
+  auto conn = sqlite::OpenConnection(path, {options.busy_timeout, options.synchronous_full});
+  if (!conn.ok()) return conn.status();
+  return std::make_unique<SqliteRunStore>(std::move(*conn));
 }
 
 int SqliteRunStore::LatestSchemaVersion() { return sqlite::LatestSchemaVersion(); }
 
-SqliteRunStore::SqliteRunStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+SqliteRunStore::SqliteRunStore(std::shared_ptr<sqlite::Connection> conn)
+    : conn_(std::move(conn)), db_(conn_->db.get()) {}
 
 SqliteRunStore::~SqliteRunStore() = default;
 
 Result<CreateResult> SqliteRunStore::Create(const Run& run) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   return CreateLocked(run);
 }
 
@@ -155,7 +149,7 @@ Status SqliteRunStore::InsertLocked(const Run& run) {
 Result<std::vector<CreateResult>> SqliteRunStore::CreateAll(const std::vector<Run>& runs,
                                                             const Admission& admission) {
   OUTPOST_RETURN_IF_ERROR(ValidateBatch(runs, admission));
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto txn = sqlite::Txn::Begin(*db_);
   if (!txn.ok()) return txn.status();
   std::vector<CreateResult> out;
@@ -206,7 +200,7 @@ Status SqliteRunStore::CheckQuotaLocked(const Run& run, const RunQuota& quota, b
 }
 
 Result<Run> SqliteRunStore::Get(const RunId& id) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   if (CacheValidLocked()) {
     if (auto it = cache_.find(id.str()); it != cache_.end()) return it->second;
   }
@@ -240,7 +234,7 @@ void SqliteRunStore::CacheLocked(const Run& run) {
 Result<RunPage> SqliteRunStore::List(const ListQuery& query) {
   auto sql = sqlite::BuildListQuery(query);
   if (!sql.ok()) return sql.status();
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto runs = QueryRuns(sql->sql, sql->params);
   if (!runs.ok()) return runs.status();
   RunPage page;
@@ -254,7 +248,7 @@ Result<RunPage> SqliteRunStore::List(const ListQuery& query) {
 }
 
 Result<Run> SqliteRunStore::Update(const Run& run) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   return UpdateLocked(run);
 }
 
@@ -289,12 +283,12 @@ Status SqliteRunStore::ExplainFailedUpdate(const Run& run) {
 }
 
 Result<std::vector<Run>> SqliteRunStore::ListActive() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   return QueryRuns(kSelectActive, {});
 }
 
 Result<RunStats> SqliteRunStore::Stats(WallTime since, const std::optional<std::string>& tenant) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare(kStats);
   if (!stmt.ok()) return stmt.status();
   OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(since), sqlite::OptParam(tenant)}));
@@ -316,14 +310,14 @@ Result<RunStats> SqliteRunStore::Stats(WallTime since, const std::optional<std::
 }
 
 Status SqliteRunStore::Ping() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare("SELECT 1");
   if (!stmt.ok()) return stmt.status();
   return stmt->Run("ping");
 }
 
 Status SqliteRunStore::Heartbeat(const ReplicaInfo& info) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   return RunStmt(*db_,
                  "INSERT INTO replicas (id, heartbeat_ms, doc) VALUES (?1, ?2, ?3) "
                  "ON CONFLICT (id) DO UPDATE SET heartbeat_ms = ?2, doc = ?3",
@@ -332,7 +326,7 @@ Status SqliteRunStore::Heartbeat(const ReplicaInfo& info) {
 }
 
 Result<std::vector<ReplicaInfo>> SqliteRunStore::ListReplicas() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare("SELECT doc FROM replicas ORDER BY id");
   if (!stmt.ok()) return stmt.status();
   std::vector<ReplicaInfo> out;

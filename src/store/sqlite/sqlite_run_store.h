@@ -11,9 +11,9 @@
 // status (ReleaseStaleQuota has nothing to do).
 //
 // Thread-safety: all methods may be called from any thread. One connection is shared under a
-// mutex, so calls on one instance are serialized; that is ample for a control plane writing a
-// few rows per run, and keeps SQLite's connection-level state (transactions, cached statements)
-// simple.
+// mutex (with the audit log and auth store of the file: sqlite_connection.h), so calls are
+// serialized; that is ample for a control plane writing a few rows per run, and keeps SQLite's
+// connection-level state (transactions, cached statements) simple.
 #pragma once
 
 #include <memory>
@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "store/run_store.h"
+#include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace outpost {
@@ -41,10 +42,15 @@ class SqliteRunStore final : public RunStore {
   // kUnavailable: busy or an I/O error.
   static Result<std::unique_ptr<SqliteRunStore>> Open(const std::string& path,
                                                       const SqliteRunStoreOptions& options = {});
+  // On an open connection, shared with the file's other stores.
+  explicit SqliteRunStore(std::shared_ptr<sqlite::Connection> conn);
   // The schema version (PRAGMA user_version) this binary migrates files to.
   static int LatestSchemaVersion();
 
   ~SqliteRunStore() override;
+
+  // The connection, for the audit log and auth store of the same file.
+  const std::shared_ptr<sqlite::Connection>& connection() const { return conn_; }
 
   Result<CreateResult> Create(const Run& run) override;
   Result<std::vector<CreateResult>> CreateAll(const std::vector<Run>& runs,
@@ -59,8 +65,6 @@ class SqliteRunStore final : public RunStore {
   Result<std::vector<ReplicaInfo>> ListReplicas() override;
 
  private:
-  explicit SqliteRunStore(std::unique_ptr<sqlite::Db> db);
-
   Result<CreateResult> CreateLocked(const Run& run);
   Result<std::optional<Run>> FindReplayLocked(const Run& run);
   Status InsertLocked(const Run& run);
@@ -79,10 +83,10 @@ class SqliteRunStore final : public RunStore {
   bool CacheValidLocked();
   void CacheLocked(const Run& run);
 
-  std::mutex mu_;
-  std::unique_ptr<sqlite::Db> db_;              // guarded by mu_, as are statements made from it
-  std::unordered_map<std::string, Run> cache_;  // guarded by mu_
-  std::int64_t data_version_ = -1;              // guarded by mu_
+  std::shared_ptr<sqlite::Connection> conn_;
+  sqlite::Db* db_;                              // conn_->db, guarded by conn_->mu
+  std::unordered_map<std::string, Run> cache_;  // guarded by conn_->mu
+  std::int64_t data_version_ = -1;              // guarded by conn_->mu
 };
 
 }  // namespace outpost
