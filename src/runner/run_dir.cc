@@ -126,6 +126,7 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   }
   if (spec.repo_url) o["repo_url"] = *spec.repo_url;
   if (spec.branch) o["branch"] = *spec.branch;
+  if (spec.pin) o["pin"] = *spec.pin;
   if (!spec.repo_cache_dir.empty()) o["repo_cache_dir"] = spec.repo_cache_dir;
   if (spec.git_token) o["git_token"] = *spec.git_token;
   if (!spec.context_level.empty()) o["context_level"] = spec.context_level;
@@ -159,6 +160,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.grace_seconds = GetInt32(o, "grace_seconds").value_or(spec.grace_seconds);
   spec.repo_url = GetString(o, "repo_url");
   spec.branch = GetString(o, "branch");
+  spec.pin = GetString(o, "pin");
   spec.repo_cache_dir = GetString(o, "repo_cache_dir").value_or("");
   spec.git_token = GetString(o, "git_token");
   spec.context_level = GetString(o, "context_level").value_or("");

@@ -37,17 +37,17 @@ struct SandboxSpec {
   bool enabled = false;
   int uid = 0;  // unprivileged uid/gid the sandbox runs as (unique per concurrent run)
   int gid = 0;
-  std::string home;                     // host dir bound at /home/agent (created, chowned)
-  std::vector<std::string> ro_binds;    // extra host dirs bound read-only at the same path
-  std::string network = "none";         // none (loopback only) | allowlist | host
-  std::vector<std::string> allow;       // allowlist: "host:port" patterns ("*.example.com:443")
-  std::string outpost_exe;              // bound into the sandbox to run the proxy forwarder
+  std::string home;                   // host dir bound at /home/agent (created, chowned)
+  std::vector<std::string> ro_binds;  // extra host dirs bound read-only at the same path
+  std::string network = "none";       // none (loopback only) | allowlist | host
+  std::vector<std::string> allow;     // allowlist: "host:port" patterns ("*.example.com:443")
+  std::string outpost_exe;            // bound into the sandbox to run the proxy forwarder
   // Limits (cgroups). nullopt: no limit of that kind.
   std::optional<std::int64_t> memory_bytes;
   int pids_max = 512;
-  std::optional<int> cpu_millicores;    // CFS quota: maxCpuUnits/1024 cores = units*1000/1024
+  std::optional<int> cpu_millicores;       // CFS quota: maxCpuUnits/1024 cores = units*1000/1024
   std::optional<std::int64_t> disk_bytes;  // workspace + home, enforced by a watchdog
-  std::string cgroup_name;              // e.g. "outpost/<runId>" under each hierarchy
+  std::string cgroup_name;                 // e.g. "outpost/<runId>" under each hierarchy
 };
 
 struct LaunchSpec {
@@ -60,6 +60,9 @@ struct LaunchSpec {
   int grace_seconds = 10;                         // SIGTERM -> SIGKILL on cancel/timeout
   std::optional<std::string> repo_url;            // cloned into the workspace before the agent runs
   std::optional<std::string> branch;
+  // A fan-out's group id: every run of the group checks out the commit the first one found
+  // (workspace::PrepareRequest::pin).
+  std::optional<std::string> pin;
   // Repository checkout (workspace/): the mirror cache root (<data_dir>/repos), the HTTPS token
   // git gets through its environment only (spec.json is 0600; never in the agent's env), the
   // context level ("" = no context) and which argv element holds the task (it is replaced by
@@ -90,8 +93,8 @@ inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
 inline constexpr std::string_view kCancelled = "cancelled";
 inline constexpr std::string_view kStartFailed = "start_failed";
 inline constexpr std::string_view kRepoError = "repo_error";
-inline constexpr std::string_view kOom = "oom";                // the memory cgroup OOM-killed it
-inline constexpr std::string_view kDiskQuota = "disk_quota";   // workspace over disk_bytes
+inline constexpr std::string_view kOom = "oom";               // the memory cgroup OOM-killed it
+inline constexpr std::string_view kDiskQuota = "disk_quota";  // workspace over disk_bytes
 }  // namespace outcome
 
 // How a run ended, as seen by its shim.

@@ -5,9 +5,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "common/files.h"
 #include "workspace/repo_spec.h"
@@ -133,6 +136,47 @@ Result<std::string> UpdateMirror(Steps& git, const PrepareRequest& req, const st
   return Trim(*head);
 }
 
+bool ValidPin(const std::string& pin) {
+  if (pin.empty() || pin.size() > 128) return false;
+  for (char ch : pin) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') return false;
+  }
+  return true;
+}
+
+struct Pin {
+  std::string branch;
+  std::string sha;
+};
+
+// "<branch> <sha>\n", as RecordPin writes it; nullopt when there is none (or it is unreadable:
+// then this run records its own).
+std::optional<Pin> ReadPin(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) return std::nullopt;
+  std::string_view s = *text;
+  const std::size_t space = s.find(' ');
+  if (space == std::string_view::npos || space == 0) return std::nullopt;
+  std::string sha(Trim(std::string(s.substr(space + 1))));
+  if (sha.size() < 40 || sha.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;
+  }
+  return Pin{std::string(s.substr(0, space)), std::move(sha)};
+}
+
+// Pins outlive their group's runs by days: a queued run of a group may start much later.
+void PrunePins(const std::string& dir) {
+  constexpr auto kKeep = std::chrono::hours(24 * 7);
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::error_code mec;
+    const auto mtime = it->last_write_time(mec);
+    if (!mec && now - mtime > kKeep) fs::remove(it->path(), mec);
+  }
+}
+
 }  // namespace
 
 std::string CacheDirFor(const std::string& cache_root, const std::string& url) {
@@ -148,20 +192,41 @@ Result<Prepared> Prepare(GitExec& git, const PrepareRequest& req) {
   if (!lock.ok()) return lock.status();
   // safe.directory: a local source repository may belong to another user.
   Steps steps(git, GitEnv(req.cache_root + "/.home", req.token, {"safe.directory=*"}));
-  Result<std::string> branch = UpdateMirror(steps, req, p.cache_dir, p.cache_created);
-  if (!branch.ok()) return branch.status();
-  p.branch = *branch;
+  if (req.pin && !ValidPin(*req.pin)) return InvalidArgument("invalid checkout pin");
+  const std::string pins = p.cache_dir + ".pins";
+  const std::string pin_file = req.pin ? pins + "/" + *req.pin : "";
+  std::optional<Pin> pin;
+  if (req.pin && FileExists(p.cache_dir + "/HEAD")) pin = ReadPin(pin_file);
+  if (pin) {
+    // The group's first run fetched; the commit is in the mirror whatever its branch is now.
+    p.branch = pin->branch;
+    p.pinned = true;
+  } else {
+    Result<std::string> branch = UpdateMirror(steps, req, p.cache_dir, p.cache_created);
+    if (!branch.ok()) return branch.status();
+    p.branch = *branch;
+  }
   // The copy is made under the lock too: a concurrent fetch --prune could drop its refs.
   OUTPOST_RETURN_IF_ERROR(steps
                               .Git({"clone", "--no-hardlinks", "--quiet", "--branch", p.branch,
                                     "--", p.cache_dir, req.workspace})
                               .status());
+  if (pin) {
+    // The branch, as the copy made it, at the group's commit; the tree matches it.
+    OUTPOST_RETURN_IF_ERROR(
+        steps.Git({"-C", req.workspace, "reset", "--hard", "--quiet", pin->sha}).status());
+  }
   OUTPOST_RETURN_IF_ERROR(
       steps.Git({"-C", req.workspace, "remote", "set-url", "origin", WithoutCredentials(req.url)})
           .status());
   Result<std::string> head = steps.Git({"-C", req.workspace, "rev-parse", "HEAD"});
   if (!head.ok()) return head.status();
   p.before_sha = Trim(*head);
+  if (req.pin && !pin) {
+    OUTPOST_RETURN_IF_ERROR(MakeDirs(pins, 0700));
+    PrunePins(pins);
+    OUTPOST_RETURN_IF_ERROR(WriteFileAtomic(pin_file, p.branch + " " + p.before_sha + "\n", 0600));
+  }
   return p;
 }
 

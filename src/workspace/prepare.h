@@ -4,6 +4,7 @@
 //
 //   <cache_root>/<sha256 of url>/        bare mirror (`git clone --mirror`, then `fetch --prune`)
 //   <cache_root>/<sha256 of url>.lock    flock: one run at a time updates or copies the mirror
+//   <cache_root>/<sha256 of url>.pins/   one file per pin ("<branch> <sha>"), kept for 7 days
 #pragma once
 
 #include <optional>
@@ -20,6 +21,10 @@ struct PrepareRequest {
   std::string cache_root;             // absolute; created when missing
   std::string workspace;              // absolute; absent or an empty directory
   std::optional<std::string> token;   // HTTPS token: given to git through the environment only
+  // A fan-out's group id (letters, digits, '-', '_'): the first Prepare with it records the
+  // branch and commit it checked out; later ones check out that same commit, without fetching,
+  // however the branch has moved since.
+  std::optional<std::string> pin;
 };
 
 struct Prepared {
@@ -27,6 +32,7 @@ struct Prepared {
   std::string branch;          // checked out
   std::string before_sha;      // HEAD of the workspace
   bool cache_created = false;  // false: an existing mirror was fetched
+  bool pinned = false;         // true: the commit came from the pin (nothing was fetched)
 };
 
 // The mirror directory for `url` under `cache_root`.

@@ -39,7 +39,8 @@ class PrepareTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
   PrepareRequest Req(const std::string& ws, std::optional<std::string> branch = std::nullopt) {
-    return {origin_, std::move(branch), root_ + "/repos", root_ + "/" + ws, std::nullopt};
+    return {origin_,          std::move(branch), root_ + "/repos",
+            root_ + "/" + ws, std::nullopt,      std::nullopt};
   }
 
   SpawnGitExec git_;
@@ -69,6 +70,43 @@ TEST_F(PrepareTest, CacheIsCreatedOnceThenFetched) {
   // The workspace is a copy: no object file is shared with the mirror.
   EXPECT_EQ(Sh("git -C " + root_ + "/ws2 config --get-all remote.origin.url"), origin_);
   EXPECT_FALSE(std::filesystem::exists(root_ + "/ws2/.git/objects/info/alternates"));
+}
+
+// A fan-out's runs start one after another (queued behind limits): every one must work on the
+// commit the first one checked out, however the branch moves in between.
+TEST_F(PrepareTest, RunsOfOnePinGetTheFirstOnesCommitWhereverTheBranchHasMoved) {
+  PrepareRequest first = Req("ws1");
+  first.pin = "01GROUPA";
+  auto a = Prepare(git_, first);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_FALSE(a->pinned);
+  EXPECT_EQ(a->before_sha, first_sha_);
+  Sh("cd " + origin_ + " && echo two > two.txt && git add two.txt && git commit -q -m two");
+  const std::string second = Sh("git -C " + origin_ + " rev-parse HEAD");
+  ASSERT_TRUE(Prepare(git_, Req("ws-other")).ok());  // an unrelated run fetches the new commit
+
+  PrepareRequest later = Req("ws2");
+  later.pin = "01GROUPA";
+  auto b = Prepare(git_, later);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_TRUE(b->pinned);
+  EXPECT_EQ(b->branch, "trunk");
+  EXPECT_EQ(b->before_sha, first_sha_);
+  EXPECT_EQ(Sh("git -C " + root_ + "/ws2 rev-parse HEAD"), first_sha_);
+  EXPECT_EQ(Sh("git -C " + root_ + "/ws2 rev-parse --abbrev-ref HEAD"), "trunk");
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/ws2/two.txt"));
+  EXPECT_EQ(Sh("git -C " + root_ + "/ws2 status --porcelain"), "");
+
+  PrepareRequest other_group = Req("ws3");
+  other_group.pin = "01GROUPB";
+  auto c = Prepare(git_, other_group);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->pinned);
+  EXPECT_EQ(c->before_sha, second);
+
+  PrepareRequest bad = Req("ws4");
+  bad.pin = "../escape";
+  EXPECT_EQ(Prepare(git_, bad).status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(PrepareTest, ChecksOutTheRequestedBranch) {

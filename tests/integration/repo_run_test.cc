@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/integration/server_fixture.h"
 
@@ -90,6 +91,70 @@ TEST_F(RepoRunTest, CommitIsRecordedWithAfterShaAndABundle) {
   EXPECT_NE(after, before_);
   EXPECT_EQ(Files(changes), std::vector<std::string>{"f.txt"});
   Sh("git -C " + origin_ + " bundle verify -q " + RunFile(id, "changes.bundle"));
+}
+
+// A fan-out's agents work on one commit. The second run of the group starts only once the first
+// is over (one run at a time), and the branch moves while the first runs: the second must still
+// get the first one's commit. The agents ignore their task (context is prepended to it) and wait
+// for a file the test writes into their workspace.
+TEST_F(RepoRunTest, FanOutRunsAllCheckOutTheSameCommitEvenAfterTheBranchMoves) {
+  server_.reset();
+  const std::string cfg = dir_ + "/outpost.toml";
+  std::ofstream(cfg) << R"([server]
+max_concurrent_runs = 1
+[agents.alpha]
+command = ["/bin/sh", "-c", "while [ ! -e go ]; do sleep 0.05; done; git rev-parse HEAD", "alpha", "{task}"]
+models = ["m"]
+[agents.beta]
+command = ["/bin/sh", "-c", "while [ ! -e go ]; do sleep 0.05; done; git rev-parse HEAD", "beta", "{task}"]
+models = ["m"]
+)";
+  server_ = ServerProcess::Start(dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+                                        {"OUTPOST_CANCEL_GRACE_SECONDS", "1"},
+                                        {"OUTPOST_CONFIG", cfg}});
+  HttpResponse r = server_->Post(
+      "/dispatch", json::serialize(json::object{{"agent", json::array{"alpha", "beta"}},
+                                                {"task", "look around"},
+                                                {"modelId", "m"},
+                                                {"repo", origin_},
+                                                {"timeoutSeconds", 120}}));
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::vector<std::string> ids;
+  const json::value body = r.Json();
+  for (const auto& id : body.at("data").at("runIds").as_array()) {
+    ids.emplace_back(id.as_string());
+  }
+  ASSERT_EQ(ids.size(), 2u);
+  std::string first, second;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (int i = 0; i < 2; ++i) {
+          if (std::filesystem::exists(RunFile(ids[i], "workspace/README.md"))) {
+            first = ids[i];
+            second = ids[1 - i];
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(60)));
+  ASSERT_EQ(Str(server_->Run(second), "status"), "PENDING");
+  Sh("cd " + origin_ +
+     " && echo moved > moved.txt && git add moved.txt && "
+     "git -c user.name=t -c user.email=t@e commit -q -m moved");
+  ASSERT_NE(Sh("git -C " + origin_ + " rev-parse HEAD"), before_);
+  std::ofstream(RunFile(first, "workspace/go")) << "go\n";
+  ASSERT_EQ(Str(server_->WaitTerminal(first), "status"), "COMPLETED");
+  ASSERT_TRUE(
+      WaitFor([&] { return std::filesystem::exists(RunFile(second, "workspace/README.md")); },
+              std::chrono::seconds(60)));
+  std::ofstream(RunFile(second, "workspace/go")) << "go\n";
+  json::object run = server_->WaitTerminal(second);
+  ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(Str(run.at("changes").as_object(), "beforeSha"), before_);
+  EXPECT_EQ(ReadAll(RunFile(second, "stdout.log")), before_ + "\n");
+  EXPECT_FALSE(std::filesystem::exists(RunFile(second, "workspace/moved.txt")));
+  EXPECT_EQ(Str(server_->Run(first).at("changes").as_object(), "beforeSha"), before_);
 }
 
 TEST_F(RepoRunTest, MissingRepositoryFailsWithGitsMessage) {

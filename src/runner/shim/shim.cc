@@ -205,7 +205,7 @@ int Shim::Run() {
 Status Shim::WriteHomeFiles() {
   if (spec_.home_files.empty()) return Status::Ok();
   auto home_env = spec_.env.find("HOME");
-  const std::string home = spec_.sandbox.enabled ? spec_.sandbox.home
+  const std::string home = spec_.sandbox.enabled         ? spec_.sandbox.home
                            : home_env != spec_.env.end() ? home_env->second
                                                          : "";
   if (home.empty() || home.front() != '/') return Internal("the agent has no home directory");
@@ -271,7 +271,7 @@ bool Shim::Clone() {
       spec_.repo_cache_dir.empty() ? dir_.File("repo-cache") : spec_.repo_cache_dir;
   Log("preparing " + workspace::WithoutCredentials(*spec_.repo_url));
   Result<workspace::Prepared> p = workspace::Prepare(
-      git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, spec_.git_token});
+      git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, spec_.git_token, spec_.pin});
   if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
   if (!p.ok()) {
     rec_.outcome = outcome::kRepoError;
@@ -280,7 +280,9 @@ bool Shim::Clone() {
   }
   prepared_ = *p;
   Log("checked out " + p->branch + " at " + p->before_sha +
-      (p->cache_created ? " (new mirror)" : " (mirror fetched)"));
+      (p->pinned          ? " (the commit of its fan-out group)"
+       : p->cache_created ? " (new mirror)"
+                          : " (mirror fetched)"));
   return true;
 }
 
@@ -325,9 +327,9 @@ void Shim::AddContext() {
   const auto index = static_cast<std::size_t>(*spec_.task_arg_index);
   if (index >= spec_.argv.size()) return;
   auto repo = workspace::ParseRepoSpec(*spec_.repo_url, /*allow_local=*/true);
-  workspace::Context c = workspace::AssembleContext(
-      spec_.workspace, repo.ok() ? repo->name : "repo", spec_.context_level, clock_.Now(),
-      spec_.run_id);
+  workspace::Context c =
+      workspace::AssembleContext(spec_.workspace, repo.ok() ? repo->name : "repo",
+                                 spec_.context_level, clock_.Now(), spec_.run_id);
   if (Status st = WriteFileAtomic(dir_.File("context.md"), c.text, 0600); !st.ok()) {
     Log("context.md not written: " + st.message());
   }
