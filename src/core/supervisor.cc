@@ -241,12 +241,32 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
           run.id.str());
       Launch(run);
     } else {
+      DeliverCancel(run);
       if (run.phase != kPhaseRunning) {
         if (auto at = runner_.Dir(run.id.str()).ReadStarted()) MarkStarted(run, *at);
       }
       RefreshBlocked(run);
       RefreshProgress(run);
     }
+  }
+  // Forget delivered cancels of runs that are over.
+  std::set<std::string> still;
+  for (const Run& run : active) {
+    if (cancels_delivered_.count(run.id.str())) still.insert(run.id.str());
+  }
+  cancels_delivered_ = std::move(still);
+}
+
+// The cancel request is in the store; the signal may not have reached the shim: the request
+// came through another replica (only this one can reach the shim), or between this replica
+// marking the run RUNNING and creating its run directory. Delivered here, once.
+void Supervisor::DeliverCancel(const Run& run) {
+  if (!run.cancel_requested_at || cancels_delivered_.count(run.id.str())) return;
+  Status st = runner_.RequestCancel(run.id.str(), run.cancel_reason.value_or("Cancelled by user"));
+  if (st.ok()) {
+    cancels_delivered_.insert(run.id.str());
+  } else {
+    spdlog::warn("run {}: cannot deliver its cancel: {}", run.id.str(), st.ToString());
   }
 }
 

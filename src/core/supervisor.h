@@ -102,6 +102,7 @@ class Supervisor {
  private:
   void Loop();
   void Reconcile(const std::vector<Run>& active);
+  void DeliverCancel(const Run& run);
   void Admit(const std::vector<Run>& active);
   // Starts the shim of a run already marked RUNNING (just admitted, or found never launched
   // after a restart); a run that cannot be started ends FAILED infra_error.
@@ -156,6 +157,7 @@ class Supervisor {
   void ReleaseUid(const std::string& run_id);
   void RefreshBlocked(const Run& run);
   std::set<std::string> orphan_suspects_;       // loop thread only
+  std::set<std::string> cancels_delivered_;     // loop thread only: run ids
   MonoTime next_sweep_{};                       // loop thread only
   MonoTime next_replicas_refresh_{};            // loop thread only
   std::optional<MonoTime> last_replicas_read_;  // loop thread only
