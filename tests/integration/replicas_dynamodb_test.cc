@@ -50,17 +50,32 @@ TEST(ReplicasOnDynamoDb, ThreeReplicasKillOneEveryRunEndsOnceAndNothingRunsTwice
   replicas[0] = start(0, true);
   for (int i = 1; i < kReplicas; ++i) replicas[i] = start(i, false);
 
-  // Short runs that append their id (one O_APPEND write each), with a little work so that some
-  // are running and some queued when the replica dies.
-  const std::string task = "sleep 0.2; echo \"$OUTPOST_RUN_ID\" >> " + shared;
+  // Short runs that append their id (one O_APPEND write each). Until the gate file exists none
+  // gets past its first line, so when the replica dies it has exactly its 8 (max_concurrent)
+  // runs started and the rest of its share queued: both kinds of run it owned are there.
+  const std::string gate = root + "/gate";
+  const std::string task = "while [ ! -e " + gate + " ]; do sleep 0.05; done; sleep 0.2; echo " +
+                           "\"$OUTPOST_RUN_ID\" >> " + shared;
+  constexpr int kStartedPerReplica = 8;
   std::map<std::string, int> owner_of;  // run id -> replica index it was dispatched to
   constexpr int kill_after = kRuns / 2;
+  int owned_by_killed = 0;
   for (int n = 0; n < kRuns; ++n) {
     const int i = n % kReplicas;
     if (n == kill_after) {
+      ASSERT_TRUE(WaitFor(
+          [&] {
+            int running = 0;
+            for (const auto& [id, to] : owner_of) {
+              if (to == 1 && Str(replicas[0]->Run(id), "status") == "RUNNING") ++running;
+            }
+            return running == kStartedPerReplica;
+          },
+          seconds(60)));
       replicas[1]->Signal(SIGKILL);
       replicas[1]->Wait();
       replicas[1].reset();
+      std::ofstream(gate) << "open\n";
     }
     // A load balancer sends the dead replica's share to the next one.
     const int to = replicas[i] ? i : (i + 1) % kReplicas;
@@ -68,6 +83,7 @@ TEST(ReplicasOnDynamoDb, ThreeReplicasKillOneEveryRunEndsOnceAndNothingRunsTwice
         json::serialize(json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", 60}}));
     ASSERT_FALSE(id.empty()) << "dispatch " << n << " to replica " << to;
     owner_of[id] = to;
+    if (to == 1) ++owned_by_killed;
   }
 
   // Every run reaches a terminal status, read through a surviving replica.
@@ -103,6 +119,10 @@ TEST(ReplicasOnDynamoDb, ThreeReplicasKillOneEveryRunEndsOnceAndNothingRunsTwice
   for (const auto& [id, count] : appended) EXPECT_TRUE(owner_of.count(id)) << "unknown id " << id;
   EXPECT_EQ(static_cast<int>(owner_of.size()), kRuns);
   EXPECT_EQ(completed + node_lost, kRuns);
+  // The kill mattered: the started ones were lost, every queued one was taken over and ran.
+  EXPECT_EQ(node_lost, kStartedPerReplica);
+  EXPECT_EQ(taken_over, owned_by_killed - kStartedPerReplica);
+  EXPECT_GT(taken_over, 0);
   std::printf(
       "replicas: %zu runs, %d completed (%d taken over from the killed replica), %d node_lost\n",
       owner_of.size(), completed, taken_over, node_lost);

@@ -188,10 +188,11 @@ TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
   StartServer({{"OUTPOST_CONFIG", cfg}});
   std::vector<std::string> ids;
   for (int i = 0; i < 20; ++i) {
-    // Long enough that all 20 are in flight together when the server dies.
-    std::string task = "sleep 6; for n in 1 2 3; do echo line-$n-" + std::to_string(i) +
-                       "; sleep 0.2; done; exit " + std::to_string(i % 3);
-    ids.push_back(server_->Dispatch(ShellBody(task)));
+    // Each waits for a file the test writes into its workspace once the server is back, so
+    // all 20 are in flight together when it dies however slowly they start.
+    std::string task = "while [ ! -e go ]; do sleep 0.1; done; for n in 1 2 3; do echo line-$n-" +
+                       std::to_string(i) + "; sleep 0.2; done; exit " + std::to_string(i % 3);
+    ids.push_back(server_->Dispatch(ShellBody(task, 300)));
     ASSERT_FALSE(ids.back().empty());
   }
   // One more whose shim will die too: it must end supervisor_lost with nothing left behind.
@@ -203,7 +204,7 @@ TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
         }
         return std::filesystem::exists(RunFile(lost, "shim.json"));
       },
-      seconds(20)));
+      seconds(90)));
   server_->Signal(SIGKILL);
   server_->Wait();
   json::value shim = json::parse(ReadAll(RunFile(lost, "shim.json")));
@@ -211,6 +212,7 @@ TEST_F(RunLifecycleTest, RunsSurviveKillNineOfTheServer) {
 
   server_ =
       ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}, {"OUTPOST_CONFIG", cfg}});
+  for (const std::string& id : ids) std::ofstream(RunFile(id, "workspace/go")) << "go\n";
   for (int i = 0; i < 20; ++i) {
     json::object run = server_->WaitTerminal(ids[i], seconds(30));
     int code = i % 3;

@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
-#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -124,9 +124,9 @@ TEST_F(SandboxTest, HostLoopbackAndTheApiPortAreUnreachable) {
 
 TEST_F(SandboxTest, WritesOutsideWorkAndHomeNeverReachTheHost) {
   std::string marker = "outpost-escape-" + std::to_string(getpid());
-  json::object run = RunTask("touch /usr/" + marker + "; touch /etc/" + marker + "; touch " +
-                             dir_ + "/" + marker + "; echo w > /work/in-work; echo h > ~/in-home;" +
-                             " echo t > /tmp/in-tmp; exit 0");
+  json::object run =
+      RunTask("touch /usr/" + marker + "; touch /etc/" + marker + "; touch " + dir_ + "/" + marker +
+              "; echo w > /work/in-work; echo h > ~/in-home;" + " echo t > /tmp/in-tmp; exit 0");
   EXPECT_EQ(Str(run, "status"), "COMPLETED");
   EXPECT_FALSE(std::filesystem::exists("/usr/" + marker));
   EXPECT_FALSE(std::filesystem::exists("/etc/" + marker));
@@ -146,7 +146,9 @@ TEST_F(SandboxTest, NoProcessOutlivesTheRun) {
 }
 
 TEST_F(SandboxTest, ForkBombIsContainedAndTheHostStaysResponsive) {
-  json::object run = RunTask("bomb() { bomb | bomb & }; bomb; sleep 60", {}, 5);
+  // exec: the task's own shell must not need a fork once the bomb has used up the pids limit
+  // (a failed fork would end it FAILED before the deadline it is here to reach).
+  json::object run = RunTask("bomb() { bomb | bomb & }; bomb; exec sleep 60", {}, 5);
   EXPECT_EQ(Str(run, "status"), "TIMEOUT");
   EXPECT_EQ(Str(run, "reason"), "timeout_total");
   EXPECT_EQ(server_->Get("/health/live").status, 200);
@@ -155,8 +157,8 @@ TEST_F(SandboxTest, ForkBombIsContainedAndTheHostStaysResponsive) {
 }
 
 TEST_F(SandboxTest, AllocatingPastTheMemoryLimitIsOom) {
-  json::object run = RunTask("head -c 400M /dev/zero | tail",
-                             {{"resourceConstraints", {{"maxMemoryMb", 64}}}});
+  json::object run =
+      RunTask("head -c 400M /dev/zero | tail", {{"resourceConstraints", {{"maxMemoryMb", 64}}}});
   EXPECT_EQ(Str(run, "status"), "FAILED");
   EXPECT_EQ(Str(run, "reason"), "oom") << json::serialize(run);
   EXPECT_TRUE(CgroupGone(id_));
@@ -191,7 +193,8 @@ class TinyHttpServer {
         ++accepted_;
         char buf[4096];
         [[maybe_unused]] ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        const char kReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+        const char kReply[] =
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
         ::send(c, kReply, sizeof kReply - 1, MSG_NOSIGNAL);
         ::close(c);
       }
@@ -219,10 +222,10 @@ TEST(SandboxNetwork, AllowlistAdmitsOnlyListedHostsThroughTheProxyAndRecordsRefu
   auto server = ServerProcess::Start(dir, {{"OUTPOST_CONFIG", dir + "/outpost.toml"}});
   std::string a = std::to_string(allowed.port()), r = std::to_string(refused.port());
   // --noproxy '': use the proxy even for 127.0.0.1 (NO_PROXY lists it for the sandbox's own lo).
-  std::string task = "curl -s --noproxy '' http://127.0.0.1:" + a + "/; echo; " +
-                     "curl -s -o /dev/null -w '%{http_code}\\n' --noproxy '' http://127.0.0.1:" + r +
-                     "/; curl -s -m 3 --noproxy '*' http://127.0.0.1:" + a +
-                     "/ || echo DIRECT-FAILED";
+  std::string task =
+      "curl -s --noproxy '' http://127.0.0.1:" + a + "/; echo; " +
+      "curl -s -o /dev/null -w '%{http_code}\\n' --noproxy '' http://127.0.0.1:" + r +
+      "/; curl -s -m 3 --noproxy '*' http://127.0.0.1:" + a + "/ || echo DIRECT-FAILED";
   std::string id = server->Dispatch(json::serialize(json::object{
       {"agent", "shell"}, {"task", task}, {"network", "allowlist"}, {"timeoutSeconds", 60}}));
   ASSERT_FALSE(id.empty());
