@@ -155,6 +155,15 @@ ShimProbe ProcessRunner::Probe(const std::string& run_id) {
     return {ShimState::kRunning, std::nullopt};
   }
   if (auto p = exited()) return *p;  // a shim that failed before writing shim.json
+  // No shim.json, no exit record, and nothing of the run alive: the server died between
+  // writing spec.json and forking the shim (or the shim died before its first step). Nothing
+  // of the run ran, since the shim writes shim.json before anything else: it is started
+  // again rather than failed. The spec is set aside, so that Start writes a fresh one.
+  if (proc::RunProcesses(runs_dir_).count(run_id) == 0) {
+    std::error_code ec;
+    std::filesystem::rename(dir.File("spec.json"), dir.File("spec.json.unlaunched"), ec);
+    if (!ec) return {ShimState::kNotStarted, std::nullopt};
+  }
   return {ShimState::kLost, std::nullopt};
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 
 #include "common/files.h"
 #include "runner/notify.h"
+#include "runner/proc.h"
 #include "runner/runner_test_util.h"
 
 namespace outpost {
@@ -320,14 +322,45 @@ TEST_F(ProcessRunnerTest, CancelOfAnUnknownRunIsNotFound) {
   EXPECT_EQ(runner_.RequestCancel("nope", "x").code(), Code::kNotFound);
 }
 
-TEST_F(ProcessRunnerTest, RunWhoseShimNeverCameIsRunningDuringGraceThenLost) {
+// The server died between writing spec.json and forking the shim: during the grace the shim
+// may still come; after it, with nothing of the run alive, the run never started and starts.
+TEST_F(ProcessRunnerTest, RunWhoseShimNeverCameIsRunningDuringGraceThenStartsAgain) {
   RunDir dir = runner_.Dir("ghost");
   ASSERT_TRUE(MakeDirs(dir.path(), 0700).ok());
-  ASSERT_TRUE(dir.WriteSpec(Spec("ghost", "true")).ok());
+  ASSERT_TRUE(dir.WriteSpec(Spec("ghost", "echo second-chance")).ok());
   EXPECT_EQ(runner_.Probe("ghost").state, ShimState::kRunning);
   ProcessRunner impatient(tmp_.path() + "/runs", OUTPOST_TEST_SHIM, RealClock::Instance(),
                           Millis(0));
-  EXPECT_EQ(impatient.Probe("ghost").state, ShimState::kLost);
+  EXPECT_EQ(impatient.Probe("ghost").state, ShimState::kNotStarted);
+  EXPECT_FALSE(FileExists(dir.File("spec.json")));
+  EXPECT_TRUE(FileExists(dir.File("spec.json.unlaunched")));
+  ASSERT_TRUE(impatient.Start(Spec("ghost", "echo second-chance")).ok());
+  std::optional<ExitRecord> rec = WaitExit("ghost");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->exit_code, 0);
+  EXPECT_EQ(Log("ghost", "stdout.log"), "second-chance\n");
+}
+
+// A process of the run is alive although no shim.json exists: it is not started twice.
+TEST_F(ProcessRunnerTest, RunWithoutShimJsonButAProcessOfItAliveIsLostNotRestarted) {
+  RunDir dir = runner_.Dir("haunted");
+  ASSERT_TRUE(MakeDirs(dir.path(), 0700).ok());
+  ASSERT_TRUE(dir.WriteSpec(Spec("haunted", "true")).ok());
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    char* const argv[] = {const_cast<char*>("/bin/sleep"), const_cast<char*>("30"), nullptr};
+    char* const envp[] = {const_cast<char*>("OUTPOST_RUN_ID=haunted"), nullptr};
+    ::execve(argv[0], argv, envp);
+    ::_exit(127);
+  }
+  ASSERT_TRUE(WaitFor([&] { return proc::RunProcesses(tmp_.path() + "/runs").count("haunted"); }));
+  ProcessRunner impatient(tmp_.path() + "/runs", OUTPOST_TEST_SHIM, RealClock::Instance(),
+                          Millis(0));
+  EXPECT_EQ(impatient.Probe("haunted").state, ShimState::kLost);
+  EXPECT_TRUE(FileExists(dir.File("spec.json")));
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
 
 }  // namespace
