@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/time_util.h"
@@ -63,6 +64,28 @@ class MonitorTest : public ::testing::Test {
               200);
   }
   void NoFault() { ASSERT_EQ(Http(server_->address(), "DELETE", "/admin/faults").status, 200); }
+  // A run's terminal status is visible before the server has counted it (the store write comes
+  // first): waits until /health/slo has counted `n` finished runs, so a sample taken next sees
+  // them all.
+  void WaitRunsCounted(std::uint64_t n, const std::string& api_key = "") {
+    std::map<std::string, std::string> headers;
+    if (!api_key.empty()) headers["Authorization"] = "Bearer " + api_key;
+    std::uint64_t counted = 0;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          HttpResponse r = Http(server_->address(), "GET", "/health/slo", "", headers);
+          if (r.status != 200) return false;
+          counted = r.Json()
+                        .at("data")
+                        .at("windows")
+                        .at("24h")
+                        .at("dispatches")
+                        .to_number<std::uint64_t>();
+          return counted >= n;
+        },
+        std::chrono::seconds(30)))
+        << counted << " of " << n << " finished runs counted";
+  }
   // Advances the simulated clock to `at` after the start and takes one sample.
   std::vector<cli::RollbackFinding> SampleAt(cli::Monitor& m, WallTime::duration at) {
     clock_.Advance(start_ + at - clock_.Now());
@@ -127,10 +150,12 @@ TEST_F(MonitorTest, UnresponsiveCriterionFiresAfterMoreThanFiveMinutes) {
 TEST_F(MonitorTest, DispatchSuccessCriterionFiresAtThirtyMinutes) {
   auto m = NewMonitor(Millis(600'000));
   SampleAt(*m, minutes(0));
+  std::uint64_t ended = 0;
   auto fail_one = [&] {
     std::string id = server_->Dispatch(R"({"agent":"shell","task":"exit 1"})");
     ASSERT_FALSE(id.empty());
     EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "FAILED");
+    WaitRunsCounted(++ended);
   };
   fail_one();
   EXPECT_TRUE(SampleAt(*m, minutes(10)).empty());
@@ -146,6 +171,7 @@ TEST_F(MonitorTest, DispatchSuccessCriterionFiresAtThirtyMinutes) {
   // A completed run ends it.
   std::string ok = server_->Dispatch(R"({"agent":"shell","task":"true"})");
   EXPECT_EQ(Str(server_->WaitTerminal(ok), "status"), "COMPLETED");
+  WaitRunsCounted(++ended);
   EXPECT_TRUE(SampleAt(*m, minutes(40)).empty()) << out_.str();
 }
 
@@ -232,6 +258,7 @@ class MonitorWithKeysTest : public MonitorTest {
           return status == "COMPLETED" || status == "FAILED";
         },
         std::chrono::seconds(60)));
+    WaitRunsCounted(++ended_, dispatch_);
     return status;
   }
   // `outpost monitor --once` with `args`: exit code and stdout.
@@ -246,6 +273,7 @@ class MonitorWithKeysTest : public MonitorTest {
     return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
   }
   std::string admin_, status_, list_, dispatch_;
+  std::uint64_t ended_ = 0;  // runs RunToEnd saw finish
 };
 
 TEST_F(MonitorWithKeysTest, AnAdminKeyReadsMetrics) {
