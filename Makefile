@@ -55,7 +55,7 @@ bench: deps-bench
 	@bench/run.sh $(BUILD_RELEASE)
 
 format:
-	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+	@find src tests bench fuzz -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
 	rm -rf build

@@ -77,10 +77,11 @@ int main(int argc, char** argv) {
     server.push_back(static_cast<double>(outpost::ToMillis(*ended) - outpost::ToMillis(*created)));
     bare.push_back(BareForkExecMs());
   }
-  std::printf("{\"runs\":%d,\"client_p50_ms\":%.2f,\"client_p99_ms\":%.2f,"
-              "\"server_p50_ms\":%.2f,\"server_p99_ms\":%.2f,"
-              "\"bare_p50_ms\":%.3f,\"bare_p99_ms\":%.3f}\n",
-              runs, Pct(client, 50), Pct(client, 99), Pct(server, 50), Pct(server, 99),
-              Pct(bare, 50), Pct(bare, 99));
+  std::printf(
+      "{\"runs\":%d,\"client_p50_ms\":%.2f,\"client_p99_ms\":%.2f,"
+      "\"server_p50_ms\":%.2f,\"server_p99_ms\":%.2f,"
+      "\"bare_p50_ms\":%.3f,\"bare_p99_ms\":%.3f}\n",
+      runs, Pct(client, 50), Pct(client, 99), Pct(server, 50), Pct(server, 99), Pct(bare, 50),
+      Pct(bare, 99));
   return 0;
 }

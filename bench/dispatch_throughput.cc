@@ -101,10 +101,11 @@ int main(int argc, char** argv) {
     }
   }
   double all_done = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("{\"dispatches\":%zu,\"clients\":%d,\"seconds\":%.3f,\"per_sec\":%.1f,"
-              "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"completed\":%d,\"not_completed\":%d,"
-              "\"all_terminal_s\":%.2f,\"last_id\":\"%s\"}\n",
-              lat.size(), clients, secs, static_cast<double>(lat.size()) / secs, Pct(lat, 50),
-              Pct(lat, 99), completed, other, all_done, ids.back().c_str());
+  std::printf(
+      "{\"dispatches\":%zu,\"clients\":%d,\"seconds\":%.3f,\"per_sec\":%.1f,"
+      "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"completed\":%d,\"not_completed\":%d,"
+      "\"all_terminal_s\":%.2f,\"last_id\":\"%s\"}\n",
+      lat.size(), clients, secs, static_cast<double>(lat.size()) / secs, Pct(lat, 50), Pct(lat, 99),
+      completed, other, all_done, ids.back().c_str());
   return 0;
 }

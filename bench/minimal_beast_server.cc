@@ -20,7 +20,8 @@ asio::awaitable<void> Session(tcp::socket socket) {
       co_await http::async_read(socket, buf, req, asio::use_awaitable);
       http::response<http::string_body> res{http::status::ok, req.version()};
       res.set(http::field::content_type, "application/json");
-      res.body() = R"({"success":true,"data":{"runId":"01KF14T55EQC18M4B3R8ARPMHT","status":"COMPLETED"}})";
+      res.body() =
+          R"({"success":true,"data":{"runId":"01KF14T55EQC18M4B3R8ARPMHT","status":"COMPLETED"}})";
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       co_await http::async_write(socket, res, asio::use_awaitable);

@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   double dispatched_ms = (NowNs() - b0) / 1e6;
   for (const auto& id : ids) {
-    while (Status(addr, id) != "COMPLETED") std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    while (Status(addr, id) != "COMPLETED")
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   double all_completed_ms = (NowNs() - b0) / 1e6;
   std::int64_t last_ran = 0;
@@ -150,9 +151,10 @@ int main(int argc, char** argv) {
       "{\"runs\":%d,\"running_p50_ms\":%.1f,\"running_p99_ms\":%.1f,\"completed_p50_ms\":%.1f,"
       "\"completed_p99_ms\":%.1f,\"bare_running_p50_ms\":%.1f,\"bare_running_p99_ms\":%.1f,"
       "\"bare_exit_p50_ms\":%.1f,\"bare_exit_p99_ms\":%.1f,\"burst\":%d,"
-      "\"burst_dispatched_ms\":%.0f,\"burst_all_running_ms\":%.0f,\"burst_all_completed_ms\":%.0f}\n",
-      runs, Pct(to_running, 50), Pct(to_running, 99), Pct(to_completed, 50),
-      Pct(to_completed, 99), Pct(bare_running, 50), Pct(bare_running, 99), Pct(bare_exit, 50),
-      Pct(bare_exit, 99), burst, dispatched_ms, all_running_ms, all_completed_ms);
+      "\"burst_dispatched_ms\":%.0f,\"burst_all_running_ms\":%.0f,\"burst_all_completed_ms\":%.0f}"
+      "\n",
+      runs, Pct(to_running, 50), Pct(to_running, 99), Pct(to_completed, 50), Pct(to_completed, 99),
+      Pct(bare_running, 50), Pct(bare_running, 99), Pct(bare_exit, 50), Pct(bare_exit, 99), burst,
+      dispatched_ms, all_running_ms, all_completed_ms);
   return 0;
 }

@@ -88,9 +88,8 @@ TEST(AgentRegistry, CommandSubstitutesWholeElementPlaceholdersAndThisBinary) {
   run.model_id = "grok-4.1";
   run.task = "write {model} here; rm -rf /";
   AgentCommand cmd = reg.CommandFor(run);
-  EXPECT_EQ(cmd.argv,
-            (std::vector<std::string>{"/usr/local/bin/outpost", "grok-agent", "--model", "grok-4.1",
-                                      "--", "write {model} here; rm -rf /"}));
+  EXPECT_EQ(cmd.argv, (std::vector<std::string>{"/usr/local/bin/outpost", "grok-agent", "--model",
+                                                "grok-4.1", "--", "write {model} here; rm -rf /"}));
   EXPECT_EQ(cmd.ro_binds, std::vector<std::string>{"/usr/local/bin/outpost"});
   run.agent = "claude";
   run.model_id = "claude-sonnet-4-5-20250929";

@@ -332,7 +332,7 @@ asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
     Request req = ToRequest(parser, peer_, server_.clock());
     Response res = HandleRequest(server_.router(), req, server_.clock());
     if (res.drop_connection) co_return false;  // an injected fault: no answer at all
-    if (res.stream) {  // the connection ends with the stream
+    if (res.stream) {                          // the connection ends with the stream
       spdlog::debug("{} {} {} stream {}", req.method, req.target.substr(0, req.target.find('?')),
                     res.status, req.request_id);
       co_await WriteStream(std::move(res), version, head);

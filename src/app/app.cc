@@ -9,15 +9,14 @@
 #include "agents/grok/grok_agent.h"
 #include "app/admin_command.h"
 #include "app/audit_export.h"
-#include "app/stores.h"
 #include "app/serve.h"
+#include "app/stores.h"
 #include "cli/client_commands.h"
 #include "common/log.h"
 #include "config/options.h"
 #include "mcp/mcp_command.h"
 #include "runner/netproxy/forwarder.h"
 #include "runner/shim/shim.h"
-
 
 namespace outpost::app {
 namespace {
@@ -72,17 +71,25 @@ int Main(int argc, char** argv) {
   int exit_code = 0;
 
   ServeFlags flags;
-  auto* serve = app.add_subcommand("serve", "Run the control plane (HTTP API, scheduler, supervisor)");
+  auto* serve =
+      app.add_subcommand("serve", "Run the control plane (HTTP API, scheduler, supervisor)");
   serve->add_option("--config", flags.config, "outpost.toml (env OUTPOST_CONFIG)");
-  serve->add_option("--listen", flags.listen, "HOST:PORT, port 0 picks one (env OUTPOST_LISTEN, default 127.0.0.1:8080)");
-  serve->add_option("--data-dir", flags.data_dir, "data directory (env OUTPOST_DATA_DIR, default ./.outpost)");
-  serve->add_option("--store", flags.store, "run store URL, e.g. sqlite:///path/outpost.db (env OUTPOST_STORE)");
-  serve->add_option("--log-level", flags.log_level, "trace|debug|info|warn|error (env OUTPOST_LOG_LEVEL)");
-  serve->add_option("--runner", flags.runner,
-                    "sandbox (default: bubblewrap + cgroups) | process (NOT isolated) (env OUTPOST_RUNNER)")
+  serve->add_option("--listen", flags.listen,
+                    "HOST:PORT, port 0 picks one (env OUTPOST_LISTEN, default 127.0.0.1:8080)");
+  serve->add_option("--data-dir", flags.data_dir,
+                    "data directory (env OUTPOST_DATA_DIR, default ./.outpost)");
+  serve->add_option("--store", flags.store,
+                    "run store URL, e.g. sqlite:///path/outpost.db (env OUTPOST_STORE)");
+  serve->add_option("--log-level", flags.log_level,
+                    "trace|debug|info|warn|error (env OUTPOST_LOG_LEVEL)");
+  serve
+      ->add_option(
+          "--runner", flags.runner,
+          "sandbox (default: bubblewrap + cgroups) | process (NOT isolated) (env OUTPOST_RUNNER)")
       ->check(CLI::IsMember({"sandbox", "process"}));
-  serve->add_flag("--allow-local-repos", flags.allow_local_repos,
-                  "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
+  serve->add_flag(
+      "--allow-local-repos", flags.allow_local_repos,
+      "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
   serve->add_flag("--create-tables", flags.create_tables,
                   "dynamodb:// store: create missing tables (env OUTPOST_CREATE_TABLES=1)");
   // Hidden (tests only): PUT /admin/faults, api/fault_injection.h.
@@ -121,10 +128,13 @@ int Main(int argc, char** argv) {
   audit->require_subcommand(1);
   auto* audit_export =
       audit->add_subcommand("export", "Write audit records as JSON lines to stdout, oldest first");
-  audit_export->add_option("--since", audit_since, "only records at or after (RFC 3339 or YYYY-MM-DD)");
-  audit_export->add_option("--tenant", audit_tenant, "only this tenant's records (default: every tenant)");
+  audit_export->add_option("--since", audit_since,
+                           "only records at or after (RFC 3339 or YYYY-MM-DD)");
+  audit_export->add_option("--tenant", audit_tenant,
+                           "only this tenant's records (default: every tenant)");
   audit_export->add_option("--config", audit_flags.config, "outpost.toml (env OUTPOST_CONFIG)");
-  audit_export->add_option("--data-dir", audit_flags.data_dir, "data directory (env OUTPOST_DATA_DIR)");
+  audit_export->add_option("--data-dir", audit_flags.data_dir,
+                           "data directory (env OUTPOST_DATA_DIR)");
   audit_export->add_option("--store", audit_flags.store, "store URL (env OUTPOST_STORE)");
   audit_export->callback([&] {
     auto opts = BuildOptions(audit_flags);

@@ -41,8 +41,8 @@ struct HttpResult {
   int status = 0;  // e.g. 200, 404, 503
   std::string body;
   std::string content_type;
-  std::string retry_after;  // the Retry-After header, when any
-  std::string request_id;   // the X-Request-ID header, when any
+  std::string retry_after;     // the Retry-After header, when any
+  std::string request_id;      // the X-Request-ID header, when any
   std::string mcp_session_id;  // the Mcp-Session-Id header (POST /mcp initialize), when any
 };
 

@@ -30,9 +30,7 @@ class SimulatedClock final : public Clock {
   explicit SimulatedClock(WallTime start = WallTime(std::chrono::seconds(1'700'000'000)))
       : wall_ns_(start.time_since_epoch().count()), mono_ns_(0) {}
   WallTime Now() const override { return WallTime(WallTime::duration(wall_ns_.load())); }
-  MonoTime Mono() const override {
-    return MonoTime(std::chrono::nanoseconds(mono_ns_.load()));
-  }
+  MonoTime Mono() const override { return MonoTime(std::chrono::nanoseconds(mono_ns_.load())); }
   void Advance(std::chrono::nanoseconds d) {
     wall_ns_ += std::chrono::duration_cast<WallTime::duration>(d).count();
     mono_ns_ += d.count();

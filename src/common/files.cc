@@ -29,8 +29,7 @@ Status WriteAll(int fd, std::string_view data) {
   return Status::Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view content, int mode,
-                       bool durable) {
+Status WriteFileAtomic(const std::string& path, std::string_view content, int mode, bool durable) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Errno("open", tmp);

@@ -69,7 +69,9 @@ class [[nodiscard]] Status {
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
 inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
 inline Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
@@ -77,7 +79,7 @@ inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -102,8 +104,8 @@ class [[nodiscard]] Result {
 }  // namespace outpost
 
 // Propagates a non-OK Status from an expression yielding Status.
-#define OUTPOST_RETURN_IF_ERROR(expr)           \
-  do {                                          \
-    ::outpost::Status _st = (expr);             \
-    if (!_st.ok()) return _st;                  \
+#define OUTPOST_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::outpost::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)

@@ -21,8 +21,9 @@ TEST(Time, ParsesDatesOffsetsAndSecondsOnly) {
 }
 
 TEST(Time, RejectsMalformedTimes) {
-  for (const char* s : {"", "yesterday", "2026-13-01", "2026-01-13T00:00:00", "2026-01-13T25:00:00Z",
-                        "2026-01-13T00:00:00Zjunk", "2026-1-13", "2026-01-13T00:00:00.Z"}) {
+  for (const char* s :
+       {"", "yesterday", "2026-13-01", "2026-01-13T00:00:00", "2026-01-13T25:00:00Z",
+        "2026-01-13T00:00:00Zjunk", "2026-1-13", "2026-01-13T00:00:00.Z"}) {
     EXPECT_FALSE(ParseTime(s).has_value()) << s;
   }
 }

@@ -95,10 +95,9 @@ Status CheckValues(const Options& o) {
     return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
-  if (!o.metrics_token.empty() &&
-      (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
-       !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
-                    [](char c) { return c > 0x20 && c < 0x7f; }))) {
+  if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
+                                   !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
+                                                [](char c) { return c > 0x20 && c < 0x7f; }))) {
     return Bad("auth.metrics_token", "must be 16-256 printable characters without spaces");
   }
   return Status::Ok();

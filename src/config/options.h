@@ -30,8 +30,8 @@ struct AgentOptions {
   // gemini-stream-json | aider-text | grok | plain.
   std::string parser = "plain";
   std::vector<std::string> required_secrets;  // secret names every run of it needs (its API key)
-  double cost_input_per_mtok = 0;   // USD per million input tokens
-  double cost_output_per_mtok = 0;  // USD per million output tokens
+  double cost_input_per_mtok = 0;             // USD per million input tokens
+  double cost_output_per_mtok = 0;            // USD per million output tokens
   // Defaults for resourceConstraints when a dispatch gives none.
   std::optional<int> max_memory_mb;
   std::optional<int> max_cpu_units;
@@ -51,15 +51,15 @@ struct Options {
   // serve
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./.outpost";
-  std::string store;       // default: sqlite://<data_dir>/outpost.db
+  std::string store;          // default: sqlite://<data_dir>/outpost.db
   std::string artifacts_url;  // file:///abs/dir | plain dir | s3://…; default <data_dir>/artifacts
   // How clients reach this server ("https://outpost.example.com"), for the artifact URLs it
   // signs; default http://<bound address> (wrong behind a proxy or on 0.0.0.0).
   std::string public_url;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
   std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
-  int max_concurrent_runs = 16;     // global admission limit
-  int cancel_grace_seconds = 10;    // SIGTERM -> SIGKILL
+  int max_concurrent_runs = 16;    // global admission limit
+  int cancel_grace_seconds = 10;   // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
   int max_body_bytes = 1 << 20;
   // Hostile-input limits of the HTTP server (api/http_limits.h, README "Hostile input").
@@ -70,9 +70,9 @@ struct Options {
   int header_timeout_ms = 10'000;       // accept / first byte -> end of the header block
   int body_timeout_ms = 10'000;         // the body's grace, then body_min_bytes_per_second
   int body_min_bytes_per_second = 16 << 10;
-  int idle_timeout_ms = 60'000;         // keep-alive wait for the next request
-  int write_timeout_ms = 60'000;        // one write to a client that does not read
-  int max_connections = 1024;           // beyond: 503 and close
+  int idle_timeout_ms = 60'000;     // keep-alive wait for the next request
+  int write_timeout_ms = 60'000;    // one write to a client that does not read
+  int max_connections = 1024;       // beyond: 503 and close
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
   // Finished runs' directories and local artifacts older than this are deleted (0: never).
   int retention_days = 30;
@@ -83,18 +83,18 @@ struct Options {
   // Output kept per run ([limits] max_output_bytes, OUTPOST_MAX_OUTPUT_BYTES): head and tail,
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
-  bool allow_local_repos = false;   // dispatches may name a repository by absolute path
-  bool create_tables = false;       // dynamodb:// store: create missing tables and indexes
+  bool allow_local_repos = false;  // dispatches may name a repository by absolute path
+  bool create_tables = false;      // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (api/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.
   bool enable_fault_injection = false;
   std::string log_level = "info";
-  std::string replica_id;           // default: hostname
+  std::string replica_id;  // default: hostname
   // Replicas sharing a store: a replica whose heartbeat is older than this is lost; its queued
   // runs are taken over, its running ones end FAILED node_lost.
   int lease_seconds = 15;
-  std::string self_exe;             // this binary (set by app/): shims and sandbox forwarders
-  std::string cgroup_version;       // detected at start by app/: "v1" | "v2" | 
+  std::string self_exe;        // this binary (set by app/): shims and sandbox forwarders
+  std::string cgroup_version;  // detected at start by app/: "v1" | "v2" |
   std::map<std::string, AgentOptions> agents;
   SandboxOptions sandbox;
   // [auth]: with no API keys in the store, serve unauthenticated requests even on a

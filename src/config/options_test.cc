@@ -251,10 +251,10 @@ TEST(Options, AuthTableAndEnvironmentSetInsecureAndTheMetricsToken) {
   ASSERT_TRUE(ApplyConfigFile(path, o).ok());
   EXPECT_TRUE(o.insecure);
   EXPECT_EQ(o.metrics_token, "0123456789abcdef");
-  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_INSECURE", "0"},
-                                {"OUTPOST_METRICS_TOKEN", "prometheus-scrape-token"}},
-                               o)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyEnvironment(
+          {{"OUTPOST_INSECURE", "0"}, {"OUTPOST_METRICS_TOKEN", "prometheus-scrape-token"}}, o)
+          .ok());
   EXPECT_FALSE(o.insecure);
   EXPECT_EQ(o.metrics_token, "prometheus-scrape-token");
 }

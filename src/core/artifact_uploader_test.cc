@@ -88,7 +88,8 @@ class ArtifactUploaderTest : public ::testing::Test {
     EXPECT_TRUE(u.ok());
     const std::string dir = root_ + "/runs/" + r.id.str();
     fs::create_directories(dir);
-    for (const auto& [name, content] : files) EXPECT_TRUE(WriteFileAtomic(dir + "/" + name, content).ok());
+    for (const auto& [name, content] : files)
+      EXPECT_TRUE(WriteFileAtomic(dir + "/" + name, content).ok());
     return *u;
   }
 
@@ -108,11 +109,11 @@ class ArtifactUploaderTest : public ::testing::Test {
 
 TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) {
   outpost::Run r = EndedRun({{"stdout.log", "hello\n"},
-                    {"stderr.log", "warn\n"},
-                    {"diff.patch", "diff --git a/x b/x\n"},
-                    {"changes.bundle", std::string("PACK\0\1", 6)},
-                    {"context.md", "# ctx\n"},
-                    {"shim.log", "internal, not an artifact\n"}});
+                             {"stderr.log", "warn\n"},
+                             {"diff.patch", "diff --git a/x b/x\n"},
+                             {"changes.bundle", std::string("PACK\0\1", 6)},
+                             {"context.md", "# ctx\n"},
+                             {"shim.log", "internal, not an artifact\n"}});
   ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
   const std::string p = "dispatches/" + r.id.str() + "/";
   EXPECT_EQ(flaky_.objects[p + "output.log"], "hello\n");
@@ -144,7 +145,8 @@ TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) 
   EXPECT_EQ(by_name["summary.json"].type, "metadata");
   EXPECT_EQ(by_name["diff.patch"].type, "patch");
   EXPECT_EQ(by_name["changes.bundle"].type, "bundle");
-  EXPECT_EQ(by_name["summary.json"].sha256, artifacts::Sha256Hex(flaky_.objects[p + "summary.json"]));
+  EXPECT_EQ(by_name["summary.json"].sha256,
+            artifacts::Sha256Hex(flaky_.objects[p + "summary.json"]));
   EXPECT_EQ(got.status, RunStatus::kCompleted);  // untouched
   EXPECT_FALSE(fs::exists(root_ + "/runs/" + r.id.str() + "/.artifacts"));
 }

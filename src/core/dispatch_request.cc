@@ -18,10 +18,13 @@ namespace outpost {
 namespace json = boost::json;
 namespace {
 
-const std::set<std::string> kKnownFields = {
-    "agent",   "task",           "modelId",       "repo",         "branch",
-    "context", "timeoutSeconds", "inactivityTimeoutSeconds",      "workspaceMode",
-    "idempotencyKey", "tags",    "resourceConstraints", "network", "additionalSecrets"};
+const std::set<std::string> kKnownFields = {"agent",          "task",
+                                            "modelId",        "repo",
+                                            "branch",         "context",
+                                            "timeoutSeconds", "inactivityTimeoutSeconds",
+                                            "workspaceMode",  "idempotencyKey",
+                                            "tags",           "resourceConstraints",
+                                            "network",        "additionalSecrets"};
 
 // A double that is a whole number within int64 ("60.0", "1e2"). Checked before any cast: casting
 // one outside the range (1e300, found by fuzz/dispatch_request_fuzzer) is undefined behaviour.
@@ -156,8 +159,10 @@ void CheckResources(const json::object& body, Checker& c, Run& run) {
       c.Fail("resourceConstraints." + k, "unknown field");
     }
   }
-  run.resources.max_memory_mb = c.Int(rc, "maxMemoryMb", "resourceConstraints.maxMemoryMb", 32, 262144);
-  run.resources.max_cpu_units = c.Int(rc, "maxCpuUnits", "resourceConstraints.maxCpuUnits", 64, 65536);
+  run.resources.max_memory_mb =
+      c.Int(rc, "maxMemoryMb", "resourceConstraints.maxMemoryMb", 32, 262144);
+  run.resources.max_cpu_units =
+      c.Int(rc, "maxCpuUnits", "resourceConstraints.maxCpuUnits", 64, 65536);
   run.resources.max_disk_gb = c.Int(rc, "maxDiskGb", "resourceConstraints.maxDiskGb", 1, 2048);
 }
 
@@ -179,8 +184,9 @@ void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretSt
     }
     std::string name(arr[i].get_string());
     if (IsProtectedSecretName(name)) {
-      c.Fail(path, "secret " + name + " is protected: cloud credentials and agent API keys are "
-                                      "not delivered through additionalSecrets");
+      c.Fail(path, "secret " + name +
+                       " is protected: cloud credentials and agent API keys are "
+                       "not delivered through additionalSecrets");
     } else if (!secrets || !secrets->Has(name)) {
       c.Fail(path, "secret " + name + " is not configured on this server");
     } else if (std::find(run.additional_secrets.begin(), run.additional_secrets.end(), name) ==
@@ -272,11 +278,12 @@ Result<Run> ParseDispatchRequest(const json::value& body,
     if (resolved.ok()) {
       run.model_id = *resolved;
     } else {
-      c.Fail("modelId", resolved.status().message() + " (valid: " + [&] {
-        std::string l;
-        for (const auto& m : agent->models) l += (l.empty() ? "" : ", ") + m;
-        return l;
-      }() + ")");
+      c.Fail(
+          "modelId", resolved.status().message() + " (valid: " + [&] {
+            std::string l;
+            for (const auto& m : agent->models) l += (l.empty() ? "" : ", ") + m;
+            return l;
+          }() + ")");
     }
   }
   if (auto repo = c.String("repo", 1, 500)) {
@@ -307,8 +314,9 @@ Result<Run> ParseDispatchRequest(const json::value& body,
     if (*net == "allowlist" && opts.runner != "sandbox") {
       c.Fail("network", "network policy 'allowlist' needs the sandbox runner");
     } else if (*net == "host" && !(opts.runner == "sandbox" && opts.sandbox.allow_host_network)) {
-      c.Fail("network", "network policy 'host' is not enabled on this server "
-                        "(sandbox.allow_host_network)");
+      c.Fail("network",
+             "network policy 'host' is not enabled on this server "
+             "(sandbox.allow_host_network)");
     } else {
       run.network = *net;
     }
@@ -369,7 +377,8 @@ std::optional<std::vector<std::string>> FanOutAgents(const json::object& o,
   std::vector<std::string> names;
   const auto& arr = v.get_array();
   if (arr.empty() || arr.size() > kMaxFanOut) {
-    errors.push_back({"agent", "a list of agents has 1 to " + std::to_string(kMaxFanOut) + " names"});
+    errors.push_back(
+        {"agent", "a list of agents has 1 to " + std::to_string(kMaxFanOut) + " names"});
   }
   for (std::size_t i = 0; i < arr.size(); ++i) {
     std::string path = "agent[" + std::to_string(i) + "]";
@@ -382,7 +391,8 @@ std::optional<std::vector<std::string>> FanOutAgents(const json::object& o,
     if (!a) {
       errors.push_back({path, "unknown agent '" + name + "'"});
     } else if (AgentAvailability av = agents.Availability(*a); !av.available) {
-      errors.push_back({path, "agent '" + name + "' is not available on this server: " + av.reason});
+      errors.push_back(
+          {path, "agent '" + name + "' is not available on this server: " + av.reason});
     } else if (std::find(names.begin(), names.end(), name) != names.end()) {
       errors.push_back({path, "agent '" + name + "' is listed twice"});
     } else {
@@ -416,9 +426,10 @@ Result<ParsedDispatch> ParseDispatchRequests(const json::value& body,
       }
     }
     if (!lacking.empty()) {
-      errors.push_back({"modelId", "modelId '" + model + "' is ambiguous with several agents: " +
-                                       lacking + " do(es) not have it; leave it out to use each "
-                                                 "agent's default"});
+      errors.push_back({"modelId", "modelId '" + model +
+                                       "' is ambiguous with several agents: " + lacking +
+                                       " do(es) not have it; leave it out to use each "
+                                       "agent's default"});
     }
   }
   if (!errors.empty()) return Status::Invalid(errors);
@@ -460,7 +471,8 @@ Result<ListQuery> ParseListParams(const std::multimap<std::string, std::string>&
         q.status = st;
       } else {
         errors.push_back(
-            {"status", "status must be one of PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, CANCELLED"});
+            {"status",
+             "status must be one of PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, CANCELLED"});
       }
     } else if (key == "agent" || key == "repo" || key == "group") {
       if (value.empty() || value.size() > 500) {

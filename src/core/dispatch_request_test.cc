@@ -71,9 +71,9 @@ TEST_F(DispatchRequestTest, EveryBadFieldIsListed) {
     "inactivityTimeoutSeconds":1.5})");
   ASSERT_FALSE(r.ok());
   auto paths = Paths(r.status());
-  for (const char* p : {"agent", "task", "timeoutSeconds", "context", "branch", "repo", "tags.k",
-                        "resourceConstraints.maxMemoryMb", "resourceConstraints.gpu",
-                        "inactivityTimeoutSeconds"}) {
+  for (const char* p :
+       {"agent", "task", "timeoutSeconds", "context", "branch", "repo", "tags.k",
+        "resourceConstraints.maxMemoryMb", "resourceConstraints.gpu", "inactivityTimeoutSeconds"}) {
     EXPECT_NE(std::find(paths.begin(), paths.end(), p), paths.end()) << p;
   }
 }
@@ -145,7 +145,8 @@ TEST_F(DispatchRequestTest, InvalidModelListsTheValidOnes) {
   auto r = Parse(R"({"agent":"shell","task":"t","modelId":"gpt-9"})");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(Paths(r.status()), std::vector<std::string>{"modelId"});
-  std::string msg(r.status().details().at("errors").as_array()[0].as_object().at("message").as_string());
+  std::string msg(
+      r.status().details().at("errors").as_array()[0].as_object().at("message").as_string());
   EXPECT_NE(msg.find("valid: shell"), std::string::npos) << msg;
 }
 
@@ -207,8 +208,12 @@ TEST_F(DispatchRequestTest, AgentDefaultsFillMissingResourceConstraints) {
 }
 
 TEST(ListParams, AcceptsEveryFilter) {
-  auto q = ParseListParams({{"limit", "10"}, {"status", "running"}, {"agent", "shell"},
-                            {"since", "2026-01-13T00:00:00Z"}, {"tag", "team:a"}, {"tag", "x:y:z"}});
+  auto q = ParseListParams({{"limit", "10"},
+                            {"status", "running"},
+                            {"agent", "shell"},
+                            {"since", "2026-01-13T00:00:00Z"},
+                            {"tag", "team:a"},
+                            {"tag", "x:y:z"}});
   ASSERT_TRUE(q.ok()) << q.status().ToString();
   EXPECT_EQ(q->limit, 10);
   EXPECT_EQ(q->status, RunStatus::kRunning);
@@ -217,7 +222,10 @@ TEST(ListParams, AcceptsEveryFilter) {
 }
 
 TEST(ListParams, RejectsEachBadParameter) {
-  auto q = ParseListParams({{"limit", "0"}, {"status", "DONE"}, {"since", "now"}, {"tag", "novalue"},
+  auto q = ParseListParams({{"limit", "0"},
+                            {"status", "DONE"},
+                            {"since", "now"},
+                            {"tag", "novalue"},
                             {"colour", "red"}});
   ASSERT_FALSE(q.ok());
   EXPECT_EQ(q.status().details().at("errors").as_array().size(), 5u);

@@ -4,12 +4,18 @@ namespace outpost {
 
 std::string_view ToString(RunStatus s) {
   switch (s) {
-    case RunStatus::kPending: return "PENDING";
-    case RunStatus::kRunning: return "RUNNING";
-    case RunStatus::kCompleted: return "COMPLETED";
-    case RunStatus::kFailed: return "FAILED";
-    case RunStatus::kTimeout: return "TIMEOUT";
-    case RunStatus::kCancelled: return "CANCELLED";
+    case RunStatus::kPending:
+      return "PENDING";
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kCompleted:
+      return "COMPLETED";
+    case RunStatus::kFailed:
+      return "FAILED";
+    case RunStatus::kTimeout:
+      return "TIMEOUT";
+    case RunStatus::kCancelled:
+      return "CANCELLED";
   }
   return "UNKNOWN";
 }

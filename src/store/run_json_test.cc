@@ -39,8 +39,12 @@ Run FullRun() {
   r.error_message = "warning only";
   r.cancel_reason = "operator";
   r.cancel_requested_at = kT0 + Millis(60'000);
-  r.changes = Changes{"committed", "aaa", "bbb", {"a.cc", "b.h"},
-                      {{"a.cc", 3, 1}, {"b.h", std::nullopt, std::nullopt}}, true};
+  r.changes = Changes{"committed",
+                      "aaa",
+                      "bbb",
+                      {"a.cc", "b.h"},
+                      {{"a.cc", 3, 1}, {"b.h", std::nullopt, std::nullopt}},
+                      true};
   r.artifacts_state = "partial";
   r.artifacts = {{"output.log", "output", "text/plain; charset=utf-8", 12, "ab12"}};
   r.artifacts_missing = {"diff.patch"};

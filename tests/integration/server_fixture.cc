@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -87,8 +87,8 @@ std::string SendRaw(const std::string& host_port, const std::string& bytes) {
 
 HttpResponse Http(const std::string& host_port, const std::string& method, const std::string& path,
                   const std::string& body, const std::map<std::string, std::string>& headers) {
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + host_port +
-                    "\r\nConnection: close\r\n";
+  std::string req =
+      method + " " + path + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "DELETE") {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -202,8 +202,8 @@ void KillRunsUnder(const std::string& data_dir) {
     if (pid <= 1 || pid == getpid()) continue;
     std::string cmdline = ReadAll("/proc/" + std::to_string(pid) + "/cmdline");
     std::string environ = ReadAll("/proc/" + std::to_string(pid) + "/environ");
-    bool shim = cmdline.find("shim") != std::string::npos &&
-                cmdline.find(data_dir) != std::string::npos;
+    bool shim =
+        cmdline.find("shim") != std::string::npos && cmdline.find(data_dir) != std::string::npos;
     bool agent = environ.find("OUTPOST_RUN_ID=") != std::string::npos &&
                  (environ.find(data_dir) != std::string::npos);
     if (shim || agent) victims.push_back(pid);

@@ -16,7 +16,7 @@
 namespace outpost::testing {
 
 struct HttpResponse {
-  int status = 0;  // 0: no response (connection failed)
+  int status = 0;                              // 0: no response (connection failed)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   boost::json::value Json() const;
@@ -66,8 +66,8 @@ class ServerProcess {
   // POST /dispatch; returns the run id ("" on failure).
   std::string Dispatch(const std::string& json) const;
   // Polls GET /runs/{id} until the status is terminal; returns the run object.
-  boost::json::object WaitTerminal(const std::string& id,
-                                   std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  boost::json::object WaitTerminal(
+      const std::string& id, std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   boost::json::object Run(const std::string& id) const;
 
  private:

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "common/status.h"
-#include "runner/run_dir.h"
 #include "runner/netproxy/proxy.h"
+#include "runner/run_dir.h"
 #include "runner/sandbox/cgroup.h"
 
 namespace outpost::shim {

@@ -78,7 +78,11 @@ TEST(SqliteAuthStore, ASecondConnectionSeesAndRevokesTheSameKeys) {
 
 TEST(SqliteAuthStore, AFileThatIsNotADatabaseIsRefused) {
   const std::string path = NewDbPath();
-  { std::FILE* f = std::fopen(path.c_str(), "w"); std::fputs("not a database, just text\n", f); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs("not a database, just text\n", f);
+    std::fclose(f);
+  }
   auto store = SqliteAuthStore::Open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Code::kFailedPrecondition);
