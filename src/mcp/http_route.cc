@@ -153,7 +153,7 @@ class McpHttp {
     if (auto v = req.headers.Get("MCP-Protocol-Version"); v && !IsSupportedVersion(*v)) {
       return Plain(400, ErrorReply(nullptr, kInvalidRequest,
                                    "Unsupported MCP-Protocol-Version " + *v +
-                                       " (supported: 2025-11-25, 2025-06-18)"));
+                                       " (supported: " + SupportedVersionsText() + ")"));
     }
     if (!api::IsJsonContentType(req.headers.Get("Content-Type").value_or(""))) {
       return Plain(415,

@@ -19,7 +19,14 @@ TEST(ToolArguments, GoodArgumentsPass) {
       Check("get_run", R"({"runId":"01J0000000000000000000000","waitSeconds":300})").empty());
   EXPECT_TRUE(Check("list_runs", R"({"limit":5,"status":"RUNNING","tags":{"a":"b"}})").empty());
   EXPECT_TRUE(Check("fleet_status", "{}").empty());
+  EXPECT_TRUE(Check("health", "{}").empty());
   EXPECT_TRUE(Check("get_artifacts", R"({"runId":"x","expiresIn":60})").empty());
+}
+
+TEST(ToolArguments, HealthTakesNoArguments) {
+  auto e = Check("health", R"({"verbose":true})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].path, "verbose");
 }
 
 TEST(ToolArguments, EachBadFieldIsNamed) {

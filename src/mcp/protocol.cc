@@ -9,14 +9,15 @@ namespace outpost::mcp {
 namespace json = boost::json;
 namespace {
 
-constexpr std::string_view kVersions[] = {"2025-11-25", "2025-06-18"};
+constexpr std::string_view kVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
 
 constexpr std::string_view kInstructions =
     "Outpost runs AI coding agents (claude, codex, gemini, aider, grok) and shell commands in "
     "isolated workspaces. dispatch starts a run and returns its runId at once; get_run with "
     "waitSeconds waits for it to end (COMPLETED, FAILED, TIMEOUT or CANCELLED) and includeOutput "
     "shows its output; get_logs pages through the output, get_artifacts gives diff.patch and "
-    "summary URLs, cancel stops a run, list_runs finds runs, fleet_status lists the agents.";
+    "summary URLs, cancel stops a run, list_runs finds runs, fleet_status lists the agents, health "
+    "tells whether the server and its fleet are healthy.";
 
 bool ValidId(const json::value& id) { return id.is_string() || id.is_int64() || id.is_uint64(); }
 
@@ -38,6 +39,12 @@ bool IsSupportedVersion(std::string_view version) {
     if (v == version) return true;
   }
   return false;
+}
+
+std::string SupportedVersionsText() {
+  std::string out;
+  for (auto v : kVersions) out += (out.empty() ? "" : ", ") + std::string(v);
+  return out;
 }
 
 std::string NegotiateVersion(std::string_view requested) {

@@ -27,8 +27,11 @@ enum RpcError : int {
   kInternalError = -32603,
 };
 
-// 2025-11-25 and 2025-06-18.
+// 2025-11-25, 2025-06-18 and 2025-03-26 (what most deployed clients still speak; its clients
+// ignore the newer fields Outpost sends, such as outputSchema and structuredContent).
 bool IsSupportedVersion(std::string_view version);
+// "2025-11-25, 2025-06-18, 2025-03-26": for error messages.
+std::string SupportedVersionsText();
 // The client's version when supported, else the latest.
 std::string NegotiateVersion(std::string_view requested);
 

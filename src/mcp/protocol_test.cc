@@ -24,7 +24,7 @@ int ErrorCode(const json::object& reply) {
 }
 
 TEST(McpProtocol, InitializeAnswersTheClientsVersionWhenSupportedElseTheLatest) {
-  for (std::string v : {"2025-11-25", "2025-06-18"}) {
+  for (std::string v : {"2025-11-25", "2025-06-18", "2025-03-26"}) {
     auto r =
         Answer(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":")" +
                v + R"(","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})");
@@ -35,6 +35,15 @@ TEST(McpProtocol, InitializeAnswersTheClientsVersionWhenSupportedElseTheLatest) 
       R"({"jsonrpc":"2.0","id":"a","method":"initialize","params":{"protocolVersion":"2024-11-05"}})");
   EXPECT_EQ(r.at("result").at("protocolVersion"), "2025-11-25");
   EXPECT_EQ(r.at("id"), "a");
+}
+
+TEST(McpProtocol, SupportsTheThreeVersionsDeployedClientsSpeak) {
+  EXPECT_TRUE(IsSupportedVersion("2025-11-25"));
+  EXPECT_TRUE(IsSupportedVersion("2025-06-18"));
+  EXPECT_TRUE(IsSupportedVersion("2025-03-26"));
+  EXPECT_FALSE(IsSupportedVersion("2024-11-05"));
+  EXPECT_FALSE(IsSupportedVersion(""));
+  EXPECT_EQ(SupportedVersionsText(), "2025-11-25, 2025-06-18, 2025-03-26");
 }
 
 TEST(McpProtocol, ProtocolErrorsFollowJsonRpc) {
@@ -65,8 +74,9 @@ TEST(McpProtocol, ToolsListHasEveryToolWithSchemas) {
     EXPECT_EQ(t.at("outputSchema").at("type"), "object");
     EXPECT_GT(t.at("description").as_string().size(), 80u);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"dispatch", "get_run", "list_runs", "cancel",
-                                             "fleet_status", "get_logs", "get_artifacts"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"dispatch", "get_run", "list_runs", "cancel", "fleet_status",
+                                      "health", "get_logs", "get_artifacts"}));
   EXPECT_EQ(Answer(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_run"}})")
                 .at("call"),
             "get_run");

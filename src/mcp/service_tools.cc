@@ -78,6 +78,7 @@ ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestCont
   if (call.name == "list_runs") return {ListRuns(call.arguments, ctx), std::nullopt};
   if (call.name == "cancel") return {Cancel(call.arguments, ctx), std::nullopt};
   if (call.name == "fleet_status") return {Fleet(ctx), std::nullopt};
+  if (call.name == "health") return {Health(ctx), std::nullopt};
   if (call.name == "get_logs") return {Logs(call.arguments, ctx), std::nullopt};
   return {Artifacts(call.arguments, ctx), std::nullopt};
 }
@@ -217,6 +218,34 @@ json::object ServiceTools::Fleet(const RequestContext& ctx) {
     summary += std::string(s->get_string());
   }
   return Success(std::move(report.body), summary);
+}
+
+// GET /health and GET /health/fleet through the same RunService calls: whatever those decide
+// (status, healthy) is passed on, never decided again here. The fleet part leaves out what
+// fleet_status is for (per-run counts, the reaper's, the replicas') and keeps per agent only
+// whether it can take a run.
+json::object ServiceTools::Health(const RequestContext& ctx) {
+  json::object data = runs_.Health().body;
+  json::object fleet = runs_.Fleet(ctx).body;
+  for (std::string_view detail : {"dispatches", "reaper", "replicas", "timestamp"}) {
+    fleet.erase(detail);
+  }
+  if (json::value* agents = fleet.if_contains("agents"); agents && agents->is_array()) {
+    json::array brief;
+    for (const json::value& a : agents->get_array()) {
+      if (!a.is_object()) continue;
+      json::object b;
+      for (std::string_view key : {"agent", "available", "modelId", "reason"}) {
+        if (const json::value* v = a.get_object().if_contains(key)) b[key] = *v;
+      }
+      brief.push_back(std::move(b));
+    }
+    *agents = std::move(brief);
+  }
+  const std::string summary = "health: " + GetString(data, "status").value_or("?") +
+                              "; fleet: " + GetString(fleet, "status").value_or("?");
+  data["fleet"] = std::move(fleet);
+  return Success(std::move(data), summary);
 }
 
 json::object ServiceTools::Logs(const json::object& args, const RequestContext& ctx) {

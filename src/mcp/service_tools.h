@@ -51,6 +51,7 @@ class ServiceTools {
   boost::json::object ListRuns(const boost::json::object& args, const RequestContext& ctx);
   boost::json::object Cancel(const boost::json::object& args, const RequestContext& ctx);
   boost::json::object Fleet(const RequestContext& ctx);
+  boost::json::object Health(const RequestContext& ctx);
   boost::json::object Logs(const boost::json::object& args, const RequestContext& ctx);
   boost::json::object Artifacts(const boost::json::object& args, const RequestContext& ctx);
   // The run (and its output tail) as a get_run result.

@@ -186,6 +186,37 @@ ToolDef FleetTool() {
   return t;
 }
 
+// The runbook's `mcp call outpost:health` (Step 5, rollback 4.3): GET /health's body as it is,
+// and beside it the summary of GET /health/fleet, both from RunService's own calls.
+ToolDef HealthTool() {
+  ToolDef t;
+  t.name = "health";
+  t.title = "Server health";
+  t.description =
+      "Whether this Outpost server is healthy: status (healthy, degraded or unhealthy), version, "
+      "uptime and its checks (store, supervisor, runner, disk, ...), exactly as GET /health; "
+      "and `fleet`, the summary of GET /health/fleet: its status and healthy flag, capacity, and "
+      "per agent whether it is available (and why not). fleet_status has the fleet's details.";
+  t.input_schema = Obj(R"J({"type": "object", "properties": {}, "additionalProperties": false})J");
+  t.output_schema = Obj(R"J({
+    "type": "object",
+    "properties": {
+      "status": {"type": "string", "description": "healthy | degraded | unhealthy (GET /health)"},
+      "version": {"type": "string"}, "uptimeSeconds": {"type": "integer"},
+      "timestamp": {"type": "string"},
+      "checks": {"type": "object", "description": "per check: {status: pass|warn|fail, ...}"},
+      "fleet": {"type": "object", "description": "GET /health/fleet without its per-run counts, reaper and replica details", "properties": {
+        "status": {"type": "string"}, "healthy": {"type": "boolean"},
+        "capacity": {"type": "object"},
+        "agents": {"type": "array", "items": {"type": "object", "properties": {
+          "agent": {"type": "string"}, "available": {"type": "boolean"},
+          "modelId": {"type": "string"}, "reason": {"type": "string"}}}}},
+        "required": ["status", "healthy"]}
+    },
+    "required": ["status", "checks", "fleet"]})J");
+  return t;
+}
+
 ToolDef LogsTool() {
   ToolDef t;
   t.name = "get_logs";
@@ -300,9 +331,9 @@ json::object DispatchInputSchema() {
 }
 
 const std::vector<ToolDef>& Tools() {
-  static const std::vector<ToolDef> kTools = {DispatchTool(), GetRunTool(), ListRunsTool(),
-                                              CancelTool(),   FleetTool(),  LogsTool(),
-                                              ArtifactsTool()};
+  static const std::vector<ToolDef> kTools = {DispatchTool(), GetRunTool(),   ListRunsTool(),
+                                              CancelTool(),   FleetTool(),    HealthTool(),
+                                              LogsTool(),     ArtifactsTool()};
   return kTools;
 }
 

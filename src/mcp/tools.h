@@ -2,7 +2,8 @@
 // place both servers (`POST /mcp` of `outpost serve` and the stdio `outpost mcp`) take them from.
 //
 // The names are the ones the original's users already call (dispatch, get_run, list_runs,
-// cancel, fleet_status, get_logs, get_artifacts). dispatch's inputSchema describes the REST
+// cancel, fleet_status, get_logs, get_artifacts), and health (the runbook's
+// `mcp call outpost:health`). dispatch's inputSchema describes the REST
 // body exactly (core/dispatch_request.h is the validator; dispatch_schema_test.cc keeps the two
 // in agreement); the other tools' arguments are validated with their own inputSchema
 // (json_schema.h), so schema and validation are one thing.
@@ -26,7 +27,8 @@ struct ToolDef {
   boost::json::object input_schema;
   boost::json::object output_schema;
   // The API key scope a call needs (the REST route's: ARCHITECTURE §3); "" for none
-  // (fleet_status). Checked by ServiceTools::Call against the caller's RequestContext.
+  // (fleet_status, health: their REST routes need no key either). Checked by ServiceTools::Call
+  // against the caller's RequestContext.
   std::string scope;
   bool read_only = true;
   bool idempotent = true;

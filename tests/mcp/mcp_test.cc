@@ -92,6 +92,16 @@ TEST_F(McpTest, HttpNegotiatesVersionsAndGivesASession) {
   EXPECT_EQ(latest.at("result").at("protocolVersion"), "2025-11-25");
   EXPECT_EQ(PostMcp(Rpc(3, "ping"), {{"MCP-Protocol-Version", "1999-01-01"}}).status, 400);
   EXPECT_EQ(PostMcp(Rpc(3, "ping"), {{"MCP-Protocol-Version", "2025-11-25"}}).status, 200);
+  // 2025-03-26, what most deployed clients still speak: negotiated and accepted in the header.
+  json::value old = PostRpc(Rpc(
+      6, "initialize",
+      R"({"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}})"));
+  EXPECT_EQ(old.at("result").at("protocolVersion"), "2025-03-26");
+  EXPECT_EQ(PostMcp(Rpc(7, "tools/list"), {{"MCP-Protocol-Version", "2025-03-26"}}).status, 200);
+  HttpResponse unsupported = PostMcp(Rpc(8, "ping"), {{"MCP-Protocol-Version", "2024-11-05"}});
+  EXPECT_EQ(unsupported.status, 400);
+  EXPECT_NE(unsupported.body.find("2025-11-25, 2025-06-18, 2025-03-26"), std::string::npos)
+      << unsupported.body;
   EXPECT_EQ(PostMcp(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").status, 202);
   EXPECT_EQ(server_->Get("/mcp").status, 405);
   EXPECT_EQ(PostMcp(Rpc(4, "ping"), {{"Origin", "http://evil.example"}}).status, 403);
@@ -162,6 +172,67 @@ TEST_F(McpTest, HttpGetRunWaitsWithoutHoldingTheServerAndEndsOnCancelled) {
   EXPECT_EQ(done.at("result").at("structuredContent").at("status"), "CANCELLED");
 }
 
+// The runbook's `mcp call outpost:health`: GET /health's body and GET /health/fleet's summary,
+// the same as those routes answer.
+void ExpectHealthMatchesRoutes(const json::value& reply, const ServerProcess& server) {
+  ASSERT_FALSE(IsError(reply)) << json::serialize(reply);
+  const json::object& h = reply.at("result").at("structuredContent").as_object();
+  const json::object health = server.Get("/health").Json().as_object();
+  const json::object fleet = server.Get("/health/fleet").Json().as_object();
+  EXPECT_EQ(h.at("status"), health.at("status"));
+  EXPECT_EQ(h.at("version"), health.at("version"));
+  std::set<std::string> tool_checks, route_checks;
+  for (const auto& kv : h.at("checks").as_object()) tool_checks.emplace(kv.key());
+  for (const auto& kv : health.at("checks").as_object()) route_checks.emplace(kv.key());
+  EXPECT_EQ(tool_checks, route_checks);
+  EXPECT_TRUE(tool_checks.count("store")) << json::serialize(h);
+  EXPECT_EQ(h.at("checks").at("runner"), health.at("checks").at("runner"));
+  const json::object& f = h.at("fleet").as_object();
+  EXPECT_EQ(f.at("status"), fleet.at("status"));
+  EXPECT_EQ(f.at("healthy"), fleet.at("healthy"));
+  EXPECT_EQ(f.at("capacity").at("maxConcurrent"), fleet.at("capacity").at("maxConcurrent"));
+  // Per agent only whether it can take a run; the details stay with fleet_status.
+  ASSERT_EQ(f.at("agents").as_array().size(), fleet.at("agents").as_array().size());
+  for (std::size_t i = 0; i < fleet.at("agents").as_array().size(); ++i) {
+    const json::value& a = f.at("agents").at(i);
+    EXPECT_EQ(a.at("agent"), fleet.at("agents").at(i).at("agent"));
+    EXPECT_EQ(a.at("available"), fleet.at("agents").at(i).at("available"));
+    EXPECT_FALSE(a.as_object().contains("maxConcurrent"));
+  }
+  EXPECT_FALSE(f.contains("reaper"));
+  EXPECT_FALSE(f.contains("replicas"));
+  const std::string text = Text(reply);
+  EXPECT_EQ(text.rfind("health: " + std::string(health.at("status").as_string()) +
+                           "; fleet: " + std::string(fleet.at("status").as_string()),
+                       0),
+            0u)
+      << text;
+}
+
+TEST_F(McpTest, HttpHealthIsWhatTheHealthRoutesAnswer) {
+  json::value list = PostRpc(Rpc(1, "tools/list"));
+  bool listed = false;
+  for (const auto& t : list.at("result").at("tools").as_array()) {
+    if (t.at("name") == "health") {
+      listed = true;
+      EXPECT_TRUE(t.at("annotations").at("readOnlyHint").as_bool());
+    }
+  }
+  EXPECT_TRUE(listed) << json::serialize(list);
+  ExpectHealthMatchesRoutes(PostRpc(Call(2, "health", "{}")), *server_);
+  json::value bad = PostRpc(Call(3, "health", R"({"deep":true})"));
+  EXPECT_TRUE(IsError(bad));
+  EXPECT_NE(Text(bad).find("deep"), std::string::npos) << Text(bad);
+}
+
+TEST_F(McpTest, StdioHealthIsForwardedToTheServer) {
+  auto c = StartStdio();
+  c->Send(Rpc(1, "initialize", R"({"protocolVersion":"2025-03-26","capabilities":{}})"));
+  EXPECT_EQ(ReplyTo(*c, 1).at("result").at("protocolVersion"), "2025-03-26");
+  c->Send(Call(2, "health", "{}"));
+  ExpectHealthMatchesRoutes(ReplyTo(*c, 2), *server_);
+}
+
 TEST_F(McpTest, StdioRawJsonRpc) {
   auto c = StartStdio();
   c->Send(Rpc(
@@ -170,7 +241,7 @@ TEST_F(McpTest, StdioRawJsonRpc) {
   EXPECT_EQ(ReplyTo(*c, 1).at("result").at("protocolVersion"), "2025-06-18");
   c->Send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   c->Send(Rpc(2, "tools/list"));
-  EXPECT_EQ(ReplyTo(*c, 2).at("result").at("tools").as_array().size(), 7u);
+  EXPECT_EQ(ReplyTo(*c, 2).at("result").at("tools").as_array().size(), 8u);
   c->Send("{oops");
   json::value parse_error = json::parse(*c->ReadLine(30s));
   EXPECT_EQ(parse_error.at("error").at("code"), -32700);
@@ -227,7 +298,7 @@ TEST_F(McpTest, StdioCancelledCallIsDroppedAndItsServerWaitEnds) {
 TEST_F(McpTest, StdioWithoutEndpointExplainsHowToConnect) {
   Child c({OutpostBin(), "mcp"}, {{"PATH", "/usr/bin:/bin"}, {"HOME", dir_}}, /*clear_env=*/true);
   c.Send(Rpc(1, "tools/list"));
-  EXPECT_EQ(ReplyTo(c, 1).at("result").at("tools").as_array().size(), 7u);
+  EXPECT_EQ(ReplyTo(c, 1).at("result").at("tools").as_array().size(), 8u);
   c.Send(Call(2, "fleet_status", "{}"));
   json::value r = ReplyTo(c, 2);
   EXPECT_TRUE(IsError(r));
@@ -242,8 +313,11 @@ TEST_F(McpTest, StdioWithoutEndpointExplainsHowToConnect) {
 class McpInspectorTest : public McpTest, public ::testing::WithParamInterface<std::string> {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kInspector)) GTEST_SKIP() << "npm ci first: no " << kInspector;
     McpTest::SetUp();
+    // A missing inspector is a failure naming it, never a skip.
+    ASSERT_TRUE(std::filesystem::exists(kInspector))
+        << "the MCP inspector CLI is missing: no " << kInspector
+        << " (make deps installs package.json's npm packages)";
   }
   // The inspector's target: `outpost mcp --endpoint …` (stdio) or the server's /mcp (http).
   std::vector<std::string> Target() const {
@@ -280,7 +354,10 @@ TEST_P(McpInspectorTest, ListsAndCallsEveryTool) {
   std::set<std::string> names;
   for (const auto& t : list.at("tools").as_array()) names.emplace(t.at("name").as_string());
   EXPECT_EQ(names, (std::set<std::string>{"dispatch", "get_run", "list_runs", "cancel",
-                                          "fleet_status", "get_logs", "get_artifacts"}));
+                                          "fleet_status", "health", "get_logs", "get_artifacts"}));
+  json::object health = CallTool("health");
+  EXPECT_TRUE(health.contains("checks")) << json::serialize(health);
+  EXPECT_TRUE(health["fleet"].as_object().contains("healthy")) << json::serialize(health);
   json::object d = CallTool("dispatch", {"agent=shell", "task=echo inspected-" + GetParam()});
   ASSERT_TRUE(d.contains("runId"));
   const std::string id(d.at("runId").as_string());
