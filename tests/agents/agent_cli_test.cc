@@ -51,12 +51,6 @@ const Cli kClis[] = {
 
 std::string Quoted(const std::string& s) { return json::serialize(json::value(s)); }
 
-std::string TomlList(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + Quoted(v[i]);
-  return out + "]";
-}
-
 // The sandbox binds install_dirs BEFORE the workspace (/work) and the private /tmp, so a
 // directory under /work or /tmp is hidden inside it. The source tree lives under /work here:
 // bind a hard-linked mirror of node_modules from /var/tmp instead (cheap: ~900 files).
@@ -66,7 +60,14 @@ std::string MirrorNodeModules() {
   fs::permissions(tmpl, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                             fs::perms::others_read | fs::perms::others_exec);
   std::error_code ec;
-  fs::copy(kSource + "/node_modules", std::string(tmpl) + "/node_modules",
+  // The real directory: in a git worktree node_modules is a link to the main checkout's (under
+  // /work too), which copy_symlinks would copy as that link.
+  const fs::path source = fs::canonical(kSource + "/node_modules", ec);
+  if (ec) {
+    fs::remove_all(tmpl, ec);
+    return "";
+  }
+  fs::copy(source, std::string(tmpl) + "/node_modules",
            fs::copy_options::recursive | fs::copy_options::create_hard_links |
                fs::copy_options::copy_symlinks,
            ec);
