@@ -285,6 +285,24 @@ TEST_F(SandboxTest, SilenceLongerThanTheInactivityDeadlineIsTimeoutInactive) {
   EXPECT_EQ(ProcessesOf(id_), 0);
 }
 
+TEST(SandboxStartup, ServeRefusesABaseUrlOnTheSandboxsOwnLoopback) {
+  std::string dir = MakeTempDir();
+  std::ofstream(dir + "/outpost.toml") << "[agents.claude]\nbase_url = \"http://127.0.0.1:4000\"\n";
+  std::string cmd = "OUTPOST_LOG_LEVEL=warn " + OutpostBin() + " serve --config " + dir +
+                    "/outpost.toml --listen 127.0.0.1:0 --data-dir " + dir + "/data 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_NE(out.find("agents.claude.base_url: '127.0.0.1' is the sandbox's own loopback"),
+            std::string::npos)
+      << out;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SandboxStartup, ServeRefusesToStartWithoutBubblewrap) {
   std::string dir = MakeTempDir();
   std::string cmd = "PATH=/var/empty OUTPOST_LOG_LEVEL=warn " + OutpostBin() +
