@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "agents/parsers/parser.h"
 #include "config/options.h"
@@ -19,7 +22,17 @@ inline constexpr std::size_t kMaxParsedOutputBytes = 64u << 20;
 AgentResult ReadAgentResult(const AgentOptions& agent, const std::string& stdout_path,
                             std::size_t max_bytes = kMaxParsedOutputBytes);
 
-// Tokens x the agent's USD-per-million rates.
-Usage PricedUsage(const AgentOptions& agent, const TokenUsage& tokens);
+// The run's usage: its tokens, and its cost as the agent reported it (cost_source "agent")
+// or else tokens x the agent's USD-per-million rates (cost_source "rates").
+Usage PricedUsage(const AgentOptions& agent, const TokenUsage& tokens,
+                  std::optional<double> agent_cost_usd = std::nullopt);
+
+// Why a run that did not succeed may have had no way to its model API, for its errorMessage;
+// nullopt when the network had no part in it. `blocked`: what the allowlist proxy refused.
+// A sandboxed run with network "none" of an agent that has hosts to reach says so too (its
+// CLI only sees "connection refused" or a failed lookup, and may retry until its timeout).
+std::optional<std::string> NetworkRefusalNote(const AgentOptions& agent, std::string_view network,
+                                              const std::vector<BlockedConnection>& blocked,
+                                              bool sandboxed);
 
 }  // namespace outpost

@@ -28,8 +28,9 @@ TEST(AgentRegistry, DefaultCodingAgentsAreConfiguredWithTheirHeadlessCommands) {
   EXPECT_EQ(claude.required_secrets, std::vector<std::string>{"ANTHROPIC_API_KEY"});
   EXPECT_EQ(claude.network_allow, std::vector<std::string>{"api.anthropic.com:443"});
   EXPECT_EQ(claude.env.at("IS_SANDBOX"), "1");
-  EXPECT_EQ(claude.cost_input_per_mtok, 15);
-  EXPECT_EQ(claude.cost_output_per_mtok, 75);
+  // Anthropic's list price for claude-opus-4-5: $5 / $25 per million input / output tokens.
+  EXPECT_EQ(claude.cost_input_per_mtok, 5);
+  EXPECT_EQ(claude.cost_output_per_mtok, 25);
   EXPECT_EQ(
       o.agents["codex"].command,
       (std::vector<std::string>{"codex", "exec", "--json", "--skip-git-repo-check", "-m", "{model}",

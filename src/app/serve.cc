@@ -28,6 +28,7 @@
 #include "auth/request_authenticator.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "config/agent_network.h"
 #include "core/artifact_uploader.h"
 #include "core/auditor.h"
 #include "core/quota_sweeper.h"
@@ -197,6 +198,9 @@ int Serve(const Options& opts_in) {
         if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
           return Fail("agents." + name + ".install_dirs: " + why);
         }
+      }
+      if (auto why = config::SandboxBaseUrlProblem(agent); !why.empty()) {
+        return Fail("agents." + name + ".base_url: " + why);
       }
     }
     opts.cgroup_version = sandbox::DetectCgroupVersion();

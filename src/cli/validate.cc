@@ -175,7 +175,11 @@ class Validator {
     }
     const bool is_healthy = healthy && healthy->is_bool() && healthy->as_bool();
     c.passed = is_healthy && agent_available;
-    c.observed = std::string("healthy=") + (is_healthy ? "true" : "false") + ", " + why;
+    const json::value* status = o.if_contains("status");
+    c.observed = std::string("healthy=") + (is_healthy ? "true" : "false") +
+                 (status && status->is_string() ? " (" + std::string(status->get_string()) + ")"
+                                                : std::string()) +
+                 ", " + why;
     return c;
   }
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <set>
 
+#include "config/agent_network.h"
 #include "config/quota_config.h"
 
 namespace outpost {
@@ -95,6 +96,11 @@ Status CheckValues(const Options& o) {
     return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
+  for (const auto& [name, a] : o.agents) {
+    if (a.network == "host" && !o.sandbox.allow_host_network) {
+      return Bad("agents." + name + ".network", "'host' needs [sandbox] allow_host_network = true");
+    }
+  }
   if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
                                                 [](char c) { return c > 0x20 && c < 0x7f; }))) {
@@ -168,9 +174,23 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
   if (auto it = opts.agents.find(std::string(name)); it != opts.agents.end()) a = it->second;
   a.name = std::string(name);
   std::string prefix = "agents." + a.name + ".";
+  bool explicit_allow = false, new_base_url = false;
   for (const auto& [k, v] : t) {
     std::string key(k.str());
-    if (key == "enabled") {
+    if (key == "network") {
+      static const std::set<std::string> kPolicies = {"none", "allowlist", "host"};
+      if (!v.is_string() || !kPolicies.count(v.as_string()->get())) {
+        return Bad(prefix + key, "must be one of none | allowlist | host");
+      }
+      a.network = v.as_string()->get();
+    } else if (key == "base_url") {
+      if (!v.is_string()) return Bad(prefix + key, "must be a string");
+      if (auto url = config::ParseBaseUrl(v.as_string()->get()); !url.ok()) {
+        return Bad(prefix + key, url.status().message());
+      }
+      a.base_url = v.as_string()->get();
+      new_base_url = true;
+    } else if (key == "enabled") {
       if (!v.is_boolean()) return Bad(prefix + key, "must be a boolean");
       a.enabled = v.as_boolean()->get();
     } else if (key == "max_concurrent") {
@@ -191,6 +211,7 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
       auto list = Strings(v, prefix + key, true);
       if (!list.ok()) return list.status();
       (key == "install_dirs" ? a.install_dirs : a.network_allow) = std::move(*list);
+      explicit_allow |= key == "network_allow";
     } else if (key == "max_memory_mb" || key == "max_cpu_units" || key == "max_disk_gb") {
       auto n = key == "max_memory_mb"   ? IntIn(v, prefix + key, 32, 262144)
                : key == "max_cpu_units" ? IntIn(v, prefix + key, 64, 65536)
@@ -245,6 +266,12 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
   }
   if (a.command.empty()) return Bad(prefix + "command", "is required for a new agent");
   if (a.models.empty()) return Bad(prefix + "models", "is required for a new agent");
+  // After every other key of the table: the parser, command and env it adjusts are final.
+  if (new_base_url) {
+    if (Status st = config::ApplyBaseUrl(a, explicit_allow); !st.ok()) {
+      return Bad(prefix + "base_url", st.message());
+    }
+  }
   opts.agents[a.name] = std::move(a);
   return Status::Ok();
 }
@@ -301,8 +328,9 @@ Status ApplyServer(const toml::table& t, Options& opts) {
 }
 
 // The coding agents as ARCHITECTURE §6 runs them headless. Models: the runbook's default first,
-// then the original's registry (outpost-original-spec §3.1). Rates: the original's per-token
-// rates (§5.7) x 1e6.
+// then the original's registry (outpost-original-spec §3.1). Rates: the provider's list price
+// (USD per million input / output tokens) of the default model, as README "Usage and cost"
+// cites them; the original's rates (§5.7: opus at 15/75) were out of date.
 std::vector<AgentOptions> DefaultCodingAgents() {
   auto make = [](std::string name, std::vector<std::string> command,
                  std::vector<std::string> models, std::string parser, std::string secret,
@@ -326,7 +354,7 @@ std::vector<AgentOptions> DefaultCodingAgents() {
            {"claude", "-p", "{task}", "--output-format", "stream-json", "--verbose", "--model",
             "{model}", "--dangerously-skip-permissions"},
            {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20250801"},
-           "claude-stream-json", "ANTHROPIC_API_KEY", "api.anthropic.com:443", 15, 75));
+           "claude-stream-json", "ANTHROPIC_API_KEY", "api.anthropic.com:443", 5, 25));
   // CLAUDE_CODE_MAX_RETRIES: claude retries even a 401 ten times with backoff (minutes of a
   // run spent failing); two retries still ride out a transient 529/5xx.
   out.back().env = {{"IS_SANDBOX", "1"},
@@ -338,13 +366,13 @@ std::vector<AgentOptions> DefaultCodingAgents() {
                      {"codex", "exec", "--json", "--skip-git-repo-check", "-m", "{model}",
                       "--dangerously-bypass-approvals-and-sandbox", "{task}"},
                      {"gpt-5.2-codex", "gpt-5.1-codex-max", "gpt-4o-codex"}, "codex-json",
-                     "OPENAI_API_KEY", "api.openai.com:443", 10, 30));
+                     "OPENAI_API_KEY", "api.openai.com:443", 1.75, 14));
   out.push_back(make("gemini",
                      {"gemini", "-p", "{task}", "-o", "stream-json", "--skip-trust",
                       "--approval-mode", "yolo", "-m", "{model}"},
                      {"gemini-3-pro-preview", "gemini-3-flash-preview", "gemini-3-flash"},
                      "gemini-stream-json", "GEMINI_API_KEY",
-                     "generativelanguage.googleapis.com:443", 10, 20));
+                     "generativelanguage.googleapis.com:443", 2, 12));
   out.back().env = {{"GEMINI_CLI_TRUST_WORKSPACE", "true"}};
   // gemini takes its auth type only from a settings file (no flag, no variable): API-key auth,
   // and nothing sent home.
@@ -356,12 +384,12 @@ std::vector<AgentOptions> DefaultCodingAgents() {
                      {"aider", "--message", "{task}", "--yes-always", "--no-auto-commits",
                       "--no-check-update", "--model", "{model}"},
                      {"deepseek/deepseek-coder", "deepseek/deepseek-chat"}, "aider-text",
-                     "DEEPSEEK_API_KEY", "api.deepseek.com:443", 1.4, 2.8));
+                     "DEEPSEEK_API_KEY", "api.deepseek.com:443", 0.27, 1.10));
   out.back().max_concurrent = 3;
   // Built in: "{outpost}" is this binary (AgentRegistry::CommandFor).
   out.push_back(make("grok", {"{outpost}", "grok-agent", "--model", "{model}", "--", "{task}"},
                      {"grok-4.1", "grok-4-1-fast-reasoning", "grok-4-fast-reasoning"}, "grok",
-                     "XAI_API_KEY", "api.x.ai:443", 5, 15));
+                     "XAI_API_KEY", "api.x.ai:443", 3, 15));
   return out;
 }
 

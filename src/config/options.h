@@ -26,6 +26,12 @@ struct AgentOptions {
   std::map<std::string, std::string> home_files;
   std::vector<std::string> install_dirs;   // bound read-only into its sandbox
   std::vector<std::string> network_allow;  // "host:port" patterns its runs may reach (allowlist)
+  // The policy of a run whose dispatch names none: none | allowlist | host; empty: "allowlist"
+  // when network_allow is not empty, else "none" (config/agent_network.h, DefaultNetwork).
+  std::string network;
+  // Where its model API is ("https://gateway.example.com"), applied at config load
+  // (config/agent_network.h, ApplyBaseUrl): the CLI's setting and the allowlist come from it.
+  std::string base_url;
   // How its stdout is read (agents/parsers/parser.h): claude-stream-json | codex-json |
   // gemini-stream-json | aider-text | grok | plain.
   std::string parser = "plain";

@@ -209,8 +209,14 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
       put_content(src, "");
     }
   }
+  // Last, so that it states how the others went: never "pending" about its own upload.
+  Run summary = run;
+  summary.artifacts = stored;
+  summary.artifacts_missing = missing;
+  summary.artifacts_state =
+      std::string(missing.empty() ? artifacts_state::kStored : artifacts_state::kPartial);
   put_content({"summary.json", "metadata", "application/json", true},
-              ToJson(RunToJson(run)) + "\n");
+              ToJson(RunToJson(summary)) + "\n");
 
   {
     std::lock_guard lock(mu_);

@@ -131,6 +131,8 @@ TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) 
   EXPECT_EQ(summary->at("exitCode").as_int64(), 0);
   EXPECT_EQ(summary->at("agent").as_string(), "shell");
   EXPECT_EQ(flaky_.types[p + "summary.json"], "application/json");
+  // It states how the other uploads went, not "pending" about its own.
+  EXPECT_EQ(summary->at("artifactsStatus").as_string(), "stored");
 
   outpost::Run got = Stored(r.id);
   EXPECT_EQ(got.artifacts_state, "stored");
@@ -191,6 +193,10 @@ TEST_F(ArtifactUploaderTest, WhatStillFailsIsRecordedAsMissingAndTheRestIsStored
   EXPECT_EQ(got.artifacts_missing, std::vector<std::string>{"diff.patch"});
   EXPECT_EQ(got.artifacts.size(), 2u);  // output.log + summary.json
   EXPECT_EQ(got.status, RunStatus::kCompleted);
+  auto summary = ParseJson(flaky_.objects["dispatches/" + r.id.str() + "/summary.json"]);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->at("artifactsStatus").as_string(), "partial");
+  EXPECT_EQ(summary->at("artifactsMissing").as_array().size(), 1u);
   EXPECT_EQ(up.stats().runs_partial, 1);
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/time_util.h"
+#include "config/agent_network.h"
 #include "core/agent_secrets.h"
 #include "store/run_store.h"
 #include "workspace/repo_spec.h"
@@ -320,6 +321,8 @@ Result<Run> ParseDispatchRequest(const json::value& body,
     } else {
       run.network = *net;
     }
+  } else if (agent && opts.runner == "sandbox") {
+    run.network = config::DefaultNetwork(*agent);  // the agent's own policy (its model API)
   }
   auto key = c.String("idempotencyKey", 1, 128);
   if (idempotency_header) {

@@ -207,6 +207,26 @@ TEST_F(DispatchRequestTest, AgentDefaultsFillMissingResourceConstraints) {
   EXPECT_EQ(r->resources.max_disk_gb, 2);  // the dispatch's own value wins
 }
 
+TEST_F(DispatchRequestTest, WithoutANetworkTheAgentsOwnPolicyApplies) {
+  AgentOptions coder = opts_.agents["shell"];  // installed everywhere: /bin/sh
+  coder.name = "coder";
+  coder.network_allow = {"api.example.com:443"};
+  opts_.agents["coder"] = coder;
+  opts_.agents["quiet"] = opts_.agents["coder"];
+  opts_.agents["quiet"].network = "none";
+  AgentRegistry agents(opts_);
+  auto parse = [&](std::string_view body) {
+    return ParseDispatchRequest(*ParseJson(body), std::nullopt, agents, opts_);
+  };
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, "allowlist");
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t","network":null})")->network, "allowlist");
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t","network":"none"})")->network, "none");
+  EXPECT_EQ(parse(R"({"agent":"quiet","task":"t"})")->network, "none");
+  EXPECT_EQ(parse(R"({"agent":"shell","task":"t"})")->network, "none");
+  opts_.runner = "process";  // nothing is enforced there: the record stays "none"
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, "none");
+}
+
 TEST(ListParams, AcceptsEveryFilter) {
   auto q = ParseListParams({{"limit", "10"},
                             {"status", "running"},

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "common/json_util.h"
 #include "common/time_util.h"
 
@@ -29,6 +31,16 @@ json::object TerminalStatusFields(const Run& run) {
   if (run.reason) o["reason"] = *run.reason;
   if (run.exit_code) o["exitCode"] = *run.exit_code;
   if (run.error_message) o["message"] = *run.error_message;
+  // What the allowlist proxy refused, "host:port" once each: the stream says why the agent
+  // could not get out, not only GET /runs/{id}.
+  if (!run.network_blocked.empty()) {
+    json::array blocked;
+    for (const auto& b : run.network_blocked) {
+      json::value hp(b.host + ":" + std::to_string(b.port));
+      if (std::find(blocked.begin(), blocked.end(), hp) == blocked.end()) blocked.push_back(hp);
+    }
+    o["networkBlocked"] = std::move(blocked);
+  }
   return o;
 }
 

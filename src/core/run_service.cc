@@ -395,8 +395,11 @@ HealthReport RunService::Fleet(const RequestContext& ctx) {
   json::object by_status{{"pending", 0}, {"running", 0}, {"completed", 0},
                          {"failed", 0},  {"timeout", 0}, {"cancelled", 0}};
   std::int64_t last_hour = 0;
-  int available = 0;
-  for (const auto& name : agents_.Names()) {  // installed or not: say why not
+  // The fleet is the coding agents: `shell` counts only when it is the only agent enabled.
+  const std::vector<std::string> names = agents_.Names();
+  const bool shell_only = names.size() == 1 && names.front() == "shell";
+  int counted = 0, available = 0, rated = 0, rate_sum = 0;
+  for (const auto& name : names) {  // installed or not: say why not
     const AgentOptions* a = agents_.Find(name);
     AgentStats st;
     if (stats.ok()) {
@@ -404,9 +407,11 @@ HealthReport RunService::Fleet(const RequestContext& ctx) {
     }
     int completed = st.by_status[RunStatus::kCompleted];
     int failed = st.by_status[RunStatus::kFailed] + st.by_status[RunStatus::kTimeout];
-    int success_rate = completed + failed > 0
-                           ? (completed * 100 + (completed + failed) / 2) / (completed + failed)
-                           : 100;
+    // No finished run in the hour: no rate (not a perfect 100).
+    std::optional<int> success_rate;
+    if (completed + failed > 0) {
+      success_rate = (completed * 100 + (completed + failed) / 2) / (completed + failed);
+    }
     int active = snap.running_by_agent[name];
     bool is_available = active < a->max_concurrent;
     std::optional<std::string> no_secret = MissingSecretReason(*a, secrets_, opts_.secrets_dir);
@@ -415,7 +420,13 @@ HealthReport RunService::Fleet(const RequestContext& ctx) {
       is_available = false;
       no_secret = inst.reason;  // not installed: that comes first
     }
-    available += is_available;
+    const bool counts = name != "shell" || shell_only;
+    counted += counts;
+    available += counts && is_available;
+    if (counts && per_run && success_rate) {
+      ++rated;
+      rate_sum += *success_rate;
+    }
     json::object agent{{"agent", name},
                        {"available", is_available},
                        {"modelId", a->models.front()},
@@ -423,9 +434,10 @@ HealthReport RunService::Fleet(const RequestContext& ctx) {
                        {"queued", snap.queued_by_agent[name]},
                        {"maxConcurrent", a->max_concurrent}};
     if (per_run) {
-      agent["successRate"] = success_rate;
+      agent["successRate"] = success_rate ? json::value(*success_rate) : json::value(nullptr);
       agent["avgDurationMs"] =
-          st.completed_count ? st.completed_duration_ms_total / st.completed_count : 0;
+          st.completed_count ? json::value(st.completed_duration_ms_total / st.completed_count)
+                             : json::value(nullptr);
     }
     if (no_secret) agent["reason"] = *no_secret;
     agents.push_back(std::move(agent));
@@ -437,10 +449,18 @@ HealthReport RunService::Fleet(const RequestContext& ctx) {
     }
   }
   bool store_ok = store_status.ok();
-  std::string status = !store_ok || available == 0 || !snap.loop_alive ? "unhealthy" : "healthy";
+  // As the original (outpost-original-spec "GET /health/fleet"): none of the fleet available →
+  // unhealthy; some not available, or a mean success rate (of the agents that have one) under
+  // 80 % → degraded.
+  std::string status = "healthy";
+  if (!store_ok || !snap.loop_alive || available == 0) {
+    status = "unhealthy";
+  } else if (available < counted || (rated > 0 && rate_sum < 80 * rated)) {
+    status = "degraded";
+  }
   json::object body{
       {"status", status},
-      {"healthy", status == "healthy"},
+      {"healthy", status != "unhealthy"},
       {"agents", std::move(agents)},
       {"capacity",
        {{"maxConcurrent", opts_.max_concurrent_runs},

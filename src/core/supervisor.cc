@@ -490,9 +490,10 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   Outcome out = Classify(rec);
   std::optional<AgentResult> result;
   std::optional<Usage> usage;
+  auto blocked = runner_.Blocked(run.id.str());
   if (const AgentOptions* agent = agents_.Find(run.agent)) {
     result = ReadAgentResult(*agent, runner_.Dir(run.id.str()).File("stdout.log"));
-    if (result->has_usage) usage = PricedUsage(*agent, result->usage);
+    if (result->has_usage) usage = PricedUsage(*agent, result->usage, result->cost_usd);
     // Exit code 0 is not success when the agent itself reported a failure or a refused
     // permission: the job was not done.
     if (out.status == RunStatus::kCompleted && result->error) {
@@ -503,8 +504,17 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
       out = {RunStatus::kFailed, reason::kAgentError,
              *result->error + " (" + out.message.value_or("exited non-zero") + ")"};
     }
+    // An agent refused the network fails as "connection refused" at best: say why.
+    const bool agent_failed =
+        out.reason == reason::kExitNonzero || out.reason == reason::kAgentError ||
+        out.reason == reason::kSignaled || out.reason == reason::kTimeoutTotal ||
+        out.reason == reason::kTimeoutInactive;
+    if (agent_failed) {
+      if (auto note = NetworkRefusalNote(*agent, run.network, blocked, opts_.runner == "sandbox")) {
+        out.message = out.message ? *out.message + "; " + *note : *note;
+      }
+    }
   }
-  auto blocked = runner_.Blocked(run.id.str());
   std::optional<Changes> changes;
   if (auto cs = workspace::ReadChanges(runner_.Dir(run.id.str()).File("changes.json")); cs.ok()) {
     changes = Changes{cs->kind, cs->before_sha, cs->after_sha, cs->files_changed, {}, cs->redacted};

@@ -319,7 +319,7 @@ json::object DispatchInputSchema() {
           "maxCpuUnits": {"type": ["integer", "null"], "minimum": 64, "maximum": 65536, "description": "1024 = one CPU"},
           "maxDiskGb": {"type": ["integer", "null"], "minimum": 1, "maximum": 2048}
         }},
-      "network": {"type": ["string", "null"], "enum": ["none", "allowlist", "host", null], "description": "none (default): no network; allowlist: only the agent's model API and the operator's hosts; host: per operator policy"},
+      "network": {"type": ["string", "null"], "enum": ["none", "allowlist", "host", null], "description": "default: the agent's own policy (allowlist for coding agents, none for shell); none: no network; allowlist: only the agent's model API and the operator's hosts; host: per operator policy"},
       "additionalSecrets": {"type": ["array", "null"], "maxItems": 50,
         "items": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,127}$"},
         "description": "names of secrets configured on the server, given to the agent as environment variables"}

@@ -96,6 +96,9 @@ struct Usage {
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;
   double cost_usd = 0;
+  // Where cost_usd comes from: "agent" (the agent reported its own cost, e.g. claude's
+  // total_cost_usd) or "rates" (tokens x the agent's configured rates); "" for older records.
+  std::string cost_source;
   bool operator==(const Usage&) const = default;
 };
 

@@ -104,6 +104,7 @@ json::object RunToJson(const Run& r, bool internal) {
     o["usage"] = {{"inputTokens", r.usage->input_tokens},
                   {"outputTokens", r.usage->output_tokens},
                   {"costUsd", r.usage->cost_usd}};
+    if (!r.usage->cost_source.empty()) o["usage"].as_object()["costSource"] = r.usage->cost_source;
   } else {
     o["usage"] = nullptr;
   }
@@ -224,6 +225,7 @@ Result<Run> RunFromJson(const json::object& o) {
     if (auto c = u.find("costUsd"); c != u.end() && c->value().is_number()) {
       us.cost_usd = c->value().to_number<double>();
     }
+    us.cost_source = GetString(u, "costSource").value_or("");
     r.usage = us;
   }
   r.progress = ReadInt(o, "progress").value_or(0);

@@ -48,7 +48,7 @@ Run FullRun() {
   r.artifacts_state = "partial";
   r.artifacts = {{"output.log", "output", "text/plain; charset=utf-8", 12, "ab12"}};
   r.artifacts_missing = {"diff.patch"};
-  r.usage = Usage{100, 200, 0.75};
+  r.usage = Usage{100, 200, 0.75, "agent"};
   r.progress = 100;
   r.owner = "replica-3";
   r.version = 7;

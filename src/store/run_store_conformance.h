@@ -87,7 +87,7 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
                         false};
     r.artifacts_state = "stored";
     r.artifacts = {{"summary.json", "metadata", "application/json", 345, "ff00"}};
-    r.usage = Usage{1200, 3400, 0.125};
+    r.usage = Usage{1200, 3400, 0.125, "rates"};
     r.progress = 42;
     r.owner = "replica-7";
     r.key_id = "key-7";
@@ -265,7 +265,7 @@ TEST_P(RunStoreConformance, TerminalRunAcceptsUpdatesThatKeepItsStatus) {
   Run r = MustCreate(NewRun());
   r.status = RunStatus::kCompleted;
   Run done = MustUpdate(r);
-  done.usage = Usage{10, 20, 0.5};
+  done.usage = Usage{10, 20, 0.5, "agent"};
   Run again = MustUpdate(done);
   EXPECT_EQ(again.version, r.version + 2);
   EXPECT_EQ(store_->Get(r.id)->usage, done.usage);

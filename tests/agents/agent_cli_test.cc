@@ -1,8 +1,9 @@
 // The real coding-agent CLIs (claude, codex, gemini from npm, pinned in package.json) run by a
-// real `outpost serve` in real bubblewrap sandboxes with network "allowlist", against the
-// scripted fake model server (tests/fake_model_server/server.js) on 127.0.0.2. Every model
-// request therefore goes through the sandbox's HTTP proxy: NO_PROXY=127.0.0.1 does not cover
-// 127.0.0.2, and the sandbox has no other way out. What each CLI needs is in README.md.
+// real `outpost serve` in real bubblewrap sandboxes, dispatched without a network policy (so
+// with their adapter's default, "allowlist"), against the scripted fake model server
+// (tests/fake_model_server/server.js) on 127.0.0.2, named by each agent's `base_url`. Every
+// model request therefore goes through the sandbox's HTTP proxy: NO_PROXY=127.0.0.1 does not
+// cover 127.0.0.2, and the sandbox has no other way out. What each CLI needs is in README.md.
 //
 // Skipped as a whole when node_modules (scripts/install-deps.sh test) or node is absent.
 #include <gtest/gtest.h>
@@ -50,12 +51,6 @@ const Cli kClis[] = {
 
 std::string Quoted(const std::string& s) { return json::serialize(json::value(s)); }
 
-std::string TomlList(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + Quoted(v[i]);
-  return out + "]";
-}
-
 // The sandbox binds install_dirs BEFORE the workspace (/work) and the private /tmp, so a
 // directory under /work or /tmp is hidden inside it. The source tree lives under /work here:
 // bind a hard-linked mirror of node_modules from /var/tmp instead (cheap: ~900 files).
@@ -65,7 +60,14 @@ std::string MirrorNodeModules() {
   fs::permissions(tmpl, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                             fs::perms::others_read | fs::perms::others_exec);
   std::error_code ec;
-  fs::copy(kSource + "/node_modules", std::string(tmpl) + "/node_modules",
+  // The real directory: in a git worktree node_modules is a link to the main checkout's (under
+  // /work too), which copy_symlinks would copy as that link.
+  const fs::path source = fs::canonical(kSource + "/node_modules", ec);
+  if (ec) {
+    fs::remove_all(tmpl, ec);
+    return "";
+  }
+  fs::copy(source, std::string(tmpl) + "/node_modules",
            fs::copy_options::recursive | fs::copy_options::create_hard_links |
                fs::copy_options::copy_symlinks,
            ec);
@@ -76,49 +78,29 @@ std::string MirrorNodeModules() {
   return tmpl;
 }
 
-// outpost.toml for the three agents, pointed at the fake server through the allowlist proxy.
+// outpost.toml for the four agents: the embedded adapters (their default commands, found on
+// PATH in the mirror), each pointed at the fake server by `base_url` alone — from which Outpost
+// derives the CLI's own setting and the allowlist entry 127.0.0.2:PORT. Retries are turned
+// down so that the 401/500 cases end at once.
 std::string ConfigToml(const std::string& mirror, const FakeModelServer& fake) {
-  const std::string bin = mirror + "/node_modules/.bin/";
-  const std::string allow = "network_allow = [" + Quoted(fake.address()) + "]\n";
   const std::string dirs = "install_dirs = [" + Quoted(mirror) + "]\n";
+  const std::string path = Quoted(mirror + "/node_modules/.bin:/usr/local/bin:/usr/bin:/bin");
+  const std::string url = "base_url = " + Quoted(fake.url()) + "\n";
   std::string t;
-  t += "[agents.claude]\n" + dirs + allow;
-  t += "command = " +
-       TomlList({bin + "claude", "-p", "{task}", "--output-format", "stream-json", "--verbose",
-                 "--model", "{model}", "--dangerously-skip-permissions"}) +
-       "\n";
-  t += "env = { ANTHROPIC_BASE_URL = " + Quoted(fake.url()) +
-       ", CLAUDE_CODE_MAX_RETRIES = \"0\", IS_SANDBOX = \"1\", DISABLE_AUTOUPDATER = \"1\", "
-       "DISABLE_TELEMETRY = \"1\", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\" }\n\n";
-
-  const std::string provider =
-      "model_providers.fake={name=\"fake\",base_url=\"" + fake.url() +
-      "/v1\",env_key=\"OPENAI_API_KEY\",wire_api=\"responses\",request_max_retries=0,"
-      "stream_max_retries=0}";
-  t += "[agents.codex]\n" + dirs + allow;
-  t += "command = " +
-       TomlList({bin + "codex", "exec", "--json", "--skip-git-repo-check", "-c",
-                 "model_provider=fake", "-c", provider, "-m", "{model}",
-                 "--dangerously-bypass-approvals-and-sandbox", "{task}"}) +
-       "\n\n";
-
-  // gemini: the default adapter (its settings file comes from the adapter's home_files), with
-  // retries off so the 500 case ends at once; task and model are argv elements of their own.
+  t += "[agents.claude]\n" + dirs + url;
+  t += "env = { PATH = " + path + ", CLAUDE_CODE_MAX_RETRIES = \"0\" }\n\n";
+  // codex's provider is "outpost" (derived): its base URL takes the /v1.
+  t += "[agents.codex]\n" + dirs + "base_url = " + Quoted(fake.url() + "/v1") + "\n";
+  t += "env = { PATH = " + path + " }\n\n";
+  // gemini: retries off in its settings file (the adapter's, plus maxAttempts).
   const std::string settings =
       R"({"security":{"auth":{"selectedType":"gemini-api-key"}},"general":{"maxAttempts":1},)"
       R"("telemetry":{"enabled":false},"privacy":{"usageStatisticsEnabled":false}})";
-  t += "[agents.gemini]\n" + dirs + allow;
-  t += "command = " +
-       TomlList({bin + "gemini", "-p", "{task}", "-o", "stream-json", "--skip-trust",
-                 "--approval-mode", "yolo", "-m", "{model}"}) +
-       "\n";
-  t += "env = { GOOGLE_GEMINI_BASE_URL = " + Quoted(fake.url()) +
-       ", GEMINI_CLI_TRUST_WORKSPACE = \"true\" }\n";
+  t += "[agents.gemini]\n" + dirs + url;
+  t += "env = { PATH = " + path + " }\n";
   t += "home_files = { \".gemini/settings.json\" = " + Quoted(settings) + " }\n\n";
-
-  // grok: the built-in default command ("{outpost} grok-agent"), only its base URL moved.
-  t += "[agents.grok]\n" + allow;
-  t += "env = { XAI_BASE_URL = " + Quoted(fake.url() + "/v1") + " }\n";
+  // grok: the built-in default command ("{outpost} grok-agent"); its base URL takes the /v1.
+  t += "[agents.grok]\nbase_url = " + Quoted(fake.url() + "/v1") + "\n";
   return t;
 }
 
@@ -204,13 +186,12 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
     return {};
   }
 
-  // Scripts the fake server, dispatches a task to the CLI with network "allowlist" and
-  // waits for the run's terminal state.
+  // Scripts the fake server, dispatches a task to the CLI (no network policy: the adapter's
+  // default) and waits for the run's terminal state.
   json::object Run(const json::array& script, int timeout_seconds = 120, json::object extra = {}) {
     EXPECT_TRUE(fake_->SetScript(script));
     json::object body{{"agent", GetParam().name},
                       {"task", "Create hello.txt."},
-                      {"network", "allowlist"},
                       {"timeoutSeconds", timeout_seconds}};
     for (auto& kv : extra) body[kv.key()] = kv.value();
     HttpResponse r = server_->Post("/dispatch", json::serialize(body));
@@ -249,6 +230,8 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
 TEST_P(AgentCliTest, WritesTheScriptedFileThroughItsOwnTool) {
   json::object run = Run(WriteScript(GetParam()));
   ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run) << Logs();
+  // No policy in the dispatch: the adapter's own, its model API only.
+  EXPECT_EQ(Str(run.at("network").as_object(), "policy"), "allowlist") << json::serialize(run);
   EXPECT_EQ(ReadAll(RunDir() + "/workspace/hello.txt"), "hello from the fake model\n") << Logs();
 
   // Every model turn reached the fake server (through the sandbox's proxy), with the key.
@@ -309,6 +292,18 @@ TEST_P(AgentCliTest, AModelThatNeverAnswersEndsTimeout) {
   json::object run = Run({json::object{{"type", "hang"}}}, 20);
   EXPECT_EQ(Str(run, "status"), "TIMEOUT") << json::serialize(run) << Logs();
   EXPECT_FALSE(fake_->Requests().empty()) << "the CLI never reached the model server" << Logs();
+}
+
+TEST_P(AgentCliTest, WithoutNetworkTheRunSaysItHadNone) {
+  // network "none": the CLI sees a refused connection or a failed lookup and may retry until
+  // the timeout; either way the run says why.
+  json::object run = Run(WriteScript(GetParam()), 30, {{"network", "none"}});
+  const std::string status = Str(run, "status");
+  EXPECT_TRUE(status == "FAILED" || status == "TIMEOUT") << json::serialize(run) << Logs();
+  EXPECT_NE(Str(run, "errorMessage").find("the run had no network (network 'none')"),
+            std::string::npos)
+      << json::serialize(run) << Logs();
+  EXPECT_TRUE(fake_->Requests().empty()) << "the model server was reached without network";
 }
 
 INSTANTIATE_TEST_SUITE_P(RealClis, AgentCliTest, ::testing::ValuesIn(kClis),

@@ -105,6 +105,35 @@ TEST_F(AgentsTest, ReportedUsageIsRecordedWithItsCostAndTheFinalMessage) {
   EXPECT_DOUBLE_EQ(usage.at("costUsd").to_number<double>(), 0.105);  // 2000*15e-6 + 1000*75e-6
 }
 
+TEST_F(AgentsTest, TheAgentsOwnCostIsUsedAndItsSourceRecorded) {
+  std::string id = Dispatch(
+      "fakeclaude",
+      Print(
+          R"({"type":"result","subtype":"success","is_error":false,"result":"ok","total_cost_usd":0.0421,"usage":{"input_tokens":2000,"output_tokens":1000}})"));
+  json::object run = server_->WaitTerminal(id);
+  ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  const json::object& usage = run.at("usage").as_object();
+  EXPECT_DOUBLE_EQ(usage.at("costUsd").to_number<double>(), 0.0421);  // not 0.105 by the rates
+  EXPECT_EQ(Str(usage, "costSource"), "agent");
+}
+
+TEST_F(AgentsTest, AFailedCodexTurnStillReportsTheUsageItConsumed) {
+  std::string id = Dispatch(
+      "fakecodex",
+      Print(R"({"type":"thread.started","thread_id":"t"})") + "; " +
+          Print(R"({"type":"turn.started"})") + "; " +
+          Print(
+              R"({"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized"}})"));
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "agent_error");
+  ASSERT_TRUE(run.at("usage").is_object()) << json::serialize(run);
+  const json::object& usage = run.at("usage").as_object();
+  EXPECT_EQ(usage.at("inputTokens").as_int64(), 0);
+  EXPECT_EQ(usage.at("outputTokens").as_int64(), 0);
+  EXPECT_EQ(Str(usage, "costSource"), "rates");
+}
+
 TEST_F(AgentsTest, FanOutGivesOneRunPerAgentInAListableGroup) {
   HttpResponse r = server_->Post(
       "/dispatch",
@@ -160,6 +189,9 @@ TEST_F(AgentsTest, AgentWhoseCliIsMissingIsUnavailableAndRefused) {
   ASSERT_EQ(fleet.status, 200) << fleet.body;
   bool seen = false;
   json::value health = fleet.Json();
+  // One coding agent of three is not installed: the fleet is degraded, not healthy.
+  EXPECT_EQ(Str(health.as_object(), "status"), "degraded") << fleet.body;
+  EXPECT_TRUE(health.at("healthy").as_bool()) << fleet.body;
   for (const auto& a : health.at("agents").as_array()) {
     const json::object& o = a.as_object();
     if (Str(o, "agent") == "missingcli") {
@@ -176,6 +208,107 @@ TEST_F(AgentsTest, AgentWhoseCliIsMissingIsUnavailableAndRefused) {
   HttpResponse r = server_->Post("/dispatch", R"({"agent":"missingcli","task":"x"})");
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("agent 'missingcli' is not available"), std::string::npos) << r.body;
+}
+
+// GET /health/fleet judges the fleet by its coding agents; `shell` counts only when it is the
+// only agent enabled (outpost-original-spec "GET /health/fleet").
+class FleetHealthTest : public ::testing::Test {
+ protected:
+  void Start(const std::string& config) {
+    dir_ = MakeTempDir();
+    std::ofstream(dir_ + "/outpost.toml") << "[server]\nrunner = \"process\"\n" << config;
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
+    ASSERT_TRUE(server_);
+  }
+  void TearDown() override {
+    server_.reset();
+    if (!dir_.empty()) KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+  }
+  static json::object Agent(const json::value& fleet, const std::string& name) {
+    for (const auto& a : fleet.at("agents").as_array()) {
+      if (Str(a.as_object(), "agent") == name) return a.as_object();
+    }
+    ADD_FAILURE() << name << " not in " << json::serialize(fleet);
+    return {};
+  }
+  void RunToEnd(const std::string& agent, const std::string& task, const std::string& status) {
+    std::string id =
+        server_->Dispatch(json::serialize(json::object{{"agent", agent}, {"task", task}}));
+    ASSERT_FALSE(id.empty());
+    EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), status);
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+constexpr char kOnlyShell[] = R"(
+[agents.claude]
+enabled = false
+[agents.codex]
+enabled = false
+[agents.gemini]
+enabled = false
+[agents.aider]
+enabled = false
+[agents.grok]
+enabled = false
+)";
+
+TEST_F(FleetHealthTest, ShellAloneIsTheFleetAndAnAgentWithoutRunsHasNoRates) {
+  Start(kOnlyShell);
+  HttpResponse r = server_->Get("/health/fleet");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::value fleet = r.Json();
+  EXPECT_EQ(Str(fleet.as_object(), "status"), "healthy") << r.body;
+  EXPECT_TRUE(fleet.at("healthy").as_bool());
+  ASSERT_EQ(fleet.at("agents").as_array().size(), 1u) << r.body;  // disabled agents are gone
+  json::object shell = Agent(fleet, "shell");
+  EXPECT_TRUE(shell.at("successRate").is_null()) << json::serialize(shell);    // not 100
+  EXPECT_TRUE(shell.at("avgDurationMs").is_null()) << json::serialize(shell);  // not 0
+
+  RunToEnd("shell", "true", "COMPLETED");
+  shell = Agent(server_->Get("/health/fleet").Json(), "shell");
+  EXPECT_EQ(shell.at("successRate").as_int64(), 100) << json::serialize(shell);
+  EXPECT_TRUE(shell.at("avgDurationMs").is_int64()) << json::serialize(shell);
+}
+
+TEST_F(FleetHealthTest, NoCodingAgentAvailableIsUnhealthyWhateverShellSays) {
+  // The embedded defaults: no coding CLI on the default PATH here and no API key, so none of
+  // claude, codex, gemini, aider, grok can run; shell can, and does not count.
+  Start("");
+  HttpResponse r = server_->Get("/health/fleet");
+  EXPECT_EQ(r.status, 503) << r.body;
+  json::value fleet = r.Json();
+  EXPECT_EQ(Str(fleet.as_object(), "status"), "unhealthy") << r.body;
+  EXPECT_FALSE(fleet.at("healthy").as_bool());
+  EXPECT_TRUE(Agent(fleet, "shell").at("available").as_bool());
+  EXPECT_FALSE(Agent(fleet, "claude").at("available").as_bool());
+}
+
+TEST_F(FleetHealthTest, ASuccessRateUnderEightyPercentIsDegraded) {
+  Start(std::string(kOnlyShell) + R"(
+[agents.fakecli]
+command = ["/bin/sh", "-c", "{task}"]
+models = ["m"]
+)");
+  json::value fleet = server_->Get("/health/fleet").Json();
+  EXPECT_EQ(Str(fleet.as_object(), "status"), "healthy") << json::serialize(fleet);
+  // shell's runs do not count beside a coding agent: its failures leave the fleet healthy.
+  RunToEnd("shell", "exit 3", "FAILED");
+  fleet = server_->Get("/health/fleet").Json();
+  EXPECT_EQ(Str(fleet.as_object(), "status"), "healthy") << json::serialize(fleet);
+  EXPECT_EQ(Agent(fleet, "shell").at("successRate").as_int64(), 0);
+
+  RunToEnd("fakecli", "true", "COMPLETED");
+  RunToEnd("fakecli", "exit 1", "FAILED");
+  HttpResponse r = server_->Get("/health/fleet");
+  EXPECT_EQ(r.status, 200) << r.body;  // degraded is still served
+  fleet = r.Json();
+  EXPECT_EQ(Agent(fleet, "fakecli").at("successRate").as_int64(), 50);
+  EXPECT_EQ(Str(fleet.as_object(), "status"), "degraded") << r.body;
+  EXPECT_TRUE(fleet.at("healthy").as_bool());
 }
 
 }  // namespace

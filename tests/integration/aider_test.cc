@@ -117,7 +117,8 @@ TEST_F(AiderTest, StartsTheDefaultArgvWithTheTaskAsOneElementAndOnlyItsOwnKey) {
   const json::object& usage = run.at("usage").as_object();
   EXPECT_EQ(usage.at("inputTokens").to_number<int>(), 1200);
   EXPECT_EQ(usage.at("outputTokens").to_number<int>(), 340);
-  EXPECT_NEAR(usage.at("costUsd").to_number<double>(), (1200 * 1.4 + 340 * 2.8) / 1e6, 1e-9);
+  EXPECT_NEAR(usage.at("costUsd").to_number<double>(), (1200 * 0.27 + 340 * 1.10) / 1e6, 1e-9);
+  EXPECT_EQ(usage.at("costSource").as_string(), "rates");
   const std::string out = ReadAll(dir_ + "/data/runs/" + id_ + "/stdout.log");
   EXPECT_NE(out.find("key is [REDACTED]"), std::string::npos) << out;
   EXPECT_EQ(out.find(kKey), std::string::npos) << out;

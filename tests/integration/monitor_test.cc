@@ -33,12 +33,25 @@ std::vector<std::string> Names(const std::vector<cli::RollbackFinding>& f) {
   return out;
 }
 
+// Only shell is enabled: the embedded coding agents are not installed here, and a fleet with
+// none of them available answers /health/fleet with 503, which the monitor counts as errors.
+constexpr char kOnlyShell[] =
+    "[agents.claude]\nenabled = false\n[agents.codex]\nenabled = false\n"
+    "[agents.gemini]\nenabled = false\n[agents.aider]\nenabled = false\n"
+    "[agents.grok]\nenabled = false\n";
+
+std::string OnlyShellConfig(const std::string& dir) {
+  std::ofstream(dir + "/only-shell.toml") << kOnlyShell;
+  return dir + "/only-shell.toml";
+}
+
 class MonitorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir();
-    server_ = ServerProcess::Start(
-        dir_, {{"OUTPOST_RUNNER", "process"}, {"OUTPOST_ENABLE_FAULT_INJECTION", "1"}});
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_RUNNER", "process"},
+                                          {"OUTPOST_ENABLE_FAULT_INJECTION", "1"},
+                                          {"OUTPOST_CONFIG", OnlyShellConfig(dir_)}});
     log_ = dir_ + "/monitor.log";
   }
   void TearDown() override {
@@ -235,8 +248,9 @@ class MonitorWithKeysTest : public MonitorTest {
     status_ = key("status");
     list_ = key("list");
     dispatch_ = key("dispatch,status");
-    server_ = ServerProcess::Start(
-        dir_, {{"OUTPOST_RUNNER", "process"}, {"OUTPOST_METRICS_TOKEN", kMetricsToken}});
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_RUNNER", "process"},
+                                          {"OUTPOST_METRICS_TOKEN", kMetricsToken},
+                                          {"OUTPOST_CONFIG", OnlyShellConfig(dir_)}});
     log_ = dir_ + "/monitor.log";
   }
   HttpResponse Keyed(const std::string& method, const std::string& path,

@@ -244,12 +244,63 @@ TEST(SandboxNetwork, AllowlistAdmitsOnlyListedHostsThroughTheProxyAndRecordsRefu
   std::filesystem::remove_all(dir);
 }
 
+TEST(SandboxNetwork, ARunThatFailsAfterARefusalSaysSoInErrorMessageAndItsEvents) {
+  TinyHttpServer refused;
+  std::string dir = MakeTempDir();
+  auto server = ServerProcess::Start(dir);
+  const std::string r = std::to_string(refused.port());
+  std::string id = server->Dispatch(json::serialize(
+      json::object{{"agent", "shell"},
+                   {"task", "curl -sf --noproxy '' http://127.0.0.1:" + r + "/ || exit 7"},
+                   {"network", "allowlist"},
+                   {"timeoutSeconds", 60}}));
+  ASSERT_FALSE(id.empty());
+  json::object run = server->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(Str(run, "errorMessage"),
+            "exited with code 7; the sandbox refused network to 127.0.0.1:" + r +
+                " (not in the run's allowlist: [sandbox] network_allow only)");
+  // The terminal events follow the store's terminal status.
+  std::string events;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        events = ReadAll(dir + "/runs/" + id + "/events.jsonl");
+        return events.find("\"type\":\"end\"") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << events;
+  EXPECT_NE(events.find("\"networkBlocked\":[\"127.0.0.1:" + r + "\"]"), std::string::npos)
+      << events;
+  EXPECT_EQ(refused.accepted(), 0);
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(SandboxTest, SilenceLongerThanTheInactivityDeadlineIsTimeoutInactive) {
   json::object run = RunTask("echo working; sleep 30", {{"inactivityTimeoutSeconds", 1}});
   EXPECT_EQ(Str(run, "status"), "TIMEOUT");
   EXPECT_EQ(Str(run, "reason"), "timeout_inactive");
   EXPECT_EQ(Out(), "working\n");
   EXPECT_EQ(ProcessesOf(id_), 0);
+}
+
+TEST(SandboxStartup, ServeRefusesABaseUrlOnTheSandboxsOwnLoopback) {
+  std::string dir = MakeTempDir();
+  std::ofstream(dir + "/outpost.toml") << "[agents.claude]\nbase_url = \"http://127.0.0.1:4000\"\n";
+  std::string cmd = "OUTPOST_LOG_LEVEL=warn " + OutpostBin() + " serve --config " + dir +
+                    "/outpost.toml --listen 127.0.0.1:0 --data-dir " + dir + "/data 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_NE(out.find("agents.claude.base_url: '127.0.0.1' is the sandbox's own loopback"),
+            std::string::npos)
+      << out;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SandboxStartup, ServeRefusesToStartWithoutBubblewrap) {

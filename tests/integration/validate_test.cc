@@ -46,6 +46,11 @@ std::string Row(const std::string& out, const std::string& check) {
   return out.substr(at, out.find('\n', at) - at);
 }
 
+constexpr char kOnlyShell[] =
+    "[agents.claude]\nenabled = false\n[agents.codex]\nenabled = false\n"
+    "[agents.gemini]\nenabled = false\n[agents.aider]\nenabled = false\n"
+    "[agents.grok]\nenabled = false\n";
+
 class ValidateTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = MakeTempDir(); }
@@ -54,7 +59,13 @@ class ValidateTest : public ::testing::Test {
     KillRunsUnder(dir_);
     std::filesystem::remove_all(dir_);
   }
+  // Without a config of its own: only shell is enabled, so that the fleet is what validate
+  // dispatches to (the embedded coding agents are not installed here: an unhealthy fleet).
   void Start(std::map<std::string, std::string> env = {}) {
+    if (!env.count("OUTPOST_CONFIG")) {
+      std::ofstream(dir_ + "/only-shell.toml") << kOnlyShell;
+      env["OUTPOST_CONFIG"] = dir_ + "/only-shell.toml";
+    }
     env.emplace("OUTPOST_RUNNER", "process");
     env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
     env.emplace("OUTPOST_ENABLE_FAULT_INJECTION", "1");
@@ -114,6 +125,18 @@ TEST_F(ValidateTest, JsonDocumentHasEveryStepCheckAndRun) {
             "COMPLETED");
 }
 
+TEST_F(ValidateTest, AFleetWithoutAnAvailableCodingAgentFailsTheFleetRow) {
+  // The embedded defaults: shell is available, no coding agent is: the fleet is unhealthy and
+  // shell being available does not hide it.
+  std::ofstream(dir_ + "/defaults.toml") << "";
+  Start({{"OUTPOST_CONFIG", dir_ + "/defaults.toml"}});
+  CliResult r = Outpost(Validate());
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const std::string fleet = Row(r.out, "Fleet status returned");
+  EXPECT_NE(fleet.find("| [ ]"), std::string::npos) << r.out;
+  EXPECT_NE(fleet.find("healthy=false (unhealthy), shell available"), std::string::npos) << fleet;
+}
+
 TEST_F(ValidateTest, InjectedFaultCrossesItsRowAndFails) {
   Start();
   ASSERT_EQ(Http(server_->address(), "PUT", "/admin/faults",
@@ -132,7 +155,7 @@ TEST_F(ValidateTest, InjectedFaultCrossesItsRowAndFails) {
 
 TEST_F(ValidateTest, UnavailableAgentCrossesFleetAndDispatchRows) {
   std::ofstream(dir_ + "/outpost.toml")
-      << "[agents.shell]\ncommand = [\"/nonexistent/bin/sh\", \"-c\", \"{task}\"]\n";
+      << kOnlyShell << "[agents.shell]\ncommand = [\"/nonexistent/bin/sh\", \"-c\", \"{task}\"]\n";
   Start({{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
   CliResult r = Outpost(Validate());
   EXPECT_EQ(r.exit_code, 1) << r.out;

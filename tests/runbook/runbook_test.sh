@@ -24,9 +24,25 @@ check() {  # check "name" <condition command...>
   if "$@"; then echo "[x] $name"; passed=$((passed + 1)); else echo "[ ] $name  <-- FAILED"; failed=$((failed + 1)); fi
 }
 
+# The fleet here is shell alone: the embedded coding agents (claude, codex, gemini, aider, grok)
+# are not installed on a test machine, and a fleet with none of them available is unhealthy
+# (GET /health/fleet counts shell only when it is the only agent enabled).
+cat > "$WORK/outpost.toml" <<'TOML'
+[agents.claude]
+enabled = false
+[agents.codex]
+enabled = false
+[agents.gemini]
+enabled = false
+[agents.aider]
+enabled = false
+[agents.grok]
+enabled = false
+TOML
+
 # Start the server on port 0 and read the address it prints first.
 mkfifo "$WORK/out"
-OUTPOST_LOG_LEVEL=warn "$OUTPOST_BIN" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" > "$WORK/out" 2> "$WORK/server.log" &
+OUTPOST_LOG_LEVEL=warn "$OUTPOST_BIN" serve --config "$WORK/outpost.toml" --listen 127.0.0.1:0 --data-dir "$WORK/data" > "$WORK/out" 2> "$WORK/server.log" &
 SERVER_PID=$!
 read -r first_line < "$WORK/out"
 case "$first_line" in
@@ -52,6 +68,7 @@ check "Health endpoint OK" [ "$(jq -r .status "$WORK/health.json")" = healthy ]
 # Test fleet status
 curl -s $OUTPOST_V2_ENDPOINT/health/fleet | jq . > "$WORK/fleet.json"
 check "Fleet status returned" [ "$(jq -r '.healthy' "$WORK/fleet.json")" = true ]
+check "fleet status healthy (shell alone, available)" [ "$(jq -r '.status' "$WORK/fleet.json")" = healthy ]
 
 # Execute test dispatch via v2
 TEST_DISPATCH=$(curl -s -X POST $OUTPOST_V2_ENDPOINT/dispatch \

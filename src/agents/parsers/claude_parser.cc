@@ -4,7 +4,7 @@
 //     "input"}],"usage":{...}}}
 //   {"type":"user","message":{"content":[{"type":"tool_result","content","is_error"}]}}
 //   {"type":"result","subtype":"success"|"error_*","is_error","result","usage":{...},
-//     "permission_denials":[{"tool_name","tool_input"}]}
+//     "total_cost_usd", "permission_denials":[{"tool_name","tool_input"}]}
 // The result's usage is the run's total; per-message usage is only a fallback when the run
 // ended without a result line (killed, crashed). Cache reads and writes count as input.
 #include "agents/parsers/formats.h"
@@ -88,6 +88,10 @@ void ClaudeParser::Result(const json::object& o) {
     result_.usage = UsageOf(*u);
     result_.has_usage = true;
     Emit(UsageEvent(result_.usage.input, result_.usage.output));
+  }
+  // What claude itself says the run cost: its own price list, cache reads and writes included.
+  if (auto c = o.find("total_cost_usd"); c != o.end() && c->value().is_number()) {
+    result_.cost_usd = c->value().to_number<double>();
   }
   std::string subtype = Str(o, "subtype");
   if (Bool(o, "is_error") || subtype.starts_with("error")) {

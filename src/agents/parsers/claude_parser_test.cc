@@ -33,6 +33,8 @@ TEST(ClaudeParser, SuccessfulRunGivesFinalMessageAndTotalUsageFromTheResult) {
   ASSERT_TRUE(r.has_usage);
   EXPECT_EQ(r.usage.input, 8 + 1200 + 1200);  // cache writes and reads are input too
   EXPECT_EQ(r.usage.output, 68);
+  ASSERT_TRUE(r.cost_usd);  // claude's own figure (total_cost_usd)
+  EXPECT_DOUBLE_EQ(*r.cost_usd, 0.0421);
   ASSERT_EQ(events.size(), 5u);
   EXPECT_EQ(events[0].kind, AgentEvent::Kind::kAssistant);
   EXPECT_EQ(events[1].kind, AgentEvent::Kind::kToolCall);

@@ -6,7 +6,8 @@
 //     {server, tool, status}, web_search {query}, error {message} (a non-fatal warning)
 //   {"type":"turn.completed","usage":{"input_tokens","cached_input_tokens","output_tokens"}}
 //   {"type":"turn.failed","error":{"message"}}   {"type":"error","message"}
-// Usage is per turn and summed; cached input tokens are part of input_tokens already. An
+// Usage is per turn and summed; cached input tokens are part of input_tokens already. A run
+// whose turn failed reports the completed turns' sum (0 when none completed). An
 // `error` event is fatal unless a turn still completes after it (codex reports stream retries
 // that way).
 #include "agents/parsers/formats.h"
@@ -19,6 +20,7 @@ void CodexParser::Line(std::string_view line) {
   auto o = ParseObjectLine(line);
   if (!o) return;
   std::string type = Str(*o, "type");
+  if (type == "thread.started") started_ = true;
   if (type == "item.started" || type == "item.completed") {
     if (const json::object* item = Obj(*o, "item")) Item(*item, type == "item.completed");
   } else if (type == "turn.completed") {
@@ -84,6 +86,9 @@ void CodexParser::Item(const json::object& item, bool completed) {
 
 AgentResult CodexParser::Finish() {
   if (!result_.error && pending_error_) result_.error = pending_error_;
+  // A failed turn carries no usage: the run consumed what its completed turns reported (none
+  // before the first one completes), which is a figure, not an unknown.
+  if (result_.error && started_) result_.has_usage = true;
   result_.final_message = FinalMessage(last_message_);
   return result_;
 }

@@ -48,6 +48,21 @@ TEST(CodexParser, FailedTurnIsAnAgentErrorWithItsMessage) {
 )");
   ASSERT_TRUE(r.error);
   EXPECT_EQ(*r.error, "unexpected status 401 Unauthorized: Incorrect API key provided");
+  // No turn completed: it consumed nothing, which is usage, not an unknown.
+  EXPECT_TRUE(r.has_usage);
+  EXPECT_EQ(r.usage, (TokenUsage{0, 0}));
+}
+
+TEST(CodexParser, AFailedLaterTurnReportsTheCompletedTurnsUsage) {
+  AgentResult r = ParseAgentOutput("codex-json", R"({"type":"thread.started","thread_id":"t"}
+{"type":"turn.started"}
+{"type":"turn.completed","usage":{"input_tokens":100,"cached_input_tokens":0,"output_tokens":7}}
+{"type":"turn.started"}
+{"type":"turn.failed","error":{"message":"stream disconnected"}}
+)");
+  ASSERT_TRUE(r.error);
+  ASSERT_TRUE(r.has_usage);
+  EXPECT_EQ(r.usage, (TokenUsage{100, 7}));
 }
 
 TEST(CodexParser, ErrorEventFollowedByACompletedTurnIsNotAFailure) {

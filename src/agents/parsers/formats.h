@@ -32,6 +32,7 @@ class CodexParser : public OutputParser {  // codex-json
 
   std::string last_message_;
   std::optional<std::string> pending_error_;  // an `error` event not (yet) followed by success
+  bool started_ = false;                      // a thread.started line was seen
 };
 
 class GeminiParser : public OutputParser {  // gemini-stream-json

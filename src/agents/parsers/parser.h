@@ -56,6 +56,7 @@ struct AgentResult {
   std::string final_message;
   TokenUsage usage;
   bool has_usage = false;            // the output reported token counts
+  std::optional<double> cost_usd;    // the agent's own figure for the run's cost (claude)
   std::optional<std::string> error;  // the agent reported a failure (exit code aside)
 };
 

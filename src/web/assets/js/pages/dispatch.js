@@ -95,7 +95,7 @@ export async function renderDispatch(root, { signal, query }) {
     h('div', { class: 'grid3' },
       field('timeoutSeconds', 'Timeout (s)', text({ inputmode: 'numeric', placeholder: '600' }), '1–86400'),
       field('inactivityTimeoutSeconds', 'Inactivity timeout (s)', text({ inputmode: 'numeric', placeholder: 'none' })),
-      field('network', 'Network', select([['', 'default (none)'], ['none', 'none'], ['allowlist', 'allowlist'], ['host', 'host']]))),
+      field('network', 'Network', select([['', 'default (per agent)'], ['none', 'none'], ['allowlist', 'allowlist'], ['host', 'host']]))),
     h('details', h('summary', 'More options'),
       h('div', { class: 'grid3' },
         field('resourceConstraints.maxMemoryMb', 'Memory (MB)', text({ inputmode: 'numeric' })),
