@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string_view>
 
 #include "runner/netproxy/http_head.h"
 #include "runner/netproxy/relay.h"
@@ -78,15 +80,70 @@ Result<UniqueFd> Connect(const HostPort& dest, const SessionContext& ctx) {
   return ConnectUpstream(dest, up);
 }
 
+// Plain HTTP (audit F13): the origin gets this one request and its body, nothing the client
+// sends after it (a pipelined request with another Host would reach the allowed host's address
+// as if it were another host). Later client bytes are discarded, its EOF is passed on as a
+// half-close, and the origin's answer is relayed until it closes.
+void BridgeOneRequest(int client, int upstream, const ProxyRequest& req, std::string_view rest,
+                      const SessionContext& ctx) {
+  std::size_t body_left = req.body_length;
+  const std::size_t now = std::min(body_left, rest.size());
+  body_left -= now;
+  Deadline send_deadline = DeadlineIn(ctx.options.connect_timeout);
+  if (!SendAll(upstream, req.forward_head + std::string(rest.substr(0, now)), send_deadline,
+               ctx.stop_fd)
+           .ok()) {
+    return;
+  }
+  bool client_open = true;
+  char buf[16384];
+  for (;;) {
+    pollfd fds[3] = {{upstream, POLLIN, 0}, {client, POLLIN, 0}, {ctx.stop_fd, POLLIN, 0}};
+    const int timeout = static_cast<int>(ctx.options.idle_timeout.count());
+    fds[1].fd = client_open ? client : -1;
+    int ready = ::poll(fds, 3, timeout);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0 || (fds[2].revents & POLLIN)) return;  // idle, error or stopping
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::recv(upstream, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) {
+        ::shutdown(client, SHUT_WR);
+        return;
+      }
+      if (!SendAll(client, std::string_view(buf, static_cast<std::size_t>(n)),
+                   DeadlineIn(ctx.options.idle_timeout), ctx.stop_fd)
+               .ok()) {
+        return;
+      }
+    }
+    if (client_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = ::recv(client, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) {
+        client_open = false;
+        ::shutdown(upstream, SHUT_WR);
+        continue;
+      }
+      const std::size_t body = std::min(body_left, static_cast<std::size_t>(n));
+      body_left -= body;
+      if (body > 0 && !SendAll(upstream, std::string_view(buf, body),
+                               DeadlineIn(ctx.options.idle_timeout), ctx.stop_fd)
+                           .ok()) {
+        return;
+      }
+    }
+  }
+}
+
 // Sends what the client is owed before the relay starts, then relays until the end.
 void Bridge(int client, int upstream, const ProxyRequest& req, const std::string& rest,
             const SessionContext& ctx) {
+  if (!req.tunnel) return BridgeOneRequest(client, upstream, req, rest, ctx);
   Deadline send_deadline = DeadlineIn(ctx.options.connect_timeout);
-  if (req.tunnel) {
-    std::string ok = "HTTP/1.1 200 Connection Established\r\n\r\n";
-    if (!SendAll(client, ok, send_deadline, ctx.stop_fd).ok()) return;
-  }
-  if (!SendAll(upstream, req.forward_head + rest, send_deadline, ctx.stop_fd).ok()) return;
+  std::string ok = "HTTP/1.1 200 Connection Established\r\n\r\n";
+  if (!SendAll(client, ok, send_deadline, ctx.stop_fd).ok()) return;
+  if (!SendAll(upstream, rest, send_deadline, ctx.stop_fd).ok()) return;
   Relay(client, upstream, RelayOptions{ctx.options.idle_timeout, ctx.stop_fd});
 }
 
