@@ -39,8 +39,8 @@ struct ProxyRequest {
 // CONNECT host:port -> a tunnel. "METHOD http://host[:port]/path HTTP/1.x" -> plain HTTP with
 // the target rewritten to origin-form, Host set to the authority, proxy headers dropped and
 // "Connection: close" (one request per upstream connection: the upstream is fixed once chosen,
-// so a second request on it must not pretend to reach another host: the session forwards that
-// one request and its Content-Length body, never what the client sends after it).
+// so a later request on it must not pretend to reach another host: the session parses each
+// later request and forwards only those to the same host, see session.cc).
 // kInvalidArgument for anything else (origin-form, https:// absolute-form, bad authority, a
 // plain-HTTP body framed by Transfer-Encoding or by a bad or repeated Content-Length).
 Result<ProxyRequest> ClassifyRequest(const RequestHead& head);

@@ -188,6 +188,30 @@ TEST_F(ProxyTest, F13_ABodyArrivingLaterIsForwardedUpToItsLength) {
       SendAll(c.get(), "defGET /x HTTP/1.1\r\n\r\n", DeadlineIn(std::chrono::seconds(5))).ok());
   ::shutdown(c.get(), SHUT_WR);
   EXPECT_EQ(ReadAll(c.get()), "def");
+  ASSERT_EQ(blocked().size(), 1u);  // the origin-form follow-up was refused and reported
+}
+
+// A keep-alive client's next request to the same host is rewritten and forwarded; one to
+// another host on that connection is not, and shows as blocked.
+TEST_F(ProxyTest, F13_AKeptAliveConnectionServesItsOwnHostOnly) {
+  TestServer echo(TestServer::Mode::kEcho);
+  StartProxy({Local(echo.port()), "other.example:80"});
+  UniqueFd c = Client();
+  auto get = [&](const std::string& authority, const std::string& path) {
+    return "GET http://" + authority + path + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+  };
+  ASSERT_TRUE(
+      SendAll(c.get(), get(Local(echo.port()), "/1"), DeadlineIn(std::chrono::seconds(5))).ok());
+  ASSERT_NE(ReadUntil(c.get(), "\r\n\r\n").find("GET /1 "), std::string::npos);
+  ASSERT_TRUE(SendAll(c.get(), get(Local(echo.port()), "/2") + get("other.example", "/3"),
+                      DeadlineIn(std::chrono::seconds(5)))
+                  .ok());
+  ::shutdown(c.get(), SHUT_WR);
+  const std::string rest = ReadAll(c.get());
+  EXPECT_EQ(rest,
+            "GET /2 HTTP/1.1\r\nHost: " + Local(echo.port()) + "\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(blocked().size(), 1u);
+  EXPECT_EQ(blocked()[0].host, "other.example");
 }
 
 TEST_F(ProxyTest, F13_AChunkedPlainHttpBodyIsRefused) {
