@@ -1,5 +1,7 @@
 #include "app/admin_command.h"
 
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 #include <cstdio>
 #include <iostream>
@@ -225,6 +227,7 @@ int KeyRevoke(auth::AdminService& admin, const AdminFlags& f) {
 }
 
 int RunAction(const AdminFlags& f, const OptionsBuilder& build, const Action& action) {
+  ::umask(077);          // the store it may create is the server's (audit F8)
   SetupLogging("warn");  // stderr; stdout carries only the answer (the key)
   auto opts = build(f.store);
   if (!opts.ok()) {

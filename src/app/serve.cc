@@ -168,6 +168,9 @@ void SetHostileInputLimits(const Options& o, api::HttpServerOptions& h) {
 }  // namespace
 
 int Serve(const Options& opts_in) {
+  // Every file the server and its shims create (the database, run dirs, logs) is private to
+  // the service (audit F8); directories the sandbox uids traverse are chmod'ed explicitly.
+  ::umask(077);
   Options opts = opts_in;
   if (opts.replica_id.empty()) {
     char host[256] = {};
@@ -188,6 +191,9 @@ int Serve(const Options& opts_in) {
                   " (install bubblewrap, or choose the unisolated runner with --runner process)");
     }
     if (Status st = CheckTraversable(opts.RunsDir()); !st.ok()) return Fail(st.message());
+    if (auto bwrap = sandbox::FindExecutable("bwrap"); bwrap.ok()) {
+      opts.sandbox.disable_userns = sandbox::SupportsDisableUserns(*bwrap);
+    }
     for (const std::string& dir : opts.sandbox.ro_binds) {
       if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
         return Fail("sandbox.ro_binds: " + why);

@@ -51,6 +51,8 @@ struct SandboxOptions {
   std::vector<std::string> ro_binds;       // extra host dirs bound read-only into every sandbox
   std::vector<std::string> network_allow;  // the operator's allowlist, added to the agent's
   bool allow_host_network = false;         // lets dispatches ask for network "host"
+  // Detected at start by app/ (not a config key): bwrap takes --disable-userns (>= 0.8).
+  bool disable_userns = false;
 };
 
 struct Options {

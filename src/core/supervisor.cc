@@ -428,6 +428,7 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
   sb.allow.insert(sb.allow.end(), opts_.sandbox.network_allow.begin(),
                   opts_.sandbox.network_allow.end());
   sb.outpost_exe = opts_.self_exe;
+  sb.disable_userns = opts_.sandbox.disable_userns;
   // "{outpost}" (a built-in agent) runs this binary at its fixed path inside the sandbox: its
   // host path may lie under a directory the sandbox mounts over (/work, /tmp).
   if (!opts_.self_exe.empty()) {

@@ -60,6 +60,7 @@ json::object SandboxToJson(const SandboxSpec& s) {
                  {"network", s.network},
                  {"allow", ToArray(s.allow)},
                  {"outpost_exe", s.outpost_exe},
+                 {"disable_userns", s.disable_userns},
                  {"pids_max", s.pids_max},
                  {"cgroup_name", s.cgroup_name}};
   if (s.memory_bytes) o["memory_bytes"] = *s.memory_bytes;
@@ -92,6 +93,7 @@ SandboxSpec SandboxFromJson(const json::object& spec) {
   s.network = GetString(o, "network").value_or(s.network);
   s.allow = StringArray(o, "allow");
   s.outpost_exe = GetString(o, "outpost_exe").value_or("");
+  s.disable_userns = GetBool(o, "disable_userns").value_or(false);
   s.memory_bytes = GetInt(o, "memory_bytes");
   s.pids_max = GetInt32(o, "pids_max").value_or(s.pids_max);
   s.cpu_millicores = GetInt32(o, "cpu_millicores");

@@ -42,6 +42,7 @@ struct SandboxSpec {
   std::string network = "none";       // none (loopback only) | allowlist | host
   std::vector<std::string> allow;     // allowlist: "host:port" patterns ("*.example.com:443")
   std::string outpost_exe;            // bound into the sandbox to run the proxy forwarder
+  bool disable_userns = false;        // bwrap --disable-userns (bubblewrap >= 0.8)
   // Limits (cgroups). nullopt: no limit of that kind.
   std::optional<std::int64_t> memory_bytes;
   int pids_max = 512;

@@ -190,11 +190,36 @@ std::string Redactor::Process(bool final) {
       in_pem_ = true;
       continue;
     }
-    if (pending_.size() - cut > kMaxHold) cut = pending_.size();
+    if (pending_.size() - cut > kMaxHold) cut = ForcedCut();
     out += Redact(std::string_view(pending_).substr(0, cut));
     pending_.erase(0, cut);
     return out;
   }
+}
+
+// Past kMaxHold the held token is emitted anyway, except the last (longest secret - 1) bytes:
+// they may begin a secret whose rest has not arrived. No whole secret straddles the cut.
+std::size_t Redactor::ForcedCut() const {
+  const std::string_view p = pending_;
+  const std::size_t keep = secrets_.empty() ? 0 : secrets_.front().size() - 1;
+  std::size_t cut = p.size() - std::min(keep, p.size());
+  return BeforeWholeSecrets(p, cut);
+}
+
+// Moves cut back to the start of any secret that begins before it and is whole in p.
+std::size_t Redactor::BeforeWholeSecrets(std::string_view p, std::size_t cut) const {
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (const auto& s : secrets_) {
+      std::size_t from = cut >= s.size() ? cut - s.size() + 1 : 0;
+      std::size_t at = p.find(s, from);
+      if (at != std::string_view::npos && at < cut) {
+        cut = at;
+        moved = true;
+      }
+    }
+  }
+  return cut;
 }
 
 // The earliest position from which pending_ must wait for more input.
@@ -221,18 +246,7 @@ std::size_t Redactor::SafeCut() const {
   std::size_t line = p.rfind('\n');  // an unfinished PEM header line
   cut = std::min(cut, p.find(kPemBegin, line == std::string_view::npos ? 0 : line + 1));
   // Never cut through a whole secret (a token rule may have chosen a point inside one).
-  for (bool moved = true; moved;) {
-    moved = false;
-    for (const auto& s : secrets_) {
-      std::size_t from = cut >= s.size() ? cut - s.size() + 1 : 0;
-      std::size_t at = p.find(s, from);
-      if (at != std::string_view::npos && at < cut) {
-        cut = at;
-        moved = true;
-      }
-    }
-  }
-  return cut;
+  return BeforeWholeSecrets(p, cut);
 }
 
 std::string Redactor::Redact(std::string_view text) const {

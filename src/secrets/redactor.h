@@ -12,7 +12,9 @@
 // could still become (part of) a match and emits it once it is decided. Held back at most:
 // a trailing run of token characters that could start a pattern, a suffix that is a prefix of
 // a secret, an incomplete "-----BEGIN" line; past 64 KiB of held text it is redacted and
-// emitted anyway (a pathological single token). Not thread-safe: one Redactor per stream.
+// emitted anyway (a pathological single token) — all but its last (longest secret − 1) bytes,
+// so a configured secret is never split by that forced flush (a credential *pattern* longer
+// than 64 KiB may be). Not thread-safe: one Redactor per stream.
 #pragma once
 
 #include <string>
@@ -41,6 +43,8 @@ class Redactor {
  private:
   std::string Process(bool final);
   std::size_t SafeCut() const;
+  std::size_t ForcedCut() const;
+  std::size_t BeforeWholeSecrets(std::string_view p, std::size_t cut) const;
   std::string Redact(std::string_view text) const;
 
   std::vector<std::string> secrets_;  // longest first

@@ -106,5 +106,25 @@ TEST(Redactor, HoldsAtMost64KiBOfASingleToken) {
   EXPECT_EQ(r.Flush(), "");
 }
 
+// Audit F11: a token run of more than 64 KiB forced a flush that emitted the first part of a
+// secret, and its rest, arriving later, joined it in the log. Every split point of the secret
+// around the 64 KiB hold, with the rest in a later chunk: the forced flush happens when the
+// first chunk ("eyJ" + filler + k bytes of the secret) passes 64 KiB, which these fillers span.
+TEST(Redactor, F11_ASecretStraddlingTheForcedFlushIsNeverSplit) {
+  const std::string secret = "supersecretvalue123";
+  constexpr std::size_t kHold = 64 * 1024;
+  for (std::size_t filler = kHold - 3 - 20; filler <= kHold - 3 + 4; ++filler) {
+    for (std::size_t k = 1; k < secret.size(); ++k) {
+      const std::string text = "eyJ" + std::string(filler, 'a') + secret + " done\n";
+      Redactor r({secret});
+      std::string out = r.Feed(std::string_view(text).substr(0, 3 + filler + k));
+      out += r.Feed(std::string_view(text).substr(3 + filler + k));
+      out += r.Flush();
+      ASSERT_EQ(out.find("supersec"), std::string::npos) << "filler " << filler << " split " << k;
+      ASSERT_NE(out.find("[REDACTED] done\n"), std::string::npos) << filler << "/" << k;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace outpost

@@ -133,8 +133,14 @@ int AgeDays(const std::string& name, WallTime now) {
 std::string Journal(const fs::path& repo, WallTime now) {
   std::error_code ec;
   std::vector<fs::path> journals;
-  for (const auto& e : fs::directory_iterator(repo / "session-journals", ec)) {
-    if (e.is_regular_file(ec) && e.path().extension() == ".md") journals.push_back(e.path());
+  // Links are never followed: the checkout is the agent's, and a linked directory's listing
+  // (made as root) would put a host file name into context.md.
+  const fs::path dir = repo / "session-journals";
+  if (!fs::is_directory(fs::symlink_status(dir, ec))) return "";
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (fs::is_regular_file(e.symlink_status(ec)) && e.path().extension() == ".md") {
+      journals.push_back(e.path());
+    }
   }
   if (journals.empty()) return "";
   const fs::path newest = *std::max_element(journals.begin(), journals.end());

@@ -118,6 +118,27 @@ TEST_F(ContextTest, FilesOutsideTheCheckoutAreNotRead) {
   std::filesystem::remove_all(outside);
 }
 
+// Audit F17: a session-journals link to a host directory listed that directory as root and put
+// the newest *.md name there into context.md (an artifact). Links are not followed at all now.
+TEST_F(ContextTest, F17_ALinkedJournalDirectoryLeaksNoHostFileName) {
+  const std::string outside = testing::TempDir();
+  Write(outside + "/2026-11-30-host-only-name.md", "host journal\n");
+  std::filesystem::remove_all(repo_ + "/session-journals");
+  std::filesystem::create_directory_symlink(outside, repo_ + "/session-journals");
+  Context linked_dir = Assemble("full");
+  EXPECT_THAT(linked_dir.text, Not(HasSubstr("host-only-name")));
+  EXPECT_THAT(linked_dir.text, Not(HasSubstr("host journal")));
+  // A link inside a real journal directory is not followed either.
+  std::filesystem::remove(repo_ + "/session-journals");
+  std::filesystem::create_directory(repo_ + "/session-journals");
+  std::filesystem::create_symlink(outside + "/2026-11-30-host-only-name.md",
+                                  repo_ + "/session-journals/2026-12-01-link.md");
+  Context linked_file = Assemble("full");
+  EXPECT_THAT(linked_file.text, Not(HasSubstr("2026-12-01-link")));
+  EXPECT_THAT(linked_file.text, Not(HasSubstr("host journal")));
+  std::filesystem::remove_all(outside);
+}
+
 TEST(EnrichTask, PrependsTheContextAndWrapsTheTask) {
   EXPECT_EQ(EnrichTask("<ctx/>\n", "do it"), "<ctx/>\n\n\n<task>\ndo it\n</task>");
 }

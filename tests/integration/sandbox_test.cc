@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,7 +71,79 @@ TEST_F(SandboxTest, AgentRunsAsAnUnprivilegedUidAndCannotReadShadow) {
   EXPECT_EQ(Str(run, "status"), "FAILED");
   EXPECT_EQ(run.at("exitCode").as_int64(), 1);
   EXPECT_GE(std::stoi(Out()), 200000);
-  EXPECT_NE(Err().find("/etc/shadow: Permission denied"), std::string::npos) << Err();
+  // /etc/shadow is not even bound (audit F15); were it, the uid could not read it.
+  EXPECT_NE(Err().find("/etc/shadow: No such file or directory"), std::string::npos) << Err();
+}
+
+// Audit F15: /etc was bound whole, so an operator's config there (outpost.toml with a metrics
+// token, agents' keys in env) was readable by every sandbox. Only the listed entries are bound,
+// and what programs need from /etc still works (users, TLS roots, the alternatives links).
+TEST_F(SandboxTest, F15_AnOperatorsFileInEtcIsNotVisible) {
+  const std::string planted = "/etc/outpost-f15-" + std::to_string(::getpid()) + ".toml";
+  {
+    std::ofstream f(planted);
+    f << "metrics_token = \"planted-f15-value\"\n";
+  }
+  ::chmod(planted.c_str(), 0644);
+  json::object run = RunTask("cat " + planted + "; echo cat-exit=$?" +
+                             "; awk 'BEGIN{print \"awk-ok\"}'; "
+                             "test -s /etc/ssl/certs/ca-certificates.crt && echo certs-ok; "
+                             "getent passwd root | cut -d: -f1");
+  std::filesystem::remove(planted);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << Err();
+  EXPECT_NE(Out().find("cat-exit=1"), std::string::npos) << Out();
+  EXPECT_EQ(Out().find("planted-f15-value"), std::string::npos) << Out();
+  EXPECT_NE(Err().find("No such file or directory"), std::string::npos) << Err();
+  EXPECT_NE(Out().find("awk-ok"), std::string::npos) << Out() << Err();
+  EXPECT_NE(Out().find("certs-ok"), std::string::npos) << Out() << Err();
+  EXPECT_NE(Out().find("root"), std::string::npos) << Out() << Err();
+}
+
+// Audit F16: the agent could create a nested user namespace and hold every capability in it.
+TEST_F(SandboxTest, F16_TheAgentCannotCreateAUserNamespace) {
+  json::object run = RunTask("unshare --user --map-root-user id -u && echo nested-ok");
+  EXPECT_EQ(Str(run, "status"), "FAILED");
+  EXPECT_EQ(Out().find("nested-ok"), std::string::npos) << Out();
+}
+
+// Audit F8: outpost.db (and its -wal/-shm) were 0644 inside a traversable data dir, so any
+// local user could read every tenant's runs. Nothing the service writes is readable by others,
+// including a database an older version created with the umask's mode.
+TEST(DataDirModes, F8_NoFileTheServiceWritesIsReadableByOthers) {
+  const std::string dir = MakeTempDir();
+  {
+    std::ofstream old(dir + "/outpost.db");  // an empty file is an empty SQLite database
+  }
+  ::chmod((dir + "/outpost.db").c_str(), 0644);
+  auto server = ServerProcess::Start(dir);
+  const std::string id = server->Dispatch(
+      R"({"agent":"shell","task":"echo hi > out.txt; echo done","timeoutSeconds":60})");
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Str(server->WaitTerminal(id), "status"), "COMPLETED");
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server->Run(id), "artifactsStatus") == "stored"; }, seconds(30)));
+  for (const char* f : {"/outpost.db", "/outpost.db-wal", "/outpost.db-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((dir + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+  }
+  // Every path another uid can reach: directories it may traverse (o+x) are descended.
+  std::vector<std::string> readable;
+  std::vector<std::string> todo{dir};
+  while (!todo.empty()) {
+    const std::string d = todo.back();
+    todo.pop_back();
+    for (const auto& e : std::filesystem::directory_iterator(d)) {
+      struct stat st {};
+      if (::lstat(e.path().c_str(), &st) != 0 || S_ISLNK(st.st_mode)) continue;
+      if (st.st_mode & (S_IRGRP | S_IROTH)) readable.push_back(e.path().string());
+      if (S_ISDIR(st.st_mode) && (st.st_mode & S_IXOTH)) todo.push_back(e.path().string());
+    }
+  }
+  EXPECT_TRUE(readable.empty()) << ::testing::PrintToString(readable);
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(SandboxTest, DataDirDatabaseAndOtherRunsAreInvisible) {

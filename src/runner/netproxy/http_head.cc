@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "runner/netproxy/allowlist.h"
 
@@ -94,6 +95,20 @@ Result<ProxyRequest> ClassifyAbsolute(const RequestHead& head) {
   if (path.front() != '/') path.insert(0, "/");
   if (auto hash = path.find('#'); hash != std::string::npos) path.resize(hash);
   ProxyRequest req{false, *dest, ForwardHead(head, path, authority)};
+  bool has_length = false;
+  for (const auto& [name, value] : head.headers) {
+    if (IEquals(name, "transfer-encoding")) {
+      return InvalidArgument("a chunked request body is not forwarded over plain HTTP (use https)");
+    }
+    if (!IEquals(name, "content-length")) continue;
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (has_length || value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+      return InvalidArgument("bad Content-Length");
+    }
+    has_length = true;
+    req.body_length = n;
+  }
   return req;
 }
 

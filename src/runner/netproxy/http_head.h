@@ -30,16 +30,19 @@ Result<RequestHead> ParseRequestHead(std::string_view head);
 
 // What the proxy should do with a request.
 struct ProxyRequest {
-  bool tunnel = false;       // CONNECT: reply 200 and relay raw bytes
-  HostPort dest;             // where to connect
-  std::string forward_head;  // plain HTTP only: the head to send to the origin
+  bool tunnel = false;          // CONNECT: reply 200 and relay raw bytes
+  HostPort dest;                // where to connect
+  std::string forward_head;     // plain HTTP only: the head to send to the origin
+  std::size_t body_length = 0;  // plain HTTP only: the request body's bytes (Content-Length)
 };
 
 // CONNECT host:port -> a tunnel. "METHOD http://host[:port]/path HTTP/1.x" -> plain HTTP with
 // the target rewritten to origin-form, Host set to the authority, proxy headers dropped and
 // "Connection: close" (one request per upstream connection: the upstream is fixed once chosen,
-// so a second request on it must not pretend to reach another host).
-// kInvalidArgument for anything else (origin-form, https:// absolute-form, bad authority).
+// so a later request on it must not pretend to reach another host: the session parses each
+// later request and forwards only those to the same host, see session.cc).
+// kInvalidArgument for anything else (origin-form, https:// absolute-form, bad authority, a
+// plain-HTTP body framed by Transfer-Encoding or by a bad or repeated Content-Length).
 Result<ProxyRequest> ClassifyRequest(const RequestHead& head);
 
 // A complete response with "Connection: close" and a text/plain body.

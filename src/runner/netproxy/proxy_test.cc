@@ -156,6 +156,74 @@ TEST_F(ProxyTest, PlainGetIsForwardedInOriginForm) {
                                  "\r\nAccept: */*\r\nConnection: close\r\n\r\n");
 }
 
+// Audit F13: the proxy rewrote only the first request of a plain-HTTP connection; pipelined
+// follow-ups reached the allowed host's address with any Host. The echo origin returns exactly
+// the bytes it received: the rewritten first request and its body, nothing after them.
+TEST_F(ProxyTest, F13_APipelinedRequestNeverReachesTheOrigin) {
+  TestServer echo(TestServer::Mode::kEcho);
+  StartProxy({Local(echo.port())});
+  UniqueFd c = Client();
+  const std::string first = "POST http://" + Local(echo.port()) +
+                            "/a HTTP/1.1\r\nHost: " + Local(echo.port()) +
+                            "\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string second = "GET / HTTP/1.1\r\nHost: internal.example\r\n\r\n";
+  ASSERT_TRUE(SendAll(c.get(), first + second, DeadlineIn(std::chrono::seconds(5))).ok());
+  ::shutdown(c.get(), SHUT_WR);
+  std::string got = ReadAll(c.get());
+  EXPECT_EQ(got, "POST /a HTTP/1.1\r\nHost: " + Local(echo.port()) +
+                     "\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+  EXPECT_EQ(got.find("internal.example"), std::string::npos);
+}
+
+TEST_F(ProxyTest, F13_ABodyArrivingLaterIsForwardedUpToItsLength) {
+  TestServer echo(TestServer::Mode::kEcho);
+  StartProxy({Local(echo.port())});
+  UniqueFd c = Client();
+  const std::string head = "PUT http://" + Local(echo.port()) +
+                           "/b HTTP/1.1\r\nHost: " + Local(echo.port()) +
+                           "\r\nContent-Length: 6\r\n\r\n";
+  ASSERT_TRUE(SendAll(c.get(), head + "abc", DeadlineIn(std::chrono::seconds(5))).ok());
+  ASSERT_NE(ReadUntil(c.get(), "abc").find("abc"), std::string::npos);  // echoed: it arrived
+  ASSERT_TRUE(
+      SendAll(c.get(), "defGET /x HTTP/1.1\r\n\r\n", DeadlineIn(std::chrono::seconds(5))).ok());
+  ::shutdown(c.get(), SHUT_WR);
+  EXPECT_EQ(ReadAll(c.get()), "def");
+  ASSERT_EQ(blocked().size(), 1u);  // the origin-form follow-up was refused and reported
+}
+
+// A keep-alive client's next request to the same host is rewritten and forwarded; one to
+// another host on that connection is not, and shows as blocked.
+TEST_F(ProxyTest, F13_AKeptAliveConnectionServesItsOwnHostOnly) {
+  TestServer echo(TestServer::Mode::kEcho);
+  StartProxy({Local(echo.port()), "other.example:80"});
+  UniqueFd c = Client();
+  auto get = [&](const std::string& authority, const std::string& path) {
+    return "GET http://" + authority + path + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+  };
+  ASSERT_TRUE(
+      SendAll(c.get(), get(Local(echo.port()), "/1"), DeadlineIn(std::chrono::seconds(5))).ok());
+  ASSERT_NE(ReadUntil(c.get(), "\r\n\r\n").find("GET /1 "), std::string::npos);
+  ASSERT_TRUE(SendAll(c.get(), get(Local(echo.port()), "/2") + get("other.example", "/3"),
+                      DeadlineIn(std::chrono::seconds(5)))
+                  .ok());
+  ::shutdown(c.get(), SHUT_WR);
+  const std::string rest = ReadAll(c.get());
+  EXPECT_EQ(rest,
+            "GET /2 HTTP/1.1\r\nHost: " + Local(echo.port()) + "\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(blocked().size(), 1u);
+  EXPECT_EQ(blocked()[0].host, "other.example");
+}
+
+TEST_F(ProxyTest, F13_AChunkedPlainHttpBodyIsRefused) {
+  TestServer http(TestServer::Mode::kHttp, "x");
+  StartProxy({Local(http.port())});
+  std::string reply =
+      RoundTrip("POST http://" + Local(http.port()) + "/ HTTP/1.1\r\nHost: " + Local(http.port()) +
+                "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 400 ")) << reply;
+  EXPECT_TRUE(http.heads().empty());
+}
+
 TEST_F(ProxyTest, PlainGetToDisallowedHostIsForbiddenAndReported) {
   StartProxy({"api.example.com:443"});
   std::string reply = RoundTrip("GET http://blocked.example:8080/x HTTP/1.1\r\n\r\n");
@@ -290,20 +358,54 @@ TEST(UpstreamPolicy, LoopbackIsRefusedUnlessAllowed) {
 }
 
 TEST(UpstreamPolicy, PublicAddressesAreFine) {
-  for (auto ss : {V4("93.184.216.34"), V4("169.253.1.1"), V4("10.0.0.1"), V6("2606:4700::1")}) {
+  for (auto ss : {V4("93.184.216.34"), V4("169.253.1.1"), V4("11.0.0.1"), V4("172.32.0.1"),
+                  V4("100.128.0.1"), V6("2606:4700::1"), V6("::ffff:93.184.216.34"),
+                  V6("64:ff9b::5db8:d822"), V6("2002:5db8:d822::1")}) {
     EXPECT_EQ(RefusedAddressReason(reinterpret_cast<sockaddr*>(&ss), false), "");
   }
 }
 
-TEST(UpstreamPolicy, LinkLocalLiteralIsConnectedOnlyBecauseTheAllowlistNamedIt) {
-  // An IP literal skips the resolved-address policy: it can only have passed the allowlist
-  // through a pattern naming that very address.
+// Audit F13: RFC 1918, carrier-grade NAT, ULA (AWS IMDSv6 fd00:ec2::254), NAT64 and the other
+// IPv6 spellings of internal IPv4 addresses were let through for names.
+TEST(UpstreamPolicy, F13_PrivateUlaNat64AndMappedFormsAreRefused) {
+  for (auto ss : {V4("10.0.0.1"),          V4("172.16.5.4"),
+                  V4("172.31.255.255"),    V4("192.168.1.1"),
+                  V4("100.64.0.1"),        V4("0.1.2.3"),
+                  V4("192.0.0.8"),         V4("198.18.0.1"),
+                  V4("224.0.0.1"),         V4("255.255.255.255"),
+                  V6("fd00:ec2::254"),     V6("fc00::1"),
+                  V6("fec0::1"),           V6("ff02::1"),
+                  V6("::ffff:10.0.0.1"),   V6("::ffff:192.168.0.1"),
+                  V6("64:ff9b::a00:1"),    V6("64:ff9b:1::1"),
+                  V6("2002:c0a8:0101::1"), V6("2001:0:4136:e378::1"),
+                  V6("::10.0.0.1")}) {
+    EXPECT_EQ(RefusedAddressReason(reinterpret_cast<sockaddr*>(&ss), false),
+              "resolves to a private or reserved address");
+  }
+  for (auto ss : {V6("64:ff9b::a9fe:a9fe"), V6("2002:a9fe:a9fe::1")}) {  // metadata via NAT64/6to4
+    EXPECT_EQ(RefusedAddressReason(reinterpret_cast<sockaddr*>(&ss), true),
+              "resolves to a link-local address");
+  }
+}
+
+TEST(UpstreamPolicy, F13_ALinkLocalLiteralIsRefusedEvenWhenTheAllowlistNamesIt) {
   auto a = Allowlist::Create({"169.254.169.254:80"});
   ASSERT_TRUE(a.ok());
-  EXPECT_TRUE(a->Allows("169.254.169.254", 80));
-  auto wild = Allowlist::Create({"*.internal:80"});
-  ASSERT_TRUE(wild.ok());
-  EXPECT_FALSE(wild->Allows("169.254.169.254", 80));
+  EXPECT_TRUE(a->Allows("169.254.169.254", 80));  // the pattern matches ...
+  UpstreamOptions options;
+  options.deadline = DeadlineIn(std::chrono::seconds(2));
+  auto fd = ConnectUpstream(HostPort{"169.254.169.254", 80}, options);  // ... the address never
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(fd.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(fd.status().message(), "resolves to a link-local address");
+}
+
+TEST(UpstreamPolicy, APrivateLiteralTheOperatorListedIsConnected) {
+  // 127.0.0.1 stands for any listed private literal: the policy lets literals through.
+  TestServer echo(TestServer::Mode::kEcho);
+  UpstreamOptions options;
+  options.deadline = DeadlineIn(std::chrono::seconds(5));
+  EXPECT_TRUE(ConnectUpstream(HostPort{"127.0.0.1", echo.port()}, options).ok());
 }
 
 }  // namespace

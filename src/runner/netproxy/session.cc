@@ -3,7 +3,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <string_view>
 
 #include "runner/netproxy/http_head.h"
 #include "runner/netproxy/relay.h"
@@ -78,15 +81,144 @@ Result<UniqueFd> Connect(const HostPort& dest, const SessionContext& ctx) {
   return ConnectUpstream(dest, up);
 }
 
+// Plain HTTP (audit F13): a connection is pinned to the host of its first request. The client
+// side is parsed request by request (head, then its Content-Length body); each later request
+// must name the same host:port — it is rewritten like the first and forwarded, so keep-alive
+// clients keep working — and anything else (another host, CONNECT, origin-form, chunked, an
+// unparsable head) ends forwarding: the origin gets a half-close and never sees those bytes,
+// and the attempt is reported. Each side's EOF is passed on as a half-close, and the session
+// ends when both sides are done (a client reads our FIN, not a reset from unread bytes).
+class PinnedForward {
+ public:
+  PinnedForward(const ProxyRequest& first, const SessionContext& ctx)
+      : dest_(first.dest), ctx_(ctx), body_left_(first.body_length) {}
+
+  // Consumes client bytes; returns what to send upstream. Sets refused() when forwarding ends.
+  std::string Feed(std::string_view in) {
+    std::string out;
+    while (!in.empty() && !refused_) {
+      if (body_left_ > 0) {
+        const std::size_t n = std::min(body_left_, in.size());
+        out.append(in.substr(0, n));
+        body_left_ -= n;
+        in.remove_prefix(n);
+        continue;
+      }
+      head_.append(in);
+      in = {};
+      const std::size_t end = FindHeadEnd(head_);
+      if (end == std::string::npos) {
+        if (head_.size() > ctx_.options.max_header_bytes) Refuse("request head too large");
+        break;
+      }
+      std::string rest = head_.substr(end);
+      auto parsed = ParseRequestHead(std::string_view(head_).substr(0, end));
+      auto req = parsed.ok() ? ClassifyRequest(*parsed) : Result<ProxyRequest>(parsed.status());
+      head_.clear();
+      if (!req.ok()) {
+        Refuse(req.status().message());
+        break;
+      }
+      if (req->tunnel || !SameDestination(req->dest)) {
+        Refuse("another destination on a connection to " + dest_.ToString(), &req->dest);
+        break;
+      }
+      out += req->forward_head;
+      body_left_ = req->body_length;
+      out += Feed(rest);
+    }
+    return out;
+  }
+  bool refused() const { return refused_; }
+
+ private:
+  bool SameDestination(const HostPort& d) const {
+    if (d.port != dest_.port || d.host.size() != dest_.host.size()) return false;
+    for (std::size_t i = 0; i < d.host.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(d.host[i])) !=
+          std::tolower(static_cast<unsigned char>(dest_.host[i]))) {
+        return false;
+      }
+    }
+    return true;
+  }
+  void Refuse(const std::string& reason, const HostPort* to = nullptr) {
+    refused_ = true;
+    const HostPort& where = to != nullptr ? *to : dest_;
+    if (ctx_.on_blocked) {
+      ctx_.on_blocked(BlockedAttempt{where.host, where.port, ctx_.clock.Now(), reason});
+    }
+  }
+
+  const HostPort dest_;
+  const SessionContext& ctx_;
+  std::size_t body_left_;
+  std::string head_;  // a later request's head, until it is whole
+  bool refused_ = false;
+};
+
+void BridgeOneRequest(int client, int upstream, const ProxyRequest& req, std::string_view rest,
+                      const SessionContext& ctx) {
+  PinnedForward pinned(req, ctx);
+  bool client_open = true;
+  bool upstream_open = true;
+  auto stop_forwarding = [&] {
+    client_open = false;  // later client bytes are read and dropped below, never forwarded
+    ::shutdown(upstream, SHUT_WR);
+  };
+  std::string first = req.forward_head + pinned.Feed(rest);
+  if (!SendAll(upstream, first, DeadlineIn(ctx.options.connect_timeout), ctx.stop_fd).ok()) return;
+  if (pinned.refused()) stop_forwarding();
+  bool client_eof = false;
+  char buf[16384];
+  while (!client_eof || upstream_open) {
+    pollfd fds[3] = {{upstream_open ? upstream : -1, POLLIN, 0},
+                     {client_eof ? -1 : client, POLLIN, 0},
+                     {ctx.stop_fd, POLLIN, 0}};
+    int ready = ::poll(fds, 3, static_cast<int>(ctx.options.idle_timeout.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0 || (fds[2].revents & POLLIN)) return;  // idle, error or stopping
+    if (upstream_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = ::recv(upstream, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n < 0) return;
+      if (n == 0) {
+        upstream_open = false;
+        ::shutdown(client, SHUT_WR);
+      } else if (!SendAll(client, std::string_view(buf, static_cast<std::size_t>(n)),
+                          DeadlineIn(ctx.options.idle_timeout), ctx.stop_fd)
+                      .ok()) {
+        return;
+      }
+    }
+    if (!client_eof && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = ::recv(client, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n < 0) return;
+      if (n == 0) {
+        client_eof = true;
+        if (client_open) stop_forwarding();
+        continue;
+      }
+      if (!client_open || !upstream_open) continue;  // dropped
+      std::string out = pinned.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      if (!out.empty() &&
+          !SendAll(upstream, out, DeadlineIn(ctx.options.idle_timeout), ctx.stop_fd).ok()) {
+        return;
+      }
+      if (pinned.refused()) stop_forwarding();
+    }
+  }
+}
+
 // Sends what the client is owed before the relay starts, then relays until the end.
 void Bridge(int client, int upstream, const ProxyRequest& req, const std::string& rest,
             const SessionContext& ctx) {
+  if (!req.tunnel) return BridgeOneRequest(client, upstream, req, rest, ctx);
   Deadline send_deadline = DeadlineIn(ctx.options.connect_timeout);
-  if (req.tunnel) {
-    std::string ok = "HTTP/1.1 200 Connection Established\r\n\r\n";
-    if (!SendAll(client, ok, send_deadline, ctx.stop_fd).ok()) return;
-  }
-  if (!SendAll(upstream, req.forward_head + rest, send_deadline, ctx.stop_fd).ok()) return;
+  std::string ok = "HTTP/1.1 200 Connection Established\r\n\r\n";
+  if (!SendAll(client, ok, send_deadline, ctx.stop_fd).ok()) return;
+  if (!SendAll(upstream, rest, send_deadline, ctx.stop_fd).ok()) return;
   Relay(client, upstream, RelayOptions{ctx.options.idle_timeout, ctx.stop_fd});
 }
 

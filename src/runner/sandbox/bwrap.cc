@@ -16,14 +16,21 @@ void Add(std::vector<std::string>& v, std::initializer_list<std::string> args) {
 }
 
 void AddFilesystem(std::vector<std::string>& a, const LaunchSpec& spec, const BwrapInput& in) {
-  Add(a, {"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"});
+  auto exists = [&](const std::string& p) { return in.exists ? in.exists(p) : FileExists(p); };
+  Add(a, {"--ro-bind", "/usr", "/usr"});
+  // Of /etc only what programs need to run (audit F15): an operator's config or credentials
+  // there (outpost.toml, npmrc, pip.conf, gitconfig) stay out. More: [sandbox] ro_binds.
+  for (std::string_view name : kEtcEntries) {
+    const std::string p = "/etc/" + std::string(name);
+    if (exists(p)) Add(a, {"--ro-bind", p, p});
+  }
+  Add(a, {"--symlink", "../proc/self/mounts", "/etc/mtab"});
   Add(a, {"--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib"});
   Add(a, {"--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"});
   auto bind_ro = [&](bool under_tmp) {
     for (const std::string& p : spec.sandbox.ro_binds) {
       if (IsUnder(p, "/tmp") != under_tmp) continue;
-      bool exists = in.exists ? in.exists(p) : FileExists(p);
-      if (exists) Add(a, {"--ro-bind", p, p});
+      if (exists(p)) Add(a, {"--ro-bind", p, p});
     }
   };
   bind_ro(false);
@@ -68,6 +75,8 @@ std::vector<std::string> BwrapArgv(const LaunchSpec& spec, const BwrapInput& in)
                              "--unshare-user", "--unshare-pid",       "--unshare-ipc",
                              "--unshare-uts",  "--unshare-cgroup-try"};
   a.push_back(spec.sandbox.network == "host" ? "--share-net" : "--unshare-net");
+  // No nested user namespace for the agent (audit F16): it would hold every capability there.
+  if (spec.sandbox.disable_userns) a.push_back("--disable-userns");
   AddFilesystem(a, spec, in);
   Add(a, {"--chdir", kWorkDir, "--cap-drop", "ALL", "--"});
   if (spec.sandbox.network == "allowlist") {

@@ -30,6 +30,43 @@ inline constexpr char kProxySocket[] = "/run/outpost/proxy.sock";
 inline constexpr char kProxyListen[] = "127.0.0.1:3128";
 inline constexpr char kProxyUrl[] = "http://127.0.0.1:3128";
 
+// The entries of the host's /etc bound read-only (those that exist): users and name service,
+// DNS, TLS roots, the Debian alternatives behind /usr/bin links, the dynamic loader, time zone,
+// OS identity and shell start-up files. Nothing else of /etc is visible (/etc/mtab is a link
+// to /proc/self/mounts).
+inline constexpr std::string_view kEtcEntries[] = {"passwd",
+                                                   "group",
+                                                   "nsswitch.conf",
+                                                   "hosts",
+                                                   "host.conf",
+                                                   "resolv.conf",
+                                                   "gai.conf",
+                                                   "services",
+                                                   "protocols",
+                                                   "networks",
+                                                   "ssl",
+                                                   "ca-certificates",
+                                                   "ca-certificates.conf",
+                                                   "alternatives",
+                                                   "ld.so.cache",
+                                                   "ld.so.conf",
+                                                   "ld.so.conf.d",
+                                                   "localtime",
+                                                   "timezone",
+                                                   "os-release",
+                                                   "debian_version",
+                                                   "lsb-release",
+                                                   "mime.types",
+                                                   "magic",
+                                                   "magic.mime",
+                                                   "inputrc",
+                                                   "bash.bashrc",
+                                                   "profile",
+                                                   "profile.d",
+                                                   "terminfo",
+                                                   "locale.alias",
+                                                   "environment"};
+
 // Where the shim creates the allowlist proxy's unix socket, in the run directory.
 std::string ProxySocketPath(const std::string& run_dir);
 

@@ -50,7 +50,13 @@ TEST(BwrapArgv, NetworkNoneUnsharesEverythingAndBindsOnlyWhatTheAgentNeeds) {
   }
   EXPECT_FALSE(HasOption(a, {"--share-net"}));
   EXPECT_TRUE(HasOption(a, {"--ro-bind", "/usr", "/usr"}));
-  EXPECT_TRUE(HasOption(a, {"--ro-bind", "/etc", "/etc"}));
+  // Of /etc only the listed entries that exist (Input() says every path exists).
+  EXPECT_FALSE(HasOption(a, {"--ro-bind", "/etc", "/etc"}));
+  EXPECT_TRUE(HasOption(a, {"--ro-bind", "/etc/passwd", "/etc/passwd"}));
+  EXPECT_TRUE(HasOption(a, {"--ro-bind", "/etc/ssl", "/etc/ssl"}));
+  EXPECT_TRUE(HasOption(a, {"--ro-bind", "/etc/alternatives", "/etc/alternatives"}));
+  EXPECT_TRUE(HasOption(a, {"--symlink", "../proc/self/mounts", "/etc/mtab"}));
+  EXPECT_FALSE(HasOption(a, {"--disable-userns"}));  // only when the bwrap takes it
   EXPECT_TRUE(HasOption(a, {"--symlink", "usr/bin", "/bin"}));
   EXPECT_TRUE(HasOption(a, {"--symlink", "usr/lib", "/lib"}));
   EXPECT_TRUE(HasOption(a, {"--symlink", "usr/lib64", "/lib64"}));
@@ -67,6 +73,22 @@ TEST(BwrapArgv, NetworkNoneUnsharesEverythingAndBindsOnlyWhatTheAgentNeeds) {
   // This binary is always at its fixed path (built-in agents), but runs nothing by itself here.
   EXPECT_TRUE(HasOption(a, {"--ro-bind", "/usr/local/bin/outpost", "/opt/outpost/outpost"}));
   EXPECT_EQ(Command(a), (std::vector<std::string>{"claude", "-p", "fix the bug"}));
+}
+
+TEST(BwrapArgv, F16_NestedUserNamespacesAreDisabledWhenBwrapCan) {
+  LaunchSpec spec = Spec("none");
+  spec.sandbox.disable_userns = true;
+  std::vector<std::string> a = BwrapArgv(spec, Input());
+  EXPECT_TRUE(HasOption(a, {"--disable-userns"}));
+  EXPECT_TRUE(HasOption(a, {"--unshare-user"}));  // --disable-userns requires it
+}
+
+TEST(BwrapArgv, F15_EtcEntriesThatDoNotExistAreNotBound) {
+  BwrapInput in = Input();
+  in.exists = [](const std::string& p) { return p != "/etc/resolv.conf"; };
+  std::vector<std::string> a = BwrapArgv(Spec("none"), in);
+  EXPECT_FALSE(HasOption(a, {"--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"}));
+  EXPECT_TRUE(HasOption(a, {"--ro-bind", "/etc/hosts", "/etc/hosts"}));
 }
 
 TEST(BwrapArgv, NetworkHostSharesTheNetwork) {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -122,6 +123,24 @@ Status CheckSandboxUsable(int uid) {
     return FailedPrecondition("unprivileged user namespaces are disabled: " + line);
   }
   return FailedPrecondition("bubblewrap cannot start a sandbox: " + line);
+}
+
+bool SupportsDisableUserns(const std::string& bwrap) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  shim::SpawnRequest req{{bwrap, "--version"}, {"PATH=/usr/bin:/bin"}, "/", fds[1], fds[1],
+                         /*new_session=*/true};
+  Result<int> pid = shim::Spawn(req);
+  ::close(fds[1]);
+  if (!pid.ok()) {
+    ::close(fds[0]);
+    return false;
+  }
+  auto [out, status] = Collect(*pid, fds[0]);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return false;
+  int major = 0, minor = 0;  // "bubblewrap 0.8.0"
+  if (std::sscanf(FirstLine(out).c_str(), "bubblewrap %d.%d", &major, &minor) != 2) return false;
+  return major > 0 || minor >= 8;
 }
 
 }  // namespace outpost::sandbox

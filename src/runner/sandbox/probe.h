@@ -19,4 +19,8 @@ Result<std::string> FindExecutable(const std::string& name, std::string path = "
 // sandbox: <its error>". Must run as root (it drops to uid); blocks up to ~10 s.
 Status CheckSandboxUsable(int uid);
 
+// Whether the bubblewrap at `bwrap` takes --disable-userns (it reports version 0.8.0 or later).
+// Runs `bwrap --version` once; false when it cannot tell.
+bool SupportsDisableUserns(const std::string& bwrap);
+
 }  // namespace outpost::sandbox

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +89,7 @@ void BecomeUser(const Credentials& u, int errfd) {
   ::close_range(static_cast<unsigned>(errfd) + 1, ~0U, 0);
   if (!req.cwd.empty() && ::chdir(req.cwd.c_str()) != 0) Fail(errfd, kChdir);
   if (req.user) BecomeUser(*req.user, errfd);
+  ::umask(022);  // the service's own 077 is not the agent's: its files follow the usual mode
   // execvp searches the PATH of `environ`, so the agent's own PATH decides.
   environ = envp;
   ::execvp(argv[0], argv);

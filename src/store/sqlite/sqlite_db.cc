@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_db.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 
@@ -113,6 +114,11 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Millis busy_timeou
     return st;
   }
   sqlite3_extended_result_codes(raw, 1);
+  // Private to the service (audit F8), also a database made by an older version with the
+  // umask's 0644. SQLite gives its -wal and -shm files the database file's mode.
+  if (path != ":memory:" && !path.empty()) {
+    for (const char* suffix : {"", "-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
+  }
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
   return std::unique_ptr<Db>(new Db(raw));
 }
