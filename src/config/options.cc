@@ -140,6 +140,55 @@ Result<int> IntIn(const toml::node& v, const std::string& key, int min, int max)
   return static_cast<int>(v.as_integer()->get());
 }
 
+// A DNS name as git and the credential scope spell it: lower case, dot-separated labels.
+bool IsHostName(std::string_view h) {
+  if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.' ||
+      h.find("..") != std::string_view::npos) {
+    return false;
+  }
+  return std::all_of(h.begin(), h.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  });
+}
+
+bool IsSecretName(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && s.front() >= 'A' && s.front() <= 'Z' &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+         });
+}
+
+// [git]: hosts."<host>".token_secret (workspace::TokenFor).
+Status ApplyGit(const toml::table& t, Options& opts) {
+  std::map<std::string, std::string> hosts = opts.git_hosts;  // all or nothing
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    if (key != "hosts") return Bad("git." + key, "unknown key");
+    if (!v.is_table()) return Bad("git.hosts", "must be a table of \"<host>\" = { token_secret }");
+    for (const auto& [hk, hv] : *v.as_table()) {
+      const std::string host(hk.str()), path = "git.hosts.\"" + host + "\"";
+      if (!IsHostName(host)) {
+        return Bad(path,
+                   "must be a lower-case host name (\"ghe.example.com\"), without scheme or port");
+      }
+      if (!hv.is_table()) return Bad(path, "must be a table with token_secret");
+      std::optional<std::string> secret;
+      for (const auto& [fk, fv] : *hv.as_table()) {
+        if (fk.str() != "token_secret")
+          return Bad(path + "." + std::string(fk.str()), "unknown key");
+        if (!fv.is_string() || !IsSecretName(fv.as_string()->get())) {
+          return Bad(path + ".token_secret", "must be a secret name ([A-Z][A-Z0-9_]*)");
+        }
+        secret = fv.as_string()->get();
+      }
+      if (!secret) return Bad(path + ".token_secret", "is required");
+      hosts[host] = *secret;
+    }
+  }
+  opts.git_hosts = std::move(hosts);
+  return Status::Ok();
+}
+
 Status ApplySandbox(const toml::table& t, Options& opts) {
   auto& sb = opts.sandbox;
   for (const auto& [k, v] : t) {
@@ -404,6 +453,9 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "sandbox") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplySandbox(*v.as_table(), opts));
+    } else if (key == "git") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyGit(*v.as_table(), opts));
     } else if (key == "limits") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyLimits(*v.as_table(), opts));

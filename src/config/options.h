@@ -84,7 +84,11 @@ struct Options {
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
   bool allow_local_repos = false;  // dispatches may name a repository by absolute path
-  bool create_tables = false;      // dynamodb:// store: create missing tables and indexes
+  // [git.hosts."<host>"] token_secret: the hosts a clone may send a token to (over https only,
+  // on the default port), each with the secret that holds its token. A repo on any other host
+  // clones anonymously (workspace::TokenFor).
+  std::map<std::string, std::string> git_hosts{{"github.com", "GITHUB_TOKEN"}};
+  bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (api/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.
   bool enable_fault_injection = false;

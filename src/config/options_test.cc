@@ -361,5 +361,40 @@ TEST(Options, HostileInputLimitsAreValidatedByName) {
   EXPECT_NE(st.message().find("OUTPOST_HEADER_TIMEOUT_MS"), std::string::npos) << st.message();
 }
 
+TEST(Options, F1_GitTokenHostsDefaultToGithubAndTakeMoreFromTheFile) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.git_hosts, (std::map<std::string, std::string>{{"github.com", "GITHUB_TOKEN"}}));
+  std::string path = WriteTemp(R"(
+[git.hosts."ghe.example.com"]
+token_secret = "GHE_TOKEN"
+)");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.git_hosts, (std::map<std::string, std::string>{{"github.com", "GITHUB_TOKEN"},
+                                                             {"ghe.example.com", "GHE_TOKEN"}}));
+  std::remove(path.c_str());
+}
+
+TEST(Options, F1_BadGitHostsNameTheKeyAndChangeNothing) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[git.hosts.\"https://ghe.example.com\"]\ntoken_secret = \"T\"\n",
+       "git.hosts.\"https://ghe.example.com\""},
+      {"[git.hosts.\"ghe.example.com:8443\"]\ntoken_secret = \"T\"\n", "host name"},
+      {"[git.hosts.\"GHE.example.com\"]\ntoken_secret = \"T\"\n", "lower-case"},
+      {"[git.hosts.\"ghe.example.com\"]\ntoken_secret = \"lower\"\n", "token_secret"},
+      {"[git.hosts.\"ghe.example.com\"]\n", ".token_secret: is required"},
+      {"[git.hosts.\"ghe.example.com\"]\ntoken = \"T\"\n", "\".token: unknown key"},
+      {"[git]\nhost = 1\n", "git.host: unknown key"},
+  };
+  for (const auto& [text, want] : cases) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(text);
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find(want), std::string::npos) << st.message();
+    EXPECT_EQ(o.git_hosts.size(), 1u) << text;
+    std::remove(path.c_str());
+  }
+}
+
 }  // namespace
 }  // namespace outpost
