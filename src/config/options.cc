@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <regex>
 #include <set>
 
 #include "config/quota_config.h"
@@ -95,6 +96,15 @@ Status CheckValues(const Options& o) {
     return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
+  static const std::regex kHost(
+      R"(^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)(:[0-9]{1,5})?$)");
+  for (const std::string& h : o.allowed_hosts) {
+    if (!std::regex_match(h, kHost)) {
+      return Bad("allowed_hosts", "\"" + h +
+                                      "\" must be a host name or address, optionally with :port "
+                                      "(no scheme, path or wildcard)");
+    }
+  }
   if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
                                                 [](char c) { return c > 0x20 && c < 0x7f; }))) {
@@ -339,6 +349,12 @@ Status ApplyServer(const toml::table& t, Options& opts) {
       opts.allow_local_repos = v.as_boolean()->get();
       known = true;
     }
+    if (key == "allowed_hosts") {
+      auto list = Strings(v, "server." + key, true);
+      if (!list.ok()) return list.status();
+      opts.allowed_hosts = std::move(*list);
+      known = true;
+    }
     if (key == "create_tables") {
       if (!v.is_boolean()) return Bad("server." + key, "must be a boolean");
       opts.create_tables = v.as_boolean()->get();
@@ -534,6 +550,17 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
       return InvalidArgument("OUTPOST_INSECURE: must be 1, 0, true or false");
     }
     opts.insecure = it->second == "1" || it->second == "true";
+  }
+  if (auto it = env.find("OUTPOST_ALLOWED_HOSTS"); it != env.end()) {
+    opts.allowed_hosts.clear();
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      std::string_view item = rest.substr(0, rest.find(','));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) opts.allowed_hosts.emplace_back(item);
+    }
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;

@@ -56,6 +56,11 @@ struct Options {
   // How clients reach this server ("https://outpost.example.com"), for the artifact URLs it
   // signs; default http://<bound address> (wrong behind a proxy or on 0.0.0.0).
   std::string public_url;
+  // More names clients reach this server by, besides its listen address, localhost and
+  // public_url's host: "name" (any port) or "name:port" ([server] allowed_hosts,
+  // OUTPOST_ALLOWED_HOSTS comma-separated). In open mode a request naming another Host is
+  // refused (DNS rebinding; api/host_guard.h).
+  std::vector<std::string> allowed_hosts;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
   std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
   int max_concurrent_runs = 16;    // global admission limit

@@ -396,5 +396,26 @@ TEST(Options, F1_BadGitHostsNameTheKeyAndChangeNothing) {
   }
 }
 
+TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {
+  Options o = DefaultOptions();
+  EXPECT_TRUE(o.allowed_hosts.empty());
+  std::string path =
+      WriteTemp("[server]\nallowed_hosts = [\"outpost.internal\", \"10.0.0.5:8080\"]\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.allowed_hosts, (std::vector<std::string>{"outpost.internal", "10.0.0.5:8080"}));
+  std::remove(path.c_str());
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_ALLOWED_HOSTS", "a.example, [fd00::1]:9000"}}, o).ok());
+  EXPECT_EQ(o.allowed_hosts, (std::vector<std::string>{"a.example", "[fd00::1]:9000"}));
+  for (const char* bad : {"http://a.example", "*.example.com", "a.example/x", "a b"}) {
+    Options b = DefaultOptions();
+    Status st = ApplyEnvironment({{"OUTPOST_ALLOWED_HOSTS", bad}}, b);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("allowed_hosts"), std::string::npos) << st.message();
+  }
+  path = WriteTemp("[server]\nallowed_hosts = \"a.example\"\n");
+  EXPECT_EQ(ApplyConfigFile(path, o).code(), Code::kInvalidArgument);
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace outpost

@@ -39,5 +39,128 @@ TEST(Security, F1_GithubTokenNeverReachesARepoOnAnotherHost) {
   std::filesystem::remove_all(dir);
 }
 
+// F4: open mode (no API keys) on loopback. A page on another site reaches it by DNS rebinding
+// (its name now resolves to 127.0.0.1: the request carries its own Host and, same-origin, no
+// preflight) or by a simple cross-site request. Before the fix both were served.
+class F4Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    server_ = ServerProcess::Start(dir_);
+    port_ = server_->address().substr(server_->address().rfind(':') + 1);
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+  }
+  HttpResponse Send(const std::string& method, const std::string& path, const std::string& body,
+                    const std::map<std::string, std::string>& headers) {
+    return Http(server_->address(), method, path, body, headers);
+  }
+  std::size_t RunCount() {
+    return server_->Get("/runs").Json().at("data").as_object().at("items").as_array().size();
+  }
+  // The error envelope's code; "" when the answer is no error envelope.
+  static std::string ErrCode(const HttpResponse& r) {
+    json::value v = r.Json();
+    if (!v.is_object() || !v.as_object().contains("error")) return "";
+    return Str(v.at("error").as_object(), "code");
+  }
+
+  std::string dir_, port_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(F4Test, F4_ARequestUnderARebindingNameIsRefused) {
+  const std::string evil = "rebind.attacker.example:" + port_;
+  HttpResponse r =
+      Send("POST", "/dispatch", R"({"agent":"shell","task":"id"})",
+           {{"Host", evil}, {"Origin", "http://" + evil}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 421) << r.body;
+  EXPECT_EQ(ErrCode(r), "MISDIRECTED_REQUEST") << r.body;
+  HttpResponse list = Send("GET", "/runs", "", {{"Host", evil}});
+  EXPECT_EQ(list.status, 421) << list.body;
+  EXPECT_EQ(Send("GET", "/runs", "", {{"Host", "localhost:1"}}).status, 421);
+  EXPECT_EQ(RunCount(), 0u);  // nothing was dispatched
+}
+
+TEST_F(F4Test, F4_AnotherSitesOriginIsRefused) {
+  HttpResponse r = Send("POST", "/dispatch", R"({"agent":"shell","task":"id"})",
+                        {{"Origin", "https://evil.example"}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrCode(r), "FORBIDDEN_ORIGIN") << r.body;
+  EXPECT_EQ(RunCount(), 0u);
+}
+
+TEST_F(F4Test, F4_ASimpleCrossSitePostCannotCancel) {
+  const std::string id = server_->Dispatch(R"({"agent":"shell","task":"sleep 60"})");
+  ASSERT_FALSE(id.empty());
+  // What a cross-site <form> or no-preflight fetch can send: no type, text/plain, a form.
+  for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded"}) {
+    std::map<std::string, std::string> h;
+    if (*type) h["Content-Type"] = type;
+    HttpResponse r = Send("POST", "/runs/" + id + "/cancel", "", h);
+    EXPECT_EQ(r.status, 415) << type << " " << r.body;
+    EXPECT_EQ(ErrCode(r), "UNSUPPORTED_MEDIA_TYPE") << r.body;
+  }
+  EXPECT_NE(Str(server_->Run(id), "status"), "CANCELLED");
+  EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", "{}").status / 100, 2);
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "CANCELLED");
+}
+
+TEST_F(F4Test, F4_McpRefusesARebindingNameAndServesLocalhost) {
+  const std::string init =
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",)"
+      R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})";
+  auto post = [&](const std::string& host) {
+    return Send("POST", "/mcp", init,
+                {{"Host", host},
+                 {"Origin", "http://" + host},
+                 {"Content-Type", "application/json"},
+                 {"Accept", "application/json, text/event-stream"}});
+  };
+  HttpResponse evil = post("evil.example.com");
+  EXPECT_GE(evil.status, 400) << evil.body;
+  EXPECT_LT(evil.status, 500) << evil.body;
+  EXPECT_EQ(post("evil.example.com:" + port_).status, 421);
+  EXPECT_EQ(post("localhost:" + port_).status, 200);
+  EXPECT_EQ(post("127.0.0.1:" + port_).status, 200);
+}
+
+TEST_F(F4Test, F4_SameOriginRequestsAndTheCliStillWork) {
+  const std::string self = "localhost:" + port_;
+  HttpResponse r =
+      Send("POST", "/dispatch", R"({"agent":"shell","task":"echo hi"})",
+           {{"Host", self}, {"Origin", "http://" + self}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = Str(r.Json().at("data").as_object(), "runId");
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
+  const std::string cli =
+      OutpostBin() + " status " + id + " --endpoint http://" + server_->address() + " 2>&1";
+  FILE* p = ::popen(cli.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << out;
+  EXPECT_NE(out.find("COMPLETED"), std::string::npos) << out;
+}
+
+// With API keys nothing ambient authenticates a request, so a forged Host gains nothing and a
+// proxy's Host is left alone.
+TEST(Security, F4_WithKeysTheHostIsNotChecked) {
+  const std::string dir = MakeTempDir();
+  const std::string tenant = OutpostAdmin(dir, {"tenant", "create", "acme"});
+  const std::string key = OutpostAdmin(dir, {"key", "create", "--tenant", tenant});
+  auto server = ServerProcess::Start(dir);
+  const std::map<std::string, std::string> forged{{"Host", "proxy.internal:1"},
+                                                  {"Authorization", "Bearer " + key}};
+  EXPECT_EQ(Http(server->address(), "GET", "/runs", "", forged).status, 200);
+  EXPECT_EQ(Http(server->address(), "GET", "/runs", "", {{"Host", "evil.example"}}).status, 401);
+  server.reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace outpost::testing
