@@ -162,5 +162,120 @@ TEST(Security, F4_WithKeysTheHostIsNotChecked) {
   std::filesystem::remove_all(dir);
 }
 
+std::string Sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(("set -e; " + cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << cmd << "\n" << out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// F2: tenant A's repository is mirrored on this replica (<data>/repos/<sha256 of its URL>).
+// Tenant B's agent, in its own run, points its checkout's git metadata at that mirror by each
+// trick git follows; the root-side collection after the run must not read it. Before the fix
+// the `.git` symlink alone shipped A's whole history as B's changes.bundle.
+class F2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    repos_ = MakeTempDir();
+    const std::string git = "git -c user.name=t -c user.email=t@e ";
+    victim_ = repos_ + "/victim";
+    Sh("git init -q -b trunk " + victim_ + " && cd " + victim_ +
+       " && echo TOP-SECRET-F2 > secret.txt && git add secret.txt && " + git +
+       "commit -q -m secret");
+    victim_tip_ = Sh("git -C " + victim_ + " rev-parse HEAD");
+    pub_ = repos_ + "/pub";
+    Sh("git init -q -b trunk " + pub_ + " && cd " + pub_ +
+       " && echo hello > README.md && git add README.md && " + git + "commit -q -m init");
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}});
+    // Tenant A's run: its mirror now exists.
+    const std::string a = Dispatch(victim_, "true");
+    ASSERT_EQ(Str(server_->WaitTerminal(a), "status"), "COMPLETED");
+    mirror_sha_ = Sh("printf %s " + victim_ + " | sha256sum | cut -c1-64");
+    ASSERT_TRUE(std::filesystem::exists(dir_ + "/repos/" + mirror_sha_ + "/HEAD"));
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::remove_all(repos_);
+  }
+  std::string Dispatch(const std::string& repo, const std::string& task) {
+    return server_->Dispatch(json::serialize(
+        json::object{{"agent", "shell"}, {"task", task}, {"repo", repo}, {"timeoutSeconds", 60}}));
+  }
+  // Tenant B's run with `task` (in the sandbox, in its checkout): nothing of A's comes out.
+  void ExpectNothingOfTheVictims(const std::string& task) {
+    const std::string id = Dispatch(pub_, task);
+    ASSERT_FALSE(id.empty()) << task;
+    json::object run = server_->WaitTerminal(id);
+    EXPECT_EQ(Str(run, "status"), "COMPLETED") << task << "\n" << json::serialize(run);
+    if (const auto* changes = run.if_contains("changes"); changes && changes->is_object()) {
+      EXPECT_NE(Str(changes->as_object(), "afterSha"), victim_tip_) << task;
+    }
+    const std::string run_dir = dir_ + "/runs/" + id;
+    EXPECT_EQ(ReadAll(run_dir + "/diff.patch").find("TOP-SECRET-F2"), std::string::npos) << task;
+    if (std::filesystem::exists(run_dir + "/changes.bundle")) {
+      EXPECT_EQ(
+          Sh("git bundle list-heads " + run_dir + "/changes.bundle || true").find(victim_tip_),
+          std::string::npos)
+          << task;
+      // Unbundled beside B's own history (the bundle's prerequisites): no object of A's.
+      const std::string out = run_dir + "/unbundled";
+      Sh("git clone -q --bare " + pub_ + " " + out + " && git -C " + out + " bundle unbundle " +
+         run_dir + "/changes.bundle >/dev/null 2>&1 || true");
+      EXPECT_EQ(Sh("git -C " + out + " cat-file -e " + victim_tip_ + " && echo LEAKED || true"), "")
+          << task;
+    }
+  }
+
+  std::string dir_, repos_, victim_, victim_tip_, pub_, mirror_sha_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// The checkout is <data>/runs/<id>/workspace on the host: relative links from there reach
+// <data>/repos without knowing the data dir.
+TEST_F(F2Test, F2_GitAsASymlinkToAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("rm -rf .git && ln -s ../../../repos/" + mirror_sha_ + " .git");
+}
+
+TEST_F(F2Test, F2_GitdirFileToAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("rm -rf .git && echo 'gitdir: ../../../repos/" + mirror_sha_ +
+                            "' > .git");
+}
+
+TEST_F(F2Test, F2_AlternatesToAnotherTenantsMirrorAndAForgedHead) {
+  ExpectNothingOfTheVictims("echo ../../../../../repos/" + mirror_sha_ +
+                            "/objects >> .git/objects/info/alternates && echo " + victim_tip_ +
+                            " > .git/HEAD");
+}
+
+TEST_F(F2Test, F2_CommondirToAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("echo ../../../../repos/" + mirror_sha_ +
+                            " > .git/commondir && rm -rf .git/refs/heads .git/packed-refs && "
+                            "mkdir .git/refs/heads");
+}
+
+TEST_F(F2Test, F2_RefsAndPackedRefsAsLinksIntoAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("echo ../../../../../repos/" + mirror_sha_ +
+                            "/objects >> .git/objects/info/alternates && rm -rf .git/refs/heads "
+                            "&& ln -s ../../../../../repos/" +
+                            mirror_sha_ +
+                            "/refs/heads .git/refs/heads && rm -f .git/packed-refs && "
+                            "ln -s ../../../../repos/" +
+                            mirror_sha_ + "/packed-refs .git/packed-refs");
+}
+
+TEST_F(F2Test, F2_PackedRefsNamingTheVictimsTip) {
+  ExpectNothingOfTheVictims("echo ../../../../../repos/" + mirror_sha_ +
+                            "/objects >> .git/objects/info/alternates && rm -f "
+                            ".git/refs/heads/trunk && echo '" +
+                            victim_tip_ + " refs/heads/trunk' > .git/packed-refs");
+}
+
 }  // namespace
 }  // namespace outpost::testing
