@@ -63,6 +63,8 @@ struct Identity {
   }
   // Open mode: no keys exist, every request acts as tenant "default" with every scope.
   static Identity Open() { return {"default", "", AllScopes()}; }
+  // Acting in open mode: a tenant without a key (Open()), not an anonymous caller.
+  bool IsOpen() const { return key_id.empty() && !tenant.empty(); }
   static Identity Anonymous() { return {}; }
 };
 

@@ -16,6 +16,7 @@
 #include "api/audit_routes.h"
 #include "api/fault_injection.h"
 #include "api/file_routes.h"
+#include "api/host_guard.h"
 #include "api/http_server.h"
 #include "api/rate_limit.h"
 #include "api/router.h"
@@ -301,8 +302,12 @@ int Serve(const Options& opts_in) {
                            clock, std::chrono::hours(24 * opts.retention_days));
   sweeper.Start();
 
+  // The names this server answers to in open mode (DNS rebinding, cross-site requests).
+  auto allowed_hosts = api::AllowedHosts::Make(opts.allowed_hosts, opts.public_url);
+  if (!allowed_hosts.ok()) return Fail(allowed_hosts.status().message());
   api::Router router;
   router.SetAuthenticator(&authenticator);
+  router.Use(api::SameOriginMiddleware(*allowed_hosts, clock));
   // After authentication (it sets the request's tenant and key, which the rate limit counts by).
   router.Use(api::RateLimitMiddleware(rate_limiter, opts.quotas, clock));
   api::RegisterRoutes(router, service, clock);
@@ -311,7 +316,7 @@ int Serve(const Options& opts_in) {
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
-  mcp::RegisterMcpRoute(router, mcp_tools, clock);
+  mcp::RegisterMcpRoute(router, mcp_tools, clock, *allowed_hosts);
   telemetry::RegisterTelemetryRoutes(router, *metrics, clock);
   if (opts.enable_fault_injection) api::EnableFaultInjection(router, clock);
   router.AddHook(metrics);  // after the fault switch: injected answers are counted too
@@ -330,6 +335,12 @@ int Serve(const Options& opts_in) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before threads start: they inherit the mask
 
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
+  {
+    std::string bound_host;
+    int bound_port = 0;
+    SplitHostPort(server.BoundAddress(), bound_host, bound_port);
+    (*allowed_hosts)->SetBound(host, bound_port);
+  }
   self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
   supervisor.SetAddress("http://" + server.BoundAddress());
   std::printf("listening on http://%s\n", server.BoundAddress().c_str());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <regex>
 #include <set>
 
 #include "config/agent_network.h"
@@ -101,6 +102,15 @@ Status CheckValues(const Options& o) {
       return Bad("agents." + name + ".network", "'host' needs [sandbox] allow_host_network = true");
     }
   }
+  static const std::regex kHost(
+      R"(^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)(:[0-9]{1,5})?$)");
+  for (const std::string& h : o.allowed_hosts) {
+    if (!std::regex_match(h, kHost)) {
+      return Bad("allowed_hosts", "\"" + h +
+                                      "\" must be a host name or address, optionally with :port "
+                                      "(no scheme, path or wildcard)");
+    }
+  }
   if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
                                                 [](char c) { return c > 0x20 && c < 0x7f; }))) {
@@ -144,6 +154,55 @@ Result<int> IntIn(const toml::node& v, const std::string& key, int min, int max)
                "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
   }
   return static_cast<int>(v.as_integer()->get());
+}
+
+// A DNS name as git and the credential scope spell it: lower case, dot-separated labels.
+bool IsHostName(std::string_view h) {
+  if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.' ||
+      h.find("..") != std::string_view::npos) {
+    return false;
+  }
+  return std::all_of(h.begin(), h.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  });
+}
+
+bool IsSecretName(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && s.front() >= 'A' && s.front() <= 'Z' &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+         });
+}
+
+// [git]: hosts."<host>".token_secret (workspace::TokenFor).
+Status ApplyGit(const toml::table& t, Options& opts) {
+  std::map<std::string, std::string> hosts = opts.git_hosts;  // all or nothing
+  for (const auto& [k, v] : t) {
+    std::string key(k.str());
+    if (key != "hosts") return Bad("git." + key, "unknown key");
+    if (!v.is_table()) return Bad("git.hosts", "must be a table of \"<host>\" = { token_secret }");
+    for (const auto& [hk, hv] : *v.as_table()) {
+      const std::string host(hk.str()), path = "git.hosts.\"" + host + "\"";
+      if (!IsHostName(host)) {
+        return Bad(path,
+                   "must be a lower-case host name (\"ghe.example.com\"), without scheme or port");
+      }
+      if (!hv.is_table()) return Bad(path, "must be a table with token_secret");
+      std::optional<std::string> secret;
+      for (const auto& [fk, fv] : *hv.as_table()) {
+        if (fk.str() != "token_secret")
+          return Bad(path + "." + std::string(fk.str()), "unknown key");
+        if (!fv.is_string() || !IsSecretName(fv.as_string()->get())) {
+          return Bad(path + ".token_secret", "must be a secret name ([A-Z][A-Z0-9_]*)");
+        }
+        secret = fv.as_string()->get();
+      }
+      if (!secret) return Bad(path + ".token_secret", "is required");
+      hosts[host] = *secret;
+    }
+  }
+  opts.git_hosts = std::move(hosts);
+  return Status::Ok();
 }
 
 Status ApplySandbox(const toml::table& t, Options& opts) {
@@ -317,6 +376,12 @@ Status ApplyServer(const toml::table& t, Options& opts) {
       opts.allow_local_repos = v.as_boolean()->get();
       known = true;
     }
+    if (key == "allowed_hosts") {
+      auto list = Strings(v, "server." + key, true);
+      if (!list.ok()) return list.status();
+      opts.allowed_hosts = std::move(*list);
+      known = true;
+    }
     if (key == "create_tables") {
       if (!v.is_boolean()) return Bad("server." + key, "must be a boolean");
       opts.create_tables = v.as_boolean()->get();
@@ -432,6 +497,9 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "sandbox") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplySandbox(*v.as_table(), opts));
+    } else if (key == "git") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyGit(*v.as_table(), opts));
     } else if (key == "limits") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyLimits(*v.as_table(), opts));
@@ -510,6 +578,17 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
       return InvalidArgument("OUTPOST_INSECURE: must be 1, 0, true or false");
     }
     opts.insecure = it->second == "1" || it->second == "true";
+  }
+  if (auto it = env.find("OUTPOST_ALLOWED_HOSTS"); it != env.end()) {
+    opts.allowed_hosts.clear();
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      std::string_view item = rest.substr(0, rest.find(','));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) opts.allowed_hosts.emplace_back(item);
+    }
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;

@@ -64,6 +64,11 @@ struct Options {
   // How clients reach this server ("https://outpost.example.com"), for the artifact URLs it
   // signs; default http://<bound address> (wrong behind a proxy or on 0.0.0.0).
   std::string public_url;
+  // More names clients reach this server by, besides its listen address, localhost and
+  // public_url's host: "name" (any port) or "name:port" ([server] allowed_hosts,
+  // OUTPOST_ALLOWED_HOSTS comma-separated). In open mode a request naming another Host is
+  // refused (DNS rebinding; api/host_guard.h).
+  std::vector<std::string> allowed_hosts;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
   std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
   int max_concurrent_runs = 16;    // global admission limit
@@ -92,7 +97,11 @@ struct Options {
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
   bool allow_local_repos = false;  // dispatches may name a repository by absolute path
-  bool create_tables = false;      // dynamodb:// store: create missing tables and indexes
+  // [git.hosts."<host>"] token_secret: the hosts a clone may send a token to (over https only,
+  // on the default port), each with the secret that holds its token. A repo on any other host
+  // clones anonymously (workspace::TokenFor).
+  std::map<std::string, std::string> git_hosts{{"github.com", "GITHUB_TOKEN"}};
+  bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (api/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.
   bool enable_fault_injection = false;

@@ -361,5 +361,61 @@ TEST(Options, HostileInputLimitsAreValidatedByName) {
   EXPECT_NE(st.message().find("OUTPOST_HEADER_TIMEOUT_MS"), std::string::npos) << st.message();
 }
 
+TEST(Options, F1_GitTokenHostsDefaultToGithubAndTakeMoreFromTheFile) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.git_hosts, (std::map<std::string, std::string>{{"github.com", "GITHUB_TOKEN"}}));
+  std::string path = WriteTemp(R"(
+[git.hosts."ghe.example.com"]
+token_secret = "GHE_TOKEN"
+)");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.git_hosts, (std::map<std::string, std::string>{{"github.com", "GITHUB_TOKEN"},
+                                                             {"ghe.example.com", "GHE_TOKEN"}}));
+  std::remove(path.c_str());
+}
+
+TEST(Options, F1_BadGitHostsNameTheKeyAndChangeNothing) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[git.hosts.\"https://ghe.example.com\"]\ntoken_secret = \"T\"\n",
+       "git.hosts.\"https://ghe.example.com\""},
+      {"[git.hosts.\"ghe.example.com:8443\"]\ntoken_secret = \"T\"\n", "host name"},
+      {"[git.hosts.\"GHE.example.com\"]\ntoken_secret = \"T\"\n", "lower-case"},
+      {"[git.hosts.\"ghe.example.com\"]\ntoken_secret = \"lower\"\n", "token_secret"},
+      {"[git.hosts.\"ghe.example.com\"]\n", ".token_secret: is required"},
+      {"[git.hosts.\"ghe.example.com\"]\ntoken = \"T\"\n", "\".token: unknown key"},
+      {"[git]\nhost = 1\n", "git.host: unknown key"},
+  };
+  for (const auto& [text, want] : cases) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(text);
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find(want), std::string::npos) << st.message();
+    EXPECT_EQ(o.git_hosts.size(), 1u) << text;
+    std::remove(path.c_str());
+  }
+}
+
+TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {
+  Options o = DefaultOptions();
+  EXPECT_TRUE(o.allowed_hosts.empty());
+  std::string path =
+      WriteTemp("[server]\nallowed_hosts = [\"outpost.internal\", \"10.0.0.5:8080\"]\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.allowed_hosts, (std::vector<std::string>{"outpost.internal", "10.0.0.5:8080"}));
+  std::remove(path.c_str());
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_ALLOWED_HOSTS", "a.example, [fd00::1]:9000"}}, o).ok());
+  EXPECT_EQ(o.allowed_hosts, (std::vector<std::string>{"a.example", "[fd00::1]:9000"}));
+  for (const char* bad : {"http://a.example", "*.example.com", "a.example/x", "a b"}) {
+    Options b = DefaultOptions();
+    Status st = ApplyEnvironment({{"OUTPOST_ALLOWED_HOSTS", bad}}, b);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("allowed_hosts"), std::string::npos) << st.message();
+  }
+  path = WriteTemp("[server]\nallowed_hosts = \"a.example\"\n");
+  EXPECT_EQ(ApplyConfigFile(path, o).code(), Code::kInvalidArgument);
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace outpost

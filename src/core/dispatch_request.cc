@@ -167,7 +167,8 @@ void CheckResources(const json::object& body, Checker& c, Run& run) {
   run.resources.max_disk_gb = c.Int(rc, "maxDiskGb", "resourceConstraints.maxDiskGb", 1, 2048);
 }
 
-void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretStore* secrets) {
+void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretStore* secrets,
+                  const std::map<std::string, std::string>& git_hosts) {
   auto it = body.find("additionalSecrets");
   if (it == body.end() || it->value().is_null()) return;
   if (!it->value().is_array()) {
@@ -184,10 +185,14 @@ void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretSt
       continue;
     }
     std::string name(arr[i].get_string());
-    if (IsProtectedSecretName(name)) {
+    // A git host's token ([git.hosts]) is as protected as GITHUB_TOKEN: it leaves this machine
+    // only for its own host, never into a sandbox.
+    const bool git_token = std::any_of(git_hosts.begin(), git_hosts.end(),
+                                       [&](const auto& host) { return host.second == name; });
+    if (IsProtectedSecretName(name) || git_token) {
       c.Fail(path, "secret " + name +
-                       " is protected: cloud credentials and agent API keys are "
-                       "not delivered through additionalSecrets");
+                       " is protected: cloud credentials, agent API keys and git host tokens "
+                       "are not delivered through additionalSecrets");
     } else if (!secrets || !secrets->Has(name)) {
       c.Fail(path, "secret " + name + " is not configured on this server");
     } else if (std::find(run.additional_secrets.begin(), run.additional_secrets.end(), name) ==
@@ -343,7 +348,7 @@ Result<Run> ParseDispatchRequest(const json::value& body,
     if (!rc.max_cpu_units) rc.max_cpu_units = agent->max_cpu_units;
     if (!rc.max_disk_gb) rc.max_disk_gb = agent->max_disk_gb;
   }
-  CheckSecrets(o, c, run, secrets);
+  CheckSecrets(o, c, run, secrets, opts.git_hosts);
   if (agent && !run.agent.empty()) {  // an installed agent may still lack its API key
     if (auto why = MissingSecretReason(*agent, secrets, opts.secrets_dir)) c.Fail("agent", *why);
   }

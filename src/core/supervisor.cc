@@ -399,8 +399,14 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
     // The task is one whole argv element (agents/): the shim prepends the context there.
     auto task = std::find(spec.argv.begin(), spec.argv.end(), run.task);
     if (task != spec.argv.end()) spec.task_arg_index = static_cast<int>(task - spec.argv.begin());
-    if (secrets_ != nullptr) {
-      if (auto token = secrets_->Get("GITHUB_TOKEN"); token.ok()) spec.git_token = *token;
+    // The token of the repo's host only (README "Security model"): an https URL on a host of
+    // [git.hosts] (github.com by default); any other repo clones anonymously.
+    if (auto ref = workspace::TokenFor(spec.repo_url.value_or(""), opts_.git_hosts);
+        ref && secrets_ != nullptr) {
+      if (auto token = secrets_->Get(ref->secret); token.ok()) {
+        spec.git_token = *token;
+        spec.git_token_url = ref->url;
+      }
     }
   }
   spec.branch = run.branch;

@@ -127,27 +127,14 @@ class WaitStream : public api::BodyStream {
   std::string key_;
 };
 
-bool IsLoopbackOrigin(std::string_view origin, const std::optional<std::string>& host) {
-  auto scheme = origin.find("://");
-  if (scheme == std::string_view::npos) return false;
-  std::string_view authority = origin.substr(scheme + 3);
-  if (host && authority == *host) return true;
-  std::string_view name = authority;
-  if (name.starts_with("[")) {
-    name = name.substr(0, name.find(']') + 1);
-  } else {
-    name = name.substr(0, name.find(':'));
-  }
-  return name == "localhost" || name == "127.0.0.1" || name == "[::1]";
-}
-
 class McpHttp {
  public:
-  McpHttp(ServiceTools& tools, const Clock& clock) : tools_(tools), clock_(clock) {}
+  McpHttp(ServiceTools& tools, const Clock& clock, std::shared_ptr<const api::AllowedHosts> hosts)
+      : tools_(tools), clock_(clock), hosts_(std::move(hosts)) {}
 
   api::Response Post(const api::Request& req) {
-    if (auto origin = req.headers.Get("Origin");
-        origin && !IsLoopbackOrigin(*origin, req.headers.Get("Host"))) {
+    // Never "the Origin equals the Host": under DNS rebinding both name the attacker's site.
+    if (auto origin = req.headers.Get("Origin"); origin && !hosts_->OriginAllowed(*origin)) {
       return Plain(403, ErrorReply(nullptr, kInvalidRequest, "Forbidden origin " + *origin));
     }
     if (auto v = req.headers.Get("MCP-Protocol-Version"); v && !IsSupportedVersion(*v)) {
@@ -221,13 +208,15 @@ class McpHttp {
 
   ServiceTools& tools_;
   const Clock& clock_;
+  std::shared_ptr<const api::AllowedHosts> hosts_;
   std::shared_ptr<CancelRegistry> registry_ = std::make_shared<CancelRegistry>(clock_);
 };
 
 }  // namespace
 
-void RegisterMcpRoute(api::Router& router, ServiceTools& tools, const Clock& clock) {
-  auto mcp = std::make_shared<McpHttp>(tools, clock);
+void RegisterMcpRoute(api::Router& router, ServiceTools& tools, const Clock& clock,
+                      std::shared_ptr<const api::AllowedHosts> hosts) {
+  auto mcp = std::make_shared<McpHttp>(tools, clock, std::move(hosts));
   // Any valid key (or open mode) reaches the endpoint; each tool then needs its own scope.
   router.Add("POST", "/mcp", api::Access::AnyKey(),
              [mcp](const api::Request& req, const api::PathParams&) { return mcp->Post(req); });

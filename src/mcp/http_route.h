@@ -6,14 +6,19 @@
 // out an Mcp-Session-Id. Sessions hold no state (every replica behind a load balancer can
 // serve every call, and a restarted server keeps serving its clients): the id only scopes
 // notifications/cancelled. A present MCP-Protocol-Version header must name a supported version
-// (400 otherwise); an Origin header must be a loopback origin or the Host itself (403:
-// DNS-rebinding protection). GET /mcp is 405 (no server-initiated stream).
+// (400 otherwise); an Origin header must be one of `hosts` (api/host_guard.h; 403 otherwise:
+// DNS-rebinding protection, with or without keys — in open mode the router's
+// SameOriginMiddleware has already refused a foreign Host). GET /mcp is 405 (no
+// server-initiated stream).
 //
 // get_run with waitSeconds answers from a streamed body that looks at the run every 250 ms, so
 // a waiting client holds no io thread; notifications/cancelled for it ends that body without
 // an answer.
 #pragma once
 
+#include <memory>
+
+#include "api/host_guard.h"
 #include "api/router.h"
 #include "common/clock.h"
 #include "mcp/service_tools.h"
@@ -21,6 +26,7 @@
 namespace outpost::mcp {
 
 // `tools` and `clock` must outlive the router.
-void RegisterMcpRoute(api::Router& router, ServiceTools& tools, const Clock& clock);
+void RegisterMcpRoute(api::Router& router, ServiceTools& tools, const Clock& clock,
+                      std::shared_ptr<const api::AllowedHosts> hosts);
 
 }  // namespace outpost::mcp

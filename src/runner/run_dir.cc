@@ -131,6 +131,7 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   if (spec.pin) o["pin"] = *spec.pin;
   if (!spec.repo_cache_dir.empty()) o["repo_cache_dir"] = spec.repo_cache_dir;
   if (spec.git_token) o["git_token"] = *spec.git_token;
+  if (spec.git_token_url) o["git_token_url"] = *spec.git_token_url;
   if (!spec.context_level.empty()) o["context_level"] = spec.context_level;
   if (spec.task_arg_index) o["task_arg_index"] = *spec.task_arg_index;
   return WriteObject(File("spec.json"), o);
@@ -165,6 +166,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.pin = GetString(o, "pin");
   spec.repo_cache_dir = GetString(o, "repo_cache_dir").value_or("");
   spec.git_token = GetString(o, "git_token");
+  spec.git_token_url = GetString(o, "git_token_url");
   spec.context_level = GetString(o, "context_level").value_or("");
   spec.task_arg_index = GetInt32(o, "task_arg_index");
   spec.notify_socket = GetString(o, "notify_socket").value_or("");

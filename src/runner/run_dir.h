@@ -65,11 +65,13 @@ struct LaunchSpec {
   // (workspace::PrepareRequest::pin).
   std::optional<std::string> pin;
   // Repository checkout (workspace/): the mirror cache root (<data_dir>/repos), the HTTPS token
-  // git gets through its environment only (spec.json is 0600; never in the agent's env), the
+  // git gets through its environment only (spec.json is 0600; never in the agent's env) with
+  // the one origin it is for ("https://github.com"; a token without one is never used), the
   // context level ("" = no context) and which argv element holds the task (it is replaced by
   // the task with the context prepended).
   std::string repo_cache_dir;
   std::optional<std::string> git_token;
+  std::optional<std::string> git_token_url;
   std::string context_level;
   std::optional<int> task_arg_index;
   std::string notify_socket;  // unix datagram socket of the server ("" = none)

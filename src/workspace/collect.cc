@@ -7,13 +7,16 @@
 #include "common/files.h"
 #include "common/json_util.h"
 #include "secrets/redactor.h"
+#include "workspace/agent_repo.h"
 
 // The workspace's .git belongs to the agent: its config may name an fsmonitor, hooks, clean
-// filters or textconv drivers, and `git add`/`git diff` would run them as root. So the
-// working tree is only ever read with GIT_DIR pointing at a scratch repository of ours whose
-// objects/info/alternates lists the workspace's object store: the agent's objects are data,
-// its configuration is never read. Only `rev-parse HEAD` runs in the agent's repository, with
-// the dangerous settings overridden on the command line (which wins over any file).
+// filters or textconv drivers, and `git add`/`git diff` would run them as root; its layout may
+// point anywhere on the host (a .git symlink or gitdir: file, objects/info/alternates,
+// commondir, symlinked refs), which git would follow into another tenant's mirror (security
+// audit F2). So no git ever runs in the agent's repository: the working tree is read with
+// GIT_DIR pointing at a scratch repository of ours, whose objects are the run's own mirror (by
+// alternates) plus the agent's object files, linked in one by one (agent_repo.h); HEAD is read
+// as a file. The agent's objects are data; its configuration and links are never followed.
 namespace outpost::workspace {
 namespace {
 
@@ -48,20 +51,12 @@ class Scratch {
     OUTPOST_RETURN_IF_ERROR(MakeDirs(home_, 0700));
     OUTPOST_RETURN_IF_ERROR(
         Git({"init", "--quiet", "--bare", "--template=", shadow_}, false).status());
-    std::string alternates = req_.workspace + "/.git/objects\n";
-    if (!req_.cache_dir.empty()) alternates += req_.cache_dir + "/objects\n";
     OUTPOST_RETURN_IF_ERROR(MakeDirs(shadow_ + "/objects/info", 0700));
-    return WriteFileAtomic(shadow_ + "/objects/info/alternates", alternates, 0600);
-  }
-
-  // In the agent's repository: HEAD only.
-  std::optional<std::string> AgentHead() {
-    std::vector<std::string> args = kHardened;
-    args.insert(args.end(),
-                {"-C", req_.workspace, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"});
-    auto out = Run(std::move(args), {});
-    if (!out.ok() || out->empty()) return std::nullopt;
-    return Trim(*out);
+    if (!req_.cache_dir.empty()) {
+      OUTPOST_RETURN_IF_ERROR(WriteFileAtomic(shadow_ + "/objects/info/alternates",
+                                              req_.cache_dir + "/objects\n", 0600));
+    }
+    return ImportAgentObjects(req_.workspace, shadow_ + "/objects");
   }
 
   // In our scratch repository, against the workspace as work tree, with our own index.
@@ -157,8 +152,9 @@ Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req) {
   c.before_sha = req.before_sha;
   Scratch s(git, req);
   OUTPOST_RETURN_IF_ERROR(s.Init());
-  c.after_sha = s.AgentHead();
-  // The agent's HEAD may name something we cannot read (a broken .git): diff from `before`.
+  c.after_sha = ReadAgentHead(req.workspace);
+  // The agent's HEAD may name something we cannot read (a broken .git, a link): diff from
+  // `before`. A HEAD naming a commit that is neither the agent's nor the mirror's fails below.
   const std::string after = c.after_sha.value_or(req.before_sha);
   if (after != req.before_sha && !s.Git({"cat-file", "-e", after + "^{commit}"}).ok()) {
     return FailedPrecondition("the workspace's HEAD " + after + " cannot be read");

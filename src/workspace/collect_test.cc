@@ -185,5 +185,97 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   EXPECT_EQ(ReadChanges(run_dir_ + "/absent.json").status().code(), Code::kNotFound);
 }
 
+// F2 (security audit): a mirror of another repository on this host (another tenant's), which
+// the agent tries to make the root-side collection read by each trick git would follow.
+class CollectRedirectTest : public CollectTest {
+ protected:
+  void SetUp() override {
+    CollectTest::SetUp();
+    victim_ = root_ + "/victim";
+    MakeRepo(victim_);
+    Sh("cd " + victim_ + " && echo TOP-SECRET-F2 > secret.txt && git add secret.txt && " +
+       "git commit -q -m secret");
+    victim_tip_ = Sh("git -C " + victim_ + " rev-parse HEAD");
+    mirror_ = root_ + "/repos/victim-mirror";
+    Sh("git clone -q --mirror " + victim_ + " " + mirror_ + " && git -C " + mirror_ +
+       " pack-refs --all && git -C " + mirror_ + " repack -adq");
+  }
+  // Nothing of the victim's is in what Collect wrote.
+  void ExpectNothingOfTheVictims(const std::string& trick) {
+    auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+    if (c.ok()) {
+      EXPECT_NE(c->after_sha, victim_tip_) << trick;
+      EXPECT_THAT(c->files_changed, ::testing::Not(::testing::Contains("secret.txt"))) << trick;
+    }
+    EXPECT_EQ(Read(run_dir_ + "/diff.patch").find("TOP-SECRET-F2"), std::string::npos) << trick;
+    if (std::filesystem::exists(run_dir_ + "/changes.bundle")) {
+      std::string heads = Sh("git bundle list-heads " + run_dir_ + "/changes.bundle || true");
+      EXPECT_EQ(heads.find(victim_tip_), std::string::npos) << trick;
+    }
+    EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/.collect")) << trick;
+  }
+
+  std::string victim_, victim_tip_, mirror_;
+};
+
+TEST_F(CollectRedirectTest, F2_GitAsASymlinkToAnotherMirror) {
+  Sh("rm -rf " + ws_ + "/.git && ln -s " + mirror_ + " " + ws_ + "/.git");
+  ExpectNothingOfTheVictims(".git -> mirror");
+}
+
+TEST_F(CollectRedirectTest, F2_GitdirFileToAnotherMirror) {
+  Sh("rm -rf " + ws_ + "/.git && echo 'gitdir: " + mirror_ + "' > " + ws_ + "/.git");
+  ExpectNothingOfTheVictims("gitdir:");
+}
+
+TEST_F(CollectRedirectTest, F2_AlternatesAndAForgedHead) {
+  Sh("echo " + mirror_ + "/objects >> " + ws_ + "/.git/objects/info/alternates && echo " +
+     victim_tip_ + " > " + ws_ + "/.git/HEAD");
+  ExpectNothingOfTheVictims("alternates + HEAD");
+}
+
+TEST_F(CollectRedirectTest, F2_CommondirToAnotherMirror) {
+  Sh("echo " + mirror_ + " > " + ws_ + "/.git/commondir && rm -rf " + ws_ + "/.git/refs/heads " +
+     ws_ + "/.git/packed-refs && mkdir " + ws_ + "/.git/refs/heads");
+  ExpectNothingOfTheVictims("commondir");
+}
+
+TEST_F(CollectRedirectTest, F2_RefsAndObjectsAsSymlinks) {
+  const std::string branch = Sh("git -C " + ws_ + " symbolic-ref --short HEAD");
+  Sh("rm -rf " + ws_ + "/.git/refs/heads && ln -s " + mirror_ + "/refs/heads " + ws_ +
+     "/.git/refs/heads && rm -f " + ws_ + "/.git/packed-refs && ln -s " + mirror_ +
+     "/packed-refs " + ws_ + "/.git/packed-refs && mv " + ws_ + "/.git/objects " + ws_ +
+     "/.git/objects.own && ln -s " + mirror_ + "/objects " + ws_ + "/.git/objects");
+  ASSERT_FALSE(branch.empty());
+  ExpectNothingOfTheVictims("refs, packed-refs, objects -> mirror");
+}
+
+TEST_F(CollectRedirectTest, F2_PackedRefsNamingTheVictimsTip) {
+  const std::string branch = Sh("git -C " + ws_ + " symbolic-ref HEAD");
+  Sh("rm -f " + ws_ + "/.git/" + branch + " && printf '%s %s\\n' " + victim_tip_ + " " + branch +
+     " > " + ws_ + "/.git/packed-refs && ln -s " + mirror_ + "/objects/pack/" +
+     Sh("ls " + mirror_ + "/objects/pack | grep pack$") + " " + ws_ + "/.git/objects/pack/" +
+     "pack-0000000000000000000000000000000000000000.pack");
+  ExpectNothingOfTheVictims("packed-refs + linked pack");
+}
+
+TEST_F(CollectRedirectTest, F2_TheAgentsOwnCommitsStillMakeABundle) {
+  Sh("cd " + ws_ + " && echo mine > mine.txt && git add mine.txt && git commit -q -m mine");
+  const std::string tip = Sh("git -C " + ws_ + " rev-parse HEAD");
+  auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->after_sha, tip);
+  EXPECT_TRUE(c->bundle);
+  EXPECT_NE(Sh("git bundle list-heads " + run_dir_ + "/changes.bundle").find(tip),
+            std::string::npos);
+  // Packed too (git gc): the agent's packs are imported as well as its loose objects.
+  Sh("cd " + ws_ + " && git gc -q && git pack-refs --all");
+  std::filesystem::remove(run_dir_ + "/changes.bundle");
+  auto packed = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+  ASSERT_TRUE(packed.ok()) << packed.status().message();
+  EXPECT_EQ(packed->after_sha, tip);
+  EXPECT_TRUE(packed->bundle);
+}
+
 }  // namespace
 }  // namespace outpost::workspace

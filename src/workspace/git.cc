@@ -107,7 +107,8 @@ Result<GitOutput> SpawnGitExec::Run(const GitCommand& cmd) {
   return result;
 }
 
-std::vector<std::string> GitEnv(const std::string& home, const std::optional<std::string>& token,
+std::vector<std::string> GitEnv(const std::string& home,
+                                const std::optional<GitCredential>& credential,
                                 const std::vector<std::string>& config) {
   const char* path = std::getenv("PATH");
   std::vector<std::string> env{
@@ -124,9 +125,12 @@ std::vector<std::string> GitEnv(const std::string& home, const std::optional<std
   // GIT_CONFIG_COUNT entries are config of the "command" scope: they reach every git process
   // this one starts, but are never written anywhere.
   std::vector<std::pair<std::string, std::string>> kv{{"credential.helper", ""}};
-  if (token) {
-    env.push_back("OUTPOST_GIT_TOKEN=" + *token);
-    kv.emplace_back("credential.helper",
+  if (credential) {
+    // A redirect (git follows the first one, http.followRedirects=initial) makes git ask its
+    // helpers again for the new URL, and curl never forwards Authorization to another host:
+    // the scoped helper is what keeps the token from a redirect's target (workspace tests).
+    env.push_back("OUTPOST_GIT_TOKEN=" + credential->token);
+    kv.emplace_back("credential." + credential->url + ".helper",
                     "!f() { test \"$1\" = get || exit 0; echo username=x-access-token; "
                     "echo \"password=$OUTPOST_GIT_TOKEN\"; }; f");
   }

@@ -43,10 +43,20 @@ class SpawnGitExec : public GitExec {
   std::chrono::seconds limit_;
 };
 
+// A token and the one origin it is for ("https://github.com": scheme and host, no path).
+struct GitCredential {
+  std::string url;
+  std::string token;
+};
+
 // The environment every git of ours runs with: PATH and locale only from the caller, HOME an
 // empty directory of ours, no system or global config, never a prompt, no credential helper
-// other than `token`'s (given to git through the environment: never argv, never a file).
-std::vector<std::string> GitEnv(const std::string& home, const std::optional<std::string>& token,
+// other than `credential`'s. That one is scoped to credential->url
+// (`credential.<url>.helper`): git asks it only for that scheme and host, so a server elsewhere
+// that answers 401 — the clone's own host, or the new host of a redirect — gets nothing. The
+// token reaches git through the environment: never argv, never a file.
+std::vector<std::string> GitEnv(const std::string& home,
+                                const std::optional<GitCredential>& credential,
                                 const std::vector<std::string>& config = {});
 
 // The last `n` non-empty lines of git's stderr, joined by "; ".

@@ -191,7 +191,7 @@ Result<Prepared> Prepare(GitExec& git, const PrepareRequest& req) {
   Result<FileLock> lock = FileLock::Acquire(p.cache_dir + ".lock");
   if (!lock.ok()) return lock.status();
   // safe.directory: a local source repository may belong to another user.
-  Steps steps(git, GitEnv(req.cache_root + "/.home", req.token, {"safe.directory=*"}));
+  Steps steps(git, GitEnv(req.cache_root + "/.home", req.credential, {"safe.directory=*"}));
   if (req.pin && !ValidPin(*req.pin)) return InvalidArgument("invalid checkout pin");
   const std::string pins = p.cache_dir + ".pins";
   const std::string pin_file = req.pin ? pins + "/" + *req.pin : "";

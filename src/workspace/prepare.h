@@ -20,7 +20,9 @@ struct PrepareRequest {
   std::optional<std::string> branch;  // nullopt: the remote's default branch
   std::string cache_root;             // absolute; created when missing
   std::string workspace;              // absolute; absent or an empty directory
-  std::optional<std::string> token;   // HTTPS token: given to git through the environment only
+  // The token and its origin (GitEnv): given to git through the environment only, and only
+  // for that origin.
+  std::optional<GitCredential> credential;
   // A fan-out's group id (letters, digits, '-', '_'): the first Prepare with it records the
   // branch and commit it checked out; later ones check out that same commit, without fetching,
   // however the branch has moved since.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "workspace/test_auth_server.h"
 #include "workspace/test_git.h"
 
 namespace outpost::workspace {
@@ -144,7 +145,7 @@ TEST_F(PrepareTest, NonexistentRepoFailsWithGitsMessageAndLeavesNoCache) {
 TEST_F(PrepareTest, TokenNeverReachesArgvOrAnyGitConfig) {
   const std::string token = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
   PrepareRequest req = Req("ws");
-  req.token = token;
+  req.credential = GitCredential{"https://github.com", token};
   RecordingExec rec;
   auto p = Prepare(rec, req);
   ASSERT_TRUE(p.ok()) << p.status().message();
@@ -158,11 +159,67 @@ TEST_F(PrepareTest, CredentialHelperHandsTheTokenToGitFromTheEnvironment) {
   const std::string home = root_ + "/home";
   std::filesystem::create_directories(home);
   std::string env;
-  for (const auto& kv : GitEnv(home, "tok123")) env += "'" + kv + "' ";
+  for (const auto& kv : GitEnv(home, GitCredential{"https://github.com", "tok123"})) {
+    env += "'" + kv + "' ";
+  }
   std::string out = Sh("printf 'protocol=https\\nhost=github.com\\n\\n' | env -i " + env +
                        " git credential fill");
   EXPECT_NE(out.find("username=x-access-token"), std::string::npos) << out;
   EXPECT_NE(out.find("password=tok123"), std::string::npos) << out;
+  // Any other origin: the helper is not asked, and with prompts off git gives up.
+  for (const char* other :
+       {"protocol=http\\nhost=github.com", "protocol=https\\nhost=evil.example",
+        "protocol=https\\nhost=github.com.evil.example", "protocol=https\\nhost=github.com:8443"}) {
+    std::string refused = Sh("printf '" + std::string(other) + "\\n\\n' | env -i " + env +
+                             " git credential fill || echo REFUSED");
+    EXPECT_EQ(refused.find("tok123"), std::string::npos) << other << ": " << refused;
+    EXPECT_NE(refused.find("REFUSED"), std::string::npos) << other << ": " << refused;
+  }
+}
+
+// F1 (security audit), against a real HTTP server that asks for credentials: git offers the
+// token to the credential's own origin (the control: this server does elicit it) and to
+// nothing else — not another host, not plain http when the origin is https.
+TEST_F(PrepareTest, F1_TokenReachesOnlyItsOwnOriginOverHttp) {
+  testing::AuthRecordingServer server;
+  const std::string port = std::to_string(server.port());
+  const std::string token = "ghp_F1scopedTOKENvalue0123456789";
+  auto clone = [&](const std::string& url, const std::string& scope, const std::string& ws) {
+    PrepareRequest req = Req(ws);
+    req.url = url;
+    req.credential = GitCredential{scope, token};
+    auto p = Prepare(git_, req);
+    EXPECT_FALSE(p.ok()) << url;  // 401 every time: a repo_error
+  };
+  const std::string basic = "Basic " + Sh("printf %s 'x-access-token:" + token + "' | base64 -w0");
+  clone("http://127.0.0.1:" + port + "/a/b.git", "http://127.0.0.1:" + port, "ws1");
+  EXPECT_NE(server.authorizations().find(basic), std::string::npos) << server.authorizations();
+  const std::size_t before = server.seen().size();
+  clone("http://localhost:" + port + "/a/b.git", "http://127.0.0.1:" + port, "ws2");
+  clone("http://127.0.0.1:" + port + "/a/b.git", "https://127.0.0.1:" + port, "ws3");
+  clone("http://127.0.0.1:" + port + "/a/b.git", "https://github.com", "ws4");
+  auto seen = server.seen();
+  ASSERT_GT(seen.size(), before + 2);
+  for (std::size_t i = before; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].authorization, "") << seen[i].host << seen[i].path;
+  }
+}
+
+// F1: a server of the token's origin that redirects git to another host. git asks its helpers
+// again for the new URL (the scoped one does not answer) and curl does not carry Authorization
+// across hosts, so the redirect's target never sees the token.
+TEST_F(PrepareTest, F1_ARedirectToAnotherHostNeverCarriesTheToken) {
+  testing::AuthRecordingServer target;
+  testing::AuthRecordingServer redirecting("127.0.0.1",
+                                           "http://localhost:" + std::to_string(target.port()));
+  PrepareRequest req = Req("ws");
+  req.url = "http://127.0.0.1:" + std::to_string(redirecting.port()) + "/a/b.git";
+  req.credential = GitCredential{"http://127.0.0.1:" + std::to_string(redirecting.port()), "tokR"};
+  auto p = Prepare(git_, req);
+  ASSERT_FALSE(p.ok());
+  ASSERT_FALSE(redirecting.authorizations().empty());  // the control: its own origin got it
+  ASSERT_FALSE(target.seen().empty()) << p.status().message();  // git did follow the redirect
+  for (const auto& s : target.seen()) EXPECT_EQ(s.authorization, "") << s.host << s.path;
 }
 
 TEST_F(PrepareTest, ConcurrentPreparesOfOneRepoDoNotRace) {

@@ -1,5 +1,6 @@
 #include "workspace/repo_spec.h"
 
+#include <cctype>
 #include <regex>
 
 // The original built `github.com/<operator>/<repo>` from `owner/repo` and lost the owner (its
@@ -60,6 +61,38 @@ Result<RepoSpec> ParseRepoSpec(std::string_view repo, bool allow_local) {
     return RepoSpec{path, NameOf(path), true};
   }
   return InvalidArgument(shapes);
+}
+
+std::optional<std::string> CredentialHost(std::string_view url) {
+  constexpr std::string_view kHttps = "https://";
+  if (url.size() < kHttps.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kHttps.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(url[i])) != kHttps[i]) return std::nullopt;
+  }
+  std::string_view authority = url.substr(kHttps.size());
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  if (authority.ends_with(":443")) authority.remove_suffix(4);
+  std::string host;
+  for (char c : authority) {
+    auto u = static_cast<unsigned char>(c);
+    // Only what a DNS name is made of: no port, no brackets, no percent-encoding.
+    if (!std::isalnum(u) && c != '.' && c != '-') return std::nullopt;
+    host += static_cast<char>(std::tolower(u));
+  }
+  if (host.empty()) return std::nullopt;
+  return host;
+}
+
+std::optional<TokenRef> TokenFor(std::string_view url,
+                                 const std::map<std::string, std::string>& hosts) {
+  std::optional<std::string> host = CredentialHost(url);
+  if (!host) return std::nullopt;
+  auto it = hosts.find(*host);
+  if (it == hosts.end()) return std::nullopt;
+  return TokenRef{"https://" + *host, it->second};
 }
 
 std::string WithoutCredentials(std::string_view url) {

@@ -1,6 +1,8 @@
 // What a dispatch's `repo` names, and the URL the shim clones it from.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +22,21 @@ struct RepoSpec {
 //   /absolute/path or file:///path -> a repository on this machine, only when allow_local
 // kInvalidArgument (a message fit for the `repo` field error) for anything else.
 Result<RepoSpec> ParseRepoSpec(std::string_view repo, bool allow_local);
+
+// The host a clone of `url` may send a token to: the lower-cased host of an https:// URL on
+// the default port (":443" or none). nullopt for every other URL — http://, git://, ssh://,
+// scp-like, local paths, another port, an IP literal in brackets — which clone anonymously.
+std::optional<std::string> CredentialHost(std::string_view url);
+
+// Which token a clone of `url` carries: the origin ("https://<host>") and the name of the
+// secret holding it, when CredentialHost(url) is a key of `hosts` (host -> secret name,
+// Options::git_hosts); nullopt otherwise.
+struct TokenRef {
+  std::string url;     // "https://github.com"
+  std::string secret;  // "GITHUB_TOKEN"
+};
+std::optional<TokenRef> TokenFor(std::string_view url,
+                                 const std::map<std::string, std::string>& hosts);
 
 // `url` without user:password@ (what a workspace's origin is set to).
 std::string WithoutCredentials(std::string_view url);

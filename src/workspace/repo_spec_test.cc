@@ -57,5 +57,38 @@ TEST(RepoSpec, CredentialsAreStrippedFromOrigin) {
   EXPECT_EQ(WithoutCredentials("/srv/a"), "/srv/a");
 }
 
+// F1 (security audit): the token goes to github.com over https, and nowhere else.
+TEST(RepoSpec, F1_TokenOnlyForHttpsUrlsOfAListedHost) {
+  const std::map<std::string, std::string> hosts{{"github.com", "GITHUB_TOKEN"},
+                                                 {"ghe.example.com", "GHE_TOKEN"}};
+  auto gh = TokenFor("https://github.com/acme/widgets.git", hosts);
+  ASSERT_TRUE(gh.has_value());
+  EXPECT_EQ(gh->url, "https://github.com");
+  EXPECT_EQ(gh->secret, "GITHUB_TOKEN");
+  auto ghe = TokenFor("https://x@GHE.example.com:443/a/b.git", hosts);
+  ASSERT_TRUE(ghe.has_value());
+  EXPECT_EQ(ghe->url, "https://ghe.example.com");
+  EXPECT_EQ(ghe->secret, "GHE_TOKEN");
+  EXPECT_EQ(TokenFor(ParseRepoSpec("acme/widgets", false)->url, hosts)->url, "https://github.com");
+  for (const char* url : {
+           "http://github.com/acme/widgets.git",         // never over plain http
+           "git://github.com/acme/widgets.git",          // nor git://
+           "ssh://git@github.com/acme/widgets.git",      // ssh has its own keys
+           "git@github.com:acme/widgets.git",            //
+           "https://attacker.example/x/y.git",           // an unlisted host
+           "https://github.com.attacker.example/x.git",  // not a suffix match
+           "https://attacker.example/github.com/x.git",  // the path is not the host
+           "https://github.com@attacker.example/x.git",  // userinfo is not the host
+           "https://github.com:8443/acme/widgets.git",   // another port
+           "https://github%2ecom/acme/widgets.git",      // encoded
+           "https://github.com./acme/widgets.git",       // not the listed spelling
+           "https://[::1]/a/b.git",                      //
+           "/srv/git/widgets",                           //
+       }) {
+    EXPECT_FALSE(TokenFor(url, hosts).has_value()) << url;
+  }
+  EXPECT_FALSE(TokenFor("https://github.com/a/b.git", {}).has_value());
+}
+
 }  // namespace
 }  // namespace outpost::workspace

@@ -28,7 +28,8 @@ using Clock = std::chrono::steady_clock;
 // A raw client connection (IPv4 "IP:PORT").
 class Socket {
  public:
-  explicit Socket(const std::string& host_port) {
+  // Requests name `host_port` as their Host: open mode answers only its own names.
+  explicit Socket(const std::string& host_port) : host_(host_port) {
     const auto colon = host_port.rfind(':');
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -105,7 +106,7 @@ class Socket {
   }
   HttpResponse Request(const std::string& method, const std::string& target,
                        const std::string& extra = "", const std::string& body = "") {
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: t\r\n" + extra;
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + "\r\n" + extra;
     if (!body.empty() || method == "POST") {
       req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     }
@@ -114,6 +115,7 @@ class Socket {
   }
 
  private:
+  std::string host_;
   int fd_ = -1;
   bool connected_ = false;
   std::string in_;
@@ -174,8 +176,8 @@ TEST_F(HostileInputTest, SlowlorisConnectionsAreClosedAtTheHeaderDeadlineWhileOt
   // Each trickles one more header byte every 300 ms: progress, but never a whole header.
   std::atomic<bool> all_closed{false};
   std::thread trickler([&] {
-    const std::string header =
-        "GET /health/live HTTP/1.1\r\nHost: t\r\nX-Slow: " + std::string(1000, 'z');
+    const std::string header = "GET /health/live HTTP/1.1\r\nHost: " + server_->address() +
+                               "\r\nX-Slow: " + std::string(1000, 'z');
     const auto give_up = Clock::now() + 20s;
     for (std::size_t sent = 0; Clock::now() < give_up; ++sent) {
       int open = 0;
@@ -223,10 +225,10 @@ TEST_F(HostileInputTest, BodyTrickledBelowTheMinimumRateIsCutOffAndDispatchesNot
   Start({{"OUTPOST_BODY_TIMEOUT_MS", "1000"}, {"OUTPOST_BODY_MIN_BYTES_PER_SECOND", "1000"}});
   Socket c(server_->address());
   const std::string body = R"({"agent":"shell","task":")" + std::string(5000, 'x') + R"("})";
-  ASSERT_TRUE(
-      c.Send("POST /dispatch HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-             "Content-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(c.Send("POST /dispatch HTTP/1.1\r\nHost: " + server_->address() +
+                     "\r\nContent-Type: application/json\r\n"
+                     "Content-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n"));
   const auto start = Clock::now();
   std::optional<std::chrono::milliseconds> lived;
   for (std::size_t i = 0; i < body.size() && Since(start) < 15s; ++i) {  // 20 bytes/s
@@ -245,18 +247,19 @@ TEST_F(HostileInputTest, LyingContentLengthsNeitherHangNorSmuggle) {
   Start({{"OUTPOST_BODY_TIMEOUT_MS", "1000"}});
   // Longer than what is sent: the body deadline ends it.
   Socket longer(server_->address());
-  ASSERT_TRUE(
-      longer.Send("POST /dispatch HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                  "Content-Length: 500\r\n\r\n{\"agent\":\"shell\",\"task\":\"echo\"}"));
+  ASSERT_TRUE(longer.Send("POST /dispatch HTTP/1.1\r\nHost: " + server_->address() +
+                          "\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 500\r\n\r\n{\"agent\":\"shell\",\"task\":\"echo\"}"));
   const auto start = Clock::now();
   EXPECT_TRUE(longer.WaitClosed(10s));
   EXPECT_GE(Since(start), 900ms);
   // Shorter: the rest is read as the next request, which is malformed: 400, then closed.
   Socket shorter(server_->address());
-  ASSERT_TRUE(
-      shorter.Send("POST /runs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel HTTP/1.1\r\nHost: t\r\n"
-                   "Content-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
-                   "\"agent\":\"shell\"}\r\n\r\n"));
+  ASSERT_TRUE(shorter.Send(
+      "POST /runs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel HTTP/1.1\r\nHost: " + server_->address() +
+      "\r\n"
+      "Content-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
+      "\"agent\":\"shell\"}\r\n\r\n"));
   HttpResponse first = shorter.ReadResponse();
   EXPECT_EQ(first.status, 404) << first.body;  // the cancel of an unknown run
   HttpResponse second = shorter.ReadResponse();
@@ -314,9 +317,9 @@ TEST_F(HostileInputTest, OversizedTargetsHeadersAndBodiesGetTheirStatus) {
   HttpResponse body = server_->Post("/dispatch", std::string(5000, ' '));
   EXPECT_EQ(body.status, 413);
   EXPECT_EQ(ErrorCode(body), "PAYLOAD_TOO_LARGE");
-  std::string chunked =
-      "POST /dispatch HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n";
+  std::string chunked = "POST /dispatch HTTP/1.1\r\nHost: " + server_->address() +
+                        "\r\nContent-Type: application/json\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 5; ++i) chunked += "400\r\n" + std::string(1024, ' ') + "\r\n";
   chunked += "0\r\n\r\n";
   HttpResponse grown;

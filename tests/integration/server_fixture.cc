@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -87,9 +88,16 @@ std::string SendRaw(const std::string& host_port, const std::string& bytes) {
 
 HttpResponse Http(const std::string& host_port, const std::string& method, const std::string& path,
                   const std::string& body, const std::map<std::string, std::string>& headers) {
+  // A "Host" among `headers` replaces the default one (a forged Host, as a rebound name sends).
+  std::string host = host_port;
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), "Host") == 0) host = v;
+  }
   std::string req =
-      method + " " + path + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n";
-  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+      method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), "Host") != 0) req += k + ": " + v + "\r\n";
+  }
   if (!body.empty() || method == "POST" || method == "DELETE") {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }

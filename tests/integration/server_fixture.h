@@ -22,7 +22,8 @@ struct HttpResponse {
   boost::json::value Json() const;
 };
 
-// One request on a fresh connection. `raw` requests are sent verbatim (for malformed input).
+// One request on a fresh connection (a "Host" in `headers` replaces the default Host, the
+// address). `raw` requests are sent verbatim (for malformed input).
 HttpResponse Http(const std::string& host_port, const std::string& method, const std::string& path,
                   const std::string& body = "",
                   const std::map<std::string, std::string>& headers = {});

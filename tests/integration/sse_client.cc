@@ -27,7 +27,8 @@ SseClient::SseClient(const std::string& host_port, const std::string& path,
     fd_ = -1;
     return;
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n";
+  std::string req =
+      "GET " + path + " HTTP/1.1\r\nHost: " + host_port + "\r\nAccept: text/event-stream\r\n";
   if (last_event_id > 0) req += "Last-Event-ID: " + std::to_string(last_event_id) + "\r\n";
   req += "\r\n";
   if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {

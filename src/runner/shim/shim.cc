@@ -270,8 +270,12 @@ bool Shim::Clone() {
   const std::string cache =
       spec_.repo_cache_dir.empty() ? dir_.File("repo-cache") : spec_.repo_cache_dir;
   Log("preparing " + workspace::WithoutCredentials(*spec_.repo_url));
+  std::optional<workspace::GitCredential> credential;
+  if (spec_.git_token && spec_.git_token_url) {
+    credential = workspace::GitCredential{*spec_.git_token_url, *spec_.git_token};
+  }
   Result<workspace::Prepared> p = workspace::Prepare(
-      git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, spec_.git_token, spec_.pin});
+      git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, credential, spec_.pin});
   if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
   if (!p.ok()) {
     rec_.outcome = outcome::kRepoError;

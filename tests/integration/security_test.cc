@@ -1,0 +1,281 @@
+// The security audit's findings (/work/shared/reviews/security-audit.md), each demonstrated
+// against a real `outpost serve`: a test per finding, named after it.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "src/workspace/test_auth_server.h"
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+namespace json = boost::json;
+
+using workspace::testing::AuthRecordingServer;
+
+constexpr char kGithubToken[] = "ghp_F1operatorTOKEN0123456789abcdefghij";
+
+// F1: a tenant names a repo on a host it controls, which answers 401 to ask for credentials.
+// Before the fix git handed it "x-access-token:<GITHUB_TOKEN>" (over plain http, too).
+TEST(Security, F1_GithubTokenNeverReachesARepoOnAnotherHost) {
+  AuthRecordingServer attacker;
+  const std::string dir = MakeTempDir();
+  auto server = ServerProcess::Start(dir, {{"OUTPOST_SECRET_GITHUB_TOKEN", kGithubToken}});
+  const std::string port = std::to_string(attacker.port());
+  for (const std::string& repo :
+       {"http://127.0.0.1:" + port + "/x/y.git", "http://localhost:" + port + "/x/z.git"}) {
+    const std::string id = server->Dispatch(
+        json::serialize(json::object{{"agent", "shell"}, {"task", "true"}, {"repo", repo}}));
+    ASSERT_FALSE(id.empty()) << repo;
+    json::object run = server->WaitTerminal(id);
+    EXPECT_EQ(Str(run, "status"), "FAILED") << repo;
+    EXPECT_EQ(Str(run, "reason"), "repo_error") << repo;
+  }
+  ASSERT_GE(attacker.seen().size(), 2u);  // the clones did ask it
+  EXPECT_EQ(attacker.authorizations(), "");
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
+// F4: open mode (no API keys) on loopback. A page on another site reaches it by DNS rebinding
+// (its name now resolves to 127.0.0.1: the request carries its own Host and, same-origin, no
+// preflight) or by a simple cross-site request. Before the fix both were served.
+class F4Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    server_ = ServerProcess::Start(dir_);
+    port_ = server_->address().substr(server_->address().rfind(':') + 1);
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+  }
+  HttpResponse Send(const std::string& method, const std::string& path, const std::string& body,
+                    const std::map<std::string, std::string>& headers) {
+    return Http(server_->address(), method, path, body, headers);
+  }
+  std::size_t RunCount() {
+    return server_->Get("/runs").Json().at("data").as_object().at("items").as_array().size();
+  }
+  // The error envelope's code; "" when the answer is no error envelope.
+  static std::string ErrCode(const HttpResponse& r) {
+    json::value v = r.Json();
+    if (!v.is_object() || !v.as_object().contains("error")) return "";
+    return Str(v.at("error").as_object(), "code");
+  }
+
+  std::string dir_, port_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(F4Test, F4_ARequestUnderARebindingNameIsRefused) {
+  const std::string evil = "rebind.attacker.example:" + port_;
+  HttpResponse r =
+      Send("POST", "/dispatch", R"({"agent":"shell","task":"id"})",
+           {{"Host", evil}, {"Origin", "http://" + evil}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 421) << r.body;
+  EXPECT_EQ(ErrCode(r), "MISDIRECTED_REQUEST") << r.body;
+  HttpResponse list = Send("GET", "/runs", "", {{"Host", evil}});
+  EXPECT_EQ(list.status, 421) << list.body;
+  EXPECT_EQ(Send("GET", "/runs", "", {{"Host", "localhost:1"}}).status, 421);
+  EXPECT_EQ(RunCount(), 0u);  // nothing was dispatched
+}
+
+TEST_F(F4Test, F4_AnotherSitesOriginIsRefused) {
+  HttpResponse r = Send("POST", "/dispatch", R"({"agent":"shell","task":"id"})",
+                        {{"Origin", "https://evil.example"}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrCode(r), "FORBIDDEN_ORIGIN") << r.body;
+  EXPECT_EQ(RunCount(), 0u);
+}
+
+TEST_F(F4Test, F4_ASimpleCrossSitePostCannotCancel) {
+  const std::string id = server_->Dispatch(R"({"agent":"shell","task":"sleep 60"})");
+  ASSERT_FALSE(id.empty());
+  // What a cross-site <form> or no-preflight fetch can send: no type, text/plain, a form.
+  for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded"}) {
+    std::map<std::string, std::string> h;
+    if (*type) h["Content-Type"] = type;
+    HttpResponse r = Send("POST", "/runs/" + id + "/cancel", "", h);
+    EXPECT_EQ(r.status, 415) << type << " " << r.body;
+    EXPECT_EQ(ErrCode(r), "UNSUPPORTED_MEDIA_TYPE") << r.body;
+  }
+  EXPECT_NE(Str(server_->Run(id), "status"), "CANCELLED");
+  EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", "{}").status / 100, 2);
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "CANCELLED");
+}
+
+TEST_F(F4Test, F4_McpRefusesARebindingNameAndServesLocalhost) {
+  const std::string init =
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",)"
+      R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})";
+  auto post = [&](const std::string& host) {
+    return Send("POST", "/mcp", init,
+                {{"Host", host},
+                 {"Origin", "http://" + host},
+                 {"Content-Type", "application/json"},
+                 {"Accept", "application/json, text/event-stream"}});
+  };
+  HttpResponse evil = post("evil.example.com");
+  EXPECT_GE(evil.status, 400) << evil.body;
+  EXPECT_LT(evil.status, 500) << evil.body;
+  EXPECT_EQ(post("evil.example.com:" + port_).status, 421);
+  EXPECT_EQ(post("localhost:" + port_).status, 200);
+  EXPECT_EQ(post("127.0.0.1:" + port_).status, 200);
+}
+
+TEST_F(F4Test, F4_SameOriginRequestsAndTheCliStillWork) {
+  const std::string self = "localhost:" + port_;
+  HttpResponse r =
+      Send("POST", "/dispatch", R"({"agent":"shell","task":"echo hi"})",
+           {{"Host", self}, {"Origin", "http://" + self}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = Str(r.Json().at("data").as_object(), "runId");
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
+  const std::string cli =
+      OutpostBin() + " status " + id + " --endpoint http://" + server_->address() + " 2>&1";
+  FILE* p = ::popen(cli.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << out;
+  EXPECT_NE(out.find("COMPLETED"), std::string::npos) << out;
+}
+
+// With API keys nothing ambient authenticates a request, so a forged Host gains nothing and a
+// proxy's Host is left alone.
+TEST(Security, F4_WithKeysTheHostIsNotChecked) {
+  const std::string dir = MakeTempDir();
+  const std::string tenant = OutpostAdmin(dir, {"tenant", "create", "acme"});
+  const std::string key = OutpostAdmin(dir, {"key", "create", "--tenant", tenant});
+  auto server = ServerProcess::Start(dir);
+  const std::map<std::string, std::string> forged{{"Host", "proxy.internal:1"},
+                                                  {"Authorization", "Bearer " + key}};
+  EXPECT_EQ(Http(server->address(), "GET", "/runs", "", forged).status, 200);
+  EXPECT_EQ(Http(server->address(), "GET", "/runs", "", {{"Host", "evil.example"}}).status, 401);
+  server.reset();
+  std::filesystem::remove_all(dir);
+}
+
+std::string Sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(("set -e; " + cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0) << cmd << "\n" << out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// F2: tenant A's repository is mirrored on this replica (<data>/repos/<sha256 of its URL>).
+// Tenant B's agent, in its own run, points its checkout's git metadata at that mirror by each
+// trick git follows; the root-side collection after the run must not read it. Before the fix
+// the `.git` symlink alone shipped A's whole history as B's changes.bundle.
+class F2Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    repos_ = MakeTempDir();
+    const std::string git = "git -c user.name=t -c user.email=t@e ";
+    victim_ = repos_ + "/victim";
+    Sh("git init -q -b trunk " + victim_ + " && cd " + victim_ +
+       " && echo TOP-SECRET-F2 > secret.txt && git add secret.txt && " + git +
+       "commit -q -m secret");
+    victim_tip_ = Sh("git -C " + victim_ + " rev-parse HEAD");
+    pub_ = repos_ + "/pub";
+    Sh("git init -q -b trunk " + pub_ + " && cd " + pub_ +
+       " && echo hello > README.md && git add README.md && " + git + "commit -q -m init");
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}});
+    // Tenant A's run: its mirror now exists.
+    const std::string a = Dispatch(victim_, "true");
+    ASSERT_EQ(Str(server_->WaitTerminal(a), "status"), "COMPLETED");
+    mirror_sha_ = Sh("printf %s " + victim_ + " | sha256sum | cut -c1-64");
+    ASSERT_TRUE(std::filesystem::exists(dir_ + "/repos/" + mirror_sha_ + "/HEAD"));
+  }
+  void TearDown() override {
+    server_.reset();
+    KillRunsUnder(dir_);
+    std::filesystem::remove_all(dir_);
+    std::filesystem::remove_all(repos_);
+  }
+  std::string Dispatch(const std::string& repo, const std::string& task) {
+    return server_->Dispatch(json::serialize(
+        json::object{{"agent", "shell"}, {"task", task}, {"repo", repo}, {"timeoutSeconds", 60}}));
+  }
+  // Tenant B's run with `task` (in the sandbox, in its checkout): nothing of A's comes out.
+  void ExpectNothingOfTheVictims(const std::string& task) {
+    const std::string id = Dispatch(pub_, task);
+    ASSERT_FALSE(id.empty()) << task;
+    json::object run = server_->WaitTerminal(id);
+    EXPECT_EQ(Str(run, "status"), "COMPLETED") << task << "\n" << json::serialize(run);
+    if (const auto* changes = run.if_contains("changes"); changes && changes->is_object()) {
+      EXPECT_NE(Str(changes->as_object(), "afterSha"), victim_tip_) << task;
+    }
+    const std::string run_dir = dir_ + "/runs/" + id;
+    EXPECT_EQ(ReadAll(run_dir + "/diff.patch").find("TOP-SECRET-F2"), std::string::npos) << task;
+    if (std::filesystem::exists(run_dir + "/changes.bundle")) {
+      EXPECT_EQ(
+          Sh("git bundle list-heads " + run_dir + "/changes.bundle || true").find(victim_tip_),
+          std::string::npos)
+          << task;
+      // Unbundled beside B's own history (the bundle's prerequisites): no object of A's.
+      const std::string out = run_dir + "/unbundled";
+      Sh("git clone -q --bare " + pub_ + " " + out + " && git -C " + out + " bundle unbundle " +
+         run_dir + "/changes.bundle >/dev/null 2>&1 || true");
+      EXPECT_EQ(Sh("git -C " + out + " cat-file -e " + victim_tip_ + " && echo LEAKED || true"), "")
+          << task;
+    }
+  }
+
+  std::string dir_, repos_, victim_, victim_tip_, pub_, mirror_sha_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// The checkout is <data>/runs/<id>/workspace on the host: relative links from there reach
+// <data>/repos without knowing the data dir.
+TEST_F(F2Test, F2_GitAsASymlinkToAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("rm -rf .git && ln -s ../../../repos/" + mirror_sha_ + " .git");
+}
+
+TEST_F(F2Test, F2_GitdirFileToAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("rm -rf .git && echo 'gitdir: ../../../repos/" + mirror_sha_ +
+                            "' > .git");
+}
+
+TEST_F(F2Test, F2_AlternatesToAnotherTenantsMirrorAndAForgedHead) {
+  ExpectNothingOfTheVictims("echo ../../../../../repos/" + mirror_sha_ +
+                            "/objects >> .git/objects/info/alternates && echo " + victim_tip_ +
+                            " > .git/HEAD");
+}
+
+TEST_F(F2Test, F2_CommondirToAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("echo ../../../../repos/" + mirror_sha_ +
+                            " > .git/commondir && rm -rf .git/refs/heads .git/packed-refs && "
+                            "mkdir .git/refs/heads");
+}
+
+TEST_F(F2Test, F2_RefsAndPackedRefsAsLinksIntoAnotherTenantsMirror) {
+  ExpectNothingOfTheVictims("echo ../../../../../repos/" + mirror_sha_ +
+                            "/objects >> .git/objects/info/alternates && rm -rf .git/refs/heads "
+                            "&& ln -s ../../../../../repos/" +
+                            mirror_sha_ +
+                            "/refs/heads .git/refs/heads && rm -f .git/packed-refs && "
+                            "ln -s ../../../../repos/" +
+                            mirror_sha_ + "/packed-refs .git/packed-refs");
+}
+
+TEST_F(F2Test, F2_PackedRefsNamingTheVictimsTip) {
+  ExpectNothingOfTheVictims("echo ../../../../../repos/" + mirror_sha_ +
+                            "/objects >> .git/objects/info/alternates && rm -f "
+                            ".git/refs/heads/trunk && echo '" +
+                            victim_tip_ + " refs/heads/trunk' > .git/packed-refs");
+}
+
+}  // namespace
+}  // namespace outpost::testing
