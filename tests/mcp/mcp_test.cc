@@ -242,7 +242,9 @@ TEST_F(McpTest, StdioWithoutEndpointExplainsHowToConnect) {
 class McpInspectorTest : public McpTest, public ::testing::WithParamInterface<std::string> {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kInspector)) GTEST_SKIP() << "npm ci first: no " << kInspector;
+    ASSERT_TRUE(std::filesystem::exists(kInspector))
+        << "the MCP inspector is not installed (no " << kInspector
+        << "): run scripts/install-deps.sh test";
     McpTest::SetUp();
   }
   // The inspector's target: `outpost mcp --endpoint …` (stdio) or the server's /mcp (http).
