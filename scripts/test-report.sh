@@ -37,7 +37,7 @@ bad=0
 # Binaries that ran nothing (a filter or a build problem would otherwise pass silently).
 for f in "${files[@]}"; do
   if [ "$(jq '.tests // 0' "$f")" = 0 ]; then
-    echo "test-report: $(basename "$f" .json) ran no test" >&2
+    echo "test-report: $(basename "$f" .json) ran no test"
     bad=1
   fi
 done
@@ -50,7 +50,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   name="${line%%#*}"; name="${name//[[:space:]]/}"
   why=""; [[ "$line" == *"#"* ]] && why="${line#*#}"; why="${why#"${why%%[![:space:]]*}"}"
   if [ -z "$why" ]; then
-    echo "test-report: $allowlist: $name has no reason (write: $name  # why it must skip)" >&2
+    echo "test-report: $allowlist: $name has no reason (write: $name  # why it must skip)"
     bad=1
   fi
   reason["$name"]="$why"
@@ -77,16 +77,16 @@ done <<<"$skipped_lines"
 for name in "${!reason[@]}"; do
   [ -n "${seen[$name]+x}" ] && continue
   if grep -qF " $name " <<<"$cases"; then
-    echo "test-report: stale allowlist entry: $name ran and did not skip; remove it from $allowlist" >&2
+    echo "test-report: stale allowlist entry: $name ran and did not skip; remove it from $allowlist"
     bad=1
   elif ((complete)); then
-    echo "test-report: stale allowlist entry: $name did not run at all (renamed or deleted?); fix $allowlist" >&2
+    echo "test-report: stale allowlist entry: $name did not run at all (renamed or deleted?); fix $allowlist"
     bad=1
   fi
 done
 
 if ((bad)); then
-  echo "test-report: FAILED (see above)" >&2
+  echo "test-report: FAILED (see above)"
   exit 1
 fi
 echo "test-report: ok (every skip is on the allowlist)"
