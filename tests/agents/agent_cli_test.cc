@@ -72,10 +72,15 @@ std::string MirrorNodeModules(std::string* error) {
   fs::permissions(tmpl, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                             fs::perms::others_read | fs::perms::others_exec);
   std::error_code ec;
-  fs::copy(kSource + "/node_modules", std::string(tmpl) + "/node_modules",
-           fs::copy_options::recursive | fs::copy_options::create_hard_links |
-               fs::copy_options::copy_symlinks,
-           ec);
+  // node_modules itself may be a link (a git worktree's to its checkout's): copy what it names,
+  // or the mirror would hold only the link, which the sandbox cannot follow.
+  const fs::path source = fs::canonical(kSource + "/node_modules", ec);
+  if (!ec) {
+    fs::copy(source, std::string(tmpl) + "/node_modules",
+             fs::copy_options::recursive | fs::copy_options::create_hard_links |
+                 fs::copy_options::copy_symlinks,
+             ec);
+  }
   if (ec) {
     *error = "hard-linking " + kSource + "/node_modules into " + tmpl + ": " + ec.message();
     fs::remove_all(tmpl, ec);
