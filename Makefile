@@ -9,33 +9,54 @@ CMAKE_COMMON  := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps deps-bench release test-build test run bench format clean fuzz-build fuzz
+.PHONY: all deps deps-build deps-run deps-bench release test-build test run bench format clean \
+	fuzz-build fuzz
 
 all: release
 
+# scripts/install-deps.sh says what each installs: `deps` everything the tests use, `deps-run`
+# node >= 20 and the pinned agent CLIs (deploy/agents) for `make run`, `deps-build` the compilers
+# and libraries only.
 deps:
 	@scripts/install-deps.sh test
+
+deps-build:
+	@scripts/install-deps.sh build
+
+deps-run:
+	@scripts/install-deps.sh run
 
 deps-bench:
 	@scripts/install-deps.sh bench
 
 # Release build of the outpost binary only (no tests).
-release: deps
+release: deps-build
 	@cmake -S . -B $(BUILD_RELEASE) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD_RELEASE) --target outpost -j $(JOBS)
 
-# Starts the control plane on 127.0.0.1:8080 with data in ./.outpost (embedded defaults).
-run: release
+# Starts the control plane on 127.0.0.1:8080 with data in ./.outpost (embedded defaults), with
+# claude, codex and gemini installed where the default config finds them.
+run: deps-run release
 	exec $(BUILD_RELEASE)/src/app/outpost serve
 
-# Debug + ASan/UBSan build of everything, then every test through CTest.
+# Debug + ASan/UBSan build of everything, then every test through CTest. The preflight stops
+# before the build when a tool the tests use is missing, naming it.
 test-build: deps
+	@scripts/test-preflight.sh
 	@cmake -S . -B $(BUILD_TEST) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 
+# ctest, the fuzzers and the skip report all run whatever the others did; the report
+# (scripts/test-report.sh) ends the output: skipped tests by name, failing on any skip that is
+# not on tests/skip-allowlist.txt.
 test: test-build fuzz-build
-	cd $(BUILD_TEST) && ctest --output-on-failure -j $(JOBS) --timeout 600
-	@fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+	@rm -rf $(BUILD_TEST)/test-results
+	@failed=""; \
+	(cd $(BUILD_TEST) && ctest --output-on-failure --no-tests=error -j $(JOBS) --timeout 600) || failed="$$failed ctest"; \
+	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) || failed="$$failed fuzz"; \
+	scripts/test-report.sh --complete $(BUILD_TEST)/test-results || failed="$$failed skip-report"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: ok"
 
 # The libFuzzer targets of fuzz/ (clang, ASan + UBSan), only they and the libraries they link.
 fuzz-build: deps

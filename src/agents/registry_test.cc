@@ -28,6 +28,13 @@ TEST(AgentRegistry, DefaultCodingAgentsAreConfiguredWithTheirHeadlessCommands) {
   EXPECT_EQ(claude.required_secrets, std::vector<std::string>{"ANTHROPIC_API_KEY"});
   EXPECT_EQ(claude.network_allow, std::vector<std::string>{"api.anthropic.com:443"});
   EXPECT_EQ(claude.env.at("IS_SANDBOX"), "1");
+  // Where `make run` installs the pinned CLIs (deploy/agents), under /usr (bound in every
+  // sandbox), comes first on each npm CLI's PATH.
+  for (const char* cli : {"claude", "codex", "gemini"}) {
+    EXPECT_TRUE(o.agents[cli].env.at("PATH").starts_with(
+        "/usr/local/lib/outpost/agents/node_modules/.bin:"))
+        << cli;
+  }
   // Anthropic's list price for claude-opus-4-5: $5 / $25 per million input / output tokens.
   EXPECT_EQ(claude.cost_input_per_mtok, 5);
   EXPECT_EQ(claude.cost_output_per_mtok, 25);

@@ -32,8 +32,7 @@ std::uint16_t FreePort() {
 Dynalite::Dynalite() {
   const std::string bin = std::string(OUTPOST_SOURCE_DIR) + "/node_modules/.bin/dynalite";
   if (!fs::exists(bin)) {
-    skip_ = "dynalite is not installed (node_modules absent): run scripts/install-deps.sh test";
-    error_ = skip_;
+    error_ = "dynalite is not installed (no " + bin + "): run scripts/install-deps.sh test";
     return;
   }
   char tmpl[] = "/tmp/outpost-dynalite-XXXXXX";

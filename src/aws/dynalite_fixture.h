@@ -26,8 +26,6 @@ class Dynalite {
   Dynalite& operator=(const Dynalite&) = delete;
 
   bool ok() const { return port_ != 0; }
-  // Non-empty when dynalite is not installed (skip) rather than broken (fail).
-  const std::string& skip_reason() const { return skip_; }
   const std::string& error() const { return error_; }
   std::uint16_t port() const { return port_; }
   pid_t pid() const { return process_.pid(); }
@@ -40,7 +38,6 @@ class Dynalite {
   ToolProcess process_;
   std::uint16_t port_ = 0;
   std::string dir_;
-  std::string skip_;
   std::string error_;
 };
 

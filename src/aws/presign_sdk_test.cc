@@ -116,10 +116,12 @@ std::vector<std::string> SdkUrls(const std::string& cases_file, std::string& err
 TEST(PresignAgainstAwsSdk, UrlsAreByteIdentical) {
   if (!fs::exists(kSource + "/node_modules/@aws-sdk/s3-request-presigner") ||
       !fs::exists(kSource + "/node_modules/@aws-sdk/client-s3")) {
-    GTEST_SKIP() << "node_modules/@aws-sdk is absent: run scripts/install-deps.sh test";
+    FAIL() << "@aws-sdk is not installed (no " << kSource
+           << "/node_modules/@aws-sdk/{client-s3,s3-request-presigner}): run "
+              "scripts/install-deps.sh test";
   }
   if (std::system("node --version >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "node is not installed";
+    FAIL() << "node is not installed (not on PATH): run scripts/install-deps.sh test";
   }
   std::vector<PresignCase> cases = Cases();
   char tmpl[] = "/tmp/outpost-presign-XXXXXX";

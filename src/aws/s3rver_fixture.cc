@@ -10,8 +10,7 @@ namespace fs = std::filesystem;
 S3rver::S3rver() {
   const std::string bin = std::string(OUTPOST_SOURCE_DIR) + "/node_modules/.bin/s3rver";
   if (!fs::exists(bin)) {
-    skip_ = "s3rver is not installed (node_modules absent): run scripts/install-deps.sh test";
-    error_ = skip_;
+    error_ = "s3rver is not installed (no " + bin + "): run scripts/install-deps.sh test";
     return;
   }
   char tmpl[] = "/tmp/outpost-s3rver-XXXXXX";

@@ -26,8 +26,6 @@ class S3rver {
   S3rver& operator=(const S3rver&) = delete;
 
   bool ok() const { return port_ != 0; }
-  // Non-empty when s3rver is not installed (skip) rather than broken (fail).
-  const std::string& skip_reason() const { return skip_; }
   const std::string& error() const { return error_; }
   std::uint16_t port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -39,7 +37,6 @@ class S3rver {
   ToolProcess process_;
   std::uint16_t port_ = 0;
   std::string dir_;
-  std::string skip_;
   std::string error_;
 };
 

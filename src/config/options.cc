@@ -396,6 +396,12 @@ Status ApplyServer(const toml::table& t, Options& opts) {
 // then the original's registry (outpost-original-spec §3.1). Rates: the provider's list price
 // (USD per million input / output tokens) of the default model, as README "Usage and cost"
 // cites them; the original's rates (§5.7: opus at 15/75) were out of date.
+// `make run` (scripts/install-deps.sh run) installs the pinned claude, codex and gemini
+// (deploy/agents) here: under /usr, which every sandbox binds read-only, so no install_dirs are
+// needed. First on these agents' PATH; a CLI installed on the usual PATH is found too.
+constexpr char kInstalledAgentsPath[] =
+    "/usr/local/lib/outpost/agents/node_modules/.bin:/usr/local/bin:/usr/bin:/bin";
+
 std::vector<AgentOptions> DefaultCodingAgents() {
   auto make = [](std::string name, std::vector<std::string> command,
                  std::vector<std::string> models, std::string parser, std::string secret,
@@ -422,23 +428,23 @@ std::vector<AgentOptions> DefaultCodingAgents() {
            "claude-stream-json", "ANTHROPIC_API_KEY", "api.anthropic.com:443", 5, 25));
   // CLAUDE_CODE_MAX_RETRIES: claude retries even a 401 ten times with backoff (minutes of a
   // run spent failing); two retries still ride out a transient 529/5xx.
-  out.back().env = {{"IS_SANDBOX", "1"},
-                    {"CLAUDE_CODE_MAX_RETRIES", "2"},
-                    {"DISABLE_AUTOUPDATER", "1"},
-                    {"DISABLE_TELEMETRY", "1"},
-                    {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"}};
+  out.back().env = {
+      {"PATH", kInstalledAgentsPath},   {"IS_SANDBOX", "1"},
+      {"CLAUDE_CODE_MAX_RETRIES", "2"}, {"DISABLE_AUTOUPDATER", "1"},
+      {"DISABLE_TELEMETRY", "1"},       {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"}};
   out.push_back(make("codex",
                      {"codex", "exec", "--json", "--skip-git-repo-check", "-m", "{model}",
                       "--dangerously-bypass-approvals-and-sandbox", "{task}"},
                      {"gpt-5.2-codex", "gpt-5.1-codex-max", "gpt-4o-codex"}, "codex-json",
                      "OPENAI_API_KEY", "api.openai.com:443", 1.75, 14));
+  out.back().env = {{"PATH", kInstalledAgentsPath}};
   out.push_back(make("gemini",
                      {"gemini", "-p", "{task}", "-o", "stream-json", "--skip-trust",
                       "--approval-mode", "yolo", "-m", "{model}"},
                      {"gemini-3-pro-preview", "gemini-3-flash-preview", "gemini-3-flash"},
                      "gemini-stream-json", "GEMINI_API_KEY",
                      "generativelanguage.googleapis.com:443", 2, 12));
-  out.back().env = {{"GEMINI_CLI_TRUST_WORKSPACE", "true"}};
+  out.back().env = {{"PATH", kInstalledAgentsPath}, {"GEMINI_CLI_TRUST_WORKSPACE", "true"}};
   // gemini takes its auth type only from a settings file (no flag, no variable): API-key auth,
   // and nothing sent home.
   out.back().home_files = {

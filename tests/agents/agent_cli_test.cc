@@ -5,11 +5,14 @@
 // model request therefore goes through the sandbox's HTTP proxy: NO_PROXY=127.0.0.1 does not
 // cover 127.0.0.2, and the sandbox has no other way out. What each CLI needs is in README.md.
 //
-// Skipped as a whole when node_modules (scripts/install-deps.sh test) or node is absent.
+// Fails as a whole, naming what is missing, when node_modules (scripts/install-deps.sh test) or
+// node is absent, when the fake model server does not start, or when the hard-link mirror fails.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -54,24 +57,27 @@ std::string Quoted(const std::string& s) { return json::serialize(json::value(s)
 // The sandbox binds install_dirs BEFORE the workspace (/work) and the private /tmp, so a
 // directory under /work or /tmp is hidden inside it. The source tree lives under /work here:
 // bind a hard-linked mirror of node_modules from /var/tmp instead (cheap: ~900 files).
-std::string MirrorNodeModules() {
+// Returns the mirror's directory, or "" with *error set.
+std::string MirrorNodeModules(std::string* error) {
   char tmpl[] = "/var/tmp/outpost-agent-clis-XXXXXX";
-  if (!mkdtemp(tmpl)) return "";
+  if (!mkdtemp(tmpl)) {
+    *error = std::string("mkdtemp /var/tmp: ") + std::strerror(errno);
+    return "";
+  }
   fs::permissions(tmpl, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                             fs::perms::others_read | fs::perms::others_exec);
   std::error_code ec;
-  // The real directory: in a git worktree node_modules is a link to the main checkout's (under
-  // /work too), which copy_symlinks would copy as that link.
+  // node_modules itself may be a link (a git worktree's to its checkout's): copy what it names,
+  // or the mirror would hold only the link, which the sandbox cannot follow.
   const fs::path source = fs::canonical(kSource + "/node_modules", ec);
-  if (ec) {
-    fs::remove_all(tmpl, ec);
-    return "";
+  if (!ec) {
+    fs::copy(source, std::string(tmpl) + "/node_modules",
+             fs::copy_options::recursive | fs::copy_options::create_hard_links |
+                 fs::copy_options::copy_symlinks,
+             ec);
   }
-  fs::copy(source, std::string(tmpl) + "/node_modules",
-           fs::copy_options::recursive | fs::copy_options::create_hard_links |
-               fs::copy_options::copy_symlinks,
-           ec);
   if (ec) {
+    *error = "hard-linking " + kSource + "/node_modules into " + tmpl + ": " + ec.message();
     fs::remove_all(tmpl, ec);
     return "";
   }
@@ -125,28 +131,30 @@ json::array WriteScript(const Cli& cli) {
 class AgentCliTest : public ::testing::TestWithParam<Cli> {
  protected:
   static void SetUpTestSuite() {
-    skip_ = "";
-    if (!fs::exists(kSource + "/node_modules/.bin/claude") ||
-        !fs::exists(kSource + "/node_modules/.bin/codex") ||
-        !fs::exists(kSource + "/node_modules/.bin/gemini")) {
-      skip_ = "node_modules is absent: run scripts/install-deps.sh test";
-      return;
+    setup_error_ = "";
+    for (const char* cli : {"claude", "codex", "gemini"}) {
+      const std::string bin = kSource + "/node_modules/.bin/" + cli;
+      if (!fs::exists(bin)) {
+        setup_error_ = cli + std::string(" is not installed (no ") + bin +
+                       "): run scripts/install-deps.sh test";
+        return;
+      }
     }
-    if (access("/usr/bin/node", X_OK) != 0) {
-      skip_ = "node is not installed in /usr/bin (the sandbox binds only /usr)";
+    // The sandbox binds /usr only: node must be there (/usr/bin or /usr/local/bin).
+    if (access("/usr/bin/node", X_OK) != 0 && access("/usr/local/bin/node", X_OK) != 0) {
+      setup_error_ =
+          "node is not installed in /usr/bin or /usr/local/bin (the sandbox binds only /usr): "
+          "run scripts/install-deps.sh test";
       return;
     }
     try {
       fake_ = FakeModelServer::Start(kSource + "/tests/fake_model_server/server.js");
     } catch (const std::exception& e) {
-      skip_ = std::string("the fake model server does not start: ") + e.what();
+      setup_error_ = std::string("the fake model server does not start: ") + e.what();
       return;
     }
-    mirror_ = MirrorNodeModules();
-    if (mirror_.empty()) {
-      skip_ = "cannot hard-link node_modules into /var/tmp";
-      return;
-    }
+    mirror_ = MirrorNodeModules(&setup_error_);
+    if (mirror_.empty()) return;
     dir_ = MakeTempDir();
     const std::string config = dir_ + "/outpost.toml";
     std::ofstream(config) << ConfigToml(mirror_, *fake_);
@@ -165,7 +173,8 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
     mirror_.clear();
   }
   void SetUp() override {
-    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    // Set-up problems are failures of every case, never skips.
+    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
     const json::object agent = AgentHealth(GetParam().name);
     ASSERT_FALSE(agent.empty()) << "outpost has no agent " << GetParam().name;
     ASSERT_TRUE(agent.at("available").as_bool())
@@ -220,7 +229,7 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
     return s.size() > 3000 ? s.substr(s.size() - 3000) : s;
   }
 
-  static inline std::string skip_, dir_, mirror_;
+  static inline std::string setup_error_, dir_, mirror_;
   static inline std::unique_ptr<FakeModelServer> fake_;
   static inline std::unique_ptr<ServerProcess> server_;
   std::string id_;

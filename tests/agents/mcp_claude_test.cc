@@ -2,7 +2,7 @@
 // `outpost mcp --endpoint …` and driven by the fake model server to call the dispatch tool and
 // then get_run (with the runId dispatch returned), it makes a run appear and complete in a real
 // `outpost serve`. claude runs outside the sandbox with a cleared environment and a scratch
-// HOME. Skipped when node_modules (npm ci) is absent.
+// HOME. Fails, naming claude, when node_modules (scripts/install-deps.sh test) is absent.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -23,7 +23,8 @@ const std::string kSource = OUTPOST_SOURCE_DIR;
 
 TEST(ClaudeAsMcpClient, DispatchesThroughOutpostAndWaitsForTheRun) {
   const std::string claude = kSource + "/node_modules/.bin/claude";
-  if (!fs::exists(claude)) GTEST_SKIP() << "npm ci first: no " << claude;
+  ASSERT_TRUE(fs::exists(claude)) << "claude is not installed (no " << claude
+                                  << "): run scripts/install-deps.sh test";
   const std::string dir = MakeTempDir();
   auto server = ServerProcess::Start(dir + "/data");
   auto model = FakeModelServer::Start(kSource + "/tests/fake_model_server/server.js");

@@ -26,7 +26,6 @@ std::string ShellBody(const std::string& task, const std::string& key = "") {
 class DynamoDbStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!dynalite_.skip_reason().empty()) GTEST_SKIP() << dynalite_.skip_reason();
     ASSERT_TRUE(dynalite_.ok()) << dynalite_.error();
     dirs_ = {MakeTempDir(), MakeTempDir()};
   }

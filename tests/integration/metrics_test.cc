@@ -157,7 +157,8 @@ TEST_F(MetricsTest, SeriesMoveAsRunsHappen) {
   EXPECT_EQ(w.at("errorRate").to_number<double>(), 0);
   EXPECT_FALSE(slo.at("data").at("series").as_array().empty());
 
-  if (!std::filesystem::exists(Promtool())) GTEST_SKIP() << "promtool not found at " << Promtool();
+  ASSERT_TRUE(std::filesystem::exists(Promtool()))
+      << "promtool is not installed (no " << Promtool() << "): run scripts/install-deps.sh test";
   auto [rc, out] = PromtoolCheck(text);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out, "") << out;
@@ -176,7 +177,8 @@ TEST_F(MetricsTest, SandboxedRunRecordsItsStartTime) {
   EXPECT_EQ(V(t, "outpost_sandbox_start_seconds_count", {{"agent", "shell"}}), 1);
   EXPECT_GT(V(t, "outpost_sandbox_start_seconds_sum", {{"agent", "shell"}}), 0);
   EXPECT_EQ(V(t, "outpost_dispatch_to_running_seconds_count", {{"agent", "shell"}}), 1);
-  if (!std::filesystem::exists(Promtool())) GTEST_SKIP() << "promtool not found";
+  ASSERT_TRUE(std::filesystem::exists(Promtool()))
+      << "promtool is not installed (no " << Promtool() << "): run scripts/install-deps.sh test";
   auto [rc, out] = PromtoolCheck(text);
   EXPECT_EQ(rc, 0) << out;
 }

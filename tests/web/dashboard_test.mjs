@@ -28,8 +28,8 @@
 // Screenshots go to OUT_DIR (runs list, run page, fleet, fleet fixture, dispatch form, key
 // prompt, refused cancel).
 //
-// Usage: node dashboard_test.mjs OUTPOST_BIN OUT_DIR. Exit 0 pass, 1 fail, 77 skipped (no
-// chromium or no node_modules — loudly: install-deps.sh installs both).
+// Usage: node dashboard_test.mjs OUTPOST_BIN OUT_DIR. Exit 0 pass, 1 fail (a missing chromium or
+// playwright-core is a failure too, naming it: install-deps.sh installs both), 2 usage.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,18 +44,17 @@ if (!OUTPOST_BIN || !OUT_DIR) {
   process.exit(2);
 }
 const CHROMIUM = process.env.OUTPOST_CHROMIUM || '/usr/bin/chromium';
-const SKIP = 77;
 
-function skip(why) {
-  console.error(`\n*** SKIPPED: dashboard_test: ${why}\n*** run scripts/install-deps.sh test\n`);
-  process.exit(SKIP);
+function missing(why) {
+  console.error(`\n*** FAILED: dashboard_test: ${why}\n*** run scripts/install-deps.sh test\n`);
+  process.exit(1);
 }
-if (!fs.existsSync(CHROMIUM)) skip(`no chromium at ${CHROMIUM}`);
+if (!fs.existsSync(CHROMIUM)) missing(`chromium is not installed (no ${CHROMIUM})`);
 let chromium;
 try {
   ({ chromium } = await import('playwright-core'));
 } catch (e) {
-  skip(`playwright-core is not installed (${e.message.split('\n')[0]})`);
+  missing(`playwright-core is not installed (${e.message.split('\n')[0]})`);
 }
 
 fs.mkdirSync(OUT_DIR, { recursive: true });

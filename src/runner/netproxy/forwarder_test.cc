@@ -118,7 +118,8 @@ TEST_F(SandboxForwardTest, UnexecutableCommandExits127) {
 }
 
 TEST_F(SandboxForwardTest, AgentReachesAllowedHostsOnlyThroughTheProxy) {
-  if (::access("/usr/bin/curl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/curl";
+  ASSERT_EQ(::access("/usr/bin/curl", X_OK), 0)
+      << "curl is not installed (no /usr/bin/curl): run scripts/install-deps.sh test";
   TestServer origin(TestServer::Mode::kHttp, "allowed-body");
   TestServer other(TestServer::Mode::kHttp, "should-not-see");
   std::mutex mu;
