@@ -135,6 +135,61 @@ TEST_F(RunLifecycleTest, CancelIsIdempotentAndRefusedAfterCompletion) {
   EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", "{}").status, 200);
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// ULIDs are case-insensitive: a lower-case run or group id names the same run on every route,
+// and the answers carry the upper-case id.
+TEST_F(RunLifecycleTest, ALowerCaseRunIdIsTheSameRunOnEveryRoute) {
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo lower"));
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
+  const std::string low = Lower(id);
+  ASSERT_NE(low, id);
+  for (const std::string& path : {"/runs/" + low, "/dispatch/" + low, "/runs/" + low + "/logs",
+                                  "/runs/" + low + "/artifacts", "/artifacts/" + low}) {
+    HttpResponse r = server_->Get(path);
+    ASSERT_EQ(r.status, 200) << path << " " << r.body;
+    EXPECT_EQ(r.Json().at("data").at("runId").as_string(), id) << path;
+  }
+  HttpResponse logs = server_->Get("/runs/" + low + "/logs");
+  EXPECT_EQ(logs.Json().at("data").at("entries").as_array().at(0).at("message").as_string(),
+            "lower");
+  HttpResponse events = Http(server_->address(), "GET", "/runs/" + low + "/events");
+  EXPECT_EQ(events.status, 200);
+  EXPECT_NE(events.body.find("event: end"), std::string::npos) << events.body;
+  // Cancel: the finished run is found (409 with its status), not a 404.
+  HttpResponse cancel = server_->Post("/runs/" + low + "/cancel", "{}");
+  EXPECT_EQ(cancel.status, 409) << cancel.body;
+  const std::string running = server_->Dispatch(ShellBody("sleep 30"));
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server_->Run(running), "status") == "RUNNING"; }, seconds(10)));
+  EXPECT_EQ(Http(server_->address(), "DELETE", "/dispatch/" + Lower(running)).status / 100, 2);
+  EXPECT_EQ(Str(server_->WaitTerminal(running), "status"), "CANCELLED");
+  // A fan-out's group id, lower-cased.
+  HttpResponse fan = server_->Post(
+      "/dispatch", R"({"agent":["shell"],"task":"true","tags":{"k":"v"},"timeoutSeconds":60})");
+  ASSERT_EQ(fan.status, 201) << fan.body;
+  const std::string group(fan.Json().at("data").at("groupId").as_string());
+  HttpResponse listed = server_->Get("/runs?group=" + Lower(group));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.Json().at("data").at("items").as_array().size(), 1u) << listed.body;
+  // The CLI takes it too.
+  FILE* p = ::popen((OutpostBin() + " status " + low + " --json --endpoint http://" +
+                     server_->address() + " 2>&1")
+                        .c_str(),
+                    "r");
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(p ? ::pclose(p) : -1, 0) << out;
+  EXPECT_NE(out.find("\"runId\":\"" + id + "\""), std::string::npos) << out;
+}
+
 // Intervals [startedAt, endedAt] of the runs; the largest number that overlap at any instant.
 int MaxOverlap(const std::vector<json::object>& runs) {
   std::vector<std::pair<std::string, int>> edges;
