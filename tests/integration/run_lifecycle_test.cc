@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "store/sqlite/sqlite_run_store.h"
 #include "tests/integration/server_fixture.h"
@@ -188,6 +189,33 @@ TEST_F(RunLifecycleTest, ALowerCaseRunIdIsTheSameRunOnEveryRoute) {
   while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   EXPECT_EQ(p ? ::pclose(p) : -1, 0) << out;
   EXPECT_NE(out.find("\"runId\":\"" + id + "\""), std::string::npos) << out;
+}
+
+// Every double the API serializes is a plain decimal: /health's disk.freeGb (Boost.JSON alone
+// would write 1.5365E3), /health/fleet's rates and durations, a run's numbers.
+TEST_F(RunLifecycleTest, JsonNumbersAreNeverInExponentForm) {
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo numbers"));
+  ASSERT_FALSE(id.empty());
+  server_->WaitTerminal(id);
+  const std::regex exponent(R"([0-9][eE][-+]?[0-9])");
+  HttpResponse health = server_->Get("/health");
+  ASSERT_NE(health.status / 100, 4) << health.body;
+  EXPECT_TRUE(std::regex_search(health.body, std::regex(R"("freeGb":[0-9]+\.[0-9]+[,}])")))
+      << health.body;
+  for (const std::string& path :
+       std::vector<std::string>{"/health", "/health/fleet", "/runs/" + id, "/runs"}) {
+    HttpResponse r = server_->Get(path);
+    // ULIDs may hold "1E5"; numbers are what follows a ':' outside a string.
+    std::string numbers;
+    bool in_string = false;
+    for (std::size_t i = 0; i < r.body.size(); ++i) {
+      const char c = r.body[i];
+      if (c == '"' && (i == 0 || r.body[i - 1] != '\\')) in_string = !in_string;
+      numbers += in_string ? ' ' : c;
+    }
+    EXPECT_FALSE(std::regex_search(numbers, exponent)) << path << ": " << r.body;
+  }
 }
 
 // Intervals [startedAt, endedAt] of the runs; the largest number that overlap at any instant.
