@@ -191,6 +191,43 @@ TEST_F(RunLifecycleTest, ALowerCaseRunIdIsTheSameRunOnEveryRoute) {
   EXPECT_NE(out.find("\"runId\":\"" + id + "\""), std::string::npos) << out;
 }
 
+// `outpost serve --artifacts URL --replica-id ID`, as the README gives them: the run's artifacts
+// land in that directory, and the replica goes by that id.
+TEST_F(RunLifecycleTest, ServeTakesArtifactsAndReplicaIdFlags) {
+  const std::string elsewhere = dir_ + "/elsewhere";
+  server_ = ServerProcess::Start(
+      dir_, {}, {"--artifacts", "file://" + elsewhere, "--replica-id", "replica-from-flag"});
+  const std::string id = server_->Dispatch(ShellBody("echo kept"));
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server_->Run(id), "artifactsStatus") == "stored"; }, seconds(30)));
+  EXPECT_EQ(ReadAll(elsewhere + "/dispatches/" + id + "/output.log"), "kept\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/artifacts/dispatches/" + id));
+  HttpResponse fleet = server_->Get("/health/fleet");
+  EXPECT_NE(fleet.body.find("\"replica-from-flag\""), std::string::npos) << fleet.body;
+}
+
+// The original's request fields through the real API: mapped (a tier alias, workspaceInitMode
+// full) or refused naming the field and what to use instead (userId), writing nothing.
+TEST_F(RunLifecycleTest, TheOriginalsRequestFieldsAreMappedOrRefusedWithWhatToUse) {
+  StartServer();
+  HttpResponse mapped = server_->Post(
+      "/dispatch",
+      R"({"agent":"shell","task":"true","modelId":"fast","workspaceInitMode":"none"})");
+  ASSERT_EQ(mapped.status, 201) << mapped.body;
+  EXPECT_EQ(mapped.Json().at("data").at("modelId").as_string(), "shell");
+  HttpResponse refused =
+      server_->Post("/dispatch", R"({"agent":"shell","task":"true","userId":"alice"})");
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  const json::value body = refused.Json();
+  const auto& error = body.at("error").at("details").at("errors").as_array().at(0);
+  EXPECT_EQ(error.at("path").as_string(), "userId");
+  EXPECT_NE(std::string(error.at("message").as_string()).find("use tags"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(server_->Get("/runs").Json().at("data").at("items").as_array().size(), 1u);
+}
+
 // Every double the API serializes is a plain decimal: /health's disk.freeGb (Boost.JSON alone
 // would write 1.5365E3), /health/fleet's rates and durations, a run's numbers.
 TEST_F(RunLifecycleTest, JsonNumbersAreNeverInExponentForm) {
