@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/ids.h"
+#include "common/json_util.h"
 #include "common/time_util.h"
 
 namespace outpost::api {
@@ -50,7 +51,7 @@ json::object MetaJson(const Meta& meta) {
 Response JsonResponse(int status, const json::value& body) {
   Response r;
   r.status = status;
-  r.body = json::serialize(body);
+  r.body = ToJson(body);  // plain decimals (common/json_util.h)
   return r;
 }
 
@@ -96,8 +97,7 @@ Response Error(const Status& status, const Meta& meta) {
   if (status.code() == Code::kResourceExhausted) {
     if (auto it = status.details().find("retryAfterSeconds"); it != status.details().end()) {
       const json::value& v = it->value();
-      r.headers.Set("Retry-After",
-                    v.is_string() ? std::string(v.get_string()) : json::serialize(v));
+      r.headers.Set("Retry-After", v.is_string() ? std::string(v.get_string()) : ToJson(v));
     }
   }
   return r;

@@ -96,7 +96,12 @@ Response ReadErrorResponse(const boost::system::error_code& ec, const RequestPar
         meta);
   }
   if (ec == http::error::header_limit) {
-    if (TargetLengthIn(unparsed) > limits.max_target_bytes) return TargetTooLong(limits, meta);
+    // Once Beast has parsed the request line (the whole header block had arrived), `unparsed`
+    // begins with the fields: their first line is no request-target, and a long one must not
+    // turn a header section over the limit into a 414.
+    const std::size_t target = parser.get().method_string().empty() ? TargetLengthIn(unparsed)
+                                                                    : parser.get().target().size();
+    if (target > limits.max_target_bytes) return TargetTooLong(limits, meta);
     return HeadersTooLarge(
         "Request header block exceeds " + std::to_string(limits.max_header_bytes) + " bytes", meta);
   }

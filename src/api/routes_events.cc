@@ -6,6 +6,7 @@
 #include "api/event_resume.h"
 #include "api/request_context.h"
 #include "api/sse_stream.h"
+#include "common/ids.h"
 #include "core/event_follower.h"
 #include "core/run_service.h"
 
@@ -53,7 +54,7 @@ Response RunLogsRoute(RunService& service, const Clock& clock, const Request& re
                                    {"message", e.message}});
   }
   return Success(200,
-                 json::object{{"runId", params.at("id")},
+                 json::object{{"runId", CanonicalUlid(params.at("id"))},
                               {"entries", std::move(entries)},
                               {"nextOffset", page->next_offset},
                               {"hasMore", page->has_more}},

@@ -16,13 +16,15 @@
 #include "config/options.h"
 #include "mcp/mcp_command.h"
 #include "runner/netproxy/forwarder.h"
+#include "runner/proc.h"
 #include "runner/shim/shim.h"
+#include "secrets/secret_store.h"
 
 namespace outpost::app {
 namespace {
 
 struct ServeFlags {
-  std::string config, listen, data_dir, store, log_level, runner;
+  std::string config, listen, data_dir, store, artifacts, replica_id, log_level, runner;
   int max_concurrent_runs = 0;
   std::int64_t max_output_bytes = 0;
   bool allow_local_repos = false;
@@ -36,12 +38,14 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   Options opts = DefaultOptions();
   auto env = ProcessEnvironment();
   std::string config = f.config;
-  if (config.empty() && env.count("OUTPOST_CONFIG")) config = env["OUTPOST_CONFIG"];
+  if (config.empty()) config = ConfigFileFromEnvironment(env);
   if (!config.empty()) OUTPOST_RETURN_IF_ERROR(ApplyConfigFile(config, opts));
   OUTPOST_RETURN_IF_ERROR(ApplyEnvironment(env, opts));
   if (!f.listen.empty()) opts.listen = f.listen;
   if (!f.data_dir.empty()) opts.data_dir = f.data_dir;
   if (!f.store.empty()) opts.store = f.store;
+  if (!f.artifacts.empty()) opts.artifacts_url = f.artifacts;
+  if (!f.replica_id.empty()) opts.replica_id = f.replica_id;
   if (!f.log_level.empty()) opts.log_level = f.log_level;
   if (!f.runner.empty()) opts.runner = f.runner;
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
@@ -51,6 +55,16 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (f.insecure) opts.insecure = true;
   if (f.max_output_bytes > 0) opts.max_output_bytes = f.max_output_bytes;
   return opts;
+}
+
+// `outpost serve --help`'s footer: the environment, as the config loader reads it.
+std::string ServeEnvironmentHelp() {
+  std::string out = "Environment (over outpost.toml, under flags):";
+  for (const std::string& name : EnvironmentVariablesRead()) out += " " + name;
+  out += "\nSecrets for agents: " + std::string(kSecretEnvPrefix) +
+         "<NAME>. Every process of a run carries " + std::string(proc::kRunIdVariable) +
+         "=<its run id>.";
+  return out;
 }
 
 }  // namespace
@@ -80,6 +94,12 @@ int Main(int argc, char** argv) {
                     "data directory (env OUTPOST_DATA_DIR, default ./.outpost)");
   serve->add_option("--store", flags.store,
                     "run store URL, e.g. sqlite:///path/outpost.db (env OUTPOST_STORE)");
+  serve->add_option("--artifacts", flags.artifacts,
+                    "artifact store: file:///abs/dir or s3://bucket/prefix?region=... "
+                    "(env OUTPOST_ARTIFACTS, default <data-dir>/artifacts)");
+  serve->add_option("--replica-id", flags.replica_id,
+                    "this replica's id, distinct per replica sharing a store "
+                    "(env OUTPOST_REPLICA_ID, default the host name)");
   serve->add_option("--log-level", flags.log_level,
                     "trace|debug|info|warn|error (env OUTPOST_LOG_LEVEL)");
   serve
@@ -92,8 +112,12 @@ int Main(int argc, char** argv) {
       "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
   serve->add_flag("--create-tables", flags.create_tables,
                   "dynamodb:// store: create missing tables (env OUTPOST_CREATE_TABLES=1)");
-  // Hidden (tests only): PUT /admin/faults, api/fault_injection.h.
-  serve->add_flag("--enable-fault-injection", flags.enable_fault_injection)->group("");
+  // Tests only: PUT /admin/faults, api/fault_injection.h. Listed apart, so that --help shows
+  // every flag the README names.
+  serve
+      ->add_flag("--enable-fault-injection", flags.enable_fault_injection,
+                 "register PUT/GET/DELETE /admin/faults (env OUTPOST_ENABLE_FAULT_INJECTION=1)")
+      ->group("Tests only");
   serve->add_flag("--insecure", flags.insecure,
                   "with no API keys, accept unauthenticated requests on a non-loopback address "
                   "(env OUTPOST_INSECURE=1)");
@@ -104,6 +128,7 @@ int Main(int argc, char** argv) {
                    "output kept per run: head and tail, the middle dropped with a `truncated` "
                    "event (env OUTPOST_MAX_OUTPUT_BYTES, default 100 MiB)")
       ->check(CLI::Range(std::int64_t{64} << 10, std::int64_t{1} << 40));
+  serve->footer(ServeEnvironmentHelp());
   serve->callback([&] {
     auto opts = BuildOptions(flags);
     if (!opts.ok()) {

@@ -144,7 +144,7 @@ std::map<std::string, std::string> SecretEnvironment() {
   for (char** e = environ; e && *e; ++e) {
     std::string_view kv(*e);
     auto eq = kv.find('=');
-    if (kv.starts_with("OUTPOST_SECRET_") && eq != std::string_view::npos) {
+    if (kv.starts_with(kSecretEnvPrefix) && eq != std::string_view::npos) {
       env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
     }
   }

@@ -10,6 +10,7 @@
 #include "cli/artifact_download.h"
 #include "cli/format.h"
 #include "common/files.h"
+#include "common/ids.h"
 #include "common/json_util.h"
 
 extern char** environ;
@@ -131,9 +132,9 @@ int Download(const ArtifactsFlags& f, const json::object& data, const ClientIo& 
               std::string(VerdictText(o.verdict)) + " (" + o.detail + ")";
   }
   if (f.json) {
-    *io.out << json::serialize(json::object{{"runId", GetString(data, "runId").value_or(f.id)},
-                                            {"dir", f.download_dir},
-                                            {"files", std::move(files)}})
+    *io.out << ToJson(json::object{{"runId", GetString(data, "runId").value_or(f.id)},
+                                   {"dir", f.download_dir},
+                                   {"files", std::move(files)}})
             << "\n";
   }
   for (const auto& m : ArrayAt(data, "missing")) {
@@ -156,7 +157,7 @@ int RunArtifactsCommand(const ArtifactsFlags& f, const ClientIo& io) {
   if (!data.ok()) return Fail(data.status(), io);
   if (!f.download_dir.empty()) return Download(f, *data, io);
   if (f.json) {
-    *io.out << json::serialize(*data) << "\n";
+    *io.out << ToJson(*data) << "\n";
   } else {
     *io.out << FormatArtifactList(*data);
   }
@@ -198,7 +199,9 @@ void AddArtifactsCommand(CLI::App& app, int* exit_code, std::shared_ptr<const Cl
   auto f = std::make_shared<ArtifactsFlags>();
   auto* sub =
       app.add_subcommand("artifacts", "List a run's artifacts, or download and verify them");
-  sub->add_option("id", f->id, "Run id")->required();
+  sub->add_option("id", f->id, "Run id (any case)")->required()->transform([](std::string id) {
+    return CanonicalUlid(id);
+  });
   sub->add_option("--download", f->download_dir,
                   "Fetch every artifact into DIR (created if needed), verifying size and sha256")
       ->type_name("DIR");

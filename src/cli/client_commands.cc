@@ -16,6 +16,7 @@
 #include "cli/logs_command.h"
 #include "cli/ops_commands.h"
 #include "cli/wait.h"
+#include "common/ids.h"
 #include "common/json_util.h"
 
 namespace outpost::cli {
@@ -88,7 +89,7 @@ int Fail(const Status& status, const ClientIo& io) {
   return ExitCodeForError(status);
 }
 
-void PrintJson(const json::value& v, const ClientIo& io) { *io.out << json::serialize(v) << "\n"; }
+void PrintJson(const json::value& v, const ClientIo& io) { *io.out << ToJson(v) << "\n"; }
 
 std::optional<json::object> DispatchBody(const DispatchFlags& f, const ClientIo& io) {
   json::object body{{"agent", f.agent}, {"task", f.task}};
@@ -268,7 +269,9 @@ void AddDispatch(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> 
 void AddStatus(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
   auto f = std::make_shared<RunFlags>();
   auto* sub = app.add_subcommand("status", "Show a run");
-  sub->add_option("id", f->id, "Run id")->required();
+  sub->add_option("id", f->id, "Run id (any case)")->required()->transform([](std::string id) {
+    return CanonicalUlid(id);
+  });
   sub->add_flag("--wait", f->wait, "Wait for the run to finish; exit code by its final status");
   AddCommon(sub, &f->common);
   OnRun(sub, f, RunStatus, exit_code, io);
@@ -288,7 +291,9 @@ void AddRuns(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) 
 void AddCancel(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
   auto f = std::make_shared<RunFlags>();
   auto* sub = app.add_subcommand("cancel", "Cancel a run (stops its whole process tree)");
-  sub->add_option("id", f->id, "Run id")->required();
+  sub->add_option("id", f->id, "Run id (any case)")->required()->transform([](std::string id) {
+    return CanonicalUlid(id);
+  });
   sub->add_option("--reason", f->reason, "Why, recorded as the run's cancelReason");
   AddCommon(sub, &f->common);
   OnRun(sub, f, RunCancel, exit_code, io);

@@ -7,6 +7,7 @@
 #include "cli/api_client.h"
 #include "cli/follow.h"
 #include "cli/format.h"
+#include "common/ids.h"
 #include "common/json_util.h"
 
 namespace outpost::cli {
@@ -33,7 +34,7 @@ void PrintEntries(const json::array& entries, bool as_json, const ClientIo& io) 
   for (const auto& e : entries) {
     if (!e.is_object()) continue;
     if (as_json) {
-      *io.out << json::serialize(e) << "\n";
+      *io.out << ToJson(e) << "\n";
       continue;
     }
     const json::object& o = e.as_object();
@@ -90,7 +91,9 @@ int RunLogs(const LogsFlags& f, const ClientIo& io) {
 void AddLogsCommand(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
   auto f = std::make_shared<LogsFlags>();
   auto* sub = app.add_subcommand("logs", "Show a run's output (-f: follow it live)");
-  sub->add_option("id", f->id, "Run id")->required();
+  sub->add_option("id", f->id, "Run id (any case)")->required()->transform([](std::string id) {
+    return CanonicalUlid(id);
+  });
   sub->add_flag("-f,--follow", f->follow,
                 "Stream the output live until the run ends; exit code by its final status");
   sub->add_option("--offset", f->offset, "Start at this line (without -f)")

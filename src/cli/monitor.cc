@@ -496,7 +496,7 @@ void Monitor::AppendLog(const json::object& line) {
   // so that this one stays whole.
   int fd = ::open(opts_.log_path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  std::string text = json::serialize(line) + "\n";
+  std::string text = ToJson(line) + "\n";
   char last = '\n';
   off_t size = ::lseek(fd, 0, SEEK_END);
   if (size > 0 && ::pread(fd, &last, 1, size - 1) == 1 && last != '\n') text = "\n" + text;

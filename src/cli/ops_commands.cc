@@ -8,6 +8,7 @@
 #include "cli/duration.h"
 #include "cli/monitor.h"
 #include "cli/validate.h"
+#include "common/json_util.h"
 
 namespace outpost::cli {
 namespace {
@@ -41,6 +42,8 @@ std::optional<Millis> Duration(const std::string& flag, const std::string& text,
 struct ValidateFlags {
   OpsFlags common;
   std::string agent = "shell";
+  std::string repo = ValidateOptions{}.repo, branch = ValidateOptions{}.branch,
+              context = ValidateOptions{}.context;
   std::string timeout = "120s", poll = "1s";
   bool json = false;
 };
@@ -53,6 +56,9 @@ int RunValidate(const ValidateFlags& f, const ClientIo& io) {
   }
   ValidateOptions o;
   o.agent = f.agent;
+  o.repo = f.repo;
+  o.branch = f.branch;
+  o.context = f.context;
   auto timeout = Duration("--timeout", f.timeout, Millis(1'000), Millis(86'400'000), io);
   auto poll = Duration("--poll-interval", f.poll, Millis(10), Millis(600'000), io);
   if (!timeout || !poll) return kExitUsage;
@@ -61,7 +67,7 @@ int RunValidate(const ValidateFlags& f, const ClientIo& io) {
   o.request_timeout = io.request_timeout;
   ValidateReport r = RunValidation(*ep, f.common.api_key, o, {io.clock, io.sleep});
   if (f.json) {
-    *io.out << boost::json::serialize(ValidateReportToJson(r)) << "\n";
+    *io.out << ToJson(ValidateReportToJson(r)) << "\n";
   } else {
     *io.out << FormatValidateReport(r);
   }
@@ -121,6 +127,15 @@ void AddValidateCommand(CLI::App& app, int* exit_code, std::shared_ptr<const Cli
       "checklist");
   AddEndpoint(sub, &f->common);
   sub->add_option("--agent", f->agent, "Agent for the test runs")->capture_default_str();
+  sub->add_option("--repo", f->repo,
+                  "Step 3.1's repository: owner/repo, a git URL, or a local path (the server "
+                  "needs --allow-local-repos); '' for none")
+      ->capture_default_str();
+  sub->add_option("--branch", f->branch, "Step 3.1's branch ('' for the default branch)")
+      ->capture_default_str();
+  sub->add_option("--context", f->context, "Step 3.1's context: minimal, standard or full")
+      ->check(CLI::IsMember({"minimal", "standard", "full", ""}))
+      ->capture_default_str();
   sub->add_option("--timeout", f->timeout, "Wait per run (300s, 5m, ...)")->capture_default_str();
   sub->add_option("--poll-interval", f->poll, "Between status polls")->capture_default_str();
   sub->add_flag("--json", f->json, "Print the report as one JSON document");

@@ -89,7 +89,8 @@ class Validator {
     ValidateReport r;
     r.endpoint = ep_.ToString();
     r.agent = o_.agent;
-    bodies_ = ValidateDispatchBodies(o_.agent);
+    r.repo = o_.repo;
+    bodies_ = ValidateDispatchBodies(o_);
     r.steps.push_back(Step1(r));
     r.steps.push_back(Step2(r));
     r.steps.push_back(Step3(r));
@@ -137,7 +138,7 @@ class Validator {
                          : Describe(health),
          health.ms});
     s.checks.push_back(FleetCheck());
-    ProbeResult d = Call("POST", "/dispatch", json::serialize(bodies_.at("test")));
+    ProbeResult d = Call("POST", "/dispatch", ToJson(bodies_.at("test")));
     std::string id = Field(d, "runId");
     s.checks.push_back({"Test dispatch created (POST /dispatch)",
                         d.answered && d.status == 201 && !id.empty(),
@@ -198,7 +199,7 @@ class Validator {
 
   ValidateStep Step3(ValidateReport& r) {
     ValidateStep s{"Step 3", "Validate Dispatch/Status/Cancel Flow", {}};
-    ProbeResult d = Call("POST", "/dispatch", json::serialize(bodies_.at("validation")));
+    ProbeResult d = Call("POST", "/dispatch", ToJson(bodies_.at("validation")));
     const std::string id = Field(d, "runId");
     s.checks.push_back({"Dispatch creates run (3.1)", d.answered && d.status == 201 && IsUlid(id),
                         IsUlid(id)
@@ -209,6 +210,8 @@ class Validator {
     if (!IsUlid(id)) {
       s.checks.push_back({"Status returns correctly (3.2)", false, "no run", 0});
       s.checks.push_back({"Task completes/fails appropriately (3.2)", false, "no run", 0});
+      if (!o_.repo.empty())
+        s.checks.push_back({"Repository checked out (3.1)", false, "no run", 0});
     } else {
       ProbeResult first = Call("GET", "/runs/" + id);
       const std::string st = Field(first, "status");
@@ -229,15 +232,45 @@ class Validator {
       }
       s.checks.push_back(
           {"Task completes/fails appropriately (3.2)", end == "COMPLETED", observed, waited});
+      if (!o_.repo.empty()) s.checks.push_back(CheckoutCheck(last));
     }
     s.checks.push_back(CancelCheck(r));
     return s;
   }
 
+  // Step 3.1's repository: the run names it, was checked out at a commit, and the task's file
+  // shows among its changes.
+  ValidateCheck CheckoutCheck(const ProbeResult& last) {
+    ValidateCheck c{"Repository checked out (3.1)", false, "no run", 0};
+    auto v = ParseJson(last.body);
+    const json::value* data =
+        v.ok() && v->is_object() ? v->as_object().if_contains("data") : nullptr;
+    if (!data || !data->is_object()) return c;
+    const json::object& run = data->as_object();
+    const json::value* changes = run.if_contains("changes");
+    const json::object empty;
+    const json::object& ch = changes && changes->is_object() ? changes->as_object() : empty;
+    const std::string before = StringField(ch, "beforeSha");
+    bool file = false;
+    if (const json::value* files = ch.if_contains("filesChanged"); files && files->is_array()) {
+      for (const json::value& f : files->as_array()) {
+        file = file || (f.is_string() && f.get_string() == "validation-test.txt");
+      }
+    }
+    const std::string repo = StringField(run, "repo");
+    c.passed = repo == o_.repo && before.size() >= 7 && file;
+    c.observed =
+        (repo.empty() ? "no repo" : repo) + "@" +
+        (StringField(run, "branch").empty() ? "?" : StringField(run, "branch")) + ", beforeSha " +
+        (before.empty() ? "none" : before.substr(0, 7)) +
+        (file ? ", validation-test.txt changed" : ", validation-test.txt not among changes");
+    return c;
+  }
+
   ValidateCheck CancelCheck(ValidateReport& r) {
     const MonoTime start = clock_.Mono();
     ValidateCheck c{"Cancel terminates run (3.3)", false, "", 0};
-    ProbeResult d = Call("POST", "/dispatch", json::serialize(bodies_.at("cancel")));
+    ProbeResult d = Call("POST", "/dispatch", ToJson(bodies_.at("cancel")));
     const std::string id = Field(d, "runId");
     if (!IsUlid(id)) {
       c.observed = "no run: " + (d.answered ? ErrorOf(d) + " (" + Describe(d) + ")" : Describe(d));
@@ -295,7 +328,8 @@ std::size_t Chars(const std::string& s) {
 
 }  // namespace
 
-std::map<std::string, json::object> ValidateDispatchBodies(const std::string& agent) {
+std::map<std::string, json::object> ValidateDispatchBodies(const ValidateOptions& o) {
+  const std::string& agent = o.agent;
   std::map<std::string, json::object> b;
   b["test"] = {
       {"agent", agent}, {"task", "echo test-v2-migration && date"}, {"timeoutSeconds", 120}};
@@ -316,6 +350,12 @@ std::map<std::string, json::object> ValidateDispatchBodies(const std::string& ag
                    {"task", "Sleep for 5 minutes to test cancellation"},
                    {"timeoutSeconds", 600}};
   }
+  if (!o.repo.empty()) {  // Step 3.1's body
+    b["validation"]["repo"] = o.repo;
+    if (!o.branch.empty()) b["validation"]["branch"] = o.branch;
+  }
+  if (!o.context.empty()) b["validation"]["context"] = o.context;
+  for (auto& [name, body] : b) body["tags"] = json::object{{"source", "validate"}};
   return b;
 }
 
@@ -325,7 +365,8 @@ ValidateReport RunValidation(const Endpoint& endpoint, const std::string& api_ke
 }
 
 std::string FormatValidateReport(const ValidateReport& r) {
-  std::string out = "outpost validate " + r.endpoint + " (agent " + r.agent + ")\n";
+  std::string out = "outpost validate " + r.endpoint + " (agent " + r.agent +
+                    (r.repo.empty() ? "" : ", repo " + r.repo) + ")\n";
   int passed = 0, total = 0;
   for (const ValidateStep& s : r.steps) {
     std::size_t w_check = 5, w_obs = 8;
@@ -365,6 +406,7 @@ json::object ValidateReportToJson(const ValidateReport& r) {
   for (const auto& [k, v] : r.runs) runs[k] = v;
   return {{"endpoint", r.endpoint},
           {"agent", r.agent},
+          {"repo", r.repo.empty() ? json::value(nullptr) : json::value(r.repo)},
           {"passed", r.passed},
           {"reachable", r.reachable},
           {"totalMs", std::llround(r.total_ms)},

@@ -21,6 +21,11 @@ namespace outpost::cli {
 
 struct ValidateOptions {
   std::string agent = "shell";
+  // Step 3.1's repository: the runbook's `repo`, `branch` and `context` (a local path needs a
+  // server started with --allow-local-repos); an empty repo dispatches without one.
+  std::string repo = "rgsuarez/outpost";
+  std::string branch = "main";
+  std::string context = "minimal";
   Millis run_timeout{120'000};  // per run: to reach RUNNING (cancel run) and a terminal state
   Millis poll_interval{1'000};  // between GET /runs/{id}
   Millis request_timeout{30'000};
@@ -42,6 +47,7 @@ struct ValidateStep {
 struct ValidateReport {
   std::string endpoint;
   std::string agent;
+  std::string repo;  // Step 3.1's, "" for none
   std::vector<ValidateStep> steps;
   std::map<std::string, std::string> runs;  // "test", "validation", "cancel" -> run id
   double total_ms = 0;
@@ -61,8 +67,10 @@ ValidateReport RunValidation(const Endpoint& endpoint, const std::string& api_ke
 std::string FormatValidateReport(const ValidateReport& report);
 boost::json::object ValidateReportToJson(const ValidateReport& report);
 
-// The dispatch bodies validate sends for `agent` (shell gets shell commands; a coding agent the
-// runbook's own tasks). Keys: "test", "validation", "cancel".
-std::map<std::string, boost::json::object> ValidateDispatchBodies(const std::string& agent);
+// The dispatch bodies validate sends for `o.agent` (shell gets shell commands; a coding agent
+// the runbook's own tasks; "validation" carries o.repo, o.branch and o.context). Each is tagged
+// `tags.source = "validate"`, so that its runs can be told apart (GET /runs?tag=source:validate).
+// Keys: "test", "validation", "cancel".
+std::map<std::string, boost::json::object> ValidateDispatchBodies(const ValidateOptions& o);
 
 }  // namespace outpost::cli

@@ -96,7 +96,7 @@ int WaitForRun(ApiClient& client, std::string_view run_id, bool json, const Clie
     if (IsTerminalStatus(status)) {
       progress.Finish();
       if (json) {
-        *io.out << boost::json::serialize(obj) << "\n";
+        *io.out << ToJson(obj) << "\n";
       } else {
         *io.out << FormatFinalSummary(obj);
       }

@@ -54,6 +54,15 @@ bool IsUlid(std::string_view s) {
   return true;
 }
 
+std::string CanonicalUlid(std::string_view s) {
+  std::string out(s);
+  if (!IsUlid(s)) return out;
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
 WallTime UlidTime(std::string_view ulid) {
   std::uint64_t ms = 0;
   for (int i = 0; i < 10; ++i) ms = (ms << 5) | static_cast<std::uint64_t>(DecodeChar(ulid[i]));

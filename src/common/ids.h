@@ -15,6 +15,12 @@ std::string NewUlid(WallTime now);
 // True when `s` is a syntactically valid ULID (26 chars, Crockford alphabet, no overflow).
 bool IsUlid(std::string_view s);
 
+// ULIDs are case-insensitive; Outpost stores, signs and serves them in upper case. Every id that
+// comes from outside (a path, a query, a tool argument, a command line) goes through this before
+// it reaches a store key, a token or a URL: `s` upper-cased when it is a ULID, else `s` unchanged
+// (so that the caller's validation still reports what was given).
+std::string CanonicalUlid(std::string_view s);
+
 // The millisecond timestamp encoded in a valid ULID.
 WallTime UlidTime(std::string_view ulid);
 

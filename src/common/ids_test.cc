@@ -40,5 +40,15 @@ TEST(Ulid, RejectsMalformedIds) {
   EXPECT_TRUE(IsUlid("01KF14T55EQC18M4B3R8ARPMHT"));
 }
 
+TEST(Ulid, CanonicalFormIsUpperCaseAndLeavesNonUlidsAlone) {
+  EXPECT_EQ(CanonicalUlid("01kf14t55eqc18m4b3r8arpmht"), "01KF14T55EQC18M4B3R8ARPMHT");
+  EXPECT_EQ(CanonicalUlid("01Kf14T55eqc18M4b3r8ArPmHt"), "01KF14T55EQC18M4B3R8ARPMHT");
+  EXPECT_EQ(CanonicalUlid("01KF14T55EQC18M4B3R8ARPMHT"), "01KF14T55EQC18M4B3R8ARPMHT");
+  EXPECT_TRUE(IsUlid("01kf14t55eqc18m4b3r8arpmht"));
+  // Not a ULID: unchanged, so that validation still reports what was given.
+  EXPECT_EQ(CanonicalUlid("not-a-run"), "not-a-run");
+  EXPECT_EQ(CanonicalUlid("01kf14t55eqc18m4b3r8arpmhu"), "01kf14t55eqc18m4b3r8arpmhu");
+}
+
 }  // namespace
 }  // namespace outpost

@@ -3,6 +3,8 @@
 #include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <charconv>
+#include <cmath>
 #include <vector>
 
 namespace outpost {
@@ -45,7 +47,76 @@ Result<boost::json::value> ParseJsonBounded(std::string_view text, int max_depth
   return v;
 }
 
-std::string ToJson(const boost::json::value& v) { return boost::json::serialize(v); }
+namespace {
+
+bool HasDouble(const boost::json::value& v) {
+  if (v.is_double()) return true;
+  if (const auto* o = v.if_object()) {
+    for (const auto& member : *o) {
+      if (HasDouble(member.value())) return true;
+    }
+  } else if (const auto* a = v.if_array()) {
+    for (const auto& element : *a) {
+      if (HasDouble(element)) return true;
+    }
+  }
+  return false;
+}
+
+void WritePlain(const boost::json::value& v, std::string& out) {
+  if (v.is_double()) {
+    AppendPlainDouble(v.get_double(), out);
+  } else if (const auto* o = v.if_object()) {
+    out += '{';
+    bool first = true;
+    for (const auto& member : *o) {
+      if (!first) out += ',';
+      first = false;
+      out += boost::json::serialize(member.key());
+      out += ':';
+      WritePlain(member.value(), out);
+    }
+    out += '}';
+  } else if (const auto* a = v.if_array()) {
+    out += '[';
+    bool first = true;
+    for (const auto& element : *a) {
+      if (!first) out += ',';
+      first = false;
+      WritePlain(element, out);
+    }
+    out += ']';
+  } else {
+    out += boost::json::serialize(v);
+  }
+}
+
+}  // namespace
+
+void AppendPlainDouble(double d, std::string& out) {
+  if (!std::isfinite(d)) {
+    out += "null";  // JSON has no NaN or infinity
+    return;
+  }
+  // Fixed notation, the shortest that reads back as the same double (1e308 has 309 digits,
+  // the smallest subnormal about 330 characters).
+  char buf[400];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+  if (ec != std::errc()) {
+    out += "null";
+    return;
+  }
+  std::string_view text(buf, static_cast<std::size_t>(end - buf));
+  out += text;
+  if (text.find('.') == std::string_view::npos) out += ".0";  // still reads back as a double
+}
+
+std::string ToJson(const boost::json::value& v) {
+  if (!HasDouble(v)) return boost::json::serialize(v);
+  std::string out;
+  WritePlain(v, out);
+  return out;
+}
 
 std::optional<std::string> GetString(const boost::json::object& o, std::string_view key) {
   auto it = o.find(key);

@@ -23,8 +23,13 @@ Result<boost::json::value> ParseJsonBounded(std::string_view text, int max_depth
 // The number of values in `v` (itself included), counting stops past `stop_after`.
 std::size_t CountJsonValues(const boost::json::value& v, std::size_t stop_after);
 
-// Serializes compactly.
+// Serializes compactly, every double in plain decimal notation ("1536.5", "0.0001", "3.0"),
+// never in exponent form ("1.5365E3", which Boost.JSON writes and some clients misread);
+// NaN and infinities become null. Every JSON document Outpost serves goes through this.
 std::string ToJson(const boost::json::value& v);
+
+// Appends `d` as ToJson writes it.
+void AppendPlainDouble(double d, std::string& out);
 
 // Field accessors: nullopt when absent; they never throw.
 std::optional<std::string> GetString(const boost::json::object& o, std::string_view key);

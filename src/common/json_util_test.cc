@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cmath>
 
 namespace outpost {
 namespace {
@@ -51,6 +53,24 @@ TEST(Json, BoundedParseCountsEveryMemberElementAndScalar) {
   for (int i = 0; i < 100'000; ++i) wide += ",0";
   wide += "]";
   EXPECT_LE(CountJsonValues(boost::json::parse(wide), 10), 11u);
+}
+
+TEST(Json, DoublesAreWrittenInPlainDecimalNeverInExponentForm) {
+  boost::json::object o{{"freeGb", 1536.5}, {"small", 0.0001}, {"whole", 3.0},
+                        {"big", 1e21},      {"neg", -2.25},    {"n", 7},
+                        {"s", "1E5"},       {"inf", HUGE_VAL}, {"a", boost::json::array{0.5, 1}}};
+  const std::string text = ToJson(o);
+  EXPECT_EQ(text, R"({"freeGb":1536.5,"small":0.0001,"whole":3.0,"big":1000000000000000000000.0,)"
+                  R"("neg":-2.25,"n":7,"s":"1E5","inf":null,"a":[0.5,1]})");
+  // Each number reads back as the same double.
+  auto back = ParseJson(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->at("small").as_double(), 0.0001);
+  EXPECT_EQ(back->at("whole").as_double(), 3.0);
+  EXPECT_EQ(back->at("big").as_double(), 1e21);
+  // Without a double the document is Boost.JSON's own serialization.
+  boost::json::object plain{{"k", "v"}, {"n", 1}};
+  EXPECT_EQ(ToJson(plain), boost::json::serialize(plain));
 }
 
 TEST(Status, InvalidListsEveryField) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "config/agent_network.h"
+#include "config/env_reader.h"
 #include "config/quota_config.h"
 
 namespace outpost {
@@ -529,7 +530,38 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
   return CheckValues(opts);
 }
 
+namespace {
+
+std::string ConfigFileFrom(const EnvReader& env) {
+  auto it = env.find("OUTPOST_CONFIG");
+  return it == env.end() ? "" : it->second;
+}
+
+Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts);
+
+}  // namespace
+
 Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& opts) {
+  return ApplyEnvironmentFrom(EnvReader(env), opts);
+}
+
+std::string ConfigFileFromEnvironment(const std::map<std::string, std::string>& env) {
+  return ConfigFileFrom(EnvReader(env));
+}
+
+std::set<std::string> EnvironmentVariablesRead() {
+  std::set<std::string> names;
+  const EnvReader::Map empty;
+  const EnvReader env(empty, &names);
+  Options opts = DefaultOptions();
+  (void)ConfigFileFrom(env);
+  (void)ApplyEnvironmentFrom(env, opts);  // nothing is set: every lookup, no branch taken
+  return names;
+}
+
+namespace {
+
+Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
   auto upper = [](std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -602,5 +634,7 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
   OUTPOST_RETURN_IF_ERROR(config::ApplyQuotaEnvironment(env, opts.quotas, opts.audit));
   return CheckValues(opts);
 }
+
+}  // namespace
 
 }  // namespace outpost

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -139,5 +140,13 @@ Status ApplyConfigFile(const std::string& path, Options& opts);
 
 // Overlays OUTPOST_* variables from `environ`-style entries.
 Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& opts);
+
+// The config file OUTPOST_CONFIG names ("" when unset).
+std::string ConfigFileFromEnvironment(const std::map<std::string, std::string>& env);
+
+// Every OUTPOST_* variable the config loader reads (ConfigFileFromEnvironment and
+// ApplyEnvironment, quotas and audit included), recorded from the loader itself (env_reader.h).
+// `outpost serve --help` lists them; the README test checks every variable the README names.
+std::set<std::string> EnvironmentVariablesRead();
 
 }  // namespace outpost

@@ -118,8 +118,7 @@ Status ApplyAudit(const toml::table& t, AuditOptions& a) {
   return Status::Ok();
 }
 
-Status ApplyQuotaEnvironment(const std::map<std::string, std::string>& env, QuotaOptions& q,
-                             AuditOptions& a) {
+Status ApplyQuotaEnvironment(const EnvReader& env, QuotaOptions& q, AuditOptions& a) {
   for (const LimitKey& lk : kLimitKeys) {
     auto it = env.find(std::string(lk.env));
     if (it == env.end()) continue;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "config/env_reader.h"
 #include "config/quota_options.h"
 
 namespace outpost::config {
@@ -21,7 +22,6 @@ Status ApplyAudit(const toml::table& t, AuditOptions& a);
 // OUTPOST_QUOTA_MAX_CONCURRENT_RUNS, OUTPOST_QUOTA_MAX_RUNS_PER_DAY,
 // OUTPOST_QUOTA_MAX_TIMEOUT_SECONDS, OUTPOST_QUOTA_REQUESTS_PER_MINUTE (the [quotas] defaults)
 // and OUTPOST_AUDIT_RETENTION_DAYS. kInvalidArgument naming the variable.
-Status ApplyQuotaEnvironment(const std::map<std::string, std::string>& env, QuotaOptions& q,
-                             AuditOptions& a);
+Status ApplyQuotaEnvironment(const EnvReader& env, QuotaOptions& q, AuditOptions& a);
 
 }  // namespace outpost::config

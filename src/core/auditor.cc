@@ -139,7 +139,10 @@ Result<AuditPage> Auditor::List(const std::multimap<std::string, std::string>& p
       if (value.empty() || value.size() > kMaxFilter) {
         errors.push_back({key, "must be 1-200 characters"});
       }
-      (key == "action" ? q.action : q.resource) = value;
+      // "run:<id>": a run id in any case names the same run's records.
+      (key == "action" ? q.action : q.resource) = key == "resource" && value.starts_with("run:")
+                                                      ? "run:" + CanonicalUlid(value.substr(4))
+                                                      : value;
     } else {
       errors.push_back({key, "unknown parameter (limit, cursor, since, action, resource)"});
     }

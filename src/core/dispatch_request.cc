@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "common/ids.h"
 #include "common/time_util.h"
 #include "config/agent_network.h"
 #include "core/agent_secrets.h"
@@ -19,13 +20,28 @@ namespace outpost {
 namespace json = boost::json;
 namespace {
 
-const std::set<std::string> kKnownFields = {"agent",          "task",
-                                            "modelId",        "repo",
-                                            "branch",         "context",
+const std::set<std::string> kKnownFields = {"agent", "task", "modelId", "repo", "branch", "context",
                                             "timeoutSeconds", "inactivityTimeoutSeconds",
-                                            "workspaceMode",  "idempotencyKey",
-                                            "tags",           "resourceConstraints",
-                                            "network",        "additionalSecrets"};
+                                            "workspaceMode", "idempotencyKey", "tags",
+                                            "resourceConstraints", "network", "additionalSecrets",
+                                            // The original's fields, mapped or refused with
+                                            // what to use instead (LegacyFields below).
+                                            "workspaceInitMode", "userId"};
+
+// The original's model tiers (outpost-original-spec §3.1): the agent's configured models in
+// order stand for them — flagship the first (the default), balanced the second, fast the last.
+std::optional<std::string> TierModel(const AgentOptions& agent, const std::string& model) {
+  const auto& m = agent.models;
+  if (m.empty() || std::find(m.begin(), m.end(), model) != m.end()) return std::nullopt;
+  if (model == "flagship") return m.front();
+  if (model == "balanced") return m[std::min<std::size_t>(1, m.size() - 1)];
+  if (model == "fast") return m.back();
+  return std::nullopt;
+}
+
+bool IsTierAlias(std::string_view model) {
+  return model == "flagship" || model == "balanced" || model == "fast";
+}
 
 // A double that is a whole number within int64 ("60.0", "1e2"). Checked before any cast: casting
 // one outside the range (1e300, found by fuzz/dispatch_request_fuzzer) is undefined behaviour.
@@ -202,6 +218,30 @@ void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretSt
   }
 }
 
+// The original's request fields that old clients still send: accepted where the meaning
+// carries over, otherwise refused saying what to use instead.
+void LegacyFields(const json::object& body, Checker& c, const Run& run) {
+  // full: a clone (what every run with a repo gets); none: an empty workspace (a run without a
+  // repo); minimal: a sparse checkout, which Outpost does not make.
+  if (auto mode = c.Enum("workspaceInitMode", {"full", "minimal", "none"})) {
+    if (*mode == "minimal") {
+      c.Fail("workspaceInitMode",
+             "workspaceInitMode 'minimal' (a sparse checkout) is not supported: leave "
+             "workspaceInitMode out for a full checkout of repo");
+    } else if (*mode == "none" && run.repo) {
+      c.Fail("workspaceInitMode",
+             "workspaceInitMode 'none' is an empty workspace: leave out repo (and "
+             "workspaceInitMode) instead");
+    }
+  }
+  // The original ignored it too: the caller is whoever the API key belongs to.
+  if (body.contains("userId")) {
+    c.Fail("userId",
+           "userId is not accepted: a run belongs to the tenant of the API key that dispatches "
+           "it; leave userId out (to label runs by user, use tags, e.g. tags.userId)");
+  }
+}
+
 std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -279,6 +319,7 @@ Result<Run> ParseDispatchRequest(const json::value& body,
   }
   if (auto task = c.String("task", 1, kMaxTaskChars, true)) run.task = *task;
   auto model = c.String("modelId", 1, 100);
+  if (agent && model) model = TierModel(*agent, *model).value_or(*model);
   if (agent && (model || !o.contains("modelId") || o.at("modelId").is_null())) {
     auto resolved = agents.ResolveModel(*agent, model);
     if (resolved.ok()) {
@@ -329,6 +370,7 @@ Result<Run> ParseDispatchRequest(const json::value& body,
   } else if (agent && opts.runner == "sandbox") {
     run.network = config::DefaultNetwork(*agent);  // the agent's own policy (its model API)
   }
+  LegacyFields(o, c, run);
   auto key = c.String("idempotencyKey", 1, 128);
   if (idempotency_header) {
     if (idempotency_header->empty() || idempotency_header->size() > 128) {
@@ -425,7 +467,9 @@ Result<ParsedDispatch> ParseDispatchRequests(const json::value& body,
     return ParsedDispatch{{std::move(*run)}, false};
   }
   const auto& o = body.get_object();
-  if (auto m = o.find("modelId"); m != o.end() && m->value().is_string() && names->size() > 1) {
+  // A tier alias (flagship, balanced, fast) means each agent's own model of that tier.
+  if (auto m = o.find("modelId"); m != o.end() && m->value().is_string() && names->size() > 1 &&
+                                  !IsTierAlias(m->value().get_string())) {
     std::string model(m->value().get_string()), lacking;
     for (const auto& n : *names) {
       const auto& models = agents.Find(n)->models;
@@ -486,7 +530,10 @@ Result<ListQuery> ParseListParams(const std::multimap<std::string, std::string>&
       if (value.empty() || value.size() > 500) {
         errors.push_back({key, key + " must be 1 to 500 characters"});
       } else {
-        (key == "agent" ? q.agent : key == "repo" ? q.repo : q.group_id) = value;
+        // A group id is a ULID: any case names the same group.
+        (key == "agent"  ? q.agent
+         : key == "repo" ? q.repo
+                         : q.group_id) = key == "group" ? CanonicalUlid(value) : value;
       }
     } else if (key == "since") {
       if (auto t = ParseTime(value)) {

@@ -59,10 +59,87 @@ TEST_F(DispatchRequestTest, EveryFieldIsAcceptedWhenValid) {
 }
 
 TEST_F(DispatchRequestTest, UnknownFieldsAreRejectedByName) {
-  auto r = Parse(R"({"agent":"shell","task":"t","userId":"x","contextLevel":"full"})");
+  auto r = Parse(R"({"agent":"shell","task":"t","contextLevel":"full","expires_at":1})");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(Paths(r.status()), (std::vector<std::string>{"userId", "contextLevel"}));  // body order
+  EXPECT_EQ(Paths(r.status()), (std::vector<std::string>{"contextLevel", "expires_at"}));
+}
+
+// The first error's message for `path`.
+std::string MessageFor(const Status& st, std::string_view path) {
+  for (const auto& e : st.details().at("errors").as_array()) {
+    if (e.at("path").as_string() == path) return std::string(e.at("message").as_string());
+  }
+  return "";
+}
+
+TEST_F(DispatchRequestTest, OriginalUserIdIsRefusedSayingWhatToUseInstead) {
+  auto r = Parse(R"({"agent":"shell","task":"t","userId":"u-1"})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Paths(r.status()), (std::vector<std::string>{"userId"}));
+  const std::string why = MessageFor(r.status(), "userId");
+  EXPECT_NE(why.find("tenant of the API key"), std::string::npos) << why;
+  EXPECT_NE(why.find("tags.userId"), std::string::npos) << why;
+}
+
+TEST_F(DispatchRequestTest, OriginalWorkspaceInitModeMapsFullAndNoneAndRefusesMinimal) {
+  auto full = Parse(R"({"agent":"shell","task":"t","repo":"o/r","workspaceInitMode":"full"})");
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->repo, "o/r");
+  // Same run as without it: an idempotent replay from an old client matches a new one's.
+  EXPECT_EQ(full->request_hash,
+            Parse(R"({"agent":"shell","task":"t","repo":"o/r"})")->request_hash);
+  auto none = Parse(R"({"agent":"shell","task":"t","workspaceInitMode":"none"})");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->repo);
+  auto none_repo = Parse(R"({"agent":"shell","task":"t","repo":"o/r","workspaceInitMode":"none"})");
+  ASSERT_FALSE(none_repo.ok());
+  EXPECT_NE(MessageFor(none_repo.status(), "workspaceInitMode").find("leave out repo"),
+            std::string::npos);
+  auto minimal =
+      Parse(R"({"agent":"shell","task":"t","repo":"o/r","workspaceInitMode":"minimal"})");
+  ASSERT_FALSE(minimal.ok());
+  EXPECT_NE(MessageFor(minimal.status(), "workspaceInitMode").find("sparse checkout"),
+            std::string::npos);
+  auto bad = Parse(R"({"agent":"shell","task":"t","workspaceInitMode":"shallow"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(Paths(bad.status()), (std::vector<std::string>{"workspaceInitMode"}));
+}
+
+TEST_F(DispatchRequestTest, ModelTierAliasesAreTheAgentsConfiguredModelsInOrder) {
+  for (auto [name, models] : std::map<std::string, std::vector<std::string>>{
+           {"trio", {"big", "mid", "small"}}, {"duo", {"one", "two"}}}) {
+    opts_.agents[name].name = name;
+    opts_.agents[name].command = {"/bin/sh", "-c", "{task}"};
+    opts_.agents[name].models = models;
+  }
+  AgentRegistry agents(opts_);
+  auto model = [&](std::string_view agent, std::string_view tier) {
+    auto v = boost::json::parse(R"({"agent":")" + std::string(agent) +
+                                R"(","task":"t","modelId":")" + std::string(tier) + R"("})");
+    auto r = ParseDispatchRequest(v, std::nullopt, agents, opts_);
+    return r.ok() ? r->model_id : "error: " + r.status().ToString();
+  };
+  EXPECT_EQ(model("trio", "flagship"), "big");
+  EXPECT_EQ(model("trio", "balanced"), "mid");
+  EXPECT_EQ(model("trio", "fast"), "small");
+  EXPECT_EQ(model("duo", "flagship"), "one");
+  EXPECT_EQ(model("duo", "balanced"), "two");
+  EXPECT_EQ(model("duo", "fast"), "two");
+  EXPECT_EQ(model("shell", "fast"), "shell");
+  // A fan-out: each agent gets its own model of the tier.
+  auto fan = ParseDispatchRequests(
+      boost::json::parse(R"({"agent":["trio","duo"],"task":"t","modelId":"fast"})"), std::nullopt,
+      agents, opts_);
+  ASSERT_TRUE(fan.ok()) << fan.status().ToString();
+  ASSERT_EQ(fan->runs.size(), 2u);
+  EXPECT_EQ(fan->runs[0].model_id, "small");
+  EXPECT_EQ(fan->runs[1].model_id, "two");
+  // A configured model named like a tier is that model.
+  opts_.agents["duo"].models = {"one", "fast"};
+  AgentRegistry named(opts_);
+  auto v = boost::json::parse(R"({"agent":"duo","task":"t","modelId":"fast"})");
+  EXPECT_EQ(ParseDispatchRequest(v, std::nullopt, named, opts_)->model_id, "fast");
 }
 
 TEST_F(DispatchRequestTest, EveryBadFieldIsListed) {

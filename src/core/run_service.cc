@@ -207,11 +207,12 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const A
   return out;
 }
 
-Result<Run> RunService::Load(std::string_view id, const RequestContext& ctx) {
-  if (!IsUlid(id)) {
+Result<Run> RunService::Load(std::string_view given, const RequestContext& ctx) {
+  if (!IsUlid(given)) {
     return Status::Invalid({{"runId", "run ids are 26-character ULIDs"}}, "Invalid run id");
   }
-  auto run = store_.Get(RunId(std::string(id)));
+  const std::string id = CanonicalUlid(given);  // a lower-case id is the same run
+  auto run = store_.Get(RunId(id));
   if (!run.ok()) {
     if (run.status().code() == Code::kNotFound)
       return NotFound("Run not found: " + std::string(id));
@@ -245,7 +246,7 @@ Result<CancelOutcome> RunService::Cancel(std::string_view id,
     } else if (const json::value* cur = out.status().details().if_contains("currentStatus")) {
       details["currentStatus"] = *cur;
     }
-    auditor_->Call(ctx, audit_action::kCancel, "run:" + std::string(IsUlid(id) ? id : "-"),
+    auditor_->Call(ctx, audit_action::kCancel, "run:" + (IsUlid(id) ? CanonicalUlid(id) : "-"),
                    out.status(), std::move(details));
   }
   return out;

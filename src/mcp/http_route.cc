@@ -8,6 +8,7 @@
 #include "api/media_type.h"
 #include "api/request_context.h"
 #include "common/ids.h"
+#include "common/json_util.h"
 #include "mcp/protocol.h"
 
 namespace outpost::mcp {
@@ -82,7 +83,7 @@ class CancelRegistry {
 };
 
 std::string Frame(const json::object& reply, bool sse) {
-  return sse ? "event: message\ndata: " + json::serialize(reply) + "\n\n" : json::serialize(reply);
+  return sse ? "event: message\ndata: " + ToJson(reply) + "\n\n" : ToJson(reply);
 }
 
 class WaitStream : public api::BodyStream {
@@ -182,7 +183,7 @@ class McpHttp {
   static api::Response Plain(int status, const json::object& body) {
     api::Response r;
     r.status = status;
-    r.body = json::serialize(body);
+    r.body = ToJson(body);
     return r;
   }
 

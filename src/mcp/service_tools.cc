@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <deque>
 
+#include "common/ids.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
 #include "mcp/json_schema.h"
@@ -36,7 +37,7 @@ std::string RunLine(const json::object& run) {
 // Structured result, with the JSON as the text content (what a model without structured
 // output support reads), after a one-line summary.
 json::object Success(json::object data, const std::string& summary) {
-  std::string text = summary + "\n" + json::serialize(data);
+  std::string text = summary + "\n" + ToJson(data);
   return ToolSuccess(std::move(data), std::move(text));
 }
 
@@ -119,7 +120,7 @@ json::object ServiceTools::Dispatch(const json::object& args, const RequestConte
 
 ServiceTools::Outcome ServiceTools::GetRun(const json::object& args, const RequestContext& ctx) {
   GetRunWait w;
-  w.run_id = StrArg(args, "runId");
+  w.run_id = CanonicalUlid(StrArg(args, "runId"));
   w.include_output = GetBool(args, "includeOutput").value_or(false);
   w.output_lines = static_cast<int>(IntArg(args, "outputLines").value_or(kDefaultOutputLines));
   w.ctx = ctx;
@@ -201,7 +202,8 @@ json::object ServiceTools::ListRuns(const json::object& args, const RequestConte
 }
 
 json::object ServiceTools::Cancel(const json::object& args, const RequestContext& ctx) {
-  Result<CancelOutcome> out = runs_.Cancel(StrArg(args, "runId"), GetString(args, "reason"), ctx);
+  Result<CancelOutcome> out =
+      runs_.Cancel(CanonicalUlid(StrArg(args, "runId")), GetString(args, "reason"), ctx);
   if (!out.ok()) return ToolError(out.status());
   json::object data = RunToJson(out->run);
   data["cancelRequested"] = true;
@@ -249,7 +251,7 @@ json::object ServiceTools::Health(const RequestContext& ctx) {
 }
 
 json::object ServiceTools::Logs(const json::object& args, const RequestContext& ctx) {
-  const std::string id = StrArg(args, "runId");
+  const std::string id = CanonicalUlid(StrArg(args, "runId"));
   Result<LogPage> page = runs_.Logs(id, IntArg(args, "offset").value_or(0),
                                     static_cast<int>(IntArg(args, "limit").value_or(100)), ctx);
   if (!page.ok()) return ToolError(page.status());
@@ -274,7 +276,7 @@ json::object ServiceTools::Logs(const json::object& args, const RequestContext& 
 json::object ServiceTools::Artifacts(const json::object& args, const RequestContext& ctx) {
   if (!artifacts_) return ToolError(Unavailable("artifacts are not configured on this server"));
   const int expires = static_cast<int>(IntArg(args, "expiresIn").value_or(kDefaultArtifactExpiry));
-  Result<json::object> list = artifacts_->List(StrArg(args, "runId"), expires, ctx);
+  Result<json::object> list = artifacts_->List(CanonicalUlid(StrArg(args, "runId")), expires, ctx);
   if (!list.ok()) return ToolError(list.status());
   std::string summary;
   if (const json::value* a = list->if_contains("artifacts"); a && a->is_array()) {
@@ -284,7 +286,7 @@ json::object ServiceTools::Artifacts(const json::object& args, const RequestCont
                  std::string(x.at("url").as_string());
     }
   }
-  return ToolSuccess(*list, summary + "\n" + json::serialize(*list));
+  return ToolSuccess(*list, summary + "\n" + ToJson(*list));
 }
 
 }  // namespace outpost::mcp

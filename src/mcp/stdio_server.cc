@@ -8,6 +8,8 @@
 #include <string>
 #include <thread>
 
+#include "common/json_util.h"
+
 namespace outpost::mcp {
 namespace json = boost::json;
 namespace {
@@ -55,7 +57,7 @@ class Server {
 
   void Write(const json::object& message) {
     std::lock_guard lock(out_mu_);
-    out_ << json::serialize(message) << '\n';
+    out_ << ToJson(message) << '\n';
     out_.flush();
   }
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "api/envelope.h"
+#include "common/json_util.h"
 
 namespace outpost::mcp {
 namespace json = boost::json;
@@ -33,8 +34,7 @@ json::object ToolError(const Status& status) {
     }
   }
   for (const auto& kv : details) {
-    if (kv.key() != "errors")
-      text += "\n" + std::string(kv.key()) + ": " + json::serialize(kv.value());
+    if (kv.key() != "errors") text += "\n" + std::string(kv.key()) + ": " + ToJson(kv.value());
   }
   json::object error{{"code", http.code},
                      {"httpStatus", http.http_status},

@@ -168,7 +168,7 @@ Result<std::int64_t> EventLogWriter::Append(std::string_view type,
     line += ',';
     line += boost::json::serialize(boost::json::string(key));
     line += ':';
-    line += boost::json::serialize(value);
+    line += ToJson(value);  // plain decimals, as every document served
   }
   line += "}\n";
   if (Status st = WriteAll(fd_, line); !st.ok()) {

@@ -190,7 +190,7 @@ int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, C
 std::map<std::string, std::vector<int>> RunProcesses(std::string_view runs_dir) {
   std::map<std::string, std::vector<int>> out;
   const std::string prefix = std::string(runs_dir) + "/";
-  constexpr std::string_view kMarker = "OUTPOST_RUN_ID=";
+  const std::string kMarker = std::string(kRunIdVariable) + "=";
   for (int pid : AllPids()) {
     std::optional<StatInfo> s = ReadStat(pid);
     if (!s || s->state == 'Z') continue;

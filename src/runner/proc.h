@@ -40,6 +40,10 @@ std::optional<int> ParentOf(int pid);
 // the process is gone.
 std::optional<int> InnermostNsPid(int pid);
 
+// The variable every process of a run carries in its environment (its value: the run id), set
+// by the shim and the sandbox, so that a run's strays are found even after re-parenting.
+inline constexpr std::string_view kRunIdVariable = "OUTPOST_RUN_ID";
+
 // Every live (non-zombie) transitive descendant of root_pid, from one scan of /proc.
 std::vector<int> Descendants(int root_pid);
 

@@ -168,7 +168,7 @@ ShimProbe ProcessRunner::Probe(const std::string& run_id) {
 }
 
 int ProcessRunner::KillLeftovers(const std::string& run_id) {
-  const std::string marker = "OUTPOST_RUN_ID=" + run_id;
+  const std::string marker = std::string(proc::kRunIdVariable) + "=" + run_id;
   int killed = proc::KillAndVerify([&marker] { return proc::FindByEnvMarker(marker); },
                                    kLeftoverGraceMs, clock_);
   if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);

@@ -13,7 +13,7 @@
 namespace outpost {
 namespace {
 
-constexpr std::string_view kEnvPrefix = "OUTPOST_SECRET_";
+constexpr std::string_view kEnvPrefix = kSecretEnvPrefix;
 constexpr std::size_t kMaxValueBytes = 32 * 1024;  // the original's limit for a secret value
 
 }  // namespace

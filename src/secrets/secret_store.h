@@ -19,6 +19,9 @@
 
 namespace outpost {
 
+// The environment variables of secrets: OUTPOST_SECRET_<NAME>.
+inline constexpr std::string_view kSecretEnvPrefix = "OUTPOST_SECRET_";
+
 // A secret name as accepted from configuration and dispatches: ^[A-Z][A-Z0-9_]*$, 1 to 128.
 bool ValidSecretName(std::string_view name);
 

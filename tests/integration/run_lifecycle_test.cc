@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "store/sqlite/sqlite_run_store.h"
 #include "tests/integration/server_fixture.h"
@@ -133,6 +134,125 @@ TEST_F(RunLifecycleTest, CancelIsIdempotentAndRefusedAfterCompletion) {
   EXPECT_EQ(Http(server_->address(), "DELETE", "/dispatch/" + id).status / 100, 2);
   EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "CANCELLED");
   EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", "{}").status, 200);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// ULIDs are case-insensitive: a lower-case run or group id names the same run on every route,
+// and the answers carry the upper-case id.
+TEST_F(RunLifecycleTest, ALowerCaseRunIdIsTheSameRunOnEveryRoute) {
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo lower"));
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
+  const std::string low = Lower(id);
+  ASSERT_NE(low, id);
+  for (const std::string& path : {"/runs/" + low, "/dispatch/" + low, "/runs/" + low + "/logs",
+                                  "/runs/" + low + "/artifacts", "/artifacts/" + low}) {
+    HttpResponse r = server_->Get(path);
+    ASSERT_EQ(r.status, 200) << path << " " << r.body;
+    EXPECT_EQ(r.Json().at("data").at("runId").as_string(), id) << path;
+  }
+  HttpResponse logs = server_->Get("/runs/" + low + "/logs");
+  EXPECT_EQ(logs.Json().at("data").at("entries").as_array().at(0).at("message").as_string(),
+            "lower");
+  HttpResponse events = Http(server_->address(), "GET", "/runs/" + low + "/events");
+  EXPECT_EQ(events.status, 200);
+  EXPECT_NE(events.body.find("event: end"), std::string::npos) << events.body;
+  // Cancel: the finished run is found (409 with its status), not a 404.
+  HttpResponse cancel = server_->Post("/runs/" + low + "/cancel", "{}");
+  EXPECT_EQ(cancel.status, 409) << cancel.body;
+  const std::string running = server_->Dispatch(ShellBody("sleep 30"));
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server_->Run(running), "status") == "RUNNING"; }, seconds(10)));
+  EXPECT_EQ(Http(server_->address(), "DELETE", "/dispatch/" + Lower(running)).status / 100, 2);
+  EXPECT_EQ(Str(server_->WaitTerminal(running), "status"), "CANCELLED");
+  // A fan-out's group id, lower-cased.
+  HttpResponse fan = server_->Post(
+      "/dispatch", R"({"agent":["shell"],"task":"true","tags":{"k":"v"},"timeoutSeconds":60})");
+  ASSERT_EQ(fan.status, 201) << fan.body;
+  const std::string group(fan.Json().at("data").at("groupId").as_string());
+  HttpResponse listed = server_->Get("/runs?group=" + Lower(group));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.Json().at("data").at("items").as_array().size(), 1u) << listed.body;
+  // The CLI takes it too.
+  FILE* p = ::popen((OutpostBin() + " status " + low + " --json --endpoint http://" +
+                     server_->address() + " 2>&1")
+                        .c_str(),
+                    "r");
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(p ? ::pclose(p) : -1, 0) << out;
+  EXPECT_NE(out.find("\"runId\":\"" + id + "\""), std::string::npos) << out;
+}
+
+// `outpost serve --artifacts URL --replica-id ID`, as the README gives them: the run's artifacts
+// land in that directory, and the replica goes by that id.
+TEST_F(RunLifecycleTest, ServeTakesArtifactsAndReplicaIdFlags) {
+  const std::string elsewhere = dir_ + "/elsewhere";
+  server_ = ServerProcess::Start(
+      dir_, {}, {"--artifacts", "file://" + elsewhere, "--replica-id", "replica-from-flag"});
+  const std::string id = server_->Dispatch(ShellBody("echo kept"));
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server_->Run(id), "artifactsStatus") == "stored"; }, seconds(30)));
+  EXPECT_EQ(ReadAll(elsewhere + "/dispatches/" + id + "/output.log"), "kept\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/artifacts/dispatches/" + id));
+  HttpResponse fleet = server_->Get("/health/fleet");
+  EXPECT_NE(fleet.body.find("\"replica-from-flag\""), std::string::npos) << fleet.body;
+}
+
+// The original's request fields through the real API: mapped (a tier alias, workspaceInitMode
+// full) or refused naming the field and what to use instead (userId), writing nothing.
+TEST_F(RunLifecycleTest, TheOriginalsRequestFieldsAreMappedOrRefusedWithWhatToUse) {
+  StartServer();
+  HttpResponse mapped = server_->Post(
+      "/dispatch",
+      R"({"agent":"shell","task":"true","modelId":"fast","workspaceInitMode":"none"})");
+  ASSERT_EQ(mapped.status, 201) << mapped.body;
+  EXPECT_EQ(mapped.Json().at("data").at("modelId").as_string(), "shell");
+  HttpResponse refused =
+      server_->Post("/dispatch", R"({"agent":"shell","task":"true","userId":"alice"})");
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  const json::value body = refused.Json();
+  const auto& error = body.at("error").at("details").at("errors").as_array().at(0);
+  EXPECT_EQ(error.at("path").as_string(), "userId");
+  EXPECT_NE(std::string(error.at("message").as_string()).find("use tags"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(server_->Get("/runs").Json().at("data").at("items").as_array().size(), 1u);
+}
+
+// Every double the API serializes is a plain decimal: /health's disk.freeGb (Boost.JSON alone
+// would write 1.5365E3), /health/fleet's rates and durations, a run's numbers.
+TEST_F(RunLifecycleTest, JsonNumbersAreNeverInExponentForm) {
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo numbers"));
+  ASSERT_FALSE(id.empty());
+  server_->WaitTerminal(id);
+  const std::regex exponent(R"([0-9][eE][-+]?[0-9])");
+  HttpResponse health = server_->Get("/health");
+  ASSERT_NE(health.status / 100, 4) << health.body;
+  EXPECT_TRUE(std::regex_search(health.body, std::regex(R"("freeGb":[0-9]+\.[0-9]+[,}])")))
+      << health.body;
+  for (const std::string& path :
+       std::vector<std::string>{"/health", "/health/fleet", "/runs/" + id, "/runs"}) {
+    HttpResponse r = server_->Get(path);
+    // ULIDs may hold "1E5"; numbers are what follows a ':' outside a string.
+    std::string numbers;
+    bool in_string = false;
+    for (std::size_t i = 0; i < r.body.size(); ++i) {
+      const char c = r.body[i];
+      if (c == '"' && (i == 0 || r.body[i - 1] != '\\')) in_string = !in_string;
+      numbers += in_string ? ' ' : c;
+    }
+    EXPECT_FALSE(std::regex_search(numbers, exponent)) << path << ": " << r.body;
+  }
 }
 
 // Intervals [startedAt, endedAt] of the runs; the largest number that overlap at any instant.

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -53,11 +54,22 @@ constexpr char kOnlyShell[] =
 
 class ValidateTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
+  // Step 3.1 checks out a repository: here a local one on branch main (no network).
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    repo_ = MakeTempDir() + "/origin";
+    const std::string git = "git -c user.name=t -c user.email=t@e ";
+    ASSERT_EQ(std::system(("git init -q -b main " + repo_ + " && cd " + repo_ +
+                           " && echo hello > README.md && git add README.md && " + git +
+                           "commit -q -m init")
+                              .c_str()),
+              0);
+  }
   void TearDown() override {
     server_.reset();
     KillRunsUnder(dir_);
     std::filesystem::remove_all(dir_);
+    std::filesystem::remove_all(std::filesystem::path(repo_).parent_path());
   }
   // Without a config of its own: only shell is enabled, so that the fleet is what validate
   // dispatches to (the embedded coding agents are not installed here: an unhealthy fleet).
@@ -67,14 +79,16 @@ class ValidateTest : public ::testing::Test {
       env["OUTPOST_CONFIG"] = dir_ + "/only-shell.toml";
     }
     env.emplace("OUTPOST_RUNNER", "process");
+    env.emplace("OUTPOST_ALLOW_LOCAL_REPOS", "1");
     env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
     env.emplace("OUTPOST_ENABLE_FAULT_INJECTION", "1");
     server_ = ServerProcess::Start(dir_, env);
   }
   std::string Validate(const std::string& extra = "") {
-    return "validate --endpoint http://" + server_->address() + " --poll-interval 100ms " + extra;
+    return "validate --endpoint http://" + server_->address() + " --poll-interval 100ms --repo " +
+           repo_ + " --branch main " + extra;
   }
-  std::string dir_;
+  std::string dir_, repo_;
   std::unique_ptr<ServerProcess> server_;
 };
 
@@ -82,7 +96,7 @@ TEST_F(ValidateTest, EveryCheckPassesOnAHealthyServer) {
   Start();
   CliResult r = Outpost(Validate());
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(Count(r.out, "| [x]"), 10) << r.out;
+  EXPECT_EQ(Count(r.out, "| [x]"), 11) << r.out;
   EXPECT_EQ(Count(r.out, "| [ ]"), 0) << r.out;
   // The runbook's order: Step 1, 2, 3, and inside Step 3 dispatch, status, completion, cancel.
   const std::size_t s1 = r.out.find("### Step 1"), s2 = r.out.find("### Step 2"),
@@ -91,7 +105,9 @@ TEST_F(ValidateTest, EveryCheckPassesOnAHealthyServer) {
   EXPECT_NE(Row(r.out, "Task completes/fails appropriately").find("COMPLETED"), std::string::npos);
   EXPECT_NE(Row(r.out, "Cancel terminates run").find("then CANCELLED"), std::string::npos);
   EXPECT_NE(r.out.find("Total time: "), std::string::npos);
-  EXPECT_NE(r.out.find("10 of 10 checks passed"), std::string::npos);
+  EXPECT_NE(Row(r.out, "Repository checked out (3.1)").find(repo_ + "@main"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("11 of 11 checks passed"), std::string::npos);
 }
 
 TEST_F(ValidateTest, JsonDocumentHasEveryStepCheckAndRun) {
@@ -107,7 +123,7 @@ TEST_F(ValidateTest, JsonDocumentHasEveryStepCheckAndRun) {
   ASSERT_EQ(steps.size(), 3u);
   EXPECT_EQ(steps[0].at("checks").as_array().size(), 2u);
   EXPECT_EQ(steps[1].at("checks").as_array().size(), 4u);
-  EXPECT_EQ(steps[2].at("checks").as_array().size(), 4u);
+  EXPECT_EQ(steps[2].at("checks").as_array().size(), 5u);
   for (const auto& step : steps) {
     for (const auto& c : step.at("checks").as_array()) {
       EXPECT_TRUE(c.at("passed").as_bool()) << json::serialize(c);
@@ -121,8 +137,16 @@ TEST_F(ValidateTest, JsonDocumentHasEveryStepCheckAndRun) {
     EXPECT_TRUE(IsUlid(runs.at(k).as_string()));
   }
   EXPECT_EQ(Str(server_->Run(std::string(runs.at("cancel").as_string())), "status"), "CANCELLED");
-  EXPECT_EQ(Str(server_->Run(std::string(runs.at("validation").as_string())), "status"),
-            "COMPLETED");
+  // Step 3.1's run is on the runbook's repo, branch and context; every run is tagged.
+  json::object validation = server_->Run(std::string(runs.at("validation").as_string()));
+  EXPECT_EQ(Str(validation, "status"), "COMPLETED");
+  EXPECT_EQ(Str(validation, "repo"), repo_);
+  EXPECT_EQ(Str(validation, "branch"), "main");
+  EXPECT_EQ(doc.at("repo").as_string(), repo_);
+  EXPECT_EQ(validation.at("tags").at("source").as_string(), "validate");
+  HttpResponse tagged = server_->Get("/runs?tag=source:validate");
+  ASSERT_EQ(tagged.status, 200) << tagged.body;
+  EXPECT_EQ(json::parse(tagged.body).at("data").at("items").as_array().size(), 3u) << tagged.body;
 }
 
 TEST_F(ValidateTest, AFleetWithoutAnAvailableCodingAgentFailsTheFleetRow) {
@@ -150,7 +174,7 @@ TEST_F(ValidateTest, InjectedFaultCrossesItsRowAndFails) {
   const std::string row = Row(r.out, "v2 endpoint ready (GET /health/ready)");
   EXPECT_NE(row.find("| [ ]"), std::string::npos) << row;
   EXPECT_NE(row.find("HTTP 503"), std::string::npos) << row;
-  EXPECT_NE(r.out.find("9 of 10 checks passed - VALIDATION FAILED"), std::string::npos);
+  EXPECT_NE(r.out.find("10 of 11 checks passed - VALIDATION FAILED"), std::string::npos);
 }
 
 TEST_F(ValidateTest, UnavailableAgentCrossesFleetAndDispatchRows) {
@@ -178,7 +202,7 @@ TEST_F(ValidateTest, WithApiKeysTheKeyNeedsDispatchStatusAndCancel) {
   Start();
   CliResult r = Outpost(Validate("--api-key " + admin));
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("10 of 10 checks passed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("11 of 11 checks passed"), std::string::npos) << r.out;
   // Without `cancel`: only the cancel row is crossed, with the server's reason.
   r = Outpost(Validate("--api-key " + no_cancel));
   EXPECT_EQ(r.exit_code, 1) << r.out;

@@ -406,7 +406,8 @@ shim::SpawnRequest Shim::AgentRequest(int out_fd, int err_fd) const {
   if (!cgroup_) {
     std::vector<std::string> env;
     for (const auto& [k, v] : spec_.env) env.push_back(k + "=" + v);
-    env.push_back("OUTPOST_RUN_ID=" + spec_.run_id);  // how KillLeftovers finds strays
+    env.push_back(std::string(proc::kRunIdVariable) + "=" +
+                  spec_.run_id);  // how KillLeftovers finds strays
     return {spec_.argv, env, spec_.workspace, out_fd, err_fd, /*new_session=*/true};
   }
   shim::SpawnRequest req{sandbox::BwrapArgv(spec_, {bwrap_, dir_.path(), {}}),
