@@ -110,6 +110,9 @@ Status Supervisor::Start() {
   }
   if (running > 0) spdlog::info("recovery: {} running run(s) found at start", running);
   stop_ = false;
+  // Alive from here: /health and /health/fleet asked before the thread's first instruction must
+  // not call a server that has just recovered "unhealthy" (Reconcile above reads the old value).
+  loop_alive_ = true;
   thread_ = std::thread([this] { Loop(); });
   hb_stop_ = false;
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
