@@ -55,8 +55,7 @@ test: test-build fuzz-build
 	(cd $(BUILD_TEST) && ctest --output-on-failure --no-tests=error -j $(JOBS) --timeout 600) || failed="$$failed ctest"; \
 	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) || failed="$$failed fuzz"; \
 	scripts/test-report.sh --complete $(BUILD_TEST)/test-results || failed="$$failed skip-report"; \
-	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
-	echo "make test: ok"
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi
 
 # The libFuzzer targets of fuzz/ (clang, ASan + UBSan), only they and the libraries they link.
 fuzz-build: deps
