@@ -149,6 +149,21 @@ TEST(Readme, EveryFlagAndVariableItNamesIsTheBinarys) {
   EXPECT_GT(refs.variables.size(), 25u);
   const auto problems = CheckReadme(refs, binary);
   EXPECT_TRUE(problems.empty()) << Joined(problems);
+  // What was checked, for a reader of the test output: readme-refs.txt in the test's directory.
+  std::ofstream list("readme-refs.txt");
+  for (const DocFlag& f : refs.flags) {
+    list << "flag " << f.flag << " line " << f.line << " on";
+    if (f.owners.empty()) list << " (any command)";
+    for (const CommandPath& owner : f.owners) {
+      list << " `outpost";
+      for (const std::string& w : owner) list << " " << w;
+      list << "`";
+    }
+    list << "\n";
+  }
+  for (const DocVariable& v : refs.variables) {
+    list << "variable " << v.name << (v.prefix ? " (prefix)" : "") << " line " << v.line << "\n";
+  }
 }
 
 // The loader's variables are recorded from the loader, and `outpost serve --help` lists each.
