@@ -28,7 +28,7 @@ fi
 command -v node >/dev/null 2>&1 || missing+=("node on PATH")
 
 # The npm tools, pinned in package.json (npm ci).
-for tool in dynalite s3rver claude codex gemini; do
+for tool in dynalite s3rver claude codex gemini conformance; do
   [ -x "$modules/.bin/$tool" ] || missing+=("$tool ($modules/.bin/$tool)")
 done
 for pkg in playwright-core @aws-sdk/client-s3 @aws-sdk/s3-request-presigner; do
