@@ -42,6 +42,10 @@ struct ChangeSet {
   // Secret values or credential shapes were replaced in diff.patch ([REDACTED]): the patch no
   // longer applies as is, and the bundle (which would carry them) is withheld.
   bool redacted = false;
+  // Why, when the bundle was withheld for what only the history shows (security audit F7):
+  // "a secret in the history (commits, messages, file names)" or "history larger than …".
+  // "" otherwise. In changes.json as "redaction" when set.
+  std::string redaction;
 };
 
 // Redacts diff.patch in `run_dir` in place (secrets/redactor.h) and, when anything was
@@ -54,6 +58,10 @@ struct CollectRequest {
   std::string before_sha;  // Prepared::before_sha
   std::string run_dir;     // where the files go; a scratch dir is made and removed in it
   std::string cache_dir;  // the mirror (objects of `before` if the agent broke its .git); may be ""
+  // The run's secret values (secrets/redactor.h also applies its credential patterns).
+  std::vector<std::string> redact;
+  // Bytes of history text (every commit's message, authors and full patch) read to scan it.
+  std::size_t max_history_scan = 64u << 20;
 };
 
 // Never executes anything the agent wrote: the working tree is read through a private git

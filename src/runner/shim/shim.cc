@@ -350,7 +350,7 @@ void Shim::CollectChanges() {
   if (!prepared_) return;
   workspace::SpawnGitExec git(std::chrono::seconds(300));
   Result<workspace::ChangeSet> c = workspace::Collect(
-      git, {spec_.workspace, prepared_->before_sha, dir_.path(), prepared_->cache_dir});
+      git, {spec_.workspace, prepared_->before_sha, dir_.path(), prepared_->cache_dir, spec_.redact});
   if (!c.ok()) {
     Log("changes not collected: " + c.status().message());
     return;
