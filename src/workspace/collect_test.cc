@@ -170,8 +170,8 @@ class F7Test : public CollectTest {
     if (!std::filesystem::exists(bundle)) return "";
     const std::string dir = CheckoutBefore();
     return Sh("git bundle list-heads " + bundle + " && cd " + dir + " && git fetch -q " + bundle +
-              " HEAD:refs/got && git log -p --text --format=raw --root -m " +
-              prepared_.before_sha + "..refs/got && git for-each-ref");
+              " HEAD:refs/got && git log -p --text --format=raw --root -m " + prepared_.before_sha +
+              "..refs/got && git for-each-ref");
   }
   void ExpectWithheld(const ChangeSet& c) {
     EXPECT_FALSE(c.bundle);
@@ -262,6 +262,7 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   c.files_changed = {"x", "y z"};
   c.patch = c.bundle = true;
   c.redacted = true;
+  c.redaction = "a secret in the history";
   c.stats = {{"x", 1, 2}, {"y z", std::nullopt, std::nullopt}};
   ASSERT_TRUE(WriteChanges(run_dir_ + "/changes.json", c).ok());
   auto back = ReadChanges(run_dir_ + "/changes.json");
@@ -271,6 +272,7 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   EXPECT_THAT(back->files_changed, ElementsAre("x", "y z"));
   EXPECT_TRUE(back->bundle);
   EXPECT_TRUE(back->redacted);
+  EXPECT_EQ(back->redaction, "a secret in the history");
   EXPECT_EQ(back->stats, c.stats);
   EXPECT_EQ(ReadChanges(run_dir_ + "/absent.json").status().code(), Code::kNotFound);
 }
