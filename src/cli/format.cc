@@ -278,7 +278,7 @@ std::string FormatChanges(const json::object& run) {
     out += " (" + before.substr(0, 10) + ".." + after.substr(0, 10) + ")";
   }
   if (c.contains("redacted") && c.at("redacted").is_bool() && c.at("redacted").as_bool()) {
-    out += ", secrets redacted from diff.patch";
+    out += ", secrets redacted, no bundle kept";
   }
   out += "\n";
   const auto* stat = c.if_contains("diffStat");

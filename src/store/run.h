@@ -69,7 +69,7 @@ struct Changes {
   std::optional<std::string> after_sha;
   std::vector<std::string> files_changed;
   std::vector<FileChangeStat> diff_stat;
-  bool redacted = false;  // secrets were replaced in diff.patch; no bundle was kept
+  bool redacted = false;  // a secret in diff.patch (replaced) or the history: no bundle kept
   bool operator==(const Changes&) const = default;
 };
 

@@ -59,6 +59,22 @@ class Scratch {
     return ImportAgentObjects(req_.workspace, shadow_ + "/objects");
   }
 
+  // In our scratch repository, without a work tree; stdout read up to `max` bytes (nullopt:
+  // there was more, git was stopped).
+  Result<std::optional<std::string>> ReadBounded(std::vector<std::string> args, std::size_t max) {
+    std::vector<std::string> full = kHardened;
+    full.insert(full.end(), args.begin(), args.end());
+    full.insert(full.begin(), "git");
+    std::vector<std::string> env = GitEnv(home_, std::nullopt);
+    env.push_back("GIT_DIR=" + shadow_);
+    GitCommand cmd{std::move(full), std::move(env), req_.workspace, max};
+    Result<GitOutput> out = git_.Run(cmd);
+    if (!out.ok()) return out.status();
+    if (out->truncated) return std::optional<std::string>();
+    if (out->exit_code != 0) return FailedPrecondition(Describe(cmd, *out));
+    return std::optional<std::string>(std::move(out->out));
+  }
+
   // In our scratch repository, against the workspace as work tree, with our own index.
   Result<std::string> Git(std::vector<std::string> args, bool with_tree = true) {
     std::vector<std::string> full = kHardened;
@@ -127,6 +143,33 @@ std::vector<FileStat> ParseNumstat(const std::string& out) {
   return stats;
 }
 
+// What changes.bundle carries that diff.patch does not show (security audit F7), scanned with
+// the redactor: every commit of before..after with its raw headers (authors, committers, any
+// extra header) and message, verbatim (--encoding=none), and its full patch against each
+// parent (a merge: against each; a root commit: against nothing), binary files as text and
+// renames as delete + add: every content an intermediate commit added or removed, and every
+// path it touched. A path no patch shows is unchanged from a parent, and so already in before's
+// history, which the receiver has. The bundle's one ref is our HEAD: the agent's tags and
+// branches (their names, annotated tags' messages) are not in it. "" when clean; otherwise why
+// the bundle is withheld. Reads at most req.max_history_scan bytes: a longer history is
+// withheld unread.
+std::string HistoryLeak(Scratch& s, const CollectRequest& req, const std::string& after) {
+  auto text =
+      s.ReadBounded({"log", "--format=raw", "--encoding=none", "-p", "--text", "--root",
+                     "--diff-merges=separate", "--no-renames", "--no-ext-diff", "--no-textconv",
+                     "--no-color", "--full-index", req.before_sha + ".." + after},
+                    req.max_history_scan);
+  if (!text.ok()) return "the history could not be scanned for secrets: " + text.status().message();
+  if (!*text) {
+    return "the history is larger than " + std::to_string(req.max_history_scan) +
+           " bytes, more than is scanned for secrets";
+  }
+  if (Redactor::RedactAll(**text, req.redact) != **text) {
+    return "a secret in the history (a commit's content, message, author or file name)";
+  }
+  return "";
+}
+
 }  // namespace
 
 Status RedactPatch(const std::string& run_dir, const std::vector<std::string>& secrets,
@@ -139,6 +182,7 @@ Status RedactPatch(const std::string& run_dir, const std::vector<std::string>& s
   if (clean == *text) return Status::Ok();
   OUTPOST_RETURN_IF_ERROR(WriteFileAtomic(path, clean, 0600));
   c.redacted = true;
+  if (c.redaction.empty()) c.redaction = "a secret in diff.patch";
   if (c.bundle) {
     std::error_code ec;
     std::filesystem::remove(run_dir + "/changes.bundle", ec);
@@ -184,6 +228,11 @@ Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req) {
   if (c.kind == change_kind::kCommitted) {
     auto count = s.Git({"rev-list", "--count", req.before_sha + ".." + after});
     if (count.ok() && Trim(*count) != "0") {
+      c.redaction = HistoryLeak(s, req, after);
+      if (!c.redaction.empty()) {
+        c.redacted = true;
+        return c;
+      }
       OUTPOST_RETURN_IF_ERROR(s.Git({"update-ref", "--no-deref", "HEAD", after}, false).status());
       OUTPOST_RETURN_IF_ERROR(s.Git({"bundle", "create", "--quiet", req.run_dir + "/changes.bundle",
                                      req.before_sha + "..HEAD"},
@@ -205,6 +254,7 @@ Status WriteChanges(const std::string& path, const ChangeSet& c) {
                  {"patch", c.patch},
                  {"bundle", c.bundle},
                  {"redacted", c.redacted}};
+  if (!c.redaction.empty()) o["redaction"] = c.redaction;
   json::array stats;
   for (const FileStat& f : c.stats) {
     stats.push_back(
@@ -236,6 +286,7 @@ Result<ChangeSet> ReadChanges(const std::string& path) {
   c.patch = GetBool(o, "patch").value_or(false);
   c.bundle = GetBool(o, "bundle").value_or(false);
   c.redacted = GetBool(o, "redacted").value_or(false);
+  c.redaction = GetString(o, "redaction").value_or("");
   if (const json::value* st = o.if_contains("stats"); st != nullptr && st->is_array()) {
     for (const auto& e : st->as_array()) {
       if (!e.is_object()) continue;

@@ -4,7 +4,8 @@
 //   <run-dir>/changes.json    ChangeSet
 //   <run-dir>/diff.patch      `git diff --binary` from the before commit to the working tree
 //                             (commits and uncommitted work, new files included); absent: none
-//   <run-dir>/changes.bundle  the new commits (before..HEAD) when there are any
+//   <run-dir>/changes.bundle  the new commits (before..HEAD) when there are any and nothing in
+//                             them is a secret (Collect scans the history, RedactPatch the diff)
 #pragma once
 
 #include <cstdint>
@@ -39,9 +40,13 @@ struct ChangeSet {
   std::vector<FileStat> stats;             // per file, same order as files_changed
   bool patch = false;                      // diff.patch written
   bool bundle = false;                     // changes.bundle written
-  // Secret values or credential shapes were replaced in diff.patch ([REDACTED]): the patch no
-  // longer applies as is, and the bundle (which would carry them) is withheld.
+  // Secret values or credential shapes were replaced in diff.patch ([REDACTED]: the patch no
+  // longer applies as is), or only the history held them: the bundle is withheld either way.
   bool redacted = false;
+  // Why, when the bundle was withheld for what only the history shows (security audit F7):
+  // "a secret in the history (commits, messages, file names)" or "history larger than …".
+  // "" otherwise. In changes.json as "redaction" when set.
+  std::string redaction;
 };
 
 // Redacts diff.patch in `run_dir` in place (secrets/redactor.h) and, when anything was
@@ -54,11 +59,18 @@ struct CollectRequest {
   std::string before_sha;  // Prepared::before_sha
   std::string run_dir;     // where the files go; a scratch dir is made and removed in it
   std::string cache_dir;  // the mirror (objects of `before` if the agent broke its .git); may be ""
+  // The run's secret values (secrets/redactor.h also applies its credential patterns).
+  std::vector<std::string> redact;
+  // Bytes of history text (every commit's message, authors and full patch) read to scan it.
+  std::size_t max_history_scan = 64u << 20;
 };
 
 // Never executes anything the agent wrote: the working tree is read through a private git
 // directory of ours (objects borrowed from the workspace by alternates, no config, hooks or
 // attributes drivers of the agent's), and every git runs with GitEnv and protocol.allow=never.
+// New commits are bundled only when their history (every commit's headers, message and full
+// patch, read up to req.max_history_scan bytes) holds nothing Redactor would replace given
+// req.redact; otherwise redacted is set, redaction says why and there is no bundle (F7).
 // Errors: kFailedPrecondition with git's message, or a status of `git`.
 Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req);
 

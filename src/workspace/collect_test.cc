@@ -40,7 +40,7 @@ class CollectTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(root_); }
 
   ChangeSet CollectOk() {
-    auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+    auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir, {}});
     EXPECT_TRUE(c.ok()) << c.status().message();
     EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/.collect"));
     return c.ok() ? *c : ChangeSet{};
@@ -151,6 +151,96 @@ TEST_F(CollectTest, APatchWithoutSecretsIsLeftAlone) {
   EXPECT_EQ(Read(run_dir_ + "/diff.patch"), before);
 }
 
+// F7: the bundle carries every commit of before..HEAD, not just the final diff. A secret that
+// only an intermediate commit, a commit message or a file name holds keeps it out.
+class F7Test : public CollectTest {
+ protected:
+  static constexpr char kSecret[] = "s3cr3tvalue";
+  ChangeSet CollectWithSecrets(std::size_t max_scan = 0) {
+    CollectRequest req{ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir, {kSecret}};
+    if (max_scan > 0) req.max_history_scan = max_scan;
+    auto c = Collect(git_, req);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? *c : ChangeSet{};
+  }
+  // Everything changes.bundle carries, as text ("" without one): its heads, and every object
+  // it holds once fetched beside the before commit.
+  std::string BundleText() {
+    const std::string bundle = run_dir_ + "/changes.bundle";
+    if (!std::filesystem::exists(bundle)) return "";
+    const std::string dir = CheckoutBefore();
+    return Sh("git bundle list-heads " + bundle + " && cd " + dir + " && git fetch -q " + bundle +
+              " HEAD:refs/got && git log -p --text --format=raw --root -m " + prepared_.before_sha +
+              "..refs/got && git for-each-ref");
+  }
+  void ExpectWithheld(const ChangeSet& c) {
+    EXPECT_FALSE(c.bundle);
+    EXPECT_TRUE(c.redacted);
+    EXPECT_NE(c.redaction.find("history"), std::string::npos) << c.redaction;
+    EXPECT_EQ(BundleText().find(kSecret), std::string::npos);
+    EXPECT_EQ(Read(run_dir_ + "/diff.patch").find(kSecret), std::string::npos);
+  }
+};
+
+TEST_F(F7Test, F7_ASecretCommittedThenRemoved) {
+  Sh("cd " + ws_ + " && echo s3cr3tvalue > k && git add k && git commit -qm a && git rm -q k && " +
+     "echo clean > other && git add other && git commit -qm b");
+  ExpectWithheld(CollectWithSecrets());
+}
+
+TEST_F(F7Test, F7_ASecretOnlyInACommitMessage) {
+  Sh("cd " + ws_ + " && echo clean > other && git add other && git commit -qm 'key s3cr3tvalue'");
+  ExpectWithheld(CollectWithSecrets());
+}
+
+TEST_F(F7Test, F7_ACredentialShapeOnlyInTheAuthorEmail) {
+  Sh("cd " + ws_ + " && echo clean > other && git add other && " +
+     "GIT_AUTHOR_EMAIL=ghp_0123456789abcdefghijABCDEFGHIJ012345@x git commit -qm plain");
+  ChangeSet c = CollectWithSecrets();
+  EXPECT_FALSE(c.bundle);
+  EXPECT_TRUE(c.redacted);
+  EXPECT_EQ(BundleText().find("ghp_0123456789"), std::string::npos);
+}
+
+TEST_F(F7Test, F7_ASecretOnlyInAFileName) {
+  Sh("cd " + ws_ + " && mkdir d && echo x > d/s3cr3tvalue && git add d && git commit -qm a && " +
+     "git rm -rq d && echo clean > other && git add other && git commit -qm b");
+  ExpectWithheld(CollectWithSecrets());
+}
+
+// Tags are the agent's refs; the bundle carries HEAD only, so a tag (its name, an annotated
+// tag's message) never ships: the bundle is kept and holds no trace of it.
+TEST_F(F7Test, F7_ASecretInATagNameIsNotInTheBundle) {
+  Sh("cd " + ws_ + " && echo clean > other && git add other && git commit -qm plain && " +
+     "git tag s3cr3tvalue && git tag -a -m s3cr3tvalue annotated");
+  ChangeSet c = CollectWithSecrets();
+  ASSERT_TRUE(c.bundle);
+  EXPECT_FALSE(c.redacted);
+  const std::string text = BundleText();
+  EXPECT_NE(text.find("plain"), std::string::npos) << text;
+  EXPECT_EQ(text.find(kSecret), std::string::npos) << text;
+}
+
+TEST_F(F7Test, F7_ACleanHistoryKeepsItsBundle) {
+  Sh("cd " + ws_ + " && echo one > other && git add other && git commit -qm a && " +
+     "echo two > other && git commit -qam b");
+  ChangeSet c = CollectWithSecrets();
+  EXPECT_TRUE(c.bundle);
+  EXPECT_FALSE(c.redacted);
+  EXPECT_EQ(c.redaction, "");
+  EXPECT_NE(BundleText().find("+two"), std::string::npos);
+}
+
+TEST_F(F7Test, F7_AHistoryLargerThanTheScanCapIsWithheld) {
+  Sh("cd " + ws_ + " && head -c 200000 /dev/zero | tr '\\0' x > big && git add big && " +
+     "git commit -qm a && git rm -q big && git commit -qm b");
+  ChangeSet c = CollectWithSecrets(/*max_scan=*/100000);
+  EXPECT_FALSE(c.bundle);
+  EXPECT_TRUE(c.redacted);
+  EXPECT_NE(c.redaction.find("larger than"), std::string::npos) << c.redaction;
+  EXPECT_FALSE(std::filesystem::exists(run_dir_ + "/changes.bundle"));
+}
+
 TEST_F(CollectTest, NothingTheAgentConfiguredIsExecuted) {
   const std::string marker = root_ + "/pwned";
   const std::string evil = "touch " + marker;
@@ -172,6 +262,7 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   c.files_changed = {"x", "y z"};
   c.patch = c.bundle = true;
   c.redacted = true;
+  c.redaction = "a secret in the history";
   c.stats = {{"x", 1, 2}, {"y z", std::nullopt, std::nullopt}};
   ASSERT_TRUE(WriteChanges(run_dir_ + "/changes.json", c).ok());
   auto back = ReadChanges(run_dir_ + "/changes.json");
@@ -181,6 +272,7 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   EXPECT_THAT(back->files_changed, ElementsAre("x", "y z"));
   EXPECT_TRUE(back->bundle);
   EXPECT_TRUE(back->redacted);
+  EXPECT_EQ(back->redaction, "a secret in the history");
   EXPECT_EQ(back->stats, c.stats);
   EXPECT_EQ(ReadChanges(run_dir_ + "/absent.json").status().code(), Code::kNotFound);
 }
@@ -202,7 +294,7 @@ class CollectRedirectTest : public CollectTest {
   }
   // Nothing of the victim's is in what Collect wrote.
   void ExpectNothingOfTheVictims(const std::string& trick) {
-    auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+    auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir, {}});
     if (c.ok()) {
       EXPECT_NE(c->after_sha, victim_tip_) << trick;
       EXPECT_THAT(c->files_changed, ::testing::Not(::testing::Contains("secret.txt"))) << trick;
@@ -262,7 +354,7 @@ TEST_F(CollectRedirectTest, F2_PackedRefsNamingTheVictimsTip) {
 TEST_F(CollectRedirectTest, F2_TheAgentsOwnCommitsStillMakeABundle) {
   Sh("cd " + ws_ + " && echo mine > mine.txt && git add mine.txt && git commit -q -m mine");
   const std::string tip = Sh("git -C " + ws_ + " rev-parse HEAD");
-  auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+  auto c = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir, {}});
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->after_sha, tip);
   EXPECT_TRUE(c->bundle);
@@ -271,7 +363,7 @@ TEST_F(CollectRedirectTest, F2_TheAgentsOwnCommitsStillMakeABundle) {
   // Packed too (git gc): the agent's packs are imported as well as its loose objects.
   Sh("cd " + ws_ + " && git gc -q && git pack-refs --all");
   std::filesystem::remove(run_dir_ + "/changes.bundle");
-  auto packed = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir});
+  auto packed = Collect(git_, {ws_, prepared_.before_sha, run_dir_, prepared_.cache_dir, {}});
   ASSERT_TRUE(packed.ok()) << packed.status().message();
   EXPECT_EQ(packed->after_sha, tip);
   EXPECT_TRUE(packed->bundle);

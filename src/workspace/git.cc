@@ -95,6 +95,12 @@ Result<GitOutput> SpawnGitExec::Run(const GitCommand& cmd) {
     if (::poll(fds, 2, static_cast<int>(std::min<std::int64_t>(left.count(), 1000))) <= 0) continue;
     if (fds[0].revents != 0) out_open = ReadInto(s->out, result.out, 0);
     if (fds[1].revents != 0) err_open = ReadInto(s->err, result.err, kErrTail);
+    if (cmd.max_out > 0 && result.out.size() > cmd.max_out) {
+      ::kill(s->pid, SIGKILL);
+      result.truncated = true;
+      result.out.resize(cmd.max_out);
+      break;
+    }
   }
   ::close(s->out);
   ::close(s->err);

@@ -16,12 +16,16 @@ struct GitCommand {
   std::vector<std::string> argv;  // argv[0] is "git", looked up in the PATH of `env`
   std::vector<std::string> env;   // "KEY=VALUE": the whole environment
   std::string cwd;                // "" = inherit
+  // Bytes of stdout read at most (0: no limit). Past it git is killed and GitOutput::truncated
+  // is set: a reader of something the agent made (its history) never holds unbounded output.
+  std::size_t max_out = 0;
 };
 
 struct GitOutput {
-  int exit_code = -1;  // -1: killed by a signal
-  std::string out;     // stdout
-  std::string err;     // the tail of stderr (git's "fatal: ..." is in it)
+  int exit_code = -1;      // -1: killed by a signal
+  std::string out;         // stdout
+  std::string err;         // the tail of stderr (git's "fatal: ..." is in it)
+  bool truncated = false;  // stdout passed GitCommand::max_out: git was killed, `out` is partial
 };
 
 class GitExec {

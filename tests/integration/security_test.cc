@@ -277,5 +277,91 @@ TEST_F(F2Test, F2_PackedRefsNamingTheVictimsTip) {
                             victim_tip_ + " refs/heads/trunk' > .git/packed-refs");
 }
 
+// F7: the agent commits the run's secret and then its removal, writes it only into a commit
+// message, or only into a file name it then deletes. diff.patch (before → after) shows none of
+// it; before the fix changes.bundle (every commit) shipped them and `redacted` was false.
+TEST(Security, F7_SecretsOnlyInTheHistoryKeepTheBundleOut) {
+  const std::string dir = MakeTempDir();
+  const std::string repos = MakeTempDir();
+  const std::string origin = repos + "/origin";
+  Sh("git init -q -b trunk " + origin + " && cd " + origin +
+     " && echo hello > README.md && git add README.md && "
+     "git -c user.name=t -c user.email=t@e commit -q -m init");
+  auto server = ServerProcess::Start(
+      dir, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_SECRET_MYKEY", "s3cr3tvalue"}});
+  const std::string git = "git -c user.name=t -c user.email=t@e ";
+  for (const std::string& task :
+       {"echo $MYKEY>k; git add k; " + git + "commit -qm a; git rm -q k; " + git + "commit -qm b",
+        "echo x>other; git add other; " + git + "commit -qm \"key $MYKEY\"",
+        "mkdir d; echo x>d/$MYKEY; git add d; " + git + "commit -qm a; git rm -rq d; echo y>o; " +
+            "git add o; " + git + "commit -qm b"}) {
+    const std::string id =
+        server->Dispatch(json::serialize(json::object{{"agent", "shell"},
+                                                      {"task", task},
+                                                      {"repo", origin},
+                                                      {"additionalSecrets", json::array{"MYKEY"}},
+                                                      {"timeoutSeconds", 60}}));
+    ASSERT_FALSE(id.empty()) << task;
+    json::object run = server->WaitTerminal(id);
+    ASSERT_EQ(Str(run, "status"), "COMPLETED") << task << "\n" << json::serialize(run);
+    const auto* changes = run.if_contains("changes");
+    ASSERT_TRUE(changes != nullptr && changes->is_object()) << task;
+    EXPECT_EQ(Str(changes->as_object(), "kind"), "committed") << task;
+    const auto* redacted = changes->as_object().if_contains("redacted");
+    EXPECT_TRUE(redacted != nullptr && redacted->is_bool() && redacted->as_bool()) << task;
+    const std::string run_dir = dir + "/runs/" + id;
+    EXPECT_FALSE(std::filesystem::exists(run_dir + "/changes.bundle")) << task;
+    EXPECT_EQ(ReadAll(run_dir + "/diff.patch").find("s3cr3tvalue"), std::string::npos) << task;
+    EXPECT_NE(ReadAll(run_dir + "/changes.json").find("\"redaction\""), std::string::npos) << task;
+  }
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(repos);
+}
+
+// F7, the other side: a clean history keeps its bundle although the run has a secret, and a
+// tag named after the secret (or an annotated tag saying it) is not in the bundle, which
+// carries our HEAD only.
+TEST(Security, F7_ATagNamedAfterTheSecretIsNotShippedAndACleanBundleIsKept) {
+  const std::string dir = MakeTempDir();
+  const std::string repos = MakeTempDir();
+  const std::string origin = repos + "/origin";
+  Sh("git init -q -b trunk " + origin + " && cd " + origin +
+     " && echo hello > README.md && git add README.md && "
+     "git -c user.name=t -c user.email=t@e commit -q -m init");
+  auto server = ServerProcess::Start(
+      dir, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_SECRET_MYKEY", "s3cr3tvalue"}});
+  const std::string git = "git -c user.name=t -c user.email=t@e ";
+  const std::string id = server->Dispatch(json::serialize(json::object{
+      {"agent", "shell"},
+      {"task", "echo x>other; git add other; " + git + "commit -qm plain; git tag $MYKEY; " + git +
+                   "tag -a -m $MYKEY annotated"},
+      {"repo", origin},
+      {"additionalSecrets", json::array{"MYKEY"}},
+      {"timeoutSeconds", 60}}));
+  ASSERT_FALSE(id.empty());
+  json::object run = server->WaitTerminal(id);
+  ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  const auto* changes = run.if_contains("changes");
+  ASSERT_TRUE(changes != nullptr && changes->is_object());
+  EXPECT_EQ(Str(changes->as_object(), "kind"), "committed");
+  const auto* redacted = changes->as_object().if_contains("redacted");
+  EXPECT_TRUE(redacted != nullptr && redacted->is_bool() && !redacted->as_bool());
+  const std::string bundle = dir + "/runs/" + id + "/changes.bundle";
+  ASSERT_TRUE(std::filesystem::exists(bundle));
+  const std::string out = repos + "/unbundled";
+  const std::string text =
+      Sh("git bundle list-heads " + bundle + " && git clone -q --bare " + origin + " " + out +
+         " && git -C " + out + " fetch -q " + bundle + " HEAD:refs/got && git -C " + out +
+         " for-each-ref && git -C " + out + " log -p --format=raw refs/got");
+  EXPECT_NE(text.find("plain"), std::string::npos) << text;
+  EXPECT_EQ(text.find("s3cr3tvalue"), std::string::npos) << text;
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(repos);
+}
+
 }  // namespace
 }  // namespace outpost::testing

@@ -350,7 +350,8 @@ void Shim::CollectChanges() {
   if (!prepared_) return;
   workspace::SpawnGitExec git(std::chrono::seconds(300));
   Result<workspace::ChangeSet> c = workspace::Collect(
-      git, {spec_.workspace, prepared_->before_sha, dir_.path(), prepared_->cache_dir});
+      git,
+      {spec_.workspace, prepared_->before_sha, dir_.path(), prepared_->cache_dir, spec_.redact});
   if (!c.ok()) {
     Log("changes not collected: " + c.status().message());
     return;
@@ -364,7 +365,7 @@ void Shim::CollectChanges() {
     std::filesystem::remove(dir_.File("changes.bundle"), ec);
     c->patch = c->bundle = false;
   }
-  if (c->redacted) Log("diff.patch redacted; changes.bundle withheld");
+  if (c->redacted) Log("changes.bundle withheld: " + c->redaction);
   if (Status st = workspace::WriteChanges(dir_.File("changes.json"), *c); !st.ok()) {
     Log("changes.json not written: " + st.message());
     return;
