@@ -102,6 +102,9 @@ struct Options {
   // on the default port), each with the secret that holds its token. A repo on any other host
   // clones anonymously (workspace::TokenFor).
   std::map<std::string, std::string> git_hosts{{"github.com", "GITHUB_TOKEN"}};
+  // [git] allow_private_hosts: clone hosts ("host" or "host:port") that may resolve to
+  // loopback, link-local or private addresses (audit F10); none by default.
+  std::vector<std::string> git_allow_private_hosts;
   bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (api/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.

@@ -21,7 +21,11 @@ constexpr char kGithubToken[] = "ghp_F1operatorTOKEN0123456789abcdefghij";
 TEST(Security, F1_GithubTokenNeverReachesARepoOnAnotherHost) {
   AuthRecordingServer attacker;
   const std::string dir = MakeTempDir();
-  auto server = ServerProcess::Start(dir, {{"OUTPOST_SECRET_GITHUB_TOKEN", kGithubToken}});
+  // Loopback clone targets are refused unless the operator allows them (F10): this test's
+  // attacker listens on loopback, so they are allowed here.
+  auto server =
+      ServerProcess::Start(dir, {{"OUTPOST_SECRET_GITHUB_TOKEN", kGithubToken},
+                                 {"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", "127.0.0.1,localhost"}});
   const std::string port = std::to_string(attacker.port());
   for (const std::string& repo :
        {"http://127.0.0.1:" + port + "/x/y.git", "http://localhost:" + port + "/x/z.git"}) {
@@ -35,6 +39,43 @@ TEST(Security, F1_GithubTokenNeverReachesARepoOnAnotherHost) {
   ASSERT_GE(attacker.seen().size(), 2u);  // the clones did ask it
   EXPECT_EQ(attacker.authorizations(), "");
   server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
+// F10: a tenant names a repo on the host's own loopback (the API, a metadata proxy, any
+// internal service). Before the fix the root-side clone sent it `GET /x/y.git/info/refs`.
+TEST(Security, F10_ACloneNeverReachesALoopbackHostUnlessAllowed) {
+  AuthRecordingServer internal;
+  const std::string port = std::to_string(internal.port());
+  const std::string dir = MakeTempDir();
+  {
+    auto server = ServerProcess::Start(dir);
+    for (const std::string& repo :
+         {"http://127.0.0.1:" + port + "/x/y.git", "http://localhost:" + port + "/x/z.git",
+          "http://[::ffff:127.0.0.1]:" + port + "/x/w.git"}) {
+      const std::string id = server->Dispatch(
+          json::serialize(json::object{{"agent", "shell"}, {"task", "true"}, {"repo", repo}}));
+      ASSERT_FALSE(id.empty()) << repo;
+      json::object run = server->WaitTerminal(id);
+      EXPECT_EQ(Str(run, "status"), "FAILED") << repo;
+      EXPECT_EQ(Str(run, "reason"), "repo_error") << repo;
+      EXPECT_NE(Str(run, "errorMessage").find("allow_private_hosts"), std::string::npos)
+          << Str(run, "errorMessage");
+    }
+    EXPECT_EQ(internal.seen().size(), 0u);  // no request reached it
+  }
+  KillRunsUnder(dir);
+  {
+    // The operator's allowance: the name is resolved once and git is pinned to that address.
+    auto server = ServerProcess::Start(dir, {{"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", "localhost"}});
+    const std::string id = server->Dispatch(json::serialize(json::object{
+        {"agent", "shell"}, {"task", "true"}, {"repo", "http://localhost:" + port + "/x/v.git"}}));
+    ASSERT_FALSE(id.empty());
+    json::object run = server->WaitTerminal(id);
+    EXPECT_EQ(Str(run, "reason"), "repo_error");  // it is no git server
+    ASSERT_GE(internal.seen().size(), 1u);        // but it was reached
+  }
   KillRunsUnder(dir);
   std::filesystem::remove_all(dir);
 }

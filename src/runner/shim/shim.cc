@@ -274,8 +274,9 @@ bool Shim::Clone() {
   if (spec_.git_token && spec_.git_token_url) {
     credential = workspace::GitCredential{*spec_.git_token_url, *spec_.git_token};
   }
-  Result<workspace::Prepared> p = workspace::Prepare(
-      git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, credential, spec_.pin});
+  Result<workspace::Prepared> p =
+      workspace::Prepare(git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, credential,
+                               spec_.pin, spec_.git_allow_private_hosts});
   if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
   if (!p.ok()) {
     rec_.outcome = outcome::kRepoError;
