@@ -433,6 +433,15 @@ Status ApplyServer(const toml::table& t, Options& opts) {
       opts.allow_local_repos = v.as_boolean()->get();
       known = true;
     }
+    if (key == "local_repo_roots") {
+      auto list = Strings(v, "server." + key, true);
+      if (!list.ok()) return list.status();
+      for (const std::string& r : *list) {
+        if (!r.starts_with('/')) return Bad("server." + key, "\"" + r + "\" must be absolute");
+      }
+      opts.local_repo_roots = std::move(*list);
+      known = true;
+    }
     if (key == "allowed_hosts") {
       auto list = Strings(v, "server." + key, true);
       if (!list.ok()) return list.status();
@@ -683,6 +692,21 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
       while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
       if (!item.empty()) opts.allowed_hosts.emplace_back(item);
     }
+  }
+  if (auto it = env.find("OUTPOST_LOCAL_REPO_ROOTS"); it != env.end()) {
+    std::vector<std::string> roots;
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      std::string_view item = rest.substr(0, rest.find(':'));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+      if (item.empty()) continue;
+      if (!item.starts_with('/')) {
+        return InvalidArgument("OUTPOST_LOCAL_REPO_ROOTS: \"" + std::string(item) +
+                               "\" must be absolute (roots are separated by ':')");
+      }
+      roots.emplace_back(item);
+    }
+    opts.local_repo_roots = std::move(roots);
   }
   if (auto it = env.find("OUTPOST_GIT_ALLOW_PRIVATE_HOSTS"); it != env.end()) {
     std::vector<std::string> entries;

@@ -98,6 +98,10 @@ struct Options {
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
   bool allow_local_repos = false;  // dispatches may name a repository by absolute path
+  // Audit F9: with allow_local_repos, the directories (absolute) a local repository must lie
+  // under once resolved; required then (serve refuses to start without one). The data dir is
+  // refused whatever they say.
+  std::vector<std::string> local_repo_roots;
   // [git.hosts."<host>"] token_secret: the hosts a clone may send a token to (over https only,
   // on the default port), each with the secret that holds its token. A repo on any other host
   // clones anonymously (workspace::TokenFor).

@@ -396,6 +396,28 @@ TEST(Options, F1_BadGitHostsNameTheKeyAndChangeNothing) {
   }
 }
 
+TEST(Options, F9_LocalRepoRootsComeFromFileAndEnvironmentAndMustBeAbsolute) {
+  Options o = DefaultOptions();
+  EXPECT_TRUE(o.local_repo_roots.empty());
+  std::string path = WriteTemp("[server]\nlocal_repo_roots = [\"/srv/git\", \"/home/ci/repos\"]\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.local_repo_roots, (std::vector<std::string>{"/srv/git", "/home/ci/repos"}));
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_LOCAL_REPO_ROOTS", "/a:/b c"}}, o).ok());
+  EXPECT_EQ(o.local_repo_roots, (std::vector<std::string>{"/a", "/b c"}));
+  Options b = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_LOCAL_REPO_ROOTS", "/a:relative"}}, b);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_LOCAL_REPO_ROOTS"), std::string::npos) << st.message();
+  EXPECT_TRUE(b.local_repo_roots.empty());
+  std::string bad = WriteTemp("[server]\nlocal_repo_roots = [\"repos\"]\n");
+  Options c = DefaultOptions();
+  st = ApplyConfigFile(bad, c);
+  std::remove(bad.c_str());
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("server.local_repo_roots"), std::string::npos) << st.message();
+}
+
 TEST(Options, F10_PrivateCloneHostsComeFromFileAndEnvironmentAndAreValidated) {
   Options o = DefaultOptions();
   EXPECT_TRUE(o.git_allow_private_hosts.empty());
