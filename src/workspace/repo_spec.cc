@@ -122,11 +122,13 @@ Result<std::string> ResolveLocalRepo(const std::string& path, const std::vector<
   std::string given = path.starts_with("file://") ? path.substr(7) : path;
   std::optional<std::string> real = RealPath(given);
   if (!real) return refused;
-  // The data dir as it is now, or lexically when it does not exist yet.
-  std::string data =
-      RealPath(data_dir).value_or(std::filesystem::absolute(data_dir).lexically_normal().string());
-  while (data.size() > 1 && data.back() == '/') data.pop_back();
-  if (Under(*real, data)) return refused;
+  // The data dir as it is now, or lexically when it does not exist yet ("": none to exclude).
+  if (!data_dir.empty()) {
+    std::string data = RealPath(data_dir).value_or(
+        std::filesystem::absolute(data_dir).lexically_normal().string());
+    while (data.size() > 1 && data.back() == '/') data.pop_back();
+    if (Under(*real, data)) return refused;
+  }
   for (const std::string& root : roots) {
     std::optional<std::string> r = RealPath(root);
     if (r && Under(*real, *r)) return *real;
