@@ -54,6 +54,11 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (f.enable_fault_injection) opts.enable_fault_injection = true;
   if (f.insecure) opts.insecure = true;
   if (f.max_output_bytes > 0) opts.max_output_bytes = f.max_output_bytes;
+  if (opts.allow_local_repos && opts.local_repo_roots.empty()) {
+    return InvalidArgument(
+        "--allow-local-repos needs [server] local_repo_roots (OUTPOST_LOCAL_REPO_ROOTS=/a:/b): "
+        "the directories local repositories may be cloned from");
+  }
   return opts;
 }
 

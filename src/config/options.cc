@@ -175,11 +175,67 @@ bool IsSecretName(std::string_view s) {
          });
 }
 
-// [git]: hosts."<host>".token_secret (workspace::TokenFor).
+// An allow_private_hosts entry: "host", "host:port", "[v6]" or "[v6]:port" (lower case).
+bool IsHostEntry(std::string_view e) {
+  std::string_view host = e, port;
+  if (e.starts_with('[')) {
+    std::size_t close = e.find(']');
+    if (close == std::string_view::npos || close < 3) return false;
+    host = e.substr(1, close - 1);
+    std::string_view rest = e.substr(close + 1);
+    if (!rest.empty() && (rest.size() < 2 || rest.front() != ':')) return false;
+    if (!rest.empty()) port = rest.substr(1);
+    if (!std::all_of(host.begin(), host.end(), [](char c) {
+          return (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9') || c == ':' || c == '.';
+        })) {
+      return false;
+    }
+  } else if (std::size_t colon = e.find(':'); colon != std::string_view::npos) {
+    host = e.substr(0, colon);
+    port = e.substr(colon + 1);
+    if (port.empty()) return false;
+    if (!IsHostName(host)) return false;
+  } else if (!IsHostName(host)) {
+    return false;
+  }
+  if (port.empty()) return true;
+  if (port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const int n = std::stoi(std::string(port));
+  return n >= 1 && n <= 65535;
+}
+
+Status SetPrivateHosts(const std::vector<std::string>& entries, const std::string& where,
+                       Options& opts) {
+  for (const std::string& e : entries) {
+    if (!IsHostEntry(e)) {
+      return InvalidArgument(where + ": \"" + e +
+                             "\" must be a lower-case host or address, optionally with :port "
+                             "(\"git.internal\", \"10.0.0.5:8443\", \"[fd00::1]:443\")");
+    }
+  }
+  opts.git_allow_private_hosts = entries;
+  return Status::Ok();
+}
+
+// [git]: hosts."<host>".token_secret (workspace::TokenFor); allow_private_hosts (audit F10).
 Status ApplyGit(const toml::table& t, Options& opts) {
   std::map<std::string, std::string> hosts = opts.git_hosts;  // all or nothing
   for (const auto& [k, v] : t) {
     std::string key(k.str());
+    if (key == "allow_private_hosts") {
+      std::vector<std::string> entries;
+      const toml::array* a = v.as_array();
+      if (a == nullptr) return Bad("git.allow_private_hosts", "must be an array of strings");
+      for (const toml::node& n : *a) {
+        if (!n.is_string()) return Bad("git.allow_private_hosts", "must be an array of strings");
+        entries.push_back(n.as_string()->get());
+      }
+      OUTPOST_RETURN_IF_ERROR(SetPrivateHosts(entries, "git.allow_private_hosts", opts));
+      continue;
+    }
     if (key != "hosts") return Bad("git." + key, "unknown key");
     if (!v.is_table()) return Bad("git.hosts", "must be a table of \"<host>\" = { token_secret }");
     for (const auto& [hk, hv] : *v.as_table()) {
@@ -375,6 +431,15 @@ Status ApplyServer(const toml::table& t, Options& opts) {
     if (key == "allow_local_repos") {
       if (!v.is_boolean()) return Bad("server." + key, "must be a boolean");
       opts.allow_local_repos = v.as_boolean()->get();
+      known = true;
+    }
+    if (key == "local_repo_roots") {
+      auto list = Strings(v, "server." + key, true);
+      if (!list.ok()) return list.status();
+      for (const std::string& r : *list) {
+        if (!r.starts_with('/')) return Bad("server." + key, "\"" + r + "\" must be absolute");
+      }
+      opts.local_repo_roots = std::move(*list);
       known = true;
     }
     if (key == "allowed_hosts") {
@@ -627,6 +692,33 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
       while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
       if (!item.empty()) opts.allowed_hosts.emplace_back(item);
     }
+  }
+  if (auto it = env.find("OUTPOST_LOCAL_REPO_ROOTS"); it != env.end()) {
+    std::vector<std::string> roots;
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      std::string_view item = rest.substr(0, rest.find(':'));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+      if (item.empty()) continue;
+      if (!item.starts_with('/')) {
+        return InvalidArgument("OUTPOST_LOCAL_REPO_ROOTS: \"" + std::string(item) +
+                               "\" must be absolute (roots are separated by ':')");
+      }
+      roots.emplace_back(item);
+    }
+    opts.local_repo_roots = std::move(roots);
+  }
+  if (auto it = env.find("OUTPOST_GIT_ALLOW_PRIVATE_HOSTS"); it != env.end()) {
+    std::vector<std::string> entries;
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      std::string_view item = rest.substr(0, rest.find(','));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) entries.emplace_back(item);
+    }
+    OUTPOST_RETURN_IF_ERROR(SetPrivateHosts(entries, "OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", opts));
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;

@@ -98,10 +98,17 @@ struct Options {
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
   bool allow_local_repos = false;  // dispatches may name a repository by absolute path
+  // Audit F9: with allow_local_repos, the directories (absolute) a local repository must lie
+  // under once resolved; required then (serve refuses to start without one). The data dir is
+  // refused whatever they say.
+  std::vector<std::string> local_repo_roots;
   // [git.hosts."<host>"] token_secret: the hosts a clone may send a token to (over https only,
   // on the default port), each with the secret that holds its token. A repo on any other host
   // clones anonymously (workspace::TokenFor).
   std::map<std::string, std::string> git_hosts{{"github.com", "GITHUB_TOKEN"}};
+  // [git] allow_private_hosts: clone hosts ("host" or "host:port") that may resolve to
+  // loopback, link-local or private addresses (audit F10); none by default.
+  std::vector<std::string> git_allow_private_hosts;
   bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (api/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.

@@ -396,6 +396,56 @@ TEST(Options, F1_BadGitHostsNameTheKeyAndChangeNothing) {
   }
 }
 
+TEST(Options, F9_LocalRepoRootsComeFromFileAndEnvironmentAndMustBeAbsolute) {
+  Options o = DefaultOptions();
+  EXPECT_TRUE(o.local_repo_roots.empty());
+  std::string path = WriteTemp("[server]\nlocal_repo_roots = [\"/srv/git\", \"/home/ci/repos\"]\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.local_repo_roots, (std::vector<std::string>{"/srv/git", "/home/ci/repos"}));
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_LOCAL_REPO_ROOTS", "/a:/b c"}}, o).ok());
+  EXPECT_EQ(o.local_repo_roots, (std::vector<std::string>{"/a", "/b c"}));
+  Options b = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_LOCAL_REPO_ROOTS", "/a:relative"}}, b);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_LOCAL_REPO_ROOTS"), std::string::npos) << st.message();
+  EXPECT_TRUE(b.local_repo_roots.empty());
+  std::string bad = WriteTemp("[server]\nlocal_repo_roots = [\"repos\"]\n");
+  Options c = DefaultOptions();
+  st = ApplyConfigFile(bad, c);
+  std::remove(bad.c_str());
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("server.local_repo_roots"), std::string::npos) << st.message();
+}
+
+TEST(Options, F10_PrivateCloneHostsComeFromFileAndEnvironmentAndAreValidated) {
+  Options o = DefaultOptions();
+  EXPECT_TRUE(o.git_allow_private_hosts.empty());
+  std::string path = WriteTemp(
+      "[git]\nallow_private_hosts = [\"git.internal\", \"10.0.0.5:8443\", \"[fd00::1]:443\"]\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.git_allow_private_hosts,
+            (std::vector<std::string>{"git.internal", "10.0.0.5:8443", "[fd00::1]:443"}));
+  ASSERT_TRUE(
+      ApplyEnvironment({{"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", "127.0.0.1, localhost"}}, o).ok());
+  EXPECT_EQ(o.git_allow_private_hosts, (std::vector<std::string>{"127.0.0.1", "localhost"}));
+  for (const char* bad : {"http://git.internal", "Git.Internal", "git.internal:0",
+                          "git.internal:", "[fd00::1", "a b", "host:99999"}) {
+    Options b = DefaultOptions();
+    Status st = ApplyEnvironment({{"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", bad}}, b);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("OUTPOST_GIT_ALLOW_PRIVATE_HOSTS"), std::string::npos) << bad;
+    EXPECT_TRUE(b.git_allow_private_hosts.empty()) << bad;
+  }
+  std::string bad_file = WriteTemp("[git]\nallow_private_hosts = \"localhost\"\n");
+  Options c = DefaultOptions();
+  Status st = ApplyConfigFile(bad_file, c);
+  std::remove(bad_file.c_str());
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("git.allow_private_hosts"), std::string::npos) << st.message();
+}
+
 TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {
   Options o = DefaultOptions();
   EXPECT_TRUE(o.allowed_hosts.empty());

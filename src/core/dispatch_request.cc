@@ -335,7 +335,16 @@ Result<Run> ParseDispatchRequest(const json::value& body,
   }
   if (auto repo = c.String("repo", 1, 500)) {
     if (auto spec = workspace::ParseRepoSpec(*repo, opts.allow_local_repos); spec.ok()) {
-      run.repo = repo;
+      // Audit F9: a local path only under an operator's root, never in the data dir (checked
+      // again, and the real path cloned, when the run starts).
+      if (auto local = spec->local ? workspace::ResolveLocalRepo(spec->url, opts.local_repo_roots,
+                                                                 opts.data_dir)
+                                   : Result<std::string>(spec->url);
+          local.ok()) {
+        run.repo = repo;
+      } else {
+        c.Fail("repo", local.status().message());
+      }
     } else {
       c.Fail("repo", spec.status().message());
     }

@@ -396,6 +396,9 @@ LaunchSpec Supervisor::SpecFor(const Run& run) const {
     auto repo = workspace::ParseRepoSpec(*run.repo, opts_.allow_local_repos);
     spec.repo_url = repo.ok() ? repo->url : *run.repo;
     spec.repo_cache_dir = std::filesystem::absolute(opts_.data_dir + "/repos").string();
+    spec.git_allow_private_hosts = opts_.git_allow_private_hosts;
+    spec.local_repo_roots = opts_.local_repo_roots;
+    spec.data_dir = std::filesystem::absolute(opts_.data_dir).string();
     spec.pin = run.group_id;  // a fan-out's agents all work on one commit
     // A shell task is a command line, not a prompt: context would be run as shell code.
     if (run.agent != "shell") spec.context_level = run.context;

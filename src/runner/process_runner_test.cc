@@ -260,6 +260,7 @@ TEST_F(ProcessRunnerTest, RepoIsClonedIntoTheWorkspaceAtTheBranch) {
   ASSERT_EQ(std::system(setup.c_str()), 0);
   LaunchSpec spec = Spec("clone", "cat file.txt; git rev-parse --abbrev-ref HEAD");
   spec.repo_url = repo;
+  spec.local_repo_roots = {tmp_.path()};
   spec.branch = "feature";
   ExitRecord rec = Run(spec);
   EXPECT_EQ(rec.outcome, "exited") << rec.message;
@@ -267,14 +268,32 @@ TEST_F(ProcessRunnerTest, RepoIsClonedIntoTheWorkspaceAtTheBranch) {
   EXPECT_EQ(Log("clone", "stdout.log"), "content\nfeature\n");
 }
 
-TEST_F(ProcessRunnerTest, BadRepoUrlIsRepoErrorWithGitsMessage) {
+TEST_F(ProcessRunnerTest, MissingLocalRepoIsRepoError) {
   LaunchSpec spec = Spec("badrepo", "touch $T/ran");
   spec.repo_url = T("does-not-exist");
+  spec.local_repo_roots = {tmp_.path()};  // inside the roots, but missing (F9: one message)
   ExitRecord rec = Run(spec);
   EXPECT_EQ(rec.outcome, "repo_error");
-  EXPECT_NE(rec.message.find("does-not-exist"), std::string::npos) << rec.message;
+  EXPECT_NE(rec.message.find("local repository root"), std::string::npos) << rec.message;
   EXPECT_EQ(rec.exit_code, std::nullopt);
   EXPECT_FALSE(FileExists(T("ran")));
+}
+
+// Audit F9: the shim checks a local repo again (the run may start long after its dispatch):
+// outside the spec's roots, or in its data dir, it is a repo_error and nothing runs.
+TEST_F(ProcessRunnerTest, F9_ALocalRepoOutsideTheRootsIsRepoErrorAtStart) {
+  std::string repo = T("repo9");
+  ASSERT_EQ(std::system(("git init -q " + repo).c_str()), 0);
+  for (int i = 0; i < 2; ++i) {
+    LaunchSpec spec = Spec("f9-" + std::to_string(i), "touch $T/ran");
+    spec.repo_url = repo;
+    spec.local_repo_roots = {i == 0 ? T("elsewhere") : tmp_.path()};
+    if (i == 1) spec.data_dir = tmp_.path();
+    ExitRecord rec = Run(spec);
+    EXPECT_EQ(rec.outcome, "repo_error");
+    EXPECT_NE(rec.message.find("local repository root"), std::string::npos) << rec.message;
+    EXPECT_FALSE(FileExists(T("ran")));
+  }
 }
 
 TEST_F(ProcessRunnerTest, NotifyDatagramArrivesOnTheSocket) {

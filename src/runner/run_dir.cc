@@ -132,6 +132,11 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   if (!spec.repo_cache_dir.empty()) o["repo_cache_dir"] = spec.repo_cache_dir;
   if (spec.git_token) o["git_token"] = *spec.git_token;
   if (spec.git_token_url) o["git_token_url"] = *spec.git_token_url;
+  if (!spec.local_repo_roots.empty()) o["local_repo_roots"] = ToArray(spec.local_repo_roots);
+  if (!spec.data_dir.empty()) o["data_dir"] = spec.data_dir;
+  if (!spec.git_allow_private_hosts.empty()) {
+    o["git_allow_private_hosts"] = ToArray(spec.git_allow_private_hosts);
+  }
   if (!spec.context_level.empty()) o["context_level"] = spec.context_level;
   if (spec.task_arg_index) o["task_arg_index"] = *spec.task_arg_index;
   return WriteObject(File("spec.json"), o);
@@ -176,6 +181,18 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   if (const json::value* f = o.if_contains("home_files"); f != nullptr && f->is_object()) {
     for (const auto& [k, v] : f->as_object()) {
       if (v.is_string()) spec.home_files[std::string(k)] = std::string(v.as_string());
+    }
+  }
+  if (const json::value* l = o.if_contains("local_repo_roots"); l != nullptr && l->is_array()) {
+    for (const json::value& v : l->as_array()) {
+      if (v.is_string()) spec.local_repo_roots.emplace_back(v.as_string());
+    }
+  }
+  spec.data_dir = GetString(o, "data_dir").value_or("");
+  if (const json::value* h = o.if_contains("git_allow_private_hosts");
+      h != nullptr && h->is_array()) {
+    for (const json::value& v : h->as_array()) {
+      if (v.is_string()) spec.git_allow_private_hosts.emplace_back(v.as_string());
     }
   }
   if (const json::value* r = o.if_contains("redact"); r != nullptr && r->is_array()) {

@@ -72,6 +72,12 @@ struct LaunchSpec {
   std::string repo_cache_dir;
   std::optional<std::string> git_token;
   std::optional<std::string> git_token_url;
+  // [git] allow_private_hosts: clone hosts that may resolve to loopback/private addresses.
+  std::vector<std::string> git_allow_private_hosts;
+  // Audit F9: a local repo_url is cloned only when its real path lies under one of these and
+  // not under data_dir (workspace::ResolveLocalRepo).
+  std::vector<std::string> local_repo_roots;
+  std::string data_dir;
   std::string context_level;
   std::optional<int> task_arg_index;
   std::string notify_socket;  // unix datagram socket of the server ("" = none)

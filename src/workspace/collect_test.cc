@@ -32,8 +32,8 @@ class CollectTest : public ::testing::Test {
     ws_ = root_ + "/ws";
     run_dir_ = root_ + "/run";
     std::filesystem::create_directories(run_dir_);
-    auto p =
-        Prepare(git_, {origin_, std::nullopt, root_ + "/repos", ws_, std::nullopt, std::nullopt});
+    auto p = Prepare(
+        git_, {origin_, std::nullopt, root_ + "/repos", ws_, std::nullopt, std::nullopt, {}});
     ASSERT_TRUE(p.ok()) << p.status().message();
     prepared_ = *p;
   }

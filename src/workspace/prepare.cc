@@ -1,6 +1,8 @@
 #include "workspace/prepare.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <openssl/evp.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "common/address_policy.h"
 #include "common/files.h"
 #include "workspace/repo_spec.h"
 
@@ -97,17 +100,141 @@ std::optional<std::string> SymrefBranch(std::string_view out) {
   return std::string(out.substr(start, end - start));
 }
 
+struct CloneHost {
+  std::string scheme;  // "http", "https", "git", "ssh" (scp-like too)
+  std::string host;    // lower case, IPv6 without brackets
+  std::string port;
+};
+
+std::string Lower(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The host a network URL connects to; nullopt for a local path (and anything unparsable,
+// which git then refuses itself — it is checked below as a failure, never let through).
+std::optional<CloneHost> CloneHostOf(std::string_view url) {
+  if (url.starts_with('/') || url.starts_with("file://")) return std::nullopt;
+  CloneHost h;
+  std::string_view authority;
+  if (std::size_t sep = url.find("://"); sep != std::string_view::npos) {
+    h.scheme = Lower(url.substr(0, sep));
+    authority = url.substr(sep + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      authority.remove_prefix(at + 1);
+    }
+  } else {  // user@host:path
+    h.scheme = "ssh";
+    std::size_t at = url.find('@');
+    std::size_t colon = url.find(':', at == std::string_view::npos ? 0 : at);
+    if (colon == std::string_view::npos) return CloneHost{};
+    authority = url.substr(at == std::string_view::npos ? 0 : at + 1,
+                           colon - (at == std::string_view::npos ? 0 : at + 1));
+    h.host = Lower(authority);
+    h.port = "22";
+    return h;
+  }
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return CloneHost{};
+    h.host = Lower(authority.substr(1, close - 1));
+    if (close + 1 < authority.size() && authority[close + 1] == ':') {
+      port = authority.substr(close + 2);
+    }
+  } else {
+    std::size_t colon = authority.find(':');
+    h.host = Lower(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (!port.empty()) {
+    h.port = std::string(port);
+  } else {
+    h.port = h.scheme == "https"  ? "443"
+             : h.scheme == "http" ? "80"
+             : h.scheme == "git"  ? "9418"
+                                  : "22";
+  }
+  return h;
+}
+
+bool Listed(const CloneHost& h, const std::vector<std::string>& allowed) {
+  const std::string bare = h.host.find(':') != std::string::npos ? "[" + h.host + "]" : h.host;
+  for (const std::string& a : allowed) {
+    if (a == bare || a == bare + ":" + h.port) return true;
+  }
+  return false;
+}
+
+// Audit F10: the `git -c` options for a clone or fetch of `url` — empty for a local path —
+// after checking every address its host resolves to. An http(s) clone is pinned to those very
+// addresses (curl's CURLOPT_RESOLVE), so a second DNS answer cannot differ, and follows no
+// redirect (whose target would not be checked). ssh and git:// are checked but cannot be
+// pinned: their own connection resolves the name again.
+Result<std::vector<std::string>> CheckedHost(const std::string& url,
+                                             const std::vector<std::string>& allowed) {
+  std::optional<CloneHost> h = CloneHostOf(url);
+  if (!h) return std::vector<std::string>{};
+  if (h->host.empty() || h->port.empty() ||
+      h->port.find_first_not_of("0123456789") != std::string::npos) {
+    return FailedPrecondition("cannot tell which host repo " + WithoutCredentials(url) + " names");
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(h->host.c_str(), h->port.c_str(), &hints, &res); rc != 0) {
+    return FailedPrecondition("cannot resolve repo host " + h->host + ": " + ::gai_strerror(rc));
+  }
+  const bool listed = Listed(*h, allowed);
+  std::string addrs;
+  std::string refused;
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw =
+        ai->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr)
+            : static_cast<const void*>(
+                  &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr);
+    ::inet_ntop(ai->ai_family, raw, text, sizeof(text));
+    const std::string addr = ai->ai_family == AF_INET6 ? "[" + std::string(text) + "]" : text;
+    if (std::string reason = RefusedAddressReason(ai->ai_addr, false);
+        !reason.empty() && !listed && refused.empty()) {
+      refused = "repo host " + h->host + " " + reason + " (" + text +
+                "); clones reach public addresses only unless the operator lists the host in "
+                "[git] allow_private_hosts";
+    }
+    if (addrs.find(addr) == std::string::npos) addrs += (addrs.empty() ? "" : ",") + addr;
+  }
+  ::freeaddrinfo(res);
+  if (!refused.empty()) return FailedPrecondition(refused);
+  if (h->scheme != "http" && h->scheme != "https") return std::vector<std::string>{};
+  const std::string name = h->host.find(':') != std::string::npos ? "[" + h->host + "]" : h->host;
+  return std::vector<std::string>{"-c", "http.curloptResolve=" + name + ":" + h->port + ":" + addrs,
+                                  "-c", "http.followRedirects=false"};
+}
+
+std::vector<std::string> With(std::vector<std::string> pre, std::vector<std::string> args) {
+  pre.insert(pre.end(), args.begin(), args.end());
+  return pre;
+}
+
 // A fresh mirror is cloned beside its final place and renamed, so a failed clone leaves no
 // half mirror behind for the next run to trust.
 Result<std::string> UpdateMirror(Steps& git, const PrepareRequest& req, const std::string& cache,
                                  bool& created) {
   created = !FileExists(cache + "/HEAD");
+  Result<std::vector<std::string>> net = CheckedHost(req.url, req.allow_private_hosts);
+  if (!net.ok()) return net.status();
   if (created) {
     const std::string tmp = cache + ".tmp";
     std::error_code ec;
     fs::remove_all(tmp, ec);
     fs::remove_all(cache, ec);
-    auto cloned = git.Git({"clone", "--mirror", "--quiet", "--", req.url, tmp});
+    auto cloned = git.Git(With(*net, {"clone", "--mirror", "--quiet", "--", req.url, tmp}));
     if (!cloned.ok()) {
       fs::remove_all(tmp, ec);
       return cloned.status();
@@ -118,12 +245,12 @@ Result<std::string> UpdateMirror(Steps& git, const PrepareRequest& req, const st
     OUTPOST_RETURN_IF_ERROR(
         git.Git({"-C", cache, "remote", "set-url", "origin", req.url}).status());
     OUTPOST_RETURN_IF_ERROR(
-        git.Git({"-C", cache, "fetch", "--prune", "--quiet", "origin"}).status());
+        git.Git(With(*net, {"-C", cache, "fetch", "--prune", "--quiet", "origin"})).status());
   }
   if (req.branch) return *req.branch;
   // The remote's default branch may have changed since the mirror was made.
   if (!created) {
-    auto ls = git.Git({"-C", cache, "ls-remote", "--symref", "origin", "HEAD"});
+    auto ls = git.Git(With(*net, {"-C", cache, "ls-remote", "--symref", "origin", "HEAD"}));
     if (ls.ok()) {
       if (std::optional<std::string> b = SymrefBranch(*ls)) {
         (void)git.Git({"-C", cache, "symbolic-ref", "HEAD", "refs/heads/" + *b});

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "workspace/git.h"
@@ -27,6 +28,11 @@ struct PrepareRequest {
   // branch and commit it checked out; later ones check out that same commit, without fetching,
   // however the branch has moved since.
   std::optional<std::string> pin;
+  // Audit F10: a network repo's host is resolved before git runs and refused when any address
+  // is loopback, link-local or private (common/address_policy.h) unless it is listed here
+  // ("host" or "host:port", [git] allow_private_hosts); http(s) clones are pinned to the
+  // checked addresses and follow no redirect.
+  std::vector<std::string> allow_private_hosts;
 };
 
 struct Prepared {

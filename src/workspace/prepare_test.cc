@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/files.h"
 #include "workspace/test_auth_server.h"
 #include "workspace/test_git.h"
 
@@ -40,8 +41,9 @@ class PrepareTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
   PrepareRequest Req(const std::string& ws, std::optional<std::string> branch = std::nullopt) {
-    return {origin_,          std::move(branch), root_ + "/repos",
-            root_ + "/" + ws, std::nullopt,      std::nullopt};
+    return {
+        origin_, std::move(branch), root_ + "/repos", root_ + "/" + ws, std::nullopt, std::nullopt,
+        {}};
   }
 
   SpawnGitExec git_;
@@ -187,6 +189,7 @@ TEST_F(PrepareTest, F1_TokenReachesOnlyItsOwnOriginOverHttp) {
   auto clone = [&](const std::string& url, const std::string& scope, const std::string& ws) {
     PrepareRequest req = Req(ws);
     req.url = url;
+    req.allow_private_hosts = {"127.0.0.1", "localhost"};  // F10: a loopback server
     req.credential = GitCredential{scope, token};
     auto p = Prepare(git_, req);
     EXPECT_FALSE(p.ok()) << url;  // 401 every time: a repo_error
@@ -205,9 +208,9 @@ TEST_F(PrepareTest, F1_TokenReachesOnlyItsOwnOriginOverHttp) {
   }
 }
 
-// F1: a server of the token's origin that redirects git to another host. git asks its helpers
-// again for the new URL (the scoped one does not answer) and curl does not carry Authorization
-// across hosts, so the redirect's target never sees the token.
+// F1: a server of the token's origin that redirects git to another host. Since F10 a network
+// clone follows no redirect at all (its target's address would not be checked), so the
+// redirect's target is never reached — let alone sent the token.
 TEST_F(PrepareTest, F1_ARedirectToAnotherHostNeverCarriesTheToken) {
   testing::AuthRecordingServer target;
   testing::AuthRecordingServer redirecting("127.0.0.1",
@@ -215,11 +218,46 @@ TEST_F(PrepareTest, F1_ARedirectToAnotherHostNeverCarriesTheToken) {
   PrepareRequest req = Req("ws");
   req.url = "http://127.0.0.1:" + std::to_string(redirecting.port()) + "/a/b.git";
   req.credential = GitCredential{"http://127.0.0.1:" + std::to_string(redirecting.port()), "tokR"};
+  req.allow_private_hosts = {"127.0.0.1", "localhost"};
   auto p = Prepare(git_, req);
   ASSERT_FALSE(p.ok());
-  ASSERT_FALSE(redirecting.authorizations().empty());  // the control: its own origin got it
-  ASSERT_FALSE(target.seen().empty()) << p.status().message();  // git did follow the redirect
-  for (const auto& s : target.seen()) EXPECT_EQ(s.authorization, "") << s.host << s.path;
+  ASSERT_FALSE(redirecting.authorizations().empty());          // the control: its own origin got it
+  EXPECT_TRUE(target.seen().empty()) << p.status().message();  // no redirect is followed
+}
+
+// F10: the host of a network repo is resolved and checked before git runs; a loopback one is
+// refused (nothing reaches it) unless listed, by name or name:port.
+TEST_F(PrepareTest, F10_ALoopbackHostIsRefusedUnlessListed) {
+  testing::AuthRecordingServer server;
+  const std::string port = std::to_string(server.port());
+  for (const std::string& url : std::vector<std::string>{
+           "http://127.0.0.1:" + port + "/a/b.git", "http://localhost:" + port + "/a/b.git",
+           "https://[::1]:" + port + "/a/b.git", "http://[::ffff:7f00:1]:" + port + "/a/b.git",
+           "git://127.0.0.1:" + port + "/a/b.git", "ssh://git@localhost:" + port + "/a/b.git",
+           "git@127.0.0.1:a/b.git", "http://169.254.169.254/latest/meta-data",
+           "http://10.1.2.3/a/b.git", "http://[fd00::1]/a/b.git", "http://100.64.0.1/a/b.git",
+           "http://[64:ff9b::a00:1]/a/b.git"}) {
+    PrepareRequest req = Req("ws");
+    req.url = url;
+    req.allow_private_hosts = {"localhost:1", "127.0.0.2", "git.internal"};  // not these
+    auto p = Prepare(git_, req);
+    ASSERT_FALSE(p.ok()) << url;
+    EXPECT_EQ(p.status().code(), Code::kFailedPrecondition) << url;
+    EXPECT_NE(p.status().message().find("allow_private_hosts"), std::string::npos)
+        << url << ": " << p.status().message();
+    EXPECT_FALSE(FileExists(req.workspace + "/.git")) << url;
+  }
+  EXPECT_TRUE(server.seen().empty());
+  for (const std::string& listed : std::vector<std::string>{"127.0.0.1", "localhost:" + port}) {
+    PrepareRequest req = Req("ws-" + listed.substr(0, 3));
+    req.url =
+        (listed == "127.0.0.1" ? "http://127.0.0.1:" : "http://localhost:") + port + "/a/b.git";
+    req.allow_private_hosts = {listed};
+    const std::size_t before = server.seen().size();
+    auto p = Prepare(git_, req);
+    EXPECT_FALSE(p.ok());  // it is no git server, but it was asked
+    EXPECT_GT(server.seen().size(), before) << listed << ": " << p.status().message();
+  }
 }
 
 TEST_F(PrepareTest, ConcurrentPreparesOfOneRepoDoNotRace) {

@@ -1,6 +1,8 @@
 #include "workspace/repo_spec.h"
 
 #include <cctype>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 
 // The original built `github.com/<operator>/<repo>` from `owner/repo` and lost the owner (its
@@ -93,6 +95,45 @@ std::optional<TokenRef> TokenFor(std::string_view url,
   auto it = hosts.find(*host);
   if (it == hosts.end()) return std::nullopt;
   return TokenRef{"https://" + *host, it->second};
+}
+
+namespace {
+
+std::optional<std::string> RealPath(const std::string& p) {
+  char* r = ::realpath(p.c_str(), nullptr);
+  if (r == nullptr) return std::nullopt;
+  std::string out(r);
+  std::free(r);
+  return out;
+}
+
+bool Under(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.starts_with(dir) && path[dir.size()] == '/');
+}
+
+}  // namespace
+
+Result<std::string> ResolveLocalRepo(const std::string& path, const std::vector<std::string>& roots,
+                                     const std::string& data_dir) {
+  const Status refused = InvalidArgument(
+      "repo path is not in a local repository root of this server (the operator lists them in "
+      "[server] local_repo_roots)");
+  std::string given = path.starts_with("file://") ? path.substr(7) : path;
+  std::optional<std::string> real = RealPath(given);
+  if (!real) return refused;
+  // The data dir as it is now, or lexically when it does not exist yet ("": none to exclude).
+  if (!data_dir.empty()) {
+    std::string data = RealPath(data_dir).value_or(
+        std::filesystem::absolute(data_dir).lexically_normal().string());
+    while (data.size() > 1 && data.back() == '/') data.pop_back();
+    if (Under(*real, data)) return refused;
+  }
+  for (const std::string& root : roots) {
+    std::optional<std::string> r = RealPath(root);
+    if (r && Under(*real, *r)) return *real;
+  }
+  return refused;
 }
 
 std::string WithoutCredentials(std::string_view url) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -37,6 +38,13 @@ struct TokenRef {
 };
 std::optional<TokenRef> TokenFor(std::string_view url,
                                  const std::map<std::string, std::string>& hosts);
+
+// Audit F9: the real path (realpath: links and `..` resolved) of local repository `path` when
+// it lies under one of `roots` (each resolved too) and not under `data_dir` (other tenants'
+// mirrors and workspaces); kInvalidArgument otherwise, with one message whatever the cause
+// (a tenant learns nothing about which paths exist).
+Result<std::string> ResolveLocalRepo(const std::string& path, const std::vector<std::string>& roots,
+                                     const std::string& data_dir);
 
 // `url` without user:password@ (what a workspace's origin is set to).
 std::string WithoutCredentials(std::string_view url);

@@ -1,6 +1,9 @@
 #include "workspace/repo_spec.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
 
 namespace outpost::workspace {
 namespace {
@@ -88,6 +91,46 @@ TEST(RepoSpec, F1_TokenOnlyForHttpsUrlsOfAListedHost) {
     EXPECT_FALSE(TokenFor(url, hosts).has_value()) << url;
   }
   EXPECT_FALSE(TokenFor("https://github.com/a/b.git", {}).has_value());
+}
+
+}  // namespace
+}  // namespace outpost::workspace
+
+namespace outpost::workspace {
+namespace {
+
+// F9 item 1: a local repo resolves (links, `..`) under a root and never into the data dir.
+TEST(LocalRepo, F9_OnlyUnderARootAndNeverInTheDataDir) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/outpost-f9-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string base = tmpl, root = base + "/root", data = base + "/root/data";
+  fs::create_directories(root + "/a/.git");
+  fs::create_directories(data + "/repos/abc");
+  fs::create_directories(base + "/outside");
+  fs::create_directory_symlink(base + "/outside", root + "/out-link");
+  fs::create_directory_symlink(data + "/repos/abc", root + "/data-link");
+  fs::create_directory_symlink(root + "/a", base + "/outside/in-link");
+  const std::vector<std::string> roots{root};
+  auto ok = ResolveLocalRepo(root + "/a", roots, data);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(*ok, root + "/a");
+  EXPECT_EQ(*ResolveLocalRepo("file://" + root + "/a/", roots, data), root + "/a");
+  // A link from outside into the root is fine: its real path is what is cloned.
+  EXPECT_EQ(*ResolveLocalRepo(base + "/outside/in-link", roots, data), root + "/a");
+  for (const std::string& bad :
+       {data + "/repos/abc", data, root + "/data-link", root + "/out-link", base + "/outside",
+        root + "/a/../../outside", root + "/missing", std::string("/etc"), root + "-x"}) {
+    auto r = ResolveLocalRepo(bad, roots, data);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("local_repo_roots"), std::string::npos);
+  }
+  EXPECT_FALSE(ResolveLocalRepo(root + "/a", {}, data).ok());  // no root: nothing
+  // A data dir given relatively or not yet made is still excluded.
+  EXPECT_FALSE(ResolveLocalRepo(data + "/repos/abc", {"/"}, data + "/../data").ok());
+  EXPECT_TRUE(ResolveLocalRepo(root + "/a", {"/"}, base + "/not-yet").ok());
+  fs::remove_all(base);
 }
 
 }  // namespace

@@ -158,7 +158,9 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
     dir_ = MakeTempDir();
     const std::string config = dir_ + "/outpost.toml";
     std::ofstream(config) << ConfigToml(mirror_, *fake_);
-    std::map<std::string, std::string> env = {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}};
+    // The repos are made beside the data dir, in dir_.
+    std::map<std::string, std::string> env = {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+                                              {"OUTPOST_LOCAL_REPO_ROOTS", dir_}};
     for (const Cli& c : kClis) env["OUTPOST_SECRET_" + c.secret] = "sk-fake-" + c.name;
     server_ = ServerProcess::Start(dir_ + "/data", env, {"--config", config});
   }

@@ -41,7 +41,9 @@ class RepoRunTest : public ::testing::Test {
                  " && echo hello > README.md && git add README.md && "
                  "git -c user.name=t -c user.email=t@e commit -q -m init && git rev-parse HEAD");
     server_ = ServerProcess::Start(
-        dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
+        dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+               {"OUTPOST_LOCAL_REPO_ROOTS", std::filesystem::path(origin_).parent_path().string()},
+               {"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
   }
   void TearDown() override {
     server_.reset();
@@ -109,9 +111,11 @@ models = ["m"]
 command = ["/bin/sh", "-c", "while [ ! -e go ]; do sleep 0.05; done; git rev-parse HEAD", "beta", "{task}"]
 models = ["m"]
 )";
-  server_ = ServerProcess::Start(dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
-                                        {"OUTPOST_CANCEL_GRACE_SECONDS", "1"},
-                                        {"OUTPOST_CONFIG", cfg}});
+  server_ = ServerProcess::Start(
+      dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+             {"OUTPOST_LOCAL_REPO_ROOTS", std::filesystem::path(origin_).parent_path().string()},
+             {"OUTPOST_CANCEL_GRACE_SECONDS", "1"},
+             {"OUTPOST_CONFIG", cfg}});
   HttpResponse r = server_->Post(
       "/dispatch", json::serialize(json::object{{"agent", json::array{"alpha", "beta"}},
                                                 {"task", "look around"},
@@ -157,14 +161,14 @@ models = ["m"]
   EXPECT_EQ(Str(server_->Run(first).at("changes").as_object(), "beforeSha"), before_);
 }
 
-TEST_F(RepoRunTest, MissingRepositoryFailsWithGitsMessage) {
-  const std::string id = server_->Dispatch(json::serialize(
-      json::object{{"agent", "shell"}, {"task", "true"}, {"repo", origin_ + "-missing"}}));
-  ASSERT_FALSE(id.empty());
-  json::object run = server_->WaitTerminal(id);
-  EXPECT_EQ(Str(run, "status"), "FAILED");
-  EXPECT_EQ(Str(run, "reason"), "repo_error");
-  EXPECT_NE(json::serialize(run).find("does not exist"), std::string::npos) << json::serialize(run);
+// A missing local path is refused at dispatch, with the message of a path outside the roots
+// (audit F9: a tenant learns nothing about which paths exist on the host).
+TEST_F(RepoRunTest, MissingLocalRepositoryIsRefusedAtDispatch) {
+  HttpResponse r = server_->Post(
+      "/dispatch", json::serialize(json::object{
+                       {"agent", "shell"}, {"task", "true"}, {"repo", origin_ + "-missing"}}));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("not in a local repository root"), std::string::npos) << r.body;
 }
 
 TEST(RepoRunPolicy, LocalRepositoryIsRefusedUnlessTheOperatorAllowsIt) {

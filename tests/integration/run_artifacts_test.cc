@@ -59,6 +59,7 @@ class ArtifactsTest : public ::testing::TestWithParam<Backend> {
 
   void SetUp() override {
     dir_ = MakeTempDir();
+    repos_ = MakeTempDir();  // outside the data dir (a local repo is never cloned from there)
     std::string config = kConfig;
     if (GetParam() == Backend::kS3) {
       ASSERT_TRUE(s3_->ok()) << s3_->error();
@@ -76,11 +77,13 @@ class ArtifactsTest : public ::testing::TestWithParam<Backend> {
     KillRunsUnder(dir_);
     std::error_code ec;
     fs::remove_all(dir_, ec);
+    fs::remove_all(repos_, ec);
   }
   void Start() {
     std::map<std::string, std::string> env = env_;
     env["OUTPOST_CONFIG"] = dir_ + "/outpost.toml";
     env["OUTPOST_ALLOW_LOCAL_REPOS"] = "1";
+    env["OUTPOST_LOCAL_REPO_ROOTS"] = repos_;
     server_ = ServerProcess::Start(dir_, env);
     ASSERT_TRUE(server_);
   }
@@ -122,7 +125,7 @@ class ArtifactsTest : public ::testing::TestWithParam<Backend> {
   }
   json::object Summary() { return json::parse(bodies_.at("summary.json")).as_object(); }
 
-  std::string dir_;
+  std::string dir_, repos_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<ServerProcess> server_;
   std::map<std::string, std::string> bodies_;  // name -> content fetched through its URL
@@ -240,7 +243,7 @@ TEST_P(ArtifactsTest, ARunThatEndsWhileTheServerIsDownGetsItsArtifactsAfterTheRe
 }
 
 TEST_P(ArtifactsTest, ARunOnARepositoryKeepsItsPatchAndBundle) {
-  const std::string repo = dir_ + "/repo";
+  const std::string repo = repos_ + "/repo";
   fs::create_directories(repo);
   std::ofstream(repo + "/README.md") << "seed\n";
   const std::string git = "git -C " + repo + " -c user.name=t -c user.email=t@example.com ";

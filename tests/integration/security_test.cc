@@ -21,7 +21,11 @@ constexpr char kGithubToken[] = "ghp_F1operatorTOKEN0123456789abcdefghij";
 TEST(Security, F1_GithubTokenNeverReachesARepoOnAnotherHost) {
   AuthRecordingServer attacker;
   const std::string dir = MakeTempDir();
-  auto server = ServerProcess::Start(dir, {{"OUTPOST_SECRET_GITHUB_TOKEN", kGithubToken}});
+  // Loopback clone targets are refused unless the operator allows them (F10): this test's
+  // attacker listens on loopback, so they are allowed here.
+  auto server =
+      ServerProcess::Start(dir, {{"OUTPOST_SECRET_GITHUB_TOKEN", kGithubToken},
+                                 {"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", "127.0.0.1,localhost"}});
   const std::string port = std::to_string(attacker.port());
   for (const std::string& repo :
        {"http://127.0.0.1:" + port + "/x/y.git", "http://localhost:" + port + "/x/z.git"}) {
@@ -35,6 +39,43 @@ TEST(Security, F1_GithubTokenNeverReachesARepoOnAnotherHost) {
   ASSERT_GE(attacker.seen().size(), 2u);  // the clones did ask it
   EXPECT_EQ(attacker.authorizations(), "");
   server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
+// F10: a tenant names a repo on the host's own loopback (the API, a metadata proxy, any
+// internal service). Before the fix the root-side clone sent it `GET /x/y.git/info/refs`.
+TEST(Security, F10_ACloneNeverReachesALoopbackHostUnlessAllowed) {
+  AuthRecordingServer internal;
+  const std::string port = std::to_string(internal.port());
+  const std::string dir = MakeTempDir();
+  {
+    auto server = ServerProcess::Start(dir);
+    for (const std::string& repo :
+         {"http://127.0.0.1:" + port + "/x/y.git", "http://localhost:" + port + "/x/z.git",
+          "http://[::ffff:127.0.0.1]:" + port + "/x/w.git"}) {
+      const std::string id = server->Dispatch(
+          json::serialize(json::object{{"agent", "shell"}, {"task", "true"}, {"repo", repo}}));
+      ASSERT_FALSE(id.empty()) << repo;
+      json::object run = server->WaitTerminal(id);
+      EXPECT_EQ(Str(run, "status"), "FAILED") << repo;
+      EXPECT_EQ(Str(run, "reason"), "repo_error") << repo;
+      EXPECT_NE(Str(run, "errorMessage").find("allow_private_hosts"), std::string::npos)
+          << Str(run, "errorMessage");
+    }
+    EXPECT_EQ(internal.seen().size(), 0u);  // no request reached it
+  }
+  KillRunsUnder(dir);
+  {
+    // The operator's allowance: the name is resolved once and git is pinned to that address.
+    auto server = ServerProcess::Start(dir, {{"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", "localhost"}});
+    const std::string id = server->Dispatch(json::serialize(json::object{
+        {"agent", "shell"}, {"task", "true"}, {"repo", "http://localhost:" + port + "/x/v.git"}}));
+    ASSERT_FALSE(id.empty());
+    json::object run = server->WaitTerminal(id);
+    EXPECT_EQ(Str(run, "reason"), "repo_error");  // it is no git server
+    ASSERT_GE(internal.seen().size(), 1u);        // but it was reached
+  }
   KillRunsUnder(dir);
   std::filesystem::remove_all(dir);
 }
@@ -191,7 +232,8 @@ class F2Test : public ::testing::Test {
     pub_ = repos_ + "/pub";
     Sh("git init -q -b trunk " + pub_ + " && cd " + pub_ +
        " && echo hello > README.md && git add README.md && " + git + "commit -q -m init");
-    server_ = ServerProcess::Start(dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}});
+    server_ = ServerProcess::Start(
+        dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_LOCAL_REPO_ROOTS", repos_}});
     // Tenant A's run: its mirror now exists.
     const std::string a = Dispatch(victim_, "true");
     ASSERT_EQ(Str(server_->WaitTerminal(a), "status"), "COMPLETED");
@@ -236,6 +278,48 @@ class F2Test : public ::testing::Test {
   std::string dir_, repos_, victim_, victim_tip_, pub_, mirror_sha_;
   std::unique_ptr<ServerProcess> server_;
 };
+
+// F9 item 1: with --allow-local-repos, tenant B names tenant A's mirror (its name is the
+// sha256 of A's repo) or any path root can read. Before the fix B's run cloned it and saw A's
+// history. Now a local repo must resolve (links and all) under an operator-listed root, and
+// never into the data dir.
+TEST_F(F2Test, F9_ALocalRepoOutsideTheRootsOrInTheDataDirIsRefused) {
+  const std::string outside = MakeTempDir();
+  Sh("git init -q -b trunk " + outside + "/r && cd " + outside +
+     "/r && echo x > x && git add x && git -c user.name=t -c user.email=t@e commit -q -m x");
+  std::filesystem::create_directory_symlink(dir_ + "/repos/" + mirror_sha_,
+                                            repos_ + "/link-to-mirror");
+  std::filesystem::create_directory_symlink(outside + "/r", repos_ + "/link-outside");
+  for (const std::string& repo :
+       {dir_ + "/repos/" + mirror_sha_, "file://" + dir_ + "/repos/" + mirror_sha_, outside + "/r",
+        repos_ + "/link-to-mirror", repos_ + "/link-outside", repos_ + "/missing",
+        std::string("/etc")}) {
+    HttpResponse r = server_->Post(
+        "/dispatch",
+        json::serialize(json::object{
+            {"agent", "shell"}, {"task", "git log --oneline | head"}, {"repo", repo}}));
+    EXPECT_EQ(r.status, 400) << repo << ": " << r.body;
+    EXPECT_NE(r.body.find("local repository root"), std::string::npos) << r.body;
+  }
+  // One inside works (the control), and so does tenant A's own path (through the root).
+  const std::string id = Dispatch(pub_, "git log --oneline | head");
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
+  std::filesystem::remove_all(outside);
+}
+
+// F9 item 1: --allow-local-repos without a root would allow every path: serve refuses to start.
+TEST(Security, F9_AllowLocalReposWithoutARootRefusesToStart) {
+  const std::string dir = MakeTempDir();
+  const std::string out = Sh("env -u OUTPOST_LOCAL_REPO_ROOTS timeout 20 " + OutpostBin() +
+                             " serve --allow-local-repos --listen 127.0.0.1:0 --data-dir " + dir +
+                             " 2>&1 || echo rc=$?");
+  EXPECT_NE(out.find("local_repo_roots"), std::string::npos) << out;
+  EXPECT_EQ(out.find("listening on"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc="), std::string::npos) << out;     // it failed
+  EXPECT_EQ(out.find("rc=124"), std::string::npos) << out;  // it did not keep serving
+  std::filesystem::remove_all(dir);
+}
 
 // The checkout is <data>/runs/<id>/workspace on the host: relative links from there reach
 // <data>/repos without knowing the data dir.

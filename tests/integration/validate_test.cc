@@ -80,6 +80,7 @@ class ValidateTest : public ::testing::Test {
     }
     env.emplace("OUTPOST_RUNNER", "process");
     env.emplace("OUTPOST_ALLOW_LOCAL_REPOS", "1");
+    env.emplace("OUTPOST_LOCAL_REPO_ROOTS", std::filesystem::path(repo_).parent_path().string());
     env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
     env.emplace("OUTPOST_ENABLE_FAULT_INJECTION", "1");
     server_ = ServerProcess::Start(dir_, env);

@@ -67,7 +67,8 @@ const server = new OutpostServer({
   bin: OUTPOST_BIN,
   dataDir: path.join(WORK, 'data'),
   logFd: fs.openSync(path.join(OUT_DIR, 'server.log'), 'w'),
-  env: { OUTPOST_LOG_LEVEL: 'info', OUTPOST_ALLOW_LOCAL_REPOS: '1', OUTPOST_CANCEL_GRACE_SECONDS: '1',
+  env: { OUTPOST_LOG_LEVEL: 'info', OUTPOST_ALLOW_LOCAL_REPOS: '1', OUTPOST_LOCAL_REPO_ROOTS: WORK,
+    OUTPOST_CANCEL_GRACE_SECONDS: '1',
     OUTPOST_MAX_OUTPUT_BYTES: String(OUTPUT_CAP) },
 });
 const runIds = server.runIds;

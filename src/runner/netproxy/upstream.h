@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "common/address_policy.h"
 #include "common/status.h"
 #include "runner/netproxy/host_port.h"
 #include "runner/netproxy/socket_util.h"
@@ -20,14 +21,10 @@ struct UpstreamOptions {
   int stop_fd = -1;
 };
 
-// Why the proxy must not connect to `addr` when it came from resolving a name; empty when it
-// may. Refused: link-local (169.254/16, fe80::/10: cloud metadata services), loopback unless
-// allowed, and private or reserved space (RFC 1918, 100.64/10, 0/8, 192.0.0/24, 198.18/15,
-// multicast, 240/4; ULA fc00::/7, site-local, multicast, local NAT64, Teredo) — IPv6 forms that
-// embed an IPv4 address (mapped, compatible, NAT64 64:ff9b::/96, 6to4) by that address.
-// ConnectUpstream applies all of it to names, and only the link-local rule to an IP literal
-// (which the allowlist admitted only because a pattern named that very address).
-std::string RefusedAddressReason(const sockaddr* addr, bool allow_loopback);
+// The address policy (common/address_policy.h). ConnectUpstream applies all of it to names,
+// and only the link-local rule to an IP literal (which the allowlist admitted only because a
+// pattern named that very address).
+using outpost::RefusedAddressReason;
 
 // A connected, non-blocking TCP socket to `dest`. An IP literal host is connected as given (the
 // allowlist named it explicitly); a name is resolved and every address is tried in order,

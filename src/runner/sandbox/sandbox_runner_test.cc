@@ -341,6 +341,7 @@ TEST_F(SandboxRunnerTest, ClonedWorkspaceBelongsToTheSandboxUid) {
   ASSERT_EQ(std::system(setup.c_str()), 0);
   LaunchSpec spec = Spec("clone", "stat -c %u file.txt; echo more >> file.txt && echo writable");
   spec.repo_url = repo;
+  spec.local_repo_roots = {tmp_.path()};
   ExitRecord rec = Run(spec);
   EXPECT_EQ(rec.outcome, "exited") << rec.message;
   EXPECT_EQ(Out("clone"), std::to_string(spec.sandbox.uid) + "\nwritable\n");

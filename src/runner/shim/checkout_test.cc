@@ -35,6 +35,7 @@ class ShimCheckoutTest : public ::testing::Test {
     spec.timeout_seconds = 30;
     spec.grace_seconds = 1;
     spec.repo_url = origin_;
+    spec.local_repo_roots = {tmp_.path()};
     spec.repo_cache_dir = tmp_.path() + "/repos";
     return spec;
   }

@@ -274,8 +274,21 @@ bool Shim::Clone() {
   if (spec_.git_token && spec_.git_token_url) {
     credential = workspace::GitCredential{*spec_.git_token_url, *spec_.git_token};
   }
-  Result<workspace::Prepared> p = workspace::Prepare(
-      git, {*spec_.repo_url, spec_.branch, cache, spec_.workspace, credential, spec_.pin});
+  std::string url = *spec_.repo_url;
+  if (url.starts_with('/')) {
+    // Audit F9: checked at dispatch; again here, and the real path is what is cloned.
+    Result<std::string> real =
+        workspace::ResolveLocalRepo(url, spec_.local_repo_roots, spec_.data_dir);
+    if (!real.ok()) {
+      rec_.outcome = outcome::kRepoError;
+      rec_.message = real.status().message();
+      return false;
+    }
+    url = *real;
+  }
+  Result<workspace::Prepared> p =
+      workspace::Prepare(git, {url, spec_.branch, cache, spec_.workspace, credential, spec_.pin,
+                               spec_.git_allow_private_hosts});
   if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
   if (!p.ok()) {
     rec_.outcome = outcome::kRepoError;
