@@ -129,7 +129,7 @@ void AddValidateCommand(CLI::App& app, int* exit_code, std::shared_ptr<const Cli
   sub->add_option("--agent", f->agent, "Agent for the test runs")->capture_default_str();
   sub->add_option("--repo", f->repo,
                   "Step 3.1's repository: owner/repo, a git URL, or a local path (the server "
-                  "needs --allow-local-repos); '' for none")
+                  "needs --allow-local-repos and the path under its local_repo_roots); '' for none")
       ->capture_default_str();
   sub->add_option("--branch", f->branch, "Step 3.1's branch ('' for the default branch)")
       ->capture_default_str();

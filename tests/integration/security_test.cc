@@ -371,8 +371,9 @@ TEST(Security, F7_SecretsOnlyInTheHistoryKeepTheBundleOut) {
   Sh("git init -q -b trunk " + origin + " && cd " + origin +
      " && echo hello > README.md && git add README.md && "
      "git -c user.name=t -c user.email=t@e commit -q -m init");
-  auto server = ServerProcess::Start(
-      dir, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_SECRET_MYKEY", "s3cr3tvalue"}});
+  auto server = ServerProcess::Start(dir, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+                                           {"OUTPOST_LOCAL_REPO_ROOTS", repos},
+                                           {"OUTPOST_SECRET_MYKEY", "s3cr3tvalue"}});
   const std::string git = "git -c user.name=t -c user.email=t@e ";
   for (const std::string& task :
        {"echo $MYKEY>k; git add k; " + git + "commit -qm a; git rm -q k; " + git + "commit -qm b",
@@ -414,8 +415,9 @@ TEST(Security, F7_ATagNamedAfterTheSecretIsNotShippedAndACleanBundleIsKept) {
   Sh("git init -q -b trunk " + origin + " && cd " + origin +
      " && echo hello > README.md && git add README.md && "
      "git -c user.name=t -c user.email=t@e commit -q -m init");
-  auto server = ServerProcess::Start(
-      dir, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_SECRET_MYKEY", "s3cr3tvalue"}});
+  auto server = ServerProcess::Start(dir, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+                                           {"OUTPOST_LOCAL_REPO_ROOTS", repos},
+                                           {"OUTPOST_SECRET_MYKEY", "s3cr3tvalue"}});
   const std::string git = "git -c user.name=t -c user.email=t@e ";
   const std::string id = server->Dispatch(json::serialize(json::object{
       {"agent", "shell"},
