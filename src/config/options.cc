@@ -604,6 +604,19 @@ std::string ConfigFileFrom(const EnvReader& env) {
 
 Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts);
 
+// A list variable ("a, b" or "/x:/y"): its items, blanks around them dropped, empty ones skipped.
+std::vector<std::string> SplitList(std::string_view value, char sep) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    std::string_view item = value.substr(0, value.find(sep));
+    value.remove_prefix(std::min(value.size(), item.size() + 1));
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
+}
+
 }  // namespace
 
 Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& opts) {
@@ -683,42 +696,21 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
     opts.insecure = it->second == "1" || it->second == "true";
   }
   if (auto it = env.find("OUTPOST_ALLOWED_HOSTS"); it != env.end()) {
-    opts.allowed_hosts.clear();
-    std::string_view rest = it->second;
-    while (!rest.empty()) {
-      std::string_view item = rest.substr(0, rest.find(','));
-      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty()) opts.allowed_hosts.emplace_back(item);
-    }
+    opts.allowed_hosts = SplitList(it->second, ',');
   }
   if (auto it = env.find("OUTPOST_LOCAL_REPO_ROOTS"); it != env.end()) {
-    std::vector<std::string> roots;
-    std::string_view rest = it->second;
-    while (!rest.empty()) {
-      std::string_view item = rest.substr(0, rest.find(':'));
-      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
-      if (item.empty()) continue;
-      if (!item.starts_with('/')) {
-        return InvalidArgument("OUTPOST_LOCAL_REPO_ROOTS: \"" + std::string(item) +
+    std::vector<std::string> roots = SplitList(it->second, ':');
+    for (const std::string& root : roots) {
+      if (!root.starts_with('/')) {
+        return InvalidArgument("OUTPOST_LOCAL_REPO_ROOTS: \"" + root +
                                "\" must be absolute (roots are separated by ':')");
       }
-      roots.emplace_back(item);
     }
     opts.local_repo_roots = std::move(roots);
   }
   if (auto it = env.find("OUTPOST_GIT_ALLOW_PRIVATE_HOSTS"); it != env.end()) {
-    std::vector<std::string> entries;
-    std::string_view rest = it->second;
-    while (!rest.empty()) {
-      std::string_view item = rest.substr(0, rest.find(','));
-      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty()) entries.emplace_back(item);
-    }
-    OUTPOST_RETURN_IF_ERROR(SetPrivateHosts(entries, "OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", opts));
+    OUTPOST_RETURN_IF_ERROR(
+        SetPrivateHosts(SplitList(it->second, ','), "OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", opts));
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;

@@ -14,17 +14,6 @@ namespace outpost::testing {
 namespace {
 namespace json = boost::json;
 
-std::string Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(("set -e; " + cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(::pclose(p), 0) << cmd << "\n" << out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 std::vector<std::string> Files(const json::object& changes) {
   std::vector<std::string> out;
   for (const auto& f : changes.at("filesChanged").as_array()) out.emplace_back(f.as_string());

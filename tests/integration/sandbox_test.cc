@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include "tests/integration/server_fixture.h"
@@ -363,12 +364,7 @@ TEST(SandboxStartup, ServeRefusesABaseUrlOnTheSandboxsOwnLoopback) {
   std::ofstream(dir + "/outpost.toml") << "[agents.claude]\nbase_url = \"http://127.0.0.1:4000\"\n";
   std::string cmd = "OUTPOST_LOG_LEVEL=warn " + OutpostBin() + " serve --config " + dir +
                     "/outpost.toml --listen 127.0.0.1:0 --data-dir " + dir + "/data 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int status = pclose(p);
+  auto [status, out] = RunShell(cmd);
   EXPECT_EQ(WEXITSTATUS(status), 1) << out;
   EXPECT_NE(out.find("agents.claude.base_url: '127.0.0.1' is the sandbox's own loopback"),
             std::string::npos)
@@ -380,12 +376,7 @@ TEST(SandboxStartup, ServeRefusesToStartWithoutBubblewrap) {
   std::string dir = MakeTempDir();
   std::string cmd = "PATH=/var/empty OUTPOST_LOG_LEVEL=warn " + OutpostBin() +
                     " serve --listen 127.0.0.1:0 --data-dir " + dir + "/data 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  int status = pclose(p);
+  auto [status, out] = RunShell(cmd);
   EXPECT_EQ(WEXITSTATUS(status), 1);
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;  // one line
   EXPECT_NE(out.find("bubblewrap is not installed"), std::string::npos) << out;

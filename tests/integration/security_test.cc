@@ -203,17 +203,6 @@ TEST(Security, F4_WithKeysTheHostIsNotChecked) {
   std::filesystem::remove_all(dir);
 }
 
-std::string Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(("set -e; " + cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(::pclose(p), 0) << cmd << "\n" << out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 // F2: tenant A's repository is mirrored on this replica (<data>/repos/<sha256 of its URL>).
 // Tenant B's agent, in its own run, points its checkout's git metadata at that mirror by each
 // trick git follows; the root-side collection after the run must not read it. Before the fix

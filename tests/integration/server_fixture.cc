@@ -164,6 +164,24 @@ std::string OutpostBin() {
   return bin;
 }
 
+std::pair<int, std::string> RunShell(const std::string& cmd) {
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) throw std::runtime_error("popen failed: " + cmd);
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  return {::pclose(p), out};
+}
+
+std::string Sh(const std::string& cmd) {
+  auto [status, out] = RunShell("set -e; " + cmd + " 2>&1");
+  if (status != 0)
+    throw std::runtime_error("exit status " + std::to_string(status) + ": " + cmd + "\n" + out);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 std::string OutpostAdmin(const std::string& data_dir, const std::vector<std::string>& args) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");

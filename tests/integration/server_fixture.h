@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace outpost::testing {
@@ -42,6 +43,11 @@ std::string OutpostBin();
 // `outpost admin ARGS... --data-dir DATA_DIR` (no shell); its stdout, trimmed (a tenant id, a
 // new key). Throws std::runtime_error when it exits non-zero.
 std::string OutpostAdmin(const std::string& data_dir, const std::vector<std::string>& args);
+// Runs `cmd` with /bin/sh; its wait status and its standard output.
+std::pair<int, std::string> RunShell(const std::string& cmd);
+// `set -e; CMD 2>&1`, which must exit 0 (std::runtime_error with its output otherwise); what it
+// printed, without trailing newlines.
+std::string Sh(const std::string& cmd);
 // Kills every shim under `data_dir` and every process that carries a run's marker.
 void KillRunsUnder(const std::string& data_dir);
 
