@@ -11,7 +11,7 @@
 
 #include "common/status.h"
 #include "config/options.h"
-#include "store/run.h"
+#include "model/run.h"
 
 namespace outpost {
 

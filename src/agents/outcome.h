@@ -10,7 +10,7 @@
 
 #include "agents/parsers/parser.h"
 #include "config/options.h"
-#include "store/run.h"
+#include "model/run.h"
 
 namespace outpost {
 

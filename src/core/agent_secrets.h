@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "config/options.h"
+#include "model/run.h"
 #include "runner/run_dir.h"
 #include "secrets/secret_store.h"
-#include "store/run.h"
 
 namespace outpost {
 

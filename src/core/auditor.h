@@ -22,9 +22,9 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "core/run_service.h"
+#include "model/request_context.h"
+#include "model/run.h"
 #include "store/audit_log.h"
-#include "store/run.h"
 
 namespace outpost {
 

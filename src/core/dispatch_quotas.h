@@ -7,8 +7,8 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "model/run.h"
 #include "quota/quota_policy.h"
-#include "store/run.h"
 
 namespace outpost {
 

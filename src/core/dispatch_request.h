@@ -11,8 +11,8 @@
 #include "agents/agent.h"
 #include "common/status.h"
 #include "config/options.h"
+#include "model/run.h"
 #include "secrets/secret_store.h"
-#include "store/run.h"
 
 namespace outpost {
 

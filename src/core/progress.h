@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "common/clock.h"
-#include "store/run.h"
+#include "model/run.h"
 
 namespace outpost {
 

@@ -15,8 +15,8 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "model/run.h"
 #include "runner/event_log.h"
-#include "store/run.h"
 
 namespace outpost {
 

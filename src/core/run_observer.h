@@ -7,7 +7,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "store/run.h"
+#include "model/run.h"
 
 namespace outpost {
 

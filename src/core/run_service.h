@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "config/options.h"
 #include "core/log_lines.h"
+#include "model/request_context.h"
 #include "runner/dir_watch.h"
 #include "store/run_store.h"
 
@@ -31,17 +32,6 @@ class RunObserver;
 class Supervisor;
 class SecretStore;
 class EventFollower;
-
-// Who is asking, for tenancy and the audit trail. Over HTTP it is built from the identity the
-// request pipeline established (api/request_context.h); tenant "" is an anonymous caller, who
-// sees no tenant's runs.
-struct RequestContext {
-  std::string request_id;
-  std::string tenant = "default";
-  std::string client_address;
-  std::string key_id;               // the API key's id; empty when unauthenticated
-  std::vector<std::string> scopes;  // the key's scopes (every scope in open mode)
-};
 
 struct DispatchOutcome {
   Run run;

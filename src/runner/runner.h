@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/run.h"
 #include "runner/run_dir.h"
-#include "store/run.h"
 
 namespace outpost {
 

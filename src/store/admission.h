@@ -9,7 +9,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "store/run.h"
+#include "model/run.h"
 #include "store/run_store.h"
 
 namespace outpost {

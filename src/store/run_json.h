@@ -6,7 +6,7 @@
 #include <boost/json/object.hpp>
 
 #include "common/status.h"
-#include "store/run.h"
+#include "model/run.h"
 #include "store/run_store.h"
 
 namespace outpost {

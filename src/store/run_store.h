@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "store/run.h"
+#include "model/run.h"
 
 namespace outpost {
 

@@ -26,7 +26,7 @@
 #include "aws/dynamodb_client.h"
 #include "common/clock.h"
 #include "common/status.h"
-#include "store/run.h"
+#include "model/run.h"
 #include "store/run_store.h"
 
 namespace outpost::dynamodb {

@@ -1,4 +1,4 @@
-#include "store/run.h"
+#include "model/run.h"
 
 namespace outpost {
 
