@@ -1,9 +1,10 @@
 // libFuzzer: the server's request pipeline without sockets. The input is the bytes a client
-// sends on one connection; they go through what http_server.cc does with them (api/http_parse.h:
+// sends on one connection; they go through what http_server.cc does with them (http/http_parse.h:
 // Beast's request parser with the default limits, the header checks, ToRequest) and then
-// HandleRequest on a router with the real REST, /files and artifact routes over a RunService on
-// a SQLite store in a temp dir (no supervisor: runs stay PENDING). Up to 4 pipelined requests
-// per input, as a keep-alive connection would carry them; a streamed answer (SSE) is pulled once.
+// HandleRequest on a router with the real REST, /files, artifact and dashboard routes over a
+// RunService on a SQLite store in a temp dir (no supervisor: runs stay PENDING). Up to 4 pipelined
+// requests per input, as a keep-alive connection would carry them; a streamed answer (SSE) is
+// pulled once.
 //
 // Known ids for the corpus and dictionary: run 01HZ0000000000000000000000 exists, with the
 // artifact dispatches/01HZ0000000000000000000000/output.log signed by the fixed key below.
@@ -21,19 +22,19 @@
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
 #include "api/file_routes.h"
-#include "api/http_parse.h"
-#include "api/router.h"
 #include "api/routes.h"
 #include "artifacts/local/local_artifact_store.h"
 #include "config/options.h"
 #include "core/run_artifacts.h"
 #include "core/run_service.h"
+#include "http/http_parse.h"
+#include "http/router.h"
 #include "store/sqlite/sqlite_run_store.h"
+#include "web/web_routes.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-namespace http = boost::beast::http;
 using namespace outpost;
 
 constexpr char kRunId[] = "01HZ0000000000000000000000";
@@ -62,6 +63,7 @@ struct Env {
     api::RegisterRoutes(router, *service, clock);
     api::RegisterFileRoutes(router, *files, clock);
     api::RegisterArtifactRoutes(router, *run_artifacts, clock);
+    web::RegisterWebRoutes(router, clock);
     SeedRun();
   }
   ~Env() {
@@ -95,7 +97,7 @@ struct Env {
   std::unique_ptr<RunService> service;
   std::unique_ptr<artifacts::LocalArtifactStore> files;
   std::unique_ptr<RunArtifacts> run_artifacts;
-  api::Router router;
+  http::Router router;
   int created = 0;
 };
 
@@ -107,9 +109,9 @@ std::unique_ptr<Env>& TheEnv() {
 // Parses one request from the front of `in` as the server's read loop would (all of `in` is
 // available); false when nothing more can be served from this connection.
 bool ServeOne(Env& env, std::string_view& in) {
-  const api::RequestLimits limits;
-  api::RequestParser parser;
-  api::ConfigureParser(parser, limits);
+  const http::RequestLimits limits;
+  http::RequestParser parser;
+  http::ConfigureParser(parser, limits);
   boost::system::error_code ec;
   while (!parser.is_done()) {
     const std::size_t n = parser.put(boost::asio::const_buffer(in.data(), in.size()), ec);
@@ -117,15 +119,15 @@ bool ServeOne(Env& env, std::string_view& in) {
     if (ec || n == 0) break;
   }
   // Incomplete: the server would wait for more, until its deadline.
-  if (ec == http::error::need_more || (!ec && !parser.is_done())) return false;
+  if (ec == boost::beast::http::error::need_more || (!ec && !parser.is_done())) return false;
   if (ec) {
-    api::ReadErrorResponse(ec, parser, in, limits, env.clock);
+    http::ReadErrorResponse(ec, parser, in, limits, env.clock);
     return false;
   }
-  if (auto rejected = api::CheckHeader(parser, limits, env.clock)) return false;
+  if (auto rejected = http::CheckHeader(parser, limits, env.clock)) return false;
   const bool keep_alive = parser.get().keep_alive();
-  api::Request req = api::ToRequest(parser, "127.0.0.1:1", env.clock);
-  api::Response res = api::HandleRequest(env.router, req, env.clock);
+  http::Request req = http::ToRequest(parser, "127.0.0.1:1", env.clock);
+  http::Response res = http::HandleRequest(env.router, req, env.clock);
   if (res.status == 201) ++env.created;
   if (res.stream) {
     res.stream->Start([] {});

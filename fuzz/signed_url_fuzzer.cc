@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "api/router.h"
 #include "artifacts/artifact_store.h"
 #include "artifacts/local/url_signer.h"
+#include "http/router.h"
 
 namespace {
 
@@ -30,8 +30,8 @@ const UrlSigner& Signer() {
 
 outpost::Status VerifyTarget(std::string_view method, std::string_view target) {
   std::string path;
-  outpost::api::QueryParams query;
-  outpost::Status parsed = outpost::api::ParseTarget(target, &path, &query);
+  outpost::http::QueryParams query;
+  outpost::Status parsed = outpost::http::ParseTarget(target, &path, &query);
   if (!parsed.ok()) return parsed;
   return Signer().Verify(method, path, query, kNow);
 }
@@ -61,8 +61,8 @@ void CheckRoundTrip(std::string_view key) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view target(reinterpret_cast<const char*>(data), size);
   std::string path;
-  outpost::api::QueryParams query;
-  if (outpost::api::ParseTarget(target, &path, &query).ok()) {
+  outpost::http::QueryParams query;
+  if (outpost::http::ParseTarget(target, &path, &query).ok()) {
     const outpost::Status st = Signer().Verify("GET", path, query, kNow);
     if (st.ok()) {
       // Only an authentic signature verifies: it is the signer's for this path and expiry.

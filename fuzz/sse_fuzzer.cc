@@ -1,7 +1,7 @@
 // libFuzzer: the SSE resume point and the CLI's SSE stream parser.
 //
 // Input: "<Last-Event-ID>\n<raw ?after= value>\n<stream bytes>". The first two go through
-// ParseTarget and ResumeAfter (api/event_resume.h) as a request would bring them; the stream is
+// ParseTarget and ResumeAfter (http/event_resume.h) as a request would bring them; the stream is
 // fed to cli::SseParser once whole and once in chunks cut at input-chosen places, and both must
 // give the same events (a parser must not depend on where reads split the body).
 #include <cstddef>
@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "api/event_resume.h"
-#include "api/router.h"
 #include "cli/sse.h"
+#include "http/event_resume.h"
+#include "http/router.h"
 
 namespace {
 
@@ -28,11 +28,11 @@ std::string_view NextLine(std::string_view& in) {
 }
 
 void CheckResume(std::string_view last_event_id, std::string_view raw_after) {
-  outpost::api::Request req;
+  outpost::http::Request req;
   req.target = "/runs/x/events?after=" + std::string(raw_after);
-  if (!outpost::api::ParseTarget(req.target, &req.path, &req.query).ok()) return;
+  if (!outpost::http::ParseTarget(req.target, &req.path, &req.query).ok()) return;
   if (!last_event_id.empty()) req.headers.Add("Last-Event-ID", std::string(last_event_id));
-  auto after = outpost::api::ResumeAfter(req);
+  auto after = outpost::http::ResumeAfter(req);
   if (after.ok() && *after < 0) std::abort();  // a resume point is never negative
 }
 

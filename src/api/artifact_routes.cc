@@ -1,9 +1,17 @@
 #include "api/artifact_routes.h"
 
-#include "api/envelope.h"
 #include "api/request_context.h"
+#include "http/envelope.h"
 
 namespace outpost::api {
+using http::Access;
+using http::Error;
+using http::Meta;
+using http::PathParams;
+using http::Request;
+using http::Router;
+using http::Success;
+namespace scope = http::scope;
 
 void RegisterArtifactRoutes(Router& router, RunArtifacts& artifacts, Clock& clock) {
   auto handler = [&artifacts, &clock](const Request& req, const PathParams& params) {

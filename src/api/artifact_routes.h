@@ -2,12 +2,12 @@
 // stored artifacts with URLs that expire (core/run_artifacts.h).
 #pragma once
 
-#include "api/router.h"
 #include "common/clock.h"
 #include "core/run_artifacts.h"
+#include "http/router.h"
 
 namespace outpost::api {
 
-void RegisterArtifactRoutes(Router& router, RunArtifacts& artifacts, Clock& clock);
+void RegisterArtifactRoutes(http::Router& router, RunArtifacts& artifacts, Clock& clock);
 
 }  // namespace outpost::api

@@ -2,11 +2,19 @@
 
 #include <boost/json.hpp>
 
-#include "api/envelope.h"
 #include "api/request_context.h"
 #include "core/auditor.h"
+#include "http/envelope.h"
 
 namespace outpost::api {
+using http::Error;
+using http::Meta;
+using http::Pagination;
+using http::PathParams;
+using http::Request;
+using http::Router;
+using http::SuccessPage;
+
 namespace json = boost::json;
 
 void RegisterAuditRoutes(Router& router, Auditor& auditor, const Clock& clock) {

@@ -4,8 +4,8 @@
 // The admin scope is required (enforced by authentication, a router middleware).
 #pragma once
 
-#include "api/router.h"
 #include "common/clock.h"
+#include "http/router.h"
 
 namespace outpost {
 class Auditor;
@@ -14,6 +14,6 @@ class Auditor;
 namespace outpost::api {
 
 // `auditor` and `clock` must outlive the router.
-void RegisterAuditRoutes(Router& router, Auditor& auditor, const Clock& clock);
+void RegisterAuditRoutes(http::Router& router, Auditor& auditor, const Clock& clock);
 
 }  // namespace outpost::api

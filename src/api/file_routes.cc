@@ -2,11 +2,22 @@
 
 #include <ctime>
 
-#include "api/byte_range.h"
-#include "api/envelope.h"
 #include "artifacts/local/local_artifact_store.h"
+#include "http/byte_range.h"
+#include "http/envelope.h"
 
 namespace outpost::api {
+using http::Access;
+using http::Error;
+using http::ErrorWithCode;
+using http::Meta;
+using http::PathParams;
+using http::RangeDecision;
+using http::Request;
+using http::ResolveRange;
+using http::Response;
+using http::Router;
+
 namespace {
 
 constexpr std::string_view kRangeNotSatisfiable = "RANGE_NOT_SATISFIABLE";

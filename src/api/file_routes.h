@@ -17,8 +17,8 @@
 
 #include <cstdint>
 
-#include "api/router.h"
 #include "common/clock.h"
+#include "http/router.h"
 
 namespace outpost::artifacts {
 class LocalArtifactStore;
@@ -32,7 +32,7 @@ struct FileRouteOptions {
 
 // Registers GET (and so HEAD) /files/{key...}. `store` and `clock` (which decides expiry) must
 // outlive the router.
-void RegisterFileRoutes(Router& router, const artifacts::LocalArtifactStore& store,
+void RegisterFileRoutes(http::Router& router, const artifacts::LocalArtifactStore& store,
                         const Clock& clock, FileRouteOptions options = {});
 
 }  // namespace outpost::api

@@ -11,6 +11,11 @@
 #include "artifacts/sha256.h"
 
 namespace outpost::api {
+using http::HandleRequest;
+using http::Request;
+using http::Response;
+using http::Router;
+
 namespace {
 
 namespace json = boost::json;

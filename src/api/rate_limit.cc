@@ -1,9 +1,16 @@
 #include "api/rate_limit.h"
 
-#include "api/envelope.h"
+#include "http/envelope.h"
 #include "quota/quota_policy.h"
 
 namespace outpost::api {
+using http::Error;
+using http::Meta;
+using http::Middleware;
+using http::Next;
+using http::Request;
+using http::Response;
+
 namespace {
 
 void SetHeaders(Response& r, const RateDecision& d) {

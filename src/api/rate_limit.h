@@ -1,4 +1,4 @@
-// The requests-per-minute quota on the HTTP API, as a router middleware (api/router.h) over
+// The requests-per-minute quota on the HTTP API, as a router middleware (http/router.h) over
 // quota/rate_limiter.h.
 //
 // Every matched route is limited except the health probes (/health, /health/...), the dashboard
@@ -13,9 +13,9 @@
 
 #include <string_view>
 
-#include "api/router.h"
 #include "common/clock.h"
 #include "config/quota_options.h"
+#include "http/router.h"
 #include "quota/rate_limiter.h"
 
 namespace outpost::api {
@@ -24,7 +24,7 @@ namespace outpost::api {
 bool IsRateLimitExempt(std::string_view path);
 
 // `limiter`, `quotas` and `clock` must outlive the router.
-Middleware RateLimitMiddleware(RateLimiter& limiter, const QuotaOptions& quotas,
-                               const Clock& clock);
+http::Middleware RateLimitMiddleware(RateLimiter& limiter, const QuotaOptions& quotas,
+                                     const Clock& clock);
 
 }  // namespace outpost::api

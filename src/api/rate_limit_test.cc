@@ -5,9 +5,16 @@
 
 #include <boost/json.hpp>
 
-#include "api/envelope.h"
+#include "http/envelope.h"
 
 namespace outpost::api {
+using http::HandleRequest;
+using http::Next;
+using http::PathParams;
+using http::Request;
+using http::Response;
+using http::Router;
+
 namespace {
 
 namespace json = boost::json;

@@ -6,17 +6,32 @@
 #include <charconv>
 #include <memory>
 
-#include "api/envelope.h"
-#include "api/media_type.h"
 #include "api/request_context.h"
 #include "api/routes_events.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
 #include "core/run_service.h"
+#include "http/envelope.h"
+#include "http/media_type.h"
 #include "store/run_json.h"
-#include "web/web_routes.h"
 
 namespace outpost::api {
+using http::Access;
+using http::Error;
+using http::ErrorWithCode;
+using http::IsJsonContentType;
+using http::JsonResponse;
+using http::kUnsupportedMediaType;
+using http::Meta;
+using http::Pagination;
+using http::PathParams;
+using http::Request;
+using http::Response;
+using http::Router;
+using http::Success;
+using http::SuccessPage;
+namespace scope = http::scope;
+
 namespace json = boost::json;
 namespace {
 
@@ -120,9 +135,9 @@ Routes::Body Routes::ParseObjectBody(const Request& req, bool optional) const {
   return out;
 }
 
-// Browsers get the dashboard (web/), every other client the JSON banner.
-Response Routes::Banner(const Request& req, const PathParams&) {
-  if (PrefersHtml(req.headers.Get("Accept"))) return web::AppShell(req);
+// The JSON banner. A browser's GET / gets the dashboard instead, from web/ (RegisterWebRoutes
+// puts it in front of this route): one URL, two representations, hence Vary: Accept.
+Response Routes::Banner(const Request&, const PathParams&) {
   Response r = JsonResponse(200, json::object{{"service", "outpost-control-plane"},
                                               {"version", OUTPOST_VERSION},
                                               {"status", "operational"}});

@@ -3,8 +3,8 @@
 // JSON syntax, query syntax of the compatibility aliases, status codes).
 #pragma once
 
-#include "api/router.h"
 #include "common/clock.h"
+#include "http/router.h"
 
 namespace outpost {
 class RunService;
@@ -13,6 +13,6 @@ class RunService;
 namespace outpost::api {
 
 // Registers every route on `router`. `service` and `clock` must outlive the router.
-void RegisterRoutes(Router& router, RunService& service, Clock& clock);
+void RegisterRoutes(http::Router& router, RunService& service, Clock& clock);
 
 }  // namespace outpost::api

@@ -2,15 +2,24 @@
 
 #include <boost/json/array.hpp>
 
-#include "api/envelope.h"
-#include "api/event_resume.h"
 #include "api/request_context.h"
 #include "api/sse_stream.h"
 #include "common/ids.h"
 #include "core/event_follower.h"
 #include "core/run_service.h"
+#include "http/envelope.h"
+#include "http/event_resume.h"
 
 namespace outpost::api {
+using http::Error;
+using http::Meta;
+using http::ParseCount;
+using http::PathParams;
+using http::Request;
+using http::Response;
+using http::ResumeAfter;
+using http::Success;
+
 namespace json = boost::json;
 namespace {
 

@@ -10,8 +10,8 @@
 
 #include <boost/json/object.hpp>
 
-#include "api/router.h"
 #include "common/clock.h"
+#include "http/router.h"
 
 namespace outpost {
 class RunService;
@@ -19,15 +19,15 @@ class RunService;
 
 namespace outpost::api {
 
-Response RunLogsRoute(RunService& service, const Clock& clock, const Request& req,
-                      const PathParams& params);
-Response RunEventsRoute(RunService& service, const Clock& clock, const Request& req,
-                        const PathParams& params);
+http::Response RunLogsRoute(RunService& service, const Clock& clock, const http::Request& req,
+                            const http::PathParams& params);
+http::Response RunEventsRoute(RunService& service, const Clock& clock, const http::Request& req,
+                              const http::PathParams& params);
 
 // For GET /dispatch/{id}: adds `logs` [{offset, timestamp, message, level, stream}] and
 // `logOffset` (the next offset, a string as the original's token) to `data`, from the query's
 // logOffset (default "0") and logLimit (default 100), already validated. Unless skipLogs=true.
-void AddDispatchLogs(RunService& service, const Request& req, const std::string& run_id,
+void AddDispatchLogs(RunService& service, const http::Request& req, const std::string& run_id,
                      boost::json::object& data);
 
 }  // namespace outpost::api

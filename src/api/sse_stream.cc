@@ -14,7 +14,7 @@ void SseStream::Start(std::function<void()> wake) {
   last_sent_ = clock_.Mono();
 }
 
-BodyStream::State SseStream::Pull(std::string& out, std::size_t max_bytes) {
+http::BodyStream::State SseStream::Pull(std::string& out, std::size_t max_bytes) {
   if (!started_) {
     started_ = true;
     out += "retry: 1000\n\n";

@@ -15,13 +15,13 @@
 
 #include <memory>
 
-#include "api/http_types.h"
 #include "common/clock.h"
 #include "core/event_follower.h"
+#include "http/http_types.h"
 
 namespace outpost::api {
 
-class SseStream : public BodyStream {
+class SseStream : public http::BodyStream {
  public:
   SseStream(std::unique_ptr<EventFollower> follower, const Clock& clock, Millis heartbeat);
 

@@ -117,7 +117,7 @@ int Main(int argc, char** argv) {
       "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");
   serve->add_flag("--create-tables", flags.create_tables,
                   "dynamodb:// store: create missing tables (env OUTPOST_CREATE_TABLES=1)");
-  // Tests only: PUT /admin/faults, api/fault_injection.h. Listed apart, so that --help shows
+  // Tests only: PUT /admin/faults, http/fault_injection.h. Listed apart, so that --help shows
   // every flag the README names.
   serve
       ->add_flag("--enable-fault-injection", flags.enable_fault_injection,

@@ -14,12 +14,8 @@
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
 #include "api/audit_routes.h"
-#include "api/fault_injection.h"
 #include "api/file_routes.h"
-#include "api/host_guard.h"
-#include "api/http_server.h"
 #include "api/rate_limit.h"
-#include "api/router.h"
 #include "api/routes.h"
 #include "app/stores.h"
 #include "artifacts/local/local_artifact_store.h"
@@ -37,6 +33,10 @@
 #include "core/run_artifacts.h"
 #include "core/run_service.h"
 #include "core/supervisor.h"
+#include "http/fault_injection.h"
+#include "http/host_guard.h"
+#include "http/http_server.h"
+#include "http/router.h"
 #include "mcp/http_route.h"
 #include "quota/rate_limiter.h"
 #include "runner/process_runner.h"
@@ -152,7 +152,7 @@ std::map<std::string, std::string> SecretEnvironment() {
 }
 
 // The [server] limits on hostile input (config/options.h) for the HTTP server.
-void SetHostileInputLimits(const Options& o, api::HttpServerOptions& h) {
+void SetHostileInputLimits(const Options& o, http::HttpServerOptions& h) {
   using std::chrono::milliseconds;
   h.max_header_bytes = static_cast<std::size_t>(o.max_header_bytes);
   h.max_header_fields = static_cast<std::size_t>(o.max_header_fields);
@@ -303,30 +303,31 @@ int Serve(const Options& opts_in) {
   sweeper.Start();
 
   // The names this server answers to in open mode (DNS rebinding, cross-site requests).
-  auto allowed_hosts = api::AllowedHosts::Make(opts.allowed_hosts, opts.public_url);
+  auto allowed_hosts = http::AllowedHosts::Make(opts.allowed_hosts, opts.public_url);
   if (!allowed_hosts.ok()) return Fail(allowed_hosts.status().message());
-  api::Router router;
+  http::Router router;
   router.SetAuthenticator(&authenticator);
-  router.Use(api::SameOriginMiddleware(*allowed_hosts, clock));
+  router.Use(http::SameOriginMiddleware(*allowed_hosts, clock));
   // After authentication (it sets the request's tenant and key, which the rate limit counts by).
   router.Use(api::RateLimitMiddleware(rate_limiter, opts.quotas, clock));
   api::RegisterRoutes(router, service, clock);
   api::RegisterAuditRoutes(router, auditor, clock);
+  // The dashboard: /ui/ and a browser's GET / (a middleware, so after the two above).
   web::RegisterWebRoutes(router, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
   mcp::RegisterMcpRoute(router, mcp_tools, clock, *allowed_hosts);
   telemetry::RegisterTelemetryRoutes(router, *metrics, clock);
-  if (opts.enable_fault_injection) api::EnableFaultInjection(router, clock);
+  if (opts.enable_fault_injection) http::EnableFaultInjection(router, clock);
   router.AddHook(metrics);  // after the fault switch: injected answers are counted too
-  api::HttpServerOptions hopts;
+  http::HttpServerOptions hopts;
   hopts.host = host;
   hopts.port = static_cast<std::uint16_t>(port);
   hopts.max_body_bytes = static_cast<std::size_t>(opts.max_body_bytes);
   SetHostileInputLimits(opts, hopts);
   hopts.shutdown_grace = std::chrono::seconds(opts.shutdown_grace_seconds);
-  api::HttpServer server(router, hopts);
+  http::HttpServer server(router, hopts);
 
   sigset_t set;
   sigemptyset(&set);

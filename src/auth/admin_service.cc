@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <charconv>
 
-#include "api/access.h"
 #include "auth/api_key.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "http/access.h"
 
 namespace outpost::auth {
 namespace {
@@ -43,8 +43,8 @@ Status TenantIdSyntax(std::string_view id) {
 
 const std::vector<std::string>& DefaultKeyScopes() {
   static const std::vector<std::string> kDefault = {
-      std::string(api::scope::kDispatch), std::string(api::scope::kStatus),
-      std::string(api::scope::kList), std::string(api::scope::kCancel)};
+      std::string(http::scope::kDispatch), std::string(http::scope::kStatus),
+      std::string(http::scope::kList), std::string(http::scope::kCancel)};
   return kDefault;
 }
 
@@ -112,7 +112,7 @@ Result<CreatedKey> AdminService::DoCreateKey(const KeyRequest& request) {
   std::vector<std::string> scopes = request.scopes.value_or(DefaultKeyScopes());
   if (scopes.empty()) return Status::Invalid({{"scopes", "at least one scope is required"}});
   for (const auto& s : scopes) {
-    if (!api::IsKnownScope(s)) return Status::Invalid({{"scopes", "unknown scope '" + s + "'"}});
+    if (!http::IsKnownScope(s)) return Status::Invalid({{"scopes", "unknown scope '" + s + "'"}});
   }
   auto tenant = store_.GetTenant(request.tenant);
   if (!tenant.ok()) return tenant.status();

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "api/access.h"
+#include "http/access.h"
 
 namespace outpost::auth {
 namespace {
@@ -77,7 +77,7 @@ Result<std::vector<std::string>> ParseScopes(std::string_view csv) {
     std::string_view s = rest.substr(0, comma);
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
     while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    if (!api::IsKnownScope(s)) {
+    if (!http::IsKnownScope(s)) {
       return InvalidArgument("unknown scope '" + std::string(s) +
                              "' (dispatch, status, list, cancel, admin)");
     }

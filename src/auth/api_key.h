@@ -41,7 +41,7 @@ bool SecretsEqual(std::string_view a, std::string_view b);
 // The first characters of a key, for listings and logs.
 std::string DisplayPrefix(std::string_view key);
 
-// "dispatch,status" -> {"dispatch", "status"}: known scopes (api/access.h), no duplicates, at
+// "dispatch,status" -> {"dispatch", "status"}: known scopes (http/access.h), no duplicates, at
 // least one. kInvalidArgument naming the bad one.
 Result<std::vector<std::string>> ParseScopes(std::string_view csv);
 

@@ -12,7 +12,7 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-api::Identity KeyIdentity(const KeyVerdict& v) { return {v.tenant, v.key_id, v.scopes}; }
+http::Identity KeyIdentity(const KeyVerdict& v) { return {v.tenant, v.key_id, v.scopes}; }
 
 Status MissingScope(std::string_view scope) {
   Status st(Code::kPermissionDenied, "API key lacks the required scope: " + std::string(scope));
@@ -21,23 +21,23 @@ Status MissingScope(std::string_view scope) {
 }
 
 // After the caller is known: the route's scope (admin for /metrics; admin holds every scope).
-Status CheckScope(const api::Access& access, const api::Identity& identity) {
-  using Kind = api::Access::Kind;
+Status CheckScope(const http::Access& access, const http::Identity& identity) {
+  using Kind = http::Access::Kind;
   if (access.kind == Kind::kKey && !access.scope.empty() && !identity.HasScope(access.scope)) {
     return MissingScope(access.scope);
   }
-  if (access.kind == Kind::kMetrics && !identity.HasScope(api::scope::kAdmin)) {
-    return MissingScope(api::scope::kAdmin);
+  if (access.kind == Kind::kMetrics && !identity.HasScope(http::scope::kAdmin)) {
+    return MissingScope(http::scope::kAdmin);
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-std::string PresentedCredential(const api::Request& req) {
+std::string PresentedCredential(const http::Request& req) {
   if (auto header = req.headers.Get("Authorization")) {
     std::string_view v = Trim(*header);
-    if (v.size() > 7 && api::EqualsIgnoreCase(v.substr(0, 7), "bearer ")) {
+    if (v.size() > 7 && http::EqualsIgnoreCase(v.substr(0, 7), "bearer ")) {
       return std::string(Trim(v.substr(7)));
     }
   }
@@ -49,7 +49,7 @@ Status AuthenticationRequired() {
   return Status(Code::kUnauthenticated, "missing or invalid API key");
 }
 
-Status RequestAuthenticator::Refuse(const api::Request& req, std::string_view why,
+Status RequestAuthenticator::Refuse(const http::Request& req, std::string_view why,
                                     std::string_view key) const {
   // info, not warn: a flood of bad keys must not turn into a flood of warnings.
   spdlog::info("auth: 401 {} {} from {} (request {}): {}{}", req.method, req.path,
@@ -58,10 +58,10 @@ Status RequestAuthenticator::Refuse(const api::Request& req, std::string_view wh
   return AuthenticationRequired();
 }
 
-Status RequestAuthenticator::Authenticate(const api::Request& req, const api::Access& access,
-                                          api::Identity* identity) {
-  using Kind = api::Access::Kind;
-  *identity = api::Identity::Anonymous();
+Status RequestAuthenticator::Authenticate(const http::Request& req, const http::Access& access,
+                                          http::Identity* identity) {
+  using Kind = http::Access::Kind;
+  *identity = http::Identity::Anonymous();
   if (access.kind == Kind::kPublic) return Status::Ok();
   const bool optional = access.kind == Kind::kOptional;
   const std::string key = PresentedCredential(req);
@@ -79,7 +79,7 @@ Status RequestAuthenticator::Authenticate(const api::Request& req, const api::Ac
   if (!*exist && !options_.allow_open) {
     return optional ? Status::Ok() : Refuse(req, "no API keys exist (open mode not allowed)", key);
   }
-  if (!*exist) *identity = api::Identity::Open();
+  if (!*exist) *identity = http::Identity::Open();
   if (key.empty()) {
     if (*exist && !optional) return Refuse(req, "no API key presented", key);
   } else {

@@ -1,5 +1,5 @@
-// RequestAuthenticator: the api::Authenticator of `outpost serve` — the one place a request's
-// credentials are read and judged (api/access.h describes the pipeline).
+// RequestAuthenticator: the http::Authenticator of `outpost serve` — the one place a request's
+// credentials are read and judged (http/access.h describes the pipeline).
 //
 // Credentials: `Authorization: Bearer <key>`, else `X-API-Key: <key>`.
 //
@@ -27,9 +27,9 @@
 
 #include <string>
 
-#include "api/access.h"
-#include "api/http_types.h"
 #include "auth/key_verifier.h"
+#include "http/access.h"
+#include "http/http_types.h"
 
 namespace outpost::auth {
 
@@ -38,17 +38,17 @@ struct AuthenticatorOptions {
   std::string metrics_token;  // "" = none
 };
 
-class RequestAuthenticator final : public api::Authenticator {
+class RequestAuthenticator final : public http::Authenticator {
  public:
   // `verifier` must outlive this.
   RequestAuthenticator(KeyVerifier& verifier, AuthenticatorOptions options)
       : verifier_(verifier), options_(std::move(options)) {}
 
-  Status Authenticate(const api::Request& req, const api::Access& access,
-                      api::Identity* identity) override;
+  Status Authenticate(const http::Request& req, const http::Access& access,
+                      http::Identity* identity) override;
 
  private:
-  Status Refuse(const api::Request& req, std::string_view why, std::string_view key) const;
+  Status Refuse(const http::Request& req, std::string_view why, std::string_view key) const;
 
   KeyVerifier& verifier_;
   const AuthenticatorOptions options_;
@@ -56,7 +56,7 @@ class RequestAuthenticator final : public api::Authenticator {
 
 // The credential a request presents ("" when none): the Bearer token of Authorization, else
 // X-API-Key, trimmed.
-std::string PresentedCredential(const api::Request& req);
+std::string PresentedCredential(const http::Request& req);
 
 // The one 401 every refusal answers.
 Status AuthenticationRequired();

@@ -7,24 +7,24 @@
 
 #include <boost/json.hpp>
 
-#include "api/router.h"
 #include "auth/admin_service.h"
 #include "auth/api_key.h"
 #include "auth/testing/counting_auth_store.h"
+#include "http/router.h"
 
 namespace outpost::auth {
 namespace {
 
 namespace json = boost::json;
-using api::Access;
+using http::Access;
 
 constexpr const char* kMetricsToken = "metrics-token-0123456789";
 
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto echo = [](const api::Request& req, const api::PathParams&) {
-      api::Response r;
+    auto echo = [](const http::Request& req, const http::PathParams&) {
+      http::Response r;
       json::array scopes;
       for (const auto& s : req.identity.scopes) scopes.emplace_back(s);
       r.body = json::serialize(json::object{{"tenant", req.identity.tenant},
@@ -34,8 +34,8 @@ class PipelineTest : public ::testing::Test {
     };
     router_.Add("GET", "/health", Access::Public(), echo);
     router_.Add("GET", "/health/fleet", Access::Optional(), echo);
-    router_.Add("GET", "/runs", Access::Scope(api::scope::kList), echo);
-    router_.Add("POST", "/dispatch", Access::Scope(api::scope::kDispatch), echo);
+    router_.Add("GET", "/runs", Access::Scope(http::scope::kList), echo);
+    router_.Add("POST", "/dispatch", Access::Scope(http::scope::kDispatch), echo);
     router_.Add("POST", "/mcp", Access::AnyKey(), echo);
     router_.Add("GET", "/metrics", Access::Metrics(), echo);  // stand-in for ops' route
     router_.Add("GET", "/unclassified", echo);                // registered without a rule
@@ -55,33 +55,33 @@ class PipelineTest : public ::testing::Test {
     return *k;
   }
 
-  api::Response Call(const std::string& method, const std::string& target,
-                     std::vector<std::pair<std::string, std::string>> headers = {}) {
-    api::Request req;
+  http::Response Call(const std::string& method, const std::string& target,
+                      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    http::Request req;
     req.method = method;
     req.target = target;
     req.request_id = "req-1";
     req.client_address = "127.0.0.1:5555";
     for (auto& [k, v] : headers) req.headers.Add(k, v);
-    return api::HandleRequest(router_, req, clock_);
+    return http::HandleRequest(router_, req, clock_);
   }
-  api::Response WithKey(const std::string& method, const std::string& target,
-                        const std::string& key) {
+  http::Response WithKey(const std::string& method, const std::string& target,
+                         const std::string& key) {
     return Call(method, target, {{"Authorization", "Bearer " + key}});
   }
-  static json::object Body(const api::Response& r) { return json::parse(r.body).as_object(); }
-  static json::value ErrorOf(const api::Response& r) { return Body(r).at("error"); }
+  static json::object Body(const http::Response& r) { return json::parse(r.body).as_object(); }
+  static json::value ErrorOf(const http::Response& r) { return Body(r).at("error"); }
 
   SimulatedClock clock_;
   testing::CountingAuthStore store_;
   AdminService admin_{store_, clock_};
   KeyVerifier verifier_{store_, clock_};
   RequestAuthenticator authenticator_{verifier_, {/*allow_open=*/true, kMetricsToken}};
-  api::Router router_;
+  http::Router router_;
 };
 
 TEST_F(PipelineTest, OpenModeActsAsTheDefaultTenantWithEveryScope) {
-  api::Response r = Call("GET", "/runs");
+  http::Response r = Call("GET", "/runs");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r).at("tenant"), "default");
   EXPECT_EQ(Body(r).at("scopes").as_array().size(), 5u);
@@ -102,7 +102,7 @@ TEST_F(PipelineTest, OnceAKeyExistsEveryNonPublicRouteNeedsOne) {
                                                         {"POST", "/mcp"},
                                                         {"GET", "/metrics"},
                                                         {"GET", "/unclassified"}}) {
-    api::Response r = Call(method, path);
+    http::Response r = Call(method, path);
     EXPECT_EQ(r.status, 401) << method << " " << path;
     EXPECT_EQ(ErrorOf(r), expected) << r.body;
     EXPECT_EQ(r.headers.Get("WWW-Authenticate"), "Bearer realm=\"outpost\"");
@@ -124,7 +124,7 @@ TEST_F(PipelineTest, EveryKindOfBadKeyGetsTheSameAnswer) {
   const json::value reference = ErrorOf(Call("GET", "/runs"));  // no key at all
   for (const std::string& bad : {std::string("otp_short"), GenerateApiKey(), revoked.key,
                                  expiring->key, suspended.key, good.key + "0"}) {
-    api::Response r = WithKey("GET", "/runs", bad);
+    http::Response r = WithKey("GET", "/runs", bad);
     EXPECT_EQ(r.status, 401) << bad;
     EXPECT_EQ(ErrorOf(r), reference) << bad;
   }
@@ -132,7 +132,7 @@ TEST_F(PipelineTest, EveryKindOfBadKeyGetsTheSameAnswer) {
 
 TEST_F(PipelineTest, BearerAndXApiKeyBothWork) {
   CreatedKey k = NewKey({"list"});
-  api::Response bearer = WithKey("GET", "/runs", k.key);
+  http::Response bearer = WithKey("GET", "/runs", k.key);
   ASSERT_EQ(bearer.status, 200);
   EXPECT_EQ(Body(bearer).at("tenant"), json::value(k.record.tenant));
   EXPECT_EQ(Body(bearer).at("keyId"), json::value(k.record.key_id));
@@ -143,12 +143,12 @@ TEST_F(PipelineTest, BearerAndXApiKeyBothWork) {
 
 TEST_F(PipelineTest, AMissingScopeIs403NamingIt) {
   CreatedKey k = NewKey({"list"});
-  api::Response r = WithKey("POST", "/dispatch", k.key);
+  http::Response r = WithKey("POST", "/dispatch", k.key);
   ASSERT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(ErrorOf(r).at("code"), "AUTHORIZATION_ERROR");
   EXPECT_EQ(ErrorOf(r).at("details").at("requiredScope"), "dispatch");
   // A route registered without a rule needs admin.
-  api::Response unclassified = WithKey("GET", "/unclassified", k.key);
+  http::Response unclassified = WithKey("GET", "/unclassified", k.key);
   ASSERT_EQ(unclassified.status, 403);
   EXPECT_EQ(ErrorOf(unclassified).at("details").at("requiredScope"), "admin");
   // /mcp only needs a key; its tools check their own scopes.
@@ -166,7 +166,7 @@ TEST_F(PipelineTest, MetricsTakeAnAdminKeyOrTheMetricsTokenOnly) {
   CreatedKey admin = NewKey({"admin"});
   CreatedKey lister = NewKey({"list", "status", "dispatch", "cancel"});
   EXPECT_EQ(WithKey("GET", "/metrics", admin.key).status, 200);
-  api::Response no_admin = WithKey("GET", "/metrics", lister.key);
+  http::Response no_admin = WithKey("GET", "/metrics", lister.key);
   ASSERT_EQ(no_admin.status, 403);
   EXPECT_EQ(ErrorOf(no_admin).at("details").at("requiredScope"), "admin");
   EXPECT_EQ(WithKey("GET", "/metrics", kMetricsToken).status, 200);
@@ -180,13 +180,13 @@ TEST_F(PipelineTest, MetricsTakeAnAdminKeyOrTheMetricsTokenOnly) {
 TEST_F(PipelineTest, AnOptionalRouteIsAnonymousWithoutAValidKey) {
   CreatedKey k = NewKey({"status"});
   clock_.Advance(Millis(1000));
-  api::Response anonymous = Call("GET", "/health/fleet");
+  http::Response anonymous = Call("GET", "/health/fleet");
   ASSERT_EQ(anonymous.status, 200);
   EXPECT_EQ(Body(anonymous).at("tenant"), "");
-  api::Response bad = WithKey("GET", "/health/fleet", GenerateApiKey());
+  http::Response bad = WithKey("GET", "/health/fleet", GenerateApiKey());
   ASSERT_EQ(bad.status, 200);
   EXPECT_EQ(Body(bad).at("tenant"), "");
-  api::Response good = WithKey("GET", "/health/fleet", k.key);
+  http::Response good = WithKey("GET", "/health/fleet", k.key);
   EXPECT_EQ(Body(good).at("tenant"), json::value(k.record.tenant));
 }
 
@@ -204,7 +204,7 @@ TEST_F(PipelineTest, AKeyStoreOutageIs503NotAnOpenDoor) {
   ASSERT_EQ(WithKey("GET", "/runs", k.key).status, 200);
   store_.fail = true;
   clock_.Advance(Millis(5000));  // the cached verdict is gone
-  api::Response r = WithKey("GET", "/runs", k.key);
+  http::Response r = WithKey("GET", "/runs", k.key);
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(ErrorOf(r).at("code"), "SERVICE_UNAVAILABLE");
   EXPECT_EQ(Call("GET", "/runs").status, 401);  // keys are known to exist: no key, no entry
@@ -212,12 +212,12 @@ TEST_F(PipelineTest, AKeyStoreOutageIs503NotAnOpenDoor) {
 }
 
 TEST(PresentedCredential, BearerFirstThenXApiKey) {
-  api::Request req;
+  http::Request req;
   req.headers.Add("X-API-Key", "from-header");
   EXPECT_EQ(PresentedCredential(req), "from-header");
   req.headers.Add("Authorization", "Bearer from-bearer");
   EXPECT_EQ(PresentedCredential(req), "from-bearer");
-  api::Request none;
+  http::Request none;
   EXPECT_EQ(PresentedCredential(none), "");
 }
 

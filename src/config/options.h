@@ -68,7 +68,7 @@ struct Options {
   // More names clients reach this server by, besides its listen address, localhost and
   // public_url's host: "name" (any port) or "name:port" ([server] allowed_hosts,
   // OUTPOST_ALLOWED_HOSTS comma-separated). In open mode a request naming another Host is
-  // refused (DNS rebinding; api/host_guard.h).
+  // refused (DNS rebinding; http/host_guard.h).
   std::vector<std::string> allowed_hosts;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
   std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
@@ -76,7 +76,7 @@ struct Options {
   int cancel_grace_seconds = 10;   // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
   int max_body_bytes = 1 << 20;
-  // Hostile-input limits of the HTTP server (api/http_limits.h, README "Hostile input").
+  // Hostile-input limits of the HTTP server (http/http_limits.h, README "Hostile input").
   int max_header_bytes = 16 << 10;      // request line + header fields -> 431
   int max_header_fields = 100;          // -> 431
   int max_header_line_bytes = 8 << 10;  // one header field -> 431
@@ -110,7 +110,7 @@ struct Options {
   // loopback, link-local or private addresses (audit F10); none by default.
   std::vector<std::string> git_allow_private_hosts;
   bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
-  // Tests only: the /admin/faults switch (api/fault_injection.h). Flag or env only, never the
+  // Tests only: the /admin/faults switch (http/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.
   bool enable_fault_injection = false;
   std::string log_level = "info";

@@ -5,10 +5,10 @@
 #include <memory>
 #include <mutex>
 
-#include "api/media_type.h"
 #include "api/request_context.h"
 #include "common/ids.h"
 #include "common/json_util.h"
+#include "http/media_type.h"
 #include "mcp/protocol.h"
 
 namespace outpost::mcp {
@@ -86,7 +86,7 @@ std::string Frame(const json::object& reply, bool sse) {
   return sse ? "event: message\ndata: " + ToJson(reply) + "\n\n" : ToJson(reply);
 }
 
-class WaitStream : public api::BodyStream {
+class WaitStream : public http::BodyStream {
  public:
   WaitStream(ServiceTools& tools, const Clock& clock, GetRunWait wait, json::value id, bool sse,
              std::shared_ptr<CancelToken> token, std::shared_ptr<CancelRegistry> registry,
@@ -130,10 +130,10 @@ class WaitStream : public api::BodyStream {
 
 class McpHttp {
  public:
-  McpHttp(ServiceTools& tools, const Clock& clock, std::shared_ptr<const api::AllowedHosts> hosts)
+  McpHttp(ServiceTools& tools, const Clock& clock, std::shared_ptr<const http::AllowedHosts> hosts)
       : tools_(tools), clock_(clock), hosts_(std::move(hosts)) {}
 
-  api::Response Post(const api::Request& req) {
+  http::Response Post(const http::Request& req) {
     // Never "the Origin equals the Host": under DNS rebinding both name the attacker's site.
     if (auto origin = req.headers.Get("Origin"); origin && !hosts_->OriginAllowed(*origin)) {
       return Plain(403, ErrorReply(nullptr, kInvalidRequest, "Forbidden origin " + *origin));
@@ -143,7 +143,7 @@ class McpHttp {
                                    "Unsupported MCP-Protocol-Version " + *v +
                                        " (supported: " + SupportedVersionsText() + ")"));
     }
-    if (!api::IsJsonContentType(req.headers.Get("Content-Type").value_or(""))) {
+    if (!http::IsJsonContentType(req.headers.Get("Content-Type").value_or(""))) {
       return Plain(415,
                    ErrorReply(nullptr, kInvalidRequest, "Content-Type must be application/json"));
     }
@@ -153,14 +153,14 @@ class McpHttp {
     const std::string session = req.headers.Get("Mcp-Session-Id").value_or("");
     if (m.kind != Message::Kind::kRequest) {
       if (auto id = CancelledRequestId(m)) registry_->Cancel(session + "|" + json::serialize(*id));
-      api::Response r;
+      http::Response r;
       r.status = 202;
       return r;
     }
     const bool sse = WantsSse(req.headers.Get("Accept"));
     Step step = HandleRequest(m);
     if (step.reply) {
-      api::Response r = Answer(*step.reply, sse);
+      http::Response r = Answer(*step.reply, sse);
       if (m.method == "initialize" && step.reply->contains("result")) {
         r.headers.Set("Mcp-Session-Id", NewUlid(clock_.Now()));
       }
@@ -180,26 +180,26 @@ class McpHttp {
            accept->find("*/*") == std::string::npos;
   }
 
-  static api::Response Plain(int status, const json::object& body) {
-    api::Response r;
+  static http::Response Plain(int status, const json::object& body) {
+    http::Response r;
     r.status = status;
     r.body = ToJson(body);
     return r;
   }
 
-  static api::Response Answer(const json::object& reply, bool sse) {
-    api::Response r;
+  static http::Response Answer(const json::object& reply, bool sse) {
+    http::Response r;
     r.body = Frame(reply, sse);
     if (sse) r.content_type = "text/event-stream";
     return r;
   }
 
-  api::Response Waiting(GetRunWait wait, const json::value& id, const std::string& session,
-                        bool sse) {
+  http::Response Waiting(GetRunWait wait, const json::value& id, const std::string& session,
+                         bool sse) {
     auto token = std::make_shared<CancelToken>();
     const std::string key = session + "|" + json::serialize(id);
     registry_->Add(key, token);
-    api::Response r;
+    http::Response r;
     r.content_type = sse ? "text/event-stream" : "application/json";
     r.headers.Set("Cache-Control", "no-cache");
     r.stream = std::make_shared<WaitStream>(tools_, clock_, std::move(wait), id, sse,
@@ -209,18 +209,18 @@ class McpHttp {
 
   ServiceTools& tools_;
   const Clock& clock_;
-  std::shared_ptr<const api::AllowedHosts> hosts_;
+  std::shared_ptr<const http::AllowedHosts> hosts_;
   std::shared_ptr<CancelRegistry> registry_ = std::make_shared<CancelRegistry>(clock_);
 };
 
 }  // namespace
 
-void RegisterMcpRoute(api::Router& router, ServiceTools& tools, const Clock& clock,
-                      std::shared_ptr<const api::AllowedHosts> hosts) {
+void RegisterMcpRoute(http::Router& router, ServiceTools& tools, const Clock& clock,
+                      std::shared_ptr<const http::AllowedHosts> hosts) {
   auto mcp = std::make_shared<McpHttp>(tools, clock, std::move(hosts));
   // Any valid key (or open mode) reaches the endpoint; each tool then needs its own scope.
-  router.Add("POST", "/mcp", api::Access::AnyKey(),
-             [mcp](const api::Request& req, const api::PathParams&) { return mcp->Post(req); });
+  router.Add("POST", "/mcp", http::Access::AnyKey(),
+             [mcp](const http::Request& req, const http::PathParams&) { return mcp->Post(req); });
 }
 
 }  // namespace outpost::mcp

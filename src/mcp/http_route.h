@@ -6,7 +6,7 @@
 // out an Mcp-Session-Id. Sessions hold no state (every replica behind a load balancer can
 // serve every call, and a restarted server keeps serving its clients): the id only scopes
 // notifications/cancelled. A present MCP-Protocol-Version header must name a supported version
-// (400 otherwise); an Origin header must be one of `hosts` (api/host_guard.h; 403 otherwise:
+// (400 otherwise); an Origin header must be one of `hosts` (http/host_guard.h; 403 otherwise:
 // DNS-rebinding protection, with or without keys — in open mode the router's
 // SameOriginMiddleware has already refused a foreign Host). GET /mcp is 405 (no
 // server-initiated stream).
@@ -18,15 +18,15 @@
 
 #include <memory>
 
-#include "api/host_guard.h"
-#include "api/router.h"
 #include "common/clock.h"
+#include "http/host_guard.h"
+#include "http/router.h"
 #include "mcp/service_tools.h"
 
 namespace outpost::mcp {
 
 // `tools` and `clock` must outlive the router.
-void RegisterMcpRoute(api::Router& router, ServiceTools& tools, const Clock& clock,
-                      std::shared_ptr<const api::AllowedHosts> hosts);
+void RegisterMcpRoute(http::Router& router, ServiceTools& tools, const Clock& clock,
+                      std::shared_ptr<const http::AllowedHosts> hosts);
 
 }  // namespace outpost::mcp

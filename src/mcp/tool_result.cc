@@ -2,8 +2,8 @@
 
 #include <boost/json.hpp>
 
-#include "api/envelope.h"
 #include "common/json_util.h"
+#include "http/envelope.h"
 
 namespace outpost::mcp {
 namespace json = boost::json;
@@ -15,7 +15,7 @@ json::object ToolSuccess(json::object structured, std::string text) {
 }
 
 json::object ToolError(const Status& status) {
-  const api::HttpError http = api::HttpErrorFor(status.code());
+  const http::HttpError http = http::HttpErrorFor(status.code());
   // Internal errors keep their words in the server log only, as on the REST API.
   const bool internal = status.code() == Code::kInternal;
   const std::string message = internal ? "An unexpected error occurred" : status.message();

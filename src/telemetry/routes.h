@@ -2,13 +2,14 @@
 // the envelope). Both unauthenticated in this version (auth gates them).
 #pragma once
 
-#include "api/router.h"
 #include "common/clock.h"
+#include "http/router.h"
 #include "telemetry/server_metrics.h"
 
 namespace outpost::telemetry {
 
 // `metrics` and `clock` must outlive the router.
-void RegisterTelemetryRoutes(api::Router& router, const ServerMetrics& metrics, const Clock& clock);
+void RegisterTelemetryRoutes(http::Router& router, const ServerMetrics& metrics,
+                             const Clock& clock);
 
 }  // namespace outpost::telemetry

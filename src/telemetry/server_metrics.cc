@@ -147,8 +147,8 @@ void ServerMetrics::StoreError(std::string_view store, std::string_view operatio
   family.Labels({operation, CodeName(code)}).Inc();
 }
 
-void ServerMetrics::After(const api::Request& req, std::string_view route, const api::Response& res,
-                          std::chrono::nanoseconds elapsed) {
+void ServerMetrics::After(const http::Request& req, std::string_view route,
+                          const http::Response& res, std::chrono::nanoseconds elapsed) {
   const double seconds = std::chrono::duration<double>(elapsed).count();
   if (res.drop_connection) {  // an injected fault: no answer, so no status code to count
     slo_.RecordRequest(false, 0, seconds);

@@ -1,5 +1,5 @@
 // ServerMetrics: Outpost's own series (README "Metrics") on one metrics::Registry, and the
-// hooks that feed them: every HTTP request (api::RequestHook, at the router, so every route,
+// hooks that feed them: every HTTP request (http::RequestHook, at the router, so every route,
 // /mcp and /files included, is counted once under its pattern), every dispatch, run start and
 // run end (RunObserver), store and artifact-store failures (the Instrumented* decorators), and
 // scrape-time views of the supervisor (queue depth, running runs, reaper actions), computed
@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "api/router.h"
 #include "common/clock.h"
 #include "core/run_observer.h"
+#include "http/router.h"
 #include "metrics/metrics.h"
 #include "telemetry/slo_tracker.h"
 
@@ -32,7 +32,7 @@ struct ServerMetricsOptions {
   bool sandbox_runner = false;  // sandbox start times are observed only for sandboxed runs
 };
 
-class ServerMetrics final : public api::RequestHook, public RunObserver {
+class ServerMetrics final : public http::RequestHook, public RunObserver {
  public:
   ServerMetrics(const Clock& clock, ServerMetricsOptions options);
 
@@ -49,7 +49,7 @@ class ServerMetrics final : public api::RequestHook, public RunObserver {
   // kNotFound and kConflict are answers, not failures, and are not counted.
   void StoreError(std::string_view store, std::string_view operation, Code code);
 
-  void After(const api::Request& req, std::string_view route, const api::Response& res,
+  void After(const http::Request& req, std::string_view route, const http::Response& res,
              std::chrono::nanoseconds elapsed) override;
   void OnDispatch(std::string_view agent, const Run* run, bool created,
                   const Status& error) override;

@@ -4,7 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "api/envelope.h"
+#include "http/envelope.h"
 #include "metrics/text_parser.h"
 #include "telemetry/instrumented_stores.h"
 #include "telemetry/routes.h"
@@ -18,27 +18,28 @@ struct Fixture {
   SimulatedClock clock;
   std::shared_ptr<ServerMetrics> m =
       std::make_shared<ServerMetrics>(clock, ServerMetricsOptions{{"shell", "claude"}, true});
-  api::Router router;
+  http::Router router;
 
   Fixture() {
-    router.Add("GET", "/runs/{id}", [this](const api::Request&, const api::PathParams&) {
+    router.Add("GET", "/runs/{id}", [this](const http::Request&, const http::PathParams&) {
       clock.Advance(std::chrono::milliseconds(300));  // the handler takes 300 ms
-      return api::JsonResponse(200, boost::json::object{});
+      return http::JsonResponse(200, boost::json::object{});
     });
-    router.Add("POST", "/boom", [](const api::Request&, const api::PathParams&) -> api::Response {
-      throw std::runtime_error("x");
-    });
+    router.Add("POST", "/boom",
+               [](const http::Request&, const http::PathParams&) -> http::Response {
+                 throw std::runtime_error("x");
+               });
     RegisterTelemetryRoutes(router, *m, clock);
     router.AddHook(m);
   }
-  api::Response Call(std::string method, std::string target) {
-    api::Request req;
+  http::Response Call(std::string method, std::string target) {
+    http::Request req;
     req.method = std::move(method);
     req.target = std::move(target);
-    return api::HandleRequest(router, req, clock);
+    return http::HandleRequest(router, req, clock);
   }
   ParsedText Scrape() {
-    api::Response r = Call("GET", "/metrics");
+    http::Response r = Call("GET", "/metrics");
     EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
     auto parsed = metrics::ParseText(r.body);
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -182,7 +183,7 @@ TEST(InstrumentedRunStore, CountsFailuresByOperationAndCodeAndForwardsResults) {
 TEST(ServerMetrics, HealthSloIsServedInTheEnvelope) {
   Fixture f;
   f.Call("GET", "/runs/1");
-  api::Response r = f.Call("GET", "/health/slo");
+  http::Response r = f.Call("GET", "/health/slo");
   ASSERT_EQ(r.status, 200);
   auto body = boost::json::parse(r.body).as_object();
   const auto& data = body.at("data").as_object();

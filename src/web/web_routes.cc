@@ -1,13 +1,14 @@
 #include "web/web_routes.h"
 
-#include "api/envelope.h"
+#include "http/envelope.h"
+#include "http/media_type.h"
 
 namespace outpost::web {
 namespace {
 
 constexpr std::string_view kShell = "index.html";
 
-void SetCommonHeaders(api::Response& r, const Asset& asset) {
+void SetCommonHeaders(http::Response& r, const Asset& asset) {
   r.headers.Set("ETag", asset.etag);
   r.headers.Set("Cache-Control", "no-cache");
   r.headers.Set("X-Content-Type-Options", "nosniff");
@@ -39,8 +40,8 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
   return false;
 }
 
-api::Response ServeAsset(const Asset& asset, const api::Request& req) {
-  api::Response r;
+http::Response ServeAsset(const Asset& asset, const http::Request& req) {
+  http::Response r;
   SetCommonHeaders(r, asset);
   if (auto inm = req.headers.Get("If-None-Match"); inm && IfNoneMatchMatches(*inm, asset.etag)) {
     r.status = 304;  // no body, and so no Content-Type either
@@ -52,9 +53,9 @@ api::Response ServeAsset(const Asset& asset, const api::Request& req) {
   return r;
 }
 
-api::Response AppShell(const api::Request& req) {
+http::Response AppShell(const http::Request& req) {
   const Asset* shell = FindAsset(kShell);
-  api::Response r;
+  http::Response r;
   if (shell) {
     r = ServeAsset(*shell, req);
   } else {  // a build without assets is a broken build: say so rather than serve nothing
@@ -66,12 +67,19 @@ api::Response AppShell(const api::Request& req) {
   return r;
 }
 
-void RegisterWebRoutes(api::Router& router, const Clock& clock) {
-  router.Add("GET", "/ui/{path...}", api::Access::Public(),
-             [&clock](const api::Request& req, const api::PathParams& p) {
+void RegisterWebRoutes(http::Router& router, const Clock& clock) {
+  router.Use([](http::Request& req, const http::Next& next) {
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    if (get && req.path == "/" && http::PrefersHtml(req.headers.Get("Accept"))) {
+      return AppShell(req);
+    }
+    return next(req);
+  });
+  router.Add("GET", "/ui/{path...}", http::Access::Public(),
+             [&clock](const http::Request& req, const http::PathParams& p) {
                if (const Asset* asset = FindAsset(p.at("path"))) return ServeAsset(*asset, req);
-               return api::Error(NotFound("no such dashboard file: /ui/" + p.at("path")),
-                                 {req.request_id, clock.Now()});
+               return http::Error(NotFound("no such dashboard file: /ui/" + p.at("path")),
+                                  {req.request_id, clock.Now()});
              });
 }
 

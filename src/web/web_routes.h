@@ -16,7 +16,7 @@
 
 #include <string_view>
 
-#include "api/router.h"
+#include "http/router.h"
 #include "web/assets.h"
 
 namespace outpost::web {
@@ -26,16 +26,19 @@ inline constexpr std::string_view kContentSecurityPolicy =
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'";
 
-// Registers GET (and HEAD) /ui/{path...}. `clock` stamps error envelopes; it must outlive the
-// router.
-void RegisterWebRoutes(api::Router& router, const Clock& clock);
+// Registers the dashboard on `router`: GET (and HEAD) /ui/{path...}, and the app shell as a
+// browser's GET /. That URL is the API's (its JSON banner, api/routes.h), so the shell comes as a
+// middleware in front of it: a GET or HEAD of / whose Accept prefers HTML gets AppShell, every
+// other request goes on. Register it after the middlewares that should apply to the shell too
+// (the Origin guard, rate limits). `clock` stamps error envelopes; it must outlive the router.
+void RegisterWebRoutes(http::Router& router, const Clock& clock);
 
-// index.html for GET / from a browser (the caller decides by Accept), with Vary: Accept because
-// the same URL also serves the JSON banner.
-api::Response AppShell(const api::Request& req);
+// index.html for GET / from a browser (RegisterWebRoutes decides by Accept), with Vary: Accept
+// because the same URL also serves the JSON banner.
+http::Response AppShell(const http::Request& req);
 
 // `asset` answered for `req`: 200 with the body, or 304 when If-None-Match matches its ETag.
-api::Response ServeAsset(const Asset& asset, const api::Request& req);
+http::Response ServeAsset(const Asset& asset, const http::Request& req);
 
 // True when an If-None-Match header value (a list of entity tags, or *) matches `etag`, by the
 // weak comparison RFC 9110 §13.1.2 prescribes for it.

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include "api/http_server.h"
-#include "api/test_client.h"
+#include <boost/json/object.hpp>
+#include <optional>
+
+#include "http/envelope.h"
+#include "http/http_server.h"
+#include "http/test_client.h"
 
 namespace outpost::web {
 namespace {
@@ -13,22 +17,22 @@ class WebRoutesTest : public ::testing::Test {
  protected:
   void SetUp() override { RegisterWebRoutes(router_, clock_); }
 
-  api::Response Get(std::string target, std::vector<std::pair<std::string, std::string>> h = {}) {
-    api::Request req;
+  http::Response Get(std::string target, std::vector<std::pair<std::string, std::string>> h = {}) {
+    http::Request req;
     req.method = "GET";
     req.target = std::move(target);
     for (auto& [k, v] : h) req.headers.Add(k, v);
-    return api::HandleRequest(router_, req, clock_);
+    return http::HandleRequest(router_, req, clock_);
   }
 
   SimulatedClock clock_;
-  api::Router router_;
+  http::Router router_;
 };
 
 TEST_F(WebRoutesTest, ServesAnAssetWithTypeValidatorAndSecurityHeaders) {
   const Asset* app = FindAsset("js/app.js");
   ASSERT_NE(app, nullptr);
-  api::Response r = Get("/ui/js/app.js");
+  http::Response r = Get("/ui/js/app.js");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/javascript; charset=utf-8");
   EXPECT_EQ(r.body, app->body);
@@ -56,14 +60,14 @@ TEST_F(WebRoutesTest, MatchingIfNoneMatchIs304WithoutBody) {
   ASSERT_NE(css, nullptr);
   for (std::string inm :
        {css->etag, "W/" + css->etag, "\"other\", " + css->etag, std::string("*")}) {
-    api::Response r = Get("/ui/app.css", {{"If-None-Match", inm}});
+    http::Response r = Get("/ui/app.css", {{"If-None-Match", inm}});
     EXPECT_EQ(r.status, 304) << inm;
     EXPECT_EQ(r.body, "");
     EXPECT_EQ(r.content_type, "");
     EXPECT_EQ(r.headers.Get("ETag"), css->etag);
     EXPECT_EQ(r.headers.Get("Cache-Control"), "no-cache");
   }
-  api::Response stale = Get("/ui/app.css", {{"If-None-Match", "\"0123\""}});
+  http::Response stale = Get("/ui/app.css", {{"If-None-Match", "\"0123\""}});
   EXPECT_EQ(stale.status, 200);
   EXPECT_EQ(stale.body, css->body);
 }
@@ -80,7 +84,7 @@ TEST_F(WebRoutesTest, IfNoneMatchParsing) {
 }
 
 TEST_F(WebRoutesTest, UnknownAssetIs404Envelope) {
-  api::Response r = Get("/ui/js/nope.js");
+  http::Response r = Get("/ui/js/nope.js");
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("\"NOT_FOUND\""), std::string::npos) << r.body;
   EXPECT_EQ(Get("/ui").status, 404);  // {path...} needs at least one segment
@@ -93,9 +97,9 @@ TEST_F(WebRoutesTest, TraversalNeverReachesTheCatalog) {
 }
 
 TEST_F(WebRoutesTest, AppShellIsIndexHtmlAndVariesByAccept) {
-  api::Request req;
+  http::Request req;
   req.method = "GET";
-  api::Response r = AppShell(req);
+  http::Response r = AppShell(req);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
   EXPECT_EQ(r.body, FindAsset("index.html")->body);
@@ -105,16 +109,64 @@ TEST_F(WebRoutesTest, AppShellIsIndexHtmlAndVariesByAccept) {
   EXPECT_EQ(AppShell(req).status, 304);
 }
 
+// GET / is the API's route (its JSON banner, api/routes.cc); web/ puts the app shell in front of
+// it for browsers. A stand-in route, and a middleware registered first, which the shell passes
+// through as any route's answer does.
+TEST_F(WebRoutesTest, RootGivesBrowsersTheShellAndEveryoneElseTheRoute) {
+  http::Router router;
+  router.Use([](http::Request& req, const http::Next& next) {
+    http::Response r = next(req);
+    r.headers.Set("X-Outer", "ran");
+    return r;
+  });
+  for (const char* method : {"GET", "POST"}) {
+    router.Add(method, "/", http::Access::Public(),
+               [](const http::Request& req, const http::PathParams&) {
+                 return http::JsonResponse(200, boost::json::object{{"route", req.method}});
+               });
+  }
+  RegisterWebRoutes(router, clock_);
+  auto call = [&](std::string method, std::string target, std::optional<std::string> accept) {
+    http::Request req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    if (accept) req.headers.Set("Accept", *accept);
+    return http::HandleRequest(router, req, clock_);
+  };
+  const std::string browser = "text/html,application/xhtml+xml,*/*;q=0.8";
+  for (const char* method : {"GET", "HEAD"}) {
+    http::Response shell = call(method, "/", browser);
+    EXPECT_EQ(shell.status, 200) << method;
+    EXPECT_EQ(shell.content_type, "text/html; charset=utf-8") << method;
+    EXPECT_EQ(shell.body, FindAsset("index.html")->body) << method;
+    EXPECT_EQ(shell.headers.Get("Vary"), "Accept") << method;
+    EXPECT_EQ(shell.headers.Get("X-Outer"), "ran") << method;
+  }
+  for (std::optional<std::string> accept :
+       {std::optional<std::string>(), std::optional<std::string>("application/json"),
+        std::optional<std::string>("*/*"),
+        std::optional<std::string>("text/html, application/json")}) {
+    http::Response banner = call("GET", "/", accept);
+    EXPECT_EQ(banner.content_type, "application/json") << accept.value_or("(none)");
+    EXPECT_EQ(banner.body, R"({"route":"GET"})") << accept.value_or("(none)");
+    EXPECT_EQ(banner.headers.Get("X-Outer"), "ran");
+  }
+  // Only GET (and HEAD) of / itself: other methods and paths keep their own answers.
+  EXPECT_EQ(call("POST", "/", browser).body, R"({"route":"POST"})");
+  EXPECT_EQ(call("GET", "/?x=1", browser).content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(call("GET", "/runs", browser).status, 404);
+}
+
 // On the wire a 304 has no body, no Content-Length and no Content-Type; HEAD gives the length.
 TEST_F(WebRoutesTest, NotModifiedOnTheWire) {
-  api::HttpServerOptions opts;
+  http::HttpServerOptions opts;
   opts.port = 0;
   opts.clock = &clock_;
-  api::HttpServer server(router_, opts);
+  http::HttpServer server(router_, opts);
   ASSERT_TRUE(server.Start().ok());
   const Asset* app = FindAsset("js/app.js");
   {
-    api::testing::RawClient client(server.BoundAddress());
+    http::testing::RawClient client(server.BoundAddress());
     auto r = client.Request("GET", "/ui/js/app.js", "If-None-Match: " + app->etag + "\r\n");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 304);

@@ -467,5 +467,29 @@ TEST_F(RunLifecycleTest, BadRequestsAreRefusedAndWriteNothing) {
   EXPECT_EQ(list.at("data").at("items").as_array().size(), 0u);
 }
 
+// One URL, two representations, from two components (api/ the banner, web/ the dashboard) wired
+// together by app/.
+TEST_F(RunLifecycleTest, RootIsTheJsonBannerOrTheDashboardForBrowsers) {
+  StartServer();
+  const std::string& addr = server_->address();
+  for (std::string accept : {"", "application/json", "*/*"}) {
+    std::map<std::string, std::string> headers;
+    if (!accept.empty()) headers["Accept"] = accept;
+    HttpResponse banner = Http(addr, "GET", "/", "", headers);
+    EXPECT_EQ(banner.status, 200) << accept;
+    EXPECT_EQ(banner.headers["content-type"], "application/json") << accept;
+    EXPECT_EQ(Str(banner.Json().as_object(), "service"), "outpost-control-plane") << accept;
+    EXPECT_EQ(banner.headers["vary"], "Accept") << accept;
+  }
+  HttpResponse html =
+      Http(addr, "GET", "/", "", {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}});
+  EXPECT_EQ(html.status, 200);
+  EXPECT_EQ(html.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_NE(html.body.find("<script type=\"module\" src=\"/ui/js/app.js\"></script>"),
+            std::string::npos);
+  EXPECT_NE(html.headers["content-security-policy"].find("default-src 'self'"), std::string::npos);
+  EXPECT_EQ(html.headers["vary"], "Accept");
+}
+
 }  // namespace
 }  // namespace outpost::testing

@@ -12,9 +12,9 @@
 #include <mutex>
 
 #include "api/file_routes.h"
-#include "api/http_server.h"
 #include "artifacts/artifact_store_conformance.h"
 #include "common/files.h"
+#include "http/http_server.h"
 
 namespace outpost::artifacts {
 namespace {
@@ -40,8 +40,8 @@ struct BaseUrl {
 // A store in a fresh temp dir, its URLs served by an in-process HttpServer on 127.0.0.1:0.
 struct LocalServer {
   std::string dir;
-  api::Router router;
-  std::unique_ptr<api::HttpServer> server;
+  http::Router router;
+  std::unique_ptr<http::HttpServer> server;
   ~LocalServer() {
     if (server) server->Stop();
     fs::remove_all(dir);
@@ -58,9 +58,9 @@ ArtifactStoreUnderTest NewLocalStore() {
                                         [base] { return base->Get(); }, {.durable = false});
   if (!store.ok()) throw std::runtime_error(store.status().ToString());
   api::RegisterFileRoutes(serving->router, **store, RealClock::Instance());
-  api::HttpServerOptions opts;
+  http::HttpServerOptions opts;
   opts.port = 0;
-  serving->server = std::make_unique<api::HttpServer>(serving->router, opts);
+  serving->server = std::make_unique<http::HttpServer>(serving->router, opts);
   if (Status st = serving->server->Start(); !st.ok()) throw std::runtime_error(st.ToString());
   {
     std::lock_guard lock(base->mu);
