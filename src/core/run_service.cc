@@ -32,6 +32,34 @@ json::object Check(std::string_view status, std::string message = {}) {
   return c;
 }
 
+// What a cancel found in the latest copy of its run when it wrote nothing: the run was
+// already cancelled, already being cancelled, or already over otherwise.
+enum class Seen { kWritten, kCancelled, kCancelling, kEnded };
+
+// The cancel on the latest copy: a RUNNING run gets the request (its shim stops it), a
+// PENDING one ends CANCELLED at once.
+Status ApplyCancel(Run& run, const std::string& why, WallTime now, std::string_view ended_state,
+                   Seen& seen) {
+  const bool running = run.status == RunStatus::kRunning;
+  seen = run.status == RunStatus::kCancelled  ? Seen::kCancelled
+         : IsTerminal(run.status)             ? Seen::kEnded
+         : running && run.cancel_requested_at ? Seen::kCancelling
+                                              : Seen::kWritten;
+  if (seen != Seen::kWritten) return FailedPrecondition("nothing to write");
+  if (Status st = run_state::RequestCancel(run, why, now); !st.ok()) return st;
+  if (running) return Status::Ok();
+  return run_state::End(
+      run, {RunStatus::kCancelled, reason::kCancelled, std::nullopt, now, ended_state});
+}
+
+Status AlreadyEnded(const Run& run) {
+  Status st = Conflict("Run " + run.id.str() + " already ended with status " +
+                       std::string(ToString(run.status)));
+  st.WithDetail("runId", json::value(run.id.str()))
+      .WithDetail("currentStatus", json::value(ToString(run.status)));
+  return st;
+}
+
 }  // namespace
 
 RunService::RunService(RunStore& store, const AgentRegistry& agents, Clock& clock,
@@ -256,60 +284,26 @@ Result<CancelOutcome> RunService::CancelUnaudited(std::string_view id,
   std::string why = reason_in && !reason_in->empty() ? *reason_in : kDefaultCancelReason;
   auto loaded = Load(id, ctx);
   if (!loaded.ok()) return loaded.status();
-  // What the latest copy called for when it was not written: already cancelled, already being
-  // cancelled (nudge the shim again), or already over.
-  enum class Seen { kWritten, kCancelled, kCancelling, kEnded };
   Seen seen = Seen::kWritten;
-  Run latest;
-  bool running = false;
+  Run latest;  // the copy the last attempt saw
   const std::string_view ended_state =
       supervisor_ ? supervisor_->EndedArtifactsState() : artifacts_state::kNone;
   auto updated = writer_.Update(
       loaded->id,
       [&](Run& run) {
         latest = run;
-        seen = Seen::kWritten;
-        if (run.status == RunStatus::kCancelled) {
-          seen = Seen::kCancelled;
-          return FailedPrecondition("already cancelled");
-        }
-        if (IsTerminal(run.status)) {
-          seen = Seen::kEnded;
-          return FailedPrecondition("already ended");
-        }
-        running = run.status == RunStatus::kRunning;
-        if (running && run.cancel_requested_at) {
-          seen = Seen::kCancelling;
-          return FailedPrecondition("already being cancelled");
-        }
-        const WallTime now = clock_.Now();
-        if (Status st = run_state::RequestCancel(run, why, now); !st.ok()) return st;
-        if (running) return Status::Ok();
-        // PENDING: it never starts.
-        return run_state::End(
-            run, {RunStatus::kCancelled, reason::kCancelled, std::nullopt, now, ended_state});
+        return ApplyCancel(run, why, clock_.Now(), ended_state, seen);
       },
       &ctx);
+  if (seen == Seen::kCancelled) return CancelOutcome{latest, false};
+  if (seen == Seen::kEnded) return AlreadyEnded(latest);
+  if (seen == Seen::kCancelling) {
+    // Already being cancelled: nudge the shim again (idempotent) and report progress.
+    Status st = supervisor_ ? supervisor_->RequestCancel(latest) : Status::Ok();
+    if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", latest.id.str(), st.ToString());
+    return CancelOutcome{latest, true};
+  }
   if (!updated.ok()) {
-    switch (seen) {
-      case Seen::kCancelled:
-        return CancelOutcome{latest, false};
-      case Seen::kEnded: {
-        Status st = Conflict("Run " + latest.id.str() + " already ended with status " +
-                             std::string(ToString(latest.status)));
-        st.WithDetail("runId", json::value(latest.id.str()))
-            .WithDetail("currentStatus", json::value(ToString(latest.status)));
-        return st;
-      }
-      case Seen::kCancelling: {
-        // Already being cancelled: nudge the shim again (idempotent) and report progress.
-        Status st = supervisor_ ? supervisor_->RequestCancel(latest) : Status::Ok();
-        if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", latest.id.str(), st.ToString());
-        return CancelOutcome{latest, true};
-      }
-      case Seen::kWritten:
-        break;
-    }
     if (updated.status().code() == Code::kNotFound) {
       return NotFound("Run not found: " + loaded->id.str());
     }
@@ -317,7 +311,7 @@ Result<CancelOutcome> RunService::CancelUnaudited(std::string_view id,
   }
   spdlog::info("run {} cancel requested ({}): {}", updated->id.str(), ToString(updated->status),
                why);
-  if (!running) {
+  if (IsTerminal(updated->status)) {  // it was PENDING: it never starts
     if (supervisor_) supervisor_->OnRunEnded(updated->id);
     return CancelOutcome{*updated, false};
   }
