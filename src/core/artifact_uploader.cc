@@ -223,22 +223,18 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
     stats_.objects_stored += static_cast<std::int64_t>(stored.size());
     ++(missing.empty() ? stats_.runs_stored : stats_.runs_partial);
   }
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    auto latest = store_.Get(id);
-    if (!latest.ok()) return latest.status();
-    Run r = *latest;
-    if (r.artifacts_state != artifacts_state::kPending) return Status::Ok();
+  bool recorded_already = false;  // by another replica's uploader, say
+  auto recorded = writer_.Update(id, [&](Run& r) {
+    recorded_already = r.artifacts_state != artifacts_state::kPending;
+    if (recorded_already) return FailedPrecondition("artifacts already recorded");
     r.artifacts = stored;
     r.artifacts_missing = missing;
     r.artifacts_state =
         std::string(missing.empty() ? artifacts_state::kStored : artifacts_state::kPartial);
-    auto st = store_.Update(r);
-    if (st.ok()) return Status::Ok();
-    if (st.status().code() != Code::kConflict && st.status().code() != Code::kUnavailable) {
-      return st.status();
-    }
-  }
-  return Unavailable("gave up recording the artifacts after repeated conflicts");
+    return Status::Ok();
+  });
+  if (recorded.ok() || recorded_already) return Status::Ok();
+  return recorded.status();
 }
 
 }  // namespace outpost

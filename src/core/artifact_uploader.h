@@ -30,6 +30,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "common/clock.h"
+#include "core/run_writer.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -81,6 +82,7 @@ class ArtifactUploader {
   Status PutWithRetry(const std::string& key, const std::function<Status()>& put);
 
   RunStore& store_;
+  RunWriter writer_{store_};  // records what was stored
   artifacts::ArtifactStore& artifacts_;
   const std::string runs_dir_;
   Clock& clock_;

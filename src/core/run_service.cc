@@ -16,6 +16,7 @@
 #include "core/retention.h"
 #include "core/run_observer.h"
 #include "core/supervisor.h"
+#include "model/run_state.h"
 #include "store/run_json.h"
 
 namespace outpost {
@@ -29,6 +30,34 @@ json::object Check(std::string_view status, std::string message = {}) {
   json::object c{{"status", status}};
   if (!message.empty()) c["message"] = message;
   return c;
+}
+
+// What a cancel found in the latest copy of its run when it wrote nothing: the run was
+// already cancelled, already being cancelled, or already over otherwise.
+enum class Seen { kWritten, kCancelled, kCancelling, kEnded };
+
+// The cancel on the latest copy: a RUNNING run gets the request (its shim stops it), a
+// PENDING one ends CANCELLED at once.
+Status ApplyCancel(Run& run, const std::string& why, WallTime now, std::string_view ended_state,
+                   Seen& seen) {
+  const bool running = run.status == RunStatus::kRunning;
+  seen = run.status == RunStatus::kCancelled  ? Seen::kCancelled
+         : IsTerminal(run.status)             ? Seen::kEnded
+         : running && run.cancel_requested_at ? Seen::kCancelling
+                                              : Seen::kWritten;
+  if (seen != Seen::kWritten) return FailedPrecondition("nothing to write");
+  if (Status st = run_state::RequestCancel(run, why, now); !st.ok()) return st;
+  if (running) return Status::Ok();
+  return run_state::End(
+      run, {RunStatus::kCancelled, reason::kCancelled, std::nullopt, now, ended_state});
+}
+
+Status AlreadyEnded(const Run& run) {
+  Status st = Conflict("Run " + run.id.str() + " already ended with status " +
+                       std::string(ToString(run.status)));
+  st.WithDetail("runId", json::value(run.id.str()))
+      .WithDetail("currentStatus", json::value(ToString(run.status)));
+  return st;
 }
 
 }  // namespace
@@ -131,26 +160,18 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const A
   out.created = false;
   std::vector<RunId> held;
   auto abandon = [&](const Status& why) {
+    const std::string_view ended_state =
+        supervisor_ ? supervisor_->EndedArtifactsState() : artifacts_state::kNone;
     for (const RunId& id : held) {
-      for (int attempt = 0; attempt < 20; ++attempt) {
-        auto cur = store_.Get(id);
-        if (!cur.ok() || IsTerminal(cur->status)) break;
-        Run r = *cur;
-        r.status = RunStatus::kCancelled;
-        r.reason = std::string(reason::kCancelled);
-        r.phase = std::string(kPhaseDone);
-        r.cancel_reason = "the fan-out it belonged to could not be created: " + why.message();
-        r.ended_at = clock_.Now();
-        r.progress = 100;
-        if (supervisor_) r.artifacts_state = supervisor_->EndedArtifactsState();
-        auto u = store_.Update(r);
-        if (u.ok()) {
-          if (auditor_) auditor_->Transition(*cur, *u, &ctx);
-          if (supervisor_) supervisor_->OnRunEnded(id);
-          break;
-        }
-        if (u.status().code() != Code::kConflict) break;
-      }
+      auto ended = writer_.Update(
+          id,
+          [&](Run& r) {
+            r.cancel_reason = "the fan-out it belonged to could not be created: " + why.message();
+            return run_state::End(r, {RunStatus::kCancelled, reason::kCancelled, std::nullopt,
+                                      clock_.Now(), ended_state});
+          },
+          &ctx);
+      if (ended.ok() && supervisor_) supervisor_->OnRunEnded(id);
     }
     return why;
   };
@@ -188,19 +209,21 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const A
   // Release: every run of the group exists now.
   for (Run& r : out.group) {
     if (r.phase != kPhaseHeld) continue;
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      Run next = r;
-      next.phase = std::string(kPhaseQueued);
-      auto u = store_.Update(next);
-      if (u.ok()) {
-        r = *u;
-        break;
+    std::optional<Run> moved;  // the latest copy, when it left "held" meanwhile (cancelled, say)
+    auto released = writer_.Update(r.id, [&](Run& cur) {
+      if (cur.phase != kPhaseHeld) {
+        moved = cur;
+        return FailedPrecondition("no longer held");
       }
-      if (u.status().code() != Code::kConflict) return abandon(u.status());
-      auto cur = store_.Get(r.id);  // cancelled meanwhile, say
-      if (!cur.ok()) return abandon(cur.status());
-      r = *cur;
-      if (r.phase != kPhaseHeld) break;
+      moved.reset();
+      return run_state::Release(cur);
+    });
+    if (released.ok()) {
+      r = *released;
+    } else if (moved) {
+      r = *moved;
+    } else {
+      return abandon(released.status());
     }
   }
   out.run = out.group.front();
@@ -259,54 +282,44 @@ Result<CancelOutcome> RunService::CancelUnaudited(std::string_view id,
     return Status::Invalid({{"reason", "reason must be at most 500 characters"}});
   }
   std::string why = reason_in && !reason_in->empty() ? *reason_in : kDefaultCancelReason;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    auto loaded = Load(id, ctx);
-    if (!loaded.ok()) return loaded.status();
-    Run run = *loaded;
-    if (run.status == RunStatus::kCancelled) return CancelOutcome{run, false};
-    if (IsTerminal(run.status)) {
-      Status st = Conflict("Run " + run.id.str() + " already ended with status " +
-                           std::string(ToString(run.status)));
-      st.WithDetail("runId", json::value(run.id.str()))
-          .WithDetail("currentStatus", json::value(ToString(run.status)));
-      return st;
-    }
-    WallTime now = clock_.Now();
-    bool running = run.status == RunStatus::kRunning;
-    if (running && run.cancel_requested_at) {
-      // Already being cancelled: nudge the shim again (idempotent) and report progress.
-      Status st = supervisor_ ? supervisor_->RequestCancel(run) : Status::Ok();
-      if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", run.id.str(), st.ToString());
-      return CancelOutcome{run, true};
-    }
-    run.cancel_reason = why;
-    run.cancel_requested_at = now;
-    if (!running) {  // PENDING: it never starts
-      run.status = RunStatus::kCancelled;
-      run.reason = std::string(reason::kCancelled);
-      run.phase = std::string(kPhaseDone);
-      run.ended_at = now;
-      run.progress = 100;
-      if (supervisor_) run.artifacts_state = supervisor_->EndedArtifactsState();
-    }
-    auto updated = store_.Update(run);
-    if (!updated.ok()) {
-      if (updated.status().code() == Code::kConflict) continue;  // raced: look again
-      return updated.status();
-    }
-    spdlog::info("run {} cancel requested ({}): {}", run.id.str(), ToString(run.status), why);
-    if (!running && auditor_) auditor_->Transition(*loaded, *updated, &ctx);
-    if (!running) {
-      if (supervisor_) supervisor_->OnRunEnded(run.id);
-      return CancelOutcome{*updated, false};
-    }
-    if (supervisor_) {
-      Status st = supervisor_->RequestCancel(*updated);
-      if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", run.id.str(), st.ToString());
-    }
-    return CancelOutcome{*updated, true};
+  auto loaded = Load(id, ctx);
+  if (!loaded.ok()) return loaded.status();
+  Seen seen = Seen::kWritten;
+  Run latest;  // the copy the last attempt saw
+  const std::string_view ended_state =
+      supervisor_ ? supervisor_->EndedArtifactsState() : artifacts_state::kNone;
+  auto updated = writer_.Update(
+      loaded->id,
+      [&](Run& run) {
+        latest = run;
+        return ApplyCancel(run, why, clock_.Now(), ended_state, seen);
+      },
+      &ctx);
+  if (seen == Seen::kCancelled) return CancelOutcome{latest, false};
+  if (seen == Seen::kEnded) return AlreadyEnded(latest);
+  if (seen == Seen::kCancelling) {
+    // Already being cancelled: nudge the shim again (idempotent) and report progress.
+    Status st = supervisor_ ? supervisor_->RequestCancel(latest) : Status::Ok();
+    if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", latest.id.str(), st.ToString());
+    return CancelOutcome{latest, true};
   }
-  return Unavailable("the run kept changing; try again");
+  if (!updated.ok()) {
+    if (updated.status().code() == Code::kNotFound) {
+      return NotFound("Run not found: " + loaded->id.str());
+    }
+    return updated.status();
+  }
+  spdlog::info("run {} cancel requested ({}): {}", updated->id.str(), ToString(updated->status),
+               why);
+  if (IsTerminal(updated->status)) {  // it was PENDING: it never starts
+    if (supervisor_) supervisor_->OnRunEnded(updated->id);
+    return CancelOutcome{*updated, false};
+  }
+  if (supervisor_) {
+    Status st = supervisor_->RequestCancel(*updated);
+    if (!st.ok()) spdlog::warn("run {}: cancel signal: {}", updated->id.str(), st.ToString());
+  }
+  return CancelOutcome{*updated, true};
 }
 
 HealthReport RunService::Health() {

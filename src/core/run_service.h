@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "config/options.h"
 #include "core/log_lines.h"
+#include "core/run_writer.h"
 #include "model/request_context.h"
 #include "runner/dir_watch.h"
 #include "store/run_store.h"
@@ -122,7 +123,10 @@ class RunService {
   void SetRunObserver(RunObserver* observer) { observer_ = observer; }
   // Where dispatches, cancels and the transitions made here are recorded (core/auditor.h).
   // Optional; set before serving.
-  void SetAuditor(Auditor* auditor) { auditor_ = auditor; }
+  void SetAuditor(Auditor* auditor) {
+    auditor_ = auditor;
+    writer_.SetAuditor(auditor);
+  }
 
   const AgentRegistry& agents() const { return agents_; }
   const Options& options() const { return opts_; }
@@ -150,6 +154,7 @@ class RunService {
   RunObserver* observer_ = nullptr;
   std::vector<HealthSource> health_sources_;
   Auditor* auditor_ = nullptr;
+  RunWriter writer_{store_};  // every write of a run (core/run_writer.h)
   WallTime started_at_;
 
   // Events and logs (run_service_events.cc).

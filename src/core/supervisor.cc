@@ -15,6 +15,7 @@
 #include "core/auditor.h"
 #include "core/retention.h"
 #include "core/run_observer.h"
+#include "core/scheduler.h"
 #include "runner/notify.h"
 #include "runner/sandbox/bwrap.h"
 #include "workspace/collect.h"
@@ -74,7 +75,15 @@ Supervisor::Supervisor(RunStore& store, Runner& runner, const AgentRegistry& age
       agents_(agents),
       clock_(clock),
       opts_(opts),
-      secrets_(secrets) {}
+      secrets_(secrets),
+      writer_(store),
+      replicas_(store, clock, opts.replica_id, opts.lease_seconds, opts.max_concurrent_runs,
+                [this] {
+                  std::lock_guard lock(mu_);
+                  return snapshot_.running;
+                }),
+      reaper_(store, runner, clock,
+              [this](const RunId& id, const run_state::Ending& e) { return EndRun(id, e); }) {}
 
 Supervisor::~Supervisor() {
   Stop();
@@ -87,11 +96,20 @@ Status Supervisor::Start() {
   auto sock = NotifySocket::Bind(opts_.data_dir + "/notify.sock");
   if (!sock.ok()) return sock.status();
   notify_ = std::make_unique<NotifySocket>(std::move(*sock));
+  if (Status st = Recover(); !st.ok()) return st;
+  stop_ = false;
+  // Alive from here: /health and /health/fleet asked before the thread's first instruction must
+  // not call a server that has just recovered "unhealthy".
+  loop_alive_ = true;
+  thread_ = std::thread([this] { Loop(); });
+  replicas_.StartHeartbeat();
+  return Status::Ok();
+}
 
-  started_at_ = clock_.Now();
+Status Supervisor::Recover() {
   // Announce ourselves first: other replicas must not judge us lost while we recover.
-  WriteHeartbeat();
-  RefreshReplicas(/*force=*/true);
+  replicas_.Beat();
+  replicas_.Refresh(/*force=*/true);
   // Recovery: whatever ran while we were away is settled before new work is admitted.
   auto active = store_.ListActive();
   if (!active.ok()) return active.status();
@@ -100,34 +118,22 @@ Status Supervisor::Start() {
     if (r.status != RunStatus::kRunning || !Mine(r)) continue;
     ++running;
     auto spec = runner_.Dir(r.id.str()).ReadSpec();
-    if (spec.ok() && spec->sandbox.enabled) uid_by_run_[r.id.str()] = spec->sandbox.uid;
+    if (spec.ok() && spec->sandbox.enabled) {
+      std::lock_guard lock(mu_);
+      uid_by_run_[r.id.str()] = spec->sandbox.uid;
+    }
   }
+  recovering_ = true;
   Reconcile(*active);
-  {
-    std::lock_guard lock(mu_);
-    snapshot_.reaper.adopted_on_start =
-        running - snapshot_.reaper.recovered_on_start - snapshot_.reaper.supervisor_lost;
-  }
+  recovering_ = false;
+  const ReaperStats stats = reaper_.Stats();
+  reaper_.SetAdopted(running - stats.recovered_on_start - stats.supervisor_lost);
   if (running > 0) spdlog::info("recovery: {} running run(s) found at start", running);
-  stop_ = false;
-  // Alive from here: /health and /health/fleet asked before the thread's first instruction must
-  // not call a server that has just recovered "unhealthy" (Reconcile above reads the old value).
-  loop_alive_ = true;
-  thread_ = std::thread([this] { Loop(); });
-  hb_stop_ = false;
-  heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   return Status::Ok();
 }
 
 void Supervisor::Stop() {
-  if (heartbeat_thread_.joinable()) {
-    {
-      std::lock_guard lock(hb_mu_);
-      hb_stop_ = true;
-    }
-    hb_cv_.notify_all();
-    heartbeat_thread_.join();
-  }
+  replicas_.StopHeartbeat();
   if (!thread_.joinable()) return;
   stop_ = true;
   Wake();
@@ -146,8 +152,8 @@ Status Supervisor::RequestCancel(const Run& run) {
   return st;
 }
 
-std::string Supervisor::EndedArtifactsState() const {
-  return uploader_ ? std::string(artifacts_state::kPending) : "";
+std::string_view Supervisor::EndedArtifactsState() const {
+  return uploader_ ? artifacts_state::kPending : artifacts_state::kNone;
 }
 
 void Supervisor::OnRunEnded(const RunId& id) {
@@ -159,8 +165,13 @@ void Supervisor::OnRunEnded(const RunId& id) {
 }
 
 SupervisorSnapshot Supervisor::Snapshot() const {
-  std::lock_guard lock(mu_);
-  SupervisorSnapshot s = snapshot_;
+  SupervisorSnapshot s;
+  {
+    std::lock_guard lock(mu_);
+    s = snapshot_;
+  }
+  s.reaper = reaper_.Stats();
+  s.replicas = replicas_.Views();
   s.loop_alive = loop_alive_;
   return s;
 }
@@ -187,35 +198,15 @@ void Supervisor::Tick() {
     spdlog::warn("supervisor: cannot list active runs: {}", active.status().ToString());
     return;
   }
-  RefreshReplicas(/*force=*/false);
+  replicas_.Refresh(/*force=*/false);
   Reconcile(*active);
   // Re-read: reconciling may have finished runs and freed capacity.
   active = store_.ListActive();
   if (active.ok()) Admit(*active);
   if (clock_.Mono() >= next_sweep_) {
     next_sweep_ = clock_.Mono() + kSweepInterval;
-    Sweep();
+    reaper_.Sweep();
   }
-}
-
-void Supervisor::Sweep() {
-  std::set<std::string> suspects;
-  for (const std::string& id : runner_.LiveRuns()) {
-    auto run = store_.Get(RunId(id));
-    bool over = run.ok() ? IsTerminal(run->status) : run.status().code() == Code::kNotFound;
-    if (!over) continue;
-    if (!orphan_suspects_.count(id)) {
-      suspects.insert(id);
-      continue;
-    }
-    int killed = runner_.Reap(id);
-    spdlog::warn("reaper: run {} is over in the store but had {} live process(es): killed", id,
-                 killed);
-    std::lock_guard lock(mu_);
-    ++snapshot_.reaper.orphan_runs_reaped;
-    snapshot_.reaper.orphan_processes_killed += killed;
-  }
-  orphan_suspects_ = std::move(suspects);
 }
 
 void Supervisor::Reconcile(const std::vector<Run>& active) {
@@ -224,18 +215,16 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
     if (!Mine(run)) {
       // Another replica's run: its business while that replica lives; its supervisor (and the
       // shim's files) are out of reach once it is lost.
-      if (!OwnedByLiveOther(run.owner)) FailNodeLost(run);
+      if (!replicas_.OwnedByLiveOther(run.owner)) FailNodeLost(run);
       continue;
     }
     ShimProbe probe = runner_.Probe(run.id.str());
     if (probe.state == ShimState::kExited) {
-      if (!loop_alive_) {
-        std::lock_guard lock(mu_);
-        ++snapshot_.reaper.recovered_on_start;
-      }
+      if (recovering_) reaper_.CountRecovered();
       Finalize(run, *probe.exit);
     } else if (probe.state == ShimState::kLost) {
-      FailLost(run);
+      ReleaseUid(run.id.str());
+      reaper_.FailLost(run);
     } else if (probe.state == ShimState::kNotStarted) {
       // Admitted, then the control plane died before it launched the shim: nothing ran, so
       // it is started now rather than failed.
@@ -260,9 +249,6 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
   cancels_delivered_ = std::move(still);
 }
 
-// The cancel request is in the store; the signal may not have reached the shim: the request
-// came through another replica (only this one can reach the shim), or between this replica
-// marking the run RUNNING and creating its run directory. Delivered here, once.
 void Supervisor::DeliverCancel(const Run& run) {
   if (!run.cancel_requested_at || cancels_delivered_.count(run.id.str())) return;
   Status st = runner_.RequestCancel(run.id.str(), run.cancel_reason.value_or("Cancelled by user"));
@@ -274,76 +260,61 @@ void Supervisor::DeliverCancel(const Run& run) {
 }
 
 void Supervisor::Admit(const std::vector<Run>& active) {
-  std::map<std::string, int> running, queued;
-  int total_running = 0;
-  // Limits are per replica: each counts the runs it supervises.
+  SchedulerLimits limits;
+  limits.self = opts_.replica_id;
+  limits.max_concurrent_runs = opts_.max_concurrent_runs;
+  limits.disk_low = disk_ && disk_->Low();
   for (const Run& r : active) {
-    if (r.status == RunStatus::kRunning && Mine(r)) {
-      ++running[r.agent];
-      ++total_running;
-    }
+    if (const AgentOptions* agent = agents_.Find(r.agent))
+      limits.per_agent[r.agent] = agent->max_concurrent;
   }
-  const bool disk_low = disk_ && disk_->Low();
-  for (const Run& run : active) {  // oldest first: FIFO
-    if (run.status != RunStatus::kPending) continue;
-    if (run.phase == kPhaseHeld) {  // its fan-out is still being created...
-      // ...unless the server that was creating it died meanwhile: it never starts.
-      if (Mine(run) && clock_.Now() - run.created_at > std::chrono::seconds(60)) {
-        bool cancelled = UpdateRun(run.id, [&](Run& r) {
-          if (r.status != RunStatus::kPending || r.phase != kPhaseHeld) return false;
-          r.status = RunStatus::kCancelled;
-          r.reason = std::string(reason::kCancelled);
-          r.phase = std::string(kPhaseDone);
-          r.cancel_reason = "the fan-out dispatch that created it was interrupted";
-          r.ended_at = clock_.Now();
-          r.progress = 100;
-          r.artifacts_state = EndedArtifactsState();
-          return true;
-        });
-        if (cancelled) OnRunEnded(run.id);
-      }
-      continue;
-    }
-    if (!Mine(run) && OwnedByLiveOther(run.owner)) continue;  // queued at a live replica
-    const bool takeover = !Mine(run);
-    if (disk_low) {  // they wait; they do not fail
-      ++queued[run.agent];
-      continue;
-    }
-    const AgentOptions* agent = agents_.Find(run.agent);
-    int limit = agent ? agent->max_concurrent : 0;
-    if (total_running >= opts_.max_concurrent_runs || running[run.agent] >= limit) {
-      ++queued[run.agent];
-      continue;
-    }
-    WallTime now = clock_.Now();
+  auto live_other = [this](const std::string& owner) { return replicas_.OwnedByLiveOther(owner); };
+  // The plan is over this snapshot; a run whose admission loses a race (cancelled or taken
+  // meanwhile) leaves it, and the rest is planned again without it.
+  std::vector<Run> snapshot = active;
+  AdmissionPlan plan = PlanAdmission(snapshot, limits, clock_.Now(), live_other);
+  for (const RunId& id : plan.expired_held) {
+    EndRun(id, {RunStatus::kCancelled, reason::kCancelled, std::nullopt, clock_.Now(), {}},
+           [](Run& r) {
+             if (r.status != RunStatus::kPending || r.phase != kPhaseHeld) {
+               return FailedPrecondition("no longer held");
+             }
+             r.cancel_reason = "the fan-out dispatch that created it was interrupted";
+             return Status::Ok();
+           });
+  }
+  for (std::size_t i = 0; i < plan.admit.size(); ++i) {
+    const AdmissionPlan::Admit a = plan.admit[i];
+    auto it =
+        std::find_if(snapshot.begin(), snapshot.end(), [&](const Run& r) { return r.id == a.id; });
+    const Run run = *it;
     const std::string expected_owner = run.owner;
+    const WallTime now = clock_.Now();
     bool admitted = UpdateRun(run.id, [&](Run& r) {
       // Conditional on the owner too: of replicas taking over a lost one's queue, one wins.
-      if (r.status != RunStatus::kPending || r.owner != expected_owner) return false;
-      r.status = RunStatus::kRunning;
-      r.phase = std::string(kPhasePreparing);
-      r.started_at = now;
-      r.owner = opts_.replica_id;
-      r.progress = 2;
-      return true;
+      if (r.owner != expected_owner) return Conflict("taken by " + r.owner);
+      return run_state::Admit(r, opts_.replica_id, now);
     });
-    if (!admitted) continue;  // cancelled or taken meanwhile
-    if (takeover) {
-      spdlog::warn("run {}: taken over from lost replica {}", run.id.str(), run.owner);
+    if (!admitted) {  // cancelled or taken meanwhile: its room goes to the next in line
+      snapshot.erase(it);
+      plan = PlanAdmission(snapshot, limits, clock_.Now(), live_other);
+      i = static_cast<std::size_t>(-1);
+      continue;
+    }
+    it->status = RunStatus::kRunning;
+    it->owner = opts_.replica_id;
+    if (a.takeover) {
+      spdlog::warn("run {}: taken over from lost replica {}", run.id.str(), expected_owner);
       std::lock_guard lock(mu_);
       ++snapshot_.taken_over;
     }
-    ++running[run.agent];
-    ++total_running;
     Launch(run);
   }
   std::lock_guard lock(mu_);
-  snapshot_.running_by_agent = running;
-  snapshot_.queued_by_agent = queued;
-  snapshot_.running = total_running;
-  snapshot_.queued = 0;
-  for (const auto& [_, n] : queued) snapshot_.queued += n;
+  snapshot_.running_by_agent = plan.running_by_agent;
+  snapshot_.queued_by_agent = plan.queued_by_agent;
+  snapshot_.running = plan.running;
+  snapshot_.queued = plan.queued;
 }
 
 void Supervisor::Launch(const Run& run) {
@@ -361,18 +332,11 @@ void Supervisor::Launch(const Run& run) {
   if (st.ok()) st = runner_.Start(spec);
   if (!st.ok()) {
     spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
-    bool failed = UpdateRun(run.id, [&](Run& r) {
-      if (IsTerminal(r.status)) return false;
-      r.status = RunStatus::kFailed;
-      r.reason = std::string(reason::kInfraError);
-      r.error_message = "the run could not be started: " + st.message();
-      r.ended_at = clock_.Now();
-      r.phase = std::string(kPhaseDone);
-      r.progress = 100;
-      r.artifacts_state = EndedArtifactsState();
-      return true;
-    });
-    if (failed) OnRunEnded(run.id);
+    EndRun(run.id, {RunStatus::kFailed,
+                    reason::kInfraError,
+                    "the run could not be started: " + st.message(),
+                    clock_.Now(),
+                    {}});
   }
 }
 
@@ -480,22 +444,16 @@ void Supervisor::RefreshBlocked(const Run& run) {
   auto blocked = runner_.Blocked(run.id.str());
   if (blocked.size() == run.network_blocked.size()) return;
   UpdateRun(run.id, [&](Run& r) {
-    if (r.network_blocked.size() == blocked.size()) return false;
+    if (r.network_blocked.size() == blocked.size()) return FailedPrecondition("unchanged");
     r.network_blocked = blocked;
-    return true;
+    return Status::Ok();
   });
 }
 
 void Supervisor::MarkStarted(Run run, WallTime at) {
   // Until now started_at is the admission time (Admit).
   const std::optional<WallTime> admitted = run.started_at;
-  bool marked = UpdateRun(run.id, [&](Run& r) {
-    if (r.status != RunStatus::kRunning || r.phase == kPhaseRunning) return false;
-    r.phase = std::string(kPhaseRunning);
-    r.started_at = at;
-    r.progress = std::max(r.progress, 5);
-    return true;
-  });
+  bool marked = UpdateRun(run.id, [&](Run& r) { return run_state::MarkStarted(r, at); });
   if (marked && observer_ && admitted) observer_->OnStarted(run, *admitted, at);
 }
 
@@ -536,24 +494,21 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   }
   bool ended = UpdateRun(run.id, [&](Run& r) {
     r.network_blocked = blocked;
-    if (IsTerminal(r.status)) return false;
-    r.artifacts_state = EndedArtifactsState();
     if (changes) r.changes = changes;
-    r.status = out.status;
-    r.reason = std::string(out.reason);
-    r.phase = std::string(kPhaseDone);
-    r.progress = 100;
+    if (Status st = run_state::End(
+            r, {out.status, out.reason, out.message, rec.ended_at, EndedArtifactsState()});
+        !st.ok()) {
+      return st;
+    }
     r.exit_code = rec.exit_code;
-    if (out.message) r.error_message = out.message;
     if (usage) r.usage = usage;
     if (result && !result->final_message.empty()) r.final_message = result->final_message;
     if (rec.started_at) r.started_at = rec.started_at;
     if (!r.started_at) r.started_at = rec.ended_at;
-    r.ended_at = rec.ended_at;
     if (out.status == RunStatus::kCancelled) {
       r.cancel_reason = rec.cancel_reason ? rec.cancel_reason : r.cancel_reason;
     }
-    return true;
+    return Status::Ok();
   });
   ReleaseUid(run.id.str());
   // A run that ended before the loop saw it start: its start is observed now, once.
@@ -564,153 +519,49 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   spdlog::info("run {} {} ({})", run.id.str(), ToString(out.status), out.reason);
 }
 
-void Supervisor::SetAddress(std::string address) {
-  std::lock_guard lock(mu_);
-  address_ = std::move(address);
-}
-
-void Supervisor::WriteHeartbeat() {
-  ReplicaInfo me;
-  me.id = opts_.replica_id;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  me.host = host;
-  {
-    std::lock_guard lock(mu_);
-    me.address = address_;
-    me.running = snapshot_.running;
-  }
-  me.version = OUTPOST_VERSION;
-  me.started_at = started_at_;
-  me.heartbeat_at = clock_.Now();
-  me.capacity = opts_.max_concurrent_runs;
-  if (Status st = store_.Heartbeat(me); !st.ok()) {
-    spdlog::warn("replica heartbeat not written: {}", st.ToString());
-  }
-}
-
-// Its own thread, so that a slow supervisor pass (a large backlog, a slow store) never makes
-// this replica look lost to the others.
-void Supervisor::HeartbeatLoop() {
-  const auto interval = std::chrono::milliseconds(opts_.lease_seconds * 1000 / 3);
-  std::unique_lock lock(hb_mu_);
-  while (!hb_stop_) {
-    lock.unlock();
-    WriteHeartbeat();
-    lock.lock();
-    hb_cv_.wait_for(lock, interval, [&] { return hb_stop_; });
-  }
-}
-
-bool Supervisor::RefreshReplicas(bool force) {
-  const MonoTime now = clock_.Mono();
-  if (!force && now < next_replicas_refresh_) return false;
-  // A forced re-read (before judging a replica lost) happens at most every 500 ms: a lost
-  // replica's many queued runs must not cost one store scan each.
-  if (force && last_replicas_read_ && now - *last_replicas_read_ < std::chrono::milliseconds(500)) {
-    return false;
-  }
-  last_replicas_read_ = now;
-  next_replicas_refresh_ = now + std::chrono::milliseconds(opts_.lease_seconds * 1000 / 3);
-  auto all = store_.ListReplicas();
-  if (!all.ok()) {
-    spdlog::warn("replicas not listed: {}", all.status().ToString());
-    return false;
-  }
-  others_.clear();
-  std::vector<ReplicaView> views;
-  const WallTime cutoff = clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
-  for (ReplicaInfo& r : *all) {
-    const bool self = r.id == opts_.replica_id;
-    views.push_back({r, self || r.heartbeat_at >= cutoff, self});
-    if (!self) others_[r.id] = r;
-  }
-  std::lock_guard lock(mu_);
-  snapshot_.replicas = std::move(views);
-  return true;
-}
-
-bool Supervisor::OwnedByLiveOther(const std::string& owner) {
-  if (owner.empty() || owner == opts_.replica_id) return false;
-  auto live = [&] {
-    auto it = others_.find(owner);
-    // No record: it never announced itself (or its record is gone): nobody supervises it.
-    return it != others_.end() &&
-           it->second.heartbeat_at >= clock_.Now() - std::chrono::seconds(opts_.lease_seconds);
-  };
-  if (live()) return true;
-  // Judged lost on what we read earlier: read again before anything irreversible is done, and
-  // without a fresh read, leave it for a later pass.
-  if (!RefreshReplicas(/*force=*/true)) return true;
-  return live();
-}
-
 void Supervisor::FailNodeLost(const Run& run) {
   const std::string owner = run.owner;
-  bool failed = UpdateRun(run.id, [&](Run& r) {
-    if (IsTerminal(r.status) || r.owner != owner) return false;
-    r.status = RunStatus::kFailed;
-    r.reason = std::string(reason::kNodeLost);
-    r.error_message = "replica " + owner + " that supervised this run stopped heartbeating for " +
-                      "more than " + std::to_string(opts_.lease_seconds) +
-                      " s; its shim is out of reach (if it comes back, it stops the run)";
-    r.ended_at = clock_.Now();
-    r.phase = std::string(kPhaseDone);
-    r.progress = 100;
-    r.artifacts_state = EndedArtifactsState();
-    return true;
-  });
+  bool failed = EndRun(run.id,
+                       {RunStatus::kFailed,
+                        reason::kNodeLost,
+                        "replica " + owner + " that supervised this run stopped heartbeating for " +
+                            "more than " + std::to_string(opts_.lease_seconds) +
+                            " s; its shim is out of reach (if it comes back, it stops the run)",
+                        clock_.Now(),
+                        {}},
+                       [&](Run& r) {
+                         if (r.owner != owner) return Conflict("now owned by " + r.owner);
+                         return Status::Ok();
+                       });
   if (!failed) return;
-  OnRunEnded(run.id);
   std::lock_guard lock(mu_);
   ++snapshot_.node_lost;
   spdlog::warn("run {} FAILED (node_lost): replica {} is lost", run.id.str(), owner);
 }
 
-void Supervisor::FailLost(Run run) {
-  int killed = runner_.KillLeftovers(run.id.str());
-  ReleaseUid(run.id.str());
-  bool failed = UpdateRun(run.id, [&](Run& r) {
-    if (IsTerminal(r.status)) return false;
-    r.status = RunStatus::kFailed;
-    r.reason = std::string(reason::kSupervisorLost);
-    r.error_message = "the run's supervisor (shim) died without an exit record; " +
-                      std::to_string(killed) + " leftover process(es) killed";
-    r.ended_at = clock_.Now();
-    r.phase = std::string(kPhaseDone);
-    r.progress = 100;
-    r.artifacts_state = EndedArtifactsState();
-    return true;
+bool Supervisor::UpdateRun(const RunId& id, const RunWriter::Mutate& mutate) {
+  bool refused = false;
+  auto stored = writer_.Update(id, [&](Run& r) {
+    Status st = mutate(r);
+    refused = !st.ok();
+    return st;
   });
-  if (failed) OnRunEnded(run.id);
-  std::lock_guard lock(mu_);
-  snapshot_.reaper.leftovers_killed += killed;
-  if (failed) ++snapshot_.reaper.supervisor_lost;
-  spdlog::warn("run {} FAILED (supervisor_lost), {} leftover process(es) killed", run.id.str(),
-               killed);
+  if (!stored.ok() && !refused) {
+    spdlog::error("run {}: cannot update: {}", id.str(), stored.status().ToString());
+  }
+  return stored.ok();
 }
 
-bool Supervisor::UpdateRun(const RunId& id, const std::function<bool(Run&)>& mutate) {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    auto cur = store_.Get(id);
-    if (!cur.ok()) {
-      spdlog::error("run {}: cannot read: {}", id.str(), cur.status().ToString());
-      return false;
+bool Supervisor::EndRun(const RunId& id, run_state::Ending ending, const RunWriter::Mutate& also) {
+  ending.artifacts_state = EndedArtifactsState();
+  bool ended = UpdateRun(id, [&](Run& r) {
+    if (also) {
+      if (Status st = also(r); !st.ok()) return st;
     }
-    Run r = *cur;
-    if (!mutate(r)) return false;
-    auto st = store_.Update(r);
-    if (st.ok()) {
-      if (auditor_ && st->status != cur->status) auditor_->Transition(*cur, *st);
-      return true;
-    }
-    if (st.status().code() != Code::kConflict && st.status().code() != Code::kUnavailable) {
-      spdlog::error("run {}: cannot update: {}", id.str(), st.status().ToString());
-      return false;
-    }
-  }
-  spdlog::error("run {}: gave up updating after repeated conflicts", id.str());
-  return false;
+    return run_state::End(r, ending);
+  });
+  if (ended) OnRunEnded(id);
+  return ended;
 }
 
 }  // namespace outpost

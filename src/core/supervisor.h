@@ -1,18 +1,20 @@
-// Supervisor: the control plane's side of running runs. It admits PENDING runs FIFO under the
-// global and per-agent limits, starts each through the Runner (a detached shim per run), watches
-// the run directories for exit records, and writes each run's single terminal status with a
-// conditional store update.
+// Supervisor: the control plane's side of running runs, a thin loop over its parts. Each pass
+// (Tick) reconciles the runs this replica supervises with their shims (Runner::Probe: finished,
+// lost, still running), admits queued runs as the Scheduler plans (core/scheduler.h), and now
+// and then lets the Reaper sweep orphan processes (core/reaper.h). Replicas
+// (core/replicas.h) holds this replica's heartbeat and its judgement of the others. Every write
+// of a run goes through the RunWriter (core/run_writer.h) as a transition of
+// model/run_state.h.
 //
-// It holds no state that matters across restarts: on Start it re-reads the store, re-adopts
-// live shims, finishes runs whose exit record appeared while the server was down, and fails
-// runs whose shim died without one (supervisor_lost), killing what they left behind.
+// It holds no state that matters across restarts: Recover (part of Start) re-reads the store,
+// re-adopts live shims, finishes runs whose exit record appeared while the server was down,
+// and fails runs whose shim died without one (supervisor_lost), killing what they left behind.
 //
-// Thread-safety: Wake/RequestCancel/Snapshot may be called from any thread; the loop runs on
-// its own thread.
+// Thread-safety: Wake/RequestCancel/Snapshot may be called from any thread; Tick runs on the
+// loop thread (Start), or on the caller's in tests that never call Start.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +25,11 @@
 #include "agents/agent.h"
 #include "common/clock.h"
 #include "config/options.h"
+#include "core/reaper.h"
+#include "core/replicas.h"
+#include "core/run_writer.h"
+#include "core/scheduler.h"
+#include "model/run_state.h"
 #include "runner/runner.h"
 #include "store/run_store.h"
 
@@ -34,22 +41,6 @@ class DiskGuard;
 class NotifySocket;
 class RunObserver;
 class SecretStore;
-
-struct ReaperStats {
-  std::int64_t supervisor_lost = 0;     // runs failed because their shim vanished
-  std::int64_t leftovers_killed = 0;    // processes killed for such runs
-  std::int64_t recovered_on_start = 0;  // runs finished from exit records found at start
-  std::int64_t adopted_on_start = 0;    // live shims re-adopted at start
-  std::int64_t orphan_runs_reaped = 0;  // live processes of runs the store says are over
-  std::int64_t orphan_processes_killed = 0;
-};
-
-// A replica as this one last saw it in the store, with its judged liveness.
-struct ReplicaView {
-  ReplicaInfo info;
-  bool live = false;
-  bool self = false;
-};
 
 struct SupervisorSnapshot {
   std::map<std::string, int> running_by_agent;
@@ -70,10 +61,15 @@ class Supervisor {
              const Options& opts, const SecretStore* secrets = nullptr);
   ~Supervisor();
 
-  // Recovers what the store and the run directories say, then starts the loop thread.
+  // Recover, then starts the loop and heartbeat threads.
   Status Start();
-  // Stops the loop thread. Shims (and so runs) keep going.
+  // Stops the threads. Shims (and so runs) keep going.
   void Stop();
+  // Announces this replica (one heartbeat) and settles what the store and the runner say of
+  // the runs this replica supervised before it started: finished, lost or still running.
+  Status Recover();
+  // One pass of the loop: reconcile running runs, admit queued ones, sweep orphans when due.
+  void Tick();
   // Something changed (a dispatch, a cancel): look now rather than at the next tick.
   void Wake();
   // Forwards a cancel request to the run's shim (idempotent).
@@ -86,18 +82,15 @@ class Supervisor {
   void SetDiskGuard(DiskGuard* guard) { disk_ = guard; }
   // Told of runs starting and ending (metrics). Optional; set before Start.
   void SetRunObserver(RunObserver* observer) { observer_ = observer; }
-  // Where every status transition written here is recorded (core/auditor.h; UpdateRun is the
-  // one place). Optional; set before Start.
-  void SetAuditor(Auditor* auditor) { auditor_ = auditor; }
+  // Where every status transition written here is recorded (core/auditor.h, through the
+  // RunWriter). Optional; set before Start.
+  void SetAuditor(Auditor* auditor) { writer_.SetAuditor(auditor); }
   // This replica's API address, announced with its heartbeat (set once the port is bound).
-  void SetAddress(std::string address);
+  void SetAddress(std::string address) { replicas_.SetAddress(std::move(address)); }
   // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
   // artifacts_state the write should carry, and the hand-over once it is written.
-  std::string EndedArtifactsState() const;
+  std::string_view EndedArtifactsState() const;
   void OnRunEnded(const RunId& id);
-
-  // One pass of the loop: reconcile running runs, then admit pending ones. Public for tests.
-  void Tick();
 
  private:
   void Loop();
@@ -108,28 +101,16 @@ class Supervisor {
   // after a restart); a run that cannot be started ends FAILED infra_error.
   void Launch(const Run& run);
   void Finalize(Run run, const ExitRecord& rec);
-  void FailLost(Run run);
-  // Replicas: this one's record (written every lease/3 by its own thread), and the view of
-  // the others (re-read every lease/3, and right before one is judged lost).
-  void WriteHeartbeat();
-  void HeartbeatLoop();
-  // True when the records were read now.
-  bool RefreshReplicas(bool force);
-  // Whether runs owned by `owner` are someone else's live business (false: ours, or a lost
-  // replica's — confirmed by a fresh read).
-  bool OwnedByLiveOther(const std::string& owner);
-  bool Mine(const Run& run) const { return run.owner.empty() || run.owner == opts_.replica_id; }
   void FailNodeLost(const Run& run);
-  // The other direction of reconciliation: processes on the machine whose run is over (or
-  // unknown) in the store. A run is reaped only when seen so on two sweeps in a row, so a shim
-  // that is exiting after writing its record is left alone.
-  void Sweep();
   void MarkStarted(Run run, WallTime at);
   LaunchSpec SpecFor(const Run& run) const;
-  // Applies `mutate` to the latest stored copy until the conditional update wins or the run is
-  // terminal. Returns false when the run was already terminal. Every supervisor write of a run
-  // goes through here, so a won write that changes the status is audited here.
-  bool UpdateRun(const RunId& id, const std::function<bool(Run&)>& mutate);
+  // Writes through the RunWriter; false when `mutate` refused or the store failed (logged).
+  bool UpdateRun(const RunId& id, const RunWriter::Mutate& mutate);
+  // Ends the run (run_state::End, with this supervisor's artifacts state) after `also` (may be
+  // empty) accepted the fresh copy, then hands it over (OnRunEnded). True when this call ended
+  // it.
+  bool EndRun(const RunId& id, run_state::Ending ending, const RunWriter::Mutate& also = {});
+  bool Mine(const Run& run) const { return outpost::Mine(run, opts_.replica_id); }
 
   RunStore& store_;
   Runner& runner_;
@@ -137,37 +118,30 @@ class Supervisor {
   Clock& clock_;
   const Options& opts_;
   const SecretStore* secrets_;
+  RunWriter writer_;
+  Replicas replicas_;
+  Reaper reaper_;
   ArtifactUploader* uploader_ = nullptr;
   DiskGuard* disk_ = nullptr;
   RunObserver* observer_ = nullptr;
-  Auditor* auditor_ = nullptr;
   std::unique_ptr<NotifySocket> notify_;
   int wake_fd_ = -1;
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> loop_alive_{false};
+  bool recovering_ = false;  // loop thread (or Recover) only
 
   mutable std::mutex mu_;
-  SupervisorSnapshot snapshot_;  // guarded by mu_
+  SupervisorSnapshot snapshot_;  // guarded by mu_ (reaper and replicas: filled by Snapshot)
   // Sandbox uid of each run this supervisor started or adopted (two runs never share one).
   // Guarded by mu_.
   std::map<std::string, int> uid_by_run_;
   std::optional<int> AllocateUid(const std::string& run_id);
   void ReleaseUid(const std::string& run_id);
   void RefreshBlocked(const Run& run);
-  std::set<std::string> orphan_suspects_;       // loop thread only
-  std::set<std::string> cancels_delivered_;     // loop thread only: run ids
-  MonoTime next_sweep_{};                       // loop thread only
-  MonoTime next_replicas_refresh_{};            // loop thread only
-  std::optional<MonoTime> last_replicas_read_;  // loop thread only
-  std::thread heartbeat_thread_;
-  std::mutex hb_mu_;
-  std::condition_variable hb_cv_;
-  bool hb_stop_ = false;  // guarded by hb_mu_
-  WallTime started_at_{};
-  std::string address_;                        // guarded by mu_
-  std::map<std::string, ReplicaInfo> others_;  // loop thread only: other replicas' records
+  std::set<std::string> cancels_delivered_;  // loop thread only: run ids
+  MonoTime next_sweep_{};                    // loop thread only
 
   // The run's event stream and progress (supervisor_events.cc). RecordEnd: appends the
   // terminal status and end event once the store has them (any thread). RefreshProgress:

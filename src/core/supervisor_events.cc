@@ -81,9 +81,9 @@ void Supervisor::RefreshProgress(const Run& run) {
   const int p = EstimateProgress(in);
   if (p <= run.progress) return;
   UpdateRun(run.id, [p](Run& r) {
-    if (r.status != RunStatus::kRunning || r.progress >= p) return false;
+    if (r.status != RunStatus::kRunning || r.progress >= p) return FailedPrecondition("unchanged");
     r.progress = p;
-    return true;
+    return Status::Ok();
   });
 }
 

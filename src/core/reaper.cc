@@ -1,0 +1,55 @@
+#include "core/reaper.h"
+
+#include "common/log.h"
+
+namespace outpost {
+
+void Reaper::FailLost(const Run& run) {
+  int killed = runner_.KillLeftovers(run.id.str());
+  bool failed = end_run_(run.id, {RunStatus::kFailed, reason::kSupervisorLost,
+                                  "the run's supervisor (shim) died without an exit record; " +
+                                      std::to_string(killed) + " leftover process(es) killed",
+                                  clock_.Now(), artifacts_state::kNone});
+  std::lock_guard lock(mu_);
+  stats_.leftovers_killed += killed;
+  if (failed) ++stats_.supervisor_lost;
+  spdlog::warn("run {} FAILED (supervisor_lost), {} leftover process(es) killed", run.id.str(),
+               killed);
+}
+
+void Reaper::Sweep() {
+  std::set<std::string> suspects;
+  for (const std::string& id : runner_.LiveRuns()) {
+    auto run = store_.Get(RunId(id));
+    bool over = run.ok() ? IsTerminal(run->status) : run.status().code() == Code::kNotFound;
+    if (!over) continue;
+    if (!suspects_.count(id)) {
+      suspects.insert(id);
+      continue;
+    }
+    int killed = runner_.Reap(id);
+    spdlog::warn("reaper: run {} is over in the store but had {} live process(es): killed", id,
+                 killed);
+    std::lock_guard lock(mu_);
+    ++stats_.orphan_runs_reaped;
+    stats_.orphan_processes_killed += killed;
+  }
+  suspects_ = std::move(suspects);
+}
+
+void Reaper::CountRecovered() {
+  std::lock_guard lock(mu_);
+  ++stats_.recovered_on_start;
+}
+
+void Reaper::SetAdopted(std::int64_t n) {
+  std::lock_guard lock(mu_);
+  stats_.adopted_on_start = n;
+}
+
+ReaperStats Reaper::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace outpost

@@ -1,0 +1,166 @@
+#include "model/run_state.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace outpost {
+namespace {
+
+constexpr std::array<std::pair<RunPhase, std::string_view>, 6> kPhases = {{
+    {RunPhase::kQueued, kPhaseQueued},
+    {RunPhase::kHeld, kPhaseHeld},
+    {RunPhase::kPreparing, kPhasePreparing},
+    {RunPhase::kRunning, kPhaseRunning},
+    {RunPhase::kCollecting, kPhaseCollecting},
+    {RunPhase::kDone, kPhaseDone},
+}};
+
+constexpr std::array<std::pair<ArtifactsState, std::string_view>, 4> kArtifactsStates = {{
+    {ArtifactsState::kNone, artifacts_state::kNone},
+    {ArtifactsState::kPending, artifacts_state::kPending},
+    {ArtifactsState::kStored, artifacts_state::kStored},
+    {ArtifactsState::kPartial, artifacts_state::kPartial},
+}};
+
+std::string Where(const Run& run) {
+  return "run " + run.id.str() + " is " + std::string(ToString(run.status)) + "/" + run.phase;
+}
+
+// Ok unless the run is terminal: then kConflict with details.currentStatus.
+Status NotTerminal(const Run& run, std::string_view what) {
+  if (!IsTerminal(run.status)) return Status::Ok();
+  Status st = Conflict("cannot " + std::string(what) + ": run " + run.id.str() +
+                       " already ended with status " + std::string(ToString(run.status)));
+  st.WithDetail("currentStatus", boost::json::value(ToString(run.status)));
+  return st;
+}
+
+Status Refuse(const Run& run, std::string_view what) {
+  return FailedPrecondition("cannot " + std::string(what) + ": " + Where(run));
+}
+
+}  // namespace
+
+std::string_view ToString(RunPhase p) {
+  for (const auto& [phase, name] : kPhases) {
+    if (phase == p) return name;
+  }
+  return "";
+}
+
+std::optional<RunPhase> ParseRunPhase(std::string_view s) {
+  for (const auto& [phase, name] : kPhases) {
+    if (name == s) return phase;
+  }
+  return std::nullopt;
+}
+
+std::string_view ToString(ArtifactsState s) {
+  for (const auto& [state, name] : kArtifactsStates) {
+    if (state == s) return name;
+  }
+  return "";
+}
+
+std::optional<ArtifactsState> ParseArtifactsState(std::string_view s) {
+  for (const auto& [state, name] : kArtifactsStates) {
+    if (name == s) return state;
+  }
+  return std::nullopt;
+}
+
+std::optional<RunStatus> StatusOfReason(std::string_view r) {
+  if (r == reason::kSucceeded) return RunStatus::kCompleted;
+  if (r == reason::kCancelled) return RunStatus::kCancelled;
+  if (r == reason::kTimeoutTotal || r == reason::kTimeoutInactive) return RunStatus::kTimeout;
+  for (std::string_view failed : {reason::kExitNonzero, reason::kSignaled, reason::kAgentError,
+                                  reason::kOom, reason::kDiskQuota, reason::kInfraError,
+                                  reason::kRepoError, reason::kSupervisorLost, reason::kNodeLost}) {
+    if (r == failed) return RunStatus::kFailed;
+  }
+  return std::nullopt;
+}
+
+namespace run_state {
+
+Status Release(Run& run) {
+  if (Status st = NotTerminal(run, "release"); !st.ok()) return st;
+  if (run.status != RunStatus::kPending || run.phase != kPhaseHeld) return Refuse(run, "release");
+  run.phase = std::string(kPhaseQueued);
+  return Status::Ok();
+}
+
+Status Admit(Run& run, std::string_view owner, WallTime now) {
+  if (Status st = NotTerminal(run, "admit"); !st.ok()) return st;
+  if (run.status != RunStatus::kPending || run.phase == kPhaseHeld) return Refuse(run, "admit");
+  run.status = RunStatus::kRunning;
+  run.phase = std::string(kPhasePreparing);
+  run.started_at = now;
+  run.owner = std::string(owner);
+  run.progress = 2;
+  return Status::Ok();
+}
+
+Status MarkStarted(Run& run, WallTime at) {
+  if (Status st = NotTerminal(run, "mark started"); !st.ok()) return st;
+  if (run.status != RunStatus::kRunning || run.phase == kPhaseRunning) {
+    return Refuse(run, "mark started");
+  }
+  run.phase = std::string(kPhaseRunning);
+  run.started_at = at;
+  run.progress = std::max(run.progress, 5);
+  return Status::Ok();
+}
+
+Status EnterPhase(Run& run, RunPhase phase) {
+  const std::string what = "enter phase " + std::string(ToString(phase));
+  if (Status st = NotTerminal(run, what); !st.ok()) return st;
+  const std::optional<RunPhase> cur = ParseRunPhase(run.phase);
+  const bool forward = phase == RunPhase::kRunning || phase == RunPhase::kCollecting;
+  if (run.status != RunStatus::kRunning || !forward || !cur || *cur >= phase) {
+    return Refuse(run, what);
+  }
+  run.phase = std::string(ToString(phase));
+  return Status::Ok();
+}
+
+Status RequestCancel(Run& run, std::string reason, WallTime now) {
+  if (Status st = NotTerminal(run, "cancel"); !st.ok()) return st;
+  run.cancel_reason = std::move(reason);
+  run.cancel_requested_at = now;
+  return Status::Ok();
+}
+
+Status End(Run& run, const Ending& e) {
+  const std::string what = "end as " + std::string(ToString(e.status));
+  if (!IsTerminal(e.status)) {
+    return InvalidArgument("cannot " + what + ": not a terminal status");
+  }
+  const std::optional<RunStatus> of = StatusOfReason(e.reason);
+  if (!of || *of != e.status) {
+    return InvalidArgument("cannot " + what + ": reason \"" + std::string(e.reason) +
+                           "\" belongs to another status");
+  }
+  if (e.artifacts_state != artifacts_state::kNone &&
+      e.artifacts_state != artifacts_state::kPending) {
+    return InvalidArgument("cannot " + what + ": a run ends with artifacts pending or none");
+  }
+  if (Status st = NotTerminal(run, what); !st.ok()) return st;
+  // A run that never started can only be cancelled or fail (nothing ran to complete or time out).
+  if (run.status == RunStatus::kPending && e.status != RunStatus::kCancelled &&
+      e.status != RunStatus::kFailed) {
+    return Refuse(run, what);
+  }
+  run.status = e.status;
+  run.reason = std::string(e.reason);
+  run.phase = std::string(kPhaseDone);
+  run.ended_at = e.at;
+  run.progress = 100;
+  if (e.message) run.error_message = e.message;
+  run.artifacts_state = std::string(e.artifacts_state);
+  return Status::Ok();
+}
+
+}  // namespace run_state
+}  // namespace outpost
