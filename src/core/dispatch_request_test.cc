@@ -158,6 +158,36 @@ TEST_F(DispatchRequestTest, EveryBadFieldIsListed) {
   }
 }
 
+// The decoder's errors (types, unknown fields) and the validator's (values) come in one list, in
+// the order it has always had: unknown fields first, then field by field, element by element.
+TEST_F(DispatchRequestTest, TypeAndValueErrorsAreListedTogetherInFieldOrder) {
+  auto r = Parse(R"({"extra":1,"agent":"shell","task":true,"tags":{"":1,"k":2},
+    "resourceConstraints":{"gpu":1,"maxDiskGb":0,"maxMemoryMb":"x"},"userId":null,
+    "additionalSecrets":["lower",3],"timeoutSeconds":0,"branch":"a..b"})");
+  ASSERT_FALSE(r.ok());
+  const std::string secret_name = "secret names match ^[A-Z][A-Z0-9_]*$ (at most 128 characters)";
+  std::vector<std::pair<std::string, std::string>> expected = {
+      {"extra", "unknown field"},
+      {"task", "task must be a string"},
+      {"branch", "branch is not a valid git branch name"},
+      {"timeoutSeconds", "timeoutSeconds must be from 1 to 86400"},
+      {"userId",
+       "userId is not accepted: a run belongs to the tenant of the API key that dispatches it; "
+       "leave userId out (to label runs by user, use tags, e.g. tags.userId)"},
+      {"tags.", "tag keys are 1 to 128 characters of letters, digits, _ . - /"},  // one error
+      {"tags.k", "tag values must be strings"},
+      {"resourceConstraints.gpu", "unknown field"},
+      {"resourceConstraints.maxMemoryMb", "resourceConstraints.maxMemoryMb must be an integer"},
+      {"resourceConstraints.maxDiskGb", "resourceConstraints.maxDiskGb must be from 1 to 2048"},
+      {"additionalSecrets[0]", secret_name},
+      {"additionalSecrets[1]", secret_name}};
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& e : r.status().details().at("errors").as_array()) {
+    got.emplace_back(e.at("path").as_string(), e.at("message").as_string());
+  }
+  EXPECT_EQ(got, expected);
+}
+
 TEST_F(DispatchRequestTest, MissingRequiredFieldsAreNamed) {
   auto r = Parse("{}");
   ASSERT_FALSE(r.ok());
