@@ -1,5 +1,6 @@
-// libFuzzer: the dispatch validator (core/dispatch_request.h) on a body as POST /dispatch hands
-// it over: parsed with the route's limits (depth 32, 10 000 values), then ParseDispatchRequests
+// libFuzzer: the dispatch decoder and validator (wire/dispatch_request_json.h,
+// core/dispatch_request.h) on a body as POST /dispatch hands it over: parsed with the route's
+// limits (depth 32, 10 000 values), decoded, then ValidateDispatchRequests
 // with the embedded agents and one configured secret. Properties: an accepted body yields at
 // least one run, each with a known agent and a task within the limits; a refused one is
 // kInvalidArgument with details.errors[] (a body is bad input, never an internal error).
@@ -13,6 +14,7 @@
 #include "config/options.h"
 #include "core/dispatch_request.h"
 #include "secrets/secret_store.h"
+#include "wire/dispatch_request_json.h"
 
 namespace {
 
@@ -33,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Half the inputs also carry an Idempotency-Key header.
   std::optional<std::string> header;
   if (size % 2 == 1) header = "key-1";
-  auto parsed =
-      outpost::ParseDispatchRequests(*body, header, env.agents, env.opts, env.secrets.get());
+  auto parsed = outpost::ValidateDispatchRequests(
+      outpost::wire::DecodeDispatchRequest(*body, header), env.agents, env.opts, env.secrets.get());
   if (parsed.ok()) {
     if (parsed->runs.empty()) std::abort();
     for (const outpost::Run& run : parsed->runs) {

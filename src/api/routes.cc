@@ -14,6 +14,9 @@
 #include "http/envelope.h"
 #include "http/media_type.h"
 #include "store/run_json.h"
+#include "wire/dispatch_request_json.h"
+#include "wire/health_json.h"
+#include "wire/list_query.h"
 
 namespace outpost::api {
 using http::Access;
@@ -39,7 +42,6 @@ namespace {
 // (within the body size limit) cannot hurt.
 constexpr int kMaxJsonDepth = 32;
 constexpr std::size_t kMaxJsonValues = 10'000;
-constexpr std::size_t kMaxCancelReason = 500;
 
 class Routes {
  public:
@@ -93,16 +95,20 @@ class Routes {
   Response GetDispatch(const Request& req, const PathParams& params);
   Response List(const Request& req, const PathParams&);
   Response Cancel(const Request& req, const PathParams& params);
-  Response Health(const Request&, const PathParams&) { return Report(service_.Health()); }
-  Response Ready(const Request&, const PathParams&) { return Report(service_.Ready()); }
+  Response Health(const Request&, const PathParams&) {
+    HealthReport h = service_.Health();
+    return JsonResponse(h.failing ? 503 : 200, wire::HealthToJson(h));
+  }
+  Response Ready(const Request&, const PathParams&) {
+    ReadyReport r = service_.Ready();
+    return JsonResponse(r.ready ? 200 : 503, wire::ReadyToJson(r));
+  }
   Response Fleet(const Request& req, const PathParams&) {
-    return Report(service_.Fleet(ContextOf(req)));
+    FleetReport f = service_.Fleet(ContextOf(req));
+    return JsonResponse(f.failing() ? 503 : 200, wire::FleetToJson(f));
   }
   Response Live(const Request&, const PathParams&) {
     return JsonResponse(200, json::object{{"status", "ok"}});
-  }
-  static Response Report(const HealthReport& r) {
-    return JsonResponse(r.failing ? 503 : 200, r.body);
   }
 
   RunService& service_;
@@ -148,8 +154,10 @@ Response Routes::Banner(const Request&, const PathParams&) {
 Response Routes::Dispatch(const Request& req, const PathParams&) {
   Body body = ParseObjectBody(req, /*optional=*/false);
   if (body.error) return std::move(*body.error);
-  Result<DispatchOutcome> out = service_.Dispatch(
-      json::value(std::move(*body.object)), req.headers.Get("Idempotency-Key"), ContextOf(req));
+  Result<DispatchOutcome> out =
+      service_.Dispatch(wire::DecodeDispatchRequest(json::value(std::move(*body.object)),
+                                                    req.headers.Get("Idempotency-Key")),
+                        ContextOf(req));
   if (!out.ok()) return Error(out.status(), MetaOf(req));
   if (out->group_id) {  // a fan-out: one run per agent
     json::array runs, ids;
@@ -213,7 +221,9 @@ Response Routes::GetDispatch(const Request& req, const PathParams& params) {
 }
 
 Response Routes::List(const Request& req, const PathParams&) {
-  Result<RunPage> page = service_.List(req.query, ContextOf(req));
+  Result<ListQuery> query = wire::ListQueryFromParams(req.query);
+  if (!query.ok()) return Error(query.status(), MetaOf(req));
+  Result<RunPage> page = service_.List(std::move(*query), ContextOf(req));
   if (!page.ok()) return Error(page.status(), MetaOf(req));
   json::array items;
   for (const Run& run : page->runs) items.push_back(RunToJson(run));
@@ -239,9 +249,7 @@ Response Routes::Cancel(const Request& req, const PathParams& params) {
         errors.push_back({std::string(key), "unknown field"});
       } else if (!value.is_string() && !value.is_null()) {
         errors.push_back({"reason", "must be a string"});
-      } else if (value.is_string() && value.get_string().size() > kMaxCancelReason) {
-        errors.push_back({"reason", "must be at most 500 characters"});
-      } else if (value.is_string()) {
+      } else if (value.is_string()) {  // its length is the service's to judge
         reason = std::string(value.get_string());
       }
     }

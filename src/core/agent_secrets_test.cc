@@ -6,6 +6,7 @@
 
 #include "common/json_util.h"
 #include "core/dispatch_request.h"
+#include "wire/dispatch_request_json.h"
 
 namespace outpost {
 namespace {
@@ -29,7 +30,7 @@ class DispatchSecretsTest : public ::testing::Test {
     auto v = ParseJson(body);
     EXPECT_TRUE(v.ok()) << body;
     AgentRegistry agents(opts_);
-    return ParseDispatchRequest(*v, std::nullopt, agents, opts_, store);
+    return ValidateDispatchRequest(wire::DecodeDispatchRequest(*v), agents, opts_, store);
   }
   static std::vector<FieldError> Errors(const Status& st) {
     std::vector<FieldError> out;

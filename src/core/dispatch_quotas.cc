@@ -9,11 +9,10 @@
 namespace outpost {
 namespace json = boost::json;
 
-Status ApplyTimeoutQuota(const json::value& body, const EffectiveLimit& limit,
+Status ApplyTimeoutQuota(std::optional<int> requested, const EffectiveLimit& limit,
                          std::vector<Run>& runs) {
   if (!limit.limited() || runs.empty()) return Status::Ok();
-  const bool explicit_value = body.is_object() && body.as_object().contains("timeoutSeconds");
-  if (explicit_value && runs.front().timeout_seconds > limit.value) {
+  if (requested && *requested > limit.value) {
     Status st = Status::Invalid(
         {{"timeoutSeconds", "must be at most " + std::to_string(limit.value) +
                                 " (the max_timeout_seconds quota of " + limit.source + ")"}});

@@ -2,7 +2,7 @@
 // timeoutSeconds, and the retry hint of a quota refusal.
 #pragma once
 
-#include <boost/json/value.hpp>
+#include <optional>
 #include <vector>
 
 #include "common/clock.h"
@@ -15,10 +15,11 @@ namespace outpost {
 // How long a client refused for concurrent runs is told to wait: when a run ends is not known.
 inline constexpr int kConcurrentRetryAfterSeconds = 10;
 
-// A timeoutSeconds in `body` above `limit` is kInvalidArgument naming timeoutSeconds and the
-// limit (details.errors[], details.limit) — not clamped, so the caller learns its run would
-// have been cut short. An absent one (the default) is lowered to the limit.
-Status ApplyTimeoutQuota(const boost::json::value& body, const EffectiveLimit& limit,
+// A `requested` timeoutSeconds (the request's, DispatchRequest::timeout_seconds) above `limit`
+// is kInvalidArgument naming timeoutSeconds and the limit (details.errors[], details.limit) —
+// not clamped, so the caller learns its run would have been cut short. An absent one (the
+// default) is lowered to the limit.
+Status ApplyTimeoutQuota(std::optional<int> requested, const EffectiveLimit& limit,
                          std::vector<Run>& runs);
 
 // A store's quota refusal (kResourceExhausted) with details.retryAfterSeconds added: until the

@@ -4,29 +4,15 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <charconv>
-#include <cmath>
 #include <regex>
-#include <set>
 
-#include "common/ids.h"
-#include "common/time_util.h"
 #include "config/agent_network.h"
 #include "core/agent_secrets.h"
-#include "store/run_store.h"
 #include "workspace/repo_spec.h"
 
 namespace outpost {
 namespace json = boost::json;
 namespace {
-
-const std::set<std::string> kKnownFields = {"agent", "task", "modelId", "repo", "branch", "context",
-                                            "timeoutSeconds", "inactivityTimeoutSeconds",
-                                            "workspaceMode", "idempotencyKey", "tags",
-                                            "resourceConstraints", "network", "additionalSecrets",
-                                            // The original's fields, mapped or refused with
-                                            // what to use instead (LegacyFields below).
-                                            "workspaceInitMode", "userId"};
 
 // The original's model tiers (outpost-original-spec §3.1): the agent's configured models in
 // order stand for them — flagship the first (the default), balanced the second, fast the last.
@@ -43,46 +29,56 @@ bool IsTierAlias(std::string_view model) {
   return model == "flagship" || model == "balanced" || model == "fast";
 }
 
-// A double that is a whole number within int64 ("60.0", "1e2"). Checked before any cast: casting
-// one outside the range (1e300, found by fuzz/dispatch_request_fuzzer) is undefined behaviour.
-bool IsWholeInt64(double d) {
-  return d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d;
-}
+using F = DispatchField;
 
-// Collects field errors so that one response lists them all.
+// Collects value errors so that one response lists them all, with the decoder's: each error is
+// placed by its field (and element), the order details.errors[] has always had.
 class Checker {
  public:
-  explicit Checker(const json::object& body) : body_(body) {}
-  std::vector<FieldError>& errors() { return errors_; }
+  explicit Checker(const DispatchRequest& req) : req_(req) {}
+
+  // Where the next errors belong.
+  void At(F field, int element = 0) {
+    field_ = field;
+    element_ = element;
+  }
   void Fail(std::string path, std::string message) {
-    errors_.push_back({std::move(path), std::move(message)});
+    errors_.push_back({field_, element_, {std::move(path), std::move(message)}});
+  }
+  // The decoder's error at the current place is not listed (one error said it all).
+  void Supersede() { superseded_.emplace_back(field_, element_); }
+  // No error of its own, nor of the decoder's (of `only`, when given).
+  bool ok(std::optional<F> only = std::nullopt) const {
+    return errors_.empty() &&
+           std::none_of(req_.errors.begin(), req_.errors.end(),
+                        [&](const auto& e) { return !only || e.field == *only; });
   }
 
-  // A string field of [min, max] code points; nullopt when absent or invalid.
-  std::optional<std::string> String(std::string_view key, std::size_t min, std::size_t max,
-                                    bool required = false) {
-    auto it = body_.find(key);
-    if (it == body_.end() || it->value().is_null()) {
-      if (required) Fail(std::string(key), std::string(key) + " is required");
+  // A string of [min, max] code points; nullopt when absent or invalid.
+  std::optional<std::string> String(F field, std::string_view key,
+                                    const std::optional<std::string>& value, std::size_t min,
+                                    std::size_t max, bool required = false) {
+    At(field);
+    if (!value) {  // a value of another type is the decoder's error
+      if (required && !req_.HasError(field)) {
+        Fail(std::string(key), std::string(key) + " is required");
+      }
       return std::nullopt;
     }
-    if (!it->value().is_string()) {
-      Fail(std::string(key), std::string(key) + " must be a string");
-      return std::nullopt;
-    }
-    std::string s(it->value().get_string());
-    std::size_t n = Utf8Length(s);
+    std::size_t n = Utf8Length(*value);
     if (n < min || n > max) {
       Fail(std::string(key), std::string(key) + " must be " + std::to_string(min) + " to " +
                                  std::to_string(max) + " characters (got " + std::to_string(n) +
                                  ")");
       return std::nullopt;
     }
-    return s;
+    return value;
   }
 
-  std::optional<std::string> Enum(std::string_view key, const std::vector<std::string>& values) {
-    auto s = String(key, 1, 64);
+  std::optional<std::string> Enum(F field, std::string_view key,
+                                  const std::optional<std::string>& value,
+                                  const std::vector<std::string>& values) {
+    auto s = String(field, key, value, 1, 64);
     if (!s) return std::nullopt;
     for (const auto& v : values) {
       if (v == *s) return s;
@@ -93,34 +89,40 @@ class Checker {
     return std::nullopt;
   }
 
-  std::optional<int> Int(const json::object& obj, std::string_view key, std::string path, int min,
-                         int max) {
-    auto it = obj.find(key);
-    if (it == obj.end() || it->value().is_null()) return std::nullopt;
-    const json::value& v = it->value();
-    std::int64_t n = 0;
-    if (v.is_int64()) {
-      n = v.get_int64();
-    } else if (v.is_uint64()) {
-      n = v.get_uint64() > INT64_MAX ? INT64_MAX : static_cast<std::int64_t>(v.get_uint64());
-    } else if (v.is_double() && IsWholeInt64(v.get_double())) {
-      n = static_cast<std::int64_t>(v.get_double());
-    } else {
-      Fail(path, path + " must be an integer");
-      return std::nullopt;
-    }
-    if (n < min || n > max) {
+  std::optional<int> Int(F field, int element, const std::string& path, std::optional<int> value,
+                         int min, int max) {
+    At(field, element);
+    if (!value) return std::nullopt;
+    if (*value < min || *value > max) {
       Fail(path, path + " must be from " + std::to_string(min) + " to " + std::to_string(max));
       return std::nullopt;
     }
-    return static_cast<int>(n);
+    return value;
+  }
+
+  // Every error, the decoder's (only those of `only`, when given) with these, in field order.
+  Status Done(std::optional<F> only = std::nullopt) const {
+    std::vector<DispatchFieldError> all = errors_;
+    for (const auto& e : req_.errors) {
+      const bool superseded = std::find(superseded_.begin(), superseded_.end(),
+                                        std::pair(e.field, e.element)) != superseded_.end();
+      if ((!only || e.field == *only) && !superseded) all.push_back(e);
+    }
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.field, a.element) < std::pair(b.field, b.element);
+    });
+    std::vector<FieldError> out;
+    for (auto& e : all) out.push_back(std::move(e.error));
+    return Status::Invalid(out);
   }
 
  private:
-  const json::object& body_;
-  std::vector<FieldError> errors_;
+  const DispatchRequest& req_;
+  std::vector<DispatchFieldError> errors_;
+  std::vector<std::pair<F, int>> superseded_;
+  F field_ = F::kUnknown;
+  int element_ = 0;
 };
-
 bool ValidBranch(const std::string& b) {
   // git check-ref-format, in brief.
   static const std::regex kRef(R"(^[A-Za-z0-9._/-]+$)");
@@ -138,69 +140,53 @@ bool ValidKeyChars(const std::string& s, std::string_view extra) {
   return true;
 }
 
-void CheckTags(const json::object& body, Checker& c, Run& run) {
-  auto it = body.find("tags");
-  if (it == body.end() || it->value().is_null()) return;
-  if (!it->value().is_object()) {
-    c.Fail("tags", "tags must be an object of string values");
-    return;
-  }
-  const auto& tags = it->value().get_object();
-  if (tags.size() > 50) c.Fail("tags", "at most 50 tags");
-  for (const auto& kv : tags) {
-    std::string key(kv.key());
+void CheckTags(const DispatchRequest& req, Checker& c, Run& run) {
+  if (!req.tags) return;
+  c.At(F::kTags);
+  if (req.tags->size() > 50) c.Fail("tags", "at most 50 tags");
+  int i = 0;
+  for (const auto& [key, value] : *req.tags) {
+    c.At(F::kTags, ++i);
     std::string path = "tags." + key;
     if (key.empty() || key.size() > 128 || !ValidKeyChars(key, "_.-/")) {
       c.Fail(path, "tag keys are 1 to 128 characters of letters, digits, _ . - /");
-    } else if (!kv.value().is_string()) {
-      c.Fail(path, "tag values must be strings");
-    } else if (Utf8Length(kv.value().get_string()) > 256) {
+      c.Supersede();  // a bad key is the tag's one error, whatever its value
+    } else if (!value) {
+      continue;  // not a string: the decoder's error
+    } else if (Utf8Length(*value) > 256) {
       c.Fail(path, "tag values are at most 256 characters");
     } else {
-      run.tags[key] = std::string(kv.value().get_string());
+      run.tags[key] = *value;
     }
   }
 }
 
-void CheckResources(const json::object& body, Checker& c, Run& run) {
-  auto it = body.find("resourceConstraints");
-  if (it == body.end() || it->value().is_null()) return;
-  if (!it->value().is_object()) {
-    c.Fail("resourceConstraints", "resourceConstraints must be an object");
-    return;
-  }
-  const auto& rc = it->value().get_object();
-  for (const auto& kv : rc) {
-    std::string k(kv.key());
-    if (k != "maxMemoryMb" && k != "maxCpuUnits" && k != "maxDiskGb") {
-      c.Fail("resourceConstraints." + k, "unknown field");
-    }
-  }
+void CheckResources(const DispatchRequest& req, Checker& c, Run& run) {
+  constexpr F kRc = F::kResourceConstraints;
   run.resources.max_memory_mb =
-      c.Int(rc, "maxMemoryMb", "resourceConstraints.maxMemoryMb", 32, 262144);
+      c.Int(kRc, 1, "resourceConstraints.maxMemoryMb", req.max_memory_mb, 32, 262144);
   run.resources.max_cpu_units =
-      c.Int(rc, "maxCpuUnits", "resourceConstraints.maxCpuUnits", 64, 65536);
-  run.resources.max_disk_gb = c.Int(rc, "maxDiskGb", "resourceConstraints.maxDiskGb", 1, 2048);
+      c.Int(kRc, 2, "resourceConstraints.maxCpuUnits", req.max_cpu_units, 64, 65536);
+  run.resources.max_disk_gb =
+      c.Int(kRc, 3, "resourceConstraints.maxDiskGb", req.max_disk_gb, 1, 2048);
 }
 
-void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretStore* secrets,
+void CheckSecrets(const DispatchRequest& req, Checker& c, Run& run, const SecretStore* secrets,
                   const std::map<std::string, std::string>& git_hosts) {
-  auto it = body.find("additionalSecrets");
-  if (it == body.end() || it->value().is_null()) return;
-  if (!it->value().is_array()) {
-    c.Fail("additionalSecrets", "additionalSecrets must be an array of secret names");
-    return;
-  }
+  if (!req.additional_secrets) return;
   static const std::regex kName(R"(^[A-Z][A-Z0-9_]{0,127}$)");
-  const auto& arr = it->value().get_array();
-  if (arr.size() > 50) c.Fail("additionalSecrets", "at most 50 secrets");
-  for (std::size_t i = 0; i < arr.size(); ++i) {
+  const auto& names = *req.additional_secrets;
+  c.At(F::kAdditionalSecrets);
+  if (names.size() > 50) c.Fail("additionalSecrets", "at most 50 secrets");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    c.At(F::kAdditionalSecrets, static_cast<int>(i) + 1);
+    if (!names[i]) continue;  // not a string: the decoder's error
     std::string path = "additionalSecrets[" + std::to_string(i) + "]";
-    if (!arr[i].is_string() || !std::regex_match(std::string(arr[i].get_string()), kName)) {
+    const std::string& name = *names[i];
+    if (!std::regex_match(name, kName)) {
       c.Fail(path, "secret names match ^[A-Z][A-Z0-9_]*$ (at most 128 characters)");
       continue;
     }
-    std::string name(arr[i].get_string());
     // A git host's token ([git.hosts]) is as protected as GITHUB_TOKEN: it leaves this machine
     // only for its own host, never into a sandbox.
     const bool git_token = std::any_of(git_hosts.begin(), git_hosts.end(),
@@ -213,17 +199,18 @@ void CheckSecrets(const json::object& body, Checker& c, Run& run, const SecretSt
       c.Fail(path, "secret " + name + " is not configured on this server");
     } else if (std::find(run.additional_secrets.begin(), run.additional_secrets.end(), name) ==
                run.additional_secrets.end()) {
-      run.additional_secrets.push_back(std::move(name));
+      run.additional_secrets.push_back(name);
     }
   }
 }
 
 // The original's request fields that old clients still send: accepted where the meaning
 // carries over, otherwise refused saying what to use instead.
-void LegacyFields(const json::object& body, Checker& c, const Run& run) {
+void LegacyFields(const DispatchRequest& req, Checker& c, const Run& run) {
   // full: a clone (what every run with a repo gets); none: an empty workspace (a run without a
   // repo); minimal: a sparse checkout, which Outpost does not make.
-  if (auto mode = c.Enum("workspaceInitMode", {"full", "minimal", "none"})) {
+  if (auto mode = c.Enum(F::kWorkspaceInitMode, "workspaceInitMode", req.workspace_init_mode,
+                         {"full", "minimal", "none"})) {
     if (*mode == "minimal") {
       c.Fail("workspaceInitMode",
              "workspaceInitMode 'minimal' (a sparse checkout) is not supported: leave "
@@ -235,11 +222,87 @@ void LegacyFields(const json::object& body, Checker& c, const Run& run) {
     }
   }
   // The original ignored it too: the caller is whoever the API key belongs to.
-  if (body.contains("userId")) {
+  if (req.user_id_given) {
+    c.At(F::kUserId);
     c.Fail("userId",
            "userId is not accepted: a run belongs to the tenant of the API key that dispatches "
            "it; leave userId out (to label runs by user, use tags, e.g. tags.userId)");
   }
+}
+
+// The request's model and its repo, branch and network (checked against the server's policy).
+void CheckModel(const DispatchRequest& req, Checker& c, const AgentOptions* agent,
+                const AgentRegistry& agents, Run& run) {
+  auto model = c.String(F::kModelId, "modelId", req.model_id, 1, 100);
+  if (agent && model) model = TierModel(*agent, *model).value_or(*model);
+  // Given but not valid: its error is listed already. Absent: the agent's default.
+  if (!agent || (!model && (req.model_id || req.HasError(F::kModelId)))) return;
+  auto resolved = agents.ResolveModel(*agent, model);
+  if (resolved.ok()) {
+    run.model_id = *resolved;
+    return;
+  }
+  std::string valid;
+  for (const auto& m : agent->models) valid += (valid.empty() ? "" : ", ") + m;
+  c.Fail("modelId", resolved.status().message() + " (valid: " + valid + ")");
+}
+
+void CheckRepo(const DispatchRequest& req, Checker& c, const Options& opts, Run& run) {
+  if (auto repo = c.String(F::kRepo, "repo", req.repo, 1, 500)) {
+    if (auto spec = workspace::ParseRepoSpec(*repo, opts.allow_local_repos); spec.ok()) {
+      // Audit F9: a local path only under an operator's root, never in the data dir (checked
+      // again, and the real path cloned, when the run starts).
+      if (auto local = spec->local ? workspace::ResolveLocalRepo(spec->url, opts.local_repo_roots,
+                                                                 opts.data_dir)
+                                   : Result<std::string>(spec->url);
+          local.ok()) {
+        run.repo = repo;
+      } else {
+        c.Fail("repo", local.status().message());
+      }
+    } else {
+      c.Fail("repo", spec.status().message());
+    }
+  }
+  if (auto branch = c.String(F::kBranch, "branch", req.branch, 1, 255)) {
+    if (ValidBranch(*branch)) {
+      run.branch = branch;
+    } else {
+      c.Fail("branch", "branch is not a valid git branch name");
+    }
+  }
+}
+
+void CheckNetwork(const DispatchRequest& req, Checker& c, const AgentOptions* agent,
+                  const Options& opts, Run& run) {
+  if (auto net = c.Enum(F::kNetwork, "network", req.network, {"none", "allowlist", "host"})) {
+    if (*net == "allowlist" && opts.runner != "sandbox") {
+      c.Fail("network", "network policy 'allowlist' needs the sandbox runner");
+    } else if (*net == "host" && !(opts.runner == "sandbox" && opts.sandbox.allow_host_network)) {
+      c.Fail("network",
+             "network policy 'host' is not enabled on this server "
+             "(sandbox.allow_host_network)");
+    } else {
+      run.network = *net;
+    }
+  } else if (agent && opts.runner == "sandbox") {
+    run.network = config::DefaultNetwork(*agent);  // the agent's own policy (its model API)
+  }
+}
+
+void CheckIdempotency(const DispatchRequest& req, Checker& c, Run& run) {
+  auto key = c.String(F::kIdempotencyKey, "idempotencyKey", req.idempotency_key, 1, 128);
+  if (const auto& header = req.idempotency_header) {
+    c.At(F::kIdempotencyKey, 1);
+    if (header->empty() || header->size() > 128) {
+      c.Fail("Idempotency-Key", "the Idempotency-Key header must be 1 to 128 characters");
+    } else if (key && *key != *header) {
+      c.Fail("idempotencyKey", "differs from the Idempotency-Key header");
+    } else {
+      key = header;
+    }
+  }
+  run.idempotency_key = key;
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -289,23 +352,13 @@ std::size_t Utf8Length(std::string_view s) {
   return n;
 }
 
-Result<Run> ParseDispatchRequest(const json::value& body,
-                                 const std::optional<std::string>& idempotency_header,
-                                 const AgentRegistry& agents, const Options& opts,
-                                 const SecretStore* secrets) {
-  if (!body.is_object()) {
-    return Status::Invalid({{"", "the request body must be a JSON object"}});
-  }
-  const auto& o = body.get_object();
-  Checker c(o);
-  for (const auto& kv : o) {
-    if (!kKnownFields.count(std::string(kv.key()))) {
-      c.Fail(std::string(kv.key()), "unknown field");
-    }
-  }
+Result<Run> ValidateDispatchRequest(const DispatchRequest& req, const AgentRegistry& agents,
+                                    const Options& opts, const SecretStore* secrets) {
+  Checker c(req);
+  if (!c.ok(F::kBody)) return c.Done(F::kBody);
   Run run;
   const AgentOptions* agent = nullptr;
-  if (auto name = c.String("agent", 1, 64, true)) {
+  if (auto name = c.String(F::kAgent, "agent", req.agent, 1, 64, true)) {
     agent = agents.Find(*name);
     if (!agent) {
       std::string list;
@@ -317,111 +370,54 @@ Result<Run> ParseDispatchRequest(const json::value& body,
       run.agent = *name;
     }
   }
-  if (auto task = c.String("task", 1, kMaxTaskChars, true)) run.task = *task;
-  auto model = c.String("modelId", 1, 100);
-  if (agent && model) model = TierModel(*agent, *model).value_or(*model);
-  if (agent && (model || !o.contains("modelId") || o.at("modelId").is_null())) {
-    auto resolved = agents.ResolveModel(*agent, model);
-    if (resolved.ok()) {
-      run.model_id = *resolved;
-    } else {
-      c.Fail(
-          "modelId", resolved.status().message() + " (valid: " + [&] {
-            std::string l;
-            for (const auto& m : agent->models) l += (l.empty() ? "" : ", ") + m;
-            return l;
-          }() + ")");
-    }
+  if (auto task = c.String(F::kTask, "task", req.task, 1, kMaxTaskChars, true)) run.task = *task;
+  CheckModel(req, c, agent, agents, run);
+  CheckRepo(req, c, opts, run);
+  if (auto ctx = c.Enum(F::kContext, "context", req.context, {"minimal", "standard", "full"})) {
+    run.context = *ctx;
   }
-  if (auto repo = c.String("repo", 1, 500)) {
-    if (auto spec = workspace::ParseRepoSpec(*repo, opts.allow_local_repos); spec.ok()) {
-      // Audit F9: a local path only under an operator's root, never in the data dir (checked
-      // again, and the real path cloned, when the run starts).
-      if (auto local = spec->local ? workspace::ResolveLocalRepo(spec->url, opts.local_repo_roots,
-                                                                 opts.data_dir)
-                                   : Result<std::string>(spec->url);
-          local.ok()) {
-        run.repo = repo;
-      } else {
-        c.Fail("repo", local.status().message());
-      }
-    } else {
-      c.Fail("repo", spec.status().message());
-    }
-  }
-  if (auto branch = c.String("branch", 1, 255)) {
-    if (ValidBranch(*branch)) {
-      run.branch = branch;
-    } else {
-      c.Fail("branch", "branch is not a valid git branch name");
-    }
-  }
-  if (auto ctx = c.Enum("context", {"minimal", "standard", "full"})) run.context = *ctx;
   run.timeout_seconds =
-      c.Int(o, "timeoutSeconds", "timeoutSeconds", 1, 86400).value_or(opts.default_timeout_seconds);
+      c.Int(F::kTimeoutSeconds, 0, "timeoutSeconds", req.timeout_seconds, 1, 86400)
+          .value_or(opts.default_timeout_seconds);
   run.inactivity_timeout_seconds =
-      c.Int(o, "inactivityTimeoutSeconds", "inactivityTimeoutSeconds", 1, 86400);
-  if (auto mode = c.Enum("workspaceMode", {"ephemeral", "persistent"})) {
-    if (*mode == "persistent") {
-      c.Fail("workspaceMode", "persistent workspaces are not available on this server");
-    }
+      c.Int(F::kInactivityTimeoutSeconds, 0, "inactivityTimeoutSeconds",
+            req.inactivity_timeout_seconds, 1, 86400);
+  if (auto mode = c.Enum(F::kWorkspaceMode, "workspaceMode", req.workspace_mode,
+                         {"ephemeral", "persistent"});
+      mode == "persistent") {
+    c.Fail("workspaceMode", "persistent workspaces are not available on this server");
   }
-  if (auto net = c.Enum("network", {"none", "allowlist", "host"})) {
-    if (*net == "allowlist" && opts.runner != "sandbox") {
-      c.Fail("network", "network policy 'allowlist' needs the sandbox runner");
-    } else if (*net == "host" && !(opts.runner == "sandbox" && opts.sandbox.allow_host_network)) {
-      c.Fail("network",
-             "network policy 'host' is not enabled on this server "
-             "(sandbox.allow_host_network)");
-    } else {
-      run.network = *net;
-    }
-  } else if (agent && opts.runner == "sandbox") {
-    run.network = config::DefaultNetwork(*agent);  // the agent's own policy (its model API)
-  }
-  LegacyFields(o, c, run);
-  auto key = c.String("idempotencyKey", 1, 128);
-  if (idempotency_header) {
-    if (idempotency_header->empty() || idempotency_header->size() > 128) {
-      c.Fail("Idempotency-Key", "the Idempotency-Key header must be 1 to 128 characters");
-    } else if (key && *key != *idempotency_header) {
-      c.Fail("idempotencyKey", "differs from the Idempotency-Key header");
-    } else {
-      key = idempotency_header;
-    }
-  }
-  run.idempotency_key = key;
-  CheckTags(o, c, run);
-  CheckResources(o, c, run);
+  CheckNetwork(req, c, agent, opts, run);
+  LegacyFields(req, c, run);
+  CheckIdempotency(req, c, run);
+  CheckTags(req, c, run);
+  CheckResources(req, c, run);
   if (agent) {  // the agent's configured defaults fill what the dispatch left out
     auto& rc = run.resources;
     if (!rc.max_memory_mb) rc.max_memory_mb = agent->max_memory_mb;
     if (!rc.max_cpu_units) rc.max_cpu_units = agent->max_cpu_units;
     if (!rc.max_disk_gb) rc.max_disk_gb = agent->max_disk_gb;
   }
-  CheckSecrets(o, c, run, secrets, opts.git_hosts);
+  CheckSecrets(req, c, run, secrets, opts.git_hosts);
   if (agent && !run.agent.empty()) {  // an installed agent may still lack its API key
+    c.At(F::kAgentSecrets);
     if (auto why = MissingSecretReason(*agent, secrets, opts.secrets_dir)) c.Fail("agent", *why);
   }
-  if (!c.errors().empty()) return Status::Invalid(c.errors());
+  if (!c.ok()) return c.Done();
   run.request_hash = RequestHash(run);
   return run;
 }
-
 namespace {
 
 constexpr std::size_t kMaxFanOut = 16;
 
 // The agents of a fan-out ("all" or a list); nullopt when `agent` names a single agent.
-std::optional<std::vector<std::string>> FanOutAgents(const json::object& o,
+std::optional<std::vector<std::string>> FanOutAgents(const DispatchRequest& req,
                                                      const AgentRegistry& agents,
                                                      const Options& opts,
-                                                     const SecretStore* secrets,
-                                                     std::vector<FieldError>& errors) {
-  auto it = o.find("agent");
-  if (it == o.end()) return std::nullopt;
-  const json::value& v = it->value();
-  if (v.is_string() && v.get_string() == "all") {
+                                                     const SecretStore* secrets, Checker& c) {
+  c.At(F::kAgent);
+  if (req.agent == "all") {
     // Installed and with their secrets: "all" means the agents that can run here.
     std::vector<std::string> names;
     for (auto& n : agents.AvailableCodingAgents()) {
@@ -429,33 +425,29 @@ std::optional<std::vector<std::string>> FanOutAgents(const json::object& o,
         names.push_back(std::move(n));
       }
     }
-    if (names.empty()) errors.push_back({"agent", "no coding agent is available on this server"});
+    if (names.empty()) c.Fail("agent", "no coding agent is available on this server");
     return names;
   }
-  if (!v.is_array()) return std::nullopt;
+  if (!req.agent_list) return std::nullopt;
   std::vector<std::string> names;
-  const auto& arr = v.get_array();
-  if (arr.empty() || arr.size() > kMaxFanOut) {
-    errors.push_back(
-        {"agent", "a list of agents has 1 to " + std::to_string(kMaxFanOut) + " names"});
+  const auto& list = *req.agent_list;
+  if (list.empty() || list.size() > kMaxFanOut) {
+    c.Fail("agent", "a list of agents has 1 to " + std::to_string(kMaxFanOut) + " names");
   }
-  for (std::size_t i = 0; i < arr.size(); ++i) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    c.At(F::kAgent, static_cast<int>(i) + 1);
+    if (!list[i]) continue;  // not a string: the decoder's error
     std::string path = "agent[" + std::to_string(i) + "]";
-    if (!arr[i].is_string()) {
-      errors.push_back({path, "agent names are strings"});
-      continue;
-    }
-    std::string name(arr[i].get_string());
+    const std::string& name = *list[i];
     const AgentOptions* a = agents.Find(name);
     if (!a) {
-      errors.push_back({path, "unknown agent '" + name + "'"});
+      c.Fail(path, "unknown agent '" + name + "'");
     } else if (AgentAvailability av = agents.Availability(*a); !av.available) {
-      errors.push_back(
-          {path, "agent '" + name + "' is not available on this server: " + av.reason});
+      c.Fail(path, "agent '" + name + "' is not available on this server: " + av.reason);
     } else if (std::find(names.begin(), names.end(), name) != names.end()) {
-      errors.push_back({path, "agent '" + name + "' is listed twice"});
+      c.Fail(path, "agent '" + name + "' is listed twice");
     } else {
-      names.push_back(std::move(name));
+      names.push_back(name);
     }
   }
   return names;
@@ -463,23 +455,21 @@ std::optional<std::vector<std::string>> FanOutAgents(const json::object& o,
 
 }  // namespace
 
-Result<ParsedDispatch> ParseDispatchRequests(const json::value& body,
-                                             const std::optional<std::string>& idempotency_header,
-                                             const AgentRegistry& agents, const Options& opts,
-                                             const SecretStore* secrets) {
-  std::vector<FieldError> errors;
+Result<ParsedDispatch> ValidateDispatchRequests(const DispatchRequest& req,
+                                                const AgentRegistry& agents, const Options& opts,
+                                                const SecretStore* secrets) {
+  Checker c(req);
   std::optional<std::vector<std::string>> names;
-  if (body.is_object()) names = FanOutAgents(body.get_object(), agents, opts, secrets, errors);
+  if (!req.HasError(F::kBody)) names = FanOutAgents(req, agents, opts, secrets, c);
   if (!names) {
-    auto run = ParseDispatchRequest(body, idempotency_header, agents, opts, secrets);
+    auto run = ValidateDispatchRequest(req, agents, opts, secrets);
     if (!run.ok()) return run.status();
     return ParsedDispatch{{std::move(*run)}, false};
   }
-  const auto& o = body.get_object();
   // A tier alias (flagship, balanced, fast) means each agent's own model of that tier.
-  if (auto m = o.find("modelId"); m != o.end() && m->value().is_string() && names->size() > 1 &&
-                                  !IsTierAlias(m->value().get_string())) {
-    std::string model(m->value().get_string()), lacking;
+  if (req.model_id && names->size() > 1 && !IsTierAlias(*req.model_id)) {
+    const std::string& model = *req.model_id;
+    std::string lacking;
     for (const auto& n : *names) {
       const auto& models = agents.Find(n)->models;
       if (std::find(models.begin(), models.end(), model) == models.end()) {
@@ -487,82 +477,25 @@ Result<ParsedDispatch> ParseDispatchRequests(const json::value& body,
       }
     }
     if (!lacking.empty()) {
-      errors.push_back({"modelId", "modelId '" + model +
-                                       "' is ambiguous with several agents: " + lacking +
-                                       " do(es) not have it; leave it out to use each "
-                                       "agent's default"});
+      c.At(F::kModelId);
+      c.Fail("modelId", "modelId '" + model + "' is ambiguous with several agents: " + lacking +
+                            " do(es) not have it; leave it out to use each agent's default");
     }
   }
-  if (!errors.empty()) return Status::Invalid(errors);
+  // Only the agents' errors (and the model's) so far: the rest is judged per agent below.
+  if (!c.ok(F::kAgent)) return c.Done(F::kAgent);
   ParsedDispatch out{{}, true};
   for (const auto& name : *names) {
-    json::object one = o;
-    one["agent"] = name;
-    auto run = ParseDispatchRequest(one, idempotency_header, agents, opts, secrets);
+    DispatchRequest one = req;
+    one.agent = name;
+    one.agent_list.reset();
+    auto run = ValidateDispatchRequest(one, agents, opts, secrets);
     if (!run.ok()) return run.status();
     // One idempotency key covers the group: each run's own key is derived from it.
     if (run->idempotency_key) *run->idempotency_key += "#" + name;
     out.runs.push_back(std::move(*run));
   }
   return out;
-}
-
-Result<ListQuery> ParseListParams(const std::multimap<std::string, std::string>& params) {
-  ListQuery q;
-  std::vector<FieldError> errors;
-  for (const auto& [key, value] : params) {
-    if (key == "limit") {
-      int n = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > 100) {
-        errors.push_back({"limit", "limit must be an integer from 1 to 100"});
-      } else {
-        q.limit = n;
-      }
-    } else if (key == "cursor") {
-      if (value.empty() || value.size() > 512) {
-        errors.push_back({"cursor", "invalid cursor"});
-      } else {
-        q.cursor = value;
-      }
-    } else if (key == "status") {
-      std::string up = value;
-      for (char& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      if (auto st = ParseRunStatus(up)) {
-        q.status = st;
-      } else {
-        errors.push_back(
-            {"status",
-             "status must be one of PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, CANCELLED"});
-      }
-    } else if (key == "agent" || key == "repo" || key == "group") {
-      if (value.empty() || value.size() > 500) {
-        errors.push_back({key, key + " must be 1 to 500 characters"});
-      } else {
-        // A group id is a ULID: any case names the same group.
-        (key == "agent"  ? q.agent
-         : key == "repo" ? q.repo
-                         : q.group_id) = key == "group" ? CanonicalUlid(value) : value;
-      }
-    } else if (key == "since") {
-      if (auto t = ParseTime(value)) {
-        q.since = t;
-      } else {
-        errors.push_back({"since", "since must be an ISO 8601 time, e.g. 2026-01-13T00:00:00Z"});
-      }
-    } else if (key == "tag") {
-      auto colon = value.find(':');
-      if (colon == std::string::npos || colon == 0 || q.tags.size() >= 20) {
-        errors.push_back({"tag", "tag must be key:value (at most 20)"});
-      } else {
-        q.tags.emplace_back(value.substr(0, colon), value.substr(colon + 1));
-      }
-    } else {
-      errors.push_back({key, "unknown parameter"});
-    }
-  }
-  if (!errors.empty()) return Status::Invalid(errors);
-  return q;
 }
 
 }  // namespace outpost

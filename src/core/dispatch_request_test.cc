@@ -6,6 +6,7 @@
 
 #include "common/json_util.h"
 #include "store/run_store.h"
+#include "wire/dispatch_request_json.h"
 
 namespace outpost {
 namespace {
@@ -16,7 +17,7 @@ class DispatchRequestTest : public ::testing::Test {
   Result<Run> Parse(std::string_view body, std::optional<std::string> header = std::nullopt) {
     auto v = ParseJson(body);
     EXPECT_TRUE(v.ok()) << body;
-    return ParseDispatchRequest(*v, header, agents_, opts_);
+    return ValidateDispatchRequest(wire::DecodeDispatchRequest(*v, header), agents_, opts_);
   }
   // The paths listed in details.errors[].
   static std::vector<std::string> Paths(const Status& st) {
@@ -117,7 +118,7 @@ TEST_F(DispatchRequestTest, ModelTierAliasesAreTheAgentsConfiguredModelsInOrder)
   auto model = [&](std::string_view agent, std::string_view tier) {
     auto v = boost::json::parse(R"({"agent":")" + std::string(agent) +
                                 R"(","task":"t","modelId":")" + std::string(tier) + R"("})");
-    auto r = ParseDispatchRequest(v, std::nullopt, agents, opts_);
+    auto r = ValidateDispatchRequest(wire::DecodeDispatchRequest(v), agents, opts_);
     return r.ok() ? r->model_id : "error: " + r.status().ToString();
   };
   EXPECT_EQ(model("trio", "flagship"), "big");
@@ -128,8 +129,9 @@ TEST_F(DispatchRequestTest, ModelTierAliasesAreTheAgentsConfiguredModelsInOrder)
   EXPECT_EQ(model("duo", "fast"), "two");
   EXPECT_EQ(model("shell", "fast"), "shell");
   // A fan-out: each agent gets its own model of the tier.
-  auto fan = ParseDispatchRequests(
-      boost::json::parse(R"({"agent":["trio","duo"],"task":"t","modelId":"fast"})"), std::nullopt,
+  auto fan = ValidateDispatchRequests(
+      wire::DecodeDispatchRequest(
+          boost::json::parse(R"({"agent":["trio","duo"],"task":"t","modelId":"fast"})")),
       agents, opts_);
   ASSERT_TRUE(fan.ok()) << fan.status().ToString();
   ASSERT_EQ(fan->runs.size(), 2u);
@@ -139,7 +141,8 @@ TEST_F(DispatchRequestTest, ModelTierAliasesAreTheAgentsConfiguredModelsInOrder)
   opts_.agents["duo"].models = {"one", "fast"};
   AgentRegistry named(opts_);
   auto v = boost::json::parse(R"({"agent":"duo","task":"t","modelId":"fast"})");
-  EXPECT_EQ(ParseDispatchRequest(v, std::nullopt, named, opts_)->model_id, "fast");
+  EXPECT_EQ(ValidateDispatchRequest(wire::DecodeDispatchRequest(v), named, opts_)->model_id,
+            "fast");
 }
 
 TEST_F(DispatchRequestTest, EveryBadFieldIsListed) {
@@ -153,6 +156,36 @@ TEST_F(DispatchRequestTest, EveryBadFieldIsListed) {
         "resourceConstraints.maxMemoryMb", "resourceConstraints.gpu", "inactivityTimeoutSeconds"}) {
     EXPECT_NE(std::find(paths.begin(), paths.end(), p), paths.end()) << p;
   }
+}
+
+// The decoder's errors (types, unknown fields) and the validator's (values) come in one list, in
+// the order it has always had: unknown fields first, then field by field, element by element.
+TEST_F(DispatchRequestTest, TypeAndValueErrorsAreListedTogetherInFieldOrder) {
+  auto r = Parse(R"({"extra":1,"agent":"shell","task":true,"tags":{"":1,"k":2},
+    "resourceConstraints":{"gpu":1,"maxDiskGb":0,"maxMemoryMb":"x"},"userId":null,
+    "additionalSecrets":["lower",3],"timeoutSeconds":0,"branch":"a..b"})");
+  ASSERT_FALSE(r.ok());
+  const std::string secret_name = "secret names match ^[A-Z][A-Z0-9_]*$ (at most 128 characters)";
+  std::vector<std::pair<std::string, std::string>> expected = {
+      {"extra", "unknown field"},
+      {"task", "task must be a string"},
+      {"branch", "branch is not a valid git branch name"},
+      {"timeoutSeconds", "timeoutSeconds must be from 1 to 86400"},
+      {"userId",
+       "userId is not accepted: a run belongs to the tenant of the API key that dispatches it; "
+       "leave userId out (to label runs by user, use tags, e.g. tags.userId)"},
+      {"tags.", "tag keys are 1 to 128 characters of letters, digits, _ . - /"},  // one error
+      {"tags.k", "tag values must be strings"},
+      {"resourceConstraints.gpu", "unknown field"},
+      {"resourceConstraints.maxMemoryMb", "resourceConstraints.maxMemoryMb must be an integer"},
+      {"resourceConstraints.maxDiskGb", "resourceConstraints.maxDiskGb must be from 1 to 2048"},
+      {"additionalSecrets[0]", secret_name},
+      {"additionalSecrets[1]", secret_name}};
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& e : r.status().details().at("errors").as_array()) {
+    got.emplace_back(e.at("path").as_string(), e.at("message").as_string());
+  }
+  EXPECT_EQ(got, expected);
 }
 
 TEST_F(DispatchRequestTest, MissingRequiredFieldsAreNamed) {
@@ -179,7 +212,7 @@ TEST_F(DispatchRequestTest, ConfiguredAgentWhoseCliIsMissingIsRefusedByName) {
   opts_.agents["claude"].command = {"outpost-no-such-claude", "{task}"};
   AgentRegistry agents(opts_);
   auto v = boost::json::parse(R"({"agent":"claude","task":"t"})");
-  auto r = ParseDispatchRequest(v, std::nullopt, agents, opts_);
+  auto r = ValidateDispatchRequest(wire::DecodeDispatchRequest(v), agents, opts_);
   ASSERT_FALSE(r.ok());
   const auto& e = r.status().details().at("errors").as_array()[0].as_object();
   EXPECT_EQ(e.at("path").as_string(), "agent");
@@ -283,7 +316,7 @@ TEST_F(DispatchRequestTest, AgentDefaultsFillMissingResourceConstraints) {
   opts_.agents["shell"].max_disk_gb = 4;
   AgentRegistry agents(opts_);
   auto v = ParseJson(R"({"agent":"shell","task":"t","resourceConstraints":{"maxDiskGb":2}})");
-  auto r = ParseDispatchRequest(*v, std::nullopt, agents, opts_);
+  auto r = ValidateDispatchRequest(wire::DecodeDispatchRequest(*v), agents, opts_);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->resources.max_memory_mb, 256);
   EXPECT_EQ(r->resources.max_disk_gb, 2);  // the dispatch's own value wins
@@ -298,7 +331,7 @@ TEST_F(DispatchRequestTest, WithoutANetworkTheAgentsOwnPolicyApplies) {
   opts_.agents["quiet"].network = "none";
   AgentRegistry agents(opts_);
   auto parse = [&](std::string_view body) {
-    return ParseDispatchRequest(*ParseJson(body), std::nullopt, agents, opts_);
+    return ValidateDispatchRequest(wire::DecodeDispatchRequest(*ParseJson(body)), agents, opts_);
   };
   EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, "allowlist");
   EXPECT_EQ(parse(R"({"agent":"coder","task":"t","network":null})")->network, "allowlist");
@@ -307,32 +340,6 @@ TEST_F(DispatchRequestTest, WithoutANetworkTheAgentsOwnPolicyApplies) {
   EXPECT_EQ(parse(R"({"agent":"shell","task":"t"})")->network, "none");
   opts_.runner = "process";  // nothing is enforced there: the record stays "none"
   EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, "none");
-}
-
-TEST(ListParams, AcceptsEveryFilter) {
-  auto q = ParseListParams({{"limit", "10"},
-                            {"status", "running"},
-                            {"agent", "shell"},
-                            {"since", "2026-01-13T00:00:00Z"},
-                            {"tag", "team:a"},
-                            {"tag", "x:y:z"}});
-  ASSERT_TRUE(q.ok()) << q.status().ToString();
-  EXPECT_EQ(q->limit, 10);
-  EXPECT_EQ(q->status, RunStatus::kRunning);
-  EXPECT_EQ(q->tags.size(), 2u);
-  EXPECT_EQ(q->tags[1].second, "y:z");
-}
-
-TEST(ListParams, RejectsEachBadParameter) {
-  auto q = ParseListParams({{"limit", "0"},
-                            {"status", "DONE"},
-                            {"since", "now"},
-                            {"tag", "novalue"},
-                            {"colour", "red"}});
-  ASSERT_FALSE(q.ok());
-  EXPECT_EQ(q.status().details().at("errors").as_array().size(), 5u);
-  EXPECT_FALSE(ParseListParams({{"limit", "101"}}).ok());
-  EXPECT_FALSE(ParseListParams({{"limit", "5x"}}).ok());
 }
 
 }  // namespace

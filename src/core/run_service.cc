@@ -17,20 +17,12 @@
 #include "core/run_observer.h"
 #include "core/supervisor.h"
 #include "model/run_state.h"
-#include "store/run_json.h"
 
 namespace outpost {
 namespace json = boost::json;
 namespace {
 
-constexpr std::size_t kMaxCancelReason = 500;
 constexpr const char* kDefaultCancelReason = "Cancelled by user";
-
-json::object Check(std::string_view status, std::string message = {}) {
-  json::object c{{"status", status}};
-  if (!message.empty()) c["message"] = message;
-  return c;
-}
 
 // What a cancel found in the latest copy of its run when it wrote nothing: the run was
 // already cancelled, already being cancelled, or already over otherwise.
@@ -72,23 +64,21 @@ RunService::RunService(RunStore& store, const AgentRegistry& agents, Clock& cloc
       secrets_(secrets),
       started_at_(clock.Now()) {}
 
-Result<DispatchOutcome> RunService::Dispatch(const json::value& body,
-                                             const std::optional<std::string>& idempotency_header,
+Result<DispatchOutcome> RunService::Dispatch(const DispatchRequest& request,
                                              const RequestContext& ctx) {
-  auto out = DispatchUnaudited(body, idempotency_header, ctx);
+  auto out = DispatchUnaudited(request, ctx);
   if (auditor_) AuditDispatch(out, ctx);
-  if (observer_) ObserveDispatch(body, out);
+  if (observer_) ObserveDispatch(request, out);
   // After the record: the supervisor's first transition of the run usually comes after it
   // (its periodic pass may still admit the run a moment before).
   if (out.ok() && out->created && supervisor_) supervisor_->Wake();
   return out;
 }
 
-void RunService::ObserveDispatch(const json::value& body, const Result<DispatchOutcome>& out) {
+void RunService::ObserveDispatch(const DispatchRequest& request,
+                                 const Result<DispatchOutcome>& out) {
   if (!out.ok()) {
-    const json::value* agent = body.is_object() ? body.as_object().if_contains("agent") : nullptr;
-    observer_->OnDispatch(agent && agent->is_string() ? std::string_view(agent->get_string()) : "",
-                          nullptr, false, out.status());
+    observer_->OnDispatch(request.agent.value_or(""), nullptr, false, out.status());
   } else if (out->group_id) {
     for (const Run& r : out->group) observer_->OnDispatch(r.agent, &r, out->created, Status::Ok());
   } else {
@@ -115,13 +105,13 @@ void RunService::AuditDispatch(const Result<DispatchOutcome>& out, const Request
   }
 }
 
-Result<DispatchOutcome> RunService::DispatchUnaudited(
-    const json::value& body, const std::optional<std::string>& idempotency_header,
-    const RequestContext& ctx) {
-  auto parsed = ParseDispatchRequests(body, idempotency_header, agents_, opts_, secrets_);
+Result<DispatchOutcome> RunService::DispatchUnaudited(const DispatchRequest& request,
+                                                      const RequestContext& ctx) {
+  auto parsed = ValidateDispatchRequests(request, agents_, opts_, secrets_);
   if (!parsed.ok()) return parsed.status();
   const EffectiveQuotas quotas = ResolveQuotas(opts_.quotas, ctx.tenant, ctx.key_id);
-  OUTPOST_RETURN_IF_ERROR(ApplyTimeoutQuota(body, quotas.timeout_seconds, parsed->runs));
+  OUTPOST_RETURN_IF_ERROR(
+      ApplyTimeoutQuota(request.timeout_seconds, quotas.timeout_seconds, parsed->runs));
   // Refused, not queued: a run admitted now could only fail for lack of space.
   if (disk_ && disk_->Low()) {
     return Unavailable("free disk space in the data dir is below " +
@@ -250,12 +240,9 @@ Result<Run> RunService::Get(std::string_view id, const RequestContext& ctx) {
   return Load(id, ctx);
 }
 
-Result<RunPage> RunService::List(const std::multimap<std::string, std::string>& params,
-                                 const RequestContext& ctx) {
-  auto q = ParseListParams(params);
-  if (!q.ok()) return q.status();
-  q->tenant = ctx.tenant;
-  return store_.List(*q);
+Result<RunPage> RunService::List(ListQuery query, const RequestContext& ctx) {
+  query.tenant = ctx.tenant;
+  return store_.List(query);
 }
 
 Result<CancelOutcome> RunService::Cancel(std::string_view id,
@@ -279,7 +266,8 @@ Result<CancelOutcome> RunService::CancelUnaudited(std::string_view id,
                                                   const std::optional<std::string>& reason_in,
                                                   const RequestContext& ctx) {
   if (reason_in && Utf8Length(*reason_in) > kMaxCancelReason) {
-    return Status::Invalid({{"reason", "reason must be at most 500 characters"}});
+    return Status::Invalid(
+        {{"reason", "must be at most " + std::to_string(kMaxCancelReason) + " characters"}});
   }
   std::string why = reason_in && !reason_in->empty() ? *reason_in : kDefaultCancelReason;
   auto loaded = Load(id, ctx);
@@ -323,92 +311,95 @@ Result<CancelOutcome> RunService::CancelUnaudited(std::string_view id,
 }
 
 HealthReport RunService::Health() {
-  json::object checks;
+  HealthReport h;
   bool fail = false, warn = false;
   Status ping = store_.Ping();
-  checks["store"] = ping.ok()
-                        ? Check("pass", opts_.StoreUrl().substr(0, opts_.StoreUrl().find(':')))
-                        : Check("fail", ping.message());
+  h.store = ping.ok() ? HealthCheck{"pass", opts_.StoreUrl().substr(0, opts_.StoreUrl().find(':'))}
+                      : HealthCheck{"fail", ping.message()};
   fail |= !ping.ok();
   if (supervisor_) {
     SupervisorSnapshot s = supervisor_->Snapshot();
-    checks["supervisor"] = s.loop_alive ? Check("pass", std::to_string(s.running) + " running, " +
-                                                            std::to_string(s.queued) + " queued")
-                                        : Check("fail", "the supervisor loop is not running");
+    h.supervisor = s.loop_alive ? HealthCheck{"pass", std::to_string(s.running) + " running, " +
+                                                          std::to_string(s.queued) + " queued"}
+                                : HealthCheck{"fail", "the supervisor loop is not running"};
     fail |= !s.loop_alive;
   }
   if (opts_.runner == "sandbox") {
-    json::object r = Check("pass", "bubblewrap sandbox, unprivileged uid, cgroup limits");
-    r["runner"] = "sandbox";
-    r["cgroup"] = opts_.cgroup_version.empty() ? "none" : opts_.cgroup_version;
-    checks["runner"] = std::move(r);
+    h.runner = {{"pass", "bubblewrap sandbox, unprivileged uid, cgroup limits"},
+                "sandbox",
+                opts_.cgroup_version.empty() ? "none" : opts_.cgroup_version};
   } else {
-    json::object r = Check("warn", "runs are NOT isolated: the process runner was chosen");
-    r["runner"] = opts_.runner;
-    checks["runner"] = std::move(r);
+    h.runner = {{"warn", "runs are NOT isolated: the process runner was chosen"},
+                opts_.runner,
+                std::nullopt};
     warn = true;
   }
   if (auditor_) {  // a failed audit write never fails the operation: it is counted here
     const std::int64_t failures = auditor_->write_failures();
-    json::object audit = Check(failures > 0 ? "warn" : "pass");
-    audit["writeFailures"] = failures;
-    if (failures > 0) audit["message"] = "audit records could not be written (see the log)";
+    h.audit = {{failures > 0 ? "warn" : "pass",
+                failures > 0 ? "audit records could not be written (see the log)" : ""},
+               failures};
     warn |= failures > 0;
-    checks["audit"] = std::move(audit);
   }
   if (disk_) {
     std::optional<std::int64_t> free = disk_->free_bytes();
     const bool low = disk_->Low();
     warn |= low;
-    json::object disk = Check(low ? "warn" : "pass");
-    if (free) disk["freeGb"] = std::round(static_cast<double>(*free) / (1 << 30) * 10) / 10;
-    disk["minFreeMb"] = opts_.min_free_disk_mb;
-    if (low) disk["message"] = "free space below the threshold: new runs are refused (503)";
-    checks["disk"] = std::move(disk);
+    HealthReport::Disk disk{
+        {low ? "warn" : "pass",
+         low ? "free space below the threshold: new runs are refused (503)" : ""},
+        std::nullopt,
+        opts_.min_free_disk_mb};
+    if (free) disk.free_gb = std::round(static_cast<double>(*free) / (1 << 30) * 10) / 10;
+    h.disk = std::move(disk);
   }
-  json::object top_level;
   for (const HealthSource& source : health_sources_) {
     HealthContribution c = source();
     const std::string st = GetString(c.check, "status").value_or("pass");
     fail |= st == "fail";
     warn |= st == "warn";
-    checks[c.name] = std::move(c.check);
-    for (auto& kv : c.top_level) top_level[kv.key()] = std::move(kv.value());
+    h.contributions.push_back(std::move(c));
   }
-  std::string status = fail ? "unhealthy" : warn ? "degraded" : "healthy";
-  json::object body{
-      {"status", status},
-      {"version", OUTPOST_VERSION},
-      {"uptimeSeconds",
-       std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - started_at_).count()},
-      {"timestamp", FormatTime(clock_.Now())},
-      {"checks", std::move(checks)}};
-  for (auto& kv : top_level) body[kv.key()] = std::move(kv.value());
-  return {std::move(body), fail};
+  h.status = fail ? "unhealthy" : warn ? "degraded" : "healthy";
+  h.failing = fail;
+  h.version = OUTPOST_VERSION;
+  h.uptime_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now() - started_at_).count();
+  h.timestamp = clock_.Now();
+  return h;
 }
 
-HealthReport RunService::Ready() {
-  json::array reasons;
-  if (Status ping = store_.Ping(); !ping.ok()) reasons.emplace_back("store: " + ping.message());
+ReadyReport RunService::Ready() {
+  ReadyReport r;
+  if (Status ping = store_.Ping(); !ping.ok()) r.reasons.push_back("store: " + ping.message());
   if (supervisor_ && !supervisor_->Snapshot().loop_alive) {
-    reasons.emplace_back("supervisor: not running");
+    r.reasons.push_back("supervisor: not running");
   }
-  if (reasons.empty()) return {json::object{{"status", "ready"}}, false};
-  return {json::object{{"status", "not_ready"}, {"reasons", std::move(reasons)}}, true};
+  r.ready = r.reasons.empty();
+  return r;
 }
 
-HealthReport RunService::Fleet(const RequestContext& ctx) {
-  WallTime now = clock_.Now();
+namespace {
+
+FleetReplica ToFleetReplica(const ReplicaView& v) {
+  const ReplicaInfo& i = v.info;
+  return {i.id,           i.host,    i.address,  i.version, i.started_at,
+          i.heartbeat_at, i.running, i.capacity, v.self};
+}
+
+}  // namespace
+
+FleetReport RunService::Fleet(const RequestContext& ctx) {
+  FleetReport f;
+  f.timestamp = clock_.Now();
   // An anonymous caller sees capacity only: per-run counts would tell it about tenants' runs.
-  const bool per_run = !ctx.tenant.empty();
-  Result<RunStats> stats = per_run ? store_.Stats(now - std::chrono::hours(1), ctx.tenant)
-                                   : Result<RunStats>(RunStats{});
-  Status store_status = per_run ? stats.status() : store_.Ping();
+  f.per_run = !ctx.tenant.empty();
+  Result<RunStats> stats = f.per_run ? store_.Stats(f.timestamp - std::chrono::hours(1), ctx.tenant)
+                                     : Result<RunStats>(RunStats{});
+  Status store_status = f.per_run ? stats.status() : store_.Ping();
   SupervisorSnapshot snap = supervisor_ ? supervisor_->Snapshot() : SupervisorSnapshot{};
-  json::array agents;
-  json::object by_status{{"pending", 0}, {"running", 0}, {"completed", 0},
-                         {"failed", 0},  {"timeout", 0}, {"cancelled", 0}};
-  std::int64_t last_hour = 0;
+  f.by_status = {{"pending", 0}, {"running", 0}, {"completed", 0},
+                 {"failed", 0},  {"timeout", 0}, {"cancelled", 0}};
   // The fleet is the coding agents: `shell` counts only when it is the only agent enabled.
   const std::vector<std::string> names = agents_.Names();
   const bool shell_only = names.size() == 1 && names.front() == "shell";
@@ -419,102 +410,77 @@ HealthReport RunService::Fleet(const RequestContext& ctx) {
     if (stats.ok()) {
       if (auto it = stats->by_agent.find(name); it != stats->by_agent.end()) st = it->second;
     }
+    FleetAgent agent;
+    agent.agent = name;
+    agent.model_id = a->models.front();
+    agent.active = snap.running_by_agent[name];
+    agent.queued = snap.queued_by_agent[name];
+    agent.max_concurrent = a->max_concurrent;
     int completed = st.by_status[RunStatus::kCompleted];
     int failed = st.by_status[RunStatus::kFailed] + st.by_status[RunStatus::kTimeout];
     // No finished run in the hour: no rate (not a perfect 100).
-    std::optional<int> success_rate;
     if (completed + failed > 0) {
-      success_rate = (completed * 100 + (completed + failed) / 2) / (completed + failed);
+      agent.success_rate = (completed * 100 + (completed + failed) / 2) / (completed + failed);
     }
-    int active = snap.running_by_agent[name];
-    bool is_available = active < a->max_concurrent;
-    std::optional<std::string> no_secret = MissingSecretReason(*a, secrets_, opts_.secrets_dir);
-    if (no_secret) is_available = false;
+    if (st.completed_count) {
+      agent.avg_duration_ms = st.completed_duration_ms_total / st.completed_count;
+    }
+    agent.available = agent.active < a->max_concurrent;
+    agent.reason = MissingSecretReason(*a, secrets_, opts_.secrets_dir);
+    if (agent.reason) agent.available = false;
     if (AgentAvailability inst = agents_.Availability(*a); !inst.available) {
-      is_available = false;
-      no_secret = inst.reason;  // not installed: that comes first
+      agent.available = false;
+      agent.reason = inst.reason;  // not installed: that comes first
     }
     const bool counts = name != "shell" || shell_only;
     counted += counts;
-    available += counts && is_available;
-    if (counts && per_run && success_rate) {
+    available += counts && agent.available;
+    if (counts && f.per_run && agent.success_rate) {
       ++rated;
-      rate_sum += *success_rate;
+      rate_sum += *agent.success_rate;
     }
-    json::object agent{{"agent", name},
-                       {"available", is_available},
-                       {"modelId", a->models.front()},
-                       {"active", active},
-                       {"queued", snap.queued_by_agent[name]},
-                       {"maxConcurrent", a->max_concurrent}};
-    if (per_run) {
-      agent["successRate"] = success_rate ? json::value(*success_rate) : json::value(nullptr);
-      agent["avgDurationMs"] =
-          st.completed_count ? json::value(st.completed_duration_ms_total / st.completed_count)
-                             : json::value(nullptr);
-    }
-    if (no_secret) agent["reason"] = *no_secret;
-    agents.push_back(std::move(agent));
+    f.agents.push_back(std::move(agent));
     for (const auto& [status, n] : st.by_status) {
       std::string key(ToString(status));
       for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      by_status[key] = by_status[key].as_int64() + n;
-      last_hour += n;
+      for (auto& [k, count] : f.by_status) {
+        if (k == key) count += n;
+      }
+      f.last_hour_total += n;
     }
   }
-  bool store_ok = store_status.ok();
+  const bool store_ok = store_status.ok();
   // As the original (outpost-original-spec "GET /health/fleet"): none of the fleet available →
   // unhealthy; some not available, or a mean success rate (of the agents that have one) under
   // 80 % → degraded.
-  std::string status = "healthy";
+  f.status = "healthy";
   if (!store_ok || !snap.loop_alive || available == 0) {
-    status = "unhealthy";
+    f.status = "unhealthy";
   } else if (available < counted || (rated > 0 && rate_sum < 80 * rated)) {
-    status = "degraded";
+    f.status = "degraded";
   }
-  json::object body{
-      {"status", status},
-      {"healthy", status != "unhealthy"},
-      {"agents", std::move(agents)},
-      {"capacity",
-       {{"maxConcurrent", opts_.max_concurrent_runs},
-        {"running", snap.running},
-        {"queued", snap.queued},
-        {"available", std::max(0, opts_.max_concurrent_runs - snap.running)}}},
-      {"dispatches", {{"lastHourTotal", last_hour}, {"byStatus", std::move(by_status)}}},
-      {"reaper",
-       {{"supervisorLost", snap.reaper.supervisor_lost},
-        {"leftoverProcessesKilled", snap.reaper.leftovers_killed},
-        {"recoveredOnStart", snap.reaper.recovered_on_start},
-        {"adoptedOnStart", snap.reaper.adopted_on_start},
-        {"orphanRunsReaped", snap.reaper.orphan_runs_reaped},
-        {"orphanProcessesKilled", snap.reaper.orphan_processes_killed}}},
-      {"replica", opts_.replica_id},
-      {"timestamp", FormatTime(now)}};
-  if (!per_run) body.erase("dispatches");
+  f.max_concurrent = opts_.max_concurrent_runs;
+  f.running = snap.running;
+  f.queued = snap.queued;
+  const ReaperStats& r = snap.reaper;
+  f.reaper = {r.supervisor_lost,  r.leftovers_killed,   r.recovered_on_start,
+              r.adopted_on_start, r.orphan_runs_reaped, r.orphan_processes_killed};
+  f.replica = opts_.replica_id;
   // Every replica sharing the store: capacity and activity summed over the live ones.
-  json::array live, lost;
-  int live_capacity = 0, live_running = 0;
   for (const ReplicaView& v : snap.replicas) {
-    json::object r = ReplicaToJson(v.info);
-    r["self"] = v.self;
     if (v.live) {
-      live_capacity += v.info.capacity;
-      live_running += v.info.running;
-      live.push_back(std::move(r));
+      f.live_capacity += v.info.capacity;
+      f.live_running += v.info.running;
+      f.live.push_back(ToFleetReplica(v));
     } else {
-      lost.push_back(std::move(r));
+      f.lost.push_back(ToFleetReplica(v));
     }
   }
-  body["replicas"] = {{"live", std::move(live)},
-                      {"lost", std::move(lost)},
-                      {"leaseSeconds", opts_.lease_seconds},
-                      {"capacity", live_capacity},
-                      {"running", live_running},
-                      {"nodeLostRuns", snap.node_lost},
-                      {"takenOver", snap.taken_over}};
-  if (!store_ok) body["error"] = store_status.message();
-  return {std::move(body), status == "unhealthy"};
+  f.lease_seconds = opts_.lease_seconds;
+  f.node_lost = snap.node_lost;
+  f.taken_over = snap.taken_over;
+  if (!store_ok) f.error = store_status.message();
+  return f;
 }
 
 }  // namespace outpost

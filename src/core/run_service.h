@@ -4,9 +4,6 @@
 // Thread-safe: methods may be called concurrently from any thread.
 #pragma once
 
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +17,9 @@
 #include "config/options.h"
 #include "core/log_lines.h"
 #include "core/run_writer.h"
+#include "model/dispatch_request.h"
+#include "model/health.h"
+#include "model/list_query.h"
 #include "model/request_context.h"
 #include "runner/dir_watch.h"
 #include "store/run_store.h"
@@ -50,21 +50,8 @@ struct CancelOutcome {
   bool in_progress = false;
 };
 
-// A health report and whether it counts as failing (HTTP 503).
-struct HealthReport {
-  boost::json::object body;
-  bool failing = false;
-};
-
-// What another component adds to GET /health: one entry of `checks` (status pass|warn|fail,
-// warn making the report degraded and fail unhealthy) and fields at the top level of the body
-// (e.g. auth's "insecure": true).
-struct HealthContribution {
-  std::string name;
-  boost::json::object check;
-  boost::json::object top_level;
-};
-using HealthSource = std::function<HealthContribution()>;
+// The longest cancel reason, in characters (code points).
+inline constexpr std::size_t kMaxCancelReason = 500;
 
 class RunService {
  public:
@@ -74,28 +61,27 @@ class RunService {
              Supervisor* supervisor, const SecretStore* secrets = nullptr);
   ~RunService();
 
-  // Validates a dispatch body (every field; unknown fields rejected; all errors listed) and
-  // records a PENDING run. `idempotency_header` is the Idempotency-Key header, if any.
+  // Validates a dispatch (decoded by wire/dispatch_request_json.h: every field; unknown fields
+  // rejected; all errors listed) and records a PENDING run.
   // Quotas of the caller (ctx.tenant, ctx.key_id; quota/quota_policy.h): a timeoutSeconds above
   // max_timeout_seconds is a validation error (an absent one defaults to at most the maximum);
   // concurrent runs and runs per day are enforced by the store with the run's creation.
   // Errors: kInvalidArgument (details.errors[]), kConflict (idempotency key reused with another
   // body), kResourceExhausted (a quota: details {quota, limit, current, retryAfterSeconds}),
   // kUnavailable (store). Every call, refused or not, is audited (SetAuditor).
-  Result<DispatchOutcome> Dispatch(const boost::json::value& body,
-                                   const std::optional<std::string>& idempotency_header,
-                                   const RequestContext& ctx);
+  Result<DispatchOutcome> Dispatch(const DispatchRequest& request, const RequestContext& ctx);
 
   // kInvalidArgument for a malformed id, kNotFound when absent or another tenant's.
   Result<Run> Get(std::string_view id, const RequestContext& ctx);
 
-  // Parses list parameters (limit, cursor, status, agent, repo, since, tag=k:v, group) as they
-  // come in a query string. kInvalidArgument lists every bad parameter.
-  Result<RunPage> List(const std::multimap<std::string, std::string>& params,
-                       const RequestContext& ctx);
+  // The caller's tenant's runs that match `query` (wire/list_query.h builds it; its tenant is
+  // replaced by the caller's).
+  Result<RunPage> List(ListQuery query, const RequestContext& ctx);
 
   // Cancels a run (idempotent). A PENDING run is CANCELLED at once; a RUNNING one is stopped
-  // by its supervisor. kConflict (details.currentStatus) when it already ended otherwise.
+  // by its supervisor. kConflict (details.currentStatus) when it already ended otherwise;
+  // kInvalidArgument (details.errors[] "reason") for a reason over kMaxCancelReason characters
+  // (code points, however it came: REST and MCP alike).
   Result<CancelOutcome> Cancel(std::string_view id, const std::optional<std::string>& reason,
                                const RequestContext& ctx);
 
@@ -107,11 +93,13 @@ class RunService {
   Result<std::unique_ptr<EventFollower>> Follow(std::string_view id, std::int64_t after,
                                                 const RequestContext& ctx);
 
+  // The reports of GET /health, /health/ready and /health/fleet (model/health.h; the adapters
+  // format them with wire/health_json.h).
   HealthReport Health();
-  HealthReport Ready();
+  ReadyReport Ready();
   // Capacity is the whole fleet's; the per-run counts (dispatches, success rates, durations) are
   // the caller's tenant's only, and are left out for an anonymous caller (ctx.tenant "").
-  HealthReport Fleet(const RequestContext& ctx);
+  FleetReport Fleet(const RequestContext& ctx);
 
   // Adds a check to every /health report. Set before serving.
   void AddHealthSource(HealthSource source) { health_sources_.push_back(std::move(source)); }
@@ -133,8 +121,7 @@ class RunService {
 
  private:
   Result<Run> Load(std::string_view id, const RequestContext& ctx);
-  Result<DispatchOutcome> DispatchUnaudited(const boost::json::value& body,
-                                            const std::optional<std::string>& idempotency_header,
+  Result<DispatchOutcome> DispatchUnaudited(const DispatchRequest& request,
                                             const RequestContext& ctx);
   Result<DispatchOutcome> DispatchGroup(std::vector<Run> runs, const Admission& admission,
                                         const RequestContext& ctx);
@@ -142,7 +129,7 @@ class RunService {
                                         const std::optional<std::string>& reason,
                                         const RequestContext& ctx);
   void AuditDispatch(const Result<DispatchOutcome>& out, const RequestContext& ctx);
-  void ObserveDispatch(const boost::json::value& body, const Result<DispatchOutcome>& out);
+  void ObserveDispatch(const DispatchRequest& request, const Result<DispatchOutcome>& out);
 
   RunStore& store_;
   const AgentRegistry& agents_;

@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "core/run_service.h"
 #include "store/sqlite/sqlite_run_store.h"
+#include "wire/dispatch_request_json.h"
 
 namespace outpost {
 namespace {
@@ -79,9 +80,9 @@ class FanOutTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   Result<DispatchOutcome> FanOut() {
-    return service_->Dispatch(
-        boost::json::parse(R"({"agent":["alpha","beta","gamma"],"task":"t"})"), std::nullopt,
-        RequestContext{});
+    return service_->Dispatch(wire::DecodeDispatchRequest(boost::json::parse(
+                                  R"({"agent":["alpha","beta","gamma"],"task":"t"})")),
+                              RequestContext{});
   }
   std::vector<outpost::Run> All() {
     ListQuery q;

@@ -13,6 +13,7 @@
 #include "core/run_service.h"
 #include "store/sqlite/sqlite_audit_log.h"
 #include "store/sqlite/sqlite_run_store.h"
+#include "wire/dispatch_request_json.h"
 
 namespace outpost {
 namespace {
@@ -71,7 +72,7 @@ class RunServiceQuotaTest : public ::testing::Test {
   Result<DispatchOutcome> Dispatch(const std::string& body, const RequestContext& ctx) {
     clock_.Advance(Millis(1));  // runs in creation order (ULIDs order within a millisecond
                                 // at random)
-    return service_->Dispatch(json::parse(body), std::nullopt, ctx);
+    return service_->Dispatch(wire::DecodeDispatchRequest(json::parse(body)), ctx);
   }
 
   std::vector<AuditRecord> Records(const std::string& tenant = "default") {
@@ -215,6 +216,26 @@ TEST_F(RunServiceQuotaTest, TheAuditLogHoldsDispatchesCancelsAndTransitionsButNo
   EXPECT_TRUE(Records("acme").empty());
 }
 
+// The reason's limit is in characters (code points), not bytes: 300 CJK characters are 900 bytes.
+TEST_F(RunServiceQuotaTest, ACancelReasonIsJudgedInCharacters) {
+  auto cjk = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "\xe4\xb8\xad";  // U+4E2D
+    return s;
+  };
+  auto out = Dispatch(R"({"agent":"alpha","task":"t"})", Ctx("r1"));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const std::string id = out->run.id.str();
+  auto refused = service_->Cancel(id, cjk(501), Ctx("r2"));
+  ASSERT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(json::serialize(refused.status().details()),
+            R"j({"errors":[{"path":"reason","message":"must be at most 500 characters"}]})j");
+  EXPECT_EQ(service_->Get(id, Ctx("r3"))->status, RunStatus::kPending);  // unchanged
+  auto cancelled = service_->Cancel(id, cjk(500), Ctx("r4"));
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->run.cancel_reason, cjk(500));
+}
+
 TEST_F(RunServiceQuotaTest, AFailingAuditLogNeverFailsTheOperationAndIsCounted) {
   BrokenAuditLog broken;
   Rebuild(&broken);
@@ -223,9 +244,10 @@ TEST_F(RunServiceQuotaTest, AFailingAuditLogNeverFailsTheOperationAndIsCounted) 
   ASSERT_TRUE(service_->Cancel(out->run.id.str(), std::nullopt, Ctx("r2")).ok());
   EXPECT_EQ(auditor_->write_failures(), 3);  // dispatch, transition, cancel
   HealthReport h = service_->Health();
-  EXPECT_EQ(h.body.at("checks").at("audit").at("status").as_string(), "warn");
-  EXPECT_EQ(h.body.at("checks").at("audit").at("writeFailures").as_int64(), 3);
-  EXPECT_EQ(h.body.at("status").as_string(), "degraded");
+  ASSERT_TRUE(h.audit.has_value());
+  EXPECT_EQ(h.audit->check.status, "warn");
+  EXPECT_EQ(h.audit->write_failures, 3);
+  EXPECT_EQ(h.status, "degraded");
 }
 
 TEST_F(RunServiceQuotaTest, ListingIsTheCallersTenantOnlyAndValidatesParameters) {

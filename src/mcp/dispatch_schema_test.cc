@@ -9,6 +9,7 @@
 #include "core/dispatch_request.h"
 #include "mcp/json_schema.h"
 #include "mcp/tools.h"
+#include "wire/dispatch_request_json.h"
 
 namespace outpost::mcp {
 namespace {
@@ -31,7 +32,8 @@ class DispatchSchemaTest : public ::testing::Test {
   std::string Compare(const std::string& body) {
     json::value v = json::parse(body);
     std::vector<FieldError> schema = ValidateSchema(json::value(DispatchInputSchema()), v);
-    auto parsed = ParseDispatchRequests(v, std::nullopt, agents_, opts_, secrets_.get());
+    auto parsed =
+        ValidateDispatchRequests(wire::DecodeDispatchRequest(v), agents_, opts_, secrets_.get());
     if (parsed.ok() != schema.empty()) {
       std::string why =
           parsed.ok() ? "validator accepts, schema rejects:"

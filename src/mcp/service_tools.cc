@@ -11,6 +11,9 @@
 #include "mcp/tool_result.h"
 #include "mcp/tools.h"
 #include "store/run_json.h"
+#include "wire/dispatch_request_json.h"
+#include "wire/health_json.h"
+#include "wire/list_query.h"
 
 namespace outpost::mcp {
 namespace json = boost::json;
@@ -66,13 +69,25 @@ Status CheckScope(const ToolDef& tool, const RequestContext& ctx) {
   return st;
 }
 
+// The arguments the input schema judges. A cancel reason's length is the service's to judge (in
+// characters, the same over REST and MCP; the schema's maxLength tells clients that limit), so
+// the schema sees only that it is a string.
+json::object SchemaChecked(const ToolCall& call) {
+  json::object args = call.arguments;
+  if (json::value* reason = args.if_contains("reason");
+      call.name == "cancel" && reason && reason->is_string()) {
+    *reason = "";
+  }
+  return args;
+}
+
 }  // namespace
 
 ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestContext& ctx) {
   const ToolDef* tool = FindTool(call.name);
   if (Status st = CheckScope(*tool, ctx); !st.ok()) return {ToolError(st), std::nullopt};
   if (call.name == "dispatch") return {Dispatch(call.arguments, ctx), std::nullopt};
-  std::vector<FieldError> errors = ValidateSchema(tool->input_schema, call.arguments);
+  std::vector<FieldError> errors = ValidateSchema(tool->input_schema, SchemaChecked(call));
   if (!errors.empty())
     return {ToolError(Status::Invalid(errors, "Invalid arguments")), std::nullopt};
   if (call.name == "get_run") return GetRun(call.arguments, ctx);
@@ -85,7 +100,7 @@ ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestCont
 }
 
 json::object ServiceTools::Dispatch(const json::object& args, const RequestContext& ctx) {
-  Result<DispatchOutcome> out = runs_.Dispatch(json::value(args), std::nullopt, ctx);
+  Result<DispatchOutcome> out = runs_.Dispatch(wire::DecodeDispatchRequest(json::value(args)), ctx);
   if (!out.ok()) return ToolError(out.status());
   if (out->group_id) {
     json::array runs, ids;
@@ -172,19 +187,9 @@ json::object ServiceTools::RunResult(const Run& run, const GetRunWait& w) {
 }
 
 json::object ServiceTools::ListRuns(const json::object& args, const RequestContext& ctx) {
-  std::multimap<std::string, std::string> params;
-  for (const auto& kv : args) {
-    if (kv.key() == "tags") {
-      for (const auto& tag : kv.value().as_object()) {
-        params.emplace("tag", std::string(tag.key()) + ":" + std::string(tag.value().as_string()));
-      }
-    } else if (kv.value().is_string()) {
-      params.emplace(kv.key(), kv.value().as_string());
-    } else {
-      params.emplace(kv.key(), json::serialize(kv.value()));
-    }
-  }
-  Result<RunPage> page = runs_.List(params, ctx);
+  Result<ListQuery> query = wire::ListQueryFromArgs(args);
+  if (!query.ok()) return ToolError(query.status());
+  Result<RunPage> page = runs_.List(std::move(*query), ctx);
   if (!page.ok()) return ToolError(page.status());
   json::array items;
   std::string summary = std::to_string(page->runs.size()) + " runs";
@@ -214,12 +219,8 @@ json::object ServiceTools::Cancel(const json::object& args, const RequestContext
 }
 
 json::object ServiceTools::Fleet(const RequestContext& ctx) {
-  HealthReport report = runs_.Fleet(ctx);
-  std::string summary = "fleet status: ";
-  if (const json::value* s = report.body.if_contains("status"); s && s->is_string()) {
-    summary += std::string(s->get_string());
-  }
-  return Success(std::move(report.body), summary);
+  FleetReport report = runs_.Fleet(ctx);
+  return Success(wire::FleetToJson(report), "fleet status: " + report.status);
 }
 
 // GET /health and GET /health/fleet through the same RunService calls: whatever those decide
@@ -227,8 +228,10 @@ json::object ServiceTools::Fleet(const RequestContext& ctx) {
 // fleet_status is for (per-run counts, the reaper's, the replicas') and keeps per agent only
 // whether it can take a run.
 json::object ServiceTools::Health(const RequestContext& ctx) {
-  json::object data = runs_.Health().body;
-  json::object fleet = runs_.Fleet(ctx).body;
+  const HealthReport health = runs_.Health();
+  const FleetReport fleet_report = runs_.Fleet(ctx);
+  json::object data = wire::HealthToJson(health);
+  json::object fleet = wire::FleetToJson(fleet_report);
   for (std::string_view detail : {"dispatches", "reaper", "replicas", "timestamp"}) {
     fleet.erase(detail);
   }
@@ -244,8 +247,7 @@ json::object ServiceTools::Health(const RequestContext& ctx) {
     }
     *agents = std::move(brief);
   }
-  const std::string summary = "health: " + GetString(data, "status").value_or("?") +
-                              "; fleet: " + GetString(fleet, "status").value_or("?");
+  const std::string summary = "health: " + health.status + "; fleet: " + fleet_report.status;
   data["fleet"] = std::move(fleet);
   return Success(std::move(data), summary);
 }

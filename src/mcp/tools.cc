@@ -287,8 +287,9 @@ ToolDef ArtifactsTool() {
 }  // namespace
 
 json::object DispatchInputSchema() {
-  // Mirrors ParseDispatchRequests (core/dispatch_request.cc): null counts as absent for every
-  // optional field there, so each optional type admits null.
+  // Mirrors the dispatch decoder and validator (wire/dispatch_request_json.cc,
+  // core/dispatch_request.cc): null counts as absent for every optional field there, so each
+  // optional type admits null.
   json::object s = Obj(R"J({
     "type": "object",
     "properties": {

@@ -30,22 +30,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/list_query.h"
 #include "model/run.h"
 
 namespace outpost {
-
-struct ListQuery {
-  int limit = 20;
-  std::optional<std::string> cursor;
-  std::optional<std::string> tenant;  // nullopt: every tenant
-  std::optional<RunStatus> status;
-  std::optional<std::string> agent;
-  std::optional<std::string> repo;
-  std::optional<std::string> group_id;
-  std::optional<WallTime> since;                          // created_at >= since
-  std::vector<std::pair<std::string, std::string>> tags;  // all must match
-  std::optional<std::string> artifacts_state;             // Run::artifacts_state (e.g. "pending")
-};
 
 struct RunPage {
   std::vector<Run> runs;

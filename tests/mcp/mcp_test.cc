@@ -209,6 +209,47 @@ void ExpectHealthMatchesRoutes(const json::value& reply, const ServerProcess& se
       << text;
 }
 
+// The cancel reason is judged once, by the service, in characters: 300 CJK characters (900 bytes)
+// are accepted over REST and MCP alike, 501 refused by both with the same error.
+TEST_F(McpTest, CancelReasonLimitIsTheSameCharactersOverRestAndMcp) {
+  auto cjk = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "\xe4\xb8\xad";  // U+4E2D, three bytes
+    return s;
+  };
+  const std::string rest_id = server_->Dispatch(R"({"agent":"shell","task":"sleep 30"})");
+  ASSERT_FALSE(rest_id.empty());
+  const std::string mcp_id = DispatchOverMcp("sleep 30");
+
+  const std::string long_reason = cjk(501);
+  HttpResponse rest_refused = server_->Post("/runs/" + rest_id + "/cancel",
+                                            json::serialize(json::object{{"reason", long_reason}}));
+  EXPECT_EQ(rest_refused.status, 400) << rest_refused.body;
+  const json::value rest_error = json::parse(rest_refused.body).at("error");
+  json::value mcp_refused = PostRpc(
+      Call(1, "cancel", json::serialize(json::object{{"runId", mcp_id}, {"reason", long_reason}})));
+  ASSERT_TRUE(IsError(mcp_refused)) << json::serialize(mcp_refused);
+  const json::value& mcp_error = mcp_refused.at("result").at("_meta").at("outpost/error");
+  EXPECT_EQ(json::serialize(rest_error.at("details")), json::serialize(mcp_error.at("details")));
+  EXPECT_EQ(json::serialize(rest_error.at("details").at("errors")),
+            R"([{"path":"reason","message":"must be at most 500 characters"}])");
+  EXPECT_EQ(rest_error.at("message"), mcp_error.at("message"));
+  EXPECT_EQ(rest_error.at("code"), mcp_error.at("code"));
+  // Refused changes nothing.
+  EXPECT_TRUE(server_->Run(rest_id).at("cancelReason").is_null());
+  EXPECT_TRUE(server_->Run(mcp_id).at("cancelReason").is_null());
+
+  const std::string reason = cjk(300);
+  HttpResponse rest_ok = server_->Post("/runs/" + rest_id + "/cancel",
+                                       json::serialize(json::object{{"reason", reason}}));
+  EXPECT_TRUE(rest_ok.status == 200 || rest_ok.status == 202) << rest_ok.body;
+  json::value mcp_ok = PostRpc(
+      Call(2, "cancel", json::serialize(json::object{{"runId", mcp_id}, {"reason", reason}})));
+  EXPECT_FALSE(IsError(mcp_ok)) << json::serialize(mcp_ok);
+  EXPECT_EQ(server_->Run(rest_id).at("cancelReason"), json::value(reason));
+  EXPECT_EQ(server_->Run(mcp_id).at("cancelReason"), json::value(reason));
+}
+
 TEST_F(McpTest, HttpHealthIsWhatTheHealthRoutesAnswer) {
   json::value list = PostRpc(Rpc(1, "tools/list"));
   bool listed = false;
