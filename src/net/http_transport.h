@@ -71,7 +71,8 @@ struct TransportFailure {
   bool not_http = false;  // the peer answered, but not HTTP (or closed without an answer)
   std::string reason;     // the bare cause: "Connection refused", "certificate verify failed: …"
 
-  // kResolve/kConnect (not timed out after connecting): nothing reached the server.
+  // False when the request never left (resolve, connect, proxy tunnel or TLS handshake failed):
+  // safe to repeat even when not idempotent.
   bool request_sent() const { return step == Step::kExchange; }
 };
 
