@@ -69,7 +69,7 @@ struct TransportFailure {
   Step step = Step::kExchange;
   bool timed_out = false;
   bool not_http = false;  // the peer answered, but not HTTP (or closed without an answer)
-  std::string reason;     // the bare cause: "Connection refused", "certificate verify failed: …"
+  std::string reason;     // the bare cause: "Connection refused", "certificate verify failed (…)"
 
   // False when the request never left (resolve, connect, proxy tunnel or TLS handshake failed):
   // safe to repeat even when not idempotent.
