@@ -33,9 +33,10 @@ sudo_cmd=""
 
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
-      libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev)
+      libsqlite3-dev libssl-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev
+      libtomlplusplus-dev)
 # What `outpost serve` runs: the sandbox (bwrap, cgroups via util-linux/procps) and git (repo runs).
-runtime=(bubblewrap util-linux procps git ca-certificates)
+runtime=(bubblewrap util-linux procps git ca-certificates libcurl4)
 case "$what" in
   run) pkgs+=("${runtime[@]}") ;;
   # clang for fuzz/ (libFuzzer), curl and jq for the runbook test and the skip report, Debian's

@@ -10,7 +10,7 @@
 //
 // Presigned URLs are fetched for real: by default with a plain HTTP/1.1 GET (HttpGetUrl) of the
 // URL exactly as PresignGet returned it. The header defines tests: include it from exactly one
-// .cc per test binary, which links outpost_cli (for the HTTP client).
+// .cc per test binary, which links outpost_net (for the HTTP client).
 //
 // The suite's reading of what the header leaves open: PutFile of a missing source file is
 // kNotFound; PresignGet of a missing key succeeds and its URL answers 404; an expiry <= 0 is
@@ -34,7 +34,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "artifacts/sha256.h"
-#include "cli/http_client.h"
+#include "net/http_transport.h"
 
 namespace outpost::artifacts {
 
@@ -45,17 +45,21 @@ struct FetchedUrl {
 };
 using UrlFetcher = std::function<Result<FetchedUrl>(const std::string& url)>;
 
-// A plain GET of an absolute "http://host:port/target" URL, target sent verbatim.
+// A plain GET of an absolute "http://host:port/target" URL, target sent verbatim (a signed
+// URL's query included: net::ParseUrl takes no query, so it is appended to the path as is).
 inline Result<FetchedUrl> HttpGetUrl(const std::string& url) {
   constexpr std::string_view kScheme = "http://";
   if (!url.starts_with(kScheme)) return InvalidArgument("not an http:// URL: " + url);
   const std::size_t slash = url.find('/', kScheme.size());
-  auto endpoint = cli::ParseEndpoint(url.substr(0, slash));
-  if (!endpoint.ok()) return endpoint.status();
-  const std::string target = slash == std::string::npos ? "/" : url.substr(slash);
-  auto res = cli::Request(*endpoint, "GET", target);
+  auto origin = net::ParseUrl(url.substr(0, slash));
+  if (!origin.ok()) return origin.status();
+  net::HttpRequest request;
+  request.method = "GET";
+  request.url = std::move(*origin);
+  request.url.path = slash == std::string::npos ? "/" : url.substr(slash);
+  auto res = net::SendHttp(request, {});
   if (!res.ok()) return res.status();
-  return FetchedUrl{res->status, res->content_type, std::move(res->body)};
+  return FetchedUrl{res->status, res->Header("Content-Type"), std::move(res->body)};
 }
 
 // One backend under test. `keep_alive` (e.g. the HTTP server that serves local URLs) is

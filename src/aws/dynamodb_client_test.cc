@@ -9,16 +9,16 @@
 #include <mutex>
 
 #include "aws/http.h"
-#include "cli/fake_http_server.h"
 #include "common/json_util.h"
+#include "testing/fake_http_server.h"
 
 namespace outpost::aws {
 namespace {
 
 namespace json = boost::json;
-using cli::testing::FakeHttpServer;
-using cli::testing::FakeRequest;
-using cli::testing::FakeResponse;
+using outpost::testing::FakeHttpServer;
+using outpost::testing::FakeRequest;
+using outpost::testing::FakeResponse;
 
 std::string ErrorJson(const std::string& type, const std::string& message = "") {
   return ToJson(json::object{{"__type", "com.amazonaws.dynamodb.v20120810#" + type},
@@ -233,7 +233,7 @@ TEST_F(DynamoDbClientTest, MissingTableIsNotFoundForDescribeAndPreconditionElsew
 
 TEST_F(DynamoDbClientTest, UnreachableServerEndsUnavailable) {
   DynamoDbClientOptions o;
-  o.endpoint = "http://127.0.0.1:" + std::to_string(cli::testing::UnusedPort());
+  o.endpoint = "http://127.0.0.1:" + std::to_string(outpost::testing::UnusedPort());
   o.credentials = {"AK", "SK", ""};
   auto c = DynamoDbClient::Create(o, MakeHttpSender({}), clock_,
                                   [this](Millis d) { clock_.Advance(d); });

@@ -8,14 +8,14 @@
 #include "aws/http.h"
 #include "aws/s3_client.h"
 #include "aws/s3_errors.h"
-#include "cli/fake_http_server.h"
+#include "testing/fake_http_server.h"
 
 namespace outpost::aws {
 namespace {
 
-using cli::testing::FakeHttpServer;
-using cli::testing::FakeRequest;
-using cli::testing::FakeResponse;
+using outpost::testing::FakeHttpServer;
+using outpost::testing::FakeRequest;
+using outpost::testing::FakeResponse;
 
 // Records each sleep and advances the simulated clock by it.
 struct FakeSleeper {
@@ -160,7 +160,7 @@ TEST_F(S3RetryTest, ClientErrorsAreNeverRetried) {
 }
 
 TEST_F(S3RetryTest, NetworkFailuresAreRetriedThenUnavailable) {
-  auto client = MakeClient("http://127.0.0.1:" + std::to_string(cli::testing::UnusedPort()));
+  auto client = MakeClient("http://127.0.0.1:" + std::to_string(outpost::testing::UnusedPort()));
   auto got = client->GetObject("bucket", "k");
   EXPECT_EQ(got.status().code(), Code::kUnavailable);
   EXPECT_NE(got.status().message().find("gave up after 5 attempts"), std::string::npos)

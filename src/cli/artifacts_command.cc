@@ -6,9 +6,9 @@
 #include <ostream>
 #include <vector>
 
-#include "cli/api_client.h"
 #include "cli/artifact_download.h"
 #include "cli/format.h"
+#include "client/api_client.h"
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/json_util.h"
@@ -16,6 +16,15 @@
 extern char** environ;
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::Endpoint;
+using client::Headers;
+using client::ParseEndpoint;
+using client::Request;
+using client::RequestOptions;
+using client::UnwrapEnvelope;
+using client::UrlEncode;
 namespace {
 
 namespace json = boost::json;

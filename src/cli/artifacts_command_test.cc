@@ -15,8 +15,8 @@
 
 #include "artifacts/sha256.h"
 #include "cli/artifact_download.h"
-#include "cli/fake_http_server.h"
 #include "common/files.h"
+#include "testing/fake_http_server.h"
 
 namespace outpost::cli {
 namespace {

@@ -9,17 +9,23 @@
 #include <memory>
 #include <optional>
 
-#include "cli/api_client.h"
 #include "cli/artifacts_command.h"
 #include "cli/follow.h"
 #include "cli/format.h"
 #include "cli/logs_command.h"
 #include "cli/ops_commands.h"
 #include "cli/wait.h"
+#include "client/api_client.h"
 #include "common/ids.h"
 #include "common/json_util.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::ApiClient;
+using client::ListRunsQuery;
+using client::ParseEndpoint;
+using client::RequestOptions;
 namespace {
 
 namespace json = boost::json;

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "cli/client_commands.h"
-#include "cli/fake_http_server.h"
+#include "testing/fake_http_server.h"
 
 namespace outpost::cli {
 namespace {

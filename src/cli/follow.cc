@@ -5,14 +5,21 @@
 #include <ostream>
 #include <thread>
 
-#include "cli/api_client.h"
 #include "cli/format.h"
-#include "cli/http_stream.h"
 #include "cli/sse.h"
+#include "client/api_client.h"
+#include "client/http_stream.h"
 #include "common/encoding.h"
 #include "common/json_util.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::Headers;
+using client::StatusFromHttpError;
+using client::StreamGet;
+using client::StreamResult;
+using client::UrlEncode;
 namespace {
 
 namespace json = boost::json;

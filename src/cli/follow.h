@@ -15,9 +15,12 @@
 #include <string_view>
 
 #include "cli/client_commands.h"
-#include "cli/http_client.h"
+#include "client/http_client.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::Endpoint;
 
 struct FollowTarget {
   Endpoint endpoint;

@@ -4,11 +4,16 @@
 
 #include <boost/json/parse.hpp>
 
-#include "cli/api_client.h"
 #include "cli/exit_codes.h"
+#include "client/api_client.h"
 #include "common/time_util.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::HttpResult;
+using client::StatusFromHttpError;
+using client::UnwrapEnvelope;
 namespace {
 
 namespace json = boost::json;

@@ -4,13 +4,22 @@
 #include <boost/json/serialize.hpp>
 #include <ostream>
 
-#include "cli/api_client.h"
 #include "cli/follow.h"
 #include "cli/format.h"
+#include "client/api_client.h"
 #include "common/ids.h"
 #include "common/json_util.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::Endpoint;
+using client::Headers;
+using client::ParseEndpoint;
+using client::Request;
+using client::RequestOptions;
+using client::UnwrapEnvelope;
+using client::UrlEncode;
 namespace {
 
 namespace json = boost::json;

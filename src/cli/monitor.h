@@ -32,13 +32,18 @@
 #include <string>
 #include <vector>
 
-#include "cli/http_client.h"
 #include "cli/monitor_slo.h"
 #include "cli/probe.h"
+#include "client/http_client.h"
 #include "common/clock.h"
 #include "metrics/slo.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::Endpoint;
+using client::ParseEndpoint;
+using client::RequestOptions;
 
 // The server's cumulative counters from one /metrics scrape.
 struct ServerCounters {

@@ -6,10 +6,17 @@
 #include <string>
 #include <string_view>
 
-#include "cli/http_client.h"
+#include "client/http_client.h"
 #include "common/clock.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::Endpoint;
+using client::Headers;
+using client::HttpResult;
+using client::Request;
+using client::RequestOptions;
 
 struct ProbeResult {
   bool answered = false;  // an HTTP answer came back (of any status)

@@ -14,10 +14,15 @@
 #include <string>
 #include <vector>
 
-#include "cli/http_client.h"
+#include "client/http_client.h"
 #include "common/clock.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::Endpoint;
+using client::ParseEndpoint;
+using client::RequestOptions;
 
 struct ValidateOptions {
   std::string agent = "shell";

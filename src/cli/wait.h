@@ -8,10 +8,14 @@
 
 #include <string_view>
 
-#include "cli/api_client.h"
 #include "cli/client_commands.h"
+#include "client/api_client.h"
 
 namespace outpost::cli {
+
+// The Outpost REST client (client/) under the names the commands use.
+using client::ApiClient;
+using client::RequestOptions;
 
 bool IsTerminalStatus(std::string_view status);
 

@@ -106,7 +106,7 @@ void AddMcpCommand(CLI::App& app, int* exit_code) {
     ro.unconfigured_help = UnconfiguredHelp();
     ro.log = [](const std::string& s) { std::cerr << s << std::endl; };
     if (target->endpoint) {
-      auto ep = cli::ParseEndpoint(*target->endpoint);
+      auto ep = client::ParseEndpoint(*target->endpoint);
       if (!ep.ok()) {
         std::cerr << "outpost mcp: " << target->source << ": " << ep.status().message() << "\n";
         *exit_code = 64;

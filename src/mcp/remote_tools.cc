@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
-#include "cli/api_client.h"
+#include "client/api_client.h"
 #include "common/json_util.h"
 #include "mcp/tool_result.h"
 #include "mcp/tools.h"
@@ -50,10 +50,10 @@ RemoteTools::RemoteTools(RemoteOptions options) : opts_(std::move(options)) {
   if (!opts_.sleep) opts_.sleep = [](Millis d) { std::this_thread::sleep_for(d); };
 }
 
-cli::Headers RemoteTools::HeadersFor() const {
-  cli::Headers h{{"Accept", "application/json, text/event-stream"},
-                 {"Content-Type", "application/json"},
-                 {"MCP-Protocol-Version", version_}};
+client::Headers RemoteTools::HeadersFor() const {
+  client::Headers h{{"Accept", "application/json, text/event-stream"},
+                    {"Content-Type", "application/json"},
+                    {"MCP-Protocol-Version", version_}};
   if (!session_id_.empty()) h.emplace_back("Mcp-Session-Id", session_id_);
   if (!opts_.api_key.empty()) h.emplace_back("Authorization", "Bearer " + opts_.api_key);
   return h;
@@ -61,15 +61,15 @@ cli::Headers RemoteTools::HeadersFor() const {
 
 RemoteTools::Exchange RemoteTools::Post(const json::object& message, Millis timeout,
                                         Millis connect_retry_for) {
-  cli::RequestOptions ro;
+  client::RequestOptions ro;
   ro.read_timeout = timeout;
   ro.clock = opts_.clock;
   ro.sleep = opts_.sleep;
   // The client's own retry covers only connections that sent nothing.
   ro.retry_for = connect_retry_for;
   ro.retry_backoff = opts_.first_backoff;
-  Result<cli::HttpResult> r =
-      cli::Request(*opts_.endpoint, "POST", "/mcp", json::serialize(message), HeadersFor(), ro);
+  Result<client::HttpResult> r =
+      client::Request(*opts_.endpoint, "POST", "/mcp", json::serialize(message), HeadersFor(), ro);
   Exchange ex;
   if (!r.ok()) {
     ex.error = r.status();
@@ -88,7 +88,7 @@ RemoteTools::Exchange RemoteTools::Post(const json::object& message, Millis time
                                            opts_.endpoint->ToString() + " an outpost serve?)")
                // The REST error envelope of a refusal before the MCP layer (429 of the rate
                // limit, 401/403 of authentication): its code, message and details.
-               : r->status >= 400 ? cli::StatusFromHttpError(r->status, r->body)
+               : r->status >= 400 ? client::StatusFromHttpError(r->status, r->body)
                                   : Status(Code::kInternal, "the server answered HTTP " +
                                                                 std::to_string(r->status) + ": " +
                                                                 r->body.substr(0, 300));
@@ -106,10 +106,11 @@ void RemoteTools::EnsureSession() {
       {"protocolVersion", kLatestProtocolVersion},
       {"capabilities", json::object{}},
       {"clientInfo", json::object{{"name", "outpost-mcp-stdio"}, {"version", OUTPOST_VERSION}}}};
-  cli::RequestOptions ro;
+  client::RequestOptions ro;
   ro.read_timeout = opts_.request_timeout;
   ro.clock = opts_.clock;
-  auto r = cli::Request(*opts_.endpoint, "POST", "/mcp", json::serialize(init), HeadersFor(), ro);
+  auto r =
+      client::Request(*opts_.endpoint, "POST", "/mcp", json::serialize(init), HeadersFor(), ro);
   if (!r.ok() || r->status != 200) return;  // the call itself will report and retry
   session_id_ = r->mcp_session_id;
   if (auto reply = ReplyFromBody(r->body, r->content_type)) {
@@ -121,7 +122,7 @@ void RemoteTools::EnsureSession() {
   }
   initialized_ = true;
   json::object note{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}};
-  (void)cli::Request(*opts_.endpoint, "POST", "/mcp", json::serialize(note), HeadersFor(), ro);
+  (void)client::Request(*opts_.endpoint, "POST", "/mcp", json::serialize(note), HeadersFor(), ro);
 }
 
 json::object RemoteTools::Call(const json::value& id, const ToolCall& call) {

@@ -24,16 +24,16 @@
 #include <set>
 #include <string>
 
-#include "cli/http_client.h"
+#include "client/http_client.h"
 #include "common/clock.h"
 #include "mcp/protocol.h"
 
 namespace outpost::mcp {
 
 struct RemoteOptions {
-  std::optional<cli::Endpoint> endpoint;  // nullopt: none configured
-  std::string api_key;                    // sent as Authorization: Bearer
-  std::string unconfigured_help;          // the tool error text when no endpoint is configured
+  std::optional<client::Endpoint> endpoint;  // nullopt: none configured
+  std::string api_key;                       // sent as Authorization: Bearer
+  std::string unconfigured_help;             // the tool error text when no endpoint is configured
   Millis retry_for{30'000};
   Millis first_backoff{250};
   Millis max_backoff{4'000};
@@ -64,7 +64,7 @@ class RemoteTools {
   // Initializes a session once (its Mcp-Session-Id scopes cancellation); kept on failure: the
   // calls then go without one.
   void EnsureSession();
-  cli::Headers HeadersFor() const;
+  client::Headers HeadersFor() const;
   // True when Cancel(id) came; `forget` drops the mark (the call ended).
   bool WasCancelled(const boost::json::value& id, bool forget);
 

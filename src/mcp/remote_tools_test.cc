@@ -6,16 +6,16 @@
 
 #include <boost/json.hpp>
 
-#include "cli/fake_http_server.h"
 #include "mcp/mcp_command.h"
 #include "mcp/tool_result.h"
+#include "testing/fake_http_server.h"
 
 namespace outpost::mcp {
 namespace {
 namespace json = boost::json;
-using cli::testing::FakeHttpServer;
-using cli::testing::FakeRequest;
-using cli::testing::FakeResponse;
+using outpost::testing::FakeHttpServer;
+using outpost::testing::FakeRequest;
+using outpost::testing::FakeResponse;
 
 std::string ToolReply(const json::object& result) {
   return json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"result", result}});
@@ -40,7 +40,7 @@ class RemoteToolsTest : public ::testing::Test {
   }
   RemoteTools Make(std::optional<std::string> endpoint) {
     RemoteOptions o;
-    if (endpoint) o.endpoint = *cli::ParseEndpoint(*endpoint);
+    if (endpoint) o.endpoint = *client::ParseEndpoint(*endpoint);
     o.unconfigured_help = UnconfiguredHelp();
     o.retry_for = Millis(10'000);
     o.sleep = [this](Millis d) {
@@ -127,7 +127,7 @@ TEST_F(RemoteToolsTest, DispatchWithoutIdempotencyKeyIsNotRepeatedAfterA5xx) {
 }
 
 TEST_F(RemoteToolsTest, AnUnreachableServerIsRetriedThenExplained) {
-  auto reply = Make("http://127.0.0.1:" + std::to_string(cli::testing::UnusedPort()))
+  auto reply = Make("http://127.0.0.1:" + std::to_string(outpost::testing::UnusedPort()))
                    .Call(1, {"fleet_status", {}});
   EXPECT_TRUE(reply.at("result").at("isError").as_bool());
   EXPECT_NE(json::serialize(reply).find("cannot reach"), std::string::npos);

@@ -1,174 +1,426 @@
-// Why coroutines for a blocking call: Beast's timeouts (tcp_stream expiry) only apply to
-// asynchronous operations, so SendHttp runs one coroutine on a private io_context and waits. The
-// io_context is also bounded with run_for() so that name resolution, which tcp_stream's expiry
-// does not cover, cannot hang the caller either.
+// Why libcurl: one client for every outbound call (it was two Boost.Beast stacks), keep-alive
+// connection reuse without writing a connection pool, proxies/CONNECT, the CA store and TLS
+// session resumption done by the library Debian keeps patched.
+//
+// Reuse: an easy handle keeps the connections it opened; a finished transfer resets its handle
+// (options only: connections, DNS cache and TLS sessions survive curl_easy_reset) and returns it
+// to the pool, so the next call on any thread reuses a live connection to the same origin. A
+// curl share adds one DNS cache and one TLS session cache across the pooled handles.
 #include "net/http_transport.h"
 
-#include <openssl/ssl.h>
+#include <curl/curl.h>
 #include <strings.h>
+#include <sys/socket.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <stdexcept>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 
 namespace outpost::net {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
 
-// A failure that is not a socket error (proxy refusal); carries its Status code.
-struct TransportError : std::runtime_error {
-  TransportError(Code c, const std::string& m) : std::runtime_error(m), code(c) {}
-  Code code;
+// The DNS cache and TLS sessions shared by every pooled handle (curl's locking contract: one
+// lock per data kind).
+class Share {
+ public:
+  Share() : share_(curl_share_init()) {
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &Share::Lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &Share::Unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  CURLSH* get() const { return share_; }
+
+ private:
+  static void Lock(CURL*, curl_lock_data d, curl_lock_access, void* self) {
+    static_cast<Share*>(self)->locks_[d].lock();
+  }
+  static void Unlock(CURL*, curl_lock_data d, void* self) {
+    static_cast<Share*>(self)->locks_[d].unlock();
+  }
+
+  CURLSH* share_;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> locks_;
 };
 
-http::request<http::string_body> BuildRequest(const HttpRequest& r, bool absolute_form) {
-  http::request<http::string_body> req;
-  req.method_string(r.method);
-  req.target(absolute_form ? r.url.ToString() : r.url.path);
-  req.version(11);
-  req.set(http::field::host, r.url.HostHeader());
-  req.set(http::field::connection, "close");
-  req.set(http::field::user_agent, "outpost/" OUTPOST_VERSION);
-  for (const auto& [k, v] : r.headers) req.set(k, v);
-  req.body() = r.body;
-  req.prepare_payload();
-  return req;
-}
-
-template <class Stream>
-asio::awaitable<HttpResponse> Exchange(Stream& stream, const http::request<http::string_body>& req,
-                                       std::size_t max_body, std::string& stage) {
-  stage = "sending the request";
-  co_await http::async_write(stream, req, use_awaitable);
-  stage = "reading the response";
-  beast::flat_buffer buffer;
-  // Beast reads as much as the buffer's free capacity (512 bytes for a fresh one): without this
-  // a 20 MiB body takes 40,000 reads.
-  buffer.reserve(64 * 1024);
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(max_body);
-  // A response to HEAD announces a Content-Length but carries no body.
-  if (req.method() == http::verb::head) parser.skip(true);
-  co_await http::async_read(stream, buffer, parser, use_awaitable);
-  HttpResponse out;
-  out.status = static_cast<int>(parser.get().result_int());
-  out.body = std::move(parser.get().body());
-  for (const auto& field : parser.get()) {
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+// Idle easy handles with their kept-alive connections. Process-wide and never destroyed: a
+// handle may still be in use by a detached thread at exit.
+class HandlePool {
+ public:
+  static HandlePool& Instance() {
+    static HandlePool* pool = new HandlePool();
+    return *pool;
   }
-  out.retry_after = out.Header("Retry-After");
-  co_return out;
-}
 
-asio::awaitable<void> Connect(beast::tcp_stream& stream, const Url& to, std::string& stage) {
-  stage = "resolving " + to.host;
-  tcp::resolver resolver(co_await asio::this_coro::executor);
-  auto endpoints = co_await resolver.async_resolve(to.host, std::to_string(to.port), use_awaitable);
-  stage = "connecting to " + to.Authority();
-  co_await stream.async_connect(endpoints, use_awaitable);
-}
-
-asio::awaitable<void> Tunnel(beast::tcp_stream& stream, const Url& target, std::string& stage) {
-  stage = "proxy CONNECT to " + target.Authority();
-  http::request<http::empty_body> req{http::verb::connect, target.Authority(), 11};
-  req.set(http::field::host, target.Authority());
-  co_await http::async_write(stream, req, use_awaitable);
-  beast::flat_buffer buffer;
-  http::response_parser<http::empty_body> parser;
-  parser.skip(true);  // a 2xx CONNECT reply has no body: the tunnel starts after the header
-  co_await http::async_read_header(stream, buffer, parser, use_awaitable);
-  unsigned status = parser.get().result_int();
-  if (status / 100 != 2) {
-    throw TransportError(Code::kPermissionDenied, "proxy refused CONNECT to " + target.Authority() +
-                                                      ": HTTP " + std::to_string(status));
-  }
-}
-
-asio::awaitable<HttpResponse> Run(const HttpRequest& r, const TransportOptions& o,
-                                  ssl::context& tls_ctx, std::string& stage) {
-  beast::tcp_stream stream(co_await asio::this_coro::executor);
-  stream.expires_after(o.timeout);  // one deadline for every step below
-  const Url& first_hop = o.proxy ? *o.proxy : r.url;
-  co_await Connect(stream, first_hop, stage);
-  if (!r.url.tls()) {
-    co_return co_await Exchange(stream, BuildRequest(r, o.proxy.has_value()), o.max_response_body,
-                                stage);
-  }
-  if (o.proxy) co_await Tunnel(stream, r.url, stage);
-  beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), tls_ctx);
-  stage = "TLS handshake with " + r.url.host;
-  boost::system::error_code ip_ec;
-  asio::ip::make_address(r.url.host, ip_ec);
-  if (ip_ec && !SSL_set_tlsext_host_name(tls.native_handle(), r.url.host.c_str())) {
-    throw TransportError(Code::kInternal, "cannot set TLS SNI for " + r.url.host);
-  }
-  tls.set_verify_mode(ssl::verify_peer);
-  tls.set_verify_callback(ssl::host_name_verification(r.url.host));
-  co_await tls.async_handshake(ssl::stream_base::client, use_awaitable);
-  HttpResponse out = co_await Exchange(tls, BuildRequest(r, false), o.max_response_body, stage);
-  // The server closes after `Connection: close`; a missing close_notify is of no consequence.
-  co_return out;
-}
-
-Status ToStatus(std::exception_ptr e, const std::string& stage, const HttpRequest& r) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const TransportError& t) {
-    return Status(t.code, t.what());
-  } catch (const boost::system::system_error& s) {
-    const auto& ec = s.code();
-    if (ec == beast::error::timeout) return Unavailable("timed out " + stage);
-    if (ec.category() == asio::error::get_ssl_category()) {
-      return FailedPrecondition(stage + " failed: " + ec.message());
+  CURL* Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        CURL* h = idle_.back();
+        idle_.pop_back();
+        return h;
+      }
     }
-    return Unavailable(stage + " (" + r.url.ToString() + "): " + ec.message());
-  } catch (const std::exception& x) {
-    return Unavailable(stage + ": " + x.what());
+    return curl_easy_init();
   }
+
+  void Give(CURL* h) {
+    curl_easy_reset(h);
+    {
+      std::lock_guard lock(mu_);
+      if (idle_.size() < kMaxIdle) {
+        idle_.push_back(h);
+        return;
+      }
+    }
+    curl_easy_cleanup(h);
+  }
+
+  CURLSH* share() const { return share_.get(); }
+
+ private:
+  static constexpr std::size_t kMaxIdle = 16;
+  HandlePool() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+  Share share_;
+  std::mutex mu_;
+  std::vector<CURL*> idle_;  // guarded by mu_
+};
+
+class Lease {
+ public:
+  Lease() : h_(HandlePool::Instance().Take()) {}
+  ~Lease() {
+    if (h_) HandlePool::Instance().Give(h_);
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  CURL* get() const { return h_; }
+
+ private:
+  CURL* h_;
+};
+
+// One transfer's state, shared with libcurl's callbacks.
+struct Transfer {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::size_t max_body = 0;
+  bool over_limit = false;
+  bool sent = false;  // the request went out on an established (or reused) connection
+
+  const std::function<bool(std::string_view)>* on_body = nullptr;  // streaming
+  std::size_t max_error_body = 0;
+  bool cancelled = false;
+  Clock::time_point last_byte = Clock::now();
+  std::chrono::milliseconds idle{0};
+  bool idle_expired = false;
+};
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::size_t OnHeader(char* data, std::size_t, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  t->last_byte = Clock::now();
+  std::string_view line = TrimView({data, n});
+  if (line.starts_with("HTTP/")) {  // a new response (after a 1xx): its headers start afresh
+    t->headers.clear();
+    auto space = line.find(' ');
+    t->status = space == std::string_view::npos
+                    ? 0
+                    : std::atoi(std::string(line.substr(space + 1, 3)).c_str());
+    return n;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    t->headers.emplace_back(std::string(line.substr(0, colon)),
+                            std::string(TrimView(line.substr(colon + 1))));
+  }
+  return n;
+}
+
+std::size_t OnBody(char* data, std::size_t, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  t->last_byte = Clock::now();
+  std::string_view piece(data, n);
+  if (t->on_body) {
+    if (t->status >= 200 && t->status < 300) {
+      if (!(*t->on_body)(piece)) {
+        t->cancelled = true;
+        return 0;  // CURLE_WRITE_ERROR: the transfer stops, the connection is dropped
+      }
+    } else if (t->body.size() < t->max_error_body) {
+      t->body.append(piece.substr(0, t->max_error_body - t->body.size()));
+    }
+    return n;
+  }
+  if (t->body.size() + n > t->max_body) {
+    t->over_limit = true;
+    return 0;
+  }
+  t->body.append(piece);
+  return n;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->idle.count() > 0 && Clock::now() - t->last_byte > t->idle) {
+    t->idle_expired = true;
+    return 1;  // CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
+}
+
+int OnPrereq(void* user, char*, char*, int, int) {
+  static_cast<Transfer*>(user)->sent = true;
+  return CURL_PREREQFUNC_OK;
+}
+
+// Close-on-exec from the start: a pooled connection must not leak into a spawned child.
+curl_socket_t OpenSocket(void*, curlsocktype, curl_sockaddr* a) {
+  return ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// The request headers as libcurl takes them: a later header of the same name replaces an
+// earlier one; curl's own defaults that the old transports did not send are removed.
+curl_slist* HeaderList(const Headers& given) {
+  Headers headers;
+  for (const auto& h : given) {
+    auto same = [&](const auto& e) { return SameName(e.first, h.first); };
+    std::erase_if(headers, same);
+    headers.push_back(h);
+  }
+  auto has = [&](std::string_view name) {
+    for (const auto& [k, v] : headers) {
+      if (SameName(k, name)) return true;
+    }
+    return false;
+  };
+  curl_slist* list = nullptr;
+  for (const auto& [k, v] : headers) {
+    list = curl_slist_append(list, (v.empty() ? k + ";" : k + ": " + v).c_str());
+  }
+  // No "Expect: 100-continue" round trip; no form Content-Type or "Accept: */*" nobody asked for.
+  list = curl_slist_append(list, "Expect:");
+  if (!has("Content-Type")) list = curl_slist_append(list, "Content-Type:");
+  if (!has("Accept")) list = curl_slist_append(list, "Accept:");
+  if (!has("User-Agent")) list = curl_slist_append(list, "User-Agent: outpost/" OUTPOST_VERSION);
+  return list;
+}
+
+struct SlistFree {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+void SetOptions(CURL* h, const HttpRequest& r, const std::optional<Url>& proxy, Transfer& t,
+                curl_slist* headers, char* errbuf) {
+  curl_easy_setopt(h, CURLOPT_SHARE, HandlePool::Instance().share());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  Url url = r.url;
+  if (url.path.empty()) url.path = "/";
+  curl_easy_setopt(h, CURLOPT_URL, url.ToString().c_str());
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+  // An explicit proxy (or "" for none): curl's own *_proxy environment reading stays out.
+  curl_easy_setopt(h, CURLOPT_PROXY, proxy ? ("http://" + proxy->Authority()).c_str() : "");
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+  curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (const char* file = std::getenv("SSL_CERT_FILE"); file && *file) {
+    curl_easy_setopt(h, CURLOPT_CAINFO, file);
+  }
+  if (const char* dir = std::getenv("SSL_CERT_DIR"); dir && *dir) {
+    curl_easy_setopt(h, CURLOPT_CAPATH, dir);
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  if (r.method == "GET") {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else if (r.method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.data());
+    }
+  }
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, &OnPrereq);
+  curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
+}
+
+// Where a failed transfer stopped, from what libcurl recorded.
+TransportFailure::Step StepOf(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r,
+                              bool proxied) {
+  using Step = TransportFailure::Step;
+  if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY) return Step::kResolve;
+  if (t.sent) return Step::kExchange;
+  long connect_code = 0;
+  curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+  if (connect_code != 0 && connect_code / 100 != 2) return Step::kProxy;
+  curl_off_t connected = 0, handshaken = 0;
+  curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
+  curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &handshaken);
+  if (rc == CURLE_COULDNT_CONNECT || connected == 0) return Step::kConnect;
+  if (r.url.tls() && proxied && connect_code == 0) return Step::kProxy;
+  if (r.url.tls() && handshaken == 0) return Step::kTls;
+  return Step::kExchange;
+}
+
+bool IsTlsError(CURLcode rc) {
+  return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+         rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER || rc == CURLE_SSL_CACERT_BADFILE ||
+         rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_CRL_BADFILE ||
+         rc == CURLE_SSL_ENGINE_INITFAILED || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
+std::string StageName(TransportFailure::Step step, const HttpRequest& r,
+                      const std::optional<Url>& proxy) {
+  using Step = TransportFailure::Step;
+  switch (step) {
+    case Step::kResolve:
+      return "resolving " + (proxy ? proxy->host : r.url.host);
+    case Step::kConnect:
+      return "connecting to " + (proxy ? *proxy : r.url).Authority();
+    case Step::kProxy:
+      return "proxy CONNECT to " + r.url.Authority();
+    case Step::kTls:
+      return "TLS handshake with " + r.url.host;
+    case Step::kExchange:
+      break;
+  }
+  return "reading the response";
+}
+
+// The Status (and the failure record) for a transfer that ended with `rc`.
+Status Failed(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r,
+              const std::optional<Url>& proxy, const char* errbuf, TransportFailure* out) {
+  TransportFailure f;
+  f.step = StepOf(h, rc, t, r, proxy.has_value());
+  const std::string detail = *errbuf ? errbuf : curl_easy_strerror(rc);
+  long os_errno = 0;
+  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+  f.reason = os_errno != 0 && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR ||
+                               rc == CURLE_SEND_ERROR)
+                 ? std::strerror(static_cast<int>(os_errno))
+                 : detail;
+  f.timed_out = rc == CURLE_OPERATION_TIMEDOUT || t.idle_expired;
+  f.not_http = rc == CURLE_GOT_NOTHING || rc == CURLE_WEIRD_SERVER_REPLY ||
+               (rc == CURLE_UNSUPPORTED_PROTOCOL && t.sent);
+  if (t.over_limit || rc == CURLE_FILESIZE_EXCEEDED) f.reason = "body limit exceeded";
+  if (rc == CURLE_PEER_FAILED_VERIFICATION) f.reason = "certificate verify failed (" + detail + ")";
+  const std::string stage = StageName(f.step, r, proxy);
+  Status status;
+  if (f.step == TransportFailure::Step::kProxy && !f.timed_out) {
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &code);
+    status = Status(Code::kPermissionDenied, "proxy refused CONNECT to " + r.url.Authority() +
+                                                 ": HTTP " + std::to_string(code));
+  } else if (f.timed_out) {
+    status = Unavailable("timed out " + stage + " (" + r.url.ToString() + ")");
+  } else if (IsTlsError(rc)) {
+    f.step = TransportFailure::Step::kTls;
+    status = FailedPrecondition("TLS handshake with " + r.url.host + " failed: " + f.reason);
+  } else if (rc == CURLE_URL_MALFORMAT || (rc == CURLE_UNSUPPORTED_PROTOCOL && !t.sent)) {
+    status = InvalidArgument("unusable request to " + r.url.ToString() + ": " + detail);
+  } else {
+    status = Unavailable(stage + " (" + r.url.ToString() + "): " + f.reason);
+  }
+  if (out) *out = std::move(f);
+  return status;
 }
 
 }  // namespace
 
 std::string HttpResponse::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+    if (SameName(k, name)) return v;
   }
   return "";
 }
 
-Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions& options) {
-  ssl::context tls_ctx(ssl::context::tls_client);  // outlives the io_context and its frames
-  if (request.url.tls()) {  // loading the CA store costs more than a whole plain-http exchange
-    boost::system::error_code ec;
-    tls_ctx.set_default_verify_paths(ec);
-    if (ec) return Internal("cannot load the system CA store: " + ec.message());
+Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions& options,
+                              TransportFailure* failure) {
+  Lease lease;
+  CURL* h = lease.get();
+  if (h == nullptr) return Internal("cannot create a libcurl handle");
+  Transfer t;
+  t.max_body = options.max_response_body;
+  std::unique_ptr<curl_slist, SlistFree> headers(HeaderList(request.headers));
+  char errbuf[CURL_ERROR_SIZE] = {};
+  SetOptions(h, request, options.proxy, t, headers.get(), errbuf);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  const auto connect =
+      options.connect_timeout.count() > 0 ? options.connect_timeout : options.timeout;
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(options.max_response_body));
+  CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) return Failed(h, rc, t, request, options.proxy, errbuf, failure);
+  HttpResponse out;
+  out.status = t.status;
+  out.body = std::move(t.body);
+  out.headers = std::move(t.headers);
+  out.retry_after = out.Header("Retry-After");
+  return out;
+}
+
+Result<StreamResponse> StreamHttp(const HttpRequest& request, const StreamOptions& options,
+                                  const std::function<bool(std::string_view)>& on_body,
+                                  TransportFailure* failure) {
+  Lease lease;
+  CURL* h = lease.get();
+  if (h == nullptr) return Internal("cannot create a libcurl handle");
+  Transfer t;
+  t.on_body = &on_body;
+  t.max_error_body = options.max_error_body;
+  t.idle = options.idle_timeout;
+  std::unique_ptr<curl_slist, SlistFree> headers(HeaderList(request.headers));
+  char errbuf[CURL_ERROR_SIZE] = {};
+  SetOptions(h, request, options.proxy, t, headers.get(), errbuf);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+  CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK && !t.cancelled) {
+    return Failed(h, rc, t, request, options.proxy, errbuf, failure);
   }
-  asio::io_context ioc;
-  std::string stage = "starting";
-  std::optional<Result<HttpResponse>> result;
-  asio::co_spawn(ioc, Run(request, options, tls_ctx, stage),
-                 [&](std::exception_ptr e, HttpResponse r) {
-                   if (e) {
-                     result.emplace(ToStatus(e, stage, request));
-                   } else {
-                     result.emplace(std::move(r));
-                   }
-                 });
-  ioc.run_for(options.timeout + std::chrono::seconds(1));
-  if (!result) return Unavailable("timed out " + stage + " (" + request.url.ToString() + ")");
-  return std::move(*result);
+  StreamResponse out;
+  out.status = t.status;
+  out.headers = std::move(t.headers);
+  out.error_body = std::move(t.body);
+  out.cancelled = t.cancelled;
+  return out;
 }
 
 }  // namespace outpost::net

@@ -1,5 +1,5 @@
 // End-to-end tests of `outpost grok-agent` against a scripted chat-completions server on
-// 127.0.0.1:0 (cli's FakeHttpServer), through the real HTTP transport. https is covered up to
+// 127.0.0.1:0 (testing/'s FakeHttpServer), through the real HTTP transport. https is covered up to
 // the TLS handshake: a raw CONNECT proxy checks the tunnel request and the SNI in the ClientHello
 // (there is no TLS server in the tests, so certificate verification is not exercised here).
 #include "agents/grok/grok_agent.h"
@@ -19,15 +19,15 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/fake_http_server.h"
+#include "testing/fake_http_server.h"
 
 namespace outpost::agents::grok {
 namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using cli::testing::FakeHttpServer;
-using cli::testing::FakeRequest;
-using cli::testing::FakeResponse;
+using outpost::testing::FakeHttpServer;
+using outpost::testing::FakeRequest;
+using outpost::testing::FakeResponse;
 
 std::string Completion(const std::string& content, int in = 11, int out = 7) {
   json::object o{{"id", "c1"},

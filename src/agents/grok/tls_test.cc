@@ -128,6 +128,7 @@ class TlsChatServer {
       http::response<http::string_body> res{http::status::ok, 11};
       res.set(http::field::content_type, "application/json");
       res.body() = body_;
+      res.keep_alive(false);  // one request per connection: the client closes, shutdown returns
       res.prepare_payload();
       http::write(stream, res, ec);
       stream.shutdown(ec);

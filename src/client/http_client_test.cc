@@ -1,12 +1,12 @@
-#include "cli/http_client.h"
+#include "client/http_client.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 
-#include "cli/fake_http_server.h"
+#include "testing/fake_http_server.h"
 
-namespace outpost::cli {
+namespace outpost::client {
 namespace {
 
 using testing::FakeHttpServer;
@@ -127,4 +127,4 @@ TEST(Request, Retries5xxOnlyWhenTheCallerSaysItIsIdempotent) {
 }
 
 }  // namespace
-}  // namespace outpost::cli
+}  // namespace outpost::client

@@ -1,20 +1,20 @@
 // StreamGet: one GET whose body is handed over as it arrives (Server-Sent Events), for `outpost
-// logs -f` and `dispatch --follow`. Like Request() (http_client.h) it owns its io_context and
-// socket, and Beast stays in the .cc.
+// logs -f` and `dispatch --follow`. The exchange is net::StreamHttp (libcurl); this adds the
+// endpoint and the CLI's wording of failures.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
 
-#include "cli/http_client.h"
+#include "client/http_client.h"
 
-namespace outpost::cli {
+namespace outpost::client {
 
 struct StreamOptions {
   Millis connect_timeout{5'000};
   // No byte for this long (the server sends a heartbeat every 15 s): the connection is
-  // presumed dead.
+  // presumed dead. Checked about once a second.
   Millis idle_timeout{45'000};
 };
 
@@ -31,4 +31,4 @@ Result<StreamResult> StreamGet(const Endpoint& endpoint, std::string_view target
                                const Headers& headers, const StreamOptions& options,
                                const std::function<void(std::string_view)>& on_body);
 
-}  // namespace outpost::cli
+}  // namespace outpost::client

@@ -1,4 +1,4 @@
-#include "cli/fake_http_server.h"
+#include "testing/fake_http_server.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,7 +8,7 @@
 #include <boost/beast/http/write.hpp>
 #include <cctype>
 
-namespace outpost::cli::testing {
+namespace outpost::testing {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -71,6 +71,7 @@ void FakeHttpServer::Serve() {
     res.set(http::field::content_type, "application/json");
     for (const auto& [k, v] : answer.headers) res.set(k, v);
     res.body() = answer.body;
+    res.keep_alive(false);  // one request per connection: the client must not reuse it
     res.prepare_payload();
     http::write(socket, res, ec);
     socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -87,4 +88,4 @@ std::string Envelope(const std::string& data_json) {
   return R"({"success":true,"data":)" + data_json + R"(,"meta":{"requestId":"req-1"}})";
 }
 
-}  // namespace outpost::cli::testing
+}  // namespace outpost::testing

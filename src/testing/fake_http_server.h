@@ -1,5 +1,6 @@
-// A tiny scripted HTTP/1.1 server for the CLI tests: a thread with a blocking Beast acceptor on
-// 127.0.0.1 that answers each request (one per connection) with what a handler returns.
+// A tiny scripted HTTP/1.1 server for the tests of the HTTP clients (cli, client, mcp, aws, grok):
+// a thread with a blocking Beast acceptor on 127.0.0.1 that answers each request (one per
+// connection, `Connection: close`) with what a handler returns.
 #pragma once
 
 #include <atomic>
@@ -12,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace outpost::cli::testing {
+namespace outpost::testing {
 
 struct FakeRequest {
   std::string method, target, body;
@@ -58,4 +59,4 @@ std::uint16_t UnusedPort();
 // An envelope: {"success":true,"data":<data>,"meta":{}}.
 std::string Envelope(const std::string& data_json);
 
-}  // namespace outpost::cli::testing
+}  // namespace outpost::testing

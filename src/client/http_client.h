@@ -1,11 +1,11 @@
-// A small blocking HTTP/1.1 client for the CLI, talking to `outpost serve`.
+// Requests to `outpost serve` for its clients (the CLI, `outpost mcp`): the endpoint, one
+// request with opt-in retries, and the CLI's wording of network failures ("cannot reach …").
 //
-// One connection per request (`Connection: close`): the CLI makes a handful of calls a second at
-// most, so keep-alive would only add state. Boost.Beast stays inside http_client.cc so that only
-// one translation unit pays for it. Plain http only: https endpoints are refused with a clear
-// message until the server grows TLS.
+// The exchange itself is net::SendHttp (libcurl), so connections to the server are kept alive
+// and reused across calls. Plain http only: https endpoints are refused with a clear message
+// until the server grows TLS.
 //
-// Thread-safety: Request() is reentrant; it owns its io_context and socket.
+// Thread-safety: Request() is reentrant.
 #pragma once
 
 #include <chrono>
@@ -18,8 +18,9 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "net/url.h"
 
-namespace outpost::cli {
+namespace outpost::client {
 
 // Where the API lives: http://host:port[/prefix]. `prefix` has no trailing slash ("" or "/api").
 struct Endpoint {
@@ -35,6 +36,9 @@ struct Endpoint {
 // http). kInvalidArgument naming the problem: https, another scheme, a bad port, a query.
 Result<Endpoint> ParseEndpoint(std::string_view url);
 
+// http://host:port + prefix + `target` ("/runs?limit=5"), for net/.
+net::Url UrlFor(const Endpoint& endpoint, std::string_view target);
+
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResult {
@@ -47,8 +51,8 @@ struct HttpResult {
 };
 
 struct RequestOptions {
-  Millis connect_timeout{5'000};
-  Millis read_timeout{30'000};  // the whole exchange after connecting
+  Millis connect_timeout{5'000};  // establishing the connection (at most read_timeout)
+  Millis read_timeout{30'000};    // the whole exchange, connecting included
 
   // Retrying is opt-in and covers only what is safe to repeat: a connection that could not be
   // established (nothing was sent) and, with `retry_on_5xx`, a 5xx answer to an idempotent
@@ -76,4 +80,4 @@ Result<HttpResult> Request(const Endpoint& endpoint, std::string_view method,
 // values).
 std::string UrlEncode(std::string_view s);
 
-}  // namespace outpost::cli
+}  // namespace outpost::client

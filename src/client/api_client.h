@@ -12,10 +12,10 @@
 #include <optional>
 #include <string>
 
-#include "cli/http_client.h"
+#include "client/http_client.h"
 #include "common/status.h"
 
-namespace outpost::cli {
+namespace outpost::client {
 
 // Unwraps `{"success":true,"data":…}` to data. Error envelopes (and non-2xx answers without
 // one) become the Status described above; a 2xx answer that is not an envelope is kInternal.
@@ -64,4 +64,4 @@ class ApiClient {
   RequestOptions base_;
 };
 
-}  // namespace outpost::cli
+}  // namespace outpost::client

@@ -1,25 +1,13 @@
-#include "cli/http_client.h"
+#include "client/http_client.h"
 
 #include <algorithm>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <charconv>
 #include <thread>
 
-namespace outpost::cli {
-namespace {
+#include "net/http_transport.h"
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
+namespace outpost::client {
+namespace {
 
 constexpr std::size_t kMaxBodyBytes = 64 * 1024 * 1024;
 
@@ -36,86 +24,59 @@ std::string Seconds(Millis d) {
   return std::to_string(ms) + "ms";
 }
 
-Status Unreachable(const Endpoint& ep, const beast::error_code& ec, Millis timeout) {
-  std::string why =
-      ec == beast::error::timeout ? "no connection within " + Seconds(timeout) : ec.message();
-  return Unavailable("cannot reach " + ep.ToString() + ": " + why);
-}
-
-Status LostExchange(const Endpoint& ep, const beast::error_code& ec, Millis timeout) {
-  if (ec == beast::error::timeout) {
-    return Unavailable("no answer from " + ep.ToString() + " within " + Seconds(timeout));
+// The CLI's words for an exchange that got no answer (net/ names its own stages).
+Status Described(const Endpoint& ep, const net::TransportFailure& f, const RequestOptions& o) {
+  using Step = net::TransportFailure::Step;
+  switch (f.step) {
+    case Step::kResolve:
+      return Unavailable("cannot resolve " + ep.host + ": " + f.reason);
+    case Step::kConnect:
+    case Step::kProxy:
+    case Step::kTls:
+      return Unavailable(
+          "cannot reach " + ep.ToString() + ": " +
+          (f.timed_out ? "no connection within " + Seconds(o.connect_timeout) : f.reason));
+    case Step::kExchange:
+      break;
   }
-  return Unavailable("connection to " + ep.ToString() + " failed: " + ec.message());
+  if (f.not_http) return Internal(ep.ToString() + " did not answer HTTP: " + f.reason);
+  if (f.timed_out) {
+    return Unavailable("no answer from " + ep.ToString() + " within " + Seconds(o.read_timeout));
+  }
+  return Unavailable("connection to " + ep.ToString() + " failed: " + f.reason);
 }
 
-std::string HostHeader(const Endpoint& ep) {
-  std::string host = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
-  return host + ":" + std::to_string(ep.port);
+bool IsMethod(std::string_view m) {
+  return !m.empty() && std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
-http::request<http::string_body> BuildRequest(const Endpoint& ep, http::verb verb,
-                                              std::string_view target, std::string_view body,
-                                              const Headers& headers) {
-  http::request<http::string_body> req{verb, ep.prefix + std::string(target), 11};
-  req.set(http::field::host, HostHeader(ep));
-  req.set(http::field::user_agent, "outpost-cli/" OUTPOST_VERSION);
-  req.set(http::field::accept, "application/json");
-  req.set(http::field::connection, "close");
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  for (const auto& [name, value] : headers) req.set(name, value);
-  req.body() = std::string(body);
-  req.prepare_payload();
-  return req;
-}
-
-HttpResult ToResult(const http::response<http::string_body>& res) {
-  HttpResult out;
-  out.status = static_cast<int>(res.result_int());
-  out.body = res.body();
-  out.content_type = std::string(res[http::field::content_type]);
-  out.retry_after = std::string(res[http::field::retry_after]);
-  out.request_id = std::string(res["X-Request-ID"]);
-  out.mcp_session_id = std::string(res["Mcp-Session-Id"]);
-  return out;
-}
-
-// Async operations on a private io_context, run to completion: the only way to get connect and
-// read deadlines from Beast (its sync calls ignore tcp_stream expiry).
-Attempt RequestOnce(const Endpoint& ep, http::verb verb, std::string_view target,
+Attempt RequestOnce(const Endpoint& ep, std::string_view method, std::string_view target,
                     std::string_view body, const Headers& headers, const RequestOptions& opts) {
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::error_code ec;
-  auto endpoints = resolver.resolve(ep.host, std::to_string(ep.port), ec);
-  if (ec) return {Unavailable("cannot resolve " + ep.host + ": " + ec.message()), false};
-
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(opts.connect_timeout);
-  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
-  ioc.run();
-  if (ec) return {Unreachable(ep, ec, opts.connect_timeout), false};
-
-  auto req = BuildRequest(ep, verb, target, body, headers);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxBodyBytes);
-  stream.expires_after(opts.read_timeout);
-  http::async_write(stream, req, [&](beast::error_code e, std::size_t) {
-    ec = e;
-    if (e) return;
-    http::async_read(stream, buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
-  });
-  ioc.restart();
-  ioc.run();
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-      ec == http::error::bad_version || ec == http::error::bad_method) {
-    return {Internal(ep.ToString() + " did not answer HTTP: " + ec.message()), true};
+  net::HttpRequest req;
+  req.method = std::string(method);
+  req.url = UrlFor(ep, target);
+  req.headers = {{"User-Agent", "outpost-cli/" OUTPOST_VERSION}, {"Accept", "application/json"}};
+  if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  req.headers.insert(req.headers.end(), headers.begin(), headers.end());
+  req.body = std::string(body);
+  net::TransportOptions transport;
+  transport.timeout = opts.read_timeout;
+  transport.connect_timeout = std::min(opts.connect_timeout, opts.read_timeout);
+  transport.max_response_body = kMaxBodyBytes;
+  net::TransportFailure failure;
+  auto r = net::SendHttp(req, transport, &failure);
+  if (!r.ok()) {
+    if (failure.reason.empty()) return {r.status(), false};  // not a network failure
+    return {Described(ep, failure, opts), failure.request_sent()};
   }
-  if (ec) return {LostExchange(ep, ec, opts.read_timeout), true};
-  return {ToResult(parser.get()), true};
+  HttpResult out;
+  out.status = r->status;
+  out.body = std::move(r->body);
+  out.content_type = r->Header("Content-Type");
+  out.retry_after = r->retry_after;
+  out.request_id = r->Header("X-Request-ID");
+  out.mcp_session_id = r->Header("Mcp-Session-Id");
+  return {std::move(out), true};
 }
 
 bool ShouldRetry(const Attempt& a, const RequestOptions& opts) {
@@ -131,6 +92,15 @@ Status RetryReason(const Endpoint& ep, const Attempt& a) {
 }
 
 }  // namespace
+
+net::Url UrlFor(const Endpoint& ep, std::string_view target) {
+  net::Url url;
+  url.scheme = "http";
+  url.host = ep.host;
+  url.port = ep.port;
+  url.path = ep.prefix + std::string(target);
+  return url;
+}
 
 std::string Endpoint::ToString() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -190,14 +160,12 @@ Result<Endpoint> ParseEndpoint(std::string_view url) {
 Result<HttpResult> Request(const Endpoint& endpoint, std::string_view method,
                            std::string_view target, std::string_view body, const Headers& headers,
                            const RequestOptions& options) {
-  http::verb verb = http::string_to_verb(method);
-  if (verb == http::verb::unknown)
-    return InvalidArgument("unknown HTTP method " + std::string(method));
+  if (!IsMethod(method)) return InvalidArgument("unknown HTTP method " + std::string(method));
   const Clock& clock = options.clock ? *options.clock : RealClock::Instance();
   auto sleep = options.sleep ? options.sleep : [](Millis d) { std::this_thread::sleep_for(d); };
   const MonoTime start = clock.Mono();
   for (;;) {
-    Attempt attempt = RequestOnce(endpoint, verb, target, body, headers, options);
+    Attempt attempt = RequestOnce(endpoint, method, target, body, headers, options);
     if (!ShouldRetry(attempt, options) ||
         clock.Mono() - start + options.retry_backoff > options.retry_for) {
       return std::move(attempt.result);
@@ -223,4 +191,4 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
-}  // namespace outpost::cli
+}  // namespace outpost::client

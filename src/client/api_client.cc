@@ -1,8 +1,8 @@
-#include "cli/api_client.h"
+#include "client/api_client.h"
 
 #include "common/json_util.h"
 
-namespace outpost::cli {
+namespace outpost::client {
 namespace {
 
 Code CodeForHttp(int http_status) {
@@ -145,4 +145,4 @@ Result<HealthReply> ApiClient::Health(bool fleet) {
   return HealthReply{r->status, std::move(*parsed)};
 }
 
-}  // namespace outpost::cli
+}  // namespace outpost::client

@@ -1,0 +1,322 @@
+// net/'s HTTP client against a raw-socket loopback server that keeps connections alive and counts
+// them, so reuse, streaming, cancellation and the failure records are observable. (The scripted
+// FakeHttpServer of testing/ closes after every answer, which is what the other tests want.)
+#include "net/http_transport.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace outpost::net {
+namespace {
+
+// What the server does with one request: the raw bytes to write back, and whether to close the
+// connection afterwards (without saying so) or to hold it open until the client goes away.
+struct Answer {
+  std::string raw;
+  enum { kKeepAlive, kClose, kHoldOpen } then = kKeepAlive;
+};
+
+std::string Ok(const std::string& body) {
+  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+class LoopbackServer {
+ public:
+  using Handler = std::function<Answer(const std::string& head, const std::string& body)>;
+
+  explicit LoopbackServer(Handler handler) : handler_(std::move(handler)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listen_fd_, 64), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    EXPECT_EQ(::pipe2(stop_, O_CLOEXEC), 0);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~LoopbackServer() {
+    (void)!::write(stop_[1], "x", 1);
+    acceptor_.join();
+    for (auto& t : connections_) t.join();
+    ::close(listen_fd_);
+    ::close(stop_[0]);
+    ::close(stop_[1]);
+  }
+
+  Url url(const std::string& path = "/") const {
+    Url u;
+    u.scheme = "http";
+    u.host = "127.0.0.1";
+    u.port = port_;
+    u.path = path;
+    return u;
+  }
+  int accepted() const { return accepted_; }
+
+ private:
+  // Waits for `fd` or the stop pipe; false when stopping.
+  bool Wait(int fd) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+    ::poll(fds, 2, -1);
+    return (fds[1].revents & POLLIN) == 0;
+  }
+
+  void Accept() {
+    while (Wait(listen_fd_)) {
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      ++accepted_;
+      connections_.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+
+  void Serve(int fd) {
+    std::string in;
+    char buf[16384];
+    for (;;) {
+      std::size_t end;
+      while ((end = in.find("\r\n\r\n")) == std::string::npos) {
+        if (!Wait(fd)) return Close(fd);
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) return Close(fd);
+        in.append(buf, static_cast<std::size_t>(n));
+      }
+      std::string head = in.substr(0, end + 4);
+      std::size_t length = 0;
+      if (auto at = head.find("Content-Length: "); at != std::string::npos) {
+        length = std::stoul(head.substr(at + 16));
+      }
+      while (in.size() < end + 4 + length) {
+        if (!Wait(fd)) return Close(fd);
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) return Close(fd);
+        in.append(buf, static_cast<std::size_t>(n));
+      }
+      std::string body = in.substr(end + 4, length);
+      in.erase(0, end + 4 + length);
+      Answer a = handler_(head, body);
+      if (::write(fd, a.raw.data(), a.raw.size()) != static_cast<ssize_t>(a.raw.size())) {
+        return Close(fd);
+      }
+      if (a.then == Answer::kClose) return Close(fd);
+      if (a.then == Answer::kHoldOpen) {
+        while (Wait(fd) && ::read(fd, buf, sizeof buf) > 0) {
+        }
+        return Close(fd);
+      }
+    }
+  }
+  static void Close(int fd) { ::close(fd); }
+
+  Handler handler_;
+  int listen_fd_ = -1;
+  int stop_[2] = {-1, -1};
+  std::uint16_t port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::vector<std::thread> connections_;  // touched by the acceptor thread only, then joined
+  std::thread acceptor_;
+};
+
+HttpRequest Get(const Url& url) { return HttpRequest{"GET", url, {}, ""}; }
+
+TEST(SendHttp, SequentialRequestsReuseOneConnection) {
+  LoopbackServer server([](const std::string&, const std::string&) { return Answer{Ok("hi")}; });
+  for (int i = 0; i < 20; ++i) {
+    auto r = SendHttp(Get(server.url("/n/" + std::to_string(i))), {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "hi");
+  }
+  EXPECT_EQ(server.accepted(), 1);
+}
+
+TEST(SendHttp, AConnectionTheServerDroppedIsReplacedWithoutAnError) {
+  // The server closes after each answer without saying so (a keep-alive timeout on its side).
+  LoopbackServer server([](const std::string&, const std::string& body) {
+    return Answer{Ok("got " + body), Answer::kClose};
+  });
+  for (int i = 0; i < 5; ++i) {
+    auto r = SendHttp({"POST", server.url(), {}, std::to_string(i)}, {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, "got " + std::to_string(i));
+  }
+}
+
+TEST(SendHttp, ConcurrentCallersEachGetTheirAnswer) {
+  LoopbackServer server([](const std::string& head, const std::string&) {
+    return Answer{Ok(head.substr(4, head.find(' ', 4) - 4))};  // echoes the path
+  });
+  std::atomic<int> ok = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        std::string path = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        auto r = SendHttp(Get(server.url(path)), {});
+        if (r.ok() && r->body == path) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 100);
+}
+
+TEST(SendHttp, SendsHeadersAsGivenAndNothingCurlWouldAdd) {
+  std::string seen;
+  LoopbackServer server([&](const std::string& head, const std::string&) {
+    seen = head;
+    return Answer{Ok("")};
+  });
+  // Over 1 KiB: libcurl would ask for "Expect: 100-continue" and wait for it.
+  HttpRequest request{
+      "PUT", server.url("/a/../b"), {{"X-A", "1"}, {"x-a", "2"}}, std::string(4096, 'x')};
+  auto r = SendHttp(request, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(seen.starts_with("PUT /a/../b HTTP/1.1\r\n")) << seen;  // the path verbatim
+  EXPECT_NE(seen.find("x-a: 2\r\n"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("X-A: 1"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("User-Agent: outpost/"), std::string::npos) << seen;
+  for (const char* absent : {"Expect", "Content-Type", "Accept"}) {
+    EXPECT_EQ(seen.find(absent), std::string::npos) << absent << " in " << seen;
+  }
+}
+
+TEST(SendHttp, ResponseHeadersAndRetryAfterAreReturned) {
+  LoopbackServer server([](const std::string&, const std::string&) {
+    return Answer{
+        "HTTP/1.1 503 Slow Down\r\nRetry-After: 7\r\nX-Thing:  v \r\nContent-Length: 0\r\n\r\n"};
+  });
+  auto r = SendHttp(Get(server.url()), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->retry_after, "7");
+  EXPECT_EQ(r->Header("x-thing"), "v");
+}
+
+TEST(SendHttp, ABodyOverTheLimitFailsTheExchange) {
+  LoopbackServer server(
+      [](const std::string&, const std::string&) { return Answer{Ok(std::string(100, 'b'))}; });
+  TransportOptions options;
+  options.max_response_body = 10;
+  TransportFailure failure;
+  auto r = SendHttp(Get(server.url()), options, &failure);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_NE(r.status().message().find("body limit exceeded"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(failure.request_sent());
+}
+
+TEST(SendHttp, AnAnswerThatIsNotHttpIsReportedAsSuch) {
+  LoopbackServer server([](const std::string&, const std::string&) {
+    return Answer{"SSH-2.0-OpenSSH\r\n\r\n", Answer::kClose};
+  });
+  TransportFailure failure;
+  auto r = SendHttp(Get(server.url()), {}, &failure);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_TRUE(failure.not_http) << failure.reason;
+  EXPECT_TRUE(failure.request_sent());
+}
+
+TEST(SendHttp, ARefusedConnectionSentNothing) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);  // bound, never listened: nothing there
+  Url url;
+  url.scheme = "http";
+  url.host = "127.0.0.1";
+  url.port = ntohs(addr.sin_port);
+  url.path = "/";
+  TransportFailure failure;
+  auto r = SendHttp(Get(url), {}, &failure);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(failure.step, TransportFailure::Step::kConnect);
+  EXPECT_EQ(failure.reason, "Connection refused");
+  EXPECT_FALSE(failure.request_sent());
+}
+
+TEST(SendHttp, KeptAliveConnectionsAreCloseOnExec) {
+  LoopbackServer server([](const std::string&, const std::string&) { return Answer{Ok("x")}; });
+  ASSERT_TRUE(SendHttp(Get(server.url()), {}).ok());
+  int sockets = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (ec || !target.string().starts_with("socket:")) continue;
+    int fd = std::stoi(e.path().filename().string());
+    int domain = 0;
+    socklen_t size = sizeof domain;
+    ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size);
+    if (domain != AF_INET && domain != AF_INET6) continue;  // libcurl's internal wakeup pair
+    ++sockets;
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "fd " << fd << " " << target;
+  }
+  EXPECT_GE(sockets, 1);  // at least the kept-alive connection
+}
+
+TEST(StreamHttp, DeliversPiecesAsTheyArriveUntilCancelled) {
+  LoopbackServer server([](const std::string&, const std::string&) {
+    return Answer{
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+        "6\r\ndata:a\r\n6\r\ndata:b\r\n",
+        Answer::kHoldOpen};  // the stream never ends on its own
+  });
+  std::string got;
+  auto r = StreamHttp(Get(server.url("/events")), {}, [&](std::string_view piece) {
+    got += piece;
+    return got.find("data:b") == std::string::npos;  // stop once both arrived
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_EQ(got, "data:adata:b");
+}
+
+TEST(StreamHttp, AnErrorAnswerIsCollectedNotStreamed) {
+  LoopbackServer server([](const std::string&, const std::string&) {
+    return Answer{"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno such x"};
+  });
+  bool called = false;
+  auto r = StreamHttp(Get(server.url()), {}, [&](std::string_view) { return called = true; });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->error_body, "no such x");
+  EXPECT_FALSE(called);
+}
+
+TEST(StreamHttp, SilenceLongerThanTheIdleTimeoutFailsTheStream) {
+  LoopbackServer server([](const std::string&, const std::string&) {
+    return Answer{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", Answer::kHoldOpen};
+  });
+  StreamOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  TransportFailure failure;
+  auto r = StreamHttp(
+      Get(server.url()), options, [](std::string_view) { return true; }, &failure);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_TRUE(failure.timed_out);
+  EXPECT_TRUE(failure.request_sent());
+}
+
+}  // namespace
+}  // namespace outpost::net
