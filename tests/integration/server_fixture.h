@@ -51,6 +51,17 @@ std::string Sh(const std::string& cmd);
 // Kills every shim under `data_dir` and every process that carries a run's marker.
 void KillRunsUnder(const std::string& data_dir);
 
+// What one `outpost` command did: its exit code (128+N when signal N ended it), stdout, stderr.
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs `outpost ARGS...` (no shell) with `env` added to this process's environment, and waits.
+CliResult RunOutpost(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {});
+// The same for a command line that /bin/sh splits: `outpost ARGS` (quotes allowed).
+CliResult RunOutpostSh(const std::string& args);
+
 class ServerProcess {
  public:
   // Starts `outpost serve --listen 127.0.0.1:0 --data-dir DIR` with extra environment and
