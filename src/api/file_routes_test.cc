@@ -9,7 +9,6 @@
 
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/sha256.h"
-#include "testing/temp_dir.h"
 
 namespace outpost::api {
 namespace {
@@ -20,8 +19,14 @@ using std::chrono::seconds;
 class FileRouteTest : public ::testing::Test {
  protected:
   void SetUp() override { Open({}); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void Open(FileRouteOptions options) {
+    if (dir_.empty()) {
+      char tmpl[] = "/tmp/outpost-files-XXXXXX";
+      ASSERT_NE(::mkdtemp(tmpl), nullptr);
+      dir_ = tmpl;
+    }
     auto store = artifacts::LocalArtifactStore::Open(dir_, signer_, [] { return "http://unused"; },
                                                      {.durable = false});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -53,8 +58,7 @@ class FileRouteTest : public ::testing::Test {
   }
 
   static constexpr char kContent[] = "0123456789abcdefghij";  // 20 bytes
-  testing::TempDir tmp_{"outpost-files"};
-  const std::string dir_ = tmp_.path();
+  std::string dir_;
   artifacts::UrlSigner signer_{std::string(32, 'k')};
   SimulatedClock clock_;
   std::unique_ptr<artifacts::LocalArtifactStore> store_;

@@ -10,6 +10,7 @@
 
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/sha256.h"
+#include "tests/integration/server_fixture.h"
 #include "tests/integration/server_test.h"
 
 namespace outpost::testing {

@@ -16,6 +16,7 @@
 #include "aws/s3_client.h"
 #include "aws/s3rver_fixture.h"
 #include "common/clock.h"
+#include "tests/integration/server_fixture.h"
 #include "tests/integration/server_test.h"
 
 namespace outpost::testing {

@@ -33,6 +33,8 @@ std::string SendRaw(const std::string& host_port, const std::string& bytes);
 // Polls `pred` every 10 ms until it is true or `timeout` passes; returns its last value.
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+// A fresh directory /tmp/outpost-test-XXXXXX, mode 0711 (a sandbox's own uid must traverse it),
+// that the caller removes (ServerTest does for its dir_).
 std::string MakeTempDir();
 std::string ReadAll(const std::string& path);
 // A string field of a JSON object, "" when absent or not a string.
