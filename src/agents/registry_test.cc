@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "agents/agent.h"
+#include "testing/temp_dir.h"
 
 namespace outpost {
 namespace {
@@ -71,19 +72,17 @@ TEST(AgentRegistry, AgentWhoseProgramIsMissingIsUnavailableWithAReason) {
 }
 
 TEST(AgentRegistry, BareNamesAreLookedUpInTheAgentsOwnPath) {
-  char dir[] = "/tmp/outpost-agents-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  std::string bin = std::string(dir) + "/fakecli";
+  testing::TempDir tmp("outpost-agents");
+  const std::string dir = tmp.path();
+  std::string bin = dir + "/fakecli";
   std::ofstream(bin) << "#!/bin/sh\n";
   ::chmod(bin.c_str(), 0755);
   Options o;
   o.agents["fake"] = Agent("fake", {"fakecli", "{task}"});
   EXPECT_TRUE(AgentRegistry(o).Available().empty());  // not on the default PATH
-  o.agents["fake"].env["PATH"] = std::string(dir) + ":/usr/bin";
+  o.agents["fake"].env["PATH"] = dir + ":/usr/bin";
   EXPECT_EQ(AgentRegistry(o).Available(), std::vector<std::string>{"fake"});
   EXPECT_EQ(AgentRegistry(o).AvailableCodingAgents(), std::vector<std::string>{"fake"});
-  std::remove(bin.c_str());
-  ::rmdir(dir);
 }
 
 TEST(AgentRegistry, CommandSubstitutesWholeElementPlaceholdersAndThisBinary) {

@@ -6,19 +6,24 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
 namespace outpost::aws {
 namespace {
+
+using outpost::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 namespace fs = std::filesystem;
 
 class CredentialsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/outpost-awscreds-XXXXXX";
-    home_ = ::mkdtemp(tmpl);
+    home_ = tmp_.path();
     fs::create_directories(home_ / ".aws");
   }
-  void TearDown() override { fs::remove_all(home_); }
   void Write(const std::string& rel, const std::string& text) {
     std::ofstream(home_ / rel) << text;
   }
@@ -26,6 +31,7 @@ class CredentialsTest : public ::testing::Test {
     extra["HOME"] = home_.string();
     return extra;
   }
+  testing::TempDir tmp_{"outpost-awscreds"};
   fs::path home_;
 };
 
@@ -33,7 +39,7 @@ TEST_F(CredentialsTest, EnvironmentComesFirst) {
   Write(".aws/credentials", "[default]\naws_access_key_id = FILE\naws_secret_access_key = F\n");
   auto c = ResolveCredentials(Env(
       {{"AWS_ACCESS_KEY_ID", "ENV"}, {"AWS_SECRET_ACCESS_KEY", "E"}, {"AWS_SESSION_TOKEN", "T"}}));
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->access_key_id, "ENV");
   EXPECT_EQ(c->secret_access_key, "E");
   EXPECT_EQ(c->session_token, "T");
@@ -41,8 +47,7 @@ TEST_F(CredentialsTest, EnvironmentComesFirst) {
 
 TEST_F(CredentialsTest, HalfSetEnvironmentNamesTheMissingVariable) {
   auto c = ResolveCredentials(Env({{"AWS_ACCESS_KEY_ID", "ENV"}}));
-  EXPECT_EQ(c.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(c.status().message().find("AWS_SECRET_ACCESS_KEY is not"), std::string::npos);
+  EXPECT_THAT(c, StatusIs(Code::kFailedPrecondition, HasSubstr("AWS_SECRET_ACCESS_KEY is not")));
   c = ResolveCredentials(Env({{"AWS_SECRET_ACCESS_KEY", "E"}}));
   EXPECT_NE(c.status().message().find("AWS_ACCESS_KEY_ID is not"), std::string::npos);
 }
@@ -53,7 +58,7 @@ TEST_F(CredentialsTest, DefaultProfileFromTheCredentialsFile) {
         "[default]\n  aws_access_key_id = AKID \nAWS_SECRET_ACCESS_KEY=SECRET\n"
         "aws_session_token = TOKEN==\n");
   auto c = ResolveCredentials(Env());
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->access_key_id, "AKID");
   EXPECT_EQ(c->secret_access_key, "SECRET");
   EXPECT_EQ(c->session_token, "TOKEN==");
@@ -65,10 +70,10 @@ TEST_F(CredentialsTest, NamedProfileFromTheConfigFileWithProfilePrefix) {
         "aws_access_key_id = CI\naws_secret_access_key = CIS\ns3 =\n  addressing_style = path\n");
   EnvMap env = Env({{"AWS_PROFILE", "ci"}});
   auto c = ResolveCredentials(env);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->access_key_id, "CI");
   auto r = ResolveRegion(env);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(*r, "us-west-2");
   EXPECT_EQ(*ResolveRegion(Env()), "eu-west-1");
 }
@@ -91,27 +96,24 @@ TEST_F(CredentialsTest, RegionEnvironmentVariablesWinInOrder) {
 
 TEST_F(CredentialsTest, NothingConfiguredNamesWhatIsMissing) {
   auto c = ResolveCredentials(Env({{"AWS_PROFILE", "nope"}}));
-  EXPECT_EQ(c.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(c.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
-  EXPECT_NE(c.status().message().find("profile 'nope' is not defined"), std::string::npos);
-  EXPECT_NE(c.status().message().find((home_ / ".aws/credentials").string()), std::string::npos);
+  EXPECT_THAT(
+      c, StatusIs(Code::kFailedPrecondition,
+                  AllOf(HasSubstr("AWS_ACCESS_KEY_ID"), HasSubstr("profile 'nope' is not defined"),
+                        HasSubstr((home_ / ".aws/credentials").string()))));
   auto r = ResolveRegion(Env());
-  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(r.status().message().find("AWS_REGION"), std::string::npos);
+  EXPECT_THAT(r, StatusIs(Code::kFailedPrecondition, HasSubstr("AWS_REGION")));
 }
 
 TEST_F(CredentialsTest, ProfileWithoutSecretIsAnError) {
   Write(".aws/credentials", "[default]\naws_access_key_id = AKID\n");
   auto c = ResolveCredentials(Env());
-  EXPECT_EQ(c.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(c.status().message().find("no aws_secret_access_key"), std::string::npos);
+  EXPECT_THAT(c, StatusIs(Code::kFailedPrecondition, HasSubstr("no aws_secret_access_key")));
 }
 
 TEST_F(CredentialsTest, UnsupportedProviderIsNamed) {
   Write(".aws/config", "[profile sso]\nsso_session = corp\nregion = us-east-1\n");
   auto c = ResolveCredentials(Env({{"AWS_PROFILE", "sso"}}));
-  EXPECT_EQ(c.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(c.status().message().find("sso_session"), std::string::npos);
+  EXPECT_THAT(c, StatusIs(Code::kFailedPrecondition, HasSubstr("sso_session")));
 }
 
 }  // namespace

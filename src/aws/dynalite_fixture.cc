@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
+
+#include "testing/temp_dir.h"
 
 namespace outpost::aws::testing {
 namespace fs = std::filesystem;
@@ -35,12 +38,12 @@ Dynalite::Dynalite() {
     error_ = "dynalite is not installed (no " + bin + "): run scripts/install-deps.sh test";
     return;
   }
-  char tmpl[] = "/tmp/outpost-dynalite-XXXXXX";
-  if (!::mkdtemp(tmpl)) {
-    error_ = "mkdtemp failed";
+  try {
+    dir_ = outpost::testing::TempDir("outpost-dynalite").Release();  // removed by ~Dynalite
+  } catch (const std::runtime_error& e) {
+    error_ = e.what();
     return;
   }
-  dir_ = tmpl;
   // dynalite reads --port 0 as "the default port": pick a free one, and another if it was taken
   // meanwhile.
   for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {

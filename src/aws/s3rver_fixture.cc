@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
+
+#include "testing/temp_dir.h"
 
 namespace outpost::aws::testing {
 namespace fs = std::filesystem;
@@ -13,12 +16,12 @@ S3rver::S3rver() {
     error_ = "s3rver is not installed (no " + bin + "): run scripts/install-deps.sh test";
     return;
   }
-  char tmpl[] = "/tmp/outpost-s3rver-XXXXXX";
-  if (!::mkdtemp(tmpl)) {
-    error_ = "mkdtemp failed";
+  try {
+    dir_ = outpost::testing::TempDir("outpost-s3rver").Release();  // removed by ~S3rver
+  } catch (const std::runtime_error& e) {
+    error_ = e.what();
     return;
   }
-  dir_ = tmpl;
   const std::string data = dir_ + "/data";
   fs::create_directories(data);
   // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 (node >= 17) only

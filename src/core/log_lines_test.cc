@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/encoding.h"
+#include "testing/temp_dir.h"
 
 namespace outpost {
 namespace {
@@ -13,12 +14,10 @@ namespace {
 class LogLinesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/oll-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
+    dir_ = tmp_.path();
     path_ = dir_ + "/events.jsonl";
     writer_ = std::move(EventLogWriter::Open(path_, clock_).value());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   void Out(std::string_view stream, std::string_view data) {
     ASSERT_TRUE(writer_->Append("output", {{"stream", stream}, {"data", data}}).ok());
   }
@@ -29,6 +28,7 @@ class LogLinesTest : public ::testing::Test {
   }
 
   SimulatedClock clock_;
+  testing::TempDir tmp_{"oll"};
   std::string dir_, path_;
   std::unique_ptr<EventLogWriter> writer_;
 };

@@ -1,4 +1,5 @@
-// Helpers shared by the runner tests: temp dirs, polling with a deadline, process checks.
+// Helpers shared by the runner tests: polling with a deadline, process checks (and the test
+// kit's TempDir).
 #pragma once
 
 #include <signal.h>
@@ -15,25 +16,9 @@
 #include <thread>
 
 #include "runner/proc.h"
+#include "testing/temp_dir.h"  // TempDir, which the runner tests use unqualified
 
 namespace outpost::testing {
-
-// A fresh directory under /tmp (short, so unix socket paths fit), removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ort-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Polls `cond` every 10 ms until it holds or `timeout` passes; returns whether it held.
 inline bool WaitFor(const std::function<bool()>& cond,

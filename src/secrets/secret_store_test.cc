@@ -9,23 +9,25 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
 namespace outpost {
 namespace {
 
+using outpost::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
 class DirSecretStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/outpost-secrets-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   void Write(const std::string& name, const std::string& value, mode_t mode) {
     std::string path = dir_ + "/" + name;
     std::ofstream(path) << value;
     ASSERT_EQ(::chmod(path.c_str(), mode), 0);
   }
-  std::string dir_;
+  testing::TempDir tmp_{"outpost-secrets"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST(EnvSecretStore, ReadsPrefixedVariablesOnly) {
@@ -34,11 +36,11 @@ TEST(EnvSecretStore, ReadsPrefixedVariablesOnly) {
                     {"OUTPOST_SECRET_lower", "x"},
                     {"OUTPOST_SECRET_EMPTY", ""}});
   auto v = s.Get("MY_TOKEN");
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   EXPECT_EQ(*v, "v1");
   EXPECT_TRUE(s.Has("MY_TOKEN"));
-  EXPECT_EQ(s.Get("OTHER").status().code(), Code::kNotFound);
-  EXPECT_EQ(s.Get("EMPTY").status().code(), Code::kNotFound);
+  EXPECT_THAT(s.Get("OTHER"), StatusIs(Code::kNotFound));
+  EXPECT_THAT(s.Get("EMPTY"), StatusIs(Code::kNotFound));
   EXPECT_EQ(s.Names(), std::vector<std::string>{"MY_TOKEN"});
 }
 
@@ -47,7 +49,7 @@ TEST_F(DirSecretStoreTest, ReadsA0600FileAndStripsOneTrailingNewline) {
   Write("TWO_LINES", "a\nb\n\n", 0600);
   DirSecretStore s(dir_);
   auto v = s.Get("API_KEY");
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   EXPECT_EQ(*v, "s3cret-value");
   EXPECT_EQ(*s.Get("TWO_LINES"), "a\nb\n");
   EXPECT_EQ(s.Names(), (std::vector<std::string>{"API_KEY", "TWO_LINES"}));
@@ -57,10 +59,8 @@ TEST_F(DirSecretStoreTest, RefusesAFileOthersCanRead) {
   Write("API_KEY", "v", 0644);
   DirSecretStore s(dir_);
   auto v = s.Get("API_KEY");
-  ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.status().code(), Code::kPermissionDenied);
-  EXPECT_NE(v.status().message().find("must be mode 0600"), std::string::npos);
-  EXPECT_NE(v.status().message().find("0644"), std::string::npos);
+  ASSERT_THAT(v, StatusIs(Code::kPermissionDenied,
+                          AllOf(HasSubstr("must be mode 0600"), HasSubstr("0644"))));
   EXPECT_FALSE(s.Has("API_KEY"));
 }
 
@@ -68,10 +68,10 @@ TEST_F(DirSecretStoreTest, RefusesSymlinksAndReportsAbsentAsNotFound) {
   Write("REAL", "v", 0600);
   std::filesystem::create_symlink(dir_ + "/REAL", dir_ + "/LINK");
   DirSecretStore s(dir_);
-  EXPECT_EQ(s.Get("LINK").status().code(), Code::kPermissionDenied);
-  EXPECT_EQ(s.Get("ABSENT").status().code(), Code::kNotFound);
-  EXPECT_EQ(s.Get("../REAL").status().code(), Code::kNotFound);
-  EXPECT_EQ(DirSecretStore("/nonexistent/dir").Get("X").status().code(), Code::kNotFound);
+  EXPECT_THAT(s.Get("LINK"), StatusIs(Code::kPermissionDenied));
+  EXPECT_THAT(s.Get("ABSENT"), StatusIs(Code::kNotFound));
+  EXPECT_THAT(s.Get("../REAL"), StatusIs(Code::kNotFound));
+  EXPECT_THAT(DirSecretStore("/nonexistent/dir").Get("X"), StatusIs(Code::kNotFound));
 }
 
 TEST_F(DirSecretStoreTest, ChainPrefersEnvironmentThenDirectory) {
@@ -81,8 +81,8 @@ TEST_F(DirSecretStoreTest, ChainPrefersEnvironmentThenDirectory) {
   auto s = MakeSecretStore({{"OUTPOST_SECRET_BOTH", "from-env"}}, dir_);
   EXPECT_EQ(*s->Get("BOTH"), "from-env");
   EXPECT_EQ(*s->Get("FILE_ONLY"), "file");
-  EXPECT_EQ(s->Get("NONE").status().code(), Code::kNotFound);
-  EXPECT_EQ(s->Get("LOOSE").status().code(), Code::kPermissionDenied);
+  EXPECT_THAT(s->Get("NONE"), StatusIs(Code::kNotFound));
+  EXPECT_THAT(s->Get("LOOSE"), StatusIs(Code::kPermissionDenied));
   EXPECT_EQ(s->Names(), (std::vector<std::string>{"BOTH", "FILE_ONLY", "LOOSE"}));
 }
 

@@ -5,12 +5,18 @@
 
 #include <filesystem>
 
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
 namespace outpost::workspace {
 namespace {
 
+using outpost::testing::StatusIs;
+using ::testing::HasSubstr;
+
 TEST(RepoSpec, OwnerRepoKeepsTheOwner) {
   auto r = ParseRepoSpec("acme/widgets", false);
-  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_OK(r);
   EXPECT_EQ(r->url, "https://github.com/acme/widgets.git");
   EXPECT_EQ(r->name, "widgets");
   EXPECT_FALSE(r->local);
@@ -21,20 +27,18 @@ TEST(RepoSpec, GitUrlsAreTakenAsGiven) {
   for (const char* url : {"https://github.com/acme/widgets.git", "ssh://git@host:2222/a/b.git",
                           "git@github.com:acme/widgets.git", "git://example.com/x/y"}) {
     auto r = ParseRepoSpec(url, false);
-    ASSERT_TRUE(r.ok()) << url;
+    ASSERT_OK(r) << url;
     EXPECT_EQ(r->url, url);
   }
   EXPECT_EQ(ParseRepoSpec("git@github.com:acme/widgets.git", false)->name, "widgets");
 }
 
 TEST(RepoSpec, LocalPathIsRefusedUnlessAllowed) {
-  auto refused = ParseRepoSpec("/srv/git/widgets", false);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(refused.status().message().find("--allow-local-repos"), std::string::npos);
+  EXPECT_THAT(ParseRepoSpec("/srv/git/widgets", false),
+              StatusIs(Code::kInvalidArgument, HasSubstr("--allow-local-repos")));
 
   auto allowed = ParseRepoSpec("/srv/git/widgets", true);
-  ASSERT_TRUE(allowed.ok());
+  ASSERT_OK(allowed);
   EXPECT_TRUE(allowed->local);
   EXPECT_EQ(allowed->url, "/srv/git/widgets");
   EXPECT_EQ(ParseRepoSpec("file:///srv/git/w.git", true)->url, "/srv/git/w.git");
@@ -44,11 +48,7 @@ TEST(RepoSpec, RejectsWhatIsNeitherOwnerRepoNorUrlNorPath) {
   for (const char* bad : {"widgets", "acme/../x", "../acme/x", "ext::sh -c touch% /tmp/x", "-u/x",
                           "acme/widgets/extra", "relative/path/x", "https://",
                           "git@host:-oProxyCommand=x", "/srv/../etc"}) {
-    auto r = ParseRepoSpec(bad, true);
-    EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) {
-      EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
-    }
+    EXPECT_THAT(ParseRepoSpec(bad, true), StatusIs(Code::kInvalidArgument)) << bad;
   }
 }
 
@@ -102,9 +102,8 @@ namespace {
 // F9 item 1: a local repo resolves (links, `..`) under a root and never into the data dir.
 TEST(LocalRepo, F9_OnlyUnderARootAndNeverInTheDataDir) {
   namespace fs = std::filesystem;
-  char tmpl[] = "/tmp/outpost-f9-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string base = tmpl, root = base + "/root", data = base + "/root/data";
+  testing::TempDir tmp("outpost-f9");
+  const std::string base = tmp.path(), root = base + "/root", data = base + "/root/data";
   fs::create_directories(root + "/a/.git");
   fs::create_directories(data + "/repos/abc");
   fs::create_directories(base + "/outside");
@@ -113,7 +112,7 @@ TEST(LocalRepo, F9_OnlyUnderARootAndNeverInTheDataDir) {
   fs::create_directory_symlink(root + "/a", base + "/outside/in-link");
   const std::vector<std::string> roots{root};
   auto ok = ResolveLocalRepo(root + "/a", roots, data);
-  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  ASSERT_OK(ok);
   EXPECT_EQ(*ok, root + "/a");
   EXPECT_EQ(*ResolveLocalRepo("file://" + root + "/a/", roots, data), root + "/a");
   // A link from outside into the root is fine: its real path is what is cloned.
@@ -121,16 +120,14 @@ TEST(LocalRepo, F9_OnlyUnderARootAndNeverInTheDataDir) {
   for (const std::string& bad :
        {data + "/repos/abc", data, root + "/data-link", root + "/out-link", base + "/outside",
         root + "/a/../../outside", root + "/missing", std::string("/etc"), root + "-x"}) {
-    auto r = ResolveLocalRepo(bad, roots, data);
-    ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
-    EXPECT_NE(r.status().message().find("local_repo_roots"), std::string::npos);
+    EXPECT_THAT(ResolveLocalRepo(bad, roots, data),
+                StatusIs(Code::kInvalidArgument, HasSubstr("local_repo_roots")))
+        << bad;
   }
   EXPECT_FALSE(ResolveLocalRepo(root + "/a", {}, data).ok());  // no root: nothing
   // A data dir given relatively or not yet made is still excluded.
   EXPECT_FALSE(ResolveLocalRepo(data + "/repos/abc", {"/"}, data + "/../data").ok());
   EXPECT_TRUE(ResolveLocalRepo(root + "/a", {"/"}, base + "/not-yet").ok());
-  fs::remove_all(base);
 }
 
 }  // namespace

@@ -9,14 +9,12 @@
 #include <fstream>
 #include <string>
 
+#include "testing/temp_dir.h"
+
 namespace outpost::workspace::testing {
 
-inline std::string TempDir() {
-  char tmpl[] = "/tmp/outpost-ws-XXXXXX";
-  char* d = ::mkdtemp(tmpl);
-  EXPECT_NE(d, nullptr);
-  return d;
-}
+// A fresh directory that the caller removes (outpost::testing::TempDir, released).
+inline std::string TempDir() { return outpost::testing::TempDir("outpost-ws").Release(); }
 
 // Runs `cmd` with sh; returns stdout (trailing newline removed). Fails the test on nonzero.
 inline std::string Sh(const std::string& cmd) {

@@ -16,7 +16,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 
+#include "testing/temp_dir.h"
 #include "tests/agents/fake_model_server.h"
 #include "tests/integration/server_fixture.h"
 
@@ -59,29 +62,31 @@ std::string Quoted(const std::string& s) { return json::serialize(json::value(s)
 // bind a hard-linked mirror of node_modules from /var/tmp instead (cheap: ~900 files).
 // Returns the mirror's directory, or "" with *error set.
 std::string MirrorNodeModules(std::string* error) {
-  char tmpl[] = "/var/tmp/outpost-agent-clis-XXXXXX";
-  if (!mkdtemp(tmpl)) {
-    *error = std::string("mkdtemp /var/tmp: ") + std::strerror(errno);
+  std::optional<TempDir> mirror;
+  try {
+    mirror.emplace("outpost-agent-clis", "/var/tmp");
+  } catch (const std::runtime_error& e) {
+    *error = e.what();
     return "";
   }
-  fs::permissions(tmpl, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                            fs::perms::others_read | fs::perms::others_exec);
+  const std::string& dir = mirror->path();
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
   std::error_code ec;
   // node_modules itself may be a link (a git worktree's to its checkout's): copy what it names,
   // or the mirror would hold only the link, which the sandbox cannot follow.
   const fs::path source = fs::canonical(kSource + "/node_modules", ec);
   if (!ec) {
-    fs::copy(source, std::string(tmpl) + "/node_modules",
+    fs::copy(source, dir + "/node_modules",
              fs::copy_options::recursive | fs::copy_options::create_hard_links |
                  fs::copy_options::copy_symlinks,
              ec);
   }
   if (ec) {
-    *error = "hard-linking " + kSource + "/node_modules into " + tmpl + ": " + ec.message();
-    fs::remove_all(tmpl, ec);
-    return "";
+    *error = "hard-linking " + kSource + "/node_modules into " + dir + ": " + ec.message();
+    return "";  // the mirror's TempDir removes it
   }
-  return tmpl;
+  return mirror->Release();
 }
 
 // outpost.toml for the four agents: the embedded adapters (their default commands, found on

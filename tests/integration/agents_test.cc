@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -45,25 +45,17 @@ std::string Print(const std::string& line) {
   return "printf '%s\\n' " + quoted + "'";
 }
 
-class AgentsTest : public ::testing::Test {
+class AgentsTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     std::ofstream(dir_ + "/outpost.toml") << kConfig;
     server_ = ServerProcess::Start(dir_, {{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
     ASSERT_TRUE(server_);
   }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
-  }
   std::string Dispatch(const std::string& agent, const std::string& task) {
     return server_->Dispatch(json::serialize(json::object{{"agent", agent}, {"task", task}}));
   }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(AgentsTest, AgentThatReportsAnErrorButExitsZeroIsFailedWithAgentError) {
@@ -212,18 +204,12 @@ TEST_F(AgentsTest, AgentWhoseCliIsMissingIsUnavailableAndRefused) {
 
 // GET /health/fleet judges the fleet by its coding agents; `shell` counts only when it is the
 // only agent enabled (outpost-original-spec "GET /health/fleet").
-class FleetHealthTest : public ::testing::Test {
+class FleetHealthTest : public ServerTest {
  protected:
   void Start(const std::string& config) {
-    dir_ = MakeTempDir();
     std::ofstream(dir_ + "/outpost.toml") << "[server]\nrunner = \"process\"\n" << config;
     server_ = ServerProcess::Start(dir_, {{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
     ASSERT_TRUE(server_);
-  }
-  void TearDown() override {
-    server_.reset();
-    if (!dir_.empty()) KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
   }
   static json::object Agent(const json::value& fleet, const std::string& name) {
     for (const auto& a : fleet.at("agents").as_array()) {
@@ -238,9 +224,6 @@ class FleetHealthTest : public ::testing::Test {
     ASSERT_FALSE(id.empty());
     EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), status);
   }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 constexpr char kOnlyShell[] = R"(

@@ -11,7 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/integration/server_fixture.h"
+#include "testing/temp_dir.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -43,13 +44,10 @@ std::vector<std::string> SplitNul(const std::string& s) {
   return out;
 }
 
-class AiderTest : public ::testing::Test {
+class AiderTest : public ServerTest {
  protected:
   void SetUp() override {
-    // Outside /work and /tmp, which the sandbox mounts over.
-    char tmpl[] = "/var/tmp/outpost-aider-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    stub_dir_ = tmpl;
+    ServerTest::SetUp();
     fs::permissions(stub_dir_, fs::perms::owner_all | fs::perms::group_read |
                                    fs::perms::group_exec | fs::perms::others_read |
                                    fs::perms::others_exec);
@@ -57,7 +55,6 @@ class AiderTest : public ::testing::Test {
     fs::permissions(stub_dir_ + "/aider", fs::perms::owner_all | fs::perms::others_read |
                                               fs::perms::others_exec | fs::perms::group_read |
                                               fs::perms::group_exec);
-    dir_ = MakeTempDir();
     std::ofstream(dir_ + "/outpost.toml")
         << "[agents.aider]\n"
         << "install_dirs = [\"" << stub_dir_ << "\"]\n"
@@ -69,14 +66,6 @@ class AiderTest : public ::testing::Test {
                              {"--config", dir_ + "/outpost.toml"});
     ASSERT_TRUE(server_);
   }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_ + "/data");
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-    fs::remove_all(stub_dir_, ec);
-  }
-
   json::object RunAider(json::object body) {
     body["agent"] = "aider";
     HttpResponse r = server_->Post("/dispatch", json::serialize(body));
@@ -89,8 +78,10 @@ class AiderTest : public ::testing::Test {
     return ReadAll(dir_ + "/data/runs/" + id_ + "/home/" + file);
   }
 
-  std::string stub_dir_, dir_, id_;
-  std::unique_ptr<ServerProcess> server_;
+  // The stand-in's dir: outside /work and /tmp, which the sandbox mounts over.
+  TempDir stub_{"outpost-aider", "/var/tmp"};
+  const std::string stub_dir_ = stub_.path();
+  std::string id_;
 };
 
 TEST_F(AiderTest, StartsTheDefaultArgvWithTheTaskAsOneElementAndOnlyItsOwnKey) {

@@ -11,6 +11,7 @@
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/sha256.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -37,15 +38,11 @@ std::string ErrorReason(const HttpResponse& r) {
   return reason && reason->is_string() ? std::string(reason->as_string()) : "";
 }
 
-class ArtifactUrlsTest : public ::testing::Test {
+class ArtifactUrlsTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     StartServer();
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // (Re)starts the server and opens the same store it serves, with its key.
@@ -74,8 +71,6 @@ class ArtifactUrlsTest : public ::testing::Test {
     return Http(server_->address(), "GET", target, "", headers);
   }
 
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<UrlSigner> signer_;
   std::unique_ptr<LocalArtifactStore> store_;
 };

@@ -3,14 +3,12 @@
 // and MCP dispatches, GET /audit's filters, paging and validation, no task body in any record,
 // and `outpost audit export` as JSONL.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -32,22 +30,6 @@ json::array Audit(const ServerProcess& s, const std::string& query) {
   return r.Json().at("data").at("items").as_array();
 }
 
-struct Command {
-  int exit_code = -1;
-  std::string out;
-};
-
-Command RunOutpost(const std::string& args) {
-  Command c;
-  FILE* p = ::popen((OutpostBin() + " " + args + " 2>/dev/null").c_str(), "r");
-  if (!p) return c;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) c.out.append(buf, n);
-  const int st = ::pclose(p);
-  c.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return c;
-}
-
 std::vector<json::object> Lines(const std::string& jsonl) {
   std::vector<json::object> out;
   std::istringstream in(jsonl);
@@ -57,17 +39,12 @@ std::vector<json::object> Lines(const std::string& jsonl) {
   return out;
 }
 
-class AuditTest : public ::testing::Test {
+class AuditTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     server_ = ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}},
                                    {"--runner", "process"});
-  }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    fs::remove_all(dir_);
   }
 
   // POST /dispatch with our X-Request-ID; the run id.
@@ -90,9 +67,6 @@ class AuditTest : public ::testing::Test {
         std::chrono::seconds(30));
     return items;
   }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(AuditTest, ARunsDispatchTransitionsAndACancelAreRecordedWithTheirRequestIds) {
@@ -202,7 +176,7 @@ TEST_F(AuditTest, ExportWritesTheRecordsAsJsonLinesOldestFirst) {
   const std::string id = Dispatch(Body("true"), "req-export");
   ASSERT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED");
   AwaitRecords("resource=run:" + id, 3);
-  Command all = RunOutpost("audit export --data-dir " + dir_);
+  CliResult all = RunOutpostSh("audit export --data-dir " + dir_);
   ASSERT_EQ(all.exit_code, 0) << all.out;
   std::vector<json::object> lines = Lines(all.out);
   ASSERT_EQ(lines.size(), 3u) << all.out;
@@ -212,13 +186,13 @@ TEST_F(AuditTest, ExportWritesTheRecordsAsJsonLinesOldestFirst) {
   EXPECT_LT(Str(lines[0], "id"), Str(lines[2], "id"));
   EXPECT_EQ(all.out.find(kMarker), std::string::npos);
 
-  EXPECT_EQ(Lines(RunOutpost("audit export --tenant default --data-dir " + dir_).out).size(), 3u);
-  Command other = RunOutpost("audit export --tenant other --data-dir " + dir_);
+  EXPECT_EQ(Lines(RunOutpostSh("audit export --tenant default --data-dir " + dir_).out).size(), 3u);
+  CliResult other = RunOutpostSh("audit export --tenant other --data-dir " + dir_);
   EXPECT_EQ(other.exit_code, 0);
   EXPECT_TRUE(other.out.empty()) << other.out;
-  EXPECT_TRUE(RunOutpost("audit export --since 2999-01-01 --data-dir " + dir_).out.empty());
-  EXPECT_EQ(RunOutpost("audit export --since soon --data-dir " + dir_).exit_code, 64);
-  EXPECT_EQ(RunOutpost("audit export --tenant 'a b' --data-dir " + dir_).exit_code, 64);
+  EXPECT_TRUE(RunOutpostSh("audit export --since 2999-01-01 --data-dir " + dir_).out.empty());
+  EXPECT_EQ(RunOutpostSh("audit export --since soon --data-dir " + dir_).exit_code, 64);
+  EXPECT_EQ(RunOutpostSh("audit export --tenant 'a b' --data-dir " + dir_).exit_code, 64);
 }
 
 // GET /audit answers with the caller's tenant's records only: tenant B's admin key sees none of
@@ -230,9 +204,9 @@ TEST_F(AuditTest, ATenantSeesOnlyItsOwnRecords) {
   };
   auto key_for = [&](const std::string& name) {
     const std::string t =
-        trim(RunOutpost("admin tenant create " + name + " --data-dir " + dir_).out);
+        trim(RunOutpostSh("admin tenant create " + name + " --data-dir " + dir_).out);
     return trim(
-        RunOutpost("admin key create --tenant " + t + " --scopes admin --data-dir " + dir_).out);
+        RunOutpostSh("admin key create --tenant " + t + " --scopes admin --data-dir " + dir_).out);
   };
   const std::string a = key_for("tenant-a"), b = key_for("tenant-b");
   ASSERT_TRUE(a.starts_with("otp_") && b.starts_with("otp_"));
@@ -272,14 +246,15 @@ TEST(AuditAdmin, TenantAndKeyChangesAreRecordedWithoutTheKey) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
   };
-  const std::string tenant = trim(RunOutpost("admin tenant create acme --data-dir " + dir).out);
+  const std::string tenant = trim(RunOutpostSh("admin tenant create acme --data-dir " + dir).out);
   ASSERT_EQ(tenant.size(), 26u) << tenant;
   const std::string key =
-      trim(RunOutpost("admin key create --tenant " + tenant + " --data-dir " + dir).out);
+      trim(RunOutpostSh("admin key create --tenant " + tenant + " --data-dir " + dir).out);
   ASSERT_TRUE(key.starts_with("otp_")) << key;
-  EXPECT_EQ(RunOutpost("admin tenant create acme --data-dir " + dir).exit_code, 4);  // name in use
+  EXPECT_EQ(RunOutpostSh("admin tenant create acme --data-dir " + dir).exit_code,
+            4);  // name in use
 
-  Command exported = RunOutpost("audit export --data-dir " + dir);
+  CliResult exported = RunOutpostSh("audit export --data-dir " + dir);
   ASSERT_EQ(exported.exit_code, 0);
   std::vector<json::object> lines = Lines(exported.out);
   ASSERT_EQ(lines.size(), 3u) << exported.out;
@@ -295,9 +270,9 @@ TEST(AuditAdmin, TenantAndKeyChangesAreRecordedWithoutTheKey) {
   EXPECT_EQ(Str(lines[2], "outcome"), "error");
   EXPECT_EQ(Str(lines[2], "errorCode"), "CONFLICT");
 
-  ASSERT_EQ(RunOutpost("admin key revoke " + key_id + " --data-dir " + dir).exit_code, 0);
-  ASSERT_EQ(RunOutpost("admin tenant suspend " + tenant + " --data-dir " + dir).exit_code, 0);
-  exported = RunOutpost("audit export --tenant " + tenant + " --data-dir " + dir);
+  ASSERT_EQ(RunOutpostSh("admin key revoke " + key_id + " --data-dir " + dir).exit_code, 0);
+  ASSERT_EQ(RunOutpostSh("admin tenant suspend " + tenant + " --data-dir " + dir).exit_code, 0);
+  exported = RunOutpostSh("audit export --tenant " + tenant + " --data-dir " + dir);
   lines = Lines(exported.out);
   ASSERT_EQ(lines.size(), 4u) << exported.out;  // the refused create went to tenant "system"
   EXPECT_EQ(Str(lines[2], "action"), "key.revoke");

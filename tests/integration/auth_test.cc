@@ -4,7 +4,6 @@
 // the other tenant, and its owner. Then MCP over /mcp with both tenants, signed artifact URLs,
 // the loopback rule, the first-key window and revocation latency.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,45 +14,13 @@
 #include <set>
 
 #include "aws/dynalite_fixture.h"
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs `outpost ARGS...` (no shell) and captures its output and exit code.
-CliResult RunOutpost(const std::vector<std::string>& args,
-                     const std::map<std::string, std::string>& env = {}) {
-  const std::string dir = MakeTempDir();
-  const std::string out_path = dir + "/out", err_path = dir + "/err";
-  std::fflush(nullptr);  // else the child's freopen writes our buffered output a second time
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::freopen(out_path.c_str(), "w", stdout);
-    std::freopen(err_path.c_str(), "w", stderr);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<std::string> argv_s = {OutpostBin()};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv_s[0].c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CliResult r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ReadAll(out_path),
-              ReadAll(err_path)};
-  std::filesystem::remove_all(dir);
-  return r;
-}
 
 std::string Trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -469,17 +436,7 @@ TEST(AdminCli, EveryBadFlagExits64NamingItAndChangesNothing) {
 
 // --- the loopback rule, open mode and its end -------------------------------------------------
 
-class AuthModeTest : public ::testing::Test {
- protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
-};
+class AuthModeTest : public ServerTest {};
 
 TEST_F(AuthModeTest, WithoutKeysANonLoopbackAddressRefusesToStart) {
   CliResult r = RunOutpost({"serve", "--listen", "0.0.0.0:0", "--data-dir", dir_});

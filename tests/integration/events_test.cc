@@ -13,7 +13,7 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 #include "tests/integration/sse_client.h"
 
 namespace outpost::testing {
@@ -69,14 +69,8 @@ std::int64_t Millis(const json::object& run, std::string_view a, std::string_vie
   return ms(b) - ms(a);
 }
 
-class EventsTest : public ::testing::Test {
+class EventsTest : public ServerTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
-  }
   void StartServer(std::map<std::string, std::string> env = {},
                    std::vector<std::string> args = {}) {
     env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
@@ -91,9 +85,6 @@ class EventsTest : public ::testing::Test {
   std::string EventsPath(const std::string& id, const std::string& query = "") {
     return "/runs/" + id + "/events" + query;
   }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 // Every stored event, in order, once; then the stream closes after `end`.

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "artifacts/local/local_artifact_store.h"
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -139,14 +139,8 @@ std::chrono::milliseconds Since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t);
 }
 
-class HostileInputTest : public ::testing::Test {
+class HostileInputTest : public ServerTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
-  }
   void Start(const std::map<std::string, std::string>& env = {}) {
     server_ = ServerProcess::Start(dir_, env, {"--runner", "process"});
   }
@@ -155,9 +149,6 @@ class HostileInputTest : public ::testing::Test {
     return r.status == 200 ? static_cast<int>(r.Json().at("data").at("items").as_array().size())
                            : -1;
   }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 // ---- Slow clients -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "metrics/text_parser.h"
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -57,17 +57,7 @@ std::pair<int, std::string> PromtoolCheck(const std::string& text) {
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
 }
 
-class MetricsTest : public ::testing::Test {
- protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
-};
+class MetricsTest : public ServerTest {};
 
 TEST_F(MetricsTest, SeriesMoveAsRunsHappen) {
   server_ = ServerProcess::Start(

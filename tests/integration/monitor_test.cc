@@ -11,14 +11,13 @@
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "common/time_util.h"
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -45,19 +44,14 @@ std::string OnlyShellConfig(const std::string& dir) {
   return dir + "/only-shell.toml";
 }
 
-class MonitorTest : public ::testing::Test {
+class MonitorTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     server_ = ServerProcess::Start(dir_, {{"OUTPOST_RUNNER", "process"},
                                           {"OUTPOST_ENABLE_FAULT_INJECTION", "1"},
                                           {"OUTPOST_CONFIG", OnlyShellConfig(dir_)}});
     log_ = dir_ + "/monitor.log";
-  }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
   }
   std::unique_ptr<cli::Monitor> NewMonitor(Millis interval = Millis(60'000),
                                            const std::string& api_key = "") {
@@ -105,8 +99,7 @@ class MonitorTest : public ::testing::Test {
     return m.Step(out_);
   }
 
-  std::string dir_, log_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string log_;
   SimulatedClock clock_{WallTime(seconds(1'800'000'000))};
   const WallTime start_ = WallTime(seconds(1'800'000'000));
   std::ostringstream out_;
@@ -239,7 +232,7 @@ class MonitorWithKeysTest : public MonitorTest {
  protected:
   static constexpr const char* kMetricsToken = "monitor-test-metrics-token";
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     const std::string tenant = OutpostAdmin(dir_, {"tenant", "create", "ops"});
     auto key = [&](const char* scopes) {
       return OutpostAdmin(dir_, {"key", "create", "--tenant", tenant, "--scopes", scopes});
@@ -277,14 +270,9 @@ class MonitorWithKeysTest : public MonitorTest {
   }
   // `outpost monitor --once` with `args`: exit code and stdout.
   std::pair<int, std::string> Once(const std::string& args) {
-    const std::string cmd = OutpostBin() + " monitor --once --endpoint http://" +
-                            server_->address() + " " + args + " 2>/dev/null";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
-    int rc = p ? ::pclose(p) : -1;
-    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+    CliResult r =
+        RunOutpostSh("monitor --once --endpoint http://" + server_->address() + " " + args);
+    return {r.exit_code, r.out};
   }
   std::string admin_, status_, list_, dispatch_;
   std::uint64_t ended_ = 0;  // runs RunToEnd saw finish

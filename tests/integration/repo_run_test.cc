@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -21,10 +21,10 @@ std::vector<std::string> Files(const json::object& changes) {
   return out;
 }
 
-class RepoRunTest : public ::testing::Test {
+class RepoRunTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     origin_ = MakeTempDir() + "/origin";
     before_ = Sh("git init -q -b trunk " + origin_ + " && cd " + origin_ +
                  " && echo hello > README.md && git add README.md && "
@@ -35,9 +35,7 @@ class RepoRunTest : public ::testing::Test {
                {"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
   }
   void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
+    ServerTest::TearDown();
     std::filesystem::remove_all(std::filesystem::path(origin_).parent_path());
   }
   std::string Dispatch(const std::string& task) {
@@ -48,8 +46,7 @@ class RepoRunTest : public ::testing::Test {
     return dir_ + "/runs/" + id + "/" + name;
   }
 
-  std::string dir_, origin_, before_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string origin_, before_;
 };
 
 TEST_F(RepoRunTest, EditAndNewFileAreUncommittedChangesWithAPatch) {

@@ -17,6 +17,7 @@
 #include "aws/s3rver_fixture.h"
 #include "common/clock.h"
 #include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -43,7 +44,7 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url) {
 // the S3 store on a real s3rver (presigned URLs served by s3rver).
 enum class Backend { kLocal, kS3 };
 
-class ArtifactsTest : public ::testing::TestWithParam<Backend> {
+class ArtifactsTest : public ServerTest, public ::testing::WithParamInterface<Backend> {
  protected:
   static void SetUpTestSuite() {
     if (!s3_) s3_ = std::make_unique<aws::testing::S3rver>();
@@ -58,7 +59,7 @@ class ArtifactsTest : public ::testing::TestWithParam<Backend> {
   static void TearDownTestSuite() { s3_.reset(); }
 
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     repos_ = MakeTempDir();  // outside the data dir (a local repo is never cloned from there)
     std::string config = kConfig;
     if (GetParam() == Backend::kS3) {
@@ -73,10 +74,8 @@ class ArtifactsTest : public ::testing::TestWithParam<Backend> {
     Start();
   }
   void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
+    ServerTest::TearDown();
     std::error_code ec;
-    fs::remove_all(dir_, ec);
     fs::remove_all(repos_, ec);
   }
   void Start() {
@@ -125,9 +124,8 @@ class ArtifactsTest : public ::testing::TestWithParam<Backend> {
   }
   json::object Summary() { return json::parse(bodies_.at("summary.json")).as_object(); }
 
-  std::string dir_, repos_;
+  std::string repos_;
   std::map<std::string, std::string> env_;
-  std::unique_ptr<ServerProcess> server_;
   std::map<std::string, std::string> bodies_;  // name -> content fetched through its URL
   static inline std::unique_ptr<aws::testing::S3rver> s3_;
 };

@@ -9,7 +9,7 @@
 #include <regex>
 
 #include "store/sqlite/sqlite_run_store.h"
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -21,14 +21,8 @@ std::string ShellBody(const std::string& task, int timeout = 60) {
       json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}});
 }
 
-class RunLifecycleTest : public ::testing::Test {
+class RunLifecycleTest : public ServerTest {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
-  }
   void StartServer(std::map<std::string, std::string> env = {}) {
     env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
     server_ = ServerProcess::Start(dir_, env);
@@ -36,9 +30,6 @@ class RunLifecycleTest : public ::testing::Test {
   std::string RunFile(const std::string& id, const std::string& name) {
     return dir_ + "/runs/" + id + "/" + name;
   }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(RunLifecycleTest, ShellRunCompletesWithItsOutputKeptApart) {

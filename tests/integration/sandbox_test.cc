@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -33,16 +33,11 @@ bool CgroupGone(const std::string& run_id) {
   return !std::filesystem::exists("/sys/fs/cgroup/outpost/" + run_id);
 }
 
-class SandboxTest : public ::testing::Test {
+class SandboxTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     server_ = ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
-  }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
   }
   // Dispatches `task` (with extra body fields) and waits for its terminal state.
   json::object RunTask(const std::string& task, json::object extra = {}, int timeout = 60) {
@@ -55,8 +50,7 @@ class SandboxTest : public ::testing::Test {
   std::string Out() { return ReadAll(dir_ + "/runs/" + id_ + "/stdout.log"); }
   std::string Err() { return ReadAll(dir_ + "/runs/" + id_ + "/stderr.log"); }
 
-  std::string dir_, id_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string id_;
 };
 
 TEST_F(SandboxTest, HealthReportsTheSandboxRunnerAndCgroupLayout) {

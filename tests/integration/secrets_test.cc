@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -35,16 +35,14 @@ std::string AllCommandLines() {
   return all;
 }
 
-class SecretsTest : public ::testing::Test {
+class SecretsTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     log_ = dir_ + "-server.log";
   }
   void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
+    ServerTest::TearDown();
     std::filesystem::remove(log_);
   }
   // Starts the server with its stderr going to log_ (the fixture lets it inherit ours).
@@ -78,8 +76,7 @@ class SecretsTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_, log_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string log_;
 };
 
 TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {

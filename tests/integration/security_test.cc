@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "src/workspace/test_auth_server.h"
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
@@ -83,17 +83,12 @@ TEST(Security, F10_ACloneNeverReachesALoopbackHostUnlessAllowed) {
 // F4: open mode (no API keys) on loopback. A page on another site reaches it by DNS rebinding
 // (its name now resolves to 127.0.0.1: the request carries its own Host and, same-origin, no
 // preflight) or by a simple cross-site request. Before the fix both were served.
-class F4Test : public ::testing::Test {
+class F4Test : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     server_ = ServerProcess::Start(dir_);
     port_ = server_->address().substr(server_->address().rfind(':') + 1);
-  }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
   }
   HttpResponse Send(const std::string& method, const std::string& path, const std::string& body,
                     const std::map<std::string, std::string>& headers) {
@@ -109,8 +104,7 @@ class F4Test : public ::testing::Test {
     return Str(v.at("error").as_object(), "code");
   }
 
-  std::string dir_, port_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string port_;
 };
 
 TEST_F(F4Test, F4_ARequestUnderARebindingNameIsRefused) {
@@ -207,10 +201,10 @@ TEST(Security, F4_WithKeysTheHostIsNotChecked) {
 // Tenant B's agent, in its own run, points its checkout's git metadata at that mirror by each
 // trick git follows; the root-side collection after the run must not read it. Before the fix
 // the `.git` symlink alone shipped A's whole history as B's changes.bundle.
-class F2Test : public ::testing::Test {
+class F2Test : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     repos_ = MakeTempDir();
     const std::string git = "git -c user.name=t -c user.email=t@e ";
     victim_ = repos_ + "/victim";
@@ -230,9 +224,7 @@ class F2Test : public ::testing::Test {
     ASSERT_TRUE(std::filesystem::exists(dir_ + "/repos/" + mirror_sha_ + "/HEAD"));
   }
   void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
+    ServerTest::TearDown();
     std::filesystem::remove_all(repos_);
   }
   std::string Dispatch(const std::string& repo, const std::string& task) {
@@ -264,8 +256,7 @@ class F2Test : public ::testing::Test {
     }
   }
 
-  std::string dir_, repos_, victim_, victim_tip_, pub_, mirror_sha_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string repos_, victim_, victim_tip_, pub_, mirror_sha_;
 };
 
 // F9 item 1: with --allow-local-repos, tenant B names tenant A's mirror (its name is the

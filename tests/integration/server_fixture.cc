@@ -15,10 +15,13 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "testing/temp_dir.h"
 
 namespace outpost::testing {
 namespace json = boost::json;
@@ -115,10 +118,9 @@ bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
 }
 
 std::string MakeTempDir() {
-  char tmpl[] = "/tmp/outpost-test-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-  chmod(tmpl, 0711);  // sandboxes (their own uid) must traverse to their workspace
-  return tmpl;
+  std::string dir = TempDir("outpost-test").Release();
+  chmod(dir.c_str(), 0711);  // sandboxes (their own uid) must traverse to their workspace
+  return dir;
 }
 
 // POSIX reads, not an ifstream: libstdc++'s filebuf throws when read() fails, and a read of
@@ -217,6 +219,57 @@ std::string OutpostAdmin(const std::string& data_dir, const std::vector<std::str
   }
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
+}
+
+namespace {
+
+// Runs argv[0] with `env` over ours, stdout and stderr into files of a temp dir; waits.
+CliResult Capture(std::vector<std::string> argv_s, const std::map<std::string, std::string>& env) {
+  TempDir dir("outpost-cli");
+  const std::string out_path = dir.Join("out"), err_path = dir.Join("err");
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos) merged[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : env) merged[k] = v;
+  std::vector<std::string> env_s;
+  for (const auto& [k, v] : merged) env_s.push_back(k + "=" + v);
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (out < 0 || err < 0 || ::dup2(out, STDOUT_FILENO) < 0 || ::dup2(err, STDERR_FILENO) < 0) {
+      _exit(127);
+    }
+    ::execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ReadAll(out_path),
+          ReadAll(err_path)};
+}
+
+}  // namespace
+
+CliResult RunOutpost(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {OutpostBin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Capture(std::move(argv), env);
+}
+
+CliResult RunOutpostSh(const std::string& args) {
+  return Capture({"/bin/sh", "-c", OutpostBin() + " " + args}, {});
 }
 
 void KillRunsUnder(const std::string& data_dir) {

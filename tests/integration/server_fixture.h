@@ -33,6 +33,8 @@ std::string SendRaw(const std::string& host_port, const std::string& bytes);
 // Polls `pred` every 10 ms until it is true or `timeout` passes; returns its last value.
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+// A fresh directory /tmp/outpost-test-XXXXXX, mode 0711 (a sandbox's own uid must traverse it),
+// that the caller removes (ServerTest does for its dir_).
 std::string MakeTempDir();
 std::string ReadAll(const std::string& path);
 // A string field of a JSON object, "" when absent or not a string.
@@ -50,6 +52,17 @@ std::pair<int, std::string> RunShell(const std::string& cmd);
 std::string Sh(const std::string& cmd);
 // Kills every shim under `data_dir` and every process that carries a run's marker.
 void KillRunsUnder(const std::string& data_dir);
+
+// What one `outpost` command did: its exit code (128+N when signal N ended it), stdout, stderr.
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs `outpost ARGS...` (no shell) with `env` added to this process's environment, and waits.
+CliResult RunOutpost(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {});
+// The same for a command line that /bin/sh splits: `outpost ARGS` (quotes allowed).
+CliResult RunOutpostSh(const std::string& args);
 
 class ServerProcess {
  public:

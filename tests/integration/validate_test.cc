@@ -3,36 +3,19 @@
 // should (exit 1); an endpoint that does not answer is exit 5. On a server with API keys an
 // admin key passes everything, and a key without a scope crosses the rows that need it.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "common/ids.h"
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 
 namespace outpost::testing {
 namespace {
 
 namespace json = boost::json;
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliResult Outpost(const std::string& args) {
-  FILE* p = ::popen((OutpostBin() + " " + args + " 2>/dev/null").c_str(), "r");
-  CliResult r;
-  char buf[4096];
-  while (p && std::fgets(buf, sizeof buf, p)) r.out += buf;
-  int rc = p ? ::pclose(p) : -1;
-  r.exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return r;
-}
 
 int Count(const std::string& s, const std::string& what) {
   int n = 0;
@@ -52,11 +35,11 @@ constexpr char kOnlyShell[] =
     "[agents.gemini]\nenabled = false\n[agents.aider]\nenabled = false\n"
     "[agents.grok]\nenabled = false\n";
 
-class ValidateTest : public ::testing::Test {
+class ValidateTest : public ServerTest {
  protected:
   // Step 3.1 checks out a repository: here a local one on branch main (no network).
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     repo_ = MakeTempDir() + "/origin";
     const std::string git = "git -c user.name=t -c user.email=t@e ";
     ASSERT_EQ(std::system(("git init -q -b main " + repo_ + " && cd " + repo_ +
@@ -66,9 +49,7 @@ class ValidateTest : public ::testing::Test {
               0);
   }
   void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
+    ServerTest::TearDown();
     std::filesystem::remove_all(std::filesystem::path(repo_).parent_path());
   }
   // Without a config of its own: only shell is enabled, so that the fleet is what validate
@@ -89,13 +70,12 @@ class ValidateTest : public ::testing::Test {
     return "validate --endpoint http://" + server_->address() + " --poll-interval 100ms --repo " +
            repo_ + " --branch main " + extra;
   }
-  std::string dir_, repo_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string repo_;
 };
 
 TEST_F(ValidateTest, EveryCheckPassesOnAHealthyServer) {
   Start();
-  CliResult r = Outpost(Validate());
+  CliResult r = RunOutpostSh(Validate());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(Count(r.out, "| [x]"), 11) << r.out;
   EXPECT_EQ(Count(r.out, "| [ ]"), 0) << r.out;
@@ -113,7 +93,7 @@ TEST_F(ValidateTest, EveryCheckPassesOnAHealthyServer) {
 
 TEST_F(ValidateTest, JsonDocumentHasEveryStepCheckAndRun) {
   Start();
-  CliResult r = Outpost(Validate("--json"));
+  CliResult r = RunOutpostSh(Validate("--json"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   json::value doc = json::parse(r.out);
   EXPECT_TRUE(doc.at("passed").as_bool());
@@ -155,7 +135,7 @@ TEST_F(ValidateTest, AFleetWithoutAnAvailableCodingAgentFailsTheFleetRow) {
   // shell being available does not hide it.
   std::ofstream(dir_ + "/defaults.toml") << "";
   Start({{"OUTPOST_CONFIG", dir_ + "/defaults.toml"}});
-  CliResult r = Outpost(Validate());
+  CliResult r = RunOutpostSh(Validate());
   EXPECT_EQ(r.exit_code, 1) << r.out;
   const std::string fleet = Row(r.out, "Fleet status returned");
   EXPECT_NE(fleet.find("| [ ]"), std::string::npos) << r.out;
@@ -169,7 +149,7 @@ TEST_F(ValidateTest, InjectedFaultCrossesItsRowAndFails) {
                  {{"Content-Type", "application/json"}})
                 .status,
             200);
-  CliResult r = Outpost(Validate());
+  CliResult r = RunOutpostSh(Validate());
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_EQ(Count(r.out, "| [ ]"), 1) << r.out;
   const std::string row = Row(r.out, "v2 endpoint ready (GET /health/ready)");
@@ -182,7 +162,7 @@ TEST_F(ValidateTest, UnavailableAgentCrossesFleetAndDispatchRows) {
   std::ofstream(dir_ + "/outpost.toml")
       << kOnlyShell << "[agents.shell]\ncommand = [\"/nonexistent/bin/sh\", \"-c\", \"{task}\"]\n";
   Start({{"OUTPOST_CONFIG", dir_ + "/outpost.toml"}});
-  CliResult r = Outpost(Validate());
+  CliResult r = RunOutpostSh(Validate());
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(Row(r.out, "v2 endpoint responding").find("[x]"), std::string::npos) << r.out;
   const std::string fleet = Row(r.out, "Fleet status returned");
@@ -201,11 +181,11 @@ TEST_F(ValidateTest, WithApiKeysTheKeyNeedsDispatchStatusAndCancel) {
   };
   const std::string admin = key("admin"), no_cancel = key("dispatch,status");
   Start();
-  CliResult r = Outpost(Validate("--api-key " + admin));
+  CliResult r = RunOutpostSh(Validate("--api-key " + admin));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("11 of 11 checks passed"), std::string::npos) << r.out;
   // Without `cancel`: only the cancel row is crossed, with the server's reason.
-  r = Outpost(Validate("--api-key " + no_cancel));
+  r = RunOutpostSh(Validate("--api-key " + no_cancel));
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_EQ(Count(r.out, "| [ ]"), 1) << r.out;
   const std::string cancel = Row(r.out, "Cancel terminates run");
@@ -217,7 +197,7 @@ TEST_F(ValidateTest, WithApiKeysTheKeyNeedsDispatchStatusAndCancel) {
   // A refused cancel is not waited on (that would take --timeout): the run goes on.
   EXPECT_NE(cancel.find("the run was left as it is"), std::string::npos) << cancel;
   // Without a key: the probes pass (they need none), every call that needs one is refused.
-  r = Outpost(Validate("--json"));
+  r = RunOutpostSh(Validate("--json"));
   EXPECT_EQ(r.exit_code, 1) << r.out;
   json::value doc = json::parse(r.out);
   EXPECT_TRUE(doc.at("reachable").as_bool());
@@ -239,11 +219,12 @@ TEST(ValidateCli, UnreachableEndpointIsExitFiveAndBadFlagsSixtyFour) {
     auto s = ServerProcess::Start(dir, {{"OUTPOST_RUNNER", "process"}});
     addr = s->address();
   }
-  CliResult r = Outpost("validate --endpoint http://" + addr + " --timeout 2s");
+  CliResult r = RunOutpostSh("validate --endpoint http://" + addr + " --timeout 2s");
   EXPECT_EQ(r.exit_code, 5) << r.out;
   EXPECT_NE(Row(r.out, "v2 endpoint responding").find("no answer"), std::string::npos) << r.out;
-  EXPECT_EQ(Outpost("validate --endpoint http://" + addr + " --timeout soon").exit_code, 64);
-  EXPECT_EQ(Outpost("monitor --endpoint http://" + addr + " --interval 0s --once").exit_code, 64);
+  EXPECT_EQ(RunOutpostSh("validate --endpoint http://" + addr + " --timeout soon").exit_code, 64);
+  EXPECT_EQ(RunOutpostSh("monitor --endpoint http://" + addr + " --interval 0s --once").exit_code,
+            64);
   std::filesystem::remove_all(dir);
 }
 

@@ -16,7 +16,7 @@
 #include <set>
 #include <sstream>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 #include "tests/mcp/mcp_child.h"
 
 namespace outpost::testing {
@@ -185,29 +185,19 @@ TEST(McpConformance, TableIsValidAndNamesEveryServerScenarioOfTheSuite) {
   }
 }
 
-class McpConformanceScenario : public ::testing::TestWithParam<Entry> {
+class McpConformanceScenario : public ServerTest, public ::testing::WithParamInterface<Entry> {
  protected:
   void SetUp() override {
     const std::string missing = MissingTool();
     ASSERT_TRUE(missing.empty()) << missing;
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     server_ = ServerProcess::Start(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    if (!dir_.empty()) {
-      KillRunsUnder(dir_);
-      std::filesystem::remove_all(dir_);
-    }
   }
   // The suite's URL for the server: `localhost`, which dns-rebinding-protection requires.
   std::string Url() const {
     const std::string& a = server_->address();
     return "http://localhost" + a.substr(a.rfind(':')) + "/mcp";
   }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 // Each check's status (SUCCESS, FAILURE, WARNING, INFO) by id, from the JSON array that

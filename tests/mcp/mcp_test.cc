@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "tests/integration/server_fixture.h"
+#include "tests/integration/server_test.h"
 #include "tests/mcp/mcp_child.h"
 
 namespace outpost::testing {
@@ -33,17 +33,12 @@ std::string Text(const json::value& reply) {
 }
 bool IsError(const json::value& reply) { return reply.at("result").at("isError").as_bool(); }
 
-class McpTest : public ::testing::Test {
+class McpTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    ServerTest::SetUp();
     server_ = ServerProcess::Start(dir_, {{"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
     endpoint_ = "http://" + server_->address();
-  }
-  void TearDown() override {
-    server_.reset();
-    KillRunsUnder(dir_);
-    std::filesystem::remove_all(dir_);
   }
 
   HttpResponse PostMcp(const std::string& body, std::map<std::string, std::string> headers = {}) {
@@ -76,8 +71,7 @@ class McpTest : public ::testing::Test {
     return json::object{};
   }
 
-  std::string dir_, endpoint_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string endpoint_;
 };
 
 TEST_F(McpTest, HttpNegotiatesVersionsAndGivesASession) {

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "agents/grok/grok_agent.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::agents::grok {
 namespace {
@@ -154,14 +155,10 @@ constexpr const char* kReply =
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/grok-tls-XXXXXX";
-    base_ = ::mkdtemp(tmpl);
+    base_ = tmp_.path();
     fs::create_directories(base_ / "work");
   }
-  void TearDown() override {
-    ::unsetenv("SSL_CERT_FILE");
-    fs::remove_all(base_);
-  }
+  void TearDown() override { ::unsetenv("SSL_CERT_FILE"); }
   void Trust(const Pem& pem) {
     std::ofstream(base_ / "ca.pem") << pem.cert;
     ::setenv("SSL_CERT_FILE", (base_ / "ca.pem").c_str(), 1);
@@ -173,6 +170,7 @@ class TlsTest : public ::testing::Test {
                             [this](std::chrono::milliseconds) { ++sleeps_; });
   }
 
+  testing::TempDir tmp_{"grok-tls"};
   fs::path base_;
   std::ostringstream out_;
   int sleeps_ = 0;

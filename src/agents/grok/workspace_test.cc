@@ -8,8 +8,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
 namespace outpost::agents::grok {
 namespace {
+
+using outpost::testing::StatusIs;
+using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 std::string Slurp(const fs::path& p) {
@@ -22,23 +28,21 @@ std::string Slurp(const fs::path& p) {
 class WorkspaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/grok-ws-XXXXXX";
-    base_ = ::mkdtemp(tmpl);
+    base_ = tmp_.path();
     root_ = base_ / "ws";
     outside_ = base_ / "outside";
     fs::create_directories(root_);
     fs::create_directories(outside_);
   }
-  void TearDown() override { fs::remove_all(base_); }
-
+  testing::TempDir tmp_{"grok-ws"};
   fs::path base_, root_, outside_;
 };
 
 TEST_F(WorkspaceTest, WritesFilesCreatingParents) {
   auto ws = Workspace::Open(root_);
-  ASSERT_TRUE(ws.ok());
+  ASSERT_OK(ws);
   auto n = ws->WriteFile("a/b/c.txt", "hello\n");
-  ASSERT_TRUE(n.ok()) << n.status().message();
+  ASSERT_OK(n);
   EXPECT_EQ(*n, 6u);
   EXPECT_EQ(Slurp(root_ / "a/b/c.txt"), "hello\n");
   ASSERT_TRUE(ws->WriteFile("./a/b/c.txt", "x").ok());  // overwrite truncates
@@ -49,8 +53,7 @@ TEST_F(WorkspaceTest, AbsoluteAndDotDotPathsAreRefused) {
   auto ws = Workspace::Open(root_);
   for (const char* bad : {"/etc/x", "../escape.txt", "a/../../escape.txt", "", "."}) {
     auto n = ws->WriteFile(bad, "x");
-    ASSERT_FALSE(n.ok()) << bad;
-    EXPECT_EQ(n.status().code(), Code::kPermissionDenied) << bad;
+    ASSERT_THAT(n, StatusIs(Code::kPermissionDenied)) << bad;
   }
   EXPECT_FALSE(fs::exists(base_ / "escape.txt"));
 }
@@ -59,9 +62,7 @@ TEST_F(WorkspaceTest, SymlinkedParentOutsideIsRefusedAndNothingWritten) {
   fs::create_directory_symlink(outside_, root_ / "link");
   auto ws = Workspace::Open(root_);
   auto n = ws->WriteFile("link/evil", "x");
-  ASSERT_FALSE(n.ok());
-  EXPECT_EQ(n.status().code(), Code::kPermissionDenied);
-  EXPECT_NE(n.status().message().find("outside the workspace"), std::string::npos);
+  ASSERT_THAT(n, StatusIs(Code::kPermissionDenied, HasSubstr("outside the workspace")));
   EXPECT_TRUE(fs::is_empty(outside_));
 }
 
@@ -70,8 +71,7 @@ TEST_F(WorkspaceTest, SymlinkedParentInsideIsRefusedToo) {
   fs::create_directory_symlink(root_ / "real", root_ / "alias");
   auto ws = Workspace::Open(root_);
   auto n = ws->WriteFile("alias/f", "x");
-  ASSERT_FALSE(n.ok());
-  EXPECT_EQ(n.status().code(), Code::kPermissionDenied);
+  ASSERT_THAT(n, StatusIs(Code::kPermissionDenied));
   EXPECT_TRUE(fs::is_empty(root_ / "real"));
 }
 
@@ -80,8 +80,8 @@ TEST_F(WorkspaceTest, FinalSymlinkIsNeverWrittenThrough) {
   fs::create_symlink(outside_ / "target", root_ / "file");
   fs::create_symlink(outside_ / "missing", root_ / "dangling");
   auto ws = Workspace::Open(root_);
-  EXPECT_EQ(ws->WriteFile("file", "evil").status().code(), Code::kPermissionDenied);
-  EXPECT_EQ(ws->WriteFile("dangling", "evil").status().code(), Code::kPermissionDenied);
+  EXPECT_THAT(ws->WriteFile("file", "evil"), StatusIs(Code::kPermissionDenied));
+  EXPECT_THAT(ws->WriteFile("dangling", "evil"), StatusIs(Code::kPermissionDenied));
   EXPECT_EQ(Slurp(outside_ / "target"), "original");
   EXPECT_FALSE(fs::exists(outside_ / "missing"));
 }
@@ -90,14 +90,14 @@ TEST_F(WorkspaceTest, HardLinkIsRefused) {
   std::ofstream(outside_ / "target") << "original";
   ASSERT_EQ(::link((outside_ / "target").c_str(), (root_ / "hl").c_str()), 0);
   auto ws = Workspace::Open(root_);
-  EXPECT_EQ(ws->WriteFile("hl", "evil").status().code(), Code::kPermissionDenied);
+  EXPECT_THAT(ws->WriteFile("hl", "evil"), StatusIs(Code::kPermissionDenied));
   EXPECT_EQ(Slurp(outside_ / "target"), "original");
 }
 
 TEST_F(WorkspaceTest, WorkspaceReachedThroughASymlinkStillWorks) {
   fs::create_directory_symlink(root_, base_ / "wslink");
   auto ws = Workspace::Open(base_ / "wslink");
-  ASSERT_TRUE(ws.ok());
+  ASSERT_OK(ws);
   EXPECT_EQ(ws->root(), fs::canonical(root_).string());
   ASSERT_TRUE(ws->WriteFile("f", "x").ok());
   EXPECT_EQ(Slurp(root_ / "f"), "x");

@@ -9,12 +9,16 @@
 #include <fstream>
 
 #include "common/files.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::artifacts {
 namespace {
 
 using Query = std::multimap<std::string, std::string>;
+using outpost::testing::StatusIs;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 // Splits "/files/k?expires=1&signature=ab" into its path and query.
 struct Target {
@@ -137,18 +141,12 @@ TEST_F(UrlSignerTest, AnotherServerKeyDoesNotVerify) {
 
 class KeyFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/outpost-signer-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  testing::TempDir tmp_{"outpost-signer"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(KeyFileTest, CreatedOnFirstStartWithMode0600And32Bytes) {
-  auto signer = UrlSigner::LoadOrCreate(dir_);
-  ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+  ASSERT_OK(UrlSigner::LoadOrCreate(dir_));
   struct stat st;
   ASSERT_EQ(::stat(UrlSigner::KeyFilePath(dir_).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
@@ -158,45 +156,44 @@ TEST_F(KeyFileTest, CreatedOnFirstStartWithMode0600And32Bytes) {
 TEST_F(KeyFileTest, KeyPersistsAcrossRestarts) {
   auto first = UrlSigner::LoadOrCreate(dir_);
   auto second = UrlSigner::LoadOrCreate(dir_);
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_OK(first);
+  ASSERT_OK(second);
   EXPECT_EQ(first->Signature("GET", "/files/a", 1), second->Signature("GET", "/files/a", 1));
   // ... and differs between data dirs (random).
   ASSERT_EQ(::mkdir((dir_ + "/other").c_str(), 0700), 0);
   auto third = UrlSigner::LoadOrCreate(dir_ + "/other");
-  ASSERT_TRUE(third.ok());
+  ASSERT_OK(third);
   EXPECT_NE(first->Signature("GET", "/files/a", 1), third->Signature("GET", "/files/a", 1));
 }
 
 TEST_F(KeyFileTest, LooserModeIsRefused) {
-  ASSERT_TRUE(UrlSigner::LoadOrCreate(dir_).ok());
+  ASSERT_OK(UrlSigner::LoadOrCreate(dir_));
   const std::string path = UrlSigner::KeyFilePath(dir_);
   for (mode_t mode : {0644, 0640, 0604, 0660}) {
     ASSERT_EQ(::chmod(path.c_str(), mode), 0);
-    auto signer = UrlSigner::LoadOrCreate(dir_);
-    EXPECT_EQ(signer.status().code(), Code::kFailedPrecondition) << std::oct << mode;
-    EXPECT_NE(signer.status().message().find("chmod 600"), std::string::npos);
+    EXPECT_THAT(UrlSigner::LoadOrCreate(dir_),
+                StatusIs(Code::kFailedPrecondition, HasSubstr("chmod 600")))
+        << std::oct << mode;
   }
   ASSERT_EQ(::chmod(path.c_str(), 0400), 0);  // tighter is fine
-  EXPECT_TRUE(UrlSigner::LoadOrCreate(dir_).ok());
+  EXPECT_OK(UrlSigner::LoadOrCreate(dir_));
 }
 
 TEST_F(KeyFileTest, TruncatedKeyIsRefusedNotReplaced) {
   const std::string path = UrlSigner::KeyFilePath(dir_);
-  ASSERT_TRUE(WriteFileAtomic(path, "short", 0600).ok());
-  auto signer = UrlSigner::LoadOrCreate(dir_);
-  EXPECT_EQ(signer.status().code(), Code::kFailedPrecondition);
+  ASSERT_OK(WriteFileAtomic(path, "short", 0600));
+  EXPECT_THAT(UrlSigner::LoadOrCreate(dir_), StatusIs(Code::kFailedPrecondition));
   EXPECT_EQ(ReadFile(path).value(), "short");
 }
 
 TEST_F(KeyFileTest, SymlinkIsRefused) {
-  ASSERT_TRUE(WriteFileAtomic(dir_ + "/elsewhere", std::string(32, 'k'), 0600).ok());
+  ASSERT_OK(WriteFileAtomic(dir_ + "/elsewhere", std::string(32, 'k'), 0600));
   ASSERT_EQ(::symlink((dir_ + "/elsewhere").c_str(), UrlSigner::KeyFilePath(dir_).c_str()), 0);
-  EXPECT_EQ(UrlSigner::LoadOrCreate(dir_).status().code(), Code::kFailedPrecondition);
+  EXPECT_THAT(UrlSigner::LoadOrCreate(dir_), StatusIs(Code::kFailedPrecondition));
 }
 
 TEST_F(KeyFileTest, MissingDataDirIsAnError) {
-  auto signer = UrlSigner::LoadOrCreate(dir_ + "/nope");
-  EXPECT_EQ(signer.status().code(), Code::kInternal);
+  EXPECT_THAT(UrlSigner::LoadOrCreate(dir_ + "/nope"), StatusIs(Code::kInternal));
 }
 
 }  // namespace

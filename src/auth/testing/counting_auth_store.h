@@ -12,25 +12,18 @@
 
 #include "store/auth_store.h"
 #include "store/sqlite/sqlite_auth_store.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::auth::testing {
 
 class CountingAuthStore final : public AuthStore {
  public:
   CountingAuthStore() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "outpost-auth-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    dir_ = tmpl;
-    auto store = SqliteAuthStore::Open(dir_ + "/outpost.db");
+    auto store = SqliteAuthStore::Open(dir_.Join("outpost.db"));
     if (!store.ok()) std::abort();
     inner_ = std::move(*store);
   }
-  ~CountingAuthStore() override {
-    inner_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  ~CountingAuthStore() override { inner_.reset(); }
 
   std::atomic<int> finds{0}, tenant_reads{0}, any_reads{0}, usage_writes{0};
   std::atomic<bool> fail{false};  // every call answers kUnavailable
@@ -85,7 +78,8 @@ class CountingAuthStore final : public AuthStore {
   bool Gate() const { return fail.load(); }
   static Status Down() { return Unavailable("auth store is down (test)"); }
 
-  std::string dir_;
+  outpost::testing::TempDir dir_{"outpost-auth-test",
+                                 std::filesystem::temp_directory_path().string()};
   std::unique_ptr<SqliteAuthStore> inner_;
 };
 

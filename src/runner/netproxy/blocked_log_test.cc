@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/time_util.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::netproxy {
 namespace {
@@ -15,12 +16,10 @@ namespace {
 class BlockedLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/outpost-blocked-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
+    dir_ = tmp_.path();
     path_ = dir_ + "/blocked.jsonl";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
+  outpost::testing::TempDir tmp_{"outpost-blocked"};
   std::string dir_;
   std::string path_;
 };

@@ -16,6 +16,7 @@
 
 #include "runner/netproxy/proxy.h"
 #include "runner/netproxy/test_servers.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::netproxy {
 namespace {
@@ -95,17 +96,14 @@ bool Connectable(int port) {
 
 class SandboxForwardTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/outpost-fwd-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { dir_ = tmp_.path(); }
   std::string ReadOut() {
     std::ifstream f(dir_ + "/out");
     std::stringstream s;
     s << f.rdbuf();
     return s.str();
   }
+  outpost::testing::TempDir tmp_{"outpost-fwd"};
   std::string dir_;
 };
 

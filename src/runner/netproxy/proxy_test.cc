@@ -12,6 +12,7 @@
 
 #include "runner/netproxy/test_servers.h"
 #include "runner/netproxy/upstream.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::netproxy {
 namespace {
@@ -26,15 +27,11 @@ std::string Local(int port) { return "127.0.0.1:" + std::to_string(port); }
 class ProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/outpost-proxy-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
+    dir_ = tmp_.path();
     path_ = dir_ + "/proxy.sock";
     options_.clock = &clock_;
   }
-  void TearDown() override {
-    proxy_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { proxy_.reset(); }
 
   void StartProxy(const std::vector<std::string>& patterns) {
     auto allow = Allowlist::Create(patterns);
@@ -80,6 +77,7 @@ class ProxyTest : public ::testing::Test {
 
   SimulatedClock clock_;
   EgressProxyOptions options_;
+  outpost::testing::TempDir tmp_{"outpost-proxy"};
   std::string dir_;
   std::string path_;
   std::unique_ptr<EgressProxy> proxy_;

@@ -10,6 +10,7 @@
 
 #include "store/auth_store_conformance.h"
 #include "store/sqlite/sqlite_run_store.h"
+#include "testing/temp_dir.h"
 
 namespace outpost {
 namespace {
@@ -17,13 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string NewDbPath() {
-  static const std::string dir = [] {
-    std::string tmpl = (fs::temp_directory_path() / "outpost-auth-store-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    return tmpl;
-  }();
+  static const testing::TempDir dir("outpost-auth-store", fs::temp_directory_path().string());
   static std::atomic<int> n{0};
-  return dir + "/auth-" + std::to_string(++n) + ".db";
+  return dir.path() + "/auth-" + std::to_string(++n) + ".db";
 }
 
 std::unique_ptr<AuthStore> NewTempSqliteAuthStore() {

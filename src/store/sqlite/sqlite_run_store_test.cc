@@ -9,38 +9,22 @@
 
 #include "store/run_store_conformance.h"
 #include "store/sqlite/sqlite_list_query.h"
+#include "testing/temp_dir.h"
 
 namespace outpost {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A private directory for the binary's database files, removed with them at exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "outpost-store-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string NewFile() { return path_ + "/runs-" + std::to_string(++next_) + ".db"; }
-
- private:
-  std::string path_;
-  std::atomic<int> next_{0};
-};
-
-TempDir& Temp() {
-  static TempDir dir;
-  return dir;
+// A new database file in a private directory, removed with them all at exit.
+std::string NewDbFile() {
+  static const testing::TempDir dir("outpost-store-test", fs::temp_directory_path().string());
+  static std::atomic<int> next{0};
+  return dir.Join("runs-" + std::to_string(++next) + ".db");
 }
 
 std::unique_ptr<RunStore> NewTempSqliteStore() {
-  auto store = SqliteRunStore::Open(Temp().NewFile());
+  auto store = SqliteRunStore::Open(NewDbFile());
   if (!store.ok()) {
     ADD_FAILURE() << store.status().ToString();
     return nullptr;
@@ -95,7 +79,7 @@ class SqliteRunStoreTest : public ::testing::Test {
     return r;
   }
 
-  std::string path_ = Temp().NewFile();
+  std::string path_ = NewDbFile();
   SimulatedClock clock_;
 };
 
