@@ -1,7 +1,7 @@
 // Supervisor: the control plane's side of running runs. It admits PENDING runs FIFO under the
-// global and per-agent limits, starts each through the Runner (a detached shim per run), watches
-// the run directories for exit records, and writes each run's single terminal status with a
-// conditional store update.
+// global and per-agent limits, starts each through the Runner (runner/runner.h: a RunSpec in,
+// typed results out), probes the runner for exit records, and writes each run's single
+// terminal status with a conditional store update.
 //
 // It holds no state that matters across restarts: on Start it re-reads the store, re-adopts
 // live shims, finishes runs whose exit record appeared while the server was down, and fails
@@ -125,7 +125,9 @@ class Supervisor {
   // that is exiting after writing its record is left alone.
   void Sweep();
   void MarkStarted(Run run, WallTime at);
-  LaunchSpec SpecFor(const Run& run) const;
+  // The run -> RunSpec half of launching (agent command, secrets, limits, network, repo); how
+  // it is isolated is the runner's business.
+  RunSpec SpecFor(const Run& run) const;
   // Applies `mutate` to the latest stored copy until the conditional update wins or the run is
   // terminal. Returns false when the run was already terminal. Every supervisor write of a run
   // goes through here, so a won write that changes the status is audited here.
@@ -150,11 +152,6 @@ class Supervisor {
 
   mutable std::mutex mu_;
   SupervisorSnapshot snapshot_;  // guarded by mu_
-  // Sandbox uid of each run this supervisor started or adopted (two runs never share one).
-  // Guarded by mu_.
-  std::map<std::string, int> uid_by_run_;
-  std::optional<int> AllocateUid(const std::string& run_id);
-  void ReleaseUid(const std::string& run_id);
   void RefreshBlocked(const Run& run);
   std::set<std::string> orphan_suspects_;       // loop thread only
   std::set<std::string> cancels_delivered_;     // loop thread only: run ids
