@@ -1,5 +1,6 @@
-// What an agent's run produced, read back from its captured stdout after it exited: the
-// parsed AgentResult and its usage priced with the agent's configured rates.
+// What an agent's run produced: its AgentResult (the shim parses the output as it comes and
+// puts the result in the exit record; ReadAgentResult reads it back from the captured stdout
+// for records of an older shim) and its usage priced with the agent's configured rates.
 #pragma once
 
 #include <cstddef>

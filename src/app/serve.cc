@@ -262,12 +262,19 @@ int Serve(const Options& opts_in) {
       clock, telemetry::ServerMetricsOptions{agents.Names(), opts.runner == "sandbox"});
   telemetry::InstrumentedRunStore run_store(**store, *metrics);
   telemetry::InstrumentedArtifactStore counted_artifacts(*artifact_store, *metrics);
-  ProcessRunner runner(
-      opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
-      opts.runner == "sandbox" ? ProcessRunner::Mode::kSandbox : ProcessRunner::Mode::kProcess);
+  ProcessRunner::Config runner_config;
+  runner_config.notify_socket = opts.data_dir + "/notify.sock";  // Supervisor binds it
+  runner_config.outpost_exe = opts.self_exe;
+  runner_config.uid_min = opts.sandbox.uid_min;
+  runner_config.uid_max = opts.sandbox.uid_max;
+  runner_config.ro_binds = opts.sandbox.ro_binds;
+  runner_config.disable_userns = opts.sandbox.disable_userns;
+  ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
+                       ParseRunnerKind(opts.runner).value_or(RunnerKind::kProcess),
+                       std::move(runner_config));
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
-  ArtifactUploader uploader(run_store, counted_artifacts, opts.RunsDir(), clock);
+  ArtifactUploader uploader(run_store, counted_artifacts, runner, clock);
   // Quotas and the audit log (README "Quotas and rate limits", "Audit log").
   auto audit_log = OpenAuditLog(opts, **store, clock);
   if (!audit_log.ok()) return Fail("audit log: " + audit_log.status().message());
@@ -288,6 +295,7 @@ int Serve(const Options& opts_in) {
     spdlog::error("artifacts: cannot list runs still to upload: {}", n.status().ToString());
   }
   RunService service(run_store, agents, clock, opts, &supervisor, secrets.get());
+  service.SetRunOutputs(&runner);
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   service.SetDiskGuard(&disk);
   service.SetRunObserver(metrics.get());
@@ -298,8 +306,8 @@ int Serve(const Options& opts_in) {
   service.SetAuditor(&auditor);
   quota_sweeper.Start();
   // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
-  RetentionSweeper sweeper(run_store, s3_artifacts ? nullptr : &counted_artifacts, opts.RunsDir(),
-                           clock, std::chrono::hours(24 * opts.retention_days));
+  RetentionSweeper sweeper(run_store, s3_artifacts ? nullptr : &counted_artifacts, runner, clock,
+                           std::chrono::hours(24 * opts.retention_days));
   sweeper.Start();
 
   // The names this server answers to in open mode (DNS rebinding, cross-site requests).
@@ -348,8 +356,9 @@ int Serve(const Options& opts_in) {
   std::fflush(stdout);
   spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {}{})",
                OUTPOST_VERSION, server.BoundAddress(), opts.data_dir, opts.StoreUrl(),
-               runner.name(), opts.cgroup_version.empty() ? "" : ", cgroup " + opts.cgroup_version);
-  if (opts.runner == "process") {
+               ToString(runner.kind()),
+               opts.cgroup_version.empty() ? "" : ", cgroup " + opts.cgroup_version);
+  if (runner.kind() == RunnerKind::kProcess) {
     spdlog::warn("runner 'process': runs are NOT isolated from this machine");
   }
   if (!*keys_exist) {

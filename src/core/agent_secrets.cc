@@ -11,7 +11,7 @@ constexpr std::array<std::string_view, 12> kProtected = {
     "AWS_DEFAULT_REGION", "ANTHROPIC_API_KEY",     "OPENAI_API_KEY",    "GOOGLE_API_KEY",
     "GEMINI_API_KEY",     "DEEPSEEK_API_KEY",      "XAI_API_KEY",       "GITHUB_TOKEN"};
 
-void AddRedaction(LaunchSpec& spec, const std::string& value) {
+void AddRedaction(RunSpec& spec, const std::string& value) {
   if (std::find(spec.redact.begin(), spec.redact.end(), value) == spec.redact.end()) {
     spec.redact.push_back(value);
   }
@@ -44,7 +44,7 @@ std::optional<std::string> MissingSecretReason(const AgentOptions& agent,
 }
 
 std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run,
-                                       const SecretStore* secrets, LaunchSpec& spec) {
+                                       const SecretStore* secrets, RunSpec& spec) {
   std::vector<std::string> names = run.additional_secrets;
   if (agent) {
     names.insert(names.begin(), agent->required_secrets.begin(), agent->required_secrets.end());
@@ -59,6 +59,7 @@ std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run
         secrets ? secrets->Get(name) : Result<std::string>(NotFound("no secret store"));
     if (v.ok()) {
       spec.env[name] = *v;
+      spec.secrets.push_back(name);
       AddRedaction(spec, *v);
     } else if (!(agent && agent->env.count(name))) {
       missing.push_back(name);

@@ -1,6 +1,6 @@
 // Which secrets a run gets, and whether an agent can run for want of one. The server-side half
 // of secret handling: values are read from the SecretStore only when a run is launched, put in
-// the agent's environment and in LaunchSpec::redact (so the shim redacts them from the logs),
+// the agent's environment and in RunSpec::redact (so the shim redacts them from the logs),
 // and never logged.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 #include "config/options.h"
 #include "model/run.h"
-#include "runner/run_dir.h"
+#include "runner/runner.h"
 #include "secrets/secret_store.h"
 
 namespace outpost {
@@ -27,9 +27,10 @@ std::optional<std::string> MissingSecretReason(const AgentOptions& agent,
                                                const SecretStore* secrets,
                                                const std::string& secrets_dir);
 
-// Adds the agent's required secrets and the run's additional secrets to spec.env and their
-// values to spec.redact. Returns the names it could not read (the caller logs names only).
+// Adds the agent's required secrets and the run's additional secrets to spec.env, their names
+// to spec.secrets and their values to spec.redact. Returns the names it could not read (the caller
+// logs names only).
 std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run,
-                                       const SecretStore* secrets, LaunchSpec& spec);
+                                       const SecretStore* secrets, RunSpec& spec);
 
 }  // namespace outpost

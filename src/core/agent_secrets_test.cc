@@ -102,13 +102,14 @@ TEST_F(DispatchSecretsTest, InjectionPutsValuesInEnvAndRedactNeverArgv) {
   Run run;
   run.agent = "keyed";
   run.additional_secrets = {"MY_TOKEN", "GONE"};
-  LaunchSpec spec;
+  RunSpec spec;
   spec.argv = {"/bin/sh", "-c", "t"};
   auto missing = InjectSecrets(&opts_.agents["keyed"], run, &store, spec);
   EXPECT_EQ(missing, std::vector<std::string>{"GONE"});
   EXPECT_EQ(spec.env.at("MY_API_KEY"), "api-value");
   EXPECT_EQ(spec.env.at("MY_TOKEN"), "tok-value");
   EXPECT_EQ(spec.redact, (std::vector<std::string>{"api-value", "tok-value"}));
+  EXPECT_EQ(spec.secrets, (std::vector<std::string>{"MY_API_KEY", "MY_TOKEN"}));
   EXPECT_EQ(spec.argv, (std::vector<std::string>{"/bin/sh", "-c", "t"}));
 }
 

@@ -18,20 +18,18 @@ struct Source {
   std::string type;
   std::string content_type;
   bool required;  // stored (empty if need be) even when the run left no such file
+  RunOutput from = RunOutput::kStdout;  // what of the run it is
 };
 
 // In upload order; summary.json is built from the record, not a file.
 const Source kSources[] = {
-    {"output.log", "output", "text/plain; charset=utf-8", true},
-    {"stderr.log", "logs", "text/plain; charset=utf-8", false},
-    {"events.jsonl", "logs", "application/x-ndjson", false},
-    {"context.md", "metadata", "text/markdown; charset=utf-8", false},
-    {"diff.patch", "patch", "text/x-diff; charset=utf-8", false},
-    {"changes.bundle", "bundle", "application/x-git-bundle", false},
+    {"output.log", "output", "text/plain; charset=utf-8", true, RunOutput::kStdout},
+    {"stderr.log", "logs", "text/plain; charset=utf-8", false, RunOutput::kStderr},
+    {"events.jsonl", "logs", "application/x-ndjson", false, RunOutput::kEvents},
+    {"context.md", "metadata", "text/markdown; charset=utf-8", false, RunOutput::kContext},
+    {"diff.patch", "patch", "text/x-diff; charset=utf-8", false, RunOutput::kDiff},
+    {"changes.bundle", "bundle", "application/x-git-bundle", false, RunOutput::kBundle},
 };
-
-// The run-directory file an artifact comes from.
-std::string FileOf(const std::string& name) { return name == "output.log" ? "stdout.log" : name; }
 
 bool NonEmptyFile(const std::string& path) {
   struct stat st;
@@ -59,11 +57,11 @@ Result<std::pair<std::string, std::int64_t>> Digest(const std::string& path) {
 }  // namespace
 
 ArtifactUploader::ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts,
-                                   std::string runs_dir, Clock& clock,
+                                   const RunOutputs& outputs, Clock& clock,
                                    ArtifactUploaderOptions options, Sleeper sleep)
     : store_(store),
       artifacts_(artifacts),
-      runs_dir_(std::move(runs_dir)),
+      outputs_(outputs),
       clock_(clock),
       options_(options),
       sleep_(sleep ? std::move(sleep) : [](Millis d) { std::this_thread::sleep_for(d); }) {}
@@ -171,7 +169,6 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   if (!cur.ok()) return cur.status();
   if (cur->artifacts_state != artifacts_state::kPending) return Status::Ok();
   const Run run = *cur;
-  const std::string dir = runs_dir_ + "/" + id.str();
 
   std::vector<ArtifactRef> stored;
   std::vector<std::string> missing;
@@ -202,7 +199,7 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   };
 
   for (const Source& src : kSources) {
-    const std::string path = dir + "/" + FileOf(src.name);
+    const std::string path = outputs_.OutputFile(id, src.from);
     if (NonEmptyFile(path)) {
       put_file(src, path);
     } else if (src.required) {

@@ -31,6 +31,7 @@
 #include "artifacts/artifact_store.h"
 #include "common/clock.h"
 #include "core/run_writer.h"
+#include "runner/runner.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -45,8 +46,8 @@ class ArtifactUploader {
  public:
   using Sleeper = std::function<void(Millis)>;
 
-  // `runs_dir`: <data>/runs (a run's files are in runs_dir/<runId>/).
-  ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts, std::string runs_dir,
+  // `outputs`: where the runner keeps what runs leave behind (must outlive this).
+  ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts, const RunOutputs& outputs,
                    Clock& clock, ArtifactUploaderOptions options = {}, Sleeper sleep = nullptr);
   ~ArtifactUploader();
 
@@ -84,7 +85,7 @@ class ArtifactUploader {
   RunStore& store_;
   RunWriter writer_{store_};  // records what was stored
   artifacts::ArtifactStore& artifacts_;
-  const std::string runs_dir_;
+  const RunOutputs& outputs_;
   Clock& clock_;
   const ArtifactUploaderOptions options_;
   Sleeper sleep_;

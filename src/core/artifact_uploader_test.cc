@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/json_util.h"
+#include "runner/process_runner.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost {
@@ -66,6 +67,7 @@ class ArtifactUploaderTest : public ::testing::Test {
     auto s = SqliteRunStore::Open(root_ + "/runs.db");
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
+    runner_ = std::make_unique<ProcessRunner>(root_ + "/runs", "/bin/true", clock_);
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -94,7 +96,7 @@ class ArtifactUploaderTest : public ::testing::Test {
   }
 
   ArtifactUploader Uploader(ArtifactUploaderOptions o = {}) {
-    return ArtifactUploader(*store_, flaky_, root_ + "/runs", clock_, o,
+    return ArtifactUploader(*store_, flaky_, *runner_, clock_, o,
                             [this](Millis d) { slept_.push_back(d); });
   }
 
@@ -103,6 +105,7 @@ class ArtifactUploaderTest : public ::testing::Test {
   std::string root_;
   SimulatedClock clock_;
   std::unique_ptr<SqliteRunStore> store_;
+  std::unique_ptr<ProcessRunner> runner_;  // where the runs' files are
   FlakyStore flaky_;
   std::vector<Millis> slept_;
 };

@@ -1,11 +1,13 @@
 #include "core/event_follower.h"
 
+#include <filesystem>
+
 #include "core/run_events.h"
 
 namespace outpost {
 namespace {
 
-// Without a watch (no run directory yet, or no inotify): how often to look again.
+// Without a watch (no event log directory yet, or no inotify): how often to look again.
 constexpr Millis kUnwatchedPoll{250};
 // With one: how often to ask the store whether the run ended without an end event.
 constexpr Millis kWatchedCheck{2000};
@@ -13,13 +15,13 @@ constexpr Millis kWatchedCheck{2000};
 }  // namespace
 
 EventFollower::EventFollower(RunStore& store, DirWatcher* watcher, const Clock& clock, RunId id,
-                             std::string run_dir, std::int64_t after)
+                             std::string events_file, std::int64_t after)
     : store_(store),
       watcher_(watcher),
       clock_(clock),
       id_(std::move(id)),
-      dir_(std::move(run_dir)),
-      reader_(dir_ + "/" + std::string(kEventsFile), after) {}
+      file_(std::move(events_file)),
+      reader_(file_, after) {}
 
 void EventFollower::SetWake(std::function<void()> wake) {
   wake_ = std::move(wake);
@@ -28,7 +30,8 @@ void EventFollower::SetWake(std::function<void()> wake) {
 
 void EventFollower::TrySubscribe() {
   if (sub_ || !watcher_ || !wake_) return;
-  auto sub = watcher_->Subscribe(dir_, std::string(kEventsFile), wake_);
+  const std::filesystem::path path(file_);
+  auto sub = watcher_->Subscribe(path.parent_path().string(), path.filename().string(), wake_);
   if (sub.ok()) sub_ = std::move(*sub);  // else: no directory yet; poll_interval is short
 }
 
@@ -56,8 +59,8 @@ Result<std::vector<EventLine>> EventFollower::CheckRun() {
   auto run = store_.Get(id_);
   if (!run.ok()) return run.status();
   if (!IsTerminal(run->status)) return out;
-  Result<std::int64_t> end = AppendTerminalEvents(dir_, *run, clock_);
-  if (end.status().code() == Code::kNotFound) {  // never had a directory
+  Result<std::int64_t> end = AppendTerminalEvents(file_, *run, clock_);
+  if (end.status().code() == Code::kNotFound) {  // never started
     for (EventLine& e : SynthesizedEvents(*run)) {
       if (e.seq > reader_.last_seq()) out.push_back(std::move(e));
     }

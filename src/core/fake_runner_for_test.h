@@ -1,8 +1,7 @@
 // FakeRunner (tests only): the Runner interface in memory, for driving a Supervisor step by
 // step. Start launches nothing: the run is "running" until the test says how it ended (Exit:
-// its shim wrote an exit record; Lose: its shim vanished without one). It keeps a real run
-// directory per started run (under `root`), so that what core reads there (started.json, the
-// terminal events) behaves as with a real shim. One FakeRunner may serve several Supervisors,
+// its shim wrote an exit record; Lose: its shim vanished without one). Each started run gets a
+// directory under `root` for its output files (OutputFile: the terminal events core appends). One FakeRunner may serve several Supervisors,
 // as shims outlive the server that started them.
 //
 // Thread-safety: every method may be called from any thread.
@@ -23,48 +22,65 @@ class FakeRunner final : public Runner {
  public:
   explicit FakeRunner(std::string root) : root_(std::move(root)) {}
 
-  std::string_view name() const override { return "fake"; }
+  RunnerKind kind() const override { return RunnerKind::kProcess; }
+  std::string OutputFile(const RunId& id, RunOutput what) const override {
+    static constexpr const char* kNames[] = {"stdout.log", "stderr.log", "events.jsonl",
+                                             "context.md", "diff.patch", "changes.bundle"};
+    return root_ + "/" + id.str() + "/" + kNames[static_cast<int>(what)];
+  }
 
-  Status Start(const LaunchSpec& spec) override {
+  Status Start(const RunSpec& spec) override {
     std::lock_guard lock(mu_);
     if (!start_error_.ok()) return start_error_;
-    Shim& s = shims_[spec.run_id];
+    const std::string& id = spec.id.str();
+    Shim& s = shims_[id];
     s = Shim{};
     s.spec = spec;
-    started_.push_back(spec.run_id);
-    std::filesystem::create_directories(root_ + "/" + spec.run_id);
+    started_.push_back(id);
+    std::filesystem::create_directories(root_ + "/" + id);
     return Status::Ok();
   }
-  Status RequestCancel(const std::string& run_id, const std::string& reason) override {
+  Status RequestCancel(const RunId& id, const std::string& reason) override {
     std::lock_guard lock(mu_);
-    auto it = shims_.find(run_id);
-    if (it == shims_.end()) return NotFound("no run directory for " + run_id);
+    auto it = shims_.find(id.str());
+    if (it == shims_.end()) return NotFound("no run " + id.str());
     it->second.cancels.push_back(reason);
     return Status::Ok();
   }
-  ShimProbe Probe(const std::string& run_id) override {
+  ShimProbe Probe(const RunId& id) override {
     std::lock_guard lock(mu_);
-    auto it = shims_.find(run_id);
+    auto it = shims_.find(id.str());
     if (it == shims_.end()) return {ShimState::kNotStarted, std::nullopt};
     return {it->second.state, it->second.exit};
   }
-  int KillLeftovers(const std::string& run_id) override {
+  std::optional<WallTime> Started(const RunId& id) override {
     std::lock_guard lock(mu_);
-    auto it = shims_.find(run_id);
+    auto it = shims_.find(id.str());
+    return it == shims_.end() ? std::nullopt : it->second.agent_started;
+  }
+  RunProgress Progress(const RunId& id) override {
+    std::lock_guard lock(mu_);
+    auto it = shims_.find(id.str());
+    return it == shims_.end() ? RunProgress{} : it->second.progress;
+  }
+  std::optional<Changes> ChangesOf(const RunId& /*id*/) override { return std::nullopt; }
+  int KillLeftovers(const RunId& id) override {
+    std::lock_guard lock(mu_);
+    auto it = shims_.find(id.str());
     if (it == shims_.end()) return 0;
     return std::exchange(it->second.leftovers, 0);
   }
-  std::vector<std::string> LiveRuns() override {
+  std::vector<RunId> LiveRuns() override {
     std::lock_guard lock(mu_);
-    std::vector<std::string> live;
+    std::vector<RunId> live;
     for (const auto& [id, s] : shims_) {
-      if (s.state == ShimState::kRunning || s.leftovers > 0) live.push_back(id);
+      if (s.state == ShimState::kRunning || s.leftovers > 0) live.push_back(RunId(id));
     }
     return live;
   }
-  int Reap(const std::string& run_id) override {
+  int Reap(const RunId& id) override {
     std::lock_guard lock(mu_);
-    auto it = shims_.find(run_id);
+    auto it = shims_.find(id.str());
     if (it == shims_.end()) return 0;
     Shim& s = it->second;
     int killed = s.leftovers + (s.state == ShimState::kRunning ? 1 : 0);
@@ -73,14 +89,21 @@ class FakeRunner final : public Runner {
     if (s.state == ShimState::kRunning) s.state = ShimState::kLost;
     return killed;
   }
-  RunDir Dir(const std::string& run_id) const override { return RunDir(root_ + "/" + run_id); }
+  std::vector<KeptRun> KeptRuns() override { return {}; }
+  Status Discard(const RunId& /*id*/) override { return Status::Ok(); }
 
   // --- What the test says happened.
-  // The agent process started at `at` (the shim writes started.json).
+  // The agent process started at `at`.
   void AgentStarted(const std::string& run_id, WallTime at) {
-    (void)Dir(run_id).WriteStarted(at, 4242);
+    std::lock_guard lock(mu_);
+    shims_[run_id].agent_started = at;
   }
-  // The shim finished with `rec` (exit.json).
+  // The run reports how far it got.
+  void Report(const std::string& run_id, RunProgress progress) {
+    std::lock_guard lock(mu_);
+    shims_[run_id].progress = progress;
+  }
+  // The shim finished with `rec` (its exit record).
   void Exit(const std::string& run_id, ExitRecord rec) {
     std::lock_guard lock(mu_);
     Shim& s = shims_[run_id];
@@ -113,10 +136,10 @@ class FakeRunner final : public Runner {
     std::lock_guard lock(mu_);
     return started_;
   }
-  std::optional<LaunchSpec> spec(const std::string& run_id) const {
+  std::optional<RunSpec> spec(const std::string& run_id) const {
     std::lock_guard lock(mu_);
     auto it = shims_.find(run_id);
-    if (it == shims_.end() || it->second.spec.run_id.empty()) return std::nullopt;
+    if (it == shims_.end() || !it->second.spec) return std::nullopt;
     return it->second.spec;
   }
   // The cancel requests delivered to the run's shim, in order.
@@ -133,9 +156,11 @@ class FakeRunner final : public Runner {
 
  private:
   struct Shim {
-    LaunchSpec spec;
+    std::optional<RunSpec> spec;
     ShimState state = ShimState::kRunning;
     std::optional<ExitRecord> exit;
+    std::optional<WallTime> agent_started;
+    RunProgress progress;
     int leftovers = 0;
     std::vector<std::string> cancels;
     bool reaped = false;

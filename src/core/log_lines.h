@@ -1,5 +1,5 @@
 // LogLines: a run's output as numbered lines (GET /runs/{id}/logs, the `logs[]` of
-// GET /dispatch/{id}), read from its events.jsonl.
+// GET /dispatch/{id}), read from its event log (the runner's RunOutput::kEvents file).
 //
 // An entry is one line of one stream (stdout, stderr) without its "\n", stamped with the time of
 // the event that carried its first byte; lines of the two streams are numbered 0, 1, 2, … in the

@@ -5,7 +5,7 @@
 namespace outpost {
 
 void Reaper::FailLost(const Run& run) {
-  int killed = runner_.KillLeftovers(run.id.str());
+  int killed = runner_.KillLeftovers(run.id);
   bool failed = end_run_(run.id, {RunStatus::kFailed, reason::kSupervisorLost,
                                   "the run's supervisor (shim) died without an exit record; " +
                                       std::to_string(killed) + " leftover process(es) killed",
@@ -19,15 +19,16 @@ void Reaper::FailLost(const Run& run) {
 
 void Reaper::Sweep() {
   std::set<std::string> suspects;
-  for (const std::string& id : runner_.LiveRuns()) {
-    auto run = store_.Get(RunId(id));
+  for (const RunId& run_id : runner_.LiveRuns()) {
+    const std::string& id = run_id.str();
+    auto run = store_.Get(run_id);
     bool over = run.ok() ? IsTerminal(run->status) : run.status().code() == Code::kNotFound;
     if (!over) continue;
     if (!suspects_.count(id)) {
       suspects.insert(id);
       continue;
     }
-    int killed = runner_.Reap(id);
+    int killed = runner_.Reap(run_id);
     spdlog::warn("reaper: run {} is over in the store but had {} live process(es): killed", id,
                  killed);
     std::lock_guard lock(mu_);

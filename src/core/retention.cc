@@ -49,11 +49,11 @@ std::optional<std::int64_t> DiskGuard::free_bytes() {
 }
 
 RetentionSweeper::RetentionSweeper(RunStore& store, artifacts::ArtifactStore* local_artifacts,
-                                   std::string runs_dir, Clock& clock, std::chrono::hours max_age,
+                                   Runner& runner, Clock& clock, std::chrono::hours max_age,
                                    Millis interval)
     : store_(store),
       artifacts_(local_artifacts),
-      runs_dir_(std::move(runs_dir)),
+      runner_(runner),
       clock_(clock),
       max_age_(max_age),
       interval_(interval) {}
@@ -115,22 +115,11 @@ RetentionStats RetentionSweeper::SweepOnce() {
     return !run.ok() && run.status().code() == Code::kNotFound && modified < cutoff;
   };
 
-  std::error_code ec;
-  for (fs::directory_iterator it(runs_dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_directory()) continue;
-    const RunId id(it->path().filename().string());
-    struct stat st;
-    WallTime modified = WallTime::max();
-    if (::stat(it->path().c_str(), &st) == 0) {
-      modified = WallTime(
-          std::chrono::duration_cast<WallTime::duration>(std::chrono::seconds(st.st_mtim.tv_sec)));
-    }
-    if (!Expired(id, cutoff) && !unknown_and_old(id, modified)) continue;
-    std::error_code rm;
-    fs::remove_all(it->path(), rm);
-    if (rm) {
+  for (const Runner::KeptRun& kept : runner_.KeptRuns()) {
+    if (!Expired(kept.id, cutoff) && !unknown_and_old(kept.id, kept.modified)) continue;
+    if (Status st = runner_.Discard(kept.id); !st.ok()) {
       ++s.errors;
-      spdlog::warn("retention: cannot remove {}: {}", it->path().string(), rm.message());
+      spdlog::warn("retention: run {}: {}", kept.id.str(), st.ToString());
     } else {
       ++s.runs_swept;
     }

@@ -1,11 +1,11 @@
 // Housekeeping of finished runs, so that a long-lived server does not fill its disk (the
 // original v1 died of 59 GB of old runs):
 //
-//  - RetentionSweeper deletes, for every run that ended more than `max_age` ago, its run
-//    directory and (for the local artifact store) its artifacts under dispatches/<runId>/. The
-//    run's record stays in the store; its artifacts list then points at deleted objects and
-//    GET /runs/{id}/artifacts answers them as expired. S3 is left to a bucket lifecycle rule
-//    (README).
+//  - RetentionSweeper deletes, for every run that ended more than `max_age` ago, what the
+//    runner keeps of it (Runner::Discard: its run directory) and (for the local artifact store) its
+//    artifacts under dispatches/<runId>/. The run's record stays in the store; its artifacts list
+//    then points at deleted objects and GET /runs/{id}/artifacts answers them as expired. S3 is
+//    left to a bucket lifecycle rule (README).
 //  - DiskGuard watches the free space of the data dir: below the threshold, /health is degraded
 //    and no new run is admitted (dispatch is 503, queued runs wait) rather than failing runs for
 //    lack of space.
@@ -25,6 +25,7 @@
 
 #include "artifacts/artifact_store.h"
 #include "common/clock.h"
+#include "runner/runner.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -66,7 +67,8 @@ struct RetentionStats {
 class RetentionSweeper {
  public:
   // `local_artifacts` may be null (S3: a lifecycle rule's job). `max_age` 0: never sweep.
-  RetentionSweeper(RunStore& store, artifacts::ArtifactStore* local_artifacts, std::string runs_dir,
+  // `runner`: whose files of ended runs are discarded (Runner::KeptRuns, Discard).
+  RetentionSweeper(RunStore& store, artifacts::ArtifactStore* local_artifacts, Runner& runner,
                    Clock& clock, std::chrono::hours max_age,
                    Millis interval = std::chrono::hours(1));
   ~RetentionSweeper();
@@ -83,7 +85,7 @@ class RetentionSweeper {
 
   RunStore& store_;
   artifacts::ArtifactStore* artifacts_;
-  const std::string runs_dir_;
+  Runner& runner_;
   Clock& clock_;
   const std::chrono::hours max_age_;
   const Millis interval_;

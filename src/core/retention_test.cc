@@ -9,6 +9,7 @@
 #include "artifacts/local/local_artifact_store.h"
 #include "common/files.h"
 #include "common/ids.h"
+#include "runner/process_runner.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost {
@@ -30,6 +31,7 @@ class RetentionTest : public ::testing::Test {
         root_ + "/artifacts", *signer, [] { return std::string("http://x"); }, {/*durable=*/false});
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     artifacts_ = std::move(*a);
+    runner_ = std::make_unique<ProcessRunner>(root_ + "/runs", "/bin/true", clock_);
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -66,6 +68,7 @@ class RetentionTest : public ::testing::Test {
   SimulatedClock clock_{std::chrono::system_clock::now()};
   std::unique_ptr<SqliteRunStore> store_;
   std::unique_ptr<artifacts::LocalArtifactStore> artifacts_;
+  std::unique_ptr<ProcessRunner> runner_;  // keeps the run directories
 };
 
 TEST_F(RetentionTest, RunsFinishedLongerAgoThanMaxAgeLoseTheirFilesAndArtifactsOnly) {
@@ -73,7 +76,7 @@ TEST_F(RetentionTest, RunsFinishedLongerAgoThanMaxAgeLoseTheirFilesAndArtifactsO
   RunId recent = MakeRun(hours(24 * 29));
   RunId running = MakeRun(std::nullopt);
   RunId old_pending_upload = MakeRun(hours(24 * 40), "pending");
-  RetentionSweeper sweeper(*store_, artifacts_.get(), root_ + "/runs", clock_, hours(24 * 30));
+  RetentionSweeper sweeper(*store_, artifacts_.get(), *runner_, clock_, hours(24 * 30));
   RetentionStats s = sweeper.SweepOnce();
   EXPECT_EQ(s.runs_swept, 1);
   EXPECT_EQ(s.objects_deleted, 1);
@@ -101,7 +104,7 @@ TEST_F(RetentionTest, LeftoversOfRunsTheStoreDoesNotKnowGoByTheirAge) {
   const auto old_time = std::chrono::system_clock::to_time_t(clock_.Now() - hours(24 * 60));
   struct timespec times[2] = {{old_time, 0}, {old_time, 0}};
   ASSERT_EQ(::utimensat(AT_FDCWD, stray_old.c_str(), times, 0), 0);
-  RetentionSweeper sweeper(*store_, nullptr, root_ + "/runs", clock_, hours(24 * 30));
+  RetentionSweeper sweeper(*store_, nullptr, *runner_, clock_, hours(24 * 30));
   EXPECT_EQ(sweeper.SweepOnce().runs_swept, 1);
   EXPECT_FALSE(fs::exists(stray_old));
   EXPECT_TRUE(fs::exists(stray_new));
@@ -109,7 +112,7 @@ TEST_F(RetentionTest, LeftoversOfRunsTheStoreDoesNotKnowGoByTheirAge) {
 
 TEST_F(RetentionTest, ZeroMaxAgeKeepsEverything) {
   RunId old_done = MakeRun(hours(24 * 3650));
-  RetentionSweeper sweeper(*store_, artifacts_.get(), root_ + "/runs", clock_, hours(0));
+  RetentionSweeper sweeper(*store_, artifacts_.get(), *runner_, clock_, hours(0));
   EXPECT_EQ(sweeper.SweepOnce().runs_swept, 0);
   EXPECT_TRUE(fs::exists(RunDir(old_done)));
 }

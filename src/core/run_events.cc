@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "common/json_util.h"
 #include "common/time_util.h"
@@ -44,13 +45,14 @@ json::object TerminalStatusFields(const Run& run) {
   return o;
 }
 
-Result<std::int64_t> AppendTerminalEvents(const std::string& run_dir, const Run& run,
+Result<std::int64_t> AppendTerminalEvents(const std::string& events_file, const Run& run,
                                           const Clock& clock) {
   if (!IsTerminal(run.status)) return FailedPrecondition("the run has not ended");
+  const std::string dir = std::filesystem::path(events_file).parent_path().string();
   struct stat st;
-  if (::stat(run_dir.c_str(), &st) != 0) return NotFound("no run directory " + run_dir);
+  if (::stat(dir.c_str(), &st) != 0) return NotFound("the run never started: no " + dir);
   EndedClock ended(clock, run.ended_at);
-  auto log = EventLogWriter::Open(run_dir + "/" + std::string(kEventsFile), ended, Millis(1000));
+  auto log = EventLogWriter::Open(events_file, ended, Millis(1000));
   if (!log.ok()) return log.status();
   if ((*log)->last_type() == event::kEnd) return (*log)->last_seq();
   if (auto r = (*log)->Append(event::kStatus, TerminalStatusFields(run)); !r.ok()) {

@@ -1,5 +1,5 @@
 // The server's side of a run's event stream (runner/event_log.h): the terminal events it
-// appends, and the events of a run that never had a run directory.
+// appends, and the events of a run that never started (the runner has no events of it).
 //
 // Why the server writes the end: only it knows the terminal status (an exit code 0 may still be
 // agent_error; a lost shim is supervisor_lost). It appends `status` + `end` after the store holds
@@ -23,14 +23,15 @@ namespace outpost {
 // The fields of the terminal `status` event of `run`.
 boost::json::object TerminalStatusFields(const Run& run);
 
-// Appends `status` and `end` to <run_dir>/events.jsonl unless it already ends with `end`;
-// returns the seq of the end event. `run` must be terminal (kFailedPrecondition otherwise).
-// kNotFound when run_dir does not exist (no file is created then: see SynthesizedEvents);
-// kUnavailable when another writer holds the log for more than a second.
-Result<std::int64_t> AppendTerminalEvents(const std::string& run_dir, const Run& run,
+// Appends `status` and `end` to the run's event log `events_file` (Runner::OutputFile,
+// RunOutput::kEvents) unless it already ends with `end`; returns the seq of the end event.
+// `run` must be terminal (kFailedPrecondition otherwise). kNotFound when the file's directory
+// does not exist, i.e. the run never started (no file is created then: see
+// SynthesizedEvents); kUnavailable when another writer holds the log for more than a second.
+Result<std::int64_t> AppendTerminalEvents(const std::string& events_file, const Run& run,
                                           const Clock& clock);
 
-// The events of a terminal run that has no run directory (cancelled while PENDING): what
+// The events of a terminal run that never started (cancelled while PENDING): what
 // AppendTerminalEvents writes into an empty log — seq 1 status, seq 2 end — timestamped with
 // the run's end, so they are the same on every call.
 std::vector<EventLine> SynthesizedEvents(const Run& run);

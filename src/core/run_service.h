@@ -22,6 +22,7 @@
 #include "model/list_query.h"
 #include "model/request_context.h"
 #include "runner/dir_watch.h"
+#include "runner/runner.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -115,6 +116,9 @@ class RunService {
     auditor_ = auditor;
     writer_.SetAuditor(auditor);
   }
+  // Where runs' output and events are (the Runner). Without it, runs have no output yet.
+  // Set before serving.
+  void SetRunOutputs(const RunOutputs* outputs) { outputs_ = outputs; }
 
   const AgentRegistry& agents() const { return agents_; }
   const Options& options() const { return opts_; }
@@ -146,6 +150,9 @@ class RunService {
 
   // Events and logs (run_service_events.cc).
   DirWatcher* Watcher();
+  // The run's event log ("" without outputs: none).
+  std::string EventsFile(const RunId& id) const;
+  const RunOutputs* outputs_ = nullptr;
   std::mutex events_mu_;
   std::unique_ptr<DirWatcher> watcher_;  // guarded by events_mu_; created on first follow
   bool watcher_failed_ = false;          // guarded by events_mu_

@@ -12,6 +12,10 @@ constexpr std::size_t kMaxLogReaders = 64;
 
 }  // namespace
 
+std::string RunService::EventsFile(const RunId& id) const {
+  return outputs_ ? outputs_->OutputFile(id, RunOutput::kEvents) : "";
+}
+
 RunService::~RunService() = default;
 
 DirWatcher* RunService::Watcher() {
@@ -46,10 +50,7 @@ Result<LogPage> RunService::Logs(std::string_view id, std::int64_t offset, int l
       log_readers_.erase(it);
     }
   }
-  if (!lines) {
-    lines =
-        std::make_unique<LogLines>(opts_.RunsDir() + "/" + key + "/" + std::string(kEventsFile));
-  }
+  if (!lines) lines = std::make_unique<LogLines>(EventsFile(run->id));
   Result<LogPage> page = lines->Page(offset, limit);
   std::lock_guard lock(events_mu_);
   if (log_readers_.size() >= kMaxLogReaders) log_readers_.clear();
@@ -62,8 +63,8 @@ Result<std::unique_ptr<EventFollower>> RunService::Follow(std::string_view id, s
   if (after < 0) return Status::Invalid({{"after", "must be a non-negative integer"}});
   auto run = Load(id, ctx);
   if (!run.ok()) return run.status();
-  return std::make_unique<EventFollower>(store_, Watcher(), clock_, run->id,
-                                         opts_.RunsDir() + "/" + run->id.str(), after);
+  return std::make_unique<EventFollower>(store_, Watcher(), clock_, run->id, EventsFile(run->id),
+                                         after);
 }
 
 }  // namespace outpost

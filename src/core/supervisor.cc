@@ -17,8 +17,6 @@
 #include "core/run_observer.h"
 #include "core/scheduler.h"
 #include "runner/notify.h"
-#include "runner/sandbox/bwrap.h"
-#include "workspace/collect.h"
 #include "workspace/repo_spec.h"
 
 namespace outpost {
@@ -115,13 +113,7 @@ Status Supervisor::Recover() {
   if (!active.ok()) return active.status();
   int running = 0;
   for (const Run& r : *active) {
-    if (r.status != RunStatus::kRunning || !Mine(r)) continue;
-    ++running;
-    auto spec = runner_.Dir(r.id.str()).ReadSpec();
-    if (spec.ok() && spec->sandbox.enabled) {
-      std::lock_guard lock(mu_);
-      uid_by_run_[r.id.str()] = spec->sandbox.uid;
-    }
+    if (r.status == RunStatus::kRunning && Mine(r)) ++running;
   }
   recovering_ = true;
   Reconcile(*active);
@@ -147,7 +139,7 @@ void Supervisor::Wake() {
 }
 
 Status Supervisor::RequestCancel(const Run& run) {
-  Status st = runner_.RequestCancel(run.id.str(), run.cancel_reason.value_or("Cancelled by user"));
+  Status st = runner_.RequestCancel(run.id, run.cancel_reason.value_or("Cancelled by user"));
   Wake();
   return st;
 }
@@ -218,12 +210,11 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       if (!replicas_.OwnedByLiveOther(run.owner)) FailNodeLost(run);
       continue;
     }
-    ShimProbe probe = runner_.Probe(run.id.str());
+    ShimProbe probe = runner_.Probe(run.id);
     if (probe.state == ShimState::kExited) {
       if (recovering_) reaper_.CountRecovered();
       Finalize(run, *probe.exit);
     } else if (probe.state == ShimState::kLost) {
-      ReleaseUid(run.id.str());
       reaper_.FailLost(run);
     } else if (probe.state == ShimState::kNotStarted) {
       // Admitted, then the control plane died before it launched the shim: nothing ran, so
@@ -235,7 +226,7 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
     } else {
       DeliverCancel(run);
       if (run.phase != kPhaseRunning) {
-        if (auto at = runner_.Dir(run.id.str()).ReadStarted()) MarkStarted(run, *at);
+        if (auto at = runner_.Started(run.id)) MarkStarted(run, *at);
       }
       RefreshBlocked(run);
       RefreshProgress(run);
@@ -251,7 +242,7 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
 
 void Supervisor::DeliverCancel(const Run& run) {
   if (!run.cancel_requested_at || cancels_delivered_.count(run.id.str())) return;
-  Status st = runner_.RequestCancel(run.id.str(), run.cancel_reason.value_or("Cancelled by user"));
+  Status st = runner_.RequestCancel(run.id, run.cancel_reason.value_or("Cancelled by user"));
   if (st.ok()) {
     cancels_delivered_.insert(run.id.str());
   } else {
@@ -318,18 +309,7 @@ void Supervisor::Admit(const std::vector<Run>& active) {
 }
 
 void Supervisor::Launch(const Run& run) {
-  LaunchSpec spec = SpecFor(run);
-  Status st = Status::Ok();
-  if (spec.sandbox.enabled) {
-    auto uid = AllocateUid(run.id.str());
-    if (uid) {
-      spec.sandbox.uid = spec.sandbox.gid = *uid;
-    } else {
-      st = Unavailable("no free sandbox uid in [" + std::to_string(opts_.sandbox.uid_min) + ", " +
-                       std::to_string(opts_.sandbox.uid_max) + "]");
-    }
-  }
-  if (st.ok()) st = runner_.Start(spec);
+  Status st = runner_.Start(SpecFor(run));
   if (!st.ok()) {
     spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
     EndRun(run.id, {RunStatus::kFailed,
@@ -340,108 +320,72 @@ void Supervisor::Launch(const Run& run) {
   }
 }
 
-LaunchSpec Supervisor::SpecFor(const Run& run) const {
+RunSpec Supervisor::SpecFor(const Run& run) const {
   AgentCommand cmd = agents_.CommandFor(run);
-  LaunchSpec spec;
-  spec.run_id = run.id.str();
+  const AgentOptions* agent = agents_.Find(run.agent);
+  RunSpec spec;
+  spec.id = run.id;
   spec.argv = std::move(cmd.argv);
   spec.env = std::move(cmd.env);
-  std::vector<std::string> command_binds = std::move(cmd.ro_binds);
-  RunDir dir = runner_.Dir(run.id.str());
-  spec.workspace = dir.workspace();
-  // The agent's own home, outside the workspace: its config and caches never show in the diff.
-  spec.env["HOME"] = std::filesystem::absolute(dir.File("home")).string();
-  spec.timeout_seconds = run.timeout_seconds;
-  spec.inactivity_timeout_seconds = run.inactivity_timeout_seconds;
-  spec.grace_seconds = opts_.cancel_grace_seconds;
+  spec.agent_dirs = std::move(cmd.ro_binds);
+  spec.limits.timeout_seconds = run.timeout_seconds;
+  spec.limits.inactivity_timeout_seconds = run.inactivity_timeout_seconds;
+  spec.limits.grace_seconds = opts_.cancel_grace_seconds;
+  spec.limits.max_output_bytes = opts_.max_output_bytes;
+  spec.limits.pids_max = opts_.sandbox.pids_max;
+  if (run.resources.max_memory_mb)
+    spec.limits.memory_bytes = std::int64_t{*run.resources.max_memory_mb} << 20;
+  if (run.resources.max_cpu_units)
+    spec.limits.cpu_millicores = *run.resources.max_cpu_units * 1000 / 1024;
+  if (run.resources.max_disk_gb)
+    spec.limits.disk_bytes = std::int64_t{*run.resources.max_disk_gb} << 30;
   if (run.repo) {
+    RepoCheckout& co = spec.repo.emplace();
     // Validated at dispatch; a repo that no longer parses (the operator turned local repos
     // off since) is left to the shim's clone to fail as repo_error.
     auto repo = workspace::ParseRepoSpec(*run.repo, opts_.allow_local_repos);
-    spec.repo_url = repo.ok() ? repo->url : *run.repo;
-    spec.repo_cache_dir = std::filesystem::absolute(opts_.data_dir + "/repos").string();
-    spec.git_allow_private_hosts = opts_.git_allow_private_hosts;
-    spec.local_repo_roots = opts_.local_repo_roots;
-    spec.data_dir = std::filesystem::absolute(opts_.data_dir).string();
-    spec.pin = run.group_id;  // a fan-out's agents all work on one commit
+    co.url = repo.ok() ? repo->url : *run.repo;
+    co.branch = run.branch;
+    co.cache_dir = std::filesystem::absolute(opts_.data_dir + "/repos").string();
+    co.allow_private_hosts = opts_.git_allow_private_hosts;
+    co.local_repo_roots = opts_.local_repo_roots;
+    co.data_dir = std::filesystem::absolute(opts_.data_dir).string();
+    co.pin = run.group_id;  // a fan-out's agents all work on one commit
     // A shell task is a command line, not a prompt: context would be run as shell code.
-    if (run.agent != "shell") spec.context_level = run.context;
+    if (run.agent != "shell") co.context_level = run.context;
     // The task is one whole argv element (agents/): the shim prepends the context there.
     auto task = std::find(spec.argv.begin(), spec.argv.end(), run.task);
-    if (task != spec.argv.end()) spec.task_arg_index = static_cast<int>(task - spec.argv.begin());
+    if (task != spec.argv.end()) co.task_arg_index = static_cast<int>(task - spec.argv.begin());
     // The token of the repo's host only (README "Security model"): an https URL on a host of
     // [git.hosts] (github.com by default); any other repo clones anonymously.
-    if (auto ref = workspace::TokenFor(spec.repo_url.value_or(""), opts_.git_hosts);
-        ref && secrets_ != nullptr) {
+    if (auto ref = workspace::TokenFor(co.url, opts_.git_hosts); ref && secrets_ != nullptr) {
       if (auto token = secrets_->Get(ref->secret); token.ok()) {
-        spec.git_token = *token;
-        spec.git_token_url = ref->url;
+        co.git_token = *token;
+        co.git_token_url = ref->url;
       }
     }
   }
-  spec.branch = run.branch;
-  spec.max_output_bytes = opts_.max_output_bytes;
-  if (const AgentOptions* agent = agents_.Find(run.agent)) spec.parser = agent->parser;
-  if (const AgentOptions* agent = agents_.Find(run.agent)) spec.home_files = agent->home_files;
-  spec.notify_socket = opts_.data_dir + "/notify.sock";
+  if (agent) {
+    spec.parser = agent->parser;
+    spec.home_files = agent->home_files;
+    spec.agent_dirs.insert(spec.agent_dirs.end(), agent->install_dirs.begin(),
+                           agent->install_dirs.end());
+    spec.allow = agent->network_allow;
+  }
+  spec.network = ParseNetworkPolicy(run.network).value_or(NetworkPolicy::kNone);
+  spec.allow.insert(spec.allow.end(), opts_.sandbox.network_allow.begin(),
+                    opts_.sandbox.network_allow.end());
   // Values go to env and spec.redact only; names, never values, are logged.
-  for (const auto& name : InjectSecrets(agents_.Find(run.agent), run, secrets_, spec)) {
+  for (const auto& name : InjectSecrets(agent, run, secrets_, spec)) {
     spdlog::warn("run {}: secret {} is no longer configured; the agent starts without it",
                  run.id.str(), name);
   }
-  if (opts_.runner != "sandbox") return spec;
-
-  SandboxSpec& sb = spec.sandbox;
-  sb.enabled = true;
-  sb.home = dir.File("home");
-  sb.ro_binds = opts_.sandbox.ro_binds;
-  sb.ro_binds.insert(sb.ro_binds.end(), command_binds.begin(), command_binds.end());
-  sb.network = run.network;
-  if (const AgentOptions* agent = agents_.Find(run.agent)) {
-    sb.ro_binds.insert(sb.ro_binds.end(), agent->install_dirs.begin(), agent->install_dirs.end());
-    sb.allow = agent->network_allow;
-  }
-  sb.allow.insert(sb.allow.end(), opts_.sandbox.network_allow.begin(),
-                  opts_.sandbox.network_allow.end());
-  sb.outpost_exe = opts_.self_exe;
-  sb.disable_userns = opts_.sandbox.disable_userns;
-  // "{outpost}" (a built-in agent) runs this binary at its fixed path inside the sandbox: its
-  // host path may lie under a directory the sandbox mounts over (/work, /tmp).
-  if (!opts_.self_exe.empty()) {
-    std::replace(spec.argv.begin(), spec.argv.end(), opts_.self_exe,
-                 std::string(sandbox::kOutpostExe));
-  }
-  if (run.resources.max_memory_mb)
-    sb.memory_bytes = std::int64_t{*run.resources.max_memory_mb} << 20;
-  if (run.resources.max_cpu_units) sb.cpu_millicores = *run.resources.max_cpu_units * 1000 / 1024;
-  if (run.resources.max_disk_gb) sb.disk_bytes = std::int64_t{*run.resources.max_disk_gb} << 30;
-  sb.pids_max = opts_.sandbox.pids_max;
-  sb.cgroup_name = "outpost/" + run.id.str();
-  spec.env["HOME"] = "/home/agent";
   return spec;
-}
-
-std::optional<int> Supervisor::AllocateUid(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  std::set<int> used;
-  for (const auto& [_, uid] : uid_by_run_) used.insert(uid);
-  for (int uid = opts_.sandbox.uid_min; uid <= opts_.sandbox.uid_max; ++uid) {
-    if (!used.count(uid)) {
-      uid_by_run_[run_id] = uid;
-      return uid;
-    }
-  }
-  return std::nullopt;
-}
-
-void Supervisor::ReleaseUid(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  uid_by_run_.erase(run_id);
 }
 
 void Supervisor::RefreshBlocked(const Run& run) {
   if (run.network != "allowlist") return;  // only an allowlist proxy refuses anything
-  auto blocked = runner_.Blocked(run.id.str());
+  auto blocked = runner_.Blocked(run.id);
   if (blocked.size() == run.network_blocked.size()) return;
   UpdateRun(run.id, [&](Run& r) {
     if (r.network_blocked.size() == blocked.size()) return FailedPrecondition("unchanged");
@@ -461,9 +405,9 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   Outcome out = Classify(rec);
   std::optional<AgentResult> result;
   std::optional<Usage> usage;
-  auto blocked = runner_.Blocked(run.id.str());
+  auto blocked = runner_.Blocked(run.id);
   if (const AgentOptions* agent = agents_.Find(run.agent)) {
-    result = ReadAgentResult(*agent, runner_.Dir(run.id.str()).File("stdout.log"));
+    result = rec.agent.value_or(AgentResult{});  // the shim's parse of the agent's output
     if (result->has_usage) usage = PricedUsage(*agent, result->usage, result->cost_usd);
     // Exit code 0 is not success when the agent itself reported a failure or a refused
     // permission: the job was not done.
@@ -481,17 +425,13 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
         out.reason == reason::kSignaled || out.reason == reason::kTimeoutTotal ||
         out.reason == reason::kTimeoutInactive;
     if (agent_failed) {
-      if (auto note = NetworkRefusalNote(*agent, run.network, blocked, opts_.runner == "sandbox")) {
+      if (auto note = NetworkRefusalNote(*agent, run.network, blocked,
+                                         runner_.kind() == RunnerKind::kSandbox)) {
         out.message = out.message ? *out.message + "; " + *note : *note;
       }
     }
   }
-  std::optional<Changes> changes;
-  if (auto cs = workspace::ReadChanges(runner_.Dir(run.id.str()).File("changes.json")); cs.ok()) {
-    changes = Changes{cs->kind, cs->before_sha, cs->after_sha, cs->files_changed, {}, cs->redacted};
-    for (const auto& f : cs->stats)
-      changes->diff_stat.push_back({f.path, f.insertions, f.deletions});
-  }
+  std::optional<Changes> changes = runner_.ChangesOf(run.id);
   bool ended = UpdateRun(run.id, [&](Run& r) {
     r.network_blocked = blocked;
     if (changes) r.changes = changes;
@@ -510,7 +450,6 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     }
     return Status::Ok();
   });
-  ReleaseUid(run.id.str());
   // A run that ended before the loop saw it start: its start is observed now, once.
   if (ended && observer_ && run.phase != kPhaseRunning && run.started_at && rec.started_at) {
     observer_->OnStarted(run, *run.started_at, *rec.started_at);

@@ -1,5 +1,6 @@
 // Supervisor: the control plane's side of running runs, a thin loop over its parts. Each pass
-// (Tick) reconciles the runs this replica supervises with their shims (Runner::Probe: finished,
+// (Tick) starts admitted runs through the Runner (runner/runner.h: a RunSpec in, typed results
+// out), reconciles the runs this replica supervises with it (Runner::Probe: finished,
 // lost, still running), admits queued runs as the Scheduler plans (core/scheduler.h), and now
 // and then lets the Reaper sweep orphan processes (core/reaper.h). Replicas
 // (core/replicas.h) holds this replica's heartbeat and its judgement of the others. Every write
@@ -103,7 +104,9 @@ class Supervisor {
   void Finalize(Run run, const ExitRecord& rec);
   void FailNodeLost(const Run& run);
   void MarkStarted(Run run, WallTime at);
-  LaunchSpec SpecFor(const Run& run) const;
+  // The run -> RunSpec half of launching (agent command, secrets, limits, network, repo); how
+  // it is isolated is the runner's business.
+  RunSpec SpecFor(const Run& run) const;
   // Writes through the RunWriter; false when `mutate` refused or the store failed (logged).
   bool UpdateRun(const RunId& id, const RunWriter::Mutate& mutate);
   // Ends the run (run_state::End, with this supervisor's artifacts state) after `also` (may be
@@ -133,12 +136,7 @@ class Supervisor {
   bool recovering_ = false;  // loop thread (or Recover) only
 
   mutable std::mutex mu_;
-  SupervisorSnapshot snapshot_;  // guarded by mu_ (reaper and replicas: filled by Snapshot)
-  // Sandbox uid of each run this supervisor started or adopted (two runs never share one).
-  // Guarded by mu_.
-  std::map<std::string, int> uid_by_run_;
-  std::optional<int> AllocateUid(const std::string& run_id);
-  void ReleaseUid(const std::string& run_id);
+  SupervisorSnapshot snapshot_;  // guarded by mu_
   void RefreshBlocked(const Run& run);
   std::set<std::string> cancels_delivered_;  // loop thread only: run ids
   MonoTime next_sweep_{};                    // loop thread only

@@ -161,10 +161,10 @@ TEST_F(SupervisorTest, ARunGoesThroughItsPhasesToCompleted) {
   auto sup = Make();
   RunId id = Queue();
   sup->Tick();
-  std::optional<LaunchSpec> spec = runner_->spec(id.str());
+  std::optional<RunSpec> spec = runner_->spec(id.str());
   ASSERT_TRUE(spec);
-  EXPECT_EQ(spec->timeout_seconds, 300);
-  EXPECT_EQ(spec->inactivity_timeout_seconds, 60);
+  EXPECT_EQ(spec->limits.timeout_seconds, 300);
+  EXPECT_EQ(spec->limits.inactivity_timeout_seconds, 60);
   EXPECT_EQ(spec->argv.back(), "echo hi");
 
   const WallTime agent_start = clock_.Now() + 1s;
@@ -175,6 +175,13 @@ TEST_F(SupervisorTest, ARunGoesThroughItsPhasesToCompleted) {
   EXPECT_EQ(r.phase, kPhaseRunning);
   EXPECT_EQ(r.started_at, agent_start);
   EXPECT_GE(r.progress, 5);
+
+  // Progress comes from what the run reports (Runner::Progress), not from reading its files.
+  const int before = r.progress;
+  runner_->Report(id.str(), RunProgress{6, true});
+  clock_.Advance(30s);
+  sup->Tick();
+  EXPECT_GT(Get(id).progress, before);
 
   ExitRecord rec = Exited(0);
   runner_->Exit(id.str(), rec);

@@ -5,17 +5,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <string_view>
 #include <vector>
 
+#include "agents/outcome.h"
 #include "common/files.h"
+#include "runner/event_log.h"
 #include "runner/netproxy/blocked_log.h"
 #include "runner/proc.h"
+#include "runner/sandbox/bwrap.h"
 #include "runner/sandbox/cgroup.h"
+#include "workspace/collect.h"
 
 namespace outpost {
 namespace {
@@ -58,21 +65,182 @@ std::optional<WallTime> ModTime(const std::string& path) {
   return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
 }
 
+// What the last 64 KiB of a run's events say about its progress: the highest agent turn and
+// whether the shim has moved on to collecting. For runs of a shim that writes no
+// progress.json (an older binary's, adopted after an upgrade). Cheap whatever the log's size.
+RunProgress ScanEventsTail(const std::string& path) {
+  constexpr std::size_t kTailWindow = 64 * 1024;
+  RunProgress p;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return p;
+  struct stat st;
+  std::string buf;
+  if (::fstat(fd, &st) == 0) {
+    const off_t start = st.st_size > static_cast<off_t>(kTailWindow) ? st.st_size - kTailWindow : 0;
+    buf.resize(static_cast<std::size_t>(st.st_size - start));
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), start);
+    buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  }
+  ::close(fd);
+  std::string_view text(buf);
+  for (std::size_t pos = 0, nl; (nl = text.find('\n', pos)) != std::string_view::npos;
+       pos = nl + 1) {
+    std::string_view line = text.substr(pos, nl - pos);
+    std::optional<EventLine> e = ParseEventPrefix(line);
+    if (!e) continue;
+    if (e->type == event::kPhase && line.find("\"phase\":\"collecting\"") != line.npos) {
+      p.collecting = true;
+    }
+    if (e->type != event::kAgentMessage) continue;
+    // The agent's text is a JSON string, where a quote is escaped: `,"turn":` is the field.
+    constexpr std::string_view kTurn = ",\"turn\":";
+    std::size_t at = line.rfind(kTurn);
+    if (at == std::string_view::npos) continue;
+    int t = 0;
+    const char* first = line.data() + at + kTurn.size();
+    std::from_chars(first, line.data() + line.size(), t);
+    p.turns = std::max(p.turns, t);
+  }
+  return p;
+}
+
 }  // namespace
 
 ProcessRunner::ProcessRunner(std::string runs_dir, std::string shim_exe, Clock& clock,
-                             Millis start_grace, Mode mode)
+                             Millis start_grace, Mode mode, Config config)
     : runs_dir_(std::filesystem::absolute(runs_dir).string()),
       shim_exe_(std::move(shim_exe)),
       clock_(clock),
       start_grace_(start_grace),
-      mode_(mode) {}
+      mode_(mode),
+      config_(std::move(config)) {}
 
 RunDir ProcessRunner::Dir(const std::string& run_id) const {
   return RunDir(runs_dir_ + "/" + run_id);
 }
 
-Status ProcessRunner::Start(const LaunchSpec& spec) {
+std::string ProcessRunner::OutputFile(const RunId& id, RunOutput what) const {
+  RunDir dir = Dir(id.str());
+  switch (what) {
+    case RunOutput::kStdout:
+      return dir.File("stdout.log");
+    case RunOutput::kStderr:
+      return dir.File("stderr.log");
+    case RunOutput::kEvents:
+      return dir.File(kEventsFile);
+    case RunOutput::kContext:
+      return dir.File("context.md");
+    case RunOutput::kDiff:
+      return dir.File("diff.patch");
+    case RunOutput::kBundle:
+      return dir.File("changes.bundle");
+  }
+  return dir.File("unknown");
+}
+
+LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
+  RunDir dir = Dir(in.id.str());
+  LaunchSpec spec;
+  spec.run_id = in.id.str();
+  spec.argv = in.argv;
+  spec.env = in.env;
+  spec.workspace = dir.workspace();
+  // The agent's own home, outside the workspace: its config and caches never show in the diff.
+  spec.env["HOME"] = dir.File("home");
+  spec.timeout_seconds = in.limits.timeout_seconds;
+  spec.inactivity_timeout_seconds = in.limits.inactivity_timeout_seconds;
+  spec.grace_seconds = in.limits.grace_seconds;
+  if (in.repo) {
+    spec.repo_url = in.repo->url;
+    spec.branch = in.repo->branch;
+    spec.pin = in.repo->pin;
+    spec.repo_cache_dir = in.repo->cache_dir;
+    spec.git_token = in.repo->git_token;
+    spec.git_token_url = in.repo->git_token_url;
+    spec.git_allow_private_hosts = in.repo->allow_private_hosts;
+    spec.local_repo_roots = in.repo->local_repo_roots;
+    spec.data_dir = in.repo->data_dir;
+    spec.context_level = in.repo->context_level;
+    spec.task_arg_index = in.repo->task_arg_index;
+  }
+  spec.max_output_bytes = in.limits.max_output_bytes;
+  spec.parser = in.parser;
+  spec.home_files = in.home_files;
+  spec.notify_socket = config_.notify_socket;
+  spec.redact = in.redact;
+  if (mode_ != Mode::kSandbox) return spec;
+
+  SandboxSpec& sb = spec.sandbox;
+  sb.enabled = true;
+  sb.home = dir.File("home");
+  sb.ro_binds = config_.ro_binds;
+  sb.ro_binds.insert(sb.ro_binds.end(), in.agent_dirs.begin(), in.agent_dirs.end());
+  sb.network = std::string(ToString(in.network));
+  sb.allow = in.allow;
+  sb.outpost_exe = config_.outpost_exe;
+  sb.disable_userns = config_.disable_userns;
+  // "{outpost}" (a built-in agent) runs this binary at its fixed path inside the sandbox: its
+  // host path may lie under a directory the sandbox mounts over (/work, /tmp).
+  if (!config_.outpost_exe.empty()) {
+    std::replace(spec.argv.begin(), spec.argv.end(), config_.outpost_exe,
+                 std::string(sandbox::kOutpostExe));
+  }
+  sb.memory_bytes = in.limits.memory_bytes;
+  sb.cpu_millicores = in.limits.cpu_millicores;
+  sb.disk_bytes = in.limits.disk_bytes;
+  sb.pids_max = in.limits.pids_max;
+  sb.cgroup_name = "outpost/" + in.id.str();
+  spec.env["HOME"] = "/home/agent";
+  return spec;
+}
+
+Status ProcessRunner::Start(const RunSpec& spec) {
+  LaunchSpec launch = LaunchFor(spec);
+  const std::string& id = launch.run_id;
+  if (mode_ == Mode::kSandbox) {
+    std::optional<int> uid = AllocateUid(id);
+    if (!uid) {
+      return Unavailable("no free sandbox uid in [" + std::to_string(config_.uid_min) + ", " +
+                         std::to_string(config_.uid_max) + "]");
+    }
+    launch.sandbox.uid = launch.sandbox.gid = *uid;
+  }
+  Status st = StartLaunch(launch);
+  // Nothing of the run runs: its uid is free again (a conflict's uid is the earlier start's).
+  if (!st.ok() && st.code() != Code::kConflict && mode_ == Mode::kSandbox) ReleaseUid(id);
+  return st;
+}
+
+std::optional<int> ProcessRunner::AllocateUid(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  if (uid_by_run_) {
+    if (auto it = uid_by_run_->find(run_id); it != uid_by_run_->end()) return it->second;
+  } else {
+    // Runs of an earlier server that are still alive keep theirs.
+    uid_by_run_.emplace();
+    for (const auto& [id, pids] : proc::RunProcesses(runs_dir_)) {
+      Result<LaunchSpec> spec = Dir(id).ReadSpec();
+      if (spec.ok() && spec->sandbox.enabled) (*uid_by_run_)[id] = spec->sandbox.uid;
+    }
+  }
+  if (auto it = uid_by_run_->find(run_id); it != uid_by_run_->end()) return it->second;
+  std::set<int> used;
+  for (const auto& [id, uid] : *uid_by_run_) used.insert(uid);
+  for (int uid = config_.uid_min; uid <= config_.uid_max; ++uid) {
+    if (!used.count(uid)) {
+      (*uid_by_run_)[run_id] = uid;
+      return uid;
+    }
+  }
+  return std::nullopt;
+}
+
+void ProcessRunner::ReleaseUid(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  if (uid_by_run_) uid_by_run_->erase(run_id);
+}
+
+Status ProcessRunner::StartLaunch(const LaunchSpec& spec) {
   if (spec.run_id.empty() || spec.run_id.find('/') != std::string::npos || spec.run_id == "." ||
       spec.run_id == "..") {
     return InvalidArgument("bad run id: " + spec.run_id);
@@ -122,9 +290,9 @@ Status ProcessRunner::Launch(const std::string& run_dir) const {
   return Status::Ok();
 }
 
-Status ProcessRunner::RequestCancel(const std::string& run_id, const std::string& reason) {
-  RunDir dir = Dir(run_id);
-  if (!FileExists(dir.path())) return NotFound("no run directory for " + run_id);
+Status ProcessRunner::RequestCancel(const RunId& id, const std::string& reason) {
+  RunDir dir = Dir(id.str());
+  if (!FileExists(dir.path())) return NotFound("no run directory for " + id.str());
   // Idempotent: a repeated cancel keeps the first reason and only re-signals.
   if (!dir.ReadCancel()) OUTPOST_RETURN_IF_ERROR(dir.WriteCancel({reason, clock_.Now()}));
   // Without shim.json the shim has not started yet; it reads cancel.json before the agent.
@@ -133,11 +301,20 @@ Status ProcessRunner::RequestCancel(const std::string& run_id, const std::string
   return Status::Ok();
 }
 
-ShimProbe ProcessRunner::Probe(const std::string& run_id) {
+ShimProbe ProcessRunner::Probe(const RunId& id) {
+  const std::string& run_id = id.str();
   RunDir dir = Dir(run_id);
-  auto exited = [&dir]() -> std::optional<ShimProbe> {
+  auto exited = [&]() -> std::optional<ShimProbe> {
     Result<ExitRecord> rec = dir.ReadExit();
     if (!rec.ok()) return std::nullopt;
+    if (!rec->agent) {
+      // A record of an older shim: the agent's result is read from its output, as then.
+      Result<LaunchSpec> spec = dir.ReadSpec();
+      AgentOptions parse;
+      parse.parser = spec.ok() ? spec->parser : "plain";
+      rec->agent = ReadAgentResult(parse, dir.File("stdout.log"));
+    }
+    ReleaseUid(run_id);
     return ShimProbe{ShimState::kExited, std::move(rec).value()};
   };
   if (auto p = exited()) return *p;
@@ -167,11 +344,29 @@ ShimProbe ProcessRunner::Probe(const std::string& run_id) {
   return {ShimState::kLost, std::nullopt};
 }
 
-int ProcessRunner::KillLeftovers(const std::string& run_id) {
+std::optional<WallTime> ProcessRunner::Started(const RunId& id) {
+  return Dir(id.str()).ReadStarted();
+}
+
+std::optional<Changes> ProcessRunner::ChangesOf(const RunId& id) {
+  auto cs = workspace::ReadChanges(Dir(id.str()).File("changes.json"));
+  if (!cs.ok()) return std::nullopt;
+  return static_cast<Changes&&>(std::move(*cs));
+}
+
+RunProgress ProcessRunner::Progress(const RunId& id) {
+  RunDir dir = Dir(id.str());
+  if (std::optional<RunProgress> p = dir.ReadProgress()) return *p;
+  return ScanEventsTail(dir.File(kEventsFile));
+}
+
+int ProcessRunner::KillLeftovers(const RunId& id) {
+  const std::string& run_id = id.str();
   const std::string marker = std::string(proc::kRunIdVariable) + "=" + run_id;
   int killed = proc::KillAndVerify([&marker] { return proc::FindByEnvMarker(marker); },
                                    kLeftoverGraceMs, clock_);
   if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
+  ReleaseUid(run_id);
   return killed;
 }
 
@@ -188,23 +383,52 @@ int ProcessRunner::KillCgroup(const std::string& run_id) {
   return killed;
 }
 
-std::vector<BlockedConnection> ProcessRunner::Blocked(const std::string& run_id) {
+std::vector<BlockedConnection> ProcessRunner::Blocked(const RunId& id) {
   std::vector<BlockedConnection> out;
-  auto attempts = netproxy::ReadBlocked(runs_dir_ + "/" + run_id + "/network-blocked.jsonl");
+  auto attempts = netproxy::ReadBlocked(Dir(id.str()).File("network-blocked.jsonl"));
   if (!attempts.ok()) return out;
   for (const auto& a : *attempts) out.push_back({a.host, a.port, a.at});
   return out;
 }
 
-std::vector<std::string> ProcessRunner::LiveRuns() {
-  std::vector<std::string> out;
-  for (const auto& [id, pids] : proc::RunProcesses(runs_dir_)) {
-    if (FileExists(runs_dir_ + "/" + id + "/spec.json")) out.push_back(id);
+std::vector<Runner::KeptRun> ProcessRunner::KeptRuns() {
+  std::vector<KeptRun> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(runs_dir_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (!it->is_directory()) continue;
+    WallTime modified = WallTime::max();  // unreadable: never old
+    struct stat st;
+    if (::stat(it->path().c_str(), &st) == 0) {
+      modified = WallTime(
+          std::chrono::duration_cast<WallTime::duration>(std::chrono::seconds(st.st_mtim.tv_sec)));
+    }
+    out.push_back({RunId(it->path().filename().string()), modified});
   }
   return out;
 }
 
-int ProcessRunner::Reap(const std::string& run_id) {
+Status ProcessRunner::Discard(const RunId& id) {
+  if (id.empty() || id.str().find('/') != std::string::npos || id.str() == "." ||
+      id.str() == "..") {
+    return InvalidArgument("bad run id: " + id.str());
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(Dir(id.str()).path(), ec);
+  if (ec) return Internal("cannot remove " + Dir(id.str()).path() + ": " + ec.message());
+  return Status::Ok();
+}
+
+std::vector<RunId> ProcessRunner::LiveRuns() {
+  std::vector<RunId> out;
+  for (const auto& [id, pids] : proc::RunProcesses(runs_dir_)) {
+    if (FileExists(runs_dir_ + "/" + id + "/spec.json")) out.emplace_back(id);
+  }
+  return out;
+}
+
+int ProcessRunner::Reap(const RunId& id) {
+  const std::string& run_id = id.str();
   int killed = proc::KillAndVerify(
       [&] {
         auto all = proc::RunProcesses(runs_dir_);
@@ -213,6 +437,7 @@ int ProcessRunner::Reap(const std::string& run_id) {
       },
       kLeftoverGraceMs, clock_);
   if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
+  ReleaseUid(run_id);
   return killed;
 }
 

@@ -1,60 +1,111 @@
-// ProcessRunner: runs each shim as a plain detached process on this machine. In mode kProcess
-// (runner "process") the shim runs the agent unisolated; in mode kSandbox (runner "sandbox")
-// the specs have spec.sandbox.enabled and the shim runs the agent in bubblewrap + a cgroup
-// (ARCHITECTURE.md §5). The shim does the isolating; this class only launches and watches.
+// ProcessRunner: the Runner (runner.h) of this machine: each run's shim is a plain detached
+// process. Kind kProcess (runner "process"): the shim runs the agent unisolated. Kind kSandbox
+// (runner "sandbox"): the shim runs it in bubblewrap + a cgroup as a uid of its own
+// (ARCHITECTURE.md §5). This class turns a RunSpec into the shim's LaunchSpec (spec.json: bind
+// mounts, home, uid, cgroup name, the in-sandbox path of the outpost binary), launches the
+// shim and reads the run directory (run_dir.h) for everything else; the shim isolates.
 //
 // Start launches `<shim_exe> shim <run-dir>` in its own session, double-forked so that it is
-// not the server's child (the server never reaps it and may exit before it). Everything else
-// reads the run directory. Thread-safe: the object holds only configuration; concurrent calls
-// for the same run are as safe as the file protocol (atomic writes) makes them.
+// not the server's child (the server never reaps it and may exit before it). Thread-safe: the
+// uid table is guarded by a mutex; everything else is configuration, and concurrent calls for
+// the same run are as safe as the file protocol (atomic writes) makes them.
+//
+// After a restart: the uids of runs that still have live processes on the machine are taken
+// as used (read from their spec.json at the first sandbox Start); a uid is freed when Probe
+// sees the run's exit record, or by KillLeftovers/Reap.
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
+#include "runner/run_dir.h"
 #include "runner/runner.h"
 
 namespace outpost {
 
+// How the runner launches and isolates, beyond the kind ([sandbox] of the config).
+struct ProcessRunnerConfig {
+  std::string notify_socket;  // the server's datagram socket, told of starts/exits ("": none)
+  // The outpost binary on the host: bound into the sandbox (the proxy forwarder), and an argv
+  // element equal to it is replaced by its in-sandbox path (sandbox::kOutpostExe).
+  std::string outpost_exe;
+  int uid_min = 200000;  // each concurrent sandboxed run gets its own uid/gid from here
+  int uid_max = 200999;
+  std::vector<std::string> ro_binds;  // extra host dirs bound read-only into every sandbox
+  bool disable_userns = false;        // bwrap --disable-userns (bubblewrap >= 0.8)
+};
+
 class ProcessRunner final : public Runner {
  public:
-  enum class Mode { kProcess, kSandbox };
+  using Mode = RunnerKind;
+  using Config = ProcessRunnerConfig;
 
   // runs_dir: parent of the run directories (made absolute). shim_exe: the executable that
   // understands `shim <run-dir>` (the outpost binary itself in production). start_grace: how
   // long a run whose shim has not written shim.json yet still counts as running.
   ProcessRunner(std::string runs_dir, std::string shim_exe, Clock& clock,
-                Millis start_grace = Millis(10'000), Mode mode = Mode::kProcess);
+                Millis start_grace = Millis(10'000), Mode mode = Mode::kProcess,
+                Config config = {});
 
-  std::string_view name() const override { return mode_ == Mode::kSandbox ? "sandbox" : "process"; }
+  RunnerKind kind() const override { return mode_; }
+  // LaunchFor(spec) with a fresh sandbox uid, then StartLaunch. kUnavailable when every uid of
+  // [uid_min, uid_max] is taken.
+  Status Start(const RunSpec& spec) override;
+  // Writes cancel.json (the first reason wins) and signals a live shim with SIGUSR1.
+  Status RequestCancel(const RunId& id, const std::string& reason) override;
+  ShimProbe Probe(const RunId& id) override;
+  std::optional<WallTime> Started(const RunId& id) override;
+  // progress.json; for a shim that writes none (an older one), what the tail of events.jsonl
+  // says.
+  RunProgress Progress(const RunId& id) override;
+  std::optional<Changes> ChangesOf(const RunId& id) override;
+  // Finds the run's processes by their OUTPOST_RUN_ID environment marker and kills them
+  // (SIGTERM, 2 s grace, SIGKILL until none is left); in sandbox mode also kills what is left
+  // in the run's cgroup and removes it. Blocks up to a few seconds.
+  int KillLeftovers(const RunId& id) override;
+  std::vector<RunId> LiveRuns() override;
+  int Reap(const RunId& id) override;
+  std::vector<BlockedConnection> Blocked(const RunId& id) override;
+  std::string OutputFile(const RunId& id, RunOutput what) const override;
+  // The run directories, by their mtime (seconds).
+  std::vector<KeptRun> KeptRuns() override;
+  // Removes the run directory.
+  Status Discard(const RunId& id) override;
+
+  // The shim's spec for a run (pure; uid 0: StartLaunch's caller sets it): workspace and home
+  // in the run directory, and in sandbox mode the sandbox (binds, network, limits, cgroup name,
+  // HOME=/home/agent, argv's outpost binary at its in-sandbox path).
+  LaunchSpec LaunchFor(const RunSpec& spec) const;
   // Creates the run dir (0700; 0711 in sandbox mode, so the sandbox uid can reach its
   // workspace and home), writes spec.json (workspace defaults to <run-dir>/workspace) and
   // launches the shim; returns without waiting for the run. kInvalidArgument when
   // spec.sandbox.enabled does not match the mode (a sandbox run never silently runs
   // unisolated), kConflict when the run was started before (spec.json exists), kInternal when
   // the directory or the fork failed.
-  Status Start(const LaunchSpec& spec) override;
-  // Writes cancel.json (the first reason wins) and signals a live shim with SIGUSR1.
-  Status RequestCancel(const std::string& run_id, const std::string& reason) override;
-  ShimProbe Probe(const std::string& run_id) override;
-  // Finds the run's processes by their OUTPOST_RUN_ID environment marker and kills them
-  // (SIGTERM, 2 s grace, SIGKILL until none is left); in sandbox mode also kills what is left
-  // in the run's cgroup and removes it. Blocks up to a few seconds.
-  int KillLeftovers(const std::string& run_id) override;
-  std::vector<std::string> LiveRuns() override;
-  int Reap(const std::string& run_id) override;
-  std::vector<BlockedConnection> Blocked(const std::string& run_id) override;
-  RunDir Dir(const std::string& run_id) const override;
+  Status StartLaunch(const LaunchSpec& spec);
+  // The run directory of a run (this runner's own business; tests look into it).
+  RunDir Dir(const std::string& run_id) const;
 
  private:
   Status Launch(const std::string& run_dir) const;
   int KillCgroup(const std::string& run_id);
+  std::optional<int> AllocateUid(const std::string& run_id);
+  void ReleaseUid(const std::string& run_id);
 
   std::string runs_dir_;
   std::string shim_exe_;
   Clock& clock_;
   Millis start_grace_;
   Mode mode_;
+  Config config_;
+  std::mutex mu_;
+  // Sandbox uid of each live run (two concurrent runs never share one); nullopt until the
+  // first allocation has read the live runs' spec.json. Guarded by mu_.
+  std::optional<std::map<std::string, int>> uid_by_run_;
 };
 
 }  // namespace outpost

@@ -42,7 +42,7 @@ class ProcessRunnerTest : public ::testing::Test {
     std::optional<ExitRecord> rec;
     WaitFor(
         [&] {
-          ShimProbe p = runner_.Probe(id);
+          ShimProbe p = runner_.Probe(RunId(id));
           if (p.state == ShimState::kExited) rec = p.exit;
           return p.state != ShimState::kRunning;
         },
@@ -51,7 +51,7 @@ class ProcessRunnerTest : public ::testing::Test {
   }
 
   ExitRecord Run(const LaunchSpec& spec) {
-    Status st = runner_.Start(spec);
+    Status st = runner_.StartLaunch(spec);
     EXPECT_TRUE(st.ok()) << st.ToString();
     std::optional<ExitRecord> rec = WaitExit(spec.run_id);
     EXPECT_TRUE(rec.has_value()) << "no exit record for " << spec.run_id;
@@ -123,9 +123,9 @@ TEST_F(ProcessRunnerTest, StartReturnsAtOnceAndTotalTimeoutStopsTheAgent) {
   LaunchSpec spec = Spec("slow", SavePid("sleep") + "exec sleep 30");
   spec.timeout_seconds = 1;
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(runner_.Start(spec).ok());
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
-  EXPECT_EQ(runner_.Probe("slow").state, ShimState::kRunning);
+  EXPECT_EQ(runner_.Probe(RunId("slow")).state, ShimState::kRunning);
   std::optional<int> sleep_pid = WaitPidFile(T("sleep"));
   ASSERT_TRUE(sleep_pid.has_value());
   std::optional<ExitRecord> rec = WaitExit("slow");
@@ -146,11 +146,11 @@ TEST_F(ProcessRunnerTest, InactivityTimeoutStopsASilentAgent) {
 
 TEST_F(ProcessRunnerTest, CancelKillsAnAgentThatIgnoresSigtermAfterTheGrace) {
   LaunchSpec spec = Spec("stubborn", "trap '' TERM; " + SavePid("agent") + "exec sleep 100");
-  ASSERT_TRUE(runner_.Start(spec).ok());
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   std::optional<int> agent = WaitPidFile(T("agent"));
   ASSERT_TRUE(agent.has_value());
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(runner_.RequestCancel("stubborn", "user changed their mind").ok());
+  ASSERT_TRUE(runner_.RequestCancel(RunId("stubborn"), "user changed their mind").ok());
   std::optional<ExitRecord> rec = WaitExit("stubborn");
   ASSERT_TRUE(rec.has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
@@ -163,10 +163,10 @@ TEST_F(ProcessRunnerTest, CancelKillsAnAgentThatIgnoresSigtermAfterTheGrace) {
 TEST_F(ProcessRunnerTest, CancelKillsADoubleForkedDaemonThatIgnoresSigterm) {
   std::string daemon = "trap \"\" TERM; " + SavePid("daemon") + "exec sleep 100";
   LaunchSpec spec = Spec("daemon", "(setsid sh -c '" + daemon + "' &); exec sleep 100");
-  ASSERT_TRUE(runner_.Start(spec).ok());
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   std::optional<int> pid = WaitPidFile(T("daemon"));
   ASSERT_TRUE(pid.has_value());
-  ASSERT_TRUE(runner_.RequestCancel("daemon", "stop").ok());
+  ASSERT_TRUE(runner_.RequestCancel(RunId("daemon"), "stop").ok());
   std::optional<ExitRecord> rec = WaitExit("daemon");
   ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->outcome, "cancelled");
@@ -204,7 +204,7 @@ TEST_F(ProcessRunnerTest, CancelBeforeTheShimStartsMeansTheAgentNeverRuns) {
 }
 
 TEST_F(ProcessRunnerTest, SigtermToTheShimCancelsTheRunAsShimTerminated) {
-  ASSERT_TRUE(runner_.Start(Spec("term", SavePid("agent") + "exec sleep 100")).ok());
+  ASSERT_TRUE(runner_.StartLaunch(Spec("term", SavePid("agent") + "exec sleep 100")).ok());
   std::optional<int> agent = WaitPidFile(T("agent"));
   ASSERT_TRUE(agent.has_value());
   Result<ShimInfo> shim = runner_.Dir("term").ReadShimInfo();
@@ -219,7 +219,7 @@ TEST_F(ProcessRunnerTest, SigtermToTheShimCancelsTheRunAsShimTerminated) {
 
 TEST_F(ProcessRunnerTest, StartWithAMissingShimExecutableIsInternal) {
   ProcessRunner broken(tmp_.path() + "/runs", T("no-such-shim"), RealClock::Instance());
-  EXPECT_EQ(broken.Start(Spec("noshim", "true")).code(), Code::kInternal);
+  EXPECT_EQ(broken.StartLaunch(Spec("noshim", "true")).code(), Code::kInternal);
 }
 
 TEST_F(ProcessRunnerTest, ShimKilledMidRunIsLostAndLeftoversAreKilled) {
@@ -227,7 +227,7 @@ TEST_F(ProcessRunnerTest, ShimKilledMidRunIsLostAndLeftoversAreKilled) {
   const std::string id = "orphan-" + std::to_string(::getpid());
   LaunchSpec spec =
       Spec(id, "sleep 100 & echo $! > $T/c.tmp && mv $T/c.tmp $T/child; exec sleep 100");
-  ASSERT_TRUE(runner_.Start(spec).ok());
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   std::optional<int> child = WaitPidFile(T("child"));
   ASSERT_TRUE(child.has_value());
   ASSERT_TRUE(WaitFor([&] { return runner_.Dir(id).ReadStartedPid().has_value(); }));
@@ -235,12 +235,12 @@ TEST_F(ProcessRunnerTest, ShimKilledMidRunIsLostAndLeftoversAreKilled) {
   Result<ShimInfo> shim = runner_.Dir(id).ReadShimInfo();
   ASSERT_TRUE(shim.ok());
   ASSERT_EQ(::kill(shim->pid, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor([&] { return runner_.Probe(id).state == ShimState::kLost; }));
+  ASSERT_TRUE(WaitFor([&] { return runner_.Probe(RunId(id)).state == ShimState::kLost; }));
   EXPECT_FALSE(Gone(agent));
-  EXPECT_EQ(runner_.KillLeftovers(id), 2);
+  EXPECT_EQ(runner_.KillLeftovers(RunId(id)), 2);
   EXPECT_TRUE(Gone(agent));
   EXPECT_TRUE(Gone(*child));
-  EXPECT_EQ(runner_.KillLeftovers(id), 0);
+  EXPECT_EQ(runner_.KillLeftovers(RunId(id)), 0);
 }
 
 TEST_F(ProcessRunnerTest, MissingExecutableIsStartFailed) {
@@ -326,19 +326,19 @@ TEST(NotifySocket, BindReplacesAStaleSocketFile) {
 }
 
 TEST_F(ProcessRunnerTest, StartingARunTwiceIsConflict) {
-  ASSERT_TRUE(runner_.Start(Spec("twice", "true")).ok());
-  EXPECT_EQ(runner_.Start(Spec("twice", "true")).code(), Code::kConflict);
+  ASSERT_TRUE(runner_.StartLaunch(Spec("twice", "true")).ok());
+  EXPECT_EQ(runner_.StartLaunch(Spec("twice", "true")).code(), Code::kConflict);
   EXPECT_TRUE(WaitExit("twice").has_value());
 }
 
 TEST_F(ProcessRunnerTest, RunWithoutASpecWasNeverStarted) {
-  EXPECT_EQ(runner_.Probe("unlaunched").state, ShimState::kNotStarted);
+  EXPECT_EQ(runner_.Probe(RunId("unlaunched")).state, ShimState::kNotStarted);
   ASSERT_TRUE(MakeDirs(runner_.Dir("unlaunched").path(), 0700).ok());  // a dir alone: still none
-  EXPECT_EQ(runner_.Probe("unlaunched").state, ShimState::kNotStarted);
+  EXPECT_EQ(runner_.Probe(RunId("unlaunched")).state, ShimState::kNotStarted);
 }
 
 TEST_F(ProcessRunnerTest, CancelOfAnUnknownRunIsNotFound) {
-  EXPECT_EQ(runner_.RequestCancel("nope", "x").code(), Code::kNotFound);
+  EXPECT_EQ(runner_.RequestCancel(RunId("nope"), "x").code(), Code::kNotFound);
 }
 
 // The server died between writing spec.json and forking the shim: during the grace the shim
@@ -347,13 +347,13 @@ TEST_F(ProcessRunnerTest, RunWhoseShimNeverCameIsRunningDuringGraceThenStartsAga
   RunDir dir = runner_.Dir("ghost");
   ASSERT_TRUE(MakeDirs(dir.path(), 0700).ok());
   ASSERT_TRUE(dir.WriteSpec(Spec("ghost", "echo second-chance")).ok());
-  EXPECT_EQ(runner_.Probe("ghost").state, ShimState::kRunning);
+  EXPECT_EQ(runner_.Probe(RunId("ghost")).state, ShimState::kRunning);
   ProcessRunner impatient(tmp_.path() + "/runs", OUTPOST_TEST_SHIM, RealClock::Instance(),
                           Millis(0));
-  EXPECT_EQ(impatient.Probe("ghost").state, ShimState::kNotStarted);
+  EXPECT_EQ(impatient.Probe(RunId("ghost")).state, ShimState::kNotStarted);
   EXPECT_FALSE(FileExists(dir.File("spec.json")));
   EXPECT_TRUE(FileExists(dir.File("spec.json.unlaunched")));
-  ASSERT_TRUE(impatient.Start(Spec("ghost", "echo second-chance")).ok());
+  ASSERT_TRUE(impatient.StartLaunch(Spec("ghost", "echo second-chance")).ok());
   std::optional<ExitRecord> rec = WaitExit("ghost");
   ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->exit_code, 0);
@@ -376,7 +376,7 @@ TEST_F(ProcessRunnerTest, RunWithoutShimJsonButAProcessOfItAliveIsLostNotRestart
   ASSERT_TRUE(WaitFor([&] { return proc::RunProcesses(tmp_.path() + "/runs").count("haunted"); }));
   ProcessRunner impatient(tmp_.path() + "/runs", OUTPOST_TEST_SHIM, RealClock::Instance(),
                           Millis(0));
-  EXPECT_EQ(impatient.Probe("haunted").state, ShimState::kLost);
+  EXPECT_EQ(impatient.Probe(RunId("haunted")).state, ShimState::kLost);
   EXPECT_TRUE(FileExists(dir.File("spec.json")));
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);

@@ -263,6 +263,16 @@ Status RunDir::WriteExit(const ExitRecord& rec) const {
   if (rec.cancel_reason) o["cancel_reason"] = *rec.cancel_reason;
   if (!rec.cgroup_version.empty()) o["cgroup_version"] = rec.cgroup_version;
   if (rec.peak_memory_bytes) o["peak_memory_bytes"] = *rec.peak_memory_bytes;
+  if (rec.agent) {
+    json::object a{{"final_message", rec.agent->final_message},
+                   {"has_usage", rec.agent->has_usage},
+                   {"input_tokens", rec.agent->usage.input},
+                   {"output_tokens", rec.agent->usage.output}};
+    if (rec.agent->cost_usd) a["cost_usd"] = *rec.agent->cost_usd;
+    if (rec.agent->error) a["error"] = *rec.agent->error;
+    o["agent_result"] = std::move(a);
+    o["agent_turns"] = rec.agent_turns;
+  }
   return WriteObject(File("exit.json"), o, /*durable=*/true);
 }
 
@@ -290,7 +300,31 @@ Result<ExitRecord> RunDir::ReadExit() const {
   rec.stderr_dropped_bytes = GetInt(o, "stderr_dropped_bytes").value_or(0);
   rec.cgroup_version = GetString(o, "cgroup_version").value_or("");
   rec.peak_memory_bytes = GetInt(o, "peak_memory_bytes");
+  if (const json::value* a = o.if_contains("agent_result"); a != nullptr && a->is_object()) {
+    const json::object& ao = a->as_object();
+    AgentResult r;
+    r.final_message = GetString(ao, "final_message").value_or("");
+    r.has_usage = GetBool(ao, "has_usage").value_or(false);
+    r.usage.input = GetInt(ao, "input_tokens").value_or(0);
+    r.usage.output = GetInt(ao, "output_tokens").value_or(0);
+    if (const json::value* c = ao.if_contains("cost_usd"); c != nullptr && c->is_number()) {
+      r.cost_usd = c->to_number<double>();
+    }
+    r.error = GetString(ao, "error");
+    rec.agent = std::move(r);
+    rec.agent_turns = GetInt32(o, "agent_turns").value_or(0);
+  }
   return rec;
+}
+
+Status RunDir::WriteProgress(const RunProgress& p) const {
+  return WriteObject(File("progress.json"), {{"turns", p.turns}, {"collecting", p.collecting}});
+}
+
+std::optional<RunProgress> RunDir::ReadProgress() const {
+  Result<json::object> r = ReadObject(File("progress.json"));
+  if (!r.ok()) return std::nullopt;
+  return RunProgress{GetInt32(*r, "turns").value_or(0), GetBool(*r, "collecting").value_or(false)};
 }
 
 }  // namespace outpost

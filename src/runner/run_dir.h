@@ -2,7 +2,8 @@
 // side can die and the other (or its successor) can pick up from the files alone.
 //
 //   <data>/runs/<runId>/
-//     spec.json     written by the server before the shim starts (LaunchSpec)
+//     spec.json     written by ProcessRunner::Start before the shim starts (LaunchSpec: the
+//                   RunSpec plus the sandbox — binds, uid, home, cgroup name)
 //     shim.json     written by the shim when it starts: pid + kernel start time (pid reuse safe)
 //     started.json  written by the shim when the agent process is running
 //     cancel.json   written by the server to request a cancel (the shim is also sent SIGUSR1)
@@ -11,7 +12,9 @@
 //     events.jsonl  the run's event stream: output, phases, agent events, status, end
 //                   (runner/event_log.h); stdout.tail/stderr.tail: output tails while over the cap
 //     shim.log      the shim's own diagnostics
-//     exit.json     written last, atomically, by the shim: how the run ended (ExitRecord)
+//     progress.json written by the shim as the agent goes: its turns, and when it collects
+//     exit.json     written last, atomically, by the shim: how the run ended (ExitRecord, with
+//                   the agent's parsed result; a record of an older shim has none)
 //     context.md    the context prepended to the task (runs with a repo)
 //     changes.json  what the agent changed, with diff.patch and changes.bundle (workspace/)
 //     workspace/    the agent's working directory
@@ -28,6 +31,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "runner/runner.h"
 
 namespace outpost {
 
@@ -94,39 +98,6 @@ struct LaunchSpec {
   SandboxSpec sandbox;
 };
 
-// The values of ExitRecord::outcome.
-namespace outcome {
-inline constexpr std::string_view kExited = "exited";
-inline constexpr std::string_view kTimeoutTotal = "timeout_total";
-inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
-inline constexpr std::string_view kCancelled = "cancelled";
-inline constexpr std::string_view kStartFailed = "start_failed";
-inline constexpr std::string_view kRepoError = "repo_error";
-inline constexpr std::string_view kOom = "oom";               // the memory cgroup OOM-killed it
-inline constexpr std::string_view kDiskQuota = "disk_quota";  // workspace over disk_bytes
-}  // namespace outcome
-
-// How a run ended, as seen by its shim.
-struct ExitRecord {
-  // exited | timeout_total | timeout_inactive | cancelled | start_failed | repo_error
-  std::string outcome;
-  std::optional<int> exit_code;        // when the agent exited by itself
-  std::optional<int> signal;           // when the agent was killed by a signal
-  std::optional<WallTime> started_at;  // the agent process started
-  WallTime ended_at;
-  std::string message;  // human-readable detail (errors, git's message)
-  std::optional<std::string> cancel_reason;
-  // Processes other than the agent itself that were still alive when the agent exited (or
-  // when the run was stopped) and that the shim had to kill.
-  int leftover_processes_killed = 0;
-  std::int64_t stdout_bytes = 0;  // what the agent wrote (after redaction)
-  std::int64_t stderr_bytes = 0;
-  std::int64_t stdout_dropped_bytes = 0;  // of those, dropped by the output cap
-  std::int64_t stderr_dropped_bytes = 0;
-  std::string cgroup_version;  // "v1" | "v2" | "" (no cgroup)
-  std::optional<std::int64_t> peak_memory_bytes;
-};
-
 struct ShimInfo {
   int pid = 0;
   std::uint64_t start_time = 0;  // field 22 of /proc/<pid>/stat
@@ -160,8 +131,12 @@ class RunDir {
   // nullopt when no cancel was requested.
   std::optional<CancelRequest> ReadCancel() const;
   Status WriteExit(const ExitRecord& rec) const;
-  // kNotFound while the shim has not finished.
+  // kNotFound while the shim has not finished. ExitRecord::agent is nullopt when the record
+  // does not carry the agent's result (written by an older shim).
   Result<ExitRecord> ReadExit() const;
+  Status WriteProgress(const RunProgress& p) const;
+  // nullopt when the shim has written none (yet, or an older shim).
+  std::optional<RunProgress> ReadProgress() const;
 
  private:
   std::string path_;

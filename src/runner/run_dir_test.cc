@@ -71,6 +71,51 @@ TEST(RunDir, ExitRecordRoundTrips) {
   EXPECT_EQ(got->peak_memory_bytes, std::nullopt);
 }
 
+TEST(RunDir, ExitRecordCarriesTheAgentsResult) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  ExitRecord rec;
+  rec.outcome = "exited";
+  rec.exit_code = 1;
+  rec.ended_at = FromMillis(1'700'000'005'456);
+  AgentResult a;
+  a.final_message = "done \"quoted\"\nline";
+  a.usage = {1234, 56};
+  a.has_usage = true;
+  a.cost_usd = 0.125;
+  a.error = "rate limited";
+  rec.agent = a;
+  rec.agent_turns = 7;
+  ASSERT_TRUE(dir.WriteExit(rec).ok());
+  Result<ExitRecord> got = dir.ReadExit();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->agent.has_value());
+  EXPECT_EQ(got->agent->final_message, a.final_message);
+  EXPECT_EQ(got->agent->usage, a.usage);
+  EXPECT_TRUE(got->agent->has_usage);
+  EXPECT_EQ(got->agent->cost_usd, 0.125);
+  EXPECT_EQ(got->agent->error, "rate limited");
+  EXPECT_EQ(got->agent_turns, 7);
+  // Without one (an older shim's record, or none parsed), there is none.
+  rec.agent.reset();
+  ASSERT_TRUE(dir.WriteExit(rec).ok());
+  got = dir.ReadExit();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->agent, std::nullopt);
+  EXPECT_EQ(got->agent_turns, 0);
+}
+
+TEST(RunDir, ProgressRoundTrips) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  EXPECT_EQ(dir.ReadProgress(), std::nullopt);
+  ASSERT_TRUE(dir.WriteProgress({4, true}).ok());
+  std::optional<RunProgress> p = dir.ReadProgress();
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->turns, 4);
+  EXPECT_TRUE(p->collecting);
+}
+
 TEST(RunDir, SandboxSpecRoundTripsEveryField) {
   TempDir tmp;
   RunDir dir(tmp.path());

@@ -219,7 +219,7 @@ Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req) {
   c.files_changed = SplitNul(*names);
   auto numstat = s.Git({"diff", "--numstat", "-z", "--no-renames", req.before_sha, *tree});
   if (!numstat.ok()) return numstat.status();
-  c.stats = ParseNumstat(*numstat);
+  c.diff_stat = ParseNumstat(*numstat);
   const std::string patch = req.run_dir + "/diff.patch";
   OUTPOST_RETURN_IF_ERROR(s.Git({"diff", "--binary", "--full-index", "--no-ext-diff",
                                  "--no-textconv", "--output=" + patch, req.before_sha, *tree})
@@ -256,7 +256,7 @@ Status WriteChanges(const std::string& path, const ChangeSet& c) {
                  {"redacted", c.redacted}};
   if (!c.redaction.empty()) o["redaction"] = c.redaction;
   json::array stats;
-  for (const FileStat& f : c.stats) {
+  for (const FileStat& f : c.diff_stat) {
     stats.push_back(
         json::object{{"path", f.path},
                      {"insertions", f.insertions ? json::value(*f.insertions) : nullptr},
@@ -299,7 +299,7 @@ Result<ChangeSet> ReadChanges(const std::string& path) {
       if (const json::value* n = f.if_contains("deletions"); n && n->is_int64()) {
         fs.deletions = n->as_int64();
       }
-      c.stats.push_back(std::move(fs));
+      c.diff_stat.push_back(std::move(fs));
     }
   }
   return c;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/run.h"
 #include "workspace/git.h"
 
 namespace outpost::workspace {
@@ -25,24 +26,17 @@ inline constexpr std::string_view kUncommitted = "uncommitted";  // only the wor
 }  // namespace change_kind
 
 // One file's line counts (`git diff --numstat`); nullopt counts: a binary file.
-struct FileStat {
-  std::string path;
-  std::optional<std::int64_t> insertions;
-  std::optional<std::int64_t> deletions;
-  bool operator==(const FileStat&) const = default;
-};
+using FileStat = FileChangeStat;
 
-struct ChangeSet {
-  std::string kind = std::string(change_kind::kNone);
-  std::optional<std::string> before_sha;
-  std::optional<std::string> after_sha;    // nullopt: the agent left no readable HEAD
-  std::vector<std::string> files_changed;  // paths relative to the repository root
-  std::vector<FileStat> stats;             // per file, same order as files_changed
-  bool patch = false;                      // diff.patch written
-  bool bundle = false;                     // changes.bundle written
-  // Secret values or credential shapes were replaced in diff.patch ([REDACTED]: the patch no
-  // longer applies as is), or only the history held them: the bundle is withheld either way.
-  bool redacted = false;
+// The run's Changes (model/run.h: kind, SHAs, files_changed relative to the repository root,
+// diff_stat per file in the same order; after_sha nullopt: the agent left no readable HEAD)
+// plus what only the run's files need to know.
+struct ChangeSet : Changes {
+  bool patch = false;   // diff.patch written
+  bool bundle = false;  // changes.bundle written
+  // (Changes::redacted: secret values or credential shapes were replaced in diff.patch
+  // ([REDACTED]: the patch no longer applies as is), or only the history held them: the bundle
+  // is withheld either way.)
   // Why, when the bundle was withheld for what only the history shows (security audit F7):
   // "a secret in the history (commits, messages, file names)" or "history larger than …".
   // "" otherwise. In changes.json as "redaction" when set.

@@ -118,7 +118,7 @@ TEST_F(CollectTest, DiffStatCountsLinesPerFileAndBinaryFilesHaveNone) {
   Write(ws_ + "/blob.bin", std::string("\0\1\2\3", 4));
   ChangeSet c = CollectOk();
   std::map<std::string, FileStat> by_path;
-  for (const FileStat& f : c.stats) by_path[f.path] = f;
+  for (const FileStat& f : c.diff_stat) by_path[f.path] = f;
   ASSERT_EQ(by_path.size(), 2u);
   const std::string readme_before = Sh("git -C " + origin_ + " show HEAD:README.md | wc -l");
   EXPECT_EQ(by_path["README.md"].insertions, 3);
@@ -263,7 +263,7 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   c.patch = c.bundle = true;
   c.redacted = true;
   c.redaction = "a secret in the history";
-  c.stats = {{"x", 1, 2}, {"y z", std::nullopt, std::nullopt}};
+  c.diff_stat = {{"x", 1, 2}, {"y z", std::nullopt, std::nullopt}};
   ASSERT_TRUE(WriteChanges(run_dir_ + "/changes.json", c).ok());
   auto back = ReadChanges(run_dir_ + "/changes.json");
   ASSERT_TRUE(back.ok());
@@ -273,7 +273,7 @@ TEST_F(CollectTest, ChangesJsonRoundTrips) {
   EXPECT_TRUE(back->bundle);
   EXPECT_TRUE(back->redacted);
   EXPECT_EQ(back->redaction, "a secret in the history");
-  EXPECT_EQ(back->stats, c.stats);
+  EXPECT_EQ(back->diff_stat, c.diff_stat);
   EXPECT_EQ(ReadChanges(run_dir_ + "/absent.json").status().code(), Code::kNotFound);
 }
 

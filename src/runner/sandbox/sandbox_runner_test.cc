@@ -79,7 +79,7 @@ class SandboxRunnerTest : public ::testing::Test {
     std::optional<ExitRecord> rec;
     WaitFor(
         [&] {
-          ShimProbe p = runner_.Probe(id);
+          ShimProbe p = runner_.Probe(RunId(id));
           if (p.state == ShimState::kExited) rec = p.exit;
           return p.state != ShimState::kRunning;
         },
@@ -89,7 +89,7 @@ class SandboxRunnerTest : public ::testing::Test {
 
   // Runs to the end; checks that nothing of the run is left: no cgroup, no process.
   ExitRecord Run(const LaunchSpec& spec) {
-    Status st = runner_.Start(spec);
+    Status st = runner_.StartLaunch(spec);
     EXPECT_TRUE(st.ok()) << st.ToString();
     std::optional<ExitRecord> rec = WaitExit(spec.run_id);
     EXPECT_TRUE(rec.has_value()) << "no exit record for " << spec.run_id;
@@ -242,10 +242,10 @@ TEST_F(SandboxRunnerTest, DaemonIgnoringSigtermIsGoneAfterTheRunEnds) {
 
 TEST_F(SandboxRunnerTest, CancelKillsASandboxedAgentIgnoringSigtermAfterTheGrace) {
   LaunchSpec spec = Spec("cancel", "trap '' TERM; touch /work/ready; while :; do sleep 0.1; done");
-  ASSERT_TRUE(runner_.Start(spec).ok());
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   ASSERT_TRUE(WaitFor([&] { return FileExists(Ws("cancel") + "/ready"); }));
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(runner_.RequestCancel(spec.run_id, "stop it").ok());
+  ASSERT_TRUE(runner_.RequestCancel(RunId(spec.run_id), "stop it").ok());
   std::optional<ExitRecord> rec = WaitExit(spec.run_id);
   ASSERT_TRUE(rec.has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
@@ -256,17 +256,17 @@ TEST_F(SandboxRunnerTest, CancelKillsASandboxedAgentIgnoringSigtermAfterTheGrace
 
 TEST_F(SandboxRunnerTest, ShimKilledMidRunLeavesNothingAfterKillLeftovers) {
   LaunchSpec spec = Spec("lost", "touch /work/ready; exec sleep 100");
-  ASSERT_TRUE(runner_.Start(spec).ok());
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   ASSERT_TRUE(WaitFor([&] { return FileExists(Ws("lost") + "/ready"); }));
   Result<ShimInfo> shim = runner_.Dir(spec.run_id).ReadShimInfo();
   ASSERT_TRUE(shim.ok());
   ASSERT_EQ(::kill(shim->pid, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor([&] { return runner_.Probe(spec.run_id).state == ShimState::kLost; }));
+  ASSERT_TRUE(WaitFor([&] { return runner_.Probe(RunId(spec.run_id)).state == ShimState::kLost; }));
   // --die-with-parent takes the sandbox down with the shim; the cgroup directory stays.
   ASSERT_TRUE(
       WaitFor([&] { return proc::FindByEnvMarker("OUTPOST_RUN_ID=" + spec.run_id).empty(); }));
   EXPECT_TRUE(FileExists(CgroupDirs(spec.run_id)[0]));
-  runner_.KillLeftovers(spec.run_id);
+  runner_.KillLeftovers(RunId(spec.run_id));
   ExpectNothingLeft(spec.run_id);
 }
 
@@ -309,7 +309,7 @@ TEST_F(SandboxRunnerTest, SecretsReachTheAgentEnvButNoCommandLine) {
                          "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done "
                          "> /work/inside; while [ ! -e /work/go ]; do sleep 0.05; done");
   spec.env["SECRET_TOKEN"] = secret;
-  ASSERT_TRUE(runner_.Start(spec).ok());
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   ASSERT_TRUE(WaitFor([&] { return FileExists(Ws("secret") + "/seen"); }));
   EXPECT_EQ(Slurp(Ws("secret") + "/seen"), secret + "\n");
   ASSERT_TRUE(WaitFor([&] { return FileExists(Ws("secret") + "/inside"); }));
@@ -424,14 +424,16 @@ TEST(SandboxRunnerMode, NamesAndSpecsMustMatchTheMode) {
   ProcessRunner process(tmp.path() + "/p", OUTPOST_TEST_SHIM, RealClock::Instance());
   ProcessRunner sandboxed(tmp.path() + "/s", OUTPOST_TEST_SHIM, RealClock::Instance(),
                           Millis(10'000), ProcessRunner::Mode::kSandbox);
-  EXPECT_EQ(process.name(), "process");
-  EXPECT_EQ(sandboxed.name(), "sandbox");
+  EXPECT_EQ(process.kind(), RunnerKind::kProcess);
+  EXPECT_EQ(sandboxed.kind(), RunnerKind::kSandbox);
+  EXPECT_EQ(ToString(process.kind()), "process");
+  EXPECT_EQ(ToString(sandboxed.kind()), "sandbox");
   LaunchSpec spec;
   spec.run_id = "r1";
   spec.argv = {"true"};
-  EXPECT_EQ(sandboxed.Start(spec).code(), Code::kInvalidArgument);
+  EXPECT_EQ(sandboxed.StartLaunch(spec).code(), Code::kInvalidArgument);
   spec.sandbox.enabled = true;
-  EXPECT_EQ(process.Start(spec).code(), Code::kInvalidArgument);
+  EXPECT_EQ(process.StartLaunch(spec).code(), Code::kInvalidArgument);
 }
 
 TEST(SandboxProbe, WorksHereAndReportsAMissingBwrap) {

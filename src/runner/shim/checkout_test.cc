@@ -40,12 +40,12 @@ class ShimCheckoutTest : public ::testing::Test {
     return spec;
   }
   ExitRecord Run(const LaunchSpec& spec) {
-    Status st = runner_.Start(spec);
+    Status st = runner_.StartLaunch(spec);
     EXPECT_TRUE(st.ok()) << st.ToString();
     std::optional<ExitRecord> rec;
     WaitFor(
         [&] {
-          ShimProbe p = runner_.Probe(spec.run_id);
+          ShimProbe p = runner_.Probe(RunId(spec.run_id));
           if (p.state == ShimState::kExited) rec = p.exit;
           return p.state != ShimState::kRunning;
         },

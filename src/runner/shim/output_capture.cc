@@ -207,6 +207,7 @@ void OutputCapture::FinishTail(StreamState& s, std::int64_t keep) {
 
 void OutputCapture::Finish() {
   if (parser_ && !line_.empty()) ParseLine(std::exchange(line_, {}));
+  if (parser_) result_ = parser_->Finish();
   const std::array<std::int64_t, 2> keep =
       TailShares(tail_budget_, {streams_[0].ring->written(), streams_[1].ring->written()});
   for (std::size_t i = 0; i < streams_.size(); ++i) FinishTail(streams_[i], keep[i]);

@@ -65,6 +65,10 @@ class OutputCapture {
   void Finish();
 
   CaptureTotals totals(OutStream s) const { return st(s).totals; }
+  // The agent's assistant messages so far.
+  std::int64_t turns() const { return turns_; }
+  // After Finish: what the parser made of all of stdout (the empty result without a parser).
+  const AgentResult& result() const { return result_; }
   std::int64_t limit() const { return limit_; }
   // The tail each stream keeps when the streams' tails hold `written` bytes (stdout, stderr).
   static std::array<std::int64_t, 2> TailShares(std::int64_t budget,
@@ -98,6 +102,7 @@ class OutputCapture {
   std::int64_t agent_budget_;
   std::int64_t agent_events_dropped_ = 0;
   std::int64_t turns_ = 0;
+  AgentResult result_;
   std::string line_;  // stdout's unfinished line, for the parser
   std::array<StreamState, 2> streams_;
   std::function<void(std::string_view)> log_;

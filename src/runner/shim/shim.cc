@@ -52,6 +52,7 @@ constexpr Millis kDrainLimit{5000};       // pipes left open by a process outsid
 constexpr std::size_t kTailBytes = 4096;  // of git's stdout/stderr (workspace::Prepare)
 constexpr std::size_t kReadChunk = 65536;
 constexpr Millis kDiskCheckInterval{2000};
+constexpr Millis kProgressInterval{1000};  // progress.json at most this often
 
 // One pipe from a child: its data goes to `sink` as it comes.
 struct Stream {
@@ -125,6 +126,7 @@ class Shim {
   void Drain(std::vector<Stream*>& streams);
   int Finish();
   int StartFailed(std::string message);
+  void WriteProgress(bool collecting);
   void Log(std::string_view line);
 
   RunDir dir_;
@@ -147,6 +149,8 @@ class Shim {
   shim::ShimEvents events_;                       // events.jsonl, until just before exit.json
   std::unique_ptr<shim::OutputCapture> capture_;  // the agent's output, once it starts
   MonoTime next_disk_check_{};
+  std::int64_t progress_turns_ = 0;  // in the last progress.json
+  MonoTime next_progress_{};
 };
 
 Shim::~Shim() {
@@ -194,6 +198,7 @@ int Shim::Run() {
   rec_.stdout_dropped_bytes = capture_->totals(shim::OutStream::kStdout).dropped;
   rec_.stderr_dropped_bytes = capture_->totals(shim::OutStream::kStderr).dropped;
   events_.Phase("collecting");
+  WriteProgress(/*collecting=*/true);
   CollectChanges();
   events_.Artifacts(dir_);
   return Finish();
@@ -437,9 +442,13 @@ shim::SpawnRequest Shim::AgentRequest(int out_fd, int err_fd) const {
 
 bool Shim::StartAgent(Stream& out, Stream& err) {
   int ofd[2], efd[2];
-  capture_ = std::make_unique<shim::OutputCapture>(
-      dir_, events_.writer(), spec_.parser == "plain" ? nullptr : MakeParser(spec_.parser),
-      spec_.max_output_bytes, [this](std::string_view line) { Log(line); });
+  // Every parser (plain too: its result is the output's tail) sees all of stdout; the
+  // result goes into exit.json, so the server need not parse the output again.
+  std::unique_ptr<OutputParser> parser = MakeParser(spec_.parser);
+  if (!parser) parser = MakeParser("plain");
+  capture_ = std::make_unique<shim::OutputCapture>(dir_, events_.writer(), std::move(parser),
+                                                   spec_.max_output_bytes,
+                                                   [this](std::string_view line) { Log(line); });
   out.capture = err.capture = capture_.get();
   err.which = shim::OutStream::kStderr;
   if (!capture_->Open().ok() || !MakePipe(ofd) || !MakePipe(efd)) {
@@ -512,6 +521,18 @@ void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
     if (fds[i + 1].revents != 0) ReadStream(*polled[i]);
   }
   if (fds[0].revents != 0) HandleSignals();
+  if (capture_ && capture_->turns() != progress_turns_ && clock_.Mono() >= next_progress_) {
+    WriteProgress(/*collecting=*/false);
+  }
+}
+
+// progress.json, for the server's progress estimate: at most every kProgressInterval while
+// the agent runs, and once when it is done.
+void Shim::WriteProgress(bool collecting) {
+  progress_turns_ = capture_ ? capture_->turns() : 0;
+  next_progress_ = clock_.Mono() + kProgressInterval;
+  Status st = dir_.WriteProgress({static_cast<int>(progress_turns_), collecting});
+  if (!st.ok()) Log("progress not written: " + st.message());
 }
 
 // One read per wake-up keeps both pipes and the signalfd served fairly.
@@ -681,6 +702,9 @@ int Shim::Finish() {
   if (rec_.outcome == outcome::kStartFailed || rec_.outcome == outcome::kRepoError) {
     events_.Error(rec_.message);
   }
+  // What the agent said, parsed once, here (the server reads it from the record).
+  rec_.agent = capture_ ? capture_->result() : ParseAgentOutput(spec_.parser, "");
+  rec_.agent_turns = capture_ ? static_cast<int>(capture_->turns()) : 0;
   events_.Close();  // the server appends the terminal status once it has read exit.json
   Status st = dir_.WriteExit(rec_);
   Log("exit record: " + rec_.outcome + " " + rec_.message +
