@@ -42,7 +42,9 @@ bool SimulatedClock::WaitUntil(std::unique_lock<std::mutex>& lock, std::conditio
     std::lock_guard g(mu_);
     const MonoTime now = Mono();
     if (now >= deadline) return false;
-    sleeps_.push_back(std::chrono::duration_cast<Millis>(deadline - now));
+    sleeps_.push_back(deadline == MonoTime::max()
+                          ? Millis::max()
+                          : std::chrono::duration_cast<Millis>(deadline - now));
     jump = advance_on_sleep_ && deadline != MonoTime::max();
     if (!jump) waiters_.push_back(&w);
   }

@@ -62,6 +62,12 @@ class Clock {
   }
 };
 
+// A sleep function on `clock`, for the seams that still take one (the HTTP clients' retries).
+// `clock` must outlive it.
+inline std::function<void(Millis)> SleepOn(const Clock& clock) {
+  return [&clock](Millis d) { clock.SleepFor(d); };
+}
+
 class RealClock final : public Clock {
  public:
   WallTime Now() const override { return std::chrono::system_clock::now(); }
@@ -104,7 +110,8 @@ class SimulatedClock final : public Clock {
   // The earliest deadline of a blocked thread (nullopt: none blocked).
   std::optional<MonoTime> NextDeadline() const;
   // How long each wait that blocked (or, with advance_on_sleep, jumped) was to last, from the
-  // time it started to its deadline, in order and rounded down to the millisecond.
+  // time it started to its deadline, in order and rounded down to the millisecond
+  // (Millis::max(): no deadline).
   std::vector<Millis> sleeps() const;
 
  private:
