@@ -26,7 +26,12 @@ std::string_view ToString(KeyCheck check) {
 }
 
 KeyVerifier::KeyVerifier(AuthStore& store, const Clock& clock, KeyVerifierOptions options)
-    : store_(store), clock_(clock), options_(options) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      flusher_(
+          "key-usage-flush", clock, options.flush_interval, [this] { (void)Flush(); },
+          PeriodicTask::Options{.run_at_start = false}) {}
 
 KeyVerifier::~KeyVerifier() { Stop(); }
 
@@ -149,8 +154,7 @@ Status KeyVerifier::Flush() {
 
 void KeyVerifier::Start() {
   std::lock_guard lock(thread_mu_);
-  if (flusher_.joinable() || stopping_) return;
-  flusher_ = std::thread([this] { FlushLoop(); });
+  if (!stopping_) flusher_.Start();
 }
 
 void KeyVerifier::Stop() {
@@ -159,20 +163,8 @@ void KeyVerifier::Stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  wake_.notify_all();
-  if (flusher_.joinable()) flusher_.join();
+  flusher_.Stop();
   (void)Flush();
-}
-
-void KeyVerifier::FlushLoop() {
-  std::unique_lock lock(thread_mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, options_.flush_interval, [this] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
-    (void)Flush();
-    lock.lock();
-  }
 }
 
 }  // namespace outpost::auth

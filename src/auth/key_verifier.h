@@ -22,18 +22,17 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/periodic_task.h"
 #include "common/status.h"
 #include "store/auth_store.h"
 
@@ -105,7 +104,6 @@ class KeyVerifier {
   Result<Entry> Fetch(const std::string& hash);
   KeyVerdict Judge(const Entry& entry, const std::string& hash) const;
   void CacheLocked(const std::string& hash, Entry entry);
-  void FlushLoop();
 
   AuthStore& store_;
   const Clock& clock_;
@@ -119,9 +117,8 @@ class KeyVerifier {
 
   std::mutex flush_mu_;  // one flush at a time
   std::mutex thread_mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by thread_mu_
-  std::thread flusher_;    // guarded by thread_mu_
+  bool stopping_ = false;  // guarded by thread_mu_: once stopped, never started again
+  PeriodicTask flusher_;   // last: stopped before the members it uses go
 };
 
 }  // namespace outpost::auth

@@ -146,6 +146,35 @@ TEST_F(KeyVerifierTest, StopFlushesWhatIsPending) {
   EXPECT_EQ(store_.GetKey(key_.record.key_id)->use_count, 1);
 }
 
+// The flusher thread on simulated time: usage reaches the store one flush_interval after Start,
+// not a millisecond before, and every interval after that.
+TEST_F(KeyVerifierTest, TheFlusherWritesUsageEveryFlushIntervalOnTheClock) {
+  KeyVerifierOptions o;
+  o.flush_interval = Millis(5000);
+  KeyVerifier v(store_, clock_, o);
+  v.Start();
+  ASSERT_TRUE(clock_.AwaitBlocked(1));  // no flush at start: the first is an interval later
+  EXPECT_EQ(clock_.NextDeadline(), clock_.Mono() + Millis(5000));
+  ASSERT_TRUE(v.Verify(key_.key).ok());
+  clock_.Advance(Millis(4999));
+  EXPECT_EQ(clock_.blocked(), 1u);
+  EXPECT_EQ(store_.usage_writes, 0);
+  clock_.Advance(Millis(1));
+  ASSERT_TRUE(clock_.AwaitBlocked(1));  // that flush is over
+  EXPECT_EQ(store_.usage_writes, 1);
+  EXPECT_EQ(store_.GetKey(key_.record.key_id)->use_count, 1);
+  ASSERT_TRUE(v.Verify(key_.key).ok());
+  ASSERT_TRUE(v.Verify(key_.key).ok());
+  clock_.Advance(Millis(5000));
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(store_.usage_writes, 2);  // one write per key per flush
+  EXPECT_EQ(store_.GetKey(key_.record.key_id)->use_count, 3);
+  v.Stop();
+  EXPECT_EQ(clock_.blocked(), 0u);
+  v.Start();  // a stopped verifier stays stopped
+  EXPECT_FALSE(clock_.AwaitBlocked(1, Millis(50)));
+}
+
 TEST_F(KeyVerifierTest, AStoreOutageIsAnErrorAndNotCached) {
   const std::string other = GenerateApiKey();
   store_.fail = true;

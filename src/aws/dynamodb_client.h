@@ -99,8 +99,8 @@ struct DynamoDbClientOptions {
 
 class DynamoDbClient {
  public:
-  // `clock` signs requests and bounds retries; `sleep` waits between retries (null: really
-  // sleep). kInvalidArgument for an unusable region or endpoint.
+  // `clock` signs requests, bounds retries and is slept on between them (unless `sleep` is
+  // set). kInvalidArgument for an unusable region or endpoint.
   static Result<std::unique_ptr<DynamoDbClient>> Create(DynamoDbClientOptions options,
                                                         net::HttpSender sender, const Clock& clock,
                                                         Sleeper sleep = nullptr);

@@ -45,16 +45,13 @@ class DynamoDbClientTest : public ::testing::Test {
     o.credentials = {"AKIDEXAMPLE", "secret", "session-token"};
     o.retry.base_delay = Millis(2000);
     o.retry.max_delay = Millis(20'000);
-    auto c = DynamoDbClient::Create(o, MakeHttpSender({}), clock_, [this](Millis d) {
-      sleeps_.push_back(d);
-      clock_.Advance(d);
-    });
+    clock_.set_advance_on_sleep(true);  // the client runs inline: a backoff moves the clock
+    auto c = DynamoDbClient::Create(o, MakeHttpSender({}), clock_);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     client_ = std::move(*c);
   }
 
   SimulatedClock clock_;
-  std::vector<Millis> sleeps_;
   std::mutex mu_;
   std::vector<FakeResponse> script_;
   std::size_t next_ = 0;
@@ -191,11 +188,12 @@ TEST_F(DynamoDbClientTest, ThrottlingAnd5xxAreRetriedThenSucceed) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->status, "ACTIVE");
   EXPECT_EQ(server_->requests().size(), 5u);
-  ASSERT_EQ(sleeps_.size(), 4u);
-  for (std::size_t i = 0; i < sleeps_.size(); ++i) {
+  const std::vector<Millis> sleeps = clock_.sleeps();
+  ASSERT_EQ(sleeps.size(), 4u);
+  for (std::size_t i = 0; i < sleeps.size(); ++i) {
     const Millis cap = std::min(Millis(2000) * (1 << i), Millis(20'000));
-    EXPECT_GE(sleeps_[i], cap / 2) << i;  // equal jitter: at least half the backoff
-    EXPECT_LE(sleeps_[i], cap) << i;
+    EXPECT_GE(sleeps[i], cap / 2) << i;  // equal jitter: at least half the backoff
+    EXPECT_LE(sleeps[i], cap) << i;
   }
   // Each retry is signed afresh with the clock's time at that attempt.
   auto reqs = server_->requests();
@@ -221,7 +219,7 @@ TEST_F(DynamoDbClientTest, ClientErrorsAreNeverRetried) {
   EXPECT_EQ(put.message(),
             "DynamoDB PutItem t: ConditionalCheckFailedException: The conditional request failed");
   EXPECT_EQ(server_->requests().size(), 1u);
-  EXPECT_TRUE(sleeps_.empty());
+  EXPECT_TRUE(clock_.sleeps().empty());
 }
 
 TEST_F(DynamoDbClientTest, MissingTableIsNotFoundForDescribeAndPreconditionElsewhere) {

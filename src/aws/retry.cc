@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <random>
 #include <string>
-#include <thread>
 
 namespace outpost::aws {
 
 Sleeper RealSleeper() {
-  return [](Millis d) { std::this_thread::sleep_for(d); };
+  return [](Millis d) { RealClock::Instance().SleepFor(d); };
 }
 
 bool IsThrottlingCode(std::string_view code) {
@@ -39,7 +38,7 @@ bool IsRetryableHttpStatus(int status) { return status == 429 || (status >= 500 
 Retrier::Retrier(RetryPolicy policy, const Clock& clock, Sleeper sleep,
                  std::function<double()> random01)
     : policy_(policy), clock_(clock), sleep_(std::move(sleep)), random01_(std::move(random01)) {
-  if (!sleep_) sleep_ = RealSleeper();
+  if (!sleep_) sleep_ = [&clock](Millis d) { clock.SleepFor(d); };
   if (!random01_) {
     random01_ = [] {
       thread_local std::mt19937_64 gen{std::random_device{}()};

@@ -4,8 +4,9 @@
 //
 // The protocol client decides what is transient by mapping it to kUnavailable (IsThrottlingCode
 // and IsRetryableHttpStatus help); the Retrier only retries kUnavailable. When it gives up the
-// result is kUnavailable naming the attempts and the last failure. The clock (for the elapsed
-// budget) and the sleeper are injected, so tests run the whole schedule without sleeping.
+// result is kUnavailable naming the attempts and the last failure. The clock is injected (it
+// bounds the elapsed budget and the backoffs sleep on it), so tests run the whole schedule on a
+// SimulatedClock without sleeping.
 //
 // Thread-safety: a Retrier may be shared; Run is reentrant (the random source is per thread
 // unless one is injected, which then must be thread-safe itself).
@@ -28,8 +29,10 @@ struct RetryPolicy {
   Millis max_elapsed{60'000};
 };
 
+// An override of the clock's sleep, kept for the store options that still pass one (null: sleep
+// on the clock, which is what everything else does).
 using Sleeper = std::function<void(Millis)>;
-// std::this_thread::sleep_for.
+// Sleeps on RealClock.
 Sleeper RealSleeper();
 
 // AWS error codes that mean "slow down" (S3, DynamoDB, EC2-style and generic ones).
@@ -39,8 +42,9 @@ bool IsRetryableHttpStatus(int status);
 
 class Retrier {
  public:
-  // `random01` returns a value in [0, 1); null means a per-thread Mersenne Twister.
-  Retrier(RetryPolicy policy, const Clock& clock, Sleeper sleep,
+  // Backoffs sleep on `clock` (or `sleep` when set). `random01` returns a value in [0, 1); null
+  // means a per-thread Mersenne Twister.
+  Retrier(RetryPolicy policy, const Clock& clock, Sleeper sleep = nullptr,
           std::function<double()> random01 = nullptr);
 
   // Calls `attempt` until it returns anything but kUnavailable or the policy is exhausted.

@@ -4,24 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 namespace outpost::aws {
 namespace {
 
-// Records each sleep and advances the simulated clock by it.
-struct FakeSleeper {
+// The retrier runs inline: each backoff moves the simulated clock (clock.sleeps() lists them).
+struct InlineClock {
+  InlineClock() { clock.set_advance_on_sleep(true); }
   SimulatedClock clock;
-  std::vector<Millis> sleeps;
-  Sleeper fn() {
-    return [this](Millis d) {
-      sleeps.push_back(d);
-      clock.Advance(d);
-    };
-  }
 };
 
 TEST(Retrier, RetriesUnavailableUntilSuccess) {
-  FakeSleeper s;
-  Retrier r(RetryPolicy{}, s.clock, s.fn(), [] { return 0.5; });
+  InlineClock s;
+  Retrier r(RetryPolicy{}, s.clock, nullptr, [] { return 0.5; });
   int calls = 0;
   auto out = r.Run<int>("op", [&]() -> Result<int> {
     if (++calls < 3) return Unavailable("503");
@@ -30,12 +27,12 @@ TEST(Retrier, RetriesUnavailableUntilSuccess) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(*out, 42);
   EXPECT_EQ(calls, 3);
-  EXPECT_EQ(s.sleeps.size(), 2u);
+  EXPECT_EQ(s.clock.sleeps().size(), 2u);
 }
 
 TEST(Retrier, OtherErrorsAreNotRetried) {
-  FakeSleeper s;
-  Retrier r(RetryPolicy{}, s.clock, s.fn());
+  InlineClock s;
+  Retrier r(RetryPolicy{}, s.clock);
   for (Code c : {Code::kInvalidArgument, Code::kNotFound, Code::kPermissionDenied,
                  Code::kFailedPrecondition, Code::kInternal}) {
     int calls = 0;
@@ -46,14 +43,14 @@ TEST(Retrier, OtherErrorsAreNotRetried) {
     EXPECT_EQ(st.code(), c);
     EXPECT_EQ(calls, 1);
   }
-  EXPECT_TRUE(s.sleeps.empty());
+  EXPECT_TRUE(s.clock.sleeps().empty());
 }
 
 TEST(Retrier, GivesUpWithUnavailableNamingTheAttempts) {
-  FakeSleeper s;
+  InlineClock s;
   RetryPolicy p;
   p.max_attempts = 4;
-  Retrier r(p, s.clock, s.fn());
+  Retrier r(p, s.clock);
   int calls = 0;
   Status st = r.RunStatus("S3 GetObject s3://b/k", [&] {
     ++calls;
@@ -61,7 +58,7 @@ TEST(Retrier, GivesUpWithUnavailableNamingTheAttempts) {
   });
   EXPECT_EQ(st.code(), Code::kUnavailable);
   EXPECT_EQ(calls, 4);
-  EXPECT_EQ(s.sleeps.size(), 3u);
+  EXPECT_EQ(s.clock.sleeps().size(), 3u);
   EXPECT_NE(st.message().find("gave up after 4 attempts"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("SlowDown"), std::string::npos);
 }
@@ -89,13 +86,13 @@ TEST(Retrier, BackoffIsExponentialJitteredAndCapped) {
 }
 
 TEST(Retrier, StopsWhenTheElapsedBudgetWouldBeExceeded) {
-  FakeSleeper s;
+  InlineClock s;
   RetryPolicy p;
   p.max_attempts = 100;
   p.base_delay = Millis(1000);
   p.max_delay = Millis(1000);
   p.max_elapsed = Millis(3000);
-  Retrier r(p, s.clock, s.fn(), [] { return 0.999; });
+  Retrier r(p, s.clock, nullptr, [] { return 0.999; });
   int calls = 0;
   Status st = r.RunStatus("op", [&] {
     ++calls;
@@ -104,6 +101,33 @@ TEST(Retrier, StopsWhenTheElapsedBudgetWouldBeExceeded) {
   EXPECT_EQ(st.code(), Code::kUnavailable);
   EXPECT_EQ(calls, 4);  // sleeps of ~999 ms: a 4th would end after 3 s
   EXPECT_LE(s.clock.Mono().time_since_epoch(), std::chrono::milliseconds(3000));
+}
+
+// On its own thread, as in the server: the retrier blocks on the clock for exactly each backoff.
+TEST(Retrier, EachRetryWaitsItsBackoffOnTheClock) {
+  SimulatedClock clock;
+  RetryPolicy p;
+  p.base_delay = Millis(100);
+  Retrier r(p, clock, nullptr, [] { return 0.5; });  // delays 75, 150, 300 ms
+  std::atomic<int> calls{0};
+  Status result = Internal("not run");
+  std::thread t([&] {
+    result = r.RunStatus("op", [&] { return ++calls < 4 ? Unavailable("503") : Status::Ok(); });
+  });
+  MonoTime at = clock.Mono();
+  for (Millis delay : {Millis(75), Millis(150), Millis(300)}) {
+    ASSERT_TRUE(clock.AwaitBlocked(1));
+    const int before = calls;
+    at += delay;
+    EXPECT_EQ(clock.NextDeadline(), at);
+    clock.Advance(delay - Millis(1));
+    EXPECT_EQ(clock.blocked(), 1u);
+    EXPECT_EQ(calls, before);
+    clock.Advance(Millis(1));
+  }
+  t.join();
+  EXPECT_TRUE(result.ok()) << result.ToString();
+  EXPECT_EQ(calls, 4);
 }
 
 TEST(RetryClassification, ThrottlingCodesAndStatuses) {

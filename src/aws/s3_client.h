@@ -81,7 +81,8 @@ struct ByteRange {
 class S3Client {
  public:
   // `clock` signs requests (S3 refuses a time more than 15 minutes off) and bounds retries;
-  // `sleep` waits between retries. kInvalidArgument for an unusable endpoint or region.
+  // Retries sleep on `clock` (or `sleep` when set). kInvalidArgument for an unusable endpoint or
+  // region.
   static Result<std::unique_ptr<S3Client>> Create(S3ClientOptions options, net::HttpSender sender,
                                                   const Clock& clock, Sleeper sleep = nullptr);
 

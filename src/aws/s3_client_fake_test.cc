@@ -17,16 +17,10 @@ using outpost::testing::FakeHttpServer;
 using outpost::testing::FakeRequest;
 using outpost::testing::FakeResponse;
 
-// Records each sleep and advances the simulated clock by it.
+// The client runs inline: each retry's backoff moves the simulated clock (clock.sleeps()).
 struct FakeSleeper {
+  FakeSleeper() { clock.set_advance_on_sleep(true); }
   SimulatedClock clock;
-  std::vector<Millis> sleeps;
-  Sleeper fn() {
-    return [this](Millis d) {
-      sleeps.push_back(d);
-      clock.Advance(d);
-    };
-  }
 };
 
 std::string ErrorXml(const std::string& code) {
@@ -58,7 +52,7 @@ class S3RetryTest : public ::testing::Test {
     o.credentials = {"AK", "SK", ""};
     o.retry.base_delay = Millis(2000);  // simulated: long enough to change the signing second
     o.retry.max_delay = Millis(20'000);
-    auto c = S3Client::Create(o, MakeHttpSender({}), sleeper_.clock, sleeper_.fn());
+    auto c = S3Client::Create(o, MakeHttpSender({}), sleeper_.clock);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return std::move(*c);
   }
@@ -122,7 +116,7 @@ TEST_F(S3RetryTest, SlowDownAnd5xxAreRetriedThenSucceed) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, "payload");
   EXPECT_EQ(server_->requests().size(), 5u);
-  EXPECT_EQ(sleeper_.sleeps.size(), 4u);
+  EXPECT_EQ(sleeper_.clock.sleeps().size(), 4u);
   // Each retry is signed afresh with the clock's time at that attempt.
   auto reqs = server_->requests();
   EXPECT_EQ(reqs.back().headers["x-amz-date"], AmzDate(sleeper_.clock.Now()));
@@ -156,7 +150,7 @@ TEST_F(S3RetryTest, ClientErrorsAreNeverRetried) {
     EXPECT_NE(got.status().message().find(e.code), std::string::npos) << got.status().message();
     EXPECT_EQ(server_->requests().size(), 1u) << e.code;
   }
-  EXPECT_TRUE(sleeper_.sleeps.empty());
+  EXPECT_TRUE(sleeper_.clock.sleeps().empty());
 }
 
 TEST_F(S3RetryTest, NetworkFailuresAreRetriedThenUnavailable) {
@@ -165,7 +159,7 @@ TEST_F(S3RetryTest, NetworkFailuresAreRetriedThenUnavailable) {
   EXPECT_EQ(got.status().code(), Code::kUnavailable);
   EXPECT_NE(got.status().message().find("gave up after 5 attempts"), std::string::npos)
       << got.status().message();
-  EXPECT_EQ(sleeper_.sleeps.size(), 4u);
+  EXPECT_EQ(sleeper_.clock.sleeps().size(), 4u);
 }
 
 TEST_F(S3RetryTest, VirtualHostedRequestsNameTheBucketInTheHost) {
@@ -175,8 +169,8 @@ TEST_F(S3RetryTest, VirtualHostedRequestsNameTheBucketInTheHost) {
   o.region = "eu-west-1";
   o.endpoint = "http://s3.example.com";
   o.credentials = {"AK", "SK", ""};
-  auto client = S3Client::Create(o, MakeHttpSender({{"HTTP_PROXY", server_->endpoint()}}),
-                                 sleeper_.clock, sleeper_.fn());
+  auto client =
+      S3Client::Create(o, MakeHttpSender({{"HTTP_PROXY", server_->endpoint()}}), sleeper_.clock);
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE((*client)->GetObject("my-bucket", "a b/c").ok());
   auto req = server_->requests().at(0);
@@ -232,7 +226,7 @@ std::unique_ptr<S3Client> ScriptedClient(Scripted& s, FakeSleeper& sleeper) {
   o.credentials = {"AK", "SK", ""};
   o.multipart_threshold = 5 * 1024 * 1024;
   o.part_size = 5 * 1024 * 1024;
-  return S3Client::Create(o, s.sender(), sleeper.clock, sleeper.fn()).value();
+  return S3Client::Create(o, s.sender(), sleeper.clock).value();
 }
 
 net::HttpResponse Answer(int status, std::string body = "",

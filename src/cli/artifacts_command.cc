@@ -58,7 +58,7 @@ Result<json::object> FetchList(const ArtifactsFlags& f, const Endpoint& ep, cons
   RequestOptions opts;
   opts.read_timeout = io.request_timeout;
   opts.clock = io.clock;
-  opts.sleep = io.sleep;
+  opts.sleep = SleepOn(io.clock ? *io.clock : RealClock::Instance());
   Headers headers;
   if (!f.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + f.api_key);
   std::string target = "/runs/" + UrlEncode(f.id) + "/artifacts";

@@ -86,7 +86,7 @@ std::optional<ApiClient> MakeClient(const CommonFlags& f, const ClientIo& io) {
   RequestOptions base;
   base.read_timeout = io.request_timeout;
   base.clock = io.clock;
-  base.sleep = io.sleep;
+  base.sleep = SleepOn(io.clock ? *io.clock : RealClock::Instance());
   return ApiClient(std::move(*ep), f.api_key, base);
 }
 

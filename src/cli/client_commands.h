@@ -42,12 +42,11 @@ struct ClientIo {
   // stdout is a terminal: --wait redraws one status line in place instead of printing a line
   // per change.
   bool tty = false;
-  const Clock* clock = nullptr;       // RealClock when null
-  std::function<void(Millis)> sleep;  // std::this_thread::sleep_for when empty
-  Millis poll_interval{500};          // --wait: time between GET /runs/{id}
-  Millis unreachable_grace{60'000};   // --wait: keep retrying an unreachable server this long
-  Millis retry_backoff{1'000};        // --wait: time between those retries
-  Millis request_timeout{30'000};     // per HTTP exchange
+  const Clock* clock = nullptr;      // RealClock when null; every wait sleeps on it
+  Millis poll_interval{500};         // --wait: time between GET /runs/{id}
+  Millis unreachable_grace{60'000};  // --wait: keep retrying an unreachable server this long
+  Millis retry_backoff{1'000};       // --wait: time between those retries
+  Millis request_timeout{30'000};    // per HTTP exchange
 };
 
 // Adds the subcommands to `app`, writing to stdout/stderr (tty = isatty(stdout)). The callbacks

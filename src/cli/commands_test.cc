@@ -22,15 +22,21 @@ struct Outcome {
   std::string out, err;
 };
 
-Outcome RunCli(std::vector<std::string> args, bool tty = false) {
+// The command runs inline on `clock`; by default a simulated one that its waits (polls, retry
+// backoffs) move forward instead of sleeping.
+Outcome RunCli(std::vector<std::string> args, bool tty = false, const Clock* clock = nullptr,
+               Millis poll_interval = Millis(1)) {
   CLI::App app{"outpost"};
   Outcome o;
   std::ostringstream out, err;
+  SimulatedClock simulated;
+  simulated.set_advance_on_sleep(true);
   ClientIo io;
   io.out = &out;
   io.err = &err;
   io.tty = tty;
-  io.poll_interval = Millis(1);
+  io.clock = clock ? clock : &simulated;
+  io.poll_interval = poll_interval;
   io.retry_backoff = Millis(20);
   io.unreachable_grace = Millis(10'000);
   AddClientCommands(app, &o.exit_code, io);
@@ -103,6 +109,26 @@ TEST(DispatchWait, CompletedExits0AndPrintsEachChangeOnce) {
       "idempotencyKey":"k1","tags":{"team":"core","ticket":"OUT-1"}})"));
 }
 
+// The poll loop on simulated time: a GET every poll interval, the elapsed time shown is the
+// clock's, and nothing waits for real.
+TEST(DispatchWait, PollsEveryIntervalOnTheClock) {
+  FakeHttpServer server(Script(Walk("COMPLETED", "succeeded", 0)));
+  SimulatedClock clock;
+  clock.set_advance_on_sleep(true);
+  auto o = RunCli(
+      {"dispatch", "--agent", "shell", "--task", "x", "--wait", "--endpoint", server.endpoint()},
+      false, &clock, Millis(2'000));
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "R1\n"
+            "R1 PENDING (queued) 0s\n"
+            "R1 RUNNING (running) 2s\n"
+            "R1 COMPLETED (succeeded), exit code 0, duration 1.2s\n");
+  EXPECT_EQ(clock.sleeps(), std::vector<Millis>(3, Millis(2'000)));
+  EXPECT_EQ(clock.Mono(), MonoTime(Millis(6'000)));
+  EXPECT_EQ(server.requests().size(), 5u);  // the POST and four GETs
+}
+
 struct FinalCase {
   const char* status;
   const char* reason;
@@ -154,6 +180,7 @@ TEST(DispatchWait, SurvivesAServerRestart) {
   auto first = std::make_unique<FakeHttpServer>(Script({RunJson("RUNNING", "running")}));
   const std::uint16_t port = first->port();
   const std::string endpoint = first->endpoint();
+  // The server is down for a while in real time: the client retries on the real clock.
   std::thread restarter([&] {
     // Let the client see RUNNING, go away, come back a little later on the same port.
     while (first->requests().size() < 3) std::this_thread::sleep_for(Millis(1));
@@ -162,8 +189,8 @@ TEST(DispatchWait, SurvivesAServerRestart) {
     first = std::make_unique<FakeHttpServer>(
         Script({RunJson("COMPLETED", "done", R"(,"reason":"succeeded","exitCode":0)")}), port);
   });
-  auto o =
-      RunCli({"dispatch", "--agent", "shell", "--task", "x", "--wait", "--endpoint", endpoint});
+  auto o = RunCli({"dispatch", "--agent", "shell", "--task", "x", "--wait", "--endpoint", endpoint},
+                  false, &RealClock::Instance());
   restarter.join();
   EXPECT_EQ(o.exit_code, 0) << o.err;
   // Refused or reset, depending on when the server went away.

@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <ostream>
-#include <thread>
 
 #include "cli/format.h"
 #include "cli/sse.h"
@@ -78,7 +77,6 @@ class Printer {
 
 int FollowRun(const FollowTarget& target, bool json, const ClientIo& io) {
   const Clock& clock = io.clock ? *io.clock : RealClock::Instance();
-  auto sleep = io.sleep ? io.sleep : [](Millis d) { std::this_thread::sleep_for(d); };
   Printer printer(json, io);
   std::optional<MonoTime> failing_since;
   bool told = false;
@@ -118,7 +116,7 @@ int FollowRun(const FollowTarget& target, bool json, const ClientIo& io) {
               << "\n";
       told = true;
     }
-    sleep(io.retry_backoff);
+    clock.SleepFor(io.retry_backoff);
   }
 }
 

@@ -62,7 +62,7 @@ int PageLogs(const LogsFlags& f, const Endpoint& ep, const ClientIo& io) {
   RequestOptions opts;
   opts.read_timeout = io.request_timeout;
   opts.clock = io.clock;
-  opts.sleep = io.sleep;
+  opts.sleep = SleepOn(io.clock ? *io.clock : RealClock::Instance());
   Headers headers;
   if (!f.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + f.api_key);
   std::int64_t offset = f.offset;

@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 #include <iostream>
-#include <thread>
 
 #include "cli/duration.h"
 #include "cli/monitor.h"
@@ -65,7 +64,7 @@ int RunValidate(const ValidateFlags& f, const ClientIo& io) {
   o.run_timeout = *timeout;
   o.poll_interval = *poll;
   o.request_timeout = io.request_timeout;
-  ValidateReport r = RunValidation(*ep, f.common.api_key, o, {io.clock, io.sleep});
+  ValidateReport r = RunValidation(*ep, f.common.api_key, o, {io.clock});
   if (f.json) {
     *io.out << ToJson(ValidateReportToJson(r)) << "\n";
   } else {
@@ -106,14 +105,12 @@ int RunMonitor(const MonitorFlags& f, const ClientIo& io) {
     *io.err << "outpost monitor: resumed from " << f.log << " (" << monitor.samples().size()
             << " samples)\n";
   }
-  auto sleep = io.sleep ? io.sleep : [](Millis d) { std::this_thread::sleep_for(d); };
   while (true) {
     const MonoTime next = clock.Mono() + o.interval;
     const bool rollback = !monitor.Step(*io.out).empty();
     if (f.once) return rollback ? kExitRunFailed : kExitOk;
     *io.out << "\n";
-    const auto left = next - clock.Mono();
-    if (left > MonoTime::duration::zero()) sleep(std::chrono::duration_cast<Millis>(left));
+    clock.SleepUntil(next);
   }
 }
 

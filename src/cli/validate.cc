@@ -5,7 +5,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <cmath>
-#include <thread>
 
 #include "cli/probe.h"
 #include "common/ids.h"
@@ -73,12 +72,7 @@ class Validator {
  public:
   Validator(const Endpoint& ep, const std::string& key, const ValidateOptions& o,
             const ValidateEnv& env)
-      : ep_(ep),
-        key_(key),
-        o_(o),
-        clock_(env.clock ? *env.clock : RealClock::Instance()),
-        sleep_(env.sleep) {
-    if (!sleep_) sleep_ = [](Millis d) { std::this_thread::sleep_for(d); };
+      : ep_(ep), key_(key), o_(o), clock_(env.clock ? *env.clock : RealClock::Instance()) {
     req_.read_timeout = o.request_timeout;
     req_.connect_timeout = std::min(o.request_timeout, Millis(5'000));
     req_.clock = env.clock;
@@ -193,7 +187,7 @@ class Validator {
       *last = Call("GET", "/runs/" + id);
       if (last->answered && last->status == 200) status = Field(*last, "status");
       if (done(status) || clock_.Mono() >= deadline) return status;
-      sleep_(o_.poll_interval);
+      clock_.SleepFor(o_.poll_interval);
     }
   }
 
@@ -308,7 +302,6 @@ class Validator {
   const std::string& key_;
   const ValidateOptions& o_;
   const Clock& clock_;
-  std::function<void(Millis)> sleep_;
   RequestOptions req_;
   std::map<std::string, json::object> bodies_;
 };

@@ -61,8 +61,7 @@ struct ValidateReport {
 };
 
 struct ValidateEnv {
-  const Clock* clock = nullptr;       // RealClock when null
-  std::function<void(Millis)> sleep;  // std::this_thread::sleep_for when empty
+  const Clock* clock = nullptr;  // RealClock when null; the polls sleep on it
 };
 
 ValidateReport RunValidation(const Endpoint& endpoint, const std::string& api_key,

@@ -2,7 +2,6 @@
 
 #include <boost/json/serialize.hpp>
 #include <ostream>
-#include <thread>
 
 #include "cli/format.h"
 #include "common/json_util.h"
@@ -70,7 +69,6 @@ bool IsTerminalStatus(std::string_view s) {
 
 int WaitForRun(ApiClient& client, std::string_view run_id, bool json, const ClientIo& io) {
   const Clock& clock = io.clock ? *io.clock : RealClock::Instance();
-  auto sleep = io.sleep ? io.sleep : [](Millis d) { std::this_thread::sleep_for(d); };
   Progress progress(run_id, json, io, clock);
 
   RequestOptions retry;
@@ -79,7 +77,7 @@ int WaitForRun(ApiClient& client, std::string_view run_id, bool json, const Clie
   retry.retry_backoff = io.retry_backoff;
   retry.retry_on_5xx = true;  // GET is idempotent
   retry.clock = &clock;
-  retry.sleep = sleep;
+  retry.sleep = SleepOn(clock);
   retry.on_retry = [&](const Status& why) { progress.Unreachable(why); };
 
   for (;;) {
@@ -103,7 +101,7 @@ int WaitForRun(ApiClient& client, std::string_view run_id, bool json, const Clie
       return ExitCodeForRunStatus(status);
     }
     progress.Update(status, GetString(obj, "phase").value_or(""));
-    sleep(io.poll_interval);
+    clock.SleepFor(io.poll_interval);
   }
 }
 

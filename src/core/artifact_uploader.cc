@@ -58,32 +58,20 @@ Result<std::pair<std::string, std::int64_t>> Digest(const std::string& path) {
 
 ArtifactUploader::ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts,
                                    const RunOutputs& outputs, Clock& clock,
-                                   ArtifactUploaderOptions options, Sleeper sleep)
+                                   ArtifactUploaderOptions options)
     : store_(store),
       artifacts_(artifacts),
       outputs_(outputs),
       clock_(clock),
       options_(options),
-      sleep_(sleep ? std::move(sleep) : [](Millis d) { std::this_thread::sleep_for(d); }) {}
+      // No period: the worker drains the queue at start and whenever Enqueue wakes it.
+      worker_("artifact-upload", clock, Millis::max(), [this] { Drain(); }) {}
 
 ArtifactUploader::~ArtifactUploader() { Stop(); }
 
-void ArtifactUploader::Start() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = false;
-  }
-  thread_ = std::thread([this] { Loop(); });
-}
+void ArtifactUploader::Start() { worker_.Start(); }
 
-void ArtifactUploader::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void ArtifactUploader::Stop() { worker_.Stop(); }
 
 void ArtifactUploader::Enqueue(const RunId& id) {
   {
@@ -91,7 +79,7 @@ void ArtifactUploader::Enqueue(const RunId& id) {
     if (!queued_.insert(id.str()).second) return;
     queue_.push_back(id);
   }
-  cv_.notify_one();
+  worker_.Wake();
 }
 
 Result<int> ArtifactUploader::Recover() {
@@ -125,13 +113,12 @@ std::string ArtifactUploader::Key(const RunId& id, std::string_view name) {
   return "dispatches/" + id.str() + "/" + std::string(name);
 }
 
-void ArtifactUploader::Loop() {
-  for (;;) {
+void ArtifactUploader::Drain() {
+  while (!worker_.stopping()) {
     RunId id;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (stop_) return;
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) return;
       id = queue_.front();
       queue_.pop_front();
       queued_.erase(id.str());
@@ -157,7 +144,7 @@ Status ArtifactUploader::PutWithRetry(const std::string& key, const std::functio
     if (attempt < options_.max_attempts) {
       spdlog::warn("artifact {}: {} (attempt {}/{}, retrying in {} ms)", key, last.ToString(),
                    attempt, options_.max_attempts, backoff.count());
-      sleep_(backoff);
+      clock_.SleepFor(backoff);
       backoff = std::min(backoff * 2, options_.max_backoff);
     }
   }

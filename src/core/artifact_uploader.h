@@ -13,25 +13,25 @@
 // Every terminal path marks the run artifacts_state "pending" in the same conditional write
 // that makes it terminal (Supervisor, RunService::Cancel), and enqueues it here. Upload happens
 // on this class's own thread, so it never delays the terminal status. Each object is retried
-// with exponential backoff (the backend also retries transient errors inside); what still
+// with exponential backoff, slept on the clock (the backend also retries transient errors
+// inside); what still
 // fails is listed in Run::artifacts_missing and the state becomes "partial". A server killed
 // in between finds its pending runs again with Recover().
 //
 // Thread-safety: Enqueue/Recover from any thread; the worker is the only uploader.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "artifacts/artifact_store.h"
 #include "common/clock.h"
 #include "core/run_writer.h"
 #include "runner/runner.h"
+#include "common/periodic_task.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -44,11 +44,10 @@ struct ArtifactUploaderOptions {
 
 class ArtifactUploader {
  public:
-  using Sleeper = std::function<void(Millis)>;
-
-  // `outputs`: where the runner keeps what runs leave behind (must outlive this).
+  // `outputs`: where the runner keeps what runs leave behind (must outlive this). Backoffs
+  // sleep on `clock`.
   ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts, const RunOutputs& outputs,
-                   Clock& clock, ArtifactUploaderOptions options = {}, Sleeper sleep = nullptr);
+                   Clock& clock, ArtifactUploaderOptions options = {});
   ~ArtifactUploader();
 
   void Start();
@@ -78,7 +77,8 @@ class ArtifactUploader {
   static std::string Key(const RunId& id, std::string_view name);
 
  private:
-  void Loop();
+  // The worker's body: uploads what is queued until the queue is empty or Stop().
+  void Drain();
   // Runs `put` until it succeeds, a permanent error, or max_attempts.
   Status PutWithRetry(const std::string& key, const std::function<Status()>& put);
 
@@ -88,15 +88,12 @@ class ArtifactUploader {
   const RunOutputs& outputs_;
   Clock& clock_;
   const ArtifactUploaderOptions options_;
-  Sleeper sleep_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<RunId> queue_;       // guarded by mu_
   std::set<std::string> queued_;  // guarded by mu_: ids in queue_, to enqueue once
-  bool stop_ = false;             // guarded by mu_
   Stats stats_;                   // guarded by mu_
-  std::thread thread_;
+  PeriodicTask worker_;           // last: stopped before the members it uses go
 };
 
 }  // namespace outpost

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include "artifacts/sha256.h"
 #include "common/files.h"
@@ -29,6 +31,11 @@ class FlakyStore final : public artifacts::ArtifactStore {
 
   std::string Describe() const override { return "flaky://"; }
   Status Put(std::string_view key, std::string_view content, std::string_view type) override {
+    {
+      std::lock_guard lock(attempt_mu_);
+      ++total_attempts_;
+    }
+    attempt_cv_.notify_all();
     const std::string name = std::string(key.substr(key.rfind('/') + 1));
     ++attempts[name];
     if (fail[name] > 0) {
@@ -57,6 +64,18 @@ class FlakyStore final : public artifacts::ArtifactStore {
   Result<std::string> PresignGet(std::string_view, std::chrono::seconds, WallTime) override {
     return std::string("flaky://url");
   }
+
+  // Waits (bounded, in real time) until `n` Put attempts have begun in all.
+  bool AwaitAttempts(int n) {
+    std::unique_lock lock(attempt_mu_);
+    return attempt_cv_.wait_for(lock, std::chrono::seconds(10),
+                                [&] { return total_attempts_ >= n; });
+  }
+
+ private:
+  std::mutex attempt_mu_;
+  std::condition_variable attempt_cv_;
+  int total_attempts_ = 0;  // guarded by attempt_mu_
 };
 
 class ArtifactUploaderTest : public ::testing::Test {
@@ -95,9 +114,14 @@ class ArtifactUploaderTest : public ::testing::Test {
     return *u;
   }
 
+  // Called inline by most tests: a backoff then moves the simulated clock instead of waiting
+  // (clock_.sleeps() lists them); the tests of the worker thread advance it themselves.
   ArtifactUploader Uploader(ArtifactUploaderOptions o = {}) {
-    return ArtifactUploader(*store_, flaky_, *runner_, clock_, o,
-                            [this](Millis d) { slept_.push_back(d); });
+    return ArtifactUploader(*store_, flaky_, *runner_, clock_, o);
+  }
+  ArtifactUploader InlineUploader(ArtifactUploaderOptions o = {}) {
+    clock_.set_advance_on_sleep(true);
+    return Uploader(o);
   }
 
   outpost::Run Stored(const RunId& id) { return *store_->Get(id); }
@@ -107,7 +131,6 @@ class ArtifactUploaderTest : public ::testing::Test {
   std::unique_ptr<SqliteRunStore> store_;
   std::unique_ptr<ProcessRunner> runner_;  // where the runs' files are
   FlakyStore flaky_;
-  std::vector<Millis> slept_;
 };
 
 TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) {
@@ -117,7 +140,7 @@ TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) 
                              {"changes.bundle", std::string("PACK\0\1", 6)},
                              {"context.md", "# ctx\n"},
                              {"shim.log", "internal, not an artifact\n"}});
-  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  ASSERT_TRUE(InlineUploader().UploadRun(r.id).ok());
   const std::string p = "dispatches/" + r.id.str() + "/";
   EXPECT_EQ(flaky_.objects[p + "output.log"], "hello\n");
   EXPECT_EQ(flaky_.objects[p + "stderr.log"], "warn\n");
@@ -159,7 +182,7 @@ TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) 
 TEST_F(ArtifactUploaderTest, TheSummaryIsRetriedLikeEveryOtherObject) {
   outpost::Run r = EndedRun({{"stdout.log", "x"}});
   flaky_.fail["summary.json"] = 2;
-  ASSERT_TRUE(Uploader({5, Millis(1), Millis(1)}).UploadRun(r.id).ok());
+  ASSERT_TRUE(InlineUploader({5, Millis(1), Millis(1)}).UploadRun(r.id).ok());
   EXPECT_EQ(flaky_.attempts["summary.json"], 3);
   EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
 }
@@ -167,7 +190,7 @@ TEST_F(ArtifactUploaderTest, TheSummaryIsRetriedLikeEveryOtherObject) {
 TEST_F(ArtifactUploaderTest, ARunThatNeverStartedStillGetsAnEmptyOutputAndASummary) {
   outpost::Run r = EndedRun({});
   fs::remove_all(root_ + "/runs/" + r.id.str());
-  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  ASSERT_TRUE(InlineUploader().UploadRun(r.id).ok());
   EXPECT_FALSE(fs::exists(root_ + "/runs/" + r.id.str()));  // nothing made on the way
   const std::string p = "dispatches/" + r.id.str() + "/";
   EXPECT_EQ(flaky_.objects.at(p + "output.log"), "");
@@ -179,16 +202,16 @@ TEST_F(ArtifactUploaderTest, ARunThatNeverStartedStillGetsAnEmptyOutputAndASumma
 TEST_F(ArtifactUploaderTest, TransientFailuresAreRetriedWithGrowingBackoff) {
   outpost::Run r = EndedRun({{"stdout.log", "x"}});
   flaky_.fail["output.log"] = 3;
-  ASSERT_TRUE(Uploader({5, Millis(100), Millis(250)}).UploadRun(r.id).ok());
+  ASSERT_TRUE(InlineUploader({5, Millis(100), Millis(250)}).UploadRun(r.id).ok());
   EXPECT_EQ(flaky_.attempts["output.log"], 4);
-  EXPECT_EQ(slept_, (std::vector<Millis>{Millis(100), Millis(200), Millis(250)}));
+  EXPECT_EQ(clock_.sleeps(), (std::vector<Millis>{Millis(100), Millis(200), Millis(250)}));
   EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
 }
 
 TEST_F(ArtifactUploaderTest, WhatStillFailsIsRecordedAsMissingAndTheRestIsStored) {
   outpost::Run r = EndedRun({{"stdout.log", "x"}, {"diff.patch", "d"}});
   flaky_.fail["diff.patch"] = 100;
-  ArtifactUploader up = Uploader({3, Millis(1), Millis(1)});
+  ArtifactUploader up = InlineUploader({3, Millis(1), Millis(1)});
   ASSERT_TRUE(up.UploadRun(r.id).ok());
   EXPECT_EQ(flaky_.attempts["diff.patch"], 3);
   outpost::Run got = Stored(r.id);
@@ -207,9 +230,9 @@ TEST_F(ArtifactUploaderTest, PermanentErrorsAreNotRetried) {
   outpost::Run r = EndedRun({{"stdout.log", "x"}});
   flaky_.fail["output.log"] = 100;
   flaky_.failure = FailedPrecondition("NoSuchBucket");
-  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  ASSERT_TRUE(InlineUploader().UploadRun(r.id).ok());
   EXPECT_EQ(flaky_.attempts["output.log"], 1);
-  EXPECT_TRUE(slept_.empty());
+  EXPECT_TRUE(clock_.sleeps().empty());
   EXPECT_EQ(Stored(r.id).artifacts_missing, std::vector<std::string>{"output.log"});
 }
 
@@ -221,12 +244,11 @@ TEST_F(ArtifactUploaderTest, RecoverFindsEveryPendingRunAfterARestartAndTheWorke
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 5);
   up.Start();
-  for (const RunId& id : ids) {
-    for (int i = 0; i < 500 && Stored(id).artifacts_state != "stored"; ++i) {
-      std::this_thread::sleep_for(Millis(10));
-    }
-    EXPECT_EQ(Stored(id).artifacts_state, "stored") << id.str();
-  }
+  // The worker drains the queue, then waits on the clock for the next Enqueue.
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  for (const RunId& id : ids) EXPECT_EQ(Stored(id).artifacts_state, "stored") << id.str();
+  EXPECT_EQ(up.stats().runs_stored, 5);
+  EXPECT_EQ(up.stats().queued, 0u);
   up.Stop();
   // Nothing is pending any more: a second restart finds nothing.
   auto again = Uploader().Recover();
@@ -234,11 +256,48 @@ TEST_F(ArtifactUploaderTest, RecoverFindsEveryPendingRunAfterARestartAndTheWorke
   EXPECT_EQ(*again, 0);
 }
 
+// The worker thread on simulated time: each retry waits its backoff to the millisecond, an
+// Enqueue wakes the idle worker at once, and Stop does not wait for the idle worker's period.
+TEST_F(ArtifactUploaderTest, TheWorkerRetriesAfterEachBackoffOnTheClock) {
+  ArtifactUploader up = Uploader({4, Millis(100), Millis(150)});
+  up.Start();
+  ASSERT_TRUE(clock_.AwaitBlocked(1));  // idle: nothing queued
+  EXPECT_EQ(clock_.NextDeadline(), MonoTime::max());
+  outpost::Run r = EndedRun({{"stdout.log", "x"}});
+  flaky_.fail["output.log"] = 2;
+  const MonoTime enqueued = clock_.Mono();
+  up.Enqueue(r.id);
+  // Woken without time passing. Once it has made an attempt its idle wait is over (until then
+  // AwaitBlocked could still count it); attempt 1 failed and the worker sleeps 100 ms.
+  ASSERT_TRUE(flaky_.AwaitAttempts(1));
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(clock_.NextDeadline(), enqueued + Millis(100));
+  EXPECT_EQ(up.stats().object_failures, 1);
+  clock_.Advance(Millis(99));
+  EXPECT_EQ(clock_.blocked(), 1u);
+  EXPECT_EQ(up.stats().object_failures, 1);
+  clock_.Advance(Millis(1));
+  // Attempt 2 failed too: the backoff doubles (200 ms), capped at 150.
+  ASSERT_TRUE(clock_.AwaitBlocked(1));  // Advance ended the last sleep: this is the next one
+  EXPECT_EQ(clock_.NextDeadline(), enqueued + Millis(250));
+  EXPECT_EQ(up.stats().object_failures, 2);
+  clock_.Advance(Millis(150));
+  // Attempt 3 succeeds, the run is recorded, and the worker is idle again.
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(clock_.NextDeadline(), MonoTime::max());
+  EXPECT_EQ(flaky_.attempts["output.log"], 3);
+  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+  EXPECT_EQ(clock_.sleeps(),
+            (std::vector<Millis>{Millis::max(), Millis(100), Millis(150), Millis::max()}));
+  up.Stop();
+  EXPECT_EQ(clock_.blocked(), 0u);
+}
+
 TEST_F(ArtifactUploaderTest, ARunNotPendingIsLeftAlone) {
   outpost::Run r = EndedRun({{"stdout.log", "x"}});
   r.artifacts_state = "stored";
   ASSERT_TRUE(store_->Update(r).ok());
-  ASSERT_TRUE(Uploader().UploadRun(r.id).ok());
+  ASSERT_TRUE(InlineUploader().UploadRun(r.id).ok());
   EXPECT_TRUE(flaky_.objects.empty());
 }
 

@@ -10,34 +10,13 @@ QuotaSweeper::QuotaSweeper(RunStore& store, AuditLog* audit, const Clock& clock,
       audit_(audit),
       clock_(clock),
       retention_(audit_retention),
-      interval_(interval) {}
+      task_("quota-sweeper", clock, interval, [this] { SweepOnce(); }) {}
 
 QuotaSweeper::~QuotaSweeper() { Stop(); }
 
-void QuotaSweeper::Start() {
-  stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
-}
+void QuotaSweeper::Start() { task_.Start(); }
 
-void QuotaSweeper::Stop() {
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-void QuotaSweeper::Loop() {
-  std::unique_lock lock(mu_);
-  while (!stop_) {
-    lock.unlock();
-    SweepOnce();
-    lock.lock();
-    cv_.wait_for(lock, interval_, [&] { return stop_; });
-  }
-}
+void QuotaSweeper::Stop() { task_.Stop(); }
 
 QuotaSweeperStats QuotaSweeper::SweepOnce() {
   QuotaSweeperStats stats;

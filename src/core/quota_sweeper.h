@@ -10,12 +10,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "common/clock.h"
+#include "common/periodic_task.h"
 #include "store/audit_log.h"
 #include "store/run_store.h"
 
@@ -39,18 +37,12 @@ class QuotaSweeper {
   QuotaSweeperStats SweepOnce();
 
  private:
-  void Loop();
-
   RunStore& store_;
   AuditLog* audit_;
   const Clock& clock_;
   const std::chrono::hours retention_;
-  const Millis interval_;
   std::optional<MonoTime> last_prune_;  // sweeping thread only
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  PeriodicTask task_;                   // last: stopped before the members it uses go
 };
 
 }  // namespace outpost

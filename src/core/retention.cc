@@ -56,43 +56,27 @@ RetentionSweeper::RetentionSweeper(RunStore& store, artifacts::ArtifactStore* lo
       runner_(runner),
       clock_(clock),
       max_age_(max_age),
-      interval_(interval) {}
+      task_("retention", clock, interval, [this] { SweepAndLog(); }) {}
 
 RetentionSweeper::~RetentionSweeper() { Stop(); }
 
 void RetentionSweeper::Start() {
   if (max_age_.count() <= 0) return;
-  {
-    std::lock_guard lock(mu_);
-    stop_ = false;
-  }
-  thread_ = std::thread([this] { Loop(); });
+  task_.Start();
 }
 
-void RetentionSweeper::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void RetentionSweeper::Stop() { task_.Stop(); }
 
 RetentionStats RetentionSweeper::totals() const {
   std::lock_guard lock(mu_);
   return totals_;
 }
 
-void RetentionSweeper::Loop() {
-  for (;;) {
-    RetentionStats s = SweepOnce();
-    if (s.runs_swept + s.objects_deleted > 0 || s.errors > 0) {
-      spdlog::info(
-          "retention: removed {} run dir(s) and {} artifact(s) older than {} h ({} errors)",
-          s.runs_swept, s.objects_deleted, max_age_.count(), s.errors);
-    }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, interval_, [&] { return stop_; })) return;
+void RetentionSweeper::SweepAndLog() {
+  RetentionStats s = SweepOnce();
+  if (s.runs_swept + s.objects_deleted > 0 || s.errors > 0) {
+    spdlog::info("retention: removed {} run dir(s) and {} artifact(s) older than {} h ({} errors)",
+                 s.runs_swept, s.objects_deleted, max_age_.count(), s.errors);
   }
 }
 

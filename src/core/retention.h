@@ -16,15 +16,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "artifacts/artifact_store.h"
 #include "common/clock.h"
+#include "common/periodic_task.h"
 #include "runner/runner.h"
 #include "store/run_store.h"
 
@@ -80,7 +79,7 @@ class RetentionSweeper {
   RetentionStats totals() const;
 
  private:
-  void Loop();
+  void SweepAndLog();
   bool Expired(const RunId& id, WallTime cutoff);
 
   RunStore& store_;
@@ -88,13 +87,10 @@ class RetentionSweeper {
   Runner& runner_;
   Clock& clock_;
   const std::chrono::hours max_age_;
-  const Millis interval_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;      // guarded by mu_
   RetentionStats totals_;  // guarded by mu_
-  std::thread thread_;
+  PeriodicTask task_;      // last: stopped before the members it uses go
 };
 
 }  // namespace outpost

@@ -110,10 +110,38 @@ TEST_F(RetentionTest, LeftoversOfRunsTheStoreDoesNotKnowGoByTheirAge) {
   EXPECT_TRUE(fs::exists(stray_new));
 }
 
+// The sweeper's own thread, on simulated time: a pass at start and one an hour after each pass
+// ends, so a run's files go at the first pass after it is max_age old, and Stop is immediate.
+TEST_F(RetentionTest, TheRunningSweeperPassesHourlyOnTheClock) {
+  RunId ended = MakeRun(hours(24 * 30) - hours(3));  // 30 days old in 3 hours
+  RetentionSweeper sweeper(*store_, artifacts_.get(), root_ + "/runs", clock_, hours(24 * 30),
+                           hours(1));
+  sweeper.Start();
+  ASSERT_TRUE(clock_.AwaitBlocked(1));  // the first pass is over, the thread waits
+  EXPECT_EQ(clock_.NextDeadline(), clock_.Mono() + hours(1));
+  EXPECT_TRUE(fs::exists(RunDir(ended)));
+  for (int pass = 1; pass <= 2; ++pass) {
+    clock_.Advance(hours(1));
+    ASSERT_TRUE(clock_.AwaitBlocked(1));  // that pass is over
+    EXPECT_TRUE(fs::exists(RunDir(ended))) << pass;
+  }
+  clock_.Advance(hours(1) - std::chrono::milliseconds(1));
+  EXPECT_EQ(clock_.blocked(), 1u);  // no pass a millisecond early
+  clock_.Advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_FALSE(fs::exists(RunDir(ended)));
+  EXPECT_FALSE(HasArtifact(ended));
+  EXPECT_EQ(sweeper.totals().runs_swept, 1);
+  sweeper.Stop();
+  EXPECT_EQ(clock_.blocked(), 0u);
+}
+
 TEST_F(RetentionTest, ZeroMaxAgeKeepsEverything) {
   RunId old_done = MakeRun(hours(24 * 3650));
   RetentionSweeper sweeper(*store_, artifacts_.get(), *runner_, clock_, hours(0));
   EXPECT_EQ(sweeper.SweepOnce().runs_swept, 0);
+  sweeper.Start();  // no thread at all
+  EXPECT_FALSE(clock_.AwaitBlocked(1, std::chrono::milliseconds(50)));
   EXPECT_TRUE(fs::exists(RunDir(old_done)));
 }
 

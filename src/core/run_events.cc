@@ -19,6 +19,11 @@ class EndedClock final : public Clock {
   EndedClock(const Clock& base, std::optional<WallTime> ended) : base_(base), ended_(ended) {}
   WallTime Now() const override { return ended_.value_or(base_.Now()); }
   MonoTime Mono() const override { return base_.Mono(); }
+  void SleepUntil(MonoTime deadline) const override { base_.SleepUntil(deadline); }
+  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
+                 const std::function<bool()>& pred) const override {
+    return base_.WaitUntil(lock, cv, deadline, pred);
+  }
 
  private:
   const Clock& base_;

@@ -28,6 +28,22 @@ class BrokenAuditLog final : public AuditLog {
   Result<int> Prune(WallTime) override { return 0; }
 };
 
+// The real audit log, with its prunes counted.
+class CountingAuditLog final : public AuditLog {
+ public:
+  explicit CountingAuditLog(AuditLog& inner) : inner_(inner) {}
+  Status Append(const AuditRecord& r) override { return inner_.Append(r); }
+  Result<AuditPage> List(const AuditQuery& q) override { return inner_.List(q); }
+  Result<int> Prune(WallTime before) override {
+    ++prunes;
+    return inner_.Prune(before);
+  }
+  std::atomic<int> prunes{0};
+
+ private:
+  AuditLog& inner_;
+};
+
 class RunServiceQuotaTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -277,6 +293,36 @@ TEST_F(RunServiceQuotaTest, TheSweeperPrunesAuditRecordsPastRetention) {
   std::vector<AuditRecord> left = Records();
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].request_id, "new");
+}
+
+// The sweeper's own thread on simulated time: a pass at start and every minute after, the audit
+// log pruned at the first pass and then once an hour, to the minute.
+TEST_F(RunServiceQuotaTest, TheRunningSweeperPassesEveryIntervalAndPrunesHourly) {
+  CountingAuditLog counting(*audit_log_);
+  Rebuild(&counting);
+  ASSERT_TRUE(Dispatch(R"({"agent":"alpha","task":"t"})", Ctx("old")).ok());
+  QuotaSweeper sweeper(*store_, &counting, clock_, std::chrono::hours(24 * 7),
+                       std::chrono::minutes(1));
+  sweeper.Start();
+  ASSERT_TRUE(clock_.AwaitBlocked(1));  // the first pass is over
+  EXPECT_EQ(counting.prunes, 1);
+  EXPECT_EQ(clock_.NextDeadline(), clock_.Mono() + std::chrono::minutes(1));
+  for (int minute = 1; minute < 60; ++minute) {
+    clock_.Advance(std::chrono::minutes(1));
+    ASSERT_TRUE(clock_.AwaitBlocked(1)) << minute;  // that pass is over
+  }
+  EXPECT_EQ(counting.prunes, 1);
+  clock_.Advance(std::chrono::minutes(1));
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(counting.prunes, 2);
+  EXPECT_EQ(Records().size(), 1u);
+  clock_.Advance(std::chrono::hours(24 * 8));  // the record is past retention at the next pass
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(counting.prunes, 3);
+  EXPECT_TRUE(Records().empty());
+  sweeper.Stop();
+  EXPECT_EQ(clock_.blocked(), 0u);
+  Rebuild();  // the auditor must not outlive `counting`
 }
 
 }  // namespace

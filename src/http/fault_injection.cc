@@ -6,7 +6,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cmath>
-#include <thread>
 
 #include "common/json_util.h"
 #include "http/envelope.h"
@@ -103,9 +102,7 @@ json::object FaultConfigToJson(const FaultConfig& c) {
           {"routes", std::move(routes)}, {"unresponsive", c.unresponsive}};
 }
 
-FaultSwitch::FaultSwitch(std::function<void(Millis)> sleep) : sleep_(std::move(sleep)) {
-  if (!sleep_) sleep_ = [](Millis d) { std::this_thread::sleep_for(d); };
-}
+FaultSwitch::FaultSwitch(const Clock& clock) : clock_(clock) {}
 
 void FaultSwitch::Set(FaultConfig config) {
   std::lock_guard lock(mu_);
@@ -138,7 +135,7 @@ std::optional<Response> FaultSwitch::Before(const Request& req, std::string_view
     status = config_.status_code;
     drop = config_.unresponsive;
   }
-  if (latency > 0) sleep_(Millis(latency));
+  if (latency > 0) clock_.SleepFor(Millis(latency));
   if (!drop && !fail) return std::nullopt;
   hits_.fetch_add(1);
   Response r;
@@ -153,7 +150,7 @@ std::optional<Response> FaultSwitch::Before(const Request& req, std::string_view
 }
 
 std::shared_ptr<FaultSwitch> EnableFaultInjection(Router& router, const Clock& clock) {
-  auto faults = std::make_shared<FaultSwitch>();
+  auto faults = std::make_shared<FaultSwitch>(clock);
   spdlog::warn(
       "FAULT INJECTION ENABLED (--enable-fault-injection): PUT /admin/faults makes this server "
       "fail on purpose; never use this in production");

@@ -46,8 +46,8 @@ boost::json::object FaultConfigToJson(const FaultConfig& config);
 
 class FaultSwitch final : public RequestHook {
  public:
-  // `sleep` delays a request by latencyMs (std::this_thread::sleep_for when empty).
-  explicit FaultSwitch(std::function<void(Millis)> sleep = {});
+  // A request is delayed by latencyMs on `clock`, which must outlive the switch.
+  explicit FaultSwitch(const Clock& clock = RealClock::Instance());
 
   void Set(FaultConfig config);
   FaultConfig Get() const;
@@ -56,7 +56,7 @@ class FaultSwitch final : public RequestHook {
   std::optional<Response> Before(const Request& req, std::string_view route) override;
 
  private:
-  std::function<void(Millis)> sleep_;
+  const Clock& clock_;
   std::atomic<bool> active_{false};  // the cheap check on every request
   mutable std::mutex mu_;
   FaultConfig config_;         // guarded by mu_

@@ -113,8 +113,9 @@ TEST(FaultSwitch, UnresponsiveDropsTheConnectionButNeverItsOwnRoute) {
 }
 
 TEST(FaultSwitch, LatencyDelaysMatchingRequests) {
-  std::vector<Millis> slept;
-  FaultSwitch faults([&](Millis d) { slept.push_back(d); });
+  SimulatedClock clock;
+  clock.set_advance_on_sleep(true);  // called inline: the delay moves the clock
+  FaultSwitch faults(clock);
   FaultConfig c;
   c.latency_ms = 250;
   c.routes = {"/slow"};
@@ -122,7 +123,8 @@ TEST(FaultSwitch, LatencyDelaysMatchingRequests) {
   Request req;
   EXPECT_FALSE(faults.Before(req, "/slow"));  // delayed, then served
   EXPECT_FALSE(faults.Before(req, "/fast"));
-  EXPECT_EQ(slept, (std::vector<Millis>{Millis(250)}));
+  EXPECT_EQ(clock.sleeps(), (std::vector<Millis>{Millis(250)}));
+  EXPECT_EQ(clock.Mono(), MonoTime(Millis(250)));
 }
 
 TEST(FaultSwitch, BadBodiesChangeNothing) {

@@ -10,7 +10,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "common/files.h"
 
@@ -44,8 +43,6 @@ bool EnvironHas(int pid, std::string_view marker) {
   }
   return false;
 }
-
-void DefaultWait(Millis d) { std::this_thread::sleep_for(d); }
 
 // Reaps the processes we have seen that are our own children (waitpid on anybody else's
 // pid fails with ECHILD, harmlessly). Only seen pids, never -1: in the server, waitpid(-1)
@@ -167,7 +164,7 @@ bool IsAlive(const ShimInfo& info) {
 
 int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, Clock& clock,
                   const KillHooks& hooks) {
-  const auto wait = hooks.wait ? hooks.wait : DefaultWait;
+  const auto wait = hooks.wait ? hooks.wait : SleepOn(clock);
   std::set<int> seen;
   const MonoTime grace_end = clock.Mono() + Millis(grace_ms);
   // Polite phase: newcomers (forked after the first scan) get SIGTERM too.

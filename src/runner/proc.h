@@ -58,7 +58,8 @@ bool IsAlive(const ShimInfo& info);
 struct KillHooks {
   // Called for every listed process that turned out to be our child and was reaped here.
   std::function<void(int pid, int wait_status)> on_reap;
-  // Waits between scans; defaults to sleeping. The shim uses it to keep pumping output.
+  // Waits between scans; defaults to sleeping on the clock. The shim uses it to keep pumping
+  // output.
   std::function<void(Millis)> wait;
 };
 
@@ -67,8 +68,9 @@ struct KillHooks {
 // re-list and kill until the list is empty — so a process that forks between a scan and the
 // kill is still caught. Returns how many distinct processes were signalled. Gives up after
 // kHardLimit of SIGKILL rounds (an unkillable process, e.g. stuck in D state); callers that
-// need certainty re-check the list. Blocks the calling thread. `clock` only measures the
-// grace and the limit, so it must advance on its own (RealClock) or through hooks.wait.
+// need certainty re-check the list. Blocks the calling thread. `clock` measures the grace and
+// the limit and is slept on between scans (unless hooks.wait is set, which then must let it
+// advance).
 int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, Clock& clock,
                   const KillHooks& hooks = {});
 

@@ -5,7 +5,6 @@
 #include <climits>
 #include <csignal>
 #include <iostream>
-#include <thread>
 
 #include "agents/grok/agent_config.h"
 #include "agents/grok/event_writer.h"
@@ -87,7 +86,7 @@ EnvMap Environment() {
 }  // namespace
 
 int RunGrokAgentWith(const std::vector<std::string>& args, const EnvMap& env,
-                     const std::string& workspace, std::ostream& out, const Sleeper& sleep,
+                     const std::string& workspace, std::ostream& out, const Clock& clock,
                      HttpSender sender) {
   EventWriter events(out);
   auto config = ParseAgentConfig(args, env);
@@ -106,7 +105,7 @@ int RunGrokAgentWith(const std::vector<std::string>& args, const EnvMap& env,
       return SendHttp(r, transport);
     };
   }
-  ChatClient client(config->chat, std::move(sender), sleep);
+  ChatClient client(config->chat, std::move(sender), SleepOn(clock));
   return Converse(*config, *ws, client, events);
 }
 
@@ -115,8 +114,7 @@ int RunGrokAgent(int argc, char** argv) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   char cwd[PATH_MAX];
   std::string workspace = ::getcwd(cwd, sizeof cwd) ? cwd : ".";
-  return RunGrokAgentWith(args, Environment(), workspace, std::cout,
-                          [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+  return RunGrokAgentWith(args, Environment(), workspace, std::cout, RealClock::Instance());
 }
 
 }  // namespace outpost::agents::grok

@@ -13,6 +13,7 @@
 
 #include "agents/grok/chat_client.h"
 #include "agents/grok/url.h"
+#include "common/clock.h"
 
 namespace outpost::agents::grok {
 
@@ -24,9 +25,10 @@ inline constexpr int kExitUsage = 2;
 int RunGrokAgent(int argc, char** argv);
 
 // The testable core: `args` without the subcommand name, `env` instead of environ, `workspace`
-// instead of the cwd, events to `out`. `sender` null means real HTTP (SendHttp).
+// instead of the cwd, events to `out`. Retry backoffs sleep on `clock`. `sender` null means real
+// HTTP (SendHttp).
 int RunGrokAgentWith(const std::vector<std::string>& args, const EnvMap& env,
-                     const std::string& workspace, std::ostream& out, const Sleeper& sleep,
+                     const std::string& workspace, std::ostream& out, const Clock& clock,
                      HttpSender sender = nullptr);
 
 }  // namespace outpost::agents::grok

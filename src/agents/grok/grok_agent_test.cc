@@ -84,13 +84,14 @@ class GrokAgentTest : public ::testing::Test {
   int Run(const EnvMap& env,
           std::vector<std::string> args = {"--model", "grok-test", "--", "Add two files"}) {
     out_.str("");
-    return RunGrokAgentWith(args, env, ws_.string(), out_,
-                            [this](std::chrono::milliseconds d) { sleeps_.push_back(d); });
+    clock_.set_advance_on_sleep(true);  // inline: a backoff moves the clock (clock_.sleeps())
+    return RunGrokAgentWith(args, env, ws_.string(), out_, clock_);
   }
+  std::vector<std::chrono::milliseconds> sleeps() const { return clock_.sleeps(); }
 
   fs::path base_, ws_, outside_;
   std::ostringstream out_;
-  std::vector<std::chrono::milliseconds> sleeps_;
+  SimulatedClock clock_;
 };
 
 TEST_F(GrokAgentTest, TwoFencedFilesAreWrittenAndReported) {
@@ -173,7 +174,7 @@ TEST_F(GrokAgentTest, UnauthorizedExitsOneWithTheStatusAndNoRetry) {
   EXPECT_EQ(json::serialize(events.back()),
             R"({"type":"result","status":"error","files_applied":0})");
   EXPECT_EQ(server.requests().size(), 1u);
-  EXPECT_TRUE(sleeps_.empty());
+  EXPECT_TRUE(sleeps().empty());
 }
 
 TEST_F(GrokAgentTest, ServerErrorIsRetriedThenSucceeds) {
@@ -184,8 +185,8 @@ TEST_F(GrokAgentTest, ServerErrorIsRetriedThenSucceeds) {
   });
   ASSERT_EQ(Run(Env(server.endpoint())), 0) << out_.str();
   EXPECT_EQ(server.requests().size(), 2u);
-  ASSERT_EQ(sleeps_.size(), 1u);
-  EXPECT_EQ(sleeps_[0], std::chrono::milliseconds(1000));
+  ASSERT_EQ(sleeps().size(), 1u);
+  EXPECT_EQ(sleeps()[0], std::chrono::milliseconds(1000));
   EXPECT_EQ(Slurp(ws_ / "a.txt"), "A\n");
   EXPECT_TRUE(OfType(Events(out_.str()), "error").empty());
 }
@@ -196,7 +197,7 @@ TEST_F(GrokAgentTest, RateLimitHonoursRetryAfterAndGivesUp) {
   });
   EXPECT_EQ(Run(Env(server.endpoint())), 1);
   EXPECT_EQ(server.requests().size(), 4u);
-  EXPECT_EQ(sleeps_, std::vector<std::chrono::milliseconds>(3, std::chrono::seconds(3)));
+  EXPECT_EQ(sleeps(), std::vector<std::chrono::milliseconds>(3, std::chrono::seconds(3)));
   auto errors = OfType(Events(out_.str()), "error");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].at("message").as_string().find("HTTP 429"), std::string::npos);
@@ -332,7 +333,7 @@ TEST_F(GrokAgentTest, RefusedConnectIsAnErrorNamingTheProxyStatus) {
   std::string message(errors[0].at("message").as_string());
   EXPECT_NE(message.find("CONNECT"), std::string::npos) << message;
   EXPECT_NE(message.find("403"), std::string::npos) << message;
-  EXPECT_TRUE(sleeps_.empty());  // a policy refusal is not retried
+  EXPECT_TRUE(sleeps().empty());  // a policy refusal is not retried
 }
 
 TEST_F(GrokAgentTest, BadUsageExitsTwo) {

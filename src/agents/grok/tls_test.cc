@@ -166,14 +166,14 @@ class TlsTest : public ::testing::Test {
   int Run(const std::string& url) {
     out_.str("");
     EnvMap env{{"XAI_API_KEY", "xai-k"}, {"XAI_BASE_URL", url}};
-    return RunGrokAgentWith({"task"}, env, (base_ / "work").string(), out_,
-                            [this](std::chrono::milliseconds) { ++sleeps_; });
+    clock_.set_advance_on_sleep(true);  // a backoff would move the clock, never wait
+    return RunGrokAgentWith({"task"}, env, (base_ / "work").string(), out_, clock_);
   }
 
   testing::TempDir tmp_{"grok-tls"};
   fs::path base_;
   std::ostringstream out_;
-  int sleeps_ = 0;
+  SimulatedClock clock_;
 };
 
 TEST_F(TlsTest, TrustedCertificateWithMatchingNameSucceedsAndSendsSni) {
@@ -195,7 +195,7 @@ TEST_F(TlsTest, UntrustedCertificateIsRefusedWithoutRetry) {
   EXPECT_EQ(Run("https://localhost:" + std::to_string(server.port()) + "/v1"), 1);
   EXPECT_EQ(server.requests(), 0);
   EXPECT_NE(out_.str().find("certificate verify failed"), std::string::npos) << out_.str();
-  EXPECT_EQ(sleeps_, 0);
+  EXPECT_TRUE(clock_.sleeps().empty());
 }
 
 TEST_F(TlsTest, CertificateForAnotherNameIsRefused) {
