@@ -16,7 +16,6 @@
 #include "core/retention.h"
 #include "core/run_observer.h"
 #include "core/supervisor.h"
-#include "store/run_json.h"
 
 namespace outpost {
 namespace json = boost::json;
@@ -29,6 +28,18 @@ json::object Check(std::string_view status, std::string message = {}) {
   json::object c{{"status", status}};
   if (!message.empty()) c["message"] = message;
   return c;
+}
+
+// A replica as /health/fleet lists it.
+json::object ReplicaToJson(const ReplicaInfo& r) {
+  return {{"replicaId", r.id},
+          {"host", r.host},
+          {"address", r.address},
+          {"version", r.version},
+          {"startedAt", FormatTime(r.started_at)},
+          {"heartbeatAt", FormatTime(r.heartbeat_at)},
+          {"running", r.running},
+          {"capacity", r.capacity}};
 }
 
 }  // namespace
