@@ -33,8 +33,8 @@
 #include <vector>
 
 #include "artifacts/artifact_store.h"
-#include "artifacts/sha256.h"
 #include "cli/http_client.h"
+#include "common/crypto.h"
 
 namespace outpost::artifacts {
 

@@ -1,7 +1,5 @@
 #include "core/dispatch_request.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
@@ -9,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "common/crypto.h"
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "config/agent_network.h"
@@ -240,19 +239,6 @@ void LegacyFields(const json::object& body, Checker& c, const Run& run) {
            "userId is not accepted: a run belongs to the tenant of the API key that dispatches "
            "it; leave userId out (to label runs by user, use tags, e.g. tags.userId)");
   }
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
 }
 
 // The normalized request: every accepted field in a fixed order, defaults applied.
