@@ -1,6 +1,7 @@
 #include "web/web_routes.h"
 
 #include "api/envelope.h"
+#include "common/strings.h"
 
 namespace outpost::web {
 namespace {
@@ -14,12 +15,6 @@ void SetCommonHeaders(api::Response& r, const Asset& asset) {
   r.headers.Set("Content-Security-Policy", std::string(kContentSecurityPolicy));
   r.headers.Set("Referrer-Policy", "no-referrer");
   r.headers.Set("X-Frame-Options", "DENY");
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::string_view Opaque(std::string_view tag) {  // W/"x" and "x" compare equal (weak comparison)
