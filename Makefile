@@ -46,12 +46,14 @@ test-build: deps
 	@cmake -S . -B $(BUILD_TEST) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 
-# ctest, the fuzzers and the skip report all run whatever the others did; the report
+# The dependency check (scripts/check-deps.sh: every #include against scripts/deps.rules), ctest,
+# the fuzzers and the skip report all run whatever the others did; the report
 # (scripts/test-report.sh) ends the output: skipped tests by name, failing on any skip that is
 # not on tests/skip-allowlist.txt.
 test: test-build fuzz-build
 	@rm -rf $(BUILD_TEST)/test-results
 	@failed=""; \
+	scripts/check-deps.sh || failed="$$failed deps"; \
 	(cd $(BUILD_TEST) && ctest --output-on-failure --no-tests=error -j $(JOBS) --timeout 600) || failed="$$failed ctest"; \
 	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) || failed="$$failed fuzz"; \
 	scripts/test-report.sh --complete $(BUILD_TEST)/test-results || failed="$$failed skip-report"; \

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "artifacts/local/local_artifact_store.h"
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 
 namespace outpost::api {
 using http::HandleRequest;
@@ -75,7 +75,7 @@ TEST_F(FileRouteTest, ServesTheWholeObjectWithItsMetadata) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, kContent);
   EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
-  EXPECT_EQ(r.headers.Get("ETag"), "\"" + artifacts::Sha256Hex(kContent) + "\"");
+  EXPECT_EQ(r.headers.Get("ETag"), "\"" + Sha256Hex(kContent) + "\"");
   EXPECT_EQ(r.headers.Get("Accept-Ranges"), "bytes");
   EXPECT_EQ(r.headers.Get("X-Content-Type-Options"), "nosniff");
   EXPECT_TRUE(r.headers.Get("Last-Modified").value_or("").ends_with(" GMT"));
@@ -121,7 +121,7 @@ TEST_F(FileRouteTest, MultiRangeAndStaleIfRangeGetTheWholeObject) {
   EXPECT_EQ(multi.body, kContent);
   Response stale = Send(url, {{"Range", "bytes=0-1"}, {"If-Range", "\"old-etag\""}});
   EXPECT_EQ(stale.status, 200);
-  const std::string etag = "\"" + artifacts::Sha256Hex(kContent) + "\"";
+  const std::string etag = "\"" + Sha256Hex(kContent) + "\"";
   Response fresh = Send(url, {{"Range", "bytes=0-1"}, {"If-Range", etag}});
   EXPECT_EQ(fresh.status, 206);
   EXPECT_EQ(fresh.body, "01");

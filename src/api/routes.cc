@@ -13,10 +13,10 @@
 #include "core/run_service.h"
 #include "http/envelope.h"
 #include "http/media_type.h"
-#include "store/run_json.h"
 #include "wire/dispatch_request_json.h"
 #include "wire/health_json.h"
 #include "wire/list_query.h"
+#include "wire/run_json.h"
 
 namespace outpost::api {
 using http::Access;
@@ -159,37 +159,19 @@ Response Routes::Dispatch(const Request& req, const PathParams&) {
                                                     req.headers.Get("Idempotency-Key")),
                         ContextOf(req));
   if (!out.ok()) return Error(out.status(), MetaOf(req));
-  if (out->group_id) {  // a fan-out: one run per agent
-    json::array runs, ids;
-    for (const Run& r : out->group) {
-      runs.push_back(json::object{{"runId", r.id.str()},
-                                  {"agent", r.agent},
-                                  {"modelId", r.model_id},
-                                  {"status", ToString(r.status)}});
-      ids.emplace_back(r.id.str());
-    }
-    json::object data{{"groupId", *out->group_id},
-                      {"runs", std::move(runs)},
-                      {"runIds", std::move(ids)},
-                      {"idempotent", !out->created}};
-    Response r = Success(out->created ? 201 : 200, std::move(data), MetaOf(req));
-    r.headers.Set("Location", "/runs?group=" + *out->group_id);
-    return r;
-  }
-  const Run& run = out->run;
-  json::object data{{"runId", run.id.str()},          {"dispatchId", run.id.str()},
-                    {"status", ToString(run.status)}, {"agent", run.agent},
-                    {"modelId", run.model_id},        {"createdAt", FormatTime(run.created_at)},
-                    {"idempotent", !out->created}};
-  Response r = Success(out->created ? 201 : 200, std::move(data), MetaOf(req));
-  r.headers.Set("Location", "/runs/" + run.id.str());
+  Response r = Success(
+      out->created ? 201 : 200,
+      wire::DispatchResultToJson(out->run, out->created, out->group_id, out->group), MetaOf(req));
+  // A fan-out (one run per agent) is found by its group.
+  r.headers.Set("Location",
+                out->group_id ? "/runs?group=" + *out->group_id : "/runs/" + out->run.id.str());
   return r;
 }
 
 Response Routes::GetRun(const Request& req, const PathParams& params) {
   Result<Run> run = service_.Get(params.at("id"), ContextOf(req));
   if (!run.ok()) return Error(run.status(), MetaOf(req));
-  return Success(200, RunToJson(*run), MetaOf(req));
+  return Success(200, wire::RunToJson(*run), MetaOf(req));
 }
 
 // The original's GET /dispatch/{id} query: logOffset (the logOffset of an earlier answer),
@@ -215,7 +197,7 @@ Response Routes::GetDispatch(const Request& req, const PathParams& params) {
   if (!errors.empty()) return Error(Status::Invalid(errors), MetaOf(req));
   Result<Run> run = service_.Get(params.at("id"), ContextOf(req));
   if (!run.ok()) return Error(run.status(), MetaOf(req));
-  json::object data = RunToJson(*run);
+  json::object data = wire::RunToJson(*run);
   AddDispatchLogs(service_, req, run->id.str(), data);
   return Success(200, std::move(data), MetaOf(req));
 }
@@ -226,7 +208,7 @@ Response Routes::List(const Request& req, const PathParams&) {
   Result<RunPage> page = service_.List(std::move(*query), ContextOf(req));
   if (!page.ok()) return Error(page.status(), MetaOf(req));
   json::array items;
-  for (const Run& run : page->runs) items.push_back(RunToJson(run));
+  for (const Run& run : page->runs) items.push_back(wire::RunToJson(run));
   const bool has_more = page->next_cursor.has_value();
   json::value cursor = nullptr;
   if (page->next_cursor) cursor = *page->next_cursor;
@@ -257,7 +239,7 @@ Response Routes::Cancel(const Request& req, const PathParams& params) {
   }
   Result<CancelOutcome> out = service_.Cancel(params.at("id"), reason, ContextOf(req));
   if (!out.ok()) return Error(out.status(), MetaOf(req));
-  json::object data = RunToJson(out->run);
+  json::object data = wire::RunToJson(out->run);
   data["cancelRequested"] = true;
   return Success(out->in_progress ? 202 : 200, std::move(data), MetaOf(req));
 }

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "artifacts/artifact_store.h"
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 #include "net/http_transport.h"
 
 namespace outpost::artifacts {

@@ -1,47 +1,21 @@
 #include "auth/api_key.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/crypto.h"
 #include "http/access.h"
 
 namespace outpost::auth {
-namespace {
-
-std::string Hex(const unsigned char* bytes, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
-std::string RawSha256(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr) != 1) {
-    std::fprintf(stderr, "outpost: SHA-256 failed\n");
-    std::abort();
-  }
-  return std::string(reinterpret_cast<const char*>(digest), n);
-}
-
-}  // namespace
 
 std::string GenerateApiKey() {
-  unsigned char bytes[kKeyHexChars / 2];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+  Result<std::string> hex = RandomHex(kKeyHexChars / 2);
+  if (!hex.ok()) {
     std::fprintf(stderr, "outpost: the random generator failed; no key was made\n");
     std::abort();
   }
-  return std::string(kKeyPrefix) + Hex(bytes, sizeof bytes);
+  return std::string(kKeyPrefix) + *hex;
 }
 
 bool IsWellFormedApiKey(std::string_view key) {
@@ -50,18 +24,10 @@ bool IsWellFormedApiKey(std::string_view key) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-std::string Sha256Hex(std::string_view text) {
-  std::string raw = RawSha256(text);
-  return Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-}
-
-bool DigestsEqual(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
+bool DigestsEqual(std::string_view a, std::string_view b) { return ConstantTimeEquals(a, b); }
 
 bool SecretsEqual(std::string_view a, std::string_view b) {
-  const std::string da = RawSha256(a), db = RawSha256(b);
-  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+  return ConstantTimeEquals(Sha256Digest(a), Sha256Digest(b));
 }
 
 std::string DisplayPrefix(std::string_view key) {

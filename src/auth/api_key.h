@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/crypto.h"  // Sha256Hex: the stored form of a key
 #include "common/status.h"
 
 namespace outpost::auth {
@@ -26,9 +27,6 @@ std::string GenerateApiKey();
 
 // "otp_" + exactly 64 lowercase hex characters.
 bool IsWellFormedApiKey(std::string_view key);
-
-// Lowercase hex SHA-256 of `text` (64 characters).
-std::string Sha256Hex(std::string_view text);
 
 // Equal digests, in time independent of where they differ (CRYPTO_memcmp); false for different
 // lengths.

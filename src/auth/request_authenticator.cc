@@ -2,15 +2,10 @@
 
 #include "auth/api_key.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace outpost::auth {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 http::Identity KeyIdentity(const KeyVerdict& v) { return {v.tenant, v.key_id, v.scopes}; }
 

@@ -5,8 +5,6 @@
 // keep billing for orphaned parts; the bucket's AbortIncompleteMultipartUpload lifecycle rule
 // covers a crash. CompleteMultipartUpload may answer 200 and still fail (an <Error> body): that
 // is checked and retried like any error.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -15,6 +13,7 @@
 #include "aws/s3_client.h"
 #include "aws/s3_errors.h"
 #include "aws/xml.h"
+#include "common/crypto.h"
 
 namespace outpost::aws {
 namespace {
@@ -28,21 +27,17 @@ std::string Lower(std::string s) {
 Result<std::pair<std::string, std::int64_t>> HashFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot open " + path);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  Sha256 hash;
   std::string block(1 << 20, '\0');
   std::int64_t size = 0;
   while (in) {
     in.read(block.data(), static_cast<std::streamsize>(block.size()));
     auto n = static_cast<std::size_t>(in.gcount());
-    EVP_DigestUpdate(ctx.get(), block.data(), n);
+    hash.Update(std::string_view(block.data(), n));
     size += static_cast<std::int64_t>(n);
   }
   if (in.bad()) return Internal("cannot read " + path);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  return std::pair{Hex(std::string_view(reinterpret_cast<const char*>(digest), len)), size};
+  return std::pair{hash.HexDigest(), size};
 }
 
 Params PutHeaders(const S3PutOptions& options, const std::string& sha256) {

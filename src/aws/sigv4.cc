@@ -3,10 +3,6 @@
 // including the order in which the signing headers and query parameters are appended.
 #include "aws/sigv4.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cctype>
 #include <ctime>
@@ -90,7 +86,7 @@ void Compute(const SignableRequest& request, const Params& query, const Params& 
                        "\n" + Sha256Hex(out.canonical_request);
   std::string key =
       DeriveSigningKey(credentials.secret_access_key, day, options.region, options.service);
-  out.signature = Hex(HmacSha256(key, out.string_to_sign));
+  out.signature = HmacSha256Hex(key, out.string_to_sign);
 }
 
 }  // namespace
@@ -209,32 +205,6 @@ CanonicalHeaders Canonicalize(const Params& headers) {
     out.text += lowered[i].first + ":" + lowered[i].second + "\n";
   }
   return out;
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    out += kHex[c >> 4];
-    out += kHex[c & 0xF];
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return Hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
-}
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &len);
-  return std::string(reinterpret_cast<const char*>(digest), len);
 }
 
 std::string DeriveSigningKey(std::string_view secret, std::string_view date,

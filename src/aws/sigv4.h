@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/crypto.h"  // Sha256Hex, HmacSha256: the hashes SigV4 signs with
 #include "common/status.h"
 
 namespace outpost::aws {
@@ -112,9 +113,6 @@ struct CanonicalHeaders {
 };
 CanonicalHeaders Canonicalize(const Params& headers);
 
-std::string Sha256Hex(std::string_view data);
-std::string HmacSha256(std::string_view key, std::string_view data);  // raw bytes
-std::string Hex(std::string_view bytes);
 // kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
 std::string DeriveSigningKey(std::string_view secret, std::string_view date,
                              std::string_view region, std::string_view service);

@@ -175,8 +175,8 @@ INSTANTIATE_TEST_SUITE_P(Published, SigV4Vector, ::testing::ValuesIn(CaseNames()
 
 // The AWS documentation's own example of a signing key (IAM user guide, "Derive a signing key").
 TEST(SigV4, DerivedSigningKeyMatchesTheDocumentedExample) {
-  EXPECT_EQ(Hex(DeriveSigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215",
-                                 "us-east-1", "iam")),
+  EXPECT_EQ(HexEncode(DeriveSigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215",
+                                       "us-east-1", "iam")),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
 }
 

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 #include "common/files.h"
 #include "net/http_transport.h"
 
@@ -52,7 +52,7 @@ DownloadOutcome Verified(const ArtifactEntry& entry, const std::string& body) {
     out.verdict = DownloadVerdict::kSizeMismatch;
     out.detail =
         "got " + std::to_string(out.bytes) + " bytes, expected " + std::to_string(entry.size_bytes);
-  } else if (artifacts::Sha256Hex(body) != entry.sha256) {
+  } else if (Sha256Hex(body) != entry.sha256) {
     out.verdict = DownloadVerdict::kSha256Mismatch;
     out.detail = "expected sha256 " + entry.sha256;
   }

@@ -13,8 +13,8 @@
 #include <set>
 #include <sstream>
 
-#include "artifacts/sha256.h"
 #include "cli/artifact_download.h"
+#include "common/crypto.h"
 #include "common/files.h"
 #include "testing/fake_http_server.h"
 
@@ -85,7 +85,7 @@ class ArtifactServer {
           {"expiresAt", "2026-11-28T09:22:40.000Z"},
           {"sizeBytes", a.recorded.size()},
           {"contentType", "text/plain"},
-          {"sha256", artifacts::Sha256Hex(a.recorded)}});
+          {"sha256", Sha256Hex(a.recorded)}});
     }
     return {{"runId", "R1"},
             {"status", "COMPLETED"},
@@ -151,14 +151,14 @@ TEST_F(ArtifactsCommand, ListsATableThenTheUrls) {
   auto o = RunCli({"artifacts", "R1", "--endpoint", server.endpoint()});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const std::string host = server.endpoint().substr(7);
-  const std::string sha = artifacts::Sha256Hex("hello\n").substr(0, 12);
+  const std::string sha = Sha256Hex("hello\n").substr(0, 12);
   EXPECT_EQ(o.out,
             "NAME          TYPE      SIZE  SHA256        EXPIRES\n"
             "output.log    output    6     " +
                 sha +
                 "  2026-11-28 09:22:40\n"
                 "summary.json  metadata  22    " +
-                artifacts::Sha256Hex(R"({"status":"COMPLETED"})").substr(0, 12) +
+                Sha256Hex(R"({"status":"COMPLETED"})").substr(0, 12) +
                 "  2026-11-28 09:22:40\n"
                 "\n"
                 "output.log: http://" +
@@ -245,8 +245,7 @@ TEST_F(ArtifactsCommand, SizeMismatchAndAFailedFetchExit1) {
 
   // The listed URL answers 404 (expired or re-targeted URLs answer 403 the same way).
   DownloadOutcome gone = DownloadArtifact(
-      {"x.log", server.endpoint() + "/files/R1/x.log?expires=1", artifacts::Sha256Hex(""), 0},
-      root_, {});
+      {"x.log", server.endpoint() + "/files/R1/x.log?expires=1", Sha256Hex(""), 0}, root_, {});
   EXPECT_EQ(gone.verdict, DownloadVerdict::kFetchFailed);
   EXPECT_EQ(gone.detail, "HTTP 404");
   EXPECT_FALSE(fs::exists(root_ + "/x.log"));

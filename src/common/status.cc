@@ -32,6 +32,33 @@ std::string_view CodeName(Code code) {
   return "UNKNOWN";
 }
 
+std::string_view ErrorName(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return "";
+    case Code::kInvalidArgument:
+      return "VALIDATION_ERROR";
+    case Code::kUnauthenticated:
+      return "AUTHENTICATION_ERROR";
+    case Code::kPermissionDenied:
+      return "AUTHORIZATION_ERROR";
+    case Code::kNotFound:
+      return "NOT_FOUND";
+    case Code::kConflict:
+    case Code::kFailedPrecondition:
+      return "CONFLICT";
+    case Code::kPayloadTooLarge:
+      return "PAYLOAD_TOO_LARGE";
+    case Code::kResourceExhausted:
+      return "RATE_LIMIT_EXCEEDED";
+    case Code::kUnavailable:
+      return "SERVICE_UNAVAILABLE";
+    case Code::kInternal:
+      return "INTERNAL_ERROR";
+  }
+  return "INTERNAL_ERROR";
+}
+
 Status Status::Invalid(const std::vector<FieldError>& errors, std::string message) {
   Status s(Code::kInvalidArgument, std::move(message));
   boost::json::array list;

@@ -2,8 +2,9 @@
 //
 // A code says what the caller should do next (retry on kUnavailable, fix the input on
 // kInvalidArgument, ...). Vendor errors (SQLite, errno, HTTP) are translated inside the component
-// that met them and never cross a boundary. Each protocol maps codes in exactly one function
-// (api/envelope.cc for HTTP, cli for exit codes).
+// that met them and never cross a boundary. The error names clients see are ErrorName's; each
+// protocol maps codes to its own status in exactly one function (api/envelope.cc for HTTP, cli
+// for exit codes).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -30,7 +31,15 @@ enum class Code {
   kInternal,           // a broken invariant or an unexpected failure
 };
 
+// The code's own name ("INVALID_ARGUMENT", ...), for logs and Status::ToString.
 std::string_view CodeName(Code code);
+
+// The error name clients see (ARCHITECTURE §3): the REST envelope's and the MCP tools'
+// `error.code`, the audit record's errorCode — "VALIDATION_ERROR", "AUTHENTICATION_ERROR",
+// "AUTHORIZATION_ERROR", "NOT_FOUND", "CONFLICT" (kFailedPrecondition too: the contract knows
+// no separate precondition name), "PAYLOAD_TOO_LARGE", "RATE_LIMIT_EXCEEDED",
+// "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"; "" for kOk.
+std::string_view ErrorName(Code code);
 
 // One bad field of a request, as listed in `details.errors[]`.
 struct FieldError {
@@ -109,3 +118,17 @@ class [[nodiscard]] Result {
     ::outpost::Status _st = (expr);   \
     if (!_st.ok()) return _st;        \
   } while (0)
+
+// OUTPOST_ASSIGN_OR_RETURN(lhs, expr): evaluates `expr` (a Result<T>) once; on error returns its
+// Status from the enclosing function (which returns Status or some Result<U>), otherwise moves
+// the value into `lhs` — a declaration (`auto run`, `const Run& run` binds to the hidden
+// temporary, which lives to the end of the scope) or an existing variable. A statement, not an
+// expression; usable several times in one scope.
+#define OUTPOST_ASSIGN_OR_RETURN(lhs, expr) \
+  OUTPOST_ASSIGN_OR_RETURN_IMPL(OUTPOST_STATUS_CONCAT(_outpost_result_, __COUNTER__), lhs, expr)
+#define OUTPOST_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp.ok()) return std::move(tmp).status();      \
+  lhs = std::move(tmp).value()
+#define OUTPOST_STATUS_CONCAT(a, b) OUTPOST_STATUS_CONCAT_INNER(a, b)
+#define OUTPOST_STATUS_CONCAT_INNER(a, b) a##b

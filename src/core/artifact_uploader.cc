@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <fstream>
 
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 #include "common/json_util.h"
 #include "common/log.h"
-#include "store/run_json.h"
+#include "wire/run_json.h"
 
 namespace outpost {
 namespace {
@@ -40,7 +40,7 @@ bool NonEmptyFile(const std::string& path) {
 Result<std::pair<std::string, std::int64_t>> Digest(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot open " + path);
-  artifacts::Sha256 h;
+  Sha256 h;
   std::int64_t size = 0;
   std::string buf(1 << 16, '\0');
   while (in) {
@@ -182,7 +182,7 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   auto put_content = [&](const Source& src, const std::string& content) {
     const std::string key = Key(id, src.name);
     Status st = PutWithRetry(key, [&] { return artifacts_.Put(key, content, src.content_type); });
-    record(src, st, artifacts::Sha256Hex(content), static_cast<std::int64_t>(content.size()));
+    record(src, st, Sha256Hex(content), static_cast<std::int64_t>(content.size()));
   };
 
   for (const Source& src : kSources) {
@@ -200,7 +200,7 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   summary.artifacts_state =
       std::string(missing.empty() ? artifacts_state::kStored : artifacts_state::kPartial);
   put_content({"summary.json", "metadata", "application/json", true},
-              ToJson(RunToJson(summary)) + "\n");
+              ToJson(wire::RunToJson(summary)) + "\n");
 
   {
     std::lock_guard lock(mu_);

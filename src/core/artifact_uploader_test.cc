@@ -7,7 +7,7 @@
 #include <map>
 #include <mutex>
 
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/json_util.h"
@@ -168,13 +168,12 @@ TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) 
   ASSERT_EQ(by_name.size(), 6u);
   EXPECT_EQ(by_name["output.log"].type, "output");
   EXPECT_EQ(by_name["output.log"].size_bytes, 6);
-  EXPECT_EQ(by_name["output.log"].sha256, artifacts::Sha256Hex("hello\n"));
+  EXPECT_EQ(by_name["output.log"].sha256, Sha256Hex("hello\n"));
   EXPECT_EQ(by_name["stderr.log"].type, "logs");
   EXPECT_EQ(by_name["summary.json"].type, "metadata");
   EXPECT_EQ(by_name["diff.patch"].type, "patch");
   EXPECT_EQ(by_name["changes.bundle"].type, "bundle");
-  EXPECT_EQ(by_name["summary.json"].sha256,
-            artifacts::Sha256Hex(flaky_.objects[p + "summary.json"]));
+  EXPECT_EQ(by_name["summary.json"].sha256, Sha256Hex(flaky_.objects[p + "summary.json"]));
   EXPECT_EQ(got.status, RunStatus::kCompleted);  // untouched
   EXPECT_FALSE(fs::exists(root_ + "/runs/" + r.id.str() + "/.artifacts"));
 }

@@ -71,7 +71,7 @@ void Auditor::Call(const RequestContext& ctx, std::string_view action, std::stri
   r.client_address = ctx.client_address;
   r.outcome = std::string(AuditOutcomeOf(outcome));
   if (!outcome.ok()) {
-    r.error_code = std::string(http::HttpErrorFor(outcome.code()).code);
+    r.error_code = std::string(ErrorName(outcome.code()));
     if (outcome.code() == Code::kInvalidArgument) {
       if (json::array paths = FieldPaths(outcome); !paths.empty()) details["fields"] = paths;
     } else if (outcome.code() == Code::kResourceExhausted) {

@@ -1,11 +1,12 @@
 #include "core/dispatch_request.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <regex>
 
+#include "common/crypto.h"
+#include "common/ids.h"
+#include "common/time_util.h"
 #include "config/agent_network.h"
 #include "core/agent_secrets.h"
 #include "workspace/repo_spec.h"
@@ -303,19 +304,6 @@ void CheckIdempotency(const DispatchRequest& req, Checker& c, Run& run) {
     }
   }
   run.idempotency_key = key;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
 }
 
 // The normalized request: every accepted field in a fixed order, defaults applied.

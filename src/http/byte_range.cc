@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/strings.h"
 #include "http/http_types.h"
 
 namespace outpost::http {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // A non-empty run of digits that fits in int64, else nullopt.
 std::optional<std::int64_t> Number(std::string_view s) {

@@ -10,43 +10,45 @@
 
 namespace outpost::http {
 namespace json = boost::json;
+namespace {
 
-HttpError HttpErrorFor(Code code) {
+// The HTTP half of the mapping; the error name is common/status.h's ErrorName.
+int HttpStatusFor(Code code) {
   switch (code) {
     case Code::kOk:
-      return {200, ""};
+      return 200;
     case Code::kInvalidArgument:
-      return {400, "VALIDATION_ERROR"};
+      return 400;
     case Code::kUnauthenticated:
-      return {401, "AUTHENTICATION_ERROR"};
+      return 401;
     case Code::kPermissionDenied:
-      return {403, "AUTHORIZATION_ERROR"};
+      return 403;
     case Code::kNotFound:
-      return {404, "NOT_FOUND"};
+      return 404;
     // A wrong state is reported as a conflict with the current state (details.currentStatus),
     // as the contract knows no separate precondition code.
     case Code::kConflict:
     case Code::kFailedPrecondition:
-      return {409, "CONFLICT"};
+      return 409;
     case Code::kPayloadTooLarge:
-      return {413, "PAYLOAD_TOO_LARGE"};
+      return 413;
     case Code::kResourceExhausted:
-      return {429, "RATE_LIMIT_EXCEEDED"};
+      return 429;
     case Code::kUnavailable:
-      return {503, "SERVICE_UNAVAILABLE"};
+      return 503;
     case Code::kInternal:
-      return {500, "INTERNAL_ERROR"};
+      return 500;
   }
-  return {500, "INTERNAL_ERROR"};
+  return 500;
 }
-
-namespace {
 
 json::object MetaJson(const Meta& meta) {
   return {{"requestId", meta.request_id}, {"timestamp", FormatTime(meta.timestamp)}};
 }
 
 }  // namespace
+
+HttpError HttpErrorFor(Code code) { return {HttpStatusFor(code), ErrorName(code)}; }
 
 Response JsonResponse(int status, const json::value& body) {
   Response r;

@@ -21,7 +21,8 @@ struct HttpError {
   std::string_view code;  // "VALIDATION_ERROR", ...
 };
 
-// The only Code -> HTTP mapping. kOk maps to 200 with an empty code.
+// The only Code -> HTTP mapping: the HTTP status, and ErrorName(code) (common/status.h) as the
+// error code. kOk maps to 200 with an empty code.
 HttpError HttpErrorFor(Code code);
 
 // Error codes of the transport-level failures that have no Status code.

@@ -10,10 +10,10 @@
 #include "mcp/json_schema.h"
 #include "mcp/tool_result.h"
 #include "mcp/tools.h"
-#include "store/run_json.h"
 #include "wire/dispatch_request_json.h"
 #include "wire/health_json.h"
 #include "wire/list_query.h"
+#include "wire/run_json.h"
 
 namespace outpost::mcp {
 namespace json = boost::json;
@@ -102,35 +102,16 @@ ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestCont
 json::object ServiceTools::Dispatch(const json::object& args, const RequestContext& ctx) {
   Result<DispatchOutcome> out = runs_.Dispatch(wire::DecodeDispatchRequest(json::value(args)), ctx);
   if (!out.ok()) return ToolError(out.status());
+  json::object data = wire::DispatchResultToJson(out->run, out->created, out->group_id, out->group);
   if (out->group_id) {
-    json::array runs, ids;
-    for (const Run& r : out->group) {
-      runs.push_back(json::object{{"runId", r.id.str()},
-                                  {"agent", r.agent},
-                                  {"modelId", r.model_id},
-                                  {"status", ToString(r.status)}});
-      ids.emplace_back(r.id.str());
-    }
-    const std::string summary =
-        "Dispatched " + std::to_string(ids.size()) + " runs (group " + *out->group_id + ").";
-    return Success(json::object{{"groupId", *out->group_id},
-                                {"runs", std::move(runs)},
-                                {"runIds", std::move(ids)},
-                                {"idempotent", !out->created}},
-                   summary);
+    return Success(std::move(data), "Dispatched " + std::to_string(out->group.size()) +
+                                        " runs (group " + *out->group_id + ").");
   }
   const Run& run = out->run;
   const std::string summary =
       (out->created ? "Dispatched run " : "Existing run (same idempotencyKey) ") + run.id.str() +
       ": " + std::string(ToString(run.status)) + ". Use get_run with waitSeconds to wait for it.";
-  return Success(json::object{{"runId", run.id.str()},
-                              {"dispatchId", run.id.str()},
-                              {"status", ToString(run.status)},
-                              {"agent", run.agent},
-                              {"modelId", run.model_id},
-                              {"createdAt", FormatTime(run.created_at)},
-                              {"idempotent", !out->created}},
-                 summary);
+  return Success(std::move(data), summary);
 }
 
 ServiceTools::Outcome ServiceTools::GetRun(const json::object& args, const RequestContext& ctx) {
@@ -153,7 +134,7 @@ std::optional<json::object> ServiceTools::Resume(const GetRunWait& w, bool final
 }
 
 json::object ServiceTools::RunResult(const Run& run, const GetRunWait& w) {
-  json::object data = RunToJson(run);
+  json::object data = wire::RunToJson(run);
   const bool terminal = IsTerminal(run.status);
   data["terminal"] = terminal;
   std::string summary = RunLine(data);
@@ -194,7 +175,7 @@ json::object ServiceTools::ListRuns(const json::object& args, const RequestConte
   json::array items;
   std::string summary = std::to_string(page->runs.size()) + " runs";
   for (const Run& r : page->runs) {
-    json::object o = RunToJson(r);
+    json::object o = wire::RunToJson(r);
     summary += "\n" + RunLine(o);
     items.push_back(std::move(o));
   }
@@ -210,7 +191,7 @@ json::object ServiceTools::Cancel(const json::object& args, const RequestContext
   Result<CancelOutcome> out =
       runs_.Cancel(CanonicalUlid(StrArg(args, "runId")), GetString(args, "reason"), ctx);
   if (!out.ok()) return ToolError(out.status());
-  json::object data = RunToJson(out->run);
+  json::object data = wire::RunToJson(out->run);
   data["cancelRequested"] = true;
   data["inProgress"] = out->in_progress;
   std::string summary = RunLine(data);

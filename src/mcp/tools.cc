@@ -11,7 +11,7 @@ namespace {
 
 json::object Obj(std::string_view text) { return json::parse(text).as_object(); }
 
-// The run object of GET /runs/{id} (store/run_json.h), as far as a client relies on it.
+// The run object of GET /runs/{id} (wire/run_json.h), as far as a client relies on it.
 constexpr std::string_view kRunProperties = R"J({
   "runId": {"type": "string", "description": "26-character ULID"},
   "dispatchId": {"type": "string"},

@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 
 namespace outpost::web {
 namespace {
@@ -34,7 +34,7 @@ TEST(WebAssets, EveryFileUnderAssetsIsEmbeddedByteForByte) {
     const Asset* a = FindAsset(rel);
     ASSERT_NE(a, nullptr) << rel;
     EXPECT_EQ(a->body, ReadFile(e.path())) << rel;
-    EXPECT_EQ(a->etag, "\"" + artifacts::Sha256Hex(a->body).substr(0, 32) + "\"") << rel;
+    EXPECT_EQ(a->etag, "\"" + Sha256Hex(a->body).substr(0, 32) + "\"") << rel;
   }
   std::set<std::string> embedded;
   for (const Asset& a : AllAssets()) embedded.insert(a.path);

@@ -1,5 +1,6 @@
 #include "web/web_routes.h"
 
+#include "common/strings.h"
 #include "http/envelope.h"
 #include "http/media_type.h"
 
@@ -15,12 +16,6 @@ void SetCommonHeaders(http::Response& r, const Asset& asset) {
   r.headers.Set("Content-Security-Policy", std::string(kContentSecurityPolicy));
   r.headers.Set("Referrer-Policy", "no-referrer");
   r.headers.Set("X-Frame-Options", "DENY");
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::string_view Opaque(std::string_view tag) {  // W/"x" and "x" compare equal (weak comparison)

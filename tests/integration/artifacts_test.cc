@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "artifacts/local/local_artifact_store.h"
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 #include "tests/integration/server_fixture.h"
 #include "tests/integration/server_test.h"
 
@@ -89,7 +89,7 @@ TEST_F(ArtifactUrlsTest, PresignedUrlServesTheObjectWithItsHeaders) {
   EXPECT_EQ(r.body, kContent);
   EXPECT_EQ(r.headers["content-type"], "text/plain; charset=utf-8");
   EXPECT_EQ(r.headers["content-length"], "21");
-  EXPECT_EQ(r.headers["etag"], "\"" + artifacts::Sha256Hex(kContent) + "\"");
+  EXPECT_EQ(r.headers["etag"], "\"" + Sha256Hex(kContent) + "\"");
   EXPECT_EQ(r.headers["accept-ranges"], "bytes");
   EXPECT_EQ(r.headers["x-content-type-options"], "nosniff");
 }

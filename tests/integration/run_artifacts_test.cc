@@ -11,11 +11,11 @@
 #include <fstream>
 #include <set>
 
-#include "artifacts/sha256.h"
 #include "aws/http.h"
 #include "aws/s3_client.h"
 #include "aws/s3rver_fixture.h"
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "tests/integration/server_fixture.h"
 #include "tests/integration/server_test.h"
 
@@ -111,7 +111,7 @@ class ArtifactsTest : public ServerTest, public ::testing::WithParamInterface<Ba
       HttpResponse got = Http(host, "GET", path);
       EXPECT_EQ(got.status, 200) << Str(a, "name") << " " << got.body;
       EXPECT_EQ(static_cast<std::int64_t>(got.body.size()), a.at("sizeBytes").as_int64());
-      EXPECT_EQ(artifacts::Sha256Hex(got.body), Str(a, "sha256")) << Str(a, "name");
+      EXPECT_EQ(Sha256Hex(got.body), Str(a, "sha256")) << Str(a, "name");
       EXPECT_EQ(got.headers["content-type"], Str(a, "contentType"));
       bodies_[Str(a, "name")] = got.body;
     }

@@ -3,14 +3,10 @@
 #include <cctype>
 #include <optional>
 
+#include "common/strings.h"
+
 namespace outpost::agents::grok {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 std::vector<std::string_view> SplitLines(std::string_view text) {
   std::vector<std::string_view> lines;
@@ -33,9 +29,9 @@ std::size_t FenceLength(std::string_view line) {
 
 // "File: path" with optional markdown decoration; the path, or nullopt.
 std::optional<std::string> FileLabel(std::string_view line) {
-  line = Trim(line);
+  line = Trim(line, kWhitespace);
   while (!line.empty() && (line.front() == '#' || line.front() == '*' || line.front() == '-')) {
-    line = Trim(line.substr(1));
+    line = Trim(line.substr(1), kWhitespace);
   }
   if (line.size() < 5) return std::nullopt;
   std::string head(line.substr(0, 5));
@@ -54,10 +50,10 @@ std::optional<std::string> FileLabel(std::string_view line) {
 
 // The path in an info string "lang:path" (or ":path"), or "".
 std::string InfoPath(std::string_view info) {
-  info = Trim(info);
+  info = Trim(info, kWhitespace);
   auto colon = info.find(':');
   if (colon == std::string_view::npos) return "";
-  return std::string(Trim(info.substr(colon + 1)));
+  return std::string(Trim(info.substr(colon + 1), kWhitespace));
 }
 
 }  // namespace
@@ -71,7 +67,7 @@ std::vector<FileBlock> ExtractFileBlocks(std::string_view reply) {
     if (fence == 0) {
       if (auto label = FileLabel(lines[i])) {
         pending_label = label;
-      } else if (!Trim(lines[i]).empty()) {
+      } else if (!Trim(lines[i], kWhitespace).empty()) {
         pending_label.reset();  // the label must be followed directly by its block
       }
       continue;
@@ -83,7 +79,7 @@ std::vector<FileBlock> ExtractFileBlocks(std::string_view reply) {
     std::size_t j = i + 1;
     for (; j < lines.size(); ++j) {
       std::size_t close = FenceLength(lines[j]);
-      if (close >= fence && Trim(lines[j].substr(close)).empty()) break;
+      if (close >= fence && Trim(lines[j].substr(close), kWhitespace).empty()) break;
       content.append(lines[j]).push_back('\n');
     }
     if (j == lines.size()) break;  // unterminated: the reply was cut off

@@ -13,7 +13,7 @@
 
 #include "artifacts/local/beneath.h"
 #include "artifacts/local/object_meta.h"
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 #include "common/files.h"
 
 namespace outpost::artifacts {

@@ -1,10 +1,6 @@
 #include "artifacts/local/url_signer.h"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +8,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "artifacts/sha256.h"
+#include "common/crypto.h"
 #include "common/files.h"
 
 namespace outpost::artifacts {
@@ -85,13 +81,12 @@ Result<std::string> ReadKeyFile(const std::string& path) {
 // Writes a new key under a temporary name and links it into place, so that a reader never
 // sees a partial key and two creators racing agree on the first one linked.
 Status CreateKeyFile(const std::string& path) {
-  unsigned char raw[UrlSigner::kKeyBytes];
-  if (RAND_bytes(raw, sizeof raw) != 1) return Internal("RAND_bytes failed");
+  OUTPOST_ASSIGN_OR_RETURN(const std::string& raw, RandomBytes(UrlSigner::kKeyBytes));
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("create", tmp);
-  Status st = WriteAll(fd, std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
+  Status st = WriteAll(fd, raw);
   if (st.ok() && ::fsync(fd) != 0) st = Errno("fsync", tmp);
   ::close(fd);
   if (st.ok() && ::link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) {
@@ -122,11 +117,7 @@ std::string UrlSigner::Signature(std::string_view method, std::string_view path,
                                  std::int64_t expires_unix) const {
   std::string message = std::string(kScheme) + "\n" + std::string(method) + "\n" +
                         std::string(path) + "\n" + std::to_string(expires_unix);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), md, &len);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+  return HmacSha256Hex(key_, message);
 }
 
 std::string UrlSigner::SignedTarget(std::string_view object_key, WallTime expires) const {
@@ -156,7 +147,7 @@ Status UrlSigner::Verify(std::string_view method, std::string_view path,
     return Denied("malformed_parameters", "malformed 'expires' or 'signature' parameter");
   }
   const std::string expected = Signature("GET", path, expires_unix);
-  if (CRYPTO_memcmp(expected.data(), signature->data(), expected.size()) != 0) {
+  if (!ConstantTimeEquals(expected, *signature)) {
     return Denied("bad_signature",
                   "the signature does not match this URL (altered, re-targeted to another path, "
                   "or signed with another server key)");

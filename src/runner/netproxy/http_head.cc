@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/strings.h"
 #include "runner/netproxy/allowlist.h"
 
 namespace outpost::netproxy {
@@ -14,14 +15,6 @@ bool IEquals(std::string_view a, std::string_view b) {
     return std::tolower(static_cast<unsigned char>(x)) ==
            std::tolower(static_cast<unsigned char>(y));
   });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // Splits off the next line (without its "\r\n" / "\n").

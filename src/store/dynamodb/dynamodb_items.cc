@@ -8,7 +8,7 @@
 #include "common/json_util.h"
 #include "common/time_util.h"
 #include "store/dynamodb/dynamodb_schema.h"
-#include "store/run_json.h"
+#include "store/run_doc.h"
 
 namespace outpost::dynamodb {
 namespace ddb = aws::ddb;
@@ -29,14 +29,10 @@ void PutOptMillis(ddb::Item& item, std::string_view name, const std::optional<Wa
 
 ddb::Item RunToItem(const Run& run, Millis retention) {
   ddb::Item item{
-      {attr::kId, ddb::S(run.id.str())},
-      {attr::kDoc, ddb::S(ToJson(RunToJson(run, /*internal=*/true)))},
-      {attr::kVersion, ddb::N(run.version)},
-      {attr::kKind, ddb::S(kRunKind)},
-      {attr::kTenant, ddb::S(run.tenant)},
-      {attr::kStatus, ddb::S(ToString(run.status))},
-      {attr::kAgent, ddb::S(run.agent)},
-      {attr::kCreatedMs, ddb::N(ToMillis(run.created_at))},
+      {attr::kId, ddb::S(run.id.str())},     {attr::kDoc, ddb::S(ToJson(RunToDoc(run)))},
+      {attr::kVersion, ddb::N(run.version)}, {attr::kKind, ddb::S(kRunKind)},
+      {attr::kTenant, ddb::S(run.tenant)},   {attr::kStatus, ddb::S(ToString(run.status))},
+      {attr::kAgent, ddb::S(run.agent)},     {attr::kCreatedMs, ddb::N(ToMillis(run.created_at))},
   };
   PutOptS(item, attr::kRepo, run.repo);
   PutOptS(item, attr::kGroupId, run.group_id);
@@ -57,9 +53,8 @@ Result<Run> RunFromItem(const ddb::Item& item) {
   if (!doc_text || !version) return Internal("corrupt run item in the DynamoDB run store");
   auto doc = ParseJson(*doc_text, 64);
   if (!doc.ok() || !doc->is_object()) return Internal("corrupt run document in DynamoDB");
-  auto run = RunFromJson(doc->get_object());
-  if (!run.ok()) return run.status();
-  run->version = *version;
+  OUTPOST_ASSIGN_OR_RETURN(Run run, RunFromDoc(doc->get_object()));
+  run.version = *version;
   return run;
 }
 

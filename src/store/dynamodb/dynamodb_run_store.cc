@@ -17,7 +17,7 @@
 #include "store/admission.h"
 #include "store/dynamodb/dynamodb_items.h"
 #include "store/dynamodb/dynamodb_list.h"
-#include "store/run_json.h"
+#include "store/run_doc.h"
 
 namespace outpost::dynamodb {
 namespace ddb = aws::ddb;
@@ -351,7 +351,7 @@ Status DynamoDbRunStore::Ping() {
 
 Status DynamoDbRunStore::Heartbeat(const ReplicaInfo& info) {
   ddb::Item item{{attr::kId, ddb::S(info.id)},
-                 {attr::kDoc, ddb::S(ToJson(ReplicaToJson(info)))},
+                 {attr::kDoc, ddb::S(ToJson(ReplicaToDoc(info)))},
                  {attr::kHeartbeatMs, ddb::N(ToMillis(info.heartbeat_at))}};
   return client_->PutItem(tables_.replicas, item);
 }
@@ -366,9 +366,8 @@ Result<std::vector<ReplicaInfo>> DynamoDbRunStore::ListReplicas() {
     for (const auto& item : page->items) {
       auto doc = ParseJson(ddb::GetS(item, attr::kDoc).value_or(""));
       if (!doc.ok() || !doc->is_object()) return Internal("corrupt replica record in DynamoDB");
-      auto replica = ReplicaFromJson(doc->get_object());
-      if (!replica.ok()) return replica.status();
-      replicas.push_back(std::move(*replica));
+      OUTPOST_ASSIGN_OR_RETURN(ReplicaInfo replica, ReplicaFromDoc(doc->get_object()));
+      replicas.push_back(std::move(replica));
     }
     if (!page->last_key) break;
     request.start_key = page->last_key;

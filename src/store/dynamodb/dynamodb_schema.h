@@ -2,7 +2,7 @@
 //
 // <prefix>-runs — one item per run (on-demand billing):
 //   id (S, partition key)  the run id (a ULID: sorting by id is sorting by creation time)
-//   doc (S)                the whole run as JSON (RunToJson(run, internal=true))
+//   doc (S)                the whole run as JSON (RunToDoc, store/run_doc.h)
 //   version (N)            optimistic-concurrency version; authoritative over doc's copy
 //   kind (S)               always "run": the partition of the all-newest index
 //   tenant, status, agent (S), created_ms (N)        always present
@@ -22,7 +22,7 @@
 //   reserved_ms (N) when the key was claimed;  expires_at (N) reserved + retention + 1 day.
 //
 // <prefix>-replicas — one item per control-plane replica:
-//   id (S, partition key);  doc (S) ReplicaToJson;  heartbeat_ms (N).
+//   id (S, partition key);  doc (S) ReplicaToDoc;  heartbeat_ms (N).
 //
 // <prefix>-quotas — admission (dynamodb_quota.h); pk (S, partition key), sk (S, sort key):
 //   concurrency slots:  pk "slots#<scope>", sk the slot number "000000".."max-1";

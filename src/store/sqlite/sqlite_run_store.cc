@@ -3,7 +3,7 @@
 #include "common/json_util.h"
 #include "common/time_util.h"
 #include "store/admission.h"
-#include "store/run_json.h"
+#include "store/run_doc.h"
 #include "store/sqlite/sqlite_list_query.h"
 #include "store/sqlite/sqlite_schema.h"
 
@@ -58,7 +58,7 @@ std::vector<Param> RowParams(const Run& stored, std::int64_t version_param) {
           stored.request_hash,
           OptMillis(stored.started_at),
           OptMillis(stored.ended_at),
-          ToJson(RunToJson(stored, /*internal=*/true)),
+          ToJson(RunToDoc(stored)),
           version_param,
           stored.key_id.empty() ? Param(std::monostate{}) : Param(stored.key_id)};
 }
@@ -76,9 +76,8 @@ Status RunStmt(sqlite::Db& db, const std::string& sql, const std::vector<Param>&
 Result<Run> ReadRun(const sqlite::Stmt& stmt) {
   auto doc = ParseJson(stmt.Text(1));
   if (!doc.ok() || !doc->is_object()) return Internal("corrupt run record in run store");
-  auto run = RunFromJson(doc->get_object());
-  if (!run.ok()) return run.status();
-  run->version = stmt.Int(0);
+  OUTPOST_ASSIGN_OR_RETURN(Run run, RunFromDoc(doc->get_object()));
+  run.version = stmt.Int(0);
   return run;
 }
 
@@ -321,7 +320,7 @@ Status SqliteRunStore::Heartbeat(const ReplicaInfo& info) {
   return RunStmt(*db_,
                  "INSERT INTO replicas (id, heartbeat_ms, doc) VALUES (?1, ?2, ?3) "
                  "ON CONFLICT (id) DO UPDATE SET heartbeat_ms = ?2, doc = ?3",
-                 {info.id, ToMillis(info.heartbeat_at), ToJson(ReplicaToJson(info))},
+                 {info.id, ToMillis(info.heartbeat_at), ToJson(ReplicaToDoc(info))},
                  "write replica heartbeat");
 }
 
@@ -336,9 +335,8 @@ Result<std::vector<ReplicaInfo>> SqliteRunStore::ListReplicas() {
     if (!*row) break;
     auto doc = ParseJson(stmt->Text(0));
     if (!doc.ok() || !doc->is_object()) return Internal("corrupt replica record in run store");
-    auto r = ReplicaFromJson(doc->get_object());
-    if (!r.ok()) return r.status();
-    out.push_back(std::move(*r));
+    OUTPOST_ASSIGN_OR_RETURN(ReplicaInfo r, ReplicaFromDoc(doc->get_object()));
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -7,7 +7,7 @@ namespace outpost::sqlite {
 namespace {
 
 // Append-only: a step, once released, is never edited (files in the field have applied it).
-// `doc` holds RunToJson(run, internal=true); the other columns exist to be filtered, indexed or
+// `doc` holds RunToDoc(run) (store/run_doc.h); the other columns exist to be filtered, indexed or
 // aggregated and are written from the same Run in the same statement.
 constexpr std::array<const char*, 5> kMigrations = {
     R"sql(

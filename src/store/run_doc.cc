@@ -1,0 +1,353 @@
+#include "store/run_doc.h"
+
+#include <boost/json.hpp>
+
+#include "common/json_util.h"
+#include "common/time_util.h"
+
+namespace outpost {
+namespace json = boost::json;
+namespace {
+
+// ---- writing ----
+
+template <typename T>
+json::value Opt(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return json::value_from(*v);
+}
+
+json::value OptTime(const std::optional<WallTime>& t) {
+  if (!t) return nullptr;
+  return json::value(FormatTime(*t));
+}
+
+json::object NetworkToDoc(const Run& r) {
+  json::array blocked;
+  for (const auto& b : r.network_blocked) {
+    blocked.push_back({{"host", b.host}, {"port", b.port}, {"time", FormatTime(b.at)}});
+  }
+  return {{"policy", r.network}, {"blocked", std::move(blocked)}};
+}
+
+json::object ResourcesToDoc(const ResourceConstraints& rc) {
+  json::object o;
+  if (rc.max_memory_mb) o["maxMemoryMb"] = *rc.max_memory_mb;
+  if (rc.max_cpu_units) o["maxCpuUnits"] = *rc.max_cpu_units;
+  if (rc.max_disk_gb) o["maxDiskGb"] = *rc.max_disk_gb;
+  return o;
+}
+
+// The totals (insertions, deletions) stay as the codec shared with the API wrote them; they are
+// not read back (they are sums over diffStat).
+json::value ChangesToDoc(const std::optional<Changes>& changes) {
+  if (!changes) return nullptr;
+  json::object c{{"kind", changes->kind},
+                 {"beforeSha", Opt(changes->before_sha)},
+                 {"afterSha", Opt(changes->after_sha)},
+                 {"filesChanged", json::value_from(changes->files_changed)}};
+  json::array stat;
+  std::int64_t ins = 0, del = 0;
+  for (const FileChangeStat& f : changes->diff_stat) {
+    stat.push_back(json::object{
+        {"path", f.path}, {"insertions", Opt(f.insertions)}, {"deletions", Opt(f.deletions)}});
+    ins += f.insertions.value_or(0);
+    del += f.deletions.value_or(0);
+  }
+  c["insertions"] = ins;
+  c["deletions"] = del;
+  c["diffStat"] = std::move(stat);
+  c["redacted"] = changes->redacted;
+  return c;
+}
+
+json::value UsageToDoc(const std::optional<Usage>& usage) {
+  if (!usage) return nullptr;
+  json::object u{{"inputTokens", usage->input_tokens},
+                 {"outputTokens", usage->output_tokens},
+                 {"costUsd", usage->cost_usd}};
+  if (!usage->cost_source.empty()) u["costSource"] = usage->cost_source;
+  return u;
+}
+
+json::array ArtifactsToDoc(const std::vector<ArtifactRef>& artifacts) {
+  json::array arts;
+  for (const ArtifactRef& a : artifacts) {
+    arts.push_back(json::object{{"name", a.name},
+                                {"type", a.type},
+                                {"contentType", a.content_type},
+                                {"sizeBytes", a.size_bytes},
+                                {"sha256", a.sha256}});
+  }
+  return arts;
+}
+
+// What was asked: written once at creation.
+void RequestToDoc(const Run& r, json::object& o) {
+  o["agent"] = r.agent;
+  o["modelId"] = r.model_id;
+  o["task"] = r.task;
+  o["repo"] = Opt(r.repo);
+  o["branch"] = Opt(r.branch);
+  o["context"] = r.context;
+  o["timeoutSeconds"] = r.timeout_seconds;
+  o["inactivityTimeoutSeconds"] = Opt(r.inactivity_timeout_seconds);
+  o["workspaceMode"] = r.workspace_mode;
+  o["network"] = NetworkToDoc(r);
+  o["resourceConstraints"] = ResourcesToDoc(r.resources);
+  o["additionalSecrets"] = json::value_from(r.additional_secrets);
+  o["tags"] = json::value_from(r.tags);
+  o["idempotencyKey"] = Opt(r.idempotency_key);
+  o["groupId"] = Opt(r.group_id);
+}
+
+// What happened.
+void OutcomeToDoc(const Run& r, json::object& o) {
+  o["createdAt"] = FormatTime(r.created_at);
+  o["startedAt"] = OptTime(r.started_at);
+  o["endedAt"] = OptTime(r.ended_at);
+  o["durationMs"] = r.started_at && r.ended_at
+                        ? json::value(ToMillis(*r.ended_at) - ToMillis(*r.started_at))
+                        : json::value(nullptr);
+  o["exitCode"] = Opt(r.exit_code);
+  o["errorMessage"] = Opt(r.error_message);
+  o["finalMessage"] = Opt(r.final_message);
+  o["cancelReason"] = Opt(r.cancel_reason);
+  o["cancelRequestedAt"] = OptTime(r.cancel_requested_at);
+  o["changes"] = ChangesToDoc(r.changes);
+  o["usage"] = UsageToDoc(r.usage);
+  o["progress"] = r.progress;
+  if (!r.artifacts_state.empty()) {
+    o["artifactsStatus"] = r.artifacts_state;
+    o["artifactsMissing"] = json::value_from(r.artifacts_missing);
+  }
+}
+
+// ---- reading ----
+
+std::optional<WallTime> ReadTime(const json::object& o, std::string_view key) {
+  auto s = GetString(o, key);
+  if (!s) return std::nullopt;
+  return ParseTime(*s);
+}
+
+std::optional<int> ReadInt(const json::object& o, std::string_view key) {
+  auto v = GetInt(o, key);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
+const json::object* ObjectAt(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
+}
+
+const json::array* ArrayAt(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_array() ? &it->value().get_array() : nullptr;
+}
+
+// The strings of an array field (other elements skipped); empty when absent.
+std::vector<std::string> ReadStrings(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const json::array* a = ArrayAt(o, key)) {
+    for (const auto& v : *a) {
+      if (v.is_string()) out.emplace_back(v.get_string());
+    }
+  }
+  return out;
+}
+
+// {"policy", "blocked"[]}; records older than the blocked list have "network" as a string.
+void ReadNetwork(const json::object& o, Run& r) {
+  const json::object* n = ObjectAt(o, "network");
+  if (!n) {
+    r.network = GetString(o, "network").value_or("none");
+    return;
+  }
+  r.network = GetString(*n, "policy").value_or("none");
+  if (const json::array* blocked = ArrayAt(*n, "blocked")) {
+    for (const auto& e : *blocked) {
+      if (!e.is_object()) continue;
+      BlockedConnection c;
+      c.host = GetString(e.get_object(), "host").value_or("");
+      c.port = ReadInt(e.get_object(), "port").value_or(0);
+      c.at = ReadTime(e.get_object(), "time").value_or(WallTime{});
+      r.network_blocked.push_back(std::move(c));
+    }
+  }
+}
+
+void ReadResources(const json::object& o, Run& r) {
+  if (const json::object* rc = ObjectAt(o, "resourceConstraints")) {
+    r.resources.max_memory_mb = ReadInt(*rc, "maxMemoryMb");
+    r.resources.max_cpu_units = ReadInt(*rc, "maxCpuUnits");
+    r.resources.max_disk_gb = ReadInt(*rc, "maxDiskGb");
+  }
+}
+
+void ReadTags(const json::object& o, Run& r) {
+  if (const json::object* tags = ObjectAt(o, "tags")) {
+    for (const auto& kv : *tags) {
+      if (kv.value().is_string()) r.tags[std::string(kv.key())] = kv.value().get_string();
+    }
+  }
+}
+
+std::optional<Changes> ReadChanges(const json::object& o) {
+  const json::object* c = ObjectAt(o, "changes");
+  if (!c) return std::nullopt;
+  Changes ch;
+  ch.kind = GetString(*c, "kind").value_or("none");
+  ch.before_sha = GetString(*c, "beforeSha");
+  ch.after_sha = GetString(*c, "afterSha");
+  ch.files_changed = ReadStrings(*c, "filesChanged");
+  if (const json::array* stat = ArrayAt(*c, "diffStat")) {
+    for (const auto& v : *stat) {
+      if (!v.is_object()) continue;
+      const auto& e = v.get_object();
+      ch.diff_stat.push_back(
+          {GetString(e, "path").value_or(""), GetInt(e, "insertions"), GetInt(e, "deletions")});
+    }
+  }
+  ch.redacted = GetBool(*c, "redacted").value_or(false);
+  return ch;
+}
+
+std::optional<Usage> ReadUsage(const json::object& o) {
+  const json::object* u = ObjectAt(o, "usage");
+  if (!u) return std::nullopt;
+  Usage us;
+  us.input_tokens = GetInt(*u, "inputTokens").value_or(0);
+  us.output_tokens = GetInt(*u, "outputTokens").value_or(0);
+  if (auto c = u->find("costUsd"); c != u->end() && c->value().is_number()) {
+    us.cost_usd = c->value().to_number<double>();
+  }
+  us.cost_source = GetString(*u, "costSource").value_or("");
+  return us;
+}
+
+std::vector<ArtifactRef> ReadArtifacts(const json::object& o) {
+  std::vector<ArtifactRef> out;
+  if (const json::array* arts = ArrayAt(o, "artifacts")) {
+    for (const auto& v : *arts) {
+      if (!v.is_object()) continue;
+      const auto& e = v.get_object();
+      out.push_back({GetString(e, "name").value_or(""), GetString(e, "type").value_or(""),
+                     GetString(e, "contentType").value_or(""), GetInt(e, "sizeBytes").value_or(0),
+                     GetString(e, "sha256").value_or("")});
+    }
+  }
+  return out;
+}
+
+void ReadRequest(const json::object& o, Run& r) {
+  r.agent = GetString(o, "agent").value_or("");
+  r.model_id = GetString(o, "modelId").value_or("");
+  r.task = GetString(o, "task").value_or("");
+  r.repo = GetString(o, "repo");
+  r.branch = GetString(o, "branch");
+  r.context = GetString(o, "context").value_or("standard");
+  r.timeout_seconds = ReadInt(o, "timeoutSeconds").value_or(600);
+  r.inactivity_timeout_seconds = ReadInt(o, "inactivityTimeoutSeconds");
+  r.workspace_mode = GetString(o, "workspaceMode").value_or("ephemeral");
+  ReadNetwork(o, r);
+  ReadResources(o, r);
+  r.additional_secrets = ReadStrings(o, "additionalSecrets");
+  ReadTags(o, r);
+  r.idempotency_key = GetString(o, "idempotencyKey");
+  r.group_id = GetString(o, "groupId");
+}
+
+void ReadOutcome(const json::object& o, Run& r) {
+  r.started_at = ReadTime(o, "startedAt");
+  r.ended_at = ReadTime(o, "endedAt");
+  r.exit_code = ReadInt(o, "exitCode");
+  r.error_message = GetString(o, "errorMessage");
+  r.final_message = GetString(o, "finalMessage");
+  r.cancel_reason = GetString(o, "cancelReason");
+  r.cancel_requested_at = ReadTime(o, "cancelRequestedAt");
+  r.changes = ReadChanges(o);
+  r.usage = ReadUsage(o);
+  r.progress = ReadInt(o, "progress").value_or(0);
+  r.artifacts_state = GetString(o, "artifactsStatus").value_or("");
+  r.artifacts_missing = ReadStrings(o, "artifactsMissing");
+  r.artifacts = ReadArtifacts(o);
+}
+
+void ReadStoreFields(const json::object& o, Run& r) {
+  r.tenant = GetString(o, "tenant").value_or("default");
+  r.request_hash = GetString(o, "requestHash").value_or("");
+  r.owner = GetString(o, "owner").value_or("");
+  r.key_id = GetString(o, "keyId").value_or("");
+  r.quota_slot = GetString(o, "quotaSlot").value_or("");
+  r.version = GetInt(o, "version").value_or(0);
+}
+
+}  // namespace
+
+json::object RunToDoc(const Run& r) {
+  json::object o;
+  o["runId"] = r.id.str();
+  o["dispatchId"] = r.id.str();
+  o["status"] = ToString(r.status);
+  o["phase"] = r.phase;
+  o["reason"] = Opt(r.reason);
+  RequestToDoc(r, o);
+  OutcomeToDoc(r, o);
+  o["artifacts"] = ArtifactsToDoc(r.artifacts);
+  o["tenant"] = r.tenant;
+  o["requestHash"] = r.request_hash;
+  o["owner"] = r.owner;
+  if (!r.key_id.empty()) o["keyId"] = r.key_id;
+  if (!r.quota_slot.empty()) o["quotaSlot"] = r.quota_slot;
+  o["version"] = r.version;
+  return o;
+}
+
+Result<Run> RunFromDoc(const json::object& o) {
+  auto id = GetString(o, "runId");
+  auto status = GetString(o, "status");
+  if (!id || !status || !ParseRunStatus(*status)) return Internal("corrupt run record");
+  auto created = ReadTime(o, "createdAt");
+  if (!created) return Internal("corrupt run record: createdAt");
+  Run r;
+  r.id = RunId(*id);
+  r.status = *ParseRunStatus(*status);
+  r.phase = GetString(o, "phase").value_or(std::string(kPhaseQueued));
+  r.reason = GetString(o, "reason");
+  r.created_at = *created;
+  ReadRequest(o, r);
+  ReadOutcome(o, r);
+  ReadStoreFields(o, r);
+  return r;
+}
+
+json::object ReplicaToDoc(const ReplicaInfo& r) {
+  return {{"replicaId", r.id},
+          {"host", r.host},
+          {"address", r.address},
+          {"version", r.version},
+          {"startedAt", FormatTime(r.started_at)},
+          {"heartbeatAt", FormatTime(r.heartbeat_at)},
+          {"running", r.running},
+          {"capacity", r.capacity}};
+}
+
+Result<ReplicaInfo> ReplicaFromDoc(const json::object& o) {
+  ReplicaInfo r;
+  auto id = GetString(o, "replicaId");
+  auto beat = ReadTime(o, "heartbeatAt");
+  if (!id || !beat) return Internal("corrupt replica record");
+  r.id = *id;
+  r.host = GetString(o, "host").value_or("");
+  r.address = GetString(o, "address").value_or("");
+  r.version = GetString(o, "version").value_or("");
+  r.started_at = ReadTime(o, "startedAt").value_or(*beat);
+  r.heartbeat_at = *beat;
+  r.running = static_cast<int>(GetInt(o, "running").value_or(0));
+  r.capacity = static_cast<int>(GetInt(o, "capacity").value_or(0));
+  return r;
+}
+
+}  // namespace outpost
