@@ -7,7 +7,6 @@
 
 #include "common/ids.h"
 #include "common/time_util.h"
-#include "http/envelope.h"
 
 namespace outpost {
 namespace json = boost::json;
