@@ -166,6 +166,89 @@ void SetHostileInputLimits(const Options& o, http::HttpServerOptions& h) {
   h.max_connections = static_cast<std::size_t>(o.max_connections);
 }
 
+// The runs directory, and what the sandbox runner needs of this machine (probed once here:
+// bubblewrap usable, cgroups, whether bwrap can refuse nested user namespaces) — fixed in `opts`.
+Status PrepareRunsDir(Options& opts) {
+  // 0711: a sandbox's uid must traverse to its own workspace (bwrap binds it as that uid) but
+  // may list nothing; every file in here is 0600.
+  if (Status st = MakeDirs(opts.RunsDir(), 0711); !st.ok()) return st;
+  ::chmod(opts.data_dir.c_str(), 0711);
+  opts.self_exe = SelfExe();
+  if (opts.runner == "sandbox") {
+    if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
+      return FailedPrecondition(
+          "the sandbox runner cannot work here: " + st.message() +
+          " (install bubblewrap, or choose the unisolated runner with --runner process)");
+    }
+    if (Status st = CheckTraversable(opts.RunsDir()); !st.ok()) return st;
+    if (auto bwrap = sandbox::FindExecutable("bwrap"); bwrap.ok()) {
+      opts.sandbox.disable_userns = sandbox::SupportsDisableUserns(*bwrap);
+    }
+    for (const std::string& dir : opts.sandbox.ro_binds) {
+      if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
+        return FailedPrecondition("sandbox.ro_binds: " + why);
+      }
+    }
+    for (const auto& [name, agent] : opts.agents) {
+      for (const std::string& dir : agent.install_dirs) {
+        if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
+          return FailedPrecondition("agents." + name + ".install_dirs: " + why);
+        }
+      }
+      if (auto why = config::SandboxBaseUrlProblem(agent); !why.empty()) {
+        return FailedPrecondition("agents." + name + ".base_url: " + why);
+      }
+    }
+    opts.cgroup_version = sandbox::DetectCgroupVersion();
+    if (opts.cgroup_version.empty()) {
+      return FailedPrecondition(
+          "the sandbox runner needs cgroups (v1 memory/pids/cpu/freezer or v2) under "
+          "/sys/fs/cgroup (or choose --runner process)");
+    }
+  }
+  return Status::Ok();
+}
+
+// What the process runner needs of the options.
+ProcessRunner::Config RunnerConfigFor(const Options& opts) {
+  ProcessRunner::Config c;
+  c.notify_socket = opts.data_dir + "/notify.sock";  // Supervisor binds it
+  c.outpost_exe = opts.self_exe;
+  c.uid_min = opts.sandbox.uid_min;
+  c.uid_max = opts.sandbox.uid_max;
+  c.ro_binds = opts.sandbox.ro_binds;
+  c.disable_userns = opts.sandbox.disable_userns;
+  return c;
+}
+
+// The HTTP server's options: where it listens, and the [server] limits on hostile input.
+http::HttpServerOptions ServerOptionsFor(const Options& o, const std::string& host, int port) {
+  http::HttpServerOptions h;
+  h.host = host;
+  h.port = static_cast<std::uint16_t>(port);
+  h.max_body_bytes = static_cast<std::size_t>(o.max_body_bytes);
+  SetHostileInputLimits(o, h);
+  h.shutdown_grace = std::chrono::seconds(o.shutdown_grace_seconds);
+  return h;
+}
+
+// The first line a caller of `outpost serve` reads, and the log's account of how it serves.
+void AnnounceServing(const Options& opts, const std::string& address, RunnerKind kind,
+                     bool keys_exist, bool loopback) {
+  std::printf("listening on http://%s\n", address.c_str());
+  std::fflush(stdout);
+  spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {}{})",
+               OUTPOST_VERSION, address, opts.data_dir, opts.StoreUrl(), ToString(kind),
+               opts.cgroup_version.empty() ? "" : ", cgroup " + opts.cgroup_version);
+  if (kind == RunnerKind::kProcess) {
+    spdlog::warn("runner 'process': runs are NOT isolated from this machine");
+  }
+  if (!keys_exist) {
+    spdlog::warn("no API keys exist: serving unauthenticated requests{} until one is created",
+                 loopback ? " (loopback only)" : " on a NON-LOOPBACK address (--insecure)");
+  }
+}
+
 }  // namespace
 
 int Serve(const Options& opts_in) {
@@ -181,42 +264,7 @@ int Serve(const Options& opts_in) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(opts.listen, host, port)) return Fail("--listen must be HOST:PORT");
-  // 0711: a sandbox's uid must traverse to its own workspace (bwrap binds it as that uid) but
-  // may list nothing; every file in here is 0600.
-  if (Status st = MakeDirs(opts.RunsDir(), 0711); !st.ok()) return Fail(st.message());
-  ::chmod(opts.data_dir.c_str(), 0711);
-  opts.self_exe = SelfExe();
-  if (opts.runner == "sandbox") {
-    if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
-      return Fail("the sandbox runner cannot work here: " + st.message() +
-                  " (install bubblewrap, or choose the unisolated runner with --runner process)");
-    }
-    if (Status st = CheckTraversable(opts.RunsDir()); !st.ok()) return Fail(st.message());
-    if (auto bwrap = sandbox::FindExecutable("bwrap"); bwrap.ok()) {
-      opts.sandbox.disable_userns = sandbox::SupportsDisableUserns(*bwrap);
-    }
-    for (const std::string& dir : opts.sandbox.ro_binds) {
-      if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
-        return Fail("sandbox.ro_binds: " + why);
-      }
-    }
-    for (const auto& [name, agent] : opts.agents) {
-      for (const std::string& dir : agent.install_dirs) {
-        if (auto why = sandbox::ShadowedBindReason(dir); !why.empty()) {
-          return Fail("agents." + name + ".install_dirs: " + why);
-        }
-      }
-      if (auto why = config::SandboxBaseUrlProblem(agent); !why.empty()) {
-        return Fail("agents." + name + ".base_url: " + why);
-      }
-    }
-    opts.cgroup_version = sandbox::DetectCgroupVersion();
-    if (opts.cgroup_version.empty()) {
-      return Fail(
-          "the sandbox runner needs cgroups (v1 memory/pids/cpu/freezer or v2) under "
-          "/sys/fs/cgroup (or choose --runner process)");
-    }
-  }
+  if (Status st = PrepareRunsDir(opts); !st.ok()) return Fail(st.message());
   auto lock = LockDataDir(opts.data_dir);
   if (!lock.ok()) return Fail(lock.status().message());
 
@@ -262,16 +310,9 @@ int Serve(const Options& opts_in) {
       clock, telemetry::ServerMetricsOptions{agents.Names(), opts.runner == "sandbox"});
   telemetry::InstrumentedRunStore run_store(**store, *metrics);
   telemetry::InstrumentedArtifactStore counted_artifacts(*artifact_store, *metrics);
-  ProcessRunner::Config runner_config;
-  runner_config.notify_socket = opts.data_dir + "/notify.sock";  // Supervisor binds it
-  runner_config.outpost_exe = opts.self_exe;
-  runner_config.uid_min = opts.sandbox.uid_min;
-  runner_config.uid_max = opts.sandbox.uid_max;
-  runner_config.ro_binds = opts.sandbox.ro_binds;
-  runner_config.disable_userns = opts.sandbox.disable_userns;
   ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
                        ParseRunnerKind(opts.runner).value_or(RunnerKind::kProcess),
-                       std::move(runner_config));
+                       RunnerConfigFor(opts));
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
   ArtifactUploader uploader(run_store, counted_artifacts, runner, clock);
@@ -329,13 +370,7 @@ int Serve(const Options& opts_in) {
   telemetry::RegisterTelemetryRoutes(router, *metrics, clock);
   if (opts.enable_fault_injection) http::EnableFaultInjection(router, clock);
   router.AddHook(metrics);  // after the fault switch: injected answers are counted too
-  http::HttpServerOptions hopts;
-  hopts.host = host;
-  hopts.port = static_cast<std::uint16_t>(port);
-  hopts.max_body_bytes = static_cast<std::size_t>(opts.max_body_bytes);
-  SetHostileInputLimits(opts, hopts);
-  hopts.shutdown_grace = std::chrono::seconds(opts.shutdown_grace_seconds);
-  http::HttpServer server(router, hopts);
+  http::HttpServer server(router, ServerOptionsFor(opts, host, port));
 
   sigset_t set;
   sigemptyset(&set);
@@ -352,19 +387,7 @@ int Serve(const Options& opts_in) {
   }
   self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
   supervisor.SetAddress("http://" + server.BoundAddress());
-  std::printf("listening on http://%s\n", server.BoundAddress().c_str());
-  std::fflush(stdout);
-  spdlog::info("outpost {} serving on http://{} (data dir {}, store {}, runner {}{})",
-               OUTPOST_VERSION, server.BoundAddress(), opts.data_dir, opts.StoreUrl(),
-               ToString(runner.kind()),
-               opts.cgroup_version.empty() ? "" : ", cgroup " + opts.cgroup_version);
-  if (runner.kind() == RunnerKind::kProcess) {
-    spdlog::warn("runner 'process': runs are NOT isolated from this machine");
-  }
-  if (!*keys_exist) {
-    spdlog::warn("no API keys exist: serving unauthenticated requests{} until one is created",
-                 loopback ? " (loopback only)" : " on a NON-LOOPBACK address (--insecure)");
-  }
+  AnnounceServing(opts, server.BoundAddress(), runner.kind(), *keys_exist, loopback);
   key_verifier.Start();
 
   int sig = 0;

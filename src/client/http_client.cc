@@ -162,7 +162,7 @@ Result<HttpResult> Request(const Endpoint& endpoint, std::string_view method,
                            const RequestOptions& options) {
   if (!IsMethod(method)) return InvalidArgument("unknown HTTP method " + std::string(method));
   const Clock& clock = options.clock ? *options.clock : RealClock::Instance();
-  auto sleep = options.sleep ? options.sleep : [](Millis d) { std::this_thread::sleep_for(d); };
+  auto sleep = options.sleep ? options.sleep : SleepOn(clock);
   const MonoTime start = clock.Mono();
   for (;;) {
     Attempt attempt = RequestOnce(endpoint, method, target, body, headers, options);

@@ -63,7 +63,7 @@ struct RequestOptions {
   // Called before each retry with why the last attempt failed (progress display).
   std::function<void(const Status&)> on_retry;
 
-  // Injected for tests; defaults are the real clock and std::this_thread::sleep_for.
+  // Injected for tests; defaults: the real clock, and sleeping on `clock`.
   const Clock* clock = nullptr;
   std::function<void(Millis)> sleep;
 };

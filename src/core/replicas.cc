@@ -13,7 +13,8 @@ Replicas::Replicas(RunStore& store, const Clock& clock, std::string self, int le
       self_(std::move(self)),
       lease_seconds_(lease_seconds),
       capacity_(capacity),
-      running_(std::move(running)) {}
+      running_(std::move(running)),
+      heartbeat_("heartbeat", clock, Millis(lease_seconds * 1000 / 3), [this] { Beat(); }) {}
 
 Replicas::~Replicas() { StopHeartbeat(); }
 
@@ -43,33 +44,9 @@ void Replicas::Beat() {
   }
 }
 
-void Replicas::StartHeartbeat() {
-  if (thread_.joinable()) return;
-  {
-    std::lock_guard lock(hb_mu_);
-    hb_stop_ = false;
-  }
-  thread_ = std::thread([this] {
-    const auto interval = std::chrono::milliseconds(lease_seconds_ * 1000 / 3);
-    std::unique_lock lock(hb_mu_);
-    while (!hb_stop_) {
-      lock.unlock();
-      Beat();
-      lock.lock();
-      hb_cv_.wait_for(lock, interval, [&] { return hb_stop_; });
-    }
-  });
-}
+void Replicas::StartHeartbeat() { heartbeat_.Start(); }
 
-void Replicas::StopHeartbeat() {
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard lock(hb_mu_);
-    hb_stop_ = true;
-  }
-  hb_cv_.notify_all();
-  thread_.join();
-}
+void Replicas::StopHeartbeat() { heartbeat_.Stop(); }
 
 bool Replicas::Refresh(bool force) {
   const MonoTime now = clock_.Mono();

@@ -8,16 +8,15 @@
 // the supervisor's loop thread only.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/periodic_task.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -41,7 +40,7 @@ class Replicas {
   void SetAddress(std::string address);
   // Writes this replica's record now; the first one also fixes its started_at.
   void Beat();
-  // Beats every lease/3 on a thread of its own until StopHeartbeat.
+  // Beats now and then every lease/3 (on the clock) on a thread of its own until StopHeartbeat.
   void StartHeartbeat();
   void StopHeartbeat();
 
@@ -72,10 +71,7 @@ class Replicas {
   MonoTime next_refresh_{};                    // loop thread only
   std::optional<MonoTime> last_read_;          // loop thread only
 
-  std::thread thread_;
-  std::mutex hb_mu_;
-  std::condition_variable hb_cv_;
-  bool hb_stop_ = false;  // guarded by hb_mu_
+  PeriodicTask heartbeat_;  // last: stopped before the members Beat uses go
 };
 
 }  // namespace outpost

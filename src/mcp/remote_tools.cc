@@ -47,7 +47,7 @@ std::optional<json::object> ReplyFromBody(std::string_view body, std::string_vie
 
 RemoteTools::RemoteTools(RemoteOptions options) : opts_(std::move(options)) {
   if (!opts_.clock) opts_.clock = &RealClock::Instance();
-  if (!opts_.sleep) opts_.sleep = [](Millis d) { std::this_thread::sleep_for(d); };
+  if (!opts_.sleep) opts_.sleep = SleepOn(*opts_.clock);
 }
 
 client::Headers RemoteTools::HeadersFor() const {

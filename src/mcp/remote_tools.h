@@ -39,7 +39,7 @@ struct RemoteOptions {
   Millis max_backoff{4'000};
   Millis request_timeout{30'000};               // plus waitSeconds for get_run
   const Clock* clock = nullptr;                 // RealClock when null
-  std::function<void(Millis)> sleep;            // std::this_thread::sleep_for when empty
+  std::function<void(Millis)> sleep;            // sleeps on `clock` when empty
   std::function<void(const std::string&)> log;  // progress notes (stderr), may be empty
 };
 
