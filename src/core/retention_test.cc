@@ -114,8 +114,7 @@ TEST_F(RetentionTest, LeftoversOfRunsTheStoreDoesNotKnowGoByTheirAge) {
 // ends, so a run's files go at the first pass after it is max_age old, and Stop is immediate.
 TEST_F(RetentionTest, TheRunningSweeperPassesHourlyOnTheClock) {
   RunId ended = MakeRun(hours(24 * 30) - hours(3));  // 30 days old in 3 hours
-  RetentionSweeper sweeper(*store_, artifacts_.get(), root_ + "/runs", clock_, hours(24 * 30),
-                           hours(1));
+  RetentionSweeper sweeper(*store_, artifacts_.get(), *runner_, clock_, hours(24 * 30), hours(1));
   sweeper.Start();
   ASSERT_TRUE(clock_.AwaitBlocked(1));  // the first pass is over, the thread waits
   EXPECT_EQ(clock_.NextDeadline(), clock_.Mono() + hours(1));

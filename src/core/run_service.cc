@@ -52,18 +52,6 @@ Status AlreadyEnded(const Run& run) {
   return st;
 }
 
-// A replica as /health/fleet lists it.
-json::object ReplicaToJson(const ReplicaInfo& r) {
-  return {{"replicaId", r.id},
-          {"host", r.host},
-          {"address", r.address},
-          {"version", r.version},
-          {"startedAt", FormatTime(r.started_at)},
-          {"heartbeatAt", FormatTime(r.heartbeat_at)},
-          {"running", r.running},
-          {"capacity", r.capacity}};
-}
-
 }  // namespace
 
 RunService::RunService(RunStore& store, const AgentRegistry& agents, Clock& clock,
