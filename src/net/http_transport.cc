@@ -21,8 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "net/curl_api.h"
+
 namespace outpost::net {
 namespace {
+
+// libcurl's functions (net/curl_api.h); callers of the public functions below checked that
+// it loaded.
+const CurlApi& Curl() { return *LoadCurl(); }
 
 using Clock = std::chrono::steady_clock;
 
@@ -30,12 +36,12 @@ using Clock = std::chrono::steady_clock;
 // lock per data kind).
 class Share {
  public:
-  Share() : share_(curl_share_init()) {
-    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &Share::Lock);
-    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &Share::Unlock);
-    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
-    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  Share() : share_(Curl().share_init()) {
+    Curl().share_setopt(share_, CURLSHOPT_LOCKFUNC, &Share::Lock);
+    Curl().share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &Share::Unlock);
+    Curl().share_setopt(share_, CURLSHOPT_USERDATA, this);
+    Curl().share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    Curl().share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   }
   CURLSH* get() const { return share_; }
 
@@ -69,11 +75,11 @@ class HandlePool {
         return h;
       }
     }
-    return curl_easy_init();
+    return Curl().easy_init();
   }
 
   void Give(CURL* h) {
-    curl_easy_reset(h);
+    Curl().easy_reset(h);
     {
       std::lock_guard lock(mu_);
       if (idle_.size() < kMaxIdle) {
@@ -81,14 +87,14 @@ class HandlePool {
         return;
       }
     }
-    curl_easy_cleanup(h);
+    Curl().easy_cleanup(h);
   }
 
   CURLSH* share() const { return share_.get(); }
 
  private:
   static constexpr std::size_t kMaxIdle = 16;
-  HandlePool() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  HandlePool() { Curl().global_init(CURL_GLOBAL_DEFAULT); }
 
   Share share_;
   std::mutex mu_;
@@ -219,62 +225,62 @@ curl_slist* HeaderList(const Headers& given) {
   };
   curl_slist* list = nullptr;
   for (const auto& [k, v] : headers) {
-    list = curl_slist_append(list, (v.empty() ? k + ";" : k + ": " + v).c_str());
+    list = Curl().slist_append(list, (v.empty() ? k + ";" : k + ": " + v).c_str());
   }
   // No "Expect: 100-continue" round trip; no form Content-Type or "Accept: */*" nobody asked for.
-  list = curl_slist_append(list, "Expect:");
-  if (!has("Content-Type")) list = curl_slist_append(list, "Content-Type:");
-  if (!has("Accept")) list = curl_slist_append(list, "Accept:");
-  if (!has("User-Agent")) list = curl_slist_append(list, "User-Agent: outpost/" OUTPOST_VERSION);
+  list = Curl().slist_append(list, "Expect:");
+  if (!has("Content-Type")) list = Curl().slist_append(list, "Content-Type:");
+  if (!has("Accept")) list = Curl().slist_append(list, "Accept:");
+  if (!has("User-Agent")) list = Curl().slist_append(list, "User-Agent: outpost/" OUTPOST_VERSION);
   return list;
 }
 
 struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { Curl().slist_free_all(l); }
 };
 
 void SetOptions(CURL* h, const HttpRequest& r, const std::optional<Url>& proxy, Transfer& t,
                 curl_slist* headers, char* errbuf) {
-  curl_easy_setopt(h, CURLOPT_SHARE, HandlePool::Instance().share());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  Curl().easy_setopt(h, CURLOPT_SHARE, HandlePool::Instance().share());
+  Curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  Curl().easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  Curl().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  Curl().easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   Url url = r.url;
   if (url.path.empty()) url.path = "/";
-  curl_easy_setopt(h, CURLOPT_URL, url.ToString().c_str());
-  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+  Curl().easy_setopt(h, CURLOPT_URL, url.ToString().c_str());
+  Curl().easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+  Curl().easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
   // An explicit proxy (or "" for none): curl's own *_proxy environment reading stays out.
-  curl_easy_setopt(h, CURLOPT_PROXY, proxy ? ("http://" + proxy->Authority()).c_str() : "");
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "");
-  curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  Curl().easy_setopt(h, CURLOPT_PROXY, proxy ? ("http://" + proxy->Authority()).c_str() : "");
+  Curl().easy_setopt(h, CURLOPT_NOPROXY, "");
+  Curl().easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  Curl().easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  Curl().easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   if (const char* file = std::getenv("SSL_CERT_FILE"); file && *file) {
-    curl_easy_setopt(h, CURLOPT_CAINFO, file);
+    Curl().easy_setopt(h, CURLOPT_CAINFO, file);
   }
   if (const char* dir = std::getenv("SSL_CERT_DIR"); dir && *dir) {
-    curl_easy_setopt(h, CURLOPT_CAPATH, dir);
+    Curl().easy_setopt(h, CURLOPT_CAPATH, dir);
   }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  Curl().easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   if (r.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    Curl().easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (r.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    Curl().easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    Curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
     if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.data());
+      Curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      Curl().easy_setopt(h, CURLOPT_POSTFIELDS, r.body.data());
     }
   }
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, &OnPrereq);
-  curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
+  Curl().easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  Curl().easy_setopt(h, CURLOPT_HEADERDATA, &t);
+  Curl().easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+  Curl().easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  Curl().easy_setopt(h, CURLOPT_PREREQFUNCTION, &OnPrereq);
+  Curl().easy_setopt(h, CURLOPT_PREREQDATA, &t);
 }
 
 // Where a failed transfer stopped, from what libcurl recorded.
@@ -284,11 +290,11 @@ TransportFailure::Step StepOf(CURL* h, CURLcode rc, const Transfer& t, const Htt
   if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY) return Step::kResolve;
   if (t.sent) return Step::kExchange;
   long connect_code = 0;
-  curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+  Curl().easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
   if (connect_code != 0 && connect_code / 100 != 2) return Step::kProxy;
   curl_off_t connected = 0, handshaken = 0;
-  curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
-  curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &handshaken);
+  Curl().easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
+  Curl().easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &handshaken);
   if (rc == CURLE_COULDNT_CONNECT || connected == 0) return Step::kConnect;
   if (r.url.tls() && proxied && connect_code == 0) return Step::kProxy;
   if (r.url.tls() && handshaken == 0) return Step::kTls;
@@ -325,9 +331,9 @@ Status Failed(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r,
               const std::optional<Url>& proxy, const char* errbuf, TransportFailure* out) {
   TransportFailure f;
   f.step = StepOf(h, rc, t, r, proxy.has_value());
-  const std::string detail = *errbuf ? errbuf : curl_easy_strerror(rc);
+  const std::string detail = *errbuf ? errbuf : Curl().easy_strerror(rc);
   long os_errno = 0;
-  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+  Curl().easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
   f.reason = os_errno != 0 && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_RECV_ERROR ||
                                rc == CURLE_SEND_ERROR)
                  ? std::strerror(static_cast<int>(os_errno))
@@ -341,7 +347,7 @@ Status Failed(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r,
   Status status;
   if (f.step == TransportFailure::Step::kProxy && !f.timed_out) {
     long code = 0;
-    curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &code);
+    Curl().easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &code);
     status = Status(Code::kPermissionDenied, "proxy refused CONNECT to " + r.url.Authority() +
                                                  ": HTTP " + std::to_string(code));
   } else if (f.timed_out) {
@@ -369,6 +375,7 @@ std::string HttpResponse::Header(std::string_view name) const {
 
 Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions& options,
                               TransportFailure* failure) {
+  if (const auto& curl = LoadCurl(); !curl.ok()) return curl.status();
   Lease lease;
   CURL* h = lease.get();
   if (h == nullptr) return Internal("cannot create a libcurl handle");
@@ -377,13 +384,13 @@ Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions
   std::unique_ptr<curl_slist, SlistFree> headers(HeaderList(request.headers));
   char errbuf[CURL_ERROR_SIZE] = {};
   SetOptions(h, request, options.proxy, t, headers.get(), errbuf);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  Curl().easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
   const auto connect =
       options.connect_timeout.count() > 0 ? options.connect_timeout : options.timeout;
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
-  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-                   static_cast<curl_off_t>(options.max_response_body));
-  CURLcode rc = curl_easy_perform(h);
+  Curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
+  Curl().easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(options.max_response_body));
+  CURLcode rc = Curl().easy_perform(h);
   if (rc != CURLE_OK) return Failed(h, rc, t, request, options.proxy, errbuf, failure);
   HttpResponse out;
   out.status = t.status;
@@ -396,6 +403,7 @@ Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions
 Result<StreamResponse> StreamHttp(const HttpRequest& request, const StreamOptions& options,
                                   const std::function<bool(std::string_view)>& on_body,
                                   TransportFailure* failure) {
+  if (const auto& curl = LoadCurl(); !curl.ok()) return curl.status();
   Lease lease;
   CURL* h = lease.get();
   if (h == nullptr) return Internal("cannot create a libcurl handle");
@@ -406,12 +414,12 @@ Result<StreamResponse> StreamHttp(const HttpRequest& request, const StreamOption
   std::unique_ptr<curl_slist, SlistFree> headers(HeaderList(request.headers));
   char errbuf[CURL_ERROR_SIZE] = {};
   SetOptions(h, request, options.proxy, t, headers.get(), errbuf);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-  CURLcode rc = curl_easy_perform(h);
+  Curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout.count()));
+  Curl().easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  Curl().easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  Curl().easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+  CURLcode rc = Curl().easy_perform(h);
   if (rc != CURLE_OK && !t.cancelled) {
     return Failed(h, rc, t, request, options.proxy, errbuf, failure);
   }

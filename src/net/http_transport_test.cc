@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -252,6 +255,36 @@ TEST(SendHttp, ARefusedConnectionSentNothing) {
   EXPECT_EQ(failure.step, TransportFailure::Step::kConnect);
   EXPECT_EQ(failure.reason, "Connection refused");
   EXPECT_FALSE(failure.request_sent());
+}
+
+// libcurl is mapped into a process only once it makes a request (net/curl_api.h): the per-run
+// shim, which never does, does not pay its shared libraries at every exec. Checked in a fresh
+// process (a re-exec'ed death-test child), so other tests' requests do not count.
+bool MapsLibcurl() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("libcurl") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(CurlApiDeathTest, LibcurlIsLoadedOnTheFirstRequestOnly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        const bool before = MapsLibcurl();
+        Url url;
+        url.scheme = "http";
+        url.host = "127.0.0.1";
+        url.port = 1;  // nothing listens there: the request fails, libcurl was used
+        url.path = "/";
+        (void)SendHttp(Get(url), {});
+        const bool after = MapsLibcurl();
+        std::fprintf(stderr, "before=%d after=%d\n", before, after);
+        std::exit(!before && after ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "before=0 after=1");
 }
 
 TEST(SendHttp, KeptAliveConnectionsAreCloseOnExec) {
