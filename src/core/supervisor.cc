@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "core/agent_secrets.h"
 #include "core/artifact_uploader.h"
-#include "core/auditor.h"
 #include "core/retention.h"
 #include "core/run_observer.h"
 #include "core/scheduler.h"

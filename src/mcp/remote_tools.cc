@@ -1,7 +1,6 @@
 #include "mcp/remote_tools.h"
 
 #include <boost/json.hpp>
-#include <thread>
 
 #include "client/api_client.h"
 #include "common/json_util.h"
