@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -95,8 +96,8 @@ TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {
   std::string cmdlines = AllCommandLines();
   EXPECT_EQ(Str(server_->Run(id), "status"), "RUNNING");
   EXPECT_EQ(cmdlines.find(kToken), std::string::npos);
-  // The shim gets what the run needs through spec.json (0600), not the server's secrets in its
-  // environment.
+  // The shim gets what the run needs in memory (an inherited memfd), not the server's secrets
+  // in its environment.
   json::value shim = json::parse(ReadAll(RunFile(id, "shim.json")));
   const std::string shim_env =
       ReadAll("/proc/" + std::to_string(shim.at("pid").to_number<int>()) + "/environ");
@@ -113,7 +114,9 @@ TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {
   struct stat st;
   ASSERT_EQ(::stat(RunFile(id, "spec.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_NE(ReadAll(RunFile(id, "spec.json")).find("\"redact\""), std::string::npos);
+  // Issue 18 item 8: the values reach the shim in memory, never through spec.json.
+  EXPECT_EQ(ReadAll(RunFile(id, "spec.json")).find("\"redact\""), std::string::npos);
+  EXPECT_EQ(ReadAll(RunFile(id, "spec.json")).find(kToken), std::string::npos);
   // exit.json counts what was written, not what the agent printed.
   json::value exit = json::parse(ReadAll(RunFile(id, "exit.json")));
   EXPECT_EQ(exit.at("stdout_bytes").as_int64(), 22);
@@ -184,6 +187,37 @@ TEST_F(SecretsTest, ProtectedAndUnknownAdditionalSecretsAreRefused) {
   EXPECT_NE(Str(errors[0], "message").find("protected"), std::string::npos);
   EXPECT_EQ(Str(errors[1], "path"), "additionalSecrets[1]");
   EXPECT_EQ(Str(errors[1], "message"), "secret NOPE is not configured on this server");
+}
+
+// ---- Issue 18 items 8 and 9: secrets at rest ----
+
+constexpr char kScanA[] = "scanA-7c1e5d93b2f04a68";  // OUTPOST_SECRET_SCAN_A
+
+// Item 8: the secrets reach the shim in memory; a shim outlives the server that started it,
+// and one started again without the secret finishes the run with it.
+TEST_F(SecretsTest, Secrets_AtRest_AShimWhoseServerWasKilledStillHasItsSecrets) {
+  StartServer({{"OUTPOST_SECRET_SCAN_A", kScanA}});
+  json::object body{{"agent", "shell"},
+                    {"task",
+                     "while [ ! -e GO ]; do sleep 0.1; done; echo \"$SCAN_A\"; "
+                     "printf %s \"$SCAN_A\" | rev > seen.txt"},
+                    {"additionalSecrets", json::array{"SCAN_A"}}};
+  std::string id = server_->Dispatch(json::serialize(body));
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(WaitFor([&] { return !ReadAll(RunFile(id, "started.json")).empty(); },
+                      std::chrono::seconds(30)));
+  EXPECT_EQ(ReadAll(RunFile(id, "spec.json")).find(kScanA), std::string::npos);
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  server_.reset();
+  std::ofstream(RunFile(id, "workspace/GO")) << "go\n";
+  StartServer({});  // no secret now: the run has what its shim took at its start
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(ReadAll(RunFile(id, "stdout.log")), "[REDACTED]\n");
+  const std::string value = kScanA;
+  const std::string want(value.rbegin(), value.rend());
+  EXPECT_EQ(ReadAll(RunFile(id, "workspace/seen.txt")), want);
 }
 
 }  // namespace
