@@ -252,6 +252,31 @@ std::vector<std::string> ScanTree(const std::string& root, const std::vector<std
   return hits;
 }
 
+// The same for what git keeps compressed: every object of every repository under `root` (a
+// `.git` directory or a bare repository: a directory with HEAD and objects/), decompressed.
+std::vector<std::string> ScanGitObjects(const std::string& root,
+                                        const std::vector<std::string>& values) {
+  std::vector<std::string> hits;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(root, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_symlink() || !it->is_directory()) continue;
+    const std::string path = it->path().string();
+    if (!std::filesystem::exists(path + "/HEAD") ||
+        !std::filesystem::is_directory(path + "/objects"))
+      continue;
+    auto [status, objects] =
+        RunShell("git --git-dir='" + path + "' cat-file --batch-all-objects --batch 2>&1");
+    if (status != 0) hits.push_back(path + ": git cat-file failed: " + objects);
+    for (const auto& v : values) {
+      for (const auto& n : Needles(v)) {
+        if (objects.find(n) != std::string::npos) hits.push_back(path + ": an object holds " + n);
+      }
+    }
+  }
+  return hits;
+}
+
 std::string Joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";
@@ -378,6 +403,7 @@ required_secrets = ["KEYED_API_KEY"]
   std::vector<std::string> hits =
       ScanTree(dir_, {kScanA, kScanKey}, {dir_ + "/secrets", dir_ + "/outpost.toml"});
   for (const auto& h : ScanTree(log_, {kScanA, kScanKey})) hits.push_back(h);
+  for (const auto& h : ScanGitObjects(dir_, {kScanA, kScanKey})) hits.push_back(h);
   EXPECT_EQ(Joined(hits), "");
   std::filesystem::remove_all(repo);
 }

@@ -2,6 +2,7 @@
 // once the agent and everything it started are gone, before the run's files are kept.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,14 @@ struct ScrubStats {
 // value replaced by [REDACTED], in place (owner and mode kept) — or removed when it has more
 // than one link or is larger than 64 MiB; a file or directory whose name holds one is renamed
 // with the value replaced. Special files are left alone (never opened).
+//
+// Git keeps objects compressed: a loose object (objects/xx/<hex>) or pack (objects/pack/*.pack)
+// modified at or after `git_objects_since` (ns since the epoch; -1: never) is inflated and
+// removed whole (a pack with its .idx/.rev/.bitmap) when an object holds a value, or when it
+// cannot be read through (malformed, or more than 512 MiB). The repository then misses those
+// objects: the run's changes were collected before.
 ScrubStats ScrubTree(const std::string& root, const std::vector<std::string>& secrets,
-                     const std::vector<std::string>& remove = {});
+                     const std::vector<std::string>& remove = {},
+                     std::int64_t git_objects_since = -1);
 
 }  // namespace outpost::shim

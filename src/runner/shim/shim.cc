@@ -780,7 +780,16 @@ void Shim::ScrubSecrets() {
   const std::vector<std::string> remove = shim::kSecretCacheDirs;
   shim::ScrubStats h = shim::ScrubTree(home, spec_.redact, remove);
   shim::ScrubStats ws;
-  if (spec_.workspace == dir_.workspace()) ws = shim::ScrubTree(spec_.workspace, spec_.redact);
+  // Git objects the agent made (from its start on) are looked into too; the clone's are not.
+  std::int64_t since = -1;
+  if (rec_.started_at) {
+    since =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(rec_.started_at->time_since_epoch())
+            .count();
+  }
+  if (spec_.workspace == dir_.workspace()) {
+    ws = shim::ScrubTree(spec_.workspace, spec_.redact, {}, since);
+  }
   for (const shim::ScrubStats* s : {&h, &ws}) {
     if (s->files_redacted + s->entries_removed + s->entries_renamed > 0) {
       Log(std::string(s == &h ? "home" : "workspace") +
