@@ -70,7 +70,7 @@ struct LaunchSpec {
   // (workspace::PrepareRequest::pin).
   std::optional<std::string> pin;
   // Repository checkout (workspace/): the mirror cache root (<data_dir>/repos), the HTTPS token
-  // git gets through its environment only (spec.json is 0600; never in the agent's env) with
+  // git gets through its environment only (never in spec.json, nor in the agent's env) with
   // the one origin it is for ("https://github.com"; a token without one is never used), the
   // context level ("" = no context) and which argv element holds the task (it is replaced by
   // the task with the context prepended).

@@ -226,7 +226,7 @@ void ScrubGitFile(int dfd, const std::string& name, const std::string& rel, GitF
 }
 
 void ScrubFile(int dfd, const std::string& name, const std::string& rel, Walk& w) {
-  int fd = ::openat(dfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int fd = ::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return w.Error(rel, "open");
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -251,9 +251,12 @@ void ScrubFile(int dfd, const std::string& name, const std::string& rel, Walk& w
   ssize_t n = ::pread(fd, text.data(), text.size(), 0);
   text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   std::string clean = Redactor::RedactAll(text, w.secrets);
-  if (::ftruncate(fd, 0) != 0 || !WriteAll(fd, clean).ok()) {
+  ::close(fd);
+  // Opened again to write (a read-only file, e.g. to a shim that is not root, is removed).
+  fd = ::openat(dfd, name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 || ::ftruncate(fd, 0) != 0 || !WriteAll(fd, clean).ok()) {
     w.Error(rel, "rewrite");
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
     // What could not be rewritten must not stay.
     if (::unlinkat(dfd, name.c_str(), 0) == 0) ++w.stats.entries_removed;
     return;
