@@ -33,7 +33,7 @@ sudo_cmd=""
 
 pkgs=(build-essential cmake ninja-build ccache pkg-config
       libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
-      libsqlite3-dev libssl-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev
+      libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libspdlog-dev libfmt-dev libcli11-dev
       libtomlplusplus-dev)
 # What `outpost serve` runs: the sandbox (bwrap, cgroups via util-linux/procps) and git (repo runs).
 runtime=(bubblewrap util-linux procps git ca-certificates libcurl4)

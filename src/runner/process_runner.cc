@@ -1,6 +1,7 @@
 #include "runner/process_runner.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,15 +31,23 @@ namespace {
 constexpr int kLeftoverGraceMs = 2000;
 
 // The grandchild: becomes the shim. Only async-signal-safe calls (the server is threaded).
-[[noreturn]] void ExecShim(char* const argv[], char* const envp[]) {
+// `secrets_fd` (a memfd above 2, or -1) becomes the shim's fd kSecretsFd.
+[[noreturn]] void ExecShim(char* const argv[], char* const envp[], int secrets_fd) {
   int devnull = ::open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
   }
+  if (secrets_fd >= 0) {
+    if (secrets_fd == kSecretsFd) {
+      ::fcntl(kSecretsFd, F_SETFD, 0);
+    } else if (::dup2(secrets_fd, kSecretsFd) < 0) {
+      ::_exit(127);
+    }
+  }
   // Nothing of the server (listening sockets, the database) may leak into the run.
-  ::close_range(3, ~0U, 0);
+  ::close_range(secrets_fd >= 0 ? kSecretsFd + 1 : kSecretsFd, ~0U, 0);
   (void)!::chdir("/");
   sigset_t none;
   sigemptyset(&none);
@@ -49,10 +58,10 @@ constexpr int kLeftoverGraceMs = 2000;
 
 // The intermediate child: a new session, then the shim is forked off and orphaned, so it is
 // re-parented away from the server at once.
-[[noreturn]] void Detach(char* const argv[], char* const envp[]) {
+[[noreturn]] void Detach(char* const argv[], char* const envp[], int secrets_fd) {
   ::setsid();
   pid_t pid = ::fork();
-  if (pid == 0) ExecShim(argv, envp);
+  if (pid == 0) ExecShim(argv, envp, secrets_fd);
   ::_exit(pid < 0 ? 1 : 0);
 }
 
@@ -259,32 +268,66 @@ Status ProcessRunner::StartLaunch(const LaunchSpec& spec) {
   if (FileExists(dir.File("spec.json"))) return Conflict("run already started: " + spec.run_id);
   LaunchSpec full = spec;
   if (full.workspace.empty()) full.workspace = dir.workspace();
-  OUTPOST_RETURN_IF_ERROR(dir.WriteSpec(full));
-  return Launch(dir.path());
+  OUTPOST_RETURN_IF_ERROR(dir.WriteSpec(full));  // without the secrets
+  return Launch(dir.path(), SecretsToJson(full));
+}
+
+// A sealed memfd holding `content`, above fd 2 and close-on-exec; -1 when none can be made.
+int SecretsMemfd(std::string_view content) {
+  int raw = ::memfd_create("outpost-secrets", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (raw < 0) return -1;
+  int fd = ::fcntl(raw, F_DUPFD_CLOEXEC, kSecretsFd + 1);
+  ::close(raw);
+  if (fd < 0) return -1;
+  if (!WriteAll(fd, content).ok() || ::lseek(fd, 0, SEEK_SET) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
 }
 
 // Double fork: the caller waits only for the intermediate child, which exits at once.
-Status ProcessRunner::Launch(const std::string& run_dir) const {
+Status ProcessRunner::Launch(const std::string& run_dir, const std::string& secrets) const {
   std::string exe = shim_exe_, verb = "shim", path = run_dir;  // built before fork
   char* const argv[] = {exe.data(), verb.data(), path.data(), nullptr};
   // The server's environment minus its secrets (OUTPOST_SECRET_*): the shim gets the values a
-  // run needs through spec.json (0600) and would otherwise carry every secret in its environ.
+  // run needs from `secrets` and would otherwise carry every secret in its environ.
   std::vector<std::string> env_strings;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (std::string_view(*e).starts_with("OUTPOST_SECRET_")) continue;
+    std::string_view var(*e);
+    if (var.starts_with("OUTPOST_SECRET_") || var.starts_with(kSecretsFdVariable)) continue;
     env_strings.emplace_back(*e);
+  }
+  // The run's secrets, in memory only: a memfd the shim inherits (it outlives this process,
+  // so a server that dies now loses nothing). Without memfds, a 0600 file the shim removes.
+  const int secrets_fd = SecretsMemfd(secrets);
+  if (secrets_fd >= 0) {
+    env_strings.push_back(std::string(kSecretsFdVariable) + "=" + std::to_string(kSecretsFd));
+  } else {
+    OUTPOST_RETURN_IF_ERROR(WriteFileAtomic(RunDir(run_dir).File(kSecretsFile), secrets, 0600));
   }
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
+  auto drop_secrets_file = [&] {
+    if (secrets_fd < 0) ::unlink(RunDir(run_dir).File(kSecretsFile).c_str());
+  };
   pid_t pid = ::fork();
-  if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) Detach(argv, envp.data());
+  if (pid < 0) {
+    const int err = errno;
+    if (secrets_fd >= 0) ::close(secrets_fd);
+    drop_secrets_file();
+    return Internal(std::string("fork: ") + std::strerror(err));
+  }
+  if (pid == 0) Detach(argv, envp.data(), secrets_fd);
+  if (secrets_fd >= 0) ::close(secrets_fd);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return Internal(std::string("waitpid: ") + std::strerror(errno));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    drop_secrets_file();
     return Internal("could not launch the shim for " + run_dir);
   }
   return Status::Ok();
@@ -307,6 +350,8 @@ ShimProbe ProcessRunner::Probe(const RunId& id) {
   auto exited = [&]() -> std::optional<ShimProbe> {
     Result<ExitRecord> rec = dir.ReadExit();
     if (!rec.ok()) return std::nullopt;
+    // The fallback secrets file of a shim that died before reading it (run_dir.h).
+    ::unlink(dir.File(kSecretsFile).c_str());
     if (!rec->agent) {
       // A record of an older shim: the agent's result is read from its output, as then.
       Result<LaunchSpec> spec = dir.ReadSpec();
@@ -323,6 +368,7 @@ ShimProbe ProcessRunner::Probe(const RunId& id) {
     if (proc::IsAlive(*shim)) return {ShimState::kRunning, std::nullopt};
     // The shim may have written exit.json between our two reads, then exited.
     if (auto p = exited()) return *p;
+    ::unlink(dir.File(kSecretsFile).c_str());
     return {ShimState::kLost, std::nullopt};
   }
   std::optional<WallTime> spec_time = ModTime(dir.File("spec.json"));
@@ -337,6 +383,7 @@ ShimProbe ProcessRunner::Probe(const RunId& id) {
   // of the run ran, since the shim writes shim.json before anything else: it is started
   // again rather than failed. The spec is set aside, so that Start writes a fresh one.
   if (proc::RunProcesses(runs_dir_).count(run_id) == 0) {
+    ::unlink(dir.File(kSecretsFile).c_str());  // no shim came to read it
     std::error_code ec;
     std::filesystem::rename(dir.File("spec.json"), dir.File("spec.json.unlaunched"), ec);
     if (!ec) return {ShimState::kNotStarted, std::nullopt};

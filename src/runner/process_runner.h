@@ -91,7 +91,8 @@ class ProcessRunner final : public Runner {
   RunDir Dir(const std::string& run_id) const;
 
  private:
-  Status Launch(const std::string& run_dir) const;
+  // `secrets`: SecretsToJson of the spec, handed to the shim in memory (run_dir.h).
+  Status Launch(const std::string& run_dir, const std::string& secrets) const;
   int KillCgroup(const std::string& run_id);
   std::optional<int> AllocateUid(const std::string& run_id);
   void ReleaseUid(const std::string& run_id);

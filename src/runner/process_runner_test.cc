@@ -382,5 +382,127 @@ TEST_F(ProcessRunnerTest, RunWithoutShimJsonButAProcessOfItAliveIsLostNotRestart
   ::waitpid(pid, nullptr, 0);
 }
 
+// ---- Issue 18 item 8: secrets at rest ----
+
+constexpr char kAtRest[] = "s3cr3t-at-rest-4f2a9c71";
+constexpr char kGitAtRest[] = "gtok-at-rest-8d0b6e13";
+
+std::string Reversed(std::string s) { return {s.rbegin(), s.rend()}; }
+
+// Every file under `root` whose name or content holds `value` (links are not followed).
+std::vector<std::string> FilesHolding(const std::string& root, const std::string& value) {
+  std::vector<std::string> hits;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(root, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string path = it->path().string();
+    if (path.find(value) != std::string::npos) hits.push_back(path + " (name)");
+    if (it->is_symlink() || !it->is_regular_file()) continue;
+    if (Slurp(path).find(value) != std::string::npos) hits.push_back(path);
+  }
+  return hits;
+}
+
+TEST_F(ProcessRunnerTest, Secrets_AtRest_SpecJsonHoldsNoSecretAndTheShimStillGetsThem) {
+  LaunchSpec spec = Spec("atrest",
+                         "[ \"$(printf %s \"$SECRET\" | rev)\" = \"$WANT\" ] && "
+                         "[ \"$(rev < $HOME/.cfg/key)\" = \"$WANT_CFG\" ] && echo ok > $T/seen; "
+                         "echo \"leak $SECRET\"");
+  spec.env["HOME"] = runner_.Dir("atrest").File("home");  // as ProcessRunner::LaunchFor sets it
+  spec.env["SECRET"] = kAtRest;
+  spec.env["WANT"] = Reversed(kAtRest);
+  spec.env["WANT_CFG"] = Reversed(std::string("key=") + kAtRest);
+  spec.home_files = {{".cfg/key", std::string("key=") + kAtRest}, {".cfg/plain", "no secret here"}};
+  spec.redact = {kAtRest, kGitAtRest};
+  spec.git_token = kGitAtRest;  // no repo: never used, but never written either
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
+  const std::string spec_json = Slurp(runner_.Dir("atrest").File("spec.json"));
+  ASSERT_NE(spec_json.find("\"argv\""), std::string::npos) << spec_json;
+  EXPECT_EQ(spec_json.find(kAtRest), std::string::npos) << spec_json;
+  EXPECT_EQ(spec_json.find(kGitAtRest), std::string::npos) << spec_json;
+  EXPECT_NE(spec_json.find("no secret here"), std::string::npos) << spec_json;
+  std::optional<ExitRecord> rec = WaitExit("atrest");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->exit_code, 0) << rec->message;
+  // The values reached the agent (env, home file) and the redactor, from memory only.
+  EXPECT_EQ(Slurp(T("seen")), "ok\n") << Log("atrest", "shim.log");
+  EXPECT_EQ(Log("atrest", "stdout.log"), "leak [REDACTED]\n");
+  EXPECT_EQ(Slurp(runner_.Dir("atrest").File("home/.cfg/key")), "key=[REDACTED]");
+  EXPECT_EQ(FilesHolding(runner_.Dir("atrest").path(), kAtRest), std::vector<std::string>{});
+  EXPECT_EQ(FilesHolding(runner_.Dir("atrest").path(), kGitAtRest), std::vector<std::string>{});
+  EXPECT_FALSE(FileExists(runner_.Dir("atrest").File("secrets.json")));
+}
+
+TEST_F(ProcessRunnerTest, Secrets_AtRest_ACancelledRunLeavesNoSecretInItsHomeOrWorkspace) {
+  LaunchSpec spec =
+      Spec("atrest-killed",
+           "mkdir -p $HOME/.codex/shell_snapshots && "
+           "echo \"export OPENAI_API_KEY=$SECRET\" > $HOME/.codex/shell_snapshots/1.sh"
+           " && echo \"note $SECRET\" > $HOME/notes.txt && mkdir $HOME/d && "
+           "echo x > \"$HOME/d/name-$SECRET\" && ln -s $T/outside $HOME/link && "
+           "echo \"$SECRET\" > ws.txt && touch $T/ready && exec sleep 100");
+  spec.env["HOME"] = runner_.Dir("atrest-killed").File("home");
+  spec.env["SECRET"] = kAtRest;
+  spec.redact = {kAtRest};
+  // A file outside the run that a link in the home points at: never touched.
+  std::ofstream(T("outside")) << kAtRest;
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return FileExists(T("ready")); }));
+  ASSERT_TRUE(runner_.RequestCancel(RunId("atrest-killed"), "test").ok());
+  std::optional<ExitRecord> rec = WaitExit("atrest-killed");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->outcome, "cancelled");
+  const RunDir dir = runner_.Dir("atrest-killed");
+  EXPECT_EQ(FilesHolding(dir.path(), kAtRest), std::vector<std::string>{})
+      << Log("atrest-killed", "shim.log");
+  EXPECT_FALSE(std::filesystem::exists(dir.File("home/.codex/shell_snapshots")));
+  EXPECT_TRUE(std::filesystem::exists(dir.File("home/.codex")));
+  EXPECT_EQ(Slurp(dir.File("home/notes.txt")), "note [REDACTED]\n");
+  EXPECT_EQ(Slurp(dir.File("home/d/name-[REDACTED]")), "x\n");
+  EXPECT_EQ(Slurp(dir.File("workspace/ws.txt")), "[REDACTED]\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.File("home/link")));
+  EXPECT_EQ(Slurp(T("outside")), kAtRest);
+}
+
+// Git keeps what the agent commits compressed: loose objects and packs the agent made are
+// looked into, and removed when one holds a value; the clone's own objects stay.
+TEST_F(ProcessRunnerTest, Secrets_AtRest_ACommittedSecretLeavesNoGitObjectHoldingIt) {
+  const std::string repo = T("repo-secret");
+  ASSERT_EQ(std::system(("set -e; git init -q -b main " + repo + " && cd " + repo +
+                         " && echo seed > seed.txt && git add -A && "
+                         "git -c user.name=t -c user.email=t@t commit -q -m seed")
+                            .c_str()),
+            0);
+  const std::string commit = "git -c user.name=a -c user.email=a@a commit -q -m ";
+  LaunchSpec spec = Spec(
+      "atrest-git", "set -e; echo \"$SECRET\" > a.txt && git add -A && " + commit +
+                        "\"one $SECRET\" && echo x > b.txt && git add -A && " + commit +
+                        "two && git gc -q && echo \"loose $SECRET\" > c.txt && git add -A && " +
+                        commit + "three");
+  spec.env["HOME"] = runner_.Dir("atrest-git").File("home");
+  spec.env["SECRET"] = kAtRest;
+  spec.redact = {kAtRest};
+  spec.repo_url = repo;
+  spec.local_repo_roots = {tmp_.path()};
+  ExitRecord rec = Run(spec);
+  EXPECT_EQ(rec.exit_code, 0) << rec.message << Log("atrest-git", "stderr.log");
+  const std::string ws = runner_.Dir("atrest-git").workspace();
+  auto [status, objects] = [&] {
+    std::string out;
+    FILE* p = ::popen(
+        ("git --git-dir=" + ws + "/.git cat-file --batch-all-objects --batch").c_str(), "r");
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    return std::pair<int, std::string>(::pclose(p), out);
+  }();
+  EXPECT_EQ(status, 0) << objects;
+  EXPECT_EQ(objects.find(kAtRest), std::string::npos);
+  EXPECT_NE(objects.find("seed"), std::string::npos) << "the clone's objects are kept";
+  EXPECT_EQ(FilesHolding(runner_.Dir("atrest-git").path(), kAtRest), std::vector<std::string>{})
+      << Log("atrest-git", "shim.log");
+  EXPECT_NE(Log("atrest-git", "shim.log").find("workspace scrubbed of secrets"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace outpost

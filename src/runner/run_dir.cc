@@ -1,5 +1,6 @@
 #include "runner/run_dir.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "common/files.h"
@@ -102,11 +103,60 @@ SandboxSpec SandboxFromJson(const json::object& spec) {
   return s;
 }
 
+// Whether `value` holds any of the run's secret values.
+bool HoldsSecret(std::string_view value, const std::vector<std::string>& secrets) {
+  return std::any_of(secrets.begin(), secrets.end(), [value](const std::string& s) {
+    return !s.empty() && value.find(s) != std::string_view::npos;
+  });
+}
+
+json::object StringMap(const std::map<std::string, std::string>& m,
+                       const std::vector<std::string>& secrets, bool secret) {
+  json::object o;
+  for (const auto& [k, v] : m) {
+    if (HoldsSecret(v, secrets) == secret) o[k] = v;
+  }
+  return o;
+}
+
+void ReadStringMap(const json::object& o, std::string_view key,
+                   std::map<std::string, std::string>& out) {
+  if (const json::value* m = o.if_contains(key); m != nullptr && m->is_object()) {
+    for (const auto& [k, v] : m->as_object()) {
+      if (v.is_string()) out[std::string(k)] = std::string(v.as_string());
+    }
+  }
+}
+
 }  // namespace
 
+std::string SecretsToJson(const LaunchSpec& spec) {
+  json::object o{{"env", StringMap(spec.env, spec.redact, /*secret=*/true)},
+                 {"home_files", StringMap(spec.home_files, spec.redact, /*secret=*/true)},
+                 {"redact", ToArray(spec.redact)}};
+  if (spec.git_token) o["git_token"] = *spec.git_token;
+  return ToJson(o);
+}
+
+Status MergeSecrets(std::string_view text, LaunchSpec& spec) {
+  Result<json::value> v = ParseJson(std::string(text));
+  if (!v.ok()) return Internal("the run's secrets: " + v.status().message());
+  if (!v->is_object()) return Internal("the run's secrets: not a JSON object");
+  const json::object& o = v->as_object();
+  ReadStringMap(o, "env", spec.env);
+  ReadStringMap(o, "home_files", spec.home_files);
+  if (const json::value* r = o.if_contains("redact"); r != nullptr && r->is_array()) {
+    for (const auto& s : r->as_array()) {
+      if (s.is_string()) spec.redact.emplace_back(s.as_string());
+    }
+  }
+  if (std::optional<std::string> t = GetString(o, "git_token")) spec.git_token = *t;
+  return Status::Ok();
+}
+
+// Without the secret part (SecretsToJson): no git_token, no redact, no entry holding a secret.
 Status RunDir::WriteSpec(const LaunchSpec& spec) const {
-  json::object env;
-  for (const auto& [k, v] : spec.env) env[k] = v;
+  json::object env = StringMap(spec.env, spec.redact, /*secret=*/false);
   json::object o{{"run_id", spec.run_id},
                  {"argv", ToArray(spec.argv)},
                  {"env", std::move(env)},
@@ -115,12 +165,10 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
                  {"grace_seconds", spec.grace_seconds},
                  {"notify_socket", spec.notify_socket},
                  {"sandbox", SandboxToJson(spec.sandbox)}};
-  if (!spec.redact.empty()) o["redact"] = ToArray(spec.redact);
   o["max_output_bytes"] = spec.max_output_bytes;
   o["parser"] = spec.parser;
-  if (!spec.home_files.empty()) {
-    json::object files;
-    for (const auto& [k, v] : spec.home_files) files[k] = v;
+  if (json::object files = StringMap(spec.home_files, spec.redact, /*secret=*/false);
+      !files.empty()) {
     o["home_files"] = std::move(files);
   }
   if (spec.inactivity_timeout_seconds) {
@@ -130,7 +178,6 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   if (spec.branch) o["branch"] = *spec.branch;
   if (spec.pin) o["pin"] = *spec.pin;
   if (!spec.repo_cache_dir.empty()) o["repo_cache_dir"] = spec.repo_cache_dir;
-  if (spec.git_token) o["git_token"] = *spec.git_token;
   if (spec.git_token_url) o["git_token_url"] = *spec.git_token_url;
   if (!spec.local_repo_roots.empty()) o["local_repo_roots"] = ToArray(spec.local_repo_roots);
   if (!spec.data_dir.empty()) o["data_dir"] = spec.data_dir;
@@ -157,11 +204,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
     if (!a.is_string()) return Missing(path, "argv");
     spec.argv.emplace_back(a.as_string());
   }
-  if (const json::value* env = o.if_contains("env"); env != nullptr && env->is_object()) {
-    for (const auto& [k, v] : env->as_object()) {
-      if (v.is_string()) spec.env[std::string(k)] = std::string(v.as_string());
-    }
-  }
+  ReadStringMap(o, "env", spec.env);
   spec.workspace = GetString(o, "workspace").value_or("");
   spec.timeout_seconds = GetInt32(o, "timeout_seconds").value_or(spec.timeout_seconds);
   spec.inactivity_timeout_seconds = GetInt32(o, "inactivity_timeout_seconds");
@@ -170,7 +213,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.branch = GetString(o, "branch");
   spec.pin = GetString(o, "pin");
   spec.repo_cache_dir = GetString(o, "repo_cache_dir").value_or("");
-  spec.git_token = GetString(o, "git_token");
+  spec.git_token = GetString(o, "git_token");  // an older server's spec.json
   spec.git_token_url = GetString(o, "git_token_url");
   spec.context_level = GetString(o, "context_level").value_or("");
   spec.task_arg_index = GetInt32(o, "task_arg_index");
@@ -178,11 +221,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.sandbox = SandboxFromJson(o);
   spec.max_output_bytes = GetInt(o, "max_output_bytes").value_or(spec.max_output_bytes);
   spec.parser = GetString(o, "parser").value_or(spec.parser);
-  if (const json::value* f = o.if_contains("home_files"); f != nullptr && f->is_object()) {
-    for (const auto& [k, v] : f->as_object()) {
-      if (v.is_string()) spec.home_files[std::string(k)] = std::string(v.as_string());
-    }
-  }
+  ReadStringMap(o, "home_files", spec.home_files);
   if (const json::value* l = o.if_contains("local_repo_roots"); l != nullptr && l->is_array()) {
     for (const json::value& v : l->as_array()) {
       if (v.is_string()) spec.local_repo_roots.emplace_back(v.as_string());
@@ -195,6 +234,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
       if (v.is_string()) spec.git_allow_private_hosts.emplace_back(v.as_string());
     }
   }
+  // spec.json of an older server held the secrets; they are read as they were.
   if (const json::value* r = o.if_contains("redact"); r != nullptr && r->is_array()) {
     for (const auto& v : r->as_array()) {
       if (v.is_string()) spec.redact.emplace_back(v.as_string());

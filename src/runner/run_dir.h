@@ -3,7 +3,8 @@
 //
 //   <data>/runs/<runId>/
 //     spec.json     written by ProcessRunner::Start before the shim starts (LaunchSpec: the
-//                   RunSpec plus the sandbox — binds, uid, home, cgroup name)
+//                   RunSpec plus the sandbox — binds, uid, home, cgroup name), without its
+//                   secrets: those reach the shim in memory only (SecretsToJson below)
 //     shim.json     written by the shim when it starts: pid + kernel start time (pid reuse safe)
 //     started.json  written by the shim when the agent process is running
 //     cancel.json   written by the server to request a cancel (the shim is also sent SIGUSR1)
@@ -69,7 +70,7 @@ struct LaunchSpec {
   // (workspace::PrepareRequest::pin).
   std::optional<std::string> pin;
   // Repository checkout (workspace/): the mirror cache root (<data_dir>/repos), the HTTPS token
-  // git gets through its environment only (spec.json is 0600; never in the agent's env) with
+  // git gets through its environment only (never in spec.json, nor in the agent's env) with
   // the one origin it is for ("https://github.com"; a token without one is never used), the
   // context level ("" = no context) and which argv element holds the task (it is replaced by
   // the task with the context prepended).
@@ -86,7 +87,7 @@ struct LaunchSpec {
   std::optional<int> task_arg_index;
   std::string notify_socket;  // unix datagram socket of the server ("" = none)
   // Secret values in env: replaced by [REDACTED] in stdout.log/stderr.log (secrets/redactor.h).
-  // Never logged; spec.json is 0600.
+  // Never logged, never in spec.json (SecretsToJson).
   std::vector<std::string> redact;
   // Files written into the agent's home before it starts (path relative to $HOME -> content),
   // e.g. a CLI's settings file. Owned by the sandbox uid, mode 0600.
@@ -97,6 +98,19 @@ struct LaunchSpec {
   std::string parser = "plain";
   SandboxSpec sandbox;
 };
+
+// Issue 18 item 8, secrets at rest. The secret part of a launch spec: git_token, redact, and
+// every env entry and home file whose value holds one of the redact values. WriteSpec leaves
+// it out of spec.json; the runner hands it to the shim through an inherited memfd (fd
+// kSecretsFd, named by the kSecretsFdVariable environment variable) that the shim reads and
+// closes before anything else runs. Where no memfd can be made, through kSecretsFile in the
+// run directory, which the shim removes as soon as it has read it.
+inline constexpr int kSecretsFd = 3;
+inline constexpr std::string_view kSecretsFdVariable = "OUTPOST_SHIM_SECRETS_FD";
+inline constexpr std::string_view kSecretsFile = "secrets.json";
+std::string SecretsToJson(const LaunchSpec& spec);
+// Puts the secret part `text` (from SecretsToJson) back into `spec`. kInternal when malformed.
+Status MergeSecrets(std::string_view text, LaunchSpec& spec);
 
 struct ShimInfo {
   int pid = 0;

@@ -42,6 +42,33 @@ TEST(RunDir, SpecRoundTripsEveryField) {
   EXPECT_EQ(got->home_files, spec.home_files);
 }
 
+TEST(RunDir, Secrets_AtRest_TheSecretPartIsNotInSpecJsonAndMergesBack) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  LaunchSpec spec;
+  spec.run_id = "r1";
+  spec.argv = {"agent"};
+  spec.env = {{"PATH", "/bin"}, {"KEY", "k-value-1234"}, {"MIXED", "x:k-value-1234"}};
+  spec.redact = {"k-value-1234"};
+  spec.git_token = "git-token-5678";
+  spec.git_token_url = "https://github.com";
+  spec.home_files = {{"a.json", "{\"key\":\"k-value-1234\"}"}, {"b.json", "{}"}};
+  ASSERT_TRUE(dir.WriteSpec(spec).ok());
+  const std::string text = *ReadFile(dir.File("spec.json"));
+  EXPECT_EQ(text.find("k-value-1234"), std::string::npos) << text;
+  EXPECT_EQ(text.find("git-token-5678"), std::string::npos) << text;
+  Result<LaunchSpec> got = dir.ReadSpec();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->env, (std::map<std::string, std::string>{{"PATH", "/bin"}}));
+  EXPECT_EQ(got->git_token_url, spec.git_token_url);
+  ASSERT_TRUE(MergeSecrets(SecretsToJson(spec), *got).ok());
+  EXPECT_EQ(got->env, spec.env);
+  EXPECT_EQ(got->redact, spec.redact);
+  EXPECT_EQ(got->git_token, spec.git_token);
+  EXPECT_EQ(got->home_files, spec.home_files);
+  EXPECT_EQ(MergeSecrets("not json", *got).code(), Code::kInternal);
+}
+
 TEST(RunDir, ExitRecordRoundTrips) {
   TempDir tmp;
   RunDir dir(tmp.path());

@@ -322,6 +322,26 @@ TEST_P(AgentCliTest, WithoutNetworkTheRunSaysItHadNone) {
   EXPECT_TRUE(fake_->Requests().empty()) << "the model server was reached without network";
 }
 
+// Issue 18 item 8: a run killed mid-way (its total timeout, while the CLI waits for the model)
+// leaves its API key in no file of its run directory — codex's shell_snapshots held
+// OPENAI_API_KEY there; the kept home is scrubbed before exit.json.
+TEST_P(AgentCliTest, Secrets_AtRest_AKilledRunLeavesNoKeyInItsRunDirectory) {
+  json::object run = Run({json::object{{"type", "hang"}}}, 20);
+  EXPECT_EQ(Str(run, "status"), "TIMEOUT") << json::serialize(run) << Logs();
+  const std::string key = "sk-fake-" + GetParam().name;
+  std::string hits;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(RunDir(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string path = it->path().string();
+    if (path.find(key) != std::string::npos) hits += path + " (name)\n";
+    if (it->is_symlink() || !it->is_regular_file()) continue;
+    if (ReadAll(path).find(key) != std::string::npos) hits += path + "\n";
+  }
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(hits, "") << Logs();
+  EXPECT_FALSE(fs::exists(RunDir() + "/home/.codex/shell_snapshots"));
+}
+
 INSTANTIATE_TEST_SUITE_P(RealClis, AgentCliTest, ::testing::ValuesIn(kClis),
                          [](const auto& info) { return info.param.name; });
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -95,8 +96,8 @@ TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {
   std::string cmdlines = AllCommandLines();
   EXPECT_EQ(Str(server_->Run(id), "status"), "RUNNING");
   EXPECT_EQ(cmdlines.find(kToken), std::string::npos);
-  // The shim gets what the run needs through spec.json (0600), not the server's secrets in its
-  // environment.
+  // The shim gets what the run needs in memory (an inherited memfd), not the server's secrets
+  // in its environment.
   json::value shim = json::parse(ReadAll(RunFile(id, "shim.json")));
   const std::string shim_env =
       ReadAll("/proc/" + std::to_string(shim.at("pid").to_number<int>()) + "/environ");
@@ -113,7 +114,9 @@ TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {
   struct stat st;
   ASSERT_EQ(::stat(RunFile(id, "spec.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_NE(ReadAll(RunFile(id, "spec.json")).find("\"redact\""), std::string::npos);
+  // Issue 18 item 8: the values reach the shim in memory, never through spec.json.
+  EXPECT_EQ(ReadAll(RunFile(id, "spec.json")).find("\"redact\""), std::string::npos);
+  EXPECT_EQ(ReadAll(RunFile(id, "spec.json")).find(kToken), std::string::npos);
   // exit.json counts what was written, not what the agent printed.
   json::value exit = json::parse(ReadAll(RunFile(id, "exit.json")));
   EXPECT_EQ(exit.at("stdout_bytes").as_int64(), 22);
@@ -184,6 +187,225 @@ TEST_F(SecretsTest, ProtectedAndUnknownAdditionalSecretsAreRefused) {
   EXPECT_NE(Str(errors[0], "message").find("protected"), std::string::npos);
   EXPECT_EQ(Str(errors[1], "path"), "additionalSecrets[1]");
   EXPECT_EQ(Str(errors[1], "message"), "secret NOPE is not configured on this server");
+}
+
+// ---- Issue 18 items 8 and 9: secrets at rest ----
+
+constexpr char kScanA[] = "scanA-7c1e5d93b2f04a68";    // OUTPOST_SECRET_SCAN_A
+constexpr char kScanKey[] = "scanK-2a9f0c6e4d1b8375";  // <secrets_dir>/KEYED_API_KEY
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int s : {18, 12, 6, 0}) out += kAlphabet[(v >> s) & 63];
+  }
+  return out;  // a trailing partial group is left off: the needle is what any encoding holds
+}
+
+// What a file would hold if it kept `value`: the value itself, and its base64 at each of the
+// three alignments (the middle of it, which does not depend on the bytes around it).
+std::vector<std::string> Needles(const std::string& value) {
+  std::vector<std::string> out{value};
+  for (int pad = 0; pad < 3; ++pad) {
+    std::string enc = Base64(std::string(static_cast<std::size_t>(pad), 'x') + value);
+    const std::size_t skip = pad == 0 ? 0 : 4;  // the group that mixes the padding in
+    out.push_back(enc.substr(skip, enc.size() - skip - 4));
+  }
+  return out;
+}
+
+// Every file under `root` (links not followed; `skip`: paths left out, with why in the caller)
+// whose name or content holds a needle of one of `values`: "path: what".
+std::vector<std::string> ScanTree(const std::string& root, const std::vector<std::string>& values,
+                                  const std::vector<std::string>& skip = {}) {
+  std::vector<std::string> hits;
+  auto scan = [&](const std::string& path, bool regular) {
+    const std::string content = regular ? ReadAll(path) : "";
+    for (const auto& v : values) {
+      for (const auto& n : Needles(v)) {
+        if (path.find(n) != std::string::npos) hits.push_back(path + ": name holds " + n);
+        if (content.find(n) != std::string::npos) hits.push_back(path + ": holds " + n);
+      }
+    }
+  };
+  if (std::filesystem::is_regular_file(root)) {
+    scan(root, true);
+    return hits;
+  }
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(root, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string path = it->path().string();
+    if (std::find(skip.begin(), skip.end(), path) != skip.end()) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    scan(path, !it->is_symlink() && it->is_regular_file());
+  }
+  if (ec) hits.push_back(root + ": not scanned whole: " + ec.message());
+  return hits;
+}
+
+// The same for what git keeps compressed: every object of every repository under `root` (a
+// `.git` directory or a bare repository: a directory with HEAD and objects/), decompressed.
+std::vector<std::string> ScanGitObjects(const std::string& root,
+                                        const std::vector<std::string>& values) {
+  std::vector<std::string> hits;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(root, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_symlink() || !it->is_directory()) continue;
+    const std::string path = it->path().string();
+    if (!std::filesystem::exists(path + "/HEAD") ||
+        !std::filesystem::is_directory(path + "/objects"))
+      continue;
+    auto [status, objects] =
+        RunShell("git --git-dir='" + path + "' cat-file --batch-all-objects --batch 2>&1");
+    if (status != 0) hits.push_back(path + ": git cat-file failed: " + objects);
+    for (const auto& v : values) {
+      for (const auto& n : Needles(v)) {
+        if (objects.find(n) != std::string::npos) hits.push_back(path + ": an object holds " + n);
+      }
+    }
+  }
+  return hits;
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// Item 8: the secrets reach the shim in memory; a shim outlives the server that started it,
+// and one started again without the secret finishes the run with it.
+TEST_F(SecretsTest, Secrets_AtRest_AShimWhoseServerWasKilledStillHasItsSecrets) {
+  StartServer({{"OUTPOST_SECRET_SCAN_A", kScanA}});
+  json::object body{{"agent", "shell"},
+                    {"task",
+                     "while [ ! -e GO ]; do sleep 0.1; done; echo \"$SCAN_A\"; "
+                     "printf %s \"$SCAN_A\" | rev > seen.txt"},
+                    {"additionalSecrets", json::array{"SCAN_A"}}};
+  std::string id = server_->Dispatch(json::serialize(body));
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(WaitFor([&] { return !ReadAll(RunFile(id, "started.json")).empty(); },
+                      std::chrono::seconds(30)));
+  EXPECT_EQ(ReadAll(RunFile(id, "spec.json")).find(kScanA), std::string::npos);
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  server_.reset();
+  std::ofstream(RunFile(id, "workspace/GO")) << "go\n";
+  StartServer({});  // no secret now: the run has what its shim took at its start
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(ReadAll(RunFile(id, "stdout.log")), "[REDACTED]\n");
+  const std::string value = kScanA;
+  const std::string want(value.rbegin(), value.rend());
+  EXPECT_EQ(ReadAll(RunFile(id, "workspace/seen.txt")), want);
+}
+
+// Item 9: a representative set of runs with distinctive secret values, then everything they
+// left — data dir (SQLite files, runs, homes, workspaces, audit log, artifacts) and the
+// server's log — is searched for the values (raw and base64) and for names holding them.
+TEST_F(SecretsTest, Secrets_Scan_NothingTheRunsLeaveHoldsASecretValue) {
+  WriteConfig(R"([agents.keyed]
+command = ["/bin/sh", "-c", "{task}"]
+models = ["m1"]
+required_secrets = ["KEYED_API_KEY"]
+)");
+  ASSERT_EQ(::mkdir((dir_ + "/secrets").c_str(), 0700), 0);
+  const std::string key_file = dir_ + "/secrets/KEYED_API_KEY";
+  std::ofstream(key_file) << kScanKey << "\n";
+  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  // The repo the runs work in, beside the data dir.
+  const std::string repo = dir_ + "-repo";
+  Sh("git init -q -b main " + repo + " && cd " + repo +
+     " && echo seed > README.md && git add -A && "
+     "git -c user.name=t -c user.email=t@example.com commit -q -m seed");
+  StartServer({{"OUTPOST_SECRET_SCAN_A", kScanA},
+               {"OUTPOST_CONFIG", dir_ + "/outpost.toml"},
+               {"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+               {"OUTPOST_LOCAL_REPO_ROOTS", repo}});
+  auto dispatch = [&](const std::string& agent, const std::string& task, json::object extra = {}) {
+    json::object body{{"agent", agent}, {"task", task}};
+    // Only a shell task goes without the context a repo adds to the task (it is shell code).
+    if (agent == "shell") {
+      body["repo"] = repo;
+      body["additionalSecrets"] = json::array{"SCAN_A"};
+    }
+    for (auto& kv : extra) body[kv.key()] = kv.value();
+    std::string id = server_->Dispatch(json::serialize(body));
+    EXPECT_FALSE(id.empty()) << task;
+    return id;
+  };
+  const std::string home_writes =
+      "mkdir -p $HOME/.codex/shell_snapshots && "
+      "echo \"export SCAN_A=$SCAN_A\" > $HOME/.codex/shell_snapshots/s.sh && "
+      "echo \"$SCAN_A\" > \"$HOME/cache-$SCAN_A\"; ";
+  std::vector<std::string> ids;
+  // Output on both streams; the repo (a new file, an edit, a commit message); the home.
+  ids.push_back(dispatch("shell", "echo \"$SCAN_A\"; echo \"out $SCAN_A\" >&2"));
+  ids.push_back(dispatch("shell", home_writes +
+                                      "echo \"$SCAN_A\" > new.txt && echo \"k=$SCAN_A\" >> "
+                                      "README.md && git add -A && git -c user.name=a -c "
+                                      "user.email=a@example.com commit -q -m \"msg $SCAN_A\" && "
+                                      "echo \"after $SCAN_A\" > uncommitted.txt"));
+  // Uncommitted changes only (a diff, no bundle).
+  ids.push_back(dispatch("shell", "echo \"x $SCAN_A\" >> README.md"));
+  // Failing.
+  ids.push_back(dispatch("shell", home_writes + "echo \"$SCAN_A\" >&2; exit 3"));
+  // Killed by its timeout.
+  ids.push_back(dispatch("shell", home_writes + "echo \"$SCAN_A\" > t.txt; sleep 120",
+                         {{"timeoutSeconds", 3}}));
+  // Cancelled mid-way.
+  const std::string cancelled =
+      dispatch("shell", home_writes + "echo \"$SCAN_A\" > c.txt; echo started; sleep 120");
+  ids.push_back(cancelled);
+  // A required secret from the secrets dir (no repo), in the output and the workspace.
+  ids.push_back(dispatch("keyed", "echo \"key=$KEYED_API_KEY\" | tee key.txt"));
+  ASSERT_TRUE(WaitFor([&] { return !ReadAll(RunFile(cancelled, "stdout.log")).empty(); },
+                      std::chrono::seconds(60)));
+  server_->Post("/runs/" + cancelled + "/cancel", R"({"reason":"scan"})");
+  std::map<std::string, std::string> status;
+  std::map<std::string, std::string> runs;  // shown on failure
+  for (const auto& id : ids) {
+    json::object run = server_->WaitTerminal(id);
+    status[id] = Str(run, "status");
+    runs[id] = json::serialize(run);
+  }
+  EXPECT_EQ(status[ids[0]], "COMPLETED");
+  EXPECT_EQ(status[ids[1]], "COMPLETED");
+  EXPECT_EQ(status[ids[3]], "FAILED");
+  EXPECT_EQ(status[ids[4]], "TIMEOUT");
+  EXPECT_EQ(status[cancelled], "CANCELLED");
+  EXPECT_EQ(status[ids[6]], "COMPLETED") << runs[ids[6]];
+  EXPECT_EQ(ReadAll(RunFile(ids[6], "stdout.log")), "key=[REDACTED]\n");
+  // The runs' artifacts are served (and the server logs the requests) before the scan.
+  for (const auto& id : ids) {
+    server_->Get("/runs/" + id);
+    server_->Get("/runs/" + id + "/logs");
+  }
+  server_->Signal(SIGTERM);
+  server_->Wait();
+  // What the runs wrote is there (kept, redacted), so the scan below looks at it.
+  EXPECT_EQ(ReadAll(RunFile(ids[1], "workspace/new.txt")), "[REDACTED]\n");
+  EXPECT_EQ(ReadAll(RunFile(ids[1], "home/cache-[REDACTED]")), "[REDACTED]\n");
+  EXPECT_EQ(ReadAll(RunFile(cancelled, "workspace/c.txt")), "[REDACTED]\n");
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/outpost.db"));
+  // Left out, because they are the operator's own copies of the values: the secrets dir and
+  // the config file (which names no value here).
+  std::vector<std::string> hits =
+      ScanTree(dir_, {kScanA, kScanKey}, {dir_ + "/secrets", dir_ + "/outpost.toml"});
+  for (const auto& h : ScanTree(log_, {kScanA, kScanKey})) hits.push_back(h);
+  for (const auto& h : ScanGitObjects(dir_, {kScanA, kScanKey})) hits.push_back(h);
+  EXPECT_EQ(Joined(hits), "");
+  std::filesystem::remove_all(repo);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -25,6 +26,7 @@
 #include "runner/shim/deadlines.h"
 #include "runner/shim/output_capture.h"
 #include "runner/shim/sandbox_prep.h"
+#include "runner/shim/scrub.h"
 #include "runner/shim/shim_events.h"
 #include "runner/shim/spawn.h"
 #include "secrets/redactor.h"
@@ -86,6 +88,36 @@ bool MakePipe(int fds[2]) {
   return true;
 }
 
+// The run's secrets (run_dir.h, kSecretsFd): read from the inherited memfd, which is then
+// closed, or from the fallback file, which is then removed. "" when the runner gave none.
+Result<std::string> TakeSecrets(const RunDir& dir) {
+  if (const char* fd_var = std::getenv(std::string(kSecretsFdVariable).c_str())) {
+    const int fd = std::atoi(fd_var);
+    ::unsetenv(std::string(kSecretsFdVariable).c_str());
+    if (fd < 3) return Internal(std::string("bad ") + std::string(kSecretsFdVariable));
+    std::string text;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        ::close(fd);
+        return Internal(std::string("cannot read the run's secrets: ") + std::strerror(err));
+      }
+      if (n == 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+  }
+  const std::string file = dir.File(kSecretsFile);
+  Result<std::string> text = ReadFile(file);
+  ::unlink(file.c_str());
+  if (!text.ok() && text.status().code() == Code::kNotFound) return std::string();
+  return text;
+}
+
 class Shim {
  public:
   Shim(const std::string& run_dir, Clock& clock) : dir_(run_dir), clock_(clock) {}
@@ -126,6 +158,7 @@ class Shim {
   void Drain(std::vector<Stream*>& streams);
   int Finish();
   int StartFailed(std::string message);
+  void ScrubSecrets();
   void WriteProgress(bool collecting);
   void Log(std::string_view line);
 
@@ -165,10 +198,15 @@ void Shim::Log(std::string_view line) {
 
 int Shim::Run() {
   const MonoTime start = clock_.Mono();
+  Result<std::string> secrets = TakeSecrets(dir_);  // first: nothing of them stays behind
   log_fd_ = OpenAppend(dir_.File("shim.log"));
   Result<LaunchSpec> spec = dir_.ReadSpec();
   if (!spec.ok()) return StartFailed("cannot read spec: " + spec.status().message());
   spec_ = std::move(spec).value();
+  if (!secrets.ok()) return StartFailed(secrets.status().message());
+  if (!secrets->empty()) {
+    if (Status st = MergeSecrets(*secrets, spec_); !st.ok()) return StartFailed(st.message());
+  }
   events_.Open(dir_, clock_, [this](std::string_view line) { Log(line); });
   deadlines_ = shim::MakeDeadlines(start, spec_.timeout_seconds, spec_.inactivity_timeout_seconds);
   if (Status st = Setup(); !st.ok()) return StartFailed(st.message());
@@ -698,6 +736,7 @@ int Shim::Finish() {
     rec_.exit_code = WEXITSTATUS(*watched_status_);
   if (watched_status_ && WIFSIGNALED(*watched_status_)) rec_.signal = WTERMSIG(*watched_status_);
   if (cgroup_) FinishCgroup();
+  ScrubSecrets();
   rec_.ended_at = clock_.Now();
   if (rec_.outcome == outcome::kStartFailed || rec_.outcome == outcome::kRepoError) {
     events_.Error(rec_.message);
@@ -731,6 +770,35 @@ void Shim::FinishCgroup() {
   rec_.cgroup_version = cgroup_->version();
   rec_.peak_memory_bytes = cgroup_->PeakMemory();
   if (Status st = cgroup_->Remove(clock_); !st.ok()) Log("cgroup not removed: " + st.message());
+}
+
+// Issue 18 item 8: once nothing of the agent runs (and its changes are collected, redacted),
+// no secret value may stay in what is kept of its home and workspace (shim/scrub.h). Only the
+// run directory's own: a workspace elsewhere (a test's) is not ours to rewrite.
+void Shim::ScrubSecrets() {
+  const std::string home = dir_.File("home");
+  const std::vector<std::string> remove = shim::kSecretCacheDirs;
+  shim::ScrubStats h = shim::ScrubTree(home, spec_.redact, remove);
+  shim::ScrubStats ws;
+  // Git objects the agent made (from its start on) are looked into too; the clone's are not.
+  std::int64_t since = -1;
+  if (rec_.started_at) {
+    since =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(rec_.started_at->time_since_epoch())
+            .count();
+  }
+  if (spec_.workspace == dir_.workspace()) {
+    ws = shim::ScrubTree(spec_.workspace, spec_.redact, {}, since);
+  }
+  for (const shim::ScrubStats* s : {&h, &ws}) {
+    if (s->files_redacted + s->entries_removed + s->entries_renamed > 0) {
+      Log(std::string(s == &h ? "home" : "workspace") +
+          " scrubbed of secrets: " + std::to_string(s->files_redacted) + " files redacted, " +
+          std::to_string(s->entries_removed) + " removed, " + std::to_string(s->entries_renamed) +
+          " renamed");
+    }
+    for (const auto& e : s->errors) Log("WARNING: not scrubbed: " + e);
+  }
 }
 
 int Shim::StartFailed(std::string message) {
