@@ -166,6 +166,8 @@ void Shim::Log(std::string_view line) {
 int Shim::Run() {
   const MonoTime start = clock_.Mono();
   log_fd_ = OpenAppend(dir_.File("shim.log"));
+  // First: the space of the exit record (issue 18 item 10).
+  if (Status st = dir_.ReserveExit(); !st.ok()) Log("exit record not reserved: " + st.message());
   Result<LaunchSpec> spec = dir_.ReadSpec();
   if (!spec.ok()) return StartFailed("cannot read spec: " + spec.status().message());
   spec_ = std::move(spec).value();
