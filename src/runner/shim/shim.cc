@@ -127,6 +127,7 @@ class Shim {
   int Finish();
   int StartFailed(std::string message);
   void WriteProgress(bool collecting);
+  void RemoveWorkspace();
   void Log(std::string_view line);
 
   RunDir dir_;
@@ -201,7 +202,13 @@ int Shim::Run() {
   rec_.stderr_dropped_bytes = capture_->totals(shim::OutStream::kStderr).dropped;
   events_.Phase("collecting");
   WriteProgress(/*collecting=*/true);
-  CollectChanges();
+  // A run over its disk quota loses its workspace at once, uncollected: collecting would
+  // need more of the space it ran out of.
+  if (stop_ == outcome::kDiskQuota) {
+    RemoveWorkspace();
+  } else {
+    CollectChanges();
+  }
   events_.Artifacts(dir_);
   return Finish();
 }
@@ -689,7 +696,22 @@ void Shim::Drain(std::vector<Stream*>& streams) {
   }
 }
 
+// Workspaces are ephemeral: once the changes are collected (changes.json, diff.patch,
+// changes.bundle) nothing reads them, and what filled a disk must not stay on it until the
+// retention sweep. A disk_quota run's home goes too (the quota counts it).
+void Shim::RemoveWorkspace() {
+  std::vector<std::string> paths{spec_.workspace};
+  if (stop_ == outcome::kDiskQuota && spec_.sandbox.enabled) paths.push_back(spec_.sandbox.home);
+  for (const std::string& path : paths) {
+    if (path.empty() || !FileExists(path)) continue;
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    Log((ec ? "workspace not removed: " + ec.message() + ": " : "removed ") + path);
+  }
+}
+
 int Shim::Finish() {
+  RemoveWorkspace();  // before the record: the server sees the space back with the outcome
   if (stop_) {
     rec_.outcome = *stop_;
   } else if (rec_.outcome.empty()) {
