@@ -140,8 +140,10 @@ TEST_F(DiskFullTest, Item10_AFullDiskNeverChangesAnOutcome) {
 
   ASSERT_TRUE(WaitFor([&] { return CheckStatus(Health(), "disk") == "pass"; }, seconds(10)))
       << json::serialize(Health());
-  const std::string c = server_->Dispatch(ShellBody("echo after"));
-  ASSERT_FALSE(c.empty()) << "dispatch still refused after the disk recovered";
+  HttpResponse accepted = server_->Post("/dispatch", ShellBody("echo after"));
+  ASSERT_EQ(accepted.status, 201) << "dispatch still refused after the disk recovered: "
+                                  << accepted.body;
+  const std::string c = Str(accepted.Json().at("data").as_object(), "runId");
   EXPECT_EQ(Str(server_->WaitTerminal(c, seconds(60)), "status"), "COMPLETED");
   // /health: as before the disk filled (the process runner alone keeps it degraded).
   EXPECT_TRUE(WaitFor(
