@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,6 +152,7 @@ class Shim {
   std::unique_ptr<shim::OutputCapture> capture_;  // the agent's output, once it starts
   MonoTime next_disk_check_{};
   std::int64_t progress_turns_ = 0;  // in the last progress.json
+  bool changes_collected_ = false;   // changes.json written: the workspace may go
   MonoTime next_progress_{};
 };
 
@@ -397,6 +399,7 @@ void Shim::CollectChanges() {
     Log("changes.json not written: " + st.message());
     return;
   }
+  changes_collected_ = true;
   Log("changes: " + c->kind + ", " + std::to_string(c->files_changed.size()) + " files");
 }
 
@@ -696,17 +699,28 @@ void Shim::Drain(std::vector<Stream*>& streams) {
   }
 }
 
-// Workspaces are ephemeral: once the changes are collected (changes.json, diff.patch,
-// changes.bundle) nothing reads them, and what filled a disk must not stay on it until the
-// retention sweep. A disk_quota run's home goes too (the quota counts it).
+// Workspaces are ephemeral, and what filled a disk must not stay on it until the retention
+// sweep (issue 18 item 10). Removed: once the changes are collected (a run with a repository:
+// changes.json, diff.patch and changes.bundle keep them); at once for a run stopped for
+// disk_quota (uncollected, with its sandbox home: the quota counts it); and for any run that
+// ends with the workspace's file system full (under 1 % free). Otherwise (a run without a
+// repository on a disk with room) the workspace stays until the retention sweep.
 void Shim::RemoveWorkspace() {
+  if (spec_.workspace.empty() || !FileExists(spec_.workspace)) return;
+  const bool quota = stop_ == outcome::kDiskQuota;
+  struct statvfs fs {};
+  const bool full = ::statvfs(spec_.workspace.c_str(), &fs) == 0 && fs.f_blocks > 0 &&
+                    fs.f_bavail < fs.f_blocks / 100;
+  if (!quota && !changes_collected_ && !full) return;
   std::vector<std::string> paths{spec_.workspace};
-  if (stop_ == outcome::kDiskQuota && spec_.sandbox.enabled) paths.push_back(spec_.sandbox.home);
+  if (quota && spec_.sandbox.enabled) paths.push_back(spec_.sandbox.home);
   for (const std::string& path : paths) {
-    if (path.empty() || !FileExists(path)) continue;
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
-    Log((ec ? "workspace not removed: " + ec.message() + ": " : "removed ") + path);
+    Log((ec ? "workspace not removed: " + ec.message() + ": " : "removed ") + path +
+        (quota  ? " (disk quota)"
+         : full ? " (disk full)"
+                : " (changes collected)"));
   }
 }
 
