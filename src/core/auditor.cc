@@ -108,7 +108,9 @@ std::string Auditor::NextId(WallTime at) {
 void Auditor::Append(AuditRecord r) {
   r.at = clock_.Now();
   r.id = NextId(r.at);
-  if (Status st = log_.Append(r); !st.ok()) {
+  Status st = log_.Append(r);
+  failing_ = !st.ok();
+  if (!st.ok()) {
     ++failures_;
     spdlog::error("audit: record {} {} ({}) not written: {}", r.action, r.resource, r.outcome,
                   st.ToString());

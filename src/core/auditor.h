@@ -8,7 +8,8 @@
 // (they may echo input: only the error code and, for a validation error, the field paths).
 //
 // A failed write never fails or blocks the operation it records: the record is dropped, logged
-// with its action and resource, and counted (write_failures(), /health's audit check).
+// with its action and resource, and counted (write_failures()). /health's audit check warns
+// while the latest write failed: a later one that succeeds (the disk has room again) clears it.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -59,6 +60,8 @@ class Auditor {
 
   AuditLog& log() { return log_; }
   std::int64_t write_failures() const { return failures_.load(); }
+  // The latest write failed.
+  bool failing() const { return failing_.load(); }
 
  private:
   void Append(AuditRecord record);
@@ -69,6 +72,7 @@ class Auditor {
   AuditLog& log_;
   const Clock& clock_;
   std::atomic<std::int64_t> failures_{0};
+  std::atomic<bool> failing_{false};
   std::mutex id_mu_;
   std::string last_id_;  // guarded by id_mu_
 };

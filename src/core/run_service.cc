@@ -335,11 +335,12 @@ HealthReport RunService::Health() {
     warn = true;
   }
   if (auditor_) {  // a failed audit write never fails the operation: it is counted here
-    const std::int64_t failures = auditor_->write_failures();
-    h.audit = {{failures > 0 ? "warn" : "pass",
-                failures > 0 ? "audit records could not be written (see the log)" : ""},
-               failures};
-    warn |= failures > 0;
+    // Warns while the latest write failed (issue 18 item 10: not for good once one had).
+    const bool failing = auditor_->failing();
+    h.audit = {
+        {failing ? "warn" : "pass", failing ? "audit records cannot be written (see the log)" : ""},
+        auditor_->write_failures()};
+    warn |= failing;
   }
   if (disk_) {
     std::optional<std::int64_t> free = disk_->free_bytes();

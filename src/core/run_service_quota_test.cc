@@ -23,9 +23,12 @@ namespace json = boost::json;
 // An audit log whose every write fails (a store outage).
 class BrokenAuditLog final : public AuditLog {
  public:
-  Status Append(const AuditRecord&) override { return Unavailable("the audit table is gone"); }
+  Status Append(const AuditRecord&) override {
+    return broken ? Unavailable("the audit table is gone") : Status::Ok();
+  }
   Result<AuditPage> List(const AuditQuery&) override { return Unavailable("gone"); }
   Result<int> Prune(WallTime) override { return 0; }
+  std::atomic<bool> broken{true};
 };
 
 // The real audit log, with its prunes counted.
@@ -264,6 +267,23 @@ TEST_F(RunServiceQuotaTest, AFailingAuditLogNeverFailsTheOperationAndIsCounted) 
   EXPECT_EQ(h.audit->check.status, "warn");
   EXPECT_EQ(h.audit->write_failures, 3);
   EXPECT_EQ(h.status, "degraded");
+}
+
+// Issue 18 item 10: once audit writes succeed again (the disk has room), /health is back; the
+// failures stay counted. Before, one failed write kept /health degraded until a restart.
+TEST_F(RunServiceQuotaTest, Item10_HealthRecoversWhenAuditWritesSucceedAgain) {
+  const std::string before = service_->Health().status;
+  BrokenAuditLog broken;
+  Rebuild(&broken);
+  ASSERT_TRUE(Dispatch(R"({"agent":"alpha","task":"t"})", Ctx("r1")).ok());
+  EXPECT_EQ(service_->Health().status, "degraded");
+  broken.broken = false;
+  ASSERT_TRUE(Dispatch(R"({"agent":"alpha","task":"t"})", Ctx("r2")).ok());
+  HealthReport h = service_->Health();
+  ASSERT_TRUE(h.audit.has_value());
+  EXPECT_EQ(h.audit->check.status, "pass");
+  EXPECT_EQ(h.audit->write_failures, 1);
+  EXPECT_EQ(h.status, before);
 }
 
 TEST_F(RunServiceQuotaTest, ListingIsTheCallersTenantOnlyAndValidatesParameters) {

@@ -264,8 +264,10 @@ TEST_F(ProcessRunnerTest, RepoIsClonedIntoTheWorkspaceAtTheBranch) {
   spec.branch = "feature";
   ExitRecord rec = Run(spec);
   EXPECT_EQ(rec.outcome, "exited") << rec.message;
-  EXPECT_EQ(Slurp(runner_.Dir("clone").workspace() + "/file.txt"), "content\n");
   EXPECT_EQ(Log("clone", "stdout.log"), "content\nfeature\n");
+  // Issue 18 item 10: the changes collected, the ephemeral workspace is gone.
+  EXPECT_TRUE(FileExists(runner_.Dir("clone").File("changes.json")));
+  EXPECT_FALSE(FileExists(runner_.Dir("clone").workspace()));
 }
 
 TEST_F(ProcessRunnerTest, MissingLocalRepoIsRepoError) {

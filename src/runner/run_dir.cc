@@ -1,7 +1,12 @@
 #include "runner/run_dir.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "common/files.h"
 #include "common/json_util.h"
@@ -313,7 +318,59 @@ Status RunDir::WriteExit(const ExitRecord& rec) const {
     o["agent_result"] = std::move(a);
     o["agent_turns"] = rec.agent_turns;
   }
-  return WriteObject(File("exit.json"), o, /*durable=*/true);
+  const std::string text = ToJson(o) + "\n";
+  const std::string reserve = File("exit.json.reserve");
+  int fd = ::open(reserve.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || static_cast<std::int64_t>(text.size()) > kExitReserveBytes) {
+    if (fd >= 0) ::close(fd);
+    Status st = WriteFileAtomic(File("exit.json"), text, 0600, /*durable=*/true);
+    if (st.ok()) ::unlink(reserve.c_str());
+    return st;
+  }
+  // In place: the blocks are allocated already, so none of this needs free space.
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  Status st = Status::Ok();
+  if (done != text.size()) {
+    st = Internal(reserve + ": write: " + std::strerror(errno));
+  } else if (::ftruncate(fd, static_cast<off_t>(text.size())) != 0 || ::fsync(fd) != 0) {
+    st = Internal(reserve + ": truncate/fsync: " + std::strerror(errno));
+  }
+  ::close(fd);
+  if (!st.ok()) return st;
+  if (::rename(reserve.c_str(), File("exit.json").c_str()) != 0) {
+    return Internal(reserve + ": rename to exit.json: " + std::strerror(errno));
+  }
+  int dfd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+Status RunDir::ReserveExit() const {
+  const std::string reserve = File("exit.json.reserve");
+  int fd = ::open(reserve.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal(reserve + ": open: " + std::strerror(errno));
+  // fallocate, not posix_fallocate: glibc's fallback writes zeros, which a nearly full disk
+  // may accept only in part without saying so in a way we could undo.
+  int rc;
+  do {
+    rc = ::fallocate(fd, 0, 0, kExitReserveBytes);
+  } while (rc != 0 && errno == EINTR);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    ::unlink(reserve.c_str());
+    return Internal(reserve + ": fallocate: " + std::strerror(err));
+  }
+  return Status::Ok();
 }
 
 Result<ExitRecord> RunDir::ReadExit() const {

@@ -16,6 +16,9 @@
 //     progress.json written by the shim as the agent goes: its turns, and when it collects
 //     exit.json     written last, atomically, by the shim: how the run ended (ExitRecord, with
 //                   the agent's parsed result; a record of an older shim has none)
+//     exit.json.reserve  preallocated by the shim when it starts (kExitReserveBytes): the exit
+//                   record is written into it in place and renamed to exit.json, so a full
+//                   disk cannot keep a run from ending with its outcome (issue 18 item 10)
 //     context.md    the context prepended to the task (runs with a repo)
 //     changes.json  what the agent changed, with diff.patch and changes.bundle (workspace/)
 //     workspace/    the agent's working directory
@@ -126,6 +129,10 @@ struct CancelRequest {
 // number of RunDir values for the same directory may be used from any thread or process;
 // writers are atomic (write + rename), readers see a whole file or kNotFound/nullopt.
 // Errors: kNotFound when the file is absent, kInternal when it is unreadable or malformed.
+// What ReserveExit preallocates: a record holds at most a 16 KiB final message, which JSON
+// escaping may grow six-fold.
+inline constexpr std::int64_t kExitReserveBytes = 256 * 1024;
+
 class RunDir {
  public:
   explicit RunDir(std::string path) : path_(std::move(path)) {}
@@ -144,6 +151,12 @@ class RunDir {
   Status WriteCancel(const CancelRequest& req) const;
   // nullopt when no cancel was requested.
   std::optional<CancelRequest> ReadCancel() const;
+  // Reserves the space of the exit record (exit.json.reserve, kExitReserveBytes, allocated with
+  // fallocate): once this succeeded, WriteExit needs no free space. An error when the file
+  // system has no room (or cannot preallocate); WriteExit then writes a new file as before.
+  Status ReserveExit() const;
+  // Into the reserve when there is one (written in place, truncated to the record, fsynced,
+  // renamed to exit.json), else a new file; durable either way.
   Status WriteExit(const ExitRecord& rec) const;
   // kNotFound while the shim has not finished. ExitRecord::agent is nullopt when the record
   // does not carry the agent's result (written by an older shim).

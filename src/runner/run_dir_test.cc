@@ -1,6 +1,12 @@
 #include "runner/run_dir.h"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 
 #include "common/files.h"
 #include "common/time_util.h"
@@ -67,6 +73,100 @@ TEST(RunDir, Secrets_AtRest_TheSecretPartIsNotInSpecJsonAndMergesBack) {
   EXPECT_EQ(got->git_token, spec.git_token);
   EXPECT_EQ(got->home_files, spec.home_files);
   EXPECT_EQ(MergeSecrets("not json", *got).code(), Code::kInternal);
+}
+
+// Issue 18 item 10: a file system of `type` (tmpfs, or ext4 on a loop image) mounted on a fresh
+// directory, unmounted at the end. The mount itself is checked by the test (ok()).
+class SmallFs {
+ public:
+  explicit SmallFs(const std::string& type) {
+    if (type == "tmpfs") {
+      ok_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, "size=4m") == 0;
+      if (!ok_) error_ = std::string("mount tmpfs: ") + std::strerror(errno);
+      return;
+    }
+    const std::string img = image_.Join("fs.img");
+    const std::string cmd = "truncate -s 16M " + img + " && mkfs.ext4 -q -F -m 0 " + img +
+                            " >/dev/null 2>&1 && mount -o loop " + img + " " + dir_.path();
+    ok_ = std::system(cmd.c_str()) == 0;
+    if (!ok_) error_ = "cannot make an ext4 loop mount (needs truncate, mkfs.ext4, mount): " + cmd;
+  }
+  ~SmallFs() {
+    if (ok_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+  }
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  std::string path() const { return dir_.path(); }
+  // Writes until the file system says ENOSPC; true when it did.
+  bool Fill() const {
+    for (int i = 0;; ++i) {
+      std::ofstream f(dir_.Join("fill" + std::to_string(i)), std::ios::binary);
+      if (!f) return errno == ENOSPC;
+      const std::string block(4096, 'x');
+      for (;;) {
+        f.write(block.data(), static_cast<std::streamsize>(block.size()));
+        f.flush();
+        if (!f) break;
+      }
+      f.close();
+      // A last small file can still fit in a partial block: go on until nothing fits.
+      if (i > 64) return true;
+    }
+  }
+
+ private:
+  TempDir dir_;
+  TempDir image_;
+  bool ok_ = false;
+  std::string error_;
+};
+
+class ExitOnAFullDisk : public ::testing::TestWithParam<std::string> {};
+
+// Issue 18 item 10: the shim reserves the record's space when it starts; with the disk full
+// at the end the record is still written (before: ENOSPC, no exit.json, supervisor_lost).
+TEST_P(ExitOnAFullDisk, Item10_ExitRecordIsWrittenWhenTheDiskIsFull) {
+  SmallFs fs(GetParam());
+  ASSERT_TRUE(fs.ok()) << fs.error();
+  RunDir dir(fs.path());
+  ASSERT_TRUE(dir.ReserveExit().ok());
+  ASSERT_TRUE(fs.Fill());
+  ASSERT_FALSE(WriteFileAtomic(fs.path() + "/probe", std::string(8192, 'p')).ok())
+      << "the disk is not full";
+  ExitRecord rec;
+  rec.outcome = "exited";
+  rec.exit_code = 0;
+  rec.ended_at = FromMillis(1'700'000'005'456);
+  rec.message = "agent exited with code 0";
+  rec.agent = AgentResult{};
+  rec.agent->final_message = std::string(16 * 1024, '\x01');  // escaped: six times as long
+  Status st = dir.WriteExit(rec);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  Result<ExitRecord> got = dir.ReadExit();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->outcome, "exited");
+  EXPECT_EQ(got->exit_code, 0);
+  ASSERT_TRUE(got->agent.has_value());
+  EXPECT_EQ(got->agent->final_message, rec.agent->final_message);
+  EXPECT_FALSE(FileExists(dir.File("exit.json.reserve")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Fs, ExitOnAFullDisk, ::testing::Values("tmpfs", "ext4"));
+
+// Without a reserve (an older shim, or no room at start) the record is written as before.
+TEST(RunDir, ExitRecordWithoutAReserveIsWrittenAsBefore) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  ExitRecord rec;
+  rec.outcome = "exited";
+  rec.ended_at = FromMillis(1'700'000'005'456);
+  ASSERT_TRUE(dir.WriteExit(rec).ok());
+  EXPECT_EQ(dir.ReadExit()->outcome, "exited");
+  ASSERT_TRUE(dir.ReserveExit().ok());  // a reserve left over, then a second record
+  rec.outcome = "cancelled";
+  ASSERT_TRUE(dir.WriteExit(rec).ok());
+  EXPECT_EQ(dir.ReadExit()->outcome, "cancelled");
+  EXPECT_FALSE(FileExists(dir.File("exit.json.reserve")));
 }
 
 TEST(RunDir, ExitRecordRoundTrips) {

@@ -240,7 +240,8 @@ TEST_F(SandboxTest, FillingTheWorkspacePastItsQuotaFails) {
   EXPECT_EQ(Str(run, "status"), "FAILED");
   EXPECT_EQ(Str(run, "reason"), "disk_quota") << json::serialize(run);
   EXPECT_EQ(ProcessesOf(id_), 0);
-  std::filesystem::remove(dir_ + "/runs/" + id_ + "/workspace/big");
+  // Issue 18 item 10: the workspace that filled the disk goes at once.
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/runs/" + id_ + "/workspace"));
 }
 
 // A loopback HTTP server answering "hello" to every request, counting connections.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
 
@@ -56,6 +57,22 @@ std::string_view AgentEventType(AgentEvent::Kind k) {
       return event::kError;
   }
   return event::kError;
+}
+
+// The size of `text` as a JSON string's content: what boost::json writes for it.
+std::size_t JsonStringSize(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      n += 2;
+    } else if (u < 0x20) {
+      n += 6;
+    } else {
+      ++n;
+    }
+  }
+  return n;
 }
 
 }  // namespace
@@ -138,7 +155,10 @@ void OutputCapture::EmitOutput(StreamState& s, std::string_view data, bool flush
   s.utf8_carry.assign(chunk.substr(cut));
   chunk = chunk.substr(0, cut);
   if (chunk.empty()) return;
-  if (IsValidUtf8(chunk)) {
+  // Text unless escaping more than doubles it (control characters escape to six bytes each;
+  // newlines and quotes to two): base64 then, so an output event's data is at most twice its
+  // bytes (issue 18 item 10).
+  if (IsValidUtf8(chunk) && JsonStringSize(chunk) <= 2 * chunk.size()) {
     Append(event::kOutput, {{"stream", s.name}, {"data", chunk}});
   } else {
     Append(event::kOutput,
@@ -174,9 +194,8 @@ void OutputCapture::EmitAgentEvents() {
   for (const AgentEvent& e : parser_->TakeEvents()) {
     if (e.kind == AgentEvent::Kind::kAssistant) ++turns_;
     json::object fields = AgentEventFields(e, turns_);
-    const auto cost =
-        static_cast<std::int64_t>(e.text.size() < kMaxEventText ? e.text.size() : kMaxEventText) +
-        64;
+    // What it takes in events.jsonl, escaping included.
+    const auto cost = static_cast<std::int64_t>(json::serialize(fields).size()) + 64;
     if (agent_budget_ < cost) {
       ++agent_events_dropped_;
       continue;

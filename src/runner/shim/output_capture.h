@@ -22,7 +22,10 @@
 // past it they are counted, not written: {"type":"truncated","agentEventsDropped":N} at the end.
 //
 // Output events carry whole UTF-8 characters: a character split between two reads waits for
-// its rest. A chunk that is not UTF-8 is sent in base64 ("encoding":"base64"), byte-exact.
+// its rest. A chunk that is not UTF-8, or whose JSON escaping would more than double it (control
+// characters), is sent in base64 ("encoding":"base64"), byte-exact. Agent events are charged
+// their serialized size. What a run keeps of its output (logs, tails, events.jsonl) thus stays
+// under 4C, plus ~100 bytes of framing per output event (issue 18 item 10, README).
 //
 // Not thread-safe (the shim is single-threaded).
 #pragma once

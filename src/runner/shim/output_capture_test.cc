@@ -193,3 +193,35 @@ TEST_F(OutputCaptureTest, WithoutAnEventLogTheLogsAreStillWritten) {
 
 }  // namespace
 }  // namespace outpost::shim
+
+namespace outpost::shim {
+namespace {
+
+std::int64_t StoredBytes(const std::string& dir) {
+  std::int64_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.is_regular_file()) n += static_cast<std::int64_t>(e.file_size());
+  }
+  return n;
+}
+
+// Issue 18 item 10: what a run keeps of its output (logs, tails, events.jsonl) stays within
+// 4 x its limit C, while it runs and after — also for output that JSON escapes six-fold
+// (control characters) and for binary output. Before: events.jsonl alone held ~6 x C.
+TEST_F(OutputCaptureTest, Item10_StoredOutputStaysWithinFourTimesTheLimit) {
+  constexpr std::int64_t kLimit = 64 * 1024;
+  Start(kLimit);
+  std::string binary;
+  for (int i = 0; i < (1 << 20); ++i) binary += static_cast<char>((i % 251) * 7 % 256);
+  Feed(OutStream::kStdout, std::string(4 << 20, '\x01'), 65536);
+  Feed(OutStream::kStderr, binary, 65536);
+  EXPECT_LE(StoredBytes(tmp_.path()), 4 * kLimit);
+  capture_->Finish();
+  EXPECT_LE(StoredBytes(tmp_.path()), 4 * kLimit);
+  Captured c = Events();
+  EXPECT_EQ(c.Output("stdout"), Log("stdout.log"));
+  EXPECT_EQ(c.Output("stderr"), Log("stderr.log"));
+}
+
+}  // namespace
+}  // namespace outpost::shim

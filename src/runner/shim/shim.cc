@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,6 +161,7 @@ class Shim {
   int StartFailed(std::string message);
   void ScrubSecrets();
   void WriteProgress(bool collecting);
+  void RemoveWorkspace();
   void Log(std::string_view line);
 
   RunDir dir_;
@@ -183,6 +185,7 @@ class Shim {
   std::unique_ptr<shim::OutputCapture> capture_;  // the agent's output, once it starts
   MonoTime next_disk_check_{};
   std::int64_t progress_turns_ = 0;  // in the last progress.json
+  bool changes_collected_ = false;   // changes.json written: the workspace may go
   MonoTime next_progress_{};
 };
 
@@ -200,6 +203,8 @@ int Shim::Run() {
   const MonoTime start = clock_.Mono();
   Result<std::string> secrets = TakeSecrets(dir_);  // first: nothing of them stays behind
   log_fd_ = OpenAppend(dir_.File("shim.log"));
+  // First: the space of the exit record (issue 18 item 10).
+  if (Status st = dir_.ReserveExit(); !st.ok()) Log("exit record not reserved: " + st.message());
   Result<LaunchSpec> spec = dir_.ReadSpec();
   if (!spec.ok()) return StartFailed("cannot read spec: " + spec.status().message());
   spec_ = std::move(spec).value();
@@ -237,7 +242,13 @@ int Shim::Run() {
   rec_.stderr_dropped_bytes = capture_->totals(shim::OutStream::kStderr).dropped;
   events_.Phase("collecting");
   WriteProgress(/*collecting=*/true);
-  CollectChanges();
+  // A run over its disk quota loses its workspace at once, uncollected: collecting would
+  // need more of the space it ran out of.
+  if (stop_ == outcome::kDiskQuota) {
+    RemoveWorkspace();
+  } else {
+    CollectChanges();
+  }
   events_.Artifacts(dir_);
   return Finish();
 }
@@ -426,6 +437,7 @@ void Shim::CollectChanges() {
     Log("changes.json not written: " + st.message());
     return;
   }
+  changes_collected_ = true;
   Log("changes: " + c->kind + ", " + std::to_string(c->files_changed.size()) + " files");
 }
 
@@ -725,7 +737,34 @@ void Shim::Drain(std::vector<Stream*>& streams) {
   }
 }
 
+// Workspaces are ephemeral, and what filled a disk must not stay on it until the retention
+// sweep (issue 18 item 10). Removed: once the changes are collected (a run with a repository:
+// changes.json, diff.patch and changes.bundle keep them); at once for a run stopped for
+// disk_quota (uncollected, with its sandbox home: the quota counts it); and for any run that
+// ends with the workspace's file system full (under 1 % free). Otherwise (a run without a
+// repository on a disk with room) the workspace stays until the retention sweep.
+void Shim::RemoveWorkspace() {
+  // Only the run directory's own: a workspace elsewhere (a test's) is not ours to remove.
+  if (spec_.workspace != dir_.workspace() || !FileExists(spec_.workspace)) return;
+  const bool quota = stop_ == outcome::kDiskQuota;
+  struct statvfs fs {};
+  const bool full = ::statvfs(spec_.workspace.c_str(), &fs) == 0 && fs.f_blocks > 0 &&
+                    fs.f_bavail < fs.f_blocks / 100;
+  if (!quota && !changes_collected_ && !full) return;
+  std::vector<std::string> paths{spec_.workspace};
+  if (quota && spec_.sandbox.enabled) paths.push_back(spec_.sandbox.home);
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    Log((ec ? "workspace not removed: " + ec.message() + ": " : "removed ") + path +
+        (quota  ? " (disk quota)"
+         : full ? " (disk full)"
+                : " (changes collected)"));
+  }
+}
+
 int Shim::Finish() {
+  RemoveWorkspace();  // before the record: the server sees the space back with the outcome
   if (stop_) {
     rec_.outcome = *stop_;
   } else if (rec_.outcome.empty()) {
