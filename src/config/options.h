@@ -45,10 +45,25 @@ struct AgentOptions {
   std::optional<int> max_disk_gb;
 };
 
+// [limits] (audit F6): what a run gets when neither its dispatch nor its agent's defaults
+// ([agents.NAME] max_*) say, and the ceilings no dispatch and no agent default may exceed. Sized
+// for a coding agent: a language server, a compiler or test runner and the CLI itself fit in
+// 4 GiB and 2 CPUs; a checkout with its build outputs and dependencies in 10 GiB.
+struct RunLimitOptions {
+  int default_memory_mb = 4096;
+  int default_cpu_units = 2048;  // 1024 = one CPU
+  int default_disk_gb = 10;      // workspace + home
+  int ceiling_memory_mb = 16384;
+  int ceiling_cpu_units = 8192;
+  int ceiling_disk_gb = 100;
+};
+
 struct SandboxOptions {
   int uid_min = 200000;  // each concurrent run gets its own uid/gid from [uid_min, uid_max]
   int uid_max = 200999;
-  int pids_max = 512;
+  // Processes and threads of a run (pids cgroup). Threads count: a Node or JVM CLI has dozens,
+  // a parallel build a few per job.
+  int pids_max = 1024;
   std::vector<std::string> ro_binds;       // extra host dirs bound read-only into every sandbox
   std::vector<std::string> network_allow;  // the operator's allowlist, added to the agent's
   bool allow_host_network = false;         // lets dispatches ask for network "host"
@@ -97,6 +112,7 @@ struct Options {
   // Output kept per run ([limits] max_output_bytes, OUTPOST_MAX_OUTPUT_BYTES): head and tail,
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
+  RunLimitOptions run_limits;      // [limits] default_* and ceiling_* (audit F6)
   bool allow_local_repos = false;  // dispatches may name a repository by absolute path
   // Audit F9: with allow_local_repos, the directories (absolute) a local repository must lie
   // under once resolved; required then (serve refuses to start without one). The data dir is
