@@ -310,6 +310,9 @@ Status ApplySandbox(const toml::table& t, Options& opts) {
       auto list = Strings(v, path, true);
       if (!list.ok()) return list.status();
       (key == "ro_binds" ? sb.ro_binds : sb.network_allow) = std::move(*list);
+    } else if (key == "workspace_images") {
+      if (!v.is_boolean()) return Bad(path, "must be a boolean");
+      sb.workspace_images = v.as_boolean()->get();
     } else if (key == "allow_host_network") {
       if (!v.is_boolean()) return Bad(path, "must be a boolean");
       sb.allow_host_network = v.as_boolean()->get();
@@ -430,6 +433,7 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
 // Output below 64 KiB would not even hold an agent's result; above 1 TiB is no limit.
 constexpr std::int64_t kMinOutputBytes = 64 << 10;
 constexpr std::int64_t kMaxOutputBytes = std::int64_t{1} << 40;
+constexpr std::int64_t kMinCollectBytes = 1 << 20;
 
 // [limits] default_* / ceiling_* with their ranges (the dispatch's own ranges).
 struct RunLimitKey {
@@ -456,6 +460,20 @@ Status ApplyLimits(const toml::table& t, Options& opts) {
       auto n = IntIn(v, "limits." + key, rl->min, rl->max);
       if (!n.ok()) return n.status();
       opts.run_limits.*rl->field = *n;
+      continue;
+    }
+    if (key == "collect_timeout_seconds") {
+      auto n = IntIn(v, "limits." + key, 1, 86400);
+      if (!n.ok()) return n.status();
+      opts.collect_timeout_seconds = *n;
+      continue;
+    }
+    if (key == "collect_max_bytes") {
+      if (!v.is_integer() || v.as_integer()->get() < kMinCollectBytes ||
+          v.as_integer()->get() > kMaxOutputBytes) {
+        return Bad("limits." + key, "must be an integer from 1048576 to 1099511627776");
+      }
+      opts.collect_max_bytes = v.as_integer()->get();
       continue;
     }
     if (key != "max_output_bytes") return Bad("limits." + key, "unknown key");
@@ -741,6 +759,32 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
                              " to " + std::to_string(rl.max));
     }
     opts.run_limits.*rl.field = value;
+  }
+  if (auto it = env.find("OUTPOST_COLLECT_TIMEOUT_SECONDS"); it != env.end()) {
+    int value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < 1 || value > 86400) {
+      return InvalidArgument("OUTPOST_COLLECT_TIMEOUT_SECONDS: must be an integer from 1 to 86400");
+    }
+    opts.collect_timeout_seconds = value;
+  }
+  if (auto it = env.find("OUTPOST_COLLECT_MAX_BYTES"); it != env.end()) {
+    std::int64_t value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < kMinCollectBytes ||
+        value > kMaxOutputBytes) {
+      return InvalidArgument(
+          "OUTPOST_COLLECT_MAX_BYTES: must be an integer from 1048576 to 1099511627776");
+    }
+    opts.collect_max_bytes = value;
+  }
+  if (auto it = env.find("OUTPOST_WORKSPACE_IMAGES"); it != env.end()) {
+    if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
+      return InvalidArgument("OUTPOST_WORKSPACE_IMAGES: must be 1, 0, true or false");
+    }
+    opts.sandbox.workspace_images = it->second == "1" || it->second == "true";
   }
   if (auto it = env.find("OUTPOST_ALLOW_LOCAL_REPOS"); it != env.end()) {
     if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {

@@ -277,6 +277,37 @@ TEST(Options, F6_RunLimitDefaultsAndCeilingsComeFromFileAndEnvironment) {
       << st.message();
 }
 
+TEST(Options, F14_CollectBudgetAndF5_WorkspaceImagesComeFromFileAndEnvironment) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.collect_timeout_seconds, 300);
+  EXPECT_EQ(o.collect_max_bytes, 256 << 20);
+  EXPECT_TRUE(o.sandbox.workspace_images);
+  std::string path = WriteTemp(
+      "[limits]\ncollect_timeout_seconds = 60\ncollect_max_bytes = 1048576\n"
+      "[sandbox]\nworkspace_images = false\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.collect_timeout_seconds, 60);
+  EXPECT_EQ(o.collect_max_bytes, 1 << 20);
+  EXPECT_FALSE(o.sandbox.workspace_images);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_COLLECT_TIMEOUT_SECONDS", "5"},
+                                {"OUTPOST_COLLECT_MAX_BYTES", "2097152"},
+                                {"OUTPOST_WORKSPACE_IMAGES", "1"}},
+                               o)
+                  .ok());
+  EXPECT_EQ(o.collect_timeout_seconds, 5);
+  EXPECT_EQ(o.collect_max_bytes, 2 << 20);
+  EXPECT_TRUE(o.sandbox.workspace_images);
+  Status st = ApplyEnvironment({{"OUTPOST_COLLECT_MAX_BYTES", "10"}}, o);
+  EXPECT_NE(st.message().find("OUTPOST_COLLECT_MAX_BYTES"), std::string::npos) << st.message();
+  st = ApplyEnvironment({{"OUTPOST_WORKSPACE_IMAGES", "maybe"}}, o);
+  EXPECT_NE(st.message().find("OUTPOST_WORKSPACE_IMAGES"), std::string::npos) << st.message();
+  path = WriteTemp("[limits]\ncollect_timeout_seconds = 0\n[sandbox]\nworkspace_images = 1\n");
+  st = ApplyConfigFile(path, o);
+  std::remove(path.c_str());
+  EXPECT_NE(st.message().find("limits.collect_timeout_seconds"), std::string::npos) << st.message();
+}
+
 TEST(Options, AuthTableAndEnvironmentSetInsecureAndTheMetricsToken) {
   Options o = DefaultOptions();
   EXPECT_FALSE(o.insecure);

@@ -66,6 +66,7 @@ json::object SandboxToJson(const SandboxSpec& s) {
   if (s.memory_bytes) o["memory_bytes"] = *s.memory_bytes;
   if (s.cpu_millicores) o["cpu_millicores"] = *s.cpu_millicores;
   if (s.disk_bytes) o["disk_bytes"] = *s.disk_bytes;
+  if (!s.image_pool.empty()) o["image_pool"] = s.image_pool;
   return o;
 }
 
@@ -98,6 +99,7 @@ SandboxSpec SandboxFromJson(const json::object& spec) {
   s.pids_max = GetInt32(o, "pids_max").value_or(s.pids_max);
   s.cpu_millicores = GetInt32(o, "cpu_millicores");
   s.disk_bytes = GetInt(o, "disk_bytes");
+  s.image_pool = GetString(o, "image_pool").value_or("");
   s.cgroup_name = GetString(o, "cgroup_name").value_or("");
   return s;
 }
@@ -118,6 +120,8 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   if (!spec.redact.empty()) o["redact"] = ToArray(spec.redact);
   o["max_output_bytes"] = spec.max_output_bytes;
   o["parser"] = spec.parser;
+  o["collect_timeout_seconds"] = spec.collect_timeout_seconds;
+  o["collect_max_bytes"] = spec.collect_max_bytes;
   if (!spec.home_files.empty()) {
     json::object files;
     for (const auto& [k, v] : spec.home_files) files[k] = v;
@@ -178,6 +182,9 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.sandbox = SandboxFromJson(o);
   spec.max_output_bytes = GetInt(o, "max_output_bytes").value_or(spec.max_output_bytes);
   spec.parser = GetString(o, "parser").value_or(spec.parser);
+  spec.collect_timeout_seconds =
+      GetInt32(o, "collect_timeout_seconds").value_or(spec.collect_timeout_seconds);
+  spec.collect_max_bytes = GetInt(o, "collect_max_bytes").value_or(spec.collect_max_bytes);
   if (const json::value* f = o.if_contains("home_files"); f != nullptr && f->is_object()) {
     for (const auto& [k, v] : f->as_object()) {
       if (v.is_string()) spec.home_files[std::string(k)] = std::string(v.as_string());
