@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "tests/integration/server_test.h"
@@ -87,6 +89,36 @@ TEST_F(LimitsTest, F6_ADispatchAboveTheOperatorsCeilingIs400AndStoresNothing) {
   EXPECT_TRUE(runs.at("data").at("items").as_array().empty()) << json::serialize(runs);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/runs") &&
                !std::filesystem::is_empty(dir_ + "/runs"));
+}
+
+// Mount points under `prefix` (from /proc/self/mountinfo).
+int MountsUnder(const std::string& prefix) {
+  std::istringstream info(ReadAll("/proc/self/mountinfo"));
+  int n = 0;
+  for (std::string line; std::getline(info, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    n += point.starts_with(prefix);
+  }
+  return n;
+}
+
+// A shim that dies leaves its image mounted; the run's end as supervisor_lost releases it.
+TEST_F(LimitsTest, F5_TheImageOfARunWhoseShimDiedIsReleased) {
+  StartServer();
+  id_ = server_->Dispatch(
+      R"({"agent":"shell","task":"while [ ! -e /work/go ]; do sleep 0.1; done","timeoutSeconds":60})");
+  ASSERT_FALSE(id_.empty());
+  const std::string run_dir = dir_ + "/runs/" + id_ + "/";
+  ASSERT_TRUE(WaitFor([&] { return MountsUnder(run_dir) == 3; }, seconds(30)))
+      << MountsUnder(run_dir);  // the image and the binds of workspace and home
+  json::value shim = json::parse(ReadAll(RunFile("shim.json")));
+  ASSERT_EQ(::kill(static_cast<pid_t>(shim.at("pid").to_number<int>()), SIGKILL), 0);
+  json::object run = server_->WaitTerminal(id_, seconds(90));
+  EXPECT_EQ(Str(run, "reason"), "supervisor_lost") << json::serialize(run);
+  EXPECT_EQ(MountsUnder(run_dir), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/images/busy/" + id_ + ".img"));
 }
 
 // Audit F5: the disk watchdog walked the tree, so space held by a file deleted while still open
