@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include "auth/request_authenticator.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/periodic_task.h"
 #include "config/agent_network.h"
 #include "core/artifact_uploader.h"
 #include "core/auditor.h"
@@ -42,6 +44,7 @@
 #include "runner/process_runner.h"
 #include "runner/sandbox/bwrap.h"
 #include "runner/sandbox/cgroup.h"
+#include "runner/sandbox/disk_image.h"
 #include "runner/sandbox/probe.h"
 #include "secrets/secret_store.h"
 #include "telemetry/instrumented_stores.h"
@@ -205,9 +208,28 @@ Status PrepareRunsDir(Options& opts) {
           "the sandbox runner needs cgroups (v1 memory/pids/cpu/freezer or v2) under "
           "/sys/fs/cgroup (or choose --runner process)");
     }
+    // Audit F5: workspace images where loop devices work; else the watchdog, said loudly.
+    if (opts.sandbox.workspace_images) {
+      if (Status st = sandbox::CheckImagesUsable(sandbox::ImagePoolDir(opts.data_dir) + "/probe");
+          !st.ok()) {
+        opts.sandbox.workspace_images = false;
+        opts.sandbox.workspace_images_problem = st.message();
+        spdlog::warn(
+            "workspace images unavailable ({}): disk limits fall back to a polling watchdog, "
+            "which a file deleted while open or a very deep tree escapes",
+            st.message());
+      }
+    } else {
+      opts.sandbox.workspace_images_problem = "turned off ([sandbox] workspace_images = false)";
+    }
   }
   return Status::Ok();
 }
+
+// Workspace images kept formatted of the default disk size, and at most this many free of any
+// one size (sparse files: a few MiB each).
+constexpr int kSpareImages = 4;
+constexpr int kMaxFreeImagesPerSize = 16;
 
 // What the process runner needs of the options.
 ProcessRunner::Config RunnerConfigFor(const Options& opts) {
@@ -218,6 +240,11 @@ ProcessRunner::Config RunnerConfigFor(const Options& opts) {
   c.uid_max = opts.sandbox.uid_max;
   c.ro_binds = opts.sandbox.ro_binds;
   c.disable_userns = opts.sandbox.disable_userns;
+  c.collect_timeout_seconds = opts.collect_timeout_seconds;
+  c.collect_max_bytes = opts.collect_max_bytes;
+  if (opts.runner == "sandbox" && opts.sandbox.workspace_images) {
+    c.image_pool = sandbox::ImagePoolDir(opts.data_dir);
+  }
   return c;
 }
 
@@ -345,6 +372,19 @@ int Serve(const Options& opts_in) {
     return HealthContribution{"auth", std::move(mode.check), {{"insecure", mode.insecure}}};
   });
   service.SetAuditor(&auditor);
+  if (opts.runner == "sandbox") {
+    service.AddHealthSource([&opts] {
+      const auto& sb = opts.sandbox;
+      boost::json::object check{{"status", sb.workspace_images ? "pass" : "warn"}};
+      check["message"] =
+          sb.workspace_images
+              ? "each run's workspace and home on an ext4 image of its disk limit"
+              : "unavailable (" + sb.workspace_images_problem +
+                    "): disk limits are a polling watchdog, which a file deleted while open "
+                    "escapes";
+      return HealthContribution{"workspace_images", std::move(check), {}};
+    });
+  }
   quota_sweeper.Start();
   // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
   RetentionSweeper sweeper(run_store, s3_artifacts ? nullptr : &counted_artifacts, runner, clock,
@@ -378,6 +418,19 @@ int Serve(const Options& opts_in) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before threads start: they inherit the mask
 
+  // Audit F5: used images are wiped and returned to the pool, and a few of the default size
+  // are kept formatted, so that a run's start costs a mount, not a mkfs (README "Workspace
+  // images").
+  std::unique_ptr<PeriodicTask> images;
+  if (const std::string pool = RunnerConfigFor(opts).image_pool; !pool.empty()) {
+    const std::int64_t spare_bytes = std::int64_t{opts.run_limits.default_disk_gb} << 30;
+    const int spare = std::min(opts.max_concurrent_runs, kSpareImages);
+    images =
+        std::make_unique<PeriodicTask>("images", clock, Millis(2000), [pool, spare_bytes, spare] {
+          sandbox::ImagePool(pool).Recycle(spare_bytes, spare, kMaxFreeImagesPerSize);
+        });
+    images->Start();
+  }
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
   {
     std::string bound_host;
@@ -399,6 +452,7 @@ int Serve(const Options& opts_in) {
   uploader.Stop();
   sweeper.Stop();
   quota_sweeper.Stop();
+  if (images) images->Stop();
   spdlog::info("stopped");
   return 0;
 }

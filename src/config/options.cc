@@ -79,6 +79,40 @@ Status Bad(std::string_view key, std::string_view why) {
   return InvalidArgument("config: " + std::string(key) + ": " + std::string(why));
 }
 
+// Audit F6: no default above its ceiling, the agents' defaults included.
+Status CheckRunLimits(const Options& o) {
+  const RunLimitOptions& l = o.run_limits;
+  struct Row {
+    std::string key;
+    int value;
+    int ceiling;
+    std::string_view ceiling_key;
+  };
+  std::vector<Row> rows = {
+      {"limits.default_memory_mb", l.default_memory_mb, l.ceiling_memory_mb, "ceiling_memory_mb"},
+      {"limits.default_cpu_units", l.default_cpu_units, l.ceiling_cpu_units, "ceiling_cpu_units"},
+      {"limits.default_disk_gb", l.default_disk_gb, l.ceiling_disk_gb, "ceiling_disk_gb"},
+  };
+  for (const auto& [name, a] : o.agents) {
+    const std::string p = "agents." + name + ".";
+    if (a.max_memory_mb)
+      rows.push_back(
+          {p + "max_memory_mb", *a.max_memory_mb, l.ceiling_memory_mb, "ceiling_memory_mb"});
+    if (a.max_cpu_units)
+      rows.push_back(
+          {p + "max_cpu_units", *a.max_cpu_units, l.ceiling_cpu_units, "ceiling_cpu_units"});
+    if (a.max_disk_gb)
+      rows.push_back({p + "max_disk_gb", *a.max_disk_gb, l.ceiling_disk_gb, "ceiling_disk_gb"});
+  }
+  for (const Row& r : rows) {
+    if (r.value > r.ceiling) {
+      return Bad(r.key, std::to_string(r.value) + " is above [limits] " +
+                            std::string(r.ceiling_key) + " = " + std::to_string(r.ceiling));
+    }
+  }
+  return Status::Ok();
+}
+
 Status CheckValues(const Options& o) {
   if (!o.public_url.empty() &&
       ((!o.public_url.starts_with("http://") && !o.public_url.starts_with("https://")) ||
@@ -112,6 +146,7 @@ Status CheckValues(const Options& o) {
                                       "(no scheme, path or wildcard)");
     }
   }
+  OUTPOST_RETURN_IF_ERROR(CheckRunLimits(o));
   if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
                                                 [](char c) { return c > 0x20 && c < 0x7f; }))) {
@@ -275,6 +310,9 @@ Status ApplySandbox(const toml::table& t, Options& opts) {
       auto list = Strings(v, path, true);
       if (!list.ok()) return list.status();
       (key == "ro_binds" ? sb.ro_binds : sb.network_allow) = std::move(*list);
+    } else if (key == "workspace_images") {
+      if (!v.is_boolean()) return Bad(path, "must be a boolean");
+      sb.workspace_images = v.as_boolean()->get();
     } else if (key == "allow_host_network") {
       if (!v.is_boolean()) return Bad(path, "must be a boolean");
       sb.allow_host_network = v.as_boolean()->get();
@@ -395,10 +433,49 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
 // Output below 64 KiB would not even hold an agent's result; above 1 TiB is no limit.
 constexpr std::int64_t kMinOutputBytes = 64 << 10;
 constexpr std::int64_t kMaxOutputBytes = std::int64_t{1} << 40;
+constexpr std::int64_t kMinCollectBytes = 1 << 20;
+
+// [limits] default_* / ceiling_* with their ranges (the dispatch's own ranges).
+struct RunLimitKey {
+  std::string_view key;
+  int RunLimitOptions::*field;
+  int min, max;
+};
+
+constexpr RunLimitKey kRunLimitKeys[] = {
+    {"default_memory_mb", &RunLimitOptions::default_memory_mb, 32, 262144},
+    {"default_cpu_units", &RunLimitOptions::default_cpu_units, 64, 65536},
+    {"default_disk_gb", &RunLimitOptions::default_disk_gb, 1, 2048},
+    {"ceiling_memory_mb", &RunLimitOptions::ceiling_memory_mb, 32, 262144},
+    {"ceiling_cpu_units", &RunLimitOptions::ceiling_cpu_units, 64, 65536},
+    {"ceiling_disk_gb", &RunLimitOptions::ceiling_disk_gb, 1, 2048},
+};
 
 Status ApplyLimits(const toml::table& t, Options& opts) {
   for (const auto& [k, v] : t) {
     std::string key(k.str());
+    const auto* rl = std::find_if(std::begin(kRunLimitKeys), std::end(kRunLimitKeys),
+                                  [&](const RunLimitKey& r) { return r.key == key; });
+    if (rl != std::end(kRunLimitKeys)) {
+      auto n = IntIn(v, "limits." + key, rl->min, rl->max);
+      if (!n.ok()) return n.status();
+      opts.run_limits.*rl->field = *n;
+      continue;
+    }
+    if (key == "collect_timeout_seconds") {
+      auto n = IntIn(v, "limits." + key, 1, 86400);
+      if (!n.ok()) return n.status();
+      opts.collect_timeout_seconds = *n;
+      continue;
+    }
+    if (key == "collect_max_bytes") {
+      if (!v.is_integer() || v.as_integer()->get() < kMinCollectBytes ||
+          v.as_integer()->get() > kMaxOutputBytes) {
+        return Bad("limits." + key, "must be an integer from 1048576 to 1099511627776");
+      }
+      opts.collect_max_bytes = v.as_integer()->get();
+      continue;
+    }
     if (key != "max_output_bytes") return Bad("limits." + key, "unknown key");
     if (!v.is_integer() || v.as_integer()->get() < kMinOutputBytes ||
         v.as_integer()->get() > kMaxOutputBytes) {
@@ -670,6 +747,44 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
           "OUTPOST_MAX_OUTPUT_BYTES: must be an integer from 65536 to 1099511627776");
     }
     opts.max_output_bytes = value;
+  }
+  for (const auto& rl : kRunLimitKeys) {  // OUTPOST_DEFAULT_MEMORY_MB, OUTPOST_CEILING_DISK_GB, ...
+    auto it = env.find(upper(rl.key));
+    if (it == env.end()) continue;
+    int value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < rl.min || value > rl.max) {
+      return InvalidArgument(it->first + ": must be an integer from " + std::to_string(rl.min) +
+                             " to " + std::to_string(rl.max));
+    }
+    opts.run_limits.*rl.field = value;
+  }
+  if (auto it = env.find("OUTPOST_COLLECT_TIMEOUT_SECONDS"); it != env.end()) {
+    int value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < 1 || value > 86400) {
+      return InvalidArgument("OUTPOST_COLLECT_TIMEOUT_SECONDS: must be an integer from 1 to 86400");
+    }
+    opts.collect_timeout_seconds = value;
+  }
+  if (auto it = env.find("OUTPOST_COLLECT_MAX_BYTES"); it != env.end()) {
+    std::int64_t value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < kMinCollectBytes ||
+        value > kMaxOutputBytes) {
+      return InvalidArgument(
+          "OUTPOST_COLLECT_MAX_BYTES: must be an integer from 1048576 to 1099511627776");
+    }
+    opts.collect_max_bytes = value;
+  }
+  if (auto it = env.find("OUTPOST_WORKSPACE_IMAGES"); it != env.end()) {
+    if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
+      return InvalidArgument("OUTPOST_WORKSPACE_IMAGES: must be 1, 0, true or false");
+    }
+    opts.sandbox.workspace_images = it->second == "1" || it->second == "true";
   }
   if (auto it = env.find("OUTPOST_ALLOW_LOCAL_REPOS"); it != env.end()) {
     if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {

@@ -45,15 +45,37 @@ struct AgentOptions {
   std::optional<int> max_disk_gb;
 };
 
+// [limits] (audit F6): what a run gets when neither its dispatch nor its agent's defaults
+// ([agents.NAME] max_*) say, and the ceilings no dispatch and no agent default may exceed. Sized
+// for a coding agent: a language server, a compiler or test runner and the CLI itself fit in
+// 4 GiB and 2 CPUs; a checkout with its build outputs and dependencies in 10 GiB.
+struct RunLimitOptions {
+  int default_memory_mb = 4096;
+  int default_cpu_units = 2048;  // 1024 = one CPU
+  int default_disk_gb = 10;      // workspace + home
+  int ceiling_memory_mb = 16384;
+  int ceiling_cpu_units = 8192;
+  int ceiling_disk_gb = 100;
+};
+
 struct SandboxOptions {
   int uid_min = 200000;  // each concurrent run gets its own uid/gid from [uid_min, uid_max]
   int uid_max = 200999;
-  int pids_max = 512;
+  // Processes and threads of a run (pids cgroup). Threads count: a Node or JVM CLI has dozens,
+  // a parallel build a few per job.
+  int pids_max = 1024;
   std::vector<std::string> ro_binds;       // extra host dirs bound read-only into every sandbox
   std::vector<std::string> network_allow;  // the operator's allowlist, added to the agent's
   bool allow_host_network = false;         // lets dispatches ask for network "host"
   // Detected at start by app/ (not a config key): bwrap takes --disable-userns (>= 0.8).
   bool disable_userns = false;
+  // Audit F5: each run's workspace and home on a loop-mounted ext4 image of its disk limit
+  // (runner/sandbox/disk_image.h); off, or where loop devices do not work, a polling watchdog
+  // (which a file deleted while open escapes). [sandbox] workspace_images,
+  // OUTPOST_WORKSPACE_IMAGES.
+  bool workspace_images = true;
+  // Set at start by app/ (not a config key) when images were asked for but cannot work here.
+  std::string workspace_images_problem;
 };
 
 struct Options {
@@ -97,6 +119,13 @@ struct Options {
   // Output kept per run ([limits] max_output_bytes, OUTPOST_MAX_OUTPUT_BYTES): head and tail,
   // the middle dropped with a `truncated` event (runner/shim/output_capture.h).
   std::int64_t max_output_bytes = std::int64_t{100} << 20;
+  RunLimitOptions run_limits;  // [limits] default_* and ceiling_* (audit F6)
+  // Audit F14: the budget of a run's change collection (after the agent, as root, its git in
+  // the run's cgroup): the whole of it, and the largest file or git output it may make
+  // ([limits] collect_timeout_seconds, collect_max_bytes). Past either the run's changes are
+  // "uncollected" or carry no diff, with the reason; the run's outcome is unchanged.
+  int collect_timeout_seconds = 300;
+  std::int64_t collect_max_bytes = std::int64_t{256} << 20;
   bool allow_local_repos = false;  // dispatches may name a repository by absolute path
   // Audit F9: with allow_local_repos, the directories (absolute) a local repository must lie
   // under once resolved; required then (serve refuses to start without one). The data dir is

@@ -243,6 +243,71 @@ TEST(Options, OutputLimitAndHeartbeatComeFromFileAndEnvironment) {
   std::remove(path.c_str());
 }
 
+TEST(Options, F6_RunLimitDefaultsAndCeilingsComeFromFileAndEnvironment) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.run_limits.default_memory_mb, 4096);
+  EXPECT_EQ(o.run_limits.default_cpu_units, 2048);
+  EXPECT_EQ(o.run_limits.default_disk_gb, 10);
+  EXPECT_EQ(o.sandbox.pids_max, 1024);
+  std::string path = WriteTemp(
+      "[limits]\ndefault_memory_mb = 2048\nceiling_memory_mb = 2048\nceiling_disk_gb = 20\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.run_limits.default_memory_mb, 2048);
+  EXPECT_EQ(o.run_limits.ceiling_memory_mb, 2048);
+  EXPECT_EQ(o.run_limits.ceiling_disk_gb, 20);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_DEFAULT_CPU_UNITS", "1024"}}, o).ok());
+  EXPECT_EQ(o.run_limits.default_cpu_units, 1024);
+  // A default above its ceiling, an agent's default above it, a bad value: each names its key.
+  Status st = ApplyEnvironment({{"OUTPOST_DEFAULT_MEMORY_MB", "4096"}}, o);
+  EXPECT_NE(st.message().find("limits.default_memory_mb"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("ceiling_memory_mb = 2048"), std::string::npos) << st.message();
+  st = ApplyEnvironment({{"OUTPOST_CEILING_DISK_GB", "x"}}, o);
+  EXPECT_NE(st.message().find("OUTPOST_CEILING_DISK_GB"), std::string::npos) << st.message();
+  Options fresh = DefaultOptions();
+  path = WriteTemp("[agents.shell]\nmax_disk_gb = 500\n");
+  st = ApplyConfigFile(path, fresh);
+  std::remove(path.c_str());
+  EXPECT_NE(st.message().find("agents.shell.max_disk_gb"), std::string::npos) << st.message();
+  path = WriteTemp("[limits]\nceiling_cpu_units = 10\n");
+  st = ApplyConfigFile(path, fresh);
+  std::remove(path.c_str());
+  EXPECT_NE(st.message().find("limits.ceiling_cpu_units: must be an integer from 64"),
+            std::string::npos)
+      << st.message();
+}
+
+TEST(Options, F14_CollectBudgetAndF5_WorkspaceImagesComeFromFileAndEnvironment) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.collect_timeout_seconds, 300);
+  EXPECT_EQ(o.collect_max_bytes, 256 << 20);
+  EXPECT_TRUE(o.sandbox.workspace_images);
+  std::string path = WriteTemp(
+      "[limits]\ncollect_timeout_seconds = 60\ncollect_max_bytes = 1048576\n"
+      "[sandbox]\nworkspace_images = false\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.collect_timeout_seconds, 60);
+  EXPECT_EQ(o.collect_max_bytes, 1 << 20);
+  EXPECT_FALSE(o.sandbox.workspace_images);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_COLLECT_TIMEOUT_SECONDS", "5"},
+                                {"OUTPOST_COLLECT_MAX_BYTES", "2097152"},
+                                {"OUTPOST_WORKSPACE_IMAGES", "1"}},
+                               o)
+                  .ok());
+  EXPECT_EQ(o.collect_timeout_seconds, 5);
+  EXPECT_EQ(o.collect_max_bytes, 2 << 20);
+  EXPECT_TRUE(o.sandbox.workspace_images);
+  Status st = ApplyEnvironment({{"OUTPOST_COLLECT_MAX_BYTES", "10"}}, o);
+  EXPECT_NE(st.message().find("OUTPOST_COLLECT_MAX_BYTES"), std::string::npos) << st.message();
+  st = ApplyEnvironment({{"OUTPOST_WORKSPACE_IMAGES", "maybe"}}, o);
+  EXPECT_NE(st.message().find("OUTPOST_WORKSPACE_IMAGES"), std::string::npos) << st.message();
+  path = WriteTemp("[limits]\ncollect_timeout_seconds = 0\n[sandbox]\nworkspace_images = 1\n");
+  st = ApplyConfigFile(path, o);
+  std::remove(path.c_str());
+  EXPECT_NE(st.message().find("limits.collect_timeout_seconds"), std::string::npos) << st.message();
+}
+
 TEST(Options, AuthTableAndEnvironmentSetInsecureAndTheMetricsToken) {
   Options o = DefaultOptions();
   EXPECT_FALSE(o.insecure);

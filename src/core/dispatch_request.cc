@@ -162,14 +162,46 @@ void CheckTags(const DispatchRequest& req, Checker& c, Run& run) {
   }
 }
 
-void CheckResources(const DispatchRequest& req, Checker& c, Run& run) {
+// Audit F6: a run always has memory, CPU and disk limits — the dispatch's, else its agent's
+// defaults, else [limits] default_* — and none above the operator's [limits] ceiling_*.
+void CheckResources(const DispatchRequest& req, Checker& c, const AgentOptions* agent,
+                    const RunLimitOptions& limits, Run& run) {
   constexpr F kRc = F::kResourceConstraints;
-  run.resources.max_memory_mb =
-      c.Int(kRc, 1, "resourceConstraints.maxMemoryMb", req.max_memory_mb, 32, 262144);
-  run.resources.max_cpu_units =
-      c.Int(kRc, 2, "resourceConstraints.maxCpuUnits", req.max_cpu_units, 64, 65536);
-  run.resources.max_disk_gb =
-      c.Int(kRc, 3, "resourceConstraints.maxDiskGb", req.max_disk_gb, 1, 2048);
+  struct Row {
+    int element;
+    const char* path;
+    std::optional<int> requested;
+    int min, max;
+    int ceiling;
+    const char* ceiling_key;
+    std::optional<int> agent_default;
+    int default_value;
+    std::optional<int>& out;
+  };
+  auto& rc = run.resources;
+  Row rows[] = {
+      {1, "resourceConstraints.maxMemoryMb", req.max_memory_mb, 32, 262144,
+       limits.ceiling_memory_mb, "ceiling_memory_mb", agent ? agent->max_memory_mb : std::nullopt,
+       limits.default_memory_mb, rc.max_memory_mb},
+      {2, "resourceConstraints.maxCpuUnits", req.max_cpu_units, 64, 65536, limits.ceiling_cpu_units,
+       "ceiling_cpu_units", agent ? agent->max_cpu_units : std::nullopt, limits.default_cpu_units,
+       rc.max_cpu_units},
+      {3, "resourceConstraints.maxDiskGb", req.max_disk_gb, 1, 2048, limits.ceiling_disk_gb,
+       "ceiling_disk_gb", agent ? agent->max_disk_gb : std::nullopt, limits.default_disk_gb,
+       rc.max_disk_gb},
+  };
+  for (Row& r : rows) {
+    std::optional<int> v = c.Int(kRc, r.element, r.path, r.requested, r.min, r.max);
+    if (v && *v > r.ceiling) {
+      c.Fail(r.path, std::string(r.path) + " " + std::to_string(*v) +
+                         " is above this server's ceiling of " + std::to_string(r.ceiling) +
+                         " ([limits] " + r.ceiling_key + ")");
+      v.reset();
+    }
+    // The config loader keeps agent defaults within the ceilings; min() holds for options
+    // built in code.
+    r.out = v ? v : std::min(r.agent_default.value_or(r.default_value), r.ceiling);
+  }
 }
 
 void CheckSecrets(const DispatchRequest& req, Checker& c, Run& run, const SecretStore* secrets,
@@ -379,13 +411,7 @@ Result<Run> ValidateDispatchRequest(const DispatchRequest& req, const AgentRegis
   LegacyFields(req, c, run);
   CheckIdempotency(req, c, run);
   CheckTags(req, c, run);
-  CheckResources(req, c, run);
-  if (agent) {  // the agent's configured defaults fill what the dispatch left out
-    auto& rc = run.resources;
-    if (!rc.max_memory_mb) rc.max_memory_mb = agent->max_memory_mb;
-    if (!rc.max_cpu_units) rc.max_cpu_units = agent->max_cpu_units;
-    if (!rc.max_disk_gb) rc.max_disk_gb = agent->max_disk_gb;
-  }
+  CheckResources(req, c, agent, opts.run_limits, run);
   CheckSecrets(req, c, run, secrets, opts.git_hosts);
   if (agent && !run.agent.empty()) {  // an installed agent may still lack its API key
     c.At(F::kAgentSecrets);

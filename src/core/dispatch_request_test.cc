@@ -322,6 +322,42 @@ TEST_F(DispatchRequestTest, AgentDefaultsFillMissingResourceConstraints) {
   EXPECT_EQ(r->resources.max_disk_gb, 2);  // the dispatch's own value wins
 }
 
+// Audit F6: before, a dispatch without resourceConstraints ran without memory, CPU or disk
+// limits, and one could ask for 262144 MB, 65536 CPU units and 2048 GB.
+TEST_F(DispatchRequestTest, F6_EveryRunGetsTheOperatorsDefaultLimits) {
+  auto r = Parse(R"({"agent":"shell","task":"t"})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->resources.max_memory_mb, 4096);
+  EXPECT_EQ(r->resources.max_cpu_units, 2048);
+  EXPECT_EQ(r->resources.max_disk_gb, 10);
+  opts_.run_limits.default_memory_mb = 1024;
+  opts_.run_limits.default_disk_gb = 3;
+  r = Parse(R"({"agent":"shell","task":"t","resourceConstraints":{"maxCpuUnits":512}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->resources.max_memory_mb, 1024);
+  EXPECT_EQ(r->resources.max_cpu_units, 512);
+  EXPECT_EQ(r->resources.max_disk_gb, 3);
+}
+
+TEST_F(DispatchRequestTest, F6_ADispatchAboveACeilingIsRefusedNamingTheFieldAndTheCeiling) {
+  opts_.run_limits.ceiling_memory_mb = 8192;
+  auto r = Parse(R"({"agent":"shell","task":"t","resourceConstraints":
+      {"maxMemoryMb":8193,"maxCpuUnits":65536,"maxDiskGb":2048}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Paths(r.status()), (std::vector<std::string>{"resourceConstraints.maxMemoryMb",
+                                                         "resourceConstraints.maxCpuUnits",
+                                                         "resourceConstraints.maxDiskGb"}));
+  const auto& errors = r.status().details().at("errors").as_array();
+  EXPECT_EQ(errors[0].as_object().at("message").as_string(),
+            "resourceConstraints.maxMemoryMb 8193 is above this server's ceiling of 8192 "
+            "([limits] ceiling_memory_mb)");
+  EXPECT_NE(std::string(errors[2].as_object().at("message").as_string()).find("100"),
+            std::string::npos);
+  // At the ceiling is fine.
+  EXPECT_TRUE(
+      Parse(R"({"agent":"shell","task":"t","resourceConstraints":{"maxMemoryMb":8192}})").ok());
+}
+
 TEST_F(DispatchRequestTest, WithoutANetworkTheAgentsOwnPolicyApplies) {
   AgentOptions coder = opts_.agents["shell"];  // installed everywhere: /bin/sh
   coder.name = "coder";

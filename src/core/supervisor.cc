@@ -332,12 +332,14 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
   spec.limits.grace_seconds = opts_.cancel_grace_seconds;
   spec.limits.max_output_bytes = opts_.max_output_bytes;
   spec.limits.pids_max = opts_.sandbox.pids_max;
-  if (run.resources.max_memory_mb)
-    spec.limits.memory_bytes = std::int64_t{*run.resources.max_memory_mb} << 20;
-  if (run.resources.max_cpu_units)
-    spec.limits.cpu_millicores = *run.resources.max_cpu_units * 1000 / 1024;
-  if (run.resources.max_disk_gb)
-    spec.limits.disk_bytes = std::int64_t{*run.resources.max_disk_gb} << 30;
+  // Dispatch fills every limit (audit F6); a run admitted by an older server may lack them.
+  const RunLimitOptions& rl = opts_.run_limits;
+  spec.limits.memory_bytes =
+      std::int64_t{run.resources.max_memory_mb.value_or(rl.default_memory_mb)} << 20;
+  spec.limits.cpu_millicores =
+      run.resources.max_cpu_units.value_or(rl.default_cpu_units) * 1000 / 1024;
+  spec.limits.disk_bytes = std::int64_t{run.resources.max_disk_gb.value_or(rl.default_disk_gb)}
+                           << 30;
   if (run.repo) {
     RepoCheckout& co = spec.repo.emplace();
     // Validated at dispatch; a repo that no longer parses (the operator turned local repos

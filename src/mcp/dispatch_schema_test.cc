@@ -26,6 +26,11 @@ class DispatchSchemaTest : public ::testing::Test {
   DispatchSchemaTest() {
     opts_.runner = "sandbox";
     opts_.sandbox.allow_host_network = true;
+    // The schema states the field's own range; the operator's ceilings ([limits]) are the
+    // server's business, so here they are as wide as the schema.
+    opts_.run_limits.ceiling_memory_mb = 262144;
+    opts_.run_limits.ceiling_cpu_units = 65536;
+    opts_.run_limits.ceiling_disk_gb = 2048;
     secrets_ = MakeSecretStore({{"OUTPOST_SECRET_MY_TOKEN", "x"}}, "");
   }
   // Both verdicts; "" when they agree, else what differs.

@@ -23,6 +23,7 @@
 #include "runner/proc.h"
 #include "runner/sandbox/bwrap.h"
 #include "runner/sandbox/cgroup.h"
+#include "runner/shim/sandbox_prep.h"
 #include "workspace/collect.h"
 
 namespace outpost {
@@ -113,6 +114,16 @@ RunProgress ScanEventsTail(const std::string& path) {
   return p;
 }
 
+// Audit F5: a run whose shim is gone may have left its workspace image mounted: unmounted and
+// handed back to the pool (a no-op for a run without one).
+void ReleaseLeftDisk(const RunDir& dir) {
+  Result<LaunchSpec> spec = dir.ReadSpec();
+  if (!spec.ok() || spec->sandbox.image_pool.empty()) return;
+  if (spec->sandbox.home.empty()) spec->sandbox.home = dir.File("home");
+  // A failure leaves it mounted: Discard then cannot remove the run dir, and says so.
+  (void)shim::ReleaseRunDisk(*spec, dir);
+}
+
 }  // namespace
 
 ProcessRunner::ProcessRunner(std::string runs_dir, std::string shim_exe, Clock& clock,
@@ -173,6 +184,8 @@ LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
     spec.task_arg_index = in.repo->task_arg_index;
   }
   spec.max_output_bytes = in.limits.max_output_bytes;
+  spec.collect_timeout_seconds = config_.collect_timeout_seconds;
+  spec.collect_max_bytes = config_.collect_max_bytes;
   spec.parser = in.parser;
   spec.home_files = in.home_files;
   spec.notify_socket = config_.notify_socket;
@@ -197,6 +210,7 @@ LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
   sb.memory_bytes = in.limits.memory_bytes;
   sb.cpu_millicores = in.limits.cpu_millicores;
   sb.disk_bytes = in.limits.disk_bytes;
+  sb.image_pool = config_.image_pool;
   sb.pids_max = in.limits.pids_max;
   sb.cgroup_name = "outpost/" + in.id.str();
   spec.env["HOME"] = "/home/agent";
@@ -413,6 +427,7 @@ int ProcessRunner::KillLeftovers(const RunId& id) {
   int killed = proc::KillAndVerify([&marker] { return proc::FindByEnvMarker(marker); },
                                    kLeftoverGraceMs, clock_);
   if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
+  ReleaseLeftDisk(Dir(run_id));
   ReleaseUid(run_id);
   return killed;
 }
@@ -460,6 +475,7 @@ Status ProcessRunner::Discard(const RunId& id) {
       id.str() == "..") {
     return InvalidArgument("bad run id: " + id.str());
   }
+  ReleaseLeftDisk(Dir(id.str()));
   std::error_code ec;
   std::filesystem::remove_all(Dir(id.str()).path(), ec);
   if (ec) return Internal("cannot remove " + Dir(id.str()).path() + ": " + ec.message());
@@ -484,6 +500,7 @@ int ProcessRunner::Reap(const RunId& id) {
       },
       kLeftoverGraceMs, clock_);
   if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
+  ReleaseLeftDisk(Dir(run_id));
   ReleaseUid(run_id);
   return killed;
 }

@@ -37,6 +37,12 @@ struct ProcessRunnerConfig {
   int uid_max = 200999;
   std::vector<std::string> ro_binds;  // extra host dirs bound read-only into every sandbox
   bool disable_userns = false;        // bwrap --disable-userns (bubblewrap >= 0.8)
+  // Audit F5: the workspace image pool (sandbox/disk_image.h); "": workspaces on the data
+  // dir's file system, the disk limit a polling watchdog's.
+  std::string image_pool;
+  // Audit F14: the change collection's budget ([limits] collect_*; LaunchSpec).
+  int collect_timeout_seconds = 300;
+  std::int64_t collect_max_bytes = std::int64_t{256} << 20;
 };
 
 class ProcessRunner final : public Runner {

@@ -72,6 +72,7 @@ json::object SandboxToJson(const SandboxSpec& s) {
   if (s.memory_bytes) o["memory_bytes"] = *s.memory_bytes;
   if (s.cpu_millicores) o["cpu_millicores"] = *s.cpu_millicores;
   if (s.disk_bytes) o["disk_bytes"] = *s.disk_bytes;
+  if (!s.image_pool.empty()) o["image_pool"] = s.image_pool;
   return o;
 }
 
@@ -104,6 +105,7 @@ SandboxSpec SandboxFromJson(const json::object& spec) {
   s.pids_max = GetInt32(o, "pids_max").value_or(s.pids_max);
   s.cpu_millicores = GetInt32(o, "cpu_millicores");
   s.disk_bytes = GetInt(o, "disk_bytes");
+  s.image_pool = GetString(o, "image_pool").value_or("");
   s.cgroup_name = GetString(o, "cgroup_name").value_or("");
   return s;
 }
@@ -172,6 +174,8 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
                  {"sandbox", SandboxToJson(spec.sandbox)}};
   o["max_output_bytes"] = spec.max_output_bytes;
   o["parser"] = spec.parser;
+  o["collect_timeout_seconds"] = spec.collect_timeout_seconds;
+  o["collect_max_bytes"] = spec.collect_max_bytes;
   if (json::object files = StringMap(spec.home_files, spec.redact, /*secret=*/false);
       !files.empty()) {
     o["home_files"] = std::move(files);
@@ -226,6 +230,9 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.sandbox = SandboxFromJson(o);
   spec.max_output_bytes = GetInt(o, "max_output_bytes").value_or(spec.max_output_bytes);
   spec.parser = GetString(o, "parser").value_or(spec.parser);
+  spec.collect_timeout_seconds =
+      GetInt32(o, "collect_timeout_seconds").value_or(spec.collect_timeout_seconds);
+  spec.collect_max_bytes = GetInt(o, "collect_max_bytes").value_or(spec.collect_max_bytes);
   ReadStringMap(o, "home_files", spec.home_files);
   if (const json::value* l = o.if_contains("local_repo_roots"); l != nullptr && l->is_array()) {
     for (const json::value& v : l->as_array()) {

@@ -55,8 +55,11 @@ struct SandboxSpec {
   std::optional<std::int64_t> memory_bytes;
   int pids_max = 512;
   std::optional<int> cpu_millicores;       // CFS quota: maxCpuUnits/1024 cores = units*1000/1024
-  std::optional<std::int64_t> disk_bytes;  // workspace + home, enforced by a watchdog
-  std::string cgroup_name;                 // e.g. "outpost/<runId>" under each hierarchy
+  std::optional<std::int64_t> disk_bytes;  // workspace + home
+  // Audit F5: the image pool (<data_dir>/images, sandbox/disk_image.h) the workspace and home
+  // get a file system of disk_bytes from; "": none, disk_bytes is a polling watchdog's.
+  std::string image_pool;
+  std::string cgroup_name;  // e.g. "outpost/<runId>" under each hierarchy
 };
 
 struct LaunchSpec {
@@ -99,6 +102,11 @@ struct LaunchSpec {
   // (AgentOptions::parser; "plain": none).
   std::int64_t max_output_bytes = 100 << 20;
   std::string parser = "plain";
+  // Audit F14: the change collection's budget — its whole time, and the largest file or git
+  // output it may make (git runs in the run's cgroup when there is one). Past either the
+  // changes say why (workspace::ChangeSet::failure); the run's outcome is unchanged.
+  int collect_timeout_seconds = 300;
+  std::int64_t collect_max_bytes = std::int64_t{256} << 20;
   SandboxSpec sandbox;
 };
 

@@ -255,6 +255,10 @@ Status WriteChanges(const std::string& path, const ChangeSet& c) {
                  {"bundle", c.bundle},
                  {"redacted", c.redacted}};
   if (!c.redaction.empty()) o["redaction"] = c.redaction;
+  if (!c.failure.empty()) {
+    o["failure"] = c.failure;
+    o["failure_message"] = c.failure_message;
+  }
   json::array stats;
   for (const FileStat& f : c.diff_stat) {
     stats.push_back(
@@ -287,6 +291,8 @@ Result<ChangeSet> ReadChanges(const std::string& path) {
   c.bundle = GetBool(o, "bundle").value_or(false);
   c.redacted = GetBool(o, "redacted").value_or(false);
   c.redaction = GetString(o, "redaction").value_or("");
+  c.failure = GetString(o, "failure").value_or("");
+  c.failure_message = GetString(o, "failure_message").value_or("");
   if (const json::value* st = o.if_contains("stats"); st != nullptr && st->is_array()) {
     for (const auto& e : st->as_array()) {
       if (!e.is_object()) continue;

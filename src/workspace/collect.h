@@ -41,6 +41,13 @@ struct ChangeSet : Changes {
   // "a secret in the history (commits, messages, file names)" or "history larger than …".
   // "" otherwise. In changes.json as "redaction" when set.
   std::string redaction;
+  // Audit F14: why the collection fell short of its budget — "timeout" (its whole time),
+  // "too_large" (a file or git output over its size), "oom" (git killed at the run's memory
+  // limit), "error" — with the detail; "" when it did not. Kind "uncollected" when nothing
+  // could be collected; otherwise what was (the file list) without diff.patch and bundle. In
+  // changes.json as "failure" / "failure_message".
+  std::string failure;
+  std::string failure_message;
 };
 
 // Redacts diff.patch in `run_dir` in place (secrets/redactor.h) and, when anything was

@@ -80,6 +80,7 @@ Result<Spawned> Start(const GitCommand& cmd) {
 Result<GitOutput> SpawnGitExec::Run(const GitCommand& cmd) {
   Result<Spawned> s = Start(cmd);
   if (!s.ok()) return s.status();
+  if (on_start) on_start(s->pid);
   GitOutput result;
   const auto deadline = std::chrono::steady_clock::now() + limit_;
   bool out_open = true, err_open = true, killed = false;
@@ -110,6 +111,7 @@ Result<GitOutput> SpawnGitExec::Run(const GitCommand& cmd) {
   if (killed)
     return Unavailable("git did not finish within " + std::to_string(limit_.count()) + " s");
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   return result;
 }
 

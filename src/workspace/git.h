@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct GitCommand {
 
 struct GitOutput {
   int exit_code = -1;      // -1: killed by a signal
+  int term_signal = 0;     // which (SIGXFSZ: over its file size limit)
   std::string out;         // stdout
   std::string err;         // the tail of stderr (git's "fatal: ..." is in it)
   bool truncated = false;  // stdout passed GitCommand::max_out: git was killed, `out` is partial
@@ -42,6 +44,9 @@ class SpawnGitExec : public GitExec {
  public:
   explicit SpawnGitExec(std::chrono::seconds limit = std::chrono::seconds(600)) : limit_(limit) {}
   Result<GitOutput> Run(const GitCommand& cmd) override;
+  // Called with each git's pid as soon as it is spawned (the shim puts it in a cgroup and
+  // caps its file size: audit F14).
+  std::function<void(int pid)> on_start;
 
  private:
   std::chrono::seconds limit_;

@@ -167,6 +167,9 @@ class AgentCliTest : public ::testing::TestWithParam<Cli> {
     std::map<std::string, std::string> env = {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
                                               {"OUTPOST_LOCAL_REPO_ROOTS", dir_}};
     for (const Cli& c : kClis) env["OUTPOST_SECRET_" + c.secret] = "sk-fake-" + c.name;
+    // The tests read a run's workspace after it ended: workspace images (discarded with the run,
+    // README "Workspace images") are off here.
+    env["OUTPOST_WORKSPACE_IMAGES"] = "0";
     server_ = ServerProcess::Start(dir_ + "/data", env, {"--config", config});
   }
   static void TearDownTestSuite() {

@@ -62,7 +62,10 @@ class AiderTest : public ServerTest {
     server_ =
         ServerProcess::Start(dir_ + "/data",
                              {{"OUTPOST_SECRET_DEEPSEEK_API_KEY", kKey},
-                              {"OUTPOST_SECRET_ANTHROPIC_API_KEY", "sk-ant-not-for-aider-1234"}},
+                              {"OUTPOST_SECRET_ANTHROPIC_API_KEY", "sk-ant-not-for-aider-1234"},
+                              // Its home and workspace are read after the run: no workspace
+                              // images (discarded with the run, README "Workspace images").
+                              {"OUTPOST_WORKSPACE_IMAGES", "0"}},
                              {"--config", dir_ + "/outpost.toml"});
     ASSERT_TRUE(server_);
   }

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <strings.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -289,6 +290,18 @@ void KillRunsUnder(const std::string& data_dir) {
   }
   closedir(proc);
   for (pid_t p : victims) kill(p, SIGKILL);
+  // A killed shim leaves its workspace image (and the binds of it) mounted: deepest first.
+  std::vector<std::string> mounts;
+  std::istringstream info(ReadAll("/proc/self/mountinfo"));
+  for (std::string line; std::getline(info, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    if (point.starts_with(data_dir + "/")) mounts.push_back(point);
+  }
+  std::sort(mounts.begin(), mounts.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& m : mounts) umount2(m.c_str(), MNT_DETACH);
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,

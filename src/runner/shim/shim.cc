@@ -184,6 +184,7 @@ class Shim {
   shim::ShimEvents events_;                       // events.jsonl, until just before exit.json
   std::unique_ptr<shim::OutputCapture> capture_;  // the agent's output, once it starts
   MonoTime next_disk_check_{};
+  bool disk_mounted_ = false;        // the run's own file system (audit F5) is mounted
   std::int64_t progress_turns_ = 0;  // in the last progress.json
   bool changes_collected_ = false;   // changes.json written: the workspace may go
   MonoTime next_progress_{};
@@ -415,30 +416,62 @@ void Shim::AddContext() {
 // anything from it.
 void Shim::CollectChanges() {
   if (!prepared_) return;
-  workspace::SpawnGitExec git(std::chrono::seconds(300));
+  // Audit F14: within a budget — the whole collection's time, the size of every file and git
+  // output it makes — and its git in the run's cgroup (the run's memory and pids limits), so
+  // a workspace made to be huge ends as a typed failure, never as a hung or OOM-killed shim.
+  shim::BoundedGit git(
+      cgroup_ ? &*cgroup_ : nullptr,
+      std::chrono::steady_clock::now() + std::chrono::seconds(spec_.collect_timeout_seconds),
+      spec_.collect_max_bytes);
   Result<workspace::ChangeSet> c = workspace::Collect(
       git,
       {spec_.workspace, prepared_->before_sha, dir_.path(), prepared_->cache_dir, spec_.redact});
-  if (!c.ok()) {
+  if (!c.ok() && git.failure().empty()) {
     Log("changes not collected: " + c.status().message());
     return;
   }
-  // The patch is served and kept like the logs: secrets the agent wrote into files are
-  // replaced there too, and the bundle that would carry them is withheld.
-  if (Status st = workspace::RedactPatch(dir_.path(), spec_.redact, *c); !st.ok()) {
-    Log("diff.patch not redacted, removed: " + st.message());
+  workspace::ChangeSet cs;
+  if (!c.ok()) {
+    cs.kind = "uncollected";
+    cs.before_sha = prepared_->before_sha;
+    cs.failure = git.failure();
+    cs.failure_message = c.status().message();
+  } else {
+    cs = std::move(*c);
+    std::error_code ec;
+    const auto patch_bytes = std::filesystem::file_size(dir_.File("diff.patch"), ec);
+    if (cs.patch && !ec && static_cast<std::int64_t>(patch_bytes) > spec_.collect_max_bytes) {
+      cs.failure = "too_large";
+      cs.failure_message = "diff.patch is larger than " + std::to_string(spec_.collect_max_bytes) +
+                           " bytes ([limits] collect_max_bytes)";
+    }
+  }
+  if (!cs.failure.empty()) {
+    Log("changes not collected (" + cs.failure + "): " + cs.failure_message);
     std::error_code ec;
     std::filesystem::remove(dir_.File("diff.patch"), ec);
     std::filesystem::remove(dir_.File("changes.bundle"), ec);
-    c->patch = c->bundle = false;
+    cs.patch = cs.bundle = false;
   }
-  if (c->redacted) Log("changes.bundle withheld: " + c->redaction);
-  if (Status st = workspace::WriteChanges(dir_.File("changes.json"), *c); !st.ok()) {
+  // The patch is served and kept like the logs: secrets the agent wrote into files are
+  // replaced there too, and the bundle that would carry them is withheld. (It is at most
+  // collect_max_bytes: read whole.)
+  if (cs.patch) {
+    if (Status st = workspace::RedactPatch(dir_.path(), spec_.redact, cs); !st.ok()) {
+      Log("diff.patch not redacted, removed: " + st.message());
+      std::error_code ec;
+      std::filesystem::remove(dir_.File("diff.patch"), ec);
+      std::filesystem::remove(dir_.File("changes.bundle"), ec);
+      cs.patch = cs.bundle = false;
+    }
+  }
+  if (cs.redacted) Log("changes.bundle withheld: " + cs.redaction);
+  if (Status st = workspace::WriteChanges(dir_.File("changes.json"), cs); !st.ok()) {
     Log("changes.json not written: " + st.message());
     return;
   }
   changes_collected_ = true;
-  Log("changes: " + c->kind + ", " + std::to_string(c->files_changed.size()) + " files");
+  Log("changes: " + cs.kind + ", " + std::to_string(cs.files_changed.size()) + " files");
 }
 
 Status Shim::PrepareSandbox() {
@@ -446,6 +479,19 @@ Status Shim::PrepareSandbox() {
   Result<std::string> bwrap = sandbox::FindExecutable("bwrap");
   if (!bwrap.ok()) return FailedPrecondition("bubblewrap is not installed (no bwrap on PATH)");
   bwrap_ = *bwrap;
+  // Audit F5: the workspace and home on a file system of the run's disk limit, so nothing the
+  // agent does (a file deleted while open, a tree too deep to walk) uses more than it.
+  if (!spec_.sandbox.image_pool.empty() && spec_.sandbox.disk_bytes) {
+    Result<bool> fresh = shim::MountRunDisk(spec_, dir_);
+    if (fresh.ok()) {
+      disk_mounted_ = true;
+      Log("workspace image of " + std::to_string(*spec_.sandbox.disk_bytes) + " bytes mounted" +
+          (*fresh ? " (formatted now: none was free)" : ""));
+    } else {
+      Log("WARNING: no workspace image (" + fresh.status().message() +
+          "): the disk limit falls back to the polling watchdog");
+    }
+  }
   return shim::PrepareSandboxDirs(spec_, dir_);
 }
 
@@ -552,8 +598,9 @@ void Shim::Watch(std::vector<Stream*>& streams, bool inactivity) {
 // timeout is capped at 1 s, so a check is at most that late.
 void Shim::CheckDisk(MonoTime now) {
   if (!cgroup_ || !spec_.sandbox.disk_bytes || now < next_disk_check_) return;
-  next_disk_check_ = now + kDiskCheckInterval;
-  if (std::optional<std::string> over = shim::DiskOverQuota(spec_))
+  // statvfs of the run's own file system is cheap; a walk of the tree is not.
+  next_disk_check_ = now + (disk_mounted_ ? kDiskCheckInterval / 4 : kDiskCheckInterval);
+  if (std::optional<std::string> over = shim::DiskOverQuota(spec_, dir_))
     RequestStop(outcome::kDiskQuota, *over);
 }
 
@@ -746,6 +793,7 @@ void Shim::Drain(std::vector<Stream*>& streams) {
 void Shim::RemoveWorkspace() {
   // Only the run directory's own: a workspace elsewhere (a test's) is not ours to remove.
   if (spec_.workspace != dir_.workspace() || !FileExists(spec_.workspace)) return;
+  if (disk_mounted_) return;  // the run's own file system: released (wiped) with its image
   const bool quota = stop_ == outcome::kDiskQuota;
   struct statvfs fs {};
   const bool full = ::statvfs(spec_.workspace.c_str(), &fs) == 0 && fs.f_blocks > 0 &&
@@ -776,6 +824,11 @@ int Shim::Finish() {
   if (watched_status_ && WIFSIGNALED(*watched_status_)) rec_.signal = WTERMSIG(*watched_status_);
   if (cgroup_) FinishCgroup();
   ScrubSecrets();
+  if (disk_mounted_) {  // the changes are collected: the workspace and home go with the image
+    if (Status st = shim::ReleaseRunDisk(spec_, dir_); !st.ok()) {
+      Log("WARNING: workspace image not released: " + st.message());
+    }
+  }
   rec_.ended_at = clock_.Now();
   if (rec_.outcome == outcome::kStartFailed || rec_.outcome == outcome::kRepoError) {
     events_.Error(rec_.message);
