@@ -48,6 +48,9 @@ struct AgentOptions {
 struct SandboxOptions {
   int uid_min = 200000;  // each concurrent run gets its own uid/gid from [uid_min, uid_max]
   int uid_max = 200999;
+  // Machine-wide flock'd file per uid (audit F12): every server on one machine names the same
+  // directory, so that two of them never give two live runs the same uid. Absolute.
+  std::string uid_lock_dir = "/run/outpost/uids";
   int pids_max = 512;
   std::vector<std::string> ro_binds;       // extra host dirs bound read-only into every sandbox
   std::vector<std::string> network_allow;  // the operator's allowlist, added to the agent's

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -165,6 +166,12 @@ void Shim::Log(std::string_view line) {
 
 int Shim::Run() {
   const MonoTime start = clock_.Mono();
+  // Audit F12: the uid lock stays held for as long as this process lives, by nothing it starts.
+  if (const char* fd = std::getenv(std::string(kUidLockFdVariable).c_str()); fd != nullptr) {
+    if (std::string_view(fd) == std::to_string(kUidLockFd))
+      ::fcntl(kUidLockFd, F_SETFD, FD_CLOEXEC);
+    ::unsetenv(std::string(kUidLockFdVariable).c_str());
+  }
   log_fd_ = OpenAppend(dir_.File("shim.log"));
   Result<LaunchSpec> spec = dir_.ReadSpec();
   if (!spec.ok()) return StartFailed("cannot read spec: " + spec.status().message());
