@@ -241,9 +241,8 @@ Result<ProcessRunner::UidLock> ProcessRunner::LockFreeUid(const std::string& run
     }
     // Who holds it, for an operator (the lock is the flock, not the content).
     const std::string holder = run_id + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, holder.data(), holder.size(), 0) < 0) {
-      // Diagnostics only.
-    }
+    (void)!::ftruncate(fd, 0);
+    (void)!::pwrite(fd, holder.data(), holder.size(), 0);
     return UidLock{uid, fd};
   }
   return Unavailable("no free sandbox uid in [" + std::to_string(config_.uid_min) + ", " +

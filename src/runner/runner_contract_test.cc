@@ -338,7 +338,10 @@ TEST_F(F12Uids, F12_AUidComesBackOnlyOnceItsHolderAndItsProcessesAreGone) {
     ::execl("/bin/sleep", "sleep", "120", nullptr);
     ::_exit(127);
   }
-  ASSERT_TRUE(WaitFor([&] { return proc::UidsInUse(uid, uid).count(uid) == 1; }));
+  const std::string status = "/proc/" + std::to_string(straggler) + "/status";
+  ASSERT_TRUE(WaitFor([&] {
+    return Slurp(status).find("\nUid:\t" + std::to_string(uid) + "\t") != std::string::npos;
+  }));
   KillShim(0, lost);
   EXPECT_EQ(Start(1, NewId()).code(), Code::kUnavailable);
   // The reaper kills it: the uid comes back, to either server.
