@@ -238,6 +238,7 @@ ProcessRunner::Config RunnerConfigFor(const Options& opts) {
   c.outpost_exe = opts.self_exe;
   c.uid_min = opts.sandbox.uid_min;
   c.uid_max = opts.sandbox.uid_max;
+  c.uid_lock_dir = opts.sandbox.uid_lock_dir;
   c.ro_binds = opts.sandbox.ro_binds;
   c.disable_userns = opts.sandbox.disable_userns;
   c.collect_timeout_seconds = opts.collect_timeout_seconds;

@@ -316,6 +316,11 @@ Status ApplySandbox(const toml::table& t, Options& opts) {
     } else if (key == "allow_host_network") {
       if (!v.is_boolean()) return Bad(path, "must be a boolean");
       sb.allow_host_network = v.as_boolean()->get();
+    } else if (key == "uid_lock_dir") {
+      if (!v.is_string() || v.as_string()->get().empty() || v.as_string()->get().front() != '/') {
+        return Bad(path, "must be an absolute directory path");
+      }
+      sb.uid_lock_dir = v.as_string()->get();
     } else {
       return Bad(path, "unknown key");
     }

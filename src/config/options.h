@@ -61,6 +61,9 @@ struct RunLimitOptions {
 struct SandboxOptions {
   int uid_min = 200000;  // each concurrent run gets its own uid/gid from [uid_min, uid_max]
   int uid_max = 200999;
+  // Machine-wide flock'd file per uid (audit F12): every server on one machine names the same
+  // directory, so that two of them never give two live runs the same uid. Absolute.
+  std::string uid_lock_dir = "/run/outpost/uids";
   // Processes and threads of a run (pids cgroup). Threads count: a Node or JVM CLI has dozens,
   // a parallel build a few per job.
   int pids_max = 1024;

@@ -125,6 +125,25 @@ TEST(Options, PrivilegedOrInvertedUidRangesAreRefused) {
   std::remove(path.c_str());
 }
 
+// Audit F12: the machine-wide uid lock directory; an absolute path, else refused by name.
+TEST(Options, F12_UidLockDirIsReadAndMustBeAbsolute) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.sandbox.uid_lock_dir, "/run/outpost/uids");
+  std::string path = WriteTemp("[sandbox]\nuid_lock_dir = \"/var/lib/outpost-uids\"\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.sandbox.uid_lock_dir, "/var/lib/outpost-uids");
+  std::remove(path.c_str());
+  for (const char* bad : {"\"uids\"", "\"\"", "3"}) {
+    o = DefaultOptions();
+    path = WriteTemp(std::string("[sandbox]\nuid_lock_dir = ") + bad + "\n");
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("sandbox.uid_lock_dir"), std::string::npos) << st.message();
+    EXPECT_EQ(o.sandbox.uid_lock_dir, "/run/outpost/uids");
+    std::remove(path.c_str());
+  }
+}
+
 TEST(Options, AgentKeysForAdaptersAreParsed) {
   Options o = DefaultOptions();
   std::string path = WriteTemp(R"(

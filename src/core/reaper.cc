@@ -1,5 +1,6 @@
 #include "core/reaper.h"
 
+#include "common/ids.h"
 #include "common/log.h"
 
 namespace outpost {
@@ -21,6 +22,9 @@ void Reaper::Sweep() {
   std::set<std::string> suspects;
   for (const RunId& run_id : runner_.LiveRuns()) {
     const std::string& id = run_id.str();
+    // Audit F3: a run id is a ULID (the runner lists nothing else); anything else is never
+    // "over" in the store by default, nor reaped.
+    if (!IsUlid(id)) continue;
     auto run = store_.Get(run_id);
     bool over = run.ok() ? IsTerminal(run->status) : run.status().code() == Code::kNotFound;
     if (!over) continue;
@@ -36,6 +40,8 @@ void Reaper::Sweep() {
     stats_.orphan_processes_killed += killed;
   }
   suspects_ = std::move(suspects);
+  std::lock_guard lock(mu_);
+  ++stats_.sweeps;
 }
 
 void Reaper::CountRecovered() {

@@ -3,7 +3,8 @@
 //    whatever it left is killed, and the run ends FAILED supervisor_lost.
 //  - Sweep: processes on the machine whose run is over (or unknown) in the store. A run is
 //    reaped only when seen so on two sweeps in a row, so that a shim that is exiting after
-//    writing its record is left alone.
+//    writing its record is left alone. Only ULID run ids are considered; which processes are a
+//    run's is the runner's business, never a marker a sandboxed process can set (audit F3).
 //
 // Thread-safety: Stats from any thread; the rest from the supervisor's loop thread.
 #pragma once
@@ -28,6 +29,7 @@ struct ReaperStats {
   std::int64_t adopted_on_start = 0;    // live shims re-adopted at start
   std::int64_t orphan_runs_reaped = 0;  // live processes of runs the store says are over
   std::int64_t orphan_processes_killed = 0;
+  std::int64_t sweeps = 0;  // Sweep calls done
 };
 
 class Reaper {

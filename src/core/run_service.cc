@@ -464,8 +464,13 @@ FleetReport RunService::Fleet(const RequestContext& ctx) {
   f.running = snap.running;
   f.queued = snap.queued;
   const ReaperStats& r = snap.reaper;
-  f.reaper = {r.supervisor_lost,  r.leftovers_killed,   r.recovered_on_start,
-              r.adopted_on_start, r.orphan_runs_reaped, r.orphan_processes_killed};
+  f.reaper = {r.supervisor_lost,
+              r.leftovers_killed,
+              r.recovered_on_start,
+              r.adopted_on_start,
+              r.orphan_runs_reaped,
+              r.orphan_processes_killed,
+              r.sweeps};
   f.replica = opts_.replica_id;
   // Every replica sharing the store: capacity and activity summed over the live ones.
   for (const ReplicaView& v : snap.replicas) {

@@ -106,6 +106,7 @@ struct FleetReport {
     std::int64_t adopted_on_start = 0;
     std::int64_t orphan_runs_reaped = 0;
     std::int64_t orphan_processes_killed = 0;
+    std::int64_t sweeps = 0;  // orphan sweeps done since start
   } reaper;
   std::string replica;
   WallTime timestamp;

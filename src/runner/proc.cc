@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/files.h"
+#include "common/ids.h"
 
 namespace outpost::proc {
 namespace {
@@ -65,6 +66,33 @@ std::vector<int> SignalAll(const std::function<std::vector<int>()>& list, int si
     if (::kill(pid, sig) == 0) seen.insert(pid);
   }
   return pids;
+}
+
+// The NUL-separated strings of /proc/<pid>/cmdline or environ.
+std::vector<std::string_view> SplitNul(std::string_view rest) {
+  std::vector<std::string_view> out;
+  while (!rest.empty()) {
+    size_t nul = rest.find('\0');
+    out.push_back(rest.substr(0, nul));
+    if (nul == std::string_view::npos) break;
+    rest.remove_prefix(nul + 1);
+  }
+  return out;
+}
+
+// The real and effective uid of a process (the "Uid:" line of /proc/<pid>/status).
+std::optional<std::pair<int, int>> RealAndEffectiveUid(int pid) {
+  Result<std::string> status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  if (!status.ok()) return std::nullopt;
+  size_t at = status->find("\nUid:");
+  if (at == std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  long real = std::strtol(status->c_str() + at + 5, &end, 10);
+  if (end == status->c_str() + at + 5) return std::nullopt;
+  const char* eff_start = end;
+  long effective = std::strtol(eff_start, &end, 10);
+  if (end == eff_start) return std::nullopt;
+  return std::pair<int, int>(static_cast<int>(real), static_cast<int>(effective));
 }
 
 constexpr Millis kPollInterval{20};
@@ -184,41 +212,78 @@ int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, C
   return static_cast<int>(seen.size());
 }
 
-std::map<std::string, std::vector<int>> RunProcesses(std::string_view runs_dir) {
+std::optional<std::string> RunOfCgroup(std::string_view text) {
+  // Lines "<hierarchy>:<controllers>:<path>"; the group may sit below a container's own path.
+  constexpr std::string_view kSegment = "/outpost/";
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::size_t first = line.find(':');
+    std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos) continue;
+    std::string_view path = line.substr(second + 1);
+    for (std::size_t at = path.find(kSegment); at != std::string_view::npos;
+         at = path.find(kSegment, at + 1)) {
+      std::string_view rest = path.substr(at + kSegment.size());
+      std::string_view id = rest.substr(0, rest.find('/'));
+      if (IsUlid(id)) return std::string(id);
+    }
+  }
+  return std::nullopt;
+}
+
+std::map<std::string, std::vector<int>> RunProcesses(std::string_view runs_dir, bool env_markers) {
   std::map<std::string, std::vector<int>> out;
   const std::string prefix = std::string(runs_dir) + "/";
   const std::string kMarker = std::string(kRunIdVariable) + "=";
+  const int self_uid = static_cast<int>(::geteuid());
   for (int pid : AllPids()) {
     std::optional<StatInfo> s = ReadStat(pid);
     if (!s || s->state == 'Z') continue;
+    const std::string base = "/proc/" + std::to_string(pid);
+    Result<std::string> cgroups = ReadFile(base + "/cgroup");
+    if (!cgroups.ok()) continue;
+    if (std::optional<std::string> id = RunOfCgroup(*cgroups)) {
+      out[*id].push_back(pid);
+      continue;
+    }
+    // In any outpost/ group (a malformed name): not attributed by anything it could forge.
+    if (cgroups->find("/outpost/") != std::string::npos) continue;
+    std::optional<std::pair<int, int>> uids = RealAndEffectiveUid(pid);
+    if (!uids || uids->first != self_uid || uids->second != self_uid) continue;
     // A shim: argv = {exe, "shim", "<runs_dir>/<id>"}.
-    Result<std::string> cmd = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+    Result<std::string> cmd = ReadFile(base + "/cmdline");
     if (cmd.ok()) {
-      std::vector<std::string_view> argv;
-      std::string_view rest = *cmd;
-      while (!rest.empty()) {
-        size_t nul = rest.find('\0');
-        argv.push_back(rest.substr(0, nul));
-        if (nul == std::string_view::npos) break;
-        rest.remove_prefix(nul + 1);
-      }
+      std::vector<std::string_view> argv = SplitNul(*cmd);
       if (argv.size() == 3 && argv[1] == "shim" && argv[2].starts_with(prefix)) {
-        out[std::string(argv[2].substr(prefix.size()))].push_back(pid);
+        std::string_view id = argv[2].substr(prefix.size());
+        if (IsUlid(id)) out[std::string(id)].push_back(pid);
         continue;
       }
     }
-    Result<std::string> env = ReadFile("/proc/" + std::to_string(pid) + "/environ");
+    if (!env_markers) continue;
+    Result<std::string> env = ReadFile(base + "/environ");
     if (!env.ok()) continue;
-    std::string_view rest = *env;
-    while (!rest.empty()) {
-      size_t nul = rest.find('\0');
-      std::string_view entry = rest.substr(0, nul);
-      if (entry.starts_with(kMarker)) {
-        out[std::string(entry.substr(kMarker.size()))].push_back(pid);
-        break;
-      }
-      if (nul == std::string_view::npos) break;
-      rest.remove_prefix(nul + 1);
+    for (std::string_view entry : SplitNul(*env)) {
+      if (!entry.starts_with(kMarker)) continue;
+      std::string_view id = entry.substr(kMarker.size());
+      if (IsUlid(id)) out[std::string(id)].push_back(pid);
+      break;
+    }
+  }
+  return out;
+}
+
+std::set<int> UidsInUse(int lo, int hi) {
+  std::set<int> out;
+  for (int pid : AllPids()) {
+    std::optional<StatInfo> s = ReadStat(pid);
+    if (!s || s->state == 'Z') continue;
+    std::optional<std::pair<int, int>> uids = RealAndEffectiveUid(pid);
+    if (!uids) continue;
+    for (int uid : {uids->first, uids->second}) {
+      if (uid >= lo && uid <= hi) out.insert(uid);
     }
   }
   return out;

@@ -1,5 +1,5 @@
 // Process utilities over /proc (Linux only): identity that survives pid reuse, process trees,
-// leftover discovery by an environment marker, and a kill that verifies nothing is left.
+// which run a process belongs to, and a kill that verifies nothing is left.
 //
 // All functions are thread-safe (they hold no state) and never throw. A process that vanishes
 // while it is being inspected is simply treated as gone. Zombies are never listed: they are
@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,7 +42,8 @@ std::optional<int> ParentOf(int pid);
 std::optional<int> InnermostNsPid(int pid);
 
 // The variable every process of a run carries in its environment (its value: the run id), set
-// by the shim and the sandbox, so that a run's strays are found even after re-parenting.
+// by the shim and the sandbox. The unisolated `process` runner finds a run's strays by it; a
+// sandboxed process can set it to anything, so it is never trusted from one (audit F3).
 inline constexpr std::string_view kRunIdVariable = "OUTPOST_RUN_ID";
 
 // Every live (non-zombie) transitive descendant of root_pid, from one scan of /proc.
@@ -76,9 +78,22 @@ int KillAndVerify(const std::function<std::vector<int>()>& list, int grace_ms, C
 
 inline constexpr Millis kHardLimit{30'000};
 
-// Live processes that belong to runs, by run id, from one scan of /proc: shims of run dirs
-// under `runs_dir` (argv `<exe> shim <runs_dir>/<id>`), and every process carrying an
-// OUTPOST_RUN_ID marker (any runs dir: callers check the id is theirs).
-std::map<std::string, std::vector<int>> RunProcesses(std::string_view runs_dir);
+// The run a process belongs to by its cgroup: `<id>` when one of the paths in /proc/<pid>/cgroup
+// has the segments `outpost/<id>` with <id> a ULID. Only root moves a process between cgroups,
+// so a sandboxed process cannot forge this. nullopt when it is in no such group.
+std::optional<std::string> RunOfCgroup(std::string_view proc_pid_cgroup);
+
+// Live processes that belong to runs, by run id (always a ULID: anything else is ignored), from
+// one scan of /proc (audit F3):
+//  - every member of a cgroup `outpost/<ULID>` (the sandbox runner's agents), by membership;
+//  - processes outside every `outpost/` cgroup running as our own uid (never a sandbox uid):
+//    shims of run dirs under `runs_dir` (argv `<exe> shim <runs_dir>/<ULID>`), and with
+//    `env_markers` (the unisolated process runner, whose agents run as our uid anyway) every
+//    process carrying an OUTPOST_RUN_ID=<ULID> marker.
+std::map<std::string, std::vector<int>> RunProcesses(std::string_view runs_dir,
+                                                     bool env_markers = true);
+
+// The real uids in [lo, hi] of live (non-zombie) processes, from one scan of /proc.
+std::set<int> UidsInUse(int lo, int hi);
 
 }  // namespace outpost::proc

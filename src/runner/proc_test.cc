@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 
+#include "common/ids.h"
 #include "runner/runner_test_util.h"
 #include "runner/shim/spawn.h"
 
@@ -96,6 +98,57 @@ TEST(Proc, KillAndVerifyCatchesProcessesForkedDuringTheKill) {
   EXPECT_GT(killed, 5);
   EXPECT_TRUE(FindByEnvMarker(Marker()).empty());
   EXPECT_TRUE(Gone(sh));
+}
+
+// Audit F3: a run is known by its cgroup outpost/<ULID> (below a container's own path too),
+// never by a name that is not a ULID.
+TEST(Proc, F3_RunOfCgroupTakesOnlyAnOutpostGroupNamedByAUlid) {
+  const std::string id = "01JABCDEFGHJKMNPQRSTVWXYZ0";
+  EXPECT_EQ(RunOfCgroup("4:memory:/outpost/" + id + "\n3:pids:/outpost/" + id + "\n"), id);
+  EXPECT_EQ(RunOfCgroup("0::/docker/abc/outpost/" + id + "\n"), id);
+  EXPECT_EQ(RunOfCgroup("4:memory:/user.slice\n0::/outpost/" + id + "/sub\n"), id);
+  EXPECT_FALSE(RunOfCgroup("4:memory:/system.slice/ssh.service\n").has_value());
+  EXPECT_FALSE(RunOfCgroup("4:memory:/outpost/x\n").has_value());
+  EXPECT_FALSE(RunOfCgroup("4:memory:/outpost/" + id + "X/workspace\n").has_value());
+  EXPECT_FALSE(RunOfCgroup("/outpost/" + id).has_value());  // not a cgroup line
+}
+
+// Audit F3: markers are trusted only from processes that run as our uid outside every
+// outpost/ group, and only with env_markers; their value must be a ULID.
+TEST(Proc, F3_RunProcessesIgnoresMarkersThatAreNotUlidsOrFromOtherUids) {
+  const std::string id = NewUlid(RealClock::Instance().Now());
+  auto start = [](const std::string& marker, std::optional<int> uid) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      if (uid && (::setgid(*uid) != 0 || ::setuid(*uid) != 0)) ::_exit(126);
+      char* const argv[] = {const_cast<char*>("/bin/sleep"), const_cast<char*>("60"), nullptr};
+      char* const envp[] = {const_cast<char*>(marker.c_str()), nullptr};
+      ::execve(argv[0], argv, envp);
+      ::_exit(127);
+    }
+    return pid;
+  };
+  const pid_t mine = start("OUTPOST_RUN_ID=" + id, std::nullopt);
+  const pid_t forged = start("OUTPOST_RUN_ID=" + id + "/workspace/x", std::nullopt);
+  std::vector<pid_t> pids{mine, forged};
+  std::optional<pid_t> other_uid;
+  if (::geteuid() == 0) {
+    other_uid = start("OUTPOST_RUN_ID=" + id, 300999);
+    pids.push_back(*other_uid);
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    return FindByEnvMarker("OUTPOST_RUN_ID=" + id).size() == (other_uid ? 2u : 1u) &&
+           FindByEnvMarker("OUTPOST_RUN_ID=" + id + "/workspace/x").size() == 1u;
+  }));
+  auto all = RunProcesses("/nonexistent-runs", /*env_markers=*/true);
+  ASSERT_TRUE(all.count(id));
+  EXPECT_EQ(all.at(id), std::vector<int>{mine});  // neither the other uid's nor the forged one
+  for (const auto& [run, members] : all) EXPECT_TRUE(IsUlid(run)) << run;
+  EXPECT_EQ(RunProcesses("/nonexistent-runs", /*env_markers=*/false).count(id), 0u);
+  for (pid_t pid : pids) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "runner/process_runner.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 
 #include "agents/outcome.h"
 #include "common/files.h"
+#include "common/ids.h"
 #include "runner/event_log.h"
 #include "runner/netproxy/blocked_log.h"
 #include "runner/proc.h"
@@ -32,23 +34,24 @@ namespace {
 constexpr int kLeftoverGraceMs = 2000;
 
 // The grandchild: becomes the shim. Only async-signal-safe calls (the server is threaded).
-// `secrets_fd` (a memfd above 2, or -1) becomes the shim's fd kSecretsFd.
-[[noreturn]] void ExecShim(char* const argv[], char* const envp[], int secrets_fd) {
+// `secrets_fd` (a memfd above 2, or -1) becomes the shim's fd kSecretsFd; `uid_lock_fd` (the
+// run's uid lock, or -1) its fd kUidLockFd. Both are above kUidLockFd here (Launch), so the
+// dup2s cannot clobber one another.
+[[noreturn]] void ExecShim(char* const argv[], char* const envp[], int secrets_fd,
+                           int uid_lock_fd) {
   int devnull = ::open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
   }
-  if (secrets_fd >= 0) {
-    if (secrets_fd == kSecretsFd) {
-      ::fcntl(kSecretsFd, F_SETFD, 0);
-    } else if (::dup2(secrets_fd, kSecretsFd) < 0) {
-      ::_exit(127);
-    }
-  }
+  // dup2 leaves the copies without close-on-exec.
+  if (secrets_fd >= 0 && ::dup2(secrets_fd, kSecretsFd) < 0) ::_exit(127);
+  if (uid_lock_fd >= 0 && ::dup2(uid_lock_fd, kUidLockFd) < 0) ::_exit(127);
+  if (secrets_fd < 0) ::close(kSecretsFd);
+  if (uid_lock_fd < 0) ::close(kUidLockFd);
   // Nothing of the server (listening sockets, the database) may leak into the run.
-  ::close_range(secrets_fd >= 0 ? kSecretsFd + 1 : kSecretsFd, ~0U, 0);
+  ::close_range(kUidLockFd + 1, ~0U, 0);
   (void)!::chdir("/");
   sigset_t none;
   sigemptyset(&none);
@@ -59,17 +62,17 @@ constexpr int kLeftoverGraceMs = 2000;
 
 // The intermediate child: a new session, then the shim is forked off and orphaned, so it is
 // re-parented away from the server at once.
-[[noreturn]] void Detach(char* const argv[], char* const envp[], int secrets_fd) {
+[[noreturn]] void Detach(char* const argv[], char* const envp[], int secrets_fd, int uid_lock_fd) {
   ::setsid();
   pid_t pid = ::fork();
-  if (pid == 0) ExecShim(argv, envp, secrets_fd);
+  if (pid == 0) ExecShim(argv, envp, secrets_fd, uid_lock_fd);
   ::_exit(pid < 0 ? 1 : 0);
 }
 
 // mtime of a file as wall time; nullopt when it is missing.
 std::optional<WallTime> ModTime(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
   auto since_epoch =
       std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
   return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
@@ -81,11 +84,12 @@ std::optional<WallTime> ModTime(const std::string& path) {
 RunProgress ScanEventsTail(const std::string& path) {
   constexpr std::size_t kTailWindow = 64 * 1024;
   RunProgress p;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Audit F3: like ReadRunFile (run_dir.h), never through a link, never a FIFO or a device.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return p;
   struct stat st;
   std::string buf;
-  if (::fstat(fd, &st) == 0) {
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
     const off_t start = st.st_size > static_cast<off_t>(kTailWindow) ? st.st_size - kTailWindow : 0;
     buf.resize(static_cast<std::size_t>(st.st_size - start));
     ssize_t n = ::pread(fd, buf.data(), buf.size(), start);
@@ -219,51 +223,51 @@ LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
 
 Status ProcessRunner::Start(const RunSpec& spec) {
   LaunchSpec launch = LaunchFor(spec);
-  const std::string& id = launch.run_id;
-  if (mode_ == Mode::kSandbox) {
-    std::optional<int> uid = AllocateUid(id);
-    if (!uid) {
-      return Unavailable("no free sandbox uid in [" + std::to_string(config_.uid_min) + ", " +
-                         std::to_string(config_.uid_max) + "]");
-    }
-    launch.sandbox.uid = launch.sandbox.gid = *uid;
-  }
-  Status st = StartLaunch(launch);
-  // Nothing of the run runs: its uid is free again (a conflict's uid is the earlier start's).
-  if (!st.ok() && st.code() != Code::kConflict && mode_ == Mode::kSandbox) ReleaseUid(id);
+  if (mode_ != Mode::kSandbox) return StartLaunch(launch);
+  Result<UidLock> lock = LockFreeUid(launch.run_id);
+  if (!lock.ok()) return lock.status();
+  launch.sandbox.uid = launch.sandbox.gid = lock->uid;
+  Status st = StartLaunch(launch, lock->fd);
+  // The shim holds the lock now (or nothing of the run runs: the uid is free again).
+  ::close(lock->fd);
   return st;
 }
 
-std::optional<int> ProcessRunner::AllocateUid(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  if (uid_by_run_) {
-    if (auto it = uid_by_run_->find(run_id); it != uid_by_run_->end()) return it->second;
-  } else {
-    // Runs of an earlier server that are still alive keep theirs.
-    uid_by_run_.emplace();
-    for (const auto& [id, pids] : proc::RunProcesses(runs_dir_)) {
-      Result<LaunchSpec> spec = Dir(id).ReadSpec();
-      if (spec.ok() && spec->sandbox.enabled) (*uid_by_run_)[id] = spec->sandbox.uid;
-    }
+// Audit F12: a uid is free when no process on the machine runs as it and nobody holds the
+// flock on <uid_lock_dir>/<uid> — the shim of a live run, on this server or any other.
+Result<ProcessRunner::UidLock> ProcessRunner::LockFreeUid(const std::string& run_id) {
+  const std::string& dir = config_.uid_lock_dir;
+  if (Status st = MakeDirs(dir, 0700); !st.ok()) {
+    return Unavailable("sandbox uid lock directory: " + st.message());
   }
-  if (auto it = uid_by_run_->find(run_id); it != uid_by_run_->end()) return it->second;
-  std::set<int> used;
-  for (const auto& [id, uid] : *uid_by_run_) used.insert(uid);
+  const std::set<int> busy = proc::UidsInUse(config_.uid_min, config_.uid_max);
   for (int uid = config_.uid_min; uid <= config_.uid_max; ++uid) {
-    if (!used.count(uid)) {
-      (*uid_by_run_)[run_id] = uid;
-      return uid;
+    if (busy.count(uid)) continue;
+    const std::string path = dir + "/" + std::to_string(uid);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      continue;
     }
+    // Under the lock, again: a shim that died just now may have left processes (the reaper
+    // frees the uid by killing them).
+    if (proc::UidsInUse(uid, uid).count(uid)) {
+      ::close(fd);
+      continue;
+    }
+    // Who holds it, for an operator (the lock is the flock, not the content).
+    const std::string holder = run_id + "\n";
+    (void)!::ftruncate(fd, 0);
+    (void)!::pwrite(fd, holder.data(), holder.size(), 0);
+    return UidLock{uid, fd};
   }
-  return std::nullopt;
+  return Unavailable("no free sandbox uid in [" + std::to_string(config_.uid_min) + ", " +
+                     std::to_string(config_.uid_max) + "] (locks in " + dir + ")");
 }
 
-void ProcessRunner::ReleaseUid(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  if (uid_by_run_) uid_by_run_->erase(run_id);
-}
-
-Status ProcessRunner::StartLaunch(const LaunchSpec& spec) {
+Status ProcessRunner::StartLaunch(const LaunchSpec& spec, int uid_lock_fd) {
   if (spec.run_id.empty() || spec.run_id.find('/') != std::string::npos || spec.run_id == "." ||
       spec.run_id == "..") {
     return InvalidArgument("bad run id: " + spec.run_id);
@@ -283,14 +287,14 @@ Status ProcessRunner::StartLaunch(const LaunchSpec& spec) {
   LaunchSpec full = spec;
   if (full.workspace.empty()) full.workspace = dir.workspace();
   OUTPOST_RETURN_IF_ERROR(dir.WriteSpec(full));  // without the secrets
-  return Launch(dir.path(), SecretsToJson(full));
+  return Launch(dir.path(), SecretsToJson(full), uid_lock_fd);
 }
 
 // A sealed memfd holding `content`, above fd 2 and close-on-exec; -1 when none can be made.
 int SecretsMemfd(std::string_view content) {
   int raw = ::memfd_create("outpost-secrets", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (raw < 0) return -1;
-  int fd = ::fcntl(raw, F_DUPFD_CLOEXEC, kSecretsFd + 1);
+  int fd = ::fcntl(raw, F_DUPFD_CLOEXEC, kUidLockFd + 1);
   ::close(raw);
   if (fd < 0) return -1;
   if (!WriteAll(fd, content).ok() || ::lseek(fd, 0, SEEK_SET) != 0) {
@@ -302,7 +306,8 @@ int SecretsMemfd(std::string_view content) {
 }
 
 // Double fork: the caller waits only for the intermediate child, which exits at once.
-Status ProcessRunner::Launch(const std::string& run_dir, const std::string& secrets) const {
+Status ProcessRunner::Launch(const std::string& run_dir, const std::string& secrets,
+                             int uid_lock_fd) const {
   std::string exe = shim_exe_, verb = "shim", path = run_dir;  // built before fork
   char* const argv[] = {exe.data(), verb.data(), path.data(), nullptr};
   // The server's environment minus its secrets (OUTPOST_SECRET_*): the shim gets the values a
@@ -310,8 +315,14 @@ Status ProcessRunner::Launch(const std::string& run_dir, const std::string& secr
   std::vector<std::string> env_strings;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view var(*e);
-    if (var.starts_with("OUTPOST_SECRET_") || var.starts_with(kSecretsFdVariable)) continue;
+    if (var.starts_with("OUTPOST_SECRET_") || var.starts_with(kSecretsFdVariable) ||
+        var.starts_with(kUidLockFdVariable)) {
+      continue;
+    }
     env_strings.emplace_back(*e);
+  }
+  if (uid_lock_fd >= 0) {
+    env_strings.push_back(std::string(kUidLockFdVariable) + "=" + std::to_string(kUidLockFd));
   }
   // The run's secrets, in memory only: a memfd the shim inherits (it outlives this process,
   // so a server that dies now loses nothing). Without memfds, a 0600 file the shim removes.
@@ -327,15 +338,27 @@ Status ProcessRunner::Launch(const std::string& run_dir, const std::string& secr
   auto drop_secrets_file = [&] {
     if (secrets_fd < 0) ::unlink(RunDir(run_dir).File(kSecretsFile).c_str());
   };
+  // The lock's copy for the shim, above the fds the shim gets (the caller closes its own).
+  const int lock_fd = uid_lock_fd >= 0 ? ::fcntl(uid_lock_fd, F_DUPFD_CLOEXEC, kUidLockFd + 1) : -1;
+  auto close_fds = [&] {
+    if (secrets_fd >= 0) ::close(secrets_fd);
+    if (lock_fd >= 0) ::close(lock_fd);
+  };
+  if (uid_lock_fd >= 0 && lock_fd < 0) {
+    const int err = errno;
+    close_fds();
+    drop_secrets_file();
+    return Internal(std::string("dup uid lock: ") + std::strerror(err));
+  }
   pid_t pid = ::fork();
   if (pid < 0) {
     const int err = errno;
-    if (secrets_fd >= 0) ::close(secrets_fd);
+    close_fds();
     drop_secrets_file();
     return Internal(std::string("fork: ") + std::strerror(err));
   }
-  if (pid == 0) Detach(argv, envp.data(), secrets_fd);
-  if (secrets_fd >= 0) ::close(secrets_fd);
+  if (pid == 0) Detach(argv, envp.data(), secrets_fd, lock_fd);
+  close_fds();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return Internal(std::string("waitpid: ") + std::strerror(errno));
@@ -373,7 +396,6 @@ ShimProbe ProcessRunner::Probe(const RunId& id) {
       parse.parser = spec.ok() ? spec->parser : "plain";
       rec->agent = ReadAgentResult(parse, dir.File("stdout.log"));
     }
-    ReleaseUid(run_id);
     return ShimProbe{ShimState::kExited, std::move(rec).value()};
   };
   if (auto p = exited()) return *p;
@@ -396,7 +418,7 @@ ShimProbe ProcessRunner::Probe(const RunId& id) {
   // writing spec.json and forking the shim (or the shim died before its first step). Nothing
   // of the run ran, since the shim writes shim.json before anything else: it is started
   // again rather than failed. The spec is set aside, so that Start writes a fresh one.
-  if (proc::RunProcesses(runs_dir_).count(run_id) == 0) {
+  if (proc::RunProcesses(runs_dir_, mode_ != Mode::kSandbox).count(run_id) == 0) {
     ::unlink(dir.File(kSecretsFile).c_str());  // no shim came to read it
     std::error_code ec;
     std::filesystem::rename(dir.File("spec.json"), dir.File("spec.json.unlaunched"), ec);
@@ -410,7 +432,9 @@ std::optional<WallTime> ProcessRunner::Started(const RunId& id) {
 }
 
 std::optional<Changes> ProcessRunner::ChangesOf(const RunId& id) {
-  auto cs = workspace::ReadChanges(Dir(id.str()).File("changes.json"));
+  const std::string path = Dir(id.str()).File("changes.json");
+  if (!IsRegularFile(path)) return std::nullopt;  // audit F3: never a link, FIFO or device
+  auto cs = workspace::ReadChanges(path);
   if (!cs.ok()) return std::nullopt;
   return static_cast<Changes&&>(std::move(*cs));
 }
@@ -421,24 +445,13 @@ RunProgress ProcessRunner::Progress(const RunId& id) {
   return ScanEventsTail(dir.File(kEventsFile));
 }
 
-int ProcessRunner::KillLeftovers(const RunId& id) {
-  const std::string& run_id = id.str();
-  const std::string marker = std::string(proc::kRunIdVariable) + "=" + run_id;
-  int killed = proc::KillAndVerify([&marker] { return proc::FindByEnvMarker(marker); },
-                                   kLeftoverGraceMs, clock_);
-  if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
-  ReleaseLeftDisk(Dir(run_id));
-  ReleaseUid(run_id);
-  return killed;
-}
+int ProcessRunner::KillLeftovers(const RunId& id) { return Reap(id); }
 
-// The cgroup a dead shim left (its name is in spec.json); kills its members, removes it.
+// Audit F3: the group is exactly outpost/<ULID> (never a name read from a file); its members
+// are killed and it is removed.
 int ProcessRunner::KillCgroup(const std::string& run_id) {
-  Result<LaunchSpec> spec = Dir(run_id).ReadSpec();
-  if (!spec.ok()) return 0;
-  const std::string name =
-      spec->sandbox.cgroup_name.empty() ? "outpost/" + run_id : spec->sandbox.cgroup_name;
-  Result<sandbox::Cgroup> cg = sandbox::Cgroup::Open(name);
+  if (!IsUlid(run_id)) return 0;
+  Result<sandbox::Cgroup> cg = sandbox::Cgroup::Open("outpost/" + run_id);
   if (!cg.ok()) return 0;
   int killed = cg->KillAll(kLeftoverGraceMs, clock_);
   (void)cg->Remove(clock_);
@@ -447,7 +460,9 @@ int ProcessRunner::KillCgroup(const std::string& run_id) {
 
 std::vector<BlockedConnection> ProcessRunner::Blocked(const RunId& id) {
   std::vector<BlockedConnection> out;
-  auto attempts = netproxy::ReadBlocked(Dir(id.str()).File("network-blocked.jsonl"));
+  const std::string path = Dir(id.str()).File("network-blocked.jsonl");
+  if (!IsRegularFile(path)) return out;  // audit F3: never a link, FIFO or device
+  auto attempts = netproxy::ReadBlocked(path);
   if (!attempts.ok()) return out;
   for (const auto& a : *attempts) out.push_back({a.host, a.port, a.at});
   return out;
@@ -484,24 +499,29 @@ Status ProcessRunner::Discard(const RunId& id) {
 
 std::vector<RunId> ProcessRunner::LiveRuns() {
   std::vector<RunId> out;
-  for (const auto& [id, pids] : proc::RunProcesses(runs_dir_)) {
-    if (FileExists(runs_dir_ + "/" + id + "/spec.json")) out.emplace_back(id);
+  // Ids are ULIDs (RunProcesses): a path built from one stays in this runs dir.
+  for (const auto& [id, pids] : proc::RunProcesses(runs_dir_, mode_ != Mode::kSandbox)) {
+    if (IsRegularFile(runs_dir_ + "/" + id + "/spec.json")) out.emplace_back(id);
   }
   return out;
 }
 
+// Every process attributed to the run (proc::RunProcesses: by cgroup, the shim by its argv,
+// OUTPOST_RUN_ID only for the unisolated runner), then in sandbox mode its cgroup. Its uid is
+// free again once nothing runs as it (LockFreeUid).
 int ProcessRunner::Reap(const RunId& id) {
   const std::string& run_id = id.str();
+  if (!IsUlid(run_id)) return 0;
+  const bool markers = mode_ != Mode::kSandbox;
   int killed = proc::KillAndVerify(
       [&] {
-        auto all = proc::RunProcesses(runs_dir_);
+        auto all = proc::RunProcesses(runs_dir_, markers);
         auto it = all.find(run_id);
         return it == all.end() ? std::vector<int>{} : it->second;
       },
       kLeftoverGraceMs, clock_);
   if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
   ReleaseLeftDisk(Dir(run_id));
-  ReleaseUid(run_id);
   return killed;
 }
 

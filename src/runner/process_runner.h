@@ -6,17 +6,17 @@
 // shim and reads the run directory (run_dir.h) for everything else; the shim isolates.
 //
 // Start launches `<shim_exe> shim <run-dir>` in its own session, double-forked so that it is
-// not the server's child (the server never reaps it and may exit before it). Thread-safe: the
-// uid table is guarded by a mutex; everything else is configuration, and concurrent calls for
-// the same run are as safe as the file protocol (atomic writes) makes them.
+// not the server's child (the server never reaps it and may exit before it). Thread-safe: it
+// holds no mutable state; concurrent calls for the same run are as safe as the file protocol
+// (atomic writes) makes them.
 //
-// After a restart: the uids of runs that still have live processes on the machine are taken
-// as used (read from their spec.json at the first sandbox Start); a uid is freed when Probe
-// sees the run's exit record, or by KillLeftovers/Reap.
+// Sandbox uids (audit F12) are unique per machine, across servers and restarts: Start takes an
+// flock on <uid_lock_dir>/<uid> for a uid no live process runs as, and hands the locked file
+// to the shim (fd kUidLockFd), which holds it until it exits. A uid is free again once its
+// shim is gone and nothing runs as it any more: at the run's end, or for a lost run once the
+// reaper (KillLeftovers/Reap) has killed what the run left.
 #pragma once
 
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +35,9 @@ struct ProcessRunnerConfig {
   std::string outpost_exe;
   int uid_min = 200000;  // each concurrent sandboxed run gets its own uid/gid from here
   int uid_max = 200999;
+  // Machine-wide: every server on the machine must name the same directory ([sandbox]
+  // uid_lock_dir). Created 0700 at the first sandbox start.
+  std::string uid_lock_dir = "/run/outpost/uids";
   std::vector<std::string> ro_binds;  // extra host dirs bound read-only into every sandbox
   bool disable_userns = false;        // bwrap --disable-userns (bubblewrap >= 0.8)
   // Audit F5: the workspace image pool (sandbox/disk_image.h); "": workspaces on the data
@@ -58,8 +61,8 @@ class ProcessRunner final : public Runner {
                 Config config = {});
 
   RunnerKind kind() const override { return mode_; }
-  // LaunchFor(spec) with a fresh sandbox uid, then StartLaunch. kUnavailable when every uid of
-  // [uid_min, uid_max] is taken.
+  // LaunchFor(spec) with a fresh sandbox uid (locked, see above), then StartLaunch. kUnavailable
+  // when every uid of [uid_min, uid_max] is taken on the machine.
   Status Start(const RunSpec& spec) override;
   // Writes cancel.json (the first reason wins) and signals a live shim with SIGUSR1.
   Status RequestCancel(const RunId& id, const std::string& reason) override;
@@ -69,11 +72,14 @@ class ProcessRunner final : public Runner {
   // says.
   RunProgress Progress(const RunId& id) override;
   std::optional<Changes> ChangesOf(const RunId& id) override;
-  // Finds the run's processes by their OUTPOST_RUN_ID environment marker and kills them
-  // (SIGTERM, 2 s grace, SIGKILL until none is left); in sandbox mode also kills what is left
-  // in the run's cgroup and removes it. Blocks up to a few seconds.
+  // Reap.
   int KillLeftovers(const RunId& id) override;
+  // Runs (ULIDs) with live processes (proc::RunProcesses) and a spec.json in this runs dir.
   std::vector<RunId> LiveRuns() override;
+  // Kills the run's processes (SIGTERM, 2 s grace, SIGKILL until none is left) as
+  // proc::RunProcesses attributes them — never by a marker a sandboxed process can set — and
+  // in sandbox mode what is left in the cgroup outpost/<id>, which it removes. 0 for an id
+  // that is not a ULID. Blocks up to a few seconds.
   int Reap(const RunId& id) override;
   std::vector<BlockedConnection> Blocked(const RunId& id) override;
   std::string OutputFile(const RunId& id, RunOutput what) const override;
@@ -92,16 +98,20 @@ class ProcessRunner final : public Runner {
   // spec.sandbox.enabled does not match the mode (a sandbox run never silently runs
   // unisolated), kConflict when the run was started before (spec.json exists), kInternal when
   // the directory or the fork failed.
-  Status StartLaunch(const LaunchSpec& spec);
+  // uid_lock_fd: the locked uid file handed to the shim (-1: none).
+  Status StartLaunch(const LaunchSpec& spec, int uid_lock_fd = -1);
   // The run directory of a run (this runner's own business; tests look into it).
   RunDir Dir(const std::string& run_id) const;
 
  private:
+  struct UidLock {
+    int uid;
+    int fd;  // the caller closes it once the shim has its copy
+  };
   // `secrets`: SecretsToJson of the spec, handed to the shim in memory (run_dir.h).
-  Status Launch(const std::string& run_dir, const std::string& secrets) const;
+  Status Launch(const std::string& run_dir, const std::string& secrets, int uid_lock_fd) const;
   int KillCgroup(const std::string& run_id);
-  std::optional<int> AllocateUid(const std::string& run_id);
-  void ReleaseUid(const std::string& run_id);
+  Result<UidLock> LockFreeUid(const std::string& run_id);
 
   std::string runs_dir_;
   std::string shim_exe_;
@@ -109,10 +119,6 @@ class ProcessRunner final : public Runner {
   Millis start_grace_;
   Mode mode_;
   Config config_;
-  std::mutex mu_;
-  // Sandbox uid of each live run (two concurrent runs never share one); nullopt until the
-  // first allocation has read the live runs' spec.json. Guarded by mu_.
-  std::optional<std::map<std::string, int>> uid_by_run_;
 };
 
 }  // namespace outpost

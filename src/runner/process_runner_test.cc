@@ -12,6 +12,7 @@
 #include <cstdlib>
 
 #include "common/files.h"
+#include "common/ids.h"
 #include "runner/notify.h"
 #include "runner/proc.h"
 #include "runner/runner_test_util.h"
@@ -224,7 +225,7 @@ TEST_F(ProcessRunnerTest, StartWithAMissingShimExecutableIsInternal) {
 
 TEST_F(ProcessRunnerTest, ShimKilledMidRunIsLostAndLeftoversAreKilled) {
   // Unique: KillLeftovers finds processes machine-wide by run id.
-  const std::string id = "orphan-" + std::to_string(::getpid());
+  const std::string id = NewUlid(RealClock::Instance().Now());  // the reaper finds ULIDs only
   LaunchSpec spec =
       Spec(id, "sleep 100 & echo $! > $T/c.tmp && mv $T/c.tmp $T/child; exec sleep 100");
   ASSERT_TRUE(runner_.StartLaunch(spec).ok());
@@ -364,21 +365,23 @@ TEST_F(ProcessRunnerTest, RunWhoseShimNeverCameIsRunningDuringGraceThenStartsAga
 
 // A process of the run is alive although no shim.json exists: it is not started twice.
 TEST_F(ProcessRunnerTest, RunWithoutShimJsonButAProcessOfItAliveIsLostNotRestarted) {
-  RunDir dir = runner_.Dir("haunted");
+  const std::string haunted = NewUlid(RealClock::Instance().Now());
+  const std::string marker = "OUTPOST_RUN_ID=" + haunted;
+  RunDir dir = runner_.Dir(haunted);
   ASSERT_TRUE(MakeDirs(dir.path(), 0700).ok());
-  ASSERT_TRUE(dir.WriteSpec(Spec("haunted", "true")).ok());
+  ASSERT_TRUE(dir.WriteSpec(Spec(haunted, "true")).ok());
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     char* const argv[] = {const_cast<char*>("/bin/sleep"), const_cast<char*>("30"), nullptr};
-    char* const envp[] = {const_cast<char*>("OUTPOST_RUN_ID=haunted"), nullptr};
+    char* const envp[] = {const_cast<char*>(marker.c_str()), nullptr};
     ::execve(argv[0], argv, envp);
     ::_exit(127);
   }
-  ASSERT_TRUE(WaitFor([&] { return proc::RunProcesses(tmp_.path() + "/runs").count("haunted"); }));
+  ASSERT_TRUE(WaitFor([&] { return proc::RunProcesses(tmp_.path() + "/runs").count(haunted); }));
   ProcessRunner impatient(tmp_.path() + "/runs", OUTPOST_TEST_SHIM, RealClock::Instance(),
                           Millis(0));
-  EXPECT_EQ(impatient.Probe(RunId("haunted")).state, ShimState::kLost);
+  EXPECT_EQ(impatient.Probe(RunId(haunted)).state, ShimState::kLost);
   EXPECT_TRUE(FileExists(dir.File("spec.json")));
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);

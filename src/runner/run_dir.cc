@@ -1,6 +1,7 @@
 #include "runner/run_dir.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +22,7 @@ namespace {
 namespace json = boost::json;
 
 Result<json::object> ReadObject(const std::string& path) {
-  Result<std::string> text = ReadFile(path);
+  Result<std::string> text = ReadRunFile(path);
   if (!text.ok()) return text.status();
   Result<json::value> v = ParseJson(*text);
   if (!v.ok()) return Internal(path + ": " + v.status().message());
@@ -159,6 +160,50 @@ Status MergeSecrets(std::string_view text, LaunchSpec& spec) {
   }
   if (std::optional<std::string> t = GetString(o, "git_token")) spec.git_token = *t;
   return Status::Ok();
+}
+
+Result<std::string> ReadRunFile(const std::string& path, std::size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound("no such file: " + path);
+    if (errno == ELOOP) return Internal(path + ": a symbolic link, not read");
+    return Internal(path + ": " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Internal(path + ": not a regular file, not read");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Internal(path + ": larger than " + std::to_string(max_bytes) + " bytes, not read");
+  }
+  std::string out(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  // One byte more than the cap: a file that grew since fstat is refused too.
+  out.resize(max_bytes + 1 < out.size() + 4096 ? max_bytes + 1 : out.size() + 4096);
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status err = Internal(path + ": read: " + std::strerror(errno));
+      ::close(fd);
+      return err;
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (got > max_bytes) {
+    return Internal(path + ": larger than " + std::to_string(max_bytes) + " bytes, not read");
+  }
+  out.resize(got);
+  return out;
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 // Without the secret part (SecretsToJson): no git_token, no redact, no entry holding a secret.

@@ -23,7 +23,9 @@
 //     changes.json  what the agent changed, with diff.patch and changes.bundle (workspace/)
 //     workspace/    the agent's working directory
 //
-// Every JSON file is written with WriteFileAtomic, so a reader sees all of it or none.
+// Every JSON file is written with WriteFileAtomic, so a reader sees all of it or none. Every
+// file is read with ReadRunFile (audit F3): the server and the shim run as root, and a run
+// directory is next to what the agent controls.
 #pragma once
 
 #include <cstdint>
@@ -132,6 +134,20 @@ struct CancelRequest {
   std::string reason;
   WallTime requested_at;
 };
+
+// Audit F12: a sandbox run's shim inherits the flock'd file of its uid as this fd (and this
+// variable in its environment says so); it keeps it, close-on-exec, until it exits.
+inline constexpr int kUidLockFd = 4;
+inline constexpr std::string_view kUidLockFdVariable = "OUTPOST_UID_LOCK_FD";
+
+// The one way the root side reads a file of a run directory (audit F3): opened without
+// following a link (O_NOFOLLOW), without blocking (O_NONBLOCK: a FIFO never hangs the reader),
+// only when fstat says it is a regular file (not a device such as /dev/zero), and only up to
+// max_bytes (a larger file is refused, not read). kNotFound when absent, kInternal otherwise.
+inline constexpr std::size_t kMaxRunFileBytes = 16 << 20;
+Result<std::string> ReadRunFile(const std::string& path, std::size_t max_bytes = kMaxRunFileBytes);
+// True when `path` is itself a regular file (lstat: a link to one does not count).
+bool IsRegularFile(const std::string& path);
 
 // Reads and writes the files of one run directory. Stateless apart from the path, so any
 // number of RunDir values for the same directory may be used from any thread or process;

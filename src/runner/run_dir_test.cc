@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -335,6 +337,41 @@ TEST(RunDir, ShimInfoStartedAndCancelRoundTrip) {
   EXPECT_EQ(dir.ReadStartedPid(), 4321);
   EXPECT_EQ(dir.ReadCancel()->reason, "no longer needed");
   EXPECT_EQ(dir.ReadCancel()->requested_at, FromMillis(1'700'000'001'000));
+}
+
+// Audit F3: what a run directory holds is read as root, so a file there is read only when it
+// is a regular file of bounded size: a FIFO does not block the reader, a link (to /dev/zero, to
+// a file elsewhere) is not followed, a device or an oversized file is refused, not read.
+TEST(RunDir, F3_RunFilesAreReadWithoutLinksFifosDevicesOrUnboundedSizes) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  ASSERT_EQ(::mkfifo(dir.File("spec.json").c_str(), 0600), 0);
+  Result<LaunchSpec> fifo = dir.ReadSpec();  // blocks forever in open() on the old code
+  EXPECT_EQ(fifo.status().code(), Code::kInternal);
+  EXPECT_NE(fifo.status().message().find("not a regular file"), std::string::npos)
+      << fifo.status().ToString();
+
+  ASSERT_EQ(::symlink("/dev/zero", dir.File("exit.json").c_str()), 0);
+  Result<ExitRecord> zero = dir.ReadExit();  // reads without end on the old code
+  EXPECT_EQ(zero.status().code(), Code::kInternal);
+  EXPECT_NE(zero.status().message().find("symbolic link"), std::string::npos)
+      << zero.status().ToString();
+
+  // A link to a well-formed file is not followed either.
+  ASSERT_TRUE(WriteFileAtomic(tmp.path() + "/elsewhere.json", R"({"pid":1,"start_time":2})").ok());
+  ASSERT_EQ(::symlink((tmp.path() + "/elsewhere.json").c_str(), dir.File("shim.json").c_str()), 0);
+  EXPECT_EQ(dir.ReadShimInfo().status().code(), Code::kInternal);
+
+  EXPECT_EQ(ReadRunFile("/dev/null").status().code(), Code::kInternal);
+  ASSERT_TRUE(WriteFileAtomic(dir.File("progress.json"), std::string(100, ' ') + "{}").ok());
+  Result<std::string> big = ReadRunFile(dir.File("progress.json"), 64);
+  EXPECT_EQ(big.status().code(), Code::kInternal);
+  EXPECT_NE(big.status().message().find("larger than 64 bytes"), std::string::npos);
+  EXPECT_EQ(ReadRunFile(dir.File("progress.json"), 102).value(), std::string(100, ' ') + "{}");
+  EXPECT_EQ(ReadRunFile(dir.File("absent.json")).status().code(), Code::kNotFound);
+  EXPECT_TRUE(IsRegularFile(dir.File("progress.json")));
+  EXPECT_FALSE(IsRegularFile(dir.File("shim.json")));
+  EXPECT_FALSE(IsRegularFile(dir.File("spec.json")));
 }
 
 }  // namespace

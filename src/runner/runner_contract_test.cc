@@ -8,9 +8,13 @@
 
 #include <boost/json.hpp>
 #include <csignal>
+#include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "common/files.h"
+#include "common/ids.h"
 #include "common/json_util.h"
 #include "runner/proc.h"
 #include "runner/process_runner.h"
@@ -231,62 +235,123 @@ TEST(ProcessRunnerLaunch, TheSandboxRunnerBuildsTheSandbox) {
   EXPECT_EQ(p.argv, spec.argv);
 }
 
-// Two concurrent sandboxed runs never share a uid; a uid is free again once the run's exit
-// record is seen; after a restart, the uids of runs still alive stay taken.
-TEST(ProcessRunnerLaunch, SandboxUidsAreUniqueReleasedAndAdopted) {
-  TempDir tmp;
-  ProcessRunner::Config config;
-  config.uid_min = 300000;
-  config.uid_max = 300001;
-  // The shim is /bin/true: it exits at once, so no sandbox is made; spec.json says the uid.
-  auto runner =
-      std::make_unique<ProcessRunner>(tmp.path() + "/runs", "/bin/true", RealClock::Instance(),
-                                      Millis(60'000), RunnerKind::kSandbox, config);
-  auto spec = [](const std::string& id) {
+// Audit F12: sandbox uids are unique per machine. Runners of two servers (their own runs dirs,
+// the machine's one lock dir) starting runs concurrently never give two live runs one uid; a
+// uid is taken while its holder (the shim) lives or any process runs as it, and comes back
+// once both are gone (the run ended, or the reaper killed what a lost run left).
+class F12Uids : public ::testing::Test {
+ protected:
+  static constexpr int kMin = 300000, kMax = 300007;
+  void SetUp() override {
+    // The shim holds the inherited lock (fd 3) for its life, as the real one does; it records
+    // its pid so that the test can make it die.
+    shim_ = tmp_.path() + "/fake-shim";
+    ASSERT_TRUE(
+        WriteFileAtomic(shim_, "#!/bin/sh\necho $$ > \"$2.pid\"\nexec sleep 120\n", 0755).ok());
+    ProcessRunner::Config config;
+    config.uid_min = kMin;
+    config.uid_max = kMax;
+    config.uid_lock_dir = tmp_.path() + "/uids";
+    for (int i = 0; i < 2; ++i) {
+      runners_.push_back(std::make_unique<ProcessRunner>(
+          tmp_.path() + "/runs" + std::to_string(i), shim_, RealClock::Instance(), Millis(60'000),
+          RunnerKind::kSandbox, config));
+    }
+  }
+  void TearDown() override {
+    for (const auto& [id, r] : started_) KillShim(r, id);
+  }
+  Status Start(int r, const std::string& id) {
     RunSpec s;
     s.id = RunId(id);
     s.argv = {"true"};
-    return s;
-  };
-  auto uid_of = [&](const std::string& id) {
-    Result<LaunchSpec> l = runner->Dir(id).ReadSpec();
+    Status st = runners_[r]->Start(s);
+    if (st.ok()) {
+      std::lock_guard lock(mu_);
+      started_.emplace_back(id, r);
+    }
+    return st;
+  }
+  int UidOf(int r, const std::string& id) {
+    Result<LaunchSpec> l = runners_[r]->Dir(id).ReadSpec();
     return l.ok() ? l->sandbox.uid : -1;
-  };
-  ASSERT_TRUE(runner->Start(spec("a")).ok());
-  ASSERT_TRUE(runner->Start(spec("b")).ok());
-  EXPECT_EQ(std::set<int>({uid_of("a"), uid_of("b")}), std::set<int>({300000, 300001}));
-  Status full = runner->Start(spec("c"));
-  EXPECT_EQ(full.code(), Code::kUnavailable);
-  EXPECT_NE(full.message().find("no free sandbox uid in [300000, 300001]"), std::string::npos);
-  EXPECT_FALSE(FileExists(runner->Dir("c").File("spec.json")));
-  // a ends: its uid goes to c.
-  ExitRecord rec;
-  rec.outcome = "exited";
-  rec.exit_code = 0;
-  ASSERT_TRUE(runner->Dir("a").WriteExit(rec).ok());
-  ASSERT_EQ(runner->Probe(RunId("a")).state, ShimState::kExited);
-  ASSERT_TRUE(runner->Start(spec("c")).ok());
-  EXPECT_EQ(uid_of("c"), 300000 + 300001 - uid_of("b"));
+  }
+  void KillShim(int r, const std::string& id) {
+    const std::string pid_file = runners_[r]->Dir(id).path() + ".pid";
+    ASSERT_TRUE(WaitFor([&] { return FileExists(pid_file); }));
+    const int pid = std::stoi(Slurp(pid_file));
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0; }));
+  }
+  static std::string NewId() { return NewUlid(RealClock::Instance().Now()); }
 
-  // A new server over the same runs: only b still has a live process (an agent carrying its
-  // marker), so b's uid stays taken and d gets the other one.
-  const std::string b_uid = std::to_string(uid_of("b"));
-  pid_t agent = ::fork();
-  if (agent == 0) {
-    std::string marker = std::string(proc::kRunIdVariable) + "=b";
-    char* const argv[] = {const_cast<char*>("sleep"), const_cast<char*>("60"), nullptr};
-    char* const envp[] = {marker.data(), nullptr};
-    ::execve("/bin/sleep", argv, envp);
+  TempDir tmp_;
+  std::string shim_;
+  std::vector<std::unique_ptr<ProcessRunner>> runners_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, int>> started_;
+};
+
+TEST_F(F12Uids, F12_TwoServersStartingConcurrentlyNeverShareAUid) {
+  constexpr int kPerRunner = (kMax - kMin + 1) / 2;
+  std::vector<std::string> ids[2];
+  for (auto& v : ids) {
+    for (int i = 0; i < kPerRunner; ++i) v.push_back(NewId());
+  }
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      for (const std::string& id : ids[r]) EXPECT_TRUE(Start(r, id).ok()) << id;
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int> uids;
+  for (int r = 0; r < 2; ++r) {
+    for (const std::string& id : ids[r]) uids.insert(UidOf(r, id));
+  }
+  EXPECT_EQ(uids.size(), static_cast<std::size_t>(kMax - kMin + 1));
+  EXPECT_EQ(*uids.begin(), kMin);
+  EXPECT_EQ(*uids.rbegin(), kMax);
+  // Full on the machine, whichever server asks.
+  for (int r = 0; r < 2; ++r) {
+    Status full = Start(r, NewId());
+    EXPECT_EQ(full.code(), Code::kUnavailable) << full.ToString();
+    EXPECT_NE(full.message().find("no free sandbox uid in [300000, 300007]"), std::string::npos)
+        << full.message();
+  }
+}
+
+TEST_F(F12Uids, F12_AUidComesBackOnlyOnceItsHolderAndItsProcessesAreGone) {
+  std::vector<std::string> ids;
+  for (int uid = kMin; uid <= kMax; ++uid) {
+    ids.push_back(NewId());
+    ASSERT_TRUE(Start(0, ids.back()).ok());
+  }
+  const std::string& lost = ids[0];
+  const int uid = UidOf(0, lost);
+  // The lost run's shim dies, but a process of the run still runs as its uid (what the reaper
+  // kills): the uid is not given out, not even by the other server.
+  pid_t straggler = ::fork();
+  ASSERT_GE(straggler, 0);
+  if (straggler == 0) {
+    if (::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(126);
+    ::execl("/bin/sleep", "sleep", "120", nullptr);
     ::_exit(127);
   }
-  ASSERT_GT(agent, 0);
-  ASSERT_TRUE(WaitFor([&] { return proc::RunProcesses(tmp.path() + "/runs").count("b") == 1; }));
-  runner = std::make_unique<ProcessRunner>(tmp.path() + "/runs", "/bin/true", RealClock::Instance(),
-                                           Millis(60'000), RunnerKind::kSandbox, config);
-  ASSERT_TRUE(runner->Start(spec("d")).ok());
-  EXPECT_NE(std::to_string(uid_of("d")), b_uid);
-  ::kill(agent, SIGKILL);
-  ::waitpid(agent, nullptr, 0);
+  const std::string status = "/proc/" + std::to_string(straggler) + "/status";
+  ASSERT_TRUE(WaitFor([&] {
+    return Slurp(status).find("\nUid:\t" + std::to_string(uid) + "\t") != std::string::npos;
+  }));
+  KillShim(0, lost);
+  EXPECT_EQ(Start(1, NewId()).code(), Code::kUnavailable);
+  // The reaper kills it: the uid comes back, to either server.
+  ::kill(straggler, SIGKILL);
+  ::waitpid(straggler, nullptr, 0);
+  const std::string next = NewId();
+  ASSERT_TRUE(Start(1, next).ok());
+  EXPECT_EQ(UidOf(1, next), uid);
+  // A uid whose holder lives is never reused: the rest are still taken.
+  EXPECT_EQ(Start(0, NewId()).code(), Code::kUnavailable);
 }
 
 }  // namespace

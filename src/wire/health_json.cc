@@ -106,7 +106,8 @@ json::object FleetToJson(const FleetReport& f) {
         {"recoveredOnStart", f.reaper.recovered_on_start},
         {"adoptedOnStart", f.reaper.adopted_on_start},
         {"orphanRunsReaped", f.reaper.orphan_runs_reaped},
-        {"orphanProcessesKilled", f.reaper.orphan_processes_killed}}},
+        {"orphanProcessesKilled", f.reaper.orphan_processes_killed},
+        {"sweeps", f.reaper.sweeps}}},
       {"replica", f.replica},
       {"timestamp", FormatTime(f.timestamp)}};
   // erase, not stable_erase: the last key takes its place, as the body has always been laid out.

@@ -13,8 +13,10 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <map>
 
 #include "common/files.h"
+#include "common/ids.h"
 #include "runner/process_runner.h"
 #include "runner/runner_test_util.h"
 #include "runner/sandbox/bwrap.h"
@@ -59,9 +61,13 @@ class SandboxRunnerTest : public ::testing::Test {
     ASSERT_TRUE(usable.ok()) << usable.ToString();
   }
 
+  // A ULID per name: the reaper's side (RunProcesses, KillLeftovers) knows runs by ULIDs only.
   std::string Id(const std::string& name) {
-    return "sbx-" + name + "-" + std::to_string(::getpid());
+    auto [it, fresh] = ids_.try_emplace(name);
+    if (fresh) it->second = NewUlid(RealClock::Instance().Now());
+    return it->second;
   }
+  std::map<std::string, std::string> ids_;
 
   LaunchSpec Spec(const std::string& name, const std::string& script) {
     LaunchSpec spec;

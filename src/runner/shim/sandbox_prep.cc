@@ -32,7 +32,9 @@ Status OwnedDir(const std::string& path, int uid, int gid) {
 
 void DefaultSandboxPaths(LaunchSpec& spec, const RunDir& dir) {
   if (spec.sandbox.home.empty()) spec.sandbox.home = dir.File("home");
-  if (spec.sandbox.cgroup_name.empty()) spec.sandbox.cgroup_name = "outpost/" + spec.run_id;
+  // Audit F3: the group is always outpost/<run id>, whatever the file says, so that the group
+  // the shim makes is the one the reaper kills.
+  spec.sandbox.cgroup_name = "outpost/" + spec.run_id;
 }
 
 Status PrepareSandboxDirs(const LaunchSpec& spec, const RunDir& dir) {

@@ -15,7 +15,8 @@
 
 namespace outpost::shim {
 
-// Fills the defaults of a sandbox spec: home <run-dir>/home, cgroup "outpost/<run id>".
+// Fills the defaults of a sandbox spec: home <run-dir>/home; the cgroup is always
+// "outpost/<run id>" (audit F3: never another name from spec.json).
 void DefaultSandboxPaths(LaunchSpec& spec, const RunDir& dir);
 
 // Makes the run dir traversable by the sandbox uid (0711: bwrap, running as that uid, must

@@ -203,6 +203,12 @@ void Shim::Log(std::string_view line) {
 int Shim::Run() {
   const MonoTime start = clock_.Mono();
   Result<std::string> secrets = TakeSecrets(dir_);  // first: nothing of them stays behind
+  // Audit F12: the uid lock stays held for as long as this process lives, by nothing it starts.
+  if (const char* fd = std::getenv(std::string(kUidLockFdVariable).c_str()); fd != nullptr) {
+    if (std::string_view(fd) == std::to_string(kUidLockFd))
+      ::fcntl(kUidLockFd, F_SETFD, FD_CLOEXEC);
+    ::unsetenv(std::string(kUidLockFdVariable).c_str());
+  }
   log_fd_ = OpenAppend(dir_.File("shim.log"));
   // First: the space of the exit record (issue 18 item 10).
   if (Status st = dir_.ReserveExit(); !st.ok()) Log("exit record not reserved: " + st.message());
