@@ -221,6 +221,15 @@ Status SetPrivateHosts(const std::vector<std::string>& entries, const std::strin
   return Status::Ok();
 }
 
+// [git] ssh_known_hosts: "" or an absolute path.
+Status CheckKnownHosts(const std::string& path, const std::string& where) {
+  if (!path.empty() && !path.starts_with('/')) {
+    return InvalidArgument(where + ": \"" + path +
+                           "\" must be an absolute path (a known_hosts file), or empty");
+  }
+  return Status::Ok();
+}
+
 // `[git.hosts]` or `[git.tenants."T".hosts]`: "<host>" = { token_secret, shared }, into
 // `hosts` (and `shared`, when given: only the operator's hosts may be shared).
 Status ApplyGitHosts(const toml::node& v, const std::string& where,
@@ -267,6 +276,7 @@ Status ApplyGit(const toml::table& t, Options& opts) {
   std::map<std::string, std::string> hosts = opts.git_hosts;  // all or nothing
   std::set<std::string> shared = opts.git_shared_hosts;
   auto tenants = opts.git_tenant_hosts;
+  std::string known_hosts = opts.git_ssh_known_hosts;
   for (const auto& [k, v] : t) {
     std::string key(k.str());
     if (key == "allow_private_hosts") {
@@ -278,6 +288,10 @@ Status ApplyGit(const toml::table& t, Options& opts) {
         entries.push_back(n.as_string()->get());
       }
       OUTPOST_RETURN_IF_ERROR(SetPrivateHosts(entries, "git.allow_private_hosts", opts));
+    } else if (key == "ssh_known_hosts") {
+      if (!v.is_string()) return Bad("git.ssh_known_hosts", "must be a string (a file path)");
+      known_hosts = v.as_string()->get();
+      OUTPOST_RETURN_IF_ERROR(CheckKnownHosts(known_hosts, "git.ssh_known_hosts"));
     } else if (key == "hosts") {
       OUTPOST_RETURN_IF_ERROR(ApplyGitHosts(v, "git.hosts", hosts, &shared));
     } else if (key == "tenants") {
@@ -303,6 +317,7 @@ Status ApplyGit(const toml::table& t, Options& opts) {
   opts.git_hosts = std::move(hosts);
   opts.git_shared_hosts = std::move(shared);
   opts.git_tenant_hosts = std::move(tenants);
+  opts.git_ssh_known_hosts = std::move(known_hosts);
   return Status::Ok();
 }
 
@@ -755,6 +770,10 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
   if (auto it = env.find("OUTPOST_GIT_ALLOW_PRIVATE_HOSTS"); it != env.end()) {
     OUTPOST_RETURN_IF_ERROR(
         SetPrivateHosts(SplitList(it->second, ','), "OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", opts));
+  }
+  if (auto it = env.find("OUTPOST_GIT_SSH_KNOWN_HOSTS"); it != env.end()) {
+    OUTPOST_RETURN_IF_ERROR(CheckKnownHosts(it->second, "OUTPOST_GIT_SSH_KNOWN_HOSTS"));
+    opts.git_ssh_known_hosts = it->second;
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;

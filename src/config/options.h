@@ -115,6 +115,9 @@ struct Options {
   // [git] allow_private_hosts: clone hosts ("host" or "host:port") that may resolve to
   // loopback, link-local or private addresses (audit F10); none by default.
   std::vector<std::string> git_allow_private_hosts;
+  // Audit F9: [git] ssh_known_hosts (OUTPOST_GIT_SSH_KNOWN_HOSTS): the absolute path of the
+  // known_hosts file ssh clones check host keys against; "" (the default) refuses ssh URLs.
+  std::string git_ssh_known_hosts;
   bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (http/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.

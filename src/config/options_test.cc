@@ -496,6 +496,34 @@ TEST(Options, F10_PrivateCloneHostsComeFromFileAndEnvironmentAndAreValidated) {
   EXPECT_NE(st.message().find("git.allow_private_hosts"), std::string::npos) << st.message();
 }
 
+// F9 item 3: the known_hosts file ssh clones check host keys against; none by default (ssh
+// URLs are then refused).
+TEST(Options, F9_SshKnownHostsComeFromFileAndEnvironmentAndMustBeAbsolute) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.git_ssh_known_hosts, "");
+  std::string path = WriteTemp("[git]\nssh_known_hosts = \"/etc/outpost/known_hosts\"\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.git_ssh_known_hosts, "/etc/outpost/known_hosts");
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_GIT_SSH_KNOWN_HOSTS", "/srv/kh"}}, o).ok());
+  EXPECT_EQ(o.git_ssh_known_hosts, "/srv/kh");
+  Options b = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_GIT_SSH_KNOWN_HOSTS", "known_hosts"}}, b);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_GIT_SSH_KNOWN_HOSTS"), std::string::npos) << st.message();
+  EXPECT_EQ(b.git_ssh_known_hosts, "");
+  for (const char* text :
+       {"[git]\nssh_known_hosts = \"rel/kh\"\n", "[git]\nssh_known_hosts = 1\n"}) {
+    Options c = DefaultOptions();
+    std::string bad = WriteTemp(text);
+    st = ApplyConfigFile(bad, c);
+    std::remove(bad.c_str());
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find("git.ssh_known_hosts"), std::string::npos) << st.message();
+    EXPECT_EQ(c.git_ssh_known_hosts, "") << text;
+  }
+}
+
 TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {
   Options o = DefaultOptions();
   EXPECT_TRUE(o.allowed_hosts.empty());

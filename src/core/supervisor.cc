@@ -349,6 +349,7 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
     co.cache_dir = workspace::TenantCacheRoot(
         std::filesystem::absolute(opts_.data_dir + "/repos").string(), run.tenant);
     co.allow_private_hosts = opts_.git_allow_private_hosts;
+    co.ssh_known_hosts = opts_.git_ssh_known_hosts;
     co.local_repo_roots = opts_.local_repo_roots;
     co.data_dir = std::filesystem::absolute(opts_.data_dir).string();
     co.pin = run.group_id;  // a fan-out's agents all work on one commit
