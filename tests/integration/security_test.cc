@@ -199,6 +199,41 @@ TEST(Security, F4_WithKeysTheHostIsNotChecked) {
   std::filesystem::remove_all(dir);
 }
 
+// F10 residual, against a real server: a git:// clone of a name the operator allows is pinned
+// to the address that was checked (the daemon is sent host=<address>, so git never resolved the
+// name again), and an ssh clone is refused outright while no [git] ssh_known_hosts is set (F9
+// item 3: before the fix it ran ssh with root's keys). Before the fix the daemon got
+// host=localhost and ssh ran.
+TEST(Security, F10_AGitDaemonCloneIsPinnedAndSshNeedsKnownHosts) {
+  workspace::testing::GitDaemonRecorder daemon;
+  const std::string port = std::to_string(daemon.port());
+  const std::string dir = MakeTempDir();
+  auto server = ServerProcess::Start(dir, {{"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", "localhost"}});
+  auto run = [&](const std::string& repo) {
+    const std::string id = server->Dispatch(
+        json::serialize(json::object{{"agent", "shell"}, {"task", "true"}, {"repo", repo}}));
+    EXPECT_FALSE(id.empty()) << repo;
+    return id.empty() ? json::object{} : server->WaitTerminal(id);
+  };
+  json::object r = run("git://localhost:" + port + "/x/y.git");
+  EXPECT_EQ(Str(r, "reason"), "repo_error");  // it hangs up: no git daemon
+  std::vector<std::string> seen = daemon.requests();
+  ASSERT_EQ(seen.size(), 1u) << Str(r, "errorMessage");
+  EXPECT_NE(seen[0].find("host=127.0.0.1:" + port), std::string::npos) << seen[0];
+  EXPECT_EQ(seen[0].find("localhost"), std::string::npos) << seen[0];
+  for (const std::string& repo :
+       {"ssh://git@localhost:" + port + "/x/y.git", std::string("git@localhost:x/y.git")}) {
+    r = run(repo);
+    EXPECT_EQ(Str(r, "reason"), "repo_error") << repo;
+    EXPECT_NE(Str(r, "errorMessage").find("ssh_known_hosts"), std::string::npos)
+        << Str(r, "errorMessage");
+  }
+  EXPECT_EQ(daemon.requests().size(), 1u);  // ssh never connected
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
 // F2: tenant A's repository is mirrored on this replica (<data>/repos/<tenant>/<sha256 of its
 // URL>).
 // Tenant B's agent, in its own run, points its checkout's git metadata at that mirror by each
