@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "common/ids.h"
 #include "config/agent_network.h"
 #include "config/env_reader.h"
 #include "config/quota_config.h"
@@ -255,9 +256,62 @@ Status SetPrivateHosts(const std::vector<std::string>& entries, const std::strin
   return Status::Ok();
 }
 
-// [git]: hosts."<host>".token_secret (workspace::TokenFor); allow_private_hosts (audit F10).
+// [git] ssh_known_hosts: "" or an absolute path.
+Status CheckKnownHosts(const std::string& path, const std::string& where) {
+  if (!path.empty() && !path.starts_with('/')) {
+    return InvalidArgument(where + ": \"" + path +
+                           "\" must be an absolute path (a known_hosts file), or empty");
+  }
+  return Status::Ok();
+}
+
+// `[git.hosts]` or `[git.tenants."T".hosts]`: "<host>" = { token_secret, shared }, into
+// `hosts` (and `shared`, when given: only the operator's hosts may be shared).
+Status ApplyGitHosts(const toml::node& v, const std::string& where,
+                     std::map<std::string, std::string>& hosts, std::set<std::string>* shared) {
+  const std::string fields = shared ? "{ token_secret, shared }" : "{ token_secret }";
+  if (!v.is_table()) return Bad(where, "must be a table of \"<host>\" = " + fields);
+  for (const auto& [hk, hv] : *v.as_table()) {
+    const std::string host(hk.str()), path = where + ".\"" + host + "\"";
+    if (!IsHostName(host)) {
+      return Bad(path,
+                 "must be a lower-case host name (\"ghe.example.com\"), without scheme or port");
+    }
+    if (!hv.is_table()) return Bad(path, "must be a table with token_secret");
+    std::optional<std::string> secret;
+    bool share = false;
+    for (const auto& [fk, fv] : *hv.as_table()) {
+      if (fk.str() == "shared" && shared != nullptr) {
+        if (!fv.is_boolean()) return Bad(path + ".shared", "must be true or false");
+        share = fv.as_boolean()->get();
+        continue;
+      }
+      if (fk.str() != "token_secret") return Bad(path + "." + std::string(fk.str()), "unknown key");
+      if (!fv.is_string() || !IsSecretName(fv.as_string()->get())) {
+        return Bad(path + ".token_secret", "must be a secret name ([A-Z][A-Z0-9_]*)");
+      }
+      secret = fv.as_string()->get();
+    }
+    if (!secret) return Bad(path + ".token_secret", "is required");
+    hosts[host] = *secret;
+    if (shared != nullptr) {
+      if (share) {
+        shared->insert(host);
+      } else {
+        shared->erase(host);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// [git]: hosts."<host>".{token_secret, shared} and tenants."<tenant>".hosts."<host>"
+// .token_secret (workspace::TokenFor, audit F1/F9); allow_private_hosts (audit F10).
 Status ApplyGit(const toml::table& t, Options& opts) {
   std::map<std::string, std::string> hosts = opts.git_hosts;  // all or nothing
+  std::set<std::string> shared = opts.git_shared_hosts;
+  auto tenants = opts.git_tenant_hosts;
+  std::string known_hosts = opts.git_ssh_known_hosts;
   for (const auto& [k, v] : t) {
     std::string key(k.str());
     if (key == "allow_private_hosts") {
@@ -269,31 +323,36 @@ Status ApplyGit(const toml::table& t, Options& opts) {
         entries.push_back(n.as_string()->get());
       }
       OUTPOST_RETURN_IF_ERROR(SetPrivateHosts(entries, "git.allow_private_hosts", opts));
-      continue;
-    }
-    if (key != "hosts") return Bad("git." + key, "unknown key");
-    if (!v.is_table()) return Bad("git.hosts", "must be a table of \"<host>\" = { token_secret }");
-    for (const auto& [hk, hv] : *v.as_table()) {
-      const std::string host(hk.str()), path = "git.hosts.\"" + host + "\"";
-      if (!IsHostName(host)) {
-        return Bad(path,
-                   "must be a lower-case host name (\"ghe.example.com\"), without scheme or port");
-      }
-      if (!hv.is_table()) return Bad(path, "must be a table with token_secret");
-      std::optional<std::string> secret;
-      for (const auto& [fk, fv] : *hv.as_table()) {
-        if (fk.str() != "token_secret")
-          return Bad(path + "." + std::string(fk.str()), "unknown key");
-        if (!fv.is_string() || !IsSecretName(fv.as_string()->get())) {
-          return Bad(path + ".token_secret", "must be a secret name ([A-Z][A-Z0-9_]*)");
+    } else if (key == "ssh_known_hosts") {
+      if (!v.is_string()) return Bad("git.ssh_known_hosts", "must be a string (a file path)");
+      known_hosts = v.as_string()->get();
+      OUTPOST_RETURN_IF_ERROR(CheckKnownHosts(known_hosts, "git.ssh_known_hosts"));
+    } else if (key == "hosts") {
+      OUTPOST_RETURN_IF_ERROR(ApplyGitHosts(v, "git.hosts", hosts, &shared));
+    } else if (key == "tenants") {
+      if (!v.is_table())
+        return Bad("git.tenants", "must be a table of \"<tenant id>\" = { hosts }");
+      for (const auto& [tk, tv] : *v.as_table()) {
+        const std::string tenant(tk.str()), path = "git.tenants.\"" + tenant + "\"";
+        if (!IsUlid(tenant) && tenant != "default") {
+          return Bad(path,
+                     "must be a tenant id (the ULID `outpost admin tenant create` prints) "
+                     "or \"default\"");
         }
-        secret = fv.as_string()->get();
+        if (!tv.is_table()) return Bad(path, "must be a table with hosts");
+        for (const auto& [fk, fv] : *tv.as_table()) {
+          if (fk.str() != "hosts") return Bad(path + "." + std::string(fk.str()), "unknown key");
+          OUTPOST_RETURN_IF_ERROR(ApplyGitHosts(fv, path + ".hosts", tenants[tenant], nullptr));
+        }
       }
-      if (!secret) return Bad(path + ".token_secret", "is required");
-      hosts[host] = *secret;
+    } else {
+      return Bad("git." + key, "unknown key");
     }
   }
   opts.git_hosts = std::move(hosts);
+  opts.git_shared_hosts = std::move(shared);
+  opts.git_tenant_hosts = std::move(tenants);
+  opts.git_ssh_known_hosts = std::move(known_hosts);
   return Status::Ok();
 }
 
@@ -831,6 +890,10 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
   if (auto it = env.find("OUTPOST_GIT_ALLOW_PRIVATE_HOSTS"); it != env.end()) {
     OUTPOST_RETURN_IF_ERROR(
         SetPrivateHosts(SplitList(it->second, ','), "OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", opts));
+  }
+  if (auto it = env.find("OUTPOST_GIT_SSH_KNOWN_HOSTS"); it != env.end()) {
+    OUTPOST_RETURN_IF_ERROR(CheckKnownHosts(it->second, "OUTPOST_GIT_SSH_KNOWN_HOSTS"));
+    opts.git_ssh_known_hosts = it->second;
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;

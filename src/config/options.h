@@ -138,9 +138,18 @@ struct Options {
   // on the default port), each with the secret that holds its token. A repo on any other host
   // clones anonymously (workspace::TokenFor).
   std::map<std::string, std::string> git_hosts{{"github.com", "GITHUB_TOKEN"}};
+  // Audit F9: [git.hosts."<host>"] shared = true: that operator token is used for every
+  // tenant's clones; otherwise only for tenant "default" (open mode: the operator's own runs).
+  std::set<std::string> git_shared_hosts;
+  // [git.tenants."<tenant id>".hosts."<host>"] token_secret: a tenant's own tokens (tenant ->
+  // host -> secret name), used for that tenant's clones only.
+  std::map<std::string, std::map<std::string, std::string>> git_tenant_hosts;
   // [git] allow_private_hosts: clone hosts ("host" or "host:port") that may resolve to
   // loopback, link-local or private addresses (audit F10); none by default.
   std::vector<std::string> git_allow_private_hosts;
+  // Audit F9: [git] ssh_known_hosts (OUTPOST_GIT_SSH_KNOWN_HOSTS): the absolute path of the
+  // known_hosts file ssh clones check host keys against; "" (the default) refuses ssh URLs.
+  std::string git_ssh_known_hosts;
   bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (http/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.

@@ -480,6 +480,56 @@ TEST(Options, F1_BadGitHostsNameTheKeyAndChangeNothing) {
   }
 }
 
+// F9 item 2: a tenant's own git tokens and the operator's shared ones, from the file.
+TEST(Options, F9_TenantGitTokensAndSharedHostsComeFromTheFile) {
+  Options o = DefaultOptions();
+  EXPECT_TRUE(o.git_shared_hosts.empty());  // the operator's token is not shared by default
+  EXPECT_TRUE(o.git_tenant_hosts.empty());
+  std::string path = WriteTemp(R"(
+[git.hosts."github.com"]
+token_secret = "GITHUB_TOKEN"
+shared = true
+[git.tenants."01JA0000000000000000000000".hosts."github.com"]
+token_secret = "ACME_GITHUB_TOKEN"
+[git.tenants.default.hosts."ghe.example.com"]
+token_secret = "OPS_GHE"
+)");
+  Status st = ApplyConfigFile(path, o);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(o.git_shared_hosts, (std::set<std::string>{"github.com"}));
+  EXPECT_EQ(o.git_tenant_hosts.at("01JA0000000000000000000000").at("github.com"),
+            "ACME_GITHUB_TOKEN");
+  EXPECT_EQ(o.git_tenant_hosts.at("default").at("ghe.example.com"), "OPS_GHE");
+  std::remove(path.c_str());
+}
+
+TEST(Options, F9_BadTenantGitTokensNameTheKeyAndChangeNothing) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[git.tenants.acme.hosts.\"github.com\"]\ntoken_secret = \"T\"\n",
+       "git.tenants.\"acme\": must be a tenant id"},
+      {"[git.tenants.\"01JA0000000000000000000000\".hosts.\"github.com\"]\ntoken_secret = "
+       "\"t\"\n",
+       "git.tenants.\"01JA0000000000000000000000\".hosts.\"github.com\".token_secret"},
+      {"[git.tenants.\"01JA0000000000000000000000\".hosts.\"github.com\"]\ntoken_secret = "
+       "\"T\"\nshared = true\n",
+       ".shared: unknown key"},
+      {"[git.tenants.\"01JA0000000000000000000000\"]\nhost = 1\n", ".host: unknown key"},
+      {"[git.hosts.\"github.com\"]\ntoken_secret = \"T\"\nshared = \"yes\"\n",
+       "git.hosts.\"github.com\".shared: must be true or false"},
+  };
+  for (const auto& [text, want] : cases) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(text);
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find(want), std::string::npos) << st.message();
+    EXPECT_TRUE(o.git_tenant_hosts.empty()) << text;
+    EXPECT_TRUE(o.git_shared_hosts.empty()) << text;
+    EXPECT_EQ(o.git_hosts.at("github.com"), "GITHUB_TOKEN") << text;
+    std::remove(path.c_str());
+  }
+}
+
 TEST(Options, F9_LocalRepoRootsComeFromFileAndEnvironmentAndMustBeAbsolute) {
   Options o = DefaultOptions();
   EXPECT_TRUE(o.local_repo_roots.empty());
@@ -528,6 +578,34 @@ TEST(Options, F10_PrivateCloneHostsComeFromFileAndEnvironmentAndAreValidated) {
   std::remove(bad_file.c_str());
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
   EXPECT_NE(st.message().find("git.allow_private_hosts"), std::string::npos) << st.message();
+}
+
+// F9 item 3: the known_hosts file ssh clones check host keys against; none by default (ssh
+// URLs are then refused).
+TEST(Options, F9_SshKnownHostsComeFromFileAndEnvironmentAndMustBeAbsolute) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.git_ssh_known_hosts, "");
+  std::string path = WriteTemp("[git]\nssh_known_hosts = \"/etc/outpost/known_hosts\"\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.git_ssh_known_hosts, "/etc/outpost/known_hosts");
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_GIT_SSH_KNOWN_HOSTS", "/srv/kh"}}, o).ok());
+  EXPECT_EQ(o.git_ssh_known_hosts, "/srv/kh");
+  Options b = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_GIT_SSH_KNOWN_HOSTS", "known_hosts"}}, b);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_GIT_SSH_KNOWN_HOSTS"), std::string::npos) << st.message();
+  EXPECT_EQ(b.git_ssh_known_hosts, "");
+  for (const char* text :
+       {"[git]\nssh_known_hosts = \"rel/kh\"\n", "[git]\nssh_known_hosts = 1\n"}) {
+    Options c = DefaultOptions();
+    std::string bad = WriteTemp(text);
+    st = ApplyConfigFile(bad, c);
+    std::remove(bad.c_str());
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find("git.ssh_known_hosts"), std::string::npos) << st.message();
+    EXPECT_EQ(c.git_ssh_known_hosts, "") << text;
+  }
 }
 
 TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {

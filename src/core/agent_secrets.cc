@@ -68,4 +68,20 @@ std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run
   return missing;
 }
 
+workspace::GitTokens GitTokensOf(const Options& opts) {
+  return {opts.git_hosts, opts.git_shared_hosts, opts.git_tenant_hosts};
+}
+
+std::optional<workspace::GitCredential> GitCredentialFor(const Options& opts,
+                                                         const SecretStore* secrets,
+                                                         std::string_view tenant,
+                                                         std::string_view url) {
+  if (secrets == nullptr) return std::nullopt;
+  auto ref = workspace::TokenFor(url, tenant, GitTokensOf(opts));
+  if (!ref) return std::nullopt;
+  auto token = secrets->Get(ref->secret);
+  if (!token.ok()) return std::nullopt;
+  return workspace::GitCredential{ref->url, *token};
+}
+
 }  // namespace outpost

@@ -13,6 +13,8 @@
 #include "model/run.h"
 #include "runner/runner.h"
 #include "secrets/secret_store.h"
+#include "workspace/git.h"
+#include "workspace/repo_spec.h"
 
 namespace outpost {
 
@@ -32,5 +34,17 @@ std::optional<std::string> MissingSecretReason(const AgentOptions& agent,
 // logs names only).
 std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run,
                                        const SecretStore* secrets, RunSpec& spec);
+
+// Audit F9: the git tokens of Options ([git.hosts], shared, [git.tenants]).
+workspace::GitTokens GitTokensOf(const Options& opts);
+
+// The credential `tenant`'s git of `url` carries — a clone now, a push (promote) later — with
+// its value read from `secrets`: the tenant's own token for the URL's host, the operator's only
+// for tenant "default" or a shared host (workspace::TokenFor). nullopt: git runs anonymously
+// (no token for this tenant and host, no store, or the secret is not set).
+std::optional<workspace::GitCredential> GitCredentialFor(const Options& opts,
+                                                         const SecretStore* secrets,
+                                                         std::string_view tenant,
+                                                         std::string_view url);
 
 }  // namespace outpost

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <regex>
+#include <set>
 
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -205,7 +206,7 @@ void CheckResources(const DispatchRequest& req, Checker& c, const AgentOptions* 
 }
 
 void CheckSecrets(const DispatchRequest& req, Checker& c, Run& run, const SecretStore* secrets,
-                  const std::map<std::string, std::string>& git_hosts) {
+                  const std::set<std::string>& git_tokens) {
   if (!req.additional_secrets) return;
   static const std::regex kName(R"(^[A-Z][A-Z0-9_]{0,127}$)");
   const auto& names = *req.additional_secrets;
@@ -220,10 +221,9 @@ void CheckSecrets(const DispatchRequest& req, Checker& c, Run& run, const Secret
       c.Fail(path, "secret names match ^[A-Z][A-Z0-9_]*$ (at most 128 characters)");
       continue;
     }
-    // A git host's token ([git.hosts]) is as protected as GITHUB_TOKEN: it leaves this machine
-    // only for its own host, never into a sandbox.
-    const bool git_token = std::any_of(git_hosts.begin(), git_hosts.end(),
-                                       [&](const auto& host) { return host.second == name; });
+    // A git host's token ([git.hosts], any tenant's [git.tenants]) is as protected as
+    // GITHUB_TOKEN: it leaves this machine only for its own host, never into a sandbox.
+    const bool git_token = git_tokens.contains(name);
     if (IsProtectedSecretName(name) || git_token) {
       c.Fail(path, "secret " + name +
                        " is protected: cloud credentials, agent API keys and git host tokens "
@@ -412,7 +412,7 @@ Result<Run> ValidateDispatchRequest(const DispatchRequest& req, const AgentRegis
   CheckIdempotency(req, c, run);
   CheckTags(req, c, run);
   CheckResources(req, c, agent, opts.run_limits, run);
-  CheckSecrets(req, c, run, secrets, opts.git_hosts);
+  CheckSecrets(req, c, run, secrets, workspace::GitTokenSecrets(GitTokensOf(opts)));
   if (agent && !run.agent.empty()) {  // an installed agent may still lack its API key
     c.At(F::kAgentSecrets);
     if (auto why = MissingSecretReason(*agent, secrets, opts.secrets_dir)) c.Fail("agent", *why);

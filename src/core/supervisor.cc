@@ -347,8 +347,11 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
     auto repo = workspace::ParseRepoSpec(*run.repo, opts_.allow_local_repos);
     co.url = repo.ok() ? repo->url : *run.repo;
     co.branch = run.branch;
-    co.cache_dir = std::filesystem::absolute(opts_.data_dir + "/repos").string();
+    // Audit F9: a mirror per tenant — one fetched with a tenant's token serves only its runs.
+    co.cache_dir = workspace::TenantCacheRoot(
+        std::filesystem::absolute(opts_.data_dir + "/repos").string(), run.tenant);
     co.allow_private_hosts = opts_.git_allow_private_hosts;
+    co.ssh_known_hosts = opts_.git_ssh_known_hosts;
     co.local_repo_roots = opts_.local_repo_roots;
     co.data_dir = std::filesystem::absolute(opts_.data_dir).string();
     co.pin = run.group_id;  // a fan-out's agents all work on one commit
@@ -357,13 +360,12 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
     // The task is one whole argv element (agents/): the shim prepends the context there.
     auto task = std::find(spec.argv.begin(), spec.argv.end(), run.task);
     if (task != spec.argv.end()) co.task_arg_index = static_cast<int>(task - spec.argv.begin());
-    // The token of the repo's host only (README "Security model"): an https URL on a host of
-    // [git.hosts] (github.com by default); any other repo clones anonymously.
-    if (auto ref = workspace::TokenFor(co.url, opts_.git_hosts); ref && secrets_ != nullptr) {
-      if (auto token = secrets_->Get(ref->secret); token.ok()) {
-        co.git_token = *token;
-        co.git_token_url = ref->url;
-      }
+    // The token of the repo's host only, and the run's tenant's (README "Security model"): an
+    // https URL on a host of the tenant's [git.tenants] or — for tenant "default" or a shared
+    // host — of [git.hosts] (github.com by default); any other repo clones anonymously.
+    if (auto cred = GitCredentialFor(opts_, secrets_, run.tenant, co.url)) {
+      co.git_token = cred->token;
+      co.git_token_url = cred->url;
     }
   }
   if (agent) {

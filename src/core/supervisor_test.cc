@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "common/ids.h"
 #include "core/fake_runner_for_test.h"
 #include "core/run_service.h"
+#include "secrets/secret_store.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost {
@@ -39,10 +41,11 @@ class SupervisorTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   // A supervisor for `opts` (kept alive by the fixture), recovered and ready to Tick.
-  std::unique_ptr<Supervisor> Make(const Options& given) {
+  std::unique_ptr<Supervisor> Make(const Options& given, const SecretStore* secrets = nullptr) {
     const Options& opts = *options_.emplace_back(std::make_unique<Options>(given));
     registries_.push_back(std::make_unique<AgentRegistry>(opts));
-    auto s = std::make_unique<Supervisor>(*store_, *runner_, *registries_.back(), clock_, opts);
+    auto s =
+        std::make_unique<Supervisor>(*store_, *runner_, *registries_.back(), clock_, opts, secrets);
     Status st = s->Recover();
     EXPECT_TRUE(st.ok()) << st.ToString();
     return s;
@@ -56,7 +59,8 @@ class SupervisorTest : public ::testing::Test {
 
   // A dispatched run, as RunService creates it: PENDING, queued at `owner`.
   RunId Queue(std::string agent = "shell", std::string owner = "replica-a",
-              std::string_view phase = kPhaseQueued) {
+              std::string_view phase = kPhaseQueued,
+              std::function<void(outpost::Run&)> edit = nullptr) {
     outpost::Run r;
     r.id = RunId(NewUlid(clock_.Now()));
     clock_.Advance(1ms);  // ids, and so FIFO order, follow dispatch order
@@ -68,6 +72,7 @@ class SupervisorTest : public ::testing::Test {
     r.created_at = clock_.Now();
     r.owner = std::move(owner);
     r.phase = std::string(phase);
+    if (edit) edit(r);
     auto c = store_->Create(r);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return r.id;
@@ -195,6 +200,54 @@ TEST_F(SupervisorTest, ARunGoesThroughItsPhasesToCompleted) {
   EXPECT_EQ(r.ended_at, rec.ended_at);
   EXPECT_EQ(r.artifacts_state, "");  // no uploader
   EXPECT_FALSE(r.error_message);
+}
+
+// Audit F9 (item 2): tenant A's run of a private GitHub repo carries A's own token; tenant B's
+// run of the very same URL carries neither A's nor the operator's (which only the operator's
+// own runs, tenant "default", get — or every tenant once the operator shares it), and every
+// tenant's runs use a mirror of their own (item 2 of the brief: no objects fetched with A's token
+// serve B). Before the fix each of them got GITHUB_TOKEN and <data>/repos.
+TEST_F(SupervisorTest, F9_ATenantsCloneCarriesItsOwnTokenAndUsesItsOwnMirror) {
+  const std::string tenant_a = NewUlid(clock_.Now()), tenant_b = NewUlid(clock_.Now() + 1s);
+  EnvSecretStore secrets({{"OUTPOST_SECRET_GITHUB_TOKEN", "ghp_OPERATORtoken0123456789"},
+                          {"OUTPOST_SECRET_A_GITHUB_TOKEN", "ghp_TENANTAtoken0123456789"}});
+  opts_.git_tenant_hosts[tenant_a]["github.com"] = "A_GITHUB_TOKEN";
+  auto run_of = [&](const std::string& tenant) {
+    return [tenant](outpost::Run& r) {
+      r.tenant = tenant;
+      r.repo = "acme/private";
+    };
+  };
+  auto sup = Make(opts_, &secrets);
+  RunId a = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_a));
+  RunId b = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_b));
+  RunId op = Queue("shell", "replica-a", kPhaseQueued, run_of("default"));
+  sup->Tick();
+  auto repo = [&](const RunId& id) {
+    std::optional<RunSpec> spec = runner_->spec(id.str());
+    EXPECT_TRUE(spec && spec->repo) << id.str();
+    return spec && spec->repo ? *spec->repo : RepoCheckout{};
+  };
+  EXPECT_EQ(repo(a).git_token, "ghp_TENANTAtoken0123456789");
+  EXPECT_EQ(repo(a).git_token_url, "https://github.com");
+  EXPECT_FALSE(repo(b).git_token.has_value()) << *repo(b).git_token;
+  EXPECT_FALSE(repo(b).git_token_url.has_value());
+  EXPECT_EQ(repo(op).git_token, "ghp_OPERATORtoken0123456789");
+  // One mirror cache per tenant.
+  const std::string repos = fs::absolute(root_ + "/repos").string();
+  EXPECT_EQ(repo(a).cache_dir, repos + "/" + tenant_a);
+  EXPECT_EQ(repo(b).cache_dir, repos + "/" + tenant_b);
+  EXPECT_EQ(repo(op).cache_dir, repos + "/default");
+
+  // The operator shares its github.com token: B gets it; A keeps its own.
+  Options shared = opts_;
+  shared.git_shared_hosts.insert("github.com");
+  auto sup2 = Make(shared, &secrets);
+  RunId a2 = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_a));
+  RunId b2 = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_b));
+  sup2->Tick();
+  EXPECT_EQ(repo(a2).git_token, "ghp_TENANTAtoken0123456789");
+  EXPECT_EQ(repo(b2).git_token, "ghp_OPERATORtoken0123456789");
 }
 
 TEST_F(SupervisorTest, TotalAndInactivityTimeoutsEndTheRunAsTimeout) {

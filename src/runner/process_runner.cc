@@ -182,6 +182,7 @@ LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
     spec.git_token = in.repo->git_token;
     spec.git_token_url = in.repo->git_token_url;
     spec.git_allow_private_hosts = in.repo->allow_private_hosts;
+    spec.git_ssh_known_hosts = in.repo->ssh_known_hosts;
     spec.local_repo_roots = in.repo->local_repo_roots;
     spec.data_dir = in.repo->data_dir;
     spec.context_level = in.repo->context_level;

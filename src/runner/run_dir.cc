@@ -238,6 +238,7 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   if (!spec.git_allow_private_hosts.empty()) {
     o["git_allow_private_hosts"] = ToArray(spec.git_allow_private_hosts);
   }
+  if (!spec.git_ssh_known_hosts.empty()) o["git_ssh_known_hosts"] = spec.git_ssh_known_hosts;
   if (!spec.context_level.empty()) o["context_level"] = spec.context_level;
   if (spec.task_arg_index) o["task_arg_index"] = *spec.task_arg_index;
   return WriteObject(File("spec.json"), o);
@@ -285,6 +286,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
     }
   }
   spec.data_dir = GetString(o, "data_dir").value_or("");
+  spec.git_ssh_known_hosts = GetString(o, "git_ssh_known_hosts").value_or("");
   if (const json::value* h = o.if_contains("git_allow_private_hosts");
       h != nullptr && h->is_array()) {
     for (const json::value& v : h->as_array()) {

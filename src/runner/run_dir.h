@@ -87,6 +87,7 @@ struct LaunchSpec {
   std::optional<std::string> git_token_url;
   // [git] allow_private_hosts: clone hosts that may resolve to loopback/private addresses.
   std::vector<std::string> git_allow_private_hosts;
+  std::string git_ssh_known_hosts;  // [git] ssh_known_hosts ("": ssh URLs are refused)
   // Audit F9: a local repo_url is cloned only when its real path lies under one of these and
   // not under data_dir (workspace::ResolveLocalRepo).
   std::vector<std::string> local_repo_roots;

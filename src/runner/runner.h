@@ -73,6 +73,7 @@ struct RepoCheckout {
   std::optional<std::string> git_token;
   std::optional<std::string> git_token_url;
   std::vector<std::string> allow_private_hosts;  // [git] allow_private_hosts
+  std::string ssh_known_hosts;                   // [git] ssh_known_hosts ("": ssh refused)
   // A local url is cloned only when its real path lies under one of these and not under
   // data_dir (workspace::ResolveLocalRepo).
   std::vector<std::string> local_repo_roots;

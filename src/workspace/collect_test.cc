@@ -33,7 +33,7 @@ class CollectTest : public ::testing::Test {
     run_dir_ = root_ + "/run";
     std::filesystem::create_directories(run_dir_);
     auto p = Prepare(
-        git_, {origin_, std::nullopt, root_ + "/repos", ws_, std::nullopt, std::nullopt, {}});
+        git_, {origin_, std::nullopt, root_ + "/repos", ws_, std::nullopt, std::nullopt, {}, ""});
     ASSERT_TRUE(p.ok()) << p.status().message();
     prepared_ = *p;
   }

@@ -128,7 +128,7 @@ std::vector<std::string> GitEnv(const std::string& home,
       "GIT_TERMINAL_PROMPT=0",
       "GIT_ASKPASS=/bin/false",
       "SSH_ASKPASS=/bin/false",
-      "GIT_SSH_COMMAND=ssh -o BatchMode=yes",
+      "GIT_SSH_COMMAND=" + SshCommand("/dev/null"),
   };
   // GIT_CONFIG_COUNT entries are config of the "command" scope: they reach every git process
   // this one starts, but are never written anywhere.
@@ -152,6 +152,31 @@ std::vector<std::string> GitEnv(const std::string& home,
     env.push_back("GIT_CONFIG_VALUE_" + std::to_string(i) + "=" + kv[i].second);
   }
   return env;
+}
+
+namespace {
+
+std::string ShellQuoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string SshCommand(const std::string& known_hosts, const std::string& host_name,
+                       const std::string& host_key_alias) {
+  std::string cmd =
+      "ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=none "
+      "-o IdentityAgent=none -o PubkeyAuthentication=no -o PasswordAuthentication=no "
+      "-o KbdInteractiveAuthentication=no -o GSSAPIAuthentication=no "
+      "-o HostbasedAuthentication=no -o ControlPath=none -o ControlMaster=no "
+      "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o CheckHostIP=no "
+      "-o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=" +
+      ShellQuoted(known_hosts);
+  if (!host_name.empty()) cmd += " -o HostName=" + ShellQuoted(host_name);
+  if (!host_key_alias.empty()) cmd += " -o HostKeyAlias=" + ShellQuoted(host_key_alias);
+  return cmd;
 }
 
 std::string LastLines(std::string_view text, std::size_t n) {

@@ -60,13 +60,25 @@ struct GitCredential {
 
 // The environment every git of ours runs with: PATH and locale only from the caller, HOME an
 // empty directory of ours, no system or global config, never a prompt, no credential helper
-// other than `credential`'s. That one is scoped to credential->url
+// other than `credential`'s, ssh as SshCommand("/dev/null") (Prepare names the known hosts and
+// pins the address). The credential helper is scoped to credential->url
 // (`credential.<url>.helper`): git asks it only for that scheme and host, so a server elsewhere
 // that answers 401 — the clone's own host, or the new host of a redirect — gets nothing. The
 // token reaches git through the environment: never argv, never a file.
 std::vector<std::string> GitEnv(const std::string& home,
                                 const std::optional<GitCredential>& credential,
                                 const std::vector<std::string>& config = {});
+
+// Audit F9: the ssh command line (GIT_SSH_COMMAND) of every git of ours. ssh runs as root but
+// with nothing of root's: no config (`-F /dev/null`: not ~/.ssh/config, not /etc/ssh), no key
+// (`IdentityFile=none`, `IdentitiesOnly`, public-key, password, keyboard-interactive, GSSAPI
+// and host-based authentication off), no agent (`IdentityAgent=none`; SSH_AUTH_SOCK is never
+// in GitEnv), never a prompt (BatchMode); the server's host key must be in `known_hosts` (the
+// operator's [git] ssh_known_hosts; "/dev/null" trusts no host) and none is ever added.
+// `host_name` (an address) pins the connection, and `host_key_alias` is then the name the key
+// is looked up by ("host", or "[host]:port" off port 22). Each value is shell-quoted.
+std::string SshCommand(const std::string& known_hosts, const std::string& host_name = "",
+                       const std::string& host_key_alias = "");
 
 // The last `n` non-empty lines of git's stderr, joined by "; ".
 std::string LastLines(std::string_view text, std::size_t n = 3);

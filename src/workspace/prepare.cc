@@ -57,6 +57,12 @@ class Steps {
  public:
   Steps(GitExec& git, std::vector<std::string> env) : git_(git), env_(std::move(env)) {}
 
+  // Replaces (or adds) one variable of the environment every later git runs with.
+  void SetEnv(const std::string& name, const std::string& value) {
+    std::erase_if(env_, [&](const std::string& v) { return v.starts_with(name + "="); });
+    env_.push_back(name + "=" + value);
+  }
+
   // Runs git; a failure becomes kFailedPrecondition with git's message.
   Result<std::string> Git(std::vector<std::string> args) {
     args.insert(args.begin(), "git");
@@ -155,15 +161,29 @@ bool Listed(const CloneHost& h, const std::vector<std::string>& allowed) {
   return false;
 }
 
-// Audit F10: the `git -c` options for a clone or fetch of `url` — empty for a local path —
-// after checking every address its host resolves to. An http(s) clone is pinned to those very
-// addresses (curl's CURLOPT_RESOLVE), so a second DNS answer cannot differ, and follows no
-// redirect (whose target would not be checked). ssh and git:// are checked but cannot be
-// pinned: their own connection resolves the name again.
-Result<std::vector<std::string>> CheckedHost(const std::string& url,
-                                             const std::vector<std::string>& allowed) {
+// How git reaches a network repo: `git -c` options and, for ssh, the ssh command line.
+struct NetPlan {
+  std::vector<std::string> args;
+  std::optional<std::string> ssh_command;  // GIT_SSH_COMMAND
+};
+
+// `url` up to the end of its authority ("git://host:9418"), for url.<new>.insteadOf.
+std::string_view Origin(std::string_view url) {
+  const std::size_t sep = url.find("://");
+  return url.substr(0, url.find_first_of("/?#", sep + 3));
+}
+
+// Audit F10: the plan for a clone or fetch of `url` — nothing for a local path — after checking
+// every address its host resolves to. Each scheme is pinned to the checked address, so a second
+// DNS answer (rebinding) cannot take git elsewhere: http(s) through curl's CURLOPT_RESOLVE (and
+// no redirect, whose target would not be checked); git:// by rewriting the URL to the address
+// (url.<address>.insteadOf: git then sends the address, not the name, as the daemon's host=);
+// ssh by `-o HostName=<address>` with `HostKeyAlias=<name>`, so the host key is still looked up
+// under the name. Audit F9: ssh never runs with root's keys, agent or config (SshCommand).
+Result<NetPlan> CheckedHost(const std::string& url, const std::vector<std::string>& allowed,
+                            const std::string& ssh_known_hosts) {
   std::optional<CloneHost> h = CloneHostOf(url);
-  if (!h) return std::vector<std::string>{};
+  if (!h) return NetPlan{};
   if (h->host.empty() || h->port.empty() ||
       h->port.find_first_not_of("0123456789") != std::string::npos) {
     return FailedPrecondition("cannot tell which host repo " + WithoutCredentials(url) + " names");
@@ -178,6 +198,7 @@ Result<std::vector<std::string>> CheckedHost(const std::string& url,
   }
   const bool listed = Listed(*h, allowed);
   std::string addrs;
+  std::string first;  // the address ssh and git:// connect to (bare, IPv6 without brackets)
   std::string refused;
   for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
@@ -194,14 +215,32 @@ Result<std::vector<std::string>> CheckedHost(const std::string& url,
                 "); clones reach public addresses only unless the operator lists the host in "
                 "[git] allow_private_hosts";
     }
+    if (first.empty()) first = text;
     if (addrs.find(addr) == std::string::npos) addrs += (addrs.empty() ? "" : ",") + addr;
   }
   ::freeaddrinfo(res);
   if (!refused.empty()) return FailedPrecondition(refused);
-  if (h->scheme != "http" && h->scheme != "https") return std::vector<std::string>{};
+  if (h->scheme == "ssh" && ssh_known_hosts.empty()) {
+    return FailedPrecondition("repo " + WithoutCredentials(url) +
+                              " is an ssh URL: ssh clones need the host keys to trust, which "
+                              "the operator sets with [git] ssh_known_hosts");
+  }
+  if (first.empty()) return FailedPrecondition("repo host " + h->host + " has no address");
+  const bool v6 = first.find(':') != std::string::npos;
+  if (h->scheme == "ssh") {
+    // known_hosts spells a host on another port "[host]:port"; the alias replaces both.
+    const std::string alias = h->port == "22" ? h->host : "[" + h->host + "]:" + h->port;
+    return NetPlan{{}, SshCommand(ssh_known_hosts, first, alias)};
+  }
+  if (h->scheme == "git") {
+    const std::string pinned = "git://" + (v6 ? "[" + first + "]" : first) + ":" + h->port + "/";
+    return NetPlan{{"-c", "url." + pinned + ".insteadOf=" + std::string(Origin(url)) + "/"}, {}};
+  }
+  if (h->scheme != "http" && h->scheme != "https") return NetPlan{};
   const std::string name = h->host.find(':') != std::string::npos ? "[" + h->host + "]" : h->host;
-  return std::vector<std::string>{"-c", "http.curloptResolve=" + name + ":" + h->port + ":" + addrs,
-                                  "-c", "http.followRedirects=false"};
+  return NetPlan{{"-c", "http.curloptResolve=" + name + ":" + h->port + ":" + addrs, "-c",
+                  "http.followRedirects=false"},
+                 {}};
 }
 
 std::vector<std::string> With(std::vector<std::string> pre, std::vector<std::string> args) {
@@ -214,8 +253,10 @@ std::vector<std::string> With(std::vector<std::string> pre, std::vector<std::str
 Result<std::string> UpdateMirror(Steps& git, const PrepareRequest& req, const std::string& cache,
                                  bool& created) {
   created = !FileExists(cache + "/HEAD");
-  Result<std::vector<std::string>> net = CheckedHost(req.url, req.allow_private_hosts);
-  if (!net.ok()) return net.status();
+  Result<NetPlan> plan = CheckedHost(req.url, req.allow_private_hosts, req.ssh_known_hosts);
+  if (!plan.ok()) return plan.status();
+  if (plan->ssh_command) git.SetEnv("GIT_SSH_COMMAND", *plan->ssh_command);
+  const std::vector<std::string>* net = &plan->args;
   if (created) {
     const std::string tmp = cache + ".tmp";
     std::error_code ec;

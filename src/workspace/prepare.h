@@ -31,8 +31,12 @@ struct PrepareRequest {
   // Audit F10: a network repo's host is resolved before git runs and refused when any address
   // is loopback, link-local or private (common/address_policy.h) unless it is listed here
   // ("host" or "host:port", [git] allow_private_hosts); http(s) clones are pinned to the
-  // checked addresses and follow no redirect.
+  // checked addresses and follow no redirect; git:// and ssh to the first checked address.
   std::vector<std::string> allow_private_hosts;
+  // Audit F9: the known_hosts file ssh checks a server's key against ([git] ssh_known_hosts);
+  // "" refuses ssh and scp-like URLs. ssh runs with none of root's keys, agent or config
+  // (SshCommand), pinned to the checked address.
+  std::string ssh_known_hosts;
 };
 
 struct Prepared {

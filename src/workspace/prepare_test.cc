@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "common/files.h"
@@ -14,6 +17,7 @@
 namespace outpost::workspace {
 namespace {
 
+using testing::GitDaemonRecorder;
 using testing::MakeRepo;
 using testing::Read;
 using testing::Sh;
@@ -32,6 +36,27 @@ class RecordingExec : public GitExec {
   std::string argv_;
 };
 
+// Sets an environment variable for the test's lifetime (PrepareTest runs git with this
+// process's PATH).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 class PrepareTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -41,9 +66,37 @@ class PrepareTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
   PrepareRequest Req(const std::string& ws, std::optional<std::string> branch = std::nullopt) {
-    return {
-        origin_, std::move(branch), root_ + "/repos", root_ + "/" + ws, std::nullopt, std::nullopt,
-        {}};
+    return {origin_,
+            std::move(branch),
+            root_ + "/repos",
+            root_ + "/" + ws,
+            std::nullopt,
+            std::nullopt,
+            {},
+            ""};
+  }
+
+  // A fake `ssh` first in PATH that records its argv (one per line) and environment under
+  // root_/ssh.argv and root_/ssh.env, and fails like an unreachable server.
+  std::string FakeSsh() {
+    const std::string bin = root_ + "/fake-bin";
+    std::filesystem::create_directories(bin);
+    EXPECT_TRUE(WriteFileAtomic(bin + "/ssh",
+                                "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + root_ +
+                                    "/ssh.argv\nenv > " + root_ +
+                                    "/ssh.env\necho 'fake ssh: no server' >&2\nexit 255\n",
+                                0755)
+                    .ok());
+    return bin;
+  }
+  std::vector<std::string> SshArgv() {
+    std::vector<std::string> argv;
+    std::istringstream in(Read(root_ + "/ssh.argv"));
+    for (std::string line; std::getline(in, line);) argv.push_back(line);
+    return argv;
+  }
+  static bool Has(const std::vector<std::string>& argv, const std::string& a) {
+    return std::find(argv.begin(), argv.end(), a) != argv.end();
   }
 
   SpawnGitExec git_;
@@ -257,6 +310,91 @@ TEST_F(PrepareTest, F10_ALoopbackHostIsRefusedUnlessListed) {
     auto p = Prepare(git_, req);
     EXPECT_FALSE(p.ok());  // it is no git server, but it was asked
     EXPECT_GT(server.seen().size(), before) << listed << ": " << p.status().message();
+  }
+}
+
+// F9 item 3 (security audit): an ssh clone runs ssh as root, and OpenSSH takes ~/.ssh from the
+// passwd entry, not $HOME: before the fix root's keys, agent, config and known_hosts served
+// every tenant's ssh clone. Now ssh gets no key, no agent, no config, and only the operator's
+// known_hosts ([git] ssh_known_hosts); without one, ssh URLs are refused before ssh runs.
+TEST_F(PrepareTest, F9_SshNeverOffersRootsKeysOrAgent) {
+  if (!FileExists("/usr/bin/ssh")) FAIL() << "this test needs OpenSSH's client, /usr/bin/ssh";
+  ScopedEnv path("PATH", FakeSsh() + ":" + std::getenv("PATH"));
+  ScopedEnv agent("SSH_AUTH_SOCK", root_ + "/agent.sock");
+  const std::string known = root_ + "/known_hosts";
+  ASSERT_TRUE(WriteFileAtomic(known, "", 0600).ok());
+  PrepareRequest req = Req("ws");
+  req.url = "ssh://git@localhost:2222/a/b.git";
+  req.allow_private_hosts = {"localhost"};  // F10: the name is loopback
+  auto p = Prepare(git_, req);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("ssh_known_hosts"), std::string::npos)
+      << p.status().message();
+  EXPECT_FALSE(FileExists(root_ + "/ssh.argv"));  // ssh never ran
+
+  req.ssh_known_hosts = known;
+  p = Prepare(git_, req);
+  ASSERT_FALSE(p.ok());
+  ASSERT_TRUE(FileExists(root_ + "/ssh.argv")) << p.status().message();
+  std::vector<std::string> argv = SshArgv();
+  EXPECT_EQ(Read(root_ + "/ssh.env").find("SSH_AUTH_SOCK"), std::string::npos);
+  for (const char* want :
+       {"IdentityAgent=none", "IdentityFile=none", "IdentitiesOnly=yes", "BatchMode=yes",
+        "StrictHostKeyChecking=yes", "GlobalKnownHostsFile=/dev/null"}) {
+    EXPECT_TRUE(Has(argv, want)) << want << "\n" << Read(root_ + "/ssh.argv");
+  }
+  EXPECT_TRUE(Has(argv, "UserKnownHostsFile=" + known)) << Read(root_ + "/ssh.argv");
+  ASSERT_GE(argv.size(), 3u);
+  EXPECT_EQ(argv[0], "-F");
+  EXPECT_EQ(argv[1], "/dev/null");
+
+  // The real ssh's reading of that command line (`ssh -G`: the configuration it would connect
+  // with; the last argument, git's remote command, left out): no identity file of root's
+  // (~/.ssh/id_*), no agent, no prompt, the operator's known_hosts alone.
+  std::string cmd = "/usr/bin/ssh -G";
+  for (std::size_t i = 0; i + 1 < argv.size(); ++i) cmd += " '" + argv[i] + "'";
+  const std::string cfg = Sh(cmd + " 2>&1");
+  EXPECT_EQ(cfg.find("identityfile ~/.ssh/id_"), std::string::npos) << cfg;
+  EXPECT_EQ(cfg.find("/.ssh/"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("identityagent none"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("batchmode yes"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("pubkeyauthentication false"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("stricthostkeychecking true"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("userknownhostsfile " + known), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("globalknownhostsfile /dev/null"), std::string::npos) << cfg;
+}
+
+// F10 residual: ssh and git:// clones were checked but then resolved the name again (a DNS
+// answer that changed in between — rebinding — could take them to an internal address). Now
+// both connect to the address that was checked: git:// sends it as the daemon's host=, ssh gets
+// it as HostName with the name kept as HostKeyAlias (the known_hosts entry to match).
+TEST_F(PrepareTest, F10_SshAndGitDaemonClonesConnectToTheCheckedAddress) {
+  GitDaemonRecorder daemon;
+  const std::string port = std::to_string(daemon.port());
+  PrepareRequest req = Req("ws");
+  req.url = "git://localhost:" + port + "/a/b.git";
+  req.allow_private_hosts = {"localhost"};
+  auto p = Prepare(git_, req);
+  ASSERT_FALSE(p.ok());  // no daemon: it hangs up
+  std::vector<std::string> seen = daemon.requests();
+  ASSERT_EQ(seen.size(), 1u) << p.status().message();
+  EXPECT_NE(seen[0].find("git-upload-pack /a/b.git"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find(std::string("host=127.0.0.1:") + port), std::string::npos) << seen[0];
+  EXPECT_EQ(seen[0].find("localhost"), std::string::npos) << seen[0];
+
+  ScopedEnv path("PATH", FakeSsh() + ":" + std::getenv("PATH"));
+  for (const auto& [url, alias] : std::vector<std::pair<std::string, std::string>>{
+           {"git@localhost:a/b.git", "localhost"},
+           {"ssh://git@localhost:2222/a/b.git", "[localhost]:2222"}}) {
+    std::filesystem::remove(root_ + "/ssh.argv");
+    req.url = url;
+    req.ssh_known_hosts = "/dev/null";
+    p = Prepare(git_, req);
+    ASSERT_FALSE(p.ok());
+    ASSERT_TRUE(FileExists(root_ + "/ssh.argv")) << url << ": " << p.status().message();
+    std::vector<std::string> argv = SshArgv();
+    EXPECT_TRUE(Has(argv, "HostName=127.0.0.1")) << url << "\n" << Read(root_ + "/ssh.argv");
+    EXPECT_TRUE(Has(argv, "HostKeyAlias=" + alias)) << url << "\n" << Read(root_ + "/ssh.argv");
   }
 }
 

@@ -1,9 +1,12 @@
 #include "workspace/repo_spec.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
+
+#include "common/crypto.h"
 
 // The original built `github.com/<operator>/<repo>` from `owner/repo` and lost the owner (its
 // "namespace bug"); here the owner is part of the URL, always.
@@ -95,6 +98,38 @@ std::optional<TokenRef> TokenFor(std::string_view url,
   auto it = hosts.find(*host);
   if (it == hosts.end()) return std::nullopt;
   return TokenRef{"https://" + *host, it->second};
+}
+
+std::optional<TokenRef> TokenFor(std::string_view url, std::string_view tenant,
+                                 const GitTokens& tokens) {
+  std::optional<std::string> host = CredentialHost(url);
+  if (!host) return std::nullopt;
+  if (auto t = tokens.tenants.find(std::string(tenant)); t != tokens.tenants.end()) {
+    if (auto it = t->second.find(*host); it != t->second.end()) {
+      return TokenRef{"https://" + *host, it->second};
+    }
+  }
+  if (tenant != kOperatorTenant && !tokens.shared.contains(*host)) return std::nullopt;
+  return TokenFor(url, tokens.hosts);
+}
+
+std::set<std::string> GitTokenSecrets(const GitTokens& tokens) {
+  std::set<std::string> names;
+  for (const auto& [host, secret] : tokens.hosts) names.insert(secret);
+  for (const auto& [tenant, hosts] : tokens.tenants) {
+    for (const auto& [host, secret] : hosts) names.insert(secret);
+  }
+  return names;
+}
+
+std::string TenantCacheRoot(const std::string& repos_root, std::string_view tenant) {
+  // Tenant ids are ULIDs (or "default"); anything else is hashed rather than trusted as a
+  // path component.
+  const bool plain = !tenant.empty() && tenant.size() <= 64 &&
+                     std::all_of(tenant.begin(), tenant.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                     });
+  return repos_root + "/" + (plain ? std::string(tenant) : "t-" + Sha256Hex(tenant));
 }
 
 namespace {

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,30 @@ struct TokenRef {
 };
 std::optional<TokenRef> TokenFor(std::string_view url,
                                  const std::map<std::string, std::string>& hosts);
+
+// Audit F9: the tokens of the server's tenants. A tenant's clone carries the tenant's own
+// token for the host; the operator's ([git.hosts]) only in the operator's own runs (tenant
+// "default": open mode) or when the operator shares that host's token with every tenant.
+inline constexpr std::string_view kOperatorTenant = "default";
+struct GitTokens {
+  std::map<std::string, std::string> hosts;  // [git.hosts."HOST"] token_secret
+  std::set<std::string> shared;              // hosts with [git.hosts."HOST"] shared = true
+  // [git.tenants."TENANT".hosts."HOST"] token_secret: tenant -> host -> secret name.
+  std::map<std::string, std::map<std::string, std::string>> tenants;
+};
+
+// Which token `tenant`'s clone (or push: promote) of `url` carries, if any: its own for the
+// URL's CredentialHost, else the operator's when `tenant` is kOperatorTenant or the host is
+// shared; nullopt otherwise (the clone is anonymous).
+std::optional<TokenRef> TokenFor(std::string_view url, std::string_view tenant,
+                                 const GitTokens& tokens);
+
+// Every secret name that holds a git token (none may be requested through additionalSecrets).
+std::set<std::string> GitTokenSecrets(const GitTokens& tokens);
+
+// Audit F9: the mirror cache root of `tenant` under `repos_root` (<data_dir>/repos): one
+// directory per tenant, so objects fetched with one tenant's token never serve another's run.
+std::string TenantCacheRoot(const std::string& repos_root, std::string_view tenant);
 
 // Audit F9: the real path (realpath: links and `..` resolved) of local repository `path` when
 // it lies under one of `roots` (each resolved too) and not under `data_dir` (other tenants'

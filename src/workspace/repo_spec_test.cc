@@ -93,6 +93,47 @@ TEST(RepoSpec, F1_TokenOnlyForHttpsUrlsOfAListedHost) {
   EXPECT_FALSE(TokenFor("https://github.com/a/b.git", {}).has_value());
 }
 
+// F9 item 2 (security audit): a tenant's clone carries its own token; another tenant's never;
+// the operator's only in the operator's own runs (tenant "default") or for a shared host.
+TEST(RepoSpec, F9_ATenantsTokenNeverServesAnotherTenant) {
+  const std::string a = "01JA0000000000000000000000", b = "01JB0000000000000000000000";
+  GitTokens tokens;
+  tokens.hosts = {{"github.com", "GITHUB_TOKEN"}, {"ghe.example.com", "GHE_TOKEN"}};
+  tokens.tenants[a] = {{"github.com", "A_GITHUB_TOKEN"}, {"git.a.example", "A_OWN_HOST"}};
+  const std::string url = "https://github.com/acme/private.git";
+  EXPECT_EQ(TokenFor(url, a, tokens)->secret, "A_GITHUB_TOKEN");
+  EXPECT_EQ(TokenFor(url, a, tokens)->url, "https://github.com");
+  EXPECT_EQ(TokenFor("https://git.a.example/x.git", a, tokens)->secret, "A_OWN_HOST");
+  EXPECT_EQ(TokenFor(url, kOperatorTenant, tokens)->secret, "GITHUB_TOKEN");
+  for (const std::string& u : {url, std::string("https://git.a.example/x.git"),
+                               std::string("https://ghe.example.com/x.git")}) {
+    EXPECT_FALSE(TokenFor(u, b, tokens).has_value()) << u;
+  }
+  // A's own host has no token for A over http, another port or ssh either (F1 holds).
+  EXPECT_FALSE(TokenFor("http://github.com/acme/private.git", a, tokens).has_value());
+  EXPECT_FALSE(TokenFor("git@github.com:acme/private.git", a, tokens).has_value());
+  // Shared by the operator: every tenant without its own token gets the operator's.
+  tokens.shared = {"ghe.example.com"};
+  EXPECT_EQ(TokenFor("https://ghe.example.com/x.git", b, tokens)->secret, "GHE_TOKEN");
+  EXPECT_FALSE(TokenFor(url, b, tokens).has_value());  // github.com is not shared
+  EXPECT_EQ(GitTokenSecrets(tokens),
+            (std::set<std::string>{"A_GITHUB_TOKEN", "A_OWN_HOST", "GHE_TOKEN", "GITHUB_TOKEN"}));
+}
+
+// F9 item 2: a mirror cache per tenant; a tenant string is a path component only when it is
+// plainly one.
+TEST(RepoSpec, F9_MirrorsAreKeyedPerTenant) {
+  EXPECT_EQ(TenantCacheRoot("/d/repos", "01JA0000000000000000000000"),
+            "/d/repos/01JA0000000000000000000000");
+  EXPECT_EQ(TenantCacheRoot("/d/repos", "default"), "/d/repos/default");
+  EXPECT_NE(TenantCacheRoot("/d/repos", "a"), TenantCacheRoot("/d/repos", "b"));
+  for (const char* odd : {"", "..", "a/b", "../x"}) {
+    const std::string root = TenantCacheRoot("/d/repos", odd);
+    EXPECT_TRUE(root.starts_with("/d/repos/t-")) << odd << ": " << root;
+    EXPECT_EQ(root.find('/', 9), std::string::npos) << root;
+  }
+}
+
 }  // namespace
 }  // namespace outpost::workspace
 

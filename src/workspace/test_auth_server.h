@@ -2,7 +2,8 @@
 // (401 + WWW-Authenticate: Basic) and records what each request carried — the stand-in for a
 // host that wants the operator's git token. Optionally it redirects requests whose Host starts
 // with `redirect_host` and that carry credentials to `redirect_to` + path (a host that takes the
-// token, then sends git elsewhere). One thread, one connection at a time.
+// token, then sends git elsewhere). One thread, one connection at a time. GitDaemonRecorder:
+// the same for git:// (it records each connection's request line).
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -121,6 +123,74 @@ class AuthRecordingServer {
   std::thread thread_;
   mutable std::mutex mu_;
   std::vector<Seen> seen_;
+};
+
+// A git daemon stand-in on 127.0.0.1:0: records the first pkt-line of each connection (git's
+// "git-upload-pack /path\0host=<host>\0" request), then hangs up.
+class GitDaemonRecorder {
+ public:
+  GitDaemonRecorder() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 4) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::pipe(stop_) != 0) {
+      throw std::runtime_error("GitDaemonRecorder: cannot listen");
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~GitDaemonRecorder() {
+    (void)!::write(stop_[1], "x", 1);
+    thread_.join();
+    ::close(fd_);
+    ::close(stop_[0]);
+    ::close(stop_[1]);
+  }
+  int port() const { return port_; }
+  std::vector<std::string> requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  // Reads exactly n bytes (false at EOF or error).
+  static bool ReadN(int fd, std::string& out, std::size_t n) {
+    char buf[512];
+    while (n > 0) {
+      ssize_t got = ::read(fd, buf, std::min(n, sizeof buf));
+      if (got <= 0) return false;
+      out.append(buf, static_cast<std::size_t>(got));
+      n -= static_cast<std::size_t>(got);
+    }
+    return true;
+  }
+  void Serve() {
+    while (true) {
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) continue;
+      if (fds[1].revents != 0) return;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string len, line;
+      if (ReadN(c, len, 4) && len.find_first_not_of("0123456789abcdef") == std::string::npos) {
+        const std::size_t n = std::stoul(len, nullptr, 16);
+        if (n > 4 && ReadN(c, line, n - 4)) {
+          std::lock_guard<std::mutex> lock(mu_);
+          requests_.push_back(line);
+        }
+      }
+      ::close(c);
+    }
+  }
+  int fd_ = -1;
+  int stop_[2] = {-1, -1};
+  int port_ = 0;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<std::string> requests_;
 };
 
 }  // namespace outpost::workspace::testing

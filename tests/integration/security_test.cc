@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "src/workspace/test_auth_server.h"
 #include "tests/integration/server_test.h"
@@ -197,7 +199,43 @@ TEST(Security, F4_WithKeysTheHostIsNotChecked) {
   std::filesystem::remove_all(dir);
 }
 
-// F2: tenant A's repository is mirrored on this replica (<data>/repos/<sha256 of its URL>).
+// F10 residual, against a real server: a git:// clone of a name the operator allows is pinned
+// to the address that was checked (the daemon is sent host=<address>, so git never resolved the
+// name again), and an ssh clone is refused outright while no [git] ssh_known_hosts is set (F9
+// item 3: before the fix it ran ssh with root's keys). Before the fix the daemon got
+// host=localhost and ssh ran.
+TEST(Security, F10_AGitDaemonCloneIsPinnedAndSshNeedsKnownHosts) {
+  workspace::testing::GitDaemonRecorder daemon;
+  const std::string port = std::to_string(daemon.port());
+  const std::string dir = MakeTempDir();
+  auto server = ServerProcess::Start(dir, {{"OUTPOST_GIT_ALLOW_PRIVATE_HOSTS", "localhost"}});
+  auto run = [&](const std::string& repo) {
+    const std::string id = server->Dispatch(
+        json::serialize(json::object{{"agent", "shell"}, {"task", "true"}, {"repo", repo}}));
+    EXPECT_FALSE(id.empty()) << repo;
+    return id.empty() ? json::object{} : server->WaitTerminal(id);
+  };
+  json::object r = run("git://localhost:" + port + "/x/y.git");
+  EXPECT_EQ(Str(r, "reason"), "repo_error");  // it hangs up: no git daemon
+  std::vector<std::string> seen = daemon.requests();
+  ASSERT_EQ(seen.size(), 1u) << Str(r, "errorMessage");
+  EXPECT_NE(seen[0].find("host=127.0.0.1:" + port), std::string::npos) << seen[0];
+  EXPECT_EQ(seen[0].find("localhost"), std::string::npos) << seen[0];
+  for (const std::string& repo :
+       {"ssh://git@localhost:" + port + "/x/y.git", std::string("git@localhost:x/y.git")}) {
+    r = run(repo);
+    EXPECT_EQ(Str(r, "reason"), "repo_error") << repo;
+    EXPECT_NE(Str(r, "errorMessage").find("ssh_known_hosts"), std::string::npos)
+        << Str(r, "errorMessage");
+  }
+  EXPECT_EQ(daemon.requests().size(), 1u);  // ssh never connected
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+}
+
+// F2: tenant A's repository is mirrored on this replica (<data>/repos/<tenant>/<sha256 of its
+// URL>).
 // Tenant B's agent, in its own run, points its checkout's git metadata at that mirror by each
 // trick git follows; the root-side collection after the run must not read it. Before the fix
 // the `.git` symlink alone shipped A's whole history as B's changes.bundle.
@@ -220,7 +258,8 @@ class F2Test : public ServerTest {
     // Tenant A's run: its mirror now exists.
     const std::string a = Dispatch(victim_, "true");
     ASSERT_EQ(Str(server_->WaitTerminal(a), "status"), "COMPLETED");
-    mirror_sha_ = Sh("printf %s " + victim_ + " | sha256sum | cut -c1-64");
+    // The mirror's path under <data>/repos: its tenant's directory (F9), then the sha.
+    mirror_sha_ = "default/" + Sh("printf %s " + victim_ + " | sha256sum | cut -c1-64");
     ASSERT_TRUE(std::filesystem::exists(dir_ + "/repos/" + mirror_sha_ + "/HEAD"));
   }
   void TearDown() override {
@@ -299,6 +338,72 @@ TEST(Security, F9_AllowLocalReposWithoutARootRefusesToStart) {
   EXPECT_NE(out.find("rc="), std::string::npos) << out;     // it failed
   EXPECT_EQ(out.find("rc=124"), std::string::npos) << out;  // it did not keep serving
   std::filesystem::remove_all(dir);
+}
+
+// F9 item 2: two tenants with API keys; A has its own GitHub token ([git.tenants]). B can
+// neither request A's token secret into its sandbox (additionalSecrets) nor be served A's
+// mirror: each tenant's clones of one repository go through a mirror of its own. Before the fix
+// B's dispatch got A_GITHUB_TOKEN in its environment and both runs shared <data>/repos/<sha>.
+TEST(Security, F9_TenantsGetTheirOwnMirrorAndNeverAnothersGitToken) {
+  const std::string dir = MakeTempDir(), roots = MakeTempDir();
+  Sh("git init -q -b trunk " + roots + "/r && cd " + roots +
+     "/r && echo x > x && git add x && git -c user.name=t -c user.email=t@e commit -q -m x");
+  auto trim = [](std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  };
+  std::map<std::string, std::string> tenant, key;
+  for (const std::string name : {"a", "b"}) {
+    tenant[name] = trim(RunOutpostSh("admin tenant create " + name + " --data-dir " + dir).out);
+    key[name] = trim(RunOutpostSh("admin key create --tenant " + tenant[name] +
+                                  " --scopes dispatch,status --data-dir " + dir)
+                         .out);
+    ASSERT_TRUE(key[name].starts_with("otp_")) << key[name];
+  }
+  std::ofstream(dir + "/outpost.toml") << "[git.tenants.\"" << tenant["a"]
+                                       << "\".hosts.\"github.com\"]\n"
+                                          "token_secret = \"A_GITHUB_TOKEN\"\n";
+  auto server =
+      ServerProcess::Start(dir,
+                           {{"OUTPOST_SECRET_A_GITHUB_TOKEN", "ghp_F9tenantAtoken0123456789"},
+                            {"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+                            {"OUTPOST_LOCAL_REPO_ROOTS", roots}},
+                           {"--config", dir + "/outpost.toml"});
+  auto dispatch = [&](const std::string& who, json::object body) {
+    body["agent"] = "shell";
+    body["timeoutSeconds"] = 60;
+    return Http(server->address(), "POST", "/dispatch", json::serialize(body),
+                {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key[who]}});
+  };
+  auto wait = [&](const std::string& who, const std::string& id) {
+    std::string status;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          HttpResponse r = Http(server->address(), "GET", "/runs/" + id, "",
+                                {{"Authorization", "Bearer " + key[who]}});
+          status = r.status == 200 ? Str(r.Json().at("data").as_object(), "status") : "";
+          return status == "COMPLETED" || status == "FAILED" || status == "CANCELLED";
+        },
+        std::chrono::seconds(60)));
+    return status;
+  };
+  HttpResponse stolen =
+      dispatch("b", {{"task", "env"}, {"additionalSecrets", json::array{"A_GITHUB_TOKEN"}}});
+  EXPECT_EQ(stolen.status, 400) << stolen.body;
+  EXPECT_NE(stolen.body.find("protected"), std::string::npos) << stolen.body;
+  for (const std::string who : {"a", "b"}) {
+    HttpResponse d = dispatch(who, {{"task", "true"}, {"repo", roots + "/r"}});
+    ASSERT_EQ(d.status, 201) << d.body;
+    EXPECT_EQ(wait(who, Str(d.Json().at("data").as_object(), "runId")), "COMPLETED") << who;
+  }
+  const std::string sha = Sh("printf %s " + roots + "/r | sha256sum | cut -c1-64");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/repos/" + tenant["a"] + "/" + sha + "/HEAD"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/repos/" + tenant["b"] + "/" + sha + "/HEAD"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/repos/" + sha));
+  server.reset();
+  KillRunsUnder(dir);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(roots);
 }
 
 // The checkout is <data>/runs/<id>/workspace on the host: relative links from there reach

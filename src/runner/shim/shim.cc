@@ -349,7 +349,7 @@ bool Shim::Clone() {
   }
   Result<workspace::Prepared> p =
       workspace::Prepare(git, {url, spec_.branch, cache, spec_.workspace, credential, spec_.pin,
-                               spec_.git_allow_private_hosts});
+                               spec_.git_allow_private_hosts, spec_.git_ssh_known_hosts});
   if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
   if (!p.ok()) {
     rec_.outcome = outcome::kRepoError;
