@@ -98,6 +98,9 @@ Status CheckValues(const Options& o) {
     return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
+  if (o.default_max_cost_usd && o.max_cost_usd && *o.default_max_cost_usd > *o.max_cost_usd) {
+    return Bad("limits.default_max_cost_usd", "must not be above limits.max_cost_usd");
+  }
   for (const auto& [name, a] : o.agents) {
     if (a.network == "host" && !o.sandbox.allow_host_network) {
       return Bad("agents." + name + ".network", "'host' needs [sandbox] allow_host_network = true");
@@ -396,9 +399,20 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
 constexpr std::int64_t kMinOutputBytes = 64 << 10;
 constexpr std::int64_t kMaxOutputBytes = std::int64_t{1} << 40;
 
+// A cost in USD: a positive number (an integer is accepted), at most this much.
+constexpr double kMaxCostUsdLimit = 1'000'000;
+
 Status ApplyLimits(const toml::table& t, Options& opts) {
   for (const auto& [k, v] : t) {
     std::string key(k.str());
+    if (key == "default_max_cost_usd" || key == "max_cost_usd") {
+      const std::optional<double> usd = v.value<double>();
+      if (!usd || !(*usd > 0) || *usd > kMaxCostUsdLimit) {
+        return Bad("limits." + key, "must be a number of USD above 0 and at most 1000000");
+      }
+      (key == "max_cost_usd" ? opts.max_cost_usd : opts.default_max_cost_usd) = *usd;
+      continue;
+    }
     if (key != "max_output_bytes") return Bad("limits." + key, "unknown key");
     if (!v.is_integer() || v.as_integer()->get() < kMinOutputBytes ||
         v.as_integer()->get() > kMaxOutputBytes) {
@@ -670,6 +684,19 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
           "OUTPOST_MAX_OUTPUT_BYTES: must be an integer from 65536 to 1099511627776");
     }
     opts.max_output_bytes = value;
+  }
+  for (auto [name, field] :
+       {std::pair{"OUTPOST_DEFAULT_MAX_COST_USD", &Options::default_max_cost_usd},
+        std::pair{"OUTPOST_MAX_COST_USD", &Options::max_cost_usd}}) {
+    auto it = env.find(name);
+    if (it == env.end()) continue;
+    double usd = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), usd);
+    if (ec != std::errc() || p != s.data() + s.size() || !(usd > 0) || usd > kMaxCostUsdLimit) {
+      return InvalidArgument(it->first + ": must be a number of USD above 0 and at most 1000000");
+    }
+    opts.*field = usd;
   }
   if (auto it = env.find("OUTPOST_ALLOW_LOCAL_REPOS"); it != env.end()) {
     if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {
