@@ -540,6 +540,29 @@ TEST_P(RunStoreConformance, StatsOfOneTenantCountOnlyItsRuns) {
   EXPECT_TRUE(nobody->by_agent.empty());
 }
 
+// A tenant's daily budget (issue 18 item 11): the cost of its runs created since, those without
+// usage counting nothing, other tenants' and older runs not at all.
+TEST_P(RunStoreConformance, CostSinceSumsOneTenantsRunsCreatedSince) {
+  auto add = [&](const std::string& tenant, std::optional<double> cost) {
+    Run r = NewRun("a");
+    r.tenant = tenant;
+    if (cost) r.usage = Usage{10, 20, *cost, "rates"};
+    return MustCreate(r);
+  };
+  add("acme", 5.0);  // before `since`
+  const WallTime since = clock_.Now() + Millis(1);
+  add("acme", 0.25);
+  add("acme", 1.5);
+  add("acme", std::nullopt);
+  add("other", 7.0);
+  auto acme = store_->CostSince(since, "acme");
+  ASSERT_TRUE(acme.ok()) << acme.status().ToString();
+  EXPECT_DOUBLE_EQ(*acme, 1.75);
+  auto nobody = store_->CostSince(since, "nobody");
+  ASSERT_TRUE(nobody.ok()) << nobody.status().ToString();
+  EXPECT_EQ(*nobody, 0);
+}
+
 TEST_P(RunStoreConformance, ReplicaHeartbeatsInsertThenReplaceAndListSortedById) {
   auto list = store_->ListReplicas();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
