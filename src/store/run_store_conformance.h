@@ -66,6 +66,7 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     r.context = "full";
     r.timeout_seconds = 1200;
     r.inactivity_timeout_seconds = 300;
+    r.max_cost_usd = 12.5;
     r.workspace_mode = "persistent";
     r.network = "allowlist";
     r.resources = {2048, 2, 10};
