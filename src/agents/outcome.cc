@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 
 namespace outpost {
@@ -42,6 +43,15 @@ Usage PricedUsage(const AgentOptions& agent, const TokenUsage& tokens,
                 static_cast<double>(tokens.output) * agent.cost_output_per_mtok / 1e6;
   u.cost_usd = std::round(cost * 1e6) / 1e6;  // micro-dollars, as the original
   return u;
+}
+
+std::string FormatUsd(double usd) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6f", usd);
+  std::string s(buf);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return "$" + s;
 }
 
 std::optional<std::string> NetworkRefusalNote(const AgentOptions& agent, std::string_view network,

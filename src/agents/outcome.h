@@ -28,6 +28,9 @@ AgentResult ReadAgentResult(const AgentOptions& agent, const std::string& stdout
 Usage PricedUsage(const AgentOptions& agent, const TokenUsage& tokens,
                   std::optional<double> agent_cost_usd = std::nullopt);
 
+// "$0.25", "$12", "$0.000123": a USD amount for messages (at most 6 decimals, no trailing 0s).
+std::string FormatUsd(double usd);
+
 // Why a run that did not succeed may have had no way to its model API, for its errorMessage;
 // nullopt when the network had no part in it. `blocked`: what the allowlist proxy refused.
 // A sandboxed run with network "none" of an agent that has hosts to reach says so too (its

@@ -133,6 +133,9 @@ Status CheckValues(const Options& o) {
     return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
+  if (o.default_max_cost_usd && o.max_cost_usd && *o.default_max_cost_usd > *o.max_cost_usd) {
+    return Bad("limits.default_max_cost_usd", "must not be above limits.max_cost_usd");
+  }
   for (const auto& [name, a] : o.agents) {
     if (a.network == "host" && !o.sandbox.allow_host_network) {
       return Bad("agents." + name + ".network", "'host' needs [sandbox] allow_host_network = true");
@@ -515,6 +518,9 @@ constexpr RunLimitKey kRunLimitKeys[] = {
     {"ceiling_disk_gb", &RunLimitOptions::ceiling_disk_gb, 1, 2048},
 };
 
+// A cost in USD: a positive number (an integer is accepted), at most this much.
+constexpr double kMaxCostUsdLimit = 1'000'000;
+
 Status ApplyLimits(const toml::table& t, Options& opts) {
   for (const auto& [k, v] : t) {
     std::string key(k.str());
@@ -538,6 +544,14 @@ Status ApplyLimits(const toml::table& t, Options& opts) {
         return Bad("limits." + key, "must be an integer from 1048576 to 1099511627776");
       }
       opts.collect_max_bytes = v.as_integer()->get();
+      continue;
+    }
+    if (key == "default_max_cost_usd" || key == "max_cost_usd") {
+      const std::optional<double> usd = v.value<double>();
+      if (!usd || !(*usd > 0) || *usd > kMaxCostUsdLimit) {
+        return Bad("limits." + key, "must be a number of USD above 0 and at most 1000000");
+      }
+      (key == "max_cost_usd" ? opts.max_cost_usd : opts.default_max_cost_usd) = *usd;
       continue;
     }
     if (key != "max_output_bytes") return Bad("limits." + key, "unknown key");
@@ -849,6 +863,19 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
       return InvalidArgument("OUTPOST_WORKSPACE_IMAGES: must be 1, 0, true or false");
     }
     opts.sandbox.workspace_images = it->second == "1" || it->second == "true";
+  }
+  for (auto [name, field] :
+       {std::pair{"OUTPOST_DEFAULT_MAX_COST_USD", &Options::default_max_cost_usd},
+        std::pair{"OUTPOST_MAX_COST_USD", &Options::max_cost_usd}}) {
+    auto it = env.find(name);
+    if (it == env.end()) continue;
+    double usd = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), usd);
+    if (ec != std::errc() || p != s.data() + s.size() || !(usd > 0) || usd > kMaxCostUsdLimit) {
+      return InvalidArgument(it->first + ": must be a number of USD above 0 and at most 1000000");
+    }
+    opts.*field = usd;
   }
   if (auto it = env.find("OUTPOST_ALLOW_LOCAL_REPOS"); it != env.end()) {
     if (it->second != "1" && it->second != "0" && it->second != "true" && it->second != "false") {

@@ -129,6 +129,11 @@ struct Options {
   // "uncollected" or carry no diff, with the reason; the run's outcome is unchanged.
   int collect_timeout_seconds = 300;
   std::int64_t collect_max_bytes = std::int64_t{256} << 20;
+  // Per-run cost ceilings in USD ([limits] default_max_cost_usd / max_cost_usd,
+  // OUTPOST_DEFAULT_MAX_COST_USD / OUTPOST_MAX_COST_USD): the maxCostUsd of a dispatch without
+  // one, and the largest a dispatch may ask for. nullopt: none.
+  std::optional<double> default_max_cost_usd;
+  std::optional<double> max_cost_usd;
   bool allow_local_repos = false;  // dispatches may name a repository by absolute path
   // Audit F9: with allow_local_repos, the directories (absolute) a local repository must lie
   // under once resolved; required then (serve refuses to start without one). The data dir is

@@ -46,8 +46,18 @@ bool IsName(std::string_view s) {
   return true;
 }
 
+constexpr double kMaxBudgetUsd = 1'000'000'000;
+
 Status ApplyLimit(const std::string& path, std::string_view key, const toml::node& v,
                   QuotaLimits& limits) {
+  if (key == "max_cost_usd_per_day") {
+    const std::optional<double> usd = v.value<double>();
+    if (!usd || !(*usd >= 0) || *usd > kMaxBudgetUsd) {
+      return Bad(path, "must be a number of USD from 0 (unlimited) to 1000000000");
+    }
+    limits.max_cost_usd_per_day = *usd;
+    return Status::Ok();
+  }
   for (const LimitKey& lk : kLimitKeys) {
     if (lk.key != key) continue;
     if (!v.is_integer() || v.as_integer()->get() < 0 || v.as_integer()->get() > lk.max) {
@@ -58,7 +68,7 @@ Status ApplyLimit(const std::string& path, std::string_view key, const toml::nod
   }
   return Bad(path,
              "unknown key (max_concurrent_runs | max_runs_per_day | max_timeout_seconds | "
-             "requests_per_minute)");
+             "requests_per_minute | max_cost_usd_per_day)");
 }
 
 Status ApplyLevel(const std::string& prefix, const toml::table& t, QuotaLimits& limits) {
@@ -76,6 +86,10 @@ Status ApplyOverrides(const std::string& prefix, const toml::node& v,
     const std::string path = prefix + "." + std::string(name.str());
     if (!IsName(name.str())) return Bad(path, "names are 1-128 characters of A-Z a-z 0-9 . _ : -");
     if (!level.is_table()) return Bad(path, "must be a table");
+    if (prefix == "quotas.keys" && level.as_table()->contains("max_cost_usd_per_day")) {
+      return Bad(path + ".max_cost_usd_per_day",
+                 "a daily budget is the tenant's: set it in [quotas] or [quotas.tenants.<t>]");
+    }
     OUTPOST_RETURN_IF_ERROR(ApplyLevel(path, *level.as_table(), into[std::string(name.str())]));
   }
   return Status::Ok();
@@ -125,6 +139,15 @@ Status ApplyQuotaEnvironment(const EnvReader& env, QuotaOptions& q, AuditOptions
     auto v = EnvInt(it->first, it->second, lk.max);
     if (!v.ok()) return v.status();
     q.defaults.*lk.field = *v;
+  }
+  if (auto it = env.find("OUTPOST_QUOTA_MAX_COST_USD_PER_DAY"); it != env.end()) {
+    double usd = 0;
+    const std::string& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), usd);
+    if (ec != std::errc() || p != s.data() + s.size() || !(usd >= 0) || usd > kMaxBudgetUsd) {
+      return InvalidArgument(it->first + ": must be a number of USD from 0 to 1000000000");
+    }
+    q.defaults.max_cost_usd_per_day = usd;
   }
   if (auto it = env.find("OUTPOST_AUDIT_RETENTION_DAYS"); it != env.end()) {
     auto v = EnvInt(it->first, it->second, kMaxRetentionDays);

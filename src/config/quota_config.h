@@ -20,7 +20,8 @@ Status ApplyQuotas(const toml::table& t, QuotaOptions& q);
 Status ApplyAudit(const toml::table& t, AuditOptions& a);
 
 // OUTPOST_QUOTA_MAX_CONCURRENT_RUNS, OUTPOST_QUOTA_MAX_RUNS_PER_DAY,
-// OUTPOST_QUOTA_MAX_TIMEOUT_SECONDS, OUTPOST_QUOTA_REQUESTS_PER_MINUTE (the [quotas] defaults)
+// OUTPOST_QUOTA_MAX_TIMEOUT_SECONDS, OUTPOST_QUOTA_REQUESTS_PER_MINUTE,
+// OUTPOST_QUOTA_MAX_COST_USD_PER_DAY (the [quotas] defaults)
 // and OUTPOST_AUDIT_RETENTION_DAYS. kInvalidArgument naming the variable.
 Status ApplyQuotaEnvironment(const EnvReader& env, QuotaOptions& q, AuditOptions& a);
 

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <vector>
 
 #include "config/options.h"
 
@@ -98,6 +99,64 @@ TEST(QuotaConfig, EnvironmentSetsTheDefaultsAndIsValidated) {
     Status st = ApplyEnvironment({{"OUTPOST_QUOTA_MAX_CONCURRENT_RUNS", bad}}, p);
     EXPECT_EQ(st.code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(st.message().find("OUTPOST_QUOTA_MAX_CONCURRENT_RUNS"), std::string::npos);
+  }
+}
+
+// Issue 18 item 11: the per-run ceilings ([limits]) and the tenant's daily budget ([quotas]).
+TEST(QuotaConfig, SpendLimitsAreReadAndValidatedNamingTheKey) {
+  Options o = DefaultOptions();
+  EXPECT_FALSE(o.max_cost_usd.has_value());
+  EXPECT_FALSE(o.default_max_cost_usd.has_value());
+  ASSERT_TRUE(ApplyText(R"(
+[limits]
+default_max_cost_usd = 2.5
+max_cost_usd = 10
+[quotas]
+max_cost_usd_per_day = 50.0
+[quotas.tenants.acme]
+max_cost_usd_per_day = 0
+)",
+                        o)
+                  .ok());
+  EXPECT_EQ(o.default_max_cost_usd, 2.5);
+  EXPECT_EQ(o.max_cost_usd, 10);
+  EXPECT_EQ(o.quotas.defaults.max_cost_usd_per_day, 50.0);
+  EXPECT_EQ(o.quotas.tenants.at("acme").max_cost_usd_per_day, 0);  // set: unlimited
+
+  const std::pair<const char*, const char*> cases[] = {
+      {"[limits]\nmax_cost_usd = 0\n", "limits.max_cost_usd: must be a number of USD above 0"},
+      {"[limits]\ndefault_max_cost_usd = \"5\"\n", "limits.default_max_cost_usd: must be"},
+      {"[limits]\nmax_cost_usd = 1000001\n", "limits.max_cost_usd: must be"},
+      {"[limits]\ndefault_max_cost_usd = 6\nmax_cost_usd = 5\n",
+       "limits.default_max_cost_usd: must not be above limits.max_cost_usd"},
+      {"[quotas]\nmax_cost_usd_per_day = -1\n", "quotas.max_cost_usd_per_day: must be"},
+      {"[quotas.keys.K1]\nmax_cost_usd_per_day = 5\n",
+       "quotas.keys.K1.max_cost_usd_per_day: a daily budget is the tenant's"},
+  };
+  for (const auto& [toml, want] : cases) {
+    Options p = DefaultOptions();
+    Status st = ApplyText(toml, p);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << toml;
+    EXPECT_NE(st.message().find(want), std::string::npos) << toml << " -> " << st.message();
+  }
+
+  Options e = DefaultOptions();
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_DEFAULT_MAX_COST_USD", "1"},
+                                {"OUTPOST_MAX_COST_USD", "20.5"},
+                                {"OUTPOST_QUOTA_MAX_COST_USD_PER_DAY", "100"}},
+                               e)
+                  .ok());
+  EXPECT_EQ(e.default_max_cost_usd, 1);
+  EXPECT_EQ(e.max_cost_usd, 20.5);
+  EXPECT_EQ(e.quotas.defaults.max_cost_usd_per_day, 100);
+  for (const auto& [name, bad] : std::vector<std::pair<std::string, std::string>>{
+           {"OUTPOST_MAX_COST_USD", "0"},
+           {"OUTPOST_DEFAULT_MAX_COST_USD", "x"},
+           {"OUTPOST_QUOTA_MAX_COST_USD_PER_DAY", "-3"}}) {
+    Options p = DefaultOptions();
+    Status st = ApplyEnvironment({{name, bad}}, p);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << name << "=" << bad;
+    EXPECT_NE(st.message().find(name), std::string::npos) << st.message();
   }
 }
 

@@ -6,6 +6,8 @@
 //   max_runs_per_day = 500        # runs created per UTC day
 //   max_timeout_seconds = 3600    # the largest timeoutSeconds a dispatch may ask for
 //   requests_per_minute = 600     # API requests, per key (per tenant without keys), per replica
+//   max_cost_usd_per_day = 50.0   # the tenant's daily budget: the cost of its runs created on
+//                                 # the UTC day (not per key: [quotas.keys.*] refuse it)
 //   [quotas.tenants.acme]         # overrides for one tenant
 //   max_concurrent_runs = 50
 //   [quotas.keys.01J0ABC...]      # overrides for one API key (its id)
@@ -29,6 +31,7 @@ struct QuotaLimits {
   std::optional<int> max_runs_per_day;
   std::optional<int> max_timeout_seconds;
   std::optional<int> requests_per_minute;
+  std::optional<double> max_cost_usd_per_day;  // USD; 0: unlimited
 };
 
 struct QuotaOptions {

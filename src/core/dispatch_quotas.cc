@@ -1,7 +1,9 @@
 #include "core/dispatch_quotas.h"
 
 #include <boost/json.hpp>
+#include <cmath>
 
+#include "agents/outcome.h"
 #include "common/time_util.h"
 #include "store/admission.h"
 #include "store/run_store.h"
@@ -21,6 +23,24 @@ Status ApplyTimeoutQuota(std::optional<int> requested, const EffectiveLimit& lim
   }
   for (Run& r : runs) r.timeout_seconds = std::min(r.timeout_seconds, limit.value);
   return Status::Ok();
+}
+
+Status CheckDailyBudget(RunStore& store, const EffectiveBudget& budget, const std::string& tenant,
+                        WallTime now) {
+  if (!budget.limited()) return Status::Ok();
+  const std::int64_t day_start = UtcDayStartMs(now);
+  auto spent = store.CostSince(FromMillis(day_start), tenant);
+  if (!spent.ok()) return spent.status();
+  if (*spent < budget.usd) return Status::Ok();
+  Status st(Code::kResourceExhausted,
+            "quota exceeded: daily budget (" + FormatUsd(*spent) + " of " + FormatUsd(budget.usd) +
+                " spent today, UTC, by the runs of tenant " + tenant + "; " + budget.source + ")");
+  st.WithDetail("quota", json::string(kQuotaCostUsdPerDay));
+  st.WithDetail("limit", budget.usd);
+  st.WithDetail("current", std::round(*spent * 1e6) / 1e6);
+  const std::int64_t ms_left = day_start + kDayMs - ToMillis(now);
+  st.WithDetail("retryAfterSeconds", static_cast<int>((ms_left + 999) / 1000));
+  return st;
 }
 
 Status WithRetryAfter(Status st, WallTime now) {

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 #include <regex>
 #include <set>
 
+#include "agents/outcome.h"
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/time_util.h"
@@ -323,6 +325,25 @@ void CheckNetwork(const DispatchRequest& req, Checker& c, const AgentOptions* ag
   }
 }
 
+// maxCostUsd: a positive number of USD, at most the operator's [limits] max_cost_usd; absent,
+// the operator's default_max_cost_usd (or none).
+void CheckMaxCost(const DispatchRequest& req, Checker& c, const Options& opts, Run& run) {
+  c.At(F::kMaxCostUsd);
+  if (!req.max_cost_usd) {
+    run.max_cost_usd = opts.default_max_cost_usd;
+    return;
+  }
+  const double usd = *req.max_cost_usd;
+  if (!(usd > 0) || !std::isfinite(usd)) {
+    c.Fail("maxCostUsd", "maxCostUsd must be a positive number of USD");
+  } else if (opts.max_cost_usd && usd > *opts.max_cost_usd) {
+    c.Fail("maxCostUsd", "maxCostUsd must be at most " + FormatUsd(*opts.max_cost_usd) +
+                             " (the server's [limits] max_cost_usd)");
+  } else {
+    run.max_cost_usd = usd;
+  }
+}
+
 void CheckIdempotency(const DispatchRequest& req, Checker& c, Run& run) {
   auto key = c.String(F::kIdempotencyKey, "idempotencyKey", req.idempotency_key, 1, 128);
   if (const auto& header = req.idempotency_header) {
@@ -359,6 +380,8 @@ std::string RequestHash(const Run& r) {
   o["cpu"] = r.resources.max_cpu_units.value_or(-1);
   o["disk"] = r.resources.max_disk_gb.value_or(-1);
   o["secrets"] = json::value_from(r.additional_secrets);
+  // Only when set: the hash of a request without a ceiling stays what it was.
+  if (r.max_cost_usd) o["maxCostUsd"] = *r.max_cost_usd;
   return Sha256Hex(json::serialize(o));
 }
 
@@ -407,6 +430,7 @@ Result<Run> ValidateDispatchRequest(const DispatchRequest& req, const AgentRegis
       mode == "persistent") {
     c.Fail("workspaceMode", "persistent workspaces are not available on this server");
   }
+  CheckMaxCost(req, c, opts, run);
   CheckNetwork(req, c, agent, opts, run);
   LegacyFields(req, c, run);
   CheckIdempotency(req, c, run);

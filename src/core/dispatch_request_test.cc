@@ -378,5 +378,40 @@ TEST_F(DispatchRequestTest, WithoutANetworkTheAgentsOwnPolicyApplies) {
   EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, "none");
 }
 
+// Issue 18 item 11: maxCostUsd, a positive number up to the operator's maximum; absent, the
+// operator's default.
+TEST_F(DispatchRequestTest, MaxCostUsdIsAPositiveNumberUpToTheOperatorsMaximum) {
+  auto none = Parse(R"({"agent":"shell","task":"t"})");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->max_cost_usd);  // no ceiling unless the operator sets a default
+
+  auto given = Parse(R"({"agent":"shell","task":"t","maxCostUsd":0.25})");
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  EXPECT_EQ(given->max_cost_usd, 0.25);
+  EXPECT_NE(given->request_hash, none->request_hash);
+
+  for (const char* bad : {"0", "-1", "\"1\"", "true"}) {
+    auto r = Parse(std::string(R"({"agent":"shell","task":"t","maxCostUsd":)") + bad + "}");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(Paths(r.status()), std::vector<std::string>{"maxCostUsd"}) << bad;
+  }
+
+  opts_.max_cost_usd = 5;
+  opts_.default_max_cost_usd = 1.5;
+  auto over = Parse(R"({"agent":"shell","task":"t","maxCostUsd":5.01})");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(Paths(over.status()), std::vector<std::string>{"maxCostUsd"});
+  const std::string message(over.status().details().at("errors").at(0).at("message").as_string());
+  EXPECT_NE(message.find("at most $5 (the server's [limits] max_cost_usd)"), std::string::npos)
+      << message;
+  auto at_max = Parse(R"({"agent":"shell","task":"t","maxCostUsd":5})");
+  ASSERT_TRUE(at_max.ok()) << at_max.status().ToString();
+  EXPECT_EQ(at_max->max_cost_usd, 5);
+  auto defaulted = Parse(R"({"agent":"shell","task":"t"})");
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status().ToString();
+  EXPECT_EQ(defaulted->max_cost_usd, 1.5);
+}
+
 }  // namespace
 }  // namespace outpost

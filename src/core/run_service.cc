@@ -118,6 +118,8 @@ Result<DispatchOutcome> RunService::DispatchUnaudited(const DispatchRequest& req
                        std::to_string(opts_.min_free_disk_mb) +
                        " MB; no runs are admitted until space is freed");
   }
+  OUTPOST_RETURN_IF_ERROR(
+      CheckDailyBudget(store_, quotas.cost_usd_per_day, ctx.tenant, clock_.Now()));
   const Admission admission = AdmissionFor(quotas);
   if (parsed->fan_out) return DispatchGroup(std::move(parsed->runs), admission, ctx);
   Run run = std::move(parsed->runs.front());

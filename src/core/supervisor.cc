@@ -24,6 +24,8 @@ namespace {
 // The loop wakes at least this often to notice shims that died without notifying.
 constexpr int kTickMs = 500;
 constexpr auto kSweepInterval = std::chrono::seconds(5);
+// The cancel reason of a stop for maxCostUsd (the rest is the message of the FAILED run).
+constexpr std::string_view kBudgetStopPrefix = "budget_exceeded: ";
 
 struct Outcome {
   RunStatus status;
@@ -224,6 +226,7 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       Launch(run);
     } else {
       DeliverCancel(run);
+      CheckSpend(run);
       if (run.phase != kPhaseRunning) {
         if (auto at = runner_.Started(run.id)) MarkStarted(run, *at);
       }
@@ -231,12 +234,14 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       RefreshProgress(run);
     }
   }
-  // Forget delivered cancels of runs that are over.
-  std::set<std::string> still;
+  // Forget delivered cancels (and budget stops) of runs that are over.
+  std::set<std::string> still, still_stopping;
   for (const Run& run : active) {
     if (cancels_delivered_.count(run.id.str())) still.insert(run.id.str());
+    if (budget_stops_.count(run.id.str())) still_stopping.insert(run.id.str());
   }
   cancels_delivered_ = std::move(still);
+  budget_stops_ = std::move(still_stopping);
 }
 
 void Supervisor::DeliverCancel(const Run& run) {
@@ -246,6 +251,36 @@ void Supervisor::DeliverCancel(const Run& run) {
     cancels_delivered_.insert(run.id.str());
   } else {
     spdlog::warn("run {}: cannot deliver its cancel: {}", run.id.str(), st.ToString());
+  }
+}
+
+void Supervisor::CheckSpend(const Run& run) {
+  const AgentOptions* agent = agents_.Find(run.agent);
+  if (!agent) return;
+  const RunProgress p = runner_.Progress(run.id);
+  if (!p.has_usage && !p.cost_usd) return;
+  const Usage usage = PricedUsage(*agent, p.usage, p.cost_usd);
+  if (usage != run.usage) {  // live usage on the record: the API, the tenant's daily spend
+    UpdateRun(run.id, [&](Run& r) {
+      if (r.status != RunStatus::kRunning || r.usage == usage) return FailedPrecondition("same");
+      r.usage = usage;
+      return Status::Ok();
+    });
+  }
+  if (!run.max_cost_usd || usage.cost_usd <= *run.max_cost_usd) return;
+  if (!budget_stops_.insert(run.id.str()).second) return;
+  const std::string why =
+      "the run's cost reached " + FormatUsd(usage.cost_usd) +
+      (usage.cost_source == "agent"
+           ? " (as the agent reported it)"
+           : " (" + std::to_string(usage.input_tokens) + " input + " +
+                 std::to_string(usage.output_tokens) + " output tokens at the agent's rates)") +
+      ", over its maxCostUsd of " + FormatUsd(*run.max_cost_usd);
+  spdlog::warn("run {}: stopping it: {}", run.id.str(), why);
+  Status st = runner_.RequestCancel(run.id, std::string(kBudgetStopPrefix) + why);
+  if (!st.ok()) {
+    budget_stops_.erase(run.id.str());  // asked again next pass
+    spdlog::warn("run {}: cannot stop it for its budget: {}", run.id.str(), st.ToString());
   }
 }
 
@@ -406,6 +441,12 @@ void Supervisor::MarkStarted(Run run, WallTime at) {
 
 void Supervisor::Finalize(Run run, const ExitRecord& rec) {
   Outcome out = Classify(rec);
+  // Stopped by CheckSpend (and not cancelled by anyone): over its maxCostUsd.
+  if (out.status == RunStatus::kCancelled && !run.cancel_requested_at && rec.cancel_reason &&
+      rec.cancel_reason->starts_with(kBudgetStopPrefix)) {
+    out = {RunStatus::kFailed, reason::kBudgetExceeded,
+           rec.cancel_reason->substr(kBudgetStopPrefix.size())};
+  }
   std::optional<AgentResult> result;
   std::optional<Usage> usage;
   auto blocked = runner_.Blocked(run.id);

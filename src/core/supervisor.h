@@ -97,6 +97,10 @@ class Supervisor {
   void Loop();
   void Reconcile(const std::vector<Run>& active);
   void DeliverCancel(const Run& run);
+  // The run's usage so far (Runner::Progress, priced like the final usage) onto its record, and
+  // the ceiling: a run whose cost is over its maxCostUsd is stopped (the cancel path, with a
+  // budget reason: Finalize ends it FAILED budget_exceeded).
+  void CheckSpend(const Run& run);
   void Admit(const std::vector<Run>& active);
   // Starts the shim of a run already marked RUNNING (just admitted, or found never launched
   // after a restart); a run that cannot be started ends FAILED infra_error.
@@ -139,7 +143,10 @@ class Supervisor {
   SupervisorSnapshot snapshot_;  // guarded by mu_
   void RefreshBlocked(const Run& run);
   std::set<std::string> cancels_delivered_;  // loop thread only: run ids
-  MonoTime next_sweep_{};                    // loop thread only
+  // Runs stopped for their maxCostUsd (loop thread only): asked once per process; after a
+  // restart the check asks again (a runner keeps the first reason).
+  std::set<std::string> budget_stops_;
+  MonoTime next_sweep_{};  // loop thread only
 
   // The run's event stream and progress (supervisor_events.cc). RecordEnd: appends the
   // terminal status and end event once the store has them (any thread). RefreshProgress:

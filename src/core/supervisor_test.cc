@@ -183,7 +183,10 @@ TEST_F(SupervisorTest, ARunGoesThroughItsPhasesToCompleted) {
 
   // Progress comes from what the run reports (Runner::Progress), not from reading its files.
   const int before = r.progress;
-  runner_->Report(id.str(), RunProgress{6, true});
+  RunProgress reported;
+  reported.turns = 6;
+  reported.collecting = true;
+  runner_->Report(id.str(), reported);
   clock_.Advance(30s);
   sup->Tick();
   EXPECT_GT(Get(id).progress, before);
@@ -482,6 +485,124 @@ TEST_F(SupervisorTest, TheReaperKillsProcessesOfRunsThatAreOverOnTheSecondSweep)
   ReaperStats stats = sup->Snapshot().reaper;
   EXPECT_EQ(stats.orphan_runs_reaped, 2);
   EXPECT_EQ(stats.orphan_processes_killed, 4);
+}
+
+// --- Spend limits (issue 18 item 11): maxCostUsd against the usage the run reports so far.
+
+class SupervisorSpendTest : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    SupervisorTest::SetUp();
+    // $1 per million input tokens, $2 per million output tokens.
+    opts_.agents["shell"].cost_input_per_mtok = 1;
+    opts_.agents["shell"].cost_output_per_mtok = 2;
+  }
+  // A queued run with a cost ceiling (as a dispatch with maxCostUsd stores it).
+  RunId QueueWithCeiling(std::optional<double> usd) {
+    RunId id = Queue();
+    outpost::Run r = Get(id);
+    r.max_cost_usd = usd;
+    EXPECT_TRUE(store_->Update(r).ok());
+    return id;
+  }
+  static RunProgress Used(std::int64_t in, std::int64_t out,
+                          std::optional<double> agent_cost = std::nullopt) {
+    RunProgress p;
+    p.turns = 1;
+    p.has_usage = true;
+    p.usage = {in, out};
+    p.cost_usd = agent_cost;
+    return p;
+  }
+  // The shim's record of a run stopped with `reason` (its parse of the output: `usage`).
+  ExitRecord Stopped(const std::string& reason, TokenUsage usage) {
+    ExitRecord rec = Outcome("cancelled");
+    rec.cancel_reason = reason;
+    rec.agent = AgentResult{};
+    rec.agent->usage = usage;
+    rec.agent->has_usage = true;
+    return rec;
+  }
+};
+
+TEST_F(SupervisorSpendTest,
+       ARunWhoseCostCrossesItsMaxCostIsStoppedOnceAndEndsFailedBudgetExceeded) {
+  auto sup = Make();
+  RunId id = QueueWithCeiling(0.01);
+  sup->Tick();
+  ASSERT_EQ(StatusOf(id), RunStatus::kRunning);
+
+  // Under the ceiling: $0.001 + $0.002 = $0.003. Not stopped; the live usage is on the record.
+  runner_->Report(id.str(), Used(1000, 1000));
+  sup->Tick();
+  EXPECT_TRUE(runner_->cancels(id.str()).empty());
+  std::optional<Usage> live = Get(id).usage;
+  ASSERT_TRUE(live);
+  EXPECT_DOUBLE_EQ(live->cost_usd, 0.003);
+  EXPECT_EQ(live->cost_source, "rates");
+
+  // Over it: $0.005 + $0.010 = $0.015 > $0.01. Stopped through the cancel path, asked once.
+  runner_->Report(id.str(), Used(5000, 5000));
+  sup->Tick();
+  sup->Tick();
+  const std::vector<std::string> cancels = runner_->cancels(id.str());
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_TRUE(cancels[0].starts_with("budget_exceeded: ")) << cancels[0];
+  EXPECT_NE(cancels[0].find("$0.015"), std::string::npos) << cancels[0];
+  EXPECT_EQ(StatusOf(id), RunStatus::kRunning);  // until its shim says it stopped
+
+  runner_->Exit(id.str(), Stopped(cancels[0], {5000, 5000}));
+  sup->Tick();
+  outpost::Run r = Get(id);
+  EXPECT_EQ(r.status, RunStatus::kFailed);
+  EXPECT_EQ(r.reason, reason::kBudgetExceeded);
+  ASSERT_TRUE(r.error_message);
+  EXPECT_NE(r.error_message->find("over its maxCostUsd of $0.01"), std::string::npos)
+      << *r.error_message;
+  EXPECT_FALSE(r.cancel_reason);
+  ASSERT_TRUE(r.usage);
+  EXPECT_DOUBLE_EQ(r.usage->cost_usd, 0.015);
+}
+
+TEST_F(SupervisorSpendTest, TheAgentsOwnCostFigureIsUsedWhenItReportsOne) {
+  auto sup = Make();
+  RunId id = QueueWithCeiling(0.5);
+  sup->Tick();
+  // Few tokens ($0.00003 at the rates), but the agent says it spent $0.75.
+  runner_->Report(id.str(), Used(10, 10, 0.75));
+  sup->Tick();
+  const std::vector<std::string> cancels = runner_->cancels(id.str());
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_NE(cancels[0].find("$0.75 (as the agent reported it)"), std::string::npos) << cancels[0];
+  EXPECT_EQ(Get(id).usage->cost_source, "agent");
+}
+
+TEST_F(SupervisorSpendTest, WithoutACeilingNothingIsStoppedButTheUsageIsRecorded) {
+  auto sup = Make();
+  RunId id = QueueWithCeiling(std::nullopt);
+  sup->Tick();
+  runner_->Report(id.str(), Used(50'000'000, 50'000'000));  // $150
+  sup->Tick();
+  EXPECT_TRUE(runner_->cancels(id.str()).empty());
+  EXPECT_DOUBLE_EQ(Get(id).usage->cost_usd, 150);
+}
+
+TEST_F(SupervisorSpendTest, ARunTheUserCancelledStaysCancelledWhateverItCost) {
+  auto sup = Make();
+  RunId id = QueueWithCeiling(0.01);
+  sup->Tick();
+  runner_->Report(id.str(), Used(5000, 5000));
+  sup->Tick();
+  ASSERT_EQ(runner_->cancels(id.str()).size(), 1u);
+  // The user's cancel came too; the shim kept the first reason (the budget's).
+  outpost::Run r = Get(id);
+  r.cancel_reason = "stop";
+  r.cancel_requested_at = clock_.Now();
+  ASSERT_TRUE(store_->Update(r).ok());
+  runner_->Exit(id.str(), Stopped(runner_->cancels(id.str())[0], {5000, 5000}));
+  sup->Tick();
+  EXPECT_EQ(StatusOf(id), RunStatus::kCancelled);
+  EXPECT_EQ(Get(id).reason, reason::kCancelled);
 }
 
 }  // namespace

@@ -78,6 +78,8 @@ TEST_F(DispatchSchemaTest, SchemaAndValidatorAgreeOnEveryRow) {
           "timeoutSeconds":null,"tags":null,"resourceConstraints":{"maxMemoryMb":null},
           "network":null,"additionalSecrets":null,"idempotencyKey":null})",
       R"({"agent":"shell","task":"t","timeoutSeconds":5.0})",
+      R"({"agent":"shell","task":"t","maxCostUsd":0.25})",
+      R"({"agent":"shell","task":"t","maxCostUsd":null})",
       R"({"agent":"shell","task":"t","network":"allowlist"})",
       R"({"agent":"shell","task":")" + long_task + R"("})",
       R"({"agent":"shell","task":"ééé","tags":{"k":")" + std::string(256, 'v') + R"("}})",
@@ -93,6 +95,9 @@ TEST_F(DispatchSchemaTest, SchemaAndValidatorAgreeOnEveryRow) {
       R"({"agent":"shell","task":""})",
       R"({"agent":"shell","task":")" + long_task + R"(x"})",
       R"({"agent":"shell","task":"t","bogus":1})",
+      R"({"agent":"shell","task":"t","maxCostUsd":0})",
+      R"({"agent":"shell","task":"t","maxCostUsd":-1})",
+      R"({"agent":"shell","task":"t","maxCostUsd":"1"})",
       R"({"agent":"shell","task":"t","modelId":""})",
       R"({"agent":"shell","task":"t","modelId":7})",
       R"({"agent":"shell","task":"t","repo":""})",
@@ -151,10 +156,10 @@ TEST_F(DispatchSchemaTest, TheSchemaListsExactlyTheValidatorsFields) {
   std::vector<std::string> names;
   for (const auto& kv : props) names.emplace_back(kv.key());
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"additionalSecrets", "agent", "branch", "context",
-                                             "idempotencyKey", "inactivityTimeoutSeconds",
-                                             "modelId", "network", "repo", "resourceConstraints",
-                                             "tags", "task", "timeoutSeconds", "workspaceMode"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "additionalSecrets", "agent", "branch", "context", "idempotencyKey",
+                       "inactivityTimeoutSeconds", "maxCostUsd", "modelId", "network", "repo",
+                       "resourceConstraints", "tags", "task", "timeoutSeconds", "workspaceMode"}));
   EXPECT_EQ(DispatchInputSchema().at("required"), json::parse(R"(["agent","task"])"));
 }
 

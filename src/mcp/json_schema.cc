@@ -108,6 +108,11 @@ class Validator {
         (hi && hi->is_number() && n > AsNumber(*hi))) {
       Fail(path, Label(path) + " must be from " + (lo ? json::serialize(*lo) : "-inf") + " to " +
                      (hi ? json::serialize(*hi) : "inf"));
+      return;
+    }
+    if (const json::value* x = s.if_contains("exclusiveMinimum");
+        x && x->is_number() && n <= AsNumber(*x)) {
+      Fail(path, Label(path) + " must be above " + json::serialize(*x));
     }
   }
 

@@ -308,6 +308,7 @@ json::object DispatchInputSchema() {
       "context": {"type": ["string", "null"], "enum": ["minimal", "standard", "full", null], "description": "how much repository context to give the agent"},
       "timeoutSeconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 86400, "description": "total time limit (default 600): the run ends TIMEOUT"},
       "inactivityTimeoutSeconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 86400, "description": "end the run TIMEOUT after this long without output"},
+      "maxCostUsd": {"type": ["number", "null"], "exclusiveMinimum": 0, "description": "cost ceiling in USD: the run is stopped (FAILED budget_exceeded) once its usage so far costs more; default: the server's [limits] default_max_cost_usd"},
       "workspaceMode": {"type": ["string", "null"], "enum": ["ephemeral", "persistent", null], "description": "ephemeral (default); persistent is not available on this server"},
       "idempotencyKey": {"type": ["string", "null"], "minLength": 1, "maxLength": 128, "description": "same key and same request: the same run is returned, never a second one"},
       "tags": {"type": ["object", "null"], "maxProperties": 50,

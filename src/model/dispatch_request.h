@@ -27,6 +27,7 @@ enum class DispatchField {
   kContext,
   kTimeoutSeconds,
   kInactivityTimeoutSeconds,
+  kMaxCostUsd,
   kWorkspaceMode,
   kNetwork,
   kWorkspaceInitMode,
@@ -57,6 +58,7 @@ struct DispatchRequest {
   std::optional<std::string> context;
   std::optional<int> timeout_seconds;  // out-of-int values saturate (still out of range)
   std::optional<int> inactivity_timeout_seconds;
+  std::optional<double> max_cost_usd;  // any JSON number (core judges the range)
   std::optional<std::string> workspace_mode;
   std::optional<std::string> network;
   std::optional<std::string> idempotency_key;

@@ -41,6 +41,8 @@ inline constexpr std::string_view kTimeoutTotal = "timeout_total";
 inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
 inline constexpr std::string_view kOom = "oom";
 inline constexpr std::string_view kDiskQuota = "disk_quota";
+// The run's cost crossed its maxCostUsd: stopped like a cancel, ended FAILED.
+inline constexpr std::string_view kBudgetExceeded = "budget_exceeded";
 inline constexpr std::string_view kCancelled = "cancelled";
 inline constexpr std::string_view kInfraError = "infra_error";
 inline constexpr std::string_view kRepoError = "repo_error";
@@ -126,6 +128,9 @@ struct Run {
   std::string context = "standard";
   int timeout_seconds = 600;
   std::optional<int> inactivity_timeout_seconds;
+  // The cost ceiling (USD): the run is stopped (FAILED budget_exceeded) once its usage so far
+  // prices above it. nullopt: none.
+  std::optional<double> max_cost_usd;
   std::string workspace_mode = "ephemeral";
   std::string network = "none";
   ResourceConstraints resources;

@@ -74,9 +74,10 @@ std::optional<RunStatus> StatusOfReason(std::string_view r) {
   if (r == reason::kSucceeded) return RunStatus::kCompleted;
   if (r == reason::kCancelled) return RunStatus::kCancelled;
   if (r == reason::kTimeoutTotal || r == reason::kTimeoutInactive) return RunStatus::kTimeout;
-  for (std::string_view failed : {reason::kExitNonzero, reason::kSignaled, reason::kAgentError,
-                                  reason::kOom, reason::kDiskQuota, reason::kInfraError,
-                                  reason::kRepoError, reason::kSupervisorLost, reason::kNodeLost}) {
+  for (std::string_view failed :
+       {reason::kExitNonzero, reason::kSignaled, reason::kAgentError, reason::kOom,
+        reason::kDiskQuota, reason::kBudgetExceeded, reason::kInfraError, reason::kRepoError,
+        reason::kSupervisorLost, reason::kNodeLost}) {
     if (r == failed) return RunStatus::kFailed;
   }
   return std::nullopt;

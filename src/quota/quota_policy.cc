@@ -24,10 +24,17 @@ EffectiveLimit Resolve(const QuotaOptions& q, std::string_view tenant, std::stri
 
 EffectiveQuotas ResolveQuotas(const QuotaOptions& quotas, std::string_view tenant,
                               std::string_view key_id) {
+  EffectiveBudget budget;
+  if (auto it = quotas.tenants.find(std::string(tenant));
+      it != quotas.tenants.end() && it->second.max_cost_usd_per_day) {
+    budget = {*it->second.max_cost_usd_per_day, "quotas.tenants." + std::string(tenant)};
+  } else if (quotas.defaults.max_cost_usd_per_day) {
+    budget = {*quotas.defaults.max_cost_usd_per_day, "quotas"};
+  }
   return {Resolve(quotas, tenant, key_id, &QuotaLimits::max_concurrent_runs),
           Resolve(quotas, tenant, key_id, &QuotaLimits::max_runs_per_day),
           Resolve(quotas, tenant, key_id, &QuotaLimits::max_timeout_seconds),
-          Resolve(quotas, tenant, key_id, &QuotaLimits::requests_per_minute)};
+          Resolve(quotas, tenant, key_id, &QuotaLimits::requests_per_minute), std::move(budget)};
 }
 
 Admission AdmissionFor(const EffectiveQuotas& q) {

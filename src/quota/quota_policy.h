@@ -27,11 +27,19 @@ struct EffectiveLimit {
   bool limited() const { return value > 0; }
 };
 
+// The tenant's daily budget (USD; max_cost_usd_per_day), from [quotas.tenants.<t>] or [quotas].
+struct EffectiveBudget {
+  double usd = 0;      // 0: unlimited
+  std::string source;  // "quotas" | "quotas.tenants.<t>"; "" when unset
+  bool limited() const { return usd > 0; }
+};
+
 struct EffectiveQuotas {
   EffectiveLimit concurrent_runs;
   EffectiveLimit runs_per_day;
   EffectiveLimit timeout_seconds;
   EffectiveLimit requests_per_minute;
+  EffectiveBudget cost_usd_per_day;
 };
 
 EffectiveQuotas ResolveQuotas(const QuotaOptions& quotas, std::string_view tenant,

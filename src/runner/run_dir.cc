@@ -469,13 +469,32 @@ Result<ExitRecord> RunDir::ReadExit() const {
 }
 
 Status RunDir::WriteProgress(const RunProgress& p) const {
-  return WriteObject(File("progress.json"), {{"turns", p.turns}, {"collecting", p.collecting}});
+  json::object o{{"turns", p.turns}, {"collecting", p.collecting}};
+  if (p.has_usage) {
+    o["input_tokens"] = p.usage.input;
+    o["output_tokens"] = p.usage.output;
+  }
+  if (p.cost_usd) o["cost_usd"] = *p.cost_usd;
+  return WriteObject(File("progress.json"), o);
 }
 
 std::optional<RunProgress> RunDir::ReadProgress() const {
   Result<json::object> r = ReadObject(File("progress.json"));
   if (!r.ok()) return std::nullopt;
-  return RunProgress{GetInt32(*r, "turns").value_or(0), GetBool(*r, "collecting").value_or(false)};
+  RunProgress p;
+  p.turns = GetInt32(*r, "turns").value_or(0);
+  p.collecting = GetBool(*r, "collecting").value_or(false);
+  // Written by a shim that knows usage (an older one's file has none).
+  std::optional<std::int64_t> in = GetInt(*r, "input_tokens");
+  std::optional<std::int64_t> out = GetInt(*r, "output_tokens");
+  if (in || out) {
+    p.has_usage = true;
+    p.usage = {in.value_or(0), out.value_or(0)};
+  }
+  if (const json::value* c = r->if_contains("cost_usd"); c != nullptr && c->is_number()) {
+    p.cost_usd = c->to_number<double>();
+  }
+  return p;
 }
 
 }  // namespace outpost

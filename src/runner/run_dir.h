@@ -13,7 +13,8 @@
 //     events.jsonl  the run's event stream: output, phases, agent events, status, end
 //                   (runner/event_log.h); stdout.tail/stderr.tail: output tails while over the cap
 //     shim.log      the shim's own diagnostics
-//     progress.json written by the shim as the agent goes: its turns, and when it collects
+//     progress.json written by the shim as the agent goes: its turns, its usage so far (tokens,
+//                   the agent's own cost when reported), and when it collects
 //     exit.json     written last, atomically, by the shim: how the run ended (ExitRecord, with
 //                   the agent's parsed result; a record of an older shim has none)
 //     exit.json.reserve  preallocated by the shim when it starts (kExitReserveBytes): the exit

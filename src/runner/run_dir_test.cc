@@ -238,11 +238,26 @@ TEST(RunDir, ProgressRoundTrips) {
   TempDir tmp;
   RunDir dir(tmp.path());
   EXPECT_EQ(dir.ReadProgress(), std::nullopt);
-  ASSERT_TRUE(dir.WriteProgress({4, true}).ok());
+  RunProgress written;
+  written.turns = 4;
+  written.collecting = true;
+  ASSERT_TRUE(dir.WriteProgress(written).ok());
   std::optional<RunProgress> p = dir.ReadProgress();
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->turns, 4);
   EXPECT_TRUE(p->collecting);
+  EXPECT_FALSE(p->has_usage);  // none reported (or a shim that knows no usage)
+  EXPECT_FALSE(p->cost_usd);
+  // The usage so far (issue 18 item 11: a run over its maxCostUsd is stopped from it).
+  written.has_usage = true;
+  written.usage = {1200, 340};
+  written.cost_usd = 0.0421;
+  ASSERT_TRUE(dir.WriteProgress(written).ok());
+  p = dir.ReadProgress();
+  ASSERT_TRUE(p.has_value());
+  EXPECT_TRUE(p->has_usage);
+  EXPECT_EQ(p->usage, (TokenUsage{1200, 340}));
+  EXPECT_EQ(p->cost_usd, 0.0421);
 }
 
 TEST(RunDir, SandboxSpecRoundTripsEveryField) {

@@ -161,6 +161,11 @@ struct ShimProbe {
 struct RunProgress {
   int turns = 0;            // the agent's assistant messages so far
   bool collecting = false;  // the agent is done; its changes are being collected
+  // The usage the agent's output reported so far (its parser's live view, AgentResult): tokens,
+  // and its own cost figure when it gave one (claude's total_cost_usd, in its last line).
+  bool has_usage = false;
+  TokenUsage usage;
+  std::optional<double> cost_usd;
 };
 
 // What a run leaves behind for the control plane to read: its output, its event stream and

@@ -92,6 +92,7 @@ void RequestToDoc(const Run& r, json::object& o) {
   o["context"] = r.context;
   o["timeoutSeconds"] = r.timeout_seconds;
   o["inactivityTimeoutSeconds"] = Opt(r.inactivity_timeout_seconds);
+  if (r.max_cost_usd) o["maxCostUsd"] = *r.max_cost_usd;
   o["workspaceMode"] = r.workspace_mode;
   o["network"] = NetworkToDoc(r);
   o["resourceConstraints"] = ResourcesToDoc(r.resources);
@@ -250,6 +251,9 @@ void ReadRequest(const json::object& o, Run& r) {
   r.context = GetString(o, "context").value_or("standard");
   r.timeout_seconds = ReadInt(o, "timeoutSeconds").value_or(600);
   r.inactivity_timeout_seconds = ReadInt(o, "inactivityTimeoutSeconds");
+  if (auto c = o.find("maxCostUsd"); c != o.end() && c->value().is_number()) {
+    r.max_cost_usd = c->value().to_number<double>();
+  }
   r.workspace_mode = GetString(o, "workspaceMode").value_or("ephemeral");
   ReadNetwork(o, r);
   ReadResources(o, r);

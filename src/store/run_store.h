@@ -110,6 +110,13 @@ class RunStore {
   virtual Result<std::vector<Run>> ListActive() = 0;
   // Runs created since `since`; only `tenant`'s when set (a tenant's /health/fleet counts).
   virtual Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) = 0;
+  // The summed Run::usage cost_usd (USD) of `tenant`'s runs created since `since` (a tenant's
+  // daily budget, [quotas] max_cost_usd_per_day): finished runs with their final usage, running
+  // ones with the usage the supervisor recorded so far. From the store, so every replica sees
+  // the same spend.
+  virtual Result<double> CostSince(WallTime /*since*/, const std::string& /*tenant*/) {
+    return Status{Code::kInternal, "this run store does not sum costs"};
+  }
   // A cheap check that the store answers (for /health/ready).
   virtual Status Ping() = 0;
 

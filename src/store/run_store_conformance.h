@@ -66,6 +66,7 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     r.context = "full";
     r.timeout_seconds = 1200;
     r.inactivity_timeout_seconds = 300;
+    r.max_cost_usd = 12.5;
     r.workspace_mode = "persistent";
     r.network = "allowlist";
     r.resources = {2048, 2, 10};
@@ -538,6 +539,29 @@ TEST_P(RunStoreConformance, StatsOfOneTenantCountOnlyItsRuns) {
   auto nobody = store_->Stats(since, std::string("nobody"));
   ASSERT_TRUE(nobody.ok());
   EXPECT_TRUE(nobody->by_agent.empty());
+}
+
+// A tenant's daily budget (issue 18 item 11): the cost of its runs created since, those without
+// usage counting nothing, other tenants' and older runs not at all.
+TEST_P(RunStoreConformance, CostSinceSumsOneTenantsRunsCreatedSince) {
+  auto add = [&](const std::string& tenant, std::optional<double> cost) {
+    Run r = NewRun("a");
+    r.tenant = tenant;
+    if (cost) r.usage = Usage{10, 20, *cost, "rates"};
+    return MustCreate(r);
+  };
+  add("acme", 5.0);  // before `since`
+  const WallTime since = clock_.Now() + Millis(1);
+  add("acme", 0.25);
+  add("acme", 1.5);
+  add("acme", std::nullopt);
+  add("other", 7.0);
+  auto acme = store_->CostSince(since, "acme");
+  ASSERT_TRUE(acme.ok()) << acme.status().ToString();
+  EXPECT_DOUBLE_EQ(*acme, 1.75);
+  auto nobody = store_->CostSince(since, "nobody");
+  ASSERT_TRUE(nobody.ok()) << nobody.status().ToString();
+  EXPECT_EQ(*nobody, 0);
 }
 
 TEST_P(RunStoreConformance, ReplicaHeartbeatsInsertThenReplaceAndListSortedById) {

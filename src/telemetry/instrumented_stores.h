@@ -32,6 +32,9 @@ class InstrumentedRunStore final : public RunStore {
   Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override {
     return Count("stats", inner_.Stats(since, tenant));
   }
+  Result<double> CostSince(WallTime since, const std::string& tenant) override {
+    return Count("cost_since", inner_.CostSince(since, tenant));
+  }
   Status Ping() override { return Count("ping", inner_.Ping()); }
   Status Heartbeat(const ReplicaInfo& info) override {
     return Count("heartbeat", inner_.Heartbeat(info));

@@ -14,8 +14,8 @@ using F = DispatchField;
 
 const std::set<std::string, std::less<>> kKnownFields = {
     "agent", "task", "modelId", "repo", "branch", "context", "timeoutSeconds",
-    "inactivityTimeoutSeconds", "workspaceMode", "idempotencyKey", "tags", "resourceConstraints",
-    "network", "additionalSecrets",
+    "inactivityTimeoutSeconds", "maxCostUsd", "workspaceMode", "idempotencyKey", "tags",
+    "resourceConstraints", "network", "additionalSecrets",
     // The original's fields, mapped or refused with what to use instead (core).
     "workspaceInitMode", "userId"};
 
@@ -66,6 +66,17 @@ class Decoder {
       return std::nullopt;
     }
     return static_cast<int>(std::clamp<std::int64_t>(n, INT_MIN, INT_MAX));
+  }
+
+  // Any JSON number.
+  std::optional<double> Number(std::string_view key, F field) {
+    const json::value* v = Find(body_, key);
+    if (!v) return std::nullopt;
+    if (!v->is_number()) {
+      Fail(field, 0, std::string(key), std::string(key) + " must be a number");
+      return std::nullopt;
+    }
+    return v->to_number<double>();
   }
 
   // "agent": a name, "all", or a list of names.
@@ -184,6 +195,7 @@ DispatchRequest DecodeDispatchRequest(const json::value& body,
   r.timeout_seconds = d.Int(o, "timeoutSeconds", F::kTimeoutSeconds, 0, "timeoutSeconds");
   r.inactivity_timeout_seconds = d.Int(o, "inactivityTimeoutSeconds", F::kInactivityTimeoutSeconds,
                                        0, "inactivityTimeoutSeconds");
+  r.max_cost_usd = d.Number("maxCostUsd", F::kMaxCostUsd);
   r.workspace_mode = d.String(F::kWorkspaceMode, "workspaceMode");
   r.network = d.String(F::kNetwork, "network");
   r.workspace_init_mode = d.String(F::kWorkspaceInitMode, "workspaceInitMode");

@@ -87,6 +87,7 @@ json::object RunToJson(const Run& r) {
   o["context"] = r.context;
   o["timeoutSeconds"] = r.timeout_seconds;
   o["inactivityTimeoutSeconds"] = Opt(r.inactivity_timeout_seconds);
+  o["maxCostUsd"] = Opt(r.max_cost_usd);
   o["workspaceMode"] = r.workspace_mode;
   o["network"] = NetworkJson(r);
   o["resourceConstraints"] = ResourcesJson(r.resources);

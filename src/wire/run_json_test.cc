@@ -24,6 +24,7 @@ Run FullRun() {
   r.context = "full";
   r.timeout_seconds = 900;
   r.inactivity_timeout_seconds = 120;
+  r.max_cost_usd = 2.5;
   r.workspace_mode = "persistent";
   r.network = "allowlist";
   r.network_blocked = {{"evil.example", 443, kT0 + Millis(2'000)}};
@@ -62,7 +63,7 @@ Run FullRun() {
 // The public run object of FullRun() as the API served it before wire/ existed
 // (RunToJson(run, internal=false) in store/run_json.cc): clients read these names.
 constexpr std::string_view kPublicRun =
-    R"json({"runId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","dispatchId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","status":"COMPLETED","phase":"done","reason":"succeeded","agent":"codex","modelId":"gpt-5","task":"fix \"quoted\" things\nand newlines","repo":"acme/widgets","branch":"main","context":"full","timeoutSeconds":900,"inactivityTimeoutSeconds":120,"workspaceMode":"persistent","network":{"policy":"allowlist","blocked":[{"host":"evil.example","port":443,"time":"2025-11-28T08:22:42.123Z"}]},"resourceConstraints":{"maxMemoryMb":4096,"maxCpuUnits":4,"maxDiskGb":20},"additionalSecrets":["GITHUB_TOKEN"],"tags":{"env":"prod","team":"core"},"idempotencyKey":"idem-1","groupId":"g-1","createdAt":"2025-11-28T08:22:40.123Z","startedAt":"2025-11-28T08:22:41.123Z","endedAt":"2025-11-28T08:23:45.555Z","durationMs":64432,"exitCode":0,"errorMessage":"warning only","finalMessage":"All done.","cancelReason":"operator","cancelRequestedAt":"2025-11-28T08:23:40.123Z","changes":{"kind":"committed","beforeSha":"aaa","afterSha":"bbb","filesChanged":["a.cc","b.h"],"insertions":3,"deletions":1,"diffStat":[{"path":"a.cc","insertions":3,"deletions":1},{"path":"b.h","insertions":null,"deletions":null}],"redacted":true},"usage":{"inputTokens":100,"outputTokens":200,"costUsd":0.75,"costSource":"agent"},"progress":100,"artifactsStatus":"partial","artifactsMissing":["diff.patch"]})json";
+    R"json({"runId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","dispatchId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","status":"COMPLETED","phase":"done","reason":"succeeded","agent":"codex","modelId":"gpt-5","task":"fix \"quoted\" things\nand newlines","repo":"acme/widgets","branch":"main","context":"full","timeoutSeconds":900,"inactivityTimeoutSeconds":120,"maxCostUsd":2.5,"workspaceMode":"persistent","network":{"policy":"allowlist","blocked":[{"host":"evil.example","port":443,"time":"2025-11-28T08:22:42.123Z"}]},"resourceConstraints":{"maxMemoryMb":4096,"maxCpuUnits":4,"maxDiskGb":20},"additionalSecrets":["GITHUB_TOKEN"],"tags":{"env":"prod","team":"core"},"idempotencyKey":"idem-1","groupId":"g-1","createdAt":"2025-11-28T08:22:40.123Z","startedAt":"2025-11-28T08:22:41.123Z","endedAt":"2025-11-28T08:23:45.555Z","durationMs":64432,"exitCode":0,"errorMessage":"warning only","finalMessage":"All done.","cancelReason":"operator","cancelRequestedAt":"2025-11-28T08:23:40.123Z","changes":{"kind":"committed","beforeSha":"aaa","afterSha":"bbb","filesChanged":["a.cc","b.h"],"insertions":3,"deletions":1,"diffStat":[{"path":"a.cc","insertions":3,"deletions":1},{"path":"b.h","insertions":null,"deletions":null}],"redacted":true},"usage":{"inputTokens":100,"outputTokens":200,"costUsd":0.75,"costSource":"agent"},"progress":100,"artifactsStatus":"partial","artifactsMissing":["diff.patch"]})json";
 
 Run MinimalRun() {
   Run r;
@@ -98,7 +99,8 @@ TEST(RunJson, PublicShapeUsesRunbookNames) {
 
 TEST(RunJson, UnsetOptionalsAreNullInPublicShape) {
   const auto o = RunToJson(MinimalRun());
-  for (const char* key : {"startedAt", "endedAt", "durationMs", "exitCode", "changes", "usage"}) {
+  for (const char* key :
+       {"startedAt", "endedAt", "durationMs", "exitCode", "changes", "usage", "maxCostUsd"}) {
     ASSERT_TRUE(o.contains(key)) << key;
     EXPECT_TRUE(o.at(key).is_null()) << key;
   }

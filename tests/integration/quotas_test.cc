@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <latch>
@@ -190,6 +192,97 @@ TEST_F(QuotasTest, ABadQuotaKeyInTheConfigStopsTheStartNamingIt) {
   ServerProcess& s = Start("b", {{"OUTPOST_CONFIG", cfg}});
   ASSERT_EQ(s.Post("/dispatch", Sleeper()).status, 201);
   ExpectQuota429(s.Post("/dispatch", Sleeper()), "concurrent_runs", 1);
+}
+
+// --- Spend limits (issue 18 item 11).
+
+// The shell agent with aider's token lines parsed, at $10 per million tokens either way: each
+// "Tokens: 10,000 sent, 1,000 received." it prints costs $0.11.
+std::string SpendConfig(const std::string& root, const std::string& extra = "") {
+  const std::string cfg = root + "/spend.toml";
+  std::ofstream(cfg) << "[agents.shell]\nparser = \"aider-text\"\ncost_input_per_mtok = 10\n"
+                        "cost_output_per_mtok = 10\n[limits]\nmax_cost_usd = 100\n"
+                     << extra;
+  return cfg;
+}
+
+TEST_F(QuotasTest, ARunWhoseCostCrossesMaxCostUsdIsStoppedAndEndsFailedBudgetExceeded) {
+  ServerProcess& s = Start("a", {{"OUTPOST_CONFIG", SpendConfig(root_)}});
+  // Above the operator's maximum: 400 naming the field and the ceiling, nothing stored.
+  HttpResponse over = s.Post("/dispatch", R"({"agent":"shell","task":"true","maxCostUsd":100.5})");
+  ASSERT_EQ(over.status, 400) << over.body;
+  const json::value over_body = over.Json();
+  const json::array& errors = over_body.at("error").at("details").at("errors").as_array();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].at("path"), "maxCostUsd");
+  EXPECT_NE(std::string(errors[0].at("message").as_string()).find("at most $100"),
+            std::string::npos);
+  EXPECT_TRUE(s.Get("/runs").Json().at("data").at("items").as_array().empty());
+
+  // A child in the background (killed with the tree), then $0.11 of tokens every 0.2 s for
+  // 200 s: the fifth line ($0.55) crosses the $0.5 ceiling.
+  const std::string pid_file = root_ + "/child.pid";
+  const std::string task = "sleep 300 & echo $! > " + pid_file +
+                           "; i=0; while [ $i -lt 1000 ]; do "
+                           "echo 'Tokens: 10,000 sent, 1,000 received.'; i=$((i+1)); sleep 0.2; "
+                           "done";
+  const std::string id = s.Dispatch(json::serialize(json::object{
+      {"agent", "shell"}, {"task", task}, {"maxCostUsd", 0.5}, {"timeoutSeconds", 300}}));
+  ASSERT_FALSE(id.empty());
+  const json::object run = s.WaitTerminal(id, std::chrono::seconds(60));
+  // FAILED, like the other limits the system enforces (oom, disk_quota); CANCELLED is a caller's.
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "budget_exceeded") << json::serialize(run);
+  EXPECT_NE(Str(run, "errorMessage").find("over its maxCostUsd of $0.5"), std::string::npos)
+      << json::serialize(run);
+  EXPECT_EQ(run.at("maxCostUsd").to_number<double>(), 0.5);
+  const double cost = run.at("usage").at("costUsd").to_number<double>();
+  EXPECT_GT(cost, 0.5);
+  EXPECT_LT(cost, 20.0);  // stopped long before its 1000 lines ($110)
+  EXPECT_EQ(run.at("usage").at("costSource"), "rates");
+  // The process tree went with it, as for a cancel.
+  std::ifstream in(pid_file);
+  pid_t child = 0;
+  ASSERT_TRUE(in >> child) << "the task wrote no child pid";
+  errno = 0;
+  EXPECT_EQ(::kill(child, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(QuotasTest, ATenantOverItsDailyBudgetGets429OnEveryReplicaUntilTheNextUtcDay) {
+  const std::map<std::string, std::string> env = {
+      {"OUTPOST_CONFIG", SpendConfig(root_)},
+      {"OUTPOST_QUOTA_MAX_COST_USD_PER_DAY", "0.5"},
+      {"OUTPOST_STORE", "sqlite://" + root_ + "/shared.db"}};
+  ServerProcess& a = Start("a", env);
+  ServerProcess& b = Start("b", env);
+  // Under the budget: admitted. It spends $0.66 (six lines) and completes.
+  const std::string id = a.Dispatch(json::serialize(json::object{
+      {"agent", "shell"},
+      {"task", "for i in 1 2 3 4 5 6; do echo 'Tokens: 10,000 sent, 1,000 received.'; done"}}));
+  ASSERT_FALSE(id.empty());
+  const json::object run = a.WaitTerminal(id);
+  ASSERT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_DOUBLE_EQ(run.at("usage").at("costUsd").to_number<double>(), 0.66);
+  // Now over it, on either replica (the spend is the store's, not one process's).
+  for (const ServerProcess* s : {&a, &b}) {
+    HttpResponse r = s->Post("/dispatch", R"({"agent":"shell","task":"true"})");
+    ASSERT_EQ(r.status, 429) << r.body;
+    const json::value body = r.Json();
+    EXPECT_EQ(body.at("error").at("code"), "RATE_LIMIT_EXCEEDED");
+    const json::object& d = body.at("error").at("details").as_object();
+    EXPECT_EQ(d.at("quota").as_string(), "cost_usd_per_day");
+    EXPECT_DOUBLE_EQ(d.at("limit").to_number<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(d.at("current").to_number<double>(), 0.66);
+    const long retry = std::stol(r.headers.at("retry-after"));
+    EXPECT_EQ(retry, d.at("retryAfterSeconds").as_int64());
+    const long now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const long rem = (now + retry) % 86400;  // the next UTC midnight, give or take rounding
+    EXPECT_TRUE(rem <= 2 || rem >= 86398) << retry;
+  }
+  EXPECT_EQ(a.Get("/runs").Json().at("data").at("items").as_array().size(), 1u);
 }
 
 TEST_F(QuotasTest, OnDynamoDbTwoReplicasBurstingCreateExactlyTheLimit) {

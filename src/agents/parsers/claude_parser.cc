@@ -119,6 +119,15 @@ void ClaudeParser::Result(const json::object& o) {
   }
 }
 
+AgentResult ClaudeParser::Live() const {
+  AgentResult live = result_;
+  if (!saw_result_ && (message_usage_.input > 0 || message_usage_.output > 0)) {
+    live.usage = message_usage_;
+    live.has_usage = true;
+  }
+  return live;
+}
+
 AgentResult ClaudeParser::Finish() {
   if (!saw_result_ && (message_usage_.input > 0 || message_usage_.output > 0)) {
     result_.usage = message_usage_;

@@ -86,5 +86,30 @@ TEST(ClaudeParser, WithoutAResultLineUsageIsSummedOncePerMessage) {
   EXPECT_EQ(r.final_message, "Created hello.txt.");
 }
 
+// Issue 18 item 11: while claude runs, its live usage is the per-message usage so far (what a
+// maxCostUsd is checked against); once its result line came, the result's totals and cost.
+TEST(ClaudeParser, LiveUsageIsThePerMessageUsageUntilTheResult) {
+  std::unique_ptr<OutputParser> p = MakeParser("claude-stream-json");
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->Live().has_usage);
+  p->Line(kInit);
+  p->Line(kAssistantToolUse);
+  AgentResult live = p->Live();
+  ASSERT_TRUE(live.has_usage);
+  EXPECT_EQ(live.usage.input, 3 + 1200);
+  EXPECT_EQ(live.usage.output, 60);
+  EXPECT_FALSE(live.cost_usd);
+  p->Line(kToolResult);
+  p->Line(kAssistantDone);
+  live = p->Live();
+  EXPECT_EQ(live.usage.input, 3 + 1200 + 5 + 1200);
+  EXPECT_EQ(live.usage.output, 68);
+  p->Line(kResultOk);
+  live = p->Live();
+  EXPECT_EQ(live.usage.input, 8 + 1200 + 1200);
+  ASSERT_TRUE(live.cost_usd);
+  EXPECT_DOUBLE_EQ(*live.cost_usd, 0.0421);
+}
+
 }  // namespace
 }  // namespace outpost

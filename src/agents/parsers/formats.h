@@ -11,6 +11,8 @@ class ClaudeParser : public OutputParser {  // claude-stream-json
  public:
   void Line(std::string_view line) override;
   AgentResult Finish() override;
+  // Before its result line: the per-message usage so far.
+  AgentResult Live() const override;
 
  private:
   void Message(const boost::json::object& o, bool assistant);

@@ -68,6 +68,10 @@ class OutputParser {
   // After the last line: the result. Call once.
   virtual AgentResult Finish() { return result_; }
   const std::vector<AgentEvent>& events() const { return events_; }
+  // The usage reported so far, while the output is still coming (the shim's live cost: a run
+  // over its maxCostUsd is stopped). Tokens as the result would count them if the output ended
+  // here; cost_usd only when the agent reported one (claude: at its very end, in its result).
+  virtual AgentResult Live() const { return result_; }
   // The events emitted since the last call, for a caller that streams them (the shim).
   std::vector<AgentEvent> TakeEvents() { return std::exchange(events_, {}); }
 

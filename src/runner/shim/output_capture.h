@@ -72,6 +72,8 @@ class OutputCapture {
   std::int64_t turns() const { return turns_; }
   // After Finish: what the parser made of all of stdout (the empty result without a parser).
   const AgentResult& result() const { return result_; }
+  // Before Finish: the usage the output reported so far (OutputParser::Live).
+  AgentResult live() const { return parser_ ? parser_->Live() : AgentResult{}; }
   std::int64_t limit() const { return limit_; }
   // The tail each stream keeps when the streams' tails hold `written` bytes (stdout, stderr).
   static std::array<std::int64_t, 2> TailShares(std::int64_t budget,

@@ -162,6 +162,7 @@ class Shim {
   void ScrubSecrets();
   void WriteProgress(bool collecting);
   void RemoveWorkspace();
+  bool ProgressPending() const;
   void Log(std::string_view line);
 
   RunDir dir_;
@@ -187,6 +188,8 @@ class Shim {
   bool disk_mounted_ = false;        // the run's own file system (audit F5) is mounted
   std::int64_t progress_turns_ = 0;  // in the last progress.json
   bool changes_collected_ = false;   // changes.json written: the workspace may go
+  TokenUsage progress_usage_;        // in the last progress.json
+  std::optional<double> progress_cost_;
   MonoTime next_progress_{};
 };
 
@@ -610,7 +613,21 @@ void Shim::CheckDisk(MonoTime now) {
     RequestStop(outcome::kDiskQuota, *over);
 }
 
+// New turns, or new usage (the server stops a run over its maxCostUsd from it), not yet in
+// progress.json.
+bool Shim::ProgressPending() const {
+  if (!capture_) return false;
+  const AgentResult live = capture_->live();
+  return capture_->turns() != progress_turns_ || live.usage != progress_usage_ ||
+         live.cost_usd != progress_cost_;
+}
+
 void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
+  // A pending progress.json is written when its interval is over, output or not.
+  if (ProgressPending()) {
+    const auto wait = std::chrono::duration_cast<Millis>(next_progress_ - clock_.Mono()).count();
+    timeout_ms = std::min(timeout_ms, std::max(0, static_cast<int>(wait) + 1));
+  }
   std::vector<pollfd> fds{{sigfd_, POLLIN, 0}};
   std::vector<Stream*> polled;
   for (Stream* s : streams) {
@@ -619,14 +636,13 @@ void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
     polled.push_back(s);
   }
   int n = ::poll(fds.data(), fds.size(), timeout_ms);
-  if (n <= 0) return;  // timeout or EINTR: the caller re-checks its deadlines
-  for (std::size_t i = 0; i < polled.size(); ++i) {
-    if (fds[i + 1].revents != 0) ReadStream(*polled[i]);
+  if (n > 0) {  // else timeout or EINTR: the caller re-checks its deadlines
+    for (std::size_t i = 0; i < polled.size(); ++i) {
+      if (fds[i + 1].revents != 0) ReadStream(*polled[i]);
+    }
+    if (fds[0].revents != 0) HandleSignals();
   }
-  if (fds[0].revents != 0) HandleSignals();
-  if (capture_ && capture_->turns() != progress_turns_ && clock_.Mono() >= next_progress_) {
-    WriteProgress(/*collecting=*/false);
-  }
+  if (ProgressPending() && clock_.Mono() >= next_progress_) WriteProgress(/*collecting=*/false);
 }
 
 // progress.json, for the server's progress estimate: at most every kProgressInterval while
@@ -634,7 +650,17 @@ void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
 void Shim::WriteProgress(bool collecting) {
   progress_turns_ = capture_ ? capture_->turns() : 0;
   next_progress_ = clock_.Mono() + kProgressInterval;
-  Status st = dir_.WriteProgress({static_cast<int>(progress_turns_), collecting});
+  RunProgress p;
+  p.turns = static_cast<int>(progress_turns_);
+  p.collecting = collecting;
+  if (capture_) {
+    // Once Finish ran, the full result; before, the parser's live view.
+    const AgentResult r = collecting ? capture_->result() : capture_->live();
+    p.has_usage = r.has_usage;
+    p.usage = progress_usage_ = r.usage;
+    p.cost_usd = progress_cost_ = r.cost_usd;
+  }
+  Status st = dir_.WriteProgress(p);
   if (!st.ok()) Log("progress not written: " + st.message());
 }
 

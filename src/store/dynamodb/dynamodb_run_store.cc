@@ -343,6 +343,36 @@ Result<RunStats> DynamoDbRunStore::Stats(WallTime since, const std::optional<std
   }
 }
 
+// The tenant's runs from `since` on tenant-newest (ALL projected), their docs' usage summed.
+Result<double> DynamoDbRunStore::CostSince(WallTime since, const std::string& tenant) {
+  aws::QueryRequest request;
+  request.table = tables_.runs;
+  request.index = std::string(kIndexTenant);
+  request.key_condition = {
+      "#h = :h AND #id >= :lo",
+      {{"#h", attr::kTenant},
+       {"#id", attr::kId},
+       {"#c", attr::kCreatedMs},
+       {"#d", attr::kDoc},
+       {"#v", attr::kVersion}},
+      {{":h", ddb::S(tenant)}, {":lo", ddb::S(MinUlidAt(since - kIdClockSlack))}}};
+  request.projection = "#c, #d, #v";
+  const std::int64_t since_ms = ToMillis(since);
+  double total = 0;
+  for (;;) {
+    auto page = client_->Query(request);
+    if (!page.ok()) return page.status();
+    for (const auto& item : page->items) {
+      if (ddb::GetN(item, attr::kCreatedMs).value_or(0) < since_ms) continue;
+      auto run = RunFromItem(item);
+      if (!run.ok()) return run.status();
+      if (run->usage) total += run->usage->cost_usd;
+    }
+    if (!page->last_key) return total;
+    request.start_key = page->last_key;
+  }
+}
+
 Status DynamoDbRunStore::Ping() {
   Status st = client_->DescribeTable(tables_.runs).status();
   if (st.code() == Code::kNotFound) return FailedPrecondition(st.message());

@@ -92,6 +92,7 @@ class DynamoDbRunStore final : public RunStore {
   Result<Run> Update(const Run& run) override;
   Result<std::vector<Run>> ListActive() override;
   Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override;
+  Result<double> CostSince(WallTime since, const std::string& tenant) override;
   Status Ping() override;
   // Replicas: PutItem of the record; ListReplicas scans the (small) replicas table.
   Status Heartbeat(const ReplicaInfo& info) override;

@@ -98,6 +98,8 @@ bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQL
 
 std::int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
+double Stmt::Double(int col) const { return sqlite3_column_double(stmt_, col); }
+
 std::string Stmt::Text(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   if (p == nullptr) return {};

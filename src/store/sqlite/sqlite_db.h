@@ -55,6 +55,7 @@ class Stmt {
 
   bool IsNull(int col) const;
   std::int64_t Int(int col) const;
+  double Double(int col) const;
   std::string Text(int col) const;
 
  private:

@@ -40,6 +40,10 @@ constexpr const char* kStats =
     "COUNT(CASE WHEN started_ms IS NOT NULL AND ended_ms IS NOT NULL THEN 1 END) "
     "FROM runs WHERE created_ms >= ?1 AND (?2 IS NULL OR tenant = ?2) GROUP BY agent, status";
 
+constexpr const char* kCostSince =
+    "SELECT COALESCE(SUM(json_extract(doc, '$.usage.costUsd')), 0) FROM runs "
+    "WHERE tenant = ?1 AND created_ms >= ?2";
+
 Param OptMillis(const std::optional<WallTime>& t) {
   return t ? Param(ToMillis(*t)) : Param(std::monostate{});
 }
@@ -306,6 +310,17 @@ Result<RunStats> SqliteRunStore::Stats(WallTime since, const std::optional<std::
     }
   }
   return stats;
+}
+
+Result<double> SqliteRunStore::CostSince(WallTime since, const std::string& tenant) {
+  std::lock_guard lock(conn_->mu);
+  auto stmt = db_->Prepare(kCostSince);
+  if (!stmt.ok()) return stmt.status();
+  OUTPOST_RETURN_IF_ERROR(stmt->Bind({tenant, ToMillis(since)}));
+  auto row = stmt->Step("sum run costs");
+  if (!row.ok()) return row.status();
+  if (!*row) return 0.0;
+  return stmt->Double(0);
 }
 
 Status SqliteRunStore::Ping() {

@@ -60,6 +60,7 @@ class SqliteRunStore final : public RunStore {
   Result<Run> Update(const Run& run) override;
   Result<std::vector<Run>> ListActive() override;
   Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override;
+  Result<double> CostSince(WallTime since, const std::string& tenant) override;
   Status Ping() override;
   Status Heartbeat(const ReplicaInfo& info) override;
   Result<std::vector<ReplicaInfo>> ListReplicas() override;
