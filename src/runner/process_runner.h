@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "runner/dir_watch.h"
 #include "runner/run_dir.h"
 #include "runner/runner.h"
 
@@ -70,7 +71,17 @@ class ProcessRunner final : public Runner {
   std::vector<RunId> LiveRuns() override;
   int Reap(const RunId& id) override;
   std::vector<BlockedConnection> Blocked(const RunId& id) override;
-  std::string OutputFile(const RunId& id, RunOutput what) const override;
+  // RunOutputs: from the run directory's events.jsonl and output files (run_dir.h).
+  // ReadEvents bisects the file to `after`. WatchEvents: inotify on the run directory through
+  // one DirWatcher (dir_watch.h) made at the first call; kUnavailable when inotify is not
+  // available. EndEvents takes the file's lock (shared with the shim; runner/event_log.h).
+  Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
+                                std::size_t max_bytes) override;
+  Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId& id,
+                                                  std::function<void()> wake) override;
+  Result<std::int64_t> EndEvents(const RunId& id, WallTime ts,
+                                 const std::vector<FinalEvent>& events) override;
+  Result<std::unique_ptr<ByteSource>> OpenOutput(const RunId& id, RunOutput what) override;
   // The run directories, by their mtime (seconds).
   std::vector<KeptRun> KeptRuns() override;
   // Removes the run directory.
@@ -92,6 +103,7 @@ class ProcessRunner final : public Runner {
 
  private:
   Status Launch(const std::string& run_dir) const;
+  std::string OutputPath(const RunId& id, RunOutput what) const;
   int KillCgroup(const std::string& run_id);
   std::optional<int> AllocateUid(const std::string& run_id);
   void ReleaseUid(const std::string& run_id);
@@ -106,6 +118,10 @@ class ProcessRunner final : public Runner {
   // Sandbox uid of each live run (two concurrent runs never share one); nullopt until the
   // first allocation has read the live runs' spec.json. Guarded by mu_.
   std::optional<std::map<std::string, int>> uid_by_run_;
+  // Wakes the followers of runs' events; made at the first WatchEvents. Guarded by mu_ (the
+  // watcher itself is thread-safe).
+  std::unique_ptr<DirWatcher> watcher_;
+  bool watcher_failed_ = false;  // guarded by mu_
 };
 
 }  // namespace outpost
