@@ -141,11 +141,27 @@ std::string ProcessRunner::OutputPath(const RunId& id, RunOutput what) const {
 
 Result<EventBatch> ProcessRunner::ReadEvents(const RunId& id, std::int64_t after,
                                              std::size_t max_bytes) {
+  constexpr std::size_t kMaxReaders = 256;
   if (after < 0) return InvalidArgument("after must be >= 0");
-  EventLogReader reader(OutputPath(id, RunOutput::kEvents), after);
+  std::unique_ptr<EventLogReader> reader;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = readers_.find({id.str(), after}); it != readers_.end()) {
+      reader = std::move(it->second);
+      readers_.erase(it);
+    }
+  }
+  if (!reader) {
+    reader = std::make_unique<EventLogReader>(OutputPath(id, RunOutput::kEvents), after);
+  }
   EventBatch batch;
-  OUTPOST_RETURN_IF_ERROR(reader.Read(batch.events, max_bytes));
-  batch.ended = reader.ended();
+  OUTPOST_RETURN_IF_ERROR(reader->Read(batch.events, max_bytes));
+  batch.ended = reader->ended();
+  if (!batch.ended && reader->exists()) {
+    std::lock_guard lock(mu_);
+    if (readers_.size() >= kMaxReaders) readers_.clear();
+    readers_[{id.str(), reader->last_seq()}] = std::move(reader);
+  }
   return batch;
 }
 
@@ -497,6 +513,10 @@ Status ProcessRunner::Discard(const RunId& id) {
   if (id.empty() || id.str().find('/') != std::string::npos || id.str() == "." ||
       id.str() == "..") {
     return InvalidArgument("bad run id: " + id.str());
+  }
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(readers_, [&](const auto& r) { return r.first.first == id.str(); });
   }
   std::error_code ec;
   std::filesystem::remove_all(Dir(id.str()).path(), ec);

@@ -23,6 +23,7 @@
 
 #include "common/clock.h"
 #include "runner/dir_watch.h"
+#include "runner/event_log.h"
 #include "runner/run_dir.h"
 #include "runner/runner.h"
 
@@ -122,6 +123,10 @@ class ProcessRunner final : public Runner {
   // watcher itself is thread-safe).
   std::unique_ptr<DirWatcher> watcher_;
   bool watcher_failed_ = false;  // guarded by mu_
+  // Readers of event streams, by (run id, the last seq they returned): a reader asking for what
+  // follows where it stopped (a follower, a log page) goes on from there instead of seeking
+  // again. Taken out while in use; bounded. Guarded by mu_.
+  std::map<std::pair<std::string, std::int64_t>, std::unique_ptr<EventLogReader>> readers_;
 };
 
 }  // namespace outpost
