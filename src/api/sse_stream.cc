@@ -19,13 +19,13 @@ http::BodyStream::State SseStream::Pull(std::string& out, std::size_t max_bytes)
     started_ = true;
     out += "retry: 1000\n\n";
   }
-  Result<std::vector<EventLine>> events = follower_->Next(max_bytes);
+  Result<std::vector<RunEvent>> events = follower_->Next(max_bytes);
   if (!events.ok()) {
     spdlog::warn("event stream: {}", events.status().ToString());
     out += "event: error\ndata: {\"message\":\"the event log could not be read; reconnect\"}\n\n";
     return State::kEnd;
   }
-  for (const EventLine& e : *events) {
+  for (const RunEvent& e : *events) {
     out += "id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: ";
     out += e.json;
     out += "\n\n";

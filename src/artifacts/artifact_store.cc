@@ -43,3 +43,14 @@ Status ValidateKey(std::string_view key) {
 }
 
 }  // namespace outpost::artifacts
+
+namespace outpost::artifacts {
+
+Status ArtifactStore::PutSource(std::string_view key, ByteSource& source,
+                                std::string_view content_type) {
+  Result<std::string> content = ReadAll(source);
+  if (!content.ok()) return content.status();
+  return Put(key, *content, content_type);
+}
+
+}  // namespace outpost::artifacts

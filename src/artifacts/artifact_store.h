@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_source.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -54,6 +55,9 @@ class ArtifactStore {
   // Streams a local file (S3: multipart above 8 MiB) without holding it all in memory.
   virtual Status PutFile(std::string_view key, const std::string& path,
                          std::string_view content_type) = 0;
+  // Streams `source` (all of its size(); the backends here read it twice: sha256, then the
+  // bytes) without holding it all in memory. This default reads it whole and calls Put.
+  virtual Status PutSource(std::string_view key, ByteSource& source, std::string_view content_type);
   virtual Result<std::string> Get(std::string_view key) = 0;
   virtual Result<ObjectInfo> Head(std::string_view key) = 0;
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;

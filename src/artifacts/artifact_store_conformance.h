@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "artifacts/artifact_store.h"
+#include "common/byte_source.h"
 #include "common/crypto.h"
 #include "net/http_transport.h"
 
@@ -208,6 +209,32 @@ TEST_P(ArtifactStoreConformance, PutFileOfALargeFile) {
   EXPECT_EQ(f.status, 200);
   EXPECT_EQ(f.body.size(), content.size());
   EXPECT_TRUE(f.body == content) << "20 MiB URL body differs";
+}
+
+// A byte source (what a runner hands over: RunOutputs::OpenOutput), above the multipart
+// threshold and small; only its size() is stored, not what its file grew to after the open.
+TEST_P(ArtifactStoreConformance, PutSourceStreamsALargeSourceAndASmallOne) {
+  const std::string content = RandomBytes(20 << 20, 7);
+  const std::string path = WriteSource("big.log", content);
+  auto source = OpenFileSource(path);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  {
+    std::ofstream grow(path, std::ios::app | std::ios::binary);
+    grow << "appended after the open";
+  }
+  Status st = store().PutSource("dispatches/01RUN/output.log", **source, "text/plain");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto head = store().Head("dispatches/01RUN/output.log");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->size_bytes, 20 << 20);
+  EXPECT_EQ(head->sha256, Sha256Hex(content));
+  auto got = store().Get("dispatches/01RUN/output.log");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(*got == content) << "20 MiB object differs";
+  auto small = StringSource("--- a\n+++ b\n");
+  ASSERT_TRUE(store().PutSource("d/diff.patch", *small, "text/x-diff").ok());
+  EXPECT_EQ(store().Get("d/diff.patch").value(), "--- a\n+++ b\n");
+  EXPECT_EQ(store().PutSource("../bad", *small, "text/plain").code(), Code::kInvalidArgument);
 }
 
 TEST_P(ArtifactStoreConformance, PutFileOfASmallFileAndOfAMissingOne) {

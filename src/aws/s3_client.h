@@ -35,6 +35,7 @@
 
 #include "aws/retry.h"
 #include "aws/sigv4.h"
+#include "common/byte_source.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "net/http_transport.h"
@@ -92,6 +93,9 @@ class S3Client {
                    const S3PutOptions& options = {}) const;
   // Streams `path`: hashed in a first pass, then sent in parts of part_size, so at most one part
   // is held in memory. kNotFound/kInternal when the file cannot be read.
+  // Like PutObjectFromFile, from a ByteSource (read twice: sha256, then the bytes).
+  Status PutObjectFromSource(std::string_view bucket, std::string_view key, ByteSource& source,
+                             const S3PutOptions& options = {}) const;
   Status PutObjectFromFile(std::string_view bucket, std::string_view key, const std::string& path,
                            const S3PutOptions& options = {}) const;
   Result<std::string> GetObject(std::string_view bucket, std::string_view key,

@@ -105,6 +105,48 @@ Status S3Client::PutObjectFromFile(std::string_view bucket, std::string_view key
       .status();
 }
 
+Status S3Client::PutObjectFromSource(std::string_view bucket, std::string_view key,
+                                     ByteSource& source, const S3PutOptions& options) const {
+  const std::int64_t size = source.size();
+  Sha256 hash;
+  for (std::int64_t at = 0; at < size;) {
+    auto block = source.ReadAt(at, 1 << 20);
+    if (!block.ok()) return block.status();
+    if (block->empty()) return Internal(S3Uri(bucket, key) + ": the source shrank while hashing");
+    hash.Update(*block);
+    at += static_cast<std::int64_t>(block->size());
+  }
+  const std::string sha256 = hash.HexDigest();
+  std::int64_t offset = 0;
+  PartReader read = [&](std::size_t max) -> Result<std::string> {
+    std::string part;
+    while (part.size() < max && offset < size) {
+      auto chunk = source.ReadAt(offset, max - part.size());
+      if (!chunk.ok()) return chunk.status();
+      if (chunk->empty()) break;
+      offset += static_cast<std::int64_t>(chunk->size());
+      part += *chunk;
+    }
+    return part;
+  };
+  if (static_cast<std::size_t>(size) > options_.multipart_threshold) {
+    return PutMultipart(bucket, key, size, sha256, read, options);
+  }
+  auto content = read(static_cast<std::size_t>(size));
+  if (!content.ok()) return content.status();
+  if (static_cast<std::int64_t>(content->size()) != size || Sha256Hex(*content) != sha256) {
+    return Internal(S3Uri(bucket, key) + ": the source changed while it was being uploaded");
+  }
+  return Send({"PutObject",
+               "PUT",
+               std::string(bucket),
+               std::string(key),
+               {},
+               PutHeaders(options, sha256),
+               std::move(*content)})
+      .status();
+}
+
 Status S3Client::PutMultipart(std::string_view bucket, std::string_view key, std::int64_t size,
                               const std::string& sha256, const PartReader& read,
                               const S3PutOptions& options) const {

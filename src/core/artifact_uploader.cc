@@ -1,9 +1,6 @@
 #include "core/artifact_uploader.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <fstream>
 
 #include "common/crypto.h"
 #include "common/json_util.h"
@@ -31,33 +28,24 @@ const Source kSources[] = {
     {"changes.bundle", "bundle", "application/x-git-bundle", false, RunOutput::kBundle},
 };
 
-bool NonEmptyFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-}
-
-// sha256 and size of a file, streamed.
-Result<std::pair<std::string, std::int64_t>> Digest(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot open " + path);
+// sha256 and size of an output, streamed.
+Result<std::pair<std::string, std::int64_t>> Digest(ByteSource& source) {
   Sha256 h;
   std::int64_t size = 0;
-  std::string buf(1 << 16, '\0');
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    const std::streamsize n = in.gcount();
-    if (n <= 0) break;
-    h.Update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-    size += n;
+  while (size < source.size()) {
+    auto chunk = source.ReadAt(size, 1 << 16);
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->empty()) break;
+    h.Update(*chunk);
+    size += static_cast<std::int64_t>(chunk->size());
   }
-  if (in.bad()) return Internal("cannot read " + path);
   return std::make_pair(h.HexDigest(), size);
 }
 
 }  // namespace
 
 ArtifactUploader::ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts,
-                                   const RunOutputs& outputs, Clock& clock,
+                                   RunOutputs& outputs, Clock& clock,
                                    ArtifactUploaderOptions options)
     : store_(store),
       artifacts_(artifacts),
@@ -168,13 +156,13 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
     }
     stored.push_back({src.name, src.type, src.content_type, size, sha256});
   };
-  // From a file of the run, streamed.
-  auto put_file = [&](const Source& src, const std::string& path) {
+  // From an output of the run, streamed.
+  auto put_output = [&](const Source& src, ByteSource& source) {
     const std::string key = Key(id, src.name);
-    auto digest = Digest(path);
+    auto digest = Digest(source);
     Status st =
         digest.ok()
-            ? PutWithRetry(key, [&] { return artifacts_.PutFile(key, path, src.content_type); })
+            ? PutWithRetry(key, [&] { return artifacts_.PutSource(key, source, src.content_type); })
             : digest.status();
     record(src, st, digest.ok() ? digest->first : "", digest.ok() ? digest->second : 0);
   };
@@ -186,9 +174,11 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   };
 
   for (const Source& src : kSources) {
-    const std::string path = outputs_.OutputFile(id, src.from);
-    if (NonEmptyFile(path)) {
-      put_file(src, path);
+    auto output = outputs_.OpenOutput(id, src.from);
+    if (output.ok() && (*output)->size() > 0) {
+      put_output(src, **output);
+    } else if (!output.ok() && output.status().code() == Code::kInternal) {
+      record(src, output.status(), "", 0);  // there, but unreadable
     } else if (src.required) {
       put_content(src, "");
     }

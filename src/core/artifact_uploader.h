@@ -29,9 +29,9 @@
 
 #include "artifacts/artifact_store.h"
 #include "common/clock.h"
+#include "common/periodic_task.h"
 #include "core/run_writer.h"
 #include "runner/runner.h"
-#include "common/periodic_task.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -46,7 +46,7 @@ class ArtifactUploader {
  public:
   // `outputs`: where the runner keeps what runs leave behind (must outlive this). Backoffs
   // sleep on `clock`.
-  ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts, const RunOutputs& outputs,
+  ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts, RunOutputs& outputs,
                    Clock& clock, ArtifactUploaderOptions options = {});
   ~ArtifactUploader();
 
@@ -85,7 +85,7 @@ class ArtifactUploader {
   RunStore& store_;
   RunWriter writer_{store_};  // records what was stored
   artifacts::ArtifactStore& artifacts_;
-  const RunOutputs& outputs_;
+  RunOutputs& outputs_;
   Clock& clock_;
   const ArtifactUploaderOptions options_;
 

@@ -1,27 +1,25 @@
 #include "core/event_follower.h"
 
-#include <filesystem>
-
 #include "core/run_events.h"
 
 namespace outpost {
 namespace {
 
-// Without a watch (no event log directory yet, or no inotify): how often to look again.
+// Without a watch (no event stream yet, or a runner that cannot notify): how often to look
+// again.
 constexpr Millis kUnwatchedPoll{250};
 // With one: how often to ask the store whether the run ended without an end event.
 constexpr Millis kWatchedCheck{2000};
 
 }  // namespace
 
-EventFollower::EventFollower(RunStore& store, DirWatcher* watcher, const Clock& clock, RunId id,
-                             std::string events_file, std::int64_t after)
+EventFollower::EventFollower(RunStore& store, RunOutputs& outputs, const Clock& clock, RunId id,
+                             std::int64_t after)
     : store_(store),
-      watcher_(watcher),
+      outputs_(outputs),
       clock_(clock),
       id_(std::move(id)),
-      file_(std::move(events_file)),
-      reader_(file_, after) {}
+      last_seq_(std::max<std::int64_t>(after, 0)) {}
 
 void EventFollower::SetWake(std::function<void()> wake) {
   wake_ = std::move(wake);
@@ -29,19 +27,31 @@ void EventFollower::SetWake(std::function<void()> wake) {
 }
 
 void EventFollower::TrySubscribe() {
-  if (sub_ || !watcher_ || !wake_) return;
-  const std::filesystem::path path(file_);
-  auto sub = watcher_->Subscribe(path.parent_path().string(), path.filename().string(), wake_);
-  if (sub.ok()) sub_ = std::move(*sub);  // else: no directory yet; poll_interval is short
+  if (sub_ || unwatchable_ || !wake_) return;
+  auto sub = outputs_.WatchEvents(id_, wake_);
+  if (sub.ok()) {
+    sub_ = std::move(*sub);
+  } else if (sub.status().code() == Code::kUnavailable) {
+    unwatchable_ = true;  // poll_interval stays short
+  }                       // else: no stream yet; poll_interval is short
 }
 
 Millis EventFollower::poll_interval() const { return sub_ ? kWatchedCheck : kUnwatchedPoll; }
 
-Result<std::vector<EventLine>> EventFollower::Next(std::size_t max_bytes) {
-  std::vector<EventLine> out;
+Status EventFollower::Read(std::vector<RunEvent>& out, std::size_t max_bytes) {
+  Result<EventBatch> batch = outputs_.ReadEvents(id_, last_seq_, max_bytes);
+  if (!batch.ok()) return batch.status();
+  if (!batch->events.empty()) last_seq_ = batch->events.back().seq;
+  ended_ = ended_ || batch->ended;
+  for (RunEvent& e : batch->events) out.push_back(std::move(e));
+  return Status::Ok();
+}
+
+Result<std::vector<RunEvent>> EventFollower::Next(std::size_t max_bytes) {
+  std::vector<RunEvent> out;
   if (ended_) return out;
   TrySubscribe();  // before reading: a write after the read then still wakes us
-  OUTPOST_RETURN_IF_ERROR(reader_.Read(out, max_bytes));
+  OUTPOST_RETURN_IF_ERROR(Read(out, max_bytes));
   if (out.empty()) {
     if (clock_.Mono() < next_check_) return out;
     next_check_ = clock_.Mono() + poll_interval();
@@ -49,28 +59,31 @@ Result<std::vector<EventLine>> EventFollower::Next(std::size_t max_bytes) {
     if (!checked.ok()) return checked.status();
     out = std::move(*checked);
   }
-  ended_ = ended_ || reader_.ended() || (!out.empty() && out.back().type == event::kEnd);
+  ended_ = ended_ || (!out.empty() && out.back().type == event::kEnd);
   return out;
 }
 
-// Nothing new in the file: has the run ended without its end event being written?
-Result<std::vector<EventLine>> EventFollower::CheckRun() {
-  std::vector<EventLine> out;
+// Nothing new in the stream: has the run ended without its end event being written?
+Result<std::vector<RunEvent>> EventFollower::CheckRun() {
+  std::vector<RunEvent> out;
   auto run = store_.Get(id_);
   if (!run.ok()) return run.status();
   if (!IsTerminal(run->status)) return out;
-  Result<std::int64_t> end = AppendTerminalEvents(file_, *run, clock_);
+  Result<std::int64_t> end = AppendTerminalEvents(outputs_, *run);
   if (end.status().code() == Code::kNotFound) {  // never started
-    for (EventLine& e : SynthesizedEvents(*run)) {
-      if (e.seq > reader_.last_seq()) out.push_back(std::move(e));
+    for (RunEvent& e : SynthesizedEvents(*run)) {
+      if (e.seq > last_seq_) {
+        last_seq_ = e.seq;
+        out.push_back(std::move(e));
+      }
     }
     ended_ = true;
     return out;
   }
   if (!end.ok()) return out;  // another writer is busy: look again next time
-  OUTPOST_RETURN_IF_ERROR(reader_.Read(out, 256 * 1024));
+  OUTPOST_RETURN_IF_ERROR(Read(out, 256 * 1024));
   // Asked for events after the end itself: there is nothing more to wait for.
-  if (reader_.last_seq() >= *end) ended_ = true;
+  if (last_seq_ >= *end) ended_ = true;
   return out;
 }
 

@@ -1,12 +1,12 @@
 // EventFollower: the events of one run after a given seq — first what is stored, then each new
 // one as it is written — until the `end` event (GET /runs/{id}/events, `outpost logs -f`).
 //
-// It reads the run's event log (the runner's RunOutput::kEvents file) with its own reader:
-// followers never wait for each other, and none of them can slow the run (the shim writes to the
-// file and never learns who reads it). It never blocks: Next returns what is there; SetWake says
-// when to call it again (inotify, through the server's DirWatcher). Two things are not signalled by
-// the file and are looked at every poll_interval(): the log's directory appearing (a PENDING run)
-// and a terminal run whose log has no end (the server died between the terminal write and the end
+// It reads the run's events through the runner (RunOutputs::ReadEvents) from its own position:
+// followers never wait for each other, and none of them can slow the run (the run's supervisor
+// never learns who reads). It never blocks: Next returns what is there; SetWake says when to
+// call it again (RunOutputs::WatchEvents). Two things are not signalled by the watch and are
+// looked at every poll_interval(): the run's stream appearing (a PENDING run) and a terminal run
+// whose stream has no end (the server died between the terminal write and the end
 // event) — then the end is appended here, once (core/run_events.h). A run that ended without ever
 // starting (cancelled while PENDING) gets its synthesized status + end.
 //
@@ -20,24 +20,22 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
-#include "runner/dir_watch.h"
-#include "runner/event_log.h"
+#include "model/run_event.h"
+#include "runner/runner.h"
 #include "store/run_store.h"
 
 namespace outpost {
 
 class EventFollower {
  public:
-  // `watcher` may be null (then poll_interval() is short). `events_file`: where the runner
-  // keeps the run's events (Runner::OutputFile). Store, watcher and clock must outlive the
-  // follower.
-  EventFollower(RunStore& store, DirWatcher* watcher, const Clock& clock, RunId id,
-                std::string events_file, std::int64_t after);
+  // Reads the events with seq > `after`. Store, outputs and clock must outlive the follower.
+  EventFollower(RunStore& store, RunOutputs& outputs, const Clock& clock, RunId id,
+                std::int64_t after);
 
   // The events available now (about max_bytes of them). Errors: kInternal (I/O), the store's.
-  Result<std::vector<EventLine>> Next(std::size_t max_bytes);
+  Result<std::vector<RunEvent>> Next(std::size_t max_bytes);
   bool ended() const { return ended_; }
-  std::int64_t last_seq() const { return reader_.last_seq(); }
+  std::int64_t last_seq() const { return last_seq_; }
 
   // `wake` may be called from any thread whenever Next may have more.
   void SetWake(std::function<void()> wake);
@@ -46,16 +44,18 @@ class EventFollower {
 
  private:
   void TrySubscribe();
-  Result<std::vector<EventLine>> CheckRun();
+  Result<std::vector<RunEvent>> CheckRun();
+  // Reads what is there after last_seq_ into `out`.
+  Status Read(std::vector<RunEvent>& out, std::size_t max_bytes);
 
   RunStore& store_;
-  DirWatcher* watcher_;
+  RunOutputs& outputs_;
   const Clock& clock_;
   RunId id_;
-  std::string file_;
-  EventLogReader reader_;
+  std::int64_t last_seq_;
   std::function<void()> wake_;
-  std::unique_ptr<DirWatcher::Subscription> sub_;
+  std::unique_ptr<EventWatch> sub_;
+  bool unwatchable_ = false;  // the runner cannot notify: poll
   MonoTime next_check_{};
   bool ended_ = false;
 };

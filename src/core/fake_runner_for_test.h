@@ -1,32 +1,64 @@
 // FakeRunner (tests only): the Runner interface in memory, for driving a Supervisor step by
 // step. Start launches nothing: the run is "running" until the test says how it ended (Exit:
-// its shim wrote an exit record; Lose: its shim vanished without one). Each started run gets a
-// directory under `root` for its output files (OutputFile: the terminal events core appends). One FakeRunner may serve several Supervisors,
+// its shim wrote an exit record; Lose: its shim vanished without one). Each started run has an
+// event stream in memory (Emit: what its shim reports; EndEvents: the terminal events core
+// appends); it keeps no outputs. One FakeRunner may serve several Supervisors,
 // as shims outlive the server that started them.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
-#include <filesystem>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "common/time_util.h"
 #include "runner/runner.h"
 
 namespace outpost {
 
 class FakeRunner final : public Runner {
  public:
-  explicit FakeRunner(std::string root) : root_(std::move(root)) {}
+  FakeRunner() = default;
 
   RunnerKind kind() const override { return RunnerKind::kProcess; }
-  std::string OutputFile(const RunId& id, RunOutput what) const override {
-    static constexpr const char* kNames[] = {"stdout.log", "stderr.log", "events.jsonl",
-                                             "context.md", "diff.patch", "changes.bundle"};
-    return root_ + "/" + id.str() + "/" + kNames[static_cast<int>(what)];
+
+  // --- RunOutputs, in memory. No watch: followers poll.
+  Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
+                                std::size_t max_bytes) override {
+    std::lock_guard lock(mu_);
+    EventBatch batch;
+    auto it = shims_.find(id.str());
+    if (it == shims_.end()) return batch;
+    std::size_t bytes = 0;
+    for (const RunEvent& e : it->second.events) {
+      if (e.seq <= after) continue;
+      if (!batch.events.empty() && bytes + e.json.size() > max_bytes) break;
+      bytes += e.json.size();
+      batch.events.push_back(e);
+      batch.ended = e.type == event::kEnd;
+    }
+    return batch;
+  }
+  Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId& /*id*/,
+                                                  std::function<void()> /*wake*/) override {
+    return Unavailable("the fake runner does not notify");
+  }
+  Result<std::int64_t> EndEvents(const RunId& id, WallTime ts,
+                                 const std::vector<FinalEvent>& events) override {
+    std::lock_guard lock(mu_);
+    auto it = shims_.find(id.str());
+    if (it == shims_.end() || !it->second.spec) return NotFound("the run never started");
+    std::vector<RunEvent>& log = it->second.events;
+    if (!log.empty() && log.back().type == event::kEnd) return log.back().seq;
+    for (const FinalEvent& e : events) AppendLocked(log, ts, e.type, e.fields);
+    return log.empty() ? 0 : log.back().seq;
+  }
+  Result<std::unique_ptr<ByteSource>> OpenOutput(const RunId& /*id*/, RunOutput /*what*/) override {
+    return NotFound("the fake runner keeps no outputs");
   }
 
   Status Start(const RunSpec& spec) override {
@@ -37,7 +69,6 @@ class FakeRunner final : public Runner {
     s = Shim{};
     s.spec = spec;
     started_.push_back(id);
-    std::filesystem::create_directories(root_ + "/" + id);
     return Status::Ok();
   }
   Status RequestCancel(const RunId& id, const std::string& reason) override {
@@ -124,6 +155,12 @@ class FakeRunner final : public Runner {
     s.state = ShimState::kRunning;
     s.leftovers = processes - 1;
   }
+  // The run's shim reports an event (type and fields after seq/ts/type).
+  void Emit(const std::string& run_id, WallTime ts, std::string_view type,
+            const boost::json::object& fields = {}) {
+    std::lock_guard lock(mu_);
+    AppendLocked(shims_[run_id].events, ts, type, fields);
+  }
   // Every later Start fails with `st` (Ok: starts again).
   void FailStarts(Status st) {
     std::lock_guard lock(mu_);
@@ -164,8 +201,15 @@ class FakeRunner final : public Runner {
     int leftovers = 0;
     std::vector<std::string> cancels;
     bool reaped = false;
+    std::vector<RunEvent> events;
   };
-  const std::string root_;
+  static void AppendLocked(std::vector<RunEvent>& log, WallTime ts, std::string_view type,
+                           const boost::json::object& fields) {
+    const std::int64_t seq = log.empty() ? 1 : log.back().seq + 1;
+    boost::json::object o{{"seq", seq}, {"ts", FormatTime(ts)}, {"type", type}};
+    for (const auto& [k, v] : fields) o[k] = v;
+    log.push_back({seq, std::string(type), boost::json::serialize(o)});
+  }
   mutable std::mutex mu_;
   std::map<std::string, Shim> shims_;
   std::vector<std::string> started_;

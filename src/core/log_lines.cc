@@ -46,13 +46,16 @@ Result<LogPage> LogLines::Page(std::int64_t offset, int limit) {
 }
 
 Result<bool> LogLines::Fill() {
-  std::vector<EventLine> events;
-  OUTPOST_RETURN_IF_ERROR(reader_.Read(events, 256 * 1024));
-  for (const EventLine& e : events) Consume(e);
-  return !events.empty();
+  Result<EventBatch> batch = outputs_.ReadEvents(id_, last_seq_, 256 * 1024);
+  if (!batch.ok()) return batch.status();
+  for (const RunEvent& e : batch->events) {
+    last_seq_ = e.seq;
+    Consume(e);
+  }
+  return !batch->events.empty();
 }
 
-void LogLines::Consume(const EventLine& e) {
+void LogLines::Consume(const RunEvent& e) {
   if (e.type == event::kEnd) {
     Complete(out_, "stdout");
     Complete(err_, "stderr");

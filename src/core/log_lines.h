@@ -1,5 +1,5 @@
 // LogLines: a run's output as numbered lines (GET /runs/{id}/logs, the `logs[]` of
-// GET /dispatch/{id}), read from its event log (the runner's RunOutput::kEvents file).
+// GET /dispatch/{id}), read from its event stream (RunOutputs::ReadEvents).
 //
 // An entry is one line of one stream (stdout, stderr) without its "\n", stamped with the time of
 // the event that carried its first byte; lines of the two streams are numbered 0, 1, 2, … in the
@@ -19,8 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "common/ids.h"
 #include "common/status.h"
-#include "runner/event_log.h"
+#include "model/run_event.h"
+#include "runner/runner.h"
 
 namespace outpost {
 
@@ -41,7 +43,8 @@ struct LogPage {
 
 class LogLines {
  public:
-  explicit LogLines(std::string events_path) : path_(std::move(events_path)), reader_(path_, 0) {}
+  // Reads run `id`'s events from `outputs` (which must outlive this).
+  LogLines(RunOutputs& outputs, RunId id) : outputs_(outputs), id_(std::move(id)) {}
 
   // The next offset this reader would return.
   std::int64_t position() const { return next_; }
@@ -56,12 +59,13 @@ class LogLines {
   };
   // Reads more events; false when none are available now.
   Result<bool> Fill();
-  void Consume(const EventLine& e);
+  void Consume(const RunEvent& e);
   void Complete(Partial& p, const std::string& stream);
   void Emit(std::string stream, std::string timestamp, std::string message);
 
-  std::string path_;
-  EventLogReader reader_;
+  RunOutputs& outputs_;
+  RunId id_;
+  std::int64_t last_seq_ = 0;  // the last event read
   Partial out_, err_;
   std::deque<LogEntry> ready_;  // parsed, not yet returned
   std::int64_t next_ = 0;       // offset of ready_.front() (or of the next entry)

@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "common/encoding.h"
+#include "runner/event_log.h"
+#include "runner/process_runner.h"
 #include "testing/temp_dir.h"
 
 namespace outpost {
@@ -14,7 +16,9 @@ namespace {
 class LogLinesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = tmp_.path();
+    // The events as the process runner keeps them: LogLines reads them through the runner.
+    dir_ = tmp_.path() + "/runs/run1";
+    std::filesystem::create_directories(dir_);
     path_ = dir_ + "/events.jsonl";
     writer_ = std::move(EventLogWriter::Open(path_, clock_).value());
   }
@@ -31,6 +35,8 @@ class LogLinesTest : public ::testing::Test {
   testing::TempDir tmp_{"oll"};
   std::string dir_, path_;
   std::unique_ptr<EventLogWriter> writer_;
+  ProcessRunner runner_{tmp_.path() + "/runs", "/bin/true", clock_};
+  const RunId id_{"run1"};
 };
 
 TEST_F(LogLinesTest, LinesOfBothStreamsAreNumberedInCompletionOrder) {
@@ -38,7 +44,7 @@ TEST_F(LogLinesTest, LinesOfBothStreamsAreNumberedInCompletionOrder) {
   Out("stderr", "err\r\n");
   Out("stdout", "o\nthree\n");
   ASSERT_TRUE(writer_->Append("phase", {{"phase", "running"}}).ok());
-  LogLines lines(path_);
+  LogLines lines(runner_, id_);
   Result<LogPage> p = lines.Page(0, 100);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(Messages(*p),
@@ -52,7 +58,7 @@ TEST_F(LogLinesTest, LinesOfBothStreamsAreNumberedInCompletionOrder) {
 TEST_F(LogLinesTest, PagesContinueWhereTheLastEndedAndPartialLinesWaitForTheEnd) {
   for (int i = 0; i < 25; ++i) Out("stdout", "line " + std::to_string(i) + "\n");
   Out("stdout", "no newline yet");
-  LogLines lines(path_);
+  LogLines lines(runner_, id_);
   Result<LogPage> a = lines.Page(0, 10);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->entries.size(), 10u);
@@ -69,7 +75,7 @@ TEST_F(LogLinesTest, PagesContinueWhereTheLastEndedAndPartialLinesWaitForTheEnd)
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->entries.size(), 1u);
   EXPECT_EQ(c->entries[0].message, "no newline yet");
-  Result<LogPage> past = LogLines(path_).Page(500, 10);
+  Result<LogPage> past = LogLines(runner_, id_).Page(500, 10);
   ASSERT_TRUE(past.ok());
   EXPECT_TRUE(past->entries.empty());
   EXPECT_EQ(past->next_offset, 500);
@@ -88,7 +94,7 @@ TEST_F(LogLinesTest, DroppedOutputIsAnEntryAndBinaryIsDecoded) {
                                       {"data", Base64Encode("bin \xFF\n")},
                                       {"encoding", "base64"}})
                   .ok());
-  Result<LogPage> p = LogLines(path_).Page(0, 100);
+  Result<LogPage> p = LogLines(runner_, id_).Page(0, 100);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(Messages(*p), (std::vector<std::string>{
                               "stdout:head line", "stdout:partial",

@@ -1,36 +1,12 @@
 #include "core/run_events.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <filesystem>
 
 #include "common/json_util.h"
 #include "common/time_util.h"
 
 namespace outpost {
 namespace json = boost::json;
-namespace {
-
-// The terminal events carry the time the run ended, not the time they were appended (which may
-// be much later, by a reader repairing a log): then they read the same as SynthesizedEvents.
-class EndedClock final : public Clock {
- public:
-  EndedClock(const Clock& base, std::optional<WallTime> ended) : base_(base), ended_(ended) {}
-  WallTime Now() const override { return ended_.value_or(base_.Now()); }
-  MonoTime Mono() const override { return base_.Mono(); }
-  void SleepUntil(MonoTime deadline) const override { base_.SleepUntil(deadline); }
-  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
-                 const std::function<bool()>& pred) const override {
-    return base_.WaitUntil(lock, cv, deadline, pred);
-  }
-
- private:
-  const Clock& base_;
-  std::optional<WallTime> ended_;
-};
-
-}  // namespace
 
 json::object TerminalStatusFields(const Run& run) {
   json::object o{{"status", ToString(run.status)}, {"phase", kPhaseDone}};
@@ -50,26 +26,14 @@ json::object TerminalStatusFields(const Run& run) {
   return o;
 }
 
-Result<std::int64_t> AppendTerminalEvents(const std::string& events_file, const Run& run,
-                                          const Clock& clock) {
+Result<std::int64_t> AppendTerminalEvents(RunOutputs& outputs, const Run& run) {
   if (!IsTerminal(run.status)) return FailedPrecondition("the run has not ended");
-  const std::string dir = std::filesystem::path(events_file).parent_path().string();
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) return NotFound("the run never started: no " + dir);
-  EndedClock ended(clock, run.ended_at);
-  auto log = EventLogWriter::Open(events_file, ended, Millis(1000));
-  if (!log.ok()) return log.status();
-  if ((*log)->last_type() == event::kEnd) return (*log)->last_seq();
-  if (auto r = (*log)->Append(event::kStatus, TerminalStatusFields(run)); !r.ok()) {
-    return r.status();
-  }
-  auto end = (*log)->Append(event::kEnd, {{"status", ToString(run.status)}});
-  if (!end.ok()) return end.status();
-  OUTPOST_RETURN_IF_ERROR((*log)->Sync());
-  return *end;
+  return outputs.EndEvents(run.id, run.ended_at.value_or(run.created_at),
+                           {{std::string(event::kStatus), TerminalStatusFields(run)},
+                            {std::string(event::kEnd), {{"status", ToString(run.status)}}}});
 }
 
-std::vector<EventLine> SynthesizedEvents(const Run& run) {
+std::vector<RunEvent> SynthesizedEvents(const Run& run) {
   const std::string ts = FormatTime(run.ended_at.value_or(run.created_at));
   auto line = [&](std::int64_t seq, std::string_view type, const json::object& fields) {
     std::string text = "{\"seq\":" + std::to_string(seq) + ",\"ts\":\"" + ts + "\",\"type\":\"" +
@@ -77,7 +41,7 @@ std::vector<EventLine> SynthesizedEvents(const Run& run) {
     for (const auto& [k, v] : fields) {
       text += ",\"" + std::string(k) + "\":" + ToJson(v);
     }
-    return EventLine{seq, std::string(type), text + "}"};
+    return RunEvent{seq, std::string(type), text + "}"};
   };
   return {line(1, event::kStatus, TerminalStatusFields(run)),
           line(2, event::kEnd, {{"status", ToString(run.status)}})};

@@ -21,7 +21,6 @@
 #include "model/health.h"
 #include "model/list_query.h"
 #include "model/request_context.h"
-#include "runner/dir_watch.h"
 #include "runner/runner.h"
 #include "store/run_store.h"
 
@@ -118,7 +117,7 @@ class RunService {
   }
   // Where runs' output and events are (the Runner). Without it, runs have no output yet.
   // Set before serving.
-  void SetRunOutputs(const RunOutputs* outputs) { outputs_ = outputs; }
+  void SetRunOutputs(RunOutputs* outputs) { outputs_ = outputs; }
 
   const AgentRegistry& agents() const { return agents_; }
   const Options& options() const { return opts_; }
@@ -149,13 +148,10 @@ class RunService {
   WallTime started_at_;
 
   // Events and logs (run_service_events.cc).
-  DirWatcher* Watcher();
-  // The run's event log ("" without outputs: none).
-  std::string EventsFile(const RunId& id) const;
-  const RunOutputs* outputs_ = nullptr;
+  // The runner's outputs (an empty stand-in when none were set).
+  RunOutputs& Outputs();
+  RunOutputs* outputs_ = nullptr;
   std::mutex events_mu_;
-  std::unique_ptr<DirWatcher> watcher_;  // guarded by events_mu_; created on first follow
-  bool watcher_failed_ = false;          // guarded by events_mu_
   // The reader of the page a client will likely ask for next, per run (LogLines keeps its
   // position). Guarded by events_mu_; a reader in use is taken out of the map.
   std::map<std::string, std::unique_ptr<LogLines>> log_readers_;

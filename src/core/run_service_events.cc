@@ -1,37 +1,38 @@
 // RunService: the run's output — log pages and event followers.
-#include "common/log.h"
 #include "core/event_follower.h"
 #include "core/log_lines.h"
 #include "core/run_service.h"
-#include "runner/dir_watch.h"
 
 namespace outpost {
 namespace {
 
 constexpr std::size_t kMaxLogReaders = 64;
 
+// The outputs of a RunService without a runner: no run has any yet.
+class NoOutputs final : public RunOutputs {
+ public:
+  Result<EventBatch> ReadEvents(const RunId&, std::int64_t, std::size_t) override {
+    return EventBatch{};
+  }
+  Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId&, std::function<void()>) override {
+    return Unavailable("no runner");
+  }
+  Result<std::int64_t> EndEvents(const RunId&, WallTime, const std::vector<FinalEvent>&) override {
+    return NotFound("no runner");
+  }
+  Result<std::unique_ptr<ByteSource>> OpenOutput(const RunId&, RunOutput) override {
+    return NotFound("no runner");
+  }
+};
+
 }  // namespace
 
-std::string RunService::EventsFile(const RunId& id) const {
-  return outputs_ ? outputs_->OutputFile(id, RunOutput::kEvents) : "";
+RunOutputs& RunService::Outputs() {
+  static NoOutputs none;
+  return outputs_ ? *outputs_ : none;
 }
 
 RunService::~RunService() = default;
-
-DirWatcher* RunService::Watcher() {
-  std::lock_guard lock(events_mu_);
-  if (!watcher_ && !watcher_failed_) {
-    auto w = DirWatcher::Create();
-    if (w.ok()) {
-      watcher_ = std::move(*w);
-    } else {
-      // Followers still work, looking at the file every poll interval instead.
-      watcher_failed_ = true;
-      spdlog::warn("event followers will poll: {}", w.status().ToString());
-    }
-  }
-  return watcher_.get();
-}
 
 Result<LogPage> RunService::Logs(std::string_view id, std::int64_t offset, int limit,
                                  const RequestContext& ctx) {
@@ -50,7 +51,7 @@ Result<LogPage> RunService::Logs(std::string_view id, std::int64_t offset, int l
       log_readers_.erase(it);
     }
   }
-  if (!lines) lines = std::make_unique<LogLines>(EventsFile(run->id));
+  if (!lines) lines = std::make_unique<LogLines>(Outputs(), run->id);
   Result<LogPage> page = lines->Page(offset, limit);
   std::lock_guard lock(events_mu_);
   if (log_readers_.size() >= kMaxLogReaders) log_readers_.clear();
@@ -63,8 +64,7 @@ Result<std::unique_ptr<EventFollower>> RunService::Follow(std::string_view id, s
   if (after < 0) return Status::Invalid({{"after", "must be a non-negative integer"}});
   auto run = Load(id, ctx);
   if (!run.ok()) return run.status();
-  return std::make_unique<EventFollower>(store_, Watcher(), clock_, run->id, EventsFile(run->id),
-                                         after);
+  return std::make_unique<EventFollower>(store_, Outputs(), clock_, run->id, after);
 }
 
 }  // namespace outpost

@@ -14,7 +14,7 @@ constexpr auto kProgressInterval = std::chrono::seconds(2);
 void Supervisor::RecordEnd(const RunId& id) {
   auto run = store_.Get(id);
   if (!run.ok() || !IsTerminal(run->status)) return;
-  auto end = AppendTerminalEvents(runner_.OutputFile(id, RunOutput::kEvents), *run, clock_);
+  auto end = AppendTerminalEvents(runner_, *run);
   // No directory: the run never started, and its followers get the synthesized end.
   if (!end.ok() && end.status().code() != Code::kNotFound) {
     spdlog::warn("run {}: end event not written yet ({}); its followers will write it", id.str(),

@@ -8,7 +8,10 @@
 #include <functional>
 
 #include "common/ids.h"
+#include "common/time_util.h"
+#include "core/event_follower.h"
 #include "core/fake_runner_for_test.h"
+#include "core/run_events.h"
 #include "core/run_service.h"
 #include "secrets/secret_store.h"
 #include "store/sqlite/sqlite_run_store.h"
@@ -36,7 +39,7 @@ class SupervisorTest : public ::testing::Test {
     AgentOptions other = opts_.agents.at("shell");
     other.name = "other";
     opts_.agents["other"] = other;
-    runner_ = std::make_unique<FakeRunner>(root_ + "/runs");
+    runner_ = std::make_unique<FakeRunner>();
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -251,6 +254,42 @@ TEST_F(SupervisorTest, F9_ATenantsCloneCarriesItsOwnTokenAndUsesItsOwnMirror) {
   sup2->Tick();
   EXPECT_EQ(repo(a2).git_token, "ghp_TENANTAtoken0123456789");
   EXPECT_EQ(repo(b2).git_token, "ghp_OPERATORtoken0123456789");
+}
+
+// The run's stream gets the terminal status and end after its own events, through the Runner
+// (RunOutputs::EndEvents), once however often it is asked; a follower reads it to the end.
+TEST_F(SupervisorTest, TheTerminalEventsFollowTheRunsOwnOnce) {
+  auto sup = Make();
+  RunId id = Queue();
+  sup->Tick();
+  runner_->Emit(id.str(), clock_.Now(), "phase", {{"phase", "running"}});
+  runner_->Emit(id.str(), clock_.Now(), "output", {{"stream", "stdout"}, {"data", "hi\n"}});
+  EventFollower follower(*store_, *runner_, clock_, id, 0);
+  auto first = follower.Next(1 << 20);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->size(), 2u);
+  EXPECT_FALSE(follower.ended());
+
+  runner_->Exit(id.str(), Exited(0));
+  sup->Tick();
+  sup->Tick();
+  auto events = runner_->ReadEvents(id, 0, 1 << 20);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->events.size(), 4u);
+  EXPECT_EQ(events->events[2].type, "status");
+  EXPECT_NE(events->events[2].json.find("\"status\":\"COMPLETED\""), std::string::npos);
+  EXPECT_EQ(events->events[3].type, "end");
+  EXPECT_TRUE(events->events.back().json.find("\"ts\":\"" + FormatTime(*Get(id).ended_at)) !=
+              std::string::npos);
+  EXPECT_TRUE(events->ended);
+  // A reader repairing a log that lacks its end appends nothing to one that has it.
+  EXPECT_EQ(AppendTerminalEvents(*runner_, Get(id)).value(), 4);
+
+  auto rest = follower.Next(1 << 20);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ(rest->back().seq, 4);
+  EXPECT_TRUE(follower.ended());
 }
 
 TEST_F(SupervisorTest, TotalAndInactivityTimeoutsEndTheRunAsTimeout) {

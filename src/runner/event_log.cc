@@ -240,6 +240,7 @@ Status EventLogReader::Read(std::vector<EventLine>& out, std::size_t max_bytes) 
   // Shorter than what we read: a writer cut off garbage after a crash. Find our place again.
   if (size < offset_) OUTPOST_RETURN_IF_ERROR(Seek(size));
   std::size_t want = std::max(max_bytes, kMinRead);
+  const std::size_t before = out.size();
   while (offset_ < size) {
     const std::size_t len = std::min<std::size_t>(want, static_cast<std::size_t>(size - offset_));
     std::optional<std::string> buf = ReadAt(fd_, offset_, len);
@@ -262,6 +263,8 @@ Status EventLogReader::Read(std::vector<EventLine>& out, std::size_t max_bytes) 
       want *= 2;
       continue;
     }
+    // Only lines returned before (a Seek that landed early): read on to a new one.
+    if (out.size() == before && !ended_ && start > 0) continue;
     break;
   }
   return Status::Ok();

@@ -43,32 +43,15 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "model/run_event.h"
 
 namespace outpost {
 
 inline constexpr std::string_view kEventsFile = "events.jsonl";
 
-namespace event {
-inline constexpr std::string_view kStatus = "status";
-inline constexpr std::string_view kPhase = "phase";
-inline constexpr std::string_view kOutput = "output";
-inline constexpr std::string_view kAgentMessage = "agent_message";
-inline constexpr std::string_view kToolCall = "tool_call";
-inline constexpr std::string_view kToolResult = "tool_result";
-inline constexpr std::string_view kUsage = "usage";
-inline constexpr std::string_view kError = "error";
-inline constexpr std::string_view kTruncated = "truncated";
-inline constexpr std::string_view kArtifact = "artifact";
-inline constexpr std::string_view kEnd = "end";
-}  // namespace event
-
 // One stored event as read back: its seq and type (from the line's fixed prefix) and the line
-// itself without its "\n".
-struct EventLine {
-  std::int64_t seq = 0;
-  std::string type;
-  std::string json;
-};
+// itself without its "\n" (model/run_event.h).
+using EventLine = RunEvent;
 
 // The seq and type of a line written by EventLogWriter, read from its prefix without parsing
 // the rest; nullopt when the line does not start that way.

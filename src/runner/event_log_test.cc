@@ -193,6 +193,26 @@ TEST(EventLog, ResumeAfterAnySeqOfALargeLog) {
   }
 }
 
+// Lines longer than the bisection's window (a run's big output chunks): a fresh reader after
+// any seq still returns the next event on its first Read (a Seek that lands early is read on
+// from, never answered with nothing).
+TEST(EventLog, AFreshReaderAfterAnySeqOfLongLinesReturnsTheNext) {
+  TempDir tmp;
+  const std::string path = tmp.path() + "/events.jsonl";
+  auto w = EventLogWriter::Open(path, RealClock::Instance());
+  for (int i = 1; i <= 300; ++i) {
+    std::string data(70 * 1024 + static_cast<std::size_t>(i % 13) * 999, 'a');
+    ASSERT_TRUE((*w)->Append("output", {{"stream", "stdout"}, {"data", data}}).ok());
+  }
+  for (std::int64_t after = 0; after < 300; ++after) {
+    EventLogReader r(path, after);
+    std::vector<EventLine> got;
+    ASSERT_TRUE(r.Read(got, 64 * 1024).ok());
+    ASSERT_FALSE(got.empty()) << after;
+    EXPECT_EQ(got.front().seq, after + 1);
+  }
+}
+
 TEST(EventLog, PrefixParserRejectsForeignLines) {
   EXPECT_FALSE(ParseEventPrefix("hello").has_value());
   EXPECT_FALSE(ParseEventPrefix("{\"seq\":0,\"ts\":\"t\",\"type\":\"x\"}").has_value());

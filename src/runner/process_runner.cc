@@ -20,6 +20,7 @@
 #include "agents/outcome.h"
 #include "common/files.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "runner/event_log.h"
 #include "runner/netproxy/blocked_log.h"
 #include "runner/proc.h"
@@ -143,7 +144,7 @@ RunDir ProcessRunner::Dir(const std::string& run_id) const {
   return RunDir(runs_dir_ + "/" + run_id);
 }
 
-std::string ProcessRunner::OutputFile(const RunId& id, RunOutput what) const {
+std::string ProcessRunner::OutputPath(const RunId& id, RunOutput what) const {
   RunDir dir = Dir(id.str());
   switch (what) {
     case RunOutput::kStdout:
@@ -160,6 +161,106 @@ std::string ProcessRunner::OutputFile(const RunId& id, RunOutput what) const {
       return dir.File("changes.bundle");
   }
   return dir.File("unknown");
+}
+
+Result<EventBatch> ProcessRunner::ReadEvents(const RunId& id, std::int64_t after,
+                                             std::size_t max_bytes) {
+  constexpr std::size_t kMaxReaders = 256;
+  if (after < 0) return InvalidArgument("after must be >= 0");
+  std::unique_ptr<EventLogReader> reader;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = readers_.find({id.str(), after}); it != readers_.end()) {
+      reader = std::move(it->second);
+      readers_.erase(it);
+    }
+  }
+  if (!reader) {
+    reader = std::make_unique<EventLogReader>(OutputPath(id, RunOutput::kEvents), after);
+  }
+  EventBatch batch;
+  OUTPOST_RETURN_IF_ERROR(reader->Read(batch.events, max_bytes));
+  batch.ended = reader->ended();
+  if (!batch.ended && reader->exists()) {
+    std::lock_guard lock(mu_);
+    if (readers_.size() >= kMaxReaders) readers_.clear();
+    readers_[{id.str(), reader->last_seq()}] = std::move(reader);
+  }
+  return batch;
+}
+
+namespace {
+
+class DirEventWatch final : public EventWatch {
+ public:
+  explicit DirEventWatch(std::unique_ptr<DirWatcher::Subscription> sub) : sub_(std::move(sub)) {}
+
+ private:
+  std::unique_ptr<DirWatcher::Subscription> sub_;
+};
+
+// The terminal events carry the time the run ended, not the time they were appended (which may
+// be much later, by a reader repairing a stream).
+class FixedClock final : public Clock {
+ public:
+  FixedClock(const Clock& base, WallTime at) : base_(base), at_(at) {}
+  WallTime Now() const override { return at_; }
+  MonoTime Mono() const override { return base_.Mono(); }
+  void SleepUntil(MonoTime deadline) const override { base_.SleepUntil(deadline); }
+  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
+                 const std::function<bool()>& pred) const override {
+    return base_.WaitUntil(lock, cv, deadline, pred);
+  }
+
+ private:
+  const Clock& base_;
+  WallTime at_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EventWatch>> ProcessRunner::WatchEvents(const RunId& id,
+                                                               std::function<void()> wake) {
+  DirWatcher* watcher = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (!watcher_ && !watcher_failed_) {
+      auto w = DirWatcher::Create();
+      if (w.ok()) {
+        watcher_ = std::move(*w);
+      } else {
+        // Followers still work, looking at the stream every poll interval instead.
+        watcher_failed_ = true;
+        spdlog::warn("event followers will poll: {}", w.status().ToString());
+        return Unavailable("cannot watch event streams: " + w.status().ToString());
+      }
+    }
+    watcher = watcher_.get();
+  }
+  if (!watcher) return Unavailable("cannot watch event streams (no inotify)");
+  auto sub = watcher->Subscribe(Dir(id.str()).path(), std::string(kEventsFile), std::move(wake));
+  if (!sub.ok()) return sub.status();
+  return std::unique_ptr<EventWatch>(std::make_unique<DirEventWatch>(std::move(*sub)));
+}
+
+Result<std::int64_t> ProcessRunner::EndEvents(const RunId& id, WallTime ts,
+                                              const std::vector<FinalEvent>& events) {
+  const std::string dir = Dir(id.str()).path();
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return NotFound("the run never started: no " + dir);
+  FixedClock at(clock_, ts);
+  auto log = EventLogWriter::Open(OutputPath(id, RunOutput::kEvents), at, Millis(1000));
+  if (!log.ok()) return log.status();
+  if ((*log)->last_type() == event::kEnd) return (*log)->last_seq();
+  for (const FinalEvent& e : events) {
+    if (auto r = (*log)->Append(e.type, e.fields); !r.ok()) return r.status();
+  }
+  OUTPOST_RETURN_IF_ERROR((*log)->Sync());
+  return (*log)->last_seq();
+}
+
+Result<std::unique_ptr<ByteSource>> ProcessRunner::OpenOutput(const RunId& id, RunOutput what) {
+  return OpenFileSource(OutputPath(id, what));
 }
 
 LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
@@ -492,6 +593,10 @@ Status ProcessRunner::Discard(const RunId& id) {
     return InvalidArgument("bad run id: " + id.str());
   }
   ReleaseLeftDisk(Dir(id.str()));
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(readers_, [&](const auto& r) { return r.first.first == id.str(); });
+  }
   std::error_code ec;
   std::filesystem::remove_all(Dir(id.str()).path(), ec);
   if (ec) return Internal("cannot remove " + Dir(id.str()).path() + ": " + ec.message());

@@ -18,18 +18,23 @@
 // documents. None of them waits for the run itself; what each may block on is said below.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agents/parsers/parser.h"
+#include "common/byte_source.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "model/run.h"
+#include "model/run_event.h"
 
 namespace outpost {
 
@@ -173,20 +178,69 @@ struct RunProgress {
 enum class RunOutput {
   kStdout,   // the agent's stdout (redacted, capped)
   kStderr,   // its stderr
-  kEvents,   // the event stream (runner/event_log.h); the control plane appends the end
+  kEvents,   // the event stream as JSON lines, one event a line (runner/event_log.h)
   kContext,  // the context prepended to the task
   kDiff,     // diff.patch
   kBundle,   // changes.bundle
 };
 
-// Where the outputs of runs are, for the readers of logs, events and artifacts.
+// A subscription to a run's new events (RunOutputs::WatchEvents). Destroying it ends it: once
+// the destructor has returned, its callback is never called again. Must not outlive the runner.
+class EventWatch {
+ public:
+  virtual ~EventWatch() = default;
+};
+
+// The events and outputs of runs, for the readers of logs, events and artifacts. Core reads a
+// run's story only through these methods (it never learns where the runner keeps it: a run
+// directory on this machine, or — for a container — what the run's supervisor reported over the
+// run channel, ARCHITECTURE.md §8).
+//
+// Like every method of the Runner, valid for runs started by an earlier control-plane process
+// (what its shim wrote reads the same), and for ids the runner never saw: then there is
+// nothing (ReadEvents: no events, not ended; OpenOutput and EndEvents: kNotFound).
 class RunOutputs {
  public:
   virtual ~RunOutputs() = default;
-  // The file on this machine that holds `what` of run `id`, whether or not it exists yet
-  // (it may never: a run that never started has none). Its directory exists once the run was
-  // started. Pure: does not touch the file system. Valid for runs of earlier processes.
-  virtual std::string OutputFile(const RunId& id, RunOutput what) const = 0;
+
+  // The run's events with seq > `after` that are there now, oldest first: about `max_bytes` of
+  // them (of their json), and at least one when any is there. Never waits for more (see
+  // WatchEvents). The stream grows while the run goes on; an event once returned is returned
+  // the same (seq, type, bytes) by every later call, also after a control-plane restart. A
+  // run's stream ends with `end` (appended by EndEvents, after the terminal status is stored);
+  // ended says that it was read. Blocks on the file system only: cost O(log size + returned)
+  // for a local run. Errors: kInvalidArgument (after < 0), kInternal (I/O).
+  virtual Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
+                                        std::size_t max_bytes) = 0;
+
+  // Calls `wake` (on a thread of the runner's, quickly: it must not call back into the runner)
+  // whenever the run's events may have grown. A hint: it may be spurious, several appends may
+  // wake it once, so the subscriber reads with ReadEvents and never counts wakes. kNotFound
+  // while the run has no stream yet (not started: subscribe again later); kUnavailable when
+  // this runner cannot notify (then poll). Blocks briefly (a watch on the file system).
+  virtual Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId& id,
+                                                          std::function<void()> wake) = 0;
+
+  // The last events of a run's stream, which only the control plane knows: the terminal
+  // `status` and `end` (core/run_events.h). Appends `events` (type and fields after seq/ts/type,
+  // in order, each stamped `ts`) unless the stream already ends with `end`; returns the seq of
+  // the stream's `end` either way, so that any number of callers, also after a restart or on
+  // two replicas at once, leave exactly one end. The run's supervisor must be done writing
+  // (Probe says kExited or kLost). kNotFound when the run never started (nothing is created);
+  // kUnavailable when another writer holds the stream for more than a second (try again);
+  // kInternal (I/O). Blocks on the file system (and an fdatasync).
+  struct FinalEvent {
+    std::string type;
+    boost::json::object fields;
+  };
+  virtual Result<std::int64_t> EndEvents(const RunId& id, WallTime ts,
+                                         const std::vector<FinalEvent>& events) = 0;
+
+  // One output of the run, to read (and store as an artifact). Opened now: its size is fixed
+  // at the open, later growth is not part of it. kNotFound when the run has none (never made,
+  // or not yet: ask after the run ended). kInternal (I/O). Blocks on opening it (a local file;
+  // a container runner's may be a fetch).
+  virtual Result<std::unique_ptr<ByteSource>> OpenOutput(const RunId& id, RunOutput what) = 0;
 };
 
 class Runner : public RunOutputs {

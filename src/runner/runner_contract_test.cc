@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <csignal>
 #include <memory>
 #include <mutex>
@@ -91,9 +92,72 @@ TEST_F(RunnerContractTest, TheExitRecordCarriesTheAgentsResultAndTurns) {
   EXPECT_EQ(progress.turns, 2);
   EXPECT_TRUE(progress.collecting);
   EXPECT_EQ(runner_.ChangesOf(spec.id), std::nullopt);  // no repository
-  EXPECT_EQ(Slurp(runner_.OutputFile(spec.id, RunOutput::kStdout)), kClaudeOutput);
-  EXPECT_NE(Slurp(runner_.OutputFile(spec.id, RunOutput::kEvents)).find("\"phase\":\"collecting\""),
-            std::string::npos);
+  auto out = runner_.OpenOutput(spec.id, RunOutput::kStdout);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)->size(), static_cast<std::int64_t>(kClaudeOutput.size()));
+  EXPECT_EQ(ReadAll(**out).value(), kClaudeOutput);
+  auto events = runner_.OpenOutput(spec.id, RunOutput::kEvents);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  EXPECT_NE(ReadAll(**events).value().find("\"phase\":\"collecting\""), std::string::npos);
+  EXPECT_EQ(runner_.OpenOutput(spec.id, RunOutput::kBundle).status().code(), Code::kNotFound);
+}
+
+// The run's events through the contract: read from any seq in batches, woken as they grow,
+// ended once by the control plane's terminal events (however often it asks).
+TEST_F(RunnerContractTest, EventsAreReadFromAnySeqAndEndedOnce) {
+  RunSpec spec = Spec("events", "echo one; echo two >&2");
+  bool woken = false;
+  std::mutex mu;
+  std::condition_variable cv;
+  // No stream before the run starts: subscribe again later.
+  EXPECT_EQ(runner_.WatchEvents(spec.id, [] {}).status().code(), Code::kNotFound);
+  ASSERT_TRUE(runner_.Start(spec).ok());
+  auto watch = runner_.WatchEvents(spec.id, [&] {
+    std::lock_guard lock(mu);
+    woken = true;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+  ASSERT_TRUE(WaitExit(spec.id).has_value());
+
+  Result<EventBatch> all = runner_.ReadEvents(spec.id, 0, 1 << 20);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_GE(all->events.size(), 3u);
+  EXPECT_FALSE(all->ended);  // the end is the control plane's to write
+  for (std::size_t i = 0; i < all->events.size(); ++i) {
+    EXPECT_EQ(all->events[i].seq, static_cast<std::int64_t>(i) + 1);
+  }
+  // From the middle, in small batches: the same events.
+  std::vector<RunEvent> again;
+  for (std::int64_t after = 1;;) {
+    Result<EventBatch> b = runner_.ReadEvents(spec.id, after, 1);
+    ASSERT_TRUE(b.ok());
+    if (b->events.empty()) break;
+    after = b->events.back().seq;
+    again.insert(again.end(), b->events.begin(), b->events.end());
+  }
+  EXPECT_EQ(again, std::vector<RunEvent>(all->events.begin() + 1, all->events.end()));
+
+  const WallTime ended = RealClock::Instance().Now();
+  std::vector<RunOutputs::FinalEvent> final_events = {{"status", {{"status", "COMPLETED"}}},
+                                                      {"end", {{"status", "COMPLETED"}}}};
+  Result<std::int64_t> end = runner_.EndEvents(spec.id, ended, final_events);
+  ASSERT_TRUE(end.ok()) << end.status().ToString();
+  const std::int64_t last = static_cast<std::int64_t>(all->events.size()) + 2;
+  EXPECT_EQ(*end, last);
+  {  // appended after the watch began: it woke
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return woken; }));
+  }
+  watch->reset();
+  EXPECT_EQ(runner_.EndEvents(spec.id, ended, final_events).value(), last);  // idempotent
+  Result<EventBatch> tail = runner_.ReadEvents(spec.id, last - 2, 1 << 20);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail->events.size(), 2u);
+  EXPECT_EQ(tail->events[0].type, "status");
+  EXPECT_EQ(tail->events[1].type, "end");
+  EXPECT_TRUE(tail->ended);
+  EXPECT_EQ(runner_.ReadEvents(spec.id, -1, 10).status().code(), Code::kInvalidArgument);
 }
 
 // A run started by an older binary and adopted after an upgrade: its exit.json has no agent
@@ -157,7 +221,13 @@ TEST_F(RunnerContractTest, UnknownRunsAnswerNothing) {
   EXPECT_EQ(runner_.ChangesOf(id), std::nullopt);
   EXPECT_TRUE(runner_.Blocked(id).empty());
   EXPECT_EQ(runner_.RequestCancel(id, "x").code(), Code::kNotFound);
-  EXPECT_FALSE(FileExists(runner_.OutputFile(id, RunOutput::kEvents)));
+  Result<EventBatch> events = runner_.ReadEvents(id, 0, 1024);
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE(events->events.empty());
+  EXPECT_FALSE(events->ended);
+  EXPECT_EQ(runner_.OpenOutput(id, RunOutput::kStdout).status().code(), Code::kNotFound);
+  EXPECT_EQ(runner_.EndEvents(id, WallTime{}, {{"end", {}}}).status().code(), Code::kNotFound);
+  EXPECT_EQ(runner_.WatchEvents(id, [] {}).status().code(), Code::kNotFound);
 }
 
 TEST(RunnerKinds, NamesParse) {

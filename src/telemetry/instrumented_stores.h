@@ -73,6 +73,10 @@ class InstrumentedArtifactStore final : public artifacts::ArtifactStore {
                  std::string_view content_type) override {
     return Count("put_file", inner_.PutFile(key, path, content_type));
   }
+  Status PutSource(std::string_view key, ByteSource& source,
+                   std::string_view content_type) override {
+    return Count("put_source", inner_.PutSource(key, source, content_type));
+  }
   Result<std::string> Get(std::string_view key) override { return Count("get", inner_.Get(key)); }
   Result<artifacts::ObjectInfo> Head(std::string_view key) override {
     return Count("head", inner_.Head(key));

@@ -378,6 +378,29 @@ Status LocalArtifactStore::PutFile(std::string_view key, const std::string& path
   return Publish(key, writer, *type);
 }
 
+Status LocalArtifactStore::PutSource(std::string_view key, ByteSource& source,
+                                     std::string_view content_type) {
+  OUTPOST_RETURN_IF_ERROR(ValidateKey(key));
+  Result<std::string> type = NormalizeContentType(content_type);
+  if (!type.ok()) return type.status();
+  const std::string data_path = root_ + "/" + std::string(key);
+  Writer writer;
+  Status st = EnsureDirBeneath(root_, key);
+  if (st.ok()) st = writer.Open(DirOf(data_path));
+  for (std::int64_t offset = 0; st.ok() && offset < source.size();) {
+    Result<std::string> chunk = source.ReadAt(offset, kCopyChunk);
+    if (!chunk.ok()) {
+      st = chunk.status();
+      break;
+    }
+    if (chunk->empty()) break;
+    offset += static_cast<std::int64_t>(chunk->size());
+    st = writer.Write(*chunk);
+  }
+  OUTPOST_RETURN_IF_ERROR(st);
+  return Publish(key, writer, *type);
+}
+
 Result<LocalObject> LocalArtifactStore::OpenObject(std::string_view key) const {
   OUTPOST_RETURN_IF_ERROR(ValidateKey(key));
   const std::string data_path = root_ + "/" + std::string(key);

@@ -73,6 +73,8 @@ class LocalArtifactStore final : public ArtifactStore {
              std::string_view content_type) override;
   Status PutFile(std::string_view key, const std::string& path,
                  std::string_view content_type) override;
+  Status PutSource(std::string_view key, ByteSource& source,
+                   std::string_view content_type) override;
   Result<std::string> Get(std::string_view key) override;
   Result<ObjectInfo> Head(std::string_view key) override;
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;

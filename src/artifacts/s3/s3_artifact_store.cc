@@ -69,6 +69,14 @@ Status S3ArtifactStore::PutFile(std::string_view key, const std::string& path,
   return client_->PutObjectFromFile(location_.bucket, ObjectKey(key), path, o);
 }
 
+Status S3ArtifactStore::PutSource(std::string_view key, ByteSource& source,
+                                  std::string_view content_type) {
+  OUTPOST_RETURN_IF_ERROR(ValidateKey(key));
+  aws::S3PutOptions o;
+  o.content_type = std::string(content_type);
+  return client_->PutObjectFromSource(location_.bucket, ObjectKey(key), source, o);
+}
+
 Result<std::string> S3ArtifactStore::Get(std::string_view key) {
   OUTPOST_RETURN_IF_ERROR(ValidateKey(key));
   return client_->GetObject(location_.bucket, ObjectKey(key));

@@ -209,7 +209,8 @@ TEST_F(SqliteRunStoreTest, MigratingAVersion3FileKeepsItsRuns) {
     ASSERT_TRUE(store && store->Create(r).ok());
   }
   RawConnection raw(path_);
-  ASSERT_EQ(raw.Exec("DROP TABLE audit; DROP INDEX runs_key_status; DROP INDEX runs_key_created; "
+  ASSERT_EQ(raw.Exec("DROP TABLE run_events; DROP TABLE audit; DROP INDEX runs_key_status; DROP "
+                     "INDEX runs_key_created; "
                      "DROP INDEX runs_tenant_status; DROP INDEX runs_tenant_created; "
                      "ALTER TABLE runs DROP COLUMN key_id; PRAGMA user_version = 3"),
             SQLITE_OK);

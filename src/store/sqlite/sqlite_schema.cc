@@ -9,7 +9,7 @@ namespace {
 // Append-only: a step, once released, is never edited (files in the field have applied it).
 // `doc` holds RunToDoc(run) (store/run_doc.h); the other columns exist to be filtered, indexed or
 // aggregated and are written from the same Run in the same statement.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     R"sql(
 CREATE TABLE runs (
   id              TEXT PRIMARY KEY NOT NULL,
@@ -93,6 +93,19 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_tenant ON audit (tenant, id);
 CREATE INDEX audit_at ON audit (at_ms);
+)sql",
+    // the event log (SqliteEventLog): a row is an item, the events first_seq..last_seq of one
+    // append as "<type>\t<json>\n" lines; `ended`: its last event is `end`.
+    R"sql(
+CREATE TABLE run_events (
+  run_id    TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq  INTEGER NOT NULL,
+  ended     INTEGER NOT NULL,
+  bytes     INTEGER NOT NULL,
+  body      TEXT NOT NULL,
+  PRIMARY KEY (run_id, first_seq)
+) WITHOUT ROWID;
 )sql",
 };
 

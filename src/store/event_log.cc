@@ -1,0 +1,33 @@
+#include "store/event_log.h"
+
+namespace outpost {
+
+Status ValidateEventBatch(std::string_view run_id, const std::vector<RunEvent>& events) {
+  if (run_id.empty()) return InvalidArgument("an event batch needs a run id");
+  if (events.empty()) return InvalidArgument("an event batch needs at least one event");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const RunEvent& e = events[i];
+    const std::string at = "event " + std::to_string(i) + " (seq " + std::to_string(e.seq) + ")";
+    if (e.seq < 1) return InvalidArgument(at + ": seq must be >= 1");
+    if (i > 0 && e.seq != events[i - 1].seq + 1) {
+      return InvalidArgument(at + ": seqs must be consecutive (after " +
+                             std::to_string(events[i - 1].seq) + ")");
+    }
+    if (e.type.empty() || e.type.find_first_of("\t\n") != std::string::npos) {
+      return InvalidArgument(at + ": type must be non-empty, without tab or newline");
+    }
+    if (e.json.empty() || e.json.find('\n') != std::string::npos) {
+      return InvalidArgument(at + ": json must be non-empty, without a newline");
+    }
+    if (e.json.size() > kMaxEventBytes) {
+      return InvalidArgument(at + ": " + std::to_string(e.json.size()) +
+                             " bytes, over the limit of " + std::to_string(kMaxEventBytes));
+    }
+    if (e.type == event::kEnd && i + 1 != events.size()) {
+      return InvalidArgument(at + ": nothing may follow the end event");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace outpost
