@@ -24,7 +24,7 @@ std::vector<std::string> Paths(const std::vector<FieldError>& errors) {
 class DispatchSchemaTest : public ::testing::Test {
  protected:
   DispatchSchemaTest() {
-    opts_.runner = "sandbox";
+    opts_.runner = RunnerKind::kSandbox;
     opts_.sandbox.allow_host_network = true;
     secrets_ = MakeSecretStore({{"OUTPOST_SECRET_MY_TOKEN", "x"}}, "");
   }

@@ -66,7 +66,7 @@ TEST_F(RunnerContractTest, TheExitRecordCarriesTheAgentsResultAndTurns) {
   ASSERT_TRUE(runner_.Start(spec).ok());
   std::optional<ExitRecord> rec = WaitExit(spec.id);
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "exited");
+  EXPECT_EQ(ToString(rec->outcome), "exited");
   ASSERT_TRUE(rec->agent.has_value());
   EXPECT_EQ(rec->agent->final_message, "Created hello.txt.");
   EXPECT_TRUE(rec->agent->has_usage);
@@ -140,7 +140,7 @@ TEST_F(RunnerContractTest, APlainAgentsResultIsTheTailOfItsOutputAndAFailedStart
   ASSERT_TRUE(runner_.Start(missing).ok());
   rec = WaitExit(missing.id);
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "start_failed");
+  EXPECT_EQ(ToString(rec->outcome), "start_failed");
   ASSERT_TRUE(rec->agent.has_value());
   EXPECT_EQ(rec->agent->final_message, "");
 }
@@ -261,7 +261,7 @@ TEST(ProcessRunnerLaunch, SandboxUidsAreUniqueReleasedAndAdopted) {
   EXPECT_FALSE(FileExists(runner->Dir("c").File("spec.json")));
   // a ends: its uid goes to c.
   ExitRecord rec;
-  rec.outcome = "exited";
+  rec.outcome = ExitOutcome::kExited;
   rec.exit_code = 0;
   ASSERT_TRUE(runner->Dir("a").WriteExit(rec).ok());
   ASSERT_EQ(runner->Probe(RunId("a")).state, ShimState::kExited);

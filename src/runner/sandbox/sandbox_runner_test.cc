@@ -131,7 +131,7 @@ TEST_F(SandboxRunnerTest, AgentRunsAsTheSandboxUidInWorkWithAPrivateHome) {
       Spec("whoami", "id -u; id -g; pwd; echo $HOME; touch /work/f /home/agent/g && echo ok");
   const int uid = spec.sandbox.uid;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "exited") << rec.message;
   EXPECT_EQ(rec.exit_code, 0);
   EXPECT_EQ(Out("whoami"),
             std::to_string(uid) + "\n" + std::to_string(uid) + "\n/work\n/home/agent\nok\n");
@@ -149,7 +149,7 @@ TEST_F(SandboxRunnerTest, AgentRunsAsTheSandboxUidInWorkWithAPrivateHome) {
 
 TEST_F(SandboxRunnerTest, HostSecretsAreUnreadable) {
   ExitRecord rec = Run(Spec("shadow", "cat /etc/shadow"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_NE(rec.exit_code, 0);
   // /etc/shadow is not even bound (audit F15); were it, the uid could not read it.
   EXPECT_NE(Err("shadow").find("No such file or directory"), std::string::npos) << Err("shadow");
@@ -163,7 +163,7 @@ TEST_F(SandboxRunnerTest, RunDirDataDirAndOtherRunsAreNotVisible) {
   ExitRecord rec =
       Run(Spec("peek", "ls " + run_dir + "; ls " + tmp_.path() + "; cat " + tmp_.path() +
                            "/runs/other/workspace/secret.txt; ls /work/.."));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_EQ(CountOf(Err("peek"), "No such file or directory"), 3) << Err("peek");
   EXPECT_EQ(Out("peek").find("spec.json"), std::string::npos);
 }
@@ -171,7 +171,7 @@ TEST_F(SandboxRunnerTest, RunDirDataDirAndOtherRunsAreNotVisible) {
 TEST_F(SandboxRunnerTest, OnlySandboxProcessesAreVisibleAndHostProcessesUnreachable) {
   ExitRecord rec = Run(Spec("ps", "ps ax -o pid=,comm=; kill -0 " + std::to_string(::getpid()) +
                                       " || echo host-pid-unreachable"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   const std::string out = Out("ps");
   EXPECT_NE(out.find("host-pid-unreachable"), std::string::npos) << out;
   EXPECT_EQ(out.find("runner_test"), std::string::npos) << out;
@@ -209,7 +209,7 @@ TEST_F(SandboxRunnerTest, HostLoopbackIsUnreachableWithNetworkNoneAndReachableWi
   Listener l;
   ASSERT_GT(l.port(), 0);
   ExitRecord none = Run(Spec("netnone", ProbeTcp(l.port())));
-  EXPECT_EQ(none.outcome, "exited");
+  EXPECT_EQ(ToString(none.outcome), "exited");
   EXPECT_EQ(Out("netnone"), "unreachable\n");
   LaunchSpec host = Spec("nethost", ProbeTcp(l.port()));
   host.sandbox.network = "host";
@@ -221,7 +221,7 @@ TEST_F(SandboxRunnerTest, WritesOutsideWorkAndHomeFailOrStayInTheSandbox) {
   const std::string tmpname = "/tmp/outpost-sbx-" + std::to_string(::getpid());
   ExitRecord rec = Run(
       Spec("writes", "touch /usr/x; touch /etc/x; touch " + tmpname + " && echo tmp-ok; touch /x"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_EQ(CountOf(Err("writes"), "Read-only file system"), 3) << Err("writes");
   EXPECT_NE(Out("writes").find("tmp-ok"), std::string::npos);
   EXPECT_FALSE(FileExists("/usr/x"));
@@ -235,7 +235,7 @@ TEST_F(SandboxRunnerTest, DaemonIgnoringSigtermIsGoneAfterTheRunEnds) {
   LaunchSpec spec = Spec("daemon", "(setsid bash -c '" + daemon +
                                        "' &); while [ ! -s /work/daemon ]; do sleep 0.02; done");
   ExitRecord rec = Run(spec);  // checks no process carries the run's marker any more
-  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "exited") << rec.message;
   EXPECT_EQ(rec.exit_code, 0);
   EXPECT_TRUE(FileExists(Ws("daemon") + "/daemon"));
 }
@@ -249,7 +249,7 @@ TEST_F(SandboxRunnerTest, CancelKillsASandboxedAgentIgnoringSigtermAfterTheGrace
   std::optional<ExitRecord> rec = WaitExit(spec.run_id);
   ASSERT_TRUE(rec.has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
-  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(ToString(rec->outcome), "cancelled");
   EXPECT_EQ(rec->signal, SIGKILL);
   ExpectNothingLeft(spec.run_id);
 }
@@ -276,7 +276,7 @@ TEST_F(SandboxRunnerTest, ForkBombIsContainedByPidsMax) {
   spec.timeout_seconds = 3;
   const auto t0 = std::chrono::steady_clock::now();
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "timeout_total") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "timeout_total") << rec.message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
   EXPECT_EQ(std::system("true"), 0);  // the host can still fork
 }
@@ -285,7 +285,7 @@ TEST_F(SandboxRunnerTest, AllocatingPastTheMemoryLimitIsOom) {
   LaunchSpec spec = Spec("oom", "head -c 200M /dev/zero | tail > /dev/null");
   spec.sandbox.memory_bytes = 64 << 20;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "oom") << rec.message << " exit " << rec.exit_code.value_or(-1);
+  EXPECT_EQ(ToString(rec.outcome), "oom") << rec.message << " exit " << rec.exit_code.value_or(-1);
   ASSERT_TRUE(rec.peak_memory_bytes.has_value());
   EXPECT_GE(*rec.peak_memory_bytes, 32 << 20);
   EXPECT_LE(*rec.peak_memory_bytes, 64 << 20);
@@ -297,7 +297,7 @@ TEST_F(SandboxRunnerTest, WritingPastTheDiskQuotaIsDiskQuota) {
   spec.sandbox.disk_bytes = 20 << 20;
   const auto t0 = std::chrono::steady_clock::now();
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "disk_quota") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "disk_quota") << rec.message;
   EXPECT_NE(rec.message.find("20971520"), std::string::npos) << rec.message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
 }
@@ -329,7 +329,7 @@ TEST_F(SandboxRunnerTest, SecretsReachTheAgentEnvButNoCommandLine) {
   ASSERT_TRUE(WriteFileAtomic(Ws("secret") + "/go", "").ok());
   std::optional<ExitRecord> rec = WaitExit(spec.run_id);
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "exited");
+  EXPECT_EQ(ToString(rec->outcome), "exited");
   ExpectNothingLeft(spec.run_id);
 }
 
@@ -343,7 +343,7 @@ TEST_F(SandboxRunnerTest, ClonedWorkspaceBelongsToTheSandboxUid) {
   spec.repo_url = repo;
   spec.local_repo_roots = {tmp_.path()};
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "exited") << rec.message;
   EXPECT_EQ(Out("clone"), std::to_string(spec.sandbox.uid) + "\nwritable\n");
 }
 
@@ -353,7 +353,7 @@ TEST_F(SandboxRunnerTest, AllowlistWithAMalformedPatternIsStartFailed) {
   spec.sandbox.allow = {"no port here"};
   spec.sandbox.outpost_exe = OUTPOST_TEST_SHIM;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "start_failed");
+  EXPECT_EQ(ToString(rec.outcome), "start_failed");
   EXPECT_EQ(Out("allow"), "");  // the agent never ran
 }
 
@@ -361,7 +361,7 @@ TEST_F(SandboxRunnerTest, RootSandboxUidIsStartFailed) {
   LaunchSpec spec = Spec("root", "echo ran");
   spec.sandbox.uid = spec.sandbox.gid = 0;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "start_failed");
+  EXPECT_EQ(ToString(rec.outcome), "start_failed");
   EXPECT_NE(rec.message.find("unprivileged"), std::string::npos) << rec.message;
 }
 

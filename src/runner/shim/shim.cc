@@ -115,7 +115,7 @@ class Shim {
   void Emit(Stream& s, std::string_view data);
   void HandleSignals();
   void ReapAll();
-  void RequestStop(std::string_view outcome, std::string message);
+  void RequestStop(ExitOutcome outcome, std::string message);
   void OnCancelSignal(bool terminate);
 
   // Ending.
@@ -138,7 +138,7 @@ class Shim {
   int log_fd_ = -1;
   int watched_pid_ = -1;               // git, then the agent
   std::optional<int> watched_status_;  // its wait status once reaped
-  std::optional<std::string> stop_;    // the stop outcome once decided
+  std::optional<ExitOutcome> stop_;    // the stop outcome once decided
   ExitRecord rec_;
   std::optional<workspace::Prepared> prepared_;  // once the checkout is made
   // Sandbox only.
@@ -253,7 +253,7 @@ Status Shim::Setup() {
 bool Shim::CancelledBeforeStart() {
   if (std::optional<CancelRequest> c = dir_.ReadCancel()) {
     rec_.cancel_reason = c->reason;
-    RequestStop(outcome::kCancelled, "cancelled before the agent started");
+    RequestStop(ExitOutcome::kCancelled, "cancelled before the agent started");
   }
   HandleSignals();
   if (!stop_) return false;
@@ -285,7 +285,7 @@ bool Shim::Clone() {
     Result<std::string> real =
         workspace::ResolveLocalRepo(url, spec_.local_repo_roots, spec_.data_dir);
     if (!real.ok()) {
-      rec_.outcome = outcome::kRepoError;
+      rec_.outcome = ExitOutcome::kRepoError;
       rec_.message = real.status().message();
       return false;
     }
@@ -296,7 +296,7 @@ bool Shim::Clone() {
                                spec_.git_allow_private_hosts});
   if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
   if (!p.ok()) {
-    rec_.outcome = outcome::kRepoError;
+    rec_.outcome = ExitOutcome::kRepoError;
     rec_.message = p.status().message();
     return false;
   }
@@ -452,7 +452,7 @@ bool Shim::StartAgent(Stream& out, Stream& err) {
   out.capture = err.capture = capture_.get();
   err.which = shim::OutStream::kStderr;
   if (!capture_->Open().ok() || !MakePipe(ofd) || !MakePipe(efd)) {
-    rec_.outcome = outcome::kStartFailed;
+    rec_.outcome = ExitOutcome::kStartFailed;
     rec_.message = std::string("cannot set up output: ") + std::strerror(errno);
     return false;
   }
@@ -462,7 +462,7 @@ bool Shim::StartAgent(Stream& out, Stream& err) {
   out.fd = ofd[0];
   err.fd = efd[0];
   if (!pid.ok()) {
-    rec_.outcome = outcome::kStartFailed;
+    rec_.outcome = ExitOutcome::kStartFailed;
     rec_.message = pid.status().message();
     Log("agent did not start: " + rec_.message);
     return false;
@@ -483,11 +483,11 @@ void Shim::Watch(std::vector<Stream*>& streams, bool inactivity) {
     const MonoTime now = clock_.Mono();
     switch (shim::CheckDeadlines(deadlines_, now, last_output_, inactivity)) {
       case shim::Expired::kTotal:
-        RequestStop(outcome::kTimeoutTotal,
+        RequestStop(ExitOutcome::kTimeoutTotal,
                     "total timeout of " + std::to_string(spec_.timeout_seconds) + " s exceeded");
         break;
       case shim::Expired::kInactive:
-        RequestStop(outcome::kTimeoutInactive,
+        RequestStop(ExitOutcome::kTimeoutInactive,
                     "no output for " + std::to_string(*spec_.inactivity_timeout_seconds) + " s");
         break;
       case shim::Expired::kNone:
@@ -504,7 +504,7 @@ void Shim::CheckDisk(MonoTime now) {
   if (!cgroup_ || !spec_.sandbox.disk_bytes || now < next_disk_check_) return;
   next_disk_check_ = now + kDiskCheckInterval;
   if (std::optional<std::string> over = shim::DiskOverQuota(spec_))
-    RequestStop(outcome::kDiskQuota, *over);
+    RequestStop(ExitOutcome::kDiskQuota, *over);
 }
 
 void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
@@ -606,12 +606,12 @@ void Shim::OnCancelSignal(bool terminate) {
   if (stop_ || watched_status_) return;  // already stopping, or the agent is gone anyway
   rec_.cancel_reason = c ? c->reason : "shim terminated";
   Log("cancel requested: " + *rec_.cancel_reason);
-  RequestStop(outcome::kCancelled, "cancelled: " + *rec_.cancel_reason);
+  RequestStop(ExitOutcome::kCancelled, "cancelled: " + *rec_.cancel_reason);
 }
 
-void Shim::RequestStop(std::string_view outcome, std::string message) {
+void Shim::RequestStop(ExitOutcome outcome, std::string message) {
   if (stop_) return;
-  stop_ = std::string(outcome);
+  stop_ = outcome;
   rec_.message = std::move(message);
   Log("stopping: " + rec_.message);
 }
@@ -690,8 +690,8 @@ void Shim::Drain(std::vector<Stream*>& streams) {
 int Shim::Finish() {
   if (stop_) {
     rec_.outcome = *stop_;
-  } else if (rec_.outcome.empty()) {
-    rec_.outcome = outcome::kExited;
+  } else if (rec_.outcome == ExitOutcome::kNone) {
+    rec_.outcome = ExitOutcome::kExited;
     rec_.message = "agent " + DescribeStatus(watched_status_.value_or(0));
   }
   if (watched_status_ && WIFEXITED(*watched_status_))
@@ -699,7 +699,7 @@ int Shim::Finish() {
   if (watched_status_ && WIFSIGNALED(*watched_status_)) rec_.signal = WTERMSIG(*watched_status_);
   if (cgroup_) FinishCgroup();
   rec_.ended_at = clock_.Now();
-  if (rec_.outcome == outcome::kStartFailed || rec_.outcome == outcome::kRepoError) {
+  if (rec_.outcome == ExitOutcome::kStartFailed || rec_.outcome == ExitOutcome::kRepoError) {
     events_.Error(rec_.message);
   }
   // What the agent said, parsed once, here (the server reads it from the record).
@@ -707,7 +707,7 @@ int Shim::Finish() {
   rec_.agent_turns = capture_ ? static_cast<int>(capture_->turns()) : 0;
   events_.Close();  // the server appends the terminal status once it has read exit.json
   Status st = dir_.WriteExit(rec_);
-  Log("exit record: " + rec_.outcome + " " + rec_.message +
+  Log("exit record: " + std::string(ToString(rec_.outcome)) + " " + rec_.message +
       (st.ok() ? "" : " NOT WRITTEN: " + st.message()));
   Notify(spec_.notify_socket, spec_.run_id);
   return st.ok() ? 0 : 1;
@@ -718,8 +718,8 @@ int Shim::Finish() {
 // it never had members) before its figures are read and it is removed.
 void Shim::FinishCgroup() {
   const bool killed = rec_.signal == SIGKILL || rec_.exit_code == 128 + SIGKILL;
-  if (rec_.outcome == outcome::kExited && killed && cgroup_->OomKilled()) {
-    rec_.outcome = outcome::kOom;
+  if (rec_.outcome == ExitOutcome::kExited && killed && cgroup_->OomKilled()) {
+    rec_.outcome = ExitOutcome::kOom;
     rec_.message = "out of memory: the agent was OOM-killed at the limit of " +
                    std::to_string(spec_.sandbox.memory_bytes.value_or(0)) + " bytes";
   }
@@ -734,7 +734,7 @@ void Shim::FinishCgroup() {
 }
 
 int Shim::StartFailed(std::string message) {
-  rec_.outcome = outcome::kStartFailed;
+  rec_.outcome = ExitOutcome::kStartFailed;
   rec_.message = std::move(message);
   return Finish();
 }
