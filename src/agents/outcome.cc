@@ -54,7 +54,7 @@ std::string FormatUsd(double usd) {
   return "$" + s;
 }
 
-std::optional<std::string> NetworkRefusalNote(const AgentOptions& agent, std::string_view network,
+std::optional<std::string> NetworkRefusalNote(const AgentOptions& agent, NetworkPolicy network,
                                               const std::vector<BlockedConnection>& blocked,
                                               bool sandboxed) {
   auto join = [](const std::vector<std::string>& v) {
@@ -74,7 +74,7 @@ std::optional<std::string> NetworkRefusalNote(const AgentOptions& agent, std::st
                 : join(agent.network_allow) + " + [sandbox] network_allow") +
            ")";
   }
-  if (sandboxed && network == "none" && !agent.network_allow.empty()) {
+  if (sandboxed && network == NetworkPolicy::kNone && !agent.network_allow.empty()) {
     return "the run had no network (network 'none'), so the agent could not reach " +
            join(agent.network_allow) + "; dispatch with network 'allowlist' or set [agents." +
            agent.name + "] network";

@@ -35,7 +35,7 @@ std::string FormatUsd(double usd);
 // nullopt when the network had no part in it. `blocked`: what the allowlist proxy refused.
 // A sandboxed run with network "none" of an agent that has hosts to reach says so too (its
 // CLI only sees "connection refused" or a failed lookup, and may retry until its timeout).
-std::optional<std::string> NetworkRefusalNote(const AgentOptions& agent, std::string_view network,
+std::optional<std::string> NetworkRefusalNote(const AgentOptions& agent, NetworkPolicy network,
                                               const std::vector<BlockedConnection>& blocked,
                                               bool sandboxed);
 

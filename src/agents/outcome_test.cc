@@ -34,22 +34,23 @@ TEST(AgentOutcome, ARefusedNetworkIsExplained) {
   a.network_allow = {"api.anthropic.com:443"};
   const WallTime t{};
   auto blocked = NetworkRefusalNote(
-      a, "allowlist", {{"evil.example", 443, t}, {"evil.example", 443, t}, {"x.org", 80, t}}, true);
+      a, NetworkPolicy::kAllowlist,
+      {{"evil.example", 443, t}, {"evil.example", 443, t}, {"x.org", 80, t}}, true);
   ASSERT_TRUE(blocked);
   EXPECT_EQ(*blocked,
             "the sandbox refused network to evil.example:443, x.org:80 (not in the run's "
             "allowlist: api.anthropic.com:443 + [sandbox] network_allow)");
-  auto none = NetworkRefusalNote(a, "none", {}, true);
+  auto none = NetworkRefusalNote(a, NetworkPolicy::kNone, {}, true);
   ASSERT_TRUE(none);
   EXPECT_NE(none->find("no network (network 'none')"), std::string::npos) << *none;
   EXPECT_NE(none->find("api.anthropic.com:443"), std::string::npos) << *none;
   EXPECT_NE(none->find("[agents.claude] network"), std::string::npos) << *none;
   // Nothing to say: an allowlist run nothing was refused to, the unisolated runner, an agent
   // with nowhere to go.
-  EXPECT_FALSE(NetworkRefusalNote(a, "allowlist", {}, true));
-  EXPECT_FALSE(NetworkRefusalNote(a, "none", {}, false));
+  EXPECT_FALSE(NetworkRefusalNote(a, NetworkPolicy::kAllowlist, {}, true));
+  EXPECT_FALSE(NetworkRefusalNote(a, NetworkPolicy::kNone, {}, false));
   a.network_allow.clear();
-  EXPECT_FALSE(NetworkRefusalNote(a, "none", {}, true));
+  EXPECT_FALSE(NetworkRefusalNote(a, NetworkPolicy::kNone, {}, true));
 }
 
 TEST(AgentOutcome, OnlyTheTailOfAHugeOutputIsParsedAndItsCutLineDropped) {

@@ -9,6 +9,7 @@
 
 #include "artifacts/local/local_artifact_store.h"
 #include "common/crypto.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::api {
 using http::HandleRequest;
@@ -24,16 +25,10 @@ using std::chrono::seconds;
 class FileRouteTest : public ::testing::Test {
  protected:
   void SetUp() override { Open({}); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   void Open(FileRouteOptions options) {
-    if (dir_.empty()) {
-      char tmpl[] = "/tmp/outpost-files-XXXXXX";
-      ASSERT_NE(::mkdtemp(tmpl), nullptr);
-      dir_ = tmpl;
-    }
-    auto store = artifacts::LocalArtifactStore::Open(dir_, signer_, [] { return "http://unused"; },
-                                                     {.durable = false});
+    auto store = artifacts::LocalArtifactStore::Open(
+        dir_.path(), signer_, [] { return "http://unused"; }, {.durable = false});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     router_ = Router();
@@ -63,7 +58,7 @@ class FileRouteTest : public ::testing::Test {
   }
 
   static constexpr char kContent[] = "0123456789abcdefghij";  // 20 bytes
-  std::string dir_;
+  outpost::testing::TempDir dir_{"outpost-files"};
   artifacts::UrlSigner signer_{std::string(32, 'k')};
   SimulatedClock clock_;
   std::unique_ptr<artifacts::LocalArtifactStore> store_;

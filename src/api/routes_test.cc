@@ -283,7 +283,7 @@ TEST_F(RoutesTest, CancelRunningRunIs202InProgress) {
   auto run = store_->Get(RunId(id));
   ASSERT_TRUE(run.ok());
   run->status = RunStatus::kRunning;
-  run->phase = "running";
+  run->phase = RunPhase::kRunning;
   run->started_at = clock_.Now();
   ASSERT_TRUE(store_->Update(*run).ok());
   RawResponse r = Call("POST", "/runs/" + id + "/cancel");

@@ -47,7 +47,12 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (!f.artifacts.empty()) opts.artifacts_url = f.artifacts;
   if (!f.replica_id.empty()) opts.replica_id = f.replica_id;
   if (!f.log_level.empty()) opts.log_level = f.log_level;
-  if (!f.runner.empty()) opts.runner = f.runner;
+  if (!f.runner.empty()) {
+    std::optional<RunnerKind> kind = ParseRunnerKind(f.runner);
+    if (!kind)
+      return InvalidArgument("--runner: unknown runner '" + f.runner + "' (sandbox | process)");
+    opts.runner = *kind;
+  }
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;
   if (f.allow_local_repos) opts.allow_local_repos = true;
   if (f.create_tables) opts.create_tables = true;

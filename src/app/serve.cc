@@ -177,7 +177,7 @@ Status PrepareRunsDir(Options& opts) {
   if (Status st = MakeDirs(opts.RunsDir(), 0711); !st.ok()) return st;
   ::chmod(opts.data_dir.c_str(), 0711);
   opts.self_exe = SelfExe();
-  if (opts.runner == "sandbox") {
+  if (opts.runner == RunnerKind::kSandbox) {
     if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
       return FailedPrecondition(
           "the sandbox runner cannot work here: " + st.message() +
@@ -335,11 +335,10 @@ int Serve(const Options& opts_in) {
   // Metrics (/metrics, /health/slo): every store call below goes through the counting
   // decorators.
   auto metrics = std::make_shared<telemetry::ServerMetrics>(
-      clock, telemetry::ServerMetricsOptions{agents.Names(), opts.runner == "sandbox"});
+      clock, telemetry::ServerMetricsOptions{agents.Names(), opts.runner == RunnerKind::kSandbox});
   telemetry::InstrumentedRunStore run_store(**store, *metrics);
   telemetry::InstrumentedArtifactStore counted_artifacts(*artifact_store, *metrics);
-  ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000),
-                       ParseRunnerKind(opts.runner).value_or(RunnerKind::kProcess),
+  ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000), opts.runner,
                        RunnerConfigFor(opts));
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.

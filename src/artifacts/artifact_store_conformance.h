@@ -36,6 +36,7 @@
 #include "common/byte_source.h"
 #include "common/crypto.h"
 #include "net/http_transport.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::artifacts {
 
@@ -86,14 +87,10 @@ class ArtifactStoreConformance : public ::testing::TestWithParam<ArtifactBackend
   void SetUp() override {
     under_test_ = GetParam().make();
     ASSERT_NE(under_test_.store, nullptr);
-    char tmpl[] = "/tmp/outpost-artifacts-src-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    src_dir_ = tmpl;
   }
   void TearDown() override {
     under_test_.keep_alive.reset();
     under_test_.store.reset();
-    std::filesystem::remove_all(src_dir_);
   }
 
   ArtifactStore& store() { return *under_test_.store; }
@@ -138,7 +135,8 @@ class ArtifactStoreConformance : public ::testing::TestWithParam<ArtifactBackend
   }
 
   ArtifactStoreUnderTest under_test_;
-  std::string src_dir_;
+  outpost::testing::TempDir src_tmp_{"outpost-artifacts-src"};
+  std::string src_dir_ = src_tmp_.path();
 };
 
 TEST_P(ArtifactStoreConformance, PutThenGetAndHead) {

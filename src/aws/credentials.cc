@@ -46,12 +46,10 @@ Result<Files> LoadFiles(const EnvMap& env) {
   if (f.credentials_path.empty() && !home.empty()) f.credentials_path = home + "/.aws/credentials";
   f.config_path = Get(env, "AWS_CONFIG_FILE");
   if (f.config_path.empty() && !home.empty()) f.config_path = home + "/.aws/config";
-  auto creds = LoadIni(f.credentials_path);
-  if (!creds.ok()) return creds.status();
-  auto config = LoadIni(f.config_path);
-  if (!config.ok()) return config.status();
-  f.credentials = std::move(*creds);
-  f.config = std::move(*config);
+  OUTPOST_ASSIGN_OR_RETURN(auto creds, LoadIni(f.credentials_path));
+  OUTPOST_ASSIGN_OR_RETURN(auto config, LoadIni(f.config_path));
+  f.credentials = std::move(creds);
+  f.config = std::move(config);
   return f;
 }
 
@@ -132,21 +130,20 @@ Result<Credentials> ResolveCredentials(const EnvMap& env) {
   if (!secret.empty())
     return FailedPrecondition("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
 
-  auto files = LoadFiles(env);
-  if (!files.ok()) return files.status();
+  OUTPOST_ASSIGN_OR_RETURN(auto files, LoadFiles(env));
   std::string profile = ProfileName(env);
-  if (auto it = files->credentials.find(profile); it != files->credentials.end()) {
+  if (auto it = files.credentials.find(profile); it != files.credentials.end()) {
     if (auto c = FromSection(it->second)) {
       OUTPOST_RETURN_IF_ERROR(
-          CheckComplete(*c, "profile '" + profile + "' in " + files->credentials_path));
+          CheckComplete(*c, "profile '" + profile + "' in " + files.credentials_path));
       return *c;
     }
   }
-  const auto* section = ConfigSection(files->config, profile);
+  const auto* section = ConfigSection(files.config, profile);
   if (section) {
     if (auto c = FromSection(*section)) {
       OUTPOST_RETURN_IF_ERROR(
-          CheckComplete(*c, "profile '" + profile + "' in " + files->config_path));
+          CheckComplete(*c, "profile '" + profile + "' in " + files.config_path));
       return *c;
     }
     for (const char* unsupported : {"sso_start_url", "sso_session", "credential_process",
@@ -158,23 +155,22 @@ Result<Credentials> ResolveCredentials(const EnvMap& env) {
       }
     }
   }
-  bool known = section || files->credentials.contains(profile);
+  bool known = section || files.credentials.contains(profile);
   return FailedPrecondition(
       "no AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and profile '" +
       profile + (known ? "' has no aws_access_key_id in " : "' is not defined in ") +
-      (files->credentials_path.empty() ? "~/.aws/credentials (HOME is not set)"
-                                       : files->credentials_path) +
-      " or " + (files->config_path.empty() ? "~/.aws/config" : files->config_path));
+      (files.credentials_path.empty() ? "~/.aws/credentials (HOME is not set)"
+                                      : files.credentials_path) +
+      " or " + (files.config_path.empty() ? "~/.aws/config" : files.config_path));
 }
 
 Result<std::string> ResolveRegion(const EnvMap& env) {
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
     if (std::string r = Get(env, name); !r.empty()) return r;
   }
-  auto files = LoadFiles(env);
-  if (!files.ok()) return files.status();
+  OUTPOST_ASSIGN_OR_RETURN(auto files, LoadFiles(env));
   std::string profile = ProfileName(env);
-  if (const auto* section = ConfigSection(files->config, profile)) {
+  if (const auto* section = ConfigSection(files.config, profile)) {
     if (auto it = section->find("region"); it != section->end() && !it->second.empty()) {
       return it->second;
     }
@@ -183,7 +179,7 @@ Result<std::string> ResolveRegion(const EnvMap& env) {
       "no AWS region: AWS_REGION and AWS_DEFAULT_REGION are not set and "
       "profile '" +
       profile + "' has no region in " +
-      (files->config_path.empty() ? "~/.aws/config" : files->config_path));
+      (files.config_path.empty() ? "~/.aws/config" : files.config_path));
 }
 
 }  // namespace outpost::aws

@@ -124,7 +124,7 @@ Status MapDynamoDbError(std::string_view what, const net::HttpResponse& r) {
 
 Result<std::unique_ptr<DynamoDbClient>> DynamoDbClient::Create(DynamoDbClientOptions options,
                                                                net::HttpSender sender,
-                                                               const Clock& clock, Sleeper sleep) {
+                                                               const Clock& clock) {
   if (!ValidRegion(options.region)) {
     return InvalidArgument("DynamoDB: bad region '" + options.region + "'");
   }
@@ -138,16 +138,16 @@ Result<std::unique_ptr<DynamoDbClient>> DynamoDbClient::Create(DynamoDbClientOpt
   }
   if (!sender) return InvalidArgument("DynamoDB: no HTTP sender");
   return std::unique_ptr<DynamoDbClient>(
-      new DynamoDbClient(std::move(options), *origin, std::move(sender), clock, std::move(sleep)));
+      new DynamoDbClient(std::move(options), *origin, std::move(sender), clock));
 }
 
 DynamoDbClient::DynamoDbClient(DynamoDbClientOptions options, net::Url origin,
-                               net::HttpSender sender, const Clock& clock, Sleeper sleep)
+                               net::HttpSender sender, const Clock& clock)
     : options_(std::move(options)),
       origin_(std::move(origin)),
       sender_(std::move(sender)),
       clock_(clock),
-      retrier_(options_.retry, clock, std::move(sleep)) {}
+      retrier_(options_.retry, clock) {}
 
 Result<json::object> DynamoDbClient::Call(std::string_view op, const json::object& request,
                                           std::string_view table) const {

@@ -99,11 +99,10 @@ struct DynamoDbClientOptions {
 
 class DynamoDbClient {
  public:
-  // `clock` signs requests, bounds retries and is slept on between them (unless `sleep` is
-  // set). kInvalidArgument for an unusable region or endpoint.
+  // `clock` signs requests, bounds retries and is slept on between them. kInvalidArgument for
+  // an unusable region or endpoint.
   static Result<std::unique_ptr<DynamoDbClient>> Create(DynamoDbClientOptions options,
-                                                        net::HttpSender sender, const Clock& clock,
-                                                        Sleeper sleep = nullptr);
+                                                        net::HttpSender sender, const Clock& clock);
 
   // One call of `op` ("PutItem") with `request` as its body; DynamoDB's answer. `table` only
   // names the table in messages.
@@ -133,7 +132,7 @@ class DynamoDbClient {
 
  private:
   DynamoDbClient(DynamoDbClientOptions options, net::Url origin, net::HttpSender sender,
-                 const Clock& clock, Sleeper sleep);
+                 const Clock& clock);
 
   DynamoDbClientOptions options_;
   net::Url origin_;

@@ -8,10 +8,6 @@
 
 namespace outpost::aws {
 
-Sleeper RealSleeper() {
-  return [](Millis d) { RealClock::Instance().SleepFor(d); };
-}
-
 bool IsThrottlingCode(std::string_view code) {
   static constexpr std::string_view kCodes[] = {
       "SlowDown",
@@ -35,10 +31,8 @@ bool IsThrottlingCode(std::string_view code) {
 
 bool IsRetryableHttpStatus(int status) { return status == 429 || (status >= 500 && status <= 599); }
 
-Retrier::Retrier(RetryPolicy policy, const Clock& clock, Sleeper sleep,
-                 std::function<double()> random01)
-    : policy_(policy), clock_(clock), sleep_(std::move(sleep)), random01_(std::move(random01)) {
-  if (!sleep_) sleep_ = [&clock](Millis d) { clock.SleepFor(d); };
+Retrier::Retrier(RetryPolicy policy, const Clock& clock, std::function<double()> random01)
+    : policy_(policy), clock_(clock), random01_(std::move(random01)) {
   if (!random01_) {
     random01_ = [] {
       thread_local std::mt19937_64 gen{std::random_device{}()};
@@ -67,7 +61,7 @@ Status Retrier::RunLoop(std::string_view what, const std::function<Status()>& at
       return Unavailable(std::string(what) + ": gave up after " + std::to_string(n) +
                          (n == 1 ? " attempt" : " attempts") + ": " + st.message());
     }
-    sleep_(delay);
+    clock_.SleepFor(delay);
   }
 }
 

@@ -29,12 +29,6 @@ struct RetryPolicy {
   Millis max_elapsed{60'000};
 };
 
-// An override of the clock's sleep, kept for the store options that still pass one (null: sleep
-// on the clock, which is what everything else does).
-using Sleeper = std::function<void(Millis)>;
-// Sleeps on RealClock.
-Sleeper RealSleeper();
-
 // AWS error codes that mean "slow down" (S3, DynamoDB, EC2-style and generic ones).
 bool IsThrottlingCode(std::string_view code);
 // 429 and 5xx.
@@ -42,10 +36,9 @@ bool IsRetryableHttpStatus(int status);
 
 class Retrier {
  public:
-  // Backoffs sleep on `clock` (or `sleep` when set). `random01` returns a value in [0, 1); null
-  // means a per-thread Mersenne Twister.
-  Retrier(RetryPolicy policy, const Clock& clock, Sleeper sleep = nullptr,
-          std::function<double()> random01 = nullptr);
+  // Backoffs sleep on `clock`. `random01` returns a value in [0, 1); null means a per-thread
+  // Mersenne Twister.
+  Retrier(RetryPolicy policy, const Clock& clock, std::function<double()> random01 = nullptr);
 
   // Calls `attempt` until it returns anything but kUnavailable or the policy is exhausted.
   template <class T>
@@ -72,7 +65,6 @@ class Retrier {
 
   RetryPolicy policy_;
   const Clock& clock_;
-  Sleeper sleep_;
   std::function<double()> random01_;
 };
 

@@ -18,7 +18,7 @@ struct InlineClock {
 
 TEST(Retrier, RetriesUnavailableUntilSuccess) {
   InlineClock s;
-  Retrier r(RetryPolicy{}, s.clock, nullptr, [] { return 0.5; });
+  Retrier r(RetryPolicy{}, s.clock, [] { return 0.5; });
   int calls = 0;
   auto out = r.Run<int>("op", [&]() -> Result<int> {
     if (++calls < 3) return Unavailable("503");
@@ -68,8 +68,8 @@ TEST(Retrier, BackoffIsExponentialJitteredAndCapped) {
   RetryPolicy p;
   p.base_delay = Millis(100);
   p.max_delay = Millis(1000);
-  Retrier low(p, clock, nullptr, [] { return 0.0; });
-  Retrier high(p, clock, nullptr, [] { return 0.999999; });
+  Retrier low(p, clock, [] { return 0.0; });
+  Retrier high(p, clock, [] { return 0.999999; });
   EXPECT_EQ(low.Delay(1), Millis(50));
   EXPECT_EQ(low.Delay(2), Millis(100));
   EXPECT_EQ(low.Delay(3), Millis(200));
@@ -77,7 +77,7 @@ TEST(Retrier, BackoffIsExponentialJitteredAndCapped) {
   EXPECT_EQ(high.Delay(1), Millis(99));
   EXPECT_EQ(high.Delay(4), Millis(799));
   EXPECT_EQ(high.Delay(30), Millis(999));
-  Retrier real(p, clock, nullptr);
+  Retrier real(p, clock);
   for (int i = 0; i < 100; ++i) {
     Millis d = real.Delay(2);
     EXPECT_GE(d, Millis(100));
@@ -92,7 +92,7 @@ TEST(Retrier, StopsWhenTheElapsedBudgetWouldBeExceeded) {
   p.base_delay = Millis(1000);
   p.max_delay = Millis(1000);
   p.max_elapsed = Millis(3000);
-  Retrier r(p, s.clock, nullptr, [] { return 0.999; });
+  Retrier r(p, s.clock, [] { return 0.999; });
   int calls = 0;
   Status st = r.RunStatus("op", [&] {
     ++calls;
@@ -108,7 +108,7 @@ TEST(Retrier, EachRetryWaitsItsBackoffOnTheClock) {
   SimulatedClock clock;
   RetryPolicy p;
   p.base_delay = Millis(100);
-  Retrier r(p, clock, nullptr, [] { return 0.5; });  // delays 75, 150, 300 ms
+  Retrier r(p, clock, [] { return 0.5; });  // delays 75, 150, 300 ms
   std::atomic<int> calls{0};
   Status result = Internal("not run");
   std::thread t([&] {

@@ -57,7 +57,7 @@ bool IsBucketLabel(std::string_view b) {
 }  // namespace
 
 Result<std::unique_ptr<S3Client>> S3Client::Create(S3ClientOptions options, net::HttpSender sender,
-                                                   const Clock& clock, Sleeper sleep) {
+                                                   const Clock& clock) {
   const std::string& region = options.region;
   if (region.empty() || !std::all_of(region.begin(), region.end(), [](char c) {
         return std::islower(static_cast<unsigned char>(c)) ||
@@ -77,16 +77,16 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(S3ClientOptions options, net:
   }
   if (!sender) return InvalidArgument("S3: no HTTP sender");
   return std::unique_ptr<S3Client>(
-      new S3Client(std::move(options), *origin, std::move(sender), clock, std::move(sleep)));
+      new S3Client(std::move(options), *origin, std::move(sender), clock));
 }
 
 S3Client::S3Client(S3ClientOptions options, net::Url origin, net::HttpSender sender,
-                   const Clock& clock, Sleeper sleep)
+                   const Clock& clock)
     : options_(std::move(options)),
       origin_(std::move(origin)),
       sender_(std::move(sender)),
       clock_(clock),
-      retrier_(options_.retry, clock, std::move(sleep)) {}
+      retrier_(options_.retry, clock) {}
 
 bool S3Client::VirtualHosted(std::string_view bucket) const {
   if (options_.path_style || IsIpAddress(origin_.host)) return false;

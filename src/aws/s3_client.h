@@ -81,11 +81,10 @@ struct ByteRange {
 
 class S3Client {
  public:
-  // `clock` signs requests (S3 refuses a time more than 15 minutes off) and bounds retries;
-  // Retries sleep on `clock` (or `sleep` when set). kInvalidArgument for an unusable endpoint or
-  // region.
+  // `clock` signs requests (S3 refuses a time more than 15 minutes off), bounds retries and is
+  // slept on between them. kInvalidArgument for an unusable endpoint or region.
   static Result<std::unique_ptr<S3Client>> Create(S3ClientOptions options, net::HttpSender sender,
-                                                  const Clock& clock, Sleeper sleep = nullptr);
+                                                  const Clock& clock);
 
   Status CreateBucket(std::string_view bucket) const;  // Ok when it is already ours
   Status HeadBucket(std::string_view bucket) const;    // kFailedPrecondition when missing
@@ -127,8 +126,7 @@ class S3Client {
     std::string body;
     bool error_in_ok_body = false;  // CompleteMultipartUpload may fail with a 200
   };
-  S3Client(S3ClientOptions options, net::Url origin, net::HttpSender sender, const Clock& clock,
-           Sleeper sleep);
+  S3Client(S3ClientOptions options, net::Url origin, net::HttpSender sender, const Clock& clock);
 
   // Where an object (or, with an empty key, the bucket) lives: origin and wire path.
   bool VirtualHosted(std::string_view bucket) const;

@@ -75,9 +75,8 @@ Status S3Client::PutObject(std::string_view bucket, std::string_view key, std::s
 
 Status S3Client::PutObjectFromFile(std::string_view bucket, std::string_view key,
                                    const std::string& path, const S3PutOptions& options) const {
-  auto hashed = HashFile(path);
-  if (!hashed.ok()) return hashed.status();
-  auto [sha256, size] = *hashed;
+  OUTPOST_ASSIGN_OR_RETURN(auto hashed, HashFile(path));
+  auto [sha256, size] = hashed;
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot open " + path);
   PartReader read = [&](std::size_t max) -> Result<std::string> {
@@ -90,9 +89,8 @@ Status S3Client::PutObjectFromFile(std::string_view bucket, std::string_view key
   if (static_cast<std::size_t>(size) > options_.multipart_threshold) {
     return PutMultipart(bucket, key, size, sha256, read, options);
   }
-  auto content = read(static_cast<std::size_t>(size));
-  if (!content.ok()) return content.status();
-  if (static_cast<std::int64_t>(content->size()) != size || Sha256Hex(*content) != sha256) {
+  OUTPOST_ASSIGN_OR_RETURN(auto content, read(static_cast<std::size_t>(size)));
+  if (static_cast<std::int64_t>(content.size()) != size || Sha256Hex(content) != sha256) {
     return Internal(path + " changed while it was being uploaded");
   }
   return Send({"PutObject",
@@ -101,7 +99,7 @@ Status S3Client::PutObjectFromFile(std::string_view bucket, std::string_view key
                std::string(key),
                {},
                PutHeaders(options, sha256),
-               std::move(*content)})
+               std::move(content)})
       .status();
 }
 
@@ -150,19 +148,18 @@ Status S3Client::PutObjectFromSource(std::string_view bucket, std::string_view k
 Status S3Client::PutMultipart(std::string_view bucket, std::string_view key, std::int64_t size,
                               const std::string& sha256, const PartReader& read,
                               const S3PutOptions& options) const {
-  auto created = Send({"CreateMultipartUpload",
-                       "POST",
-                       std::string(bucket),
-                       std::string(key),
-                       {{"uploads", ""}},
-                       PutHeaders(options, sha256),
-                       ""});
-  if (!created.ok()) return created.status();
-  auto xml = ParseXml(created->body);
+  OUTPOST_ASSIGN_OR_RETURN(auto created, Send({"CreateMultipartUpload",
+                                               "POST",
+                                               std::string(bucket),
+                                               std::string(key),
+                                               {{"uploads", ""}},
+                                               PutHeaders(options, sha256),
+                                               ""}));
+  auto xml = ParseXml(created.body);
   std::string upload_id = xml.ok() ? xml->ChildText("UploadId") : "";
   if (upload_id.empty()) {
     return Internal("S3 CreateMultipartUpload " + S3Uri(bucket, key) + ": no UploadId in " +
-                    created->body.substr(0, 200));
+                    created.body.substr(0, 200));
   }
   auto completion = UploadParts(bucket, key, upload_id, size, read);
   Status st = completion.status();
@@ -200,19 +197,19 @@ Result<std::string> S3Client::UploadParts(std::string_view bucket, std::string_v
   std::string doc = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   std::int64_t sent = 0;
   for (int number = 1; sent < size; ++number) {
-    auto part = read(static_cast<std::size_t>(std::min(part_size, size - sent)));
-    if (!part.ok()) return part.status();
-    if (part->empty()) return Internal(S3Uri(bucket, key) + ": the source shrank while uploading");
-    sent += static_cast<std::int64_t>(part->size());
-    auto r = Send({"UploadPart",
-                   "PUT",
-                   std::string(bucket),
-                   std::string(key),
-                   {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
-                   {},
-                   std::move(*part)});
-    if (!r.ok()) return r.status();
-    std::string etag = r->Header("ETag");
+    OUTPOST_ASSIGN_OR_RETURN(auto part,
+                             read(static_cast<std::size_t>(std::min(part_size, size - sent))));
+    if (part.empty()) return Internal(S3Uri(bucket, key) + ": the source shrank while uploading");
+    sent += static_cast<std::int64_t>(part.size());
+    OUTPOST_ASSIGN_OR_RETURN(
+        auto r, Send({"UploadPart",
+                      "PUT",
+                      std::string(bucket),
+                      std::string(key),
+                      {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
+                      {},
+                      std::move(part)}));
+    std::string etag = r.Header("ETag");
     if (etag.empty()) return Internal("S3 UploadPart " + S3Uri(bucket, key) + ": no ETag");
     doc += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + XmlEscape(etag) +
            "</ETag></Part>";

@@ -17,6 +17,7 @@
 #include "common/crypto.h"
 #include "common/files.h"
 #include "testing/fake_http_server.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::cli {
 namespace {
@@ -122,13 +123,6 @@ class ArtifactServer {
 
 class ArtifactsCommand : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "outpost-artifacts-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   std::string Read(const std::string& path) {
     auto content = ReadFile(path);
     return content.ok() ? *content : "<absent>";
@@ -139,7 +133,8 @@ class ArtifactsCommand : public ::testing::Test {
     return names;
   }
 
-  std::string root_;
+  outpost::testing::TempDir dir_{"outpost-artifacts", fs::temp_directory_path().string()};
+  std::string root_ = dir_.path();
 };
 
 const std::vector<Artifact> kTwo = {

@@ -68,7 +68,6 @@ constexpr StringKey kStringKeys[] = {
     {"listen", &Options::listen},
     {"data_dir", &Options::data_dir},
     {"store", &Options::store},
-    {"runner", &Options::runner},
     {"log_level", &Options::log_level},
     {"replica_id", &Options::replica_id},
     {"secrets_dir", &Options::secrets_dir},
@@ -114,15 +113,19 @@ Status CheckRunLimits(const Options& o) {
   return Status::Ok();
 }
 
+// [server] runner, OUTPOST_RUNNER.
+Status SetRunner(const std::string& name, Options& o) {
+  std::optional<RunnerKind> kind = ParseRunnerKind(name);
+  if (!kind) return Bad("runner", "unknown runner '" + name + "' (sandbox | process)");
+  o.runner = *kind;
+  return Status::Ok();
+}
+
 Status CheckValues(const Options& o) {
   if (!o.public_url.empty() &&
       ((!o.public_url.starts_with("http://") && !o.public_url.starts_with("https://")) ||
        o.public_url.find_first_of("?# ") != std::string::npos || o.public_url.back() == '/')) {
     return Bad("public_url", "must be http(s)://host[:port][/path] without a trailing '/'");
-  }
-  static const std::set<std::string> kRunners = {"sandbox", "process"};
-  if (!kRunners.count(o.runner)) {
-    return Bad("runner", "unknown runner '" + o.runner + "' (sandbox | process)");
   }
   if (o.sandbox.uid_min < 1000 || o.sandbox.uid_max < o.sandbox.uid_min ||
       o.sandbox.uid_max > 2'000'000'000) {
@@ -583,6 +586,11 @@ Status ApplyServer(const toml::table& t, Options& opts) {
       opts.*ik.field = static_cast<int>(v.as_integer()->get());
       known = true;
     }
+    if (key == "runner") {
+      if (!v.is_string()) return Bad("server." + key, "must be a string");
+      OUTPOST_RETURN_IF_ERROR(SetRunner(v.as_string()->get(), opts));
+      known = true;
+    }
     if (key == "allow_local_repos") {
       if (!v.is_boolean()) return Bad("server." + key, "must be a boolean");
       opts.allow_local_repos = v.as_boolean()->get();
@@ -802,6 +810,9 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
   };
   for (const auto& sk : kStringKeys) {
     if (auto it = env.find(upper(sk.key)); it != env.end()) opts.*sk.field = it->second;
+  }
+  if (auto it = env.find("OUTPOST_RUNNER"); it != env.end()) {
+    OUTPOST_RETURN_IF_ERROR(SetRunner(it->second, opts));
   }
   for (const auto& ik : kIntKeys) {
     auto it = env.find(upper(ik.key));

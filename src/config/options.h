@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "config/quota_options.h"
+#include "model/runner_kind.h"
 
 namespace outpost {
 
@@ -96,9 +97,9 @@ struct Options {
   // refused (DNS rebinding; http/host_guard.h).
   std::vector<std::string> allowed_hosts;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
-  std::string runner = "sandbox";  // sandbox (bubblewrap + cgroups) | process (unisolated)
-  int max_concurrent_runs = 16;    // global admission limit
-  int cancel_grace_seconds = 10;   // SIGTERM -> SIGKILL
+  RunnerKind runner = RunnerKind::kSandbox;  // sandbox (bubblewrap + cgroups) | process
+  int max_concurrent_runs = 16;              // global admission limit
+  int cancel_grace_seconds = 10;             // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
   int max_body_bytes = 1 << 20;
   // Hostile-input limits of the HTTP server (http/http_limits.h, README "Hostile input").

@@ -88,7 +88,7 @@ TEST(Options, UnknownRunnerIsRejected) {
 
 TEST(Options, SandboxIsTheDefaultRunnerAndItsKeysAreRead) {
   Options o = DefaultOptions();
-  EXPECT_EQ(o.runner, "sandbox");
+  EXPECT_EQ(o.runner, RunnerKind::kSandbox);
   std::string path = WriteTemp(R"(
 [sandbox]
 uid_min = 300000

@@ -74,7 +74,7 @@ Result<int> ArtifactUploader::Recover() {
   int n = 0;
   ListQuery q;
   q.limit = 200;
-  q.artifacts_state = std::string(artifacts_state::kPending);
+  q.artifacts_state = ArtifactsState::kPending;
   for (;;) {
     auto page = store_.List(q);
     if (!page.ok()) return page.status();
@@ -142,7 +142,7 @@ Status ArtifactUploader::PutWithRetry(const std::string& key, const std::functio
 Status ArtifactUploader::UploadRun(const RunId& id) {
   auto cur = store_.Get(id);
   if (!cur.ok()) return cur.status();
-  if (cur->artifacts_state != artifacts_state::kPending) return Status::Ok();
+  if (cur->artifacts_state != ArtifactsState::kPending) return Status::Ok();
   const Run run = *cur;
 
   std::vector<ArtifactRef> stored;
@@ -187,8 +187,7 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   Run summary = run;
   summary.artifacts = stored;
   summary.artifacts_missing = missing;
-  summary.artifacts_state =
-      std::string(missing.empty() ? artifacts_state::kStored : artifacts_state::kPartial);
+  summary.artifacts_state = missing.empty() ? ArtifactsState::kStored : ArtifactsState::kPartial;
   put_content({"summary.json", "metadata", "application/json", true},
               ToJson(wire::RunToJson(summary)) + "\n");
 
@@ -199,12 +198,11 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   }
   bool recorded_already = false;  // by another replica's uploader, say
   auto recorded = writer_.Update(id, [&](Run& r) {
-    recorded_already = r.artifacts_state != artifacts_state::kPending;
+    recorded_already = r.artifacts_state != ArtifactsState::kPending;
     if (recorded_already) return FailedPrecondition("artifacts already recorded");
     r.artifacts = stored;
     r.artifacts_missing = missing;
-    r.artifacts_state =
-        std::string(missing.empty() ? artifacts_state::kStored : artifacts_state::kPartial);
+    r.artifacts_state = missing.empty() ? ArtifactsState::kStored : ArtifactsState::kPartial;
     return Status::Ok();
   });
   if (recorded.ok() || recorded_already) return Status::Ok();

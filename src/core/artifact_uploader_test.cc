@@ -104,7 +104,7 @@ class ArtifactUploaderTest : public ::testing::Test {
     r.reason = "succeeded";
     r.exit_code = 0;
     r.ended_at = clock_.Now();
-    r.artifacts_state = "pending";
+    r.artifacts_state = ArtifactsState::kPending;
     auto u = store_->Update(r);
     EXPECT_TRUE(u.ok());
     const std::string dir = root_ + "/runs/" + r.id.str();
@@ -161,7 +161,7 @@ TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) 
   EXPECT_EQ(summary->at("artifactsStatus").as_string(), "stored");
 
   outpost::Run got = Stored(r.id);
-  EXPECT_EQ(got.artifacts_state, "stored");
+  EXPECT_EQ(got.artifacts_state, ArtifactsState::kStored);
   EXPECT_TRUE(got.artifacts_missing.empty());
   std::map<std::string, ArtifactRef> by_name;
   for (const auto& a : got.artifacts) by_name[a.name] = a;
@@ -183,7 +183,7 @@ TEST_F(ArtifactUploaderTest, TheSummaryIsRetriedLikeEveryOtherObject) {
   flaky_.fail["summary.json"] = 2;
   ASSERT_TRUE(InlineUploader({5, Millis(1), Millis(1)}).UploadRun(r.id).ok());
   EXPECT_EQ(flaky_.attempts["summary.json"], 3);
-  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+  EXPECT_EQ(Stored(r.id).artifacts_state, ArtifactsState::kStored);
 }
 
 TEST_F(ArtifactUploaderTest, ARunThatNeverStartedStillGetsAnEmptyOutputAndASummary) {
@@ -194,7 +194,7 @@ TEST_F(ArtifactUploaderTest, ARunThatNeverStartedStillGetsAnEmptyOutputAndASumma
   const std::string p = "dispatches/" + r.id.str() + "/";
   EXPECT_EQ(flaky_.objects.at(p + "output.log"), "");
   EXPECT_TRUE(flaky_.objects.count(p + "summary.json"));
-  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+  EXPECT_EQ(Stored(r.id).artifacts_state, ArtifactsState::kStored);
   EXPECT_EQ(Stored(r.id).artifacts.size(), 2u);
 }
 
@@ -204,7 +204,7 @@ TEST_F(ArtifactUploaderTest, TransientFailuresAreRetriedWithGrowingBackoff) {
   ASSERT_TRUE(InlineUploader({5, Millis(100), Millis(250)}).UploadRun(r.id).ok());
   EXPECT_EQ(flaky_.attempts["output.log"], 4);
   EXPECT_EQ(clock_.sleeps(), (std::vector<Millis>{Millis(100), Millis(200), Millis(250)}));
-  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+  EXPECT_EQ(Stored(r.id).artifacts_state, ArtifactsState::kStored);
 }
 
 TEST_F(ArtifactUploaderTest, WhatStillFailsIsRecordedAsMissingAndTheRestIsStored) {
@@ -214,7 +214,7 @@ TEST_F(ArtifactUploaderTest, WhatStillFailsIsRecordedAsMissingAndTheRestIsStored
   ASSERT_TRUE(up.UploadRun(r.id).ok());
   EXPECT_EQ(flaky_.attempts["diff.patch"], 3);
   outpost::Run got = Stored(r.id);
-  EXPECT_EQ(got.artifacts_state, "partial");
+  EXPECT_EQ(got.artifacts_state, ArtifactsState::kPartial);
   EXPECT_EQ(got.artifacts_missing, std::vector<std::string>{"diff.patch"});
   EXPECT_EQ(got.artifacts.size(), 2u);  // output.log + summary.json
   EXPECT_EQ(got.status, RunStatus::kCompleted);
@@ -245,7 +245,8 @@ TEST_F(ArtifactUploaderTest, RecoverFindsEveryPendingRunAfterARestartAndTheWorke
   up.Start();
   // The worker drains the queue, then waits on the clock for the next Enqueue.
   ASSERT_TRUE(clock_.AwaitBlocked(1));
-  for (const RunId& id : ids) EXPECT_EQ(Stored(id).artifacts_state, "stored") << id.str();
+  for (const RunId& id : ids)
+    EXPECT_EQ(Stored(id).artifacts_state, ArtifactsState::kStored) << id.str();
   EXPECT_EQ(up.stats().runs_stored, 5);
   EXPECT_EQ(up.stats().queued, 0u);
   up.Stop();
@@ -285,7 +286,7 @@ TEST_F(ArtifactUploaderTest, TheWorkerRetriesAfterEachBackoffOnTheClock) {
   ASSERT_TRUE(clock_.AwaitBlocked(1));
   EXPECT_EQ(clock_.NextDeadline(), MonoTime::max());
   EXPECT_EQ(flaky_.attempts["output.log"], 3);
-  EXPECT_EQ(Stored(r.id).artifacts_state, "stored");
+  EXPECT_EQ(Stored(r.id).artifacts_state, ArtifactsState::kStored);
   EXPECT_EQ(clock_.sleeps(),
             (std::vector<Millis>{Millis::max(), Millis(100), Millis(150), Millis::max()}));
   up.Stop();
@@ -294,7 +295,7 @@ TEST_F(ArtifactUploaderTest, TheWorkerRetriesAfterEachBackoffOnTheClock) {
 
 TEST_F(ArtifactUploaderTest, ARunNotPendingIsLeftAlone) {
   outpost::Run r = EndedRun({{"stdout.log", "x"}});
-  r.artifacts_state = "stored";
+  r.artifacts_state = ArtifactsState::kStored;
   ASSERT_TRUE(store_->Update(r).ok());
   ASSERT_TRUE(InlineUploader().UploadRun(r.id).ok());
   EXPECT_TRUE(flaky_.objects.empty());

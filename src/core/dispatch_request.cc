@@ -311,17 +311,20 @@ void CheckRepo(const DispatchRequest& req, Checker& c, const Options& opts, Run&
 void CheckNetwork(const DispatchRequest& req, Checker& c, const AgentOptions* agent,
                   const Options& opts, Run& run) {
   if (auto net = c.Enum(F::kNetwork, "network", req.network, {"none", "allowlist", "host"})) {
-    if (*net == "allowlist" && opts.runner != "sandbox") {
+    const bool sandbox = opts.runner == RunnerKind::kSandbox;
+    const std::optional<NetworkPolicy> policy = ParseNetworkPolicy(*net);  // one of Enum's
+    if (policy == NetworkPolicy::kAllowlist && !sandbox) {
       c.Fail("network", "network policy 'allowlist' needs the sandbox runner");
-    } else if (*net == "host" && !(opts.runner == "sandbox" && opts.sandbox.allow_host_network)) {
+    } else if (policy == NetworkPolicy::kHost && !(sandbox && opts.sandbox.allow_host_network)) {
       c.Fail("network",
              "network policy 'host' is not enabled on this server "
              "(sandbox.allow_host_network)");
-    } else {
-      run.network = *net;
+    } else if (policy) {
+      run.network = *policy;
     }
-  } else if (agent && opts.runner == "sandbox") {
-    run.network = config::DefaultNetwork(*agent);  // the agent's own policy (its model API)
+  } else if (agent && opts.runner == RunnerKind::kSandbox) {
+    // The agent's own policy (its model API); its config was validated.
+    run.network = ParseNetworkPolicy(config::DefaultNetwork(*agent)).value_or(NetworkPolicy::kNone);
   }
 }
 
@@ -372,7 +375,7 @@ std::string RequestHash(const Run& r) {
   o["inactivityTimeoutSeconds"] =
       r.inactivity_timeout_seconds ? json::value(*r.inactivity_timeout_seconds) : nullptr;
   o["workspaceMode"] = r.workspace_mode;
-  o["network"] = r.network;
+  o["network"] = ToString(r.network);
   json::object tags;
   for (const auto& [k, v] : r.tags) tags[k] = v;  // std::map: sorted
   o["tags"] = std::move(tags);

@@ -301,13 +301,13 @@ TEST_F(DispatchRequestTest, SecretsThatAreNotConfiguredAreRefused) {
 TEST_F(DispatchRequestTest, NetworkPoliciesFollowTheOperatorsSettings) {
   auto allow = Parse(R"({"agent":"shell","task":"t","network":"allowlist"})");
   ASSERT_TRUE(allow.ok()) << allow.status().ToString();
-  EXPECT_EQ(allow->network, "allowlist");
+  EXPECT_EQ(allow->network, NetworkPolicy::kAllowlist);
   auto host = Parse(R"({"agent":"shell","task":"t","network":"host"})");
   ASSERT_FALSE(host.ok());
   EXPECT_EQ(Paths(host.status()), std::vector<std::string>{"network"});
   opts_.sandbox.allow_host_network = true;
   EXPECT_TRUE(Parse(R"({"agent":"shell","task":"t","network":"host"})").ok());
-  opts_.runner = "process";
+  opts_.runner = RunnerKind::kProcess;
   EXPECT_FALSE(Parse(R"({"agent":"shell","task":"t","network":"allowlist"})").ok());
 }
 
@@ -369,13 +369,15 @@ TEST_F(DispatchRequestTest, WithoutANetworkTheAgentsOwnPolicyApplies) {
   auto parse = [&](std::string_view body) {
     return ValidateDispatchRequest(wire::DecodeDispatchRequest(*ParseJson(body)), agents, opts_);
   };
-  EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, "allowlist");
-  EXPECT_EQ(parse(R"({"agent":"coder","task":"t","network":null})")->network, "allowlist");
-  EXPECT_EQ(parse(R"({"agent":"coder","task":"t","network":"none"})")->network, "none");
-  EXPECT_EQ(parse(R"({"agent":"quiet","task":"t"})")->network, "none");
-  EXPECT_EQ(parse(R"({"agent":"shell","task":"t"})")->network, "none");
-  opts_.runner = "process";  // nothing is enforced there: the record stays "none"
-  EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, "none");
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, NetworkPolicy::kAllowlist);
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t","network":null})")->network,
+            NetworkPolicy::kAllowlist);
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t","network":"none"})")->network,
+            NetworkPolicy::kNone);
+  EXPECT_EQ(parse(R"({"agent":"quiet","task":"t"})")->network, NetworkPolicy::kNone);
+  EXPECT_EQ(parse(R"({"agent":"shell","task":"t"})")->network, NetworkPolicy::kNone);
+  opts_.runner = RunnerKind::kProcess;  // nothing is enforced there: the record stays "none"
+  EXPECT_EQ(parse(R"({"agent":"coder","task":"t"})")->network, NetworkPolicy::kNone);
 }
 
 // Issue 18 item 11: maxCostUsd, a positive number up to the operator's maximum; absent, the

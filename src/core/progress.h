@@ -22,7 +22,7 @@ namespace outpost {
 
 struct ProgressInputs {
   RunStatus status = RunStatus::kPending;
-  std::string_view phase;
+  RunPhase phase;
   int agent_turns = 0;
   Millis elapsed{0};  // since the run was admitted
   int timeout_seconds = 600;

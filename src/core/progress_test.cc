@@ -8,18 +8,18 @@ namespace {
 using std::chrono::seconds;
 
 ProgressInputs Running(int turns, Millis elapsed, int timeout = 100) {
-  return {RunStatus::kRunning, kPhaseRunning, turns, elapsed, timeout};
+  return {RunStatus::kRunning, RunPhase::kRunning, turns, elapsed, timeout};
 }
 
 TEST(Progress, PhasesHaveTheirBands) {
-  EXPECT_EQ(EstimateProgress({RunStatus::kPending, kPhaseQueued, 0, Millis(0), 60}), 0);
-  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, kPhasePreparing, 0, Millis(0), 100}), 2);
-  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, kPhasePreparing, 0, seconds(15), 100}), 3);
-  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, kPhasePreparing, 0, seconds(90), 100}), 4);
+  EXPECT_EQ(EstimateProgress({RunStatus::kPending, RunPhase::kQueued, 0, Millis(0), 60}), 0);
+  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, RunPhase::kPreparing, 0, Millis(0), 100}), 2);
+  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, RunPhase::kPreparing, 0, seconds(15), 100}), 3);
+  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, RunPhase::kPreparing, 0, seconds(90), 100}), 4);
   EXPECT_EQ(EstimateProgress(Running(0, Millis(0))), 5);
-  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, kPhaseCollecting, 3, seconds(5), 100}), 96);
-  EXPECT_EQ(EstimateProgress({RunStatus::kCompleted, kPhaseDone, 3, seconds(5), 100}), 100);
-  EXPECT_EQ(EstimateProgress({RunStatus::kFailed, kPhaseRunning, 0, Millis(0), 100}), 100);
+  EXPECT_EQ(EstimateProgress({RunStatus::kRunning, RunPhase::kCollecting, 3, seconds(5), 100}), 96);
+  EXPECT_EQ(EstimateProgress({RunStatus::kCompleted, RunPhase::kDone, 3, seconds(5), 100}), 100);
+  EXPECT_EQ(EstimateProgress({RunStatus::kFailed, RunPhase::kRunning, 0, Millis(0), 100}), 100);
 }
 
 TEST(Progress, ElapsedTimeAloneMovesItLinearlyUpTo95) {

@@ -10,7 +10,7 @@ void Reaper::FailLost(const Run& run) {
   bool failed = end_run_(run.id, {RunStatus::kFailed, reason::kSupervisorLost,
                                   "the run's supervisor (shim) died without an exit record; " +
                                       std::to_string(killed) + " leftover process(es) killed",
-                                  clock_.Now(), artifacts_state::kNone});
+                                  clock_.Now(), ArtifactsState::kNone});
   std::lock_guard lock(mu_);
   stats_.leftovers_killed += killed;
   if (failed) ++stats_.supervisor_lost;

@@ -86,7 +86,7 @@ bool RetentionSweeper::Expired(const RunId& id, WallTime cutoff) {
   auto run = store_.Get(id);
   if (!run.ok()) return false;
   if (!IsTerminal(run->status) || !run->ended_at) return false;
-  if (run->artifacts_state == "pending") return false;
+  if (run->artifacts_state == ArtifactsState::kPending) return false;
   return *run->ended_at < cutoff;
 }
 

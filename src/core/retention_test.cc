@@ -37,7 +37,8 @@ class RetentionTest : public ::testing::Test {
 
   // A run created now, ended `ended_ago` before the clock's now (nullopt: still running), with a
   // run dir and one artifact.
-  RunId MakeRun(std::optional<hours> ended_ago, std::string artifacts_state = "stored") {
+  RunId MakeRun(std::optional<hours> ended_ago,
+                ArtifactsState artifacts_state = ArtifactsState::kStored) {
     outpost::Run r;
     r.id = RunId(NewUlid(clock_.Now()));
     clock_.Advance(std::chrono::milliseconds(1));
@@ -75,7 +76,7 @@ TEST_F(RetentionTest, RunsFinishedLongerAgoThanMaxAgeLoseTheirFilesAndArtifactsO
   RunId old_done = MakeRun(hours(24 * 31));
   RunId recent = MakeRun(hours(24 * 29));
   RunId running = MakeRun(std::nullopt);
-  RunId old_pending_upload = MakeRun(hours(24 * 40), "pending");
+  RunId old_pending_upload = MakeRun(hours(24 * 40), ArtifactsState::kPending);
   RetentionSweeper sweeper(*store_, artifacts_.get(), *runner_, clock_, hours(24 * 30));
   RetentionStats s = sweeper.SweepOnce();
   EXPECT_EQ(s.runs_swept, 1);

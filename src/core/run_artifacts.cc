@@ -30,7 +30,9 @@ Result<json::object> RunArtifacts::List(std::string_view run_id, int expires_in_
   if (!IsTerminal(run->status)) {
     out["artifactsStatus"] = "running";
   } else {
-    out["artifactsStatus"] = run->artifacts_state.empty() ? "pending" : run->artifacts_state;
+    out["artifactsStatus"] = run->artifacts_state == ArtifactsState::kNone
+                                 ? std::string_view("pending")
+                                 : ToString(run->artifacts_state);
   }
   const WallTime now = clock_.Now();
   const WallTime expires_at = now + std::chrono::seconds(expires_in_seconds);

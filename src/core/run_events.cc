@@ -9,7 +9,7 @@ namespace outpost {
 namespace json = boost::json;
 
 json::object TerminalStatusFields(const Run& run) {
-  json::object o{{"status", ToString(run.status)}, {"phase", kPhaseDone}};
+  json::object o{{"status", ToString(run.status)}, {"phase", ToString(RunPhase::kDone)}};
   if (run.reason) o["reason"] = *run.reason;
   if (run.exit_code) o["exitCode"] = *run.exit_code;
   if (run.error_message) o["message"] = *run.error_message;

@@ -30,7 +30,7 @@ enum class Seen { kWritten, kCancelled, kCancelling, kEnded };
 
 // The cancel on the latest copy: a RUNNING run gets the request (its shim stops it), a
 // PENDING one ends CANCELLED at once.
-Status ApplyCancel(Run& run, const std::string& why, WallTime now, std::string_view ended_state,
+Status ApplyCancel(Run& run, const std::string& why, WallTime now, ArtifactsState ended_state,
                    Seen& seen) {
   const bool running = run.status == RunStatus::kRunning;
   seen = run.status == RunStatus::kCancelled  ? Seen::kCancelled
@@ -128,7 +128,7 @@ Result<DispatchOutcome> RunService::DispatchUnaudited(const DispatchRequest& req
   run.tenant = ctx.tenant;
   run.key_id = ctx.key_id;
   run.status = RunStatus::kPending;
-  run.phase = std::string(kPhaseQueued);
+  run.phase = RunPhase::kQueued;
   run.owner = opts_.replica_id;  // admitted here while this replica lives (Supervisor)
   auto created = store_.CreateAll({run}, admission);
   if (!created.ok()) return WithRetryAfter(created.status(), run.created_at);
@@ -152,8 +152,8 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const A
   out.created = false;
   std::vector<RunId> held;
   auto abandon = [&](const Status& why) {
-    const std::string_view ended_state =
-        supervisor_ ? supervisor_->EndedArtifactsState() : artifacts_state::kNone;
+    const ArtifactsState ended_state =
+        supervisor_ ? supervisor_->EndedArtifactsState() : ArtifactsState::kNone;
     for (const RunId& id : held) {
       auto ended = writer_.Update(
           id,
@@ -173,7 +173,7 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const A
     run.tenant = ctx.tenant;
     run.key_id = ctx.key_id;
     run.status = RunStatus::kPending;
-    run.phase = std::string(kPhaseHeld);
+    run.phase = RunPhase::kHeld;
     run.owner = opts_.replica_id;
     run.group_id = group;
   }
@@ -200,10 +200,10 @@ Result<DispatchOutcome> RunService::DispatchGroup(std::vector<Run> runs, const A
   }
   // Release: every run of the group exists now.
   for (Run& r : out.group) {
-    if (r.phase != kPhaseHeld) continue;
+    if (r.phase != RunPhase::kHeld) continue;
     std::optional<Run> moved;  // the latest copy, when it left "held" meanwhile (cancelled, say)
     auto released = writer_.Update(r.id, [&](Run& cur) {
-      if (cur.phase != kPhaseHeld) {
+      if (cur.phase != RunPhase::kHeld) {
         moved = cur;
         return FailedPrecondition("no longer held");
       }
@@ -276,8 +276,8 @@ Result<CancelOutcome> RunService::CancelUnaudited(std::string_view id,
   if (!loaded.ok()) return loaded.status();
   Seen seen = Seen::kWritten;
   Run latest;  // the copy the last attempt saw
-  const std::string_view ended_state =
-      supervisor_ ? supervisor_->EndedArtifactsState() : artifacts_state::kNone;
+  const ArtifactsState ended_state =
+      supervisor_ ? supervisor_->EndedArtifactsState() : ArtifactsState::kNone;
   auto updated = writer_.Update(
       loaded->id,
       [&](Run& run) {
@@ -326,13 +326,13 @@ HealthReport RunService::Health() {
                                 : HealthCheck{"fail", "the supervisor loop is not running"};
     fail |= !s.loop_alive;
   }
-  if (opts_.runner == "sandbox") {
+  if (opts_.runner == RunnerKind::kSandbox) {
     h.runner = {{"pass", "bubblewrap sandbox, unprivileged uid, cgroup limits"},
                 "sandbox",
                 opts_.cgroup_version.empty() ? "none" : opts_.cgroup_version};
   } else {
     h.runner = {{"warn", "runs are NOT isolated: the process runner was chosen"},
-                opts_.runner,
+                std::string(ToString(opts_.runner)),
                 std::nullopt};
     warn = true;
   }

@@ -103,12 +103,12 @@ TEST_F(FanOutTest, RunsAreCreatedHeldAndReleasedTogether) {
   auto out = FanOut();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->group.size(), 3u);
-  for (const outpost::Run& r : store_->seen_at_create) EXPECT_EQ(r.phase, kPhaseHeld);
+  for (const outpost::Run& r : store_->seen_at_create) EXPECT_EQ(r.phase, RunPhase::kHeld);
   std::vector<outpost::Run> all = All();
   ASSERT_EQ(all.size(), 3u);
   for (const outpost::Run& r : all) {
     EXPECT_EQ(r.status, RunStatus::kPending);
-    EXPECT_EQ(r.phase, kPhaseQueued) << r.id.str();
+    EXPECT_EQ(r.phase, RunPhase::kQueued) << r.id.str();
     EXPECT_EQ(r.group_id, out->group_id);
   }
 }

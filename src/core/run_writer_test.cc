@@ -67,7 +67,7 @@ TEST_F(RunWriterTest, AppliesATransitionAndAuditsTheStatusChangeWithItsRequest) 
       id,
       [&](outpost::Run& r) {
         return run_state::End(r, {RunStatus::kCancelled, reason::kCancelled, std::nullopt,
-                                  clock_.Now(), artifacts_state::kPending});
+                                  clock_.Now(), ArtifactsState::kPending});
       },
       &ctx);
   ASSERT_TRUE(stored.ok()) << stored.status().ToString();
@@ -134,7 +134,7 @@ TEST_F(RunWriterTest, ARaceLostToATerminalWriteEndsInTheTransitionsRefusal) {
     if (r.status == RunStatus::kPending) {
       outpost::Run other = *store_->Get(id);
       EXPECT_TRUE(run_state::End(other, {RunStatus::kCancelled, reason::kCancelled, std::nullopt,
-                                         clock_.Now(), artifacts_state::kNone})
+                                         clock_.Now(), ArtifactsState::kNone})
                       .ok());
       EXPECT_TRUE(store_->Update(other).ok());
     }

@@ -19,7 +19,7 @@ AdmissionPlan PlanAdmission(const std::vector<Run>& active, const SchedulerLimit
   for (const Run& run : active) {  // oldest first: FIFO
     if (run.status != RunStatus::kPending) continue;
     const bool mine = Mine(run, limits.self);
-    if (run.phase == kPhaseHeld) {  // its fan-out is still being created...
+    if (run.phase == RunPhase::kHeld) {  // its fan-out is still being created...
       // ...unless the server that was creating it died meanwhile: it never starts.
       if (mine && now - run.created_at > kHeldExpiry) plan.expired_held.push_back(run.id);
       continue;

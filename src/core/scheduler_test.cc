@@ -15,13 +15,13 @@ class SchedulerTest : public ::testing::Test {
  protected:
   // Runs in FIFO order, as ListActive returns them.
   void Add(std::string agent, RunStatus status = RunStatus::kPending, std::string owner = "self",
-           std::string_view phase = kPhaseQueued, WallTime created = kNow - 1s) {
+           RunPhase phase = RunPhase::kQueued, WallTime created = kNow - 1s) {
     outpost::Run r;
     r.id = RunId("run-" + std::to_string(runs_.size()));
     r.agent = std::move(agent);
     r.status = status;
     r.owner = std::move(owner);
-    r.phase = std::string(phase);
+    r.phase = phase;
     r.created_at = created;
     runs_.push_back(std::move(r));
   }
@@ -95,9 +95,9 @@ TEST_F(SchedulerTest, WhileTheDiskIsLowEverythingWaits) {
 }
 
 TEST_F(SchedulerTest, HeldRunsAreNeverAdmittedAndOursExpireAfterAMinute) {
-  Add("a", RunStatus::kPending, "self", kPhaseHeld, kNow - 30s);
-  Add("a", RunStatus::kPending, "self", kPhaseHeld, kNow - 61s);
-  Add("a", RunStatus::kPending, "peer", kPhaseHeld, kNow - 61s);  // the peer's to cancel
+  Add("a", RunStatus::kPending, "self", RunPhase::kHeld, kNow - 30s);
+  Add("a", RunStatus::kPending, "self", RunPhase::kHeld, kNow - 61s);
+  Add("a", RunStatus::kPending, "peer", RunPhase::kHeld, kNow - 61s);  // the peer's to cancel
   AdmissionPlan p = Plan();
   EXPECT_TRUE(p.admit.empty());
   ASSERT_EQ(p.expired_held.size(), 1u);

@@ -34,7 +34,7 @@ struct Outcome {
 };
 
 Outcome Classify(const ExitRecord& rec) {
-  if (rec.outcome == "exited") {
+  if (rec.outcome == ExitOutcome::kExited) {
     if (rec.exit_code && *rec.exit_code == 0)
       return {RunStatus::kCompleted, reason::kSucceeded, {}};
     if (rec.exit_code) {
@@ -44,25 +44,29 @@ Outcome Classify(const ExitRecord& rec) {
     std::string sig = rec.signal ? std::to_string(*rec.signal) : "?";
     return {RunStatus::kFailed, reason::kSignaled, "killed by signal " + sig};
   }
-  if (rec.outcome == "timeout_total") {
+  if (rec.outcome == ExitOutcome::kTimeoutTotal) {
     return {RunStatus::kTimeout, reason::kTimeoutTotal, "the run exceeded timeoutSeconds"};
   }
-  if (rec.outcome == "timeout_inactive") {
+  if (rec.outcome == ExitOutcome::kTimeoutInactive) {
     return {RunStatus::kTimeout, reason::kTimeoutInactive,
             "no output for inactivityTimeoutSeconds"};
   }
-  if (rec.outcome == "cancelled") return {RunStatus::kCancelled, reason::kCancelled, {}};
-  if (rec.outcome == "repo_error") return {RunStatus::kFailed, reason::kRepoError, rec.message};
-  if (rec.outcome == "oom") {
+  if (rec.outcome == ExitOutcome::kCancelled)
+    return {RunStatus::kCancelled, reason::kCancelled, {}};
+  if (rec.outcome == ExitOutcome::kRepoError)
+    return {RunStatus::kFailed, reason::kRepoError, rec.message};
+  if (rec.outcome == ExitOutcome::kOom) {
     return {RunStatus::kFailed, reason::kOom,
             rec.message.empty() ? "killed by the out-of-memory killer (maxMemoryMb)" : rec.message};
   }
-  if (rec.outcome == "disk_quota") {
+  if (rec.outcome == ExitOutcome::kDiskQuota) {
     return {RunStatus::kFailed, reason::kDiskQuota,
             rec.message.empty() ? "the workspace exceeded maxDiskGb" : rec.message};
   }
   return {RunStatus::kFailed, reason::kInfraError,
-          rec.message.empty() ? "the run could not start (" + rec.outcome + ")" : rec.message};
+          rec.message.empty()
+              ? "the run could not start (" + std::string(ToString(rec.outcome)) + ")"
+              : rec.message};
 }
 
 }  // namespace
@@ -145,8 +149,8 @@ Status Supervisor::RequestCancel(const Run& run) {
   return st;
 }
 
-std::string_view Supervisor::EndedArtifactsState() const {
-  return uploader_ ? artifacts_state::kPending : artifacts_state::kNone;
+ArtifactsState Supervisor::EndedArtifactsState() const {
+  return uploader_ ? ArtifactsState::kPending : ArtifactsState::kNone;
 }
 
 void Supervisor::OnRunEnded(const RunId& id) {
@@ -227,7 +231,7 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
     } else {
       DeliverCancel(run);
       CheckSpend(run);
-      if (run.phase != kPhaseRunning) {
+      if (run.phase != RunPhase::kRunning) {
         if (auto at = runner_.Started(run.id)) MarkStarted(run, *at);
       }
       RefreshBlocked(run);
@@ -301,7 +305,7 @@ void Supervisor::Admit(const std::vector<Run>& active) {
   for (const RunId& id : plan.expired_held) {
     EndRun(id, {RunStatus::kCancelled, reason::kCancelled, std::nullopt, clock_.Now(), {}},
            [](Run& r) {
-             if (r.status != RunStatus::kPending || r.phase != kPhaseHeld) {
+             if (r.status != RunStatus::kPending || r.phase != RunPhase::kHeld) {
                return FailedPrecondition("no longer held");
              }
              r.cancel_reason = "the fan-out dispatch that created it was interrupted";
@@ -410,7 +414,7 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
                            agent->install_dirs.end());
     spec.allow = agent->network_allow;
   }
-  spec.network = ParseNetworkPolicy(run.network).value_or(NetworkPolicy::kNone);
+  spec.network = run.network;
   spec.allow.insert(spec.allow.end(), opts_.sandbox.network_allow.begin(),
                     opts_.sandbox.network_allow.end());
   // Values go to env and spec.redact only; names, never values, are logged.
@@ -422,7 +426,7 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
 }
 
 void Supervisor::RefreshBlocked(const Run& run) {
-  if (run.network != "allowlist") return;  // only an allowlist proxy refuses anything
+  if (run.network != NetworkPolicy::kAllowlist) return;  // only an allowlist proxy refuses anything
   auto blocked = runner_.Blocked(run.id);
   if (blocked.size() == run.network_blocked.size()) return;
   UpdateRun(run.id, [&](Run& r) {
@@ -495,7 +499,7 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     return Status::Ok();
   });
   // A run that ended before the loop saw it start: its start is observed now, once.
-  if (ended && observer_ && run.phase != kPhaseRunning && run.started_at && rec.started_at) {
+  if (ended && observer_ && run.phase != RunPhase::kRunning && run.started_at && rec.started_at) {
     observer_->OnStarted(run, *run.started_at, *rec.started_at);
   }
   if (ended) OnRunEnded(run.id);

@@ -90,7 +90,7 @@ class Supervisor {
   void SetAddress(std::string address) { replicas_.SetAddress(std::move(address)); }
   // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
   // artifacts_state the write should carry, and the hand-over once it is written.
-  std::string_view EndedArtifactsState() const;
+  ArtifactsState EndedArtifactsState() const;
   void OnRunEnded(const RunId& id);
 
  private:

@@ -33,7 +33,7 @@ void Supervisor::RefreshProgress(const Run& run) {
   ps.collecting = ps.collecting || reported.collecting;
   ProgressInputs in;
   in.status = run.status;
-  in.phase = ps.collecting ? kPhaseCollecting : std::string_view(run.phase);
+  in.phase = ps.collecting ? RunPhase::kCollecting : run.phase;
   in.agent_turns = ps.turns;
   in.elapsed =
       std::chrono::duration_cast<Millis>(clock_.Now() - run.started_at.value_or(run.created_at));

@@ -32,7 +32,7 @@ class SupervisorTest : public ::testing::Test {
     store_ = std::move(*s);
     opts_ = DefaultOptions();
     opts_.data_dir = root_;
-    opts_.runner = "process";
+    opts_.runner = RunnerKind::kProcess;
     opts_.replica_id = "replica-a";
     opts_.max_concurrent_runs = 16;
     opts_.lease_seconds = 15;
@@ -62,7 +62,7 @@ class SupervisorTest : public ::testing::Test {
 
   // A dispatched run, as RunService creates it: PENDING, queued at `owner`.
   RunId Queue(std::string agent = "shell", std::string owner = "replica-a",
-              std::string_view phase = kPhaseQueued,
+              RunPhase phase = RunPhase::kQueued,
               std::function<void(outpost::Run&)> edit = nullptr) {
     outpost::Run r;
     r.id = RunId(NewUlid(clock_.Now()));
@@ -74,7 +74,7 @@ class SupervisorTest : public ::testing::Test {
     r.inactivity_timeout_seconds = 60;
     r.created_at = clock_.Now();
     r.owner = std::move(owner);
-    r.phase = std::string(phase);
+    r.phase = phase;
     if (edit) edit(r);
     auto c = store_->Create(r);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
@@ -93,15 +93,15 @@ class SupervisorTest : public ::testing::Test {
   }
   ExitRecord Exited(int code) {
     ExitRecord rec;
-    rec.outcome = "exited";
+    rec.outcome = ExitOutcome::kExited;
     rec.exit_code = code;
     rec.started_at = clock_.Now() - 2s;
     rec.ended_at = clock_.Now();
     return rec;
   }
-  ExitRecord Outcome(std::string outcome) {
+  ExitRecord Outcome(ExitOutcome outcome) {
     ExitRecord rec;
-    rec.outcome = std::move(outcome);
+    rec.outcome = outcome;
     rec.started_at = clock_.Now() - 2s;
     rec.ended_at = clock_.Now();
     return rec;
@@ -126,7 +126,7 @@ TEST_F(SupervisorTest, AdmitsInDispatchOrderUpToTheGlobalLimit) {
   EXPECT_EQ(StatusOf(b), RunStatus::kRunning);
   EXPECT_EQ(StatusOf(c), RunStatus::kPending);
   outpost::Run admitted = Get(a);
-  EXPECT_EQ(admitted.phase, kPhasePreparing);
+  EXPECT_EQ(admitted.phase, RunPhase::kPreparing);
   EXPECT_EQ(admitted.owner, "replica-a");
   EXPECT_EQ(admitted.progress, 2);
   SupervisorSnapshot snap = sup->Snapshot();
@@ -180,7 +180,7 @@ TEST_F(SupervisorTest, ARunGoesThroughItsPhasesToCompleted) {
   clock_.Advance(2s);
   sup->Tick();
   outpost::Run r = Get(id);
-  EXPECT_EQ(r.phase, kPhaseRunning);
+  EXPECT_EQ(r.phase, RunPhase::kRunning);
   EXPECT_EQ(r.started_at, agent_start);
   EXPECT_GE(r.progress, 5);
 
@@ -200,11 +200,11 @@ TEST_F(SupervisorTest, ARunGoesThroughItsPhasesToCompleted) {
   r = Get(id);
   EXPECT_EQ(r.status, RunStatus::kCompleted);
   EXPECT_EQ(r.reason, std::string(reason::kSucceeded));
-  EXPECT_EQ(r.phase, kPhaseDone);
+  EXPECT_EQ(r.phase, RunPhase::kDone);
   EXPECT_EQ(r.progress, 100);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.ended_at, rec.ended_at);
-  EXPECT_EQ(r.artifacts_state, "");  // no uploader
+  EXPECT_EQ(r.artifacts_state, ArtifactsState::kNone);  // no uploader
   EXPECT_FALSE(r.error_message);
 }
 
@@ -225,9 +225,9 @@ TEST_F(SupervisorTest, F9_ATenantsCloneCarriesItsOwnTokenAndUsesItsOwnMirror) {
     };
   };
   auto sup = Make(opts_, &secrets);
-  RunId a = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_a));
-  RunId b = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_b));
-  RunId op = Queue("shell", "replica-a", kPhaseQueued, run_of("default"));
+  RunId a = Queue("shell", "replica-a", RunPhase::kQueued, run_of(tenant_a));
+  RunId b = Queue("shell", "replica-a", RunPhase::kQueued, run_of(tenant_b));
+  RunId op = Queue("shell", "replica-a", RunPhase::kQueued, run_of("default"));
   sup->Tick();
   auto repo = [&](const RunId& id) {
     std::optional<RunSpec> spec = runner_->spec(id.str());
@@ -249,8 +249,8 @@ TEST_F(SupervisorTest, F9_ATenantsCloneCarriesItsOwnTokenAndUsesItsOwnMirror) {
   Options shared = opts_;
   shared.git_shared_hosts.insert("github.com");
   auto sup2 = Make(shared, &secrets);
-  RunId a2 = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_a));
-  RunId b2 = Queue("shell", "replica-a", kPhaseQueued, run_of(tenant_b));
+  RunId a2 = Queue("shell", "replica-a", RunPhase::kQueued, run_of(tenant_a));
+  RunId b2 = Queue("shell", "replica-a", RunPhase::kQueued, run_of(tenant_b));
   sup2->Tick();
   EXPECT_EQ(repo(a2).git_token, "ghp_TENANTAtoken0123456789");
   EXPECT_EQ(repo(b2).git_token, "ghp_OPERATORtoken0123456789");
@@ -297,8 +297,8 @@ TEST_F(SupervisorTest, TotalAndInactivityTimeoutsEndTheRunAsTimeout) {
   RunId total = Queue(), inactive = Queue();
   sup->Tick();
   // The shim enforces both limits; the supervisor classifies what it reports.
-  runner_->Exit(total.str(), Outcome("timeout_total"));
-  runner_->Exit(inactive.str(), Outcome("timeout_inactive"));
+  runner_->Exit(total.str(), Outcome(ExitOutcome::kTimeoutTotal));
+  runner_->Exit(inactive.str(), Outcome(ExitOutcome::kTimeoutInactive));
   sup->Tick();
   outpost::Run t = Get(total), i = Get(inactive);
   EXPECT_EQ(t.status, RunStatus::kTimeout);
@@ -322,7 +322,7 @@ TEST_F(SupervisorTest, CancelOfAPendingRunEndsItAndItNeverStarts) {
   outpost::Run r = Get(id);
   EXPECT_EQ(r.status, RunStatus::kCancelled);
   EXPECT_EQ(r.reason, std::string(reason::kCancelled));
-  EXPECT_EQ(r.phase, kPhaseDone);
+  EXPECT_EQ(r.phase, RunPhase::kDone);
   EXPECT_EQ(r.cancel_reason, "changed my mind");
   EXPECT_EQ(r.progress, 100);
   // Once over, a cancel is refused with the status it ended with... unless it was cancelled.
@@ -344,7 +344,7 @@ TEST_F(SupervisorTest, CancelOfARunningRunReachesItsShimAndEndsWithItsRecord) {
   sup->Tick();  // the loop delivers a stored request once too (idempotent at the shim)
   sup->Tick();
   EXPECT_EQ(runner_->cancels(id.str()).size(), 2u);
-  ExitRecord rec = Outcome("cancelled");
+  ExitRecord rec = Outcome(ExitOutcome::kCancelled);
   rec.cancel_reason = "stop";
   runner_->Exit(id.str(), rec);
   sup->Tick();
@@ -384,12 +384,12 @@ TEST_F(SupervisorTest, ARunThatCannotStartFailsAsInfraError) {
   EXPECT_EQ(r.status, RunStatus::kFailed);
   EXPECT_EQ(r.reason, std::string(reason::kInfraError));
   EXPECT_EQ(r.error_message, "the run could not be started: no shim today");
-  EXPECT_EQ(r.phase, kPhaseDone);
+  EXPECT_EQ(r.phase, RunPhase::kDone);
 }
 
 TEST_F(SupervisorTest, AFanOutRunHeldTooLongIsCancelled) {
   auto sup = Make();
-  RunId held = Queue("shell", "replica-a", kPhaseHeld);
+  RunId held = Queue("shell", "replica-a", RunPhase::kHeld);
   sup->Tick();
   EXPECT_EQ(StatusOf(held), RunStatus::kPending);  // its fan-out may still be being created
   clock_.Advance(61s);

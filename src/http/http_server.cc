@@ -607,11 +607,12 @@ void HttpServer::Impl::Stop() {
   // 2. Close idle connections; busy ones answer with Connection: close and end.
   std::unique_lock lock(mu_);
   CloseConnections(/*force=*/false);
-  if (!cv_.wait_for(lock, opts_.shutdown_grace, [&] { return conns_.empty(); })) {
+  // Both waits are on the server's clock (a test's simulated grace passes when it advances it).
+  if (!clock_.WaitFor(lock, cv_, opts_.shutdown_grace, [&] { return conns_.empty(); })) {
     // 3. Grace is over.
     spdlog::warn("http server: closing {} connection(s) after the shutdown grace", conns_.size());
     CloseConnections(/*force=*/true);
-    if (!cv_.wait_for(lock, std::chrono::seconds(2), [&] { return conns_.empty(); })) {
+    if (!clock_.WaitFor(lock, cv_, std::chrono::seconds(2), [&] { return conns_.empty(); })) {
       ioc_.stop();  // the threads still finish the handlers they are running
     }
   }

@@ -345,6 +345,35 @@ TEST_F(HttpServerTest, StopClosesAStalledRequestAfterTheGrace) {
   EXPECT_TRUE(client.PeerClosed());
 }
 
+// The grace on the server's clock: a stalled request keeps Stop waiting until the simulated
+// grace has passed, to the millisecond, and is closed then.
+TEST_F(HttpServerTest, TheShutdownGraceIsWaitedOnTheServersClock) {
+  SimulatedClock clock;
+  HttpServerOptions opts;
+  opts.clock = &clock;
+  opts.shutdown_grace = 10s;
+  StartServer(opts);
+  RawClient client(address_);
+  // One whole request first: the server has the connection (no sleep needed to be sure).
+  ASSERT_TRUE(client.Send("GET /echo?n=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(client.Read().has_value());
+  ASSERT_TRUE(client.Send("GET /echo HTTP/1.1\r\nHost: t\r\n"));  // busy, never completes
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    server_->Stop();
+    stopped = true;
+  });
+  ASSERT_TRUE(clock.AwaitBlocked(1));  // Stop waits out the grace
+  EXPECT_EQ(clock.NextDeadline(), clock.Mono() + 10s);
+  clock.Advance(9'999ms);
+  EXPECT_EQ(clock.blocked(), 1u);
+  EXPECT_FALSE(stopped);
+  clock.Advance(1ms);  // the grace is over: the connection is closed, Stop returns
+  stopper.join();
+  EXPECT_TRUE(stopped);
+  EXPECT_TRUE(client.PeerClosed());
+}
+
 // Polls `pred` every 20 ms until it holds or `timeout` passes; its last value.
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -24,7 +24,7 @@ std::vector<std::string> Paths(const std::vector<FieldError>& errors) {
 class DispatchSchemaTest : public ::testing::Test {
  protected:
   DispatchSchemaTest() {
-    opts_.runner = "sandbox";
+    opts_.runner = RunnerKind::kSandbox;
     opts_.sandbox.allow_host_network = true;
     // The schema states the field's own range; the operator's ceilings ([limits]) are the
     // server's business, so here they are as wide as the schema.

@@ -23,7 +23,7 @@ struct ListQuery {
   std::optional<std::string> group_id;
   std::optional<WallTime> since;                          // created_at >= since
   std::vector<std::pair<std::string, std::string>> tags;  // all must match
-  std::optional<std::string> artifacts_state;             // Run::artifacts_state (e.g. "pending")
+  std::optional<ArtifactsState> artifacts_state;          // Run::artifacts_state
 };
 
 }  // namespace outpost

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "model/runner_kind.h"
 
 namespace outpost {
 
@@ -22,14 +23,12 @@ std::optional<RunStatus> ParseRunStatus(std::string_view s);
 bool IsTerminal(RunStatus s);
 
 // Phases within a status, for people watching a run: queued (PENDING), preparing (checkout),
-// running (agent alive), collecting (output/diff), done (terminal).
-inline constexpr std::string_view kPhaseQueued = "queued";
-// A fan-out run whose siblings are still being created: not admitted until all exist.
-inline constexpr std::string_view kPhaseHeld = "held";
-inline constexpr std::string_view kPhasePreparing = "preparing";
-inline constexpr std::string_view kPhaseRunning = "running";
-inline constexpr std::string_view kPhaseCollecting = "collecting";
-inline constexpr std::string_view kPhaseDone = "done";
+// running (agent alive), collecting (output/diff), done (terminal). kHeld: a fan-out run whose
+// siblings are still being created, not admitted until all exist. Stored and served as
+// "queued", "held", "preparing", "running", "collecting", "done" (ToString / ParseRunPhase).
+enum class RunPhase { kQueued, kHeld, kPreparing, kRunning, kCollecting, kDone };
+std::string_view ToString(RunPhase p);
+std::optional<RunPhase> ParseRunPhase(std::string_view s);
 
 // Typed terminal reasons.
 namespace reason {
@@ -87,12 +86,19 @@ struct ArtifactRef {
 
 // Where a finished run's artifacts stand. kPending until the upload after the terminal status
 // is done; kPartial when some could not be stored after every retry (artifacts_missing).
-namespace artifacts_state {
-inline constexpr std::string_view kNone = "";  // not terminal yet
-inline constexpr std::string_view kPending = "pending";
-inline constexpr std::string_view kStored = "stored";
-inline constexpr std::string_view kPartial = "partial";
-}  // namespace artifacts_state
+// kNone: not terminal yet, or no uploader. Stored and served as "", "pending", "stored",
+// "partial" (ToString / ParseArtifactsState).
+enum class ArtifactsState { kNone, kPending, kStored, kPartial };
+std::string_view ToString(ArtifactsState s);
+std::optional<ArtifactsState> ParseArtifactsState(std::string_view s);
+
+// What the agent may reach. kNone: nothing (a sandbox's loopback only); kAllowlist: only the
+// run's allowlist, through a proxy that records what it refused; kHost: the machine's network.
+// Stored and served as "none", "allowlist", "host".
+enum class NetworkPolicy { kNone, kAllowlist, kHost };
+std::string_view ToString(NetworkPolicy policy);
+// nullopt for a name other than "none", "allowlist" or "host".
+std::optional<NetworkPolicy> ParseNetworkPolicy(std::string_view name);
 
 struct Usage {
   std::int64_t input_tokens = 0;
@@ -116,7 +122,7 @@ struct Run {
   RunId id;
   std::string tenant = "default";
   RunStatus status = RunStatus::kPending;
-  std::string phase = std::string(kPhaseQueued);
+  RunPhase phase = RunPhase::kQueued;
   std::optional<std::string> reason;
 
   // What was asked (immutable after creation).
@@ -132,7 +138,7 @@ struct Run {
   // prices above it. nullopt: none.
   std::optional<double> max_cost_usd;
   std::string workspace_mode = "ephemeral";
-  std::string network = "none";
+  NetworkPolicy network = NetworkPolicy::kNone;
   ResourceConstraints resources;
   std::vector<std::string> additional_secrets;
   std::map<std::string, std::string> tags;
@@ -152,7 +158,7 @@ struct Run {
   std::optional<Usage> usage;
   std::optional<std::string> final_message;  // the agent's last message (agents/parsers)
   std::vector<BlockedConnection> network_blocked;
-  std::string artifacts_state;                 // artifacts_state::k*
+  ArtifactsState artifacts_state = ArtifactsState::kNone;
   std::vector<ArtifactRef> artifacts;          // stored ones
   std::vector<std::string> artifacts_missing;  // names that could not be stored
   int progress = 0;

@@ -7,24 +7,9 @@
 namespace outpost {
 namespace {
 
-constexpr std::array<std::pair<RunPhase, std::string_view>, 6> kPhases = {{
-    {RunPhase::kQueued, kPhaseQueued},
-    {RunPhase::kHeld, kPhaseHeld},
-    {RunPhase::kPreparing, kPhasePreparing},
-    {RunPhase::kRunning, kPhaseRunning},
-    {RunPhase::kCollecting, kPhaseCollecting},
-    {RunPhase::kDone, kPhaseDone},
-}};
-
-constexpr std::array<std::pair<ArtifactsState, std::string_view>, 4> kArtifactsStates = {{
-    {ArtifactsState::kNone, artifacts_state::kNone},
-    {ArtifactsState::kPending, artifacts_state::kPending},
-    {ArtifactsState::kStored, artifacts_state::kStored},
-    {ArtifactsState::kPartial, artifacts_state::kPartial},
-}};
-
 std::string Where(const Run& run) {
-  return "run " + run.id.str() + " is " + std::string(ToString(run.status)) + "/" + run.phase;
+  return "run " + run.id.str() + " is " + std::string(ToString(run.status)) + "/" +
+         std::string(ToString(run.phase));
 }
 
 // Ok unless the run is terminal: then kConflict with details.currentStatus.
@@ -41,34 +26,6 @@ Status Refuse(const Run& run, std::string_view what) {
 }
 
 }  // namespace
-
-std::string_view ToString(RunPhase p) {
-  for (const auto& [phase, name] : kPhases) {
-    if (phase == p) return name;
-  }
-  return "";
-}
-
-std::optional<RunPhase> ParseRunPhase(std::string_view s) {
-  for (const auto& [phase, name] : kPhases) {
-    if (name == s) return phase;
-  }
-  return std::nullopt;
-}
-
-std::string_view ToString(ArtifactsState s) {
-  for (const auto& [state, name] : kArtifactsStates) {
-    if (state == s) return name;
-  }
-  return "";
-}
-
-std::optional<ArtifactsState> ParseArtifactsState(std::string_view s) {
-  for (const auto& [state, name] : kArtifactsStates) {
-    if (name == s) return state;
-  }
-  return std::nullopt;
-}
 
 std::optional<RunStatus> StatusOfReason(std::string_view r) {
   if (r == reason::kSucceeded) return RunStatus::kCompleted;
@@ -87,16 +44,18 @@ namespace run_state {
 
 Status Release(Run& run) {
   if (Status st = NotTerminal(run, "release"); !st.ok()) return st;
-  if (run.status != RunStatus::kPending || run.phase != kPhaseHeld) return Refuse(run, "release");
-  run.phase = std::string(kPhaseQueued);
+  if (run.status != RunStatus::kPending || run.phase != RunPhase::kHeld)
+    return Refuse(run, "release");
+  run.phase = RunPhase::kQueued;
   return Status::Ok();
 }
 
 Status Admit(Run& run, std::string_view owner, WallTime now) {
   if (Status st = NotTerminal(run, "admit"); !st.ok()) return st;
-  if (run.status != RunStatus::kPending || run.phase == kPhaseHeld) return Refuse(run, "admit");
+  if (run.status != RunStatus::kPending || run.phase == RunPhase::kHeld)
+    return Refuse(run, "admit");
   run.status = RunStatus::kRunning;
-  run.phase = std::string(kPhasePreparing);
+  run.phase = RunPhase::kPreparing;
   run.started_at = now;
   run.owner = std::string(owner);
   run.progress = 2;
@@ -105,10 +64,10 @@ Status Admit(Run& run, std::string_view owner, WallTime now) {
 
 Status MarkStarted(Run& run, WallTime at) {
   if (Status st = NotTerminal(run, "mark started"); !st.ok()) return st;
-  if (run.status != RunStatus::kRunning || run.phase == kPhaseRunning) {
+  if (run.status != RunStatus::kRunning || run.phase == RunPhase::kRunning) {
     return Refuse(run, "mark started");
   }
-  run.phase = std::string(kPhaseRunning);
+  run.phase = RunPhase::kRunning;
   run.started_at = at;
   run.progress = std::max(run.progress, 5);
   return Status::Ok();
@@ -117,12 +76,11 @@ Status MarkStarted(Run& run, WallTime at) {
 Status EnterPhase(Run& run, RunPhase phase) {
   const std::string what = "enter phase " + std::string(ToString(phase));
   if (Status st = NotTerminal(run, what); !st.ok()) return st;
-  const std::optional<RunPhase> cur = ParseRunPhase(run.phase);
   const bool forward = phase == RunPhase::kRunning || phase == RunPhase::kCollecting;
-  if (run.status != RunStatus::kRunning || !forward || !cur || *cur >= phase) {
+  if (run.status != RunStatus::kRunning || !forward || run.phase >= phase) {
     return Refuse(run, what);
   }
-  run.phase = std::string(ToString(phase));
+  run.phase = phase;
   return Status::Ok();
 }
 
@@ -143,8 +101,7 @@ Status End(Run& run, const Ending& e) {
     return InvalidArgument("cannot " + what + ": reason \"" + std::string(e.reason) +
                            "\" belongs to another status");
   }
-  if (e.artifacts_state != artifacts_state::kNone &&
-      e.artifacts_state != artifacts_state::kPending) {
+  if (e.artifacts_state != ArtifactsState::kNone && e.artifacts_state != ArtifactsState::kPending) {
     return InvalidArgument("cannot " + what + ": a run ends with artifacts pending or none");
   }
   if (Status st = NotTerminal(run, what); !st.ok()) return st;
@@ -155,11 +112,11 @@ Status End(Run& run, const Ending& e) {
   }
   run.status = e.status;
   run.reason = std::string(e.reason);
-  run.phase = std::string(kPhaseDone);
+  run.phase = RunPhase::kDone;
   run.ended_at = e.at;
   run.progress = 100;
   if (e.message) run.error_message = e.message;
-  run.artifacts_state = std::string(e.artifacts_state);
+  run.artifacts_state = e.artifacts_state;
   return Status::Ok();
 }
 

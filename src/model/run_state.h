@@ -12,9 +12,6 @@
 // Refusals: kConflict when the run is already terminal (details.currentStatus), else
 // kFailedPrecondition naming the current status and phase. kInvalidArgument for a request that
 // is wrong whatever the run (a non-terminal End status, a reason of another status).
-//
-// The stored and public strings of phases and artifacts states are unchanged (model/run.h);
-// RunPhase and ArtifactsState are their typed forms.
 #pragma once
 
 #include <optional>
@@ -26,14 +23,6 @@
 #include "model/run.h"
 
 namespace outpost {
-
-enum class RunPhase { kQueued, kHeld, kPreparing, kRunning, kCollecting, kDone };
-std::string_view ToString(RunPhase p);
-std::optional<RunPhase> ParseRunPhase(std::string_view s);
-
-enum class ArtifactsState { kNone, kPending, kStored, kPartial };
-std::string_view ToString(ArtifactsState s);
-std::optional<ArtifactsState> ParseArtifactsState(std::string_view s);
 
 // The status a terminal reason belongs to (succeeded: COMPLETED, cancelled: CANCELLED,
 // timeout_*: TIMEOUT, any other: FAILED); nullopt for an unknown reason.
@@ -63,8 +52,8 @@ struct Ending {
   // Set: becomes error_message. Unset: error_message is left as it is.
   std::optional<std::string> message;
   WallTime at;  // ended_at
-  // artifacts_state::kPending when an uploader takes finished runs, else kNone.
-  std::string_view artifacts_state;
+  // kPending when an uploader takes finished runs, else kNone.
+  ArtifactsState artifacts_state = ArtifactsState::kNone;
 };
 // PENDING → CANCELLED | FAILED, RUNNING → any terminal status: status, reason, phase done,
 // ended_at, progress 100, error_message (when given) and artifacts_state.

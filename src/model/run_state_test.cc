@@ -17,20 +17,20 @@ const WallTime kNow = kCreated + 30s;
 struct From {
   std::string name;
   RunStatus status;
-  std::string_view phase;
+  RunPhase phase;
 };
 
 // Every status, and every phase a non-terminal run is stored in (collecting included).
 const std::vector<From> kFrom = {
-    {"PENDING/queued", RunStatus::kPending, kPhaseQueued},
-    {"PENDING/held", RunStatus::kPending, kPhaseHeld},
-    {"RUNNING/preparing", RunStatus::kRunning, kPhasePreparing},
-    {"RUNNING/running", RunStatus::kRunning, kPhaseRunning},
-    {"RUNNING/collecting", RunStatus::kRunning, kPhaseCollecting},
-    {"COMPLETED", RunStatus::kCompleted, kPhaseDone},
-    {"FAILED", RunStatus::kFailed, kPhaseDone},
-    {"TIMEOUT", RunStatus::kTimeout, kPhaseDone},
-    {"CANCELLED", RunStatus::kCancelled, kPhaseDone},
+    {"PENDING/queued", RunStatus::kPending, RunPhase::kQueued},
+    {"PENDING/held", RunStatus::kPending, RunPhase::kHeld},
+    {"RUNNING/preparing", RunStatus::kRunning, RunPhase::kPreparing},
+    {"RUNNING/running", RunStatus::kRunning, RunPhase::kRunning},
+    {"RUNNING/collecting", RunStatus::kRunning, RunPhase::kCollecting},
+    {"COMPLETED", RunStatus::kCompleted, RunPhase::kDone},
+    {"FAILED", RunStatus::kFailed, RunPhase::kDone},
+    {"TIMEOUT", RunStatus::kTimeout, RunPhase::kDone},
+    {"CANCELLED", RunStatus::kCancelled, RunPhase::kDone},
 };
 
 Run RunIn(const From& f) {
@@ -38,7 +38,7 @@ Run RunIn(const From& f) {
   r.id = RunId("01JB0000000000000000000000");
   r.agent = "shell";
   r.status = f.status;
-  r.phase = std::string(f.phase);
+  r.phase = f.phase;
   r.created_at = kCreated;
   r.owner = "replica-a";
   r.progress = f.status == RunStatus::kRunning ? 40 : 0;
@@ -55,7 +55,7 @@ Run RunIn(const From& f) {
 
 run_state::Ending Ends(RunStatus status, std::string_view why,
                        std::optional<std::string> message = std::nullopt) {
-  return {status, why, std::move(message), kNow, artifacts_state::kPending};
+  return {status, why, std::move(message), kNow, ArtifactsState::kPending};
 }
 
 struct Transition {
@@ -73,10 +73,10 @@ struct Transition {
 void CheckEnded(const Run& after, RunStatus status, std::string_view why) {
   EXPECT_EQ(after.status, status);
   EXPECT_EQ(after.reason, std::string(why));
-  EXPECT_EQ(after.phase, kPhaseDone);
+  EXPECT_EQ(after.phase, RunPhase::kDone);
   EXPECT_EQ(after.ended_at, kNow);
   EXPECT_EQ(after.progress, 100);
-  EXPECT_EQ(after.artifacts_state, artifacts_state::kPending);
+  EXPECT_EQ(after.artifacts_state, ArtifactsState::kPending);
 }
 
 const std::set<std::string> kActive = {"PENDING/queued", "PENDING/held", "RUNNING/preparing",
@@ -91,14 +91,14 @@ std::vector<Transition> Table() {
                {"PENDING/held"},
                [](const Run&, const Run& a) {
                  EXPECT_EQ(a.status, RunStatus::kPending);
-                 EXPECT_EQ(a.phase, kPhaseQueued);
+                 EXPECT_EQ(a.phase, RunPhase::kQueued);
                }});
   t.push_back({"Admit",
                [](Run& r) { return run_state::Admit(r, "replica-b", kNow); },
                {"PENDING/queued"},
                [](const Run&, const Run& a) {
                  EXPECT_EQ(a.status, RunStatus::kRunning);
-                 EXPECT_EQ(a.phase, kPhasePreparing);
+                 EXPECT_EQ(a.phase, RunPhase::kPreparing);
                  EXPECT_EQ(a.owner, "replica-b");
                  EXPECT_EQ(a.started_at, kNow);
                  EXPECT_EQ(a.progress, 2);
@@ -108,7 +108,7 @@ std::vector<Transition> Table() {
                {"RUNNING/preparing", "RUNNING/collecting"},
                [](const Run& b, const Run& a) {
                  EXPECT_EQ(a.status, RunStatus::kRunning);
-                 EXPECT_EQ(a.phase, kPhaseRunning);
+                 EXPECT_EQ(a.phase, RunPhase::kRunning);
                  EXPECT_EQ(a.started_at, kNow);
                  EXPECT_EQ(a.progress, std::max(b.progress, 5));
                }});
@@ -116,13 +116,13 @@ std::vector<Transition> Table() {
                [](Run& r) { return run_state::EnterPhase(r, RunPhase::kRunning); },
                {"RUNNING/preparing"},
                [](const Run& b, const Run& a) {
-                 EXPECT_EQ(a.phase, kPhaseRunning);
+                 EXPECT_EQ(a.phase, RunPhase::kRunning);
                  EXPECT_EQ(a.started_at, b.started_at);
                }});
   t.push_back({"EnterPhase(collecting)",
                [](Run& r) { return run_state::EnterPhase(r, RunPhase::kCollecting); },
                {"RUNNING/preparing", "RUNNING/running"},
-               [](const Run&, const Run& a) { EXPECT_EQ(a.phase, kPhaseCollecting); }});
+               [](const Run&, const Run& a) { EXPECT_EQ(a.phase, RunPhase::kCollecting); }});
   for (RunPhase p : {RunPhase::kQueued, RunPhase::kHeld, RunPhase::kPreparing, RunPhase::kDone}) {
     t.push_back({"EnterPhase(" + std::string(ToString(p)) + ")",
                  [p](Run& r) { return run_state::EnterPhase(r, p); },
@@ -189,7 +189,7 @@ std::vector<Transition> Table() {
   invalid("End(CANCELLED, infra_error)", Ends(RunStatus::kCancelled, reason::kInfraError));
   invalid("End(FAILED, made_up)", Ends(RunStatus::kFailed, "made_up"));
   run_state::Ending stored = Ends(RunStatus::kFailed, reason::kInfraError);
-  stored.artifacts_state = artifacts_state::kStored;
+  stored.artifacts_state = ArtifactsState::kStored;
   invalid("End(FAILED) with artifacts stored", stored);
   return t;
 }
@@ -241,9 +241,9 @@ TEST(RunStateTest, EndKeepsAnEarlierMessageWhenGivenNone) {
 TEST(RunStateTest, EndWithoutAnUploaderLeavesArtifactsStateEmpty) {
   outpost::Run r = RunIn(kFrom[0]);
   run_state::Ending e = Ends(RunStatus::kFailed, reason::kInfraError, "no uid");
-  e.artifacts_state = artifacts_state::kNone;
+  e.artifacts_state = ArtifactsState::kNone;
   ASSERT_TRUE(run_state::End(r, e).ok());
-  EXPECT_EQ(r.artifacts_state, "");
+  EXPECT_EQ(r.artifacts_state, ArtifactsState::kNone);
 }
 
 TEST(RunStateTest, PhasesAndArtifactsStatesKeepTheirStrings) {

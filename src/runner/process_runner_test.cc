@@ -76,7 +76,7 @@ std::string SavePid(const std::string& name) {
 
 TEST_F(ProcessRunnerTest, ExitZeroIsExitedWithCodeZero) {
   ExitRecord rec = Run(Spec("ok", "echo hello"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_EQ(rec.exit_code, 0);
   EXPECT_EQ(rec.signal, std::nullopt);
   EXPECT_TRUE(rec.started_at.has_value());
@@ -87,7 +87,7 @@ TEST_F(ProcessRunnerTest, ExitZeroIsExitedWithCodeZero) {
 
 TEST_F(ProcessRunnerTest, NonZeroExitCodeIsKept) {
   ExitRecord rec = Run(Spec("three", "exit 3"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_EQ(rec.exit_code, 3);
 }
 
@@ -131,7 +131,7 @@ TEST_F(ProcessRunnerTest, StartReturnsAtOnceAndTotalTimeoutStopsTheAgent) {
   ASSERT_TRUE(sleep_pid.has_value());
   std::optional<ExitRecord> rec = WaitExit("slow");
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "timeout_total");
+  EXPECT_EQ(ToString(rec->outcome), "timeout_total");
   EXPECT_EQ(rec->signal, SIGTERM);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
   EXPECT_TRUE(Gone(*sleep_pid));
@@ -141,7 +141,7 @@ TEST_F(ProcessRunnerTest, InactivityTimeoutStopsASilentAgent) {
   LaunchSpec spec = Spec("quiet", "echo hi; exec sleep 30");
   spec.inactivity_timeout_seconds = 1;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "timeout_inactive");
+  EXPECT_EQ(ToString(rec.outcome), "timeout_inactive");
   EXPECT_EQ(Log("quiet", "stdout.log"), "hi\n");
 }
 
@@ -155,7 +155,7 @@ TEST_F(ProcessRunnerTest, CancelKillsAnAgentThatIgnoresSigtermAfterTheGrace) {
   std::optional<ExitRecord> rec = WaitExit("stubborn");
   ASSERT_TRUE(rec.has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
-  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(ToString(rec->outcome), "cancelled");
   EXPECT_EQ(rec->cancel_reason, "user changed their mind");
   EXPECT_EQ(rec->signal, SIGKILL);
   EXPECT_TRUE(Gone(*agent));
@@ -170,7 +170,7 @@ TEST_F(ProcessRunnerTest, CancelKillsADoubleForkedDaemonThatIgnoresSigterm) {
   ASSERT_TRUE(runner_.RequestCancel(RunId("daemon"), "stop").ok());
   std::optional<ExitRecord> rec = WaitExit("daemon");
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(ToString(rec->outcome), "cancelled");
   EXPECT_EQ(rec->leftover_processes_killed, 1);
   errno = 0;
   EXPECT_EQ(::kill(*pid, 0), -1);
@@ -182,7 +182,7 @@ TEST_F(ProcessRunnerTest, DaemonLeftAfterANormalExitIsKilledAndCounted) {
   LaunchSpec spec = Spec(
       "leaver", "(setsid sh -c '" + daemon + "' &); while [ ! -s $T/daemon ]; do sleep 0.02; done");
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_EQ(rec.exit_code, 0);
   EXPECT_EQ(rec.leftover_processes_killed, 1);
   std::optional<int> pid = WaitPidFile(T("daemon"));
@@ -197,7 +197,7 @@ TEST_F(ProcessRunnerTest, CancelBeforeTheShimStartsMeansTheAgentNeverRuns) {
   ASSERT_TRUE(MakeDirs(dir.path(), 0700).ok());
   ASSERT_TRUE(dir.WriteCancel({"too late", RealClock::Instance().Now()}).ok());
   ExitRecord rec = Run(Spec("early", "touch $T/ran"));
-  EXPECT_EQ(rec.outcome, "cancelled");
+  EXPECT_EQ(ToString(rec.outcome), "cancelled");
   EXPECT_EQ(rec.cancel_reason, "too late");
   EXPECT_FALSE(rec.started_at.has_value());
   EXPECT_FALSE(FileExists(T("ran")));
@@ -213,7 +213,7 @@ TEST_F(ProcessRunnerTest, SigtermToTheShimCancelsTheRunAsShimTerminated) {
   ASSERT_EQ(::kill(shim->pid, SIGTERM), 0);
   std::optional<ExitRecord> rec = WaitExit("term");
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(ToString(rec->outcome), "cancelled");
   EXPECT_EQ(rec->cancel_reason, "shim terminated");
   EXPECT_TRUE(Gone(*agent));
 }
@@ -248,7 +248,7 @@ TEST_F(ProcessRunnerTest, MissingExecutableIsStartFailed) {
   LaunchSpec spec = Spec("missing", "");
   spec.argv = {"no-such-agent-binary", "--help"};
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "start_failed");
+  EXPECT_EQ(ToString(rec.outcome), "start_failed");
   EXPECT_NE(rec.message.find("No such file or directory"), std::string::npos) << rec.message;
   EXPECT_FALSE(rec.started_at.has_value());
 }
@@ -264,7 +264,7 @@ TEST_F(ProcessRunnerTest, RepoIsClonedIntoTheWorkspaceAtTheBranch) {
   spec.local_repo_roots = {tmp_.path()};
   spec.branch = "feature";
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "exited") << rec.message;
   EXPECT_EQ(Log("clone", "stdout.log"), "content\nfeature\n");
   // Issue 18 item 10: the changes collected, the ephemeral workspace is gone.
   EXPECT_TRUE(FileExists(runner_.Dir("clone").File("changes.json")));
@@ -276,7 +276,7 @@ TEST_F(ProcessRunnerTest, MissingLocalRepoIsRepoError) {
   spec.repo_url = T("does-not-exist");
   spec.local_repo_roots = {tmp_.path()};  // inside the roots, but missing (F9: one message)
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "repo_error");
+  EXPECT_EQ(ToString(rec.outcome), "repo_error");
   EXPECT_NE(rec.message.find("local repository root"), std::string::npos) << rec.message;
   EXPECT_EQ(rec.exit_code, std::nullopt);
   EXPECT_FALSE(FileExists(T("ran")));
@@ -293,7 +293,7 @@ TEST_F(ProcessRunnerTest, F9_ALocalRepoOutsideTheRootsIsRepoErrorAtStart) {
     spec.local_repo_roots = {i == 0 ? T("elsewhere") : tmp_.path()};
     if (i == 1) spec.data_dir = tmp_.path();
     ExitRecord rec = Run(spec);
-    EXPECT_EQ(rec.outcome, "repo_error");
+    EXPECT_EQ(ToString(rec.outcome), "repo_error");
     EXPECT_NE(rec.message.find("local repository root"), std::string::npos) << rec.message;
     EXPECT_FALSE(FileExists(T("ran")));
   }
@@ -305,7 +305,7 @@ TEST_F(ProcessRunnerTest, NotifyDatagramArrivesOnTheSocket) {
   LaunchSpec spec = Spec("notified", "true");
   spec.notify_socket = sock->path();
   ExitRecord rec = Run(spec);
-  ASSERT_EQ(rec.outcome, "exited");
+  ASSERT_EQ(ToString(rec.outcome), "exited");
   std::vector<std::string> got;
   ASSERT_TRUE(WaitFor([&] {
     for (std::string& id : sock->Drain()) got.push_back(id);

@@ -348,7 +348,7 @@ std::optional<CancelRequest> RunDir::ReadCancel() const {
 }
 
 Status RunDir::WriteExit(const ExitRecord& rec) const {
-  json::object o{{"outcome", rec.outcome},
+  json::object o{{"outcome", ToString(rec.outcome)},
                  {"ended_at", FormatTime(rec.ended_at)},
                  {"message", rec.message},
                  {"leftover_processes_killed", rec.leftover_processes_killed},
@@ -437,7 +437,9 @@ Result<ExitRecord> RunDir::ReadExit() const {
   std::optional<WallTime> ended = GetTime(o, "ended_at");
   if (!outcome) return Missing(path, "outcome");
   if (!ended) return Missing(path, "ended_at");
-  rec.outcome = *outcome;
+  std::optional<ExitOutcome> parsed = ParseExitOutcome(*outcome);
+  if (!parsed) return Internal(path + ": unknown outcome \"" + *outcome + "\"");
+  rec.outcome = *parsed;
   rec.ended_at = *ended;
   rec.exit_code = GetInt32(o, "exit_code");
   rec.signal = GetInt32(o, "signal");

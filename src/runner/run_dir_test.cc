@@ -136,7 +136,7 @@ TEST_P(ExitOnAFullDisk, Item10_ExitRecordIsWrittenWhenTheDiskIsFull) {
   ASSERT_FALSE(WriteFileAtomic(fs.path() + "/probe", std::string(8192, 'p')).ok())
       << "the disk is not full";
   ExitRecord rec;
-  rec.outcome = "exited";
+  rec.outcome = ExitOutcome::kExited;
   rec.exit_code = 0;
   rec.ended_at = FromMillis(1'700'000'005'456);
   rec.message = "agent exited with code 0";
@@ -146,7 +146,7 @@ TEST_P(ExitOnAFullDisk, Item10_ExitRecordIsWrittenWhenTheDiskIsFull) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   Result<ExitRecord> got = dir.ReadExit();
   ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_EQ(got->outcome, "exited");
+  EXPECT_EQ(ToString(got->outcome), "exited");
   EXPECT_EQ(got->exit_code, 0);
   ASSERT_TRUE(got->agent.has_value());
   EXPECT_EQ(got->agent->final_message, rec.agent->final_message);
@@ -160,14 +160,14 @@ TEST(RunDir, ExitRecordWithoutAReserveIsWrittenAsBefore) {
   TempDir tmp;
   RunDir dir(tmp.path());
   ExitRecord rec;
-  rec.outcome = "exited";
+  rec.outcome = ExitOutcome::kExited;
   rec.ended_at = FromMillis(1'700'000'005'456);
   ASSERT_TRUE(dir.WriteExit(rec).ok());
-  EXPECT_EQ(dir.ReadExit()->outcome, "exited");
+  EXPECT_EQ(ToString(dir.ReadExit()->outcome), "exited");
   ASSERT_TRUE(dir.ReserveExit().ok());  // a reserve left over, then a second record
-  rec.outcome = "cancelled";
+  rec.outcome = ExitOutcome::kCancelled;
   ASSERT_TRUE(dir.WriteExit(rec).ok());
-  EXPECT_EQ(dir.ReadExit()->outcome, "cancelled");
+  EXPECT_EQ(ToString(dir.ReadExit()->outcome), "cancelled");
   EXPECT_FALSE(FileExists(dir.File("exit.json.reserve")));
 }
 
@@ -175,7 +175,7 @@ TEST(RunDir, ExitRecordRoundTrips) {
   TempDir tmp;
   RunDir dir(tmp.path());
   ExitRecord rec;
-  rec.outcome = "cancelled";
+  rec.outcome = ExitOutcome::kCancelled;
   rec.signal = 9;
   rec.started_at = FromMillis(1'700'000'000'123);
   rec.ended_at = FromMillis(1'700'000'005'456);
@@ -187,7 +187,7 @@ TEST(RunDir, ExitRecordRoundTrips) {
   ASSERT_TRUE(dir.WriteExit(rec).ok());
   Result<ExitRecord> got = dir.ReadExit();
   ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_EQ(got->outcome, "cancelled");
+  EXPECT_EQ(ToString(got->outcome), "cancelled");
   EXPECT_EQ(got->exit_code, std::nullopt);
   EXPECT_EQ(got->signal, 9);
   EXPECT_EQ(got->started_at, rec.started_at);
@@ -204,7 +204,7 @@ TEST(RunDir, ExitRecordCarriesTheAgentsResult) {
   TempDir tmp;
   RunDir dir(tmp.path());
   ExitRecord rec;
-  rec.outcome = "exited";
+  rec.outcome = ExitOutcome::kExited;
   rec.exit_code = 1;
   rec.ended_at = FromMillis(1'700'000'005'456);
   AgentResult a;
@@ -315,14 +315,14 @@ TEST(RunDir, ExitRecordKeepsCgroupFigures) {
   TempDir tmp;
   RunDir dir(tmp.path());
   ExitRecord rec;
-  rec.outcome = "oom";
+  rec.outcome = ExitOutcome::kOom;
   rec.ended_at = FromMillis(1'700'000'005'456);
   rec.cgroup_version = "v1";
   rec.peak_memory_bytes = 67'108'864;
   ASSERT_TRUE(dir.WriteExit(rec).ok());
   Result<ExitRecord> got = dir.ReadExit();
   ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_EQ(got->outcome, "oom");
+  EXPECT_EQ(ToString(got->outcome), "oom");
   EXPECT_EQ(got->cgroup_version, "v1");
   EXPECT_EQ(got->peak_memory_bytes, 67'108'864);
 }
@@ -335,6 +335,35 @@ TEST(RunDir, MissingExitIsNotFoundAndMalformedIsInternal) {
   EXPECT_EQ(dir.ReadExit().status().code(), Code::kInternal);
   ASSERT_TRUE(WriteFileAtomic(dir.File("exit.json"), "{\"message\":\"x\"}").ok());
   EXPECT_EQ(dir.ReadExit().status().code(), Code::kInternal);
+}
+
+// exit.json names the outcome as every shim wrote it; a record with a name this build does not
+// know is refused with the name, never read as another outcome.
+TEST(RunDir, ExitOutcomesAreWrittenByNameAndUnknownNamesAreRefused) {
+  TempDir tmp;
+  RunDir dir(tmp.path());
+  for (const auto& [outcome, name] : kExitOutcomeNames) {
+    ExitRecord rec;
+    rec.outcome = outcome;
+    rec.ended_at = FromMillis(1'700'000'005'456);
+    ASSERT_TRUE(dir.WriteExit(rec).ok());
+    auto written = ReadFile(dir.File("exit.json"));
+    ASSERT_TRUE(written.ok());
+    EXPECT_NE(written->find("\"outcome\":\"" + std::string(name) + "\""), std::string::npos)
+        << *written;
+    Result<ExitRecord> got = dir.ReadExit();
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status().ToString();
+    EXPECT_EQ(got->outcome, outcome) << name;
+    EXPECT_EQ(ParseExitOutcome(name), outcome);
+    EXPECT_EQ(ToString(outcome), name);
+  }
+  ASSERT_TRUE(WriteFileAtomic(dir.File("exit.json"),
+                              R"({"outcome":"vanished","ended_at":"2025-11-28T08:22:40.123Z"})")
+                  .ok());
+  Result<ExitRecord> got = dir.ReadExit();
+  EXPECT_EQ(got.status().code(), Code::kInternal);
+  EXPECT_NE(got.status().message().find("unknown outcome \"vanished\""), std::string::npos)
+      << got.status().ToString();
 }
 
 TEST(RunDir, ShimInfoStartedAndCancelRoundTrip) {

@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agents/parsers/parser.h"
@@ -38,19 +39,10 @@
 
 namespace outpost {
 
-// How runs execute on this machine ([runner] kind / --runner).
-enum class RunnerKind { kProcess, kSandbox };
-std::string_view ToString(RunnerKind kind);
-// nullopt for a name other than "process" or "sandbox".
-std::optional<RunnerKind> ParseRunnerKind(std::string_view name);
-
-// What the agent may reach. kNone: nothing (a sandbox's loopback only); kAllowlist: only
-// RunSpec::allow, through a proxy that records what it refused (Runner::Blocked); kHost: the
-// machine's network. An unisolated runner (kProcess) cannot restrict and gives kHost always.
-enum class NetworkPolicy { kNone, kAllowlist, kHost };
-std::string_view ToString(NetworkPolicy policy);
-// nullopt for a name other than "none", "allowlist" or "host".
-std::optional<NetworkPolicy> ParseNetworkPolicy(std::string_view name);
+// RunnerKind (how runs execute: [server] runner / --runner) and NetworkPolicy (what the agent may
+// reach) are in model/run.h. kAllowlist: only RunSpec::allow, through a proxy that records what
+// it refused (Runner::Blocked). An unisolated runner (kProcess) cannot restrict and gives kHost
+// always.
 
 // The limits of one run. nullopt: no limit of that kind. The runner enforces what it can
 // (an unisolated runner: the deadlines and the output cap only).
@@ -109,23 +101,39 @@ struct RunSpec {
   std::optional<RepoCheckout> repo;
 };
 
-// The values of ExitRecord::outcome.
-namespace outcome {
-inline constexpr std::string_view kExited = "exited";
-inline constexpr std::string_view kTimeoutTotal = "timeout_total";
-inline constexpr std::string_view kTimeoutInactive = "timeout_inactive";
-inline constexpr std::string_view kCancelled = "cancelled";
-inline constexpr std::string_view kStartFailed = "start_failed";
-inline constexpr std::string_view kRepoError = "repo_error";
-inline constexpr std::string_view kOom = "oom";               // the memory cgroup OOM-killed it
-inline constexpr std::string_view kDiskQuota = "disk_quota";  // workspace over disk_bytes
-}  // namespace outcome
+// How a run ended (ExitRecord::outcome). kNone: not decided yet (a record being built; one
+// read with an empty outcome). kOom: the memory cgroup OOM-killed it; kDiskQuota: workspace over
+// disk_bytes.
+enum class ExitOutcome {
+  kNone,
+  kExited,
+  kTimeoutTotal,
+  kTimeoutInactive,
+  kCancelled,
+  kStartFailed,
+  kRepoError,
+  kOom,
+  kDiskQuota,
+};
+// Each outcome's name in exit.json. A new outcome: its enumerator above and one row here.
+inline constexpr std::pair<ExitOutcome, std::string_view> kExitOutcomeNames[] = {
+    {ExitOutcome::kNone, ""},
+    {ExitOutcome::kExited, "exited"},
+    {ExitOutcome::kTimeoutTotal, "timeout_total"},
+    {ExitOutcome::kTimeoutInactive, "timeout_inactive"},
+    {ExitOutcome::kCancelled, "cancelled"},
+    {ExitOutcome::kStartFailed, "start_failed"},
+    {ExitOutcome::kRepoError, "repo_error"},
+    {ExitOutcome::kOom, "oom"},
+    {ExitOutcome::kDiskQuota, "disk_quota"},
+};
+std::string_view ToString(ExitOutcome outcome);
+// nullopt for a name not in kExitOutcomeNames.
+std::optional<ExitOutcome> ParseExitOutcome(std::string_view name);
 
 // How a run ended, as seen by its supervisor.
 struct ExitRecord {
-  // exited | timeout_total | timeout_inactive | cancelled | start_failed | repo_error | oom |
-  // disk_quota
-  std::string outcome;
+  ExitOutcome outcome = ExitOutcome::kNone;
   std::optional<int> exit_code;        // when the agent exited by itself
   std::optional<int> signal;           // when the agent was killed by a signal
   std::optional<WallTime> started_at;  // the agent process started

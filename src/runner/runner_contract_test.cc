@@ -71,7 +71,7 @@ TEST_F(RunnerContractTest, TheExitRecordCarriesTheAgentsResultAndTurns) {
   ASSERT_TRUE(runner_.Start(spec).ok());
   std::optional<ExitRecord> rec = WaitExit(spec.id);
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "exited");
+  EXPECT_EQ(ToString(rec->outcome), "exited");
   ASSERT_TRUE(rec->agent.has_value());
   EXPECT_EQ(rec->agent->final_message, "Created hello.txt.");
   EXPECT_TRUE(rec->agent->has_usage);
@@ -208,7 +208,7 @@ TEST_F(RunnerContractTest, APlainAgentsResultIsTheTailOfItsOutputAndAFailedStart
   ASSERT_TRUE(runner_.Start(missing).ok());
   rec = WaitExit(missing.id);
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "start_failed");
+  EXPECT_EQ(ToString(rec->outcome), "start_failed");
   ASSERT_TRUE(rec->agent.has_value());
   EXPECT_EQ(rec->agent->final_message, "");
 }

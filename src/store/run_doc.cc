@@ -27,7 +27,7 @@ json::object NetworkToDoc(const Run& r) {
   for (const auto& b : r.network_blocked) {
     blocked.push_back({{"host", b.host}, {"port", b.port}, {"time", FormatTime(b.at)}});
   }
-  return {{"policy", r.network}, {"blocked", std::move(blocked)}};
+  return {{"policy", ToString(r.network)}, {"blocked", std::move(blocked)}};
 }
 
 json::object ResourcesToDoc(const ResourceConstraints& rc) {
@@ -118,8 +118,8 @@ void OutcomeToDoc(const Run& r, json::object& o) {
   o["changes"] = ChangesToDoc(r.changes);
   o["usage"] = UsageToDoc(r.usage);
   o["progress"] = r.progress;
-  if (!r.artifacts_state.empty()) {
-    o["artifactsStatus"] = r.artifacts_state;
+  if (r.artifacts_state != ArtifactsState::kNone) {
+    o["artifactsStatus"] = ToString(r.artifacts_state);
     o["artifactsMissing"] = json::value_from(r.artifacts_missing);
   }
 }
@@ -160,13 +160,11 @@ std::vector<std::string> ReadStrings(const json::object& o, std::string_view key
 }
 
 // {"policy", "blocked"[]}; records older than the blocked list have "network" as a string.
-void ReadNetwork(const json::object& o, Run& r) {
+// Returns the policy's name ("none" when absent); RunFromDoc parses it.
+std::string ReadNetwork(const json::object& o, Run& r) {
   const json::object* n = ObjectAt(o, "network");
-  if (!n) {
-    r.network = GetString(o, "network").value_or("none");
-    return;
-  }
-  r.network = GetString(*n, "policy").value_or("none");
+  if (!n) return GetString(o, "network").value_or("none");
+  std::string policy = GetString(*n, "policy").value_or("none");
   if (const json::array* blocked = ArrayAt(*n, "blocked")) {
     for (const auto& e : *blocked) {
       if (!e.is_object()) continue;
@@ -177,6 +175,7 @@ void ReadNetwork(const json::object& o, Run& r) {
       r.network_blocked.push_back(std::move(c));
     }
   }
+  return policy;
 }
 
 void ReadResources(const json::object& o, Run& r) {
@@ -242,7 +241,7 @@ std::vector<ArtifactRef> ReadArtifacts(const json::object& o) {
   return out;
 }
 
-void ReadRequest(const json::object& o, Run& r) {
+Status ReadRequest(const json::object& o, Run& r) {
   r.agent = GetString(o, "agent").value_or("");
   r.model_id = GetString(o, "modelId").value_or("");
   r.task = GetString(o, "task").value_or("");
@@ -255,12 +254,15 @@ void ReadRequest(const json::object& o, Run& r) {
     r.max_cost_usd = c->value().to_number<double>();
   }
   r.workspace_mode = GetString(o, "workspaceMode").value_or("ephemeral");
-  ReadNetwork(o, r);
+  std::optional<NetworkPolicy> network = ParseNetworkPolicy(ReadNetwork(o, r));
+  if (!network) return Internal("corrupt run record: network");
+  r.network = *network;
   ReadResources(o, r);
   r.additional_secrets = ReadStrings(o, "additionalSecrets");
   ReadTags(o, r);
   r.idempotency_key = GetString(o, "idempotencyKey");
   r.group_id = GetString(o, "groupId");
+  return Status::Ok();
 }
 
 void ReadOutcome(const json::object& o, Run& r) {
@@ -274,7 +276,6 @@ void ReadOutcome(const json::object& o, Run& r) {
   r.changes = ReadChanges(o);
   r.usage = ReadUsage(o);
   r.progress = ReadInt(o, "progress").value_or(0);
-  r.artifacts_state = GetString(o, "artifactsStatus").value_or("");
   r.artifacts_missing = ReadStrings(o, "artifactsMissing");
   r.artifacts = ReadArtifacts(o);
 }
@@ -295,7 +296,7 @@ json::object RunToDoc(const Run& r) {
   o["runId"] = r.id.str();
   o["dispatchId"] = r.id.str();
   o["status"] = ToString(r.status);
-  o["phase"] = r.phase;
+  o["phase"] = ToString(r.phase);
   o["reason"] = Opt(r.reason);
   RequestToDoc(r, o);
   OutcomeToDoc(r, o);
@@ -318,10 +319,16 @@ Result<Run> RunFromDoc(const json::object& o) {
   Run r;
   r.id = RunId(*id);
   r.status = *ParseRunStatus(*status);
-  r.phase = GetString(o, "phase").value_or(std::string(kPhaseQueued));
+  std::optional<RunPhase> phase = ParseRunPhase(GetString(o, "phase").value_or("queued"));
+  if (!phase) return Internal("corrupt run record: phase");
+  r.phase = *phase;
+  std::optional<ArtifactsState> artifacts =
+      ParseArtifactsState(GetString(o, "artifactsStatus").value_or(""));
+  if (!artifacts) return Internal("corrupt run record: artifactsStatus");
+  r.artifacts_state = *artifacts;
   r.reason = GetString(o, "reason");
   r.created_at = *created;
-  ReadRequest(o, r);
+  if (Status st = ReadRequest(o, r); !st.ok()) return st;
   ReadOutcome(o, r);
   ReadStoreFields(o, r);
   return r;

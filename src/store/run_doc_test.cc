@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "common/json_util.h"
 
 namespace outpost {
 namespace {
+
+namespace json = boost::json;
 
 const WallTime kT0 = WallTime(std::chrono::milliseconds(1'764'318'160'123));
 
@@ -15,7 +19,7 @@ Run FullRun() {
   r.id = RunId("01KB4TVWHVG2W0AJ1ZCTNHFKX5");
   r.tenant = "acme";
   r.status = RunStatus::kCompleted;
-  r.phase = "done";
+  r.phase = RunPhase::kDone;
   r.reason = "succeeded";
   r.agent = "codex";
   r.model_id = "gpt-5";
@@ -26,7 +30,7 @@ Run FullRun() {
   r.timeout_seconds = 900;
   r.inactivity_timeout_seconds = 120;
   r.workspace_mode = "persistent";
-  r.network = "allowlist";
+  r.network = NetworkPolicy::kAllowlist;
   r.network_blocked = {{"evil.example", 443, kT0 + Millis(2'000)}};
   r.resources = {4096, 4, 20};
   r.additional_secrets = {"GITHUB_TOKEN"};
@@ -48,7 +52,7 @@ Run FullRun() {
                       {"a.cc", "b.h"},
                       {{"a.cc", 3, 1}, {"b.h", std::nullopt, std::nullopt}},
                       true};
-  r.artifacts_state = "partial";
+  r.artifacts_state = ArtifactsState::kPartial;
   r.artifacts = {{"output.log", "output", "text/plain; charset=utf-8", 12, "ab12"}};
   r.artifacts_missing = {"diff.patch"};
   r.usage = Usage{100, 200, 0.75, "agent"};
@@ -113,8 +117,9 @@ TEST(RunDoc, OlderRecordsGetTheDefaults) {
   auto back = RunFromDoc(ParseObject(
       R"({"runId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","status":"PENDING","createdAt":"2025-11-28T08:22:40.123Z","network":"host"})"));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(back->network, "host");
-  EXPECT_EQ(back->phase, "queued");
+  EXPECT_EQ(back->network, NetworkPolicy::kHost);
+  EXPECT_EQ(back->phase, RunPhase::kQueued);
+  EXPECT_EQ(back->artifacts_state, ArtifactsState::kNone);
   EXPECT_EQ(back->tenant, "default");
   EXPECT_EQ(back->timeout_seconds, 600);
   EXPECT_EQ(back->context, "standard");
@@ -133,6 +138,32 @@ TEST(RunDoc, RecordWithoutIdStatusOrCreatedAtIsRejected) {
   auto o = RunToDoc(MinimalRun());
   o["status"] = "DONE";
   EXPECT_EQ(RunFromDoc(o).status().code(), Code::kInternal);
+}
+
+// The typed fields are stored by name; a name the code does not know is a corrupt record, never
+// a silent default.
+TEST(RunDoc, StoresPhaseNetworkAndArtifactsStateByNameAndRefusesUnknownOnes) {
+  const json::object doc = RunToDoc(FullRun());
+  EXPECT_EQ(doc.at("phase"), "done");
+  EXPECT_EQ(doc.at("network").at("policy"), "allowlist");
+  EXPECT_EQ(doc.at("artifactsStatus"), "partial");
+  struct Bad {
+    std::string field;
+    std::function<void(json::object&)> plant;
+  };
+  const std::vector<Bad> bad = {
+      {"phase", [](json::object& o) { o["phase"] = "sleeping"; }},
+      {"network", [](json::object& o) { o["network"].as_object()["policy"] = "open"; }},
+      {"network", [](json::object& o) { o["network"] = "open"; }},  // the older string form
+      {"artifactsStatus", [](json::object& o) { o["artifactsStatus"] = "lost"; }},
+  };
+  for (const Bad& b : bad) {
+    json::object o = doc;
+    b.plant(o);
+    Result<outpost::Run> got = RunFromDoc(o);
+    EXPECT_EQ(got.status().code(), Code::kInternal) << b.field;
+    EXPECT_EQ(got.status().message(), "corrupt run record: " + b.field);
+  }
 }
 
 TEST(ReplicaDoc, StoredRecordReadsBackAndIsWrittenAsBefore) {

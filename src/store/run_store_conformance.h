@@ -59,7 +59,7 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     Run r = NewRun("codex");
     r.tenant = "acme";
     r.status = RunStatus::kRunning;
-    r.phase = "running";
+    r.phase = RunPhase::kRunning;
     r.reason = "succeeded";
     r.repo = "acme/widgets";
     r.branch = "main";
@@ -68,7 +68,7 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     r.inactivity_timeout_seconds = 300;
     r.max_cost_usd = 12.5;
     r.workspace_mode = "persistent";
-    r.network = "allowlist";
+    r.network = NetworkPolicy::kAllowlist;
     r.resources = {2048, 2, 10};
     r.additional_secrets = {"GITHUB_TOKEN", "NPM_TOKEN"};
     r.tags = {{"env", "prod"}, {"team", "core"}};
@@ -86,7 +86,7 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
                         {"src/a.cc", "README.md"},
                         {{"src/a.cc", 10, 2}, {"README.md", 1, 0}},
                         false};
-    r.artifacts_state = "stored";
+    r.artifacts_state = ArtifactsState::kStored;
     r.artifacts = {{"summary.json", "metadata", "application/json", 345, "ff00"}};
     r.usage = Usage{1200, 3400, 0.125, "rates"};
     r.progress = 42;
@@ -210,7 +210,7 @@ TEST_P(RunStoreConformance, IdempotencyKeysAreScopedPerTenant) {
 TEST_P(RunStoreConformance, UpdateBumpsVersionAndPersists) {
   Run r = MustCreate(NewRun());
   r.status = RunStatus::kRunning;
-  r.phase = "running";
+  r.phase = RunPhase::kRunning;
   r.started_at = r.created_at + Millis(250);
   r.owner = "replica-1";
   r.tags["added"] = "later";
@@ -399,16 +399,16 @@ TEST_P(RunStoreConformance, ListFiltersByArtifactsStateIncludingAfterTerminalUpd
   MustCreate(NewRun("shell"));
   for (outpost::Run* r : {&a, &b}) {
     r->status = RunStatus::kCompleted;
-    r->artifacts_state = "pending";
+    r->artifacts_state = ArtifactsState::kPending;
     *r = MustUpdate(*r);
   }
   ListQuery q;
-  q.artifacts_state = "pending";
+  q.artifacts_state = ArtifactsState::kPending;
   q.limit = 1;  // across pages
   using V = std::vector<std::string>;
   EXPECT_EQ(ListAllIds(q), (V{b.id.str(), a.id.str()}));
   // The terminal run's record still takes the upload's result.
-  b.artifacts_state = "stored";
+  b.artifacts_state = ArtifactsState::kStored;
   b.artifacts = {{"output.log", "output", "text/plain", 3, "abc"}};
   b = MustUpdate(b);
   EXPECT_EQ(ListAllIds(q), (V{a.id.str()}));

@@ -24,7 +24,7 @@ json::object NetworkJson(const Run& r) {
   for (const auto& b : r.network_blocked) {
     blocked.push_back({{"host", b.host}, {"port", b.port}, {"time", FormatTime(b.at)}});
   }
-  return {{"policy", r.network}, {"blocked", std::move(blocked)}};
+  return {{"policy", ToString(r.network)}, {"blocked", std::move(blocked)}};
 }
 
 json::object ResourcesJson(const ResourceConstraints& rc) {
@@ -77,7 +77,7 @@ json::object RunToJson(const Run& r) {
   o["runId"] = r.id.str();
   o["dispatchId"] = r.id.str();
   o["status"] = ToString(r.status);
-  o["phase"] = r.phase;
+  o["phase"] = ToString(r.phase);
   o["reason"] = Opt(r.reason);
   o["agent"] = r.agent;
   o["modelId"] = r.model_id;
@@ -107,8 +107,8 @@ json::object RunToJson(const Run& r) {
   o["changes"] = ChangesJson(r.changes);
   o["usage"] = UsageJson(r.usage);
   o["progress"] = r.progress;
-  if (!r.artifacts_state.empty()) {
-    o["artifactsStatus"] = r.artifacts_state;
+  if (r.artifacts_state != ArtifactsState::kNone) {
+    o["artifactsStatus"] = ToString(r.artifacts_state);
     o["artifactsMissing"] = json::value_from(r.artifacts_missing);
   }
   return o;

@@ -14,7 +14,7 @@ Run FullRun() {
   r.id = RunId("01KB4TVWHVG2W0AJ1ZCTNHFKX5");
   r.tenant = "acme";
   r.status = RunStatus::kCompleted;
-  r.phase = "done";
+  r.phase = RunPhase::kDone;
   r.reason = "succeeded";
   r.agent = "codex";
   r.model_id = "gpt-5";
@@ -26,7 +26,7 @@ Run FullRun() {
   r.inactivity_timeout_seconds = 120;
   r.max_cost_usd = 2.5;
   r.workspace_mode = "persistent";
-  r.network = "allowlist";
+  r.network = NetworkPolicy::kAllowlist;
   r.network_blocked = {{"evil.example", 443, kT0 + Millis(2'000)}};
   r.resources = {4096, 4, 20};
   r.additional_secrets = {"GITHUB_TOKEN"};
@@ -48,7 +48,7 @@ Run FullRun() {
                       {"a.cc", "b.h"},
                       {{"a.cc", 3, 1}, {"b.h", std::nullopt, std::nullopt}},
                       true};
-  r.artifacts_state = "partial";
+  r.artifacts_state = ArtifactsState::kPartial;
   r.artifacts = {{"output.log", "output", "text/plain; charset=utf-8", 12, "ab12"}};
   r.artifacts_missing = {"diff.patch"};
   r.usage = Usage{100, 200, 0.75, "agent"};

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "testing/temp_dir.h"
+
 namespace outpost::testing {
 namespace {
 
@@ -43,15 +45,10 @@ Outcome Check(const std::string& args) {
 class PlantedTree : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/outpost-deps-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
     fs::copy(kSource + "/src", root_ / "src", fs::copy_options::recursive);
     fs::create_directories(root_ / "scripts");
     fs::copy_file(kSource + "/scripts/deps.rules", root_ / "scripts/deps.rules");
   }
-  void TearDown() override { fs::remove_all(root_); }
-
   // Inserts `line` as line 2 of src/`rel` (creating the file when it does not exist).
   void Plant(const std::string& rel, const std::string& line) {
     const fs::path path = root_ / "src" / rel;
@@ -73,7 +70,8 @@ class PlantedTree : public ::testing::Test {
 
   Outcome CheckCopy() { return Check("--root " + root_.string()); }
 
-  fs::path root_;
+  outpost::testing::TempDir tmp_{"outpost-deps"};
+  fs::path root_ = tmp_.path();
 };
 
 TEST(DepsCheck, ThisTreePasses) {

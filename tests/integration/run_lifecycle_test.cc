@@ -363,7 +363,7 @@ TEST_F(RunLifecycleTest, ARunAdmittedButNeverLaunchedIsStartedAfterARestart) {
     auto run = (*store)->Get(RunId(next));
     ASSERT_TRUE(owner.ok() && run.ok());
     run->status = RunStatus::kRunning;  // as Supervisor::Admit writes it, before runner Start
-    run->phase = std::string(kPhasePreparing);
+    run->phase = RunPhase::kPreparing;
     run->started_at = owner->started_at;
     run->owner = owner->owner;
     ASSERT_TRUE((*store)->Update(*run).ok());

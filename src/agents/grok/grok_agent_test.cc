@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "testing/fake_http_server.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::agents::grok {
 namespace {
@@ -69,15 +70,11 @@ std::string Slurp(const fs::path& p) {
 class GrokAgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/grok-agent-XXXXXX";
-    base_ = ::mkdtemp(tmpl);
     ws_ = base_ / "work";
     outside_ = base_ / "outside";
     fs::create_directories(ws_);
     fs::create_directories(outside_);
   }
-  void TearDown() override { fs::remove_all(base_); }
-
   EnvMap Env(const std::string& base_url) {
     return {{"XAI_API_KEY", "xai-test-key"}, {"XAI_BASE_URL", base_url}};
   }
@@ -89,7 +86,9 @@ class GrokAgentTest : public ::testing::Test {
   }
   std::vector<std::chrono::milliseconds> sleeps() const { return clock_.sleeps(); }
 
-  fs::path base_, ws_, outside_;
+  outpost::testing::TempDir dir_{"grok-agent"};
+  fs::path base_ = dir_.path();
+  fs::path ws_, outside_;
   std::ostringstream out_;
   SimulatedClock clock_;
 };

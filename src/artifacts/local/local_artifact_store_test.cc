@@ -15,17 +15,12 @@
 #include "artifacts/artifact_store_conformance.h"
 #include "common/files.h"
 #include "http/http_server.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::artifacts {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string MakeTempDir() {
-  char tmpl[] = "/tmp/outpost-artifacts-XXXXXX";
-  if (!::mkdtemp(tmpl)) std::abort();
-  return tmpl;
-}
 
 // The server's base URL, set once it has bound port 0.
 struct BaseUrl {
@@ -39,18 +34,17 @@ struct BaseUrl {
 
 // A store in a fresh temp dir, its URLs served by an in-process HttpServer on 127.0.0.1:0.
 struct LocalServer {
-  std::string dir;
+  outpost::testing::TempDir tmp{"outpost-artifacts"};
+  std::string dir = tmp.path();
   http::Router router;
   std::unique_ptr<http::HttpServer> server;
   ~LocalServer() {
     if (server) server->Stop();
-    fs::remove_all(dir);
   }
 };
 
 ArtifactStoreUnderTest NewLocalStore() {
   auto serving = std::make_shared<LocalServer>();
-  serving->dir = MakeTempDir();
   auto signer = UrlSigner::LoadOrCreate(serving->dir);
   if (!signer.ok()) throw std::runtime_error(signer.status().ToString());
   auto base = std::make_shared<BaseUrl>();
@@ -78,20 +72,18 @@ INSTANTIATE_TEST_SUITE_P(Local, ArtifactStoreConformance,
 class LocalArtifactStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
     root_ = dir_ + "/artifacts";
     auto store = LocalArtifactStore::Open(root_, signer_, [this] { return base_; });
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static int ModeOf(const std::string& path) {
     struct stat st;
     return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
   }
 
-  std::string dir_, root_, base_ = "http://127.0.0.1:9";
+  outpost::testing::TempDir tmp_{"outpost-artifacts"};
+  std::string dir_ = tmp_.path(), root_, base_ = "http://127.0.0.1:9";
   UrlSigner signer_{std::string(32, 's')};
   std::unique_ptr<LocalArtifactStore> store_;
 };
@@ -234,7 +226,8 @@ TEST_F(LocalArtifactStoreTest, PresignGetNeedsTheServersUrl) {
 }
 
 TEST(OpenLocalArtifactStore, AcceptsFileUrlsAndPlainPaths) {
-  const std::string dir = MakeTempDir();
+  const outpost::testing::TempDir tmp("outpost-artifacts");
+  const std::string& dir = tmp.path();
   UrlSigner signer(std::string(32, 'k'));
   for (const std::string& spec : {"file://" + dir + "/one", "file://localhost" + dir + "/two",
                                   dir + "/three/", dir + "/four/../four"}) {
@@ -244,7 +237,6 @@ TEST(OpenLocalArtifactStore, AcceptsFileUrlsAndPlainPaths) {
     EXPECT_FALSE((*store)->Describe().ends_with("/")) << (*store)->Describe();
   }
   EXPECT_TRUE(fs::is_directory(dir + "/four/@meta"));
-  fs::remove_all(dir);
 }
 
 TEST(OpenLocalArtifactStore, RejectsOtherUrls) {

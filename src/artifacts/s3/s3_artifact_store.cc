@@ -44,7 +44,7 @@ Result<std::unique_ptr<ArtifactStore>> OpenS3ArtifactStore(std::string_view url,
   o.credentials = *credentials;
   o.retry = options.retry;
   net::HttpSender sender = options.sender ? options.sender : aws::MakeHttpSender(env);
-  auto client = aws::S3Client::Create(o, std::move(sender), clock, std::move(options.sleep));
+  auto client = aws::S3Client::Create(o, std::move(sender), clock);
   if (!client.ok()) return client.status();
   return std::unique_ptr<ArtifactStore>(
       new S3ArtifactStore(std::move(*location), std::move(client).value()));

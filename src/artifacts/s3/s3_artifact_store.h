@@ -53,10 +53,10 @@ struct S3Location {
 // can be found for AWS.
 Result<S3Location> ParseS3Url(std::string_view url, const aws::EnvMap& env);
 
-// Seams for tests; defaults are the real transport (proxies from `env`) and real sleeping.
+// A seam for tests (default: the real transport, proxies from `env`), and the retry policy (its
+// backoffs sleep on the store's clock).
 struct S3ArtifactStoreOptions {
   net::HttpSender sender;
-  aws::Sleeper sleep;
   aws::RetryPolicy retry;
 };
 

@@ -177,15 +177,20 @@ TEST(S3Open, ThrottledPutsAreRetriedInsideTheStore) {
     if (res.status == 503) res.body = "<Error><Code>SlowDown</Code></Error>";
     return res;
   };
-  std::vector<Millis> sleeps;
-  o.sleep = [&](Millis d) { sleeps.push_back(d); };
   SimulatedClock clock;
+  clock.set_advance_on_sleep(true);  // the retries run inline: each backoff moves the clock
   auto store = OpenS3ArtifactStore("s3://bucket?region=us-east-1&endpoint=http://127.0.0.1:9",
                                    S3rverEnv(), clock, o);
   ASSERT_TRUE(store.ok());
   EXPECT_TRUE((*store)->Put("a/b.txt", "x", "text/plain").ok());
   EXPECT_EQ(methods.size(), 3u);
-  EXPECT_EQ(sleeps.size(), 2u);
+  const std::vector<Millis> sleeps = clock.sleeps();
+  ASSERT_EQ(sleeps.size(), 2u);
+  // RetryPolicy's defaults: equal jitter over 100 ms, then 200 ms.
+  EXPECT_GE(sleeps[0], Millis(50));
+  EXPECT_LE(sleeps[0], Millis(100));
+  EXPECT_GE(sleeps[1], Millis(100));
+  EXPECT_LE(sleeps[1], Millis(200));
 }
 
 // ---- Against s3rver ---------------------------------------------------------------------------

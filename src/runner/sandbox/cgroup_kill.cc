@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <thread>
 
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/cgroup_files.h"
@@ -21,11 +20,13 @@ constexpr Millis kRemoveLimit{2000};
 constexpr Millis kGracePoll{20};
 constexpr Millis kKillPollMax{100};
 
-void Wait(const std::function<void(Millis)>& wait, Millis d) {
+// The caller's wait (the shim pumps output meanwhile), else a sleep on the clock whose
+// deadlines bound the loops.
+void Wait(const Clock& clock, const std::function<void(Millis)>& wait, Millis d) {
   if (wait) {
     wait(d);
   } else {
-    std::this_thread::sleep_for(d);
+    clock.SleepFor(d);
   }
 }
 
@@ -41,7 +42,7 @@ Status Cgroup::Freeze(Clock& clock, const std::function<void(Millis)>& wait) con
                      : cgfs::FirstWord(freezer_dir_ + "/freezer.state") == "FROZEN";
     if (frozen) return Status::Ok();
     if (clock.Mono() >= end) return Unavailable("cgroup " + freezer_dir_ + " did not freeze");
-    Wait(wait, Millis(1));
+    Wait(clock, wait, Millis(1));
   }
 }
 
@@ -68,13 +69,13 @@ int Cgroup::KillAll(int grace_ms, Clock& clock, const KillOptions& opts) const {
   frozen_round(SIGTERM, true);
   const MonoTime grace_end = clock.Mono() + Millis(grace_ms);
   while (!Pids().empty() && clock.Mono() < grace_end) {
-    Wait(opts.wait, kGracePoll);
+    Wait(clock, opts.wait, kGracePoll);
     signal(SIGTERM, true);  // newcomers forked before the first round landed
   }
   Millis pause{1};
   while (!Pids().empty()) {
     frozen_round(SIGKILL, false);
-    Wait(opts.wait, pause);
+    Wait(clock, opts.wait, pause);
     pause = std::min(pause * 2, kKillPollMax);
   }
   if (opts.signalled != nullptr) opts.signalled->insert(signalled.begin(), signalled.end());
@@ -98,7 +99,7 @@ Status Cgroup::Remove(Clock& clock) const {
       if (errno != EBUSY || clock.Mono() >= end) {
         return Unavailable("rmdir " + dir + ": " + std::strerror(errno));
       }
-      std::this_thread::sleep_for(Millis(10));
+      clock.SleepFor(Millis(10));
     }
   }
   return Status::Ok();

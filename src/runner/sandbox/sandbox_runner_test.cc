@@ -137,7 +137,7 @@ TEST_F(SandboxRunnerTest, AgentRunsAsTheSandboxUidInWorkWithAPrivateHome) {
       Spec("whoami", "id -u; id -g; pwd; echo $HOME; touch /work/f /home/agent/g && echo ok");
   const int uid = spec.sandbox.uid;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "exited") << rec.message;
   EXPECT_EQ(rec.exit_code, 0);
   EXPECT_EQ(Out("whoami"),
             std::to_string(uid) + "\n" + std::to_string(uid) + "\n/work\n/home/agent\nok\n");
@@ -155,7 +155,7 @@ TEST_F(SandboxRunnerTest, AgentRunsAsTheSandboxUidInWorkWithAPrivateHome) {
 
 TEST_F(SandboxRunnerTest, HostSecretsAreUnreadable) {
   ExitRecord rec = Run(Spec("shadow", "cat /etc/shadow"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_NE(rec.exit_code, 0);
   // /etc/shadow is not even bound (audit F15); were it, the uid could not read it.
   EXPECT_NE(Err("shadow").find("No such file or directory"), std::string::npos) << Err("shadow");
@@ -169,7 +169,7 @@ TEST_F(SandboxRunnerTest, RunDirDataDirAndOtherRunsAreNotVisible) {
   ExitRecord rec =
       Run(Spec("peek", "ls " + run_dir + "; ls " + tmp_.path() + "; cat " + tmp_.path() +
                            "/runs/other/workspace/secret.txt; ls /work/.."));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_EQ(CountOf(Err("peek"), "No such file or directory"), 3) << Err("peek");
   EXPECT_EQ(Out("peek").find("spec.json"), std::string::npos);
 }
@@ -177,7 +177,7 @@ TEST_F(SandboxRunnerTest, RunDirDataDirAndOtherRunsAreNotVisible) {
 TEST_F(SandboxRunnerTest, OnlySandboxProcessesAreVisibleAndHostProcessesUnreachable) {
   ExitRecord rec = Run(Spec("ps", "ps ax -o pid=,comm=; kill -0 " + std::to_string(::getpid()) +
                                       " || echo host-pid-unreachable"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   const std::string out = Out("ps");
   EXPECT_NE(out.find("host-pid-unreachable"), std::string::npos) << out;
   EXPECT_EQ(out.find("runner_test"), std::string::npos) << out;
@@ -215,7 +215,7 @@ TEST_F(SandboxRunnerTest, HostLoopbackIsUnreachableWithNetworkNoneAndReachableWi
   Listener l;
   ASSERT_GT(l.port(), 0);
   ExitRecord none = Run(Spec("netnone", ProbeTcp(l.port())));
-  EXPECT_EQ(none.outcome, "exited");
+  EXPECT_EQ(ToString(none.outcome), "exited");
   EXPECT_EQ(Out("netnone"), "unreachable\n");
   LaunchSpec host = Spec("nethost", ProbeTcp(l.port()));
   host.sandbox.network = "host";
@@ -227,7 +227,7 @@ TEST_F(SandboxRunnerTest, WritesOutsideWorkAndHomeFailOrStayInTheSandbox) {
   const std::string tmpname = "/tmp/outpost-sbx-" + std::to_string(::getpid());
   ExitRecord rec = Run(
       Spec("writes", "touch /usr/x; touch /etc/x; touch " + tmpname + " && echo tmp-ok; touch /x"));
-  EXPECT_EQ(rec.outcome, "exited");
+  EXPECT_EQ(ToString(rec.outcome), "exited");
   EXPECT_EQ(CountOf(Err("writes"), "Read-only file system"), 3) << Err("writes");
   EXPECT_NE(Out("writes").find("tmp-ok"), std::string::npos);
   EXPECT_FALSE(FileExists("/usr/x"));
@@ -241,7 +241,7 @@ TEST_F(SandboxRunnerTest, DaemonIgnoringSigtermIsGoneAfterTheRunEnds) {
   LaunchSpec spec = Spec("daemon", "(setsid bash -c '" + daemon +
                                        "' &); while [ ! -s /work/daemon ]; do sleep 0.02; done");
   ExitRecord rec = Run(spec);  // checks no process carries the run's marker any more
-  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "exited") << rec.message;
   EXPECT_EQ(rec.exit_code, 0);
   EXPECT_TRUE(FileExists(Ws("daemon") + "/daemon"));
 }
@@ -255,7 +255,7 @@ TEST_F(SandboxRunnerTest, CancelKillsASandboxedAgentIgnoringSigtermAfterTheGrace
   std::optional<ExitRecord> rec = WaitExit(spec.run_id);
   ASSERT_TRUE(rec.has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
-  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(ToString(rec->outcome), "cancelled");
   EXPECT_EQ(rec->signal, SIGKILL);
   ExpectNothingLeft(spec.run_id);
 }
@@ -282,7 +282,7 @@ TEST_F(SandboxRunnerTest, ForkBombIsContainedByPidsMax) {
   spec.timeout_seconds = 3;
   const auto t0 = std::chrono::steady_clock::now();
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "timeout_total") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "timeout_total") << rec.message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
   EXPECT_EQ(std::system("true"), 0);  // the host can still fork
 }
@@ -291,7 +291,7 @@ TEST_F(SandboxRunnerTest, AllocatingPastTheMemoryLimitIsOom) {
   LaunchSpec spec = Spec("oom", "head -c 200M /dev/zero | tail > /dev/null");
   spec.sandbox.memory_bytes = 64 << 20;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "oom") << rec.message << " exit " << rec.exit_code.value_or(-1);
+  EXPECT_EQ(ToString(rec.outcome), "oom") << rec.message << " exit " << rec.exit_code.value_or(-1);
   ASSERT_TRUE(rec.peak_memory_bytes.has_value());
   EXPECT_GE(*rec.peak_memory_bytes, 32 << 20);
   EXPECT_LE(*rec.peak_memory_bytes, 64 << 20);
@@ -303,7 +303,7 @@ TEST_F(SandboxRunnerTest, WritingPastTheDiskQuotaIsDiskQuota) {
   spec.sandbox.disk_bytes = 20 << 20;
   const auto t0 = std::chrono::steady_clock::now();
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "disk_quota") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "disk_quota") << rec.message;
   EXPECT_NE(rec.message.find("20971520"), std::string::npos) << rec.message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
 }
@@ -335,7 +335,7 @@ TEST_F(SandboxRunnerTest, SecretsReachTheAgentEnvButNoCommandLine) {
   ASSERT_TRUE(WriteFileAtomic(Ws("secret") + "/go", "").ok());
   std::optional<ExitRecord> rec = WaitExit(spec.run_id);
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "exited");
+  EXPECT_EQ(ToString(rec->outcome), "exited");
   ExpectNothingLeft(spec.run_id);
 }
 
@@ -349,7 +349,7 @@ TEST_F(SandboxRunnerTest, ClonedWorkspaceBelongsToTheSandboxUid) {
   spec.repo_url = repo;
   spec.local_repo_roots = {tmp_.path()};
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "exited") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "exited") << rec.message;
   EXPECT_EQ(Out("clone"), std::to_string(spec.sandbox.uid) + "\nwritable\n");
 }
 
@@ -359,7 +359,7 @@ TEST_F(SandboxRunnerTest, AllowlistWithAMalformedPatternIsStartFailed) {
   spec.sandbox.allow = {"no port here"};
   spec.sandbox.outpost_exe = OUTPOST_TEST_SHIM;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "start_failed");
+  EXPECT_EQ(ToString(rec.outcome), "start_failed");
   EXPECT_EQ(Out("allow"), "");  // the agent never ran
 }
 
@@ -367,7 +367,7 @@ TEST_F(SandboxRunnerTest, RootSandboxUidIsStartFailed) {
   LaunchSpec spec = Spec("root", "echo ran");
   spec.sandbox.uid = spec.sandbox.gid = 0;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "start_failed");
+  EXPECT_EQ(ToString(rec.outcome), "start_failed");
   EXPECT_NE(rec.message.find("unprivileged"), std::string::npos) << rec.message;
 }
 

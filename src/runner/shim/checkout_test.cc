@@ -65,7 +65,7 @@ TEST_F(ShimCheckoutTest, ContextIsPrependedToTheTaskArgumentAndSaved) {
   spec.context_level = "standard";
   spec.task_arg_index = 3;
   ExitRecord rec = Run(spec);
-  ASSERT_EQ(rec.outcome, "exited") << rec.message;
+  ASSERT_EQ(ToString(rec.outcome), "exited") << rec.message;
   const std::string context = Slurp(runner_.Dir("ctx").File("context.md"));
   EXPECT_NE(context.find("Project: origin\nPurpose: make widgets\n"), std::string::npos) << context;
   EXPECT_EQ(Slurp(tmp_.path() + "/task.txt"), context + "\n\n<task>\nfix the bug\n</task>");
@@ -74,7 +74,7 @@ TEST_F(ShimCheckoutTest, ContextIsPrependedToTheTaskArgumentAndSaved) {
 TEST_F(ShimCheckoutTest, WithoutAContextLevelTheTaskIsUnchanged) {
   LaunchSpec spec = Spec("noctx", {"sh", "-c", "printf '%s' \"$0\" > $T/task.txt", "as is"});
   spec.task_arg_index = 3;
-  ASSERT_EQ(Run(spec).outcome, "exited");
+  ASSERT_EQ(ToString(Run(spec).outcome), "exited");
   EXPECT_EQ(Slurp(tmp_.path() + "/task.txt"), "as is");
   EXPECT_FALSE(FileExists(runner_.Dir("noctx").File("context.md")));
 }
@@ -83,7 +83,7 @@ TEST_F(ShimCheckoutTest, TimedOutRunKeepsItsPartialChanges) {
   LaunchSpec spec = Spec("partial", {"sh", "-c", "echo partial > p.txt; exec sleep 60"});
   spec.timeout_seconds = 2;
   ExitRecord rec = Run(spec);
-  EXPECT_EQ(rec.outcome, "timeout_total") << rec.message;
+  EXPECT_EQ(ToString(rec.outcome), "timeout_total") << rec.message;
   auto changes = workspace::ReadChanges(runner_.Dir("partial").File("changes.json"));
   ASSERT_TRUE(changes.ok()) << changes.status().message();
   EXPECT_EQ(changes->kind, "uncommitted");

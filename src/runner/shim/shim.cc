@@ -148,7 +148,7 @@ class Shim {
   void Emit(Stream& s, std::string_view data);
   void HandleSignals();
   void ReapAll();
-  void RequestStop(std::string_view outcome, std::string message);
+  void RequestStop(ExitOutcome outcome, std::string message);
   void OnCancelSignal(bool terminate);
 
   // Ending.
@@ -174,7 +174,7 @@ class Shim {
   int log_fd_ = -1;
   int watched_pid_ = -1;               // git, then the agent
   std::optional<int> watched_status_;  // its wait status once reaped
-  std::optional<std::string> stop_;    // the stop outcome once decided
+  std::optional<ExitOutcome> stop_;    // the stop outcome once decided
   ExitRecord rec_;
   std::optional<workspace::Prepared> prepared_;  // once the checkout is made
   // Sandbox only.
@@ -254,7 +254,7 @@ int Shim::Run() {
   WriteProgress(/*collecting=*/true);
   // A run over its disk quota loses its workspace at once, uncollected: collecting would
   // need more of the space it ran out of.
-  if (stop_ == outcome::kDiskQuota) {
+  if (stop_ == ExitOutcome::kDiskQuota) {
     RemoveWorkspace();
   } else {
     CollectChanges();
@@ -312,7 +312,7 @@ Status Shim::Setup() {
 bool Shim::CancelledBeforeStart() {
   if (std::optional<CancelRequest> c = dir_.ReadCancel()) {
     rec_.cancel_reason = c->reason;
-    RequestStop(outcome::kCancelled, "cancelled before the agent started");
+    RequestStop(ExitOutcome::kCancelled, "cancelled before the agent started");
   }
   HandleSignals();
   if (!stop_) return false;
@@ -344,7 +344,7 @@ bool Shim::Clone() {
     Result<std::string> real =
         workspace::ResolveLocalRepo(url, spec_.local_repo_roots, spec_.data_dir);
     if (!real.ok()) {
-      rec_.outcome = outcome::kRepoError;
+      rec_.outcome = ExitOutcome::kRepoError;
       rec_.message = real.status().message();
       return false;
     }
@@ -355,7 +355,7 @@ bool Shim::Clone() {
                                spec_.git_allow_private_hosts, spec_.git_ssh_known_hosts});
   if (stop_) return false;  // cancelled or timed out during the clone: outcome already set
   if (!p.ok()) {
-    rec_.outcome = outcome::kRepoError;
+    rec_.outcome = ExitOutcome::kRepoError;
     rec_.message = p.status().message();
     return false;
   }
@@ -557,7 +557,7 @@ bool Shim::StartAgent(Stream& out, Stream& err) {
   out.capture = err.capture = capture_.get();
   err.which = shim::OutStream::kStderr;
   if (!capture_->Open().ok() || !MakePipe(ofd) || !MakePipe(efd)) {
-    rec_.outcome = outcome::kStartFailed;
+    rec_.outcome = ExitOutcome::kStartFailed;
     rec_.message = std::string("cannot set up output: ") + std::strerror(errno);
     return false;
   }
@@ -567,7 +567,7 @@ bool Shim::StartAgent(Stream& out, Stream& err) {
   out.fd = ofd[0];
   err.fd = efd[0];
   if (!pid.ok()) {
-    rec_.outcome = outcome::kStartFailed;
+    rec_.outcome = ExitOutcome::kStartFailed;
     rec_.message = pid.status().message();
     Log("agent did not start: " + rec_.message);
     return false;
@@ -588,11 +588,11 @@ void Shim::Watch(std::vector<Stream*>& streams, bool inactivity) {
     const MonoTime now = clock_.Mono();
     switch (shim::CheckDeadlines(deadlines_, now, last_output_, inactivity)) {
       case shim::Expired::kTotal:
-        RequestStop(outcome::kTimeoutTotal,
+        RequestStop(ExitOutcome::kTimeoutTotal,
                     "total timeout of " + std::to_string(spec_.timeout_seconds) + " s exceeded");
         break;
       case shim::Expired::kInactive:
-        RequestStop(outcome::kTimeoutInactive,
+        RequestStop(ExitOutcome::kTimeoutInactive,
                     "no output for " + std::to_string(*spec_.inactivity_timeout_seconds) + " s");
         break;
       case shim::Expired::kNone:
@@ -610,7 +610,7 @@ void Shim::CheckDisk(MonoTime now) {
   // statvfs of the run's own file system is cheap; a walk of the tree is not.
   next_disk_check_ = now + (disk_mounted_ ? kDiskCheckInterval / 4 : kDiskCheckInterval);
   if (std::optional<std::string> over = shim::DiskOverQuota(spec_, dir_))
-    RequestStop(outcome::kDiskQuota, *over);
+    RequestStop(ExitOutcome::kDiskQuota, *over);
 }
 
 // New turns, or new usage (the server stops a run over its maxCostUsd from it), not yet in
@@ -735,12 +735,12 @@ void Shim::OnCancelSignal(bool terminate) {
   if (stop_ || watched_status_) return;  // already stopping, or the agent is gone anyway
   rec_.cancel_reason = c ? c->reason : "shim terminated";
   Log("cancel requested: " + *rec_.cancel_reason);
-  RequestStop(outcome::kCancelled, "cancelled: " + *rec_.cancel_reason);
+  RequestStop(ExitOutcome::kCancelled, "cancelled: " + *rec_.cancel_reason);
 }
 
-void Shim::RequestStop(std::string_view outcome, std::string message) {
+void Shim::RequestStop(ExitOutcome outcome, std::string message) {
   if (stop_) return;
-  stop_ = std::string(outcome);
+  stop_ = outcome;
   rec_.message = std::move(message);
   Log("stopping: " + rec_.message);
 }
@@ -826,7 +826,7 @@ void Shim::RemoveWorkspace() {
   // Only the run directory's own: a workspace elsewhere (a test's) is not ours to remove.
   if (spec_.workspace != dir_.workspace() || !FileExists(spec_.workspace)) return;
   if (disk_mounted_) return;  // the run's own file system: released (wiped) with its image
-  const bool quota = stop_ == outcome::kDiskQuota;
+  const bool quota = stop_ == ExitOutcome::kDiskQuota;
   struct statvfs fs {};
   const bool full = ::statvfs(spec_.workspace.c_str(), &fs) == 0 && fs.f_blocks > 0 &&
                     fs.f_bavail < fs.f_blocks / 100;
@@ -847,8 +847,8 @@ int Shim::Finish() {
   RemoveWorkspace();  // before the record: the server sees the space back with the outcome
   if (stop_) {
     rec_.outcome = *stop_;
-  } else if (rec_.outcome.empty()) {
-    rec_.outcome = outcome::kExited;
+  } else if (rec_.outcome == ExitOutcome::kNone) {
+    rec_.outcome = ExitOutcome::kExited;
     rec_.message = "agent " + DescribeStatus(watched_status_.value_or(0));
   }
   if (watched_status_ && WIFEXITED(*watched_status_))
@@ -862,7 +862,7 @@ int Shim::Finish() {
     }
   }
   rec_.ended_at = clock_.Now();
-  if (rec_.outcome == outcome::kStartFailed || rec_.outcome == outcome::kRepoError) {
+  if (rec_.outcome == ExitOutcome::kStartFailed || rec_.outcome == ExitOutcome::kRepoError) {
     events_.Error(rec_.message);
   }
   // What the agent said, parsed once, here (the server reads it from the record).
@@ -870,7 +870,7 @@ int Shim::Finish() {
   rec_.agent_turns = capture_ ? static_cast<int>(capture_->turns()) : 0;
   events_.Close();  // the server appends the terminal status once it has read exit.json
   Status st = dir_.WriteExit(rec_);
-  Log("exit record: " + rec_.outcome + " " + rec_.message +
+  Log("exit record: " + std::string(ToString(rec_.outcome)) + " " + rec_.message +
       (st.ok() ? "" : " NOT WRITTEN: " + st.message()));
   Notify(spec_.notify_socket, spec_.run_id);
   return st.ok() ? 0 : 1;
@@ -881,8 +881,8 @@ int Shim::Finish() {
 // it never had members) before its figures are read and it is removed.
 void Shim::FinishCgroup() {
   const bool killed = rec_.signal == SIGKILL || rec_.exit_code == 128 + SIGKILL;
-  if (rec_.outcome == outcome::kExited && killed && cgroup_->OomKilled()) {
-    rec_.outcome = outcome::kOom;
+  if (rec_.outcome == ExitOutcome::kExited && killed && cgroup_->OomKilled()) {
+    rec_.outcome = ExitOutcome::kOom;
     rec_.message = "out of memory: the agent was OOM-killed at the limit of " +
                    std::to_string(spec_.sandbox.memory_bytes.value_or(0)) + " bytes";
   }
@@ -926,7 +926,7 @@ void Shim::ScrubSecrets() {
 }
 
 int Shim::StartFailed(std::string message) {
-  rec_.outcome = outcome::kStartFailed;
+  rec_.outcome = ExitOutcome::kStartFailed;
   rec_.message = std::move(message);
   return Finish();
 }

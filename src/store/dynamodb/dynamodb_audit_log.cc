@@ -50,12 +50,11 @@ aws::Expression KeyCondition(const AuditQuery& q, const std::optional<std::strin
 
 Result<std::unique_ptr<DynamoDbAuditLog>> DynamoDbAuditLog::Open(const DynamoDbRunStore& store,
                                                                  const Clock& clock,
-                                                                 DynamoDbAuditOptions options,
-                                                                 aws::Sleeper sleep) {
+                                                                 DynamoDbAuditOptions options) {
   EnsureOptions ensure = options.ensure;
   ensure.create = ensure.create || options.create_table;
-  OUTPOST_RETURN_IF_ERROR(EnsureTable(store.client(), AuditTableSpec(store.tables().audit), ensure,
-                                      clock, sleep ? sleep : aws::RealSleeper()));
+  OUTPOST_RETURN_IF_ERROR(
+      EnsureTable(store.client(), AuditTableSpec(store.tables().audit), ensure, clock));
   return std::unique_ptr<DynamoDbAuditLog>(
       new DynamoDbAuditLog(store.client(), store.tables().audit, options.retention));
 }

@@ -32,8 +32,7 @@ class DynamoDbAuditLog final : public AuditLog {
   // the log. kFailedPrecondition when the table is missing (naming it), kUnavailable.
   static Result<std::unique_ptr<DynamoDbAuditLog>> Open(const DynamoDbRunStore& store,
                                                         const Clock& clock,
-                                                        DynamoDbAuditOptions options = {},
-                                                        aws::Sleeper sleep = nullptr);
+                                                        DynamoDbAuditOptions options = {});
 
   Status Append(const AuditRecord& record) override;
   Result<AuditPage> List(const AuditQuery& query) override;

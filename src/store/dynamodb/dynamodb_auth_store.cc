@@ -146,14 +146,13 @@ json::object ApiKeysTableSpec(const std::string& name) {
 Result<std::unique_ptr<DynamoDbAuthStore>> DynamoDbAuthStore::Open(
     std::string_view url, const aws::EnvMap& env, const Clock& clock,
     DynamoDbAuthStoreOptions options) {
-  auto connected = ConnectDynamoDb(url, env, clock, {options.retry, options.sender, options.sleep});
+  auto connected = ConnectDynamoDb(url, env, clock, {options.retry, options.sender});
   if (!connected.ok()) return connected.status();
   AuthTableNames tables = AuthTableNames::For(connected->location.table_prefix);
   EnsureOptions ensure = options.tables;
   ensure.create = options.create_tables || connected->location.create_tables;
-  const aws::Sleeper sleep = options.sleep ? options.sleep : aws::RealSleeper();
   for (const auto& spec : {TenantsTableSpec(tables.tenants), ApiKeysTableSpec(tables.api_keys)}) {
-    OUTPOST_RETURN_IF_ERROR(EnsureTable(*connected->client, spec, ensure, clock, sleep));
+    OUTPOST_RETURN_IF_ERROR(EnsureTable(*connected->client, spec, ensure, clock));
   }
   return std::unique_ptr<DynamoDbAuthStore>(
       new DynamoDbAuthStore(std::move(tables), std::move(connected->client)));

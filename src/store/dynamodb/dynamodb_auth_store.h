@@ -48,7 +48,6 @@ struct DynamoDbAuthStoreOptions {
   EnsureOptions tables;
   aws::RetryPolicy retry;
   net::HttpSender sender;  // null: the real transport
-  aws::Sleeper sleep;      // null: really sleep
 };
 
 class DynamoDbAuthStore final : public AuthStore {

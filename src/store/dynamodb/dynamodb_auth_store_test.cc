@@ -38,7 +38,6 @@ std::string UrlFor(const std::string& prefix) {
 DynamoDbAuthStoreOptions TestOptions(bool create) {
   DynamoDbAuthStoreOptions o;
   o.create_tables = create;
-  o.sleep = [](Millis) {};
   return o;
 }
 

@@ -37,7 +37,7 @@ ddb::Item RunToItem(const Run& run, Millis retention) {
   PutOptS(item, attr::kRepo, run.repo);
   PutOptS(item, attr::kGroupId, run.group_id);
   PutOptS(item, attr::kOwner, run.owner);
-  PutOptS(item, attr::kArtifactsState, run.artifacts_state);
+  PutOptS(item, attr::kArtifactsState, std::string(ToString(run.artifacts_state)));
   PutOptS(item, attr::kIdempotencyKey, run.idempotency_key);
   PutOptMillis(item, attr::kStartedMs, run.started_at);
   PutOptMillis(item, attr::kEndedMs, run.ended_at);

@@ -60,14 +60,13 @@ Result<int> QuotaTable::CountSlots(const std::string& pk, std::vector<std::strin
   q.consistent = true;
   int count = 0;
   for (;;) {
-    auto page = client_.Query(q);
-    if (!page.ok()) return page.status();
-    for (const auto& item : page->items) {
+    OUTPOST_ASSIGN_OR_RETURN(auto page, client_.Query(q));
+    for (const auto& item : page.items) {
       ++count;
       if (taken) taken->push_back(ddb::GetS(item, attr::kSk).value_or(""));
     }
-    if (!page->last_key) return count;
-    q.start_key = page->last_key;
+    if (!page.last_key) return count;
+    q.start_key = page.last_key;
   }
 }
 
@@ -81,9 +80,8 @@ Result<bool> QuotaTable::TryClaim(const std::string& pk, const std::string& sk,
   Status st = client_.PutItem(table_, item, free);
   if (st.ok()) return true;
   if (st.code() != Code::kConflict) return st;
-  auto holder = client_.GetItem(table_, Key(pk, sk));
-  if (!holder.ok()) return holder.status();
-  return *holder && ddb::GetS(**holder, attr::kRunId) == run_id;
+  OUTPOST_ASSIGN_OR_RETURN(auto holder, client_.GetItem(table_, Key(pk, sk)));
+  return holder && ddb::GetS(*holder, attr::kRunId) == run_id;
 }
 
 Result<std::vector<std::string>> QuotaTable::ClaimSlots(
@@ -91,9 +89,8 @@ Result<std::vector<std::string>> QuotaTable::ClaimSlots(
   const std::string pk = std::string(kSlotsPrefix) + scope_key;
   const int n = static_cast<int>(run_ids.size());
   std::vector<std::string> taken;
-  auto held = CountSlots(pk, &taken);
-  if (!held.ok()) return held.status();
-  if (*held + n > max) return QuotaExceeded(kQuotaConcurrentRuns, max, *held);
+  OUTPOST_ASSIGN_OR_RETURN(auto held, CountSlots(pk, &taken));
+  if (held + n > max) return QuotaExceeded(kQuotaConcurrentRuns, max, held);
   const std::set<std::string> busy(taken.begin(), taken.end());
   std::vector<std::string> free;
   for (int i = 0; i < max; ++i) {
@@ -142,9 +139,8 @@ Status QuotaTable::ReleaseSlot(const std::string& slot, const std::string& run_i
 }
 
 Result<std::int64_t> QuotaTable::DayCount(const std::string& pk, const std::string& date) const {
-  auto item = client_.GetItem(table_, Key(pk, date));
-  if (!item.ok()) return item.status();
-  return *item ? ddb::GetN(**item, attr::kCount).value_or(0) : 0;
+  OUTPOST_ASSIGN_OR_RETURN(auto item, client_.GetItem(table_, Key(pk, date)));
+  return item ? ddb::GetN(*item, attr::kCount).value_or(0) : 0;
 }
 
 Status QuotaTable::AddToDay(const std::string& scope_key, const std::string& date, int n, int max,
@@ -187,9 +183,8 @@ Result<int> QuotaTable::Sweep(const RunLoader& load) const {
   const std::int64_t now_ms = ToMillis(clock_.Now());
   int freed = 0;
   for (;;) {
-    auto page = client_.Scan(scan);
-    if (!page.ok()) return page.status();
-    for (const auto& item : page->items) {
+    OUTPOST_ASSIGN_OR_RETURN(auto page, client_.Scan(scan));
+    for (const auto& item : page.items) {
       const std::string pk = ddb::GetS(item, attr::kPk).value_or("");
       const std::string sk = ddb::GetS(item, attr::kSk).value_or("");
       const std::string run_id = ddb::GetS(item, attr::kRunId).value_or("");
@@ -204,8 +199,8 @@ Result<int> QuotaTable::Sweep(const RunLoader& load) const {
                    *run ? "ended without freeing it" : "never created");
       ++freed;
     }
-    if (!page->last_key) return freed;
-    scan.start_key = page->last_key;
+    if (!page.last_key) return freed;
+    scan.start_key = page.last_key;
   }
 }
 

@@ -59,15 +59,14 @@ Result<std::unique_ptr<DynamoDbRunStore>> DynamoDbRunStore::Open(std::string_vie
                                                                  const aws::EnvMap& env,
                                                                  const Clock& clock,
                                                                  DynamoDbRunStoreOptions options) {
-  auto connected = ConnectDynamoDb(url, env, clock, {options.retry, options.sender, options.sleep});
+  auto connected = ConnectDynamoDb(url, env, clock, {options.retry, options.sender});
   if (!connected.ok()) return connected.status();
   const TableNames tables = TableNames::For(connected->location.table_prefix);
   EnsureOptions ensure = options.tables;
   ensure.create = options.create_tables || connected->location.create_tables;
-  const aws::Sleeper sleep = options.sleep ? options.sleep : aws::RealSleeper();
   for (const auto& spec : {RunsTableSpec(tables.runs), IdempotencyTableSpec(tables.idempotency),
                            ReplicasTableSpec(tables.replicas), QuotasTableSpec(tables.quotas)}) {
-    OUTPOST_RETURN_IF_ERROR(EnsureTable(*connected->client, spec, ensure, clock, sleep));
+    OUTPOST_RETURN_IF_ERROR(EnsureTable(*connected->client, spec, ensure, clock));
   }
   return std::unique_ptr<DynamoDbRunStore>(new DynamoDbRunStore(
       std::move(connected->location), std::move(connected->client), clock, std::move(options)));

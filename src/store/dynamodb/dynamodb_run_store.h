@@ -71,7 +71,6 @@ struct DynamoDbRunStoreOptions {
   EnsureOptions tables;  // waiting for tables to become ACTIVE
   aws::RetryPolicy retry;
   net::HttpSender sender;  // null: the real transport (proxies from the environment)
-  aws::Sleeper sleep;      // null: really sleep
 };
 
 class DynamoDbRunStore final : public RunStore {

@@ -6,12 +6,14 @@
 #include "store/dynamodb/dynamodb_run_store.h"
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <functional>
 
 #include "aws/dynalite_fixture.h"
 #include "aws/http.h"
 #include "common/time_util.h"
 #include "store/dynamodb/dynamodb_items.h"
+#include "store/dynamodb/dynamodb_schema.h"
 #include "store/dynamodb/dynamodb_test_env.h"
 #include "store/run_store_conformance.h"
 
@@ -96,6 +98,7 @@ TEST_F(DynamoDbRunStoreTest, RacingTerminalWritersOnSeparateReplicasExactlyOneWi
 
 TEST_F(DynamoDbRunStoreTest, IdempotencyClaimWithoutItsRunIsRepairedAfterTheGrace) {
   SimulatedClock clock(RealClock::Instance().Now());
+  clock.set_advance_on_sleep(true);  // the store's retries run inline: a backoff moves the clock
   auto store = OpenStore(prefix_, clock);
   ASSERT_TRUE(store);
   Run r = NewRun();
@@ -316,6 +319,58 @@ TEST(DynamoDbIds, MinUlidAtSortsBelowEveryIdOfThatMillisecondAndAboveEarlierOnes
     EXPECT_LE(low, NewUlid(t));
     EXPECT_GT(low, NewUlid(t - Millis(1)));
   }
+}
+
+// EnsureTable's wait for a CREATING table, through a scripted DescribeTable on simulated time:
+// it polls every options.poll, sleeping on the store's clock, and gives up after options.wait.
+class EnsureTableOnTheClock : public ::testing::Test {
+ protected:
+  EnsureTableOnTheClock() { clock_.set_advance_on_sleep(true); }  // the polls run inline
+
+  // DescribeTable answers CREATING for the first `creating` calls, then ACTIVE.
+  std::unique_ptr<aws::DynamoDbClient> Client(int creating) {
+    aws::DynamoDbClientOptions o;
+    o.endpoint = "http://127.0.0.1:9";
+    o.credentials = {"AK", "SK", ""};
+    net::HttpSender sender = [this,
+                              creating](const net::HttpRequest&) -> Result<net::HttpResponse> {
+      net::HttpResponse res;
+      res.status = 200;
+      res.body = boost::json::serialize(boost::json::object{
+          {"Table", boost::json::object{
+                        {"TableStatus", ++describes_ <= creating ? "CREATING" : "ACTIVE"}}}});
+      return res;
+    };
+    return aws::DynamoDbClient::Create(o, std::move(sender), clock_).value();
+  }
+
+  const boost::json::object spec_{{"TableName", "t-runs"}};
+  SimulatedClock clock_;
+  int describes_ = 0;
+};
+
+TEST_F(EnsureTableOnTheClock, PollsOnTheClockUntilTheTableIsActive) {
+  auto client = Client(3);
+  EnsureOptions o;
+  o.poll = Millis(250);
+  const MonoTime start = clock_.Mono();
+  ASSERT_TRUE(EnsureTable(*client, spec_, o, clock_).ok());
+  EXPECT_EQ(describes_, 4);
+  EXPECT_EQ(clock_.sleeps(), (std::vector<Millis>{Millis(250), Millis(250), Millis(250)}));
+  EXPECT_EQ(clock_.Mono() - start, Millis(750));
+}
+
+TEST_F(EnsureTableOnTheClock, GivesUpAfterTheWaitNamingTheTable) {
+  auto client = Client(1'000'000);
+  EnsureOptions o;
+  o.poll = Millis(250);
+  o.wait = Millis(1'000);
+  const MonoTime start = clock_.Mono();
+  Status st = EnsureTable(*client, spec_, o, clock_);
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_EQ(st.message(), "DynamoDB table 't-runs' is CREATING, not ACTIVE, after waiting");
+  EXPECT_EQ(clock_.Mono() - start, Millis(1'000));  // four polls of 250 ms, then the deadline
+  EXPECT_EQ(describes_, 5);
 }
 
 }  // namespace

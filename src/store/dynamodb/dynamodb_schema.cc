@@ -98,7 +98,7 @@ json::object AuditTableSpec(const std::string& name) {
 }
 
 Status EnsureTable(const aws::DynamoDbClient& client, const json::object& spec,
-                   const EnsureOptions& options, const Clock& clock, const aws::Sleeper& sleep) {
+                   const EnsureOptions& options, const Clock& clock) {
   const std::string table = GetString(spec, "TableName").value_or("");
   auto info = client.DescribeTable(table);
   if (info.status().code() == Code::kNotFound) {
@@ -126,7 +126,7 @@ Status EnsureTable(const aws::DynamoDbClient& client, const json::object& spec,
       return Unavailable("DynamoDB table '" + table + "' is " + info->status +
                          ", not ACTIVE, after waiting");
     }
-    sleep(options.poll);
+    clock.SleepFor(options.poll);
     info = client.DescribeTable(table);
     if (!info.ok()) return info.status();
   }

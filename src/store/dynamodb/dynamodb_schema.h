@@ -116,8 +116,8 @@ struct EnsureOptions {
 // its indexes are ACTIVE; with options.create, creates it first when missing (a concurrent
 // creation by another replica is fine). kFailedPrecondition naming the table (and the flag that
 // would create it) when missing, or naming a missing index; kUnavailable when it does not become
-// ACTIVE in time. `sleep` waits between polls.
+// ACTIVE in time. Polls every options.poll, sleeping on `clock`, for up to options.wait.
 Status EnsureTable(const aws::DynamoDbClient& client, const boost::json::object& spec,
-                   const EnsureOptions& options, const Clock& clock, const aws::Sleeper& sleep);
+                   const EnsureOptions& options, const Clock& clock);
 
 }  // namespace outpost::dynamodb

@@ -39,7 +39,6 @@ inline std::string UrlFor(const std::string& prefix) {
 inline DynamoDbRunStoreOptions TestOptions(bool create = true) {
   DynamoDbRunStoreOptions o;
   o.create_tables = create;
-  o.sleep = [](Millis) {};  // throttling is not expected from dynalite; never wait for real
   return o;
 }
 

@@ -100,7 +100,7 @@ Result<ConnectedStore> ConnectDynamoDb(std::string_view url, const aws::EnvMap& 
   o.retry = connection.retry;
   net::HttpSender sender = connection.sender;
   if (!sender) sender = aws::MakeHttpSender(env, {std::chrono::seconds(20), 16u << 20});
-  auto client = aws::DynamoDbClient::Create(o, std::move(sender), clock, connection.sleep);
+  auto client = aws::DynamoDbClient::Create(o, std::move(sender), clock);
   if (!client.ok()) return client.status();
   return ConnectedStore{std::move(*location), std::move(client).value()};
 }

@@ -38,12 +38,11 @@ struct DynamoDbLocation {
 // found for AWS.
 Result<DynamoDbLocation> ParseDynamoDbUrl(std::string_view url, const aws::EnvMap& env);
 
-// How a store reaches DynamoDB: the retry policy, and seams for tests (null: the real
-// transport with the environment's proxies, and really sleeping).
+// How a store reaches DynamoDB: the retry policy (its backoffs sleep on the store's clock), and
+// a seam for tests (null: the real transport with the environment's proxies).
 struct DynamoDbConnection {
   aws::RetryPolicy retry;
   net::HttpSender sender;
-  aws::Sleeper sleep;
 };
 
 // The client of `url`'s location, with credentials from `env` (the standard chain); every

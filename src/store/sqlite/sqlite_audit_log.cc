@@ -30,9 +30,8 @@ Result<Sql> BuildQuery(const AuditQuery& q) {
   if (q.action) sql.And("action =", *q.action);
   if (q.resource) sql.And("resource =", *q.resource);
   if (q.cursor) {
-    auto after = DecodeAuditCursor(*q.cursor);
-    if (!after.ok()) return after.status();
-    sql.And(q.oldest_first ? "id >" : "id <", *after);
+    OUTPOST_ASSIGN_OR_RETURN(auto after, DecodeAuditCursor(*q.cursor));
+    sql.And(q.oldest_first ? "id >" : "id <", after);
   }
   sql.text += q.oldest_first ? " ORDER BY id ASC" : " ORDER BY id DESC";
   sql.params.emplace_back(std::int64_t{q.limit} + 1);  // one more: is there another page?
@@ -44,41 +43,35 @@ Result<Sql> BuildQuery(const AuditQuery& q) {
 
 Result<std::unique_ptr<SqliteAuditLog>> SqliteAuditLog::Open(const std::string& path,
                                                              Millis busy_timeout) {
-  auto conn = sqlite::OpenConnection(path, {busy_timeout, false});
-  if (!conn.ok()) return conn.status();
-  return std::make_unique<SqliteAuditLog>(std::move(*conn));
+  OUTPOST_ASSIGN_OR_RETURN(auto conn, sqlite::OpenConnection(path, {busy_timeout, false}));
+  return std::make_unique<SqliteAuditLog>(std::move(conn));
 }
 
 Status SqliteAuditLog::Append(const AuditRecord& r) {
   std::lock_guard lock(conn_->mu);
-  auto stmt = db_->Prepare(
-      "INSERT INTO audit (id, tenant, at_ms, action, resource, doc) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(
+  OUTPOST_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("INSERT INTO audit (id, tenant, at_ms, action, resource, doc) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(
       {r.id, r.tenant, ToMillis(r.at), r.action, r.resource, ToJson(AuditRecordToJson(r))}));
-  Status st = stmt->Run("append audit record");
+  Status st = stmt.Run("append audit record");
   if (st.code() == Code::kConflict) return Conflict("audit record " + r.id + " already exists");
   return st;
 }
 
 Result<AuditPage> SqliteAuditLog::List(const AuditQuery& query) {
-  auto sql = BuildQuery(query);
-  if (!sql.ok()) return sql.status();
+  OUTPOST_ASSIGN_OR_RETURN(auto sql, BuildQuery(query));
   std::lock_guard lock(conn_->mu);
-  auto stmt = db_->Prepare(sql->text);
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(sql->params));
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql.text));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(sql.params));
   AuditPage page;
   for (;;) {
-    auto row = stmt->Step("list audit records");
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    auto doc = ParseJson(stmt->Text(0));
+    OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("list audit records"));
+    if (!row) break;
+    auto doc = ParseJson(stmt.Text(0));
     if (!doc.ok() || !doc->is_object()) return Internal("corrupt audit record in the store");
-    auto rec = AuditRecordFromJson(doc->get_object());
-    if (!rec.ok()) return rec.status();
-    page.records.push_back(std::move(*rec));
+    OUTPOST_ASSIGN_OR_RETURN(auto rec, AuditRecordFromJson(doc->get_object()));
+    page.records.push_back(std::move(rec));
   }
   if (page.records.size() > static_cast<std::size_t>(query.limit)) {
     page.records.resize(static_cast<std::size_t>(query.limit));
@@ -89,10 +82,9 @@ Result<AuditPage> SqliteAuditLog::List(const AuditQuery& query) {
 
 Result<int> SqliteAuditLog::Prune(WallTime before) {
   std::lock_guard lock(conn_->mu);
-  auto stmt = db_->Prepare("DELETE FROM audit WHERE at_ms < ?1");
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(before)}));
-  OUTPOST_RETURN_IF_ERROR(stmt->Run("prune audit records"));
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("DELETE FROM audit WHERE at_ms < ?1"));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind({ToMillis(before)}));
+  OUTPOST_RETURN_IF_ERROR(stmt.Run("prune audit records"));
   return db_->Changes();
 }
 

@@ -45,60 +45,54 @@ std::vector<std::string> SplitScopes(std::string_view joined) {
 
 Result<std::unique_ptr<SqliteAuthStore>> SqliteAuthStore::Open(const std::string& path,
                                                                Millis busy_timeout) {
-  auto conn = sqlite::OpenConnection(path, {busy_timeout, false});
-  if (!conn.ok()) return conn.status();
-  return std::make_unique<SqliteAuthStore>(std::move(*conn));
+  OUTPOST_ASSIGN_OR_RETURN(auto conn, sqlite::OpenConnection(path, {busy_timeout, false}));
+  return std::make_unique<SqliteAuthStore>(std::move(conn));
 }
 
 Status SqliteAuthStore::Exec(const std::string& sql, const std::vector<Param>& params,
                              std::string_view what) {
-  auto stmt = db_->Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
-  return stmt->Run(what);
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(params));
+  return stmt.Run(what);
 }
 
 Result<std::vector<Tenant>> SqliteAuthStore::QueryTenants(const std::string& sql,
                                                           const std::vector<Param>& params) {
-  auto stmt = db_->Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(params));
   std::vector<Tenant> out;
   for (;;) {
-    auto row = stmt->Step("read tenants");
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto status = ParseTenantStatus(stmt->Text(2));
+    OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("read tenants"));
+    if (!row) return out;
+    auto status = ParseTenantStatus(stmt.Text(2));
     if (!status) return Internal("corrupt tenant status in the auth store");
-    out.push_back({stmt->Text(0), stmt->Text(1), *status, FromMillis(stmt->Int(3))});
+    out.push_back({stmt.Text(0), stmt.Text(1), *status, FromMillis(stmt.Int(3))});
   }
 }
 
 Result<std::vector<ApiKeyRecord>> SqliteAuthStore::QueryKeys(const std::string& sql,
                                                              const std::vector<Param>& params) {
-  auto stmt = db_->Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(params));
   std::vector<ApiKeyRecord> out;
   for (;;) {
-    auto row = stmt->Step("read API keys");
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    auto status = ParseKeyStatus(stmt->Text(6));
+    OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("read API keys"));
+    if (!row) return out;
+    auto status = ParseKeyStatus(stmt.Text(6));
     if (!status) return Internal("corrupt API key status in the auth store");
     ApiKeyRecord k;
-    k.key_id = stmt->Text(0);
-    k.tenant = stmt->Text(1);
-    k.name = stmt->Text(2);
-    k.prefix = stmt->Text(3);
-    k.hash = stmt->Text(4);
-    k.scopes = SplitScopes(stmt->Text(5));
+    k.key_id = stmt.Text(0);
+    k.tenant = stmt.Text(1);
+    k.name = stmt.Text(2);
+    k.prefix = stmt.Text(3);
+    k.hash = stmt.Text(4);
+    k.scopes = SplitScopes(stmt.Text(5));
     k.status = *status;
-    k.created_at = FromMillis(stmt->Int(7));
-    k.expires_at = OptTime(*stmt, 8);
-    k.revoked_at = OptTime(*stmt, 9);
-    k.last_used_at = OptTime(*stmt, 10);
-    k.use_count = stmt->Int(11);
+    k.created_at = FromMillis(stmt.Int(7));
+    k.expires_at = OptTime(stmt, 8);
+    k.revoked_at = OptTime(stmt, 9);
+    k.last_used_at = OptTime(stmt, 10);
+    k.use_count = stmt.Int(11);
     out.push_back(std::move(k));
   }
 }
@@ -114,10 +108,10 @@ Status SqliteAuthStore::CreateTenant(const Tenant& t) {
 
 Result<Tenant> SqliteAuthStore::GetTenant(const std::string& id) {
   std::lock_guard lock(conn_->mu);
-  auto rows = QueryTenants(std::string(kTenantColumns) + " WHERE id = ?1", {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return NotFound("no tenant " + id);
-  return std::move(rows->front());
+  OUTPOST_ASSIGN_OR_RETURN(auto rows,
+                           QueryTenants(std::string(kTenantColumns) + " WHERE id = ?1", {id}));
+  if (rows.empty()) return NotFound("no tenant " + id);
+  return std::move(rows.front());
 }
 
 Result<std::vector<Tenant>> SqliteAuthStore::ListTenants() {
@@ -130,10 +124,10 @@ Result<Tenant> SqliteAuthStore::SetTenantStatus(const std::string& id, TenantSta
   OUTPOST_RETURN_IF_ERROR(Exec("UPDATE tenants SET status = ?2 WHERE id = ?1",
                                {id, std::string(ToString(status))}, "update tenant"));
   if (db_->Changes() == 0) return NotFound("no tenant " + id);
-  auto rows = QueryTenants(std::string(kTenantColumns) + " WHERE id = ?1", {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return NotFound("no tenant " + id);
-  return std::move(rows->front());
+  OUTPOST_ASSIGN_OR_RETURN(auto rows,
+                           QueryTenants(std::string(kTenantColumns) + " WHERE id = ?1", {id}));
+  if (rows.empty()) return NotFound("no tenant " + id);
+  return std::move(rows.front());
 }
 
 Status SqliteAuthStore::CreateKey(const ApiKeyRecord& k) {
@@ -153,18 +147,18 @@ Status SqliteAuthStore::CreateKey(const ApiKeyRecord& k) {
 
 Result<ApiKeyRecord> SqliteAuthStore::GetKey(const std::string& key_id) {
   std::lock_guard lock(conn_->mu);
-  auto rows = QueryKeys(std::string(kKeyColumns) + " WHERE key_id = ?1", {key_id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return NotFound("no API key " + key_id);
-  return std::move(rows->front());
+  OUTPOST_ASSIGN_OR_RETURN(auto rows,
+                           QueryKeys(std::string(kKeyColumns) + " WHERE key_id = ?1", {key_id}));
+  if (rows.empty()) return NotFound("no API key " + key_id);
+  return std::move(rows.front());
 }
 
 Result<std::optional<ApiKeyRecord>> SqliteAuthStore::FindKeyByHash(const std::string& hash) {
   std::lock_guard lock(conn_->mu);
-  auto rows = QueryKeys(std::string(kKeyColumns) + " WHERE hash = ?1", {hash});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::optional<ApiKeyRecord>();
-  return std::optional<ApiKeyRecord>(std::move(rows->front()));
+  OUTPOST_ASSIGN_OR_RETURN(auto rows,
+                           QueryKeys(std::string(kKeyColumns) + " WHERE hash = ?1", {hash}));
+  if (rows.empty()) return std::optional<ApiKeyRecord>();
+  return std::optional<ApiKeyRecord>(std::move(rows.front()));
 }
 
 Result<std::vector<ApiKeyRecord>> SqliteAuthStore::ListKeys(
@@ -181,10 +175,10 @@ Result<ApiKeyRecord> SqliteAuthStore::RevokeKey(const std::string& key_id, WallT
       Exec("UPDATE api_keys SET status = 'revoked', revoked_ms = COALESCE(revoked_ms, ?2) "
            "WHERE key_id = ?1",
            {key_id, ToMillis(at)}, "revoke API key"));
-  auto rows = QueryKeys(std::string(kKeyColumns) + " WHERE key_id = ?1", {key_id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return NotFound("no API key " + key_id);
-  return std::move(rows->front());
+  OUTPOST_ASSIGN_OR_RETURN(auto rows,
+                           QueryKeys(std::string(kKeyColumns) + " WHERE key_id = ?1", {key_id}));
+  if (rows.empty()) return NotFound("no API key " + key_id);
+  return std::move(rows.front());
 }
 
 Status SqliteAuthStore::RecordUsage(const std::string& key_id, WallTime last_used,
@@ -200,11 +194,9 @@ Status SqliteAuthStore::RecordUsage(const std::string& key_id, WallTime last_use
 
 Result<bool> SqliteAuthStore::AnyKeys() {
   std::lock_guard lock(conn_->mu);
-  auto stmt = db_->Prepare("SELECT EXISTS (SELECT 1 FROM api_keys)");
-  if (!stmt.ok()) return stmt.status();
-  auto row = stmt->Step("look for API keys");
-  if (!row.ok()) return row.status();
-  return *row && stmt->Int(0) != 0;
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT EXISTS (SELECT 1 FROM api_keys)"));
+  OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("look for API keys"));
+  return row && stmt.Int(0) != 0;
 }
 
 }  // namespace outpost

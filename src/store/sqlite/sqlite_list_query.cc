@@ -86,7 +86,8 @@ Result<SqlQuery> BuildListQuery(const ListQuery& q) {
   if (q.since) AddFilter(out, "created_ms >= ?", ToMillis(*q.since));
   // Rare (the artifact uploader's recovery at start): a scan of the documents is fine.
   if (q.artifacts_state) {
-    AddFilter(out, "json_extract(doc, '$.artifactsStatus') = ?", *q.artifacts_state);
+    AddFilter(out, "json_extract(doc, '$.artifactsStatus') = ?",
+              std::string(ToString(*q.artifacts_state)));
   }
   for (const auto& [key, value] : q.tags) {
     out.params.emplace_back(key);

@@ -70,10 +70,9 @@ std::vector<Param> RowParams(const Run& stored, std::int64_t version_param) {
 // Runs one statement that returns no rows.
 Status RunStmt(sqlite::Db& db, const std::string& sql, const std::vector<Param>& params,
                std::string_view what) {
-  auto stmt = db.Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
-  return stmt->Run(what);
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db.Prepare(sql));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(params));
+  return stmt.Run(what);
 }
 
 // A row of (version, doc). The version column is authoritative.
@@ -96,9 +95,9 @@ Status TerminalConflict(const Run& current) {
 
 Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::Open(const std::string& path,
                                                              const SqliteRunStoreOptions& options) {
-  auto conn = sqlite::OpenConnection(path, {options.busy_timeout, options.synchronous_full});
-  if (!conn.ok()) return conn.status();
-  return std::make_unique<SqliteRunStore>(std::move(*conn));
+  OUTPOST_ASSIGN_OR_RETURN(
+      auto conn, sqlite::OpenConnection(path, {options.busy_timeout, options.synchronous_full}));
+  return std::make_unique<SqliteRunStore>(std::move(conn));
 }
 
 int SqliteRunStore::LatestSchemaVersion() { return sqlite::LatestSchemaVersion(); }
@@ -114,13 +113,11 @@ Result<CreateResult> SqliteRunStore::Create(const Run& run) {
 }
 
 Result<CreateResult> SqliteRunStore::CreateLocked(const Run& run) {
-  auto txn = sqlite::Txn::Begin(*db_);
-  if (!txn.ok()) return txn.status();
-  auto replay = FindReplayLocked(run);
-  if (!replay.ok()) return replay.status();
-  if (*replay) return CreateResult{std::move(**replay), false};
+  OUTPOST_ASSIGN_OR_RETURN(auto txn, sqlite::Txn::Begin(*db_));
+  OUTPOST_ASSIGN_OR_RETURN(auto replay, FindReplayLocked(run));
+  if (replay) return CreateResult{std::move(*replay), false};
   OUTPOST_RETURN_IF_ERROR(InsertLocked(run));
-  OUTPOST_RETURN_IF_ERROR(txn->Commit());
+  OUTPOST_RETURN_IF_ERROR(txn.Commit());
   return CreateResult{run, true};
 }
 
@@ -128,15 +125,14 @@ Result<CreateResult> SqliteRunStore::CreateLocked(const Run& run) {
 // kConflict when the key was used for another request.
 Result<std::optional<Run>> SqliteRunStore::FindReplayLocked(const Run& run) {
   if (!run.idempotency_key) return std::optional<Run>();
-  auto prior = QueryRuns(kSelectByKey, {run.tenant, *run.idempotency_key});
-  if (!prior.ok()) return prior.status();
-  if (prior->empty()) return std::optional<Run>();
-  if (prior->front().request_hash != run.request_hash) {
+  OUTPOST_ASSIGN_OR_RETURN(auto prior, QueryRuns(kSelectByKey, {run.tenant, *run.idempotency_key}));
+  if (prior.empty()) return std::optional<Run>();
+  if (prior.front().request_hash != run.request_hash) {
     return Conflict("idempotency key '" + *run.idempotency_key +
                     "' was already used with a different request")
         .WithDetail("idempotencyKey", run.idempotency_key->c_str());
   }
-  return std::optional<Run>(std::move(prior->front()));
+  return std::optional<Run>(std::move(prior.front()));
 }
 
 Status SqliteRunStore::InsertLocked(const Run& run) {
@@ -153,14 +149,12 @@ Result<std::vector<CreateResult>> SqliteRunStore::CreateAll(const std::vector<Ru
                                                             const Admission& admission) {
   OUTPOST_RETURN_IF_ERROR(ValidateBatch(runs, admission));
   std::lock_guard lock(conn_->mu);
-  auto txn = sqlite::Txn::Begin(*db_);
-  if (!txn.ok()) return txn.status();
+  OUTPOST_ASSIGN_OR_RETURN(auto txn, sqlite::Txn::Begin(*db_));
   std::vector<CreateResult> out;
   int fresh = 0;
   for (const Run& run : runs) {
-    auto replay = FindReplayLocked(run);
-    if (!replay.ok()) return replay.status();
-    out.push_back(*replay ? CreateResult{std::move(**replay), false} : CreateResult{run, true});
+    OUTPOST_ASSIGN_OR_RETURN(auto replay, FindReplayLocked(run));
+    out.push_back(replay ? CreateResult{std::move(*replay), false} : CreateResult{run, true});
     fresh += out.back().created;
   }
   if (fresh > 0) {
@@ -174,7 +168,7 @@ Result<std::vector<CreateResult>> SqliteRunStore::CreateAll(const std::vector<Ru
   for (const CreateResult& r : out) {
     if (r.created) OUTPOST_RETURN_IF_ERROR(InsertLocked(r.run));
   }
-  OUTPOST_RETURN_IF_ERROR(txn->Commit());
+  OUTPOST_RETURN_IF_ERROR(txn.Commit());
   return out;
 }
 
@@ -192,12 +186,10 @@ Status SqliteRunStore::CheckQuotaLocked(const Run& run, const RunQuota& quota, b
   } else {
     sql += " AND status IN ('PENDING', 'RUNNING')";
   }
-  auto stmt = db_->Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
-  auto row = stmt->Step("count runs for a quota");
-  if (!row.ok()) return row.status();
-  const std::int64_t current = *row ? stmt->Int(0) : 0;
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(params));
+  OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("count runs for a quota"));
+  const std::int64_t current = row ? stmt.Int(0) : 0;
   if (current + adding <= quota.max) return Status::Ok();
   return QuotaExceeded(per_day ? kQuotaRunsPerDay : kQuotaConcurrentRuns, quota.max, current);
 }
@@ -207,11 +199,10 @@ Result<Run> SqliteRunStore::Get(const RunId& id) {
   if (CacheValidLocked()) {
     if (auto it = cache_.find(id.str()); it != cache_.end()) return it->second;
   }
-  auto runs = QueryRuns(kSelectById, {id.str()});
-  if (!runs.ok()) return runs.status();
-  if (runs->empty()) return NotFound("run " + id.str() + " not found");
-  CacheLocked(runs->front());
-  return std::move(runs->front());
+  OUTPOST_ASSIGN_OR_RETURN(auto runs, QueryRuns(kSelectById, {id.str()}));
+  if (runs.empty()) return NotFound("run " + id.str() + " not found");
+  CacheLocked(runs.front());
+  return std::move(runs.front());
 }
 
 bool SqliteRunStore::CacheValidLocked() {
@@ -297,9 +288,8 @@ Result<RunStats> SqliteRunStore::Stats(WallTime since, const std::optional<std::
   OUTPOST_RETURN_IF_ERROR(stmt->Bind({ToMillis(since), sqlite::OptParam(tenant)}));
   RunStats stats;
   for (;;) {
-    auto row = stmt->Step("read run stats");
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+    OUTPOST_ASSIGN_OR_RETURN(auto row, stmt->Step("read run stats"));
+    if (!row) break;
     auto status = ParseRunStatus(stmt->Text(1));
     if (!status) return Internal("corrupt run status in run store");
     AgentStats& agent = stats.by_agent[stmt->Text(0)];
@@ -325,9 +315,8 @@ Result<double> SqliteRunStore::CostSince(WallTime since, const std::string& tena
 
 Status SqliteRunStore::Ping() {
   std::lock_guard lock(conn_->mu);
-  auto stmt = db_->Prepare("SELECT 1");
-  if (!stmt.ok()) return stmt.status();
-  return stmt->Run("ping");
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT 1"));
+  return stmt.Run("ping");
 }
 
 Status SqliteRunStore::Heartbeat(const ReplicaInfo& info) {
@@ -341,14 +330,12 @@ Status SqliteRunStore::Heartbeat(const ReplicaInfo& info) {
 
 Result<std::vector<ReplicaInfo>> SqliteRunStore::ListReplicas() {
   std::lock_guard lock(conn_->mu);
-  auto stmt = db_->Prepare("SELECT doc FROM replicas ORDER BY id");
-  if (!stmt.ok()) return stmt.status();
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT doc FROM replicas ORDER BY id"));
   std::vector<ReplicaInfo> out;
   for (;;) {
-    auto row = stmt->Step("list replicas");
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    auto doc = ParseJson(stmt->Text(0));
+    OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("list replicas"));
+    if (!row) break;
+    auto doc = ParseJson(stmt.Text(0));
     if (!doc.ok() || !doc->is_object()) return Internal("corrupt replica record in run store");
     OUTPOST_ASSIGN_OR_RETURN(ReplicaInfo r, ReplicaFromDoc(doc->get_object()));
     out.push_back(std::move(r));
@@ -367,17 +354,14 @@ Status SqliteRunStore::WriteTags(const Run& run) {
 
 Result<std::vector<Run>> SqliteRunStore::QueryRuns(const std::string& sql,
                                                    const std::vector<Param>& params) {
-  auto stmt = db_->Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  OUTPOST_RETURN_IF_ERROR(stmt->Bind(params));
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
+  OUTPOST_RETURN_IF_ERROR(stmt.Bind(params));
   std::vector<Run> runs;
   for (;;) {
-    auto row = stmt->Step("read runs");
-    if (!row.ok()) return row.status();
-    if (!*row) return runs;
-    auto run = ReadRun(*stmt);
-    if (!run.ok()) return run.status();
-    runs.push_back(std::move(*run));
+    OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("read runs"));
+    if (!row) return runs;
+    OUTPOST_ASSIGN_OR_RETURN(auto run, ReadRun(stmt));
+    runs.push_back(std::move(run));
   }
 }
 

@@ -114,11 +114,9 @@ CREATE TABLE run_events (
 int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 
 Result<int> SchemaVersion(Db& db) {
-  auto stmt = db.Prepare("PRAGMA user_version");
-  if (!stmt.ok()) return stmt.status();
-  auto row = stmt->Step("read schema version");
-  if (!row.ok()) return row.status();
-  return *row ? static_cast<int>(stmt->Int(0)) : 0;
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db.Prepare("PRAGMA user_version"));
+  OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("read schema version"));
+  return row ? static_cast<int>(stmt.Int(0)) : 0;
 }
 
 Status Migrate(Db& db) {
@@ -127,8 +125,7 @@ Status Migrate(Db& db) {
   if (!current.ok()) return current.status();
   if (*current == LatestSchemaVersion()) return Status::Ok();
 
-  auto txn = Txn::Begin(db);
-  if (!txn.ok()) return txn.status();
+  OUTPOST_ASSIGN_OR_RETURN(auto txn, Txn::Begin(db));
   current = SchemaVersion(db);  // re-read under the lock: another process may have migrated
   if (!current.ok()) return current.status();
   if (*current > LatestSchemaVersion()) {
@@ -141,7 +138,7 @@ Status Migrate(Db& db) {
   }
   OUTPOST_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(LatestSchemaVersion()),
                                   "set schema version"));
-  return txn->Commit();
+  return txn.Commit();
 }
 
 }  // namespace outpost::sqlite
