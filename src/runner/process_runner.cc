@@ -628,7 +628,23 @@ int ProcessRunner::Reap(const RunId& id) {
       kLeftoverGraceMs, clock_);
   if (mode_ == Mode::kSandbox) killed += KillCgroup(run_id);
   ReleaseLeftDisk(Dir(run_id));
+  DropUnscrubbed(Dir(run_id));
   return killed;
+}
+
+// Issue 18 item 8: a run that left no exit record lost its shim before the shim could scrub
+// the agent's home and workspace of secret values (only the shim held them), so once nothing
+// of the run is left both go whole. Links are removed, never followed.
+void ProcessRunner::DropUnscrubbed(const RunDir& dir) {
+  if (FileExists(dir.File("exit.json"))) return;
+  for (const std::string& path : {dir.File("home"), dir.workspace()}) {
+    std::error_code ec;
+    if (std::filesystem::remove_all(path, ec) > 0 && !ec) {
+      spdlog::info("removed {} of a run its shim did not end (it may hold secrets)", path);
+    } else if (ec) {
+      spdlog::warn("{} not removed: {}", path, ec.message());
+    }
+  }
 }
 
 }  // namespace outpost

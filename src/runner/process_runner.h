@@ -124,6 +124,7 @@ class ProcessRunner final : public Runner {
   Status Launch(const std::string& run_dir, const std::string& secrets, int uid_lock_fd) const;
   std::string OutputPath(const RunId& id, RunOutput what) const;
   int KillCgroup(const std::string& run_id);
+  void DropUnscrubbed(const RunDir& dir);
   Result<UidLock> LockFreeUid(const std::string& run_id);
 
   std::string runs_dir_;

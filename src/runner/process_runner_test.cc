@@ -469,14 +469,37 @@ TEST_F(ProcessRunnerTest, Secrets_AtRest_ACancelledRunLeavesNoSecretInItsHomeOrW
   EXPECT_EQ(Slurp(T("outside")), kAtRest);
 }
 
+// Issue 18 item 8: a shim killed with SIGKILL scrubs nothing; the home and workspace it left
+// go when the run's leftovers are reaped, so no secret value stays in them.
+TEST_F(ProcessRunnerTest, Secrets_AtRest_AKilledShimsHomeAndWorkspaceGoWhenItsRunIsReaped) {
+  const std::string id = NewUlid(RealClock::Instance().Now());
+  LaunchSpec spec = Spec(id, "mkdir -p \"$HOME\" && echo \"$SECRET\" > \"$HOME/key\" && " +
+                                 std::string("echo \"$SECRET\" > ws.txt && ") + SavePid("lost") +
+                                 "exec sleep 60");
+  spec.env["HOME"] = runner_.Dir(id).File("home");
+  spec.env["SECRET"] = kAtRest;
+  spec.redact = {kAtRest};
+  ASSERT_TRUE(runner_.StartLaunch(spec).ok());
+  ASSERT_TRUE(WaitPidFile(T("lost")).has_value());
+  ASSERT_EQ(FilesHolding(runner_.Dir(id).path(), kAtRest).size(), 2u);
+  Result<ShimInfo> shim = runner_.Dir(id).ReadShimInfo();
+  ASSERT_TRUE(shim.ok()) << shim.status().ToString();
+  ASSERT_EQ(::kill(shim->pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor([&] { return runner_.Probe(RunId(id)).state == ShimState::kLost; }));
+  EXPECT_GE(runner_.KillLeftovers(RunId(id)), 1);  // the agent's sleep
+  EXPECT_EQ(FilesHolding(runner_.Dir(id).path(), kAtRest), std::vector<std::string>{});
+  EXPECT_FALSE(FileExists(runner_.Dir(id).File("home")));
+  EXPECT_FALSE(FileExists(runner_.Dir(id).workspace()));
+}
+
 // Git keeps what the agent commits compressed: loose objects and packs the agent made are
 // looked into, and removed when one holds a value; the others stay. A run without a
 // repository keeps its workspace (one with a repository loses it once its changes are
 // collected, issue 18 item 10), so the agent makes its own repository here.
 TEST_F(ProcessRunnerTest, Secrets_AtRest_ACommittedSecretLeavesNoGitObjectHoldingIt) {
   const std::string commit = "git -c user.name=a -c user.email=a@a commit -q -m ";
-  LaunchSpec spec = Spec("atrest-git",
-                         "set -e; git init -q -b main . && echo seed > seed.txt && git add -A && " +
+  LaunchSpec spec =
+      Spec("atrest-git", "set -e; git init -q -b main . && echo seed > seed.txt && git add -A && " +
                              commit + "seed && echo \"$SECRET\" > a.txt && git add -A && " +
                              commit + "\"one $SECRET\" && echo x > b.txt && git add -A && " +
                              commit + "two && git gc -q && echo \"loose $SECRET\" > c.txt && " +
