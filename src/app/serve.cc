@@ -243,7 +243,7 @@ ProcessRunner::Config RunnerConfigFor(const Options& opts) {
   c.disable_userns = opts.sandbox.disable_userns;
   c.collect_timeout_seconds = opts.collect_timeout_seconds;
   c.collect_max_bytes = opts.collect_max_bytes;
-  if (opts.runner == "sandbox" && opts.sandbox.workspace_images) {
+  if (opts.runner == RunnerKind::kSandbox && opts.sandbox.workspace_images) {
     c.image_pool = sandbox::ImagePoolDir(opts.data_dir);
   }
   return c;
@@ -372,7 +372,7 @@ int Serve(const Options& opts_in) {
     return HealthContribution{"auth", std::move(mode.check), {{"insecure", mode.insecure}}};
   });
   service.SetAuditor(&auditor);
-  if (opts.runner == "sandbox") {
+  if (opts.runner == RunnerKind::kSandbox) {
     service.AddHealthSource([&opts] {
       const auto& sb = opts.sandbox;
       boost::json::object check{{"status", sb.workspace_images ? "pass" : "warn"}};

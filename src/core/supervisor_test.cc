@@ -555,7 +555,7 @@ class SupervisorSpendTest : public SupervisorTest {
   }
   // The shim's record of a run stopped with `reason` (its parse of the output: `usage`).
   ExitRecord Stopped(const std::string& reason, TokenUsage usage) {
-    ExitRecord rec = Outcome("cancelled");
+    ExitRecord rec = Outcome(ExitOutcome::kCancelled);
     rec.cancel_reason = reason;
     rec.agent = AgentResult{};
     rec.agent->usage = usage;

@@ -456,7 +456,7 @@ TEST_F(ProcessRunnerTest, Secrets_AtRest_ACancelledRunLeavesNoSecretInItsHomeOrW
   ASSERT_TRUE(runner_.RequestCancel(RunId("atrest-killed"), "test").ok());
   std::optional<ExitRecord> rec = WaitExit("atrest-killed");
   ASSERT_TRUE(rec.has_value());
-  EXPECT_EQ(rec->outcome, "cancelled");
+  EXPECT_EQ(rec->outcome, ExitOutcome::kCancelled);
   const RunDir dir = runner_.Dir("atrest-killed");
   EXPECT_EQ(FilesHolding(dir.path(), kAtRest), std::vector<std::string>{})
       << Log("atrest-killed", "shim.log");

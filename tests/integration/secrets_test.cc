@@ -50,6 +50,7 @@ class SecretsTest : public ServerTest {
   void StartServer(std::map<std::string, std::string> env) {
     env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
     env.emplace("OUTPOST_LOG_LEVEL", "debug");
+    env.emplace("OUTPOST_WORKSPACE_IMAGES", images_ ? "1" : "0");
     int saved = ::dup(2);
     int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     ::dup2(fd, 2);
@@ -65,6 +66,11 @@ class SecretsTest : public ServerTest {
     ::close(saved);
   }
   void WriteConfig(const std::string& text) { std::ofstream(dir_ + "/outpost.toml") << text; }
+  // Runs on loop-mounted workspace images (the default): their workspace and home go with the
+  // image when the run ends. Off: they are kept, scrubbed (what a machine without loop
+  // devices does), so a test can look at what the scrub left.
+  bool images_ = true;
+  void ScanAfterRuns();
   std::string RunFile(const std::string& id, const std::string& name) {
     return dir_ + "/runs/" + id + "/" + name;
   }
@@ -220,13 +226,36 @@ std::vector<std::string> Needles(const std::string& value) {
   return out;
 }
 
+// The data of a file: only its data extents (SEEK_DATA/SEEK_HOLE), so the sparse workspace
+// images of the pool (GiBs of holes) are read in what they hold; a hole reads as zeros, and
+// one NUL stands for it, so no match spans one.
+std::string ReadData(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  off_t pos = 0;
+  for (;;) {
+    const off_t data = ::lseek(fd, pos, SEEK_DATA);
+    if (data < 0) break;  // ENXIO: no data after pos
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) break;
+    if (!out.empty()) out.push_back('\0');
+    std::string chunk(static_cast<std::size_t>(hole - data), '\0');
+    const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), data);
+    if (n > 0) out.append(chunk.data(), static_cast<std::size_t>(n));
+    pos = hole;
+  }
+  ::close(fd);
+  return out;
+}
+
 // Every file under `root` (links not followed; `skip`: paths left out, with why in the caller)
 // whose name or content holds a needle of one of `values`: "path: what".
 std::vector<std::string> ScanTree(const std::string& root, const std::vector<std::string>& values,
                                   const std::vector<std::string>& skip = {}) {
   std::vector<std::string> hits;
   auto scan = [&](const std::string& path, bool regular) {
-    const std::string content = regular ? ReadAll(path) : "";
+    const std::string content = regular ? ReadData(path) : "";
     for (const auto& v : values) {
       for (const auto& n : Needles(v)) {
         if (path.find(n) != std::string::npos) hits.push_back(path + ": name holds " + n);
@@ -286,6 +315,7 @@ std::string Joined(const std::vector<std::string>& lines) {
 // Item 8: the secrets reach the shim in memory; a shim outlives the server that started it,
 // and one started again without the secret finishes the run with it.
 TEST_F(SecretsTest, Secrets_AtRest_AShimWhoseServerWasKilledStillHasItsSecrets) {
+  images_ = false;  // the workspace is looked at after the run
   StartServer({{"OUTPOST_SECRET_SCAN_A", kScanA}});
   json::object body{{"agent", "shell"},
                     {"task",
@@ -314,6 +344,18 @@ TEST_F(SecretsTest, Secrets_AtRest_AShimWhoseServerWasKilledStillHasItsSecrets) 
 // left — data dir (SQLite files, runs, homes, workspaces, audit log, artifacts) and the
 // server's log — is searched for the values (raw and base64) and for names holding them.
 TEST_F(SecretsTest, Secrets_Scan_NothingTheRunsLeaveHoldsASecretValue) {
+  images_ = false;  // homes and workspaces kept, scrubbed
+  ScanAfterRuns();
+}
+
+// The same on workspace images (the default): what a run wrote goes with its image, and the
+// pool's images (free, and released ones waiting to be wiped) hold nothing of a run.
+TEST_F(SecretsTest, Secrets_Scan_OnWorkspaceImagesNothingTheRunsLeaveHoldsASecretValue) {
+  images_ = true;
+  ScanAfterRuns();
+}
+
+void SecretsTest::ScanAfterRuns() {
   WriteConfig(R"([agents.keyed]
 command = ["/bin/sh", "-c", "{task}"]
 models = ["m1"]
@@ -393,10 +435,18 @@ required_secrets = ["KEYED_API_KEY"]
   }
   server_->Signal(SIGTERM);
   server_->Wait();
-  // What the runs wrote is there (kept, redacted), so the scan below looks at it.
-  EXPECT_EQ(ReadAll(RunFile(ids[1], "workspace/new.txt")), "[REDACTED]\n");
-  EXPECT_EQ(ReadAll(RunFile(ids[1], "home/cache-[REDACTED]")), "[REDACTED]\n");
-  EXPECT_EQ(ReadAll(RunFile(cancelled, "workspace/c.txt")), "[REDACTED]\n");
+  // A repository run's workspace goes once its changes are collected (issue 18 item 10);
+  // what the runs wrote is in their changes, which the scan below looks at.
+  EXPECT_FALSE(std::filesystem::exists(RunFile(ids[1], "workspace/new.txt")));
+  EXPECT_FALSE(std::filesystem::exists(RunFile(cancelled, "workspace/c.txt")));
+  if (!images_) {
+    // The home is kept, redacted, so the scan below looks at it.
+    EXPECT_EQ(ReadAll(RunFile(ids[1], "home/cache-[REDACTED]")), "[REDACTED]\n");
+  } else {
+    // It went with the image; the pool is there, so the scan below looks into it.
+    EXPECT_FALSE(std::filesystem::exists(RunFile(ids[1], "home")));
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/images")) << "no image pool in the data dir";
+  }
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/outpost.db"));
   // Left out, because they are the operator's own copies of the values: the secrets dir and
   // the config file (which names no value here).

@@ -114,6 +114,10 @@ Status ReleaseRunDisk(const LaunchSpec& spec, const RunDir& dir) {
     if (Status st = sandbox::Unmount(path); !st.ok() && first.ok()) first = st;
   }
   if (!first.ok()) return first;  // an image still mounted is not handed back
+  // The mount points, empty now: nothing of the run's file system stays (issue 18 item 10).
+  for (const std::string& path : {spec.workspace, spec.sandbox.home, RunDiskDir(dir)}) {
+    if (!path.empty()) ::rmdir(path.c_str());
+  }
   if (spec.sandbox.image_pool.empty()) return Status::Ok();
   return sandbox::ImagePool(spec.sandbox.image_pool).Release(spec.run_id);
 }
