@@ -56,6 +56,14 @@ TOML
 OUTPOST_LOG_LEVEL=warn start sandbox "$OUTPOST" serve --config "$WORK/sandbox.toml" --listen 127.0.0.1:0 --data-dir "$WORK/sdata"
 SB=$("$BUILD/bench/sandbox_latency" "$ADDR" "$WORK/sdata" "${SANDBOX_RUNS:-100}" "$BURST")
 echo "$SB"
+# The same runner without workspace images (audit F5: each run on a loop-mounted ext4 image of
+# its disk limit), in the same run: what the images cost at start. The first server stops first
+# (its pool would go on formatting images beside the measurement).
+kill -TERM "${PIDS[-1]}" && wait "${PIDS[-1]}" 2>/dev/null || true
+OUTPOST_WORKSPACE_IMAGES=0 OUTPOST_LOG_LEVEL=warn start sandbox-noimg "$OUTPOST" serve \
+  --config "$WORK/sandbox.toml" --listen 127.0.0.1:0 --data-dir "$WORK/sdata-noimg"
+SBN=$("$BUILD/bench/sandbox_latency" "$ADDR" "$WORK/sdata-noimg" "${SANDBOX_RUNS:-100}" "$BURST")
+echo "without workspace images: $SBN"
 
 echo "== (d) docker run --rm --network=none of a tiny image (baseline)"
 DOCKER_NOTE=""
@@ -91,6 +99,7 @@ echo "docker: ${DOCKER_P50:-skipped} ${DOCKER_NOTE}"
 
 j() { echo "$LAT" | jq -r ".$1"; }
 s() { echo "$SB" | jq -r ".$1"; }
+sn() { echo "$SBN" | jq -r ".$1"; }
 SB_RATIO=$(awk -v a="$(s running_p50_ms)" -v b="$(s bare_running_p50_ms)" 'BEGIN {printf "%.1f", a/b}')
 if [ -n "$DOCKER_P50" ]; then DOCKER_ROW="| baseline: \`docker run --rm --network=none\` of a tiny imported image (own dockerd, vfs), to exit | — | — | $DOCKER_P50 ms | — |"
 else DOCKER_ROW="| baseline: docker run | skipped: $DOCKER_NOTE | | | |"; fi
@@ -139,9 +148,18 @@ prints is when the sandboxed process ran. $(s runs) runs after 3 warm-up.
 |---|---|---|---|---|
 | outpost, sandbox runner (POST /dispatch → …) | $(s running_p50_ms) ms | $(s running_p99_ms) ms | $(s completed_p50_ms) ms | $(s completed_p99_ms) ms |
 | baseline: bare \`setpriv --reuid … bwrap --unshare-all … date\` | $(s bare_running_p50_ms) ms | $(s bare_running_p99_ms) ms | $(s bare_exit_p50_ms) ms | $(s bare_exit_p99_ms) ms |
+| the same, \`[sandbox] workspace_images = false\` (no per-run ext4 image) | $(sn running_p50_ms) ms | $(sn running_p99_ms) ms | $(sn completed_p50_ms) ms | $(sn completed_p99_ms) ms |
 ${DOCKER_ROW}
 
 Dispatch → running is **${SB_RATIO}×** the bare bwrap at the median (target: within 3×).
+The workspace images (each run's workspace and home on a loop-mounted ext4 image of its disk
+limit, audit F5 — the only disk accounting here that a deleted-but-open file or a deep tree
+cannot escape) cost the difference between the first and the third row: a claim from the pool,
+\`mount -o loop\` and two bind mounts at start, and the unmounts and release at the end. Burst
+without them: all running after $(sn burst_all_running_ms) ms. In a burst the pool's spare images
+(4) run out and each further run formats its own at start (mkfs, ~100 ms), which is most of the
+burst's extra time; a pool sized to the burst and mounting through the loop ioctls rather than
+exec'ing \`mount\` are the next steps (issue 22).
 
 Burst: $(s burst) dispatches from 10 client threads: all accepted after $(s burst_dispatched_ms) ms, all
 sandboxed processes running after **$(s burst_all_running_ms) ms**, all COMPLETED after
