@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,53 @@
 
 namespace outpost::workspace::testing {
 
+// A listener on 127.0.0.1:0 with one thread that hands each accepted connection to `handle`
+// (which closes it), one at a time, until destroyed. Declare it as the owner's last member:
+// it stops (and joins) before what `handle` uses is destroyed.
+class LoopbackAcceptor {
+ public:
+  LoopbackAcceptor(const std::string& name, int backlog, std::function<void(int)> handle)
+      : handle_(std::move(handle)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(fd_, backlog) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::pipe(stop_) != 0) {
+      throw std::runtime_error(name + ": cannot listen");
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~LoopbackAcceptor() {
+    (void)!::write(stop_[1], "x", 1);
+    thread_.join();
+    ::close(fd_);
+    ::close(stop_[0]);
+    ::close(stop_[1]);
+  }
+  int port() const { return port_; }
+
+ private:
+  void Serve() {
+    while (true) {
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) continue;
+      if (fds[1].revents != 0) return;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c >= 0) handle_(c);
+    }
+  }
+
+  std::function<void(int)> handle_;
+  int fd_ = -1;
+  int stop_[2] = {-1, -1};
+  int port_ = 0;
+  std::thread thread_;
+};
+
 class AuthRecordingServer {
  public:
   struct Seen {
@@ -30,28 +78,9 @@ class AuthRecordingServer {
   };
 
   explicit AuthRecordingServer(std::string redirect_host = "", std::string redirect_to = "")
-      : redirect_host_(std::move(redirect_host)), redirect_to_(std::move(redirect_to)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::pipe(stop_) != 0) {
-      throw std::runtime_error("AuthRecordingServer: cannot listen");
-    }
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~AuthRecordingServer() {
-    (void)!::write(stop_[1], "x", 1);
-    thread_.join();
-    ::close(fd_);
-    ::close(stop_[0]);
-    ::close(stop_[1]);
-  }
+      : redirect_host_(std::move(redirect_host)), redirect_to_(std::move(redirect_to)) {}
 
-  int port() const { return port_; }
+  int port() const { return acceptor_.port(); }
   std::vector<Seen> seen() const {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;
@@ -78,78 +107,47 @@ class AuthRecordingServer {
     return "";
   }
 
-  void Serve() {
-    while (true) {
-      pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_[0], POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) continue;
-      if (fds[1].revents != 0) return;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      timeval tv{5, 0};
-      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      std::string head;
-      char buf[4096];
-      while (head.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = ::read(c, buf, sizeof buf);
-        if (n <= 0) break;
-        head.append(buf, static_cast<std::size_t>(n));
-      }
-      std::size_t sp = head.find(' ');
-      std::string path = head.substr(sp + 1, head.find(' ', sp + 1) - sp - 1);
-      Seen s{Header(head, "Host"), path, Header(head, "Authorization")};
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        seen_.push_back(s);
-      }
-      std::string reply;
-      if (!redirect_host_.empty() && s.host.starts_with(redirect_host_) &&
-          !s.authorization.empty()) {
-        reply = "HTTP/1.1 302 Found\r\nLocation: " + redirect_to_ + path +
-                "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-      } else {
-        reply =
-            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n"
-            "Content-Length: 0\r\nConnection: close\r\n\r\n";
-      }
-      (void)!::write(c, reply.data(), reply.size());
-      ::close(c);
+  void Handle(int c) {
+    timeval tv{5, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string head;
+    char buf[4096];
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      head.append(buf, static_cast<std::size_t>(n));
     }
+    std::size_t sp = head.find(' ');
+    std::string path = head.substr(sp + 1, head.find(' ', sp + 1) - sp - 1);
+    Seen s{Header(head, "Host"), path, Header(head, "Authorization")};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_.push_back(s);
+    }
+    std::string reply;
+    if (!redirect_host_.empty() && s.host.starts_with(redirect_host_) && !s.authorization.empty()) {
+      reply = "HTTP/1.1 302 Found\r\nLocation: " + redirect_to_ + path +
+              "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    } else {
+      reply =
+          "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n"
+          "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    }
+    (void)!::write(c, reply.data(), reply.size());
+    ::close(c);
   }
 
   std::string redirect_host_, redirect_to_;
-  int fd_ = -1;
-  int stop_[2] = {-1, -1};
-  int port_ = 0;
-  std::thread thread_;
   mutable std::mutex mu_;
   std::vector<Seen> seen_;
+  LoopbackAcceptor acceptor_{"AuthRecordingServer", 16, [this](int c) { Handle(c); }};
 };
 
 // A git daemon stand-in on 127.0.0.1:0: records the first pkt-line of each connection (git's
 // "git-upload-pack /path\0host=<host>\0" request), then hangs up.
 class GitDaemonRecorder {
  public:
-  GitDaemonRecorder() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 4) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::pipe(stop_) != 0) {
-      throw std::runtime_error("GitDaemonRecorder: cannot listen");
-    }
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~GitDaemonRecorder() {
-    (void)!::write(stop_[1], "x", 1);
-    thread_.join();
-    ::close(fd_);
-    ::close(stop_[0]);
-    ::close(stop_[1]);
-  }
-  int port() const { return port_; }
+  int port() const { return acceptor_.port(); }
   std::vector<std::string> requests() const {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
@@ -167,30 +165,20 @@ class GitDaemonRecorder {
     }
     return true;
   }
-  void Serve() {
-    while (true) {
-      pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_[0], POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) continue;
-      if (fds[1].revents != 0) return;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      std::string len, line;
-      if (ReadN(c, len, 4) && len.find_first_not_of("0123456789abcdef") == std::string::npos) {
-        const std::size_t n = std::stoul(len, nullptr, 16);
-        if (n > 4 && ReadN(c, line, n - 4)) {
-          std::lock_guard<std::mutex> lock(mu_);
-          requests_.push_back(line);
-        }
+  void Handle(int c) {
+    std::string len, line;
+    if (ReadN(c, len, 4) && len.find_first_not_of("0123456789abcdef") == std::string::npos) {
+      const std::size_t n = std::stoul(len, nullptr, 16);
+      if (n > 4 && ReadN(c, line, n - 4)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back(line);
       }
-      ::close(c);
     }
+    ::close(c);
   }
-  int fd_ = -1;
-  int stop_[2] = {-1, -1};
-  int port_ = 0;
-  std::thread thread_;
   mutable std::mutex mu_;
   std::vector<std::string> requests_;
+  LoopbackAcceptor acceptor_{"GitDaemonRecorder", 4, [this](int c) { Handle(c); }};
 };
 
 }  // namespace outpost::workspace::testing

@@ -43,18 +43,27 @@ struct Walk {
 // Removes the entry `name` of `dfd` and everything below it, never following links.
 void RemoveAt(int dfd, const std::string& name, const std::string& rel, Walk& w);
 
-void RemoveChildren(int fd, const std::string& rel, Walk& w) {
+// The directory `fd` (taken over) with its entries but "." and "..", read before any is
+// changed; nullptr (the error recorded, `fd` closed) when it cannot be read. The caller
+// closedir()s it.
+DIR* OpenEntries(int fd, const std::string& rel, Walk& w, std::vector<std::string>& names) {
   DIR* d = ::fdopendir(fd);
   if (d == nullptr) {
     w.Error(rel, "fdopendir");
     ::close(fd);
-    return;
+    return nullptr;
   }
-  std::vector<std::string> names;
   while (dirent* e = ::readdir(d)) {
     std::string_view n(e->d_name);
     if (n != "." && n != "..") names.emplace_back(n);
   }
+  return d;
+}
+
+void RemoveChildren(int fd, const std::string& rel, Walk& w) {
+  std::vector<std::string> names;
+  DIR* d = OpenEntries(fd, rel, w, names);
+  if (d == nullptr) return;
   for (const auto& n : names) RemoveAt(::dirfd(d), n, rel + "/" + n, w);
   ::closedir(d);
 }
@@ -266,17 +275,9 @@ void ScrubFile(int dfd, const std::string& name, const std::string& rel, Walk& w
 }
 
 void ScrubDir(int fd, const std::string& rel, Walk& w) {
-  DIR* d = ::fdopendir(fd);
-  if (d == nullptr) {
-    w.Error(rel, "fdopendir");
-    ::close(fd);
-    return;
-  }
   std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view n(e->d_name);
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
+  DIR* d = OpenEntries(fd, rel, w, names);
+  if (d == nullptr) return;
   const int dfd = ::dirfd(d);
   for (std::string name : names) {
     std::string child = rel.empty() ? name : rel + "/" + name;
