@@ -218,8 +218,13 @@ TEST_F(SandboxTest, ForkBombIsContainedAndTheHostStaysResponsive) {
   // The task's own shell must need nothing once the bomb has used up the pids and memory
   // limits: its sleep is started before the bomb (an exec of it afterwards could fail to map its
   // libraries, a fork fail outright — either ends the run FAILED before the deadline it is here
-  // to reach), and `wait` is a builtin.
-  json::object run = RunTask("sleep 60 & s=$!; bomb() { bomb | bomb & }; bomb; wait $s", {}, 5);
+  // to reach), and `wait` is a builtin. The bomb starts only once the sleep has exec'd (its comm
+  // says so, read with the builtin `read`): started but not yet exec'd, its exec could fail
+  // under the bomb just the same (seen in a CI run: FAILED exit_nonzero after 1.1 s).
+  json::object run = RunTask(
+      "sleep 60 & s=$!; c=; until [ \"$c\" = sleep ]; do read -r c < /proc/$s/comm; done; "
+      "bomb() { bomb | bomb & }; bomb; wait $s",
+      {}, 5);
   EXPECT_EQ(Str(run, "status"), "TIMEOUT");
   EXPECT_EQ(Str(run, "reason"), "timeout_total");
   EXPECT_EQ(server_->Get("/health/live").status, 200);
