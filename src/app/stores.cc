@@ -5,6 +5,7 @@
 #include "store/dynamodb/dynamodb_run_store.h"
 #include "store/sqlite/sqlite_audit_log.h"
 #include "store/sqlite/sqlite_auth_store.h"
+#include "store/sqlite/sqlite_event_log.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 extern char** environ;
@@ -90,6 +91,24 @@ Result<std::unique_ptr<AuditLog>> OpenAuditLog(const Options& opts, RunStore& st
     auto log = dynamodb::DynamoDbAuditLog::Open(*ddb, clock, o);
     if (!log.ok()) return log.status();
     return std::unique_ptr<AuditLog>(std::move(*log));
+  }
+  return Unsupported(url);
+}
+
+Result<std::unique_ptr<EventLog>> OpenEventLog(const Options& opts, RunStore& store,
+                                               const Clock& /*clock*/,
+                                               artifacts::ArtifactStore& /*artifacts*/) {
+  const std::string url = opts.StoreUrl();
+  if (auto* sqlite = dynamic_cast<SqliteRunStore*>(&store)) {
+    return std::unique_ptr<EventLog>(std::make_unique<SqliteEventLog>(sqlite->connection()));
+  }
+  if (url.starts_with(kSqlite)) {
+    auto log = SqliteEventLog::Open(url.substr(kSqlite.size()));
+    if (!log.ok()) return log.status();
+    return std::unique_ptr<EventLog>(std::move(*log));
+  }
+  if (url.starts_with(kDynamoDb)) {
+    return FailedPrecondition("the DynamoDB event log is not built yet");
   }
   return Unsupported(url);
 }

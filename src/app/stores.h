@@ -8,11 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "artifacts/artifact_store.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "config/options.h"
 #include "store/audit_log.h"
 #include "store/auth_store.h"
+#include "store/event_log.h"
 #include "store/run_store.h"
 
 namespace outpost::app {
@@ -31,5 +33,13 @@ Result<std::unique_ptr<AuthStore>> OpenAuthStore(const Options& opts, RunStore* 
 // retention_days (the TTL attribute).
 Result<std::unique_ptr<AuditLog>> OpenAuditLog(const Options& opts, RunStore& store,
                                                const Clock& clock);
+
+// Every run's event stream (store/event_log.h), shared by the replicas of one store: the SQLite
+// log shares the run store's connection; the DynamoDB log (its own table under the prefix)
+// borrows the run store's client, so there `store` must outlive it, and keeps large output
+// payloads as chunk objects in `artifacts`. kFailedPrecondition where a backend has none yet.
+Result<std::unique_ptr<EventLog>> OpenEventLog(const Options& opts, RunStore& store,
+                                               const Clock& clock,
+                                               artifacts::ArtifactStore& artifacts);
 
 }  // namespace outpost::app
