@@ -17,6 +17,8 @@ constexpr int kMaxRounds = 32;
 // BatchWriteItem's bound, and how often a batch's unprocessed deletes are sent again.
 constexpr std::size_t kBatchDeletes = 25;
 constexpr int kMaxBatchAttempts = 8;
+// Runs whose tail a log remembers (all forgotten when full).
+constexpr std::size_t kMaxKnownTails = 10'000;
 
 // The lines of an item's body back into events, from seq `first`.
 Status ParseItem(std::int64_t first, std::string_view body, std::vector<RunEvent>& out) {
@@ -238,16 +240,72 @@ Status DynamoDbEventLog::PutItem(const std::string& run_id, const std::vector<Ru
   return client_.PutItem(table_, item, absent);
 }
 
+Result<bool> DynamoDbEventLog::PutItems(const std::string& run_id,
+                                        const std::vector<RunEvent>& events, std::size_t from,
+                                        int& stored) const {
+  for (std::size_t i = from; i < events.size();) {
+    std::size_t bytes = 0;
+    const std::size_t begin = i;
+    while (i < events.size() && (i == begin || bytes + events[i].json.size() <= kMaxItemBytes)) {
+      bytes += events[i].json.size();
+      ++i;
+    }
+    Status put = PutItem(run_id, events, begin, i);
+    // kConflict: another writer (or our own retried put) took the key.
+    if (put.code() == Code::kConflict) return false;
+    OUTPOST_RETURN_IF_ERROR(put);
+    stored += static_cast<int>(i - begin);
+  }
+  return true;
+}
+
+std::optional<std::int64_t> DynamoDbEventLog::KnownTail(const std::string& run_id) const {
+  std::lock_guard lock(tails_mu_);
+  auto it = tails_.find(run_id);
+  if (it == tails_.end()) return std::nullopt;
+  return it->second;
+}
+
+void DynamoDbEventLog::Remember(const std::string& run_id, const EventLogTail& tail) const {
+  std::lock_guard lock(tails_mu_);
+  if (tail.ended) {
+    tails_.erase(run_id);
+    return;
+  }
+  if (tails_.size() >= kMaxKnownTails && !tails_.contains(run_id)) tails_.clear();
+  tails_[run_id] = tail.last_seq;
+}
+
+void DynamoDbEventLog::Forget(const std::string& run_id) const {
+  std::lock_guard lock(tails_mu_);
+  tails_.erase(run_id);
+}
+
 Result<EventAppend> DynamoDbEventLog::Append(std::string_view run_id,
                                              const std::vector<RunEvent>& events) {
   OUTPOST_RETURN_IF_ERROR(ValidateEventBatch(run_id, events));
   const std::string id(run_id);
   const std::int64_t first = events.front().seq;
+  const EventLogTail after_batch{events.back().seq, events.back().type == event::kEnd};
   int stored = 0;  // by this call, over its rounds
+  // A batch that continues where this log last left the run is put without reading the tail:
+  // the conditional put finds out when another writer got there first.
+  if (KnownTail(id) == first - 1) {
+    auto done = PutItems(id, events, 0, stored);
+    if (!done.ok()) {
+      Forget(id);
+      return done.status();
+    }
+    if (*done) {
+      Remember(id, after_batch);
+      return EventAppend{stored, events.back().seq};
+    }
+  }
   for (int round = 0; round < kMaxRounds; ++round) {
     auto tail = Tail(id);
     if (!tail.ok()) return tail.status();
     if (first > tail->last_seq + 1) {
+      Forget(id);
       return FailedPrecondition("event " + std::to_string(first) + " of run " + id +
                                 " would leave a gap: the next expected is " +
                                 std::to_string(tail->last_seq + 1))
@@ -267,34 +325,30 @@ Result<EventAppend> DynamoDbEventLog::Append(std::string_view run_id,
         }
       }
     }
-    if (fresh == events.size()) return EventAppend{stored, tail->last_seq};  // a resend
+    if (fresh == events.size()) {  // a resend
+      Remember(id, *tail);
+      return EventAppend{stored, tail->last_seq};
+    }
     if (tail->ended) return FailedPrecondition("the event stream of run " + id + " has ended");
     // The new events, in items of at most kMaxItemBytes, in seq order.
-    bool lost = false;
-    for (std::size_t i = fresh; i < events.size() && !lost;) {
-      std::size_t bytes = 0;
-      const std::size_t begin = i;
-      while (i < events.size() && (i == begin || bytes + events[i].json.size() <= kMaxItemBytes)) {
-        bytes += events[i].json.size();
-        ++i;
-      }
-      Status put = PutItem(id, events, begin, i);
-      if (put.code() == Code::kConflict) {
-        lost = true;  // another writer (or our own retried put) took the key: decide again
-      } else if (!put.ok()) {
-        return put;
-      } else {
-        stored += static_cast<int>(i - begin);
-      }
+    auto done = PutItems(id, events, fresh, stored);
+    if (!done.ok()) {
+      Forget(id);
+      return done.status();
     }
-    if (!lost) return EventAppend{stored, events.back().seq};
+    if (*done) {
+      Remember(id, after_batch);
+      return EventAppend{stored, events.back().seq};
+    }
   }
+  Forget(id);
   return Unavailable("appending to the event stream of run " + id +
                      ": lost the race to other writers too often; retry");
 }
 
 Status DynamoDbEventLog::Remove(std::string_view run_id) {
   const std::string id(run_id);
+  Forget(id);
   std::vector<ddb::Item> keys;
   aws::QueryRequest q;
   q.table = table_;

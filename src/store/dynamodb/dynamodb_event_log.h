@@ -18,6 +18,11 @@
 //    with no gap, and the writer's resend of the batch stores the rest (the prefix is
 //    acknowledged as identical). The same holds when a racing writer with different content for
 //    the same seqs wins between two of our items (we answer kConflict having stored a prefix).
+//    The log remembers where it left each run it appended to (a bounded map): a batch that
+//    continues right there is put without reading the tail first (the conditional put still
+//    catches any other writer, and the full path above then decides). Appending to a run whose
+//    events another replica removed meanwhile is not detected on that path (retention removes
+//    ended runs only, to which nothing is appended).
 //  - Large payloads: an item whose lines exceed options.chunk_threshold is kept as an object in
 //    the EventChunkStore (key events/<run>/<first>-<last>-<sha256 prefix>, the content in the
 //    key so that racing writers never overwrite each other's object), written BEFORE its item:
@@ -36,16 +41,22 @@
 //    update-time-to-live --time-to-live-specification Enabled=true,AttributeName=expires_at`.
 //    The TTL does not delete chunk objects: Remove does (or an object-store lifecycle rule on
 //    events/).
-// Calls (aws::DynamoDbClient::Counts): an Append of new events costs 1 Query (tail) + one
-// PutItem per item (+1 Query, and 2 where after > 0, when it overlaps stored events); a Read
-// costs 1 Query from seq 0 and 2 from a later seq (one more per further 1 MB page); Tail 1.
+// Calls (aws::DynamoDbClient::Counts): an Append of new events costs one PutItem per item, plus
+// 1 Query (the tail) unless it continues this log's own last append to the run, plus the Read of
+// the stored part when it overlaps (1 Query from seq 1, else 2); a lost race costs the full path
+// again. A Read costs 1 Query from seq 0 and 2 from a later seq (+1 per further 1 MB page of
+// items); Tail 1; Remove 1 Query per MB of items + 1 BatchWriteItem per 25 items.
 //
-// Thread-safety: const state over the thread-safe client and chunk store.
+// Thread-safety: thread-safe (the remembered tails under a mutex; the client and the chunk store
+// are thread-safe).
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "store/dynamodb/dynamodb_run_store.h"
 #include "store/event_chunk_store.h"
@@ -95,11 +106,21 @@ class DynamoDbEventLog final : public EventLog {
   // Puts events[begin, end) as one item (its chunk first). kConflict when the key is taken.
   Status PutItem(const std::string& run_id, const std::vector<RunEvent>& events, std::size_t begin,
                  std::size_t end) const;
+  // Puts events[from, end) as items of at most kMaxItemBytes, in seq order, adding to `stored`
+  // what it stored; false when a key was taken (another writer got there: decide again).
+  Result<bool> PutItems(const std::string& run_id, const std::vector<RunEvent>& events,
+                        std::size_t from, int& stored) const;
+  // The last seq of a run as this log last wrote or read it (not ended), if it remembers.
+  std::optional<std::int64_t> KnownTail(const std::string& run_id) const;
+  void Remember(const std::string& run_id, const EventLogTail& tail) const;
+  void Forget(const std::string& run_id) const;
 
   const aws::DynamoDbClient& client_;
   const std::string table_;
   const Clock& clock_;
   const DynamoDbEventLogOptions options_;
+  mutable std::mutex tails_mu_;
+  mutable std::unordered_map<std::string, std::int64_t> tails_;  // guarded by tails_mu_
 };
 
 }  // namespace outpost::dynamodb

@@ -327,9 +327,10 @@ TEST_F(DynamoDbEventLogTest, CallsPerOperation) {
   // 100 small events: one item. Tail + PutItem.
   EXPECT_EQ(calls([&] { ASSERT_OK(log->Append("r1", Outputs(1, 100, 100))); }),
             (Calls{{"PutItem", 1}, {"Query", 1}}));
-  // ~1 MiB in one append: one PutItem per 128 KiB item.
+  // ~1 MiB in one append that continues this log's last one: one PutItem per 128 KiB item, the
+  // tail is not read.
   EXPECT_EQ(calls([&] { ASSERT_OK(log->Append("r1", Outputs(101, 200, 10 * 1024))); }),
-            (Calls{{"PutItem", 9}, {"Query", 1}}));
+            (Calls{{"PutItem", 9}}));
   // A resend: Tail, then the stored part read back (from a later seq: 2 Queries).
   EXPECT_EQ(calls([&] { ASSERT_OK(log->Append("r1", Outputs(150, 200, 10 * 1024))); }),
             (Calls{{"Query", 3}}));
@@ -347,6 +348,36 @@ TEST_F(DynamoDbEventLogTest, CallsPerOperation) {
   EXPECT_EQ(calls([&] { ASSERT_OK(log->Remove("r1")); }),
             (Calls{{"BatchWriteItem", 1}, {"Query", 2}}));
   EXPECT_GE(client.Counts().attempts, client.Counts().total());
+}
+
+// A log that remembers where it left a run, after another replica appended to it: its next
+// append finds out (the conditional put) and decides on what is stored — a resend, a conflict,
+// a gap, the end.
+TEST_F(DynamoDbEventLogTest, AStaleRememberedTailFallsBackToWhatIsStored) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_OK(a->Append("r1", Outputs(1, 5, 10)));  // a remembers 5
+  ASSERT_OK(b->Append("r1", Outputs(6, 10, 10)));
+  auto resend = a->Append("r1", Outputs(6, 12, 10));  // 6..10 identical, 11..12 new
+  ASSERT_OK(resend);
+  EXPECT_EQ(resend->stored, 2);
+  EXPECT_EQ(resend->last_seq, 12);
+  ASSERT_OK(b->Append("r1", Outputs(13, 14, 10)));  // a remembers 12
+  std::vector<RunEvent> other = Outputs(13, 15, 10);
+  other[0] = Output(13, 11);
+  EXPECT_THAT(a->Append("r1", other), StatusIs(Code::kConflict));
+  ASSERT_OK(b->Append("r1", {Output(15, 10), {16, "end", "{\"seq\":16,\"type\":\"end\"}"}}));
+  ASSERT_OK(a->Append("r1", Outputs(13, 14, 10)));                               // a remembers 14
+  EXPECT_THAT(a->Append("r1", Outputs(15, 16, 10)), StatusIs(Code::kConflict));  // 16 is `end`
+  EXPECT_THAT(a->Append("r1", Outputs(17, 18, 10)),
+              StatusIs(Code::kFailedPrecondition, HasSubstr("ended")));
+  EXPECT_THAT(a->Append("r1", Outputs(18, 18, 10)),
+              StatusIs(Code::kFailedPrecondition, HasSubstr("gap")));
+  std::vector<RunEvent> want = Outputs(1, 15, 10);
+  want.push_back({16, "end", "{\"seq\":16,\"type\":\"end\"}"});
+  EXPECT_EQ(All(*a, "r1"), want);
 }
 
 TEST_F(DynamoDbEventLogTest, AMissingTableIsNamedUnlessCreated) {
