@@ -1,6 +1,6 @@
-// The DynamoDB event log with its chunk objects in the real S3 artifact store (what
-// OpenEventLog wires for a dynamodb:// store with s3:// artifacts): the EventLog conformance
-// suite on dynalite + s3rver with every item a chunk object, and the objects' life.
+// The DynamoDB event log with its chunk objects in a real artifact store (what OpenEventLog
+// wires for a dynamodb:// store): the EventLog conformance suite on dynalite with every item a
+// chunk object, in S3 (s3rver) and in the local store (files), and the objects' life.
 #include "app/event_chunks.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 
 #include <atomic>
 
+#include "artifacts/local/local_artifact_store.h"
 #include "artifacts/s3/s3_artifact_store.h"
 #include "aws/http.h"
 #include "aws/s3_client.h"
@@ -16,6 +17,7 @@
 #include "store/dynamodb/dynamodb_test_env.h"
 #include "store/event_log_conformance.h"
 #include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::app {
 namespace {
@@ -40,7 +42,7 @@ S3rver& S3() {
 }
 
 // The run store, the artifact store and the log, which borrows both.
-class S3ChunkedLog final : public EventLog {
+class ChunkedLog final : public EventLog {
  public:
   Result<EventAppend> Append(std::string_view run, const std::vector<RunEvent>& events) override {
     return log->Append(run, events);
@@ -57,22 +59,33 @@ class S3ChunkedLog final : public EventLog {
   std::unique_ptr<dynamodb::DynamoDbEventLog> log;
 };
 
-std::unique_ptr<S3ChunkedLog> Open(std::size_t threshold) {
-  if (!S3().ok()) {
-    ADD_FAILURE() << "s3rver: " << S3().error();
-    return nullptr;
+// The artifact store: S3 on s3rver, or local files under a fresh directory.
+Result<std::unique_ptr<artifacts::ArtifactStore>> OpenArtifacts(bool local,
+                                                                const std::string& prefix) {
+  if (local) {
+    static const outpost::testing::TempDir dir("outpost-event-chunks");
+    return artifacts::OpenLocalArtifactStore(dir.path() + "/" + prefix,
+                                             artifacts::UrlSigner(std::string(32, 'k')), nullptr);
   }
-  auto out = std::make_unique<S3ChunkedLog>();
-  const std::string prefix = env::UniquePrefix();
-  out->store = env::OpenStore(prefix, RealClock::Instance());
-  if (!out->store) return nullptr;
-  auto artifacts = artifacts::OpenS3ArtifactStore(
+  return artifacts::OpenS3ArtifactStore(
       "s3://" + std::string(kBucket) + "/" + prefix +
           "?region=us-east-1&pathStyle=true&endpoint=" + S3().endpoint(),
       {{"AWS_ACCESS_KEY_ID", S3rver::kAccessKey},
        {"AWS_SECRET_ACCESS_KEY", S3rver::kSecretKey},
        {"HOME", "/nonexistent"}},
       RealClock::Instance());
+}
+
+std::unique_ptr<ChunkedLog> Open(std::size_t threshold, bool local = false) {
+  if (!local && !S3().ok()) {
+    ADD_FAILURE() << "s3rver: " << S3().error();
+    return nullptr;
+  }
+  auto out = std::make_unique<ChunkedLog>();
+  const std::string prefix = env::UniquePrefix();
+  out->store = env::OpenStore(prefix, RealClock::Instance());
+  if (!out->store) return nullptr;
+  auto artifacts = OpenArtifacts(local, prefix);
   if (!artifacts.ok()) {
     ADD_FAILURE() << artifacts.status().ToString();
     return nullptr;
@@ -92,9 +105,12 @@ std::unique_ptr<S3ChunkedLog> Open(std::size_t threshold) {
 }
 
 std::unique_ptr<EventLog> NewS3ChunkedLog() { return Open(0); }
+std::unique_ptr<EventLog> NewLocalChunkedLog() { return Open(0, true); }
 
 INSTANTIATE_TEST_SUITE_P(DynaliteS3Chunks, EventLogConformance,
                          ::testing::Values(EventLogFactory(&NewS3ChunkedLog)));
+INSTANTIATE_TEST_SUITE_P(DynaliteLocalChunks, EventLogConformance,
+                         ::testing::Values(EventLogFactory(&NewLocalChunkedLog)));
 
 RunEvent Output(std::int64_t seq, std::size_t size) {
   return {seq, "output",
