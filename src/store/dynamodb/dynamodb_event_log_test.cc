@@ -227,6 +227,25 @@ TEST_F(DynamoDbEventLogTest, LargeItemsAreChunkObjectsCheckedOnReadAndRemovedWit
   EXPECT_EQ(chunks->Objects().size(), 1u);
 }
 
+// Output that is not UTF-8 (a DynamoDB string must be) is kept as a binary attribute, byte for
+// byte, up to the largest event (base64: still under DynamoDB's 400 KB).
+TEST_F(DynamoDbEventLogTest, BytesThatAreNotUtf8ReadBackExactly) {
+  auto log = Open();
+  ASSERT_NE(log, nullptr);
+  const std::vector<RunEvent> events = {Output(1, 10, '\xff'), Output(2, 3, 'a'),
+                                        Output(3, kMaxEventBytes - 100, '\xc3')};
+  ASSERT_OK(log->Append("r1", {events[0], events[1]}));
+  ASSERT_OK(log->Append("r1", {events[2]}));
+  std::vector<ddb::Item> items = Items(*log, "r1");
+  ASSERT_EQ(items.size(), 2u);
+  for (const ddb::Item& item : items) {
+    EXPECT_FALSE(ddb::GetS(item, "body").has_value()) << "a binary body, not a string";
+    EXPECT_LT(boost::json::serialize(item).size(), 400'000u);
+  }
+  EXPECT_EQ(All(*log, "r1"), events);
+  EXPECT_EQ(log->Append("r1", events)->stored, 0);  // a resend compares the bytes
+}
+
 TEST_F(DynamoDbEventLogTest, ChunkKeysOfUnusualRunIdsAreValidObjectKeys) {
   EXPECT_EQ(DynamoDbEventLog::ChunkPrefix("01JABC_x-1"), "events/01JABC_x-1/");
   for (std::string_view odd : {"..", "a/b", "a b", "x.y", ""}) {
