@@ -9,6 +9,8 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "aws/http.h"
+#include "common/json_util.h"
 #include "common/time_util.h"
 #include "store/dynamodb/dynamodb_test_env.h"
 #include "store/event_log_conformance.h"
@@ -102,6 +104,29 @@ class DynamoDbEventLogTest : public ::testing::Test {
   std::unique_ptr<OwningLog> Open(std::shared_ptr<EventChunkStore> chunks = nullptr,
                                   std::size_t threshold = 16 * 1024) {
     return OpenLog(prefix_, Options(std::move(chunks), threshold));
+  }
+  // A log whose client sends through `sender` (given the real transport).
+  std::unique_ptr<OwningLog> OpenThrough(
+      std::function<Result<net::HttpResponse>(const net::HttpSender&, const net::HttpRequest&)>
+          sender) {
+    DynamoDbRunStoreOptions o = TestOptions();
+    o.sender = [real = aws::MakeHttpSender(Env()), sender](const net::HttpRequest& req) {
+      return sender(real, req);
+    };
+    auto store = OpenStore(prefix_, RealClock::Instance(), o);
+    if (!store) return nullptr;
+    auto log = DynamoDbEventLog::Open(*store, RealClock::Instance(), Options(nullptr));
+    if (!log.ok()) {
+      ADD_FAILURE() << log.status().ToString();
+      return nullptr;
+    }
+    return std::make_unique<OwningLog>(std::move(store), std::move(*log));
+  }
+  static bool Is(const net::HttpRequest& req, std::string_view op) {
+    for (const auto& [name, value] : req.headers) {
+      if (name == "X-Amz-Target" && value.ends_with("." + std::string(op))) return true;
+    }
+    return false;
   }
 
   // The stored items of `run`, in seq order (straight from the table).
@@ -397,6 +422,54 @@ TEST_F(DynamoDbEventLogTest, AStaleRememberedTailFallsBackToWhatIsStored) {
   std::vector<RunEvent> want = Outputs(1, 15, 10);
   want.push_back({16, "end", "{\"seq\":16,\"type\":\"end\"}"});
   EXPECT_EQ(All(*a, "r1"), want);
+}
+
+// A transport that performs each PutItem but loses every other answer, as a network failure
+// after DynamoDB committed would: the retried put meets its own first attempt, and the append
+// recognises it as stored (each event once, no error).
+TEST_F(DynamoDbEventLogTest, RetriedPutsWhoseFirstAttemptLandedAreNoConflict) {
+  auto lost = std::make_shared<std::atomic<int>>(0);
+  auto puts = std::make_shared<std::atomic<int>>(0);
+  auto log = OpenThrough([lost, puts](const net::HttpSender& real,
+                                      const net::HttpRequest& req) -> Result<net::HttpResponse> {
+    auto response = real(req);
+    if (Is(req, "PutItem") && (*puts)++ % 2 == 0) {
+      ++*lost;
+      return Unavailable("connection reset by peer");
+    }
+    return response;
+  });
+  ASSERT_NE(log, nullptr);
+  for (std::int64_t first = 1; first <= 40; first += 10) {
+    auto r = log->Append("r1", Outputs(first, first + 9, 20 * 1024));  // 2 items each
+    ASSERT_OK(r);
+    EXPECT_EQ(r->last_seq, first + 9);
+  }
+  EXPECT_GE(lost->load(), 4);
+  EXPECT_EQ(All(*log, "r1"), Outputs(1, 40, 20 * 1024));
+}
+
+// BatchWriteItem may leave deletes unprocessed (throttling): Remove sends them again.
+TEST_F(DynamoDbEventLogTest, RemoveSendsUnprocessedDeletesAgain) {
+  auto batches = std::make_shared<std::atomic<int>>(0);
+  auto log = OpenThrough([batches](const net::HttpSender& real,
+                                   const net::HttpRequest& req) -> Result<net::HttpResponse> {
+    if (Is(req, "BatchWriteItem") && (*batches)++ < 2) {  // nothing processed, twice
+      auto body = ParseJson(req.body);
+      if (!body.ok()) return body.status();
+      net::HttpResponse r;
+      r.status = 200;
+      r.body =
+          ToJson(boost::json::object{{"UnprocessedItems", body->as_object().at("RequestItems")}});
+      return r;
+    }
+    return real(req);
+  });
+  ASSERT_NE(log, nullptr);
+  for (std::int64_t s = 1; s <= 30; ++s) ASSERT_OK(log->Append("r1", Outputs(s, s, 10)));
+  ASSERT_OK(log->Remove("r1"));
+  EXPECT_EQ(batches->load(), 4);  // calls: the first 25 deletes sent 3 times, then the other 5
+  EXPECT_TRUE(Items(*log, "r1").empty());
 }
 
 TEST_F(DynamoDbEventLogTest, AMissingTableIsNamedUnlessCreated) {
