@@ -281,69 +281,95 @@ void DynamoDbEventLog::Forget(const std::string& run_id) const {
   tails_.erase(run_id);
 }
 
+Result<std::size_t> DynamoDbEventLog::StoredPart(const std::string& run_id,
+                                                 const std::vector<RunEvent>& events,
+                                                 const EventLogTail& tail) const {
+  const std::int64_t first = events.front().seq;
+  if (first > tail.last_seq + 1) {
+    return FailedPrecondition("event " + std::to_string(first) + " of run " + run_id +
+                              " would leave a gap: the next expected is " +
+                              std::to_string(tail.last_seq + 1))
+        .WithDetail("nextSeq", tail.last_seq + 1);
+  }
+  std::size_t fresh = 0;  // index of the first event not stored yet
+  while (fresh < events.size() && events[fresh].seq <= tail.last_seq) ++fresh;
+  if (fresh == 0) return fresh;
+  auto have = ReadFrom(run_id, first - 1, static_cast<int>(fresh), SIZE_MAX);
+  if (!have.ok()) return have.status();
+  for (std::size_t i = 0; i < fresh; ++i) {
+    if (i >= have->events.size() || !(have->events[i] == events[i])) {
+      return Conflict("event " + std::to_string(events[i].seq) + " of run " + run_id +
+                      " was stored with different content")
+          .WithDetail("seq", events[i].seq);
+    }
+  }
+  return fresh;
+}
+
 Result<EventAppend> DynamoDbEventLog::Append(std::string_view run_id,
                                              const std::vector<RunEvent>& events) {
   OUTPOST_RETURN_IF_ERROR(ValidateEventBatch(run_id, events));
   const std::string id(run_id);
-  const std::int64_t first = events.front().seq;
-  const EventLogTail after_batch{events.back().seq, events.back().type == event::kEnd};
   int stored = 0;  // by this call, over its rounds
-  // A batch that continues where this log last left the run is put without reading the tail:
-  // the conditional put finds out when another writer got there first.
-  if (KnownTail(id) == first - 1) {
-    auto done = PutItems(id, events, 0, stored);
+  // Puts events[from, end); nullopt when another writer got there first (decide again).
+  auto put = [&](std::size_t from) -> Result<std::optional<EventAppend>> {
+    auto done = PutItems(id, events, from, stored);
     if (!done.ok()) {
       Forget(id);
       return done.status();
     }
-    if (*done) {
-      Remember(id, after_batch);
-      return EventAppend{stored, events.back().seq};
-    }
+    if (!*done) return std::optional<EventAppend>();
+    Remember(id, {events.back().seq, events.back().type == event::kEnd});
+    return std::optional<EventAppend>(EventAppend{stored, events.back().seq});
+  };
+  // A batch that continues where this log last left the run is put without reading the tail:
+  // the conditional put finds out when another writer got there first.
+  if (KnownTail(id) == events.front().seq - 1) {
+    auto done = put(0);
+    if (!done.ok()) return done.status();
+    if (*done) return **done;
   }
   for (int round = 0; round < kMaxRounds; ++round) {
     auto tail = Tail(id);
     if (!tail.ok()) return tail.status();
-    if (first > tail->last_seq + 1) {
+    auto fresh = StoredPart(id, events, *tail);  // the part stored must be a resend of it
+    if (!fresh.ok()) {
       Forget(id);
-      return FailedPrecondition("event " + std::to_string(first) + " of run " + id +
-                                " would leave a gap: the next expected is " +
-                                std::to_string(tail->last_seq + 1))
-          .WithDetail("nextSeq", tail->last_seq + 1);
+      return fresh.status();
     }
-    // The part already stored must be a resend of it, byte for byte.
-    std::size_t fresh = 0;  // index of the first event not stored yet
-    while (fresh < events.size() && events[fresh].seq <= tail->last_seq) ++fresh;
-    if (fresh > 0) {
-      auto have = ReadFrom(id, first - 1, static_cast<int>(fresh), SIZE_MAX);
-      if (!have.ok()) return have.status();
-      for (std::size_t i = 0; i < fresh; ++i) {
-        if (i >= have->events.size() || !(have->events[i] == events[i])) {
-          return Conflict("event " + std::to_string(events[i].seq) + " of run " + id +
-                          " was stored with different content")
-              .WithDetail("seq", events[i].seq);
-        }
-      }
-    }
-    if (fresh == events.size()) {  // a resend
+    if (*fresh == events.size()) {  // a resend
       Remember(id, *tail);
       return EventAppend{stored, tail->last_seq};
     }
     if (tail->ended) return FailedPrecondition("the event stream of run " + id + " has ended");
-    // The new events, in items of at most kMaxItemBytes, in seq order.
-    auto done = PutItems(id, events, fresh, stored);
-    if (!done.ok()) {
-      Forget(id);
-      return done.status();
-    }
-    if (*done) {
-      Remember(id, after_batch);
-      return EventAppend{stored, events.back().seq};
-    }
+    auto done = put(*fresh);
+    if (!done.ok()) return done.status();
+    if (*done) return **done;
   }
   Forget(id);
   return Unavailable("appending to the event stream of run " + id +
                      ": lost the race to other writers too often; retry");
+}
+
+Status DynamoDbEventLog::DeleteItems(const std::string& run_id, json::array requests) const {
+  for (int attempt = 0; !requests.empty(); ++attempt) {
+    if (attempt == kMaxBatchAttempts) {
+      return Unavailable("removing the events of run " + run_id +
+                         ": DynamoDB left deletes unprocessed; retry");
+    }
+    if (attempt > 0) clock_.SleepFor(Millis(25LL << attempt));
+    json::object request{{"RequestItems", json::object{{table_, std::move(requests)}}}};
+    auto answer = client_.Call("BatchWriteItem", request, table_);
+    if (!answer.ok()) return answer.status();
+    requests = json::array();  // what DynamoDB left unprocessed (throttling) goes again
+    if (auto u = answer->find("UnprocessedItems"); u != answer->end() && u->value().is_object()) {
+      if (auto t = u->value().get_object().find(table_);
+          t != u->value().get_object().end() && t->value().is_array()) {
+        requests = t->value().get_array();
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status DynamoDbEventLog::Remove(std::string_view run_id) {
@@ -367,23 +393,7 @@ Status DynamoDbEventLog::Remove(std::string_view run_id) {
     for (std::size_t i = at; i < std::min(keys.size(), at + kBatchDeletes); ++i) {
       requests.push_back(json::object{{"DeleteRequest", json::object{{"Key", keys[i]}}}});
     }
-    for (int attempt = 0; !requests.empty(); ++attempt) {
-      if (attempt == kMaxBatchAttempts) {
-        return Unavailable("removing the events of run " + id +
-                           ": DynamoDB left deletes unprocessed; retry");
-      }
-      if (attempt > 0) clock_.SleepFor(Millis(25LL << attempt));
-      json::object request{{"RequestItems", json::object{{table_, std::move(requests)}}}};
-      auto answer = client_.Call("BatchWriteItem", request, table_);
-      if (!answer.ok()) return answer.status();
-      requests = json::array();
-      if (auto u = answer->find("UnprocessedItems"); u != answer->end() && u->value().is_object()) {
-        if (auto t = u->value().get_object().find(table_);
-            t != u->value().get_object().end() && t->value().is_array()) {
-          requests = t->value().get_array();
-        }
-      }
-    }
+    OUTPOST_RETURN_IF_ERROR(DeleteItems(id, std::move(requests)));
   }
   // The objects after the items (an item never names a missing object).
   if (options_.chunks) return options_.chunks->DeleteUnder(ChunkPrefix(id));

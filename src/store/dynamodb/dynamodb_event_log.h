@@ -51,6 +51,7 @@
 // are thread-safe).
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -110,6 +111,12 @@ class DynamoDbEventLog final : public EventLog {
   // what it stored; false when a key was taken (another writer got there: decide again).
   Result<bool> PutItems(const std::string& run_id, const std::vector<RunEvent>& events,
                         std::size_t from, int& stored) const;
+  // The index of the first event of `events` not stored yet, given the stream's `tail`, once
+  // the stored part is checked to be identical: kFailedPrecondition (a gap), kConflict.
+  Result<std::size_t> StoredPart(const std::string& run_id, const std::vector<RunEvent>& events,
+                                 const EventLogTail& tail) const;
+  // BatchWriteItem of `requests` (at most 25 deletes), sending what is left unprocessed again.
+  Status DeleteItems(const std::string& run_id, boost::json::array requests) const;
   // The last seq of a run as this log last wrote or read it (not ended), if it remembers.
   std::optional<std::int64_t> KnownTail(const std::string& run_id) const;
   void Remember(const std::string& run_id, const EventLogTail& tail) const;
