@@ -137,12 +137,13 @@ Status DynamoDbEventLog::ItemEvents(const ddb::Item& item, std::vector<RunEvent>
 Result<EventBatch> DynamoDbEventLog::ReadFrom(const std::string& run_id, std::int64_t after,
                                               int limit, std::size_t max_bytes) const {
   EventBatch batch;
-  std::int64_t from = 1;  // first_seq of the item holding after+1
+  std::int64_t from = 1;  // the first key to read: that of the item holding after+1
   if (after > 0) {
     aws::QueryRequest back;
     back.table = table_;
     back.key_condition = RunKey(run_id, "<=", after + 1);
-    back.projection = "#f";
+    back.key_condition.names["#l"] = attr::kLastSeq;
+    back.projection = "#f, #l";
     back.forward = false;
     back.limit = 1;
     back.consistent = true;
@@ -150,7 +151,11 @@ Result<EventBatch> DynamoDbEventLog::ReadFrom(const std::string& run_id, std::in
     if (!page.ok()) return page.status();
     if (page->items.empty()) return batch;
     auto f = ddb::GetN(page->items.front(), attr::kFirstSeq);
-    if (!f) return Internal("corrupt event item in DynamoDB (no first_seq)");
+    auto l = ddb::GetN(page->items.front(), attr::kLastSeq);
+    if (!f || !l) return Internal("corrupt event item in DynamoDB (no first_seq or last_seq)");
+    // The item with the greatest first_seq <= after+1 holds after+1 if any does (items are
+    // contiguous); when it ends before, nothing follows `after` yet (a follower at the tail).
+    if (*l <= after) return batch;
     from = *f;
   }
   aws::QueryRequest q;

@@ -31,7 +31,8 @@
 //    kInternal). Without a chunk store every item is inline (base64 when not UTF-8: at most
 //    ~350 KB, under DynamoDB's 400 KB).
 //  - Read: the item holding after+1 (a descending Query, Limit 1, first_seq <= after+1; skipped
-//    for after = 0), then an ascending Query from it, page by page until `limit` events or about
+//    for after = 0; when it ends at or before `after` there is nothing new and the read ends
+//    there), then an ascending Query from it, page by page until `limit` events or about
 //    `max_bytes` (chunk objects are fetched only for the items returned).
 //  - Remove: Query the run's keys, BatchWriteItem deletes (25 a call, unprocessed ones
 //    retried), then delete the chunk objects under events/<run>/ (items first: an item never
@@ -44,8 +45,8 @@
 // Calls (aws::DynamoDbClient::Counts): an Append of new events costs one PutItem per item, plus
 // 1 Query (the tail) unless it continues this log's own last append to the run, plus the Read of
 // the stored part when it overlaps (1 Query from seq 1, else 2); a lost race costs the full path
-// again. A Read costs 1 Query from seq 0 and 2 from a later seq (+1 per further 1 MB page of
-// items); Tail 1; Remove 1 Query per MB of items + 1 BatchWriteItem per 25 items.
+// again. A Read costs 1 Query from seq 0 or at the tail (nothing new), else 2 (+1 per further
+// 1 MB page of items); Tail 1; Remove 1 Query per MB of items + 1 BatchWriteItem per 25 items.
 //
 // Thread-safety: thread-safe (the remembered tails under a mutex; the client and the chunk store
 // are thread-safe).

@@ -380,6 +380,11 @@ TEST_F(DynamoDbEventLogTest, CallsPerOperation) {
             (Calls{{"Query", 3}}));
   EXPECT_EQ(calls([&] { ASSERT_OK(log->Read("r1", 0, 50)); }), (Calls{{"Query", 1}}));
   EXPECT_EQ(calls([&] { ASSERT_OK(log->Read("r1", 120, 5)); }), (Calls{{"Query", 2}}));
+  // A follower at the tail: one Query says there is nothing new.
+  EXPECT_EQ(calls([&] { EXPECT_TRUE(log->Read("r1", 200, 5)->events.empty()); }),
+            (Calls{{"Query", 1}}));
+  EXPECT_EQ(calls([&] { EXPECT_TRUE(log->Read("r1", 500, 5)->events.empty()); }),
+            (Calls{{"Query", 1}}));
   EXPECT_EQ(calls([&] { ASSERT_OK(log->Tail("r1")); }), (Calls{{"Query", 1}}));
   // Bad input costs nothing.
   EXPECT_EQ(calls([&] {
