@@ -249,10 +249,13 @@ Result<bool> DynamoDbEventLog::PutItems(const std::string& run_id,
                                         const std::vector<RunEvent>& events, std::size_t from,
                                         int& stored) const {
   for (std::size_t i = from; i < events.size();) {
+    // Bounded by its lines, not only their json: tiny events (a type, a tab and a newline each)
+    // must not make an item of several times kMaxItemBytes.
     std::size_t bytes = 0;
     const std::size_t begin = i;
-    while (i < events.size() && (i == begin || bytes + events[i].json.size() <= kMaxItemBytes)) {
-      bytes += events[i].json.size();
+    auto line = [&](std::size_t k) { return events[k].type.size() + events[k].json.size() + 2; };
+    while (i < events.size() && (i == begin || bytes + line(i) <= kMaxItemBytes)) {
+      bytes += line(i);
       ++i;
     }
     Status put = PutItem(run_id, events, begin, i);

@@ -1,7 +1,7 @@
 // DynamoDbEventLog: the event log (store/event_log.h) in <prefix>-events, beside the dynamodb://
 // run store whose client it borrows (table layout in dynamodb_schema.h). An item is the events
-// of one append from first_seq to last_seq (at most kMaxItemBytes of json, or one event alone),
-// "<type>\t<json>\n" lines as in the SQLite log.
+// of one append from first_seq to last_seq, "<type>\t<json>\n" lines as in the SQLite log: at
+// most kMaxItemBytes of lines (so of json too), or one event alone.
 //
 //  - Tail: one Query of the run's partition, descending, Limit 1 (consistent).
 //  - Append: Tail; the part of the batch already stored is compared with what is stored (a
