@@ -47,6 +47,7 @@
 #include "runner/sandbox/disk_image.h"
 #include "runner/sandbox/probe.h"
 #include "secrets/secret_store.h"
+#include "store/dynamodb/dynamodb_run_store.h"
 #include "telemetry/instrumented_stores.h"
 #include "telemetry/routes.h"
 #include "telemetry/server_metrics.h"
@@ -337,6 +338,9 @@ int Serve(const Options& opts_in) {
   auto metrics = std::make_shared<telemetry::ServerMetrics>(
       clock, telemetry::ServerMetricsOptions{agents.Names(), opts.runner == RunnerKind::kSandbox});
   telemetry::InstrumentedRunStore run_store(**store, *metrics);
+  if (auto* ddb = dynamic_cast<dynamodb::DynamoDbRunStore*>(store->get())) {
+    metrics->WatchDynamoDbCalls([ddb] { return ddb->client().Counts().calls; });
+  }
   telemetry::InstrumentedArtifactStore counted_artifacts(*artifact_store, *metrics);
   ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000), opts.runner,
                        RunnerConfigFor(opts));

@@ -1,7 +1,9 @@
 #include "app/stores.h"
 
+#include "app/event_chunks.h"
 #include "store/dynamodb/dynamodb_audit_log.h"
 #include "store/dynamodb/dynamodb_auth_store.h"
+#include "store/dynamodb/dynamodb_event_log.h"
 #include "store/dynamodb/dynamodb_run_store.h"
 #include "store/sqlite/sqlite_audit_log.h"
 #include "store/sqlite/sqlite_auth_store.h"
@@ -96,8 +98,8 @@ Result<std::unique_ptr<AuditLog>> OpenAuditLog(const Options& opts, RunStore& st
 }
 
 Result<std::unique_ptr<EventLog>> OpenEventLog(const Options& opts, RunStore& store,
-                                               const Clock& /*clock*/,
-                                               artifacts::ArtifactStore& /*artifacts*/) {
+                                               const Clock& clock,
+                                               artifacts::ArtifactStore& artifacts) {
   const std::string url = opts.StoreUrl();
   if (auto* sqlite = dynamic_cast<SqliteRunStore*>(&store)) {
     return std::unique_ptr<EventLog>(std::make_unique<SqliteEventLog>(sqlite->connection()));
@@ -107,8 +109,14 @@ Result<std::unique_ptr<EventLog>> OpenEventLog(const Options& opts, RunStore& st
     if (!log.ok()) return log.status();
     return std::unique_ptr<EventLog>(std::move(*log));
   }
-  if (url.starts_with(kDynamoDb)) {
-    return FailedPrecondition("the DynamoDB event log is not built yet");
+  if (auto* ddb = dynamic_cast<dynamodb::DynamoDbRunStore*>(&store)) {
+    dynamodb::DynamoDbEventLogOptions o;
+    o.create_table = opts.create_tables || ddb->location().create_tables;
+    o.retention = std::chrono::hours(24) * opts.retention_days;  // the run store's
+    o.chunks = ArtifactEventChunks(artifacts);
+    auto log = dynamodb::DynamoDbEventLog::Open(*ddb, clock, o);
+    if (!log.ok()) return log.status();
+    return std::unique_ptr<EventLog>(std::move(*log));
   }
   return Unsupported(url);
 }

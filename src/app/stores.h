@@ -36,8 +36,10 @@ Result<std::unique_ptr<AuditLog>> OpenAuditLog(const Options& opts, RunStore& st
 
 // Every run's event stream (store/event_log.h), shared by the replicas of one store: the SQLite
 // log shares the run store's connection; the DynamoDB log (its own table under the prefix)
-// borrows the run store's client, so there `store` must outlive it, and keeps large output
-// payloads as chunk objects in `artifacts`. kFailedPrecondition where a backend has none yet.
+// borrows the run store's client and keeps large output payloads as chunk objects under
+// events/ in `artifacts`, so there `store` and `artifacts` must outlive it; its items expire
+// (TTL) with retention_days + 1 day. A missing <prefix>-events table without --create-tables:
+// kFailedPrecondition naming it.
 Result<std::unique_ptr<EventLog>> OpenEventLog(const Options& opts, RunStore& store,
                                                const Clock& clock,
                                                artifacts::ArtifactStore& artifacts);

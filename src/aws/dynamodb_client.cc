@@ -155,7 +155,15 @@ Result<json::object> DynamoDbClient::Call(std::string_view op, const json::objec
   if (!table.empty()) what += " " + std::string(table);
   const std::string body = ToJson(request);
   const SigningOptions signing = SigningOptions::ForService(options_.region, "dynamodb");
+  {
+    std::lock_guard lock(counts_mu_);
+    ++counts_.calls[std::string(op)];
+  }
   return retrier_.Run<json::object>(what, [&]() -> Result<json::object> {
+    {
+      std::lock_guard lock(counts_mu_);
+      ++counts_.attempts;
+    }
     SignableRequest signable{"POST",
                              "/",
                              {},
@@ -174,6 +182,17 @@ Result<json::object> DynamoDbClient::Call(std::string_view op, const json::objec
     if (!doc.ok() || !doc->is_object()) return Internal(what + ": malformed answer");
     return std::move(doc->get_object());
   });
+}
+
+std::int64_t DynamoDbClient::CallCounts::total() const {
+  std::int64_t n = 0;
+  for (const auto& [op, count] : calls) n += count;
+  return n;
+}
+
+DynamoDbClient::CallCounts DynamoDbClient::Counts() const {
+  std::lock_guard lock(counts_mu_);
+  return counts_;
 }
 
 Result<TableInfo> DynamoDbClient::DescribeTable(std::string_view table) const {

@@ -26,7 +26,10 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,6 +133,16 @@ class DynamoDbClient {
 
   const DynamoDbClientOptions& options() const { return options_; }
 
+  // How many calls of each operation ("PutItem" -> 12) this client has made since it was
+  // created: one per Call, however many attempts its retries took (`attempts` counts those).
+  // For the benchmarks' "DynamoDB calls per run" and the tests of what an operation costs.
+  struct CallCounts {
+    std::map<std::string, std::int64_t> calls;  // by operation
+    std::int64_t attempts = 0;                  // HTTP requests sent, retries included
+    std::int64_t total() const;
+  };
+  CallCounts Counts() const;
+
  private:
   DynamoDbClient(DynamoDbClientOptions options, net::Url origin, net::HttpSender sender,
                  const Clock& clock);
@@ -139,6 +152,8 @@ class DynamoDbClient {
   net::HttpSender sender_;
   const Clock& clock_;
   Retrier retrier_;
+  mutable std::mutex counts_mu_;
+  mutable CallCounts counts_;  // guarded by counts_mu_
 };
 
 // The Status for a non-2xx answer: "<what>: <Type>: <message>" (or "HTTP <status>" when the body

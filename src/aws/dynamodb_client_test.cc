@@ -210,6 +210,21 @@ TEST_F(DynamoDbClientTest, PersistentThrottlingEndsUnavailable) {
   EXPECT_EQ(server_->requests().size(), 5u);  // RetryPolicy{}.max_attempts
 }
 
+// The counts the benchmarks read: a call per operation however often it was retried, and the
+// attempts besides.
+TEST_F(DynamoDbClientTest, CallsAreCountedByOperationAndAttempts) {
+  Serve({{503, "", {}}, {200, "{}", {}}});
+  EXPECT_EQ(client_->Counts().total(), 0);
+  ASSERT_TRUE(client_->PutItem("t", {{"id", ddb::S("x")}}).ok());
+  ASSERT_TRUE(client_->PutItem("t", {{"id", ddb::S("y")}}).ok());
+  ASSERT_TRUE(client_->GetItem("t", {{"id", ddb::S("x")}}).ok());
+  const DynamoDbClient::CallCounts counts = client_->Counts();
+  EXPECT_EQ(counts.calls, (std::map<std::string, std::int64_t>{{"GetItem", 1}, {"PutItem", 2}}));
+  EXPECT_EQ(counts.total(), 3);
+  EXPECT_EQ(counts.attempts, 4);  // the first PutItem was retried once
+  EXPECT_EQ(server_->requests().size(), 4u);
+}
+
 TEST_F(DynamoDbClientTest, ClientErrorsAreNeverRetried) {
   Serve(
       {{400, ErrorJson("ConditionalCheckFailedException", "The conditional request failed"), {}}});

@@ -13,8 +13,10 @@ Status ValidateEventBatch(std::string_view run_id, const std::vector<RunEvent>& 
       return InvalidArgument(at + ": seqs must be consecutive (after " +
                              std::to_string(events[i - 1].seq) + ")");
     }
-    if (e.type.empty() || e.type.find_first_of("\t\n") != std::string::npos) {
-      return InvalidArgument(at + ": type must be non-empty, without tab or newline");
+    if (e.type.empty() || e.type.size() > kMaxEventTypeBytes ||
+        e.type.find_first_of("\t\n") != std::string::npos) {
+      return InvalidArgument(at + ": type must be non-empty, at most " +
+                             std::to_string(kMaxEventTypeBytes) + " bytes, without tab or newline");
     }
     if (e.json.empty() || e.json.find('\n') != std::string::npos) {
       return InvalidArgument(at + ": json must be non-empty, without a newline");

@@ -23,9 +23,9 @@
 //  - Read returns the events after a seq, oldest first, up to a count and about a byte budget
 //    (at least one event when any is there), and whether the last one returned is `end`.
 //  - Remove deletes every event of a run (retention, after the run's record). Idempotent.
-//  - Bad input (no events, seqs not consecutive, seq < 1, an empty type or one with a tab or a
-//    newline, a json that is empty or holds a newline, an empty run id) is kInvalidArgument
-//    naming what, and nothing is stored.
+//  - Bad input (no events, seqs not consecutive, seq < 1, an empty type, one over
+//    kMaxEventTypeBytes or with a tab or a newline, a json that is empty or holds a newline, an
+//    empty run id) is kInvalidArgument naming what, and nothing is stored.
 //  - Errors besides: kUnavailable (transient: retry), kInternal. Thread-safe; several processes
 //    may append to one run at once (the store serializes them; each sees the others' events).
 #pragma once
@@ -44,6 +44,7 @@ namespace outpost {
 // The bounds of items (well under DynamoDB's 400 KB item limit).
 inline constexpr std::size_t kMaxItemBytes = 128 * 1024;
 inline constexpr std::size_t kMaxEventBytes = 256 * 1024;
+inline constexpr std::size_t kMaxEventTypeBytes = 64;
 
 // What an Append did.
 struct EventAppend {

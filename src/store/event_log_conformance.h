@@ -185,6 +185,7 @@ TEST_P(EventLogConformance, BadBatchesAreRefusedAndStoreNothing) {
   bad({Ev(-1)});
   bad({Ev(2, "")});
   bad({Ev(2, "out\tput")});
+  bad({Ev(2, std::string(kMaxEventTypeBytes + 1, 't'))});
   bad({{2, "output", ""}});
   bad({{2, "output", "{\n}"}});
   bad({Ev(2, event::kEnd), Ev(3)});

@@ -105,6 +105,18 @@ ServerMetrics::ServerMetrics(const Clock& clock, ServerMetricsOptions options)
                         });
 }
 
+void ServerMetrics::WatchDynamoDbCalls(CallCounts calls) {
+  registry_.AddCallback(
+      "outpost_dynamodb_calls_total",
+      "DynamoDB calls of the run store's client since start (runs, quotas, audit, events "
+      "tables), by operation; a call retried counts once.",
+      MetricType::kCounter, {"operation"}, [calls = std::move(calls)] {
+        std::vector<CallbackValue> out;
+        for (const auto& [op, n] : calls()) out.push_back({{op}, static_cast<double>(n)});
+        return out;
+      });
+}
+
 void ServerMetrics::WatchSupervisor(const Supervisor& supervisor) {
   const Supervisor* s = &supervisor;
   auto per_agent = [this, s](bool queued) {

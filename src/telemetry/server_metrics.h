@@ -9,7 +9,9 @@
 // Thread-safe. The HTTP hook takes no lock shared by all requests (metrics/metrics.h).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -44,6 +46,12 @@ class ServerMetrics final : public http::RequestHook, public RunObserver {
   // Queue depth, running runs and reaper actions, read from `supervisor` at every scrape. It
   // must outlive this object's scrapes.
   void WatchSupervisor(const Supervisor& supervisor);
+
+  // outpost_dynamodb_calls_total{operation}: `calls` (read at every scrape) returns how many
+  // calls of each DynamoDB operation the store's client made since start (aws::DynamoDbClient::
+  // Counts). It and what it reads must outlive this object's scrapes.
+  using CallCounts = std::function<std::map<std::string, std::int64_t>()>;
+  void WatchDynamoDbCalls(CallCounts calls);
 
   // A failed store call: `store` "run" or "artifact", `operation` its method ("update").
   // kNotFound and kConflict are answers, not failures, and are not counted.

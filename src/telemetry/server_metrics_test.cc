@@ -180,6 +180,20 @@ TEST(InstrumentedRunStore, CountsFailuresByOperationAndCodeAndForwardsResults) {
   EXPECT_EQ(t.Sum("outpost_store_errors_total"), 4);  // not-found and conflict are answers
 }
 
+TEST(ServerMetrics, DynamoDbCallsAreReadAtEveryScrape) {
+  Fixture f;
+  std::map<std::string, std::int64_t> calls{{"Query", 3}};
+  f.m->WatchDynamoDbCalls([&calls] { return calls; });
+  ParsedText t = f.Scrape();
+  EXPECT_EQ(t.Value("outpost_dynamodb_calls_total", {{"operation", "Query"}}), 3);
+  calls["PutItem"] = 2;
+  calls["Query"] = 4;
+  t = f.Scrape();
+  EXPECT_EQ(t.Value("outpost_dynamodb_calls_total", {{"operation", "Query"}}), 4);
+  EXPECT_EQ(t.Value("outpost_dynamodb_calls_total", {{"operation", "PutItem"}}), 2);
+  EXPECT_EQ(t.Sum("outpost_dynamodb_calls_total"), 6);
+}
+
 TEST(ServerMetrics, HealthSloIsServedInTheEnvelope) {
   Fixture f;
   f.Call("GET", "/runs/1");

@@ -119,6 +119,12 @@ TEST_F(DynamoDbStoreTest, RunsLiveInDynamoDbAcrossRestarts) {
   EXPECT_EQ(Str(run, "task"), "echo run-0");
   HttpResponse health = server_->Get("/health/ready");
   EXPECT_EQ(health.status, 200) << health.body;
+  // The run store's DynamoDB calls are counted, by operation, on /metrics.
+  HttpResponse metrics = server_->Get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("outpost_dynamodb_calls_total{operation=\"Query\"} "),
+            std::string::npos)
+      << metrics.body;
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ bool AllActive(const aws::TableInfo& info) {
 
 TableNames TableNames::For(std::string_view prefix) {
   const std::string p(prefix);
-  return {p + "-runs", p + "-idempotency", p + "-replicas", p + "-quotas", p + "-audit"};
+  return {p + "-runs",   p + "-idempotency", p + "-replicas",
+          p + "-quotas", p + "-audit",       p + "-events"};
 }
 
 json::object RunsTableSpec(const std::string& name) {
@@ -94,6 +95,16 @@ json::object AuditTableSpec(const std::string& name) {
   spec["AttributeDefinitions"] =
       json::array{AttributeDef(attr::kTenant), AttributeDef(attr::kId), AttributeDef(attr::kKind)};
   spec["GlobalSecondaryIndexes"] = json::array{Gsi(kIndexAll, attr::kKind, attr::kId)};
+  return spec;
+}
+
+json::object EventsTableSpec(const std::string& name) {
+  json::object spec = KeySchema(attr::kRunId, attr::kFirstSeq);
+  spec["TableName"] = name;
+  spec["BillingMode"] = "PAY_PER_REQUEST";
+  spec["AttributeDefinitions"] =
+      json::array{AttributeDef(attr::kRunId),
+                  json::object{{"AttributeName", attr::kFirstSeq}, {"AttributeType", "N"}}};
   return spec;
 }
 

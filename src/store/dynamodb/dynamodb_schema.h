@@ -34,6 +34,13 @@
 //   key, a ULID: time-ordered); doc (S) the record as JSON; kind (S) "audit", action, resource
 //   (S), at_ms (N), expires_at (N) at + retention (a TTL attribute). GSI all-newest (kind, id).
 //
+// <prefix>-events — the event log (dynamodb_event_log.h), one item per bounded batch of a run's
+//   events: run_id (S, partition key), first_seq (N, sort key); last_seq (N), ended (N, 1 when
+//   the item's last event is `end`), bytes (N, the events' json); and either body (S, or B when
+//   not UTF-8: "<type>\t<json>\n" lines) or chunk (S, the key of the chunk object holding those
+//   lines), chunk_sha256 (S), chunk_size (N); expires_at (N) write time + retention + 1 day (a
+//   TTL attribute).
+//
 // Thread-safety: pure functions over a thread-safe client.
 #pragma once
 
@@ -81,6 +88,15 @@ inline constexpr std::string_view kCount = "count";
 inline constexpr std::string_view kAction = "action";
 inline constexpr std::string_view kResource = "resource";
 inline constexpr std::string_view kAtMs = "at_ms";
+// events table (and kRunId, kExpiresAt)
+inline constexpr std::string_view kFirstSeq = "first_seq";
+inline constexpr std::string_view kLastSeq = "last_seq";
+inline constexpr std::string_view kEnded = "ended";
+inline constexpr std::string_view kBytes = "bytes";
+inline constexpr std::string_view kBody = "body";
+inline constexpr std::string_view kChunk = "chunk";
+inline constexpr std::string_view kChunkSha256 = "chunk_sha256";
+inline constexpr std::string_view kChunkSize = "chunk_size";
 }  // namespace attr
 
 inline constexpr std::string_view kRunKind = "run";
@@ -96,6 +112,7 @@ struct TableNames {
   std::string replicas;
   std::string quotas;
   std::string audit;
+  std::string events;
   static TableNames For(std::string_view prefix);
 };
 
@@ -105,6 +122,7 @@ boost::json::object IdempotencyTableSpec(const std::string& name);
 boost::json::object ReplicasTableSpec(const std::string& name);
 boost::json::object QuotasTableSpec(const std::string& name);
 boost::json::object AuditTableSpec(const std::string& name);
+boost::json::object EventsTableSpec(const std::string& name);
 
 struct EnsureOptions {
   bool create = false;         // create the table (and its GSIs) when missing
