@@ -254,7 +254,7 @@ Result<ChannelAppend> RunChannel::AppendEvents(const RunId& id, std::string_view
   }
   if (!errors.empty()) return Status::Invalid(errors);
   if (Status st = ValidateEventBatch(id.str(), batch); !st.ok()) {
-    return Status::Invalid({{"events", st.message()}});
+    return Status::Invalid({{"events", st.message()}}, st.message());
   }
   if (IsTerminal(run->status)) {
     // Only an identical resend of stored events is still acknowledged (Append checks identity).
@@ -276,7 +276,7 @@ Result<bool> RunChannel::ReportExit(const RunId& id, std::string_view token, Cha
     return st;
   }
   Result<ExitRecord> rec = ExitRecordFromJson(body, "exit record");
-  if (!rec.ok()) return Status::Invalid({{"", rec.status().message()}});
+  if (!rec.ok()) return Status::Invalid({{"", rec.status().message()}}, rec.status().message());
   if (rec->outcome == ExitOutcome::kNone) {
     return Status::Invalid({{"outcome", "must be an outcome, not empty"}});
   }
