@@ -275,6 +275,24 @@ Result<bool> RunChannel::ReportExit(const RunId& id, std::string_view token, Cha
   if (Status st = UnknownFields(body, v, {kExitFields.begin(), kExitFields.end()}, ""); !st.ok()) {
     return st;
   }
+  // The known fields' types (the shared parser reads a mistyped one as absent).
+  std::vector<FieldError> mistyped;
+  for (const auto& kv : body) {
+    const std::string_view k = kv.key();
+    const json::value& val = kv.value();
+    const bool text = k == "outcome" || k == "ended_at" || k == "started_at" || k == "message" ||
+                      k == "cancel_reason" || k == "cgroup_version";
+    if (text && !val.is_string()) mistyped.push_back({std::string(k), "must be a string"});
+    if (k == "agent_result" && !val.is_object()) {
+      mistyped.push_back({std::string(k), "must be an object"});
+    }
+    const bool number = !text && k != "agent_result" &&
+                        std::find(kExitFields.begin(), kExitFields.end(), k) != kExitFields.end();
+    if (number && !val.is_int64() && !val.is_uint64()) {
+      mistyped.push_back({std::string(k), "must be an integer"});
+    }
+  }
+  if (!mistyped.empty()) return Status::Invalid(mistyped);
   Result<ExitRecord> rec = ExitRecordFromJson(body, "exit record");
   if (!rec.ok()) return Status::Invalid({{"", rec.status().message()}}, rec.status().message());
   if (rec->outcome == ExitOutcome::kNone) {

@@ -343,6 +343,9 @@ TEST_F(RunChannelTest, ADifferentExitForARunningRunIs409AndKeepsTheFirst) {
   EXPECT_THAT(channel_->ReportExit(id, token, v1_,
                                    Obj(R"({"outcome":"","ended_at":"2026-12-06T10:00:00Z"})")),
               StatusIs(Code::kInvalidArgument));
+  json::object mistyped = ExitBody(0);
+  mistyped["exit_code"] = "0";
+  EXPECT_THAT(channel_->ReportExit(id, token, v1_, mistyped), StatusIs(Code::kInvalidArgument));
   ExpectUnchanged(id, before, 0);
 }
 
