@@ -76,5 +76,41 @@ TEST_F(RunChannelSandboxTest, TheRunTokenReachesNeitherTheRunDirectoryNorTheAgen
   EXPECT_TRUE(found.empty()) << "token-shaped strings on disk: " << *found.begin();
 }
 
+// The real server serves /internal/v1: without the run's token every route is 401 in the error
+// envelope (open mode included: no API key is needed elsewhere, the channel still wants its
+// token), and the refused requests leave the run alone.
+TEST_F(RunChannelSandboxTest, TheServerRefusesChannelRequestsWithoutTheRunsToken) {
+  server_ = ServerProcess::Start(dir_, {{"OUTPOST_RUNNER", "process"}});
+  const std::string id =
+      server_->Dispatch(R"({"agent":"shell","task":"echo channel-ok","timeoutSeconds":60})");
+  ASSERT_FALSE(id.empty());
+  const std::string base = "/internal/v1/runs/" + id;
+  const std::string events =
+      R"({"events":[{"seq":1,"ts":"2026-12-06T10:00:00.000Z","type":"output","stream":"stdout","data":"forged\n"}]})";
+  const std::string forged = id + "." + std::string(43, 'A');
+  for (const auto& headers : std::vector<std::map<std::string, std::string>>{
+           {}, {{"Authorization", "Bearer " + forged}}, {{"X-Outpost-Run-Token", forged}}}) {
+    HttpResponse r = Http(server_->address(), "POST", base + "/events", events, [&] {
+      auto h = headers;
+      h["Content-Type"] = "application/json";
+      return h;
+    }());
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(r.Json().at("error").at("code"), "AUTHENTICATION_ERROR") << r.body;
+    r = Http(server_->address(), "POST", base + "/exit",
+             R"({"outcome":"exited","exit_code":1,"ended_at":"2026-12-06T10:00:00.000Z"})", [&] {
+               auto h = headers;
+               h["Content-Type"] = "application/json";
+               return h;
+             }());
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(Http(server_->address(), "GET", base + "/control", "", headers).status, 401);
+  }
+  const boost::json::object run = server_->WaitTerminal(id, seconds(60));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << boost::json::serialize(run);
+  const HttpResponse logs = server_->Get("/runs/" + id + "/logs");
+  EXPECT_EQ(logs.body.find("forged"), std::string::npos) << logs.body;
+}
+
 }  // namespace
 }  // namespace outpost::testing
