@@ -124,7 +124,7 @@ std::optional<RunEvent> ReadEvent(const json::value& v, const std::string& path,
   } else if (*type == event::kStatus) {
     std::optional<std::string> s = GetString(o, "status");
     std::optional<RunStatus> status = s ? ParseRunStatus(*s) : std::nullopt;
-    if (!status || IsTerminal(*status)) {
+    if (status != RunStatus::kRunning) {
       errors.push_back({path + ".status",
                         "a supervisor reports RUNNING only: the terminal status is the control "
                         "plane's (report the exit instead)"});

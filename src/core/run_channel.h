@@ -91,7 +91,7 @@ class RunChannel {
 
   // `body`: {"events":[{"seq":N,"ts":"…","type":"…",…fields}, …]} with consecutive seqs. Each
   // event is kept as compact JSON with seq, ts, type first and its other fields as sent. Types:
-  // event::k* but `end`; a `status` only with a non-terminal status (the control plane writes
+  // event::k* but `end`; a `status` only with status RUNNING (the control plane writes
   // the terminal ones). A resend of stored seqs is acknowledged when identical (kConflict with
   // details.seq otherwise); a gap is kFailedPrecondition (409) with details.nextSeq.
   Result<ChannelAppend> AppendEvents(const RunId& id, std::string_view token, ChannelVersion v,
