@@ -234,8 +234,15 @@ TEST_F(ChannelRoutesTest, AnApiKeyIsUselessOnTheChannelAndTheTokenOnPublicRoutes
                 .status,
             401);
   EXPECT_FALSE(store_->Get(id)->cancel_requested_at.has_value());
-  // The key still works where it belongs.
-  EXPECT_EQ(Call("GET", "/runs/" + id.str(), Bearer(api_key_)).status, 200);
+  // The key still works where it belongs; the public run JSON shows nothing of the channel.
+  ASSERT_EQ(Call("POST", "/internal/v1/runs/" + id.str() + "/exit",
+                 "Content-Type: application/json\r\n" + Bearer(token), ExitJson(0))
+                .status,
+            200);
+  RawResponse run = Call("GET", "/runs/" + id.str(), Bearer(api_key_));
+  EXPECT_EQ(run.status, 200);
+  EXPECT_EQ(run.body.find("channel"), std::string::npos) << run.body;
+  EXPECT_EQ(run.body.find(store_->Get(id)->channel_token_sha256), std::string::npos) << run.body;
 }
 
 TEST_F(ChannelRoutesTest, AfterTheEndNewDataIs409AndAnIdenticalResendIs200) {
