@@ -23,7 +23,8 @@ void SetHeaders(Response& r, const RateDecision& d) {
 
 bool IsRateLimitExempt(std::string_view path) {
   return path == "/" || path == "/health" || path.starts_with("/health/") ||
-         path.starts_with("/ui/") || path.starts_with("/files/");
+         path.starts_with("/ui/") || path.starts_with("/files/") ||
+         path.starts_with("/internal/");  // the run channel pushes back by itself (429)
 }
 
 Middleware RateLimitMiddleware(RateLimiter& limiter, const QuotaOptions& quotas,

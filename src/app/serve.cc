@@ -15,6 +15,7 @@
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
 #include "api/audit_routes.h"
+#include "api/channel_routes.h"
 #include "api/file_routes.h"
 #include "api/rate_limit.h"
 #include "api/routes.h"
@@ -33,6 +34,7 @@
 #include "core/quota_sweeper.h"
 #include "core/retention.h"
 #include "core/run_artifacts.h"
+#include "core/run_channel.h"
 #include "core/run_service.h"
 #include "core/supervisor.h"
 #include "http/fault_injection.h"
@@ -367,6 +369,15 @@ int Serve(const Options& opts_in) {
     spdlog::error("artifacts: cannot list runs still to upload: {}", n.status().ToString());
   }
   RunService service(run_store, agents, clock, opts, &supervisor, secrets.get());
+  // The run channel (/internal/v1, README "Run channel") on the shared event log. Opened here
+  // until the event log is wired for everything (issue 19); the notify hook comes with it.
+  auto channel_events = OpenEventLog(opts, **store, clock, *artifact_store);
+  std::unique_ptr<RunChannel> run_channel;
+  if (channel_events.ok()) {
+    run_channel = std::make_unique<RunChannel>(run_store, **channel_events);
+  } else {
+    spdlog::warn("run channel: off ({})", channel_events.status().message());
+  }
   service.SetRunOutputs(&runner);
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   service.SetDiskGuard(&disk);
@@ -409,6 +420,7 @@ int Serve(const Options& opts_in) {
   web::RegisterWebRoutes(router, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
+  if (run_channel) api::RegisterChannelRoutes(router, *run_channel, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
   mcp::RegisterMcpRoute(router, mcp_tools, clock, *allowed_hosts);
   telemetry::RegisterTelemetryRoutes(router, *metrics, clock);
@@ -444,6 +456,8 @@ int Serve(const Options& opts_in) {
   }
   self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
   supervisor.SetAddress("http://" + server.BoundAddress());
+  supervisor.SetChannelUrl(opts.public_url.empty() ? "http://" + server.BoundAddress()
+                                                   : opts.public_url);
   AnnounceServing(opts, server.BoundAddress(), runner.kind(), *keys_exist, loopback);
   key_verifier.Start();
 

@@ -39,6 +39,7 @@ class PipelineTest : public ::testing::Test {
     router_.Add("POST", "/mcp", Access::AnyKey(), echo);
     router_.Add("GET", "/metrics", Access::Metrics(), echo);  // stand-in for ops' route
     router_.Add("GET", "/unclassified", echo);                // registered without a rule
+    router_.Add("GET", "/internal/v1/runs/{id}/control", Access::RunChannel(), echo);
     router_.SetAuthenticator(&authenticator_);
   }
 
@@ -108,6 +109,22 @@ TEST_F(PipelineTest, OnceAKeyExistsEveryNonPublicRouteNeedsOne) {
     EXPECT_EQ(r.headers.Get("WWW-Authenticate"), "Bearer realm=\"outpost\"");
   }
   EXPECT_EQ(Call("GET", "/health").status, 200);
+}
+
+// The run channel (/internal/v1) checks its run's own token (core/run_channel.h): the API-key
+// authenticator passes it on without a key, and a valid key grants nothing there.
+TEST_F(PipelineTest, TheRunChannelIsLeftToItsOwnTokenAndAKeyGrantsNothingThere) {
+  CreatedKey admin = NewKey({"admin"});
+  clock_.Advance(Millis(1000));  // past the open-mode recheck
+  const std::string path = "/internal/v1/runs/01KB4TVWHVG2W0AJ1ZCTNHFKX5/control";
+  http::Response none = Call("GET", path);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(Body(none).at("tenant"), "");  // anonymous: no tenant, no scope
+  EXPECT_TRUE(Body(none).at("scopes").as_array().empty());
+  http::Response keyed = WithKey("GET", path, admin.key);
+  ASSERT_EQ(keyed.status, 200) << keyed.body;
+  EXPECT_EQ(Body(keyed).at("keyId"), "");
+  EXPECT_TRUE(Body(keyed).at("scopes").as_array().empty());
 }
 
 TEST_F(PipelineTest, EveryKindOfBadKeyGetsTheSameAnswer) {

@@ -9,10 +9,12 @@
 #include <filesystem>
 
 #include "agents/outcome.h"
+#include "common/json_util.h"
 #include "common/log.h"
 #include "core/agent_secrets.h"
 #include "core/artifact_uploader.h"
 #include "core/retention.h"
+#include "core/run_channel.h"
 #include "core/run_observer.h"
 #include "core/scheduler.h"
 #include "runner/notify.h"
@@ -216,6 +218,20 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       continue;
     }
     ShimProbe probe = runner_.Probe(run.id);
+    // The exit its supervisor reported over the run channel (any replica stored it) is the
+    // run's exit when the runner has none of its own (its own record, OOM and stop reason
+    // included, wins when it has one).
+    if (probe.state != ShimState::kExited && run.channel_exit) {
+      auto doc = ParseJson(*run.channel_exit);
+      auto rec = doc.ok() && doc->is_object()
+                     ? ExitRecordFromJson(doc->as_object(), "channel exit")
+                     : Result<ExitRecord>(Internal("channel exit: not a JSON object"));
+      if (rec.ok()) {
+        probe = {ShimState::kExited, std::move(*rec)};
+      } else {
+        spdlog::error("run {}: unreadable channel exit: {}", run.id.str(), rec.status().ToString());
+      }
+    }
     if (probe.state == ShimState::kExited) {
       if (recovering_) reaper_.CountRecovered();
       Finalize(run, *probe.exit);
@@ -347,7 +363,15 @@ void Supervisor::Admit(const std::vector<Run>& active) {
 }
 
 void Supervisor::Launch(const Run& run) {
-  Status st = runner_.Start(SpecFor(run));
+  RunSpec spec = SpecFor(run);
+  // A new attempt, a new run-channel token (core/run_channel.h): the record keeps its hash.
+  Result<std::string> token = IssueChannelToken(writer_, run.id);
+  Status st = token.status();
+  if (token.ok()) {
+    std::lock_guard lock(mu_);
+    spec.channel = ChannelAccess{channel_url_, std::move(*token)};
+  }
+  if (st.ok()) st = runner_.Start(spec);
   if (!st.ok()) {
     spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
     EndRun(run.id, {RunStatus::kFailed,

@@ -88,6 +88,12 @@ class Supervisor {
   void SetAuditor(Auditor* auditor) { writer_.SetAuditor(auditor); }
   // This replica's API address, announced with its heartbeat (set once the port is bound).
   void SetAddress(std::string address) { replicas_.SetAddress(std::move(address)); }
+  // Where runs' supervisors reach the run channel (RunSpec::channel's url): public_url, else
+  // this replica's address. Runs launched before it is set get "" (their runner's default).
+  void SetChannelUrl(std::string url) {
+    std::lock_guard lock(mu_);
+    channel_url_ = std::move(url);
+  }
   // For terminal writes made elsewhere (RunService cancelling a PENDING run): the
   // artifacts_state the write should carry, and the hand-over once it is written.
   ArtifactsState EndedArtifactsState() const;
@@ -141,6 +147,7 @@ class Supervisor {
 
   mutable std::mutex mu_;
   SupervisorSnapshot snapshot_;  // guarded by mu_
+  std::string channel_url_;      // guarded by mu_
   void RefreshBlocked(const Run& run);
   std::set<std::string> cancels_delivered_;  // loop thread only: run ids
   // Runs stopped for their maxCostUsd (loop thread only): asked once per process; after a

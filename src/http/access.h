@@ -36,6 +36,9 @@ struct Access {
     kOptional,  // a valid key, when given, names the tenant; without one the caller is anonymous
     kKey,       // a valid key (or open mode), holding `scope` unless it is empty
     kMetrics,   // the admin scope, or the operator's metrics token
+    // /internal/v1 (the run channel): no API key is looked at (a key is useless there); the
+    // route checks the run's own token itself (core/run_channel.h). The caller is anonymous.
+    kRunChannel,
   };
   Kind kind = Kind::kKey;
   std::string scope;
@@ -45,6 +48,7 @@ struct Access {
   static Access AnyKey() { return {Kind::kKey, ""}; }
   static Access Scope(std::string_view s) { return {Kind::kKey, std::string(s)}; }
   static Access Metrics() { return {Kind::kMetrics, std::string(scope::kAdmin)}; }
+  static Access RunChannel() { return {Kind::kRunChannel, ""}; }
 };
 
 // The caller of a request, as the Authenticator established it.

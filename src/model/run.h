@@ -169,6 +169,13 @@ struct Run {
   // Store-internal: the concurrency slot this run holds while PENDING or RUNNING, on backends
   // that admit through slot items (DynamoDB; "" elsewhere). Released by its terminal write.
   std::string quota_slot;
+  // Store-internal: the run channel (core/run_channel.h). The SHA-256 (hex) of the token of the
+  // run's current attempt (the token itself is never stored), which attempt that is (1, 2, …; a
+  // new attempt's token replaces the last one's), and the exit record its supervisor reported
+  // (ExitRecordToJson, compact) — the lease holder ends the run with it.
+  std::string channel_token_sha256;
+  std::int64_t channel_attempt = 0;
+  std::optional<std::string> channel_exit;
 
   // Optimistic-concurrency version: bumped by every successful store update.
   std::int64_t version = 0;

@@ -264,6 +264,8 @@ Result<std::unique_ptr<ByteSource>> ProcessRunner::OpenOutput(const RunId& id, R
 }
 
 LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
+  // in.channel (the run-channel token) is deliberately not passed on: the shim reports through
+  // this replica (its journal), and nothing the sandboxed agent can reach may hold the token.
   RunDir dir = Dir(in.id.str());
   LaunchSpec spec;
   spec.run_id = in.id.str();

@@ -80,6 +80,16 @@ struct RepoCheckout {
   std::optional<int> task_arg_index;
 };
 
+// The run channel (ARCHITECTURE.md §8, core/run_channel.h): where a supervisor that runs far
+// from the control plane reports (POST /internal/v1/runs/{id}/events and …/exit, GET …/control)
+// and the per-attempt token it authenticates with (sent only as a header). A secret: a runner
+// that uses it keeps it from the agent (never in the agent's env, files or argv); a runner whose
+// supervisor reports through its replica (ProcessRunner) ignores it and stores it nowhere.
+struct ChannelAccess {
+  std::string url;    // the control plane's base URL ("http://host:port")
+  std::string token;  // "<runId>.<43 base64url chars>"; the run record keeps only its SHA-256
+};
+
 // Everything a runner needs to run one run; nothing of how it does so.
 struct RunSpec {
   RunId id;
@@ -99,6 +109,8 @@ struct RunSpec {
   NetworkPolicy network = NetworkPolicy::kNone;
   std::vector<std::string> allow;  // kAllowlist: "host:port" patterns ("*.example.com:443")
   std::optional<RepoCheckout> repo;
+  // Set by core for every attempt it starts (Supervisor::Launch).
+  std::optional<ChannelAccess> channel;
 };
 
 // How a run ended (ExitRecord::outcome). kNone: not decided yet (a record being built; one
@@ -155,6 +167,13 @@ struct ExitRecord {
   std::optional<AgentResult> agent;
   int agent_turns = 0;  // assistant messages
 };
+
+// The one JSON form of an exit record: the shim's exit.json (RunDir) and the body of the run
+// channel's POST …/exit (core/run_channel.h). ExitRecordFromJson reads what ExitRecordToJson
+// wrote, ignores fields it does not know (written by a newer version) and refuses a record
+// without a known outcome or ended_at (kInvalidArgument naming the field, prefixed `where`).
+boost::json::object ExitRecordToJson(const ExitRecord& rec);
+Result<ExitRecord> ExitRecordFromJson(const boost::json::object& o, std::string_view where);
 
 enum class ShimState {
   kRunning,  // the run's supervisor is alive (or still starting)

@@ -286,6 +286,9 @@ void ReadStoreFields(const json::object& o, Run& r) {
   r.owner = GetString(o, "owner").value_or("");
   r.key_id = GetString(o, "keyId").value_or("");
   r.quota_slot = GetString(o, "quotaSlot").value_or("");
+  r.channel_token_sha256 = GetString(o, "channelTokenSha256").value_or("");
+  r.channel_attempt = GetInt(o, "channelAttempt").value_or(0);
+  r.channel_exit = GetString(o, "channelExit");
   r.version = GetInt(o, "version").value_or(0);
 }
 
@@ -306,6 +309,9 @@ json::object RunToDoc(const Run& r) {
   o["owner"] = r.owner;
   if (!r.key_id.empty()) o["keyId"] = r.key_id;
   if (!r.quota_slot.empty()) o["quotaSlot"] = r.quota_slot;
+  if (!r.channel_token_sha256.empty()) o["channelTokenSha256"] = r.channel_token_sha256;
+  if (r.channel_attempt > 0) o["channelAttempt"] = r.channel_attempt;
+  if (r.channel_exit) o["channelExit"] = *r.channel_exit;
   o["version"] = r.version;
   return o;
 }

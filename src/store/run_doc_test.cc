@@ -15,7 +15,7 @@ const WallTime kT0 = WallTime(std::chrono::milliseconds(1'764'318'160'123));
 
 // Every field of Run set (key_id, quota_slot and network_blocked included).
 Run FullRun() {
-  Run r;
+  outpost::Run r;
   r.id = RunId("01KB4TVWHVG2W0AJ1ZCTNHFKX5");
   r.tenant = "acme";
   r.status = RunStatus::kCompleted;
@@ -74,7 +74,7 @@ constexpr std::string_view kStoredReplica =
     R"json({"replicaId":"replica-3","host":"host-a","address":"http://10.0.0.3:8080","version":"1.2.3","startedAt":"2025-11-28T08:22:40.123Z","heartbeatAt":"2025-11-28T08:22:45.123Z","running":2,"capacity":8})json";
 
 Run MinimalRun() {
-  Run r;
+  outpost::Run r;
   r.id = RunId(NewUlid(kT0));
   r.agent = "claude-code";
   r.task = "t";
@@ -96,6 +96,20 @@ TEST(RunDoc, StoredRecordReadsBackToTheSameRun) {
 
 TEST(RunDoc, WritesTheStoredRecordByteForByte) {
   EXPECT_EQ(ToJson(RunToDoc(FullRun())), kStoredDoc);
+}
+
+TEST(RunDoc, TheRunChannelFieldsRoundTripAndAreLeftOutWhenUnset) {
+  outpost::Run r;
+  r.id = RunId("01KB4TVWHVG2W0AJ1ZCTNHFKX5");
+  r.created_at = WallTime(std::chrono::seconds(1'800'000'000));
+  EXPECT_FALSE(RunToDoc(r).contains("channelTokenSha256"));
+  EXPECT_FALSE(RunToDoc(r).contains("channelExit"));
+  r.channel_token_sha256 = std::string(64, 'a');
+  r.channel_attempt = 2;
+  r.channel_exit = R"({"outcome":"exited","exit_code":0})";
+  auto back = RunFromDoc(RunToDoc(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
 }
 
 TEST(RunDoc, RoundTripOfMinimalRunIsExact) {

@@ -1,0 +1,20 @@
+// The run channel's routes (ARCHITECTURE.md §8; README "Run channel"): what a run's supervisor
+// that runs far from the control plane reports to any replica, authenticated by its run's token
+// (Authorization: Bearer <token>, or X-Outpost-Run-Token), never by an API key:
+//   POST /internal/v1/runs/{id}/events   {"events":[…]}  -> 200 {lastSeq, stored}
+//   POST /internal/v1/runs/{id}/exit     the exit record  -> 200 {stored}
+//   GET  /internal/v1/runs/{id}/control                   -> 200 {status, cancelRequested,
+//                                                                 cancelReason?, deadlineAt}
+// Each parses, calls core::RunChannel and formats; the rules are core/run_channel.h's.
+#pragma once
+
+#include "common/clock.h"
+#include "core/run_channel.h"
+#include "http/router.h"
+
+namespace outpost::api {
+
+// `channel` and `clock` must outlive the router.
+void RegisterChannelRoutes(http::Router& router, RunChannel& channel, Clock& clock);
+
+}  // namespace outpost::api

@@ -1,0 +1,330 @@
+// The run channel's routes (/internal/v1) over real HTTP: a real HttpServer, the real request
+// authenticator with an API key in the auth store (so the server is not in open mode), a real
+// RunService and RunChannel over a SQLite run store and SQLite event log. The refusals' rules
+// are core/run_channel_test.cc's; here: status codes, the envelope, headers, and that the run
+// token and API keys are each useless where the other belongs.
+#include "api/channel_routes.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "agents/agent.h"
+#include "api/routes.h"
+#include "auth/admin_service.h"
+#include "auth/key_verifier.h"
+#include "auth/request_authenticator.h"
+#include "auth/testing/counting_auth_store.h"
+#include "common/ids.h"
+#include "config/options.h"
+#include "core/run_service.h"
+#include "http/http_server.h"
+#include "http/test_client.h"
+#include "store/sqlite/sqlite_event_log.h"
+#include "store/sqlite/sqlite_run_store.h"
+#include "testing/temp_dir.h"
+
+namespace outpost::api {
+namespace {
+
+namespace json = boost::json;
+using http::testing::RawClient;
+using http::testing::RawResponse;
+
+// An event log whose appends answer kUnavailable (a throttled store) while `throttled`.
+class ThrottledEventLog final : public EventLog {
+ public:
+  explicit ThrottledEventLog(EventLog& inner) : inner_(inner) {}
+  std::atomic<bool> throttled = false;
+  Result<EventAppend> Append(std::string_view id, const std::vector<RunEvent>& e) override {
+    if (throttled) return Unavailable("throttled");
+    return inner_.Append(id, e);
+  }
+  Result<EventBatch> Read(std::string_view id, std::int64_t after, int limit,
+                          std::size_t max_bytes) override {
+    return inner_.Read(id, after, limit, max_bytes);
+  }
+  Result<EventLogTail> Tail(std::string_view id) override { return inner_.Tail(id); }
+  Status Remove(std::string_view id) override { return inner_.Remove(id); }
+
+ private:
+  EventLog& inner_;
+};
+
+class ChannelRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    opts_ = DefaultOptions();
+    opts_.data_dir = dir_.path();
+    auto store = SqliteRunStore::Open(dir_.path() + "/outpost.db");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto log = SqliteEventLog::Open(dir_.path() + "/outpost.db");
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(*log);
+    throttled_ = std::make_unique<ThrottledEventLog>(*log_);
+    agents_ = std::make_unique<AgentRegistry>(opts_);
+    service_ = std::make_unique<RunService>(*store_, *agents_, clock_, opts_, nullptr);
+    channel_ = std::make_unique<RunChannel>(*store_, *throttled_);
+    // One API key: the server is not open, every public route needs a key.
+    auto tenant = admin_.CreateTenant("default");
+    ASSERT_TRUE(tenant.ok()) << tenant.status().ToString();
+    auth::KeyRequest request;
+    request.tenant = tenant->id;
+    request.scopes = std::vector<std::string>{"admin"};
+    auto key = admin_.CreateKey(request);
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    api_key_ = key->key;
+    tenant_ = tenant->id;
+    router_.SetAuthenticator(&authenticator_);
+    RegisterRoutes(router_, *service_, clock_);
+    RegisterChannelRoutes(router_, *channel_, clock_);
+    http::HttpServerOptions http;
+    http.port = 0;
+    http.clock = &clock_;
+    http.max_body_bytes = 8 << 20;  // above the channel's own bound, to reach it
+    server_ = std::make_unique<http::HttpServer>(router_, http);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  // A RUNNING run with a channel token, as the supervisor launches it.
+  std::pair<RunId, std::string> StartRun() {
+    outpost::Run r;
+    r.id = RunId(NewUlid(clock_.Now()));
+    clock_.Advance(std::chrono::milliseconds(1));
+    r.tenant = tenant_;
+    r.agent = "shell";
+    r.model_id = "shell";
+    r.task = "echo hi";
+    r.created_at = clock_.Now();
+    r.status = RunStatus::kRunning;
+    r.phase = RunPhase::kRunning;
+    r.started_at = clock_.Now();
+    EXPECT_TRUE(store_->Create(r).ok());
+    RunWriter writer(*store_);
+    auto token = IssueChannelToken(writer, r.id);
+    EXPECT_TRUE(token.ok()) << token.status().ToString();
+    return {r.id, token.ok() ? *token : ""};
+  }
+  void End(const RunId& id) {
+    auto r = store_->Get(id);
+    ASSERT_TRUE(r.ok());
+    r->status = RunStatus::kCompleted;
+    r->phase = RunPhase::kDone;
+    r->reason = "succeeded";
+    r->ended_at = clock_.Now();
+    ASSERT_TRUE(store_->Update(*r).ok());
+  }
+  RawResponse Call(std::string_view method, std::string_view target, std::string_view headers,
+                   std::string_view body = "") {
+    RawClient client(server_->BoundAddress());
+    EXPECT_TRUE(client.connected());
+    auto r = client.Request(method, target, headers, body);
+    EXPECT_TRUE(r) << method << " " << target;
+    return r ? *r : RawResponse{};
+  }
+  static std::string Bearer(const std::string& token) {
+    return "Authorization: Bearer " + token + "\r\n";
+  }
+  RawResponse PostEvents(const RunId& id, const std::string& headers, const std::string& body) {
+    return Call("POST", "/internal/v1/runs/" + id.str() + "/events",
+                "Content-Type: application/json\r\n" + headers, body);
+  }
+  static std::string Batch(int first, int last) {
+    json::array events;
+    for (int s = first; s <= last; ++s) {
+      events.push_back(json::object{{"seq", s},
+                                    {"ts", "2026-12-06T10:00:00.000Z"},
+                                    {"type", "output"},
+                                    {"stream", "stdout"},
+                                    {"data", "line\n"}});
+    }
+    return json::serialize(json::object{{"events", std::move(events)}});
+  }
+  static std::string ExitJson(int code, std::string_view extra = "") {
+    return R"({"outcome":"exited","exit_code":)" + std::to_string(code) +
+           R"(,"ended_at":"2026-12-06T10:00:05.000Z")" + std::string(extra) + "}";
+  }
+  static std::string Code(const RawResponse& r) {
+    const json::value body = r.Json();
+    if (!body.is_object() || !body.as_object().contains("error")) return "";
+    return std::string(body.at("error").at("code").as_string());
+  }
+  std::size_t StoredEvents(const RunId& id) {
+    auto b = log_->Read(id.str(), 0, 10000);
+    EXPECT_TRUE(b.ok());
+    return b.ok() ? b->events.size() : 0;
+  }
+
+  outpost::testing::TempDir dir_;
+  Options opts_;
+  SimulatedClock clock_;
+  std::unique_ptr<SqliteRunStore> store_;
+  std::unique_ptr<SqliteEventLog> log_;
+  std::unique_ptr<ThrottledEventLog> throttled_;
+  std::unique_ptr<AgentRegistry> agents_;
+  std::unique_ptr<RunService> service_;
+  std::unique_ptr<RunChannel> channel_;
+  auth::testing::CountingAuthStore auth_store_;
+  auth::AdminService admin_{auth_store_, clock_};
+  auth::KeyVerifier verifier_{auth_store_, clock_};
+  auth::RequestAuthenticator authenticator_{verifier_, {/*allow_open=*/true, ""}};
+  std::string api_key_;
+  std::string tenant_;  // the key's: its runs are the key's to see
+  http::Router router_;
+  std::unique_ptr<http::HttpServer> server_;
+};
+
+TEST_F(ChannelRoutesTest, EventsExitAndControlAnswerTheRunsTokenInEitherHeader) {
+  auto [id, token] = StartRun();
+  RawResponse r = PostEvents(id, Bearer(token), Batch(1, 3));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("lastSeq"), 3);
+  EXPECT_EQ(r.Json().at("data").at("stored"), 3);
+  r = PostEvents(id, "X-Outpost-Run-Token: " + token + "\r\n", Batch(4, 4));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(StoredEvents(id), 4u);
+  r = Call("GET", "/internal/v1/runs/" + id.str() + "/control", Bearer(token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("status"), "RUNNING");
+  EXPECT_EQ(r.Json().at("data").at("cancelRequested"), false);
+  EXPECT_TRUE(r.Json().at("data").at("deadlineAt").is_string());
+  r = Call("POST", "/internal/v1/runs/" + id.str() + "/exit",
+           "Content-Type: application/json\r\n" + Bearer(token), ExitJson(0));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("stored"), true);
+}
+
+TEST_F(ChannelRoutesTest, NoTokenIs401AnotherRunsIs403AndNothingIsStored) {
+  auto [a, token_a] = StartRun();
+  auto [b, token_b] = StartRun();
+  RawResponse r = PostEvents(b, "", Batch(1, 1));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(Code(r), "AUTHENTICATION_ERROR");
+  r = PostEvents(b, Bearer(token_a), Batch(1, 1));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Code(r), "AUTHORIZATION_ERROR");
+  EXPECT_EQ(StoredEvents(a), 0u);
+  EXPECT_EQ(StoredEvents(b), 0u);
+}
+
+TEST_F(ChannelRoutesTest, AnApiKeyIsUselessOnTheChannelAndTheTokenOnPublicRoutes) {
+  auto [id, token] = StartRun();
+  // The admin key: 401 on every channel route.
+  EXPECT_EQ(PostEvents(id, Bearer(api_key_), Batch(1, 1)).status, 401);
+  EXPECT_EQ(Call("GET", "/internal/v1/runs/" + id.str() + "/control", Bearer(api_key_)).status,
+            401);
+  EXPECT_EQ(
+      Call("GET", "/internal/v1/runs/" + id.str() + "/control", "X-API-Key: " + api_key_ + "\r\n")
+          .status,
+      401);
+  EXPECT_EQ(StoredEvents(id), 0u);
+  // The run's token: 401 on the public API, its own run's routes included.
+  for (const std::string& target :
+       {"/runs/" + id.str(), std::string("/runs"), "/runs/" + id.str() + "/logs"}) {
+    RawResponse r = Call("GET", target, Bearer(token));
+    EXPECT_EQ(r.status, 401) << target << ": " << r.body;
+    EXPECT_EQ(Code(r), "AUTHENTICATION_ERROR");
+  }
+  EXPECT_EQ(Call("POST", "/runs/" + id.str() + "/cancel",
+                 "Content-Type: application/json\r\nX-API-Key: " + token + "\r\n", "{}")
+                .status,
+            401);
+  EXPECT_FALSE(store_->Get(id)->cancel_requested_at.has_value());
+  // The key still works where it belongs; the public run JSON shows nothing of the channel.
+  ASSERT_EQ(Call("POST", "/internal/v1/runs/" + id.str() + "/exit",
+                 "Content-Type: application/json\r\n" + Bearer(token), ExitJson(0))
+                .status,
+            200);
+  RawResponse run = Call("GET", "/runs/" + id.str(), Bearer(api_key_));
+  EXPECT_EQ(run.status, 200);
+  EXPECT_EQ(run.body.find("channel"), std::string::npos) << run.body;
+  EXPECT_EQ(run.body.find(store_->Get(id)->channel_token_sha256), std::string::npos) << run.body;
+}
+
+TEST_F(ChannelRoutesTest, AfterTheEndNewDataIs409AndAnIdenticalResendIs200) {
+  auto [id, token] = StartRun();
+  const std::string exit_path = "/internal/v1/runs/" + id.str() + "/exit";
+  const std::string json_token = "Content-Type: application/json\r\n" + Bearer(token);
+  ASSERT_EQ(PostEvents(id, Bearer(token), Batch(1, 2)).status, 200);
+  ASSERT_EQ(Call("POST", exit_path, json_token, ExitJson(0)).status, 200);
+  End(id);
+  RawResponse r = PostEvents(id, Bearer(token), Batch(1, 2));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("stored"), 0);
+  r = Call("POST", exit_path, json_token, ExitJson(0));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("stored"), false);
+  r = PostEvents(id, Bearer(token), Batch(3, 3));
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Code(r), "CONFLICT");
+  EXPECT_EQ(r.Json().at("error").at("details").at("currentStatus"), "COMPLETED");
+  EXPECT_EQ(Call("POST", exit_path, json_token, ExitJson(1)).status, 409);
+  EXPECT_EQ(StoredEvents(id), 2u);
+}
+
+TEST_F(ChannelRoutesTest, OversizedBodiesAndBatchesAre413) {
+  auto [id, token] = StartRun();
+  std::string huge = R"({"events":[{"seq":1,"ts":"2026-12-06T10:00:00.000Z","type":"output",)"
+                     R"("stream":"stdout","data":")" +
+                     std::string(kMaxChannelBodyBytes, 'x') + "\"}]}";
+  RawResponse r = PostEvents(id, Bearer(token), huge);
+  EXPECT_EQ(r.status, 413) << r.body.substr(0, 300);
+  EXPECT_EQ(Code(r), "PAYLOAD_TOO_LARGE");
+  r = PostEvents(id, Bearer(token), Batch(1, static_cast<int>(kMaxChannelBatchEvents) + 1));
+  EXPECT_EQ(r.status, 413) << r.body.substr(0, 300);
+  EXPECT_EQ(r.Json().at("error").at("details").at("maxEvents"), kMaxChannelBatchEvents);
+  EXPECT_EQ(StoredEvents(id), 0u);
+}
+
+TEST_F(ChannelRoutesTest, AThrottledEventLogIs429WithRetryAfter) {
+  auto [id, token] = StartRun();
+  throttled_->throttled = true;
+  RawResponse r = PostEvents(id, Bearer(token), Batch(1, 1));
+  throttled_->throttled = false;
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(Code(r), "RATE_LIMIT_EXCEEDED");
+  EXPECT_EQ(r.headers.Get("Retry-After"), std::to_string(kChannelRetryAfterSeconds));
+  EXPECT_EQ(StoredEvents(id), 0u);
+  EXPECT_EQ(PostEvents(id, Bearer(token), Batch(1, 1)).status, 200);  // the retry
+}
+
+TEST_F(ChannelRoutesTest, AnOlderAndANewerClientAreServedA2xOrMalformedVersionIs400) {
+  auto [id, token] = StartRun();
+  const std::string exit_path = "/internal/v1/runs/" + id.str() + "/exit";
+  const std::string json_token = "Content-Type: application/json\r\n" + Bearer(token);
+  // A 2.0 client and a malformed header: 400 naming the supported range, nothing stored.
+  for (std::string v : {"2.0", "one"}) {
+    RawResponse r =
+        PostEvents(id, Bearer(token) + "Outpost-Channel-Version: " + v + "\r\n", Batch(1, 1));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.Json().at("error").at("message").as_string().find("1.x"), std::string::npos)
+        << r.body;
+  }
+  EXPECT_EQ(StoredEvents(id), 0u);
+  // An older client (no header = 1.0) with the fields it knows.
+  ASSERT_EQ(PostEvents(id, Bearer(token), Batch(1, 1)).status, 200);
+  // A newer one (1.4) with fields this server does not know: ignored in the exit, events as sent.
+  const std::string newer = "Outpost-Channel-Version: 1.4\r\n";
+  RawResponse r = PostEvents(
+      id, Bearer(token) + newer,
+      R"({"events":[{"seq":2,"ts":"2026-12-06T10:00:01.000Z","type":"output","stream":"stdout",)"
+      R"("data":"x","chunkRef":"s3://b/k"}],"compression":"none"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto stored = log_->Read(id.str(), 1, 10);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->events.size(), 1u);
+  EXPECT_NE(stored->events[0].json.find(R"("chunkRef":"s3://b/k")"), std::string::npos);
+  // The same unknown exit field from a 1.0 client is refused; from the newer one ignored.
+  EXPECT_EQ(Call("POST", exit_path, json_token, ExitJson(0, R"(,"taskArn":"arn:x")")).status, 400);
+  r = Call("POST", exit_path, json_token + newer, ExitJson(0, R"(,"taskArn":"arn:x")"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Call("GET", "/internal/v1/runs/" + id.str() + "/control", Bearer(token) + newer);
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+}  // namespace
+}  // namespace outpost::api
