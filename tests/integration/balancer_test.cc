@@ -1,0 +1,356 @@
+// Three `outpost serve` replicas on one dynalite table, artifacts on s3rver, behind a real
+// HAProxy configured like the runbook's ALB (tests/integration/balancer_fixture.h). Everything a
+// client does goes through the balancer: dispatch, SSE following with reconnects that land on
+// other replicas, artifacts, cancel, kill -9 of a replica under 20 followers, the runbook's
+// Steps 1-3 and `outpost validate`.
+//
+// OUTPOST_BALANCER_RUNS (default 10) sets the number of runs of the SSE test (make bench: 50).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/integration/balancer_fixture.h"
+#include "tests/integration/sse_client.h"
+
+namespace outpost::testing {
+namespace {
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+int RunsOfSseTest() {
+  const char* v = std::getenv("OUTPOST_BALANCER_RUNS");
+  return v && std::atoi(v) > 0 ? std::atoi(v) : 10;
+}
+
+std::string ShellBody(const std::string& task, int timeout = 300) {
+  return json::serialize(
+      json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}});
+}
+
+// The run's task: N numbered lines, each its own write (and so its own output event).
+std::string NumberedLines(int n, const std::string& pause) {
+  return "for i in $(seq 1 " + std::to_string(n) + "); do echo line-$i; sleep " + pause + "; done";
+}
+std::string ExpectedLines(int n) {
+  std::string out;
+  for (int i = 1; i <= n; ++i) out += "line-" + std::to_string(i) + "\n";
+  return out;
+}
+
+struct Dispatched {
+  std::string id, backend;
+  std::string answer;  // status and body when the dispatch failed
+};
+Dispatched DispatchVia(const std::string& address, const std::string& body) {
+  HttpResponse r = Http(address, "POST", "/dispatch", body, {{"Content-Type", "application/json"}});
+  json::value v = r.Json();
+  if (r.status != 201 || !v.is_object()) return {"", "", std::to_string(r.status) + " " + r.body};
+  return {std::string(v.at("data").at("runId").as_string()), Balancer::BackendOf(r), ""};
+}
+
+json::object RunVia(const std::string& address, const std::string& id) {
+  json::value v = Http(address, "GET", "/runs/" + id).Json();
+  if (!v.is_object() || !v.as_object().contains("data")) return {};
+  return v.at("data").as_object();
+}
+
+json::object WaitTerminalVia(const std::string& address, const std::string& id,
+                             milliseconds timeout = seconds(120)) {
+  json::object run;
+  WaitFor(
+      [&] {
+        run = RunVia(address, id);
+        const std::string s = Str(run, "status");
+        return !s.empty() && s != "PENDING" && s != "RUNNING";
+      },
+      timeout);
+  return run;
+}
+
+// What one follower saw of a run's stream, across its connections.
+struct Followed {
+  std::vector<SseMessage> events;
+  std::vector<std::string> backends;  // of each connection that answered 200
+  std::vector<std::string> failures;  // connections that did not (status, backend)
+  bool ended = false;                 // `end` seen
+  std::string Stdout() const {
+    std::string out;
+    for (const auto& m : events) {
+      if (m.event != "output") continue;
+      json::object o = json::parse(m.data).as_object();
+      if (Str(o, "stream") == "stdout") out += Str(o, "data");
+    }
+    return out;
+  }
+};
+
+// Follows GET /runs/{id}/events through `address` until `end`, closing the connection after
+// every `reconnect_every` events and resuming with Last-Event-ID; a connection that drops (its
+// replica died) is resumed the same way. Gives up after `timeout`.
+Followed Follow(const std::string& address, const std::string& id, int reconnect_every,
+                milliseconds timeout = seconds(120),
+                const std::function<void(const Followed&)>& on_event = nullptr) {
+  Followed f;
+  const auto deadline = Clock::now() + timeout;
+  while (!f.ended && Clock::now() < deadline) {
+    const std::int64_t last = f.events.empty() ? 0 : f.events.back().id;
+    SseClient c(address, "/runs/" + id + "/events", last);
+    const int status = c.ReadHeader();
+    if (status != 200) {
+      f.failures.push_back(std::to_string(status) + " " + Balancer::BackendOf(c.header()));
+      if (f.failures.size() > 50) break;
+      std::this_thread::sleep_for(milliseconds(100));  // a retry pause, not a wait for a state
+      continue;
+    }
+    f.backends.push_back(Balancer::BackendOf(c.header()));
+    int on_this = 0;
+    c.Read(
+        [&](const SseMessage& m) {
+          f.events.push_back(m);
+          if (on_event) on_event(f);
+          if (m.event == "end") {
+            f.ended = true;
+            return false;
+          }
+          return ++on_this < reconnect_every;
+        },
+        seconds(30));
+  }
+  return f;
+}
+
+// Every event once, in order (ids 1, 2, 3 ...), `end` last and nothing after it.
+void ExpectWholeStream(const Followed& f, const std::string& id) {
+  ASSERT_FALSE(f.events.empty()) << id;
+  for (std::size_t i = 0; i < f.events.size(); ++i) {
+    ASSERT_EQ(f.events[i].id, static_cast<std::int64_t>(i) + 1) << id << " event " << i;
+  }
+  EXPECT_TRUE(f.ended) << id;
+  EXPECT_EQ(f.events.back().event, "end") << id;
+}
+
+// The run's output.log artifact, fetched through the balancer's GET /runs/{id}/artifacts and
+// then its (s3rver) URL; waits until the artifacts are stored.
+std::string OutputLogVia(const std::string& address, const std::string& id) {
+  WaitFor(
+      [&] {
+        const std::string s = Str(RunVia(address, id), "artifactsStatus");
+        return s == "stored" || s == "partial";
+      },
+      seconds(60));
+  HttpResponse r = Http(address, "GET", "/runs/" + id + "/artifacts?expiresIn=300");
+  EXPECT_EQ(r.status, 200) << r.body;
+  json::value v = r.Json();
+  if (!v.is_object()) return "<no artifacts answer>";
+  for (const auto& a : v.at("data").at("artifacts").as_array()) {
+    if (Str(a.as_object(), "name") != "output.log") continue;
+    const std::string url = Str(a.as_object(), "url");  // http://host:port/path
+    const std::string rest = url.substr(url.find("://") + 3);
+    HttpResponse got = Http(rest.substr(0, rest.find('/')), "GET", rest.substr(rest.find('/')));
+    EXPECT_EQ(got.status, 200) << url << " " << got.body;
+    return got.body;
+  }
+  ADD_FAILURE() << "no output.log among " << json::serialize(v);
+  return "";
+}
+
+class BalancerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    try {
+      cluster_ = std::make_unique<ReplicaCluster>();
+    } catch (const std::exception& e) {
+      FAIL() << "the cluster did not start: " << e.what();
+    }
+  }
+  std::string address() const { return cluster_->address(); }
+  std::unique_ptr<ReplicaCluster> cluster_;
+};
+
+// The harness itself: round-robin over the three replicas, the backend header, health checks
+// that take a killed replica out (after which no request reaches it and none fails).
+TEST_F(BalancerTest, RoundRobinsOverHealthyReplicasAndTakesAKilledOneOut) {
+  EXPECT_NE(cluster_->balancer().config().find("option httpchk GET /health/live"),
+            std::string::npos);
+  std::map<std::string, int> hits;
+  std::string previous;
+  for (int i = 0; i < 9; ++i) {
+    HttpResponse r = Http(address(), "GET", "/health/live");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string backend = Balancer::BackendOf(r);
+    EXPECT_NE(backend, previous) << "request " << i;
+    ++hits[backend];
+    previous = backend;
+  }
+  EXPECT_EQ(hits,
+            (std::map<std::string, int>{{"replica-0", 3}, {"replica-1", 3}, {"replica-2", 3}}));
+
+  cluster_->Kill(1);
+  ASSERT_TRUE(cluster_->balancer().WaitState("replica-1", "DOWN", seconds(10)))
+      << cluster_->balancer().Command("show stat");
+  std::set<std::string> after;
+  for (int i = 0; i < 6; ++i) {
+    HttpResponse r = Http(address(), "GET", "/health/live");
+    ASSERT_EQ(r.status, 200) << r.body;
+    after.insert(Balancer::BackendOf(r));
+  }
+  EXPECT_EQ(after, (std::set<std::string>{"replica-0", "replica-2"}));
+  // A run dispatched through the balancer is served by whichever replica answers next.
+  Dispatched d = DispatchVia(address(), ShellBody("echo hi"));
+  ASSERT_FALSE(d.id.empty()) << d.answer;
+  EXPECT_NE(d.backend, "replica-1");
+  EXPECT_EQ(Str(WaitTerminalVia(address(), d.id), "status"), "COMPLETED");
+}
+
+// (a) Runs dispatched through the balancer, each followed through it with a reconnect after
+// every 100 events; each reconnect lands on another replica.
+TEST_F(BalancerTest, EveryEventOnceInOrderAcrossReconnectsOnOtherReplicasEqualToOutputLog) {
+  const int runs = RunsOfSseTest();
+  constexpr int kLines = 300;
+  std::vector<Dispatched> dispatched;
+  std::set<std::string> owners;
+  for (int i = 0; i < runs; ++i) {
+    dispatched.push_back(DispatchVia(address(), ShellBody(NumberedLines(kLines, "0.005"))));
+    ASSERT_FALSE(dispatched.back().id.empty()) << "dispatch " << i << dispatched.back().answer;
+    owners.insert(dispatched.back().backend);
+  }
+  EXPECT_EQ(owners.size(), 3u);  // round-robin: every replica started some
+  for (const Dispatched& d : dispatched) {
+    Followed f = Follow(address(), d.id, 100);
+    SCOPED_TRACE(d.id + " started by " + d.backend);
+    ExpectWholeStream(f, d.id);
+    EXPECT_GE(f.events.size(), static_cast<std::size_t>(kLines));
+    EXPECT_GE(f.backends.size(), 3u);
+    // This test is the balancer's only client: round-robin sends each reconnect elsewhere.
+    for (std::size_t i = 1; i < f.backends.size(); ++i) {
+      EXPECT_NE(f.backends[i], f.backends[i - 1]) << "connection " << i;
+    }
+    EXPECT_TRUE(f.failures.empty()) << f.failures.front();
+    EXPECT_EQ(f.Stdout(), ExpectedLines(kLines));
+    EXPECT_EQ(Str(WaitTerminalVia(address(), d.id), "status"), "COMPLETED");
+    EXPECT_EQ(OutputLogVia(address(), d.id), f.Stdout());
+  }
+}
+
+// (b) kill -9 of one replica while 20 followers stream through the balancer: each reconnects
+// with Last-Event-ID and misses nothing. The killed replica's own runs end FAILED node_lost with
+// every event they had reported; the others' runs go on producing output and complete.
+TEST_F(BalancerTest, KillingAReplicaUnderTwentyFollowersLosesNoEvent) {
+  constexpr int kFollowers = 20;
+  constexpr int kLines = 400;
+  constexpr int kVictim = 1;
+  std::vector<Dispatched> runs;
+  for (int i = 0; i < kFollowers; ++i) {
+    runs.push_back(DispatchVia(address(), ShellBody(NumberedLines(kLines, "0.02"))));
+    ASSERT_FALSE(runs.back().id.empty()) << "dispatch " << i << runs.back().answer;
+  }
+  std::vector<Followed> seen(kFollowers);
+  std::vector<std::atomic<std::size_t>> count(kFollowers);
+  std::vector<std::size_t> at_kill(kFollowers, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kFollowers; ++i) {
+    threads.emplace_back([&, i] {
+      seen[i] = Follow(address(), runs[i].id, 1 << 30, seconds(180),
+                       [&](const Followed& f) { count[i] = f.events.size(); });
+    });
+  }
+  // Kill once every follower is streaming (has its first events).
+  const bool streaming = WaitFor(
+      [&] {
+        return std::all_of(count.begin(), count.end(), [](const auto& c) { return c >= 20; });
+      },
+      seconds(60));
+  for (int i = 0; i < kFollowers; ++i) at_kill[i] = count[i];
+  cluster_->Kill(kVictim);
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(streaming) << "the followers did not all get events before the kill";
+
+  int lost = 0, completed = 0;
+  for (int i = 0; i < kFollowers; ++i) {
+    const Dispatched& d = runs[i];
+    SCOPED_TRACE(d.id + " started by " + d.backend);
+    const Followed& f = seen[i];
+    ExpectWholeStream(f, d.id);
+    const json::object run = WaitTerminalVia(address(), d.id);
+    if (d.backend == ReplicaCluster::Name(kVictim)) {
+      ++lost;
+      EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+      EXPECT_EQ(Str(run, "reason"), "node_lost") << json::serialize(run);
+      // What it had printed before the kill, in order, nothing after.
+      const std::string out = f.Stdout();
+      EXPECT_EQ(out, ExpectedLines(static_cast<int>(std::count(out.begin(), out.end(), '\n'))));
+    } else {
+      ++completed;
+      EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+      EXPECT_EQ(f.Stdout(), ExpectedLines(kLines));
+      EXPECT_GT(f.events.size(), at_kill[i]) << "no output after the kill";
+    }
+    EXPECT_EQ(OutputLogVia(address(), d.id), f.Stdout());
+  }
+  EXPECT_GT(lost, 0);
+  EXPECT_GT(completed, 0);
+  EXPECT_EQ(lost + completed, kFollowers);
+}
+
+// (c) A run started through one replica, cancelled through the balancer landing on another:
+// CANCELLED within 2 s, its whole process tree gone.
+TEST_F(BalancerTest, CancelThroughAnotherReplicaStopsTheRunAndItsProcessTree) {
+  Dispatched d = DispatchVia(address(), ShellBody("sleep 300 & sleep 300 & echo started; wait"));
+  ASSERT_FALSE(d.id.empty()) << d.answer;
+  ASSERT_TRUE(WaitFor([&] { return ProcessesOf(d.id) >= 3; }, seconds(30)))
+      << json::serialize(RunVia(address(), d.id));
+  // Round-robin with this test its only client: after a request answered by the run's replica,
+  // the next one goes to another.
+  ASSERT_TRUE(WaitFor(
+      [&] { return Balancer::BackendOf(Http(address(), "GET", "/health/live")) == d.backend; },
+      seconds(5)));
+  const auto t0 = Clock::now();
+  HttpResponse r =
+      Http(address(), "POST", "/runs/" + d.id + "/cancel", R"({"reason":"through the balancer"})",
+           {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  const std::string cancelled_by = Balancer::BackendOf(r);
+  EXPECT_NE(cancelled_by, d.backend);
+  EXPECT_FALSE(cancelled_by.empty());
+  std::string status;
+  const bool ended = WaitFor(
+      [&] {
+        status = Str(RunVia(address(), d.id), "status");
+        return status == "CANCELLED" && ProcessesOf(d.id) == 0;
+      },
+      seconds(2));
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
+  EXPECT_TRUE(ended) << "after " << took << " ms: status " << status << ", " << ProcessesOf(d.id)
+                     << " processes (started by " << d.backend << ", cancelled through "
+                     << cancelled_by << ")";
+  EXPECT_EQ(Str(WaitTerminalVia(address(), d.id), "status"), "CANCELLED");
+}
+
+// (d) The runbook's Steps 1-3 (tests/runbook/runbook_test.sh, its endpoint the balancer) and
+// `outpost validate` against the balancer.
+TEST_F(BalancerTest, RunbookStepsOneToThreeAndValidateThroughTheBalancer) {
+  const std::string script = std::string(OUTPOST_SOURCE_DIR) + "/tests/runbook/runbook_test.sh";
+  auto [st, out] = RunShell("OUTPOST_RUNBOOK_ENDPOINT=http://" + address() + " bash " + script +
+                            " " + OutpostBin() + " 2>&1");
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find("== Step 3.3"), std::string::npos) << out;
+  EXPECT_NE(out.find(" 0 failed"), std::string::npos) << out;
+
+  CliResult v =
+      RunOutpostSh("validate --endpoint http://" + address() + " --poll-interval 100ms --repo " +
+                   cluster_->Repo() + " --branch main");
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+}  // namespace
+}  // namespace outpost::testing
