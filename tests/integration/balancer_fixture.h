@@ -73,7 +73,9 @@ enum class ClusterStore { kDynamoDb, kSqlite };
 struct ClusterOptions {
   ClusterStore store = ClusterStore::kDynamoDb;
   int replicas = 3;
-  std::string runner = "process";  // [server] runner
+  // [server] runner: the sandbox, with its workspace images, as in production (/health is
+  // "healthy" only so, which the runbook checks).
+  std::string runner = "sandbox";
   int lease_seconds = 4;
   int shell_max_concurrent = 16;
   std::string extra_config;  // TOML appended to the replicas' outpost.toml

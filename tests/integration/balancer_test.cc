@@ -5,6 +5,8 @@
 // Steps 1-3 and `outpost validate`.
 //
 // OUTPOST_BALANCER_RUNS (default 10) sets the number of runs of the SSE test (make bench: 50).
+// OUTPOST_BALANCER_REPLICAS (default 3) sets the number of replicas: 1 proves the harness on a
+// single replica, where every request reaches the replica that has the run's events.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -164,11 +166,18 @@ std::string OutputLogVia(const std::string& address, const std::string& id) {
   return "";
 }
 
+int Replicas() {
+  const char* v = std::getenv("OUTPOST_BALANCER_REPLICAS");
+  return v && std::atoi(v) > 0 ? std::atoi(v) : 3;
+}
+
 class BalancerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     try {
-      cluster_ = std::make_unique<ReplicaCluster>();
+      ClusterOptions options;
+      options.replicas = Replicas();
+      cluster_ = std::make_unique<ReplicaCluster>(options);
     } catch (const std::exception& e) {
       FAIL() << "the cluster did not start: " << e.what();
     }
@@ -192,6 +201,7 @@ TEST_F(BalancerTest, RoundRobinsOverHealthyReplicasAndTakesAKilledOneOut) {
     ++hits[backend];
     previous = backend;
   }
+  ASSERT_EQ(cluster_->size(), 3) << "the harness test needs three replicas";
   EXPECT_EQ(hits,
             (std::map<std::string, int>{{"replica-0", 3}, {"replica-1", 3}, {"replica-2", 3}}));
 
@@ -216,23 +226,26 @@ TEST_F(BalancerTest, RoundRobinsOverHealthyReplicasAndTakesAKilledOneOut) {
 // every 100 events; each reconnect lands on another replica.
 TEST_F(BalancerTest, EveryEventOnceInOrderAcrossReconnectsOnOtherReplicasEqualToOutputLog) {
   const int runs = RunsOfSseTest();
-  constexpr int kLines = 300;
+  constexpr int kLines = 400;
   std::vector<Dispatched> dispatched;
   std::set<std::string> owners;
   for (int i = 0; i < runs; ++i) {
-    dispatched.push_back(DispatchVia(address(), ShellBody(NumberedLines(kLines, "0.005"))));
+    dispatched.push_back(DispatchVia(address(), ShellBody(NumberedLines(kLines, "0.01"))));
     ASSERT_FALSE(dispatched.back().id.empty()) << "dispatch " << i << dispatched.back().answer;
     owners.insert(dispatched.back().backend);
   }
-  EXPECT_EQ(owners.size(), 3u);  // round-robin: every replica started some
+  // Round-robin: every replica started some.
+  EXPECT_EQ(owners.size(), static_cast<std::size_t>(cluster_->size()));
   for (const Dispatched& d : dispatched) {
     Followed f = Follow(address(), d.id, 100);
     SCOPED_TRACE(d.id + " started by " + d.backend);
     ExpectWholeStream(f, d.id);
-    EXPECT_GE(f.events.size(), static_cast<std::size_t>(kLines));
-    EXPECT_GE(f.backends.size(), 3u);
+    // A few hundred events (lines written close together may share one), so at least two
+    // reconnects; one connection per 100 events, none refused.
+    EXPECT_GT(f.events.size(), 200u);
+    EXPECT_EQ(f.backends.size(), (f.events.size() + 99) / 100);
     // This test is the balancer's only client: round-robin sends each reconnect elsewhere.
-    for (std::size_t i = 1; i < f.backends.size(); ++i) {
+    for (std::size_t i = 1; cluster_->size() > 1 && i < f.backends.size(); ++i) {
       EXPECT_NE(f.backends[i], f.backends[i - 1]) << "connection " << i;
     }
     EXPECT_TRUE(f.failures.empty()) << f.failures.front();
@@ -249,6 +262,7 @@ TEST_F(BalancerTest, KillingAReplicaUnderTwentyFollowersLosesNoEvent) {
   constexpr int kFollowers = 20;
   constexpr int kLines = 400;
   constexpr int kVictim = 1;
+  ASSERT_GT(cluster_->size(), kVictim) << "needs at least two replicas";
   std::vector<Dispatched> runs;
   for (int i = 0; i < kFollowers; ++i) {
     runs.push_back(DispatchVia(address(), ShellBody(NumberedLines(kLines, "0.02"))));
@@ -318,7 +332,7 @@ TEST_F(BalancerTest, CancelThroughAnotherReplicaStopsTheRunAndItsProcessTree) {
   HttpResponse r =
       Http(address(), "POST", "/runs/" + d.id + "/cancel", R"({"reason":"through the balancer"})",
            {{"Content-Type", "application/json"}});
-  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.status == 200 || r.status == 202) << r.status << " " << r.body;
   const std::string cancelled_by = Balancer::BackendOf(r);
   EXPECT_NE(cancelled_by, d.backend);
   EXPECT_FALSE(cancelled_by.empty());
