@@ -19,8 +19,8 @@
 #include <set>
 #include <thread>
 
+#include "tests/integration/balancer_client.h"
 #include "tests/integration/balancer_fixture.h"
-#include "tests/integration/sse_client.h"
 
 namespace outpost::testing {
 namespace {
@@ -34,136 +34,14 @@ int RunsOfSseTest() {
   return v && std::atoi(v) > 0 ? std::atoi(v) : 10;
 }
 
-std::string ShellBody(const std::string& task, int timeout = 300) {
-  return json::serialize(
-      json::object{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}});
-}
-
-// The run's task: N numbered lines, each its own write (and so its own output event).
-std::string NumberedLines(int n, const std::string& pause) {
-  return "for i in $(seq 1 " + std::to_string(n) + "); do echo line-$i; sleep " + pause + "; done";
-}
-std::string ExpectedLines(int n) {
-  std::string out;
-  for (int i = 1; i <= n; ++i) out += "line-" + std::to_string(i) + "\n";
-  return out;
-}
-
-struct Dispatched {
-  std::string id, backend;
-  std::string answer;  // status and body when the dispatch failed
-};
-Dispatched DispatchVia(const std::string& address, const std::string& body) {
-  HttpResponse r = Http(address, "POST", "/dispatch", body, {{"Content-Type", "application/json"}});
-  json::value v = r.Json();
-  if (r.status != 201 || !v.is_object()) return {"", "", std::to_string(r.status) + " " + r.body};
-  return {std::string(v.at("data").at("runId").as_string()), Balancer::BackendOf(r), ""};
-}
-
-json::object RunVia(const std::string& address, const std::string& id) {
-  json::value v = Http(address, "GET", "/runs/" + id).Json();
-  if (!v.is_object() || !v.as_object().contains("data")) return {};
-  return v.at("data").as_object();
-}
-
-json::object WaitTerminalVia(const std::string& address, const std::string& id,
-                             milliseconds timeout = seconds(120)) {
-  json::object run;
-  WaitFor(
-      [&] {
-        run = RunVia(address, id);
-        const std::string s = Str(run, "status");
-        return !s.empty() && s != "PENDING" && s != "RUNNING";
-      },
-      timeout);
-  return run;
-}
-
-// What one follower saw of a run's stream, across its connections.
-struct Followed {
-  std::vector<SseMessage> events;
-  std::vector<std::string> backends;  // of each connection that answered 200
-  std::vector<std::string> failures;  // connections that did not (status, backend)
-  bool ended = false;                 // `end` seen
-  std::string Stdout() const {
-    std::string out;
-    for (const auto& m : events) {
-      if (m.event != "output") continue;
-      json::object o = json::parse(m.data).as_object();
-      if (Str(o, "stream") == "stdout") out += Str(o, "data");
-    }
-    return out;
-  }
-};
-
-// Follows GET /runs/{id}/events through `address` until `end`, closing the connection after
-// every `reconnect_every` events and resuming with Last-Event-ID; a connection that drops (its
-// replica died) is resumed the same way. Gives up after `timeout`.
-Followed Follow(const std::string& address, const std::string& id, int reconnect_every,
-                milliseconds timeout = seconds(120),
-                const std::function<void(const Followed&)>& on_event = nullptr) {
-  Followed f;
-  const auto deadline = Clock::now() + timeout;
-  while (!f.ended && Clock::now() < deadline) {
-    const std::int64_t last = f.events.empty() ? 0 : f.events.back().id;
-    SseClient c(address, "/runs/" + id + "/events", last);
-    const int status = c.ReadHeader();
-    if (status != 200) {
-      f.failures.push_back(std::to_string(status) + " " + Balancer::BackendOf(c.header()));
-      if (f.failures.size() > 50) break;
-      std::this_thread::sleep_for(milliseconds(100));  // a retry pause, not a wait for a state
-      continue;
-    }
-    f.backends.push_back(Balancer::BackendOf(c.header()));
-    int on_this = 0;
-    c.Read(
-        [&](const SseMessage& m) {
-          f.events.push_back(m);
-          if (on_event) on_event(f);
-          if (m.event == "end") {
-            f.ended = true;
-            return false;
-          }
-          return ++on_this < reconnect_every;
-        },
-        seconds(30));
-  }
-  return f;
-}
-
-// Every event once, in order (ids 1, 2, 3 ...), `end` last and nothing after it.
+// Every event once, in order, `end` last; then its stdout equals the output.log artifact.
 void ExpectWholeStream(const Followed& f, const std::string& id) {
-  ASSERT_FALSE(f.events.empty()) << id;
-  for (std::size_t i = 0; i < f.events.size(); ++i) {
-    ASSERT_EQ(f.events[i].id, static_cast<std::int64_t>(i) + 1) << id << " event " << i;
-  }
-  EXPECT_TRUE(f.ended) << id;
-  EXPECT_EQ(f.events.back().event, "end") << id;
+  EXPECT_EQ(f.Problem(), "") << id;
 }
-
-// The run's output.log artifact, fetched through the balancer's GET /runs/{id}/artifacts and
-// then its (s3rver) URL; waits until the artifacts are stored.
-std::string OutputLogVia(const std::string& address, const std::string& id) {
-  WaitFor(
-      [&] {
-        const std::string s = Str(RunVia(address, id), "artifactsStatus");
-        return s == "stored" || s == "partial";
-      },
-      seconds(60));
-  HttpResponse r = Http(address, "GET", "/runs/" + id + "/artifacts?expiresIn=300");
-  EXPECT_EQ(r.status, 200) << r.body;
-  json::value v = r.Json();
-  if (!v.is_object()) return "<no artifacts answer>";
-  for (const auto& a : v.at("data").at("artifacts").as_array()) {
-    if (Str(a.as_object(), "name") != "output.log") continue;
-    const std::string url = Str(a.as_object(), "url");  // http://host:port/path
-    const std::string rest = url.substr(url.find("://") + 3);
-    HttpResponse got = Http(rest.substr(0, rest.find('/')), "GET", rest.substr(rest.find('/')));
-    EXPECT_EQ(got.status, 200) << url << " " << got.body;
-    return got.body;
-  }
-  ADD_FAILURE() << "no output.log among " << json::serialize(v);
-  return "";
+void ExpectOutputLogIsStdout(const std::string& address, const Followed& f, const std::string& id) {
+  FetchedLog log = OutputLogVia(address, id);
+  EXPECT_EQ(log.error, "") << id;
+  EXPECT_EQ(log.body, f.Stdout()) << id;
 }
 
 int Replicas() {
@@ -251,7 +129,7 @@ TEST_F(BalancerTest, EveryEventOnceInOrderAcrossReconnectsOnOtherReplicasEqualTo
     EXPECT_TRUE(f.failures.empty()) << f.failures.front();
     EXPECT_EQ(f.Stdout(), ExpectedLines(kLines));
     EXPECT_EQ(Str(WaitTerminalVia(address(), d.id), "status"), "COMPLETED");
-    EXPECT_EQ(OutputLogVia(address(), d.id), f.Stdout());
+    ExpectOutputLogIsStdout(address(), f, d.id);
   }
 }
 
@@ -309,7 +187,7 @@ TEST_F(BalancerTest, KillingAReplicaUnderTwentyFollowersLosesNoEvent) {
       EXPECT_EQ(f.Stdout(), ExpectedLines(kLines));
       EXPECT_GT(f.events.size(), at_kill[i]) << "no output after the kill";
     }
-    EXPECT_EQ(OutputLogVia(address(), d.id), f.Stdout());
+    ExpectOutputLogIsStdout(address(), f, d.id);
   }
   EXPECT_GT(lost, 0);
   EXPECT_GT(completed, 0);
