@@ -100,41 +100,40 @@ TEST_F(BalancerTest, RoundRobinsOverHealthyReplicasAndTakesAKilledOneOut) {
   EXPECT_EQ(Str(WaitTerminalVia(address(), d.id), "status"), "COMPLETED");
 }
 
-// (a) Runs dispatched through the balancer, each followed through it with a reconnect after
-// every 100 events; each reconnect lands on another replica.
+// (a) Runs dispatched through the balancer, each followed through it from its start (live) with
+// a reconnect after every 100 events; each reconnect lands on another replica.
 TEST_F(BalancerTest, EveryEventOnceInOrderAcrossReconnectsOnOtherReplicasEqualToOutputLog) {
   const int runs = RunsOfSseTest();
   constexpr int kLines = 400;
-  std::vector<Dispatched> dispatched;
   std::set<std::string> owners;
-  for (int i = 0; i < runs; ++i) {
-    dispatched.push_back(DispatchVia(address(), ShellBody(NumberedLines(kLines, "0.01"))));
-    ASSERT_FALSE(dispatched.back().id.empty()) << "dispatch " << i << dispatched.back().answer;
-    owners.insert(dispatched.back().backend);
-  }
-  // Round-robin: every replica started some.
-  EXPECT_EQ(owners.size(), static_cast<std::size_t>(cluster_->size()));
-  for (const Dispatched& d : dispatched) {
-    Followed f = Follow(address(), d.id, 100);
+  for (int n = 0; n < runs; ++n) {
+    // One run at a time, so this test stays the balancer's only client: round-robin then sends
+    // every connection to another replica than the one before.
+    Dispatched d = DispatchVia(address(), ShellBody(NumberedLines(kLines, "0.005")));
+    ASSERT_FALSE(d.id.empty()) << "dispatch " << n << " " << d.answer;
+    owners.insert(d.backend);
     SCOPED_TRACE(d.id + " started by " + d.backend);
+    Followed f = Follow(address(), d.id, 100);
     ExpectWholeStream(f, d.id);
     // A few hundred events (lines written close together may share one), so at least two
     // reconnects; one connection per 100 events, none refused.
     EXPECT_GT(f.events.size(), 200u);
     EXPECT_EQ(f.backends.size(), (f.events.size() + 99) / 100);
-    // This test is the balancer's only client: round-robin sends each reconnect elsewhere.
-    for (std::size_t i = 1; cluster_->size() > 1 && i < f.backends.size(); ++i) {
-      EXPECT_NE(f.backends[i], f.backends[i - 1]) << "connection " << i;
+    for (std::size_t i = 0; cluster_->size() > 1 && i < f.backends.size(); ++i) {
+      EXPECT_NE(f.backends[i], i == 0 ? d.backend : f.backends[i - 1]) << "connection " << i;
     }
     EXPECT_TRUE(f.failures.empty()) << f.failures.front();
     EXPECT_EQ(f.Stdout(), ExpectedLines(kLines));
     EXPECT_EQ(Str(WaitTerminalVia(address(), d.id), "status"), "COMPLETED");
     ExpectOutputLogIsStdout(address(), f, d.id);
   }
+  // Round-robin: every replica started some.
+  EXPECT_EQ(owners.size(), static_cast<std::size_t>(std::min(cluster_->size(), runs)));
 }
 
-// (b) kill -9 of one replica while 20 followers stream through the balancer: each reconnects
-// with Last-Event-ID and misses nothing. The killed replica's own runs end FAILED node_lost with
+// (b) kill -9 of one replica while 20 followers stream through the balancer (each reconnecting
+// after every 100 events, and whenever its connection drops): each resumes with Last-Event-ID
+// and misses nothing. The killed replica's own runs end FAILED node_lost with
 // every event they had reported; the others' runs go on producing output and complete.
 TEST_F(BalancerTest, KillingAReplicaUnderTwentyFollowersLosesNoEvent) {
   constexpr int kFollowers = 20;
@@ -152,7 +151,7 @@ TEST_F(BalancerTest, KillingAReplicaUnderTwentyFollowersLosesNoEvent) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kFollowers; ++i) {
     threads.emplace_back([&, i] {
-      seen[i] = Follow(address(), runs[i].id, 1 << 30, seconds(180),
+      seen[i] = Follow(address(), runs[i].id, 100, seconds(180),
                        [&](const Followed& f) { count[i] = f.events.size(); });
     });
   }
