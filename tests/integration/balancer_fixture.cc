@@ -75,7 +75,7 @@ std::vector<std::string> SplitCsv(const std::string& line) {
 // - `http-response set-header X-Outpost-Backend %s`: test-only, names the replica that
 //   answered (the ALB has no such header).
 Balancer::Balancer(const std::vector<std::pair<std::string, std::string>>& servers,
-                   const std::string& dir)
+                   const std::string& dir, std::uint16_t first_port)
     : dir_(dir), socket_(dir + "/stats.sock"), servers_(servers) {
   if (::access(kHaproxy, X_OK) != 0) {
     throw std::runtime_error(std::string("haproxy is not installed (no ") + kHaproxy +
@@ -84,7 +84,7 @@ Balancer::Balancer(const std::vector<std::pair<std::string, std::string>>& serve
   fs::create_directories(dir_);
   std::string output;
   for (int attempt = 0; attempt < 10 && pid_ < 0; ++attempt) {
-    const std::uint16_t port = FreePort();
+    const std::uint16_t port = attempt == 0 && first_port != 0 ? first_port : FreePort();
     if (port == 0) continue;
     if (StartOn(port, &output)) return;
     // Another process took the port between FreePort and HAProxy's bind: try another one.
@@ -126,10 +126,11 @@ bool Balancer::StartOn(std::uint16_t port, std::string* output) {
   std::ofstream(cfg_path) << config_;
   std::error_code ec;
   fs::remove(socket_, ec);  // a previous attempt's socket is not this HAProxy's
+  ++starts_;
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);

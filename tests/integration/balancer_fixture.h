@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,8 +36,10 @@ class Balancer {
 
   // `servers`: (name, HOST:PORT) of each replica. `dir` holds the config, the stats socket and
   // HAProxy's output. Throws std::runtime_error when HAProxy is not installed (naming it and
-  // scripts/install-deps.sh) or does not start (with its output).
-  Balancer(const std::vector<std::pair<std::string, std::string>>& servers, const std::string& dir);
+  // scripts/install-deps.sh) or does not start (with its output). `first_port` (tests of the
+  // fixture): the port tried first instead of a free one.
+  Balancer(const std::vector<std::pair<std::string, std::string>>& servers, const std::string& dir,
+           std::uint16_t first_port = 0);
   ~Balancer();  // SIGKILL, reaped
   Balancer(const Balancer&) = delete;
   Balancer& operator=(const Balancer&) = delete;
@@ -44,6 +47,9 @@ class Balancer {
   const std::string& address() const { return address_; }  // 127.0.0.1:PORT
   pid_t pid() const { return pid_; }
   const std::string& config() const { return config_; }
+  // How many times HAProxy was started (more than once when a port was taken meanwhile); its
+  // output, every start's, is in DIR/haproxy.log.
+  int starts() const { return starts_; }
   // The balancer's view of each server: name -> status of `show stat` ("UP", "DOWN", "UP 1/2"
   // while checks are in progress, "no check", ...). Empty when the stats socket does not answer.
   std::map<std::string, std::string> ServerStates() const;
@@ -66,6 +72,7 @@ class Balancer {
   std::string dir_, socket_, address_, config_;
   std::vector<std::pair<std::string, std::string>> servers_;
   pid_t pid_ = -1;
+  int starts_ = 0;
 };
 
 enum class ClusterStore { kDynamoDb, kSqlite };

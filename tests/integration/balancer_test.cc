@@ -8,17 +8,22 @@
 // OUTPOST_BALANCER_REPLICAS (default 3) sets the number of replicas: 1 proves the harness on a
 // single replica, where every request reaches the replica that has the run's events.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "testing/fake_http_server.h"
 #include "tests/integration/balancer_client.h"
 #include "tests/integration/balancer_fixture.h"
 
@@ -42,6 +47,90 @@ void ExpectOutputLogIsStdout(const std::string& address, const Followed& f, cons
   FetchedLog log = OutputLogVia(address, id);
   EXPECT_EQ(log.error, "") << id;
   EXPECT_EQ(log.body, f.Stdout()) << id;
+}
+
+// The fixture itself, against scripted servers (src/testing/fake_http_server.h).
+class BalancerFixtureTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string dir_;
+};
+
+// HAProxy cannot bind port 0 and say which port it got: the fixture picks one, and when another
+// process holds it (here: a listening socket of this test), starts again on another.
+TEST_F(BalancerFixtureTest, APortTakenMeanwhileIsRetriedOnAnother) {
+  FakeHttpServer server([](const FakeRequest&) { return FakeResponse{200, "ok", {}}; });
+  int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::uint16_t port = ntohs(addr.sin_port);
+  {
+    Balancer lb({{"fake-0", "127.0.0.1:" + std::to_string(server.port())}}, dir_, port);
+    EXPECT_NE(lb.address(), "127.0.0.1:" + std::to_string(port));
+    EXPECT_EQ(lb.starts(), 2);
+    EXPECT_NE(ReadAll(dir_ + "/haproxy.log").find("cannot bind socket"), std::string::npos)
+        << ReadAll(dir_ + "/haproxy.log");
+    ASSERT_TRUE(lb.WaitAllUp());
+    HttpResponse r = Http(lb.address(), "GET", "/x");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(Balancer::BackendOf(r), "fake-0");
+  }
+  ::close(taken);
+}
+
+// Health checks on /health/live take a failing server out and bring it back; a request whose
+// connection is refused goes to another server, and nothing a server received is sent twice.
+TEST_F(BalancerFixtureTest, HealthChecksAndRetriesAreTheAlbs) {
+  std::atomic<bool> healthy{true};
+  FakeHttpServer a([](const FakeRequest&) { return FakeResponse{200, "a", {}}; });
+  FakeHttpServer b([&](const FakeRequest& r) {
+    if (r.target == "/health/live" && !healthy) return FakeResponse{503, "", {}};
+    return FakeResponse{200, "b", {}};
+  });
+  const std::string dead = "127.0.0.1:" + std::to_string(UnusedPort());
+  Balancer lb({{"a", "127.0.0.1:" + std::to_string(a.port())},
+               {"b", "127.0.0.1:" + std::to_string(b.port())},
+               {"dead", dead}},
+              dir_);
+  // Before and after the checks find `dead` out: every POST is answered, by a or b, once.
+  for (int i = 0; i < 12; ++i) {
+    HttpResponse r = Http(lb.address(), "POST", "/dispatch", "{}");
+    EXPECT_EQ(r.status, 200) << i << " " << r.body;
+    EXPECT_NE(Balancer::BackendOf(r), "dead");
+  }
+  auto posts = [](const FakeHttpServer& s) {
+    int n = 0;
+    for (const auto& r : s.requests()) n += r.method == "POST";
+    return n;
+  };
+  EXPECT_EQ(posts(a) + posts(b), 12);
+  ASSERT_TRUE(lb.WaitState("dead", "DOWN")) << lb.Command("show stat");
+  ASSERT_TRUE(lb.WaitState("b", "UP"));
+  healthy = false;
+  ASSERT_TRUE(lb.WaitState("b", "DOWN")) << lb.Command("show stat");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Http(lb.address(), "GET", "/x").body, "a");
+  healthy = true;
+  ASSERT_TRUE(lb.WaitState("b", "UP")) << lb.Command("show stat");
+  std::set<std::string> answered;
+  for (int i = 0; i < 4; ++i) answered.insert(Http(lb.address(), "GET", "/x").body);
+  EXPECT_EQ(answered, (std::set<std::string>{"a", "b"}));
+  int checks = 0;
+  for (const auto& r : b.requests()) {
+    if (r.target != "/health/live") continue;
+    ++checks;
+    EXPECT_EQ(r.method, "GET");
+  }
+  EXPECT_GT(checks, 0);
 }
 
 int Replicas() {
