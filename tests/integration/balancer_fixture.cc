@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +27,11 @@ namespace outpost::testing {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kHaproxy = "/usr/sbin/haproxy";
+// Debian's haproxy, or $OUTPOST_HAPROXY (as scripts/test-preflight.sh).
+std::string HaproxyBin() {
+  const char* env = std::getenv("OUTPOST_HAPROXY");
+  return env && *env ? env : "/usr/sbin/haproxy";
+}
 constexpr const char* kBucket = "outpost-balancer";
 
 // A port on 127.0.0.1 that was free a moment ago (bound to port 0, read, closed).
@@ -77,8 +82,8 @@ std::vector<std::string> SplitCsv(const std::string& line) {
 Balancer::Balancer(const std::vector<std::pair<std::string, std::string>>& servers,
                    const std::string& dir, std::uint16_t first_port)
     : dir_(dir), socket_(dir + "/stats.sock"), servers_(servers) {
-  if (::access(kHaproxy, X_OK) != 0) {
-    throw std::runtime_error(std::string("haproxy is not installed (no ") + kHaproxy +
+  if (::access(HaproxyBin().c_str(), X_OK) != 0) {
+    throw std::runtime_error("haproxy is not installed (no " + HaproxyBin() +
                              "): run scripts/install-deps.sh test");
   }
   fs::create_directories(dir_);
@@ -127,6 +132,7 @@ bool Balancer::StartOn(std::uint16_t port, std::string* output) {
   std::error_code ec;
   fs::remove(socket_, ec);  // a previous attempt's socket is not this HAProxy's
   ++starts_;
+  const std::string bin = HaproxyBin();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
@@ -135,7 +141,7 @@ bool Balancer::StartOn(std::uint16_t port, std::string* output) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
-    ::execl(kHaproxy, kHaproxy, "-f", cfg_path.c_str(), "-db", static_cast<char*>(nullptr));
+    ::execl(bin.c_str(), bin.c_str(), "-f", cfg_path.c_str(), "-db", static_cast<char*>(nullptr));
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -35,9 +35,10 @@ class Balancer {
   static constexpr const char* kBackendHeader = "X-Outpost-Backend";
 
   // `servers`: (name, HOST:PORT) of each replica. `dir` holds the config, the stats socket and
-  // HAProxy's output. Throws std::runtime_error when HAProxy is not installed (naming it and
-  // scripts/install-deps.sh) or does not start (with its output). `first_port` (tests of the
-  // fixture): the port tried first instead of a free one.
+  // HAProxy's output. HAProxy is /usr/sbin/haproxy or $OUTPOST_HAPROXY. Throws
+  // std::runtime_error when it is not installed (naming it and scripts/install-deps.sh) or does
+  // not start (with its output). `first_port` (tests of the fixture): the port tried first
+  // instead of a free one.
   Balancer(const std::vector<std::pair<std::string, std::string>>& servers, const std::string& dir,
            std::uint16_t first_port = 0);
   ~Balancer();  // SIGKILL, reaped
