@@ -12,6 +12,8 @@
 //     through HAProxy: the run prints `date +%s%N` every 10 ms (SAMPLES lines, default 300); the
 //     client takes receipt time minus the printed time. Baseline: the same on one replica on
 //     SQLite, the client connected to it directly.
+// (3) DynamoDB calls (outpost_dynamodb_calls_total of every replica's GET /metrics) per run of
+//     `true` and per MB of output, less the replicas' idle calls over the same time.
 // Prints one JSON object. A figure that could not be measured is null, with a note saying why.
 #include <algorithm>
 #include <boost/json.hpp>
@@ -20,6 +22,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/balancer_client.h"
@@ -83,6 +86,73 @@ json::object Latency(const std::string& address, int samples, bool other_replica
   return out;
 }
 
+// The sum of outpost_dynamodb_calls_total (GET /metrics, every operation) over the live
+// replicas; -1 when no replica has the series (a DynamoDB client without call counts), -2 when
+// a replica does not answer GET /metrics.
+double DynamoDbCalls(ReplicaCluster& cluster) {
+  double sum = 0;
+  bool seen = false;
+  for (int i = 0; i < cluster.size(); ++i) {
+    if (!cluster.replica(i)) continue;
+    const HttpResponse r = cluster.replica(i)->Get("/metrics");
+    if (r.status != 200) return -2;
+    const std::string& text = r.body;
+    for (std::size_t pos = 0, nl; pos < text.size(); pos = nl + 1) {
+      nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      const std::string line = text.substr(pos, nl - pos);
+      if (!line.starts_with("outpost_dynamodb_calls_total")) continue;
+      seen = true;
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return seen ? sum : -1;
+}
+
+// (3) DynamoDB calls per run of `true` and per MB of output, over every replica, less what the
+// replicas call while idle (heartbeats, lease and queue polls) over the same time.
+json::object DynamoDbCallCosts(ReplicaCluster& cluster, int runs) {
+  using Steady = std::chrono::steady_clock;
+  const std::string lb = cluster.address();
+  auto seconds_since = [](Steady::time_point t) {
+    return std::chrono::duration<double>(Steady::now() - t).count();
+  };
+  const double idle0 = DynamoDbCalls(cluster);
+  if (idle0 == -2) return {{"note", "a replica did not answer GET /metrics with 200"}};
+  if (idle0 < 0) {
+    return {{"note",
+             "no outpost_dynamodb_calls_total in GET /metrics: the DynamoDB client of "
+             "this build counts no calls"}};
+  }
+  auto t = Steady::now();
+  std::this_thread::sleep_for(seconds(5));  // the idle rate over a fixed window
+  const double idle_per_s = (DynamoDbCalls(cluster) - idle0) / seconds_since(t);
+  // Runs of `true`, each waited for (terminal, artifacts stored) before the next.
+  auto settle = [&](const std::string& id) {
+    WaitTerminalVia(lb, id);
+    WaitFor(
+        [&] {
+          const std::string st = Str(RunVia(lb, id), "artifactsStatus");
+          return st == "stored" || st == "partial";
+        },
+        seconds(60));
+  };
+  double before = DynamoDbCalls(cluster);
+  t = Steady::now();
+  for (int i = 0; i < runs; ++i) settle(DispatchVia(lb, ShellBody("true")).id);
+  const double per_run = (DynamoDbCalls(cluster) - before - idle_per_s * seconds_since(t)) / runs;
+  // One run printing 8 MB (100-byte lines).
+  constexpr int kMb = 8;
+  before = DynamoDbCalls(cluster);
+  t = Steady::now();
+  settle(DispatchVia(lb, ShellBody("head -c " + std::to_string(kMb * 1000000) +
+                                   " /dev/zero | tr '\\0' a | fold -w 99"))
+             .id);
+  const double per_mb =
+      (DynamoDbCalls(cluster) - before - idle_per_s * seconds_since(t) - per_run) / kMb;
+  return {{"idle_calls_per_s", idle_per_s}, {"per_run_of_true", per_run}, {"per_mb", per_mb}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,6 +200,8 @@ int main(int argc, char** argv) {
       result["first_problem"] = first_problem;
       // (2)
       result["dynamodb_latency"] = Latency(lb, samples, true);
+      // (3)
+      result["dynamodb_calls"] = DynamoDbCallCosts(cluster, 20);
     }
     {
       ClusterOptions sqlite;
@@ -138,10 +210,6 @@ int main(int argc, char** argv) {
       ReplicaCluster single(sqlite);
       result["sqlite_latency"] = Latency(single.replica(0)->address(), samples, false);
     }
-    // DynamoDB calls per run of `true` and per MB of output: not measured — the DynamoDB client
-    // exposes no call counter in this build.
-    result["dynamodb_calls_per_run"] = nullptr;
-    result["dynamodb_calls_per_mb"] = nullptr;
   } catch (const std::exception& e) {
     result["error"] = e.what();
     std::printf("%s\n", json::serialize(result).c_str());
