@@ -39,6 +39,13 @@ int RunsOfSseTest() {
   return v && std::atoi(v) > 0 ? std::atoi(v) : 10;
 }
 
+// The first events a follower got and from where, for failure messages.
+std::string FirstEvents(const Followed& f) {
+  std::string out = "first connection to " + (f.backends.empty() ? "-" : f.backends[0]) + ":";
+  for (std::size_t i = 0; i < f.events.size() && i < 4; ++i) out += "\n  " + f.events[i].data;
+  return out;
+}
+
 // Every event once, in order, `end` last; then its stdout equals the output.log artifact.
 void ExpectWholeStream(const Followed& f, const std::string& id) {
   EXPECT_EQ(f.Problem(), "") << id;
@@ -206,7 +213,7 @@ TEST_F(BalancerTest, EveryEventOnceInOrderAcrossReconnectsOnOtherReplicasEqualTo
     ExpectWholeStream(f, d.id);
     // A few hundred events (lines written close together may share one), so at least two
     // reconnects; one connection per 100 events, none refused.
-    EXPECT_GT(f.events.size(), 200u);
+    EXPECT_GT(f.events.size(), 200u) << FirstEvents(f);
     EXPECT_EQ(f.backends.size(), (f.events.size() + 99) / 100);
     for (std::size_t i = 0; cluster_->size() > 1 && i < f.backends.size(); ++i) {
       EXPECT_NE(f.backends[i], i == 0 ? d.backend : f.backends[i - 1]) << "connection " << i;
