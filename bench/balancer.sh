@@ -18,6 +18,11 @@ fi
 j() { echo "$R" | jq -r "$1"; }
 ms() { local v; v=$(j "$1"); [ "$v" = null ] && echo "not measured" || printf '%.2f ms' "$v"; }
 note() { local v; v=$(j "$1 // empty"); [ -n "$v" ] && printf ' (%s)' "$v" || true; }
+if [ -n "$(j '.error // empty')" ]; then
+  printf '\n## (h) Replicas behind a load balancer (HAProxy, 3 replicas, dynalite + s3rver)\n\n'
+  printf 'Not measured: %s\n' "$(j .error)"
+  exit 0
+fi
 calls() {
   if [ -n "$(j '.dynamodb_calls.note // empty')" ]; then echo "not measured — $(j .dynamodb_calls.note)."
   else printf '**%.1f** per run of `true`, **%.1f** per MB of output (idle: %.1f calls/s for the three replicas).' \
