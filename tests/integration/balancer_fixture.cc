@@ -243,6 +243,15 @@ std::string Balancer::BackendOf(const std::string& raw_header) {
 
 ReplicaCluster::ReplicaCluster(ClusterOptions options) : options_(std::move(options)) {
   root_ = MakeTempDir();
+  try {
+    Start();
+  } catch (...) {
+    Stop();  // what did start, stopped, and root() removed
+    throw;
+  }
+}
+
+void ReplicaCluster::Start() {
   s3rver_ = std::make_unique<aws::testing::S3rver>();
   if (!s3rver_->ok()) throw std::runtime_error("s3rver: " + s3rver_->error());
   {
@@ -329,7 +338,9 @@ void ReplicaCluster::Kill(int i) {
   r.reset();
 }
 
-ReplicaCluster::~ReplicaCluster() {
+ReplicaCluster::~ReplicaCluster() { Stop(); }
+
+void ReplicaCluster::Stop() {
   balancer_.reset();
   for (auto& r : replicas_) r.reset();
   for (int i = 0; i < static_cast<int>(replicas_.size()); ++i) KillRunsUnder(DataDir(i));

@@ -120,6 +120,9 @@ class ReplicaCluster {
   std::vector<std::string> Args(int i) const;
 
  private:
+  void Start();
+  void Stop();
+
   ClusterOptions options_;
   std::string root_;
   std::unique_ptr<aws::testing::Dynalite> dynalite_;
