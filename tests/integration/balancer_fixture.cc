@@ -70,11 +70,12 @@ std::vector<std::string> SplitCsv(const std::string& line) {
 // - `option httpchk GET /health/live` + `http-check expect status 200`, `inter 500ms fall 2
 //   rise 1`: the ALB target group's health check on /health/live (HealthyThresholdCount /
 //   UnhealthyThresholdCount, much shorter here so a test sees a dead replica leave in ~1 s).
-// - `retries 3` + `option redispatch 1` + `retry-on conn-failure`: the ALB never resends a
-//   request a target received (its answer to a target failing mid-request is a 502). HAProxy
-//   retries only a connection that did not open — nothing reached a replica, so a POST is never
-//   replayed — and redispatches that retry to another server, as the ALB stops choosing a target
-//   that refuses connections. Anything else (a replica dying mid-response) reaches the client.
+// - `retries 0`, no `option redispatch`: the ALB sends each request to one target and never
+//   resends it, idempotent or not — AWS's troubleshooting guide lists "received a TCP RST from the
+//   target when attempting to establish a connection" among the causes of the ALB's own 502.
+//   So until the health checks take a dead replica out (~1 s here), a request sent to it fails
+//   (HAProxy answers 503 where the ALB answers 502), and a stream it served is cut: the client
+//   retries, as behind the ALB. Nothing a replica received is ever sent to another.
 // - `timeout server/client 1h`, `timeout tunnel 1h`: the ALB's idle timeout raised for SSE
 //   (Outpost sends a heartbeat every 15 s; the runbook sets the ALB's idle timeout above it).
 // - `http-response set-header X-Outpost-Backend %s`: test-only, names the replica that
@@ -112,9 +113,7 @@ bool Balancer::StartOn(std::uint16_t port, std::string* output) {
       << "  timeout tunnel 1h\n"
       << "  timeout http-request 10s\n"
       << "  timeout http-keep-alive 10s\n"
-      << "  retries 3\n"
-      << "  option redispatch 1\n"
-      << "  retry-on conn-failure\n"
+      << "  retries 0\n"
       << "frontend outpost\n"
       << "  bind " << address_ << "\n"
       << "  default_backend replicas\n"
