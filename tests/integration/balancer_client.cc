@@ -93,6 +93,7 @@ Followed Follow(const std::string& address, const std::string& id, int reconnect
     }
     f.backends.push_back(Balancer::BackendOf(c.header()));
     int on_this = 0;
+    const std::size_t before = f.events.size();
     c.Read(
         [&](const SseMessage& m) {
           f.events.push_back(m);
@@ -104,6 +105,11 @@ Followed Follow(const std::string& address, const std::string& id, int reconnect
           return ++on_this < reconnect_every;
         },
         seconds(30));
+    if (!f.ended && f.events.size() == before) {  // closed (or silent 30 s) with nothing new
+      f.failures.push_back("200 without an event " + f.backends.back());
+      if (f.failures.size() >= 50) break;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
   }
   return f;
 }

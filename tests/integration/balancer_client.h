@@ -37,7 +37,7 @@ boost::json::object WaitTerminalVia(const std::string& address, const std::strin
 struct Followed {
   std::vector<SseMessage> events;
   std::vector<std::string> backends;  // of each connection that answered 200, in order
-  std::vector<std::string> failures;  // connections that did not: "STATUS BACKEND"
+  std::vector<std::string> failures;  // connections refused ("STATUS BACKEND") or without events
   bool ended = false;                 // `end` seen
   // The stdout `output` events' data, concatenated.
   std::string Stdout() const;
@@ -46,8 +46,9 @@ struct Followed {
 };
 // Follows GET /runs/{id}/events through `address` until `end`: closes the connection after every
 // `reconnect_every` events and resumes with Last-Event-ID, and resumes the same way a connection
-// that dropped (its replica died) or was refused (after 100 ms; at most 50 refusals). Gives up
-// after `timeout`. `on_event` sees each event as it arrives (the last one of f.events).
+// that dropped (its replica died). A connection refused, or one that ends before `end` without a
+// new event, is a failure, retried after 100 ms; it gives up after 50 failures or `timeout`.
+// `on_event` sees each event as it arrives (the last one of f.events).
 Followed Follow(const std::string& address, const std::string& id, int reconnect_every,
                 std::chrono::milliseconds timeout = std::chrono::seconds(120),
                 const std::function<void(const Followed&)>& on_event = nullptr);

@@ -266,22 +266,32 @@ TEST_F(BalancerTest, KillingAReplicaUnderTwentyFollowersLosesNoEvent) {
   std::vector<std::atomic<std::size_t>> count(kFollowers);
   std::vector<std::size_t> at_kill(kFollowers, 0);
   std::vector<std::thread> threads;
+  std::atomic<int> done{0};
   for (int i = 0; i < kFollowers; ++i) {
     threads.emplace_back([&, i] {
       seen[i] = Follow(address(), runs[i].id, 100, seconds(180),
                        [&](const Followed& f) { count[i] = f.events.size(); });
+      ++done;
     });
   }
   // Kill once every follower is streaming (has its first events).
-  const bool streaming = WaitFor(
+  bool streaming = false;
+  WaitFor(
       [&] {
-        return std::all_of(count.begin(), count.end(), [](const auto& c) { return c >= 20; });
+        streaming = std::all_of(count.begin(), count.end(), [](const auto& c) { return c >= 20; });
+        return streaming || done > 0;  // a stream that ended this early is a failure already
       },
       seconds(60));
   for (int i = 0; i < kFollowers; ++i) at_kill[i] = count[i];
   cluster_->Kill(kVictim);
   for (auto& t : threads) t.join();
-  ASSERT_TRUE(streaming) << "the followers did not all get events before the kill";
+  if (!streaming) {
+    for (int i = 0; i < kFollowers; ++i) {
+      EXPECT_GE(at_kill[i], 20u) << "follower " << i << " of " << runs[i].id << " (started by "
+                                 << runs[i].backend << ") had not streamed before the kill; "
+                                 << FirstEvents(seen[i]);
+    }
+  }
 
   int lost = 0, completed = 0;
   for (int i = 0; i < kFollowers; ++i) {
