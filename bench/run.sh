@@ -179,4 +179,6 @@ echo "== (f) run store: SQLite vs DynamoDB (dynalite)"
 bench/store.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "== (g) the request pipeline with access control, rate limits and metrics"
 bench/access.sh "$BUILD" >> docs/BENCHMARKS.md
+echo "== (h) three replicas behind HAProxy (dynalite + s3rver)"
+bench/balancer.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "wrote docs/BENCHMARKS.md"

@@ -6,10 +6,10 @@
 #   build  compilers and libraries of the outpost binary
 #   run    build + bubblewrap, git, node >= 20 and the coding-agent CLIs (claude, codex, gemini,
 #          pinned in deploy/agents/) in /usr/local/lib/outpost/agents: what `make run` needs
-#   test   build + run's system tools + gtest, clang (fuzzers), curl, jq, chromium, node >= 20,
+#   test   build + run's system tools + gtest, clang (fuzzers), curl, jq, chromium, haproxy, node >= 20,
 #          the npm test tools (root package.json: npm ci) and promtool: what `make test` uses
 #          (scripts/test-preflight.sh checks the same list)
-#   bench  build + run's system tools + google-benchmark, wrk, hyperfine
+#   bench  build + run's system tools + google-benchmark, wrk, hyperfine, haproxy
 #
 # Node: the node on PATH is used when it is >= 20. Otherwise Debian's nodejs and npm (18 on
 # Debian 12; npm is what can fetch the newer one) are installed, and node 20 from the npm
@@ -41,9 +41,11 @@ case "$what" in
   run) pkgs+=("${runtime[@]}") ;;
   # clang for fuzz/ (libFuzzer), curl and jq for the runbook test and the skip report, Debian's
   # chromium for the dashboard's headless test (tests/web, driven by playwright-core).
+  # haproxy: the load balancer tests/integration/balancer_fixture.cc starts (its own process, on
+  # loopback; the package's service is not used).
   test) pkgs+=("${runtime[@]}" libgtest-dev libgmock-dev clang clang-14 libclang-rt-14-dev
-               curl jq chromium) ;;
-  bench) pkgs+=("${runtime[@]}" libbenchmark-dev wrk hyperfine) ;;
+               curl jq chromium haproxy) ;;
+  bench) pkgs+=("${runtime[@]}" libbenchmark-dev wrk hyperfine haproxy) ;;
 esac
 
 apt_updated=0

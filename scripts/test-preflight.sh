@@ -6,12 +6,14 @@
 # Usage: scripts/test-preflight.sh
 # Overrides (to check another install): OUTPOST_NODE_MODULES (default <repo>/node_modules),
 # OUTPOST_CHROMIUM (default /usr/bin/chromium, as tests/web/dashboard_test.mjs), OUTPOST_PROMTOOL
-# (default <repo>/build/tools/promtool, as tests/integration/metrics_test.cc).
+# (default <repo>/build/tools/promtool, as tests/integration/metrics_test.cc), OUTPOST_HAPROXY
+# (default /usr/sbin/haproxy, as tests/integration/balancer_fixture.cc).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 modules="${OUTPOST_NODE_MODULES:-$root/node_modules}"
 chromium="${OUTPOST_CHROMIUM:-/usr/bin/chromium}"
 promtool="${OUTPOST_PROMTOOL:-$root/build/tools/promtool}"
+haproxy="${OUTPOST_HAPROXY:-/usr/sbin/haproxy}"
 missing=()
 
 # node >= 20, where the sandbox sees it (it binds /usr only) and on PATH.
@@ -39,6 +41,7 @@ inspector="$modules/@modelcontextprotocol/inspector-cli/build/index.js"
 
 [ -x "$chromium" ] || missing+=("chromium ($chromium)")
 [ -x "$promtool" ] || missing+=("promtool ($promtool)")
+[ -x "$haproxy" ] || missing+=("haproxy ($haproxy)")
 for tool in bwrap curl jq git; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
