@@ -1,0 +1,143 @@
+// SIGTERM drain (README "Draining a replica"): two `outpost serve` replicas on one SQLite store.
+// The terminated replica answers /health/ready 503 "draining" at once, releases its queued runs
+// (the other replica runs them well before the lease would have let it), lets its running run
+// end COMPLETED, and exits 0.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/server_fixture.h"
+
+namespace outpost::testing {
+namespace {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using std::chrono::seconds;
+
+constexpr int kLeaseSeconds = 15;
+
+class DrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = MakeTempDir();
+    std::ofstream(root_ + "/outpost.toml") << "[server]\nrunner = \"process\"\n"
+                                           << "lease_seconds = " << kLeaseSeconds << "\n"
+                                           << "drain_seconds = 60\n"
+                                           << "[agents.shell]\nmax_concurrent = 1\n";
+  }
+  void TearDown() override {
+    for (auto& r : replicas_) r.reset();
+    for (const char* name : {"a", "b"}) KillRunsUnder(root_ + "/" + name);
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+  std::unique_ptr<ServerProcess> StartReplica(const std::string& name) {
+    fs::create_directories(root_ + "/" + name);
+    return ServerProcess::Start(root_ + "/" + name,
+                                {{"OUTPOST_CONFIG", root_ + "/outpost.toml"},
+                                 {"OUTPOST_STORE", "sqlite://" + root_ + "/shared.db"},
+                                 {"OUTPOST_REPLICA_ID", "replica-" + name}});
+  }
+  static json::object Fleet(const ServerProcess& s) {
+    return s.Get("/health/fleet").Json().as_object();
+  }
+  // The replica `id` in /health/fleet's capacity.replicas.
+  static json::object ReplicaIn(const json::object& fleet, const std::string& id) {
+    for (const auto& r : fleet.at("capacity").at("replicas").as_array()) {
+      if (Str(r.as_object(), "replicaId") == id) return r.as_object();
+    }
+    return {};
+  }
+
+  std::string root_;
+  std::unique_ptr<ServerProcess> replicas_[2];
+};
+
+TEST_F(DrainTest, SigtermReleasesTheQueueFinishesTheRunningRunAndExitsZero) {
+  auto& a = replicas_[0];
+  auto& b = replicas_[1];
+  a = StartReplica("a");
+  b = StartReplica("b");
+  ASSERT_TRUE(WaitFor(
+      [&] { return Fleet(*b).at("capacity").at("replicas").as_array().size() == 2; }, seconds(10)))
+      << json::serialize(Fleet(*b));
+  ASSERT_EQ(a->Get("/health/ready").status, 200);
+
+  // On A: one run started (one shell run at a time per replica), one queued behind it.
+  const std::string running =
+      a->Dispatch(R"({"agent":"shell","task":"echo started; sleep 4; echo finished"})");
+  ASSERT_TRUE(WaitFor([&] { return Str(a->Run(running), "phase") == "running"; }, seconds(30)));
+  const std::string queued = a->Dispatch(R"({"agent":"shell","task":"echo released"})");
+  ASSERT_EQ(Str(a->Run(queued), "status"), "PENDING");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  a->Signal(SIGTERM);
+  // At once: not ready (the balancer routes elsewhere), still alive, still answering.
+  HttpResponse ready;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        ready = a->Get("/health/ready");
+        return ready.status == 503;
+      },
+      seconds(3)));
+  EXPECT_EQ(Str(ready.Json().as_object(), "status"), "draining") << ready.body;
+  EXPECT_EQ(a->Get("/health/live").status, 200);
+  EXPECT_EQ(Str(a->Run(running), "status"), "RUNNING");  // the drain is still on
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return ReplicaIn(Fleet(*b), "replica-a").contains("draining") &&
+               ReplicaIn(Fleet(*b), "replica-a").at("draining").as_bool();
+      },
+      seconds(kLeaseSeconds)));
+
+  // B runs A's queued run promptly: not a lease later.
+  json::object released = b->WaitTerminal(queued, seconds(kLeaseSeconds));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(Str(released, "status"), "COMPLETED") << json::serialize(released);
+  EXPECT_EQ(ReadAll(root_ + "/b/runs/" + queued + "/stdout.log"), "released\n");
+  EXPECT_FALSE(fs::exists(root_ + "/a/runs/" + queued));
+  RecordProperty("queued_run_done_after_sigterm_s", std::to_string(took));
+  std::printf(
+      "queued run of the draining replica completed on the other %.2f s after SIGTERM "
+      "(lease %d s)\n",
+      took, kLeaseSeconds);
+  EXPECT_LT(took, kLeaseSeconds / 3.0);
+
+  // A's running run ends normally, on A, within the drain period; then A exits 0.
+  json::object done = b->WaitTerminal(running, seconds(30));
+  EXPECT_EQ(Str(done, "status"), "COMPLETED") << json::serialize(done);
+  EXPECT_EQ(ReadAll(root_ + "/a/runs/" + running + "/stdout.log"), "started\nfinished\n");
+  EXPECT_EQ(a->Wait(seconds(30)), 0);
+  a.reset();
+
+  // B sees that A left (not lost: nothing waits for its lease).
+  json::object gone = ReplicaIn(Fleet(*b), "replica-a");
+  ASSERT_FALSE(gone.empty());
+  EXPECT_EQ(Str(gone, "state"), "left") << json::serialize(gone);
+  EXPECT_FALSE(gone.at("live").as_bool());
+}
+
+TEST_F(DrainTest, ASecondSigtermStopsAtOnce) {
+  auto& a = replicas_[0];
+  a = StartReplica("a");
+  const std::string running = a->Dispatch(R"({"agent":"shell","task":"sleep 120"})");
+  ASSERT_TRUE(WaitFor([&] { return Str(a->Run(running), "phase") == "running"; }, seconds(30)));
+  a->Signal(SIGTERM);
+  ASSERT_TRUE(WaitFor([&] { return a->Get("/health/ready").status == 503; }, seconds(3)));
+  const auto t0 = std::chrono::steady_clock::now();
+  a->Signal(SIGTERM);
+  EXPECT_EQ(a->Wait(seconds(10)), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(5));  // not the 60 s drain
+  a.reset();
+  // The run goes on under its shim; a replica of the same id re-adopts it.
+  a = StartReplica("a");
+  EXPECT_EQ(Str(a->Run(running), "status"), "RUNNING");
+  EXPECT_EQ(a->Get("/health/ready").status, 200);
+}
+
+}  // namespace
+}  // namespace outpost::testing
