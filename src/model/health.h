@@ -59,8 +59,8 @@ struct HealthReport {
 
 struct ReadyReport {
   bool ready = false;
-  bool draining = false;             // SIGTERM: this replica takes no new work (status "draining")
   std::vector<std::string> reasons;  // why not
+  bool draining = false;             // SIGTERM: this replica takes no new work (status "draining")
 };
 
 struct FleetAgent {
