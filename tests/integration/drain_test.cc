@@ -128,6 +128,44 @@ TEST_F(DrainTest, SigtermReleasesTheQueueFinishesTheRunningRunAndExitsZero) {
   EXPECT_FALSE(gone.contains("live") && gone.at("live").as_bool());
 }
 
+// /health/fleet's capacity is fleet-wide: every live replica's runs and room, on any replica.
+TEST_F(DrainTest, FleetCapacitySumsEveryLiveReplica) {
+  auto& a = replicas_[0];
+  auto& b = replicas_[1];
+  a = StartReplica("a");
+  b = StartReplica("b");
+  const std::string on_a = a->Dispatch(R"({"agent":"shell","task":"sleep 60"})");
+  const std::string on_b = b->Dispatch(R"({"agent":"shell","task":"sleep 60"})");
+  ASSERT_TRUE(WaitFor([&] { return Str(a->Run(on_a), "phase") == "running"; }, seconds(30)));
+  ASSERT_TRUE(WaitFor([&] { return Str(b->Run(on_b), "phase") == "running"; }, seconds(30)));
+  // The other's count arrives with its next heartbeat (every lease/3).
+  json::object fleet;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        fleet = Fleet(*b);
+        return fleet.at("capacity").at("running").as_int64() == 2;
+      },
+      seconds(kLeaseSeconds)))
+      << json::serialize(fleet);
+  const json::object& cap = fleet.at("capacity").as_object();
+  EXPECT_EQ(Str(cap, "scope"), "fleet");
+  const std::int64_t per_replica = cap.at("thisReplica").at("maxConcurrent").as_int64();
+  EXPECT_EQ(cap.at("maxConcurrent").as_int64(), 2 * per_replica);
+  EXPECT_EQ(cap.at("available").as_int64(), 2 * per_replica - 2);
+  EXPECT_EQ(cap.at("thisReplica").at("running").as_int64(), 1);  // B's own
+  EXPECT_EQ(cap.at("replicas").as_array().size(), 2u);
+  for (const std::string id : {"replica-a", "replica-b"}) {
+    json::object r = ReplicaIn(fleet, id);
+    EXPECT_EQ(Str(r, "state"), "serving") << id;
+    EXPECT_EQ(r.at("running").as_int64(), 1) << id;
+    EXPECT_EQ(r.at("capacity").as_int64(), per_replica) << id;
+    EXPECT_TRUE(r.at("live").as_bool()) << id;
+    EXPECT_FALSE(r.at("draining").as_bool()) << id;
+    EXPECT_FALSE(Str(r, "address").empty()) << id;
+    EXPECT_FALSE(Str(r, "version").empty()) << id;
+  }
+}
+
 TEST_F(DrainTest, ASecondSigtermStopsAtOnce) {
   auto& a = replicas_[0];
   a = StartReplica("a");
