@@ -26,7 +26,6 @@ class DrainTest : public ::testing::Test {
     root_ = MakeTempDir();
     std::ofstream(root_ + "/outpost.toml") << "[server]\nrunner = \"process\"\n"
                                            << "lease_seconds = " << kLeaseSeconds << "\n"
-                                           << "drain_seconds = 60\n"
                                            << "[agents.shell]\nmax_concurrent = 1\n";
   }
   void TearDown() override {
@@ -40,7 +39,8 @@ class DrainTest : public ::testing::Test {
     return ServerProcess::Start(root_ + "/" + name,
                                 {{"OUTPOST_CONFIG", root_ + "/outpost.toml"},
                                  {"OUTPOST_STORE", "sqlite://" + root_ + "/shared.db"},
-                                 {"OUTPOST_REPLICA_ID", "replica-" + name}});
+                                 {"OUTPOST_REPLICA_ID", "replica-" + name},
+                                 {"OUTPOST_DRAIN_SECONDS", "60"}});
   }
   static json::object Fleet(const ServerProcess& s) {
     return s.Get("/health/fleet").Json().as_object();
@@ -108,6 +108,12 @@ TEST_F(DrainTest, SigtermReleasesTheQueueFinishesTheRunningRunAndExitsZero) {
       "(lease %d s)\n",
       took, kLeaseSeconds);
   EXPECT_LT(took, kLeaseSeconds / 3.0);
+
+  // A dispatch the balancer still sends to A is accepted (it only writes PENDING) and run by B.
+  const std::string late = a->Dispatch(R"({"agent":"shell","task":"echo late"})");
+  ASSERT_FALSE(late.empty());
+  EXPECT_EQ(Str(b->WaitTerminal(late, seconds(kLeaseSeconds / 3)), "status"), "COMPLETED");
+  EXPECT_FALSE(fs::exists(root_ + "/a/runs/" + late));
 
   // A's running run ends normally, on A, within the drain period; then A exits 0.
   json::object done = b->WaitTerminal(running, seconds(30));
