@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "tests/integration/server_fixture.h"
+#include "tests/integration/sse_client.h"
 
 namespace outpost::testing {
 namespace {
@@ -170,6 +171,55 @@ TEST_F(DrainTest, FleetCapacitySumsEveryLiveReplica) {
     EXPECT_FALSE(Str(r, "address").empty()) << id;
     EXPECT_FALSE(Str(r, "version").empty()) << id;
   }
+}
+
+// A run still running when drain_seconds are over stays leased to this replica id: its shim
+// goes on, followers' streams are closed (they reconnect elsewhere with Last-Event-ID), the
+// process exits 0, and a replica of the same id (an in-place upgrade) re-adopts the run.
+TEST_F(DrainTest, ARunOutlastingTheDrainStaysLeasedAndItsFollowersAreDisconnected) {
+  auto& a = replicas_[0];
+  fs::create_directories(root_ + "/a");
+  a = ServerProcess::Start(root_ + "/a", {{"OUTPOST_CONFIG", root_ + "/outpost.toml"},
+                                          {"OUTPOST_STORE", "sqlite://" + root_ + "/shared.db"},
+                                          {"OUTPOST_REPLICA_ID", "replica-a"},
+                                          {"OUTPOST_DRAIN_SECONDS", "2"}});
+  const std::string id =
+      a->Dispatch(R"({"agent":"shell","task":"echo begun; sleep 6; echo finished"})");
+  ASSERT_TRUE(WaitFor([&] { return Str(a->Run(id), "phase") == "running"; }, seconds(30)));
+  SseClient follower(a->address(), "/runs/" + id + "/events");
+  ASSERT_EQ(follower.ReadHeader(), 200);
+  std::int64_t last = 0;
+  bool got_end = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  a->Signal(SIGTERM);
+  // The stream is closed by the server (no `end`: the run goes on), after the 2 s drain.
+  EXPECT_TRUE(follower.Read(
+      [&](const SseMessage& m) {
+        if (m.id > 0) last = m.id;
+        got_end = got_end || m.event == "end";
+        return true;
+      },
+      seconds(20)));
+  EXPECT_FALSE(got_end);
+  EXPECT_GT(last, 0);
+  EXPECT_EQ(a->Wait(seconds(20)), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, seconds(2));
+  a.reset();
+  // Started again under the same id: the run was never lost, and ends COMPLETED here.
+  a = StartReplica("a");
+  json::object done = a->WaitTerminal(id, seconds(30));
+  EXPECT_EQ(Str(done, "status"), "COMPLETED") << json::serialize(done);
+  EXPECT_EQ(ReadAll(root_ + "/a/runs/" + id + "/stdout.log"), "begun\nfinished\n");
+  // A follower resuming with Last-Event-ID gets the rest, `end` last.
+  SseClient resumed(a->address(), "/runs/" + id + "/events", last);
+  ASSERT_EQ(resumed.ReadHeader(), 200);
+  std::string last_event;
+  EXPECT_TRUE(resumed.Read([&](const SseMessage& m) {
+    EXPECT_GT(m.id, last);
+    last_event = m.event;
+    return true;
+  }));
+  EXPECT_EQ(last_event, "end");
 }
 
 TEST_F(DrainTest, ASecondSigtermStopsAtOnce) {
