@@ -3,6 +3,8 @@
 // makes it look lost), reads the others' records, and judges them: a replica is live while its
 // heartbeat is younger than the lease. What a lost replica leaves is taken over by the
 // Supervisor: its queued runs are admitted here (Scheduler), its running ones end node_lost.
+// A draining replica (SIGTERM) says so in its record, and "left" in its last one: whatever is
+// still queued at it is anyone's at once, while its running runs keep their lease.
 //
 // Thread-safety: Beat, SetAddress and Views from any thread; Refresh and OwnedByLiveOther from
 // the supervisor's loop thread only.

@@ -199,8 +199,13 @@ void Supervisor::Tick() {
   Reconcile(*active);
   // Re-read: reconciling may have finished runs and freed capacity.
   active = store_.ListActive();
-  if (active.ok() && draining_) DrainPass(*active);  // admits nothing (supervisor_drain.cc)
-  if (active.ok() && !draining_) Admit(*active);
+  if (active.ok()) {
+    if (draining_) {
+      DrainPass(*active);  // admits nothing (supervisor_drain.cc)
+    } else {
+      Admit(*active);
+    }
+  }
   if (clock_.Mono() >= next_sweep_) {
     next_sweep_ = clock_.Mono() + kSweepInterval;
     reaper_.Sweep();
