@@ -280,16 +280,19 @@ void AnnounceServing(const Options& opts, const std::string& address, RunnerKind
 }
 
 // SIGTERM (README "Draining a replica"): /health/ready answers 503 "draining" while the
-// supervisor releases this replica's queue and waits for its running runs. Returns once none
-// is left, after drain_seconds, or at once on a second SIGTERM or a SIGINT.
-void Drain(Supervisor& supervisor, const sigset_t& signals, int drain_seconds) {
+// supervisor releases this replica's queue and waits for its running runs, and the uploader for
+// the artifacts of those that ended (their files are on this machine). Returns once none is
+// left, after drain_seconds, or at once on a second SIGTERM or a SIGINT.
+void Drain(Supervisor& supervisor, const ArtifactUploader& uploader, const sigset_t& signals,
+           int drain_seconds) {
   spdlog::info("SIGTERM: draining for up to {} s (a second SIGTERM or SIGINT stops at once)",
                drain_seconds);
   supervisor.BeginDrain();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_seconds);
   for (;;) {
     const std::optional<int> remaining = supervisor.DrainRemaining();
-    if (remaining && *remaining == 0) {
+    // Stop() then finishes the upload in progress.
+    if (remaining && *remaining == 0 && uploader.stats().queued == 0) {
       spdlog::info("drained: no run is supervised here any more; stopping");
       return;
     }
@@ -477,7 +480,7 @@ int Serve(const Options& opts_in) {
   int sig = 0;
   sigwait(&set, &sig);
   if (sig == SIGTERM) {
-    Drain(supervisor, set, opts.drain_seconds);
+    Drain(supervisor, uploader, set, opts.drain_seconds);
   } else {
     spdlog::info("signal {}: stopping (runs continue under their shims)", sig);
   }

@@ -122,6 +122,9 @@ TEST_F(DrainTest, SigtermReleasesTheQueueFinishesTheRunningRunAndExitsZero) {
   EXPECT_EQ(ReadAll(root_ + "/a/runs/" + running + "/stdout.log"), "started\nfinished\n");
   EXPECT_EQ(a->Wait(seconds(30)), 0);
   a.reset();
+  // Its artifacts were uploaded before A exited (its files are on A's machine).
+  json::object after = b->Run(running);
+  EXPECT_EQ(Str(after, "artifactsStatus"), "stored") << json::serialize(after);
 
   // B sees that A left (not lost) at its next read of the records (every lease/3).
   json::object gone;
