@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
@@ -280,6 +282,38 @@ void AnnounceServing(const Options& opts, const std::string& address, RunnerKind
   }
 }
 
+// SIGTERM (README "Draining a replica"): /health/ready answers 503 "draining" while the
+// supervisor releases this replica's queue and waits for its running runs, and the uploader for
+// the artifacts of those that ended (their files are on this machine). Returns once none is
+// left, after drain_seconds, or at once on a second SIGTERM or a SIGINT.
+void Drain(Supervisor& supervisor, const ArtifactUploader& uploader, const sigset_t& signals,
+           int drain_seconds) {
+  spdlog::info("SIGTERM: draining for up to {} s (a second SIGTERM or SIGINT stops at once)",
+               drain_seconds);
+  supervisor.BeginDrain();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_seconds);
+  for (;;) {
+    const std::optional<int> remaining = supervisor.DrainRemaining();
+    // Stop() then finishes the upload in progress.
+    if (remaining && *remaining == 0 && uploader.stats().queued == 0) {
+      spdlog::info("drained: no run is supervised here any more; stopping");
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn(
+          "drain period over: {} run(s) keep running under their shims, leased to this replica "
+          "(a replica with the same id re-adopts them; else they end node_lost after the lease)",
+          remaining.value_or(0));
+      return;
+    }
+    const timespec poll{0, 200'000'000};
+    if (const int sig = sigtimedwait(&signals, nullptr, &poll); sig == SIGTERM || sig == SIGINT) {
+      spdlog::warn("signal {} while draining: stopping at once", sig);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 int Serve(const Options& opts_in) {
@@ -463,10 +497,17 @@ int Serve(const Options& opts_in) {
 
   int sig = 0;
   sigwait(&set, &sig);
-  spdlog::info("signal {}: stopping (runs continue under their shims)", sig);
-  server.Stop();
+  if (sig == SIGTERM) {
+    Drain(supervisor, uploader, set, opts.drain_seconds);
+  } else {
+    spdlog::info("signal {}: stopping (runs continue under their shims)", sig);
+  }
+  server.Stop();        // stops accepting, finishes requests in flight, ends SSE streams
   key_verifier.Stop();  // flushes the keys' last usage
   supervisor.Stop();
+  // A dispatch answered since the last pass is released too; then the record says "left".
+  if (supervisor.Draining()) supervisor.Tick();
+  supervisor.Leave();
   uploader.Stop();
   sweeper.Stop();
   quota_sweeper.Stop();

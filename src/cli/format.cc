@@ -370,7 +370,10 @@ std::string FormatHealth(const json::object& body, bool fleet) {
   if (auto h = GetBool(body, "healthy")) healthy = *h ? "yes" : "no";
   std::string capacity, dispatches;
   if (const auto* c = body.if_contains("capacity"); c && c->is_object()) {
-    capacity = JoinObject(c->as_object());
+    json::object flat = c->as_object();  // the fleet-wide figures; not the per-replica detail
+    flat.erase("thisReplica");
+    flat.erase("replicas");
+    capacity = JoinObject(flat);
   }
   if (const auto* d = body.if_contains("dispatches"); d && d->is_object()) {
     dispatches = Text(d->as_object(), "lastHourTotal");

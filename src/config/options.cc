@@ -42,6 +42,7 @@ constexpr IntKey kIntKeys[] = {
     {"default_timeout_seconds", &Options::default_timeout_seconds, 1, 86400},
     {"max_body_bytes", &Options::max_body_bytes, 1024, 64 << 20},
     {"shutdown_grace_seconds", &Options::shutdown_grace_seconds, 0, 600},
+    {"drain_seconds", &Options::drain_seconds, 0, 600},
     {"events_heartbeat_ms", &Options::events_heartbeat_ms, 50, 3'600'000},
     {"retention_days", &Options::retention_days, 0, 36500},
     {"lease_seconds", &Options::lease_seconds, 3, 3600},

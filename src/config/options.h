@@ -114,6 +114,9 @@ struct Options {
   int write_timeout_ms = 60'000;    // one write to a client that does not read
   int max_connections = 1024;       // beyond: 503 and close
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
+  // SIGTERM drain: how long this replica waits for its running runs before it exits (README
+  // "Draining a replica").
+  int drain_seconds = 25;
   // Finished runs' directories and local artifacts older than this are deleted (0: never).
   int retention_days = 30;
   // Below this much free space in the data dir, /health is degraded and no run is admitted

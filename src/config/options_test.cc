@@ -262,6 +262,31 @@ TEST(Options, OutputLimitAndHeartbeatComeFromFileAndEnvironment) {
   std::remove(path.c_str());
 }
 
+TEST(Options, DrainSecondsComesFromFileAndEnvironmentAndIsValidated) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.drain_seconds, 25);
+  std::string path = WriteTemp("[server]\ndrain_seconds = 90\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.drain_seconds, 90);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_DRAIN_SECONDS", "0"}}, o).ok());
+  EXPECT_EQ(o.drain_seconds, 0);
+  // Bad values are refused with the key named, and change nothing.
+  path = WriteTemp("[server]\ndrain_seconds = 601\n");
+  Status st = ApplyConfigFile(path, o);
+  std::remove(path.c_str());
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("server.drain_seconds: must be an integer from 0 to 600"),
+            std::string::npos)
+      << st.message();
+  st = ApplyEnvironment({{"OUTPOST_DRAIN_SECONDS", "-1"}}, o);
+  EXPECT_NE(st.message().find("OUTPOST_DRAIN_SECONDS"), std::string::npos) << st.message();
+  path = WriteTemp("[server]\ndrain_seconds = \"25\"\n");
+  EXPECT_FALSE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.drain_seconds, 0);
+}
+
 TEST(Options, F6_RunLimitDefaultsAndCeilingsComeFromFileAndEnvironment) {
   Options o = DefaultOptions();
   EXPECT_EQ(o.run_limits.default_memory_mb, 4096);

@@ -25,6 +25,8 @@ class FakeRunner final : public Runner {
   FakeRunner() = default;
 
   RunnerKind kind() const override { return RunnerKind::kProcess; }
+  bool RunsOutliveMachine() const override { return outlives_machine_; }
+  void SetRunsOutliveMachine(bool v) { outlives_machine_ = v; }
 
   // --- RunOutputs, in memory. No watch: followers poll.
   Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
@@ -210,6 +212,7 @@ class FakeRunner final : public Runner {
     for (const auto& [k, v] : fields) o[k] = v;
     log.push_back({seq, std::string(type), boost::json::serialize(o)});
   }
+  bool outlives_machine_ = false;
   mutable std::mutex mu_;
   std::map<std::string, Shim> shims_;
   std::vector<std::string> started_;

@@ -36,6 +36,8 @@ void Replicas::Beat() {
     if (!started_) started_ = me.heartbeat_at;
     me.address = address_;
     me.started_at = *started_;
+    me.draining = draining_;
+    me.left = left_;
   }
   me.version = OUTPOST_VERSION;
   me.capacity = capacity_;
@@ -47,6 +49,23 @@ void Replicas::Beat() {
 void Replicas::StartHeartbeat() { heartbeat_.Start(); }
 
 void Replicas::StopHeartbeat() { heartbeat_.Stop(); }
+
+void Replicas::SetDraining() {
+  {
+    std::lock_guard lock(mu_);
+    draining_ = true;
+  }
+  Beat();
+}
+
+void Replicas::Leave() {
+  StopHeartbeat();
+  {
+    std::lock_guard lock(mu_);
+    left_ = true;
+  }
+  Beat();
+}
 
 bool Replicas::Refresh(bool force) {
   const MonoTime now = clock_.Mono();
@@ -64,7 +83,8 @@ bool Replicas::Refresh(bool force) {
   const WallTime cutoff = clock_.Now() - std::chrono::seconds(lease_seconds_);
   for (ReplicaInfo& r : *all) {
     const bool self = r.id == self_;
-    views.push_back({r, self || r.heartbeat_at >= cutoff, self});
+    // A replica that left is not live, though what it still supervised keeps its lease.
+    views.push_back({r, self || (r.heartbeat_at >= cutoff && !r.left), self});
     if (!self) others_[r.id] = r;
   }
   std::lock_guard lock(mu_);
@@ -85,6 +105,12 @@ bool Replicas::OwnedByLiveOther(const std::string& owner) {
   // without a fresh read, leave it for a later pass.
   if (!Refresh(/*force=*/true)) return true;
   return live();
+}
+
+bool Replicas::QueueHeldByLiveOther(const std::string& owner) {
+  if (!OwnedByLiveOther(owner)) return false;
+  auto it = others_.find(owner);
+  return it != others_.end() && !it->second.draining && !it->second.left;
 }
 
 std::vector<ReplicaView> Replicas::Views() const {

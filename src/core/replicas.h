@@ -3,6 +3,8 @@
 // makes it look lost), reads the others' records, and judges them: a replica is live while its
 // heartbeat is younger than the lease. What a lost replica leaves is taken over by the
 // Supervisor: its queued runs are admitted here (Scheduler), its running ones end node_lost.
+// A draining replica (SIGTERM) says so in its record, and "left" in its last one: whatever is
+// still queued at it is anyone's at once, while its running runs keep their lease.
 //
 // Thread-safety: Beat, SetAddress and Views from any thread; Refresh and OwnedByLiveOther from
 // the supervisor's loop thread only.
@@ -43,6 +45,11 @@ class Replicas {
   // Beats now and then every lease/3 (on the clock) on a thread of its own until StopHeartbeat.
   void StartHeartbeat();
   void StopHeartbeat();
+  // SIGTERM drain: every heartbeat from now on says "draining" (one is written now).
+  void SetDraining();
+  // The last record, at exit: stops the heartbeat and writes "left" (so the others take what it
+  // released at once; its leases still run out as before).
+  void Leave();
 
   // Re-reads every replica's record: when `force`, now (but at most every 500 ms: a lost
   // replica's many queued runs must not cost one store scan each), else when lease/3 has passed
@@ -51,6 +58,9 @@ class Replicas {
   // Whether runs owned by `owner` are someone else's live business (false: ours, or a lost
   // replica's — confirmed by a fresh read before anything irreversible is done).
   bool OwnedByLiveOther(const std::string& owner);
+  // Whether queued runs owned by `owner` wait for it: a live other replica that is neither
+  // draining nor gone (a draining or departed replica's queue is anyone's at once).
+  bool QueueHeldByLiveOther(const std::string& owner);
   // Every replica record as last read.
   std::vector<ReplicaView> Views() const;
 
@@ -65,6 +75,8 @@ class Replicas {
   mutable std::mutex mu_;
   std::string address_;              // guarded by mu_
   std::optional<WallTime> started_;  // guarded by mu_
+  bool draining_ = false;            // guarded by mu_
+  bool left_ = false;                // guarded by mu_
   std::vector<ReplicaView> views_;   // guarded by mu_
 
   std::map<std::string, ReplicaInfo> others_;  // loop thread only

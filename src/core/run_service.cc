@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
 
@@ -378,6 +379,10 @@ ReadyReport RunService::Ready() {
   if (supervisor_ && !supervisor_->Snapshot().loop_alive) {
     r.reasons.push_back("supervisor: not running");
   }
+  if (supervisor_ && supervisor_->Draining()) {  // SIGTERM: the balancer routes elsewhere
+    r.draining = true;
+    r.reasons.push_back("draining: this replica is shutting down and takes no new work");
+  }
   r.ready = r.reasons.empty();
   return r;
 }
@@ -386,8 +391,9 @@ namespace {
 
 FleetReplica ToFleetReplica(const ReplicaView& v) {
   const ReplicaInfo& i = v.info;
-  return {i.id,           i.host,    i.address,  i.version, i.started_at,
-          i.heartbeat_at, i.running, i.capacity, v.self};
+  const char* state = i.left ? "left" : !v.live ? "lost" : i.draining ? "draining" : "serving";
+  return {i.id,      i.host,     i.address, i.version, i.started_at, i.heartbeat_at,
+          i.running, i.capacity, v.self,    v.live,    state};
 }
 
 }  // namespace
@@ -476,6 +482,21 @@ FleetReport RunService::Fleet(const RequestContext& ctx) {
   f.replica = opts_.replica_id;
   // Every replica sharing the store: capacity and activity summed over the live ones.
   for (const ReplicaView& v : snap.replicas) {
+    // capacity: fleet-wide, all tenants (README "GET /health/fleet").
+    // This replica's own figures as of now, not as of its last heartbeat.
+    ReplicaView now = v;
+    if (v.self) {
+      now.info.running = snap.running;
+      now.info.draining = supervisor_ && supervisor_->Draining();
+    }
+    f.fleet.replicas.push_back(ToFleetReplica(now));
+    if (now.live) {
+      f.fleet.running += now.info.running;
+      if (!now.info.draining) {
+        f.fleet.max_concurrent += now.info.capacity;
+        f.fleet.available += std::max(0, now.info.capacity - now.info.running);
+      }
+    }
     if (v.live) {
       f.live_capacity += v.info.capacity;
       f.live_running += v.info.running;
@@ -483,6 +504,9 @@ FleetReport RunService::Fleet(const RequestContext& ctx) {
     } else {
       f.lost.push_back(ToFleetReplica(v));
     }
+  }
+  if (auto active = store_.ListActive(); active.ok()) {
+    for (const Run& r : *active) f.fleet.queued += r.status == RunStatus::kPending;
   }
   f.lease_seconds = opts_.lease_seconds;
   f.node_lost = snap.node_lost;

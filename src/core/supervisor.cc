@@ -201,7 +201,13 @@ void Supervisor::Tick() {
   Reconcile(*active);
   // Re-read: reconciling may have finished runs and freed capacity.
   active = store_.ListActive();
-  if (active.ok()) Admit(*active);
+  if (active.ok()) {
+    if (draining_) {
+      DrainPass(*active);  // admits nothing (supervisor_drain.cc)
+    } else {
+      Admit(*active);
+    }
+  }
   if (clock_.Mono() >= next_sweep_) {
     next_sweep_ = clock_.Mono() + kSweepInterval;
     reaper_.Sweep();
@@ -313,7 +319,10 @@ void Supervisor::Admit(const std::vector<Run>& active) {
     if (const AgentOptions* agent = agents_.Find(r.agent))
       limits.per_agent[r.agent] = agent->max_concurrent;
   }
-  auto live_other = [this](const std::string& owner) { return replicas_.OwnedByLiveOther(owner); };
+  // A draining (or departed) replica's queue is anyone's at once.
+  auto live_other = [this](const std::string& owner) {
+    return replicas_.QueueHeldByLiveOther(owner);
+  };
   // The plan is over this snapshot; a run whose admission loses a race (cancelled or taken
   // meanwhile) leaves it, and the rest is planned again without it.
   std::vector<Run> snapshot = active;

@@ -99,7 +99,22 @@ class Supervisor {
   ArtifactsState EndedArtifactsState() const;
   void OnRunEnded(const RunId& id);
 
+  // SIGTERM drain (supervisor_drain.cc; README "Draining a replica"). From BeginDrain on, this
+  // replica admits nothing; every pass releases its queued runs to the others (a dispatch may
+  // still land here), hands runs whose runner outlives the machine to a live replica, and keeps
+  // supervising the rest (local runs) until they end. Its heartbeat says "draining".
+  void BeginDrain();
+  bool Draining() const { return draining_; }
+  // The runs this replica still supervises, as of the last drain pass (nullopt before one).
+  std::optional<int> DrainRemaining() const;
+  // At exit, once the loop is stopped: the last heartbeat record says this replica left.
+  void Leave() { replicas_.Leave(); }
+
  private:
+  void DrainPass(const std::vector<Run>& active);
+  std::atomic<bool> draining_{false};
+  std::atomic<int> drain_remaining_{-1};  // -1: no drain pass yet
+
   void Loop();
   void Reconcile(const std::vector<Run>& active);
   void DeliverCancel(const Run& run);

@@ -60,6 +60,7 @@ struct HealthReport {
 struct ReadyReport {
   bool ready = false;
   std::vector<std::string> reasons;  // why not
+  bool draining = false;             // SIGTERM: this replica takes no new work (status "draining")
 };
 
 struct FleetAgent {
@@ -85,6 +86,9 @@ struct FleetReplica {
   int running = 0;
   int capacity = 0;
   bool self = false;
+  bool live = false;
+  // serving | draining | left (exited after a drain) | lost (no heartbeat within the lease)
+  std::string state;
 };
 
 struct FleetReport {
@@ -112,6 +116,15 @@ struct FleetReport {
   WallTime timestamp;
   std::vector<FleetReplica> live;
   std::vector<FleetReplica> lost;
+  // Fleet-wide, every tenant (capacity.*): summed over the live replicas' heartbeats; queued is
+  // every PENDING run in the store. max_concurrent/running/queued above are this replica's.
+  struct Fleetwide {
+    int max_concurrent = 0;  // live replicas that take work (not draining)
+    int running = 0;         // live replicas, draining ones included
+    int available = 0;       // room left on the replicas that take work
+    int queued = 0;
+    std::vector<FleetReplica> replicas;  // every record: live, draining, left and lost
+  } fleet;
   int lease_seconds = 0;
   int live_capacity = 0;
   int live_running = 0;

@@ -274,6 +274,10 @@ class Runner : public RunOutputs {
  public:
   ~Runner() override = default;
   virtual RunnerKind kind() const = 0;
+  // Whether a run goes on (and can be supervised from another machine) when this machine goes
+  // away. Local runners: false (a run's shim lives here; a draining replica keeps its lease and
+  // waits). A runner answering true has its runs' leases handed to another replica on drain.
+  virtual bool RunsOutliveMachine() const { return false; }
 
   // Launches the run and returns without waiting for it; the run goes on if the control plane
   // exits. Blocks on the file system and a fork (milliseconds). Call once per run id: kConflict

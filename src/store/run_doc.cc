@@ -341,14 +341,18 @@ Result<Run> RunFromDoc(const json::object& o) {
 }
 
 json::object ReplicaToDoc(const ReplicaInfo& r) {
-  return {{"replicaId", r.id},
-          {"host", r.host},
-          {"address", r.address},
-          {"version", r.version},
-          {"startedAt", FormatTime(r.started_at)},
-          {"heartbeatAt", FormatTime(r.heartbeat_at)},
-          {"running", r.running},
-          {"capacity", r.capacity}};
+  json::object o{{"replicaId", r.id},
+                 {"host", r.host},
+                 {"address", r.address},
+                 {"version", r.version},
+                 {"startedAt", FormatTime(r.started_at)},
+                 {"heartbeatAt", FormatTime(r.heartbeat_at)},
+                 {"running", r.running},
+                 {"capacity", r.capacity}};
+  // Only when set: a serving replica's record is written as before drains existed.
+  if (r.draining) o["draining"] = true;
+  if (r.left) o["left"] = true;
+  return o;
 }
 
 Result<ReplicaInfo> ReplicaFromDoc(const json::object& o) {
@@ -364,6 +368,8 @@ Result<ReplicaInfo> ReplicaFromDoc(const json::object& o) {
   r.heartbeat_at = *beat;
   r.running = static_cast<int>(GetInt(o, "running").value_or(0));
   r.capacity = static_cast<int>(GetInt(o, "capacity").value_or(0));
+  r.draining = GetBool(o, "draining").value_or(false);  // absent: written before drains existed
+  r.left = GetBool(o, "left").value_or(false);
   return r;
 }
 

@@ -86,6 +86,11 @@ struct ReplicaInfo {
   WallTime heartbeat_at;
   int running = 0;   // runs it supervises now
   int capacity = 0;  // its max_concurrent_runs
+  // SIGTERM drain (core/supervisor.h BeginDrain): it admits nothing and has released its queue.
+  bool draining = false;
+  // It exited after draining: its queue is anyone's at once; what it still supervised stays
+  // its own until the lease passes (a replica of the same id re-adopts it, else node_lost).
+  bool left = false;
   bool operator==(const ReplicaInfo&) const = default;
 };
 

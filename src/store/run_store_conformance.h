@@ -586,6 +586,21 @@ TEST_P(RunStoreConformance, ReplicaHeartbeatsInsertThenReplaceAndListSortedById)
   EXPECT_EQ((*list)[1], b);
 }
 
+// A SIGTERM drain: the record says draining, then left; a restart under the same id serves again.
+TEST_P(RunStoreConformance, AReplicasDrainingAndLeftStatesRoundTrip) {
+  ReplicaInfo r{"replica-a", "host-a", "http://127.0.0.1:1", "0.1.0", clock_.Now(), clock_.Now(),
+                1,           16};
+  for (auto [draining, left] : {std::pair{true, false}, {true, true}, {false, false}}) {
+    r.draining = draining;
+    r.left = left;
+    ASSERT_TRUE(store_->Heartbeat(r).ok());
+    auto list = store_->ListReplicas();
+    ASSERT_TRUE(list.ok()) << list.status().ToString();
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ((*list)[0], r) << "draining " << draining << ", left " << left;
+  }
+}
+
 TEST_P(RunStoreConformance, PingSucceeds) { EXPECT_TRUE(store_->Ping().ok()); }
 
 }  // namespace outpost

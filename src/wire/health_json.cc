@@ -23,7 +23,10 @@ json::object ReplicaToJson(const FleetReplica& r) {
           {"heartbeatAt", FormatTime(r.heartbeat_at)},
           {"running", r.running},
           {"capacity", r.capacity},
-          {"self", r.self}};
+          {"self", r.self},
+          {"live", r.live},
+          {"draining", r.state == "draining"},
+          {"state", r.state}};
 }
 
 json::array Replicas(const std::vector<FleetReplica>& replicas) {
@@ -71,7 +74,7 @@ json::object ReadyToJson(const ReadyReport& r) {
   if (r.ready) return {{"status", "ready"}};
   json::array reasons;
   for (const std::string& reason : r.reasons) reasons.emplace_back(reason);
-  return {{"status", "not_ready"}, {"reasons", std::move(reasons)}};
+  return {{"status", r.draining ? "draining" : "not_ready"}, {"reasons", std::move(reasons)}};
 }
 
 json::object FleetToJson(const FleetReport& f) {
@@ -94,11 +97,19 @@ json::object FleetToJson(const FleetReport& f) {
       {"status", f.status},
       {"healthy", f.status != "unhealthy"},
       {"agents", std::move(agents)},
+      // Fleet-wide (every live replica, every tenant); thisReplica: the answering one's own.
       {"capacity",
-       {{"maxConcurrent", f.max_concurrent},
-        {"running", f.running},
-        {"queued", f.queued},
-        {"available", std::max(0, f.max_concurrent - f.running)}}},
+       {{"scope", "fleet"},
+        {"maxConcurrent", f.fleet.max_concurrent},
+        {"running", f.fleet.running},
+        {"queued", f.fleet.queued},
+        {"available", f.fleet.available},
+        {"thisReplica",
+         {{"maxConcurrent", f.max_concurrent},
+          {"running", f.running},
+          {"queued", f.queued},
+          {"available", std::max(0, f.max_concurrent - f.running)}}},
+        {"replicas", Replicas(f.fleet.replicas)}}},
       {"dispatches", {{"lastHourTotal", f.last_hour_total}, {"byStatus", std::move(by_status)}}},
       {"reaper",
        {{"supervisorLost", f.reaper.supervisor_lost},

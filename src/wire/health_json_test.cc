@@ -66,8 +66,10 @@ FleetReport Fleet(bool per_run) {
   f.running = 3;  // more than the maximum: none available, never negative
   f.replica = "r1";
   f.timestamp = At();
-  FleetReplica self{"r1", "h", "http://h:1", "v", At(), At(), 3, 2, true};
+  FleetReplica self{"r1", "h", "http://h:1", "v", At(), At(), 3, 2, true, true, "serving"};
   f.live.push_back(self);
+  FleetReplica other{"r2", "h2", "http://h2:1", "v", At(), At(), 1, 4, false, true, "draining"};
+  f.fleet = {2, 4, 0, 5, {self, other}};
   f.live_capacity = 2;
   f.live_running = 3;
   f.lease_seconds = 30;
@@ -90,7 +92,34 @@ TEST(FleetToJson, PerRunFiguresAreNullWithoutFinishedRuns) {
   EXPECT_EQ(json::serialize(o.at("replicas").at("live")),
             R"j([{"replicaId":"r1","host":"h","address":"http://h:1","version":"v",)j"
             R"j("startedAt":"2026-01-13T00:00:00.000Z","heartbeatAt":"2026-01-13T00:00:00.000Z",)j"
-            R"j("running":3,"capacity":2,"self":true}])j");
+            R"j("running":3,"capacity":2,"self":true,"live":true,"draining":false,)j"
+            R"j("state":"serving"}])j");
+}
+
+// capacity: fleet-wide (every live replica, every tenant), the answering replica's own under
+// thisReplica, and each replica with its state.
+TEST(FleetToJson, CapacityIsFleetWideWithThisReplicasOwnAndEachReplica) {
+  json::object o = FleetToJson(Fleet(false));
+  const json::object& c = o.at("capacity").as_object();
+  EXPECT_EQ(Keys(c), (std::vector<std::string>{"scope", "maxConcurrent", "running", "queued",
+                                               "available", "thisReplica", "replicas"}));
+  EXPECT_EQ(c.at("scope"), "fleet");
+  EXPECT_EQ(c.at("maxConcurrent"), 2);
+  EXPECT_EQ(c.at("running"), 4);
+  EXPECT_EQ(c.at("queued"), 5);
+  EXPECT_EQ(json::serialize(c.at("thisReplica")),
+            R"j({"maxConcurrent":2,"running":3,"queued":0,"available":0})j");
+  const json::array& replicas = c.at("replicas").as_array();
+  ASSERT_EQ(replicas.size(), 2u);
+  EXPECT_EQ(replicas[1].at("replicaId"), "r2");
+  EXPECT_EQ(replicas[1].at("draining"), true);
+  EXPECT_EQ(replicas[1].at("state"), "draining");
+  EXPECT_EQ(replicas[1].at("live"), true);
+}
+
+TEST(ReadyToJson, DrainingSaysSo) {
+  EXPECT_EQ(json::serialize(ReadyToJson({false, {"draining: shutting down"}, true})),
+            R"j({"status":"draining","reasons":["draining: shutting down"]})j");
 }
 
 TEST(FleetToJson, AnAnonymousCallerGetsCapacityOnlyInTheLayoutItAlwaysHad) {

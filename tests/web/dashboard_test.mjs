@@ -397,6 +397,14 @@ async function fleet() {
   assert.ok(row.includes(`${shell.active}/${shell.maxConcurrent}`), row);
   // No finished run in the hour: no rate (null, drawn as "—"), not 100%.
   assert.ok(row.includes(shell.successRate === null ? '—' : `${shell.successRate}%`), row);
+  // Capacity is fleet-wide (all replicas, all tenants) and labelled so; each replica with its state.
+  assert.equal(fleetApi.capacity.scope, 'fleet');
+  const capCard = await page.textContent('#fleet-capacity');
+  assert.ok(capCard.includes(`${fleetApi.capacity.running}/${fleetApi.capacity.maxConcurrent}`), capCard);
+  assert.match(capCard, /all replicas, all tenants/);
+  assert.match(await page.textContent('#fleet-queued'), /all replicas, all tenants/);
+  const self = fleetApi.capacity.replicas.find((r) => r.self);
+  assert.equal(await page.getAttribute(`#fleet-replicas tr[data-replica="${self.replicaId}"]`, 'data-state'), 'serving');
   // The real /health/slo is drawn again, with a key, in the API-key part below. Here a fixture
   // gives what a fresh server cannot: 90 minutes of buckets, a window under its target, buckets
   // without latency.

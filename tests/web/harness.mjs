@@ -68,13 +68,14 @@ export class OutpostServer {
     return new URL(this.base).host;
   }
 
-  // SIGTERM and wait for the exit (SIGKILL after LONG); the runs go on under their shims.
+  // SIGINT (stops at once; SIGTERM would drain first, waiting for the runs) and wait for the
+  // exit (SIGKILL after LONG); the runs go on under their shims.
   async stop() {
     const child = this.child;
     this.child = null;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGKILL'), LONG);
     await exited;
     clearTimeout(timer);

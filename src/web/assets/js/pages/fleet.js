@@ -28,13 +28,22 @@ function agentsTable(agents) {
     })));
 }
 
-function replicasTable(replicas) {
-  const rows = [...(replicas.live || []).map((r) => [r, 'live']), ...(replicas.lost || []).map((r) => [r, 'lost'])];
-  return h('table', { class: 'replicas' },
+// capacity.replicas: every replica with its state (serving, draining, left, lost); an older
+// server has only replicas.live and replicas.lost.
+function replicaRows(f) {
+  if (Array.isArray(f.capacity?.replicas)) return f.capacity.replicas.map((r) => [r, r.state || (r.live ? 'live' : 'lost')]);
+  const replicas = f.replicas || {};
+  return [...(replicas.live || []).map((r) => [r, 'live']), ...(replicas.lost || []).map((r) => [r, 'lost'])];
+}
+
+const STATE_CLASS = { live: 'ok', serving: 'ok', draining: 'warn', left: 'muted', lost: 'bad' };
+
+function replicasTable(rows) {
+  return h('table', { class: 'replicas', id: 'fleet-replicas' },
     h('thead', h('tr', ['Replica', 'State', 'Host', 'Address', 'Version', 'Running', 'Capacity', 'Heartbeat'].map((t) => h('th', t)))),
-    h('tbody', rows.map(([r, st]) => h('tr',
+    h('tbody', rows.map(([r, st]) => h('tr', { dataset: { replica: r.replicaId, state: st } },
       h('td', { class: 'mono' }, r.replicaId, r.self ? h('span', { class: 'muted' }, ' (this one)') : null),
-      h('td', h('span', { class: st === 'live' ? 'ok' : 'bad' }, st)), h('td', r.host), h('td', { class: 'mono small' }, r.address),
+      h('td', h('span', { class: STATE_CLASS[st] || 'bad' }, st)), h('td', r.host), h('td', { class: 'mono small' }, r.address),
       h('td', r.version), h('td', fmtInt(r.running)), h('td', fmtInt(r.capacity)),
       h('td', { title: fmtTime(r.heartbeatAt) }, fmtAgo(r.heartbeatAt))))));
 }
@@ -46,19 +55,22 @@ function renderFleetReport(f) {
   return [
     h('div', { class: 'cards' },
       h('div', { class: ['card', f.healthy ? 'ok' : 'bad'], id: 'fleet-status' }, h('div', { class: 'big' }, f.status), h('div', 'fleet status')),
-      h('div', { class: 'card' }, h('div', { class: 'big' }, `${fmtInt(cap.running)}/${fmtInt(cap.maxConcurrent)}`), h('div', 'running / capacity')),
-      h('div', { class: 'card' }, h('div', { class: 'big' }, fmtInt(cap.queued)), h('div', 'queued')),
+      // capacity is fleet-wide: every live replica, every tenant (the Runs page lists the key's
+      // tenant's runs only); agents' active/queued are the answering replica's.
+      h('div', { class: 'card', id: 'fleet-capacity' }, h('div', { class: 'big' }, `${fmtInt(cap.running)}/${fmtInt(cap.maxConcurrent)}`),
+        h('div', 'running / capacity'), h('div', { class: 'muted small' }, 'all replicas, all tenants')),
+      h('div', { class: 'card', id: 'fleet-queued' }, h('div', { class: 'big' }, fmtInt(cap.queued)), h('div', 'queued'), h('div', { class: 'muted small' }, 'all replicas, all tenants')),
       h('div', { class: 'card' }, h('div', { class: 'big' }, fmtInt(f.dispatches?.lastHourTotal)), h('div', 'dispatches, last hour'))),
-    section('Agents', agentsTable(f.agents || [])),
+    section('Agents (this replica)', agentsTable(f.agents || [])),
     h('div', { class: 'grid2' },
-      section('Last hour by status', dl(Object.entries(byStatus).map(([k, v]) => [k, fmtInt(v)]))),
+      section('Last hour by status (your tenant)', dl(Object.entries(byStatus).map(([k, v]) => [k, fmtInt(v)]))),
       section('Reaper', dl([
         ['Supervisor lost', fmtInt(reaper.supervisorLost)], ['Leftover processes killed', fmtInt(reaper.leftoverProcessesKilled)],
         ['Recovered on start', fmtInt(reaper.recoveredOnStart)], ['Adopted on start', fmtInt(reaper.adoptedOnStart)],
         ['Orphan runs reaped', fmtInt(reaper.orphanRunsReaped)], ['Orphan processes killed', fmtInt(reaper.orphanProcessesKilled)]]))),
     f.replicas ? section('Replicas', dl([['Lease', `${f.replicas.leaseSeconds} s`], ['Capacity (live)', fmtInt(f.replicas.capacity)],
       ['Running (live)', fmtInt(f.replicas.running)], ['Node-lost runs', fmtInt(f.replicas.nodeLostRuns)], ['Taken over', fmtInt(f.replicas.takenOver)]]),
-    replicasTable(f.replicas)) : null,
+    replicasTable(replicaRows(f))) : null,
     h('p', { class: 'muted small' }, `As of ${fmtTime(f.timestamp)}${f.error ? ` · store error: ${f.error}` : ''}`),
   ];
 }
