@@ -165,7 +165,7 @@ class Supervisor {
   void RecordEnd(const RunId& id);
   void RefreshProgress(const Run& run);
   // The run's shim has exited: its whole journal into the event log before its terminal status
-  // is written. False when the log cannot take it now (the run is looked at again next pass).
+  // is written. False while the log is unavailable (the run is looked at again next pass).
   bool PumpToEnd(const RunId& id);
   EventLog* events_ = nullptr;
   EventPump* pump_ = nullptr;

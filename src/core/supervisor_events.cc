@@ -28,11 +28,16 @@ void Supervisor::RecordEnd(const RunId& id) {
 bool Supervisor::PumpToEnd(const RunId& id) {
   if (!pump_) return true;
   Status st = pump_->Flush(id);
-  if (!st.ok()) {
+  if (st.ok()) return true;
+  if (st.code() == Code::kUnavailable) {
     spdlog::warn("run {}: its events are not all in the event log yet ({}); it ends once they are",
                  id.str(), st.ToString());
+    return false;
   }
-  return st.ok();
+  // Not a passing condition (an unreadable journal): waiting would never end the run.
+  spdlog::error("run {}: its journal cannot be copied into the event log ({}); ending it anyway",
+                id.str(), st.ToString());
+  return true;
 }
 
 void Supervisor::RefreshProgress(const Run& run) {
