@@ -33,6 +33,8 @@
 #include "config/agent_network.h"
 #include "core/artifact_uploader.h"
 #include "core/auditor.h"
+#include "core/event_hub.h"
+#include "core/event_pump.h"
 #include "core/quota_sweeper.h"
 #include "core/retention.h"
 #include "core/run_artifacts.h"
@@ -383,6 +385,14 @@ int Serve(const Options& opts_in) {
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
   ArtifactUploader uploader(run_store, counted_artifacts, runner, clock);
+  // Every run's events (ARCHITECTURE.md §8): the shared event log on the store, the one read
+  // path. The pump copies the journals of the runs supervised here into it; the hub wakes this
+  // replica's followers (one watcher per followed run).
+  auto event_log = OpenEventLog(opts, **store, clock, counted_artifacts);
+  if (!event_log.ok()) return Fail("event log: " + event_log.status().message());
+  EventHub event_hub(**event_log, clock);
+  EventPump event_pump(runner, **event_log, clock, &event_hub);
+  uploader.SetEventLog(event_log->get());
   // Quotas and the audit log (README "Quotas and rate limits", "Audit log").
   auto audit_log = OpenAuditLog(opts, **store, clock);
   if (!audit_log.ok()) return Fail("audit log: " + audit_log.status().message());
@@ -397,22 +407,20 @@ int Serve(const Options& opts_in) {
   supervisor.SetAuditor(&auditor);
   DiskGuard disk(opts.data_dir, std::int64_t{opts.min_free_disk_mb} << 20, clock);
   supervisor.SetDiskGuard(&disk);
+  supervisor.SetEvents(event_log->get(), &event_pump, &event_hub);
+  event_hub.Start();
+  event_pump.Start();
   uploader.Start();
   if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
   if (auto n = uploader.Recover(); !n.ok()) {
     spdlog::error("artifacts: cannot list runs still to upload: {}", n.status().ToString());
   }
   RunService service(run_store, agents, clock, opts, &supervisor, secrets.get());
-  // The run channel (/internal/v1, README "Run channel") on the shared event log. Opened here
-  // until the event log is wired for everything (issue 19); the notify hook comes with it.
-  auto channel_events = OpenEventLog(opts, **store, clock, *artifact_store);
-  std::unique_ptr<RunChannel> run_channel;
-  if (channel_events.ok()) {
-    run_channel = std::make_unique<RunChannel>(run_store, **channel_events);
-  } else {
-    spdlog::warn("run channel: off ({})", channel_events.status().message());
-  }
-  service.SetRunOutputs(&runner);
+  service.SetEventLog(event_log->get(), &event_hub);
+  // The run channel (/internal/v1, README "Run channel") appends to the same event log and
+  // wakes this replica's followers at once.
+  RunChannel run_channel(run_store, **event_log,
+                         [&event_hub](const RunId& id) { event_hub.Notify(id); });
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   service.SetDiskGuard(&disk);
   service.SetRunObserver(metrics.get());
@@ -438,6 +446,7 @@ int Serve(const Options& opts_in) {
   // Old runs' directories and local artifacts (S3: the bucket's lifecycle rule, README).
   RetentionSweeper sweeper(run_store, s3_artifacts ? nullptr : &counted_artifacts, runner, clock,
                            std::chrono::hours(24 * opts.retention_days));
+  sweeper.SetEventLog(event_log->get());
   sweeper.Start();
 
   // The names this server answers to in open mode (DNS rebinding, cross-site requests).
@@ -454,7 +463,7 @@ int Serve(const Options& opts_in) {
   web::RegisterWebRoutes(router, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
-  if (run_channel) api::RegisterChannelRoutes(router, *run_channel, clock);
+  api::RegisterChannelRoutes(router, run_channel, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
   mcp::RegisterMcpRoute(router, mcp_tools, clock, *allowed_hosts);
   telemetry::RegisterTelemetryRoutes(router, *metrics, clock);
@@ -508,6 +517,8 @@ int Serve(const Options& opts_in) {
   // A dispatch answered since the last pass is released too; then the record says "left".
   if (supervisor.Draining()) supervisor.Tick();
   supervisor.Leave();
+  event_pump.Stop();
+  event_hub.Stop();
   uploader.Stop();
   sweeper.Stop();
   quota_sweeper.Stop();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/crypto.h"
+#include "common/encoding.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "wire/run_json.h"
@@ -117,6 +118,32 @@ void ArtifactUploader::Drain() {
   }
 }
 
+Result<std::string> ArtifactUploader::FromEventLog(const RunId& id, bool stdout_only) {
+  std::string out;
+  for (std::int64_t after = 0;;) {
+    Result<EventBatch> batch = events_->Read(id.str(), after, 1000, 1 << 20);
+    if (!batch.ok()) return batch.status();
+    if (batch->events.empty()) return out;
+    for (const RunEvent& e : batch->events) {
+      after = e.seq;
+      if (!stdout_only) {
+        out += e.json;
+        out += '\n';
+        continue;
+      }
+      if (e.type != event::kOutput) continue;
+      Result<boost::json::value> v = ParseJson(e.json, 8);
+      if (!v.ok() || !v->is_object()) continue;
+      const boost::json::object& o = v->as_object();
+      if (GetString(o, "stream") != "stdout") continue;
+      std::string data = GetString(o, "data").value_or("");
+      if (GetString(o, "encoding") == "base64") data = Base64Decode(data).value_or("");
+      out += data;
+    }
+    if (batch->ended) return out;
+  }
+}
+
 Status ArtifactUploader::PutWithRetry(const std::string& key, const std::function<Status()>& put) {
   Millis backoff = options_.first_backoff;
   Status last = Status::Ok();
@@ -174,7 +201,28 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   };
 
   for (const Source& src : kSources) {
+    // From the event log: the events (with their terminal status and end, which the runner's
+    // journal lacks), and the stdout of a run whose runner output is not here.
+    if (events_ && src.from == RunOutput::kEvents) {
+      Result<std::string> text = FromEventLog(id, false);
+      if (!text.ok()) {
+        record(src, text.status(), "", 0);
+      } else if (!text->empty()) {
+        put_content(src, *text);
+      }
+      continue;
+    }
     auto output = outputs_.OpenOutput(id, src.from);
+    if (events_ && src.from == RunOutput::kStdout && !output.ok() &&
+        output.status().code() == Code::kNotFound) {
+      Result<std::string> text = FromEventLog(id, true);
+      if (!text.ok()) {
+        record(src, text.status(), "", 0);  // never an empty output.log marked stored
+      } else {
+        put_content(src, *text);
+      }
+      continue;
+    }
     if (output.ok() && (*output)->size() > 0) {
       put_output(src, **output);
     } else if (!output.ok() && output.status().code() == Code::kInternal) {

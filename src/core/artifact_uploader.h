@@ -1,9 +1,12 @@
 // ArtifactUploader: after a run's terminal status is written, stores what it left behind in the
 // ArtifactStore under dispatches/<runId>/ and records the result on the run:
 //
-//   output.log      (output)   the agent's stdout, redacted as captured (empty when it never ran)
+//   output.log      (output)   the agent's stdout, redacted as captured (empty when it never ran);
+//                              when the runner has none here (the run's replica was lost), the
+//                              data of the stdout `output` events of the event log
 //   stderr.log      (logs)     the agent's stderr, when there is any
-//   events.jsonl    (logs)     the run's events, when there are any
+//   events.jsonl    (logs)     the run's events, when there are any (from the event log, with
+//                              its terminal status and end; the runner's journal without one)
 //   summary.json    (metadata) the run as served (status, reason, exit code, times, duration,
 //                              SHAs, changes, usage, agent, model, ...)
 //   context.md      (metadata) the context prepended to the task, when any was
@@ -32,6 +35,7 @@
 #include "common/periodic_task.h"
 #include "core/run_writer.h"
 #include "runner/runner.h"
+#include "store/event_log.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -49,6 +53,10 @@ class ArtifactUploader {
   ArtifactUploader(RunStore& store, artifacts::ArtifactStore& artifacts, RunOutputs& outputs,
                    Clock& clock, ArtifactUploaderOptions options = {});
   ~ArtifactUploader();
+
+  // The shared event log (store/event_log.h), source of events.jsonl and of the output.log of a
+  // run the runner has no output of. Optional; set before Start.
+  void SetEventLog(EventLog* log) { events_ = log; }
 
   void Start();
   // Finishes the upload in progress (not the queue: Recover picks the rest up next start).
@@ -79,6 +87,8 @@ class ArtifactUploader {
  private:
   // The worker's body: uploads what is queued until the queue is empty or Stop().
   void Drain();
+  // The run's events in the log as JSON lines, or only the data of its stdout output events.
+  Result<std::string> FromEventLog(const RunId& id, bool stdout_only);
   // Runs `put` until it succeeds, a permanent error, or max_attempts.
   Status PutWithRetry(const std::string& key, const std::function<Status()>& put);
 
@@ -86,6 +96,7 @@ class ArtifactUploader {
   RunWriter writer_{store_};  // records what was stored
   artifacts::ArtifactStore& artifacts_;
   RunOutputs& outputs_;
+  EventLog* events_ = nullptr;
   Clock& clock_;
   const ArtifactUploaderOptions options_;
 

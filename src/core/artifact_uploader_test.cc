@@ -8,10 +8,13 @@
 #include <mutex>
 
 #include "common/crypto.h"
+#include "common/encoding.h"
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/json_util.h"
+#include "core/run_events.h"
 #include "runner/process_runner.h"
+#include "store/sqlite/sqlite_event_log.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost {
@@ -196,6 +199,41 @@ TEST_F(ArtifactUploaderTest, ARunThatNeverStartedStillGetsAnEmptyOutputAndASumma
   EXPECT_TRUE(flaky_.objects.count(p + "summary.json"));
   EXPECT_EQ(Stored(r.id).artifacts_state, ArtifactsState::kStored);
   EXPECT_EQ(Stored(r.id).artifacts.size(), 2u);
+}
+
+// A run whose replica was lost has no output here: its output.log is the data of the stdout
+// output events the event log holds (base64 ones decoded), and events.jsonl is the log's stream.
+TEST_F(ArtifactUploaderTest, WithoutTheRunnersOutputTheOutputLogIsMadeFromTheEventLog) {
+  outpost::Run r = EndedRun({});
+  fs::remove_all(root_ + "/runs/" + r.id.str());
+  auto log = SqliteEventLog::Open(root_ + "/runs.db");
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  auto ev = [](std::int64_t seq, std::string type, std::string fields) {
+    return RunEvent{seq, type,
+                    "{\"seq\":" + std::to_string(seq) + ",\"ts\":\"2026-01-01T00:00:00.000Z\"," +
+                        "\"type\":\"" + type + "\"" + fields + "}"};
+  };
+  std::vector<RunEvent> events = {
+      ev(1, "output", R"(,"stream":"stdout","data":"one\n")"),
+      ev(2, "output", R"(,"stream":"stderr","data":"not this\n")"),
+      ev(3, "output",
+         R"(,"stream":"stdout","data":")" + Base64Encode("bin \xFF\n") +
+             R"(","encoding":"base64")"),
+      ev(4, "phase", R"(,"phase":"collecting")"),
+  };
+  ASSERT_TRUE((*log)->Append(r.id.str(), events).ok());
+  ASSERT_TRUE(AppendTerminalEvents(**log, r).ok());
+  ArtifactUploader up = InlineUploader();
+  up.SetEventLog(log->get());
+  ASSERT_TRUE(up.UploadRun(r.id).ok());
+  const std::string p = "dispatches/" + r.id.str() + "/";
+  EXPECT_EQ(flaky_.objects.at(p + "output.log"), "one\nbin \xFF\n");
+  std::string jsonl;
+  EventBatch all = (*log)->Read(r.id.str(), 0, 100).value();
+  for (const RunEvent& e : all.events) jsonl += e.json + "\n";
+  EXPECT_EQ(flaky_.objects.at(p + "events.jsonl"), jsonl);
+  EXPECT_NE(jsonl.find("\"type\":\"end\""), std::string::npos);
+  EXPECT_EQ(Stored(r.id).artifacts_state, ArtifactsState::kStored);
 }
 
 TEST_F(ArtifactUploaderTest, TransientFailuresAreRetriedWithGrowingBackoff) {

@@ -5,18 +5,20 @@
 namespace outpost {
 namespace {
 
-// Without a watch (no event stream yet, or a runner that cannot notify): how often to look
-// again.
+// Without a hub: how often to look again.
 constexpr Millis kUnwatchedPoll{250};
 // With one: how often to ask the store whether the run ended without an end event.
 constexpr Millis kWatchedCheck{2000};
+// Events per read (the byte budget bounds it first, for output).
+constexpr int kReadLimit = 1000;
 
 }  // namespace
 
-EventFollower::EventFollower(RunStore& store, RunOutputs& outputs, const Clock& clock, RunId id,
-                             std::int64_t after)
+EventFollower::EventFollower(RunStore& store, EventLog& log, EventHub* hub, const Clock& clock,
+                             RunId id, std::int64_t after)
     : store_(store),
-      outputs_(outputs),
+      log_(log),
+      hub_(hub),
       clock_(clock),
       id_(std::move(id)),
       last_seq_(std::max<std::int64_t>(after, 0)) {}
@@ -27,19 +29,14 @@ void EventFollower::SetWake(std::function<void()> wake) {
 }
 
 void EventFollower::TrySubscribe() {
-  if (sub_ || unwatchable_ || !wake_) return;
-  auto sub = outputs_.WatchEvents(id_, wake_);
-  if (sub.ok()) {
-    sub_ = std::move(*sub);
-  } else if (sub.status().code() == Code::kUnavailable) {
-    unwatchable_ = true;  // poll_interval stays short
-  }                       // else: no stream yet; poll_interval is short
+  if (sub_ || !hub_ || !wake_) return;
+  sub_ = hub_->Subscribe(id_.str(), wake_);
 }
 
 Millis EventFollower::poll_interval() const { return sub_ ? kWatchedCheck : kUnwatchedPoll; }
 
 Status EventFollower::Read(std::vector<RunEvent>& out, std::size_t max_bytes) {
-  Result<EventBatch> batch = outputs_.ReadEvents(id_, last_seq_, max_bytes);
+  Result<EventBatch> batch = log_.Read(id_.str(), last_seq_, kReadLimit, max_bytes);
   if (!batch.ok()) return batch.status();
   if (!batch->events.empty()) last_seq_ = batch->events.back().seq;
   ended_ = ended_ || batch->ended;
@@ -69,18 +66,9 @@ Result<std::vector<RunEvent>> EventFollower::CheckRun() {
   auto run = store_.Get(id_);
   if (!run.ok()) return run.status();
   if (!IsTerminal(run->status)) return out;
-  Result<std::int64_t> end = AppendTerminalEvents(outputs_, *run);
-  if (end.status().code() == Code::kNotFound) {  // never started
-    for (RunEvent& e : SynthesizedEvents(*run)) {
-      if (e.seq > last_seq_) {
-        last_seq_ = e.seq;
-        out.push_back(std::move(e));
-      }
-    }
-    ended_ = true;
-    return out;
-  }
-  if (!end.ok()) return out;  // another writer is busy: look again next time
+  Result<std::int64_t> end = AppendTerminalEvents(log_, *run);
+  if (!end.ok()) return out;  // the store is busy: look again next time
+  if (hub_) hub_->Notify(id_.str(), *end);
   OUTPOST_RETURN_IF_ERROR(Read(out, 256 * 1024));
   // Asked for events after the end itself: there is nothing more to wait for.
   if (last_seq_ >= *end) ended_ = true;

@@ -1,8 +1,8 @@
 // FakeRunner (tests only): the Runner interface in memory, for driving a Supervisor step by
 // step. Start launches nothing: the run is "running" until the test says how it ended (Exit:
-// its shim wrote an exit record; Lose: its shim vanished without one). Each started run has an
-// event stream in memory (Emit: what its shim reports; EndEvents: the terminal events core
-// appends); it keeps no outputs. One FakeRunner may serve several Supervisors,
+// its shim wrote an exit record; Lose: its shim vanished without one). Each started run has a
+// journal in memory (Emit: what its shim reports; core's pump copies it into the event log);
+// it keeps no outputs. One FakeRunner may serve several Supervisors,
 // as shims outlive the server that started them.
 //
 // Thread-safety: every method may be called from any thread.
@@ -48,16 +48,6 @@ class FakeRunner final : public Runner {
   Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId& /*id*/,
                                                   std::function<void()> /*wake*/) override {
     return Unavailable("the fake runner does not notify");
-  }
-  Result<std::int64_t> EndEvents(const RunId& id, WallTime ts,
-                                 const std::vector<FinalEvent>& events) override {
-    std::lock_guard lock(mu_);
-    auto it = shims_.find(id.str());
-    if (it == shims_.end() || !it->second.spec) return NotFound("the run never started");
-    std::vector<RunEvent>& log = it->second.events;
-    if (!log.empty() && log.back().type == event::kEnd) return log.back().seq;
-    for (const FinalEvent& e : events) AppendLocked(log, ts, e.type, e.fields);
-    return log.empty() ? 0 : log.back().seq;
   }
   Result<std::unique_ptr<ByteSource>> OpenOutput(const RunId& /*id*/, RunOutput /*what*/) override {
     return NotFound("the fake runner keeps no outputs");

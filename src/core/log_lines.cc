@@ -46,7 +46,7 @@ Result<LogPage> LogLines::Page(std::int64_t offset, int limit) {
 }
 
 Result<bool> LogLines::Fill() {
-  Result<EventBatch> batch = outputs_.ReadEvents(id_, last_seq_, 256 * 1024);
+  Result<EventBatch> batch = log_.Read(id_.str(), last_seq_, 1000, 256 * 1024);
   if (!batch.ok()) return batch.status();
   for (const RunEvent& e : batch->events) {
     last_seq_ = e.seq;

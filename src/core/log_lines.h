@@ -1,5 +1,6 @@
 // LogLines: a run's output as numbered lines (GET /runs/{id}/logs, the `logs[]` of
-// GET /dispatch/{id}), read from its event stream (RunOutputs::ReadEvents).
+// GET /dispatch/{id}, MCP get_logs), read from its event stream in the shared event log
+// (store/event_log.h: EventLog::Read), so any replica serves any run's.
 //
 // An entry is one line of one stream (stdout, stderr) without its "\n", stamped with the time of
 // the event that carried its first byte; lines of the two streams are numbered 0, 1, 2, … in the
@@ -22,7 +23,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "model/run_event.h"
-#include "runner/runner.h"
+#include "store/event_log.h"
 
 namespace outpost {
 
@@ -43,8 +44,8 @@ struct LogPage {
 
 class LogLines {
  public:
-  // Reads run `id`'s events from `outputs` (which must outlive this).
-  LogLines(RunOutputs& outputs, RunId id) : outputs_(outputs), id_(std::move(id)) {}
+  // Reads run `id`'s events from `log` (which must outlive this).
+  LogLines(EventLog& log, RunId id) : log_(log), id_(std::move(id)) {}
 
   // The next offset this reader would return.
   std::int64_t position() const { return next_; }
@@ -63,7 +64,7 @@ class LogLines {
   void Complete(Partial& p, const std::string& stream);
   void Emit(std::string stream, std::string timestamp, std::string message);
 
-  RunOutputs& outputs_;
+  EventLog& log_;
   RunId id_;
   std::int64_t last_seq_ = 0;  // the last event read
   Partial out_, err_;

@@ -6,8 +6,10 @@
 #include <filesystem>
 
 #include "common/encoding.h"
+#include "core/event_pump.h"
 #include "runner/event_log.h"
 #include "runner/process_runner.h"
+#include "store/sqlite/sqlite_event_log.h"
 #include "testing/temp_dir.h"
 
 namespace outpost {
@@ -16,7 +18,8 @@ namespace {
 class LogLinesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // The events as the process runner keeps them: LogLines reads them through the runner.
+    // The events as the process runner keeps them, copied into the event log by the pump
+    // (Pump): LogLines reads them there.
     dir_ = tmp_.path() + "/runs/run1";
     std::filesystem::create_directories(dir_);
     path_ = dir_ + "/events.jsonl";
@@ -25,6 +28,7 @@ class LogLinesTest : public ::testing::Test {
   void Out(std::string_view stream, std::string_view data) {
     ASSERT_TRUE(writer_->Append("output", {{"stream", stream}, {"data", data}}).ok());
   }
+  void Pump() { ASSERT_TRUE(pump_.Flush(id_).ok()); }
   std::vector<std::string> Messages(const LogPage& p) {
     std::vector<std::string> m;
     for (const auto& e : p.entries) m.push_back(e.stream + ":" + e.message);
@@ -36,6 +40,8 @@ class LogLinesTest : public ::testing::Test {
   std::string dir_, path_;
   std::unique_ptr<EventLogWriter> writer_;
   ProcessRunner runner_{tmp_.path() + "/runs", "/bin/true", clock_};
+  std::unique_ptr<SqliteEventLog> log_ = SqliteEventLog::Open(tmp_.path() + "/runs.db").value();
+  EventPump pump_{runner_, *log_, clock_, nullptr};
   const RunId id_{"run1"};
 };
 
@@ -44,7 +50,8 @@ TEST_F(LogLinesTest, LinesOfBothStreamsAreNumberedInCompletionOrder) {
   Out("stderr", "err\r\n");
   Out("stdout", "o\nthree\n");
   ASSERT_TRUE(writer_->Append("phase", {{"phase", "running"}}).ok());
-  LogLines lines(runner_, id_);
+  Pump();
+  LogLines lines(*log_, id_);
   Result<LogPage> p = lines.Page(0, 100);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(Messages(*p),
@@ -58,7 +65,8 @@ TEST_F(LogLinesTest, LinesOfBothStreamsAreNumberedInCompletionOrder) {
 TEST_F(LogLinesTest, PagesContinueWhereTheLastEndedAndPartialLinesWaitForTheEnd) {
   for (int i = 0; i < 25; ++i) Out("stdout", "line " + std::to_string(i) + "\n");
   Out("stdout", "no newline yet");
-  LogLines lines(runner_, id_);
+  Pump();
+  LogLines lines(*log_, id_);
   Result<LogPage> a = lines.Page(0, 10);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->entries.size(), 10u);
@@ -71,11 +79,12 @@ TEST_F(LogLinesTest, PagesContinueWhereTheLastEndedAndPartialLinesWaitForTheEnd)
   EXPECT_FALSE(b->has_more);  // the unfinished line is not an entry yet
   EXPECT_EQ(b->next_offset, 25);
   ASSERT_TRUE(writer_->Append("end", {{"status", "COMPLETED"}}).ok());
+  Pump();
   Result<LogPage> c = lines.Page(25, 10);
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->entries.size(), 1u);
   EXPECT_EQ(c->entries[0].message, "no newline yet");
-  Result<LogPage> past = LogLines(runner_, id_).Page(500, 10);
+  Result<LogPage> past = LogLines(*log_, id_).Page(500, 10);
   ASSERT_TRUE(past.ok());
   EXPECT_TRUE(past->entries.empty());
   EXPECT_EQ(past->next_offset, 500);
@@ -94,7 +103,8 @@ TEST_F(LogLinesTest, DroppedOutputIsAnEntryAndBinaryIsDecoded) {
                                       {"data", Base64Encode("bin \xFF\n")},
                                       {"encoding", "base64"}})
                   .ok());
-  Result<LogPage> p = LogLines(runner_, id_).Page(0, 100);
+  Pump();
+  Result<LogPage> p = LogLines(*log_, id_).Page(0, 100);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(Messages(*p), (std::vector<std::string>{
                               "stdout:head line", "stdout:partial",

@@ -90,8 +90,20 @@ bool RetentionSweeper::Expired(const RunId& id, WallTime cutoff) {
   return *run->ended_at < cutoff;
 }
 
+void RetentionSweeper::RemoveEvents(const RunId& id, RetentionStats& s,
+                                    std::set<std::string>& removed) {
+  if (!events_ || !removed.insert(id.str()).second) return;
+  if (Status st = events_->Remove(id.str()); st.ok()) {
+    ++s.event_logs_removed;
+  } else {
+    ++s.errors;
+    spdlog::warn("retention: events of run {}: {}", id.str(), st.ToString());
+  }
+}
+
 RetentionStats RetentionSweeper::SweepOnce() {
   RetentionStats s;
+  std::set<std::string> removed;  // runs whose events went this pass
   if (max_age_.count() <= 0) return s;
   const WallTime cutoff = clock_.Now() - max_age_;
   auto unknown_and_old = [&](const RunId& id, WallTime modified) {
@@ -101,6 +113,7 @@ RetentionStats RetentionSweeper::SweepOnce() {
 
   for (const Runner::KeptRun& kept : runner_.KeptRuns()) {
     if (!Expired(kept.id, cutoff) && !unknown_and_old(kept.id, kept.modified)) continue;
+    RemoveEvents(kept.id, s, removed);
     if (Status st = runner_.Discard(kept.id); !st.ok()) {
       ++s.errors;
       spdlog::warn("retention: run {}: {}", kept.id.str(), st.ToString());
@@ -124,6 +137,7 @@ RetentionStats RetentionSweeper::SweepOnce() {
         WallTime newest = WallTime::min();
         for (const auto* o : objs) newest = std::max(newest, o->modified);
         if (!Expired(RunId(run_id), cutoff) && !unknown_and_old(RunId(run_id), newest)) continue;
+        RemoveEvents(RunId(run_id), s, removed);
         for (const auto* o : objs) {
           if (Status st = artifacts_->Delete(o->key); st.ok()) {
             ++s.objects_deleted;
@@ -137,6 +151,7 @@ RetentionStats RetentionSweeper::SweepOnce() {
   std::lock_guard lock(mu_);
   totals_.runs_swept += s.runs_swept;
   totals_.objects_deleted += s.objects_deleted;
+  totals_.event_logs_removed += s.event_logs_removed;
   totals_.errors += s.errors;
   return s;
 }

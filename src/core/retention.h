@@ -19,12 +19,14 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "artifacts/artifact_store.h"
 #include "common/clock.h"
 #include "common/periodic_task.h"
 #include "runner/runner.h"
+#include "store/event_log.h"
 #include "store/run_store.h"
 
 namespace outpost {
@@ -58,8 +60,9 @@ class DiskGuard {
 };
 
 struct RetentionStats {
-  std::int64_t runs_swept = 0;       // run directories removed
-  std::int64_t objects_deleted = 0;  // artifacts removed
+  std::int64_t runs_swept = 0;          // run directories removed
+  std::int64_t objects_deleted = 0;     // artifacts removed
+  std::int64_t event_logs_removed = 0;  // runs whose events were removed from the event log
   std::int64_t errors = 0;
 };
 
@@ -72,6 +75,10 @@ class RetentionSweeper {
                    Millis interval = std::chrono::hours(1));
   ~RetentionSweeper();
 
+  // The shared event log (store/event_log.h): a run's events go with its files and artifacts.
+  // Optional; set before Start.
+  void SetEventLog(EventLog* log) { events_ = log; }
+
   void Start();
   void Stop();
   // One pass: every finished run older than max_age. Returns what it removed.
@@ -81,12 +88,15 @@ class RetentionSweeper {
  private:
   void SweepAndLog();
   bool Expired(const RunId& id, WallTime cutoff);
+  // Removes the run's events from the event log (once per pass).
+  void RemoveEvents(const RunId& id, RetentionStats& s, std::set<std::string>& removed);
 
   RunStore& store_;
   artifacts::ArtifactStore* artifacts_;
   Runner& runner_;
   Clock& clock_;
   const std::chrono::hours max_age_;
+  EventLog* events_ = nullptr;
 
   mutable std::mutex mu_;
   RetentionStats totals_;  // guarded by mu_

@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/ids.h"
 #include "runner/process_runner.h"
+#include "store/sqlite/sqlite_event_log.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost {
@@ -95,6 +96,26 @@ TEST_F(RetentionTest, RunsFinishedLongerAgoThanMaxAgeLoseTheirFilesAndArtifactsO
   EXPECT_FALSE(fs::exists(RunDir(recent)));
   EXPECT_EQ(sweeper.SweepOnce().runs_swept, 0);
   EXPECT_EQ(sweeper.totals().runs_swept, 2);
+}
+
+// A run's events in the shared event log go with its files; a kept run's stay.
+TEST_F(RetentionTest, AnExpiredRunsEventsAreRemovedFromTheEventLog) {
+  auto log = SqliteEventLog::Open(root_ + "/runs.db");
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  RunId old_done = MakeRun(hours(24 * 31));
+  RunId recent = MakeRun(hours(24 * 29));
+  for (const RunId& id : {old_done, recent}) {
+    ASSERT_TRUE(
+        (*log)->Append(id.str(), {{1, "phase", R"({"seq":1,"ts":"x","type":"phase"})"}}).ok());
+  }
+  RetentionSweeper sweeper(*store_, artifacts_.get(), *runner_, clock_, hours(24 * 30));
+  sweeper.SetEventLog(log->get());
+  RetentionStats s = sweeper.SweepOnce();
+  EXPECT_EQ(s.event_logs_removed, 1);
+  EXPECT_EQ(s.errors, 0);
+  EXPECT_EQ((*log)->Tail(old_done.str()).value().last_seq, 0);
+  EXPECT_EQ((*log)->Tail(recent.str()).value().last_seq, 1);
+  EXPECT_EQ(sweeper.totals().event_logs_removed, 1);
 }
 
 TEST_F(RetentionTest, LeftoversOfRunsTheStoreDoesNotKnowGoByTheirAge) {

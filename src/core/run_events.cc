@@ -26,14 +26,7 @@ json::object TerminalStatusFields(const Run& run) {
   return o;
 }
 
-Result<std::int64_t> AppendTerminalEvents(RunOutputs& outputs, const Run& run) {
-  if (!IsTerminal(run.status)) return FailedPrecondition("the run has not ended");
-  return outputs.EndEvents(run.id, run.ended_at.value_or(run.created_at),
-                           {{std::string(event::kStatus), TerminalStatusFields(run)},
-                            {std::string(event::kEnd), {{"status", ToString(run.status)}}}});
-}
-
-std::vector<RunEvent> SynthesizedEvents(const Run& run) {
+std::vector<RunEvent> TerminalEvents(const Run& run, std::int64_t first) {
   const std::string ts = FormatTime(run.ended_at.value_or(run.created_at));
   auto line = [&](std::int64_t seq, std::string_view type, const json::object& fields) {
     std::string text = "{\"seq\":" + std::to_string(seq) + ",\"ts\":\"" + ts + "\",\"type\":\"" +
@@ -43,8 +36,28 @@ std::vector<RunEvent> SynthesizedEvents(const Run& run) {
     }
     return RunEvent{seq, std::string(type), text + "}"};
   };
-  return {line(1, event::kStatus, TerminalStatusFields(run)),
-          line(2, event::kEnd, {{"status", ToString(run.status)}})};
+  return {line(first, event::kStatus, TerminalStatusFields(run)),
+          line(first + 1, event::kEnd, {{"status", ToString(run.status)}})};
 }
+
+Result<std::int64_t> AppendTerminalEvents(EventLog& log, const Run& run) {
+  if (!IsTerminal(run.status)) return FailedPrecondition("the run has not ended");
+  // Two tries: another writer may append between our Tail and our Append (a pump's last
+  // events, or the same terminal events at other seqs — impossible, they follow the same Tail).
+  for (int attempt = 0;; ++attempt) {
+    Result<EventLogTail> tail = log.Tail(run.id.str());
+    if (!tail.ok()) return tail.status();
+    if (tail->ended) return tail->last_seq;
+    Result<EventAppend> appended =
+        log.Append(run.id.str(), TerminalEvents(run, tail->last_seq + 1));
+    if (appended.ok()) return tail->last_seq + 2;
+    const Code code = appended.status().code();
+    if (attempt >= 2 || (code != Code::kFailedPrecondition && code != Code::kConflict)) {
+      return appended.status();
+    }
+  }
+}
+
+std::vector<RunEvent> SynthesizedEvents(const Run& run) { return TerminalEvents(run, 1); }
 
 }  // namespace outpost

@@ -33,6 +33,7 @@ class RunObserver;
 class Supervisor;
 class SecretStore;
 class EventFollower;
+class EventHub;
 
 struct DispatchOutcome {
   Run run;
@@ -115,9 +116,18 @@ class RunService {
     auditor_ = auditor;
     writer_.SetAuditor(auditor);
   }
-  // Where runs' output and events are (the Runner). Without it, runs have no output yet.
-  // Set before serving.
-  void SetRunOutputs(RunOutputs* outputs) { outputs_ = outputs; }
+  // Where runs' events are (the shared event log, store/event_log.h) and what wakes their
+  // followers on this replica (core/event_hub.h; may be null: followers poll). Without a log,
+  // runs have no events yet. Set before serving.
+  void SetEventLog(EventLog* log, EventHub* hub) {
+    events_ = log;
+    hub_ = hub;
+  }
+  // For the writers of runs' events besides the supervisor's pump (the run channel): the log
+  // (an empty stand-in that stores nothing when none was set) and the hub to Notify after an
+  // Append (null when none was set).
+  EventLog& Events();
+  EventHub* Hub() const { return hub_; }
 
   const AgentRegistry& agents() const { return agents_; }
   const Options& options() const { return opts_; }
@@ -148,9 +158,8 @@ class RunService {
   WallTime started_at_;
 
   // Events and logs (run_service_events.cc).
-  // The runner's outputs (an empty stand-in when none were set).
-  RunOutputs& Outputs();
-  RunOutputs* outputs_ = nullptr;
+  EventLog* events_ = nullptr;
+  EventHub* hub_ = nullptr;
   std::mutex events_mu_;
   // The reader of the page a client will likely ask for next, per run (LogLines keeps its
   // position). Guarded by events_mu_; a reader in use is taken out of the map.

@@ -1,5 +1,6 @@
 // RunService: the run's output — log pages and event followers.
 #include "core/event_follower.h"
+#include "core/event_hub.h"
 #include "core/log_lines.h"
 #include "core/run_service.h"
 
@@ -8,28 +9,24 @@ namespace {
 
 constexpr std::size_t kMaxLogReaders = 64;
 
-// The outputs of a RunService without a runner: no run has any yet.
-class NoOutputs final : public RunOutputs {
+// The event log of a RunService without one: no run has events yet.
+class NoEvents final : public EventLog {
  public:
-  Result<EventBatch> ReadEvents(const RunId&, std::int64_t, std::size_t) override {
+  Result<EventAppend> Append(std::string_view, const std::vector<RunEvent>&) override {
+    return Unavailable("no event log");
+  }
+  Result<EventBatch> Read(std::string_view, std::int64_t, int, std::size_t) override {
     return EventBatch{};
   }
-  Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId&, std::function<void()>) override {
-    return Unavailable("no runner");
-  }
-  Result<std::int64_t> EndEvents(const RunId&, WallTime, const std::vector<FinalEvent>&) override {
-    return NotFound("no runner");
-  }
-  Result<std::unique_ptr<ByteSource>> OpenOutput(const RunId&, RunOutput) override {
-    return NotFound("no runner");
-  }
+  Result<EventLogTail> Tail(std::string_view) override { return EventLogTail{}; }
+  Status Remove(std::string_view) override { return Status::Ok(); }
 };
 
 }  // namespace
 
-RunOutputs& RunService::Outputs() {
-  static NoOutputs none;
-  return outputs_ ? *outputs_ : none;
+EventLog& RunService::Events() {
+  static NoEvents none;
+  return events_ ? *events_ : none;
 }
 
 RunService::~RunService() = default;
@@ -51,7 +48,7 @@ Result<LogPage> RunService::Logs(std::string_view id, std::int64_t offset, int l
       log_readers_.erase(it);
     }
   }
-  if (!lines) lines = std::make_unique<LogLines>(Outputs(), run->id);
+  if (!lines) lines = std::make_unique<LogLines>(Events(), run->id);
   Result<LogPage> page = lines->Page(offset, limit);
   std::lock_guard lock(events_mu_);
   if (log_readers_.size() >= kMaxLogReaders) log_readers_.clear();
@@ -64,7 +61,7 @@ Result<std::unique_ptr<EventFollower>> RunService::Follow(std::string_view id, s
   if (after < 0) return Status::Invalid({{"after", "must be a non-negative integer"}});
   auto run = Load(id, ctx);
   if (!run.ok()) return run.status();
-  return std::make_unique<EventFollower>(store_, Outputs(), clock_, run->id, after);
+  return std::make_unique<EventFollower>(store_, Events(), hub_, clock_, run->id, after);
 }
 
 }  // namespace outpost

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "core/agent_secrets.h"
 #include "core/artifact_uploader.h"
+#include "core/event_pump.h"
 #include "core/retention.h"
 #include "core/run_channel.h"
 #include "core/run_observer.h"
@@ -239,9 +240,11 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       }
     }
     if (probe.state == ShimState::kExited) {
+      if (!PumpToEnd(run.id)) continue;
       if (recovering_) reaper_.CountRecovered();
       Finalize(run, *probe.exit);
     } else if (probe.state == ShimState::kLost) {
+      if (!PumpToEnd(run.id)) continue;
       reaper_.FailLost(run);
     } else if (probe.state == ShimState::kNotStarted) {
       // Admitted, then the control plane died before it launched the shim: nothing ran, so
@@ -251,6 +254,7 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
           run.id.str());
       Launch(run);
     } else {
+      if (pump_) pump_->Track(run.id);
       DeliverCancel(run);
       CheckSpend(run);
       if (run.phase != RunPhase::kRunning) {
@@ -260,14 +264,16 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       RefreshProgress(run);
     }
   }
-  // Forget delivered cancels (and budget stops) of runs that are over.
-  std::set<std::string> still, still_stopping;
+  // Forget delivered cancels (and budget stops) of runs that are over, and stop pumping them.
+  std::set<std::string> still, still_stopping, pumped;
   for (const Run& run : active) {
+    if (run.status == RunStatus::kRunning && Mine(run)) pumped.insert(run.id.str());
     if (cancels_delivered_.count(run.id.str())) still.insert(run.id.str());
     if (budget_stops_.count(run.id.str())) still_stopping.insert(run.id.str());
   }
   cancels_delivered_ = std::move(still);
   budget_stops_ = std::move(still_stopping);
+  if (pump_) pump_->Retain(pumped);
 }
 
 void Supervisor::DeliverCancel(const Run& run) {
@@ -388,6 +394,8 @@ void Supervisor::Launch(const Run& run) {
                     "the run could not be started: " + st.message(),
                     clock_.Now(),
                     {}});
+  } else if (pump_) {
+    pump_->Track(run.id);
   }
 }
 

@@ -38,6 +38,9 @@ namespace outpost {
 
 class ArtifactUploader;
 class Auditor;
+class EventHub;
+class EventLog;
+class EventPump;
 class DiskGuard;
 class NotifySocket;
 class RunObserver;
@@ -86,6 +89,14 @@ class Supervisor {
   // Where every status transition written here is recorded (core/auditor.h, through the
   // RunWriter). Optional; set before Start.
   void SetAuditor(Auditor* auditor) { writer_.SetAuditor(auditor); }
+  // Where runs' events go (core/event_pump.h copies the journals of the runs supervised here
+  // into `log`; RecordEnd appends the terminal events there; `hub` is told). Any may be null
+  // (then runs get no events in the log). Set before Start.
+  void SetEvents(EventLog* log, EventPump* pump, EventHub* hub) {
+    events_ = log;
+    pump_ = pump;
+    hub_ = hub;
+  }
   // This replica's API address, announced with its heartbeat (set once the port is bound).
   void SetAddress(std::string address) { replicas_.SetAddress(std::move(address)); }
   // Where runs' supervisors reach the run channel (RunSpec::channel's url): public_url, else
@@ -175,6 +186,12 @@ class Supervisor {
   // raises `progress` from the run's events (loop thread).
   void RecordEnd(const RunId& id);
   void RefreshProgress(const Run& run);
+  // The run's shim has exited: its whole journal into the event log before its terminal status
+  // is written. False while the log is unavailable (the run is looked at again next pass).
+  bool PumpToEnd(const RunId& id);
+  EventLog* events_ = nullptr;
+  EventPump* pump_ = nullptr;
+  EventHub* hub_ = nullptr;
   struct ProgressState {
     MonoTime next{};
     int turns = 0;

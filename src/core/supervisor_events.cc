@@ -1,5 +1,7 @@
 // Supervisor: the terminal events of a run's stream and its progress estimate.
 #include "common/log.h"
+#include "core/event_hub.h"
+#include "core/event_pump.h"
 #include "core/progress.h"
 #include "core/run_events.h"
 #include "core/supervisor.h"
@@ -13,13 +15,29 @@ constexpr auto kProgressInterval = std::chrono::seconds(2);
 
 void Supervisor::RecordEnd(const RunId& id) {
   auto run = store_.Get(id);
-  if (!run.ok() || !IsTerminal(run->status)) return;
-  auto end = AppendTerminalEvents(runner_, *run);
-  // No directory: the run never started, and its followers get the synthesized end.
-  if (!end.ok() && end.status().code() != Code::kNotFound) {
+  if (!run.ok() || !IsTerminal(run->status) || !events_) return;
+  auto end = AppendTerminalEvents(*events_, *run);
+  if (!end.ok()) {
     spdlog::warn("run {}: end event not written yet ({}); its followers will write it", id.str(),
                  end.status().ToString());
+  } else if (hub_) {
+    hub_->Notify(id.str(), *end);
   }
+}
+
+bool Supervisor::PumpToEnd(const RunId& id) {
+  if (!pump_) return true;
+  Status st = pump_->Flush(id);
+  if (st.ok()) return true;
+  if (st.code() == Code::kUnavailable) {
+    spdlog::warn("run {}: its events are not all in the event log yet ({}); it ends once they are",
+                 id.str(), st.ToString());
+    return false;
+  }
+  // Not a passing condition (an unreadable journal): waiting would never end the run.
+  spdlog::error("run {}: its journal cannot be copied into the event log ({}); ending it anyway",
+                id.str(), st.ToString());
+  return true;
 }
 
 void Supervisor::RefreshProgress(const Run& run) {

@@ -10,10 +10,12 @@
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "core/event_follower.h"
+#include "core/event_pump.h"
 #include "core/fake_runner_for_test.h"
 #include "core/run_events.h"
 #include "core/run_service.h"
 #include "secrets/secret_store.h"
+#include "store/sqlite/sqlite_event_log.h"
 #include "store/sqlite/sqlite_run_store.h"
 
 namespace outpost {
@@ -40,6 +42,11 @@ class SupervisorTest : public ::testing::Test {
     other.name = "other";
     opts_.agents["other"] = other;
     runner_ = std::make_unique<FakeRunner>();
+    auto log = SqliteEventLog::Open(root_ + "/runs.db");
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    events_ = std::move(*log);
+    // No thread: the supervisor's Flush copies a run's journal when it ends.
+    pump_ = std::make_unique<EventPump>(*runner_, *events_, clock_, nullptr);
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -49,6 +56,7 @@ class SupervisorTest : public ::testing::Test {
     registries_.push_back(std::make_unique<AgentRegistry>(opts));
     auto s =
         std::make_unique<Supervisor>(*store_, *runner_, *registries_.back(), clock_, opts, secrets);
+    s->SetEvents(events_.get(), pump_.get(), nullptr);
     Status st = s->Recover();
     EXPECT_TRUE(st.ok()) << st.ToString();
     return s;
@@ -114,6 +122,13 @@ class SupervisorTest : public ::testing::Test {
   std::vector<std::unique_ptr<Options>> options_;  // a Supervisor keeps a reference to its own
   std::vector<std::unique_ptr<AgentRegistry>> registries_;
   std::unique_ptr<FakeRunner> runner_;
+  std::unique_ptr<SqliteEventLog> events_;
+  std::unique_ptr<EventPump> pump_;
+  std::vector<RunEvent> Logged(const RunId& id) {
+    auto batch = events_->Read(id.str(), 0, 10000);
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    return batch.ok() ? batch->events : std::vector<RunEvent>{};
+  }
 };
 
 TEST_F(SupervisorTest, AdmitsInDispatchOrderUpToTheGlobalLimit) {
@@ -256,40 +271,139 @@ TEST_F(SupervisorTest, F9_ATenantsCloneCarriesItsOwnTokenAndUsesItsOwnMirror) {
   EXPECT_EQ(repo(b2).git_token, "ghp_OPERATORtoken0123456789");
 }
 
-// The run's stream gets the terminal status and end after its own events, through the Runner
-// (RunOutputs::EndEvents), once however often it is asked; a follower reads it to the end.
+// The run's stream in the event log: the journal's events (copied by the pump, with their seqs)
+// and then the terminal status and end, once however often they are asked for; a follower
+// reads it to the end.
 TEST_F(SupervisorTest, TheTerminalEventsFollowTheRunsOwnOnce) {
   auto sup = Make();
   RunId id = Queue();
   sup->Tick();
   runner_->Emit(id.str(), clock_.Now(), "phase", {{"phase", "running"}});
   runner_->Emit(id.str(), clock_.Now(), "output", {{"stream", "stdout"}, {"data", "hi\n"}});
-  EventFollower follower(*store_, *runner_, clock_, id, 0);
+  ASSERT_TRUE(pump_->Flush(id).ok());
+  EventFollower follower(*store_, *events_, nullptr, clock_, id, 0);
   auto first = follower.Next(1 << 20);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->size(), 2u);
   EXPECT_FALSE(follower.ended());
 
+  runner_->Emit(id.str(), clock_.Now(), "output", {{"stream", "stdout"}, {"data", "bye\n"}});
   runner_->Exit(id.str(), Exited(0));
   sup->Tick();
   sup->Tick();
-  auto events = runner_->ReadEvents(id, 0, 1 << 20);
-  ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->events.size(), 4u);
-  EXPECT_EQ(events->events[2].type, "status");
-  EXPECT_NE(events->events[2].json.find("\"status\":\"COMPLETED\""), std::string::npos);
-  EXPECT_EQ(events->events[3].type, "end");
-  EXPECT_TRUE(events->events.back().json.find("\"ts\":\"" + FormatTime(*Get(id).ended_at)) !=
+  std::vector<RunEvent> events = Logged(id);
+  ASSERT_EQ(events.size(), 5u);
+  auto journal = runner_->ReadEvents(id, 0, 1 << 20);
+  ASSERT_TRUE(journal.ok());
+  ASSERT_EQ(journal->events.size(), 3u);  // the runner's journal has no end: the log has
+  EXPECT_EQ(std::vector<RunEvent>(events.begin(), events.begin() + 3), journal->events);
+  EXPECT_EQ(events[3].type, "status");
+  EXPECT_NE(events[3].json.find("\"status\":\"COMPLETED\""), std::string::npos);
+  EXPECT_EQ(events[4].type, "end");
+  EXPECT_TRUE(events[4].json.find("\"ts\":\"" + FormatTime(*Get(id).ended_at)) !=
               std::string::npos);
-  EXPECT_TRUE(events->ended);
   // A reader repairing a log that lacks its end appends nothing to one that has it.
-  EXPECT_EQ(AppendTerminalEvents(*runner_, Get(id)).value(), 4);
+  EXPECT_EQ(AppendTerminalEvents(*events_, Get(id)).value(), 5);
+  EXPECT_EQ(Logged(id).size(), 5u);
 
   auto rest = follower.Next(1 << 20);
   ASSERT_TRUE(rest.ok());
-  ASSERT_EQ(rest->size(), 2u);
-  EXPECT_EQ(rest->back().seq, 4);
+  ASSERT_EQ(rest->size(), 3u);
+  EXPECT_EQ(rest->back().seq, 5);
   EXPECT_TRUE(follower.ended());
+}
+
+// A restarted control plane's pump resumes from the log's Tail: every journal event is in the
+// log once, with its seq, also when the log refused appends for a while (kUnavailable, retried
+// with backoff on the clock).
+class FlakyEventLog final : public EventLog {
+ public:
+  explicit FlakyEventLog(EventLog& base) : base_(base) {}
+  Result<EventAppend> Append(std::string_view run, const std::vector<RunEvent>& events) override {
+    if (fail_appends_ > 0) {
+      --fail_appends_;
+      return Unavailable("throttled");
+    }
+    ++appends_;
+    return base_.Append(run, events);
+  }
+  Result<EventBatch> Read(std::string_view run, std::int64_t after, int limit,
+                          std::size_t max_bytes) override {
+    return base_.Read(run, after, limit, max_bytes);
+  }
+  Result<EventLogTail> Tail(std::string_view run) override {
+    ++tails_;
+    return base_.Tail(run);
+  }
+  Status Remove(std::string_view run) override { return base_.Remove(run); }
+  int fail_appends_ = 0;
+  int appends_ = 0;
+  int tails_ = 0;
+
+ private:
+  EventLog& base_;
+};
+
+TEST_F(SupervisorTest, ThePumpCopiesEveryEventOnceAcrossARestartAndRetriesAnUnavailableLog) {
+  FlakyEventLog flaky(*events_);
+  auto sup = Make();
+  RunId id = Queue();
+  sup->Tick();
+  for (int i = 0; i < 3; ++i) {
+    runner_->Emit(id.str(), clock_.Now(), "output",
+                  {{"stream", "stdout"}, {"data", "a" + std::to_string(i) + "\n"}});
+  }
+  {
+    EventPump first(*runner_, flaky, clock_, nullptr);
+    ASSERT_TRUE(first.Flush(id).ok());
+    EXPECT_EQ(first.stats().events, 3);
+  }  // the control plane dies
+  for (int i = 0; i < 2; ++i) {
+    runner_->Emit(id.str(), clock_.Now(), "output",
+                  {{"stream", "stdout"}, {"data", "b" + std::to_string(i) + "\n"}});
+  }
+  clock_.set_advance_on_sleep(true);
+  flaky.fail_appends_ = 3;
+  EventPump second(*runner_, flaky, clock_, nullptr);
+  const int tails = flaky.tails_;
+  ASSERT_TRUE(second.Flush(id, Millis(10'000)).ok());
+  EXPECT_EQ(flaky.tails_, tails + 1);  // adopted where the log stands
+  EXPECT_EQ(second.stats().events, 2);
+  EXPECT_EQ(second.stats().failures, 3);
+  EXPECT_EQ(clock_.sleeps(), (std::vector<Millis>{Millis(100), Millis(200), Millis(400)}));
+  // A resend of what is stored is acknowledged, not doubled.
+  EventPump third(*runner_, flaky, clock_, nullptr);
+  ASSERT_TRUE(third.Flush(id).ok());
+  EXPECT_EQ(third.stats().events, 0);
+  auto journal = runner_->ReadEvents(id, 0, 1 << 20);
+  ASSERT_TRUE(journal.ok());
+  EXPECT_EQ(Logged(id), journal->events);
+  EXPECT_EQ(Logged(id).size(), 5u);
+}
+
+// A log that stays unavailable: the run is not ended (its events would be lost behind the end)
+// until the log takes them.
+TEST_F(SupervisorTest, ARunEndsOnlyOnceItsWholeJournalIsInTheLog) {
+  FlakyEventLog flaky(*events_);
+  EventPump pump(*runner_, flaky, clock_, nullptr);
+  auto sup = Make();
+  sup->SetEvents(&flaky, &pump, nullptr);
+  clock_.set_advance_on_sleep(true);
+  RunId id = Queue();
+  sup->Tick();
+  runner_->Emit(id.str(), clock_.Now(), "output", {{"stream", "stdout"}, {"data", "x\n"}});
+  runner_->Exit(id.str(), Exited(0));
+  flaky.fail_appends_ = 1000;
+  sup->Tick();
+  EXPECT_EQ(StatusOf(id), RunStatus::kRunning);
+  EXPECT_TRUE(Logged(id).empty());
+  flaky.fail_appends_ = 0;
+  sup->Tick();
+  EXPECT_EQ(StatusOf(id), RunStatus::kCompleted);
+  std::vector<RunEvent> events = Logged(id);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, "output");
+  EXPECT_EQ(events[2].type, "end");
 }
 
 TEST_F(SupervisorTest, TotalAndInactivityTimeoutsEndTheRunAsTimeout) {
@@ -406,6 +520,9 @@ TEST_F(SupervisorTest, ALostReplicasRunsAreTakenOverOnceItsLeaseExpires) {
   a->Tick();  // replica-a starts it
   ASSERT_EQ(StatusOf(running), RunStatus::kRunning);
   RunId queued = Queue("shell", "replica-a");
+  // What replica-a's pump copied of its run's events before it died.
+  runner_->Emit(running.str(), clock_.Now(), "output", {{"stream", "stdout"}, {"data", "one\n"}});
+  ASSERT_TRUE(pump_->Flush(running).ok());
   // replica-a stops heartbeating (it died) before it admits the second run.
   a.reset();
   auto b = Make(OptionsOf("replica-b"));
@@ -427,6 +544,12 @@ TEST_F(SupervisorTest, ALostReplicasRunsAreTakenOverOnceItsLeaseExpires) {
   EXPECT_EQ(lost.status, RunStatus::kFailed);
   EXPECT_EQ(lost.reason, std::string(reason::kNodeLost));
   EXPECT_NE(lost.error_message.value_or("").find("replica replica-a"), std::string::npos);
+  // Its reported events stay, followed by the terminal status and end the survivor appended.
+  std::vector<RunEvent> events = Logged(running);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, "output");
+  EXPECT_NE(events[1].json.find("\"reason\":\"node_lost\""), std::string::npos);
+  EXPECT_EQ(events[2].type, "end");
   outpost::Run taken = Get(queued);
   EXPECT_EQ(taken.status, RunStatus::kRunning);
   EXPECT_EQ(taken.owner, "replica-b");

@@ -199,24 +199,6 @@ class DirEventWatch final : public EventWatch {
   std::unique_ptr<DirWatcher::Subscription> sub_;
 };
 
-// The terminal events carry the time the run ended, not the time they were appended (which may
-// be much later, by a reader repairing a stream).
-class FixedClock final : public Clock {
- public:
-  FixedClock(const Clock& base, WallTime at) : base_(base), at_(at) {}
-  WallTime Now() const override { return at_; }
-  MonoTime Mono() const override { return base_.Mono(); }
-  void SleepUntil(MonoTime deadline) const override { base_.SleepUntil(deadline); }
-  bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, MonoTime deadline,
-                 const std::function<bool()>& pred) const override {
-    return base_.WaitUntil(lock, cv, deadline, pred);
-  }
-
- private:
-  const Clock& base_;
-  WallTime at_;
-};
-
 }  // namespace
 
 Result<std::unique_ptr<EventWatch>> ProcessRunner::WatchEvents(const RunId& id,
@@ -241,22 +223,6 @@ Result<std::unique_ptr<EventWatch>> ProcessRunner::WatchEvents(const RunId& id,
   auto sub = watcher->Subscribe(Dir(id.str()).path(), std::string(kEventsFile), std::move(wake));
   if (!sub.ok()) return sub.status();
   return std::unique_ptr<EventWatch>(std::make_unique<DirEventWatch>(std::move(*sub)));
-}
-
-Result<std::int64_t> ProcessRunner::EndEvents(const RunId& id, WallTime ts,
-                                              const std::vector<FinalEvent>& events) {
-  const std::string dir = Dir(id.str()).path();
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) return NotFound("the run never started: no " + dir);
-  FixedClock at(clock_, ts);
-  auto log = EventLogWriter::Open(OutputPath(id, RunOutput::kEvents), at, Millis(1000));
-  if (!log.ok()) return log.status();
-  if ((*log)->last_type() == event::kEnd) return (*log)->last_seq();
-  for (const FinalEvent& e : events) {
-    if (auto r = (*log)->Append(e.type, e.fields); !r.ok()) return r.status();
-  }
-  OUTPOST_RETURN_IF_ERROR((*log)->Sync());
-  return (*log)->last_seq();
 }
 
 Result<std::unique_ptr<ByteSource>> ProcessRunner::OpenOutput(const RunId& id, RunOutput what) {

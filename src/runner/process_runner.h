@@ -87,13 +87,11 @@ class ProcessRunner final : public Runner {
   // RunOutputs: from the run directory's events.jsonl and output files (run_dir.h).
   // ReadEvents bisects the file to `after`. WatchEvents: inotify on the run directory through
   // one DirWatcher (dir_watch.h) made at the first call; kUnavailable when inotify is not
-  // available. EndEvents takes the file's lock (shared with the shim; runner/event_log.h).
+  // available.
   Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
                                 std::size_t max_bytes) override;
   Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId& id,
                                                   std::function<void()> wake) override;
-  Result<std::int64_t> EndEvents(const RunId& id, WallTime ts,
-                                 const std::vector<FinalEvent>& events) override;
   Result<std::unique_ptr<ByteSource>> OpenOutput(const RunId& id, RunOutput what) override;
   // The run directories, by their mtime (seconds).
   std::vector<KeptRun> KeptRuns() override;

@@ -225,7 +225,7 @@ class EventWatch {
 //
 // Like every method of the Runner, valid for runs started by an earlier control-plane process
 // (what its shim wrote reads the same), and for ids the runner never saw: then there is
-// nothing (ReadEvents: no events, not ended; OpenOutput and EndEvents: kNotFound).
+// nothing (ReadEvents: no events, not ended; OpenOutput: kNotFound).
 class RunOutputs {
  public:
   virtual ~RunOutputs() = default;
@@ -233,10 +233,12 @@ class RunOutputs {
   // The run's events with seq > `after` that are there now, oldest first: about `max_bytes` of
   // them (of their json), and at least one when any is there. Never waits for more (see
   // WatchEvents). The stream grows while the run goes on; an event once returned is returned
-  // the same (seq, type, bytes) by every later call, also after a control-plane restart. A
-  // run's stream ends with `end` (appended by EndEvents, after the terminal status is stored);
-  // ended says that it was read. Blocks on the file system only: cost O(log size + returned)
-  // for a local run. Errors: kInvalidArgument (after < 0), kInternal (I/O).
+  // the same (seq, type, bytes) by every later call, also after a control-plane restart. The
+  // control plane copies it into the shared event log with the same seqs (core/event_pump.h)
+  // and appends the terminal `status` and `end` there (core/run_events.h), not here; ended says
+  // that an `end` was read (a journal of an older server's run may hold one). Blocks on the file
+  // system only: cost O(log size + returned) for a local run. Errors: kInvalidArgument (after < 0),
+  // kInternal (I/O).
   virtual Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
                                         std::size_t max_bytes) = 0;
 
@@ -247,21 +249,6 @@ class RunOutputs {
   // this runner cannot notify (then poll). Blocks briefly (a watch on the file system).
   virtual Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId& id,
                                                           std::function<void()> wake) = 0;
-
-  // The last events of a run's stream, which only the control plane knows: the terminal
-  // `status` and `end` (core/run_events.h). Appends `events` (type and fields after seq/ts/type,
-  // in order, each stamped `ts`) unless the stream already ends with `end`; returns the seq of
-  // the stream's `end` either way, so that any number of callers, also after a restart or on
-  // two replicas at once, leave exactly one end. The run's supervisor must be done writing
-  // (Probe says kExited or kLost). kNotFound when the run never started (nothing is created);
-  // kUnavailable when another writer holds the stream for more than a second (try again);
-  // kInternal (I/O). Blocks on the file system (and an fdatasync).
-  struct FinalEvent {
-    std::string type;
-    boost::json::object fields;
-  };
-  virtual Result<std::int64_t> EndEvents(const RunId& id, WallTime ts,
-                                         const std::vector<FinalEvent>& events) = 0;
 
   // One output of the run, to read (and store as an artifact). Opened now: its size is fixed
   // at the open, later growth is not part of it. kNotFound when the run has none (never made,

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "store/sqlite/sqlite_event_log.h"
 #include "tests/integration/server_test.h"
 #include "tests/integration/sse_client.h"
 
@@ -79,8 +80,26 @@ class EventsTest : public ServerTest {
   std::string RunFile(const std::string& id, const std::string& name) {
     return dir_ + "/runs/" + id + "/" + name;
   }
+  // The run's events as the shared event log holds them (the store's SQLite file): the shim's
+  // journal copied by the pump with its seqs, then the terminal status and end. Each time it is
+  // asked, also checks that the journal is exactly the log's start.
   std::vector<std::string> StoredEvents(const std::string& id) {
-    return Lines(ReadAll(RunFile(id, "events.jsonl")));
+    std::vector<std::string> out;
+    auto log = SqliteEventLog::Open(dir_ + "/outpost.db");
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    if (!log.ok()) return out;
+    for (std::int64_t after = 0;;) {
+      auto batch = (*log)->Read(id, after, 10000, 64 << 20);
+      EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+      if (!batch.ok() || batch->events.empty()) break;
+      for (const RunEvent& e : batch->events) out.push_back(e.json);
+      after = batch->events.back().seq;
+    }
+    const std::vector<std::string> journal = Lines(ReadAll(RunFile(id, "events.jsonl")));
+    EXPECT_LE(journal.size(), out.size());
+    EXPECT_TRUE(std::equal(journal.begin(), journal.end(), out.begin()))
+        << "the journal is not the log's start";
+    return out;
   }
   std::string EventsPath(const std::string& id, const std::string& query = "") {
     return "/runs/" + id + "/events" + query;
@@ -90,7 +109,9 @@ class EventsTest : public ServerTest {
 // Every stored event, in order, once; then the stream closes after `end`.
 void ExpectSameEvents(const std::vector<SseMessage>& got, const std::vector<std::string>& stored,
                       std::int64_t first = 1) {
-  ASSERT_EQ(got.size(), stored.size() - static_cast<std::size_t>(first - 1));
+  std::string dbg;
+  for (const auto& m : got) dbg += std::to_string(m.id) + ":" + m.event + " ";
+  ASSERT_EQ(got.size(), stored.size() - static_cast<std::size_t>(first - 1)) << dbg;
   for (std::size_t i = 0; i < got.size(); ++i) {
     const std::string& line = stored[static_cast<std::size_t>(first - 1) + i];
     EXPECT_EQ(got[i].id, first + static_cast<std::int64_t>(i));

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "tests/integration/server_test.h"
+#include "tests/integration/sse_client.h"
 
 namespace outpost::testing {
 namespace {
@@ -337,15 +338,14 @@ TEST(SandboxNetwork, ARunThatFailsAfterARefusalSaysSoInErrorMessageAndItsEvents)
   EXPECT_EQ(Str(run, "errorMessage"),
             "exited with code 7; the sandbox refused network to 127.0.0.1:" + r +
                 " (not in the run's allowlist: [sandbox] network_allow only)");
-  // The terminal events follow the store's terminal status.
+  // The terminal events follow the store's terminal status (in the event log).
   std::string events;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        events = ReadAll(dir + "/runs/" + id + "/events.jsonl");
-        return events.find("\"type\":\"end\"") != std::string::npos;
-      },
-      std::chrono::seconds(10)))
-      << events;
+  SseClient stream(server->address(), "/runs/" + id + "/events");
+  EXPECT_TRUE(stream.Read([&](const SseMessage& m) {
+    events += m.data + "\n";
+    return true;
+  }));
+  EXPECT_NE(events.find("\"type\":\"end\""), std::string::npos) << events;
   EXPECT_NE(events.find("\"networkBlocked\":[\"127.0.0.1:" + r + "\"]"), std::string::npos)
       << events;
   EXPECT_EQ(refused.accepted(), 0);
