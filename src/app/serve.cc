@@ -420,7 +420,7 @@ int Serve(const Options& opts_in) {
   // The run channel (/internal/v1, README "Run channel") appends to the same event log and
   // wakes this replica's followers at once.
   RunChannel run_channel(run_store, **event_log,
-                         [&event_hub](const RunId& id) { event_hub.Notify(id); });
+                         [&event_hub](const RunId& id) { event_hub.Notify(id.str()); });
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   service.SetDiskGuard(&disk);
   service.SetRunObserver(metrics.get());
