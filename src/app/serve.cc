@@ -417,6 +417,8 @@ int Serve(const Options& opts_in) {
   }
   RunService service(run_store, agents, clock, opts, &supervisor, secrets.get());
   service.SetEventLog(event_log->get(), &event_hub);
+  service.SetJournalImport(
+      [&event_pump](const RunId& id) { return event_pump.Flush(id, Millis(1000)); });
   // The run channel (/internal/v1, README "Run channel") appends to the same event log and
   // wakes this replica's followers at once.
   RunChannel run_channel(run_store, **event_log,

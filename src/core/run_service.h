@@ -4,10 +4,12 @@
 // Thread-safe: methods may be called concurrently from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -128,6 +130,12 @@ class RunService {
   // Append (null when none was set).
   EventLog& Events();
   EventHub* Hub() const { return hub_; }
+  // Copies what this replica's runner still holds of a run's events into the log (the pump's
+  // Flush). Called once per finished run whose log does not end, before its logs or events are
+  // read: a run that ended before the shared event log existed (an upgrade) has its whole story
+  // — status and end included — only in its journal, and must not get a bare status + end in
+  // an empty log instead. Optional; set before serving.
+  void SetJournalImport(std::function<Status(const RunId&)> import) { import_ = std::move(import); }
 
   const AgentRegistry& agents() const { return agents_; }
   const Options& options() const { return opts_; }
@@ -164,6 +172,11 @@ class RunService {
   // The reader of the page a client will likely ask for next, per run (LogLines keeps its
   // position). Guarded by events_mu_; a reader in use is taken out of the map.
   std::map<std::string, std::unique_ptr<LogLines>> log_readers_;
+  // SetJournalImport's function, and the finished runs it was asked about (guarded by
+  // events_mu_; cleared when large: asking again is harmless).
+  std::function<Status(const RunId&)> import_;
+  std::set<std::string> imported_;
+  void ImportJournal(const Run& run);
 };
 
 }  // namespace outpost

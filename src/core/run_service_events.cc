@@ -1,4 +1,5 @@
 // RunService: the run's output — log pages and event followers.
+#include "common/log.h"
 #include "core/event_follower.h"
 #include "core/event_hub.h"
 #include "core/log_lines.h"
@@ -31,6 +32,24 @@ EventLog& RunService::Events() {
 
 RunService::~RunService() = default;
 
+void RunService::ImportJournal(const Run& run) {
+  if (!import_ || !IsTerminal(run.status)) return;
+  const std::string key = run.id.str();
+  {
+    std::lock_guard lock(events_mu_);
+    if (imported_.size() > 4096) imported_.clear();
+    if (!imported_.insert(key).second) return;
+  }
+  auto tail = Events().Tail(key);
+  if (!tail.ok() || tail->ended) return;
+  if (Status st = import_(run.id); !st.ok()) {
+    spdlog::warn("run {}: its journal could not be copied into the event log: {}", key,
+                 st.ToString());
+    std::lock_guard lock(events_mu_);
+    imported_.erase(key);  // try again on the next read
+  }
+}
+
 Result<LogPage> RunService::Logs(std::string_view id, std::int64_t offset, int limit,
                                  const RequestContext& ctx) {
   std::vector<FieldError> errors;
@@ -39,6 +58,7 @@ Result<LogPage> RunService::Logs(std::string_view id, std::int64_t offset, int l
   if (!errors.empty()) return Status::Invalid(errors);
   auto run = Load(id, ctx);
   if (!run.ok()) return run.status();
+  ImportJournal(*run);
   const std::string key = run->id.str();
   std::unique_ptr<LogLines> lines;
   {
@@ -61,6 +81,7 @@ Result<std::unique_ptr<EventFollower>> RunService::Follow(std::string_view id, s
   if (after < 0) return Status::Invalid({{"after", "must be a non-negative integer"}});
   auto run = Load(id, ctx);
   if (!run.ok()) return run.status();
+  ImportJournal(*run);
   return std::make_unique<EventFollower>(store_, Events(), hub_, clock_, run->id, after);
 }
 

@@ -313,6 +313,44 @@ TEST_F(SupervisorTest, TheTerminalEventsFollowTheRunsOwnOnce) {
   EXPECT_TRUE(follower.ended());
 }
 
+// A run that ended before the shared event log existed (an upgrade from a server that kept
+// events in the run's journal only, its status and end included): its logs and events are read
+// from that journal, copied into the log once — never a bare status + end in an empty log.
+TEST_F(SupervisorTest, ARunThatEndedBeforeTheEventLogExistedIsReadFromItsJournal) {
+  auto sup = Make();
+  RunId id = Queue();
+  sup->Tick();
+  runner_->Emit(id.str(), clock_.Now(), "phase", {{"phase", "running"}});
+  runner_->Emit(id.str(), clock_.Now(), "output", {{"stream", "stdout"}, {"data", "old\n"}});
+  runner_->Emit(id.str(), clock_.Now(), "status", {{"status", "COMPLETED"}, {"phase", "done"}});
+  runner_->Emit(id.str(), clock_.Now(), "end", {{"status", "COMPLETED"}});
+  // The earlier server ended it (its terminal write), and its journal holds the whole story.
+  outpost::Run run = Get(id);
+  run.status = RunStatus::kCompleted;
+  run.phase = RunPhase::kDone;
+  run.reason = "succeeded";
+  run.ended_at = clock_.Now();
+  ASSERT_TRUE(store_->Update(run).ok());
+  ASSERT_TRUE(Logged(id).empty());
+
+  RunService service(*store_, *registries_.back(), clock_, *options_.back(), sup.get());
+  service.SetEventLog(events_.get(), nullptr);
+  service.SetJournalImport([this](const RunId& run_id) { return pump_->Flush(run_id); });
+  auto page = service.Logs(id.str(), 0, 100, RequestContext{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_FALSE(page->entries.empty());
+  EXPECT_EQ(page->entries[0].message, "old");
+  auto follower = service.Follow(id.str(), 0, RequestContext{});
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  auto events = (*follower)->Next(1 << 20);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  auto journal = runner_->ReadEvents(id, 0, 1 << 20);
+  ASSERT_TRUE(journal.ok());
+  EXPECT_EQ(*events, journal->events);  // seq 4 is its end; nothing was added
+  EXPECT_TRUE((*follower)->ended());
+  EXPECT_EQ(Logged(id), journal->events);
+}
+
 // A restarted control plane's pump resumes from the log's Tail: every journal event is in the
 // log once, with its seq, also when the log refused appends for a while (kUnavailable, retried
 // with backoff on the clock).
