@@ -146,7 +146,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 3; ++i) cat.push_back(CatMs(file));
   const std::string id = Dispatch(addr, "cat " + file);
   json::object run = WaitDone(addr, id);
+  // The terminal status is written only once the server's pump has copied the whole journal
+  // into the shared event log (core/event_pump.h): until then the run is RUNNING.
+  const std::int64_t done_ms = NowNs() / 1'000'000;
   const double run_ms = static_cast<double>(Ms(run, "endedAt") - Ms(run, "startedAt"));
+  const double shared_ms = static_cast<double>(done_ms - Ms(run, "startedAt"));
   const std::string run_dir = data_dir + "/runs/" + id;
   struct stat st {};
   ::stat((run_dir + "/stdout.log").c_str(), &st);
@@ -163,7 +167,24 @@ int main(int argc, char** argv) {
     event_bytes += static_cast<std::int64_t>(data.size());
     ++output_events;
   }
+  // The same bytes as read back from the shared event log (GET /runs/{id}/events, after the end).
+  std::uint64_t log_hash = kFnvBasis;
+  std::int64_t log_bytes_read = 0;
+  {
+    outpost::testing::SseClient all(addr, "/runs/" + id + "/events");
+    all.Read([&](const outpost::testing::SseMessage& m) {
+      if (m.event != "output") return true;
+      json::object o = json::parse(m.data).as_object();
+      if (o.at("stream") != "stdout") return true;
+      std::string data(o.at("data").as_string());
+      if (o.contains("encoding")) data = outpost::Base64Decode(data).value_or("");
+      log_hash = Fnv(log_hash, data);
+      log_bytes_read += static_cast<std::int64_t>(data.size());
+      return true;
+    });
+  }
   const bool accounted = run.at("status") == "COMPLETED" && st.st_size == bytes &&
+                         log_bytes_read == bytes && log_hash == want_hash &&
                          exit_rec.at("stdout_bytes").as_int64() == bytes && event_bytes == bytes &&
                          got_hash == want_hash;
   std::remove(file.c_str());
@@ -192,6 +213,9 @@ int main(int argc, char** argv) {
                    {"output_events", output_events},
                    {"run_ms", run_ms},
                    {"capture_mb_s", std::round(mb / (run_ms / 1000) * 10) / 10},
+                   {"shared_ms", shared_ms},
+                   {"shared_mb_s", std::round(mb / (shared_ms / 1000) * 10) / 10},
+                   {"shared_log_bytes", log_bytes_read},
                    {"cat_ms", Pct(cat, 50)},
                    {"cat_mb_s", std::round(mb / (Pct(cat, 50) / 1000) * 10) / 10},
                    {"accounted", accounted},

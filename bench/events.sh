@@ -27,6 +27,7 @@ fi
 j() { echo "$R" | jq -r ".$1"; }
 f() { printf "%.${2:-1}f" "$(j "$1")"; }
 RATIO=$(awk -v a="$(j capture_mb_s)" -v b="$(j cat_mb_s)" 'BEGIN {printf "%.3f", a/b}')
+SHARED_RATIO=$(awk -v a="$(j shared_mb_s)" -v b="$(j capture_mb_s)" 'BEGIN {printf "%.2f", a/b}')
 MIB=$(( $(j bytes) >> 20 ))
 cat <<MD
 
@@ -35,11 +36,13 @@ cat <<MD
 A run \`cat\`s a $MIB MiB text file (lines of 20-120 characters) as fast as it can. The shim reads
 its pipes, redacts, appends to stdout.log and writes each chunk as an \`output\` event to
 events.jsonl. Every byte accounted for: **$(j accounted)** — stdout.log, exit.json's
-\`stdout_bytes\` and the $(j output_events) decoded output events all equal the file (size and hash).
+\`stdout_bytes\`, the $(j output_events) decoded output events of events.jsonl and those read back
+from the shared event log over SSE all equal the file (size and hash).
 
 | | time | rate |
 |---|---|---|
 | outpost run: startedAt → endedAt (capture, events.jsonl, exit record) | $(f run_ms 0) ms | **$(f capture_mb_s) MB/s** |
+| with the shared event log: startedAt → terminal status seen by a client (the server's pump has copied the whole journal into the event log, SQLite, before it writes the status) | $(f shared_ms 0) ms | **$(f shared_mb_s) MB/s** (${SHARED_RATIO}× capture) |
 | baseline: \`cat\` of the same file to /dev/null | $(f cat_ms) ms | $(f cat_mb_s 0) MB/s |
 
 Capture runs at ${RATIO}× the baseline, which only copies from the page cache. In the run every
@@ -54,6 +57,6 @@ Latency from a write in the run to an SSE client (\`GET /runs/{id}/events\`): th
 
 | | p50 | p99 |
 |---|---|---|
-| write → SSE client (shim → events.jsonl → inotify → server → socket) | $(f sse_p50_ms 2) ms | $(f sse_p99_ms 2) ms |
+| write → SSE client (shim → events.jsonl → inotify → pump → shared event log → hub → server → socket) | $(f sse_p50_ms 2) ms | $(f sse_p99_ms 2) ms |
 | baseline: the same loop piped straight into the client | $(f pipe_p50_ms 2) ms | $(f pipe_p99_ms 2) ms |
 MD
