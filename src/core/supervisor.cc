@@ -200,6 +200,7 @@ void Supervisor::Tick() {
   }
   replicas_.Refresh(/*force=*/false);
   Reconcile(*active);
+  AdoptOrphanedUploads();
   // Re-read: reconciling may have finished runs and freed capacity.
   active = store_.ListActive();
   if (active.ok()) {

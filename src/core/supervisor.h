@@ -189,6 +189,11 @@ class Supervisor {
   // The run's shim has exited: its whole journal into the event log before its terminal status
   // is written. False while the log is unavailable (the run is looked at again next pass).
   bool PumpToEnd(const RunId& id);
+  // A replica newly judged lost may have left finished runs whose artifacts it never uploaded
+  // (it died between the terminal write and the upload): they are uploaded here, their output
+  // from the shared event log (supervisor_events.cc). One store listing per newly lost replica.
+  void AdoptOrphanedUploads();
+  std::set<std::string> lost_seen_;  // loop thread only: replicas already judged lost
   EventLog* events_ = nullptr;
   EventPump* pump_ = nullptr;
   EventHub* hub_ = nullptr;

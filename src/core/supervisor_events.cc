@@ -1,5 +1,6 @@
 // Supervisor: the terminal events of a run's stream and its progress estimate.
 #include "common/log.h"
+#include "core/artifact_uploader.h"
 #include "core/event_hub.h"
 #include "core/event_pump.h"
 #include "core/progress.h"
@@ -23,6 +24,41 @@ void Supervisor::RecordEnd(const RunId& id) {
   } else if (hub_) {
     hub_->Notify(id.str(), *end);
   }
+}
+
+void Supervisor::AdoptOrphanedUploads() {
+  if (!uploader_) return;
+  std::set<std::string> lost;
+  for (const ReplicaView& v : replicas_.Views()) {
+    if (!v.live && !v.self) lost.insert(v.info.id);
+  }
+  std::set<std::string> newly;
+  for (const std::string& id : lost) {
+    if (!lost_seen_.contains(id)) newly.insert(id);
+  }
+  lost_seen_ = std::move(lost);
+  if (newly.empty()) return;
+  ListQuery q;
+  q.limit = 200;
+  q.artifacts_state = ArtifactsState::kPending;
+  int n = 0;
+  for (;;) {
+    auto page = store_.List(q);
+    if (!page.ok()) {
+      spdlog::warn("supervisor: cannot list runs still to upload: {}", page.status().ToString());
+      for (const std::string& id : newly) lost_seen_.erase(id);  // look again next pass
+      return;
+    }
+    for (const Run& run : page->runs) {
+      if (IsTerminal(run.status) && newly.contains(run.owner)) {
+        uploader_->Enqueue(run.id);
+        ++n;
+      }
+    }
+    if (!page->next_cursor) break;
+    q.cursor = page->next_cursor;
+  }
+  if (n > 0) spdlog::info("artifacts: {} finished run(s) of lost replica(s) to upload here", n);
 }
 
 bool Supervisor::PumpToEnd(const RunId& id) {

@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <functional>
 
+#include "artifacts/local/local_artifact_store.h"
+#include "artifacts/local/url_signer.h"
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "core/artifact_uploader.h"
 #include "core/event_follower.h"
 #include "core/event_pump.h"
 #include "core/fake_runner_for_test.h"
@@ -603,6 +606,42 @@ TEST_F(SupervisorTest, ALostReplicasRunsAreTakenOverOnceItsLeaseExpires) {
     }
   }
   EXPECT_TRUE(saw_a);
+}
+
+// A replica that died between a run's terminal write and its upload left that run's artifacts
+// pending with nobody to upload them: the replica that judges it lost queues them (their output
+// from the shared event log), once.
+TEST_F(SupervisorTest, ALostReplicasFinishedRunsStillToUploadAreUploadedHere) {
+  auto signer = artifacts::UrlSigner::LoadOrCreate(root_);
+  ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+  auto local = artifacts::LocalArtifactStore::Open(root_ + "/artifacts", *signer,
+                                                   [] { return std::string("http://x"); });
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  ArtifactUploader uploader(*store_, **local, *runner_, clock_);  // not started: it only queues
+  auto a = Make(OptionsOf("replica-a"));
+  RunId done = Queue("shell", "replica-a");
+  a->Tick();
+  ASSERT_EQ(StatusOf(done), RunStatus::kRunning);
+  // replica-a wrote the terminal status and died before uploading.
+  outpost::Run run = Get(done);
+  run.status = RunStatus::kCompleted;
+  run.phase = RunPhase::kDone;
+  run.reason = "succeeded";
+  run.ended_at = clock_.Now();
+  run.artifacts_state = ArtifactsState::kPending;
+  ASSERT_TRUE(store_->Update(run).ok());
+  a.reset();
+  auto b = Make(OptionsOf("replica-b"));
+  b->SetArtifactUploader(&uploader);
+  b->Tick();
+  EXPECT_EQ(uploader.stats().queued, 0u);  // replica-a is still within its lease
+  for (int pass = 0; pass < 20; ++pass) {
+    clock_.Advance(1s);
+    b->Tick();
+  }
+  EXPECT_EQ(uploader.stats().queued, 1u);
+  b->Tick();
+  EXPECT_EQ(uploader.stats().queued, 1u);  // once, not every pass
 }
 
 TEST_F(SupervisorTest, ALiveReplicasQueueIsLeftToIt) {
