@@ -10,7 +10,7 @@ OUTPOST=$BUILD/src/app/outpost
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 WORK=$(mktemp -d /tmp/outpost-bench-access-XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 chmod 711 "$WORK"
 
@@ -36,7 +36,7 @@ start() {  # start NAME CONFIG -> sets ADDR, PID
   cat "$WORK/$name.out" > /dev/null &
   ADDR=${line#listening on http://}
 }
-stop() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; }
+stop() { kill -INT "$PID"; wait "$PID" 2>/dev/null || true; }
 
 printf '' > "$WORK/open.toml"
 start open "$WORK/open.toml"

@@ -10,7 +10,7 @@ R=${EVENTS_JSON:-}
 if [ -z "$R" ]; then
   WORK=$(mktemp -d /tmp/outpost-bench-events-XXXXXX)
   SERVER=""
-  cleanup() { [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+  cleanup() { [ -n "$SERVER" ] && kill -INT "$SERVER" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
   trap cleanup EXIT
   chmod 711 "$WORK"
   printf '[limits]\nmax_output_bytes = %d\n' $(( (MIB + 64) << 20 )) > "$WORK/outpost.toml"

@@ -10,7 +10,7 @@ BURST=${BENCH_BURST:-100}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 WORK=$(mktemp -d /tmp/outpost-bench-XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 start() {  # start NAME CMD... : runs CMD, waits for "listening on http://ADDR", sets ADDR
@@ -59,7 +59,7 @@ echo "$SB"
 # The same runner without workspace images (audit F5: each run on a loop-mounted ext4 image of
 # its disk limit), in the same run: what the images cost at start. The first server stops first
 # (its pool would go on formatting images beside the measurement).
-kill -TERM "${PIDS[-1]}" && wait "${PIDS[-1]}" 2>/dev/null || true
+kill -INT "${PIDS[-1]}" && wait "${PIDS[-1]}" 2>/dev/null || true
 OUTPOST_WORKSPACE_IMAGES=0 OUTPOST_LOG_LEVEL=warn start sandbox-noimg "$OUTPOST" serve \
   --config "$WORK/sandbox.toml" --listen 127.0.0.1:0 --data-dir "$WORK/sdata-noimg"
 SBN=$("$BUILD/bench/sandbox_latency" "$ADDR" "$WORK/sdata-noimg" "${SANDBOX_RUNS:-100}" "$BURST")

@@ -16,7 +16,7 @@ if [ ! -x "$DYNALITE" ]; then  # installed by `make deps` (npm ci of package.jso
 fi
 WORK=$(mktemp -d /tmp/outpost-bench-store-XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 chmod 711 "$WORK"
 
@@ -45,7 +45,7 @@ measure() {  # measure NAME [serve flags...] -> "DISPATCH_JSON|GET_RPS GET_P99"
   local get
   get=$(wrk_run "http://$addr/runs/$(echo "$d" | jq -r .last_id)")
   echo "$name GET /runs/{id}: $get" >&2
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  kill -INT "$pid"; wait "$pid" 2>/dev/null || true
   echo "$d|$get"
 }
 
