@@ -40,6 +40,11 @@ class Redactor {
   // One-shot redaction of a complete text.
   static std::string RedactAll(std::string_view text, std::vector<std::string> secrets = {});
 
+  // The same redactor with the original credential scan (every pattern tried at every byte)
+  // instead of the anchor prefilter: the reference that redactor_diff_test.cc and
+  // fuzz/redactor_fuzzer.cc compare against. Same output, several times slower; not for use.
+  static Redactor Reference(std::vector<std::string> secrets = {});
+
  private:
   std::string Process(bool final);
   std::size_t SafeCut() const;
@@ -50,6 +55,7 @@ class Redactor {
   std::vector<std::string> secrets_;  // longest first
   std::string pending_;               // received, not yet emitted
   bool in_pem_ = false;               // inside a private-key block: input is dropped
+  bool reference_ = false;            // Reference(): the per-byte credential scan
 };
 
 }  // namespace outpost
