@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -195,6 +197,28 @@ void RedactTokensReference(std::string_view v, std::string& out) {
   }
 }
 
+// Horspool's search for a configured secret (skip: its bad-character table, SkipTable).
+std::size_t FindSecret(std::string_view hay, std::size_t from, std::string_view needle,
+                       const std::array<std::uint32_t, 256>& skip) {
+  const std::size_t m = needle.size();
+  const char last = needle[m - 1];
+  for (std::size_t i = from; i + m <= hay.size();) {
+    const char c = hay[i + m - 1];
+    if (c == last && std::memcmp(hay.data() + i, needle.data(), m - 1) == 0) return i;
+    i += skip[static_cast<unsigned char>(c)];
+  }
+  return std::string_view::npos;
+}
+
+std::array<std::uint32_t, 256> SkipTable(std::string_view needle) {
+  std::array<std::uint32_t, 256> skip;
+  skip.fill(static_cast<std::uint32_t>(needle.size()));
+  for (std::size_t i = 0; i + 1 < needle.size(); ++i) {
+    skip[static_cast<unsigned char>(needle[i])] = static_cast<std::uint32_t>(needle.size() - 1 - i);
+  }
+  return skip;
+}
+
 // Whether a match could start at s[0] given more input: s begins with a pattern's prefix, or
 // is itself the beginning of one.
 bool MayStartMatch(std::string_view s) {
@@ -242,6 +266,7 @@ Redactor::Redactor(std::vector<std::string> secrets) {
   std::sort(secrets_.begin(), secrets_.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   secrets_.erase(std::unique(secrets_.begin(), secrets_.end()), secrets_.end());
+  for (const auto& s : secrets_) skips_.push_back(SkipTable(s));
 }
 
 std::string Redactor::Feed(std::string_view chunk) {
@@ -349,8 +374,8 @@ Redactor Redactor::Reference(std::vector<std::string> secrets) {
 }
 
 std::string Redactor::Redact(std::string_view text) const {
-  std::string s;
-  if (!secrets_.empty()) {
+  std::string s, next;
+  if (reference_) {  // the original secret pass: find and replace in place
     s.assign(text);
     for (const auto& secret : secrets_) {
       for (std::size_t p = s.find(secret); p != std::string::npos;
@@ -359,6 +384,25 @@ std::string Redactor::Redact(std::string_view text) const {
       }
     }
     text = s;
+  } else {
+    // Longest first, each on the previous one's result, left to right (as the reference);
+    // the text is copied only when a secret occurs in it.
+    for (std::size_t k = 0; k < secrets_.size(); ++k) {
+      const std::string_view secret = secrets_[k];
+      std::size_t p = FindSecret(text, 0, secret, skips_[k]);
+      if (p == std::string_view::npos) continue;
+      next.clear();
+      next.reserve(text.size());
+      std::size_t from = 0;
+      for (; p != std::string_view::npos; p = FindSecret(text, from, secret, skips_[k])) {
+        next.append(text.substr(from, p - from));
+        next.append(kRedacted);
+        from = p + secret.size();
+      }
+      next.append(text.substr(from));
+      s.swap(next);
+      text = s;
+    }
   }
   std::string out;
   out.reserve(text.size());

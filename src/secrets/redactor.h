@@ -17,6 +17,8 @@
 // than 64 KiB may be). Not thread-safe: one Redactor per stream.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,10 +54,11 @@ class Redactor {
   std::size_t BeforeWholeSecrets(std::string_view p, std::size_t cut) const;
   std::string Redact(std::string_view text) const;
 
-  std::vector<std::string> secrets_;  // longest first
-  std::string pending_;               // received, not yet emitted
-  bool in_pem_ = false;               // inside a private-key block: input is dropped
-  bool reference_ = false;            // Reference(): the per-byte credential scan
+  std::vector<std::string> secrets_;                   // longest first
+  std::vector<std::array<std::uint32_t, 256>> skips_;  // secrets_[i]'s search table
+  std::string pending_;                                // received, not yet emitted
+  bool in_pem_ = false;     // inside a private-key block: input is dropped
+  bool reference_ = false;  // Reference(): the per-byte credential scan
 };
 
 }  // namespace outpost
