@@ -42,8 +42,9 @@ class Redactor {
   // One-shot redaction of a complete text.
   static std::string RedactAll(std::string_view text, std::vector<std::string> secrets = {});
 
-  // The same redactor with the original credential scan (every pattern tried at every byte)
-  // instead of the anchor prefilter: the reference that redactor_diff_test.cc and
+  // The same redactor with the original scans (every credential pattern tried at every byte,
+  // each secret value found and replaced in place) instead of the anchor prefilter and the
+  // one-pass secret search: the reference that redactor_diff_test.cc and
   // fuzz/redactor_fuzzer.cc compare against. Same output, several times slower; not for use.
   static Redactor Reference(std::vector<std::string> secrets = {});
 
