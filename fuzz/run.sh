@@ -12,7 +12,7 @@ build="$(cd "${1:?usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]}" && pwd)"
 seconds="${2:?usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]}"
 shift 2
 targets=("$@")
-((${#targets[@]})) || targets=(http_request_fuzzer dispatch_request_fuzzer sse_fuzzer signed_url_fuzzer)
+((${#targets[@]})) || targets=(http_request_fuzzer dispatch_request_fuzzer sse_fuzzer signed_url_fuzzer redactor_fuzzer)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

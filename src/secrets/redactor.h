@@ -17,6 +17,8 @@
 // than 64 KiB may be). Not thread-safe: one Redactor per stream.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +42,12 @@ class Redactor {
   // One-shot redaction of a complete text.
   static std::string RedactAll(std::string_view text, std::vector<std::string> secrets = {});
 
+  // The same redactor with the original scans (every credential pattern tried at every byte,
+  // each secret value found and replaced in place) instead of the anchor prefilter and the
+  // one-pass secret search: the reference that redactor_diff_test.cc and
+  // fuzz/redactor_fuzzer.cc compare against. Same output, several times slower; not for use.
+  static Redactor Reference(std::vector<std::string> secrets = {});
+
  private:
   std::string Process(bool final);
   std::size_t SafeCut() const;
@@ -47,9 +55,11 @@ class Redactor {
   std::size_t BeforeWholeSecrets(std::string_view p, std::size_t cut) const;
   std::string Redact(std::string_view text) const;
 
-  std::vector<std::string> secrets_;  // longest first
-  std::string pending_;               // received, not yet emitted
-  bool in_pem_ = false;               // inside a private-key block: input is dropped
+  std::vector<std::string> secrets_;                   // longest first
+  std::vector<std::array<std::uint32_t, 256>> skips_;  // secrets_[i]'s search table
+  std::string pending_;                                // received, not yet emitted
+  bool in_pem_ = false;     // inside a private-key block: input is dropped
+  bool reference_ = false;  // Reference(): the per-byte credential scan
 };
 
 }  // namespace outpost
