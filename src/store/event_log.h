@@ -18,8 +18,8 @@
 //    after it is kFailedPrecondition; an identical resend is still acknowledged). Within a
 //    batch, `end` may only be last.
 //  - Output is kept in bounded items: the events of one Append are grouped into items of at
-//    most kMaxItemBytes (the sum of their json); a single event may be up to kMaxEventBytes and
-//    is then an item of its own. Larger: kInvalidArgument, nothing stored.
+//    most kMaxItemBytes of stored lines (EventItemEnd); a single event may be up to kMaxEventBytes
+//    and is then an item of its own. Larger: kInvalidArgument, nothing stored.
 //  - Read returns the events after a seq, oldest first, up to a count and about a byte budget
 //    (at least one event when any is there), and whether the last one returned is `end`.
 //  - Remove deletes every event of a run (retention, after the run's record). Idempotent.
@@ -71,6 +71,18 @@ class EventLog {
   virtual Result<EventLogTail> Tail(std::string_view run_id) = 0;
   virtual Status Remove(std::string_view run_id) = 0;
 };
+
+// The stored form of an item, shared by the backends: the events of one item as one
+// "<type>\t<json>\n" line each.
+// The end of the item that starts at events[begin]: the events after it whose lines fit
+// kMaxItemBytes (at least one). Bounded by the lines, not only their json, so that tiny events
+// cannot make an item several times the bound.
+std::size_t EventItemEnd(const std::vector<RunEvent>& events, std::size_t begin);
+// The body of the item events[begin, end).
+std::string EventItemBody(const std::vector<RunEvent>& events, std::size_t begin, std::size_t end);
+// The events of a body back, from seq `first`; kInternal naming `where` for a corrupt body.
+Status ParseEventItemBody(std::int64_t first, std::string_view body, std::string_view where,
+                          std::vector<RunEvent>& out);
 
 // The checks every backend makes of a batch before it touches the store (the contract's "bad
 // input"): Ok, or kInvalidArgument naming the first problem.

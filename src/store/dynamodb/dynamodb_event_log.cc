@@ -20,21 +20,6 @@ constexpr int kMaxBatchAttempts = 8;
 // Runs whose tail a log remembers (all forgotten when full).
 constexpr std::size_t kMaxKnownTails = 10'000;
 
-// The lines of an item's body back into events, from seq `first`.
-Status ParseItem(std::int64_t first, std::string_view body, std::vector<RunEvent>& out) {
-  std::int64_t seq = first;
-  while (!body.empty()) {
-    const std::size_t nl = body.find('\n');
-    if (nl == std::string_view::npos) return Internal("corrupt event item in DynamoDB");
-    const std::string_view line = body.substr(0, nl);
-    body.remove_prefix(nl + 1);
-    const std::size_t tab = line.find('\t');
-    if (tab == std::string_view::npos) return Internal("corrupt event item in DynamoDB");
-    out.push_back({seq++, std::string(line.substr(0, tab)), std::string(line.substr(tab + 1))});
-  }
-  return Status::Ok();
-}
-
 // The run's partition (and, with `sk`, a condition on first_seq: "#f <= :s", ...).
 aws::Expression RunKey(const std::string& run_id, std::string_view sk = {},
                        std::int64_t value = 0) {
@@ -127,7 +112,7 @@ Status DynamoDbEventLog::ItemEvents(const ddb::Item& item, std::vector<RunEvent>
     return Internal("corrupt event item in DynamoDB (no body nor chunk)");
   }
   const std::size_t before = out.size();
-  OUTPOST_RETURN_IF_ERROR(ParseItem(*first, body, out));
+  OUTPOST_RETURN_IF_ERROR(ParseEventItemBody(*first, body, "DynamoDB", out));
   if (static_cast<std::int64_t>(out.size() - before) != *last - *first + 1) {
     return Internal("corrupt event item in DynamoDB (event count)");
   }
@@ -204,15 +189,10 @@ Result<EventBatch> DynamoDbEventLog::Read(std::string_view run_id, std::int64_t 
 
 Status DynamoDbEventLog::PutItem(const std::string& run_id, const std::vector<RunEvent>& events,
                                  std::size_t begin, std::size_t end) const {
-  std::string lines;
+  const std::string lines = EventItemBody(events, begin, end);
   std::int64_t bytes = 0;
-  for (std::size_t i = begin; i < end; ++i) {
+  for (std::size_t i = begin; i < end; ++i)
     bytes += static_cast<std::int64_t>(events[i].json.size());
-    lines += events[i].type;
-    lines += '\t';
-    lines += events[i].json;
-    lines += '\n';
-  }
   const RunEvent& first = events[begin];
   const RunEvent& last = events[end - 1];
   ddb::Item item{{attr::kRunId, ddb::S(run_id)},
@@ -249,15 +229,8 @@ Result<bool> DynamoDbEventLog::PutItems(const std::string& run_id,
                                         const std::vector<RunEvent>& events, std::size_t from,
                                         int& stored) const {
   for (std::size_t i = from; i < events.size();) {
-    // Bounded by its lines, not only their json: tiny events (a type, a tab and a newline each)
-    // must not make an item of several times kMaxItemBytes.
-    std::size_t bytes = 0;
     const std::size_t begin = i;
-    auto line = [&](std::size_t k) { return events[k].type.size() + events[k].json.size() + 2; };
-    while (i < events.size() && (i == begin || bytes + line(i) <= kMaxItemBytes)) {
-      bytes += line(i);
-      ++i;
-    }
+    i = EventItemEnd(events, begin);
     Status put = PutItem(run_id, events, begin, i);
     // kConflict: another writer (or our own retried put) took the key.
     if (put.code() == Code::kConflict) return false;

@@ -3,24 +3,7 @@
 #include <mutex>
 
 namespace outpost {
-namespace {
-
-// The lines of an item's body back into events, from seq `first`.
-Status ParseItem(std::int64_t first, std::string_view body, std::vector<RunEvent>& out) {
-  std::int64_t seq = first;
-  while (!body.empty()) {
-    const std::size_t nl = body.find('\n');
-    if (nl == std::string_view::npos) return Internal("corrupt event item in the store");
-    const std::string_view line = body.substr(0, nl);
-    body.remove_prefix(nl + 1);
-    const std::size_t tab = line.find('\t');
-    if (tab == std::string_view::npos) return Internal("corrupt event item in the store");
-    out.push_back({seq++, std::string(line.substr(0, tab)), std::string(line.substr(tab + 1))});
-  }
-  return Status::Ok();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::unique_ptr<SqliteEventLog>> SqliteEventLog::Open(const std::string& path,
                                                              Millis busy_timeout) {
@@ -59,7 +42,7 @@ Result<EventBatch> SqliteEventLog::ReadLocked(const std::string& run_id, std::in
     if (!row.ok()) return row.status();
     if (!*row) break;
     item.clear();
-    OUTPOST_RETURN_IF_ERROR(ParseItem(stmt->Int(0), stmt->Text(1), item));
+    OUTPOST_RETURN_IF_ERROR(ParseEventItemBody(stmt->Int(0), stmt->Text(1), "the store", item));
     for (RunEvent& e : item) {
       if (e.seq <= after) continue;
       if (static_cast<int>(batch.events.size()) >= limit ||
@@ -115,17 +98,11 @@ Result<EventAppend> SqliteEventLog::Append(std::string_view run_id,
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!insert.ok()) return insert.status();
   for (std::size_t i = fresh; i < events.size();) {
-    std::string body;
-    std::size_t bytes = 0;
     const std::size_t begin = i;
-    while (i < events.size() && (i == begin || bytes + events[i].json.size() <= kMaxItemBytes)) {
-      bytes += events[i].json.size();
-      body += events[i].type;
-      body += '\t';
-      body += events[i].json;
-      body += '\n';
-      ++i;
-    }
+    i = EventItemEnd(events, begin);
+    std::string body = EventItemBody(events, begin, i);
+    std::size_t bytes = 0;
+    for (std::size_t k = begin; k < i; ++k) bytes += events[k].json.size();
     const RunEvent& last = events[i - 1];
     OUTPOST_RETURN_IF_ERROR(insert->Bind({id, events[begin].seq, last.seq,
                                           std::int64_t{last.type == event::kEnd ? 1 : 0},
