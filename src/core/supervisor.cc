@@ -27,6 +27,11 @@ namespace {
 // The loop wakes at least this often to notice shims that died without notifying.
 constexpr int kTickMs = 500;
 constexpr auto kSweepInterval = std::chrono::seconds(5);
+// The active runs are listed again when the store's change marker moves, and also: for this long
+// after a move (a listing through an eventually consistent index, DynamoDB's, may lag the write
+// that moved it), and at least this often (a move a dying writer never made).
+constexpr auto kSettle = std::chrono::seconds(2);
+constexpr auto kFullListEvery = std::chrono::seconds(30);
 // The cancel reason of a stop for maxCostUsd (the rest is the message of the FAILED run).
 constexpr std::string_view kBudgetStopPrefix = "budget_exceeded: ";
 
@@ -192,22 +197,60 @@ void Supervisor::Loop() {
   loop_alive_ = false;
 }
 
-void Supervisor::Tick() {
+bool Supervisor::RefreshActive() {
+  const MonoTime now = clock_.Mono();
+  bool relist = !have_active_ || now >= full_list_due_ || now < settle_until_;
+  auto marker = store_.ChangeMarker();
+  {
+    std::lock_guard lock(mu_);
+    ++snapshot_.marker_reads;
+  }
+  if (!marker.ok()) {
+    spdlog::warn("supervisor: cannot read the runs' change marker: {}", marker.status().ToString());
+    return false;
+  }
+  if (!marker->has_value() || *marker != seen_marker_) {
+    relist = true;
+    // A move seen (not the first reading): list again for a while, the index may lag it.
+    if (seen_marker_ && marker->has_value()) settle_until_ = now + kSettle;
+  }
+  if (!relist) return true;
+  // The marker was read before the listing: a change after it moves it again for the next pass.
   auto active = store_.ListActive();
+  {
+    std::lock_guard lock(mu_);
+    ++snapshot_.active_listings;
+  }
   if (!active.ok()) {
     spdlog::warn("supervisor: cannot list active runs: {}", active.status().ToString());
-    return;
+    return false;
   }
+  active_ = std::move(*active);
+  have_active_ = true;
+  seen_marker_ = *marker;
+  full_list_due_ = now + kFullListEvery;
+  return true;
+}
+
+void Supervisor::Tick() {
+  {
+    std::lock_guard lock(mu_);
+    ++snapshot_.ticks;
+  }
+  if (!RefreshActive()) return;
   replicas_.Refresh(/*force=*/false);
-  Reconcile(*active);
+  const std::int64_t writes_before = own_writes_;
+  Reconcile(active_);
   AdoptOrphanedUploads();
-  // Re-read: reconciling may have finished runs and freed capacity.
-  active = store_.ListActive();
-  if (active.ok()) {
+  // Re-read when reconciling wrote (it may have finished runs and freed capacity): the marker
+  // then moved, and the runs are listed again.
+  bool fresh = true;
+  if (own_writes_ != writes_before) fresh = RefreshActive();
+  if (fresh) {
     if (draining_) {
-      DrainPass(*active);  // admits nothing (supervisor_drain.cc)
+      DrainPass(active_);  // admits nothing (supervisor_drain.cc)
     } else {
-      Admit(*active);
+      Admit(active_);
     }
   }
   if (clock_.Mono() >= next_sweep_) {
@@ -381,6 +424,7 @@ void Supervisor::Admit(const std::vector<Run>& active) {
 void Supervisor::Launch(const Run& run) {
   RunSpec spec = SpecFor(run);
   // A new attempt, a new run-channel token (core/run_channel.h): the record keeps its hash.
+  ++own_writes_;
   Result<std::string> token = IssueChannelToken(writer_, run.id);
   Status st = token.status();
   if (token.ok()) {
@@ -575,6 +619,7 @@ bool Supervisor::UpdateRun(const RunId& id, const RunWriter::Mutate& mutate) {
     refused = !st.ok();
     return st;
   });
+  if (!refused) ++own_writes_;  // written, or maybe (a store error): the next look re-lists
   if (!stored.ok() && !refused) {
     spdlog::error("run {}: cannot update: {}", id.str(), stored.status().ToString());
   }

@@ -56,6 +56,10 @@ struct SupervisorSnapshot {
   std::vector<ReplicaView> replicas;  // every replica record in the store
   std::int64_t node_lost = 0;         // runs failed because their replica was lost
   std::int64_t taken_over = 0;        // queued runs of a lost replica started here
+  // The loop's reads of the active runs (Tick): passes, change-marker reads, full listings.
+  std::int64_t ticks = 0;
+  std::int64_t marker_reads = 0;
+  std::int64_t active_listings = 0;
 };
 
 class Supervisor {
@@ -127,6 +131,16 @@ class Supervisor {
   std::atomic<int> drain_remaining_{-1};  // -1: no drain pass yet
 
   void Loop();
+  // The PENDING and RUNNING runs for this pass into active_: re-listed only when the store's
+  // change marker moved (or it keeps none), within kSettle of a move, or kFullListEvery after
+  // the last listing; else the last listing is used again. False when the store failed.
+  bool RefreshActive();
+  std::vector<Run> active_;                  // loop thread only
+  bool have_active_ = false;                 // loop thread only
+  std::optional<std::int64_t> seen_marker_;  // loop thread only: the marker active_ is as of
+  MonoTime full_list_due_{};                 // loop thread only
+  MonoTime settle_until_{};                  // loop thread only
+  std::atomic<std::int64_t> own_writes_{0};  // UpdateRun/EndRun/Launch attempts
   void Reconcile(const std::vector<Run>& active);
   void DeliverCancel(const Run& run);
   // The run's usage so far (Runner::Progress, priced like the final usage) onto its record, and

@@ -530,6 +530,174 @@ TEST_F(SupervisorTest, ACancelRequestedElsewhereIsDeliveredOnce) {
   EXPECT_EQ(runner_->cancels(id.str()), std::vector<std::string>{"from another replica"});
 }
 
+// Counts the calls made of a store, by method (the supervisor's reads per pass).
+class CountingRunStore final : public RunStore {
+ public:
+  explicit CountingRunStore(RunStore& inner) : inner_(inner) {}
+  Result<CreateResult> Create(const Run& run) override {
+    return Count("Create", inner_.Create(run));
+  }
+  Result<std::vector<CreateResult>> CreateAll(const std::vector<Run>& runs,
+                                              const Admission& admission) override {
+    return Count("CreateAll", inner_.CreateAll(runs, admission));
+  }
+  Result<int> ReleaseStaleQuota() override {
+    return Count("ReleaseStaleQuota", inner_.ReleaseStaleQuota());
+  }
+  Result<Run> Get(const RunId& id) override { return Count("Get", inner_.Get(id)); }
+  Result<RunPage> List(const ListQuery& query) override {
+    return Count("List", inner_.List(query));
+  }
+  Result<Run> Update(const Run& run) override { return Count("Update", inner_.Update(run)); }
+  Result<std::vector<Run>> ListActive() override {
+    return Count("ListActive", inner_.ListActive());
+  }
+  Result<std::optional<std::int64_t>> ChangeMarker() override {
+    return Count("ChangeMarker", inner_.ChangeMarker());
+  }
+  Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override {
+    return Count("Stats", inner_.Stats(since, tenant));
+  }
+  Result<double> CostSince(WallTime since, const std::string& tenant) override {
+    return Count("CostSince", inner_.CostSince(since, tenant));
+  }
+  Status Ping() override { return Count("Ping", inner_.Ping()); }
+  Status Heartbeat(const ReplicaInfo& info) override {
+    return Count("Heartbeat", inner_.Heartbeat(info));
+  }
+  Result<std::vector<ReplicaInfo>> ListReplicas() override {
+    return Count("ListReplicas", inner_.ListReplicas());
+  }
+
+  // Calls since the last Reset, by method.
+  std::map<std::string, int> calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  void Reset() {
+    std::lock_guard lock(mu_);
+    calls_.clear();
+  }
+
+ private:
+  template <typename T>
+  T Count(const std::string& method, T result) {
+    std::lock_guard lock(mu_);
+    ++calls_[method];
+    return result;
+  }
+  RunStore& inner_;
+  mutable std::mutex mu_;
+  std::map<std::string, int> calls_;
+};
+
+class SupervisorStoreReadsTest : public SupervisorTest {
+ protected:
+  // A supervisor whose store calls are counted (through counting_).
+  std::unique_ptr<Supervisor> MakeCounted(const Options& given) {
+    const Options& opts = *options_.emplace_back(std::make_unique<Options>(given));
+    registries_.push_back(std::make_unique<AgentRegistry>(opts));
+    counting_ = std::make_unique<CountingRunStore>(*store_);
+    auto s = std::make_unique<Supervisor>(*counting_, *runner_, *registries_.back(), clock_, opts);
+    s->SetEvents(events_.get(), pump_.get(), nullptr);
+    Status st = s->Recover();
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return s;
+  }
+  // At capacity: one run running here, `queued` waiting behind it; ticked until nothing moves.
+  std::pair<std::unique_ptr<Supervisor>, RunId> Busy(int queued) {
+    opts_.max_concurrent_runs = 1;
+    auto sup = MakeCounted(opts_);
+    RunId running = Queue();
+    for (int i = 0; i < queued; ++i) Queue();
+    sup->Tick();                   // admits the first
+    for (int i = 0; i < 3; ++i) {  // past the settling after the admission's writes
+      clock_.Advance(3s);
+      sup->Tick();
+    }
+    EXPECT_EQ(StatusOf(running), RunStatus::kRunning);
+    EXPECT_EQ(sup->Snapshot().queued, queued);
+    counting_->Reset();
+    return {std::move(sup), running};
+  }
+  static std::string Show(const std::map<std::string, int>& calls) {
+    std::string out;
+    for (const auto& [method, n] : calls) out += method + "=" + std::to_string(n) + " ";
+    return out;
+  }
+  std::unique_ptr<CountingRunStore> counting_;
+};
+
+TEST_F(SupervisorStoreReadsTest, AnIdlePassReadsOnlyTheChangeMarkerWhateverTheQueue) {
+  auto [sup, running] = Busy(500);
+  const SupervisorSnapshot before = sup->Snapshot();
+  for (int i = 0; i < 20; ++i) {  // 10 s of passes, 2 per second
+    clock_.Advance(500ms);
+    sup->Tick();
+  }
+  std::map<std::string, int> calls = counting_->calls();
+  // One marker read per pass; the replicas' records are read every lease/3 (5 s), not per pass.
+  EXPECT_EQ(calls["ChangeMarker"], 20) << Show(calls);
+  EXPECT_EQ(calls["ListActive"], 0) << Show(calls);
+  EXPECT_LE(calls["ListReplicas"], 2) << Show(calls);
+  // The one running run's progress is looked at every few seconds (a Get, maybe an Update):
+  // that is per running run, never per queued one.
+  int others = 0;
+  for (const auto& [method, n] : calls) {
+    if (method != "ChangeMarker" && method != "ListReplicas") others += n;
+  }
+  EXPECT_LE(others, 4) << Show(calls);
+  const SupervisorSnapshot after = sup->Snapshot();
+  EXPECT_EQ(after.ticks - before.ticks, 20);
+  EXPECT_EQ(after.marker_reads - before.marker_reads, 20);
+  EXPECT_EQ(after.active_listings - before.active_listings, 0);
+  EXPECT_EQ(after.queued, 500);
+  EXPECT_EQ(StatusOf(running), RunStatus::kRunning);
+}
+
+TEST_F(SupervisorStoreReadsTest, TheRunsAreListedAgainAtLeastEveryThirtySeconds) {
+  auto sup = MakeCounted(opts_);  // no runs at all: nothing writes
+  sup->Tick();
+  counting_->Reset();
+  for (int i = 0; i < 58; ++i) {  // 29 s
+    clock_.Advance(500ms);
+    sup->Tick();
+  }
+  EXPECT_EQ(counting_->calls()["ListActive"], 0) << Show(counting_->calls());
+  clock_.Advance(1500ms);
+  sup->Tick();
+  EXPECT_EQ(counting_->calls()["ListActive"], 1) << Show(counting_->calls());
+}
+
+TEST_F(SupervisorStoreReadsTest, ACancelWrittenByAnotherReplicaIsDeliveredOnTheNextPass) {
+  auto [sup, running] = Busy(5);
+  outpost::Run r = Get(running);
+  r.cancel_reason = "from another replica";
+  r.cancel_requested_at = clock_.Now();
+  ASSERT_TRUE(store_->Update(r).ok());  // straight to the store, as another replica writes
+  clock_.Advance(500ms);
+  sup->Tick();
+  EXPECT_EQ(runner_->cancels(running.str()), std::vector<std::string>{"from another replica"});
+}
+
+TEST_F(SupervisorStoreReadsTest, ARunDispatchedElsewhereStartsOnTheNextPass) {
+  auto [sup, running] = Busy(0);
+  runner_->Exit(running.str(), Exited(0));
+  clock_.Advance(500ms);
+  sup->Tick();  // the run ends here (our own write)
+  EXPECT_EQ(StatusOf(running), RunStatus::kCompleted);
+  clock_.Advance(3s);
+  sup->Tick();
+  sup->Tick();
+  const std::size_t started = runner_->started().size();
+  RunId fresh = Queue("shell", "replica-b");  // dispatched on another replica, queued there
+  // replica-b never announced itself: its queue is anyone's (as a lost replica's).
+  clock_.Advance(500ms);
+  sup->Tick();
+  EXPECT_EQ(StatusOf(fresh), RunStatus::kRunning);
+  EXPECT_EQ(runner_->started().size(), started + 1);
+}
+
 TEST_F(SupervisorTest, ARunThatCannotStartFailsAsInfraError) {
   auto sup = Make();
   runner_->FailStarts(Internal("no shim today"));

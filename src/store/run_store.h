@@ -113,6 +113,14 @@ class RunStore {
   virtual Result<Run> Update(const Run& run) = 0;
   // PENDING and RUNNING runs, oldest first (the scheduler's FIFO).
   virtual Result<std::vector<Run>> ListActive() = 0;
+  // A marker of the runs' changes, for polling ListActive only when something changed (the
+  // supervisor's tick): it moves (to another value) whenever a run is created, updated or deleted
+  // through any store sharing the data, replicas included. One cheap read. nullopt when this
+  // store keeps no marker (callers then list every time). Backends that move it after the write
+  // (DynamoDB) may miss a move when a writer dies in between: callers re-list now and then anyway.
+  virtual Result<std::optional<std::int64_t>> ChangeMarker() {
+    return std::optional<std::int64_t>();
+  }
   // Runs created since `since`; only `tenant`'s when set (a tenant's /health/fleet counts).
   virtual Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) = 0;
   // The summed Run::usage cost_usd (USD) of `tenant`'s runs created since `since` (a tenant's

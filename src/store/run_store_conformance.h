@@ -485,6 +485,49 @@ TEST_P(RunStoreConformance, ListActiveReturnsPendingAndRunningOldestFirst) {
   EXPECT_EQ(IdsOf(*active), (std::vector<std::string>{p1.id.str(), r1.id.str(), p2.id.str()}));
 }
 
+TEST_P(RunStoreConformance, ChangeMarkerMovesWithEveryRunWriteAndOnlyThen) {
+  auto marker = [&] {
+    auto m = store_->ChangeMarker();
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_TRUE(m.ok() && m->has_value()) << "this backend keeps no change marker";
+    return m.ok() && m->has_value() ? **m : std::int64_t{-1};
+  };
+  const std::int64_t start = marker();
+  Run run = MustCreate(NewRun());
+  const std::int64_t created = marker();
+  EXPECT_NE(created, start) << "Create";
+  // Reads and replica heartbeats are not changes of runs.
+  ASSERT_TRUE(store_->Get(run.id).ok());
+  ASSERT_TRUE(store_->ListActive().ok());
+  ASSERT_TRUE(store_->List(ListQuery{}).ok());
+  ReplicaInfo replica;
+  replica.id = "r1";
+  replica.heartbeat_at = clock_.Now();
+  ASSERT_TRUE(store_->Heartbeat(replica).ok());
+  ASSERT_TRUE(store_->ListReplicas().ok());
+  EXPECT_EQ(marker(), created) << "reads moved it";
+  // Any update (not only of the status: a cancel request) moves it.
+  run.cancel_requested_at = clock_.Now();
+  auto updated = store_->Update(run);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  const std::int64_t cancelled = marker();
+  EXPECT_NE(cancelled, created) << "Update";
+  // A refused update (a stale version) changes nothing, and leaves it.
+  run.cancel_reason = "stale";
+  EXPECT_EQ(store_->Update(run).status().code(), Code::kConflict);
+  EXPECT_EQ(marker(), cancelled) << "a refused Update moved it";
+  auto all = store_->CreateAll({NewRun(), NewRun()}, Admission{});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_NE(marker(), cancelled) << "CreateAll";
+  // The marker is no run: listings hold only the three runs.
+  auto active = store_->ListActive();
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->size(), 3u);
+  auto page = store_->List(ListQuery{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->runs.size(), 3u);
+}
+
 TEST_P(RunStoreConformance, StatsCountRunsCreatedSinceByAgentAndStatus) {
   auto add = [&](const std::string& agent, RunStatus s, std::optional<int> duration_ms) {
     Run r = NewRun(agent);

@@ -29,6 +29,9 @@ class InstrumentedRunStore final : public RunStore {
   Result<std::vector<Run>> ListActive() override {
     return Count("list_active", inner_.ListActive());
   }
+  Result<std::optional<std::int64_t>> ChangeMarker() override {
+    return Count("change_marker", inner_.ChangeMarker());
+  }
   Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override {
     return Count("stats", inner_.Stats(since, tenant));
   }

@@ -151,6 +151,21 @@ void ServerMetrics::WatchSupervisor(const Supervisor& supervisor) {
             {{"node_lost"}, double(snap.node_lost)},
             {{"taken_over"}, double(snap.taken_over)}};
       });
+  registry_.AddCallback("outpost_supervisor_ticks_total",
+                        "Passes of the supervisor's loop since start.", MetricType::kCounter, {},
+                        [s] {
+                          return std::vector<CallbackValue>{{{}, double(s->Snapshot().ticks)}};
+                        });
+  registry_.AddCallback(
+      "outpost_supervisor_store_reads_total",
+      "The supervisor loop's reads of the active runs since start, by read: change_marker (one "
+      "cheap read per pass), list_active (every PENDING and RUNNING run, only when the marker "
+      "moved, and every 30 s).",
+      MetricType::kCounter, {"read"}, [s] {
+        SupervisorSnapshot snap = s->Snapshot();
+        return std::vector<CallbackValue>{{{"change_marker"}, double(snap.marker_reads)},
+                                          {{"list_active"}, double(snap.active_listings)}};
+      });
 }
 
 void ServerMetrics::StoreError(std::string_view store, std::string_view operation, Code code) {

@@ -69,6 +69,7 @@ void DynamoDbRunStore::Withdraw(const Run& run, const Admission& admission) cons
     spdlog::warn("run {}: not withdrawn ({})", run.id.str(), st.ToString());
     return;
   }
+  NoteChange();
   ReleaseKeyClaim(run);
   Unadmit(run, admission);
 }

@@ -18,6 +18,9 @@
 //    or the index is exhausted. `since` also bounds the id range (ids are minted from created_at:
 //    a run's id time is taken to be within kIdClockSlack of it). Cursors are opaque, "d1:"+id.
 //  - ListActive: the status index, PENDING and RUNNING, oldest first.
+//  - ChangeMarker: a consistent GetItem of the runs table's "~changes" item, whose `seq` every
+//    successful create, update and delete of a run raises (UpdateItem ADD) right after the write
+//    (one more write call per run write; a writer dying in between leaves the move out).
 //  - Stats(since, tenant): a Query of all-newest (tenant-newest for one tenant) from since (not
 //    a Scan): cost grows with the runs
 //    created since then, not with the table.
@@ -90,6 +93,7 @@ class DynamoDbRunStore final : public RunStore {
   Result<RunPage> List(const ListQuery& query) override;
   Result<Run> Update(const Run& run) override;
   Result<std::vector<Run>> ListActive() override;
+  Result<std::optional<std::int64_t>> ChangeMarker() override;
   Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override;
   Result<double> CostSince(WallTime since, const std::string& tenant) override;
   Status Ping() override;
@@ -108,6 +112,8 @@ class DynamoDbRunStore final : public RunStore {
 
   Result<std::optional<Run>> Load(const std::string& id) const;
   Result<Run> PutNewRun(const Run& run) const;
+  // Moves the change marker (after a write of a run; a failure is logged, not returned).
+  void NoteChange() const;
   Result<CreateResult> CreateIdempotent(const Run& run) const;
   // Claims run's idempotency key for run (the first step of a keyed create): `replay` when an
   // earlier request's run holds it, else the claim is ours, made at reserved_ms.

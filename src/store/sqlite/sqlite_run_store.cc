@@ -281,6 +281,14 @@ Result<std::vector<Run>> SqliteRunStore::ListActive() {
   return QueryRuns(kSelectActive, {});
 }
 
+Result<std::optional<std::int64_t>> SqliteRunStore::ChangeMarker() {
+  std::lock_guard lock(conn_->mu);
+  OUTPOST_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT seq FROM run_changes WHERE id = 1"));
+  OUTPOST_ASSIGN_OR_RETURN(auto row, stmt.Step("read the runs' change marker"));
+  if (!row) return Internal("run store: the run_changes row is missing");
+  return std::optional<std::int64_t>(stmt.Int(0));
+}
+
 Result<RunStats> SqliteRunStore::Stats(WallTime since, const std::optional<std::string>& tenant) {
   std::lock_guard lock(conn_->mu);
   auto stmt = db_->Prepare(kStats);

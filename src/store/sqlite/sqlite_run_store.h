@@ -59,6 +59,8 @@ class SqliteRunStore final : public RunStore {
   Result<RunPage> List(const ListQuery& query) override;
   Result<Run> Update(const Run& run) override;
   Result<std::vector<Run>> ListActive() override;
+  // run_changes.seq, moved by triggers on runs.
+  Result<std::optional<std::int64_t>> ChangeMarker() override;
   Result<RunStats> Stats(WallTime since, const std::optional<std::string>& tenant) override;
   Result<double> CostSince(WallTime since, const std::string& tenant) override;
   Status Ping() override;

@@ -209,7 +209,9 @@ TEST_F(SqliteRunStoreTest, MigratingAVersion3FileKeepsItsRuns) {
     ASSERT_TRUE(store && store->Create(r).ok());
   }
   RawConnection raw(path_);
-  ASSERT_EQ(raw.Exec("DROP TABLE run_events; DROP TABLE audit; DROP INDEX runs_key_status; DROP "
+  ASSERT_EQ(raw.Exec("DROP TRIGGER runs_changed_insert; DROP TRIGGER runs_changed_update; "
+                     "DROP TRIGGER runs_changed_delete; DROP TABLE run_changes; "
+                     "DROP TABLE run_events; DROP TABLE audit; DROP INDEX runs_key_status; DROP "
                      "INDEX runs_key_created; "
                      "DROP INDEX runs_tenant_status; DROP INDEX runs_tenant_created; "
                      "ALTER TABLE runs DROP COLUMN key_id; PRAGMA user_version = 3"),

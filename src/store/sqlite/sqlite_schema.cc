@@ -9,7 +9,7 @@ namespace {
 // Append-only: a step, once released, is never edited (files in the field have applied it).
 // `doc` holds RunToDoc(run) (store/run_doc.h); the other columns exist to be filtered, indexed or
 // aggregated and are written from the same Run in the same statement.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     R"sql(
 CREATE TABLE runs (
   id              TEXT PRIMARY KEY NOT NULL,
@@ -106,6 +106,21 @@ CREATE TABLE run_events (
   body      TEXT NOT NULL,
   PRIMARY KEY (run_id, first_seq)
 ) WITHOUT ROWID;
+)sql",
+    // the runs' change marker (RunStore::ChangeMarker): one row whose seq every insert, update
+    // and delete of a run moves, in the same statement (whichever process writes).
+    R"sql(
+CREATE TABLE run_changes (
+  id  INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+);
+INSERT INTO run_changes (id, seq) VALUES (1, 0);
+CREATE TRIGGER runs_changed_insert AFTER INSERT ON runs
+BEGIN UPDATE run_changes SET seq = seq + 1 WHERE id = 1; END;
+CREATE TRIGGER runs_changed_update AFTER UPDATE ON runs
+BEGIN UPDATE run_changes SET seq = seq + 1 WHERE id = 1; END;
+CREATE TRIGGER runs_changed_delete AFTER DELETE ON runs
+BEGIN UPDATE run_changes SET seq = seq + 1 WHERE id = 1; END;
 )sql",
 };
 
