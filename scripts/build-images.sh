@@ -137,7 +137,7 @@ file_sha256() {
     sha256sum <"$f" | cut -d' ' -f1
     return
   fi
-  id="$(stat -L -c '%d:%i:%s:%Y' "$f")"
+  id="$(stat -L -c '%d:%i:%s:%.9Y' "$f")"
   sum="$(awk -v id="$id" '$1 == id {print $2; exit}' "$hash_cache" 2>/dev/null || true)"
   if [ -z "$sum" ]; then
     sum="$(sha256sum <"$f" | cut -d' ' -f1)"
