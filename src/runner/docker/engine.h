@@ -59,8 +59,8 @@ struct BindMount {
 
 // What CreateContainer sends (the subset of ContainerConfig + HostConfig the runner uses).
 struct ContainerSpec {
-  std::string name;   // "" = the daemon names it
-  std::string image;  // "outpost-claude", "outpost-base:latest", an image id
+  std::string name;                     // "" = the daemon names it
+  std::string image;                    // "outpost-claude", "outpost-base:latest", an image id
   std::vector<std::string> entrypoint;  // empty = the image's
   std::vector<std::string> cmd;         // empty = the image's
   std::vector<std::string> env;         // "KEY=VALUE" (never secrets: dockerd stores them)
@@ -74,7 +74,7 @@ struct ContainerSpec {
   bool read_only_rootfs = true;
   bool no_new_privileges = true;
   std::vector<std::string> cap_drop = {"ALL"};
-  std::vector<std::string> cap_add;  // e.g. SETUID, SETGID, KILL
+  std::vector<std::string> cap_add;          // e.g. SETUID, SETGID, KILL
   std::optional<std::int64_t> memory_bytes;  // HostConfig.Memory (and MemorySwap = same)
   std::optional<std::int64_t> nano_cpus;     // HostConfig.NanoCpus (1e9 = one CPU)
   std::optional<std::int64_t> pids_limit;    // HostConfig.PidsLimit
@@ -150,7 +150,8 @@ class DockerEngine {
   // POST /containers/{id}/stop?t=grace: TERM, grace seconds, KILL. Not running: Ok.
   Status StopContainer(const std::string& id, int grace_seconds) const;
   // POST /containers/{id}/wait?condition=not-running, waiting up to `timeout`: the exit code.
-  // kDeadlineExceeded when it is still running then.
+  // kFailedPrecondition ("still running after ...") when it is still running then (Code has no
+  // deadline code; kUnavailable stays "the daemon is unreachable").
   Result<int> WaitContainer(const std::string& id, std::chrono::milliseconds timeout) const;
   // DELETE /containers/{id}?force=<force>&v=1. A container that does not exist: Ok (already
   // gone). force kills a running one first.
