@@ -370,6 +370,12 @@ Result<std::string> DockerEngine::CreateContainer(const ContainerSpec& spec) con
   if (!spec.name.empty()) path += "?name=" + Escape(spec.name);
   auto r = Exchange(endpoint_, options_).Call("POST", path, ToJson(CreateBody(spec)));
   if (!r.ok()) return FromTransport(call, r.status());
+  // dockerd (20.10) answers a StorageOpt its driver cannot honour with a 500, although nothing
+  // is wrong with the daemon: it is this request that cannot be served (engine.h).
+  if (r->status == 500 && spec.storage_bytes &&
+      EngineMessage(*r).find("storage-opt") != std::string::npos) {
+    return InvalidArgument("docker " + call + ": " + EngineMessage(*r));
+  }
   if (!Success(r->status)) return FromHttp(call, *r);
   OUTPOST_ASSIGN_OR_RETURN(json::object body, ObjectBody(call, *r));
   auto id = GetString(body, "Id");

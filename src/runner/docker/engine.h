@@ -80,7 +80,8 @@ struct ContainerSpec {
   std::optional<std::int64_t> pids_limit;    // HostConfig.PidsLimit
   // HostConfig.StorageOpt {"size": "<bytes>"}: only some storage drivers support it (overlay2
   // on xfs with pquota, devicemapper, btrfs, zfs); elsewhere the daemon refuses the create
-  // (kInvalidArgument with its message) — the caller decides whether to retry without.
+  // (kInvalidArgument with its message, although dockerd 20.10 answers that with a 500) — the
+  // caller decides whether to retry without.
   std::optional<std::int64_t> storage_bytes;
   // HostConfig.Init (docker's own tini as pid 1). The images have tini as entrypoint already.
   bool init = false;
