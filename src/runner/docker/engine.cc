@@ -116,10 +116,13 @@ Status FromHttp(const std::string& call, const net::HttpResponse& r) {
   }
 }
 
-// Every transport failure is the daemon being unreachable (or too slow) for the caller: it may
+// A transport failure is the daemon being unreachable (or too slow) for the caller: it may
 // retry. (A TLS failure is a misconfiguration more often than not, but the caller's remedy is the
-// same: the daemon is not usable now; the message says why.)
+// same: the daemon is not usable now; the message says why.) Only an endpoint the transport
+// refuses outright (a certificate without its key) stays kInvalidArgument: retrying cannot help.
 Status FromTransport(const std::string& call, const Status& s) {
+  if (s.code() == Code::kInvalidArgument)
+    return InvalidArgument("docker " + call + ": " + s.message());
   return Unavailable("docker " + call + ": " + s.message());
 }
 
@@ -446,6 +449,8 @@ Status DockerEngine::StopContainer(const std::string& id, int grace_seconds) con
 Result<int> DockerEngine::WaitContainer(const std::string& id,
                                         std::chrono::milliseconds timeout) const {
   const std::string call = "wait " + id;
+  // A zero timeout would be libcurl's "no timeout": at least a millisecond.
+  timeout = std::max(timeout, std::chrono::milliseconds(1));
   Exchange x(endpoint_, EngineOptions{timeout, options_.connect_timeout});
   auto r = x.Call("POST", "/containers/" + Escape(id) + "/wait?condition=not-running");
   if (!r.ok()) {

@@ -5,13 +5,17 @@
 //
 // Where the daemon is (EngineEndpoint::Resolve): `[runner.docker] host` when set, else
 // DOCKER_HOST, else unix:///var/run/docker.sock — as every Docker client does. tcp:// uses TLS
-// when DOCKER_TLS_VERIFY is set or certificates are configured: ca.pem, cert.pem and key.pem from
-// DOCKER_CERT_PATH (or the configured paths); plain http only for an explicitly plain endpoint.
+// when DOCKER_TLS_VERIFY is 1/true or DOCKER_CERT_PATH is set: ca.pem, cert.pem and key.pem from
+// DOCKER_CERT_PATH (default ~/.docker). With TLS the daemon's certificate is always verified
+// against ca.pem (there is no docker `--tls` without verify); plain http only for a tcp://
+// endpoint with neither variable set (or DOCKER_TLS_VERIFY=0/false).
 //
 // Errors (the Engine's own message is kept in every one: {"message": "..."} of its answer):
 //   404 (no such container/image) -> kNotFound; 409 (name in use, container not running,
 //   removal in progress) -> kConflict; 400 -> kInvalidArgument; 401/403 -> kPermissionDenied;
-//   500, 503, a refused/unreachable socket, timeouts -> kUnavailable; anything else -> kInternal.
+//   500, 503, a refused/unreachable socket, a failed TLS handshake, timeouts -> kUnavailable;
+//   an endpoint the transport cannot use (a certificate without its key) -> kInvalidArgument;
+//   anything else -> kInternal.
 // Messages name the call ("docker create: ...") and carry the Engine's message verbatim.
 //
 // Thread-safety: every method may be called concurrently (each call is one exchange on the
@@ -43,9 +47,11 @@ struct EngineEndpoint {
   std::string key_file;
 
   // configured: [runner.docker] host ("" = not set); env: the process environment's DOCKER_HOST,
-  // DOCKER_TLS_VERIFY, DOCKER_CERT_PATH (tests pass their own map). kInvalidArgument naming the
-  // value for a host that is neither unix:// (absolute path) nor tcp://host:port, or tcp://
-  // with TLS asked for and a certificate file missing.
+  // DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, HOME (tests pass their own map). kInvalidArgument
+  // naming the value (and where it came from) for a host that is neither unix:// (absolute path)
+  // nor tcp://host:port (the port is required), a DOCKER_TLS_VERIFY other than 1/true/0/false,
+  // or tcp:// with TLS and a certificate file missing. The files are checked to exist only; a
+  // bad one fails the first call (kUnavailable naming the TLS error).
   static Result<EngineEndpoint> Resolve(const std::string& configured,
                                         const std::map<std::string, std::string>& env);
 };

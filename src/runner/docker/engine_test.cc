@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/crypto.h"
@@ -224,6 +226,22 @@ TEST_F(DockerEngineTest, PingAndInfo) {
   EXPECT_EQ(info->storage_driver, "overlay2");             // scripts/test-dockerd.sh
   EXPECT_THAT(info->cgroup_version, ::testing::AnyOf("1", "2"));
   EXPECT_THAT(engine_->InspectImage(*image_), IsOk());
+}
+
+TEST_F(DockerEngineTest, ConcurrentCallsEachGetTheirAnswer) {
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const bool real = (t + i) % 2 == 0;
+        Status s = engine_->InspectImage(real ? *image_ : *image_ + "-none");
+        if (real ? s.ok() : s.code() == Code::kNotFound) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 40);
 }
 
 TEST_F(DockerEngineTest, CreateStartInspectListKillWaitRemove) {
@@ -466,6 +484,10 @@ TEST(DockerEngine, ARefusedOrMissingSocketIsUnavailable) {
   ::close(fd);
   DockerEngine missing(At("unix://" + dir.Join("none.sock")));
   EXPECT_THAT(missing.Info(), StatusIs(Code::kUnavailable, HasSubstr(dir.Join("none.sock"))));
+  // Retrying cannot help an endpoint the transport refuses outright.
+  EngineEndpoint half{"tcp://127.0.0.1:1", true, dir.Join("ca.pem"), dir.Join("cert.pem"), ""};
+  EXPECT_THAT(DockerEngine(half).Ping(),
+              StatusIs(Code::kInvalidArgument, HasSubstr("both a certificate and a key")));
 }
 
 TEST(EngineEndpoint, ResolveChoosesTheHostAndTlsAsDockerClientsDo) {
