@@ -509,6 +509,33 @@ TEST(SendHttp, AClientCertificateOfThePrivateCaIsPresentedAndAccepted) {
   ASSERT_THAT(r, outpost::testing::IsOk());
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("CN=client"), std::string::npos);  // s_server saw our certificate
+  // The TLS session that certificate opened is not resumed by a caller without it (the pooled
+  // handles share one session cache).
+  TransportOptions none = options;
+  none.client_cert_file.clear();
+  none.client_key_file.clear();
+  EXPECT_FALSE(SendHttp(Get(server.url()), none).ok());
+  TransportOptions other = options;
+  other.client_cert_file = server.file("other-cert.pem");
+  other.client_key_file = server.file("other-key.pem");
+  EXPECT_FALSE(SendHttp(Get(server.url()), other).ok());
+}
+
+TEST(StreamHttp, StreamsOverAUnixSocket) {
+  outpost::testing::TempDir dir("outpost-net");
+  LoopbackServer server(
+      [](const std::string&, const std::string&) { return Answer{Ok("line 1\nline 2\n")}; },
+      dir.Join("d.sock"));
+  StreamOptions options;
+  options.unix_socket = dir.Join("d.sock");
+  std::string got;
+  auto r = StreamHttp(Get(DockerUrl("/events")), options, [&](std::string_view piece) {
+    got.append(piece);
+    return true;
+  });
+  ASSERT_THAT(r, outpost::testing::IsOk());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(got, "line 1\nline 2\n");
 }
 
 TEST(SendHttp, WithoutOrWithAWrongClientCertificateTheServerRefuses) {

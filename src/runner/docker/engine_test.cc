@@ -630,6 +630,13 @@ TEST_F(DockerEngineTlsTest, AClientWithTheCertificatesOfDockerCertPathIsServed) 
   ASSERT_THAT(info, IsOk());
   EXPECT_EQ(info->os, "linux");
   EXPECT_THAT(engine.ListContainers({"outpost.test.case=tls-none"}), IsOk());
+  // Neither the kept-alive connection nor the TLS session of that certificate serves a client
+  // without it.
+  EngineEndpoint none = *endpoint;
+  none.cert_file.clear();
+  none.key_file.clear();
+  EXPECT_THAT(DockerEngine(none).Ping(), StatusIs(Code::kUnavailable));
+  EXPECT_THAT(engine.Ping(), IsOk());
 }
 
 TEST_F(DockerEngineTlsTest, AClientWithoutOrWithAWrongCertificateIsRefused) {
