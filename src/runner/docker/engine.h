@@ -56,7 +56,9 @@ struct EngineEndpoint {
                                         const std::map<std::string, std::string>& env);
 };
 
-// A bind mount "source:target[:ro]".
+// A bind mount (sent as HostConfig.Mounts type "bind", so a path may hold ':' or ','). The
+// source must exist: dockerd refuses the create otherwise (kInvalidArgument, "bind source path
+// does not exist") instead of creating it as root as the old Binds form does.
 struct BindMount {
   std::string source;  // host path
   std::string target;  // container path
@@ -65,12 +67,14 @@ struct BindMount {
 
 // What CreateContainer sends (the subset of ContainerConfig + HostConfig the runner uses).
 struct ContainerSpec {
-  std::string name;                     // "" = the daemon names it
-  std::string image;                    // "outpost-claude", "outpost-base:latest", an image id
-  std::vector<std::string> entrypoint;  // empty = the image's
-  std::vector<std::string> cmd;         // empty = the image's
-  std::vector<std::string> env;         // "KEY=VALUE" (never secrets: dockerd stores them)
-  std::string user;                     // "" = the image's; "0:0" for outpost task
+  std::string name;   // "" = the daemon names it
+  std::string image;  // "outpost-claude", "outpost-base:latest", an image id
+  // empty = the image's. A given entrypoint drops the image's cmd too (as `docker run
+  // --entrypoint` does): give cmd with it when it needs arguments.
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;  // empty = the image's
+  std::vector<std::string> env;  // "KEY=VALUE" (never secrets: dockerd stores them)
+  std::string user;              // "" = the image's; "0:0" for outpost task
   std::string working_dir;
   std::map<std::string, std::string> labels;
   std::vector<BindMount> binds;

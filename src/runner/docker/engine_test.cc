@@ -461,6 +461,12 @@ TEST_F(DockerEngineTest, ErrorsCarryTheEnginesMessageAndTheRightCode) {
   EXPECT_THAT(engine_->CreateContainer(Spec({"/bin/sh"})),
               StatusIs(Code::kConflict, HasSubstr("is already in use")));
 
+  ContainerSpec unmounted = Spec({"/bin/sh"}, "outpost-engine-test-unmounted-" + case_);
+  unmounted.binds = {{"/nonexistent/outpost-engine-test", "/x", false}};
+  EXPECT_THAT(engine_->CreateContainer(unmounted),
+              StatusIs(Code::kInvalidArgument,
+                       HasSubstr("bind source path does not exist: /nonexistent/outpost")));
+
   ContainerSpec sized = Spec({"/bin/sh"}, "outpost-engine-test-sized-" + case_);
   sized.storage_bytes = 1 << 30;  // overlay2 on this machine's /var/tmp: no project quota
   EXPECT_THAT(engine_->CreateContainer(sized),
