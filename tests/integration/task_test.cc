@@ -399,6 +399,40 @@ TEST_F(TaskTest, ACancelOnTheControlPlaneStopsTheRun) {
   ExpectJournalDelivered(t);
 }
 
+// What the agent leaves behind — a child that ignores SIGTERM, detached into its own session —
+// is killed before the exit is written (the shim's process tree kill as the subreaper).
+TEST_F(TaskTest, LeftoversOfTheAgentAreKilledBeforeTheExit) {
+  const std::string pidfile = base_ + "/leftover.pid";
+  TestRun t = NewRun("setsid sh -c 'trap \"\" TERM; echo $$ > " + pidfile +
+                     "; exec sleep 300' & while [ ! -s " + pidfile +
+                     " ]; do sleep 0.01; done; echo detached");
+  ::chmod(base_.c_str(), 0777);  // the agent (nobody) writes the pid file
+  auto task = StartTask(t);
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  ::chmod(base_.c_str(), 0755);
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "exited") << json::serialize(exit);
+  EXPECT_GE(exit.at("leftover_processes_killed").as_int64(), 1) << json::serialize(exit);
+  const int pid = std::stoi(ReadAll(pidfile));
+  ASSERT_GT(pid, 1);
+  EXPECT_NE(::kill(pid, 0), 0) << "the leftover " << pid << " is still alive";
+}
+
+// The agent never runs as root: a root agent user is a start failure, reported as such.
+TEST_F(TaskTest, ARootAgentUserIsAReportedStartFailure) {
+  TestRun t = NewRun("echo must-not-run");
+  std::vector<std::string> args{"--run-id",     t.id.str(), "--run-dir",     t.dir,
+                                "--agent-user", "root",     "--workspace",   t.workspace,
+                                "--home",       t.home,     "--channel-url", Url()};
+  TaskProcess task(args, base_ + "/root.err");
+  EXPECT_EQ(task.Wait(seconds(60)), 0) << task.Stderr();  // the failure was delivered
+  EXPECT_NE(task.Stderr().find("never runs as root"), std::string::npos) << task.Stderr();
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "start_failed") << json::serialize(exit);
+  EXPECT_EQ(StdoutOf(Stored(t.id)).find("must-not-run"), std::string::npos);
+  ExpectJournalDelivered(t);  // the error event
+}
+
 // The container's way: the channel through a unix socket (http://localhost as the URL).
 TEST_F(TaskTest, TheChannelThroughAUnixSocket) {
   const std::string sock = base_ + "/channel.sock";
