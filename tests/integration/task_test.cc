@@ -30,6 +30,8 @@
 #include "http/http_server.h"
 #include "http/router.h"
 #include "runner/event_log.h"
+#include "runner/netproxy/allowlist.h"
+#include "runner/netproxy/proxy.h"
 #include "runner/netproxy/relay.h"
 #include "store/sqlite/sqlite_event_log.h"
 #include "store/sqlite/sqlite_run_store.h"
@@ -431,6 +433,46 @@ TEST_F(TaskTest, ARootAgentUserIsAReportedStartFailure) {
   EXPECT_EQ(Str(exit, "outcome"), "start_failed") << json::serialize(exit);
   EXPECT_EQ(StdoutOf(Stored(t.id)).find("must-not-run"), std::string::npos);
   ExpectJournalDelivered(t);  // the error event
+}
+
+// network allowlist: the agent reaches only what the run's egress proxy admits, through the
+// forwarder on 127.0.0.1:3128 and the proxy's unix socket; a refusal is recorded.
+TEST_F(TaskTest, AnAllowlistRunGoesOutThroughTheProxySocketOnly) {
+  FakeHttpServer target([](const FakeRequest&) { return FakeResponse{200, "allowed-body", {}}; });
+  ASSERT_EQ(RunShell("command -v curl").first, 0) << "this test needs curl (the agent uses it)";
+  const std::string proxy_dir = base_ + "/proxy";
+  fs::create_directory(proxy_dir);
+  auto allow = netproxy::Allowlist::Create({"127.0.0.1:" + std::to_string(target.port())});
+  ASSERT_TRUE(allow.ok()) << allow.status().ToString();
+  std::mutex mu;
+  std::vector<std::string> blocked;
+  netproxy::EgressProxyOptions po;
+  po.allow_resolved_loopback = true;
+  auto proxy = netproxy::EgressProxy::Start(
+      proxy_dir + "/proxy.sock", std::move(*allow),
+      [&](const netproxy::BlockedAttempt& a) {
+        std::lock_guard lock(mu);
+        blocked.push_back(a.host + ":" + std::to_string(a.port));
+      },
+      po);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  // NO_PROXY names 127.0.0.1 (as in the sandbox): the agent names the proxy it was given.
+  TestRun t = NewRun("echo proxy=$HTTP_PROXY; curl -s -x \"$HTTP_PROXY\" http://127.0.0.1:" +
+                     std::to_string(target.port()) +
+                     "/ok; echo; curl -s -o /dev/null -w 'blocked=%{http_code}\\n' -x "
+                     "\"$HTTP_PROXY\" http://127.0.0.2:9/no");
+  {
+    std::lock_guard lock(mu_);
+    specs_[t.id.str()].network = NetworkPolicy::kAllowlist;
+  }
+  auto task = StartTask(t, {"--channel-url", Url(), "--proxy-socket", proxy_dir + "/proxy.sock"});
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  const std::string out = StdoutOf(Stored(t.id));
+  EXPECT_NE(out.find("proxy=http://127.0.0.1:3128\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("allowed-body"), std::string::npos) << out;
+  EXPECT_NE(out.find("blocked=403"), std::string::npos) << out;
+  std::lock_guard lock(mu);
+  EXPECT_EQ(blocked, std::vector<std::string>{"127.0.0.2:9"});
 }
 
 // The container's way: the channel through a unix socket (http://localhost as the URL).

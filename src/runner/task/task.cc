@@ -529,6 +529,7 @@ Result<TaskOptions> ResolveTaskOptions(const TaskFlags& f) {
   if (!f.agent_user.empty()) o.agent_user = f.agent_user;
   if (!f.workspace.empty()) o.workspace = f.workspace;
   if (!f.home.empty()) o.home = f.home;
+  if (!f.proxy_socket.empty()) o.proxy_socket = f.proxy_socket;
   if (o.run_id.empty()) return InvalidArgument("no run id: --run-id or OUTPOST_RUN_ID");
   if (o.run_id.find('/') != std::string::npos || o.run_id == "." || o.run_id == "..") {
     return InvalidArgument("bad run id \"" + o.run_id + "\"");
@@ -543,7 +544,7 @@ Result<TaskOptions> ResolveTaskOptions(const TaskFlags& f) {
     return InvalidArgument("channel URL: " + u.status().message());
   }
   if (o.token_file.empty()) o.token_file = o.run_dir + "/channel-token";
-  for (const std::string* p : {&o.workspace, &o.home}) {
+  for (const std::string* p : {&o.workspace, &o.home, &o.proxy_socket}) {
     if (p->empty() || p->front() != '/') return InvalidArgument(*p + " is not an absolute path");
   }
   return o;
