@@ -475,6 +475,34 @@ TEST_F(TaskTest, AnAllowlistRunGoesOutThroughTheProxySocketOnly) {
   EXPECT_EQ(blocked, std::vector<std::string>{"127.0.0.2:9"});
 }
 
+// A run with a repository: cloned as root, then the workspace is the agent's; what it changed is
+// collected into the task directory (diff.patch) and reported.
+TEST_F(TaskTest, ARepositoryIsClonedHandedToTheAgentAndItsChangesCollected) {
+  const std::string repos = base_ + "/repos";
+  const std::string origin = repos + "/origin";
+  Sh("mkdir -p " + repos + " && git init -q -b trunk " + origin + " && cd " + origin +
+     " && echo hello > README.md && git add README.md && "
+     "git -c user.name=t -c user.email=t@e commit -q -m init");
+  TestRun t = NewRun("id -u; cat README.md; echo from-the-agent > NEW.txt; echo done");
+  {
+    std::lock_guard lock(mu_);
+    RepoCheckout& co = specs_[t.id.str()].repo.emplace();
+    co.url = origin;
+    co.local_repo_roots = {repos};
+    co.data_dir = base_ + "/data";
+  }
+  auto task = StartTask(t);
+  ASSERT_EQ(task->Wait(seconds(90)), 0) << task->Stderr();
+  const std::string out = StdoutOf(Stored(t.id));
+  EXPECT_NE(out.find("65534\nhello\ndone\n"), std::string::npos) << out;
+  EXPECT_EQ(Str(ChannelExit(t.id), "outcome"), "exited");
+  const std::string patch = ReadAll(t.dir + "/diff.patch");
+  EXPECT_NE(patch.find("+from-the-agent"), std::string::npos)
+      << patch << ReadAll(t.dir + "/shim.log");
+  EXPECT_NE(ReadAll(t.dir + "/changes.json").find("NEW.txt"), std::string::npos);
+  ExpectJournalDelivered(t);
+}
+
 // The container's way: the channel through a unix socket (http://localhost as the URL).
 TEST_F(TaskTest, TheChannelThroughAUnixSocket) {
   const std::string sock = base_ + "/channel.sock";
