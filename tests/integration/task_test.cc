@@ -533,6 +533,27 @@ TEST_F(TaskTest, SigtermToTheTaskStopsTheRunAndItsExitIsReported) {
   ExpectJournalDelivered(t);
 }
 
+// A cancel already on the record when the task starts: the first control poll signals the shim
+// at once, which may be before it is ready for signals — it must still end as cancelled.
+TEST_F(TaskTest, ACancelBeforeTheAgentStartsEndsTheRunCancelled) {
+  TestRun t = NewRun("echo must-not-run");
+  RunWriter writer(*store_);
+  ASSERT_TRUE(writer
+                  .Update(t.id,
+                          [](outpost::Run& r) {
+                            r.cancel_requested_at = RealClock::Instance().Now();
+                            r.cancel_reason = "changed my mind";
+                            return Status::Ok();
+                          })
+                  .ok());
+  auto task = StartTask(t);
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "cancelled") << json::serialize(exit);
+  EXPECT_EQ(Str(exit, "cancel_reason"), "changed my mind");
+  EXPECT_EQ(StdoutOf(Stored(t.id)).find("must-not-run"), std::string::npos);
+}
+
 TEST_F(TaskTest, ATokenTheServerRefusesEndsTheTaskWithAClearMessage) {
   TestRun t = NewRun("echo must-not-run");
   {
