@@ -554,6 +554,28 @@ TEST_F(TaskTest, ACancelBeforeTheAgentStartsEndsTheRunCancelled) {
   EXPECT_EQ(StdoutOf(Stored(t.id)).find("must-not-run"), std::string::npos);
 }
 
+// A run that ended before its task came up (cancelled while the container started): the spec is
+// refused with the run's status, and nothing is started.
+TEST_F(TaskTest, ARunThatIsNoLongerRunningGetsNoSpecAndNothingStarts) {
+  TestRun t = NewRun("echo must-not-run");
+  RunWriter writer(*store_);
+  ASSERT_TRUE(writer
+                  .Update(t.id,
+                          [](outpost::Run& r) {
+                            r.status = RunStatus::kCancelled;
+                            r.phase = RunPhase::kDone;
+                            r.ended_at = RealClock::Instance().Now();
+                            return Status::Ok();
+                          })
+                  .ok());
+  auto task = StartTask(t);
+  EXPECT_EQ(task->Wait(seconds(60)), 1);
+  EXPECT_NE(task->Stderr().find("CANCELLED"), std::string::npos) << task->Stderr();
+  EXPECT_NE(task->Stderr().find("409"), std::string::npos) << task->Stderr();
+  EXPECT_FALSE(fs::exists(t.dir + "/spec.json"));
+  EXPECT_TRUE(Stored(t.id).empty());
+}
+
 TEST_F(TaskTest, ATokenTheServerRefusesEndsTheTaskWithAClearMessage) {
   TestRun t = NewRun("echo must-not-run");
   {
