@@ -58,15 +58,6 @@ struct HttpResponse {
 
 struct TransportOptions {
   std::optional<Url> proxy;
-  // Connect to this unix socket (an absolute path) instead of the URL's host and port; the URL's
-  // host is then only the Host header. "" = TCP.
-  std::string unix_socket;
-  // https: verify the peer against this PEM CA bundle only (instead of the system store). "" =
-  // the system store.
-  std::string ca_file;
-  // https: present this PEM client certificate and its PEM private key (both or neither).
-  std::string client_cert_file;
-  std::string client_key_file;
   // The whole exchange (resolve, connect, CONNECT, handshake, write, read) must fit.
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};
   // Establishing the connection (resolve, connect, CONNECT, handshake) must fit; 0: only
@@ -74,6 +65,15 @@ struct TransportOptions {
   std::chrono::milliseconds connect_timeout{0};
   // A larger response body fails the exchange (kUnavailable: "body limit exceeded").
   std::size_t max_response_body = 32 * 1024 * 1024;
+  // Connect to this unix socket (an absolute path) instead of the URL's host and port; the URL's
+  // host is then only the Host header. "" = TCP.
+  std::string unix_socket{};
+  // https: verify the peer against this PEM CA bundle only (instead of the system store). "" =
+  // the system store.
+  std::string ca_file{};
+  // https: present this PEM client certificate and its PEM private key (both or neither).
+  std::string client_cert_file{};
+  std::string client_key_file{};
 };
 
 // Where an exchange that got no response failed, for callers that word their own messages (the
@@ -103,13 +103,13 @@ struct StreamOptions {
   std::optional<Url> proxy;
   // Connect to this unix socket (an absolute path) instead of the URL's host and port; the URL's
   // host is then only the Host header. "" = TCP.
-  std::string unix_socket;
+  std::string unix_socket{};
   // https: verify the peer against this PEM CA bundle only (instead of the system store). "" =
   // the system store.
-  std::string ca_file;
+  std::string ca_file{};
   // https: present this PEM client certificate and its PEM private key (both or neither).
-  std::string client_cert_file;
-  std::string client_key_file;
+  std::string client_cert_file{};
+  std::string client_key_file{};
   std::chrono::milliseconds connect_timeout{5'000};
   // No byte for this long (headers or body) fails the stream with kUnavailable (timed_out). It is
   // checked about once a second.
