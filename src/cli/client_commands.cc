@@ -54,6 +54,12 @@ struct RunFlags {  // status, cancel
   bool wait = false;
 };
 
+struct PromoteFlags {
+  CommonFlags common;
+  std::string id, title, body, branch, base;
+  bool pr = false, draft = false;
+};
+
 struct RunsFlags {
   CommonFlags common;
   int limit = 0;
@@ -226,6 +232,36 @@ int RunCancel(const RunFlags& f, const ClientIo& io) {
   return kExitOk;
 }
 
+int RunPromote(const PromoteFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  if (!client) return kExitUsage;
+  boost::json::object body{{"mode", f.pr ? "pr" : "branch"}};
+  if (!f.branch.empty()) body["branch"] = f.branch;
+  if (!f.title.empty()) body["title"] = f.title;
+  if (!f.body.empty()) body["body"] = f.body;
+  if (!f.base.empty()) body["base"] = f.base;
+  if (f.draft) body["draft"] = true;
+  auto out = client->Promote(f.id, body);
+  if (!out.ok()) return Fail(out.status(), io);
+  if (f.common.json || !out->is_object()) {
+    PrintJson(*out, io);
+    return kExitOk;
+  }
+  const boost::json::object& o = out->as_object();
+  const auto* p = o.if_contains("promotion");
+  if (p == nullptr || !p->is_object()) {
+    PrintJson(*out, io);
+    return kExitOk;
+  }
+  const boost::json::object& promo = p->as_object();
+  *io.out << GetString(o, "runId").value_or(f.id) << " -> branch "
+          << GetString(promo, "branch").value_or("?") << " at "
+          << GetString(promo, "commit").value_or("?").substr(0, 12)
+          << (GetBool(o, "replayed") == true ? " (promoted before)" : "") << "\n";
+  if (auto url = GetString(promo, "prUrl")) *io.out << "pull request: " << *url << "\n";
+  return kExitOk;
+}
+
 int RunHealth(const HealthFlags& f, const ClientIo& io) {
   auto client = MakeClient(f.common, io);
   if (!client) return kExitUsage;
@@ -305,6 +341,27 @@ void AddCancel(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io
   OnRun(sub, f, RunCancel, exit_code, io);
 }
 
+void AddPromote(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<PromoteFlags>();
+  auto* sub = app.add_subcommand(
+      "promote",
+      "Push a completed run's changes to a new branch of its repository (--pr: and "
+      "open a pull request)");
+  sub->add_option("id", f->id, "Run id (any case)")->required()->transform([](std::string id) {
+    return CanonicalUlid(id);
+  });
+  sub->add_flag("--pr", f->pr, "Also open a GitHub pull request");
+  sub->add_option("--title", f->title, "Pull request title (at most 256 characters)");
+  sub->add_option("--body", f->body, "Pull request body");
+  sub->add_option("--branch", f->branch, "Branch to create (default outpost/<agent>/<runId>)");
+  sub->add_option("--base", f->base,
+                  "Branch the pull request targets (default the run's branch, else the "
+                  "repository's default branch)");
+  sub->add_flag("--draft", f->draft, "Open the pull request as a draft");
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunPromote, exit_code, io);
+}
+
 void AddHealth(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
   auto f = std::make_shared<HealthFlags>();
   auto* sub = app.add_subcommand("health", "Show the server's health");
@@ -329,6 +386,7 @@ void AddClientCommands(CLI::App& app, int* exit_code, ClientIo io) {
   AddStatus(app, exit_code, shared);
   AddRuns(app, exit_code, shared);
   AddCancel(app, exit_code, shared);
+  AddPromote(app, exit_code, shared);
   AddHealth(app, exit_code, shared);
   AddLogsCommand(app, exit_code, shared);
   AddArtifactsCommand(app, exit_code, shared);
