@@ -118,6 +118,49 @@ TEST_F(PromoteRouteTest, BadInputNamesTheFieldAndPushesNothing) {
   EXPECT_EQ(Branches(), "refs/heads/trunk");
 }
 
+// With keys: the `promote` scope is required (403 naming it), and another tenant's run is a 404
+// exactly like a run that does not exist.
+TEST_F(PromoteRouteTest, NeedsThePromoteScopeAndSeesOnlyItsTenantsRuns) {
+  server_.reset();
+  const std::string a = OutpostAdmin(dir_, {"tenant", "create", "tenant-a"});
+  const std::string b = OutpostAdmin(dir_, {"tenant", "create", "tenant-b"});
+  auto key = [&](const std::string& tenant, const std::string& scopes) {
+    return OutpostAdmin(dir_, {"key", "create", "--tenant", tenant, "--scopes", scopes});
+  };
+  const std::string a_runs = key(a, "dispatch,status"), a_promote = key(a, "status,promote");
+  const std::string b_promote = key(b, "promote");
+  server_ = ServerProcess::Start(
+      dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"}, {"OUTPOST_LOCAL_REPO_ROOTS", repos_}});
+  auto as = [&](const std::string& k, const std::string& method, const std::string& path,
+                const std::string& body = "") {
+    return Http(server_->address(), method, path, body,
+                {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + k}});
+  };
+  HttpResponse d = as(a_runs, "POST", "/dispatch",
+                      json::serialize(json::object{{"agent", "shell"},
+                                                   {"task", "echo new > added.txt"},
+                                                   {"repo", origin_},
+                                                   {"timeoutSeconds", 60}}));
+  ASSERT_EQ(d.status, 201) << d.body;
+  const std::string id(d.Json().at("data").at("runId").as_string());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        HttpResponse r = as(a_runs, "GET", "/runs/" + id);
+        return r.status == 200 &&
+               Str(r.Json().at("data").as_object(), "artifactsStatus") == "stored";
+      },
+      std::chrono::seconds(60)));
+  HttpResponse no_scope = as(a_runs, "POST", "/runs/" + id + "/promote", "{}");
+  ASSERT_EQ(no_scope.status, 403) << no_scope.body;
+  EXPECT_EQ(no_scope.Json().at("error").at("details").at("requiredScope"), "promote");
+  HttpResponse other = as(b_promote, "POST", "/runs/" + id + "/promote", "{}");
+  ASSERT_EQ(other.status, 404) << other.body;
+  EXPECT_EQ(Branches(), "refs/heads/trunk");
+  HttpResponse ok = as(a_promote, "POST", "/runs/" + id + "/promote", "{}");
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(Branches(), "refs/heads/outpost/shell/" + id + "\nrefs/heads/trunk");
+}
+
 TEST_F(PromoteRouteTest, TheCliPromotesAndPrintsTheBranch) {
   const std::string id = CompletedRun("echo new > added.txt");
   CliResult cli = RunOutpost({"promote", id, "--endpoint", "http://" + server_->address()});
