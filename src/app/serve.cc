@@ -19,6 +19,7 @@
 #include "api/audit_routes.h"
 #include "api/channel_routes.h"
 #include "api/file_routes.h"
+#include "api/group_routes.h"
 #include "api/promote_routes.h"
 #include "api/rate_limit.h"
 #include "api/routes.h"
@@ -470,6 +471,7 @@ int Serve(const Options& opts_in) {
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
   api::RegisterPromoteRoutes(router, promoter, clock);
+  api::RegisterGroupRoutes(router, service, clock);
   api::RegisterChannelRoutes(router, run_channel, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
   mcp_tools.SetPromoter(&promoter);

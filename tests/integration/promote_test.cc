@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/integration/server_test.h"
 
@@ -170,6 +171,63 @@ TEST_F(PromoteRouteTest, TheCliPromotesAndPrintsTheBranch) {
       RunOutpost({"promote", id, "--branch", "x..y", "--endpoint", "http://" + server_->address()});
   EXPECT_EQ(bad.exit_code, 4) << bad.out << bad.err;
   EXPECT_NE(bad.err.find("branch"), std::string::npos) << bad.err;
+}
+
+// GET /groups/{id} and `outpost group`: a fan-out's runs side by side (issue 23 item 3, without
+// `verify`), and promote on one of them.
+TEST_F(PromoteRouteTest, AGroupShowsEachRunsOutcomeAndChangesAndOneCanBePromoted) {
+  server_.reset();
+  const std::string cfg = dir_ + "/outpost.toml";
+  std::ofstream(cfg) << R"([agents.alpha]
+command = ["/bin/sh", "-c", "echo one > a.txt", "alpha", "{task}"]
+models = ["m"]
+[agents.beta]
+command = ["/bin/sh", "-c", "printf 'x\\ny\\n' > b.txt && echo more >> README.md", "beta", "{task}"]
+models = ["m"]
+)";
+  server_ = ServerProcess::Start(dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+                                        {"OUTPOST_LOCAL_REPO_ROOTS", repos_},
+                                        {"OUTPOST_CONFIG", cfg}});
+  HttpResponse r = server_->Post(
+      "/dispatch", json::serialize(json::object{{"agent", json::array{"alpha", "beta"}},
+                                                {"task", "change something"},
+                                                {"modelId", "m"},
+                                                {"repo", origin_},
+                                                {"timeoutSeconds", 60}}));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json::value body = r.Json();
+  const std::string group(body.at("data").at("groupId").as_string());
+  std::map<std::string, std::string> by_agent;
+  for (const auto& run : body.at("data").at("runs").as_array()) {
+    by_agent[std::string(run.at("agent").as_string())] = run.at("runId").as_string();
+  }
+  ASSERT_EQ(by_agent.size(), 2u);
+  for (const auto& [agent, id] : by_agent) {
+    EXPECT_EQ(Str(server_->WaitTerminal(id), "status"), "COMPLETED") << agent;
+    ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(id), "artifactsStatus") == "stored"; },
+                        std::chrono::seconds(30)));
+  }
+  ASSERT_EQ(server_->Post("/runs/" + by_agent["beta"] + "/promote", "{}").status, 201);
+  HttpResponse g = server_->Get("/groups/" + group);
+  ASSERT_EQ(g.status, 200) << g.body;
+  const json::value gb = g.Json();
+  EXPECT_EQ(gb.at("data").at("count").as_int64(), 2);
+  for (const auto& row : gb.at("data").at("runs").as_array()) {
+    const json::object& o = row.as_object();
+    const bool beta = Str(o, "agent") == "beta";
+    EXPECT_EQ(Str(o, "status"), "COMPLETED");
+    EXPECT_EQ(Str(o, "changes"), "uncommitted");
+    EXPECT_EQ(o.at("filesChanged").as_int64(), beta ? 2 : 1) << g.body;
+    EXPECT_EQ(o.at("insertions").as_int64(), beta ? 3 : 1) << g.body;
+    EXPECT_EQ(o.at("deletions").as_int64(), 0);
+    EXPECT_TRUE(o.at("durationMs").is_int64());
+    EXPECT_EQ(o.at("promotion").is_object(), beta) << g.body;
+  }
+  EXPECT_EQ(server_->Get("/groups/01KF0000000000000000000000").status, 404);
+  CliResult cli = RunOutpost({"group", group, "--endpoint", "http://" + server_->address()});
+  ASSERT_EQ(cli.exit_code, 0) << cli.out << cli.err;
+  for (const auto& [agent, id] : by_agent) EXPECT_NE(cli.out.find(id), std::string::npos);
+  EXPECT_NE(cli.out.find("outpost/beta/" + by_agent["beta"]), std::string::npos) << cli.out;
 }
 
 }  // namespace
