@@ -41,10 +41,12 @@ std::string DefaultTitle(const Run& run) {
 }
 
 std::string DefaultBody(const Run& run) {
-  std::string task = run.task.size() > 20000 ? run.task.substr(0, 20000) + "\n…" : run.task;
-  // Cut at a character boundary (a UTF-8 continuation byte is never first).
-  while (task.size() > 20000 && (static_cast<unsigned char>(task[20000]) & 0xC0) == 0x80) {
-    task.erase(19999, 1);
+  constexpr std::size_t kMaxTask = 20000;  // bytes: far below GitHub's 65 536 characters
+  std::string task = run.task;
+  if (task.size() > kMaxTask) {
+    std::size_t cut = kMaxTask;  // at a character boundary (never before a continuation byte)
+    while (cut > 0 && (static_cast<unsigned char>(task[cut]) & 0xC0) == 0x80) --cut;
+    task = task.substr(0, cut) + "\n…";
   }
   return "Changes of Outpost run `" + run.id.str() + "` by agent `" + run.agent + "`" +
          (run.model_id.empty() ? "" : " (" + run.model_id + ")") + ".\n\nTask:\n\n" + task + "\n";
