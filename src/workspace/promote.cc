@@ -96,12 +96,13 @@ bool IsSha(const std::string& s) {
   return s.size() >= 40 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-// The before commit, fetched by id (protocol v2 serves any object); servers that refuse a
-// want by id get a fetch of every branch instead, which must then hold it.
+// The before commit alone (depth 1: the remote has its history, and the push sends only what
+// is new), fetched by id (protocol v2 serves any object); servers that refuse a want by id get
+// a fetch of every branch instead, which must then hold it.
 Status FetchBefore(Repo& repo, const PushRequest& req) {
-  Result<std::string> one = repo.Remote(
-      "the fetch of " + req.before_sha,
-      {"fetch", "--quiet", "--no-tags", "--", req.url, req.before_sha + ":refs/outpost/before"});
+  Result<std::string> one = repo.Remote("the fetch of " + req.before_sha,
+                                        {"fetch", "--quiet", "--no-tags", "--depth=1", "--",
+                                         req.url, req.before_sha + ":refs/outpost/before"});
   if (one.ok()) return Status::Ok();
   Result<std::string> all = repo.Remote(
       "the fetch of " + WithoutCredentials(req.url),
