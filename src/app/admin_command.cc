@@ -302,7 +302,7 @@ void AddAdminCommands(CLI::App& app, int* exit_code, OptionsBuilder build) {
       Leaf(key, "create", "Create an API key; prints it once", f, exit_code, build, KeyCreate);
   create->add_option("--tenant", f->tenant, "the tenant's id")->required();
   f->scopes_opt = create->add_option("--scopes", f->scopes,
-                                     "comma-separated: dispatch,status,list,cancel,admin "
+                                     "comma-separated: dispatch,status,list,cancel,promote,admin "
                                      "(default dispatch,status,list,cancel)");
   create->add_option("--name", f->name, "a label for humans");
   auto* in = create->add_option("--expires-in", f->expires_in, "lifetime: 90m, 12h, 30d, ...");

@@ -19,6 +19,8 @@
 #include "api/audit_routes.h"
 #include "api/channel_routes.h"
 #include "api/file_routes.h"
+#include "api/group_routes.h"
+#include "api/promote_routes.h"
 #include "api/rate_limit.h"
 #include "api/routes.h"
 #include "app/stores.h"
@@ -35,6 +37,7 @@
 #include "core/auditor.h"
 #include "core/event_hub.h"
 #include "core/event_pump.h"
+#include "core/promoter.h"
 #include "core/quota_sweeper.h"
 #include "core/retention.h"
 #include "core/run_artifacts.h"
@@ -425,6 +428,8 @@ int Serve(const Options& opts_in) {
       run_store, **event_log, [&event_hub](const RunId& id) { event_hub.Notify(id.str()); },
       [&supervisor](const Run& run) -> Result<RunSpec> { return supervisor.SpecFor(run); });
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
+  // Promote (README "Promote"): from the stored artifacts, with the tenant's git token.
+  Promoter promoter(service, run_store, counted_artifacts, clock, opts, secrets.get(), &auditor);
   service.SetDiskGuard(&disk);
   service.SetRunObserver(metrics.get());
   service.AddHealthSource([&key_verifier, loopback] {
@@ -466,8 +471,11 @@ int Serve(const Options& opts_in) {
   web::RegisterWebRoutes(router, clock);
   api::RegisterFileRoutes(router, **local_artifacts, clock);
   api::RegisterArtifactRoutes(router, run_artifacts, clock);
+  api::RegisterPromoteRoutes(router, promoter, clock);
+  api::RegisterGroupRoutes(router, service, clock);
   api::RegisterChannelRoutes(router, run_channel, clock);
   mcp::ServiceTools mcp_tools(service, &run_artifacts, clock);
+  mcp_tools.SetPromoter(&promoter);
   mcp::RegisterMcpRoute(router, mcp_tools, clock, *allowed_hosts);
   telemetry::RegisterTelemetryRoutes(router, *metrics, clock);
   if (opts.enable_fault_injection) http::EnableFaultInjection(router, clock);

@@ -45,7 +45,7 @@ Result<std::vector<std::string>> ParseScopes(std::string_view csv) {
     while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
     if (!http::IsKnownScope(s)) {
       return InvalidArgument("unknown scope '" + std::string(s) +
-                             "' (dispatch, status, list, cancel, admin)");
+                             "' (dispatch, status, list, cancel, promote, admin)");
     }
     if (std::find(out.begin(), out.end(), s) != out.end()) {
       return InvalidArgument("scope '" + std::string(s) + "' is given twice");

@@ -55,10 +55,10 @@ TEST(ApiKey, ScopesParseAndEveryMistakeIsNamed) {
   auto ok = ParseScopes("dispatch, status,list");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(*ok, (std::vector<std::string>{"dispatch", "status", "list"}));
-  auto unknown = ParseScopes("dispatch,promote");
+  auto unknown = ParseScopes("dispatch,deploy");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(unknown.status().message().find("'promote'"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("'deploy'"), std::string::npos);
   auto twice = ParseScopes("list,list");
   ASSERT_FALSE(twice.ok());
   EXPECT_NE(twice.status().message().find("twice"), std::string::npos);

@@ -85,7 +85,7 @@ TEST_F(PipelineTest, OpenModeActsAsTheDefaultTenantWithEveryScope) {
   http::Response r = Call("GET", "/runs");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r).at("tenant"), "default");
-  EXPECT_EQ(Body(r).at("scopes").as_array().size(), 5u);
+  EXPECT_EQ(Body(r).at("scopes").as_array().size(), 6u);
   EXPECT_EQ(Call("GET", "/metrics").status, 200);
   EXPECT_EQ(Call("GET", "/unclassified").status, 200);
   // A garbage key changes nothing while the server is open.

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -52,6 +53,12 @@ struct RunFlags {  // status, cancel
   CommonFlags common;
   std::string id, reason;
   bool wait = false;
+};
+
+struct PromoteFlags {
+  CommonFlags common;
+  std::string id, title, body, branch, base;
+  bool pr = false, draft = false;
 };
 
 struct RunsFlags {
@@ -226,6 +233,83 @@ int RunCancel(const RunFlags& f, const ClientIo& io) {
   return kExitOk;
 }
 
+int RunPromote(const PromoteFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  if (!client) return kExitUsage;
+  boost::json::object body{{"mode", f.pr ? "pr" : "branch"}};
+  if (!f.branch.empty()) body["branch"] = f.branch;
+  if (!f.title.empty()) body["title"] = f.title;
+  if (!f.body.empty()) body["body"] = f.body;
+  if (!f.base.empty()) body["base"] = f.base;
+  if (f.draft) body["draft"] = true;
+  auto out = client->Promote(f.id, body);
+  if (!out.ok()) return Fail(out.status(), io);
+  if (f.common.json || !out->is_object()) {
+    PrintJson(*out, io);
+    return kExitOk;
+  }
+  const boost::json::object& o = out->as_object();
+  const auto* p = o.if_contains("promotion");
+  if (p == nullptr || !p->is_object()) {
+    PrintJson(*out, io);
+    return kExitOk;
+  }
+  const boost::json::object& promo = p->as_object();
+  *io.out << GetString(o, "runId").value_or(f.id) << " -> branch "
+          << GetString(promo, "branch").value_or("?") << " at "
+          << GetString(promo, "commit").value_or("?").substr(0, 12)
+          << (GetBool(o, "replayed") == true ? " (promoted before)" : "") << "\n";
+  if (auto url = GetString(promo, "prUrl")) *io.out << "pull request: " << *url << "\n";
+  return kExitOk;
+}
+
+// One line per run of the group: id, agent, status, duration, cost, files, +insertions
+// -deletions, and the pull request or branch it was promoted to.
+int RunGroup(const RunFlags& f, const ClientIo& io) {
+  auto client = MakeClient(f.common, io);
+  if (!client) return kExitUsage;
+  auto out = client->Group(f.id);
+  if (!out.ok()) return Fail(out.status(), io);
+  if (f.common.json || !out->is_object() || !out->as_object().contains("runs")) {
+    PrintJson(*out, io);
+    return kExitOk;
+  }
+  *io.out << "RUN                         AGENT        STATUS     DURATION  COST      FILES  "
+             "+/-          PROMOTED\n";
+  for (const auto& v : out->as_object().at("runs").as_array()) {
+    if (!v.is_object()) continue;
+    const boost::json::object& r = v.as_object();
+    auto num = [&](std::string_view k) {
+      const auto* x = r.if_contains(k);
+      return x != nullptr && x->is_number() ? x->to_number<double>() : -1.0;
+    };
+    char line[512];
+    const double ms = num("durationMs");
+    const std::string duration = ms < 0 ? "-" : std::to_string(static_cast<long>(ms / 1000)) + "s";
+    double cost = -1;
+    if (const auto* u = r.if_contains("usage"); u != nullptr && u->is_object()) {
+      if (const auto* c = u->as_object().if_contains("costUsd"); c && c->is_number()) {
+        cost = c->to_number<double>();
+      }
+    }
+    const std::string cost_text = cost < 0 ? "-" : "$" + std::to_string(cost).substr(0, 6);
+    std::string promoted = "-";
+    if (const auto* p = r.if_contains("promotion"); p != nullptr && p->is_object()) {
+      promoted = GetString(p->as_object(), "prUrl")
+                     .value_or(GetString(p->as_object(), "branch").value_or("-"));
+    }
+    const std::string delta = "+" + std::to_string(static_cast<long>(num("insertions"))) + " -" +
+                              std::to_string(static_cast<long>(num("deletions")));
+    std::snprintf(line, sizeof line, "%-27s %-12s %-10s %-9s %-9s %-6ld %-12s %s\n",
+                  GetString(r, "runId").value_or("?").c_str(),
+                  GetString(r, "agent").value_or("?").c_str(),
+                  GetString(r, "status").value_or("?").c_str(), duration.c_str(), cost_text.c_str(),
+                  static_cast<long>(num("filesChanged")), delta.c_str(), promoted.c_str());
+    *io.out << line;
+  }
+  return kExitOk;
+}
+
 int RunHealth(const HealthFlags& f, const ClientIo& io) {
   auto client = MakeClient(f.common, io);
   if (!client) return kExitUsage;
@@ -305,6 +389,38 @@ void AddCancel(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io
   OnRun(sub, f, RunCancel, exit_code, io);
 }
 
+void AddPromote(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<PromoteFlags>();
+  auto* sub = app.add_subcommand(
+      "promote",
+      "Push a completed run's changes to a new branch of its repository (--pr: and "
+      "open a pull request)");
+  sub->add_option("id", f->id, "Run id (any case)")->required()->transform([](std::string id) {
+    return CanonicalUlid(id);
+  });
+  sub->add_flag("--pr", f->pr, "Also open a GitHub pull request");
+  sub->add_option("--title", f->title, "Pull request title (at most 256 characters)");
+  sub->add_option("--body", f->body, "Pull request body");
+  sub->add_option("--branch", f->branch, "Branch to create (default outpost/<agent>/<runId>)");
+  sub->add_option("--base", f->base,
+                  "Branch the pull request targets (default the run's branch, else the "
+                  "repository's default branch)");
+  sub->add_flag("--draft", f->draft, "Open the pull request as a draft");
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunPromote, exit_code, io);
+}
+
+void AddGroup(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
+  auto f = std::make_shared<RunFlags>();
+  auto* sub = app.add_subcommand(
+      "group", "Compare the runs of a fan-out group: status, duration, cost, files, +/-");
+  sub->add_option("id", f->id, "Group id (any case)")->required()->transform([](std::string id) {
+    return CanonicalUlid(id);
+  });
+  AddCommon(sub, &f->common);
+  OnRun(sub, f, RunGroup, exit_code, io);
+}
+
 void AddHealth(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> io) {
   auto f = std::make_shared<HealthFlags>();
   auto* sub = app.add_subcommand("health", "Show the server's health");
@@ -329,6 +445,8 @@ void AddClientCommands(CLI::App& app, int* exit_code, ClientIo io) {
   AddStatus(app, exit_code, shared);
   AddRuns(app, exit_code, shared);
   AddCancel(app, exit_code, shared);
+  AddPromote(app, exit_code, shared);
+  AddGroup(app, exit_code, shared);
   AddHealth(app, exit_code, shared);
   AddLogsCommand(app, exit_code, shared);
   AddArtifactsCommand(app, exit_code, shared);

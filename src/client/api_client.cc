@@ -131,6 +131,19 @@ Result<boost::json::value> ApiClient::Cancel(std::string_view run_id, const std:
   return UnwrapEnvelope(*r);
 }
 
+Result<boost::json::value> ApiClient::Promote(std::string_view run_id,
+                                              const boost::json::object& body) {
+  auto r = Call("POST", "/runs/" + UrlEncode(run_id) + "/promote", ToJson(body), base_);
+  if (!r.ok()) return r.status();
+  return UnwrapEnvelope(*r);
+}
+
+Result<boost::json::value> ApiClient::Group(std::string_view group_id) {
+  auto r = Call("GET", "/groups/" + UrlEncode(group_id), {}, base_);
+  if (!r.ok()) return r.status();
+  return UnwrapEnvelope(*r);
+}
+
 Result<HealthReply> ApiClient::Health(bool fleet) {
   auto r = Call("GET", fleet ? "/health/fleet" : "/health", {}, base_);
   if (!r.ok()) return r.status();

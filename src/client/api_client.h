@@ -51,6 +51,11 @@ class ApiClient {
   Result<boost::json::value> ListRuns(const ListRunsQuery& query);
   // POST /runs/{id}/cancel -> the run.
   Result<boost::json::value> Cancel(std::string_view run_id, const std::string& reason);
+  // POST /runs/{id}/promote with `body` {mode, branch, title, body, base, draft} -> data
+  // {runId, replayed, promotion}. Like Dispatch, not retried after it was sent.
+  Result<boost::json::value> Promote(std::string_view run_id, const boost::json::object& body);
+  // GET /groups/{id} -> data {groupId, count, runs[]}.
+  Result<boost::json::value> Group(std::string_view group_id);
   // GET /health or /health/fleet. Any answer with a JSON body is a reply (also 503);
   // unreachable or a non-JSON body is an error.
   Result<HealthReply> Health(bool fleet);

@@ -272,6 +272,27 @@ Status CheckKnownHosts(const std::string& path, const std::string& where) {
   return Status::Ok();
 }
 
+// [git] github_api_url: https://, or http:// to a loopback host (a test's stand-in); no query.
+Status CheckGithubApiUrl(std::string& url, const std::string& where) {
+  while (url.ends_with('/')) url.pop_back();
+  static const std::regex kHttps(
+      R"(^https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/\-]*)?$)");
+  static const std::regex kLoopback(
+      R"(^http://(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|localhost|\[::1\])(:[0-9]{1,5})?(/[A-Za-z0-9._~/\-]*)?$)");
+  if (std::regex_match(url, kHttps) || std::regex_match(url, kLoopback)) return Status::Ok();
+  return InvalidArgument(where + ": \"" + url +
+                         "\" must be an https:// URL (http:// only to a loopback address)");
+}
+
+// [git] push_ca_file: "" or an absolute path.
+Status CheckCaFile(const std::string& path, const std::string& where) {
+  if (!path.empty() && !path.starts_with('/')) {
+    return InvalidArgument(where + ": \"" + path +
+                           "\" must be an absolute path (a PEM file), or empty");
+  }
+  return Status::Ok();
+}
+
 // `[git.hosts]` or `[git.tenants."T".hosts]`: "<host>" = { token_secret, shared }, into
 // `hosts` (and `shared`, when given: only the operator's hosts may be shared).
 Status ApplyGitHosts(const toml::node& v, const std::string& where,
@@ -319,6 +340,7 @@ Status ApplyGit(const toml::table& t, Options& opts) {
   std::set<std::string> shared = opts.git_shared_hosts;
   auto tenants = opts.git_tenant_hosts;
   std::string known_hosts = opts.git_ssh_known_hosts;
+  std::string github_api = opts.github_api_url, push_ca = opts.git_push_ca_file;
   for (const auto& [k, v] : t) {
     std::string key(k.str());
     if (key == "allow_private_hosts") {
@@ -334,6 +356,14 @@ Status ApplyGit(const toml::table& t, Options& opts) {
       if (!v.is_string()) return Bad("git.ssh_known_hosts", "must be a string (a file path)");
       known_hosts = v.as_string()->get();
       OUTPOST_RETURN_IF_ERROR(CheckKnownHosts(known_hosts, "git.ssh_known_hosts"));
+    } else if (key == "github_api_url") {
+      if (!v.is_string()) return Bad("git.github_api_url", "must be a string (a URL)");
+      github_api = v.as_string()->get();
+      OUTPOST_RETURN_IF_ERROR(CheckGithubApiUrl(github_api, "git.github_api_url"));
+    } else if (key == "push_ca_file") {
+      if (!v.is_string()) return Bad("git.push_ca_file", "must be a string (a file path)");
+      push_ca = v.as_string()->get();
+      OUTPOST_RETURN_IF_ERROR(CheckCaFile(push_ca, "git.push_ca_file"));
     } else if (key == "hosts") {
       OUTPOST_RETURN_IF_ERROR(ApplyGitHosts(v, "git.hosts", hosts, &shared));
     } else if (key == "tenants") {
@@ -360,6 +390,8 @@ Status ApplyGit(const toml::table& t, Options& opts) {
   opts.git_shared_hosts = std::move(shared);
   opts.git_tenant_hosts = std::move(tenants);
   opts.git_ssh_known_hosts = std::move(known_hosts);
+  opts.github_api_url = std::move(github_api);
+  opts.git_push_ca_file = std::move(push_ca);
   return Status::Ok();
 }
 
@@ -933,6 +965,15 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
   if (auto it = env.find("OUTPOST_GIT_SSH_KNOWN_HOSTS"); it != env.end()) {
     OUTPOST_RETURN_IF_ERROR(CheckKnownHosts(it->second, "OUTPOST_GIT_SSH_KNOWN_HOSTS"));
     opts.git_ssh_known_hosts = it->second;
+  }
+  if (auto it = env.find("OUTPOST_GITHUB_API_URL"); it != env.end()) {
+    std::string url = it->second;
+    OUTPOST_RETURN_IF_ERROR(CheckGithubApiUrl(url, "OUTPOST_GITHUB_API_URL"));
+    opts.github_api_url = std::move(url);
+  }
+  if (auto it = env.find("OUTPOST_GIT_PUSH_CA_FILE"); it != env.end()) {
+    OUTPOST_RETURN_IF_ERROR(CheckCaFile(it->second, "OUTPOST_GIT_PUSH_CA_FILE"));
+    opts.git_push_ca_file = it->second;
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;

@@ -159,6 +159,12 @@ struct Options {
   // Audit F9: [git] ssh_known_hosts (OUTPOST_GIT_SSH_KNOWN_HOSTS): the absolute path of the
   // known_hosts file ssh clones check host keys against; "" (the default) refuses ssh URLs.
   std::string git_ssh_known_hosts;
+  // Promote (core/promoter.h). [git] github_api_url (OUTPOST_GITHUB_API_URL): the GitHub REST
+  // API a pull request is opened through (GitHub Enterprise: "https://HOST/api/v3"); https, or
+  // http to a loopback address only. [git] push_ca_file (OUTPOST_GIT_PUSH_CA_FILE): a PEM file
+  // of extra CAs promote's git trusts besides the system store ("": none).
+  std::string github_api_url = "https://api.github.com";
+  std::string git_push_ca_file;
   bool create_tables = false;  // dynamodb:// store: create missing tables and indexes
   // Tests only: the /admin/faults switch (http/fault_injection.h). Flag or env only, never the
   // config file, so a production config cannot turn it on by accident.

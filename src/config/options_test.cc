@@ -633,6 +633,43 @@ TEST(Options, F9_SshKnownHostsComeFromFileAndEnvironmentAndMustBeAbsolute) {
   }
 }
 
+// Promote: the GitHub API pull requests go through, and extra CAs for its git.
+TEST(Options, PromoteKeysComeFromFileAndEnvironmentAndAreValidated) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.github_api_url, "https://api.github.com");
+  EXPECT_EQ(o.git_push_ca_file, "");
+  std::string path = WriteTemp(
+      "[git]\ngithub_api_url = \"https://ghe.example.com/api/v3/\"\npush_ca_file = "
+      "\"/etc/ca.pem\"\n");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  std::remove(path.c_str());
+  EXPECT_EQ(o.github_api_url, "https://ghe.example.com/api/v3");
+  EXPECT_EQ(o.git_push_ca_file, "/etc/ca.pem");
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_GITHUB_API_URL", "http://127.0.0.1:9000/api"},
+                                {"OUTPOST_GIT_PUSH_CA_FILE", "/srv/ca.pem"}},
+                               o)
+                  .ok());
+  EXPECT_EQ(o.github_api_url, "http://127.0.0.1:9000/api");
+  EXPECT_EQ(o.git_push_ca_file, "/srv/ca.pem");
+  for (const char* text : {"[git]\ngithub_api_url = \"http://api.example.com\"\n",
+                           "[git]\ngithub_api_url = \"ftp://x\"\n", "[git]\ngithub_api_url = 3\n",
+                           "[git]\npush_ca_file = \"ca.pem\"\n"}) {
+    Options c = DefaultOptions();
+    std::string bad = WriteTemp(text);
+    Status st = ApplyConfigFile(bad, c);
+    std::remove(bad.c_str());
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    const bool url = std::string_view(text).find("github_api_url") != std::string_view::npos;
+    EXPECT_NE(st.message().find(url ? "git.github_api_url" : "git.push_ca_file"), std::string::npos)
+        << st.message();
+    EXPECT_EQ(c.github_api_url, "https://api.github.com") << text;
+  }
+  Options b = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_GITHUB_API_URL", "http://10.0.0.1/api"}}, b);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("OUTPOST_GITHUB_API_URL"), std::string::npos) << st.message();
+}
+
 TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {
   Options o = DefaultOptions();
   EXPECT_TRUE(o.allowed_hosts.empty());

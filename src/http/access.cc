@@ -4,8 +4,8 @@ namespace outpost::http {
 
 const std::vector<std::string>& AllScopes() {
   static const std::vector<std::string> kAll = {
-      std::string(scope::kDispatch), std::string(scope::kStatus), std::string(scope::kList),
-      std::string(scope::kCancel), std::string(scope::kAdmin)};
+      std::string(scope::kDispatch), std::string(scope::kStatus),  std::string(scope::kList),
+      std::string(scope::kCancel),   std::string(scope::kPromote), std::string(scope::kAdmin)};
   return kAll;
 }
 

@@ -17,12 +17,14 @@
 
 namespace outpost::http {
 
-// The scopes of ARCHITECTURE §3. `admin` includes every other scope.
+// The scopes of ARCHITECTURE §3, and `promote`. `admin` includes every other scope.
 namespace scope {
 inline constexpr std::string_view kDispatch = "dispatch";
 inline constexpr std::string_view kStatus = "status";
 inline constexpr std::string_view kList = "list";
 inline constexpr std::string_view kCancel = "cancel";
+// Push a run's changes to its repository and open a pull request (core/promoter.h).
+inline constexpr std::string_view kPromote = "promote";
 inline constexpr std::string_view kAdmin = "admin";
 }  // namespace scope
 

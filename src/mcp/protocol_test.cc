@@ -76,7 +76,7 @@ TEST(McpProtocol, ToolsListHasEveryToolWithSchemas) {
   }
   EXPECT_EQ(names,
             (std::vector<std::string>{"dispatch", "get_run", "list_runs", "cancel", "fleet_status",
-                                      "health", "get_logs", "get_artifacts"}));
+                                      "health", "get_logs", "get_artifacts", "promote"}));
   EXPECT_EQ(Answer(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_run"}})")
                 .at("call"),
             "get_run");

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <deque>
 
+#include "api/promote_routes.h"
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
@@ -93,6 +94,7 @@ ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestCont
   if (call.name == "get_run") return GetRun(call.arguments, ctx);
   if (call.name == "list_runs") return {ListRuns(call.arguments, ctx), std::nullopt};
   if (call.name == "cancel") return {Cancel(call.arguments, ctx), std::nullopt};
+  if (call.name == "promote") return {Promote(call.arguments, ctx), std::nullopt};
   if (call.name == "fleet_status") return {Fleet(ctx), std::nullopt};
   if (call.name == "health") return {Health(ctx), std::nullopt};
   if (call.name == "get_logs") return {Logs(call.arguments, ctx), std::nullopt};
@@ -196,6 +198,23 @@ json::object ServiceTools::Cancel(const json::object& args, const RequestContext
   data["inProgress"] = out->in_progress;
   std::string summary = RunLine(data);
   if (out->in_progress) summary += "; stopping its processes (get_run shows when it is CANCELLED)";
+  return Success(std::move(data), summary);
+}
+
+json::object ServiceTools::Promote(const json::object& args, const RequestContext& ctx) {
+  if (promoter_ == nullptr) return ToolError(Unavailable("promote is not available here"));
+  json::object body = args;
+  body.erase("runId");
+  Result<PromoteRequest> request = api::PromoteRequestFromJson(body, nullptr);
+  if (!request.ok()) return ToolError(request.status());
+  Result<PromoteOutcome> out =
+      promoter_->Promote(CanonicalUlid(StrArg(args, "runId")), *request, ctx);
+  if (!out.ok()) return ToolError(out.status());
+  json::object data = api::PromoteOutcomeToJson(*out);
+  const Promotion& p = *out->run.promotion;
+  std::string summary = (out->replayed ? "Promoted before: " : "Promoted run ") +
+                        out->run.id.str() + " to branch " + p.branch + " (" + p.commit + ")";
+  if (p.pr_number > 0) summary += "; pull request #" + std::to_string(p.pr_number) + " " + p.pr_url;
   return Success(std::move(data), summary);
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "core/promoter.h"
 #include "core/run_artifacts.h"
 #include "core/run_service.h"
 #include "mcp/protocol.h"
@@ -34,6 +35,9 @@ class ServiceTools {
   ServiceTools(RunService& runs, RunArtifacts* artifacts, const Clock& clock)
       : runs_(runs), artifacts_(artifacts), clock_(clock) {}
 
+  // Where the `promote` tool goes (null: it answers SERVICE_UNAVAILABLE). Set before serving.
+  void SetPromoter(Promoter* promoter) { promoter_ = promoter; }
+
   struct Outcome {
     boost::json::object result;      // the CallToolResult, unless `wait` is set
     std::optional<GetRunWait> wait;  // get_run still waiting for a terminal status
@@ -50,6 +54,7 @@ class ServiceTools {
   Outcome GetRun(const boost::json::object& args, const RequestContext& ctx);
   boost::json::object ListRuns(const boost::json::object& args, const RequestContext& ctx);
   boost::json::object Cancel(const boost::json::object& args, const RequestContext& ctx);
+  boost::json::object Promote(const boost::json::object& args, const RequestContext& ctx);
   boost::json::object Fleet(const RequestContext& ctx);
   boost::json::object Health(const RequestContext& ctx);
   boost::json::object Logs(const boost::json::object& args, const RequestContext& ctx);
@@ -60,6 +65,7 @@ class ServiceTools {
   RunService& runs_;
   RunArtifacts* artifacts_;
   const Clock& clock_;
+  Promoter* promoter_ = nullptr;
 };
 
 }  // namespace outpost::mcp

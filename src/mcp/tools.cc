@@ -166,6 +166,50 @@ ToolDef CancelTool() {
   return t;
 }
 
+ToolDef PromoteTool() {
+  ToolDef t;
+  t.name = "promote";
+  t.scope = "promote";
+  t.title = "Promote a run's changes";
+  t.description =
+      "Push a COMPLETED run's changes (its commits, or its uncommitted work as one commit) to a "
+      "new branch of its repository (default outpost/<agent>/<runId>), from the run's stored "
+      "artifacts with the tenant's own git token; mode \"pr\" also opens a GitHub pull "
+      "request and returns its URL and number. Promoting again returns the earlier result "
+      "(replayed). CONFLICT when the run did not complete, changed nothing, held a secret or was "
+      "promoted to another branch; the remote's or GitHub's refusal is an error with its message.";
+  t.input_schema = Obj(R"J({
+    "type": "object",
+    "properties": {
+      "runId": {"type": "string", "minLength": 1, "maxLength": 64},
+      "mode": {"type": "string", "enum": ["branch", "pr"]},
+      "branch": {"type": "string", "minLength": 1, "maxLength": 255},
+      "title": {"type": "string", "maxLength": 256, "description": "pull request title"},
+      "body": {"type": "string", "description": "pull request body"},
+      "base": {"type": "string", "minLength": 1, "maxLength": 255,
+               "description": "branch the pull request targets"},
+      "draft": {"type": "boolean"}
+    },
+    "required": ["runId"],
+    "additionalProperties": false})J");
+  t.output_schema = Obj(R"J({
+    "type": "object",
+    "properties": {
+      "runId": {"type": "string"},
+      "replayed": {"type": "boolean"},
+      "promotion": {"type": "object", "properties": {
+        "branch": {"type": "string"}, "commit": {"type": "string"},
+        "base": {"type": ["string", "null"]}, "prUrl": {"type": ["string", "null"]},
+        "prNumber": {"type": ["integer", "null"]}, "at": {"type": "string"},
+        "by": {"type": "string"}}}
+    },
+    "required": ["runId", "replayed", "promotion"]})J");
+  t.read_only = false;
+  t.destructive = false;
+  t.idempotent = true;
+  return t;
+}
+
 ToolDef FleetTool() {
   ToolDef t;
   t.name = "fleet_status";
@@ -333,9 +377,9 @@ json::object DispatchInputSchema() {
 }
 
 const std::vector<ToolDef>& Tools() {
-  static const std::vector<ToolDef> kTools = {DispatchTool(), GetRunTool(),   ListRunsTool(),
-                                              CancelTool(),   FleetTool(),    HealthTool(),
-                                              LogsTool(),     ArtifactsTool()};
+  static const std::vector<ToolDef> kTools = {DispatchTool(), GetRunTool(),    ListRunsTool(),
+                                              CancelTool(),   FleetTool(),     HealthTool(),
+                                              LogsTool(),     ArtifactsTool(), PromoteTool()};
   return kTools;
 }
 

@@ -118,6 +118,20 @@ struct BlockedConnection {
   bool operator==(const BlockedConnection&) const = default;
 };
 
+// Where a run's changes were pushed (promote: core/promoter.h): the branch, its commit, and the
+// pull request opened for it (pr_number 0, pr_url "": none yet). `by`: the key id that promoted
+// it ("" in open mode).
+struct Promotion {
+  std::string branch;
+  std::string base;    // the branch a pull request targets ("" when none was opened)
+  std::string commit;  // the pushed branch's head
+  std::string pr_url;
+  std::int64_t pr_number = 0;
+  WallTime at;
+  std::string by;
+  bool operator==(const Promotion&) const = default;
+};
+
 struct Run {
   RunId id;
   std::string tenant = "default";
@@ -162,7 +176,8 @@ struct Run {
   std::vector<ArtifactRef> artifacts;          // stored ones
   std::vector<std::string> artifacts_missing;  // names that could not be stored
   int progress = 0;
-  std::string owner;  // id of the control-plane replica that supervises it
+  std::optional<Promotion> promotion;  // set once its changes were pushed (promote)
+  std::string owner;                   // id of the control-plane replica that supervises it
   // The API key that dispatched it ("" when the server runs without keys): quotas set on a key
   // count the key's runs (store/run_store.h, Admission).
   std::string key_id;

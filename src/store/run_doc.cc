@@ -30,6 +30,16 @@ json::object NetworkToDoc(const Run& r) {
   return {{"policy", ToString(r.network)}, {"blocked", std::move(blocked)}};
 }
 
+json::value PromotionJson(const std::optional<Promotion>& p) {
+  if (!p) return nullptr;
+  json::object o{
+      {"branch", p->branch}, {"commit", p->commit}, {"at", FormatTime(p->at)}, {"by", p->by}};
+  o["base"] = p->base.empty() ? json::value(nullptr) : json::value(p->base);
+  o["prUrl"] = p->pr_url.empty() ? json::value(nullptr) : json::value(p->pr_url);
+  o["prNumber"] = p->pr_number == 0 ? json::value(nullptr) : json::value(p->pr_number);
+  return o;
+}
+
 json::object ResourcesToDoc(const ResourceConstraints& rc) {
   json::object o;
   if (rc.max_memory_mb) o["maxMemoryMb"] = *rc.max_memory_mb;
@@ -118,6 +128,7 @@ void OutcomeToDoc(const Run& r, json::object& o) {
   o["changes"] = ChangesToDoc(r.changes);
   o["usage"] = UsageToDoc(r.usage);
   o["progress"] = r.progress;
+  if (r.promotion) o["promotion"] = PromotionJson(r.promotion);
   if (r.artifacts_state != ArtifactsState::kNone) {
     o["artifactsStatus"] = ToString(r.artifacts_state);
     o["artifactsMissing"] = json::value_from(r.artifacts_missing);
@@ -265,6 +276,20 @@ Status ReadRequest(const json::object& o, Run& r) {
   return Status::Ok();
 }
 
+std::optional<Promotion> ReadPromotion(const json::object& o) {
+  const json::object* p = ObjectAt(o, "promotion");
+  if (p == nullptr) return std::nullopt;
+  Promotion out;
+  out.branch = GetString(*p, "branch").value_or("");
+  out.base = GetString(*p, "base").value_or("");
+  out.commit = GetString(*p, "commit").value_or("");
+  out.pr_url = GetString(*p, "prUrl").value_or("");
+  out.pr_number = GetInt(*p, "prNumber").value_or(0);
+  out.at = ReadTime(*p, "at").value_or(WallTime{});
+  out.by = GetString(*p, "by").value_or("");
+  return out;
+}
+
 void ReadOutcome(const json::object& o, Run& r) {
   r.started_at = ReadTime(o, "startedAt");
   r.ended_at = ReadTime(o, "endedAt");
@@ -276,6 +301,7 @@ void ReadOutcome(const json::object& o, Run& r) {
   r.changes = ReadChanges(o);
   r.usage = ReadUsage(o);
   r.progress = ReadInt(o, "progress").value_or(0);
+  r.promotion = ReadPromotion(o);
   r.artifacts_missing = ReadStrings(o, "artifactsMissing");
   r.artifacts = ReadArtifacts(o);
 }

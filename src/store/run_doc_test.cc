@@ -112,6 +112,28 @@ TEST(RunDoc, TheRunChannelFieldsRoundTripAndAreLeftOutWhenUnset) {
   EXPECT_EQ(*back, r);
 }
 
+TEST(RunDoc, ThePromotionRoundTripsAndIsLeftOutWhenUnset) {
+  outpost::Run r;
+  r.id = RunId("01KB4TVWHVG2W0AJ1ZCTNHFKX5");
+  r.created_at = WallTime(std::chrono::seconds(1'800'000'000));
+  EXPECT_FALSE(RunToDoc(r).contains("promotion"));
+  r.promotion = Promotion{"outpost/shell/x",
+                          "trunk",
+                          std::string(40, 'c'),
+                          "https://github.com/a/b/pull/7",
+                          7,
+                          kT0,
+                          "key1"};
+  auto back = RunFromDoc(RunToDoc(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  r.promotion->pr_url = "";
+  r.promotion->pr_number = 0;
+  back = RunFromDoc(RunToDoc(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+}
+
 TEST(RunDoc, RoundTripOfMinimalRunIsExact) {
   const auto r = MinimalRun();
   auto back = RunFromDoc(RunToDoc(r));

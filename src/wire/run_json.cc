@@ -27,6 +27,20 @@ json::object NetworkJson(const Run& r) {
   return {{"policy", ToString(r.network)}, {"blocked", std::move(blocked)}};
 }
 
+}  // namespace
+
+json::value PromotionToJson(const std::optional<Promotion>& p) {
+  if (!p) return nullptr;
+  json::object o{
+      {"branch", p->branch}, {"commit", p->commit}, {"at", FormatTime(p->at)}, {"by", p->by}};
+  o["base"] = p->base.empty() ? json::value(nullptr) : json::value(p->base);
+  o["prUrl"] = p->pr_url.empty() ? json::value(nullptr) : json::value(p->pr_url);
+  o["prNumber"] = p->pr_number == 0 ? json::value(nullptr) : json::value(p->pr_number);
+  return o;
+}
+
+namespace {
+
 json::object ResourcesJson(const ResourceConstraints& rc) {
   json::object o;
   if (rc.max_memory_mb) o["maxMemoryMb"] = *rc.max_memory_mb;
@@ -107,6 +121,7 @@ json::object RunToJson(const Run& r) {
   o["changes"] = ChangesJson(r.changes);
   o["usage"] = UsageJson(r.usage);
   o["progress"] = r.progress;
+  o["promotion"] = PromotionToJson(r.promotion);
   if (r.artifacts_state != ArtifactsState::kNone) {
     o["artifactsStatus"] = ToString(r.artifacts_state);
     o["artifactsMissing"] = json::value_from(r.artifacts_missing);

@@ -17,6 +17,10 @@ namespace outpost::wire {
 // owner, key id, quota slot, version) nor the artifact list (GET /runs/{id}/artifacts has it).
 boost::json::object RunToJson(const Run& run);
 
+// A run's `promotion` {branch, base, commit, prUrl, prNumber, at, by} (null when none; base,
+// prUrl and prNumber null until a pull request was opened).
+boost::json::value PromotionToJson(const std::optional<Promotion>& promotion);
+
 // The data of a dispatch answer (POST /dispatch and the MCP dispatch tool). `created` false: the
 // idempotency key matched an earlier dispatch ("idempotent": true). A single run gives
 // {runId, dispatchId, status, agent, modelId, createdAt, idempotent}; a fan-out (`group_id` set)

@@ -161,12 +161,6 @@ bool Listed(const CloneHost& h, const std::vector<std::string>& allowed) {
   return false;
 }
 
-// How git reaches a network repo: `git -c` options and, for ssh, the ssh command line.
-struct NetPlan {
-  std::vector<std::string> args;
-  std::optional<std::string> ssh_command;  // GIT_SSH_COMMAND
-};
-
 // `url` up to the end of its authority ("git://host:9418"), for url.<new>.insteadOf.
 std::string_view Origin(std::string_view url) {
   const std::size_t sep = url.find("://");
@@ -180,8 +174,8 @@ std::string_view Origin(std::string_view url) {
 // (url.<address>.insteadOf: git then sends the address, not the name, as the daemon's host=);
 // ssh by `-o HostName=<address>` with `HostKeyAlias=<name>`, so the host key is still looked up
 // under the name. Audit F9: ssh never runs with root's keys, agent or config (SshCommand).
-Result<NetPlan> CheckedHost(const std::string& url, const std::vector<std::string>& allowed,
-                            const std::string& ssh_known_hosts) {
+Result<NetPlan> CheckHost(const std::string& url, const std::vector<std::string>& allowed,
+                          const std::string& ssh_known_hosts) {
   std::optional<CloneHost> h = CloneHostOf(url);
   if (!h) return NetPlan{};
   if (h->host.empty() || h->port.empty() ||
@@ -253,7 +247,7 @@ std::vector<std::string> With(std::vector<std::string> pre, std::vector<std::str
 Result<std::string> UpdateMirror(Steps& git, const PrepareRequest& req, const std::string& cache,
                                  bool& created) {
   created = !FileExists(cache + "/HEAD");
-  Result<NetPlan> plan = CheckedHost(req.url, req.allow_private_hosts, req.ssh_known_hosts);
+  Result<NetPlan> plan = CheckHost(req.url, req.allow_private_hosts, req.ssh_known_hosts);
   if (!plan.ok()) return plan.status();
   if (plan->ssh_command) git.SetEnv("GIT_SSH_COMMAND", *plan->ssh_command);
   const std::vector<std::string>* net = &plan->args;
@@ -333,6 +327,11 @@ void PrunePins(const std::string& dir) {
 }
 
 }  // namespace
+
+Result<NetPlan> CheckedHost(const std::string& url, const std::vector<std::string>& allowed,
+                            const std::string& ssh_known_hosts) {
+  return CheckHost(url, allowed, ssh_known_hosts);
+}
 
 std::string CacheDirFor(const std::string& cache_root, const std::string& url) {
   return cache_root + "/" + Sha256Hex(url);

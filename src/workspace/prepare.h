@@ -47,6 +47,19 @@ struct Prepared {
   bool pinned = false;         // true: the commit came from the pin (nothing was fetched)
 };
 
+// How git reaches a network repo: `git -c` options and, for ssh, the ssh command line.
+struct NetPlan {
+  std::vector<std::string> args;
+  std::optional<std::string> ssh_command;  // GIT_SSH_COMMAND
+};
+
+// Audit F10: the plan for a git of ours that reaches `url` (a clone, a fetch, promote's push)
+// after checking every address its host resolves to (loopback, link-local and private ones
+// refused unless `allowed` lists the host, as PrepareRequest::allow_private_hosts), pinned to
+// the checked addresses; nothing for a local path. kFailedPrecondition naming the host.
+Result<NetPlan> CheckedHost(const std::string& url, const std::vector<std::string>& allowed,
+                            const std::string& ssh_known_hosts);
+
 // The mirror directory for `url` under `cache_root`.
 std::string CacheDirFor(const std::string& cache_root, const std::string& url);
 

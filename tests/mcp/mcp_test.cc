@@ -388,8 +388,9 @@ TEST_P(McpInspectorTest, ListsAndCallsEveryTool) {
   json::value list = Inspect({"--method", "tools/list"});
   std::set<std::string> names;
   for (const auto& t : list.at("tools").as_array()) names.emplace(t.at("name").as_string());
-  EXPECT_EQ(names, (std::set<std::string>{"dispatch", "get_run", "list_runs", "cancel",
-                                          "fleet_status", "health", "get_logs", "get_artifacts"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"dispatch", "get_run", "list_runs", "cancel", "fleet_status",
+                                   "health", "get_logs", "get_artifacts", "promote"}));
   json::object health = CallTool("health");
   EXPECT_TRUE(health.contains("checks")) << json::serialize(health);
   EXPECT_TRUE(health["fleet"].as_object().contains("healthy")) << json::serialize(health);

@@ -7,7 +7,8 @@
 //   run page        its lines (stdout and stderr apart) appear while the run is still RUNNING,
 //                   then COMPLETED, the timeline and the artifacts; a long run is cancelled with
 //                   the button (after a "keep running" that changes nothing) and shows CANCELLED
-//   repository      changes, diff stat and the diff.patch artifact rendered (as text), usage
+//   repository      changes, diff stat and the diff.patch artifact rendered (as text), usage;
+//                   "Create pull request" shows the server's refusal, then a (routed) PR link
 //   resume          the server is stopped and restarted mid-run: the page reconnects with
 //                   Last-Event-ID and shows every line exactly once
 //   100k lines      rendered with the DOM capped, the rest counted; output over the server's
@@ -259,6 +260,36 @@ async function changesAndDiff() {
   const usage = await page.textContent('#usage');
   for (const want of ['12,345', '678', '$0.04']) assert.ok(usage.includes(want), `${want} in ${usage}`);
   await page.unroute(`**/runs/${id}`);
+  await promoteWithTheButton(id);
+}
+
+// "Create pull request" on a completed run with changes: the server's own refusal (a local
+// repository has no GitHub pull requests: 400 naming `repo`, nothing pushed) is shown; an
+// answer with a pull request (routed: no GitHub here) shows its link instead of the button.
+async function promoteWithTheButton(id) {
+  await page.waitForSelector('#promote-button');
+  await page.click('#promote-button');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.click('#confirm-ok');
+  await page.waitForSelector('#run-action-error .error');
+  const refused = await page.textContent('#run-action-error');
+  assert.match(refused, /VALIDATION_ERROR/);
+  assert.match(refused, /repo/);
+  assert.equal((await runOf(id)).promotion, null, 'nothing recorded');
+  await page.route(`**/runs/${id}/promote`, (route) => {
+    assert.equal(route.request().method(), 'POST');
+    assert.deepEqual(route.request().postDataJSON(), { mode: 'pr' });
+    return route.fulfill({ status: 201, json: { success: true, data: { runId: id, replayed: false, promotion: {
+      branch: `outpost/shell/${id}`, base: 'trunk', commit: 'c0ffee', prUrl: 'https://github.example/acme/widgets/pull/7', prNumber: 7, at: new Date().toISOString(), by: '' } }, meta: {} } });
+  });
+  await page.click('#promote-button');
+  await page.waitForSelector('#confirm-dialog[open]');
+  await page.click('#confirm-ok');
+  await page.waitForSelector('#promotion-pr');
+  assert.equal(await page.textContent('#promotion-pr'), 'Pull request #7');
+  assert.equal(await page.getAttribute('#promotion-pr', 'href'), 'https://github.example/acme/widgets/pull/7');
+  assert.equal(await page.locator('#promote-button').count(), 0);
+  await page.unroute(`**/runs/${id}/promote`);
 }
 
 async function resumeAfterTheServerRestarts(events) {

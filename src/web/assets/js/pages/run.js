@@ -1,6 +1,7 @@
 // #/runs/<id> — one run: status, phase and reason; the phase timeline; the live output from
 // GET /runs/{id}/events (resumed with Last-Event-ID after a drop); changes and the diff; usage
-// and cost; the artifacts with their expiring links; a cancel button.
+// and cost; the artifacts with their expiring links; a cancel button; for a completed run with
+// changes, a "Create pull request" button (POST /runs/{id}/promote) and its result.
 
 import { api } from '../api.js';
 import { confirmDialog } from '../confirm.js';
@@ -120,7 +121,8 @@ class RunPage {
         h('span', { class: 'phase', id: 'run-phase' }, `phase: ${r.phase}`),
         r.reason ? h('span', { class: 'reason', id: 'run-reason' }, `reason: ${r.reason}`) : null,
         h('progress', { max: 100, value: r.progress ?? 0, title: `${r.progress ?? 0}%` }),
-        this.terminal() ? null : cancel));
+        this.terminal() ? null : cancel,
+        this.promotionView()));
     replace(this.els.meta, dl([
       ['Agent', r.agent], ['Model', r.modelId], ['Repo', r.repo], ['Branch', r.branch],
       ['Created', fmtTime(r.createdAt)], ['Started', fmtTime(r.startedAt)], ['Ended', fmtTime(r.endedAt)],
@@ -206,6 +208,49 @@ class RunPage {
         this.scheduleRefresh();
         break;
       default: break;
+    }
+  }
+
+  // The promotion of a completed run with changes: its pull request (or branch), and the button
+  // that opens one. Nothing for other runs.
+  promotionView() {
+    const r = this.run;
+    const kind = r.changes?.kind;
+    if (r.status !== 'COMPLETED' || !r.repo || (kind !== 'committed' && kind !== 'uncommitted')) return null;
+    const p = r.promotion;
+    const shown = [];
+    if (p?.prUrl) {
+      shown.push(h('a', { href: safeUrl(p.prUrl), target: '_blank', rel: 'noopener noreferrer', id: 'promotion-pr' }, `Pull request #${p.prNumber}`));
+    } else if (p?.branch) {
+      shown.push(h('span', { class: 'mono', id: 'promotion-branch' }, `branch ${p.branch}`));
+    }
+    if (!p?.prUrl) {
+      const button = h('button', { type: 'button', id: 'promote-button' }, 'Create pull request');
+      button.addEventListener('click', () => this.promote(button));
+      shown.push(button);
+    }
+    return h('span', { class: 'promotion', id: 'promotion' }, ...shown);
+  }
+
+  async promote(button) {
+    const { ok } = await confirmDialog({
+      title: 'Create a pull request?',
+      message: `The changes of run ${this.id} (${this.run.agent}) are pushed to a new branch of ${this.run.repo} with your tenant's git token, and a pull request is opened for them.`,
+      ok: 'Create pull request', cancel: 'Not now',
+    });
+    if (!ok) return;
+    button.disabled = true;
+    button.textContent = 'Creating…';
+    replace(this.els.actionError);
+    try {
+      const { data } = await api(`/runs/${encodeURIComponent(this.id)}/promote`, { method: 'POST', body: { mode: 'pr' } });
+      this.run = { ...this.run, promotion: data.promotion };
+      this.render();
+    } catch (e) {
+      button.disabled = false;
+      button.textContent = 'Create pull request';
+      replace(this.els.actionError, errorBox(e));
+      this.scheduleRefresh();  // a pushed branch may be recorded although the pull request failed
     }
   }
 
