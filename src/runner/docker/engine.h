@@ -59,8 +59,8 @@ struct BindMount {
 
 // What CreateContainer sends (the subset of ContainerConfig + HostConfig the runner uses).
 struct ContainerSpec {
-  std::string name;   // "" = the daemon names it
-  std::string image;  // "outpost-claude", "outpost-base:latest", an image id
+  std::string name;                     // "" = the daemon names it
+  std::string image;                    // "outpost-claude", "outpost-base:latest", an image id
   std::vector<std::string> entrypoint;  // empty = the image's
   std::vector<std::string> cmd;         // empty = the image's
   std::vector<std::string> env;         // "KEY=VALUE" (never secrets: dockerd stores them)
@@ -74,7 +74,7 @@ struct ContainerSpec {
   bool read_only_rootfs = true;
   bool no_new_privileges = true;
   std::vector<std::string> cap_drop = {"ALL"};
-  std::vector<std::string> cap_add;  // e.g. SETUID, SETGID, KILL
+  std::vector<std::string> cap_add;          // e.g. SETUID, SETGID, KILL
   std::optional<std::int64_t> memory_bytes;  // HostConfig.Memory (and MemorySwap = same)
   std::optional<std::int64_t> nano_cpus;     // HostConfig.NanoCpus (1e9 = one CPU)
   std::optional<std::int64_t> pids_limit;    // HostConfig.PidsLimit
