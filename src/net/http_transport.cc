@@ -208,6 +208,37 @@ curl_socket_t OpenSocket(void*, curlsocktype, curl_sockaddr* a) {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// How a transfer reaches its peer: TransportOptions' and StreamOptions' common part.
+struct Route {
+  const std::optional<Url>& proxy;
+  const std::string& unix_socket;
+  const std::string& ca_file;
+  const std::string& client_cert_file;
+  const std::string& client_key_file;
+
+  template <typename Options>
+  explicit Route(const Options& o)
+      : proxy(o.proxy),
+        unix_socket(o.unix_socket),
+        ca_file(o.ca_file),
+        client_cert_file(o.client_cert_file),
+        client_key_file(o.client_key_file) {}
+};
+
+// kInvalidArgument for a route libcurl would misread (or silently half-apply).
+Status CheckRoute(const Route& route) {
+  if (!route.unix_socket.empty()) {
+    if (route.unix_socket.front() != '/') {
+      return InvalidArgument("unix socket path '" + route.unix_socket + "' is not absolute");
+    }
+    if (route.proxy) return InvalidArgument("a unix socket cannot be reached through a proxy");
+  }
+  if (route.client_cert_file.empty() != route.client_key_file.empty()) {
+    return InvalidArgument("a client certificate needs both a certificate and a key file");
+  }
+  return Status::Ok();
+}
+
 // The request headers as libcurl takes them: a later header of the same name replaces an
 // earlier one; curl's own defaults that the old transports did not send are removed.
 curl_slist* HeaderList(const Headers& given) {
@@ -239,8 +270,9 @@ struct SlistFree {
   void operator()(curl_slist* l) const { Curl().slist_free_all(l); }
 };
 
-void SetOptions(CURL* h, const HttpRequest& r, const std::optional<Url>& proxy, Transfer& t,
-                curl_slist* headers, char* errbuf) {
+void SetOptions(CURL* h, const HttpRequest& r, const Route& route, Transfer& t, curl_slist* headers,
+                char* errbuf) {
+  const std::optional<Url>& proxy = route.proxy;
   Curl().easy_setopt(h, CURLOPT_SHARE, HandlePool::Instance().share());
   Curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   Curl().easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -262,6 +294,19 @@ void SetOptions(CURL* h, const HttpRequest& r, const std::optional<Url>& proxy, 
   }
   if (const char* dir = std::getenv("SSL_CERT_DIR"); dir && *dir) {
     Curl().easy_setopt(h, CURLOPT_CAPATH, dir);
+  }
+  if (!route.ca_file.empty()) {  // this CA only: no directory of others beside it
+    Curl().easy_setopt(h, CURLOPT_CAINFO, route.ca_file.c_str());
+    Curl().easy_setopt(h, CURLOPT_CAPATH, nullptr);
+  }
+  if (!route.client_cert_file.empty()) {
+    Curl().easy_setopt(h, CURLOPT_SSLCERT, route.client_cert_file.c_str());
+    Curl().easy_setopt(h, CURLOPT_SSLKEY, route.client_key_file.c_str());
+  }
+  // libcurl keys kept-alive connections by the socket path too: a pooled TCP connection to the
+  // same host name is never reused for a unix socket request, nor the other way round.
+  if (!route.unix_socket.empty()) {
+    Curl().easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, route.unix_socket.c_str());
   }
   Curl().easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   if (r.method == "GET") {
@@ -308,13 +353,14 @@ bool IsTlsError(CURLcode rc) {
          rc == CURLE_SSL_ENGINE_INITFAILED || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
 }
 
-std::string StageName(TransportFailure::Step step, const HttpRequest& r,
-                      const std::optional<Url>& proxy) {
+std::string StageName(TransportFailure::Step step, const HttpRequest& r, const Route& route) {
   using Step = TransportFailure::Step;
+  const std::optional<Url>& proxy = route.proxy;
   switch (step) {
     case Step::kResolve:
       return "resolving " + (proxy ? proxy->host : r.url.host);
     case Step::kConnect:
+      if (!route.unix_socket.empty()) return "connecting to unix socket " + route.unix_socket;
       return "connecting to " + (proxy ? *proxy : r.url).Authority();
     case Step::kProxy:
       return "proxy CONNECT to " + r.url.Authority();
@@ -327,10 +373,10 @@ std::string StageName(TransportFailure::Step step, const HttpRequest& r,
 }
 
 // The Status (and the failure record) for a transfer that ended with `rc`.
-Status Failed(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r,
-              const std::optional<Url>& proxy, const char* errbuf, TransportFailure* out) {
+Status Failed(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r, const Route& route,
+              const char* errbuf, TransportFailure* out) {
   TransportFailure f;
-  f.step = StepOf(h, rc, t, r, proxy.has_value());
+  f.step = StepOf(h, rc, t, r, route.proxy.has_value());
   const std::string detail = *errbuf ? errbuf : Curl().easy_strerror(rc);
   long os_errno = 0;
   Curl().easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
@@ -343,7 +389,7 @@ Status Failed(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r,
                (rc == CURLE_UNSUPPORTED_PROTOCOL && t.sent);
   if (t.over_limit || rc == CURLE_FILESIZE_EXCEEDED) f.reason = "body limit exceeded";
   if (rc == CURLE_PEER_FAILED_VERIFICATION) f.reason = "certificate verify failed (" + detail + ")";
-  const std::string stage = StageName(f.step, r, proxy);
+  const std::string stage = StageName(f.step, r, route);
   Status status;
   if (f.step == TransportFailure::Step::kProxy && !f.timed_out) {
     long code = 0;
@@ -352,7 +398,7 @@ Status Failed(CURL* h, CURLcode rc, const Transfer& t, const HttpRequest& r,
                                                  ": HTTP " + std::to_string(code));
   } else if (f.timed_out) {
     status = Unavailable("timed out " + stage + " (" + r.url.ToString() + ")");
-  } else if (IsTlsError(rc)) {
+  } else if (IsTlsError(rc) || (rc == CURLE_SSL_CLIENTCERT && !t.sent)) {
     f.step = TransportFailure::Step::kTls;
     status = FailedPrecondition("TLS handshake with " + r.url.host + " failed: " + f.reason);
   } else if (rc == CURLE_URL_MALFORMAT || (rc == CURLE_UNSUPPORTED_PROTOCOL && !t.sent)) {
@@ -376,6 +422,8 @@ std::string HttpResponse::Header(std::string_view name) const {
 Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions& options,
                               TransportFailure* failure) {
   if (const auto& curl = LoadCurl(); !curl.ok()) return curl.status();
+  const Route route(options);
+  OUTPOST_RETURN_IF_ERROR(CheckRoute(route));
   Lease lease;
   CURL* h = lease.get();
   if (h == nullptr) return Internal("cannot create a libcurl handle");
@@ -383,7 +431,7 @@ Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions
   t.max_body = options.max_response_body;
   std::unique_ptr<curl_slist, SlistFree> headers(HeaderList(request.headers));
   char errbuf[CURL_ERROR_SIZE] = {};
-  SetOptions(h, request, options.proxy, t, headers.get(), errbuf);
+  SetOptions(h, request, route, t, headers.get(), errbuf);
   Curl().easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
   const auto connect =
       options.connect_timeout.count() > 0 ? options.connect_timeout : options.timeout;
@@ -391,7 +439,7 @@ Result<HttpResponse> SendHttp(const HttpRequest& request, const TransportOptions
   Curl().easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
                      static_cast<curl_off_t>(options.max_response_body));
   CURLcode rc = Curl().easy_perform(h);
-  if (rc != CURLE_OK) return Failed(h, rc, t, request, options.proxy, errbuf, failure);
+  if (rc != CURLE_OK) return Failed(h, rc, t, request, route, errbuf, failure);
   HttpResponse out;
   out.status = t.status;
   out.body = std::move(t.body);
@@ -404,6 +452,8 @@ Result<StreamResponse> StreamHttp(const HttpRequest& request, const StreamOption
                                   const std::function<bool(std::string_view)>& on_body,
                                   TransportFailure* failure) {
   if (const auto& curl = LoadCurl(); !curl.ok()) return curl.status();
+  const Route route(options);
+  OUTPOST_RETURN_IF_ERROR(CheckRoute(route));
   Lease lease;
   CURL* h = lease.get();
   if (h == nullptr) return Internal("cannot create a libcurl handle");
@@ -413,7 +463,7 @@ Result<StreamResponse> StreamHttp(const HttpRequest& request, const StreamOption
   t.idle = options.idle_timeout;
   std::unique_ptr<curl_slist, SlistFree> headers(HeaderList(request.headers));
   char errbuf[CURL_ERROR_SIZE] = {};
-  SetOptions(h, request, options.proxy, t, headers.get(), errbuf);
+  SetOptions(h, request, route, t, headers.get(), errbuf);
   Curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options.connect_timeout.count()));
   Curl().easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -421,7 +471,7 @@ Result<StreamResponse> StreamHttp(const HttpRequest& request, const StreamOption
   Curl().easy_setopt(h, CURLOPT_XFERINFODATA, &t);
   CURLcode rc = Curl().easy_perform(h);
   if (rc != CURLE_OK && !t.cancelled) {
-    return Failed(h, rc, t, request, options.proxy, errbuf, failure);
+    return Failed(h, rc, t, request, route, errbuf, failure);
   }
   StreamResponse out;
   out.status = t.status;

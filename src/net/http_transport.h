@@ -13,6 +13,11 @@
 // its open connections) to a process-wide pool, so sequential calls to the same origin share one
 // connection. Sockets are close-on-exec: a kept-alive connection never leaks into a child.
 //
+// Also a local daemon's unix socket (the Docker Engine API, runner/docker/engine.h): `unix_socket`
+// names the socket, and the URL's host is then only the Host header. An https peer may demand a
+// client certificate (client_cert_file/client_key_file), and `ca_file` replaces the CA store for
+// one endpoint with a private CA (Docker's tcp:// + TLS).
+//
 // Thread-safety: SendHttp and StreamHttp may be called from any number of threads at once; each
 // call takes a handle of its own from the pool.
 #pragma once
@@ -53,6 +58,15 @@ struct HttpResponse {
 
 struct TransportOptions {
   std::optional<Url> proxy;
+  // Connect to this unix socket (an absolute path) instead of the URL's host and port; the URL's
+  // host is then only the Host header. "" = TCP.
+  std::string unix_socket;
+  // https: verify the peer against this PEM CA bundle only (instead of the system store). "" =
+  // the system store.
+  std::string ca_file;
+  // https: present this PEM client certificate and its PEM private key (both or neither).
+  std::string client_cert_file;
+  std::string client_key_file;
   // The whole exchange (resolve, connect, CONNECT, handshake, write, read) must fit.
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};
   // Establishing the connection (resolve, connect, CONNECT, handshake) must fit; 0: only
@@ -87,6 +101,15 @@ using HttpSender = std::function<Result<HttpResponse>(const HttpRequest&)>;
 
 struct StreamOptions {
   std::optional<Url> proxy;
+  // Connect to this unix socket (an absolute path) instead of the URL's host and port; the URL's
+  // host is then only the Host header. "" = TCP.
+  std::string unix_socket;
+  // https: verify the peer against this PEM CA bundle only (instead of the system store). "" =
+  // the system store.
+  std::string ca_file;
+  // https: present this PEM client certificate and its PEM private key (both or neither).
+  std::string client_cert_file;
+  std::string client_key_file;
   std::chrono::milliseconds connect_timeout{5'000};
   // No byte for this long (headers or body) fails the stream with kUnavailable (timed_out). It is
   // checked about once a second.

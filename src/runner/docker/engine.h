@@ -150,7 +150,8 @@ class DockerEngine {
   // POST /containers/{id}/stop?t=grace: TERM, grace seconds, KILL. Not running: Ok.
   Status StopContainer(const std::string& id, int grace_seconds) const;
   // POST /containers/{id}/wait?condition=not-running, waiting up to `timeout`: the exit code.
-  // kDeadlineExceeded when it is still running then.
+  // kFailedPrecondition ("still running after ...") when it is still running then (Code has no
+  // deadline code; kUnavailable stays "the daemon is unreachable").
   Result<int> WaitContainer(const std::string& id, std::chrono::milliseconds timeout) const;
   // DELETE /containers/{id}?force=<force>&v=1. A container that does not exist: Ok (already
   // gone). force kills a running one first.
