@@ -10,7 +10,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps deps-build deps-run deps-bench release test-build test run bench format clean \
-	fuzz-build fuzz
+	fuzz-build fuzz images
 
 all: release
 
@@ -33,6 +33,13 @@ deps-bench:
 release: deps-build
 	@cmake -S . -B $(BUILD_RELEASE) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD_RELEASE) --target outpost -j $(JOBS)
+
+# The container images of images/ (README "Container images") with the Release outpost, against
+# the Docker daemon of DOCKER_HOST; BASE_IMAGE=local builds from a local Debian rootfs
+# (debootstrap) where no registry is reachable. aider is skipped by name (PyPI).
+images: release
+	@OUTPOST_BIN=$(BUILD_RELEASE)/src/app/outpost $(if $(BASE_IMAGE),BASE_IMAGE=$(BASE_IMAGE)) \
+	  scripts/build-images.sh
 
 # Starts the control plane on 127.0.0.1:8080 with data in ./.outpost (embedded defaults), with
 # claude, codex and gemini installed where the default config finds them.

@@ -91,6 +91,7 @@ int Main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Outpost: dispatch coding agents into supervised, isolated runs"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "outpost " OUTPOST_VERSION);
   int exit_code = 0;
 
   ServeFlags flags;
