@@ -1,6 +1,7 @@
 #include "app/runners.h"
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
 

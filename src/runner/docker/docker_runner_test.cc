@@ -25,6 +25,7 @@
 namespace outpost::docker {
 namespace {
 
+using ::outpost::testing::StatusIs;
 using ::outpost::testing::TempDir;
 using ::outpost::testing::WaitFor;
 using ::testing::HasSubstr;
