@@ -12,7 +12,7 @@
 namespace outpost::app {
 namespace {
 
-// Answers of the Engine, kept for a few seconds: /health, /health/fleet and every dispatch ask.
+// The Engine's Ping, kept for a few seconds: /health, /health/fleet and every dispatch ask.
 class EngineChecks {
  public:
   EngineChecks(docker::DockerRunner& runner, Clock& clock) : runner_(runner), clock_(clock) {}
@@ -27,29 +27,13 @@ class EngineChecks {
     return *ping_;
   }
 
-  Status Image(const std::string& image) {
-    if (Status st = Reachable(); !st.ok()) return st;
-    std::lock_guard lock(mu_);
-    const MonoTime now = clock_.Mono();
-    auto it = images_.find(image);
-    if (it == images_.end() || now >= it->second.at + kTtl) {
-      it = images_.insert_or_assign(image, Cached{runner_.ImagePresent(image), now}).first;
-    }
-    return it->second.status;
-  }
-
  private:
   static constexpr Millis kTtl{5000};
-  struct Cached {
-    Status status;
-    MonoTime at;
-  };
   docker::DockerRunner& runner_;
   Clock& clock_;
   std::mutex mu_;
-  std::optional<Status> ping_;            // guarded by mu_
-  MonoTime ping_at_{};                    // guarded by mu_
-  std::map<std::string, Cached> images_;  // guarded by mu_
+  std::optional<Status> ping_;  // guarded by mu_
+  MonoTime ping_at_{};          // guarded by mu_
 };
 
 }  // namespace
@@ -104,12 +88,12 @@ void WireDockerChecks(Runners& runners, AgentRegistry& agents, RunService& servi
   auto checks = std::make_shared<EngineChecks>(*runners.docker, RealClock::Instance());
   const Options* o = &opts;
   agents.SetRunnerCheck([checks, o](const AgentOptions& agent) -> AgentAvailability {
+    // Reachability only: a run whose image is missing fails its start as infra_error with the
+    // Engine's message (the image may be pulled or built any time).
+    (void)o;
+    (void)agent;
     if (Status st = checks->Reachable(); !st.ok()) {
       return {false, "the docker runner's Engine is unreachable: " + st.message()};
-    }
-    const std::string image = o->ImageFor(agent.name);
-    if (Status st = checks->Image(image); !st.ok()) {
-      return {false, "image " + image + " is not available: " + st.message()};
     }
     return {};
   });

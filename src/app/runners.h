@@ -31,9 +31,9 @@ RunnerKind LocalRunnerKind(const Options& opts);
 // A dockerd that does not answer is no error: its agents are unavailable until it does.
 Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConfig local_config);
 
-// Docker agents' availability (the Engine answers, the agent's image is there; cached a few
-// seconds) and the `docker` check of /health: the Engine's reachability, with the runner of
-// every agent. No-op without the docker runner.
+// Docker agents' availability (the Engine answers; cached a few seconds) and the `docker` check of
+// /health: the Engine's reachability, with the runner of every agent. No-op without the docker
+// runner.
 void WireDockerChecks(Runners& runners, AgentRegistry& agents, RunService& service,
                       const Options& opts);
 
