@@ -116,6 +116,20 @@ void RegisterChannelRoutes(Router& router, RunChannel& channel, Clock& clock) {
                    c->deadline_at ? json::value(FormatTime(*c->deadline_at)) : json::value(nullptr);
                return Success(200, std::move(data), meta);
              });
+  // The run's spec holds its secrets: never cached, never logged (only its status is).
+  router.Add("GET", "/internal/v1/runs/{id}/spec", Access::RunChannel(),
+             [&channel, &clock](const Request& req, const PathParams& params) {
+               const Meta meta{req.request_id, clock.Now()};
+               Parsed p = Parse(req, meta, /*with_body=*/false);
+               Response r = p.error ? *p.error : Response{};
+               if (!p.error) {
+                 auto spec = channel.Spec(RunId(params.at("id")), RunToken(req));
+                 r = spec.ok() ? Success(200, RunSpecToJson(*spec), meta)
+                               : Error(spec.status(), meta);
+               }
+               r.headers.Set("Cache-Control", "no-store");
+               return r;
+             });
 }
 
 }  // namespace outpost::api

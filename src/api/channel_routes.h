@@ -5,6 +5,8 @@
 //   POST /internal/v1/runs/{id}/exit     the exit record  -> 200 {stored}
 //   GET  /internal/v1/runs/{id}/control                   -> 200 {status, cancelRequested,
 //                                                                 cancelReason?, deadlineAt}
+//   GET  /internal/v1/runs/{id}/spec                      -> 200 the run's RunSpec (runner.h
+//        RunSpecToJson, secrets included; Cache-Control: no-store), for a RUNNING run only
 // Each parses, calls core::RunChannel and formats; the rules are core/run_channel.h's.
 #pragma once
 

@@ -65,7 +65,18 @@ class ChannelRoutesTest : public ::testing::Test {
     throttled_ = std::make_unique<ThrottledEventLog>(*log_);
     agents_ = std::make_unique<AgentRegistry>(opts_);
     service_ = std::make_unique<RunService>(*store_, *agents_, clock_, opts_, nullptr);
-    channel_ = std::make_unique<RunChannel>(*store_, *throttled_);
+    // The spec source stands for Supervisor::SpecFor: the run's task in argv, a secret in env.
+    channel_ = std::make_unique<RunChannel>(
+        *store_, *throttled_, RunChannel::Notify{}, [this](const outpost::Run& run) {
+          ++spec_calls_;
+          RunSpec spec;
+          spec.id = run.id;
+          spec.argv = {"sh", "-c", run.task};
+          spec.env = {{"API_KEY", "sk-spec-secret"}};
+          spec.redact = {"sk-spec-secret"};
+          spec.channel = ChannelAccess{"http://cp", "must-not-be-echoed"};
+          return Result<RunSpec>(spec);
+        });
     // One API key: the server is not open, every public route needs a key.
     auto tenant = admin_.CreateTenant("default");
     ASSERT_TRUE(tenant.ok()) << tenant.status().ToString();
@@ -168,6 +179,7 @@ class ChannelRoutesTest : public ::testing::Test {
   std::unique_ptr<AgentRegistry> agents_;
   std::unique_ptr<RunService> service_;
   std::unique_ptr<RunChannel> channel_;
+  int spec_calls_ = 0;
   auth::testing::CountingAuthStore auth_store_;
   auth::AdminService admin_{auth_store_, clock_};
   auth::KeyVerifier verifier_{auth_store_, clock_};
@@ -324,6 +336,58 @@ TEST_F(ChannelRoutesTest, AnOlderAndANewerClientAreServedA2xOrMalformedVersionIs
   ASSERT_EQ(r.status, 200) << r.body;
   r = Call("GET", "/internal/v1/runs/" + id.str() + "/control", Bearer(token) + newer);
   EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// GET …/spec: the run's RunSpec (secrets included) for its current token only, never cached.
+TEST_F(ChannelRoutesTest, SpecIsServedToTheRunsCurrentTokenOnlyAndNeverCached) {
+  auto [id, token] = StartRun();
+  auto [other, other_token] = StartRun();
+  const std::string path = "/internal/v1/runs/" + id.str() + "/spec";
+  RawResponse r = Call("GET", path, Bearer(token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.Get("Cache-Control"), "no-store");
+  const json::object data = r.Json().at("data").as_object();
+  Result<RunSpec> spec = RunSpecFromJson(data);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->id, id);
+  EXPECT_EQ(spec->argv, (std::vector<std::string>{"sh", "-c", "echo hi"}));
+  EXPECT_EQ(spec->env.at("API_KEY"), "sk-spec-secret");
+  EXPECT_FALSE(spec->channel.has_value());  // the caller's token is not echoed
+  EXPECT_EQ(r.body.find("must-not-be-echoed"), std::string::npos);
+  EXPECT_EQ(spec_calls_, 1);
+
+  // Forged (right run, wrong secret), malformed, none: 401; another run's current token: 403.
+  const std::string forged = id.str() + "." + std::string(43, 'A');
+  for (const std::string& headers : {Bearer(forged), Bearer("nonsense"), std::string()}) {
+    r = Call("GET", path, headers);
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(Code(r), "AUTHENTICATION_ERROR");
+    EXPECT_EQ(r.headers.Get("Cache-Control"), "no-store");
+    EXPECT_EQ(r.body.find("sk-spec-secret"), std::string::npos);
+  }
+  r = Call("GET", path, Bearer(other_token));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.body.find("sk-spec-secret"), std::string::npos);
+  // An API key is no run token.
+  EXPECT_EQ(Call("GET", path, Bearer(api_key_)).status, 401);
+  // A stale token: the attempt's token replaced by a new attempt's.
+  RunWriter writer(*store_);
+  ASSERT_TRUE(IssueChannelToken(writer, id).ok());
+  r = Call("GET", path, Bearer(token));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(spec_calls_, 1);  // no refused request reached the source
+}
+
+TEST_F(ChannelRoutesTest, SpecOfARunThatIsNotRunningIs409WithItsStatus) {
+  auto [id, token] = StartRun();
+  End(id);
+  RawResponse r = Call("GET", "/internal/v1/runs/" + id.str() + "/spec", Bearer(token));
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Code(r), "CONFLICT");
+  EXPECT_EQ(r.Json().at("error").at("details").at("currentStatus"), "COMPLETED");
+  EXPECT_EQ(r.headers.Get("Cache-Control"), "no-store");
+  EXPECT_EQ(r.body.find("sk-spec-secret"), std::string::npos);
+  EXPECT_EQ(spec_calls_, 0);
 }
 
 }  // namespace

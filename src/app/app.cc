@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -18,6 +19,7 @@
 #include "runner/netproxy/forwarder.h"
 #include "runner/proc.h"
 #include "runner/shim/shim.h"
+#include "runner/task/task.h"
 #include "secrets/secret_store.h"
 
 namespace outpost::app {
@@ -155,6 +157,46 @@ int Main(int argc, char** argv) {
   shim->group("");  // hidden from --help
   shim->add_option("run_dir", run_dir)->required();
   shim->callback([&] { exit_code = RunShim(run_dir); });
+
+  // `outpost task`: the entrypoint of the agent images (tini -- outpost task).
+  task::TaskFlags task_flags;
+  auto* task_cmd = app.add_subcommand(
+      "task",
+      "The in-container supervisor (the agent images' entrypoint): fetches the run's spec over "
+      "the run channel, runs the agent as the image's `agent` user, reports events and the exit");
+  task_cmd->add_option("--run-id", task_flags.run_id, "the run (env OUTPOST_RUN_ID)");
+  task_cmd->add_option("--run-dir", task_flags.run_dir,
+                       "the task directory: channel-token, spec.json, the run's files "
+                       "(env OUTPOST_TASK_DIR)");
+  task_cmd->add_option("--channel-socket", task_flags.channel_socket,
+                       "the run channel's unix socket (env OUTPOST_CHANNEL_SOCKET)");
+  task_cmd->add_option("--channel-url", task_flags.channel_url,
+                       "the control plane's URL (env OUTPOST_CHANNEL_URL; with a socket: "
+                       "http://localhost)");
+  task_cmd->add_option("--token-file", task_flags.token_file,
+                       "the run's channel token (env OUTPOST_CHANNEL_TOKEN_FILE, default "
+                       "<run-dir>/channel-token)");
+  task_cmd->add_option("--agent-user", task_flags.agent_user,
+                       "the user the agent runs as, from /etc/passwd (default agent)");
+  task_cmd->add_option("--workspace", task_flags.workspace,
+                       "the agent's working directory (default /workspace)");
+  task_cmd->add_option("--home", task_flags.home, "the agent's home (default /home/agent)");
+  task_cmd->callback([&] {
+    Result<task::TaskOptions> opts = task::ResolveTaskOptions(task_flags);
+    if (!opts.ok()) {
+      std::fprintf(stderr, "outpost task: %s\n", opts.status().message().c_str());
+      exit_code = 64;
+      return;
+    }
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) {
+      std::fprintf(stderr, "outpost task: /proc/self/exe: %s\n", ec.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    exit_code = task::RunTask(*opts, self);
+  });
 
   // `outpost audit export`: the audit log as JSONL, read from the store (like `outpost admin`).
   ServeFlags audit_flags;

@@ -424,8 +424,9 @@ int Serve(const Options& opts_in) {
       [&event_pump](const RunId& id) { return event_pump.Flush(id, Millis(1000)); });
   // The run channel (/internal/v1, README "Run channel") appends to the same event log and
   // wakes this replica's followers at once.
-  RunChannel run_channel(run_store, **event_log,
-                         [&event_hub](const RunId& id) { event_hub.Notify(id.str()); });
+  RunChannel run_channel(
+      run_store, **event_log, [&event_hub](const RunId& id) { event_hub.Notify(id.str()); },
+      [&supervisor](const Run& run) -> Result<RunSpec> { return supervisor.SpecFor(run); });
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   service.SetDiskGuard(&disk);
   service.SetRunObserver(metrics.get());

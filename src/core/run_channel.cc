@@ -190,8 +190,12 @@ Result<std::string> IssueChannelToken(RunWriter& writer, const RunId& id) {
   return token;
 }
 
-RunChannel::RunChannel(RunStore& store, EventLog& events, Notify notify)
-    : store_(store), events_(events), writer_(store), notify_(std::move(notify)) {}
+RunChannel::RunChannel(RunStore& store, EventLog& events, Notify notify, SpecSource spec)
+    : store_(store),
+      events_(events),
+      writer_(store),
+      notify_(std::move(notify)),
+      spec_(std::move(spec)) {}
 
 Result<Run> RunChannel::Authorize(const RunId& id, std::string_view token) {
   if (token.empty()) return BadToken(id, "no token presented");
@@ -340,6 +344,21 @@ Result<ChannelControl> RunChannel::Control(const RunId& id, std::string_view tok
   if (run->started_at)
     c.deadline_at = *run->started_at + std::chrono::seconds(run->timeout_seconds);
   return c;
+}
+
+Result<RunSpec> RunChannel::Spec(const RunId& id, std::string_view token) {
+  Result<Run> run = Authorize(id, token);
+  if (!run.ok()) return run.status();
+  if (run->status != RunStatus::kRunning) {
+    return Conflict("run " + id.str() + " is " + std::string(ToString(run->status)) +
+                    ": its spec is served while it is RUNNING only")
+        .WithDetail("currentStatus", json::value(std::string(ToString(run->status))));
+  }
+  if (!spec_) return FailedPrecondition("this server serves no run specs");
+  Result<RunSpec> spec = spec_(*run);
+  if (!spec.ok()) return spec.status();
+  spec->channel.reset();  // the caller has its token; it is not echoed
+  return spec;
 }
 
 }  // namespace outpost

@@ -36,6 +36,7 @@
 #include "common/status.h"
 #include "core/run_writer.h"
 #include "model/run.h"
+#include "runner/runner.h"
 #include "store/event_log.h"
 #include "store/run_store.h"
 
@@ -85,9 +86,12 @@ class RunChannel {
   // Told (on the request's thread) of runs whose events grew; engineer B's EventHub wakes its
   // followers with it. Must be quick.
   using Notify = std::function<void(const RunId&)>;
+  // The RunSpec of a run (the app wires Supervisor::SpecFor): what GET …/spec serves. Called on
+  // the request's thread; may read secrets. Without one, Spec is kFailedPrecondition.
+  using SpecSource = std::function<Result<RunSpec>(const Run&)>;
 
   // `store` and `events` must outlive this.
-  RunChannel(RunStore& store, EventLog& events, Notify notify = {});
+  RunChannel(RunStore& store, EventLog& events, Notify notify = {}, SpecSource spec = {});
 
   // `body`: {"events":[{"seq":N,"ts":"…","type":"…",…fields}, …]} with consecutive seqs. Each
   // event is kept as compact JSON with seq, ts, type first and its other fields as sent. Types:
@@ -101,6 +105,11 @@ class RunChannel {
   Result<bool> ReportExit(const RunId& id, std::string_view token, ChannelVersion v,
                           const boost::json::object& body);
   Result<ChannelControl> Control(const RunId& id, std::string_view token);
+  // What the supervisor runs (GET …/spec; a container's `outpost task` fetches it at its start):
+  // the run's RunSpec with its secret values (env, redact, the git token) and without
+  // `channel` (the caller holds its token). Only with the run's current token, and only while
+  // the run is RUNNING (else kConflict with details.currentStatus). A secret: never logged.
+  Result<RunSpec> Spec(const RunId& id, std::string_view token);
 
  private:
   // The run, when `token` is its current one (else the refusal described above).
@@ -110,6 +119,7 @@ class RunChannel {
   EventLog& events_;
   RunWriter writer_;
   Notify notify_;
+  SpecSource spec_;
 };
 
 }  // namespace outpost

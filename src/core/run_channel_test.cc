@@ -73,8 +73,12 @@ class RunChannelTest : public ::testing::Test {
     supervisor_ = std::make_unique<Supervisor>(*store_, runner_, *agents_, clock_, opts_);
     ASSERT_OK(supervisor_->Recover());
     supervisor_->SetChannelUrl("http://cp.example:8080");
-    channel_ = std::make_unique<RunChannel>(*store_, *throttled_,
-                                            [this](const RunId& id) { notified_.push_back(id); });
+    channel_ = std::make_unique<RunChannel>(
+        *store_, *throttled_, [this](const RunId& id) { notified_.push_back(id); },
+        [this](const outpost::Run& run) -> Result<RunSpec> {
+          ++spec_calls_;
+          return supervisor_->SpecFor(run);
+        });
   }
 
   // A run dispatched and started by the supervisor: RUNNING, with its token (from the RunSpec).
@@ -135,6 +139,7 @@ class RunChannelTest : public ::testing::Test {
     EXPECT_EQ(Stored(id).size(), events_before);
   }
 
+  int spec_calls_ = 0;
   testing::TempDir dir_;
   SimulatedClock clock_{WallTime(std::chrono::seconds(1'800'000'000))};
   std::unique_ptr<SqliteRunStore> store_;
@@ -410,6 +415,51 @@ TEST_F(RunChannelTest, ANewerMinorsUnknownFieldsAreIgnoredThisMinorsRefused) {
   EXPECT_FALSE(again);
   supervisor_->Tick();
   EXPECT_EQ(Get(id).status, RunStatus::kCompleted);
+}
+
+// GET …/spec: what the supervisor would launch (Supervisor::SpecFor), without the channel.
+TEST_F(RunChannelTest, SpecIsTheSupervisorsRunSpecForTheCurrentTokenOfARunningRun) {
+  RunId id = Start();
+  const std::string token = TokenOf(id);
+  ASSERT_OK_AND_ASSIGN(RunSpec spec, channel_->Spec(id, token));
+  const std::optional<RunSpec> launched = runner_.spec(id.str());
+  ASSERT_TRUE(launched.has_value());
+  EXPECT_EQ(spec.id, id);
+  EXPECT_EQ(spec.argv, launched->argv);
+  EXPECT_EQ(spec.env, launched->env);
+  EXPECT_EQ(spec.limits.timeout_seconds, 300);
+  EXPECT_FALSE(spec.channel.has_value());
+  EXPECT_EQ(spec_calls_, 1);
+}
+
+TEST_F(RunChannelTest, SpecRefusesForgedStaleAndOtherRunsTokensAndEndedRuns) {
+  RunId a = Start();
+  RunId b = Start();
+  const std::string token = TokenOf(a);
+  std::string forged = token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {std::string(), forged, std::string("garbage")}) {
+    EXPECT_THAT(channel_->Spec(a, bad), StatusIs(Code::kUnauthenticated)) << bad;
+  }
+  EXPECT_THAT(channel_->Spec(a, TokenOf(b)), StatusIs(Code::kPermissionDenied));
+  RunWriter writer(*store_);
+  ASSERT_OK(IssueChannelToken(writer, a).status());
+  EXPECT_THAT(channel_->Spec(a, token), StatusIs(Code::kUnauthenticated));  // stale
+  // b ends: its spec is no longer served, and the answer says where it stands.
+  const std::string token_b = TokenOf(b);
+  ASSERT_OK(channel_->ReportExit(b, token_b, v1_, ExitBody(0)).status());
+  supervisor_->Tick();
+  ASSERT_EQ(Get(b).status, RunStatus::kCompleted);
+  Result<RunSpec> ended = channel_->Spec(b, token_b);
+  EXPECT_THAT(ended, StatusIs(Code::kConflict, HasSubstr("RUNNING only")));
+  EXPECT_EQ(ended.status().details().at("currentStatus"), "COMPLETED");
+  EXPECT_EQ(spec_calls_, 0);
+}
+
+TEST_F(RunChannelTest, SpecWithoutASourceIsAFailedPrecondition) {
+  RunId id = Start();
+  RunChannel bare(*store_, *log_);
+  EXPECT_THAT(bare.Spec(id, TokenOf(id)), StatusIs(Code::kFailedPrecondition));
 }
 
 }  // namespace

@@ -97,6 +97,9 @@ class Supervisor {
     pump_ = pump;
     hub_ = hub;
   }
+  // The run -> RunSpec half of launching (agent command, secrets, limits, network, repo); how
+  // it is isolated is the runner's business. Also what the run channel's GET …/spec serves.
+  RunSpec SpecFor(const Run& run) const;
   // This replica's API address, announced with its heartbeat (set once the port is bound).
   void SetAddress(std::string address) { replicas_.SetAddress(std::move(address)); }
   // Where runs' supervisors reach the run channel (RunSpec::channel's url): public_url, else
@@ -140,9 +143,6 @@ class Supervisor {
   void Finalize(Run run, const ExitRecord& rec);
   void FailNodeLost(const Run& run);
   void MarkStarted(Run run, WallTime at);
-  // The run -> RunSpec half of launching (agent command, secrets, limits, network, repo); how
-  // it is isolated is the runner's business.
-  RunSpec SpecFor(const Run& run) const;
   // Writes through the RunWriter; false when `mutate` refused or the store failed (logged).
   bool UpdateRun(const RunId& id, const RunWriter::Mutate& mutate);
   // Ends the run (run_state::End, with this supervisor's artifacts state) after `also` (may be

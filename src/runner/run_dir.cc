@@ -111,6 +111,29 @@ SandboxSpec SandboxFromJson(const json::object& spec) {
   return s;
 }
 
+json::object ContainerToJson(const ContainerSpec& c) {
+  return json::object{{"enabled", c.enabled},        {"agent_uid", c.agent_uid},
+                      {"agent_gid", c.agent_gid},    {"home", c.home},
+                      {"network", c.network},        {"proxy_socket", c.proxy_socket},
+                      {"outpost_exe", c.outpost_exe}};
+}
+
+// Absent (a spec of a runner without containers) reads as container mode off.
+ContainerSpec ContainerFromJson(const json::object& spec) {
+  ContainerSpec c;
+  const json::value* v = spec.if_contains("container");
+  if (v == nullptr || !v->is_object()) return c;
+  const json::object& o = v->as_object();
+  c.enabled = GetBool(o, "enabled").value_or(false);
+  c.agent_uid = GetInt32(o, "agent_uid").value_or(0);
+  c.agent_gid = GetInt32(o, "agent_gid").value_or(0);
+  c.home = GetString(o, "home").value_or("");
+  c.network = GetString(o, "network").value_or(c.network);
+  c.proxy_socket = GetString(o, "proxy_socket").value_or("");
+  c.outpost_exe = GetString(o, "outpost_exe").value_or("");
+  return c;
+}
+
 // Whether `value` holds any of the run's secret values.
 bool HoldsSecret(std::string_view value, const std::vector<std::string>& secrets) {
   return std::any_of(secrets.begin(), secrets.end(), [value](const std::string& s) {
@@ -241,6 +264,7 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   if (!spec.git_ssh_known_hosts.empty()) o["git_ssh_known_hosts"] = spec.git_ssh_known_hosts;
   if (!spec.context_level.empty()) o["context_level"] = spec.context_level;
   if (spec.task_arg_index) o["task_arg_index"] = *spec.task_arg_index;
+  if (spec.container.enabled) o["container"] = ContainerToJson(spec.container);
   return WriteObject(File("spec.json"), o);
 }
 
@@ -274,6 +298,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
   spec.task_arg_index = GetInt32(o, "task_arg_index");
   spec.notify_socket = GetString(o, "notify_socket").value_or("");
   spec.sandbox = SandboxFromJson(o);
+  spec.container = ContainerFromJson(o);
   spec.max_output_bytes = GetInt(o, "max_output_bytes").value_or(spec.max_output_bytes);
   spec.parser = GetString(o, "parser").value_or(spec.parser);
   spec.collect_timeout_seconds =

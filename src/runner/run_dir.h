@@ -65,6 +65,24 @@ struct SandboxSpec {
   std::string cgroup_name;  // e.g. "outpost/<runId>" under each hierarchy
 };
 
+// Container mode (`outpost task`, runner/task/task.h): the shim runs inside a container that is
+// the sandbox — no bwrap, no cgroup (the container has the limits). The agent is spawned as
+// agent_uid:agent_gid (never root; setgroups/setresgid/setresuid + no_new_privs) in the
+// workspace with HOME=home; the workspace and home are handed to it (chown) after the clone
+// (which runs as root: the git token never reaches the agent). Allowlist: the agent runs under
+// `<outpost_exe> sandbox-forward --listen 127.0.0.1:3128 --socket <proxy_socket> --` with the
+// proxy variables the sandbox sets. Leftovers: the process-mode tree kill (the shim is the
+// subreaper). Exclusive with sandbox.enabled.
+struct ContainerSpec {
+  bool enabled = false;
+  int agent_uid = 0;
+  int agent_gid = 0;
+  std::string home;              // the agent's home (/home/agent), created, chowned
+  std::string network = "none";  // none | allowlist | host
+  std::string proxy_socket;      // allowlist: the egress proxy's unix socket
+  std::string outpost_exe;       // allowlist: the binary that runs sandbox-forward
+};
+
 struct LaunchSpec {
   std::string run_id;
   std::vector<std::string> argv;                  // argv[0] resolved through PATH
@@ -112,6 +130,7 @@ struct LaunchSpec {
   int collect_timeout_seconds = 300;
   std::int64_t collect_max_bytes = std::int64_t{256} << 20;
   SandboxSpec sandbox;
+  ContainerSpec container;
 };
 
 // Issue 18 item 8, secrets at rest. The secret part of a launch spec: git_token, redact, and
@@ -126,6 +145,9 @@ inline constexpr std::string_view kSecretsFile = "secrets.json";
 std::string SecretsToJson(const LaunchSpec& spec);
 // Puts the secret part `text` (from SecretsToJson) back into `spec`. kInternal when malformed.
 Status MergeSecrets(std::string_view text, LaunchSpec& spec);
+// A sealed memfd holding `content` (the secret part), above the fds a shim inherits and
+// close-on-exec, for the shim's fd kSecretsFd; -1 when none can be made (process_runner.cc).
+int SecretsMemfd(std::string_view content);
 
 struct ShimInfo {
   int pid = 0;

@@ -118,6 +118,15 @@ struct RunSpec {
   std::string image;
 };
 
+// The one JSON form of a RunSpec: the body of the run channel's GET …/spec (core/run_channel.h),
+// which a container's `outpost task` (runner/task/task.h) runs from. Every field is written
+// (nullopt as null), secret values included (env, redact, repo.git_token, channel.token): a
+// secret document, never logged or stored. RunSpecFromJson reads what RunSpecToJson wrote and
+// refuses anything else — an unknown, missing or mistyped field — with kInvalidArgument naming
+// the field ("run spec: limits.memory_bytes: must be an integer or null").
+boost::json::object RunSpecToJson(const RunSpec& spec);
+Result<RunSpec> RunSpecFromJson(const boost::json::object& o);
+
 // How a run ended (ExitRecord::outcome). kNone: not decided yet (a record being built; one
 // read with an empty outcome). kOom: the memory cgroup OOM-killed it; kDiskQuota: workspace over
 // disk_bytes.

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "common/files.h"
 #include "runner/netproxy/blocked_log.h"
@@ -142,6 +143,38 @@ std::optional<std::string> DiskOverQuota(const LaunchSpec& spec, const RunDir& d
   return "disk quota exceeded: " + std::to_string(ws + home) + " bytes used (workspace " +
          std::to_string(ws) + " + home " + std::to_string(home) + ") > limit " +
          std::to_string(*spec.sandbox.disk_bytes) + " bytes";
+}
+
+std::vector<std::string> ContainerArgv(const LaunchSpec& spec) {
+  std::vector<std::string> a;
+  if (spec.container.network == "allowlist") {
+    a = {spec.container.outpost_exe,
+         "sandbox-forward",
+         "--listen",
+         sandbox::kProxyListen,
+         "--socket",
+         spec.container.proxy_socket,
+         "--"};
+  }
+  a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+  return a;
+}
+
+std::vector<std::string> ContainerEnv(const LaunchSpec& spec) {
+  std::map<std::string, std::string> env = spec.env;
+  env["HOME"] = spec.container.home;
+  env["PWD"] = spec.workspace;
+  env["OUTPOST_RUN_ID"] = spec.run_id;
+  if (spec.container.network == "allowlist") {
+    for (const char* k : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"}) {
+      env[k] = sandbox::kProxyUrl;
+    }
+    env["NO_PROXY"] = env["no_proxy"] = "localhost,127.0.0.1";
+  }
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
 }
 
 Result<workspace::GitOutput> BoundedGit::Run(const workspace::GitCommand& cmd) {

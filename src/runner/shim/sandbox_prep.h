@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "runner/netproxy/proxy.h"
@@ -66,6 +67,13 @@ class BoundedGit : public workspace::GitExec {
   std::int64_t max_bytes_;
   std::string failure_;
 };
+
+// Container mode (ContainerSpec): the agent's argv — for allowlist, wrapped in
+// `<outpost_exe> sandbox-forward --listen 127.0.0.1:3128 --socket <proxy_socket> --` as the
+// sandbox does — and its whole environment: spec.env with HOME, PWD, OUTPOST_RUN_ID and, for
+// allowlist, the HTTP(S)_PROXY / NO_PROXY variables the sandbox sets.
+std::vector<std::string> ContainerArgv(const LaunchSpec& spec);
+std::vector<std::string> ContainerEnv(const LaunchSpec& spec);
 
 // The blocked-attempts log of a run's proxy (one JSON line per refused connection).
 std::string BlockedLogPath(const RunDir& dir);

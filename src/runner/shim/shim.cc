@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,6 +137,8 @@ class Shim {
   void CollectChanges();
   Status PrepareSandbox();
   Status StartSandbox();
+  Status PrepareContainer();
+  Status HandOverToAgent();
   bool StartAgent(Stream& out, Stream& err);
   shim::SpawnRequest AgentRequest(int out_fd, int err_fd) const;
 
@@ -226,14 +229,21 @@ int Shim::Run() {
   deadlines_ = shim::MakeDeadlines(start, spec_.timeout_seconds, spec_.inactivity_timeout_seconds);
   if (Status st = Setup(); !st.ok()) return StartFailed(st.message());
   if (CancelledBeforeStart()) return Finish();
-  Status dirs = spec_.sandbox.enabled ? PrepareSandbox() : MakeDirs(spec_.workspace, 0755);
-  if (dirs.ok() && !spec_.sandbox.enabled) dirs = MakeDirs(dir_.File("home"), 0700);
+  Status dirs = spec_.sandbox.enabled     ? PrepareSandbox()
+                : spec_.container.enabled ? PrepareContainer()
+                                          : MakeDirs(spec_.workspace, 0755);
+  if (dirs.ok() && !spec_.sandbox.enabled && !spec_.container.enabled) {
+    dirs = MakeDirs(dir_.File("home"), 0700);
+  }
   if (dirs.ok()) dirs = WriteHomeFiles();
   if (!dirs.ok()) return StartFailed(dirs.message());
   if (spec_.repo_url && !Clone()) return Finish();
   AddContext();
   if (spec_.sandbox.enabled) {
     if (Status st = StartSandbox(); !st.ok()) return StartFailed(st.message());
+  }
+  if (spec_.container.enabled) {
+    if (Status st = HandOverToAgent(); !st.ok()) return StartFailed(st.message());
   }
   Stream out, err;
   // One per stream: a secret split between two reads of the same pipe is still caught.
@@ -270,6 +280,7 @@ Status Shim::WriteHomeFiles() {
   if (spec_.home_files.empty()) return Status::Ok();
   auto home_env = spec_.env.find("HOME");
   const std::string home = spec_.sandbox.enabled         ? spec_.sandbox.home
+                           : spec_.container.enabled     ? spec_.container.home
                            : home_env != spec_.env.end() ? home_env->second
                                                          : "";
   if (home.empty() || home.front() != '/') return Internal("the agent has no home directory");
@@ -504,6 +515,37 @@ Status Shim::PrepareSandbox() {
   return shim::PrepareSandboxDirs(spec_, dir_);
 }
 
+// Container mode: the workspace and the agent's home exist (bind mounts, or made here); the
+// agent's identity must be unprivileged.
+Status Shim::PrepareContainer() {
+  const ContainerSpec& c = spec_.container;
+  if (c.agent_uid <= 0 || c.agent_gid <= 0) {
+    return InvalidArgument("the agent's uid/gid must be unprivileged, got " +
+                           std::to_string(c.agent_uid) + ":" + std::to_string(c.agent_gid));
+  }
+  if (c.home.empty() || c.home.front() != '/') return InvalidArgument("the agent has no home");
+  if (c.network == "allowlist" && (c.proxy_socket.empty() || c.outpost_exe.empty())) {
+    return InvalidArgument("an allowlist run needs the proxy socket and the outpost binary");
+  }
+  OUTPOST_RETURN_IF_ERROR(MakeDirs(spec_.workspace, 0700));
+  return MakeDirs(c.home, 0700);
+}
+
+// Container mode, after the clone (which ran as root, with the token): the workspace and home
+// become the agent's.
+Status Shim::HandOverToAgent() {
+  const ContainerSpec& c = spec_.container;
+  OUTPOST_RETURN_IF_ERROR(shim::ChownTree(spec_.workspace, c.agent_uid, c.agent_gid));
+  OUTPOST_RETURN_IF_ERROR(shim::ChownTree(c.home, c.agent_uid, c.agent_gid));
+  for (const std::string& d : {spec_.workspace, c.home}) {
+    if (::chmod(d.c_str(), 0700) != 0) {
+      return Internal("chmod " + d + ": " + std::strerror(errno));
+    }
+  }
+  Log("workspace and home handed to uid " + std::to_string(c.agent_uid));
+  return Status::Ok();
+}
+
 // After the clone (which ran as root): hand the workspace over, make the cgroup, start the
 // proxy. The cgroup exists from here on, so Finish removes it whatever happens next.
 Status Shim::StartSandbox() {
@@ -527,6 +569,13 @@ Status Shim::StartSandbox() {
 
 // The environment goes through envp, never argv: bwrap hands it on to the agent.
 shim::SpawnRequest Shim::AgentRequest(int out_fd, int err_fd) const {
+  if (spec_.container.enabled) {
+    shim::SpawnRequest req{
+        shim::ContainerArgv(spec_), shim::ContainerEnv(spec_), spec_.workspace, out_fd, err_fd,
+        /*new_session=*/true};
+    req.user = shim::Credentials{spec_.container.agent_uid, spec_.container.agent_gid};
+    return req;
+  }
   if (!cgroup_) {
     std::vector<std::string> env;
     for (const auto& [k, v] : spec_.env) env.push_back(k + "=" + v);
@@ -900,7 +949,7 @@ void Shim::FinishCgroup() {
 // no secret value may stay in what is kept of its home and workspace (shim/scrub.h). Only the
 // run directory's own: a workspace elsewhere (a test's) is not ours to rewrite.
 void Shim::ScrubSecrets() {
-  const std::string home = dir_.File("home");
+  const std::string home = spec_.container.enabled ? spec_.container.home : dir_.File("home");
   const std::vector<std::string> remove = shim::kSecretCacheDirs;
   shim::ScrubStats h = shim::ScrubTree(home, spec_.redact, remove);
   shim::ScrubStats ws;
@@ -911,7 +960,7 @@ void Shim::ScrubSecrets() {
         std::chrono::duration_cast<std::chrono::nanoseconds>(rec_.started_at->time_since_epoch())
             .count();
   }
-  if (spec_.workspace == dir_.workspace()) {
+  if (spec_.workspace == dir_.workspace() || spec_.container.enabled) {
     ws = shim::ScrubTree(spec_.workspace, spec_.redact, {}, since);
   }
   for (const shim::ScrubStats* s : {&h, &ws}) {
