@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,10 +17,15 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "net/test_tls.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace outpost::net {
 namespace {
@@ -39,16 +45,26 @@ class LoopbackServer {
  public:
   using Handler = std::function<Answer(const std::string& head, const std::string& body)>;
 
-  explicit LoopbackServer(Handler handler) : handler_(std::move(handler)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // On a loopback TCP port, or on the unix socket `unix_path` when given.
+  explicit LoopbackServer(Handler handler, const std::string& unix_path = "")
+      : handler_(std::move(handler)) {
+    if (!unix_path.empty()) {
+      listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", unix_path.c_str());
+      EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    } else {
+      listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+      socklen_t len = sizeof addr;
+      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin_port);
+    }
     EXPECT_EQ(::listen(listen_fd_, 64), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
     EXPECT_EQ(::pipe2(stop_, O_CLOEXEC), 0);
     acceptor_ = std::thread([this] { Accept(); });
   }
@@ -349,6 +365,213 @@ TEST(StreamHttp, SilenceLongerThanTheIdleTimeoutFailsTheStream) {
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_TRUE(failure.timed_out);
   EXPECT_TRUE(failure.request_sent());
+}
+
+// ---- unix sockets (the Docker Engine API's local endpoint) ----
+
+Url DockerUrl(const std::string& path) {
+  Url u;
+  u.scheme = "http";
+  u.host = "docker";
+  u.port = 80;
+  u.path = path;
+  return u;
+}
+
+TEST(SendHttp, AUnixSocketCarriesTheExchangeAndTheHostIsOnlyTheHostHeader) {
+  outpost::testing::TempDir dir("outpost-net");
+  const std::string socket = dir.Join("d.sock");
+  std::mutex mu;
+  std::vector<std::string> heads;
+  LoopbackServer server(
+      [&](const std::string& head, const std::string&) {
+        std::lock_guard lock(mu);
+        heads.push_back(head);
+        return Answer{Ok("OK")};
+      },
+      socket);
+  TransportOptions options;
+  options.unix_socket = socket;
+  for (int i = 0; i < 2; ++i) {
+    auto r = SendHttp(Get(DockerUrl("/v1.41/_ping")), options);
+    ASSERT_THAT(r, outpost::testing::IsOk());
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "OK");
+  }
+  EXPECT_EQ(server.accepted(), 1);  // kept alive and reused, as over TCP
+  std::lock_guard lock(mu);
+  ASSERT_EQ(heads.size(), 2u);
+  EXPECT_TRUE(heads[0].starts_with("GET /v1.41/_ping HTTP/1.1\r\n")) << heads[0];
+  EXPECT_NE(heads[0].find("\r\nHost: docker\r\n"), std::string::npos) << heads[0];
+}
+
+TEST(SendHttp, AConnectionToATcpHostIsNotReusedForAUnixSocketOfTheSameHostName) {
+  outpost::testing::TempDir dir("outpost-net");
+  LoopbackServer tcp([](const std::string&, const std::string&) { return Answer{Ok("tcp")}; });
+  LoopbackServer unix_server(
+      [](const std::string&, const std::string&) { return Answer{Ok("unix")}; },
+      dir.Join("d.sock"));
+  Url url = tcp.url("/");
+  ASSERT_THAT(SendHttp(Get(url), {}), outpost::testing::IsOk());
+  TransportOptions options;
+  options.unix_socket = dir.Join("d.sock");
+  auto r = SendHttp(Get(url), options);  // the same scheme://host:port as the TCP one
+  ASSERT_THAT(r, outpost::testing::IsOk());
+  EXPECT_EQ(r->body, "unix");
+  auto again = SendHttp(Get(url), {});
+  ASSERT_THAT(again, outpost::testing::IsOk());
+  EXPECT_EQ(again->body, "tcp");
+}
+
+TEST(SendHttp, AMissingUnixSocketIsUnavailableNamingTheSocket) {
+  outpost::testing::TempDir dir("outpost-net");
+  TransportOptions options;
+  options.unix_socket = dir.Join("nobody.sock");
+  TransportFailure failure;
+  auto r = SendHttp(Get(DockerUrl("/_ping")), options, &failure);
+  EXPECT_THAT(r, outpost::testing::StatusIs(
+                     Code::kUnavailable,
+                     ::testing::HasSubstr("connecting to unix socket " + options.unix_socket)));
+  EXPECT_EQ(failure.step, TransportFailure::Step::kConnect);
+  EXPECT_FALSE(failure.request_sent());
+}
+
+TEST(SendHttp, ARouteLibcurlWouldMisreadIsRefusedBeforeAnythingIsSent) {
+  TransportOptions relative;
+  relative.unix_socket = "run/docker.sock";
+  EXPECT_THAT(
+      SendHttp(Get(DockerUrl("/")), relative),
+      outpost::testing::StatusIs(Code::kInvalidArgument, ::testing::HasSubstr("is not absolute")));
+  TransportOptions proxied;
+  proxied.unix_socket = "/run/docker.sock";
+  proxied.proxy = DockerUrl("/");
+  EXPECT_THAT(SendHttp(Get(DockerUrl("/")), proxied),
+              outpost::testing::StatusIs(Code::kInvalidArgument, ::testing::HasSubstr("proxy")));
+  TransportOptions half;
+  half.client_cert_file = "/etc/cert.pem";
+  EXPECT_THAT(SendHttp(Get(DockerUrl("/")), half),
+              outpost::testing::StatusIs(Code::kInvalidArgument,
+                                         ::testing::HasSubstr("both a certificate and a key")));
+}
+
+// ---- TLS with a private CA and client certificates (Docker's tcp:// + TLS) ----
+
+// openssl s_server demanding a client certificate of the test CA (-Verify), answering every GET
+// with its status page (-www).
+class TlsServer {
+ public:
+  TlsServer() : dir_("outpost-net-tls") {
+    status_ = tls_test::MakeTestCerts(dir_.path());
+    if (!status_.ok()) return;
+    const std::string openssl = "/usr/bin/openssl";
+    if (::access(openssl.c_str(), X_OK) != 0) {
+      status_ = FailedPrecondition(openssl + " is missing");
+      return;
+    }
+    port_ = tls_test::FreePort();
+    daemon_ = std::make_unique<tls_test::ChildDaemon>(
+        std::vector<std::string>{
+            openssl, "s_server", "-accept", "127.0.0.1:" + std::to_string(port_), "-cert",
+            dir_.Join("server.pem"), "-key", dir_.Join("server-key.pem"), "-CAfile",
+            dir_.Join("ca.pem"), "-Verify", "1", "-verify_return_error", "-www"},
+        dir_.Join("s_server.log"));
+    if (!tls_test::WaitForListener(port_, std::chrono::seconds(10))) {
+      status_ = Unavailable("openssl s_server did not listen; see " + dir_.Join("s_server.log"));
+    }
+  }
+  const Status& status() const { return status_; }
+  std::string file(const std::string& name) const { return dir_.Join(name); }
+  Url url() const {
+    Url u;
+    u.scheme = "https";
+    u.host = "127.0.0.1";
+    u.port = port_;
+    u.path = "/";
+    return u;
+  }
+
+ private:
+  outpost::testing::TempDir dir_;
+  Status status_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<tls_test::ChildDaemon> daemon_;
+};
+
+TEST(SendHttp, AClientCertificateOfThePrivateCaIsPresentedAndAccepted) {
+  TlsServer server;
+  ASSERT_THAT(server.status(), outpost::testing::IsOk());
+  TransportOptions options;
+  options.ca_file = server.file("ca.pem");
+  options.client_cert_file = server.file("cert.pem");
+  options.client_key_file = server.file("key.pem");
+  options.timeout = std::chrono::seconds(10);
+  auto r = SendHttp(Get(server.url()), options);
+  ASSERT_THAT(r, outpost::testing::IsOk());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("CN=client"), std::string::npos);  // s_server saw our certificate
+  // The TLS session that certificate opened is not resumed by a caller without it (the pooled
+  // handles share one session cache).
+  TransportOptions none = options;
+  none.client_cert_file.clear();
+  none.client_key_file.clear();
+  EXPECT_FALSE(SendHttp(Get(server.url()), none).ok());
+  TransportOptions other = options;
+  other.client_cert_file = server.file("other-cert.pem");
+  other.client_key_file = server.file("other-key.pem");
+  EXPECT_FALSE(SendHttp(Get(server.url()), other).ok());
+}
+
+TEST(StreamHttp, StreamsOverAUnixSocket) {
+  outpost::testing::TempDir dir("outpost-net");
+  LoopbackServer server(
+      [](const std::string&, const std::string&) { return Answer{Ok("line 1\nline 2\n")}; },
+      dir.Join("d.sock"));
+  StreamOptions options;
+  options.unix_socket = dir.Join("d.sock");
+  std::string got;
+  auto r = StreamHttp(Get(DockerUrl("/events")), options, [&](std::string_view piece) {
+    got.append(piece);
+    return true;
+  });
+  ASSERT_THAT(r, outpost::testing::IsOk());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(got, "line 1\nline 2\n");
+}
+
+TEST(SendHttp, WithoutOrWithAWrongClientCertificateTheServerRefuses) {
+  TlsServer server;
+  ASSERT_THAT(server.status(), outpost::testing::IsOk());
+  TransportOptions none;
+  none.ca_file = server.file("ca.pem");
+  none.timeout = std::chrono::seconds(10);
+  auto r = SendHttp(Get(server.url()), none);
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(r.status().code(), ::testing::AnyOf(Code::kUnavailable, Code::kFailedPrecondition))
+      << r.status().ToString();
+  TransportOptions wrong = none;
+  wrong.client_cert_file = server.file("other-cert.pem");
+  wrong.client_key_file = server.file("other-key.pem");
+  auto w = SendHttp(Get(server.url()), wrong);
+  EXPECT_FALSE(w.ok());
+  EXPECT_THAT(w.status().code(), ::testing::AnyOf(Code::kUnavailable, Code::kFailedPrecondition))
+      << w.status().ToString();
+}
+
+TEST(SendHttp, ThePrivateCaReplacesTheSystemStore) {
+  TlsServer server;
+  ASSERT_THAT(server.status(), outpost::testing::IsOk());
+  TransportOptions system_store;  // the test CA is in no system store
+  system_store.client_cert_file = server.file("cert.pem");
+  system_store.client_key_file = server.file("key.pem");
+  system_store.timeout = std::chrono::seconds(10);
+  EXPECT_THAT(SendHttp(Get(server.url()), system_store),
+              outpost::testing::StatusIs(Code::kFailedPrecondition,
+                                         ::testing::HasSubstr("certificate verify failed")));
+  TransportOptions other_ca = system_store;
+  other_ca.ca_file = server.file("other-ca.pem");
+  EXPECT_THAT(SendHttp(Get(server.url()), other_ca),
+              outpost::testing::StatusIs(Code::kFailedPrecondition,
+                                         ::testing::HasSubstr("certificate verify failed")));
 }
 
 }  // namespace

@@ -6,8 +6,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/close_range.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "api/channel_routes.h"
 #include "common/clock.h"
@@ -26,6 +30,7 @@
 #include "http/http_server.h"
 #include "http/router.h"
 #include "runner/event_log.h"
+#include "runner/netproxy/relay.h"
 #include "store/sqlite/sqlite_event_log.h"
 #include "store/sqlite/sqlite_run_store.h"
 #include "testing/fake_http_server.h"
@@ -78,11 +83,71 @@ class TaskProcess {
     return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
   }
   std::string Stderr() const { return ReadAll(stderr_path_); }
+  void Signal(int sig) { ::kill(pid_, sig); }
 
  private:
   pid_t pid_ = -1;
   std::optional<int> status_;
   std::string stderr_path_;
+};
+
+// A unix socket relayed to a TCP port (what the docker runner's channel socket does for a
+// container): each connection is copied both ways (netproxy::Relay) on a thread of its own.
+class UnixRelay {
+ public:
+  UnixRelay(const std::string& path, std::uint16_t port) : port_(port) {
+    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    ok_ = ::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+          ::listen(listen_, 16) == 0 && ::pipe2(stop_, O_CLOEXEC) == 0;
+    if (ok_) thread_ = std::thread([this] { Loop(); });
+  }
+  ~UnixRelay() {
+    ::shutdown(listen_, SHUT_RDWR);
+    if (stop_[1] >= 0) (void)!::write(stop_[1], "x", 1);
+    if (thread_.joinable()) thread_.join();
+    for (std::thread& t : workers_) t.join();
+    ::close(listen_);
+  }
+  bool ok() const { return ok_; }
+  int connections() const { return connections_; }
+
+ private:
+  void Loop() {
+    for (;;) {
+      const int c = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (c < 0) return;
+      ++connections_;
+      const int t = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in in{};
+      in.sin_family = AF_INET;
+      in.sin_port = htons(port_);
+      in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::connect(t, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0) {
+        ::close(c);
+        ::close(t);
+        continue;
+      }
+      ::fcntl(t, F_SETFL, O_NONBLOCK);
+      workers_.emplace_back([this, c, t] {
+        netproxy::RelayOptions o;
+        o.stop_fd = stop_[0];
+        netproxy::Relay(c, t, o);
+        ::close(c);
+        ::close(t);
+      });
+    }
+  }
+
+  std::uint16_t port_;
+  int listen_ = -1;
+  int stop_[2] = {-1, -1};
+  bool ok_ = false;
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+  std::vector<std::thread> workers_;
 };
 
 class TaskTest : public ::testing::Test {
@@ -178,11 +243,12 @@ class TaskTest : public ::testing::Test {
     }
     return t;
   }
-  std::unique_ptr<TaskProcess> StartTask(const TestRun& t, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--run-id",      t.id.str(),  "--run-dir",    t.dir,
-                                  "--channel-url", Url(),       "--agent-user", "nobody",
-                                  "--workspace",   t.workspace, "--home",       t.home};
-    args.insert(args.end(), extra.begin(), extra.end());
+  // Through `channel` (flags; default: --channel-url of the server).
+  std::unique_ptr<TaskProcess> StartTask(const TestRun& t, std::vector<std::string> channel = {}) {
+    if (channel.empty()) channel = {"--channel-url", Url()};
+    std::vector<std::string> args{"--run-id", t.id.str(),    "--run-dir", t.dir,    "--agent-user",
+                                  "nobody",   "--workspace", t.workspace, "--home", t.home};
+    args.insert(args.end(), channel.begin(), channel.end());
     return std::make_unique<TaskProcess>(args, base_ + "/task-" + t.id.str() + ".err");
   }
   std::vector<RunEvent> Stored(const RunId& id) {
@@ -330,6 +396,70 @@ TEST_F(TaskTest, ACancelOnTheControlPlaneStopsTheRun) {
   EXPECT_EQ(Str(exit, "outcome"), "cancelled") << json::serialize(exit);
   EXPECT_EQ(Str(exit, "cancel_reason"), "user asked");
   EXPECT_EQ(StdoutOf(Stored(t.id)).find("never"), std::string::npos);
+  ExpectJournalDelivered(t);
+}
+
+// What the agent leaves behind — a child that ignores SIGTERM, detached into its own session —
+// is killed before the exit is written (the shim's process tree kill as the subreaper).
+TEST_F(TaskTest, LeftoversOfTheAgentAreKilledBeforeTheExit) {
+  const std::string pidfile = base_ + "/leftover.pid";
+  TestRun t = NewRun("setsid sh -c 'trap \"\" TERM; echo $$ > " + pidfile +
+                     "; exec sleep 300' & while [ ! -s " + pidfile +
+                     " ]; do sleep 0.01; done; echo detached");
+  ::chmod(base_.c_str(), 0777);  // the agent (nobody) writes the pid file
+  auto task = StartTask(t);
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  ::chmod(base_.c_str(), 0755);
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "exited") << json::serialize(exit);
+  EXPECT_GE(exit.at("leftover_processes_killed").as_int64(), 1) << json::serialize(exit);
+  const int pid = std::stoi(ReadAll(pidfile));
+  ASSERT_GT(pid, 1);
+  EXPECT_NE(::kill(pid, 0), 0) << "the leftover " << pid << " is still alive";
+}
+
+// The agent never runs as root: a root agent user is a start failure, reported as such.
+TEST_F(TaskTest, ARootAgentUserIsAReportedStartFailure) {
+  TestRun t = NewRun("echo must-not-run");
+  std::vector<std::string> args{"--run-id",     t.id.str(), "--run-dir",     t.dir,
+                                "--agent-user", "root",     "--workspace",   t.workspace,
+                                "--home",       t.home,     "--channel-url", Url()};
+  TaskProcess task(args, base_ + "/root.err");
+  EXPECT_EQ(task.Wait(seconds(60)), 0) << task.Stderr();  // the failure was delivered
+  EXPECT_NE(task.Stderr().find("never runs as root"), std::string::npos) << task.Stderr();
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "start_failed") << json::serialize(exit);
+  EXPECT_EQ(StdoutOf(Stored(t.id)).find("must-not-run"), std::string::npos);
+  ExpectJournalDelivered(t);  // the error event
+}
+
+// The container's way: the channel through a unix socket (http://localhost as the URL).
+TEST_F(TaskTest, TheChannelThroughAUnixSocket) {
+  const std::string sock = base_ + "/channel.sock";
+  UnixRelay relay(sock, port_);
+  ASSERT_TRUE(relay.ok()) << std::strerror(errno);
+  TestRun t = NewRun("echo over-the-socket");
+  auto task = StartTask(t, {"--channel-socket", sock});
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  EXPECT_GT(relay.connections(), 0);
+  ExpectJournalDelivered(t);
+  EXPECT_NE(StdoutOf(Stored(t.id)).find("over-the-socket\n"), std::string::npos);
+  EXPECT_EQ(Str(ChannelExit(t.id), "outcome"), "exited");
+}
+
+// docker stop: tini hands SIGTERM to the task, which hands it to the shim (its cancel protocol);
+// the exit is still reported.
+TEST_F(TaskTest, SigtermToTheTaskStopsTheRunAndItsExitIsReported) {
+  TestRun t = NewRun("echo started; sleep 120; echo never");
+  auto task = StartTask(t);
+  ASSERT_TRUE(WaitFor([&] { return StdoutOf(Stored(t.id)).find("started") != std::string::npos; },
+                      seconds(30)))
+      << task->Stderr();
+  task->Signal(SIGTERM);
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "cancelled") << json::serialize(exit);
+  EXPECT_EQ(Str(exit, "cancel_reason"), "shim terminated");
   ExpectJournalDelivered(t);
 }
 

@@ -116,10 +116,13 @@ Status FromHttp(const std::string& call, const net::HttpResponse& r) {
   }
 }
 
-// Every transport failure is the daemon being unreachable (or too slow) for the caller: it may
+// A transport failure is the daemon being unreachable (or too slow) for the caller: it may
 // retry. (A TLS failure is a misconfiguration more often than not, but the caller's remedy is the
-// same: the daemon is not usable now; the message says why.)
+// same: the daemon is not usable now; the message says why.) Only an endpoint the transport
+// refuses outright (a certificate without its key) stays kInvalidArgument: retrying cannot help.
 Status FromTransport(const std::string& call, const Status& s) {
+  if (s.code() == Code::kInvalidArgument)
+    return InvalidArgument("docker " + call + ": " + s.message());
   return Unavailable("docker " + call + ": " + s.message());
 }
 
@@ -370,6 +373,12 @@ Result<std::string> DockerEngine::CreateContainer(const ContainerSpec& spec) con
   if (!spec.name.empty()) path += "?name=" + Escape(spec.name);
   auto r = Exchange(endpoint_, options_).Call("POST", path, ToJson(CreateBody(spec)));
   if (!r.ok()) return FromTransport(call, r.status());
+  // dockerd (20.10) answers a StorageOpt its driver cannot honour with a 500, although nothing
+  // is wrong with the daemon: it is this request that cannot be served (engine.h).
+  if (r->status == 500 && spec.storage_bytes &&
+      EngineMessage(*r).find("storage-opt") != std::string::npos) {
+    return InvalidArgument("docker " + call + ": " + EngineMessage(*r));
+  }
   if (!Success(r->status)) return FromHttp(call, *r);
   OUTPOST_ASSIGN_OR_RETURN(json::object body, ObjectBody(call, *r));
   auto id = GetString(body, "Id");
@@ -440,6 +449,8 @@ Status DockerEngine::StopContainer(const std::string& id, int grace_seconds) con
 Result<int> DockerEngine::WaitContainer(const std::string& id,
                                         std::chrono::milliseconds timeout) const {
   const std::string call = "wait " + id;
+  // A zero timeout would be libcurl's "no timeout": at least a millisecond.
+  timeout = std::max(timeout, std::chrono::milliseconds(1));
   Exchange x(endpoint_, EngineOptions{timeout, options_.connect_timeout});
   auto r = x.Call("POST", "/containers/" + Escape(id) + "/wait?condition=not-running");
   if (!r.ok()) {

@@ -5,13 +5,17 @@
 //
 // Where the daemon is (EngineEndpoint::Resolve): `[runner.docker] host` when set, else
 // DOCKER_HOST, else unix:///var/run/docker.sock — as every Docker client does. tcp:// uses TLS
-// when DOCKER_TLS_VERIFY is set or certificates are configured: ca.pem, cert.pem and key.pem from
-// DOCKER_CERT_PATH (or the configured paths); plain http only for an explicitly plain endpoint.
+// when DOCKER_TLS_VERIFY is 1/true or DOCKER_CERT_PATH is set: ca.pem, cert.pem and key.pem from
+// DOCKER_CERT_PATH (default ~/.docker). With TLS the daemon's certificate is always verified
+// against ca.pem (there is no docker `--tls` without verify); plain http only for a tcp://
+// endpoint with neither variable set (or DOCKER_TLS_VERIFY=0/false).
 //
 // Errors (the Engine's own message is kept in every one: {"message": "..."} of its answer):
 //   404 (no such container/image) -> kNotFound; 409 (name in use, container not running,
 //   removal in progress) -> kConflict; 400 -> kInvalidArgument; 401/403 -> kPermissionDenied;
-//   500, 503, a refused/unreachable socket, timeouts -> kUnavailable; anything else -> kInternal.
+//   500, 503, a refused/unreachable socket, a failed TLS handshake, timeouts -> kUnavailable;
+//   an endpoint the transport cannot use (a certificate without its key) -> kInvalidArgument;
+//   anything else -> kInternal.
 // Messages name the call ("docker create: ...") and carry the Engine's message verbatim.
 //
 // Thread-safety: every method may be called concurrently (each call is one exchange on the
@@ -43,14 +47,18 @@ struct EngineEndpoint {
   std::string key_file;
 
   // configured: [runner.docker] host ("" = not set); env: the process environment's DOCKER_HOST,
-  // DOCKER_TLS_VERIFY, DOCKER_CERT_PATH (tests pass their own map). kInvalidArgument naming the
-  // value for a host that is neither unix:// (absolute path) nor tcp://host:port, or tcp://
-  // with TLS asked for and a certificate file missing.
+  // DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, HOME (tests pass their own map). kInvalidArgument
+  // naming the value (and where it came from) for a host that is neither unix:// (absolute path)
+  // nor tcp://host:port (the port is required), a DOCKER_TLS_VERIFY other than 1/true/0/false,
+  // or tcp:// with TLS and a certificate file missing. The files are checked to exist only; a
+  // bad one fails the first call (kUnavailable naming the TLS error).
   static Result<EngineEndpoint> Resolve(const std::string& configured,
                                         const std::map<std::string, std::string>& env);
 };
 
-// A bind mount "source:target[:ro]".
+// A bind mount (sent as HostConfig.Mounts type "bind", so a path may hold ':' or ','). The
+// source must exist: dockerd refuses the create otherwise (kInvalidArgument, "bind source path
+// does not exist") instead of creating it as root as the old Binds form does.
 struct BindMount {
   std::string source;  // host path
   std::string target;  // container path
@@ -59,12 +67,14 @@ struct BindMount {
 
 // What CreateContainer sends (the subset of ContainerConfig + HostConfig the runner uses).
 struct ContainerSpec {
-  std::string name;                     // "" = the daemon names it
-  std::string image;                    // "outpost-claude", "outpost-base:latest", an image id
-  std::vector<std::string> entrypoint;  // empty = the image's
-  std::vector<std::string> cmd;         // empty = the image's
-  std::vector<std::string> env;         // "KEY=VALUE" (never secrets: dockerd stores them)
-  std::string user;                     // "" = the image's; "0:0" for outpost task
+  std::string name;   // "" = the daemon names it
+  std::string image;  // "outpost-claude", "outpost-base:latest", an image id
+  // empty = the image's. A given entrypoint drops the image's cmd too (as `docker run
+  // --entrypoint` does): give cmd with it when it needs arguments.
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;  // empty = the image's
+  std::vector<std::string> env;  // "KEY=VALUE" (never secrets: dockerd stores them)
+  std::string user;              // "" = the image's; "0:0" for outpost task
   std::string working_dir;
   std::map<std::string, std::string> labels;
   std::vector<BindMount> binds;
@@ -80,7 +90,8 @@ struct ContainerSpec {
   std::optional<std::int64_t> pids_limit;    // HostConfig.PidsLimit
   // HostConfig.StorageOpt {"size": "<bytes>"}: only some storage drivers support it (overlay2
   // on xfs with pquota, devicemapper, btrfs, zfs); elsewhere the daemon refuses the create
-  // (kInvalidArgument with its message) — the caller decides whether to retry without.
+  // (kInvalidArgument with its message, although dockerd 20.10 answers that with a 500) — the
+  // caller decides whether to retry without.
   std::optional<std::int64_t> storage_bytes;
   // HostConfig.Init (docker's own tini as pid 1). The images have tini as entrypoint already.
   bool init = false;

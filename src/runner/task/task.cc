@@ -629,12 +629,9 @@ Result<LaunchSpec> ContainerLaunchSpec(const RunSpec& in, const TaskOptions& opt
 Result<net::HttpResponse> ChannelExchange(const net::HttpRequest& request,
                                           const net::TransportOptions& options,
                                           const std::string& socket) {
-  if (!socket.empty()) {
-    return FailedPrecondition(
-        "--channel-socket: this build's HTTP transport cannot reach a unix socket yet; use "
-        "--channel-url");
-  }
-  return net::SendHttp(request, options);
+  net::TransportOptions o = options;
+  o.unix_socket = socket;  // "" = TCP to the URL
+  return net::SendHttp(request, o);
 }
 
 int RunTask(const TaskOptions& opts, const std::string& self_exe) {

@@ -122,10 +122,12 @@ TEST(ContainerLaunchSpec, MapsTheSpecIntoTheContainer) {
               StatusIs(Code::kInvalidArgument, HasSubstr("R1")));
 }
 
-TEST(ChannelExchange, SocketWithoutTransportSupportIsAClearError) {
+TEST(ChannelExchange, AMissingSocketIsUnavailable) {
   net::HttpRequest req;
-  EXPECT_THAT(ChannelExchange(req, {}, "/run/outpost/channel/channel.sock"),
-              StatusIs(Code::kFailedPrecondition, HasSubstr("--channel-url")));
+  req.method = "GET";
+  ASSERT_OK_AND_ASSIGN(req.url, net::ParseUrl("http://localhost/internal/v1/runs/R1/control"));
+  EXPECT_THAT(ChannelExchange(req, {}, "/nonexistent/outpost/channel.sock"),
+              StatusIs(Code::kUnavailable));
 }
 
 }  // namespace
