@@ -233,9 +233,10 @@ Status DockerRunner::Start(const RunSpec& spec) {
   }
   ContainerSpec c = ContainerFor(spec);
   Result<std::string> created = engine_.CreateContainer(c);
-  if (!created.ok() && c.storage_bytes && created.status().code() == Code::kInvalidArgument &&
-      (created.status().message().find("storage") != std::string::npos ||
-       created.status().message().find("quota") != std::string::npos)) {
+  // dockerd 20.10 answers 500 ("--storage-opt is supported only for overlay over xfs with
+  // 'pquota' mount option"), others 400: the message says which.
+  if (!created.ok() && c.storage_bytes && created.status().code() != Code::kNotFound &&
+      created.status().message().find("storage-opt") != std::string::npos) {
     // This storage driver cannot limit a container's size: the disk limit is the shim's
     // watchdog (README "Container runs").
     spdlog::warn("docker: the storage driver refuses a size limit ({}); disk limits are polled",

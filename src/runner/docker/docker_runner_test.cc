@@ -73,6 +73,7 @@ class DockerRunnerTest : public ::testing::Test {
     s.limits.memory_bytes = std::int64_t{256} << 20;
     s.limits.cpu_millicores = 500;
     s.limits.pids_max = 64;
+    s.limits.disk_bytes = std::int64_t{1} << 30;  // overlay2 here refuses a size: dropped
     started_.push_back(s.id);
     return s;
   }
