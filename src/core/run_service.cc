@@ -335,7 +335,7 @@ HealthReport RunService::Health() {
     // Whether the Engine answers: the `docker` check (app/serve.cc).
     h.runner = {{"pass",
                  "docker containers: read-only root, no-new-privileges, capabilities "
-                 "dropped but SETUID SETGID KILL CHOWN"},
+                 "dropped but those the task needs"},
                 "docker",
                 std::nullopt};
   } else {

@@ -144,8 +144,10 @@ ContainerSpec DockerRunner::ContainerFor(const RunSpec& spec) const {
   c.read_only_rootfs = true;
   c.no_new_privileges = true;
   c.cap_drop = {"ALL"};
-  // CHOWN: the task hands /workspace and /home/agent to the agent user.
-  c.cap_add = {"SETUID", "SETGID", "KILL", "CHOWN"};
+  // CHOWN: the task hands /workspace and /home/agent to the agent user. DAC_OVERRIDE, FOWNER:
+  // the shim (root) collects and scrubs what the agent made there, its own modes whatever they
+  // are. The agent holds none of them (a non-root uid after setresuid, no-new-privileges).
+  c.cap_add = {"SETUID", "SETGID", "KILL", "CHOWN", "DAC_OVERRIDE", "FOWNER"};
   c.memory_bytes = spec.limits.memory_bytes;
   if (spec.limits.cpu_millicores) {
     c.nano_cpus = std::int64_t{*spec.limits.cpu_millicores} * kNanoCpusPerMillicore;
@@ -256,8 +258,10 @@ Status DockerRunner::RequestCancel(const RunId& id, const std::string& reason) {
   const RunDir dir = files_.Dir(id.str());
   if (!FileExists(dir.path())) return NotFound("no run directory for " + id.str());
   if (!dir.ReadCancel()) OUTPOST_RETURN_IF_ERROR(dir.WriteCancel({reason, clock_.Now()}));
-  // tini forwards it to outpost task, which hands it to the shim (its cancel protocol). A
-  // container not running yet reads cancel.json before its agent starts.
+  // tini forwards it to outpost task, which hands it to the shim (its cancel protocol). Only
+  // once the shim is there (shim.json): before, the task may not handle SIGUSR1 yet (its
+  // default kills it), and the shim reads cancel.json before it starts the agent.
+  if (!FileExists(dir.File("shim.json"))) return Status::Ok();
   Status st = engine_.KillContainer(ContainerName(id), "SIGUSR1");
   if (!st.ok() && st.code() != Code::kConflict && st.code() != Code::kNotFound) {
     spdlog::warn("run {}: cancel signal to its container: {}", id.str(), st.ToString());

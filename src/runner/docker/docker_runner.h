@@ -14,7 +14,8 @@
 // dir> (plus the run's timeout, grace and network, read back after a restart); user 0:0 (the
 // task drops the agent to the image's `agent` user); env without secrets (OUTPOST_RUN_ID,
 // OUTPOST_CHANNEL_URL=http://localhost, OUTPOST_CHANNEL_SOCKET, OUTPOST_TASK_DIR); read-only
-// root, tmpfs /tmp, no-new-privileges, every capability dropped but SETUID SETGID KILL CHOWN;
+// root, tmpfs /tmp, no-new-privileges, every capability dropped but SETUID SETGID KILL CHOWN
+// DAC_OVERRIDE FOWNER (the task's and its shim's, never the agent's);
 // Memory, NanoCpus, PidsLimit from RunLimits; StorageOpt size only where the storage driver
 // takes it (a create refused for it is retried without, and the runner remembers); network
 // "none" for none and allowlist ("host" only when allow_host_network).

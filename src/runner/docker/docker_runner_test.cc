@@ -118,7 +118,8 @@ TEST_F(DockerRunnerTest, StartCreatesTheLockedDownContainerWithOnlyTheTokenInThe
   EXPECT_TRUE(c.no_new_privileges);
   EXPECT_EQ(c.network_mode, "none");
   EXPECT_THAT(c.cap_drop, ::testing::ElementsAre("ALL"));
-  EXPECT_THAT(c.cap_add, ::testing::UnorderedElementsAre("SETUID", "SETGID", "KILL", "CHOWN"));
+  EXPECT_THAT(c.cap_add, ::testing::UnorderedElementsAre("SETUID", "SETGID", "KILL", "CHOWN",
+                                                         "DAC_OVERRIDE", "FOWNER"));
   EXPECT_EQ(c.memory_bytes, std::int64_t{256} << 20);
   EXPECT_EQ(c.nano_cpus, std::int64_t{500'000'000});
   EXPECT_EQ(c.pids_limit, 64);
@@ -204,6 +205,8 @@ TEST_F(DockerRunnerTest, CancelWritesCancelJsonAndSignalsTheContainer) {
       "while :; do sleep 0.1; done");
   RunSpec spec = Spec();
   ASSERT_OK(runner->Start(spec));
+  // The shim is there (it writes shim.json first): the signal is sent.
+  ASSERT_OK(WriteFileAtomic(runner->Dir(spec.id).File("shim.json"), "{}", 0600));
   ASSERT_OK(runner->RequestCancel(spec.id, "stop it"));
   ASSERT_OK(runner->RequestCancel(spec.id, "second reason"));  // idempotent
   ASSERT_OK_AND_ASSIGN(int code, engine_->WaitContainer(DockerRunner::ContainerName(spec.id),
