@@ -105,8 +105,7 @@ TEST_F(DockerTest, ShellRunsInContainersReachEveryTerminalStatusAndLeaveNoContai
       ShellBody("head -c 400m /dev/zero | tail > /dev/null", 60,
                 json::object{{"resourceConstraints", json::object{{"maxMemoryMb", 64}}}}));
   for (const std::string& id : {ok, failed, timeout, cancelled, oom}) ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(
-      WaitFor([&] { return Str(server_->Run(cancelled), "status") == "RUNNING"; }, seconds(60)));
+  ASSERT_TRUE(WaitFor([&] { return Stdout(cancelled) == "up\n"; }, seconds(60)));
   EXPECT_EQ(server_->Post("/runs/" + cancelled + "/cancel", R"({"reason":"enough"})").status, 202);
 
   json::object run = server_->WaitTerminal(ok, seconds(120));
@@ -133,7 +132,7 @@ TEST_F(DockerTest, KilledControlPlaneAdoptsItsRunningContainerAfterARestart) {
   StartServer();
   const std::string id = server_->Dispatch(
       ShellBody("echo before; while [ ! -e /workspace/go ]; do sleep 0.2; done; echo after", 120));
-  ASSERT_TRUE(WaitFor([&] { return Str(server_->Run(id), "status") == "RUNNING"; }, seconds(60)));
+  ASSERT_TRUE(WaitFor([&] { return Stdout(id) == "before\n"; }, seconds(60)));
   ASSERT_TRUE(ContainerExists(id));
   server_->Signal(SIGKILL);
   server_->Wait();
@@ -226,7 +225,7 @@ TEST_F(DockerTest, AnImageThatDoesNotExistFailsInfraErrorWithTheEnginesMessage) 
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id));
 }
 
-TEST_F(DockerTest, AnImageWithoutTheTaskFailsInfraErrorAndLeavesNothing) {
+TEST_F(DockerTest, AContainerThatExitsBeforeTheTaskReportsFailsInfraErrorAndLeavesNothing) {
   // The bare Debian rootfs image: no entrypoint, no command.
   WriteConfig("[agents.shell]\nimage = \"outpost-debian:bookworm\"\n");
   StartServer();
@@ -234,9 +233,11 @@ TEST_F(DockerTest, AnImageWithoutTheTaskFailsInfraErrorAndLeavesNothing) {
   json::object run = server_->WaitTerminal(id, seconds(60));
   EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
   EXPECT_EQ(Str(run, "reason"), "infra_error") << json::serialize(run);
-  EXPECT_FALSE(Str(run, "errorMessage").empty());
+  EXPECT_NE(Str(run, "errorMessage").find("before outpost task reported"), std::string::npos)
+      << json::serialize(run);
   EXPECT_FALSE(ContainerExists(id));
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id));
+  // Its run dir stays for retention, without the channel token.
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/channel-token"));
 }
 
 // A dockerd that refuses: the agent is unavailable with the Engine's reason (/health/fleet,

@@ -293,6 +293,9 @@ void DockerRunner::EnforceDeadline(const RunId& id, const ContainerState& state)
 }
 
 ShimProbe DockerRunner::Ended(const RunId& id, const std::optional<ContainerState>& state) {
+  // The run is over: its channel token serves nothing any more (the channel takes it only for
+  // a RUNNING run), and is not kept at rest.
+  ::unlink(files_.Dir(id.str()).File(kChannelTokenFile).c_str());
   std::optional<ExitRecord> rec = files_.ReadExit(id);
   if (rec) {
     if (state && state->oom_killed && rec->outcome != ExitOutcome::kCancelled &&
