@@ -521,7 +521,7 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
         out.reason == reason::kTimeoutInactive;
     if (agent_failed) {
       if (auto note = NetworkRefusalNote(*agent, run.network, blocked,
-                                         runner_.kind() == RunnerKind::kSandbox)) {
+                                         runner_.kind() != RunnerKind::kProcess)) {
         out.message = out.message ? *out.message + "; " + *note : *note;
       }
     }

@@ -208,6 +208,25 @@ TEST_F(DockerTest, EscapesFromAContainerAreBlocked) {
   server_->WaitTerminal(other, seconds(90));
 }
 
+// Network allowlist: the container has no network of its own; the agent reaches the egress proxy
+// (run by the control plane on the run's bind-mounted socket) as 127.0.0.1:3128, which refuses a
+// host off the list and reports it in network.blocked[].
+TEST_F(DockerTest, AnAllowlistRunsRefusedHostIsReportedAndItsProxyGoesWithIt) {
+  WriteConfig("[agents.shell]\nnetwork_allow = [\"allowed.example.com:443\"]\n");
+  StartServer();
+  const std::string id = server_->Dispatch(
+      ShellBody("echo proxy=$HTTPS_PROXY; git ls-remote https://blocked.example.org/r.git; exit 0",
+                60, json::object{{"network", "allowlist"}}));
+  json::object run = server_->WaitTerminal(id, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(Stdout(id), "proxy=http://127.0.0.1:3128\n");
+  const json::array& blocked = run.at("network").at("blocked").as_array();
+  ASSERT_FALSE(blocked.empty()) << json::serialize(run);
+  EXPECT_EQ(blocked.at(0).at("host"), "blocked.example.org");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/proxy/proxy.sock"));
+  EXPECT_FALSE(ContainerExists(id));
+}
+
 // Bad input (issue 20): an image that does not exist, and one the Engine cannot run (no
 // command: it exits before any outpost task reports) -> FAILED infra_error with the Engine's
 // message, nothing left behind.
