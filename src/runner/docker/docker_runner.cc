@@ -345,8 +345,15 @@ ShimProbe DockerRunner::Probe(const RunId& id) {
     if (state->labels.count(kLabelRun) && state->labels.at(kLabelRun) != id.str()) {
       return {ShimState::kLost, std::nullopt};  // not ours (a name clash): never touched
     }
-    if (state->status == "created" || state->running || state->status == "restarting" ||
-        state->status == "paused" || state->status == "removing") {
+    if (state->status == "created") {
+      // Created, never started: the control plane died between the two calls. Started now.
+      if (Status st = engine_.StartContainer(state->id); !st.ok()) {
+        spdlog::warn("run {}: cannot start its created container: {}", id.str(), st.ToString());
+      }
+      return {ShimState::kRunning, std::nullopt};
+    }
+    if (state->running || state->status == "restarting" || state->status == "paused" ||
+        state->status == "removing") {
       if (state->running) {
         auto net = state->labels.find(kLabelNetwork);
         if (net != state->labels.end() && net->second == "allowlist") {

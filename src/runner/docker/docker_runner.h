@@ -26,7 +26,8 @@
 // its refusals in <run dir>/network-blocked.jsonl; started by Start, started again by Probe for
 // a running container that has none (adopted after a restart), stopped when the run ends.
 //
-// Probe: container running -> kRunning (and a container still running grace+15 s after a cancel
+// Probe: a container created but never started (the control plane died in between) is started;
+// running -> kRunning (and a container still running grace+15 s after a cancel
 // or after its deadline is stopped here); exited -> it is removed first, then kExited with the
 // run dir's exit.json (OOMKilled makes a failed record's outcome oom); exited without exit.json
 // and without any sign of the task (no event journal) -> kExited, outcome start_failed (core:

@@ -235,6 +235,26 @@ TEST_F(DockerRunnerTest, AContainerRunningPastItsDeadlineIsStoppedByProbe) {
   EXPECT_TRUE(ContainerGone(spec.id));
 }
 
+TEST_F(DockerRunnerTest, AContainerCreatedButNeverStartedIsStartedByProbe) {
+  // The control plane died between create and start: what it left is what Start makes.
+  auto runner = MakeRunner("sleep 60");
+  RunSpec spec = Spec();
+  const RunDir dir = runner->Dir(spec.id);
+  for (const std::string& d :
+       {dir.path(), dir.workspace(), dir.File("home"), data_.path() + "/channel"}) {
+    ASSERT_OK(MakeDirs(d, 0700));
+  }
+  ASSERT_OK(WriteFileAtomic(dir.File("channel-token"), spec.channel->token, 0600));
+  ContainerSpec c = runner->ContainerFor(spec);
+  c.storage_bytes.reset();
+  ASSERT_OK(engine_->CreateContainer(c).status());
+  EXPECT_EQ(runner->Probe(spec.id).state, ShimState::kRunning);
+  ASSERT_OK_AND_ASSIGN(ContainerState st,
+                       engine_->InspectContainer(DockerRunner::ContainerName(spec.id)));
+  EXPECT_TRUE(st.running);
+  EXPECT_EQ(runner->Reap(spec.id), 1);
+}
+
 TEST_F(DockerRunnerTest, AnAllowlistRunGetsItsProxyAgainAfterARestart) {
   auto runner =
       MakeRunner("while [ ! -S /run/outpost/proxy/proxy.sock ]; do sleep 0.1; done; sleep 60");
