@@ -96,19 +96,23 @@ inline bool WaitForListener(std::uint16_t port, std::chrono::milliseconds within
 class ChildDaemon {
  public:
   ChildDaemon(const std::vector<std::string>& argv, const std::string& log) {
+    // Everything the child needs is made before the fork: it only calls async-signal-safe
+    // functions (the test process has other threads).
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     pid_ = ::fork();
     if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      int null = ::open("/dev/null", O_RDONLY);
       ::dup2(null, 0);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
       ::execv(args[0], args.data());
       ::_exit(127);
     }
+    ::close(out);
+    ::close(null);
   }
   ~ChildDaemon() {
     if (pid_ > 0) {
