@@ -181,6 +181,9 @@ int Main(int argc, char** argv) {
   task_cmd->add_option("--workspace", task_flags.workspace,
                        "the agent's working directory (default /workspace)");
   task_cmd->add_option("--home", task_flags.home, "the agent's home (default /home/agent)");
+  task_cmd->add_option("--proxy-socket", task_flags.proxy_socket,
+                       "network allowlist: the egress proxy's unix socket (default "
+                       "/run/outpost/proxy/proxy.sock)");
   task_cmd->callback([&] {
     Result<task::TaskOptions> opts = task::ResolveTaskOptions(task_flags);
     if (!opts.ok()) {

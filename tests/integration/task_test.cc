@@ -30,6 +30,8 @@
 #include "http/http_server.h"
 #include "http/router.h"
 #include "runner/event_log.h"
+#include "runner/netproxy/allowlist.h"
+#include "runner/netproxy/proxy.h"
 #include "runner/netproxy/relay.h"
 #include "store/sqlite/sqlite_event_log.h"
 #include "store/sqlite/sqlite_run_store.h"
@@ -433,6 +435,74 @@ TEST_F(TaskTest, ARootAgentUserIsAReportedStartFailure) {
   ExpectJournalDelivered(t);  // the error event
 }
 
+// network allowlist: the agent reaches only what the run's egress proxy admits, through the
+// forwarder on 127.0.0.1:3128 and the proxy's unix socket; a refusal is recorded.
+TEST_F(TaskTest, AnAllowlistRunGoesOutThroughTheProxySocketOnly) {
+  FakeHttpServer target([](const FakeRequest&) { return FakeResponse{200, "allowed-body", {}}; });
+  ASSERT_EQ(RunShell("command -v curl").first, 0) << "this test needs curl (the agent uses it)";
+  const std::string proxy_dir = base_ + "/proxy";
+  fs::create_directory(proxy_dir);
+  auto allow = netproxy::Allowlist::Create({"127.0.0.1:" + std::to_string(target.port())});
+  ASSERT_TRUE(allow.ok()) << allow.status().ToString();
+  std::mutex mu;
+  std::vector<std::string> blocked;
+  netproxy::EgressProxyOptions po;
+  po.allow_resolved_loopback = true;
+  auto proxy = netproxy::EgressProxy::Start(
+      proxy_dir + "/proxy.sock", std::move(*allow),
+      [&](const netproxy::BlockedAttempt& a) {
+        std::lock_guard lock(mu);
+        blocked.push_back(a.host + ":" + std::to_string(a.port));
+      },
+      po);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  // NO_PROXY names 127.0.0.1 (as in the sandbox): the agent names the proxy it was given.
+  TestRun t = NewRun("echo proxy=$HTTP_PROXY; curl -s -x \"$HTTP_PROXY\" http://127.0.0.1:" +
+                     std::to_string(target.port()) +
+                     "/ok; echo; curl -s -o /dev/null -w 'blocked=%{http_code}\\n' -x "
+                     "\"$HTTP_PROXY\" http://127.0.0.2:9/no");
+  {
+    std::lock_guard lock(mu_);
+    specs_[t.id.str()].network = NetworkPolicy::kAllowlist;
+  }
+  auto task = StartTask(t, {"--channel-url", Url(), "--proxy-socket", proxy_dir + "/proxy.sock"});
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  const std::string out = StdoutOf(Stored(t.id));
+  EXPECT_NE(out.find("proxy=http://127.0.0.1:3128\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("allowed-body"), std::string::npos) << out;
+  EXPECT_NE(out.find("blocked=403"), std::string::npos) << out;
+  std::lock_guard lock(mu);
+  EXPECT_EQ(blocked, std::vector<std::string>{"127.0.0.2:9"});
+}
+
+// A run with a repository: cloned as root, then the workspace is the agent's; what it changed is
+// collected into the task directory (diff.patch) and reported.
+TEST_F(TaskTest, ARepositoryIsClonedHandedToTheAgentAndItsChangesCollected) {
+  const std::string repos = base_ + "/repos";
+  const std::string origin = repos + "/origin";
+  Sh("mkdir -p " + repos + " && git init -q -b trunk " + origin + " && cd " + origin +
+     " && echo hello > README.md && git add README.md && "
+     "git -c user.name=t -c user.email=t@e commit -q -m init");
+  TestRun t = NewRun("id -u; cat README.md; echo from-the-agent > NEW.txt; echo done");
+  {
+    std::lock_guard lock(mu_);
+    RepoCheckout& co = specs_[t.id.str()].repo.emplace();
+    co.url = origin;
+    co.local_repo_roots = {repos};
+    co.data_dir = base_ + "/data";
+  }
+  auto task = StartTask(t);
+  ASSERT_EQ(task->Wait(seconds(90)), 0) << task->Stderr();
+  const std::string out = StdoutOf(Stored(t.id));
+  EXPECT_NE(out.find("65534\nhello\ndone\n"), std::string::npos) << out;
+  EXPECT_EQ(Str(ChannelExit(t.id), "outcome"), "exited");
+  const std::string patch = ReadAll(t.dir + "/diff.patch");
+  EXPECT_NE(patch.find("+from-the-agent"), std::string::npos)
+      << patch << ReadAll(t.dir + "/shim.log");
+  EXPECT_NE(ReadAll(t.dir + "/changes.json").find("NEW.txt"), std::string::npos);
+  ExpectJournalDelivered(t);
+}
+
 // The container's way: the channel through a unix socket (http://localhost as the URL).
 TEST_F(TaskTest, TheChannelThroughAUnixSocket) {
   const std::string sock = base_ + "/channel.sock";
@@ -461,6 +531,49 @@ TEST_F(TaskTest, SigtermToTheTaskStopsTheRunAndItsExitIsReported) {
   EXPECT_EQ(Str(exit, "outcome"), "cancelled") << json::serialize(exit);
   EXPECT_EQ(Str(exit, "cancel_reason"), "shim terminated");
   ExpectJournalDelivered(t);
+}
+
+// A cancel already on the record when the task starts: the first control poll signals the shim
+// at once, which may be before it is ready for signals — it must still end as cancelled.
+TEST_F(TaskTest, ACancelBeforeTheAgentStartsEndsTheRunCancelled) {
+  TestRun t = NewRun("echo must-not-run");
+  RunWriter writer(*store_);
+  ASSERT_TRUE(writer
+                  .Update(t.id,
+                          [](outpost::Run& r) {
+                            r.cancel_requested_at = RealClock::Instance().Now();
+                            r.cancel_reason = "changed my mind";
+                            return Status::Ok();
+                          })
+                  .ok());
+  auto task = StartTask(t);
+  ASSERT_EQ(task->Wait(seconds(60)), 0) << task->Stderr();
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "cancelled") << json::serialize(exit);
+  EXPECT_EQ(Str(exit, "cancel_reason"), "changed my mind");
+  EXPECT_EQ(StdoutOf(Stored(t.id)).find("must-not-run"), std::string::npos);
+}
+
+// A run that ended before its task came up (cancelled while the container started): the spec is
+// refused with the run's status, and nothing is started.
+TEST_F(TaskTest, ARunThatIsNoLongerRunningGetsNoSpecAndNothingStarts) {
+  TestRun t = NewRun("echo must-not-run");
+  RunWriter writer(*store_);
+  ASSERT_TRUE(writer
+                  .Update(t.id,
+                          [](outpost::Run& r) {
+                            r.status = RunStatus::kCancelled;
+                            r.phase = RunPhase::kDone;
+                            r.ended_at = RealClock::Instance().Now();
+                            return Status::Ok();
+                          })
+                  .ok());
+  auto task = StartTask(t);
+  EXPECT_EQ(task->Wait(seconds(60)), 1);
+  EXPECT_NE(task->Stderr().find("CANCELLED"), std::string::npos) << task->Stderr();
+  EXPECT_NE(task->Stderr().find("409"), std::string::npos) << task->Stderr();
+  EXPECT_FALSE(fs::exists(t.dir + "/spec.json"));
+  EXPECT_TRUE(Stored(t.id).empty());
 }
 
 TEST_F(TaskTest, ATokenTheServerRefusesEndsTheTaskWithAClearMessage) {

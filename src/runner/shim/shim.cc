@@ -947,7 +947,8 @@ void Shim::FinishCgroup() {
 
 // Issue 18 item 8: once nothing of the agent runs (and its changes are collected, redacted),
 // no secret value may stay in what is kept of its home and workspace (shim/scrub.h). Only the
-// run directory's own: a workspace elsewhere (a test's) is not ours to rewrite.
+// run directory's own, or a container's (both bound from its run directory): a workspace
+// elsewhere (a test's) is not ours to rewrite.
 void Shim::ScrubSecrets() {
   const std::string home = spec_.container.enabled ? spec_.container.home : dir_.File("home");
   const std::vector<std::string> remove = shim::kSecretCacheDirs;

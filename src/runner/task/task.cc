@@ -160,15 +160,14 @@ class Backoff {
   Clock::time_point next_{};
 };
 
-// Blocks the signals the reporter reads from a signalfd (the shim child gets the old mask).
+// Blocks the signals the reporter reads from a signalfd (the shim inherits them blocked).
 struct Signals {
   sigset_t mask{};
-  sigset_t old{};
   int fd = -1;
   Status Block() {
     sigemptyset(&mask);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&mask, s);
-    if (::sigprocmask(SIG_BLOCK, &mask, &old) != 0) {
+    if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
       return Internal(std::string("sigprocmask: ") + std::strerror(errno));
     }
     fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -472,9 +471,8 @@ Status RecordStartFailure(const RunDir& dir, const std::string& message) {
   return dir.WriteExit(rec);
 }
 
-// `<self_exe> shim <run_dir>` with the secrets as fd kSecretsFd and the signal mask of before.
-Result<int> StartShim(const std::string& self_exe, const RunDir& dir, const std::string& secrets,
-                      const sigset_t& old_mask) {
+// `<self_exe> shim <run_dir>` with the secrets as fd kSecretsFd.
+Result<int> StartShim(const std::string& self_exe, const RunDir& dir, const std::string& secrets) {
   const int secrets_fd = SecretsMemfd(secrets);
   if (secrets_fd < 0) {
     return Internal(std::string("cannot hand the secrets over (memfd): ") + std::strerror(errno));
@@ -496,7 +494,8 @@ Result<int> StartShim(const std::string& self_exe, const RunDir& dir, const std:
     return Internal(std::string("fork: ") + std::strerror(err));
   }
   if (pid == 0) {
-    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    // The signals stay blocked through exec: one that comes before the shim reads its signalfd
+    // waits there (pending) instead of killing it; the shim unblocks them for what it spawns.
     if (::dup2(secrets_fd, kSecretsFd) < 0) ::_exit(127);
     ::execve(argv[0], argv, envp.data());
     ::_exit(127);
@@ -529,6 +528,7 @@ Result<TaskOptions> ResolveTaskOptions(const TaskFlags& f) {
   if (!f.agent_user.empty()) o.agent_user = f.agent_user;
   if (!f.workspace.empty()) o.workspace = f.workspace;
   if (!f.home.empty()) o.home = f.home;
+  if (!f.proxy_socket.empty()) o.proxy_socket = f.proxy_socket;
   if (o.run_id.empty()) return InvalidArgument("no run id: --run-id or OUTPOST_RUN_ID");
   if (o.run_id.find('/') != std::string::npos || o.run_id == "." || o.run_id == "..") {
     return InvalidArgument("bad run id \"" + o.run_id + "\"");
@@ -543,7 +543,7 @@ Result<TaskOptions> ResolveTaskOptions(const TaskFlags& f) {
     return InvalidArgument("channel URL: " + u.status().message());
   }
   if (o.token_file.empty()) o.token_file = o.run_dir + "/channel-token";
-  for (const std::string* p : {&o.workspace, &o.home}) {
+  for (const std::string* p : {&o.workspace, &o.home, &o.proxy_socket}) {
     if (p->empty() || p->front() != '/') return InvalidArgument(*p + " is not an absolute path");
   }
   return o;
@@ -690,7 +690,7 @@ int RunTask(const TaskOptions& opts, const std::string& self_exe) {
     return 1;
   }
   if (Status st = dir.WriteSpec(*launch); !st.ok()) return fail_start("spec.json: " + st.message());
-  Result<int> shim = StartShim(self_exe, dir, SecretsToJson(*launch), sig.old);
+  Result<int> shim = StartShim(self_exe, dir, SecretsToJson(*launch));
   if (!shim.ok()) return fail_start("the shim did not start: " + shim.status().message());
   Say("run " + opts.run_id + " started (shim pid " + std::to_string(*shim) + ")");
   reporter.Supervise(*shim, sig);

@@ -49,7 +49,7 @@ struct TaskOptions {
 // missing (the run id, the task directory, a channel).
 struct TaskFlags {
   std::string run_id, run_dir, channel_url, channel_socket, token_file, agent_user;
-  std::string workspace, home;
+  std::string workspace, home, proxy_socket;
 };
 Result<TaskOptions> ResolveTaskOptions(const TaskFlags& flags);
 
