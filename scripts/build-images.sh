@@ -42,7 +42,12 @@ needs_clis=" claude codex gemini "
 
 die() { echo "build-images: $*" >&2; exit 1; }
 say() { echo "build-images: $*" >&2; }
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# The header above, as help: on stdout for --help (exit 0), on stderr for a usage error (exit 2).
+usage() {
+  local code="${1:-2}"
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&$((code ? 2 : 1))
+  exit "$code"
+}
 
 test_mode=0
 only=""
@@ -51,7 +56,7 @@ while (($#)); do
     --test) test_mode=1 ;;
     --only) (($# >= 2)) || usage; only="$2"; shift ;;
     --only=*) only="${1#--only=}" ;;
-    -h | --help) usage ;;
+    -h | --help) usage 0 ;;
     *) echo "build-images: unknown argument: $1" >&2; usage ;;
   esac
   shift

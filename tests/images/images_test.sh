@@ -42,8 +42,8 @@ expect_match "base is labelled with its inputs" '^[0-9a-f]{32}$' \
 # ---- outpost-base:test: what runs in it, locked down as the docker runner runs it
 want_version="$("$bin" --version 2>&1)"
 expect_match "the build's outpost --version" '^outpost [0-9]+\.[0-9]+\.[0-9]+$' "$want_version"
-expect "outpost --version in the image (read-only, no caps, no network)" "$want_version" \
-  "$(docker run "${locked[@]}" --entrypoint outpost "$base" --version 2>&1)"
+expect "tini -- outpost --version in the image (read-only, no caps, no network)" "$want_version" \
+  "$(docker run "${locked[@]}" --entrypoint tini "$base" -- outpost --version 2>&1)"
 expect "the image's outpost is the build's (sha256)" \
   "$(sha256sum <"$bin" | cut -d' ' -f1)" \
   "$(docker run "${locked[@]}" --entrypoint sha256sum "$base" /usr/local/bin/outpost 2>&1 | cut -d' ' -f1)"
