@@ -157,6 +157,18 @@ TEST_F(DockerTest, CancelOfATermIgnoringForkingAgentLeavesNoContainer) {
   EXPECT_FALSE(ContainerExists(id));
 }
 
+// A cancel at once, before the container's task is ready for it: cancel.json waits for the shim
+// (no signal until shim.json), the run ends CANCELLED, never infra_error.
+TEST_F(DockerTest, ACancelBeforeTheAgentStartsIsCancelled) {
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo should-not-run; sleep 60"));
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", R"({"reason":"at once"})").status / 100, 2);
+  json::object run = server_->WaitTerminal(id, seconds(90));
+  EXPECT_EQ(Str(run, "status"), "CANCELLED") << json::serialize(run);
+  EXPECT_FALSE(ContainerExists(id));
+}
+
 TEST_F(DockerTest, ARunWhoseControlPlaneIsDownForTenSecondsLosesNothing) {
   StartServer();
   const std::string id =
