@@ -185,7 +185,7 @@ Status PrepareRunsDir(Options& opts) {
   if (Status st = MakeDirs(opts.RunsDir(), 0711); !st.ok()) return st;
   ::chmod(opts.data_dir.c_str(), 0711);
   opts.self_exe = SelfExe();
-  if (LocalRunnerKind(opts) == RunnerKind::kSandbox) {
+  if (opts.UsesRunner(RunnerKind::kSandbox)) {
     if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
       return FailedPrecondition(
           "the sandbox runner cannot work here: " + st.message() +
@@ -251,7 +251,7 @@ ProcessRunner::Config RunnerConfigFor(const Options& opts) {
   c.disable_userns = opts.sandbox.disable_userns;
   c.collect_timeout_seconds = opts.collect_timeout_seconds;
   c.collect_max_bytes = opts.collect_max_bytes;
-  if (LocalRunnerKind(opts) == RunnerKind::kSandbox && opts.sandbox.workspace_images) {
+  if (opts.UsesRunner(RunnerKind::kSandbox) && opts.sandbox.workspace_images) {
     c.image_pool = sandbox::ImagePoolDir(opts.data_dir);
   }
   return c;
@@ -436,7 +436,7 @@ int Serve(const Options& opts_in) {
   });
   service.SetAuditor(&auditor);
   WireDockerChecks(*runners, agents, service, opts);
-  if (LocalRunnerKind(opts) == RunnerKind::kSandbox) {
+  if (opts.UsesRunner(RunnerKind::kSandbox)) {
     service.AddHealthSource([&opts] {
       const auto& sb = opts.sandbox;
       boost::json::object check{{"status", sb.workspace_images ? "pass" : "warn"}};
