@@ -3,6 +3,7 @@
 // can run on this machine.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,7 +46,18 @@ class AgentRegistry {
   // file; a bare name is looked up in the agent's PATH (its env, else the default PATH).
   // "{outpost}" (this binary) is available once Options::self_exe is known. Checked on every call:
   // installing a CLI needs no restart.
+  // An agent whose runner is a container runner ([agents.NAME] runner, [runner] kind) is
+  // available when the runner check says so (SetRunnerCheck: the Engine reachable, the image
+  // there); its CLI is in its image, not on this machine.
   AgentAvailability Availability(const AgentOptions& agent) const;
+  // The runner of an agent's runs (Options::RunnerFor).
+  RunnerKind RunnerOf(const AgentOptions& agent) const {
+    return agent.runner.value_or(default_runner_);
+  }
+  // How a container runner's agent is checked (app/ sets it once, before serving). Without
+  // one such agents are unavailable ("runner not set up").
+  using RunnerCheck = std::function<AgentAvailability(const AgentOptions&)>;
+  void SetRunnerCheck(RunnerCheck check) { runner_check_ = std::move(check); }
   // The model a run gets: `requested` if valid, the agent's default when absent.
   // kInvalidArgument (details.validModels) when not in the agent's list.
   Result<std::string> ResolveModel(const AgentOptions& agent,
@@ -58,6 +70,8 @@ class AgentRegistry {
  private:
   std::map<std::string, AgentOptions> agents_;
   std::string self_exe_;
+  RunnerKind default_runner_;
+  RunnerCheck runner_check_;
 };
 
 // The PATH an agent's process gets unless its env sets one.

@@ -15,7 +15,8 @@ bool IsExecutableFile(const std::string& path) {
 
 }  // namespace
 
-AgentRegistry::AgentRegistry(const Options& opts) : self_exe_(opts.self_exe) {
+AgentRegistry::AgentRegistry(const Options& opts)
+    : self_exe_(opts.self_exe), default_runner_(opts.runner) {
   for (const auto& [name, agent] : opts.agents) {
     if (agent.enabled) agents_[name] = agent;
   }
@@ -50,6 +51,10 @@ const AgentOptions* AgentRegistry::Find(std::string_view name) const {
 
 AgentAvailability AgentRegistry::Availability(const AgentOptions& agent) const {
   if (agent.command.empty()) return {false, "no command is configured"};
+  if (RunnerOf(agent) == RunnerKind::kDocker) {
+    if (!runner_check_) return {false, "runner 'docker' is not set up on this server"};
+    return runner_check_(agent);
+  }
   const std::string& prog = agent.command.front();
   if (prog == kOutpostPlaceholder) {
     if (self_exe_.empty()) return {false, "built-in agent, but this binary's path is unknown"};

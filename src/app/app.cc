@@ -50,9 +50,8 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (!f.replica_id.empty()) opts.replica_id = f.replica_id;
   if (!f.log_level.empty()) opts.log_level = f.log_level;
   if (!f.runner.empty()) {
-    std::optional<RunnerKind> kind = ParseRunnerKind(f.runner);
-    if (!kind)
-      return InvalidArgument("--runner: unknown runner '" + f.runner + "' (sandbox | process)");
+    Result<RunnerKind> kind = ParseRunnerName(f.runner, "--runner");
+    if (!kind.ok()) return kind.status();
     opts.runner = *kind;
   }
   if (f.max_concurrent_runs > 0) opts.max_concurrent_runs = f.max_concurrent_runs;

@@ -23,6 +23,7 @@
 #include "api/promote_routes.h"
 #include "api/rate_limit.h"
 #include "api/routes.h"
+#include "app/runners.h"
 #include "app/stores.h"
 #include "artifacts/local/local_artifact_store.h"
 #include "artifacts/s3/s3_artifact_store.h"
@@ -187,7 +188,7 @@ Status PrepareRunsDir(Options& opts) {
   if (Status st = MakeDirs(opts.RunsDir(), 0711); !st.ok()) return st;
   ::chmod(opts.data_dir.c_str(), 0711);
   opts.self_exe = SelfExe();
-  if (opts.runner == RunnerKind::kSandbox) {
+  if (opts.UsesRunner(RunnerKind::kSandbox)) {
     if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
       return FailedPrecondition(
           "the sandbox runner cannot work here: " + st.message() +
@@ -253,7 +254,7 @@ ProcessRunner::Config RunnerConfigFor(const Options& opts) {
   c.disable_userns = opts.sandbox.disable_userns;
   c.collect_timeout_seconds = opts.collect_timeout_seconds;
   c.collect_max_bytes = opts.collect_max_bytes;
-  if (opts.runner == RunnerKind::kSandbox && opts.sandbox.workspace_images) {
+  if (opts.UsesRunner(RunnerKind::kSandbox) && opts.sandbox.workspace_images) {
     c.image_pool = sandbox::ImagePoolDir(opts.data_dir);
   }
   return c;
@@ -383,8 +384,10 @@ int Serve(const Options& opts_in) {
     metrics->WatchDynamoDbCalls([ddb] { return ddb->client().Counts().calls; });
   }
   telemetry::InstrumentedArtifactStore counted_artifacts(*artifact_store, *metrics);
-  ProcessRunner runner(opts.RunsDir(), opts.self_exe, clock, Millis(10'000), opts.runner,
-                       RunnerConfigFor(opts));
+  // Each run on its agent's runner (app/runners.h): the local one, and containers.
+  auto runners = MakeRunners(opts, clock, RunnerConfigFor(opts));
+  if (!runners.ok()) return Fail(runners.status().message());
+  Runner& runner = *runners->router;
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
   ArtifactUploader uploader(run_store, counted_artifacts, runner, clock);
@@ -437,7 +440,8 @@ int Serve(const Options& opts_in) {
     return HealthContribution{"auth", std::move(mode.check), {{"insecure", mode.insecure}}};
   });
   service.SetAuditor(&auditor);
-  if (opts.runner == RunnerKind::kSandbox) {
+  WireDockerChecks(*runners, agents, service, opts);
+  if (opts.UsesRunner(RunnerKind::kSandbox)) {
     service.AddHealthSource([&opts] {
       const auto& sb = opts.sandbox;
       boost::json::object check{{"status", sb.workspace_images ? "pass" : "warn"}};
@@ -512,6 +516,14 @@ int Serve(const Options& opts_in) {
   supervisor.SetAddress("http://" + server.BoundAddress());
   supervisor.SetChannelUrl(opts.public_url.empty() ? "http://" + server.BoundAddress()
                                                    : opts.public_url);
+  if (runners->docker) {
+    std::string bound_host;
+    int bound_port = 0;
+    SplitHostPort(server.BoundAddress(), bound_host, bound_port);
+    if (Status st = runners->docker->StartChannel(bound_host, bound_port); !st.ok()) {
+      return Fail("docker runner: the run channel's socket: " + st.message());
+    }
+  }
   AnnounceServing(opts, server.BoundAddress(), runner.kind(), *keys_exist, loopback);
   key_verifier.Start();
 
@@ -528,6 +540,7 @@ int Serve(const Options& opts_in) {
   // A dispatch answered since the last pass is released too; then the record says "left".
   if (supervisor.Draining()) supervisor.Tick();
   supervisor.Leave();
+  if (runners->docker) runners->docker->Stop();  // containers run on; a restart adopts them
   event_pump.Stop();
   event_hub.Stop();
   uploader.Stop();

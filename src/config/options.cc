@@ -114,11 +114,58 @@ Status CheckRunLimits(const Options& o) {
   return Status::Ok();
 }
 
-// [server] runner, OUTPOST_RUNNER.
-Status SetRunner(const std::string& name, Options& o) {
-  std::optional<RunnerKind> kind = ParseRunnerKind(name);
-  if (!kind) return Bad("runner", "unknown runner '" + name + "' (sandbox | process)");
+// [runner] kind, [server] runner, OUTPOST_RUNNER.
+Status SetRunner(const std::string& name, Options& o, const std::string& key) {
+  Result<RunnerKind> kind = ParseRunnerName(name, key);
+  if (!kind.ok()) return InvalidArgument("config: " + kind.status().message());
   o.runner = *kind;
+  return Status::Ok();
+}
+
+// [runner.docker].
+Status ApplyDocker(const toml::table& t, Options& opts) {
+  static const std::regex kImagePart(R"(^[a-z0-9][a-z0-9._/:-]*$)");
+  static const std::regex kTag(R"(^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$)");
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str()), full = "runner.docker." + key;
+    if (!v.is_string()) return Bad(full, "must be a string");
+    const std::string value = v.as_string()->get();
+    if (key == "host") {
+      if (!value.empty() && !value.starts_with("unix:///") && !value.starts_with("tcp://")) {
+        return Bad(full, "\"" + value + "\" must be unix:///path or tcp://host:port");
+      }
+      opts.docker.host = value;
+    } else if (key == "image_prefix") {
+      if (!std::regex_match(value, kImagePart) || value.find(':') != std::string::npos) {
+        return Bad(full, "\"" + value + "\" must be an image name prefix ([a-z0-9._/-])");
+      }
+      opts.docker.image_prefix = value;
+    } else if (key == "image_tag") {
+      if (!value.empty() && !std::regex_match(value, kTag)) {
+        return Bad(full, "\"" + value + "\" must be an image tag ([A-Za-z0-9_.-], at most 128)");
+      }
+      opts.docker.image_tag = value;
+    } else {
+      return Bad(full, "unknown key");
+    }
+  }
+  return Status::Ok();
+}
+
+// [runner]: kind, and the [runner.docker] table.
+Status ApplyRunner(const toml::table& t, Options& opts) {
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (key == "kind") {
+      if (!v.is_string()) return Bad("runner.kind", "must be a string");
+      OUTPOST_RETURN_IF_ERROR(SetRunner(v.as_string()->get(), opts, "runner.kind"));
+    } else if (key == "docker") {
+      if (!v.is_table()) return Bad("runner.docker", "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyDocker(*v.as_table(), opts));
+    } else {
+      return Bad("runner." + key, "unknown key");
+    }
+  }
   return Status::Ok();
 }
 
@@ -155,6 +202,18 @@ Status CheckValues(const Options& o) {
     }
   }
   OUTPOST_RETURN_IF_ERROR(CheckRunLimits(o));
+  // One local runner per server: the process runner or the sandbox, not both.
+  for (const auto& [name, a] : o.agents) {
+    const RunnerKind kind = a.runner.value_or(o.runner);
+    for (const auto& [other, b] : o.agents) {
+      const RunnerKind k2 = b.runner.value_or(o.runner);
+      if (a.enabled && b.enabled && kind == RunnerKind::kProcess && k2 == RunnerKind::kSandbox) {
+        return Bad("agents." + (a.runner ? name : other) + ".runner",
+                   "the process and the sandbox runner cannot both be used on one server (agents " +
+                       name + " and " + other + ")");
+      }
+    }
+  }
   if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
                                                 [](char c) { return c > 0x20 && c < 0x7f; }))) {
@@ -504,6 +563,17 @@ Status ApplyAgent(std::string_view name, const toml::table& t, Options& opts) {
           return Bad(prefix + key + "." + std::string(ek.str()), "must be a string");
         a.env[std::string(ek.str())] = ev.as_string()->get();
       }
+    } else if (key == "runner") {
+      if (!v.is_string()) return Bad(prefix + key, "must be a string");
+      Result<RunnerKind> kind = ParseRunnerName(v.as_string()->get(), prefix + key);
+      if (!kind.ok()) return InvalidArgument("config: " + kind.status().message());
+      a.runner = *kind;
+    } else if (key == "image") {
+      static const std::regex kImage(R"(^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$)");
+      if (!v.is_string() || !std::regex_match(v.as_string()->get(), kImage)) {
+        return Bad(prefix + key, "must be an image name (\"outpost-claude\", \"name:tag\")");
+      }
+      a.image = v.as_string()->get();
     } else if (key == "home_files") {
       const auto* tbl = v.as_table();
       if (!tbl) return Bad(prefix + key, "must be a table of path = \"content\"");
@@ -621,7 +691,7 @@ Status ApplyServer(const toml::table& t, Options& opts) {
     }
     if (key == "runner") {
       if (!v.is_string()) return Bad("server." + key, "must be a string");
-      OUTPOST_RETURN_IF_ERROR(SetRunner(v.as_string()->get(), opts));
+      OUTPOST_RETURN_IF_ERROR(SetRunner(v.as_string()->get(), opts, "server.runner"));
       known = true;
     }
     if (key == "allow_local_repos") {
@@ -728,6 +798,38 @@ std::vector<AgentOptions> DefaultCodingAgents() {
 
 }  // namespace
 
+Result<RunnerKind> ParseRunnerName(const std::string& name, const std::string& key) {
+  if (name == "ecs") {
+    return InvalidArgument(key +
+                           ": runner 'ecs' is not available yet (issue 21); use sandbox | "
+                           "process | docker");
+  }
+  std::optional<RunnerKind> kind = ParseRunnerKind(name);
+  if (!kind) {
+    return InvalidArgument(key + ": unknown runner '" + name + "' (sandbox | process | docker)");
+  }
+  return *kind;
+}
+
+RunnerKind Options::RunnerFor(const std::string& agent) const {
+  auto it = agents.find(agent);
+  return it != agents.end() && it->second.runner ? *it->second.runner : runner;
+}
+
+bool Options::UsesRunner(RunnerKind kind) const {
+  if (runner == kind) return true;
+  for (const auto& [name, a] : agents) {
+    if (a.enabled && a.runner == kind) return true;
+  }
+  return false;
+}
+
+std::string Options::ImageFor(const std::string& agent) const {
+  auto it = agents.find(agent);
+  return it != agents.end() && !it->second.image.empty() ? it->second.image
+                                                         : docker.ImageFor(agent);
+}
+
 std::string Options::StoreUrl() const {
   return store.empty() ? "sqlite://" + data_dir + "/outpost.db" : store;
 }
@@ -765,6 +867,9 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "sandbox") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplySandbox(*v.as_table(), opts));
+    } else if (key == "runner") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyRunner(*v.as_table(), opts));
     } else if (key == "git") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyGit(*v.as_table(), opts));
@@ -845,7 +950,9 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
     if (auto it = env.find(upper(sk.key)); it != env.end()) opts.*sk.field = it->second;
   }
   if (auto it = env.find("OUTPOST_RUNNER"); it != env.end()) {
-    OUTPOST_RETURN_IF_ERROR(SetRunner(it->second, opts));
+    Result<RunnerKind> kind = ParseRunnerName(it->second, "OUTPOST_RUNNER");
+    if (!kind.ok()) return kind.status();
+    opts.runner = *kind;
   }
   for (const auto& ik : kIntKeys) {
     auto it = env.find(upper(ik.key));

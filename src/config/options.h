@@ -44,6 +44,25 @@ struct AgentOptions {
   std::optional<int> max_memory_mb;
   std::optional<int> max_cpu_units;
   std::optional<int> max_disk_gb;
+  // Which runner runs it ([agents.NAME] runner; nullopt: [runner] kind) and, for the docker
+  // runner, its image ([agents.NAME] image; "": DockerOptions::ImageFor).
+  std::optional<RunnerKind> runner;
+  std::string image;
+};
+
+// [runner.docker]: the docker runner (runner/docker/docker_runner.h).
+struct DockerOptions {
+  // The Engine: "unix:///path" or "tcp://host:port" ("": DOCKER_HOST, else
+  // unix:///var/run/docker.sock; runner/docker/engine.h EngineEndpoint::Resolve).
+  std::string host;
+  // An agent's default image: image_prefix + NAME (outpost-base for `shell`), with ":" +
+  // image_tag when that is set ("test" names the images `make images` builds for tests).
+  std::string image_prefix = "outpost-";
+  std::string image_tag;
+  std::string ImageFor(const std::string& agent) const {
+    std::string name = image_prefix + (agent == "shell" ? "base" : agent);
+    return image_tag.empty() ? name : name + ":" + image_tag;
+  }
 };
 
 // [limits] (audit F6): what a run gets when neither its dispatch nor its agent's defaults
@@ -97,9 +116,12 @@ struct Options {
   // refused (DNS rebinding; http/host_guard.h).
   std::vector<std::string> allowed_hosts;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
-  RunnerKind runner = RunnerKind::kSandbox;  // sandbox (bubblewrap + cgroups) | process
-  int max_concurrent_runs = 16;              // global admission limit
-  int cancel_grace_seconds = 10;             // SIGTERM -> SIGKILL
+  // The default runner of every agent ([runner] kind, alias [server] runner): sandbox
+  // (bubblewrap + cgroups) | process | docker. An agent's own `runner` wins.
+  RunnerKind runner = RunnerKind::kSandbox;
+  DockerOptions docker;           // [runner.docker]
+  int max_concurrent_runs = 16;   // global admission limit
+  int cancel_grace_seconds = 10;  // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
   int max_body_bytes = 1 << 20;
   // Hostile-input limits of the HTTP server (http/http_limits.h, README "Hostile input").
@@ -190,6 +212,12 @@ struct Options {
   // artifacts_url, or the directory <data_dir>/artifacts when unset.
   std::string ArtifactsUrl() const;
   std::string RunsDir() const { return data_dir + "/runs"; }
+  // The runner of an agent's runs: its own `runner`, else `runner` ([runner] kind).
+  RunnerKind RunnerFor(const std::string& agent) const;
+  // Whether any enabled agent runs with `kind`.
+  bool UsesRunner(RunnerKind kind) const;
+  // The image of an agent's container runs: its own `image`, else docker.ImageFor(name).
+  std::string ImageFor(const std::string& agent) const;
 };
 
 // The embedded defaults: the `shell` agent and the coding agents (claude, codex, gemini, aider,
@@ -206,6 +234,10 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
 
 // The config file OUTPOST_CONFIG names ("" when unset).
 std::string ConfigFileFromEnvironment(const std::map<std::string, std::string>& env);
+
+// A runner's name as the config, OUTPOST_RUNNER and --runner take it: kInvalidArgument naming
+// `key` for an unknown name, and for "ecs" (not available yet: issue 21).
+Result<RunnerKind> ParseRunnerName(const std::string& name, const std::string& key);
 
 // Every OUTPOST_* variable the config loader reads (ConfigFileFromEnvironment and
 // ApplyEnvironment, quotas and audit included), recorded from the loader itself (env_reader.h).

@@ -86,6 +86,69 @@ TEST(Options, UnknownRunnerIsRejected) {
   EXPECT_NE(st.message().find("runner"), std::string::npos);
 }
 
+// Issue 20: [runner] kind, its aliases, [runner.docker], and per agent runner + image.
+TEST(Options, RunnerKindDockerAndItsKeysAreRead) {
+  Options o = DefaultOptions();
+  std::string path = WriteTemp(R"(
+[runner]
+kind = "docker"
+[runner.docker]
+host = "unix:///var/tmp/d.sock"
+image_tag = "test"
+[agents.claude]
+image = "registry.example.com/outpost-claude:1.2"
+[agents.codex]
+runner = "sandbox"
+)");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.runner, RunnerKind::kDocker);
+  EXPECT_EQ(o.docker.host, "unix:///var/tmp/d.sock");
+  EXPECT_EQ(o.RunnerFor("shell"), RunnerKind::kDocker);
+  EXPECT_EQ(o.RunnerFor("codex"), RunnerKind::kSandbox);
+  EXPECT_EQ(o.ImageFor("shell"), "outpost-base:test");
+  EXPECT_EQ(o.ImageFor("gemini"), "outpost-gemini:test");
+  EXPECT_EQ(o.ImageFor("claude"), "registry.example.com/outpost-claude:1.2");
+  EXPECT_TRUE(o.UsesRunner(RunnerKind::kSandbox));
+  EXPECT_FALSE(o.UsesRunner(RunnerKind::kProcess));
+  // The aliases.
+  Options e = DefaultOptions();
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_RUNNER", "docker"}}, e).ok());
+  EXPECT_EQ(e.runner, RunnerKind::kDocker);
+  Options f = DefaultOptions();
+  ASSERT_TRUE(ApplyConfigFile(WriteTemp("[server]\nrunner = \"docker\"\n"), f).ok());
+  EXPECT_EQ(f.runner, RunnerKind::kDocker);
+  EXPECT_EQ(DefaultOptions().ImageFor("shell"), "outpost-base");
+}
+
+TEST(Options, BadRunnerValuesAreRefusedNamingTheKey) {
+  struct Case {
+    std::string toml, key, why;
+  };
+  const Case cases[] = {
+      {"[runner]\nkind = \"ecs\"\n", "runner.kind", "issue 21"},
+      {"[runner]\nkind = \"kubernetes\"\n", "runner.kind", "unknown runner"},
+      {"[runner]\nflavour = 1\n", "runner.flavour", "unknown key"},
+      {"[runner.docker]\nhost = \"http://x\"\n", "runner.docker.host", "unix:///path"},
+      {"[runner.docker]\nimage_tag = \"a b\"\n", "runner.docker.image_tag", "tag"},
+      {"[runner.docker]\nsocket = \"x\"\n", "runner.docker.socket", "unknown key"},
+      {"[agents.shell]\nrunner = \"ecs\"\n", "agents.shell.runner", "issue 21"},
+      {"[agents.shell]\nimage = \"Bad Image\"\n", "agents.shell.image", "image name"},
+      {"[server]\nrunner = \"process\"\n[agents.shell]\nrunner = \"sandbox\"\n",
+       "agents.shell.runner", "cannot both"},
+  };
+  for (const Case& c : cases) {
+    Options o = DefaultOptions();
+    Status st = ApplyConfigFile(WriteTemp(c.toml), o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << c.toml;
+    EXPECT_NE(st.message().find(c.key), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find(c.why), std::string::npos) << st.message();
+  }
+  Options o = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"}}, o);
+  EXPECT_NE(st.message().find("OUTPOST_RUNNER"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("issue 21"), std::string::npos) << st.message();
+}
+
 TEST(Options, SandboxIsTheDefaultRunnerAndItsKeysAreRead) {
   Options o = DefaultOptions();
   EXPECT_EQ(o.runner, RunnerKind::kSandbox);

@@ -311,10 +311,12 @@ void CheckRepo(const DispatchRequest& req, Checker& c, const Options& opts, Run&
 void CheckNetwork(const DispatchRequest& req, Checker& c, const AgentOptions* agent,
                   const Options& opts, Run& run) {
   if (auto net = c.Enum(F::kNetwork, "network", req.network, {"none", "allowlist", "host"})) {
-    const bool sandbox = opts.runner == RunnerKind::kSandbox;
+    // An isolating runner (the sandbox, or a container) can restrict the network.
+    const RunnerKind kind = agent ? opts.RunnerFor(agent->name) : opts.runner;
+    const bool sandbox = kind != RunnerKind::kProcess;
     const std::optional<NetworkPolicy> policy = ParseNetworkPolicy(*net);  // one of Enum's
     if (policy == NetworkPolicy::kAllowlist && !sandbox) {
-      c.Fail("network", "network policy 'allowlist' needs the sandbox runner");
+      c.Fail("network", "network policy 'allowlist' needs the sandbox or docker runner");
     } else if (policy == NetworkPolicy::kHost && !(sandbox && opts.sandbox.allow_host_network)) {
       c.Fail("network",
              "network policy 'host' is not enabled on this server "
@@ -322,7 +324,7 @@ void CheckNetwork(const DispatchRequest& req, Checker& c, const AgentOptions* ag
     } else if (policy) {
       run.network = *policy;
     }
-  } else if (agent && opts.runner == RunnerKind::kSandbox) {
+  } else if (agent && opts.RunnerFor(agent->name) != RunnerKind::kProcess) {
     // The agent's own policy (its model API); its config was validated.
     run.network = ParseNetworkPolicy(config::DefaultNetwork(*agent)).value_or(NetworkPolicy::kNone);
   }

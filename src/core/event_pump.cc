@@ -113,6 +113,15 @@ Status EventPump::AppendBatch(RunState& st, std::vector<RunEvent> events) {
     // events at these seqs, or misses some before them: resynchronise with its tail.
     Result<EventLogTail> tail = log_.Tail(run);
     if (!tail.ok()) return tail.status();
+    // A run that reports over the run channel (Runner::ReportsOverChannel) has its events in
+    // the log already, as the channel stored them: what the log holds up to its tail stays, the
+    // journal's later events are copied after it (idempotent, never doubled).
+    if (!tail->ended && err.code() == Code::kConflict && tail->last_seq >= events.front().seq) {
+      spdlog::info("run {}: the log holds seqs {}..{} already; copying after them", run,
+                   events.front().seq, tail->last_seq);
+      st.pumped = tail->last_seq;
+      return Status::Ok();
+    }
     if (tail->ended || err.code() == Code::kConflict) {
       spdlog::warn("run {}: journal events from seq {} not copied: {}", run, events[0].seq,
                    err.ToString());

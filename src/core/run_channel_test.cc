@@ -294,6 +294,11 @@ TEST_F(RunChannelTest, TheChannelExitEndsTheRunOnTheLeaseHolder) {
   EXPECT_TRUE(stored);
   EXPECT_EQ(Get(id).status, RunStatus::kRunning);  // stored; the lease holder ends it
   ASSERT_TRUE(Get(id).channel_exit.has_value());
+  // Issue 20: while the runner says the run still runs (a container not yet removed), the
+  // channel's exit waits: the terminal status is written once the runner has nothing running.
+  supervisor_->Tick();
+  EXPECT_EQ(Get(id).status, RunStatus::kRunning);
+  runner_.Lose(id.str(), 0);  // its supervisor is gone: the channel's exit is the run's
   supervisor_->Tick();
   const outpost::Run ended = Get(id);
   EXPECT_EQ(ended.status, RunStatus::kCompleted);
@@ -318,6 +323,7 @@ TEST_F(RunChannelTest, AfterTheEndOnlyIdenticalResendsAreAcknowledged) {
   ASSERT_OK(channel_->AppendEvents(id, token, v1_, Batch(1, 2)).status());
   const json::object exit = ExitBody(3);
   ASSERT_OK(channel_->ReportExit(id, token, v1_, exit).status());
+  runner_.Lose(id.str(), 0);  // its supervisor is gone: the channel's exit is the run's
   supervisor_->Tick();
   ASSERT_EQ(Get(id).status, RunStatus::kFailed);
   const outpost::Run before = Get(id);
@@ -413,6 +419,7 @@ TEST_F(RunChannelTest, ANewerMinorsUnknownFieldsAreIgnoredThisMinorsRefused) {
   // Stored as this server knows it: the resend of a 1.0 client with the known fields matches.
   ASSERT_OK_AND_ASSIGN(bool again, channel_->ReportExit(id, token, v1_, ExitBody(0)));
   EXPECT_FALSE(again);
+  runner_.Lose(id.str(), 0);  // its supervisor is gone: the channel's exit is the run's
   supervisor_->Tick();
   EXPECT_EQ(Get(id).status, RunStatus::kCompleted);
 }
@@ -448,6 +455,7 @@ TEST_F(RunChannelTest, SpecRefusesForgedStaleAndOtherRunsTokensAndEndedRuns) {
   // b ends: its spec is no longer served, and the answer says where it stands.
   const std::string token_b = TokenOf(b);
   ASSERT_OK(channel_->ReportExit(b, token_b, v1_, ExitBody(0)).status());
+  runner_.Lose(b.str(), 0);  // its supervisor is gone: the channel's exit is the run's
   supervisor_->Tick();
   ASSERT_EQ(Get(b).status, RunStatus::kCompleted);
   Result<RunSpec> ended = channel_->Spec(b, token_b);

@@ -331,6 +331,13 @@ HealthReport RunService::Health() {
     h.runner = {{"pass", "bubblewrap sandbox, unprivileged uid, cgroup limits"},
                 "sandbox",
                 opts_.cgroup_version.empty() ? "none" : opts_.cgroup_version};
+  } else if (opts_.runner == RunnerKind::kDocker) {
+    // Whether the Engine answers: the `docker` check (app/serve.cc).
+    h.runner = {{"pass",
+                 "docker containers: read-only root, no-new-privileges, capabilities "
+                 "dropped but those the task needs"},
+                "docker",
+                std::nullopt};
   } else {
     h.runner = {{"warn", "runs are NOT isolated: the process runner was chosen"},
                 std::string(ToString(opts_.runner)),
@@ -434,6 +441,7 @@ FleetReport RunService::Fleet(const RequestContext& ctx) {
     if (st.completed_count) {
       agent.avg_duration_ms = st.completed_duration_ms_total / st.completed_count;
     }
+    agent.runner = std::string(ToString(agents_.RunnerOf(*a)));
     agent.available = agent.active < a->max_concurrent;
     agent.reason = MissingSecretReason(*a, secrets_, opts_.secrets_dir);
     if (agent.reason) agent.available = false;

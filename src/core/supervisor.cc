@@ -270,9 +270,10 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
     }
     ShimProbe probe = runner_.Probe(run.id);
     // The exit its supervisor reported over the run channel (any replica stored it) is the
-    // run's exit when the runner has none of its own (its own record, OOM and stop reason
-    // included, wins when it has one).
-    if (probe.state != ShimState::kExited && run.channel_exit) {
+    // run's exit only when the runner lost the run (kLost: its supervisor gone without a record
+    // here). While the runner says kRunning the container is still there, and the terminal
+    // status waits until it is gone; its own record, OOM and stop reason included, wins.
+    if (probe.state == ShimState::kLost && run.channel_exit) {
       auto doc = ParseJson(*run.channel_exit);
       auto rec = doc.ok() && doc->is_object()
                      ? ExitRecordFromJson(doc->as_object(), "channel exit")
@@ -298,7 +299,9 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
           run.id.str());
       Launch(run);
     } else {
-      if (pump_) pump_->Track(run.id);
+      // A run reporting over the channel is in the log already; its journal is copied at the
+      // end (PumpToEnd) for what the log does not have.
+      if (pump_ && !runner_.ReportsOverChannel(run.id)) pump_->Track(run.id);
       DeliverCancel(run);
       CheckSpend(run);
       if (run.phase != RunPhase::kRunning) {
@@ -439,7 +442,7 @@ void Supervisor::Launch(const Run& run) {
                     "the run could not be started: " + st.message(),
                     clock_.Now(),
                     {}});
-  } else if (pump_) {
+  } else if (pump_ && !runner_.ReportsOverChannel(run.id)) {
     pump_->Track(run.id);
   }
 }
@@ -449,6 +452,8 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
   const AgentOptions* agent = agents_.Find(run.agent);
   RunSpec spec;
   spec.id = run.id;
+  spec.runner = opts_.RunnerFor(run.agent);
+  spec.image = opts_.ImageFor(run.agent);
   spec.argv = std::move(cmd.argv);
   spec.env = std::move(cmd.env);
   spec.agent_dirs = std::move(cmd.ro_binds);
@@ -560,7 +565,7 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
         out.reason == reason::kTimeoutInactive;
     if (agent_failed) {
       if (auto note = NetworkRefusalNote(*agent, run.network, blocked,
-                                         runner_.kind() == RunnerKind::kSandbox)) {
+                                         runner_.kind() != RunnerKind::kProcess)) {
         out.message = out.message ? *out.message + "; " + *note : *note;
       }
     }

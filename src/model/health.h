@@ -65,6 +65,7 @@ struct ReadyReport {
 
 struct FleetAgent {
   std::string agent;
+  std::string runner;  // sandbox | process | docker: which runner runs it
   bool available = false;
   std::string model_id;
   int active = 0;

@@ -32,9 +32,10 @@ constexpr Names<NetworkPolicy, 3> kNetworkPolicies = {{
     {NetworkPolicy::kHost, "host"},
 }};
 
-constexpr Names<RunnerKind, 2> kRunnerKinds = {{
+constexpr Names<RunnerKind, 3> kRunnerKinds = {{
     {RunnerKind::kProcess, "process"},
     {RunnerKind::kSandbox, "sandbox"},
+    {RunnerKind::kDocker, "docker"},
 }};
 
 template <typename E, std::size_t N>

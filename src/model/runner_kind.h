@@ -1,6 +1,7 @@
-// How runs execute on this machine ([server] runner / OUTPOST_RUNNER / --runner): unisolated
-// processes or bubblewrap + cgroups, named "process" and "sandbox". Apart from run.h so that
-// config/ can type Options::runner without the run model.
+// How runs execute ([runner] kind, alias [server] runner / OUTPOST_RUNNER / --runner; per agent
+// [agents.NAME] runner): unisolated processes, bubblewrap + cgroups, or a container on a Docker
+// Engine, named "process", "sandbox" and "docker". Apart from run.h so that config/ can type
+// Options::runner without the run model.
 #pragma once
 
 #include <optional>
@@ -8,9 +9,9 @@
 
 namespace outpost {
 
-enum class RunnerKind { kProcess, kSandbox };
+enum class RunnerKind { kProcess, kSandbox, kDocker };
 std::string_view ToString(RunnerKind kind);
-// nullopt for a name other than "process" or "sandbox".
+// nullopt for a name other than "process", "sandbox" or "docker".
 std::optional<RunnerKind> ParseRunnerKind(std::string_view name);
 
 }  // namespace outpost

@@ -79,46 +79,6 @@ std::optional<WallTime> ModTime(const std::string& path) {
   return WallTime(std::chrono::duration_cast<WallTime::duration>(since_epoch));
 }
 
-// What the last 64 KiB of a run's events say about its progress: the highest agent turn and
-// whether the shim has moved on to collecting. For runs of a shim that writes no
-// progress.json (an older binary's, adopted after an upgrade). Cheap whatever the log's size.
-RunProgress ScanEventsTail(const std::string& path) {
-  constexpr std::size_t kTailWindow = 64 * 1024;
-  RunProgress p;
-  // Audit F3: like ReadRunFile (run_dir.h), never through a link, never a FIFO or a device.
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return p;
-  struct stat st;
-  std::string buf;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    const off_t start = st.st_size > static_cast<off_t>(kTailWindow) ? st.st_size - kTailWindow : 0;
-    buf.resize(static_cast<std::size_t>(st.st_size - start));
-    ssize_t n = ::pread(fd, buf.data(), buf.size(), start);
-    buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  }
-  ::close(fd);
-  std::string_view text(buf);
-  for (std::size_t pos = 0, nl; (nl = text.find('\n', pos)) != std::string_view::npos;
-       pos = nl + 1) {
-    std::string_view line = text.substr(pos, nl - pos);
-    std::optional<EventLine> e = ParseEventPrefix(line);
-    if (!e) continue;
-    if (e->type == event::kPhase && line.find("\"phase\":\"collecting\"") != line.npos) {
-      p.collecting = true;
-    }
-    if (e->type != event::kAgentMessage) continue;
-    // The agent's text is a JSON string, where a quote is escaped: `,"turn":` is the field.
-    constexpr std::string_view kTurn = ",\"turn\":";
-    std::size_t at = line.rfind(kTurn);
-    if (at == std::string_view::npos) continue;
-    int t = 0;
-    const char* first = line.data() + at + kTurn.size();
-    std::from_chars(first, line.data() + line.size(), t);
-    p.turns = std::max(p.turns, t);
-  }
-  return p;
-}
-
 // Audit F5: a run whose shim is gone may have left its workspace image mounted: unmounted and
 // handed back to the pool (a no-op for a run without one).
 void ReleaseLeftDisk(const RunDir& dir) {
@@ -133,101 +93,39 @@ void ReleaseLeftDisk(const RunDir& dir) {
 
 ProcessRunner::ProcessRunner(std::string runs_dir, std::string shim_exe, Clock& clock,
                              Millis start_grace, Mode mode, Config config)
-    : runs_dir_(std::filesystem::absolute(runs_dir).string()),
+    : files_(runs_dir),
+      runs_dir_(files_.runs_dir()),
       shim_exe_(std::move(shim_exe)),
       clock_(clock),
       start_grace_(start_grace),
       mode_(mode),
       config_(std::move(config)) {}
 
-RunDir ProcessRunner::Dir(const std::string& run_id) const {
-  return RunDir(runs_dir_ + "/" + run_id);
-}
-
-std::string ProcessRunner::OutputPath(const RunId& id, RunOutput what) const {
-  RunDir dir = Dir(id.str());
-  switch (what) {
-    case RunOutput::kStdout:
-      return dir.File("stdout.log");
-    case RunOutput::kStderr:
-      return dir.File("stderr.log");
-    case RunOutput::kEvents:
-      return dir.File(kEventsFile);
-    case RunOutput::kContext:
-      return dir.File("context.md");
-    case RunOutput::kDiff:
-      return dir.File("diff.patch");
-    case RunOutput::kBundle:
-      return dir.File("changes.bundle");
-  }
-  return dir.File("unknown");
-}
+RunDir ProcessRunner::Dir(const std::string& run_id) const { return files_.Dir(run_id); }
 
 Result<EventBatch> ProcessRunner::ReadEvents(const RunId& id, std::int64_t after,
                                              std::size_t max_bytes) {
-  constexpr std::size_t kMaxReaders = 256;
-  if (after < 0) return InvalidArgument("after must be >= 0");
-  std::unique_ptr<EventLogReader> reader;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = readers_.find({id.str(), after}); it != readers_.end()) {
-      reader = std::move(it->second);
-      readers_.erase(it);
-    }
-  }
-  if (!reader) {
-    reader = std::make_unique<EventLogReader>(OutputPath(id, RunOutput::kEvents), after);
-  }
-  EventBatch batch;
-  OUTPOST_RETURN_IF_ERROR(reader->Read(batch.events, max_bytes));
-  batch.ended = reader->ended();
-  if (!batch.ended && reader->exists()) {
-    std::lock_guard lock(mu_);
-    if (readers_.size() >= kMaxReaders) readers_.clear();
-    readers_[{id.str(), reader->last_seq()}] = std::move(reader);
-  }
-  return batch;
+  return files_.ReadEvents(id, after, max_bytes);
 }
-
-namespace {
-
-class DirEventWatch final : public EventWatch {
- public:
-  explicit DirEventWatch(std::unique_ptr<DirWatcher::Subscription> sub) : sub_(std::move(sub)) {}
-
- private:
-  std::unique_ptr<DirWatcher::Subscription> sub_;
-};
-
-}  // namespace
 
 Result<std::unique_ptr<EventWatch>> ProcessRunner::WatchEvents(const RunId& id,
                                                                std::function<void()> wake) {
-  DirWatcher* watcher = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    if (!watcher_ && !watcher_failed_) {
-      auto w = DirWatcher::Create();
-      if (w.ok()) {
-        watcher_ = std::move(*w);
-      } else {
-        // Followers still work, looking at the stream every poll interval instead.
-        watcher_failed_ = true;
-        spdlog::warn("event followers will poll: {}", w.status().ToString());
-        return Unavailable("cannot watch event streams: " + w.status().ToString());
-      }
-    }
-    watcher = watcher_.get();
-  }
-  if (!watcher) return Unavailable("cannot watch event streams (no inotify)");
-  auto sub = watcher->Subscribe(Dir(id.str()).path(), std::string(kEventsFile), std::move(wake));
-  if (!sub.ok()) return sub.status();
-  return std::unique_ptr<EventWatch>(std::make_unique<DirEventWatch>(std::move(*sub)));
+  return files_.WatchEvents(id, std::move(wake));
 }
 
 Result<std::unique_ptr<ByteSource>> ProcessRunner::OpenOutput(const RunId& id, RunOutput what) {
-  return OpenFileSource(OutputPath(id, what));
+  return files_.OpenOutput(id, what);
 }
+
+std::optional<Changes> ProcessRunner::ChangesOf(const RunId& id) { return files_.ChangesOf(id); }
+
+RunProgress ProcessRunner::Progress(const RunId& id) { return files_.Progress(id); }
+
+std::vector<BlockedConnection> ProcessRunner::Blocked(const RunId& id) {
+  return files_.Blocked(id);
+}
+
+std::vector<Runner::KeptRun> ProcessRunner::KeptRuns() { return files_.KeptRuns(); }
 
 LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
   // in.channel (the run-channel token) is deliberately not passed on: the shim reports through
@@ -455,18 +353,11 @@ ShimProbe ProcessRunner::Probe(const RunId& id) {
   const std::string& run_id = id.str();
   RunDir dir = Dir(run_id);
   auto exited = [&]() -> std::optional<ShimProbe> {
-    Result<ExitRecord> rec = dir.ReadExit();
-    if (!rec.ok()) return std::nullopt;
+    std::optional<ExitRecord> rec = files_.ReadExit(id);
+    if (!rec) return std::nullopt;
     // The fallback secrets file of a shim that died before reading it (run_dir.h).
     ::unlink(dir.File(kSecretsFile).c_str());
-    if (!rec->agent) {
-      // A record of an older shim: the agent's result is read from its output, as then.
-      Result<LaunchSpec> spec = dir.ReadSpec();
-      AgentOptions parse;
-      parse.parser = spec.ok() ? spec->parser : "plain";
-      rec->agent = ReadAgentResult(parse, dir.File("stdout.log"));
-    }
-    return ShimProbe{ShimState::kExited, std::move(rec).value()};
+    return ShimProbe{ShimState::kExited, std::move(*rec)};
   };
   if (auto p = exited()) return *p;
   Result<ShimInfo> shim = dir.ReadShimInfo();
@@ -501,20 +392,6 @@ std::optional<WallTime> ProcessRunner::Started(const RunId& id) {
   return Dir(id.str()).ReadStarted();
 }
 
-std::optional<Changes> ProcessRunner::ChangesOf(const RunId& id) {
-  const std::string path = Dir(id.str()).File("changes.json");
-  if (!IsRegularFile(path)) return std::nullopt;  // audit F3: never a link, FIFO or device
-  auto cs = workspace::ReadChanges(path);
-  if (!cs.ok()) return std::nullopt;
-  return static_cast<Changes&&>(std::move(*cs));
-}
-
-RunProgress ProcessRunner::Progress(const RunId& id) {
-  RunDir dir = Dir(id.str());
-  if (std::optional<RunProgress> p = dir.ReadProgress()) return *p;
-  return ScanEventsTail(dir.File(kEventsFile));
-}
-
 int ProcessRunner::KillLeftovers(const RunId& id) { return Reap(id); }
 
 // Audit F3: the group is exactly outpost/<ULID> (never a name read from a file); its members
@@ -528,47 +405,13 @@ int ProcessRunner::KillCgroup(const std::string& run_id) {
   return killed;
 }
 
-std::vector<BlockedConnection> ProcessRunner::Blocked(const RunId& id) {
-  std::vector<BlockedConnection> out;
-  const std::string path = Dir(id.str()).File("network-blocked.jsonl");
-  if (!IsRegularFile(path)) return out;  // audit F3: never a link, FIFO or device
-  auto attempts = netproxy::ReadBlocked(path);
-  if (!attempts.ok()) return out;
-  for (const auto& a : *attempts) out.push_back({a.host, a.port, a.at});
-  return out;
-}
-
-std::vector<Runner::KeptRun> ProcessRunner::KeptRuns() {
-  std::vector<KeptRun> out;
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(runs_dir_, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (!it->is_directory()) continue;
-    WallTime modified = WallTime::max();  // unreadable: never old
-    struct stat st;
-    if (::stat(it->path().c_str(), &st) == 0) {
-      modified = WallTime(
-          std::chrono::duration_cast<WallTime::duration>(std::chrono::seconds(st.st_mtim.tv_sec)));
-    }
-    out.push_back({RunId(it->path().filename().string()), modified});
-  }
-  return out;
-}
-
 Status ProcessRunner::Discard(const RunId& id) {
   if (id.empty() || id.str().find('/') != std::string::npos || id.str() == "." ||
       id.str() == "..") {
     return InvalidArgument("bad run id: " + id.str());
   }
   ReleaseLeftDisk(Dir(id.str()));
-  {
-    std::lock_guard lock(mu_);
-    std::erase_if(readers_, [&](const auto& r) { return r.first.first == id.str(); });
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(Dir(id.str()).path(), ec);
-  if (ec) return Internal("cannot remove " + Dir(id.str()).path() + ": " + ec.message());
-  return Status::Ok();
+  return files_.Discard(id);
 }
 
 std::vector<RunId> ProcessRunner::LiveRuns() {

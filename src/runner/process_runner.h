@@ -25,6 +25,7 @@
 #include "runner/dir_watch.h"
 #include "runner/event_log.h"
 #include "runner/run_dir.h"
+#include "runner/run_files.h"
 #include "runner/runner.h"
 
 namespace outpost {
@@ -84,10 +85,7 @@ class ProcessRunner final : public Runner {
   // that is not a ULID. Blocks up to a few seconds.
   int Reap(const RunId& id) override;
   std::vector<BlockedConnection> Blocked(const RunId& id) override;
-  // RunOutputs: from the run directory's events.jsonl and output files (run_dir.h).
-  // ReadEvents bisects the file to `after`. WatchEvents: inotify on the run directory through
-  // one DirWatcher (dir_watch.h) made at the first call; kUnavailable when inotify is not
-  // available.
+  // RunOutputs: from the run directory's events.jsonl and output files (RunFiles, run_files.h).
   Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
                                 std::size_t max_bytes) override;
   Result<std::unique_ptr<EventWatch>> WatchEvents(const RunId& id,
@@ -120,26 +118,17 @@ class ProcessRunner final : public Runner {
   };
   // `secrets`: SecretsToJson of the spec, handed to the shim in memory (run_dir.h).
   Status Launch(const std::string& run_dir, const std::string& secrets, int uid_lock_fd) const;
-  std::string OutputPath(const RunId& id, RunOutput what) const;
   int KillCgroup(const std::string& run_id);
   void DropUnscrubbed(const RunDir& dir);
   Result<UidLock> LockFreeUid(const std::string& run_id);
 
+  RunFiles files_;  // reading the run directories (shared with DockerRunner)
   std::string runs_dir_;
   std::string shim_exe_;
   Clock& clock_;
   Millis start_grace_;
   Mode mode_;
   Config config_;
-  std::mutex mu_;
-  // Wakes the followers of runs' events; made at the first WatchEvents. Guarded by mu_ (the
-  // watcher itself is thread-safe).
-  std::unique_ptr<DirWatcher> watcher_;
-  bool watcher_failed_ = false;  // guarded by mu_
-  // Readers of event streams, by (run id, the last seq they returned): a reader asking for what
-  // follows where it stopped (a follower, a log page) goes on from there instead of seeking
-  // again. Taken out while in use; bounded. Guarded by mu_.
-  std::map<std::pair<std::string, std::int64_t>, std::unique_ptr<EventLogReader>> readers_;
 };
 
 }  // namespace outpost

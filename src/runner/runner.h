@@ -111,6 +111,11 @@ struct RunSpec {
   std::optional<RepoCheckout> repo;
   // Set by core for every attempt it starts (Supervisor::Launch).
   std::optional<ChannelAccess> channel;
+  // Which runner runs it (the agent's, Options::RunnerFor): a RunnerRouter (runner_router.h)
+  // starts it there; a single runner ignores it.
+  std::optional<RunnerKind> runner;
+  // A container runner's image (Options::ImageFor); "" = the runner's default. Others ignore it.
+  std::string image;
 };
 
 // The one JSON form of a RunSpec: the body of the run channel's GET …/spec (core/run_channel.h),
@@ -274,6 +279,12 @@ class Runner : public RunOutputs {
   // away. Local runners: false (a run's shim lives here; a draining replica keeps its lease and
   // waits). A runner answering true has its runs' leases handed to another replica on drain.
   virtual bool RunsOutliveMachine() const { return false; }
+  // Whether the run's supervisor reports its events over the run channel itself (a container's
+  // `outpost task`, ARCHITECTURE.md §8): core's EventPump does not follow such a run while it
+  // runs (the channel appends to the shared log), and copies at its end only the seqs the log
+  // does not have yet (ReadEvents still serves the run's journal). Per run: a RunnerRouter
+  // answers for the runner that holds it.
+  virtual bool ReportsOverChannel(const RunId& /*id*/) { return false; }
 
   // Launches the run and returns without waiting for it; the run goes on if the control plane
   // exits. Blocks on the file system and a fork (milliseconds). Call once per run id: kConflict

@@ -80,9 +80,13 @@ json::object ReadyToJson(const ReadyReport& r) {
 json::object FleetToJson(const FleetReport& f) {
   json::array agents;
   for (const FleetAgent& a : f.agents) {
-    json::object agent{{"agent", a.agent},      {"available", a.available},
-                       {"modelId", a.model_id}, {"active", a.active},
-                       {"queued", a.queued},    {"maxConcurrent", a.max_concurrent}};
+    json::object agent{{"agent", a.agent},
+                       {"runner", a.runner},
+                       {"available", a.available},
+                       {"modelId", a.model_id},
+                       {"active", a.active},
+                       {"queued", a.queued},
+                       {"maxConcurrent", a.max_concurrent}};
     if (f.per_run) {
       agent["successRate"] = a.success_rate ? json::value(*a.success_rate) : json::value(nullptr);
       agent["avgDurationMs"] =

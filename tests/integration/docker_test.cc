@@ -1,0 +1,315 @@
+// Issue 20 end to end: `outpost serve --runner docker` against the real shared dockerd
+// (scripts/test-dockerd.sh, OUTPOST_TEST_DOCKER_HOST; ctest fixture docker_env, which builds
+// outpost-base:test from this build's outpost). Shell runs in containers to every terminal status,
+// adoption after kill -9, cancel of a TERM-ignoring forking agent, a control plane down while a
+// run prints, the escape checks adapted to containers, and the bad input of the issue. After
+// every run: no container of it is left.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/server_test.h"
+
+namespace outpost::testing {
+namespace {
+namespace json = boost::json;
+using std::chrono::seconds;
+
+std::string DockerHost() {
+  const char* h = std::getenv("OUTPOST_TEST_DOCKER_HOST");
+  return h ? h : "";
+}
+
+std::string ShellBody(const std::string& task, int timeout = 60, json::object extra = {}) {
+  json::object o{{"agent", "shell"}, {"task", task}, {"timeoutSeconds", timeout}};
+  for (auto& [k, v] : extra) o[k] = v;
+  return json::serialize(o);
+}
+
+// The dockerd's answer to GET path (curl over its unix socket).
+std::string Engine(const std::string& path) {
+  std::string sock = DockerHost().substr(std::string("unix://").size());
+  return Sh("curl -s --unix-socket " + sock + " 'http://docker/v1.41" + path + "'");
+}
+
+class DockerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    ASSERT_FALSE(DockerHost().empty())
+        << "OUTPOST_TEST_DOCKER_HOST is not set (ctest fixture docker_env)";
+    ASSERT_EQ(Engine("/_ping"), "OK") << "the test dockerd does not answer at " << DockerHost();
+    cfg_ = dir_ + "/outpost.toml";
+    WriteConfig("");
+  }
+  void TearDown() override {
+    // Whatever a failed test left: its containers (by this data dir's label).
+    const std::string ids =
+        Sh("curl -s --unix-socket " + DockerHost().substr(7) +
+           " 'http://docker/v1.41/containers/json?all=1' | "
+           "python3 -c 'import json,sys; [print(c[\"Id\"]) for c in "
+           "json.load(sys.stdin) if c[\"Labels\"].get(\"outpost.data-dir\",\"\")"
+           ".startswith(\"" +
+           dir_ + "\")]'");
+    for (std::size_t at = 0; at < ids.size();) {
+      std::size_t nl = ids.find('\n', at);
+      std::string id = ids.substr(at, nl - at);
+      if (!id.empty()) {
+        Sh("curl -s -X DELETE --unix-socket " + DockerHost().substr(7) +
+           " 'http://docker/v1.41/containers/" + id + "?force=1'");
+      }
+      if (nl == std::string::npos) break;
+      at = nl + 1;
+    }
+    ServerTest::TearDown();
+  }
+  void WriteConfig(const std::string& more) {
+    std::ofstream(cfg_) << "[runner]\nkind = \"docker\"\n[runner.docker]\nhost = \"" +
+                               DockerHost() + "\"\nimage_tag = \"test\"\n" + more;
+  }
+  void StartServer(std::map<std::string, std::string> env = {}) {
+    env.emplace("OUTPOST_CONFIG", cfg_);
+    env.emplace("OUTPOST_CANCEL_GRACE_SECONDS", "1");
+    server_ = ServerProcess::Start(dir_, env);
+    ASSERT_NE(server_, nullptr);
+  }
+  // Whether a container of the run exists (any state).
+  bool ContainerExists(const std::string& run_id) {
+    std::string name = "outpost-run-" + run_id;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return Engine("/containers/" + name + "/json").find("\"Id\"") != std::string::npos;
+  }
+  std::string Stdout(const std::string& id) {
+    std::string out;
+    json::object page =
+        server_->Get("/runs/" + id + "/logs?limit=1000").Json().at("data").as_object();
+    for (const auto& e : page.at("entries").as_array()) {
+      if (e.at("stream") == "stdout") out += std::string(e.at("message").as_string()) + "\n";
+    }
+    return out;
+  }
+  std::string cfg_;
+};
+
+TEST_F(DockerTest, ShellRunsInContainersReachEveryTerminalStatusAndLeaveNoContainer) {
+  StartServer();
+  const std::string ok = server_->Dispatch(ShellBody("echo hello from $(hostname); echo oops >&2"));
+  const std::string failed = server_->Dispatch(ShellBody("exit 3"));
+  const std::string timeout = server_->Dispatch(ShellBody("sleep 60", 2));
+  const std::string cancelled = server_->Dispatch(ShellBody("echo up; sleep 60"));
+  const std::string oom = server_->Dispatch(
+      ShellBody("head -c 400m /dev/zero | tail > /dev/null", 60,
+                json::object{{"resourceConstraints", json::object{{"maxMemoryMb", 64}}}}));
+  for (const std::string& id : {ok, failed, timeout, cancelled, oom}) ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(WaitFor([&] { return Stdout(cancelled) == "up\n"; }, seconds(60)));
+  EXPECT_EQ(server_->Post("/runs/" + cancelled + "/cancel", R"({"reason":"enough"})").status, 202);
+
+  json::object run = server_->WaitTerminal(ok, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(Stdout(ok).rfind("hello from ", 0), 0u) << Stdout(ok);
+  run = server_->WaitTerminal(failed, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "exit_nonzero");
+  run = server_->WaitTerminal(timeout, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "TIMEOUT") << json::serialize(run);
+  run = server_->WaitTerminal(cancelled, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "CANCELLED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "cancelReason"), "enough");
+  run = server_->WaitTerminal(oom, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "oom") << json::serialize(run);
+  // The terminal status is written once the container is gone.
+  for (const std::string& id : {ok, failed, timeout, cancelled, oom}) {
+    EXPECT_FALSE(ContainerExists(id)) << id;
+  }
+}
+
+TEST_F(DockerTest, KilledControlPlaneAdoptsItsRunningContainerAfterARestart) {
+  StartServer();
+  const std::string id = server_->Dispatch(
+      ShellBody("echo before; while [ ! -e /workspace/go ]; do sleep 0.2; done; echo after", 120));
+  ASSERT_TRUE(WaitFor([&] { return Stdout(id) == "before\n"; }, seconds(60)));
+  ASSERT_TRUE(ContainerExists(id));
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  ASSERT_TRUE(ContainerExists(id));  // the run goes on without its control plane
+  StartServer();
+  std::ofstream(dir_ + "/containers/" + id + "/workspace/go") << "";
+  json::object run = server_->WaitTerminal(id, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(Stdout(id), "before\nafter\n");
+  EXPECT_FALSE(ContainerExists(id));
+}
+
+TEST_F(DockerTest, CancelOfATermIgnoringForkingAgentLeavesNoContainer) {
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody(
+      "trap '' TERM; (setsid sh -c 'trap \"\" TERM; sleep 300' &); echo started; sleep 300", 300));
+  ASSERT_TRUE(
+      WaitFor([&] { return Stdout(id).find("started") != std::string::npos; }, seconds(60)));
+  EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", R"({"reason":"stubborn"})").status, 202);
+  json::object run = server_->WaitTerminal(id, seconds(90));
+  EXPECT_EQ(Str(run, "status"), "CANCELLED") << json::serialize(run);
+  EXPECT_FALSE(ContainerExists(id));
+}
+
+// A cancel at once, before the container's task is ready for it: cancel.json waits for the shim
+// (no signal until shim.json), the run ends CANCELLED, never infra_error.
+TEST_F(DockerTest, ACancelBeforeTheAgentStartsIsCancelled) {
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo should-not-run; sleep 60"));
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(server_->Post("/runs/" + id + "/cancel", R"({"reason":"at once"})").status / 100, 2);
+  json::object run = server_->WaitTerminal(id, seconds(90));
+  EXPECT_EQ(Str(run, "status"), "CANCELLED") << json::serialize(run);
+  EXPECT_FALSE(ContainerExists(id));
+}
+
+TEST_F(DockerTest, ARunWhoseControlPlaneIsDownForTenSecondsLosesNothing) {
+  StartServer();
+  const std::string id =
+      server_->Dispatch(ShellBody("for i in $(seq 1 30); do echo line-$i; sleep 0.5; done", 120));
+  ASSERT_TRUE(WaitFor([&] { return Stdout(id).find("line-2") != std::string::npos; }, seconds(60)));
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  // Down 10 s while the run prints; the task's journal buffers, then it reports again.
+  const auto back = std::chrono::steady_clock::now() + seconds(10);
+  WaitFor([&] { return std::chrono::steady_clock::now() >= back; }, seconds(11));
+  StartServer();
+  json::object run = server_->WaitTerminal(id, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  std::string expected;
+  for (int i = 1; i <= 30; ++i) expected += "line-" + std::to_string(i) + "\n";
+  EXPECT_EQ(Stdout(id), expected);
+}
+
+// The sandbox escape checks, adapted: from inside a run's container, other runs' files, the host's
+// loopback (the control plane's own port), the Docker socket, the metadata address and the
+// run channel's token are all out of reach.
+TEST_F(DockerTest, EscapesFromAContainerAreBlocked) {
+  StartServer();
+  const std::string other =
+      server_->Dispatch(ShellBody("echo secret-of-other > mine.txt; sleep 120", 180));
+  ASSERT_TRUE(
+      WaitFor([&] { return Str(server_->Run(other), "status") == "RUNNING"; }, seconds(60)));
+  const std::string port = server_->address().substr(server_->address().rfind(':') + 1);
+  const std::string probe =
+      "r=''; "
+      "cat /run/outpost/run/channel-token >/dev/null 2>&1 && r=\"$r token\"; "
+      "ls /run/outpost/channel/ >/dev/null 2>&1 && r=\"$r channel-dir\"; "
+      "ls " +
+      dir_ + "/containers/" + other +
+      " >/dev/null 2>&1 && r=\"$r other-run\"; "
+      "grep -rq secret-of-other / --exclude-dir=proc --exclude-dir=sys 2>/dev/null && r=\"$r "
+      "other-files\"; "
+      "test -S /var/run/docker.sock && r=\"$r docker-sock\"; "
+      "(exec 3<>/dev/tcp/127.0.0.1/" +
+      port +
+      ") 2>/dev/null && r=\"$r loopback\"; "
+      "(exec 3<>/dev/tcp/169.254.169.254/80) 2>/dev/null && r=\"$r metadata\"; "
+      "echo \"reached:$r\"";
+  const std::string id = server_->Dispatch(ShellBody("bash -c '" + probe + "'", 120));
+  json::object run = server_->WaitTerminal(id, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(Stdout(id), "reached:\n");
+  server_->Post("/runs/" + other + "/cancel", "{}");
+  server_->WaitTerminal(other, seconds(90));
+}
+
+// Network allowlist: the container has no network of its own; the agent reaches the egress proxy
+// (run by the control plane on the run's bind-mounted socket) as 127.0.0.1:3128, which refuses a
+// host off the list and reports it in network.blocked[].
+TEST_F(DockerTest, AnAllowlistRunsRefusedHostIsReportedAndItsProxyGoesWithIt) {
+  WriteConfig("[agents.shell]\nnetwork_allow = [\"allowed.example.com:443\"]\n");
+  StartServer();
+  const std::string id = server_->Dispatch(
+      ShellBody("echo proxy=$HTTPS_PROXY; git ls-remote https://blocked.example.org/r.git; exit 0",
+                60, json::object{{"network", "allowlist"}}));
+  json::object run = server_->WaitTerminal(id, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(Stdout(id), "proxy=http://127.0.0.1:3128\n");
+  const json::array& blocked = run.at("network").at("blocked").as_array();
+  ASSERT_FALSE(blocked.empty()) << json::serialize(run);
+  EXPECT_EQ(blocked.at(0).at("host"), "blocked.example.org");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/proxy/proxy.sock"));
+  EXPECT_FALSE(ContainerExists(id));
+}
+
+// Bad input (issue 20): an image that does not exist, and one the Engine cannot run (no
+// command: it exits before any outpost task reports) -> FAILED infra_error with the Engine's
+// message, nothing left behind.
+TEST_F(DockerTest, AnImageThatDoesNotExistFailsInfraErrorWithTheEnginesMessage) {
+  WriteConfig("[agents.shell]\nimage = \"outpost-no-such-image:test\"\n");
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo never"));
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id, seconds(60));
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "infra_error");
+  EXPECT_NE(Str(run, "errorMessage").find("outpost-no-such-image"), std::string::npos)
+      << json::serialize(run);
+  EXPECT_FALSE(ContainerExists(id));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id));
+}
+
+TEST_F(DockerTest, AContainerThatExitsBeforeTheTaskReportsFailsInfraErrorAndLeavesNothing) {
+  // The bare Debian rootfs image: no entrypoint, no command.
+  WriteConfig("[agents.shell]\nimage = \"outpost-debian:bookworm\"\n");
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo never"));
+  json::object run = server_->WaitTerminal(id, seconds(60));
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "infra_error") << json::serialize(run);
+  EXPECT_NE(Str(run, "errorMessage").find("before outpost task reported"), std::string::npos)
+      << json::serialize(run);
+  EXPECT_FALSE(ContainerExists(id));
+  // Its run dir stays for retention, without the channel token.
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/channel-token"));
+}
+
+// A dockerd that refuses: the agent is unavailable with the Engine's reason (/health/fleet,
+// /health), and a dispatch to it is refused 400 with that reason. Nothing is created.
+TEST_F(DockerTest, ADockerdThatRefusesMakesItsAgentsUnavailableWithTheReason) {
+  std::ofstream(cfg_) << "[runner]\nkind = \"docker\"\n[runner.docker]\nhost = \"unix://" + dir_ +
+                             "/no-dockerd.sock\"\n";
+  StartServer();
+  json::object fleet = server_->Get("/health/fleet").Json().as_object();
+  bool seen = false;
+  for (const auto& a : fleet.at("agents").as_array()) {
+    if (a.at("agent") != "shell") continue;
+    seen = true;
+    EXPECT_EQ(a.at("runner"), "docker");
+    EXPECT_EQ(a.at("available"), false);
+    EXPECT_NE(std::string(a.at("reason").as_string()).find("unreachable"), std::string::npos)
+        << json::serialize(a);
+  }
+  EXPECT_TRUE(seen) << json::serialize(fleet);
+  const std::string health = json::serialize(server_->Get("/health").Json());
+  EXPECT_NE(health.find("\"docker\""), std::string::npos) << health;
+  EXPECT_NE(health.find("unreachable"), std::string::npos) << health;
+  HttpResponse r = server_->Post("/dispatch", ShellBody("echo never"));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("unreachable"), std::string::npos) << r.body;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers"));
+}
+
+// /health/fleet says which runner each agent uses: one agent in the sandbox, the rest docker.
+TEST_F(DockerTest, FleetShowsEachAgentsRunner) {
+  WriteConfig("[agents.codex]\nrunner = \"sandbox\"\n");
+  StartServer();
+  json::object fleet = server_->Get("/health/fleet").Json().as_object();
+  std::map<std::string, std::string> runners;
+  for (const auto& a : fleet.at("agents").as_array()) {
+    runners[std::string(a.at("agent").as_string())] = std::string(a.at("runner").as_string());
+  }
+  EXPECT_EQ(runners["shell"], "docker");
+  EXPECT_EQ(runners["codex"], "sandbox");
+  EXPECT_EQ(runners["claude"], "docker");
+}
+
+}  // namespace
+}  // namespace outpost::testing
