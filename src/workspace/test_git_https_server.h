@@ -149,8 +149,14 @@ class GitHttpsServer {
   bool ScanArgv() const {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-      std::ifstream in(e.path() / "cmdline", std::ios::binary);
-      std::string argv((std::istreambuf_iterator<char>(in)), {});
+      // A process that exits while it is read fails the read (ESRCH, thrown by the filebuf).
+      std::string argv;
+      try {
+        std::ifstream in(e.path() / "cmdline", std::ios::binary);
+        argv.assign(std::istreambuf_iterator<char>(in), {});
+      } catch (const std::ios_base::failure&) {
+        continue;
+      }
       if (argv.find(token_) != std::string::npos) return true;
     }
     return false;
