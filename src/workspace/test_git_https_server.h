@@ -154,7 +154,7 @@ class GitHttpsServer {
       try {
         std::ifstream in(e.path() / "cmdline", std::ios::binary);
         argv.assign(std::istreambuf_iterator<char>(in), {});
-      } catch (const std::ios_base::failure&) {
+      } catch (const std::exception&) {  // std::__ios_failure: not always an ios_base::failure
         continue;
       }
       if (argv.find(token_) != std::string::npos) return true;
