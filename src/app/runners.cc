@@ -65,6 +65,7 @@ Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConf
     dc.data_dir = opts.data_dir;
     dc.default_image = opts.docker.ImageFor("shell");
     dc.allow_host_network = opts.sandbox.allow_host_network;
+    dc.unreachable_grace_seconds = opts.docker.unreachable_grace_seconds;
     r.docker = std::make_unique<docker::DockerRunner>(*r.engine, clock, dc);
     const std::string containers =
         std::filesystem::absolute(opts.data_dir).lexically_normal().string() + "/containers";

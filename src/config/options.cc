@@ -122,12 +122,20 @@ Status SetRunner(const std::string& name, Options& o, const std::string& key) {
   return Status::Ok();
 }
 
+Result<int> IntIn(const toml::node& v, const std::string& key, int min, int max);
+
 // [runner.docker].
 Status ApplyDocker(const toml::table& t, Options& opts) {
   static const std::regex kImagePart(R"(^[a-z0-9][a-z0-9._/:-]*$)");
   static const std::regex kTag(R"(^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$)");
   for (const auto& [k, v] : t) {
     const std::string key(k.str()), full = "runner.docker." + key;
+    if (key == "unreachable_grace_seconds") {
+      auto n = IntIn(v, full, 10, 86400);
+      if (!n.ok()) return n.status();
+      opts.docker.unreachable_grace_seconds = *n;
+      continue;
+    }
     if (!v.is_string()) return Bad(full, "must be a string");
     const std::string value = v.as_string()->get();
     if (key == "host") {

@@ -59,6 +59,9 @@ struct DockerOptions {
   // image_tag when that is set ("test" names the images `make images` builds for tests).
   std::string image_prefix = "outpost-";
   std::string image_tag;
+  // How long a run's container may be out of the Engine's reach (every inspect failing) before
+  // the run is lost (DockerRunnerConfig::unreachable_grace_seconds).
+  int unreachable_grace_seconds = 300;
   std::string ImageFor(const std::string& agent) const {
     std::string name = image_prefix + (agent == "shell" ? "base" : agent);
     return image_tag.empty() ? name : name + ":" + image_tag;

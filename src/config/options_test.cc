@@ -95,6 +95,7 @@ kind = "docker"
 [runner.docker]
 host = "unix:///var/tmp/d.sock"
 image_tag = "test"
+unreachable_grace_seconds = 45
 [agents.claude]
 image = "registry.example.com/outpost-claude:1.2"
 [agents.codex]
@@ -103,6 +104,8 @@ runner = "sandbox"
   ASSERT_TRUE(ApplyConfigFile(path, o).ok());
   EXPECT_EQ(o.runner, RunnerKind::kDocker);
   EXPECT_EQ(o.docker.host, "unix:///var/tmp/d.sock");
+  EXPECT_EQ(o.docker.unreachable_grace_seconds, 45);
+  EXPECT_EQ(DefaultOptions().docker.unreachable_grace_seconds, 300);
   EXPECT_EQ(o.RunnerFor("shell"), RunnerKind::kDocker);
   EXPECT_EQ(o.RunnerFor("codex"), RunnerKind::kSandbox);
   EXPECT_EQ(o.ImageFor("shell"), "outpost-base:test");
@@ -131,6 +134,10 @@ TEST(Options, BadRunnerValuesAreRefusedNamingTheKey) {
       {"[runner.docker]\nhost = \"http://x\"\n", "runner.docker.host", "unix:///path"},
       {"[runner.docker]\nimage_tag = \"a b\"\n", "runner.docker.image_tag", "tag"},
       {"[runner.docker]\nsocket = \"x\"\n", "runner.docker.socket", "unknown key"},
+      {"[runner.docker]\nunreachable_grace_seconds = 5\n",
+       "runner.docker.unreachable_grace_seconds", "10 to 86400"},
+      {"[runner.docker]\nunreachable_grace_seconds = \"300\"\n",
+       "runner.docker.unreachable_grace_seconds", "integer"},
       {"[agents.shell]\nrunner = \"ecs\"\n", "agents.shell.runner", "issue 21"},
       {"[agents.shell]\nimage = \"Bad Image\"\n", "agents.shell.image", "image name"},
       {"[server]\nrunner = \"process\"\n[agents.shell]\nrunner = \"sandbox\"\n",

@@ -74,7 +74,9 @@ class FakeRunner final : public Runner {
     std::lock_guard lock(mu_);
     auto it = shims_.find(id.str());
     if (it == shims_.end()) return {ShimState::kNotStarted, std::nullopt};
-    return {it->second.state, it->second.exit};
+    ShimProbe p{it->second.state, it->second.exit};
+    if (p.state == ShimState::kLost) p.message = it->second.lost_message;
+    return p;
   }
   std::optional<WallTime> Started(const RunId& id) override {
     std::lock_guard lock(mu_);
@@ -133,12 +135,14 @@ class FakeRunner final : public Runner {
     s.state = ShimState::kExited;
     s.exit = std::move(rec);
   }
-  // The shim vanished without an exit record, leaving `leftovers` processes behind.
-  void Lose(const std::string& run_id, int leftovers) {
+  // The shim vanished without an exit record, leaving `leftovers` processes behind; `why`:
+  // the runner's reason (ShimProbe::message).
+  void Lose(const std::string& run_id, int leftovers, const std::string& why = "") {
     std::lock_guard lock(mu_);
     Shim& s = shims_[run_id];
     s.state = ShimState::kLost;
     s.leftovers = leftovers;
+    s.lost_message = why;
   }
   // A shim runs on this machine for `run_id`, which the supervisor never started (an orphan).
   void Orphan(const std::string& run_id, int processes) {
@@ -191,6 +195,7 @@ class FakeRunner final : public Runner {
     std::optional<WallTime> agent_started;
     RunProgress progress;
     int leftovers = 0;
+    std::string lost_message;
     std::vector<std::string> cancels;
     bool reaped = false;
     std::vector<RunEvent> events;

@@ -5,12 +5,14 @@
 
 namespace outpost {
 
-void Reaper::FailLost(const Run& run) {
+void Reaper::FailLost(const Run& run, const std::string& why) {
   int killed = runner_.KillLeftovers(run.id);
-  bool failed = end_run_(run.id, {RunStatus::kFailed, reason::kSupervisorLost,
-                                  "the run's supervisor (shim) died without an exit record; " +
-                                      std::to_string(killed) + " leftover process(es) killed",
-                                  clock_.Now(), ArtifactsState::kNone});
+  const std::string what =
+      why.empty() ? "the run's supervisor (shim) died without an exit record" : why;
+  bool failed =
+      end_run_(run.id, {RunStatus::kFailed, reason::kSupervisorLost,
+                        what + "; " + std::to_string(killed) + " leftover process(es) killed",
+                        clock_.Now(), ArtifactsState::kNone});
   std::lock_guard lock(mu_);
   stats_.leftovers_killed += killed;
   if (failed) ++stats_.supervisor_lost;

@@ -40,7 +40,8 @@ class Reaper {
   Reaper(RunStore& store, Runner& runner, const Clock& clock, EndRun end_run)
       : store_(store), runner_(runner), clock_(clock), end_run_(std::move(end_run)) {}
 
-  void FailLost(const Run& run);
+  // `why`: the runner's reason (ShimProbe::message), when it gave one.
+  void FailLost(const Run& run, const std::string& why = "");
   void Sweep();
 
   // Counted by the Supervisor's recovery at start.

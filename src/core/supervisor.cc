@@ -290,7 +290,7 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       Finalize(run, *probe.exit);
     } else if (probe.state == ShimState::kLost) {
       if (!PumpToEnd(run.id)) continue;
-      reaper_.FailLost(run);
+      reaper_.FailLost(run, probe.message);
     } else if (probe.state == ShimState::kNotStarted) {
       // Admitted, then the control plane died before it launched the shim: nothing ran, so
       // it is started now rather than failed.

@@ -828,6 +828,23 @@ TEST_F(SupervisorTest, ALiveReplicasQueueIsLeftToIt) {
   EXPECT_EQ(b->Snapshot().taken_over, 0);
 }
 
+// The runner says why it lost a run (the docker runner: the Engine out of reach past its
+// grace): that reason is the run's errorMessage.
+TEST_F(SupervisorTest, ALostRunsErrorMessageIsTheRunnersReasonWhenItGivesOne) {
+  auto sup = Make();
+  RunId id = Queue();
+  sup->Tick();
+  ASSERT_EQ(StatusOf(id), RunStatus::kRunning);
+  runner_->Lose(id.str(), 0, "the Docker Engine did not answer for 300 s: connection refused");
+  sup->Tick();
+  outpost::Run r = Get(id);
+  EXPECT_EQ(r.status, RunStatus::kFailed);
+  EXPECT_EQ(r.reason, std::string(reason::kSupervisorLost));
+  EXPECT_EQ(r.error_message,
+            "the Docker Engine did not answer for 300 s: connection refused; 0 leftover "
+            "process(es) killed");
+}
+
 TEST_F(SupervisorTest, ARestartAdoptsLiveRunsFinishesExitedOnesAndFailsLostOnes) {
   RunId live, exited, lost, never;
   {

@@ -201,6 +201,7 @@ enum class ShimState {
 struct ShimProbe {
   ShimState state = ShimState::kRunning;
   std::optional<ExitRecord> exit;  // with kExited
+  std::string message = {};        // with kLost: why, when the runner knows ("" otherwise)
 };
 
 // How far a running run got, as its supervisor reports it.

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testing/temp_dir.h"
+#include "tests/agents/fake_model_server.h"
 #include "tests/integration/server_test.h"
 
 namespace outpost::testing {
@@ -269,6 +271,97 @@ TEST_F(DockerTest, AContainerThatExitsBeforeTheTaskReportsFailsInfraErrorAndLeav
   EXPECT_FALSE(ContainerExists(id));
   // Its run dir stays for retention, without the channel token.
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/channel-token"));
+}
+
+// A RunSpec the task cannot use (issue 20 "Bad input"): the agent's command is not in the
+// image's PATH. The task gets the spec over the channel, its shim cannot start the agent: the run
+// ends FAILED infra_error naming the command, and no container is left.
+TEST_F(DockerTest, AnAgentCommandNotInTheImageFailsInfraErrorNamingItAndLeavesNoContainer) {
+  WriteConfig("[agents.shell]\ncommand = [\"outpost-no-such-agent-binary\", \"{task}\"]\n");
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo never"));
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id, seconds(90));
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "infra_error") << json::serialize(run);
+  EXPECT_NE(Str(run, "errorMessage").find("outpost-no-such-agent-binary"), std::string::npos)
+      << json::serialize(run);
+  EXPECT_EQ(Stdout(id), "");
+  EXPECT_FALSE(ContainerExists(id));
+}
+
+// The real claude CLI in outpost-claude:test against the fake model server, which listens on
+// the host's loopback (127.0.0.2). The container has no network: claude reaches it only through
+// the run's egress proxy (HTTPS_PROXY=127.0.0.1:3128 in the container, the proxy in the control
+// plane). Loopback is allowed for that one host because the allowlist names it as an IP literal:
+// base_url derives the entry 127.0.0.2:PORT, and the proxy connects an IP literal the allowlist
+// named as given (only names that resolve to loopback are refused), as in the sandbox's
+// agent_cli_test. The scripted Write shows up in the run's diff.patch of a local repository.
+TEST_F(DockerTest, ClaudeInItsImageWritesThroughTheEgressProxyIntoDiffPatch) {
+  std::unique_ptr<FakeModelServer> fake;
+  try {
+    fake = FakeModelServer::Start(std::string(OUTPOST_SOURCE_DIR) +
+                                  "/tests/fake_model_server/server.js");
+  } catch (const std::exception& e) {
+    FAIL() << "the fake model server does not start (node): " << e.what();
+  }
+  ASSERT_NE(Engine("/images/outpost-claude:test/json").find("\"Id\""), std::string::npos)
+      << "image outpost-claude:test is missing (scripts/build-images.sh --test)";
+  ASSERT_TRUE(fake->SetScript(
+      json::array{json::object{{"type", "write_file"},
+                               {"path", "hello.txt"},
+                               {"content", "hello from the fake model\n"},
+                               {"usage", {{"input_tokens", 111}, {"output_tokens", 22}}}},
+                  json::object{{"type", "text"},
+                               {"text", "Wrote hello.txt."},
+                               {"usage", {{"input_tokens", 133}, {"output_tokens", 7}}}}}));
+  // Beside the data dir, never in it (a local repository root excludes the data dir).
+  TempDir repos("outpost-docker-repo", "/var/tmp");
+  const std::string repo = repos.path() + "/repo";
+  std::filesystem::create_directories(repo);
+  std::ofstream(repo + "/README.md") << "seed\n";
+  const std::string git = "git -C " + repo + " -c user.name=t -c user.email=t@example.com ";
+  ASSERT_EQ(
+      Sh(git + "init -q -b main && " + git + "add -A && " + git + "commit -q -m seed && echo ok"),
+      "ok");
+  WriteConfig("[agents.claude]\nbase_url = \"" + fake->url() +
+              "\"\nenv = { CLAUDE_CODE_MAX_RETRIES = \"0\" }\n");
+  StartServer({{"OUTPOST_SECRET_ANTHROPIC_API_KEY", "sk-fake-claude"},
+               {"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+               {"OUTPOST_LOCAL_REPO_ROOTS", repos.path()},
+               {"OUTPOST_WORKSPACE_IMAGES", "0"}});
+  HttpResponse d =
+      server_->Post("/dispatch", json::serialize(json::object{{"agent", "claude"},
+                                                              {"task", "Create hello.txt."},
+                                                              {"timeoutSeconds", 180},
+                                                              {"repo", repo}}));
+  ASSERT_EQ(d.status / 100, 2) << d.body;
+  const std::string id(d.Json().at("data").at("runId").as_string());
+  json::object run = server_->WaitTerminal(id, seconds(300));
+  const std::string rundir = dir_ + "/containers/" + id;
+  auto tail = [&](const std::string& f) {
+    std::ifstream in(rundir + "/" + f);
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return "\n--- " + f + " ---\n" + (s.size() > 3000 ? s.substr(s.size() - 3000) : s);
+  };
+  ASSERT_EQ(Str(run, "status"), "COMPLETED")
+      << json::serialize(run) << tail("stdout.log") << tail("stderr.log");
+  EXPECT_EQ(Str(run.at("network").as_object(), "policy"), "allowlist") << json::serialize(run);
+  std::ifstream in(rundir + "/diff.patch");
+  const std::string patch((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(patch.find("hello.txt"), std::string::npos) << patch;
+  EXPECT_NE(patch.find("+hello from the fake model"), std::string::npos) << patch;
+  // Every model turn reached the fake server (only through the proxy: the container has no
+  // network), with the key.
+  int model_calls = 0;
+  for (const auto& r : fake->Requests()) {
+    if (Str(r.as_object(), "path").find("/__") == std::string::npos &&
+        Str(r.as_object(), "method") == "POST") {
+      ++model_calls;
+    }
+  }
+  EXPECT_GE(model_calls, 2) << json::serialize(fake->Requests());
+  EXPECT_FALSE(ContainerExists(id));
 }
 
 // A dockerd that refuses: the agent is unavailable with the Engine's reason (/health/fleet,

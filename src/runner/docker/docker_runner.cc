@@ -337,9 +337,33 @@ ShimProbe DockerRunner::Probe(const RunId& id) {
   const RunDir dir = files_.Dir(id.str());
   Result<ContainerState> state = engine_.InspectContainer(ContainerName(id));
   if (!state.ok() && state.status().code() != Code::kNotFound) {
-    // dockerd down or refusing: nothing can be decided now; asked again next tick.
-    spdlog::warn("run {}: cannot inspect its container: {}", id.str(), state.status().ToString());
-    return {ShimState::kRunning, std::nullopt};
+    // dockerd down or refusing: nothing can be decided now; asked again next tick, until the
+    // grace is over.
+    const MonoTime now = clock_.Mono();
+    MonoTime since;
+    {
+      std::lock_guard lock(mu_);
+      since = unreachable_since_.emplace(id.str(), now).first->second;
+    }
+    if (now - since < std::chrono::seconds(config_.unreachable_grace_seconds)) {
+      spdlog::warn("run {}: cannot inspect its container: {}", id.str(), state.status().ToString());
+      return {ShimState::kRunning, std::nullopt};
+    }
+    {
+      std::lock_guard lock(mu_);
+      unreachable_since_.erase(id.str());
+    }
+    StopProxy(id);
+    ShimProbe lost{ShimState::kLost, std::nullopt};
+    lost.message = "the Docker Engine did not answer for " +
+                   std::to_string(config_.unreachable_grace_seconds) +
+                   " s ([runner.docker] unreachable_grace_seconds): " + state.status().ToString();
+    spdlog::error("run {}: lost: {}", id.str(), lost.message);
+    return lost;
+  }
+  {
+    std::lock_guard lock(mu_);
+    unreachable_since_.erase(id.str());
   }
   if (state.ok()) {
     if (state->labels.count(kLabelRun) && state->labels.at(kLabelRun) != id.str()) {

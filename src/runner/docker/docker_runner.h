@@ -33,7 +33,9 @@
 // and without any sign of the task (no event journal) -> kExited, outcome start_failed (core:
 // infra_error) with the container's exit code and the Engine's error; otherwise kLost. No
 // container and no run dir -> kNotStarted. The Engine unreachable -> kRunning (nothing is
-// decided while dockerd is down). Thread-safe.
+// decided while dockerd is down) for unreachable_grace_seconds since the first failed inspect
+// of that run, then kLost with the Engine's error as its message (core takes the exit the task
+// posted over the channel, if any). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -75,6 +77,9 @@ struct DockerRunnerConfig {
   bool allow_host_network = false;             // [sandbox] allow_host_network
   // A container still running this long after grace past its cancel or deadline is stopped.
   int stop_after_grace_seconds = 15;
+  // [runner.docker] unreachable_grace_seconds: how long Probe says kRunning for a run whose
+  // container the Engine cannot inspect (dockerd down); then kLost with the Engine's error.
+  int unreachable_grace_seconds = 300;
   // Extra environment of every container (non-secret; tests: ASAN_OPTIONS).
   std::vector<std::string> extra_env;
   // Tests only: the container's entrypoint instead of the image's (a stand-in for outpost task).
@@ -159,7 +164,8 @@ class DockerRunner final : public Runner {
   mutable std::mutex mu_;
   std::unique_ptr<ChannelRelay> relay_;                                    // guarded by mu_
   std::map<std::string, std::unique_ptr<netproxy::EgressProxy>> proxies_;  // guarded by mu_
-  std::map<std::string, MonoTime> stopping_;  // guarded by mu_: runs whose container we stop
+  // guarded by mu_: since when the Engine has failed every inspect of a run (cleared by an answer)
+  std::map<std::string, MonoTime> unreachable_since_;
   std::atomic<bool> storage_opt_refused_{false};
 };
 

@@ -7,6 +7,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,10 +16,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "common/files.h"
 #include "common/ids.h"
 #include "runner/docker/channel_relay.h"
+#include "runner/netproxy/relay.h"
 #include "runner/netproxy/socket_util.h"
 #include "runner/runner_test_util.h"
 #include "testing/status_matchers.h"
@@ -36,6 +40,56 @@ std::string DockerHost() {
   const char* h = std::getenv("OUTPOST_TEST_DOCKER_HOST");
   return h ? h : "";
 }
+
+// A unix socket relayed to the test dockerd's: the Engine as the runner sees it, which the test
+// takes away (Stop: every connection closed, the socket removed) and brings back (Start).
+class EngineRelay {
+ public:
+  EngineRelay(std::string path, std::string target)
+      : path_(std::move(path)), target_(std::move(target)) {}
+  ~EngineRelay() { Stop(); }
+
+  Status Start() {
+    auto listener = netproxy::ListenUnix(path_, 0600);
+    if (!listener.ok()) return listener.status();
+    listener_ = std::move(*listener);
+    stop_ = netproxy::UniqueFd(::eventfd(0, EFD_CLOEXEC));
+    acceptor_ = std::thread([this] {
+      std::vector<std::thread> sessions;
+      for (;;) {
+        pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0 || fds[1].revents != 0) break;
+        netproxy::UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!client) continue;
+        sessions.emplace_back([this, c = std::move(client)] {
+          auto up = netproxy::ConnectUnix(target_);
+          if (!up.ok() || !netproxy::SetNonBlocking(c.get()).ok() ||
+              !netproxy::SetNonBlocking(up->get()).ok()) {
+            return;
+          }
+          netproxy::RelayOptions o;
+          o.stop_fd = stop_.get();
+          netproxy::Relay(c.get(), up->get(), o);
+        });
+      }
+      for (std::thread& t : sessions) t.join();
+    });
+    return Status::Ok();
+  }
+  void Stop() {
+    if (!acceptor_.joinable()) return;
+    std::uint64_t one = 1;
+    (void)!::write(stop_.get(), &one, sizeof one);
+    acceptor_.join();
+    listener_.reset();
+    ::unlink(path_.c_str());
+  }
+
+ private:
+  const std::string path_, target_;
+  netproxy::UniqueFd listener_, stop_;
+  std::thread acceptor_;
+};
 
 class DockerRunnerTest : public ::testing::Test {
  protected:
@@ -285,6 +339,55 @@ TEST_F(DockerRunnerTest, ARunWithoutAChannelOrWithHostNetworkIsRefused) {
               StatusIs(Code::kInvalidArgument, HasSubstr("allow_host_network")));
   EXPECT_FALSE(FileExists(runner->Dir(spec.id).path()));
   EXPECT_FALSE(FileExists(runner->Dir(host.id).path()));
+}
+
+TEST_F(DockerRunnerTest, ARunWhoseEngineStopsAnsweringIsLostAfterTheGraceWithTheEnginesError) {
+  // The runner's Engine is a relay to the test dockerd that the test takes away.
+  const std::string host = DockerHost();
+  ASSERT_TRUE(host.starts_with("unix://")) << host;
+  EngineRelay relay(data_.path() + "/engine.sock", host.substr(7));
+  ASSERT_OK(relay.Start());
+  auto endpoint = EngineEndpoint::Resolve("unix://" + data_.path() + "/engine.sock", {});
+  ASSERT_OK(endpoint.status());
+  DockerEngine through(*endpoint, EngineOptions{std::chrono::seconds(10), std::chrono::seconds(2)});
+  SimulatedClock clock;
+  DockerRunnerConfig c;
+  c.data_dir = data_.path();
+  c.default_image = kImage;
+  c.entrypoint = {"/bin/sh", "-c", "sleep 120"};
+  c.unreachable_grace_seconds = 60;
+  DockerRunner runner(through, clock, c);
+  RunSpec spec = Spec();
+  spec.network = NetworkPolicy::kAllowlist;
+  spec.allow = {"example.com:443"};
+  ASSERT_OK(runner.Start(spec));
+  EXPECT_EQ(runner.Probe(spec.id).state, ShimState::kRunning);
+  EXPECT_EQ(runner.proxies(), 1);
+
+  // dockerd away for less than the grace, then back: the count starts again.
+  relay.Stop();
+  EXPECT_EQ(runner.Probe(spec.id).state, ShimState::kRunning);
+  clock.Advance(std::chrono::seconds(50));
+  EXPECT_EQ(runner.Probe(spec.id).state, ShimState::kRunning);
+  ASSERT_OK(relay.Start());
+  EXPECT_EQ(runner.Probe(spec.id).state, ShimState::kRunning);
+
+  // Away again: kRunning until the grace is over, then kLost naming the Engine's error.
+  relay.Stop();
+  EXPECT_EQ(runner.Probe(spec.id).state, ShimState::kRunning);
+  clock.Advance(std::chrono::seconds(59));
+  EXPECT_EQ(runner.Probe(spec.id).state, ShimState::kRunning);
+  clock.Advance(std::chrono::seconds(1));
+  ShimProbe lost = runner.Probe(spec.id);
+  EXPECT_EQ(lost.state, ShimState::kLost);
+  EXPECT_FALSE(lost.exit.has_value());
+  EXPECT_THAT(lost.message, HasSubstr("unreachable_grace_seconds"));
+  EXPECT_THAT(lost.message, HasSubstr("docker inspect"));
+  EXPECT_EQ(runner.proxies(), 0);
+  // The container is still there (dockerd was only out of reach): the reaper's business.
+  ASSERT_OK_AND_ASSIGN(ContainerState st,
+                       engine_->InspectContainer(DockerRunner::ContainerName(spec.id)));
+  EXPECT_TRUE(st.running);
 }
 
 // The channel socket relays to a TCP listener (the control plane's).
