@@ -107,6 +107,8 @@ TOML
     echo $(( (t1 - t0) / 1000 )) | awk '{print $1/1000}' >> "$WORK/d_done"
   done
 
+  echo "docker runner: to running p50 $(pct 50 < "$WORK/d_run") ms" >&2
+
   # 2. bare container start of the same image: Engine API create + start -> the marker.
   : > "$WORK/b_run"
   for i in $(seq 1 $((RUNS + 3))); do
@@ -119,6 +121,8 @@ TOML
     [ "$i" -gt 3 ] || continue
     echo $(( (ran - t0) / 1000 )) | awk '{print $1/1000}' >> "$WORK/b_run"
   done
+
+  echo "bare Engine API create + start: p50 $(pct 50 < "$WORK/b_run") ms" >&2
 
   # 3. the docker CLI's `docker run --rm --network none` of the same image -> the marker.
   : > "$WORK/c_run"
@@ -133,7 +137,7 @@ TOML
   # while their task and shim processes are measured.
   t0=$(now)
   BP=()
-  for i in $(seq 1 "$BURST"); do dispatch "$DADDR" 'date +%s%N; sleep 8' > "$WORK/burst.$i" & BP+=($!); done
+  for i in $(seq 1 "$BURST"); do dispatch "$DADDR" 'date +%s%N; sleep 20' > "$WORK/burst.$i" & BP+=($!); done
   for p in "${BP[@]}"; do wait "$p" || true; done
   t_disp=$(now)
   ids=$(cat "$WORK"/burst.*)
@@ -149,6 +153,7 @@ TOML
   done
   burst_running_ms=$(awk -v a="$last" -v b="$t0" 'BEGIN {printf "%.0f", (a-b)/1e6}')
   burst_dispatched_ms=$(awk -v a="$t_disp" -v b="$t0" 'BEGIN {printf "%.0f", (a-b)/1e6}')
+  echo "burst of $BURST: all running after $burst_running_ms ms" >&2
   : > "$WORK/rss"; : > "$WORK/pss"
   for id in $ids; do
     pid1=$(api "http://d/v1.41/containers/outpost-run-${id,,}/json" | jq -r .State.Pid)
@@ -228,7 +233,7 @@ and in the container tini, \`outpost task\` fetching the run's spec over the cha
 fork + exec of the agent as the \`agent\` user.
 
 Burst: $(j burst) dispatches at once (parallel curl): all accepted after $(j burst_dispatched_ms) ms, every
-agent process running after **$(j burst_all_running_ms) ms**, all COMPLETED (each agent sleeps 8 s)
+agent process running after **$(j burst_all_running_ms) ms**, all COMPLETED (each agent sleeps 20 s)
 after $(j burst_all_completed_ms) ms. The sandbox runner's burst of the same size in the same run: all
 running after $(j sandbox.burst_all_running_ms) ms.
 
