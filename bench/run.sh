@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: measures Outpost beside baselines taken in the same run, and writes
 # docs/BENCHMARKS.md. Loopback only; every load stops by itself.
-#   bench/run.sh BUILD_DIR
+#   bench/run.sh BUILD_DIR          (BENCH_ONLY=docker: only section (i), bench/docker.sh)
 set -euo pipefail
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
 OUTPOST=$BUILD/src/app/outpost
@@ -30,6 +30,22 @@ wrk_run() {  # wrk_run URL -> "requests_per_sec p99_ms"
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$WORK/wrk.txt")
   echo "$rps $p99"
 }
+
+# BENCH_ONLY=docker: only the docker runner's bench (bench/docker.sh); its section of
+# docs/BENCHMARKS.md is replaced (or appended), the rest of the file kept.
+if [ "${BENCH_ONLY:-}" = docker ]; then
+  echo "== (i) docker runner: dispatch -> running in the container, beside a bare container start"
+  bench/docker.sh "$BUILD" > "$WORK/docker.md"
+  touch docs/BENCHMARKS.md
+  awk '/^## \(i\) Docker runner/ {skip = 1; next} skip && /^## / {skip = 0} !skip' docs/BENCHMARKS.md |
+    sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$WORK/rest.md"
+  cat "$WORK/rest.md" "$WORK/docker.md" > docs/BENCHMARKS.md
+  echo "wrote the docker section of docs/BENCHMARKS.md"
+  exit 0
+elif [ -n "${BENCH_ONLY:-}" ]; then
+  echo "bench/run.sh: unknown BENCH_ONLY '${BENCH_ONLY}' (known: docker)" >&2
+  exit 2
+fi
 
 chmod 711 "$WORK"
 echo "== (a) dispatch -> COMPLETED latency of 'true' ($RUNS runs, process runner)"
@@ -181,4 +197,6 @@ echo "== (g) the request pipeline with access control, rate limits and metrics"
 bench/access.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "== (h) three replicas behind HAProxy (dynalite + s3rver)"
 bench/balancer.sh "$BUILD" >> docs/BENCHMARKS.md
+echo "== (i) docker runner: dispatch -> running in the container, beside a bare container start"
+bench/docker.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "wrote docs/BENCHMARKS.md"
