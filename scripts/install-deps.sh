@@ -49,7 +49,7 @@ case "$what" in
   # (scripts/build-images.sh --test).
   test) pkgs+=("${runtime[@]}" libgtest-dev libgmock-dev clang clang-14 libclang-rt-14-dev
                curl jq chromium haproxy docker.io debootstrap) ;;
-  bench) pkgs+=("${runtime[@]}" libbenchmark-dev wrk hyperfine haproxy) ;;
+  bench) pkgs+=("${runtime[@]}" libbenchmark-dev wrk hyperfine haproxy docker.io debootstrap curl) ;;
 esac
 
 apt_updated=0
