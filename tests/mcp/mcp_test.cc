@@ -276,7 +276,7 @@ TEST_F(McpTest, StdioRawJsonRpc) {
   EXPECT_EQ(ReplyTo(*c, 1).at("result").at("protocolVersion"), "2025-06-18");
   c->Send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   c->Send(Rpc(2, "tools/list"));
-  EXPECT_EQ(ReplyTo(*c, 2).at("result").at("tools").as_array().size(), 8u);
+  EXPECT_EQ(ReplyTo(*c, 2).at("result").at("tools").as_array().size(), 9u);  // promote is the ninth
   c->Send("{oops");
   json::value parse_error = json::parse(*c->ReadLine(30s));
   EXPECT_EQ(parse_error.at("error").at("code"), -32700);
@@ -333,7 +333,7 @@ TEST_F(McpTest, StdioCancelledCallIsDroppedAndItsServerWaitEnds) {
 TEST_F(McpTest, StdioWithoutEndpointExplainsHowToConnect) {
   Child c({OutpostBin(), "mcp"}, {{"PATH", "/usr/bin:/bin"}, {"HOME", dir_}}, /*clear_env=*/true);
   c.Send(Rpc(1, "tools/list"));
-  EXPECT_EQ(ReplyTo(c, 1).at("result").at("tools").as_array().size(), 8u);
+  EXPECT_EQ(ReplyTo(c, 1).at("result").at("tools").as_array().size(), 9u);
   c.Send(Call(2, "fleet_status", "{}"));
   json::value r = ReplyTo(c, 2);
   EXPECT_TRUE(IsError(r));
