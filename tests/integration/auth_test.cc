@@ -402,7 +402,7 @@ TEST(AdminCli, EveryBadFlagExits64NamingItAndChangesNothing) {
       {{"tenant", "suspend", "not-an-id"}, "ID"},
       {{"key", "create"}, "--tenant"},
       {{"key", "create", "--tenant", "acme"}, "--tenant"},
-      {{"key", "create", "--tenant", tenant, "--scopes", "status,promote"}, "--scopes"},
+      {{"key", "create", "--tenant", tenant, "--scopes", "status,deploy"}, "--scopes"},
       {{"key", "create", "--tenant", tenant, "--scopes", ""}, "--scopes"},
       {{"key", "create", "--tenant", tenant, "--expires-in", "30"}, "--expires-in"},
       {{"key", "create", "--tenant", tenant, "--expires-at", "tomorrow"}, "--expires-at"},
