@@ -163,10 +163,15 @@ TEST_F(ProcessRunnerTest, CancelKillsAnAgentThatIgnoresSigtermAfterTheGrace) {
 
 TEST_F(ProcessRunnerTest, CancelKillsADoubleForkedDaemonThatIgnoresSigterm) {
   std::string daemon = "trap \"\" TERM; " + SavePid("daemon") + "exec sleep 100";
-  LaunchSpec spec = Spec("daemon", "(setsid sh -c '" + daemon + "' &); exec sleep 100");
+  // The agent saves its pid once the subshell that forked the daemon has exited (it waits for
+  // it), so the daemon is the one leftover when the cancel comes (a subshell still exiting under
+  // load was counted too).
+  LaunchSpec spec =
+      Spec("daemon", "(setsid sh -c '" + daemon + "' &); " + SavePid("agent") + "exec sleep 100");
   ASSERT_TRUE(runner_.StartLaunch(spec).ok());
   std::optional<int> pid = WaitPidFile(T("daemon"));
   ASSERT_TRUE(pid.has_value());
+  ASSERT_TRUE(WaitPidFile(T("agent")).has_value());
   ASSERT_TRUE(runner_.RequestCancel(RunId("daemon"), "stop").ok());
   std::optional<ExitRecord> rec = WaitExit("daemon");
   ASSERT_TRUE(rec.has_value());
