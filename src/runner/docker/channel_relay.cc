@@ -1,8 +1,6 @@
 #include "runner/docker/channel_relay.h"
 
 #include <netdb.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,97 +51,32 @@ Result<std::unique_ptr<ChannelRelay>> ChannelRelay::Start(const std::string& soc
   if (dir.empty()) return InvalidArgument("channel socket path has no directory: " + socket_path);
   OUTPOST_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   ::chmod(dir.c_str(), 0700);
-  // Only root (outpost task in the container, not the agent) may connect.
-  auto listener = netproxy::ListenUnix(socket_path, 0600);
-  if (!listener.ok()) return listener.status();
-  UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!stop) return Internal("eventfd failed");
   std::string host = host_in;
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::" || host == "[::]") host = "::1";
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  std::unique_ptr<ChannelRelay> relay(
-      new ChannelRelay(socket_path, host, port, std::move(listener).value(), std::move(stop)));
-  relay->acceptor_ = std::thread([r = relay.get()] { r->AcceptLoop(); });
+  std::unique_ptr<ChannelRelay> relay(new ChannelRelay(host, port));
+  netproxy::UnixServerOptions options;
+  options.mode = 0600;  // only root (outpost task in the container, not the agent) may connect
+  options.nonblocking_clients = true;  // netproxy::Relay wants both ends non-blocking
+  auto server = netproxy::UnixServer::Start(
+      socket_path,
+      [r = relay.get()](UniqueFd client, int stop_fd) { r->Serve(std::move(client), stop_fd); },
+      std::move(options));
+  if (!server.ok()) return server.status();
+  relay->server_ = std::move(server).value();
   return relay;
 }
-
-ChannelRelay::ChannelRelay(std::string path, std::string host, int port, UniqueFd listener,
-                           UniqueFd stop_fd)
-    : path_(std::move(path)),
-      host_(std::move(host)),
-      port_(port),
-      listener_(std::move(listener)),
-      stop_fd_(std::move(stop_fd)) {}
 
 ChannelRelay::~ChannelRelay() { Stop(); }
 
 void ChannelRelay::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopped_) return;
-    stopped_ = true;
-  }
-  std::uint64_t one = 1;
-  (void)!::write(stop_fd_.get(), &one, sizeof one);
-  if (acceptor_.joinable()) acceptor_.join();
-  std::map<std::uint64_t, std::thread> sessions;
-  {
-    std::lock_guard lock(mu_);
-    sessions.swap(sessions_);
-    finished_.clear();
-  }
-  for (auto& [id, t] : sessions) t.join();
-  listener_.reset();
-  ::unlink(path_.c_str());
+  if (server_) server_->Stop();
 }
 
-std::uint64_t ChannelRelay::connections() const {
-  std::lock_guard lock(mu_);
-  return connections_;
-}
-
-void ChannelRelay::JoinFinished() {
-  std::vector<std::thread> done;
-  {
-    std::lock_guard lock(mu_);
-    for (std::uint64_t id : finished_) {
-      auto it = sessions_.find(id);
-      if (it == sessions_.end()) continue;
-      done.push_back(std::move(it->second));
-      sessions_.erase(it);
-    }
-    finished_.clear();
-  }
-  for (std::thread& t : done) t.join();
-}
-
-void ChannelRelay::AcceptLoop() {
-  for (;;) {
-    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
-    int rc = ::poll(fds, 2, -1);
-    if (rc < 0 && errno != EINTR) return;
-    if (fds[1].revents != 0) return;
-    JoinFinished();
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (!client) {
-      if (errno == EMFILE || errno == ENFILE) ::poll(&fds[1], 1, 100);
-      continue;
-    }
-    std::lock_guard lock(mu_);
-    const std::uint64_t id = connections_++;
-    sessions_[id] = std::thread([this, id, fd = std::move(client)]() mutable {
-      Serve(std::move(fd));
-      std::lock_guard l(mu_);
-      finished_.push_back(id);
-    });
-  }
-}
-
-void ChannelRelay::Serve(UniqueFd client) {
+void ChannelRelay::Serve(UniqueFd client, int stop_fd) const {
   auto upstream = ConnectTcp(host_, port_);
   if (!upstream.ok()) {
     // The reporter retries: the control plane is restarting, or not listening yet.
@@ -151,7 +84,7 @@ void ChannelRelay::Serve(UniqueFd client) {
     return;
   }
   netproxy::RelayOptions options;
-  options.stop_fd = stop_fd_.get();
+  options.stop_fd = stop_fd;
   netproxy::Relay(client.get(), upstream->get(), options);
 }
 

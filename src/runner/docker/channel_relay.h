@@ -9,15 +9,12 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "common/status.h"
 #include "runner/netproxy/socket_util.h"
+#include "runner/netproxy/unix_server.h"
 
 namespace outpost::docker {
 
@@ -34,29 +31,17 @@ class ChannelRelay {
   ChannelRelay& operator=(const ChannelRelay&) = delete;
 
   void Stop();
-  const std::string& socket_path() const { return path_; }
+  const std::string& socket_path() const { return server_->path(); }
   // Connections relayed so far (tests).
-  std::uint64_t connections() const;
+  std::uint64_t connections() const { return server_->accepted(); }
 
  private:
-  ChannelRelay(std::string path, std::string host, int port, netproxy::UniqueFd listener,
-               netproxy::UniqueFd stop_fd);
-  void AcceptLoop();
-  void Serve(netproxy::UniqueFd client);
+  ChannelRelay(std::string host, int port) : host_(std::move(host)), port_(port) {}
+  void Serve(netproxy::UniqueFd client, int stop_fd) const;
 
-  const std::string path_;
   const std::string host_;
   const int port_;
-  netproxy::UniqueFd listener_;
-  const netproxy::UniqueFd stop_fd_;  // eventfd: readable once Stop() was called
-  std::thread acceptor_;
-  mutable std::mutex mu_;
-  void JoinFinished();
-
-  std::map<std::uint64_t, std::thread> sessions_;  // guarded by mu_; joined at Stop
-  std::vector<std::uint64_t> finished_;            // guarded by mu_: done, not yet joined
-  std::uint64_t connections_ = 0;                  // guarded by mu_ (also the next id)
-  bool stopped_ = false;                           // guarded by mu_
+  std::unique_ptr<netproxy::UnixServer> server_;  // set by Start
 };
 
 }  // namespace outpost::docker

@@ -14,11 +14,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -26,6 +23,7 @@
 #include "runner/netproxy/allowlist.h"
 #include "runner/netproxy/blocked_log.h"
 #include "runner/netproxy/socket_util.h"
+#include "runner/netproxy/unix_server.h"
 
 namespace outpost::netproxy {
 
@@ -62,30 +60,17 @@ class EgressProxy {
   EgressProxy(const EgressProxy&) = delete;
   EgressProxy& operator=(const EgressProxy&) = delete;
 
-  const std::string& socket_path() const { return path_; }
+  const std::string& socket_path() const { return server_->path(); }
   // Client connections being served now. Thread-safe.
   int active_connections() const;
 
  private:
-  EgressProxy(std::string path, Allowlist allowlist, BlockedFn on_blocked, Options options,
-              UniqueFd listener, UniqueFd stop_fd);
-  void AcceptLoop();
-  void Spawn(UniqueFd client);
-  void JoinFinished();
+  EgressProxy(Allowlist allowlist, BlockedFn on_blocked, Options options);
 
-  const std::string path_;
   const Allowlist allowlist_;
   const BlockedFn on_blocked_;
   const Options options_;
-  UniqueFd listener_;
-  const UniqueFd stop_fd_;  // eventfd: readable once Stop() was called
-  std::thread acceptor_;
-
-  mutable std::mutex mu_;
-  std::map<std::uint64_t, std::thread> sessions_;  // guarded by mu_
-  std::vector<std::uint64_t> finished_;            // guarded by mu_: done, not yet joined
-  std::uint64_t next_id_ = 0;                      // guarded by mu_
-  bool stopped_ = false;                           // guarded by mu_
+  std::unique_ptr<UnixServer> server_;  // set by Start; its connections use the members above
 };
 
 }  // namespace outpost::netproxy
