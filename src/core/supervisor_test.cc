@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <functional>
 
@@ -352,6 +354,41 @@ TEST_F(SupervisorTest, ARunThatEndedBeforeTheEventLogExistedIsReadFromItsJournal
   EXPECT_EQ(*events, journal->events);  // seq 4 is its end; nothing was added
   EXPECT_TRUE((*follower)->ended());
   EXPECT_EQ(Logged(id), journal->events);
+}
+
+// A run that reports over the run channel has events in the log that the channel stored, the
+// same seqs as its journal: the pump, copying the journal at the end, finds them there (a
+// conflict) and copies only what follows, each event once.
+TEST_F(SupervisorTest, ThePumpCopiesOnlyWhatFollowsTheEventsTheChannelStored) {
+  auto sup = Make();
+  RunId id = Queue();
+  sup->Tick();
+  runner_->Emit(id.str(), clock_.Now(), "phase", {{"phase", "running"}});
+  ASSERT_TRUE(pump_->Flush(id).ok());  // seq 1 copied: the pump knows where the log stands
+  for (const char* line : {"a\n", "b\n", "c\n"}) {
+    runner_->Emit(id.str(), clock_.Now(), "output", {{"stream", "stdout"}, {"data", line}});
+  }
+  auto journal = runner_->ReadEvents(id, 1, 1 << 20);
+  ASSERT_TRUE(journal.ok());
+  ASSERT_EQ(journal->events.size(), 3u);
+  // The channel stored seqs 2 and 3 meanwhile (as POST …/events does), in its own form (not
+  // byte for byte the journal's lines): appending the journal's seq 2 again is a conflict.
+  std::vector<RunEvent> stored;
+  for (int i = 0; i < 2; ++i) {
+    RunEvent e = journal->events[i];
+    boost::json::object o = boost::json::parse(e.json).as_object();
+    o["via"] = "channel";
+    e.json = boost::json::serialize(o);
+    stored.push_back(std::move(e));
+  }
+  ASSERT_TRUE(events_->Append(id.str(), stored).ok());
+  ASSERT_TRUE(pump_->Flush(id).ok());
+  std::vector<RunEvent> logged = Logged(id);
+  ASSERT_EQ(logged.size(), 4u);
+  for (std::size_t i = 0; i < logged.size(); ++i) EXPECT_EQ(logged[i].seq, std::int64_t(i) + 1);
+  EXPECT_EQ(logged[1], stored[0]);  // what the log held stays
+  EXPECT_EQ(logged[2], stored[1]);
+  EXPECT_EQ(logged[3], journal->events[2]);  // copied after them, not lost to the conflict
 }
 
 // A restarted control plane's pump resumes from the log's Tail: every journal event is in the
