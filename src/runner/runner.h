@@ -88,7 +88,18 @@ struct RepoCheckout {
 struct ChannelAccess {
   std::string url;    // the control plane's base URL ("http://host:port")
   std::string token;  // "<runId>.<43 base64url chars>"; the run record keeps only its SHA-256
+  // A one-use token that a task launched far away (a remote Docker daemon, ECS) exchanges for
+  // `token` over the channel (POST …/bootstrap) — what such a runner passes in the task's launch
+  // (its environment, ECS container overrides, which CloudTrail records) instead of `token`.
+  // "" when core issued none.
+  std::string bootstrap_token = {};
 };
+
+// The environment a runner that launches a remote task (no shared files) gives it: the run's
+// id, the control plane's URL, the one-use bootstrap token (ChannelAccess::bootstrap_token).
+inline constexpr char kTaskEnvRunId[] = "OUTPOST_RUN_ID";
+inline constexpr char kTaskEnvChannelUrl[] = "OUTPOST_CHANNEL_URL";
+inline constexpr char kTaskEnvBootstrapToken[] = "OUTPOST_BOOTSTRAP_TOKEN";
 
 // Everything a runner needs to run one run; nothing of how it does so.
 struct RunSpec {
@@ -286,6 +297,12 @@ class Runner : public RunOutputs {
   // does not have yet (ReadEvents still serves the run's journal). Per run: a RunnerRouter
   // answers for the runner that holds it.
   virtual bool ReportsOverChannel(const RunId& /*id*/) { return false; }
+  // Whether the run's supervisor also delivers its outputs over the run channel (stdout,
+  // stderr, context, diff, bundle, its changes and progress: a task that shares no files with
+  // this machine, on a remote Docker daemon or ECS): the runner keeps none of them (its
+  // RunOutputs, Started, Progress and ChangesOf answer nothing) and core reads them where the
+  // channel stored them. Implies ReportsOverChannel. Per run, like it.
+  virtual bool OutputsOverChannel(const RunId& /*id*/) { return false; }
 
   // Launches the run and returns without waiting for it; the run goes on if the control plane
   // exits. Blocks on the file system and a fork (milliseconds). Call once per run id: kConflict

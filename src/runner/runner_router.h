@@ -33,6 +33,7 @@ class RunnerRouter final : public Runner {
 
   RunnerKind kind() const override { return default_kind_; }
   bool ReportsOverChannel(const RunId& id) override { return For(id).ReportsOverChannel(id); }
+  bool OutputsOverChannel(const RunId& id) override { return For(id).OutputsOverChannel(id); }
   // kFailedPrecondition naming the runner when the spec's runner is not set up here.
   Status Start(const RunSpec& spec) override;
   Status RequestCancel(const RunId& id, const std::string& reason) override {
