@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
@@ -34,6 +35,7 @@
 #include "common/log.h"
 #include "common/periodic_task.h"
 #include "config/agent_network.h"
+#include "core/agent_secrets.h"
 #include "core/artifact_uploader.h"
 #include "core/auditor.h"
 #include "core/event_hub.h"
@@ -70,6 +72,41 @@ int Fail(const std::string& message) {
   std::fprintf(stderr, "outpost serve: %s\n", message.c_str());
   return 1;
 }
+
+// A start that is refused leaves the data dir as it found it: what the start created there (the
+// directory itself when it was not there) is removed again, unless Keep() was called — once the
+// supervisor may start runs in it.
+class StartCleanup {
+ public:
+  explicit StartCleanup(std::string dir) : dir_(std::move(dir)) {
+    std::error_code ec;
+    existed_ = std::filesystem::is_directory(dir_, ec);
+    if (!existed_) return;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      before_.insert(e.path().filename().string());
+    }
+  }
+  StartCleanup(const StartCleanup&) = delete;
+  StartCleanup& operator=(const StartCleanup&) = delete;
+  ~StartCleanup() {
+    if (kept_) return;
+    std::error_code ec;
+    if (!existed_) {
+      std::filesystem::remove_all(dir_, ec);
+      return;
+    }
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      if (!before_.count(e.path().filename().string())) std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+  void Keep() { kept_ = true; }
+
+ private:
+  std::string dir_;
+  bool existed_ = false;
+  bool kept_ = false;
+  std::set<std::string> before_;
+};
 
 // bwrap binds a run's workspace as the sandbox's own uid, so it must be able to traverse every
 // directory above it (it can list none of them).
@@ -189,10 +226,21 @@ Status PrepareRunsDir(Options& opts) {
   ::chmod(opts.data_dir.c_str(), 0711);
   opts.self_exe = SelfExe();
   if (opts.UsesRunner(RunnerKind::kSandbox)) {
+    // Before bubblewrap is tried: as another user it fails for want of root, not of bwrap.
+    if (::geteuid() != 0) {
+      return FailedPrecondition(
+          "the sandbox runner needs root: each run gets a uid of its own (from [sandbox] uid_min " +
+          std::to_string(opts.sandbox.uid_min) +
+          ") and a cgroup for its limits, which only root can give. Run outpost serve as root "
+          "(e.g. with sudo), or choose the unisolated runner with --runner process");
+    }
     if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
+      const bool missing = !sandbox::FindExecutable("bwrap").ok();
       return FailedPrecondition(
           "the sandbox runner cannot work here: " + st.message() +
-          " (install bubblewrap, or choose the unisolated runner with --runner process)");
+          (missing ? " (install bubblewrap: apt-get install bubblewrap; or choose the unisolated "
+                     "runner with --runner process)"
+                   : " (or choose the unisolated runner with --runner process)"));
     }
     if (Status st = CheckTraversable(opts.RunsDir()); !st.ok()) return st;
     if (auto bwrap = sandbox::FindExecutable("bwrap"); bwrap.ok()) {
@@ -335,6 +383,7 @@ int Serve(const Options& opts_in) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(opts.listen, host, port)) return Fail("--listen must be HOST:PORT");
+  StartCleanup cleanup(opts.data_dir);
   if (Status st = PrepareRunsDir(opts); !st.ok()) return Fail(st.message());
   auto lock = LockDataDir(opts.data_dir);
   if (!lock.ok()) return Fail(lock.status().message());
@@ -390,7 +439,11 @@ int Serve(const Options& opts_in) {
   Runner& runner = *runners->router;
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
-  ArtifactUploader uploader(run_store, counted_artifacts, runner, clock);
+  ArtifactUploaderOptions uploader_options;
+  uploader_options.shown_task = [&opts, &agents, &secrets](const Run& run) {
+    return RedactedTask(opts, agents.Find(run.agent), run, secrets.get());
+  };
+  ArtifactUploader uploader(run_store, counted_artifacts, runner, clock, uploader_options);
   // Every run's events (ARCHITECTURE.md §8): the shared event log on the store, the one read
   // path. The pump copies the journals of the runs supervised here into it; the hub wakes this
   // replica's followers (one watcher per followed run).
@@ -417,6 +470,7 @@ int Serve(const Options& opts_in) {
   event_hub.Start();
   event_pump.Start();
   uploader.Start();
+  cleanup.Keep();  // from here on, runs may be started in the data dir
   if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
   if (auto n = uploader.Recover(); !n.ok()) {
     spdlog::error("artifacts: cannot list runs still to upload: {}", n.status().ToString());

@@ -233,6 +233,7 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   }
   // Last, so that it states how the others went: never "pending" about its own upload.
   Run summary = run;
+  if (options_.shown_task) summary.task = options_.shown_task(run);
   summary.artifacts = stored;
   summary.artifacts_missing = missing;
   summary.artifacts_state = missing.empty() ? ArtifactsState::kStored : ArtifactsState::kPartial;

@@ -44,6 +44,8 @@ struct ArtifactUploaderOptions {
   int max_attempts = 5;       // per object
   Millis first_backoff{500};  // doubled after each failed attempt
   Millis max_backoff{10'000};
+  // The task as summary.json shows it (RedactedTask, core/agent_secrets.h); empty: as given.
+  std::function<std::string(const Run&)> shown_task = {};
 };
 
 class ArtifactUploader {
