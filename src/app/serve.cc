@@ -316,6 +316,7 @@ http::HttpServerOptions ServerOptionsFor(const Options& o, const std::string& ho
   h.max_body_bytes = static_cast<std::size_t>(o.max_body_bytes);
   SetHostileInputLimits(o, h);
   h.shutdown_grace = std::chrono::seconds(o.shutdown_grace_seconds);
+  h.handler_threads = o.handler_threads;
   return h;
 }
 

@@ -58,6 +58,7 @@ constexpr IntKey kIntKeys[] = {
     {"idle_timeout_ms", &Options::idle_timeout_ms, 100, 3'600'000},
     {"write_timeout_ms", &Options::write_timeout_ms, 100, 3'600'000},
     {"max_connections", &Options::max_connections, 1, 1'000'000},
+    {"handler_threads", &Options::handler_threads, 0, 1024},
 };
 
 struct StringKey {

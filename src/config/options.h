@@ -135,9 +135,12 @@ struct Options {
   int header_timeout_ms = 10'000;       // accept / first byte -> end of the header block
   int body_timeout_ms = 10'000;         // the body's grace, then body_min_bytes_per_second
   int body_min_bytes_per_second = 16 << 10;
-  int idle_timeout_ms = 60'000;     // keep-alive wait for the next request
-  int write_timeout_ms = 60'000;    // one write to a client that does not read
-  int max_connections = 1024;       // beyond: 503 and close
+  int idle_timeout_ms = 60'000;   // keep-alive wait for the next request
+  int write_timeout_ms = 60'000;  // one write to a client that does not read
+  int max_connections = 1024;     // beyond: 503 and close
+  // Request handlers run on a pool of this many threads (0: on the HTTP io threads), so a slow
+  // store holds up no io thread; /health/live stays on the io threads.
+  int handler_threads = 16;
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
   // SIGTERM drain: how long this replica waits for its running runs before it exits (README
   // "Draining a replica").

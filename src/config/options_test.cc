@@ -496,7 +496,7 @@ TEST(Options, HostileInputLimitsComeFromFileAndEnvironment) {
       "[server]\nheader_timeout_ms = 1500\nbody_timeout_ms = 2000\n"
       "body_min_bytes_per_second = 0\nidle_timeout_ms = 5000\nwrite_timeout_ms = 7000\n"
       "max_connections = 8\nmax_header_bytes = 4096\nmax_header_fields = 20\n"
-      "max_header_line_bytes = 1024\nmax_target_bytes = 2048\n");
+      "max_header_line_bytes = 1024\nmax_target_bytes = 2048\nhandler_threads = 4\n");
   ASSERT_TRUE(ApplyConfigFile(path, o).ok());
   std::remove(path.c_str());
   EXPECT_EQ(o.header_timeout_ms, 1500);
@@ -509,8 +509,12 @@ TEST(Options, HostileInputLimitsComeFromFileAndEnvironment) {
   EXPECT_EQ(o.max_header_fields, 20);
   EXPECT_EQ(o.max_header_line_bytes, 1024);
   EXPECT_EQ(o.max_target_bytes, 2048);
+  EXPECT_EQ(o.handler_threads, 4);
   ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_MAX_CONNECTIONS", "16"}}, o).ok());
   EXPECT_EQ(o.max_connections, 16);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_HANDLER_THREADS", "0"}}, o).ok());
+  EXPECT_EQ(o.handler_threads, 0);
+  EXPECT_EQ(DefaultOptions().handler_threads, 16);
 }
 
 TEST(Options, HostileInputLimitsAreValidatedByName) {
@@ -526,6 +530,8 @@ TEST(Options, HostileInputLimitsAreValidatedByName) {
            Case{"max_header_fields = 1", "server.max_header_fields"},
            Case{"max_target_bytes = 100", "server.max_target_bytes"},
            Case{"write_timeout_ms = 3600001", "server.write_timeout_ms"},
+           Case{"handler_threads = -1", "server.handler_threads"},
+           Case{"handler_threads = 1025", "server.handler_threads"},
        }) {
     Options o = DefaultOptions();
     std::string path = WriteTemp(std::string("[server]\n") + c.toml + "\n");
