@@ -270,10 +270,19 @@ async function toolGroups() {
   assert.equal(await group.evaluate((e) => e.open), true);
   await page.locator('#run-output').scrollIntoViewIfNeeded();
   await shot('tool-calls');
+  // "JSON" off: the agent's own JSON lines go, the steps stay.
+  const jsonLines = page.locator('#run-output .line.stdout.json');
+  assert.ok(await jsonLines.count() >= 4, 'the replayed JSON lines are marked');
+  assert.ok(await jsonLines.first().isVisible());
+  await page.uncheck('#show-json');
+  assert.equal(await jsonLines.first().isVisible(), false);
+  assert.ok(await group.isVisible());
   // The whole run page (the README's screenshot, docs/dashboard.png).
   await page.screenshot({ path: path.join(OUT_DIR, `logview-run-page-${width}.png`), fullPage: true });
   await page.click('#expand-tools');
   assert.equal(await group.evaluate((e) => e.open), false);
+  await page.check('#show-json');
+  assert.ok(await jsonLines.first().isVisible());
 }
 
 async function follow() {

@@ -155,7 +155,9 @@ export class OutputView {
   lineElement(r) {
     const tx = h('span', { class: 'tx' });
     if (r.segments) appendSegments(tx, r.segments); else tx.textContent = r.text;
-    return h('div', { class: `line ${r.cls}`, id: `L${r.n}`, 'data-n': String(r.n) }, this.gutter(r.n, r.ts), tx);
+    // An agent's JSON event line: a class of its own (the "JSON" toggle hides them).
+    const json = r.cls === 'stdout' && r.text.startsWith('{') && r.text.endsWith('}');
+    return h('div', { class: `line ${r.cls}${json ? ' json' : ''}`, id: `L${r.n}`, 'data-n': String(r.n) }, this.gutter(r.n, r.ts), tx);
   }
 
   toolElement(r) {

@@ -93,10 +93,12 @@ class RunPage {
   }
 
   layout() {
-    const toggles = ['stdout', 'stderr', 'notice'].map((k) => {
+    // "JSON": the agent's own JSON event lines on stdout (what the events above them show).
+    const labels = { notice: 'events', json: 'JSON' };
+    const toggles = ['stdout', 'stderr', 'notice', 'json'].map((k) => {
       const box = h('input', { type: 'checkbox', checked: true, id: `show-${k}` });
       box.addEventListener('change', () => this.output.el.classList.toggle(`hide-${k}`, !box.checked));
-      return h('label', { class: `toggle ${k}` }, box, k === 'notice' ? 'events' : k);
+      return h('label', { class: `toggle ${k}` }, box, labels[k] || k);
     });
     const download = h('button', { type: 'button', id: 'download-log' }, 'Download full log');
     download.addEventListener('click', () => downloadFullLog(this.id, download).catch((e) => replace(this.els.actionError, errorBox(e))));
