@@ -52,12 +52,12 @@ TEST(Transcript, RetriesRefusedConnectionsAndErrorsHaveTheirOwnLines) {
        R"({"type":"error","message":"Invalid API key","source":"agent"})",
        R"({"type":"status","status":"FAILED","reason":"agent_error","exitCode":1,"message":"Invalid API key"})"},
       {}, "FAILED");
-EXPECT_EQ(out,
-          "↻ retry 1/2 in 0.5 s: HTTP 500 server_error\n"
-          "⊘ network: connection to github.com:443 refused by the network allowlist (not in "
-          "allowlist)\n"
-          "✗ error: Invalid API key\n"
-          "✗ FAILED (agent_error), exit code 1: Invalid API key\n");
+  EXPECT_EQ(out,
+            "↻ retry 1/2 in 0.5 s: HTTP 500 server_error\n"
+            "⊘ network: connection to github.com:443 refused by the network allowlist (not in "
+            "allowlist)\n"
+            "✗ error: Invalid API key\n"
+            "✗ FAILED (agent_error), exit code 1: Invalid API key\n");
 }
 
 TEST(Transcript, PlainOutputIsShownAndJsonEventLinesAreNot) {
