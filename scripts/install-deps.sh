@@ -48,7 +48,7 @@ case "$what" in
   # (scripts/test-dockerd.sh) and the Debian rootfs their test images start from
   # (scripts/build-images.sh --test).
   test) pkgs+=("${runtime[@]}" libgtest-dev libgmock-dev clang clang-14 libclang-rt-14-dev
-               curl jq chromium haproxy docker.io debootstrap) ;;
+               curl jq chromium haproxy docker.io debootstrap tmux) ;;
   bench) pkgs+=("${runtime[@]}" libbenchmark-dev wrk hyperfine haproxy docker.io debootstrap curl) ;;
 esac
 

@@ -47,6 +47,7 @@ struct DispatchFlags {
   std::vector<std::string> tags;
   bool wait = false;
   bool follow = false;
+  bool raw = false;  // --raw: with --follow, the agent's raw output on a terminal too
 };
 
 struct RunFlags {  // status, cancel
@@ -152,9 +153,9 @@ int RunDispatch(const DispatchFlags& f, const ClientIo& io) {
       if (!id.is_string()) continue;
       if (!f.common.json) *io.out << id.as_string().c_str() << "\n" << std::flush;
       if (f.follow) {
-        worst = std::max(
-            worst, FollowRun({client->endpoint(), f.common.api_key, std::string(id.as_string())},
-                             f.common.json, io));
+        worst = std::max(worst, FollowRun({client->endpoint(), f.common.api_key,
+                                           std::string(id.as_string()), f.raw},
+                                          f.common.json, io));
       } else if (f.wait) {
         worst =
             std::max(worst, WaitForRun(*client, std::string(id.as_string()), f.common.json, io));
@@ -166,7 +167,7 @@ int RunDispatch(const DispatchFlags& f, const ClientIo& io) {
   if (run_id.empty()) return Fail(Internal("the server's dispatch answer has no runId"), io);
   if (f.follow) {  // stdout is the agent's output: the id goes to stderr
     *io.err << "outpost: run " << run_id << " dispatched\n" << std::flush;
-    return FollowRun({client->endpoint(), f.common.api_key, run_id}, f.common.json, io);
+    return FollowRun({client->endpoint(), f.common.api_key, run_id, f.raw}, f.common.json, io);
   }
   if (!f.wait) {
     if (f.common.json) {
@@ -352,6 +353,9 @@ void AddDispatch(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> 
   sub->add_flag("--follow", f->follow,
                 "Stream the run's output live until it ends (resumes after a dropped "
                 "connection); exit code by its final status");
+  sub->add_flag("--raw", f->raw,
+                "With --follow on a terminal: the agent's raw output instead of the readable "
+                "transcript of its steps");
   AddCommon(sub, &f->common);
   OnRun(sub, f, RunDispatch, exit_code, io);
 }

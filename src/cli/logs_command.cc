@@ -30,6 +30,7 @@ struct LogsFlags {
   std::string id;
   bool follow = false;
   bool json = false;
+  bool raw = false;
   std::int64_t offset = 0;
 };
 
@@ -91,7 +92,7 @@ int RunLogs(const LogsFlags& f, const ClientIo& io) {
     *io.err << "outpost: " << ep.status().message() << "\n";
     return kExitUsage;
   }
-  if (f.follow) return FollowRun({*ep, f.api_key, f.id}, f.json, io);
+  if (f.follow) return FollowRun({*ep, f.api_key, f.id, f.raw}, f.json, io);
   return PageLogs(f, *ep, io);
 }
 
@@ -105,6 +106,9 @@ void AddLogsCommand(CLI::App& app, int* exit_code, std::shared_ptr<const ClientI
   });
   sub->add_flag("-f,--follow", f->follow,
                 "Stream the output live until the run ends; exit code by its final status");
+  sub->add_flag("--raw", f->raw,
+                "With -f on a terminal: the agent's raw output instead of the readable "
+                "transcript of its steps");
   sub->add_option("--offset", f->offset, "Start at this line (without -f)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--endpoint", f->endpoint, "URL of `outpost serve`")

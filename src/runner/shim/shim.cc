@@ -19,6 +19,7 @@
 
 #include "common/files.h"
 #include "common/time_util.h"
+#include "runner/netproxy/blocked_log.h"
 #include "runner/notify.h"
 #include "runner/proc.h"
 #include "runner/run_dir.h"
@@ -166,6 +167,7 @@ class Shim {
   void WriteProgress(bool collecting);
   void RemoveWorkspace();
   bool ProgressPending() const;
+  void EmitRefusedConnections();
   void Log(std::string_view line);
 
   RunDir dir_;
@@ -194,6 +196,8 @@ class Shim {
   TokenUsage progress_usage_;        // in the last progress.json
   std::optional<double> progress_cost_;
   MonoTime next_progress_{};
+  std::int64_t blocked_size_ = 0;  // network-blocked.jsonl's size when last read
+  std::size_t blocked_seen_ = 0;   // its attempts already sent as events
 };
 
 Shim::~Shim() {
@@ -255,6 +259,7 @@ int Shim::Run() {
   Watch(streams, /*inactivity=*/true);
   EndChild(watched_pid_, streams);
   for (Stream* s : streams) Emit(*s, s->redactor->Flush());
+  EmitRefusedConnections();
   capture_->Finish();
   rec_.stdout_bytes = capture_->totals(shim::OutStream::kStdout).bytes;
   rec_.stderr_bytes = capture_->totals(shim::OutStream::kStderr).bytes;
@@ -692,6 +697,23 @@ void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
     if (fds[0].revents != 0) HandleSignals();
   }
   if (ProgressPending() && clock_.Mono() >= next_progress_) WriteProgress(/*collecting=*/false);
+  EmitRefusedConnections();
+}
+
+// The proxy's refusals (its threads append them to network-blocked.jsonl) as events, each once;
+// read when the file grew, so a wake-up costs one stat.
+void Shim::EmitRefusedConnections() {
+  if (!proxy_ || !capture_) return;
+  const std::string path = shim::BlockedLogPath(dir_);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_size == blocked_size_) return;
+  blocked_size_ = st.st_size;
+  auto attempts = netproxy::ReadBlocked(path);
+  if (!attempts.ok()) return;
+  for (; blocked_seen_ < attempts->size(); ++blocked_seen_) {
+    const netproxy::BlockedAttempt& a = (*attempts)[blocked_seen_];
+    capture_->NetworkRefused(a.host, a.port, a.reason);
+  }
 }
 
 // progress.json, for the server's progress estimate: at most every kProgressInterval while
