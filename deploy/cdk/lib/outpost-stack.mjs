@@ -55,13 +55,15 @@ export const TABLES = [
 ];
 export const TTL_ATTRIBUTE = 'expires_at';
 
+// Names: the ALB's is outpost-control-plane-{env}, at most 32 characters.
+const ENV_RE = /^[a-z][a-z0-9-]{0,9}$/;
 const NAME_RE = /^[a-z][a-z0-9-]{0,15}$/;
 
 // The stack's properties from CDK context (`-c key=value` or cdk.json); a clear error for a
 // bad value.
 export function propsFromContext(get) {
   const env = String(get('env') ?? 'dev');
-  if (!NAME_RE.test(env)) throw new Error(`context env: "${env}" must match ${NAME_RE}`);
+  if (!ENV_RE.test(env)) throw new Error(`context env: "${env}" must match ${ENV_RE}`);
   let agents = get('agents') ?? Object.keys(AGENT_SECRETS);
   if (typeof agents === 'string') agents = agents.split(',').map((a) => a.trim()).filter(Boolean);
   for (const a of agents) {
@@ -470,6 +472,7 @@ export class OutpostStack extends Stack {
     }));
     alb.node.addDependency(accessLogs);
     const targetGroup = new elbv2.ApplicationTargetGroup(this, 'ControlPlaneTargets', {
+      targetGroupName: `${prefix}-cp`,  // the runbook finds it by "outpost" in its name
       vpc,
       port: 8080,
       protocol: elbv2.ApplicationProtocol.HTTP,

@@ -81,6 +81,7 @@ test('the ALB: target group health check /health/live 200, HTTPS with the certif
     Scheme: 'internet-facing',
   });
   template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+    Name: 'outpost-dev-cp',
     HealthCheckPath: '/health/live',
     Matcher: { HttpCode: '200' },
     Port: 8080,
@@ -257,6 +258,7 @@ test('an existing VPC by its attributes (no lookup) replaces the new one', () =>
 
 test('bad context values are refused with the key named', () => {
   assert.throws(() => synth({ env: 'Prod!' }), /context env/);
+  assert.throws(() => synth({ env: 'much-too-long' }), /context env/);  // the ALB name's limit
   assert.throws(() => synth({ retentionDays: 0 }), /context retentionDays/);
   assert.throws(() => synth({ agents: 'claude,Bad Name' }), /context agents/);
 });
