@@ -38,10 +38,33 @@ TEST(ParseEndpoint, HostPortAndPrefix) {
   EXPECT_EQ(ep->ToString(), "http://[::1]:8080");
 }
 
+// https: a server behind a TLS terminator (the runbook's ALB).
+TEST(ParseEndpoint, HttpsEndpointsGoOverTls) {
+  auto ep = ParseEndpoint("https://outpost.example.com");
+  ASSERT_TRUE(ep.ok()) << ep.status().ToString();
+  EXPECT_TRUE(ep->tls);
+  EXPECT_EQ(ep->port, 443);
+  EXPECT_EQ(ep->ToString(), "https://outpost.example.com");
+  net::Url url = UrlFor(*ep, "/health/live");
+  EXPECT_EQ(url.scheme, "https");
+  EXPECT_EQ(url.port, 443);
+  EXPECT_EQ(url.path, "/health/live");
+
+  ep = ParseEndpoint("https://outpost.example.com:8443/api/");
+  ASSERT_TRUE(ep.ok());
+  EXPECT_EQ(ep->port, 8443);
+  EXPECT_EQ(ep->prefix, "/api");
+  EXPECT_EQ(ep->ToString(), "https://outpost.example.com:8443/api");
+  EXPECT_EQ(UrlFor(*ep, "/runs").path, "/api/runs");
+
+  ep = ParseEndpoint("http://outpost.example.com:443");  // http on 443 stays http
+  ASSERT_TRUE(ep.ok());
+  EXPECT_FALSE(ep->tls);
+  EXPECT_EQ(ep->ToString(), "http://outpost.example.com:443");
+  EXPECT_EQ(UrlFor(*ep, "/").scheme, "http");
+}
+
 TEST(ParseEndpoint, RejectsWhatItCannotServe) {
-  auto https = ParseEndpoint("https://outpost.example.com");
-  EXPECT_EQ(https.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(https.status().message().find("https is not supported"), std::string::npos);
   for (const char* bad :
        {"ftp://h", "http://", "http://h:0", "http://h:70000", "http://h:80x",
         "http://h:", "http://h/?q=1", "http://u@h", "http://::1:80", "http://[::1"}) {
