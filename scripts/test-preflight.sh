@@ -36,6 +36,9 @@ done
 for pkg in playwright-core @aws-sdk/client-s3 @aws-sdk/s3-request-presigner; do
   [ -d "$modules/$pkg" ] || missing+=("$pkg ($modules/$pkg)")
 done
+for pkg in aws-cdk-lib cdk-nag aws-cdk; do  # the CDK app's own tree (ctest cdk_test)
+  [ -d "$root/deploy/cdk/node_modules/$pkg" ] || missing+=("$pkg ($root/deploy/cdk/node_modules/$pkg)")
+done
 inspector="$modules/@modelcontextprotocol/inspector-cli/build/index.js"
 [ -f "$inspector" ] || missing+=("the MCP inspector ($inspector)")
 

@@ -58,6 +58,7 @@
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/disk_image.h"
 #include "runner/sandbox/probe.h"
+#include "secrets/aws_secret_store.h"
 #include "secrets/secret_store.h"
 #include "store/dynamodb/dynamodb_run_store.h"
 #include "telemetry/instrumented_stores.h"
@@ -424,6 +425,19 @@ int Serve(const Options& opts_in) {
     opts.secrets_dir = opts.data_dir + "/secrets";
   }
   std::unique_ptr<SecretStore> secrets = MakeSecretStore(SecretEnvironment(), opts.secrets_dir);
+  if (opts.secrets.backend == "aws-secretsmanager") {
+    // README "Secrets": the environment and secrets_dir first, then Secrets Manager.
+    auto aws_store = OpenAwsSecretStore({opts.secrets.region, opts.secrets.endpoint,
+                                         opts.secrets.prefix, opts.secrets.cache_ttl_seconds},
+                                        ProcessEnvironment(), clock);
+    if (!aws_store.ok()) return Fail(aws_store.status().message());
+    std::vector<std::unique_ptr<SecretStore>> chain;
+    chain.push_back(std::move(secrets));
+    chain.push_back(std::move(*aws_store));
+    secrets = std::make_unique<ChainSecretStore>(std::move(chain));
+    spdlog::info("secrets: AWS Secrets Manager, prefix '{}', cached {} s", opts.secrets.prefix,
+                 opts.secrets.cache_ttl_seconds);
+  }
   AgentRegistry agents(opts);
   // Metrics (/metrics, /health/slo): every store call below goes through the counting
   // decorators.

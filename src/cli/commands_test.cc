@@ -241,9 +241,9 @@ TEST(Dispatch, UsageErrorsExit64) {
   auto tag = RunCli({"dispatch", "--agent", "shell", "--task", "x", "--tag", "novalue"});
   EXPECT_EQ(tag.exit_code, 64);
   EXPECT_EQ(tag.err, "outpost: --tag expects key=value, got 'novalue'\n");
-  auto https = RunCli({"status", "R1", "--endpoint", "https://outpost.example.com"});
-  EXPECT_EQ(https.exit_code, 64);
-  EXPECT_NE(https.err.find("https is not supported"), std::string::npos);
+  auto scheme = RunCli({"status", "R1", "--endpoint", "ftp://outpost.example.com"});
+  EXPECT_EQ(scheme.exit_code, 64);
+  EXPECT_NE(scheme.err.find("the scheme must be http:// or https://"), std::string::npos);
 }
 
 TEST(Help, ExitsZeroAndDocumentsTheExitCodes) {

@@ -104,6 +104,18 @@ struct SandboxOptions {
   std::string workspace_images_problem;
 };
 
+// [secrets] (README "Secrets"): where the values of secrets come from besides the environment
+// (OUTPOST_SECRET_<NAME>) and secrets_dir, which are always asked first.
+struct SecretsOptions {
+  // "local": nothing more. "aws-secretsmanager": then AWS Secrets Manager, the secret NAME being
+  // `<prefix><NAME>` there (secrets/aws_secret_store.h).
+  std::string backend = "local";
+  std::string region;           // "" = AWS_REGION / AWS_DEFAULT_REGION / the profile's
+  std::string endpoint;         // http(s)://host[:port] (a VPC endpoint, a test double); "" = AWS
+  std::string prefix;           // "outpost/prod/"
+  int cache_ttl_seconds = 300;  // values (and "not found") are re-read after this; 0 = always
+};
+
 struct Options {
   // serve
   std::string listen = "127.0.0.1:8080";
@@ -119,6 +131,7 @@ struct Options {
   // refused (DNS rebinding; http/host_guard.h).
   std::vector<std::string> allowed_hosts;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
+  SecretsOptions secrets;   // [secrets]
   // The default runner of every agent ([runner] kind, alias [server] runner): sandbox
   // (bubblewrap + cgroups) | process | docker. An agent's own `runner` wins.
   RunnerKind runner = RunnerKind::kSandbox;
@@ -198,6 +211,9 @@ struct Options {
   // config file, so a production config cannot turn it on by accident.
   bool enable_fault_injection = false;
   std::string log_level = "info";
+  // [server] log_format, OUTPOST_LOG_FORMAT, --log-format: "text" (a timestamped line) or
+  // "json" (one object per line: time, level in capitals, message), for CloudWatch Logs.
+  std::string log_format = "text";
   std::string replica_id;  // default: hostname
   // Replicas sharing a store: a replica whose heartbeat is older than this is lost; its queued
   // runs are taken over, its running ones end FAILED node_lost.

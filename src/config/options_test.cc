@@ -767,5 +767,82 @@ TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {
   std::remove(path.c_str());
 }
 
+TEST(Options, SecretsTableSelectsSecretsManager) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.secrets.backend, "local");
+  EXPECT_EQ(o.secrets.cache_ttl_seconds, 300);
+  EXPECT_EQ(o.log_format, "text");
+  std::string path = WriteTemp(R"(
+[server]
+log_format = "json"
+[secrets]
+backend = "aws-secretsmanager"
+region = "eu-west-3"
+endpoint = "https://vpce-1.secretsmanager.eu-west-3.vpce.amazonaws.com"
+prefix = "outpost/prod/"
+cache_ttl_seconds = 60
+)");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.log_format, "json");
+  EXPECT_EQ(o.secrets.backend, "aws-secretsmanager");
+  EXPECT_EQ(o.secrets.region, "eu-west-3");
+  EXPECT_EQ(o.secrets.endpoint, "https://vpce-1.secretsmanager.eu-west-3.vpce.amazonaws.com");
+  EXPECT_EQ(o.secrets.prefix, "outpost/prod/");
+  EXPECT_EQ(o.secrets.cache_ttl_seconds, 60);
+  std::remove(path.c_str());
+}
+
+TEST(Options, BadSecretsAndLogFormatValuesNameTheKey) {
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[secrets]\nbackend = \"vault\"\n", "secrets.backend"},
+           {"[secrets]\nbackend = \"aws-secretsmanager\"\nregion = \"US East\"\n",
+            "secrets.region"},
+           {"[secrets]\nbackend = \"aws-secretsmanager\"\nendpoint = \"http://x/path\"\n",
+            "secrets.endpoint"},
+           {"[secrets]\nbackend = \"aws-secretsmanager\"\nprefix = \"a b\"\n", "secrets.prefix"},
+           {"[secrets]\ncache_ttl_seconds = -1\n", "secrets.cache_ttl_seconds"},
+           {"[secrets]\ncache_ttl_seconds = \"5m\"\n", "secrets.cache_ttl_seconds"},
+           {"[secrets]\nprefix = \"outpost/\"\n", "secrets.backend"},  // prefix without AWS
+           {"[secrets]\nkms_key = \"x\"\n", "secrets.kms_key"},
+           {"[server]\nlog_format = \"xml\"\n", "log_format"},
+       }) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(text);
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find(key), std::string::npos) << st.message();
+    std::remove(path.c_str());
+  }
+}
+
+TEST(Options, SecretsAndLogFormatFromTheEnvironment) {
+  Options o = DefaultOptions();
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_SECRETS_BACKEND", "aws-secretsmanager"},
+                                {"OUTPOST_SECRETS_PREFIX", "outpost/dev/"},
+                                {"OUTPOST_SECRETS_REGION", "us-east-1"},
+                                {"OUTPOST_SECRETS_ENDPOINT", "http://127.0.0.1:4566"},
+                                {"OUTPOST_SECRETS_CACHE_TTL_SECONDS", "0"},
+                                {"OUTPOST_LOG_FORMAT", "json"}},
+                               o)
+                  .ok());
+  EXPECT_EQ(o.secrets.backend, "aws-secretsmanager");
+  EXPECT_EQ(o.secrets.prefix, "outpost/dev/");
+  EXPECT_EQ(o.secrets.region, "us-east-1");
+  EXPECT_EQ(o.secrets.endpoint, "http://127.0.0.1:4566");
+  EXPECT_EQ(o.secrets.cache_ttl_seconds, 0);
+  EXPECT_EQ(o.log_format, "json");
+  Options bad = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_SECRETS_CACHE_TTL_SECONDS", "forever"}}, bad);
+  EXPECT_NE(st.message().find("OUTPOST_SECRETS_CACHE_TTL_SECONDS"), std::string::npos);
+  st = ApplyEnvironment({{"OUTPOST_SECRETS_BACKEND", "vault"}}, bad);
+  EXPECT_NE(st.message().find("secrets.backend"), std::string::npos) << st.message();
+  const std::set<std::string> read = EnvironmentVariablesRead();
+  for (const char* v :
+       {"OUTPOST_SECRETS_BACKEND", "OUTPOST_SECRETS_REGION", "OUTPOST_SECRETS_ENDPOINT",
+        "OUTPOST_SECRETS_PREFIX", "OUTPOST_SECRETS_CACHE_TTL_SECONDS", "OUTPOST_LOG_FORMAT"}) {
+    EXPECT_TRUE(read.count(v)) << v;
+  }
+}
+
 }  // namespace
 }  // namespace outpost
