@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "cli/artifacts_command.h"
 #include "cli/context_commands.h"
@@ -867,27 +869,40 @@ int ExitForParseError(const CLI::App& app, const CLI::ParseError& error, std::os
   std::ostream& to = err ? *err : std::cerr;
   // A mistyped command or flag: "did you mean".
   const std::string what = error.what();
-  if (error.get_name() == "ExtrasError" || error.get_name() == "RequiredError") {
-    // The deepest parsed command, and the first word it did not expect.
+  // (An ExtrasError of a subcommand carries that command's name, not its class: the message.)
+  if (what.find("not expected: ") != what.npos || error.get_name() == "RequiredError") {
+    // The words it did not expect, and the deepest command named before them. CLI11 keeps
+    // neither reliably once it has thrown, so they come from the message and, failing that,
+    // from this process's own command line.
+    std::vector<std::string> extras;
+    if (const auto colon = what.find("not expected: "); colon != what.npos) {
+      std::istringstream words(what.substr(colon + 14));
+      for (std::string w; words >> w;) extras.push_back(w);
+    }
+    std::vector<std::string> argv;
+    {
+      std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+      for (std::string w; std::getline(cmdline, w, '\0');) argv.push_back(w);
+    }
     const CLI::App* at = &app;
-    for (bool deeper = true; deeper;) {
-      deeper = false;
-      for (const CLI::App* sub : at->get_subcommands()) {
-        at = sub;
-        deeper = true;
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+      if (argv[i].starts_with("-")) continue;
+      const CLI::App* next = nullptr;
+      for (const CLI::App* sub : at->get_subcommands({})) {
+        if (sub->get_name() == argv[i]) next = sub;
+      }
+      if (next != nullptr) {
+        at = next;
+      } else if (extras.empty() && at->get_subcommands({}).size() > 0) {
+        extras.push_back(argv[i]);  // a word where a command was due
         break;
       }
     }
-    std::vector<std::string> extras = app.remaining();
-    for (const CLI::App* sub = &app; sub != at;) {
-      const auto parsed = sub->get_subcommands();
-      if (parsed.empty()) break;
-      sub = parsed[0];
-      auto more = sub->remaining();
-      extras.insert(extras.end(), more.begin(), more.end());
-    }
     if (!extras.empty()) {
-      const std::string& word = extras[0];
+      // A flag first (its value may be listed before it), else the first word.
+      auto flag = std::find_if(extras.begin(), extras.end(),
+                               [](const std::string& w) { return w.starts_with("-"); });
+      const std::string& word = flag != extras.end() ? *flag : extras[0];
       std::vector<std::string> choices;
       if (word.starts_with("-")) {
         for (const CLI::Option* o : at->get_options()) {

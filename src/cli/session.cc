@@ -177,14 +177,18 @@ std::string ClosestWord(std::string_view word, const std::vector<std::string>& c
   std::string best;
   std::size_t best_d = 3;
   for (const std::string& c : choices) {
-    // Levenshtein distance, two rows.
-    std::vector<std::size_t> prev(c.size() + 1), cur(c.size() + 1);
+    // Edit distance with adjacent transpositions (optimal string alignment), three rows.
+    std::vector<std::size_t> before(c.size() + 1), prev(c.size() + 1), cur(c.size() + 1);
     for (std::size_t j = 0; j <= c.size(); ++j) prev[j] = j;
     for (std::size_t i = 1; i <= word.size(); ++i) {
       cur[0] = i;
       for (std::size_t j = 1; j <= c.size(); ++j) {
         cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] != c[j - 1])});
+        if (i > 1 && j > 1 && word[i - 1] == c[j - 2] && word[i - 2] == c[j - 1]) {
+          cur[j] = std::min(cur[j], before[j - 2] + 1);
+        }
       }
+      before = prev;
       std::swap(prev, cur);
     }
     const std::size_t d = prev[c.size()];

@@ -125,8 +125,7 @@ TEST_F(CliTest, LoginWithKeysChecksTheKeyAndTheContextKeyOnlyGoesToItsEndpoint) 
 }
 
 TEST_F(CliTest, PrefixIdsStatusRerunAndFilters) {
-  const std::string a =
-      Dispatch("echo one", R"(,"tags":{"team":"a"},"timeoutSeconds":600,"modelId":"default")");
+  const std::string a = Dispatch("echo one", R"(,"tags":{"team":"a"},"timeoutSeconds":600)");
   ASSERT_FALSE(a.empty());
   server_->WaitTerminal(a);
   const std::string b = Dispatch("echo two", R"(,"tags":{"team":"b"})");
@@ -258,14 +257,14 @@ TEST_F(CliTest, DidYouMeanAndCompletion) {
 }
 
 TEST(CliDiff, PrintsTheRunsPatchColouredOnlyWhenAsked) {
-  const std::string dir = MakeTempDir();
-  const std::string origin = dir + "/src/origin";
+  const std::string dir = MakeTempDir(), repos = MakeTempDir();
+  const std::string origin = repos + "/origin";
   Sh("git init -q -b trunk " + origin + " && cd " + origin +
      " && echo hello > README.md && git add README.md && "
      "git -c user.name=t -c user.email=t@e commit -q -m init");
   auto server = ServerProcess::Start(dir, {{"OUTPOST_RUNNER", "process"},
                                            {"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
-                                           {"OUTPOST_LOCAL_REPO_ROOTS", dir + "/src"}});
+                                           {"OUTPOST_LOCAL_REPO_ROOTS", repos}});
   const std::string id = server->Dispatch(json::serialize(
       json::object{{"agent", "shell"}, {"task", "echo more >> README.md"}, {"repo", origin}}));
   ASSERT_EQ(Str(server->WaitTerminal(id), "status"), "COMPLETED");
@@ -284,6 +283,7 @@ TEST(CliDiff, PrintsTheRunsPatchColouredOnlyWhenAsked) {
   server.reset();
   KillRunsUnder(dir);
   std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(repos);
 }
 
 // --- the first hour with keys -----------------------------------------------------------------
