@@ -285,11 +285,11 @@ int RunAction(const AdminFlags& f, const OptionsBuilder& build, const Action& ac
   if (opts->store.empty()) {
     if (Status st = MakeDirs(opts->data_dir, 0711); !st.ok()) return Report(st, "");
   }
+  auto store = OpenAuthStore(*opts);
+  if (!store.ok()) return Report(store.status(), "");
   // Every change goes to the audit log of the same store, as the server's own calls do.
   auto runs = OpenRunStore(*opts);
   if (!runs.ok()) return Report(runs.status(), "");
-  auto store = OpenAuthStore(*opts, runs->get());
-  if (!store.ok()) return Report(store.status(), "");
   auto log = OpenAuditLog(*opts, **runs, RealClock::Instance());
   if (!log.ok()) return Report(log.status(), "");
   Auditor auditor(**log, RealClock::Instance());
