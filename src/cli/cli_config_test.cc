@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
 
+#include "cli/context_commands.h"
 #include "cli/session.h"
 #include "testing/temp_dir.h"
 
@@ -101,6 +103,25 @@ TEST(Colour, OnlyOnATerminalWithoutNoColor) {
   ::unsetenv("NO_COLOR");
   EXPECT_EQ(Paint("ok", "32", true), "\x1b[32mok\x1b[0m");
   EXPECT_EQ(Paint("ok", "32", false), "ok");
+}
+
+TEST(ColourDiff, AddedRemovedHunksAndHeaders) {
+  EXPECT_EQ(ColourDiff("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n same\n"),
+            "\x1b[1m--- a/x\x1b[0m\n\x1b[1m+++ b/x\x1b[0m\n\x1b[36m@@ -1 +1 @@\x1b[0m\n"
+            "\x1b[31m-old\x1b[0m\n\x1b[32m+new\x1b[0m\n same\n");
+}
+
+TEST(CompletionScript, ListsNestedCommandsAndFlags) {
+  CLI::App app{"outpost"};
+  auto* admin = app.add_subcommand("admin", "a");
+  auto* key = admin->add_subcommand("key", "k");
+  key->add_subcommand("create", "c")->add_option("--tenant", "t");
+  const std::string bash = CompletionScript(app, "bash");
+  EXPECT_NE(bash.find("\"admin key\") echo \"create\""), std::string::npos) << bash;
+  EXPECT_NE(bash.find("--tenant"), std::string::npos);
+  EXPECT_NE(bash.find("complete -F _outpost outpost"), std::string::npos);
+  const std::string fish = CompletionScript(app, "fish");
+  EXPECT_NE(fish.find("__fish_seen_subcommand_from create' -l tenant"), std::string::npos) << fish;
 }
 
 TEST(RunJq, FiltersAndReportsErrors) {
