@@ -6,7 +6,7 @@
 #   build  compilers and libraries of the outpost binary
 #   run    build + bubblewrap, git, node >= 20 and the coding-agent CLIs (claude, codex, gemini,
 #          pinned in deploy/agents/) in /usr/local/lib/outpost/agents: what `make run` needs
-#   test   build + run's system tools + gtest, clang (fuzzers), curl, jq, chromium, haproxy, node >= 20,
+#   test   build + run's system tools + gtest, clang (fuzzers), curl, jq, chromium, haproxy, tmux, node >= 20,
 #          docker.io and debootstrap (the docker suites' dockerd and test images),
 #          the npm test tools (root package.json: npm ci), the CDK app's tree (deploy/cdk: npm ci) and promtool: what `make test` uses
 #          (scripts/test-preflight.sh checks the same list)
@@ -42,6 +42,7 @@ case "$what" in
   run) pkgs+=("${runtime[@]}") ;;
   # clang for fuzz/ (libFuzzer), curl and jq for the runbook test and the skip report, Debian's
   # chromium for the dashboard's headless test (tests/web, driven by playwright-core).
+  # tmux: the CLI's terminal test (tests/integration/cli_test.cc: runs --watch, colour).
   # haproxy: the load balancer tests/integration/balancer_fixture.cc starts (its own process, on
   # loopback; the package's service is not used).
   # docker.io (dockerd + CLI) and debootstrap: the docker suites' private dockerd

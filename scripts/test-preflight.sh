@@ -45,7 +45,7 @@ inspector="$modules/@modelcontextprotocol/inspector-cli/build/index.js"
 [ -x "$chromium" ] || missing+=("chromium ($chromium)")
 [ -x "$promtool" ] || missing+=("promtool ($promtool)")
 [ -x "$haproxy" ] || missing+=("haproxy ($haproxy)")
-for tool in bwrap curl jq git docker dockerd debootstrap; do
+for tool in bwrap curl jq git tmux docker dockerd debootstrap; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 [ -x /usr/bin/curl ] || missing+=("curl (/usr/bin/curl, which the sandbox tests run)")

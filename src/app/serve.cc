@@ -24,6 +24,7 @@
 #include "api/promote_routes.h"
 #include "api/rate_limit.h"
 #include "api/routes.h"
+#include "app/default_tenant.h"
 #include "app/runners.h"
 #include "app/stores.h"
 #include "artifacts/local/local_artifact_store.h"
@@ -406,6 +407,11 @@ int Serve(const Options& opts_in) {
                 " without authentication: no API keys exist and the address is not loopback; "
                 "create one with `outpost admin key create`, or pass --insecure "
                 "(OUTPOST_INSECURE=1) to serve unauthenticated requests");
+  }
+  if (*keys_exist) {  // the open-mode runs stay tenant default's (app/default_tenant.h)
+    if (auto hint = DefaultTenantHint(**store, **auth_store); hint.ok() && !hint->empty()) {
+      spdlog::warn("{}", *hint);
+    }
   }
   auth::RequestAuthenticator authenticator(
       key_verifier, {/*allow_open=*/loopback || opts.insecure, opts.metrics_token});

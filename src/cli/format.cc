@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <ctime>
 
 #include "common/json_util.h"
 #include "common/time_util.h"
@@ -173,10 +174,14 @@ std::string Truncate(std::string_view text, std::size_t max_chars) {
 }
 
 std::string ShortTime(std::string_view iso) {
-  if (iso.size() < 19 || iso[10] != 'T' || !ParseTime(iso)) return std::string(iso);
-  std::string out(iso.substr(0, 19));
-  out[10] = ' ';
-  return out;
+  auto t = iso.size() < 19 || iso[10] != 'T' ? std::nullopt : ParseTime(iso);
+  if (!t) return std::string(iso);
+  const std::time_t secs = static_cast<std::time_t>(ToMillis(*t) / 1000);
+  std::tm local{};
+  if (::localtime_r(&secs, &local) == nullptr) return std::string(iso);
+  char buf[64];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %Z", &local);
+  return n == 0 ? std::string(iso) : std::string(buf, n);
 }
 
 std::string FormatTable(const std::vector<std::string>& header,

@@ -26,7 +26,8 @@ std::string FormatElapsed(Millis elapsed);
 // code points, ending in "…" when cut. Never splits a multi-byte character.
 std::string Truncate(std::string_view text, std::size_t max_chars);
 
-// "2026-11-28T08:22:40.123Z" -> "2026-11-28 08:22:40"; anything else is returned unchanged.
+// "2026-11-28T08:22:40.123Z" -> "2026-11-28 09:22:40 CET": local time (the TZ variable; --utc
+// sets TZ=UTC) with the zone's abbreviation; anything else is returned unchanged.
 std::string ShortTime(std::string_view iso);
 
 // Left-aligned columns separated by two spaces; widths count code points; the last column is

@@ -27,10 +27,10 @@ std::string Trimmed(std::string s) {
   return s;
 }
 
-// `outpost admin ARGS --data-dir DIR`; its stdout, trimmed (the id or the key).
+// `outpost admin ARGS --data-dir DIR --create`; its stdout, trimmed (the id or the key).
 std::string Admin(const std::string& data_dir, std::vector<std::string> args) {
   args.insert(args.begin(), "admin");
-  args.insert(args.end(), {"--data-dir", data_dir});
+  args.insert(args.end(), {"--data-dir", data_dir, "--create"});
   CliResult r = RunOutpost(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return Trimmed(r.out);
@@ -399,9 +399,7 @@ TEST(AdminCli, EveryBadFlagExits64NamingItAndChangesNothing) {
   const std::vector<Case> cases = {
       {{"tenant", "create", ""}, "NAME"},
       {{"tenant", "create", std::string(101, 'x')}, "NAME"},
-      {{"tenant", "suspend", "not-an-id"}, "ID"},
       {{"key", "create"}, "--tenant"},
-      {{"key", "create", "--tenant", "acme"}, "--tenant"},
       {{"key", "create", "--tenant", tenant, "--scopes", "status,deploy"}, "--scopes"},
       {{"key", "create", "--tenant", tenant, "--scopes", ""}, "--scopes"},
       {{"key", "create", "--tenant", tenant, "--expires-in", "30"}, "--expires-in"},
@@ -431,6 +429,16 @@ TEST(AdminCli, EveryBadFlagExits64NamingItAndChangesNothing) {
                 .exit_code,
             4);
   EXPECT_EQ(RunOutpost({"admin", "tenant", "create", "acme", "--data-dir", dir}).exit_code, 4);
+  // A tenant named by neither id nor name: 4, naming it.
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"tenant", "suspend", "not-a-tenant"},
+        std::vector<std::string>{"key", "create", "--tenant", "not-a-tenant"}}) {
+    args.insert(args.begin(), "admin");
+    args.insert(args.end(), {"--data-dir", dir});
+    CliResult r = RunOutpost(args);
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find("'not-a-tenant'"), std::string::npos) << r.err;
+  }
   std::filesystem::remove_all(dir);
 }
 
