@@ -545,9 +545,11 @@ TEST_F(TaskTest, ARemoteTaskBootstrapsAndDeliversItsOutputsAndChangesOverTheChan
   auto out = (*art)->Get(key + "output.log");
   ASSERT_TRUE(out.ok()) << out.status().ToString() << task->Stderr();
   EXPECT_EQ(*out, "hello\nboot=none\ndone\n");
-  EXPECT_EQ((*art)->Get(key + "stderr.log").value_or(""), "oops\n");
-  EXPECT_NE((*art)->Get(key + "diff.patch").value_or("").find("+from-the-agent"),
-            std::string::npos);
+  auto err = (*art)->Get(key + "stderr.log");
+  EXPECT_EQ(err.ok() ? *err : err.status().ToString(), "oops\n");
+  auto diff = (*art)->Get(key + "diff.patch");
+  ASSERT_TRUE(diff.ok()) << diff.status().ToString();
+  EXPECT_NE(diff->find("+from-the-agent"), std::string::npos) << *diff;
   // The changes with the exit (channel 1.1).
   const json::object exit = ChannelExit(t.id);
   EXPECT_EQ(Str(exit, "outcome"), "exited") << json::serialize(exit);

@@ -220,6 +220,23 @@ void DockerRunner::Cleanup(const RunId& id) {
   (void)files_.Discard(id);
 }
 
+Result<std::string> DockerRunner::Create(ContainerSpec& c) {
+  Result<std::string> created = engine_.CreateContainer(c);
+  // dockerd 20.10 answers 500 ("--storage-opt is supported only for overlay over xfs with
+  // 'pquota' mount option"), others 400: the message says which.
+  if (!created.ok() && c.storage_bytes && created.status().code() != Code::kNotFound &&
+      created.status().message().find("storage-opt") != std::string::npos) {
+    // This storage driver cannot limit a container's size: the disk limit is the shim's
+    // watchdog (README "Container runs").
+    spdlog::warn("docker: the storage driver refuses a size limit ({}); disk limits are polled",
+                 created.status().message());
+    storage_opt_refused_ = true;
+    c.storage_bytes.reset();
+    created = engine_.CreateContainer(c);
+  }
+  return created;
+}
+
 Status DockerRunner::Start(const RunSpec& spec) {
   const std::string& run_id = spec.id.str();
   if (!IsUlid(run_id)) return InvalidArgument("bad run id: " + run_id);
@@ -256,19 +273,7 @@ Status DockerRunner::Start(const RunSpec& spec) {
     }
   }
   ContainerSpec c = ContainerFor(spec);
-  Result<std::string> created = engine_.CreateContainer(c);
-  // dockerd 20.10 answers 500 ("--storage-opt is supported only for overlay over xfs with
-  // 'pquota' mount option"), others 400: the message says which.
-  if (!created.ok() && c.storage_bytes && created.status().code() != Code::kNotFound &&
-      created.status().message().find("storage-opt") != std::string::npos) {
-    // This storage driver cannot limit a container's size: the disk limit is the shim's
-    // watchdog (README "Container runs").
-    spdlog::warn("docker: the storage driver refuses a size limit ({}); disk limits are polled",
-                 created.status().message());
-    storage_opt_refused_ = true;
-    c.storage_bytes.reset();
-    created = engine_.CreateContainer(c);
-  }
+  Result<std::string> created = Create(c);
   if (!created.ok()) return fail(created.status());
   if (Status st = engine_.StartContainer(*created); !st.ok()) return fail(st);
   spdlog::info("run {}: container {} of {} started", run_id, c.name, c.image);
@@ -300,7 +305,7 @@ Status DockerRunner::StartRemote(const RunSpec& spec) {
   };
   if (Status st = WriteFileAtomic(dir.File(kRemoteMarker), "1\n", 0600); !st.ok()) return fail(st);
   ContainerSpec c = ContainerFor(spec);
-  Result<std::string> created = engine_.CreateContainer(c);
+  Result<std::string> created = Create(c);
   if (!created.ok()) return fail(created.status());
   if (Status st = WriteFileAtomic(dir.File(kCreatedMarker), *created + "\n", 0600); !st.ok()) {
     return fail(st);

@@ -174,6 +174,8 @@ class DockerRunner final : public Runner {
 
  private:
   Status StartRemote(const RunSpec& spec);
+  // CreateContainer, again without StorageOpt when the storage driver refuses it (remembered).
+  Result<std::string> Create(ContainerSpec& c);
   Status StartProxy(const RunId& id, const std::vector<std::string>& allow);
   void StopProxy(const RunId& id);
   void EnforceDeadline(const RunId& id, const ContainerState& state);
