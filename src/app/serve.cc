@@ -505,6 +505,8 @@ int Serve(const Options& opts_in) {
   RunChannel run_channel(
       run_store, **event_log, [&event_hub](const RunId& id) { event_hub.Notify(id.str()); },
       [&supervisor](const Run& run) -> Result<RunSpec> { return supervisor.SpecFor(run); });
+  // Outputs a remote task delivers over the channel go where the artifact upload puts them.
+  run_channel.SetOutputs(&counted_artifacts, opts.max_output_bytes);
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   // Promote (README "Promote"): from the stored artifacts, with the tenant's git token.
   Promoter promoter(service, run_store, counted_artifacts, clock, opts, secrets.get(), &auditor);
@@ -589,8 +591,10 @@ int Serve(const Options& opts_in) {
   }
   self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
   supervisor.SetAddress("http://" + server.BoundAddress());
-  supervisor.SetChannelUrl(opts.public_url.empty() ? "http://" + server.BoundAddress()
-                                                   : opts.public_url);
+  // [runner] channel_url, else public_url, else the listen address (README "Run channel").
+  supervisor.SetChannelUrl(!opts.channel_url.empty() ? opts.channel_url
+                           : opts.public_url.empty() ? "http://" + server.BoundAddress()
+                                                     : opts.public_url);
   if (runners->docker) {
     std::string bound_host;
     int bound_port = 0;

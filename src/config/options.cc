@@ -138,6 +138,11 @@ Status ApplyDocker(const toml::table& t, Options& opts) {
       opts.docker.unreachable_grace_seconds = *n;
       continue;
     }
+    if (key == "remote") {
+      if (!v.is_boolean()) return Bad(full, "must be true or false");
+      opts.docker.remote = v.as_boolean()->get();
+      continue;
+    }
     if (!v.is_string()) return Bad(full, "must be a string");
     const std::string value = v.as_string()->get();
     if (key == "host") {
@@ -172,6 +177,15 @@ Status ApplyRunner(const toml::table& t, Options& opts) {
     } else if (key == "docker") {
       if (!v.is_table()) return Bad("runner.docker", "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyDocker(*v.as_table(), opts));
+    } else if (key == "channel_url") {
+      if (!v.is_string()) return Bad("runner.channel_url", "must be a string");
+      const std::string url = v.as_string()->get();
+      if ((!url.starts_with("http://") && !url.starts_with("https://")) ||
+          url.find_first_of("?# ") != std::string::npos || url.back() == '/') {
+        return Bad("runner.channel_url",
+                   "\"" + url + "\" must be http(s)://host[:port][/path] without a trailing '/'");
+      }
+      opts.channel_url = url;
     } else {
       return Bad("runner." + key, "unknown key");
     }

@@ -62,6 +62,9 @@ struct DockerOptions {
   // How long a run's container may be out of the Engine's reach (every inspect failing) before
   // the run is lost (DockerRunnerConfig::unreachable_grace_seconds).
   int unreachable_grace_seconds = 300;
+  // Run every container as a remote task (no bind mounts: the bootstrap token, the outputs over
+  // the run channel) although the Engine is local; a tcp:// host always does.
+  bool remote = false;
   std::string ImageFor(const std::string& agent) const {
     std::string name = image_prefix + (agent == "shell" ? "base" : agent);
     return image_tag.empty() ? name : name + ":" + image_tag;
@@ -135,6 +138,9 @@ struct Options {
   // The default runner of every agent ([runner] kind, alias [server] runner): sandbox
   // (bubblewrap + cgroups) | process | docker. An agent's own `runner` wins.
   RunnerKind runner = RunnerKind::kSandbox;
+  // [runner] channel_url: the control plane's URL that remote tasks (no shared files) reach the
+  // run channel at. "": public_url, else http://<the listen address>.
+  std::string channel_url;
   DockerOptions docker;           // [runner.docker]
   int max_concurrent_runs = 16;   // global admission limit
   int cancel_grace_seconds = 10;  // SIGTERM -> SIGKILL

@@ -123,6 +123,31 @@ runner = "sandbox"
   EXPECT_EQ(DefaultOptions().ImageFor("shell"), "outpost-base");
 }
 
+// Issue 20, remote tasks: [runner.docker] remote and [runner] channel_url.
+TEST(Options, RemoteDockerAndTheChannelUrlAreRead) {
+  Options o = DefaultOptions();
+  EXPECT_FALSE(o.docker.remote);
+  EXPECT_EQ(o.channel_url, "");
+  ASSERT_TRUE(ApplyConfigFile(WriteTemp("[runner]\nchannel_url = \"https://cp.example.com:8443\"\n"
+                                        "[runner.docker]\nremote = true\n"),
+                              o)
+                  .ok());
+  EXPECT_TRUE(o.docker.remote);
+  EXPECT_EQ(o.channel_url, "https://cp.example.com:8443");
+  for (const auto& [toml, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[runner.docker]\nremote = \"yes\"\n", "runner.docker.remote"},
+           {"[runner]\nchannel_url = \"cp:8080\"\n", "runner.channel_url"},
+           {"[runner]\nchannel_url = \"http://cp:8080/\"\n", "runner.channel_url"},
+           {"[runner]\nchannel_url = 8080\n", "runner.channel_url"}}) {
+    Options bad = DefaultOptions();
+    Status st = ApplyConfigFile(WriteTemp(toml), bad);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << toml;
+    EXPECT_NE(st.message().find(key), std::string::npos) << st.message();
+    EXPECT_FALSE(bad.docker.remote);
+    EXPECT_EQ(bad.channel_url, "");
+  }
+}
+
 TEST(Options, BadRunnerValuesAreRefusedNamingTheKey) {
   struct Case {
     std::string toml, key, why;

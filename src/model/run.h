@@ -191,6 +191,12 @@ struct Run {
   std::string channel_token_sha256;
   std::int64_t channel_attempt = 0;
   std::optional<std::string> channel_exit;
+  // The SHA-256 (hex) of the attempt's one-use bootstrap token (ChannelAccess::bootstrap_token),
+  // "" once exchanged (POST …/bootstrap) or when none was issued.
+  std::string channel_bootstrap_sha256;
+  // The run's supervisor delivers its outputs over the run channel (Runner::OutputsOverChannel):
+  // they are in the ArtifactStore, not with the runner.
+  bool channel_outputs = false;
 
   // Optimistic-concurrency version: bumped by every successful store update.
   std::int64_t version = 0;

@@ -68,6 +68,7 @@ json::object ExitRecordToJson(const ExitRecord& rec) {
     o["agent_result"] = std::move(a);
     o["agent_turns"] = rec.agent_turns;
   }
+  if (rec.changes) o["changes"] = *rec.changes;
   return o;
 }
 
@@ -112,6 +113,9 @@ Result<ExitRecord> ExitRecordFromJson(const json::object& o, std::string_view wh
     r.error = GetString(ao, "error");
     rec.agent = std::move(r);
     rec.agent_turns = GetInt32(o, "agent_turns").value_or(0);
+  }
+  if (const json::value* c = o.if_contains("changes"); c != nullptr && c->is_object()) {
+    rec.changes = c->as_object();
   }
   return rec;
 }

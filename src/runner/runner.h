@@ -191,6 +191,10 @@ struct ExitRecord {
   // of an older shim that did not carry it); nullopt only in a record read raw.
   std::optional<AgentResult> agent;
   int agent_turns = 0;  // assistant messages
+  // What the agent changed (the shim's changes.json, workspace/collect.h), when a supervisor
+  // that shares no files with the control plane reports it with its exit (run channel 1.1:
+  // `outpost task` of a run whose outputs go over the channel). nullopt otherwise.
+  std::optional<boost::json::object> changes;
 };
 
 // The one JSON form of an exit record: the shim's exit.json (RunDir) and the body of the run

@@ -315,6 +315,8 @@ void ReadStoreFields(const json::object& o, Run& r) {
   r.channel_token_sha256 = GetString(o, "channelTokenSha256").value_or("");
   r.channel_attempt = GetInt(o, "channelAttempt").value_or(0);
   r.channel_exit = GetString(o, "channelExit");
+  r.channel_bootstrap_sha256 = GetString(o, "channelBootstrapSha256").value_or("");
+  r.channel_outputs = GetBool(o, "channelOutputs").value_or(false);
   r.version = GetInt(o, "version").value_or(0);
 }
 
@@ -338,6 +340,10 @@ json::object RunToDoc(const Run& r) {
   if (!r.channel_token_sha256.empty()) o["channelTokenSha256"] = r.channel_token_sha256;
   if (r.channel_attempt > 0) o["channelAttempt"] = r.channel_attempt;
   if (r.channel_exit) o["channelExit"] = *r.channel_exit;
+  if (!r.channel_bootstrap_sha256.empty()) {
+    o["channelBootstrapSha256"] = r.channel_bootstrap_sha256;
+  }
+  if (r.channel_outputs) o["channelOutputs"] = true;
   o["version"] = r.version;
   return o;
 }

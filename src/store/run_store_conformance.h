@@ -228,6 +228,31 @@ TEST_P(RunStoreConformance, UpdateBumpsVersionAndPersists) {
   EXPECT_EQ(store_->Get(r.id)->progress, 50);
 }
 
+// The run channel's store-only fields (core/run_channel.h): the bootstrap token's hash is
+// cleared by the exchange's conditional write, which a stale version loses.
+TEST_P(RunStoreConformance, TheRunChannelsBootstrapFieldsPersistAndClear) {
+  Run r = MustCreate(NewRun());
+  r.channel_token_sha256 = std::string(64, 'a');
+  r.channel_bootstrap_sha256 = std::string(64, 'b');
+  r.channel_outputs = true;
+  auto issued = store_->Update(r);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  auto read = store_->Get(r.id);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->channel_bootstrap_sha256, std::string(64, 'b'));
+  EXPECT_TRUE(read->channel_outputs);
+  Run exchanged = *read;
+  exchanged.channel_token_sha256 = std::string(64, 'c');
+  exchanged.channel_bootstrap_sha256.clear();
+  ASSERT_TRUE(store_->Update(exchanged).ok());
+  EXPECT_EQ(store_->Update(*read).status().code(), Code::kConflict);  // a second exchange loses
+  read = store_->Get(r.id);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->channel_bootstrap_sha256, "");
+  EXPECT_EQ(read->channel_token_sha256, std::string(64, 'c'));
+  EXPECT_TRUE(read->channel_outputs);
+}
+
 TEST_P(RunStoreConformance, UpdateOfUnknownRunIsNotFound) {
   EXPECT_EQ(store_->Update(NewRun()).status().code(), Code::kNotFound);
 }
