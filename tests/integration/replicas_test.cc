@@ -168,6 +168,15 @@ TEST_F(ReplicasTest, ArtifactUrlsUseTheRequestsAllowedHostAndWorkOnEveryReplica)
   HttpResponse forged = get(
       local_b, target.substr(0, target.size() - 1) + (target.back() == '0' ? "1" : "0"), local_b);
   EXPECT_EQ(forged.status, 403) << forged.body;
+
+  // A shared key too short to be one is refused at start, naming the variable.
+  fs::create_directories(root_ + "/c");
+  CliResult bad = RunOutpost({"serve", "--listen", "127.0.0.1:0", "--data-dir", root_ + "/c"},
+                             {{"OUTPOST_ARTIFACT_URL_KEY", "short"}});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("OUTPOST_ARTIFACT_URL_KEY must be at least 32 characters"),
+            std::string::npos)
+      << bad.err;
 }
 
 }  // namespace
