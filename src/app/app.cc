@@ -110,7 +110,9 @@ int Main(int argc, char** argv) {
                     "run store URL, e.g. sqlite:///path/outpost.db (env OUTPOST_STORE)");
   serve->add_option("--artifacts", flags.artifacts,
                     "artifact store: file:///abs/dir or s3://bucket/prefix?region=... "
-                    "(env OUTPOST_ARTIFACTS, default <data-dir>/artifacts)");
+                    "(env OUTPOST_ARTIFACTS, default <data-dir>/artifacts); replicas given the "
+                    "same secret in env OUTPOST_ARTIFACT_URL_KEY (32+ characters) share /files "
+                    "URLs");
   serve->add_option("--replica-id", flags.replica_id,
                     "this replica's id, distinct per replica sharing a store "
                     "(env OUTPOST_REPLICA_ID, default the host name)");

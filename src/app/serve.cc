@@ -9,6 +9,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -163,7 +165,9 @@ bool SplitHostPort(const std::string& listen, std::string& host, int& port) {
 }
 
 // The server's own "http://HOST:PORT", for the artifact URLs it signs: known only once the
-// listening port is bound (port 0), after the store that signs them was made.
+// listening port is bound (port 0), after the store that signs them was made. Issue 24 item 2:
+// on a wildcard listener without public_url, a request's own Host (one of the allowed names)
+// is the base of the URLs signed while it is handled (RequestBase, on its thread).
 class SelfUrl {
  public:
   void Set(std::string url) {
@@ -171,20 +175,43 @@ class SelfUrl {
     url_ = std::move(url);
   }
   std::string Get() const {
+    if (!request_base_.empty()) return request_base_;
     std::lock_guard lock(mu_);
     return url_;
   }
+  // For the duration of one request handled on this thread.
+  class RequestBase {
+   public:
+    explicit RequestBase(std::string base) { request_base_ = std::move(base); }
+    ~RequestBase() { request_base_.clear(); }
+    RequestBase(const RequestBase&) = delete;
+    RequestBase& operator=(const RequestBase&) = delete;
+  };
 
  private:
+  static thread_local std::string request_base_;
   mutable std::mutex mu_;
   std::string url_;  // guarded by mu_
 };
+thread_local std::string SelfUrl::request_base_;
+
+bool IsWildcardHost(std::string_view host) {
+  return host == "0.0.0.0" || host == "::" || host == "[::]" || host.empty();
+}
 
 // The local artifact store (file:// or a directory; the default <data_dir>/artifacts) with its
 // URL signing key <data_dir>/artifact-url.key, created on first start.
+// OUTPOST_ARTIFACT_URL_KEY (a secret given to every replica, at least 32 characters), when set,
+// is the key instead: then a URL signed by any replica verifies on any other.
 Result<std::unique_ptr<artifacts::LocalArtifactStore>> OpenLocalArtifacts(const Options& opts,
                                                                           const SelfUrl& self) {
-  auto signer = artifacts::UrlSigner::LoadOrCreate(opts.data_dir);
+  Result<artifacts::UrlSigner> signer = artifacts::UrlSigner::LoadOrCreate(opts.data_dir);
+  if (const char* shared = std::getenv("OUTPOST_ARTIFACT_URL_KEY"); shared && *shared) {
+    if (std::strlen(shared) < artifacts::UrlSigner::kKeyBytes) {
+      return InvalidArgument("OUTPOST_ARTIFACT_URL_KEY must be at least 32 characters");
+    }
+    signer = artifacts::UrlSigner(shared);
+  }
   if (!signer.ok()) return signer.status();
   const std::string url =
       opts.ArtifactsUrl().starts_with("s3://") ? opts.data_dir + "/artifacts" : opts.ArtifactsUrl();
@@ -544,6 +571,16 @@ int Serve(const Options& opts_in) {
   http::Router router;
   router.SetAuthenticator(&authenticator);
   router.Use(http::SameOriginMiddleware(*allowed_hosts, clock));
+  // Issue 24 item 2: on a wildcard listener without public_url, URLs signed for a request are
+  // based on its Host when that is one of the allowed names (never 0.0.0.0, which none is).
+  if (opts.public_url.empty() && IsWildcardHost(host)) {
+    router.Use([hosts = *allowed_hosts](http::Request& req, const http::Next& next) {
+      const std::string h = req.headers.Get("Host").value_or("");
+      if (h.empty() || !hosts->HostAllowed(h)) return next(req);
+      SelfUrl::RequestBase base("http://" + h);
+      return next(req);
+    });
+  }
   // After authentication (it sets the request's tenant and key, which the rate limit counts by).
   router.Use(api::RateLimitMiddleware(rate_limiter, opts.quotas, clock));
   api::RegisterRoutes(router, service, clock);
@@ -589,7 +626,14 @@ int Serve(const Options& opts_in) {
     SplitHostPort(server.BoundAddress(), bound_host, bound_port);
     (*allowed_hosts)->SetBound(host, bound_port);
   }
-  self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
+  int bp = 0;
+  if (!opts.public_url.empty()) {
+    self_url.Set(opts.public_url);
+  } else if (std::string bh; IsWildcardHost(host) && SplitHostPort(server.BoundAddress(), bh, bp)) {
+    self_url.Set("http://127.0.0.1:" + std::to_string(bp));  // a client names no 0.0.0.0
+  } else {
+    self_url.Set("http://" + server.BoundAddress());
+  }
   supervisor.SetAddress("http://" + server.BoundAddress());
   // [runner] channel_url, else public_url, else the listen address (README "Run channel").
   supervisor.SetChannelUrl(!opts.channel_url.empty() ? opts.channel_url

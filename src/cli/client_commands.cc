@@ -58,7 +58,8 @@ struct DispatchFlags {
   std::vector<std::string> tags, secrets;
   bool wait = false;
   bool follow = false;
-  bool raw = false;  // --raw: with --follow, the agent's raw output on a terminal too
+  bool raw = false;    // --raw: with --follow, the agent's raw output on a terminal too
+  std::string verify;  // the check command run after the agent (issue 23)
 };
 
 struct RunFlags {  // status, cancel, rerun, diff
@@ -201,6 +202,7 @@ std::optional<json::object> DispatchBody(const DispatchFlags& f, const ClientIo&
   set("branch", f.branch);
   set("context", f.context_level);
   set("idempotencyKey", f.idempotency_key);
+  set("verify", f.verify);
   set("network", f.network);
   set("workspaceMode", f.workspace_mode);
   if (f.max_cost_opt->count() > 0) body["maxCostUsd"] = f.max_cost;
@@ -570,7 +572,7 @@ int RunGroup(const RunFlags& f, const ClientIo& io) {
     return PrintJson(*out, f.common, io);
   }
   *io.out << "RUN                         AGENT        STATUS     DURATION  COST      FILES  "
-             "+/-          PROMOTED\n";
+             "+/-          VERIFY  PROMOTED\n";
   for (const auto& v : out->as_object().at("runs").as_array()) {
     if (!v.is_object()) continue;
     const boost::json::object& r = v.as_object();
@@ -595,11 +597,15 @@ int RunGroup(const RunFlags& f, const ClientIo& io) {
     }
     const std::string delta = "+" + std::to_string(static_cast<long>(num("insertions"))) + " -" +
                               std::to_string(static_cast<long>(num("deletions")));
-    std::snprintf(line, sizeof line, "%-27s %-12s %-10s %-9s %-9s %-6ld %-12s %s\n",
-                  GetString(r, "runId").value_or("?").c_str(),
-                  GetString(r, "agent").value_or("?").c_str(),
-                  GetString(r, "status").value_or("?").c_str(), duration.c_str(), cost_text.c_str(),
-                  static_cast<long>(num("filesChanged")), delta.c_str(), promoted.c_str());
+    std::string verify = "-";
+    if (const auto* v = r.if_contains("verification"); v != nullptr && v->is_object()) {
+      verify = GetBool(v->as_object(), "passed") == true ? "passed" : "FAILED";
+    }
+    std::snprintf(
+        line, sizeof line, "%-27s %-12s %-10s %-9s %-9s %-6ld %-12s %-7s %s\n",
+        GetString(r, "runId").value_or("?").c_str(), GetString(r, "agent").value_or("?").c_str(),
+        GetString(r, "status").value_or("?").c_str(), duration.c_str(), cost_text.c_str(),
+        static_cast<long>(num("filesChanged")), delta.c_str(), verify.c_str(), promoted.c_str());
     *io.out << line;
   }
   return kExitOk;
@@ -659,6 +665,9 @@ void AddDispatch(CLI::App& app, int* exit_code, std::shared_ptr<const ClientIo> 
   sub->add_option("--workspace-mode", f->workspace_mode, "The run's workspaceMode");
   sub->add_option("--tag", f->tags, "Tag key=value (repeatable)");
   sub->add_option("--idempotency-key", f->idempotency_key, "Same key and body: the same run");
+  sub->add_option("--verify", f->verify,
+                  "A check command run in the workspace after the agent, e.g. 'make test' "
+                  "(needs --repo; the run's verification)");
   sub->add_flag("--wait", f->wait, "Wait for the run to finish; exit code by its final status");
   sub->add_flag("--follow", f->follow,
                 "Stream the run's output live until it ends (resumes after a dropped "

@@ -77,6 +77,26 @@ std::string ChangesText(const json::object& run) {
   return out;
 }
 
+}  // namespace
+
+std::string VerificationText(const json::object& run) {
+  const auto* v = run.if_contains("verification");
+  if (v == nullptr || !v->is_object()) return "";
+  const auto& o = v->as_object();
+  const bool passed = o.contains("passed") && o.at("passed").is_bool() && o.at("passed").as_bool();
+  std::string out = passed ? "passed" : "failed";
+  if (std::string code = Text(o, "exitCode"); !code.empty()) {
+    out += " (exit code " + code + ")";
+  } else if (o.contains("timedOut") && o.at("timedOut").is_bool() && o.at("timedOut").as_bool()) {
+    out += " (timed out)";
+  } else {
+    out += " (stopped)";
+  }
+  return out;
+}
+
+namespace {
+
 std::string UsageText(const json::object& run) {
   const auto* usage = run.if_contains("usage");
   if (usage == nullptr || !usage->is_object()) return "";
@@ -242,6 +262,11 @@ std::string FormatRunDetails(const json::object& run) {
       {"Cancel reason", Text(run, "cancelReason")},
       {"Changes", ChangesText(run)},
       {"Usage", UsageText(run)},
+      {"Verify", Text(run, "verify").empty()
+                     ? ""
+                     : WithSuffix(VerificationText(run).empty() ? std::string("not run (yet)")
+                                                                : VerificationText(run),
+                                  ": ", Text(run, "verify"))},
   });
 }
 
@@ -270,6 +295,7 @@ std::string FormatFinalSummary(const json::object& run) {
   line += "\n";
   if (std::string e = Text(run, "errorMessage"); !e.empty()) line += "error: " + e + "\n";
   if (std::string c = Text(run, "cancelReason"); !c.empty()) line += "cancel reason: " + c + "\n";
+  if (std::string v = VerificationText(run); !v.empty()) line += "verify: " + v + "\n";
   return line + FormatChanges(run);
 }
 

@@ -45,6 +45,10 @@ std::string FormatRunDetails(const boost::json::object& run);
 // going shows the time since it started, measured against `now`.
 std::string FormatRunsTable(const boost::json::array& runs, WallTime now);
 
+// A run's `verification` in words: "passed (exit code 0)", "failed (exit code 2)", "failed
+// (timed out)"; "" when it has none.
+std::string VerificationText(const boost::json::object& run);
+
 // The one-line outcome after --wait: "01J… COMPLETED (succeeded), exit code 0, duration 1.2s",
 // followed by "error: …" / "cancel reason: …" lines when the run has them.
 std::string FormatFinalSummary(const boost::json::object& run);

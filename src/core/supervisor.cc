@@ -528,6 +528,7 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
     spec.allow = agent->network_allow;
   }
   spec.network = run.network;
+  spec.verify = run.verify;
   spec.allow.insert(spec.allow.end(), opts_.sandbox.network_allow.begin(),
                     opts_.sandbox.network_allow.end());
   // Values go to env and spec.redact only; names, never values, are logged.
@@ -615,6 +616,7 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     r.exit_code = rec.exit_code;
     if (usage) r.usage = usage;
     if (result && !result->final_message.empty()) r.final_message = result->final_message;
+    if (rec.verification) r.verification = rec.verification;
     if (rec.started_at) r.started_at = rec.started_at;
     if (!r.started_at) r.started_at = rec.ended_at;
     if (out.status == RunStatus::kCancelled) {

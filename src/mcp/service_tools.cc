@@ -35,6 +35,10 @@ std::string RunLine(const json::object& run) {
   if (const json::value* e = run.if_contains("exitCode"); e && e->is_int64()) {
     line += " exitCode=" + std::to_string(e->get_int64());
   }
+  if (const json::value* v = run.if_contains("verification"); v && v->is_object()) {
+    const json::value* passed = v->as_object().if_contains("passed");
+    line += passed && passed->is_bool() && passed->get_bool() ? " verify=passed" : " verify=failed";
+  }
   return line;
 }
 

@@ -399,11 +399,13 @@ json::object DispatchInputSchema() {
       "network": {"type": ["string", "null"], "enum": ["none", "allowlist", "host", null], "description": "default: the agent's own policy (allowlist for coding agents, none for shell); none: no network; allowlist: only the agent's model API and the operator's hosts; host: per operator policy"},
       "additionalSecrets": {"type": ["array", "null"], "maxItems": 50,
         "items": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,127}$"},
-        "description": "names of secrets configured on the server, given to the agent as environment variables"}
+        "description": "names of secrets configured on the server, given to the agent as environment variables"},
+      "verify": {"type": ["string", "null"], "minLength": 1, "description": "a check command (e.g. \"make test\") run by sh in the run's workspace after the agent, in its sandbox; needs repo. Its exit code and output tail are the run's verification {exitCode, passed, tail, timedOut}; a failed check does not change the run's status"}
     },
     "required": ["agent", "task"],
     "additionalProperties": false})J");
   s["properties"].as_object()["task"].as_object()["maxLength"] = kMaxTaskChars;
+  s["properties"].as_object()["verify"].as_object()["maxLength"] = kMaxVerifyChars;
   return s;
 }
 

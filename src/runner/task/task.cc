@@ -673,6 +673,7 @@ Result<LaunchSpec> ContainerLaunchSpec(const RunSpec& in, const TaskOptions& opt
   l.home_files = in.home_files;
   l.max_output_bytes = in.limits.max_output_bytes;
   l.parser = in.parser;
+  l.verify = in.verify;
   ContainerSpec& c = l.container;
   c.enabled = true;
   c.agent_uid = user.uid;

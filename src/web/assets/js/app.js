@@ -8,10 +8,12 @@ import { renderRuns } from './pages/runs.js';
 import { renderRun } from './pages/run.js';
 import { renderFleet } from './pages/fleet.js';
 import { renderDispatch } from './pages/dispatch.js';
+import { renderGroup } from './pages/group.js';
 
 const routes = [
   { re: /^\/runs\/([0-9A-Za-z]+)$/, nav: 'runs', page: renderRun, keys: ['id'] },
   { re: /^\/runs$/, nav: 'runs', page: renderRuns, keys: [] },
+  { re: /^\/groups\/([0-9A-Za-z]+)$/, nav: 'runs', page: renderGroup, keys: ['id'] },
   { re: /^\/fleet$/, nav: 'fleet', page: renderFleet, keys: [] },
   { re: /^\/dispatch$/, nav: 'dispatch', page: renderDispatch, keys: [] },
 ];

@@ -6,12 +6,14 @@
 import { stripAnsi } from '../ansi.js';
 import { api } from '../api.js';
 import { confirmDialog } from '../confirm.js';
+import { promotable, promoteRun } from '../promote.js';
 import { h, replace, safeUrl } from '../dom.js';
 import { fmtBytes, fmtCost, fmtDuration, fmtInt, fmtTime, TERMINAL } from '../format.js';
 import { OutputView } from '../output.js';
 import { every } from '../poll.js';
 import { followEvents } from '../sse.js';
 import { phaseSegments, renderTimeline } from '../timeline.js';
+import { verifyView } from '../verify.js';
 import { dl, errorBox, section, statusBadge } from '../widgets.js';
 import { artifactsView, changesView, downloadFullLog } from './run_results.js';
 
@@ -171,6 +173,8 @@ class RunPage {
       ['Network', r.network?.policy], ['Tags', Object.entries(r.tags || {}).map(([k, v]) => `${k}=${v}`).join(', ') || null],
       ['Error', r.errorMessage ?? undefined], ['Cancel reason', r.cancelReason ?? undefined],
       ['Final message', r.finalMessage === undefined || r.finalMessage === null ? undefined : stripAnsi(r.finalMessage)],
+      ['Verify', r.verify ? verifyView(r) : undefined],
+      ['Group', r.groupId ? h('a', { href: `#/groups/${encodeURIComponent(r.groupId)}`, id: 'run-group' }, 'compare the runs of its group') : undefined],
     ]));
     this.els.task.textContent = r.task;
     this.renderTimeline();
@@ -265,8 +269,7 @@ class RunPage {
   // that opens one. Nothing for other runs.
   promotionView() {
     const r = this.run;
-    const kind = r.changes?.kind;
-    if (r.status !== 'COMPLETED' || !r.repo || (kind !== 'committed' && kind !== 'uncommitted')) return null;
+    if (!promotable(r)) return null;
     const p = r.promotion;
     const shown = [];
     if (p?.prUrl) {
@@ -283,18 +286,14 @@ class RunPage {
   }
 
   async promote(button) {
-    const { ok } = await confirmDialog({
-      title: 'Create a pull request?',
-      message: `The changes of run ${this.id} (${this.run.agent}) are pushed to a new branch of ${this.run.repo} with your tenant's git token, and a pull request is opened for them.`,
-      ok: 'Create pull request', cancel: 'Not now',
-    });
-    if (!ok) return;
-    button.disabled = true;
-    button.textContent = 'Creating…';
-    replace(this.els.actionError);
     try {
-      const { data } = await api(`/runs/${encodeURIComponent(this.id)}/promote`, { method: 'POST', body: { mode: 'pr' } });
-      this.run = { ...this.run, promotion: data.promotion };
+      const promotion = await promoteRun(this.run, () => {
+        button.disabled = true;
+        button.textContent = 'Creating…';
+        replace(this.els.actionError);
+      });
+      if (!promotion) return;
+      this.run = { ...this.run, promotion };
       this.render();
     } catch (e) {
       button.disabled = false;

@@ -51,7 +51,8 @@ function row(run) {
   const tags = Object.entries(run.tags || {}).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`));
   const task = run.task.length > 120 ? `${run.task.slice(0, 120)}…` : run.task;
   return h('tr', { dataset: { runId: run.runId } },
-    h('td', h('a', { href: `#/runs/${encodeURIComponent(run.runId)}`, title: run.runId, class: 'mono' }, shortId(run.runId))),
+    h('td', h('a', { href: `#/runs/${encodeURIComponent(run.runId)}`, title: run.runId, class: 'mono' }, shortId(run.runId)),
+      run.groupId ? h('div', h('a', { href: `#/groups/${encodeURIComponent(run.groupId)}`, class: 'small group-link', title: `fan-out group ${run.groupId}` }, 'group')) : null),
     h('td', statusBadge(run.status), run.reason && run.reason !== 'succeeded' ? h('span', { class: 'muted' }, ` ${run.reason}`) : null),
     h('td', run.agent, h('div', { class: 'muted small' }, run.modelId)),
     h('td', { class: 'task', title: run.task }, task),
@@ -73,7 +74,9 @@ export async function renderRuns(root, { query, signal }) {
   const formSlot = h('div', filterForm(filters, []));
 
   replace(root,
-    h('div', { class: 'page-head' }, h('h1', 'Runs'), h('a', { href: '#/dispatch', class: 'button primary' }, 'New dispatch')),
+    h('div', { class: 'page-head' }, h('h1', 'Runs'),
+      filters.group ? h('a', { href: `#/groups/${encodeURIComponent(filters.group)}`, class: 'button', id: 'compare-group' }, 'Compare side by side') : null,
+      h('a', { href: '#/dispatch', class: 'button primary' }, 'New dispatch')),
     formSlot, errorEl,
     h('table', { class: 'runs' },
       h('thead', h('tr', ['Run', 'Status', 'Agent', 'Task', 'Repo', 'Tags', 'Created', 'Duration', 'Cost'].map((t) => h('th', t)))),
