@@ -160,7 +160,82 @@ Status ApplyDocker(const toml::table& t, Options& opts) {
   return Status::Ok();
 }
 
-// [runner]: kind, and the [runner.docker] table.
+// [runner.ecs].
+Status ApplyEcs(const toml::table& t, Options& opts) {
+  static const std::regex kRegion(R"(^[a-z]{2}(-[a-z]+)+-[0-9]+$)");
+  static const std::regex kName(R"(^[A-Za-z0-9][A-Za-z0-9_./:-]{0,254}$)");
+  static const std::regex kSubnet(R"(^subnet-[0-9a-f]{8,17}$)");
+  static const std::regex kGroup(R"(^sg-[0-9a-f]{8,17}$)");
+  static const std::regex kFamilyPart(R"(^[A-Za-z0-9_-]{0,200}$)");
+  EcsOptions& e = opts.ecs;
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str()), full = "runner.ecs." + key;
+    if (key == "describe_interval_seconds" || key == "start_timeout_seconds" ||
+        key == "lost_grace_seconds") {
+      auto n =
+          key == "describe_interval_seconds" ? IntIn(v, full, 1, 300) : IntIn(v, full, 30, 86400);
+      if (!n.ok()) return n.status();
+      (key == "describe_interval_seconds" ? e.describe_interval_seconds
+       : key == "start_timeout_seconds"   ? e.start_timeout_seconds
+                                          : e.lost_grace_seconds) = *n;
+      continue;
+    }
+    if (key == "assign_public_ip") {
+      if (!v.is_boolean()) return Bad(full, "must be true or false");
+      e.assign_public_ip = v.as_boolean()->get();
+      continue;
+    }
+    if (key == "subnets" || key == "security_groups") {
+      if (!v.is_array()) return Bad(full, "must be a list of strings");
+      std::vector<std::string> out;
+      for (const auto& item : *v.as_array()) {
+        if (!item.is_string()) return Bad(full, "must be a list of strings");
+        const std::string s = item.as_string()->get();
+        if (!std::regex_match(s, key == "subnets" ? kSubnet : kGroup)) {
+          return Bad(full, "\"" + s + "\" is not a " +
+                               (key == "subnets" ? "subnet id (subnet-0123abcd…)"
+                                                 : "security group id (sg-0123abcd…)"));
+        }
+        out.push_back(s);
+      }
+      if (out.size() > (key == "subnets" ? 16u : 5u)) {
+        return Bad(full, key == "subnets" ? "at most 16 subnets" : "at most 5 security groups");
+      }
+      (key == "subnets" ? e.subnets : e.security_groups) = std::move(out);
+      continue;
+    }
+    if (!v.is_string()) return Bad(full, "must be a string");
+    const std::string value = v.as_string()->get();
+    if (key == "region") {
+      if (!value.empty() && !std::regex_match(value, kRegion)) {
+        return Bad(full, "\"" + value + "\" is not an AWS region (us-east-1)");
+      }
+      e.region = value;
+    } else if (key == "cluster" || key == "capacity_provider") {
+      if (!value.empty() && !std::regex_match(value, kName)) {
+        return Bad(full, "\"" + value + "\" must be a name or ARN ([A-Za-z0-9_./:-])");
+      }
+      (key == "cluster" ? e.cluster : e.capacity_provider) = value;
+    } else if (key == "task_definition_prefix" || key == "env") {
+      if (!std::regex_match(value, kFamilyPart)) {
+        return Bad(full, "\"" + value + "\" may hold letters, digits, - and _ only");
+      }
+      (key == "env" ? e.env : e.task_definition_prefix) = value;
+    } else if (key == "endpoint") {
+      if (!value.empty() &&
+          ((!value.starts_with("http://") && !value.starts_with("https://")) ||
+           value.find_first_of("?# ") != std::string::npos || value.back() == '/')) {
+        return Bad(full, "\"" + value + "\" must be http(s)://host[:port]");
+      }
+      e.endpoint = value;
+    } else {
+      return Bad(full, "unknown key");
+    }
+  }
+  return Status::Ok();
+}
+
+// [runner]: kind, and the [runner.docker] and [runner.ecs] tables.
 Status ApplyRunner(const toml::table& t, Options& opts) {
   for (const auto& [k, v] : t) {
     const std::string key(k.str());
@@ -170,6 +245,9 @@ Status ApplyRunner(const toml::table& t, Options& opts) {
     } else if (key == "docker") {
       if (!v.is_table()) return Bad("runner.docker", "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyDocker(*v.as_table(), opts));
+    } else if (key == "ecs") {
+      if (!v.is_table()) return Bad("runner.ecs", "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyEcs(*v.as_table(), opts));
     } else {
       return Bad("runner." + key, "unknown key");
     }
@@ -221,6 +299,16 @@ Status CheckValues(const Options& o) {
                        name + " and " + other + ")");
       }
     }
+  }
+  if (o.UsesRunner(RunnerKind::kEcs)) {
+    // The original refused each dispatch with "No subnets configured for ECS workers"; here the
+    // server does not start.
+    if (o.ecs.subnets.empty()) {
+      return Bad("runner.ecs.subnets",
+                 "no subnets configured for ECS workers: the ecs runner "
+                 "needs at least one (awsvpcConfiguration)");
+    }
+    if (o.ecs.cluster.empty()) return Bad("runner.ecs.cluster", "the ecs runner needs a cluster");
   }
   if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
@@ -807,14 +895,10 @@ std::vector<AgentOptions> DefaultCodingAgents() {
 }  // namespace
 
 Result<RunnerKind> ParseRunnerName(const std::string& name, const std::string& key) {
-  if (name == "ecs") {
-    return InvalidArgument(key +
-                           ": runner 'ecs' is not available yet (issue 21); use sandbox | "
-                           "process | docker");
-  }
   std::optional<RunnerKind> kind = ParseRunnerKind(name);
   if (!kind) {
-    return InvalidArgument(key + ": unknown runner '" + name + "' (sandbox | process | docker)");
+    return InvalidArgument(key + ": unknown runner '" + name +
+                           "' (sandbox | process | docker | ecs)");
   }
   return *kind;
 }

@@ -127,6 +127,11 @@ struct RunSpec {
   std::optional<RunnerKind> runner;
   // A container runner's image (Options::ImageFor); "" = the runner's default. Others ignore it.
   std::string image;
+  // The run's agent and tenant, for a runner that names or tags the run's task by them (the ecs
+  // runner: task definition outpost-{env}-{agent}, tags agent and tenant). Not in the JSON form
+  // below (the task does not need them); others ignore them.
+  std::string agent = {};
+  std::string tenant = {};
 };
 
 // The one JSON form of a RunSpec: the body of the run channel's GET …/spec (core/run_channel.h),
