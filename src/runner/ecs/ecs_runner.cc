@@ -73,6 +73,24 @@ std::string EcsRunner::TaskOf(const RunId& id) const {
   return it == runs_.end() ? "" : it->second.arn;
 }
 
+bool EcsRunner::Holds(const RunId& id) {
+  if (!IsUlid(id.str())) return false;
+  std::lock_guard lock(mu_);
+  if (runs_.count(id.str())) return true;
+  const MonoTime now = clock_.Mono();
+  if (auto it = not_ours_.find(id.str()); it != not_ours_.end()) {
+    if (now - it->second < std::chrono::minutes(1)) return false;
+    not_ours_.erase(it);
+  }
+  Status error;
+  if (Adopt(id, &error)) return true;
+  if (error.ok()) {
+    if (not_ours_.size() > 10'000) not_ours_.clear();
+    not_ours_[id.str()] = now;
+  }
+  return false;
+}
+
 std::size_t EcsRunner::tracked() const {
   std::lock_guard lock(mu_);
   return runs_.size();

@@ -144,6 +144,11 @@ class EcsRunner final : public Runner {
   std::string TaskDefinitionFor(const std::string& agent) const {
     return config_.task_definition_prefix + config_.env + "-" + agent;
   }
+  // Whether the run has a task in the cluster: tracked, or found by ListTasks startedBy (then
+  // adopted). For RunnerRouter's `holds` after a restart. A run ECS has no task of is
+  // remembered as such for a minute (no ListTasks per tick for runs of other runners); an ECS
+  // that does not answer: false, not remembered.
+  bool Holds(const RunId& id);
   // The task ARN of a tracked run ("" when untracked).
   std::string TaskOf(const RunId& id) const;
   // How many runs are tracked now.
@@ -179,6 +184,7 @@ class EcsRunner final : public Runner {
   std::optional<MonoTime> described_at_;           // guarded by mu_
   Status describe_error_;                          // guarded by mu_: the last pass's
   std::optional<MonoTime> failing_since_;          // guarded by mu_
+  std::map<std::string, MonoTime> not_ours_;       // guarded by mu_: Holds said no, then
 };
 
 }  // namespace outpost::ecs

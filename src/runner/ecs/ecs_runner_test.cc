@@ -380,6 +380,21 @@ TEST_F(EcsRunnerTest, ARestartedRunnerAdoptsItsTasksAndFindsThemLive) {
             ShimState::kNotStarted);
 }
 
+TEST_F(EcsRunnerTest, HoldsFindsARunsTaskOnceAndRemembersRunsItHasNot) {
+  RunSpec spec = Spec();
+  ASSERT_TRUE(runner_->Start(spec).ok());
+  EcsRunner restarted(*client_, clock_, config_);
+  EXPECT_TRUE(restarted.Holds(spec.id));
+  const int lists = fake_->Calls("ListTasks");
+  EXPECT_TRUE(restarted.Holds(spec.id));  // tracked now: no call
+  EXPECT_EQ(fake_->Calls("ListTasks"), lists);
+  const RunId other(NewUlid(RealClock::Instance().Now()));
+  EXPECT_FALSE(restarted.Holds(other));
+  const int after = fake_->Calls("ListTasks");
+  EXPECT_FALSE(restarted.Holds(other));  // remembered for a minute
+  EXPECT_EQ(fake_->Calls("ListTasks"), after);
+}
+
 TEST_F(EcsRunnerTest, ReapStopsTheTaskOfARunThatIsOver) {
   RunSpec spec = Spec();
   ASSERT_TRUE(runner_->Start(spec).ok());
