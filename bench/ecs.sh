@@ -23,9 +23,9 @@ test double over loopback HTTP; a simulated minute per row. **Not measured again
 | 10 | $(g '.describe_per_min["10"]') | $(g '.naive_per_min["10"]') | $(g '.tick_ms["10"]') |
 | 200 | $(g '.describe_per_min["200"]') | $(g '.naive_per_min["200"]') | $(g '.tick_ms["200"]') |
 
-ECS's DescribeTasks is throttled per account and region (a token bucket; see the ECS API request
-throttling documentation): 12 calls a minute whatever the number of runs, and 2 calls per pass
-above 100 runs (24 a minute at 200).
+ECS throttles its API per account and Region; here DescribeTasks stays at 12 calls a minute
+whatever the number of runs up to 100, and one more call per pass for each further 100 (24 a
+minute at 200).
 
 Per run (10 runs of 2 minutes, 10 running together, one cancelled after 1 minute): ECS calls in
 total $(g '.per_run.RunTask') RunTask, $(g '.per_run.StopTask') StopTask, $(g '.per_run.DescribeTasks') DescribeTasks (shared by all 10: $(jq -r '.per_run.DescribeTasks / .per_run.runs' <<< "$J") per run),

@@ -17,6 +17,7 @@
 
 #include "aws/http.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "runner/ecs/ecs_runner.h"
 #include "runner/ecs/fake_ecs.h"
 
@@ -37,7 +38,12 @@ struct Setup {
     o.region = "us-east-1";
     o.endpoint = fake.endpoint();
     o.credentials = {"AKIDEXAMPLE", "secret", ""};
-    client = std::move(*aws::EcsClient::Create(o, aws::MakeHttpSender({}), clock));
+    auto made = aws::EcsClient::Create(o, aws::MakeHttpSender({}), clock);
+    if (!made.ok()) {
+      std::fprintf(stderr, "ecs bench: %s\n", made.status().ToString().c_str());
+      std::exit(1);
+    }
+    client = std::move(*made);
     EcsRunnerConfig c;
     c.cluster = "outpost-bench";
     c.subnets = {"subnet-0a1b2c3d"};
@@ -64,6 +70,7 @@ struct Setup {
 int main() {
   using namespace outpost;
   using namespace outpost::ecs;
+  spdlog::set_level(spdlog::level::warn);  // stdout is the JSON
   std::string describe = "{", naive = "{", tick = "{";
   for (int n : {0, 10, 200}) {
     Setup s;
