@@ -489,6 +489,19 @@ TEST_F(EcsRunnerDockerTest, CancelStopsTheContainer) {
   EXPECT_FALSE(st->running);
 }
 
+TEST_F(EcsRunnerDockerTest, AContainerKilledForMemoryIsOom) {
+  // `tail` keeps the one endless line of /dev/zero in memory: over 64 MiB, the kernel kills it.
+  fake_->Define("outpost-test-shell",
+                {"outpost-base:test", {"/bin/sh", "-c", "tail /dev/zero"}, {}, {}, 64 << 20, ""});
+  RunSpec spec = Spec();
+  ASSERT_TRUE(runner_->Start(spec).ok());
+  ShimProbe p = WaitEnded(spec.id);
+  ASSERT_EQ(p.state, ShimState::kExited);
+  EXPECT_EQ(p.exit->outcome, ExitOutcome::kOom) << p.exit->message;
+  EXPECT_THAT(p.exit->message, HasSubstr("OutOfMemoryError: Container killed due to memory usage"));
+  EXPECT_EQ(p.exit->exit_code, 137);
+}
+
 TEST_F(EcsRunnerDockerTest, AnImageThatCannotBePulledIsStartFailedWithTheMessage) {
   fake_->Define("outpost-test-shell", {"outpost-no-such-image:test", {}, {}, {}, std::nullopt, ""});
   RunSpec spec = Spec();
