@@ -401,13 +401,11 @@ std::vector<RunId> EcsRunner::LiveRuns() {
 }
 
 int EcsRunner::Reap(const RunId& id) {
+  // The router asks every runner to reap every orphan: Holds remembers runs that have no task.
+  if (!Holds(id)) return 0;
   std::lock_guard lock(mu_);
   auto it = runs_.find(id.str());
-  if (it == runs_.end()) {
-    Status error;
-    if (!Adopt(id, &error)) return 0;
-    it = runs_.find(id.str());
-  }
+  if (it == runs_.end()) return 0;
   Tracked& t = it->second;
   auto d = described_.find(t.arn);
   if (d != described_.end() && d->second.last_status == "STOPPED") return 0;
