@@ -47,7 +47,7 @@ struct Setup {
     EcsRunnerConfig c;
     c.cluster = "outpost-bench";
     c.subnets = {"subnet-0a1b2c3d"};
-    c.env = "bench";
+    c.task_definition_prefix = "outpost-bench-";
     runner = std::make_unique<EcsRunner>(*client, clock, c);
   }
   RunId Start() {

@@ -87,8 +87,7 @@ Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConf
     ec.subnets = opts.ecs.subnets;
     ec.security_groups = opts.ecs.security_groups;
     ec.assign_public_ip = opts.ecs.assign_public_ip;
-    ec.task_definition_prefix = opts.ecs.task_definition_prefix;
-    ec.env = opts.ecs.env;
+    ec.task_definition_prefix = opts.ecs.TaskDefinitionPrefix();
     ec.capacity_provider = opts.ecs.capacity_provider;
     ec.describe_interval = std::chrono::seconds(opts.ecs.describe_interval_seconds);
     ec.start_timeout = std::chrono::seconds(opts.ecs.start_timeout_seconds);
@@ -101,8 +100,8 @@ Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConf
     ecs::EcsRunner* ecs_runner = r.ecs.runner.get();
     r.router->Add(RunnerKind::kEcs, ecs_runner,
                   [ecs_runner](const RunId& id) { return ecs_runner->Holds(id); });
-    spdlog::info("ecs: cluster {}, task definitions {}{}-<agent>, region {}", opts.ecs.cluster,
-                 opts.ecs.task_definition_prefix, opts.ecs.env, r.ecs.client->options().region);
+    spdlog::info("ecs: cluster {}, task definitions {}<agent>, region {}", opts.ecs.cluster,
+                 opts.ecs.TaskDefinitionPrefix(), r.ecs.client->options().region);
   }
   return r;
 }

@@ -166,7 +166,7 @@ Status ApplyEcs(const toml::table& t, Options& opts) {
   static const std::regex kName(R"(^[A-Za-z0-9][A-Za-z0-9_./:-]{0,254}$)");
   static const std::regex kSubnet(R"(^subnet-[0-9a-f]{8,17}$)");
   static const std::regex kGroup(R"(^sg-[0-9a-f]{8,17}$)");
-  static const std::regex kFamilyPart(R"(^[A-Za-z0-9_-]{0,200}$)");
+  static const std::regex kFamilyPart(R"(^[A-Za-z0-9_-]{0,200}$)");  // family: [A-Za-z0-9_-]
   EcsOptions& e = opts.ecs;
   for (const auto& [k, v] : t) {
     const std::string key(k.str()), full = "runner.ecs." + key;
@@ -1176,6 +1176,46 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;
+  }
+  // [runner.ecs] from the environment (deploy/cdk's control-plane task sets these): each checked
+  // as its key is (ApplyEcs), the error naming the variable.
+  {
+    toml::table ecs;
+    std::map<std::string, std::string> names;  // key -> variable
+    for (const char* key :
+         {"cluster", "endpoint", "task_definition_prefix", "env", "region", "capacity_provider"}) {
+      std::string name = upper("ecs_" + std::string(key));
+      if (auto it = env.find(name); it != env.end()) {
+        ecs.insert(key, it->second);
+        names[key] = name;
+      }
+    }
+    for (const char* key : {"subnets", "security_groups"}) {
+      std::string name = upper("ecs_" + std::string(key));
+      if (auto it = env.find(name); it != env.end()) {
+        toml::array items;
+        for (const std::string& item : SplitList(it->second, ',')) items.push_back(item);
+        ecs.insert(key, std::move(items));
+        names[key] = name;
+      }
+    }
+    if (auto it = env.find("OUTPOST_ECS_ASSIGN_PUBLIC_IP"); it != env.end()) {
+      const std::string& v = it->second;
+      if (v != "ENABLED" && v != "DISABLED" && v != "true" && v != "false" && v != "1" &&
+          v != "0") {
+        return InvalidArgument(
+            "OUTPOST_ECS_ASSIGN_PUBLIC_IP: must be ENABLED, DISABLED, true, false, 1 or 0");
+      }
+      ecs.insert("assign_public_ip", v == "ENABLED" || v == "true" || v == "1");
+    }
+    if (Status st = ApplyEcs(ecs, opts); !st.ok()) {
+      std::string message = st.message();
+      for (const auto& [key, name] : names) {
+        const std::string from = "config: runner.ecs." + key + ":";
+        if (message.starts_with(from)) message = name + ":" + message.substr(from.size());
+      }
+      return InvalidArgument(message);
+    }
   }
   OUTPOST_RETURN_IF_ERROR(config::ApplyQuotaEnvironment(env, opts.quotas, opts.audit));
   return CheckValues(opts);

@@ -75,17 +75,20 @@ struct EcsOptions {
   std::vector<std::string> subnets;          // awsvpcConfiguration; required (at least one)
   std::vector<std::string> security_groups;  // "" = the VPC's default group
   bool assign_public_ip = false;
-  // A run's task definition (family): task_definition_prefix + env + "-" + agent, as the
-  // runbook's `outpost-{env}-{agent}` (container name = the agent's name).
-  std::string task_definition_prefix = "outpost-";
+  // A run's task definition (family): task_definition_prefix + agent; the prefix "" means
+  // "outpost-" + env + "-", the runbook's `outpost-{env}-{agent}` (container name = the agent's).
+  std::string task_definition_prefix;
   std::string env = "prod";
   std::string capacity_provider;      // "": launch type FARGATE; else a strategy of this provider
   std::string endpoint;               // "": AWS; http(s)://host:port of an ECS-compatible server
   int describe_interval_seconds = 5;  // one DescribeTasks for all runs at most this often
   int start_timeout_seconds = 600;    // not RUNNING by then: stopped, start_failed
   int lost_grace_seconds = 300;       // ECS unreachable / task unknown this long: lost
+  std::string TaskDefinitionPrefix() const {
+    return task_definition_prefix.empty() ? "outpost-" + env + "-" : task_definition_prefix;
+  }
   std::string TaskDefinitionFor(const std::string& agent) const {
-    return task_definition_prefix + env + "-" + agent;
+    return TaskDefinitionPrefix() + agent;
   }
 };
 

@@ -181,7 +181,6 @@ cluster = "outpost-prod"
 subnets = ["subnet-0a1b2c3d", "subnet-4e5f6a7b8c9d0e1f2"]
 security_groups = ["sg-0123456789abcdef0"]
 assign_public_ip = true
-task_definition_prefix = "acme-"
 env = "dev"
 capacity_provider = "FARGATE_SPOT"
 endpoint = "http://127.0.0.1:4100"
@@ -197,7 +196,7 @@ lost_grace_seconds = 120
   EXPECT_EQ(o.ecs.subnets.size(), 2u);
   EXPECT_EQ(o.ecs.security_groups, std::vector<std::string>{"sg-0123456789abcdef0"});
   EXPECT_TRUE(o.ecs.assign_public_ip);
-  EXPECT_EQ(o.ecs.TaskDefinitionFor("claude"), "acme-dev-claude");
+  EXPECT_EQ(o.ecs.TaskDefinitionFor("claude"), "outpost-dev-claude");
   EXPECT_EQ(o.ecs.capacity_provider, "FARGATE_SPOT");
   EXPECT_EQ(o.ecs.endpoint, "http://127.0.0.1:4100");
   EXPECT_EQ(o.ecs.describe_interval_seconds, 10);
@@ -209,6 +208,27 @@ lost_grace_seconds = 120
   ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"}}, e).ok());
   EXPECT_EQ(e.runner, RunnerKind::kEcs);
   Options bare = DefaultOptions();
+  // What deploy/cdk's control-plane task sets.
+  Options cdk = DefaultOptions();
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"},
+                                {"OUTPOST_ECS_CLUSTER",
+                                 "arn:aws:ecs:eu-west-1:123456789012:cluster/outpost-prod"},
+                                {"OUTPOST_ECS_SUBNETS", "subnet-0a1b2c3d,subnet-4e5f6a7b"},
+                                {"OUTPOST_ECS_SECURITY_GROUPS", "sg-0123456789abcdef0"},
+                                {"OUTPOST_ECS_ASSIGN_PUBLIC_IP", "DISABLED"},
+                                {"OUTPOST_ECS_TASK_DEFINITION_PREFIX", "outpost-prod-"}},
+                               cdk)
+                  .ok());
+  EXPECT_EQ(cdk.ecs.subnets, (std::vector<std::string>{"subnet-0a1b2c3d", "subnet-4e5f6a7b"}));
+  EXPECT_FALSE(cdk.ecs.assign_public_ip);
+  EXPECT_EQ(cdk.ecs.TaskDefinitionFor("claude"), "outpost-prod-claude");
+  Options bad_env = o;
+  Status bad_subnet = ApplyEnvironment({{"OUTPOST_ECS_SUBNETS", "subnet-0a1b2c3d,vpc-1"}}, bad_env);
+  EXPECT_EQ(bad_subnet.code(), Code::kInvalidArgument);
+  EXPECT_TRUE(bad_subnet.message().starts_with("OUTPOST_ECS_SUBNETS: \"vpc-1\" is not a subnet id"))
+      << bad_subnet.message();
+  EXPECT_EQ(ApplyEnvironment({{"OUTPOST_ECS_ASSIGN_PUBLIC_IP", "yes"}}, bad_env).code(),
+            Code::kInvalidArgument);
   Status no_subnets = ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"}}, bare);
   EXPECT_EQ(no_subnets.code(), Code::kInvalidArgument);
   EXPECT_NE(no_subnets.message().find("runner.ecs.subnets"), std::string::npos)

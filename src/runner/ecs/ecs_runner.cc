@@ -388,7 +388,7 @@ std::vector<RunId> EcsRunner::LiveRuns() {
     spdlog::warn("ecs: cannot describe the cluster's tasks: {}", tasks.status().ToString());
     return out;
   }
-  const std::string family = "family:" + config_.task_definition_prefix + config_.env + "-";
+  const std::string family = "family:" + config_.task_definition_prefix;
   for (const auto& task : tasks->tasks) {
     auto tag = task.tags.find(kTagRunId);
     if (tag == task.tags.end() || tag->second != task.started_by || !IsUlid(task.started_by)) {

@@ -5,7 +5,7 @@
 // true), so this runner keeps no files and its RunOutputs, Started, Progress and ChangesOf
 // answer nothing.
 //
-// Start: RunTask of the task definition `{task_definition_prefix}{env}-{agent}` (the runbook's
+// Start: RunTask of the task definition `{task_definition_prefix}{agent}` (the runbook's
 // outpost-{env}-{agent}; its container is named after the agent), launch type FARGATE or a
 // capacity provider strategy, awsvpcConfiguration from the config; container overrides carry
 // ONLY OUTPOST_RUN_ID, OUTPOST_CHANNEL_URL and OUTPOST_BOOTSTRAP_TOKEN (overrides are capped at
@@ -76,8 +76,8 @@ struct EcsRunnerConfig {
   std::vector<std::string> subnets;
   std::vector<std::string> security_groups;
   bool assign_public_ip = false;
-  std::string task_definition_prefix = "outpost-";
-  std::string env = "prod";
+  // A run's task definition (family): task_definition_prefix + the agent's name.
+  std::string task_definition_prefix = "outpost-prod-";
   std::string capacity_provider;  // "" = launch type FARGATE
   Millis describe_interval{5'000};
   Millis start_timeout{600'000};
@@ -142,7 +142,7 @@ class EcsRunner final : public Runner {
   // The RunTask request of a run (pure but for the config; tests look at it).
   Result<aws::EcsRunTaskRequest> RunTaskFor(const RunSpec& spec) const;
   std::string TaskDefinitionFor(const std::string& agent) const {
-    return config_.task_definition_prefix + config_.env + "-" + agent;
+    return config_.task_definition_prefix + agent;
   }
   // Whether the run has a task in the cluster: tracked, or found by ListTasks startedBy (then
   // adopted). For RunnerRouter's `holds` after a restart. A run ECS has no task of is

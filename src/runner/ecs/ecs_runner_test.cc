@@ -62,7 +62,7 @@ class EcsRunnerTest : public ::testing::Test {
     config_.cluster = "outpost-test";
     config_.subnets = {"subnet-0a1b2c3d"};
     config_.security_groups = {"sg-0123456789abcdef0"};
-    config_.env = "test";
+    config_.task_definition_prefix = "outpost-test-";
     config_.describe_interval = Millis(5'000);
     config_.start_timeout = Millis(600'000);
     config_.lost_grace = Millis(300'000);
