@@ -6,9 +6,9 @@
 #   build  compilers and libraries of the outpost binary
 #   run    build + bubblewrap, git, node >= 20 and the coding-agent CLIs (claude, codex, gemini,
 #          pinned in deploy/agents/) in /usr/local/lib/outpost/agents: what `make run` needs
-#   test   build + run's system tools + gtest, clang (fuzzers), curl, jq, chromium, haproxy, node >= 20,
+#   test   build + run's system tools + gtest, clang (fuzzers), curl, jq, chromium, haproxy, tmux, node >= 20,
 #          docker.io and debootstrap (the docker suites' dockerd and test images),
-#          the npm test tools (root package.json: npm ci) and promtool: what `make test` uses
+#          the npm test tools (root package.json: npm ci), the CDK app's tree (deploy/cdk: npm ci) and promtool: what `make test` uses
 #          (scripts/test-preflight.sh checks the same list)
 #   bench  build + run's system tools + google-benchmark, wrk, hyperfine, haproxy
 #
@@ -42,13 +42,14 @@ case "$what" in
   run) pkgs+=("${runtime[@]}") ;;
   # clang for fuzz/ (libFuzzer), curl and jq for the runbook test and the skip report, Debian's
   # chromium for the dashboard's headless test (tests/web, driven by playwright-core).
+  # tmux: the CLI's terminal test (tests/integration/cli_test.cc: runs --watch, colour).
   # haproxy: the load balancer tests/integration/balancer_fixture.cc starts (its own process, on
   # loopback; the package's service is not used).
   # docker.io (dockerd + CLI) and debootstrap: the docker suites' private dockerd
   # (scripts/test-dockerd.sh) and the Debian rootfs their test images start from
   # (scripts/build-images.sh --test).
   test) pkgs+=("${runtime[@]}" libgtest-dev libgmock-dev clang clang-14 libclang-rt-14-dev
-               curl jq chromium haproxy docker.io debootstrap) ;;
+               curl jq chromium haproxy docker.io debootstrap tmux) ;;
   bench) pkgs+=("${runtime[@]}" libbenchmark-dev wrk hyperfine haproxy docker.io debootstrap curl) ;;
 esac
 
@@ -143,6 +144,14 @@ if [ ! -d "$root/node_modules" ] || [ "$root/package-lock.json" -nt "$root/node_
   echo "install-deps: installing the npm test tools (npm ci) in $root/node_modules"
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   touch "$root/node_modules"
+fi
+
+# The CDK app's own npm tree (deploy/cdk: aws-cdk-lib, constructs, aws-cdk, cdk-nag; ctest
+# cdk_test), the same way: reinstalled only when missing or older than its lock file.
+if [ ! -d "$root/deploy/cdk/node_modules" ] || [ "$root/deploy/cdk/package-lock.json" -nt "$root/deploy/cdk/node_modules" ]; then
+  echo "install-deps: installing the CDK app's npm tree (npm ci) in $root/deploy/cdk/node_modules"
+  (cd "$root/deploy/cdk" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$root/deploy/cdk/node_modules"
 fi
 
 # promtool (from Debian's prometheus package) checks the /metrics exposition in

@@ -36,13 +36,16 @@ done
 for pkg in playwright-core @aws-sdk/client-s3 @aws-sdk/s3-request-presigner; do
   [ -d "$modules/$pkg" ] || missing+=("$pkg ($modules/$pkg)")
 done
+for pkg in aws-cdk-lib cdk-nag aws-cdk; do  # the CDK app's own tree (ctest cdk_test)
+  [ -d "$root/deploy/cdk/node_modules/$pkg" ] || missing+=("$pkg ($root/deploy/cdk/node_modules/$pkg)")
+done
 inspector="$modules/@modelcontextprotocol/inspector-cli/build/index.js"
 [ -f "$inspector" ] || missing+=("the MCP inspector ($inspector)")
 
 [ -x "$chromium" ] || missing+=("chromium ($chromium)")
 [ -x "$promtool" ] || missing+=("promtool ($promtool)")
 [ -x "$haproxy" ] || missing+=("haproxy ($haproxy)")
-for tool in bwrap curl jq git docker dockerd debootstrap; do
+for tool in bwrap curl jq git tmux docker dockerd debootstrap; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 [ -x /usr/bin/curl ] || missing+=("curl (/usr/bin/curl, which the sandbox tests run)")

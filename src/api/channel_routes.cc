@@ -116,6 +116,32 @@ void RegisterChannelRoutes(Router& router, RunChannel& channel, Clock& clock) {
                    c->deadline_at ? json::value(FormatTime(*c->deadline_at)) : json::value(nullptr);
                return Success(200, std::move(data), meta);
              });
+  // The bootstrap token is the credential here (header only, like the run token); the answer
+  // holds the run's channel token: never cached, never logged.
+  router.Add("POST", "/internal/v1/runs/{id}/bootstrap", Access::RunChannel(),
+             [&channel, &clock](const Request& req, const PathParams& params) {
+               const Meta meta{req.request_id, clock.Now()};
+               Parsed p = Parse(req, meta, /*with_body=*/false);
+               Response r = p.error ? *p.error : Response{};
+               if (!p.error) {
+                 auto token = channel.Bootstrap(RunId(params.at("id")), RunToken(req));
+                 r = token.ok() ? Success(200, json::object{{"token", *token}}, meta)
+                                : Error(token.status(), meta);
+               }
+               r.headers.Set("Cache-Control", "no-store");
+               return r;
+             });
+  // An output as raw bytes (any Content-Type); bounded by the HTTP server's max_body_bytes first.
+  router.Add("PUT", "/internal/v1/runs/{id}/outputs/{name}", Access::RunChannel(),
+             [&channel, &clock](const Request& req, const PathParams& params) {
+               const Meta meta{req.request_id, clock.Now()};
+               Parsed p = Parse(req, meta, /*with_body=*/false);
+               if (p.error) return *p.error;
+               auto out = channel.PutOutput(RunId(params.at("id")), RunToken(req),
+                                            params.at("name"), req.body);
+               if (!out.ok()) return Error(out.status(), meta);
+               return Success(200, json::object{{"stored", *out}}, meta);
+             });
   // The run's spec holds its secrets: never cached, never logged (only its status is).
   router.Add("GET", "/internal/v1/runs/{id}/spec", Access::RunChannel(),
              [&channel, &clock](const Request& req, const PathParams& params) {

@@ -7,6 +7,10 @@
 //                                                                 cancelReason?, deadlineAt}
 //   GET  /internal/v1/runs/{id}/spec                      -> 200 the run's RunSpec (runner.h
 //        RunSpecToJson, secrets included; Cache-Control: no-store), for a RUNNING run only
+//   POST /internal/v1/runs/{id}/bootstrap   with the one-use bootstrap token (header) -> 200
+//        {token}: the run's channel token (Cache-Control: no-store); a second use is 401
+//   PUT  /internal/v1/runs/{id}/outputs/{name}   raw bytes -> 200 {stored} (name: stdout,
+//        stderr, context, diff, bundle; stored as the run's artifact, core/run_channel.h)
 // Each parses, calls core::RunChannel and formats; the rules are core/run_channel.h's.
 #pragma once
 

@@ -11,10 +11,12 @@
 
 #include "agents/agent.h"
 #include "api/routes.h"
+#include "artifacts/local/local_artifact_store.h"
 #include "auth/admin_service.h"
 #include "auth/key_verifier.h"
 #include "auth/request_authenticator.h"
 #include "auth/testing/counting_auth_store.h"
+#include "common/crypto.h"
 #include "common/ids.h"
 #include "config/options.h"
 #include "core/run_service.h"
@@ -77,6 +79,14 @@ class ChannelRoutesTest : public ::testing::Test {
           spec.channel = ChannelAccess{"http://cp", "must-not-be-echoed"};
           return Result<RunSpec>(spec);
         });
+    // Outputs over the channel go to a local artifact store; the output cap is 64 bytes here.
+    auto signer = artifacts::UrlSigner::LoadOrCreate(dir_.path());
+    ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+    auto art = artifacts::OpenLocalArtifactStore(dir_.path() + "/artifacts", *signer,
+                                                 [] { return std::string("http://cp"); });
+    ASSERT_TRUE(art.ok()) << art.status().ToString();
+    artifacts_ = std::move(*art);
+    channel_->SetOutputs(artifacts_.get(), 64);
     // One API key: the server is not open, every public route needs a key.
     auto tenant = admin_.CreateTenant("default");
     ASSERT_TRUE(tenant.ok()) << tenant.status().ToString();
@@ -179,6 +189,7 @@ class ChannelRoutesTest : public ::testing::Test {
   std::unique_ptr<AgentRegistry> agents_;
   std::unique_ptr<RunService> service_;
   std::unique_ptr<RunChannel> channel_;
+  std::unique_ptr<artifacts::ArtifactStore> artifacts_;
   int spec_calls_ = 0;
   auth::testing::CountingAuthStore auth_store_;
   auth::AdminService admin_{auth_store_, clock_};
@@ -208,6 +219,97 @@ TEST_F(ChannelRoutesTest, EventsExitAndControlAnswerTheRunsTokenInEitherHeader) 
            "Content-Type: application/json\r\n" + Bearer(token), ExitJson(0));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("data").at("stored"), true);
+}
+
+// A run launched far away: its launch carries the bootstrap token, exchanged once for the
+// channel token; the launch's own channel token stops working.
+TEST_F(ChannelRoutesTest, TheBootstrapTokenIsExchangedOnceForAWorkingChannelToken) {
+  auto [id, unused] = StartRun();
+  RunWriter writer(*store_);
+  auto issued = IssueChannelTokens(writer, id);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  EXPECT_NE(issued->token, issued->bootstrap);
+  const outpost::Run stored = *store_->Get(id);
+  EXPECT_EQ(stored.channel_bootstrap_sha256, ChannelTokenHash(issued->bootstrap));
+  const std::string path = "/internal/v1/runs/" + id.str() + "/bootstrap";
+  // Not with the channel token, nor without one, nor with the stored hash itself.
+  EXPECT_EQ(Call("POST", path, Bearer(issued->token)).status, 401);
+  EXPECT_EQ(Call("POST", path, "").status, 401);
+  EXPECT_EQ(Call("POST", path, Bearer(id.str() + "." + stored.channel_bootstrap_sha256)).status,
+            401);
+  RawResponse r = Call("POST", path, "X-Outpost-Run-Token: " + issued->bootstrap + "\r\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.Get("Cache-Control").value_or(""), "no-store");
+  const std::string token(r.Json().at("data").at("token").as_string());
+  EXPECT_NE(token, issued->token);
+  EXPECT_EQ(store_->Get(id)->channel_bootstrap_sha256, "");
+  EXPECT_EQ(store_->Get(id)->channel_token_sha256, ChannelTokenHash(token));
+  // The exchanged token works; the launch's does not; a second exchange is refused.
+  EXPECT_EQ(Call("GET", "/internal/v1/runs/" + id.str() + "/control", Bearer(token)).status, 200);
+  EXPECT_EQ(Call("GET", "/internal/v1/runs/" + id.str() + "/control", Bearer(issued->token)).status,
+            401);
+  r = Call("POST", path, Bearer(issued->bootstrap));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(Code(r), "AUTHENTICATION_ERROR");
+  EXPECT_EQ(store_->Get(id)->channel_token_sha256, ChannelTokenHash(token));
+}
+
+TEST_F(ChannelRoutesTest, TheBootstrapOfAnEndedRunIs409) {
+  auto [id, unused] = StartRun();
+  RunWriter writer(*store_);
+  auto issued = IssueChannelTokens(writer, id);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  End(id);
+  RawResponse r =
+      Call("POST", "/internal/v1/runs/" + id.str() + "/bootstrap", Bearer(issued->bootstrap));
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(store_->Get(id)->channel_bootstrap_sha256, ChannelTokenHash(issued->bootstrap));
+}
+
+TEST_F(ChannelRoutesTest, OutputsAreStoredAsTheRunsArtifactsBoundedAndIdempotent) {
+  auto [id, token] = StartRun();
+  auto [other, other_token] = StartRun();
+  const std::string base = "/internal/v1/runs/" + id.str() + "/outputs/";
+  const std::string octets = "Content-Type: application/octet-stream\r\n";
+  // Auth: none, another run's token.
+  EXPECT_EQ(Call("PUT", base + "stdout", octets, "hello\n").status, 401);
+  EXPECT_EQ(Call("PUT", base + "stdout", octets + Bearer(other_token), "hello\n").status, 403);
+  EXPECT_EQ(artifacts_->Head("dispatches/" + id.str() + "/output.log").status().code(),
+            outpost::Code::kNotFound);
+  // Stored under the key the end-of-run upload uses.
+  RawResponse r = Call("PUT", base + "stdout", octets + Bearer(token), "hello\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("stored"), true);
+  EXPECT_EQ(*artifacts_->Get("dispatches/" + id.str() + "/output.log"), "hello\n");
+  ASSERT_EQ(Call("PUT", base + "diff", octets + Bearer(token), "--- a\n+++ b\n").status, 200);
+  EXPECT_EQ(artifacts_->Head("dispatches/" + id.str() + "/diff.patch")->content_type,
+            "text/x-diff; charset=utf-8");
+  // Bounds: an unknown name, over the output cap (64 bytes here).
+  r = Call("PUT", base + "secrets", octets + Bearer(token), "x");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Call("PUT", base + "stderr", octets + Bearer(token), std::string(65, 'e'));
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("details").at("maxBytes"), 64);
+  EXPECT_EQ(artifacts_->Head("dispatches/" + id.str() + "/stderr.log").status().code(),
+            outpost::Code::kNotFound);
+  // A resend: identical is acknowledged (nothing new); while running a new content replaces.
+  r = Call("PUT", base + "stdout", octets + Bearer(token), "hello\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("stored"), false);
+  ASSERT_EQ(Call("PUT", base + "stdout", octets + Bearer(token), "hello again\n").status, 200);
+  // After the end: only an identical resend.
+  End(id);
+  r = Call("PUT", base + "stdout", octets + Bearer(token), "hello again\n");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("data").at("stored"), false);
+  r = Call("PUT", base + "stdout", octets + Bearer(token), "changed\n");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("details").at("currentStatus"), "COMPLETED");
+  r = Call("PUT", base + "bundle", octets + Bearer(token), "late");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(*artifacts_->Get("dispatches/" + id.str() + "/output.log"), "hello again\n");
+  EXPECT_EQ(artifacts_->Head("dispatches/" + id.str() + "/changes.bundle").status().code(),
+            outpost::Code::kNotFound);
 }
 
 TEST_F(ChannelRoutesTest, NoTokenIs401AnotherRunsIs403AndNothingIsStored) {

@@ -36,13 +36,16 @@ json::object Row(const Run& r) {
   json::object row{{"runId", r.id.str()},
                    {"agent", r.agent},
                    {"modelId", r.model_id},
+                   {"repo", r.repo ? json::value(*r.repo) : json::value(nullptr)},
                    {"status", ToString(r.status)},
                    {"reason", r.reason ? json::value(*r.reason) : json::value(nullptr)},
                    {"changes", r.changes ? json::value(r.changes->kind) : json::value(nullptr)},
                    {"filesChanged", files},
                    {"insertions", ins},
                    {"deletions", del},
-                   {"promotion", wire::PromotionToJson(r.promotion)}};
+                   {"promotion", wire::PromotionToJson(r.promotion)},
+                   {"verify", r.verify ? json::value(*r.verify) : json::value(nullptr)},
+                   {"verification", wire::VerificationToJson(r.verification)}};
   row["durationMs"] = r.started_at && r.ended_at
                           ? json::value(ToMillis(*r.ended_at) - ToMillis(*r.started_at))
                           : json::value(nullptr);

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "app/default_tenant.h"
 #include "app/stores.h"
 #include "auth/admin_service.h"
 #include "auth/api_key.h"
@@ -24,12 +25,21 @@ namespace {
 struct AdminFlags {
   StoreFlags store;
   bool json = false;
-  std::string arg;  // NAME, ID or KEYID
+  bool create = false;         // --create: a store that does not exist yet may be made
+  std::string arg;             // NAME, ID or KEYID
+  bool arg_is_tenant = false;  // arg is a tenant ID (or name)
   std::string tenant, scopes, name, expires_in, expires_at;
   const CLI::Option* scopes_opt = nullptr;  // given at all (an empty --scopes is an error)
 };
 
-using Action = std::function<int(auth::AdminService&, const AdminFlags&)>;
+// What an action works on: the service, and the stores it is built on (for hints).
+struct AdminEnv {
+  auth::AdminService& admin;
+  AuthStore& auth;
+  RunStore& runs;
+};
+
+using Action = std::function<int(AdminEnv&, const AdminFlags&)>;
 
 // The flag (or positional argument) a service field comes from, for messages that name what
 // to fix. `arg_name` is the command's positional argument: NAME, ID or KEYID.
@@ -58,6 +68,18 @@ int Report(const Status& st, std::string_view arg_name) {
   }
   std::cerr << "outpost admin: " << st.message() << "\n";
   return cli::ExitCodeForError(st);
+}
+
+// A tenant named by id (a ULID, or "default": open mode's tenant) or by its name.
+Result<std::string> ResolveTenant(AuthStore& store, const std::string& tenant) {
+  if (IsUlid(tenant)) return CanonicalUlid(tenant);
+  if (tenant == "default") return tenant;
+  auto list = store.ListTenants();
+  if (!list.ok()) return list.status();
+  for (const Tenant& t : *list) {
+    if (t.name == tenant) return t.id;
+  }
+  return NotFound("no tenant has the id or name '" + tenant + "' (outpost admin tenant list)");
 }
 
 std::string Time(const std::optional<WallTime>& t, const char* none) {
@@ -95,7 +117,8 @@ json::object KeyJson(const ApiKeyRecord& k) {
   return o;
 }
 
-int TenantCreate(auth::AdminService& admin, const AdminFlags& f) {
+int TenantCreate(AdminEnv& env, const AdminFlags& f) {
+  auth::AdminService& admin = env.admin;
   auto t = admin.CreateTenant(f.arg);
   if (!t.ok()) return Report(t.status(), "NAME");
   if (f.json) {
@@ -107,7 +130,8 @@ int TenantCreate(auth::AdminService& admin, const AdminFlags& f) {
   return cli::kExitOk;
 }
 
-int TenantList(auth::AdminService& admin, const AdminFlags& f) {
+int TenantList(AdminEnv& env, const AdminFlags& f) {
+  auth::AdminService& admin = env.admin;
   auto list = admin.ListTenants();
   if (!list.ok()) return Report(list.status(), "");
   if (f.json) {
@@ -125,7 +149,8 @@ int TenantList(auth::AdminService& admin, const AdminFlags& f) {
 }
 
 Action TenantSetStatus(bool suspend) {
-  return [suspend](auth::AdminService& admin, const AdminFlags& f) -> int {
+  return [suspend](AdminEnv& env, const AdminFlags& f) -> int {
+    auth::AdminService& admin = env.admin;
     auto t = suspend ? admin.SuspendTenant(f.arg) : admin.ActivateTenant(f.arg);
     if (!t.ok()) return Report(t.status(), "ID");
     if (f.json) {
@@ -173,7 +198,8 @@ std::optional<auth::KeyRequest> ParseKeyRequest(const AdminFlags& f) {
   return r;
 }
 
-int KeyCreate(auth::AdminService& admin, const AdminFlags& f) {
+int KeyCreate(AdminEnv& env, const AdminFlags& f) {
+  auth::AdminService& admin = env.admin;
   std::optional<auth::KeyRequest> request = ParseKeyRequest(f);
   if (!request) return cli::kExitUsage;
   auto k = admin.CreateKey(*request);
@@ -188,10 +214,15 @@ int KeyCreate(auth::AdminService& admin, const AdminFlags& f) {
               << Scopes(k->record.scopes) << ", expires " << Time(k->record.expires_at, "never")
               << "). This is the only time it is shown: only its hash is stored.\n";
   }
+  // The open-mode runs stay tenant default's: say how to reach them (stderr; stdout is the key).
+  if (auto hint = DefaultTenantHint(env.runs, env.auth); hint.ok() && !hint->empty()) {
+    std::cerr << "note: " << *hint << "\n";
+  }
   return cli::kExitOk;
 }
 
-int KeyList(auth::AdminService& admin, const AdminFlags& f) {
+int KeyList(AdminEnv& env, const AdminFlags& f) {
+  auth::AdminService& admin = env.admin;
   auto list = admin.ListKeys(f.tenant.empty() ? std::nullopt : std::optional(f.tenant));
   if (!list.ok()) return Report(list.status(), "");
   if (f.json) {
@@ -214,7 +245,8 @@ int KeyList(auth::AdminService& admin, const AdminFlags& f) {
   return cli::kExitOk;
 }
 
-int KeyRevoke(auth::AdminService& admin, const AdminFlags& f) {
+int KeyRevoke(AdminEnv& env, const AdminFlags& f) {
+  auth::AdminService& admin = env.admin;
   auto k = admin.RevokeKey(f.arg);
   if (!k.ok()) return Report(k.status(), "KEYID");
   if (f.json) {
@@ -233,6 +265,21 @@ int RunAction(const AdminFlags& f, const OptionsBuilder& build, const Action& ac
   if (!opts.ok()) {
     std::cerr << "outpost admin: " << opts.status().message() << "\n";
     return cli::kExitUsage;
+  }
+  // A store that does not exist is made only when asked: `admin` run from another directory
+  // than `serve` (or with another --data-dir) would otherwise make keys no server sees.
+  const std::string url = opts->StoreUrl();
+  if (url.starts_with("sqlite://")) {
+    const std::string path = url.substr(std::string_view("sqlite://").size());
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 && !f.create) {
+      std::cerr << "outpost admin: no store at " << url
+                << " (the store `serve` would use with these flags; check --data-dir, --store, "
+                   "--config or OUTPOST_DATA_DIR); --create makes a new empty one there\n";
+      return cli::kExitUsage;
+    }
+  } else if (f.create) {
+    opts->create_tables = true;  // dynamodb://: --create is --create-tables
   }
   // The default store lives in the data dir, which `serve` would create.
   if (opts->store.empty()) {
@@ -255,7 +302,16 @@ int RunAction(const AdminFlags& f, const OptionsBuilder& build, const Action& ac
     ctx.client_address = "outpost admin";
     auditor.Call(ctx, action, resource, outcome);
   });
-  return action(admin, f);
+  // --tenant and a tenant ID argument take a name too.
+  AdminFlags resolved = f;
+  for (std::string* t : {&resolved.tenant, f.arg_is_tenant ? &resolved.arg : nullptr}) {
+    if (t == nullptr || t->empty()) continue;
+    auto id = ResolveTenant(**store, *t);
+    if (!id.ok()) return Report(id.status(), "");
+    *t = *id;
+  }
+  AdminEnv env{admin, **store, **runs};
+  return action(env, resolved);
 }
 
 CLI::App* Leaf(CLI::App* parent, const std::string& name, const std::string& help,
@@ -270,6 +326,9 @@ CLI::App* Leaf(CLI::App* parent, const std::string& name, const std::string& hel
   sub->add_flag("--create-tables", f->store.create_tables,
                 "dynamodb:// store: create missing tables (env OUTPOST_CREATE_TABLES=1)");
   sub->add_flag("--json", f->json, "print JSON for scripts");
+  sub->add_flag("--create", f->create,
+                "make the store if it does not exist yet (default: refuse, naming it); "
+                "dynamodb://: as --create-tables");
   sub->callback([=] { *exit_code = RunAction(*f, build, action); });
   return sub;
 }
@@ -289,18 +348,23 @@ void AddAdminCommands(CLI::App& app, int* exit_code, OptionsBuilder build) {
       ->add_option("NAME", f->arg, "the tenant's name (unique)")
       ->required();
   Leaf(tenant, "list", "List tenants", f, exit_code, build, TenantList);
-  Leaf(tenant, "suspend", "Suspend a tenant: its keys stop working", f, exit_code, build,
+  auto tenant_arg = std::make_shared<AdminFlags>();
+  tenant_arg->arg_is_tenant = true;
+  Leaf(tenant, "suspend", "Suspend a tenant: its keys stop working", tenant_arg, exit_code, build,
        TenantSetStatus(true))
-      ->add_option("ID", f->arg, "the tenant's id")
+      ->add_option("ID", tenant_arg->arg, "the tenant's id or name")
       ->required();
-  Leaf(tenant, "activate", "Reactivate a suspended tenant", f, exit_code, build,
+  Leaf(tenant, "activate", "Reactivate a suspended tenant", tenant_arg, exit_code, build,
        TenantSetStatus(false))
-      ->add_option("ID", f->arg, "the tenant's id")
+      ->add_option("ID", tenant_arg->arg, "the tenant's id or name")
       ->required();
 
   CLI::App* create =
       Leaf(key, "create", "Create an API key; prints it once", f, exit_code, build, KeyCreate);
-  create->add_option("--tenant", f->tenant, "the tenant's id")->required();
+  create
+      ->add_option("--tenant", f->tenant,
+                   "the tenant's id or name; `default`: open mode's tenant (its runs)")
+      ->required();
   f->scopes_opt = create->add_option("--scopes", f->scopes,
                                      "comma-separated: dispatch,status,list,cancel,promote,admin "
                                      "(default dispatch,status,list,cancel)");
@@ -308,7 +372,7 @@ void AddAdminCommands(CLI::App& app, int* exit_code, OptionsBuilder build) {
   auto* in = create->add_option("--expires-in", f->expires_in, "lifetime: 90m, 12h, 30d, ...");
   create->add_option("--expires-at", f->expires_at, "expiry, RFC 3339")->excludes(in);
   Leaf(key, "list", "List API keys (never the keys themselves)", f, exit_code, build, KeyList)
-      ->add_option("--tenant", f->tenant, "only this tenant's");
+      ->add_option("--tenant", f->tenant, "only this tenant's (id or name)");
   Leaf(key, "revoke", "Revoke an API key (within 5 s everywhere)", f, exit_code, build, KeyRevoke)
       ->add_option("KEYID", f->arg, "the key's id (from key list)")
       ->required();

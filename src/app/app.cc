@@ -14,6 +14,7 @@
 #include "app/stores.h"
 #include "cli/client_commands.h"
 #include "common/log.h"
+#include "common/log_format.h"
 #include "config/options.h"
 #include "mcp/mcp_command.h"
 #include "runner/netproxy/forwarder.h"
@@ -26,7 +27,7 @@ namespace outpost::app {
 namespace {
 
 struct ServeFlags {
-  std::string config, listen, data_dir, store, artifacts, replica_id, log_level, runner;
+  std::string config, listen, data_dir, store, artifacts, replica_id, log_level, log_format, runner;
   int max_concurrent_runs = 0;
   std::int64_t max_output_bytes = 0;
   bool allow_local_repos = false;
@@ -49,6 +50,7 @@ Result<Options> BuildOptions(const ServeFlags& f) {
   if (!f.artifacts.empty()) opts.artifacts_url = f.artifacts;
   if (!f.replica_id.empty()) opts.replica_id = f.replica_id;
   if (!f.log_level.empty()) opts.log_level = f.log_level;
+  if (!f.log_format.empty()) opts.log_format = f.log_format;
   if (!f.runner.empty()) {
     Result<RunnerKind> kind = ParseRunnerName(f.runner, "--runner");
     if (!kind.ok()) return kind.status();
@@ -108,12 +110,19 @@ int Main(int argc, char** argv) {
                     "run store URL, e.g. sqlite:///path/outpost.db (env OUTPOST_STORE)");
   serve->add_option("--artifacts", flags.artifacts,
                     "artifact store: file:///abs/dir or s3://bucket/prefix?region=... "
-                    "(env OUTPOST_ARTIFACTS, default <data-dir>/artifacts)");
+                    "(env OUTPOST_ARTIFACTS, default <data-dir>/artifacts); replicas given the "
+                    "same secret in env OUTPOST_ARTIFACT_URL_KEY (32+ characters) share /files "
+                    "URLs");
   serve->add_option("--replica-id", flags.replica_id,
                     "this replica's id, distinct per replica sharing a store "
                     "(env OUTPOST_REPLICA_ID, default the host name)");
   serve->add_option("--log-level", flags.log_level,
                     "trace|debug|info|warn|error (env OUTPOST_LOG_LEVEL)");
+  serve
+      ->add_option("--log-format", flags.log_format,
+                   "text | json: one JSON object per line with time, level, message "
+                   "(env OUTPOST_LOG_FORMAT)")
+      ->check(CLI::IsMember({"text", "json"}));
   serve
       ->add_option(
           "--runner", flags.runner,
@@ -148,7 +157,7 @@ int Main(int argc, char** argv) {
       exit_code = 64;
       return;
     }
-    SetupLogging(opts->log_level);
+    SetupLoggingWithFormat(opts->log_level, opts->log_format);
     exit_code = Serve(*opts);
   });
 

@@ -67,6 +67,8 @@ Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConf
     dc.default_image = opts.docker.ImageFor("shell");
     dc.allow_host_network = opts.sandbox.allow_host_network;
     dc.unreachable_grace_seconds = opts.docker.unreachable_grace_seconds;
+    // A daemon on another machine shares no files with this one (README "Container runs").
+    dc.remote = opts.docker.remote || endpoint->host.starts_with("tcp://");
     r.docker = std::make_unique<docker::DockerRunner>(*r.engine, clock, dc);
     const std::string containers =
         std::filesystem::absolute(opts.data_dir).lexically_normal().string() + "/containers";

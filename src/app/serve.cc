@@ -9,10 +9,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "agents/agent.h"
 #include "api/artifact_routes.h"
@@ -23,6 +26,7 @@
 #include "api/promote_routes.h"
 #include "api/rate_limit.h"
 #include "api/routes.h"
+#include "app/default_tenant.h"
 #include "app/runners.h"
 #include "app/stores.h"
 #include "artifacts/local/local_artifact_store.h"
@@ -34,6 +38,7 @@
 #include "common/log.h"
 #include "common/periodic_task.h"
 #include "config/agent_network.h"
+#include "core/agent_secrets.h"
 #include "core/artifact_uploader.h"
 #include "core/auditor.h"
 #include "core/event_hub.h"
@@ -56,6 +61,7 @@
 #include "runner/sandbox/cgroup.h"
 #include "runner/sandbox/disk_image.h"
 #include "runner/sandbox/probe.h"
+#include "secrets/aws_secret_store.h"
 #include "secrets/secret_store.h"
 #include "store/dynamodb/dynamodb_run_store.h"
 #include "telemetry/instrumented_stores.h"
@@ -70,6 +76,41 @@ int Fail(const std::string& message) {
   std::fprintf(stderr, "outpost serve: %s\n", message.c_str());
   return 1;
 }
+
+// A start that is refused leaves the data dir as it found it: what the start created there (the
+// directory itself when it was not there) is removed again, unless Keep() was called — once the
+// supervisor may start runs in it.
+class StartCleanup {
+ public:
+  explicit StartCleanup(std::string dir) : dir_(std::move(dir)) {
+    std::error_code ec;
+    existed_ = std::filesystem::is_directory(dir_, ec);
+    if (!existed_) return;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      before_.insert(e.path().filename().string());
+    }
+  }
+  StartCleanup(const StartCleanup&) = delete;
+  StartCleanup& operator=(const StartCleanup&) = delete;
+  ~StartCleanup() {
+    if (kept_) return;
+    std::error_code ec;
+    if (!existed_) {
+      std::filesystem::remove_all(dir_, ec);
+      return;
+    }
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      if (!before_.count(e.path().filename().string())) std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+  void Keep() { kept_ = true; }
+
+ private:
+  std::string dir_;
+  bool existed_ = false;
+  bool kept_ = false;
+  std::set<std::string> before_;
+};
 
 // bwrap binds a run's workspace as the sandbox's own uid, so it must be able to traverse every
 // directory above it (it can list none of them).
@@ -124,7 +165,9 @@ bool SplitHostPort(const std::string& listen, std::string& host, int& port) {
 }
 
 // The server's own "http://HOST:PORT", for the artifact URLs it signs: known only once the
-// listening port is bound (port 0), after the store that signs them was made.
+// listening port is bound (port 0), after the store that signs them was made. Issue 24 item 2:
+// on a wildcard listener without public_url, a request's own Host (one of the allowed names)
+// is the base of the URLs signed while it is handled (RequestBase, on its thread).
 class SelfUrl {
  public:
   void Set(std::string url) {
@@ -132,20 +175,43 @@ class SelfUrl {
     url_ = std::move(url);
   }
   std::string Get() const {
+    if (!request_base_.empty()) return request_base_;
     std::lock_guard lock(mu_);
     return url_;
   }
+  // For the duration of one request handled on this thread.
+  class RequestBase {
+   public:
+    explicit RequestBase(std::string base) { request_base_ = std::move(base); }
+    ~RequestBase() { request_base_.clear(); }
+    RequestBase(const RequestBase&) = delete;
+    RequestBase& operator=(const RequestBase&) = delete;
+  };
 
  private:
+  static thread_local std::string request_base_;
   mutable std::mutex mu_;
   std::string url_;  // guarded by mu_
 };
+thread_local std::string SelfUrl::request_base_;
+
+bool IsWildcardHost(std::string_view host) {
+  return host == "0.0.0.0" || host == "::" || host == "[::]" || host.empty();
+}
 
 // The local artifact store (file:// or a directory; the default <data_dir>/artifacts) with its
 // URL signing key <data_dir>/artifact-url.key, created on first start.
+// OUTPOST_ARTIFACT_URL_KEY (a secret given to every replica, at least 32 characters), when set,
+// is the key instead: then a URL signed by any replica verifies on any other.
 Result<std::unique_ptr<artifacts::LocalArtifactStore>> OpenLocalArtifacts(const Options& opts,
                                                                           const SelfUrl& self) {
-  auto signer = artifacts::UrlSigner::LoadOrCreate(opts.data_dir);
+  Result<artifacts::UrlSigner> signer = artifacts::UrlSigner::LoadOrCreate(opts.data_dir);
+  if (const char* shared = std::getenv("OUTPOST_ARTIFACT_URL_KEY"); shared && *shared) {
+    if (std::strlen(shared) < artifacts::UrlSigner::kKeyBytes) {
+      return InvalidArgument("OUTPOST_ARTIFACT_URL_KEY must be at least 32 characters");
+    }
+    signer = artifacts::UrlSigner(shared);
+  }
   if (!signer.ok()) return signer.status();
   const std::string url =
       opts.ArtifactsUrl().starts_with("s3://") ? opts.data_dir + "/artifacts" : opts.ArtifactsUrl();
@@ -189,10 +255,21 @@ Status PrepareRunsDir(Options& opts) {
   ::chmod(opts.data_dir.c_str(), 0711);
   opts.self_exe = SelfExe();
   if (opts.UsesRunner(RunnerKind::kSandbox)) {
+    // Before bubblewrap is tried: as another user it fails for want of root, not of bwrap.
+    if (::geteuid() != 0) {
+      return FailedPrecondition(
+          "the sandbox runner needs root: each run gets a uid of its own (from [sandbox] uid_min " +
+          std::to_string(opts.sandbox.uid_min) +
+          ") and a cgroup for its limits, which only root can give. Run outpost serve as root "
+          "(e.g. with sudo), or choose the unisolated runner with --runner process");
+    }
     if (Status st = sandbox::CheckSandboxUsable(opts.sandbox.uid_min); !st.ok()) {
+      const bool missing = !sandbox::FindExecutable("bwrap").ok();
       return FailedPrecondition(
           "the sandbox runner cannot work here: " + st.message() +
-          " (install bubblewrap, or choose the unisolated runner with --runner process)");
+          (missing ? " (install bubblewrap: apt-get install bubblewrap; or choose the unisolated "
+                     "runner with --runner process)"
+                   : " (or choose the unisolated runner with --runner process)"));
     }
     if (Status st = CheckTraversable(opts.RunsDir()); !st.ok()) return st;
     if (auto bwrap = sandbox::FindExecutable("bwrap"); bwrap.ok()) {
@@ -268,6 +345,7 @@ http::HttpServerOptions ServerOptionsFor(const Options& o, const std::string& ho
   h.max_body_bytes = static_cast<std::size_t>(o.max_body_bytes);
   SetHostileInputLimits(o, h);
   h.shutdown_grace = std::chrono::seconds(o.shutdown_grace_seconds);
+  h.handler_threads = o.handler_threads;
   return h;
 }
 
@@ -335,6 +413,7 @@ int Serve(const Options& opts_in) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(opts.listen, host, port)) return Fail("--listen must be HOST:PORT");
+  StartCleanup cleanup(opts.data_dir);
   if (Status st = PrepareRunsDir(opts); !st.ok()) return Fail(st.message());
   auto lock = LockDataDir(opts.data_dir);
   if (!lock.ok()) return Fail(lock.status().message());
@@ -356,6 +435,11 @@ int Serve(const Options& opts_in) {
                 "create one with `outpost admin key create`, or pass --insecure "
                 "(OUTPOST_INSECURE=1) to serve unauthenticated requests");
   }
+  if (*keys_exist) {  // the open-mode runs stay tenant default's (app/default_tenant.h)
+    if (auto hint = DefaultTenantHint(**store, **auth_store); hint.ok() && !hint->empty()) {
+      spdlog::warn("{}", *hint);
+    }
+  }
   auth::RequestAuthenticator authenticator(
       key_verifier, {/*allow_open=*/loopback || opts.insecure, opts.metrics_token});
   // The local store always exists: it serves /files/ (and is the default artifact store).
@@ -374,6 +458,19 @@ int Serve(const Options& opts_in) {
     opts.secrets_dir = opts.data_dir + "/secrets";
   }
   std::unique_ptr<SecretStore> secrets = MakeSecretStore(SecretEnvironment(), opts.secrets_dir);
+  if (opts.secrets.backend == "aws-secretsmanager") {
+    // README "Secrets": the environment and secrets_dir first, then Secrets Manager.
+    auto aws_store = OpenAwsSecretStore({opts.secrets.region, opts.secrets.endpoint,
+                                         opts.secrets.prefix, opts.secrets.cache_ttl_seconds},
+                                        ProcessEnvironment(), clock);
+    if (!aws_store.ok()) return Fail(aws_store.status().message());
+    std::vector<std::unique_ptr<SecretStore>> chain;
+    chain.push_back(std::move(secrets));
+    chain.push_back(std::move(*aws_store));
+    secrets = std::make_unique<ChainSecretStore>(std::move(chain));
+    spdlog::info("secrets: AWS Secrets Manager, prefix '{}', cached {} s", opts.secrets.prefix,
+                 opts.secrets.cache_ttl_seconds);
+  }
   AgentRegistry agents(opts);
   // Metrics (/metrics, /health/slo): every store call below goes through the counting
   // decorators.
@@ -390,7 +487,11 @@ int Serve(const Options& opts_in) {
   Runner& runner = *runners->router;
   // Finished runs' files go to the artifact store; runs that ended while the server was away
   // (or whose upload it did not finish) are found again and uploaded.
-  ArtifactUploader uploader(run_store, counted_artifacts, runner, clock);
+  ArtifactUploaderOptions uploader_options;
+  uploader_options.shown_task = [&opts, &agents, &secrets](const Run& run) {
+    return RedactedTask(opts, agents.Find(run.agent), run, secrets.get());
+  };
+  ArtifactUploader uploader(run_store, counted_artifacts, runner, clock, uploader_options);
   // Every run's events (ARCHITECTURE.md §8): the shared event log on the store, the one read
   // path. The pump copies the journals of the runs supervised here into it; the hub wakes this
   // replica's followers (one watcher per followed run).
@@ -417,6 +518,7 @@ int Serve(const Options& opts_in) {
   event_hub.Start();
   event_pump.Start();
   uploader.Start();
+  cleanup.Keep();  // from here on, runs may be started in the data dir
   if (Status st = supervisor.Start(); !st.ok()) return Fail("supervisor: " + st.message());
   if (auto n = uploader.Recover(); !n.ok()) {
     spdlog::error("artifacts: cannot list runs still to upload: {}", n.status().ToString());
@@ -430,6 +532,8 @@ int Serve(const Options& opts_in) {
   RunChannel run_channel(
       run_store, **event_log, [&event_hub](const RunId& id) { event_hub.Notify(id.str()); },
       [&supervisor](const Run& run) -> Result<RunSpec> { return supervisor.SpecFor(run); });
+  // Outputs a remote task delivers over the channel go where the artifact upload puts them.
+  run_channel.SetOutputs(&counted_artifacts, opts.max_output_bytes);
   RunArtifacts run_artifacts(service, counted_artifacts, clock);
   // Promote (README "Promote"): from the stored artifacts, with the tenant's git token.
   Promoter promoter(service, run_store, counted_artifacts, clock, opts, secrets.get(), &auditor);
@@ -468,6 +572,16 @@ int Serve(const Options& opts_in) {
   http::Router router;
   router.SetAuthenticator(&authenticator);
   router.Use(http::SameOriginMiddleware(*allowed_hosts, clock));
+  // Issue 24 item 2: on a wildcard listener without public_url, URLs signed for a request are
+  // based on its Host when that is one of the allowed names (never 0.0.0.0, which none is).
+  if (opts.public_url.empty() && IsWildcardHost(host)) {
+    router.Use([hosts = *allowed_hosts](http::Request& req, const http::Next& next) {
+      const std::string h = req.headers.Get("Host").value_or("");
+      if (h.empty() || !hosts->HostAllowed(h)) return next(req);
+      SelfUrl::RequestBase base("http://" + h);
+      return next(req);
+    });
+  }
   // After authentication (it sets the request's tenant and key, which the rate limit counts by).
   router.Use(api::RateLimitMiddleware(rate_limiter, opts.quotas, clock));
   api::RegisterRoutes(router, service, clock);
@@ -513,10 +627,19 @@ int Serve(const Options& opts_in) {
     SplitHostPort(server.BoundAddress(), bound_host, bound_port);
     (*allowed_hosts)->SetBound(host, bound_port);
   }
-  self_url.Set(opts.public_url.empty() ? "http://" + server.BoundAddress() : opts.public_url);
+  int bp = 0;
+  if (!opts.public_url.empty()) {
+    self_url.Set(opts.public_url);
+  } else if (std::string bh; IsWildcardHost(host) && SplitHostPort(server.BoundAddress(), bh, bp)) {
+    self_url.Set("http://127.0.0.1:" + std::to_string(bp));  // a client names no 0.0.0.0
+  } else {
+    self_url.Set("http://" + server.BoundAddress());
+  }
   supervisor.SetAddress("http://" + server.BoundAddress());
-  supervisor.SetChannelUrl(opts.public_url.empty() ? "http://" + server.BoundAddress()
-                                                   : opts.public_url);
+  // [runner] channel_url, else public_url, else the listen address (README "Run channel").
+  supervisor.SetChannelUrl(!opts.channel_url.empty() ? opts.channel_url
+                           : opts.public_url.empty() ? "http://" + server.BoundAddress()
+                                                     : opts.public_url);
   if (runners->docker) {
     std::string bound_host;
     int bound_port = 0;

@@ -34,8 +34,13 @@ Status CheckLabel(std::string_view field, std::string_view value, bool allow_emp
 // Records keep whole milliseconds; what is returned is what a later read gives.
 WallTime WholeMillis(WallTime t) { return FromMillis(ToMillis(t)); }
 
+// Open mode's tenant (http::Identity::Open): a real tenant too, made on its first key.
+constexpr std::string_view kDefaultTenant = "default";
+
 Status TenantIdSyntax(std::string_view id) {
-  if (!IsUlid(id)) return Status::Invalid({{"tenant", "tenant ids are 26-character ULIDs"}});
+  if (!IsUlid(id) && id != kDefaultTenant) {
+    return Status::Invalid({{"tenant", "tenant ids are 26-character ULIDs (or default)"}});
+  }
   return Status::Ok();
 }
 
@@ -56,6 +61,11 @@ Result<Tenant> AdminService::CreateTenant(const std::string& name) {
 
 Result<Tenant> AdminService::DoCreateTenant(const std::string& name) {
   OUTPOST_RETURN_IF_ERROR(CheckLabel("name", name, /*allow_empty=*/false));
+  if (name == kDefaultTenant) {
+    return Status::Invalid({{"name",
+                             "default is open mode's tenant, made with its first key "
+                             "(key create --tenant default); choose another name"}});
+  }
   // Names are labels for humans; two alike would be confused, so one is refused. (A check, not
   // a constraint: two admins creating the same name at the same instant could both succeed.)
   auto existing = store_.ListTenants();
@@ -115,6 +125,16 @@ Result<CreatedKey> AdminService::DoCreateKey(const KeyRequest& request) {
     if (!http::IsKnownScope(s)) return Status::Invalid({{"scopes", "unknown scope '" + s + "'"}});
   }
   auto tenant = store_.GetTenant(request.tenant);
+  if (!tenant.ok() && tenant.status().code() == Code::kNotFound &&
+      request.tenant == kDefaultTenant) {
+    // The open-mode runs' tenant gets its record with its first key.
+    Tenant t{std::string(kDefaultTenant), std::string(kDefaultTenant), TenantStatus::kActive,
+             WholeMillis(now)};
+    Status made = store_.CreateTenant(t);
+    Audit("tenant.create", t.id, "tenant:" + t.id, made);
+    if (!made.ok() && made.code() != Code::kConflict) return made;
+    tenant = store_.GetTenant(request.tenant);
+  }
   if (!tenant.ok()) return tenant.status();
   if (tenant->status != TenantStatus::kActive) {
     return FailedPrecondition("tenant " + tenant->id + " is suspended; activate it first");
@@ -139,7 +159,9 @@ Result<std::vector<ApiKeyRecord>> AdminService::ListKeys(const std::optional<std
   if (tenant) {
     OUTPOST_RETURN_IF_ERROR(TenantIdSyntax(*tenant));
     auto t = store_.GetTenant(*tenant);
-    if (!t.ok()) return t.status();
+    if (!t.ok() && !(*tenant == kDefaultTenant && t.status().code() == Code::kNotFound)) {
+      return t.status();
+    }
   }
   return store_.ListKeys(tenant);
 }

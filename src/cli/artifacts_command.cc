@@ -35,6 +35,8 @@ constexpr int kExitDownloadFailed = kExitRunFailed;
 struct ArtifactsFlags {
   std::string endpoint = "http://127.0.0.1:8080";
   std::string api_key;
+  CLI::Option* endpoint_opt = nullptr;
+  CLI::Option* key_opt = nullptr;
   std::string id;
   std::string download_dir;
   int expires_in = 0;
@@ -156,12 +158,28 @@ int Download(const ArtifactsFlags& f, const json::object& data, const ClientIo& 
   return kExitDownloadFailed;
 }
 
-int RunArtifactsCommand(const ArtifactsFlags& f, const ClientIo& io) {
-  auto ep = ParseEndpoint(f.endpoint);
+int RunArtifactsCommand(ArtifactsFlags f, const ClientIo& io) {
+  GlobalFlags none;
+  auto conn = ResolveConnection(io.globals ? *io.globals : none, f.endpoint_opt, f.endpoint,
+                                f.key_opt, f.api_key);
+  if (!conn.ok()) {
+    *io.err << "outpost: " << conn.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto ep = ParseEndpoint(conn->endpoint);
   if (!ep.ok()) {
     *io.err << "outpost: " << ep.status().message() << "\n";
     return kExitUsage;
   }
+  f.api_key = conn->api_key;
+  client::ApiClient api(*ep, f.api_key);
+  auto id = ResolveRunId(api, f.id);
+  if (!id.ok()) {
+    *io.err << FormatError(id.status());
+    return id.status().code() == Code::kInvalidArgument ? kExitUsage
+                                                        : ExitCodeForError(id.status());
+  }
+  f.id = *id;
   auto data = FetchList(f, *ep, io);
   if (!data.ok()) return Fail(data.status(), io);
   if (!f.download_dir.empty()) return Download(f, *data, io);
@@ -208,9 +226,7 @@ void AddArtifactsCommand(CLI::App& app, int* exit_code, std::shared_ptr<const Cl
   auto f = std::make_shared<ArtifactsFlags>();
   auto* sub =
       app.add_subcommand("artifacts", "List a run's artifacts, or download and verify them");
-  sub->add_option("id", f->id, "Run id (any case)")->required()->transform([](std::string id) {
-    return CanonicalUlid(id);
-  });
+  sub->add_option("id", f->id, "Run id, or an unambiguous prefix of it (any case)")->required();
   sub->add_option("--download", f->download_dir,
                   "Fetch every artifact into DIR (created if needed), verifying size and sha256")
       ->type_name("DIR");
@@ -218,13 +234,17 @@ void AddArtifactsCommand(CLI::App& app, int* exit_code, std::shared_ptr<const Cl
                                    "Lifetime of the URLs in seconds, 60-86400 (server default "
                                    "3600)")
                        ->type_name("SECONDS");
-  sub->add_option("--endpoint", f->endpoint, "URL of `outpost serve`")
-      ->envname("OUTPOST_ENDPOINT")
-      ->capture_default_str();
-  sub->add_option("--api-key", f->api_key, "API key, sent as a Bearer token")
-      ->envname("OUTPOST_API_KEY");
+  f->endpoint_opt =
+      sub->add_option("--endpoint", f->endpoint, "URL of `outpost serve` (default: the context's)")
+          ->envname("OUTPOST_ENDPOINT");
+  f->key_opt = sub->add_option("--api-key", f->api_key, "API key (default: the context's)")
+                   ->envname("OUTPOST_API_KEY");
   sub->add_flag("--json", f->json,
                 "Print the server's data object (with --download: each file's result)");
+  sub->add_option_function<std::string>(
+         "-o,--output", [f](const std::string& v) { f->json = v == "json"; },
+         "json: as --json; table: the default")
+      ->check(CLI::IsMember({"json", "table"}));
   sub->footer(std::string(ExitCodeHelp()) +
               "\n  (artifacts: 1 = a download failed or did not verify, or the run's artifacts "
               "are not stored yet)");

@@ -35,6 +35,10 @@ struct Outcome {
 };
 
 Outcome RunCli(std::vector<std::string> args) {
+  ::setenv("XDG_CONFIG_HOME", "/nonexistent/outpost-cli-test", 1);
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
+  ::unsetenv("OUTPOST_CONTEXT");
   CLI::App app{"outpost"};
   Outcome o;
   std::ostringstream out, err;
@@ -151,10 +155,10 @@ TEST_F(ArtifactsCommand, ListsATableThenTheUrls) {
             "NAME          TYPE      SIZE  SHA256        EXPIRES\n"
             "output.log    output    6     " +
                 sha +
-                "  2026-11-28 09:22:40\n"
+                "  2026-11-28 09:22:40 UTC\n"
                 "summary.json  metadata  22    " +
                 Sha256Hex(R"({"status":"COMPLETED"})").substr(0, 12) +
-                "  2026-11-28 09:22:40\n"
+                "  2026-11-28 09:22:40 UTC\n"
                 "\n"
                 "output.log: http://" +
                 host +

@@ -24,14 +24,20 @@
 #include <chrono>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 
 #include "cli/exit_codes.h"
+#include "cli/session.h"
 #include "common/clock.h"
 
 namespace CLI {
 class App;
 class ParseError;
 }  // namespace CLI
+
+namespace outpost::client {
+class ApiClient;
+}  // namespace outpost::client
 
 namespace outpost::cli {
 
@@ -42,6 +48,12 @@ struct ClientIo {
   // stdout is a terminal: --wait redraws one status line in place instead of printing a line
   // per change.
   bool tty = false;
+  // Colour on stdout (ColourWanted(tty) when AddClientCommands fills it; tests set it).
+  bool colour = false;
+  // The root's --context/--utc; AddClientCommands registers them and points this at them.
+  std::shared_ptr<GlobalFlags> globals;
+  // runs --watch: stop after this many refreshes (tests); 0 = until interrupted.
+  int watch_rounds = 0;
   const Clock* clock = nullptr;      // RealClock when null; every wait sleeps on it
   Millis poll_interval{500};         // --wait: time between GET /runs/{id}
   Millis unreachable_grace{60'000};  // --wait: keep retrying an unreachable server this long
@@ -53,6 +65,13 @@ struct ClientIo {
 // run inside app.parse() and store their exit code in *exit_code, which must outlive `app`.
 void AddClientCommands(CLI::App& app, int* exit_code);
 void AddClientCommands(CLI::App& app, int* exit_code, ClientIo io);
+
+// A run id from the command line: a whole id (26 characters, any case) as it is; a prefix of at
+// least 4 ULID characters resolved with one GET /runs (limit 100, since the time the prefix
+// encodes): the one run whose id starts with it. kNotFound when none does; kInvalidArgument
+// listing the candidates when several do. Anything else (under 4 characters, not ULID
+// characters) is returned unchanged: the server's to judge (404).
+Result<std::string> ResolveRunId(client::ApiClient& api, const std::string& id);
 
 // 64 (EX_USAGE): the exit code for bad flags.
 int UsageExitCode();

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "common/time_util.h"
+
 namespace outpost::cli {
 
 Result<Millis> ParseDuration(std::string_view text, Millis min, Millis max) {
@@ -12,7 +14,8 @@ Result<Millis> ParseDuration(std::string_view text, Millis min, Millis max) {
   for (auto [suffix, ms] : {std::pair<std::string_view, double>{"ms", 1},
                             {"s", 1000},
                             {"m", 60'000},
-                            {"h", 3'600'000}}) {
+                            {"h", 3'600'000},
+                            {"d", 86'400'000}}) {
     if (text.ends_with(suffix)) {
       text.remove_suffix(suffix.size());
       scale = ms;
@@ -23,7 +26,7 @@ Result<Millis> ParseDuration(std::string_view text, Millis min, Millis max) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   const auto bad = [&] {
     return InvalidArgument("'" + std::string(input) +
-                           "' is not a duration (e.g. 300s, 5m, 1h, 500ms, or seconds)");
+                           "' is not a duration (e.g. 300s, 5m, 1h, 2d, 500ms, or seconds)");
   };
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) ||
       v < 0) {
@@ -36,6 +39,17 @@ Result<Millis> ParseDuration(std::string_view text, Millis min, Millis max) {
                            " ms");
   }
   return d;
+}
+
+Result<WallTime> ParseSince(std::string_view text, WallTime now) {
+  if (auto t = ParseTime(text)) return *t;
+  auto d = ParseDuration(text, Millis(0), Millis(std::int64_t{3650} * 86'400'000));
+  if (!d.ok()) {
+    return InvalidArgument("'" + std::string(text) +
+                           "' is neither a duration ago (10m, 2h, 7d) nor a time "
+                           "(2026-01-13 or 2026-01-13T08:00:00Z)");
+  }
+  return now - *d;
 }
 
 }  // namespace outpost::cli

@@ -29,7 +29,8 @@ std::string_view ExitCodeHelp() {
          "  3   the run was CANCELLED\n"
          "  4   the API refused the request (4xx; the error and each bad field on stderr)\n"
          "  5   the server is unreachable, answered 5xx, or reports itself unhealthy\n"
-         "  64  usage error (bad flags or arguments)";
+         "  64  usage error (bad flags or arguments, checked before anything is sent; an\n"
+         "      ambiguous run id prefix; an unknown --context; --jq without jq)";
 }
 
 }  // namespace outpost::cli

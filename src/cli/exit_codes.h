@@ -7,7 +7,8 @@
 //   3   the run ended CANCELLED                       (--wait)
 //   4   the API refused the request (HTTP 4xx: validation, not found, conflict, auth, rate limit)
 //   5   the server could not be reached, answered 5xx, or reported itself unhealthy (health)
-//   64  usage error: bad flags or arguments (EX_USAGE)
+//   64  usage error: bad flags or arguments (EX_USAGE), an ambiguous run id prefix, an unknown
+//       --context, --jq without jq or with an expression jq refuses
 #pragma once
 
 #include <string_view>

@@ -6,6 +6,7 @@
 
 #include "cli/format.h"
 #include "cli/sse.h"
+#include "cli/transcript.h"
 #include "client/api_client.h"
 #include "client/http_stream.h"
 #include "common/encoding.h"
@@ -26,7 +27,13 @@ namespace json = boost::json;
 // The printing side of a follow; its position (last_id) survives reconnects.
 class Printer {
  public:
-  Printer(bool json, const ClientIo& io) : json_(json), io_(io) {}
+  Printer(bool json, bool transcript, const ClientIo& io) : json_(json), io_(io) {
+    if (transcript) transcript_.emplace(*io.out, TerminalStyleOf(io.tty));
+  }
+  bool transcript() const { return transcript_.has_value(); }
+  void FinalLine() {
+    if (transcript_) transcript_->Final(final_status_);
+  }
 
   void Feed(std::string_view bytes) {
     std::vector<SseEvent> events;
@@ -50,6 +57,12 @@ class Printer {
     if (!v.ok() || !v->is_object()) return;
     const json::object& o = v->as_object();
     if (json_) *io_.out << e.data << "\n" << std::flush;
+    if (transcript_) {
+      transcript_->Event(e.event, o);
+      *io_.out << std::flush;
+      if (e.event == "end") final_status_ = GetString(o, "status").value_or("FAILED");
+      return;
+    }
     if (e.event == "output" && !json_) {
       std::string data = GetString(o, "data").value_or("");
       if (GetString(o, "encoding") == "base64") data = Base64Decode(data).value_or("");
@@ -71,13 +84,14 @@ class Printer {
   SseParser parser_;
   std::int64_t last_id_ = 0;
   std::string final_status_;
+  std::optional<Transcript> transcript_;
 };
 
 }  // namespace
 
 int FollowRun(const FollowTarget& target, bool json, const ClientIo& io) {
   const Clock& clock = io.clock ? *io.clock : RealClock::Instance();
-  Printer printer(json, io);
+  Printer printer(json, /*transcript=*/!json && !target.raw && io.tty, io);
   std::optional<MonoTime> failing_since;
   bool told = false;
   const std::string path = "/runs/" + UrlEncode(target.run_id) + "/events";
@@ -91,7 +105,9 @@ int FollowRun(const FollowTarget& target, bool json, const ClientIo& io) {
     Result<StreamResult> r =
         StreamGet(target.endpoint, path, headers, {}, [&](std::string_view b) { printer.Feed(b); });
     if (printer.ended()) {
-      if (!json)
+      if (printer.transcript()) {
+        printer.FinalLine();
+      } else if (!json)
         *io.err << "outpost: run " << target.run_id << " " << printer.final_status() << "\n";
       return ExitCodeForRunStatus(printer.final_status());
     }

@@ -1,7 +1,9 @@
 // FollowRun: `outpost logs ID -f` and `outpost dispatch … --follow` — a run's event stream
 // (GET /runs/{id}/events) printed live until the run ends.
 //
-// The agent's output is written byte for byte, stdout to stdout and stderr to stderr (base64
+// On a terminal (ClientIo::tty) the events are printed as a readable transcript
+// (cli/transcript.h) ending in a line with the status, reason and error. Piped, or with --raw,
+// the agent's output is written byte for byte, stdout to stdout and stderr to stderr (base64
 // chunks decoded); with --json every event is printed as its JSON line instead. Notices
 // (dropped output, the final status) go to stderr as "outpost: …" lines.
 //
@@ -26,6 +28,7 @@ struct FollowTarget {
   Endpoint endpoint;
   std::string api_key;  // "" = none
   std::string run_id;
+  bool raw = false;  // --raw: the agent's output byte for byte also on a terminal
 };
 
 // Returns the exit code: ExitCodeForRunStatus of the final status once the `end` event arrived;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <ctime>
 
 #include "common/json_util.h"
 #include "common/time_util.h"
@@ -75,6 +76,26 @@ std::string ChangesText(const json::object& run) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string VerificationText(const json::object& run) {
+  const auto* v = run.if_contains("verification");
+  if (v == nullptr || !v->is_object()) return "";
+  const auto& o = v->as_object();
+  const bool passed = o.contains("passed") && o.at("passed").is_bool() && o.at("passed").as_bool();
+  std::string out = passed ? "passed" : "failed";
+  if (std::string code = Text(o, "exitCode"); !code.empty()) {
+    out += " (exit code " + code + ")";
+  } else if (o.contains("timedOut") && o.at("timedOut").is_bool() && o.at("timedOut").as_bool()) {
+    out += " (timed out)";
+  } else {
+    out += " (stopped)";
+  }
+  return out;
+}
+
+namespace {
 
 std::string UsageText(const json::object& run) {
   const auto* usage = run.if_contains("usage");
@@ -173,10 +194,14 @@ std::string Truncate(std::string_view text, std::size_t max_chars) {
 }
 
 std::string ShortTime(std::string_view iso) {
-  if (iso.size() < 19 || iso[10] != 'T' || !ParseTime(iso)) return std::string(iso);
-  std::string out(iso.substr(0, 19));
-  out[10] = ' ';
-  return out;
+  auto t = iso.size() < 19 || iso[10] != 'T' ? std::nullopt : ParseTime(iso);
+  if (!t) return std::string(iso);
+  const std::time_t secs = static_cast<std::time_t>(ToMillis(*t) / 1000);
+  std::tm local{};
+  if (::localtime_r(&secs, &local) == nullptr) return std::string(iso);
+  char buf[64];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %Z", &local);
+  return n == 0 ? std::string(iso) : std::string(buf, n);
 }
 
 std::string FormatTable(const std::vector<std::string>& header,
@@ -237,6 +262,11 @@ std::string FormatRunDetails(const json::object& run) {
       {"Cancel reason", Text(run, "cancelReason")},
       {"Changes", ChangesText(run)},
       {"Usage", UsageText(run)},
+      {"Verify", Text(run, "verify").empty()
+                     ? ""
+                     : WithSuffix(VerificationText(run).empty() ? std::string("not run (yet)")
+                                                                : VerificationText(run),
+                                  ": ", Text(run, "verify"))},
   });
 }
 
@@ -265,6 +295,7 @@ std::string FormatFinalSummary(const json::object& run) {
   line += "\n";
   if (std::string e = Text(run, "errorMessage"); !e.empty()) line += "error: " + e + "\n";
   if (std::string c = Text(run, "cancelReason"); !c.empty()) line += "cancel reason: " + c + "\n";
+  if (std::string v = VerificationText(run); !v.empty()) line += "verify: " + v + "\n";
   return line + FormatChanges(run);
 }
 

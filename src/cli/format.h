@@ -26,7 +26,8 @@ std::string FormatElapsed(Millis elapsed);
 // code points, ending in "…" when cut. Never splits a multi-byte character.
 std::string Truncate(std::string_view text, std::size_t max_chars);
 
-// "2026-11-28T08:22:40.123Z" -> "2026-11-28 08:22:40"; anything else is returned unchanged.
+// "2026-11-28T08:22:40.123Z" -> "2026-11-28 09:22:40 CET": local time (the TZ variable; --utc
+// sets TZ=UTC) with the zone's abbreviation; anything else is returned unchanged.
 std::string ShortTime(std::string_view iso);
 
 // Left-aligned columns separated by two spaces; widths count code points; the last column is
@@ -43,6 +44,10 @@ std::string FormatRunDetails(const boost::json::object& run);
 // `outpost runs`: a table of runs (id, status, agent, created, duration, task). A run still
 // going shows the time since it started, measured against `now`.
 std::string FormatRunsTable(const boost::json::array& runs, WallTime now);
+
+// A run's `verification` in words: "passed (exit code 0)", "failed (exit code 2)", "failed
+// (timed out)"; "" when it has none.
+std::string VerificationText(const boost::json::object& run);
 
 // The one-line outcome after --wait: "01J… COMPLETED (succeeded), exit code 0, duration 1.2s",
 // followed by "error: …" / "cancel reason: …" lines when the run has them.

@@ -115,8 +115,16 @@ TEST(Truncate, FlattensWhitespaceAndCutsOnCodePoints) {
   EXPECT_EQ(Truncate("ééééé", 3), "éé…");  // never splits a 2-byte character
 }
 
-TEST(ShortTime, DropsMillisecondsAndZone) {
-  EXPECT_EQ(ShortTime("2026-11-28T08:22:40.123Z"), "2026-11-28 08:22:40");
+TEST(ShortTime, LocalTimeWithTheZoneOfTz) {
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
+  EXPECT_EQ(ShortTime("2026-11-28T08:22:40.123Z"), "2026-11-28 08:22:40 UTC");
+  ::setenv("TZ", "Europe/Berlin", 1);
+  ::tzset();
+  EXPECT_EQ(ShortTime("2026-11-28T08:22:40.123Z"), "2026-11-28 09:22:40 CET");
+  EXPECT_EQ(ShortTime("2026-07-01T08:00:00+02:00"), "2026-07-01 08:00:00 CEST");
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
   EXPECT_EQ(ShortTime("yesterday"), "yesterday");
 }
 
@@ -128,6 +136,8 @@ TEST(FormatTable, AlignsColumnsByCodePoints) {
 }
 
 TEST(FormatRunsTable, ShowsDurationOrTimeSinceStart) {
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
   auto runs = json::parse(R"([
     {"runId":"R1","status":"COMPLETED","agent":"shell","createdAt":"2026-01-01T10:00:00.000Z",
      "durationMs":1500,"task":"echo hello\necho world"},
@@ -136,9 +146,9 @@ TEST(FormatRunsTable, ShowsDurationOrTimeSinceStart) {
                   .as_array();
   WallTime now = *ParseTime("2026-01-01T10:02:05Z");
   EXPECT_EQ(FormatRunsTable(runs, now),
-            "ID  STATUS     AGENT   CREATED              DURATION  TASK\n"
-            "R1  COMPLETED  shell   2026-01-01 10:00:00  1.5s      echo hello echo world\n"
-            "R2  RUNNING    claude  2026-01-01 10:01:00  1m05s…    fix it\n");
+            "ID  STATUS     AGENT   CREATED                  DURATION  TASK\n"
+            "R1  COMPLETED  shell   2026-01-01 10:00:00 UTC  1.5s      echo hello echo world\n"
+            "R2  RUNNING    claude  2026-01-01 10:01:00 UTC  1m05s…    fix it\n");
 }
 
 TEST(FormatRunDetails, AlignsPresentFieldsOnly) {

@@ -118,6 +118,16 @@ Result<boost::json::value> ApiClient::ListRuns(const ListRunsQuery& q) {
   add("status", q.status);
   add("agent", q.agent);
   add("cursor", q.cursor);
+  add("repo", q.repo);
+  add("group", q.group);
+  add("since", q.since);
+  for (const std::string& tag : q.tags) add("tag", tag);
+  auto r = Call("GET", target, {}, base_);
+  if (!r.ok()) return r.status();
+  return UnwrapEnvelope(*r);
+}
+
+Result<boost::json::value> ApiClient::Get(const std::string& target) {
   auto r = Call("GET", target, {}, base_);
   if (!r.ok()) return r.status();
   return UnwrapEnvelope(*r);

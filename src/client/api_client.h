@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "client/http_client.h"
 #include "common/status.h"
@@ -27,6 +28,8 @@ Status StatusFromHttpError(int http_status, std::string_view body);
 struct ListRunsQuery {
   std::optional<int> limit;
   std::string status, agent, cursor;
+  std::string repo, group, since;  // since: RFC 3339
+  std::vector<std::string> tags;   // "key:value" each
 };
 
 // A /health or /health/fleet answer: top-level JSON, no envelope; 503 when unhealthy.
@@ -49,6 +52,8 @@ class ApiClient {
   Result<boost::json::value> GetRun(std::string_view run_id, const RequestOptions* retry = nullptr);
   // GET /runs?… -> data {items, nextCursor, hasMore}.
   Result<boost::json::value> ListRuns(const ListRunsQuery& query);
+  // GET `target` (a path with its query) -> the envelope's data.
+  Result<boost::json::value> Get(const std::string& target);
   // POST /runs/{id}/cancel -> the run.
   Result<boost::json::value> Cancel(std::string_view run_id, const std::string& reason);
   // POST /runs/{id}/promote with `body` {mode, branch, title, body, base, draft} -> data

@@ -94,7 +94,7 @@ Status RetryReason(const Endpoint& ep, const Attempt& a) {
 
 net::Url UrlFor(const Endpoint& ep, std::string_view target) {
   net::Url url;
-  url.scheme = "http";
+  url.scheme = ep.tls ? "https" : "http";
   url.host = ep.host;
   url.port = ep.port;
   url.path = ep.prefix + std::string(target);
@@ -103,7 +103,9 @@ net::Url UrlFor(const Endpoint& ep, std::string_view target) {
 
 std::string Endpoint::ToString() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return "http://" + h + (port == 80 ? "" : ":" + std::to_string(port)) + prefix;
+  const std::uint16_t default_port = tls ? 443 : 80;
+  return (tls ? "https://" : "http://") + h +
+         (port == default_port ? "" : ":" + std::to_string(port)) + prefix;
 }
 
 Result<Endpoint> ParseEndpoint(std::string_view url) {
@@ -111,12 +113,11 @@ Result<Endpoint> ParseEndpoint(std::string_view url) {
     return InvalidArgument("invalid endpoint '" + std::string(url) + "': " + why);
   };
   std::string_view rest = url;
+  bool tls = false;
   if (auto pos = rest.find("://"); pos != std::string_view::npos) {
     std::string_view scheme = rest.substr(0, pos);
-    if (scheme == "https") {
-      return bad("https is not supported yet; use http:// (put TLS in front of the server)");
-    }
-    if (scheme != "http") return bad("the scheme must be http://");
+    if (scheme != "http" && scheme != "https") return bad("the scheme must be http:// or https://");
+    tls = scheme == "https";
     rest.remove_prefix(pos + 3);
   }
   if (rest.find_first_of("?#") != std::string_view::npos) return bad("no query or fragment");
@@ -125,6 +126,8 @@ Result<Endpoint> ParseEndpoint(std::string_view url) {
   if (authority.find('@') != std::string_view::npos) return bad("no user info");
 
   Endpoint ep;
+  ep.tls = tls;
+  ep.port = tls ? 443 : 80;
   std::string_view port;
   if (authority.starts_with('[')) {
     auto close = authority.find(']');

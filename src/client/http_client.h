@@ -2,8 +2,8 @@
 // request with opt-in retries, and the CLI's wording of network failures ("cannot reach …").
 //
 // The exchange itself is net::SendHttp (libcurl), so connections to the server are kept alive
-// and reused across calls. Plain http only: https endpoints are refused with a clear message
-// until the server grows TLS.
+// and reused across calls. http, or https to a server behind a TLS terminator (the runbook's
+// ALB: README "The runbook on ECS"), the certificate verified against the system store.
 //
 // Thread-safety: Request() is reentrant.
 #pragma once
@@ -22,21 +22,25 @@
 
 namespace outpost::client {
 
-// Where the API lives: http://host:port[/prefix]. `prefix` has no trailing slash ("" or "/api").
+// Where the API lives: http(s)://host:port[/prefix]. `prefix` has no trailing slash ("" or
+// "/api").
 struct Endpoint {
   std::string host;
   std::uint16_t port = 80;
   std::string prefix;
+  bool tls = false;  // https
 
-  // "http://host:port" + prefix; used in messages ("cannot reach …").
+  // "http(s)://host[:port]" + prefix (the port when not the scheme's); used in messages
+  // ("cannot reach …").
   std::string ToString() const;
 };
 
-// Parses "http://host[:port][/prefix]" (also "[::1]:8080" and a bare "host:port", read as
-// http). kInvalidArgument naming the problem: https, another scheme, a bad port, a query.
+// Parses "http(s)://host[:port][/prefix]" (also "[::1]:8080" and a bare "host:port", read as
+// http; https's default port is 443). kInvalidArgument naming the problem: another scheme, a
+// bad port, a query.
 Result<Endpoint> ParseEndpoint(std::string_view url);
 
-// http://host:port + prefix + `target` ("/runs?limit=5"), for net/.
+// http(s)://host:port + prefix + `target` ("/runs?limit=5"), for net/.
 net::Url UrlFor(const Endpoint& endpoint, std::string_view target);
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

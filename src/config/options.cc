@@ -58,6 +58,7 @@ constexpr IntKey kIntKeys[] = {
     {"idle_timeout_ms", &Options::idle_timeout_ms, 100, 3'600'000},
     {"write_timeout_ms", &Options::write_timeout_ms, 100, 3'600'000},
     {"max_connections", &Options::max_connections, 1, 1'000'000},
+    {"handler_threads", &Options::handler_threads, 0, 1024},
 };
 
 struct StringKey {
@@ -70,6 +71,7 @@ constexpr StringKey kStringKeys[] = {
     {"data_dir", &Options::data_dir},
     {"store", &Options::store},
     {"log_level", &Options::log_level},
+    {"log_format", &Options::log_format},
     {"replica_id", &Options::replica_id},
     {"secrets_dir", &Options::secrets_dir},
     {"artifacts", &Options::artifacts_url},
@@ -134,6 +136,11 @@ Status ApplyDocker(const toml::table& t, Options& opts) {
       auto n = IntIn(v, full, 10, 86400);
       if (!n.ok()) return n.status();
       opts.docker.unreachable_grace_seconds = *n;
+      continue;
+    }
+    if (key == "remote") {
+      if (!v.is_boolean()) return Bad(full, "must be true or false");
+      opts.docker.remote = v.as_boolean()->get();
       continue;
     }
     if (!v.is_string()) return Bad(full, "must be a string");
@@ -248,12 +255,23 @@ Status ApplyRunner(const toml::table& t, Options& opts) {
     } else if (key == "ecs") {
       if (!v.is_table()) return Bad("runner.ecs", "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyEcs(*v.as_table(), opts));
+    } else if (key == "channel_url") {
+      if (!v.is_string()) return Bad("runner.channel_url", "must be a string");
+      const std::string url = v.as_string()->get();
+      if ((!url.starts_with("http://") && !url.starts_with("https://")) ||
+          url.find_first_of("?# ") != std::string::npos || url.back() == '/') {
+        return Bad("runner.channel_url",
+                   "\"" + url + "\" must be http(s)://host[:port][/path] without a trailing '/'");
+      }
+      opts.channel_url = url;
     } else {
       return Bad("runner." + key, "unknown key");
     }
   }
   return Status::Ok();
 }
+
+Status CheckSecrets(const SecretsOptions& s);
 
 Status CheckValues(const Options& o) {
   if (!o.public_url.empty() &&
@@ -268,6 +286,10 @@ Status CheckValues(const Options& o) {
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!kLevels.count(o.log_level))
     return Bad("log_level", "must be one of trace|debug|info|warn|error|off");
+  if (o.log_format != "text" && o.log_format != "json") {
+    return Bad("log_format", "must be text or json");
+  }
+  OUTPOST_RETURN_IF_ERROR(CheckSecrets(o.secrets));
   if (o.listen.find(':') == std::string::npos) return Bad("listen", "must be HOST:PORT");
   if (o.data_dir.empty()) return Bad("data_dir", "must not be empty");
   if (o.default_max_cost_usd && o.max_cost_usd && *o.default_max_cost_usd > *o.max_cost_usd) {
@@ -314,6 +336,53 @@ Status CheckValues(const Options& o) {
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
                                                 [](char c) { return c > 0x20 && c < 0x7f; }))) {
     return Bad("auth.metrics_token", "must be 16-256 printable characters without spaces");
+  }
+  return Status::Ok();
+}
+
+// [secrets] (SecretsOptions).
+Status ApplySecrets(const toml::table& t, Options& opts) {
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str()), full = "secrets." + key;
+    if (key == "cache_ttl_seconds") {
+      if (!v.is_integer() || v.as_integer()->get() < 0 || v.as_integer()->get() > 86400) {
+        return Bad(full, "must be an integer from 0 to 86400");
+      }
+      opts.secrets.cache_ttl_seconds = static_cast<int>(v.as_integer()->get());
+      continue;
+    }
+    std::string* field = key == "backend"    ? &opts.secrets.backend
+                         : key == "region"   ? &opts.secrets.region
+                         : key == "endpoint" ? &opts.secrets.endpoint
+                         : key == "prefix"   ? &opts.secrets.prefix
+                                             : nullptr;
+    if (!field) return Bad(full, "unknown key");
+    if (!v.is_string()) return Bad(full, "must be a string");
+    *field = v.as_string()->get();
+  }
+  return Status::Ok();
+}
+
+Status CheckSecrets(const SecretsOptions& s) {
+  if (s.backend != "local" && s.backend != "aws-secretsmanager") {
+    return Bad("secrets.backend", "must be local or aws-secretsmanager");
+  }
+  static const std::regex kRegion(R"(^[a-z]{2}(-[a-z]+)+-[0-9]+$)");
+  if (!s.region.empty() && !std::regex_match(s.region, kRegion)) {
+    return Bad("secrets.region", "\"" + s.region + "\" is not an AWS region (e.g. us-east-1)");
+  }
+  static const std::regex kEndpoint(R"(^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$)");
+  if (!s.endpoint.empty() && !std::regex_match(s.endpoint, kEndpoint)) {
+    return Bad("secrets.endpoint", "must be http(s)://host[:port] without a path");
+  }
+  // The characters of a Secrets Manager name, whose limit is 512 with the NAME added.
+  static const std::regex kPrefix(R"(^[A-Za-z0-9/_+=.@-]{0,256}$)");
+  if (!std::regex_match(s.prefix, kPrefix)) {
+    return Bad("secrets.prefix", "must be at most 256 of A-Z a-z 0-9 / _ + = . @ -");
+  }
+  if (s.backend == "local" && (!s.region.empty() || !s.endpoint.empty() || !s.prefix.empty())) {
+    return Bad("secrets.backend",
+               "region, endpoint and prefix are for backend = \"aws-secretsmanager\"");
   }
   return Status::Ok();
 }
@@ -971,6 +1040,9 @@ Status ApplyConfigFile(const std::string& path, Options& opts) {
     } else if (key == "auth") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyAuth(*v.as_table(), opts));
+    } else if (key == "secrets") {
+      if (!v.is_table()) return Bad(key, "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplySecrets(*v.as_table(), opts));
     } else if (key == "quotas" || key == "audit") {
       if (!v.is_table()) return Bad(key, "must be a table");
       OUTPOST_RETURN_IF_ERROR(key == "quotas" ? config::ApplyQuotas(*v.as_table(), opts.quotas)
@@ -1216,6 +1288,22 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
       }
       return InvalidArgument(message);
     }
+  }
+  for (auto [name, field] : {std::pair{"OUTPOST_SECRETS_BACKEND", &SecretsOptions::backend},
+                             std::pair{"OUTPOST_SECRETS_REGION", &SecretsOptions::region},
+                             std::pair{"OUTPOST_SECRETS_ENDPOINT", &SecretsOptions::endpoint},
+                             std::pair{"OUTPOST_SECRETS_PREFIX", &SecretsOptions::prefix}}) {
+    if (auto it = env.find(name); it != env.end()) opts.secrets.*field = it->second;
+  }
+  if (auto it = env.find("OUTPOST_SECRETS_CACHE_TTL_SECONDS"); it != env.end()) {
+    int value = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || p != s.data() + s.size() || value < 0 || value > 86400) {
+      return InvalidArgument(
+          "OUTPOST_SECRETS_CACHE_TTL_SECONDS: must be an integer from 0 to 86400");
+    }
+    opts.secrets.cache_ttl_seconds = value;
   }
   OUTPOST_RETURN_IF_ERROR(config::ApplyQuotaEnvironment(env, opts.quotas, opts.audit));
   return CheckValues(opts);

@@ -62,6 +62,9 @@ struct DockerOptions {
   // How long a run's container may be out of the Engine's reach (every inspect failing) before
   // the run is lost (DockerRunnerConfig::unreachable_grace_seconds).
   int unreachable_grace_seconds = 300;
+  // Run every container as a remote task (no bind mounts: the bootstrap token, the outputs over
+  // the run channel) although the Engine is local; a tcp:// host always does.
+  bool remote = false;
   std::string ImageFor(const std::string& agent) const {
     std::string name = image_prefix + (agent == "shell" ? "base" : agent);
     return image_tag.empty() ? name : name + ":" + image_tag;
@@ -128,6 +131,18 @@ struct SandboxOptions {
   std::string workspace_images_problem;
 };
 
+// [secrets] (README "Secrets"): where the values of secrets come from besides the environment
+// (OUTPOST_SECRET_<NAME>) and secrets_dir, which are always asked first.
+struct SecretsOptions {
+  // "local": nothing more. "aws-secretsmanager": then AWS Secrets Manager, the secret NAME being
+  // `<prefix><NAME>` there (secrets/aws_secret_store.h).
+  std::string backend = "local";
+  std::string region;           // "" = AWS_REGION / AWS_DEFAULT_REGION / the profile's
+  std::string endpoint;         // http(s)://host[:port] (a VPC endpoint, a test double); "" = AWS
+  std::string prefix;           // "outpost/prod/"
+  int cache_ttl_seconds = 300;  // values (and "not found") are re-read after this; 0 = always
+};
+
 struct Options {
   // serve
   std::string listen = "127.0.0.1:8080";
@@ -143,9 +158,13 @@ struct Options {
   // refused (DNS rebinding; http/host_guard.h).
   std::vector<std::string> allowed_hosts;
   std::string secrets_dir;  // one 0600 file per secret; default: <data_dir>/secrets if present
+  SecretsOptions secrets;   // [secrets]
   // The default runner of every agent ([runner] kind, alias [server] runner): sandbox
   // (bubblewrap + cgroups) | process | docker. An agent's own `runner` wins.
   RunnerKind runner = RunnerKind::kSandbox;
+  // [runner] channel_url: the control plane's URL that remote tasks (no shared files) reach the
+  // run channel at. "": public_url, else http://<the listen address>.
+  std::string channel_url;
   DockerOptions docker;           // [runner.docker]
   EcsOptions ecs;                 // [runner.ecs]
   int max_concurrent_runs = 16;   // global admission limit
@@ -160,9 +179,12 @@ struct Options {
   int header_timeout_ms = 10'000;       // accept / first byte -> end of the header block
   int body_timeout_ms = 10'000;         // the body's grace, then body_min_bytes_per_second
   int body_min_bytes_per_second = 16 << 10;
-  int idle_timeout_ms = 60'000;     // keep-alive wait for the next request
-  int write_timeout_ms = 60'000;    // one write to a client that does not read
-  int max_connections = 1024;       // beyond: 503 and close
+  int idle_timeout_ms = 60'000;   // keep-alive wait for the next request
+  int write_timeout_ms = 60'000;  // one write to a client that does not read
+  int max_connections = 1024;     // beyond: 503 and close
+  // Request handlers run on a pool of this many threads (0: on the HTTP io threads), so a slow
+  // store holds up no io thread; /health/live stays on the io threads.
+  int handler_threads = 16;
   int shutdown_grace_seconds = 10;  // in-flight requests on SIGTERM
   // SIGTERM drain: how long this replica waits for its running runs before it exits (README
   // "Draining a replica").
@@ -220,6 +242,9 @@ struct Options {
   // config file, so a production config cannot turn it on by accident.
   bool enable_fault_injection = false;
   std::string log_level = "info";
+  // [server] log_format, OUTPOST_LOG_FORMAT, --log-format: "text" (a timestamped line) or
+  // "json" (one object per line: time, level in capitals, message), for CloudWatch Logs.
+  std::string log_format = "text";
   std::string replica_id;  // default: hostname
   // Replicas sharing a store: a replica whose heartbeat is older than this is lost; its queued
   // runs are taken over, its running ones end FAILED node_lost.

@@ -123,6 +123,31 @@ runner = "sandbox"
   EXPECT_EQ(DefaultOptions().ImageFor("shell"), "outpost-base");
 }
 
+// Issue 20, remote tasks: [runner.docker] remote and [runner] channel_url.
+TEST(Options, RemoteDockerAndTheChannelUrlAreRead) {
+  Options o = DefaultOptions();
+  EXPECT_FALSE(o.docker.remote);
+  EXPECT_EQ(o.channel_url, "");
+  ASSERT_TRUE(ApplyConfigFile(WriteTemp("[runner]\nchannel_url = \"https://cp.example.com:8443\"\n"
+                                        "[runner.docker]\nremote = true\n"),
+                              o)
+                  .ok());
+  EXPECT_TRUE(o.docker.remote);
+  EXPECT_EQ(o.channel_url, "https://cp.example.com:8443");
+  for (const auto& [toml, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[runner.docker]\nremote = \"yes\"\n", "runner.docker.remote"},
+           {"[runner]\nchannel_url = \"cp:8080\"\n", "runner.channel_url"},
+           {"[runner]\nchannel_url = \"http://cp:8080/\"\n", "runner.channel_url"},
+           {"[runner]\nchannel_url = 8080\n", "runner.channel_url"}}) {
+    Options bad = DefaultOptions();
+    Status st = ApplyConfigFile(WriteTemp(toml), bad);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << toml;
+    EXPECT_NE(st.message().find(key), std::string::npos) << st.message();
+    EXPECT_FALSE(bad.docker.remote);
+    EXPECT_EQ(bad.channel_url, "");
+  }
+}
+
 TEST(Options, BadRunnerValuesAreRefusedNamingTheKey) {
   struct Case {
     std::string toml, key, why;
@@ -575,7 +600,7 @@ TEST(Options, HostileInputLimitsComeFromFileAndEnvironment) {
       "[server]\nheader_timeout_ms = 1500\nbody_timeout_ms = 2000\n"
       "body_min_bytes_per_second = 0\nidle_timeout_ms = 5000\nwrite_timeout_ms = 7000\n"
       "max_connections = 8\nmax_header_bytes = 4096\nmax_header_fields = 20\n"
-      "max_header_line_bytes = 1024\nmax_target_bytes = 2048\n");
+      "max_header_line_bytes = 1024\nmax_target_bytes = 2048\nhandler_threads = 4\n");
   ASSERT_TRUE(ApplyConfigFile(path, o).ok());
   std::remove(path.c_str());
   EXPECT_EQ(o.header_timeout_ms, 1500);
@@ -588,8 +613,12 @@ TEST(Options, HostileInputLimitsComeFromFileAndEnvironment) {
   EXPECT_EQ(o.max_header_fields, 20);
   EXPECT_EQ(o.max_header_line_bytes, 1024);
   EXPECT_EQ(o.max_target_bytes, 2048);
+  EXPECT_EQ(o.handler_threads, 4);
   ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_MAX_CONNECTIONS", "16"}}, o).ok());
   EXPECT_EQ(o.max_connections, 16);
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_HANDLER_THREADS", "0"}}, o).ok());
+  EXPECT_EQ(o.handler_threads, 0);
+  EXPECT_EQ(DefaultOptions().handler_threads, 16);
 }
 
 TEST(Options, HostileInputLimitsAreValidatedByName) {
@@ -605,6 +634,8 @@ TEST(Options, HostileInputLimitsAreValidatedByName) {
            Case{"max_header_fields = 1", "server.max_header_fields"},
            Case{"max_target_bytes = 100", "server.max_target_bytes"},
            Case{"write_timeout_ms = 3600001", "server.write_timeout_ms"},
+           Case{"handler_threads = -1", "server.handler_threads"},
+           Case{"handler_threads = 1025", "server.handler_threads"},
        }) {
     Options o = DefaultOptions();
     std::string path = WriteTemp(std::string("[server]\n") + c.toml + "\n");
@@ -838,6 +869,83 @@ TEST(Options, F4_AllowedHostsComeFromFileAndEnvironmentAndAreValidated) {
   path = WriteTemp("[server]\nallowed_hosts = \"a.example\"\n");
   EXPECT_EQ(ApplyConfigFile(path, o).code(), Code::kInvalidArgument);
   std::remove(path.c_str());
+}
+
+TEST(Options, SecretsTableSelectsSecretsManager) {
+  Options o = DefaultOptions();
+  EXPECT_EQ(o.secrets.backend, "local");
+  EXPECT_EQ(o.secrets.cache_ttl_seconds, 300);
+  EXPECT_EQ(o.log_format, "text");
+  std::string path = WriteTemp(R"(
+[server]
+log_format = "json"
+[secrets]
+backend = "aws-secretsmanager"
+region = "eu-west-3"
+endpoint = "https://vpce-1.secretsmanager.eu-west-3.vpce.amazonaws.com"
+prefix = "outpost/prod/"
+cache_ttl_seconds = 60
+)");
+  ASSERT_TRUE(ApplyConfigFile(path, o).ok());
+  EXPECT_EQ(o.log_format, "json");
+  EXPECT_EQ(o.secrets.backend, "aws-secretsmanager");
+  EXPECT_EQ(o.secrets.region, "eu-west-3");
+  EXPECT_EQ(o.secrets.endpoint, "https://vpce-1.secretsmanager.eu-west-3.vpce.amazonaws.com");
+  EXPECT_EQ(o.secrets.prefix, "outpost/prod/");
+  EXPECT_EQ(o.secrets.cache_ttl_seconds, 60);
+  std::remove(path.c_str());
+}
+
+TEST(Options, BadSecretsAndLogFormatValuesNameTheKey) {
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[secrets]\nbackend = \"vault\"\n", "secrets.backend"},
+           {"[secrets]\nbackend = \"aws-secretsmanager\"\nregion = \"US East\"\n",
+            "secrets.region"},
+           {"[secrets]\nbackend = \"aws-secretsmanager\"\nendpoint = \"http://x/path\"\n",
+            "secrets.endpoint"},
+           {"[secrets]\nbackend = \"aws-secretsmanager\"\nprefix = \"a b\"\n", "secrets.prefix"},
+           {"[secrets]\ncache_ttl_seconds = -1\n", "secrets.cache_ttl_seconds"},
+           {"[secrets]\ncache_ttl_seconds = \"5m\"\n", "secrets.cache_ttl_seconds"},
+           {"[secrets]\nprefix = \"outpost/\"\n", "secrets.backend"},  // prefix without AWS
+           {"[secrets]\nkms_key = \"x\"\n", "secrets.kms_key"},
+           {"[server]\nlog_format = \"xml\"\n", "log_format"},
+       }) {
+    Options o = DefaultOptions();
+    std::string path = WriteTemp(text);
+    Status st = ApplyConfigFile(path, o);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find(key), std::string::npos) << st.message();
+    std::remove(path.c_str());
+  }
+}
+
+TEST(Options, SecretsAndLogFormatFromTheEnvironment) {
+  Options o = DefaultOptions();
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_SECRETS_BACKEND", "aws-secretsmanager"},
+                                {"OUTPOST_SECRETS_PREFIX", "outpost/dev/"},
+                                {"OUTPOST_SECRETS_REGION", "us-east-1"},
+                                {"OUTPOST_SECRETS_ENDPOINT", "http://127.0.0.1:4566"},
+                                {"OUTPOST_SECRETS_CACHE_TTL_SECONDS", "0"},
+                                {"OUTPOST_LOG_FORMAT", "json"}},
+                               o)
+                  .ok());
+  EXPECT_EQ(o.secrets.backend, "aws-secretsmanager");
+  EXPECT_EQ(o.secrets.prefix, "outpost/dev/");
+  EXPECT_EQ(o.secrets.region, "us-east-1");
+  EXPECT_EQ(o.secrets.endpoint, "http://127.0.0.1:4566");
+  EXPECT_EQ(o.secrets.cache_ttl_seconds, 0);
+  EXPECT_EQ(o.log_format, "json");
+  Options bad = DefaultOptions();
+  Status st = ApplyEnvironment({{"OUTPOST_SECRETS_CACHE_TTL_SECONDS", "forever"}}, bad);
+  EXPECT_NE(st.message().find("OUTPOST_SECRETS_CACHE_TTL_SECONDS"), std::string::npos);
+  st = ApplyEnvironment({{"OUTPOST_SECRETS_BACKEND", "vault"}}, bad);
+  EXPECT_NE(st.message().find("secrets.backend"), std::string::npos) << st.message();
+  const std::set<std::string> read = EnvironmentVariablesRead();
+  for (const char* v :
+       {"OUTPOST_SECRETS_BACKEND", "OUTPOST_SECRETS_REGION", "OUTPOST_SECRETS_ENDPOINT",
+        "OUTPOST_SECRETS_PREFIX", "OUTPOST_SECRETS_CACHE_TTL_SECONDS", "OUTPOST_LOG_FORMAT"}) {
+    EXPECT_TRUE(read.count(v)) << v;
+  }
 }
 
 }  // namespace

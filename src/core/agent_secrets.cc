@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "secrets/redactor.h"
+
 namespace outpost {
 namespace {
 
@@ -66,6 +68,18 @@ std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run
     }
   }
   return missing;
+}
+
+std::string RedactedTask(const Options& opts, const AgentOptions* agent, const Run& run,
+                         const SecretStore* secrets) {
+  RunSpec spec;
+  InjectSecrets(agent, run, secrets, spec);
+  if (run.repo) {
+    if (auto cred = GitCredentialFor(opts, secrets, run.tenant, *run.repo)) {
+      spec.redact.push_back(cred->token);
+    }
+  }
+  return Redactor::RedactAll(run.task, std::move(spec.redact));
 }
 
 workspace::GitTokens GitTokensOf(const Options& opts) {

@@ -35,6 +35,13 @@ std::optional<std::string> MissingSecretReason(const AgentOptions& agent,
 std::vector<std::string> InjectSecrets(const AgentOptions* agent, const Run& run,
                                        const SecretStore* secrets, RunSpec& spec);
 
+// The run's task as it may be shown — the REST and MCP answers, summary.json, a pull request's
+// title, body and commit message — redacted as the run's output is: the values of the secrets
+// the run is given (its agent's required secrets, its additionalSecrets, its tenant's git token
+// for its repository) and every credential pattern (secrets/redactor.h). Reads those secrets.
+std::string RedactedTask(const Options& opts, const AgentOptions* agent, const Run& run,
+                         const SecretStore* secrets);
+
 // Audit F9: the git tokens of Options ([git.hosts], shared, [git.tenants]).
 workspace::GitTokens GitTokensOf(const Options& opts);
 

@@ -212,6 +212,31 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
       }
       continue;
     }
+    if (run.channel_outputs) {
+      // Delivered over the run channel (RunChannel::PutOutput) under this very key: recorded as
+      // stored, never fetched from the runner (which has none of it).
+      Result<artifacts::ObjectInfo> have = artifacts_.Head(Key(id, src.name));
+      if (have.ok()) {
+        stored.push_back({src.name, src.type, src.content_type, have->size_bytes, have->sha256});
+        continue;
+      }
+      if (have.status().code() != Code::kNotFound) {
+        record(src, have.status(), "", 0);
+        continue;
+      }
+      if (events_ && src.from == RunOutput::kStdout) {
+        // Not delivered (over the bound, say): what the event log has of it.
+        Result<std::string> text = FromEventLog(id, true);
+        if (!text.ok()) {
+          record(src, text.status(), "", 0);
+        } else {
+          put_content(src, *text);
+        }
+      } else if (src.required) {
+        put_content(src, "");
+      }
+      continue;
+    }
     auto output = outputs_.OpenOutput(id, src.from);
     if (events_ && src.from == RunOutput::kStdout && !output.ok() &&
         output.status().code() == Code::kNotFound) {
@@ -233,6 +258,7 @@ Status ArtifactUploader::UploadRun(const RunId& id) {
   }
   // Last, so that it states how the others went: never "pending" about its own upload.
   Run summary = run;
+  if (options_.shown_task) summary.task = options_.shown_task(run);
   summary.artifacts = stored;
   summary.artifacts_missing = missing;
   summary.artifacts_state = missing.empty() ? ArtifactsState::kStored : ArtifactsState::kPartial;

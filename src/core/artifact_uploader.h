@@ -13,6 +13,10 @@
 //   diff.patch      (patch)    when the agent changed something
 //   changes.bundle  (bundle)   its new commits, when it made any
 //
+// A run whose outputs came over the run channel (Run::channel_outputs): what the channel stored
+// under these keys is recorded as it is (Head), never read from the runner; output.log missing
+// there comes from the event log.
+//
 // Every terminal path marks the run artifacts_state "pending" in the same conditional write
 // that makes it terminal (Supervisor, RunService::Cancel), and enqueues it here. Upload happens
 // on this class's own thread, so it never delays the terminal status. Each object is retried
@@ -44,6 +48,8 @@ struct ArtifactUploaderOptions {
   int max_attempts = 5;       // per object
   Millis first_backoff{500};  // doubled after each failed attempt
   Millis max_backoff{10'000};
+  // The task as summary.json shows it (RedactedTask, core/agent_secrets.h); empty: as given.
+  std::function<std::string(const Run&)> shown_task = {};
 };
 
 class ArtifactUploader {

@@ -59,7 +59,12 @@ class FlakyStore final : public artifacts::ArtifactStore {
     if (it == objects.end()) return NotFound("no such object");
     return it->second;
   }
-  Result<artifacts::ObjectInfo> Head(std::string_view) override { return NotFound("unused"); }
+  Result<artifacts::ObjectInfo> Head(std::string_view key) override {
+    auto it = objects.find(std::string(key));
+    if (it == objects.end()) return NotFound("no such object");
+    return artifacts::ObjectInfo{it->first, static_cast<std::int64_t>(it->second.size()),
+                                 Sha256Hex(it->second), types[it->first], WallTime{}};
+  }
   Result<std::vector<artifacts::ObjectInfo>> List(std::string_view) override {
     return std::vector<artifacts::ObjectInfo>{};
   }
@@ -135,6 +140,36 @@ class ArtifactUploaderTest : public ::testing::Test {
   std::unique_ptr<ProcessRunner> runner_;  // where the runs' files are
   FlakyStore flaky_;
 };
+
+// A run whose outputs came over the run channel: what the channel stored is recorded as it is,
+// nothing is read from the runner (whose files here must not leak into the artifacts), and the
+// output it did not deliver is the event log's (here: none, so an empty output.log).
+TEST_F(ArtifactUploaderTest, ARunWhoseOutputsCameOverTheChannelIsRecordedNotReuploaded) {
+  outpost::Run r = EndedRun({{"stdout.log", "the runner's, not the run's\n"},
+                             {"stderr.log", "the runner's stderr\n"},
+                             {"changes.bundle", "the runner's bundle"}});
+  r.channel_outputs = true;
+  r = *store_->Update(r);
+  const std::string p = "dispatches/" + r.id.str() + "/";
+  flaky_.objects[p + "diff.patch"] = "diff from the channel\n";
+  flaky_.types[p + "diff.patch"] = "text/x-diff; charset=utf-8";
+  flaky_.objects[p + "stderr.log"] = "stderr from the channel\n";
+  ASSERT_TRUE(InlineUploader().UploadRun(r.id).ok());
+  EXPECT_EQ(flaky_.attempts["diff.patch"], 0);
+  EXPECT_EQ(flaky_.attempts["stderr.log"], 0);
+  EXPECT_EQ(flaky_.objects[p + "stderr.log"], "stderr from the channel\n");
+  EXPECT_EQ(flaky_.objects[p + "output.log"], "");
+  EXPECT_FALSE(flaky_.objects.count(p + "changes.bundle"));
+  outpost::Run got = Stored(r.id);
+  EXPECT_EQ(got.artifacts_state, ArtifactsState::kStored);
+  std::map<std::string, ArtifactRef> by_name;
+  for (const auto& a : got.artifacts) by_name[a.name] = a;
+  EXPECT_EQ(by_name.size(), 4u);  // output.log, stderr.log, diff.patch, summary.json
+  EXPECT_EQ(by_name["diff.patch"].sha256, Sha256Hex("diff from the channel\n"));
+  EXPECT_EQ(by_name["diff.patch"].size_bytes, 22);
+  EXPECT_EQ(by_name["diff.patch"].type, "patch");
+  EXPECT_EQ(by_name["stderr.log"].sha256, Sha256Hex("stderr from the channel\n"));
+}
 
 TEST_F(ArtifactUploaderTest, StoresOutputSummaryPatchAndBundleWithTheirDigests) {
   outpost::Run r = EndedRun({{"stdout.log", "hello\n"},

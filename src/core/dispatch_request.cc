@@ -349,6 +349,20 @@ void CheckMaxCost(const DispatchRequest& req, Checker& c, const Options& opts, R
   }
 }
 
+// verify: a shell command line run after the agent, in its workspace (a check of the repository
+// the agent changed: a run without a repo has nothing to check).
+void CheckVerify(const DispatchRequest& req, Checker& c, Run& run) {
+  auto cmd = c.String(F::kVerify, "verify", req.verify, 1, kMaxVerifyChars);
+  if (!cmd) return;
+  if (cmd->find('\0') != std::string::npos) {
+    c.Fail("verify", "verify must not contain NUL characters");
+  } else if (!run.repo && !req.repo) {
+    c.Fail("verify", "verify needs a repo: the check runs in the run's checkout after the agent");
+  } else {
+    run.verify = cmd;
+  }
+}
+
 void CheckIdempotency(const DispatchRequest& req, Checker& c, Run& run) {
   auto key = c.String(F::kIdempotencyKey, "idempotencyKey", req.idempotency_key, 1, 128);
   if (const auto& header = req.idempotency_header) {
@@ -387,6 +401,7 @@ std::string RequestHash(const Run& r) {
   o["secrets"] = json::value_from(r.additional_secrets);
   // Only when set: the hash of a request without a ceiling stays what it was.
   if (r.max_cost_usd) o["maxCostUsd"] = *r.max_cost_usd;
+  if (r.verify) o["verify"] = *r.verify;
   return Sha256Hex(json::serialize(o));
 }
 
@@ -442,6 +457,7 @@ Result<Run> ValidateDispatchRequest(const DispatchRequest& req, const AgentRegis
   CheckTags(req, c, run);
   CheckResources(req, c, agent, opts.run_limits, run);
   CheckSecrets(req, c, run, secrets, workspace::GitTokenSecrets(GitTokensOf(opts)));
+  CheckVerify(req, c, run);
   if (agent && !run.agent.empty()) {  // an installed agent may still lack its API key
     c.At(F::kAgentSecrets);
     if (auto why = MissingSecretReason(*agent, secrets, opts.secrets_dir)) c.Fail("agent", *why);

@@ -17,6 +17,8 @@
 namespace outpost {
 
 inline constexpr std::size_t kMaxTaskChars = 50'000;
+// The dispatch's `verify` command line, in characters.
+inline constexpr std::size_t kMaxVerifyChars = 4096;
 
 // A Run carrying the request's fields (not yet id, times, status) and `request_hash`, the
 // SHA-256 of the normalized request used for idempotency. kInvalidArgument with

@@ -415,5 +415,77 @@ TEST_F(DispatchRequestTest, MaxCostUsdIsAPositiveNumberUpToTheOperatorsMaximum) 
   EXPECT_EQ(defaulted->max_cost_usd, 1.5);
 }
 
+// Issue 23: `verify`, a check command run after the agent in its sandbox. A string of 1 to
+// kMaxVerifyChars characters without NUL, only with a repo (it checks the run's checkout); part
+// of the idempotency fingerprint; every run of a fan-out gets it.
+TEST_F(DispatchRequestTest, VerifyIsABoundedCommandLineForARunWithARepo) {
+  auto plain = Parse(R"({"agent":"shell","task":"t","repo":"o/r"})");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->verify, std::nullopt);
+  auto ok = Parse(R"({"agent":"shell","task":"t","repo":"o/r","verify":"make test && ./check"})");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->verify, "make test && ./check");
+  EXPECT_NE(ok->request_hash, plain->request_hash);
+  auto null = Parse(R"({"agent":"shell","task":"t","repo":"o/r","verify":null})");
+  ASSERT_TRUE(null.ok()) << null.status().ToString();
+  EXPECT_EQ(null->verify, std::nullopt);
+  EXPECT_EQ(null->request_hash, plain->request_hash);
+  const std::string longest(kMaxVerifyChars, 'x');
+  auto at_max = Parse(R"({"agent":"shell","task":"t","repo":"o/r","verify":")" + longest + "\"}");
+  ASSERT_TRUE(at_max.ok()) << at_max.status().ToString();
+
+  struct Case {
+    std::string verify, message;
+  } cases[] = {
+      {R"("")", "1 to 4096 characters"},
+      {"\"" + longest + "x\"", "1 to 4096 characters"},
+      {R"("make\u0000test")", "NUL"},
+      {"42", "must be a string"},
+      {R"(["make","test"])", "must be a string"},
+  };
+  for (const Case& c : cases) {
+    auto r = Parse(R"({"agent":"shell","task":"t","repo":"o/r","verify":)" + c.verify + "}");
+    ASSERT_FALSE(r.ok()) << c.verify;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(Paths(r.status()), std::vector<std::string>{"verify"}) << c.verify;
+    EXPECT_NE(r.status().details().at("errors").at(0).at("message").as_string().find(c.message),
+              std::string::npos)
+        << r.status().ToString();
+  }
+  // Without a repo there is nothing to check: refused, naming the field.
+  auto no_repo = Parse(R"({"agent":"shell","task":"t","verify":"make test"})");
+  ASSERT_FALSE(no_repo.ok());
+  EXPECT_EQ(Paths(no_repo.status()), std::vector<std::string>{"verify"});
+  EXPECT_NE(
+      no_repo.status().details().at("errors").at(0).at("message").as_string().find("needs a repo"),
+      std::string::npos);
+  // A bad repo is the repo's error alone.
+  auto bad_repo = Parse(R"({"agent":"shell","task":"t","repo":"not a repo","verify":"true"})");
+  ASSERT_FALSE(bad_repo.ok());
+  EXPECT_EQ(Paths(bad_repo.status()), std::vector<std::string>{"repo"});
+}
+
+TEST_F(DispatchRequestTest, EveryRunOfAFanOutGetsTheVerifyCommand) {
+  for (const char* name : {"alpha", "beta"}) {
+    opts_.agents[name].name = name;
+    opts_.agents[name].command = {"/bin/sh", "-c", "{task}"};
+    opts_.agents[name].models = {"m"};
+  }
+  AgentRegistry agents(opts_);
+  auto fan = ValidateDispatchRequests(
+      wire::DecodeDispatchRequest(boost::json::parse(
+          R"({"agent":["alpha","beta"],"task":"t","repo":"o/r","verify":"make test"})")),
+      agents, opts_);
+  ASSERT_TRUE(fan.ok()) << fan.status().ToString();
+  ASSERT_EQ(fan->runs.size(), 2u);
+  for (const Run& r : fan->runs) EXPECT_EQ(r.verify, "make test") << r.agent;
+  auto refused = ValidateDispatchRequests(
+      wire::DecodeDispatchRequest(
+          boost::json::parse(R"({"agent":["alpha","beta"],"task":"t","verify":"make test"})")),
+      agents, opts_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(Paths(refused.status()), std::vector<std::string>{"verify"});
+}
+
 }  // namespace
 }  // namespace outpost

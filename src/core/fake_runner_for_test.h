@@ -8,6 +8,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <boost/json/serialize.hpp>
 #include <map>
 #include <mutex>
@@ -27,6 +28,14 @@ class FakeRunner final : public Runner {
   RunnerKind kind() const override { return RunnerKind::kProcess; }
   bool RunsOutliveMachine() const override { return outlives_machine_; }
   void SetRunsOutliveMachine(bool v) { outlives_machine_ = v; }
+  // Every run's outputs go over the run channel (a remote task): then the runner must not be
+  // asked for them — Started, Progress and ChangesOf count such calls (asked_for_outputs).
+  bool OutputsOverChannel(const RunId& /*id*/) override { return outputs_over_channel_; }
+  void SetOutputsOverChannel(bool v) { outputs_over_channel_ = v; }
+  int asked_for_outputs() const {
+    std::lock_guard lock(mu_);
+    return asked_for_outputs_;
+  }
 
   // --- RunOutputs, in memory. No watch: followers poll.
   Result<EventBatch> ReadEvents(const RunId& id, std::int64_t after,
@@ -80,15 +89,21 @@ class FakeRunner final : public Runner {
   }
   std::optional<WallTime> Started(const RunId& id) override {
     std::lock_guard lock(mu_);
+    if (outputs_over_channel_) ++asked_for_outputs_;
     auto it = shims_.find(id.str());
     return it == shims_.end() ? std::nullopt : it->second.agent_started;
   }
   RunProgress Progress(const RunId& id) override {
     std::lock_guard lock(mu_);
+    if (outputs_over_channel_) ++asked_for_outputs_;
     auto it = shims_.find(id.str());
     return it == shims_.end() ? RunProgress{} : it->second.progress;
   }
-  std::optional<Changes> ChangesOf(const RunId& /*id*/) override { return std::nullopt; }
+  std::optional<Changes> ChangesOf(const RunId& /*id*/) override {
+    std::lock_guard lock(mu_);
+    if (outputs_over_channel_) ++asked_for_outputs_;
+    return std::nullopt;
+  }
   int KillLeftovers(const RunId& id) override {
     std::lock_guard lock(mu_);
     auto it = shims_.find(id.str());
@@ -208,6 +223,8 @@ class FakeRunner final : public Runner {
     log.push_back({seq, std::string(type), boost::json::serialize(o)});
   }
   bool outlives_machine_ = false;
+  std::atomic<bool> outputs_over_channel_{false};
+  int asked_for_outputs_ = 0;  // guarded by mu_
   mutable std::mutex mu_;
   std::map<std::string, Shim> shims_;
   std::vector<std::string> started_;

@@ -1,5 +1,6 @@
 #include "core/run_artifacts.h"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <charconv>
 
@@ -53,6 +54,40 @@ Result<json::object> RunArtifacts::List(std::string_view run_id, int expires_in_
   out["missing"] = std::move(missing);
   out["artifacts"] = std::move(list);
   return out;
+}
+
+Result<RunArtifacts::Diff> RunArtifacts::ReadDiff(std::string_view run_id, std::size_t max_bytes,
+                                                  const RequestContext& ctx) {
+  Result<Run> run = runs_.Get(run_id, ctx);
+  if (!run.ok()) return run.status();
+  if (!IsTerminal(run->status)) {
+    return FailedPrecondition("run " + run->id.str() + " is " + std::string(ToString(run->status)) +
+                              ": its diff is there once it has ended");
+  }
+  if (!run->repo) return FailedPrecondition("run " + run->id.str() + " has no repository");
+  const auto it = std::find_if(run->artifacts.begin(), run->artifacts.end(),
+                               [](const ArtifactRef& a) { return a.name == "diff.patch"; });
+  if (it == run->artifacts.end()) {
+    if (run->artifacts_state == ArtifactsState::kNone ||
+        run->artifacts_state == ArtifactsState::kPending) {
+      return Unavailable("the artifacts of run " + run->id.str() +
+                         " are still being uploaded; ask again in a few seconds");
+    }
+    if (!run->changes || run->changes->kind == "none") return Diff{};  // nothing changed
+    return NotFound("run " + run->id.str() + " kept no diff.patch (its artifacts: " +
+                    std::string(ToString(run->artifacts_state)) + ")");
+  }
+  Result<std::string> text = store_.Get(ArtifactUploader::Key(run->id, it->name));
+  if (!text.ok()) return text.status();
+  Diff d;
+  d.size_bytes = static_cast<std::int64_t>(text->size());
+  if (text->size() > max_bytes) {
+    const std::size_t cut = text->rfind('\n', max_bytes - 1);
+    text->resize(cut == std::string::npos ? max_bytes : cut + 1);
+    d.truncated = true;
+  }
+  d.text = std::move(*text);
+  return d;
 }
 
 }  // namespace outpost

@@ -33,6 +33,17 @@ class RunArtifacts {
   Result<boost::json::object> List(std::string_view run_id, int expires_in_seconds,
                                    const RequestContext& ctx);
 
+  // The first `max_bytes` of an ended run's diff.patch (cut at its last line end within them;
+  // the MCP get_diff tool). Empty for a run that changed nothing. kFailedPrecondition (409):
+  // the run is active, or has no repository; kUnavailable: its artifacts are still being
+  // uploaded (artifacts pending); kNotFound: the run (as Get), or its diff was not kept.
+  struct Diff {
+    std::string text;
+    std::int64_t size_bytes = 0;  // the whole diff's
+    bool truncated = false;
+  };
+  Result<Diff> ReadDiff(std::string_view run_id, std::size_t max_bytes, const RequestContext& ctx);
+
  private:
   RunService& runs_;
   artifacts::ArtifactStore& store_;

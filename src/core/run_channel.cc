@@ -32,7 +32,7 @@ constexpr std::array kSupervisorTypes = {
 };
 
 // The fields of an exit record this server knows (runner/runner.h ExitRecordToJson).
-constexpr std::array<std::string_view, 16> kExitFields = {
+constexpr std::array<std::string_view, 17> kExitFields = {
     "outcome",
     "ended_at",
     "message",
@@ -49,6 +49,7 @@ constexpr std::array<std::string_view, 16> kExitFields = {
     "peak_memory_bytes",
     "agent_result",
     "agent_turns",
+    "changes",  // 1.1
 };
 
 std::string Base64Url(std::string_view bytes) {
@@ -190,6 +191,24 @@ Result<std::string> IssueChannelToken(RunWriter& writer, const RunId& id) {
   return token;
 }
 
+Result<ChannelTokens> IssueChannelTokens(RunWriter& writer, const RunId& id) {
+  Result<std::string> random = RandomBytes(kTokenRandomBytes);
+  if (!random.ok()) return random.status();
+  Result<std::string> random2 = RandomBytes(kTokenRandomBytes);
+  if (!random2.ok()) return random2.status();
+  ChannelTokens t{id.str() + "." + Base64Url(*random), id.str() + "." + Base64Url(*random2)};
+  const std::string hash = ChannelTokenHash(t.token);
+  const std::string bootstrap_hash = ChannelTokenHash(t.bootstrap);
+  auto stored = writer.Update(id, [&](Run& r) {
+    r.channel_token_sha256 = hash;
+    r.channel_bootstrap_sha256 = bootstrap_hash;
+    ++r.channel_attempt;
+    return Status::Ok();
+  });
+  if (!stored.ok()) return stored.status();
+  return t;
+}
+
 RunChannel::RunChannel(RunStore& store, EventLog& events, Notify notify, SpecSource spec)
     : store_(store),
       events_(events),
@@ -287,10 +306,10 @@ Result<bool> RunChannel::ReportExit(const RunId& id, std::string_view token, Cha
     const bool text = k == "outcome" || k == "ended_at" || k == "started_at" || k == "message" ||
                       k == "cancel_reason" || k == "cgroup_version";
     if (text && !val.is_string()) mistyped.push_back({std::string(k), "must be a string"});
-    if (k == "agent_result" && !val.is_object()) {
+    if ((k == "agent_result" || k == "changes") && !val.is_object()) {
       mistyped.push_back({std::string(k), "must be an object"});
     }
-    const bool number = !text && k != "agent_result" &&
+    const bool number = !text && k != "agent_result" && k != "changes" &&
                         std::find(kExitFields.begin(), kExitFields.end(), k) != kExitFields.end();
     if (number && !val.is_int64() && !val.is_uint64()) {
       mistyped.push_back({std::string(k), "must be an integer"});
@@ -359,6 +378,85 @@ Result<RunSpec> RunChannel::Spec(const RunId& id, std::string_view token) {
   if (!spec.ok()) return spec.status();
   spec->channel.reset();  // the caller has its token; it is not echoed
   return spec;
+}
+
+Result<std::string> RunChannel::Bootstrap(const RunId& id, std::string_view bootstrap_token) {
+  const std::string_view t = bootstrap_token;
+  const std::size_t dot = t.rfind('.');
+  const std::string_view secret = dot == std::string_view::npos ? "" : t.substr(dot + 1);
+  if (t.empty() || dot == std::string_view::npos || secret.size() != kTokenSecretChars ||
+      !std::all_of(secret.begin(), secret.end(), IsBase64UrlChar) ||
+      RunId(std::string(t.substr(0, dot))) != id) {
+    return BadToken(id, "a missing or malformed bootstrap token");
+  }
+  const std::string hash = ChannelTokenHash(t);
+  Result<std::string> random = RandomBytes(kTokenRandomBytes);
+  if (!random.ok()) return random.status();
+  std::string token = id.str() + "." + Base64Url(*random);
+  const std::string token_hash = ChannelTokenHash(token);
+  Status refused = Status::Ok();
+  auto stored = writer_.Update(id, [&](Run& r) {
+    if (r.channel_bootstrap_sha256.empty() ||
+        !ConstantTimeEquals(hash, r.channel_bootstrap_sha256)) {
+      refused = BadToken(id, "not the run's unused bootstrap token (used, forged or stale)");
+      return refused;
+    }
+    if (IsTerminal(r.status)) {
+      refused = Ended(r, "no bootstrap");
+      return refused;
+    }
+    r.channel_token_sha256 = token_hash;
+    r.channel_bootstrap_sha256.clear();
+    return Status::Ok();
+  });
+  if (!refused.ok()) return refused;
+  if (!stored.ok()) {
+    if (stored.status().code() == Code::kNotFound) return BadToken(id, "no such run");
+    return Pushback(stored.status());
+  }
+  spdlog::info("run {}: bootstrap token exchanged for the run channel's token", id.str());
+  return token;
+}
+
+std::optional<RunChannel::OutputName> RunChannel::OutputArtifact(std::string_view name) {
+  static constexpr std::array<std::array<std::string_view, 3>, 5> kNames = {{
+      {"stdout", "output.log", "text/plain; charset=utf-8"},
+      {"stderr", "stderr.log", "text/plain; charset=utf-8"},
+      {"context", "context.md", "text/markdown; charset=utf-8"},
+      {"diff", "diff.patch", "text/x-diff; charset=utf-8"},
+      {"bundle", "changes.bundle", "application/x-git-bundle"},
+  }};
+  for (const auto& n : kNames) {
+    if (n[0] == name) return OutputName{std::string(n[1]), std::string(n[2])};
+  }
+  return std::nullopt;
+}
+
+Result<bool> RunChannel::PutOutput(const RunId& id, std::string_view token, std::string_view name,
+                                   std::string_view content) {
+  Result<Run> run = Authorize(id, token);
+  if (!run.ok()) return run.status();
+  std::optional<OutputName> out = OutputArtifact(name);
+  if (!out) {
+    return Status::Invalid({{"name", "must be one of stdout, stderr, context, diff, bundle"}});
+  }
+  if (static_cast<std::int64_t>(content.size()) > max_output_bytes_) {
+    return Status(Code::kPayloadTooLarge, "an output is at most " +
+                                              std::to_string(max_output_bytes_) +
+                                              " bytes (the output cap)")
+        .WithDetail("maxBytes", max_output_bytes_);
+  }
+  if (outputs_ == nullptr) return FailedPrecondition("this server stores no channel outputs");
+  const std::string key = "dispatches/" + id.str() + "/" + out->artifact;
+  Result<artifacts::ObjectInfo> have = outputs_->Head(key);
+  if (!have.ok() && have.status().code() != Code::kNotFound) return Pushback(have.status());
+  if (have.ok() && have->sha256 == Sha256Hex(content) &&
+      have->size_bytes == static_cast<std::int64_t>(content.size())) {
+    return false;  // an identical resend, at any time
+  }
+  if (IsTerminal(run->status)) return Ended(*run, "no new outputs are accepted");
+  if (Status st = outputs_->Put(key, content, out->content_type); !st.ok()) return Pushback(st);
+  return true;
 }
 
 }  // namespace outpost

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "artifacts/artifact_store.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/status.h"
@@ -44,7 +45,8 @@ namespace outpost {
 
 // The channel protocol's version this server speaks: 1.kChannelMinor (and every older 1.x).
 inline constexpr int kChannelMajor = 1;
-inline constexpr int kChannelMinor = 0;
+// 1.1: the exit record's `changes` (ExitRecord::changes), POST …/bootstrap, PUT …/outputs/{name}.
+inline constexpr int kChannelMinor = 1;
 // Bounds of one request: its body (the HTTP server's max_body_bytes applies first) and the
 // events of one batch. Over them: kPayloadTooLarge (413).
 inline constexpr std::size_t kMaxChannelBodyBytes = 4 << 20;
@@ -64,6 +66,14 @@ Result<ChannelVersion> ParseChannelVersion(const std::optional<std::string>& hea
 // last attempt's on the run record. Returns the token (for RunSpec::channel only: never logged
 // or stored). Errors: the store's, kInternal when no random bytes.
 Result<std::string> IssueChannelToken(RunWriter& writer, const RunId& id);
+// The tokens of a new attempt: its channel token, and a one-use bootstrap token that a task far
+// away exchanges for a fresh channel token (RunChannel::Bootstrap). Both hashes (and the
+// attempt's number) replace the last attempt's on the run record in one write.
+struct ChannelTokens {
+  std::string token;
+  std::string bootstrap;
+};
+Result<ChannelTokens> IssueChannelTokens(RunWriter& writer, const RunId& id);
 // The SHA-256 (hex) the record keeps of a token.
 std::string ChannelTokenHash(std::string_view token);
 
@@ -111,6 +121,35 @@ class RunChannel {
   // the run is RUNNING (else kConflict with details.currentStatus). A secret: never logged.
   Result<RunSpec> Spec(const RunId& id, std::string_view token);
 
+  // POST …/bootstrap: exchanges the attempt's one-use bootstrap token (IssueChannelTokens) for
+  // a fresh channel token, whose hash replaces the record's in the same conditional write that
+  // clears the bootstrap hash — so the token issued at launch stops working, a second exchange
+  // is refused (kUnauthenticated) and nothing read from the store suffices to get a token. Only
+  // while the run is not terminal (else kConflict with details.currentStatus).
+  Result<std::string> Bootstrap(const RunId& id, std::string_view bootstrap_token);
+
+  // Where outputs that a supervisor delivers over the channel go (PutOutput): the ArtifactStore
+  // under the keys the end-of-run upload uses (core/artifact_uploader.h), and each one's bound
+  // (the output cap). Without a store, PutOutput is kFailedPrecondition. Set before serving.
+  void SetOutputs(artifacts::ArtifactStore* store, std::int64_t max_output_bytes) {
+    outputs_ = store;
+    max_output_bytes_ = max_output_bytes;
+  }
+  // The artifact name of an output (`name` of PUT …/outputs/{name}): stdout -> output.log,
+  // stderr -> stderr.log, context -> context.md, diff -> diff.patch, bundle -> changes.bundle;
+  // nullopt for any other name.
+  struct OutputName {
+    std::string artifact;
+    std::string content_type;
+  };
+  static std::optional<OutputName> OutputArtifact(std::string_view name);
+  // PUT …/outputs/{name}: stores `content` whole (kInvalidArgument for an unknown name,
+  // kPayloadTooLarge over the output cap). A resend replaces it while the run is not terminal;
+  // after the run ended only an identical resend is acknowledged (false: nothing new), anything
+  // else is kConflict. True when stored.
+  Result<bool> PutOutput(const RunId& id, std::string_view token, std::string_view name,
+                         std::string_view content);
+
  private:
   // The run, when `token` is its current one (else the refusal described above).
   Result<Run> Authorize(const RunId& id, std::string_view token);
@@ -120,6 +159,8 @@ class RunChannel {
   RunWriter writer_;
   Notify notify_;
   SpecSource spec_;
+  artifacts::ArtifactStore* outputs_ = nullptr;
+  std::int64_t max_output_bytes_ = std::int64_t{100} << 20;
 };
 
 }  // namespace outpost

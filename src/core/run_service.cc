@@ -87,7 +87,16 @@ Result<DispatchOutcome> RunService::Dispatch(const DispatchRequest& request,
   // After the record: the supervisor's first transition of the run usually comes after it
   // (its periodic pass may still admit the run a moment before).
   if (out.ok() && out->created && supervisor_) supervisor_->Wake();
+  if (out.ok()) {
+    Shown(out->run);
+    for (Run& r : out->group) Shown(r);
+  }
   return out;
+}
+
+void RunService::Shown(Run& run) const {
+  if (run.task.empty()) return;
+  run.task = RedactedTask(opts_, agents_.Find(run.agent), run, secrets_);
 }
 
 void RunService::ObserveDispatch(const DispatchRequest& request,
@@ -254,18 +263,25 @@ Result<Run> RunService::Load(std::string_view given, const RequestContext& ctx) 
 }
 
 Result<Run> RunService::Get(std::string_view id, const RequestContext& ctx) {
-  return Load(id, ctx);
+  Result<Run> run = Load(id, ctx);
+  if (run.ok()) Shown(*run);
+  return run;
 }
 
 Result<RunPage> RunService::List(ListQuery query, const RequestContext& ctx) {
   query.tenant = ctx.tenant;
-  return store_.List(query);
+  Result<RunPage> page = store_.List(query);
+  if (page.ok()) {
+    for (Run& r : page->runs) Shown(r);
+  }
+  return page;
 }
 
 Result<CancelOutcome> RunService::Cancel(std::string_view id,
                                          const std::optional<std::string>& reason,
                                          const RequestContext& ctx) {
   auto out = CancelUnaudited(id, reason, ctx);
+  if (out.ok()) Shown(out->run);
   if (auditor_) {
     json::object details;
     if (out.ok()) {

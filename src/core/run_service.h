@@ -75,6 +75,8 @@ class RunService {
   Result<DispatchOutcome> Dispatch(const DispatchRequest& request, const RequestContext& ctx);
 
   // kInvalidArgument for a malformed id, kNotFound when absent or another tenant's.
+  // Every run this class returns (Get, List, Dispatch, Cancel) has its task as it may be shown:
+  // redacted like its output (RedactedTask, core/agent_secrets.h).
   Result<Run> Get(std::string_view id, const RequestContext& ctx);
 
   // The caller's tenant's runs that match `query` (wire/list_query.h builds it; its tenant is
@@ -141,6 +143,8 @@ class RunService {
   const Options& options() const { return opts_; }
 
  private:
+  // `run` as a client may see it: its task redacted (RedactedTask).
+  void Shown(Run& run) const;
   Result<Run> Load(std::string_view id, const RequestContext& ctx);
   Result<DispatchOutcome> DispatchUnaudited(const DispatchRequest& request,
                                             const RequestContext& ctx);

@@ -19,6 +19,7 @@
 #include "core/run_observer.h"
 #include "core/scheduler.h"
 #include "runner/notify.h"
+#include "workspace/collect.h"
 #include "workspace/repo_spec.h"
 
 namespace outpost {
@@ -273,8 +274,14 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
     // run's exit only when the runner lost the run (kLost: its supervisor gone without a record
     // here). While the runner says kRunning the container is still there, and the terminal
     // status waits until it is gone; its own record, OOM and stop reason included, wins.
-    if (probe.state == ShimState::kLost && run.channel_exit) {
-      auto doc = ParseJson(*run.channel_exit);
+    std::optional<std::string> channel_exit = run.channel_exit;
+    if (probe.state == ShimState::kLost && !channel_exit) {
+      // The exit may have come after this tick listed the runs (a remote task posts it, then
+      // its container exits): the record now, before the run is called lost.
+      if (auto now = store_.Get(run.id); now.ok()) channel_exit = now->channel_exit;
+    }
+    if (probe.state == ShimState::kLost && channel_exit) {
+      auto doc = ParseJson(*channel_exit);
       auto rec = doc.ok() && doc->is_object()
                      ? ExitRecordFromJson(doc->as_object(), "channel exit")
                      : Result<ExitRecord>(Internal("channel exit: not a JSON object"));
@@ -303,12 +310,15 @@ void Supervisor::Reconcile(const std::vector<Run>& active) {
       // end (PumpToEnd) for what the log does not have.
       if (pump_ && !runner_.ReportsOverChannel(run.id)) pump_->Track(run.id);
       DeliverCancel(run);
-      CheckSpend(run);
-      if (run.phase != RunPhase::kRunning) {
+      // A run whose outputs go over the channel: the runner has none of its files (no spend,
+      // start or progress to read there; its exit brings them).
+      const bool over_channel = OutputsOverChannel(run);
+      if (!over_channel) CheckSpend(run);
+      if (run.phase != RunPhase::kRunning && !over_channel) {
         if (auto at = runner_.Started(run.id)) MarkStarted(run, *at);
       }
       RefreshBlocked(run);
-      RefreshProgress(run);
+      RefreshProgress(run, over_channel);
     }
   }
   // Forget delivered cancels (and budget stops) of runs that are over, and stop pumping them.
@@ -428,13 +438,25 @@ void Supervisor::Launch(const Run& run) {
   RunSpec spec = SpecFor(run);
   // A new attempt, a new run-channel token (core/run_channel.h): the record keeps its hash.
   ++own_writes_;
-  Result<std::string> token = IssueChannelToken(writer_, run.id);
-  Status st = token.status();
-  if (token.ok()) {
+  // And a one-use bootstrap token, for a runner that launches the task far away (it passes that,
+  // not the token, in the launch: RunChannel::Bootstrap).
+  Result<ChannelTokens> tokens = IssueChannelTokens(writer_, run.id);
+  Status st = tokens.status();
+  if (tokens.ok()) {
     std::lock_guard lock(mu_);
-    spec.channel = ChannelAccess{channel_url_, std::move(*token)};
+    spec.channel =
+        ChannelAccess{channel_url_, std::move(tokens->token), std::move(tokens->bootstrap)};
   }
   if (st.ok()) st = runner_.Start(spec);
+  if (st.ok() && runner_.OutputsOverChannel(run.id)) {
+    // Remembered on the record: the artifact upload and the end read its outputs where the
+    // channel stored them, whatever the runner knows of it later.
+    UpdateRun(run.id, [](Run& r) {
+      if (r.channel_outputs) return FailedPrecondition("already");
+      r.channel_outputs = true;
+      return Status::Ok();
+    });
+  }
   if (!st.ok()) {
     spdlog::error("run {}: cannot start: {}", run.id.str(), st.ToString());
     EndRun(run.id, {RunStatus::kFailed,
@@ -508,6 +530,7 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
     spec.allow = agent->network_allow;
   }
   spec.network = run.network;
+  spec.verify = run.verify;
   spec.allow.insert(spec.allow.end(), opts_.sandbox.network_allow.begin(),
                     opts_.sandbox.network_allow.end());
   // Values go to env and spec.redact only; names, never values, are logged.
@@ -572,7 +595,18 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
       }
     }
   }
-  std::optional<Changes> changes = runner_.ChangesOf(run.id);
+  // A run whose outputs go over the channel reports its changes with its exit (run channel 1.1).
+  std::optional<Changes> changes;
+  if (rec.changes) {
+    auto cs = workspace::ChangeSetFromJson(*rec.changes, "the exit record's changes");
+    if (cs.ok()) {
+      changes = static_cast<Changes&&>(std::move(*cs));
+    } else {
+      spdlog::error("run {}: {}", run.id.str(), cs.status().ToString());
+    }
+  } else if (!OutputsOverChannel(run)) {
+    changes = runner_.ChangesOf(run.id);
+  }
   bool ended = UpdateRun(run.id, [&](Run& r) {
     r.network_blocked = blocked;
     if (changes) r.changes = changes;
@@ -584,6 +618,7 @@ void Supervisor::Finalize(Run run, const ExitRecord& rec) {
     r.exit_code = rec.exit_code;
     if (usage) r.usage = usage;
     if (result && !result->final_message.empty()) r.final_message = result->final_message;
+    if (rec.verification) r.verification = rec.verification;
     if (rec.started_at) r.started_at = rec.started_at;
     if (!r.started_at) r.started_at = rec.ended_at;
     if (out.status == RunStatus::kCancelled) {

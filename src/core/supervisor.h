@@ -199,7 +199,12 @@ class Supervisor {
   // terminal status and end event once the store has them (any thread). RefreshProgress:
   // raises `progress` from the run's events (loop thread).
   void RecordEnd(const RunId& id);
-  void RefreshProgress(const Run& run);
+  void RefreshProgress(const Run& run, bool over_channel);
+  // Whether the run's outputs go over the run channel (Runner::OutputsOverChannel, remembered
+  // on the record at its launch).
+  bool OutputsOverChannel(const Run& run) {
+    return run.channel_outputs || runner_.OutputsOverChannel(run.id);
+  }
   // The run's shim has exited: its whole journal into the event log before its terminal status
   // is written. False while the log is unavailable (the run is looked at again next pass).
   bool PumpToEnd(const RunId& id);

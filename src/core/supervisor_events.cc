@@ -76,13 +76,13 @@ bool Supervisor::PumpToEnd(const RunId& id) {
   return true;
 }
 
-void Supervisor::RefreshProgress(const Run& run) {
+void Supervisor::RefreshProgress(const Run& run, bool over_channel) {
   if (progress_.size() > 4096) progress_.clear();  // runs that ended; rebuilt as needed
   ProgressState& ps = progress_[run.id.str()];
   const MonoTime now = clock_.Mono();
   if (now < ps.next) return;
   ps.next = now + kProgressInterval;
-  const RunProgress reported = runner_.Progress(run.id);
+  const RunProgress reported = over_channel ? RunProgress{} : runner_.Progress(run.id);
   ps.turns = std::max(ps.turns, reported.turns);
   ps.collecting = ps.collecting || reported.collecting;
   ProgressInputs in;

@@ -17,6 +17,7 @@
 #include "core/event_follower.h"
 #include "core/event_pump.h"
 #include "core/fake_runner_for_test.h"
+#include "core/run_channel.h"
 #include "core/run_events.h"
 #include "core/run_service.h"
 #include "secrets/secret_store.h"
@@ -226,6 +227,44 @@ TEST_F(SupervisorTest, ARunGoesThroughItsPhasesToCompleted) {
   EXPECT_EQ(r.ended_at, rec.ended_at);
   EXPECT_EQ(r.artifacts_state, ArtifactsState::kNone);  // no uploader
   EXPECT_FALSE(r.error_message);
+}
+
+// A run whose task shares no files with the control plane (Runner::OutputsOverChannel): its
+// launch carries a one-use bootstrap token (the record keeps its hash), the record remembers
+// that its outputs go over the channel, the runner is never asked for its start, progress or
+// changes, and its changes come with its exit record.
+TEST_F(SupervisorTest, ARunWhoseOutputsGoOverTheChannelTakesItsChangesFromItsExit) {
+  runner_->SetOutputsOverChannel(true);
+  auto sup = Make();
+  RunId id = Queue();
+  sup->Tick();
+  std::optional<RunSpec> spec = runner_->spec(id.str());
+  ASSERT_TRUE(spec && spec->channel);
+  EXPECT_FALSE(spec->channel->bootstrap_token.empty());
+  EXPECT_NE(spec->channel->bootstrap_token, spec->channel->token);
+  outpost::Run r = Get(id);
+  EXPECT_EQ(r.channel_bootstrap_sha256, ChannelTokenHash(spec->channel->bootstrap_token));
+  EXPECT_EQ(r.channel_token_sha256, ChannelTokenHash(spec->channel->token));
+  EXPECT_TRUE(r.channel_outputs);
+  clock_.Advance(30s);
+  sup->Tick();
+  ExitRecord rec = Exited(0);
+  rec.changes = boost::json::object{{"kind", "uncommitted"},
+                                    {"before_sha", std::string(40, 'a')},
+                                    {"after_sha", nullptr},
+                                    {"files_changed", boost::json::array{"NEW.txt"}},
+                                    {"patch", true},
+                                    {"bundle", false},
+                                    {"redacted", false},
+                                    {"stats", boost::json::array{}}};
+  runner_->Exit(id.str(), rec);
+  sup->Tick();
+  r = Get(id);
+  EXPECT_EQ(r.status, RunStatus::kCompleted);
+  ASSERT_TRUE(r.changes);
+  EXPECT_EQ(r.changes->kind, "uncommitted");
+  EXPECT_EQ(r.changes->files_changed, std::vector<std::string>{"NEW.txt"});
+  EXPECT_EQ(runner_->asked_for_outputs(), 0);
 }
 
 // Audit F9 (item 2): tenant A's run of a private GitHub repo carries A's own token; tenant B's

@@ -12,6 +12,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -118,6 +119,9 @@ class HttpServer::Impl {
   }
   const Clock& clock() const { return clock_; }
   bool stopping() const { return stopping_.load(); }
+  // The router's answer to `req`: on the handler pool when there is one and the path is not
+  // inline, else here.
+  asio::awaitable<Response> Handle(Request& req);
   void Remove(std::uint64_t id);
 
  private:
@@ -154,7 +158,25 @@ class HttpServer::Impl {
   asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;  // used on accept_strand_ only
   std::vector<std::thread> threads_;
+  // After ioc_: destroyed (joined) first, so a handler's completion never reaches a destroyed
+  // io_context.
+  std::optional<asio::thread_pool> handlers_;
 };
+
+asio::awaitable<Response> HttpServer::Impl::Handle(Request& req) {
+  const std::string_view target(req.target);
+  const std::string_view path = target.substr(0, target.find('?'));  // decoded by the handler
+  const bool inline_path = std::find(opts_.inline_paths.begin(), opts_.inline_paths.end(), path) !=
+                           opts_.inline_paths.end();
+  if (!handlers_ || inline_path) co_return HandleRequest(router_, req, clock_);
+  // The connection's coroutine waits (holding `req`) while a pool thread runs the handler.
+  co_return co_await asio::co_spawn(
+      handlers_->get_executor(),
+      [this, &req]() -> asio::awaitable<Response> {
+        co_return HandleRequest(router_, req, clock_);
+      },
+      asio::use_awaitable);
+}
 
 // One client connection. Everything but the constructor runs on the connection's strand.
 class HttpServer::Impl::Connection {
@@ -330,7 +352,7 @@ asio::awaitable<bool> HttpServer::Impl::Connection::ServeRequests() {
     const bool head = parser.get().method() == http::verb::head;
     bool keep_alive = parser.get().keep_alive();
     Request req = ToRequest(parser, peer_, server_.clock());
-    Response res = HandleRequest(server_.router(), req, server_.clock());
+    Response res = co_await server_.Handle(req);
     if (res.drop_connection) co_return false;  // an injected fault: no answer at all
     if (res.stream) {                          // the connection ends with the stream
       spdlog::debug("{} {} {} stream {}", req.method, req.target.substr(0, req.target.find('?')),
@@ -463,6 +485,7 @@ Status HttpServer::Impl::Start() {
   bound_ = FormatEndpoint(acceptor_.local_endpoint());
   ApplyFdLimit();
   work_.emplace(ioc_.get_executor());
+  if (opts_.handler_threads > 0) handlers_.emplace(static_cast<std::size_t>(opts_.handler_threads));
   asio::co_spawn(accept_strand_, AcceptLoop(), &LogException);
   for (int i = 0; i < std::max(1, opts_.threads); ++i) {
     threads_.emplace_back([this] { ioc_.run(); });
@@ -620,6 +643,7 @@ void HttpServer::Impl::Stop() {
   work_.reset();  // the threads end once the last coroutine is done
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  if (handlers_) handlers_->join();  // handlers still running finish (their answers go nowhere)
   lock.lock();
   state_ = State::kStopped;
   cv_.notify_all();

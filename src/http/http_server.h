@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -47,6 +48,13 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";  // an IP address or a name that resolves to one
   std::uint16_t port = 8080;       // 0 picks a free port (see BoundAddress)
   int threads = 2;
+  // Handlers run on a pool of this many threads of their own, so that one that blocks (a slow
+  // store, a push) holds up no io thread: reading, writing and the handlers of inline_paths go
+  // on. 0: every handler runs on an io thread.
+  int handler_threads = 0;
+  // Request paths (as sent, exact, without the query) whose handlers run on the io thread even
+  // with a pool: ones that never block and must answer while the pool is busy (liveness).
+  std::vector<std::string> inline_paths = {"/health/live"};
   // Limits, with the defaults of http/http_limits.h (which says what each one bounds).
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "common/ids.h"
@@ -85,6 +86,62 @@ TEST_F(HttpServerTest, PortInUseIsUnavailable) {
   opts.port = static_cast<std::uint16_t>(std::stoi(address_.substr(address_.rfind(':') + 1)));
   HttpServer other(router_, opts);
   EXPECT_EQ(other.Start().code(), Code::kUnavailable);
+}
+
+// Handlers that block (a slow store) hold up no io thread: with every io thread's worth of
+// handlers blocked — and more — /health/live (inline) and a fresh request's reading go on.
+// Issue 22 item 3. Without the pool (handler_threads 0) the live probe waits for the release.
+TEST_F(HttpServerTest, BlockedHandlersHoldUpNeitherTheLiveProbeNorOtherHandlers) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  // However the test ends, the blocked handlers are let go (the server's Stop waits for them).
+  std::once_flag once;
+  auto let_go = [&] { std::call_once(once, [&] { release.set_value(); }); };
+  std::atomic<int> entered{0};
+  router_.Add("GET", "/block", [&](const Request&, const PathParams&) {
+    ++entered;
+    released.wait();
+    Response r;
+    r.content_type = "text/plain";
+    r.body = "unblocked";
+    return r;
+  });
+  router_.Add("GET", "/health/live", [](const Request&, const PathParams&) {
+    Response r;
+    r.content_type = "text/plain";
+    r.body = "live";
+    return r;
+  });
+  HttpServerOptions opts;
+  opts.threads = 1;
+  opts.handler_threads = 4;
+  StartServer(opts);
+  // Three blocked handlers: more than the one io thread, fewer than the pool.
+  std::vector<std::future<std::optional<testing::RawResponse>>> blocked;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  // Declared after the clients and their futures: destroyed (letting go) before they are.
+  std::shared_ptr<void> guard(nullptr, [&](void*) { let_go(); });
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<RawClient>(address_, 30s));
+    RawClient* c = clients.back().get();
+    blocked.push_back(std::async(std::launch::async, [c] { return c->Request("GET", "/block"); }));
+  }
+  for (int i = 0; i < 3000 && entered.load() < 3; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(entered.load(), 3);
+  RawClient live(address_, 10s);
+  auto r = live.Request("GET", "/health/live");
+  ASSERT_TRUE(r) << "the live probe waited for the blocked handlers";
+  EXPECT_EQ(r->body, "live");
+  RawClient other(address_, 10s);
+  auto e = other.Request("GET", "/echo?n=7");  // a handler on the pool's fourth thread
+  ASSERT_TRUE(e) << "a handler waited although a pool thread was free";
+  EXPECT_EQ(e->body.substr(0, 2), "7|");
+  let_go();
+  for (auto& f : blocked) {
+    auto b = f.get();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->body, "unblocked");
+  }
 }
 
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {

@@ -83,6 +83,10 @@ TEST_F(DispatchSchemaTest, SchemaAndValidatorAgreeOnEveryRow) {
       R"({"agent":"shell","task":"t","network":"allowlist"})",
       R"({"agent":"shell","task":")" + long_task + R"("})",
       R"({"agent":"shell","task":"ééé","tags":{"k":")" + std::string(256, 'v') + R"("}})",
+      R"({"agent":"shell","task":"t","repo":"o/r","verify":"make test"})",
+      R"({"agent":"shell","task":"t","verify":null})",
+      R"({"agent":"shell","task":"t","repo":"o/r","verify":")" + std::string(kMaxVerifyChars, 'v') +
+          R"("})",
       // rejected
       R"({"task":"t"})",
       R"({"agent":"shell"})",
@@ -130,6 +134,10 @@ TEST_F(DispatchSchemaTest, SchemaAndValidatorAgreeOnEveryRow) {
       R"({"agent":"shell","task":"t","additionalSecrets":"MY_TOKEN"})",
       R"({"agent":"shell","task":"t","additionalSecrets":["my_token"]})",
       R"({"agent":"shell","task":"t","additionalSecrets":[3]})",
+      R"({"agent":"shell","task":"t","repo":"o/r","verify":""})",
+      R"({"agent":"shell","task":"t","repo":"o/r","verify":5})",
+      R"({"agent":"shell","task":"t","repo":"o/r","verify":")" +
+          std::string(kMaxVerifyChars + 1, 'v') + R"("})",
   };
   for (const auto& row : rows) {
     EXPECT_EQ(Compare(row), "") << row.substr(0, 200);
@@ -156,10 +164,11 @@ TEST_F(DispatchSchemaTest, TheSchemaListsExactlyTheValidatorsFields) {
   std::vector<std::string> names;
   for (const auto& kv : props) names.emplace_back(kv.key());
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "additionalSecrets", "agent", "branch", "context", "idempotencyKey",
-                       "inactivityTimeoutSeconds", "maxCostUsd", "modelId", "network", "repo",
-                       "resourceConstraints", "tags", "task", "timeoutSeconds", "workspaceMode"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"additionalSecrets", "agent", "branch", "context",
+                                      "idempotencyKey", "inactivityTimeoutSeconds", "maxCostUsd",
+                                      "modelId", "network", "repo", "resourceConstraints", "tags",
+                                      "task", "timeoutSeconds", "verify", "workspaceMode"}));
   EXPECT_EQ(DispatchInputSchema().at("required"), json::parse(R"(["agent","task"])"));
 }
 

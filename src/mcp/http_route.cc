@@ -158,7 +158,8 @@ class McpHttp {
       return r;
     }
     const bool sse = WantsSse(req.headers.Get("Accept"));
-    Step step = HandleRequest(m);
+    const json::object tools_list = m.method == "tools/list" ? tools_.ToolsList() : json::object{};
+    Step step = HandleRequest(m, m.method == "tools/list" ? &tools_list : nullptr);
     if (step.reply) {
       http::Response r = Answer(*step.reply, sse);
       if (m.method == "initialize" && step.reply->contains("result")) {

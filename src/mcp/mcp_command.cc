@@ -121,7 +121,9 @@ void AddMcpCommand(CLI::App& app, int* exit_code) {
     auto remote = std::make_shared<RemoteTools>(std::move(ro));
     ToolRunner runner{
         [remote](const json::value& id, const ToolCall& call) { return remote->Call(id, call); },
-        [remote](const json::value& id) { remote->Cancel(id); }};
+        [remote](const json::value& id) { remote->Cancel(id); }, [remote] { remote->Connect(); },
+        // tools/list usually follows initialize at once: it waits (briefly) for the server's.
+        [remote] { return remote->ToolsList(Millis(5'000)); }};
     *exit_code = RunStdioServer(std::cin, std::cout, std::move(runner));
   });
 }

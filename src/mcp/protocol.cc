@@ -107,14 +107,14 @@ Parsed ParseMessage(std::string_view text) {
   return out;
 }
 
-Step HandleRequest(const Message& r) {
+Step HandleRequest(const Message& r, const json::object* tools_list) {
   Step s;
   if (r.method == "initialize") {
     s.reply = Reply(r.id, InitializeResult(r.params));
   } else if (r.method == "ping") {
     s.reply = Reply(r.id, json::object{});
   } else if (r.method == "tools/list") {
-    s.reply = Reply(r.id, ToolsListResult());
+    s.reply = Reply(r.id, tools_list ? *tools_list : ToolsListResult());
   } else if (r.method == "tools/call") {
     const json::value* name = r.params.if_contains("name");
     const json::value* args = r.params.if_contains("arguments");

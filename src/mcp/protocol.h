@@ -66,7 +66,9 @@ struct Step {
   std::optional<boost::json::object> reply;
   std::optional<ToolCall> call;
 };
-Step HandleRequest(const Message& request);
+// `tools_list`: the tools/list result to answer with (a server's own, ServiceTools::ToolsList);
+// null: the compiled catalog (ToolsListResult()).
+Step HandleRequest(const Message& request, const boost::json::object* tools_list = nullptr);
 
 // The `requestId` of a notifications/cancelled (nullopt for any other message).
 std::optional<boost::json::value> CancelledRequestId(const Message& m);

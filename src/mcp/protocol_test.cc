@@ -74,9 +74,9 @@ TEST(McpProtocol, ToolsListHasEveryToolWithSchemas) {
     EXPECT_EQ(t.at("outputSchema").at("type"), "object");
     EXPECT_GT(t.at("description").as_string().size(), 80u);
   }
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"dispatch", "get_run", "list_runs", "cancel", "fleet_status",
-                                      "health", "get_logs", "get_artifacts", "promote"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"dispatch", "get_run", "list_runs", "cancel",
+                                             "fleet_status", "health", "get_logs", "get_artifacts",
+                                             "promote", "get_diff"}));
   EXPECT_EQ(Answer(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_run"}})")
                 .at("call"),
             "get_run");

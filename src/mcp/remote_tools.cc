@@ -1,5 +1,6 @@
 #include "mcp/remote_tools.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "client/api_client.h"
@@ -49,6 +50,54 @@ RemoteTools::RemoteTools(RemoteOptions options) : opts_(std::move(options)) {
   if (!opts_.sleep) opts_.sleep = SleepOn(*opts_.clock);
 }
 
+RemoteTools::~RemoteTools() {
+  if (connect_thread_.joinable()) connect_thread_.join();
+}
+
+void RemoteTools::Connect() {
+  if (!opts_.endpoint) return;
+  {
+    std::lock_guard lock(connect_mu_);
+    if (connect_started_) return;
+    connect_started_ = true;
+  }
+  connect_thread_ = std::thread([this] {
+    EnsureSession();
+    std::optional<json::object> list;
+    bool answered = false;
+    {
+      std::lock_guard lock(mu_);
+      answered = initialized_;
+    }
+    if (answered) {
+      json::object request{{"jsonrpc", "2.0"},
+                           {"id", "outpost-stdio-tools"},
+                           {"method", "tools/list"},
+                           {"params", json::object{}}};
+      Exchange ex = Post(request, opts_.request_timeout, Millis(0));
+      if (ex.reply) {
+        if (auto* result = ex.reply->if_contains("result"); result && result->is_object()) {
+          list = result->get_object();
+        }
+      }
+    } else if (opts_.log) {
+      opts_.log("outpost mcp: the Outpost server at " + opts_.endpoint->ToString() +
+                " does not answer; every tool call will say so until it does");
+    }
+    std::lock_guard lock(connect_mu_);
+    tools_list_ = std::move(list);
+    connect_done_ = true;
+    connect_cv_.notify_all();
+  });
+}
+
+std::optional<json::object> RemoteTools::ToolsList(Millis wait) {
+  std::unique_lock lock(connect_mu_);
+  if (!connect_started_) return std::nullopt;
+  connect_cv_.wait_for(lock, wait, [this] { return connect_done_; });
+  return tools_list_;
+}
+
 client::Headers RemoteTools::HeadersFor() const {
   client::Headers h{{"Accept", "application/json, text/event-stream"},
                     {"Content-Type", "application/json"},
@@ -61,6 +110,7 @@ client::Headers RemoteTools::HeadersFor() const {
 RemoteTools::Exchange RemoteTools::Post(const json::object& message, Millis timeout,
                                         Millis connect_retry_for) {
   client::RequestOptions ro;
+  ro.connect_timeout = opts_.connect_timeout;
   ro.read_timeout = timeout;
   ro.clock = opts_.clock;
   ro.sleep = opts_.sleep;
@@ -71,8 +121,12 @@ RemoteTools::Exchange RemoteTools::Post(const json::object& message, Millis time
       client::Request(*opts_.endpoint, "POST", "/mcp", json::serialize(message), HeadersFor(), ro);
   Exchange ex;
   if (!r.ok()) {
-    ex.error = r.status();
-    ex.retryable = r.status().code() == Code::kUnavailable;
+    ex.unreachable = r.status().code() == Code::kUnavailable;
+    ex.error = ex.unreachable
+                   ? Unavailable("the Outpost server does not answer: " + r.status().message() +
+                                 " (is outpost serve running there?)")
+                   : r.status();
+    ex.retryable = ex.unreachable;
     return ex;
   }
   if (r->status >= 500) {
@@ -106,6 +160,7 @@ void RemoteTools::EnsureSession() {
       {"capabilities", json::object{}},
       {"clientInfo", json::object{{"name", "outpost-mcp-stdio"}, {"version", OUTPOST_VERSION}}}};
   client::RequestOptions ro;
+  ro.connect_timeout = opts_.connect_timeout;
   ro.read_timeout = opts_.request_timeout;
   ro.clock = opts_.clock;
   auto r =
@@ -126,6 +181,7 @@ void RemoteTools::EnsureSession() {
 
 json::object RemoteTools::Call(const json::value& id, const ToolCall& call) {
   if (!opts_.endpoint) return LocalError(id, FailedPrecondition(opts_.unconfigured_help));
+  const MonoTime start = opts_.clock->Mono();  // the budgets count asking for a session too
   EnsureSession();
   // The id is forgotten when the call ends, however it ends.
   std::shared_ptr<void> forget(nullptr, [&](void*) { WasCancelled(id, /*forget=*/true); });
@@ -142,11 +198,10 @@ json::object RemoteTools::Call(const json::value& id, const ToolCall& call) {
   // Without an idempotencyKey a repeated dispatch could start a second run: only a connection
   // that sent nothing is tried again.
   if (call.name == "dispatch" && !call.arguments.contains("idempotencyKey")) {
-    Exchange ex = Post(request, timeout, opts_.retry_for);
+    Exchange ex = Post(request, timeout, std::min(opts_.retry_for, opts_.unreachable_retry_for));
     if (ex.reply) return std::move(*ex.reply);
     return LocalError(id, ex.error.ok() ? kNoAnswer : ex.error);
   }
-  const MonoTime start = opts_.clock->Mono();
   Millis backoff = opts_.first_backoff;
   for (int attempt = 1;; ++attempt) {
     Exchange ex = Post(request, timeout, Millis(0));
@@ -159,7 +214,9 @@ json::object RemoteTools::Call(const json::value& id, const ToolCall& call) {
       retry = true;
       ex.error = Unavailable("the server answered with a " + std::to_string(*http) + " error");
     }
-    if (!retry || opts_.clock->Mono() - start + backoff > opts_.retry_for) {
+    const Millis budget =
+        ex.unreachable ? std::min(opts_.retry_for, opts_.unreachable_retry_for) : opts_.retry_for;
+    if (!retry || opts_.clock->Mono() - start + backoff > budget) {
       if (ex.reply) return std::move(*ex.reply);
       return LocalError(id, ex.error.ok() ? kNoAnswer : ex.error);
     }

@@ -126,13 +126,73 @@ TEST_F(RemoteToolsTest, DispatchWithoutIdempotencyKeyIsNotRepeatedAfterA5xx) {
   EXPECT_EQ(Calls(), 2u);
 }
 
-TEST_F(RemoteToolsTest, AnUnreachableServerIsRetriedThenExplained) {
-  auto reply = Make("http://127.0.0.1:" + std::to_string(outpost::testing::UnusedPort()))
-                   .Call(1, {"fleet_status", {}});
+// Nothing listening: retried for the unreachable budget (4 s), not retry_for (10 s here, 30 s by
+// default): the model hears within 5 s that the server is not there (issue 24 item 6).
+TEST_F(RemoteToolsTest, AnUnreachableServerIsRetriedBrieflyThenExplained) {
+  const std::string nowhere = "127.0.0.1:" + std::to_string(outpost::testing::UnusedPort());
+  auto reply = Make("http://" + nowhere).Call(1, {"fleet_status", {}});
   EXPECT_TRUE(reply.at("result").at("isError").as_bool());
-  EXPECT_NE(json::serialize(reply).find("cannot reach"), std::string::npos);
-  EXPECT_GE(sleeps_.size(), 4u);  // 250+500+1000+2000+4000 ... within 10 s
-  EXPECT_EQ(sleeps_.back(), Millis(4'000));
+  const std::string text(reply.at("result").at("content").at(0).at("text").as_string());
+  EXPECT_NE(text.find("the Outpost server does not answer: cannot reach"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(nowhere), std::string::npos) << text;
+  EXPECT_NE(text.find("outpost serve"), std::string::npos) << text;
+  Millis slept{0};
+  for (Millis d : sleeps_) slept += d;
+  EXPECT_EQ(sleeps_, (std::vector<Millis>{Millis(250), Millis(500), Millis(1'000), Millis(2'000)}));
+  EXPECT_LE(slept, Millis(4'000));
+}
+
+TEST_F(RemoteToolsTest, ADispatchThatReachesNothingIsRetriedOnlyBriefly) {
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(outpost::testing::UnusedPort());
+  auto reply = Make(nowhere).Call(1, {"dispatch", {{"agent", "shell"}, {"task", "t"}}});
+  EXPECT_TRUE(reply.at("result").at("isError").as_bool());
+  Millis slept{0};
+  for (Millis d : sleeps_) slept += d;
+  EXPECT_GT(slept, Millis(0));
+  EXPECT_LE(slept, Millis(4'000));
+}
+
+// Connect asks the server for its own tools/list (its dispatch schema names its agents); the
+// stdio server answers tools/list with it.
+TEST_F(RemoteToolsTest, ConnectFetchesTheServersToolsList) {
+  server_ = std::make_unique<FakeHttpServer>([](const FakeRequest& r) {
+    if (r.body.find("\"initialize\"") != std::string::npos) {
+      return FakeResponse{
+          200, R"({"jsonrpc":"2.0","id":"i","result":{"protocolVersion":"2025-11-25"}})", {}};
+    }
+    if (r.body.find("\"tools/list\"") != std::string::npos) {
+      return FakeResponse{
+          200,
+          R"({"jsonrpc":"2.0","id":"outpost-stdio-tools","result":{"tools":[{"name":"x"}]}})",
+          {}};
+    }
+    return FakeResponse{202, "", {}};
+  });
+  RemoteTools remote = Make(server_->endpoint());
+  EXPECT_EQ(remote.ToolsList(Millis(0)), std::nullopt) << "not connected yet";
+  remote.Connect();
+  auto list = remote.ToolsList(Millis(30'000));
+  ASSERT_TRUE(list);
+  EXPECT_EQ(json::serialize(*list), R"({"tools":[{"name":"x"}]})");
+}
+
+TEST_F(RemoteToolsTest, ConnectToNothingLogsItAndLeavesTheCatalog) {
+  RemoteOptions o;
+  o.endpoint =
+      *client::ParseEndpoint("http://127.0.0.1:" + std::to_string(outpost::testing::UnusedPort()));
+  std::vector<std::string> logged;
+  std::mutex log_mu;
+  o.log = [&](const std::string& s) {
+    std::lock_guard lock(log_mu);
+    logged.push_back(s);
+  };
+  RemoteTools remote(std::move(o));
+  remote.Connect();
+  EXPECT_EQ(remote.ToolsList(Millis(30'000)), std::nullopt);
+  std::lock_guard lock(log_mu);
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find("does not answer"), std::string::npos) << logged[0];
 }
 
 TEST_F(RemoteToolsTest, WithoutEndpointEveryCallSaysHowToConfigureOne) {

@@ -35,6 +35,10 @@ std::string RunLine(const json::object& run) {
   if (const json::value* e = run.if_contains("exitCode"); e && e->is_int64()) {
     line += " exitCode=" + std::to_string(e->get_int64());
   }
+  if (const json::value* v = run.if_contains("verification"); v && v->is_object()) {
+    const json::value* passed = v->as_object().if_contains("passed");
+    line += passed && passed->is_bool() && passed->get_bool() ? " verify=passed" : " verify=failed";
+  }
   return line;
 }
 
@@ -98,6 +102,7 @@ ServiceTools::Outcome ServiceTools::Call(const ToolCall& call, const RequestCont
   if (call.name == "fleet_status") return {Fleet(ctx), std::nullopt};
   if (call.name == "health") return {Health(ctx), std::nullopt};
   if (call.name == "get_logs") return {Logs(call.arguments, ctx), std::nullopt};
+  if (call.name == "get_diff") return {Diff(call.arguments, ctx), std::nullopt};
   return {Artifacts(call.arguments, ctx), std::nullopt};
 }
 
@@ -289,6 +294,32 @@ json::object ServiceTools::Artifacts(const json::object& args, const RequestCont
     }
   }
   return ToolSuccess(*list, summary + "\n" + ToJson(*list));
+}
+
+json::object ServiceTools::Diff(const json::object& args, const RequestContext& ctx) {
+  if (!artifacts_) return ToolError(Unavailable("artifacts are not configured on this server"));
+  const std::string id = CanonicalUlid(StrArg(args, "runId"));
+  const auto max = static_cast<std::size_t>(IntArg(args, "maxBytes").value_or(65'536));
+  Result<RunArtifacts::Diff> diff = artifacts_->ReadDiff(id, max, ctx);
+  if (!diff.ok()) return ToolError(diff.status());
+  std::string text = diff->text.empty() ? "(the run changed nothing)" : diff->text;
+  if (diff->truncated) {
+    text += "\n(truncated: " + std::to_string(diff->text.size()) + " of " +
+            std::to_string(diff->size_bytes) + " bytes; get_artifacts has the whole diff.patch)";
+  }
+  return ToolSuccess(json::object{{"runId", id},
+                                  {"diff", diff->text},
+                                  {"sizeBytes", diff->size_bytes},
+                                  {"truncated", diff->truncated}},
+                     text);
+}
+
+json::object ServiceTools::ToolsList() const {
+  std::vector<ServerAgent> agents;
+  for (const auto& [name, a] : runs_.options().agents) {
+    if (a.enabled) agents.push_back({name, a.models});
+  }
+  return ToolsListResult(&agents);
 }
 
 }  // namespace outpost::mcp

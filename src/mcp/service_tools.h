@@ -49,6 +49,10 @@ class ServiceTools {
   // error; nullopt: keep waiting.
   std::optional<boost::json::object> Resume(const GetRunWait& wait, bool final);
 
+  // This server's tools/list result: the catalog with dispatch naming its enabled agents and
+  // their models (tools.h ToolsListResult).
+  boost::json::object ToolsList() const;
+
  private:
   boost::json::object Dispatch(const boost::json::object& args, const RequestContext& ctx);
   Outcome GetRun(const boost::json::object& args, const RequestContext& ctx);
@@ -59,6 +63,7 @@ class ServiceTools {
   boost::json::object Health(const RequestContext& ctx);
   boost::json::object Logs(const boost::json::object& args, const RequestContext& ctx);
   boost::json::object Artifacts(const boost::json::object& args, const RequestContext& ctx);
+  boost::json::object Diff(const boost::json::object& args, const RequestContext& ctx);
   // The run (and its output tail) as a get_run result.
   boost::json::object RunResult(const Run& run, const GetRunWait& wait);
 

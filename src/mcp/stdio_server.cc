@@ -1,6 +1,7 @@
 #include "mcp/stdio_server.h"
 
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <istream>
 #include <map>
 #include <mutex>
@@ -25,26 +26,24 @@ class Server {
     const Message& m = *parsed.message;
     if (auto id = CancelledRequestId(m)) return Cancel(*id);
     if (m.kind != Message::Kind::kRequest) return;  // initialized, responses: nothing to do
-    Step step = HandleRequest(m);
-    if (step.reply) return Write(*step.reply);
+    std::optional<json::object> list;
+    if (m.method == "tools/list" && runner_.tools_list) list = runner_.tools_list();
+    Step step = HandleRequest(m, list ? &*list : nullptr);
+    if (step.reply) {
+      Write(*step.reply);
+      if (m.method == "initialize" && runner_.initialized) runner_.initialized();
+      return;
+    }
     Start(m.id, std::move(*step.call));
   }
 
-  // End of input: cancel what is in flight and wait for it.
+  // End of input: the calls in flight are answered, then their threads joined.
   void Finish() {
-    std::vector<json::value> ids;
-    {
-      std::lock_guard lock(mu_);
-      for (auto& [key, call] : calls_) ids.push_back(call.id);
-    }
-    for (const auto& id : ids) Cancel(id);
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [this] { return calls_.empty(); });
     std::vector<std::thread> threads;
-    {
-      std::lock_guard lock(mu_);
-      threads.swap(finished_);
-      for (auto& [key, call] : calls_) threads.push_back(std::move(call.thread));
-      calls_.clear();
-    }
+    threads.swap(finished_);
+    lock.unlock();
     for (auto& t : threads) t.join();
   }
 
@@ -76,10 +75,11 @@ class Server {
       json::object reply = runner_.call(id, call);
       std::lock_guard lock(mu_);
       auto it = calls_.find(key);
-      if (it == calls_.end()) return;  // Finish() took it over
+      if (it == calls_.end()) return;
       if (!it->second.cancelled) Write(reply);
       finished_.push_back(std::move(it->second.thread));
       calls_.erase(it);
+      idle_.notify_all();
     });
   }
 
@@ -97,6 +97,7 @@ class Server {
   ToolRunner runner_;
   std::mutex out_mu_;
   std::mutex mu_;
+  std::condition_variable idle_;           // calls_ became smaller
   std::map<std::string, InFlight> calls_;  // guarded by mu_, by serialized id
   std::vector<std::thread> finished_;      // guarded by mu_: ended, to be joined
 };

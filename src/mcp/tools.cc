@@ -292,6 +292,37 @@ ToolDef LogsTool() {
   return t;
 }
 
+ToolDef DiffTool() {
+  ToolDef t;
+  t.name = "get_diff";
+  t.scope = "status";
+  t.title = "Read a run's diff";
+  t.description =
+      "The unified diff of what a finished run changed in its repository (its diff.patch), "
+      "inline: at most maxBytes bytes of it (default 65536, at most 1048576), cut at a line end, "
+      "with truncated true and sizeBytes the whole diff's size when there is more (get_artifacts "
+      "gives a URL of the whole file). An empty diff when the run changed nothing; an error "
+      "while the run is active or when it has no repository.";
+  t.input_schema = Obj(R"J({
+    "type": "object",
+    "properties": {
+      "runId": {"type": "string", "minLength": 1, "maxLength": 64},
+      "maxBytes": {"type": "integer", "minimum": 1024, "maximum": 1048576, "default": 65536}
+    },
+    "required": ["runId"],
+    "additionalProperties": false})J");
+  t.output_schema = Obj(R"J({
+    "type": "object",
+    "properties": {
+      "runId": {"type": "string"},
+      "diff": {"type": "string"},
+      "sizeBytes": {"type": "integer", "description": "the whole diff's size"},
+      "truncated": {"type": "boolean"}
+    },
+    "required": ["runId", "diff", "sizeBytes", "truncated"]})J");
+  return t;
+}
+
 ToolDef ArtifactsTool() {
   ToolDef t;
   t.name = "get_artifacts";
@@ -368,18 +399,20 @@ json::object DispatchInputSchema() {
       "network": {"type": ["string", "null"], "enum": ["none", "allowlist", "host", null], "description": "default: the agent's own policy (allowlist for coding agents, none for shell); none: no network; allowlist: only the agent's model API and the operator's hosts; host: per operator policy"},
       "additionalSecrets": {"type": ["array", "null"], "maxItems": 50,
         "items": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,127}$"},
-        "description": "names of secrets configured on the server, given to the agent as environment variables"}
+        "description": "names of secrets configured on the server, given to the agent as environment variables"},
+      "verify": {"type": ["string", "null"], "minLength": 1, "description": "a check command (e.g. \"make test\") run by sh in the run's workspace after the agent, in its sandbox; needs repo. Its exit code and output tail are the run's verification {exitCode, passed, tail, timedOut}; a failed check does not change the run's status"}
     },
     "required": ["agent", "task"],
     "additionalProperties": false})J");
   s["properties"].as_object()["task"].as_object()["maxLength"] = kMaxTaskChars;
+  s["properties"].as_object()["verify"].as_object()["maxLength"] = kMaxVerifyChars;
   return s;
 }
 
 const std::vector<ToolDef>& Tools() {
-  static const std::vector<ToolDef> kTools = {DispatchTool(), GetRunTool(),    ListRunsTool(),
-                                              CancelTool(),   FleetTool(),     HealthTool(),
-                                              LogsTool(),     ArtifactsTool(), PromoteTool()};
+  static const std::vector<ToolDef> kTools = {
+      DispatchTool(), GetRunTool(), ListRunsTool(),  CancelTool(),  FleetTool(),
+      HealthTool(),   LogsTool(),   ArtifactsTool(), PromoteTool(), DiffTool()};
   return kTools;
 }
 
@@ -390,19 +423,56 @@ const ToolDef* FindTool(std::string_view name) {
   return nullptr;
 }
 
-json::object ToolsListResult() {
+namespace {
+
+// dispatch's schema naming `agents`: the string form and the list's items take only their
+// names (and "all"), and `modelId` says which models each has.
+json::object DispatchSchemaFor(json::object schema, const std::vector<ServerAgent>& agents) {
+  json::object& props = schema["properties"].as_object();
+  json::array names;
+  std::string listed, models;
+  for (const ServerAgent& a : agents) {
+    names.push_back(json::value(a.name));
+    listed += (listed.empty() ? "" : ", ") + a.name;
+    if (a.models.empty()) continue;
+    models += (models.empty() ? "" : "; ") + a.name + ": ";
+    for (std::size_t i = 0; i < a.models.size(); ++i) {
+      models += (i ? ", " : "") + a.models[i] + (i == 0 ? " (default)" : "");
+    }
+  }
+  names.push_back(json::value("all"));
+  json::object& agent = props["agent"].as_object();
+  agent["description"] = "one of this server's agents: " + listed +
+                         "; a list of them, or \"all\", for one run per agent";
+  json::array& forms = agent["oneOf"].as_array();
+  forms[0].as_object()["enum"] = names;
+  json::array items_enum = names;
+  items_enum.pop_back();  // "all" is not an agent of a list
+  forms[1].as_object()["items"].as_object()["enum"] = std::move(items_enum);
+  if (!models.empty()) {
+    props["modelId"].as_object()["description"] =
+        "one of the agent's models (default: its first): " + models;
+  }
+  return schema;
+}
+
+}  // namespace
+
+json::object ToolsListResult(const std::vector<ServerAgent>* agents) {
   json::array tools;
   for (const ToolDef& t : Tools()) {
-    tools.push_back(json::object{{"name", t.name},
-                                 {"title", t.title},
-                                 {"description", t.description},
-                                 {"inputSchema", t.input_schema},
-                                 {"outputSchema", t.output_schema},
-                                 {"annotations", json::object{{"title", t.title},
-                                                              {"readOnlyHint", t.read_only},
-                                                              {"destructiveHint", t.destructive},
-                                                              {"idempotentHint", t.idempotent},
-                                                              {"openWorldHint", false}}}});
+    tools.push_back(json::object{
+        {"name", t.name},
+        {"title", t.title},
+        {"description", t.description},
+        {"inputSchema", agents && t.name == "dispatch" ? DispatchSchemaFor(t.input_schema, *agents)
+                                                       : t.input_schema},
+        {"outputSchema", t.output_schema},
+        {"annotations", json::object{{"title", t.title},
+                                     {"readOnlyHint", t.read_only},
+                                     {"destructiveHint", t.destructive},
+                                     {"idempotentHint", t.idempotent},
+                                     {"openWorldHint", false}}}});
   }
   return json::object{{"tools", std::move(tools)}};
 }

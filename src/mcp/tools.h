@@ -2,8 +2,8 @@
 // place both servers (`POST /mcp` of `outpost serve` and the stdio `outpost mcp`) take them from.
 //
 // The names are the ones the original's users already call (dispatch, get_run, list_runs,
-// cancel, fleet_status, get_logs, get_artifacts), and health (the runbook's
-// `mcp call outpost:health`). dispatch's inputSchema describes the REST
+// cancel, fleet_status, get_logs, get_artifacts), health (the runbook's
+// `mcp call outpost:health`), promote and get_diff. dispatch's inputSchema describes the REST
 // body exactly (core/dispatch_request.h is the validator; dispatch_schema_test.cc keeps the two
 // in agreement); the other tools' arguments are validated with their own inputSchema
 // (json_schema.h), so schema and validation are one thing.
@@ -40,9 +40,16 @@ const std::vector<ToolDef>& Tools();
 // nullptr for an unknown name.
 const ToolDef* FindTool(std::string_view name);
 
+// An agent a server runs (enabled), with its models, the default first.
+struct ServerAgent {
+  std::string name;
+  std::vector<std::string> models;
+};
+
 // The tools/list result: {"tools":[{name, title, description, inputSchema, outputSchema,
-// annotations}]}.
-boost::json::object ToolsListResult();
+// annotations}]}. With `agents` (a server's enabled agents), dispatch's inputSchema names them:
+// `agent` takes only those names (or "all"), `modelId` lists each one's models.
+boost::json::object ToolsListResult(const std::vector<ServerAgent>* agents = nullptr);
 
 // The JSON Schema of a dispatch body (POST /dispatch and the dispatch tool).
 boost::json::object DispatchInputSchema();

@@ -36,6 +36,7 @@ enum class DispatchField {
   kTags,
   kResourceConstraints,
   kAdditionalSecrets,
+  kVerify,
   kAgentSecrets,  // the agent's own required secrets, judged last
 };
 
@@ -75,6 +76,8 @@ struct DispatchRequest {
   // given at all (it is refused).
   std::optional<std::string> workspace_init_mode;
   bool user_id_given = false;
+  // The check command run after the agent in its sandbox (model/run.h Verification).
+  std::optional<std::string> verify;
 
   // What the decoder refused: unknown fields and values of the wrong JSON type. Core lists them
   // with its own errors, each in its field's place.

@@ -132,6 +132,19 @@ struct Promotion {
   bool operator==(const Promotion&) const = default;
 };
 
+// The run's check command (the dispatch's `verify`, e.g. "make test"), run by its supervisor
+// in the same sandbox after the agent and before the changes are collected: how it ended.
+// A fact about the result; it never changes the run's status. exit_code: nullopt when it was
+// stopped (timed_out: the run's total deadline; or a cancel) or could not start. tail: the
+// last ~4 KiB of its stdout and stderr (together), redacted like the output.
+struct Verification {
+  std::optional<int> exit_code;
+  bool passed = false;  // exited with 0
+  std::string tail;
+  bool timed_out = false;
+  bool operator==(const Verification&) const = default;
+};
+
 struct Run {
   RunId id;
   std::string tenant = "default";
@@ -159,6 +172,8 @@ struct Run {
   std::optional<std::string> idempotency_key;
   std::string request_hash;  // fingerprint of the normalized request, for idempotency
   std::optional<std::string> group_id;
+  // The check command run after the agent (Verification); nullopt: none.
+  std::optional<std::string> verify;
 
   // What happened.
   WallTime created_at;
@@ -176,8 +191,9 @@ struct Run {
   std::vector<ArtifactRef> artifacts;          // stored ones
   std::vector<std::string> artifacts_missing;  // names that could not be stored
   int progress = 0;
-  std::optional<Promotion> promotion;  // set once its changes were pushed (promote)
-  std::string owner;                   // id of the control-plane replica that supervises it
+  std::optional<Promotion> promotion;        // set once its changes were pushed (promote)
+  std::optional<Verification> verification;  // once its `verify` ran
+  std::string owner;                         // id of the control-plane replica that supervises it
   // The API key that dispatched it ("" when the server runs without keys): quotas set on a key
   // count the key's runs (store/run_store.h, Admission).
   std::string key_id;
@@ -191,6 +207,12 @@ struct Run {
   std::string channel_token_sha256;
   std::int64_t channel_attempt = 0;
   std::optional<std::string> channel_exit;
+  // The SHA-256 (hex) of the attempt's one-use bootstrap token (ChannelAccess::bootstrap_token),
+  // "" once exchanged (POST …/bootstrap) or when none was issued.
+  std::string channel_bootstrap_sha256;
+  // The run's supervisor delivers its outputs over the run channel (Runner::OutputsOverChannel):
+  // they are in the ArtifactStore, not with the runner.
+  bool channel_outputs = false;
 
   // Optimistic-concurrency version: bumped by every successful store update.
   std::int64_t version = 0;

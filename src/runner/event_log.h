@@ -12,9 +12,12 @@
 //   output        stream (stdout | stderr), data: the chunk as UTF-8 text, or — when the chunk
 //                 is not UTF-8 — base64 with "encoding":"base64". Redacted like the logs.
 //   agent_message text, turn (1, 2, …: the agent's messages so far)
-//   tool_call     text          tool_result text, isError
+//   tool_call     id, name, input (JSON; a string cut at 4 KiB when larger), text (a summary)
+//   tool_result   id (its call's), output, isError
 //   usage         inputTokens, outputTokens
-//   error         message
+//   error         message, source (agent | network); a provider error the agent retries has
+//                 retrying: true and attempt?, maxAttempts?, delayMs?; a connection the
+//                 allowlist proxy refused has host, port, reason (runner/shim/output_capture.h)
 //   truncated     output over the run's cap (runner/shim/output_capture.h has the fields)
 //   artifact      name, sizeBytes
 //   end           status: always the last event, after the terminal status

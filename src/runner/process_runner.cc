@@ -162,6 +162,7 @@ LaunchSpec ProcessRunner::LaunchFor(const RunSpec& in) const {
   spec.home_files = in.home_files;
   spec.notify_socket = config_.notify_socket;
   spec.redact = in.redact;
+  spec.verify = in.verify;
   if (mode_ != Mode::kSandbox) return spec;
 
   SandboxSpec& sb = spec.sandbox;

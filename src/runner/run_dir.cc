@@ -265,6 +265,7 @@ Status RunDir::WriteSpec(const LaunchSpec& spec) const {
   if (!spec.context_level.empty()) o["context_level"] = spec.context_level;
   if (spec.task_arg_index) o["task_arg_index"] = *spec.task_arg_index;
   if (spec.container.enabled) o["container"] = ContainerToJson(spec.container);
+  if (spec.verify) o["verify"] = *spec.verify;
   return WriteObject(File("spec.json"), o);
 }
 
@@ -311,6 +312,7 @@ Result<LaunchSpec> RunDir::ReadSpec() const {
     }
   }
   spec.data_dir = GetString(o, "data_dir").value_or("");
+  spec.verify = GetString(o, "verify");
   spec.git_ssh_known_hosts = GetString(o, "git_ssh_known_hosts").value_or("");
   if (const json::value* h = o.if_contains("git_allow_private_hosts");
       h != nullptr && h->is_array()) {

@@ -127,6 +127,8 @@ struct LaunchSpec {
   // Audit F14: the change collection's budget — its whole time, and the largest file or git
   // output it may make (git runs in the run's cgroup when there is one). Past either the
   // changes say why (workspace::ChangeSet::failure); the run's outcome is unchanged.
+  // RunSpec::verify: run after the agent, before the changes are collected (verify.log).
+  std::optional<std::string> verify;
   int collect_timeout_seconds = 300;
   std::int64_t collect_max_bytes = std::int64_t{256} << 20;
   SandboxSpec sandbox;

@@ -68,6 +68,13 @@ json::object ExitRecordToJson(const ExitRecord& rec) {
     o["agent_result"] = std::move(a);
     o["agent_turns"] = rec.agent_turns;
   }
+  if (rec.changes) o["changes"] = *rec.changes;
+  if (rec.verification) {
+    const Verification& v = *rec.verification;
+    json::object vo{{"passed", v.passed}, {"tail", v.tail}, {"timed_out", v.timed_out}};
+    if (v.exit_code) vo["exit_code"] = *v.exit_code;
+    o["verification"] = std::move(vo);
+  }
   return o;
 }
 
@@ -113,8 +120,20 @@ Result<ExitRecord> ExitRecordFromJson(const json::object& o, std::string_view wh
     rec.agent = std::move(r);
     rec.agent_turns = GetInt32(o, "agent_turns").value_or(0);
   }
-  return rec;
-}
+  if (const json::value* c = o.if_contains("changes"); c != nullptr && c->is_object()) {
+    rec.changes = c->as_object();
+    // Optional (a record of an older supervisor, or a run without verify, has none).
+    if (const json::value* v = o.if_contains("verification"); v != nullptr && v->is_object()) {
+      const json::object& vo = v->as_object();
+      Verification out;
+      out.exit_code = GetInt32(vo, "exit_code");
+      out.passed = GetBool(vo, "passed").value_or(false);
+      out.tail = GetString(vo, "tail").value_or("");
+      out.timed_out = GetBool(vo, "timed_out").value_or(false);
+      rec.verification = std::move(out);
+    }
+    return rec;
+  }
 
 }  // namespace outpost
 
@@ -312,7 +331,8 @@ json::object RunSpecToJson(const RunSpec& spec) {
                       {"network", ToString(spec.network)},
                       {"allow", StringArray(spec.allow)},
                       {"repo", std::move(repo)},
-                      {"channel", std::move(channel)}};
+                      {"channel", std::move(channel)},
+                      {"verify", OrNull(spec.verify)}};
 }
 
 Result<RunSpec> RunSpecFromJson(const json::object& o) {
@@ -320,7 +340,7 @@ Result<RunSpec> RunSpecFromJson(const json::object& o) {
   RunSpec spec;
   SpecReader r(o, "",
                {"id", "argv", "env", "secrets", "redact", "agent_dirs", "home_files", "parser",
-                "limits", "network", "allow", "repo", "channel"},
+                "limits", "network", "allow", "repo", "channel", "verify"},
                error);
   spec.id = RunId(r.Str("id"));
   if (r.ok() && spec.id.empty()) r.Fail("id", "must not be empty");
@@ -381,6 +401,7 @@ Result<RunSpec> RunSpecFromJson(const json::object& o) {
     SpecReader c(*co, "channel.", {"url", "token"}, error);
     spec.channel = ChannelAccess{c.Str("url"), c.Str("token")};
   }
+  spec.verify = r.OptStr("verify");
   if (error) return *error;
   return spec;
 }

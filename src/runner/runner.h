@@ -127,6 +127,11 @@ struct RunSpec {
   std::optional<RunnerKind> runner;
   // A container runner's image (Options::ImageFor); "" = the runner's default. Others ignore it.
   std::string image;
+  // The check command (the dispatch's `verify`): `/bin/sh -c` of it, run by the supervisor
+  // after the agent (when it exited by itself) and before the changes are collected, in the
+  // same sandbox, as the agent, in the workspace, with its env and limits, within what is left
+  // of the total deadline; how it ended is ExitRecord::verification. nullopt: none.
+  std::optional<std::string> verify;
   // The run's agent and tenant, for a runner that names or tags the run's task by them (the ecs
   // runner: task definition outpost-{env}-{agent}, tags agent and tenant). Not in the JSON form
   // below (the task does not need them); others ignore them.
@@ -196,6 +201,13 @@ struct ExitRecord {
   // of an older shim that did not carry it); nullopt only in a record read raw.
   std::optional<AgentResult> agent;
   int agent_turns = 0;  // assistant messages
+  // What the agent changed (the shim's changes.json, workspace/collect.h), when a supervisor
+  // that shares no files with the control plane reports it with its exit (run channel 1.1:
+  // `outpost task` of a run whose outputs go over the channel). nullopt otherwise.
+  std::optional<boost::json::object> changes;
+  // How RunSpec::verify ended; nullopt when the run had none or it did not run (the agent was
+  // stopped, or never started).
+  std::optional<Verification> verification;
 };
 
 // The one JSON form of an exit record: the shim's exit.json (RunDir) and the body of the run

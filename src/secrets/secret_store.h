@@ -3,10 +3,9 @@
 // run's spec.json (0600) and the agent's environment; they are never logged.
 //
 // Implementations: EnvSecretStore (OUTPOST_SECRET_<NAME> variables), DirSecretStore (one 0600
-// file per secret) and ChainSecretStore (the first store that has the name wins). An AWS Secrets
-// Manager store would implement the same interface: Get maps to GetSecretValue of a configured
-// path prefix, Has to DescribeSecret (no value read), Names to ListSecrets under the prefix;
-// its vendor errors would become kUnavailable (retry) or kNotFound inside it.
+// file per secret), ChainSecretStore (the first store that has the name wins) and, in its own
+// library, AwsSecretStore (secrets/aws_secret_store.h: GetSecretValue of <prefix><NAME>, cached
+// with a TTL; its vendor errors become kNotFound, kPermissionDenied or kUnavailable inside it).
 #pragma once
 
 #include <map>

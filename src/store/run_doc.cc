@@ -40,6 +40,13 @@ json::value PromotionJson(const std::optional<Promotion>& p) {
   return o;
 }
 
+json::value VerificationToDoc(const Verification& v) {
+  return json::object{{"exitCode", v.exit_code ? json::value(*v.exit_code) : nullptr},
+                      {"passed", v.passed},
+                      {"tail", v.tail},
+                      {"timedOut", v.timed_out}};
+}
+
 json::object ResourcesToDoc(const ResourceConstraints& rc) {
   json::object o;
   if (rc.max_memory_mb) o["maxMemoryMb"] = *rc.max_memory_mb;
@@ -110,6 +117,7 @@ void RequestToDoc(const Run& r, json::object& o) {
   o["tags"] = json::value_from(r.tags);
   o["idempotencyKey"] = Opt(r.idempotency_key);
   o["groupId"] = Opt(r.group_id);
+  if (r.verify) o["verify"] = *r.verify;
 }
 
 // What happened.
@@ -129,6 +137,7 @@ void OutcomeToDoc(const Run& r, json::object& o) {
   o["usage"] = UsageToDoc(r.usage);
   o["progress"] = r.progress;
   if (r.promotion) o["promotion"] = PromotionJson(r.promotion);
+  if (r.verification) o["verification"] = VerificationToDoc(*r.verification);
   if (r.artifacts_state != ArtifactsState::kNone) {
     o["artifactsStatus"] = ToString(r.artifacts_state);
     o["artifactsMissing"] = json::value_from(r.artifacts_missing);
@@ -273,6 +282,7 @@ Status ReadRequest(const json::object& o, Run& r) {
   ReadTags(o, r);
   r.idempotency_key = GetString(o, "idempotencyKey");
   r.group_id = GetString(o, "groupId");
+  r.verify = GetString(o, "verify");
   return Status::Ok();
 }
 
@@ -290,6 +300,17 @@ std::optional<Promotion> ReadPromotion(const json::object& o) {
   return out;
 }
 
+std::optional<Verification> ReadVerification(const json::object& o) {
+  const json::object* v = ObjectAt(o, "verification");
+  if (v == nullptr) return std::nullopt;
+  Verification out;
+  out.exit_code = ReadInt(*v, "exitCode");
+  out.passed = GetBool(*v, "passed").value_or(false);
+  out.tail = GetString(*v, "tail").value_or("");
+  out.timed_out = GetBool(*v, "timedOut").value_or(false);
+  return out;
+}
+
 void ReadOutcome(const json::object& o, Run& r) {
   r.started_at = ReadTime(o, "startedAt");
   r.ended_at = ReadTime(o, "endedAt");
@@ -302,6 +323,7 @@ void ReadOutcome(const json::object& o, Run& r) {
   r.usage = ReadUsage(o);
   r.progress = ReadInt(o, "progress").value_or(0);
   r.promotion = ReadPromotion(o);
+  r.verification = ReadVerification(o);
   r.artifacts_missing = ReadStrings(o, "artifactsMissing");
   r.artifacts = ReadArtifacts(o);
 }
@@ -315,6 +337,8 @@ void ReadStoreFields(const json::object& o, Run& r) {
   r.channel_token_sha256 = GetString(o, "channelTokenSha256").value_or("");
   r.channel_attempt = GetInt(o, "channelAttempt").value_or(0);
   r.channel_exit = GetString(o, "channelExit");
+  r.channel_bootstrap_sha256 = GetString(o, "channelBootstrapSha256").value_or("");
+  r.channel_outputs = GetBool(o, "channelOutputs").value_or(false);
   r.version = GetInt(o, "version").value_or(0);
 }
 
@@ -338,6 +362,10 @@ json::object RunToDoc(const Run& r) {
   if (!r.channel_token_sha256.empty()) o["channelTokenSha256"] = r.channel_token_sha256;
   if (r.channel_attempt > 0) o["channelAttempt"] = r.channel_attempt;
   if (r.channel_exit) o["channelExit"] = *r.channel_exit;
+  if (!r.channel_bootstrap_sha256.empty()) {
+    o["channelBootstrapSha256"] = r.channel_bootstrap_sha256;
+  }
+  if (r.channel_outputs) o["channelOutputs"] = true;
   o["version"] = r.version;
   return o;
 }

@@ -104,7 +104,11 @@ TEST(RunDoc, TheRunChannelFieldsRoundTripAndAreLeftOutWhenUnset) {
   r.created_at = WallTime(std::chrono::seconds(1'800'000'000));
   EXPECT_FALSE(RunToDoc(r).contains("channelTokenSha256"));
   EXPECT_FALSE(RunToDoc(r).contains("channelExit"));
+  EXPECT_FALSE(RunToDoc(r).contains("channelBootstrapSha256"));
+  EXPECT_FALSE(RunToDoc(r).contains("channelOutputs"));
   r.channel_token_sha256 = std::string(64, 'a');
+  r.channel_bootstrap_sha256 = std::string(64, 'b');
+  r.channel_outputs = true;
   r.channel_attempt = 2;
   r.channel_exit = R"({"outcome":"exited","exit_code":0})";
   auto back = RunFromDoc(RunToDoc(r));

@@ -92,6 +92,8 @@ class RunStoreConformance : public ::testing::TestWithParam<RunStoreFactory> {
     r.progress = 42;
     r.owner = "replica-7";
     r.key_id = "key-7";
+    r.verify = "make test";
+    r.verification = Verification{2, false, "FAIL: parser_test\n[REDACTED] \xc3\xa9\n", false};
     return r;
   }
 
@@ -147,6 +149,38 @@ TEST_P(RunStoreConformance, CreateThenGetRoundTripsEveryField) {
   auto got = store_->Get(r.id);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, r);
+}
+
+// Issue 23: the check command is kept from the dispatch on, and its result (written with the
+// terminal status) reads back, a stopped check's null exit code and timedOut included.
+TEST_P(RunStoreConformance, TheVerifyCommandAndItsVerificationPersist) {
+  Run r = NewRun("shell");
+  r.verify = "make test";
+  MustCreate(r);
+  auto got = store_->Get(r.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->verify, "make test");
+  EXPECT_EQ(got->verification, std::nullopt);
+  Run ended = *got;
+  ended.status = RunStatus::kCompleted;
+  ended.phase = RunPhase::kDone;
+  ended.ended_at = clock_.Now();
+  ended.verification = Verification{std::nullopt, false, "started\n[verify stopped]", true};
+  MustUpdate(ended);
+  got = store_->Get(r.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->verification.has_value());
+  EXPECT_EQ(got->verification->exit_code, std::nullopt);
+  EXPECT_FALSE(got->verification->passed);
+  EXPECT_TRUE(got->verification->timed_out);
+  EXPECT_EQ(got->verification->tail, "started\n[verify stopped]");
+  EXPECT_EQ(got->status, RunStatus::kCompleted);
+  // And one that passed, on another run.
+  Run other = NewRun("shell");
+  other.verify = "true";
+  other.verification = Verification{0, true, "", false};
+  MustCreate(other);
+  EXPECT_EQ(store_->Get(other.id)->verification, other.verification);
 }
 
 TEST_P(RunStoreConformance, CreateWithExistingIdIsConflict) {
@@ -226,6 +260,31 @@ TEST_P(RunStoreConformance, UpdateBumpsVersionAndPersists) {
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(second->version, r.version + 2);
   EXPECT_EQ(store_->Get(r.id)->progress, 50);
+}
+
+// The run channel's store-only fields (core/run_channel.h): the bootstrap token's hash is
+// cleared by the exchange's conditional write, which a stale version loses.
+TEST_P(RunStoreConformance, TheRunChannelsBootstrapFieldsPersistAndClear) {
+  Run r = MustCreate(NewRun());
+  r.channel_token_sha256 = std::string(64, 'a');
+  r.channel_bootstrap_sha256 = std::string(64, 'b');
+  r.channel_outputs = true;
+  auto issued = store_->Update(r);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  auto read = store_->Get(r.id);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->channel_bootstrap_sha256, std::string(64, 'b'));
+  EXPECT_TRUE(read->channel_outputs);
+  Run exchanged = *read;
+  exchanged.channel_token_sha256 = std::string(64, 'c');
+  exchanged.channel_bootstrap_sha256.clear();
+  ASSERT_TRUE(store_->Update(exchanged).ok());
+  EXPECT_EQ(store_->Update(*read).status().code(), Code::kConflict);  // a second exchange loses
+  read = store_->Get(r.id);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->channel_bootstrap_sha256, "");
+  EXPECT_EQ(read->channel_token_sha256, std::string(64, 'c'));
+  EXPECT_TRUE(read->channel_outputs);
 }
 
 TEST_P(RunStoreConformance, UpdateOfUnknownRunIsNotFound) {

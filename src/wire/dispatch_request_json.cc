@@ -15,7 +15,7 @@ using F = DispatchField;
 const std::set<std::string, std::less<>> kKnownFields = {
     "agent", "task", "modelId", "repo", "branch", "context", "timeoutSeconds",
     "inactivityTimeoutSeconds", "maxCostUsd", "workspaceMode", "idempotencyKey", "tags",
-    "resourceConstraints", "network", "additionalSecrets",
+    "resourceConstraints", "network", "additionalSecrets", "verify",
     // The original's fields, mapped or refused with what to use instead (core).
     "workspaceInitMode", "userId"};
 
@@ -200,6 +200,7 @@ DispatchRequest DecodeDispatchRequest(const json::value& body,
   r.network = d.String(F::kNetwork, "network");
   r.workspace_init_mode = d.String(F::kWorkspaceInitMode, "workspaceInitMode");
   r.user_id_given = o.contains("userId");
+  r.verify = d.String(F::kVerify, "verify");
   r.idempotency_key = d.String(F::kIdempotencyKey, "idempotencyKey");
   d.Tags();
   d.Resources();

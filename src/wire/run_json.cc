@@ -39,6 +39,14 @@ json::value PromotionToJson(const std::optional<Promotion>& p) {
   return o;
 }
 
+json::value VerificationToJson(const std::optional<Verification>& v) {
+  if (!v) return nullptr;
+  return json::object{{"exitCode", v->exit_code ? json::value(*v->exit_code) : nullptr},
+                      {"passed", v->passed},
+                      {"tail", v->tail},
+                      {"timedOut", v->timed_out}};
+}
+
 namespace {
 
 json::object ResourcesJson(const ResourceConstraints& rc) {
@@ -122,6 +130,8 @@ json::object RunToJson(const Run& r) {
   o["usage"] = UsageJson(r.usage);
   o["progress"] = r.progress;
   o["promotion"] = PromotionToJson(r.promotion);
+  o["verify"] = Opt(r.verify);
+  o["verification"] = VerificationToJson(r.verification);
   if (r.artifacts_state != ArtifactsState::kNone) {
     o["artifactsStatus"] = ToString(r.artifacts_state);
     o["artifactsMissing"] = json::value_from(r.artifacts_missing);

@@ -20,6 +20,8 @@ boost::json::object RunToJson(const Run& run);
 // A run's `promotion` {branch, base, commit, prUrl, prNumber, at, by} (null when none; base,
 // prUrl and prNumber null until a pull request was opened).
 boost::json::value PromotionToJson(const std::optional<Promotion>& promotion);
+// A run's `verification` {exitCode, passed, tail, timedOut}; null when its verify did not run.
+boost::json::value VerificationToJson(const std::optional<Verification>& verification);
 
 // The data of a dispatch answer (POST /dispatch and the MCP dispatch tool). `created` false: the
 // idempotency key matched an earlier dispatch ("idempotent": true). A single run gives

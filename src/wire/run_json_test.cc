@@ -57,13 +57,15 @@ Run FullRun() {
   r.key_id = "key-9";
   r.quota_slot = "slot-2";
   r.version = 7;
+  r.verify = "make test";
+  r.verification = Verification{1, false, "FAIL\n", false};
   return r;
 }
 
 // The public run object of FullRun() as the API served it before wire/ existed
 // (RunToJson(run, internal=false) in store/run_json.cc): clients read these names.
 constexpr std::string_view kPublicRun =
-    R"json({"runId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","dispatchId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","status":"COMPLETED","phase":"done","reason":"succeeded","agent":"codex","modelId":"gpt-5","task":"fix \"quoted\" things\nand newlines","repo":"acme/widgets","branch":"main","context":"full","timeoutSeconds":900,"inactivityTimeoutSeconds":120,"maxCostUsd":2.5,"workspaceMode":"persistent","network":{"policy":"allowlist","blocked":[{"host":"evil.example","port":443,"time":"2025-11-28T08:22:42.123Z"}]},"resourceConstraints":{"maxMemoryMb":4096,"maxCpuUnits":4,"maxDiskGb":20},"additionalSecrets":["GITHUB_TOKEN"],"tags":{"env":"prod","team":"core"},"idempotencyKey":"idem-1","groupId":"g-1","createdAt":"2025-11-28T08:22:40.123Z","startedAt":"2025-11-28T08:22:41.123Z","endedAt":"2025-11-28T08:23:45.555Z","durationMs":64432,"exitCode":0,"errorMessage":"warning only","finalMessage":"All done.","cancelReason":"operator","cancelRequestedAt":"2025-11-28T08:23:40.123Z","changes":{"kind":"committed","beforeSha":"aaa","afterSha":"bbb","filesChanged":["a.cc","b.h"],"insertions":3,"deletions":1,"diffStat":[{"path":"a.cc","insertions":3,"deletions":1},{"path":"b.h","insertions":null,"deletions":null}],"redacted":true},"usage":{"inputTokens":100,"outputTokens":200,"costUsd":0.75,"costSource":"agent"},"progress":100,"promotion":null,"artifactsStatus":"partial","artifactsMissing":["diff.patch"]})json";
+    R"json({"runId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","dispatchId":"01KB4TVWHVG2W0AJ1ZCTNHFKX5","status":"COMPLETED","phase":"done","reason":"succeeded","agent":"codex","modelId":"gpt-5","task":"fix \"quoted\" things\nand newlines","repo":"acme/widgets","branch":"main","context":"full","timeoutSeconds":900,"inactivityTimeoutSeconds":120,"maxCostUsd":2.5,"workspaceMode":"persistent","network":{"policy":"allowlist","blocked":[{"host":"evil.example","port":443,"time":"2025-11-28T08:22:42.123Z"}]},"resourceConstraints":{"maxMemoryMb":4096,"maxCpuUnits":4,"maxDiskGb":20},"additionalSecrets":["GITHUB_TOKEN"],"tags":{"env":"prod","team":"core"},"idempotencyKey":"idem-1","groupId":"g-1","createdAt":"2025-11-28T08:22:40.123Z","startedAt":"2025-11-28T08:22:41.123Z","endedAt":"2025-11-28T08:23:45.555Z","durationMs":64432,"exitCode":0,"errorMessage":"warning only","finalMessage":"All done.","cancelReason":"operator","cancelRequestedAt":"2025-11-28T08:23:40.123Z","changes":{"kind":"committed","beforeSha":"aaa","afterSha":"bbb","filesChanged":["a.cc","b.h"],"insertions":3,"deletions":1,"diffStat":[{"path":"a.cc","insertions":3,"deletions":1},{"path":"b.h","insertions":null,"deletions":null}],"redacted":true},"usage":{"inputTokens":100,"outputTokens":200,"costUsd":0.75,"costSource":"agent"},"progress":100,"promotion":null,"verify":"make test","verification":{"exitCode":1,"passed":false,"tail":"FAIL\n","timedOut":false},"artifactsStatus":"partial","artifactsMissing":["diff.patch"]})json";
 
 Run MinimalRun() {
   Run r;
@@ -99,8 +101,8 @@ TEST(RunJson, PublicShapeUsesRunbookNames) {
 
 TEST(RunJson, UnsetOptionalsAreNullInPublicShape) {
   const auto o = RunToJson(MinimalRun());
-  for (const char* key :
-       {"startedAt", "endedAt", "durationMs", "exitCode", "changes", "usage", "maxCostUsd"}) {
+  for (const char* key : {"startedAt", "endedAt", "durationMs", "exitCode", "changes", "usage",
+                          "maxCostUsd", "verify", "verification"}) {
     ASSERT_TRUE(o.contains(key)) << key;
     EXPECT_TRUE(o.at(key).is_null()) << key;
   }

@@ -275,10 +275,13 @@ Result<ChangeSet> ReadChanges(const std::string& path) {
   if (!text.ok()) return text.status();
   Result<json::value> v = ParseJson(*text);
   if (!v.ok() || !v->is_object()) return Internal(path + ": not a JSON object");
-  const json::object& o = v->as_object();
+  return ChangeSetFromJson(v->as_object(), path);
+}
+
+Result<ChangeSet> ChangeSetFromJson(const json::object& o, const std::string& where) {
   ChangeSet c;
   std::optional<std::string> kind = GetString(o, "kind");
-  if (!kind) return Internal(path + ": missing \"kind\"");
+  if (!kind) return Internal(where + ": missing \"kind\"");
   c.kind = *kind;
   c.before_sha = GetString(o, "before_sha");
   c.after_sha = GetString(o, "after_sha");

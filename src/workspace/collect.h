@@ -8,6 +8,7 @@
 //                             them is a secret (Collect scans the history, RedactPatch the diff)
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -78,5 +79,7 @@ Result<ChangeSet> Collect(GitExec& git, const CollectRequest& req);
 Status WriteChanges(const std::string& path, const ChangeSet& c);
 // kNotFound when the file is absent, kInternal when it is malformed.
 Result<ChangeSet> ReadChanges(const std::string& path);
+// The same from the file's JSON (ExitRecord::changes); kInternal naming `where` when malformed.
+Result<ChangeSet> ChangeSetFromJson(const boost::json::object& o, const std::string& where);
 
 }  // namespace outpost::workspace

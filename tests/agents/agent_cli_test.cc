@@ -15,8 +15,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 #include "testing/temp_dir.h"
@@ -269,6 +271,27 @@ TEST_P(AgentCliTest, WritesTheScriptedFileThroughItsOwnTool) {
   const json::object& u = usage->as_object();
   EXPECT_EQ(u.at("inputTokens").to_number<double>(), 244) << json::serialize(u);
   EXPECT_EQ(u.at("outputTokens").to_number<double>(), 29) << json::serialize(u);
+
+  // The write is a tool_call {id, name, input} paired by id with a tool_result {id, output,
+  // isError} whose output is not empty (gemini's write_file reports none: the parser says so).
+  std::map<std::string, json::object> calls, results;
+  std::istringstream events(ReadAll(RunDir() + "/events.jsonl"));
+  for (std::string line; std::getline(events, line);) {
+    json::object e = json::parse(line).as_object();
+    if (Str(e, "type") == "tool_call") calls[Str(e, "id")] = e;
+    if (Str(e, "type") == "tool_result") results[Str(e, "id")] = e;
+  }
+  ASSERT_FALSE(calls.empty()) << Logs();
+  for (const auto& [id, call] : calls) {
+    EXPECT_FALSE(id.empty()) << json::serialize(call);
+    EXPECT_FALSE(Str(call, "name").empty()) << json::serialize(call);
+    EXPECT_TRUE(call.contains("input")) << json::serialize(call);
+    auto result = results.find(id);
+    ASSERT_NE(result, results.end()) << "no tool_result for " << json::serialize(call);
+    EXPECT_FALSE(Str(result->second, "output").empty()) << json::serialize(result->second);
+    EXPECT_FALSE(result->second.at("isError").as_bool()) << json::serialize(result->second);
+  }
+  EXPECT_EQ(calls.size(), results.size());
 }
 
 TEST_P(AgentCliTest, TheScriptedWriteShowsUpInDiffPatchOfALocalRepo) {

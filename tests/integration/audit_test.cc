@@ -246,7 +246,8 @@ TEST(AuditAdmin, TenantAndKeyChangesAreRecordedWithoutTheKey) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
   };
-  const std::string tenant = trim(RunOutpostSh("admin tenant create acme --data-dir " + dir).out);
+  const std::string tenant =
+      trim(RunOutpostSh("admin tenant create acme --create --data-dir " + dir).out);
   ASSERT_EQ(tenant.size(), 26u) << tenant;
   const std::string key =
       trim(RunOutpostSh("admin key create --tenant " + tenant + " --data-dir " + dir).out);

@@ -32,6 +32,13 @@ std::string ShellBody(const std::string& task, int timeout = 60, json::object ex
   return json::serialize(o);
 }
 
+// The test images' tag: `test` (the ctest fixture's), or OUTPOST_TEST_IMAGE_TAG (images built
+// from another build's outpost: scripts/build-images.sh --test with OUTPOST_IMAGE_TAG).
+std::string ImageTag() {
+  const char* t = std::getenv("OUTPOST_TEST_IMAGE_TAG");
+  return t && *t ? t : "test";
+}
+
 // The dockerd's answer to GET path (curl over its unix socket).
 std::string Engine(const std::string& path) {
   std::string sock = DockerHost().substr(std::string("unix://").size());
@@ -71,7 +78,7 @@ class DockerTest : public ServerTest {
   }
   void WriteConfig(const std::string& more) {
     std::ofstream(cfg_) << "[runner]\nkind = \"docker\"\n[runner.docker]\nhost = \"" +
-                               DockerHost() + "\"\nimage_tag = \"test\"\n" + more;
+                               DockerHost() + "\"\nimage_tag = \"" + ImageTag() + "\"\n" + more;
   }
   void StartServer(std::map<std::string, std::string> env = {}) {
     env.emplace("OUTPOST_CONFIG", cfg_);
@@ -128,6 +135,108 @@ TEST_F(DockerTest, ShellRunsInContainersReachEveryTerminalStatusAndLeaveNoContai
   for (const std::string& id : {ok, failed, timeout, cancelled, oom}) {
     EXPECT_FALSE(ContainerExists(id)) << id;
   }
+}
+
+// Remote mode ([runner.docker] remote = true; a tcp:// daemon does the same): the container
+// shares NO file with the control plane — no mount at all; the task bootstraps its channel token
+// with the one-use token of its environment (which is not the channel token, and is refused a
+// second time), delivers its outputs over the channel as the run's artifacts and its exit; a
+// cancel reaches it through the channel. The test's "remote" daemon is this machine's, so the
+// container's host network reaches the control plane's loopback port (README "Container runs").
+TEST_F(DockerTest, ARemoteRunSharesNoFileAndDeliversOutputArtifactsAndExitOverTheChannel) {
+  WriteConfig("remote = true\n[sandbox]\nallow_host_network = true\n");
+  StartServer();
+  const std::string id = server_->Dispatch(
+      ShellBody("echo hello-remote; echo boot=${OUTPOST_BOOTSTRAP_TOKEN:-none}; echo oops >&2; "
+                "while [ ! -e /workspace/go ]; do sleep 0.2; done; echo done",
+                120, json::object{{"network", "host"}}));
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(WaitFor([&] { return Stdout(id).find("boot=") != std::string::npos; }, seconds(90)))
+      << Stdout(id);
+  EXPECT_EQ(Stdout(id), "hello-remote\nboot=none\n");
+  std::string name = "outpost-run-" + id;
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const json::object c = json::parse(Engine("/containers/" + name + "/json")).as_object();
+  EXPECT_TRUE(c.at("Mounts").as_array().empty()) << json::serialize(c.at("Mounts"));
+  EXPECT_TRUE(c.at("HostConfig").at("Binds").is_null() ||
+              c.at("HostConfig").at("Binds").as_array().empty());
+  EXPECT_EQ(c.at("Config").at("Labels").at("outpost.remote"), "true");
+  std::string bootstrap;
+  for (const auto& e : c.at("Config").at("Env").as_array()) {
+    const std::string kv(e.as_string());
+    EXPECT_EQ(kv.find("CHANNEL_TOKEN"), std::string::npos) << kv;
+    if (kv.rfind("OUTPOST_BOOTSTRAP_TOKEN=", 0) == 0) bootstrap = kv.substr(kv.find('=') + 1);
+  }
+  ASSERT_FALSE(bootstrap.empty()) << json::serialize(c.at("Config").at("Env"));
+  const std::string base = "/internal/v1/runs/" + id;
+  // Used once already (by the task): refused; and it is no channel token.
+  EXPECT_EQ(Http(server_->address(), "POST", base + "/bootstrap", "",
+                 {{"Authorization", "Bearer " + bootstrap}})
+                .status,
+            401);
+  EXPECT_EQ(Http(server_->address(), "GET", base + "/control", "",
+                 {{"Authorization", "Bearer " + bootstrap}})
+                .status,
+            401);
+  // Nothing of the run is on this machine but the runner's bookkeeping.
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/stdout.log"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/workspace"));
+  // Let it finish: only through the container itself (an exec), there is no shared file.
+  const std::string sock = DockerHost().substr(7);
+  const std::string exec = Sh("curl -s --unix-socket " + sock +
+                              " -H 'Content-Type: application/json' -d "
+                              "'{\"Cmd\":[\"touch\",\"/workspace/go\"],\"User\":\"0\"}' "
+                              "'http://docker/v1.41/containers/" +
+                              name + "/exec'");
+  const std::string exec_id = std::string(json::parse(exec).at("Id").as_string());
+  Sh("curl -s --unix-socket " + sock +
+     " -H 'Content-Type: application/json' -d '{\"Detach\":true}' "
+     "'http://docker/v1.41/exec/" +
+     exec_id + "/start'");
+  json::object run = server_->WaitTerminal(id, seconds(120));
+  EXPECT_EQ(Str(run, "status"), "COMPLETED") << json::serialize(run);
+  EXPECT_EQ(Stdout(id), "hello-remote\nboot=none\ndone\n");
+  EXPECT_FALSE(ContainerExists(id));
+  // The artifacts: what the channel stored, recorded by the upload.
+  json::object arts;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        arts = server_->Get("/runs/" + id + "/artifacts").Json().at("data").as_object();
+        return arts.at("artifactsStatus") == "stored";
+      },
+      seconds(60)))
+      << json::serialize(arts);
+  std::map<std::string, std::int64_t> sizes;
+  for (const auto& a : arts.at("artifacts").as_array()) {
+    sizes[std::string(a.at("name").as_string())] = a.at("sizeBytes").as_int64();
+  }
+  EXPECT_EQ(sizes["output.log"], 28) << json::serialize(arts);  // hello-remote, boot=none, done
+  EXPECT_EQ(sizes["stderr.log"], 5) << json::serialize(arts);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id + "/stdout.log"));
+
+  // A cancel reaches the remote task through the channel.
+  const std::string cancelled =
+      server_->Dispatch(ShellBody("echo up; sleep 120", 180, json::object{{"network", "host"}}));
+  ASSERT_TRUE(WaitFor([&] { return Stdout(cancelled) == "up\n"; }, seconds(90)));
+  EXPECT_EQ(server_->Post("/runs/" + cancelled + "/cancel", R"({"reason":"enough"})").status, 202);
+  run = server_->WaitTerminal(cancelled, seconds(90));
+  EXPECT_EQ(Str(run, "status"), "CANCELLED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "cancelReason"), "enough");
+  EXPECT_FALSE(ContainerExists(cancelled));
+}
+
+// Remote mode refuses what a container that must reach the control plane cannot keep.
+TEST_F(DockerTest, ARemoteRunWithNetworkNoneFailsInfraErrorSayingWhy) {
+  WriteConfig("remote = true\n");
+  StartServer();
+  const std::string id = server_->Dispatch(ShellBody("echo never"));
+  ASSERT_FALSE(id.empty());
+  json::object run = server_->WaitTerminal(id, seconds(60));
+  EXPECT_EQ(Str(run, "status"), "FAILED") << json::serialize(run);
+  EXPECT_EQ(Str(run, "reason"), "infra_error");
+  EXPECT_NE(Str(run, "errorMessage").find("remote"), std::string::npos) << json::serialize(run);
+  EXPECT_FALSE(ContainerExists(id));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + id));
 }
 
 TEST_F(DockerTest, KilledControlPlaneAdoptsItsRunningContainerAfterARestart) {

@@ -122,7 +122,7 @@ BinaryDocs RealBinary(std::string* all_help) {
     todo.pop_back();
     const std::string help = Help(path);
     *all_help += help;
-    if (!path.empty()) b.flags[path] = FlagsInHelp(help);
+    b.flags[path] = FlagsInHelp(help);  // the root's too: the global --context, --utc
     for (const std::string& sub : SubcommandsInHelp(help)) {
       CommandPath next = path;
       next.push_back(sub);

@@ -103,5 +103,81 @@ TEST_F(ReplicasTest, ALostReplicasQueuedRunsAreTakenOverOnceAndItsStartedRunsEnd
   EXPECT_TRUE(WaitFor([&] { return ReplicaIds(Fleet(*b), "live").size() == 2; }, seconds(10)));
 }
 
+// Issue 24 item 2: two replicas on wildcard listeners without public_url, sharing the store,
+// the artifacts directory and OUTPOST_ARTIFACT_URL_KEY. An artifact URL is based on the
+// request's Host when it is an allowed name (else on 127.0.0.1, never 0.0.0.0), and a URL one
+// replica signed is served by the other.
+TEST_F(ReplicasTest, ArtifactUrlsUseTheRequestsAllowedHostAndWorkOnEveryReplica) {
+  auto start = [&](const std::string& name) {
+    fs::create_directories(root_ + "/" + name);
+    return ServerProcess::Start(root_ + "/" + name,
+                                {{"OUTPOST_CONFIG", root_ + "/outpost.toml"},
+                                 {"OUTPOST_STORE", "sqlite://" + root_ + "/shared.db"},
+                                 {"OUTPOST_REPLICA_ID", "replica-" + name},
+                                 {"OUTPOST_ARTIFACTS", root_ + "/artifacts"},
+                                 {"OUTPOST_ARTIFACT_URL_KEY", std::string(40, 'k')},
+                                 {"OUTPOST_ALLOWED_HOSTS", "outpost.test"},
+                                 {"OUTPOST_INSECURE", "1"}},
+                                {"--listen", "0.0.0.0:0"});
+  };
+  replicas_[0] = start("a");
+  replicas_[1] = start("b");
+  const std::string port_a = replicas_[0]->address().substr(replicas_[0]->address().rfind(':') + 1);
+  const std::string port_b = replicas_[1]->address().substr(replicas_[1]->address().rfind(':') + 1);
+  const std::string local_a = "127.0.0.1:" + port_a, local_b = "127.0.0.1:" + port_b;
+  // Open mode answers only its names: the requests name 127.0.0.1 (0.0.0.0 is none).
+  auto get = [](const std::string& at, const std::string& path, const std::string& host) {
+    return Http(at, "GET", path, "", {{"Host", host}});
+  };
+  HttpResponse d = Http(local_a, "POST", "/dispatch", R"({"agent":"shell","task":"echo shared"})",
+                        {{"Host", local_a}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(d.status, 201) << d.body;
+  const std::string id(d.Json().at("data").at("runId").as_string());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        HttpResponse r = get(local_a, "/runs/" + id, local_a);
+        return r.status == 200 &&
+               Str(r.Json().at("data").as_object(), "artifactsStatus") == "stored";
+      },
+      seconds(60)));
+
+  auto output_url = [&](const std::string& at, const std::string& host) {
+    HttpResponse r = get(at, "/runs/" + id + "/artifacts", host);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json::value body = r.Json();
+    for (const auto& a : body.at("data").at("artifacts").as_array()) {
+      if (Str(a.as_object(), "name") == "output.log") return Str(a.as_object(), "url");
+    }
+    ADD_FAILURE() << "no output.log in " << r.body;
+    return std::string();
+  };
+  // The request's own allowed name, with its port.
+  const std::string named = output_url(local_a, "outpost.test:" + port_a);
+  EXPECT_TRUE(named.starts_with("http://outpost.test:" + port_a + "/files/")) << named;
+  // 127.0.0.1 (the listener's loopback name) is allowed too; nothing is ever 0.0.0.0.
+  const std::string local = output_url(local_a, local_a);
+  EXPECT_TRUE(local.starts_with("http://" + local_a + "/files/")) << local;
+  EXPECT_EQ(named.find("0.0.0.0"), std::string::npos);
+
+  // The URL A signed, asked of B: the same bytes (shared key, shared artifacts).
+  const std::string target = local.substr(local.find("/files/"));
+  HttpResponse on_b = get(local_b, target, local_b);
+  ASSERT_EQ(on_b.status, 200) << on_b.body;
+  EXPECT_EQ(on_b.body, "shared\n");
+  // Altered, it is refused there too.
+  HttpResponse forged = get(
+      local_b, target.substr(0, target.size() - 1) + (target.back() == '0' ? "1" : "0"), local_b);
+  EXPECT_EQ(forged.status, 403) << forged.body;
+
+  // A shared key too short to be one is refused at start, naming the variable.
+  fs::create_directories(root_ + "/c");
+  CliResult bad = RunOutpost({"serve", "--listen", "127.0.0.1:0", "--data-dir", root_ + "/c"},
+                             {{"OUTPOST_ARTIFACT_URL_KEY", "short"}});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("OUTPOST_ARTIFACT_URL_KEY must be at least 32 characters"),
+            std::string::npos)
+      << bad.err;
+}
+
 }  // namespace
 }  // namespace outpost::testing

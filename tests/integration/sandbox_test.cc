@@ -317,6 +317,17 @@ TEST(SandboxNetwork, AllowlistAdmitsOnlyListedHostsThroughTheProxyAndRecordsRefu
   EXPECT_EQ(blocked[0].at("host").as_string(), "127.0.0.1");
   EXPECT_EQ(blocked[0].at("port").as_int64(), refused.port());
   EXPECT_FALSE(blocked[0].at("time").as_string().empty());
+  // The refusal is an event of the run too, when it happened: an `error` from the network.
+  const std::string events = ReadAll(dir + "/runs/" + id + "/events.jsonl");
+  EXPECT_NE(events.find("\"type\":\"error\",\"message\":\"connection to 127.0.0.1:" + r +
+                        " refused by the network allowlist (not in allowlist)\",\"source\":"
+                        "\"network\",\"host\":\"127.0.0.1\",\"port\":" +
+                        r + ","),
+            std::string::npos)
+      << events;
+  EXPECT_LT(events.find("\"source\":\"network\""),
+            events.find("\"type\":\"status\",\"status\":\"COMPLETED\""))
+      << events;
   server.reset();
   KillRunsUnder(dir);
   std::filesystem::remove_all(dir);

@@ -134,6 +134,36 @@ TEST_F(SecretsTest, AdditionalSecretReachesTheAgentAndIsRedactedEverywhere) {
   EXPECT_EQ(log.find(kToken), std::string::npos);
 }
 
+// Issue 24 item 7: a task that holds a secret value (or a credential pattern) is shown
+// redacted wherever it is shown — GET /runs/{id}, the list, summary.json —
+// while the agent still gets it as given.
+TEST_F(SecretsTest, TheTaskTextIsRedactedWhereverItIsShown) {
+  StartServer({{"OUTPOST_SECRET_MY_TOKEN", kToken}});
+  const std::string ghp = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+  const std::string said = std::string("task-says:") + kToken + ":" + ghp;
+  json::object body{{"agent", "shell"},
+                    {"task", "printf '%s' '" + said + "' | wc -c"},
+                    {"additionalSecrets", json::array{"MY_TOKEN"}}};
+  HttpResponse dispatched = server_->Post("/dispatch", json::serialize(body));
+  ASSERT_EQ(dispatched.status, 201) << dispatched.body;
+  const std::string id(dispatched.Json().at("data").at("runId").as_string());
+  auto expect_redacted = [&](const std::string& where, const std::string& text) {
+    EXPECT_EQ(text.find(kToken), std::string::npos) << where << ": " << text;
+    EXPECT_EQ(text.find(ghp), std::string::npos) << where << ": " << text;
+    EXPECT_NE(text.find("task-says:[REDACTED]"), std::string::npos) << where << ": " << text;
+  };
+  EXPECT_EQ(dispatched.body.find(kToken), std::string::npos) << dispatched.body;
+  json::object run = server_->WaitTerminal(id);
+  EXPECT_EQ(Str(run, "status"), "COMPLETED");
+  expect_redacted("GET /runs/{id}", Str(run, "task"));
+  expect_redacted("GET /runs", server_->Get("/runs?limit=5").body);
+  // The agent got the task as given: wc counted the whole unredacted text.
+  EXPECT_EQ(ReadAll(RunFile(id, "stdout.log")), std::to_string(said.size()) + "\n");
+  const std::string summary = dir_ + "/artifacts/dispatches/" + id + "/summary.json";
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(summary); }, std::chrono::seconds(30)));
+  expect_redacted("summary.json", ReadAll(summary));
+}
+
 TEST_F(SecretsTest, AgentWithoutItsRequiredSecretIsRefusedAndReportedUnavailable) {
   WriteConfig(R"([agents.keyed]
 command = ["/bin/sh", "-c", "{task}"]

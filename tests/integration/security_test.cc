@@ -354,7 +354,8 @@ TEST(Security, F9_TenantsGetTheirOwnMirrorAndNeverAnothersGitToken) {
   };
   std::map<std::string, std::string> tenant, key;
   for (const std::string name : {"a", "b"}) {
-    tenant[name] = trim(RunOutpostSh("admin tenant create " + name + " --data-dir " + dir).out);
+    tenant[name] =
+        trim(RunOutpostSh("admin tenant create " + name + " --create --data-dir " + dir).out);
     key[name] = trim(RunOutpostSh("admin key create --tenant " + tenant[name] +
                                   " --scopes dispatch,status --data-dir " + dir)
                          .out);

@@ -190,7 +190,7 @@ std::string OutpostAdmin(const std::string& data_dir, const std::vector<std::str
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
   std::vector<std::string> argv_s = {OutpostBin(), "admin"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
-  argv_s.insert(argv_s.end(), {"--data-dir", data_dir});
+  argv_s.insert(argv_s.end(), {"--data-dir", data_dir, "--create"});
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "api/channel_routes.h"
+#include "artifacts/local/local_artifact_store.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "core/run_channel.h"
@@ -48,7 +49,8 @@ using std::chrono::seconds;
 // `outpost task ARGS` running; stderr to a file.
 class TaskProcess {
  public:
-  TaskProcess(const std::vector<std::string>& args, const std::string& stderr_path)
+  TaskProcess(const std::vector<std::string>& args, const std::string& stderr_path,
+              const std::map<std::string, std::string>& env = {})
       : stderr_path_(stderr_path) {
     std::vector<std::string> argv{OutpostBin(), "task"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -59,6 +61,7 @@ class TaskProcess {
       ::dup2(fd, 1);
       // Nothing of this process (the test server's listening socket) goes with the task.
       ::close_range(3, ~0U, 0);
+      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
       std::vector<char*> a;
       for (std::string& s : argv) a.push_back(s.data());
       a.push_back(nullptr);
@@ -246,12 +249,13 @@ class TaskTest : public ::testing::Test {
     return t;
   }
   // Through `channel` (flags; default: --channel-url of the server).
-  std::unique_ptr<TaskProcess> StartTask(const TestRun& t, std::vector<std::string> channel = {}) {
+  std::unique_ptr<TaskProcess> StartTask(const TestRun& t, std::vector<std::string> channel = {},
+                                         const std::map<std::string, std::string>& env = {}) {
     if (channel.empty()) channel = {"--channel-url", Url()};
     std::vector<std::string> args{"--run-id", t.id.str(),    "--run-dir", t.dir,    "--agent-user",
                                   "nobody",   "--workspace", t.workspace, "--home", t.home};
     args.insert(args.end(), channel.begin(), channel.end());
-    return std::make_unique<TaskProcess>(args, base_ + "/task-" + t.id.str() + ".err");
+    return std::make_unique<TaskProcess>(args, base_ + "/task-" + t.id.str() + ".err", env);
   }
   std::vector<RunEvent> Stored(const RunId& id) {
     auto b = log_->Read(id.str(), 0, 10000);
@@ -501,6 +505,79 @@ TEST_F(TaskTest, ARepositoryIsClonedHandedToTheAgentAndItsChangesCollected) {
       << patch << ReadAll(t.dir + "/shim.log");
   EXPECT_NE(ReadAll(t.dir + "/changes.json").find("NEW.txt"), std::string::npos);
   ExpectJournalDelivered(t);
+}
+
+// A task that shares no files with the control plane (a remote Docker daemon, ECS): no token
+// file, only the one-use bootstrap token in its environment. It exchanges it for the channel
+// token, delivers its outputs as the run's artifacts and its changes with the exit; the agent
+// never sees the bootstrap token, and it serves nothing a second time.
+TEST_F(TaskTest, ARemoteTaskBootstrapsAndDeliversItsOutputsAndChangesOverTheChannel) {
+  auto signer = artifacts::UrlSigner::LoadOrCreate(base_);
+  ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+  auto art = artifacts::OpenLocalArtifactStore(base_ + "/artifacts", *signer,
+                                               [] { return std::string("http://cp"); });
+  ASSERT_TRUE(art.ok()) << art.status().ToString();
+  channel_->SetOutputs(art->get(), 1 << 20);
+  const std::string repos = base_ + "/repos";
+  const std::string origin = repos + "/origin";
+  Sh("mkdir -p " + repos + " && git init -q -b trunk " + origin + " && cd " + origin +
+     " && echo hello > README.md && git add README.md && "
+     "git -c user.name=t -c user.email=t@e commit -q -m init");
+  TestRun t = NewRun(
+      "cat README.md; echo boot=${OUTPOST_BOOTSTRAP_TOKEN:-none}; echo oops >&2; "
+      "echo from-the-agent > NEW.txt; echo done");
+  {
+    std::lock_guard lock(mu_);
+    RepoCheckout& co = specs_[t.id.str()].repo.emplace();
+    co.url = origin;
+    co.local_repo_roots = {repos};
+    co.data_dir = base_ + "/data";
+  }
+  fs::remove(t.dir + "/channel-token");
+  RunWriter writer(*store_);
+  auto issued = IssueChannelTokens(writer, t.id);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  auto task = StartTask(t, {}, {{"OUTPOST_BOOTSTRAP_TOKEN", issued->bootstrap}});
+  ASSERT_EQ(task->Wait(seconds(90)), 0) << task->Stderr();
+  EXPECT_EQ(task->Stderr().find(issued->bootstrap), std::string::npos);
+  // The outputs, where the end-of-run upload would have put them.
+  const std::string key = "dispatches/" + t.id.str() + "/";
+  auto out = (*art)->Get(key + "output.log");
+  ASSERT_TRUE(out.ok()) << out.status().ToString() << task->Stderr();
+  EXPECT_EQ(*out, "hello\nboot=none\ndone\n");
+  auto err = (*art)->Get(key + "stderr.log");
+  EXPECT_EQ(err.ok() ? *err : err.status().ToString(), "oops\n");
+  auto diff = (*art)->Get(key + "diff.patch");
+  ASSERT_TRUE(diff.ok()) << diff.status().ToString();
+  EXPECT_NE(diff->find("+from-the-agent"), std::string::npos) << *diff;
+  // The changes with the exit (channel 1.1).
+  const json::object exit = ChannelExit(t.id);
+  EXPECT_EQ(Str(exit, "outcome"), "exited") << json::serialize(exit);
+  ASSERT_TRUE(exit.contains("changes")) << json::serialize(exit);
+  EXPECT_EQ(json::serialize(exit.at("changes").at("files_changed")), R"(["NEW.txt"])");
+  ExpectJournalDelivered(t);
+  // One use: the record keeps no bootstrap hash, and the launch's token is not the run's.
+  const outpost::Run r = Record(t.id);
+  EXPECT_EQ(r.channel_bootstrap_sha256, "");
+  EXPECT_NE(r.channel_token_sha256, ChannelTokenHash(issued->token));
+  EXPECT_EQ(channel_->Bootstrap(t.id, issued->bootstrap).status().code(),
+            outpost::Code::kUnauthenticated);
+}
+
+// A remote task whose bootstrap token was used already (or forged) gets nothing and runs nothing.
+TEST_F(TaskTest, ARemoteTaskWithAUsedBootstrapTokenStopsWithAClearMessage) {
+  TestRun t = NewRun("echo must-not-run");
+  fs::remove(t.dir + "/channel-token");
+  RunWriter writer(*store_);
+  auto issued = IssueChannelTokens(writer, t.id);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  ASSERT_TRUE(channel_->Bootstrap(t.id, issued->bootstrap).ok());
+  auto task = StartTask(t, {}, {{"OUTPOST_BOOTSTRAP_TOKEN", issued->bootstrap}});
+  ASSERT_EQ(task->Wait(seconds(60)), 1) << task->Stderr();
+  EXPECT_NE(task->Stderr().find("bootstrap token was refused"), std::string::npos)
+      << task->Stderr();
+  EXPECT_FALSE(fs::exists(t.dir + "/spec.json"));
+  EXPECT_TRUE(Stored(t.id).empty());
 }
 
 // The container's way: the channel through a unix socket (http://localhost as the URL).

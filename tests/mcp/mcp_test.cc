@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "testing/fake_http_server.h"
 #include "tests/integration/server_test.h"
 #include "tests/mcp/mcp_child.h"
 
@@ -276,7 +277,14 @@ TEST_F(McpTest, StdioRawJsonRpc) {
   EXPECT_EQ(ReplyTo(*c, 1).at("result").at("protocolVersion"), "2025-06-18");
   c->Send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
   c->Send(Rpc(2, "tools/list"));
-  EXPECT_EQ(ReplyTo(*c, 2).at("result").at("tools").as_array().size(), 9u);  // promote is the ninth
+  json::value list = ReplyTo(*c, 2);
+  EXPECT_EQ(list.at("result").at("tools").as_array().size(), 10u);  // get_diff is the tenth
+  // The server's own list (fetched at initialize): dispatch names this server's agents.
+  const json::value& agent =
+      list.at("result").at("tools").at(0).at("inputSchema").at("properties").at("agent");
+  EXPECT_NE(json::serialize(agent.at("oneOf").at(0).at("enum")).find("\"shell\""),
+            std::string::npos)
+      << json::serialize(agent);
   c->Send("{oops");
   json::value parse_error = json::parse(*c->ReadLine(30s));
   EXPECT_EQ(parse_error.at("error").at("code"), -32700);
@@ -330,10 +338,67 @@ TEST_F(McpTest, StdioCancelledCallIsDroppedAndItsServerWaitEnds) {
   EXPECT_EQ(seen.find("\"id\":50"), std::string::npos) << seen;
 }
 
+// A client that sends its last call and closes stdin still gets the answer (issue 24 item 6).
+TEST_F(McpTest, StdioAnswersCallsInFlightWhenStdinCloses) {
+  const std::string id = DispatchOverMcp("sleep 1; echo answered-after-eof");
+  auto c = StartStdio();
+  c->Send(Rpc(1, "initialize", R"({"protocolVersion":"2025-11-25","capabilities":{}})"));
+  ReplyTo(*c, 1);
+  c->Send(Call(60, "get_run", R"({"runId":")" + id + R"(","waitSeconds":60})"));
+  c->CloseStdin();
+  const std::string rest = c->ReadRest(60s);
+  auto status = c->Wait(30s);
+  ASSERT_TRUE(status) << "outpost mcp did not exit";
+  EXPECT_EQ(*status, 0);
+  ASSERT_NE(rest.find("\"id\":60"), std::string::npos) << rest << c->Stderr();
+  EXPECT_NE(rest.find("COMPLETED"), std::string::npos) << rest;
+}
+
+// An endpoint where nothing listens: initialize says so on stderr at once, and a call is a tool
+// error naming the endpoint after the short unreachable budget (4 s), not the 30 s of retries a
+// server answering 5xx gets (issue 24 item 6).
+TEST_F(McpTest, StdioUnreachableServerIsAToolErrorQuickly) {
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(UnusedPort());
+  Child c({OutpostBin(), "mcp", "--endpoint", nowhere});
+  c.Send(Rpc(1, "initialize", R"({"protocolVersion":"2025-11-25","capabilities":{}})"));
+  ReplyTo(c, 1);
+  c.Send(Rpc(2, "tools/list"));  // the compiled catalog: the server could not be asked
+  EXPECT_EQ(ReplyTo(c, 2).at("result").at("tools").as_array().size(), 10u);
+  c.Send(Call(3, "fleet_status", "{}"));
+  // 4 s of retries plus the process's own time; 30 s of retries would miss this.
+  json::value r = ReplyTo(c, 3, 15s);
+  ASSERT_TRUE(r.as_object().contains("result")) << c.Stderr();
+  EXPECT_TRUE(IsError(r));
+  EXPECT_NE(Text(r).find("does not answer"), std::string::npos) << Text(r);
+  EXPECT_NE(Text(r).find(nowhere.substr(7)), std::string::npos) << Text(r);
+  c.CloseStdin();
+  EXPECT_EQ(c.Wait(30s), 0);
+  EXPECT_NE(c.Stderr().find("does not answer; every tool call will say so"), std::string::npos)
+      << c.Stderr();
+}
+
+TEST_F(McpTest, HttpToolsListNamesThisServersAgents) {
+  json::value r = PostRpc(Rpc(1, "tools/list"));
+  const json::value& dispatch = r.at("result").at("tools").at(0);
+  ASSERT_EQ(dispatch.at("name"), "dispatch");
+  const json::value& agent = dispatch.at("inputSchema").at("properties").at("agent");
+  const std::string names = json::serialize(agent.at("oneOf").at(0).at("enum"));
+  EXPECT_NE(names.find("\"shell\""), std::string::npos) << names;
+  EXPECT_NE(names.find("\"all\""), std::string::npos) << names;
+  EXPECT_EQ(json::serialize(agent.at("oneOf").at(1).at("items").at("enum")).find("\"all\""),
+            std::string::npos);
+  // A disabled agent is not offered: the fleet is the judge of which are enabled.
+  json::value fleet = json::parse(server_->Get("/health/fleet").body);
+  for (const json::value& a : fleet.at("agents").as_array()) {
+    EXPECT_NE(names.find("\"" + std::string(a.at("agent").as_string()) + "\""), std::string::npos)
+        << a;
+  }
+}
+
 TEST_F(McpTest, StdioWithoutEndpointExplainsHowToConnect) {
   Child c({OutpostBin(), "mcp"}, {{"PATH", "/usr/bin:/bin"}, {"HOME", dir_}}, /*clear_env=*/true);
   c.Send(Rpc(1, "tools/list"));
-  EXPECT_EQ(ReplyTo(c, 1).at("result").at("tools").as_array().size(), 9u);
+  EXPECT_EQ(ReplyTo(c, 1).at("result").at("tools").as_array().size(), 10u);
   c.Send(Call(2, "fleet_status", "{}"));
   json::value r = ReplyTo(c, 2);
   EXPECT_TRUE(IsError(r));
@@ -390,7 +455,7 @@ TEST_P(McpInspectorTest, ListsAndCallsEveryTool) {
   for (const auto& t : list.at("tools").as_array()) names.emplace(t.at("name").as_string());
   EXPECT_EQ(names,
             (std::set<std::string>{"dispatch", "get_run", "list_runs", "cancel", "fleet_status",
-                                   "health", "get_logs", "get_artifacts", "promote"}));
+                                   "health", "get_logs", "get_artifacts", "promote", "get_diff"}));
   json::object health = CallTool("health");
   EXPECT_TRUE(health.contains("checks")) << json::serialize(health);
   EXPECT_TRUE(health["fleet"].as_object().contains("healthy")) << json::serialize(health);
@@ -422,6 +487,82 @@ TEST_P(McpInspectorTest, ListsAndCallsEveryTool) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, McpInspectorTest, ::testing::Values("stdio", "http"));
+
+// get_diff: a run's diff.patch inline, bounded; refused while the run is active.
+class McpDiffTest : public McpTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    repos_ = MakeTempDir();
+    origin_ = repos_ + "/origin";
+    Sh("git init -q -b trunk " + origin_ + " && cd " + origin_ +
+       " && echo hello > README.md && git add README.md && "
+       "git -c user.name=t -c user.email=t@e commit -q -m init");
+    server_ = ServerProcess::Start(dir_, {{"OUTPOST_ALLOW_LOCAL_REPOS", "1"},
+                                          {"OUTPOST_LOCAL_REPO_ROOTS", repos_},
+                                          {"OUTPOST_CANCEL_GRACE_SECONDS", "1"}});
+    endpoint_ = "http://" + server_->address();
+  }
+  void TearDown() override {
+    McpTest::TearDown();
+    std::error_code ec;
+    std::filesystem::remove_all(repos_, ec);
+  }
+  std::string DispatchOnRepo(const std::string& task) {
+    json::value r = PostRpc(
+        Call(1, "dispatch",
+             json::serialize(json::object{{"agent", "shell"}, {"task", task}, {"repo", origin_}})));
+    EXPECT_FALSE(IsError(r)) << json::serialize(r);
+    return std::string(r.at("result").at("structuredContent").at("runId").as_string());
+  }
+  std::string repos_, origin_;
+};
+
+TEST_F(McpDiffTest, GetDiffReturnsTheDiffInlineAndBounded) {
+  const std::string id = DispatchOnRepo("echo more >> README.md && seq 1 3000 > numbers.txt");
+  ASSERT_EQ(server_->WaitTerminal(id).at("status"), "COMPLETED");
+  json::value whole;
+  for (int i = 0; i < 50; ++i) {  // the artifacts' upload may follow the status briefly
+    whole = PostRpc(Call(2, "get_diff", R"({"runId":")" + id + R"("})"));
+    if (!IsError(whole) || Text(whole).find("still being uploaded") == std::string::npos) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_FALSE(IsError(whole)) << json::serialize(whole);
+  const json::value& sc = whole.at("result").at("structuredContent");
+  const std::string diff(sc.at("diff").as_string());
+  EXPECT_NE(diff.find("+more"), std::string::npos) << diff.substr(0, 500);
+  EXPECT_NE(diff.find("+++ b/numbers.txt"), std::string::npos);
+  EXPECT_NE(diff.find("+3000\n"), std::string::npos);
+  EXPECT_FALSE(sc.at("truncated").as_bool());
+  EXPECT_EQ(sc.at("sizeBytes").as_int64(), static_cast<std::int64_t>(diff.size()));
+
+  json::value cut = PostRpc(Call(3, "get_diff", R"({"runId":")" + id + R"(","maxBytes":1024})"));
+  ASSERT_FALSE(IsError(cut)) << json::serialize(cut);
+  const json::value& c = cut.at("result").at("structuredContent");
+  const std::string part(c.at("diff").as_string());
+  EXPECT_TRUE(c.at("truncated").as_bool());
+  EXPECT_LE(part.size(), 1024u);
+  EXPECT_EQ(part.back(), '\n');  // cut at a line end
+  EXPECT_EQ(diff.rfind(part, 0), 0u) << "the first bytes of the same diff";
+  EXPECT_EQ(c.at("sizeBytes").as_int64(), static_cast<std::int64_t>(diff.size()));
+  EXPECT_NE(Text(cut).find("truncated: "), std::string::npos);
+
+  // Bad input: a maxBytes out of range, an unknown run; a run still active; a run without repo.
+  EXPECT_TRUE(IsError(PostRpc(Call(4, "get_diff", R"({"runId":")" + id + R"(","maxBytes":5})"))));
+  json::value unknown = PostRpc(Call(5, "get_diff", R"({"runId":"01J0000000000000000000000X"})"));
+  EXPECT_TRUE(IsError(unknown));
+  EXPECT_NE(Text(unknown).find("NOT_FOUND"), std::string::npos) << Text(unknown);
+  const std::string active = DispatchOnRepo("sleep 60");
+  json::value running = PostRpc(Call(6, "get_diff", R"({"runId":")" + active + R"("})"));
+  EXPECT_TRUE(IsError(running));
+  EXPECT_NE(Text(running).find("once it has ended"), std::string::npos) << Text(running);
+  EXPECT_EQ(server_->Post("/runs/" + active + "/cancel", "{}").status, 202);  // being stopped
+  const std::string plain = DispatchOverMcp("true");
+  ASSERT_EQ(server_->WaitTerminal(plain).at("status"), "COMPLETED");
+  json::value norepo = PostRpc(Call(7, "get_diff", R"({"runId":")" + plain + R"("})"));
+  EXPECT_TRUE(IsError(norepo));
+  EXPECT_NE(Text(norepo).find("has no repository"), std::string::npos) << Text(norepo);
+}
 
 }  // namespace
 }  // namespace outpost::testing

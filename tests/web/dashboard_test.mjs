@@ -276,20 +276,33 @@ async function promoteWithTheButton(id) {
   assert.match(refused, /VALIDATION_ERROR/);
   assert.match(refused, /repo/);
   assert.equal((await runOf(id)).promotion, null, 'nothing recorded');
+  // The routed answer stands for a server that recorded the promotion: from then on the run's
+  // own GET shows it too (the page refreshes the run after the refusal above, and that refresh
+  // may land after the promote answer). The handlers only record what they saw; the asserts
+  // come after (an assert thrown inside a handler would leave the request unanswered).
+  const promotion = {
+    branch: `outpost/shell/${id}`, base: 'trunk', commit: 'c0ffee', prUrl: 'https://github.example/acme/widgets/pull/7', prNumber: 7, at: new Date().toISOString(), by: '' };
+  const promoteCalls = [];
+  await page.route(`**/runs/${id}`, async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    if (body.data && promoteCalls.length > 0) body.data.promotion = promotion;
+    await route.fulfill({ response: res, json: body });
+  });
   await page.route(`**/runs/${id}/promote`, (route) => {
-    assert.equal(route.request().method(), 'POST');
-    assert.deepEqual(route.request().postDataJSON(), { mode: 'pr' });
-    return route.fulfill({ status: 201, json: { success: true, data: { runId: id, replayed: false, promotion: {
-      branch: `outpost/shell/${id}`, base: 'trunk', commit: 'c0ffee', prUrl: 'https://github.example/acme/widgets/pull/7', prNumber: 7, at: new Date().toISOString(), by: '' } }, meta: {} } });
+    promoteCalls.push({ method: route.request().method(), body: route.request().postDataJSON() });
+    return route.fulfill({ status: 201, json: { success: true, data: { runId: id, replayed: false, promotion }, meta: {} } });
   });
   await page.click('#promote-button');
   await page.waitForSelector('#confirm-dialog[open]');
   await page.click('#confirm-ok');
   await page.waitForSelector('#promotion-pr');
+  assert.deepEqual(promoteCalls, [{ method: 'POST', body: { mode: 'pr' } }]);
   assert.equal(await page.textContent('#promotion-pr'), 'Pull request #7');
   assert.equal(await page.getAttribute('#promotion-pr', 'href'), 'https://github.example/acme/widgets/pull/7');
   assert.equal(await page.locator('#promote-button').count(), 0);
   await page.unroute(`**/runs/${id}/promote`);
+  await page.unroute(`**/runs/${id}`);
 }
 
 async function resumeAfterTheServerRestarts(events) {

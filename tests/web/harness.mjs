@@ -42,7 +42,7 @@ export class OutpostServer {
   // `outpost admin ARGS --data-dir DIR` on this server's store (the server may be running):
   // its stdout, trimmed (the tenant id, or the new key).
   admin(...args) {
-    return execFileSync(this.bin, ['admin', ...args, '--data-dir', this.dataDir], {
+    return execFileSync(this.bin, ['admin', ...args, '--data-dir', this.dataDir, '--create'], {
       env: { ...process.env, ...this.env }, encoding: 'utf8', stdio: ['ignore', 'pipe', this.logFd],
     }).trim();
   }

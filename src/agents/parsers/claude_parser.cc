@@ -2,7 +2,10 @@
 //   {"type":"system","subtype":"init",...}
 //   {"type":"assistant","message":{"content":[{"type":"text","text"},{"type":"tool_use","name",
 //     "input"}],"usage":{...}}}
-//   {"type":"user","message":{"content":[{"type":"tool_result","content","is_error"}]}}
+//   {"type":"user","message":{"content":[{"type":"tool_result","tool_use_id","content",
+//     "is_error"}]}}    (tool_use carries "id"; its result names it in tool_use_id)
+//   {"type":"system","subtype":"api_retry","attempt","max_retries","retry_delay_ms",
+//     "error_status","error"}   a provider error claude retries
 //   {"type":"result","subtype":"success"|"error_*","is_error","result","usage":{...},
 //     "total_cost_usd", "permission_denials":[{"tool_name","tool_input"}]}
 // The result's usage is the run's total; per-message usage is only a fallback when the run
@@ -39,6 +42,13 @@ void ClaudeParser::Line(std::string_view line) {
   std::string type = Str(*o, "type");
   if (type == "assistant" || type == "user") {
     Message(*o, type == "assistant");
+  } else if (type == "system" && Str(*o, "subtype") == "api_retry") {
+    std::string why = Str(*o, "error");
+    if (std::int64_t status = Int(*o, "error_status"); status > 0) {
+      why = "HTTP " + std::to_string(status) + (why.empty() ? "" : " " + why);
+    }
+    Emit(RetryEvent(why.empty() ? "provider error" : why, Int(*o, "attempt"),
+                    Int(*o, "max_retries"), Int(*o, "retry_delay_ms")));
   } else if (type == "result") {
     Result(*o);
   }
@@ -70,12 +80,14 @@ void ClaudeParser::Message(const json::object& o, bool assistant) {
       Emit(Event(AgentEvent::Kind::kAssistant, last_text_));
     } else if (kind == "tool_use") {
       auto input = p.find("input");
-      Emit(Event(AgentEvent::Kind::kToolCall,
-                 Str(p, "name") + " " + (input != p.end() ? Summary(input->value()) : "")));
+      std::string id = Str(p, "id");
+      Emit(ToolCallEvent(id.empty() ? NextToolId() : id, Str(p, "name"), JsonField(p, "input"),
+                         input != p.end() ? Summary(input->value()) : ""));
     } else if (kind == "tool_result") {
       auto content = p.find("content");
-      Emit(Event(AgentEvent::Kind::kToolResult,
-                 content != p.end() ? ToolResultText(content->value()) : "", Bool(p, "is_error")));
+      Emit(ToolResultEvent(Str(p, "tool_use_id"),
+                           content != p.end() ? ToolResultText(content->value()) : "",
+                           Bool(p, "is_error")));
     }
   }
 }

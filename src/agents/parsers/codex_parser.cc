@@ -9,7 +9,9 @@
 // Usage is per turn and summed; cached input tokens are part of input_tokens already. A run
 // whose turn failed reports the completed turns' sum (0 when none completed). An
 // `error` event is fatal unless a turn still completes after it (codex reports stream retries
-// that way).
+// that way). Those retries ("Reconnecting... 2/5 (…)", "… retrying …") are retry events.
+// Tool calls are paired by the item id: item.started emits the call, item.completed the result
+// (an item first seen completed emits both).
 #include "agents/parsers/formats.h"
 #include "agents/parsers/json_lines.h"
 
@@ -40,47 +42,64 @@ void CodexParser::Line(std::string_view line) {
   } else if (type == "error") {
     std::string why = Str(*o, "message");
     pending_error_ = why.empty() ? "codex reported an error" : why;
+    std::int64_t attempt = 0, max = 0;
+    if (why.starts_with("Reconnecting") || why.find("retrying") != std::string::npos) {
+      AttemptOf(why, attempt, max);
+      Emit(RetryEvent(why, attempt, max, 0));
+      return;
+    }
     Emit(Event(AgentEvent::Kind::kError, *pending_error_));
   }
 }
 
 void CodexParser::Item(const json::object& item, bool completed) {
   std::string type = Str(item, "type");
+  std::string id = Str(item, "id");
+  if (id.empty()) id = NextToolId();
+  // The call once (at item.started, or at item.completed for an item never seen started).
+  auto call = [&](std::string name, json::object input, std::string summary) {
+    if (!open_calls_.insert(id).second) return;
+    Emit(ToolCallEvent(id, std::move(name), JsonText(input), std::move(summary)));
+  };
+  auto result = [&](std::string output, bool failed) {
+    open_calls_.erase(id);
+    Emit(ToolResultEvent(id, std::move(output), failed));
+  };
   if (type == "agent_message" && completed) {
     last_message_ = Str(item, "text");
     Emit(Event(AgentEvent::Kind::kAssistant, last_message_));
   } else if (type == "command_execution") {
-    if (!completed) {
-      Emit(Event(AgentEvent::Kind::kToolCall, "exec " + Str(item, "command")));
-      return;
-    }
+    call("exec", {{"command", Str(item, "command")}}, Str(item, "command"));
+    if (!completed) return;
     auto code = item.find("exit_code");
     bool failed = Str(item, "status") == "failed" ||
                   (code != item.end() && code->value().is_int64() && code->value().get_int64());
-    Emit(Event(AgentEvent::Kind::kToolResult, Str(item, "aggregated_output"), failed));
+    std::string output = Str(item, "aggregated_output");
+    if (output.empty() && code != item.end() && code->value().is_int64()) {
+      output = "(no output; exit code " + std::to_string(code->value().get_int64()) + ")";
+    }
+    result(std::move(output), failed);
   } else if (type == "file_change" && completed) {
     std::string paths;
+    json::array changes_in;
     auto changes = item.find("changes");
     if (changes != item.end() && changes->value().is_array()) {
       for (const auto& c : changes->value().get_array()) {
         if (c.is_object()) {
           paths += (paths.empty() ? "" : ", ") + Str(c.get_object(), "kind") + " " +
                    Str(c.get_object(), "path");
+          changes_in.push_back(c);
         }
       }
     }
-    Emit(Event(AgentEvent::Kind::kToolCall, "patch " + paths));
-    Emit(
-        Event(AgentEvent::Kind::kToolResult, Str(item, "status"), Str(item, "status") == "failed"));
+    call("patch", {{"changes", std::move(changes_in)}}, paths);
+    result(Str(item, "status"), Str(item, "status") == "failed");
   } else if (type == "mcp_tool_call") {
-    if (!completed) {
-      Emit(Event(AgentEvent::Kind::kToolCall, Str(item, "server") + "." + Str(item, "tool")));
-    } else {
-      Emit(Event(AgentEvent::Kind::kToolResult, Str(item, "status"),
-                 Str(item, "status") == "failed"));
-    }
+    call(Str(item, "server") + "." + Str(item, "tool"), {}, "");
+    if (completed) result(Str(item, "status"), Str(item, "status") == "failed");
   } else if (type == "web_search" && completed) {
-    Emit(Event(AgentEvent::Kind::kToolCall, "web_search " + Str(item, "query")));
+    call("web_search", {{"query", Str(item, "query")}}, Str(item, "query"));
+    result("searched", false);
   }
 }
 

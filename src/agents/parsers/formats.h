@@ -2,6 +2,9 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <map>
+#include <set>
+#include <string>
 
 #include "agents/parsers/parser.h"
 
@@ -35,6 +38,7 @@ class CodexParser : public OutputParser {  // codex-json
   std::string last_message_;
   std::optional<std::string> pending_error_;  // an `error` event not (yet) followed by success
   bool started_ = false;                      // a thread.started line was seen
+  std::set<std::string> open_calls_;          // item ids whose tool_call was emitted
 };
 
 class GeminiParser : public OutputParser {  // gemini-stream-json
@@ -46,8 +50,9 @@ class GeminiParser : public OutputParser {  // gemini-stream-json
   void Result(const boost::json::object& o);
   void EndMessage();
 
-  std::string current_;       // assistant deltas since the last non-assistant event
-  std::string last_message_;  // the last complete assistant message
+  std::map<std::string, std::string> calls_;  // tool id -> name, until its result
+  std::string current_;                       // assistant deltas since the last non-assistant event
+  std::string last_message_;                  // the last complete assistant message
 };
 
 class AiderParser : public OutputParser {  // aider-text

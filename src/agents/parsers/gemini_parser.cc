@@ -4,7 +4,11 @@
 //     arrives in deltas; consecutive deltas form one message
 //   {"type":"tool_use","tool_name","tool_id","parameters"}
 //   {"type":"tool_result","tool_id","status":"success"|"error","output","error":{"message"}}
+//     `output` is absent when the tool's display is not text (write_file shows a diff object):
+//     the result then says what it did, from the call ("wrote hello.txt") or its status
 //   {"type":"error","severity":"warning"|"error","message"}
+// gemini reports its own retries of a provider error on stderr only ("Attempt N failed …"),
+// which no parser sees: its runs have no retry events.
 //   {"type":"result","status":"success"|"error","error":{"type","message"},
 //     "stats":{"total_tokens","input_tokens","output_tokens","duration_ms","tool_calls"}}
 #include "agents/parsers/formats.h"
@@ -27,13 +31,23 @@ void GeminiParser::Line(std::string_view line) {
   EndMessage();
   if (type == "tool_use") {
     auto params = o->find("parameters");
-    Emit(Event(AgentEvent::Kind::kToolCall,
-               Str(*o, "tool_name") + " " + (params != o->end() ? Summary(params->value()) : "")));
+    std::string id = Str(*o, "tool_id");
+    if (id.empty()) id = NextToolId();
+    calls_[id] = Str(*o, "tool_name");
+    Emit(ToolCallEvent(id, Str(*o, "tool_name"), JsonField(*o, "parameters"),
+                       params != o->end() ? Summary(params->value()) : ""));
   } else if (type == "tool_result") {
     bool failed = Str(*o, "status") == "error";
     const json::object* err = Obj(*o, "error");
-    Emit(Event(AgentEvent::Kind::kToolResult,
-               failed && err ? Str(*err, "message") : Str(*o, "output"), failed));
+    std::string output = failed && err ? Str(*err, "message") : Str(*o, "output");
+    std::string id = Str(*o, "tool_id");
+    if (output.empty()) {
+      auto call = calls_.find(id);
+      std::string name = call != calls_.end() ? call->second : "tool";
+      output = name + (failed ? " failed" : " succeeded") + " (gemini reported no output)";
+    }
+    calls_.erase(id);
+    Emit(ToolResultEvent(id, output, failed));
   } else if (type == "error") {
     Emit(Event(AgentEvent::Kind::kError, Str(*o, "message")));
     if (Str(*o, "severity") == "error") result_.error = Str(*o, "message");

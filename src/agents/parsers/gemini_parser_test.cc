@@ -52,5 +52,33 @@ TEST(GeminiParser, FailedToolCallIsAToolResultErrorNotARunError) {
   EXPECT_FALSE(r.error);
 }
 
+// Captured from the real gemini-cli 0.61.0 (`-o stream-json`) against tests/fake_model_server
+// (a write_file step, then "done"): its tool_result has no "output" for write_file.
+constexpr std::string_view kRealWriteRun =
+    R"__({"type":"init","timestamp":"2026-12-06T19:13:05.223Z","session_id":"464e8c37-1f0e-4820-83a7-91ef5a0cc46f","model":"gemini-3-pro-preview"}
+{"type":"message","timestamp":"2026-12-06T19:13:05.236Z","role":"user","content":"hi"}
+{"type":"tool_use","timestamp":"2026-12-06T19:13:05.646Z","tool_name":"write_file","tool_id":"write_file__write_file_1796584385438_0","parameters":{"file_path":"hello.txt","content":"hi\n"}}
+{"type":"tool_result","timestamp":"2026-12-06T19:13:05.885Z","tool_id":"write_file__write_file_1796584385438_0","status":"success"}
+{"type":"message","timestamp":"2026-12-06T19:13:05.957Z","role":"assistant","content":"do","delta":true}
+{"type":"message","timestamp":"2026-12-06T19:13:05.958Z","role":"assistant","content":"ne","delta":true}
+{"type":"result","timestamp":"2026-12-06T19:13:05.980Z","status":"success","stats":{"total_tokens":300,"input_tokens":240,"output_tokens":60,"cached":0,"input":240,"duration_ms":758,"tool_calls":1,"models":{"fake-model":{"total_tokens":300,"input_tokens":240,"output_tokens":60,"cached":0,"input":240}}}}
+)__";
+
+TEST(GeminiParser, RealOutputPairsTheCallAndGivesTheResultAText) {
+  std::vector<AgentEvent> events;
+  AgentResult r = ParseAgentOutput("gemini-stream-json", kRealWriteRun, &events);
+  EXPECT_FALSE(r.error);
+  EXPECT_EQ(r.final_message, "done");
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, AgentEvent::Kind::kToolCall);
+  EXPECT_EQ(events[0].tool_id, "write_file__write_file_1796584385438_0");
+  EXPECT_EQ(events[0].tool_name, "write_file");
+  EXPECT_EQ(events[0].tool_input, R"({"file_path":"hello.txt","content":"hi\n"})");
+  EXPECT_EQ(events[1].kind, AgentEvent::Kind::kToolResult);
+  EXPECT_EQ(events[1].tool_id, events[0].tool_id);
+  EXPECT_EQ(events[1].text, "write_file succeeded (gemini reported no output)");
+  EXPECT_FALSE(events[1].is_error);
+}
+
 }  // namespace
 }  // namespace outpost

@@ -13,12 +13,16 @@ void GrokParser::Line(std::string_view line) {
   if (type == ev::kAssistant) {
     last_message_ = Str(*o, "text");
     Emit(Event(AgentEvent::Kind::kAssistant, last_message_));
-  } else if (type == ev::kFileWritten) {
-    Emit(Event(AgentEvent::Kind::kToolCall, "write " + Str(*o, "path")));
-    Emit(Event(AgentEvent::Kind::kToolResult, std::to_string(Int(*o, "bytes")) + " bytes written"));
-  } else if (type == ev::kFileRefused) {
-    Emit(Event(AgentEvent::Kind::kToolCall, "write " + Str(*o, "path")));
-    Emit(Event(AgentEvent::Kind::kToolResult, Str(*o, "reason"), true));
+  } else if (type == ev::kFileWritten || type == ev::kFileRefused) {
+    // A file block is the grok agent's one tool: a call and its result at once.
+    std::string id = NextToolId();
+    boost::json::object input{{"path", Str(*o, "path")}};
+    Emit(ToolCallEvent(id, "write", JsonText(input), Str(*o, "path")));
+    if (type == ev::kFileWritten) {
+      Emit(ToolResultEvent(id, std::to_string(Int(*o, "bytes")) + " bytes written", false));
+    } else {
+      Emit(ToolResultEvent(id, Str(*o, "reason"), true));
+    }
   } else if (type == ev::kUsage) {
     // Totals over the run, emitted once.
     result_.usage = {Int(*o, "input_tokens"), Int(*o, "output_tokens")};

@@ -22,6 +22,12 @@ TEST(GrokParser, EventsOfTheBuiltInAgentGiveMessageUsageAndFileEvents) {
   EXPECT_FALSE(events[2].is_error);
   EXPECT_TRUE(events[4].is_error);
   EXPECT_EQ(events[4].text, "path escapes the workspace");
+  // Each file block: a "write" call and its result, paired by id.
+  EXPECT_EQ(events[1].tool_name, "write");
+  EXPECT_EQ(events[1].tool_input, R"({"path":"hello.txt"})");
+  EXPECT_EQ(events[2].tool_id, events[1].tool_id);
+  EXPECT_EQ(events[4].tool_id, events[3].tool_id);
+  EXPECT_NE(events[1].tool_id, events[3].tool_id);
 }
 
 TEST(GrokParser, ErrorEventIsAnAgentErrorWithItsMessage) {

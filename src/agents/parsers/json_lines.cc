@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 
 #include "agents/parsers/parser.h"
 
@@ -53,6 +54,26 @@ std::string Summary(const json::value& v, std::size_t max) {
     s = s.substr(0, cut) + "…";
   }
   return s;
+}
+
+std::string JsonText(const json::value& v) { return json::serialize(v); }
+
+std::string JsonField(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it == o.end() ? "" : json::serialize(it->value());
+}
+
+bool AttemptOf(std::string_view s, std::int64_t& attempt, std::int64_t& max) {
+  std::size_t slash = s.find('/');
+  if (slash == std::string_view::npos || slash == 0) return false;
+  std::size_t start = slash;
+  while (start > 0 && std::isdigit(static_cast<unsigned char>(s[start - 1]))) --start;
+  std::size_t end = slash + 1;
+  while (end < s.size() && std::isdigit(static_cast<unsigned char>(s[end]))) ++end;
+  if (start == slash || end == slash + 1 || end - start > 12) return false;
+  attempt = std::stoll(std::string(s.substr(start, slash - start)));
+  max = std::stoll(std::string(s.substr(slash + 1, end - slash - 1)));
+  return true;
 }
 
 std::string FinalMessage(std::string_view s) {

@@ -20,6 +20,12 @@ bool Bool(const boost::json::object& o, std::string_view key);
 const boost::json::object* Obj(const boost::json::object& o, std::string_view key);
 // A short one-line rendering of a tool's input, for the event text.
 std::string Summary(const boost::json::value& v, std::size_t max = 200);
+// v as compact JSON text.
+std::string JsonText(const boost::json::value& v);
+// o[key] as compact JSON text ("" when absent).
+std::string JsonField(const boost::json::object& o, std::string_view key);
+// "N/M" at the start of `s` (after `prefix`): codex's "Reconnecting... 2/5 (…)"; false otherwise.
+bool AttemptOf(std::string_view s, std::int64_t& attempt, std::int64_t& max);
 // The tail of `s` that fits kMaxFinalMessageBytes, cut at a UTF-8 boundary, trimmed.
 std::string FinalMessage(std::string_view s);
 

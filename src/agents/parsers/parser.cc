@@ -4,6 +4,32 @@
 
 namespace outpost {
 
+AgentEvent ToolCallEvent(std::string id, std::string name, std::string input_json,
+                         std::string summary) {
+  AgentEvent e;
+  e.kind = AgentEvent::Kind::kToolCall;
+  e.text = summary.empty() ? name : name + " " + summary;
+  e.tool_id = std::move(id);
+  e.tool_name = std::move(name);
+  e.tool_input = std::move(input_json);
+  return e;
+}
+
+AgentEvent ToolResultEvent(std::string id, std::string output, bool is_error) {
+  AgentEvent e = Event(AgentEvent::Kind::kToolResult, std::move(output), is_error);
+  e.tool_id = std::move(id);
+  return e;
+}
+
+AgentEvent RetryEvent(std::string message, std::int64_t attempt, std::int64_t max_attempts,
+                      std::int64_t delay_ms) {
+  AgentEvent e = Event(AgentEvent::Kind::kRetry, std::move(message));
+  e.attempt = attempt;
+  e.max_attempts = max_attempts;
+  e.delay_ms = delay_ms;
+  return e;
+}
+
 bool IsKnownParser(std::string_view name) { return MakeParser(name) != nullptr; }
 
 std::unique_ptr<OutputParser> MakeParser(std::string_view name) {

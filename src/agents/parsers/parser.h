@@ -22,12 +22,23 @@
 namespace outpost {
 
 struct AgentEvent {
-  enum class Kind { kAssistant, kToolCall, kToolResult, kUsage, kError };
+  // kRetry: the agent reports a provider error it is retrying (not a failure of the run).
+  enum class Kind { kAssistant, kToolCall, kToolResult, kUsage, kError, kRetry };
   Kind kind = Kind::kAssistant;
   std::string text;       // message, tool name (+ input summary), tool output, error message
   bool is_error = false;  // kToolResult: the tool failed
   std::int64_t input_tokens = 0;   // kUsage
   std::int64_t output_tokens = 0;  // kUsage
+  // kToolCall / kToolResult: the id pairing a call with its result (the agent's own id when it
+  // has one, else "t1", "t2", … numbered by the parser), the tool's name and (kToolCall) its
+  // input as serialized JSON ("" when the agent reports none).
+  std::string tool_id;
+  std::string tool_name;
+  std::string tool_input;
+  // kRetry: which attempt comes next and of how many, the wait before it (0 = unknown).
+  std::int64_t attempt = 0;
+  std::int64_t max_attempts = 0;
+  std::int64_t delay_ms = 0;
 };
 
 inline AgentEvent Event(AgentEvent::Kind kind, std::string text, bool is_error = false) {
@@ -37,6 +48,13 @@ inline AgentEvent Event(AgentEvent::Kind kind, std::string text, bool is_error =
   e.is_error = is_error;
   return e;
 }
+
+// A tool call: `text` is "name summary-of-input" (for a one-line view).
+AgentEvent ToolCallEvent(std::string id, std::string name, std::string input_json,
+                         std::string summary);
+AgentEvent ToolResultEvent(std::string id, std::string output, bool is_error);
+AgentEvent RetryEvent(std::string message, std::int64_t attempt, std::int64_t max_attempts,
+                      std::int64_t delay_ms);
 
 inline AgentEvent UsageEvent(std::int64_t input_tokens, std::int64_t output_tokens) {
   AgentEvent e;
@@ -77,10 +95,13 @@ class OutputParser {
 
  protected:
   void Emit(AgentEvent e) { events_.push_back(std::move(e)); }
+  // An id for a tool call the agent gave none: "t1", "t2", …
+  std::string NextToolId() { return "t" + std::to_string(++tool_ids_); }
   AgentResult result_;
 
  private:
   std::vector<AgentEvent> events_;
+  std::int64_t tool_ids_ = 0;
 };
 
 // Known parser names, as in the config.

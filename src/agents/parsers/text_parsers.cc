@@ -3,7 +3,9 @@
 // aider prints, after each model reply, a line like
 //   Tokens: 4,532 sent, 1,234 received. Cost: $0.01 message, $0.02 session.
 // (newer versions abbreviate: "Tokens: 4.5k sent, 1.2k cache hit, 12k received.") — summed over
-// the run. A model API failure surfaces as a "litellm.<Kind>Error: …" line.
+// the run. A model API failure surfaces as a "litellm.<Kind>Error: …" line; one aider retries
+// is followed by "Retrying in 0.2 seconds..." (a retry event, and the failure is not final).
+// An edit it applied prints "Applied edit to PATH" (a tool call "edit" and its result).
 #include <cctype>
 #include <cmath>
 
@@ -74,6 +76,21 @@ void AiderParser::Line(std::string_view line) {
     result_.has_usage = true;
     Emit(UsageEvent(t.input, t.output));
     return;
+  }
+  constexpr std::string_view kApplied = "Applied edit to ";
+  constexpr std::string_view kRetrying = "Retrying in ";
+  if (line.starts_with(kApplied)) {
+    std::string path(line.substr(kApplied.size()));
+    std::string id = NextToolId();
+    boost::json::object input{{"path", path}};
+    Emit(ToolCallEvent(id, "edit", JsonText(input), path));
+    Emit(ToolResultEvent(id, std::string(line), false));
+  } else if (line.starts_with(kRetrying)) {
+    std::string_view rest = line.substr(kRetrying.size());
+    double seconds = std::strtod(std::string(rest).c_str(), nullptr);
+    Emit(RetryEvent(result_.error.value_or("provider error"), 0, 0,
+                    static_cast<std::int64_t>(std::llround(seconds * 1000))));
+    result_.error.reset();  // retried: not final unless it fails again
   }
   if (line.starts_with("litellm.") && line.find("Error") != std::string_view::npos) {
     result_.error = std::string(line);

@@ -44,6 +44,27 @@ The API provider is not able to authenticate you. Check your API key.
   EXPECT_FALSE(r.has_usage);
 }
 
+TEST(AiderParser, AppliedEditsAreToolCallsWithResultsAndRetriesAreRetryEvents) {
+  std::vector<AgentEvent> events;
+  AgentResult r = ParseAgentOutput("aider-text",
+                                   "litellm.InternalServerError: OpenAIException - boom\n"
+                                   "Retrying in 0.2 seconds...\n"
+                                   "Applied edit to hello.txt\n"
+                                   "Tokens: 1.2k sent, 30 received.\n",
+                                   &events);
+  EXPECT_FALSE(r.error);  // retried, then it went on
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[0].kind, AgentEvent::Kind::kError);
+  EXPECT_EQ(events[1].kind, AgentEvent::Kind::kRetry);
+  EXPECT_EQ(events[1].delay_ms, 200);
+  EXPECT_EQ(events[2].kind, AgentEvent::Kind::kToolCall);
+  EXPECT_EQ(events[2].tool_name, "edit");
+  EXPECT_EQ(events[2].tool_input, R"({"path":"hello.txt"})");
+  EXPECT_EQ(events[3].kind, AgentEvent::Kind::kToolResult);
+  EXPECT_EQ(events[3].tool_id, events[2].tool_id);
+  EXPECT_EQ(events[3].text, "Applied edit to hello.txt");
+}
+
 TEST(PlainParser, FinalMessageIsTheTrimmedOutputWithoutUsageOrError) {
   AgentResult r = ParseAgentOutput("plain", "\nhello\nworld\n\n");
   EXPECT_EQ(r.final_message, "hello\nworld");

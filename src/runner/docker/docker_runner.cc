@@ -112,6 +112,10 @@ int DockerRunner::proxies() const {
   return static_cast<int>(proxies_.size());
 }
 
+bool DockerRunner::OutputsOverChannel(const RunId& id) {
+  return IsUlid(id.str()) && FileExists(files_.Dir(id.str()).File(kRemoteMarker));
+}
+
 ContainerSpec DockerRunner::ContainerFor(const RunSpec& spec) const {
   const RunDir dir = files_.Dir(spec.id.str());
   ContainerSpec c;
@@ -141,6 +145,23 @@ ContainerSpec DockerRunner::ContainerFor(const RunSpec& spec) const {
   if (std::string repo = LocalRepoPath(spec); !repo.empty()) c.binds.push_back({repo, repo, true});
   c.tmpfs = {{"/tmp", "rw,nosuid,nodev,mode=1777"}};
   c.network_mode = spec.network == NetworkPolicy::kHost ? "host" : "none";
+  if (config_.remote) {
+    // Nothing of this machine: the task bootstraps over the network (the token it exchanges is
+    // one-use; the channel token itself is never in dockerd's config), its files are tmpfs.
+    c.labels[kLabelRemote] = "true";
+    c.env = {"OUTPOST_RUN_ID=" + spec.id.str(),
+             std::string(kTaskEnvChannelUrl) + "=" + (spec.channel ? spec.channel->url : ""),
+             std::string(kTaskEnvBootstrapToken) + "=" +
+                 (spec.channel ? spec.channel->bootstrap_token : ""),
+             std::string("OUTPOST_TASK_DIR=") + kTaskDir};
+    c.env.insert(c.env.end(), config_.extra_env.begin(), config_.extra_env.end());
+    c.binds.clear();
+    const std::string size =
+        spec.limits.disk_bytes ? ",size=" + std::to_string(*spec.limits.disk_bytes) : "";
+    c.tmpfs[kTaskDir] = "rw,nosuid,nodev,mode=0700";
+    c.tmpfs["/workspace"] = "rw,exec,nosuid,nodev,mode=0755" + size;
+    c.tmpfs["/home/agent"] = "rw,exec,nosuid,nodev,mode=0755" + size;
+  }
   c.read_only_rootfs = true;
   c.no_new_privileges = true;
   c.cap_drop = {"ALL"};
@@ -199,6 +220,23 @@ void DockerRunner::Cleanup(const RunId& id) {
   (void)files_.Discard(id);
 }
 
+Result<std::string> DockerRunner::Create(ContainerSpec& c) {
+  Result<std::string> created = engine_.CreateContainer(c);
+  // dockerd 20.10 answers 500 ("--storage-opt is supported only for overlay over xfs with
+  // 'pquota' mount option"), others 400: the message says which.
+  if (!created.ok() && c.storage_bytes && created.status().code() != Code::kNotFound &&
+      created.status().message().find("storage-opt") != std::string::npos) {
+    // This storage driver cannot limit a container's size: the disk limit is the shim's
+    // watchdog (README "Container runs").
+    spdlog::warn("docker: the storage driver refuses a size limit ({}); disk limits are polled",
+                 created.status().message());
+    storage_opt_refused_ = true;
+    c.storage_bytes.reset();
+    created = engine_.CreateContainer(c);
+  }
+  return created;
+}
+
 Status DockerRunner::Start(const RunSpec& spec) {
   const std::string& run_id = spec.id.str();
   if (!IsUlid(run_id)) return InvalidArgument("bad run id: " + run_id);
@@ -210,6 +248,7 @@ Status DockerRunner::Start(const RunSpec& spec) {
         "network 'host' for a container needs [sandbox] allow_host_network = true");
   }
   if (spec.argv.empty()) return InvalidArgument("a run needs a command (argv is empty)");
+  if (config_.remote) return StartRemote(spec);
   const RunDir dir = files_.Dir(run_id);
   OUTPOST_RETURN_IF_ERROR(MakeDirs(files_.runs_dir(), 0700));
   if (::mkdir(dir.path().c_str(), 0700) != 0) {
@@ -234,22 +273,45 @@ Status DockerRunner::Start(const RunSpec& spec) {
     }
   }
   ContainerSpec c = ContainerFor(spec);
-  Result<std::string> created = engine_.CreateContainer(c);
-  // dockerd 20.10 answers 500 ("--storage-opt is supported only for overlay over xfs with
-  // 'pquota' mount option"), others 400: the message says which.
-  if (!created.ok() && c.storage_bytes && created.status().code() != Code::kNotFound &&
-      created.status().message().find("storage-opt") != std::string::npos) {
-    // This storage driver cannot limit a container's size: the disk limit is the shim's
-    // watchdog (README "Container runs").
-    spdlog::warn("docker: the storage driver refuses a size limit ({}); disk limits are polled",
-                 created.status().message());
-    storage_opt_refused_ = true;
-    c.storage_bytes.reset();
-    created = engine_.CreateContainer(c);
-  }
+  Result<std::string> created = Create(c);
   if (!created.ok()) return fail(created.status());
   if (Status st = engine_.StartContainer(*created); !st.ok()) return fail(st);
   spdlog::info("run {}: container {} of {} started", run_id, c.name, c.image);
+  return Status::Ok();
+}
+
+Status DockerRunner::StartRemote(const RunSpec& spec) {
+  const std::string& run_id = spec.id.str();
+  if (spec.channel->bootstrap_token.empty() || spec.channel->url.empty()) {
+    return InvalidArgument(
+        "a remote container run needs the run channel's URL and a bootstrap token "
+        "(RunSpec::channel)");
+  }
+  if (spec.network != NetworkPolicy::kHost) {
+    return InvalidArgument("network '" + std::string(ToString(spec.network)) +
+                           "' cannot be kept by a remote container (its task reaches the run "
+                           "channel over the network): remote Docker runs take network 'host' "
+                           "only ([sandbox] allow_host_network = true)");
+  }
+  const RunDir dir = files_.Dir(run_id);
+  OUTPOST_RETURN_IF_ERROR(MakeDirs(files_.runs_dir(), 0700));
+  if (::mkdir(dir.path().c_str(), 0700) != 0) {
+    if (errno == EEXIST) return Conflict("run already started: " + run_id);
+    return Internal("cannot create " + dir.path() + ": " + std::strerror(errno));
+  }
+  auto fail = [&](Status st) {
+    Cleanup(spec.id);
+    return st;
+  };
+  if (Status st = WriteFileAtomic(dir.File(kRemoteMarker), "1\n", 0600); !st.ok()) return fail(st);
+  ContainerSpec c = ContainerFor(spec);
+  Result<std::string> created = Create(c);
+  if (!created.ok()) return fail(created.status());
+  if (Status st = WriteFileAtomic(dir.File(kCreatedMarker), *created + "\n", 0600); !st.ok()) {
+    return fail(st);
+  }
+  if (Status st = engine_.StartContainer(*created); !st.ok()) return fail(st);
+  spdlog::info("run {}: remote container {} of {} started", run_id, c.name, c.image);
   return Status::Ok();
 }
 
@@ -258,6 +320,8 @@ Status DockerRunner::RequestCancel(const RunId& id, const std::string& reason) {
   const RunDir dir = files_.Dir(id.str());
   if (!FileExists(dir.path())) return NotFound("no run directory for " + id.str());
   if (!dir.ReadCancel()) OUTPOST_RETURN_IF_ERROR(dir.WriteCancel({reason, clock_.Now()}));
+  // A remote task learns of it through the channel's control (the run record's cancel).
+  if (OutputsOverChannel(id)) return Status::Ok();
   // tini forwards it to outpost task, which hands it to the shim (its cancel protocol). Only
   // once the shim is there (shim.json): before, the task may not handle SIGUSR1 yet (its
   // default kills it), and the shim reads cancel.json before it starts the agent.
@@ -296,6 +360,24 @@ ShimProbe DockerRunner::Ended(const RunId& id, const std::optional<ContainerStat
   // The run is over: its channel token serves nothing any more (the channel takes it only for
   // a RUNNING run), and is not kept at rest.
   ::unlink(files_.Dir(id.str()).File(kChannelTokenFile).c_str());
+  if (OutputsOverChannel(id)) {
+    // Its exit came (or did not) over the channel: core takes it from the run record.
+    if (state && state->oom_killed) {
+      ExitRecord oom;
+      oom.outcome = ExitOutcome::kOom;
+      oom.ended_at = state->finished_at.value_or(clock_.Now());
+      oom.message = "the container was killed by the out-of-memory killer (maxMemoryMb)";
+      oom.agent = AgentResult{};
+      return {ShimState::kExited, std::move(oom)};
+    }
+    ShimProbe lost{ShimState::kLost, std::nullopt};
+    lost.message = state ? "the remote container exited (code " + std::to_string(state->exit_code) +
+                               ") without an exit record over the run channel" +
+                               (state->error.empty() ? "" : ": " + state->error)
+                         : "the remote container is gone without an exit record over the run "
+                           "channel";
+    return lost;
+  }
   std::optional<ExitRecord> rec = files_.ReadExit(id);
   if (rec) {
     if (state && state->oom_killed && rec->outcome != ExitOutcome::kCancelled &&
@@ -402,6 +484,12 @@ ShimProbe DockerRunner::Probe(const RunId& id) {
   }
   // No container.
   if (!FileExists(dir.path())) return {ShimState::kNotStarted, std::nullopt};
+  if (OutputsOverChannel(id)) {
+    if (FileExists(dir.File(kCreatedMarker))) return Ended(id, std::nullopt);
+    // The control plane died before the create: nothing ran; started again.
+    (void)files_.Discard(id);
+    return {ShimState::kNotStarted, std::nullopt};
+  }
   if (files_.ReadExit(id)) return Ended(id, std::nullopt);
   if (!FileExists(dir.File(kEventsFile)) && !FileExists(dir.File("shim.json"))) {
     // The control plane died between making the run dir and creating the container: nothing

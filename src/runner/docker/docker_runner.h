@@ -26,6 +26,20 @@
 // its refusals in <run dir>/network-blocked.jsonl; started by Start, started again by Probe for
 // a running container that has none (adopted after a restart), stopped when the run ends.
 //
+// Remote mode (DockerRunnerConfig::remote: a tcp:// daemon, or [runner.docker] remote = true):
+// the container shares NO files with this machine — no bind mount at all. Its env is
+// OUTPOST_RUN_ID, OUTPOST_CHANNEL_URL (ChannelAccess::url), OUTPOST_BOOTSTRAP_TOKEN (the one-use
+// token `outpost task` exchanges for the channel token; never the channel token itself) and
+// OUTPOST_TASK_DIR; the task dir, /workspace and /home/agent are tmpfs (size: the disk limit);
+// label outpost.remote=true. The task reaches the channel URL over the container's network, so
+// only network `host` runs ([sandbox] allow_host_network) are taken: `none` and `allowlist`
+// cannot be kept by a container that must reach the control plane (refused, kInvalidArgument).
+// The task delivers its outputs over the channel (OutputsOverChannel: true, remembered in the
+// local bookkeeping dir containers/<runId>/ as the file `remote`, so it survives restarts) and
+// its exit too: Probe of an ended container says kLost (core then takes the channel's exit), or
+// kExited oom. A cancel reaches the task through the channel's control (cancel.json is kept
+// here only for the stop-after-grace).
+//
 // Probe: a container created but never started (the control plane died in between) is started;
 // running -> kRunning (and a container still running grace+15 s after a cancel
 // or after its deadline is stopped here); exited -> it is removed first, then kExited with the
@@ -61,6 +75,10 @@ inline constexpr char kChannelDir[] = "/run/outpost/channel";
 inline constexpr char kChannelSocket[] = "/run/outpost/channel/channel.sock";
 inline constexpr char kProxyDir[] = "/run/outpost/proxy";
 inline constexpr char kChannelTokenFile[] = "channel-token";
+// Remote mode: the bookkeeping files in the local run dir (which is never bound): `remote` marks
+// the run as such (OutputsOverChannel), `created` says its container was created.
+inline constexpr char kRemoteMarker[] = "remote";
+inline constexpr char kCreatedMarker[] = "created";
 
 // Labels of a run's container.
 inline constexpr char kLabelRun[] = "outpost.run";
@@ -69,7 +87,8 @@ inline constexpr char kLabelDataDir[] = "outpost.data-dir";
 inline constexpr char kLabelTimeout[] = "outpost.timeout-seconds";
 inline constexpr char kLabelGrace[] = "outpost.grace-seconds";
 inline constexpr char kLabelNetwork[] = "outpost.network";
-inline constexpr char kLabelAllow[] = "outpost.allow";  // allowlist patterns, comma-separated
+inline constexpr char kLabelAllow[] = "outpost.allow";    // allowlist patterns, comma-separated
+inline constexpr char kLabelRemote[] = "outpost.remote";  // "true": a remote-mode run
 
 struct DockerRunnerConfig {
   std::string data_dir;                        // made absolute; containers/ and channel/ in it
@@ -82,6 +101,8 @@ struct DockerRunnerConfig {
   int unreachable_grace_seconds = 300;
   // Extra environment of every container (non-secret; tests: ASAN_OPTIONS).
   std::vector<std::string> extra_env;
+  // Remote mode (see above): no bind mounts, the bootstrap token, outputs over the channel.
+  bool remote = false;
   // Tests only: the container's entrypoint instead of the image's (a stand-in for outpost task).
   std::vector<std::string> entrypoint;
 };
@@ -96,6 +117,8 @@ class DockerRunner final : public Runner {
 
   RunnerKind kind() const override { return RunnerKind::kDocker; }
   bool ReportsOverChannel(const RunId& /*id*/) override { return true; }
+  // A remote-mode run (its `remote` marker here).
+  bool OutputsOverChannel(const RunId& id) override;
 
   // The run channel's socket (ChannelRelay), relayed to the control plane's listener at
   // host:port. Call once the listener is bound; again (a new address) replaces it.
@@ -150,6 +173,9 @@ class DockerRunner final : public Runner {
   int proxies() const;
 
  private:
+  Status StartRemote(const RunSpec& spec);
+  // CreateContainer, again without StorageOpt when the storage driver refuses it (remembered).
+  Result<std::string> Create(ContainerSpec& c);
   Status StartProxy(const RunId& id, const std::vector<std::string>& allow);
   void StopProxy(const RunId& id);
   void EnforceDeadline(const RunId& id, const ContainerState& state);

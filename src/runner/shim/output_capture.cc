@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
@@ -27,14 +28,36 @@ std::string Clip(const std::string& text) {
   return std::string(head.substr(0, Utf8CompletePrefix(head))) + "…";
 }
 
+// A tool's input as JSON: the object itself when it is small enough, else its text clipped
+// (a string, marked "…").
+json::value ToolInput(const std::string& input_json) {
+  if (input_json.empty()) return json::object();
+  if (input_json.size() <= kMaxEventText) {
+    boost::system::error_code ec;
+    json::value v = json::parse(input_json, ec);
+    if (!ec) return v;
+  }
+  return json::value(Clip(input_json));
+}
+
 json::object AgentEventFields(const AgentEvent& e, std::int64_t turn) {
   switch (e.kind) {
     case AgentEvent::Kind::kAssistant:
       return {{"text", Clip(e.text)}, {"turn", turn}};
     case AgentEvent::Kind::kToolCall:
-      return {{"text", Clip(e.text)}};
+      return {{"id", e.tool_id},
+              {"name", e.tool_name},
+              {"input", ToolInput(e.tool_input)},
+              {"text", Clip(e.text)}};
     case AgentEvent::Kind::kToolResult:
-      return {{"text", Clip(e.text)}, {"isError", e.is_error}};
+      return {{"id", e.tool_id}, {"output", Clip(e.text)}, {"isError", e.is_error}};
+    case AgentEvent::Kind::kRetry: {
+      json::object o{{"message", Clip(e.text)}, {"source", "agent"}, {"retrying", true}};
+      if (e.attempt > 0) o["attempt"] = e.attempt;
+      if (e.max_attempts > 0) o["maxAttempts"] = e.max_attempts;
+      if (e.delay_ms > 0) o["delayMs"] = e.delay_ms;
+      return o;
+    }
     case AgentEvent::Kind::kUsage:
       return {{"inputTokens", e.input_tokens}, {"outputTokens", e.output_tokens}};
     case AgentEvent::Kind::kError:
@@ -54,6 +77,7 @@ std::string_view AgentEventType(AgentEvent::Kind k) {
     case AgentEvent::Kind::kUsage:
       return event::kUsage;
     case AgentEvent::Kind::kError:
+    case AgentEvent::Kind::kRetry:
       return event::kError;
   }
   return event::kError;
@@ -238,6 +262,16 @@ void OutputCapture::Finish() {
     if (s.log_fd >= 0) ::close(s.log_fd);
     s.log_fd = -1;
   }
+}
+
+void OutputCapture::NetworkRefused(std::string_view host, int port, std::string_view reason) {
+  Append(event::kError,
+         {{"message", "connection to " + std::string(host) + ":" + std::to_string(port) +
+                          " refused by the network " + "allowlist (" + std::string(reason) + ")"},
+          {"source", "network"},
+          {"host", host},
+          {"port", port},
+          {"reason", reason}});
 }
 
 void OutputCapture::Append(std::string_view type, const json::object& fields) {

@@ -63,6 +63,9 @@ class OutputCapture {
   Status Open();
   // The next chunk of a stream.
   void Write(OutStream s, std::string_view data);
+  // A connection the run's allowlist proxy refused: an `error` event with source "network"
+  // (host, port, reason), not a failure of the run.
+  void NetworkRefused(std::string_view host, int port, std::string_view reason);
   // The end of the output: the last partial line to the parser, the tails, the final truncated
   // events. Closes the logs. Call once.
   void Finish();

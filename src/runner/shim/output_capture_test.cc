@@ -179,6 +179,53 @@ TEST_F(OutputCaptureTest, AgentEventsFromStdoutLinesCountTurns) {
   EXPECT_NE(c.OfType("tool_call")[0].at("text").as_string().find("Bash"), std::string::npos);
   ASSERT_EQ(c.OfType("tool_result").size(), 1u);
   EXPECT_EQ(c.Output("stdout"), lines);
+  // The call and its result as structured, paired events.
+  const json::object call = c.OfType("tool_call")[0];
+  EXPECT_EQ(call.at("id"), "t1");
+  EXPECT_EQ(call.at("name"), "Bash");
+  EXPECT_EQ(call.at("input"), (json::object{{"command", "ls"}}));
+  const json::object result = c.OfType("tool_result")[0];
+  EXPECT_EQ(result.at("id"), "t1");
+  EXPECT_EQ(result.at("output"), "a.txt");
+  EXPECT_EQ(result.at("isError"), false);
+}
+
+TEST_F(OutputCaptureTest, RetriesAndRefusedConnectionsAreErrorEventsThatSaySo) {
+  Start(1 << 20, "claude-stream-json");
+  Feed(
+      OutStream::kStdout,
+      R"({"type":"system","subtype":"api_retry","attempt":2,"max_retries":10,"retry_delay_ms":1200,"error_status":529,"error":"overloaded_error"})"
+      "\n",
+      1000);
+  capture_->NetworkRefused("github.com", 443, "not in allowlist");
+  capture_->Finish();
+  std::vector<json::object> errors = Events().OfType("error");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].at("message"), "HTTP 529 overloaded_error");
+  EXPECT_EQ(errors[0].at("retrying"), true);
+  EXPECT_EQ(errors[0].at("attempt"), 2);
+  EXPECT_EQ(errors[0].at("maxAttempts"), 10);
+  EXPECT_EQ(errors[0].at("delayMs"), 1200);
+  EXPECT_EQ(errors[1].at("source"), "network");
+  EXPECT_EQ(errors[1].at("host"), "github.com");
+  EXPECT_EQ(errors[1].at("port"), 443);
+  EXPECT_EQ(errors[1].at("message"),
+            "connection to github.com:443 refused by the network allowlist (not in allowlist)");
+}
+
+TEST_F(OutputCaptureTest, AToolInputTooLargeForAnEventIsItsTextCut) {
+  Start(1 << 20, "claude-stream-json");
+  const std::string big(10000, 'x');
+  Feed(
+      OutStream::kStdout,
+      R"({"type":"assistant","message":{"content":[{"type":"tool_use","id":"t9","name":"Write","input":{"content":")" +
+          big + "\"}}]}}\n",
+      1 << 16);
+  capture_->Finish();
+  const json::object call = Events().OfType("tool_call").at(0);
+  ASSERT_TRUE(call.at("input").is_string());
+  EXPECT_LE(call.at("input").as_string().size(), 4096u + 3);
+  EXPECT_TRUE(call.at("input").as_string().ends_with("…"));
 }
 
 TEST_F(OutputCaptureTest, WithoutAnEventLogTheLogsAreStillWritten) {

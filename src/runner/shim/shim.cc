@@ -17,8 +17,10 @@
 #include <filesystem>
 #include <set>
 
+#include "common/encoding.h"
 #include "common/files.h"
 #include "common/time_util.h"
+#include "runner/netproxy/blocked_log.h"
 #include "runner/notify.h"
 #include "runner/proc.h"
 #include "runner/run_dir.h"
@@ -68,6 +70,9 @@ struct Stream {
   // The agent's streams: everything goes to `capture` (logs, events, cap) instead of `sink`.
   shim::OutputCapture* capture = nullptr;
   shim::OutStream which = shim::OutStream::kStdout;
+  // The verify command's output: only its last kTailBytes (after redaction) are kept, here
+  // (then `sink` is -1: nothing is written).
+  std::string* kept = nullptr;
 };
 
 std::string DescribeStatus(int status) {
@@ -141,6 +146,7 @@ class Shim {
   Status HandOverToAgent();
   bool StartAgent(Stream& out, Stream& err);
   shim::SpawnRequest AgentRequest(int out_fd, int err_fd) const;
+  void RunVerify();
 
   // The event loop.
   // Runs the loop until the watched child is reaped or a stop is decided.
@@ -166,6 +172,7 @@ class Shim {
   void WriteProgress(bool collecting);
   void RemoveWorkspace();
   bool ProgressPending() const;
+  void EmitRefusedConnections();
   void Log(std::string_view line);
 
   RunDir dir_;
@@ -194,6 +201,8 @@ class Shim {
   TokenUsage progress_usage_;        // in the last progress.json
   std::optional<double> progress_cost_;
   MonoTime next_progress_{};
+  std::int64_t blocked_size_ = 0;  // network-blocked.jsonl's size when last read
+  std::size_t blocked_seen_ = 0;   // its attempts already sent as events
 };
 
 Shim::~Shim() {
@@ -255,11 +264,13 @@ int Shim::Run() {
   Watch(streams, /*inactivity=*/true);
   EndChild(watched_pid_, streams);
   for (Stream* s : streams) Emit(*s, s->redactor->Flush());
+  EmitRefusedConnections();
   capture_->Finish();
   rec_.stdout_bytes = capture_->totals(shim::OutStream::kStdout).bytes;
   rec_.stderr_bytes = capture_->totals(shim::OutStream::kStderr).bytes;
   rec_.stdout_dropped_bytes = capture_->totals(shim::OutStream::kStdout).dropped;
   rec_.stderr_dropped_bytes = capture_->totals(shim::OutStream::kStderr).dropped;
+  RunVerify();
   events_.Phase("collecting");
   WriteProgress(/*collecting=*/true);
   // A run over its disk quota loses its workspace at once, uncollected: collecting would
@@ -594,6 +605,85 @@ shim::SpawnRequest Shim::AgentRequest(int out_fd, int err_fd) const {
   return req;
 }
 
+// Issue 23: the run's check command (spec.verify), once the agent exited by itself and before
+// its changes are collected: `/bin/sh -c` of it started like the agent (the same sandbox — bwrap
+// in the run's cgroup as its uid, or the container's agent user — env, network and workspace),
+// its stdout and stderr together, redacted, of which the last kTailBytes are kept. It runs
+// through this loop: the run's total deadline stops it (then it is timed_out, and the run's
+// outcome stays the agent's), and so does a cancel (then the run is cancelled). A fact about
+// the result (ExitRecord::verification): it never changes the run's outcome.
+void Shim::RunVerify() {
+  if (!spec_.verify || stop_ || !watched_status_) return;
+  // A cancel that came while the agent was ending (the loop no longer acts on one then) is
+  // one of the run, which is not over until its check is.
+  if (std::optional<CancelRequest> c = dir_.ReadCancel()) {
+    rec_.cancel_reason = c->reason;
+    RequestStop(ExitOutcome::kCancelled, "cancelled: " + c->reason + " (before verify)");
+    return;
+  }
+  const std::optional<int> agent_status = watched_status_;
+  const int agent_pid = watched_pid_;
+  const std::string agent_message = rec_.message;
+  watched_status_.reset();
+  Verification v;
+  std::string tail;
+  Redactor redactor(spec_.redact);
+  Stream out;
+  out.redactor = &redactor;
+  out.kept = &tail;
+  int fds[2];
+  if (!MakePipe(fds)) {
+    tail = std::string("verify not started: pipe: ") + std::strerror(errno);
+  } else {
+    std::vector<std::string> agent_argv = std::move(spec_.argv);
+    spec_.argv = {"/bin/sh", "-c", *spec_.verify};
+    const shim::SpawnRequest req = AgentRequest(fds[1], fds[1]);
+    spec_.argv = std::move(agent_argv);
+    Result<int> pid = shim::Spawn(req);
+    ::close(fds[1]);
+    out.fd = fds[0];
+    std::vector<Stream*> streams{&out};
+    if (!pid.ok()) {
+      ::close(fds[0]);
+      tail = "verify not started: " + pid.status().message();
+    } else {
+      watched_pid_ = *pid;
+      Log("verify started, pid " + std::to_string(*pid));
+      Watch(streams, /*inactivity=*/false);
+      EndChild(*pid, streams);
+      Emit(out, redactor.Flush());
+    }
+  }
+  // Stopped (deadline or cancel): no exit code of its own (a sandbox's bwrap reports its
+  // killed child as 128+signal).
+  const bool stopped = stop_.has_value();
+  if (stop_ == ExitOutcome::kTimeoutTotal) {  // the deadline ended the check, not the run
+    v.timed_out = true;
+    if (!tail.empty() && tail.back() != '\n') tail += '\n';
+    tail += "[verify stopped: " + rec_.message + "]\n";
+    stop_.reset();
+    rec_.message = agent_message;
+  }
+  if (!stopped && watched_status_ && WIFEXITED(*watched_status_)) {
+    v.exit_code = WEXITSTATUS(*watched_status_);
+  }
+  v.passed = v.exit_code == 0;
+  if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
+  // Cut at a character: skip the continuation bytes the cut left at the front.
+  std::size_t start = 0;
+  while (start < tail.size() && start < 4 &&
+         (static_cast<unsigned char>(tail[start]) & 0xC0) == 0x80)
+    ++start;
+  v.tail = ToValidUtf8(std::string_view(tail).substr(start));
+  Log("verify " + std::string(v.passed ? "passed" : "failed") +
+      (v.exit_code   ? " (exit code " + std::to_string(*v.exit_code) + ")"
+       : v.timed_out ? " (timed out)"
+                     : " (stopped)"));
+  rec_.verification = std::move(v);
+  watched_status_ = agent_status;
+  watched_pid_ = agent_pid;
+}
+
 bool Shim::StartAgent(Stream& out, Stream& err) {
   int ofd[2], efd[2];
   // Every parser (plain too: its result is the output's tail) sees all of stdout; the
@@ -692,6 +782,23 @@ void Shim::Pump(std::vector<Stream*>& streams, int timeout_ms) {
     if (fds[0].revents != 0) HandleSignals();
   }
   if (ProgressPending() && clock_.Mono() >= next_progress_) WriteProgress(/*collecting=*/false);
+  EmitRefusedConnections();
+}
+
+// The proxy's refusals (its threads append them to network-blocked.jsonl) as events, each once;
+// read when the file grew, so a wake-up costs one stat.
+void Shim::EmitRefusedConnections() {
+  if (!proxy_ || !capture_) return;
+  const std::string path = shim::BlockedLogPath(dir_);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_size == blocked_size_) return;
+  blocked_size_ = st.st_size;
+  auto attempts = netproxy::ReadBlocked(path);
+  if (!attempts.ok()) return;
+  for (; blocked_seen_ < attempts->size(); ++blocked_seen_) {
+    const netproxy::BlockedAttempt& a = (*attempts)[blocked_seen_];
+    capture_->NetworkRefused(a.host, a.port, a.reason);
+  }
 }
 
 // progress.json, for the server's progress estimate: at most every kProgressInterval while
@@ -743,6 +850,12 @@ void Shim::Emit(Stream& s, std::string_view data) {
   if (data.empty()) return;
   if (s.capture != nullptr) {
     s.capture->Write(s.which, data);
+    return;
+  }
+  if (s.kept != nullptr) {
+    s.kept->append(data);
+    if (s.kept->size() > 2 * kTailBytes) s.kept->erase(0, s.kept->size() - kTailBytes);
+    s.bytes += static_cast<std::int64_t>(data.size());
     return;
   }
   if (Status st = WriteAll(s.sink, data); !st.ok()) Log("cannot write output: " + st.message());

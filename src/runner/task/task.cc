@@ -75,7 +75,9 @@ class Channel {
  public:
   Channel(const TaskOptions& opts, std::string token) : opts_(opts), token_(std::move(token)) {}
 
-  // `suffix`: "spec", "events", "exit", "control".
+  void set_token(std::string token) { token_ = std::move(token); }
+
+  // `suffix`: "spec", "events", "exit", "control", "bootstrap", "outputs/NAME".
   Answer Call(const std::string& method, const std::string& suffix, std::string body = "") {
     Answer a;
     Result<net::Url> url =
@@ -88,8 +90,9 @@ class Channel {
     net::HttpRequest req;
     req.method = method;
     req.url = *url;
-    req.headers = {{"Authorization", "Bearer " + token_}, {"Outpost-Channel-Version", "1.0"}};
+    req.headers = {{"Authorization", "Bearer " + token_}, {"Outpost-Channel-Version", "1.1"}};
     if (method == "POST") req.headers.emplace_back("Content-Type", "application/json");
+    if (method == "PUT") req.headers.emplace_back("Content-Type", "application/octet-stream");
     req.body = std::move(body);
     net::TransportOptions t;
     t.timeout = std::chrono::seconds(15);
@@ -191,6 +194,9 @@ class Reporter {
   void Supervise(int shim_pid, Signals& sig);
   // After it: the remaining events, then the exit record. True when the exit was acknowledged.
   bool Finish();
+  // A remote task's outputs (task.h), each retried until `limit`. False when the token was
+  // refused or the budget ran out.
+  bool SendOutputs(Clock::time_point limit);
 
  private:
   // One batch of the journal to the channel. False when there was nothing to send or the
@@ -347,6 +353,45 @@ void Reporter::Supervise(int shim_pid, Signals& sig) {
   }
 }
 
+bool Reporter::SendOutputs(Clock::time_point limit) {
+  static constexpr std::pair<const char*, const char*> kOutputs[] = {
+      {"stdout.log", "stdout"}, {"stderr.log", "stderr"},     {"context.md", "context"},
+      {"diff.patch", "diff"},   {"changes.bundle", "bundle"},
+  };
+  for (const auto& [file, name] : kOutputs) {
+    const std::string path = dir_.File(file);
+    if (!IsRegularFile(path)) continue;
+    Result<std::string> content = ReadFile(path);
+    if (!content.ok()) {
+      Say(std::string("output ") + name + " not read: " + content.status().message());
+      continue;
+    }
+    if (content->empty() && std::string_view(name) != "stdout") continue;
+    Backoff backoff;
+    for (;;) {
+      Answer a = channel_.Call("PUT", std::string("outputs/") + name, *content);
+      if (a.kind == Answer::Kind::kOk) break;
+      if (a.kind == Answer::Kind::kRefused) {
+        if (a.http_status == 401 || a.http_status == 403) {
+          Say("the control plane refused this run's token (" + Describe(a) + ")");
+          token_refused_ = true;
+          return false;
+        }
+        // Over a bound, say: the run goes on without it (output.log comes from the events).
+        Say(std::string("output ") + name + " refused (" + Describe(a) + ")");
+        break;
+      }
+      if (Clock::now() >= limit) {
+        Say(std::string("output ") + name + " not delivered within the retry budget");
+        return false;
+      }
+      backoff.Failed();
+      std::this_thread::sleep_until(std::min(backoff.next(), limit));
+    }
+  }
+  return true;
+}
+
 bool Reporter::Finish() {
   const Clock::time_point limit = Clock::now() + opts_.retry_budget;
   // Every remaining event first: the control plane ends the run once it has the exit.
@@ -365,6 +410,19 @@ bool Reporter::Finish() {
   if (!rec.ok()) {
     Say("no exit record to report: " + rec.status().message());
     return false;
+  }
+  if (!opts_.bootstrap_token.empty()) {
+    // No files shared with the control plane: the outputs go over the channel first (the run
+    // ends with its exit), the changes with the exit.
+    if (!SendOutputs(limit)) return false;
+    if (Result<std::string> text = ReadFile(dir_.File("changes.json")); text.ok()) {
+      Result<json::value> v = ParseJson(*text, 32);
+      if (v.ok() && v->is_object()) {
+        rec->changes = v->as_object();
+      } else {
+        Say("changes.json is malformed; the exit goes without it");
+      }
+    }
   }
   const std::string body = ToJson(ExitRecordToJson(*rec));
   backoff_.Succeeded();
@@ -525,6 +583,8 @@ Result<TaskOptions> ResolveTaskOptions(const TaskFlags& f) {
   }
   if (!o.channel_socket.empty() && o.channel_url.empty()) o.channel_url = "http://localhost";
   o.token_file = pick(f.token_file, "OUTPOST_CHANNEL_TOKEN_FILE");
+  o.bootstrap_token = Env("OUTPOST_BOOTSTRAP_TOKEN");
+  if (o.run_dir.empty() && !o.bootstrap_token.empty()) o.run_dir = kRemoteTaskDir;
   if (!f.agent_user.empty()) o.agent_user = f.agent_user;
   if (!f.workspace.empty()) o.workspace = f.workspace;
   if (!f.home.empty()) o.home = f.home;
@@ -613,6 +673,7 @@ Result<LaunchSpec> ContainerLaunchSpec(const RunSpec& in, const TaskOptions& opt
   l.home_files = in.home_files;
   l.max_output_bytes = in.limits.max_output_bytes;
   l.parser = in.parser;
+  l.verify = in.verify;
   ContainerSpec& c = l.container;
   c.enabled = true;
   c.agent_uid = user.uid;
@@ -634,7 +695,57 @@ Result<net::HttpResponse> ChannelExchange(const net::HttpRequest& request,
   return net::SendHttp(request, o);
 }
 
-int RunTask(const TaskOptions& opts, const std::string& self_exe) {
+// The run's channel token for the one-use bootstrap token (retried while unreachable).
+Result<std::string> ExchangeBootstrap(Channel& channel, const TaskOptions& opts, Signals& sig) {
+  const Clock::time_point limit = Clock::now() + opts.retry_budget;
+  Backoff backoff;
+  for (;;) {
+    Answer a = channel.Call("POST", "bootstrap");
+    if (a.kind == Answer::Kind::kOk) {
+      std::string token = GetString(a.data, "token").value_or("");
+      if (token.empty()) return Internal("the bootstrap answer holds no token");
+      return token;
+    }
+    if (a.kind == Answer::Kind::kRefused) {
+      return Status(Code::kUnauthenticated,
+                    "the bootstrap token was refused (" + Describe(a) + ")");
+    }
+    if (Clock::now() >= limit) {
+      return Unavailable("no bootstrap within the retry budget: " + Describe(a));
+    }
+    backoff.Failed();
+    const auto wait =
+        std::chrono::duration_cast<milliseconds>(std::min(backoff.next(), limit) - Clock::now());
+    if (Terminated(sig, wait)) return Unavailable("terminated before the bootstrap");
+  }
+}
+
+int RunTask(const TaskOptions& in_opts, const std::string& self_exe) {
+  TaskOptions opts = in_opts;
+  // Neither the shim nor anything it starts inherits the bootstrap token.
+  ::unsetenv("OUTPOST_BOOTSTRAP_TOKEN");
+  if (!opts.bootstrap_token.empty() && !FileExists(opts.token_file)) {
+    Signals sig;
+    if (Status st = sig.Block(); !st.ok()) {
+      Say(st.message());
+      return 1;
+    }
+    Channel boot(opts, opts.bootstrap_token);
+    Result<std::string> exchanged = ExchangeBootstrap(boot, opts, sig);
+    if (!exchanged.ok()) {
+      Say(exchanged.status().message());
+      return 1;
+    }
+    if (Status st = MakeDirs(opts.run_dir, 0700); !st.ok()) {
+      Say("task directory: " + st.message());
+      return 1;
+    }
+    if (Status st = WriteFileAtomic(opts.token_file, *exchanged, 0600); !st.ok()) {
+      Say("the channel token not kept: " + st.message());
+      return 1;
+    }
+    Say("bootstrapped: the run channel's token obtained");
+  }
   Result<std::string> token = ReadFile(opts.token_file);
   if (!token.ok()) {
     Say("cannot read the run channel's token: " + token.status().message());

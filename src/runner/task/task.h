@@ -9,6 +9,14 @@
 // the events and then the exit record. The journal is the durable buffer while the control
 // plane is unreachable.
 //
+// A task that shares no files with the control plane (a remote Docker daemon, ECS: started with
+// OUTPOST_BOOTSTRAP_TOKEN and no token file) first exchanges that one-use token for the run's
+// channel token (POST …/bootstrap), and delivers its outputs over the channel: after the shim
+// ended and before the exit record, PUT …/outputs/{stdout,stderr,context,diff,bundle} of what the
+// shim left in the task directory (retried like the events; one over the server's bound is
+// skipped with a message: the control plane rebuilds output.log from the events), and the
+// shim's changes.json as the exit record's `changes` (channel 1.1).
+//
 // Exit code: 0 once the exit record was acknowledged by the control plane; 1 otherwise (the
 // token refused, the run not RUNNING, the spec malformed, the channel unreachable past the retry
 // budget); 64 for bad usage. The token, the spec and the secrets are never printed.
@@ -28,13 +36,17 @@ namespace outpost::task {
 
 // Where the task finds its run and its channel. Flags win over the environment
 // (OUTPOST_RUN_ID, OUTPOST_TASK_DIR, OUTPOST_CHANNEL_SOCKET, OUTPOST_CHANNEL_URL,
-// OUTPOST_CHANNEL_TOKEN_FILE).
+// OUTPOST_CHANNEL_TOKEN_FILE; OUTPOST_BOOTSTRAP_TOKEN, environment only).
 struct TaskOptions {
   std::string run_id;
   std::string run_dir;         // the task directory: channel-token, spec.json, the shim's files
   std::string channel_url;     // the control plane's base URL (with a socket: only its path)
   std::string channel_socket;  // a unix socket to reach it through ("": TCP to channel_url)
   std::string token_file;      // default <run_dir>/channel-token
+  // OUTPOST_BOOTSTRAP_TOKEN: used when the token file does not exist (a remote task); then the
+  // outputs go over the channel too. A secret: never printed. Default run_dir with it:
+  // kRemoteTaskDir.
+  std::string bootstrap_token;
   std::string agent_user = "agent";  // looked up in passwd_file
   std::string passwd_file = "/etc/passwd";
   std::string workspace = "/workspace";
@@ -47,6 +59,7 @@ struct TaskOptions {
 
 // The flags as given (empty: not given) over the environment. kInvalidArgument naming what is
 // missing (the run id, the task directory, a channel).
+inline constexpr char kRemoteTaskDir[] = "/run/outpost/run";
 struct TaskFlags {
   std::string run_id, run_dir, channel_url, channel_socket, token_file, agent_user;
   std::string workspace, home, proxy_socket;

@@ -3,14 +3,17 @@
 // and cost; the artifacts with their expiring links; a cancel button; for a completed run with
 // changes, a "Create pull request" button (POST /runs/{id}/promote) and its result.
 
+import { stripAnsi } from '../ansi.js';
 import { api } from '../api.js';
 import { confirmDialog } from '../confirm.js';
+import { promotable, promoteRun } from '../promote.js';
 import { h, replace, safeUrl } from '../dom.js';
 import { fmtBytes, fmtCost, fmtDuration, fmtInt, fmtTime, TERMINAL } from '../format.js';
 import { OutputView } from '../output.js';
 import { every } from '../poll.js';
 import { followEvents } from '../sse.js';
 import { phaseSegments, renderTimeline } from '../timeline.js';
+import { verifyView } from '../verify.js';
 import { dl, errorBox, section, statusBadge } from '../widgets.js';
 import { artifactsView, changesView, downloadFullLog } from './run_results.js';
 
@@ -30,10 +33,11 @@ function truncatedText(ev) {
 }
 
 class RunPage {
-  constructor(root, id, signal) {
+  constructor(root, id, signal, anchor = '') {
     this.root = root;
     this.id = id;
     this.signal = signal;
+    this.anchor = anchor;
     this.run = null;
     this.marks = [];
     this.artifacts = null;
@@ -56,15 +60,47 @@ class RunPage {
       usage: h('div', { id: 'usage' }),
       artifacts: h('div', { id: 'artifacts' }, h('p', { class: 'muted' }, 'Stored when the run ends.')),
     };
-    this.output = new OutputView({ maxLines: MAX_DOM_LINES, onTrim: (n) => this.showHidden(n) });
+    this.output = new OutputView({ maxLines: MAX_DOM_LINES, onTrim: (n) => this.showHidden(n), linkBase: `#/runs/${encodeURIComponent(id)}` });
     this.output.el.id = 'run-output';
   }
 
+  // The log's tools: search (next/previous, the match count), timestamps, follow, collapse.
+  logTools() {
+    const out = this.output;
+    const search = h('input', { type: 'search', id: 'log-search', placeholder: 'Search the log', 'aria-label': 'search the log', size: 16 });
+    const count = h('span', { class: 'search-count muted small', id: 'search-count', 'aria-live': 'polite' });
+    const show = ({ count: n, current }) => { count.textContent = search.value ? (n ? `${current + 1} of ${n}` : 'no match') : ''; };
+    search.addEventListener('input', () => show(out.setSearch(search.value)));
+    search.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); show(out.step(e.shiftKey ? -1 : 1)); } });
+    const prev = h('button', { type: 'button', id: 'search-prev', title: 'previous match (Shift+Enter)', 'aria-label': 'previous match' }, '↑');
+    const next = h('button', { type: 'button', id: 'search-next', title: 'next match (Enter)', 'aria-label': 'next match' }, '↓');
+    prev.addEventListener('click', () => show(out.step(-1)));
+    next.addEventListener('click', () => show(out.step(1)));
+    const ts = h('input', { type: 'checkbox', id: 'show-ts' });
+    ts.addEventListener('change', () => out.el.classList.toggle('show-ts', ts.checked));
+    const follow = h('button', { type: 'button', id: 'follow-toggle', 'aria-pressed': 'true' }, 'Following');
+    const showFollow = (on) => { follow.setAttribute('aria-pressed', String(on)); follow.textContent = on ? 'Following' : 'Follow'; };
+    follow.addEventListener('click', () => out.setFollow(!out.follow));
+    out.onFollow = showFollow;
+    const expand = h('button', { type: 'button', id: 'expand-tools', title: 'open or close every tool call' }, 'Expand tools');
+    expand.addEventListener('click', () => {
+      const groups = [...out.el.querySelectorAll('details.group')];
+      const open = !groups.every((g) => g.open);
+      for (const g of groups) g.open = open;
+      expand.textContent = open ? 'Collapse tools' : 'Expand tools';
+    });
+    return h('div', { class: 'log-tools' },
+      h('span', { class: 'search' }, search, prev, next, count),
+      h('label', { class: 'toggle' }, ts, 'timestamps'), expand, follow);
+  }
+
   layout() {
-    const toggles = ['stdout', 'stderr', 'notice'].map((k) => {
+    // "JSON": the agent's own JSON event lines on stdout (what the events above them show).
+    const labels = { notice: 'events', json: 'JSON' };
+    const toggles = ['stdout', 'stderr', 'notice', 'json'].map((k) => {
       const box = h('input', { type: 'checkbox', checked: true, id: `show-${k}` });
       box.addEventListener('change', () => this.output.el.classList.toggle(`hide-${k}`, !box.checked));
-      return h('label', { class: `toggle ${k}` }, box, k === 'notice' ? 'events' : k);
+      return h('label', { class: `toggle ${k}` }, box, labels[k] || k);
     });
     const download = h('button', { type: 'button', id: 'download-log' }, 'Download full log');
     download.addEventListener('click', () => downloadFullLog(this.id, download).catch((e) => replace(this.els.actionError, errorBox(e))));
@@ -75,6 +111,7 @@ class RunPage {
       section('Timeline', this.els.timeline),
       h('section', { class: 'panel' },
         h('div', { class: 'panel-head' }, h('h2', 'Output'), this.els.state, h('span', { class: 'spacer' }), ...toggles, download),
+        this.logTools(),
         this.els.truncation, this.els.hiddenNote, this.output.el),
       h('div', { class: 'grid2' }, section('Usage and cost', this.els.usage), section('Artifacts', this.els.artifacts)),
       section('Changes', this.els.changes));
@@ -82,6 +119,11 @@ class RunPage {
 
   async start() {
     this.layout();
+    const line = /^L(\d+)$/.exec(this.anchor);
+    if (line) this.output.gotoLine(Number(line[1]));
+    const onAnchor = (e) => { const m = /^L(\d+)$/.exec(e.detail); if (m) this.output.gotoLine(Number(m[1])); };
+    window.addEventListener('outpost:anchor', onAnchor);
+    this.signal.addEventListener('abort', () => window.removeEventListener('outpost:anchor', onAnchor), { once: true });
     await this.refresh();
     if (!this.run) return;
     this.follow();
@@ -130,7 +172,9 @@ class RunPage {
       ['Timeout', `${r.timeoutSeconds} s${r.inactivityTimeoutSeconds ? `, ${r.inactivityTimeoutSeconds} s idle` : ''}`],
       ['Network', r.network?.policy], ['Tags', Object.entries(r.tags || {}).map(([k, v]) => `${k}=${v}`).join(', ') || null],
       ['Error', r.errorMessage ?? undefined], ['Cancel reason', r.cancelReason ?? undefined],
-      ['Final message', r.finalMessage ?? undefined],
+      ['Final message', r.finalMessage === undefined || r.finalMessage === null ? undefined : stripAnsi(r.finalMessage)],
+      ['Verify', r.verify ? verifyView(r) : undefined],
+      ['Group', r.groupId ? h('a', { href: `#/groups/${encodeURIComponent(r.groupId)}`, id: 'run-group' }, 'compare the runs of its group') : undefined],
     ]));
     this.els.task.textContent = r.task;
     this.renderTimeline();
@@ -179,26 +223,36 @@ class RunPage {
     const ev = json || {};
     const ts = new Date(ev.ts).getTime();
     switch (event) {
-      case 'output': this.output.append(ev.stream, decodeOutput(ev)); break;
+      case 'output': this.output.append(ev.stream, decodeOutput(ev), ev.ts); break;
       case 'truncated':
-        this.output.notice('truncated', truncatedText(ev));
+        this.output.notice('truncated', truncatedText(ev), ev.ts);
         this.els.truncation.append(h('li', truncatedText(ev)));
         this.els.truncation.hidden = false;
         break;
-      case 'agent_message': this.output.notice('agent', `agent: ${ev.text}`); break;
-      case 'tool_call': this.output.notice('tool', `tool call: ${ev.text}`); break;
-      case 'tool_result': this.output.notice(ev.isError ? 'tool error' : 'tool', `tool result: ${ev.text}`); break;
-      case 'error': this.output.notice('error', `error: ${ev.message}`); break;
+      case 'agent_message': this.output.notice('agent', `agent: ${stripAnsi(ev.text)}`, ev.ts); break;
+      case 'tool_call': this.output.toolCall(ev); break;
+      case 'tool_result': this.output.toolResult(ev); break;
+      case 'error':
+        if (ev.retrying) {
+          const n = ev.attempt ? ` ${ev.attempt}${ev.maxAttempts ? `/${ev.maxAttempts}` : ''}` : '';
+          const wait = ev.delayMs ? ` in ${fmtDuration(ev.delayMs)}` : '';
+          this.output.notice('retry', `retry${n}${wait}: ${stripAnsi(ev.message)}`, ev.ts);
+        } else if (ev.source === 'network') {
+          this.output.notice('network', `network: ${ev.message}`, ev.ts);
+        } else {
+          this.output.notice('error', `error: ${stripAnsi(ev.message)}`, ev.ts);
+        }
+        break;
       case 'usage':
         this.liveUsage = { inputTokens: ev.inputTokens, outputTokens: ev.outputTokens };
         if (this.run && !this.run.usage) this.renderUsage();
         break;
-      case 'artifact': this.output.notice('artifact', `artifact: ${ev.name} (${fmtBytes(ev.sizeBytes)})`); break;
+      case 'artifact': this.output.notice('artifact', `artifact: ${ev.name} (${fmtBytes(ev.sizeBytes)})`, ev.ts); break;
       case 'status':
       case 'phase':
         if (ev.phase) this.marks.push({ phase: ev.phase, t: ts, status: ev.status });
         if (event === 'status' && TERMINAL.has(ev.status)) {
-          this.output.notice('status', `${ev.status}${ev.reason ? ` (${ev.reason})` : ''}${ev.exitCode !== undefined && ev.exitCode !== null ? `, exit code ${ev.exitCode}` : ''}${ev.message ? `: ${ev.message}` : ''}`);
+          this.output.notice('status', `${ev.status}${ev.reason ? ` (${ev.reason})` : ''}${ev.exitCode !== undefined && ev.exitCode !== null ? `, exit code ${ev.exitCode}` : ''}${ev.message ? `: ${ev.message}` : ''}`, ev.ts);
         }
         this.renderTimeline();
         this.scheduleRefresh();
@@ -215,8 +269,7 @@ class RunPage {
   // that opens one. Nothing for other runs.
   promotionView() {
     const r = this.run;
-    const kind = r.changes?.kind;
-    if (r.status !== 'COMPLETED' || !r.repo || (kind !== 'committed' && kind !== 'uncommitted')) return null;
+    if (!promotable(r)) return null;
     const p = r.promotion;
     const shown = [];
     if (p?.prUrl) {
@@ -233,18 +286,14 @@ class RunPage {
   }
 
   async promote(button) {
-    const { ok } = await confirmDialog({
-      title: 'Create a pull request?',
-      message: `The changes of run ${this.id} (${this.run.agent}) are pushed to a new branch of ${this.run.repo} with your tenant's git token, and a pull request is opened for them.`,
-      ok: 'Create pull request', cancel: 'Not now',
-    });
-    if (!ok) return;
-    button.disabled = true;
-    button.textContent = 'Creating…';
-    replace(this.els.actionError);
     try {
-      const { data } = await api(`/runs/${encodeURIComponent(this.id)}/promote`, { method: 'POST', body: { mode: 'pr' } });
-      this.run = { ...this.run, promotion: data.promotion };
+      const promotion = await promoteRun(this.run, () => {
+        button.disabled = true;
+        button.textContent = 'Creating…';
+        replace(this.els.actionError);
+      });
+      if (!promotion) return;
+      this.run = { ...this.run, promotion };
       this.render();
     } catch (e) {
       button.disabled = false;
@@ -302,6 +351,6 @@ class RunPage {
   }
 }
 
-export async function renderRun(root, { params, signal }) {
-  await new RunPage(root, params.id, signal).start();
+export async function renderRun(root, { params, signal, anchor }) {
+  await new RunPage(root, params.id, signal, anchor).start();
 }

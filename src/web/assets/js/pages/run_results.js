@@ -46,7 +46,7 @@ export function changesView(c, artifacts, signal) {
   ];
 }
 
-async function loadDiff(patch, slot, signal) {
+export async function loadDiff(patch, slot, signal) {
   if (patch.sizeBytes > MAX_DIFF_BYTES) {
     replace(slot, h('p', `The diff is ${fmtBytes(patch.sizeBytes)}: open `, link(patch.url, 'diff.patch'), '.'));
     return;

@@ -1,5 +1,7 @@
-// #/runs — the runs, newest first, filtered by status/agent/repo/tag (kept in the hash so a
-// filtered view can be linked), paged with the server's opaque cursor, refreshed every 3 s.
+// #/runs — the runs, newest first, filtered by every filter of GET /runs: status, agent, repo,
+// tag, since (an ISO time, or an age like 30m, 24h, 7d) and group (kept in the hash so a
+// filtered view can be linked and survives a reload), paged with the server's opaque cursor,
+// refreshed every 3 s.
 
 import { api, qs } from '../api.js';
 import { h, replace } from '../dom.js';
@@ -7,7 +9,15 @@ import { fmtAgo, fmtCost, fmtDuration, fmtTime, shortId, STATUSES } from '../for
 import { every } from '../poll.js';
 import { errorBox, statusBadge } from '../widgets.js';
 
-const FILTERS = ['status', 'agent', 'repo', 'tag', 'group', 'limit'];
+const FILTERS = ['status', 'agent', 'repo', 'tag', 'since', 'group', 'limit'];
+const AGE = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
+
+// The `since` the API takes: an age ("24h") as the ISO time that long ago, anything else as is
+// (the server checks it).
+export function sinceParam(v, now = Date.now()) {
+  const m = /^(\d+)\s*([smhd])$/.exec(String(v || '').trim());
+  return m ? new Date(now - Number(m[1]) * AGE[m[2]]).toISOString() : v;
+}
 const PAGE_SIZE = 25;  // #/runs?limit=N overrides it (1-100, the server checks)
 const REFRESH_MS = 3000;
 
@@ -24,13 +34,14 @@ function filterForm(filters, agents) {
     h('label', 'Agent ', agentSelect),
     h('label', 'Repo ', h('input', { name: 'repo', id: 'filter-repo', value: filters.repo, placeholder: 'owner/repo', size: 18 })),
     h('label', 'Tag ', h('input', { name: 'tag', id: 'filter-tag', value: filters.tag, placeholder: 'key:value', size: 14 })),
-    filters.group ? h('input', { type: 'hidden', name: 'group', value: filters.group }) : null,
+    h('label', 'Since ', h('input', { name: 'since', id: 'filter-since', value: filters.since, placeholder: '24h or 2026-01-13T00:00:00Z', size: 14, title: 'an age (30m, 24h, 7d) or an ISO 8601 time' })),
+    h('label', 'Group ', h('input', { name: 'group', id: 'filter-group', value: filters.group, placeholder: 'group id', size: 14 })),
     filters.limit ? h('input', { type: 'hidden', name: 'limit', value: filters.limit }) : null,
     h('button', { type: 'submit', class: 'primary' }, 'Apply'),
     h('a', { href: '#/runs', class: 'button' }, 'Clear'));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const data = Object.fromEntries(new FormData(form).entries());
+    const data = Object.fromEntries([...new FormData(form).entries()].filter(([, v]) => v !== ''));
     location.hash = `#/runs${qs(data)}`;
   });
   return form;
@@ -40,7 +51,8 @@ function row(run) {
   const tags = Object.entries(run.tags || {}).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`));
   const task = run.task.length > 120 ? `${run.task.slice(0, 120)}…` : run.task;
   return h('tr', { dataset: { runId: run.runId } },
-    h('td', h('a', { href: `#/runs/${encodeURIComponent(run.runId)}`, title: run.runId, class: 'mono' }, shortId(run.runId))),
+    h('td', h('a', { href: `#/runs/${encodeURIComponent(run.runId)}`, title: run.runId, class: 'mono' }, shortId(run.runId)),
+      run.groupId ? h('div', h('a', { href: `#/groups/${encodeURIComponent(run.groupId)}`, class: 'small group-link', title: `fan-out group ${run.groupId}` }, 'group')) : null),
     h('td', statusBadge(run.status), run.reason && run.reason !== 'succeeded' ? h('span', { class: 'muted' }, ` ${run.reason}`) : null),
     h('td', run.agent, h('div', { class: 'muted small' }, run.modelId)),
     h('td', { class: 'task', title: run.task }, task),
@@ -62,7 +74,9 @@ export async function renderRuns(root, { query, signal }) {
   const formSlot = h('div', filterForm(filters, []));
 
   replace(root,
-    h('div', { class: 'page-head' }, h('h1', 'Runs'), h('a', { href: '#/dispatch', class: 'button primary' }, 'New dispatch')),
+    h('div', { class: 'page-head' }, h('h1', 'Runs'),
+      filters.group ? h('a', { href: `#/groups/${encodeURIComponent(filters.group)}`, class: 'button', id: 'compare-group' }, 'Compare side by side') : null,
+      h('a', { href: '#/dispatch', class: 'button primary' }, 'New dispatch')),
     formSlot, errorEl,
     h('table', { class: 'runs' },
       h('thead', h('tr', ['Run', 'Status', 'Agent', 'Task', 'Repo', 'Tags', 'Created', 'Duration', 'Cost'].map((t) => h('th', t)))),
@@ -74,7 +88,7 @@ export async function renderRuns(root, { query, signal }) {
     .catch(() => { /* the agent filter stays free-form */ });
 
   const load = async () => {
-    const params = { ...filters, limit: filters.limit || PAGE_SIZE, cursor: state.cursors[state.page] };
+    const params = { ...filters, since: sinceParam(filters.since), limit: filters.limit || PAGE_SIZE, cursor: state.cursors[state.page] };
     try {
       const { data } = await api(`/runs${qs(params)}`, { signal });
       replace(errorEl);
