@@ -122,18 +122,19 @@ Result<ExitRecord> ExitRecordFromJson(const json::object& o, std::string_view wh
   }
   if (const json::value* c = o.if_contains("changes"); c != nullptr && c->is_object()) {
     rec.changes = c->as_object();
-    // Optional (a record of an older supervisor, or a run without verify, has none).
-    if (const json::value* v = o.if_contains("verification"); v != nullptr && v->is_object()) {
-      const json::object& vo = v->as_object();
-      Verification out;
-      out.exit_code = GetInt32(vo, "exit_code");
-      out.passed = GetBool(vo, "passed").value_or(false);
-      out.tail = GetString(vo, "tail").value_or("");
-      out.timed_out = GetBool(vo, "timed_out").value_or(false);
-      rec.verification = std::move(out);
-    }
-    return rec;
   }
+  // Optional (a record of an older supervisor, or a run without verify, has none).
+  if (const json::value* v = o.if_contains("verification"); v != nullptr && v->is_object()) {
+    const json::object& vo = v->as_object();
+    Verification out;
+    out.exit_code = GetInt32(vo, "exit_code");
+    out.passed = GetBool(vo, "passed").value_or(false);
+    out.tail = GetString(vo, "tail").value_or("");
+    out.timed_out = GetBool(vo, "timed_out").value_or(false);
+    rec.verification = std::move(out);
+  }
+  return rec;
+}
 
 }  // namespace outpost
 
