@@ -366,7 +366,16 @@ ShimProbe EcsRunner::Ended(const RunId& id, const Tracked& t, const aws::EcsTask
     spdlog::warn("run {}: {}", id.str(), lost.message);
     return lost;
   } else {
-    rec.outcome = ExitOutcome::kExited;
+    // The task ended by itself: its exit is the record it posted over the run channel (with the
+    // agent's result and changes), which core takes for a lost run; without one the run ends
+    // supervisor_lost with this message (as the docker runner's remote mode).
+    ShimProbe lost{ShimState::kLost, std::nullopt};
+    lost.message = rec.message +
+                   (rec.exit_code ? "; container exit code " + std::to_string(*rec.exit_code)
+                                  : std::string()) +
+                   " (its exit record is the one posted over the run channel)";
+    spdlog::info("run {}: {}", id.str(), lost.message);
+    return lost;
   }
   spdlog::info("run {}: {} -> {}", id.str(), rec.message, ToString(rec.outcome));
   return {ShimState::kExited, std::move(rec)};

@@ -30,9 +30,10 @@
 //     with ECS's message; a container reason OutOfMemoryError -> oom; UserInitiated without our
 //     StopTask (someone else stopped it) -> cancelled, cancel_reason "the ECS task was stopped
 //     outside Outpost: <stoppedReason>"; SpotInterruption, TerminationNotice,
-//     InfrastructureHealth, ServiceSchedulerInitiated -> kLost with ECS's reason (core then takes
-//     the exit the task posted over the channel, if any); EssentialContainerExited -> exited
-//     with the container's exit code;
+//     InfrastructureHealth, ServiceSchedulerInitiated -> kLost with ECS's reason; a task that ended
+//     by itself (EssentialContainerExited) -> kLost too, naming the container's exit code: core
+//     then takes the exit record the task posted over the run channel (agent result, changes
+//     included), and without one ends the run supervisor_lost with this message;
 //   DescribeTasks failing (throttled past the retries, ECS unreachable) or answering MISSING
 //     for the task -> kRunning for lost_grace, then kLost naming ECS's error.
 // A run id the runner does not track (a restarted control plane): adopted by ListTasks

@@ -255,10 +255,11 @@ struct StopCase {
 
 TEST_F(EcsRunnerTest, StopCodesAndReasonsMapToTypedOutcomesWithTheAwsMessage) {
   const std::vector<StopCase> cases = {
-      {"EssentialContainerExited", "Essential container in task exited", 0, "", ShimState::kExited,
-       ExitOutcome::kExited},
-      {"EssentialContainerExited", "Essential container in task exited", 3, "", ShimState::kExited,
-       ExitOutcome::kExited},
+      // Ended by itself: core takes the exit the task posted over the channel.
+      {"EssentialContainerExited", "Essential container in task exited", 0, "", ShimState::kLost,
+       ExitOutcome::kNone},
+      {"EssentialContainerExited", "Essential container in task exited", 3, "", ShimState::kLost,
+       ExitOutcome::kNone},
       {"EssentialContainerExited", "Essential container in task exited", 137,
        "OutOfMemoryError: Container killed due to memory usage", ShimState::kExited,
        ExitOutcome::kOom},
@@ -465,9 +466,9 @@ TEST_F(EcsRunnerDockerTest, TheContainerGetsTheOverridesEnvironmentOnTheHostNetw
   RunSpec spec = Spec();
   ASSERT_TRUE(runner_->Start(spec).ok());
   ShimProbe p = WaitEnded(spec.id);
-  ASSERT_EQ(p.state, ShimState::kExited);
-  EXPECT_EQ(p.exit->outcome, ExitOutcome::kExited);
-  EXPECT_EQ(p.exit->exit_code, 7);
+  // Ended by itself: kLost, core takes the channel's exit; the container's code is named.
+  ASSERT_EQ(p.state, ShimState::kLost);
+  EXPECT_THAT(p.message, HasSubstr("container exit code 7"));
 }
 
 TEST_F(EcsRunnerDockerTest, CancelStopsTheContainer) {
