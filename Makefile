@@ -80,7 +80,7 @@ fuzz: fuzz-build
 # Benchmarks (not part of CI): figures go to docs/BENCHMARKS.md.
 bench: deps-bench
 	@cmake -S . -B $(BUILD_RELEASE) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF -DOUTPOST_BENCH=ON >/dev/null
-	@cmake --build $(BUILD_RELEASE) --target outpost sandbox_latency $(if $(BENCH_ONLY),,minimal_beast_server dispatch_latency event_stream dispatch_throughput balancer_bench) -j $(JOBS)
+	@cmake --build $(BUILD_RELEASE) --target outpost sandbox_latency ecs_bench $(if $(BENCH_ONLY),,minimal_beast_server dispatch_latency event_stream dispatch_throughput balancer_bench) -j $(JOBS)
 	@BENCH_ONLY=$(BENCH_ONLY) bench/run.sh $(BUILD_RELEASE)
 
 format:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: measures Outpost beside baselines taken in the same run, and writes
 # docs/BENCHMARKS.md. Loopback only; every load stops by itself.
-#   bench/run.sh BUILD_DIR          (BENCH_ONLY=docker: only section (i), bench/docker.sh)
+#   bench/run.sh BUILD_DIR          (BENCH_ONLY=docker: only section (i), bench/docker.sh;
+#                                    BENCH_ONLY=ecs: only section (j), bench/ecs.sh)
 set -euo pipefail
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
 OUTPOST=$BUILD/src/app/outpost
@@ -42,8 +43,17 @@ if [ "${BENCH_ONLY:-}" = docker ]; then
   cat "$WORK/rest.md" "$WORK/docker.md" > docs/BENCHMARKS.md
   echo "wrote the docker section of docs/BENCHMARKS.md"
   exit 0
+elif [ "${BENCH_ONLY:-}" = ecs ]; then
+  echo "== (j) ecs runner: ECS API calls against the ECS test double"
+  bench/ecs.sh "$BUILD" > "$WORK/ecs.md"
+  touch docs/BENCHMARKS.md
+  awk '/^## \(j\) ECS runner/ {skip = 1; next} skip && /^## / {skip = 0} !skip' docs/BENCHMARKS.md |
+    sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$WORK/rest.md"
+  cat "$WORK/rest.md" "$WORK/ecs.md" > docs/BENCHMARKS.md
+  echo "wrote the ecs section of docs/BENCHMARKS.md"
+  exit 0
 elif [ -n "${BENCH_ONLY:-}" ]; then
-  echo "bench/run.sh: unknown BENCH_ONLY '${BENCH_ONLY}' (known: docker)" >&2
+  echo "bench/run.sh: unknown BENCH_ONLY '${BENCH_ONLY}' (known: docker, ecs)" >&2
   exit 2
 fi
 
@@ -199,4 +209,6 @@ echo "== (h) three replicas behind HAProxy (dynalite + s3rver)"
 bench/balancer.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "== (i) docker runner: dispatch -> running in the container, beside a bare container start"
 bench/docker.sh "$BUILD" >> docs/BENCHMARKS.md
+echo "== (j) ecs runner: ECS API calls against the ECS test double"
+bench/ecs.sh "$BUILD" >> docs/BENCHMARKS.md
 echo "wrote docs/BENCHMARKS.md"

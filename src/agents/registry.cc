@@ -51,8 +51,11 @@ const AgentOptions* AgentRegistry::Find(std::string_view name) const {
 
 AgentAvailability AgentRegistry::Availability(const AgentOptions& agent) const {
   if (agent.command.empty()) return {false, "no command is configured"};
-  if (RunnerOf(agent) == RunnerKind::kDocker) {
-    if (!runner_check_) return {false, "runner 'docker' is not set up on this server"};
+  if (const RunnerKind kind = RunnerOf(agent);
+      kind == RunnerKind::kDocker || kind == RunnerKind::kEcs) {
+    if (!runner_check_) {
+      return {false, "runner '" + std::string(ToString(kind)) + "' is not set up on this server"};
+    }
     return runner_check_(agent);
   }
   const std::string& prog = agent.command.front();

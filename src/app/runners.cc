@@ -39,9 +39,10 @@ class EngineChecks {
 }  // namespace
 
 RunnerKind LocalRunnerKind(const Options& opts) {
-  if (opts.runner != RunnerKind::kDocker) return opts.runner;
+  auto local = [](RunnerKind k) { return k == RunnerKind::kProcess || k == RunnerKind::kSandbox; };
+  if (local(opts.runner)) return opts.runner;
   for (const auto& [name, a] : opts.agents) {
-    if (a.enabled && a.runner && *a.runner != RunnerKind::kDocker) return *a.runner;
+    if (a.enabled && a.runner && local(*a.runner)) return *a.runner;
   }
   return RunnerKind::kSandbox;
 }
@@ -82,6 +83,28 @@ Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConf
           endpoint->host, st.message());
     }
   }
+  if (opts.UsesRunner(RunnerKind::kEcs)) {
+    ecs::EcsRunnerConfig ec;
+    ec.cluster = opts.ecs.cluster;
+    ec.subnets = opts.ecs.subnets;
+    ec.security_groups = opts.ecs.security_groups;
+    ec.assign_public_ip = opts.ecs.assign_public_ip;
+    ec.task_definition_prefix = opts.ecs.TaskDefinitionPrefix();
+    ec.capacity_provider = opts.ecs.capacity_provider;
+    ec.describe_interval = std::chrono::seconds(opts.ecs.describe_interval_seconds);
+    ec.start_timeout = std::chrono::seconds(opts.ecs.start_timeout_seconds);
+    ec.lost_grace = std::chrono::seconds(opts.ecs.lost_grace_seconds);
+    auto made =
+        ecs::EcsRunner::Create(opts.ecs.region, opts.ecs.endpoint, ProcessEnvironment(), clock, ec);
+    if (!made.ok()) return made.status();
+    r.ecs = std::move(*made);
+    // Last: a run no other runner holds is looked up in the cluster (once, then tracked).
+    ecs::EcsRunner* ecs_runner = r.ecs.runner.get();
+    r.router->Add(RunnerKind::kEcs, ecs_runner,
+                  [ecs_runner](const RunId& id) { return ecs_runner->Holds(id); });
+    spdlog::info("ecs: cluster {}, task definitions {}<agent>, region {}", opts.ecs.cluster,
+                 opts.ecs.TaskDefinitionPrefix(), r.ecs.client->options().region);
+  }
   return r;
 }
 
@@ -92,9 +115,8 @@ void WireDockerChecks(Runners& runners, AgentRegistry& agents, RunService& servi
   const Options* o = &opts;
   agents.SetRunnerCheck([checks, o](const AgentOptions& agent) -> AgentAvailability {
     // Reachability only: a run whose image is missing fails its start as infra_error with the
-    // Engine's message (the image may be pulled or built any time).
-    (void)o;
-    (void)agent;
+    // Engine's message (the image may be pulled or built any time). ECS agents: WireEcsChecks.
+    if (o->RunnerFor(agent.name) == RunnerKind::kEcs) return {};
     if (Status st = checks->Reachable(); !st.ok()) {
       return {false, "the docker runner's Engine is unreachable: " + st.message()};
     }
@@ -118,6 +140,16 @@ void WireDockerChecks(Runners& runners, AgentRegistry& agents, RunService& servi
     check["agents"] = std::move(agents);
     return HealthContribution{"docker", std::move(check), {}};
   });
+}
+
+void WireEcsChecks(Runners& runners, AgentRegistry& agents, const Options& opts) {
+  if (!runners.ecs.runner) return;
+  // An ECS agent is available once the runner is set up: a task definition that does not exist
+  // fails its run's start as infra_error with ECS's message.
+  if (!runners.docker) {
+    agents.SetRunnerCheck([](const AgentOptions&) -> AgentAvailability { return {}; });
+  }
+  (void)opts;
 }
 
 }  // namespace outpost::app

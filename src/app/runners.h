@@ -1,6 +1,7 @@
 // The runners of `outpost serve` (README "Container runs"): the local runner (process or
 // sandbox: ProcessRunner) when any agent runs there, the docker runner when any agent runs in
-// containers, and the RunnerRouter core talks to, which sends each run to its agent's runner.
+// containers, the ecs runner when any agent runs on ECS (Fargate), and the RunnerRouter core
+// talks to, which sends each run to its agent's runner.
 #pragma once
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "core/run_service.h"
 #include "runner/docker/docker_runner.h"
 #include "runner/docker/engine.h"
+#include "runner/ecs/ecs_runner.h"
 #include "runner/process_runner.h"
 #include "runner/runner_router.h"
 
@@ -20,6 +22,7 @@ struct Runners {
   std::unique_ptr<ProcessRunner> local;
   std::unique_ptr<docker::DockerEngine> engine;
   std::unique_ptr<docker::DockerRunner> docker;
+  ecs::EcsRunner::WithClient ecs;  // [runner.ecs]: its ECS client and the runner
   std::unique_ptr<RunnerRouter> router;
 };
 
@@ -27,7 +30,8 @@ struct Runners {
 // one an agent names, else sandbox.
 RunnerKind LocalRunnerKind(const Options& opts);
 
-// kInvalidArgument for a docker host that does not resolve (engine.h EngineEndpoint::Resolve).
+// kInvalidArgument for a docker host that does not resolve (engine.h EngineEndpoint::Resolve);
+// kFailedPrecondition for an ecs runner without AWS credentials or region.
 // A dockerd that does not answer is no error: its agents are unavailable until it does.
 Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConfig local_config);
 
@@ -36,5 +40,9 @@ Result<Runners> MakeRunners(const Options& opts, Clock& clock, ProcessRunnerConf
 // runner.
 void WireDockerChecks(Runners& runners, AgentRegistry& agents, RunService& service,
                       const Options& opts);
+
+// ECS agents' availability (the runner is set up). No-op without the ecs runner; call after
+// WireDockerChecks.
+void WireEcsChecks(Runners& runners, AgentRegistry& agents, const Options& opts);
 
 }  // namespace outpost::app

@@ -545,6 +545,7 @@ int Serve(const Options& opts_in) {
   });
   service.SetAuditor(&auditor);
   WireDockerChecks(*runners, agents, service, opts);
+  WireEcsChecks(*runners, agents, opts);
   if (opts.UsesRunner(RunnerKind::kSandbox)) {
     service.AddHealthSource([&opts] {
       const auto& sb = opts.sandbox;

@@ -167,7 +167,82 @@ Status ApplyDocker(const toml::table& t, Options& opts) {
   return Status::Ok();
 }
 
-// [runner]: kind, and the [runner.docker] table.
+// [runner.ecs].
+Status ApplyEcs(const toml::table& t, Options& opts) {
+  static const std::regex kRegion(R"(^[a-z]{2}(-[a-z]+)+-[0-9]+$)");
+  static const std::regex kName(R"(^[A-Za-z0-9][A-Za-z0-9_./:-]{0,254}$)");
+  static const std::regex kSubnet(R"(^subnet-[0-9a-f]{8,17}$)");
+  static const std::regex kGroup(R"(^sg-[0-9a-f]{8,17}$)");
+  static const std::regex kFamilyPart(R"(^[A-Za-z0-9_-]{0,200}$)");  // family: [A-Za-z0-9_-]
+  EcsOptions& e = opts.ecs;
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str()), full = "runner.ecs." + key;
+    if (key == "describe_interval_seconds" || key == "start_timeout_seconds" ||
+        key == "lost_grace_seconds") {
+      auto n =
+          key == "describe_interval_seconds" ? IntIn(v, full, 1, 300) : IntIn(v, full, 30, 86400);
+      if (!n.ok()) return n.status();
+      (key == "describe_interval_seconds" ? e.describe_interval_seconds
+       : key == "start_timeout_seconds"   ? e.start_timeout_seconds
+                                          : e.lost_grace_seconds) = *n;
+      continue;
+    }
+    if (key == "assign_public_ip") {
+      if (!v.is_boolean()) return Bad(full, "must be true or false");
+      e.assign_public_ip = v.as_boolean()->get();
+      continue;
+    }
+    if (key == "subnets" || key == "security_groups") {
+      if (!v.is_array()) return Bad(full, "must be a list of strings");
+      std::vector<std::string> out;
+      for (const auto& item : *v.as_array()) {
+        if (!item.is_string()) return Bad(full, "must be a list of strings");
+        const std::string s = item.as_string()->get();
+        if (!std::regex_match(s, key == "subnets" ? kSubnet : kGroup)) {
+          return Bad(full, "\"" + s + "\" is not a " +
+                               (key == "subnets" ? "subnet id (subnet-0123abcd…)"
+                                                 : "security group id (sg-0123abcd…)"));
+        }
+        out.push_back(s);
+      }
+      if (out.size() > (key == "subnets" ? 16u : 5u)) {
+        return Bad(full, key == "subnets" ? "at most 16 subnets" : "at most 5 security groups");
+      }
+      (key == "subnets" ? e.subnets : e.security_groups) = std::move(out);
+      continue;
+    }
+    if (!v.is_string()) return Bad(full, "must be a string");
+    const std::string value = v.as_string()->get();
+    if (key == "region") {
+      if (!value.empty() && !std::regex_match(value, kRegion)) {
+        return Bad(full, "\"" + value + "\" is not an AWS region (us-east-1)");
+      }
+      e.region = value;
+    } else if (key == "cluster" || key == "capacity_provider") {
+      if (!value.empty() && !std::regex_match(value, kName)) {
+        return Bad(full, "\"" + value + "\" must be a name or ARN ([A-Za-z0-9_./:-])");
+      }
+      (key == "cluster" ? e.cluster : e.capacity_provider) = value;
+    } else if (key == "task_definition_prefix" || key == "env") {
+      if (!std::regex_match(value, kFamilyPart)) {
+        return Bad(full, "\"" + value + "\" may hold letters, digits, - and _ only");
+      }
+      (key == "env" ? e.env : e.task_definition_prefix) = value;
+    } else if (key == "endpoint") {
+      if (!value.empty() &&
+          ((!value.starts_with("http://") && !value.starts_with("https://")) ||
+           value.find_first_of("?# ") != std::string::npos || value.back() == '/')) {
+        return Bad(full, "\"" + value + "\" must be http(s)://host[:port]");
+      }
+      e.endpoint = value;
+    } else {
+      return Bad(full, "unknown key");
+    }
+  }
+  return Status::Ok();
+}
+
+// [runner]: kind, and the [runner.docker] and [runner.ecs] tables.
 Status ApplyRunner(const toml::table& t, Options& opts) {
   for (const auto& [k, v] : t) {
     const std::string key(k.str());
@@ -177,6 +252,9 @@ Status ApplyRunner(const toml::table& t, Options& opts) {
     } else if (key == "docker") {
       if (!v.is_table()) return Bad("runner.docker", "must be a table");
       OUTPOST_RETURN_IF_ERROR(ApplyDocker(*v.as_table(), opts));
+    } else if (key == "ecs") {
+      if (!v.is_table()) return Bad("runner.ecs", "must be a table");
+      OUTPOST_RETURN_IF_ERROR(ApplyEcs(*v.as_table(), opts));
     } else if (key == "channel_url") {
       if (!v.is_string()) return Bad("runner.channel_url", "must be a string");
       const std::string url = v.as_string()->get();
@@ -243,6 +321,16 @@ Status CheckValues(const Options& o) {
                        name + " and " + other + ")");
       }
     }
+  }
+  if (o.UsesRunner(RunnerKind::kEcs)) {
+    // The original refused each dispatch with "No subnets configured for ECS workers"; here the
+    // server does not start.
+    if (o.ecs.subnets.empty()) {
+      return Bad("runner.ecs.subnets",
+                 "no subnets configured for ECS workers: the ecs runner "
+                 "needs at least one (awsvpcConfiguration)");
+    }
+    if (o.ecs.cluster.empty()) return Bad("runner.ecs.cluster", "the ecs runner needs a cluster");
   }
   if (!o.metrics_token.empty() && (o.metrics_token.size() < 16 || o.metrics_token.size() > 256 ||
                                    !std::all_of(o.metrics_token.begin(), o.metrics_token.end(),
@@ -876,14 +964,10 @@ std::vector<AgentOptions> DefaultCodingAgents() {
 }  // namespace
 
 Result<RunnerKind> ParseRunnerName(const std::string& name, const std::string& key) {
-  if (name == "ecs") {
-    return InvalidArgument(key +
-                           ": runner 'ecs' is not available yet (issue 21); use sandbox | "
-                           "process | docker");
-  }
   std::optional<RunnerKind> kind = ParseRunnerKind(name);
   if (!kind) {
-    return InvalidArgument(key + ": unknown runner '" + name + "' (sandbox | process | docker)");
+    return InvalidArgument(key + ": unknown runner '" + name +
+                           "' (sandbox | process | docker | ecs)");
   }
   return *kind;
 }
@@ -1164,6 +1248,46 @@ Status ApplyEnvironmentFrom(const EnvReader& env, Options& opts) {
   }
   if (auto it = env.find("OUTPOST_METRICS_TOKEN"); it != env.end()) {
     opts.metrics_token = it->second;
+  }
+  // [runner.ecs] from the environment (deploy/cdk's control-plane task sets these): each checked
+  // as its key is (ApplyEcs), the error naming the variable.
+  {
+    toml::table ecs;
+    std::map<std::string, std::string> names;  // key -> variable
+    for (const char* key :
+         {"cluster", "endpoint", "task_definition_prefix", "env", "region", "capacity_provider"}) {
+      std::string name = upper("ecs_" + std::string(key));
+      if (auto it = env.find(name); it != env.end()) {
+        ecs.insert(key, it->second);
+        names[key] = name;
+      }
+    }
+    for (const char* key : {"subnets", "security_groups"}) {
+      std::string name = upper("ecs_" + std::string(key));
+      if (auto it = env.find(name); it != env.end()) {
+        toml::array items;
+        for (const std::string& item : SplitList(it->second, ',')) items.push_back(item);
+        ecs.insert(key, std::move(items));
+        names[key] = name;
+      }
+    }
+    if (auto it = env.find("OUTPOST_ECS_ASSIGN_PUBLIC_IP"); it != env.end()) {
+      const std::string& v = it->second;
+      if (v != "ENABLED" && v != "DISABLED" && v != "true" && v != "false" && v != "1" &&
+          v != "0") {
+        return InvalidArgument(
+            "OUTPOST_ECS_ASSIGN_PUBLIC_IP: must be ENABLED, DISABLED, true, false, 1 or 0");
+      }
+      ecs.insert("assign_public_ip", v == "ENABLED" || v == "true" || v == "1");
+    }
+    if (Status st = ApplyEcs(ecs, opts); !st.ok()) {
+      std::string message = st.message();
+      for (const auto& [key, name] : names) {
+        const std::string from = "config: runner.ecs." + key + ":";
+        if (message.starts_with(from)) message = name + ":" + message.substr(from.size());
+      }
+      return InvalidArgument(message);
+    }
   }
   for (auto [name, field] : {std::pair{"OUTPOST_SECRETS_BACKEND", &SecretsOptions::backend},
                              std::pair{"OUTPOST_SECRETS_REGION", &SecretsOptions::region},

@@ -71,6 +71,30 @@ struct DockerOptions {
   }
 };
 
+// [runner.ecs]: the ecs runner (runner/ecs/ecs_runner.h): one Fargate task per run.
+struct EcsOptions {
+  std::string region;   // "": AWS_REGION, AWS_DEFAULT_REGION, the profile's (aws/credentials.h)
+  std::string cluster;  // name or ARN; required when the ecs runner is used
+  std::vector<std::string> subnets;          // awsvpcConfiguration; required (at least one)
+  std::vector<std::string> security_groups;  // "" = the VPC's default group
+  bool assign_public_ip = false;
+  // A run's task definition (family): task_definition_prefix + agent; the prefix "" means
+  // "outpost-" + env + "-", the runbook's `outpost-{env}-{agent}` (container name = the agent's).
+  std::string task_definition_prefix;
+  std::string env = "prod";
+  std::string capacity_provider;      // "": launch type FARGATE; else a strategy of this provider
+  std::string endpoint;               // "": AWS; http(s)://host:port of an ECS-compatible server
+  int describe_interval_seconds = 5;  // one DescribeTasks for all runs at most this often
+  int start_timeout_seconds = 600;    // not RUNNING by then: stopped, start_failed
+  int lost_grace_seconds = 300;       // ECS unreachable / task unknown this long: lost
+  std::string TaskDefinitionPrefix() const {
+    return task_definition_prefix.empty() ? "outpost-" + env + "-" : task_definition_prefix;
+  }
+  std::string TaskDefinitionFor(const std::string& agent) const {
+    return TaskDefinitionPrefix() + agent;
+  }
+};
+
 // [limits] (audit F6): what a run gets when neither its dispatch nor its agent's defaults
 // ([agents.NAME] max_*) say, and the ceilings no dispatch and no agent default may exceed. Sized
 // for a coding agent: a language server, a compiler or test runner and the CLI itself fit in
@@ -142,6 +166,7 @@ struct Options {
   // run channel at. "": public_url, else http://<the listen address>.
   std::string channel_url;
   DockerOptions docker;           // [runner.docker]
+  EcsOptions ecs;                 // [runner.ecs]
   int max_concurrent_runs = 16;   // global admission limit
   int cancel_grace_seconds = 10;  // SIGTERM -> SIGKILL
   int default_timeout_seconds = 600;
@@ -264,7 +289,7 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Options& 
 std::string ConfigFileFromEnvironment(const std::map<std::string, std::string>& env);
 
 // A runner's name as the config, OUTPOST_RUNNER and --runner take it: kInvalidArgument naming
-// `key` for an unknown name, and for "ecs" (not available yet: issue 21).
+// `key` for an unknown name.
 Result<RunnerKind> ParseRunnerName(const std::string& name, const std::string& key);
 
 // Every OUTPOST_* variable the config loader reads (ConfigFileFromEnvironment and

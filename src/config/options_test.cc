@@ -153,7 +153,7 @@ TEST(Options, BadRunnerValuesAreRefusedNamingTheKey) {
     std::string toml, key, why;
   };
   const Case cases[] = {
-      {"[runner]\nkind = \"ecs\"\n", "runner.kind", "issue 21"},
+      {"[runner]\nkind = \"ecs\"\n", "runner.ecs.subnets", "no subnets configured"},
       {"[runner]\nkind = \"kubernetes\"\n", "runner.kind", "unknown runner"},
       {"[runner]\nflavour = 1\n", "runner.flavour", "unknown key"},
       {"[runner.docker]\nhost = \"http://x\"\n", "runner.docker.host", "unix:///path"},
@@ -163,7 +163,21 @@ TEST(Options, BadRunnerValuesAreRefusedNamingTheKey) {
        "runner.docker.unreachable_grace_seconds", "10 to 86400"},
       {"[runner.docker]\nunreachable_grace_seconds = \"300\"\n",
        "runner.docker.unreachable_grace_seconds", "integer"},
-      {"[agents.shell]\nrunner = \"ecs\"\n", "agents.shell.runner", "issue 21"},
+      {"[agents.shell]\nrunner = \"ecs\"\n", "runner.ecs.subnets", "no subnets configured"},
+      {"[runner]\nkind = \"ecs\"\n[runner.ecs]\nsubnets = [\"subnet-0a1b2c3d\"]\n",
+       "runner.ecs.cluster", "needs a cluster"},
+      {"[runner.ecs]\nsubnets = [\"subnet-x\"]\n", "runner.ecs.subnets", "not a subnet id"},
+      {"[runner.ecs]\nsubnets = \"subnet-0a1b2c3d\"\n", "runner.ecs.subnets", "list of strings"},
+      {"[runner.ecs]\nsecurity_groups = [\"default\"]\n", "runner.ecs.security_groups",
+       "security group id"},
+      {"[runner.ecs]\nregion = \"mars\"\n", "runner.ecs.region", "AWS region"},
+      {"[runner.ecs]\nassign_public_ip = \"yes\"\n", "runner.ecs.assign_public_ip",
+       "true or false"},
+      {"[runner.ecs]\nendpoint = \"ecs.local:4000\"\n", "runner.ecs.endpoint", "http(s)://"},
+      {"[runner.ecs]\nenv = \"prod env\"\n", "runner.ecs.env", "letters, digits"},
+      {"[runner.ecs]\ndescribe_interval_seconds = 0\n", "runner.ecs.describe_interval_seconds",
+       "1 to 300"},
+      {"[runner.ecs]\ntask_role = \"x\"\n", "runner.ecs.task_role", "unknown key"},
       {"[agents.shell]\nimage = \"Bad Image\"\n", "agents.shell.image", "image name"},
       {"[server]\nrunner = \"process\"\n[agents.shell]\nrunner = \"sandbox\"\n",
        "agents.shell.runner", "cannot both"},
@@ -176,9 +190,74 @@ TEST(Options, BadRunnerValuesAreRefusedNamingTheKey) {
     EXPECT_NE(st.message().find(c.why), std::string::npos) << st.message();
   }
   Options o = DefaultOptions();
-  Status st = ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"}}, o);
+  Status st = ApplyEnvironment({{"OUTPOST_RUNNER", "kubernetes"}}, o);
   EXPECT_NE(st.message().find("OUTPOST_RUNNER"), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("issue 21"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("ecs"), std::string::npos) << st.message();
+}
+
+// Issue 21: [runner.ecs] and the ecs runner's name everywhere a runner is named.
+TEST(Options, EcsRunnerKeysAreRead) {
+  Options o = DefaultOptions();
+  Status st = ApplyConfigFile(WriteTemp(R"([runner]
+kind = "ecs"
+[runner.ecs]
+region = "eu-west-1"
+cluster = "outpost-prod"
+subnets = ["subnet-0a1b2c3d", "subnet-4e5f6a7b8c9d0e1f2"]
+security_groups = ["sg-0123456789abcdef0"]
+assign_public_ip = true
+env = "dev"
+capacity_provider = "FARGATE_SPOT"
+endpoint = "http://127.0.0.1:4100"
+describe_interval_seconds = 10
+start_timeout_seconds = 900
+lost_grace_seconds = 120
+)"),
+                              o);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(o.runner, RunnerKind::kEcs);
+  EXPECT_EQ(o.ecs.region, "eu-west-1");
+  EXPECT_EQ(o.ecs.cluster, "outpost-prod");
+  EXPECT_EQ(o.ecs.subnets.size(), 2u);
+  EXPECT_EQ(o.ecs.security_groups, std::vector<std::string>{"sg-0123456789abcdef0"});
+  EXPECT_TRUE(o.ecs.assign_public_ip);
+  EXPECT_EQ(o.ecs.TaskDefinitionFor("claude"), "outpost-dev-claude");
+  EXPECT_EQ(o.ecs.capacity_provider, "FARGATE_SPOT");
+  EXPECT_EQ(o.ecs.endpoint, "http://127.0.0.1:4100");
+  EXPECT_EQ(o.ecs.describe_interval_seconds, 10);
+  EXPECT_EQ(o.ecs.start_timeout_seconds, 900);
+  EXPECT_EQ(o.ecs.lost_grace_seconds, 120);
+  EXPECT_EQ(DefaultOptions().ecs.TaskDefinitionFor("claude"), "outpost-prod-claude");
+  Options e = o;
+  e.runner = RunnerKind::kSandbox;
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"}}, e).ok());
+  EXPECT_EQ(e.runner, RunnerKind::kEcs);
+  Options bare = DefaultOptions();
+  // What deploy/cdk's control-plane task sets.
+  Options cdk = DefaultOptions();
+  ASSERT_TRUE(ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"},
+                                {"OUTPOST_ECS_CLUSTER",
+                                 "arn:aws:ecs:eu-west-1:123456789012:cluster/outpost-prod"},
+                                {"OUTPOST_ECS_SUBNETS", "subnet-0a1b2c3d,subnet-4e5f6a7b"},
+                                {"OUTPOST_ECS_SECURITY_GROUPS", "sg-0123456789abcdef0"},
+                                {"OUTPOST_ECS_ASSIGN_PUBLIC_IP", "DISABLED"},
+                                {"OUTPOST_ECS_TASK_DEFINITION_PREFIX", "outpost-prod-"}},
+                               cdk)
+                  .ok());
+  EXPECT_EQ(cdk.ecs.subnets, (std::vector<std::string>{"subnet-0a1b2c3d", "subnet-4e5f6a7b"}));
+  EXPECT_FALSE(cdk.ecs.assign_public_ip);
+  EXPECT_EQ(cdk.ecs.TaskDefinitionFor("claude"), "outpost-prod-claude");
+  Options bad_env = o;
+  Status bad_subnet = ApplyEnvironment({{"OUTPOST_ECS_SUBNETS", "subnet-0a1b2c3d,vpc-1"}}, bad_env);
+  EXPECT_EQ(bad_subnet.code(), Code::kInvalidArgument);
+  EXPECT_TRUE(bad_subnet.message().starts_with("OUTPOST_ECS_SUBNETS: \"vpc-1\" is not a subnet id"))
+      << bad_subnet.message();
+  EXPECT_EQ(ApplyEnvironment({{"OUTPOST_ECS_ASSIGN_PUBLIC_IP", "yes"}}, bad_env).code(),
+            Code::kInvalidArgument);
+  Status no_subnets = ApplyEnvironment({{"OUTPOST_RUNNER", "ecs"}}, bare);
+  EXPECT_EQ(no_subnets.code(), Code::kInvalidArgument);
+  EXPECT_NE(no_subnets.message().find("runner.ecs.subnets"), std::string::npos)
+      << no_subnets.message();
 }
 
 TEST(Options, SandboxIsTheDefaultRunnerAndItsKeysAreRead) {

@@ -23,6 +23,20 @@ namespace outpost {
 namespace json = boost::json;
 namespace {
 
+// What `none` and `allowlist` mean for an agent whose runs are ECS tasks (/health/fleet
+// networkEnforcement): never more than holds there.
+std::string EcsNetworkEnforcement(const std::string& network) {
+  if (network == "allowlist") {
+    return "allowlist: only as strong as the task's security groups ([runner.ecs] "
+           "security_groups) and the egress proxy they route through; Outpost sets no firewall "
+           "inside a Fargate task (no NET_ADMIN there) and does not check either";
+  }
+  if (network == "host") return "host: whatever the task's security groups and routes allow";
+  return "none: NOT enforced by Outpost on Fargate (every task has a network interface and needs "
+         "the control plane); egress is what the task's security groups ([runner.ecs] "
+         "security_groups) and the subnets' routes allow";
+}
+
 constexpr const char* kDefaultCancelReason = "Cancelled by user";
 
 // What a cancel found in the latest copy of its run when it wrote nothing: the run was
@@ -347,6 +361,12 @@ HealthReport RunService::Health() {
     h.runner = {{"pass", "bubblewrap sandbox, unprivileged uid, cgroup limits"},
                 "sandbox",
                 opts_.cgroup_version.empty() ? "none" : opts_.cgroup_version};
+  } else if (opts_.runner == RunnerKind::kEcs) {
+    h.runner = {{"pass",
+                 "ECS tasks (Fargate), one per run; network limits are the tasks' security "
+                 "groups, not Outpost's (/health/fleet networkEnforcement)"},
+                "ecs",
+                std::nullopt};
   } else if (opts_.runner == RunnerKind::kDocker) {
     // Whether the Engine answers: the `docker` check (app/serve.cc).
     h.runner = {{"pass",
@@ -458,6 +478,9 @@ FleetReport RunService::Fleet(const RequestContext& ctx) {
       agent.avg_duration_ms = st.completed_duration_ms_total / st.completed_count;
     }
     agent.runner = std::string(ToString(agents_.RunnerOf(*a)));
+    if (agents_.RunnerOf(*a) == RunnerKind::kEcs) {
+      agent.network_enforcement = EcsNetworkEnforcement(a->network);
+    }
     agent.available = agent.active < a->max_concurrent;
     agent.reason = MissingSecretReason(*a, secrets_, opts_.secrets_dir);
     if (agent.reason) agent.available = false;

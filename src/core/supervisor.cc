@@ -476,6 +476,8 @@ RunSpec Supervisor::SpecFor(const Run& run) const {
   spec.id = run.id;
   spec.runner = opts_.RunnerFor(run.agent);
   spec.image = opts_.ImageFor(run.agent);
+  spec.agent = run.agent;
+  spec.tenant = run.tenant;
   spec.argv = std::move(cmd.argv);
   spec.env = std::move(cmd.env);
   spec.agent_dirs = std::move(cmd.ro_binds);

@@ -65,7 +65,7 @@ struct ReadyReport {
 
 struct FleetAgent {
   std::string agent;
-  std::string runner;  // sandbox | process | docker: which runner runs it
+  std::string runner;  // sandbox | process | docker | ecs: which runner runs it
   bool available = false;
   std::string model_id;
   int active = 0;
@@ -75,6 +75,8 @@ struct FleetAgent {
   std::optional<int> success_rate;
   std::optional<std::int64_t> avg_duration_ms;
   std::optional<std::string> reason;  // why not available
+  // ecs runs: how its network policy holds on Fargate (app/runners.h EcsNetworkEnforcement).
+  std::optional<std::string> network_enforcement;
 };
 
 struct FleetReplica {

@@ -32,10 +32,11 @@ constexpr Names<NetworkPolicy, 3> kNetworkPolicies = {{
     {NetworkPolicy::kHost, "host"},
 }};
 
-constexpr Names<RunnerKind, 3> kRunnerKinds = {{
+constexpr Names<RunnerKind, 4> kRunnerKinds = {{
     {RunnerKind::kProcess, "process"},
     {RunnerKind::kSandbox, "sandbox"},
     {RunnerKind::kDocker, "docker"},
+    {RunnerKind::kEcs, "ecs"},
 }};
 
 template <typename E, std::size_t N>

@@ -1,7 +1,7 @@
 // How runs execute ([runner] kind, alias [server] runner / OUTPOST_RUNNER / --runner; per agent
 // [agents.NAME] runner): unisolated processes, bubblewrap + cgroups, or a container on a Docker
-// Engine, named "process", "sandbox" and "docker". Apart from run.h so that config/ can type
-// Options::runner without the run model.
+// Engine, or an ECS task (Fargate), named "process", "sandbox", "docker" and "ecs". Apart from
+// run.h so that config/ can type Options::runner without the run model.
 #pragma once
 
 #include <optional>
@@ -9,9 +9,9 @@
 
 namespace outpost {
 
-enum class RunnerKind { kProcess, kSandbox, kDocker };
+enum class RunnerKind { kProcess, kSandbox, kDocker, kEcs };
 std::string_view ToString(RunnerKind kind);
-// nullopt for a name other than "process", "sandbox" or "docker".
+// nullopt for a name other than "process", "sandbox", "docker" or "ecs".
 std::optional<RunnerKind> ParseRunnerKind(std::string_view name);
 
 }  // namespace outpost

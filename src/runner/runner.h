@@ -132,6 +132,11 @@ struct RunSpec {
   // same sandbox, as the agent, in the workspace, with its env and limits, within what is left
   // of the total deadline; how it ended is ExitRecord::verification. nullopt: none.
   std::optional<std::string> verify;
+  // The run's agent and tenant, for a runner that names or tags the run's task by them (the ecs
+  // runner: task definition outpost-{env}-{agent}, tags agent and tenant). Not in the JSON form
+  // below (the task does not need them); others ignore them.
+  std::string agent = {};
+  std::string tenant = {};
 };
 
 // The one JSON form of a RunSpec: the body of the run channel's GET …/spec (core/run_channel.h),

@@ -222,7 +222,7 @@ TEST(RunnerKinds, NamesParse) {
   EXPECT_EQ(ParseRunnerKind("sandbox"), RunnerKind::kSandbox);
   EXPECT_EQ(ParseRunnerKind("process"), RunnerKind::kProcess);
   EXPECT_EQ(ParseRunnerKind("docker"), RunnerKind::kDocker);  // issue 20
-  EXPECT_EQ(ParseRunnerKind("ecs"), std::nullopt);            // not yet (issue 21: config says so)
+  EXPECT_EQ(ParseRunnerKind("ecs"), RunnerKind::kEcs);        // issue 21
   for (auto p : {NetworkPolicy::kNone, NetworkPolicy::kAllowlist, NetworkPolicy::kHost}) {
     EXPECT_EQ(ParseNetworkPolicy(ToString(p)), p);
   }

@@ -93,6 +93,7 @@ json::object FleetToJson(const FleetReport& f) {
           a.avg_duration_ms ? json::value(*a.avg_duration_ms) : json::value(nullptr);
     }
     if (a.reason) agent["reason"] = *a.reason;
+    if (a.network_enforcement) agent["networkEnforcement"] = *a.network_enforcement;
     agents.push_back(std::move(agent));
   }
   json::object by_status;

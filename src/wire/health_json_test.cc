@@ -117,6 +117,21 @@ TEST(FleetToJson, CapacityIsFleetWideWithThisReplicasOwnAndEachReplica) {
   EXPECT_EQ(replicas[1].at("live"), true);
 }
 
+// Issue 21: an ECS agent says how its network policy holds on Fargate; other agents have no key.
+TEST(FleetToJson, AnEcsAgentCarriesItsNetworkEnforcement) {
+  FleetReport f = Fleet(false);
+  FleetAgent ecs = f.agents[0];
+  ecs.agent = "claude";
+  ecs.runner = "ecs";
+  ecs.network_enforcement = "none: NOT enforced by Outpost on Fargate";
+  f.agents.push_back(ecs);
+  json::object o = FleetToJson(f);
+  const json::array& agents = o.at("agents").as_array();
+  EXPECT_FALSE(agents[0].as_object().contains("networkEnforcement"));
+  EXPECT_EQ(agents[1].at("networkEnforcement"), "none: NOT enforced by Outpost on Fargate");
+  EXPECT_EQ(agents[1].at("runner"), "ecs");
+}
+
 TEST(ReadyToJson, DrainingSaysSo) {
   EXPECT_EQ(json::serialize(ReadyToJson({false, {"draining: shutting down"}, true})),
             R"j({"status":"draining","reasons":["draining: shutting down"]})j");
