@@ -184,7 +184,8 @@ int Main(int argc, char** argv) {
                        "http://localhost)");
   task_cmd->add_option("--token-file", task_flags.token_file,
                        "the run's channel token (env OUTPOST_CHANNEL_TOKEN_FILE, default "
-                       "<run-dir>/channel-token)");
+                       "<run-dir>/channel-token; without that file, the one-use token in env "
+                       "OUTPOST_BOOTSTRAP_TOKEN is exchanged for it)");
   task_cmd->add_option("--agent-user", task_flags.agent_user,
                        "the user the agent runs as, from /etc/passwd (default agent)");
   task_cmd->add_option("--workspace", task_flags.workspace,
