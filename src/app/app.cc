@@ -126,8 +126,10 @@ int Main(int argc, char** argv) {
   serve
       ->add_option(
           "--runner", flags.runner,
-          "sandbox (default: bubblewrap + cgroups) | process (NOT isolated) (env OUTPOST_RUNNER)")
-      ->check(CLI::IsMember({"sandbox", "process"}));
+          "sandbox (default: bubblewrap + cgroups) | process (NOT isolated) | docker (a container "
+          "per run, [runner.docker]) | ecs (a Fargate task per run, [runner.ecs]) (env "
+          "OUTPOST_RUNNER)")
+      ->check(CLI::IsMember({"sandbox", "process", "docker", "ecs"}));
   serve->add_flag(
       "--allow-local-repos", flags.allow_local_repos,
       "dispatches may name a repository by absolute path (env OUTPOST_ALLOW_LOCAL_REPOS=1)");

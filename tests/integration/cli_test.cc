@@ -286,6 +286,22 @@ TEST(CliDiff, PrintsTheRunsPatchColouredOnlyWhenAsked) {
   std::filesystem::remove_all(repos);
 }
 
+// `serve --runner` takes every runner the config's [runner] kind does (the README's
+// `outpost serve --runner docker`); anything else is refused naming them, before any start.
+TEST(ServeRunnerFlag, NamesEveryRunnerAndRefusesOthers) {
+  const std::string dir = MakeTempDir();
+  CliResult bad = RunOutpost({"serve", "--runner", "bwrap", "--data-dir", dir + "/data"});
+  EXPECT_NE(bad.exit_code, 0);
+  for (const char* kind : {"sandbox", "process", "docker", "ecs"}) {
+    EXPECT_TRUE(Contains(bad.err, kind)) << kind << " in " << bad.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/data"));
+  CliResult help = RunOutpost({"serve", "--help"});
+  EXPECT_TRUE(Contains(help.out, "docker (a container per run")) << help.out;
+  EXPECT_TRUE(Contains(help.out, "ecs (a Fargate task per run")) << help.out;
+  std::filesystem::remove_all(dir);
+}
+
 // --- the first hour with keys -----------------------------------------------------------------
 
 TEST(AdminStore, RefusesToMakeANewStoreWithoutCreateNamingIt) {
