@@ -249,14 +249,11 @@ TEST_F(SupervisorTest, ARunWhoseOutputsGoOverTheChannelTakesItsChangesFromItsExi
   clock_.Advance(30s);
   sup->Tick();
   ExitRecord rec = Exited(0);
-  rec.changes = boost::json::object{{"kind", "uncommitted"},
-                                    {"before_sha", std::string(40, 'a')},
-                                    {"after_sha", nullptr},
-                                    {"files_changed", boost::json::array{"NEW.txt"}},
-                                    {"patch", true},
-                                    {"bundle", false},
-                                    {"redacted", false},
-                                    {"stats", boost::json::array{}}};
+  rec.changes =
+      boost::json::object{{"kind", "uncommitted"}, {"before_sha", std::string(40, 'a')},
+                          {"after_sha", nullptr},  {"files_changed", boost::json::array{"NEW.txt"}},
+                          {"patch", true},         {"bundle", false},
+                          {"redacted", false},     {"stats", boost::json::array{}}};
   runner_->Exit(id.str(), rec);
   sup->Tick();
   r = Get(id);
