@@ -88,7 +88,7 @@ class ChannelRoutesTest : public ::testing::Test {
     artifacts_ = std::move(*art);
     channel_->SetOutputs(artifacts_.get(), 64);
     // One API key: the server is not open, every public route needs a key.
-    auto tenant = admin_.CreateTenant("default");
+    auto tenant = admin_.CreateTenant("acme");
     ASSERT_TRUE(tenant.ok()) << tenant.status().ToString();
     auth::KeyRequest request;
     request.tenant = tenant->id;
