@@ -9,6 +9,7 @@
 #include "cli/duration.h"
 #include "cli/follow.h"
 #include "cli/format.h"
+#include "cli/session.h"
 #include "client/api_client.h"
 #include "common/ids.h"
 #include "common/json_util.h"
@@ -40,6 +41,7 @@ struct LogsFlags {
   std::int64_t offset = 0;
   std::int64_t tail = -1;  // --tail N: the last N lines only
   std::string since;       // --since: lines at or after
+  std::string jq;          // --jq: the entries (as JSON lines) through jq
 };
 
 int Fail(const Status& status, const ClientIo& io) {
@@ -89,6 +91,12 @@ int PageLogs(const LogsFlags& f, const Endpoint& ep, const std::string& api_key,
   Headers headers;
   if (!api_key.empty()) headers.emplace_back("Authorization", "Bearer " + api_key);
   std::int64_t offset = f.offset;
+  // With --jq the entries are collected as JSON lines and go through jq at the end.
+  std::string for_jq;
+  auto emit = [&](const json::array& entries) {
+    if (f.jq.empty()) return PrintEntries(entries, f.json, io);
+    for (const auto& e : entries) for_jq += ToJson(e) + "\n";
+  };
   for (;;) {
     const std::string target =
         "/runs/" + UrlEncode(run_id) + "/logs?limit=1000&offset=" + std::to_string(offset);
@@ -111,12 +119,17 @@ int PageLogs(const LogsFlags& f, const Endpoint& ep, const std::string& api_key,
       filter.kept.push_back(e);
       if (static_cast<std::int64_t>(filter.kept.size()) > filter.tail) filter.kept.pop_front();
     }
-    PrintEntries(page, f.json, io);
+    emit(page);
     std::int64_t next = GetInt(*o, "nextOffset").value_or(offset);
     if (GetBool(*o, "hasMore") != true || next <= offset) {
-      if (filter.Buffering()) {
-        PrintEntries(json::array(filter.kept.begin(), filter.kept.end()), f.json, io);
+      if (filter.Buffering()) emit(json::array(filter.kept.begin(), filter.kept.end()));
+      if (f.jq.empty()) return kExitOk;
+      auto text = RunJq(f.jq, for_jq);  // jq reads the JSON lines as a stream of entries
+      if (!text.ok()) {
+        *io.err << "outpost: " << text.status().message() << "\n";
+        return kExitUsage;
       }
+      *io.out << *text << std::flush;
       return kExitOk;
     }
     offset = next;
@@ -133,6 +146,11 @@ int RunLogs(const LogsFlags& f, const ClientIo& io) {
       return kExitUsage;
     }
     filter.since = *t;
+  }
+  if (f.follow && !f.jq.empty()) {
+    *io.err << "outpost: --jq filters the stored output's entries; -f streams events (use "
+               "--json with -f and a jq of your own)\n";
+    return kExitUsage;
   }
   if (f.follow && (filter.since || filter.Buffering())) {
     *io.err << "outpost: --tail and --since select from the stored output; -f streams it all "
@@ -186,6 +204,9 @@ void AddLogsCommand(CLI::App& app, int* exit_code, std::shared_ptr<const ClientI
   f->key_opt = sub->add_option("--api-key", f->api_key, "API key (default: the context's)")
                    ->envname("OUTPOST_API_KEY");
   sub->add_flag("--json", f->json, "One JSON object per line: log entries, or events with -f");
+  sub->add_option("--jq", f->jq,
+                  "Filter the entries ({offset, timestamp, stream, message}, one JSON value each) "
+                  "through jq -r EXPR (without -f)");
   sub->add_option_function<std::string>(
          "-o,--output", [f](const std::string& v) { f->json = v == "json"; },
          "json: as --json; table: the default")

@@ -230,6 +230,13 @@ TEST_F(CliTest, LogsTailAndSince) {
   CliResult none = Cli({"logs", id, "--endpoint", endpoint_, "--since", "2099-01-01"});
   EXPECT_EQ(none.out, "");
   EXPECT_EQ(Cli({"logs", id, "--endpoint", endpoint_, "-f", "--tail", "2"}).exit_code, 64);
+  // --jq: the entries as a stream of JSON values through jq, after --tail/--since.
+  CliResult jq = Cli({"logs", id, "--endpoint", endpoint_, "--tail", "3", "--jq",
+                      "select(.stream == \"stdout\") | .message"});
+  ASSERT_EQ(jq.exit_code, 0) << jq.err;
+  EXPECT_EQ(jq.out, "line3\nline4\nline5\n");
+  EXPECT_EQ(Cli({"logs", id, "--endpoint", endpoint_, "--jq", ".["}).exit_code, 64);
+  EXPECT_EQ(Cli({"logs", id, "--endpoint", endpoint_, "-f", "--jq", "."}).exit_code, 64);
 }
 
 TEST_F(CliTest, DidYouMeanAndCompletion) {
