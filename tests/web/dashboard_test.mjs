@@ -37,26 +37,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { LONG, OutpostServer, processesOf, waitFor } from './harness.mjs';
+import { LONG, OutpostServer, browserTest, processesOf, waitFor } from './harness.mjs';
 
-const [OUTPOST_BIN, OUT_DIR] = process.argv.slice(2);
-if (!OUTPOST_BIN || !OUT_DIR) {
-  console.error('usage: node dashboard_test.mjs OUTPOST_BIN OUT_DIR');
-  process.exit(2);
-}
-const CHROMIUM = process.env.OUTPOST_CHROMIUM || '/usr/bin/chromium';
-
-function missing(why) {
-  console.error(`\n*** FAILED: dashboard_test: ${why}\n*** run scripts/install-deps.sh test\n`);
-  process.exit(1);
-}
-if (!fs.existsSync(CHROMIUM)) missing(`chromium is not installed (no ${CHROMIUM})`);
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  missing(`playwright-core is not installed (${e.message.split('\n')[0]})`);
-}
+const { outpostBin: OUTPOST_BIN, outDir: OUT_DIR, executablePath: CHROMIUM, chromium } =
+  await browserTest('dashboard_test');
 
 fs.mkdirSync(OUT_DIR, { recursive: true });
 for (const f of fs.readdirSync(OUT_DIR)) if (f.endsWith('.png')) fs.rmSync(path.join(OUT_DIR, f));

@@ -5,6 +5,30 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
 
+// The command line of a Chromium test (`node NAME.mjs OUTPOST_BIN OUT_DIR`, exit 2 on bad
+// usage) and its browser: Debian's chromium (OUTPOST_CHROMIUM) driven by playwright-core. A
+// missing one is a failure naming it (exit 1), never a skip.
+export async function browserTest(name) {
+  const [outpostBin, outDir] = process.argv.slice(2);
+  if (!outpostBin || !outDir) {
+    console.error(`usage: node ${name}.mjs OUTPOST_BIN OUT_DIR`);
+    process.exit(2);
+  }
+  const executablePath = process.env.OUTPOST_CHROMIUM || '/usr/bin/chromium';
+  const missing = (why) => {
+    console.error(`\n*** FAILED: ${name}: ${why}\n*** run scripts/install-deps.sh test\n`);
+    process.exit(1);
+  };
+  if (!fs.existsSync(executablePath)) missing(`chromium is not installed (no ${executablePath})`);
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    missing(`playwright-core is not installed (${e.message.split('\n')[0]})`);
+  }
+  return { outpostBin, outDir, executablePath, chromium };
+}
+
 export const LONG = 30_000;  // the deadline of one condition on a loaded machine
 
 // Polls `pred` (sync or async) every 50 ms until it is truthy; throws after `timeout`.

@@ -27,25 +27,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { LONG, OutpostServer, waitFor } from './harness.mjs';
+import { LONG, OutpostServer, browserTest, waitFor } from './harness.mjs';
 
-const [OUTPOST_BIN, OUT_DIR] = process.argv.slice(2);
-if (!OUTPOST_BIN || !OUT_DIR) {
-  console.error('usage: node logview_test.mjs OUTPOST_BIN OUT_DIR');
-  process.exit(2);
-}
-const CHROMIUM = process.env.OUTPOST_CHROMIUM || '/usr/bin/chromium';
-function missing(why) {
-  console.error(`\n*** FAILED: logview_test: ${why}\n*** run scripts/install-deps.sh test\n`);
-  process.exit(1);
-}
-if (!fs.existsSync(CHROMIUM)) missing(`chromium is not installed (no ${CHROMIUM})`);
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  missing(`playwright-core is not installed (${e.message.split('\n')[0]})`);
-}
+const { outpostBin: OUTPOST_BIN, outDir: OUT_DIR, executablePath: CHROMIUM, chromium } =
+  await browserTest('logview_test');
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 fs.mkdirSync(OUT_DIR, { recursive: true });
