@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <map>
 
 #include "common/ids.h"
 #include "common/json_util.h"
@@ -94,10 +95,33 @@ Result<DispatchOutcome> RunService::Dispatch(const DispatchRequest& request,
   return out;
 }
 
-void RunService::Shown(Run& run) const {
+void RunService::Shown(Run& run, const SecretStore* secrets) const {
   if (run.task.empty()) return;
-  run.task = RedactedTask(opts_, agents_.Find(run.agent), run, secrets_);
+  run.task = RedactedTask(opts_, agents_.Find(run.agent), run, secrets ? secrets : secrets_);
 }
+
+namespace {
+
+// The secret store as one page of runs reads it: each name once (a page of 100 claude runs
+// needs ANTHROPIC_API_KEY once, not 100 times).
+class PageSecrets final : public SecretStore {
+ public:
+  explicit PageSecrets(const SecretStore* inner) : inner_(inner) {}
+  Result<std::string> Get(std::string_view name) const override {
+    auto [it, fresh] = seen_.try_emplace(std::string(name), NotFound("no secret store"));
+    if (fresh && inner_) it->second = inner_->Get(name);
+    return it->second;
+  }
+  std::vector<std::string> Names() const override {
+    return inner_ ? inner_->Names() : std::vector<std::string>{};
+  }
+
+ private:
+  const SecretStore* inner_;
+  mutable std::map<std::string, Result<std::string>, std::less<>> seen_;
+};
+
+}  // namespace
 
 void RunService::ObserveDispatch(const DispatchRequest& request,
                                  const Result<DispatchOutcome>& out) {
@@ -272,7 +296,8 @@ Result<RunPage> RunService::List(ListQuery query, const RequestContext& ctx) {
   query.tenant = ctx.tenant;
   Result<RunPage> page = store_.List(query);
   if (page.ok()) {
-    for (Run& r : page->runs) Shown(r);
+    const PageSecrets secrets(secrets_);
+    for (Run& r : page->runs) Shown(r, &secrets);
   }
   return page;
 }

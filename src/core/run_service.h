@@ -143,8 +143,9 @@ class RunService {
   const Options& options() const { return opts_; }
 
  private:
-  // `run` as a client may see it: its task redacted (RedactedTask).
-  void Shown(Run& run) const;
+  // `run` as a client may see it: its task redacted (RedactedTask), reading `secrets` (null: the
+  // service's own store).
+  void Shown(Run& run, const SecretStore* secrets = nullptr) const;
   Result<Run> Load(std::string_view id, const RequestContext& ctx);
   Result<DispatchOutcome> DispatchUnaudited(const DispatchRequest& request,
                                             const RequestContext& ctx);
